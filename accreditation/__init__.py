@@ -1,0 +1,1 @@
+"""accreditation: domain package (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""Settings modules: ``default`` (every environment) and ``testing``."""

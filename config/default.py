@@ -1,0 +1,40 @@
+"""Defaults for every environment; the environment overrides them (prefix ``CAREER_CREDIT_``).
+
+``DATABASE_URL``, ``SECRET_KEY`` and ``CAREER_CREDIT_ENV`` are read without the prefix because
+that is what hosting platforms and operators expect.
+"""
+
+CAREER_CREDIT_ENV = "development"
+
+# The database; None means a SQLite file under instance/ (set by the app factory).
+SQLALCHEMY_DATABASE_URI = None
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+# Cookies: the tool lives inside an LMS iframe on another site.
+SESSION_COOKIE_NAME = "cc_session"
+SESSION_COOKIE_SAMESITE = "None"
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+PERMANENT_SESSION_LIFETIME = 8 * 3600
+
+WTF_CSRF_TIME_LIMIT = 8 * 3600
+WTF_CSRF_SSL_STRICT = False  # the Referer is stripped by Referrer-Policy inside LMS frames
+
+# LTI
+LTI_LAUNCH_LIFETIME_S = 8 * 3600  # how long a launch id (URL or cookie) stays valid
+LTI_STATE_LIFETIME_S = 600  # OIDC state/nonce: a login must finish within ten minutes
+LTI_PLATFORM_JWKS_LIFETIME_S = 3600
+LTI_PLATFORM_JWKS_REFETCH_MIN_S = 5.0  # an unknown kid re-fetches at most this often per URL
+LTI_KEY_GRACE_PERIOD_S = 24 * 3600
+HTTP_TIMEOUT_S = 10.0
+
+# The sandbox LMS (/sandbox) is for development and demos; production turns it off.
+SANDBOX_ENABLED = True
+# Where the sandbox tells the browser the tool lives; a different host than the sandbox so that
+# the iframe is cross-site like in a real LMS.
+SANDBOX_TOOL_URL = "http://127.0.0.1:5000"
+SANDBOX_PLATFORM_URL = "http://localhost:5000"
+
+# ProxyFix: trust this many proxy hops (production sets 1).
+PROXY_HOPS = 0

@@ -1,0 +1,1 @@
+"""Talking to other systems: Canvas REST, Moodle web services, listing feeds."""

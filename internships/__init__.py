@@ -1,0 +1,1 @@
+"""internships: domain package (see DESIGN.md)."""

@@ -1,0 +1,55 @@
+"""Career Credit: the LTI 1.3 tool's core. ``create_app`` is the only entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> Flask:
+    """Build the app: load settings, bind extensions, register blueprints, handlers and CLI."""
+    from . import settings
+
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path()),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    settings.load(app, config, overrides)
+
+    from .extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+
+    from . import web
+
+    web.init_app(app)
+    _register_blueprints(app)
+
+    from .cli import register_cli
+    from .errors import register_error_handlers
+
+    register_error_handlers(app)
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin.views import bp as admin_bp
+    from .homes import bp as homes_bp
+    from .lti.views import bp as lti_bp
+
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(homes_bp)
+    app.register_blueprint(admin_bp)
+    if app.config["SANDBOX_ENABLED"]:
+        from .sandbox import bp as sandbox_bp
+
+        app.register_blueprint(sandbox_bp)

@@ -1,0 +1,1 @@
+"""Pages for tool administrators: registrations, deployments, keys, advisors, settings."""

@@ -1,0 +1,90 @@
+"""Restore the launch for a request and check the role: ``@requires("faculty", ...)``.
+
+The launch id comes from the URL or form (``lid``) — which works when the LMS iframe blocks the
+cookie — or from the session cookie. It expires and belongs to one user.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import g, request, session
+from sqlalchemy import select
+
+from .context import LaunchContext, claims_summary
+from .errors import ForbiddenError, SessionExpiredError
+from .extensions import db
+from .models import Course, Launch, Tenant, User, utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _launch_id() -> str | None:
+    lid = (request.args.get("lid") or request.form.get("lid")
+           or request.headers.get("X-Launch-Id") or session.get("lid"))
+    return lid if isinstance(lid, str) and 20 <= len(lid) <= 64 else None
+
+
+def load_launch(lid: str) -> LaunchContext | None:
+    """The launch context for a launch id, or None when unknown or expired."""
+    row = db.session.execute(
+        select(Launch, Tenant.name, Tenant.time_zone, User.name, User.email, Course.title)
+        .join(Tenant, Tenant.id == Launch.tenant_id)
+        .join(User, User.id == Launch.user_id)
+        .outerjoin(Course, Course.id == Launch.course_id)
+        .where(Launch.id == lid, Launch.expires_at > utcnow())
+    ).first()
+    if row is None:
+        return None
+    launch, tenant_name, tz, user_name, email, course_title = row
+    return LaunchContext(
+        launch_id=launch.id, tenant_id=launch.tenant_id, tenant_name=tenant_name,
+        time_zone=tz, registration_id=launch.registration_id, user_id=launch.user_id,
+        user_name=user_name or "", user_email=email or "", course_id=launch.course_id,
+        course_title=course_title or "", role=launch.role, read_only=launch.read_only,
+        is_tool_admin=launch.is_tool_admin, expires_at=launch.expires_at,
+        **claims_summary(launch.message),
+    )
+
+
+def current_launch() -> LaunchContext:
+    if g.get("launch") is None:
+        lid = _launch_id()
+        ctx = load_launch(lid) if lid else None
+        if ctx is None:
+            raise SessionExpiredError(
+                "Career Credit could not find your session: it has expired, or this page was "
+                "opened outside the LMS.", reason="no_launch")
+        g.launch = ctx
+    return g.launch  # type: ignore[no-any-return]
+
+
+def requires(*roles: str, write: bool = False, tool_admin: bool = False) -> Callable[[F], F]:
+    """Only these roles may use the view; ``write`` refuses read-only (TA) launches;
+    ``tool_admin`` admits tool administrators whatever their course role."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            ctx = current_launch()
+            allowed = ctx.role in roles or (tool_admin and ctx.is_tool_admin)
+            if not allowed:
+                raise ForbiddenError("This page is not available to your role "
+                                     f"({ctx.role}).", reason="role")
+            if write and ctx.read_only and not (tool_admin and ctx.is_tool_admin):
+                raise ForbiddenError("Your access to this course is read-only (teaching "
+                                     "assistant).", reason="read_only")
+            return view(*args, **kwargs)
+
+        wrapped.required_roles = roles  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without a launch (LTI endpoints, sandbox, health)."""
+    view.required_roles = ()  # type: ignore[attr-defined]
+    return view

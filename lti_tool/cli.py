@@ -1,0 +1,10 @@
+"""Command-line interface: ``flask --app lti_tool platform|keys ...``."""
+
+from flask import Flask
+
+
+def register_cli(app: Flask) -> None:
+    from .commands import keys_cli, platform_cli
+
+    app.cli.add_command(platform_cli)
+    app.cli.add_command(keys_cli)

@@ -1,0 +1,75 @@
+"""The launch context: everything a view or service needs to know about the launch, built once
+per request. The only module that knows LTI claim URLs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+MESSAGE_TYPE = CLAIM + "message_type"
+DEPLOYMENT_ID = CLAIM + "deployment_id"
+ROLES = CLAIM + "roles"
+CONTEXT = CLAIM + "context"
+RESOURCE_LINK = CLAIM + "resource_link"
+CUSTOM = CLAIM + "custom"
+TARGET_LINK_URI = CLAIM + "target_link_uri"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+
+@dataclass(frozen=True)
+class LaunchContext:
+    launch_id: str
+    tenant_id: int
+    tenant_name: str
+    time_zone: str
+    registration_id: int
+    user_id: int
+    user_name: str
+    user_email: str
+    course_id: int | None
+    course_title: str
+    role: str
+    read_only: bool
+    is_tool_admin: bool
+    message_type: str
+    nrps_url: str | None
+    ags_lineitems_url: str | None
+    ags_lineitem_url: str | None
+    ags_scopes: tuple[str, ...]
+    deep_linking: dict[str, Any] | None
+    expires_at: dt.datetime
+
+    @property
+    def is_deep_linking(self) -> bool:
+        return self.message_type == "LtiDeepLinkingRequest"
+
+
+def claims_summary(message: dict[str, Any]) -> dict[str, Any]:
+    """The service endpoints and settings a launch carries."""
+    ags = message.get(AGS) or {}
+    nrps = message.get(NRPS) or {}
+    return {
+        "message_type": message.get(MESSAGE_TYPE, ""),
+        "nrps_url": nrps.get("context_memberships_url"),
+        "ags_lineitems_url": ags.get("lineitems"),
+        "ags_lineitem_url": ags.get("lineitem"),
+        "ags_scopes": tuple(ags.get("scope") or ()),
+        "deep_linking": message.get(DEEP_LINKING),
+    }
+
+
+def term_from_custom(custom: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """Term name/start/end from custom variables (Canvas: $Canvas.term.name, .startAt, .endAt);
+    unsubstituted variables ("$Canvas.term.name") count as absent."""
+
+    def clean(key: str) -> str | None:
+        value = custom.get(key)
+        if not isinstance(value, str) or not value.strip() or value.startswith("$"):
+            return None
+        return value.strip()[:255]
+
+    return clean("term_name"), clean("term_start"), clean("term_end")

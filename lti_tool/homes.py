@@ -1,0 +1,57 @@
+"""Role homes: where a launch lands. Each is a real page for its person."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template
+from flask.typing import ResponseReturnValue
+
+from .auth import current_launch, requires
+from .errors import ConnectorError
+from .lti.services_client import roster
+
+bp = Blueprint("home", __name__, url_prefix="/home")
+
+ROLE_LABELS = {"student": "Student", "faculty": "Instructor", "advisor": "Career advisor",
+               "admin": "Tool administrator", "observer": "Observer"}
+
+
+@bp.get("/")
+@requires("student", "faculty", "advisor", "admin", "observer")
+def index() -> ResponseReturnValue:
+    ctx = current_launch()
+    if ctx.role == "admin":
+        return redirect(f"/admin/?lid={ctx.launch_id}", code=303)
+    return redirect(f"/home/{ctx.role}?lid={ctx.launch_id}", code=303)
+
+
+@bp.get("/student")
+@requires("student")
+def student() -> ResponseReturnValue:
+    return render_template("homes/student.html", role_label=ROLE_LABELS["student"])
+
+
+@bp.get("/faculty")
+@requires("faculty")
+def faculty() -> ResponseReturnValue:
+    ctx = current_launch()
+    members, roster_error = [], None
+    if ctx.nrps_url:
+        try:
+            members = roster(ctx.registration_id, ctx.nrps_url)
+        except ConnectorError as exc:
+            roster_error = exc.message
+    label = "Teaching assistant (read-only)" if ctx.read_only else ROLE_LABELS["faculty"]
+    return render_template("homes/faculty.html", role_label=label, members=members,
+                           roster_error=roster_error)
+
+
+@bp.get("/advisor")
+@requires("advisor")
+def advisor() -> ResponseReturnValue:
+    return render_template("homes/advisor.html", role_label=ROLE_LABELS["advisor"])
+
+
+@bp.get("/observer")
+@requires("observer")
+def observer() -> ResponseReturnValue:
+    return render_template("homes/observer.html", role_label=ROLE_LABELS["observer"])

@@ -1,0 +1,81 @@
+"""LTI endpoints: third-party initiated login, launch, JWKS, and the deep-linking picker."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from ..auth import current_launch, public, requires
+from ..errors import LaunchError
+from ..extensions import csrf, db
+from ..keys import jwks
+from ..services.launches import record_launch
+from ..services.registrations import platform_origins
+from . import deep_linking
+from .launch import ToolMessageLaunch, login
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt
+@public
+def oidc_login() -> ResponseReturnValue:
+    params = request.values.to_dict()
+    response = login(params, url_for("lti.launch", _external=True))
+    db.session.commit()
+    return response
+
+
+@bp.post("/launch")
+@csrf.exempt
+@public
+def launch() -> ResponseReturnValue:
+    message = ToolMessageLaunch()
+    try:
+        message.validate()
+    except LaunchError:
+        db.session.commit()  # keep the consumed state and any deployment recorded for approval
+        raise
+    record = record_launch(message.registration, message.body,
+                           current_app.config["LTI_LAUNCH_LIFETIME_S"])
+    db.session.commit()
+    session["lid"] = record.id
+    session.permanent = True
+    g.frame_origins = platform_origins(record.tenant_id)
+    target = "lti.deep_link" if message.body.get(
+        "https://purl.imsglobal.org/spec/lti/claim/message_type") == "LtiDeepLinkingRequest" \
+        else "home.index"
+    return redirect(url_for(target, lid=record.id), code=303)
+
+
+@bp.get("/launch")
+@public
+def launch_get() -> ResponseReturnValue:
+    raise LaunchError("The launch endpoint only accepts the LMS's form POST.",
+                      reason="not_a_launch",
+                      hint="Open Career Credit from your course in the LMS.")
+
+
+@bp.get("/jwks")
+@public
+def key_set() -> ResponseReturnValue:
+    response = current_app.response_class(
+        current_app.json.dumps(jwks()), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/deep_link", methods=["GET", "POST"])
+@requires("faculty", write=True)
+def deep_link() -> ResponseReturnValue:
+    ctx = current_launch()
+    if not ctx.is_deep_linking:
+        raise LaunchError("This page is only reached from the LMS's 'add content' dialog.",
+                          reason="not_deep_linking")
+    form = deep_linking.PickerForm()
+    if form.validate_on_submit():
+        html = deep_linking.response_page(ctx, form.chosen(), url_for("home.index",
+                                                                      _external=True))
+        return html
+    return render_template("lti/deep_link.html", form=form)

@@ -1,0 +1,191 @@
+"""Core models: tenants, platform registrations, deployments, tool keys, people and courses,
+launches and the OIDC state/nonce records every worker shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Tenant(db.Model):  # type: ignore[name-defined]
+    """One institution. Owns registrations, courses, people and everything they create."""
+
+    __tablename__ = "tenant"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # Role rules: {"advisor_claim": {"name": "...", "value": "..."},
+    #              "institution_admin_is_tool_admin": true}
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    registrations: Mapped[list[Registration]] = relationship(back_populates="tenant")
+
+
+class Registration(db.Model):  # type: ignore[name-defined]
+    """A platform registration: one issuer + client id, owned by a tenant."""
+
+    __tablename__ = "registration"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_login_url: Mapped[str] = mapped_column(String(1000))
+    auth_token_url: Mapped[str] = mapped_column(String(1000))
+    key_set_url: Mapped[str] = mapped_column(String(1000))
+    strict_deployments: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="registrations")
+    deployments: Mapped[list[Deployment]] = relationship(
+        back_populates="registration", cascade="all, delete-orphan"
+    )
+
+
+class Deployment(db.Model):  # type: ignore[name-defined]
+    """A deployment id under a registration; ``pending`` ones wait for an administrator."""
+
+    __tablename__ = "deployment"
+    __table_args__ = (UniqueConstraint("registration_id", "deployment_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"))
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | pending
+    first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    registration: Mapped[Registration] = relationship(back_populates="deployments")
+
+
+class ToolKey(db.Model):  # type: ignore[name-defined]
+    """An RSA key of the tool. Published from ``created_at``, signs from ``signing_from``,
+    removed from the key set when retired."""
+
+    __tablename__ = "tool_key"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kid: Mapped[str] = mapped_column(String(64), unique=True)
+    private_pem: Mapped[str] = mapped_column(Text)
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    signing_from: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Course(db.Model):  # type: ignore[name-defined]
+    """An LTI context inside a tenant."""
+
+    __tablename__ = "course"
+    __table_args__ = (UniqueConstraint("tenant_id", "context_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    label: Mapped[str] = mapped_column(String(255), default="")
+    term_name: Mapped[str | None] = mapped_column(String(255), default=None)
+    term_start: Mapped[str | None] = mapped_column(String(64), default=None)
+    term_end: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class User(db.Model):  # type: ignore[name-defined]
+    """A person known from launches (``sub`` is the platform's stable user id)."""
+
+    __tablename__ = "lti_user"
+    __table_args__ = (UniqueConstraint("tenant_id", "sub"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    sub: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(500), default="")
+    email: Mapped[str] = mapped_column(String(500), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Enrolment(db.Model):  # type: ignore[name-defined]
+    """A user in a course with the roles of their latest launch."""
+
+    __tablename__ = "enrolment"
+    __table_args__ = (UniqueConstraint("course_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    last_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ResourceLink(db.Model):  # type: ignore[name-defined]
+    """A placement of the tool in a course (a link or a gradable item)."""
+
+    __tablename__ = "resource_link"
+    __table_args__ = (UniqueConstraint("course_id", "resource_link_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    resource_link_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    lineitem_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AdvisorGrant(db.Model):  # type: ignore[name-defined]
+    """An explicit grant of the career-advisor role to a user of a tenant."""
+
+    __tablename__ = "advisor_grant"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"))
+    granted_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Launch(db.Model):  # type: ignore[name-defined]
+    """A validated launch. Its random id travels in the session cookie and, for browsers that
+    block the cookie in the LMS iframe, in URLs and forms; it expires."""
+
+    __tablename__ = "launch"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    registration_id: Mapped[int] = mapped_column(ForeignKey("registration.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), default=None)
+    role: Mapped[str] = mapped_column(String(32))
+    read_only: Mapped[bool] = mapped_column(default=False)
+    is_tool_admin: Mapped[bool] = mapped_column(default=False)
+    message: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class LtiState(db.Model):  # type: ignore[name-defined]
+    """OIDC login state and nonce records (single use), shared by every worker."""
+
+    __tablename__ = "lti_state"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[int] = mapped_column(index=True)  # unix seconds
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined]
+    """Who did what, when, and why. Written by services; never edited."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_tenant_created", "tenant_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), default=None)
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""State-changing operations of the core. Services flush; the caller commits once."""

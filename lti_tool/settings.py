@@ -1,0 +1,103 @@
+"""Settings: ``config.default``, then a settings module or mapping, then the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """The tool refuses to start with this configuration."""
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("CAREER_CREDIT_INSTANCE", ROOT / "instance")).resolve()
+
+
+def load(app: Flask, config: str | dict[str, Any] | None, overrides: dict[str, Any]) -> None:
+    app.config.from_object("config.default")
+    if isinstance(config, str):
+        app.config.from_object(config)
+    elif config:
+        app.config.update(config)
+    env = os.environ
+    if "CAREER_CREDIT_ENV" in env:
+        app.config["CAREER_CREDIT_ENV"] = env["CAREER_CREDIT_ENV"]
+    if env.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = env["DATABASE_URL"]
+    if env.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = env["SECRET_KEY"]
+    app.config.from_prefixed_env("CAREER_CREDIT")
+    app.config.update(overrides)
+    _finalise(app)
+
+
+def _finalise(app: Flask) -> None:
+    cfg = app.config
+    production = cfg["CAREER_CREDIT_ENV"] == "production"
+    if cfg["CAREER_CREDIT_ENV"] not in ("development", "production"):
+        raise ConfigurationError("CAREER_CREDIT_ENV must be 'development' or 'production'.")
+    if production:
+        if not cfg.get("SECRET_KEY") or len(str(cfg["SECRET_KEY"])) < 32:
+            raise ConfigurationError(
+                "Production needs SECRET_KEY set to a random value of at least 32 characters."
+            )
+        if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+            raise ConfigurationError("Production needs DATABASE_URL set explicitly.")
+        cfg["SANDBOX_ENABLED"] = False
+        cfg["SESSION_COOKIE_SECURE"] = True
+        cfg["PROXY_HOPS"] = max(int(cfg.get("PROXY_HOPS") or 0), 1)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not cfg.get("SECRET_KEY"):
+        cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    uri = cfg.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{app.instance_path}/career_credit.db"
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("connect_args", {})["timeout"] = cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if cfg["PROXY_HOPS"]:
+        hops = int(cfg["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+
+def _instance_secret(path: Path) -> str:
+    """Read the development secret from instance/, creating it (mode 600) on first run."""
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker created it first
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL and a busy timeout so several workers can share one SQLite file."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=5000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()

@@ -1,0 +1,83 @@
+"""Per-request plumbing: security headers, CSP nonces, the launch id in URLs, log redaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from typing import Any
+
+from flask import Flask, g, request, url_for
+from flask.typing import ResponseReturnValue
+
+_REDACT = re.compile(r"((?:lid|id_token|state|nonce|code|token|JWT|login_hint|"
+                     r"lti_message_hint|registration_token|invite)=)[^&\s\"]+", re.I)
+
+
+class RedactFilter(logging.Filter):
+    """Access logs never contain launch ids, tokens or hints."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple(
+                _REDACT.sub(r"\1[redacted]", a) if isinstance(a, str) else a
+                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
+            )
+        if isinstance(record.msg, str):
+            record.msg = _REDACT.sub(r"\1[redacted]", record.msg)
+        return True
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+def launch_url(endpoint: str, **values: Any) -> str:
+    """url_for that carries the launch id, so pages work when the iframe blocks cookies."""
+    launch = g.get("launch")
+    if launch is not None:
+        values.setdefault("lid", launch.launch_id)
+    return url_for(endpoint, **values)
+
+
+def _frame_ancestors() -> str:
+    origins = g.get("frame_origins")
+    if origins is None:
+        from .services.registrations import platform_origins
+
+        launch = g.get("launch")
+        origins = platform_origins(launch.tenant_id) if launch is not None else []
+    return " ".join(["'self'", *origins])
+
+
+def _security_headers(response: Any) -> Any:
+    nonce = csp_nonce()
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+        f"img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action *; "
+        f"frame-src *; frame-ancestors {_frame_ancestors()}"
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.is_secure:
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if g.get("launch") is not None or request.path.startswith("/lti/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_security_headers)
+    app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url)
+    logging.getLogger("werkzeug").addFilter(RedactFilter())
+    logging.getLogger("gunicorn.access").addFilter(RedactFilter())
+
+    @app.context_processor
+    def _launch_context() -> dict[str, Any]:
+        return {"launch": g.get("launch")}
+
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        return {"status": "ok"}

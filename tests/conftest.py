@@ -1,0 +1,223 @@
+"""Shared fixtures: a real database (SQLite file, or PostgreSQL when TEST_DATABASE_URL names
+one), the app upgraded through its migrations, the app served over real HTTP, independent test
+platforms, and real signed LTI launches.
+
+With CI=true a skipped test fails the run."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import socket
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.platform import KeySetServer, LmsPlatform, login_redirect_params
+
+CI = os.environ.get("CI", "").lower() == "true"
+_TMP = Path(tempfile.mkdtemp(prefix="cc-tests-"))
+os.environ.setdefault("CAREER_CREDIT_INSTANCE", str(_TMP / "instance"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_logreport(report: pytest.TestReport) -> Iterator[None]:
+    if CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which allows no skips: {report.longrepr}"
+    yield
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _database_url() -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        yield f"sqlite:///{_TMP}/test.db"
+        return
+    import psycopg
+
+    name = f"cc_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    port: int
+
+    @property
+    def tool_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def platform_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    yield from _database_url()
+
+
+@pytest.fixture(scope="session")
+def _port() -> int:
+    return _free_port()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, _port: int):
+    from flask_migrate import upgrade
+
+    from lti_tool import create_app
+
+    app = create_app("config.testing", SQLALCHEMY_DATABASE_URI=database_url,
+                     SANDBOX_TOOL_URL=f"http://127.0.0.1:{_port}",
+                     SANDBOX_PLATFORM_URL=f"http://localhost:{_port}")
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(scope="session")
+def live_server(app, _port: int) -> Iterator[LiveServer]:
+    server = make_server("127.0.0.1", _port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(_port)
+    server.shutdown()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def keyset() -> Iterator[KeySetServer]:
+    server = KeySetServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def make_platform(app, keyset):
+    """Factory: a new test platform registered with the tool (its own tenant unless named)."""
+
+    def make(*, strict: bool = False, tenant: str | None = None,
+             tenant_settings: dict | None = None, deployment_id: str = "dep-1") -> LmsPlatform:
+        from lti_tool.extensions import db
+        from lti_tool.services.registrations import PlatformSpec, add_platform
+
+        suffix = secrets.token_hex(4)
+        platform = LmsPlatform(issuer=f"http://localhost:{keyset.port}/lms-{suffix}",
+                                client_id=f"client-{suffix}", deployment_id=deployment_id,
+                                keyset=keyset)
+        with app.app_context():
+            reg = add_platform(PlatformSpec(
+                name=f"Test LMS {suffix}", issuer=platform.issuer, client_id=platform.client_id,
+                auth_login_url=f"{platform.issuer}/auth", auth_token_url=f"{platform.issuer}/token",
+                key_set_url=platform.key_set_url, deployment_ids=(deployment_id,),
+                strict_deployments=strict, tenant=tenant), "tests", allow_http=True)
+            if tenant_settings is not None:
+                reg.tenant.settings = {**reg.tenant.settings, **tenant_settings}
+            platform.tenant_id = reg.tenant_id  # type: ignore[attr-defined]
+            db.session.commit()
+        return platform
+
+    return make
+
+
+@pytest.fixture
+def platform(make_platform) -> LmsPlatform:
+    return make_platform()
+
+
+@dataclass
+class Launched:
+    response: Any
+    lid: str
+    home: Any
+
+
+class LaunchDriver:
+    """Performs the real OIDC third-party login and the id_token POST through the tool."""
+
+    def __init__(self, client: Any, platform: LmsPlatform) -> None:
+        self.client = client
+        self.platform = platform
+
+    def login(self, sub: str = "student-1") -> dict[str, str]:
+        resp = self.client.post("/lti/login", data={
+            "iss": self.platform.issuer, "login_hint": sub, "client_id": self.platform.client_id,
+            "target_link_uri": "http://127.0.0.1/lti/launch", "lti_message_hint": "m1",
+            "lti_deployment_id": self.platform.deployment_id})
+        assert resp.status_code == 302, resp.get_data(as_text=True)
+        params = login_redirect_params(resp.headers["Location"])
+        assert resp.headers["Location"].startswith(self.platform.issuer + "/auth?")
+        return params
+
+    def post(self, id_token: str, state: str) -> Any:
+        return self.client.post("/lti/launch", data={"id_token": id_token, "state": state})
+
+    def launch(self, *, sub: str = "student-1", role: str = "student",
+               course: str | None = "course-1", title: str = "BUS 390 Internship Seminar",
+               follow: bool = True, **claims_kw: Any) -> Launched:
+        params = self.login(sub)
+        context = {"id": course, "title": title, "label": "BUS390"} if course else None
+        body = self.platform.claims(sub=sub, role=role, nonce=params["nonce"], context=context,
+                                    **claims_kw)
+        resp = self.post(self.platform.sign(body), params["state"])
+        assert resp.status_code == 303, resp.get_data(as_text=True)
+        lid = re.search(r"lid=([\w-]+)", resp.headers["Location"]).group(1)  # type: ignore[union-attr]
+        home = self.client.get(resp.headers["Location"], follow_redirects=True) if follow else None
+        return Launched(resp, lid, home)
+
+
+@pytest.fixture
+def lti(client, platform) -> LaunchDriver:
+    return LaunchDriver(client, platform)
+
+
+@pytest.fixture
+def driver(app):
+    """Factory: a launch driver with its own browser (cookie jar) for a platform."""
+    return lambda platform: LaunchDriver(app.test_client(), platform)
+
+
+@pytest.fixture
+def sandbox(app, live_server):
+    """The sandbox LMS seeded on the live server's two host names."""
+    from lti_tool.sandbox.seed import ensure_sandbox
+
+    with app.app_context():
+        return ensure_sandbox(live_server.tool_url, live_server.platform_url)

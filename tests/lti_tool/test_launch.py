@@ -1,0 +1,268 @@
+"""Real launches: OIDC login through the tool, id_tokens signed by an independent platform
+(lti1p3platform) whose key set the tool fetches over HTTP. Each refusal names its reason,
+and each negative case runs after a positive control launch succeeded."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from sqlalchemy import func, select
+
+from lti_tool.extensions import db
+from lti_tool.models import AuditEntry, Course, Deployment, Enrolment, Launch, User
+from tests.platform import CLAIM, LmsPlatform
+
+
+def reason(resp) -> str:
+    match = re.search(r'data-reason="([\w-]+)"', resp.get_data(as_text=True))
+    assert match, resp.get_data(as_text=True)[:500]
+    return match.group(1)
+
+
+def correlation(resp) -> str:
+    return re.search(r'data-correlation-id="(\w+)"', resp.get_data(as_text=True)).group(1)
+
+
+def test_student_launch_lands_on_student_home(lti, app):
+    launched = lti.launch(sub="stu-a", role="student", name="Ana Alvarez")
+    assert launched.home.status_code == 200
+    page = launched.home.get_data(as_text=True)
+    assert "Ana Alvarez" in page
+    assert "BUS 390 Internship Seminar" in page
+    assert "Student" in page
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.sub == "stu-a",
+                                                    User.tenant_id == lti.platform.tenant_id))
+        assert user.email == "stu-a@example.edu"
+        enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id))
+        assert enrolment.role == "student"
+
+
+def test_launch_id_in_url_works_without_cookie(lti, app):
+    launched = lti.launch(sub="stu-nocookie", follow=False)
+    fresh = app.test_client()  # a browser that kept no cookie
+    resp = fresh.get(f"/home/student?lid={launched.lid}")
+    assert resp.status_code == 200
+    assert "Person stu-nocookie" in resp.get_data(as_text=True)
+    assert fresh.get("/home/student").status_code == 401
+
+
+def test_launch_records_term_from_custom_variables(lti, app):
+    lti.launch(sub="stu-term", course="course-term", custom={
+        "term_name": "Fall 2026", "term_start": "2026-08-24", "term_end": "$Canvas.term.endAt"})
+    with app.app_context():
+        course = db.session.scalar(select(Course).where(Course.context_id == "course-term",
+                                                        Course.tenant_id == lti.platform.tenant_id))
+        assert (course.term_name, course.term_start, course.term_end) == (
+            "Fall 2026", "2026-08-24", None)
+
+
+def _control(lti) -> None:
+    assert lti.launch(sub="control", follow=False).response.status_code == 303
+
+
+def _refused(lti, body_changes=None, *, headers=None, sign_with=None, state=None,
+             drop=()) -> tuple[object, str]:
+    params = lti.login("stu-neg")
+    body = lti.platform.claims(sub="stu-neg", role="student", nonce=params["nonce"],
+                               context={"id": "c-neg", "title": "T"})
+    body.update(body_changes or {})
+    for key in drop:
+        body.pop(key, None)
+    token = (sign_with or lti.platform).sign(body, headers=headers)
+    resp = lti.post(token, state or params["state"])
+    assert 400 <= resp.status_code < 500
+    return resp, reason(resp)
+
+
+def test_bad_signature(lti, make_platform, keyset):
+    _control(lti)
+    impostor = LmsPlatform(issuer=lti.platform.issuer, client_id=lti.platform.client_id,
+                            deployment_id="dep-1", keyset=keyset)
+    impostor.registration.set_platform_private_key(
+        impostor.registration.get_platform_private_key())
+    # same kid as the real platform, different private key
+    body_kid = lti.platform.registration.get_kid()
+    _, why = _refused(lti, headers={"kid": body_kid}, sign_with=impostor)
+    assert why == "bad_signature"
+
+
+def test_expired_token(lti):
+    _control(lti)
+    past = int(time.time()) - 3600
+    _, why = _refused(lti, {"iat": past - 300, "exp": past})
+    assert why == "expired"
+
+
+def test_wrong_audience(lti):
+    _control(lti)
+    _, why = _refused(lti, {"aud": "someone-else"})
+    assert why == "wrong_audience"
+
+
+def test_unsigned_token(lti):
+    _control(lti)
+    params = lti.login("stu-neg")
+    import base64
+    import json
+
+    def b64(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+    body = lti.platform.claims(sub="stu-neg", role="student", nonce=params["nonce"])
+    token = f"{b64({'alg': 'none', 'typ': 'JWT'})}.{b64(body)}."
+    resp = lti.post(token, params["state"])
+    assert resp.status_code == 400
+    assert reason(resp) == "unsigned"
+
+
+def test_unknown_issuer_at_login(lti):
+    _control(lti)
+    resp = lti.client.post("/lti/login", data={"iss": "https://nobody.example", "login_hint": "x",
+                                               "client_id": "c"})
+    assert resp.status_code == 400
+    assert reason(resp) == "unknown_issuer"
+
+
+def test_unknown_client_id_at_login(lti):
+    _control(lti)
+    resp = lti.client.post("/lti/login", data={"iss": lti.platform.issuer, "login_hint": "x",
+                                               "client_id": "not-ours"})
+    assert resp.status_code == 400
+    assert reason(resp) == "unknown_client"
+
+
+def test_missing_deployment_id(lti):
+    _control(lti)
+    _, why = _refused(lti, drop=(CLAIM + "deployment_id",))
+    assert why == "missing_deployment"
+
+
+def test_missing_nonce(lti):
+    _control(lti)
+    _, why = _refused(lti, drop=("nonce",))
+    assert why == "missing_nonce"
+
+
+def test_replayed_id_token(lti):
+    params = lti.login("stu-replay")
+    body = lti.platform.claims(sub="stu-replay", role="student", nonce=params["nonce"],
+                               context={"id": "c1", "title": "T"})
+    token = lti.platform.sign(body)
+    assert lti.post(token, params["state"]).status_code == 303
+    resp = lti.post(token, params["state"])
+    assert resp.status_code == 400
+    assert reason(resp) == "replayed"
+
+
+def test_consumed_nonce_reused_after_fresh_login(lti):
+    params = lti.login("stu-replay2")
+    body = lti.platform.claims(sub="stu-replay2", role="student", nonce=params["nonce"],
+                               context={"id": "c1", "title": "T"})
+    token = lti.platform.sign(body)
+    assert lti.post(token, params["state"]).status_code == 303
+    fresh = lti.login("stu-replay2")
+    resp = lti.post(token, fresh["state"])
+    assert resp.status_code == 400
+    assert reason(resp) == "replayed_nonce"
+
+
+def test_state_mismatch_without_state_cookie(lti, app):
+    _control(lti)
+    params = lti.login("stu-state")
+    body = lti.platform.claims(sub="stu-state", role="student", nonce=params["nonce"],
+                               context={"id": "c1", "title": "T"})
+    other_browser = app.test_client()
+    resp = other_browser.post("/lti/launch", data={"id_token": lti.platform.sign(body),
+                                                   "state": params["state"]})
+    assert resp.status_code == 400
+    assert reason(resp) == "state_mismatch"
+
+
+def test_unknown_state(lti):
+    _control(lti)
+    _, why = _refused(lti, state="state-forged")
+    assert why == "state_mismatch"
+
+
+def test_unsupported_message_type(lti):
+    _control(lti)
+    _, why = _refused(lti, {CLAIM + "message_type": "LtiSubmissionReviewRequest"})
+    assert why == "unsupported_message"
+
+
+def test_failure_page_has_correlation_id_in_log(lti, caplog):
+    _control(lti)
+    resp, _ = _refused(lti, {"aud": "someone-else"})
+    cid = correlation(resp)
+    assert cid in caplog.text
+    assert "stu-neg@example.edu" not in caplog.text
+
+
+def test_unknown_deployment_recorded_and_allowed_when_not_strict(lti, app):
+    params = lti.login("stu-dep")
+    body = lti.platform.claims(sub="stu-dep", role="student", nonce=params["nonce"],
+                               context={"id": "c1", "title": "T"},
+                               extra={CLAIM + "deployment_id": "course-copy-7"})
+    assert lti.post(lti.platform.sign(body), params["state"]).status_code == 303
+    with app.app_context():
+        dep = db.session.scalar(select(Deployment).where(
+            Deployment.deployment_id == "course-copy-7",
+            Deployment.tenant_id == lti.platform.tenant_id))
+        assert dep.status == "active"
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "deployment.first_seen",
+            AuditEntry.tenant_id == lti.platform.tenant_id)) == 1
+
+
+def test_strict_deployments_refuse_then_approve(make_platform, driver, runner, app):
+    platform = make_platform(strict=True)
+    lti = driver(platform)
+    _control(lti)
+    params = lti.login("stu-strict")
+    body = platform.claims(sub="stu-strict", role="student", nonce=params["nonce"],
+                           context={"id": "c1", "title": "T"},
+                           extra={CLAIM + "deployment_id": "new-dep-9"})
+    resp = lti.post(platform.sign(body), params["state"])
+    assert resp.status_code == 400
+    assert reason(resp) == "unknown_deployment"
+    assert "new-dep-9" in resp.get_data(as_text=True)
+    result = runner.invoke(args=["platform", "deployments", "approve", "--issuer",
+                                 platform.issuer, "--client-id", platform.client_id,
+                                 "--deployment-id", "new-dep-9"])
+    assert result.exit_code == 0, result.output
+    params = lti.login("stu-strict")
+    body["nonce"] = params["nonce"]
+    assert lti.post(platform.sign(body), params["state"]).status_code == 303
+
+
+def test_platform_key_rotation_refetches_unknown_kid(lti, keyset):
+    _control(lti)
+    before = keyset.fetches.get(lti.platform.name, 0)
+    lti.platform.rotate_key()
+    assert lti.launch(sub="after-rotation", follow=False).response.status_code == 303
+    assert keyset.fetches[lti.platform.name] == before + 1
+    assert lti.launch(sub="after-rotation-2", follow=False).response.status_code == 303
+    assert keyset.fetches[lti.platform.name] == before + 1  # cached again
+
+
+def test_launch_get_is_a_clear_error(client):
+    resp = client.get("/lti/launch")
+    assert resp.status_code == 400
+    assert reason(resp) == "not_a_launch"
+
+
+@pytest.mark.parametrize("junk", ["", "a.b", "x" * 5000, "a.b.c.d", "eyJhbGciOiJSUzI1NiJ9.e30."])
+def test_garbage_id_tokens_are_4xx(lti, junk):
+    params = lti.login("stu-junk")
+    resp = lti.post(junk, params["state"])
+    assert resp.status_code == 400
+
+
+def test_every_launch_row_expires(lti, app):
+    launched = lti.launch(sub="stu-exp", follow=False)
+    with app.app_context():
+        launch = db.session.get(Launch, launched.lid)
+        assert launch.expires_at > launch.created_at
