@@ -61,7 +61,7 @@ def signing_key(now: dt.datetime | None = None) -> SigningKey:
     key = db.session.scalar(
         select(ToolKey)
         .where(ToolKey.retired_at.is_(None), ToolKey.signing_from <= now)
-        .order_by(ToolKey.signing_from.desc())
+        .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
         .limit(1)
     )
     if key is None:  # every key still in grace: sign with the oldest published one
@@ -86,10 +86,10 @@ def retire(actor: str, kid: str | None = None) -> list[str]:
         if kid == current:
             raise ValueError(f"Key {kid} is the current signing key; rotate first.")
         query = query.where(ToolKey.kid == kid)
-    newer = db.session.scalar(select(ToolKey.signing_from).where(ToolKey.kid == current))
+    current_created = db.session.scalar(select(ToolKey.created_at).where(ToolKey.kid == current))
     retired = []
     for key in db.session.scalars(query):
-        if key.signing_from > utcnow() or (newer and key.signing_from > newer):
+        if current_created is not None and key.created_at > current_created:
             continue  # a newer key still in its grace period: keep it
         key.retired_at = utcnow()
         retired.append(key.kid)

@@ -114,9 +114,11 @@ class LmsPlatform:
             CLAIM + "target_link_uri": "http://127.0.0.1/lti/launch",
             CLAIM + "custom": custom or {},
         }
+        # every resource link launch names its link; account navigation has no context
+        body[CLAIM + "resource_link"] = {"id": "rl-" + (context or {}).get("id", "account"),
+                                         "title": "Board"}
         if context is not None:
             body[CLAIM + "context"] = context
-            body[CLAIM + "resource_link"] = {"id": "rl-" + context["id"], "title": "Board"}
         if message_type == "LtiDeepLinkingRequest":
             body.pop(CLAIM + "resource_link", None)
             body["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {

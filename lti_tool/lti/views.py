@@ -75,7 +75,6 @@ def deep_link() -> ResponseReturnValue:
                           reason="not_deep_linking")
     form = deep_linking.PickerForm()
     if form.validate_on_submit():
-        html = deep_linking.response_page(ctx, form.chosen(), url_for("home.index",
-                                                                      _external=True))
-        return html
+        return deep_linking.response_page(ctx, form.chosen(),
+                                          url_for("lti.launch", _external=True))
     return render_template("lti/deep_link.html", form=form)
