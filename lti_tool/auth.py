@@ -22,8 +22,12 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _launch_id() -> str | None:
-    lid = (request.args.get("lid") or request.form.get("lid")
-           or request.headers.get("X-Launch-Id") or session.get("lid"))
+    lid = (
+        request.args.get("lid")
+        or request.form.get("lid")
+        or request.headers.get("X-Launch-Id")
+        or session.get("lid")
+    )
     return lid if isinstance(lid, str) and 20 <= len(lid) <= 64 else None
 
 
@@ -40,11 +44,20 @@ def load_launch(lid: str) -> LaunchContext | None:
         return None
     launch, tenant_name, tz, user_name, email, course_title = row
     return LaunchContext(
-        launch_id=launch.id, tenant_id=launch.tenant_id, tenant_name=tenant_name,
-        time_zone=tz, registration_id=launch.registration_id, user_id=launch.user_id,
-        user_name=user_name or "", user_email=email or "", course_id=launch.course_id,
-        course_title=course_title or "", role=launch.role, read_only=launch.read_only,
-        is_tool_admin=launch.is_tool_admin, expires_at=launch.expires_at,
+        launch_id=launch.id,
+        tenant_id=launch.tenant_id,
+        tenant_name=tenant_name,
+        time_zone=tz,
+        registration_id=launch.registration_id,
+        user_id=launch.user_id,
+        user_name=user_name or "",
+        user_email=email or "",
+        course_id=launch.course_id,
+        course_title=course_title or "",
+        role=launch.role,
+        read_only=launch.read_only,
+        is_tool_admin=launch.is_tool_admin,
+        expires_at=launch.expires_at,
         **claims_summary(launch.message),
     )
 
@@ -56,9 +69,11 @@ def current_launch() -> LaunchContext:
         if ctx is None:
             raise SessionExpiredError(
                 "Career Credit could not find your session: it has expired, or this page was "
-                "opened outside the LMS.", reason="no_launch")
+                "opened outside the LMS.",
+                reason="no_launch",
+            )
         g.launch = ctx
-    return g.launch  # type: ignore[no-any-return]
+    return g.launch
 
 
 def requires(*roles: str, write: bool = False, tool_admin: bool = False) -> Callable[[F], F]:
@@ -71,11 +86,14 @@ def requires(*roles: str, write: bool = False, tool_admin: bool = False) -> Call
             ctx = current_launch()
             allowed = ctx.role in roles or (tool_admin and ctx.is_tool_admin)
             if not allowed:
-                raise ForbiddenError("This page is not available to your role "
-                                     f"({ctx.role}).", reason="role")
+                raise ForbiddenError(
+                    f"This page is not available to your role ({ctx.role}).", reason="role"
+                )
             if write and ctx.read_only and not (tool_admin and ctx.is_tool_admin):
-                raise ForbiddenError("Your access to this course is read-only (teaching "
-                                     "assistant).", reason="read_only")
+                raise ForbiddenError(
+                    "Your access to this course is read-only (teaching assistant).",
+                    reason="read_only",
+                )
             return view(*args, **kwargs)
 
         wrapped.required_roles = roles  # type: ignore[attr-defined]

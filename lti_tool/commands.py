@@ -37,35 +37,65 @@ def _fail(message: str) -> None:
 @click.option("--auth-token-url")
 @click.option("--key-set-url")
 @click.option("--deployment-id", "deployment_ids", multiple=True)
-@click.option("--strict-deployments", is_flag=True,
-              help="Refuse deployment ids until an administrator approves them.")
+@click.option(
+    "--strict-deployments",
+    is_flag=True,
+    help="Refuse deployment ids until an administrator approves them.",
+)
 @click.option("--tenant", help="Attach to this existing tenant instead of creating one.")
 @click.option("--preset", type=click.Choice(["canvas", "moodle"]))
 @click.option("--moodle-url")
-def platform_add(name: str, issuer: str | None, client_id: str, auth_login_url: str | None,
-                 auth_token_url: str | None, key_set_url: str | None,
-                 deployment_ids: tuple[str, ...], strict_deployments: bool, tenant: str | None,
-                 preset: str | None, moodle_url: str | None) -> None:
+def platform_add(
+    name: str,
+    issuer: str | None,
+    client_id: str,
+    auth_login_url: str | None,
+    auth_token_url: str | None,
+    key_set_url: str | None,
+    deployment_ids: tuple[str, ...],
+    strict_deployments: bool,
+    tenant: str | None,
+    preset: str | None,
+    moodle_url: str | None,
+) -> None:
     """Register a platform (issuer + client id)."""
     try:
-        values = regs.apply_preset(preset, moodle_url, issuer=issuer,
-                                   auth_login_url=auth_login_url,
-                                   auth_token_url=auth_token_url, key_set_url=key_set_url)
-        missing = [opt for opt, key in (("--issuer", "issuer"),
-                                        ("--auth-login-url", "auth_login_url"),
-                                        ("--auth-token-url", "auth_token_url"),
-                                        ("--key-set-url", "key_set_url")) if not values.get(key)]
+        values = regs.apply_preset(
+            preset,
+            moodle_url,
+            issuer=issuer,
+            auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url,
+            key_set_url=key_set_url,
+        )
+        missing = [
+            opt
+            for opt, key in (
+                ("--issuer", "issuer"),
+                ("--auth-login-url", "auth_login_url"),
+                ("--auth-token-url", "auth_token_url"),
+                ("--key-set-url", "key_set_url"),
+            )
+            if not values.get(key)
+        ]
         if missing:
             _fail(f"Missing {', '.join(missing)} (or use --preset canvas|moodle).")
-        reg = regs.add_platform(regs.PlatformSpec(
-            name=name, client_id=client_id, deployment_ids=deployment_ids,
-            strict_deployments=strict_deployments, tenant=tenant, **values),
-            OPERATOR, allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production")
+        reg = regs.add_platform(
+            regs.PlatformSpec(
+                name=name,
+                client_id=client_id,
+                deployment_ids=deployment_ids,
+                strict_deployments=strict_deployments,
+                tenant=tenant,
+                **values,
+            ),
+            OPERATOR,
+            allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production",
+        )
         db.session.commit()
     except AppError as exc:
         _fail(exc.message)
-    click.echo(f"Registered {reg.issuer} client id {reg.client_id} for tenant "
-               f"{reg.tenant.name!r}.")
+    click.echo(f"Registered {reg.issuer} client id {reg.client_id} for tenant {reg.tenant.name!r}.")
 
 
 @platform_cli.command("list")
@@ -75,8 +105,10 @@ def platform_list() -> None:
     if not rows:
         click.echo("No platforms registered.")
     for reg in rows:
-        click.echo(f"{reg.tenant.name}\t{reg.name}\t{reg.issuer}\t{reg.client_id}\t"
-                   f"{'strict' if reg.strict_deployments else 'open'}")
+        click.echo(
+            f"{reg.tenant.name}\t{reg.name}\t{reg.issuer}\t{reg.client_id}\t"
+            f"{'strict' if reg.strict_deployments else 'open'}"
+        )
         for dep in reg.deployments:
             click.echo(f"\tdeployment {dep.deployment_id}\t{dep.status}")
 
@@ -110,13 +142,20 @@ def deployments_approve(issuer: str, client_id: str, deployment_id: str) -> None
 
 
 @keys_cli.command("rotate")
-@click.option("--grace-hours", type=click.FloatRange(min=0), default=None,
-              help="Hours before the new key signs (default 24).")
+@click.option(
+    "--grace-hours",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Hours before the new key signs (default 24).",
+)
 def keys_rotate(grace_hours: float | None) -> None:
     """Publish a new key now; it starts signing after the grace period."""
     keys.ensure_key()
-    grace = dt.timedelta(seconds=current_app.config["LTI_KEY_GRACE_PERIOD_S"]) \
-        if grace_hours is None else dt.timedelta(hours=grace_hours)
+    grace = (
+        dt.timedelta(seconds=current_app.config["LTI_KEY_GRACE_PERIOD_S"])
+        if grace_hours is None
+        else dt.timedelta(hours=grace_hours)
+    )
     key = keys.rotate(OPERATOR, grace)
     db.session.commit()
     click.echo(f"Published key {key.kid}; it signs from {key.signing_from:%Y-%m-%d %H:%M} UTC.")

@@ -72,13 +72,23 @@ def correlation_id() -> str:
 def _render(status: int, title: str, message: str, hint: str, reason: str):
     cid = correlation_id()
     if request.accept_mimetypes.best == "application/json":
-        body = {"error": reason, "title": title, "message": message, "hint": hint,
-                "correlation_id": cid}
+        body = {
+            "error": reason,
+            "title": title,
+            "message": message,
+            "hint": hint,
+            "correlation_id": cid,
+        }
         return body, status
     return (
         render_template(
-            "errors/error.html", status=status, title=title, message=message, hint=hint,
-            reason=reason, correlation_id=cid,
+            "errors/error.html",
+            status=status,
+            title=title,
+            message=message,
+            hint=hint,
+            reason=reason,
+            correlation_id=cid,
         ),
         status,
     )
@@ -87,25 +97,42 @@ def _render(status: int, title: str, message: str, hint: str, reason: str):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def handle_app_error(exc: AppError):
-        log.warning("%s [%s] %s (correlation id %s)", type(exc).__name__, exc.reason,
-                    exc.message, correlation_id())
+        log.warning(
+            "%s [%s] %s (correlation id %s)",
+            type(exc).__name__,
+            exc.reason,
+            exc.message,
+            correlation_id(),
+        )
         return _render(exc.status, exc.title, exc.message, exc.hint, exc.reason)
 
     @app.errorhandler(CSRFError)
     def handle_csrf(exc: CSRFError):
         log.warning("CSRF refused: %s (correlation id %s)", exc.description, correlation_id())
-        return _render(400, "This form has expired", "The form was missing its security token "
-                       "or the token had expired, so nothing was saved.",
-                       "Reload the page and submit the form again.", "csrf")
+        return _render(
+            400,
+            "This form has expired",
+            "The form was missing its security token "
+            "or the token had expired, so nothing was saved.",
+            "Reload the page and submit the form again.",
+            "csrf",
+        )
 
     @app.errorhandler(HTTPException)
     def handle_http(exc: HTTPException):
         status = exc.code or 500
-        hints = {404: "Check the link, or go back to your Career Credit home.",
-                 405: "Use the buttons and links on the page rather than typing the address.",
-                 429: "Wait a minute and try again."}
-        return _render(status, exc.name, exc.description or exc.name,
-                       hints.get(status, "Go back and try again."), f"http_{status}")
+        hints = {
+            404: "Check the link, or go back to your Career Credit home.",
+            405: "Use the buttons and links on the page rather than typing the address.",
+            429: "Wait a minute and try again.",
+        }
+        return _render(
+            status,
+            exc.name,
+            exc.description or exc.name,
+            hints.get(status, "Go back and try again."),
+            f"http_{status}",
+        )
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
@@ -113,7 +140,11 @@ def register_error_handlers(app: Flask) -> None:
         from .extensions import db
 
         db.session.rollback()
-        return _render(500, "Something went wrong on our side",
-                       "Nothing you entered was saved.",
-                       "Try again in a minute. If it keeps happening, give the correlation id "
-                       "below to your LMS administrator.", "internal")
+        return _render(
+            500,
+            "Something went wrong on our side",
+            "Nothing you entered was saved.",
+            "Try again in a minute. If it keeps happening, give the correlation id "
+            "below to your LMS administrator.",
+            "internal",
+        )

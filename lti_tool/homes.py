@@ -11,8 +11,13 @@ from .lti.services_client import roster
 
 bp = Blueprint("home", __name__, url_prefix="/home")
 
-ROLE_LABELS = {"student": "Student", "faculty": "Instructor", "advisor": "Career advisor",
-               "admin": "Tool administrator", "observer": "Observer"}
+ROLE_LABELS = {
+    "student": "Student",
+    "faculty": "Instructor",
+    "advisor": "Career advisor",
+    "admin": "Tool administrator",
+    "observer": "Observer",
+}
 
 
 @bp.get("/")
@@ -41,8 +46,9 @@ def faculty() -> ResponseReturnValue:
         except ConnectorError as exc:
             roster_error = exc.message
     label = "Teaching assistant (read-only)" if ctx.read_only else ROLE_LABELS["faculty"]
-    return render_template("homes/faculty.html", role_label=label, members=members,
-                           roster_error=roster_error)
+    return render_template(
+        "homes/faculty.html", role_label=label, members=members, roster_error=roster_error
+    )
 
 
 @bp.get("/advisor")

@@ -13,8 +13,13 @@ _session: requests.Session | None = None
 class TimeoutSession(requests.Session):
     """A requests session that never waits forever."""
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any,  # type: ignore[override]
-                **kwargs: Any) -> requests.Response:
+    def request(
+        self,
+        method: str | bytes,
+        url: str | bytes,
+        *args: Any,  # type: ignore[override]
+        **kwargs: Any,
+    ) -> requests.Response:
         if kwargs.get("timeout") is None:
             timeout = current_app.config["HTTP_TIMEOUT_S"] if has_app_context() else 10.0
             kwargs["timeout"] = timeout
@@ -22,7 +27,7 @@ class TimeoutSession(requests.Session):
 
 
 def session() -> requests.Session:
-    global _session  # noqa: PLW0603 - one pooled session per process
+    global _session
     if _session is None:
         _session = TimeoutSession()
         _session.headers["User-Agent"] = "CareerCredit/0.1 (+LTI 1.3 tool)"

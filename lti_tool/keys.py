@@ -27,7 +27,8 @@ class SigningKey:
 def _new_key(signing_from: dt.datetime) -> ToolKey:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()
     kid = secrets.token_urlsafe(16)
@@ -37,8 +38,11 @@ def _new_key(signing_from: dt.datetime) -> ToolKey:
 
 
 def published_keys() -> list[ToolKey]:
-    return list(db.session.scalars(
-        select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.created_at)))
+    return list(
+        db.session.scalars(
+            select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.created_at)
+        )
+    )
 
 
 def ensure_key() -> None:
@@ -99,5 +103,6 @@ def retire(actor: str, kid: str | None = None) -> list[str]:
 
 
 def describe() -> str:
-    return json.dumps([{"kid": k.kid, "signing_from": k.signing_from.isoformat()}
-                       for k in published_keys()])
+    return json.dumps(
+        [{"kid": k.kid, "signing_from": k.signing_from.isoformat()} for k in published_keys()]
+    )

@@ -35,15 +35,21 @@ def _norm(roles: Iterable[str]) -> set[str]:
     return out
 
 
-def decide(roles: Iterable[str], custom: Mapping[str, Any] | None, tenant_settings: Mapping,
-           *, advisor_granted: bool, has_context: bool) -> RoleDecision:
+def decide(
+    roles: Iterable[str],
+    custom: Mapping[str, Any] | None,
+    tenant_settings: Mapping,
+    *,
+    advisor_granted: bool,
+    has_context: bool,
+) -> RoleDecision:
     """Decide the role of one launch."""
     r = _norm(roles)
     custom = custom or {}
-    admin_roles = {f"{INSTITUTION}#Administrator", f"{SYSTEM}#Administrator",
-                   f"{SYSTEM}#SysAdmin"}
+    admin_roles = {f"{INSTITUTION}#Administrator", f"{SYSTEM}#Administrator", f"{SYSTEM}#SysAdmin"}
     is_admin = bool(r & admin_roles) and bool(
-        tenant_settings.get("institution_admin_is_tool_admin", True))
+        tenant_settings.get("institution_admin_is_tool_admin", True)
+    )
     rule = tenant_settings.get("advisor_claim") or {}
     if rule.get("name") and str(custom.get(rule["name"], "")) == str(rule.get("value")):
         return RoleDecision(ADVISOR, is_tool_admin=is_admin)

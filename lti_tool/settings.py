@@ -61,9 +61,9 @@ def _finalise(app: Flask) -> None:
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     uri = cfg.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{app.instance_path}/career_credit.db"
     if uri.startswith("postgres://"):
-        uri = "postgresql://" + uri[len("postgres://"):]
+        uri = "postgresql://" + uri[len("postgres://") :]
     if uri.startswith("postgresql://"):
-        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+        uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
     if uri.startswith("sqlite"):
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

@@ -10,8 +10,11 @@ from typing import Any
 from flask import Flask, g, request, url_for
 from flask.typing import ResponseReturnValue
 
-_REDACT = re.compile(r"((?:lid|id_token|state|nonce|code|token|JWT|login_hint|"
-                     r"lti_message_hint|registration_token|invite)=)[^&\s\"]+", re.I)
+_REDACT = re.compile(
+    r"((?:lid|id_token|state|nonce|code|token|JWT|login_hint|"
+    r"lti_message_hint|registration_token|invite)=)[^&\s\"]+",
+    re.I,
+)
 
 
 class RedactFilter(logging.Filter):

@@ -89,9 +89,12 @@ def app(database_url: str, _port: int):
 
     from lti_tool import create_app
 
-    app = create_app("config.testing", SQLALCHEMY_DATABASE_URI=database_url,
-                     SANDBOX_TOOL_URL=f"http://127.0.0.1:{_port}",
-                     SANDBOX_PLATFORM_URL=f"http://localhost:{_port}")
+    app = create_app(
+        "config.testing",
+        SQLALCHEMY_DATABASE_URI=database_url,
+        SANDBOX_TOOL_URL=f"http://127.0.0.1:{_port}",
+        SANDBOX_PLATFORM_URL=f"http://localhost:{_port}",
+    )
     with app.app_context():
         upgrade()
     return app
@@ -133,21 +136,39 @@ def keyset() -> Iterator[KeySetServer]:
 def make_platform(app, keyset):
     """Factory: a new test platform registered with the tool (its own tenant unless named)."""
 
-    def make(*, strict: bool = False, tenant: str | None = None,
-             tenant_settings: dict | None = None, deployment_id: str = "dep-1") -> LmsPlatform:
+    def make(
+        *,
+        strict: bool = False,
+        tenant: str | None = None,
+        tenant_settings: dict | None = None,
+        deployment_id: str = "dep-1",
+    ) -> LmsPlatform:
         from lti_tool.extensions import db
         from lti_tool.services.registrations import PlatformSpec, add_platform
 
         suffix = secrets.token_hex(4)
-        platform = LmsPlatform(issuer=f"http://localhost:{keyset.port}/lms-{suffix}",
-                                client_id=f"client-{suffix}", deployment_id=deployment_id,
-                                keyset=keyset)
+        platform = LmsPlatform(
+            issuer=f"http://localhost:{keyset.port}/lms-{suffix}",
+            client_id=f"client-{suffix}",
+            deployment_id=deployment_id,
+            keyset=keyset,
+        )
         with app.app_context():
-            reg = add_platform(PlatformSpec(
-                name=f"Test LMS {suffix}", issuer=platform.issuer, client_id=platform.client_id,
-                auth_login_url=f"{platform.issuer}/auth", auth_token_url=f"{platform.issuer}/token",
-                key_set_url=platform.key_set_url, deployment_ids=(deployment_id,),
-                strict_deployments=strict, tenant=tenant), "tests", allow_http=True)
+            reg = add_platform(
+                PlatformSpec(
+                    name=f"Test LMS {suffix}",
+                    issuer=platform.issuer,
+                    client_id=platform.client_id,
+                    auth_login_url=f"{platform.issuer}/auth",
+                    auth_token_url=f"{platform.issuer}/token",
+                    key_set_url=platform.key_set_url,
+                    deployment_ids=(deployment_id,),
+                    strict_deployments=strict,
+                    tenant=tenant,
+                ),
+                "tests",
+                allow_http=True,
+            )
             if tenant_settings is not None:
                 reg.tenant.settings = {**reg.tenant.settings, **tenant_settings}
             platform.tenant_id = reg.tenant_id  # type: ignore[attr-defined]
@@ -177,10 +198,17 @@ class LaunchDriver:
         self.platform = platform
 
     def login(self, sub: str = "student-1") -> dict[str, str]:
-        resp = self.client.post("/lti/login", data={
-            "iss": self.platform.issuer, "login_hint": sub, "client_id": self.platform.client_id,
-            "target_link_uri": "http://127.0.0.1/lti/launch", "lti_message_hint": "m1",
-            "lti_deployment_id": self.platform.deployment_id})
+        resp = self.client.post(
+            "/lti/login",
+            data={
+                "iss": self.platform.issuer,
+                "login_hint": sub,
+                "client_id": self.platform.client_id,
+                "target_link_uri": "http://127.0.0.1/lti/launch",
+                "lti_message_hint": "m1",
+                "lti_deployment_id": self.platform.deployment_id,
+            },
+        )
         assert resp.status_code == 302, resp.get_data(as_text=True)
         params = login_redirect_params(resp.headers["Location"])
         assert resp.headers["Location"].startswith(self.platform.issuer + "/auth?")
@@ -189,13 +217,21 @@ class LaunchDriver:
     def post(self, id_token: str, state: str) -> Any:
         return self.client.post("/lti/launch", data={"id_token": id_token, "state": state})
 
-    def launch(self, *, sub: str = "student-1", role: str = "student",
-               course: str | None = "course-1", title: str = "BUS 390 Internship Seminar",
-               follow: bool = True, **claims_kw: Any) -> Launched:
+    def launch(
+        self,
+        *,
+        sub: str = "student-1",
+        role: str = "student",
+        course: str | None = "course-1",
+        title: str = "BUS 390 Internship Seminar",
+        follow: bool = True,
+        **claims_kw: Any,
+    ) -> Launched:
         params = self.login(sub)
         context = {"id": course, "title": title, "label": "BUS390"} if course else None
-        body = self.platform.claims(sub=sub, role=role, nonce=params["nonce"], context=context,
-                                    **claims_kw)
+        body = self.platform.claims(
+            sub=sub, role=role, nonce=params["nonce"], context=context, **claims_kw
+        )
         resp = self.post(self.platform.sign(body), params["state"])
         assert resp.status_code == 303, resp.get_data(as_text=True)
         lid = re.search(r"lid=([\w-]+)", resp.headers["Location"]).group(1)  # type: ignore[union-attr]

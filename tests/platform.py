@@ -33,10 +33,14 @@ ROLE_CLAIMS = {
 
 def new_key_pair() -> tuple[str, str]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     return private, public
 
 
@@ -99,14 +103,28 @@ class LmsPlatform:
         self.registration.set_platform_private_key(private).set_platform_public_key(public)
         self.keyset.sets[self.name] = [*old, *self.registration.get_jwks()]
 
-    def claims(self, *, sub: str, role: str, nonce: str, context: dict | None = None,
-               message_type: str = "LtiResourceLinkRequest", custom: dict | None = None,
-               extra: dict | None = None, name: str | None = None) -> dict[str, Any]:
+    def claims(
+        self,
+        *,
+        sub: str,
+        role: str,
+        nonce: str,
+        context: dict | None = None,
+        message_type: str = "LtiResourceLinkRequest",
+        custom: dict | None = None,
+        extra: dict | None = None,
+        name: str | None = None,
+    ) -> dict[str, Any]:
         now = int(time.time())
         body: dict[str, Any] = {
-            "iss": self.issuer, "aud": self.client_id, "sub": sub, "nonce": nonce,
-            "iat": now, "exp": now + 300,
-            "name": name or f"Person {sub}", "email": f"{sub}@example.edu",
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "sub": sub,
+            "nonce": nonce,
+            "iat": now,
+            "exp": now + 300,
+            "name": name or f"Person {sub}",
+            "email": f"{sub}@example.edu",
             CLAIM + "deployment_id": self.deployment_id,
             CLAIM + "message_type": message_type,
             CLAIM + "version": "1.3.0",
@@ -115,8 +133,10 @@ class LmsPlatform:
             CLAIM + "custom": custom or {},
         }
         # every resource link launch names its link; account navigation has no context
-        body[CLAIM + "resource_link"] = {"id": "rl-" + (context or {}).get("id", "account"),
-                                         "title": "Board"}
+        body[CLAIM + "resource_link"] = {
+            "id": "rl-" + (context or {}).get("id", "account"),
+            "title": "Board",
+        }
         if context is not None:
             body[CLAIM + "context"] = context
         if message_type == "LtiDeepLinkingRequest":
@@ -125,15 +145,19 @@ class LmsPlatform:
                 "deep_link_return_url": f"{self.issuer}/deep_link_return",
                 "accept_types": ["ltiResourceLink"],
                 "accept_presentation_document_targets": ["iframe", "window"],
-                "accept_multiple": True, "data": "dl-" + uuid.uuid4().hex}
+                "accept_multiple": True,
+                "data": "dl-" + uuid.uuid4().hex,
+            }
         body.update(extra or {})
         return body
 
     def sign(self, body: dict[str, Any], headers: dict | None = None) -> str:
         kid = self.registration.get_kid()
         return PlatformRegistration.encode_and_sign(
-            dict(body), self.registration.get_platform_private_key() or "",
-            headers={"kid": kid, **(headers or {})})
+            dict(body),
+            self.registration.get_platform_private_key() or "",
+            headers={"kid": kid, **(headers or {})},
+        )
 
 
 def login_redirect_params(location: str) -> dict[str, str]:

@@ -47,14 +47,27 @@ def resources(chosen: list[str], launch_url: str) -> list[DeepLinkResource]:
     """Content items for what faculty chose; the credit item carries a line item."""
     items = []
     if BOARD in chosen:
-        items.append(DeepLinkResource().set_url(launch_url).set_title("Micro-internship board")
-                     .set_custom_params({"cc_placement": BOARD}))
+        items.append(
+            DeepLinkResource()
+            .set_url(launch_url)
+            .set_title("Micro-internship board")
+            .set_custom_params({"cc_placement": BOARD})
+        )
     if CREDIT in chosen:
-        line_item = (LineItem().set_label("Micro-internship credit")
-                     .set_score_maximum(CREDIT_SCORE_MAXIMUM)
-                     .set_resource_id("career-credit").set_tag("micro-internship-credit"))
-        items.append(DeepLinkResource().set_url(launch_url).set_title("Micro-internship credit")
-                     .set_custom_params({"cc_placement": CREDIT}).set_lineitem(line_item))
+        line_item = (
+            LineItem()
+            .set_label("Micro-internship credit")
+            .set_score_maximum(CREDIT_SCORE_MAXIMUM)
+            .set_resource_id("career-credit")
+            .set_tag("micro-internship-credit")
+        )
+        items.append(
+            DeepLinkResource()
+            .set_url(launch_url)
+            .set_title("Micro-internship credit")
+            .set_custom_params({"cc_placement": CREDIT})
+            .set_lineitem(line_item)
+        )
     return items
 
 
@@ -62,14 +75,20 @@ def response_jwt(ctx: LaunchContext, chosen: list[str], launch_url: str) -> tupl
     """The signed deep-linking response and the platform URL it must be posted to."""
     launch = db.session.get(Launch, ctx.launch_id)
     reg = db.session.get(Registration, ctx.registration_id)
-    assert launch is not None and reg is not None
+    if launch is None or reg is None:
+        raise LaunchError(
+            "This launch is no longer known; open the LMS dialog again.", reason="no_launch"
+        )
     signing = keys.signing_key()
-    registration = (_SigningRegistration(signing.kid).set_issuer(reg.issuer)
-                    .set_client_id(reg.client_id).set_tool_private_key(signing.private_pem))
+    registration = (
+        _SigningRegistration(signing.kid)
+        .set_issuer(reg.issuer)
+        .set_client_id(reg.client_id)
+        .set_tool_private_key(signing.private_pem)
+    )
     settings = dict(ctx.deep_linking or {})
     if not isinstance(settings.get("deep_link_return_url"), str):
-        raise LaunchError("The deep-linking request named no return URL.",
-                          reason="invalid_message")
+        raise LaunchError("The deep-linking request named no return URL.", reason="invalid_message")
     deployment_id = launch.message["https://purl.imsglobal.org/spec/lti/claim/deployment_id"]
     link = DeepLink(registration, deployment_id, settings)  # type: ignore[arg-type]
     return link.get_response_jwt(resources(chosen, launch_url)), settings["deep_link_return_url"]

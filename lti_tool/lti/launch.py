@@ -36,38 +36,48 @@ class FrameCookieService(CookieService):
         return f"{self._cookie_prefix}-{name}"
 
     def get_cookie(self, name: str) -> str | None:
-        return self._request.get_cookie(self._key(name))  # type: ignore[no-any-return]
+        value = self._request.get_cookie(self._key(name))
+        return value if isinstance(value, str) else None
 
     def set_cookie(self, name: str, value: str | int, exp: int | None = 3600) -> None:
         self._to_set[self._key(name)] = (str(value), int(exp or 3600))
 
     def update_response(self, response: Any) -> None:
         for key, (value, exp) in self._to_set.items():
-            response.set_cookie(key, value, max_age=exp, secure=True, httponly=True,
-                                samesite="None", path="/")
+            response.set_cookie(
+                key, value, max_age=exp, secure=True, httponly=True, samesite="None", path="/"
+            )
 
 
 def _services() -> tuple[FlaskRequest, DbToolConf, DbSessionService, FrameCookieService]:
     request = FlaskRequest()
-    return (request, DbToolConf(),
-            DbSessionService(request, current_app.config["LTI_STATE_LIFETIME_S"]),
-            FrameCookieService(request))
+    return (
+        request,
+        DbToolConf(),
+        DbSessionService(request, current_app.config["LTI_STATE_LIFETIME_S"]),
+        FrameCookieService(request),
+    )
 
 
 def login(params: dict[str, str], launch_url: str) -> Any:
     """Answer a third-party initiated login: remember state and nonce, redirect to the platform."""
     for required in ("iss", "login_hint"):
         if not params.get(required):
-            raise LaunchError(f"The login request has no {required!r} parameter.",
-                              reason=f"missing_{required}",
-                              hint="Start the tool from the LMS rather than from a bookmark.")
+            raise LaunchError(
+                f"The login request has no {required!r} parameter.",
+                reason=f"missing_{required}",
+                hint="Start the tool from the LMS rather than from a bookmark.",
+            )
     request, conf, sessions, cookies = _services()
     oidc = FlaskOIDCLogin(request, conf, session_service=sessions, cookie_service=cookies)
     try:
-        return oidc.pass_params_to_launch({
-            "iss": params["iss"], "client_id": params.get("client_id") or "",
-            "target_link_uri": params.get("target_link_uri") or "",
-        }).redirect(launch_url)
+        return oidc.pass_params_to_launch(
+            {
+                "iss": params["iss"],
+                "client_id": params.get("client_id") or "",
+                "target_link_uri": params.get("target_link_uri") or "",
+            }
+        ).redirect(launch_url)
     except LtiException as exc:
         raise LaunchError(str(exc), reason="invalid_login") from exc
 
@@ -83,12 +93,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     @property
     def registration(self) -> Registration:
-        assert self.conf.registration is not None
+        if self.conf.registration is None:
+            raise LaunchError("The launch has not been validated.", reason="invalid_launch")
         return self.conf.registration
 
     @property
     def body(self) -> dict[str, Any]:
-        return self._jwt["body"]  # type: ignore[no-any-return]
+        return dict(self._jwt["body"])
 
     def validate(self) -> ToolMessageLaunch:
         self._validated = True
@@ -112,8 +123,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         try:
             self.validate_jwt_format()
         except LtiException as exc:
-            raise LaunchError("The id_token is not a well-formed JWT.",
-                              reason="malformed_token") from exc
+            raise LaunchError(
+                "The id_token is not a well-formed JWT.", reason="malformed_token"
+            ) from exc
         header, body = self._jwt.get("header", {}), self._jwt.get("body", {})
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise LaunchError("The id_token is not a well-formed JWT.", reason="malformed_token")
@@ -121,8 +133,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not alg or str(alg).lower() == "none" or not id_token.rsplit(".", 1)[-1]:
             raise LaunchError("The id_token is not signed.", reason="unsigned")
         if alg != "RS256" or not header.get("kid"):
-            raise LaunchError(f"The id_token must be signed with RS256 and name its key (kid); "
-                              f"it uses {alg!r}.", reason="bad_signature")
+            raise LaunchError(
+                f"The id_token must be signed with RS256 and name its key (kid); it uses {alg!r}.",
+                reason="bad_signature",
+            )
 
         login = self.sessions.peek_state(state) if state else None
         if login is None:
@@ -130,26 +144,36 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 "This launch does not belong to a login started here, or the login expired.",
                 reason="state_mismatch",
                 hint="Launch the tool again from the LMS. If it keeps happening, the browser may "
-                     "be blocking the tool's cookies in the LMS frame.")
+                "be blocking the tool's cookies in the LMS frame.",
+            )
         if login.get("consumed"):
-            raise LaunchError("This launch was already used once; launches are single-use.",
-                              reason="replayed")
+            raise LaunchError(
+                "This launch was already used once; launches are single-use.", reason="replayed"
+            )
         if self._cookie_service.get_cookie(state) != state:
-            raise LaunchError("The browser that finished the launch is not the one that "
-                              "started it (state cookie missing or different).",
-                              reason="state_mismatch",
-                              hint="Launch the tool again from the LMS.")
+            raise LaunchError(
+                "The browser that finished the launch is not the one that "
+                "started it (state cookie missing or different).",
+                reason="state_mismatch",
+                hint="Launch the tool again from the LMS.",
+            )
 
-        iss = body.get("iss")
+        iss = str(body.get("iss"))
         if iss != login["iss"]:
-            raise LaunchError(f"The id_token's issuer {iss!r} is not the platform that started "
-                              f"the login ({login['iss']}).", reason="wrong_issuer")
+            raise LaunchError(
+                f"The id_token's issuer {iss!r} is not the platform that started "
+                f"the login ({login['iss']}).",
+                reason="wrong_issuer",
+            )
         aud = body.get("aud")
         auds = [aud] if isinstance(aud, str) else list(aud or [])
-        client_id = login.get("client_id") or (auds[0] if len(auds) == 1 else "")
+        client_id = str(login.get("client_id") or (auds[0] if len(auds) == 1 else ""))
         if client_id not in auds or (len(auds) > 1 and body.get("azp") != client_id):
-            raise LaunchError(f"The id_token is addressed to {auds!r}, not to this tool's client "
-                              f"id {client_id!r}.", reason="wrong_audience")
+            raise LaunchError(
+                f"The id_token is addressed to {auds!r}, not to this tool's client "
+                f"id {client_id!r}.",
+                reason="wrong_audience",
+            )
         self._registration = self.conf.find_registration_by_params(iss, client_id)
         self._check_signature(id_token, header["kid"], client_id, iss)
 
@@ -157,42 +181,65 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not nonce:
             raise LaunchError("The id_token carries no nonce.", reason="missing_nonce")
         if nonce != login.get("nonce"):
-            raise LaunchError("The id_token's nonce is not the one issued for this login: the "
-                              "token was replayed.", reason="replayed_nonce")
+            raise LaunchError(
+                "The id_token's nonce is not the one issued for this login: the "
+                "token was replayed.",
+                reason="replayed_nonce",
+            )
         if not self.sessions.consume_state(state):
-            raise LaunchError("This launch was already used once; launches are single-use.",
-                              reason="replayed")
+            raise LaunchError(
+                "This launch was already used once; launches are single-use.", reason="replayed"
+            )
         if not body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"):
             raise LaunchError("The launch carries no deployment id.", reason="missing_deployment")
         self.validate_deployment()
         message_type = body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
         if message_type not in SUPPORTED_MESSAGES:
-            raise LaunchError(f"Career Credit does not handle {message_type!r} messages.",
-                              reason="unsupported_message",
-                              hint="Place the tool as a resource link or through deep linking.")
+            raise LaunchError(
+                f"Career Credit does not handle {message_type!r} messages.",
+                reason="unsupported_message",
+                hint="Place the tool as a resource link or through deep linking.",
+            )
         self.validate_message()
 
     def _check_signature(self, id_token: str, kid: str, client_id: str, iss: str) -> None:
         cfg = current_app.config
-        alg, key = platform_keys.public_key(self.registration.key_set_url, kid,
-                                            cfg["LTI_PLATFORM_JWKS_LIFETIME_S"],
-                                            cfg["LTI_PLATFORM_JWKS_REFETCH_MIN_S"])
+        alg, key = platform_keys.public_key(
+            self.registration.key_set_url,
+            kid,
+            cfg["LTI_PLATFORM_JWKS_LIFETIME_S"],
+            cfg["LTI_PLATFORM_JWKS_REFETCH_MIN_S"],
+        )
         try:
-            jwt.decode(id_token, key, algorithms=[alg], audience=client_id, issuer=iss,
-                       leeway=60, options={"require": ["exp", "iat", "aud", "iss"]})
+            jwt.decode(
+                id_token,
+                key,
+                algorithms=[alg],
+                audience=client_id,
+                issuer=iss,
+                leeway=60,
+                options={"require": ["exp", "iat", "aud", "iss"]},
+            )
         except jwt.ExpiredSignatureError as exc:
-            raise LaunchError("The id_token has expired.", reason="expired",
-                              hint="Check that the LMS server's clock is right, then launch "
-                                   "again.") from exc
+            raise LaunchError(
+                "The id_token has expired.",
+                reason="expired",
+                hint="Check that the LMS server's clock is right, then launch again.",
+            ) from exc
         except jwt.InvalidAudienceError as exc:
-            raise LaunchError("The id_token is not addressed to this tool.",
-                              reason="wrong_audience") from exc
+            raise LaunchError(
+                "The id_token is not addressed to this tool.", reason="wrong_audience"
+            ) from exc
         except (jwt.ImmatureSignatureError, jwt.InvalidIssuedAtError) as exc:
-            raise LaunchError("The id_token is not valid yet; the clocks disagree.",
-                              reason="not_yet_valid") from exc
+            raise LaunchError(
+                "The id_token is not valid yet; the clocks disagree.", reason="not_yet_valid"
+            ) from exc
         except jwt.MissingRequiredClaimError as exc:
-            raise LaunchError(f"The id_token lacks a required claim: {exc}.",
-                              reason="malformed_token") from exc
+            raise LaunchError(
+                f"The id_token lacks a required claim: {exc}.", reason="malformed_token"
+            ) from exc
         except jwt.InvalidTokenError as exc:
-            raise LaunchError("The id_token's signature does not verify with the platform's "
-                              "published keys.", reason="bad_signature") from exc
+            raise LaunchError(
+                "The id_token's signature does not verify with the platform's published keys.",
+                reason="bad_signature",
+            ) from exc

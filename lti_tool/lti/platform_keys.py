@@ -29,10 +29,11 @@ def _fetch(url: str) -> dict[str, Any]:
                 keys[jwk["kid"]] = (jwk.get("alg", "RS256"), RSAAlgorithm.from_jwk(json.dumps(jwk)))
         return keys
     except (requests.RequestException, ValueError, AttributeError, TypeError) as exc:
-        raise LaunchError(f"The platform's key set at {url} could not be read ({exc}).",
-                          reason="platform_keys_unavailable",
-                          hint="Check the registration's key set URL and that the platform "
-                               "answers.") from exc
+        raise LaunchError(
+            f"The platform's key set at {url} could not be read ({exc}).",
+            reason="platform_keys_unavailable",
+            hint="Check the registration's key set URL and that the platform answers.",
+        ) from exc
 
 
 def public_key(url: str, kid: str, lifetime_s: float, refetch_min_s: float) -> tuple[str, Any]:
@@ -42,17 +43,23 @@ def public_key(url: str, kid: str, lifetime_s: float, refetch_min_s: float) -> t
     with _lock:
         cached = _cache.get(url)
     if cached and now - cached[0] < lifetime_s and kid in cached[1]:
-        return cached[1][kid]  # type: ignore[no-any-return]
+        return cached[1][kid]
     if cached and kid not in cached[1] and now - cached[0] < refetch_min_s:
-        raise LaunchError(f"The token was signed with key {kid!r}, which the platform's key set "
-                          "does not contain.", reason="bad_signature")
+        raise LaunchError(
+            f"The token was signed with key {kid!r}, which the platform's key set "
+            "does not contain.",
+            reason="bad_signature",
+        )
     keys = _fetch(url)
     with _lock:
         _cache[url] = (now, keys)
     if kid not in keys:
-        raise LaunchError(f"The token was signed with key {kid!r}, which the platform's key set "
-                          "does not contain.", reason="bad_signature")
-    return keys[kid]  # type: ignore[no-any-return]
+        raise LaunchError(
+            f"The token was signed with key {kid!r}, which the platform's key set "
+            "does not contain.",
+            reason="bad_signature",
+        )
+    return keys[kid]
 
 
 def clear() -> None:

@@ -45,25 +45,41 @@ def _fetch_token(reg: Registration, scopes: tuple[str, ...]) -> tuple[str, float
     signing = keys.signing_key()
     now = int(time.time())
     assertion = jwt.encode(
-        {"iss": reg.client_id, "sub": reg.client_id, "aud": reg.auth_token_url, "iat": now,
-         "exp": now + 300, "jti": uuid.uuid4().hex},
-        signing.private_pem, algorithm="RS256", headers={"kid": signing.kid})
+        {
+            "iss": reg.client_id,
+            "sub": reg.client_id,
+            "aud": reg.auth_token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        },
+        signing.private_pem,
+        algorithm="RS256",
+        headers={"kid": signing.kid},
+    )
     try:
-        resp = session().post(reg.auth_token_url, data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": assertion, "scope": " ".join(scopes)})
+        resp = session().post(
+            reg.auth_token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": assertion,
+                "scope": " ".join(scopes),
+            },
+        )
     except requests.RequestException as exc:
         raise ConnectorError(f"The platform's token endpoint did not answer ({exc}).") from exc
     if resp.status_code != 200:
-        raise ConnectorError(f"The platform refused an access token ({resp.status_code}: "
-                             f"{resp.text[:200]}).")
+        raise ConnectorError(
+            f"The platform refused an access token ({resp.status_code}: {resp.text[:200]})."
+        )
     try:
         data = resp.json()
         return str(data["access_token"]), time.monotonic() + int(data.get("expires_in", 3600))
     except (ValueError, KeyError, TypeError) as exc:
-        raise ConnectorError("The platform's token endpoint answered something that is not "
-                             "an access token.") from exc
+        raise ConnectorError(
+            "The platform's token endpoint answered something that is not an access token."
+        ) from exc
 
 
 def access_token(reg: Registration, scopes: tuple[str, ...], *, fresh: bool = False) -> str:
@@ -84,8 +100,9 @@ def get(reg: Registration, url: str, scopes: tuple[str, ...], accept: str) -> re
     for attempt in (0, 1):
         token = access_token(reg, scopes, fresh=attempt == 1)
         try:
-            resp = session().get(url, headers={"Authorization": f"Bearer {token}",
-                                               "Accept": accept})
+            resp = session().get(
+                url, headers={"Authorization": f"Bearer {token}", "Accept": accept}
+            )
         except requests.RequestException as exc:
             raise ConnectorError(f"The platform did not answer ({exc}).") from exc
         if resp.status_code != 401:
@@ -105,17 +122,23 @@ def roster(registration_id: int, memberships_url: str) -> list[Member]:
             break
         resp = get(reg, url, (NRPS_SCOPE,), NRPS_MEDIA)
         if resp.status_code != 200:
-            raise ConnectorError(f"The LMS refused the course roster ({resp.status_code}: "
-                                 f"{resp.text[:200]}).")
+            raise ConnectorError(
+                f"The LMS refused the course roster ({resp.status_code}: {resp.text[:200]})."
+            )
         try:
             page: dict[str, Any] = resp.json()
         except ValueError as exc:
             raise ConnectorError("The LMS sent a roster that is not JSON.") from exc
         for m in page.get("members", []):
-            members.append(Member(
-                user_id=str(m.get("user_id", "")), name=str(m.get("name") or ""),
-                email=str(m.get("email") or ""), roles=tuple(m.get("roles") or ()),
-                status=str(m.get("status") or "Active")))
+            members.append(
+                Member(
+                    user_id=str(m.get("user_id", "")),
+                    name=str(m.get("name") or ""),
+                    email=str(m.get("email") or ""),
+                    roles=tuple(m.get("roles") or ()),
+                    status=str(m.get("status") or "Active"),
+                )
+            )
         match = _NEXT.search(resp.headers.get("Link", ""))
         url = match.group(1) if match else None
     return members

@@ -34,18 +34,24 @@ class DbSessionService(SessionService):
 
     def save_state_params(self, state: str, params: dict[str, object]) -> None:
         value = json.dumps({**params, "nonce": self._nonce})
-        db.session.execute(insert(LtiState).values(
-            key=f"state:{state}", value=value, expires_at=int(time.time()) + self._lifetime))
+        db.session.execute(
+            insert(LtiState).values(
+                key=f"state:{state}", value=value, expires_at=int(time.time()) + self._lifetime
+            )
+        )
 
     # launch side
     def peek_state(self, state: str) -> dict[str, Any] | None:
-        value = db.session.scalar(select(LtiState.value).where(
-            LtiState.key == f"state:{state}", LtiState.expires_at >= int(time.time())))
+        value = db.session.scalar(
+            select(LtiState.value).where(
+                LtiState.key == f"state:{state}", LtiState.expires_at >= int(time.time())
+            )
+        )
         if value is None:
             return None
         if value.startswith(CONSUMED):
             return {"consumed": True}
-        return json.loads(value)  # type: ignore[no-any-return]
+        return json.loads(value)
 
     def consume_state(self, state: str) -> bool:
         """Mark the login's row used (kept until it expires, so a replay is named as one);
@@ -53,7 +59,8 @@ class DbSessionService(SessionService):
         result = db.session.execute(
             update(LtiState)
             .where(LtiState.key == f"state:{state}", ~LtiState.value.startswith(CONSUMED))
-            .values(value=CONSUMED + LtiState.value))
+            .values(value=CONSUMED + LtiState.value)
+        )
         return bool(getattr(result, "rowcount", 0) == 1)
 
     def check_nonce(self, nonce: str) -> bool:  # the launch checks the nonce against its state

@@ -41,53 +41,73 @@ class DbToolConf(ToolConfAbstract):
         )
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> Any:
-        regs = db.session.scalars(select(Registration).where(Registration.issuer == iss)
-                                  .limit(2)).all()
+        regs = db.session.scalars(
+            select(Registration).where(Registration.issuer == iss).limit(2)
+        ).all()
         if not regs:
-            raise LaunchError(f"No platform with issuer {iss} is registered with Career Credit.",
-                              reason="unknown_issuer",
-                              hint="Register the platform (admin page or "
-                                   "'flask --app lti_tool platform add') and try again.")
+            raise LaunchError(
+                f"No platform with issuer {iss} is registered with Career Credit.",
+                reason="unknown_issuer",
+                hint="Register the platform (admin page or "
+                "'flask --app lti_tool platform add') and try again.",
+            )
         if len(regs) > 1:
-            raise LaunchError(f"Issuer {iss} has several client ids registered and the login "
-                              "request named none.", reason="unknown_client",
-                              hint="Configure the LMS to send client_id with the login request.")
+            raise LaunchError(
+                f"Issuer {iss} has several client ids registered and the login request named none.",
+                reason="unknown_client",
+                hint="Configure the LMS to send client_id with the login request.",
+            )
         return self._to_lti(regs[0])
 
-    def find_registration_by_params(self, iss: str, client_id: str, *args: Any,
-                                    **kwargs: Any) -> Any:
+    def find_registration_by_params(
+        self, iss: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> Any:
         if not client_id:
             return self.find_registration_by_issuer(iss)
-        reg = db.session.scalar(select(Registration).where(
-            Registration.issuer == iss, Registration.client_id == client_id))
+        reg = db.session.scalar(
+            select(Registration).where(
+                Registration.issuer == iss, Registration.client_id == client_id
+            )
+        )
         if reg is None:
-            known = db.session.scalar(select(func.count()).select_from(Registration)
-                                      .where(Registration.issuer == iss))
+            known = db.session.scalar(
+                select(func.count()).select_from(Registration).where(Registration.issuer == iss)
+            )
             if not known:
                 raise LaunchError(
                     f"No platform with issuer {iss} is registered with Career Credit.",
                     reason="unknown_issuer",
                     hint="Register the platform (admin page or "
-                         "'flask --app lti_tool platform add') and try again.")
-            raise LaunchError(f"Issuer {iss} is registered, but not with client id {client_id}.",
-                              reason="unknown_client",
-                              hint="Check the client id of the LTI key in the LMS against the "
-                                   "registration in Career Credit.")
+                    "'flask --app lti_tool platform add') and try again.",
+                )
+            raise LaunchError(
+                f"Issuer {iss} is registered, but not with client id {client_id}.",
+                reason="unknown_client",
+                hint="Check the client id of the LTI key in the LMS against the "
+                "registration in Career Credit.",
+            )
         return self._to_lti(reg)
 
     def find_deployment(self, iss: str, deployment_id: str) -> Any:
         raise NotImplementedError("every issuer may have many client ids")
 
-    def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str,
-                                  *args: Any, **kwargs: Any) -> Any:
+    def find_deployment_by_params(
+        self, iss: str, deployment_id: str, client_id: str, *args: Any, **kwargs: Any
+    ) -> Any:
         reg = self.registration
         if reg is None or reg.issuer != iss or reg.client_id != client_id:
-            reg = db.session.scalar(select(Registration).where(
-                Registration.issuer == iss, Registration.client_id == client_id))
+            reg = db.session.scalar(
+                select(Registration).where(
+                    Registration.issuer == iss, Registration.client_id == client_id
+                )
+            )
         if reg is None:
             return None
-        dep = db.session.scalar(select(Deployment).where(
-            Deployment.registration_id == reg.id, Deployment.deployment_id == deployment_id))
+        dep = db.session.scalar(
+            select(Deployment).where(
+                Deployment.registration_id == reg.id, Deployment.deployment_id == deployment_id
+            )
+        )
         if dep is None:
             dep = record_new_deployment(reg, deployment_id)
         if dep.status != "active":
@@ -96,12 +116,12 @@ class DbToolConf(ToolConfAbstract):
                 "approved for Career Credit yet.",
                 reason="unknown_deployment",
                 hint="A Career Credit administrator must approve it on the admin page, or run "
-                     f"'flask --app lti_tool platform deployments approve --issuer {iss} "
-                     f"--client-id {client_id} --deployment-id {deployment_id}'.")
+                f"'flask --app lti_tool platform deployments approve --issuer {iss} "
+                f"--client-id {client_id} --deployment-id {deployment_id}'.",
+            )
         return LtiDeployment().set_deployment_id(deployment_id)
 
-    def get_jwks(self, iss: str | None = None, client_id: str | None = None,
-                 **kwargs: Any) -> dict:
+    def get_jwks(self, iss: str | None = None, client_id: str | None = None, **kwargs: Any) -> dict:
         return keys.jwks()
 
 
@@ -109,11 +129,22 @@ def record_new_deployment(reg: Registration, deployment_id: str) -> Deployment:
     """Record a deployment id seen for the first time (active unless the registration is
     strict) and audit it; committed at once so a refused launch still leaves it for approval."""
     status = "pending" if reg.strict_deployments else "active"
-    dep = Deployment(registration_id=reg.id, tenant_id=reg.tenant_id,
-                     deployment_id=deployment_id, status=status,
-                     approved_at=None if reg.strict_deployments else utcnow())
+    dep = Deployment(
+        registration_id=reg.id,
+        tenant_id=reg.tenant_id,
+        deployment_id=deployment_id,
+        status=status,
+        approved_at=None if reg.strict_deployments else utcnow(),
+    )
     db.session.add(dep)
-    audit.record("lti-launch", "deployment.first_seen", reg.tenant_id, issuer=reg.issuer,
-                 client_id=reg.client_id, deployment_id=deployment_id, status=status)
+    audit.record(
+        "lti-launch",
+        "deployment.first_seen",
+        reg.tenant_id,
+        issuer=reg.issuer,
+        client_id=reg.client_id,
+        deployment_id=deployment_id,
+        status=status,
+    )
     db.session.commit()
     return dep

@@ -37,31 +37,38 @@ def launch() -> ResponseReturnValue:
     except LaunchError:
         db.session.commit()  # keep the consumed state and any deployment recorded for approval
         raise
-    record = record_launch(message.registration, message.body,
-                           current_app.config["LTI_LAUNCH_LIFETIME_S"])
+    record = record_launch(
+        message.registration, message.body, current_app.config["LTI_LAUNCH_LIFETIME_S"]
+    )
     db.session.commit()
     session["lid"] = record.id
     session.permanent = True
     g.frame_origins = platform_origins(record.tenant_id)
-    target = "lti.deep_link" if message.body.get(
-        "https://purl.imsglobal.org/spec/lti/claim/message_type") == "LtiDeepLinkingRequest" \
+    target = (
+        "lti.deep_link"
+        if message.body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
+        == "LtiDeepLinkingRequest"
         else "home.index"
+    )
     return redirect(url_for(target, lid=record.id), code=303)
 
 
 @bp.get("/launch")
 @public
 def launch_get() -> ResponseReturnValue:
-    raise LaunchError("The launch endpoint only accepts the LMS's form POST.",
-                      reason="not_a_launch",
-                      hint="Open Career Credit from your course in the LMS.")
+    raise LaunchError(
+        "The launch endpoint only accepts the LMS's form POST.",
+        reason="not_a_launch",
+        hint="Open Career Credit from your course in the LMS.",
+    )
 
 
 @bp.get("/jwks")
 @public
 def key_set() -> ResponseReturnValue:
     response = current_app.response_class(
-        current_app.json.dumps(jwks()), mimetype="application/json")
+        current_app.json.dumps(jwks()), mimetype="application/json"
+    )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -71,10 +78,11 @@ def key_set() -> ResponseReturnValue:
 def deep_link() -> ResponseReturnValue:
     ctx = current_launch()
     if not ctx.is_deep_linking:
-        raise LaunchError("This page is only reached from the LMS's 'add content' dialog.",
-                          reason="not_deep_linking")
+        raise LaunchError(
+            "This page is only reached from the LMS's 'add content' dialog.",
+            reason="not_deep_linking",
+        )
     form = deep_linking.PickerForm()
     if form.validate_on_submit():
-        return deep_linking.response_page(ctx, form.chosen(),
-                                          url_for("lti.launch", _external=True))
+        return deep_linking.response_page(ctx, form.chosen(), url_for("lti.launch", _external=True))
     return render_template("lti/deep_link.html", form=form)

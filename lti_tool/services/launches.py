@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import Insert, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..context import CONTEXT, CUSTOM, DEPLOYMENT_ID, RESOURCE_LINK, ROLES, term_from_custom
@@ -20,24 +20,30 @@ from ..models import (
     Launch,
     Registration,
     ResourceLink,
-    Tenant,
     User,
     utcnow,
 )
 from ..roles import RoleDecision, decide
 
 
-def _insert(model: Any) -> Insert:
+def _insert(model: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model)  # type: ignore[no-any-return]
+    return module.insert(model)
 
 
 def _upsert(model: Any, keys: list[str], values: dict[str, Any], update: list[str]) -> int:
     stmt = _insert(model).values(**values)
-    stmt = stmt.on_conflict_do_update(  # type: ignore[attr-defined]
-        index_elements=keys, set_={k: stmt.excluded[k] for k in update})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=keys, set_={k: stmt.excluded[k] for k in update}
+    )
     return int(db.session.execute(stmt.returning(model.id)).scalar_one())
+
+
+def _claim(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
+    value = body.get(name)
+    return value if isinstance(value, kind) else default
 
 
 def _text(value: Any, limit: int) -> str:
@@ -46,60 +52,114 @@ def _text(value: Any, limit: int) -> str:
 
 def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: int) -> Launch:
     """Upsert course, user, enrolment and resource link from the claims; return the launch."""
-    tenant = db.session.get(Tenant, registration.tenant_id)
-    assert tenant is not None
+    tenant = registration.tenant
     sub = _text(body.get("sub"), 255)
     if not sub:
-        raise LaunchError("The launch identifies no user (no 'sub' claim); anonymous launches "
-                          "are not supported.", reason="anonymous")
-    context = body.get(CONTEXT) if isinstance(body.get(CONTEXT), dict) else None
-    custom = body.get(CUSTOM) if isinstance(body.get(CUSTOM), dict) else {}
-    roles = body.get(ROLES) if isinstance(body.get(ROLES), list) else []
-    granted = db.session.scalar(
-        select(AdvisorGrant.id).join(User, User.id == AdvisorGrant.user_id)
-        .where(AdvisorGrant.tenant_id == tenant.id, User.sub == sub)) is not None
-    decision: RoleDecision = decide(roles, custom, tenant.settings or {},
-                                    advisor_granted=granted, has_context=context is not None)
+        raise LaunchError(
+            "The launch identifies no user (no 'sub' claim); anonymous launches are not supported.",
+            reason="anonymous",
+        )
+    context: dict[str, Any] | None = _claim(body, CONTEXT, dict, None)
+    custom: dict[str, Any] = _claim(body, CUSTOM, dict, {})
+    roles: list[Any] = _claim(body, ROLES, list, [])
+    granted = (
+        db.session.scalar(
+            select(AdvisorGrant.id)
+            .join(User, User.id == AdvisorGrant.user_id)
+            .where(AdvisorGrant.tenant_id == tenant.id, User.sub == sub)
+        )
+        is not None
+    )
+    decision: RoleDecision = decide(
+        roles,
+        custom,
+        tenant.settings or {},
+        advisor_granted=granted,
+        has_context=context is not None,
+    )
     if decision.role is None:
         raise LaunchError(
             "Your role in this course has no page in Career Credit (roles sent: "
             f"{', '.join(str(r).rsplit('#', 1)[-1] for r in roles) or 'none'}).",
             reason="unsupported_role",
             hint="Career Credit serves students, instructors, teaching assistants, career "
-                 "advisors, observers and administrators. Ask your LMS administrator.")
+            "advisors, observers and administrators. Ask your LMS administrator.",
+        )
     now = utcnow()
     name = _text(body.get("name"), 500) or " ".join(
-        filter(None, [_text(body.get("given_name"), 200), _text(body.get("family_name"), 200)]))
-    user_id = _upsert(User, ["tenant_id", "sub"], {
-        "tenant_id": tenant.id, "sub": sub, "name": name, "email": _text(body.get("email"), 500),
-        "updated_at": now}, ["name", "email", "updated_at"])
+        filter(None, [_text(body.get("given_name"), 200), _text(body.get("family_name"), 200)])
+    )
+    user_id = _upsert(
+        User,
+        ["tenant_id", "sub"],
+        {
+            "tenant_id": tenant.id,
+            "sub": sub,
+            "name": name,
+            "email": _text(body.get("email"), 500),
+            "updated_at": now,
+        },
+        ["name", "email", "updated_at"],
+    )
     course_id = None
     if context is not None and _text(context.get("id"), 255):
         term_name, term_start, term_end = term_from_custom(custom)
-        course_id = _upsert(Course, ["tenant_id", "context_id"], {
-            "tenant_id": tenant.id, "context_id": _text(context.get("id"), 255),
-            "title": _text(context.get("title"), 500), "label": _text(context.get("label"), 255),
-            "term_name": term_name, "term_start": term_start, "term_end": term_end,
-            "updated_at": now}, ["title", "label", "term_name", "term_start", "term_end",
-                                 "updated_at"])
-        _upsert(Enrolment, ["course_id", "user_id"], {
-            "tenant_id": tenant.id, "course_id": course_id, "user_id": user_id,
-            "role": decision.role, "last_launch_at": now}, ["role", "last_launch_at"])
+        course_id = _upsert(
+            Course,
+            ["tenant_id", "context_id"],
+            {
+                "tenant_id": tenant.id,
+                "context_id": _text(context.get("id"), 255),
+                "title": _text(context.get("title"), 500),
+                "label": _text(context.get("label"), 255),
+                "term_name": term_name,
+                "term_start": term_start,
+                "term_end": term_end,
+                "updated_at": now,
+            },
+            ["title", "label", "term_name", "term_start", "term_end", "updated_at"],
+        )
+        _upsert(
+            Enrolment,
+            ["course_id", "user_id"],
+            {
+                "tenant_id": tenant.id,
+                "course_id": course_id,
+                "user_id": user_id,
+                "role": decision.role,
+                "last_launch_at": now,
+            },
+            ["role", "last_launch_at"],
+        )
         link = body.get(RESOURCE_LINK)
         if isinstance(link, dict) and _text(link.get("id"), 255):
             ags = body.get("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint") or {}
-            _upsert(ResourceLink, ["course_id", "resource_link_id"], {
-                "tenant_id": tenant.id, "course_id": course_id,
-                "resource_link_id": _text(link.get("id"), 255),
-                "title": _text(link.get("title"), 500),
-                "lineitem_url": ags.get("lineitem") if isinstance(ags, dict) else None,
-                "updated_at": now}, ["title", "lineitem_url", "updated_at"])
+            _upsert(
+                ResourceLink,
+                ["course_id", "resource_link_id"],
+                {
+                    "tenant_id": tenant.id,
+                    "course_id": course_id,
+                    "resource_link_id": _text(link.get("id"), 255),
+                    "title": _text(link.get("title"), 500),
+                    "lineitem_url": ags.get("lineitem") if isinstance(ags, dict) else None,
+                    "updated_at": now,
+                },
+                ["title", "lineitem_url", "updated_at"],
+            )
     launch = Launch(
-        id=secrets.token_urlsafe(32), tenant_id=tenant.id, registration_id=registration.id,
-        user_id=user_id, course_id=course_id, role=decision.role,
-        read_only=decision.read_only, is_tool_admin=decision.is_tool_admin,
-        message={k: v for k, v in body.items() if k != "nonce"} | {
-            DEPLOYMENT_ID: body.get(DEPLOYMENT_ID)},
-        created_at=now, expires_at=now + dt.timedelta(seconds=lifetime_s))
+        id=secrets.token_urlsafe(32),
+        tenant_id=tenant.id,
+        registration_id=registration.id,
+        user_id=user_id,
+        course_id=course_id,
+        role=decision.role,
+        read_only=decision.read_only,
+        is_tool_admin=decision.is_tool_admin,
+        message={k: v for k, v in body.items() if k != "nonce"}
+        | {DEPLOYMENT_ID: body.get(DEPLOYMENT_ID)},
+        created_at=now,
+        expires_at=now + dt.timedelta(seconds=lifetime_s),
+    )
     db.session.add(launch)
     return launch

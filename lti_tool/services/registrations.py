@@ -41,8 +41,9 @@ def _check_url(label: str, value: str, *, allow_http: bool) -> None:
     parts = urlsplit(value or "")
     schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in schemes or not parts.netloc:
-        raise RegistrationError(f"{label} must be an absolute {' or '.join(schemes)} URL, "
-                                f"got {value!r}.")
+        raise RegistrationError(
+            f"{label} must be an absolute {' or '.join(schemes)} URL, got {value!r}."
+        )
 
 
 def apply_preset(preset: str | None, moodle_url: str | None, **given: str | None) -> dict:
@@ -66,46 +67,78 @@ def apply_preset(preset: str | None, moodle_url: str | None, **given: str | None
 
 def add_platform(spec: PlatformSpec, actor: str, *, allow_http: bool = False) -> Registration:
     """Register a platform (issuer + client id) for a new or named tenant."""
-    for label, url in (("issuer", spec.issuer), ("auth login URL", spec.auth_login_url),
-                       ("auth token URL", spec.auth_token_url), ("key set URL", spec.key_set_url)):
+    for label, url in (
+        ("issuer", spec.issuer),
+        ("auth login URL", spec.auth_login_url),
+        ("auth token URL", spec.auth_token_url),
+        ("key set URL", spec.key_set_url),
+    ):
         _check_url(label, url, allow_http=allow_http)
     if not spec.client_id.strip():
         raise RegistrationError("The client id must not be empty.")
-    existing = db.session.scalar(select(Registration).where(
-        Registration.issuer == spec.issuer, Registration.client_id == spec.client_id))
+    existing = db.session.scalar(
+        select(Registration).where(
+            Registration.issuer == spec.issuer, Registration.client_id == spec.client_id
+        )
+    )
     if existing is not None:
-        raise RegistrationError(f"{spec.issuer} with client id {spec.client_id} is already "
-                                f"registered (tenant {existing.tenant.name!r}).")
+        raise RegistrationError(
+            f"{spec.issuer} with client id {spec.client_id} is already "
+            f"registered (tenant {existing.tenant.name!r})."
+        )
     tenant_name = spec.tenant or spec.name
     tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
     if spec.tenant and tenant is None:
-        raise RegistrationError(f"There is no tenant named {spec.tenant!r}; leave --tenant out "
-                                "to create one named after the registration.")
+        raise RegistrationError(
+            f"There is no tenant named {spec.tenant!r}; leave --tenant out "
+            "to create one named after the registration."
+        )
     if tenant is None:
         tenant = Tenant(name=tenant_name, settings={"institution_admin_is_tool_admin": True})
         db.session.add(tenant)
         db.session.flush()
         audit.record(actor, "tenant.create", tenant.id, name=tenant.name)
     reg = Registration(
-        tenant=tenant, name=spec.name, issuer=spec.issuer, client_id=spec.client_id,
-        auth_login_url=spec.auth_login_url, auth_token_url=spec.auth_token_url,
-        key_set_url=spec.key_set_url, strict_deployments=spec.strict_deployments,
+        tenant=tenant,
+        name=spec.name,
+        issuer=spec.issuer,
+        client_id=spec.client_id,
+        auth_login_url=spec.auth_login_url,
+        auth_token_url=spec.auth_token_url,
+        key_set_url=spec.key_set_url,
+        strict_deployments=spec.strict_deployments,
     )
     db.session.add(reg)
     db.session.flush()
     for dep_id in dict.fromkeys(spec.deployment_ids):
-        db.session.add(Deployment(registration_id=reg.id, tenant_id=tenant.id,
-                                  deployment_id=dep_id, status="active", approved_at=utcnow()))
-    audit.record(actor, "registration.add", tenant.id, issuer=spec.issuer,
-                 client_id=spec.client_id, deployments=list(spec.deployment_ids),
-                 strict=spec.strict_deployments)
+        db.session.add(
+            Deployment(
+                registration_id=reg.id,
+                tenant_id=tenant.id,
+                deployment_id=dep_id,
+                status="active",
+                approved_at=utcnow(),
+            )
+        )
+    audit.record(
+        actor,
+        "registration.add",
+        tenant.id,
+        issuer=spec.issuer,
+        client_id=spec.client_id,
+        deployments=list(spec.deployment_ids),
+        strict=spec.strict_deployments,
+    )
     db.session.flush()
     return reg
 
 
 def find_registration(issuer: str, client_id: str) -> Registration:
-    reg = db.session.scalar(select(Registration).where(
-        Registration.issuer == issuer, Registration.client_id == client_id))
+    reg = db.session.scalar(
+        select(Registration).where(
+            Registration.issuer == issuer, Registration.client_id == client_id
+        )
+    )
     if reg is None:
         raise NotFoundError(f"No registration for issuer {issuer} and client id {client_id}.")
     return reg
@@ -121,25 +154,39 @@ def remove_platform(issuer: str, client_id: str, actor: str) -> None:
 
 def approve_deployment(registration: Registration, deployment_id: str, actor: str) -> Deployment:
     """Let a deployment id launch (pending ones, or one announced before its first launch)."""
-    dep = db.session.scalar(select(Deployment).where(
-        Deployment.registration_id == registration.id, Deployment.deployment_id == deployment_id))
+    dep = db.session.scalar(
+        select(Deployment).where(
+            Deployment.registration_id == registration.id, Deployment.deployment_id == deployment_id
+        )
+    )
     if dep is None:
-        dep = Deployment(registration_id=registration.id, tenant_id=registration.tenant_id,
-                         deployment_id=deployment_id)
+        dep = Deployment(
+            registration_id=registration.id,
+            tenant_id=registration.tenant_id,
+            deployment_id=deployment_id,
+        )
         db.session.add(dep)
     dep.status = "active"
     dep.approved_at = utcnow()
-    audit.record(actor, "deployment.approve", registration.tenant_id,
-                 issuer=registration.issuer, client_id=registration.client_id,
-                 deployment_id=deployment_id)
+    audit.record(
+        actor,
+        "deployment.approve",
+        registration.tenant_id,
+        issuer=registration.issuer,
+        client_id=registration.client_id,
+        deployment_id=deployment_id,
+    )
     db.session.flush()
     return dep
 
 
 def platform_origins(tenant_id: int) -> list[str]:
     """Origins of a tenant's platforms: the only sites allowed to frame the tool's pages."""
-    rows = db.session.execute(select(Registration.issuer, Registration.auth_login_url).where(
-        Registration.tenant_id == tenant_id)).all()
+    rows = db.session.execute(
+        select(Registration.issuer, Registration.auth_login_url).where(
+            Registration.tenant_id == tenant_id
+        )
+    ).all()
     origins: dict[str, None] = {}
     for issuer, login in rows:
         for url in (issuer, login):

@@ -40,8 +40,11 @@ def test_production_refuses_without_database(monkeypatch, tmp_path):
 
 def test_production_turns_sandbox_off_and_trusts_one_proxy(monkeypatch, tmp_path):
     monkeypatch.setenv("CAREER_CREDIT_INSTANCE", str(tmp_path))
-    prod = create_app(CAREER_CREDIT_ENV="production", SECRET_KEY="x" * 40,
-                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/p.db")
+    prod = create_app(
+        CAREER_CREDIT_ENV="production",
+        SECRET_KEY="x" * 40,
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/p.db",
+    )
     assert prod.config["SANDBOX_ENABLED"] is False
     assert "sandbox" not in prod.blueprints
     assert type(prod.wsgi_app).__name__ == "ProxyFix"
@@ -81,16 +84,22 @@ def test_launched_page_headers(lti, keyset):
 
 def test_session_cookie_works_in_iframe(lti):
     launched = lti.launch(sub="stu-cookie", follow=False)
-    cookie = next(c for c in launched.response.headers.getlist("Set-Cookie")
-                  if c.startswith("cc_session="))
+    cookie = next(
+        c for c in launched.response.headers.getlist("Set-Cookie") if c.startswith("cc_session=")
+    )
     assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie
 
 
 def test_access_log_redacts_launch_ids_and_tokens():
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1,
-                               '%s - - "%s" %s', ("127.0.0.1",
-                                                   "GET /home/student?lid=SECRETLAUNCH&x=1 HTTP/1.1",
-                                                   "200"), None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - "%s" %s',
+        ("127.0.0.1", "GET /home/student?lid=SECRETLAUNCH&x=1 HTTP/1.1", "200"),
+        None,
+    )
     RedactFilter().filter(record)
     text = record.getMessage()
     assert "SECRETLAUNCH" not in text and "lid=[redacted]" in text
@@ -105,8 +114,14 @@ def test_tenants_never_see_each_other(make_platform, driver, app):
     assert "Course at B" in lb.home.get_data(as_text=True)
     with app.app_context():
         for model in (User, Course):
-            assert db.session.scalar(select(func.count()).select_from(model).where(
-                model.tenant_id.in_([a.tenant_id, b.tenant_id]))) == 2
+            assert (
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(model)
+                    .where(model.tenant_id.in_([a.tenant_id, b.tenant_id]))
+                )
+                == 2
+            )
     # a launch id of A's browser shows A's course even on B's client
     other = driver(b).client.get(f"/home/student?lid={la.lid}")
     assert "Course at A" in other.get_data(as_text=True)
@@ -114,10 +129,23 @@ def test_tenants_never_see_each_other(make_platform, driver, app):
 
 
 def test_cli_platform_add_list_remove(runner, app):
-    result = runner.invoke(args=["platform", "add", "--name", "State U Moodle", "--client-id",
-                                 "moodle-1", "--preset", "moodle", "--moodle-url",
-                                 "https://moodle.state.example", "--deployment-id", "1",
-                                 "--strict-deployments"])
+    result = runner.invoke(
+        args=[
+            "platform",
+            "add",
+            "--name",
+            "State U Moodle",
+            "--client-id",
+            "moodle-1",
+            "--preset",
+            "moodle",
+            "--moodle-url",
+            "https://moodle.state.example",
+            "--deployment-id",
+            "1",
+            "--strict-deployments",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         reg = db.session.scalar(select(Registration).where(Registration.client_id == "moodle-1"))
@@ -127,37 +155,89 @@ def test_cli_platform_add_list_remove(runner, app):
         assert reg.strict_deployments
     listing = runner.invoke(args=["platform", "list"])
     assert "https://moodle.state.example\tmoodle-1" in listing.output
-    again = runner.invoke(args=["platform", "add", "--name", "Second key", "--client-id",
-                                "moodle-2", "--preset", "moodle", "--moodle-url",
-                                "https://moodle.state.example", "--tenant", "State U Moodle"])
+    again = runner.invoke(
+        args=[
+            "platform",
+            "add",
+            "--name",
+            "Second key",
+            "--client-id",
+            "moodle-2",
+            "--preset",
+            "moodle",
+            "--moodle-url",
+            "https://moodle.state.example",
+            "--tenant",
+            "State U Moodle",
+        ]
+    )
     assert again.exit_code == 0, again.output
     with app.app_context():
         tenant = db.session.scalar(select(Tenant).where(Tenant.name == "State U Moodle"))
         assert len(tenant.registrations) == 2
-    removed = runner.invoke(args=["platform", "remove", "--issuer",
-                                  "https://moodle.state.example", "--client-id", "moodle-2"])
+    removed = runner.invoke(
+        args=[
+            "platform",
+            "remove",
+            "--issuer",
+            "https://moodle.state.example",
+            "--client-id",
+            "moodle-2",
+        ]
+    )
     assert removed.exit_code == 0, removed.output
 
 
 def test_cli_canvas_preset(runner, app):
-    result = runner.invoke(args=["platform", "add", "--name", "Hosted Canvas U",
-                                 "--client-id", "10000000000042", "--preset", "canvas"])
+    result = runner.invoke(
+        args=[
+            "platform",
+            "add",
+            "--name",
+            "Hosted Canvas U",
+            "--client-id",
+            "10000000000042",
+            "--preset",
+            "canvas",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
-        reg = db.session.scalar(select(Registration).where(
-            Registration.client_id == "10000000000042"))
+        reg = db.session.scalar(
+            select(Registration).where(Registration.client_id == "10000000000042")
+        )
         assert reg.issuer == "https://canvas.instructure.com"
         assert reg.key_set_url == "https://sso.canvaslms.com/api/lti/security/jwks"
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--name", "X", "--client-id", "c"], "Missing --issuer"),
-    (["--name", "X", "--client-id", "c", "--preset", "moodle"], "needs --moodle-url"),
-    (["--name", "X", "--client-id", "c", "--issuer", "ftp://x", "--auth-login-url", "https://a",
-      "--auth-token-url", "https://a", "--key-set-url", "https://a"], "issuer must be"),
-    (["--name", "X", "--client-id", "c", "--preset", "canvas", "--tenant", "Nobody U"],
-     "no tenant named"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--name", "X", "--client-id", "c"], "Missing --issuer"),
+        (["--name", "X", "--client-id", "c", "--preset", "moodle"], "needs --moodle-url"),
+        (
+            [
+                "--name",
+                "X",
+                "--client-id",
+                "c",
+                "--issuer",
+                "ftp://x",
+                "--auth-login-url",
+                "https://a",
+                "--auth-token-url",
+                "https://a",
+                "--key-set-url",
+                "https://a",
+            ],
+            "issuer must be",
+        ),
+        (
+            ["--name", "X", "--client-id", "c", "--preset", "canvas", "--tenant", "Nobody U"],
+            "no tenant named",
+        ),
+    ],
+)
 def test_cli_platform_add_bad_arguments(runner, app, args, message):
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Registration))

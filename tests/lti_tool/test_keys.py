@@ -40,9 +40,12 @@ def _sign(app) -> str:
     with app.app_context():
         signing = keys.signing_key()
     now = int(time.time())
-    return jwt.encode({"iss": "tool", "aud": "platform", "iat": now, "exp": now + 60,
-                       "jti": uuid.uuid4().hex}, signing.private_pem, algorithm="RS256",
-                      headers={"kid": signing.kid})
+    return jwt.encode(
+        {"iss": "tool", "aud": "platform", "iat": now, "exp": now + 60, "jti": uuid.uuid4().hex},
+        signing.private_pem,
+        algorithm="RS256",
+        headers={"kid": signing.kid},
+    )
 
 
 def test_jwks_is_a_valid_key_set(client):
@@ -74,8 +77,11 @@ def test_rotation_with_grace_and_retire(app, runner, live_server):
     assert platform.fetches == 1  # the platform's cached set still verifies
 
     with app.app_context():  # the grace period passes
-        db.session.execute(update(ToolKey).where(ToolKey.kid != old_kid, ToolKey.retired_at.is_(None))
-                           .values(signing_from=utcnow() - dt.timedelta(seconds=1)))
+        db.session.execute(
+            update(ToolKey)
+            .where(ToolKey.kid != old_kid, ToolKey.retired_at.is_(None))
+            .values(signing_from=utcnow() - dt.timedelta(seconds=1))
+        )
         db.session.commit()
         new_kid = keys.signing_key().kid
     assert new_kid != old_kid
@@ -85,8 +91,9 @@ def test_rotation_with_grace_and_retire(app, runner, live_server):
     result = runner.invoke(args=["keys", "retire"])
     assert result.exit_code == 0, result.output
     assert old_kid in result.output
-    kids = [k["kid"] for k in requests.get(f"{live_server.tool_url}/lti/jwks",
-                                           timeout=5).json()["keys"]]
+    kids = [
+        k["kid"] for k in requests.get(f"{live_server.tool_url}/lti/jwks", timeout=5).json()["keys"]
+    ]
     assert old_kid not in kids and new_kid in kids
 
 

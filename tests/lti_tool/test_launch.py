@@ -33,8 +33,9 @@ def test_student_launch_lands_on_student_home(lti, app):
     assert "BUS 390 Internship Seminar" in page
     assert "Student" in page
     with app.app_context():
-        user = db.session.scalar(select(User).where(User.sub == "stu-a",
-                                                    User.tenant_id == lti.platform.tenant_id))
+        user = db.session.scalar(
+            select(User).where(User.sub == "stu-a", User.tenant_id == lti.platform.tenant_id)
+        )
         assert user.email == "stu-a@example.edu"
         enrolment = db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id))
         assert enrolment.role == "student"
@@ -50,24 +51,39 @@ def test_launch_id_in_url_works_without_cookie(lti, app):
 
 
 def test_launch_records_term_from_custom_variables(lti, app):
-    lti.launch(sub="stu-term", course="course-term", custom={
-        "term_name": "Fall 2026", "term_start": "2026-08-24", "term_end": "$Canvas.term.endAt"})
+    lti.launch(
+        sub="stu-term",
+        course="course-term",
+        custom={
+            "term_name": "Fall 2026",
+            "term_start": "2026-08-24",
+            "term_end": "$Canvas.term.endAt",
+        },
+    )
     with app.app_context():
-        course = db.session.scalar(select(Course).where(Course.context_id == "course-term",
-                                                        Course.tenant_id == lti.platform.tenant_id))
+        course = db.session.scalar(
+            select(Course).where(
+                Course.context_id == "course-term", Course.tenant_id == lti.platform.tenant_id
+            )
+        )
         assert (course.term_name, course.term_start, course.term_end) == (
-            "Fall 2026", "2026-08-24", None)
+            "Fall 2026",
+            "2026-08-24",
+            None,
+        )
 
 
 def _control(lti) -> None:
     assert lti.launch(sub="control", follow=False).response.status_code == 303
 
 
-def _refused(lti, body_changes=None, *, headers=None, sign_with=None, state=None,
-             drop=()) -> tuple[object, str]:
+def _refused(
+    lti, body_changes=None, *, headers=None, sign_with=None, state=None, drop=()
+) -> tuple[object, str]:
     params = lti.login("stu-neg")
-    body = lti.platform.claims(sub="stu-neg", role="student", nonce=params["nonce"],
-                               context={"id": "c-neg", "title": "T"})
+    body = lti.platform.claims(
+        sub="stu-neg", role="student", nonce=params["nonce"], context={"id": "c-neg", "title": "T"}
+    )
     body.update(body_changes or {})
     for key in drop:
         body.pop(key, None)
@@ -79,10 +95,13 @@ def _refused(lti, body_changes=None, *, headers=None, sign_with=None, state=None
 
 def test_bad_signature(lti, make_platform, keyset):
     _control(lti)
-    impostor = LmsPlatform(issuer=lti.platform.issuer, client_id=lti.platform.client_id,
-                            deployment_id="dep-1", keyset=keyset)
-    impostor.registration.set_platform_private_key(
-        impostor.registration.get_platform_private_key())
+    impostor = LmsPlatform(
+        issuer=lti.platform.issuer,
+        client_id=lti.platform.client_id,
+        deployment_id="dep-1",
+        keyset=keyset,
+    )
+    impostor.registration.set_platform_private_key(impostor.registration.get_platform_private_key())
     # same kid as the real platform, different private key
     body_kid = lti.platform.registration.get_kid()
     _, why = _refused(lti, headers={"kid": body_kid}, sign_with=impostor)
@@ -120,16 +139,18 @@ def test_unsigned_token(lti):
 
 def test_unknown_issuer_at_login(lti):
     _control(lti)
-    resp = lti.client.post("/lti/login", data={"iss": "https://nobody.example", "login_hint": "x",
-                                               "client_id": "c"})
+    resp = lti.client.post(
+        "/lti/login", data={"iss": "https://nobody.example", "login_hint": "x", "client_id": "c"}
+    )
     assert resp.status_code == 400
     assert reason(resp) == "unknown_issuer"
 
 
 def test_unknown_client_id_at_login(lti):
     _control(lti)
-    resp = lti.client.post("/lti/login", data={"iss": lti.platform.issuer, "login_hint": "x",
-                                               "client_id": "not-ours"})
+    resp = lti.client.post(
+        "/lti/login", data={"iss": lti.platform.issuer, "login_hint": "x", "client_id": "not-ours"}
+    )
     assert resp.status_code == 400
     assert reason(resp) == "unknown_client"
 
@@ -148,8 +169,9 @@ def test_missing_nonce(lti):
 
 def test_replayed_id_token(lti):
     params = lti.login("stu-replay")
-    body = lti.platform.claims(sub="stu-replay", role="student", nonce=params["nonce"],
-                               context={"id": "c1", "title": "T"})
+    body = lti.platform.claims(
+        sub="stu-replay", role="student", nonce=params["nonce"], context={"id": "c1", "title": "T"}
+    )
     token = lti.platform.sign(body)
     assert lti.post(token, params["state"]).status_code == 303
     resp = lti.post(token, params["state"])
@@ -159,8 +181,9 @@ def test_replayed_id_token(lti):
 
 def test_consumed_nonce_reused_after_fresh_login(lti):
     params = lti.login("stu-replay2")
-    body = lti.platform.claims(sub="stu-replay2", role="student", nonce=params["nonce"],
-                               context={"id": "c1", "title": "T"})
+    body = lti.platform.claims(
+        sub="stu-replay2", role="student", nonce=params["nonce"], context={"id": "c1", "title": "T"}
+    )
     token = lti.platform.sign(body)
     assert lti.post(token, params["state"]).status_code == 303
     fresh = lti.login("stu-replay2")
@@ -172,11 +195,13 @@ def test_consumed_nonce_reused_after_fresh_login(lti):
 def test_state_mismatch_without_state_cookie(lti, app):
     _control(lti)
     params = lti.login("stu-state")
-    body = lti.platform.claims(sub="stu-state", role="student", nonce=params["nonce"],
-                               context={"id": "c1", "title": "T"})
+    body = lti.platform.claims(
+        sub="stu-state", role="student", nonce=params["nonce"], context={"id": "c1", "title": "T"}
+    )
     other_browser = app.test_client()
-    resp = other_browser.post("/lti/launch", data={"id_token": lti.platform.sign(body),
-                                                   "state": params["state"]})
+    resp = other_browser.post(
+        "/lti/launch", data={"id_token": lti.platform.sign(body), "state": params["state"]}
+    )
     assert resp.status_code == 400
     assert reason(resp) == "state_mismatch"
 
@@ -203,18 +228,33 @@ def test_failure_page_has_correlation_id_in_log(lti, caplog):
 
 def test_unknown_deployment_recorded_and_allowed_when_not_strict(lti, app):
     params = lti.login("stu-dep")
-    body = lti.platform.claims(sub="stu-dep", role="student", nonce=params["nonce"],
-                               context={"id": "c1", "title": "T"},
-                               extra={CLAIM + "deployment_id": "course-copy-7"})
+    body = lti.platform.claims(
+        sub="stu-dep",
+        role="student",
+        nonce=params["nonce"],
+        context={"id": "c1", "title": "T"},
+        extra={CLAIM + "deployment_id": "course-copy-7"},
+    )
     assert lti.post(lti.platform.sign(body), params["state"]).status_code == 303
     with app.app_context():
-        dep = db.session.scalar(select(Deployment).where(
-            Deployment.deployment_id == "course-copy-7",
-            Deployment.tenant_id == lti.platform.tenant_id))
+        dep = db.session.scalar(
+            select(Deployment).where(
+                Deployment.deployment_id == "course-copy-7",
+                Deployment.tenant_id == lti.platform.tenant_id,
+            )
+        )
         assert dep.status == "active"
-        assert db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.action == "deployment.first_seen",
-            AuditEntry.tenant_id == lti.platform.tenant_id)) == 1
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(AuditEntry)
+                .where(
+                    AuditEntry.action == "deployment.first_seen",
+                    AuditEntry.tenant_id == lti.platform.tenant_id,
+                )
+            )
+            == 1
+        )
 
 
 def test_strict_deployments_refuse_then_approve(make_platform, driver, runner, app):
@@ -222,16 +262,30 @@ def test_strict_deployments_refuse_then_approve(make_platform, driver, runner, a
     lti = driver(platform)
     _control(lti)
     params = lti.login("stu-strict")
-    body = platform.claims(sub="stu-strict", role="student", nonce=params["nonce"],
-                           context={"id": "c1", "title": "T"},
-                           extra={CLAIM + "deployment_id": "new-dep-9"})
+    body = platform.claims(
+        sub="stu-strict",
+        role="student",
+        nonce=params["nonce"],
+        context={"id": "c1", "title": "T"},
+        extra={CLAIM + "deployment_id": "new-dep-9"},
+    )
     resp = lti.post(platform.sign(body), params["state"])
     assert resp.status_code == 400
     assert reason(resp) == "unknown_deployment"
     assert "new-dep-9" in resp.get_data(as_text=True)
-    result = runner.invoke(args=["platform", "deployments", "approve", "--issuer",
-                                 platform.issuer, "--client-id", platform.client_id,
-                                 "--deployment-id", "new-dep-9"])
+    result = runner.invoke(
+        args=[
+            "platform",
+            "deployments",
+            "approve",
+            "--issuer",
+            platform.issuer,
+            "--client-id",
+            platform.client_id,
+            "--deployment-id",
+            "new-dep-9",
+        ]
+    )
     assert result.exit_code == 0, result.output
     params = lti.login("stu-strict")
     body["nonce"] = params["nonce"]

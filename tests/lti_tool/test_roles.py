@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from lti_tool.roles import ADMIN, ADVISOR, FACULTY, INSTITUTION, MEMBERSHIP, OBSERVER, STUDENT, decide
+from lti_tool.roles import (
+    ADMIN,
+    ADVISOR,
+    FACULTY,
+    INSTITUTION,
+    MEMBERSHIP,
+    OBSERVER,
+    STUDENT,
+    decide,
+)
 
 TA = f"{MEMBERSHIP}/Instructor#TeachingAssistant"
 INSTRUCTOR = f"{MEMBERSHIP}#Instructor"
@@ -14,31 +23,53 @@ INST_ADMIN = f"{INSTITUTION}#Administrator"
 RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 
 
-@pytest.mark.parametrize(("roles", "custom", "settings", "granted", "context", "expected"), [
-    ([LEARNER], {}, {}, False, True, (STUDENT, False, False)),
-    ([INSTRUCTOR], {}, {}, False, True, (FACULTY, False, False)),
-    # Canvas sends TAs both the sub-role and Instructor: the sub-role wins, read-only
-    ([INSTRUCTOR, TA], {}, {}, False, True, (FACULTY, True, False)),
-    (["Instructor"], {}, {}, False, True, (FACULTY, False, False)),  # LTI 1.1 short name
-    # a Canvas observer (parent) is never an advisor
-    ([MENTOR], {}, RULE, False, True, (OBSERVER, False, False)),
-    # Canvas admins carry institution roles into courses: the course role still decides
-    ([LEARNER, INST_ADMIN], {}, {}, False, True, (STUDENT, False, True)),
-    ([INSTRUCTOR, INST_ADMIN], {}, {}, False, True, (FACULTY, False, True)),
-    ([INST_ADMIN], {}, {}, False, False, (ADMIN, False, True)),
-    # the tenant may switch institution admins off as tool admins
-    ([INST_ADMIN], {}, {"institution_admin_is_tool_admin": False}, False, False,
-     (None, False, False)),
-    # advisors: by the tenant's claim rule, or by an explicit grant
-    ([INSTRUCTOR], {"career_credit_role": "advisor"}, RULE, False, True, (ADVISOR, False, False)),
-    ([INSTRUCTOR], {"career_credit_role": "advisor"}, {}, False, True, (FACULTY, False, False)),
-    ([], {}, {}, True, False, (ADVISOR, False, False)),
-    ([LEARNER], {}, {}, True, True, (STUDENT, False, False)),
-    ([MENTOR], {}, {}, True, True, (ADVISOR, False, False)),
-    ([], {}, {}, False, True, (None, False, False)),
-    (["http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"], {}, {}, False, True,
-     (None, False, False)),
-])
+@pytest.mark.parametrize(
+    ("roles", "custom", "settings", "granted", "context", "expected"),
+    [
+        ([LEARNER], {}, {}, False, True, (STUDENT, False, False)),
+        ([INSTRUCTOR], {}, {}, False, True, (FACULTY, False, False)),
+        # Canvas sends TAs both the sub-role and Instructor: the sub-role wins, read-only
+        ([INSTRUCTOR, TA], {}, {}, False, True, (FACULTY, True, False)),
+        (["Instructor"], {}, {}, False, True, (FACULTY, False, False)),  # LTI 1.1 short name
+        # a Canvas observer (parent) is never an advisor
+        ([MENTOR], {}, RULE, False, True, (OBSERVER, False, False)),
+        # Canvas admins carry institution roles into courses: the course role still decides
+        ([LEARNER, INST_ADMIN], {}, {}, False, True, (STUDENT, False, True)),
+        ([INSTRUCTOR, INST_ADMIN], {}, {}, False, True, (FACULTY, False, True)),
+        ([INST_ADMIN], {}, {}, False, False, (ADMIN, False, True)),
+        # the tenant may switch institution admins off as tool admins
+        (
+            [INST_ADMIN],
+            {},
+            {"institution_admin_is_tool_admin": False},
+            False,
+            False,
+            (None, False, False),
+        ),
+        # advisors: by the tenant's claim rule, or by an explicit grant
+        (
+            [INSTRUCTOR],
+            {"career_credit_role": "advisor"},
+            RULE,
+            False,
+            True,
+            (ADVISOR, False, False),
+        ),
+        ([INSTRUCTOR], {"career_credit_role": "advisor"}, {}, False, True, (FACULTY, False, False)),
+        ([], {}, {}, True, False, (ADVISOR, False, False)),
+        ([LEARNER], {}, {}, True, True, (STUDENT, False, False)),
+        ([MENTOR], {}, {}, True, True, (ADVISOR, False, False)),
+        ([], {}, {}, False, True, (None, False, False)),
+        (
+            ["http://purl.imsglobal.org/vocab/lis/v2/membership#ContentDeveloper"],
+            {},
+            {},
+            False,
+            True,
+            (None, False, False),
+        ),
+    ],
+)
 def test_role_table(roles, custom, settings, granted, context, expected):
     d = decide(roles, custom, settings, advisor_granted=granted, has_context=context)
     assert (d.role, d.read_only, d.is_tool_admin) == expected
@@ -75,8 +106,11 @@ def test_student_cannot_open_faculty_home(lti):
 
 def test_advisor_by_tenant_rule(make_platform, driver):
     platform = make_platform(tenant_settings=RULE)
-    home = driver(platform).launch(sub="adv-1", role="faculty",
-                                   custom={"career_credit_role": "advisor"}).home
+    home = (
+        driver(platform)
+        .launch(sub="adv-1", role="faculty", custom={"career_credit_role": "advisor"})
+        .home
+    )
     assert home.status_code == 200
     assert "Career advisor" in home.get_data(as_text=True)
 
@@ -89,8 +123,12 @@ def test_admin_from_account_navigation_lands_on_admin(lti):
 
 def test_unsupported_role_is_explained(lti):
     params = lti.login("designer")
-    body = lti.platform.claims(sub="designer", role=f"{MEMBERSHIP}#ContentDeveloper",
-                               nonce=params["nonce"], context={"id": "c1", "title": "T"})
+    body = lti.platform.claims(
+        sub="designer",
+        role=f"{MEMBERSHIP}#ContentDeveloper",
+        nonce=params["nonce"],
+        context={"id": "c1", "title": "T"},
+    )
     resp = lti.post(lti.platform.sign(body), params["state"])
     assert resp.status_code == 400
     assert 'data-reason="unsupported_role"' in resp.get_data(as_text=True)
