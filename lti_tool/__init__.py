@@ -24,13 +24,12 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
     from .extensions import csrf, db, migrate
 
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    csrf.init_app(app)
-
     from . import web
 
-    web.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    web.init_app(app)  # before CSRFProtect: its launch-id seed must run first
+    csrf.init_app(app)
     _register_blueprints(app)
 
     from .cli import register_cli

@@ -22,3 +22,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+
+
+def include_in_migrations(name: str | None, type_: str, parent_names: object) -> bool:
+    """Alembic ``include_name`` hook: skip what a domain creates by hand in its migration
+    (full-text tables and indexes), listed in ``metadata.info["unmanaged_names"]``."""
+    return name not in db.metadata.info.get("unmanaged_names", ())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import re
 import secrets
 from typing import Any
 
-from flask import Flask, g, request, url_for
+from flask import Flask, current_app, g, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 _REDACT = re.compile(
@@ -71,7 +73,21 @@ def _security_headers(response: Any) -> Any:
     return response
 
 
+def _csrf_from_launch() -> None:
+    """Forms keep CSRF protection when the LMS iframe blocks the session cookie: without a
+    cookie, the CSRF secret derives from the launch id that the page carries (a bearer value
+    already: whoever holds it acts as its user), so tokens still verify from page to page."""
+    if request.cookies.get(current_app.config["SESSION_COOKIE_NAME"]) or "csrf_token" in session:
+        return
+    lid = request.args.get("lid") or (request.form.get("lid") if request.method == "POST" else None)
+    if lid:
+        key = str(current_app.config["SECRET_KEY"]).encode()
+        session["csrf_token"] = hmac.new(key, b"csrf:" + lid.encode(), hashlib.sha256).hexdigest()
+
+
 def init_app(app: Flask) -> None:
+    """Call before CSRFProtect.init_app: the CSRF seed must run before the CSRF check."""
+    app.before_request(_csrf_from_launch)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url)
     logging.getLogger("werkzeug").addFilter(RedactFilter())

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
-from flask import current_app
+from urllib.parse import parse_qs, urlsplit
+
+from flask import current_app, make_response, render_template, url_for
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
@@ -18,6 +20,14 @@ from .storage import DbSessionService
 from .toolconf import DbToolConf
 
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
+# What a login must remember to start again in a new window.
+RESTART_PARAMS = (
+    "client_id",
+    "login_hint",
+    "lti_message_hint",
+    "lti_deployment_id",
+    "target_link_uri",
+)
 STATE_COOKIE_PREFIX = "lti1p3"
 
 
@@ -70,16 +80,60 @@ def login(params: dict[str, str], launch_url: str) -> Any:
             )
     request, conf, sessions, cookies = _services()
     oidc = FlaskOIDCLogin(request, conf, session_service=sessions, cookie_service=cookies)
+    target = params.get("lti_storage_target") or ""
+    remembered = {key: str(params.get(key) or "")[:2000] for key in RESTART_PARAMS}
     try:
-        return oidc.pass_params_to_launch(
-            {
-                "iss": params["iss"],
-                "client_id": params.get("client_id") or "",
-                "target_link_uri": params.get("target_link_uri") or "",
-            }
-        ).redirect(launch_url)
+        oidc.pass_params_to_launch(
+            {**remembered, "iss": params["iss"], "storage_target": target[:200]}
+        )
+        if not target:
+            return oidc.redirect(launch_url)
+        auth_url = oidc.get_redirect_object(launch_url).get_redirect_url()
     except LtiException as exc:
         raise LaunchError(str(exc), reason="invalid_login") from exc
+    query = parse_qs(urlsplit(auth_url).query)
+    response = make_response(
+        render_template(
+            "lti/storage_login.html",
+            auth_url=auth_url,
+            target=target,
+            origin=_origin(conf.registration.auth_login_url if conf.registration else ""),
+            state=query["state"][0],
+            nonce=query["nonce"][0],
+        )
+    )
+    cookies.update_response(response)  # the cookie still works where the browser allows it
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class StorageCheckNeeded(LaunchError):
+    """No state cookie, but the platform offers storage: check state and nonce there."""
+
+    status = 200
+
+    def __init__(self, target: str, origin: str) -> None:
+        super().__init__("Checking the launch with the LMS.", reason="storage_check")
+        self.target, self.origin = target, origin
+
+
+class CookiesBlockedError(LaunchError):
+    """No state cookie and no platform storage: offer a launch in a new window."""
+
+    title = "Your browser blocked Career Credit inside the LMS page"
+
+    def __init__(self, restart_url: str) -> None:
+        super().__init__(
+            "The browser does not let Career Credit keep its sign-in inside the course page "
+            "(third-party cookies are blocked), and the LMS offers no other way.",
+            reason="cookies_blocked",
+            hint="Open Career Credit in a new window; everything works there.",
+        )
+        self.restart_url = restart_url
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -150,13 +204,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchError(
                 "This launch was already used once; launches are single-use.", reason="replayed"
             )
-        if self._cookie_service.get_cookie(state) != state:
-            raise LaunchError(
-                "The browser that finished the launch is not the one that "
-                "started it (state cookie missing or different).",
-                reason="state_mismatch",
-                hint="Launch the tool again from the LMS.",
-            )
+        self._check_browser(state, login)
 
         iss = str(body.get("iss"))
         if iss != login["iss"]:
@@ -201,6 +249,36 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 hint="Place the tool as a resource link or through deep linking.",
             )
         self.validate_message()
+
+    def _check_browser(self, state: str, login: dict[str, Any]) -> None:
+        """The browser finishing the launch must be the one that started the login: the state
+        cookie, or — where the browser blocks it — state and nonce from the platform's storage
+        (the LTI client-side postMessage flow). The single-use state row stays the replay
+        guard either way."""
+        cookie = self._cookie_service.get_cookie(state)
+        if cookie == state:
+            return
+        if cookie is None:
+            stored_state = self._get_request_param("lti_storage_state")
+            if stored_state is not None:
+                if stored_state == state and self._get_request_param(
+                    "lti_storage_nonce"
+                ) == login.get("nonce"):
+                    return
+            elif login.get("storage_target"):
+                reg = self.conf.find_registration_by_params(
+                    login["iss"], login.get("client_id") or ""
+                )
+                raise StorageCheckNeeded(login["storage_target"], _origin(reg.get_auth_login_url()))
+            else:
+                restart = {k: login.get(k) for k in RESTART_PARAMS if login.get(k)}
+                restart["iss"] = login["iss"]
+                raise CookiesBlockedError(url_for("lti.oidc_login", **restart))
+        raise LaunchError(
+            "The browser that finished the launch is not the one that started it.",
+            reason="state_mismatch",
+            hint="Launch the tool again from the LMS.",
+        )
 
     def _check_signature(self, id_token: str, kid: str, client_id: str, iss: str) -> None:
         cfg = current_app.config

@@ -12,7 +12,7 @@ from ..keys import jwks
 from ..services.launches import record_launch
 from ..services.registrations import platform_origins
 from . import deep_linking
-from .launch import ToolMessageLaunch, login
+from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
@@ -34,6 +34,18 @@ def launch() -> ResponseReturnValue:
     message = ToolMessageLaunch()
     try:
         message.validate()
+    except StorageCheckNeeded as need:
+        return render_template(
+            "lti/storage_launch.html",
+            target=need.target,
+            origin=need.origin,
+            id_token=request.form.get("id_token", ""),
+            state=request.form.get("state", ""),
+        )
+    except CookiesBlockedError as blocked:
+        return render_template(
+            "lti/new_window.html", restart_url=blocked.restart_url, reason=blocked.reason
+        ), 400
     except LaunchError:
         db.session.commit()  # keep the consumed state and any deployment recorded for approval
         raise

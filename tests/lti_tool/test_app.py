@@ -10,17 +10,19 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
 from lti_tool import create_app
-from lti_tool.extensions import db
+from lti_tool.extensions import db, include_in_migrations
 from lti_tool.models import Course, Registration, Tenant, User
 from lti_tool.settings import ConfigurationError
 from lti_tool.web import RedactFilter
 
 
 def test_models_and_migrations_agree(app):
-    import lti_tool.sandbox.models  # noqa: F401 - every model module
+    import internships.models  # noqa: F401 - every model module
+    import lti_tool.sandbox.models  # noqa: F401
 
     with app.app_context(), db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_in_migrations})
+        diff = compare_metadata(context, db.metadata)
     assert diff == [], f"models and migrations disagree; run 'flask db migrate': {diff}"
 
 

@@ -134,3 +134,22 @@ def test_placed_credit_link_lands_on_faculty_home(lti):
     home = lti.launch(sub="prof-placed", role="faculty", custom={"cc_placement": "credit"}).home
     assert home.status_code == 200
     assert "BUS 390 Internship Seminar" in home.get_data(as_text=True)
+
+
+def test_picker_works_without_any_cookie(lti, app):
+    """The iframe blocked every cookie: the launch id in the URL and the form carries the
+    session, and the form still has working CSRF protection."""
+    _, url, _ = _picker(lti)
+    lid = re.search(r"lid=([\w-]+)", url).group(1)
+    cookieless = app.test_client(use_cookies=False)
+    html = cookieless.get(f"/lti/deep_link?lid={lid}").get_data(as_text=True)
+    token = _csrf(html)
+    resp = cookieless.post("/lti/deep_link", data={"csrf_token": token, "lid": lid, "board": "y"})
+    assert resp.status_code == 200
+    assert 'name="JWT"' in resp.get_data(as_text=True)
+    refused = cookieless.post("/lti/deep_link", data={"lid": lid, "board": "y"})
+    assert refused.status_code == 400
+    other = cookieless.post(
+        "/lti/deep_link", data={"csrf_token": "x" + token[1:], "lid": lid, "board": "y"}
+    )
+    assert other.status_code == 400

@@ -192,18 +192,99 @@ def test_consumed_nonce_reused_after_fresh_login(lti):
     assert reason(resp) == "replayed_nonce"
 
 
-def test_state_mismatch_without_state_cookie(lti, app):
+def test_blocked_cookie_offers_a_new_window(lti, app):
     _control(lti)
     params = lti.login("stu-state")
     body = lti.platform.claims(
         sub="stu-state", role="student", nonce=params["nonce"], context={"id": "c1", "title": "T"}
     )
-    other_browser = app.test_client()
-    resp = other_browser.post(
+    cookieless = app.test_client()  # the browser dropped the state cookie in the frame
+    resp = cookieless.post(
         "/lti/launch", data={"id_token": lti.platform.sign(body), "state": params["state"]}
     )
     assert resp.status_code == 400
+    page = resp.get_data(as_text=True)
+    assert 'data-reason="cookies_blocked"' in page
+    restart = re.search(r'href="(/lti/login\?[^"]+)" target="_blank"', page).group(1)
+    again = lti.client.get(restart.replace("&amp;", "&"))
+    assert again.status_code == 302  # a fresh login, in a first-party window
+    assert "login_hint=stu-state" in again.headers["Location"]
+
+
+def test_state_cookie_of_another_login_is_a_mismatch(lti):
+    _control(lti)
+    first = lti.login("stu-mix")
+    second = lti.login("stu-mix")
+    body = lti.platform.claims(
+        sub="stu-mix", role="student", nonce=first["nonce"], context={"id": "c1", "title": "T"}
+    )
+    lti.client.delete_cookie(f"lti1p3-{first['state']}")
+    lti.client.set_cookie(f"lti1p3-{first['state']}", second["state"])
+    resp = lti.post(lti.platform.sign(body), first["state"])
+    assert resp.status_code == 400
     assert reason(resp) == "state_mismatch"
+
+
+def _storage_login(lti, sub):
+    resp = lti.client.post(
+        "/lti/login",
+        data={
+            "iss": lti.platform.issuer,
+            "login_hint": sub,
+            "client_id": lti.platform.client_id,
+            "target_link_uri": "http://127.0.0.1/lti/launch",
+            "lti_storage_target": "post_message_forwarding",
+        },
+    )
+    assert resp.status_code == 200
+    page = resp.get_data(as_text=True)
+    data = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', page))
+    assert data["target"] == "post_message_forwarding"
+    assert data["origin"] == f"http://localhost:{lti.platform.keyset.port}"
+    return data
+
+
+def test_platform_storage_launch_without_cookies(lti, app):
+    _control(lti)
+    data = _storage_login(lti, "stu-storage")
+    body = lti.platform.claims(
+        sub="stu-storage", role="student", nonce=data["nonce"], context={"id": "c1", "title": "T"}
+    )
+    token = lti.platform.sign(body)
+    cookieless = app.test_client()
+    check = cookieless.post("/lti/launch", data={"id_token": token, "state": data["state"]})
+    assert check.status_code == 200  # the page that reads state and nonce back with lti.get_data
+    assert 'data-step="launch"' in check.get_data(as_text=True)
+    forged = cookieless.post(
+        "/lti/launch",
+        data={
+            "id_token": token,
+            "state": data["state"],
+            "lti_storage_state": "state-other",
+            "lti_storage_nonce": data["nonce"],
+        },
+    )
+    assert reason(forged) == "state_mismatch"
+    done = cookieless.post(
+        "/lti/launch",
+        data={
+            "id_token": token,
+            "state": data["state"],
+            "lti_storage_state": data["state"],
+            "lti_storage_nonce": data["nonce"],
+        },
+    )
+    assert done.status_code == 303
+    replay = cookieless.post(
+        "/lti/launch",
+        data={
+            "id_token": token,
+            "state": data["state"],
+            "lti_storage_state": data["state"],
+            "lti_storage_nonce": data["nonce"],
+        },
+    )
+    assert reason(replay) == "replayed"
 
 
 def test_unknown_state(lti):

@@ -1,0 +1,14 @@
+"""gunicorn settings for production: ``gunicorn -c config/gunicorn.conf.py 'lti_tool:create_app()'``.
+
+The access log records the path without its query string, so launch ids and tokens that
+travel in URLs never reach the log.
+"""
+
+import os
+
+bind = os.environ.get("CAREER_CREDIT_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("CAREER_CREDIT_WORKERS", "4"))
+timeout = 30
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
