@@ -1,4 +1,4 @@
-"""gunicorn settings for production: ``gunicorn -c config/gunicorn.conf.py 'lti_tool:create_app()'``.
+"""gunicorn settings: ``gunicorn -c config/gunicorn.conf.py 'lti_tool:create_app()'``.
 
 The access log records the path without its query string, so launch ids and tokens that
 travel in URLs never reach the log.

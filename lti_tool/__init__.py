@@ -22,9 +22,8 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     )
     settings.load(app, config, overrides)
 
-    from .extensions import csrf, db, migrate
-
     from . import web
+    from .extensions import csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

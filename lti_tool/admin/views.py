@@ -1,14 +1,137 @@
-"""Admin pages (being written)."""
+"""Pages for tool administrators: registrations, deployments, keys, advisors, settings.
 
-from flask import Blueprint, render_template
+Everything is scoped to the launch's tenant. POSTs carry a launch-bound CSRF token (see
+``forms.LaunchForm``) instead of the session-bound one, so they work when the LMS iframe drops
+the cookie; the session-bound global check is therefore switched off for these views only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 
-from ..auth import requires
+from ..auth import current_launch, requires
+from ..context import LaunchContext
+from ..errors import PolicyViolationError
+from ..extensions import csrf, db
+from ..web import launch_url
+from . import services
+from .forms import (
+    ApproveDeploymentForm,
+    GrantAdvisorForm,
+    RevokeAdvisorForm,
+    TenantSettingsForm,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+ROLE_LABEL = "Tool administrator"
+
+
+def launch_csrf(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Exempt a view from the cookie-bound global CSRF check: its LaunchForm checks instead."""
+    return csrf.exempt(view)
+
+
+def actor(ctx: LaunchContext) -> str:
+    return f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"[:255]
+
+
+def _local_time(value: dt.datetime | None, tz_name: str) -> str:
+    if value is None:
+        return ""
+    try:
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(tz_name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return value.replace(tzinfo=dt.UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"local_time": lambda value: _local_time(value, current_launch().time_zone),
+            "role_label": ROLE_LABEL}
 
 
 @bp.get("/")
 @requires("admin", tool_admin=True)
 def index() -> ResponseReturnValue:
-    return render_template("admin/index.html")
+    ctx = current_launch()
+    return render_template(
+        "admin/index.html", registrations=services.list_registrations(ctx.tenant_id),
+        keys=services.list_keys(), audit_entries=services.recent_audit(ctx.tenant_id),
+        approve_form=ApproveDeploymentForm())
+
+
+@bp.post("/deployments/<int:deployment_pk>/approve")
+@launch_csrf
+@requires("admin", tool_admin=True)
+def approve(deployment_pk: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = ApproveDeploymentForm()
+    if form.validate_on_submit():
+        dep = services.approve_pending_deployment(ctx.tenant_id, deployment_pk, actor(ctx))
+        db.session.commit()
+        flash(f"Deployment {dep.deployment_id} is approved: it can launch now.", "success")
+    return redirect(launch_url("admin.index"), code=303)
+
+
+@bp.route("/advisors", methods=["GET", "POST"])
+@launch_csrf
+@requires("admin", tool_admin=True)
+def advisors() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = GrantAdvisorForm()
+    form.set_people(services.grantable_users(ctx.tenant_id))
+    if form.validate_on_submit():
+        try:
+            services.grant_advisor(ctx.tenant_id, form.user.data, actor(ctx))
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            form.user.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("The career advisor role is granted; it applies from the person's next "
+                  "launch.", "success")
+            return redirect(launch_url("admin.advisors"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("admin/advisors.html", form=form, revoke_form=RevokeAdvisorForm(),
+                           grants=services.list_advisor_grants(ctx.tenant_id)), status
+
+
+@bp.post("/advisors/<int:grant_id>/revoke")
+@launch_csrf
+@requires("admin", tool_admin=True)
+def revoke(grant_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if RevokeAdvisorForm().validate_on_submit():
+        services.revoke_advisor(ctx.tenant_id, grant_id, actor(ctx))
+        db.session.commit()
+        flash("The career advisor role is revoked from the person's next launch.", "success")
+    return redirect(launch_url("admin.advisors"), code=303)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@launch_csrf
+@requires("admin", tool_admin=True)
+def settings() -> ResponseReturnValue:
+    ctx = current_launch()
+    current = services.current_settings(services.get_tenant(ctx.tenant_id))
+    form = TenantSettingsForm(data=dataclasses.asdict(current))
+    if form.validate_on_submit():
+        changed = services.update_settings(ctx.tenant_id, services.TenantSettings(
+            time_zone=form.time_zone.data, advisor_claim_name=form.advisor_claim_name.data,
+            advisor_claim_value=form.advisor_claim_value.data if form.advisor_claim_name.data
+            else "", institution_admin_is_tool_admin=form.institution_admin_is_tool_admin.data,
+        ), actor(ctx))
+        db.session.commit()
+        flash("Settings saved." if changed else "Nothing changed.", "success")
+        return redirect(launch_url("admin.settings"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("admin/settings.html", form=form), status

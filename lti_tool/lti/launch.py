@@ -4,10 +4,9 @@ needs. Every refusal is a ``LaunchError`` whose ``reason`` names exactly what wa
 from __future__ import annotations
 
 from typing import Any
-
-import jwt
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 from flask import current_app, make_response, render_template, url_for
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.cookie import CookieService

@@ -1,0 +1,191 @@
+"""Security plumbing of the sandbox LMS: the tool's key set (fetched over HTTP, cached,
+re-fetched on an unknown ``kid``), single-use values, and the client-credentials token
+endpoint with its opaque bearer tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import jwt
+import requests
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import utcnow
+from .errors import ApiError
+from .models import SandboxAccessToken, SandboxUsedValue
+from .seed import SandboxInfo
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_RESULT_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS_SCOPES = [SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE]
+ALLOWED_SCOPES = [*AGS_SCOPES, SCOPE_NRPS]
+TOKEN_LIFETIME_S = 3600
+JWKS_LIFETIME_S = 300
+LEEWAY_S = 5
+
+
+class KeySetError(Exception):
+    """The tool's key set could not be fetched or has no key with the wanted ``kid``."""
+
+
+class ToolKeySet:
+    """The tool's public keys by URL, cached in-process; an unknown ``kid`` forces a re-fetch
+    (a tool that rotates keys is never refused for long)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def _fetch(self, url: str, timeout: float) -> dict[str, dict[str, Any]]:
+        try:
+            resp = requests.get(url, timeout=timeout, headers={"Accept": "application/json"})
+            resp.raise_for_status()
+            keys = resp.json()["keys"]
+        except (requests.RequestException, ValueError, KeyError, TypeError) as exc:
+            raise KeySetError(f"Could not fetch the tool's key set from {url}: {exc}") from exc
+        by_kid = {k["kid"]: k for k in keys if isinstance(k, dict) and k.get("kid")}
+        with self._lock:
+            self._cache[url] = (time.monotonic(), by_kid)
+        return by_kid
+
+    def key(self, url: str, kid: str, *, timeout: float) -> Any:
+        """The public key for ``kid`` as a PyJWT key object."""
+        with self._lock:
+            fetched_at, keys = self._cache.get(url, (0.0, {}))
+        if kid not in keys or time.monotonic() - fetched_at > JWKS_LIFETIME_S:
+            keys = self._fetch(url, timeout)
+        if kid not in keys:
+            raise KeySetError(f"The tool's key set at {url} has no key with kid {kid!r}.")
+        try:
+            return jwt.PyJWK(keys[kid], algorithm="RS256").key
+        except jwt.PyJWKError as exc:
+            raise KeySetError(f"The tool's key {kid!r} is not a usable RS256 key: {exc}") from exc
+
+
+tool_keys = ToolKeySet()
+
+
+def verify_tool_jwt(info: SandboxInfo, token: str, *, audience: str | list[str],
+                    timeout: float, require: Iterable[str]) -> dict[str, Any]:
+    """Verify a JWT signed by the tool (RS256, key from its JWKS); raise ``jwt`` errors or
+    ``KeySetError``."""
+    header = jwt.get_unverified_header(token)
+    if header.get("alg") != "RS256":
+        raise jwt.InvalidAlgorithmError(f"alg must be RS256, got {header.get('alg')!r}")
+    kid = header.get("kid")
+    if not kid:
+        raise jwt.InvalidTokenError("the JWT header has no kid")
+    key = tool_keys.key(info.tool_jwks_url, kid, timeout=timeout)
+    return jwt.decode(token, key, algorithms=["RS256"], audience=audience,
+                      issuer=info.client_id, leeway=LEEWAY_S,
+                      options={"require": list(require)})
+
+
+def consume_once(kind: str, value: str, expires_at: dt.datetime) -> bool:
+    """Record a single-use value; False if it was seen before. Commits at once, so that two
+    processes racing with the same value cannot both succeed."""
+    db.session.execute(delete(SandboxUsedValue).where(SandboxUsedValue.expires_at < utcnow()))
+    db.session.add(SandboxUsedValue(kind=kind, value=value[:255], expires_at=expires_at))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(info: SandboxInfo, form: Mapping[str, str], *, timeout: float) -> dict[str, Any]:
+    """Client-credentials grant with a JWT client assertion (1EdTech Security Framework)."""
+    for field in ("grant_type", "client_assertion_type", "client_assertion", "scope"):
+        if not form.get(field):
+            raise ApiError(400, f"The {field} parameter is missing.", error="invalid_request")
+    if form["grant_type"] != "client_credentials":
+        raise ApiError(400, "grant_type must be client_credentials.",
+                       error="unsupported_grant_type")
+    if form["client_assertion_type"] != ASSERTION_TYPE:
+        raise ApiError(400, f"client_assertion_type must be {ASSERTION_TYPE}.",
+                       error="invalid_request")
+    try:
+        claims = verify_tool_jwt(info, form["client_assertion"],
+                                 audience=[info.token_url, info.issuer], timeout=timeout,
+                                 require=("exp", "iat", "jti", "iss", "sub", "aud"))
+    except KeySetError as exc:
+        raise ApiError(401, str(exc), error="invalid_client") from exc
+    except jwt.InvalidTokenError as exc:
+        raise ApiError(401, f"The client assertion was refused: {exc}.",
+                       error="invalid_client") from exc
+    if claims["sub"] != info.client_id:
+        raise ApiError(401, "The client assertion's sub must be the client id.",
+                       error="invalid_client")
+    expires = dt.datetime.fromtimestamp(int(claims["exp"]) + 60, dt.UTC).replace(tzinfo=None)
+    if not consume_once("jti", f"{info.client_id}:{claims['jti']}", expires):
+        raise ApiError(401, "The client assertion's jti was already used (replay).",
+                       error="invalid_client")
+    requested = form["scope"].split()
+    granted = [s for s in dict.fromkeys(requested) if s in ALLOWED_SCOPES]
+    if not granted:
+        raise ApiError(400, "None of the requested scopes is offered by the sandbox.",
+                       error="invalid_scope")
+    token = secrets.token_urlsafe(32)
+    db.session.add(SandboxAccessToken(
+        token_hash=_hash(token), client_id=info.client_id, scopes=" ".join(granted),
+        expires_at=utcnow() + dt.timedelta(seconds=TOKEN_LIFETIME_S)))
+    db.session.execute(delete(SandboxAccessToken).where(
+        SandboxAccessToken.expires_at < utcnow() - dt.timedelta(days=1)))
+    return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S,
+            "scope": " ".join(granted)}
+
+
+def _invalid(description: str, error: str = "invalid_token") -> ApiError:
+    return ApiError(401, description, error=error, headers={
+        "WWW-Authenticate": f'Bearer error="{error}", error_description="{description}"'})
+
+
+def authenticate(authorization: str | None, accepted_scopes: Iterable[str]) -> SandboxAccessToken:
+    """The bearer token of a service call, if it is known, current and carries one of the
+    accepted scopes; otherwise a 401 ``ApiError`` with ``WWW-Authenticate``."""
+    parts = (authorization or "").split()
+    if len(parts) != 2 or parts[0].lower() != "bearer":
+        raise _invalid("A bearer token is required.")
+    row = db.session.get(SandboxAccessToken, _hash(parts[1]))
+    if row is None:
+        raise _invalid("The access token is not known.")
+    if row.expires_at <= utcnow():
+        raise _invalid("The access token has expired.")
+    accepted = list(accepted_scopes)
+    if not set(row.scopes.split()) & set(accepted):
+        raise _invalid(f"The access token lacks the scope {accepted[0]}.",
+                       error="insufficient_scope")
+    return row
+
+
+def expire_all_tokens() -> int:
+    """Fault injection: make every issued token expired now."""
+    past = utcnow() - dt.timedelta(seconds=1)
+    result = db.session.execute(update(SandboxAccessToken).where(
+        SandboxAccessToken.expires_at > past).values(expires_at=past))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def token_count() -> int:
+    return len(db.session.scalars(select(SandboxAccessToken.token_hash)).all())
