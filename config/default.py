@@ -24,6 +24,8 @@ WTF_CSRF_SSL_STRICT = False  # the Referer is stripped by Referrer-Policy inside
 # LTI
 LTI_LAUNCH_LIFETIME_S = 8 * 3600  # how long a launch id (URL or cookie) stays valid
 LTI_STATE_LIFETIME_S = 600  # OIDC state/nonce: a login must finish within ten minutes
+# Where OIDC state lives: empty = the database; or a Redis URL (redis://127.0.0.1:6379/0).
+LTI_STATE_REDIS_URL = ""
 LTI_PLATFORM_JWKS_LIFETIME_S = 3600
 LTI_PLATFORM_JWKS_REFETCH_MIN_S = 5.0  # an unknown kid re-fetches at most this often per URL
 LTI_KEY_GRACE_PERIOD_S = 24 * 3600

@@ -15,7 +15,7 @@ from pylti1p3.exception import LtiException
 from ..errors import LaunchError
 from ..models import Registration
 from . import platform_keys
-from .storage import DbSessionService
+from .storage import DbSessionService, state_store
 from .toolconf import DbToolConf
 
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
@@ -60,10 +60,12 @@ class FrameCookieService(CookieService):
 
 def _services() -> tuple[FlaskRequest, DbToolConf, DbSessionService, FrameCookieService]:
     request = FlaskRequest()
+    cfg = current_app.config
+    store = state_store(cfg["LTI_STATE_REDIS_URL"])
     return (
         request,
         DbToolConf(),
-        DbSessionService(request, current_app.config["LTI_STATE_LIFETIME_S"]),
+        DbSessionService(request, cfg["LTI_STATE_LIFETIME_S"], store),
         FrameCookieService(request),
     )
 
