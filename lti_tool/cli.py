@@ -4,7 +4,8 @@ from flask import Flask
 
 
 def register_cli(app: Flask) -> None:
-    from .commands import keys_cli, platform_cli
+    from .commands import keys_cli, maintenance_cli, platform_cli
 
     app.cli.add_command(platform_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(maintenance_cli)

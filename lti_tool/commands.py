@@ -8,7 +8,7 @@ import datetime as dt
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from . import keys
 from .errors import AppError
@@ -17,6 +17,7 @@ from .models import Registration
 from .services import registrations as regs
 
 platform_cli = AppGroup("platform", help="Platform registrations and deployments.")
+maintenance_cli = AppGroup("maintenance", help="Housekeeping a scheduler runs.")
 keys_cli = AppGroup("keys", help="The tool's signing keys.")
 deployments_cli = AppGroup("deployments", help="Deployment ids of a registration.")
 platform_cli.add_command(deployments_cli)
@@ -181,3 +182,15 @@ def keys_list() -> None:
     for key in keys.published_keys():
         mark = " (signing)" if key.kid == current else ""
         click.echo(f"{key.kid}\tsigns from {key.signing_from:%Y-%m-%d %H:%M}{mark}")
+
+
+@maintenance_cli.command("purge")
+def maintenance_purge() -> None:
+    """Delete expired OIDC state records and launches (run at least daily)."""
+    from .lti.storage import purge_expired
+    from .models import Launch, utcnow
+
+    states = purge_expired()
+    launches = db.session.execute(delete(Launch).where(Launch.expires_at < utcnow())).rowcount
+    db.session.commit()
+    click.echo(f"Removed {states} expired login states and {launches} expired launches.")

@@ -258,3 +258,31 @@ def test_cli_duplicate_registration_refused(runner):
     assert runner.invoke(args=args).exit_code == 0
     again = runner.invoke(args=args)
     assert again.exit_code != 0 and "already registered" in again.output
+
+
+def test_maintenance_purge_removes_only_expired(lti, app, runner):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from lti_tool.models import Launch, LtiState, utcnow
+
+    old = lti.launch(sub="stu-old", follow=False)
+    live = lti.launch(sub="stu-live", follow=False)
+    pending = lti.login("stu-pending")
+    with app.app_context():
+        db.session.execute(
+            update(Launch)
+            .where(Launch.id == old.lid)
+            .values(expires_at=utcnow() - dt.timedelta(seconds=1))
+        )
+        db.session.execute(
+            update(LtiState).where(LtiState.key != f"state:{pending['state']}").values(expires_at=0)
+        )
+        db.session.commit()
+    result = runner.invoke(args=["maintenance", "purge"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.get(Launch, old.lid) is None
+        assert db.session.get(Launch, live.lid) is not None
+        assert db.session.get(LtiState, f"state:{pending['state']}") is not None
