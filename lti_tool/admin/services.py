@@ -48,16 +48,21 @@ def get_tenant(tenant_id: int) -> Tenant:
 
 def list_registrations(tenant_id: int) -> list[Registration]:
     """The tenant's platform registrations with their deployments loaded."""
-    return list(db.session.scalars(
-        select(Registration).where(Registration.tenant_id == tenant_id)
-        .options(selectinload(Registration.deployments))
-        .order_by(Registration.name, Registration.id)))
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(Registration.tenant_id == tenant_id)
+            .options(selectinload(Registration.deployments))
+            .order_by(Registration.name, Registration.id)
+        )
+    )
 
 
 def approve_pending_deployment(tenant_id: int, deployment_pk: int, actor: str) -> Deployment:
     """Approve one of the tenant's deployments; approving an active one changes nothing."""
-    dep = db.session.scalar(select(Deployment).where(
-        Deployment.id == deployment_pk, Deployment.tenant_id == tenant_id))
+    dep = db.session.scalar(
+        select(Deployment).where(Deployment.id == deployment_pk, Deployment.tenant_id == tenant_id)
+    )
     if dep is None:
         raise NotFoundError("There is no such deployment at your institution.")
     if dep.status == "active":
@@ -77,43 +82,59 @@ def list_keys(now: dt.datetime | None = None) -> list[KeyInfo]:
 
 def recent_audit(tenant_id: int, limit: int = RECENT_AUDIT_ENTRIES) -> list[AuditEntry]:
     """The tenant's latest audit entries, newest first."""
-    return list(db.session.scalars(
-        select(AuditEntry).where(AuditEntry.tenant_id == tenant_id)
-        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.tenant_id == tenant_id)
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def list_advisor_grants(tenant_id: int) -> list[tuple[AdvisorGrant, User]]:
     """Advisor grants of the tenant with the person each names."""
     rows = db.session.execute(
-        select(AdvisorGrant, User).join(User, User.id == AdvisorGrant.user_id)
+        select(AdvisorGrant, User)
+        .join(User, User.id == AdvisorGrant.user_id)
         .where(AdvisorGrant.tenant_id == tenant_id, User.tenant_id == tenant_id)
-        .order_by(User.name, User.email, User.id)).all()
+        .order_by(User.name, User.email, User.id)
+    ).all()
     return [(grant, user) for grant, user in rows]
 
 
 def grantable_users(tenant_id: int) -> list[User]:
     """People of the tenant who have launched the tool and are not advisors yet."""
     granted = select(AdvisorGrant.user_id).where(AdvisorGrant.tenant_id == tenant_id)
-    return list(db.session.scalars(
-        select(User).where(User.tenant_id == tenant_id, User.id.not_in(granted))
-        .order_by(User.name, User.email, User.id)))
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(User.tenant_id == tenant_id, User.id.not_in(granted))
+            .order_by(User.name, User.email, User.id)
+        )
+    )
 
 
 def grant_advisor(tenant_id: int, user_id: int, actor: str) -> AdvisorGrant:
     """Grant the career-advisor role to a person of the tenant (from their next launch)."""
-    user = db.session.scalar(select(User).where(User.id == user_id,
-                                                User.tenant_id == tenant_id))
+    user = db.session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
     if user is None:
-        raise NotFoundError("That person is not known at your institution: they must open "
-                            "Career Credit from the LMS once first.")
-    exists = db.session.scalar(select(AdvisorGrant.id).where(
-        AdvisorGrant.tenant_id == tenant_id, AdvisorGrant.user_id == user_id))
+        raise NotFoundError(
+            "That person is not known at your institution: they must open "
+            "Career Credit from the LMS once first."
+        )
+    exists = db.session.scalar(
+        select(AdvisorGrant.id).where(
+            AdvisorGrant.tenant_id == tenant_id, AdvisorGrant.user_id == user_id
+        )
+    )
     if exists is not None:
         raise PolicyViolationError(f"{user.name or user.email} is already a career advisor.")
     grant = AdvisorGrant(tenant_id=tenant_id, user_id=user.id, granted_by=actor[:255])
     db.session.add(grant)
-    audit.record(actor, "advisor.grant", tenant_id, user_id=user.id, name=user.name,
-                 email=user.email)
+    audit.record(
+        actor, "advisor.grant", tenant_id, user_id=user.id, name=user.name, email=user.email
+    )
     db.session.flush()
     return grant
 
@@ -121,13 +142,16 @@ def grant_advisor(tenant_id: int, user_id: int, actor: str) -> AdvisorGrant:
 def revoke_advisor(tenant_id: int, grant_id: int, actor: str) -> None:
     """Remove an advisor grant of the tenant (effective from the person's next launch)."""
     row = db.session.execute(
-        select(AdvisorGrant, User).join(User, User.id == AdvisorGrant.user_id)
-        .where(AdvisorGrant.id == grant_id, AdvisorGrant.tenant_id == tenant_id)).first()
+        select(AdvisorGrant, User)
+        .join(User, User.id == AdvisorGrant.user_id)
+        .where(AdvisorGrant.id == grant_id, AdvisorGrant.tenant_id == tenant_id)
+    ).first()
     if row is None:
         raise NotFoundError("There is no such advisor grant at your institution.")
     grant, user = row
-    audit.record(actor, "advisor.revoke", tenant_id, user_id=user.id, name=user.name,
-                 email=user.email)
+    audit.record(
+        actor, "advisor.revoke", tenant_id, user_id=user.id, name=user.name, email=user.email
+    )
     db.session.delete(grant)
     db.session.flush()
 
@@ -140,8 +164,8 @@ def current_settings(tenant: Tenant) -> TenantSettings:
         time_zone=tenant.time_zone,
         advisor_claim_name=str(rule.get("name") or ""),
         advisor_claim_value=str(rule.get("value") or "") if rule.get("name") else "",
-        institution_admin_is_tool_admin=bool(
-            settings.get("institution_admin_is_tool_admin", True)))
+        institution_admin_is_tool_admin=bool(settings.get("institution_admin_is_tool_admin", True)),
+    )
 
 
 def update_settings(tenant_id: int, new: TenantSettings, actor: str) -> bool:
@@ -154,8 +178,10 @@ def update_settings(tenant_id: int, new: TenantSettings, actor: str) -> bool:
     settings: dict[str, Any] = dict(tenant.settings or {})
     settings.pop("advisor_claim", None)
     if new.advisor_claim_name:
-        settings["advisor_claim"] = {"name": new.advisor_claim_name,
-                                     "value": new.advisor_claim_value}
+        settings["advisor_claim"] = {
+            "name": new.advisor_claim_name,
+            "value": new.advisor_claim_value,
+        }
     settings["institution_admin_is_tool_admin"] = new.institution_admin_is_tool_admin
     tenant.settings = settings  # a new dict: the JSON column does not track in-place changes
     tenant.time_zone = new.time_zone
@@ -165,7 +191,12 @@ def update_settings(tenant_id: int, new: TenantSettings, actor: str) -> bool:
 
 
 def _as_dict(s: TenantSettings) -> dict[str, Any]:
-    return {"time_zone": s.time_zone,
-            "advisor_claim": ({"name": s.advisor_claim_name, "value": s.advisor_claim_value}
-                              if s.advisor_claim_name else None),
-            "institution_admin_is_tool_admin": s.institution_admin_is_tool_admin}
+    return {
+        "time_zone": s.time_zone,
+        "advisor_claim": (
+            {"name": s.advisor_claim_name, "value": s.advisor_claim_value}
+            if s.advisor_claim_name
+            else None
+        ),
+        "institution_admin_is_tool_admin": s.institution_admin_is_tool_admin,
+    }

@@ -1,8 +1,6 @@
 """Pages for tool administrators: registrations, deployments, keys, advisors, settings.
 
-Everything is scoped to the launch's tenant. POSTs carry a launch-bound CSRF token (see
-``forms.LaunchForm``) instead of the session-bound one, so they work when the LMS iframe drops
-the cookie; the session-bound global check is therefore switched off for these views only.
+Everything is scoped to the launch's tenant. Every POST carries its launch id and CSRF token.
 """
 
 from __future__ import annotations
@@ -10,16 +8,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
-from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template
+from flask import Blueprint, flash, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 
 from ..auth import current_launch, requires
 from ..context import LaunchContext
 from ..errors import PolicyViolationError
-from ..extensions import csrf, db
+from ..extensions import db
+from ..homes import ROLE_LABELS
 from ..web import launch_url
 from . import services
 from .forms import (
@@ -30,13 +28,6 @@ from .forms import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-ROLE_LABEL = "Tool administrator"
-
-
-def launch_csrf(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Exempt a view from the cookie-bound global CSRF check: its LaunchForm checks instead."""
-    return csrf.exempt(view)
 
 
 def actor(ctx: LaunchContext) -> str:
@@ -55,8 +46,12 @@ def _local_time(value: dt.datetime | None, tz_name: str) -> str:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"local_time": lambda value: _local_time(value, current_launch().time_zone),
-            "role_label": ROLE_LABEL}
+    launch = g.get("launch")  # absent on a 401 page
+    tz_name = launch.time_zone if launch else "UTC"
+    helpers: dict[str, Any] = {"local_time": lambda value: _local_time(value, tz_name)}
+    if launch is not None:
+        helpers["role_label"] = ROLE_LABELS.get(launch.role, launch.role)
+    return helpers
 
 
 @bp.get("/")
@@ -64,13 +59,15 @@ def _helpers() -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
-        "admin/index.html", registrations=services.list_registrations(ctx.tenant_id),
-        keys=services.list_keys(), audit_entries=services.recent_audit(ctx.tenant_id),
-        approve_form=ApproveDeploymentForm())
+        "admin/index.html",
+        registrations=services.list_registrations(ctx.tenant_id),
+        keys=services.list_keys(),
+        audit_entries=services.recent_audit(ctx.tenant_id),
+        approve_form=ApproveDeploymentForm(),
+    )
 
 
 @bp.post("/deployments/<int:deployment_pk>/approve")
-@launch_csrf
 @requires("admin", tool_admin=True)
 def approve(deployment_pk: int) -> ResponseReturnValue:
     ctx = current_launch()
@@ -83,7 +80,6 @@ def approve(deployment_pk: int) -> ResponseReturnValue:
 
 
 @bp.route("/advisors", methods=["GET", "POST"])
-@launch_csrf
 @requires("admin", tool_admin=True)
 def advisors() -> ResponseReturnValue:
     ctx = current_launch()
@@ -97,16 +93,21 @@ def advisors() -> ResponseReturnValue:
             form.user.errors.append(exc.message)
         else:
             db.session.commit()
-            flash("The career advisor role is granted; it applies from the person's next "
-                  "launch.", "success")
+            flash(
+                "The career advisor role is granted; it applies from the person's next launch.",
+                "success",
+            )
             return redirect(launch_url("admin.advisors"), code=303)
     status = 422 if form.errors else 200
-    return render_template("admin/advisors.html", form=form, revoke_form=RevokeAdvisorForm(),
-                           grants=services.list_advisor_grants(ctx.tenant_id)), status
+    return render_template(
+        "admin/advisors.html",
+        form=form,
+        revoke_form=RevokeAdvisorForm(),
+        grants=services.list_advisor_grants(ctx.tenant_id),
+    ), status
 
 
 @bp.post("/advisors/<int:grant_id>/revoke")
-@launch_csrf
 @requires("admin", tool_admin=True)
 def revoke(grant_id: int) -> ResponseReturnValue:
     ctx = current_launch()
@@ -118,18 +119,24 @@ def revoke(grant_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@launch_csrf
 @requires("admin", tool_admin=True)
 def settings() -> ResponseReturnValue:
     ctx = current_launch()
     current = services.current_settings(services.get_tenant(ctx.tenant_id))
     form = TenantSettingsForm(data=dataclasses.asdict(current))
     if form.validate_on_submit():
-        changed = services.update_settings(ctx.tenant_id, services.TenantSettings(
-            time_zone=form.time_zone.data, advisor_claim_name=form.advisor_claim_name.data,
-            advisor_claim_value=form.advisor_claim_value.data if form.advisor_claim_name.data
-            else "", institution_admin_is_tool_admin=form.institution_admin_is_tool_admin.data,
-        ), actor(ctx))
+        changed = services.update_settings(
+            ctx.tenant_id,
+            services.TenantSettings(
+                time_zone=form.time_zone.data,
+                advisor_claim_name=form.advisor_claim_name.data,
+                advisor_claim_value=form.advisor_claim_value.data
+                if form.advisor_claim_name.data
+                else "",
+                institution_admin_is_tool_admin=form.institution_admin_is_tool_admin.data,
+            ),
+            actor(ctx),
+        )
         db.session.commit()
         flash("Settings saved." if changed else "Nothing changed.", "success")
         return redirect(launch_url("admin.settings"), code=303)

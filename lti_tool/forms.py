@@ -1,0 +1,12 @@
+"""The base of every form inside a launch.
+
+CSRF is checked app-wide (Flask-WTF). When the LMS iframe blocks the session cookie, the CSRF
+secret derives from the launch id the page carries (``lti_tool.web``), so forms need nothing
+special; each must still carry the launch id in a hidden ``lid`` field.
+"""
+
+from flask_wtf import FlaskForm
+
+
+class LaunchForm(FlaskForm):
+    """A Flask-WTF form used inside a launch."""
