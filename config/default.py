@@ -38,5 +38,12 @@ SANDBOX_ENABLED = True
 SANDBOX_TOOL_URL = "http://127.0.0.1:5000"
 SANDBOX_PLATFORM_URL = "http://localhost:5000"
 
+# The tool's public base URL (https://careercredit.example.edu), for links made outside a
+# request (the CLI's registration invitations).
+PUBLIC_URL = ""
+# Dynamic Registration fetches platform URLs; private/loopback/link-local hosts are refused
+# unless allowed (None = allowed in development only).
+DYNREG_ALLOW_PRIVATE_HOSTS = None
+
 # ProxyFix: trust this many proxy hops (production sets 1).
 PROXY_HOPS = 0

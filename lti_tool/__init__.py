@@ -40,13 +40,18 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
 
 def _register_blueprints(app: Flask) -> None:
+    from internships.views import bp as internships_bp
+
     from .admin.views import bp as admin_bp
     from .homes import bp as homes_bp
     from .lti.views import bp as lti_bp
+    from .registration.views import bp as registration_bp
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(homes_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(internships_bp)
+    app.register_blueprint(registration_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import bp as sandbox_bp
 

@@ -150,9 +150,12 @@ def moodle_values(urls: ToolUrls) -> list[FormValue]:
             "",
             "Leave empty: Moodle sends the course and term in the standard LTI claims.",
         ),
-        FormValue("Tool configuration usage", "Show in activity chooser and as a preconfigured tool"),
+        FormValue(
+            "Tool configuration usage", "Show in activity chooser and as a preconfigured tool"
+        ),
         FormValue("Default launch container", "Embed, without blocks"),
         FormValue("Supports Deep Linking (Content-Item Message)", "On (ticked)"),
+        FormValue("Content Selection URL", urls.launch, "Where faculty pick what to add."),
         FormValue(
             "IMS LTI Assignment and Grade Services",
             "Use this service for grade sync and column management",
@@ -166,6 +169,6 @@ def moodle_values(urls: ToolUrls) -> list[FormValue]:
         FormValue("Tool Settings", "Do not use this service"),
         FormValue("Share launcher's name with tool", "Always"),
         FormValue("Share launcher's email with tool", "Always"),
-        FormValue("Accept grades from the tool", "Delegate to teacher"),
+        FormValue("Accept grades from the tool", "Always"),
         FormValue("Force SSL", "On (ticked) in production"),
     ]

@@ -1,0 +1,82 @@
+"""CLI: ``flask --app lti_tool platform invite`` and ``platform show-config``."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask import current_app
+
+from ..commands import OPERATOR, platform_cli
+from ..errors import AppError
+from ..extensions import db
+from . import kits, services
+
+
+def _urls(base_url: str | None) -> kits.ToolUrls:
+    base = base_url or current_app.config.get("PUBLIC_URL")
+    if not base:
+        raise click.ClickException(
+            "Pass --base-url https://your-tool.example.edu (or set CAREER_CREDIT_PUBLIC_URL): "
+            "the LMS needs the tool's public address."
+        )
+    try:
+        return kits.tool_urls(str(base))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+BASE_URL = click.option(
+    "--base-url", help="The tool's public address (default: CAREER_CREDIT_PUBLIC_URL)."
+)
+
+
+@platform_cli.command("invite")
+@click.option("--tenant", help="Register for this existing tenant (re-install, second LMS).")
+@click.option("--new-tenant", help="Name of the tenant the registration creates.")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0, min_open=True),
+    default=services.DEFAULT_INVITATION_HOURS,
+    show_default=True,
+    help="Hours before the link expires.",
+)
+@BASE_URL
+def platform_invite(
+    tenant: str | None, new_tenant: str | None, hours: float, base_url: str | None
+) -> None:
+    """Print a one-time Dynamic Registration URL for an LMS administrator."""
+    urls = _urls(base_url)
+    try:
+        invitation, token = services.create_invitation(
+            OPERATOR, tenant_name=tenant, new_tenant_name=new_tenant, hours=hours
+        )
+        db.session.commit()
+    except AppError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    target = tenant or (f"a new tenant {new_tenant!r}" if new_tenant else "a new tenant")
+    click.echo(services.registration_url(urls, token))
+    click.echo(
+        f"One use, for {target}; expires {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
+        "Paste it into the LMS's Dynamic Registration.",
+        err=True,
+    )
+
+
+@platform_cli.command("show-config")
+@click.option("--lms", type=click.Choice(["moodle", "canvas"]), default="moodle", show_default=True)
+@BASE_URL
+def platform_show_config(lms: str, base_url: str | None) -> None:
+    """Print the values for Moodle's tool form, or Canvas's developer-key JSON."""
+    urls = _urls(base_url)
+    if lms == "canvas":
+        click.echo(json.dumps(kits.canvas_developer_key(urls), indent=2))
+        return
+    click.echo("Moodle: Site administration > Plugins > Activity modules > External tool >")
+    click.echo("Manage tools > configure a tool manually. Enter:")
+    for row in kits.moodle_values(urls):
+        value = row.value.replace("\n", "\n    ") if row.value else "(leave empty)"
+        click.echo(f"{row.field}: {value}")
+        if row.note:
+            click.echo(f"    ({row.note})")

@@ -1,0 +1,165 @@
+"""Registration endpoints: Dynamic Registration (``/lti/register``), the Canvas developer-key
+JSON, the Moodle values page, and the admin's "create a registration link" button."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, g, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from wtforms import HiddenField
+from wtforms.validators import DataRequired
+
+from ..auth import current_launch, public, requires
+from ..errors import AppError
+from ..extensions import csrf, db
+from . import kits, services
+
+bp = Blueprint("registration", __name__, url_prefix="/lti")
+
+
+class ConfirmForm(FlaskForm):
+    """The administrator's confirmation; the platform's details are fetched again on POST."""
+
+    invite = HiddenField(validators=[DataRequired()])
+    openid_configuration = HiddenField(validators=[DataRequired()])
+    registration_token = HiddenField()
+
+
+class InviteForm(FlaskForm):
+    """A button on the admin page: a registration link for the administrator's tenant."""
+
+
+def allow_private_hosts() -> bool:
+    """Whether platforms on private addresses may register (development and tests)."""
+    cfg = current_app.config
+    allowed = cfg.get("DYNREG_ALLOW_PRIVATE_HOSTS")
+    return bool(cfg["CAREER_CREDIT_ENV"] == "development" if allowed is None else allowed)
+
+
+def _csrf_from_invitation(invite: str | None) -> None:
+    """As inside launches (``web._csrf_from_launch``), the CSRF secret derives from the bearer
+    value the page carries — here the invitation — so the confirmation works in an LMS iframe
+    that drops the tool's cookie."""
+    if not invite:
+        return
+    key = str(current_app.config["SECRET_KEY"]).encode()
+    derived = hmac.new(key, b"csrf-invite:" + invite.encode(), hashlib.sha256).hexdigest()
+    if session.get("csrf_token") != derived:
+        session["csrf_token"] = derived
+
+
+def _urls() -> kits.ToolUrls:
+    return kits.tool_urls(request.url_root)
+
+
+@bp.before_request
+def _framable_by_platform() -> None:
+    # Canvas shows the registration page in an iframe of the institution's own domain, which
+    # the tool cannot know in advance; the page needs a valid invitation to do anything.
+    if request.endpoint in ("registration.register", "registration.register_confirm"):
+        origins = ["https:"]
+        config_url = request.values.get("openid_configuration", "")
+        parts = urlsplit(config_url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.append(f"{parts.scheme}://{parts.netloc}")
+        g.frame_origins = origins
+
+
+@bp.app_context_processor
+def _admin_helpers() -> dict[str, Any]:
+    def install_kit() -> dict[str, Any]:
+        urls = _urls()
+        return {"urls": urls, "values": kits.moodle_values(urls)}
+
+    return {"registration_invite_form": InviteForm, "install_kit": install_kit}
+
+
+@bp.get("/register")
+@public
+def register() -> ResponseReturnValue:
+    args = request.args
+    _csrf_from_invitation(args.get("invite"))
+    preview = services.preview_registration(
+        args.get("invite"),
+        args.get("openid_configuration"),
+        args.get("registration_token"),
+        _urls(),
+        allow_private=allow_private_hosts(),
+    )
+    form = ConfirmForm(
+        formdata=None,
+        data={
+            "invite": args.get("invite"),
+            "openid_configuration": args.get("openid_configuration"),
+            "registration_token": args.get("registration_token", ""),
+        },
+    )
+    return render_template("registration/confirm.html", preview=preview, form=form)
+
+
+@bp.post("/register")
+@csrf.exempt  # checked by the form, against the invitation-derived secret
+@public
+def register_confirm() -> ResponseReturnValue:
+    _csrf_from_invitation(request.form.get("invite"))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            raise CSRFError(form.csrf_token.errors[0])
+        raise services.DynamicRegistrationError(
+            "The confirmation was incomplete.", reason="form_invalid"
+        )
+    try:
+        outcome = services.register_with_platform(
+            form.invite.data,
+            form.openid_configuration.data,
+            form.registration_token.data or None,
+            _urls(),
+            allow_private=allow_private_hosts(),
+        )
+    except AppError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return render_template("registration/done.html", outcome=outcome)
+
+
+@bp.post("/register/invitations")
+@requires("admin", tool_admin=True)
+def invite() -> ResponseReturnValue:
+    ctx = current_launch()
+    if not InviteForm().validate_on_submit():
+        raise services.DynamicRegistrationError(
+            "The request was incomplete.", reason="form_invalid"
+        )
+    actor = f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"
+    invitation, token = services.create_invitation(actor, tenant_id=ctx.tenant_id)
+    db.session.commit()
+    return render_template(
+        "registration/invited.html",
+        url=services.registration_url(_urls(), token),
+        invitation=invitation,
+    )
+
+
+@bp.get("/config/canvas.json")
+@public
+def canvas_json() -> ResponseReturnValue:
+    body = json.dumps(kits.canvas_developer_key(_urls()), indent=2)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.get("/config/moodle")
+@public
+def moodle() -> ResponseReturnValue:
+    urls = _urls()
+    return render_template("registration/moodle.html", values=kits.moodle_values(urls), urls=urls)
