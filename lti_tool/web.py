@@ -47,13 +47,22 @@ def launch_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values)
 
 
-def _frame_ancestors() -> str:
+def _frame_ancestors(response: Any) -> str:
+    """Only the tenant's platforms may frame a page: the launch's tenant, or — on the pages of
+    the login and launch exchange — the tenants of the issuer that sent the request."""
+    if response.status_code in (301, 302, 303, 307, 308) or response.mimetype != "text/html":
+        return "'self'"  # nothing to show in a frame: skip the lookup on the hot path
     origins = g.get("frame_origins")
     if origins is None:
-        from .services.registrations import platform_origins
+        from .services.registrations import issuer_origins, platform_origins
 
         launch = g.get("launch")
-        origins = platform_origins(launch.tenant_id) if launch is not None else []
+        if launch is not None:
+            origins = platform_origins(launch.tenant_id)
+        elif g.get("frame_issuer"):
+            origins = issuer_origins(g.frame_issuer)
+        else:
+            origins = []
     return " ".join(["'self'", *origins])
 
 
@@ -62,7 +71,7 @@ def _security_headers(response: Any) -> Any:
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
         f"img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action *; "
-        f"frame-src *; frame-ancestors {_frame_ancestors()}"
+        f"frame-src *; frame-ancestors {_frame_ancestors(response)}"
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from lti_tool.extensions import include_in_migrations
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -38,7 +40,12 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
-MODEL_MODULES = ("lti_tool.models", "lti_tool.sandbox.models")
+MODEL_MODULES = (
+    "lti_tool.models",
+    "lti_tool.sandbox.models",
+    "internships.models",
+    "lti_tool.jobs",
+)
 
 
 def get_metadata():
@@ -65,7 +72,12 @@ def run_migrations_offline():
 
     """
     url = config.get_main_option("sqlalchemy.url")
-    context.configure(url=url, target_metadata=get_metadata(), literal_binds=True)
+    context.configure(
+        url=url,
+        target_metadata=get_metadata(),
+        literal_binds=True,
+        include_name=include_in_migrations,
+    )
 
     with context.begin_transaction():
         context.run_migrations()
@@ -96,7 +108,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=get_metadata(),
+            include_name=include_in_migrations,
+            **conf_args,
+        )
 
         with context.begin_transaction():
             context.run_migrations()

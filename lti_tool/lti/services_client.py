@@ -95,19 +95,32 @@ def access_token(reg: Registration, scopes: tuple[str, ...], *, fresh: bool = Fa
     return token[0]
 
 
-def get(reg: Registration, url: str, scopes: tuple[str, ...], accept: str) -> requests.Response:
-    """GET a service URL with a bearer token; one retry with a fresh token after a 401."""
+def request(
+    reg: Registration,
+    method: str,
+    url: str,
+    scopes: tuple[str, ...],
+    accept: str,
+    **kwargs: Any,
+) -> requests.Response:
+    """Call a service URL with a bearer token; one retry with a fresh token after a 401.
+    ``kwargs`` go to requests (``json``, ``params``, ``headers``, ``timeout``)."""
+    extra_headers = dict(kwargs.pop("headers", None) or {})
     for attempt in (0, 1):
         token = access_token(reg, scopes, fresh=attempt == 1)
+        headers = {**extra_headers, "Authorization": f"Bearer {token}", "Accept": accept}
         try:
-            resp = session().get(
-                url, headers={"Authorization": f"Bearer {token}", "Accept": accept}
-            )
+            resp = session().request(method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
-            raise ConnectorError(f"The platform did not answer ({exc}).") from exc
+            raise ConnectorError(f"The platform did not answer ({type(exc).__name__}).") from exc
         if resp.status_code != 401:
             return resp
     return resp
+
+
+def get(reg: Registration, url: str, scopes: tuple[str, ...], accept: str) -> requests.Response:
+    """GET a service URL with a bearer token; one retry with a fresh token after a 401."""
+    return request(reg, "GET", url, scopes, accept)
 
 
 def roster(registration_id: int, memberships_url: str) -> list[Member]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jwt
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
@@ -10,11 +11,26 @@ from ..errors import LaunchError
 from ..extensions import csrf, db
 from ..keys import jwks
 from ..services.launches import record_launch
-from ..services.registrations import platform_origins
 from . import deep_linking
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+@bp.before_request
+def _remember_issuer() -> None:
+    """Pages of the login and launch exchange show inside the platform's frame: remember which
+    platform is talking, so only its origins may frame them (resolved only for HTML pages)."""
+    issuer = request.values.get("iss")
+    if not issuer and request.form.get("id_token"):
+        try:
+            issuer = jwt.decode(request.form["id_token"], options={"verify_signature": False}).get(
+                "iss"
+            )
+        except (jwt.PyJWTError, AttributeError):
+            issuer = None
+    if isinstance(issuer, str):
+        g.frame_issuer = issuer[:500]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -55,7 +71,6 @@ def launch() -> ResponseReturnValue:
     db.session.commit()
     session["lid"] = record.id
     session.permanent = True
-    g.frame_origins = platform_origins(record.tenant_id)
     target = (
         "lti.deep_link"
         if message.body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")

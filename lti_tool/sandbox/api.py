@@ -48,17 +48,22 @@ from .views import current_info, http_timeout
 @bp.errorhandler(ApiError)
 def handle_api_error(exc: ApiError) -> ResponseReturnValue:
     db.session.rollback()
-    response = current_app.response_class(current_app.json.dumps(exc.body()),
-                                          status=exc.status, mimetype="application/json")
+    response = current_app.response_class(
+        current_app.json.dumps(exc.body()), status=exc.status, mimetype="application/json"
+    )
     response.headers.update(exc.headers)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _json(body: Any, media_type: str = "application/json", status: int = 200,
-          ) -> ResponseReturnValue:
-    response = current_app.response_class(current_app.json.dumps(body), status=status,
-                                          mimetype=media_type)
+def _json(
+    body: Any,
+    media_type: str = "application/json",
+    status: int = 200,
+) -> ResponseReturnValue:
+    response = current_app.response_class(
+        current_app.json.dumps(body), status=status, mimetype=media_type
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -92,8 +97,9 @@ def token() -> ResponseReturnValue:
 @public
 def memberships(course_key: str) -> ResponseReturnValue:
     _bearer(SCOPE_NRPS)
-    body, next_url = memberships_page(current_info(), find_course(course_key), request.args,
-                                      secret=str(current_app.secret_key))
+    body, next_url = memberships_page(
+        current_info(), find_course(course_key), request.args, secret=str(current_app.secret_key)
+    )
     response = _json(body, MEMBERSHIPS_TYPE)
     if next_url:
         response.headers["Link"] = f'<{next_url}>; rel="next"'  # type: ignore[union-attr]
@@ -114,8 +120,7 @@ def line_items(course_key: str) -> ResponseReturnValue:
     return _json(body, LINEITEM_TYPE, 201)
 
 
-@bp.route("/api/courses/<course_key>/line_items/<int:item_id>",
-          methods=["GET", "PUT", "DELETE"])
+@bp.route("/api/courses/<course_key>/line_items/<int:item_id>", methods=["GET", "PUT", "DELETE"])
 @csrf.exempt
 @public
 def line_item(course_key: str, item_id: int) -> ResponseReturnValue:
@@ -142,8 +147,7 @@ def scores(course_key: str, item_id: int) -> ResponseReturnValue:
     _bearer(SCOPE_SCORE)
     if request.mimetype not in (SCORE_TYPE, "application/json"):
         raise ApiError(415, f"Send scores as {SCORE_TYPE}.")
-    outcome = post_score(current_info(), find_line_item(find_course(course_key), item_id),
-                         _body())
+    outcome = post_score(current_info(), find_line_item(find_course(course_key), item_id), _body())
     db.session.commit()
     return _json(outcome.body, status=outcome.status)
 

@@ -13,8 +13,11 @@ from .seed import ensure_sandbox
 @bp.cli.command("seed")
 def seed_command() -> None:
     """Seed the sandbox LMS (idempotent) for SANDBOX_TOOL_URL and SANDBOX_PLATFORM_URL."""
-    info = ensure_sandbox(current_app.config["SANDBOX_TOOL_URL"],
-                          current_app.config["SANDBOX_PLATFORM_URL"])
-    click.echo(f"Sandbox LMS ready: issuer {info.issuer}, client id {info.client_id}, "
-               f"deployment {info.deployment_id}.")
+    info = ensure_sandbox(
+        current_app.config["SANDBOX_TOOL_URL"], current_app.config["SANDBOX_PLATFORM_URL"]
+    )
+    click.echo(
+        f"Sandbox LMS ready: issuer {info.issuer}, client id {info.client_id}, "
+        f"deployment {info.deployment_id}."
+    )
     click.echo(f"Open {info.platform_url}/sandbox to launch the tool at {info.tool_url}.")

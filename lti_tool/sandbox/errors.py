@@ -21,15 +21,27 @@ class SandboxError(AppError):
 class ApiError(Exception):
     """A refused service call (token, AGS, NRPS, faults); answered as JSON with a message."""
 
-    def __init__(self, status: int, message: str, *, error: str | None = None,
-                 headers: dict[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        error: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.message = message
-        self.error = error or {400: "invalid_request", 401: "unauthorized", 404: "not_found",
-                               405: "method_not_allowed", 415: "unsupported_media_type",
-                               422: "unprocessable", 429: "too_many_requests",
-                               500: "server_error"}.get(status, "error")
+        self.error = error or {
+            400: "invalid_request",
+            401: "unauthorized",
+            404: "not_found",
+            405: "method_not_allowed",
+            415: "unsupported_media_type",
+            422: "unprocessable",
+            429: "too_many_requests",
+            500: "server_error",
+        }.get(status, "error")
         self.headers = headers or {}
 
     def body(self) -> dict[str, str]:

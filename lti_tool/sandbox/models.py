@@ -39,7 +39,8 @@ class SandboxCourse(db.Model):  # type: ignore[name-defined]
     term_end: Mapped[dt.date] = mapped_column()
 
     enrolments: Mapped[list[SandboxEnrolment]] = relationship(
-        back_populates="course", cascade="all, delete-orphan")
+        back_populates="course", cascade="all, delete-orphan"
+    )
 
 
 class SandboxPerson(db.Model):  # type: ignore[name-defined]
@@ -120,7 +121,8 @@ class SandboxLineItem(db.Model):  # type: ignore[name-defined]
     resource_id: Mapped[str | None] = mapped_column(String(255), default=None)
     tag: Mapped[str | None] = mapped_column(String(255), default=None)
     resource_link_id: Mapped[int | None] = mapped_column(
-        ForeignKey("sandbox_resource_link.id"), default=None)
+        ForeignKey("sandbox_resource_link.id"), default=None
+    )
     start_date_time: Mapped[str | None] = mapped_column(String(64), default=None)
     end_date_time: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -137,7 +139,8 @@ class SandboxResult(db.Model):  # type: ignore[name-defined]
     __table_args__ = (UniqueConstraint("line_item_id", "person_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     line_item_id: Mapped[int] = mapped_column(
-        ForeignKey("sandbox_line_item.id", ondelete="CASCADE"))
+        ForeignKey("sandbox_line_item.id", ondelete="CASCADE")
+    )
     person_id: Mapped[int] = mapped_column(ForeignKey("sandbox_person.id"))
     score_given: Mapped[float | None] = mapped_column(Float, default=None)
     score_maximum: Mapped[float | None] = mapped_column(Float, default=None)

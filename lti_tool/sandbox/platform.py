@@ -16,7 +16,7 @@ from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..extensions import db
 from ..models import utcnow
@@ -54,8 +54,14 @@ MEMBERSHIP_ROLES = {
     "ta": [INSTRUCTOR, TEACHING_ASSISTANT],  # Canvas sends both for a TA
     "mentor": [MENTOR],
 }
-INSTITUTION_ROLES = {"student": [STUDENT], "faculty": [FACULTY], "ta": [], "observer": [],
-                     "advisor": [STAFF], "admin": [ADMINISTRATOR]}
+INSTITUTION_ROLES = {
+    "student": [STUDENT],
+    "faculty": [FACULTY],
+    "ta": [],
+    "observer": [],
+    "advisor": [STAFF],
+    "admin": [ADMINISTRATOR],
+}
 ACCOUNT_KINDS = ("advisor", "admin")  # launched from account navigation: no course context
 DEEP_LINKERS = ("instructor", "ta")
 HINT_LIFETIME = dt.timedelta(hours=8)
@@ -95,12 +101,16 @@ class SandboxPlatformConf(LTI1P3PlatformConfAbstract):
     def get_registration_by_params(self, **kwargs: Any) -> Registration:
         info = self.info
         reg = SandboxRegistration(self.key)
-        (reg.set_iss(info.issuer).set_client_id(info.client_id)
-            .set_deployment_id(info.deployment_id).set_launch_url(info.tool_launch_url)
+        (
+            reg.set_iss(info.issuer)
+            .set_client_id(info.client_id)
+            .set_deployment_id(info.deployment_id)
+            .set_launch_url(info.tool_launch_url)
             .set_deeplink_launch_url(info.tool_launch_url)
             .set_oidc_login_url(info.tool_login_url)
             .set_platform_private_key(self.key.private_pem)
-            .set_tool_key_set_url(info.tool_jwks_url))
+            .set_tool_key_set_url(info.tool_jwks_url)
+        )
         return reg
 
 
@@ -109,8 +119,15 @@ class ParamsRequest(Request):
 
     def build_metadata(self, request: Any) -> TRequest:
         params = dict(request)
-        return {"method": "POST", "form_data": params, "get_data": params, "headers": {},
-                "content_type": None, "path": "/sandbox/auth", "json": None}
+        return {
+            "method": "POST",
+            "form_data": params,
+            "get_data": params,
+            "headers": {},
+            "content_type": None,
+            "path": "/sandbox/auth",
+            "json": None,
+        }
 
 
 @dataclass(frozen=True)
@@ -124,8 +141,11 @@ class LaunchForm:
 
 class SandboxMessageLaunch(LTIAdvantageMessageLaunchAbstract):
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> LaunchForm:
-        return LaunchForm(action=launch_data["launch_url"], id_token=launch_data["id_token"],
-                          state=launch_data["state"])
+        return LaunchForm(
+            action=launch_data["launch_url"],
+            id_token=launch_data["id_token"],
+            state=launch_data["state"],
+        )
 
 
 class SandboxLogin(OIDCLoginAbstract):
@@ -137,14 +157,18 @@ class SandboxLogin(OIDCLoginAbstract):
 
 
 def current_key() -> SandboxKey:
+    """The sandbox's signing key (a ``SandboxError`` before the first seed)."""
     key = db.session.scalar(select(SandboxKey).order_by(SandboxKey.id.desc()).limit(1))
     if key is None:
-        raise SandboxError("The sandbox has no platform key yet: run "
-                           "`flask --app lti_tool sandbox seed` or open /sandbox first.")
+        raise SandboxError(
+            "The sandbox has no platform key yet: run "
+            "`flask --app lti_tool sandbox seed` or open /sandbox first."
+        )
     return key
 
 
 def platform_conf(info: SandboxInfo) -> SandboxPlatformConf:
+    """lti1p3platform's configuration for this issuer, registration loaded."""
     conf = SandboxPlatformConf(info=info, key=current_key())
     conf.get_registration()
     return conf
@@ -182,30 +206,46 @@ def _course(key: str | None) -> SandboxCourse:
 
 
 def find_enrolment(course: SandboxCourse, person: SandboxPerson) -> SandboxEnrolment | None:
-    return db.session.scalar(select(SandboxEnrolment).where(
-        SandboxEnrolment.course_id == course.id, SandboxEnrolment.person_id == person.id))
+    """The person's enrolment in the course, if any."""
+    return db.session.scalar(
+        select(SandboxEnrolment).where(
+            SandboxEnrolment.course_id == course.id, SandboxEnrolment.person_id == person.id
+        )
+    )
 
 
-def _resource_link(course: SandboxCourse | None, resource_link_id: str | None,
-                   ) -> SandboxResourceLink:
+def _resource_link(
+    course: SandboxCourse | None,
+    resource_link_id: str | None,
+) -> SandboxResourceLink:
     query = select(SandboxResourceLink)
     if resource_link_id:
         query = query.where(SandboxResourceLink.resource_link_id == resource_link_id)
     elif course is None:
         query = query.where(SandboxResourceLink.kind == "account_navigation")
     else:
-        query = query.where(SandboxResourceLink.kind == "course_navigation",
-                            SandboxResourceLink.course_id == course.id)
+        query = query.where(
+            SandboxResourceLink.kind == "course_navigation",
+            SandboxResourceLink.course_id == course.id,
+        )
     link = db.session.scalar(query.limit(1))
     if link is None or (resource_link_id and course is not None and link.course_id != course.id):
-        raise SandboxError(f"There is no resource link {resource_link_id!r} in this course.",
-                           parameter="resource_link")
+        raise SandboxError(
+            f"There is no resource link {resource_link_id!r} in this course.",
+            parameter="resource_link",
+        )
     return link
 
 
-def start_launch(info: SandboxInfo, *, course_key: str | None, person_key: str | None,
-                 message: str = "resource", resource_link_id: str | None = None,
-                 platform_storage: bool = True) -> LaunchStart:
+def start_launch(
+    info: SandboxInfo,
+    *,
+    course_key: str | None,
+    person_key: str | None,
+    message: str = "resource",
+    resource_link_id: str | None = None,
+    platform_storage: bool = True,
+) -> LaunchStart:
     """Remember what a launch is for (the opaque ``lti_message_hint``) and build the tool's
     third-party login URL the sandbox frames. With ``platform_storage`` the login carries
     ``lti_storage_target=_parent``: the launch page answers ``lti.put_data``/``lti.get_data``
@@ -216,22 +256,39 @@ def start_launch(info: SandboxInfo, *, course_key: str | None, person_key: str |
     course: SandboxCourse | None = None
     if person.kind in ACCOUNT_KINDS:
         if message == "deep_link" or resource_link_id:
-            raise SandboxError(f"{person.name} launches from account navigation only.",
-                               parameter="person")
+            raise SandboxError(
+                f"{person.name} launches from account navigation only.", parameter="person"
+            )
     else:
         course = _course(course_key)
         enrolment = find_enrolment(course, person)
         if enrolment is None:
-            raise SandboxError(f"{person.name} is not enrolled in {course.title}.",
-                               parameter="person")
+            raise SandboxError(
+                f"{person.name} is not enrolled in {course.title}.", parameter="person"
+            )
+        if enrolment.status != "Active":
+            raise SandboxError(
+                f"{person.name} has dropped {course.title}; an LMS does not "
+                "launch tools for inactive enrolments.",
+                parameter="person",
+            )
         if message == "deep_link" and enrolment.role not in DEEP_LINKERS:
-            raise SandboxError("Only the course's instructors can add content with Deep "
-                               "Linking.", parameter="message")
+            raise SandboxError(
+                "Only the course's instructors can add content with Deep Linking.",
+                parameter="message",
+            )
     link = _resource_link(course, resource_link_id)
-    hint = SandboxLaunchHint(hint=secrets.token_urlsafe(24), person=person, course=course,
-                             resource_link=link, message_type=message,
-                             deep_link_data=secrets.token_urlsafe(24)
-                             if message == "deep_link" else None)
+    db.session.execute(
+        delete(SandboxLaunchHint).where(SandboxLaunchHint.created_at < utcnow() - HINT_LIFETIME)
+    )
+    hint = SandboxLaunchHint(
+        hint=secrets.token_urlsafe(24),
+        person=person,
+        course=course,
+        resource_link=link,
+        message_type=message,
+        deep_link_data=secrets.token_urlsafe(24) if message == "deep_link" else None,
+    )
     db.session.add(hint)
     db.session.flush()
     login = SandboxLogin(None, platform_conf(info))
@@ -240,19 +297,25 @@ def start_launch(info: SandboxInfo, *, course_key: str | None, person_key: str |
     url = login.prepare_preflight_url(person.key)
     if platform_storage:
         url += "&" + urlencode({"lti_storage_target": STORAGE_TARGET})
-    return LaunchStart(login_url=url, person=person,
-                       course=course, resource_link=link, message_type=message)
+    return LaunchStart(
+        login_url=url, person=person, course=course, resource_link=link, message_type=message
+    )
 
 
 # --- the OIDC authorization endpoint ---------------------------------------------------------
 
-EXPECTED = {"scope": "openid", "response_type": "id_token", "response_mode": "form_post",
-            "prompt": "none"}
+EXPECTED = {
+    "scope": "openid",
+    "response_type": "id_token",
+    "response_mode": "form_post",
+    "prompt": "none",
+}
 
 
 def _refuse(parameter: str, problem: str) -> SandboxError:
-    return SandboxError(f"The authentication request's {parameter} parameter {problem}.",
-                        parameter=parameter)
+    return SandboxError(
+        f"The authentication request's {parameter} parameter {problem}.", parameter=parameter
+    )
 
 
 def validate_auth_request(info: SandboxInfo, params: dict[str, str]) -> SandboxLaunchHint:
@@ -263,10 +326,14 @@ def validate_auth_request(info: SandboxInfo, params: dict[str, str]) -> SandboxL
     if params.get("client_id") != info.client_id:
         raise _refuse("client_id", f"names an unknown client {params.get('client_id')!r}")
     if params.get("redirect_uri") != info.tool_launch_url:
-        raise _refuse("redirect_uri", f"must be exactly the registered launch URL "
-                      f"{info.tool_launch_url}, got {params.get('redirect_uri')!r}")
-    person = db.session.scalar(select(SandboxPerson).where(
-        SandboxPerson.key == params.get("login_hint", "")))
+        raise _refuse(
+            "redirect_uri",
+            f"must be exactly the registered launch URL "
+            f"{info.tool_launch_url}, got {params.get('redirect_uri')!r}",
+        )
+    person = db.session.scalar(
+        select(SandboxPerson).where(SandboxPerson.key == params.get("login_hint", ""))
+    )
     if person is None:
         raise _refuse("login_hint", f"is not a known person ({params.get('login_hint')!r})")
     for name in ("nonce", "state"):
@@ -284,8 +351,11 @@ def _custom_claim(hint: SandboxLaunchHint) -> dict[str, str]:
     custom: dict[str, str] = {}
     if hint.course is not None:
         course = hint.course
-        custom.update(term_name=course.term_name, term_start=course.term_start.isoformat(),
-                      term_end=course.term_end.isoformat())
+        custom.update(
+            term_name=course.term_name,
+            term_start=course.term_start.isoformat(),
+            term_end=course.term_end.isoformat(),
+        )
     custom.update({str(k): str(v) for k, v in (hint.resource_link.custom or {}).items()})
     if hint.person.kind == "advisor":
         custom["career_credit_role"] = "advisor"  # sent only from the advisor placement
@@ -302,8 +372,13 @@ def _roles(hint: SandboxLaunchHint) -> list[str]:
 
 
 def bound_line_item(link: SandboxResourceLink) -> SandboxLineItem | None:
-    return db.session.scalar(select(SandboxLineItem).where(
-        SandboxLineItem.resource_link_id == link.id).order_by(SandboxLineItem.id).limit(1))
+    """The line item placed together with a resource link, if any."""
+    return db.session.scalar(
+        select(SandboxLineItem)
+        .where(SandboxLineItem.resource_link_id == link.id)
+        .order_by(SandboxLineItem.id)
+        .limit(1)
+    )
 
 
 def authorize(info: SandboxInfo, params: dict[str, str]) -> LaunchForm:
@@ -312,24 +387,34 @@ def authorize(info: SandboxInfo, params: dict[str, str]) -> LaunchForm:
     person, course, link = hint.person, hint.course, hint.resource_link
     launch = SandboxMessageLaunch(ParamsRequest(params), platform_conf(info))
     launch.set_id_token_expiration(ID_TOKEN_LIFETIME_S)
-    launch.set_user_data(person.user_id, _roles(hint), full_name=person.name,
-                         email_address=person.email)
-    launch.set_resource_link_claim(link.resource_link_id, title=link.title or None)
+    launch.set_user_data(
+        person.user_id, _roles(hint), full_name=person.name, email_address=person.email
+    )
+    if hint.message_type != "deep_link":  # a deep-linking request has no resource link yet
+        launch.set_resource_link_claim(link.resource_link_id, title=link.title or None)
     launch.set_launch_presentation_claim("iframe", return_url=f"{info.platform_url}/sandbox")
     launch.set_custom_parameters_claim(_custom_claim(hint))
-    launch.set_extra_claims({
-        "given_name": person.given_name, "family_name": person.family_name,
-        f"{CLAIM}tool_platform": {"guid": f"{info.issuer}/sandbox",
-                                  "name": "Career Credit Sandbox LMS",
-                                  "product_family_code": "career-credit-sandbox",
-                                  "version": "1.0"},
-    })
+    launch.set_extra_claims(
+        {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            f"{CLAIM}tool_platform": {
+                "guid": f"{info.issuer}/sandbox",
+                "name": "Career Credit Sandbox LMS",
+                "product_family_code": "career-credit-sandbox",
+                "version": "1.0",
+            },
+        }
+    )
     if course is not None:
-        launch.set_launch_context_claim(course.context_id, [COURSE_OFFERING],
-                                        course.title, course.label)
+        launch.set_launch_context_claim(
+            course.context_id, [COURSE_OFFERING], course.title, course.label
+        )
         launch.set_nrps(info.api_url(course.key, "memberships"))
-        ags: dict[str, Any] = {"scope": list(AGS_SCOPES),
-                               "lineitems": info.api_url(course.key, "line_items")}
+        ags: dict[str, Any] = {
+            "scope": list(AGS_SCOPES),
+            "lineitems": info.api_url(course.key, "line_items"),
+        }
         item = bound_line_item(link)
         if item is not None:
             ags["lineitem"] = info.api_url(course.key, "line_items", str(item.id))
@@ -337,13 +422,20 @@ def authorize(info: SandboxInfo, params: dict[str, str]) -> LaunchForm:
         # single line item, mutates the scope list while iterating over it.
         launch.set_extra_claims({AGS_CLAIM: ags})
     if hint.message_type == "deep_link":
-        launch.set_dl(info.deep_link_return_url, title=f"Add Career Credit to {course.title}"
-                      if course else "", accept_types={"ltiResourceLink"})
-        settings = launch._deep_linking_launch_data[  # type: ignore[index]
-            f"{DL_CLAIM}deep_linking_settings"]
-        settings.update(accept_types=["ltiResourceLink"],
-                        accept_presentation_document_targets=["iframe", "window"],
-                        accept_multiple=True, auto_create=True, data=hint.deep_link_data)
+        launch.set_dl(
+            info.deep_link_return_url,
+            title=f"Add Career Credit to {course.title}" if course else "",
+            accept_types={"ltiResourceLink"},
+        )
+        dl_claims: dict[str, Any] = launch._deep_linking_launch_data or {}
+        settings = dl_claims[f"{DL_CLAIM}deep_linking_settings"]
+        settings.update(
+            accept_types=["ltiResourceLink"],
+            accept_presentation_document_targets=["iframe", "window"],
+            accept_multiple=True,
+            auto_create=True,
+            data=hint.deep_link_data,
+        )
         settings.pop("text", None)
     form: LaunchForm = launch.lti_launch()
     return form
@@ -361,8 +453,7 @@ class Placement:
 
 
 def _dl_refuse(reason: str) -> SandboxError:
-    return SandboxError(f"The deep-linking response was refused: {reason}.",
-                        parameter="JWT")
+    return SandboxError(f"The deep-linking response was refused: {reason}.", parameter="JWT")
 
 
 def _number(value: Any, name: str) -> float:
@@ -371,14 +462,18 @@ def _number(value: Any, name: str) -> float:
     return float(value)
 
 
-def accept_deep_link_response(info: SandboxInfo, token: str | None, *,
-                              timeout: float) -> Placement:
+def accept_deep_link_response(info: SandboxInfo, token: str | None, *, timeout: float) -> Placement:
     """Verify a tool's LtiDeepLinkingResponse and place its content items in the course."""
     if not token:
         raise _dl_refuse("the JWT form field is missing")
     try:
-        claims = verify_tool_jwt(info, token, audience=info.issuer, timeout=timeout,
-                                 require=("exp", "iat", "iss", "aud", "nonce"))
+        claims = verify_tool_jwt(
+            info,
+            token,
+            audience=info.issuer,
+            timeout=timeout,
+            require=("exp", "iat", "iss", "aud", "nonce"),
+        )
     except jwt.InvalidAudienceError as exc:
         raise _dl_refuse(f"aud must be the sandbox issuer {info.issuer} ({exc})") from exc
     except jwt.InvalidIssuerError as exc:
@@ -394,8 +489,11 @@ def accept_deep_link_response(info: SandboxInfo, token: str | None, *,
     if claims.get(f"{CLAIM}deployment_id") != info.deployment_id:
         raise _dl_refuse(f"deployment_id must be {info.deployment_id}")
     data = claims.get(f"{DL_CLAIM}data")
-    hint = db.session.scalar(select(SandboxLaunchHint).where(
-        SandboxLaunchHint.deep_link_data == data)) if isinstance(data, str) and data else None
+    hint = (
+        db.session.scalar(select(SandboxLaunchHint).where(SandboxLaunchHint.deep_link_data == data))
+        if isinstance(data, str) and data
+        else None
+    )
     if hint is None or hint.course is None:
         raise _dl_refuse("data does not match any deep-linking request the sandbox sent")
     expires = dt.datetime.fromtimestamp(int(claims["exp"]) + 60, dt.UTC).replace(tzinfo=None)
@@ -415,24 +513,37 @@ def _place(hint: SandboxLaunchHint, items: list[dict[str, Any]]) -> Placement:
     if course is None:
         raise _dl_refuse("the deep-linking request had no course")
     placement = Placement(course=course, person=hint.person)
-    for item in items:
-        custom = item.get("custom") if isinstance(item.get("custom"), dict) else {}
+    for content in items:
+        custom = content.get("custom")
         link = SandboxResourceLink(
-            resource_link_id=secrets.token_hex(16), course=course, kind="placed",
-            title=str(item.get("title") or "Career Credit"), url=item.get("url"),
-            custom={str(k): str(v) for k, v in custom.items()})
+            resource_link_id=secrets.token_hex(16),
+            course=course,
+            kind="placed",
+            title=str(content.get("title") or "Career Credit"),
+            url=str(content["url"]) if content.get("url") else None,
+            custom={str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
+        )
         db.session.add(link)
         placement.links.append(link)
-        spec = item.get("lineItem")
+        spec = content.get("lineItem")
         if isinstance(spec, dict):
-            line_item = SandboxLineItem(
-                course=course, label=str(spec.get("label") or link.title),
-                score_maximum=_number(spec.get("scoreMaximum"), "scoreMaximum"),
-                resource_id=spec.get("resourceId"), tag=spec.get("tag"), resource_link=link)
-            db.session.add(line_item)
+            db.session.add(
+                SandboxLineItem(
+                    course=course,
+                    label=str(spec.get("label") or link.title),
+                    score_maximum=_number(spec.get("scoreMaximum"), "scoreMaximum"),
+                    resource_id=_text(spec.get("resourceId")),
+                    tag=_text(spec.get("tag")),
+                    resource_link=link,
+                )
+            )
     db.session.flush()
     for link in placement.links:
-        item = bound_line_item(link)
-        if item is not None:
-            placement.line_items[link.id] = item
+        line_item = bound_line_item(link)
+        if line_item is not None:
+            placement.line_items[link.id] = line_item
     return placement
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -74,8 +74,13 @@ class SandboxInfo:
 def sandbox_info(tool_url: str, platform_url: str) -> SandboxInfo:
     """The sandbox's identity for these two base URLs (no database access)."""
     platform_url, tool_url = platform_url.rstrip("/"), tool_url.rstrip("/")
-    return SandboxInfo(issuer=platform_url, client_id=CLIENT_ID, deployment_id=DEPLOYMENT_ID,
-                       platform_url=platform_url, tool_url=tool_url)
+    return SandboxInfo(
+        issuer=platform_url,
+        client_id=CLIENT_ID,
+        deployment_id=DEPLOYMENT_ID,
+        platform_url=platform_url,
+        tool_url=tool_url,
+    )
 
 
 def stable_id(key: str) -> str:
@@ -142,8 +147,11 @@ def _ensure_key() -> SandboxKey:
         kid = secrets.token_hex(8)
         public = json.loads(jwk.export_public())
         public.update(kid=kid, alg="RS256", use="sig")
-        key = SandboxKey(kid=kid, public_jwk=public,
-                         private_pem=jwk.export_to_pem(private_key=True, password=None).decode())
+        key = SandboxKey(
+            kid=kid,
+            public_jwk=public,
+            private_pem=jwk.export_to_pem(private_key=True, password=None).decode(),
+        )
         db.session.add(key)
         db.session.flush()
     return key
@@ -154,51 +162,91 @@ def _ensure_people_and_courses() -> None:
     for key, label, title in COURSES:
         if key not in courses:
             name, start, end = TERM
-            courses[key] = SandboxCourse(key=key, context_id=stable_id(f"course:{key}"),
-                                         label=label, title=title, term_name=name,
-                                         term_start=start, term_end=end)
+            courses[key] = SandboxCourse(
+                key=key,
+                context_id=stable_id(f"course:{key}"),
+                label=label,
+                title=title,
+                term_name=name,
+                term_start=start,
+                term_end=end,
+            )
             db.session.add(courses[key])
-            db.session.add(SandboxResourceLink(
-                resource_link_id=stable_id(f"course-navigation:{key}"), course=courses[key],
-                kind="course_navigation", title="Career Credit"))
+            db.session.add(
+                SandboxResourceLink(
+                    resource_link_id=stable_id(f"course-navigation:{key}"),
+                    course=courses[key],
+                    kind="course_navigation",
+                    title="Career Credit",
+                )
+            )
     people = {p.key: p for p in db.session.scalars(select(SandboxPerson))}
     for key, kind, given, family in PEOPLE:
         if key not in people:
-            people[key] = SandboxPerson(key=key, user_id=stable_id(f"person:{key}"), kind=kind,
-                                        given_name=given, family_name=family,
-                                        email=_email(given, family))
+            people[key] = SandboxPerson(
+                key=key,
+                user_id=stable_id(f"person:{key}"),
+                kind=kind,
+                given_name=given,
+                family_name=family,
+                email=_email(given, family),
+            )
             db.session.add(people[key])
     db.session.flush()
-    existing = set(db.session.execute(
-        select(SandboxEnrolment.course_id, SandboxEnrolment.person_id)).all())
+    existing = set(
+        db.session.execute(select(SandboxEnrolment.course_id, SandboxEnrolment.person_id)).all()
+    )
     for course_key, person_key, role, status in ENROLMENTS:
         course, person = courses[course_key], people[person_key]
         if (course.id, person.id) not in existing:
-            db.session.add(SandboxEnrolment(course_id=course.id, person_id=person.id, role=role,
-                                            status=status))
-    if db.session.scalar(select(SandboxResourceLink).where(
-            SandboxResourceLink.kind == "account_navigation")) is None:
-        db.session.add(SandboxResourceLink(resource_link_id=stable_id(ACCOUNT_LINK_KEY),
-                                           kind="account_navigation", title="Career Credit"))
+            db.session.add(
+                SandboxEnrolment(course_id=course.id, person_id=person.id, role=role, status=status)
+            )
+    if (
+        db.session.scalar(
+            select(SandboxResourceLink).where(SandboxResourceLink.kind == "account_navigation")
+        )
+        is None
+    ):
+        db.session.add(
+            SandboxResourceLink(
+                resource_link_id=stable_id(ACCOUNT_LINK_KEY),
+                kind="account_navigation",
+                title="Career Credit",
+            )
+        )
     db.session.flush()
 
 
 def _ensure_registration(info: SandboxInfo) -> Registration:
-    reg = db.session.scalar(select(Registration).where(
-        Registration.issuer == info.issuer, Registration.client_id == info.client_id))
+    reg = db.session.scalar(
+        select(Registration).where(
+            Registration.issuer == info.issuer, Registration.client_id == info.client_id
+        )
+    )
     if reg is None:
         tenant = db.session.scalar(select(Tenant).where(Tenant.name == TENANT_NAME))
         name = TENANT_NAME if tenant is None else f"Sandbox LMS at {info.platform_url}"
-        reg = add_platform(PlatformSpec(
-            name=name, issuer=info.issuer, client_id=info.client_id,
-            auth_login_url=info.auth_url, auth_token_url=info.token_url,
-            key_set_url=info.jwks_url, deployment_ids=(info.deployment_id,),
-            tenant=TENANT_NAME if tenant is not None else None,
-        ), ACTOR, allow_http=True)
+        reg = add_platform(
+            PlatformSpec(
+                name=name,
+                issuer=info.issuer,
+                client_id=info.client_id,
+                auth_login_url=info.auth_url,
+                auth_token_url=info.token_url,
+                key_set_url=info.jwks_url,
+                deployment_ids=(info.deployment_id,),
+                tenant=TENANT_NAME if tenant is not None else None,
+            ),
+            ACTOR,
+            allow_http=True,
+        )
     tenant = reg.tenant
     settings = dict(tenant.settings or {})
-    if (settings.get("advisor_claim") != ADVISOR_CLAIM
-            or settings.get("institution_admin_is_tool_admin") is not True):
+    if (
+        settings.get("advisor_claim") != ADVISOR_CLAIM
+        or settings.get("institution_admin_is_tool_admin") is not True
+    ):
         settings["advisor_claim"] = dict(ADVISOR_CLAIM)
         settings["institution_admin_is_tool_admin"] = True
         tenant.settings = settings  # a new dict, so the JSON column is seen as changed

@@ -43,6 +43,7 @@ PAGE_TOKEN_PREFIX = "Pg"  # noqa: S105 - mixed case on purpose: a lower-cased ne
 
 
 def find_course(course_key: str) -> SandboxCourse:
+    """The course with this key, or a 404 ``ApiError``."""
     course = db.session.scalar(select(SandboxCourse).where(SandboxCourse.key == course_key))
     if course is None:
         raise ApiError(404, f"There is no sandbox course {course_key!r}.")
@@ -53,25 +54,31 @@ def find_course(course_key: str) -> SandboxCourse:
 
 
 def line_item_json(info: SandboxInfo, item: SandboxLineItem) -> dict[str, Any]:
+    """A line item as AGS represents it (``id`` is its URL)."""
     body: dict[str, Any] = {
         "id": info.api_url(item.course.key, "line_items", str(item.id)),
-        "label": item.label, "scoreMaximum": item.score_maximum,
-        "resourceId": item.resource_id, "tag": item.tag,
+        "label": item.label,
+        "scoreMaximum": item.score_maximum,
+        "resourceId": item.resource_id,
+        "tag": item.tag,
         "resourceLinkId": item.resource_link.resource_link_id if item.resource_link else None,
-        "startDateTime": item.start_date_time, "endDateTime": item.end_date_time,
+        "startDateTime": item.start_date_time,
+        "endDateTime": item.end_date_time,
     }
     return {k: v for k, v in body.items() if v is not None}
 
 
 def find_line_item(course: SandboxCourse, item_id: int) -> SandboxLineItem:
+    """A line item of the course, or a 404 ``ApiError``."""
     item = db.session.get(SandboxLineItem, item_id)
     if item is None or item.course_id != course.id:
         raise ApiError(404, f"There is no line item {item_id} in {course.label}.")
     return item
 
 
-def list_line_items(info: SandboxInfo, course: SandboxCourse,
-                    filters: Mapping[str, str]) -> list[dict[str, Any]]:
+def list_line_items(
+    info: SandboxInfo, course: SandboxCourse, filters: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """A course's line items, filtered by resource_id, tag or resource_link_id."""
     query = select(SandboxLineItem).where(SandboxLineItem.course_id == course.id)
     if filters.get("resource_id"):
@@ -80,7 +87,8 @@ def list_line_items(info: SandboxInfo, course: SandboxCourse,
         query = query.where(SandboxLineItem.tag == filters["tag"])
     if filters.get("resource_link_id"):
         query = query.join(SandboxResourceLink).where(
-            SandboxResourceLink.resource_link_id == filters["resource_link_id"])
+            SandboxResourceLink.resource_link_id == filters["resource_link_id"]
+        )
     items = db.session.scalars(query.order_by(SandboxLineItem.id)).all()
     limit = filters.get("limit")
     if limit and limit.isdigit() and int(limit) > 0:
@@ -97,21 +105,34 @@ def _line_item_fields(course: SandboxCourse, body: Any) -> dict[str, Any]:
     maximum = body.get("scoreMaximum")
     if isinstance(maximum, bool) or not isinstance(maximum, int | float) or maximum <= 0:
         raise ApiError(400, "scoreMaximum is required and must be a number greater than 0.")
-    fields: dict[str, Any] = {"label": label.strip(), "score_maximum": float(maximum),
-                              "resource_link": None}
-    for key, attr in (("resourceId", "resource_id"), ("tag", "tag"),
-                      ("startDateTime", "start_date_time"), ("endDateTime", "end_date_time")):
+    fields: dict[str, Any] = {
+        "label": label.strip(),
+        "score_maximum": float(maximum),
+        "resource_link": None,
+    }
+    for key, attr in (
+        ("resourceId", "resource_id"),
+        ("tag", "tag"),
+        ("startDateTime", "start_date_time"),
+        ("endDateTime", "end_date_time"),
+    ):
         value = body.get(key)
         if value is not None and not isinstance(value, str):
             raise ApiError(400, f"{key} must be a string.")
         fields[attr] = value
     if body.get("resourceLinkId") is not None:
-        link = db.session.scalar(select(SandboxResourceLink).where(
-            SandboxResourceLink.resource_link_id == str(body["resourceLinkId"]),
-            SandboxResourceLink.course_id == course.id))
+        link = db.session.scalar(
+            select(SandboxResourceLink).where(
+                SandboxResourceLink.resource_link_id == str(body["resourceLinkId"]),
+                SandboxResourceLink.course_id == course.id,
+            )
+        )
         if link is None:
-            raise ApiError(400, f"resourceLinkId {body['resourceLinkId']!r} is not a resource "
-                           f"link of {course.label}.")
+            raise ApiError(
+                400,
+                f"resourceLinkId {body['resourceLinkId']!r} is not a resource "
+                f"link of {course.label}.",
+            )
         fields["resource_link"] = link
     return fields
 
@@ -176,8 +197,11 @@ def take_score_fault(rng: random.Random | None = None) -> tuple[int, int | None]
     counter at once because the refused request stores nothing else."""
     for status, column in ((500, SandboxFaults.score_500), (429, SandboxFaults.score_429)):
         counter = SandboxFaults.injected_500 if status == 500 else SandboxFaults.injected_429
-        result = db.session.execute(update(SandboxFaults).where(
-            SandboxFaults.id == 1, column > 0).values({column: column - 1, counter: counter + 1}))
+        result = db.session.execute(
+            update(SandboxFaults)
+            .where(SandboxFaults.id == 1, column > 0)
+            .values({column: column - 1, counter: counter + 1})
+        )
         if getattr(result, "rowcount", 0):
             db.session.commit()
             return status, (_faults().score_429_retry_after if status == 429 else None)
@@ -186,8 +210,9 @@ def take_score_fault(rng: random.Random | None = None) -> tuple[int, int | None]
     if faults is not None and faults.fail_rate > 0 and rng.random() < faults.fail_rate:
         status = rng.choice((500, 429))
         column = SandboxFaults.injected_500 if status == 500 else SandboxFaults.injected_429
-        db.session.execute(update(SandboxFaults).where(SandboxFaults.id == 1).values(
-            {column: column + 1}))
+        db.session.execute(
+            update(SandboxFaults).where(SandboxFaults.id == 1).values({column: column + 1})
+        )
         db.session.commit()
         return status, (faults.score_429_retry_after if status == 429 else None)
     return None
@@ -201,8 +226,12 @@ def post_score(info: SandboxInfo, item: SandboxLineItem, body: Any) -> ScoreOutc
     if fault is not None:
         status, retry_after = fault
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
-        raise ApiError(status, "Injected fault: the sandbox is pretending to be "
-                       + ("down." if status == 500 else "rate-limiting."), headers=headers)
+        raise ApiError(
+            status,
+            "Injected fault: the sandbox is pretending to be "
+            + ("down." if status == 500 else "rate-limiting."),
+            headers=headers,
+        )
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON score object.")
     user_id = body.get("userId")
@@ -221,16 +250,35 @@ def post_score(info: SandboxInfo, item: SandboxLineItem, body: Any) -> ScoreOutc
     if comment is not None and not isinstance(comment, str):
         raise ApiError(400, "comment must be a string.")
     person = db.session.scalar(select(SandboxPerson).where(SandboxPerson.user_id == user_id))
-    enrolment = None if person is None else db.session.scalar(select(SandboxEnrolment).where(
-        SandboxEnrolment.course_id == item.course_id, SandboxEnrolment.person_id == person.id))
-    if person is None or enrolment is None or enrolment.role != "learner" \
-            or enrolment.status != "Active":
-        raise ApiError(422, f"User {user_id} is not an active student of {item.course.label}; "
-                       "scores can only be posted for students.")
-    result = db.session.scalar(select(SandboxResult).where(
-        SandboxResult.line_item_id == item.id, SandboxResult.person_id == person.id))
-    result_url = info.api_url(item.course.key, "line_items", str(item.id),
-                              "results") + f"?user_id={user_id}"
+    enrolment = (
+        None
+        if person is None
+        else db.session.scalar(
+            select(SandboxEnrolment).where(
+                SandboxEnrolment.course_id == item.course_id,
+                SandboxEnrolment.person_id == person.id,
+            )
+        )
+    )
+    if (
+        person is None
+        or enrolment is None
+        or enrolment.role != "learner"
+        or enrolment.status != "Active"
+    ):
+        raise ApiError(
+            422,
+            f"User {user_id} is not an active student of {item.course.label}; "
+            "scores can only be posted for students.",
+        )
+    result = db.session.scalar(
+        select(SandboxResult).where(
+            SandboxResult.line_item_id == item.id, SandboxResult.person_id == person.id
+        )
+    )
+    result_url = (
+        info.api_url(item.course.key, "line_items", str(item.id), "results") + f"?user_id={user_id}"
+    )
     if result is not None and stamp < result.timestamp_utc:
         raise ApiError(400, TIMESTAMP_TOO_OLD)
     if result is not None and stamp == result.timestamp_utc:
@@ -239,8 +287,7 @@ def post_score(info: SandboxInfo, item: SandboxLineItem, body: Any) -> ScoreOutc
         result = SandboxResult(line_item=item, person=person, attempts=0, score_posts=0)
         db.session.add(result)
     extension = body.get(CANVAS_SUBMISSION)
-    new_submission = not (isinstance(extension, dict)
-                          and extension.get("new_submission") is False)
+    new_submission = not (isinstance(extension, dict) and extension.get("new_submission") is False)
     result.score_given, result.score_maximum = given, maximum
     result.activity_progress = body["activityProgress"]
     result.grading_progress = body["gradingProgress"]
@@ -253,57 +300,83 @@ def post_score(info: SandboxInfo, item: SandboxLineItem, body: Any) -> ScoreOutc
     return ScoreOutcome(200, {"resultUrl": result_url})
 
 
-def list_results(info: SandboxInfo, item: SandboxLineItem,
-                 user_id: str | None) -> list[dict[str, Any]]:
+def list_results(
+    info: SandboxInfo, item: SandboxLineItem, user_id: str | None
+) -> list[dict[str, Any]]:
     """The results of a line item (of one user with ``user_id``)."""
-    query = select(SandboxResult).join(SandboxPerson).where(
-        SandboxResult.line_item_id == item.id)
+    query = select(SandboxResult).join(SandboxPerson).where(SandboxResult.line_item_id == item.id)
     if user_id:
         query = query.where(SandboxPerson.user_id == user_id)
     item_url = info.api_url(item.course.key, "line_items", str(item.id))
     out = []
     for result in db.session.scalars(query.order_by(SandboxResult.id)):
-        body = {"id": f"{item_url}/results/{result.id}", "scoreOf": item_url,
-                "userId": result.person.user_id, "resultScore": result.score_given,
-                "resultMaximum": result.score_maximum, "comment": result.comment,
-                "timestamp": result.timestamp}
+        body = {
+            "id": f"{item_url}/results/{result.id}",
+            "scoreOf": item_url,
+            "userId": result.person.user_id,
+            "resultScore": result.score_given,
+            "resultMaximum": result.score_maximum,
+            "comment": result.comment,
+            "timestamp": result.timestamp,
+        }
         out.append({k: v for k, v in body.items() if v is not None})
     return out
 
 
 def attempts_report(info: SandboxInfo, course: SandboxCourse) -> dict[str, Any]:
     """Per (line item, user): the current result and the submission-attempt count."""
-    rows = db.session.scalars(select(SandboxResult).join(SandboxLineItem).where(
-        SandboxLineItem.course_id == course.id).order_by(SandboxResult.id)).all()
-    return {"course": course.key, "results": [{
-        "line_item": info.api_url(course.key, "line_items", str(r.line_item_id)),
-        "line_item_id": r.line_item_id, "label": r.line_item.label,
-        "resource_id": r.line_item.resource_id, "tag": r.line_item.tag,
-        "user_id": r.person.user_id, "person": r.person.key,
-        "score_given": r.score_given, "score_maximum": r.score_maximum,
-        "activity_progress": r.activity_progress, "grading_progress": r.grading_progress,
-        "comment": r.comment, "timestamp": r.timestamp, "attempts": r.attempts,
-        "score_posts": r.score_posts,
-    } for r in rows]}
+    rows = db.session.scalars(
+        select(SandboxResult)
+        .join(SandboxLineItem)
+        .where(SandboxLineItem.course_id == course.id)
+        .order_by(SandboxResult.id)
+    ).all()
+    return {
+        "course": course.key,
+        "results": [
+            {
+                "line_item": info.api_url(course.key, "line_items", str(r.line_item_id)),
+                "line_item_id": r.line_item_id,
+                "label": r.line_item.label,
+                "resource_id": r.line_item.resource_id,
+                "tag": r.line_item.tag,
+                "user_id": r.person.user_id,
+                "person": r.person.key,
+                "score_given": r.score_given,
+                "score_maximum": r.score_maximum,
+                "activity_progress": r.activity_progress,
+                "grading_progress": r.grading_progress,
+                "comment": r.comment,
+                "timestamp": r.timestamp,
+                "attempts": r.attempts,
+                "score_posts": r.score_posts,
+            }
+            for r in rows
+        ],
+    }
 
 
 # --- names and roles -------------------------------------------------------------------------
 
-NRPS_PARAMETERS = ("limit", "Limit", "pageToken", "role")
+NRPS_PARAMETERS = ("limit", "Limit", "pageToken", "role", "rlid")  # rlid: all members
 
 
 def _page_serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt="sandbox-nrps-page")
 
 
-def memberships_page(info: SandboxInfo, course: SandboxCourse, args: Mapping[str, str], *,
-                     secret: str) -> tuple[dict[str, Any], str | None]:
+def memberships_page(
+    info: SandboxInfo, course: SandboxCourse, args: Mapping[str, str], *, secret: str
+) -> tuple[dict[str, Any], str | None]:
     """One page of a course's members and the next page's URL. Query parameter names and page
     tokens are case-sensitive, as on real platforms."""
     for name in args:
         if name not in NRPS_PARAMETERS:
-            raise ApiError(400, f"Unknown query parameter {name!r}. Parameter names and page "
-                           "tokens are case-sensitive: follow the next-page URL exactly.")
+            raise ApiError(
+                400,
+                f"Unknown query parameter {name!r}. Parameter names and page "
+                "tokens are case-sensitive: follow the next-page URL exactly.",
+            )
     raw_limit = args.get("Limit") or args.get("limit") or str(DEFAULT_PAGE_SIZE)
     if not raw_limit.isdigit() or not 0 < int(raw_limit) <= 1000:
         raise ApiError(400, "limit must be a whole number from 1 to 1000.")
@@ -313,14 +386,17 @@ def memberships_page(info: SandboxInfo, course: SandboxCourse, args: Mapping[str
         try:
             if not token.startswith(PAGE_TOKEN_PREFIX):
                 raise BadSignature("prefix")
-            state = _page_serializer(secret).loads(token[len(PAGE_TOKEN_PREFIX):])
+            state = _page_serializer(secret).loads(token[len(PAGE_TOKEN_PREFIX) :])
         except BadSignature as exc:
             raise ApiError(400, "pageToken is not valid (tokens are case-sensitive).") from exc
         if state.get("c") != course.key:
             raise ApiError(400, "pageToken belongs to another course.")
         offset = int(state["o"])
-    enrolments = db.session.scalars(select(SandboxEnrolment).where(
-        SandboxEnrolment.course_id == course.id).order_by(SandboxEnrolment.id)).all()
+    enrolments = db.session.scalars(
+        select(SandboxEnrolment)
+        .where(SandboxEnrolment.course_id == course.id)
+        .order_by(SandboxEnrolment.id)
+    ).all()
     role = args.get("role")
     members = []
     for enrolment in enrolments:
@@ -328,17 +404,29 @@ def memberships_page(info: SandboxInfo, course: SandboxCourse, args: Mapping[str
         if role and not any(r == role or r.endswith(f"#{role}") for r in roles):
             continue
         person = enrolment.person
-        members.append({"status": enrolment.status, "name": person.name,
-                        "given_name": person.given_name, "family_name": person.family_name,
-                        "email": person.email, "user_id": person.user_id, "roles": roles})
-    page = members[offset: offset + limit]
+        members.append(
+            {
+                "status": enrolment.status,
+                "name": person.name,
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "email": person.email,
+                "user_id": person.user_id,
+                "roles": roles,
+            }
+        )
+    page = members[offset : offset + limit]
     url = info.api_url(course.key, "memberships")
-    body = {"id": url, "context": {"id": course.context_id, "label": course.label,
-                                   "title": course.title}, "members": page}
+    body = {
+        "id": url,
+        "context": {"id": course.context_id, "label": course.label, "title": course.title},
+        "members": page,
+    }
     next_url = None
     if offset + limit < len(members):
         token = PAGE_TOKEN_PREFIX + _page_serializer(secret).dumps(
-            {"c": course.key, "o": offset + limit})
+            {"c": course.key, "o": offset + limit}
+        )
         next_url = f"{url}?pageToken={token}&Limit={limit}"
         if role:
             next_url += f"&role={role}"
@@ -351,27 +439,45 @@ def memberships_page(info: SandboxInfo, course: SandboxCourse, args: Mapping[str
 def _faults() -> SandboxFaults:
     faults = db.session.get(SandboxFaults, 1)
     if faults is None:
-        faults = SandboxFaults(id=1, score_500=0, score_429=0, score_429_retry_after=1,
-                               fail_rate=0.0, injected_500=0, injected_429=0)
+        faults = SandboxFaults(
+            id=1,
+            score_500=0,
+            score_429=0,
+            score_429_retry_after=1,
+            fail_rate=0.0,
+            injected_500=0,
+            injected_429=0,
+        )
         db.session.add(faults)
         db.session.flush()
     return faults
 
 
 def faults_json() -> dict[str, Any]:
+    """The armed faults and how many were injected so far."""
     faults = _faults()
-    return {"score_500": faults.score_500, "score_429": faults.score_429,
-            "score_429_retry_after": faults.score_429_retry_after,
-            "fail_rate": faults.fail_rate, "injected_500": faults.injected_500,
-            "injected_429": faults.injected_429}
+    return {
+        "score_500": faults.score_500,
+        "score_429": faults.score_429,
+        "score_429_retry_after": faults.score_429_retry_after,
+        "fail_rate": faults.fail_rate,
+        "injected_500": faults.injected_500,
+        "injected_429": faults.injected_429,
+    }
 
 
 def set_faults(body: Any) -> dict[str, Any]:
     """Arm faults for the next score posts (counts replace the current ones)."""
     if not isinstance(body, dict):
         raise ApiError(400, "The body must be a JSON object.")
-    known = {"score_500", "score_429", "score_429_retry_after", "expire_tokens", "fail_rate",
-             "reset"}
+    known = {
+        "score_500",
+        "score_429",
+        "score_429_retry_after",
+        "expire_tokens",
+        "fail_rate",
+        "reset",
+    }
     unknown = sorted(set(body) - known)
     if unknown:
         raise ApiError(400, f"Unknown fault setting(s): {', '.join(unknown)}.")
@@ -409,17 +515,35 @@ class Gradebook:
 
 def gradebook(course: SandboxCourse) -> Gradebook:
     """Line items by students with their current results."""
-    items = list(db.session.scalars(select(SandboxLineItem).where(
-        SandboxLineItem.course_id == course.id).order_by(SandboxLineItem.id)))
-    students = list(db.session.scalars(select(SandboxEnrolment).where(
-        SandboxEnrolment.course_id == course.id, SandboxEnrolment.role == "learner")
-        .order_by(SandboxEnrolment.id)))
-    results = {(r.line_item_id, r.person_id): r for r in db.session.scalars(
-        select(SandboxResult).where(SandboxResult.line_item_id.in_([i.id for i in items])))}
+    items = list(
+        db.session.scalars(
+            select(SandboxLineItem)
+            .where(SandboxLineItem.course_id == course.id)
+            .order_by(SandboxLineItem.id)
+        )
+    )
+    students = list(
+        db.session.scalars(
+            select(SandboxEnrolment)
+            .where(SandboxEnrolment.course_id == course.id, SandboxEnrolment.role == "learner")
+            .order_by(SandboxEnrolment.id)
+        )
+    )
+    results = {
+        (r.line_item_id, r.person_id): r
+        for r in db.session.scalars(
+            select(SandboxResult).where(SandboxResult.line_item_id.in_([i.id for i in items]))
+        )
+    }
     return Gradebook(course=course, line_items=items, students=students, results=results)
 
 
 def placed_links(course: SandboxCourse) -> list[SandboxResourceLink]:
-    return list(db.session.scalars(select(SandboxResourceLink).where(
-        SandboxResourceLink.course_id == course.id, SandboxResourceLink.kind == "placed")
-        .order_by(SandboxResourceLink.id)))
+    """Resource links placed in the course with Deep Linking."""
+    return list(
+        db.session.scalars(
+            select(SandboxResourceLink)
+            .where(SandboxResourceLink.course_id == course.id, SandboxResourceLink.kind == "placed")
+            .order_by(SandboxResourceLink.id)
+        )
+    )

@@ -14,7 +14,7 @@ from typing import Any
 
 import jwt
 import requests
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -81,8 +81,14 @@ class ToolKeySet:
 tool_keys = ToolKeySet()
 
 
-def verify_tool_jwt(info: SandboxInfo, token: str, *, audience: str | list[str],
-                    timeout: float, require: Iterable[str]) -> dict[str, Any]:
+def verify_tool_jwt(
+    info: SandboxInfo,
+    token: str,
+    *,
+    audience: str | list[str],
+    timeout: float,
+    require: Iterable[str],
+) -> dict[str, Any]:
     """Verify a JWT signed by the tool (RS256, key from its JWKS); raise ``jwt`` errors or
     ``KeySetError``."""
     header = jwt.get_unverified_header(token)
@@ -92,9 +98,15 @@ def verify_tool_jwt(info: SandboxInfo, token: str, *, audience: str | list[str],
     if not kid:
         raise jwt.InvalidTokenError("the JWT header has no kid")
     key = tool_keys.key(info.tool_jwks_url, kid, timeout=timeout)
-    return jwt.decode(token, key, algorithms=["RS256"], audience=audience,
-                      issuer=info.client_id, leeway=LEEWAY_S,
-                      options={"require": list(require)})
+    return jwt.decode(
+        token,
+        key,
+        algorithms=["RS256"],
+        audience=audience,
+        issuer=info.client_id,
+        leeway=LEEWAY_S,
+        options={"require": list(require)},
+    )
 
 
 def consume_once(kind: str, value: str, expires_at: dt.datetime) -> bool:
@@ -120,45 +132,71 @@ def issue_token(info: SandboxInfo, form: Mapping[str, str], *, timeout: float) -
         if not form.get(field):
             raise ApiError(400, f"The {field} parameter is missing.", error="invalid_request")
     if form["grant_type"] != "client_credentials":
-        raise ApiError(400, "grant_type must be client_credentials.",
-                       error="unsupported_grant_type")
+        raise ApiError(
+            400, "grant_type must be client_credentials.", error="unsupported_grant_type"
+        )
     if form["client_assertion_type"] != ASSERTION_TYPE:
-        raise ApiError(400, f"client_assertion_type must be {ASSERTION_TYPE}.",
-                       error="invalid_request")
+        raise ApiError(
+            400, f"client_assertion_type must be {ASSERTION_TYPE}.", error="invalid_request"
+        )
     try:
-        claims = verify_tool_jwt(info, form["client_assertion"],
-                                 audience=[info.token_url, info.issuer], timeout=timeout,
-                                 require=("exp", "iat", "jti", "iss", "sub", "aud"))
+        claims = verify_tool_jwt(
+            info,
+            form["client_assertion"],
+            audience=[info.token_url, info.issuer],
+            timeout=timeout,
+            require=("exp", "iat", "jti", "iss", "sub", "aud"),
+        )
     except KeySetError as exc:
         raise ApiError(401, str(exc), error="invalid_client") from exc
     except jwt.InvalidTokenError as exc:
-        raise ApiError(401, f"The client assertion was refused: {exc}.",
-                       error="invalid_client") from exc
+        raise ApiError(
+            401, f"The client assertion was refused: {exc}.", error="invalid_client"
+        ) from exc
     if claims["sub"] != info.client_id:
-        raise ApiError(401, "The client assertion's sub must be the client id.",
-                       error="invalid_client")
+        raise ApiError(
+            401, "The client assertion's sub must be the client id.", error="invalid_client"
+        )
     expires = dt.datetime.fromtimestamp(int(claims["exp"]) + 60, dt.UTC).replace(tzinfo=None)
     if not consume_once("jti", f"{info.client_id}:{claims['jti']}", expires):
-        raise ApiError(401, "The client assertion's jti was already used (replay).",
-                       error="invalid_client")
+        raise ApiError(
+            401, "The client assertion's jti was already used (replay).", error="invalid_client"
+        )
     requested = form["scope"].split()
     granted = [s for s in dict.fromkeys(requested) if s in ALLOWED_SCOPES]
     if not granted:
-        raise ApiError(400, "None of the requested scopes is offered by the sandbox.",
-                       error="invalid_scope")
+        raise ApiError(
+            400, "None of the requested scopes is offered by the sandbox.", error="invalid_scope"
+        )
     token = secrets.token_urlsafe(32)
-    db.session.add(SandboxAccessToken(
-        token_hash=_hash(token), client_id=info.client_id, scopes=" ".join(granted),
-        expires_at=utcnow() + dt.timedelta(seconds=TOKEN_LIFETIME_S)))
-    db.session.execute(delete(SandboxAccessToken).where(
-        SandboxAccessToken.expires_at < utcnow() - dt.timedelta(days=1)))
-    return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S,
-            "scope": " ".join(granted)}
+    db.session.add(
+        SandboxAccessToken(
+            token_hash=_hash(token),
+            client_id=info.client_id,
+            scopes=" ".join(granted),
+            expires_at=utcnow() + dt.timedelta(seconds=TOKEN_LIFETIME_S),
+        )
+    )
+    db.session.execute(
+        delete(SandboxAccessToken).where(
+            SandboxAccessToken.expires_at < utcnow() - dt.timedelta(days=1)
+        )
+    )
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": TOKEN_LIFETIME_S,
+        "scope": " ".join(granted),
+    }
 
 
 def _invalid(description: str, error: str = "invalid_token") -> ApiError:
-    return ApiError(401, description, error=error, headers={
-        "WWW-Authenticate": f'Bearer error="{error}", error_description="{description}"'})
+    return ApiError(
+        401,
+        description,
+        error=error,
+        headers={"WWW-Authenticate": f'Bearer error="{error}", error_description="{description}"'},
+    )
 
 
 def authenticate(authorization: str | None, accepted_scopes: Iterable[str]) -> SandboxAccessToken:
@@ -174,18 +212,18 @@ def authenticate(authorization: str | None, accepted_scopes: Iterable[str]) -> S
         raise _invalid("The access token has expired.")
     accepted = list(accepted_scopes)
     if not set(row.scopes.split()) & set(accepted):
-        raise _invalid(f"The access token lacks the scope {accepted[0]}.",
-                       error="insufficient_scope")
+        raise _invalid(
+            f"The access token lacks the scope {accepted[0]}.", error="insufficient_scope"
+        )
     return row
 
 
 def expire_all_tokens() -> int:
     """Fault injection: make every issued token expired now."""
     past = utcnow() - dt.timedelta(seconds=1)
-    result = db.session.execute(update(SandboxAccessToken).where(
-        SandboxAccessToken.expires_at > past).values(expires_at=past))
+    result = db.session.execute(
+        update(SandboxAccessToken)
+        .where(SandboxAccessToken.expires_at > past)
+        .values(expires_at=past)
+    )
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def token_count() -> int:
-    return len(db.session.scalars(select(SandboxAccessToken.token_hash)).all())

@@ -17,9 +17,14 @@ from .platform import accept_deep_link_response, authorize, bound_line_item, sta
 from .seed import SandboxInfo, ensure_sandbox, sandbox_info
 from .services import gradebook, placed_links
 
-PERSON_GROUPS = [("student", "Students"), ("faculty", "Faculty"), ("ta", "Teaching assistants"),
-                 ("advisor", "Career advisors"), ("observer", "Observers (parents)"),
-                 ("admin", "Institution administrators")]
+PERSON_GROUPS = [
+    ("student", "Students"),
+    ("faculty", "Faculty"),
+    ("ta", "Teaching assistants"),
+    ("advisor", "Career advisors"),
+    ("observer", "Observers (parents)"),
+    ("admin", "Institution administrators"),
+]
 
 
 def current_info() -> SandboxInfo:
@@ -29,6 +34,7 @@ def current_info() -> SandboxInfo:
 
 
 def http_timeout() -> float:
+    """Timeout of the sandbox's outbound calls (the tool's key set)."""
     return float(current_app.config.get("HTTP_TIMEOUT_S", 10.0))
 
 
@@ -39,10 +45,15 @@ def handle_sandbox_error(exc: SandboxError) -> ResponseReturnValue:
 
 
 def _seeded(info: SandboxInfo) -> bool:
-    return db.session.scalar(select(SandboxKey.id).limit(1)) is not None and \
-        db.session.scalar(select(Registration.id).where(
-            Registration.issuer == info.issuer, Registration.client_id == info.client_id)) \
+    return (
+        db.session.scalar(select(SandboxKey.id).limit(1)) is not None
+        and db.session.scalar(
+            select(Registration.id).where(
+                Registration.issuer == info.issuer, Registration.client_id == info.client_id
+            )
+        )
         is not None
+    )
 
 
 def _courses() -> list[SandboxCourse]:
@@ -58,22 +69,33 @@ def home() -> ResponseReturnValue:
     people = list(db.session.scalars(select(SandboxPerson).order_by(SandboxPerson.family_name)))
     groups = [(label, [p for p in people if p.kind == kind]) for kind, label in PERSON_GROUPS]
     enrolments = list(db.session.scalars(select(SandboxEnrolment)))
-    return render_template("sandbox/home.html", info=info, courses=_courses(), groups=groups,
-                           enrolments=enrolments,
-                           has_outbox="sandbox.outbox" in current_app.view_functions)
+    return render_template(
+        "sandbox/home.html",
+        info=info,
+        courses=_courses(),
+        groups=groups,
+        enrolments=enrolments,
+        has_outbox="sandbox.outbox" in current_app.view_functions,
+    )
 
 
 @bp.get("/launch")
 @public
 def launch() -> ResponseReturnValue:
     args = request.args
-    start = start_launch(current_info(), course_key=args.get("course"),
-                         person_key=args.get("person"),
-                         message=args.get("message", "resource"),
-                         resource_link_id=args.get("resource_link") or None,
-                         platform_storage=args.get("storage") != "off")
+    start = start_launch(
+        current_info(),
+        course_key=args.get("course"),
+        person_key=args.get("person"),
+        message=args.get("message", "resource"),
+        resource_link_id=args.get("resource_link") or None,
+        platform_storage=args.get("storage") != "off",
+    )
     db.session.commit()
-    return render_template("sandbox/launch.html", start=start, courses=_courses())
+    return (
+        render_template("sandbox/launch.html", start=start, courses=_courses()),
+        {"Cache-Control": "no-store"},
+    )
 
 
 @bp.route("/auth", methods=["GET", "POST"])
@@ -81,25 +103,36 @@ def launch() -> ResponseReturnValue:
 @public
 def auth() -> ResponseReturnValue:
     form = authorize(current_info(), request.values.to_dict())
-    return render_template("sandbox/auto_post.html", form=form)
+    return render_template("sandbox/auto_post.html", form=form), {"Cache-Control": "no-store"}
 
 
 @bp.post("/deep_link_return")
 @csrf.exempt
 @public
 def deep_link_return() -> ResponseReturnValue:
-    placement = accept_deep_link_response(current_info(), request.form.get("JWT"),
-                                          timeout=http_timeout())
+    placement = accept_deep_link_response(
+        current_info(), request.form.get("JWT"), timeout=http_timeout()
+    )
     db.session.commit()
-    return render_template("sandbox/placed.html", placement=placement,
-                           course=placement.course, links=placement.links,
-                           line_items=placement.line_items, people=_launchers(placement.course),
-                           default_person=placement.person.key)
+    return render_template(
+        "sandbox/placed.html",
+        placement=placement,
+        course=placement.course,
+        links=placement.links,
+        line_items=placement.line_items,
+        people=_launchers(placement.course),
+        default_person=placement.person.key,
+    )
 
 
 def _launchers(course: SandboxCourse) -> list[SandboxEnrolment]:
-    return list(db.session.scalars(select(SandboxEnrolment).where(
-        SandboxEnrolment.course_id == course.id).order_by(SandboxEnrolment.id)))
+    return list(
+        db.session.scalars(
+            select(SandboxEnrolment)
+            .where(SandboxEnrolment.course_id == course.id, SandboxEnrolment.status == "Active")
+            .order_by(SandboxEnrolment.id)
+        )
+    )
 
 
 @bp.get("/courses/<course_key>/items")
@@ -107,12 +140,20 @@ def _launchers(course: SandboxCourse) -> list[SandboxEnrolment]:
 def course_items(course_key: str) -> ResponseReturnValue:
     course = db.session.scalar(select(SandboxCourse).where(SandboxCourse.key == course_key))
     if course is None:
-        raise SandboxError(f"There is no sandbox course {course_key!r}.", parameter="course",
-                           status=404)
+        raise SandboxError(
+            f"There is no sandbox course {course_key!r}.", parameter="course", status=404
+        )
     links = placed_links(course)
     items = {link.id: item for link in links if (item := bound_line_item(link)) is not None}
-    return render_template("sandbox/placed.html", placement=None, course=course, links=links,
-                           line_items=items, people=_launchers(course), default_person=None)
+    return render_template(
+        "sandbox/placed.html",
+        placement=None,
+        course=course,
+        links=links,
+        line_items=items,
+        people=_launchers(course),
+        default_person=None,
+    )
 
 
 @bp.get("/gradebook")
@@ -122,6 +163,5 @@ def gradebook_page() -> ResponseReturnValue:
     key = request.args.get("course") or (courses[0].key if courses else "")
     course = next((c for c in courses if c.key == key), None)
     if course is None:
-        raise SandboxError(f"There is no sandbox course {key!r}.", parameter="course",
-                           status=404)
+        raise SandboxError(f"There is no sandbox course {key!r}.", parameter="course", status=404)
     return render_template("sandbox/gradebook.html", book=gradebook(course), courses=courses)
