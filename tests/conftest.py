@@ -257,3 +257,29 @@ def sandbox(app, live_server):
 
     with app.app_context():
         return ensure_sandbox(live_server.tool_url, live_server.platform_url)
+
+
+def sandbox_launch(
+    client: Any, sandbox: Any, *, course: str, person: str, message: str = "resource"
+) -> Launched:
+    """A launch the way the sandbox LMS performs it (cookie flow): its page, the tool's login,
+    its authorization endpoint, the tool's launch."""
+    import html
+
+    page = client.get(
+        "/sandbox/launch",
+        base_url=sandbox.platform_url,
+        query_string={"course": course, "person": person, "message": message, "storage": "off"},
+    ).get_data(as_text=True)
+    login = html.unescape(re.search(r'data-login-url="([^"]+)"', page).group(1))
+    auth = client.get(login)
+    assert auth.status_code == 302, auth.get_data(as_text=True)[:500]
+    form = client.get(auth.headers["Location"]).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(id_token|state)" value="([^"]+)"', form))
+    action = html.unescape(
+        re.search(r'id="launch-form" method="post" action="([^"]+)"', form).group(1)
+    )
+    resp = client.post(action, data=fields)
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
+    lid = re.search(r"lid=([\w-]+)", resp.headers["Location"]).group(1)  # type: ignore[union-attr]
+    return Launched(resp, lid, client.get(resp.headers["Location"], follow_redirects=True))
