@@ -11,6 +11,23 @@ from .lti.services_client import roster
 
 bp = Blueprint("home", __name__, url_prefix="/home")
 
+LTI_ROLE_NAMES = {"Learner": "Student", "Instructor": "Instructor", "Mentor": "Observer",
+                  "TeachingAssistant": "Teaching assistant", "ContentDeveloper": "Designer",
+                  "Administrator": "Administrator"}
+
+
+@bp.app_template_filter("role_names")
+def role_names(roles: tuple[str, ...]) -> str:
+    """'Teaching assistant, Instructor' from LTI role URIs, the most specific first."""
+    names = []
+    for role in sorted(roles, key=lambda r: "/membership/" not in r):  # sub-roles first
+        short = role.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        name = LTI_ROLE_NAMES.get(short, short)
+        if name not in names:
+            names.append(name)
+    return ", ".join(names)
+
+
 ROLE_LABELS = {
     "student": "Student",
     "faculty": "Instructor",
