@@ -45,5 +45,11 @@ PUBLIC_URL = ""
 # unless allowed (None = allowed in development only).
 DYNREG_ALLOW_PRIVATE_HOSTS = None
 
+# Background jobs (outbox delivery): "thread" (one in-process runner per process, started on
+# the first request), "celery" (celery -A lti_tool.celery_app worker / beat), or "off".
+JOB_RUNNER = "thread"
+JOB_RUNNER_INTERVAL_S = 2.0
+JOB_SENDERS = 4  # sender threads per drain
+
 # ProxyFix: trust this many proxy hops (production sets 1).
 PROXY_HOPS = 0

@@ -4,4 +4,5 @@ TESTING = True
 SECRET_KEY = "testing-only-not-a-secret"  # noqa: S105 - the test suite's throwaway key
 SERVER_NAME = None
 LTI_PLATFORM_JWKS_LIFETIME_S = 3600
+JOB_RUNNER = "off"  # tests drive the outbox explicitly
 LTI_PLATFORM_JWKS_REFETCH_MIN_S = 0.0  # tests rotate platform keys back to back

@@ -36,6 +36,10 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
     register_error_handlers(app)
     register_cli(app)
+
+    from . import jobs
+
+    jobs.init_app(app)
     return app
 
 

@@ -1,0 +1,361 @@
+"""Assignment and Grade Services client: scores through the outbox, line items found or
+created by ``resourceId``/``tag``, and the classification of a platform's answer.
+
+Scores carry the award's own timestamp (every retry sends the same one, so a platform that
+already stored it keeps one result) and Canvas's submission extension with
+``new_submission: false`` (so retries add no submission attempts).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import ConnectorError
+from .extensions import db
+from .jobs import (
+    FAILED,
+    RETRY,
+    SENT,
+    SUPERSEDED,
+    Message,
+    NewMessage,
+    OutboxMessage,
+    Outcome,
+    register_sender,
+)
+from .jobs import coalesce_key as _coalesce_key
+from .jobs import enqueue as _enqueue
+from .jobs import enqueue_many as _enqueue_many
+from .lti import services_client
+from .models import Registration
+
+KIND_SCORE = "ags.score"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
+LINEITEM_MEDIA = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_MEDIA = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+# A 400 because the platform holds a newer result: Canvas says the timestamp must be after the
+# last one; Moodle and others word it differently but name the timestamp and its order.
+_OLDER_TIMESTAMP = re.compile(
+    r"timestamp.*\b(after|before|older|newer|earlier|later|last|previous|stale)\b"
+    r"|\b(after|before|older|newer|earlier|later|last|previous|stale)\b.*timestamp",
+    re.IGNORECASE | re.DOTALL,
+)
+_RATE_LIMITED = re.compile(r"rate limit exceeded", re.IGNORECASE)
+
+
+def scores_url(lineitem: str) -> str:
+    """The scores endpoint of a line item: ``/scores`` goes before any query string."""
+    parts = urlsplit(lineitem)
+    return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/scores"))
+
+
+def iso_timestamp(value: dt.datetime) -> str:
+    """ISO 8601 with milliseconds and an offset; naive values are UTC (as the database)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def score_coalesce_key(lineitem: str, user_id: str) -> str:
+    """Scores for the same line item and user coalesce."""
+    return _coalesce_key(KIND_SCORE, lineitem, user_id)
+
+
+def enqueue_score(
+    *,
+    tenant_id: int,
+    registration_id: int,
+    lineitem: str,
+    user_id: str,
+    score_given: float | None,
+    score_maximum: float,
+    timestamp: dt.datetime,
+    comment: str | None = None,
+    source: str = "",
+) -> OutboxMessage:
+    """Queue a score for a line item in the caller's transaction (flush only): pending
+    scores for the same line item and user coalesce to this one. ``timestamp`` is the award's
+    own time from the database; every retry sends it unchanged."""
+    payload: dict[str, Any] = {
+        "lineitem": lineitem,
+        "userId": user_id,
+        "scoreGiven": score_given,
+        "scoreMaximum": score_maximum,
+        "comment": comment,
+        "timestamp": iso_timestamp(timestamp),
+    }
+    return _enqueue(
+        tenant_id=tenant_id,
+        registration_id=registration_id,
+        kind=KIND_SCORE,
+        payload=payload,
+        source=source,
+        coalesce=score_coalesce_key(lineitem, user_id),
+    )
+
+
+@dataclass(frozen=True)
+class Score:
+    """One score for ``enqueue_scores``."""
+
+    tenant_id: int
+    registration_id: int
+    lineitem: str
+    user_id: str
+    score_given: float | None
+    score_maximum: float
+    timestamp: dt.datetime
+    comment: str | None = None
+    source: str = ""
+
+
+def enqueue_scores(scores: Sequence[Score]) -> int:
+    """Queue many scores set-based (bulk awards); flush only. Returns how many older pending
+    scores were superseded."""
+    return _enqueue_many(
+        [
+            NewMessage(
+                tenant_id=s.tenant_id,
+                registration_id=s.registration_id,
+                kind=KIND_SCORE,
+                payload={
+                    "lineitem": s.lineitem,
+                    "userId": s.user_id,
+                    "scoreGiven": s.score_given,
+                    "scoreMaximum": s.score_maximum,
+                    "comment": s.comment,
+                    "timestamp": iso_timestamp(s.timestamp),
+                },
+                source=s.source,
+                coalesce=score_coalesce_key(s.lineitem, s.user_id),
+            )
+            for s in scores
+        ]
+    )
+
+
+def score_body(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The AGS score JSON for a stored payload."""
+    body: dict[str, Any] = {
+        "userId": payload["userId"],
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "timestamp": payload["timestamp"],
+        CANVAS_SUBMISSION: {"new_submission": False},
+    }
+    if payload.get("scoreGiven") is not None:
+        body["scoreGiven"] = payload["scoreGiven"]
+        body["scoreMaximum"] = payload["scoreMaximum"]
+    if payload.get("comment"):
+        body["comment"] = payload["comment"]
+    return body
+
+
+def platform_message(text: str) -> str:
+    """The platform's own words from an error body (JSON ``message``/``errors``/…, or text)."""
+    try:
+        import json
+
+        data = json.loads(text)
+    except ValueError:
+        return text.strip()[:500]
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.append(value)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, dict):
+            for key in ("message", "error_description", "errors", "reason", "detail", "error"):
+                if key in value:
+                    walk(value[key])
+                    if found:
+                        return
+
+    walk(data)
+    return (found[0] if found else text.strip())[:500]
+
+
+def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """``Retry-After`` as seconds: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    now = now or dt.datetime.now(dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
+def classify(status: int, headers: Mapping[str, str], text: str) -> Outcome:
+    """Sent, superseded, permanent failure or transient, from a platform's answer."""
+    if 200 <= status < 300:
+        return Outcome(SENT, status)
+    message = platform_message(text) or f"HTTP {status}"
+    transient = (
+        status in (401, 408, 409, 425, 429)
+        or status >= 500
+        or (status == 403 and bool(_RATE_LIMITED.search(text)))
+    )
+    if transient:
+        return Outcome(RETRY, status, message, retry_after_seconds(headers.get("Retry-After")))
+    if status == 400 and _OLDER_TIMESTAMP.search(text):
+        return Outcome(SUPERSEDED, status, message)
+    return Outcome(FAILED, status, message)
+
+
+def send_score(msg: Message, reg: Registration | None) -> Outcome:
+    """POST a stored score to its line item (the outbox's sender for ``ags.score``)."""
+    if reg is None:
+        return Outcome(FAILED, message="The platform registration was removed.")
+    payload = msg.payload
+    resp = services_client.request(
+        reg,
+        "POST",
+        scores_url(payload["lineitem"]),
+        (SCOPE_SCORE,),
+        "application/json",
+        json=score_body(payload),
+        headers={"Content-Type": SCORE_MEDIA},
+    )
+    return classify(resp.status_code, resp.headers, resp.text)
+
+
+def register() -> None:
+    """Register the AGS senders with the outbox (idempotent)."""
+    register_sender(KIND_SCORE, send_score)
+
+
+register()
+
+
+# --- line items -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """A gradebook column as the platform describes it (``id`` is its URL)."""
+
+    id: str
+    label: str
+    score_maximum: float
+    resource_id: str | None = None
+    tag: str | None = None
+    resource_link_id: str | None = None
+
+
+def _line_item(data: Any) -> LineItem:
+    if not isinstance(data, dict) or not data.get("id"):
+        raise ConnectorError("The LMS answered with something that is not a line item.")
+    return LineItem(
+        id=str(data["id"]),
+        label=str(data.get("label") or ""),
+        score_maximum=float(data.get("scoreMaximum") or 0),
+        resource_id=data.get("resourceId"),
+        tag=data.get("tag"),
+        resource_link_id=data.get("resourceLinkId"),
+    )
+
+
+def _registration(registration_id: int) -> Registration:
+    reg = db.session.get(Registration, registration_id)
+    if reg is None:
+        raise ConnectorError("The registration of this course no longer exists.")
+    return reg
+
+
+def find_line_items(
+    registration_id: int,
+    lineitems_url: str,
+    *,
+    resource_id: str | None = None,
+    tag: str | None = None,
+) -> list[LineItem]:
+    """The course's line items with this resourceId and/or tag (first page)."""
+    reg = _registration(registration_id)
+    params = {k: v for k, v in (("resource_id", resource_id), ("tag", tag)) if v}
+    resp = services_client.request(
+        reg, "GET", lineitems_url, (SCOPE_LINEITEM,), LINEITEMS_MEDIA, params=params
+    )
+    if resp.status_code != 200:
+        raise ConnectorError(
+            f"The LMS refused the course's grade columns "
+            f"({resp.status_code}: {platform_message(resp.text)})."
+        )
+    try:
+        data = resp.json()
+    except ValueError as exc:
+        raise ConnectorError("The LMS sent a line item list that is not JSON.") from exc
+    if not isinstance(data, list):
+        raise ConnectorError("The LMS sent a line item list that is not a list.")
+    items = [_line_item(d) for d in data]
+    # Some platforms ignore the filters: apply them again.
+    return [
+        i
+        for i in items
+        if (resource_id is None or i.resource_id == resource_id) and (tag is None or i.tag == tag)
+    ]
+
+
+def find_or_create_line_item(
+    registration_id: int,
+    lineitems_url: str,
+    *,
+    label: str,
+    score_maximum: float,
+    resource_id: str | None = None,
+    tag: str | None = None,
+    resource_link_id: str | None = None,
+) -> LineItem:
+    """The line item with this resourceId/tag in the course's container, created when none
+    exists (used when no line item was placed by deep linking). Call it outside a write
+    transaction: it waits on the network (and, on SQLite, the sandbox shares the database)."""
+    if not resource_id and not tag:
+        raise ValueError("find_or_create_line_item needs a resource_id or a tag")
+    found = find_line_items(registration_id, lineitems_url, resource_id=resource_id, tag=tag)
+    if found:
+        return found[0]
+    body: dict[str, Any] = {"label": label, "scoreMaximum": score_maximum}
+    for key, value in (
+        ("resourceId", resource_id),
+        ("tag", tag),
+        ("resourceLinkId", resource_link_id),
+    ):
+        if value:
+            body[key] = value
+    resp = services_client.request(
+        _registration(registration_id),
+        "POST",
+        lineitems_url,
+        (SCOPE_LINEITEM,),
+        LINEITEM_MEDIA,
+        json=body,
+        headers={"Content-Type": LINEITEM_MEDIA},
+    )
+    if resp.status_code not in (200, 201):
+        raise ConnectorError(
+            f"The LMS refused to create the grade column "
+            f"({resp.status_code}: {platform_message(resp.text)})."
+        )
+    try:
+        return _line_item(resp.json())
+    except ValueError as exc:
+        raise ConnectorError("The LMS sent a line item that is not JSON.") from exc
