@@ -44,7 +44,7 @@ MODEL_MODULES = (
     "lti_tool.models",
     "lti_tool.sandbox.models",
     "internships.models",
-    "lti_tool.jobs",
+    "lti_tool.jobs.models",
 )
 
 

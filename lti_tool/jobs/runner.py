@@ -1,0 +1,113 @@
+"""Who drains the outbox: an in-process thread (embedded default) or Celery."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import (
+    event,
+)
+from sqlalchemy.orm import Session
+
+from .delivery import drain
+
+log = logging.getLogger("career_credit.jobs")
+
+
+# --- the in-process runner (JOB_RUNNER = "thread") -------------------------------------------
+
+
+def runner_mode(app: Flask) -> str:
+    """``thread``, ``celery`` or ``off``; tests default to ``off`` (they call ``drain``)."""
+    return str(app.config.get("JOB_RUNNER", "off" if app.testing else "thread"))
+
+
+class Runner:
+    """One daemon thread per process that sweeps and drains every ``interval_s`` seconds, or
+    at once when an enqueue is committed."""
+
+    def __init__(self, app: Flask, interval_s: float = 2.0) -> None:
+        self.app = app
+        self.interval_s = interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="outbox-runner", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                drain(self.app)
+            except Exception:
+                log.exception("outbox runner: drain failed; trying again shortly")
+            self._wake.wait(self.interval_s)
+
+
+_start_lock = threading.Lock()
+
+
+def start_runner(app: Flask) -> Runner | None:
+    """Start this process's runner thread once (JOB_RUNNER = "thread"); None otherwise."""
+    if runner_mode(app) != "thread":
+        return None
+    with _start_lock:
+        runner: Runner | None = app.extensions.get("outbox_runner")
+        if runner is None:
+            runner = Runner(app, float(app.config.get("JOB_RUNNER_INTERVAL_S", 2.0)))
+            app.extensions["outbox_runner"] = runner
+            runner.start()
+    return runner
+
+
+def init_app(app: Flask) -> None:
+    """Start the runner lazily on the first request (never in the factory: no I/O there, and
+    the CLI and migrations must not start threads)."""
+
+    def _ensure_runner() -> None:
+        if "outbox_runner" not in app.extensions:
+            start_runner(app)
+
+    app.before_request(_ensure_runner)
+
+
+def kick() -> None:
+    """Ask for delivery now: wake the runner thread, or queue a Celery drain."""
+    if not has_app_context():
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    mode = runner_mode(app)
+    if mode == "thread":
+        runner: Runner | None = app.extensions.get("outbox_runner")
+        if runner is not None:
+            runner.wake()
+    elif mode == "celery":
+        try:
+            from ..celery_app import drain_outbox
+
+            drain_outbox.apply_async(retry=False)
+        except Exception as exc:  # the beat sweep delivers it anyway
+            log.warning("outbox: could not queue a Celery drain (%s)", type(exc).__name__)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop("outbox_enqueued", False):
+        kick()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("outbox_enqueued", None)
