@@ -47,6 +47,22 @@ def launch_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values)
 
 
+def _request_issuer() -> str | None:
+    """The platform of a login (``iss``) or launch (the id_token's unverified ``iss``): only
+    to choose frame origins, never to trust anything."""
+    import jwt
+
+    issuer = request.values.get("iss")
+    if not issuer and request.form.get("id_token"):
+        try:
+            issuer = jwt.decode(request.form["id_token"], options={"verify_signature": False}).get(
+                "iss"
+            )
+        except (jwt.PyJWTError, AttributeError):
+            issuer = None
+    return issuer[:500] if isinstance(issuer, str) else None
+
+
 def _frame_ancestors(response: Any) -> str:
     """Only the tenant's platforms may frame a page: the launch's tenant, or — on the pages of
     the login and launch exchange — the tenants of the issuer that sent the request."""
@@ -59,8 +75,9 @@ def _frame_ancestors(response: Any) -> str:
         launch = g.get("launch")
         if launch is not None:
             origins = platform_origins(launch.tenant_id)
-        elif g.get("frame_issuer"):
-            origins = issuer_origins(g.frame_issuer)
+        elif request.blueprint == "lti":  # the login and launch exchange: who is talking?
+            issuer = _request_issuer()
+            origins = issuer_origins(issuer) if issuer else []
         else:
             origins = []
     return " ".join(["'self'", *origins])

@@ -14,7 +14,7 @@ import time
 from typing import Any, Protocol
 
 from pylti1p3.session import SessionService
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from ..extensions import db
 from ..models import LtiState
@@ -30,27 +30,29 @@ class StateStore(Protocol):
     def consume(self, key: str) -> bool: ...
 
 
+_T = LtiState.__table__
+_PUT = insert(_T).values(key=bindparam("k"), value=bindparam("v"), expires_at=bindparam("exp"))
+_GET = select(_T.c.value).where(_T.c.key == bindparam("k"), _T.c.expires_at >= bindparam("now"))
+_CONSUME = (
+    update(_T)
+    .where(_T.c.key == bindparam("k"), ~_T.c.value.startswith(CONSUMED))
+    .values(value=CONSUMED + _T.c.value)
+)
+
+
 class DatabaseStateStore:
     """The ``lti_state`` table, through SQLAlchemy Core (the launch is the hot path)."""
 
     def put(self, key: str, value: str, ttl_s: int) -> None:
-        db.session.execute(
-            insert(LtiState).values(key=key, value=value, expires_at=int(time.time()) + ttl_s)
+        db.session.connection().execute(
+            _PUT, {"k": key, "v": value, "exp": int(time.time()) + ttl_s}
         )
 
     def get(self, key: str) -> str | None:
-        return db.session.scalar(
-            select(LtiState.value).where(
-                LtiState.key == key, LtiState.expires_at >= int(time.time())
-            )
-        )
+        return db.session.connection().execute(_GET, {"k": key, "now": int(time.time())}).scalar()
 
     def consume(self, key: str) -> bool:
-        result = db.session.execute(
-            update(LtiState)
-            .where(LtiState.key == key, ~LtiState.value.startswith(CONSUMED))
-            .values(value=CONSUMED + LtiState.value)
-        )
+        result = db.session.connection().execute(_CONSUME, {"k": key})
         return bool(getattr(result, "rowcount", 0) == 1)
 
 

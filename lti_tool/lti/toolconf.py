@@ -2,18 +2,46 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import keys
 from ..errors import LaunchError
 from ..extensions import db
-from ..models import Deployment, Registration, utcnow
+from ..models import Deployment, Registration, Tenant, utcnow
 from ..services import audit
+
+_R = Registration.__table__
+_TN = Tenant.__table__
+_REG = (
+    select(*_R.c, _TN.c.settings.label("tenant_settings"))
+    .join(_TN, _TN.c.id == _R.c.tenant_id)
+    .where(_R.c.issuer == bindparam("iss"), _R.c.client_id == bindparam("cid"))
+)
+_DEP = select(Deployment.__table__.c.status).where(
+    Deployment.__table__.c.registration_id == bindparam("rid"),
+    Deployment.__table__.c.deployment_id == bindparam("did"),
+)
+
+
+class RegistrationRef(SimpleNamespace):
+    """A registration as the launch needs it: one Core row, no ORM identity."""
+
+
+def _load_registration(iss: str, client_id: str) -> Any:
+    row = db.session.connection().execute(_REG, {"iss": iss, "cid": client_id}).mappings().first()
+    if row is None:
+        return None
+    values = dict(row)
+    settings = values.pop("tenant_settings")
+    return RegistrationRef(
+        **values, tenant=SimpleNamespace(id=values["tenant_id"], settings=settings)
+    )
 
 
 class DbToolConf(ToolConfAbstract):
@@ -64,11 +92,7 @@ class DbToolConf(ToolConfAbstract):
     ) -> Any:
         if not client_id:
             return self.find_registration_by_issuer(iss)
-        reg = db.session.scalar(
-            select(Registration).where(
-                Registration.issuer == iss, Registration.client_id == client_id
-            )
-        )
+        reg = _load_registration(iss, client_id)
         if reg is None:
             known = db.session.scalar(
                 select(func.count()).select_from(Registration).where(Registration.issuer == iss)
@@ -103,11 +127,7 @@ class DbToolConf(ToolConfAbstract):
             )
         if reg is None:
             return None
-        dep = db.session.scalar(
-            select(Deployment).where(
-                Deployment.registration_id == reg.id, Deployment.deployment_id == deployment_id
-            )
-        )
+        dep = db.session.connection().execute(_DEP, {"rid": reg.id, "did": deployment_id}).first()
         if dep is None:
             dep = record_new_deployment(reg, deployment_id)
         if dep.status != "active":

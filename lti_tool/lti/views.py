@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import jwt
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from ..auth import current_launch, public, requires
@@ -15,22 +14,6 @@ from . import deep_linking
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
-
-
-@bp.before_request
-def _remember_issuer() -> None:
-    """Pages of the login and launch exchange show inside the platform's frame: remember which
-    platform is talking, so only its origins may frame them (resolved only for HTML pages)."""
-    issuer = request.values.get("iss")
-    if not issuer and request.form.get("id_token"):
-        try:
-            issuer = jwt.decode(request.form["id_token"], options={"verify_signature": False}).get(
-                "iss"
-            )
-        except (jwt.PyJWTError, AttributeError):
-            issuer = None
-    if isinstance(issuer, str):
-        g.frame_issuer = issuer[:500]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -68,8 +51,9 @@ def launch() -> ResponseReturnValue:
     record = record_launch(
         message.registration, message.body, current_app.config["LTI_LAUNCH_LIFETIME_S"]
     )
+    lid = record.id
     db.session.commit()
-    session["lid"] = record.id
+    session["lid"] = lid
     session.permanent = True
     target = (
         "lti.deep_link"
@@ -77,7 +61,7 @@ def launch() -> ResponseReturnValue:
         == "LtiDeepLinkingRequest"
         else "home.index"
     )
-    return redirect(url_for(target, lid=record.id), code=303)
+    return redirect(url_for(target, lid=lid), code=303)
 
 
 @bp.get("/launch")

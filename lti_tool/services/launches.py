@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..context import CONTEXT, CUSTOM, DEPLOYMENT_ID, RESOURCE_LINK, ROLES, term_from_custom
@@ -25,20 +25,33 @@ from ..models import (
 )
 from ..roles import RoleDecision, decide
 
-
-def _insert(model: Any) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT (PostgreSQL and SQLite alike)."""
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(model)
+_GRANTED = (
+    select(AdvisorGrant.__table__.c.id)
+    .join(User.__table__, User.__table__.c.id == AdvisorGrant.__table__.c.user_id)
+    .where(
+        AdvisorGrant.__table__.c.tenant_id == bindparam("t"),
+        User.__table__.c.sub == bindparam("sub"),
+    )
+)
+_LAUNCH_INSERT = Launch.__table__.insert()
+_UPSERTS: dict[tuple[str, str], Any] = {}
 
 
 def _upsert(model: Any, keys: list[str], values: dict[str, Any], update: list[str]) -> int:
-    stmt = _insert(model).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={k: stmt.excluded[k] for k in update}
-    )
-    return int(db.session.execute(stmt.returning(model.id)).scalar_one())
+    """INSERT .. ON CONFLICT DO UPDATE .. RETURNING id, built once per dialect and table and
+    executed on the session's connection (Core: no ORM bulk-insert machinery per call)."""
+    conn = db.session.connection()
+    dialect = conn.dialect.name
+    stmt = _UPSERTS.get((dialect, model.__tablename__))
+    if stmt is None:
+        table = model.__table__
+        module = postgresql if dialect == "postgresql" else sqlite
+        ins = module.insert(table).values({k: bindparam(k, type_=table.c[k].type) for k in values})
+        stmt = ins.on_conflict_do_update(
+            index_elements=keys, set_={k: ins.excluded[k] for k in update}
+        ).returning(table.c.id)
+        _UPSERTS[(dialect, model.__tablename__)] = stmt
+    return int(conn.execute(stmt, values).scalar_one())
 
 
 def _claim(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
@@ -63,12 +76,7 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
     custom: dict[str, Any] = _claim(body, CUSTOM, dict, {})
     roles: list[Any] = _claim(body, ROLES, list, [])
     granted = (
-        db.session.scalar(
-            select(AdvisorGrant.id)
-            .join(User, User.id == AdvisorGrant.user_id)
-            .where(AdvisorGrant.tenant_id == tenant.id, User.sub == sub)
-        )
-        is not None
+        db.session.connection().execute(_GRANTED, {"t": tenant.id, "sub": sub}).scalar() is not None
     )
     decision: RoleDecision = decide(
         roles,
@@ -147,19 +155,19 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
                 },
                 ["title", "lineitem_url", "updated_at"],
             )
-    launch = Launch(
-        id=secrets.token_urlsafe(32),
-        tenant_id=tenant.id,
-        registration_id=registration.id,
-        user_id=user_id,
-        course_id=course_id,
-        role=decision.role,
-        read_only=decision.read_only,
-        is_tool_admin=decision.is_tool_admin,
-        message={k: v for k, v in body.items() if k != "nonce"}
+    values = {
+        "id": secrets.token_urlsafe(32),
+        "tenant_id": tenant.id,
+        "registration_id": registration.id,
+        "user_id": user_id,
+        "course_id": course_id,
+        "role": decision.role,
+        "read_only": decision.read_only,
+        "is_tool_admin": decision.is_tool_admin,
+        "message": {k: v for k, v in body.items() if k != "nonce"}
         | {DEPLOYMENT_ID: body.get(DEPLOYMENT_ID)},
-        created_at=now,
-        expires_at=now + dt.timedelta(seconds=lifetime_s),
-    )
-    db.session.add(launch)
-    return launch
+        "created_at": now,
+        "expires_at": now + dt.timedelta(seconds=lifetime_s),
+    }
+    db.session.connection().execute(_LAUNCH_INSERT, values)
+    return Launch(**values)  # transient: the caller reads id and tenant_id
