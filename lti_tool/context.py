@@ -41,6 +41,7 @@ class LaunchContext:
     ags_lineitem_url: str | None
     ags_scopes: tuple[str, ...]
     deep_linking: dict[str, Any] | None
+    placement: str | None
     expires_at: dt.datetime
 
     @property
@@ -52,6 +53,8 @@ def claims_summary(message: dict[str, Any]) -> dict[str, Any]:
     """The service endpoints and settings a launch carries."""
     ags = message.get(AGS) or {}
     nrps = message.get(NRPS) or {}
+    custom = message.get(CUSTOM)
+    placement = custom.get("cc_placement") if isinstance(custom, dict) else None
     return {
         "message_type": message.get(MESSAGE_TYPE, ""),
         "nrps_url": nrps.get("context_memberships_url"),
@@ -59,6 +62,8 @@ def claims_summary(message: dict[str, Any]) -> dict[str, Any]:
         "ags_lineitem_url": ags.get("lineitem"),
         "ags_scopes": tuple(ags.get("scope") or ()),
         "deep_linking": message.get(DEEP_LINKING),
+        # what a deep-linked item was placed for (its custom parameter): "board" or "credit"
+        "placement": placement if isinstance(placement, str) else None,
     }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from .auth import current_launch, requires
@@ -11,9 +11,14 @@ from .lti.services_client import roster
 
 bp = Blueprint("home", __name__, url_prefix="/home")
 
-LTI_ROLE_NAMES = {"Learner": "Student", "Instructor": "Instructor", "Mentor": "Observer",
-                  "TeachingAssistant": "Teaching assistant", "ContentDeveloper": "Designer",
-                  "Administrator": "Administrator"}
+LTI_ROLE_NAMES = {
+    "Learner": "Student",
+    "Instructor": "Instructor",
+    "Mentor": "Observer",
+    "TeachingAssistant": "Teaching assistant",
+    "ContentDeveloper": "Designer",
+    "Administrator": "Administrator",
+}
 
 
 @bp.app_template_filter("role_names")
@@ -42,8 +47,10 @@ ROLE_LABELS = {
 def index() -> ResponseReturnValue:
     ctx = current_launch()
     if ctx.role == "admin":
-        return redirect(f"/admin/?lid={ctx.launch_id}", code=303)
-    return redirect(f"/home/{ctx.role}?lid={ctx.launch_id}", code=303)
+        return redirect(url_for("admin.index", lid=ctx.launch_id), code=303)
+    if ctx.placement == "board" and ctx.role in ("student", "faculty", "advisor"):
+        return redirect(url_for("internships.board", lid=ctx.launch_id), code=303)
+    return redirect(url_for(f"home.{ctx.role}", lid=ctx.launch_id), code=303)
 
 
 @bp.get("/student")

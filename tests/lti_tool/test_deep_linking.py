@@ -153,3 +153,9 @@ def test_picker_works_without_any_cookie(lti, app):
         "/lti/deep_link", data={"csrf_token": "x" + token[1:], "lid": lid, "board": "y"}
     )
     assert other.status_code == 400
+
+
+def test_placed_board_link_lands_on_the_board(lti):
+    home = lti.launch(sub="stu-board", role="student", custom={"cc_placement": "board"}).home
+    assert home.status_code == 200
+    assert "<h1>Micro-internships</h1>" in home.get_data(as_text=True)
