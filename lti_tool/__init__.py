@@ -45,6 +45,8 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
 def _register_blueprints(app: Flask) -> None:
     from internships.views import bp as internships_bp
+    from internships.work.supervisor_views import bp as supervisor_bp
+    from internships.work.views import bp as work_bp
 
     from .admin.views import bp as admin_bp
     from .homes import bp as homes_bp
@@ -55,6 +57,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(homes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(internships_bp)
+    app.register_blueprint(work_bp)
+    app.register_blueprint(supervisor_bp)  # also binds the rate limiter
     app.register_blueprint(registration_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import bp as sandbox_bp

@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
 
 from .auth import current_launch, requires
+from .context import LaunchContext
 from .errors import ConnectorError
 from .lti.services_client import roster
 
 bp = Blueprint("home", __name__, url_prefix="/home")
+
+PanelProvider = Callable[[LaunchContext], "dict[str, Any] | None"]
+
+
+def register_home_panel(app: App, role: str, template: str, provider: PanelProvider) -> None:
+    """Let a domain module add a panel to a role's home (called while its blueprint registers:
+    the core never imports domain modules). ``provider(ctx)`` returns the template's variables,
+    or None to leave the panel out."""
+    app.extensions.setdefault("home_panels", []).append((role, template, provider))
+
+
+def _panels(ctx: LaunchContext) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for role, template, provider in current_app.extensions.get("home_panels", []):
+        if role == ctx.role and (data := provider(ctx)) is not None:
+            out.append((template, data))
+    return out
+
 
 LTI_ROLE_NAMES = {
     "Learner": "Student",
@@ -56,7 +79,10 @@ def index() -> ResponseReturnValue:
 @bp.get("/student")
 @requires("student")
 def student() -> ResponseReturnValue:
-    return render_template("homes/student.html", role_label=ROLE_LABELS["student"])
+    ctx = current_launch()
+    return render_template(
+        "homes/student.html", role_label=ROLE_LABELS["student"], panels=_panels(ctx)
+    )
 
 
 @bp.get("/faculty")

@@ -44,6 +44,7 @@ MODEL_MODULES = (
     "lti_tool.models",
     "lti_tool.sandbox.models",
     "internships.models",
+    "internships.work.models",
     "lti_tool.jobs.models",
 )
 

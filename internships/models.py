@@ -1,0 +1,126 @@
+"""Internship marketplace models: employers, listings and the facets the board filters on.
+
+Every row carries its tenant and every query filters by it. The full-text index over
+``Listing.search_title``/``search_body`` is not a model: it is an FTS5 table (SQLite) or a
+stored ``search_vector`` column with a GIN index (PostgreSQL), created by hand in the
+migrations; see ``services/search.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lti_tool.extensions import db
+from lti_tool.models import utcnow
+
+# Search structures the migrations create by hand; autogenerate and the "models and
+# migrations agree" check leave them alone (see lti_tool.extensions.include_in_migrations).
+db.metadata.info.setdefault("unmanaged_names", set()).update(
+    {
+        "listing_fts",
+        "listing_fts_data",
+        "listing_fts_idx",
+        "listing_fts_docsize",
+        "listing_fts_config",
+        "ix_listing_search_fts",
+        "search_vector",  # PostgreSQL only: a stored tsvector column of listing
+        "ix_listing_search_vector",
+    }
+)
+
+COMPENSATION_TYPES = ("fixed", "hourly", "unpaid")
+LOCATION_TYPES = ("remote", "hybrid", "onsite")
+STATUSES = ("draft", "pending_approval", "open", "filled", "closed", "expired")
+SOURCES = ("manual", "employer_form", "import")
+
+
+class Employer(db.Model):  # type: ignore[name-defined]
+    """An organisation that offers micro-internships to a tenant's students."""
+
+    __tablename__ = "employer"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    website: Mapped[str] = mapped_column(String(500), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    contact_email: Mapped[str] = mapped_column(String(320), default="")
+    verified: Mapped[bool] = mapped_column(default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    listings: Mapped[list[Listing]] = relationship(back_populates="employer")
+
+
+class Listing(db.Model):  # type: ignore[name-defined]
+    """A micro-internship. Money is in minor units (cents); ``effective_rate_cents`` is the
+    hourly rate a student earns (fixed fee / estimated hours, the hourly rate, or 0 unpaid),
+    kept by the services so the board can filter and sort on it."""
+
+    __tablename__ = "listing"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source", "external_id"),
+        Index("ix_listing_board", "tenant_id", "status", "application_deadline"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description_md: Mapped[str] = mapped_column(Text, default="")
+    deliverables: Mapped[str] = mapped_column(Text, default="")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # vocabulary ids
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    competencies: Mapped[list[str]] = mapped_column(JSON, default=list)  # NACE names
+    estimated_hours: Mapped[int]
+    application_deadline: Mapped[dt.date | None] = mapped_column(default=None)
+    work_start: Mapped[dt.date | None] = mapped_column(default=None)
+    work_end: Mapped[dt.date | None] = mapped_column(default=None)
+    compensation_type: Mapped[str] = mapped_column(String(16))  # fixed | hourly | unpaid
+    pay_amount_cents: Mapped[int | None] = mapped_column(default=None)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    effective_rate_cents: Mapped[int] = mapped_column(default=0)
+    location_type: Mapped[str] = mapped_column(String(16))  # remote | hybrid | onsite
+    location: Mapped[str] = mapped_column(String(200), default="")
+    openings: Mapped[int] = mapped_column(default=1)
+    # {"programs": [...], "class_years": [...], "work_authorization": "..."}
+    eligibility: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(24), default="draft")
+    approved_by: Mapped[str | None] = mapped_column(String(255), default=None)
+    approved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    approval_note: Mapped[str] = mapped_column(Text, default="")
+    # DOL Fact Sheet #71 factor key -> the advisor's justification (unpaid listings only)
+    unpaid_justification: Mapped[dict[str, str] | None] = mapped_column(JSON, default=None)
+    source: Mapped[str] = mapped_column(String(16), default="manual")
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    # Normalised words for full-text search (see services/search.py), kept by the services.
+    search_title: Mapped[str] = mapped_column(Text, default="")
+    search_body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    employer: Mapped[Employer] = relationship(back_populates="listings")
+
+    @property
+    def is_paid(self) -> bool:
+        return self.compensation_type != "unpaid"
+
+
+class ListingFacet(db.Model):  # type: ignore[name-defined]
+    """One skill or competency of a listing, so the board filters with an index instead of
+    searching JSON (kept in step with ``Listing.skills``/``competencies`` by the services)."""
+
+    __tablename__ = "listing_facet"
+    __table_args__ = (Index("ix_listing_facet_lookup", "tenant_id", "kind", "value"),)
+    listing_id: Mapped[int] = mapped_column(
+        ForeignKey("listing.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # skill | competency
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))

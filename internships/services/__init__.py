@@ -1,0 +1,1 @@
+"""Internship services: verbs with explicit arguments. They flush; the caller commits."""

@@ -1,0 +1,451 @@
+"""Listings and employers: create, edit, the fair-work rule, approval.
+
+Fair-work rule: a listing that is unpaid, pays less per hour than the tenant's pay floor
+(``tenant.settings["pay_floor_cents"]``, default 1500 = $15.00 an hour) or pays in another
+currency than the tenant's needs an advisor's approval before students see it; approving an
+unpaid listing records a justification for each of the seven DOL Fact Sheet #71 factors.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
+
+from lti_tool.errors import NotFoundError, PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.models import Tenant, utcnow
+from lti_tool.services import audit
+
+from ..models import COMPENSATION_TYPES, LOCATION_TYPES, Employer, Listing, ListingFacet
+from ..rendering import markdown_text
+from ..vocabulary import COMPETENCIES, UNPAID_FACTORS, skill_label, skills
+from . import search
+
+DEFAULT_PAY_FLOOR_CENTS = 1500
+CURRENCIES = ("USD", "CAD", "EUR", "GBP", "AUD")
+MAX_TAGS, MAX_TAG_LENGTH = 20, 40
+MIN_JUSTIFICATION = 20  # characters per Fact Sheet #71 factor
+
+
+class ListingInvalidError(PolicyViolationError):
+    """A listing field is not acceptable; ``field`` names it for the form."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message, reason=f"invalid_{field_name}")
+        self.field = field_name
+
+
+@dataclass
+class ListingInput:
+    """What an advisor (or an import) says about a listing; money in minor units."""
+
+    employer_id: int
+    title: str
+    estimated_hours: int
+    compensation_type: str
+    location_type: str
+    pay_amount_cents: int | None = None
+    currency: str = "USD"
+    summary: str = ""
+    description_md: str = ""
+    deliverables: str = ""
+    skills: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    competencies: list[str] = field(default_factory=list)
+    application_deadline: dt.date | None = None
+    work_start: dt.date | None = None
+    work_end: dt.date | None = None
+    location: str = ""
+    openings: int = 1
+    programs: list[str] = field(default_factory=list)
+    class_years: list[str] = field(default_factory=list)
+    work_authorization: str = ""
+
+
+def effective_rate_cents(compensation_type: str, pay_cents: int | None, hours: int) -> int:
+    """What a student earns per hour: fixed fee / estimated hours, the hourly rate, or 0."""
+    if compensation_type == "unpaid" or not pay_cents:
+        return 0
+    if compensation_type == "fixed":
+        return round(pay_cents / max(hours, 1))
+    return pay_cents
+
+
+def pay_floor_cents(tenant: Tenant) -> int:
+    value = (tenant.settings or {}).get("pay_floor_cents", DEFAULT_PAY_FLOOR_CENTS)
+    return int(value) if isinstance(value, int | float) and value >= 0 else DEFAULT_PAY_FLOOR_CENTS
+
+
+def approval_reason(listing: Listing, tenant: Tenant) -> str | None:
+    """Why this listing needs an advisor's approval, or None when it does not."""
+    if listing.compensation_type == "unpaid":
+        return "It is unpaid."
+    if listing.currency != (tenant.settings or {}).get("currency", "USD"):
+        return f"It pays in {listing.currency}, which the pay floor cannot be checked against."
+    floor = pay_floor_cents(tenant)
+    if listing.effective_rate_cents < floor:
+        return (
+            f"It pays {listing.effective_rate_cents / 100:.2f} an hour, below the pay floor "
+            f"of {floor / 100:.2f}."
+        )
+    return None
+
+
+def _clean_list(values: list[str], allowed: Any, field_name: str, what: str) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        if value not in allowed:
+            raise ListingInvalidError(field_name, f"{value!r} is not a known {what}.")
+        if value not in out:
+            out.append(value)
+    return out
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    out: list[str] = []
+    for tag in (t.strip().lower() for t in tags):
+        if not tag or tag in out:
+            continue
+        if len(tag) > MAX_TAG_LENGTH:
+            raise ListingInvalidError("tags", f"Keep each tag under {MAX_TAG_LENGTH} characters.")
+        out.append(tag)
+    if len(out) > MAX_TAGS:
+        raise ListingInvalidError("tags", f"Use at most {MAX_TAGS} tags.")
+    return out
+
+
+def _validate(data: ListingInput) -> None:
+    checks = (
+        ("title", 3 <= len(data.title.strip()) <= 200, "Give a title of 3 to 200 characters."),
+        ("summary", len(data.summary) <= 500, "Keep the summary under 500 characters."),
+        ("estimated_hours", 1 <= data.estimated_hours <= 400, "Estimate between 1 and 400 hours."),
+        ("openings", 1 <= data.openings <= 100, "Offer between 1 and 100 openings."),
+        (
+            "compensation_type",
+            data.compensation_type in COMPENSATION_TYPES,
+            "Choose fixed fee, hourly or unpaid.",
+        ),
+        (
+            "pay_amount_cents",
+            data.compensation_type == "unpaid" or (data.pay_amount_cents or 0) > 0,
+            "Enter the amount paid, or choose unpaid.",
+        ),
+        ("currency", data.currency in CURRENCIES, "Choose a currency from the list."),
+        (
+            "location_type",
+            data.location_type in LOCATION_TYPES,
+            "Choose remote, hybrid or on site.",
+        ),
+        (
+            "location",
+            data.location_type == "remote" or bool(data.location.strip()),
+            "Say where the work happens (city, campus or address).",
+        ),
+        (
+            "work_end",
+            not (data.work_start and data.work_end and data.work_end < data.work_start),
+            "The work cannot end before it starts.",
+        ),
+        (
+            "application_deadline",
+            not (
+                data.application_deadline
+                and data.work_start
+                and data.application_deadline > data.work_start
+            ),
+            "Applications must close on or before the day work starts.",
+        ),
+    )
+    for field_name, ok, message in checks:
+        if not ok:
+            raise ListingInvalidError(field_name, message)
+
+
+def get_tenant(tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFoundError("This institution is no longer registered with Career Credit.")
+    return tenant
+
+
+def get_employer(tenant_id: int, employer_id: int) -> Employer:
+    employer = db.session.scalar(
+        select(Employer).where(Employer.id == employer_id, Employer.tenant_id == tenant_id)
+    )
+    if employer is None:
+        raise NotFoundError("That employer does not exist at your institution.")
+    return employer
+
+
+def list_employers(tenant_id: int) -> list[Employer]:
+    """The tenant's employers by name."""
+    return list(
+        db.session.scalars(
+            select(Employer).where(Employer.tenant_id == tenant_id).order_by(Employer.name)
+        )
+    )
+
+
+def ensure_employer(tenant_id: int, name: str, actor: str, **details: Any) -> Employer:
+    """The tenant's employer of this name, created (with ``details``) when new."""
+    name = " ".join(name.split())
+    if not 2 <= len(name) <= 200:
+        raise ListingInvalidError("new_employer", "Give the employer's name (2 to 200 characters).")
+    employer = db.session.scalar(
+        select(Employer).where(Employer.tenant_id == tenant_id, Employer.name == name)
+    )
+    if employer is None:
+        employer = Employer(tenant_id=tenant_id, name=name, **details)
+        db.session.add(employer)
+        db.session.flush()
+        audit.record(actor, "employer.create", tenant_id, employer_id=employer.id, name=name)
+    return employer
+
+
+def get_listing(tenant_id: int, listing_id: int, *, open_only: bool = False) -> Listing:
+    """One listing of the tenant (only an open one when ``open_only``), else NotFoundError."""
+    stmt = (
+        select(Listing)
+        .options(joinedload(Listing.employer))
+        .where(Listing.id == listing_id, Listing.tenant_id == tenant_id)
+    )
+    if open_only:
+        stmt = stmt.where(Listing.status == "open")
+    listing = db.session.scalar(stmt)
+    if listing is None:
+        raise NotFoundError("That listing does not exist or is no longer open.")
+    return listing
+
+
+def _apply(listing: Listing, data: ListingInput, employer: Employer) -> None:
+    _validate(data)
+    listing.employer_id, listing.employer = employer.id, employer
+    listing.title = " ".join(data.title.split())
+    listing.summary = data.summary.strip()
+    listing.description_md = data.description_md
+    listing.deliverables = data.deliverables.strip()
+    listing.skills = _clean_list(data.skills, skills(), "skills", "skill")
+    listing.competencies = _clean_list(
+        data.competencies, COMPETENCIES, "competencies", "competency"
+    )
+    listing.tags = _clean_tags(data.tags)
+    listing.estimated_hours = data.estimated_hours
+    listing.application_deadline = data.application_deadline
+    listing.work_start, listing.work_end = data.work_start, data.work_end
+    listing.compensation_type = data.compensation_type
+    listing.pay_amount_cents = None if data.compensation_type == "unpaid" else data.pay_amount_cents
+    listing.currency = data.currency
+    listing.effective_rate_cents = effective_rate_cents(
+        data.compensation_type, listing.pay_amount_cents, data.estimated_hours
+    )
+    listing.location_type = data.location_type
+    listing.location = data.location.strip()
+    listing.openings = data.openings
+    listing.eligibility = {
+        "programs": [p.strip() for p in data.programs if p.strip()],
+        "class_years": [c.strip() for c in data.class_years if c.strip()],
+        "work_authorization": data.work_authorization.strip(),
+    }
+    refresh_search(listing)
+
+
+def refresh_search(listing: Listing) -> None:
+    """Recompute the listing's search words and facet rows (call after any change)."""
+    listing.search_title = search.words(listing.title)
+    listing.search_body = search.words(
+        listing.summary,
+        markdown_text(listing.description_md),
+        listing.deliverables,
+        listing.employer.name,
+        " ".join(listing.tags),
+        " ".join(skill_label(s) for s in listing.skills),
+        " ".join(listing.competencies),
+        listing.location,
+    )
+    db.session.flush()
+    db.session.execute(delete(ListingFacet).where(ListingFacet.listing_id == listing.id))
+    db.session.add_all(
+        [
+            ListingFacet(listing_id=listing.id, tenant_id=listing.tenant_id, kind="skill", value=s)
+            for s in listing.skills
+        ]
+        + [
+            ListingFacet(
+                listing_id=listing.id, tenant_id=listing.tenant_id, kind="competency", value=c
+            )
+            for c in listing.competencies
+        ]
+    )
+    db.session.flush()
+
+
+def _submit(listing: Listing, tenant: Tenant) -> None:
+    listing.status = "pending_approval" if approval_reason(listing, tenant) else "open"
+    if listing.status == "open":
+        listing.approved_by, listing.approved_at = None, None
+
+
+def create_listing(
+    tenant_id: int,
+    data: ListingInput,
+    actor: str,
+    *,
+    submit: bool,
+    source: str = "manual",
+    external_id: str | None = None,
+) -> Listing:
+    """A new listing: a draft, or (``submit``) open — or pending approval when the fair-work
+    rule says so."""
+    tenant = get_tenant(tenant_id)
+    employer = get_employer(tenant_id, data.employer_id)
+    listing = Listing(
+        tenant_id=tenant_id,
+        status="draft",
+        source=source,
+        external_id=external_id,
+        created_by=actor[:255],
+    )
+    db.session.add(listing)
+    _apply(listing, data, employer)
+    if submit:
+        _submit(listing, tenant)
+    audit.record(actor, "listing.create", tenant_id, listing_id=listing.id, status=listing.status)
+    return listing
+
+
+_TERMS = ("compensation_type", "pay_amount_cents", "currency", "estimated_hours")
+
+
+def update_listing(
+    tenant_id: int, listing_id: int, data: ListingInput, actor: str, *, submit: bool = False
+) -> Listing:
+    """Edit a listing. Changing the pay terms of an approved listing so that it needs approval
+    sends it back to the approval queue; ``submit`` publishes a draft."""
+    listing = get_listing(tenant_id, listing_id)
+    tenant = get_tenant(tenant_id)
+    before = {name: getattr(listing, name) for name in _TERMS}
+    _apply(listing, data, get_employer(tenant_id, data.employer_id))
+    terms_changed = any(getattr(listing, name) != value for name, value in before.items())
+    if listing.status == "draft" and submit:
+        _submit(listing, tenant)
+    elif (
+        listing.status in ("open", "pending_approval")
+        and terms_changed
+        and approval_reason(listing, tenant)
+    ):
+        listing.status = "pending_approval"
+        listing.approved_by, listing.approved_at, listing.approval_note = None, None, ""
+        listing.unpaid_justification = None
+    audit.record(
+        actor,
+        "listing.update",
+        tenant_id,
+        listing_id=listing.id,
+        status=listing.status,
+        terms_changed=terms_changed,
+    )
+    return listing
+
+
+def approve_listing(
+    tenant_id: int,
+    listing_id: int,
+    actor: str,
+    *,
+    note: str = "",
+    justification: dict[str, str] | None = None,
+) -> Listing:
+    """Open a listing that waits for approval; an unpaid one needs every Fact Sheet #71
+    factor justified (at least ``MIN_JUSTIFICATION`` characters each)."""
+    listing = get_listing(tenant_id, listing_id)
+    if listing.status != "pending_approval":
+        raise PolicyViolationError(
+            "Only a listing that waits for approval can be approved.", reason="not_pending"
+        )
+    recorded: dict[str, str] | None = None
+    if listing.compensation_type == "unpaid":
+        given = {k: (v or "").strip() for k, v in (justification or {}).items()}
+        missing = [key for key, _ in UNPAID_FACTORS if len(given.get(key, "")) < MIN_JUSTIFICATION]
+        if missing:
+            raise PolicyViolationError(
+                "An unpaid listing needs a justification for each of the seven factors of the "
+                "Department of Labor's Fact Sheet #71.",
+                hint=f"Write at least {MIN_JUSTIFICATION} characters for each factor.",
+                reason="unpaid_justification",
+            )
+        recorded = {key: given[key] for key, _ in UNPAID_FACTORS}
+    listing.status = "open"
+    listing.approved_by, listing.approved_at = actor[:255], utcnow()
+    listing.approval_note, listing.unpaid_justification = note.strip(), recorded
+    db.session.flush()
+    audit.record(
+        actor, "listing.approve", tenant_id, listing_id=listing.id, unpaid=recorded is not None
+    )
+    return listing
+
+
+def approval_queue(tenant_id: int) -> list[Listing]:
+    """The tenant's listings waiting for approval, oldest first."""
+    return list(
+        db.session.scalars(
+            select(Listing)
+            .options(joinedload(Listing.employer))
+            .where(Listing.tenant_id == tenant_id, Listing.status == "pending_approval")
+            .order_by(Listing.created_at, Listing.id)
+        )
+    )
+
+
+def list_listings(tenant_id: int) -> list[Listing]:
+    """Every listing of the tenant, newest first (the advisor's overview)."""
+    return list(
+        db.session.scalars(
+            select(Listing)
+            .options(joinedload(Listing.employer))
+            .where(Listing.tenant_id == tenant_id)
+            .order_by(Listing.created_at.desc(), Listing.id.desc())
+        )
+    )
+
+
+CLOSING_STATUSES = ("filled", "closed")
+
+
+def close_listing(tenant_id: int, listing_id: int, status: str, actor: str) -> Listing:
+    """Take a listing off the board: ``filled`` (every opening taken) or ``closed``."""
+    if status not in CLOSING_STATUSES:
+        raise PolicyViolationError("A listing can be marked filled or closed.", reason="status")
+    listing = get_listing(tenant_id, listing_id)
+    if listing.status not in ("open", "pending_approval"):
+        raise PolicyViolationError(
+            "Only an open listing, or one waiting for approval, can be filled or closed.",
+            reason="not_open",
+        )
+    listing.status = status
+    db.session.flush()
+    audit.record(actor, f"listing.{status}", tenant_id, listing_id=listing.id)
+    return listing
+
+
+def expire_listings(tenant_id: int, today: dt.date, actor: str) -> int:
+    """Mark the tenant's open listings whose deadline passed before ``today`` (the tenant's
+    local date) expired; returns how many."""
+    expired = list(
+        db.session.scalars(
+            select(Listing).where(
+                Listing.tenant_id == tenant_id,
+                Listing.status == "open",
+                Listing.application_deadline < today,
+            )
+        )
+    )
+    for listing in expired:
+        listing.status = "expired"
+    db.session.flush()
+    if expired:
+        audit.record(actor, "listing.expire", tenant_id, listing_ids=[x.id for x in expired])
+    return len(expired)

@@ -1,0 +1,105 @@
+"""Full-text search over listings, with the same matching rules on SQLite and PostgreSQL.
+
+Matching rules (also in ``docs/search.md``; the shared test set in
+``tests/internships/test_search.py`` holds both engines to them):
+
+1. What is searched: a listing's title, summary, description (the rendered words: no markup,
+   no link addresses), deliverables, employer name, tags, skill labels, competencies and
+   place. The services store it, already split into words, in ``search_title`` (the title) and
+   ``search_body`` (the rest).
+2. Words: a word is a run of letters and digits (``[^\\W_]+``); everything else — spaces,
+   punctuation, hyphens, apostrophes, underscores — separates words. Case does not matter;
+   accents do ("café" does not match "cafe").
+3. English stop words (PostgreSQL's ``english`` list: "the", "and", "of", …) are dropped from
+   the query. A query of stop words only (or no words) does not filter at all.
+4. Every remaining query word must occur in the listing (AND), after English stemming:
+   "analyse", "analysing" and "analysis" find one another when both stemmers agree. SQLite uses
+   FTS5's Porter stemmer, PostgreSQL the Snowball English stemmer; they agree on common words
+   and differ on rare forms (the shared test set avoids none of the words it uses).
+5. No prefixes, no phrases, no operators: quotes, ``-`` and ``OR`` are separators like any
+   other punctuation. At most ``MAX_TERMS`` words are used.
+6. Relevance: listings whose title holds every query word come first, then the rest; inside
+   each group the board's order (soonest deadline, then id) applies. This order is the same on
+   both engines, so results differ at most in the order of true ties (none: id breaks them).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, Integer, TextClause, column, select, table, text
+
+from lti_tool.extensions import db
+
+from ..models import Listing
+
+MAX_TERMS = 8
+_WORD = re.compile(r"[^\W_]+")
+
+# PostgreSQL's tsearch_data/english.stop (the Snowball English list).
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+    she her hers herself it its itself they them their theirs themselves what which who whom this
+    that these those am is are was were be been being have has had having do does did doing a an
+    the and but if or because as until while of at by for with about against between into through
+    during before after above below to from up down in out on off over under again further then
+    once here there when where why how all any both each few more most other some such no nor not
+    only own same so than too very s t can will just don should now""".split()  # noqa: SIM905
+)
+
+_FTS = table("listing_fts", column("rowid", Integer))
+# PostgreSQL: a stored generated column with a GIN index (migration 5b1f0c2e7d4a):
+# setweight(to_tsvector('english', search_title), 'A') || to_tsvector('english', search_body)
+_PG_DOCUMENT = "listing.search_vector"
+
+
+def words(*texts: str | None) -> str:
+    """Text reduced to lower-case words separated by single spaces (what the index stores)."""
+    return " ".join(w for t in texts if t for w in _WORD.findall(t.lower()))
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a search query that must all match (rules 2, 3 and 5)."""
+    terms: list[str] = []
+    for word in _WORD.findall((query or "").lower()):
+        if word not in STOP_WORDS and word not in terms:
+            terms.append(word)
+    return terms[:MAX_TERMS]
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _fts5_query(terms: Iterable[str], column_name: str | None = None) -> str:
+    expr = " AND ".join(f'"{t}"' for t in terms)
+    return f"{column_name} : ({expr})" if column_name else expr
+
+
+def matches(terms: list[str]) -> ColumnElement[bool] | TextClause:
+    """A WHERE clause: the listing holds every term (anywhere)."""
+    if _dialect() == "postgresql":
+        return text(f"{_PG_DOCUMENT} @@ plainto_tsquery('english', :fts_all)").bindparams(
+            fts_all=" ".join(terms)
+        )
+    hits = select(_FTS.c.rowid).where(
+        text("listing_fts MATCH :fts_all").bindparams(fts_all=_fts5_query(terms))
+    )
+    return Listing.id.in_(hits)
+
+
+def title_matches(terms: list[str]) -> ColumnElement[bool] | TextClause:
+    """True when the listing's title holds every term (rule 6's first group)."""
+    if _dialect() == "postgresql":
+        # The terms are letters and digits only (query_terms), so they are safe as
+        # to_tsquery operands; ":A" asks for the title's (weight A) lexemes.
+        return text(f"{_PG_DOCUMENT} @@ to_tsquery('english', :fts_title)").bindparams(
+            fts_title=" & ".join(f"{t}:A" for t in terms)
+        )
+    hits = select(_FTS.c.rowid).where(
+        text("listing_fts MATCH :fts_title").bindparams(
+            fts_title=_fts5_query(terms, "search_title")
+        )
+    )
+    return Listing.id.in_(hits)

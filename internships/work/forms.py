@@ -1,0 +1,218 @@
+"""Forms of the application and engagement pages. Validators check shape only; the services
+decide the rules, and their refusals are shown next to the field they name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from internships.forms import CheckboxesField
+from internships.vocabulary import COMPETENCIES
+from lti_tool.forms import LaunchForm
+
+from .models import RATING_LEVELS
+from .services.engagements import REFLECTION_PROMPTS
+from .services.uploads import DELIVERABLE_TYPES_TEXT
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class ApplyForm(LaunchForm):
+    statement = TextAreaField(
+        "Why you, for this project",
+        filters=[_strip],
+        validators=[DataRequired("Write your statement."), Length(50, 5000)],
+        description="50 to 5,000 characters: what you bring and what you want to learn.",
+    )
+    availability = TextAreaField(
+        "Your availability",
+        filters=[_strip],
+        validators=[DataRequired("Say when you can work."), Length(3, 1000)],
+        description="Days, times and hours a week you can give, e.g. “weekday evenings, 8 h”.",
+    )
+    resume = FileField("Résumé (PDF)", description="A PDF file of at most 5 MB.")
+    program = StringField("Your program of study", filters=[_strip], validators=[Length(max=200)])
+    class_year = StringField("Your class year", filters=[_strip], validators=[Length(max=64)])
+    meets_work_authorization = BooleanField("I meet the work authorisation requirement")
+    consent = BooleanField("Share my statement, résumé and availability with the employer")
+    submit = SubmitField("Send my application")
+
+    def name_employer(self, employer: str) -> None:
+        self.consent.label.text = f"Share my statement, résumé and availability with {employer}"
+
+
+class ConfirmForm(LaunchForm):
+    """A button-only form (withdraw, acknowledge, mark read): CSRF and the launch id."""
+
+    submit = SubmitField("Confirm")
+
+
+class DecideForm(LaunchForm):
+    decision = RadioField(
+        "Decision",
+        choices=[("shortlist", "Shortlist"), ("accept", "Accept"), ("decline", "Decline")],
+        validators=[InputRequired("Choose a decision.")],
+    )
+    override_reason = TextAreaField(
+        "Reason for going over the workload limits (advisors only)",
+        filters=[_strip],
+        validators=[Length(max=2000)],
+        description="Only needed when accepting would break the student's workload limits; "
+        "it is recorded.",
+    )
+    submit = SubmitField("Record decision")
+
+
+class SelectionLinkForm(LaunchForm):
+    email = StringField(
+        "Send the link to",
+        filters=[_strip],
+        validators=[Length(max=320)],
+        description="Leave empty to use the employer's contact email.",
+    )
+    submit = SubmitField("Email the employer a link to review applicants")
+
+
+class SupervisorLinkForm(LaunchForm):
+    purpose = RadioField(
+        "What to ask the supervisor",
+        choices=[("confirm_hours", "Confirm logged hours"), ("evaluate", "Evaluate the student")],
+        validators=[InputRequired("Choose what to ask.")],
+    )
+    submit = SubmitField("Email the supervisor a link")
+
+
+class AgreementForm(LaunchForm):
+    competencies = CheckboxesField(
+        "Targeted career competencies", choices=[(c, c) for c in COMPETENCIES]
+    )
+    planned_hours = IntegerField(
+        "Planned hours", validators=[InputRequired("Give the planned hours."), NumberRange(1, 400)]
+    )
+    supervisor_name = StringField(
+        "Supervisor's name", filters=[_strip], validators=[DataRequired(), Length(2, 200)]
+    )
+    supervisor_email = StringField(
+        "Supervisor's email", filters=[_strip], validators=[DataRequired(), Length(3, 320)]
+    )
+    start_date = DateField("Start date", validators=[Optional()])
+    end_date = DateField("End date", validators=[Optional()])
+    goals = TextAreaField(
+        "Learning goals",
+        filters=[_strip],
+        validators=[Length(max=5000)],
+        description="What the student means to learn and show; the student acknowledges it.",
+    )
+    submit = SubmitField("Save the learning agreement")
+
+
+class HoursForm(LaunchForm):
+    work_date = DateField("Date", validators=[InputRequired("Give the date you worked.")])
+    hours = StringField(
+        "Hours",
+        filters=[_strip],
+        validators=[DataRequired("Give the hours."), Length(max=10)],
+        description="In quarter hours, e.g. 1.5 — at most 12 hours a day.",
+    )
+    description = TextAreaField(
+        "What you did", filters=[_strip], validators=[DataRequired(), Length(3, 1000)]
+    )
+    submit = SubmitField("Log hours")
+
+
+class DeliverableForm(LaunchForm):
+    title = StringField("Title", filters=[_strip], validators=[DataRequired(), Length(2, 200)])
+    file = FileField("File", description=f"{DELIVERABLE_TYPES_TEXT}; at most 20 MB.")
+    url = StringField(
+        "Or a link",
+        filters=[_strip],
+        validators=[Length(max=1000)],
+        description="A web address starting with https:// (give a file or a link).",
+    )
+    submit = SubmitField("Add deliverable")
+
+
+class ReflectionForm(LaunchForm):
+    save = SubmitField("Save draft")
+    submit = SubmitField("Submit reflection")
+
+    def prompt_fields(self) -> list[Any]:
+        return [self[key] for key, _ in REFLECTION_PROMPTS]
+
+    def answers(self) -> dict[str, str]:
+        return {key: self[key].data or "" for key, _ in REFLECTION_PROMPTS}
+
+
+for _key, _prompt in REFLECTION_PROMPTS:
+    setattr(
+        ReflectionForm,
+        _key,
+        TextAreaField(_prompt, filters=[_strip], validators=[Length(max=5000)]),
+    )
+
+
+class StatusForm(LaunchForm):
+    action = RadioField(
+        "Change the engagement's status",
+        choices=[
+            ("submit", "Submit: my work is done"),
+            ("complete", "Mark completed"),
+            ("reopen", "Reopen for the student"),
+            ("cancel", "Cancel the engagement"),
+        ],
+        validators=[InputRequired("Choose a change.")],
+    )
+    submit = SubmitField("Change status")
+
+
+# --- supervisor pages (no launch: the signed link is the credential) ---------------------------
+
+
+class SupervisorForm(FlaskForm):
+    """A public form on a signed-link page; CSRF from the session cookie."""
+
+    submit = SubmitField("Submit")
+
+
+RATING_CHOICES = [(str(n), name) for n, name in enumerate(RATING_LEVELS, start=1)] + [
+    ("na", "Not applicable")
+]
+
+
+def hour_decisions(form: dict[str, Any], log_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``decision-<id>`` / ``note-<id>`` fields of the hours review table."""
+    decisions = {}
+    for log_id in log_ids:
+        decision = form.get(f"decision-{log_id}", "")
+        if decision in ("confirm", "query"):
+            decisions[log_id] = (decision, str(form.get(f"note-{log_id}", ""))[:2000])
+    return decisions
+
+
+def ratings_from(
+    form: dict[str, Any], competencies: list[str]
+) -> dict[str, tuple[int | None, str]]:
+    """``rating-<n>`` / ``comment-<n>`` fields of the evaluation, per targeted competency."""
+    ratings: dict[str, tuple[int | None, str]] = {}
+    for n, competency in enumerate(competencies):
+        value = form.get(f"rating-{n}", "")
+        comment = str(form.get(f"comment-{n}", ""))[:5000]
+        if value == "na":
+            ratings[competency] = (None, comment)
+        elif value.isdigit():
+            ratings[competency] = (int(value), comment)
+    return ratings

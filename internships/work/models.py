@@ -1,0 +1,225 @@
+"""Models of the work that follows a listing: applications, engagements and what an engagement
+collects (hour logs, deliverables, reflection, supervisor evaluation), signed supervisor links,
+in-app notifications and the development email outbox.
+
+Every row carries its tenant and every query filters by it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from internships.models import Listing
+from lti_tool.extensions import db
+from lti_tool.models import User, utcnow
+
+APPLICATION_STATUSES = ("submitted", "shortlisted", "accepted", "declined", "withdrawn")
+ENGAGEMENT_STATUSES = ("active", "submitted", "completed", "cancelled")
+HOUR_STATUSES = ("pending", "confirmed", "queried")
+# The four levels of the supervisor's rating scale, lowest first (stored as 1..4; N/A is NULL).
+RATING_LEVELS = ("Emerging Knowledge", "Understanding", "Early Application", "Advanced Application")
+LINK_PURPOSES = ("confirm_hours", "evaluate", "select_applicants")
+
+
+class Application(db.Model):  # type: ignore[name-defined]
+    """A student's application to a listing. The statement, résumé and availability reach the
+    employer only when ``consented_at`` is set (the student named the employer and agreed)."""
+
+    __tablename__ = "application"
+    __table_args__ = (
+        UniqueConstraint("listing_id", "student_id"),
+        Index("ix_application_tenant_student", "tenant_id", "student_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), default=None)
+    statement: Mapped[str] = mapped_column(Text, default="")
+    availability: Mapped[str] = mapped_column(Text, default="")
+    program: Mapped[str] = mapped_column(String(200), default="")
+    class_year: Mapped[str] = mapped_column(String(64), default="")
+    resume_path: Mapped[str | None] = mapped_column(String(255), default=None)
+    resume_filename: Mapped[str] = mapped_column(String(255), default="")
+    resume_size: Mapped[int] = mapped_column(default=0)
+    consent_employer: Mapped[str] = mapped_column(String(200), default="")
+    consented_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    decided_by: Mapped[str | None] = mapped_column(String(255), default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    listing: Mapped[Listing] = relationship()
+    student: Mapped[User] = relationship()
+
+
+class Engagement(db.Model):  # type: ignore[name-defined]
+    """An accepted application becoming work, with its learning agreement."""
+
+    __tablename__ = "engagement"
+    __table_args__ = (Index("ix_engagement_tenant_student", "tenant_id", "student_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"))
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), index=True, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # The learning agreement.
+    competencies: Mapped[list[str]] = mapped_column(JSON, default=list)  # NACE names
+    planned_hours: Mapped[int] = mapped_column(default=0)
+    weekly_hours: Mapped[int] = mapped_column(default=0)  # planned load, for the workload cap
+    supervisor_name: Mapped[str] = mapped_column(String(200), default="")
+    supervisor_email: Mapped[str] = mapped_column(String(320), default="")
+    start_date: Mapped[dt.date | None] = mapped_column(default=None)
+    end_date: Mapped[dt.date | None] = mapped_column(default=None)
+    goals: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    cap_override_reason: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    listing: Mapped[Listing] = relationship()
+    student: Mapped[User] = relationship()
+    application: Mapped[Application] = relationship()
+
+
+class HourLog(db.Model):  # type: ignore[name-defined]
+    """Hours a student worked on one day; the supervisor (or faculty) confirms or queries."""
+
+    __tablename__ = "hour_log"
+    __table_args__ = (UniqueConstraint("engagement_id", "work_date", "description"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id"), index=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
+    work_date: Mapped[dt.date]
+    minutes: Mapped[int]
+    description: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    reviewed_by: Mapped[str | None] = mapped_column(String(255), default=None)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    review_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
+
+
+class Deliverable(db.Model):  # type: ignore[name-defined]
+    """A file (stored under UPLOADS_DIR with a random name) or a URL the student hands in."""
+
+    __tablename__ = "deliverable"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    file_path: Mapped[str | None] = mapped_column(String(255), default=None)
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content_type: Mapped[str] = mapped_column(String(100), default="")
+    size: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Reflection(db.Model):  # type: ignore[name-defined]
+    """The student's answers to the guided reflection prompts (one per engagement)."""
+
+    __tablename__ = "reflection"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id"), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SupervisorEvaluation(db.Model):  # type: ignore[name-defined]
+    """The supervisor's evaluation of an engagement (one per engagement)."""
+
+    __tablename__ = "supervisor_evaluation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id"), unique=True)
+    supervisor_name: Mapped[str] = mapped_column(String(200))
+    comments: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    ratings: Mapped[list[CompetencyRating]] = relationship(
+        back_populates="evaluation", cascade="all, delete-orphan", order_by="CompetencyRating.id"
+    )
+
+
+class CompetencyRating(db.Model):  # type: ignore[name-defined]
+    """One targeted competency rated 1..4 (``RATING_LEVELS``) or N/A (``level`` NULL)."""
+
+    __tablename__ = "competency_rating"
+    __table_args__ = (UniqueConstraint("evaluation_id", "competency"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("supervisor_evaluation.id", ondelete="CASCADE")
+    )
+    competency: Mapped[str] = mapped_column(String(64))
+    level: Mapped[int | None] = mapped_column(default=None)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    evaluation: Mapped[SupervisorEvaluation] = relationship(back_populates="ratings")
+
+    @property
+    def level_name(self) -> str:
+        return RATING_LEVELS[self.level - 1] if self.level else "Not applicable"
+
+
+class SupervisorLink(db.Model):  # type: ignore[name-defined]
+    """A signed link issued to a supervisor: bound to one purpose and one engagement (or, for
+    selection, one listing); ``used_at`` makes it single-use after a submission."""
+
+    __tablename__ = "supervisor_link"
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[int]  # engagement id, or listing id for select_applicants
+    email: Mapped[str] = mapped_column(String(320), default="")
+    issued_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Notification(db.Model):  # type: ignore[name-defined]
+    """An in-app message to a student about something that changed for them."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_user_unread", "tenant_id", "user_id", "read_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(String(500))
+    engagement_id: Mapped[int | None] = mapped_column(default=None)
+    application_id: Mapped[int | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class EmailMessage(db.Model):  # type: ignore[name-defined]
+    """Every email the tool sends; without SMTP configured this table is the outbox that the
+    development page lists."""
+
+    __tablename__ = "email_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True, default=None)
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    transport: Mapped[str] = mapped_column(String(16), default="outbox")  # outbox | smtp
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,51 @@
+"""Helpers the work services share: actors, the tenant's day, tenant settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Any
+
+from lti_tool.context import LaunchContext
+from lti_tool.errors import NotFoundError
+from lti_tool.extensions import db
+from lti_tool.models import Tenant
+
+DEFAULT_MAX_CONCURRENT = 2
+DEFAULT_MAX_WEEKLY_HOURS = 15
+
+
+def actor_of(ctx: LaunchContext) -> str:
+    """How a launch's user appears in the audit trail and on decisions."""
+    return f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"[:255]
+
+
+def tenant_today(time_zone: str) -> dt.date:
+    """Today in the tenant's time zone (UTC when the zone is unknown)."""
+    try:
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return dt.datetime.now(tz).date()
+
+
+def get_tenant(tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFoundError("This institution is no longer registered with Career Credit.")
+    return tenant
+
+
+def setting_int(tenant: Tenant, key: str, default: int) -> int:
+    value: Any = (tenant.settings or {}).get(key, default)
+    return int(value) if isinstance(value, int | float) and value > 0 else default
+
+
+def career_center_email(tenant: Tenant | None) -> str:
+    return str(((tenant.settings or {}) if tenant else {}).get("career_center_email") or "")
+
+
+def week_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    """Monday and Sunday of the week of ``day`` (dates are already in the tenant's zone)."""
+    monday = day - dt.timedelta(days=day.weekday())
+    return monday, monday + dt.timedelta(days=6)

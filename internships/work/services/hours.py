@@ -1,0 +1,214 @@
+"""Hour logs: the student logs, the supervisor (signed link) or faculty confirms or queries.
+
+Rules: hours in quarter hours; no date in the future in the tenant's time zone; at most 12
+hours a day and the tenant's weekly cap (``max_weekly_hours``, weeks Monday to Sunday) across
+the student's engagements; no duplicate (engagement, date, description)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from lti_tool.context import LaunchContext
+from lti_tool.extensions import db
+from lti_tool.models import utcnow
+from lti_tool.services import audit
+
+from ..models import Engagement, HourLog
+from .common import DEFAULT_MAX_WEEKLY_HOURS, get_tenant, setting_int, tenant_today, week_bounds
+from .engagements import EngagementInvalidError, get_engagement_by_id, own_active
+from .notifications import notify
+
+MAX_DAY_MINUTES = 12 * 60
+
+
+def hour_logs(engagement: Engagement) -> list[HourLog]:
+    return list(
+        db.session.scalars(
+            select(HourLog)
+            .where(
+                HourLog.engagement_id == engagement.id, HourLog.tenant_id == engagement.tenant_id
+            )
+            .order_by(HourLog.work_date, HourLog.id)
+        )
+    )
+
+
+def hours_summary(engagement: Engagement) -> dict[str, float]:
+    """Hours by status (confirmed, pending, queried) and the planned total."""
+    rows = db.session.execute(
+        select(HourLog.status, func.coalesce(func.sum(HourLog.minutes), 0))
+        .where(HourLog.engagement_id == engagement.id)
+        .group_by(HourLog.status)
+    ).all()
+    summary = {"confirmed": 0.0, "pending": 0.0, "queried": 0.0}
+    summary.update({status: minutes / 60 for status, minutes in rows})
+    summary["planned"] = float(engagement.planned_hours)
+    return summary
+
+
+def parse_hours(value: str | float | Decimal) -> int:
+    """Minutes from an hours value in quarter hours (``1.5`` → 90); refuses anything else."""
+    try:
+        hours = Decimal(str(value).strip())
+    except InvalidOperation as exc:
+        raise EngagementInvalidError("hours", "Give the hours as a number, e.g. 2.5.") from exc
+    if not hours.is_finite() or hours <= 0 or hours > 24 or (hours * 4) % 1 != 0:
+        raise EngagementInvalidError("hours", "Give the hours in quarter hours, e.g. 1.25 or 3.")
+    return int(hours * 60)
+
+
+def log_hours(
+    ctx: LaunchContext,
+    engagement_id: int,
+    work_date: dt.date,
+    hours: str | float | Decimal,
+    description: str,
+    today: dt.date | None = None,
+) -> HourLog:
+    """The student logs hours worked on a day: not in the future (tenant's time zone), at most
+    12 hours a day across engagements, within the weekly cap, and no duplicate entry."""
+    engagement = own_active(ctx, engagement_id)
+    minutes = parse_hours(hours)
+    text = " ".join(description.split())
+    today = today or tenant_today(ctx.time_zone)
+    if work_date > today:
+        raise EngagementInvalidError(
+            "work_date", "You cannot log hours for a future date.", "future_date"
+        )
+    if not 3 <= len(text) <= 1000:
+        raise EngagementInvalidError("description", "Say what you did (3 to 1,000 characters).")
+    day_total = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
+                HourLog.tenant_id == ctx.tenant_id,
+                HourLog.student_id == ctx.user_id,
+                HourLog.work_date == work_date,
+            )
+        )
+        or 0
+    )
+    if day_total + minutes > MAX_DAY_MINUTES:
+        raise EngagementInvalidError(
+            "hours",
+            f"That makes {(day_total + minutes) / 60:g} hours on {work_date.isoformat()}; "
+            "no day may have more than 12 hours.",
+            "day_limit",
+        )
+    monday, sunday = week_bounds(work_date)
+    week_total = (
+        db.session.scalar(
+            select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
+                HourLog.tenant_id == ctx.tenant_id,
+                HourLog.student_id == ctx.user_id,
+                HourLog.work_date.between(monday, sunday),
+            )
+        )
+        or 0
+    )
+    max_week = setting_int(get_tenant(ctx.tenant_id), "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS)
+    if week_total + minutes > max_week * 60:
+        raise EngagementInvalidError(
+            "hours",
+            f"That makes {(week_total + minutes) / 60:g} hours in the week of "
+            f"{monday.isoformat()}; the limit is {max_week} hours a week.",
+            "week_limit",
+        )
+    duplicate = db.session.scalar(
+        select(HourLog.id).where(
+            HourLog.engagement_id == engagement.id,
+            HourLog.work_date == work_date,
+            func.lower(HourLog.description) == text.lower(),
+        )
+    )
+    if duplicate is not None:
+        raise EngagementInvalidError(
+            "description", "You already logged this work on that day.", "duplicate"
+        )
+    log = HourLog(
+        tenant_id=ctx.tenant_id,
+        engagement_id=engagement.id,
+        student_id=ctx.user_id,
+        work_date=work_date,
+        minutes=minutes,
+        description=text,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(log)
+            db.session.flush()
+    except IntegrityError as exc:  # the same entry sent twice at once
+        raise EngagementInvalidError(
+            "description", "You already logged this work on that day.", "duplicate"
+        ) from exc
+    return log
+
+
+def review_hours(
+    actor: str,
+    tenant_id: int,
+    engagement_id: int,
+    decisions: dict[int, tuple[str, str]],
+    *,
+    reviewer: str,
+) -> dict[str, int]:
+    """The supervisor (signed link) or faculty confirms or queries pending hour logs:
+    ``decisions`` maps a log id to ("confirm" | "query", note). A query needs a note."""
+    engagement = get_engagement_by_id(tenant_id, engagement_id)
+    logs = {
+        log.id: log
+        for log in db.session.scalars(
+            select(HourLog).where(
+                HourLog.engagement_id == engagement.id,
+                HourLog.tenant_id == tenant_id,
+                HourLog.status.in_(("pending", "queried")),
+            )
+        )
+    }
+    counts = {"confirmed": 0, "queried": 0}
+    confirmed_minutes = 0
+    queries = []
+    for log_id, (decision, note) in decisions.items():
+        log = logs.get(log_id)
+        if log is None or decision not in ("confirm", "query"):
+            continue
+        if decision == "query" and len(note.strip()) < 3:
+            raise EngagementInvalidError(
+                "note",
+                f"Say what is wrong with the hours of {log.work_date.isoformat()}.",
+                "query_note",
+            )
+        log.status = "confirmed" if decision == "confirm" else "queried"
+        log.reviewed_by = f"{reviewer}: {actor}"[:255]
+        log.reviewed_at = utcnow()
+        log.review_note = note.strip()
+        counts[log.status] += 1
+        if decision == "confirm":
+            confirmed_minutes += log.minutes
+        else:
+            queries.append(f"{log.work_date.isoformat()}: {note.strip()}")
+    db.session.flush()
+    audit.record(
+        actor, "hours.review", tenant_id, engagement_id=engagement.id, reviewer=reviewer, **counts
+    )
+    title = engagement.listing.title
+    if counts["confirmed"]:
+        notify(
+            tenant_id,
+            engagement.student_id,
+            "hours_confirmed",
+            f"{confirmed_minutes / 60:g} hours on “{title}” were confirmed.",
+            engagement_id=engagement.id,
+        )
+    if queries:
+        notify(
+            tenant_id,
+            engagement.student_id,
+            "hours_queried",
+            f"Hours on “{title}” were queried — " + "; ".join(queries),
+            engagement_id=engagement.id,
+        )
+    return counts

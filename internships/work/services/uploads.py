@@ -1,0 +1,144 @@
+"""Uploaded files (résumés, deliverables): checked by content, stored under UPLOADS_DIR
+(default ``instance/uploads``, a shared volume when several servers run) with random names,
+outside the web root; views serve them only after an access check, as attachments."""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from lti_tool.errors import NotFoundError, PolicyViolationError
+
+DEFAULT_RESUME_MAX_BYTES = 5 * 1024 * 1024
+DEFAULT_DELIVERABLE_MAX_BYTES = 20 * 1024 * 1024
+OFFICE_TYPES = {
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+TEXT_TYPES = {"txt": "text/plain", "md": "text/markdown", "csv": "text/csv"}
+DELIVERABLE_TYPES_TEXT = "PDF, PNG, JPEG, Word, Excel, PowerPoint, plain text, Markdown or CSV"
+
+
+class UploadRejectedError(PolicyViolationError):
+    """An uploaded file is refused: wrong type by content, too large or empty."""
+
+    def __init__(self, message: str, reason: str = "upload_rejected") -> None:
+        super().__init__(message, reason=reason)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str  # the random name under UPLOADS_DIR
+    filename: str  # the student's name for it, cleaned
+    content_type: str
+    size: int
+
+
+def uploads_dir() -> Path:
+    configured = current_app.config.get("UPLOADS_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def clean_filename(filename: str, default: str) -> str:
+    name = re.sub(r"[^\w.\- ]+", "_", Path(filename or "").name).strip(" .")
+    return (name or default)[:200]
+
+
+def _limit(key: str, default: int) -> int:
+    return int(current_app.config.get(key) or default)
+
+
+def is_pdf(data: bytes) -> bool:
+    """The ``%PDF-`` magic, a cross-reference pointer and an end-of-file marker near the end:
+    enough structure to refuse renamed images, documents and scripts."""
+    if not data.startswith(b"%PDF-") or not re.match(rb"%PDF-\d\.\d", data[:8]):
+        return False
+    tail = data[-2048:]
+    return b"%%EOF" in tail and b"startxref" in data[-4096:] and b"obj" in data
+
+
+def sniff_deliverable(data: bytes, filename: str) -> str | None:
+    """The content type of an acceptable deliverable, judged by its bytes; None if refused."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if is_pdf(data):
+        return "application/pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"PK\x03\x04") and ext in OFFICE_TYPES:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                if "[Content_Types].xml" in archive.namelist():
+                    return OFFICE_TYPES[ext]
+        except zipfile.BadZipFile:
+            return None
+    if ext in TEXT_TYPES and b"\x00" not in data:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return TEXT_TYPES[ext]
+    return None
+
+
+def _write(data: bytes, folder: str, suffix: str) -> str:
+    name = f"{folder}/{secrets.token_hex(16)}{suffix}"
+    target = uploads_dir() / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(data)
+    return name
+
+
+def store_resume(data: bytes, filename: str) -> StoredFile:
+    """Check a résumé (PDF by content, within RESUME_MAX_BYTES) and store it."""
+    limit = _limit("RESUME_MAX_BYTES", DEFAULT_RESUME_MAX_BYTES)
+    if not data:
+        raise UploadRejectedError("The résumé file is empty.", "resume_empty")
+    if len(data) > limit:
+        raise UploadRejectedError(
+            f"The résumé is larger than {limit // (1024 * 1024) or 1} MB.", "resume_too_large"
+        )
+    if not is_pdf(data):
+        raise UploadRejectedError(
+            "The résumé must be a PDF file (this file is not a PDF).", "resume_not_pdf"
+        )
+    name = _write(data, "resumes", ".pdf")
+    return StoredFile(name, clean_filename(filename, "resume.pdf"), "application/pdf", len(data))
+
+
+def store_deliverable(data: bytes, filename: str) -> StoredFile:
+    """Check a deliverable file (type by content, DELIVERABLE_MAX_BYTES) and store it."""
+    limit = _limit("DELIVERABLE_MAX_BYTES", DEFAULT_DELIVERABLE_MAX_BYTES)
+    if not data:
+        raise UploadRejectedError("The file is empty.", "file_empty")
+    if len(data) > limit:
+        raise UploadRejectedError(
+            f"The file is larger than {limit // (1024 * 1024) or 1} MB.", "file_too_large"
+        )
+    content_type = sniff_deliverable(data, filename)
+    if content_type is None:
+        raise UploadRejectedError(
+            f"That type of file is not accepted. Upload {DELIVERABLE_TYPES_TEXT}.", "file_type"
+        )
+    clean = clean_filename(filename, "deliverable")
+    suffix = "." + clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
+    return StoredFile(_write(data, "deliverables", suffix[:10]), clean, content_type, len(data))
+
+
+def open_path(name: str) -> Path:
+    """The stored file's path, refusing anything outside UPLOADS_DIR."""
+    base = uploads_dir().resolve()
+    path = (base / name).resolve()
+    if not path.is_relative_to(base) or not path.is_file():
+        raise NotFoundError("That file is no longer available.")
+    return path

@@ -1,0 +1,192 @@
+"""Public pages reached by a signed link, for employer supervisors without an LMS account:
+review a listing's applicants (what each student consented to share, every view audited),
+confirm or query hours, evaluate the student. Rate limited; an expired or used link gets a
+plain page that says whom to ask."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from internships.services.listings import get_listing
+from lti_tool.auth import public
+from lti_tool.errors import PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.models import Tenant
+
+from . import forms
+from .limiter import init_app as init_limiter
+from .limiter import limiter, public_limit
+from .links import LinkError, LinkGrant, link_tenant, mark_used, verify_link
+from .models import RATING_LEVELS, EmailMessage
+from .services import applications as apps
+from .services import engagements as eng
+from .services import evaluations as eval_svc
+from .services import hours as hour_svc
+from .services.common import career_center_email
+from .services.selection import disclose_application
+from .views import _attachment
+
+bp = Blueprint("supervisor", __name__, url_prefix="/s")
+bp.record_once(lambda state: init_limiter(state.app))
+limiter.limit(public_limit)(bp)
+
+
+@bp.errorhandler(LinkError)
+def link_error(exc: LinkError) -> ResponseReturnValue:
+    db.session.rollback()
+    token = (request.view_args or {}).get("token") or ""
+    tenant_id = link_tenant(str(token)) if token else None
+    tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
+    status = 404 if exc.reason == "invalid" else 410
+    return render_template(
+        "supervisor/link_error.html",
+        error=exc,
+        contact=career_center_email(tenant),
+        institution=tenant.name if tenant else "",
+    ), status
+
+
+def _actor(grant: LinkGrant, name: str = "") -> str:
+    return f"supervisor link {grant.jti[:8]} ({grant.purpose}){' ' + name if name else ''}"[:255]
+
+
+def _thanks(message: str) -> ResponseReturnValue:
+    db.session.commit()
+    return render_template("supervisor/done.html", message=message)
+
+
+@bp.route("/select/<token>", methods=["GET", "POST"])
+@public
+def select_applicants(token: str) -> ResponseReturnValue:
+    grant = verify_link(token, "select_applicants", for_update=request.method == "POST")
+    listing = get_listing(grant.tenant_id, grant.subject_id)
+    form = forms.SupervisorForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        decided = 0
+        for application in apps.listing_applicants(grant.tenant_id, listing.id):
+            decision = request.form.get(f"decision-{application.id}", "")
+            if decision not in apps.DECISIONS:
+                continue
+            try:
+                with db.session.begin_nested():
+                    apps.decide_application(
+                        _actor(grant),
+                        grant.tenant_id,
+                        application.id,
+                        decision,
+                        by_advisor=False,
+                        listing_id=listing.id,
+                    )
+                decided += 1
+            except PolicyViolationError as exc:
+                errors.append(f"{application.student.name}: {exc.message} {exc.hint}")
+        if decided and not errors:
+            mark_used(grant)
+            return _thanks(f"Thank you: {decided} decision(s) recorded for “{listing.title}”.")
+        if not decided and not errors:
+            errors.append("Choose a decision for at least one applicant.")
+        db.session.rollback()
+    applicants = apps.listing_applicants(grant.tenant_id, listing.id)
+    for application in applicants:
+        disclose_application(_actor(grant), grant.tenant_id, listing.id, application.id, "view")
+    db.session.commit()
+    status = 422 if errors else 200
+    return render_template(
+        "supervisor/select.html",
+        listing=listing,
+        applicants=applicants,
+        form=form,
+        errors=errors,
+        token=token,
+    ), status
+
+
+@bp.get("/select/<token>/resume/<int:application_id>")
+@public
+def resume(token: str, application_id: int) -> ResponseReturnValue:
+    grant = verify_link(token, "select_applicants")
+    application = disclose_application(
+        _actor(grant), grant.tenant_id, grant.subject_id, application_id, "resume"
+    )
+    db.session.commit()
+    return _attachment(application.resume_path, application.resume_filename, "application/pdf")
+
+
+@bp.route("/hours/<token>", methods=["GET", "POST"])
+@public
+def hours(token: str) -> ResponseReturnValue:
+    grant = verify_link(token, "confirm_hours", for_update=request.method == "POST")
+    engagement = eng.get_engagement_by_id(grant.tenant_id, grant.subject_id)
+    logs = [log for log in hour_svc.hour_logs(engagement) if log.status != "confirmed"]
+    form = forms.SupervisorForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        decisions = forms.hour_decisions(request.form, [log.id for log in logs])
+        try:
+            if not decisions:
+                raise eng.EngagementInvalidError("note", "Confirm or query at least one entry.")
+            hour_svc.review_hours(
+                _actor(grant), grant.tenant_id, engagement.id, decisions, reviewer="supervisor"
+            )
+        except eng.EngagementInvalidError as exc:
+            db.session.rollback()
+            errors.append(exc.message)
+        else:
+            mark_used(grant)
+            return _thanks("Thank you: your review of the hours is recorded.")
+    return render_template(
+        "supervisor/hours.html", engagement=engagement, logs=logs, form=form, errors=errors
+    ), 422 if errors else 200
+
+
+@bp.route("/evaluate/<token>", methods=["GET", "POST"])
+@public
+def evaluate(token: str) -> ResponseReturnValue:
+    grant = verify_link(token, "evaluate", for_update=request.method == "POST")
+    engagement = eng.get_engagement_by_id(grant.tenant_id, grant.subject_id)
+    form = forms.SupervisorForm()
+    errors: list[str] = []
+    values: dict[str, Any] = dict(request.form) if request.method == "POST" else {}
+    if form.validate_on_submit():
+        name = str(request.form.get("supervisor_name", ""))
+        try:
+            eval_svc.submit_evaluation(
+                _actor(grant, name),
+                grant.tenant_id,
+                engagement.id,
+                name,
+                forms.ratings_from(request.form, engagement.competencies),
+                str(request.form.get("comments", "")),
+            )
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            errors.append(exc.message)
+        else:
+            mark_used(grant)
+            return _thanks("Thank you: your evaluation is recorded and the student is told.")
+    return render_template(
+        "supervisor/evaluate.html",
+        engagement=engagement,
+        form=form,
+        errors=errors,
+        values=values,
+        levels=RATING_LEVELS,
+        choices=forms.RATING_CHOICES,
+    ), 422 if errors else 200
+
+
+@bp.get("/dev/outbox")
+@public
+def outbox() -> ResponseReturnValue:
+    """The development outbox: every stored email, newest first (sandbox enabled only)."""
+    if not current_app.config.get("SANDBOX_ENABLED"):
+        abort(404)
+    messages = db.session.scalars(
+        select(EmailMessage).order_by(EmailMessage.id.desc()).limit(200)
+    ).all()
+    return render_template("supervisor/outbox.html", messages=messages)

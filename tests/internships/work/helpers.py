@@ -1,0 +1,74 @@
+"""Shortcuts the work tests share: apply, accept, and read the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from internships.work.models import Application, Engagement
+from internships.work.services.applications import (
+    ApplicationInput,
+    apply_to_listing,
+    decide_application,
+)
+from lti_tool.context import LaunchContext
+from lti_tool.extensions import db
+from lti_tool.models import AuditEntry
+
+from .conftest import PDF, STATEMENT
+
+ADVISOR_ACTOR = "Ada Advisor <ada@example.edu> (user 0)"
+
+
+def application_input(**overrides: Any) -> ApplicationInput:
+    values: dict[str, Any] = {
+        "statement": STATEMENT,
+        "availability": "Weekday evenings, about 8 hours a week",
+        "consent": True,
+        "resume": PDF,
+        "resume_filename": "cv.pdf",
+    }
+    values.update(overrides)
+    return ApplicationInput(**values)
+
+
+def apply(ctx: LaunchContext, listing_id: int, **overrides: Any) -> Application:
+    return apply_to_listing(ctx, listing_id, application_input(**overrides))
+
+
+def accept(ctx: LaunchContext, listing_id: int, **kw: Any) -> Engagement:
+    application = apply(ctx, listing_id)
+    decide_application(
+        ADVISOR_ACTOR, ctx.tenant_id, application.id, "accept", by_advisor=True, **kw
+    )
+    engagement = db.session.scalar(
+        select(Engagement).where(Engagement.application_id == application.id)
+    )
+    assert engagement is not None
+    return engagement
+
+
+def audit_actions(tenant_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(AuditEntry.action)
+            .where(AuditEntry.tenant_id == tenant_id)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def add_listing(tenant_id: int, *, employer: str = "Acme Analytics", **overrides: Any) -> int:
+    """An open listing in the current session (flushed, not committed)."""
+    import datetime as dt
+
+    from internships.services.listings import create_listing, ensure_employer
+    from tests.internships.conftest import ACTOR, listing_input
+
+    overrides.setdefault("application_deadline", dt.date.today() + dt.timedelta(days=30))
+    emp = ensure_employer(
+        tenant_id, employer, ACTOR, contact_name="Sam Supervisor", contact_email="sam@acme.example"
+    )
+    listing = create_listing(tenant_id, listing_input(emp.id, **overrides), ACTOR, submit=True)
+    return int(listing.id)

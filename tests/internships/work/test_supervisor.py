@@ -1,0 +1,277 @@
+"""The public supervisor pages, reached by the signed links the tool emails: selecting
+applicants (audited disclosure of what students consented to share), confirming hours,
+evaluating; single use, expiry with a page that says whom to ask, rate limiting, the
+development outbox."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+
+import pytest
+from sqlalchemy import select
+
+from internships.work.models import (
+    Application,
+    EmailMessage,
+    Engagement,
+    HourLog,
+    SupervisorEvaluation,
+    SupervisorLink,
+)
+from lti_tool.extensions import db
+from lti_tool.models import AuditEntry
+
+from .test_views import accept_via_advisor, csrf, submit_application, the_application
+
+
+def public_client(app):
+    """A browser of its own, from an address of its own (the rate limit counts per address)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = (
+        f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    )
+    return client
+
+
+def last_link(app, to: str, path: str) -> str:
+    with app.app_context():
+        body = db.session.scalars(
+            select(EmailMessage.body)
+            .where(EmailMessage.to_address == to)
+            .order_by(EmailMessage.id.desc())
+        ).first()
+    assert body, f"no email to {to}"
+    match = re.search(rf"https?://[^\s]+(/s/{path}/[^\s]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+@pytest.fixture
+def world(school, seed_listing):
+    return {
+        "school": school,
+        "student": school.person("student"),
+        "other": school.person("student"),
+        "advisor": school.person("advisor"),
+        "faculty": school.person("faculty"),
+        "listing": seed_listing(school.tenant_id, competencies=["Teamwork", "Communication"]),
+    }
+
+
+def engaged(app, world) -> int:
+    submit_application(world["student"], world["listing"])
+    application = the_application(app, world["student"].sub)
+    accept_via_advisor(world, application.id)
+    with app.app_context():
+        return int(
+            db.session.scalar(
+                select(Engagement.id).where(Engagement.application_id == application.id)
+            )
+        )
+
+
+def test_employer_selects_through_a_signed_link_once(app, world, seed_listing):
+    second_listing = seed_listing(world["school"].tenant_id, title="Other", employer="Other Co")
+    submit_application(world["student"], world["listing"])
+    submit_application(world["other"], world["listing"])
+    withdrawn = the_application(app, world["other"].sub)
+    other = world["other"]
+    other.client.post(
+        f"/work/applications/{withdrawn.id}/withdraw",
+        data={
+            "lid": other.lid,
+            "csrf_token": csrf(other.client.get(f"/work/applications?lid={other.lid}")),
+        },
+    )
+    advisor = world["advisor"]
+    page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
+    resp = advisor.client.post(
+        f"/work/listings/{world['listing']}/selection-link",
+        data={"lid": advisor.lid, "csrf_token": csrf(page), "email": ""},
+    )
+    assert resp.status_code == 303
+    path = last_link(app, "sam@acme.example", "select")
+    browser = public_client(app)
+    page = browser.get(path)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "I have run two survey projects" in text
+    assert f"Person {world['student'].sub}" in text
+    assert f"Person {other.sub}" not in text  # withdrawn: no longer shared
+    application = the_application(app, world["student"].sub)
+    resume = browser.get(f"{path}/resume/{application.id}")
+    assert resume.status_code == 200 and resume.data.startswith(b"%PDF-")
+    assert browser.get(f"{path}/resume/{withdrawn.id}").status_code == 404
+    elsewhere = world["school"].person("student")
+    submit_application(elsewhere, second_listing)
+    theirs = the_application(app, elsewhere.sub)
+    assert browser.get(f"{path}/resume/{theirs.id}").status_code == 404  # another listing's
+    with app.app_context():
+        disclosures = db.session.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.action == "application.disclose",
+                AuditEntry.tenant_id == world["school"].tenant_id,
+            )
+        ).all()
+    assert {d["what"] for d in disclosures} == {"view", "resume"}
+    resp = browser.post(
+        path, data={"csrf_token": csrf(page), f"decision-{application.id}": "shortlist"}
+    )
+    assert resp.status_code == 200 and "1 decision(s) recorded" in resp.get_data(as_text=True)
+    assert the_application(app, world["student"].sub).status == "shortlisted"
+    replay = browser.post(
+        path, data={"csrf_token": csrf(page), f"decision-{application.id}": "accept"}
+    )
+    assert replay.status_code == 410
+    assert "already been used" in replay.get_data(as_text=True)
+    assert "careers@example.edu" in replay.get_data(as_text=True)
+    assert the_application(app, world["student"].sub).status == "shortlisted"
+
+
+def test_supervisor_confirms_and_queries_hours_once(app, world):
+    engagement_id = engaged(app, world)
+    student = world["student"]
+    url = f"/work/engagements/{engagement_id}"
+    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    today = dt.date.today()
+    for day, desc in ((today, "Survey design"), (today - dt.timedelta(days=1), "Kick-off")):
+        student.client.post(
+            f"{url}/hours",
+            data={
+                "lid": student.lid,
+                "csrf_token": token,
+                "work_date": day.isoformat(),
+                "hours": "2",
+                "description": desc,
+            },
+        )
+    resp = student.client.post(
+        f"{url}/supervisor-link",
+        data={"lid": student.lid, "csrf_token": token, "purpose": "confirm_hours"},
+    )
+    assert resp.status_code == 303
+    path = last_link(app, "sam@acme.example", "hours")
+    with app.app_context():
+        ids = sorted(
+            db.session.scalars(select(HourLog.id).where(HourLog.engagement_id == engagement_id))
+        )
+    browser = public_client(app)
+    page = browser.get(path)
+    assert "Survey design" in page.get_data(as_text=True)
+    bad = browser.post(path, data={"csrf_token": csrf(page), f"decision-{ids[0]}": "query"})
+    assert bad.status_code == 422 and "Nothing was saved" in bad.get_data(as_text=True)
+    done = browser.post(
+        path,
+        data={
+            "csrf_token": csrf(page),
+            f"decision-{ids[0]}": "confirm",
+            f"decision-{ids[1]}": "query",
+            f"note-{ids[1]}": "The kick-off was one hour",
+        },
+    )
+    assert done.status_code == 200 and "Thank you" in done.get_data(as_text=True)
+    with app.app_context():
+        statuses = [db.session.get(HourLog, i).status for i in ids]
+    assert statuses == ["confirmed", "queried"]
+    assert browser.get(path).status_code == 410
+    home = student.client.get(f"/work/applications?lid={student.lid}")
+    assert home.status_code == 200
+
+
+def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, world):
+    engagement_id = engaged(app, world)
+    student = world["student"]
+    url = f"/work/engagements/{engagement_id}"
+    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    student.client.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": token})
+    resp = student.client.post(
+        f"{url}/status", data={"lid": student.lid, "csrf_token": token, "action": "submit"}
+    )
+    assert resp.status_code == 303
+    path = last_link(app, "sam@acme.example", "evaluate")
+    browser = public_client(app)
+    page = browser.get(path)
+    text = page.get_data(as_text=True)
+    assert "<legend>Teamwork</legend>" in text and "Advanced Application" in text
+    missing = browser.post(
+        path, data={"csrf_token": csrf(page), "supervisor_name": "Sam", "rating-0": "3"}
+    )
+    assert missing.status_code == 422 and "Communication" in missing.get_data(as_text=True)
+    done = browser.post(
+        path,
+        data={
+            "csrf_token": csrf(page),
+            "supervisor_name": "Sam Supervisor",
+            "rating-0": "3",
+            "comment-0": "Ran the stand-ups",
+            "rating-1": "na",
+            "comments": "A pleasure",
+        },
+    )
+    assert done.status_code == 200
+    with app.app_context():
+        evaluation = db.session.scalar(
+            select(SupervisorEvaluation).where(SupervisorEvaluation.engagement_id == engagement_id)
+        )
+        assert [(r.competency, r.level) for r in evaluation.ratings] == [
+            ("Teamwork", 3),
+            ("Communication", None),
+        ]
+    assert browser.post(path, data={"csrf_token": csrf(page)}).status_code == 410
+    page = student.client.get(f"{url}?lid={student.lid}").get_data(as_text=True)
+    assert "Early Application" in page and "Not applicable" in page
+
+
+def test_an_expired_link_says_so_and_whom_to_ask(app, world):
+    engagement_id = engaged(app, world)
+    with app.app_context():
+        from internships.work.links import issue_link
+
+        token = issue_link(world["school"].tenant_id, "evaluate", engagement_id, "", "test")
+        db.session.scalar(
+            select(SupervisorLink).where(
+                SupervisorLink.tenant_id == world["school"].tenant_id,
+                SupervisorLink.purpose == "evaluate",
+                SupervisorLink.subject_id == engagement_id,
+            )
+        ).expires_at = dt.datetime(2020, 1, 1)
+        db.session.commit()
+    resp = public_client(app).get(f"/s/evaluate/{token}")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 410
+    assert 'data-reason="expired"' in text and "careers@example.edu" in text
+    bogus = public_client(app).get("/s/evaluate/not-a-token")
+    assert bogus.status_code == 404 and 'data-reason="invalid"' in bogus.get_data(as_text=True)
+    wrong_purpose = public_client(app).get(f"/s/hours/{token}")
+    assert wrong_purpose.status_code == 404
+
+
+def test_public_pages_are_rate_limited(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SUPERVISOR_RATE_LIMIT", "3 per minute")
+    browser = public_client(app)
+    codes = [browser.get("/s/evaluate/not-a-token").status_code for _ in range(4)]
+    assert codes == [404, 404, 404, 429]
+    limited = browser.get("/s/evaluate/not-a-token")
+    assert "Wait a minute and try again." in limited.get_data(as_text=True)
+
+
+def test_the_development_outbox_lists_emails(app, world):
+    submit_application(world["student"], world["listing"])
+    application = the_application(app, world["student"].sub)
+    accept_via_advisor(world, application.id)
+    page = public_client(app).get("/s/dev/outbox")
+    assert page.status_code == 200
+    assert "You were accepted for" in page.get_data(as_text=True)
+
+
+def test_consent_is_recorded_before_anything_reaches_an_employer(app, world):
+    submit_application(world["student"], world["listing"], consent=None)
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(Application.id).where(Application.listing_id == world["listing"])
+            )
+            is None
+        )
