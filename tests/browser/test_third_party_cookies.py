@@ -20,6 +20,42 @@ from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
 pytestmark = pytest.mark.browser
 
 STUDENT, STUDENT_NAME, COURSE = "amara-okafor", "Amara Okafor", "bus-390"
+PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    b"xref\n0 3\ntrailer\n<< /Root 1 0 R /Size 3 >>\nstartxref\n9\n%%EOF\n"
+)
+
+
+@pytest.fixture
+def open_listing(app: Any, sandbox: Any) -> str:
+    """An open listing in the sandbox tenant with no eligibility rules; returns its title."""
+    import secrets
+
+    from internships.services.listings import ListingInput, create_listing, ensure_employer
+    from lti_tool.extensions import db
+    from lti_tool.services.registrations import find_registration
+
+    title = f"Survey data clean-up {secrets.token_hex(3)}"
+    with app.app_context():
+        tenant_id = find_registration(sandbox.issuer, sandbox.client_id).tenant_id
+        employer = ensure_employer(tenant_id, "Riverside Food Bank", "tests")
+        create_listing(
+            tenant_id,
+            ListingInput(
+                employer_id=employer.id,
+                title=title,
+                estimated_hours=10,
+                compensation_type="fixed",
+                pay_amount_cents=40000,
+                location_type="remote",
+                summary="Clean and chart a volunteer survey.",
+            ),
+            "tests",
+            submit=True,
+        )
+        db.session.commit()
+    return title
 
 
 @pytest.fixture
@@ -77,7 +113,9 @@ def _prove_setting(context: Any, live_server: Any) -> None:
 
 
 @pytest.mark.parametrize("profile", [True], indirect=True)
-def test_blocked_cookies_launch_through_platform_storage(profile, live_server, sandbox):
+def test_blocked_cookies_launch_through_platform_storage(
+    profile, live_server, sandbox, open_listing
+):
     _prove_setting(profile, live_server)
     page = _open(profile, live_server)
     frame = page.frame_locator("#tool-frame")
@@ -85,12 +123,26 @@ def test_blocked_cookies_launch_through_platform_storage(profile, live_server, s
     # the tool stored state and nonce in the LMS's storage frame (two put_data messages)
     assert page.locator("html").get_attribute("data-lti-storage-puts") == "2"
     assert _tool_cookies(profile, live_server) == []
-    # pages and forms keep working without the cookie: the launch id travels with them
+    # pages and forms keep working without the cookie: the launch id and a CSRF token bound
+    # to it travel with them — search (GET), then an application with a résumé (POST)
     frame.locator("a", has_text="Browse micro-internships").click()
     expect(frame.locator("h1")).to_have_text("Micro-internships")
-    frame.get_by_role("searchbox").fill("data")
+    frame.get_by_role("searchbox").fill(open_listing)
     frame.get_by_role("button", name="Search").click()
-    expect(frame.locator("#results-heading")).to_contain_text("for “data”")
+    expect(frame.locator("#results-heading")).to_contain_text("1 listing")
+    frame.get_by_role("link", name=open_listing).first.click()
+    frame.get_by_role("link", name=f"Apply to {open_listing}").click()
+    frame.get_by_label("Why you", exact=False).first.fill(
+        "I cleaned survey data for two student societies and enjoy careful analysis."
+    )
+    frame.get_by_label("availab", exact=False).first.fill("Tuesday and Thursday afternoons")
+    frame.locator("input[type=file]").set_input_files(
+        files=[{"name": "cv.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+    )
+    frame.locator("input[type=checkbox][name=consent]").check()
+    frame.locator("form [type=submit]").last.click()
+    expect(frame.locator("h1")).to_have_text("My applications")
+    expect(frame.locator("main")).to_contain_text(open_listing)
     assert _tool_cookies(profile, live_server) == []
 
 
