@@ -104,6 +104,8 @@ def _csrf_from_launch() -> None:
     secret derives from the launch id the page and its forms carry, so a form works whether or
     not the LMS iframe keeps the cookie. The launch id is a bearer value already (whoever holds
     it acts as its user), and a token of one launch does not verify for another."""
+    if request.blueprint == "lti" and request.endpoint != "lti.deep_link":
+        return  # the login and launch carry no launch id (and are CSRF-exempt)
     lid = request.args.get("lid") or (request.form.get("lid") if request.method == "POST" else None)
     if not lid:
         return

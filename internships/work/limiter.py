@@ -14,7 +14,17 @@ from flask_limiter.util import get_remote_address
 
 DEFAULT_LIMIT = "60 per minute;600 per day"
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+# auto_check off: only the blueprints that are limited pay for the check (``limited(bp)``),
+# not every request of the app (the LTI launch is the hot path).
+limiter = Limiter(
+    key_func=get_remote_address, default_limits=[], headers_enabled=True, auto_check=False
+)
+
+
+def limited(bp: Any) -> None:
+    """Rate-limit every view of a blueprint with the public limit."""
+    limiter.limit(public_limit)(bp)
+    bp.before_request(limiter.check)
 
 
 def public_limit() -> str:

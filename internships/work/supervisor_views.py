@@ -19,7 +19,7 @@ from lti_tool.models import Tenant
 
 from . import forms
 from .limiter import init_app as init_limiter
-from .limiter import limiter, public_limit
+from .limiter import limited
 from .links import LinkError, LinkGrant, link_tenant, mark_used, verify_link
 from .models import RATING_LEVELS, EmailMessage
 from .services import applications as apps
@@ -32,7 +32,7 @@ from .views import _attachment
 
 bp = Blueprint("supervisor", __name__, url_prefix="/s")
 bp.record_once(lambda state: init_limiter(state.app))
-limiter.limit(public_limit)(bp)
+limited(bp)
 
 
 @bp.errorhandler(LinkError)

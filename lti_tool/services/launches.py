@@ -23,7 +23,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..roles import RoleDecision, decide
+from ..roles import ADMIN, OBSERVER, RoleDecision, decide
 
 _GRANTED = (
     select(AdvisorGrant.__table__.c.id)
@@ -75,16 +75,16 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
     context: dict[str, Any] | None = _claim(body, CONTEXT, dict, None)
     custom: dict[str, Any] = _claim(body, CUSTOM, dict, {})
     roles: list[Any] = _claim(body, ROLES, list, [])
-    granted = (
-        db.session.connection().execute(_GRANTED, {"t": tenant.id, "sub": sub}).scalar() is not None
-    )
+    settings = tenant.settings or {}
     decision: RoleDecision = decide(
-        roles,
-        custom,
-        tenant.settings or {},
-        advisor_granted=granted,
-        has_context=context is not None,
+        roles, custom, settings, advisor_granted=False, has_context=context is not None
     )
+    if decision.role in (None, OBSERVER, ADMIN):  # only then can an explicit grant decide
+        granted = db.session.connection().execute(_GRANTED, {"t": tenant.id, "sub": sub})
+        if granted.scalar() is not None:
+            decision = decide(
+                roles, custom, settings, advisor_granted=True, has_context=context is not None
+            )
     if decision.role is None:
         raise LaunchError(
             "Your role in this course has no page in Career Credit (roles sent: "
