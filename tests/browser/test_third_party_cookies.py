@@ -153,6 +153,10 @@ def test_allowed_cookies_launch_works_too(profile, live_server, sandbox):
     frame = page.frame_locator("#tool-frame")
     expect(frame.locator("h1")).to_have_text(f"Welcome, {STUDENT_NAME}")
     assert page.locator("html").get_attribute("data-lti-storage-puts") is None
+    frame.locator("a", has_text="Browse micro-internships").click()
+    frame.get_by_role("searchbox").fill("data")
+    frame.get_by_role("button", name="Search").click()
+    expect(frame.locator("#results-heading")).to_contain_text("for “data”")
 
 
 @pytest.mark.parametrize("profile", [True], indirect=True)
