@@ -3,15 +3,13 @@ creating, editing and approving listings for career advisors."""
 
 from __future__ import annotations
 
-import datetime as dt
-import zoneinfo
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
-from lti_tool.context import LaunchContext
+from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.homes import ROLE_LABELS
@@ -49,19 +47,6 @@ STATUS_LABELS = {
 CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£", "AUD": "A$"}
 
 
-def actor(ctx: LaunchContext) -> str:
-    return f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"[:255]
-
-
-def local_today(tz_name: str) -> dt.date:
-    """Today in the tenant's time zone (deadlines are dates there)."""
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(tz_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
-    return dt.datetime.now(tz).date()
-
-
 def money(cents: int | None, currency: str = "USD") -> str:
     """``$1,234.50``-style amounts for the currencies listings may use."""
     symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
@@ -89,13 +74,13 @@ def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None)
     try:
         employer_id = (
             form.employer.data
-            or svc.ensure_employer(ctx.tenant_id, form.new_employer.data or "", actor(ctx)).id
+            or svc.ensure_employer(ctx.tenant_id, form.new_employer.data or "", ctx.actor).id
         )
         data = form.to_input(employer_id)
         if listing_id is None:
-            return svc.create_listing(ctx.tenant_id, data, actor(ctx), submit=form.publish.data)
+            return svc.create_listing(ctx.tenant_id, data, ctx.actor, submit=form.publish.data)
         return svc.update_listing(
-            ctx.tenant_id, listing_id, data, actor(ctx), submit=form.publish.data
+            ctx.tenant_id, listing_id, data, ctx.actor, submit=form.publish.data
         )
     except svc.ListingInvalidError as exc:
         db.session.rollback()
@@ -115,7 +100,7 @@ def _saved(listing: Any) -> ResponseReturnValue:
 def board() -> ResponseReturnValue:
     ctx = current_launch()
     form = BoardFilterForm(request.args)
-    page = search_board(ctx.tenant_id, form.to_query(), local_today(ctx.time_zone))
+    page = search_board(ctx.tenant_id, form.to_query(), today_in(ctx.time_zone))
     args = {k: request.args.getlist(k) for k in request.args if k not in ("page", "lid")}
     return render_template("internships/board.html", form=form, page=page, args=args)
 
@@ -142,7 +127,7 @@ def close(listing_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("Choose whether the listing is filled or closed.", "error")
         return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
-    listing = svc.close_listing(ctx.tenant_id, listing_id, form.status.data or "", actor(ctx))
+    listing = svc.close_listing(ctx.tenant_id, listing_id, form.status.data or "", ctx.actor)
     db.session.commit()
     flash(f"“{listing.title}” is {STATUS_LABELS[listing.status].lower()}.", "success")
     return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
@@ -198,7 +183,7 @@ def approve(listing_id: int) -> ResponseReturnValue:
             svc.approve_listing(
                 ctx.tenant_id,
                 listing_id,
-                actor(ctx),
+                ctx.actor,
                 note=form.note.data or "",
                 justification=form.justification(),
             )
@@ -236,7 +221,7 @@ def import_file() -> ResponseReturnValue:
             message = getattr(exc, "message", "The file is not UTF-8 text.")
             form.file.errors = [*form.file.errors, message]
         else:
-            report = import_listings(ctx.tenant_id, records, actor(ctx))
+            report = import_listings(ctx.tenant_id, records, ctx.actor)
             db.session.commit()
     status = 422 if form.errors else 200
     return render_template("internships/import.html", form=form, report=report), status

@@ -4,6 +4,7 @@ per request. The only module that knows LTI claim URLs."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,21 @@ class LaunchContext:
     @property
     def is_deep_linking(self) -> bool:
         return self.message_type == "LtiDeepLinkingRequest"
+
+    @property
+    def actor(self) -> str:
+        """How the launch's user appears in the audit trail and on decisions."""
+        return f"{self.user_name or 'user'} <{self.user_email}> (user {self.user_id})"[:255]
+
+
+def today_in(time_zone: str) -> dt.date:
+    """Today in a tenant's time zone (UTC when the zone is unknown): deadlines and hour logs
+    are dates there."""
+    try:
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        tz = dt.UTC
+    return dt.datetime.now(tz).date()
 
 
 def claims_summary(message: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from .services import engagements as eng
 from .services import evaluations as eval_svc
 from .services import hours as hour_svc
 from .services import uploads
-from .services.common import actor_of
 from .services.notifications import mark_notifications_read, unread_notifications
 from .services.selection import send_selection_link
 
@@ -239,7 +238,7 @@ def decide(application_id: int) -> ResponseReturnValue:
     else:
         try:
             apps.decide_application(
-                actor_of(ctx),
+                ctx.actor,
                 ctx.tenant_id,
                 application.id,
                 form.decision.data or "",
@@ -264,7 +263,7 @@ def selection_link(listing_id: int) -> ResponseReturnValue:
         abort(400)
     try:
         send_selection_link(
-            actor_of(ctx),
+            ctx.actor,
             ctx.tenant_id,
             listing_id,
             form.email.data or "",
@@ -356,7 +355,7 @@ def review_hours(engagement_id: int) -> ResponseReturnValue:
     log_ids = [log.id for log in hour_svc.hour_logs(engagement)]
     try:
         hour_svc.review_hours(
-            actor_of(ctx),
+            ctx.actor,
             ctx.tenant_id,
             engagement.id,
             forms.hour_decisions(request.form, log_ids),
@@ -469,7 +468,7 @@ def change_status(engagement_id: int) -> ResponseReturnValue:
             and eval_svc.evaluation_of(engagement) is None
         ):
             eval_svc.send_supervisor_link(
-                actor_of(ctx), ctx.tenant_id, engagement.id, "evaluate", _supervisor_url("evaluate")
+                ctx.actor, ctx.tenant_id, engagement.id, "evaluate", _supervisor_url("evaluate")
             )
     except PolicyViolationError as exc:
         return _back(exc, "work.engagement", engagement_id=engagement_id)
@@ -498,7 +497,7 @@ def supervisor_link(engagement_id: int) -> ResponseReturnValue:
         abort(403)
     try:
         eval_svc.send_supervisor_link(
-            actor_of(ctx), ctx.tenant_id, engagement.id, purpose, _supervisor_url(purpose)
+            ctx.actor, ctx.tenant_id, engagement.id, purpose, _supervisor_url(purpose)
         )
     except PolicyViolationError as exc:
         return _back(exc, "work.engagement", engagement_id=engagement_id)

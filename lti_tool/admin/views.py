@@ -14,7 +14,6 @@ from flask import Blueprint, flash, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 
 from ..auth import current_launch, requires
-from ..context import LaunchContext
 from ..errors import PolicyViolationError
 from ..extensions import db
 from ..homes import ROLE_LABELS
@@ -28,10 +27,6 @@ from .forms import (
 )
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def actor(ctx: LaunchContext) -> str:
-    return f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"[:255]
 
 
 def _local_time(value: dt.datetime | None, tz_name: str) -> str:
@@ -73,7 +68,7 @@ def approve(deployment_pk: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = ApproveDeploymentForm()
     if form.validate_on_submit():
-        dep = services.approve_pending_deployment(ctx.tenant_id, deployment_pk, actor(ctx))
+        dep = services.approve_pending_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
         db.session.commit()
         flash(f"Deployment {dep.deployment_id} is approved: it can launch now.", "success")
     return redirect(launch_url("admin.index"), code=303)
@@ -87,7 +82,7 @@ def advisors() -> ResponseReturnValue:
     form.set_people(services.grantable_users(ctx.tenant_id))
     if form.validate_on_submit():
         try:
-            services.grant_advisor(ctx.tenant_id, form.user.data, actor(ctx))
+            services.grant_advisor(ctx.tenant_id, form.user.data, ctx.actor)
         except PolicyViolationError as exc:
             db.session.rollback()
             form.user.errors.append(exc.message)
@@ -112,7 +107,7 @@ def advisors() -> ResponseReturnValue:
 def revoke(grant_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if RevokeAdvisorForm().validate_on_submit():
-        services.revoke_advisor(ctx.tenant_id, grant_id, actor(ctx))
+        services.revoke_advisor(ctx.tenant_id, grant_id, ctx.actor)
         db.session.commit()
         flash("The career advisor role is revoked from the person's next launch.", "success")
     return redirect(launch_url("admin.advisors"), code=303)
@@ -135,7 +130,7 @@ def settings() -> ResponseReturnValue:
                 else "",
                 institution_admin_is_tool_admin=form.institution_admin_is_tool_admin.data,
             ),
-            actor(ctx),
+            ctx.actor,
         )
         db.session.commit()
         flash("Settings saved." if changed else "Nothing changed.", "success")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from internships.models import Listing
 from internships.services.listings import ensure_employer
-from internships.views import local_today
+from lti_tool.context import today_in
 from lti_tool.extensions import db
 from tests.internships.conftest import ACTOR, listing_input
 
@@ -296,7 +296,7 @@ def test_advisor_approves_an_unpaid_listing_with_the_seven_factors(school, drive
 
 
 def test_local_today_falls_back_to_utc():
-    assert local_today("Not/AZone") == dt.datetime.now(dt.UTC).date()
+    assert today_in("Not/AZone") == dt.datetime.now(dt.UTC).date()
 
 
 def test_advisor_edits_a_listing_and_the_form_starts_filled(school, driver, seed, app):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from internships.models import Listing
 from internships.services.listings import get_listing
-from lti_tool.context import LaunchContext
+from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import User, utcnow
@@ -25,10 +25,8 @@ from . import uploads
 from .common import (
     DEFAULT_MAX_CONCURRENT,
     DEFAULT_MAX_WEEKLY_HOURS,
-    actor_of,
     get_tenant,
     setting_int,
-    tenant_today,
 )
 from .notifications import notify
 
@@ -122,7 +120,7 @@ def apply_to_listing(
     if ctx.role != "student":
         raise ForbiddenError("Only students apply to listings.", reason="role")
     listing = get_listing(ctx.tenant_id, listing_id, open_only=True)
-    _validate(listing, data, today or tenant_today(ctx.time_zone))
+    _validate(listing, data, today or today_in(ctx.time_zone))
     existing = db.session.scalar(
         select(Application).where(
             Application.listing_id == listing.id, Application.student_id == ctx.user_id
@@ -160,7 +158,7 @@ def apply_to_listing(
             "statement", "You have already applied to this listing.", "duplicate"
         ) from exc
     audit.record(
-        actor_of(ctx),
+        ctx.actor,
         "application.submit",
         ctx.tenant_id,
         application_id=application.id,
@@ -237,9 +235,7 @@ def withdraw_application(ctx: LaunchContext, application_id: int) -> Application
     application.status = "withdrawn"
     application.decided_at = utcnow()
     db.session.flush()
-    audit.record(
-        actor_of(ctx), "application.withdraw", ctx.tenant_id, application_id=application.id
-    )
+    audit.record(ctx.actor, "application.withdraw", ctx.tenant_id, application_id=application.id)
     return application
 
 

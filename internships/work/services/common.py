@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
-from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 DEFAULT_MAX_CONCURRENT = 2
 DEFAULT_MAX_WEEKLY_HOURS = 15
-
-
-def actor_of(ctx: LaunchContext) -> str:
-    """How a launch's user appears in the audit trail and on decisions."""
-    return f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"[:255]
-
-
-def tenant_today(time_zone: str) -> dt.date:
-    """Today in the tenant's time zone (UTC when the zone is unknown)."""
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
-    return dt.datetime.now(tz).date()
 
 
 def get_tenant(tenant_id: int) -> Tenant:

@@ -20,7 +20,6 @@ from lti_tool.services import audit
 
 from ..models import Deliverable, Engagement, Reflection
 from . import uploads
-from .common import actor_of
 
 STATUS_FLOW = {
     "submit": (("active",), "submitted"),
@@ -198,7 +197,7 @@ def update_agreement(ctx: LaunchContext, engagement_id: int, data: AgreementInpu
     engagement.goals = data.goals.strip()
     engagement.acknowledged_at = None
     db.session.flush()
-    audit.record(actor_of(ctx), "engagement.agreement", ctx.tenant_id, engagement_id=engagement.id)
+    audit.record(ctx.actor, "engagement.agreement", ctx.tenant_id, engagement_id=engagement.id)
     return engagement
 
 
@@ -211,9 +210,7 @@ def acknowledge_agreement(ctx: LaunchContext, engagement_id: int) -> Engagement:
         raise PolicyViolationError("This engagement is not active.", reason="not_active")
     engagement.acknowledged_at = utcnow()
     db.session.flush()
-    audit.record(
-        actor_of(ctx), "engagement.acknowledge", ctx.tenant_id, engagement_id=engagement.id
-    )
+    audit.record(ctx.actor, "engagement.acknowledge", ctx.tenant_id, engagement_id=engagement.id)
     return engagement
 
 
@@ -267,7 +264,7 @@ def add_deliverable(
     db.session.add(deliverable)
     db.session.flush()
     audit.record(
-        actor_of(ctx),
+        ctx.actor,
         "deliverable.add",
         ctx.tenant_id,
         engagement_id=engagement.id,
@@ -302,7 +299,7 @@ def save_reflection(
     db.session.add(reflection)
     db.session.flush()
     if submit:
-        audit.record(actor_of(ctx), "reflection.submit", ctx.tenant_id, engagement_id=engagement.id)
+        audit.record(ctx.actor, "reflection.submit", ctx.tenant_id, engagement_id=engagement.id)
     return reflection
 
 
@@ -334,5 +331,5 @@ def change_status(ctx: LaunchContext, engagement_id: int, action: str) -> Engage
         )
     engagement.status = target
     db.session.flush()
-    audit.record(actor_of(ctx), f"engagement.{target}", ctx.tenant_id, engagement_id=engagement.id)
+    audit.record(ctx.actor, f"engagement.{target}", ctx.tenant_id, engagement_id=engagement.id)
     return engagement

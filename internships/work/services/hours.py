@@ -12,13 +12,13 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from lti_tool.context import LaunchContext
+from lti_tool.context import LaunchContext, today_in
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.services import audit
 
 from ..models import Engagement, HourLog
-from .common import DEFAULT_MAX_WEEKLY_HOURS, get_tenant, setting_int, tenant_today, week_bounds
+from .common import DEFAULT_MAX_WEEKLY_HOURS, get_tenant, setting_int, week_bounds
 from .engagements import EngagementInvalidError, get_engagement_by_id, own_active
 from .notifications import notify
 
@@ -74,7 +74,7 @@ def log_hours(
     engagement = own_active(ctx, engagement_id)
     minutes = parse_hours(hours)
     text = " ".join(description.split())
-    today = today or tenant_today(ctx.time_zone)
+    today = today or today_in(ctx.time_zone)
     if work_date > today:
         raise EngagementInvalidError(
             "work_date", "You cannot log hours for a future date.", "future_date"

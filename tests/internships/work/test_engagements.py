@@ -11,9 +11,9 @@ import pytest
 from internships.work.models import Engagement
 from internships.work.services import engagements as svc
 from internships.work.services import evaluations, hours
-from internships.work.services.common import tenant_today
 from internships.work.services.engagements import AgreementInput, EngagementInvalidError
 from internships.work.services.notifications import unread_notifications
+from lti_tool.context import today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
@@ -125,7 +125,7 @@ def test_no_future_dates_in_the_tenants_time_zone(setup):
     tenant = db.session.get(Tenant, engagement.tenant_id)
     tenant.time_zone = "Pacific/Kiritimati"  # UTC+14: its today is often UTC's tomorrow
     db.session.flush()
-    today_there = tenant_today("Pacific/Kiritimati")
+    today_there = today_in("Pacific/Kiritimati")
     student = ctx["student"]
     from dataclasses import replace
 
