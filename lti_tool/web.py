@@ -127,6 +127,9 @@ def init_app(app: Flask) -> None:
     def _launch_context() -> dict[str, Any]:
         return {"launch": g.get("launch")}
 
+    from .auth import public
+
     @app.get("/healthz")
+    @public
     def healthz() -> ResponseReturnValue:
         return {"status": "ok"}
