@@ -223,6 +223,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"id {client_id!r}.",
                 reason="wrong_audience",
             )
+        deployment = body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
+        self.conf.deployment_hint = deployment if isinstance(deployment, str) else ""
         self._registration = self.conf.find_registration_by_params(iss, client_id)
         self._check_signature(id_token, header["kid"], client_id, iss)
 

@@ -8,7 +8,7 @@ from typing import Any
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from .. import keys
 from ..errors import LaunchError
@@ -18,9 +18,12 @@ from ..services import audit
 
 _R = Registration.__table__
 _TN = Tenant.__table__
+_D = Deployment.__table__
+# The registration, its tenant's settings and (on a launch) the deployment's status: one query.
 _REG = (
-    select(*_R.c, _TN.c.settings.label("tenant_settings"))
+    select(*_R.c, _TN.c.settings.label("tenant_settings"), _D.c.status.label("deployment_status"))
     .join(_TN, _TN.c.id == _R.c.tenant_id)
+    .outerjoin(_D, and_(_D.c.registration_id == _R.c.id, _D.c.deployment_id == bindparam("did")))
     .where(_R.c.issuer == bindparam("iss"), _R.c.client_id == bindparam("cid"))
 )
 _DEP = select(Deployment.__table__.c.status).where(
@@ -33,14 +36,21 @@ class RegistrationRef(SimpleNamespace):
     """A registration as the launch needs it: one Core row, no ORM identity."""
 
 
-def _load_registration(iss: str, client_id: str) -> Any:
-    row = db.session.connection().execute(_REG, {"iss": iss, "cid": client_id}).mappings().first()
+def _load_registration(iss: str, client_id: str, deployment_id: str) -> Any:
+    row = (
+        db.session.connection()
+        .execute(_REG, {"iss": iss, "cid": client_id, "did": deployment_id})
+        .mappings()
+        .first()
+    )
     if row is None:
         return None
     values = dict(row)
     settings = values.pop("tenant_settings")
     return RegistrationRef(
-        **values, tenant=SimpleNamespace(id=values["tenant_id"], settings=settings)
+        **values,
+        looked_up_deployment=deployment_id,
+        tenant=SimpleNamespace(id=values["tenant_id"], settings=settings),
     )
 
 
@@ -50,6 +60,8 @@ class DbToolConf(ToolConfAbstract):
     def __init__(self) -> None:
         super().__init__()
         self.registration: Registration | None = None
+        # the launch's deployment id, so its status comes with the registration in one query
+        self.deployment_hint = ""
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -92,7 +104,7 @@ class DbToolConf(ToolConfAbstract):
     ) -> Any:
         if not client_id:
             return self.find_registration_by_issuer(iss)
-        reg = _load_registration(iss, client_id)
+        reg = _load_registration(iss, client_id, self.deployment_hint)
         if reg is None:
             known = db.session.scalar(
                 select(func.count()).select_from(Registration).where(Registration.issuer == iss)
@@ -127,10 +139,17 @@ class DbToolConf(ToolConfAbstract):
             )
         if reg is None:
             return None
-        dep = db.session.connection().execute(_DEP, {"rid": reg.id, "did": deployment_id}).first()
-        if dep is None:
-            dep = record_new_deployment(reg, deployment_id)
-        if dep.status != "active":
+        if getattr(reg, "looked_up_deployment", None) == deployment_id:
+            status = reg.deployment_status  # fetched with the registration
+        else:
+            status = (
+                db.session.connection()
+                .execute(_DEP, {"rid": reg.id, "did": deployment_id})
+                .scalar()
+            )
+        if status is None:
+            status = record_new_deployment(reg, deployment_id).status
+        if status != "active":
             raise LaunchError(
                 f"Deployment id {deployment_id!r} of {iss} (client id {client_id}) is not "
                 "approved for Career Credit yet.",
