@@ -44,6 +44,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
 
 def _register_blueprints(app: Flask) -> None:
+    from internships.profile.views import bp as profile_bp
     from internships.views import bp as internships_bp
     from internships.work.supervisor_views import bp as supervisor_bp
     from internships.work.views import bp as work_bp
@@ -58,6 +59,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(internships_bp)
     app.register_blueprint(work_bp)
+    app.register_blueprint(profile_bp)
     app.register_blueprint(supervisor_bp)  # also binds the rate limiter
     app.register_blueprint(registration_bp)
     if app.config["SANDBOX_ENABLED"]:

@@ -45,6 +45,7 @@ MODEL_MODULES = (
     "lti_tool.sandbox.models",
     "internships.models",
     "internships.work.models",
+    "internships.profile.models",
     "lti_tool.jobs.models",
 )
 

@@ -1,0 +1,1 @@
+"""The student profile (what matching and eligibility read) and the "For you" recommendations."""
