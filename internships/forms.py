@@ -30,7 +30,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lti_tool.forms import LaunchForm
+from lti_tool.forms import LaunchForm, strip_text
 
 from .models import Listing
 from .services.board import SORTS, BoardQuery
@@ -38,10 +38,6 @@ from .services.listings import CURRENCIES, MIN_JUSTIFICATION, ListingInput
 from .vocabulary import COMPETENCIES, UNPAID_FACTORS, skills
 
 CLASS_YEARS = ("First year", "Second year", "Third year", "Fourth year", "Graduate")
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
 
 
 def _split(value: str | None) -> list[str]:
@@ -68,18 +64,18 @@ class ListingForm(LaunchForm):
     )
     new_employer = StringField(
         "New employer name",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=200)],
         description="Leave empty when you chose an employer above.",
     )
     title = StringField(
         "Title",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Give the listing a title."), Length(min=3, max=200)],
     )
     summary = TextAreaField(
         "Summary",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=500)],
         description="One or two sentences shown on the board.",
     )
@@ -90,12 +86,12 @@ class ListingForm(LaunchForm):
     )
     deliverables = TextAreaField(
         "Deliverables",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=5000)],
         description="What the student hands in.",
     )
     skills = SelectMultipleField("Skills", description="Hold Ctrl (or Cmd) to choose several.")
-    tags = StringField("Tags", filters=[_strip], description="Separate tags with commas.")
+    tags = StringField("Tags", filters=[strip_text], description="Separate tags with commas.")
     competencies = CheckboxesField(
         "Career competencies it builds", choices=[(c, c) for c in COMPETENCIES]
     )
@@ -128,7 +124,7 @@ class ListingForm(LaunchForm):
     )
     location = StringField(
         "Place",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=200)],
         description="City, campus or address (hybrid and on site).",
     )
@@ -139,13 +135,13 @@ class ListingForm(LaunchForm):
     )
     programs = StringField(
         "Programs",
-        filters=[_strip],
+        filters=[strip_text],
         description="Eligible programs, separated by commas; empty for all.",
     )
     class_years = CheckboxesField("Class years", choices=[(c, c) for c in CLASS_YEARS])
     work_authorization = TextAreaField(
         "Work authorisation notes",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=1000)],
         description="For example: F-1 students need a recorded CPT approval.",
     )
@@ -222,7 +218,7 @@ def listing_form_data(listing: Listing) -> dict[str, Any]:
 class ApproveForm(LaunchForm):
     note = TextAreaField(
         "Approval note",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=2000)],
         description="Why this listing may go ahead (kept in the record).",
     )
@@ -251,7 +247,7 @@ for _key, _label in UNPAID_FACTORS:
     setattr(
         ApproveForm,
         f"factor_{_key}",
-        TextAreaField(_label, filters=[_strip], validators=[Length(max=2000)]),
+        TextAreaField(_label, filters=[strip_text], validators=[Length(max=2000)]),
     )
 
 
@@ -280,7 +276,7 @@ class CloseListingForm(LaunchForm):
 class BoardFilterForm(Form):
     """The board's search and filters, read from the query string (no CSRF: a GET)."""
 
-    q = StringField("Search", filters=[_strip], validators=[Length(max=200)])
+    q = StringField("Search", filters=[strip_text], validators=[Length(max=200)])
     skills = SelectMultipleField("Skills")
     competencies = CheckboxesField("Competencies", choices=[(c, c) for c in COMPETENCIES])
     min_hours = IntegerField("At least (hours)", validators=[Optional(), NumberRange(0, 1000)])

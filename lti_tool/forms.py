@@ -5,8 +5,15 @@ secret derives from the launch id the page carries (``lti_tool.web``), so forms 
 special; each must still carry the launch id in a hidden ``lid`` field.
 """
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 
 
 class LaunchForm(FlaskForm):
     """A Flask-WTF form used inside a launch."""
+
+
+def strip_text(value: Any) -> Any:
+    """WTForms filter: surrounding whitespace never counts as input."""
+    return value.strip() if isinstance(value, str) else value

@@ -12,21 +12,17 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional
 
-from lti_tool.forms import LaunchForm
+from lti_tool.forms import LaunchForm, strip_text
 
 from ..forms import CLASS_YEARS, skill_choices
 from .models import MAX_WEEKLY_HOURS, WORK_AUTHORIZATIONS, StudentProfile
 from .services import MAX_TEXT, ProfileInput
 
 
-def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ProfileForm(LaunchForm):
     program = StringField(
         "Program",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=200)],
         description="For example “BS Economics”.",
     )
@@ -40,9 +36,9 @@ class ProfileForm(LaunchForm):
         description="Some listings are open only to students with a given work authorisation.",
     )
     skills = SelectMultipleField("Skills", description="Hold Ctrl (or Cmd) to choose several.")
-    interests = TextAreaField("Interests", filters=[_strip], validators=[Length(max=MAX_TEXT)])
+    interests = TextAreaField("Interests", filters=[strip_text], validators=[Length(max=MAX_TEXT)])
     career_goals = TextAreaField(
-        "Career goals", filters=[_strip], validators=[Length(max=MAX_TEXT)]
+        "Career goals", filters=[strip_text], validators=[Length(max=MAX_TEXT)]
     )
     weekly_availability_hours = IntegerField(
         "Hours a week you can work",

@@ -20,33 +20,31 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from internships.forms import CheckboxesField
 from internships.vocabulary import COMPETENCIES
-from lti_tool.forms import LaunchForm
+from lti_tool.forms import LaunchForm, strip_text
 
 from .models import RATING_LEVELS
 from .services.engagements import REFLECTION_PROMPTS
 from .services.uploads import DELIVERABLE_TYPES_TEXT
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
 class ApplyForm(LaunchForm):
     statement = TextAreaField(
         "Why you, for this project",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Write your statement."), Length(50, 5000)],
         description="50 to 5,000 characters: what you bring and what you want to learn.",
     )
     availability = TextAreaField(
         "Your availability",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Say when you can work."), Length(3, 1000)],
         description="Days, times and hours a week you can give, e.g. “weekday evenings, 8 h”.",
     )
     resume = FileField("Résumé (PDF)", description="A PDF file of at most 5 MB.")
-    program = StringField("Your program of study", filters=[_strip], validators=[Length(max=200)])
-    class_year = StringField("Your class year", filters=[_strip], validators=[Length(max=64)])
+    program = StringField(
+        "Your program of study", filters=[strip_text], validators=[Length(max=200)]
+    )
+    class_year = StringField("Your class year", filters=[strip_text], validators=[Length(max=64)])
     meets_work_authorization = BooleanField("I meet the work authorisation requirement")
     consent = BooleanField("Share my statement, résumé and availability with the employer")
     submit = SubmitField("Send my application")
@@ -69,7 +67,7 @@ class DecideForm(LaunchForm):
     )
     override_reason = TextAreaField(
         "Reason for going over the workload limits (advisors only)",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=2000)],
         description="Only needed when accepting would break the student's workload limits; "
         "it is recorded.",
@@ -80,7 +78,7 @@ class DecideForm(LaunchForm):
 class SelectionLinkForm(LaunchForm):
     email = StringField(
         "Send the link to",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=320)],
         description="Leave empty to use the employer's contact email.",
     )
@@ -104,16 +102,16 @@ class AgreementForm(LaunchForm):
         "Planned hours", validators=[InputRequired("Give the planned hours."), NumberRange(1, 400)]
     )
     supervisor_name = StringField(
-        "Supervisor's name", filters=[_strip], validators=[DataRequired(), Length(2, 200)]
+        "Supervisor's name", filters=[strip_text], validators=[DataRequired(), Length(2, 200)]
     )
     supervisor_email = StringField(
-        "Supervisor's email", filters=[_strip], validators=[DataRequired(), Length(3, 320)]
+        "Supervisor's email", filters=[strip_text], validators=[DataRequired(), Length(3, 320)]
     )
     start_date = DateField("Start date", validators=[Optional()])
     end_date = DateField("End date", validators=[Optional()])
     goals = TextAreaField(
         "Learning goals",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=5000)],
         description="What the student means to learn and show; the student acknowledges it.",
     )
@@ -124,22 +122,22 @@ class HoursForm(LaunchForm):
     work_date = DateField("Date", validators=[InputRequired("Give the date you worked.")])
     hours = StringField(
         "Hours",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[DataRequired("Give the hours."), Length(max=10)],
         description="In quarter hours, e.g. 1.5 — at most 12 hours a day.",
     )
     description = TextAreaField(
-        "What you did", filters=[_strip], validators=[DataRequired(), Length(3, 1000)]
+        "What you did", filters=[strip_text], validators=[DataRequired(), Length(3, 1000)]
     )
     submit = SubmitField("Log hours")
 
 
 class DeliverableForm(LaunchForm):
-    title = StringField("Title", filters=[_strip], validators=[DataRequired(), Length(2, 200)])
+    title = StringField("Title", filters=[strip_text], validators=[DataRequired(), Length(2, 200)])
     file = FileField("File", description=f"{DELIVERABLE_TYPES_TEXT}; at most 20 MB.")
     url = StringField(
         "Or a link",
-        filters=[_strip],
+        filters=[strip_text],
         validators=[Length(max=1000)],
         description="A web address starting with https:// (give a file or a link).",
     )
@@ -161,7 +159,7 @@ for _key, _prompt in REFLECTION_PROMPTS:
     setattr(
         ReflectionForm,
         _key,
-        TextAreaField(_prompt, filters=[_strip], validators=[Length(max=5000)]),
+        TextAreaField(_prompt, filters=[strip_text], validators=[Length(max=5000)]),
     )
 
 
