@@ -25,7 +25,7 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 install: $(STAMP)
 
 run: install
-	$(BIN)/flask --app lti_tool db upgrade
+	$(BIN)/flask --app lti_tool db upgrade heads
 	$(BIN)/flask --app lti_tool sandbox seed
 	$(BIN)/flask --app lti_tool listings demo --tenant "Sandbox University"
 	@echo

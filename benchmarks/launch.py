@@ -636,7 +636,7 @@ def bench_database(
     instance = workdir / f"instance-{label}"
     env = tool_env(database_url, instance)
     env["BENCH_LABEL"] = label
-    _flask(env, "db", "upgrade")
+    _flask(env, "db", "upgrade", "heads")
     _flask(
         env,
         "platform",

@@ -168,7 +168,7 @@ def run(url: str, count: int, queries: int) -> dict[str, Any]:
     app = create_app("config.testing", SQLALCHEMY_DATABASE_URI=url)
     rng = random.Random(7)
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
         tenant = Tenant(name="Bench University", settings={})
         db.session.add(tenant)
         db.session.flush()

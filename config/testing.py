@@ -6,3 +6,6 @@ SERVER_NAME = None
 LTI_PLATFORM_JWKS_LIFETIME_S = 3600
 JOB_RUNNER = "off"  # tests drive the outbox explicitly
 LTI_PLATFORM_JWKS_REFETCH_MIN_S = 0.0  # tests rotate platform keys back to back
+ENCRYPTION_KEYS = (
+    "jN8x5VjH4lT0lQmH2J6H8w3nS4b5r7Y2a9c1d3e5f7g="  # the test suite's throwaway Fernet key
+)

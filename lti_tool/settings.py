@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -53,12 +54,21 @@ def _finalise(app: Flask) -> None:
             )
         if not cfg.get("SQLALCHEMY_DATABASE_URI"):
             raise ConfigurationError("Production needs DATABASE_URL set explicitly.")
+        if not cfg.get("ENCRYPTION_KEYS"):
+            raise ConfigurationError(
+                "Production needs CAREER_CREDIT_ENCRYPTION_KEYS set to one or more Fernet keys "
+                "(generate one with: flask --app lti_tool keys new-encryption-key)."
+            )
         cfg["SANDBOX_ENABLED"] = False
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["PROXY_HOPS"] = max(int(cfg.get("PROXY_HOPS") or 0), 1)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+    if not cfg.get("ENCRYPTION_KEYS"):
+        cfg["ENCRYPTION_KEYS"] = _instance_secret(
+            Path(app.instance_path) / "encryption_key", Fernet.generate_key().decode()
+        )
     uri = cfg.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{app.instance_path}/career_credit.db"
     if uri.startswith("postgres://"):
         uri = "postgresql://" + uri[len("postgres://") :]
@@ -76,11 +86,11 @@ def _finalise(app: Flask) -> None:
         )
 
 
-def _instance_secret(path: Path) -> str:
-    """Read the development secret from instance/, creating it (mode 600) on first run."""
+def _instance_secret(path: Path, value: str | None = None) -> str:
+    """Read a development secret from instance/, creating it (mode 600) on first run."""
     if path.exists():
         return path.read_text().strip()
-    value = secrets.token_hex(32)
+    value = value or secrets.token_hex(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker created it first

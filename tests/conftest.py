@@ -96,7 +96,7 @@ def app(database_url: str, _port: int):
         SANDBOX_PLATFORM_URL=f"http://localhost:{_port}",
     )
     with app.app_context():
-        upgrade()
+        upgrade(revision="heads")
     return app
 
 

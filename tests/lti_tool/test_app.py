@@ -7,6 +7,7 @@ import logging
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
 from lti_tool import create_app
@@ -40,11 +41,24 @@ def test_production_refuses_without_database(monkeypatch, tmp_path):
         create_app(CAREER_CREDIT_ENV="production", SECRET_KEY="x" * 40)
 
 
+def test_production_refuses_without_encryption_keys(monkeypatch, tmp_path):
+    monkeypatch.delenv("CAREER_CREDIT_ENCRYPTION_KEYS", raising=False)
+    monkeypatch.setenv("CAREER_CREDIT_INSTANCE", str(tmp_path))
+    with pytest.raises(ConfigurationError, match="CAREER_CREDIT_ENCRYPTION_KEYS"):
+        create_app(
+            CAREER_CREDIT_ENV="production",
+            SECRET_KEY="x" * 40,
+            SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/p.db",
+        )
+    assert not (tmp_path / "encryption_key").exists()
+
+
 def test_production_turns_sandbox_off_and_trusts_one_proxy(monkeypatch, tmp_path):
     monkeypatch.setenv("CAREER_CREDIT_INSTANCE", str(tmp_path))
     prod = create_app(
         CAREER_CREDIT_ENV="production",
         SECRET_KEY="x" * 40,
+        ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/p.db",
     )
     assert prod.config["SANDBOX_ENABLED"] is False
