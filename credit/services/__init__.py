@@ -1,0 +1,1 @@
+"""Credit services: policies, progress, awards and their sync to the LMS gradebook."""

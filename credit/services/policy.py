@@ -1,0 +1,301 @@
+"""Course credit policies with tenant defaults, and which course an engagement counts toward."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from internships.work.models import Engagement
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.models import Course, Enrolment, Tenant
+from lti_tool.services import audit
+
+from ..models import APPROVAL_CHAINS, GRADING_MODES, SECOND_APPROVERS, CreditAward, CreditPolicy
+
+# Tenant-wide defaults (tenant.settings["credit_defaults"]) and the ceiling on credits a course
+# may offer (tenant.settings["credit_defaults"]["credit_limit"]).
+DEFAULTS: dict[str, Any] = {
+    "hours_per_credit": 45,
+    "max_credits": 3,
+    "credit_limit": 6,
+    "allow_stacking": True,
+    "require_agreement": True,
+    "require_evaluation": True,
+    "require_reflection": True,
+    "grading_mode": "pass_fail",
+    "approval_chain": "faculty",
+}
+
+
+class PolicyInvalidError(PolicyViolationError):
+    """A policy change that breaks a rule; ``problems`` maps field names to messages."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+
+
+def tenant_defaults(tenant: Tenant) -> dict[str, Any]:
+    """The tenant's credit defaults, falling back to the product defaults key by key."""
+    stored = (tenant.settings or {}).get("credit_defaults") or {}
+    merged = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        value = stored.get(key)
+        # bool is an int: a stored value counts only when its type is exactly the default's.
+        if value is not None and type(value) is type(default):
+            merged[key] = value
+    return merged
+
+
+def _tenant(tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFoundError("This institution is no longer registered with Career Credit.")
+    return tenant
+
+
+def _course(tenant_id: int, course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None or course.tenant_id != tenant_id:
+        raise NotFoundError("This course is not known to Career Credit.")
+    return course
+
+
+def get_policy(tenant_id: int, course_id: int) -> CreditPolicy:
+    """The course's policy; created from the tenant's defaults the first time (flushed)."""
+    policy = db.session.scalar(
+        select(CreditPolicy).where(
+            CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id
+        )
+    )
+    if policy is not None:
+        return policy
+    _course(tenant_id, course_id)
+    d = tenant_defaults(_tenant(tenant_id))
+    policy = CreditPolicy(
+        tenant_id=tenant_id,
+        course_id=course_id,
+        hours_per_credit=d["hours_per_credit"],
+        max_credits=min(d["max_credits"], d["credit_limit"]),
+        allow_stacking=d["allow_stacking"],
+        require_agreement=d["require_agreement"],
+        require_evaluation=d["require_evaluation"],
+        require_reflection=d["require_reflection"],
+        grading_mode=d["grading_mode"],
+        approval_chain=d["approval_chain"],
+        updated_by="defaults",
+    )
+    try:
+        with db.session.begin_nested():  # two first visits at once: one creates, both read it
+            db.session.add(policy)
+    except IntegrityError:
+        found = db.session.scalar(
+            select(CreditPolicy).where(
+                CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id
+            )
+        )
+        assert found is not None
+        return found
+    return policy
+
+
+@dataclass(frozen=True)
+class PolicyInput:
+    hours_per_credit: int
+    max_credits: int
+    allow_stacking: bool
+    require_agreement: bool
+    require_evaluation: bool
+    require_reflection: bool
+    min_rating: int | None
+    grading_mode: str
+    points_possible: int
+    deadline: dt.date | None
+    approval_chain: str
+    second_approver: str
+
+
+def _term_dates(course: Course) -> tuple[dt.date | None, dt.date | None]:
+    def parse(value: str | None) -> dt.date | None:
+        if not value:
+            return None
+        try:
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+        except ValueError:
+            try:
+                return dt.date.fromisoformat(value[:10])
+            except ValueError:
+                return None
+
+    return parse(course.term_start), parse(course.term_end)
+
+
+def validate_policy(tenant: Tenant, course: Course, data: PolicyInput) -> dict[str, str]:
+    """Problems with a policy, by field (empty when it is valid)."""
+    problems: dict[str, str] = {}
+    limit = tenant_defaults(tenant)["credit_limit"]
+    if data.hours_per_credit < 1 or data.hours_per_credit > 400:
+        problems["hours_per_credit"] = "Hours per credit must be between 1 and 400."
+    if data.max_credits < 0 or data.max_credits > limit:
+        problems["max_credits"] = (
+            f"Credits must be between 0 and {limit}, your institution's maximum for one course."
+        )
+    if data.min_rating is not None and not 1 <= data.min_rating <= 4:
+        problems["min_rating"] = "The minimum rating must be one of the four levels, or none."
+    if data.grading_mode not in GRADING_MODES:
+        problems["grading_mode"] = "Choose pass/fail, points or percentage."
+    if data.grading_mode == "points" and not 1 <= data.points_possible <= 10000:
+        problems["points_possible"] = "Points possible must be between 1 and 10,000."
+    if data.approval_chain not in APPROVAL_CHAINS:
+        problems["approval_chain"] = "Choose who approves credit."
+    if data.second_approver not in SECOND_APPROVERS:
+        problems["second_approver"] = "Choose who gives the second approval."
+    if data.deadline is not None:
+        start, end = _term_dates(course)
+        if (start and data.deadline < start) or (end and data.deadline > end):
+            problems["deadline"] = (
+                f"The deadline must fall inside the course's term "
+                f"({start.isoformat() if start else '…'} to {end.isoformat() if end else '…'})."
+            )
+    return problems
+
+
+def update_policy(ctx: LaunchContext, data: PolicyInput) -> CreditPolicy:
+    """Change the course's policy (faculty with write access); audited with the changes.
+    Awards already made keep the values they were made with."""
+    if ctx.role != "faculty" or ctx.read_only or ctx.course_id is None:
+        raise ForbiddenError("Only the course's instructors can change its credit policy.")
+    course = _course(ctx.tenant_id, ctx.course_id)
+    problems = validate_policy(_tenant(ctx.tenant_id), course, data)
+    if problems:
+        raise PolicyInvalidError(problems)
+    policy = get_policy(ctx.tenant_id, ctx.course_id)
+    changes: dict[str, list[Any]] = {}
+    for f in fields(PolicyInput):
+        old, new = getattr(policy, f.name), getattr(data, f.name)
+        if old != new:
+            changes[f.name] = [_jsonable(old), _jsonable(new)]
+            setattr(policy, f.name, new)
+    if changes:
+        policy.updated_by = ctx.actor
+        audit.record(
+            ctx.actor,
+            "credit.policy_changed",
+            ctx.tenant_id,
+            course_id=course.id,
+            changes=changes,
+        )
+    db.session.flush()
+    return policy
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def update_tenant_defaults(ctx: LaunchContext, values: dict[str, Any]) -> dict[str, Any]:
+    """Change the tenant's credit defaults (tool administrators); audited. Existing course
+    policies keep their values."""
+    if not ctx.is_tool_admin:
+        raise ForbiddenError("Only tool administrators can change the institution's defaults.")
+    problems: dict[str, str] = {}
+    if not 1 <= int(values["hours_per_credit"]) <= 400:
+        problems["hours_per_credit"] = "Hours per credit must be between 1 and 400."
+    if not 0 <= int(values["credit_limit"]) <= 30:
+        problems["credit_limit"] = "The maximum must be between 0 and 30 credits."
+    if not 0 <= int(values["max_credits"]) <= int(values["credit_limit"]):
+        problems["max_credits"] = "The default credits must not exceed the maximum."
+    if values["grading_mode"] not in GRADING_MODES:
+        problems["grading_mode"] = "Choose pass/fail, points or percentage."
+    if values["approval_chain"] not in APPROVAL_CHAINS:
+        problems["approval_chain"] = "Choose who approves credit."
+    if problems:
+        raise PolicyInvalidError(problems)
+    tenant = _tenant(ctx.tenant_id)
+    old = tenant_defaults(tenant)
+    new = {k: values[k] if k in values else old[k] for k in DEFAULTS}
+    tenant.settings = {**(tenant.settings or {}), "credit_defaults": new}
+    audit.record(
+        ctx.actor,
+        "credit.defaults_changed",
+        ctx.tenant_id,
+        changes={k: [old[k], new[k]] for k in DEFAULTS if old[k] != new[k]},
+    )
+    db.session.flush()
+    return new
+
+
+# --- which course an engagement counts toward ------------------------------------------------
+
+
+def student_courses(tenant_id: int, student_id: int) -> list[Course]:
+    """Courses where the student has launched the tool as a student."""
+    return list(
+        db.session.scalars(
+            select(Course)
+            .join(Enrolment, Enrolment.course_id == Course.id)
+            .where(
+                Enrolment.tenant_id == tenant_id,
+                Enrolment.user_id == student_id,
+                Enrolment.role == "student",
+            )
+            .order_by(Course.title, Course.id)
+        )
+    )
+
+
+def engagement_in_award(tenant_id: int, engagement_id: int) -> bool:
+    """Whether a current award already counted this engagement."""
+    awards = db.session.scalars(
+        select(CreditAward.engagement_ids).where(
+            CreditAward.tenant_id == tenant_id,
+            CreditAward.superseded_at.is_(None),
+            CreditAward.status != "declined",
+        )
+    )
+    return any(engagement_id in (ids or []) for ids in awards)
+
+
+def assign_engagement_course(ctx: LaunchContext, engagement_id: int, course_id: int) -> Engagement:
+    """The student chooses the one course their engagement counts toward."""
+    if ctx.role != "student":
+        raise ForbiddenError("Only the student chooses where their work counts.")
+    engagement = db.session.get(Engagement, engagement_id)
+    if (
+        engagement is None
+        or engagement.tenant_id != ctx.tenant_id
+        or engagement.student_id != ctx.user_id
+    ):
+        raise NotFoundError("This engagement is not yours or no longer exists.")
+    if course_id not in {c.id for c in student_courses(ctx.tenant_id, ctx.user_id)}:
+        raise PolicyViolationError(
+            "Choose one of your courses that uses Career Credit.",
+            hint="Open Career Credit from that course once so it appears here.",
+        )
+    if engagement.course_id == course_id:
+        return engagement
+    if engagement.status == "cancelled":
+        raise PolicyViolationError("A cancelled engagement counts toward no course.")
+    if engagement.course_id is not None and engagement_in_award(ctx.tenant_id, engagement.id):
+        raise PolicyViolationError(
+            "Credit has already been awarded for this engagement in its course.",
+            hint="Ask your instructor if it should count elsewhere.",
+        )
+    old = engagement.course_id
+    engagement.course_id = course_id
+    audit.record(
+        ctx.actor,
+        "credit.engagement_course_chosen",
+        ctx.tenant_id,
+        engagement_id=engagement.id,
+        from_course_id=old,
+        to_course_id=course_id,
+    )
+    db.session.flush()
+    return engagement

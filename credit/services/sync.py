@@ -1,0 +1,243 @@
+"""Where each award's grade stands on its way to the LMS gradebook, the retry button, and
+the registrar's CSV export of awards per course and term."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, String, cast, func, literal, select
+
+from lti_tool import jobs
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ForbiddenError, NotFoundError
+from lti_tool.extensions import db
+from lti_tool.jobs import OutboxMessage
+from lti_tool.models import Course, User
+
+from ..models import CreditAward
+
+SYNC_LABELS = {
+    "awaiting_approval": "Waiting for the second approval",
+    "no_column": "Not sent: no gradebook column",
+    "queued": "Queued",
+    "sent": "In the gradebook",
+    "superseded": "Replaced by a newer grade",
+    "failed": "Failed",
+}
+
+
+@dataclass(frozen=True)
+class SyncState:
+    key: str
+    message_id: int | None = None
+    reason: str = ""
+    attempts: int = 0
+
+    @property
+    def label(self) -> str:
+        return SYNC_LABELS[self.key]
+
+
+def source_of(award_id: int) -> str:
+    return f"credit_award:{award_id}"
+
+
+def _state(award: CreditAward, msg: OutboxMessage | None) -> SyncState:
+    if award.status == "awaiting_approval":
+        return SyncState("awaiting_approval")
+    if award.status != "final":
+        return SyncState("no_column")
+    if msg is None:
+        return SyncState("no_column" if not award.lineitem_url else "queued")
+    key = {
+        jobs.SENT: "sent",
+        jobs.SUPERSEDED: "superseded",
+        jobs.FAILED: "failed",
+    }.get(msg.status, "queued")
+    return SyncState(key, msg.id, msg.last_error or "", msg.attempts)
+
+
+def sync_states(awards: Iterable[CreditAward]) -> dict[int, SyncState]:
+    """The sync state of each award, from its outbox message."""
+    awards = list(awards)
+    messages = jobs.messages_for(source_of(a.id) for a in awards)
+    return {a.id: _state(a, messages.get(source_of(a.id))) for a in awards}
+
+
+def _award_sources(tenant_id: int, course_id: int | None = None) -> Select[Any]:
+    q = select(literal("credit_award:") + cast(CreditAward.id, String)).where(
+        CreditAward.tenant_id == tenant_id
+    )
+    if course_id is not None:
+        q = q.where(CreditAward.course_id == course_id)
+    return q
+
+
+def course_summary(tenant_id: int, course_id: int) -> dict[str, int]:
+    """How many of the course's grade messages are queued, sent, superseded or failed."""
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count())
+        .where(
+            OutboxMessage.tenant_id == tenant_id,
+            OutboxMessage.source.in_(_award_sources(tenant_id, course_id)),
+        )
+        .group_by(OutboxMessage.status)
+    ).all()
+    summary = {"queued": 0, "sent": 0, "superseded": 0, "failed": 0}
+    for status, n in rows:
+        key = {jobs.SENT: "sent", jobs.SUPERSEDED: "superseded", jobs.FAILED: "failed"}.get(
+            status, "queued"
+        )
+        summary[key] += int(n)
+    return summary
+
+
+@dataclass(frozen=True)
+class FailedSync:
+    message: OutboxMessage
+    award: CreditAward
+    course_title: str
+    student_name: str
+
+
+def failed_syncs(
+    tenant_id: int, course_id: int | None = None, limit: int = 200
+) -> list[FailedSync]:
+    """Grades the LMS refused for good (a tenant's, or a course's), newest first."""
+    q = (
+        select(OutboxMessage, CreditAward, Course.title, User.name)
+        .join(
+            CreditAward,
+            OutboxMessage.source == literal("credit_award:") + cast(CreditAward.id, String),
+        )
+        .join(Course, Course.id == CreditAward.course_id)
+        .join(User, User.id == CreditAward.student_id)
+        .where(
+            OutboxMessage.tenant_id == tenant_id,
+            CreditAward.tenant_id == tenant_id,
+            OutboxMessage.status == jobs.FAILED,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    if course_id is not None:
+        q = q.where(CreditAward.course_id == course_id)
+    return [FailedSync(m, a, t or "", n or "") for m, a, t, n in db.session.execute(q)]
+
+
+def retry_sync(ctx: LaunchContext, message_id: int) -> OutboxMessage:
+    """Queue a failed grade again: the course's instructors, or a tool administrator."""
+    msg = db.session.get(OutboxMessage, message_id)
+    if msg is None or msg.tenant_id != ctx.tenant_id or not msg.source.startswith("credit_award:"):
+        raise NotFoundError("There is no such grade sync.")
+    award = db.session.get(CreditAward, int(msg.source.split(":", 1)[1]))
+    if award is None or award.tenant_id != ctx.tenant_id:
+        raise NotFoundError("There is no such grade sync.")
+    allowed = ctx.is_tool_admin or (
+        ctx.role == "faculty" and not ctx.read_only and ctx.course_id == award.course_id
+    )
+    if not allowed:
+        raise ForbiddenError("Only the course's instructors or a tool administrator can retry.")
+    from lti_tool.services import audit
+
+    audit.record(
+        ctx.actor, "credit.sync_retried", ctx.tenant_id, award_id=award.id, message_id=msg.id
+    )
+    return jobs.retry(message_id, tenant_id=ctx.tenant_id)
+
+
+# --- registrar export -----------------------------------------------------------------------
+
+REGISTRAR_HEADER = [
+    "term",
+    "course_label",
+    "course_title",
+    "student_name",
+    "student_email",
+    "lms_user_id",
+    "credits",
+    "grade",
+    "grading_mode",
+    "approved_hours",
+    "decided_by",
+    "decided_at",
+    "approved_by",
+    "approved_at",
+    "award_id",
+    "corrects_award_id",
+    "gradebook_sync",
+]
+
+
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def registrar_csv(tenant_id: int, *, course_id: int | None = None, term: str | None = None) -> str:
+    """Current, final awards as CSV (one course, or every course of a term)."""
+    q = (
+        select(CreditAward, Course, User)
+        .join(Course, Course.id == CreditAward.course_id)
+        .join(User, User.id == CreditAward.student_id)
+        .where(
+            CreditAward.tenant_id == tenant_id,
+            CreditAward.status == "final",
+            CreditAward.superseded_at.is_(None),
+        )
+        .order_by(Course.term_name, Course.label, User.name, CreditAward.id)
+    )
+    if course_id is not None:
+        q = q.where(CreditAward.course_id == course_id)
+    if term:
+        q = q.where(Course.term_name == term)
+    rows = db.session.execute(q).all()
+    states = sync_states(a for a, _c, _u in rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REGISTRAR_HEADER)
+    for award, course, user in rows:
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    course.term_name or "",
+                    course.label,
+                    course.title,
+                    user.name,
+                    user.email,
+                    user.sub,
+                    award.credits,
+                    award.grade_label,
+                    award.grading_mode,
+                    round(award.approved_minutes / 60, 2),
+                    award.decided_by.split(" <")[0],
+                    award.created_at.isoformat(timespec="seconds"),
+                    (award.approved_by or "").split(" <")[0],
+                    award.approved_at.isoformat(timespec="seconds") if award.approved_at else "",
+                    award.id,
+                    award.supersedes_id or "",
+                    states[award.id].label,
+                )
+            ]
+        )
+    return out.getvalue()
+
+
+def terms(tenant_id: int) -> list[str]:
+    """Term names of the tenant's courses that have awards."""
+    return sorted(
+        t
+        for t in db.session.scalars(
+            select(Course.term_name)
+            .join(CreditAward, CreditAward.course_id == Course.id)
+            .where(Course.tenant_id == tenant_id, Course.term_name.is_not(None))
+            .distinct()
+        )
+        if t
+    )
