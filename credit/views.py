@@ -277,6 +277,7 @@ def _decide_award(
     if not form.validate_on_submit():
         return _review(student_id, 422, **{key: form})
     try:
+        award_svc.validate_award(ctx, student_id, _award_input(form), supersedes_id=supersedes)
         lineitem = award_svc.resolve_line_item(ctx)
         award = award_svc.award_credit(
             ctx, student_id, _award_input(form), lineitem_url=lineitem, supersedes_id=supersedes

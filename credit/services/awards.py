@@ -206,22 +206,15 @@ def _conflict(existing: CreditAward | None) -> AwardConflictError:
     )
 
 
-def award_credit(
-    ctx: LaunchContext,
-    student_id: int,
-    data: AwardInput,
-    *,
-    lineitem_url: str | None,
-    supersedes_id: int | None = None,
-) -> CreditAward:
-    """Award credit (or, with ``supersedes_id``, correct an award). The same idempotency key
-    returns the award it already made; a concurrent decision by someone else is refused."""
+_Checked = tuple[User, CreditPolicy, StudentProgress, CreditAward | None]
+
+
+def validate_award(
+    ctx: LaunchContext, student_id: int, data: AwardInput, *, supersedes_id: int | None = None
+) -> _Checked:
+    """Every check an award must pass, without writing (views call it before they reach out
+    to the LMS for the gradebook column)."""
     course_id = _require_faculty(ctx)
-    again = _by_key(ctx.tenant_id, data.idempotency_key)
-    if again is not None:
-        if again.course_id != course_id or again.student_id != student_id:
-            raise PolicyViolationError("This form was already used for another decision.")
-        return again
     student = _student_in_course(ctx, course_id, student_id)
     policy = get_policy(ctx.tenant_id, course_id)
     progress = student_progress(ctx.tenant_id, course_id, student_id)
@@ -245,6 +238,29 @@ def award_credit(
             hint="The policy allows one credit per "
             f"{policy.hours_per_credit} approved hours, up to {policy.max_credits}.",
         )
+    _score(policy, data.score)
+    return student, policy, progress, existing
+
+
+def award_credit(
+    ctx: LaunchContext,
+    student_id: int,
+    data: AwardInput,
+    *,
+    lineitem_url: str | None,
+    supersedes_id: int | None = None,
+) -> CreditAward:
+    """Award credit (or, with ``supersedes_id``, correct an award). The same idempotency key
+    returns the award it already made; a concurrent decision by someone else is refused."""
+    course_id = _require_faculty(ctx)
+    again = _by_key(ctx.tenant_id, data.idempotency_key)
+    if again is not None:
+        if again.course_id != course_id or again.student_id != student_id:
+            raise PolicyViolationError("This form was already used for another decision.")
+        return again
+    student, policy, progress, existing = validate_award(
+        ctx, student_id, data, supersedes_id=supersedes_id
+    )
     score, label = _score(policy, data.score)
     two_step = policy.approval_chain == "faculty_then_second"
     award = CreditAward(

@@ -168,7 +168,7 @@ def test_bad_award_input_is_shown_and_nothing_is_saved(app, sandbox, course_peop
 
 
 def test_students_teaching_assistants_and_other_courses_are_kept_out(app, sandbox, course_people):
-    faculty, amara, ben = course_people
+    _faculty, amara, ben = course_people
     amara_id, ben_id = amara.ctx().user_id, ben.ctx().user_id
     # A student reaches no faculty page and never another student's record.
     for path in (

@@ -1,0 +1,61 @@
+"""The credit pages in a real chromium pass axe-core's WCAG 2.1 A/AA rules: the roster with
+progress, the review page with its evidence and decision forms, the policy form with errors,
+bulk award, and the student's progress bar and checklist. Launches are real and signed; the
+browser carries the launch id in the URL, as inside a cookie-less LMS iframe."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from lti_tool.auth import load_launch
+from lti_tool.extensions import db
+from tests.credit.conftest import give_work
+
+pytestmark = pytest.mark.browser
+
+
+def test_credit_pages_are_accessible(
+    app: Any,
+    browser_page: Any,
+    live_server: Any,
+    driver: Any,
+    make_platform: Any,
+    assert_accessible: Any,
+) -> None:
+    school = make_platform()
+    faculty = driver(school).launch(sub="fac-axe", role="faculty", follow=False).lid
+    student = driver(school).launch(sub="stu-axe", role="student", follow=False).lid
+    driver(school).launch(sub="stu-axe-2", role="student", follow=False)
+    with app.app_context():
+        ctx = load_launch(student)
+        assert ctx is not None
+        give_work(ctx, hours=50, pending_hours=3)
+        db.session.commit()
+        student_id = ctx.user_id
+    page = browser_page
+    base = live_server.tool_url
+    page.goto(f"{base}/credit/course?lid={faculty}")
+    expect(page.locator("h1")).to_have_text("Students and credit progress")
+    assert_accessible(page, "the roster with credit progress")
+    page.goto(f"{base}/credit/students/{student_id}?lid={faculty}")
+    expect(page.locator("#decision-heading")).to_be_visible()
+    assert_accessible(page, "the review page")
+    page.fill("#credits", "5")
+    page.locator("form", has=page.locator("#credits")).locator("button[type=submit]").click()
+    expect(page.locator("[role=alert]").first).to_be_visible()
+    assert_accessible(page, "the review page with an error")
+    page.goto(f"{base}/credit/policy?lid={faculty}")
+    page.fill("#hours_per_credit", "0")
+    page.click("text=Save the policy")
+    expect(page.locator(".error-text").first).to_be_visible()
+    assert_accessible(page, "the policy form with errors")
+    page.goto(f"{base}/credit/bulk?lid={faculty}")
+    expect(page.locator("h1")).to_have_text("Award everyone eligible")
+    assert_accessible(page, "bulk award")
+    page.goto(f"{base}/home/student?lid={student}")
+    expect(page.locator("progress")).to_be_visible()
+    assert_accessible(page, "the student's credit progress")
+    assert [e for e in page.console_errors if "Content Security Policy" in e] == []
