@@ -15,7 +15,7 @@ from internships.work.services import hours as hour_svc
 from internships.work.services.evaluations import evaluation_of
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
-from lti_tool.errors import AppError, ConnectorError, PolicyViolationError
+from lti_tool.errors import AppError, ConnectorError, ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.homes import register_home_panel
 from lti_tool.lti.services_client import roster
@@ -93,6 +93,12 @@ def _form_error(form: Any, exc: AppError) -> None:
         form.form_errors.append(exc.message)
 
 
+def _read_only() -> ForbiddenError:
+    return ForbiddenError(
+        "Your access to this course is read-only (teaching assistant).", reason="read_only"
+    )
+
+
 def _course_id(ctx: LaunchContext) -> int:
     if ctx.course_id is None:
         abort(404)
@@ -111,7 +117,7 @@ def policy() -> ResponseReturnValue:
     if request.method == "GET":
         form.min_rating.data = str(current.min_rating or "")
     if request.method == "POST" and ctx.read_only:
-        abort(403)
+        raise _read_only()
     if form.validate_on_submit():
         data = policy_svc.PolicyInput(
             hours_per_credit=form.hours_per_credit.data or 0,
@@ -365,7 +371,7 @@ def bulk() -> ResponseReturnValue:
     form = forms.BulkAwardForm()
     if request.method == "POST":
         if ctx.read_only:
-            abort(403)
+            raise _read_only()
         if form.validate_on_submit():
             try:
                 ids = [int(x) for x in (form.student_ids.data or "").split(",") if x]

@@ -97,6 +97,8 @@ def requires(*roles: str, write: bool = False, tool_admin: bool = False) -> Call
             return view(*args, **kwargs)
 
         wrapped.required_roles = roles  # type: ignore[attr-defined]
+        wrapped.write_access = write  # type: ignore[attr-defined]
+        wrapped.tool_admin_access = tool_admin  # type: ignore[attr-defined]
         return wrapped  # type: ignore[return-value]
 
     return decorator
