@@ -1,9 +1,13 @@
-"""``flask --app lti_tool listings …``: import listings from a file, expire passed deadlines."""
+"""``flask --app lti_tool listings …``: import listings from a file (with progress), expire
+passed deadlines, run queued import jobs, load the demo; ``flask --app lti_tool profiles
+import``: the SIS import of program, class year and expected graduation."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -13,7 +17,7 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
-from .services.imports import import_listings, read_records
+from .services.imports import ImportReport, import_listings, read_records
 from .services.listings import expire_listings
 
 ACTOR = "command line"
@@ -29,17 +33,19 @@ def _tenant(name_or_id: str) -> Tenant:
     return tenant
 
 
-@click.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
-@click.option("--dry-run", is_flag=True, help="Check every record; save nothing.")
-@with_appcontext
-def import_command(path: Path, tenant_ref: str, dry_run: bool) -> None:
-    """Import listings from schema.org JobPosting JSON-LD or CSV (see docs/imports.md)."""
-    tenant = _tenant(tenant_ref)
-    records = read_records(path.read_bytes(), path.name)
-    with click.progressbar(length=len(records), label=f"Importing {path.name}") as bar:
-        report = import_listings(tenant.id, records, ACTOR, progress=lambda _: bar.update(1))
+def progress_printer(total: int, every: int = 0) -> Callable[[int], None]:
+    """A callback that prints ``done/total rows (pct%)`` every ``every`` rows (0: about every
+    5 %, at most every 100 rows) and at the end — readable in a terminal and in a log."""
+    step = every if every > 0 else max(1, min(100, math.ceil(total / 20)))
+
+    def show(done: int) -> None:
+        if done == total or done % step == 0:
+            click.echo(f"  {done}/{total} rows ({100 * done // max(total, 1)}%)", err=True)
+
+    return show
+
+
+def _report(report: ImportReport, dry_run: bool) -> None:
     for result in report.results:
         detail = f" — {result.reason}" if result.reason else ""
         click.echo(f"row {result.row}: {result.outcome} {result.external_id!r}{detail}")
@@ -49,6 +55,58 @@ def import_command(path: Path, tenant_ref: str, dry_run: bool) -> None:
     else:
         db.session.commit()
         click.echo(f"{report.summary}.")
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
+@click.option("--dry-run", is_flag=True, help="Check every record; save nothing.")
+@click.option("--progress-every", default=0, help="Print progress every N rows (0: about 5 %).")
+@with_appcontext
+def import_command(path: Path, tenant_ref: str, dry_run: bool, progress_every: int) -> None:
+    """Import listings from schema.org JobPosting JSON-LD or CSV (see docs/imports.md)."""
+    tenant = _tenant(tenant_ref)
+    records = read_records(path.read_bytes(), path.name)
+    click.echo(f"Importing {len(records)} records from {path.name} into {tenant.name!r}", err=True)
+    report = import_listings(
+        tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)
+    )
+    _report(report, dry_run)
+
+
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
+@click.option("--dry-run", is_flag=True, help="Check every row; save nothing.")
+@click.option("--progress-every", default=0, help="Print progress every N rows (0: about 5 %).")
+@with_appcontext
+def profiles_import_command(
+    path: Path, tenant_ref: str, dry_run: bool, progress_every: int
+) -> None:
+    """Import program, class year and expected graduation of students from an SIS CSV
+    (header: lms_user_id,email,program,class_year,expected_graduation; see docs/imports.md)."""
+    from .profile.imports import csv_records, import_profiles
+
+    tenant = _tenant(tenant_ref)
+    records = csv_records(path.read_bytes())
+    click.echo(f"Importing {len(records)} rows from {path.name} into {tenant.name!r}", err=True)
+    report = import_profiles(
+        tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)
+    )
+    _report(report, dry_run)
+
+
+@click.command("jobs")
+@with_appcontext
+def jobs_command() -> None:
+    """Run the import jobs advisors queued (needed only with JOB_RUNNER=off)."""
+    from .services.jobs import run_queued
+
+    for job in run_queued():
+        click.echo(
+            f"import {job.id} ({job.kind}, {job.filename}): {job.status}, {job.created} "
+            f"created, {job.updated} updated, {job.rejected} rejected."
+        )
 
 
 @click.command("expire")
@@ -71,10 +129,12 @@ def expire_command() -> None:
 @click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
 @with_appcontext
 def demo_command(tenant_ref: str) -> None:
-    """Load the demo employers and listings into a tenant (idempotent; for `make run`)."""
-    from .demo import seed_listings
+    """Load the demo employers, listings, sandbox people, applications and engagements into a
+    tenant (idempotent; for `make run`)."""
+    from .demo import seed_listings, seed_work
 
     tenant = _tenant(tenant_ref)
     seed_listings(tenant.id)
+    work = seed_work(tenant.id)
     db.session.commit()
-    click.echo(f"Demo listings are in {tenant.name!r}.")
+    click.echo(f"Demo listings are in {tenant.name!r} ({work} new demo applications).")

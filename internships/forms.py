@@ -6,11 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
     DecimalField,
+    EmailField,
     Form,
     IntegerField,
     RadioField,
@@ -26,6 +28,7 @@ from wtforms.validators import (
     Length,
     NumberRange,
     Optional,
+    Regexp,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -37,6 +40,9 @@ from .services.board import SORTS, BoardQuery
 from .services.listings import CURRENCIES, MIN_JUSTIFICATION, ListingInput
 from .vocabulary import COMPETENCIES, UNPAID_FACTORS, skills
 
+EMAIL = Regexp(
+    r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Give an email address like name@example.org."
+)
 CLASS_YEARS = ("First year", "Second year", "Third year", "Fourth year", "Graduate")
 
 
@@ -317,3 +323,93 @@ class BoardFilterForm(Form):
             sort=self.sort.data if self.sort.data in SORTS else "relevance",
             page=ok(self.page) or 1,
         )
+
+
+_LISTING_FIELDS = (
+    "title", "summary", "description_md", "deliverables", "skills", "tags", "competencies",
+    "estimated_hours", "application_deadline", "work_start", "work_end", "compensation_type",
+    "pay_amount", "currency", "location_type", "location", "openings", "programs",
+    "class_years", "work_authorization",
+)  # fmt: skip
+
+
+class EmployerListingForm(FlaskForm):
+    """The public form an invited employer fills in (CSRF from the session cookie: the page
+    opens from an email, outside the LMS)."""
+
+    employer_name = StringField(
+        "Organisation name",
+        filters=[strip_text],
+        validators=[Length(max=200)],
+        render_kw={"autocomplete": "organization"},
+    )
+    employer_website = StringField(
+        "Organisation website",
+        filters=[strip_text],
+        validators=[Length(max=500)],
+        render_kw={"autocomplete": "url"},
+    )
+    contact_name = StringField(
+        "Your name",
+        filters=[strip_text],
+        validators=[DataRequired("Give your name."), Length(max=200)],
+        render_kw={"autocomplete": "name"},
+        description="You supervise the student, or tell us who does in the description.",
+    )
+    contact_email = EmailField(
+        "Your email",
+        filters=[strip_text],
+        validators=[DataRequired("Give your email address."), EMAIL, Length(max=320)],
+        render_kw={"autocomplete": "email"},
+    )
+    submit = SubmitField("Send for review")
+    to_input = ListingForm.to_input
+    require_employer = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.skills.choices = skill_choices()
+
+    def validate_employer_name(self, field: StringField) -> None:
+        if self.require_employer and len(field.data or "") < 2:
+            raise ValidationError("Give your organisation's name.")
+
+
+for _name in _LISTING_FIELDS:
+    setattr(EmployerListingForm, _name, getattr(ListingForm, _name))
+
+
+class InvitationForm(LaunchForm):
+    employer = SelectField(
+        "Employer",
+        coerce=int,
+        validate_choice=False,
+        description="Bind the invitation to a known employer, or leave it open: the employer "
+        "then names itself on the form.",
+    )
+    email = EmailField(
+        "Employer's email",
+        filters=[strip_text],
+        validators=[DataRequired("Give the address to send the invitation to."), EMAIL],
+    )
+    days = IntegerField(
+        "Link valid for (days)",
+        default=14,
+        validators=[InputRequired("Say how long the link works."), NumberRange(1, 60)],
+    )
+    message = TextAreaField(
+        "Personal message (optional)",
+        filters=[strip_text],
+        validators=[Length(max=2000)],
+        description="Added to the email above the link.",
+    )
+
+    def __init__(
+        self, *args: Any, employers: list[tuple[int, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.employer.choices = [(0, "Any employer (they name themselves)"), *(employers or [])]
+
+
+class PinForm(LaunchForm):
+    """The pin and unpin buttons (CSRF only)."""

@@ -29,6 +29,8 @@ db.metadata.info.setdefault("unmanaged_names", set()).update(
         "ix_listing_search_fts",
         "search_vector",  # PostgreSQL only: a stored tsvector column of listing
         "ix_listing_search_vector",
+        "search_title_vector",  # PostgreSQL only: the title's words (c5d2b1f3e4a2)
+        "ix_listing_search_title_vector",
     }
 )
 
@@ -65,7 +67,8 @@ class Listing(db.Model):  # type: ignore[name-defined]
     __tablename__ = "listing"
     __table_args__ = (
         UniqueConstraint("tenant_id", "source", "external_id"),
-        Index("ix_listing_board", "tenant_id", "status", "application_deadline"),
+        # "id" last: the board's order (deadline, then id) is the index order (c5d2b1f3e4a2)
+        Index("ix_listing_board", "tenant_id", "status", "application_deadline", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
@@ -117,10 +120,92 @@ class ListingFacet(db.Model):  # type: ignore[name-defined]
     searching JSON (kept in step with ``Listing.skills``/``competencies`` by the services)."""
 
     __tablename__ = "listing_facet"
-    __table_args__ = (Index("ix_listing_facet_lookup", "tenant_id", "kind", "value"),)
+    __table_args__ = (Index("ix_listing_facet_lookup", "tenant_id", "kind", "value", "listing_id"),)
     listing_id: Mapped[int] = mapped_column(
         ForeignKey("listing.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # skill | competency
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+
+
+class EmployerInvitation(db.Model):  # type: ignore[name-defined]
+    """A signed, expiring invitation for an employer to submit a listing through the public
+    form (no LMS account). Optionally bound to an existing employer; single use."""
+
+    __tablename__ = "employer_invitation"
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employer.id"), default=None)
+    email: Mapped[str] = mapped_column(String(320))
+    message: Mapped[str] = mapped_column(Text, default="")
+    issued_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listing.id"), default=None)
+
+    employer: Mapped[Employer | None] = relationship()
+
+    @property
+    def state(self) -> str:
+        """used | revoked | expired | open (the expiry compared with the clock now)."""
+        if self.used_at is not None:
+            return "used"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= utcnow() else "open"
+
+
+class CoursePin(db.Model):  # type: ignore[name-defined]
+    """A listing an instructor pinned to the top of their course's board."""
+
+    __tablename__ = "course_pin"
+    __table_args__ = (UniqueConstraint("course_id", "listing_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listing.id", ondelete="CASCADE"))
+    pinned_by: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+IMPORT_KINDS = ("listings", "profiles")
+IMPORT_JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class ImportJob(db.Model):  # type: ignore[name-defined]
+    """A long import run in the background: the file's text (cleared when done), counters the
+    advisor's page polls, and the row-by-row report."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (Index("ix_import_job_tenant_created", "tenant_id", "created_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # listings | profiles
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    content: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    rejected: Mapped[int] = mapped_column(default=0)
+    # [{"row": n, "outcome": ..., "key": ..., "name": ..., "reason": ..., "listing_id": ...}]
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, (100 * self.processed) // self.total)
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("done", "failed")

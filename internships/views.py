@@ -3,29 +3,45 @@ creating, editing and approving listings for career advisors."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.homes import ROLE_LABELS, register_home_panel
 from lti_tool.web import launch_url
 
-from .commands import demo_command, expire_command, import_command
+from .commands import demo_command, expire_command, import_command, jobs_command
 from .forms import (
     ApproveForm,
     BoardFilterForm,
     CloseListingForm,
     ImportForm,
+    InvitationForm,
     ListingForm,
+    PinForm,
     listing_form_data,
 )
 from .rendering import render_markdown
+from .services import invitations as invitation_svc
+from .services import jobs as job_svc
 from .services import listings as svc
+from .services import pins as pin_svc
 from .services.board import search_board
 from .services.imports import ImportFormatError, import_listings, read_records
 from .vocabulary import UNPAID_FACTORS, skill_label
@@ -34,6 +50,36 @@ bp = Blueprint("internships", __name__, url_prefix="/internships", cli_group="li
 bp.cli.add_command(import_command)
 bp.cli.add_command(expire_command)
 bp.cli.add_command(demo_command)
+bp.cli.add_command(jobs_command)
+
+
+def _faculty_panel(ctx: LaunchContext) -> dict[str, Any] | None:
+    """The instructor's home panel: the course's pinned listings and workload caps."""
+    if ctx.course_id is None:
+        return None
+    from .work.services.caps import effective_caps
+
+    return {
+        "pinned": pin_svc.pinned_listings(ctx.tenant_id, ctx.course_id),
+        "caps": effective_caps(ctx.tenant_id, ctx.course_id),
+    }
+
+
+def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
+    """The advisor's home panel: the approval queue and the career center's tools."""
+    queue = svc.approval_queue(ctx.tenant_id)
+    return {
+        "waiting": len(queue),
+        "from_employers": sum(1 for listing in queue if listing.source == "employer_form"),
+    }
+
+
+def _register_panels(state: Any) -> None:
+    register_home_panel(state.app, "faculty", "internships/_faculty_panel.html", _faculty_panel)
+    register_home_panel(state.app, "advisor", "internships/_advisor_panel.html", _advisor_panel)
+
+
+bp.record_once(_register_panels)
 
 EVERYONE = ("student", "faculty", "advisor")
 STATUS_LABELS = {
@@ -100,9 +146,16 @@ def _saved(listing: Any) -> ResponseReturnValue:
 def board() -> ResponseReturnValue:
     ctx = current_launch()
     form = BoardFilterForm(request.args)
-    page = search_board(ctx.tenant_id, form.to_query(), today_in(ctx.time_zone))
+    query = dataclasses.replace(form.to_query(), course_id=ctx.course_id)
+    page = search_board(ctx.tenant_id, query, today_in(ctx.time_zone))
     args = {k: request.args.getlist(k) for k in request.args if k not in ("page", "lid")}
-    return render_template("internships/board.html", form=form, page=page, args=args)
+    return render_template(
+        "internships/board.html",
+        form=form,
+        page=page,
+        args=args,
+        pinned=pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
+    )
 
 
 @bp.get("/<int:listing_id>")
@@ -116,7 +169,43 @@ def detail(listing_id: int) -> ResponseReturnValue:
         description=render_markdown(listing.description_md),
         factors=UNPAID_FACTORS,
         close_form=CloseListingForm() if ctx.role == "advisor" else None,
+        pinned=listing.id in pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
+        pin_form=PinForm() if ctx.role == "faculty" and ctx.course_id else None,
     )
+
+
+@bp.post("/<int:listing_id>/pin")
+@requires("faculty", write=True)
+def pin(listing_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not PinForm().validate_on_submit():
+        flash("The form expired: try again.", "error")
+    else:
+        try:
+            listing = svc.get_listing(ctx.tenant_id, listing_id, open_only=True)
+            pin_svc.pin_listing(ctx, listing_id)
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            flash(f"{exc.message} {exc.hint}", "error")
+        else:
+            db.session.commit()
+            flash(
+                f"“{listing.title}” is pinned to the top of {ctx.course_title}'s board.", "success"
+            )
+    return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
+
+
+@bp.post("/<int:listing_id>/unpin")
+@requires("faculty", write=True)
+def unpin(listing_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not PinForm().validate_on_submit():
+        flash("The form expired: try again.", "error")
+    else:
+        removed = pin_svc.unpin_listing(ctx, listing_id)
+        db.session.commit()
+        flash("Unpinned." if removed else "That listing was not pinned.", "success")
+    return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
 
 
 @bp.post("/<int:listing_id>/close")
@@ -204,6 +293,33 @@ def approve(listing_id: int) -> ResponseReturnValue:
 
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+DEFAULT_INLINE_ROWS = 200
+
+
+def read_upload(storage: Any) -> tuple[str, str]:
+    """(text, filename) of an uploaded import file; ImportFormatError when too big or not
+    UTF-8."""
+    data = storage.read(MAX_IMPORT_BYTES + 1)
+    if len(data) > MAX_IMPORT_BYTES:
+        raise ImportFormatError("The file is larger than 5 MB: split it.")
+    try:
+        return data.decode("utf-8-sig"), storage.filename or ""
+    except UnicodeDecodeError as exc:
+        raise ImportFormatError("The file is not UTF-8 text.") from exc
+
+
+def inline_rows() -> int:
+    """Imports of at most this many rows run during the request; longer ones in the
+    background with a progress page (IMPORT_INLINE_MAX_ROWS)."""
+    return int(current_app.config.get("IMPORT_INLINE_MAX_ROWS", DEFAULT_INLINE_ROWS))
+
+
+def queue_import(ctx: LaunchContext, kind: str, text: str, filename: str) -> ResponseReturnValue:
+    """Queue a long import, start its runner after the commit, and show its progress page."""
+    job = job_svc.create_job(ctx.tenant_id, kind, filename, text, ctx.actor)
+    db.session.commit()
+    job_svc.start_job(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    return redirect(launch_url("internships.import_job", job_id=job.id), code=303)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -212,16 +328,110 @@ def import_file() -> ResponseReturnValue:
     ctx = current_launch()
     form, report = ImportForm(), None
     if form.validate_on_submit():
-        data = form.file.data.read(MAX_IMPORT_BYTES + 1)
         try:
-            if len(data) > MAX_IMPORT_BYTES:
-                raise ImportFormatError("The file is larger than 5 MB: split it.")
-            records = read_records(data, form.file.data.filename or "")
-        except (ImportFormatError, UnicodeDecodeError) as exc:
-            message = getattr(exc, "message", "The file is not UTF-8 text.")
-            form.file.errors = [*form.file.errors, message]
+            text, filename = read_upload(form.file.data)
+            records = read_records(text, filename)
+        except ImportFormatError as exc:
+            form.file.errors = [*form.file.errors, exc.message]
         else:
+            if len(records) > inline_rows():
+                return queue_import(ctx, "listings", text, filename)
             report = import_listings(ctx.tenant_id, records, ctx.actor)
             db.session.commit()
     status = 422 if form.errors else 200
-    return render_template("internships/import.html", form=form, report=report), status
+    return render_template(
+        "internships/import.html",
+        form=form,
+        report=report,
+        jobs=job_svc.recent_jobs(ctx.tenant_id, "listings"),
+    ), status
+
+
+def _job_for_page(job_id: int) -> Any:
+    ctx = current_launch()
+    job = job_svc.get_job(ctx.tenant_id, job_id)
+    if job_svc.is_stale(job):  # its runner died (or none was started): start one here
+        db.session.rollback()
+        job_svc.start_job(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    return job
+
+
+@bp.get("/import/jobs/<int:job_id>")
+@requires("advisor")
+def import_job(job_id: int) -> ResponseReturnValue:
+    job = _job_for_page(job_id)
+    back = "profile.import_profiles" if job.kind == "profiles" else "internships.import_file"
+    return render_template("internships/import_job.html", job=job, back=back)
+
+
+@bp.get("/import/jobs/<int:job_id>/progress")
+@requires("advisor")
+def import_job_progress(job_id: int) -> ResponseReturnValue:
+    """The counters the progress page polls (JSON)."""
+    job = _job_for_page(job_id)
+    response = jsonify(
+        status=job.status,
+        total=job.total,
+        processed=job.processed,
+        percent=job.percent,
+        created=job.created,
+        updated=job.updated,
+        unchanged=job.unchanged,
+        rejected=job.rejected,
+        finished=job.finished,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- employer invitations ------------------------------------------------------------------------
+
+
+@bp.route("/invitations", methods=["GET", "POST"])
+@requires("advisor", write=True)
+def invitations() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = InvitationForm(employers=_employer_choices(ctx.tenant_id))
+    if form.validate_on_submit():
+        try:
+            invitation_svc.issue_invitation(
+                ctx.tenant_id,
+                ctx.actor,
+                form.email.data or "",
+                lambda token: url_for("supervisor.employer_listing", token=token, _external=True),
+                employer_id=form.employer.data or None,
+                days=form.days.data or invitation_svc.DEFAULT_DAYS,
+                message=form.message.data or "",
+            )
+        except svc.ListingInvalidError as exc:
+            db.session.rollback()
+            form._fields.get(exc.field, form.email).errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"The invitation is on its way to {form.email.data}.", "success")
+            return redirect(launch_url("internships.invitations"), code=303)
+    status = 422 if form.errors else 200
+    return render_template(
+        "internships/invitations.html",
+        form=form,
+        invitations=invitation_svc.list_invitations(ctx.tenant_id),
+        revoke_form=PinForm(formdata=None),
+    ), status
+
+
+@bp.post("/invitations/<jti>/revoke")
+@requires("advisor", write=True)
+def revoke_invitation(jti: str) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not PinForm().validate_on_submit():
+        flash("The form expired: try again.", "error")
+        return redirect(launch_url("internships.invitations"), code=303)
+    try:
+        invitation_svc.revoke_invitation(ctx.tenant_id, jti, ctx.actor)
+    except PolicyViolationError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash("The invitation is withdrawn; its link no longer works.", "success")
+    return redirect(launch_url("internships.invitations"), code=303)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     IntegerField,
@@ -75,3 +76,15 @@ class ProfileForm(LaunchForm):
             career_goals=self.career_goals.data or "",
             weekly_availability_hours=self.weekly_availability_hours.data,
         )
+
+
+class SisImportForm(LaunchForm):
+    file = FileField(
+        "Student records file (CSV)",
+        validators=[
+            FileRequired("Choose a file to import."),
+            FileAllowed(["csv"], "Choose a .csv file."),
+        ],
+        description="Exported from the student information system, with the header below. "
+        "At most 5 MB.",
+    )

@@ -9,13 +9,18 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.extensions import db
 from lti_tool.web import launch_url
 
-from ..views import _helpers
-from .forms import ProfileForm
+from ..commands import profiles_import_command
+from ..services import jobs as job_svc
+from ..services.imports import ImportFormatError
+from ..views import _helpers, inline_rows, queue_import, read_upload
+from .forms import ProfileForm, SisImportForm
+from .imports import CSV_COLUMNS, csv_records, import_profiles
 from .recommend import recommend
 from .services import ProfileInvalidError, get_or_empty, save_profile
 
-bp = Blueprint("profile", __name__, url_prefix="/profile")
+bp = Blueprint("profile", __name__, url_prefix="/profile", cli_group="profiles")
 bp.context_processor(_helpers)
+bp.cli.add_command(profiles_import_command)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -46,3 +51,30 @@ def for_you() -> ResponseReturnValue:
     profile = get_or_empty(ctx)
     picks = recommend(ctx)
     return render_template("internships/for_you.html", picks=picks, profile=profile)
+
+
+@bp.route("/import", methods=["GET", "POST"], endpoint="import_profiles")
+@requires("advisor", write=True)
+def import_profiles_page() -> ResponseReturnValue:
+    """The advisor's SIS import of program, class year and expected graduation."""
+    ctx = current_launch()
+    form, report = SisImportForm(), None
+    if form.validate_on_submit():
+        try:
+            text, filename = read_upload(form.file.data)
+            records = csv_records(text)
+        except ImportFormatError as exc:
+            form.file.errors = [*form.file.errors, exc.message]
+        else:
+            if len(records) > inline_rows():
+                return queue_import(ctx, "profiles", text, filename)
+            report = import_profiles(ctx.tenant_id, records, ctx.actor)
+            db.session.commit()
+    status = 422 if form.errors else 200
+    return render_template(
+        "internships/import_profiles.html",
+        form=form,
+        report=report,
+        columns=CSV_COLUMNS,
+        jobs=job_svc.recent_jobs(ctx.tenant_id, "profiles"),
+    ), status

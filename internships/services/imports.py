@@ -63,7 +63,7 @@ class RowError(Exception):
 @dataclass(frozen=True)
 class RowResult:
     row: int
-    outcome: str  # created | updated | rejected
+    outcome: str  # created | updated | unchanged (profiles) | rejected
     external_id: str
     title: str
     reason: str = ""
@@ -79,9 +79,11 @@ class ImportReport:
 
     @property
     def summary(self) -> str:
+        unchanged = self.count("unchanged")
         return (
             f"{self.count('created')} created, {self.count('updated')} updated, "
-            f"{self.count('rejected')} rejected"
+            + (f"{unchanged} unchanged, " if unchanged else "")
+            + f"{self.count('rejected')} rejected"
         )
 
 

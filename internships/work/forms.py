@@ -12,11 +12,19 @@ from wtforms import (
     DateField,
     IntegerField,
     RadioField,
+    SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from internships.forms import CheckboxesField
 from internships.vocabulary import COMPETENCIES
@@ -214,3 +222,54 @@ def ratings_from(
         elif value.isdigit():
             ratings[competency] = (int(value), comment)
     return ratings
+
+
+class CptForm(LaunchForm):
+    """An advisor records a CPT approval (the choices are set by the view)."""
+
+    student = SelectField("Student", coerce=int, validate_choice=False)
+    employer = SelectField(
+        "Employer",
+        coerce=int,
+        validate_choice=False,
+        description="The approval covers every listing of this employer, unless you choose a "
+        "listing below.",
+    )
+    listing = SelectField("Listing (optional)", coerce=int, validate_choice=False)
+    start_date = DateField(
+        "First day of the CPT", validators=[InputRequired("Give the first day.")]
+    )
+    end_date = DateField("Last day of the CPT", validators=[InputRequired("Give the last day.")])
+    dso_name = StringField(
+        "Authorising DSO",
+        filters=[strip_text],
+        validators=[DataRequired("Give the DSO's name."), Length(2, 200)],
+        description="The Designated School Official who authorised the CPT in SEVIS.",
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        filters=[strip_text],
+        validators=[Length(max=2000)],
+        description="For example the I-20 page date. No SEVIS numbers or passport data.",
+    )
+
+    def validate_student(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError("Choose the student.")
+
+    def validate_employer(self, field: SelectField) -> None:
+        if not field.data and not self.listing.data:
+            raise ValidationError("Choose the employer, or a listing.")
+
+
+class CapsForm(LaunchForm):
+    """The course's workload caps; empty means the institution's default."""
+
+    max_concurrent = IntegerField(
+        "Concurrent engagements per student",
+        validators=[Optional(), NumberRange(1, 10, "Choose between 1 and 10.")],
+    )
+    max_weekly_hours = IntegerField(
+        "Planned hours a week per student",
+        validators=[Optional(), NumberRange(1, 60, "Choose between 1 and 60 hours.")],
+    )

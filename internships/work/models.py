@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from internships.models import Listing
+from internships.models import Employer, Listing
 from lti_tool.extensions import db
-from lti_tool.models import User, utcnow
+from lti_tool.models import Course, User, utcnow
 
 APPLICATION_STATUSES = ("submitted", "shortlisted", "accepted", "declined", "withdrawn")
 ENGAGEMENT_STATUSES = ("active", "submitted", "completed", "cancelled")
@@ -87,6 +87,7 @@ class Engagement(db.Model):  # type: ignore[name-defined]
     listing: Mapped[Listing] = relationship()
     student: Mapped[User] = relationship()
     application: Mapped[Application] = relationship()
+    course: Mapped[Course | None] = relationship()
 
 
 class HourLog(db.Model):  # type: ignore[name-defined]
@@ -223,3 +224,44 @@ class EmailMessage(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class CptApproval(db.Model):  # type: ignore[name-defined]
+    """An F-1 student's Curricular Practical Training authorisation as the school's DSO gave
+    it, recorded by an advisor: for one employer (any of its listings) or one listing, over
+    a date range. Credit-bearing off-campus work of an F-1 student needs one."""
+
+    __tablename__ = "cpt_approval"
+    __table_args__ = (Index("ix_cpt_approval_tenant_student", "tenant_id", "student_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"))
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employer.id"))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listing.id"), default=None)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id"), default=None)
+    start_date: Mapped[dt.date]
+    end_date: Mapped[dt.date]
+    dso_name: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(255), default=None)
+
+    student: Mapped[User] = relationship()
+    employer: Mapped[Employer] = relationship()
+    listing: Mapped[Listing | None] = relationship()
+
+
+class CourseWorkloadCap(db.Model):  # type: ignore[name-defined]
+    """A course's own workload caps, set by its instructor; a NULL cap falls back to the
+    tenant's setting."""
+
+    __tablename__ = "course_workload_cap"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), unique=True)
+    max_concurrent: Mapped[int | None] = mapped_column(default=None)
+    max_weekly_hours: Mapped[int | None] = mapped_column(default=None)
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

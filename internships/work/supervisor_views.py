@@ -1,7 +1,8 @@
 """Public pages reached by a signed link, for employer supervisors without an LMS account:
 review a listing's applicants (what each student consented to share, every view audited),
-confirm or query hours, evaluate the student. Rate limited; an expired or used link gets a
-plain page that says whom to ask."""
+confirm or query hours, evaluate the student, and — by an advisor's invitation — submit a
+listing for approval. Rate limited; an expired or used link gets a plain page that says whom
+to ask."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
-from internships.services.listings import get_listing
+from internships.forms import EmployerListingForm
+from internships.services import invitations as invitation_svc
+from internships.services.listings import ListingInvalidError, get_listing
 from lti_tool.auth import public
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
@@ -39,11 +42,13 @@ limited(bp)
 def link_error(exc: LinkError) -> ResponseReturnValue:
     db.session.rollback()
     token = (request.view_args or {}).get("token") or ""
-    tenant_id = link_tenant(str(token)) if token else None
+    invitation = request.endpoint == "supervisor.employer_listing"
+    find_tenant = invitation_svc.invitation_tenant if invitation else link_tenant
+    tenant_id = find_tenant(str(token)) if token else None
     tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
     status = 404 if exc.reason == "invalid" else 410
     return render_template(
-        "supervisor/link_error.html",
+        "internships/public/invitation_error.html" if invitation else "supervisor/link_error.html",
         error=exc,
         contact=career_center_email(tenant),
         institution=tenant.name if tenant else "",
@@ -178,6 +183,57 @@ def evaluate(token: str) -> ResponseReturnValue:
         levels=RATING_LEVELS,
         choices=forms.RATING_CHOICES,
     ), 422 if errors else 200
+
+
+@bp.route("/listing/<token>", methods=["GET", "POST"])
+@public
+def employer_listing(token: str) -> ResponseReturnValue:
+    """The public form an invited employer uses to submit one listing for approval."""
+    grant = invitation_svc.verify_invitation(token, for_update=request.method == "POST")
+    employer = (
+        invitation_svc.get_employer(grant.tenant_id, grant.employer_id)
+        if grant.employer_id
+        else None
+    )
+    tenant = invitation_svc.get_tenant(grant.tenant_id)
+    form = EmployerListingForm(data={"contact_email": grant.email})
+    form.require_employer = employer is None
+    errors: list[str] = []
+    if form.validate_on_submit():
+        who = invitation_svc.EmployerDetails(
+            name=form.employer_name.data or "",
+            website=form.employer_website.data or "",
+            contact_name=form.contact_name.data or "",
+            contact_email=form.contact_email.data or "",
+        )
+        try:
+            listing = invitation_svc.submit_listing(grant, who, form.to_input(0))
+        except ListingInvalidError as exc:
+            db.session.rollback()
+            target = {"pay_amount_cents": "pay_amount", "new_employer": "employer_name"}.get(
+                exc.field, exc.field
+            )
+            field = form._fields.get(target)
+            if field is not None:
+                field.errors = [*field.errors, exc.message]
+            else:
+                errors.append(exc.message)
+        else:
+            return _thanks(
+                f"Thank you: “{listing.title}” is with the career center of {tenant.name}. "
+                "They review every listing before students see it, and write to you if they "
+                "have a question."
+            )
+    elif form.errors:
+        errors.append("Nothing was sent: correct the fields marked below.")
+    return render_template(
+        "internships/public/listing_form.html",
+        form=form,
+        employer=employer,
+        institution=tenant.name,
+        contact=career_center_email(tenant),
+        errors=errors,
+    ), 422 if form.errors or errors else 200
 
 
 @bp.get("/dev/outbox")

@@ -180,3 +180,82 @@ def test_cli_import_with_progress_and_dry_run(app, runner, tmp_path):
 def test_cli_expire(app, runner):
     result = runner.invoke(args=["listings", "expire"])
     assert result.exit_code == 0 and "listings expired." in result.output
+
+
+def test_a_listing_import_job_resumes_after_a_dead_runner_without_duplicates(app):
+    """A job whose runner died mid-way (heartbeat stale) is claimed again and resumes after
+    its last committed chunk; rows done twice update, never duplicate."""
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from internships.models import ImportJob
+    from internships.services import jobs as job_svc
+    from lti_tool.models import Tenant
+
+    records = [posting(f"J-{n}", title=f"Job listing {n}") for n in range(5)]
+    text = json.dumps(records)
+    with app.app_context():
+        tenant = Tenant(name="Job import school", settings={})
+        db.session.add(tenant)
+        db.session.commit()
+        job = job_svc.create_job(tenant.id, "listings", "feed.json", text, ACTOR)
+        db.session.commit()
+        job_id, tenant_id = job.id, tenant.id
+        # A runner that did two rows and died: running, stale heartbeat.
+        job_svc.run_job(job_id, chunk=2)
+        assert count(Listing, tenant_id) == 5
+        db.session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(
+                status="running",
+                processed=2,
+                heartbeat_at=dt.datetime(2020, 1, 1),
+                content=text,
+                results=[],
+                created=0,
+            )
+        )
+        db.session.commit()
+        stale = db.session.get(ImportJob, job_id)
+        assert job_svc.is_stale(stale)
+        db.session.rollback()
+        done = job_svc.run_queued()
+        assert [j.id for j in done if j.tenant_id == tenant_id] == [job_id]
+        job = db.session.get(ImportJob, job_id)
+        assert (job.status, job.processed, job.updated) == ("done", 5, 3)
+        assert [r["row"] for r in job.results] == [3, 4, 5]
+        assert count(Listing, tenant_id) == 5
+
+
+def test_cli_listing_import_prints_progress(app, runner, tmp_path):
+    path = tmp_path / "feed.json"
+    path.write_text(json.dumps([posting(f"P-{n}") for n in range(4)]), encoding="utf-8")
+    from lti_tool.models import Tenant
+
+    with app.app_context():
+        db.session.add(Tenant(name="CLI progress school", settings={}))
+        db.session.commit()
+    result = runner.invoke(
+        args=["listings", "import", str(path), "--tenant", "CLI progress school", "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Importing 4 records from feed.json" in result.output
+    assert "1/4 rows (25%)" in result.output and "4/4 rows (100%)" in result.output
+
+
+def test_cli_runs_queued_import_jobs(app, runner):
+    from internships.services import jobs as job_svc
+    from lti_tool.models import Tenant
+
+    with app.app_context():
+        tenant = Tenant(name="Queued jobs school", settings={})
+        db.session.add(tenant)
+        db.session.commit()
+        job = job_svc.create_job(tenant.id, "listings", "q.json", json.dumps(posting("Q-1")), ACTOR)
+        db.session.commit()
+        job_id = job.id
+    result = runner.invoke(args=["listings", "jobs"])
+    assert result.exit_code == 0, result.output
+    assert f"import {job_id} (listings, q.json): done, 1 created" in result.output

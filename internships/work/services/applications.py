@@ -22,12 +22,9 @@ from lti_tool.services import audit
 
 from ..models import Application, Engagement
 from . import uploads
-from .common import (
-    DEFAULT_MAX_CONCURRENT,
-    DEFAULT_MAX_WEEKLY_HOURS,
-    get_tenant,
-    setting_int,
-)
+from .caps import effective_caps
+from .common import get_tenant
+from .cpt import require_cpt
 from .notifications import notify
 
 OPEN_STATUSES = ("submitted", "shortlisted")
@@ -264,11 +261,14 @@ def planned_weekly_hours(listing: Listing) -> int:
     return max(1, math.ceil(listing.estimated_hours / weeks))
 
 
-def workload_problem(tenant_id: int, student_id: int, weekly_hours: int) -> str | None:
-    """Why taking on ``weekly_hours`` more would break the tenant's caps, or None."""
-    tenant = get_tenant(tenant_id)
-    max_count = setting_int(tenant, "max_concurrent_engagements", DEFAULT_MAX_CONCURRENT)
-    max_hours = setting_int(tenant, "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS)
+def workload_problem(
+    tenant_id: int, student_id: int, weekly_hours: int, course_id: int | None = None
+) -> str | None:
+    """Why taking on ``weekly_hours`` more (in ``course_id``) would break the caps, or None:
+    the course's own caps when its instructor set them, else the tenant's. Every current
+    engagement of the student counts, whatever its course."""
+    caps = effective_caps(tenant_id, course_id)
+    max_count, max_hours = caps.max_concurrent, caps.max_weekly_hours
     count, hours = db.session.execute(
         select(
             func.count(Engagement.id), func.coalesce(func.sum(Engagement.weekly_hours), 0)
@@ -398,8 +398,20 @@ def _accept(actor: str, application: Application, by_advisor: bool, override: st
         raise PolicyViolationError(
             f"All {listing.openings} opening(s) of this listing are filled.", reason="no_openings"
         )
+    tenant = get_tenant(application.tenant_id)
+    require_cpt(
+        application.tenant_id,
+        application.student_id,
+        listing,
+        application.course_id,
+        today_in(tenant.time_zone),
+        by_advisor=by_advisor,
+    )
     problem = workload_problem(
-        application.tenant_id, application.student_id, planned_weekly_hours(listing)
+        application.tenant_id,
+        application.student_id,
+        planned_weekly_hours(listing),
+        application.course_id,
     )
     override = override.strip()
     if problem and not (by_advisor and len(override) >= MIN_OVERRIDE_REASON):

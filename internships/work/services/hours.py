@@ -18,7 +18,8 @@ from lti_tool.models import utcnow
 from lti_tool.services import audit
 
 from ..models import Engagement, HourLog
-from .common import DEFAULT_MAX_WEEKLY_HOURS, get_tenant, setting_int, week_bounds
+from .caps import effective_caps
+from .common import week_bounds
 from .engagements import EngagementInvalidError, get_engagement_by_id, own_active
 from .notifications import notify
 
@@ -109,7 +110,8 @@ def log_hours(
         )
         or 0
     )
-    max_week = setting_int(get_tenant(ctx.tenant_id), "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS)
+    # The course's own cap when its instructor set one, else the tenant's.
+    max_week = effective_caps(ctx.tenant_id, engagement.course_id).max_weekly_hours
     if week_total + minutes > max_week * 60:
         raise EngagementInvalidError(
             "hours",

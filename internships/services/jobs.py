@@ -1,0 +1,234 @@
+"""Import jobs: a long listing or SIS import runs in the background while the advisor's page
+shows its progress.
+
+The job row holds the file's text (cleared when the job ends), counters, and the row-by-row
+report. A runner claims a queued job with a conditional update, imports the rows in chunks and
+commits after each chunk (each row is all-or-nothing in its own savepoint), so the counters the
+page polls move as it goes. A job whose runner died (no heartbeat for ``STALE_AFTER``) is
+claimed again and resumes after the last committed chunk; imports are idempotent (by source
+and external id, or by student), so a repeated row updates rather than duplicates.
+
+Runners: a thread of the web process that queued the job (``JOB_RUNNER`` "thread" or
+"celery"), re-started when the progress page sees a stale job; with ``JOB_RUNNER = "off"``
+(tests, or a cron set-up) ``flask listings jobs`` runs what is queued."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import or_, select, update
+
+from lti_tool.errors import NotFoundError
+from lti_tool.extensions import db
+from lti_tool.models import utcnow
+from lti_tool.services import audit
+
+from ..models import IMPORT_KINDS, ImportJob
+from .imports import ImportFormatError, ImportReport, import_listings, read_records
+
+log = logging.getLogger("career_credit.imports")
+
+CHUNK = 25
+STALE_AFTER = dt.timedelta(minutes=2)
+
+
+def parse(kind: str, text: str, filename: str) -> list[tuple[int, dict[str, Any]]]:
+    """The records of a file for an import of ``kind``; ImportFormatError when unreadable."""
+    if kind == "listings":
+        return read_records(text, filename)
+    if kind == "profiles":
+        from ..profile.imports import csv_records
+
+        return list(csv_records(text))
+    raise ValueError(f"unknown import kind {kind!r}")
+
+
+def import_records(
+    kind: str, tenant_id: int, records: list[tuple[int, dict[str, Any]]], actor: str
+) -> ImportReport:
+    """Import a batch of records of ``kind``; flushes."""
+    if kind == "listings":
+        return import_listings(tenant_id, records, actor)
+    from ..profile.imports import import_profiles
+
+    return import_profiles(tenant_id, records, actor)
+
+
+def create_job(tenant_id: int, kind: str, filename: str, text: str, actor: str) -> ImportJob:
+    """Queue an import; the file is read now, so an unreadable one is refused at once."""
+    if kind not in IMPORT_KINDS:
+        raise ValueError(f"unknown import kind {kind!r}")
+    records = parse(kind, text, filename)
+    if not records:
+        raise ImportFormatError("The file holds no rows to import.")
+    job = ImportJob(
+        tenant_id=tenant_id,
+        kind=kind,
+        filename=filename[:255],
+        content=text,
+        status="queued",
+        total=len(records),
+        actor=actor[:255],
+        results=[],
+    )
+    db.session.add(job)
+    db.session.flush()
+    audit.record(actor, "import.queue", tenant_id, job_id=job.id, kind=kind, rows=len(records))
+    return job
+
+
+def get_job(tenant_id: int, job_id: int, kind: str | None = None) -> ImportJob:
+    """One import job of the tenant, else NotFoundError."""
+    stmt = select(ImportJob).where(ImportJob.id == job_id, ImportJob.tenant_id == tenant_id)
+    if kind is not None:
+        stmt = stmt.where(ImportJob.kind == kind)
+    job = db.session.scalar(stmt)
+    if job is None:
+        raise NotFoundError("That import does not exist at your institution.")
+    return job
+
+
+def recent_jobs(tenant_id: int, kind: str, limit: int = 10) -> list[ImportJob]:
+    """The tenant's latest imports of ``kind``, newest first."""
+    return list(
+        db.session.scalars(
+            select(ImportJob)
+            .where(ImportJob.tenant_id == tenant_id, ImportJob.kind == kind)
+            .order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def is_stale(job: ImportJob, now: dt.datetime | None = None) -> bool:
+    """Queued, or running without a heartbeat for STALE_AFTER: no runner is on it."""
+    now = now or utcnow()
+    beat = job.heartbeat_at or job.created_at
+    return (job.status == "queued" and now - job.created_at > STALE_AFTER / 4) or (
+        job.status == "running" and now - beat > STALE_AFTER
+    )
+
+
+def _claim(job_id: int) -> bool:
+    now = utcnow()
+    result = db.session.execute(
+        update(ImportJob)
+        .where(
+            ImportJob.id == job_id,
+            or_(
+                ImportJob.status == "queued",
+                (ImportJob.status == "running") & (ImportJob.heartbeat_at < now - STALE_AFTER),
+            ),
+        )
+        .values(status="running", heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _as_dict(result: Any) -> dict[str, Any]:
+    return {
+        "row": result.row,
+        "outcome": result.outcome,
+        "key": result.external_id,
+        "name": result.title,
+        "reason": result.reason,
+        "listing_id": result.listing_id,
+    }
+
+
+def run_job(job_id: int, chunk: int = CHUNK) -> ImportJob | None:
+    """Claim and run one job to the end, committing after each chunk; None when another
+    runner has it (or it is finished)."""
+    if not _claim(job_id):
+        return None
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        return None
+    if job.started_at is None:
+        job.started_at = utcnow()
+    try:
+        records = parse(job.kind, job.content, job.filename)
+        for start in range(job.processed, len(records), chunk):
+            report = import_records(
+                job.kind, job.tenant_id, records[start : start + chunk], job.actor
+            )
+            job.results = [*job.results, *(_as_dict(r) for r in report.results)]
+            for outcome in ("created", "updated", "unchanged", "rejected"):
+                setattr(job, outcome, getattr(job, outcome) + report.count(outcome))
+            job.processed = min(len(records), start + chunk)
+            job.heartbeat_at = utcnow()
+            db.session.commit()
+    except Exception:  # a bug must end the job visibly, not leave it "running" for ever
+        log.exception("import job %d failed", job_id)
+        db.session.rollback()
+        job = db.session.get(ImportJob, job_id)
+        if job is None:
+            return None
+        job.status = "failed"
+        job.error = (
+            f"The import stopped after {job.processed} of {job.total} rows; those rows are "
+            "saved. Import the same file again: rows imported already are updated, not "
+            "duplicated."
+        )
+    else:
+        job.status = "done"
+    job.content = ""  # the file may hold students' records: keep only the report
+    job.finished_at = utcnow()
+    audit.record(
+        job.actor,
+        "import.finish",
+        job.tenant_id,
+        job_id=job.id,
+        kind=job.kind,
+        status=job.status,
+        created=job.created,
+        updated=job.updated,
+        rejected=job.rejected,
+    )
+    db.session.commit()
+    return job
+
+
+def run_queued(limit: int = 100) -> list[ImportJob]:
+    """Run every queued (or stale) job, oldest first (the CLI and JOB_RUNNER = "off")."""
+    now = utcnow()
+    ids = list(
+        db.session.scalars(
+            select(ImportJob.id)
+            .where(
+                or_(
+                    ImportJob.status == "queued",
+                    (ImportJob.status == "running") & (ImportJob.heartbeat_at < now - STALE_AFTER),
+                )
+            )
+            .order_by(ImportJob.id)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()
+    done = [run_job(job_id) for job_id in ids]
+    return [job for job in done if job is not None]
+
+
+def start_job(app: Flask, job_id: int) -> threading.Thread | None:
+    """Run the job in a background thread of this process (not with JOB_RUNNER = "off")."""
+    mode = str(app.config.get("JOB_RUNNER", "off" if app.testing else "thread"))
+    if mode == "off":
+        return None
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                run_job(job_id)
+            finally:
+                db.session.remove()
+
+    thread = threading.Thread(target=work, name=f"import-job-{job_id}", daemon=True)
+    thread.start()
+    return thread

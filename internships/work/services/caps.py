@@ -1,0 +1,89 @@
+"""Workload caps: at most N concurrent engagements and H planned hours a week per student.
+The tenant sets the defaults (``max_concurrent_engagements``, ``max_weekly_hours``); a
+course's instructor may set the course's own caps, which apply to engagements of that course
+(a cap left empty falls back to the tenant's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ForbiddenError
+from lti_tool.extensions import db
+from lti_tool.services import audit
+
+from ..models import CourseWorkloadCap
+from .common import DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_WEEKLY_HOURS, get_tenant, setting_int
+from .engagements import EngagementInvalidError
+
+MAX_CONCURRENT_LIMIT, MAX_WEEKLY_LIMIT = 10, 60
+
+
+@dataclass(frozen=True)
+class Caps:
+    max_concurrent: int
+    max_weekly_hours: int
+    tenant_concurrent: int
+    tenant_weekly_hours: int
+    course_concurrent: int | None = None
+    course_weekly_hours: int | None = None
+
+
+def effective_caps(tenant_id: int, course_id: int | None) -> Caps:
+    """The caps for an engagement of ``course_id``: the course's, else the tenant's."""
+    tenant = get_tenant(tenant_id)
+    t_count = setting_int(tenant, "max_concurrent_engagements", DEFAULT_MAX_CONCURRENT)
+    t_hours = setting_int(tenant, "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS)
+    row = None
+    if course_id is not None:
+        row = db.session.scalar(
+            select(CourseWorkloadCap).where(
+                CourseWorkloadCap.tenant_id == tenant_id, CourseWorkloadCap.course_id == course_id
+            )
+        )
+    c_count = row.max_concurrent if row else None
+    c_hours = row.max_weekly_hours if row else None
+    return Caps(c_count or t_count, c_hours or t_hours, t_count, t_hours, c_count, c_hours)
+
+
+def set_course_caps(
+    ctx: LaunchContext, max_concurrent: int | None, max_weekly_hours: int | None
+) -> Caps:
+    """The instructor sets (or, with None, clears) the launch course's caps; audited."""
+    if ctx.role != "faculty" or ctx.course_id is None:
+        raise ForbiddenError("Only the course's instructor sets its workload caps.", reason="role")
+    if ctx.read_only:
+        raise ForbiddenError(
+            "Your access to this course is read-only (teaching assistant).", reason="read_only"
+        )
+    if max_concurrent is not None and not 1 <= max_concurrent <= MAX_CONCURRENT_LIMIT:
+        raise EngagementInvalidError(
+            "max_concurrent", f"Choose between 1 and {MAX_CONCURRENT_LIMIT} engagements."
+        )
+    if max_weekly_hours is not None and not 1 <= max_weekly_hours <= MAX_WEEKLY_LIMIT:
+        raise EngagementInvalidError(
+            "max_weekly_hours", f"Choose between 1 and {MAX_WEEKLY_LIMIT} hours a week."
+        )
+    row = db.session.scalar(
+        select(CourseWorkloadCap).where(
+            CourseWorkloadCap.tenant_id == ctx.tenant_id,
+            CourseWorkloadCap.course_id == ctx.course_id,
+        )
+    )
+    if row is None:
+        row = CourseWorkloadCap(tenant_id=ctx.tenant_id, course_id=ctx.course_id)
+        db.session.add(row)
+    row.max_concurrent, row.max_weekly_hours = max_concurrent, max_weekly_hours
+    row.updated_by = ctx.actor
+    db.session.flush()
+    audit.record(
+        ctx.actor,
+        "course.workload_caps",
+        ctx.tenant_id,
+        course_id=ctx.course_id,
+        max_concurrent=max_concurrent,
+        max_weekly_hours=max_weekly_hours,
+    )
+    return effective_caps(ctx.tenant_id, ctx.course_id)
