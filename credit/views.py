@@ -22,6 +22,7 @@ from lti_tool.lti.services_client import roster
 from lti_tool.web import launch_url
 
 from . import forms
+from .commands import demo_command
 from .models import APPROVAL_CHAINS, GRADING_MODES
 from .services import awards as award_svc
 from .services import policy as policy_svc
@@ -29,7 +30,7 @@ from .services import progress as progress_svc
 from .services import sync as sync_svc
 from .services.roster import merge_roster, sort_rows
 
-bp = Blueprint("credit", __name__, url_prefix="/credit")
+bp = Blueprint("credit", __name__, url_prefix="/credit", cli_group="credit")
 
 
 # --- home panels ----------------------------------------------------------------------------
@@ -64,6 +65,7 @@ def _register_panels(state: Any) -> None:
 
 
 bp.record_once(_register_panels)
+bp.cli.add_command(demo_command)
 
 
 # --- helpers --------------------------------------------------------------------------------

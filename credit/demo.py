@@ -1,0 +1,63 @@
+"""Demo credit data for ``make run``: course policies for the sandbox courses so that the
+finished demo engagements are ready for review, and one request for changes, so the roster,
+the queue, the review page and the student's checklist all have something to show. Awards are
+left to the person trying the tool: awarding through the review page sends the grade to the
+sandbox gradebook."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from internships.demo import ensure_sandbox_people
+from lti_tool.extensions import db
+
+from .models import CreditDecision
+from .services.policy import get_policy
+from .services.progress import course_progress
+
+DEMO_ACTOR = "Career Credit demo"
+# The demo engagements are short (about ten hours), as micro-internships often are.
+POLICIES = {
+    "bus-390": {"hours_per_credit": 8, "max_credits": 2, "grading_mode": "pass_fail"},
+    "cs-195": {"hours_per_credit": 8, "max_credits": 1, "grading_mode": "percentage"},
+}
+
+
+def seed_credit(tenant_id: int) -> int:
+    """Policies for the demo courses (left alone once someone changed them) and one request
+    for changes; idempotent. Returns how many students are ready for review. Flushes."""
+    users, courses = ensure_sandbox_people(tenant_id)
+    ready = 0
+    for key, values in POLICIES.items():
+        course = courses[key]
+        policy = get_policy(tenant_id, course.id)
+        if policy.updated_by in ("defaults", DEMO_ACTOR):
+            for name, value in values.items():
+                setattr(policy, name, value)
+            policy.updated_by = DEMO_ACTOR
+        db.session.flush()
+    bus = courses["bus-390"]
+    chloe = users["chloe-martin"]
+    asked = db.session.scalar(
+        select(CreditDecision.id).where(
+            CreditDecision.course_id == bus.id, CreditDecision.student_id == chloe.id
+        )
+    )
+    if asked is None:
+        db.session.add(
+            CreditDecision(
+                tenant_id=tenant_id,
+                course_id=bus.id,
+                student_id=chloe.id,
+                kind="changes_requested",
+                message="Please add one paragraph to your reflection on what you would do "
+                "differently next time.",
+                decided_by=f"{users['priya-raman'].name} <{users['priya-raman'].email}> (demo)",
+                decided_by_user_id=users["priya-raman"].id,
+            )
+        )
+        db.session.flush()
+    for key in POLICIES:
+        rows = course_progress(tenant_id, courses[key].id)
+        ready += sum(1 for p in rows if p.state in ("ready", "resubmitted"))
+    return ready
