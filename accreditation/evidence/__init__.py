@@ -1,0 +1,1 @@
+"""Outcome evidence: what a student demonstrated, against which version of which outcome."""

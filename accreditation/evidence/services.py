@@ -1,0 +1,173 @@
+"""Evidence from supervisor ratings (a direct measure), and reading it back.
+
+Supervisor evaluations never change once submitted, so the evidence derived from them can be
+derived again at any time: ``sync_supervisor_evidence`` adds the rows missing for a tenant (each
+rating once, by its origin) and is safe to run from a page, a command or a job. A rating names
+a NACE competency; it is recorded against the tenant's NACE item that had that name, in the
+version that was current when the supervisor submitted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import String, and_, cast, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from accreditation.frameworks.models import Framework, FrameworkItem
+from accreditation.frameworks.services import ensure_builtin_frameworks
+from internships.models import Listing
+from internships.work.models import CompetencyRating, Engagement, SupervisorEvaluation
+from lti_tool.extensions import db
+
+from .models import METHODS, Evidence
+
+log = logging.getLogger("career_credit.evidence")
+
+ORIGIN_RATING = "competency_rating:"
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """What a page shows of one evidence row."""
+
+    id: int
+    outcome: str  # the wording recorded, not today's
+    framework: str
+    level: int | None
+    level_name: str
+    source: str
+    method: str
+    rater: str
+    observed_on: str
+    engagement_title: str
+
+
+def _version_at(item: FrameworkItem, when: dt.datetime) -> int:
+    """The id of the item's version in effect at ``when`` (its first one if none was)."""
+    chosen = item.versions[0]
+    for version in item.versions:
+        if version.created_at <= when:
+            chosen = version
+    return chosen.id
+
+
+def _items_by_name(framework: Framework) -> dict[str, FrameworkItem]:
+    """Every name an item of the framework has had (current names win over old ones)."""
+    out: dict[str, FrameworkItem] = {}
+    for item in framework.items:
+        for version in item.versions[:-1]:
+            out.setdefault(version.name, item)
+    for item in framework.items:
+        out[item.current.name] = item
+    return out
+
+
+def sync_supervisor_evidence(tenant_id: int, student_id: int | None = None) -> int:
+    """Record evidence for every supervisor rating of the tenant (or of one student) not yet
+    recorded; returns how many rows it added (flushes; the caller commits)."""
+    query = (
+        select(CompetencyRating, SupervisorEvaluation, Engagement)
+        .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
+        .join(Engagement, Engagement.id == SupervisorEvaluation.engagement_id)
+        .outerjoin(
+            Evidence,
+            and_(
+                Evidence.tenant_id == tenant_id,
+                Evidence.origin == ORIGIN_RATING + cast(CompetencyRating.id, String),
+            ),
+        )
+        .where(CompetencyRating.tenant_id == tenant_id, Evidence.id.is_(None))
+        .order_by(CompetencyRating.id)
+    )
+    if student_id is not None:
+        query = query.where(Engagement.student_id == student_id)
+    pending = db.session.execute(query).all()
+    if not pending:
+        return 0
+    nace = ensure_builtin_frameworks(tenant_id)
+    nace = db.session.scalars(
+        select(Framework)
+        .where(Framework.id == nace.id)
+        .options(selectinload(Framework.items).selectinload(FrameworkItem.versions))
+    ).one()
+    by_name = _items_by_name(nace)
+    rows = []
+    for rating, evaluation, engagement in pending:
+        item = by_name.get(rating.competency)
+        if item is None:
+            log.warning(
+                "No competency named %r in tenant %s's framework", rating.competency, tenant_id
+            )
+            continue
+        rows.append(
+            Evidence(
+                tenant_id=tenant_id,
+                student_id=engagement.student_id,
+                engagement_id=engagement.id,
+                course_id=engagement.course_id,
+                item_id=item.id,
+                item_version_id=_version_at(item, evaluation.submitted_at),
+                level=rating.level,
+                source=METHODS["supervisor_rating"],
+                method="supervisor_rating",
+                rater=evaluation.supervisor_name[:255],
+                comment=rating.comment,
+                observed_at=evaluation.submitted_at,
+                origin=f"{ORIGIN_RATING}{rating.id}",
+            )
+        )
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(rows)
+    except IntegrityError:
+        # another request recorded the same ratings at the same moment: theirs stand
+        return 0
+    return len(rows)
+
+
+def student_evidence(tenant_id: int, student_id: int) -> list[EvidenceRow]:
+    """A student's evidence, newest first, with the wording each was recorded under."""
+    rows = db.session.scalars(
+        select(Evidence)
+        .where(Evidence.tenant_id == tenant_id, Evidence.student_id == student_id)
+        .options(
+            selectinload(Evidence.item_version),
+            selectinload(Evidence.item).selectinload(FrameworkItem.framework),
+        )
+        .order_by(Evidence.observed_at.desc(), Evidence.id.desc())
+    ).all()
+    engagement_ids = {r.engagement_id for r in rows if r.engagement_id}
+    titles = (
+        dict(
+            db.session.execute(
+                select(Engagement.id, Listing.title)
+                .join(Listing, Listing.id == Engagement.listing_id)
+                .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(engagement_ids))
+            ).all()
+        )
+        if engagement_ids
+        else {}
+    )
+    out = []
+    for r in rows:
+        scale = r.item.framework.scale or []
+        level_name = scale[r.level - 1] if r.level and r.level <= len(scale) else "Not applicable"
+        out.append(
+            EvidenceRow(
+                id=r.id,
+                outcome=r.item_version.name,
+                framework=r.item.framework.title,
+                level=r.level,
+                level_name=level_name,
+                source=r.source,
+                method=r.method,
+                rater=r.rater,
+                observed_on=r.observed_at.strftime("%Y-%m-%d"),
+                engagement_title=titles.get(r.engagement_id or 0, ""),
+            )
+        )
+    return out

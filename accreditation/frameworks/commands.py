@@ -1,0 +1,108 @@
+"""``flask --app lti_tool frameworks import|export|seed``: CASE packages from the command line.
+Bad arguments give a one-line error and a non-zero exit; an import is one commit or nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import NoReturn
+
+import click
+from sqlalchemy import select
+
+from lti_tool.errors import AppError
+from lti_tool.extensions import db
+from lti_tool.models import Tenant
+
+from . import case, services
+from .views import bp
+
+OPERATOR = "cli"
+
+
+def _tenant(name: str) -> Tenant:
+    tenant = db.session.scalar(select(Tenant).where(Tenant.name == name))
+    if tenant is None:
+        raise click.ClickException(f"No tenant is named {name!r} (see: flask platform list).")
+    return tenant
+
+
+def _fail(message: str) -> NoReturn:
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+@bp.cli.command("import")
+@click.argument("source")
+@click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
+@click.option(
+    "--kind",
+    type=click.Choice(case.KINDS),
+    default="program",
+    show_default=True,
+    help="What a new framework holds.",
+)
+def import_command(source: str, tenant_name: str, kind: str) -> None:
+    """Import a CASE package from a FILE or a provider's CFPackages URL."""
+    from connectors.case import fetch_package
+    from lti_tool import http
+
+    tenant = _tenant(tenant_name)
+    try:
+        if source.startswith(("https://", "http://")):
+            data = fetch_package(source, http.session(), allow_http=True, allow_private=True)
+        else:
+            path = Path(source)
+            if not path.is_file():
+                _fail(f"No such file: {source}")
+            try:
+                data = json.loads(path.read_bytes())
+            except (ValueError, UnicodeDecodeError) as exc:
+                _fail(f"package: not JSON ({exc})")
+        result = case.import_package(
+            tenant.id,
+            case.parse_package(data),
+            OPERATOR,
+            kind=kind,
+            source_url=source if "://" in source else None,
+        )
+        db.session.commit()
+    except AppError as exc:
+        _fail(exc.message)
+    click.echo(
+        f"Imported {result.framework.title!r} (id {result.framework.id}): {result.created} new, "
+        f"{result.revised} changed, {result.unchanged} unchanged, {result.retired} retired."
+    )
+
+
+@bp.cli.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+@click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
+@click.option("--framework", "framework_ref", required=True, help="Id, identifier or title.")
+def export_command(out: str, tenant_name: str, framework_ref: str) -> None:
+    """Write a framework as a CASE 1.1 package to OUT ("-" for standard output)."""
+    tenant = _tenant(tenant_name)
+    if framework_ref.isdigit() or len(framework_ref) != 36:
+        services.ensure_builtin_frameworks(tenant.id)
+        db.session.commit()
+    try:
+        fw = services.framework_by_title(tenant.id, framework_ref)
+    except AppError as exc:
+        _fail(exc.message)
+    body = json.dumps(case.export_package(fw), indent=2, ensure_ascii=False)
+    if out == "-":
+        click.echo(body)
+    else:
+        Path(out).write_text(body + "\n", encoding="utf-8")
+        click.echo(f"Wrote {fw.title!r} ({len(fw.items)} items) to {out}.")
+
+
+@bp.cli.command("list")
+@click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
+def list_command(tenant_name: str) -> None:
+    """List a tenant's frameworks (the built-ins are added on first use)."""
+    tenant = _tenant(tenant_name)
+    services.ensure_builtin_frameworks(tenant.id)
+    db.session.commit()
+    for fw in services.list_frameworks(tenant.id):
+        click.echo(f"{fw.id}\t{fw.identifier}\t{fw.kind}\t{fw.source}\t{fw.title}")

@@ -1,0 +1,156 @@
+"""Course outcomes from the LMS (faculty): authorise Career Credit in Canvas once (OAuth2),
+read the course's Canvas outcomes or Moodle competencies, revoke the authorisation."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from lti_tool import http
+from lti_tool.auth import current_launch, load_launch, public, requires
+from lti_tool.errors import AppError, ConnectorError, ForbiddenError, SessionExpiredError
+from lti_tool.extensions import db
+from lti_tool.forms import LaunchForm
+from lti_tool.web import launch_url
+
+from . import crosswalk, lms
+from .forms import CrosswalkForm
+from .views import bp
+
+FACULTY = ("faculty",)
+
+
+class ButtonForm(LaunchForm):
+    """A button; what it does is named by the URL."""
+
+
+def _callback_url() -> str:
+    return url_for("outcomes.canvas_callback", _external=True)
+
+
+def _timeout() -> float:
+    return float(current_app.config["HTTP_TIMEOUT_S"])
+
+
+@bp.get("/lms")
+@requires(*FACULTY)
+def lms_page() -> ResponseReturnValue:
+    ctx = current_launch()
+    creds = lms.connector_credentials(ctx)
+    return render_template(
+        "outcomes/lms.html",
+        canvas_ready=bool(creds and creds.canvas_url and creds.canvas_oauth_client_id),
+        moodle_ready=bool(creds and creds.moodle_url and creds.moodle_ws_token),
+        authorized=lms.canvas_authorized(ctx),
+        frameworks=lms.course_frameworks(ctx),
+        button=ButtonForm(),
+    )
+
+
+@bp.post("/lms/canvas/authorize")
+@requires(*FACULTY)
+def canvas_authorize() -> ResponseReturnValue:
+    ctx = current_launch()
+    if not ButtonForm().validate_on_submit():
+        return redirect(launch_url("outcomes.lms_page"), code=303)
+    url = lms.canvas_authorization_url(ctx, _callback_url(), current_app.config["SECRET_KEY"])
+    return redirect(url, code=303)
+
+
+@bp.get("/lms/canvas/callback")
+@public  # Canvas sends the browser here; the signed state names the launch
+def canvas_callback() -> ResponseReturnValue:
+    state = request.args.get("state", "")
+    if not state:
+        raise ForbiddenError("Canvas's answer had no state.", reason="oauth_state")
+    lid = lms.launch_id_from_state(state, current_app.config["SECRET_KEY"])
+    ctx = load_launch(lid)
+    if ctx is None:
+        raise SessionExpiredError(
+            "Your Career Credit session ended before Canvas answered.",
+            hint="Open Career Credit from your course again and authorise once more.",
+            reason="no_launch",
+        )
+    g.launch = ctx
+    if ctx.role not in FACULTY:
+        raise ForbiddenError("Only instructors authorise Career Credit in Canvas.", reason="role")
+    if request.args.get("error"):
+        return render_template("connectors/canvas_done.html", declined=True), 200
+    code = request.args.get("code", "")
+    if not code:
+        raise ForbiddenError("Canvas's answer had no authorisation code.", reason="oauth_code")
+    lms.finish_canvas_authorization(ctx, code, _callback_url(), timeout=_timeout())
+    db.session.commit()
+    return render_template("connectors/canvas_done.html", declined=False)
+
+
+@bp.post("/lms/canvas/revoke")
+@requires(*FACULTY)
+def canvas_revoke() -> ResponseReturnValue:
+    ctx = current_launch()
+    if ButtonForm().validate_on_submit():
+        revoked = lms.revoke_canvas_authorization(ctx, http.session())
+        db.session.commit()
+        flash(
+            "Career Credit's access to your Canvas account is revoked."
+            if revoked
+            else "There was no authorisation to revoke.",
+            "success",
+        )
+    return redirect(launch_url("outcomes.lms_page"), code=303)
+
+
+@bp.post("/lms/read/<system>")
+@requires(*FACULTY, write=True)
+def lms_read(system: str) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not ButtonForm().validate_on_submit() or system not in ("canvas", "moodle"):
+        return redirect(launch_url("outcomes.lms_page"), code=303)
+    try:
+        if system == "canvas":
+            client = lms.canvas_client(ctx, http.session(), timeout=_timeout())
+            result = lms.read_canvas_outcomes(ctx, client)
+        else:
+            result = lms.read_moodle_competencies(ctx, lms.moodle_client(ctx, http.session()))
+    except AppError as exc:
+        if isinstance(exc, ConnectorError):
+            db.session.commit()  # nothing was written but a refreshed token: keep it
+        else:
+            db.session.rollback()
+        flash(f"{exc.message} {exc.hint}", "error")
+        return redirect(launch_url("outcomes.lms_page"), code=303)
+    db.session.commit()
+    flash(
+        f"Read {result.created + result.revised + result.unchanged} outcomes: "
+        f"{result.created} new, {result.revised} changed, "
+        f"{result.retired} no longer in the course.",
+        "success",
+    )
+    return redirect(launch_url("outcomes.framework", framework_id=result.framework.id), code=303)
+
+
+@bp.get("/crosswalk")
+@requires(*FACULTY)
+def crosswalk_page() -> ResponseReturnValue:
+    ctx = current_launch()
+    grid = crosswalk.crosswalk(ctx)
+    db.session.commit()  # the built-in frameworks, seeded on first use
+    return render_template("outcomes/crosswalk.html", grid=grid, form=CrosswalkForm())
+
+
+@bp.post("/crosswalk")
+@requires(*FACULTY, write=True)
+def crosswalk_save() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = CrosswalkForm()
+    if form.validate_on_submit():
+        try:
+            added, removed = crosswalk.save_crosswalk(ctx, form.cells)
+        except AppError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Crosswalk saved: {added} added, {removed} removed.", "success")
+        return redirect(launch_url("outcomes.crosswalk_page"), code=303)
+    return render_template("outcomes/crosswalk.html", grid=crosswalk.crosswalk(ctx), form=form), 422

@@ -1,0 +1,283 @@
+"""The outcomes blueprint: frameworks and their items (faculty read; career advisors and tool
+administrators edit), CASE import and export, and the ``flask frameworks`` commands."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
+
+from connectors.case import fetch_package
+from lti_tool import http
+from lti_tool.auth import current_launch, requires
+from lti_tool.context import LaunchContext
+from lti_tool.errors import AppError
+from lti_tool.extensions import db
+from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.web import launch_url
+
+from . import case, services
+from .forms import ImportForm, ItemForm, StatusForm, TemplateForm
+from .models import Framework
+
+bp = Blueprint("outcomes", __name__, url_prefix="/outcomes", cli_group="frameworks")
+
+READERS = ("faculty", "advisor", "admin")
+EDITORS = ("advisor", "admin")
+MAX_PACKAGE_BYTES = 20 * 1024 * 1024
+KIND_LABELS = {
+    "competencies": "Career competencies",
+    "program": "Program outcomes",
+    "course": "Course outcomes",
+}
+
+
+def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
+    return {"role": ctx.role}
+
+
+@bp.record_once
+def _register_panels(state: BlueprintSetupState) -> None:
+    for role in ("faculty", "advisor", "student"):
+        register_home_panel(state.app, role, "outcomes/_home_panel.html", _home_panel)
+
+
+def can_edit(ctx: LaunchContext) -> bool:
+    """Career advisors and tool administrators edit frameworks; faculty read them."""
+    return ctx.role in EDITORS or ctx.is_tool_admin
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    ctx = g.get("launch")
+    return {
+        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
+        "can_edit": can_edit(ctx) if ctx else False,
+        "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
+    }
+
+
+@bp.get("/")
+@requires(*READERS, tool_admin=True)
+def index() -> ResponseReturnValue:
+    ctx = current_launch()
+    services.ensure_builtin_frameworks(ctx.tenant_id)
+    db.session.commit()
+    return render_template(
+        "outcomes/index.html",
+        frameworks=services.list_frameworks(ctx.tenant_id),
+        template_form=TemplateForm(),
+    )
+
+
+def _item_form(fw: Framework, **kwargs: Any) -> ItemForm:
+    form = ItemForm(**kwargs)
+    form.parent_id.choices = [(0, "Top level")] + [
+        (row.item.id, ("— " * row.depth) + row.item.current.name)
+        for row in services.tree(fw, include_retired=False)
+    ]
+    return form
+
+
+def _framework_page(fw: Framework, form: ItemForm, status: int = 200) -> ResponseReturnValue:
+    return render_template(
+        "outcomes/framework.html",
+        framework=fw,
+        rows=services.tree(fw),
+        form=form,
+        status_form=StatusForm(),
+    ), status
+
+
+@bp.get("/frameworks/<int:framework_id>")
+@requires(*READERS, tool_admin=True)
+def framework(framework_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    fw = services.get_framework(ctx.tenant_id, framework_id)
+    return _framework_page(fw, _item_form(fw, formdata=None))
+
+
+@bp.post("/frameworks/<int:framework_id>/items")
+@requires(*EDITORS, write=True, tool_admin=True)
+def add_item(framework_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    fw = services.get_framework(ctx.tenant_id, framework_id)
+    form = _item_form(fw)
+    if form.validate_on_submit():
+        try:
+            item = services.add_item(
+                ctx.tenant_id,
+                fw.id,
+                name=form.name.data,
+                statement=form.statement.data or "",
+                human_coding=form.human_coding.data or "",
+                parent_id=form.parent_id.data or None,
+                actor=ctx.actor,
+            )
+        except AppError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"Added “{item.current.name}”.", "success")
+            return redirect(launch_url("outcomes.framework", framework_id=fw.id), code=303)
+    return _framework_page(fw, form, 422)
+
+
+def _item_text_form(it: Any, **kwargs: Any) -> ItemForm:
+    current = it.current
+    data = {"name": current.name, "statement": current.statement, "human_coding": it.human_coding}
+    form = ItemForm(data=data, **kwargs)
+    del form.parent_id  # where an item sits changes by re-import; here only its text changes
+    return form
+
+
+@bp.get("/items/<int:item_id>")
+@requires(*READERS, tool_admin=True)
+def item(item_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    it = services.get_item(ctx.tenant_id, item_id)
+    return render_template("outcomes/item.html", item=it, form=_item_text_form(it, formdata=None))
+
+
+@bp.post("/items/<int:item_id>")
+@requires(*EDITORS, write=True, tool_admin=True)
+def revise_item(item_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    it = services.get_item(ctx.tenant_id, item_id)
+    form = _item_text_form(it)
+    if form.validate_on_submit():
+        try:
+            changed = services.revise_item(
+                ctx.tenant_id,
+                it.id,
+                name=form.name.data,
+                statement=form.statement.data or "",
+                human_coding=form.human_coding.data or "",
+                actor=ctx.actor,
+            )
+        except AppError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(
+                "Saved as a new version; evidence recorded earlier keeps the earlier text."
+                if changed
+                else "Nothing changed.",
+                "success",
+            )
+            return redirect(launch_url("outcomes.item", item_id=it.id), code=303)
+    return render_template("outcomes/item.html", item=it, form=form), 422
+
+
+@bp.post("/items/<int:item_id>/status")
+@requires(*EDITORS, write=True, tool_admin=True)
+def item_status(item_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = StatusForm()
+    if form.validate_on_submit():
+        it = services.set_item_status(ctx.tenant_id, item_id, form.status.data, ctx.actor)
+        db.session.commit()
+        flash(
+            f"“{it.current.name}” is {'retired' if it.status == 'retired' else 'in use again'}.",
+            "success",
+        )
+        return redirect(launch_url("outcomes.framework", framework_id=it.framework_id), code=303)
+    flash("Nothing changed: reload the page and try again.", "error")
+    return redirect(launch_url("outcomes.index"), code=303)
+
+
+@bp.post("/templates")
+@requires(*EDITORS, write=True, tool_admin=True)
+def from_template() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = TemplateForm()
+    if form.validate_on_submit():
+        fw = services.create_from_template(
+            ctx.tenant_id, form.template.data, form.title.data, form.program.data, ctx.actor
+        )
+        db.session.commit()
+        flash(f"Created “{fw.title}”: change its items to your program's wording.", "success")
+        return redirect(launch_url("outcomes.framework", framework_id=fw.id), code=303)
+    return render_template(
+        "outcomes/index.html",
+        frameworks=services.list_frameworks(ctx.tenant_id),
+        template_form=form,
+    ), 422
+
+
+def _uploaded_json(storage: FileStorage) -> Any:
+    raw = storage.stream.read(MAX_PACKAGE_BYTES + 1)
+    if len(raw) > MAX_PACKAGE_BYTES:
+        raise case.CaseFormatError("package", "larger than 20 MB")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise case.CaseFormatError("package", f"not JSON ({exc})") from None
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@requires(*EDITORS, write=True, tool_admin=True)
+def import_case() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = ImportForm()
+    error: AppError | None = None
+    if form.validate_on_submit():
+        try:
+            if form.url.data:
+                # outside production (development, tests) local providers are allowed
+                local = current_app.config["CAREER_CREDIT_ENV"] != "production"
+                data = fetch_package(
+                    form.url.data, http.session(), allow_http=local, allow_private=local
+                )
+            else:
+                data = _uploaded_json(form.file.data)
+            result = case.import_package(
+                ctx.tenant_id,
+                case.parse_package(data),
+                ctx.actor,
+                kind=form.kind.data,
+                source_url=form.url.data or None,
+            )
+        except AppError as exc:
+            db.session.rollback()
+            error = exc
+        else:
+            db.session.commit()
+            flash(
+                f"Imported “{result.framework.title}”: {result.created} new, {result.revised} "
+                f"changed, {result.unchanged} unchanged, {result.retired} retired.",
+                "success",
+            )
+            return redirect(
+                launch_url("outcomes.framework", framework_id=result.framework.id), code=303
+            )
+    status = error.status if error else (422 if form.errors else 200)
+    return render_template("outcomes/import.html", form=form, error=error), status
+
+
+@bp.get("/frameworks/<int:framework_id>/case.json")
+@requires(*READERS, tool_admin=True)
+def export_case(framework_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    fw = services.get_framework(ctx.tenant_id, framework_id)
+    body = json.dumps(case.export_package(fw), indent=2, ensure_ascii=False)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="framework-{fw.id}-case.json"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+from accreditation.evidence import views as _evidence_views  # noqa: E402,F401 - evidence pages
+
+from . import commands as _commands  # noqa: E402,F401 - adds the flask frameworks commands
+from . import lms_views as _lms_views  # noqa: E402,F401 - the course-outcomes pages

@@ -1,0 +1,110 @@
+"""Fetch a CASE 1.0/1.1 package (CFPackage) from a provider:
+``GET …/ims/case/v1p0/CFPackages/{id}``.
+
+The caller passes the HTTP session (the core's, with its timeout), so this module needs nothing
+of ours but the error type.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from .errors import CaseProviderError
+
+PACKAGE_PATH = "/ims/case/v1p0/CFPackages/"
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def check_package_url(url: str, *, allow_http: bool = False) -> str:
+    """The URL if it names a CASE package on an https provider, else CaseProviderError."""
+    url = url.strip()
+    parts = urlsplit(url)
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes or not parts.netloc or PACKAGE_PATH not in parts.path:
+        raise CaseProviderError(
+            "That is not a CASE package address.",
+            hint="Use the provider's https address ending in "
+            "/ims/case/v1p0/CFPackages/<package identifier>.",
+            reason="case_url",
+        )
+    return url
+
+
+def check_public_host(url: str) -> None:
+    """Refuse a provider whose name resolves to a private, loopback or link-local address, so
+    that an import cannot make the server fetch from inside the institution's network."""
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        raise CaseProviderError(
+            f"The CASE provider's name {host} does not resolve.",
+            hint="Check the address.",
+            reason="case_unreachable",
+        ) from None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global:
+            raise CaseProviderError(
+                f"{host} is not a public address.",
+                hint="Import packages from a public CASE provider, or download the package and "
+                "upload the file.",
+                reason="case_private_host",
+            )
+
+
+def fetch_package(
+    url: str,
+    session: requests.Session,
+    *,
+    allow_http: bool = False,
+    allow_private: bool = False,
+) -> Any:
+    """The package's JSON from a CASE provider (public hosts only unless ``allow_private``)."""
+    url = check_package_url(url, allow_http=allow_http)
+    if not allow_private:
+        check_public_host(url)
+    try:
+        resp = session.get(
+            url, headers={"Accept": "application/json"}, stream=True, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        raise CaseProviderError(
+            f"The CASE provider at {urlsplit(url).netloc} could not be reached "
+            f"({type(exc).__name__}).",
+            hint="Check the address, or try again later.",
+            reason="case_unreachable",
+        ) from exc
+    with resp:
+        if resp.status_code != 200:
+            raise CaseProviderError(
+                f"The CASE provider answered {resp.status_code} for that package.",
+                hint="Check the package identifier in the address; a private package may need "
+                "to be downloaded and uploaded as a file instead.",
+                reason="case_status",
+            )
+        body = bytearray()
+        for chunk in resp.iter_content(64 * 1024):
+            body.extend(chunk)
+            if len(body) > MAX_BYTES:
+                break
+    if len(body) > MAX_BYTES:
+        raise CaseProviderError(
+            "The CASE package is larger than 20 MB.",
+            hint="Download it and ask an operator to import it with the command line.",
+            reason="case_too_large",
+        )
+    try:
+        return json.loads(bytes(body))
+    except ValueError as exc:
+        raise CaseProviderError(
+            "The CASE provider did not send JSON.",
+            hint="Check that the address is the package's API address, not its web page.",
+            reason="case_not_json",
+        ) from exc

@@ -1,0 +1,177 @@
+"""Connector credentials per platform registration: the Canvas REST URL and OAuth2 developer key,
+the Moodle web-service URL and token. Secrets are encrypted at rest and never shown again in full
+(pages and the CLI show the last four characters).
+
+Services take the tenant id and actor explicitly, audit without secrets, flush; callers commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import ForeignKey, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..crypto import EncryptedText
+from ..errors import NotFoundError, PolicyViolationError
+from ..extensions import db
+from ..models import Registration, utcnow
+from ..services import audit
+
+
+class ConnectorCredentials(db.Model):  # type: ignore[name-defined]
+    """How Career Credit reaches a registration's LMS beyond LTI (REST, web services)."""
+
+    __tablename__ = "connector_credentials"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), unique=True
+    )
+    canvas_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    canvas_oauth_client_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    canvas_oauth_client_secret: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
+    moodle_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    moodle_ws_token: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
+    updated_by: Mapped[str] = mapped_column(String(255), default="")
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True)
+class CredentialsUpdate:
+    """New values; ``None`` keeps what is stored, ``""`` clears it."""
+
+    canvas_url: str | None = None
+    canvas_oauth_client_id: str | None = None
+    canvas_oauth_client_secret: str | None = None
+    moodle_url: str | None = None
+    moodle_ws_token: str | None = None
+
+
+@dataclass(frozen=True)
+class CredentialsSummary:
+    """What a page may show: URLs and ids in full, secrets as their last four characters."""
+
+    registration_id: int
+    registration_name: str
+    issuer: str
+    client_id: str
+    canvas_url: str
+    canvas_oauth_client_id: str
+    canvas_secret_hint: str
+    moodle_url: str
+    moodle_token_hint: str
+
+
+def last4(secret: str | None) -> str:
+    """'…abcd' for a stored secret, '' when none is stored."""
+    return f"…{secret[-4:]}" if secret else ""
+
+
+def _clean_url(value: str, what: str, *, allow_http: bool) -> str:
+    value = value.strip().rstrip("/")
+    parts = urlsplit(value)
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment:
+        raise PolicyViolationError(
+            f"The {what} must be a full https:// address such as https://school.instructure.com.",
+            reason="bad_url",
+        )
+    return value
+
+
+def credentials_for(registration_id: int) -> ConnectorCredentials | None:
+    """The stored credentials of a registration, if any."""
+    return db.session.scalar(
+        select(ConnectorCredentials).where(ConnectorCredentials.registration_id == registration_id)
+    )
+
+
+def set_credentials(
+    registration: Registration, update: CredentialsUpdate, actor: str, *, allow_http: bool
+) -> ConnectorCredentials:
+    """Store (or change, or clear) a registration's connector credentials."""
+    values: dict[str, str | None] = {}
+    for name in ("canvas_url", "moodle_url"):
+        raw = getattr(update, name)
+        if raw is not None:
+            label = "Canvas address" if name == "canvas_url" else "Moodle address"
+            values[name] = _clean_url(raw, label, allow_http=allow_http) if raw.strip() else None
+    for name in ("canvas_oauth_client_id", "canvas_oauth_client_secret", "moodle_ws_token"):
+        raw = getattr(update, name)
+        if raw is not None:
+            raw = raw.strip()
+            if any(c.isspace() for c in raw) or len(raw) > 1000:
+                raise PolicyViolationError(
+                    f"The {name.replace('_', ' ')} must be one word without spaces, "
+                    "as the LMS shows it.",
+                    reason="bad_secret",
+                )
+            values[name] = raw or None
+    creds = credentials_for(registration.id)
+    if creds is None:
+        creds = ConnectorCredentials(
+            tenant_id=registration.tenant_id, registration_id=registration.id
+        )
+        db.session.add(creds)
+    changed = sorted(k for k, v in values.items() if getattr(creds, k) != v)
+    for key, value in values.items():
+        setattr(creds, key, value)
+    secret = creds.canvas_oauth_client_secret
+    if bool(creds.canvas_oauth_client_id) != bool(secret):
+        raise PolicyViolationError(
+            "A Canvas developer key needs both its client id and its secret.",
+            reason="incomplete_canvas_key",
+        )
+    if (creds.canvas_oauth_client_id and not creds.canvas_url) or (
+        creds.moodle_ws_token and not creds.moodle_url
+    ):
+        raise PolicyViolationError(
+            "Give the LMS address together with its key or token.", reason="missing_url"
+        )
+    creds.updated_by = actor
+    creds.updated_at = utcnow()
+    # the audit names what changed, never a value
+    audit.record(
+        actor,
+        "connectors.credentials",
+        registration.tenant_id,
+        registration_id=registration.id,
+        changed=changed,
+    )
+    db.session.flush()
+    return creds
+
+
+def summaries(tenant_id: int) -> list[CredentialsSummary]:
+    """Every registration of the tenant with what its credentials may show."""
+    regs = db.session.scalars(
+        select(Registration).where(Registration.tenant_id == tenant_id).order_by(Registration.id)
+    ).all()
+    out = []
+    for reg in regs:
+        creds = credentials_for(reg.id)
+        out.append(
+            CredentialsSummary(
+                registration_id=reg.id,
+                registration_name=reg.name,
+                issuer=reg.issuer,
+                client_id=reg.client_id,
+                canvas_url=(creds and creds.canvas_url) or "",
+                canvas_oauth_client_id=(creds and creds.canvas_oauth_client_id) or "",
+                canvas_secret_hint=last4(creds and creds.canvas_oauth_client_secret),
+                moodle_url=(creds and creds.moodle_url) or "",
+                moodle_token_hint=last4(creds and creds.moodle_ws_token),
+            )
+        )
+    return out
+
+
+def tenant_registration(tenant_id: int, registration_id: int) -> Registration:
+    """One of the tenant's registrations, or NotFoundError."""
+    reg = db.session.get(Registration, registration_id)
+    if reg is None or reg.tenant_id != tenant_id:
+        raise NotFoundError("There is no such platform registration at your institution.")
+    return reg
