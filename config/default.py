@@ -53,3 +53,25 @@ JOB_SENDERS = 4  # sender threads per drain
 
 # ProxyFix: trust this many proxy hops (production sets 1).
 PROXY_HOPS = 0
+
+# Rate limits per client address (Flask-Limiter syntax, ";" between limits). Storage: empty =
+# LTI_STATE_REDIS_URL when set, else process memory; production sets redis://… so every
+# worker shares the counters.
+RATELIMIT_STORAGE_URI = ""
+RATELIMIT_LTI = "1000 per minute;20000 per hour"  # /lti/login, /lti/launch, /lti/jwks
+RATELIMIT_REGISTRATION = "30 per minute;300 per day"  # Dynamic Registration, install pages
+RATELIMIT_PUBLIC = "60 per minute;600 per day"  # supervisor links, employer forms
+
+# Retention (per tenant in tenant.settings["retention"]; these are the defaults): uploaded files
+# are deleted this many days after the engagement ends; audit entries after this many days.
+RETENTION_FILES_DAYS = 365
+RETENTION_AUDIT_DAYS = 2555
+# How often the in-process job runner applies retention (Celery beat: the same interval).
+MAINTENANCE_INTERVAL_S = 3600
+
+# Virus scanning of uploads by ClamAV's clamd: a Unix socket path, or a host (and port).
+# Neither set: uploads are not scanned. Set but not answering: uploads are refused.
+CLAMAV_SOCKET = ""
+CLAMAV_HOST = ""
+CLAMAV_PORT = 3310
+CLAMAV_TIMEOUT_S = 30.0

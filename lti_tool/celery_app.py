@@ -34,6 +34,10 @@ celery.conf.update(
     timezone="UTC",
     beat_schedule={
         "outbox-sweep": {"task": "career_credit.sweep_outbox", "schedule": SWEEP_INTERVAL_S},
+        "retention-purge": {
+            "task": "career_credit.maintenance_purge",
+            "schedule": float(os.environ.get("CAREER_CREDIT_MAINTENANCE_INTERVAL_S") or 3600),
+        },
     },
 )
 app = celery  # `celery -A lti_tool.celery_app` finds either name
@@ -69,3 +73,15 @@ def sweep_outbox() -> dict[str, Any]:
     from . import jobs
 
     return jobs.drain(flask_app(), senders=_senders()).as_dict()
+
+
+@celery.task(name="career_credit.maintenance_purge")
+def maintenance_purge() -> dict[str, int]:
+    """Apply the retention rules (beat, hourly): the same as ``flask maintenance purge``."""
+    from .extensions import db
+    from .privacy import retention
+
+    with flask_app().app_context():
+        counts = retention.purge()
+        db.session.commit()
+    return counts

@@ -4,22 +4,26 @@ non-zero exit, and nothing is half-written (one commit per command)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from . import keys
 from .errors import AppError
 from .extensions import db
-from .models import Registration
+from .models import Registration, User
 from .services import registrations as regs
 
 platform_cli = AppGroup("platform", help="Platform registrations and deployments.")
 maintenance_cli = AppGroup("maintenance", help="Housekeeping a scheduler runs.")
-keys_cli = AppGroup("keys", help="The tool's signing keys.")
+keys_cli = AppGroup("keys", help="The tool's signing keys and the encryption keys of secrets.")
 deployments_cli = AppGroup("deployments", help="Deployment ids of a registration.")
+students_cli = AppGroup(
+    "students", help="A student's data rights: export, pseudonymise, erase (all audited)."
+)
 platform_cli.add_command(deployments_cli)
 
 OPERATOR = "cli"
@@ -127,6 +131,39 @@ def platform_remove(issuer: str, client_id: str) -> None:
     click.echo(f"Removed {issuer} client id {client_id}.")
 
 
+@platform_cli.command("set-api")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--canvas-url", help="Canvas's address for REST calls (empty string clears).")
+@click.option("--canvas-oauth-client-id", help="The Canvas API developer key's client id.")
+@click.option("--canvas-oauth-client-secret", help="The Canvas API developer key's secret.")
+@click.option("--moodle-url", help="The Moodle site's address for web services.")
+@click.option("--moodle-ws-token", help="A Moodle web-service token for Career Credit.")
+def platform_set_api(issuer: str, client_id: str, **values: str | None) -> None:
+    """Set a registration's connector credentials (stored encrypted; shown as last 4 only)."""
+    from .admin.connections import CredentialsUpdate, last4, set_credentials
+
+    if all(v is None for v in values.values()):
+        _fail("Nothing to set: give at least one --canvas-… or --moodle-… option.")
+    try:
+        reg = regs.find_registration(issuer, client_id)
+        creds = set_credentials(
+            reg,
+            CredentialsUpdate(**values),
+            OPERATOR,
+            allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production",
+        )
+        db.session.commit()
+    except AppError as exc:
+        _fail(exc.message)
+    click.echo(
+        f"Connector credentials of {issuer} client id {client_id}: "
+        f"Canvas {creds.canvas_url or '-'} key {creds.canvas_oauth_client_id or '-'} "
+        f"secret {last4(creds.canvas_oauth_client_secret) or '-'}; "
+        f"Moodle {creds.moodle_url or '-'} token {last4(creds.moodle_ws_token) or '-'}."
+    )
+
+
 @deployments_cli.command("approve")
 @click.option("--issuer", required=True)
 @click.option("--client-id", required=True)
@@ -174,6 +211,29 @@ def keys_retire(kid: str | None) -> None:
     click.echo(f"Retired {', '.join(retired)}." if retired else "No key to retire.")
 
 
+@keys_cli.command("new-encryption-key")
+def keys_new_encryption_key() -> None:
+    """Print a new Fernet key for CAREER_CREDIT_ENCRYPTION_KEYS (nothing is stored)."""
+    from .crypto import generate_key
+
+    click.echo(generate_key())
+
+
+@keys_cli.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Re-encrypt every stored secret under the first key of CAREER_CREDIT_ENCRYPTION_KEYS."""
+    from .crypto import DecryptionError, reencrypt_all
+
+    try:
+        counts = reencrypt_all()
+    except DecryptionError as exc:
+        _fail(f"{exc} Put the old key back in the list (after the new one) and run again.")
+    db.session.commit()
+    total = sum(counts.values())
+    detail = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+    click.echo(f"Re-encrypted {total} stored secrets under the first key ({detail or 'none'}).")
+
+
 @keys_cli.command("list")
 def keys_list() -> None:
     """Show the published keys."""
@@ -186,11 +246,119 @@ def keys_list() -> None:
 
 @maintenance_cli.command("purge")
 def maintenance_purge() -> None:
-    """Delete expired OIDC state records and launches (run at least daily)."""
-    from .lti.storage import purge_expired
-    from .models import Launch, utcnow
+    """Apply the retention rules: expired login states and launches, uploaded files past their
+    tenant's retention, old audit entries (the scheduler runs this hourly)."""
+    from .privacy import retention
 
-    states = purge_expired()
-    launches = db.session.execute(delete(Launch).where(Launch.expires_at < utcnow())).rowcount
+    counts = retention.purge()
     db.session.commit()
-    click.echo(f"Removed {states} expired login states and {launches} expired launches.")
+    click.echo(
+        f"Removed {counts.get('login_states', 0)} expired login states and "
+        f"{counts.get('launches', 0)} expired launches; "
+        f"{counts.get('resume_files', 0)} résumé files, "
+        f"{counts.get('deliverable_files', 0)} deliverable files and "
+        f"{counts.get('audit_entries', 0)} audit entries past their retention."
+    )
+
+
+@maintenance_cli.command("retention")
+@click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
+@click.option("--files-days", type=click.IntRange(min=1), help="Keep uploaded files this long.")
+@click.option("--audit-days", type=click.IntRange(min=1), help="Keep audit entries this long.")
+def maintenance_retention(tenant_name: str, files_days: int | None, audit_days: int | None) -> None:
+    """Show or set a tenant's retention periods (days after an engagement ends for files)."""
+    from .models import Tenant
+    from .privacy import retention
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
+    if tenant is None:
+        _fail(f"There is no tenant named {tenant_name!r}.")
+    if files_days is None and audit_days is None:
+        policy = retention.policy_for(tenant)
+    else:
+        policy = retention.set_policy(tenant, files_days, audit_days, OPERATOR)
+        db.session.commit()
+    click.echo(
+        f"{tenant_name}: uploaded files kept {policy.files_days} days after the engagement "
+        f"ends; audit entries kept {policy.audit_days} days."
+    )
+
+
+def _person(tenant: str, user: str) -> User:
+    from .privacy import subject
+
+    try:
+        return subject.find_person(tenant, user)
+    except AppError as exc:
+        raise click.ClickException(exc.message) from exc
+
+
+_tenant_option = click.option("--tenant", required=True, help="The tenant's name.")
+_user_option = click.option("--user", required=True, help="The person's LMS user id (sub).")
+
+
+@students_cli.command("export")
+@_tenant_option
+@_user_option
+@click.argument("out", type=click.Path(dir_okay=False, writable=True))
+def students_export(tenant: str, user: str, out: str) -> None:
+    """Write everything held about one person (JSON plus their files) to OUT.zip."""
+    from pathlib import Path
+
+    from .privacy import subject
+
+    person = _person(tenant, user)
+    data, counts = subject.export_zip(person, OPERATOR)
+    target = Path(out)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: 600
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    db.session.commit()
+    rows = sum(counts.values())
+    click.echo(f"Exported {rows} records in {len(counts)} tables to {target} ({len(data)} bytes).")
+
+
+def _confirm(action: str, yes: bool) -> None:
+    if not yes and not click.confirm(f"{action} cannot be undone. Go on?", default=False):
+        _fail("Nothing was changed.")
+
+
+@students_cli.command("pseudonymise")
+@_tenant_option
+@_user_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def students_pseudonymise(tenant: str, user: str, yes: bool) -> None:
+    """Replace name, email and LMS id with a pseudonym; delete free text and files."""
+    from .privacy import subject
+
+    person = _person(tenant, user)
+    _confirm("Pseudonymising", yes)
+    outcome = subject.pseudonymise(person, OPERATOR)
+    db.session.commit()
+    click.echo(
+        f"Pseudonymised as {outcome.pseudonym}: {sum(outcome.rows_changed.values())} records "
+        f"cleared, {sum(outcome.rows_deleted.values())} deleted, {outcome.files_deleted} files "
+        f"deleted, {outcome.audit_entries_rewritten} audit entries now name the pseudonym."
+    )
+
+
+@students_cli.command("erase")
+@_tenant_option
+@_user_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def students_erase(tenant: str, user: str, yes: bool) -> None:
+    """Delete the person, their records and files (the audit trail keeps their pseudonym)."""
+    from .privacy import subject
+
+    person = _person(tenant, user)
+    _confirm("Erasing", yes)
+    try:
+        outcome = subject.erase(person, OPERATOR)
+    except AppError as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(
+        f"Erased (pseudonym {outcome.pseudonym} in the audit trail): "
+        f"{sum(outcome.rows_deleted.values())} records and {outcome.files_deleted} files "
+        f"deleted, {outcome.audit_entries_rewritten} audit entries rewritten."
+    )

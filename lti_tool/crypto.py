@@ -62,8 +62,14 @@ def is_encrypted(stored: str | None) -> bool:
 
 
 def reencrypt(stored: str) -> str:
-    """The same secret under the first (newest) key."""
-    return PREFIX + fernet().rotate(stored[len(PREFIX) :].encode()).decode()
+    """The same secret under the first (newest) key (a plaintext value left by an older
+    release is encrypted)."""
+    if not is_encrypted(stored):
+        return encrypt(stored)
+    try:
+        return PREFIX + fernet().rotate(stored[len(PREFIX) :].encode()).decode()
+    except InvalidToken as exc:
+        raise DecryptionError("No configured encryption key decrypts this value.") from exc
 
 
 class EncryptedText(TypeDecorator[str]):
@@ -81,3 +87,30 @@ class EncryptedText(TypeDecorator[str]):
         if value is None:
             return None
         return decrypt(str(value))
+
+
+def reencrypt_all() -> dict[str, int]:
+    """Re-encrypt every ``EncryptedText`` value in the database under the first key (after a
+    new key was put first); returns the count per ``table.column``. Flushes; the caller
+    commits. Works on the stored ciphertext, so plaintext never leaves this function."""
+    from sqlalchemy import column, select, table, update
+
+    from .extensions import db
+    from .privacy.schema import encrypted_columns
+
+    counts: dict[str, int] = {}
+    for tbl, col in encrypted_columns():
+        pk = next(iter(tbl.primary_key.columns)).name
+        raw = table(tbl.name, column(pk), column(col.name, Text))  # plain types: no decryption
+        done = 0
+        rows = db.session.execute(
+            select(raw.c[pk], raw.c[col.name]).where(raw.c[col.name].isnot(None))
+        )
+        for key, stored in rows.all():
+            db.session.execute(
+                update(raw).where(raw.c[pk] == key).values({col.name: reencrypt(stored)})
+            )
+            done += 1
+        counts[f"{tbl.name}.{col.name}"] = done
+    db.session.flush()
+    return counts

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from .extensions import db
 from .models import ToolKey, utcnow
@@ -38,9 +39,13 @@ def _new_key(signing_from: dt.datetime) -> ToolKey:
 
 
 def published_keys() -> list[ToolKey]:
+    """Keys in the published set; the (encrypted) private key loads only when read."""
     return list(
         db.session.scalars(
-            select(ToolKey).where(ToolKey.retired_at.is_(None)).order_by(ToolKey.created_at)
+            select(ToolKey)
+            .options(defer(ToolKey.private_pem))
+            .where(ToolKey.retired_at.is_(None))
+            .order_by(ToolKey.created_at)
         )
     )
 

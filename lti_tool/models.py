@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .crypto import EncryptedText
 from .extensions import db
 
 
@@ -76,7 +77,7 @@ class ToolKey(db.Model):  # type: ignore[name-defined]
     __tablename__ = "tool_key"
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    private_pem: Mapped[str] = mapped_column(EncryptedText())  # Fernet, see crypto.py
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     signing_from: Mapped[dt.datetime] = mapped_column(default=utcnow)

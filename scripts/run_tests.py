@@ -1,8 +1,9 @@
 """Run every check `make test` promises, then say what ran and what was skipped and why.
 
-Steps: ruff (lint and format), mypy, pytest on SQLite (with the browser tests when Debian's
-chromium and axe-core are there), pytest on PostgreSQL when a server answers. With CI=true
-nothing may be skipped: a missing service or browser, or any skipped test, fails the run.
+Steps: ruff (lint, with the security rules, and format), mypy, pip-audit, pytest on SQLite
+(with the browser tests when Debian's chromium and axe-core are there), pytest on PostgreSQL
+when a server answers. With CI=true nothing may be skipped: a missing service (PostgreSQL,
+clamd, the vulnerability service) or browser, or any skipped test, fails the run.
 Run from the repository root with the project's virtualenv: `.venv/bin/python scripts/run_tests.py`.
 """
 
@@ -25,6 +26,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
+CLAMD_HOST, CLAMD_PORT = "127.0.0.1", 3310  # .ci/clamd.sh; tests/internships/work/test_scanning
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -129,12 +131,101 @@ def read_junit(report: Path) -> Counts:
     return counts
 
 
+def pypi_project_vulnerabilities(name: str, version: str) -> tuple[str, list[str]]:
+    """Ask PyPI's project JSON, which lists the vulnerabilities of the project's latest
+    release: ("audited", ids) when ``version`` is that release, ("older", []) when it is not
+    (nothing to learn there), ("unreachable", []) when PyPI did not answer."""
+    import json
+    import urllib.request
+
+    url = f"https://pypi.org/pypi/{name}/json"
+    try:
+        with urllib.request.urlopen(url, timeout=20) as resp:
+            data = json.load(resp)
+    except (OSError, ValueError):
+        return "unreachable", []
+    if "vulnerabilities" not in data:
+        return "unreachable", []
+    if data.get("info", {}).get("version") != version:
+        return "older", []
+    return "audited", [v.get("id", "?") for v in data["vulnerabilities"] if not v.get("withdrawn")]
+
+
+def pip_audit() -> None:
+    """pip-audit of the installed dependencies against PyPI's vulnerability data (from OSV).
+    Where pip-audit cannot look a package up (PyPI's per-release JSON API does not answer
+    everywhere), the step asks PyPI's project JSON, which covers the latest release. A known
+    vulnerability fails the step; so does, under CI=true, a vulnerability service that did not
+    answer. An installed version older than the latest release that pip-audit could not check
+    is listed as not audited."""
+    import json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "audit.json"
+        cmd = [str(BIN / "pip-audit"), "--skip-editable", "--progress-spinner", "off"]
+        cmd += ["--format", "json", "--output", str(report)]
+        code = run("pip-audit", cmd)
+        step = steps[-1]
+        try:
+            deps = json.loads(report.read_text())["dependencies"]
+        except (OSError, ValueError, KeyError) as exc:
+            step.ok, step.detail = False, f"pip-audit gave no report (exit {code}): {exc}"
+            if not CI:
+                step.ok = True
+                skips.append(f"pip-audit: no report (exit {code}): {exc}")
+            return
+    vulnerable = [
+        f"{d['name']} {d['version']}: {[v['id'] for v in d['vulns']]}"
+        for d in deps
+        if d.get("vulns")
+    ]
+    unreachable: list[str] = []
+    older: list[str] = []
+    for dep in deps:
+        if "skip_reason" not in dep or "version" not in dep:
+            continue
+        status, found = pypi_project_vulnerabilities(dep["name"], dep["version"])
+        label = f"{dep['name']} {dep['version']}"
+        if status == "unreachable":
+            unreachable.append(label)
+        elif status == "older":
+            older.append(label)
+        elif found:
+            vulnerable.append(f"{label}: {found}")
+    for line in vulnerable:
+        print(f"  VULNERABLE {line}")
+    audited = len(deps) - len(unreachable) - len(older)
+    step.detail = f"{audited} of {len(deps)} packages audited, {len(vulnerable)} vulnerable"
+    step.ok = not vulnerable
+    if older:
+        why = (
+            f"not audited, older than their latest release and unknown to pip-audit's service "
+            f"here: {', '.join(older)} (upgrade them, or run pip-audit where OSV answers)"
+        )
+        print(f"  {why}")
+        skips.append(f"pip-audit: {why}")
+    if unreachable:
+        why = (
+            f"the vulnerability service did not answer for {len(unreachable)} package(s) "
+            f"({', '.join(unreachable[:5])}{', …' if len(unreachable) > 5 else ''})"
+        )
+        print(f"  {why}")
+        skips.append(f"pip-audit: {why}")
+        if CI:
+            step.ok, step.detail = False, step.detail + " (CI=true: the service must answer)"
+
+
 def main() -> int:
     started = time.monotonic()
     bin_ = str(BIN)
     run("ruff check", [f"{bin_}/ruff", "check", "."])
     run("ruff format", [f"{bin_}/ruff", "format", "--check", "."])
     run("mypy", [f"{bin_}/mypy"])
+    pip_audit()
+    if not answers(CLAMD_HOST, CLAMD_PORT):
+        skip(
+            "ClamAV upload scanning tests", f"no clamd at {CLAMD_HOST}:{CLAMD_PORT} (.ci/clamd.sh)"
+        )
 
     if CHROMIUM.exists():
         browser_missing = ensure_axe()

@@ -11,6 +11,7 @@ from lti_tool.auth import current_launch, load_launch, public, requires
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, SessionExpiredError
 from lti_tool.extensions import db
 from lti_tool.forms import LaunchForm
+from lti_tool.ratelimit import public_limit, rate_limited
 from lti_tool.web import launch_url
 
 from . import crosswalk, lms
@@ -59,6 +60,7 @@ def canvas_authorize() -> ResponseReturnValue:
 
 @bp.get("/lms/canvas/callback")
 @public  # Canvas sends the browser here; the signed state names the launch
+@rate_limited(public_limit)
 def canvas_callback() -> ResponseReturnValue:
     state = request.args.get("state", "")
     if not state:

@@ -8,8 +8,8 @@ import zoneinfo
 from functools import lru_cache
 from typing import Any
 
-from wtforms import BooleanField, SelectField, StringField
-from wtforms.validators import Length, ValidationError
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, ValidationError
 
 from ..forms import LaunchForm
 
@@ -105,3 +105,66 @@ class TenantSettingsForm(LaunchForm):
     def validate_advisor_claim_value(self, field: StringField) -> None:
         if self.advisor_claim_name.data and not field.data:
             raise ValidationError("Enter the value the claim must have, or clear the name.")
+
+
+DATA_RIGHTS_ACTIONS = [
+    ("export", "Export: download everything held about the person (JSON and their files)"),
+    (
+        "pseudonymise",
+        "Pseudonymise: replace their name, email and LMS id with a pseudonym, delete their "
+        "free text and files; hours, ratings and credit stay in the reports",
+    ),
+    (
+        "erase",
+        "Erase: delete the person, their records and files; the audit trail keeps the pseudonym",
+    ),
+]
+
+
+class DataRightsForm(LaunchForm):
+    person = StringField(
+        "Email address or LMS user id",
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        validators=[
+            InputRequired(message="Enter the person's email address or LMS user id."),
+            Length(max=500, message="Use at most 500 characters."),
+        ],
+        description="The person must have opened Career Credit from the LMS at least once.",
+    )
+    action = RadioField(
+        "What to do",
+        choices=DATA_RIGHTS_ACTIONS,
+        validators=[InputRequired(message="Choose what to do.")],
+    )
+
+
+class ConfirmDataRightsForm(LaunchForm):
+    user_id = HiddenField(validators=[InputRequired()])
+    action = HiddenField(validators=[AnyOf([a for a, _ in DATA_RIGHTS_ACTIONS])])
+    confirm = BooleanField(
+        "I have checked that this is the right person, and I understand that this cannot be undone",
+    )
+
+    def validate_confirm(self, field: BooleanField) -> None:
+        if self.action.data in ("pseudonymise", "erase") and not field.data:
+            raise ValidationError("Tick this box to confirm, or go back.")
+
+
+class RetentionForm(LaunchForm):
+    files_days = IntegerField(
+        "Keep résumés and deliverable files for (days after the engagement ends)",
+        validators=[
+            InputRequired(message="Enter a number of days."),
+            NumberRange(min=1, max=36500, message="Enter between 1 and 36500 days."),
+        ],
+        description="Résumés of applications that led to no engagement are kept this long "
+        "after the application last changed.",
+    )
+    audit_days = IntegerField(
+        "Keep audit entries for (days)",
+        validators=[
+            InputRequired(message="Enter a number of days."),
+            NumberRange(min=30, max=36500, message="Enter between 30 and 36500 days."),
+        ],
+        description="2555 days is about seven years.",
+    )

@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import zoneinfo
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template
+from flask import Blueprint, flash, g, redirect, render_template, send_file
 from flask.typing import ResponseReturnValue
 
 from ..auth import current_launch, requires
-from ..errors import PolicyViolationError
+from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import db
 from ..homes import ROLE_LABELS
+from ..privacy import retention, subject
 from ..web import launch_url
 from . import services
 from .forms import (
     ApproveDeploymentForm,
+    ConfirmDataRightsForm,
+    DataRightsForm,
     GrantAdvisorForm,
+    RetentionForm,
     RevokeAdvisorForm,
     TenantSettingsForm,
 )
@@ -137,3 +142,104 @@ def settings() -> ResponseReturnValue:
         return redirect(launch_url("admin.settings"), code=303)
     status = 422 if form.errors else 200
     return render_template("admin/settings.html", form=form), status
+
+
+@bp.route("/privacy", methods=["GET", "POST"])
+@requires("admin", tool_admin=True)
+def privacy() -> ResponseReturnValue:
+    """A student's data rights: choose the person and the action, then confirm."""
+    ctx = current_launch()
+    form = DataRightsForm()
+    if form.validate_on_submit():
+        try:
+            person = subject.find_in_tenant(ctx.tenant_id, form.person.data)
+        except NotFoundError as exc:
+            form.person.errors = [exc.message]
+        else:
+            confirm = ConfirmDataRightsForm(
+                formdata=None, user_id=str(person.id), action=form.action.data
+            )
+            return _confirm_page(person, confirm)
+    status = 422 if form.errors else 200
+    return render_template(
+        "admin/privacy.html", form=form, retention_form=_retention_form(ctx.tenant_id)
+    ), status
+
+
+def _retention_form(tenant_id: int, formdata: Any = None) -> RetentionForm:
+    policy = retention.policy_for(services.get_tenant(tenant_id))
+    return RetentionForm(
+        formdata=formdata, files_days=policy.files_days, audit_days=policy.audit_days
+    )
+
+
+@bp.post("/privacy/retention")
+@requires("admin", tool_admin=True)
+def privacy_retention() -> ResponseReturnValue:
+    """Set how long the tenant keeps uploaded files and audit entries (audited)."""
+    ctx = current_launch()
+    form = RetentionForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "admin/privacy.html", form=DataRightsForm(formdata=None), retention_form=form
+        ), 422
+    retention.set_policy(
+        services.get_tenant(ctx.tenant_id), form.files_days.data, form.audit_days.data, ctx.actor
+    )
+    db.session.commit()
+    flash("Retention periods saved; the next hourly purge applies them.", "success")
+    return redirect(launch_url("admin.privacy"), code=303)
+
+
+def _confirm_page(person: Any, form: ConfirmDataRightsForm, status: int = 200) -> Any:
+    held = subject.collect(person)
+    return render_template(
+        "admin/privacy_confirm.html",
+        form=form,
+        person=person,
+        counts=held.counts(),
+        files=len(held.files),
+        audit_entries=len(held.audit_entries),
+        blockers=subject.erasure_blockers(held) if form.action.data == "erase" else [],
+    ), status
+
+
+@bp.post("/privacy/run")
+@requires("admin", tool_admin=True)
+def privacy_run() -> ResponseReturnValue:
+    """Carry out a confirmed export, pseudonymisation or erasure (audited)."""
+    ctx = current_launch()
+    form = ConfirmDataRightsForm()
+    user_id = int(form.user_id.data) if str(form.user_id.data or "").isdigit() else 0
+    person = subject.get_person(ctx.tenant_id, user_id)
+    if not form.validate_on_submit():
+        return _confirm_page(person, form, 422)
+    if form.action.data == "export":
+        data, _counts = subject.export_zip(person, ctx.actor)
+        db.session.commit()
+        return send_file(
+            io.BytesIO(data),
+            mimetype="application/zip",
+            as_attachment=True,
+            download_name=f"career-credit-person-{person.id}.zip",
+        )
+    if person.id == ctx.user_id:
+        raise PolicyViolationError(
+            "You cannot pseudonymise or erase yourself here.",
+            hint="Ask another tool administrator or the tool's operator.",
+            reason="self",
+        )
+    if form.action.data == "erase":
+        outcome = subject.erase(person, ctx.actor)
+        message = "The person is erased"
+    else:
+        outcome = subject.pseudonymise(person, ctx.actor)
+        message = "The person is pseudonymised"
+    db.session.commit()
+    flash(
+        f"{message}: {sum(outcome.rows_deleted.values())} records deleted, "
+        f"{sum(outcome.rows_changed.values())} cleared, {outcome.files_deleted} files deleted. "
+        f"The audit trail now names them {outcome.pseudonym}.",
+        "success",
+    )
+    return redirect(launch_url("admin.privacy"), code=303)

@@ -9,6 +9,7 @@ from ..auth import current_launch, public, requires
 from ..errors import LaunchError
 from ..extensions import csrf, db
 from ..keys import jwks
+from ..ratelimit import lti_limit, rate_limited
 from ..services.launches import record_launch
 from . import deep_linking
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
@@ -19,6 +20,7 @@ bp = Blueprint("lti", __name__, url_prefix="/lti")
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
 @public
+@rate_limited(lti_limit)
 def oidc_login() -> ResponseReturnValue:
     params = request.values.to_dict()
     response = login(params, url_for("lti.launch", _external=True))
@@ -29,6 +31,7 @@ def oidc_login() -> ResponseReturnValue:
 @bp.post("/launch")
 @csrf.exempt
 @public
+@rate_limited(lti_limit)
 def launch() -> ResponseReturnValue:
     message = ToolMessageLaunch()
     try:
@@ -66,6 +69,7 @@ def launch() -> ResponseReturnValue:
 
 @bp.get("/launch")
 @public
+@rate_limited(lti_limit)
 def launch_get() -> ResponseReturnValue:
     raise LaunchError(
         "The launch endpoint only accepts the LMS's form POST.",
@@ -76,6 +80,7 @@ def launch_get() -> ResponseReturnValue:
 
 @bp.get("/jwks")
 @public
+@rate_limited(lti_limit)
 def key_set() -> ResponseReturnValue:
     response = current_app.response_class(
         current_app.json.dumps(jwks()), mimetype="application/json"

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired
 from ..auth import current_launch, public, requires
 from ..errors import AppError
 from ..extensions import csrf, db
+from ..ratelimit import rate_limited, registration_limit
 from . import kits, services
 
 bp = Blueprint("registration", __name__, url_prefix="/lti")
@@ -83,6 +84,7 @@ def _admin_helpers() -> dict[str, Any]:
 
 @bp.get("/register")
 @public
+@rate_limited(registration_limit)
 def register() -> ResponseReturnValue:
     args = request.args
     _csrf_from_invitation(args.get("invite"))
@@ -107,6 +109,7 @@ def register() -> ResponseReturnValue:
 @bp.post("/register")
 @csrf.exempt  # checked by the form, against the invitation-derived secret
 @public
+@rate_limited(registration_limit)
 def register_confirm() -> ResponseReturnValue:
     _csrf_from_invitation(request.form.get("invite"))
     form = ConfirmForm()
@@ -151,6 +154,7 @@ def invite() -> ResponseReturnValue:
 
 @bp.get("/config/canvas.json")
 @public
+@rate_limited(registration_limit)
 def canvas_json() -> ResponseReturnValue:
     body = json.dumps(kits.canvas_developer_key(_urls()), indent=2)
     response = current_app.response_class(body, mimetype="application/json")
@@ -160,6 +164,7 @@ def canvas_json() -> ResponseReturnValue:
 
 @bp.get("/config/moodle")
 @public
+@rate_limited(registration_limit)
 def moodle() -> ResponseReturnValue:
     urls = _urls()
     return render_template("registration/moodle.html", values=kits.moodle_values(urls), urls=urls)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..crypto import EncryptedText
 from ..extensions import db
 from ..models import utcnow
 
@@ -20,7 +21,7 @@ class SandboxKey(db.Model):  # type: ignore[name-defined]
     __tablename__ = "sandbox_key"
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
-    private_pem: Mapped[str] = mapped_column(Text)
+    private_pem: Mapped[str] = mapped_column(EncryptedText())
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

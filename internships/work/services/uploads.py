@@ -4,6 +4,7 @@ outside the web root; views serve them only after an access check, as attachment
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import secrets
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from flask import current_app
 
+from lti_tool import virus_scan
 from lti_tool.errors import NotFoundError, PolicyViolationError
+from lti_tool.privacy.retention import register_file_rule
 
 DEFAULT_RESUME_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_DELIVERABLE_MAX_BYTES = 20 * 1024 * 1024
@@ -91,6 +94,27 @@ def sniff_deliverable(data: bytes, filename: str) -> str | None:
     return None
 
 
+def scan(data: bytes) -> None:
+    """Refuse a file the virus scanner flags, or any file while a configured scanner is down
+    (fail closed); nothing happens when no scanner is configured (CLAMAV_SOCKET/CLAMAV_HOST)."""
+    if not virus_scan.configured():
+        return
+    try:
+        result = virus_scan.scan_bytes(data)
+    except virus_scan.ScannerUnavailableError as exc:
+        raise UploadRejectedError(
+            "The file could not be checked for viruses just now, so it was not accepted. "
+            "Try again in a few minutes; if it keeps happening, tell your career center.",
+            "scanner_unavailable",
+        ) from exc
+    if not result.clean:
+        raise UploadRejectedError(
+            f"The virus scanner found {result.signature} in this file, so it was not accepted. "
+            "Scan your computer, then upload a clean copy.",
+            "file_infected",
+        )
+
+
 def _write(data: bytes, folder: str, suffix: str) -> str:
     name = f"{folder}/{secrets.token_hex(16)}{suffix}"
     target = uploads_dir() / name
@@ -112,6 +136,7 @@ def store_resume(data: bytes, filename: str) -> StoredFile:
         raise UploadRejectedError(
             "The résumé must be a PDF file (this file is not a PDF).", "resume_not_pdf"
         )
+    scan(data)
     name = _write(data, "resumes", ".pdf")
     return StoredFile(name, clean_filename(filename, "resume.pdf"), "application/pdf", len(data))
 
@@ -130,6 +155,7 @@ def store_deliverable(data: bytes, filename: str) -> StoredFile:
         raise UploadRejectedError(
             f"That type of file is not accepted. Upload {DELIVERABLE_TYPES_TEXT}.", "file_type"
         )
+    scan(data)
     clean = clean_filename(filename, "deliverable")
     suffix = "." + clean.rsplit(".", 1)[-1].lower() if "." in clean else ""
     return StoredFile(_write(data, "deliverables", suffix[:10]), clean, content_type, len(data))
@@ -142,3 +168,66 @@ def open_path(name: str) -> Path:
     if not path.is_relative_to(base) or not path.is_file():
         raise NotFoundError("That file is no longer available.")
     return path
+
+
+def _remove(name: str | None) -> bool:
+    if not name:
+        return False
+    base = uploads_dir().resolve()
+    path = (base / name).resolve()
+    if path.is_relative_to(base) and path.is_file():
+        path.unlink()
+        return True
+    return False
+
+
+@register_file_rule("internships.uploads")
+def purge_expired_files(tenant_id: int, cutoff: dt.date) -> dict[str, int]:
+    """Delete résumés and deliverable files of engagements that ended before ``cutoff`` (their
+    end date, or the day they were completed or cancelled), and résumés of applications that
+    never became an engagement and last changed before it. The rows stay, without the file."""
+    from sqlalchemy import and_, or_, select
+
+    from lti_tool.extensions import db
+
+    from ..models import Application, Deliverable, Engagement
+
+    cutoff_at = dt.datetime.combine(cutoff, dt.time())
+    ended = or_(
+        and_(Engagement.end_date.is_not(None), Engagement.end_date < cutoff),
+        and_(
+            Engagement.end_date.is_(None),
+            Engagement.status.in_(("completed", "cancelled")),
+            Engagement.updated_at < cutoff_at,
+        ),
+    )
+    ended_ids = select(Engagement.id).where(Engagement.tenant_id == tenant_id, ended)
+    deliverables = db.session.scalars(
+        select(Deliverable).where(
+            Deliverable.tenant_id == tenant_id,
+            Deliverable.file_path.is_not(None),
+            Deliverable.engagement_id.in_(ended_ids),
+        )
+    ).all()
+    for deliverable in deliverables:
+        _remove(deliverable.file_path)
+        deliverable.file_path = None
+    engaged = select(Engagement.application_id).where(Engagement.tenant_id == tenant_id)
+    ended_applications = select(Engagement.application_id).where(
+        Engagement.tenant_id == tenant_id, ended
+    )
+    resumes = db.session.scalars(
+        select(Application).where(
+            Application.tenant_id == tenant_id,
+            Application.resume_path.is_not(None),
+            or_(
+                Application.id.in_(ended_applications),
+                and_(Application.id.not_in(engaged), Application.updated_at < cutoff_at),
+            ),
+        )
+    ).all()
+    for application in resumes:
+        _remove(application.resume_path)
+        application.resume_path = None
+    db.session.flush()
+    return {"resume_files": len(resumes), "deliverable_files": len(deliverables)}
