@@ -169,3 +169,19 @@ class MoodleClient:
                 )
             )
         return sorted(out, key=lambda c: c.sort_order)
+
+
+def grade_competency_in_course(
+    client: MoodleClient, course_id: int, user_id: int, competency_id: int, grade: int, note: str
+) -> Any:
+    """Rate a student's competency in a course
+    (``core_competency_grade_competency_in_course``); Moodle records it as evidence with the
+    note."""
+    return client.call(
+        "core_competency_grade_competency_in_course",
+        courseid=int(course_id),
+        userid=int(user_id),
+        competencyid=int(competency_id),
+        grade=int(grade),
+        note=note[:1000],
+    )

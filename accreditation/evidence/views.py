@@ -1,18 +1,28 @@
-"""The student's evidence page (outcomes blueprint) and ``flask frameworks evidence-sync``."""
+"""Evidence pages (outcomes blueprint): the student's evidence and self-assessment, the
+faculty rubric, and ``flask frameworks evidence-sync``."""
 
 from __future__ import annotations
 
 import click
-from flask import render_template
+from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from accreditation.frameworks.views import bp
+from accreditation.writeback import senders as _senders  # noqa: F401 - registers the senders
+from accreditation.writeback import services as writeback
 from lti_tool.auth import current_launch, requires
+from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.jobs.runner import register_tick
 from lti_tool.models import Tenant
+from lti_tool.web import launch_url
 
-from . import services
+from . import ratings, services
+from .forms import NOT_APPLICABLE, RatingForm, ratings_from
+
+# Supervisor evaluations become evidence within a minute, whether or not a page is opened.
+register_tick("evidence.supervisor_sync", services.run_scheduled)
 
 
 @bp.get("/evidence")
@@ -22,8 +32,108 @@ def my_evidence() -> ResponseReturnValue:
     services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)
     db.session.commit()
     return render_template(
-        "outcomes/evidence.html", rows=services.student_evidence(ctx.tenant_id, ctx.user_id)
+        "outcomes/evidence.html",
+        rows=services.student_evidence(ctx.tenant_id, ctx.user_id),
+        engagements=ratings.student_engagements(ctx),
     )
+
+
+@bp.get("/ratings")
+@requires("faculty")
+def rating_index() -> ResponseReturnValue:
+    ctx = current_launch()
+    return render_template(
+        "outcomes/ratings_index.html", engagements=ratings.course_engagements(ctx)
+    )
+
+
+def _sheet_page(
+    template: str, sheet: ratings.Sheet, form: RatingForm, errors: list[str], **extra: object
+) -> ResponseReturnValue:
+    values = dict(request.form) if request.method == "POST" else {}
+    return render_template(
+        template,
+        sheet=sheet,
+        form=form,
+        errors=errors,
+        values=values,
+        na=NOT_APPLICABLE,
+        **extra,
+    ), 422 if errors else 200
+
+
+@bp.route("/ratings/<int:engagement_id>", methods=["GET", "POST"])
+@requires("faculty", write=True)
+def rate_engagement(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    sheet = ratings.faculty_sheet(ctx, engagement_id)
+    db.session.commit()  # the built-in framework, if this is its first use
+    form = RatingForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        posted = ratings_from(request.form, [r.item.id for r in sheet.rows])
+        try:
+            changed, notes = ratings.rate_engagement(ctx, engagement_id, posted)
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"Saved {len(changed)} changed ratings.", "success")
+            for note in notes:
+                flash(note, "error")
+            target = launch_url("outcomes.rate_engagement", engagement_id=engagement_id)
+            return redirect(target, 303)
+    elif request.method == "POST":
+        errors.append("The form expired: reload the page and rate again.")
+    messages = writeback.writeback_messages(
+        ctx.tenant_id, sheet.engagement.course_id or 0, sheet.engagement.student_id
+    )
+    return _sheet_page("outcomes/rate.html", sheet, form, errors, syncs=messages)
+
+
+@bp.route("/self-assessment/<int:engagement_id>", methods=["GET", "POST"])
+@requires("student", write=True)
+def self_assessment(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    sheet = ratings.self_sheet(ctx, engagement_id)
+    db.session.commit()  # the built-in framework, if this is its first use
+    form = RatingForm()
+    errors: list[str] = []
+    if form.validate_on_submit():
+        posted = ratings_from(request.form, [r.item.id for r in sheet.rows])
+        try:
+            changed = ratings.assess_self(ctx, engagement_id, posted)
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(f"Saved your self-assessment ({len(changed)} changed ratings).", "success")
+            return redirect(launch_url("outcomes.my_evidence"), 303)
+    elif request.method == "POST":
+        errors.append("The form expired: reload the page and rate again.")
+    return _sheet_page("outcomes/self_assessment.html", sheet, form, errors)
+
+
+@bp.post("/ratings/sync/<int:message_id>/retry")
+@requires("faculty", write=True)
+def retry_writeback(message_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = RatingForm()
+    engagement_id = request.form.get("engagement_id", type=int) or 0
+    if not form.validate_on_submit():
+        flash("The form expired: reload the page and try again.", "error")
+    else:
+        try:
+            writeback.retry_writeback(ctx, message_id)
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash("Sending again.", "success")
+    return redirect(launch_url("outcomes.rate_engagement", engagement_id=engagement_id), 303)
 
 
 @bp.cli.command("evidence-sync")
