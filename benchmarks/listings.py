@@ -1,26 +1,41 @@
 #!/usr/bin/env python
-"""Listings benchmark: the course board's search and the listing detail at 50,000 listings.
+"""Listings benchmark: board search, listing detail and "For you" at 50,000 listings.
 
 For SQLite (a file in a temporary directory) and PostgreSQL (a fresh ``cc_bench_*`` database,
-dropped at the end; skipped with a reason when no server answers): upgrade through the
-migrations, insert 50,000 listings of one tenant (search words and facets computed by the
-same functions the services use), then time the service calls a page makes:
+dropped at the end; skipped with the reason printed when no server answers): upgrade through
+the migrations, then insert, set-based (multi-row INSERTs; COPY on PostgreSQL), one tenant with
 
-- search: ``search_board`` with one or two words and two filters (a skill or a competency,
-  and paid-only, remote or an hours range), "Best match" order, page 1 (or 2);
-- detail: ``get_listing`` + the Markdown rendering of its description.
+- 50,000 listings (search words and facets computed by the same functions the services use;
+  about one in nine closed, one in six with eligibility rules, some with a work window);
+- 20,000 students with profiles (skills, interests, career goals, weekly availability,
+  program, class year, work authorisation; one in ten left empty);
+- 200,000 applications (about ten a student, every status), the engagements of the accepted
+  ones (some students at the concurrent-engagement cap) and supervisor evaluations with
+  competency ratings for the completed ones (outcome gaps);
 
-Students, applications and "For you" recommendations are not built yet; their figures are
-printed as null. The last line is one JSON object.
+and time, in a warmed-up process, the service calls a page makes:
 
-    .venv/bin/python benchmarks/listings.py            # 50,000 listings, 300 queries each
-    .venv/bin/python benchmarks/listings.py --quick    # 5,000 listings, 100 queries
+- search: ``search_board`` with one or two words and two filters (a skill or a competency, and
+  paid-only, remote or an hours range), "Best match", page 1 (or 2), for a course with five
+  pinned listings (as the board page asks);
+- detail: ``get_listing`` + the Markdown rendering of its description;
+- recommend: ``recommend`` (the "For you" list) for a random student's launch context in
+  that course.
+
+The last line is one JSON object.
+
+    nice -n 10 .venv/bin/python benchmarks/listings.py          # full size, 300 calls each
+    nice -n 10 .venv/bin/python benchmarks/listings.py --quick  # a tenth of the size, 100 calls
+    ... --only sqlite|postgresql                                # one engine
+    ... --keep                                                  # keep the databases (EXPLAIN)
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
+import itertools
 import json
 import os
 import random
@@ -29,10 +44,12 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import numpy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,27 +61,56 @@ BASE_WORDS = (
     "testing documentation grant nonprofit dashboard customer interviews spreadsheet map "
     "sustainability training onboarding events finance pricing marketing accessibility"
 )
-TODAY = dt.date(2026, 9, 1)
+PROGRAMS = (
+    "Business Administration", "Computer Science", "Economics", "Nursing", "Public Health",
+    "Marketing", "Journalism", "Mechanical Engineering", "Biology", "Psychology",
+    "Graphic Design", "Environmental Science", "Accounting", "Sociology", "Mathematics",
+)  # fmt: skip
+CLASS_YEARS = ("First year", "Second year", "Third year", "Fourth year", "Graduate")
+AUTHORIZATIONS = ("US citizen/permanent resident",) * 8 + (
+    "F-1 (CPT needed for credit-bearing off-campus work)",
+    "Other",
+)
+TODAY = dt.date.today()  # recommendations use the tenant's real date (UTC here)
 
 
-def vocabulary() -> tuple[list[str], list[float]]:
+class Words:
     """20,000 words with Zipf weights 1/(rank + 50): the 50-rank offset stands for the function
     words (stop words) a real text starts with, so the commonest searchable word is in about a
     fifth of the listings and a typical one in a few percent, as in real postings."""
-    from internships.vocabulary import skills
 
-    words: list[str] = []
-    for text in [BASE_WORDS, *(s.label for s in skills().values())]:
-        for word in text.lower().replace("(", " ").replace(")", " ").split():
-            if word.isalpha() and word not in words:
-                words.append(word)
-    letters = "bcdfghjklmnpqrstvwxz"
-    n = 0
-    while len(words) < 20_000:
-        a, b, c = n % 20, n // 20 % 20, n // 400 % 20
-        words.append(f"{letters[a]}a{letters[b]}o{letters[c]}e{n // 8000 or ''}")
-        n += 1
-    return words, [1 / (rank + 50) for rank in range(1, len(words) + 1)]
+    def __init__(self, rng: random.Random) -> None:
+        from internships.vocabulary import skills
+
+        words: list[str] = []
+        seen: set[str] = set()
+        for text in [BASE_WORDS, *(s.label for s in skills().values())]:
+            for word in text.lower().replace("(", " ").replace(")", " ").split():
+                if word.isalpha() and word not in seen:
+                    words.append(word)
+                    seen.add(word)
+        letters = "bcdfghjklmnpqrstvwxz"
+        n = 0
+        while len(words) < 20_000:
+            a, b, c = n % 20, n // 20 % 20, n // 400 % 20
+            words.append(f"{letters[a]}a{letters[b]}o{letters[c]}e{n // 8000 or ''}")
+            n += 1
+        self.words = words
+        self.cum = list(itertools.accumulate(1 / (rank + 50) for rank in range(1, 20_001)))
+        self.rng = rng
+        self.np = numpy.random.default_rng(rng.randrange(2**32))
+
+    def texts(self, n: int, k: int) -> list[str]:
+        """``n`` texts of ``k`` words each (drawn at once: the generation's hot spot)."""
+        weights = numpy.diff(numpy.asarray([0.0, *self.cum]))
+        drawn = self.np.choice(len(self.words), size=(n, k), p=weights / weights.sum())
+        words = self.words
+        return [" ".join([words[i] for i in row]) for row in drawn.tolist()]
+
+    def pick(self, k: int, top: int | None = None) -> list[str]:
+        if top is None:
+            return self.rng.choices(self.words, cum_weights=self.cum, k=k)
+        return self.rng.choices(self.words[:top], cum_weights=self.cum[:top], k=k)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -73,7 +119,7 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str | None]:
+def postgres_database(keep: bool) -> Iterator[str | None]:
     try:
         import psycopg
 
@@ -87,86 +133,275 @@ def postgres_database() -> Iterator[str | None]:
     try:
         yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
     finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"  kept database {name}")
+        else:
+            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def populate(tenant_id: int, employer_ids: list[int], count: int, rng: random.Random) -> None:
-    from sqlalchemy import insert
+def bulk_insert(model: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows of one model: COPY on PostgreSQL, the DB-API's executemany on SQLite.
+    Every row has the same keys, in the same order; columns a row leaves out take the
+    model's defaults."""
+    from lti_tool.extensions import db
 
+    if not rows:
+        return
+    table = model.__table__
+    # Fill in the Python-side defaults (neither path below runs them).
+    defaults = {
+        c.name: c.default.arg
+        for c in table.columns
+        if c.default is not None and c.name not in rows[0] and not c.primary_key
+    }
+    filled = {k: (v(None) if callable(v) else v) for k, v in defaults.items()}
+    columns = list(rows[0]) + list(filled)
+    raw = db.session.connection().connection.dbapi_connection
+    assert raw is not None
+    dialect = db.session.get_bind().dialect
+    if dialect.name != "postgresql":
+        # The DB-API's executemany with SQLAlchemy's own value conversions (dates, JSON).
+        convert = [table.c[name].type.bind_processor(dialect) for name in columns]
+        sql = (  # names of our own tables and columns, values bound
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join('?' * len(columns))})"
+        )
+        fixed = [filled[name] for name in columns[len(rows[0]) :]]
+        params = (
+            [f(v) if f else v for f, v in zip(convert, [*row.values(), *fixed], strict=True)]
+            for row in rows
+        )
+        raw.cursor().executemany(sql, list(params))
+        return
+    json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
+    sql = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[attr-defined]
+        buf = io.StringIO()
+        for n, row in enumerate(rows, 1):
+            values = []
+            for name in columns:
+                value = row[name] if name in row else filled[name]
+                if name in json_columns:
+                    value = json.dumps(value)
+                if value is None:
+                    values.append("\\N")
+                else:
+                    values.append(
+                        str(value)
+                        .replace("\\", "\\\\")
+                        .replace("\t", "\\t")
+                        .replace("\n", "\\n")
+                        .replace("\r", "\\r")
+                    )
+            buf.write("\t".join(values) + "\n")
+            if n % 5000 == 0:
+                copy.write(buf.getvalue())
+                buf = io.StringIO()
+        copy.write(buf.getvalue())
+
+
+def populate_listings(
+    tenant_id: int, employer_ids: list[int], count: int, vocab: Words, rng: random.Random
+) -> None:
     from internships.models import Listing, ListingFacet
     from internships.services.search import words
     from internships.vocabulary import COMPETENCIES, skill_label, skills
-    from lti_tool.extensions import db
 
     skill_ids = list(skills())
-    vocab, weights = vocabulary()
-    batch: list[dict[str, Any]] = []
+    # The generated words are already lower-case letters: the stored search words of a listing
+    # are its text plus the words of its skill labels and competencies (as ``words`` makes).
+    label_words = {s: words(skill_label(s)) for s in skill_ids}
+    competency_words = {c: words(c) for c in COMPETENCIES}
+    titles, bodies = vocab.texts(count, 4), vocab.texts(count, 60)
+    rows: list[dict[str, Any]] = []
     facets: list[dict[str, Any]] = []
-    first_id = 1
-    for n in range(count):
-        title = " ".join(rng.choices(vocab, weights, k=4)).capitalize()
-        body = " ".join(rng.choices(vocab, weights, k=60))
-        chosen = rng.sample(skill_ids, 3)
+    for n in range(1, count + 1):
+        title, body = titles[n - 1].capitalize(), bodies[n - 1]
+        chosen = rng.sample(skill_ids, rng.randint(2, 4))
         comps = rng.sample(COMPETENCIES, 2)
         hours = rng.randint(5, 40)
         kind = rng.choice(("fixed", "fixed", "hourly", "unpaid"))
         pay = (
             None
             if kind == "unpaid"
-            else rng.randint(15, 40) * (100 if kind == "hourly" else 100 * hours)
+            else rng.randint(12, 40) * (100 if kind == "hourly" else 100 * hours)
         )
-        batch.append({
-            "id": first_id + n, "tenant_id": tenant_id, "employer_id": rng.choice(employer_ids),
+        rule = rng.random()
+        eligibility: dict[str, Any] = (
+            {"programs": rng.sample(PROGRAMS, 3)} if rule < 0.08
+            else {"class_years": rng.sample(CLASS_YEARS, 2)} if rule < 0.13
+            else {"work_authorization": "US work authorisation"} if rule < 0.17
+            else {}
+        )  # fmt: skip
+        start = TODAY + dt.timedelta(days=rng.randint(10, 70)) if rng.random() < 0.4 else None
+        deadline = TODAY + dt.timedelta(days=rng.randint(-10, 60)) if rng.random() < 0.95 else None
+        rows.append({
+            "id": n, "tenant_id": tenant_id, "employer_id": rng.choice(employer_ids),
             "title": title, "summary": body[:200], "description_md": f"## Plan\n\n{body}",
             "deliverables": "A report.", "skills": chosen, "tags": [], "competencies": comps,
             "estimated_hours": hours, "compensation_type": kind, "pay_amount_cents": pay,
             "currency": "USD", "effective_rate_cents": 0 if pay is None else
             (pay if kind == "hourly" else pay // hours),
             "location_type": rng.choice(("remote", "hybrid", "onsite")), "location": "Campus",
-            "openings": 1, "eligibility": {}, "status": rng.choice(("open",) * 8 + ("closed",)),
-            "application_deadline": TODAY + dt.timedelta(days=rng.randint(-10, 60)),
-            "source": "manual", "approval_note": "", "created_by": "bench",
-            "search_title": words(title),
-            "search_body": words(body, " ".join(skill_label(s) for s in chosen), *comps),
+            "openings": 1, "eligibility": eligibility,
+            "status": rng.choice(("open",) * 8 + ("closed",)),
+            "application_deadline": deadline, "work_start": start,
+            "work_end": start + dt.timedelta(days=rng.randint(7, 60)) if start else None,
+            "source": "manual", "external_id": None, "approval_note": "", "created_by": "bench",
+            "created_at": dt.datetime(2026, 1, 1) + dt.timedelta(minutes=n),
+            "search_title": title.lower(),
+            "search_body": " ".join([body, *(label_words[s] for s in chosen),
+                                     *(competency_words[c] for c in comps)]),
         })  # fmt: skip
-        facets += [{"listing_id": first_id + n, "tenant_id": tenant_id, "kind": "skill",
-                    "value": s} for s in chosen]  # fmt: skip
-        facets += [{"listing_id": first_id + n, "tenant_id": tenant_id, "kind": "competency",
-                    "value": c} for c in comps]  # fmt: skip
-        if len(batch) == 2000:
-            db.session.execute(insert(Listing), batch)
-            db.session.execute(insert(ListingFacet), facets)
-            batch, facets = [], []
-    if batch:
-        db.session.execute(insert(Listing), batch)
-        db.session.execute(insert(ListingFacet), facets)
-    db.session.commit()
+        facets += [{"listing_id": n, "tenant_id": tenant_id, "kind": "skill", "value": s}
+                   for s in chosen]  # fmt: skip
+        facets += [{"listing_id": n, "tenant_id": tenant_id, "kind": "competency", "value": c}
+                   for c in comps]  # fmt: skip
+    bulk_insert(Listing, rows)
+    bulk_insert(ListingFacet, facets)
 
 
-def timed(fn: Callable[[], Any], runs: int) -> list[float]:
+def populate_students(tenant_id: int, count: int, vocab: Words, rng: random.Random) -> None:
+    from internships.profile.models import StudentProfile
+    from internships.vocabulary import skills
+    from lti_tool.models import User
+
+    skill_ids = list(skills())
+    users, profiles = [], []
+    for n in range(1, count + 1):
+        users.append({"id": n, "tenant_id": tenant_id, "sub": f"student-{n}",
+                      "name": f"Student {n}", "email": f"s{n}@bench.example"})  # fmt: skip
+        empty = rng.random() < 0.1
+        profiles.append({
+            "id": n, "tenant_id": tenant_id, "user_id": n,
+            "program": "" if empty else rng.choice(PROGRAMS),
+            "class_year": "" if empty else rng.choice(CLASS_YEARS),
+            "expected_graduation": None,
+            "work_authorization": "" if empty else rng.choice(AUTHORIZATIONS),
+            "skills": [] if empty else rng.sample(skill_ids, rng.randint(1, 8)),
+            "interests": "" if empty else " ".join(vocab.pick(rng.randint(2, 8), top=3000)),
+            "career_goals": "" if empty else "I want to work in "
+            + " ".join(vocab.pick(rng.randint(2, 6), top=3000)),
+            "weekly_availability_hours": None if empty else rng.choice((None, 5, 8, 10, 15, 20)),
+        })  # fmt: skip
+    bulk_insert(User, users)
+    bulk_insert(StudentProfile, profiles)
+
+
+def populate_applications(
+    tenant_id: int, students: int, listings: int, count: int, rng: random.Random
+) -> None:
+    from internships.vocabulary import COMPETENCIES
+    from internships.work.models import (
+        Application,
+        CompetencyRating,
+        Engagement,
+        SupervisorEvaluation,
+    )
+
+    per_student = count // students
+    applications, engagements, evaluations, ratings = [], [], [], []
+    app_id = 0
+    for student in range(1, students + 1):
+        active = rng.choices((0, 1, 2), (75, 20, 5))[0]  # 5 % at the default cap of 2
+        completed = rng.choices((0, 1, 2), (80, 15, 5))[0]
+        chosen = rng.sample(range(1, listings + 1), per_student)
+        for n, listing in enumerate(chosen):
+            app_id += 1
+            if n < active + completed:
+                status = "accepted"
+            else:
+                status = rng.choice(("submitted", "submitted", "shortlisted", "declined",
+                                     "withdrawn"))  # fmt: skip
+            applications.append({
+                "id": app_id, "tenant_id": tenant_id, "listing_id": listing,
+                "student_id": student, "statement": "I would like to help.",
+                "availability": "Evenings", "status": status,
+            })  # fmt: skip
+            if status != "accepted":
+                continue
+            done = n >= active
+            engagements.append({
+                "id": app_id, "tenant_id": tenant_id, "application_id": app_id,
+                "listing_id": listing, "student_id": student,
+                "status": "completed" if done else "active",
+                "competencies": ["Teamwork", "Communication"], "planned_hours": 20,
+                "weekly_hours": rng.choice((3, 5, 8)),
+            })  # fmt: skip
+            if done:
+                evaluations.append({"id": app_id, "tenant_id": tenant_id,
+                                    "engagement_id": app_id, "supervisor_name": "Sam"})  # fmt: skip
+                ratings += [{"tenant_id": tenant_id, "evaluation_id": app_id, "competency": c,
+                             "level": rng.randint(1, 4)}
+                            for c in rng.sample(COMPETENCIES, 3)]  # fmt: skip
+    bulk_insert(Application, applications)
+    bulk_insert(Engagement, engagements)
+    bulk_insert(SupervisorEvaluation, evaluations)
+    bulk_insert(CompetencyRating, ratings)
+
+
+def launch_context(tenant_id: int, user_id: int, course_id: int | None = None) -> Any:
+    from lti_tool.context import LaunchContext
+
+    return LaunchContext(
+        launch_id="bench", tenant_id=tenant_id, tenant_name="Bench University", time_zone="UTC",
+        registration_id=0, user_id=user_id, user_name=f"Student {user_id}",
+        user_email=f"s{user_id}@bench.example", course_id=course_id, course_title="",
+        role="student", read_only=False, is_tool_admin=False,
+        message_type="LtiResourceLinkRequest", nrps_url=None, ags_lineitems_url=None,
+        ags_lineitem_url=None, ags_scopes=(), deep_linking=None, placement=None,
+        expires_at=dt.datetime(2100, 1, 1),
+    )  # fmt: skip
+
+
+def backend_cpu_seconds(pid: int | None) -> float:
+    """CPU time of the PostgreSQL backend serving this process (0 when not visible)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError, TypeError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(
+    fn: Callable[[], Any], runs: int, backend: int | None = None
+) -> tuple[list[float], float]:
+    """Wall times (ms) of ``runs`` calls, and the mean CPU per call (ms): this process plus
+    the PostgreSQL backend, which other processes on the machine do not inflate as they do
+    the wall time."""
     out = []
+    cpu, server = time.process_time(), backend_cpu_seconds(backend)
     for _ in range(runs):
         start = time.perf_counter()
         fn()
         out.append((time.perf_counter() - start) * 1000)
-    return out
+    used = time.process_time() - cpu + backend_cpu_seconds(backend) - server
+    return out, used * 1000 / runs
 
 
-def run(url: str, count: int, queries: int) -> dict[str, Any]:
+def run(url: str, scale: float, queries: int) -> dict[str, Any]:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
+    from internships.models import CoursePin
+    from internships.profile.recommend import recommend
     from internships.rendering import render_markdown
     from internships.services.board import BoardQuery, search_board
     from internships.services.listings import ensure_employer, get_listing
     from internships.vocabulary import COMPETENCIES, skills
     from lti_tool import create_app
     from lti_tool.extensions import db
-    from lti_tool.models import Tenant
+    from lti_tool.models import Course, Tenant
 
+    n_listings, n_students, n_applications = (
+        int(50_000 * scale),
+        int(20_000 * scale),
+        int(200_000 * scale),
+    )
     app = create_app("config.testing", SQLALCHEMY_DATABASE_URI=url)
     rng = random.Random(7)
+    vocab = Words(rng)
     with app.app_context():
         upgrade(revision="heads")
         tenant = Tenant(name="Bench University", settings={})
@@ -175,16 +410,28 @@ def run(url: str, count: int, queries: int) -> dict[str, Any]:
         employers = [ensure_employer(tenant.id, f"Employer {n}", "bench").id for n in range(200)]
         db.session.commit()
         start = time.perf_counter()
-        populate(tenant.id, employers, count, rng)
+        populate_listings(tenant.id, employers, n_listings, vocab, rng)
+        populate_students(tenant.id, n_students, vocab, rng)
+        populate_applications(tenant.id, n_students, n_listings, n_applications, rng)
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
+                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
         else:
             db.session.execute(text("ANALYZE"))
             db.session.commit()
-        print(f"  {count} listings inserted in {time.perf_counter() - start:.1f} s")
+        print(
+            f"  {n_listings} listings, {n_students} students, {n_applications} applications "
+            f"inserted in {time.perf_counter() - start:.1f} s"
+        )
+        course = Course(tenant_id=tenant.id, context_id="bench-course", title="Bench 101")
+        db.session.add(course)
+        db.session.flush()
+        for listing_id in rng.sample(range(1, n_listings + 1), 5):  # the instructor's pins
+            db.session.add(CoursePin(tenant_id=tenant.id, course_id=course.id,
+                                     listing_id=listing_id, pinned_by="bench"))  # fmt: skip
+        db.session.commit()
         skill_ids = list(skills())
-        vocab, weights = vocabulary()
 
         def one_search() -> None:
             extra: dict[str, Any] = rng.choice(
@@ -196,47 +443,82 @@ def run(url: str, count: int, queries: int) -> dict[str, Any]:
             extra |= rng.choice(
                 [{"paid_only": True}, {"remote_only": True}, {"min_hours": 10, "max_hours": 25}]
             )
-            text_ = " ".join(rng.choices(vocab[:600], weights[:600], k=rng.choice((1, 2))))
-            query = BoardQuery(text=text_, page=rng.choice((1, 1, 1, 2)), **extra)
+            text_ = " ".join(vocab.pick(rng.choice((1, 2)), top=600))
+            page = rng.choice((1, 1, 1, 2))
+            query = BoardQuery(text=text_, page=page, course_id=course.id, **extra)
             search_board(tenant.id, query, TODAY)
             db.session.rollback()
 
         def one_detail() -> None:
-            listing = get_listing(tenant.id, rng.randint(1, count))
+            listing = get_listing(tenant.id, rng.randint(1, n_listings))
             render_markdown(listing.description_md)
             db.session.rollback()
 
-        timed(one_search, 20)  # warm caches
-        search = timed(one_search, queries)
-        detail = timed(one_detail, queries)
+        empty_lists = 0
+
+        def one_recommend() -> None:
+            nonlocal empty_lists
+            ctx = launch_context(tenant.id, rng.randint(1, n_students), course.id)
+            picks = recommend(ctx)
+            empty_lists += not picks
+            db.session.rollback()
+
+        backend = None
+        if db.engine.dialect.name == "postgresql":
+            backend = db.session.scalar(text("SELECT pg_backend_pid()"))
+            db.session.rollback()
+        for fn in (one_search, one_detail, one_recommend):  # a warm worker
+            timed(fn, 20, backend)
+        empty_lists = 0
+        load = os.getloadavg()[0]
+        search, search_cpu = timed(one_search, queries, backend)
+        detail, detail_cpu = timed(one_detail, queries, backend)
+        recommendations, recommend_cpu = timed(one_recommend, queries, backend)
+        print(f"  {empty_lists} of {queries} students got an empty list (at their caps)")
+        print(f"  load average {load:.1f} -> {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         db.engine.dispose()
     return {
         "search_p50_ms": round(statistics.median(search), 2),
         "search_p95_ms": round(percentile(search, 95), 2),
         "detail_p50_ms": round(statistics.median(detail), 2),
         "detail_p95_ms": round(percentile(detail, 95), 2),
-        "recommend_p95_ms": None,
+        "recommend_p50_ms": round(statistics.median(recommendations), 2),
+        "recommend_p95_ms": round(percentile(recommendations, 95), 2),
+        "cpu_ms_per_call": {
+            "search": round(search_cpu, 2),
+            "detail": round(detail_cpu, 2),
+            "recommend": round(recommend_cpu, 2),
+        },
     }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data, 100 calls")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
-    count, queries = (5_000, 100) if args.quick else (50_000, 300)
+    scale, queries = (0.1, 100) if args.quick else (1.0, 300)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
-        os.environ.setdefault("CAREER_CREDIT_INSTANCE", tmp)
-        print(f"SQLite, {count} listings")
-        results["sqlite"] = run(f"sqlite:///{tmp}/bench.db", count, queries)
-        print(f"  {results['sqlite']}")
-        with postgres_database() as pg_url:
-            if pg_url:
-                print(f"PostgreSQL, {count} listings")
-                results["postgresql"] = run(pg_url.replace("postgresql://",
-                                                           "postgresql+psycopg://"), count,
-                                            queries)  # fmt: skip
-                print(f"  {results['postgresql']}")
+    tmp = tempfile.mkdtemp(prefix="cc-bench-")
+    os.environ.setdefault("CAREER_CREDIT_INSTANCE", tmp)
+    try:
+        if args.only != "postgresql":
+            print(f"SQLite ({tmp}/bench.db)")
+            results["sqlite"] = run(f"sqlite:///{tmp}/bench.db", scale, queries)
+            print(f"  {results['sqlite']}")
+        if args.only != "sqlite":
+            with postgres_database(args.keep) as pg_url:
+                if pg_url:
+                    print("PostgreSQL")
+                    url = pg_url.replace("postgresql://", "postgresql+psycopg://")
+                    results["postgresql"] = run(url, scale, queries)
+                    print(f"  {results['postgresql']}")
+    finally:
+        if not args.keep:
+            for path in Path(tmp).glob("*"):
+                path.unlink()
+            Path(tmp).rmdir()
     print(f"targets: {TARGETS}")
     print(json.dumps(results))
 

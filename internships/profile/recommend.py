@@ -1,21 +1,36 @@
 """The "For you" list: a student's best next listings, each explained in words.
 
-Candidates are the tenant's open listings whose deadline has not passed (the tenant's date),
-minus those the student already applied to (withdrawn applications included), those the
-student is not eligible for (the rules of ``eligibility_problems``, read against the profile),
-and those that would break the workload caps (as ``workload_problem``: concurrent engagements
-and planned weekly hours). A student already at the engagement cap gets an empty list.
+Who may see a listing: the tenant's open listings whose deadline has not passed (the tenant's
+date), minus those the student already applied to (withdrawn applications included), those
+the student is not eligible for (the rules of ``eligibility_problems``, read against the
+profile), and those that would break the workload caps (the launch course's caps, else the
+tenant's, as ``workload_problem``: concurrent engagements and planned weekly hours). A
+student already at the engagement cap gets an empty list.
 
-Scoring, in Python over one query of candidates (skills and competencies are on the row):
+Candidates, so that the work stays bounded however large the board (each set a small
+indexed subquery; one statement merges them and reads the light columns):
+
+- skills: the listings sharing the most of the profile's skills (the facet index alone),
+  ``SKILL_CANDIDATES`` of them, newest first among equals;
+- words: for each of the student's interest and goal words (at most ``TEXT_WORDS``, longest
+  first), the ``WORD_CANDIDATES`` newest open listings whose text holds it (the full-text
+  index: FTS5 or the GIN index; stemmed there, exact in the scoring below);
+- soonest: the ``SOON_CANDIDATES`` open listings with the soonest deadlines (and a quarter
+  as many without a deadline), which also serve as the sample the words' weights are read from, and
+  carry an empty profile.
+
+Scoring, in Python over the candidates' light columns (no description, no ORM objects; the
+picks alone are loaded):
 
 - skills: the set cosine |mine ∩ theirs| / sqrt(|mine| · |theirs|), weight ``W_SKILLS``;
 - text: interests and career goals against the listing's stored search words (title,
   summary, description, deliverables, employer, tags, skills: ``search_title``/``search_body``,
   see ``services/search.py``). Words are lower-cased runs of letters and digits of three or
-  more characters minus English stop words (no stemming); each word
-  weighs its inverse document frequency over the candidate set, idf = ln(1 + N / df); the
-  similarity is the idf of the shared words over the idf of all the student's words (0..1),
-  weight ``W_TEXT``;
+  more characters minus English stop words (no stemming); each word weighs its inverse
+  document frequency over the soonest-deadline sample (an unbiased slice of the board: the
+  other candidates were chosen for holding the words), idf = ln(1 + N / df), a word the
+  sample lacks weighing ln(1 + N); the similarity is the idf of the shared words over the idf
+  of all the student's words (0..1), weight ``W_TEXT``;
 - availability: planned weekly hours within the profile's availability earns ``W_FIT``,
   more than it costs ``W_FIT`` (unknown availability: neither);
 - pay: paid at or above the tenant's pay floor earns ``W_PAY`` plus up to ``W_PAY`` more as
@@ -24,9 +39,7 @@ Scoring, in Python over one query of candidates (skills and competencies are on 
   better in any supervisor evaluation; the share of the listing's competencies that are gaps,
   weight ``W_GAPS``.
 
-Ties go to the soonest deadline, then the newest listing. For the benchmark's sizes the
-candidate query is bounded (``MAX_CANDIDATES``), listings sharing a skill with the profile
-first, then the soonest deadlines.
+Ties go to the soonest deadline, then the newest listing.
 """
 
 from __future__ import annotations
@@ -36,9 +49,22 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import defer, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Row,
+    Select,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import joinedload
 
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.extensions import db
@@ -59,12 +85,8 @@ from ..work.services.applications import (
     eligibility_problems,
     planned_weekly_hours,
 )
-from ..work.services.common import (
-    DEFAULT_MAX_CONCURRENT,
-    DEFAULT_MAX_WEEKLY_HOURS,
-    get_tenant,
-    setting_int,
-)
+from ..work.services.caps import effective_caps
+from ..work.services.common import get_tenant
 from .models import StudentProfile
 from .services import get_or_empty
 
@@ -73,7 +95,10 @@ W_TEXT = 2.0
 W_FIT = 0.75
 W_PAY = 0.5
 W_GAPS = 1.0
-MAX_CANDIDATES = 300
+SKILL_CANDIDATES = 80
+TEXT_WORDS = 8
+WORD_CANDIDATES = 12
+SOON_CANDIDATES = 50
 SHOWN_LEVEL = RATING_LEVELS.index("Early Application") + 1  # stored levels are 1..4
 AUTHORIZED = "US citizen/permanent resident"
 _STOP_TEXT = (
@@ -82,6 +107,23 @@ _STOP_TEXT = (
     "help helping want like would more most some such than then there these those"
 )
 STOP_WORDS = search.STOP_WORDS | frozenset(_STOP_TEXT.split())
+# What scoring reads of a listing: no description, no ORM object (the picks alone are loaded).
+_LIGHT = (
+    Listing.id,
+    Listing.skills,
+    Listing.competencies,
+    Listing.search_title,
+    Listing.search_body,
+    Listing.estimated_hours,
+    Listing.work_start,
+    Listing.work_end,
+    Listing.compensation_type,
+    Listing.effective_rate_cents,
+    Listing.currency,
+    Listing.eligibility,
+    Listing.application_deadline,
+    Listing.created_at,
+)
 
 
 @dataclass
@@ -125,60 +167,127 @@ def shown_competencies(tenant_id: int, student_id: int) -> set[str]:
     )
 
 
-def _workload(tenant_id: int, student_id: int) -> tuple[int, int, int, int]:
-    """(current engagements, planned weekly hours, max engagements, max weekly hours)."""
-    tenant = get_tenant(tenant_id)
+def _workload(ctx: LaunchContext) -> tuple[int, int, int, int]:
+    """(current engagements, planned weekly hours, max engagements, max weekly hours): the
+    caps an application from this launch's course would be accepted under."""
+    caps = effective_caps(ctx.tenant_id, ctx.course_id)
     count, hours = db.session.execute(
         select(
             func.count(Engagement.id), func.coalesce(func.sum(Engagement.weekly_hours), 0)
         ).where(
-            Engagement.tenant_id == tenant_id,
-            Engagement.student_id == student_id,
+            Engagement.tenant_id == ctx.tenant_id,
+            Engagement.student_id == ctx.user_id,
             Engagement.status.in_(("active", "submitted")),
         )
     ).one()
+    return int(count), int(hours), caps.max_concurrent, caps.max_weekly_hours
+
+
+def _not_passed() -> ColumnElement[bool]:
+    """The deadline has not passed (as a check of rows found otherwise, not an index range)."""
+    return func.coalesce(Listing.application_deadline, literal_column("'9999-12-31'")) >= (
+        bindparam("today", type_=Date)
+    )
+
+
+def _open() -> Select[Any]:
+    return select(Listing.id).where(
+        Listing.tenant_id == bindparam("tenant_id"), Listing.status == "open"
+    )
+
+
+def _soonest() -> list[Select[Any]]:
+    """The open listings with the soonest deadlines, and a quarter as many without one: each
+    the board index read in order."""
+    dated = (
+        _open()
+        .where(Listing.application_deadline >= bindparam("today", type_=Date))
+        .order_by(Listing.application_deadline, Listing.id)
+        .limit(SOON_CANDIDATES)
+    )
+    undated = (
+        _open()
+        .where(Listing.application_deadline.is_(None))
+        .order_by(Listing.id)
+        .limit(SOON_CANDIDATES // 4)
+    )
+    return [dated, undated]
+
+
+def _skill_candidates() -> Select[Any]:
+    """The listings sharing the most of the student's skills, newest first among equals:
+    read from the facet index alone (whether each is open is checked with the rest)."""
     return (
-        int(count),
-        int(hours),
-        setting_int(tenant, "max_concurrent_engagements", DEFAULT_MAX_CONCURRENT),
-        setting_int(tenant, "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS),
-    )
-
-
-def _candidates(ctx: LaunchContext, profile: StudentProfile, today: dt.date) -> list[Listing]:
-    applied = select(Application.listing_id).where(
-        Application.tenant_id == ctx.tenant_id, Application.student_id == ctx.user_id
-    )
-    stmt = (
-        select(Listing)
-        .options(
-            joinedload(Listing.employer),
-            defer(Listing.description_md),
-            defer(Listing.deliverables),
-            defer(Listing.approval_note),
-        )
+        select(ListingFacet.listing_id)
         .where(
-            Listing.tenant_id == ctx.tenant_id,
-            Listing.status == "open",
-            or_(Listing.application_deadline.is_(None), Listing.application_deadline >= today),
-            Listing.id.not_in(applied),
-        )
-    )
-    if profile.skills:
-        sharing = select(ListingFacet.listing_id).where(
-            ListingFacet.tenant_id == ctx.tenant_id,
+            ListingFacet.tenant_id == bindparam("tenant_id"),
             ListingFacet.kind == "skill",
-            ListingFacet.value.in_(list(profile.skills)),
+            ListingFacet.value.in_(bindparam("skills", expanding=True)),
         )
-        stmt = stmt.order_by(case((Listing.id.in_(sharing), 0), else_=1))
-    stmt = stmt.order_by(
-        Listing.application_deadline.asc().nulls_last(), Listing.created_at.desc(), Listing.id
+        .group_by(ListingFacet.listing_id)
+        .order_by(func.count().desc(), ListingFacet.listing_id.desc())
+        .limit(SKILL_CANDIDATES)
     )
-    return list(db.session.scalars(stmt.limit(MAX_CANDIDATES)))
 
 
-def _eligible(listing: Listing, profile: StudentProfile) -> bool:
-    as_application = ApplicationInput(
+@lru_cache(maxsize=64)
+def _candidates_statement(dialect: str, words: int, with_skills: bool) -> Select[Any]:
+    """The candidates' light columns, and whether each is in the soonest-deadline sample, in
+    one statement: the candidate sets are subqueries (each bounded), merged, and narrowed to
+    the tenant's open listings whose deadline has not passed and that the student has not
+    applied to. Built once per shape (``dialect`` keys the cache: the word subqueries differ
+    per engine) with bind parameters, so a call neither builds nor hashes a statement of
+    some twenty subqueries."""
+
+    def ids(parts: list[Select[Any]]) -> Any:
+        return union_all(*(select(part.subquery().c[0]) for part in parts))
+
+    soonest = _soonest()
+    parts = [
+        *soonest,
+        *(
+            search.newest_holding(
+                _open().where(_not_passed()), bindparam(f"word_{n}"), WORD_CANDIDATES
+            )
+            for n in range(words)
+        ),
+    ]
+    if with_skills:
+        parts.append(_skill_candidates())
+    applied = select(Application.listing_id).where(
+        Application.tenant_id == bindparam("tenant_id"),
+        Application.student_id == bindparam("student_id"),
+    )
+    in_sample = case((Listing.id.in_(ids(soonest)), True), else_=False).label("in_sample")
+    return select(*_LIGHT, in_sample).where(
+        Listing.id.in_(ids(parts)),
+        Listing.tenant_id == bindparam("tenant_id"),
+        Listing.status == "open",
+        _not_passed(),
+        Listing.id.not_in(applied),
+    )
+
+
+def _candidates(
+    ctx: LaunchContext, skills: list[str], terms: list[str], today: dt.date
+) -> list[Row[Any]]:
+    """The candidates (see ``_candidates_statement``) for the launch student."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = _candidates_statement(dialect, len(terms), bool(skills))
+    params: dict[str, Any] = {
+        "tenant_id": ctx.tenant_id,
+        "student_id": ctx.user_id,
+        "today": today,
+        **{f"word_{n}": search.engine_query([term]) for n, term in enumerate(terms)},
+    }
+    if skills:
+        params["skills"] = skills
+    return list(db.session.execute(stmt, params))
+
+
+def _as_application(profile: StudentProfile) -> ApplicationInput:
+    """The profile as the eligibility rules read an application."""
+    return ApplicationInput(
         statement="",
         availability="",
         consent=False,
@@ -188,7 +297,6 @@ def _eligible(listing: Listing, profile: StudentProfile) -> bool:
         # does not hold: only a citizen/permanent resident is taken to meet a requirement.
         meets_work_authorization=profile.work_authorization == AUTHORIZED,
     )
-    return not eligibility_problems(listing, as_application)
 
 
 def _idf(docs: Iterable[set[str]]) -> tuple[dict[str, float], int]:
@@ -204,78 +312,105 @@ def recommend(ctx: LaunchContext, limit: int = 10) -> list[Recommendation]:
     """The launch student's ranked recommendations (at most ``limit``)."""
     profile = get_or_empty(ctx)
     today = today_in(ctx.time_zone)
-    count, hours, max_count, max_hours = _workload(ctx.tenant_id, ctx.user_id)
+    # Held for the whole call: the session's identity map keeps only weak references, and
+    # the caps and the pay floor both read the tenant.
+    tenant = get_tenant(ctx.tenant_id)
+    count, hours, max_count, max_hours = _workload(ctx)
     if count + 1 > max_count:
         return []
-    listings = [
-        listing
-        for listing in _candidates(ctx, profile, today)
-        if _eligible(listing, profile) and hours + planned_weekly_hours(listing) <= max_hours
-    ]
+    mine = list(profile.skills or [])
+    query = words(f"{profile.interests or ''} {profile.career_goals or ''}")
+    terms = sorted(query, key=lambda w: (-len(w), w))[:TEXT_WORDS]
+    # Row objects carry the attributes the eligibility and hours rules read of a listing.
+    as_application = _as_application(profile)
+    weekly: dict[int, int] = {}
+    listings = []
+    for row in _candidates(ctx, mine, terms, today):
+        weekly[row.id] = planned_weekly_hours(cast(Listing, row))
+        if hours + weekly[row.id] > max_hours:
+            continue
+        if row.eligibility and eligibility_problems(cast(Listing, row), as_application):
+            continue
+        listings.append(row)
     if not listings:
         return []
-    floor = pay_floor_cents(get_tenant(ctx.tenant_id))
-    mine = set(profile.skills or [])
-    query = words(f"{profile.interests or ''} {profile.career_goals or ''}")
-    docs = {
-        listing.id: set(f"{listing.search_title} {listing.search_body}".split()) - STOP_WORDS
+    floor = pay_floor_cents(tenant)
+    # Only the student's words matter: each listing's text is read for those (``query`` holds
+    # no stop word), and their document frequencies come from the sample.
+    shared_words = {
+        listing.id: query.intersection(f"{listing.search_title} {listing.search_body}".split())
+        if query
+        else set()
         for listing in listings
     }
-    idf, n = _idf(docs.values())
+    idf, n = _idf(shared_words[listing.id] for listing in listings if listing.in_sample)
     default_idf = math.log(1 + max(n, 1))
     query_weight = sum(idf.get(w, default_idf) for w in query)
     gaps = set(COMPETENCIES) - shown_competencies(ctx.tenant_id, ctx.user_id)
     availability = profile.weekly_availability_hours
+    skills = set(mine)
 
-    picks = []
-    for listing in listings:
-        score = 0.0
-        reasons: list[str] = []
-        theirs = set(listing.skills or [])
-        shared = [s for s in profile.skills or [] if s in theirs]  # in the student's order
+    def score(listing: Row[Any]) -> float:
+        total = 0.0
+        theirs = listing.skills or []
+        shared = skills.intersection(theirs)
         if shared:
-            score += W_SKILLS * len(shared) / math.sqrt(len(mine) * len(theirs))
-            reasons.append("Uses your " + _and_list([skill_label(s) for s in shared[:3]]))
-        if query_weight:
-            common = query & docs[listing.id]
-            if common:
-                score += W_TEXT * sum(idf[w] for w in common) / query_weight
-                top = sorted(common, key=lambda w: (-idf[w], w))[:3]
-                reasons.append("Matches your interests and goals (" + ", ".join(top) + ")")
-        weekly = planned_weekly_hours(listing)
+            total += W_SKILLS * len(shared) / math.sqrt(len(skills) * len(set(theirs)))
+        common = shared_words[listing.id]
+        if common and query_weight:
+            total += W_TEXT * sum(idf.get(w, default_idf) for w in common) / query_weight
         if availability is not None:
-            if weekly <= availability:
-                score += W_FIT
-                reasons.append(f"Fits your {availability} h a week (about {weekly} h a week)")
-            else:
-                score -= W_FIT
-        building = [c for c in listing.competencies or [] if c in gaps]
-        if building and listing.competencies:
-            score += W_GAPS * len(building) / len(listing.competencies)
-            reasons.append("Builds " + _and_list(building[:2]) + ", which you have not shown yet")
+            total += W_FIT if weekly[listing.id] <= availability else -W_FIT
+        competencies = listing.competencies or []
+        if competencies:
+            total += W_GAPS * sum(1 for c in competencies if c in gaps) / len(competencies)
         rate = listing.effective_rate_cents or 0
-        if listing.is_paid and rate:
+        if listing.compensation_type != "unpaid" and rate:
             if rate >= floor:
-                score += W_PAY * (1 + min(1.0, (rate - floor) / floor if floor else 1.0))
+                total += W_PAY * (1 + min(1.0, (rate - floor) / floor if floor else 1.0))
             else:
-                score += W_PAY / 2
-        if not (shared or (query_weight and query & docs[listing.id])):
+                total += W_PAY / 2
+        return round(total, 4)
+
+    def reasons(listing: Row[Any]) -> list[str]:
+        said: list[str] = []
+        theirs = set(listing.skills or [])
+        shared = [s for s in mine if s in theirs]  # in the student's order
+        if shared:
+            said.append("Uses your " + _and_list([skill_label(s) for s in shared[:3]]))
+        common = shared_words[listing.id] if query_weight else set()
+        if common:
+            top = sorted(common, key=lambda w: (-idf.get(w, default_idf), w))[:3]
+            said.append("Matches your interests and goals (" + ", ".join(top) + ")")
+        if availability is not None and weekly[listing.id] <= availability:
+            said.append(f"Fits your {availability} h a week (about {weekly[listing.id]} h a week)")
+        building = [c for c in listing.competencies or [] if c in gaps]
+        if building:
+            said.append("Builds " + _and_list(building[:2]) + ", which you have not shown yet")
+        if not (shared or common):
             # nothing personal to say (an empty profile): why it is worth a look anyway
-            if listing.is_paid and rate:
-                reasons.append(f"Open now and paid {_money(rate, listing.currency)}/h")
+            rate = listing.effective_rate_cents or 0
+            if listing.compensation_type != "unpaid" and rate:
+                said.append(f"Open now and paid {_money(rate, listing.currency)}/h")
             else:
-                reasons.append("Open now")
+                said.append("Open now")
             if listing.application_deadline is not None:
                 days = (listing.application_deadline - today).days
-                reasons.append(
+                said.append(
                     "Closes today" if days == 0 else f"Closes in {days} day{'s' * (days != 1)}"
                 )
-        picks.append(Recommendation(listing, round(score, 4), reasons))
+        return said
 
-    def key(pick: Recommendation) -> tuple[float, dt.date, float, int]:
-        listing = pick.listing
+    def key(item: tuple[float, Row[Any]]) -> tuple[float, dt.date, float, int]:
+        value, listing = item
         created = listing.created_at.timestamp() if listing.created_at else 0.0
-        return (-pick.score, listing.application_deadline or dt.date.max, -created, listing.id)
+        return (-value, listing.application_deadline or dt.date.max, -created, listing.id)
 
-    picks.sort(key=key)
-    return picks[:limit]
+    best = sorted(((score(listing), listing) for listing in listings), key=key)[:limit]
+    loaded = db.session.scalars(
+        select(Listing)
+        .options(joinedload(Listing.employer))
+        .where(Listing.id.in_([listing.id for _, listing in best]))
+    )
+    by_id = {listing.id: listing for listing in loaded}
+    return [Recommendation(by_id[row.id], value, reasons(row)) for value, row in best]

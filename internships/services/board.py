@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import (
+    Select,
+    and_,
+    case,
+    func,
+    intersect,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
 
-from ..models import Listing, ListingFacet
+from ..models import CoursePin, Listing, ListingFacet
 from . import search
 
 SORTS = {
@@ -41,15 +55,32 @@ class BoardQuery:
     deadline_after: dt.date | None = None
     sort: str = "relevance"
     page: int = 1
+    # The launch's course: listings its instructor pinned come first, in pin order.
+    course_id: int | None = None
 
 
 @dataclass(frozen=True)
 class BoardPage:
+    """One page of results. ``total`` is exact up to ``COUNT_CAP``; past it ``total`` is the
+    cap and ``total_capped`` is set (show "100+"), and ``pages`` reaches one page past the
+    current one while more rows follow."""
+
     listings: list[Listing]
     total: int
     page: int
     pages: int
     per_page: int
+    total_capped: bool = False
+
+    @property
+    def total_label(self) -> str:
+        """The count as a page shows it: "100+" when capped."""
+        return f"{self.total:,}+" if self.total_capped else f"{self.total:,}"
+
+
+# Counting every match of a common word means visiting every matching row (a quarter of a
+# large board): the count stops past this many, and the page says "100+".
+COUNT_CAP = 100
 
 
 def _facet(tenant_id: int, kind: str, values: tuple[str, ...]) -> Select[int]:
@@ -60,90 +91,261 @@ def _facet(tenant_id: int, kind: str, values: tuple[str, ...]) -> Select[int]:
     )
 
 
-def _filtered(tenant_id: int, query: BoardQuery, today: dt.date, terms: list[str]) -> Select[int]:
-    stmt = select(Listing.id).where(
-        Listing.tenant_id == tenant_id,
-        Listing.status == "open",
-        or_(Listing.application_deadline.is_(None), Listing.application_deadline >= today),
-    )
-    if terms:
-        stmt = stmt.where(search.matches(terms))
-    if query.skills:
-        stmt = stmt.where(Listing.id.in_(_facet(tenant_id, "skill", query.skills)))
-    if query.competencies:
-        stmt = stmt.where(Listing.id.in_(_facet(tenant_id, "competency", query.competencies)))
-    if query.min_hours is not None:
-        stmt = stmt.where(Listing.estimated_hours >= query.min_hours)
-    if query.max_hours is not None:
-        stmt = stmt.where(Listing.estimated_hours <= query.max_hours)
-    if query.paid_only:
-        stmt = stmt.where(Listing.compensation_type != "unpaid")
-    if query.min_rate_cents:
-        stmt = stmt.where(Listing.effective_rate_cents >= query.min_rate_cents)
-    if query.remote_only:
-        stmt = stmt.where(Listing.location_type == "remote")
-    if query.deadline_after is not None:
-        stmt = stmt.where(
-            or_(
-                Listing.application_deadline.is_(None),
-                Listing.application_deadline >= query.deadline_after,
+class _Board:
+    """The statements of one board query: the tenant's open listings with the words and
+    filters, for one group of the result, one sorted page, or the count.
+
+    PostgreSQL's planner weighs the word and facet conditions from its statistics and reads
+    each group in index order. SQLite's planner cannot weigh an FTS5 match or a facet list
+    (an ``id IN (...)`` of unknown size) and would start from the first; here, when there
+    are such lists, it starts from their intersection (``INTERSECT`` of the id lists: only
+    listings holding the words and having the facets are read) and sorts the matches."""
+
+    def __init__(self, tenant_id: int, query: BoardQuery, terms: list[str]) -> None:
+        self.tenant_id, self.query, self.terms = tenant_id, query, terms
+        self.sqlite = db.session.get_bind().dialect.name == "sqlite"
+        self.id_lists: list[Select[Any]] = []
+        if self.sqlite and terms:
+            self.id_lists.append(search.hits(terms))
+        for kind, values in (("skill", query.skills), ("competency", query.competencies)):
+            if values:
+                self.id_lists.append(_facet(tenant_id, kind, values))
+        # The course's pins: their own group, first; every other statement leaves them out.
+        self.pins: Select[Any] | None = None
+        if query.course_id is not None:
+            self.pins = select(CoursePin.listing_id).where(
+                CoursePin.tenant_id == tenant_id, CoursePin.course_id == query.course_id
             )
+
+    @property
+    def pinned(self) -> Select[int] | None:
+        """The course's pinned listings that match (joined to their pins), or None."""
+        if self.query.course_id is None:
+            return None
+        return self.statement(pinned_too=True).join(
+            CoursePin,
+            and_(
+                CoursePin.listing_id == Listing.id,
+                CoursePin.tenant_id == self.tenant_id,
+                CoursePin.course_id == self.query.course_id,
+            ),
         )
-    return stmt
+
+    def statement(self, *, title: bool | None = None, pinned_too: bool = False) -> Select[int]:
+        """The filtered listings (deadline aside), pinned ones left out unless
+        ``pinned_too``; ``title`` True/False keeps only those whose title does/does not hold
+        every word."""
+        query, terms, tenant_id = self.query, self.terms, self.tenant_id
+        stmt = select(Listing.id).where(Listing.tenant_id == tenant_id, Listing.status == "open")
+        if self.sqlite and self.id_lists:
+            lists = self.id_lists
+            stmt = stmt.where(Listing.id.in_(intersect(*lists) if len(lists) > 1 else lists[0]))
+            if title is not None:
+                in_title = search.title_matches(terms, drive=False)
+                stmt = stmt.where(in_title if title else ~in_title)
+        else:
+            if terms:
+                stmt = stmt.where(search.matches(terms))
+                if title is not None:
+                    in_title = search.title_matches(terms)
+                    stmt = stmt.where(in_title if title else ~in_title)
+            if query.skills:
+                stmt = stmt.where(Listing.id.in_(_facet(tenant_id, "skill", query.skills)))
+            if query.competencies:
+                competencies = _facet(tenant_id, "competency", query.competencies)
+                stmt = stmt.where(Listing.id.in_(competencies))
+        if query.min_hours is not None:
+            stmt = stmt.where(Listing.estimated_hours >= query.min_hours)
+        if query.max_hours is not None:
+            stmt = stmt.where(Listing.estimated_hours <= query.max_hours)
+        if query.paid_only:
+            stmt = stmt.where(Listing.compensation_type != "unpaid")
+        if query.min_rate_cents:
+            stmt = stmt.where(Listing.effective_rate_cents >= query.min_rate_cents)
+        if query.remote_only:
+            stmt = stmt.where(Listing.location_type == "remote")
+        if self.pins is not None and not pinned_too:
+            stmt = stmt.where(Listing.id.not_in(self.pins))
+        return stmt
 
 
-def _order(stmt: Select[int], sort: str, terms: list[str]) -> Select[int]:
-    # Listings without a deadline sort after those with one, on both engines; NULLS LAST
-    # (rather than a CASE) lets the board index deliver this order without sorting.
-    soonest = (Listing.application_deadline.asc().nulls_last(),)
-    if sort == "relevance" and terms:
-        stmt = stmt.order_by(case((search.title_matches(terms), 0), else_=1), *soonest)
-    elif sort == "newest":
-        stmt = stmt.order_by(Listing.created_at.desc())
-    elif sort == "pay":
-        stmt = stmt.order_by(Listing.effective_rate_cents.desc())
-    elif sort == "hours":
-        stmt = stmt.order_by(Listing.estimated_hours)
-    else:
-        stmt = stmt.order_by(*soonest)
-    return stmt.order_by(Listing.id)
+def _group_specs(sort: str, terms: list[str]) -> list[tuple[bool | None, str]]:
+    """The result as consecutive groups: (title condition, deadline part) for the soonest
+    order, or (None, sort) for the other sorts. The soonest-deadline order is two groups,
+    listings whose deadline has not passed, then those without one: each is a range of
+    ``ix_listing_board`` read in index order on both engines (one "deadline not passed or
+    missing" condition is no index range, and the engines sort NULLs differently). "Best
+    match" with words puts the listings whose title holds them all first: four groups."""
+    if sort not in ("relevance", "deadline"):
+        return [(None, sort)]
+    titles: list[bool | None] = [True, False] if sort == "relevance" and terms else [None]
+    return [(title, part) for title in titles for part in ("dated", "undated")]
+
+
+def _orders() -> dict[str, tuple[Any, ...]]:
+    deadline = Listing.application_deadline
+    return {
+        "dated": (deadline, Listing.id),
+        "undated": (Listing.id,),
+        "pinned": (CoursePin.created_at, CoursePin.id),
+        "newest": (Listing.created_at.desc(), Listing.id),
+        "pay": (Listing.effective_rate_cents.desc(), Listing.id),
+        "hours": (Listing.estimated_hours, Listing.id),
+    }
+
+
+@dataclass
+class _Read:
+    """What one read of the board gave: ids from the offset (one more than a page when there
+    is a next page), and the number of matches when known."""
+
+    ids: list[int]
+    matches: int | None
+
+
+def _grouped_page(
+    board: _Board, sort: str, open_from: dt.date, not_passed: Any, offset: int, limit: int
+) -> _Read:
+    """``limit`` ids from ``offset`` of the groups laid end to end (pinned listings first):
+    one small statement per group, in order, until the page is full, each reading at most
+    ``offset + limit`` rows in its own order (an index read in order, stopping early). The
+    first statement reads the pinned group and the first group after it together, and also
+    carries the count, capped at ``COUNT_CAP + 1`` (an uncorrelated subquery, computed once):
+    a page costs one round trip when those fill it."""
+    orders, deadline, needed = _orders(), Listing.application_deadline, offset + limit
+
+    def branches() -> Iterator[tuple[Select[Any], tuple[Any, ...]]]:
+        # Built as they are read: most pages stop after the first one or two.
+        pinned = board.pinned
+        if pinned is not None:
+            yield pinned.where(not_passed), orders["pinned"]
+        for title, part in _group_specs(sort, board.terms):
+            stmt = board.statement(title=title)
+            if part == "dated":
+                stmt = stmt.where(deadline >= open_from)
+            elif part == "undated":
+                stmt = stmt.where(deadline.is_(None))
+            else:
+                stmt = stmt.where(or_(deadline.is_(None), deadline >= open_from))
+            yield stmt, orders[part]
+
+    ids: list[int] = []
+    pending = branches()
+    # The first statement: the pinned group (if any) and the first group after it, each cut
+    # and numbered, after one row that always exists and holds the count.
+    first = [next(pending)]
+    if board.query.course_id is not None:
+        first += list(itertools.islice(pending, 1))
+    parts = [
+        stmt.add_columns(
+            literal(number).label("grp"), func.row_number().over(order_by=order).label("n")
+        )
+        .order_by(*order)
+        .limit(needed)
+        .subquery()
+        for number, (stmt, order) in enumerate(first)
+    ]
+    merged = union_all(*(select(part.c.id, part.c.grp, part.c.n) for part in parts)).subquery()
+    counted = board.statement(pinned_too=True).where(not_passed).limit(COUNT_CAP + 1)
+    count = select(func.count()).select_from(counted.subquery()).scalar_subquery()
+    anchor = select(count.label("matches")).subquery()
+    result = db.session.execute(
+        select(anchor.c.matches, merged.c.id)
+        .select_from(anchor.outerjoin(merged, true()))
+        .order_by(merged.c.grp, merged.c.n)
+    ).all()
+    matches = result[0][0]
+    ids += [row[1] for row in result if row[1] is not None]
+    for stmt, order in pending:  # the next groups, only while the page is not full
+        if len(ids) >= needed:
+            break
+        ids += db.session.scalars(stmt.order_by(*order).limit(needed - len(ids)))
+    return _Read(ids[offset:needed], matches)
+
+
+def _sorted_page(board: _Board, sort: str, not_passed: Any, offset: int, limit: int) -> _Read:
+    """SQLite with words or facets: ``limit`` ids from ``offset`` in one statement that
+    starts from the id lists' intersection and sorts every match (pinned ones first), with
+    their number. SQLite has no planning cost and each statement rebuilds its ``IN`` lists,
+    so one sorting statement beats one per group."""
+    deadline = Listing.application_deadline
+    soonest = (deadline.is_(None), deadline, Listing.id)
+    order = _orders().get(sort, soonest)
+    if sort == "relevance" and board.terms:
+        in_title = search.title_matches(board.terms, drive=False)
+        order = (case((in_title, 0), else_=1), *soonest)
+    if board.query.course_id is not None:
+
+        def pin(column: Any) -> Any:
+            return (
+                select(column)
+                .where(
+                    CoursePin.tenant_id == board.tenant_id,
+                    CoursePin.course_id == board.query.course_id,
+                    CoursePin.listing_id == Listing.id,
+                )
+                .scalar_subquery()
+            )
+
+        pinned_at = pin(CoursePin.created_at)
+        order = (pinned_at.is_(None), pinned_at, pin(CoursePin.id), *order)
+    stmt = (
+        board.statement(pinned_too=True)
+        .where(not_passed)
+        .add_columns(func.count().over())
+        .order_by(*order)
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = list(db.session.execute(stmt))
+    if rows:
+        return _Read([row[0] for row in rows], rows[0][1])
+    return _Read([], 0 if not offset else None)
 
 
 def search_board(
     tenant_id: int, query: BoardQuery, today: dt.date, per_page: int = PER_PAGE
 ) -> BoardPage:
     """One page of the tenant's open listings whose deadline has not passed (``today`` is the
-    tenant's local date), matching the query; see ``search.py`` for the text rules."""
+    tenant's local date), matching the query; see ``search.py`` for the text rules. Listings
+    pinned to the query's course come first (oldest pin first), then the chosen sort. The
+    total is exact up to ``COUNT_CAP``."""
     terms = search.query_terms(query.text)
     sort = query.sort if query.sort in SORTS else "relevance"
-    ids_and_total = _order(_filtered(tenant_id, query, today, terms), sort, terms).add_columns(
-        func.count().over()
+    open_from = max(today, query.deadline_after or today)
+    board = _Board(tenant_id, query, terms)
+    # Deadline not passed, written so that no planner reads it from an index: the count and
+    # the pins check it on rows already found by the words or filters (as one OR of two index
+    # ranges, PostgreSQL built bitmaps of most of the board to count a page's worth).
+    not_passed = (
+        func.coalesce(Listing.application_deadline, literal_column("'9999-12-31'")) >= open_from
     )
 
-    def page_rows(page: int) -> list[Any]:
-        # Ids and the total in one pass (a narrow sort); the page's rows are loaded after.
-        stmt = ids_and_total.limit(per_page).offset((page - 1) * per_page)
-        return list(db.session.execute(stmt).all())
+    def read(page: int) -> _Read:
+        # One row more than a page shows: whether a next page exists, without counting.
+        offset = (page - 1) * per_page
+        if board.sqlite and board.id_lists:
+            return _sorted_page(board, sort, not_passed, offset, per_page + 1)
+        return _grouped_page(board, sort, open_from, not_passed, offset, per_page + 1)
 
     page = max(1, query.page)
-    rows = page_rows(page)
-    if rows:
-        total = rows[0][1]
-    else:  # no match, or a page past the last one: count, then show the last page
-        total = (
-            db.session.scalar(
-                select(func.count()).select_from(
-                    _filtered(tenant_id, query, today, terms).subquery()
-                )
-            )
-            or 0
-        )
-        page = max(1, math.ceil(total / per_page))
-        rows = page_rows(page) if total else []
-    ids = [row[0] for row in rows]
+    found = read(page)
+    if found.matches is None:  # a page past the last one
+        counted = board.statement(pinned_too=True).where(not_passed).limit(COUNT_CAP + 1)
+        found.matches = db.session.scalar(select(func.count()).select_from(counted.subquery()))
+    matches = found.matches or 0
+    capped = matches > COUNT_CAP
+    total = min(matches, COUNT_CAP)
+    if not found.ids and total:  # show the last page
+        page = math.ceil(total / per_page)
+        found = read(page)
+    has_next = len(found.ids) > per_page
+    ids = found.ids[:per_page]
+    pages = max(1, math.ceil(total / per_page))
+    if capped or has_next:
+        pages = max(pages, page + has_next)
     loaded = db.session.scalars(
         select(Listing).options(joinedload(Listing.employer)).where(Listing.id.in_(ids))
     )
     by_id = {listing.id: listing for listing in loaded}
-    pages = max(1, math.ceil(total / per_page))
-    return BoardPage([by_id[i] for i in ids], total, page, pages, per_page)
+    return BoardPage([by_id[i] for i in ids], total, page, pages, per_page, capped)

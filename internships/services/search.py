@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, TextClause, column, select, table, text
+from sqlalchemy import ColumnElement, Integer, Select, column, func, literal_column, select, table
 
 from lti_tool.extensions import db
 
@@ -49,9 +50,15 @@ STOP_WORDS = frozenset(
 )
 
 _FTS = table("listing_fts", column("rowid", Integer))
-# PostgreSQL: a stored generated column with a GIN index (migration 5b1f0c2e7d4a):
-# setweight(to_tsvector('english', search_title), 'A') || to_tsvector('english', search_body)
-_PG_DOCUMENT = "listing.search_vector"
+_FTS_MATCH: ColumnElement[Any] = literal_column("listing_fts")
+# PostgreSQL: stored generated columns with GIN indexes (migrations 5b1f0c2e7d4a and
+# c5d2b1f3e4a2), not model attributes:
+#   search_vector       = setweight(to_tsvector('english', search_title), 'A')
+#                         || to_tsvector('english', search_body)
+#   search_title_vector = to_tsvector('english', search_title)
+_PG_DOCUMENT: ColumnElement[Any] = literal_column("listing.search_vector")
+_PG_TITLE: ColumnElement[Any] = literal_column("listing.search_title_vector")
+_ENGLISH: ColumnElement[Any] = literal_column("'english'")
 
 
 def words(*texts: str | None) -> str:
@@ -77,29 +84,53 @@ def _fts5_query(terms: Iterable[str], column_name: str | None = None) -> str:
     return f"{column_name} : ({expr})" if column_name else expr
 
 
-def matches(terms: list[str]) -> ColumnElement[bool] | TextClause:
+def hits(terms: list[str], *, title: bool = False) -> Select[Any]:
+    """SQLite: the FTS5 rowids (listing ids, every tenant) holding every term, in the title
+    only when ``title``."""
+    query = _fts5_query(terms, "search_title" if title else None)
+    return select(_FTS.c.rowid).where(_FTS_MATCH.match(query))
+
+
+def engine_query(terms: list[str]) -> str:
+    """The words as the engine's own query text: what ``newest_holding`` matches."""
+    return " ".join(terms) if _dialect() == "postgresql" else _fts5_query(terms)
+
+
+def newest_holding(stmt: Select[Any], query: Any, limit: int) -> Select[Any]:
+    """``stmt`` (over ``listing``) narrowed to the listings holding the words of ``query``
+    (``engine_query(terms)``, or a bind parameter that will carry it), the newest (highest
+    id) first, at most ``limit``. SQLite reads the FTS5 index backwards and stops at
+    ``limit`` (never building the list of every match); PostgreSQL's planner picks between a
+    backward primary-key walk and the GIN index."""
+    if _dialect() == "postgresql":
+        holds = _PG_DOCUMENT.op("@@", is_comparison=True)(func.plainto_tsquery(_ENGLISH, query))
+        return stmt.where(holds).order_by(Listing.id.desc()).limit(limit)
+    return (
+        stmt.join(_FTS, _FTS.c.rowid == Listing.id)
+        .where(_FTS_MATCH.match(query))
+        .order_by(_FTS.c.rowid.desc())
+        .limit(limit)
+    )
+
+
+def matches(terms: list[str]) -> ColumnElement[bool]:
     """A WHERE clause: the listing holds every term (anywhere)."""
     if _dialect() == "postgresql":
-        return text(f"{_PG_DOCUMENT} @@ plainto_tsquery('english', :fts_all)").bindparams(
-            fts_all=" ".join(terms)
+        return _PG_DOCUMENT.op("@@", is_comparison=True)(
+            func.plainto_tsquery(_ENGLISH, " ".join(terms))
         )
-    hits = select(_FTS.c.rowid).where(
-        text("listing_fts MATCH :fts_all").bindparams(fts_all=_fts5_query(terms))
-    )
-    return Listing.id.in_(hits)
+    return Listing.id.in_(hits(terms))
 
 
-def title_matches(terms: list[str]) -> ColumnElement[bool] | TextClause:
-    """True when the listing's title holds every term (rule 6's first group)."""
+def title_matches(terms: list[str], *, drive: bool = True) -> ColumnElement[bool]:
+    """True when the listing's title holds every term (rule 6's first group). Each engine
+    answers it from an index of the titles alone (PostgreSQL: ``search_title_vector``'s GIN
+    index; SQLite: the FTS5 table's title column), so a word common in descriptions costs no
+    more than its title matches. On SQLite, ``drive=False`` keeps the planner from starting
+    at these rowids (``id + 0`` is no index): the clause is then a check of rows found
+    otherwise."""
     if _dialect() == "postgresql":
-        # The terms are letters and digits only (query_terms), so they are safe as
-        # to_tsquery operands; ":A" asks for the title's (weight A) lexemes.
-        return text(f"{_PG_DOCUMENT} @@ to_tsquery('english', :fts_title)").bindparams(
-            fts_title=" & ".join(f"{t}:A" for t in terms)
+        return _PG_TITLE.op("@@", is_comparison=True)(
+            func.plainto_tsquery(_ENGLISH, " ".join(terms))
         )
-    hits = select(_FTS.c.rowid).where(
-        text("listing_fts MATCH :fts_title").bindparams(
-            fts_title=_fts5_query(terms, "search_title")
-        )
-    )
-    return Listing.id.in_(hits)
+    return (Listing.id if drive else Listing.id + 0).in_(hits(terms, title=True))

@@ -3,10 +3,17 @@ SQLite (FTS5) and PostgreSQL (full-text) — whichever the suite runs on."""
 
 from __future__ import annotations
 
-import pytest
+import datetime as dt
 
+import pytest
+from sqlalchemy import select
+
+from internships.models import CoursePin, Listing
+from internships.services import board as board_service
 from internships.services.board import BoardQuery, search_board
 from internships.services.search import query_terms, words
+from lti_tool.extensions import db
+from lti_tool.models import Course
 from tests.internships.conftest import TODAY
 
 LISTINGS = {
@@ -110,3 +117,96 @@ def test_title_matches_rank_first_then_deadline(board):
     assert board("data analysis") == ["data", "survey"]
     assert board("survey analysis") == ["survey"]
     assert board("analysis") == ["data", "survey"]  # both titles match: deadline, then id
+
+
+def test_words_and_facets_together(tenant, board):
+    # SQLite starts from the intersection of the word's and the facet's id lists
+    query = BoardQuery(text="data", skills=("data-analysis",))
+    page = search_board(tenant.id, query, TODAY, per_page=50)
+    assert [listing.title for listing in page.listings] == [
+        LISTINGS["data"]["title"],  # the title holds "data": first
+        LISTINGS["survey"]["title"],
+    ]
+    query = BoardQuery(text="data", skills=("tableau",), competencies=("Teamwork",))
+    assert search_board(tenant.id, query, TODAY).total == 0  # the listings have no competency
+
+
+def test_pages_run_across_the_title_group(tenant, board):
+    pages = [
+        search_board(tenant.id, BoardQuery(text="data analysis", page=n), TODAY, per_page=1)
+        for n in (1, 2, 3)
+    ]
+    assert [[listing.title for listing in p.listings] for p in pages] == [
+        [LISTINGS["data"]["title"]],
+        [LISTINGS["survey"]["title"]],
+        [LISTINGS["survey"]["title"]],  # past the end: the last page
+    ]
+    assert [(p.total, p.pages, p.page, p.total_capped) for p in pages] == [
+        (2, 2, 1, False),
+        (2, 2, 2, False),
+        (2, 2, 2, False),
+    ]
+
+
+def test_the_count_stops_at_the_cap(tenant, board, monkeypatch):
+    monkeypatch.setattr(board_service, "COUNT_CAP", 3)
+    first = search_board(tenant.id, BoardQuery(), TODAY, per_page=2)
+    assert (first.total, first.total_capped, first.total_label, first.pages) == (3, True, "3+", 2)
+    last = search_board(tenant.id, BoardQuery(page=3), TODAY, per_page=2)
+    assert (len(last.listings), last.page, last.pages) == (1, 3, 3)
+    # under the cap the count is exact (positive control)
+    exact = search_board(tenant.id, BoardQuery(text="analysis"), TODAY, per_page=2)
+    assert (exact.total, exact.total_capped, exact.total_label) == (2, False, "2")
+
+
+@pytest.fixture
+def pinned_course(tenant, board):
+    """A course of the tenant whose instructor pinned "survey", then "web"."""
+    course = Course(tenant_id=tenant.id, context_id="pins-101", title="Pins 101")
+    db.session.add(course)
+    db.session.flush()
+    by_title = {
+        listing.title: listing.id
+        for listing in db.session.scalars(select(Listing).where(Listing.tenant_id == tenant.id))
+    }
+    for minute, key in enumerate(("survey", "web")):
+        db.session.add(
+            CoursePin(
+                tenant_id=tenant.id,
+                course_id=course.id,
+                listing_id=by_title[LISTINGS[key]["title"]],
+                created_at=dt.datetime(2026, 8, 1, 9, minute),
+            )
+        )
+    db.session.flush()
+    return course.id
+
+
+def _titles(page) -> list[str]:
+    keys = {fields["title"]: key for key, fields in LISTINGS.items()}
+    return [keys[listing.title] for listing in page.listings]
+
+
+def test_pinned_listings_come_first_in_pin_order(tenant, pinned_course):
+    everything = search_board(tenant.id, BoardQuery(course_id=pinned_course), TODAY, per_page=50)
+    assert _titles(everything)[:2] == ["survey", "web"]
+    assert sorted(_titles(everything)) == sorted(LISTINGS)  # each once
+    assert everything.total == len(LISTINGS)
+    # pages run across the pinned group
+    pages = [
+        search_board(tenant.id, BoardQuery(course_id=pinned_course, page=n), TODAY, per_page=1)
+        for n in (1, 2, 3)
+    ]
+    assert [_titles(p) for p in pages] == [["survey"], ["web"], [_titles(everything)[2]]]
+    assert pages[0].pages == len(LISTINGS)
+    # a pin still has to match the words and filters; without the course, no pin order
+    analysis = search_board(
+        tenant.id, BoardQuery(text="analysis", course_id=pinned_course), TODAY, per_page=50
+    )
+    assert _titles(analysis) == ["survey", "data"]
+    assert _titles(search_board(tenant.id, BoardQuery(text="analysis"), TODAY)) == [
+        "data",
+        "survey",
+    ]
+    facet = BoardQuery(text="data", skills=("data-analysis",), course_id=pinned_course)
+    assert _titles(search_board(tenant.id, facet, TODAY)) == ["survey", "data"]
