@@ -1,0 +1,2 @@
+"""Attainment reports: student, course, program and term reports, coverage, accreditation
+exports."""

@@ -1,0 +1,336 @@
+"""The attainment blueprint: a student's own report, a course's attainment (its faculty), the
+program and term reports, coverage, closing-the-loop notes, targets and accreditation exports
+(career advisors of the tenant), and ``flask attainment exports``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+)
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+
+from accreditation.frameworks import services as fw_services
+from lti_tool.auth import current_launch, requires
+from lti_tool.context import LaunchContext
+from lti_tool.errors import NotFoundError, PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.web import launch_url
+
+from . import exports, services
+from .forms import ExportForm, NoteForm, targets_form
+
+bp = Blueprint("attainment", __name__, url_prefix="/attainment", cli_group="attainment")
+
+ADVISORS = ("advisor", "admin")
+REPORT_KINDS = ("competencies", "program")
+
+
+def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
+    return {"role": ctx.role}
+
+
+@bp.record_once
+def _register_panels(state: BlueprintSetupState) -> None:
+    for role in ("faculty", "advisor", "student"):
+        register_home_panel(state.app, role, "attainment/_home_panel.html", _home_panel)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    ctx = g.get("launch")
+    return {"role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else ""}
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _framework_id(ctx: LaunchContext, wanted: int | None) -> int:
+    """The framework asked for, else the tenant's NACE framework."""
+    if wanted is not None:
+        return fw_services.get_framework(ctx.tenant_id, wanted).id
+    return fw_services.ensure_builtin_frameworks(ctx.tenant_id).id
+
+
+def _filters(ctx: LaunchContext) -> tuple[services.Scope, dict[str, Any]]:
+    """The report's scope from the query string, and what the filter form shows."""
+    framework_id = _framework_id(ctx, _int_arg("framework"))
+    program = request.args.get("program", "")[:200]
+    term_from = request.args.get("term_from", "")[:255]
+    term_to = request.args.get("term_to", "")[:255]
+    scope = services.Scope(
+        tenant_id=ctx.tenant_id,
+        framework_id=framework_id,
+        program=program,
+        terms=services.term_range(ctx.tenant_id, term_from, term_to),
+    )
+    chosen = {
+        "framework_id": framework_id,
+        "program": program,
+        "term_from": term_from,
+        "term_to": term_to,
+    }
+    options = {
+        "frameworks": fw_services.list_frameworks(ctx.tenant_id, kinds=REPORT_KINDS),
+        "programs": services.list_programs(ctx.tenant_id),
+        "terms": services.list_terms(ctx.tenant_id),
+    }
+    return scope, {"chosen": chosen, **options}
+
+
+@bp.get("/")
+@requires("student", "faculty", *ADVISORS)
+def index() -> ResponseReturnValue:
+    ctx = current_launch()
+    target = {"student": ".student_report", "faculty": ".course_report"}.get(
+        ctx.role, ".program_report"
+    )
+    return redirect(launch_url(target))
+
+
+@bp.get("/me")
+@requires("student")
+def student_report() -> ResponseReturnValue:
+    ctx = current_launch()
+    from accreditation.evidence import services as evidence_services
+
+    evidence_services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)
+    db.session.commit()
+    return render_template(
+        "attainment/student.html",
+        demonstrated=services.student_competencies(ctx.tenant_id, ctx.user_id),
+        evidence=evidence_services.student_evidence(ctx.tenant_id, ctx.user_id),
+    )
+
+
+@bp.get("/course")
+@requires("faculty")
+def course_report() -> ResponseReturnValue:
+    ctx = current_launch()
+    if ctx.course_id is None:
+        raise NotFoundError("This launch is not from a course.", hint="Open the tool in a course.")
+    frameworks = services.course_frameworks(ctx.tenant_id, ctx.course_id)
+    wanted = _int_arg("framework")
+    chosen = next(
+        (fw for fw in frameworks if fw.id == wanted), frameworks[0] if frameworks else None
+    )
+    report = None
+    if chosen is not None:
+        report = services.attainment(
+            services.Scope(ctx.tenant_id, chosen.id, course_id=ctx.course_id)
+        )
+    return render_template(
+        "attainment/course.html", frameworks=frameworks, chosen=chosen, report=report
+    )
+
+
+@bp.get("/program")
+@requires(*ADVISORS)
+def program_report() -> ResponseReturnValue:
+    ctx = current_launch()
+    scope, filters = _filters(ctx)
+    note_form = NoteForm(framework_id=scope.framework_id)
+    report = services.attainment(scope)
+    note_form.item_id.choices = [(row.outcome.id, row.outcome.name) for row in report.rows]
+    note_form.term.choices += [(t, t) for t in filters["terms"]]
+    db.session.commit()  # the NACE framework may have just been added
+    return render_template(
+        "attainment/program.html",
+        report=report,
+        notes=services.notes(ctx.tenant_id, scope.framework_id),
+        note_form=note_form,
+        **filters,
+    )
+
+
+@bp.post("/notes")
+@requires(*ADVISORS, write=True)
+def add_note() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = NoteForm()
+    form.item_id.choices = [(form.item_id.data, "")] if form.item_id.data else []
+    form.term.choices = [(form.term.data or "", "")]
+    framework_id = int(form.framework_id.data) if (form.framework_id.data or "").isdigit() else 0
+    if not form.validate_on_submit():
+        raise PolicyViolationError(
+            "; ".join(e for errors in form.errors.values() for e in errors),
+            hint="Go back, correct the note and save it again.",
+            reason="invalid-note",
+        )
+    services.add_note(ctx, framework_id, form.item_id.data, form.body.data or "", form.term.data)
+    db.session.commit()
+    flash("Your note is saved.", "success")
+    return redirect(launch_url(".program_report", framework=framework_id) + "#notes", code=303)
+
+
+@bp.get("/trend")
+@requires(*ADVISORS)
+def trend() -> ResponseReturnValue:
+    ctx = current_launch()
+    scope, filters = _filters(ctx)
+    over_time = services.trend(scope)
+    db.session.commit()
+    return render_template("attainment/trend.html", trend=over_time, scope=scope, **filters)
+
+
+@bp.get("/coverage")
+@requires(*ADVISORS)
+def coverage() -> ResponseReturnValue:
+    ctx = current_launch()
+    scope, filters = _filters(ctx)
+    cover = services.coverage(scope, with_listings=False)
+    db.session.commit()
+    return render_template("attainment/coverage.html", cover=cover, by_listing=False, **filters)
+
+
+@bp.get("/coverage/listings")
+@requires(*ADVISORS)
+def coverage_listings() -> ResponseReturnValue:
+    ctx = current_launch()
+    scope, filters = _filters(ctx)
+    cover = services.coverage(scope, with_listings=True)
+    db.session.commit()
+    return render_template("attainment/coverage.html", cover=cover, by_listing=True, **filters)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires(*ADVISORS, write=True)
+def targets() -> ResponseReturnValue:
+    ctx = current_launch()
+    fw = fw_services.get_framework(ctx.tenant_id, _framework_id(ctx, _int_arg("framework")))
+    current = services.targets(ctx.tenant_id, fw.id)
+    items = services.outcomes(fw)
+    form = targets_form(
+        [(o.id, o.name) for o in items],
+        list(fw.scale or []),
+        data={
+            "level": current.level,
+            "min_evidence": current.min_evidence,
+            **{f"item_{k}": v for k, v in current.per_item.items()},
+        },
+    )
+    if form.validate_on_submit():
+        per_item = {o.id: _optional_int(form[f"item_{o.id}"].data) for o in items}
+        services.save_targets(ctx, fw.id, form.level.data, form.min_evidence.data or 1, per_item)
+        db.session.commit()
+        flash("The targets are saved.", "success")
+        return redirect(launch_url(".targets", framework=fw.id), code=303)
+    db.session.commit()
+    status = 422 if form.errors else 200
+    return render_template(
+        "attainment/settings.html",
+        form=form,
+        framework=fw,
+        items=items,
+        frameworks=fw_services.list_frameworks(ctx.tenant_id, kinds=REPORT_KINDS),
+    ), status
+
+
+def _optional_int(value: Any) -> int | None:
+    return int(value) if str(value or "").isdigit() else None
+
+
+@bp.route("/exports", methods=["GET", "POST"])
+@requires(*ADVISORS, write=True)
+def export_list() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = ExportForm()
+    nace = fw_services.ensure_builtin_frameworks(ctx.tenant_id)
+    form.framework_id.choices = [
+        (fw.id, fw.title) for fw in fw_services.list_frameworks(ctx.tenant_id, kinds=REPORT_KINDS)
+    ]
+    form.program.choices += [(p, p) for p in services.list_programs(ctx.tenant_id)]
+    terms = [(t, t) for t in services.list_terms(ctx.tenant_id)]
+    form.term_from.choices += terms
+    form.term_to.choices += terms
+    if request.method == "GET":
+        form.framework_id.data = nace.id
+    if form.validate_on_submit():
+        job = exports.create_export(
+            ctx,
+            form.framework_id.data,
+            program=form.program.data or "",
+            term_from=form.term_from.data or "",
+            term_to=form.term_to.data or "",
+            pseudonymize=bool(form.pseudonymize.data),
+            sample_per_stratum=form.sample_per_stratum.data or 20,
+            seed=form.seed.data or "",
+        )
+        db.session.commit()
+        exports.start_export(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        return redirect(launch_url(".export_job", export_id=job.id), code=303)
+    db.session.commit()
+    status = 422 if form.errors else 200
+    return render_template(
+        "attainment/exports.html", form=form, jobs=exports.recent_exports(ctx)
+    ), status
+
+
+def _job_for_page(export_id: int) -> Any:
+    ctx = current_launch()
+    job = exports.get_export(ctx, export_id)
+    if exports.is_stale(job):  # its runner died (or none was started): start one here
+        db.session.rollback()
+        exports.start_export(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    return job
+
+
+@bp.get("/exports/<int:export_id>")
+@requires(*ADVISORS)
+def export_job(export_id: int) -> ResponseReturnValue:
+    return render_template("attainment/export_job.html", job=_job_for_page(export_id))
+
+
+@bp.get("/exports/<int:export_id>/progress")
+@requires(*ADVISORS)
+def export_progress(export_id: int) -> ResponseReturnValue:
+    """The counters the progress page polls (JSON)."""
+    job = _job_for_page(export_id)
+    response = jsonify(
+        status=job.status,
+        step=job.step,
+        total=job.total,
+        processed=job.processed,
+        percent=job.percent,
+        finished=job.finished,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/exports/<int:export_id>/download")
+@requires(*ADVISORS)
+def export_download(export_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    job = exports.get_export(ctx, export_id)
+    path = exports.file_path(job)
+    response = send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"accreditation-export-{job.id}.zip",
+        max_age=0,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.cli.command("exports")
+def run_exports_command() -> None:
+    """Build the accreditation exports that are queued (or whose runner died)."""
+    done = exports.run_queued()
+    click.echo(f"Built {len(done)} export(s).")
