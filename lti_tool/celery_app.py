@@ -34,6 +34,7 @@ celery.conf.update(
     timezone="UTC",
     beat_schedule={
         "outbox-sweep": {"task": "career_credit.sweep_outbox", "schedule": SWEEP_INTERVAL_S},
+        "tick-hooks": {"task": "career_credit.tick_hooks", "schedule": SWEEP_INTERVAL_S},
         "retention-purge": {
             "task": "career_credit.maintenance_purge",
             "schedule": float(os.environ.get("CAREER_CREDIT_MAINTENANCE_INTERVAL_S") or 3600),
@@ -85,3 +86,12 @@ def maintenance_purge() -> dict[str, int]:
         counts = retention.purge()
         db.session.commit()
     return counts
+
+
+@celery.task(name="career_credit.tick_hooks")
+def tick_hooks() -> None:
+    """The periodic work domains register with the runner (for example deriving outcome
+    evidence from new supervisor evaluations); beat runs it where no runner thread does."""
+    from .jobs.runner import run_tick_hooks
+
+    run_tick_hooks(flask_app())

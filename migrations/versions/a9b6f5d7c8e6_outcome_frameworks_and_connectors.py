@@ -1,7 +1,7 @@
 """outcome frameworks, crosswalk, evidence, Canvas authorizations and connector credentials
 
 Revision ID: a9b6f5d7c8e6
-Revises: 9586b7138621
+Revises: f8a5e4c6b7d5
 Create Date: 2026-11-26 10:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'a9b6f5d7c8e6'
-down_revision = '9586b7138621'
+down_revision = 'f8a5e4c6b7d5'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """accreditation: the Canvas rubric each course's outcome ratings are written back through
 
 Revision ID: b1c2d3e4f5a6
-Revises: 9586b7138621
+Revises: a9b6f5d7c8e6
 Create Date: 2026-11-26 11:35:00
 
 """
@@ -10,10 +10,10 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b1c2d3e4f5a6'
-down_revision = '9586b7138621'
+down_revision = 'a9b6f5d7c8e6'
 branch_labels = None
 # course and tenant tables come before; nothing of the frameworks migration is referenced
-depends_on = ('a9b6f5d7c8e6',)
+depends_on = None
 
 
 def upgrade():

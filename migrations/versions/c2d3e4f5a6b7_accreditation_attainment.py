@@ -1,7 +1,7 @@
 """accreditation: attainment settings, closing-the-loop notes, export jobs, evidence indexes
 
 Revision ID: c2d3e4f5a6b7
-Revises: 9586b7138621
+Revises: b1c2d3e4f5a6
 Create Date: 2026-11-26 11:30:00
 
 """
@@ -10,10 +10,10 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c2d3e4f5a6b7'
-down_revision = '9586b7138621'
+down_revision = 'b1c2d3e4f5a6'
 branch_labels = None
 # outcome_evidence and outcome_framework are created by the frameworks migration
-depends_on = ('a9b6f5d7c8e6',)
+depends_on = None
 
 
 def upgrade():

@@ -1,7 +1,7 @@
 """internships: board and search indexes for large boards
 
 Revision ID: c5d2b1f3e4a2
-Revises: 9586b7138621
+Revises: b4c1a0e2d3f1
 Create Date: 2026-11-26 11:00:00.000000
 
 Measured with ``benchmarks/listings.py`` (50,000 listings; see ``docs/search.md``):
@@ -24,7 +24,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c5d2b1f3e4a2'
-down_revision = '9586b7138621'
+down_revision = 'b4c1a0e2d3f1'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """credit: policies, awards, decisions
 
 Revision ID: d6e3c2a4f5b3
-Revises: 9586b7138621
+Revises: c5d2b1f3e4a2
 Create Date: 2026-11-26 10:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd6e3c2a4f5b3'
-down_revision = '9586b7138621'
+down_revision = 'c5d2b1f3e4a2'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """core: encrypt the tool's and the sandbox's private keys at rest
 
 Revision ID: f8a5e4c6b7d5
-Revises: 9586b7138621
+Revises: e7f4d3b5a6c4
 Create Date: 2026-11-26 10:55:00
 
 The columns stay TEXT; their values become Fernet ciphertext (``fernet:…``) under the first
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f8a5e4c6b7d5'
-down_revision = '9586b7138621'
+down_revision = 'e7f4d3b5a6c4'
 branch_labels = None
 depends_on = None
 

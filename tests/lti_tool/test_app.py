@@ -300,3 +300,14 @@ def test_maintenance_purge_removes_only_expired(lti, app, runner):
         assert db.session.get(Launch, old.lid) is None
         assert db.session.get(Launch, live.lid) is not None
         assert db.session.get(LtiState, f"state:{pending['state']}") is not None
+
+
+def test_migrations_have_one_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from lti_tool.settings import ROOT
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
