@@ -10,11 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from sqlalchemy import (
+    JSON,
+    Float,
+    Integer,
+    SelectBase,
+    Text,
+    cast,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
 
 from .errors import ConnectorError
 from .extensions import db
@@ -31,6 +45,7 @@ from .jobs import (
 )
 from .jobs import coalesce_key as _coalesce_key
 from .jobs import enqueue as _enqueue
+from .jobs import enqueue_from_select as _enqueue_from_select
 from .jobs import enqueue_many as _enqueue_many
 from .lti import services_client
 from .models import Registration
@@ -141,6 +156,74 @@ def enqueue_scores(scores: Sequence[Score]) -> int:
             )
             for s in scores
         ]
+    )
+
+
+def _sqlite_sha256(text: str | None) -> str | None:
+    return None if text is None else hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sql_coalesce_key(lineitem: Any, user_id: Any, dialect: str) -> Any:
+    """``score_coalesce_key`` computed by the database, for rows that never visit Python."""
+    text = literal(f"{KIND_SCORE}\x1f", Text) + lineitem + literal("\x1f", Text) + user_id
+    if dialect == "postgresql":
+        return func.encode(func.sha256(func.convert_to(text, "UTF8")), "hex")
+    if dialect == "sqlite":
+        raw = db.session.connection().connection.dbapi_connection
+        raw.create_function("cc_sha256", 1, _sqlite_sha256, deterministic=True)  # type: ignore[union-attr]
+        return func.cc_sha256(text)
+    raise NotImplementedError(f"enqueue_scores_from_select does not support {dialect}")
+
+
+def _sql_iso_timestamp(value: Any, dialect: str) -> Any:
+    """``iso_timestamp`` in SQL for a naive UTC column: milliseconds truncated, ``+00:00``."""
+    if dialect == "postgresql":
+        return func.to_char(value, 'YYYY-MM-DD"T"HH24:MI:SS.MS"+00:00"')
+    # SQLite keeps datetimes as 'YYYY-MM-DD HH:MM:SS[.ffffff]' text; strftime's %f rounds.
+    text = cast(value, Text) + literal(".000000", Text)
+    return (
+        func.substr(text, 1, 10)
+        + literal("T", Text)
+        + func.substr(text, 12, 12)
+        + literal("+00:00", Text)
+    )
+
+
+def enqueue_scores_from_select(rows: SelectBase) -> int:
+    """Queue one score per row of ``rows`` with a single INSERT ... SELECT (bulk awards: no
+    row visits Python); flush only. ``rows`` has the labelled columns of ``Score``:
+    ``tenant_id``, ``registration_id``, ``lineitem``, ``user_id``, ``score_given``,
+    ``score_maximum``, ``timestamp`` (naive UTC), ``comment`` and ``source``. Payloads and
+    coalesce keys equal ``enqueue_score``'s; older pending scores for the same line item and
+    user are superseded. Returns how many scores were queued."""
+    dialect = db.session.get_bind().dialect.name
+    c = rows.subquery().c
+    lineitem, user_id = cast(c.lineitem, Text), cast(c.user_id, Text)
+    fields: list[Any] = [
+        "lineitem",
+        lineitem,
+        "userId",
+        user_id,
+        "scoreGiven",
+        cast(c.score_given, Float),
+        "scoreMaximum",
+        cast(c.score_maximum, Float),
+        "comment",
+        cast(c.comment, Text),
+        "timestamp",
+        _sql_iso_timestamp(c.timestamp, dialect),
+    ]
+    build = func.json_build_object if dialect == "postgresql" else func.json_object
+    payload = build(*(literal(f, Text) if isinstance(f, str) else f for f in fields))
+    return _enqueue_from_select(
+        select(
+            cast(c.tenant_id, Integer).label("tenant_id"),
+            cast(c.registration_id, Integer).label("registration_id"),
+            type_coerce(payload, JSON).label("payload"),
+            func.coalesce(cast(c.source, Text), literal("", Text)).label("source"),
+            _sql_coalesce_key(lineitem, user_id, dialect).label("coalesce_key"),
+        ),
+        KIND_SCORE,
     )
 
 

@@ -9,8 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    DateTime,
+    Integer,
+    SelectBase,
+    String,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -135,15 +140,17 @@ class NewMessage:
 
 
 def enqueue_many(messages: Sequence[NewMessage], chunk: int = 1000) -> int:
-    """Set-based ``enqueue`` for bulk awards: one multi-row INSERT and one UPDATE per chunk,
-    not a round trip per row. Flush only; returns how many older pending rows were
-    superseded. Within the batch, a later message supersedes an earlier one with the same key."""
+    """Set-based ``enqueue`` for bulk awards: one INSERT per chunk (an executemany, pipelined
+    on PostgreSQL) and one UPDATE for the lot, not a round trip per row. Flush only; returns
+    how many older pending rows were superseded. Within the batch, a later message supersedes
+    an earlier one with the same key."""
+    if not messages:
+        return 0
     now = utcnow()
-    superseded = 0
+    before = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
     for start in range(0, len(messages), chunk):
-        part = messages[start : start + chunk]
         db.session.execute(
-            insert(OutboxMessage),
+            insert(OutboxMessage.__table__),  # plain Core: the ORM's bulk path costs more
             [
                 {
                     "tenant_id": m.tenant_id,
@@ -158,40 +165,99 @@ def enqueue_many(messages: Sequence[NewMessage], chunk: int = 1000) -> int:
                     "created_at": now,
                     "updated_at": now,
                 }
-                for m in part
+                for m in messages[start : start + chunk]
             ],
         )
-        keys = sorted({m.coalesce for m in part if m.coalesce is not None})
-        if not keys:
-            continue
-        newer = aliased(OutboxMessage)
-        same = (
-            newer.coalesce_key == OutboxMessage.coalesce_key,
-            newer.kind == OutboxMessage.kind,
-            newer.registration_id == OutboxMessage.registration_id,
-            newer.status == PENDING,
-            newer.id > OutboxMessage.id,
-        )
-        result = db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.status == PENDING,
-                OutboxMessage.coalesce_key.in_(keys),
-                select(newer.id).where(*same).exists(),
-            )
-            .values(
-                status=SUPERSEDED,
-                superseded_by_id=select(func.max(newer.id)).where(*same).scalar_subquery(),
-                last_error="Replaced by a newer grade before it was sent.",
-                updated_at=now,
-            ),
-            execution_options={"synchronize_session": False},
-        )
-        superseded += int(getattr(result, "rowcount", 0) or 0)
+    superseded = 0
+    if any(m.coalesce is not None for m in messages):
+        superseded = _supersede_older(_keys_after(before), now)
     db.session.flush()
-    if messages:
-        db.session.info["outbox_enqueued"] = True
+    db.session.info["outbox_enqueued"] = True
     return superseded
+
+
+def _keys_after(before: int) -> Any:
+    """The coalesce keys of the rows inserted after id ``before`` (this transaction's)."""
+    return select(OutboxMessage.coalesce_key).where(
+        OutboxMessage.id > before, OutboxMessage.coalesce_key.is_not(None)
+    )
+
+
+def enqueue_from_select(rows: SelectBase, kind: str) -> int:
+    """Set-based ``enqueue`` straight from the database: one INSERT ... SELECT of ``rows``
+    (labelled columns ``tenant_id``, ``registration_id``, ``payload`` (JSON), ``source`` and
+    ``coalesce_key``), then one UPDATE that supersedes older pending rows with the same key.
+    Flush only; returns how many rows were queued. Rows of one call with the same key: the
+    highest id wins (give ``rows`` an ORDER BY when that matters)."""
+    now = utcnow()
+    sub = rows.subquery()
+    before = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+    inserted = db.session.execute(
+        insert(OutboxMessage).from_select(
+            [
+                "tenant_id",
+                "registration_id",
+                "kind",
+                "payload",
+                "source",
+                "coalesce_key",
+                "status",
+                "attempts",
+                "next_attempt_at",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                sub.c.tenant_id,
+                sub.c.registration_id,
+                literal(kind, String),
+                sub.c.payload,
+                sub.c.source,
+                sub.c.coalesce_key,
+                literal(PENDING, String),
+                literal(0, Integer),
+                literal(now, DateTime),
+                literal(now, DateTime),
+                literal(now, DateTime),
+            ),
+        ),
+        execution_options={"preserve_rowcount": True},  # not kept for INSERT otherwise
+    )
+    count = int(getattr(inserted, "rowcount", 0) or 0)
+    if count:
+        _supersede_older(_keys_after(before), now)
+        db.session.info["outbox_enqueued"] = True
+    db.session.flush()
+    return count
+
+
+def _supersede_older(keys: Any, now: Any) -> int:
+    """Mark pending rows superseded when a newer pending row has the same key, kind and
+    registration (``keys``: the coalesce keys to look at, a list or a subquery)."""
+    newer = aliased(OutboxMessage)
+    same = (
+        newer.coalesce_key == OutboxMessage.coalesce_key,
+        newer.kind == OutboxMessage.kind,
+        newer.registration_id == OutboxMessage.registration_id,
+        newer.status == PENDING,
+        newer.id > OutboxMessage.id,
+    )
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.coalesce_key.in_(keys),
+            select(newer.id).where(*same).exists(),
+        )
+        .values(
+            status=SUPERSEDED,
+            superseded_by_id=select(func.max(newer.id)).where(*same).scalar_subquery(),
+            last_error="Replaced by a newer grade before it was sent.",
+            updated_at=now,
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def retry(row_id: int, *, tenant_id: int | None = None) -> OutboxMessage:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import (
@@ -53,7 +54,31 @@ class Runner:
                 drain(self.app)
             except Exception:
                 log.exception("outbox runner: drain failed; trying again shortly")
+            from ..privacy.retention import run_scheduled
+
+            run_scheduled(self.app)  # hourly: expired sessions, files, audit entries
+            run_tick_hooks(self.app)
             self._wake.wait(self.interval_s)
+
+
+# Periodic work other packages hang on the runner's tick (each throttles itself and must
+# not raise), e.g. deriving evidence from newly arrived supervisor evaluations.
+TickHook = Callable[[Flask], object]
+_tick_hooks: dict[str, TickHook] = {}
+
+
+def register_tick(name: str, hook: TickHook) -> None:
+    """Call ``hook(app)`` on every runner tick (idempotent per ``name``)."""
+    _tick_hooks[name] = hook
+
+
+def run_tick_hooks(app: Flask) -> None:
+    """Run the registered tick hooks; one failing never stops the others or the runner."""
+    for name, hook in list(_tick_hooks.items()):
+        try:
+            hook(app)
+        except Exception:
+            log.exception("runner tick hook %s failed", name)
 
 
 _start_lock = threading.Lock()

@@ -30,6 +30,7 @@ from .services import (
     list_results,
     memberships_page,
     post_score,
+    score_target,
     set_faults,
     update_line_item,
 )
@@ -147,7 +148,7 @@ def scores(course_key: str, item_id: int) -> ResponseReturnValue:
     _bearer(SCOPE_SCORE)
     if request.mimetype not in (SCORE_TYPE, "application/json"):
         raise ApiError(415, f"Send scores as {SCORE_TYPE}.")
-    outcome = post_score(current_info(), find_line_item(find_course(course_key), item_id), _body())
+    outcome = post_score(current_info(), score_target(course_key, item_id), _body())
     db.session.commit()
     return _json(outcome.body, status=outcome.status)
 

@@ -8,6 +8,7 @@ import datetime as dt
 import email.utils
 import json
 import secrets
+import threading
 
 import pytest
 import requests
@@ -232,6 +233,58 @@ def test_network_and_token_errors_are_transient(canvas_reg, requests_mock):
     timed_out = jobs.send_one(message(), canvas_reg)
     assert timed_out.result == "retry"
     assert "t" not in timed_out.message.split()  # the token never reaches a message
+
+
+def test_senders_starting_together_fetch_one_token(app, canvas_reg, requests_mock):
+    from lti_tool.lti import services_client
+
+    token = requests_mock.post(TOKEN_URL, json={"access_token": "shared", "expires_in": 3600})
+    barrier = threading.Barrier(8)
+    got: list[str] = []
+
+    def sender() -> None:
+        with app.app_context():
+            barrier.wait()
+            got.append(services_client.access_token(canvas_reg, (ags.SCOPE_SCORE,)))
+
+    threads = [threading.Thread(target=sender) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert got == ["shared"] * 8
+    assert token.call_count == 1
+    # After a 401, threads that saw the refused token share one new fetch as well.
+    token = requests_mock.post(TOKEN_URL, json={"access_token": "renewed", "expires_in": 3600})
+    refused = [
+        services_client.access_token(canvas_reg, (ags.SCOPE_SCORE,), refused="shared")
+        for _ in range(3)
+    ]
+    assert refused == ["renewed"] * 3
+    assert token.call_count == 1
+
+
+def test_each_thread_keeps_its_own_session_and_the_environments_proxies(monkeypatch):
+    from lti_tool.lti import services_client
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.edu:3128")
+    mine = services_client.session()
+    assert services_client.session() is mine  # kept alive between calls
+    theirs: list[requests.Session] = []
+    thread = threading.Thread(target=lambda: theirs.append(services_client.session()))
+    thread.start()
+    thread.join(10)
+    assert theirs and theirs[0] is not mine
+
+    fresh = services_client.ServiceSession()
+    settings = fresh.merge_environment_settings(LINE_ITEM, {}, None, None, None)
+    assert settings["proxies"]["https"] == "http://proxy.example.edu:3128"  # read once, kept
+    assert fresh.merge_environment_settings(LINE_ITEM, {}, None, None, None) == settings
+    explicit = fresh.merge_environment_settings(
+        LINE_ITEM, {"https": "http://other:8080"}, None, None, None
+    )
+    assert explicit["proxies"]["https"] == "http://other:8080"  # explicit settings still win
 
 
 @pytest.mark.usefixtures("_sandbox_tables")

@@ -119,6 +119,8 @@ def test_worker_delivers_a_score_queued_through_redis(app, sandbox):
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "CAREER_CREDIT_JOB_RUNNER": "celery",
         "CELERY_BROKER_URL": broker,
+        # the worker decrypts the tool's signing key with the test suite's key
+        "CAREER_CREDIT_ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"],
     }
     worker = subprocess.Popen(  # noqa: S603 - our own interpreter
         [sys.executable, "-m", "celery", "-A", "lti_tool.celery_app", "worker", "--pool=solo",

@@ -331,6 +331,120 @@ def test_bulk_enqueue_is_set_based_and_coalesces_like_enqueue(app, book):
     assert delivered_once(result)
 
 
+def test_enqueue_scores_from_select_is_one_statement_with_enqueues_payloads_and_keys(app, book):
+    from sqlalchemy import DateTime, event, literal, union_all
+
+    item = book.line_item()
+    earlier = book.enqueue(item, "amara-okafor", 10)
+    stamp = dt.datetime(2026, 11, 26, 9, 30, 15, 123987)  # milliseconds are truncated
+
+    def row(who: str, given: float):
+        return select(
+            literal(book.tenant_id).label("tenant_id"),
+            literal(book.registration_id).label("registration_id"),
+            literal(item).label("lineitem"),
+            literal(sub(who)).label("user_id"),
+            literal(given).label("score_given"),
+            literal(100).label("score_maximum"),
+            literal(stamp, DateTime).label("timestamp"),
+            literal(None if who == "chloe-martin" else f"Awarded {given}").label("comment"),
+            literal(f"award:select-{who}").label("source"),
+        )
+
+    statements: list[str] = []
+    with app.app_context():
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            queued = ags.enqueue_scores_from_select(
+                union_all(*(row(who, 60 + n) for n, who in enumerate(STUDENTS[:3])))
+            )
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        rows = {
+            r.source: r
+            for r in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id > earlier))
+        }
+        db.session.expunge_all()
+        db.session.rollback()
+
+    assert queued == 3
+    assert len([s for s in statements if "outbox_message" in s]) <= 3  # max id, INSERT, UPDATE
+    assert not any(s.lstrip().upper().startswith("INSERT") and "VALUES" in s for s in statements)
+    for n, who in enumerate(STUDENTS[:3]):
+        queued_row = rows[f"award:select-{who}"]
+        assert (queued_row.kind, queued_row.status, queued_row.attempts) == (
+            "ags.score",
+            "pending",
+            0,
+        )
+        assert queued_row.coalesce_key == ags.score_coalesce_key(item, sub(who))
+        assert queued_row.payload == {
+            "lineitem": item,
+            "userId": sub(who),
+            "scoreGiven": 60 + n,
+            "scoreMaximum": 100,
+            "comment": None if who == "chloe-martin" else f"Awarded {60 + n}",
+            "timestamp": "2026-11-26T09:30:15.123+00:00",
+        }
+        assert queued_row.payload["timestamp"] == ags.iso_timestamp(stamp)
+    first = rows["award:select-amara-okafor"].id
+    assert (book.row(earlier).status, book.row(earlier).superseded_by_id) == ("superseded", first)
+    # the keys are enqueue_score's: a newer single award supersedes a row queued by the select
+    newer = book.enqueue(item, "benjamin-tran", 77, timestamp=stamp + dt.timedelta(seconds=1))
+    assert book.row(rows["award:select-benjamin-tran"].id).superseded_by_id == newer
+
+    stats = jobs.drain(app, policy=FAST, senders=2)
+
+    assert stats.sent == 3
+    amara = book.result(item, "amara-okafor")
+    assert amara is not None and delivered_once(amara)
+    assert (amara["score_given"], amara["timestamp"]) == (60, "2026-11-26T09:30:15.123+00:00")
+    benjamin = book.result(item, "benjamin-tran")
+    assert benjamin is not None and benjamin["score_given"] == 77
+
+
+def test_record_many_stores_a_batch_at_once_and_fences_each_row(app, book):
+    item = book.line_item()
+    ids = [book.enqueue(item, who, 40 + n) for n, who in enumerate(STUDENTS[:4])]
+    with app.app_context():
+        assert jobs.claim("me", 10, lease_s=60) == ids
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == ids[3]).values(lease_owner="thief")
+        )
+        db.session.commit()
+        before = utcnow()
+        stored = jobs.record_many(
+            "me",
+            [
+                (ids[0], jobs.Outcome("sent", 200), 1),
+                (ids[1], jobs.Outcome("sent", 201), 1),
+                (ids[2], jobs.Outcome("retry", 429, "slow down", retry_after_s=5), 1),
+                (ids[3], jobs.Outcome("sent", 200), 1),
+            ],
+            FAST,
+        )
+
+    assert stored == ["sent", "sent", "pending", None]  # the thief's row is not ours to record
+    assert [(book.row(i).status, book.row(i).last_http_status) for i in ids[:2]] == [
+        ("sent", 200),
+        ("sent", 201),
+    ]
+    retried = book.row(ids[2])
+    assert (retried.status, retried.last_error, retried.lease_owner) == (
+        "pending",
+        "slow down",
+        None,
+    )
+    assert retried.next_attempt_at >= before + dt.timedelta(seconds=5)  # Retry-After honoured
+    stolen = book.row(ids[3])
+    assert (stolen.status, stolen.lease_owner) == ("sending", "thief")
+
+
 def test_gives_up_after_max_attempts(app, book):
     item = book.line_item()
     book.faults(score_500=5)

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import random
 import re
 import secrets
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -717,6 +719,58 @@ def test_fault_injection(app, client, sandbox, bearer, line_item):
     assert resp.status_code in (500, 429)
     assert client.post("/sandbox/faults", json={"fail_rate": 2}).status_code == 400
     assert client.post("/sandbox/faults", json={"bogus": 1}).status_code == 400
+
+
+def test_random_faults_fail_about_the_rate_with_500_or_429_and_retry_after(app):
+    from lti_tool.sandbox.services import set_faults, take_score_fault
+
+    with app.app_context():
+        set_faults({"reset": True})
+        assert take_score_fault(random.Random(1)) is None  # nothing armed: every post passes
+        set_faults({"fail_rate": 0.2, "score_429_retry_after": 3})
+        db.session.commit()
+        rng = random.Random(7)
+        taken = [take_score_fault(rng) for _ in range(2000)]
+        faults = [f for f in taken if f is not None]
+        counters = set_faults({})
+        db.session.commit()
+
+    assert 300 <= len(faults) <= 500  # 20% of 2,000, give or take
+    assert {status for status, _ in faults} == {500, 429}
+    assert all(after == 3 for status, after in faults if status == 429)
+    assert all(after is None for status, after in faults if status == 500)
+    injected = counters["injected_500"] + counters["injected_429"]
+    assert injected == len(faults)
+    assert counters["fail_rate"] == 0.2
+
+
+def test_concurrent_posts_for_one_result_keep_the_newest(app, client, sandbox, bearer, line_item):
+    uid = person(app, "emily-nguyen")["user_id"]
+    for n in range(3):
+        older, newer = 10 * n + 1, 10 * n + 2
+        barrier = threading.Barrier(2)
+        codes: dict[int, int] = {}
+
+        def post(seconds: int, given: float, barrier=barrier, codes=codes) -> None:
+            other = app.test_client()
+            barrier.wait()
+            resp = post_score(other, line_item, bearer, score(uid, stamp(seconds), given))
+            codes[seconds] = resp.status_code
+
+        threads = [
+            threading.Thread(target=post, args=(older, 10.0)),
+            threading.Thread(target=post, args=(newer, 20.0)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+
+        assert codes[newer] == 200
+        assert codes[older] in (200, 400)  # 400 when the newer one landed first
+        row = attempts_of(client, sandbox, line_item, uid)
+        assert row is not None
+        assert (row["timestamp"], row["score_given"]) == (stamp(newer), 20.0)
 
 
 # --- NRPS ------------------------------------------------------------------------------------
