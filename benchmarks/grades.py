@@ -280,6 +280,7 @@ class Setup:
     lineitem: str
     students: int
     base_url: str
+    faculty_id: int
 
 
 def student_sub(n: int) -> str:
@@ -395,11 +396,12 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
                     "tenant_id": reg.tenant_id,
                     "course_id": tool_course.id,
                     "user_id": first_user + n,
-                    "role": "Learner",
+                    "role": "student",
                 }
                 for n in range(students)
             ],
         )
+        faculty_id = _credit_work(reg.tenant_id, tool_course.id, first_user, students)
         if db.engine.dialect.name == "postgresql":  # explicit ids: move the sequences on
             for table in ("sandbox_person", "lti_user"):
                 db.session.execute(
@@ -419,10 +421,127 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
             tag="career-credit",
         )
         db.session.rollback()
+        from credit.services.policy import get_policy
+
+        get_policy(tenant_id, course_id).lineitem_url = item.id  # as if found or created
+        db.session.commit()
         if db.engine.dialect.name == "postgresql":
             db.session.execute(db.text("ANALYZE"))
             db.session.commit()
-    return Setup(tenant_id, registration_id, course_id, item.id, students, base_url)
+    return Setup(tenant_id, registration_id, course_id, item.id, students, base_url, faculty_id)
+
+
+def _credit_work(tenant_id: int, course_id: int, first_user: int, students: int) -> int:
+    """Finished work for every student, set-based: an employer and a listing, one accepted
+    application and completed engagement each, and confirmed hours (student n logs 1 + n % 3
+    hours); the course's policy gives one credit per hour, up to 3, percentage grading, no
+    artefacts required. Returns the instructor's user id."""
+    from sqlalchemy import insert, literal, select
+
+    from credit.models import CreditPolicy
+    from internships.models import Employer, Listing
+    from internships.work.models import Application, Engagement, HourLog
+    from lti_tool.extensions import db
+    from lti_tool.models import Enrolment, User
+
+    faculty = User(tenant_id=tenant_id, sub="bench-faculty", name="Bench Instructor")
+    db.session.add(faculty)
+    db.session.flush()
+    db.session.add(
+        Enrolment(tenant_id=tenant_id, course_id=course_id, user_id=faculty.id, role="faculty")
+    )
+    employer = Employer(tenant_id=tenant_id, name="Bench Employer")
+    db.session.add(employer)
+    db.session.flush()
+    listing = Listing(
+        tenant_id=tenant_id,
+        employer_id=employer.id,
+        title="Bench project",
+        summary="Bench",
+        estimated_hours=3,
+        compensation_type="fixed",
+        pay_amount_cents=30000,
+        location_type="remote",
+        status="filled",
+    )
+    db.session.add(listing)
+    db.session.add(
+        CreditPolicy(
+            tenant_id=tenant_id,
+            course_id=course_id,
+            hours_per_credit=1,
+            max_credits=3,
+            require_agreement=False,
+            require_evaluation=False,
+            require_reflection=False,
+            grading_mode="percentage",
+            updated_by="benchmark",
+        )
+    )
+    db.session.flush()
+    learners = (
+        select(User.id)
+        .where(User.tenant_id == tenant_id, User.id >= first_user, User.id < first_user + students)
+        .subquery()
+    )
+    db.session.execute(
+        insert(Application).from_select(
+            ["tenant_id", "listing_id", "student_id", "course_id", "status"],
+            select(
+                literal(tenant_id),
+                literal(listing.id),
+                learners.c.id,
+                literal(course_id),
+                literal("accepted"),
+            ).select_from(learners),
+        )
+    )
+    apps = (
+        select(Application.id, Application.student_id)
+        .where(Application.listing_id == listing.id)
+        .subquery()
+    )
+    db.session.execute(
+        insert(Engagement).from_select(
+            ["tenant_id", "application_id", "listing_id", "student_id", "course_id", "status"],
+            select(
+                literal(tenant_id),
+                apps.c.id,
+                literal(listing.id),
+                apps.c.student_id,
+                literal(course_id),
+                literal("completed"),
+            ),
+        )
+    )
+    engs = (
+        select(Engagement.id, Engagement.student_id)
+        .where(Engagement.listing_id == listing.id)
+        .subquery()
+    )
+    db.session.execute(
+        insert(HourLog).from_select(
+            [
+                "tenant_id",
+                "engagement_id",
+                "student_id",
+                "work_date",
+                "minutes",
+                "description",
+                "status",
+            ],
+            select(
+                literal(tenant_id),
+                engs.c.id,
+                engs.c.student_id,
+                literal(dt.date(2026, 9, 1)),
+                60 * (1 + (engs.c.student_id - first_user) % 3),
+                literal("Bench work"),
+                literal("confirmed"),
+            ),
+        )
+    )
+    return int(faculty.id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -456,7 +575,7 @@ def _award_select(setup: Setup, timestamp: dt.datetime, *, correction: bool, eve
         .where(
             Enrolment.tenant_id == setup.tenant_id,
             Enrolment.course_id == setup.course_id,
-            Enrolment.role == "Learner",
+            Enrolment.role == "student",
         )
     )
     if correction:
@@ -477,6 +596,8 @@ def bulk_award_step(
     from lti_tool.extensions import db
     from lti_tool.jobs import OutboxMessage
 
+    if how == "credit":
+        return _credit_award_step(app, setup, correction=correction, every=every)
     with app.app_context():
         # The award's own time, from the database (every retry re-sends it unchanged).
         timestamp = db.session.scalar(select(func.now()))
@@ -493,6 +614,85 @@ def bulk_award_step(
         after = db.session.scalar(select(func.count()).select_from(OutboxMessage))
         db.session.rollback()
     return timestamp, int(after or 0) - int(before or 0)
+
+
+def faculty_context(setup: Setup) -> Any:
+    """The instructor's launch context, as a launch into the course would make it."""
+    from lti_tool.context import LaunchContext
+
+    return LaunchContext(
+        launch_id="bench-launch",
+        tenant_id=setup.tenant_id,
+        tenant_name="Sandbox University",
+        time_zone="UTC",
+        registration_id=setup.registration_id,
+        user_id=setup.faculty_id,
+        user_name="Bench Instructor",
+        user_email="",
+        course_id=setup.course_id,
+        course_title="BENCH 100",
+        role="faculty",
+        read_only=False,
+        is_tool_admin=False,
+        message_type="LtiResourceLinkRequest",
+        nrps_url=None,
+        ags_lineitems_url=None,
+        ags_lineitem_url=setup.lineitem,
+        ags_scopes=(),
+        deep_linking=None,
+        placement=None,
+        expires_at=dt.datetime(2100, 1, 1),
+    )
+
+
+def _credit_award_step(
+    app: Any, setup: Setup, *, correction: bool, every: int
+) -> tuple[dt.datetime, int]:
+    """The real thing: ``credit.services.awards.bulk_award`` for everyone ready (credits and
+    a 90% grade each; awards, audit entries, notifications and outbox rows in a few set-based
+    statements), or, for corrections, ``award_credit`` superseding every n-th student's award
+    (one decision at a time, as an instructor makes them)."""
+    from sqlalchemy import select
+
+    from credit.models import CreditAward
+    from credit.services import awards
+    from lti_tool.extensions import db
+    from lti_tool.models import utcnow
+
+    ctx = faculty_context(setup)
+    with app.app_context():
+        if not correction:
+            ids = [
+                line.student_id for line in awards.bulk_candidates(setup.tenant_id, setup.course_id)
+            ]
+            made = awards.bulk_award(
+                ctx,
+                student_ids=ids,
+                score=90.0,
+                idempotency_key=awards.new_idempotency_key(),
+                lineitem_url=setup.lineitem,
+            )
+            db.session.commit()
+            return (made[0].created_at if made else utcnow()), len(made)
+        current = db.session.execute(
+            select(CreditAward.id, CreditAward.student_id, CreditAward.credits).where(
+                CreditAward.course_id == setup.course_id,
+                CreditAward.superseded_at.is_(None),
+                CreditAward.student_id % every == 0,
+            )
+        ).all()
+        count = 0
+        for award_id, student_id, credits in current:
+            awards.award_credit(
+                ctx,
+                student_id,
+                awards.AwardInput(credits, 80.0, "Re-marked", awards.new_idempotency_key()),
+                lineitem_url=setup.lineitem,
+                supersedes_id=award_id,
+            )
+            db.session.commit()
+            count += 1
+        return utcnow(), count
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,8 +727,42 @@ class Verdict:
     samples: list[str]
 
 
+def _newest_awards(app: Any, setup: Setup) -> dict[str, tuple[float, str, str, bool]]:
+    """Each awarded student's newest award as the platform should hold it: score, timestamp,
+    comment, and whether it corrects an earlier one."""
+    from sqlalchemy import select
+
+    from credit.models import CreditAward
+    from lti_tool import ags
+    from lti_tool.extensions import db
+    from lti_tool.models import User
+
+    with app.app_context():
+        rows = db.session.execute(
+            select(User.sub, CreditAward)
+            .join(User, User.id == CreditAward.student_id)
+            .where(CreditAward.course_id == setup.course_id, CreditAward.superseded_at.is_(None))
+        ).all()
+        newest = {
+            sub: (
+                a.score_given,
+                ags.iso_timestamp(a.score_timestamp),
+                a.comment,
+                a.supersedes_id is not None,
+            )
+            for sub, a in rows
+        }
+        db.session.rollback()
+    return newest
+
+
 def verify(
-    app: Any, setup: Setup, first_at: dt.datetime, fixed_at: dt.datetime | None, every: int
+    app: Any,
+    setup: Setup,
+    first_at: dt.datetime,
+    fixed_at: dt.datetime | None,
+    every: int,
+    how: str = "select",
 ) -> Verdict:
     """Compare the platform's results (its AGS results endpoint) and attempts record with the
     newest award of each student."""
@@ -558,14 +792,20 @@ def verify(
     report.raise_for_status()
     attempts = {r["user_id"]: r for r in report.json()["results"]}
 
+    newest = _newest_awards(app, setup) if how == "credit" else {}
     lost = wrong = extra = 0
     samples: list[str] = []
     for n in range(setup.students):
         user = student_sub(n)
         corrected = fixed_at is not None and n % every == 0
-        score = correction_score(n) if corrected else first_score(n)
-        stamp = ags.iso_timestamp(fixed_at if corrected and fixed_at else first_at)
-        comment = "Credit corrected" if corrected else "Credit awarded"
+        if how == "credit":
+            if user not in newest:
+                continue  # not awarded: nothing is owed to the platform
+            score, stamp, comment, corrected = newest[user]
+        else:
+            score = correction_score(n) if corrected else first_score(n)
+            stamp = ags.iso_timestamp(fixed_at if corrected and fixed_at else first_at)
+            comment = "Credit corrected" if corrected else "Credit awarded"
         got = results.get(user)
         if got is None or dt.datetime.fromisoformat(got["timestamp"]) < dt.datetime.fromisoformat(
             stamp
@@ -694,7 +934,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             stats = stats_box[0]
             counts = outbox_counts(app)
             faults = set_faults(base_url, reset=False)
-            verdict = verify(app, setup, first_at, fixed_at, args.correct_every)
+            verdict = verify(app, setup, first_at, fixed_at, args.correct_every, args.enqueue)
             if server.proc.poll() is not None:
                 raise RuntimeError(f"the sandbox died during the run:\n{server.log_tail()}")
 
@@ -807,9 +1047,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=10, help="rows claimed per lease")
     parser.add_argument(
         "--enqueue",
-        choices=("select", "many"),
-        default="select",
-        help="select: ags.enqueue_scores_from_select (INSERT ... SELECT); "
+        choices=("credit", "select", "many"),
+        default="credit",
+        help="credit: the credit module's bulk award (awards, audit, notifications and "
+        "scores set-based); select: ags.enqueue_scores_from_select (INSERT ... SELECT); "
         "many: ags.enqueue_scores (SELECT, then a multi-row INSERT per 1,000)",
     )
     parser.add_argument("--fail-rate", type=float, default=0.2, help="share of posts refused")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import String, cast, func, insert, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -604,11 +604,6 @@ def bulk_award(
     )
     if not made:
         return []
-    subs = dict(
-        db.session.execute(
-            select(User.id, User.sub).where(User.id.in_([a.student_id for a in made]))
-        ).all()
-    )
     db.session.execute(
         insert(AuditEntry),
         [
@@ -631,21 +626,26 @@ def bulk_award(
     )
     final = [a for a in made if a.status == "final"]
     if final and lineitem_url:
-        ags.enqueue_scores(
-            [
-                ags.Score(
-                    tenant_id=a.tenant_id,
-                    registration_id=ctx.registration_id,
-                    lineitem=lineitem_url,
-                    user_id=subs[a.student_id],
-                    score_given=a.score_given,
-                    score_maximum=a.score_maximum,
-                    timestamp=a.created_at,
-                    comment=a.comment,
-                    source=f"credit_award:{a.id}",
-                )
-                for a in final
-            ]
+        # One INSERT ... SELECT from the awards just made: no score visits Python.
+        ags.enqueue_scores_from_select(
+            select(
+                CreditAward.tenant_id.label("tenant_id"),
+                CreditAward.registration_id.label("registration_id"),
+                CreditAward.lineitem_url.label("lineitem"),
+                User.sub.label("user_id"),
+                CreditAward.score_given.label("score_given"),
+                CreditAward.score_maximum.label("score_maximum"),
+                CreditAward.created_at.label("timestamp"),
+                CreditAward.comment.label("comment"),
+                (literal("credit_award:") + cast(CreditAward.id, String)).label("source"),
+            )
+            .join(User, User.id == CreditAward.student_id)
+            .where(
+                CreditAward.tenant_id == ctx.tenant_id,
+                CreditAward.idempotency_key.in_(keys),
+                CreditAward.created_at == now,
+                CreditAward.status == "final",
+            )
         )
     _notify_many(ctx, final)
     db.session.flush()
@@ -675,6 +675,8 @@ def _notify_many(ctx: LaunchContext, awards: list[CreditAward]) -> None:
             select(User.id, User.email).where(User.id.in_(list(texts)), User.email != "")
         ).all()
     )
+    if not emails:
+        return
     if current_app.config.get("MAIL_SMTP_HOST"):
         for sid, address in emails.items():
             send_email(ctx.tenant_id, address, "Career Credit: " + texts[sid][:120], texts[sid])
