@@ -22,13 +22,14 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     )
     settings.load(app, config, overrides)
 
-    from . import web
+    from . import ratelimit, web
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     web.init_app(app)  # before CSRFProtect: its launch-id seed must run first
     csrf.init_app(app)
+    ratelimit.init_app(app)
     _register_blueprints(app)
 
     from .cli import register_cli
@@ -44,11 +45,16 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
 
 def _register_blueprints(app: Flask) -> None:
+    from accreditation.attainment.views import bp as attainment_bp
+    from accreditation.frameworks.views import bp as outcomes_bp
+    from accreditation.reports.views import bp as reports_bp
+    from credit.views import bp as credit_bp
     from internships.profile.views import bp as profile_bp
     from internships.views import bp as internships_bp
     from internships.work.supervisor_views import bp as supervisor_bp
     from internships.work.views import bp as work_bp
 
+    from .admin.connections_views import bp as admin_connections_bp
     from .admin.views import bp as admin_bp
     from .homes import bp as homes_bp
     from .lti.views import bp as lti_bp
@@ -57,11 +63,16 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(lti_bp)
     app.register_blueprint(homes_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(admin_connections_bp)
     app.register_blueprint(internships_bp)
     app.register_blueprint(work_bp)
     app.register_blueprint(profile_bp)
     app.register_blueprint(supervisor_bp)  # also binds the rate limiter
     app.register_blueprint(registration_bp)
+    app.register_blueprint(credit_bp)
+    app.register_blueprint(outcomes_bp)  # also the flask frameworks commands
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(attainment_bp)
     if app.config["SANDBOX_ENABLED"]:
         from .sandbox import bp as sandbox_bp
 

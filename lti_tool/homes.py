@@ -97,14 +97,21 @@ def faculty() -> ResponseReturnValue:
             roster_error = exc.message
     label = "Teaching assistant (read-only)" if ctx.read_only else ROLE_LABELS["faculty"]
     return render_template(
-        "homes/faculty.html", role_label=label, members=members, roster_error=roster_error
+        "homes/faculty.html",
+        role_label=label,
+        members=members,
+        roster_error=roster_error,
+        panels=_panels(ctx),
     )
 
 
 @bp.get("/advisor")
 @requires("advisor")
 def advisor() -> ResponseReturnValue:
-    return render_template("homes/advisor.html", role_label=ROLE_LABELS["advisor"])
+    ctx = current_launch()
+    return render_template(
+        "homes/advisor.html", role_label=ROLE_LABELS["advisor"], panels=_panels(ctx)
+    )
 
 
 @bp.get("/observer")

@@ -47,6 +47,13 @@ MODEL_MODULES = (
     "internships.work.models",
     "internships.profile.models",
     "lti_tool.jobs.models",
+    "credit.models",
+    "accreditation.frameworks.models",
+    "accreditation.evidence.models",
+    "accreditation.writeback.models",
+    "lti_tool.admin.connections",
+    "accreditation.reports.models",
+    "accreditation.attainment.models",
 )
 
 

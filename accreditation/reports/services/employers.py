@@ -1,0 +1,314 @@
+"""Employer and listing outcomes — the numbers a career center shows its dean: fill rate, time
+to fill, completion rate, median pay and effective hourly rate, supervisor evaluation averages.
+
+Definitions (shown on the page too):
+- fill rate: openings taken by an engagement that was not cancelled, over openings offered, for
+  listings that were published (not drafts or waiting for approval);
+- time to fill: days from publication (approval, else creation) to the first engagement;
+- completion rate: completed engagements over those that ended (completed or cancelled);
+- pay: a fixed fee, or the hourly rate times the estimated hours, of paid listings; the
+  effective hourly rate is the listing's (fee / estimated hours, or the hourly rate).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from internships.models import Employer, Listing
+from internships.work.models import CompetencyRating, Engagement, SupervisorEvaluation
+from lti_tool.errors import NotFoundError
+from lti_tool.extensions import db
+
+from .common import Table, median, percent
+
+PUBLISHED = ("open", "filled", "closed", "expired")
+
+
+@dataclass
+class ListingStats:
+    listing_id: int
+    employer_id: int
+    employer: str
+    title: str
+    status: str
+    openings: int
+    filled: int
+    completed: int
+    cancelled: int
+    days_to_fill: float | None
+    pay_cents: int | None  # None when unpaid
+    rate_cents: int
+    rating_sum: float = 0.0
+    rating_count: int = 0
+
+    @property
+    def fill_percent(self) -> int | None:
+        return percent(min(self.filled, self.openings), self.openings)
+
+    @property
+    def completion_percent(self) -> int | None:
+        return percent(self.completed, self.completed + self.cancelled)
+
+    @property
+    def rating_average(self) -> float | None:
+        return round(self.rating_sum / self.rating_count, 2) if self.rating_count else None
+
+
+@dataclass
+class EmployerStats:
+    employer_id: int
+    name: str
+    listings: list[ListingStats] = field(default_factory=list)
+
+    @property
+    def openings(self) -> int:
+        return sum(s.openings for s in self.listings)
+
+    @property
+    def filled(self) -> int:
+        return sum(min(s.filled, s.openings) for s in self.listings)
+
+    @property
+    def fill_percent(self) -> int | None:
+        return percent(self.filled, self.openings)
+
+    @property
+    def median_days_to_fill(self) -> float | None:
+        return median([s.days_to_fill for s in self.listings if s.days_to_fill is not None])
+
+    @property
+    def completion_percent(self) -> int | None:
+        done = sum(s.completed for s in self.listings)
+        return percent(done, done + sum(s.cancelled for s in self.listings))
+
+    @property
+    def median_pay_cents(self) -> float | None:
+        return median([s.pay_cents for s in self.listings if s.pay_cents is not None])
+
+    @property
+    def median_rate_cents(self) -> float | None:
+        return median([s.rate_cents for s in self.listings if s.pay_cents is not None])
+
+    @property
+    def unpaid(self) -> int:
+        return sum(1 for s in self.listings if s.pay_cents is None)
+
+    @property
+    def rating_average(self) -> float | None:
+        count = sum(s.rating_count for s in self.listings)
+        return round(sum(s.rating_sum for s in self.listings) / count, 2) if count else None
+
+    @property
+    def rating_count(self) -> int:
+        return sum(s.rating_count for s in self.listings)
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    # SQLite may hand back an aggregate of a datetime column as text
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _days(start_value: Any, end_value: Any) -> float | None:
+    start, end = _moment(start_value), _moment(end_value)
+    if start is None or end is None:
+        return None
+    return round(max(0.0, (end - start).total_seconds() / 86400), 1)
+
+
+def listing_stats(
+    tenant_id: int,
+    *,
+    employer_id: int | None = None,
+    span: tuple[dt.datetime, dt.datetime] | None = None,
+) -> list[ListingStats]:
+    """Outcomes per published listing (of one employer, created in ``span``), in two grouped
+    queries."""
+    live = Engagement.status != "cancelled"
+    stmt = (
+        select(
+            Listing.id,
+            Listing.employer_id,
+            Employer.name,
+            Listing.title,
+            Listing.status,
+            Listing.openings,
+            func.coalesce(Listing.approved_at, Listing.created_at),
+            Listing.compensation_type,
+            Listing.pay_amount_cents,
+            Listing.estimated_hours,
+            Listing.effective_rate_cents,
+            func.count(Engagement.id).filter(live),
+            func.count(Engagement.id).filter(Engagement.status == "completed"),
+            func.count(Engagement.id).filter(Engagement.status == "cancelled"),
+            func.min(case((live, Engagement.created_at))),
+        )
+        .join(Employer, Employer.id == Listing.employer_id)
+        .outerjoin(
+            Engagement,
+            (Engagement.listing_id == Listing.id) & (Engagement.tenant_id == tenant_id),
+        )
+        .where(Listing.tenant_id == tenant_id, Listing.status.in_(PUBLISHED))
+        .group_by(Listing.id, Employer.name)
+        .order_by(Employer.name, Listing.title, Listing.id)
+    )
+    ratings = (
+        select(
+            Engagement.listing_id,
+            func.sum(CompetencyRating.level),
+            func.count(CompetencyRating.level),
+        )
+        .join(SupervisorEvaluation, SupervisorEvaluation.engagement_id == Engagement.id)
+        .join(CompetencyRating, CompetencyRating.evaluation_id == SupervisorEvaluation.id)
+        .where(Engagement.tenant_id == tenant_id, CompetencyRating.level.is_not(None))
+        .group_by(Engagement.listing_id)
+    )
+    if employer_id is not None:
+        stmt = stmt.where(Listing.employer_id == employer_id)
+        ratings = ratings.where(
+            Engagement.listing_id.in_(
+                select(Listing.id).where(
+                    Listing.tenant_id == tenant_id, Listing.employer_id == employer_id
+                )
+            )
+        )
+    if span is not None:
+        stmt = stmt.where(Listing.created_at >= span[0], Listing.created_at < span[1])
+    out: dict[int, ListingStats] = {}
+    for r in db.session.execute(stmt):
+        row: tuple[Any, ...] = tuple(r)
+        (lid, emp_id, emp, title, status, openings, published, kind, pay, hours, rate) = row[:11]
+        filled, completed, cancelled, first = row[11:]
+        total_pay = None
+        if kind == "fixed":
+            total_pay = pay or 0
+        elif kind == "hourly":
+            total_pay = (pay or 0) * (hours or 0)
+        out[lid] = ListingStats(
+            lid,
+            emp_id,
+            emp,
+            title,
+            status,
+            openings or 0,
+            int(filled),
+            int(completed),
+            int(cancelled),
+            _days(published, first),
+            total_pay,
+            rate or 0,
+        )
+    for lid, total, count in db.session.execute(ratings):
+        if lid in out:
+            out[lid].rating_sum, out[lid].rating_count = float(total or 0), int(count)
+    return list(out.values())
+
+
+def employer_stats(
+    tenant_id: int, span: tuple[dt.datetime, dt.datetime] | None = None
+) -> list[EmployerStats]:
+    """Outcomes per employer (their published listings), by name."""
+    employers: dict[int, EmployerStats] = {}
+    for s in listing_stats(tenant_id, span=span):
+        employers.setdefault(
+            s.employer_id, EmployerStats(s.employer_id, s.employer)
+        ).listings.append(s)
+    return sorted(employers.values(), key=lambda e: (e.name.casefold(), e.employer_id))
+
+
+def overall(stats: list[EmployerStats]) -> EmployerStats:
+    """Every employer together (the totals row)."""
+    everyone = EmployerStats(0, "All employers")
+    for e in stats:
+        everyone.listings.extend(e.listings)
+    return everyone
+
+
+def get_employer_name(tenant_id: int, employer_id: int) -> str:
+    name = db.session.scalar(
+        select(Employer.name).where(Employer.tenant_id == tenant_id, Employer.id == employer_id)
+    )
+    if name is None:
+        raise NotFoundError("That employer does not exist.")
+    return str(name)
+
+
+def money(cents: float | None) -> str:
+    return "" if cents is None else f"${cents / 100:,.2f}"
+
+
+def _pct(value: int | None) -> str:
+    return "" if value is None else f"{value}%"
+
+
+def employers_table(stats: list[EmployerStats]) -> Table:
+    headers = (
+        "Employer",
+        "Listings",
+        "Openings",
+        "Fill rate",
+        "Median days to fill",
+        "Completion rate",
+        "Median pay",
+        "Median hourly rate",
+        "Unpaid listings",
+        "Evaluation average (1-4)",
+        "Ratings",
+    )
+    rows = [
+        (
+            e.name,
+            len(e.listings),
+            e.openings,
+            _pct(e.fill_percent),
+            "" if e.median_days_to_fill is None else e.median_days_to_fill,
+            _pct(e.completion_percent),
+            money(e.median_pay_cents),
+            money(e.median_rate_cents),
+            e.unpaid,
+            "" if e.rating_average is None else e.rating_average,
+            e.rating_count,
+        )
+        for e in stats
+    ]
+    return Table("Employers", headers, rows)
+
+
+def listings_table(stats: list[ListingStats]) -> Table:
+    headers = (
+        "Listing",
+        "Status",
+        "Openings",
+        "Filled",
+        "Fill rate",
+        "Days to fill",
+        "Completed",
+        "Cancelled",
+        "Completion rate",
+        "Pay",
+        "Hourly rate",
+        "Evaluation average (1-4)",
+        "Ratings",
+    )
+    rows = [
+        (
+            s.title,
+            s.status,
+            s.openings,
+            s.filled,
+            _pct(s.fill_percent),
+            "" if s.days_to_fill is None else s.days_to_fill,
+            s.completed,
+            s.cancelled,
+            _pct(s.completion_percent),
+            "Unpaid" if s.pay_cents is None else money(s.pay_cents),
+            "" if s.pay_cents is None else money(s.rate_cents),
+            "" if s.rating_average is None else s.rating_average,
+            s.rating_count,
+        )
+        for s in stats
+    ]
+    return Table("Listings", headers, rows)

@@ -1,0 +1,383 @@
+"""The reports blueprint: the advisor's counts, student table, at-risk flags, employer
+outcomes and grade-sync lists; per-student progress reports (page, PDF, CSV) for advisors and,
+their own only, for students; private follow-up notes; the at-risk thresholds.
+
+Faculty reach none of these pages. Every table has a CSV export next to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask.typing import ResponseReturnValue
+
+from lti_tool.auth import current_launch, requires
+from lti_tool.context import LaunchContext, today_in
+from lti_tool.errors import NotFoundError, PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.models import utcnow
+from lti_tool.web import launch_url
+
+from . import forms
+from .services import charts, dashboard, employers, notes, risk, students
+from .services.common import Table, csv_lines, current_term, terms, without_jit
+from .services.pdf import render_pdf
+from .services.progress import build_report, report_student_id
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+REPORT_TABLES = ("engagements", "hours", "credit", "competencies", "cohort")
+
+
+def _student_panel(ctx: LaunchContext) -> dict[str, Any]:
+    """The student's home panel: their progress report, with the advisor's message if shared."""
+    return {"share": notes.latest_share(ctx.tenant_id, ctx.user_id)}
+
+
+def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
+    """The advisor's home panel: this term's counts, each linking to its list."""
+    without_jit()
+    term = current_term(terms(ctx.tenant_id), today_in(ctx.time_zone))
+    return {"counts": dashboard.home_counts(ctx.tenant_id, term)}
+
+
+def _register_panels(state: Any) -> None:
+    register_home_panel(state.app, "student", "reports/_student_panel.html", _student_panel)
+    register_home_panel(state.app, "advisor", "reports/_advisor_panel.html", _advisor_panel)
+
+
+bp.record_once(_register_panels)
+bp.before_request(without_jit)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    ctx = g.get("launch")
+    return {
+        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
+        "rule_labels": risk.RULE_LABELS,
+        "money": employers.money,
+    }
+
+
+def _csv(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
+    response = Response(
+        stream_with_context(csv_lines(headers, rows)), mimetype="text/csv; charset=utf-8"
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _table_csv(filename: str, table: Table) -> Response:
+    return _csv(filename, table.headers, table.rows)
+
+
+def _clock(ctx: LaunchContext) -> tuple[Any, Any]:
+    return today_in(ctx.time_zone), utcnow()
+
+
+# --- the advisor's overview ----------------------------------------------------------------------
+
+
+def _term(ctx: LaunchContext) -> tuple[list[Any], Any]:
+    all_terms = terms(ctx.tenant_id)
+    return all_terms, current_term(all_terms, today_in(ctx.time_zone), request.args.get("term"))
+
+
+@bp.get("/")
+@requires("advisor")
+def home() -> ResponseReturnValue:
+    ctx = current_launch()
+    all_terms, term = _term(ctx)
+    counts = dashboard.home_counts(ctx.tenant_id, term)
+    return render_template("reports/home.html", counts=counts, terms=all_terms, term=term)
+
+
+@bp.get("/counts.csv")
+@requires("advisor")
+def home_csv() -> ResponseReturnValue:
+    ctx = current_launch()
+    _, term = _term(ctx)
+    return _table_csv(
+        "counts.csv", dashboard.counts_table(dashboard.home_counts(ctx.tenant_id, term))
+    )
+
+
+@bp.get("/students")
+@requires("advisor")
+def student_table() -> ResponseReturnValue:
+    ctx = current_launch()
+    today, now = _clock(ctx)
+    limits = risk.tenant_thresholds(ctx.tenant_id)
+    page = students.student_page(
+        ctx.tenant_id, forms.student_query(request.args), limits, today, now
+    )
+    return render_template(
+        "reports/students.html",
+        page=page,
+        options=students.filter_options(ctx.tenant_id),
+        states=students.ENGAGEMENT_STATUSES,
+        rules=risk.RULES,
+        limits=limits,
+        describe=risk.describe,
+    )
+
+
+@bp.get("/students.csv")
+@requires("advisor")
+def student_table_csv() -> ResponseReturnValue:
+    ctx = current_launch()
+    today, now = _clock(ctx)
+    limits = risk.tenant_thresholds(ctx.tenant_id)
+    rows = students.iter_rows(ctx.tenant_id, forms.student_query(request.args), limits, today, now)
+    return _csv("students.csv", students.CSV_HEADERS, (students.csv_row(r) for r in rows))
+
+
+@bp.get("/employers")
+@requires("advisor")
+def employer_outcomes() -> ResponseReturnValue:
+    ctx = current_launch()
+    all_terms, term = _term(ctx) if request.args.get("term") else (terms(ctx.tenant_id), None)
+    stats = employers.employer_stats(ctx.tenant_id, term.span if term else None)
+    return render_template(
+        "reports/employers.html",
+        stats=stats,
+        overall=employers.overall(stats),
+        terms=all_terms,
+        term=term,
+    )
+
+
+@bp.get("/employers.csv")
+@requires("advisor")
+def employer_outcomes_csv() -> ResponseReturnValue:
+    ctx = current_launch()
+    _, term = _term(ctx) if request.args.get("term") else (None, None)
+    stats = employers.employer_stats(ctx.tenant_id, term.span if term else None)
+    return _table_csv("employers.csv", employers.employers_table(stats))
+
+
+@bp.get("/employers/<int:employer_id>")
+@requires("advisor")
+def employer_listings(employer_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    name = employers.get_employer_name(ctx.tenant_id, employer_id)
+    stats = employers.listing_stats(ctx.tenant_id, employer_id=employer_id)
+    return render_template(
+        "reports/employer.html",
+        employer_id=employer_id,
+        name=name,
+        table=employers.listings_table(stats),
+        stats=stats,
+    )
+
+
+@bp.get("/employers/<int:employer_id>.csv")
+@requires("advisor")
+def employer_listings_csv(employer_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    employers.get_employer_name(ctx.tenant_id, employer_id)
+    stats = employers.listing_stats(ctx.tenant_id, employer_id=employer_id)
+    return _table_csv(f"employer-{employer_id}-listings.csv", employers.listings_table(stats))
+
+
+@bp.get("/grades")
+@requires("advisor")
+def grades() -> ResponseReturnValue:
+    ctx = current_launch()
+    state = request.args.get("state", "failed")
+    state = state if state in dashboard.GRADE_STATES else "failed"
+    table = dashboard.grade_sync_table(ctx.tenant_id, state)
+    return render_template("reports/grades.html", table=table, state=state)
+
+
+@bp.get("/grades.csv")
+@requires("advisor")
+def grades_csv() -> ResponseReturnValue:
+    ctx = current_launch()
+    state = request.args.get("state", "failed")
+    table = dashboard.grade_sync_table(ctx.tenant_id, state, limit=100_000)
+    return _table_csv(f"grades-{state if state in dashboard.GRADE_STATES else 'failed'}.csv", table)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@requires("advisor", tool_admin=True)
+def settings() -> ResponseReturnValue:
+    ctx = current_launch()
+    current = risk.tenant_thresholds(ctx.tenant_id)
+    form = forms.ThresholdsForm(data=current.__dict__)
+    if form.validate_on_submit():
+        try:
+            changed = risk.update_thresholds(ctx, form.to_thresholds())
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            form.form_errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("Thresholds saved." if changed else "Nothing changed.", "success")
+            return redirect(launch_url("reports.settings"), code=303)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("reports/settings.html", form=form, defaults=risk.Thresholds()), status
+
+
+# --- progress reports ----------------------------------------------------------------------------
+
+
+def _report_page(
+    student_id: int | None, status: int = 200, **page_forms: Any
+) -> ResponseReturnValue:
+    ctx = current_launch()
+    sid = report_student_id(ctx, student_id)
+    today, now = _clock(ctx)
+    report = build_report(ctx.tenant_id, sid, today)
+    chart_uris = {
+        "hours": charts.data_uri(charts.hours_chart(report.weeks), "svg") if report.weeks else None,
+        "competencies": charts.data_uri(charts.competency_chart(report.competencies), "svg")
+        if report.competencies
+        else None,
+        "cohort": charts.data_uri(
+            charts.cohort_chart(
+                report.cohort_bins,
+                report.student_bin,
+                marker="You" if ctx.role == "student" else "This student",
+            ),
+            "svg",
+        ),
+    }
+    extra: dict[str, Any] = {}
+    if ctx.role == "advisor":
+        limits = risk.tenant_thresholds(ctx.tenant_id)
+        flagged = students.student_page(
+            ctx.tenant_id,
+            students.StudentQuery(student_id=sid, risk="any", per_page=100),
+            limits,
+            today,
+            now,
+        )
+        extra = {
+            "notes": notes.notes_for(ctx, sid),
+            "note_form": page_forms.get("note_form") or forms.NoteForm(formdata=None),
+            "share_form": page_forms.get("share_form") or forms.ShareForm(formdata=None),
+            "flagged": flagged.rows,
+            "share": notes.latest_share(ctx.tenant_id, sid),
+        }
+    return render_template(
+        "reports/report.html",
+        report=report,
+        tables=report.tables(),
+        charts=chart_uris,
+        own=ctx.role == "student",
+        **extra,
+    ), status
+
+
+def _pdf(student_id: int | None) -> ResponseReturnValue:
+    ctx = current_launch()
+    sid = report_student_id(ctx, student_id)
+    report = build_report(ctx.tenant_id, sid, today_in(ctx.time_zone))
+    response = Response(render_pdf(report, ctx.tenant_name), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="progress-report-{sid}-{report.generated_on.isoformat()}.pdf"'
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _report_csv(student_id: int | None, table: str) -> ResponseReturnValue:
+    ctx = current_launch()
+    if table not in REPORT_TABLES:
+        raise NotFoundError("There is no such table in the progress report.")
+    sid = report_student_id(ctx, student_id)
+    report = build_report(ctx.tenant_id, sid, today_in(ctx.time_zone))
+    return _table_csv(f"progress-{sid}-{table}.csv", report.tables()[table])
+
+
+@bp.get("/students/<int:student_id>")
+@requires("advisor")
+def student_report(student_id: int) -> ResponseReturnValue:
+    return _report_page(student_id)
+
+
+@bp.get("/students/<int:student_id>/report.pdf")
+@requires("advisor")
+def student_report_pdf(student_id: int) -> ResponseReturnValue:
+    return _pdf(student_id)
+
+
+@bp.get("/students/<int:student_id>/<table>.csv")
+@requires("advisor")
+def student_report_csv(student_id: int, table: str) -> ResponseReturnValue:
+    return _report_csv(student_id, table)
+
+
+@bp.get("/students/<int:student_id>/notes.csv")
+@requires("advisor")
+def student_notes_csv(student_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    sid = report_student_id(ctx, student_id)
+    rows = [(n.created_at, n.author, n.follow_up_on, n.body) for n in notes.notes_for(ctx, sid)]
+    return _csv(f"notes-{sid}.csv", ("Written", "Advisor", "Follow up on", "Note"), rows)
+
+
+@bp.post("/students/<int:student_id>/notes")
+@requires("advisor", write=True)
+def add_note(student_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = forms.NoteForm()
+    if form.validate_on_submit():
+        try:
+            notes.add_note(ctx, student_id, form.body.data or "", form.follow_up_on.data)
+        except notes.NoteInvalidError as exc:
+            db.session.rollback()
+            form.body.errors = [*form.body.errors, exc.message]
+        else:
+            db.session.commit()
+            flash("Note saved. Only career advisors can read it.", "success")
+            return redirect(launch_url("reports.student_report", student_id=student_id), code=303)
+    return _report_page(student_id, 422, note_form=form)
+
+
+@bp.post("/students/<int:student_id>/share")
+@requires("advisor", write=True)
+def share(student_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = forms.ShareForm()
+    if not form.validate_on_submit():
+        if not form.csrf_token.errors and form.errors:
+            return _report_page(student_id, 422, share_form=form)
+        abort(400)
+    notes.share_report(ctx, student_id, form.message.data or "")
+    db.session.commit()
+    flash("The report is shared: the student is notified.", "success")
+    return redirect(launch_url("reports.student_report", student_id=student_id), code=303)
+
+
+@bp.get("/me")
+@requires("student")
+def my_report() -> ResponseReturnValue:
+    return _report_page(None)
+
+
+@bp.get("/me/report.pdf")
+@requires("student")
+def my_report_pdf() -> ResponseReturnValue:
+    return _pdf(None)
+
+
+@bp.get("/me/<table>.csv")
+@requires("student")
+def my_report_csv(table: str) -> ResponseReturnValue:
+    return _report_csv(None, table)
