@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .errors import CaseProviderError
+from .errors import CaseAddressError, CaseProviderError
 
 PACKAGE_PATH = "/ims/case/v1p0/CFPackages/"
 MAX_BYTES = 20 * 1024 * 1024
@@ -24,10 +24,14 @@ MAX_BYTES = 20 * 1024 * 1024
 def check_package_url(url: str, *, allow_http: bool = False) -> str:
     """The URL if it names a CASE package on an https provider, else CaseProviderError."""
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:  # "http://[": not a URL at all
+        parts = urlsplit("")
     schemes = ("https", "http") if allow_http else ("https",)
     if parts.scheme not in schemes or not parts.netloc or PACKAGE_PATH not in parts.path:
-        raise CaseProviderError(
+        raise CaseAddressError(
             "That is not a CASE package address.",
             hint="Use the provider's https address ending in "
             "/ims/case/v1p0/CFPackages/<package identifier>.",
@@ -42,7 +46,7 @@ def check_public_host(url: str) -> None:
     host = urlsplit(url).hostname or ""
     try:
         infos = socket.getaddrinfo(host, None)
-    except (OSError, UnicodeError):
+    except (OSError, UnicodeError, ValueError):  # ValueError: a NUL in the name
         raise CaseProviderError(
             f"The CASE provider's name {host} does not resolve.",
             hint="Check the address.",

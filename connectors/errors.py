@@ -10,6 +10,13 @@ class CaseProviderError(ConnectorError):
     """A CASE provider could not be reached or did not send a CASE package."""
 
 
+class CaseAddressError(CaseProviderError):
+    """The address a person typed is not a CASE package address: their input, not a provider's
+    failure, so a 422 rather than the 502 of a provider that failed."""
+
+    status = 422
+
+
 class CanvasError(ConnectorError):
     """Canvas refused or failed a REST call."""
 

@@ -303,9 +303,12 @@ def read_upload(storage: Any) -> tuple[str, str]:
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportFormatError("The file is larger than 5 MB: split it.")
     try:
-        return data.decode("utf-8-sig"), storage.filename or ""
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFormatError("The file is not UTF-8 text.") from exc
+    if "\x00" in text:
+        raise ImportFormatError("The file contains NUL characters: it is not a text file.")
+    return text, storage.filename or ""
 
 
 def inline_rows() -> int:

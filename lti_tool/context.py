@@ -66,20 +66,30 @@ def today_in(time_zone: str) -> dt.date:
 
 
 def claims_summary(message: dict[str, Any]) -> dict[str, Any]:
-    """The service endpoints and settings a launch carries."""
-    ags = message.get(AGS) or {}
-    nrps = message.get(NRPS) or {}
-    custom = message.get(CUSTOM)
-    placement = custom.get("cc_placement") if isinstance(custom, dict) else None
+    """The service endpoints and settings a launch carries (a claim of the wrong type counts
+    as absent: the id_token is signed by the platform, not necessarily well formed)."""
+
+    def obj(name: str) -> dict[str, Any]:
+        value = message.get(name)
+        return value if isinstance(value, dict) else {}
+
+    def text(value: Any) -> str | None:
+        return value if isinstance(value, str) else None
+
+    ags, nrps, custom = obj(AGS), obj(NRPS), obj(CUSTOM)
+    scopes = ags.get("scope")
+    deep_linking = message.get(DEEP_LINKING)
     return {
-        "message_type": message.get(MESSAGE_TYPE, ""),
-        "nrps_url": nrps.get("context_memberships_url"),
-        "ags_lineitems_url": ags.get("lineitems"),
-        "ags_lineitem_url": ags.get("lineitem"),
-        "ags_scopes": tuple(ags.get("scope") or ()),
-        "deep_linking": message.get(DEEP_LINKING),
+        "message_type": text(message.get(MESSAGE_TYPE)) or "",
+        "nrps_url": text(nrps.get("context_memberships_url")),
+        "ags_lineitems_url": text(ags.get("lineitems")),
+        "ags_lineitem_url": text(ags.get("lineitem")),
+        "ags_scopes": tuple(s for s in scopes if isinstance(s, str))
+        if isinstance(scopes, list)
+        else (),
+        "deep_linking": deep_linking if isinstance(deep_linking, dict) else None,
         # what a deep-linked item was placed for (its custom parameter): "board" or "credit"
-        "placement": placement if isinstance(placement, str) else None,
+        "placement": text(custom.get("cc_placement")),
     }
 
 

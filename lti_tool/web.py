@@ -60,7 +60,9 @@ def _request_issuer() -> str | None:
             )
         except (jwt.PyJWTError, AttributeError):
             issuer = None
-    return issuer[:500] if isinstance(issuer, str) else None
+    if not isinstance(issuer, str) or "\x00" in issuer or not issuer.isprintable():
+        return None  # nothing a platform sends: no lookup (a NUL or lone surrogate fails one)
+    return issuer[:500]
 
 
 def _frame_ancestors(response: Any) -> str:
@@ -115,8 +117,31 @@ def _csrf_from_launch() -> None:
         session["csrf_token"] = derived
 
 
+def _refuse_nul() -> None:
+    """No person types a NUL character and PostgreSQL cannot store one in text: refuse a
+    request carrying one (400) before any view reads it, rather than fail on the first write."""
+    from .errors import AppError
+
+    files = (f.filename or "" for f in request.files.values())
+    if (
+        "\x00" in request.path
+        or any(
+            "\x00" in key or "\x00" in value
+            for multi in (request.args, request.form)
+            for key, value in multi.items(multi=True)
+        )
+        or any("\x00" in name for name in files)
+    ):
+        raise AppError(
+            "The request contained a NUL character, which no form accepts; nothing was saved.",
+            hint="Remove the character (it usually comes from pasting binary data) and try again.",
+            reason="invalid_characters",
+        )
+
+
 def init_app(app: Flask) -> None:
     """Call before CSRFProtect.init_app: the CSRF seed must run before the CSRF check."""
+    app.before_request(_refuse_nul)
     app.before_request(_csrf_from_launch)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url)

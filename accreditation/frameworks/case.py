@@ -21,6 +21,7 @@ from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.services import audit
+from lti_tool.text import storable
 
 from . import catalog
 from .models import DEFAULT_SCALE, Framework, FrameworkItem
@@ -128,6 +129,8 @@ def _shorten(statement: str) -> str:
 
 def parse_package(data: Any) -> CasePackage:
     """Check a CFPackage (as JSON data) and return what it holds, or CaseFormatError."""
+    if not storable(data):
+        raise CaseFormatError("package", "holds a NUL character or a lone UTF-16 surrogate")
     root = _object(data, "package")
     prefix = ""
     if "CFPackage" in root and "CFDocument" not in root:  # some providers wrap the package

@@ -45,7 +45,14 @@ CLASS_YEAR_SYNONYMS = {
 def csv_records(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
     """(line number, record) pairs; ImportFormatError when the header is unusable."""
     text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _csv_records(text)
+    except csv.Error as exc:  # e.g. a field over csv's size limit
+        raise ImportFormatError(f"The file is not a readable CSV file ({exc}).") from exc
+
+
+def _csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv reads \r, \n and \r\n itself
     header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
     hint = "The first row names the columns: " + ",".join(CSV_COLUMNS)
     if not {"lms_user_id", "email"} & set(header):

@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
+from lti_tool.text import storable
 
 from ..models import Listing
 from ..vocabulary import skills
@@ -99,7 +100,14 @@ def read_records(data: bytes | str, filename: str = "") -> list[tuple[int, dict[
 
 
 def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _csv_records(text)
+    except csv.Error as exc:  # e.g. a field over csv's size limit
+        raise ImportFormatError(f"The file is not a readable CSV file ({exc}).") from exc
+
+
+def _csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv reads \r, \n and \r\n itself
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = {"external_id", "title"} - set(header)
     if missing:
@@ -123,6 +131,11 @@ def jsonld_records(text: str) -> list[tuple[int, dict[str, Any]]]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFormatError(f"The file is not valid JSON (line {exc.lineno}).") from exc
+    if not storable(doc):
+        raise ImportFormatError(
+            "The file contains text that cannot be stored (a NUL character or a lone UTF-16 "
+            "surrogate escape such as \\ud800)."
+        )
     nodes = doc if isinstance(doc, list) else [doc]
     flat: list[Any] = []
     for node in nodes:

@@ -14,6 +14,7 @@ from pylti1p3.exception import LtiException
 
 from ..errors import LaunchError
 from ..models import Registration
+from ..text import storable
 from . import platform_keys
 from .storage import DbSessionService, state_store
 from .toolconf import DbToolConf
@@ -243,6 +244,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             )
         if not body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"):
             raise LaunchError("The launch carries no deployment id.", reason="missing_deployment")
+        if not isinstance(body["https://purl.imsglobal.org/spec/lti/claim/deployment_id"], str):
+            raise LaunchError(
+                "The launch's deployment id is not a string.", reason="malformed_claims"
+            )
         self.validate_deployment()
         message_type = body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
         if message_type not in SUPPORTED_MESSAGES:
@@ -251,7 +256,20 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 reason="unsupported_message",
                 hint="Place the tool as a resource link or through deep linking.",
             )
-        self.validate_message()
+        try:
+            self.validate_message()
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            # pylti1p3's validators assume each claim's type (resource_link.get("id"), ...)
+            raise LaunchError(
+                "The launch message's claims do not have the types LTI 1.3 defines.",
+                reason="malformed_claims",
+            ) from exc
+        if not storable(body):
+            raise LaunchError(
+                "The launch message carries text that cannot be stored (a NUL character or a "
+                "lone UTF-16 surrogate).",
+                reason="invalid_characters",
+            )
 
     def _check_browser(self, state: str, login: dict[str, Any]) -> None:
         """The browser finishing the launch must be the one that started the login: the state

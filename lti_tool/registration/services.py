@@ -28,6 +28,7 @@ from ..extensions import db
 from ..models import Registration, Tenant, utcnow
 from ..services import audit
 from ..services import registrations as regs
+from ..text import storable
 from . import kits
 from .models import RegistrationInvitation
 
@@ -327,6 +328,12 @@ def _read_json(response: requests.Response, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise PlatformUnreachableError(
             f"The platform's {what} is not a JSON object.", reason="not_json"
+        )
+    if not storable(data):
+        raise PlatformUnreachableError(
+            f"The platform's {what} holds text that cannot be stored (a NUL character or a "
+            "lone UTF-16 surrogate).",
+            reason="not_json",
         )
     return data
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +24,7 @@ from ..ratelimit import rate_limited, registration_limit
 from . import kits, services
 
 bp = Blueprint("registration", __name__, url_prefix="/lti")
+_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 
 
 class ConfirmForm(FlaskForm):
@@ -67,8 +69,12 @@ def _framable_by_platform() -> None:
     if request.endpoint in ("registration.register", "registration.register_confirm"):
         origins = ["https:"]
         config_url = request.values.get("openid_configuration", "")
-        parts = urlsplit(config_url)
-        if parts.scheme in ("http", "https") and parts.netloc:
+        try:
+            parts = urlsplit(config_url)
+        except ValueError:  # "http://[": not a URL; the view refuses it
+            parts = None
+        # only a plain host[:port] goes into the header (no ";", spaces or quotes)
+        if parts and parts.scheme in ("http", "https") and _HOST.fullmatch(parts.netloc):
             origins.append(f"{parts.scheme}://{parts.netloc}")
         g.frame_origins = origins
 

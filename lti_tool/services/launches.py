@@ -63,6 +63,11 @@ def _text(value: Any, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
+def _url(value: Any, limit: int = 1000) -> str | None:
+    """A URL claim as stored: a string that fits its column, else nothing (never cut short)."""
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+
+
 def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: int) -> Launch:
     """Upsert course, user, enrolment and resource link from the claims; return the launch."""
     tenant = registration.tenant
@@ -150,7 +155,7 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
                     "course_id": course_id,
                     "resource_link_id": _text(link.get("id"), 255),
                     "title": _text(link.get("title"), 500),
-                    "lineitem_url": ags.get("lineitem") if isinstance(ags, dict) else None,
+                    "lineitem_url": _url(ags.get("lineitem") if isinstance(ags, dict) else None),
                     "updated_at": now,
                 },
                 ["title", "lineitem_url", "updated_at"],
