@@ -401,7 +401,6 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
                 for n in range(students)
             ],
         )
-        faculty_id = _credit_work(reg.tenant_id, tool_course.id, first_user, students)
         if db.engine.dialect.name == "postgresql":  # explicit ids: move the sequences on
             for table in ("sandbox_person", "lti_user"):
                 db.session.execute(
@@ -410,6 +409,7 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
+        faculty_id = _credit_work(reg.tenant_id, tool_course.id, first_user, students)
         db.session.commit()
         tenant_id, registration_id, course_id = reg.tenant_id, reg.id, tool_course.id
         item = ags.find_or_create_line_item(
@@ -657,14 +657,19 @@ def _credit_award_step(
     from credit.models import CreditAward
     from credit.services import awards
     from lti_tool.extensions import db
-    from lti_tool.models import utcnow
+    from lti_tool.models import Enrolment, utcnow
 
     ctx = faculty_context(setup)
     with app.app_context():
         if not correction:
-            ids = [
-                line.student_id for line in awards.bulk_candidates(setup.tenant_id, setup.course_id)
-            ]
+            # The ids the confirmation page listed (the form posts them back).
+            ids = list(
+                db.session.scalars(
+                    select(Enrolment.user_id).where(
+                        Enrolment.course_id == setup.course_id, Enrolment.role == "student"
+                    )
+                )
+            )
             made = awards.bulk_award(
                 ctx,
                 student_ids=ids,

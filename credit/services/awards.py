@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import String, cast, func, insert, literal, select
+from sqlalchemy import String, cast, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -535,12 +535,28 @@ def bulk_candidates(tenant_id: int, course_id: int) -> list[BulkLine]:
     ]
 
 
-def _insert_ignoring_conflicts(model: Any) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING: a student decided meanwhile (the current-award index) or
-    a re-submitted form (the idempotency key) adds no row."""
+def _insert_rows(model: Any, rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) -> None:
+    """One executemany INSERT of many rows (the driver batches them; the statement compiles
+    once). With ``ignore_conflicts``: ON CONFLICT DO NOTHING, so a student decided meanwhile
+    (the current-award index) or a re-submitted form (the idempotency key) adds no row."""
+    if not rows:
+        return
     dialect = db.session.get_bind().dialect.name
     stmt_mod = postgresql if dialect == "postgresql" else sqlite
-    return stmt_mod.insert(model).on_conflict_do_nothing()
+    stmt = stmt_mod.insert(model)
+    db.session.execute(stmt.on_conflict_do_nothing() if ignore_conflicts else stmt, rows)
+
+
+@dataclass(frozen=True)
+class BulkAward:
+    """One award a bulk award made."""
+
+    id: int
+    student_id: int
+    credits: int
+    grade_label: str
+    status: str
+    created_at: dt.datetime
 
 
 def bulk_award(
@@ -551,17 +567,18 @@ def bulk_award(
     idempotency_key: str,
     lineitem_url: str | None,
     comment: str = "",
-) -> list[CreditAward]:
+) -> list[BulkAward]:
     """Award everyone in ``student_ids`` who is still ready, with the credits the policy gives
     them, set-based (a few statements whatever the number of students). A re-submitted form
     (same key) adds nothing; students decided meanwhile are skipped."""
     course_id = _require_faculty(ctx)
     policy = get_policy(ctx.tenant_id, course_id)
     wanted = set(student_ids)
+    # The whole course in a few grouped queries (cheaper than thousands of ids in IN lists).
     progress = {
         p.student_id: p
-        for p in course_progress(ctx.tenant_id, course_id, sorted(wanted))
-        if p.state in ("ready", "resubmitted") and p.credits_eligible > 0
+        for p in course_progress(ctx.tenant_id, course_id)
+        if p.student_id in wanted and p.state in ("ready", "resubmitted") and p.credits_eligible > 0
     }
     score_given, label = _score(policy, score)
     two_step = policy.approval_chain == "faculty_then_second"
@@ -591,21 +608,31 @@ def bulk_award(
     ]
     if not rows:
         return []
-    db.session.execute(_insert_ignoring_conflicts(CreditAward), rows)
-    keys = [r["idempotency_key"] for r in rows]
-    made = list(
-        db.session.scalars(
-            select(CreditAward).where(
-                CreditAward.tenant_id == ctx.tenant_id,
-                CreditAward.idempotency_key.in_(keys),
-                CreditAward.created_at == now,
-            )
-        )
+    _insert_rows(CreditAward, rows, ignore_conflicts=True)
+    prefix = f"{idempotency_key[:40]}:"
+    made_now = (
+        CreditAward.tenant_id == ctx.tenant_id,
+        CreditAward.course_id == course_id,
+        CreditAward.created_at == now,
+        CreditAward.idempotency_key.startswith(prefix, autoescape=True),
     )
+    made = [
+        BulkAward(*row)
+        for row in db.session.execute(
+            select(
+                CreditAward.id,
+                CreditAward.student_id,
+                CreditAward.credits,
+                CreditAward.grade_label,
+                CreditAward.status,
+                CreditAward.created_at,
+            ).where(*made_now)
+        )
+    ]
     if not made:
         return []
-    db.session.execute(
-        insert(AuditEntry),
+    _insert_rows(
+        AuditEntry,
         [
             {
                 "tenant_id": ctx.tenant_id,
@@ -620,6 +647,7 @@ def bulk_award(
                     "status": a.status,
                     "bulk": True,
                 },
+                "created_at": now,
             }
             for a in made
         ],
@@ -640,21 +668,16 @@ def bulk_award(
                 (literal("credit_award:") + cast(CreditAward.id, String)).label("source"),
             )
             .join(User, User.id == CreditAward.student_id)
-            .where(
-                CreditAward.tenant_id == ctx.tenant_id,
-                CreditAward.idempotency_key.in_(keys),
-                CreditAward.created_at == now,
-                CreditAward.status == "final",
-            )
+            .where(*made_now, CreditAward.status == "final")
         )
-    _notify_many(ctx, final)
+    _notify_many(ctx, final, made_now)
     db.session.flush()
     return made
 
 
-def _notify_many(ctx: LaunchContext, awards: list[CreditAward]) -> None:
+def _notify_many(ctx: LaunchContext, awards: list[BulkAward], made_now: tuple[Any, ...]) -> None:
     """In-app notifications set-based; email copies (stored, and sent when SMTP is
-    configured) for each."""
+    configured) for each. ``made_now``: the criteria that select the awards just made."""
     if not awards:
         return
     course = ctx.course_title or "your course"
@@ -663,8 +686,8 @@ def _notify_many(ctx: LaunchContext, awards: list[CreditAward]) -> None:
         f"{'s' if a.credits != 1 else ''} ({a.grade_label}) in {course}."[:500]
         for a in awards
     }
-    db.session.execute(
-        insert(Notification),
+    _insert_rows(
+        Notification,
         [
             {"tenant_id": ctx.tenant_id, "user_id": sid, "kind": "credit_awarded", "message": t}
             for sid, t in texts.items()
@@ -672,7 +695,9 @@ def _notify_many(ctx: LaunchContext, awards: list[CreditAward]) -> None:
     )
     emails = dict(
         db.session.execute(
-            select(User.id, User.email).where(User.id.in_(list(texts)), User.email != "")
+            select(User.id, User.email)
+            .join(CreditAward, CreditAward.student_id == User.id)
+            .where(*made_now, CreditAward.status == "final", User.email != "")
         ).all()
     )
     if not emails:
@@ -681,8 +706,8 @@ def _notify_many(ctx: LaunchContext, awards: list[CreditAward]) -> None:
         for sid, address in emails.items():
             send_email(ctx.tenant_id, address, "Career Credit: " + texts[sid][:120], texts[sid])
         return
-    db.session.execute(
-        insert(EmailMessage),
+    _insert_rows(
+        EmailMessage,
         [
             {
                 "tenant_id": ctx.tenant_id,
