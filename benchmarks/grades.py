@@ -930,6 +930,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     app, setup, how=args.enqueue, correction=True, every=args.correct_every
                 )
             thread.join()
+            if not errors and outbox_counts(app)["pending"]:
+                # Corrections still queued when the first drain ran out of due rows: deliver
+                # them too (a real runner keeps going; the benchmark must not count them lost).
+                drain()
             drain_s = time.monotonic() - started
             tool_cpu1 = os.times()
             sandbox_cpu1 = server.cpu()
@@ -937,6 +941,10 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             if errors:
                 raise errors[0]
             stats = stats_box[0]
+            for more in stats_box[1:]:
+                for name, value in vars(more).items():
+                    if isinstance(value, int):
+                        setattr(stats, name, getattr(stats, name) + value)
             counts = outbox_counts(app)
             faults = set_faults(base_url, reset=False)
             verdict = verify(app, setup, first_at, fixed_at, args.correct_every, args.enqueue)
@@ -1065,7 +1073,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--correct-every",
         type=int,
-        default=10,
+        default=100,
         help="during the drain, a newer award for every n-th student (0: none)",
     )
     parser.add_argument("--workers", type=int, default=2, help="sandbox gunicorn workers")

@@ -103,6 +103,8 @@ def test_attainment_pages_are_accessible(
     expect(page.locator("#export-status")).to_contain_text("Waiting to start")
     assert_accessible(page, "an export in progress")
     with app.app_context():
-        assert [job.status for job in exports.run_queued()] == ["done"]
+        # Other tests may have left exports queued in the shared database: all must finish.
+        statuses = [job.status for job in exports.run_queued()]
+        assert statuses and set(statuses) == {"done"}
     expect(page.locator("a:has-text('Download the export')")).to_be_visible(timeout=15000)
     assert_accessible(page, "a finished export")
