@@ -89,10 +89,12 @@ def test_faculty_pin_a_listing_first_on_their_course_board_only(app, school, see
     with app.app_context():
         actions = list(
             db.session.scalars(
-                select(AuditEntry.action).where(
+                select(AuditEntry.action)
+                .where(
                     AuditEntry.tenant_id == school.tenant_id,
                     AuditEntry.action.in_(("listing.pin", "listing.unpin")),
                 )
+                .order_by(AuditEntry.id)
             )
         )
     assert actions == ["listing.pin", "listing.unpin"]
