@@ -285,11 +285,13 @@ def _decide_award(
     if not form.validate_on_submit():
         return _review(student_id, 422, **{key: form})
     try:
-        award_svc.validate_award(ctx, student_id, _award_input(form), supersedes_id=supersedes)
-        lineitem = award_svc.resolve_line_item(ctx)
-        award = award_svc.award_credit(
-            ctx, student_id, _award_input(form), lineitem_url=lineitem, supersedes_id=supersedes
-        )
+        award = award_svc.made_with_key(ctx, student_id, form.idempotency_key.data or "")
+        if award is None:  # not a re-submission of a form that already made its award
+            award_svc.validate_award(ctx, student_id, _award_input(form), supersedes_id=supersedes)
+            lineitem = award_svc.resolve_line_item(ctx)
+            award = award_svc.award_credit(
+                ctx, student_id, _award_input(form), lineitem_url=lineitem, supersedes_id=supersedes
+            )
     except award_svc.AwardConflictError as exc:
         return _back(exc, "credit.review", student_id=student_id)
     except (PolicyViolationError, ConnectorError) as exc:

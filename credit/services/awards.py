@@ -186,6 +186,15 @@ def _by_key(tenant_id: int, key: str) -> CreditAward | None:
     )
 
 
+def made_with_key(ctx: LaunchContext, student_id: int, key: str) -> CreditAward | None:
+    """The award a form with this idempotency key already made for this student (a double
+    click or a re-sent form), if any."""
+    award = _by_key(ctx.tenant_id, key) if key else None
+    if award is None or award.course_id != ctx.course_id or award.student_id != student_id:
+        return None
+    return award
+
+
 def current_award(tenant_id: int, course_id: int, student_id: int) -> CreditAward | None:
     return db.session.scalar(
         select(CreditAward).where(

@@ -117,6 +117,10 @@ def test_award_reaches_the_sandbox_gradebook_once_even_when_the_form_is_sent_twi
     first = faculty.post(f"/credit/students/{student_id}/award", form)
     second = faculty.post(f"/credit/students/{student_id}/award", form)  # double click
     assert (first.status_code, second.status_code) == (303, 303)
+    # The second click lands on the same success, not on a conflict.
+    assert "just decided" not in faculty.get(f"/credit/students/{student_id}").get_data(
+        as_text=True
+    )
     with app.app_context():
         awards = db.session.scalars(
             select(CreditAward).where(CreditAward.student_id == student_id)
