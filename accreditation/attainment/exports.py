@@ -15,8 +15,9 @@ the same evidence give the same sample, whatever order the database returns rows
 HMAC-SHA256(app secret, ``tenant id:user id``): stable across exports (a student keeps their
 pseudonym), not reversible without the secret; names and emails are not written.
 
-**Cells.** Every text cell that a spreadsheet would read as a formula (starting with ``=``,
-``+``, ``-``, ``@``, tab or carriage return) is prefixed with ``'`` (OWASP CSV injection).
+**Cells.** Every text cell goes through ``lti_tool.csvsafe``: a ``'`` before ``=``, ``+``,
+``-``, ``@``, tab or carriage return where one starts the cell or follows a ``;`` or ``,``
+(OWASP CSV injection).
 
 The job row holds the counters the progress page polls; the runner streams evidence from a
 server-side cursor of its own connection and writes the counters through another, so the page
@@ -48,6 +49,7 @@ from accreditation.frameworks.models import FrameworkItemVersion
 from internships.models import Listing
 from internships.work.models import Engagement
 from lti_tool.context import LaunchContext
+from lti_tool.csvsafe import safe_row
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Course, User, utcnow
@@ -61,18 +63,6 @@ log = logging.getLogger("career_credit.attainment")
 STALE_AFTER = dt.timedelta(minutes=2)
 PROGRESS_EVERY = 5000  # evidence rows between counter updates
 MAX_SAMPLE = 500
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_row(values: Iterable[Any]) -> list[Any]:
-    return [safe_cell(v) for v in values]
 
 
 def pseudonym(secret: str, tenant_id: int, user_id: int) -> str:
@@ -568,6 +558,6 @@ sample.csv              a stratified random sample: strata are outcome x measure
                         reproducible with seed {job.seed!r})
 summary.pdf             the tables above with charts
 
-Text cells that start with = + - @ or a tab are prefixed with ' so spreadsheets do not run
-them as formulas.
+A ' is put before = + - @ or a tab where one starts a text cell or follows a ; or , so
+spreadsheets do not run them as formulas.
 """.encode()

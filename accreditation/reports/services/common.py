@@ -12,11 +12,9 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from lti_tool import csvsafe
 from lti_tool.extensions import db
 from lti_tool.models import Course
-
-# A cell that starts with one of these is a formula to Excel, LibreOffice and Sheets.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -93,8 +91,8 @@ class Table:
 
 
 def safe_cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet shows as text: formulas (``=``, ``+``, ``-``, ``@``, tab,
-    carriage return first) are prefixed with an apostrophe (OWASP's CSV-injection advice)."""
+    """A report's CSV cell: yes/no, short decimals, and text a spreadsheet shows as text
+    (``lti_tool.csvsafe``)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -105,7 +103,7 @@ def safe_cell(value: Any) -> str:
     text = str(value)
     if isinstance(value, int | dt.date):
         return text  # numbers and dates are data, and a negative number is not a formula
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    return str(csvsafe.safe_cell(text))
 
 
 def csv_lines(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:

@@ -355,6 +355,27 @@ def test_csv_cells_never_start_a_formula(value, cell):
     assert safe_cell(value) == cell
 
 
+def test_notes_csv_defuses_a_formula_after_a_separator(world: World):
+    """A spreadsheet splitting on ';' (or a naive ',' split) must not find a formula."""
+    sid = world.ids["ben"]
+    page = get(world.advisor, f"/reports/students/{sid}")
+    notes = (
+        "Met her; all fine",  # positive control: written as typed
+        'Employer wrote back;=HYPERLINK("http://evil.example","open")',
+        "x, +cmd|' /C calc'!A0",
+    )
+    for body in notes:
+        saved = world.advisor.client.post(
+            f"/reports/students/{sid}/notes",
+            data={"lid": world.advisor.lid, "csrf_token": csrf(page), "body": body},
+        )
+        assert saved.status_code == 303
+    cells = {row[3] for row in rows_of(get(world.advisor, f"/reports/students/{sid}/notes.csv"))}
+    assert "Met her; all fine" in cells
+    assert 'Employer wrote back;\'=HYPERLINK("http://evil.example","open")' in cells
+    assert "x, '+cmd|' /C calc'!A0" in cells
+
+
 def test_credit_awarded_shows_in_the_counts_the_table_and_the_report(world: World, app):
     from credit.models import CreditAward
 
