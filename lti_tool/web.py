@@ -7,30 +7,93 @@ import hmac
 import logging
 import re
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-_REDACT = re.compile(
+# Query parameters whose values are bearer credentials: launch ids, OIDC state, nonce and
+# id_token, OAuth codes, tokens, login hints, invitation tokens.
+_SECRET_QUERY = re.compile(
     r"((?:lid|id_token|state|nonce|code|token|JWT|login_hint|"
     r"lti_message_hint|registration_token|invite)=)[^&\s\"]+",
     re.I,
 )
+# Signed links carry their capability in the path: /s/<purpose>/<token>[/...].
+_SECRET_PATH = re.compile(r"(/s/[^/\s?#\"]+/)[^/\s?#&\"]+")
+# Characters that end a line or drive a terminal (C0, DEL, C1, Unicode line separators); the
+# first group is the colour codes werkzeug's development server wraps around its own request
+# line (it escapes the request itself first), kept for its records only.
+_UNSAFE = re.compile("(\x1b\\[(?:[01]|3[1-6])m)|[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(char: str) -> str:
+    code = ord(char)
+    return _NAMED_ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def redact(text: str, *, keep_colour: bool = False) -> str:
+    """The text safe to log: control characters escaped (one record stays one line) and bearer
+    values in URLs, in the query string or a signed link's path, replaced by ``[redacted]``."""
+
+    def escape(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if match.group(1) and keep_colour:
+            return found
+        return _escape_char(found[0]) + found[1:]
+
+    # Escape first: a value cut short at a raw newline would leave its tail unredacted.
+    text = _UNSAFE.sub(escape, text)
+    text = _SECRET_QUERY.sub(r"\1[redacted]", text)
+    return _SECRET_PATH.sub(r"\1[redacted]", text)
+
+
+def make_record_safe(record: logging.LogRecord) -> None:
+    """Redact and escape a record's formatted message. A record that needed it carries the safe
+    text and no arguments from here on (handlers format it as is); one that did not is left
+    alone, its arguments — a tuple, or the mapping gunicorn's access log passes — intact."""
+    try:
+        message = record.getMessage()
+        formatted = True
+    except Exception:  # a format that does not fit its arguments: never dump the arguments
+        message = f"{record.msg} [log arguments dropped: they do not fit the message]"
+        formatted = False
+    safe = redact(message, keep_colour=record.name == "werkzeug")
+    if safe != message or not formatted:
+        record.msg, record.args = safe, ()
 
 
 class RedactFilter(logging.Filter):
-    """Access logs never contain launch ids, tokens or hints."""
+    """Log lines never contain launch ids, tokens, hints or capability links, and never more
+    than one line per record. ``init_app`` applies it to every record the process creates;
+    the filter is there for logging configurations that name filters."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(
-                _REDACT.sub(r"\1[redacted]", a) if isinstance(a, str) else a
-                for a in (record.args if isinstance(record.args, tuple) else (record.args,))
-            )
-        if isinstance(record.msg, str):
-            record.msg = _REDACT.sub(r"\1[redacted]", record.msg)
+        make_record_safe(record)
         return True
+
+
+def _safe_record_factory(
+    base: Callable[..., logging.LogRecord],
+) -> Callable[..., logging.LogRecord]:
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        make_record_safe(record)
+        return record
+
+    factory.career_credit_safe = True  # type: ignore[attr-defined]
+    return factory
+
+
+def install_log_safety() -> None:
+    """Make every log record of this process safe as it is created. A record factory, not
+    filters: a filter on a logger misses records its children propagate, a filter on a handler
+    misses handlers configured later (gunicorn's, a logconfig, logging's last resort)."""
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "career_credit_safe", False):
+        logging.setLogRecordFactory(_safe_record_factory(current))
 
 
 def csp_nonce() -> str:
@@ -145,8 +208,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_csrf_from_launch)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url)
-    logging.getLogger("werkzeug").addFilter(RedactFilter())
-    logging.getLogger("gunicorn.access").addFilter(RedactFilter())
+    install_log_safety()
 
     @app.context_processor
     def _launch_context() -> dict[str, Any]:
