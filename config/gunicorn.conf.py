@@ -1,7 +1,8 @@
 """gunicorn settings: ``gunicorn -c config/gunicorn.conf.py 'lti_tool:create_app()'``.
 
 The access log records the path without its query string, so launch ids and tokens that
-travel in URLs never reach the log.
+travel in URLs never reach it; the app (``lti_tool.web``) redacts the capability in a signed
+link's path (/s/hours/[redacted]) and escapes control characters in every log line.
 """
 
 import os
