@@ -69,6 +69,14 @@ RETENTION_AUDIT_DAYS = 2555
 # How often the in-process job runner applies retention (Celery beat: the same interval).
 MAINTENANCE_INTERVAL_S = 3600
 
+# Request size. Uploads have their own limits (deliverables 20 MB: DELIVERABLE_MAX_BYTES;
+# résumés 5 MB: RESUME_MAX_BYTES; listing and profile imports 5 MB; CASE packages 20 MB); the
+# whole request may be a little larger than the largest of them (form fields, multipart
+# framing) and no more: a larger declared body is refused with 413 before it is read.
+MAX_CONTENT_LENGTH = 21 * 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 1_000_000  # one non-file field (an id_token, a long list of ids)
+MAX_FORM_PARTS = 1000
+
 # Virus scanning of uploads by ClamAV's clamd: a Unix socket path, or a host (and port).
 # Neither set: uploads are not scanned. Set but not answering: uploads are refused.
 CLAMAV_SOCKET = ""

@@ -22,11 +22,12 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     )
     settings.load(app, config, overrides)
 
-    from . import ratelimit, web
+    from . import limits, ratelimit, web
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    limits.init_app(app)  # first: its body check runs before anything reads the body
     web.init_app(app)  # before CSRFProtect: its launch-id seed must run first
     csrf.init_app(app)
     ratelimit.init_app(app)

@@ -62,6 +62,13 @@ def _finalise(app: Flask) -> None:
         cfg["SANDBOX_ENABLED"] = False
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg["PROXY_HOPS"] = max(int(cfg.get("PROXY_HOPS") or 0), 1)
+    limit = cfg.get("MAX_CONTENT_LENGTH")
+    for key in ("DELIVERABLE_MAX_BYTES", "RESUME_MAX_BYTES"):
+        if limit and cfg.get(key) and int(cfg[key]) >= int(limit):
+            raise ConfigurationError(
+                f"{key} ({cfg[key]}) must be below MAX_CONTENT_LENGTH ({limit}), the largest "
+                "request accepted: raise MAX_CONTENT_LENGTH to a little above it."
+            )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")

@@ -27,6 +27,7 @@ from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.limits import bounded_int
 from lti_tool.web import launch_url
 
 from . import exports, services
@@ -55,8 +56,7 @@ def _helpers() -> dict[str, Any]:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return bounded_int(request.args.get(name))
 
 
 def _framework_id(ctx: LaunchContext, wanted: int | None) -> int:

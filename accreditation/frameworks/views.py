@@ -18,6 +18,7 @@ from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.limits import json_loads
 from lti_tool.web import launch_url
 
 from . import case, services
@@ -216,7 +217,7 @@ def _uploaded_json(storage: FileStorage) -> Any:
     if len(raw) > MAX_PACKAGE_BYTES:
         raise case.CaseFormatError("package", "larger than 20 MB")
     try:
-        return json.loads(raw)
+        return json_loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise case.CaseFormatError("package", f"not JSON ({exc})") from None
 

@@ -11,16 +11,14 @@ from wtforms import DateField, IntegerField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from lti_tool.forms import LaunchForm, strip_text
+from lti_tool.limits import bounded_int
 
 from .services.risk import LIMITS, Thresholds
 from .services.students import StudentQuery
 
 
 def _int(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
+    return bounded_int(value)  # an id or a page: nothing a database column cannot hold
 
 
 def student_query(args: MultiDict[str, str], **preset: Any) -> StudentQuery:

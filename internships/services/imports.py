@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
+from lti_tool.limits import json_loads
 from lti_tool.text import storable
 
 from ..models import Listing
@@ -128,7 +129,7 @@ def _is_job_posting(node: Any) -> bool:
 
 def jsonld_records(text: str) -> list[tuple[int, dict[str, Any]]]:
     try:
-        doc = json.loads(text)
+        doc = json_loads(text)
     except json.JSONDecodeError as exc:
         raise ImportFormatError(f"The file is not valid JSON (line {exc.lineno}).") from exc
     if not storable(doc):

@@ -185,6 +185,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         header, body = self._jwt.get("header", {}), self._jwt.get("body", {})
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise LaunchError("The id_token is not a well-formed JWT.", reason="malformed_token")
+        if not storable(header) or not storable(body):
+            # Before any lookup: the issuer, client id and deployment id go into queries, and
+            # no driver encodes a lone surrogate (SQLite and PostgreSQL both raise).
+            raise LaunchError(
+                "The launch message carries text that cannot be stored (a NUL character or a "
+                "lone UTF-16 surrogate).",
+                reason="invalid_characters",
+            )
         alg = header.get("alg")
         if not alg or str(alg).lower() == "none" or not id_token.rsplit(".", 1)[-1]:
             raise LaunchError("The id_token is not signed.", reason="unsigned")
@@ -264,12 +272,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 "The launch message's claims do not have the types LTI 1.3 defines.",
                 reason="malformed_claims",
             ) from exc
-        if not storable(body):
-            raise LaunchError(
-                "The launch message carries text that cannot be stored (a NUL character or a "
-                "lone UTF-16 surrogate).",
-                reason="invalid_characters",
-            )
 
     def _check_browser(self, state: str, login: dict[str, Any]) -> None:
         """The browser finishing the launch must be the one that started the login: the state
