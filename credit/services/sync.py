@@ -13,6 +13,7 @@ from sqlalchemy import Select, String, cast, func, literal, select
 
 from lti_tool import jobs
 from lti_tool.context import LaunchContext
+from lti_tool.csvsafe import safe_cell
 from lti_tool.errors import ForbiddenError, NotFoundError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
@@ -173,12 +174,6 @@ REGISTRAR_HEADER = [
 ]
 
 
-def _cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def registrar_csv(tenant_id: int, *, course_id: int | None = None, term: str | None = None) -> str:
     """Current, final awards as CSV (one course, or every course of a term)."""
     q = (
@@ -204,7 +199,7 @@ def registrar_csv(tenant_id: int, *, course_id: int | None = None, term: str | N
     for award, course, user in rows:
         writer.writerow(
             [
-                _cell(v)
+                safe_cell(v)
                 for v in (
                     course.term_name or "",
                     course.label,
