@@ -418,7 +418,7 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
             label="Micro-internship credit",
             score_maximum=SCORE_MAXIMUM,
             resource_id=RESOURCE_ID,
-            tag="career-credit",
+            tag=ags.OWN_TAG,
         )
         db.session.rollback()
         from credit.services.policy import get_policy

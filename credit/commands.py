@@ -1,4 +1,5 @@
-"""``flask --app lti_tool credit demo``: demo credit policies and decisions for ``make run``."""
+"""``flask --app lti_tool credit demo``: demo credit policies and decisions for ``make run``;
+``credit find-misposted``: an operator's check of the grades sent so far against the LMS."""
 
 from __future__ import annotations
 
@@ -10,6 +11,43 @@ from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 
+def _tenant(tenant_ref: str) -> Tenant:
+    stmt = select(Tenant).where(
+        Tenant.id == int(tenant_ref) if tenant_ref.isdigit() else Tenant.name == tenant_ref
+    )
+    tenant = db.session.scalar(stmt)
+    if tenant is None:
+        raise click.BadParameter(f"no tenant {tenant_ref!r}", param_hint="--tenant")
+    return tenant
+
+
+@click.command("find-misposted")
+@click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
+@with_appcontext
+def find_misposted_command(tenant_ref: str) -> None:
+    """Check every course's sent credit grades against the LMS and list those that went to a
+    column Career Credit does not own (instructors re-post them from their course)."""
+    from lti_tool.errors import ConnectorError
+
+    from .services import column
+
+    tenant = _tenant(tenant_ref)
+    try:
+        new = column.find_misposted_everywhere(tenant.id, "operator (flask credit find-misposted)")
+    except ConnectorError as exc:
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    found = column.misposted(tenant.id)
+    click.echo(f"{new} new; {len(found)} recorded in {tenant.name!r}:")
+    for m in found:
+        state = "re-posted" if m.reposted_at else "not re-posted yet"
+        where = f"'{m.column_label}'" if m.kind == "foreign" else "a deleted column"
+        click.echo(
+            f"  course {m.course.title!r}: user {m.student_id}, grade {m.grade_label} "
+            f"in {where} ({state})"
+        )
+
+
 @click.command("demo")
 @click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
 @with_appcontext
@@ -18,12 +56,7 @@ def demo_command(tenant_ref: str) -> None:
     ``listings demo``)."""
     from .demo import seed_credit
 
-    stmt = select(Tenant).where(
-        Tenant.id == int(tenant_ref) if tenant_ref.isdigit() else Tenant.name == tenant_ref
-    )
-    tenant = db.session.scalar(stmt)
-    if tenant is None:
-        raise click.BadParameter(f"no tenant {tenant_ref!r}", param_hint="--tenant")
+    tenant = _tenant(tenant_ref)
     ready = seed_credit(tenant.id)
     db.session.commit()
     click.echo(f"Demo credit policies are in {tenant.name!r} ({ready} students ready for review).")

@@ -64,8 +64,17 @@ class CreditPolicy(db.Model):  # type: ignore[name-defined]
     deadline: Mapped[dt.date | None] = mapped_column(default=None)
     approval_chain: Mapped[str] = mapped_column(String(32), default="faculty")
     second_approver: Mapped[str] = mapped_column(String(16), default="advisor")
-    # The gradebook column found or created by resourceId/tag when none was placed.
+    # The course's credit column: a line item the tool owns (its resourceId/tag), placed by
+    # Deep Linking or created through AGS, read from the LMS when it was chosen.
     lineitem_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    lineitem_label: Mapped[str] = mapped_column(String(500), default="")
+    lineitem_maximum: Mapped[float | None] = mapped_column(Float, default=None)
+    lineitems_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    lineitem_registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registration.id"), default=None
+    )
+    # How many more columns carry the tool's marks (the credit item placed twice)
+    lineitem_others: Mapped[int] = mapped_column(default=0)
     updated_by: Mapped[str] = mapped_column(String(255), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -185,3 +194,45 @@ class CreditDecision(db.Model):  # type: ignore[name-defined]
     decided_by: Mapped[str] = mapped_column(String(255))
     decided_by_user_id: Mapped[int | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+MISPOSTED_KINDS = {
+    "foreign": "another assignment's column",
+    "deleted": "a column since deleted",
+}
+
+
+class MispostedGrade(db.Model):  # type: ignore[name-defined]
+    """A credit grade an earlier version of the tool sent to a gradebook column that is not
+    Career Credit's (it replaced the student's score there), found by checking the course's
+    sent grades against the LMS; re-posted to the credit column. The overwritten score itself
+    cannot be restored by the tool: the instructor corrects that cell."""
+
+    __tablename__ = "credit_misposted_grade"
+    __table_args__ = (
+        UniqueConstraint("award_id", "lineitem_url"),
+        Index("ix_credit_misposted_grade_tenant_course", "tenant_id", "course_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"))
+    award_id: Mapped[int] = mapped_column(ForeignKey("credit_award.id"))
+    student_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
+    lineitem_url: Mapped[str] = mapped_column(String(1000))
+    column_label: Mapped[str] = mapped_column(String(500), default="")
+    column_maximum: Mapped[float | None] = mapped_column(Float, default=None)
+    kind: Mapped[str] = mapped_column(String(16))  # MISPOSTED_KINDS
+    grade_label: Mapped[str] = mapped_column(String(32), default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    found_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    found_by: Mapped[str] = mapped_column(String(255), default="")
+    reposted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    reposted_to: Mapped[str | None] = mapped_column(String(1000), default=None)
+    reposted_by: Mapped[str] = mapped_column(String(255), default="")
+
+    student: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
+
+    @property
+    def kind_label(self) -> str:
+        return MISPOSTED_KINDS.get(self.kind, self.kind)

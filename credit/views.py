@@ -22,9 +22,10 @@ from lti_tool.lti.services_client import roster
 from lti_tool.web import launch_url
 
 from . import forms
-from .commands import demo_command
+from .commands import demo_command, find_misposted_command
 from .models import APPROVAL_CHAINS, GRADING_MODES
 from .services import awards as award_svc
+from .services import column as column_svc
 from .services import policy as policy_svc
 from .services import progress as progress_svc
 from .services import sync as sync_svc
@@ -51,6 +52,7 @@ def _faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
         "waiting": sum(1 for p in rows if p.state in ("ready", "resubmitted")),
         "failed": sync_svc.course_summary(ctx.tenant_id, ctx.course_id)["failed"],
         "approvals": len(award_svc.awaiting_second_approval(ctx)),
+        "misposted": column_svc.open_misposted_count(ctx.tenant_id, ctx.course_id),
     }
 
 
@@ -66,6 +68,7 @@ def _register_panels(state: Any) -> None:
 
 bp.record_once(_register_panels)
 bp.cli.add_command(demo_command)
+bp.cli.add_command(find_misposted_command)
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -93,6 +96,12 @@ def _form_error(form: Any, exc: AppError) -> None:
             form._fields[name].errors = [*form._fields[name].errors, message]
     if not problems:
         form.form_errors.append(exc.message)
+
+
+def _tell(column: column_svc.ResolvedColumn) -> None:
+    """What the instructor should know about the credit column (created, replaced)."""
+    for news in column.news:
+        flash(news, "info")
 
 
 def _read_only() -> ForbiddenError:
@@ -225,6 +234,7 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     return {
         "p": p,
         "policy": current,
+        "planned": column_svc.planned_column(current),
         "evidence": evidence,
         "history": history,
         "decisions": award_svc.decision_history(ctx.tenant_id, course_id, student_id),
@@ -288,10 +298,15 @@ def _decide_award(
         award = award_svc.made_with_key(ctx, student_id, form.idempotency_key.data or "")
         if award is None:  # not a re-submission of a form that already made its award
             award_svc.validate_award(ctx, student_id, _award_input(form), supersedes_id=supersedes)
-            lineitem = award_svc.resolve_line_item(ctx)
+            column = column_svc.resolve_column(ctx)
             award = award_svc.award_credit(
-                ctx, student_id, _award_input(form), lineitem_url=lineitem, supersedes_id=supersedes
+                ctx,
+                student_id,
+                _award_input(form),
+                lineitem_url=column.url,
+                supersedes_id=supersedes,
             )
+            _tell(column)
     except award_svc.AwardConflictError as exc:
         return _back(exc, "credit.review", student_id=student_id)
     except (PolicyViolationError, ConnectorError) as exc:
@@ -379,14 +394,15 @@ def bulk() -> ResponseReturnValue:
         if form.validate_on_submit():
             try:
                 ids = [int(x) for x in (form.student_ids.data or "").split(",") if x]
-                lineitem = award_svc.resolve_line_item(ctx)
+                column = column_svc.resolve_column(ctx)
                 made = award_svc.bulk_award(
                     ctx,
                     student_ids=ids,
                     score=float(form.score.data) if form.score.data is not None else None,
                     idempotency_key=form.idempotency_key.data or "",
-                    lineitem_url=lineitem,
+                    lineitem_url=column.url,
                 )
+                _tell(column)
             except ValueError:
                 form.form_errors.append("The list of students is damaged; reload the page.")
             except (PolicyViolationError, ConnectorError) as exc:
@@ -450,6 +466,105 @@ def decline(award_id: int) -> ResponseReturnValue:
     return _done("Declined; the instructor sees your reason.", "credit.approvals")
 
 
+# --- the gradebook column and grades sent to another column ----------------------------------
+
+
+@bp.get("/column")
+@requires("faculty")
+def column() -> ResponseReturnValue:
+    ctx = current_launch()
+    course_id = _course_id(ctx)
+    current = policy_svc.get_policy(ctx.tenant_id, course_id)
+    db.session.commit()  # a first visit creates the policy from the defaults
+    return render_template(
+        "credit/column.html",
+        planned=column_svc.planned_column(current),
+        found=column_svc.misposted(ctx.tenant_id, course_id),
+        form=forms.ConfirmForm(),
+    )
+
+
+@bp.post("/column/check")
+@requires("faculty", write=True)
+def column_check() -> ResponseReturnValue:
+    ctx = current_launch()
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        resolved = column_svc.resolve_column(ctx)
+        new = column_svc.find_misposted(ctx.tenant_id, _course_id(ctx), ctx.actor)
+    except (PolicyViolationError, ConnectorError) as exc:
+        return _back(exc, "credit.column")
+    _tell(resolved)
+    return _done(
+        f"Checked: {new} grade{'s' if new != 1 else ''} sent to another column found."
+        if new
+        else "Checked: every credit grade sent so far went to a Career Credit column.",
+        "credit.column",
+    )
+
+
+@bp.post("/column/repost")
+@requires("faculty", write=True)
+def column_repost() -> ResponseReturnValue:
+    ctx = current_launch()
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        resolved = column_svc.resolve_column(ctx)
+        queued = column_svc.repost_misposted(ctx.tenant_id, _course_id(ctx), ctx.actor)
+    except (PolicyViolationError, ConnectorError) as exc:
+        return _back(exc, "credit.column")
+    _tell(resolved)
+    return _done(
+        f"{queued} grade{'s' if queued != 1 else ''} queued for '{resolved.label}'. "
+        "Correct the other columns' cells listed below by hand.",
+        "credit.column",
+    )
+
+
+@bp.get("/column/repairs")
+@requires("admin", tool_admin=True)
+def repairs() -> ResponseReturnValue:
+    ctx = current_launch()
+    found = column_svc.misposted(ctx.tenant_id)
+    return render_template("credit/repairs.html", found=found, form=forms.ConfirmForm())
+
+
+@bp.post("/column/repairs/check")
+@requires("admin", tool_admin=True)
+def repairs_check() -> ResponseReturnValue:
+    ctx = current_launch()
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        new = column_svc.find_misposted_everywhere(ctx.tenant_id, ctx.actor)
+    except ConnectorError as exc:
+        return _back(exc, "credit.repairs")
+    return _done(
+        f"Checked every course: {new} grade{'s' if new != 1 else ''} sent to another column found.",
+        "credit.repairs",
+    )
+
+
+@bp.post("/column/repairs/<int:course_id>/repost")
+@requires("admin", tool_admin=True)
+def repairs_repost(course_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    if not any(m.course_id == course_id for m in column_svc.misposted(ctx.tenant_id)):
+        abort(404)
+    try:
+        queued = column_svc.repost_misposted(ctx.tenant_id, course_id, ctx.actor)
+    except PolicyViolationError as exc:
+        return _back(exc, "credit.repairs")
+    return _done(
+        f"{queued} grade{'s' if queued != 1 else ''} queued for the course's credit column.",
+        "credit.repairs",
+    )
+
+
 # --- sync state and exports -------------------------------------------------------------------
 
 
@@ -461,8 +576,10 @@ def retry(message_id: int) -> ResponseReturnValue:
         abort(400)
     back = "credit.failures" if ctx.role == "admin" else "credit.course"
     try:
+        if ctx.role == "faculty":  # a deleted credit column is replaced before the retry
+            _tell(column_svc.resolve_column(ctx))
         sync_svc.retry_sync(ctx, message_id)
-    except PolicyViolationError as exc:
+    except (PolicyViolationError, ConnectorError) as exc:
         return _back(exc, back)
     return _done("The grade is queued again.", back)
 

@@ -4,6 +4,11 @@ created by ``resourceId``/``tag``, and the classification of a platform's answer
 Scores carry the award's own timestamp (every retry sends the same one, so a platform that
 already stored it keeps one result) and Canvas's submission extension with
 ``new_submission: false`` (so retries add no submission attempts).
+
+Career Credit posts scores only into gradebook columns it owns: the ones it created or placed
+by Deep Linking, which carry its ``resourceId`` or ``tag``. Before the first score to a column
+the sender reads the column and refuses any other (a quiz's column, say), whatever the queued
+row names.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import datetime as dt
 import email.utils
 import hashlib
 import re
+import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +64,15 @@ SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
 LINEITEM_MEDIA = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS_MEDIA = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+
+# The marks of the columns Career Credit owns: set on every column it creates through AGS or
+# places through Deep Linking, checked before every score it posts.
+OWN_RESOURCE_ID = "career-credit"
+OWN_TAG = "micro-internship-credit"
+# How long a column read as the tool's own is trusted before it is read again.
+OWNED_CHECK_TTL_S = 300.0
+# One token serves the sender's check of the column and its score.
+_SEND_SCOPES = (SCOPE_LINEITEM, SCOPE_SCORE)
 
 # A 400 because the platform holds a newer result: Canvas says the timestamp must be after the
 # last one; Moodle and others word it differently but name the timestamp and its order.
@@ -305,20 +321,75 @@ def classify(status: int, headers: Mapping[str, str], text: str) -> Outcome:
     return Outcome(FAILED, status, message)
 
 
+_owned_lock = threading.Lock()
+_owned_until: dict[tuple[int, str], float] = {}
+
+
+def forget_owned_columns() -> None:
+    """Drop what the senders remember of columns they checked (tests, key changes)."""
+    with _owned_lock:
+        _owned_until.clear()
+
+
+def _forget_column(reg: Registration, lineitem: str) -> None:
+    with _owned_lock:
+        _owned_until.pop((reg.id, lineitem), None)
+
+
+def _column_refusal(reg: Registration, lineitem: str) -> Outcome | None:
+    """None when the line item is the tool's own column (read from the platform, then
+    remembered a few minutes); else the outcome that refuses the score."""
+    key = (reg.id, lineitem)
+    with _owned_lock:
+        if _owned_until.get(key, 0.0) > time.monotonic():
+            return None
+    resp = services_client.request(reg, "GET", lineitem, _SEND_SCOPES, LINEITEM_MEDIA)
+    if resp.status_code in (404, 410):
+        return Outcome(
+            FAILED,
+            resp.status_code,
+            "The gradebook column no longer exists in the LMS (deleted). Nothing was posted; "
+            "'Retry' sends the grade to the course's current credit column.",
+        )
+    if resp.status_code != 200:
+        outcome = classify(resp.status_code, resp.headers, resp.text)
+        return outcome if outcome.result != SENT else Outcome(RETRY, resp.status_code)
+    try:
+        item = _line_item(resp.json())
+    except (ValueError, ConnectorError):
+        return Outcome(RETRY, resp.status_code, "The LMS sent a line item that is not JSON.")
+    if not owned(item):
+        return Outcome(
+            FAILED,
+            resp.status_code,
+            f"Refused: the gradebook column '{item.label[:120]}' is not Career Credit's "
+            "(another assignment's column). Nothing was posted to it.",
+        )
+    with _owned_lock:
+        _owned_until[key] = time.monotonic() + OWNED_CHECK_TTL_S
+    return None
+
+
 def send_score(msg: Message, reg: Registration | None) -> Outcome:
-    """POST a stored score to its line item (the outbox's sender for ``ags.score``)."""
+    """POST a stored score to its line item (the outbox's sender for ``ags.score``), after
+    checking that the line item is the tool's own column."""
     if reg is None:
         return Outcome(FAILED, message="The platform registration was removed.")
     payload = msg.payload
+    refusal = _column_refusal(reg, payload["lineitem"])
+    if refusal is not None:
+        return refusal
     resp = services_client.request(
         reg,
         "POST",
         scores_url(payload["lineitem"]),
-        (SCOPE_SCORE,),
+        _SEND_SCOPES,
         "application/json",
         json=score_body(payload),
         headers={"Content-Type": SCORE_MEDIA},
     )
+    if resp.status_code in (404, 410):  # deleted since it was checked
+        _forget_column(reg, payload["lineitem"])
     return classify(resp.status_code, resp.headers, resp.text)
 
 
@@ -356,6 +427,33 @@ def _line_item(data: Any) -> LineItem:
         tag=data.get("tag"),
         resource_link_id=data.get("resourceLinkId"),
     )
+
+
+def owned(item: LineItem) -> bool:
+    """Whether a column is one Career Credit created or placed (its resourceId or tag)."""
+    return item.resource_id == OWN_RESOURCE_ID or item.tag == OWN_TAG
+
+
+class LineItemGoneError(ConnectorError):
+    """The line item no longer exists in the LMS (deleted from the gradebook)."""
+
+
+def get_line_item(registration_id: int, lineitem_url: str) -> LineItem:
+    """One line item as the platform describes it; ``LineItemGoneError`` when deleted."""
+    resp = services_client.request(
+        _registration(registration_id), "GET", lineitem_url, (SCOPE_LINEITEM,), LINEITEM_MEDIA
+    )
+    if resp.status_code in (404, 410):
+        raise LineItemGoneError("The gradebook column no longer exists in the LMS.")
+    if resp.status_code != 200:
+        raise ConnectorError(
+            f"The LMS refused to show a gradebook column "
+            f"({resp.status_code}: {platform_message(resp.text)})."
+        )
+    try:
+        return _line_item(resp.json())
+    except ValueError as exc:
+        raise ConnectorError("The LMS sent a line item that is not JSON.") from exc
 
 
 def _registration(registration_id: int) -> Registration:

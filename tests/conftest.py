@@ -260,7 +260,13 @@ def sandbox(app, live_server):
 
 
 def sandbox_launch(
-    client: Any, sandbox: Any, *, course: str, person: str, message: str = "resource"
+    client: Any,
+    sandbox: Any,
+    *,
+    course: str,
+    person: str,
+    message: str = "resource",
+    resource_link: str | None = None,
 ) -> Launched:
     """A launch the way the sandbox LMS performs it (cookie flow): its page, the tool's login,
     its authorization endpoint, the tool's launch."""
@@ -269,7 +275,13 @@ def sandbox_launch(
     page = client.get(
         "/sandbox/launch",
         base_url=sandbox.platform_url,
-        query_string={"course": course, "person": person, "message": message, "storage": "off"},
+        query_string={
+            "course": course,
+            "person": person,
+            "message": message,
+            "storage": "off",
+            **({"resource_link": resource_link} if resource_link else {}),
+        },
     ).get_data(as_text=True)
     login = html.unescape(re.search(r'data-login-url="([^"]+)"', page).group(1))
     auth = client.get(login)

@@ -21,7 +21,6 @@ from accreditation.evidence.models import Evidence
 from accreditation.frameworks.lms import launch_claims
 from accreditation.frameworks.models import Framework, FrameworkItem
 from credit.models import CreditPolicy
-from credit.services.awards import placed_line_item
 from internships.work.models import Engagement
 from lti_tool.context import CONTEXT, CUSTOM, LaunchContext
 from lti_tool.extensions import db
@@ -83,9 +82,8 @@ def _canvas_user_id(tenant_id: int, student_id: int) -> str | None:
 
 
 def _credit_line_item(tenant_id: int, course_id: int) -> str | None:
-    placed = placed_line_item(tenant_id, course_id)
-    if placed:
-        return placed
+    """The course's credit column, as the credit module chose and checked it (never a
+    launch's line item: that may be another assignment's column)."""
     return db.session.scalar(
         select(CreditPolicy.lineitem_url).where(
             CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id

@@ -19,18 +19,14 @@ from internships.work.models import EmailMessage, Notification
 from internships.work.services.notifications import notify
 from lti_tool import ags
 from lti_tool.context import LaunchContext
-from lti_tool.errors import ConnectorError, ForbiddenError, NotFoundError, PolicyViolationError
+from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.models import AuditEntry, Course, Enrolment, ResourceLink, User, utcnow
+from lti_tool.models import AuditEntry, Course, Enrolment, User, utcnow
 from lti_tool.services import audit
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
 from .policy import get_policy
 from .progress import StudentProgress, course_progress, student_progress
-
-LINE_ITEM_LABEL = "Micro-internship credit"
-LINE_ITEM_RESOURCE_ID = "career-credit"
-LINE_ITEM_TAG = "micro-internship-credit"
 
 
 class AwardConflictError(PolicyViolationError):
@@ -76,65 +72,6 @@ def _student_in_course(ctx: LaunchContext, course_id: int, student_id: int) -> U
     if not known:
         raise NotFoundError("This student is not in this course.")
     return user
-
-
-# --- the gradebook column -------------------------------------------------------------------
-
-
-def placed_line_item(tenant_id: int, course_id: int) -> str | None:
-    """The line item placed through deep linking in this course (newest first)."""
-    return db.session.scalar(
-        select(ResourceLink.lineitem_url)
-        .where(
-            ResourceLink.tenant_id == tenant_id,
-            ResourceLink.course_id == course_id,
-            ResourceLink.lineitem_url.is_not(None),
-        )
-        .order_by(ResourceLink.updated_at.desc(), ResourceLink.id.desc())
-        .limit(1)
-    )
-
-
-def resolve_line_item(ctx: LaunchContext) -> str:
-    """The gradebook column credit goes to: the one placed through deep linking, else one found
-    or created by resourceId/tag (remembered on the policy). Call before the decision's
-    transaction (it may wait on the LMS); commits the remembered column."""
-    course_id = _require_faculty(ctx)
-    placed = placed_line_item(ctx.tenant_id, course_id)
-    if placed:
-        return placed
-    policy = get_policy(ctx.tenant_id, course_id)
-    if policy.lineitem_url:
-        return policy.lineitem_url
-    if not ctx.ags_lineitems_url or ags.SCOPE_LINEITEM not in ctx.ags_scopes:
-        raise PolicyViolationError(
-            "The LMS did not let Career Credit create a gradebook column in this course.",
-            hint="Add the 'Micro-internship credit' item through the LMS's external-tool "
-            "picker (Deep Linking), or ask your LMS administrator to enable Assignment and "
-            "Grade Services for Career Credit.",
-        )
-    maximum = policy.score_maximum
-    db.session.commit()  # no write transaction may wait on the network
-    try:
-        item = ags.find_or_create_line_item(
-            ctx.registration_id,
-            ctx.ags_lineitems_url,
-            label=LINE_ITEM_LABEL,
-            score_maximum=maximum,
-            resource_id=LINE_ITEM_RESOURCE_ID,
-            tag=LINE_ITEM_TAG,
-        )
-    except ConnectorError as exc:
-        raise ConnectorError(
-            f"The LMS did not answer when Career Credit looked for its gradebook column: "
-            f"{exc.message} Nothing was saved.",
-            hint="Try again in a minute.",
-        ) from exc
-    policy = get_policy(ctx.tenant_id, course_id)
-    policy.lineitem_url = item.id
-    audit.record(ctx.actor, "credit.line_item_linked", ctx.tenant_id, course_id=course_id)
-    db.session.commit()
-    return item.id
 
 
 # --- single decisions -----------------------------------------------------------------------

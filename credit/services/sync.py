@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Select, String, cast, func, literal, select
 
-from lti_tool import jobs
+from lti_tool import ags, jobs
 from lti_tool.context import LaunchContext
 from lti_tool.csvsafe import safe_cell
 from lti_tool.errors import ForbiddenError, NotFoundError
@@ -19,7 +19,7 @@ from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.models import Course, User
 
-from ..models import CreditAward
+from ..models import CreditAward, CreditPolicy
 
 SYNC_LABELS = {
     "awaiting_approval": "Waiting for the second approval",
@@ -148,6 +148,26 @@ def retry_sync(ctx: LaunchContext, message_id: int) -> OutboxMessage:
     audit.record(
         ctx.actor, "credit.sync_retried", ctx.tenant_id, award_id=award.id, message_id=msg.id
     )
+    column = db.session.scalar(
+        select(CreditPolicy.lineitem_url).where(
+            CreditPolicy.tenant_id == ctx.tenant_id, CreditPolicy.course_id == award.course_id
+        )
+    )
+    student = db.session.get(User, award.student_id)
+    elsewhere = column is not None and (msg.payload or {}).get("lineitem") != column
+    if elsewhere and award.is_current and student is not None and award.registration_id:
+        # Refused as not the tool's column, or deleted: the grade goes to the credit column.
+        return ags.enqueue_score(
+            tenant_id=award.tenant_id,
+            registration_id=award.registration_id,
+            lineitem=str(column),
+            user_id=student.sub,
+            score_given=award.score_given,
+            score_maximum=award.score_maximum,
+            timestamp=award.score_timestamp,
+            comment=award.comment,
+            source=source_of(award.id),
+        )
     return jobs.retry(message_id, tenant_id=ctx.tenant_id)
 
 

@@ -11,7 +11,7 @@ from pylti1p3.registration import Registration as LtiRegistration
 from wtforms import BooleanField
 from wtforms.validators import ValidationError
 
-from .. import keys
+from .. import ags, keys
 from ..context import LaunchContext
 from ..errors import LaunchError
 from ..extensions import db
@@ -58,8 +58,8 @@ def resources(chosen: list[str], launch_url: str) -> list[DeepLinkResource]:
             LineItem()
             .set_label("Micro-internship credit")
             .set_score_maximum(CREDIT_SCORE_MAXIMUM)
-            .set_resource_id("career-credit")
-            .set_tag("micro-internship-credit")
+            .set_resource_id(ags.OWN_RESOURCE_ID)
+            .set_tag(ags.OWN_TAG)
         )
         items.append(
             DeepLinkResource()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..extensions import db
 from ..models import utcnow
-from .errors import ApiError
+from .errors import ApiError, SandboxError
 from .models import (
     SandboxCourse,
     SandboxEnrolment,
@@ -697,6 +698,35 @@ def gradebook(course: SandboxCourse) -> Gradebook:
         )
     }
     return Gradebook(course=course, line_items=items, students=students, results=results)
+
+
+def add_assignment(info: SandboxInfo, course: SandboxCourse, title: Any, maximum: Any) -> int:
+    """An instructor's own graded assignment that launches the tool (as an LMS lets any
+    assignment use an external tool): a resource link with a line item that is not the tool's
+    (no resourceId or tag). Returns the line item's id."""
+    label = title.strip() if isinstance(title, str) else ""
+    if not label or len(label) > 200:
+        raise SandboxError(
+            "Give the assignment a title (at most 200 characters).", parameter="title"
+        )
+    try:
+        points = float(maximum)
+    except (TypeError, ValueError):
+        points = 0.0
+    if not 0 < points <= 10_000:
+        raise SandboxError("Points must be a number greater than 0.", parameter="points")
+    link = SandboxResourceLink(
+        resource_link_id=secrets.token_hex(16),
+        course=course,
+        kind="placed",
+        title=label,
+        url=info.tool_launch_url,
+        custom={},
+    )
+    item = SandboxLineItem(course=course, label=label, score_maximum=points, resource_link=link)
+    db.session.add_all([link, item])
+    db.session.flush()
+    return item.id
 
 
 def placed_links(course: SandboxCourse) -> list[SandboxResourceLink]:

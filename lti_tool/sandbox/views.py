@@ -3,7 +3,7 @@ endpoint, the deep-linking return, and the gradebook."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -15,7 +15,7 @@ from .errors import SandboxError
 from .models import SandboxCourse, SandboxEnrolment, SandboxKey, SandboxPerson
 from .platform import accept_deep_link_response, authorize, bound_line_item, start_launch
 from .seed import SandboxInfo, ensure_sandbox, sandbox_info
-from .services import gradebook, placed_links
+from .services import add_assignment, gradebook, placed_links
 
 PERSON_GROUPS = [
     ("student", "Students"),
@@ -154,6 +154,20 @@ def course_items(course_key: str) -> ResponseReturnValue:
         people=_launchers(course),
         default_person=None,
     )
+
+
+@bp.post("/courses/<course_key>/assignments")
+@csrf.exempt
+@public
+def add_assignment_view(course_key: str) -> ResponseReturnValue:
+    course = db.session.scalar(select(SandboxCourse).where(SandboxCourse.key == course_key))
+    if course is None:
+        raise SandboxError(
+            f"There is no sandbox course {course_key!r}.", parameter="course", status=404
+        )
+    add_assignment(current_info(), course, request.form.get("title"), request.form.get("points"))
+    db.session.commit()
+    return redirect(url_for("sandbox.course_items", course_key=course.key), code=303)
 
 
 @bp.get("/gradebook")

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from credit.models import MispostedGrade
+from credit.services import awards
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
 from tests.credit.conftest import give_work
@@ -27,6 +29,7 @@ def test_credit_pages_are_accessible(
 ) -> None:
     school = make_platform()
     faculty = driver(school).launch(sub="fac-axe", role="faculty", follow=False).lid
+    admin = driver(school).launch(sub="admin-axe", role="admin", follow=False).lid
     student = driver(school).launch(sub="stu-axe", role="student", follow=False).lid
     driver(school).launch(sub="stu-axe-2", role="student", follow=False)
     with app.app_context():
@@ -35,6 +38,31 @@ def test_credit_pages_are_accessible(
         give_work(ctx, hours=50, pending_hours=3)
         db.session.commit()
         student_id = ctx.user_id
+        other = load_launch(driver(school).launch(sub="stu-axe-3", role="student").lid)
+        assert other is not None
+        give_work(other, hours=50)
+        faculty_ctx = load_launch(faculty)
+        assert faculty_ctx is not None
+        made = awards.award_credit(  # no column: nothing is queued for a made-up LMS
+            faculty_ctx,
+            other.user_id,
+            awards.AwardInput(1, None, "", awards.new_idempotency_key()),
+            lineitem_url=None,
+        )
+        db.session.add(  # as a check of an earlier version's grades would record it
+            MispostedGrade(
+                tenant_id=ctx.tenant_id,
+                course_id=made.course_id,
+                award_id=made.id,
+                student_id=other.user_id,
+                lineitem_url="https://lms.example.edu/api/lti/courses/1/line_items/7",
+                column_label="Week 5 quiz",
+                column_maximum=10,
+                kind="foreign",
+                grade_label=made.grade_label,
+            )
+        )
+        db.session.commit()
     page = browser_page
     base = live_server.tool_url
     page.goto(f"{base}/credit/course?lid={faculty}")
@@ -55,6 +83,13 @@ def test_credit_pages_are_accessible(
     page.goto(f"{base}/credit/bulk?lid={faculty}")
     expect(page.locator("h1")).to_have_text("Award everyone eligible")
     assert_accessible(page, "bulk award")
+    page.goto(f"{base}/credit/column?lid={faculty}")
+    expect(page.locator("h1")).to_have_text("Gradebook column")
+    expect(page.locator("text=Not re-posted yet")).to_be_visible()
+    assert_accessible(page, "the gradebook column page with a grade sent to a quiz")
+    page.goto(f"{base}/credit/column/repairs?lid={admin}")
+    expect(page.locator("text=Week 5 quiz")).to_be_visible()
+    assert_accessible(page, "the administrator's list of grades sent to another column")
     page.goto(f"{base}/home/student?lid={student}")
     expect(page.locator("progress")).to_be_visible()
     assert_accessible(page, "the student's credit progress")

@@ -74,7 +74,10 @@ def course_people(app, sandbox):
         existing = db.session.scalar(
             select(func.count())
             .select_from(CreditAward)
-            .where(CreditAward.student_id == amara.ctx().user_id)
+            .where(
+                CreditAward.student_id == amara.ctx().user_id,
+                CreditAward.course_id == amara.ctx().course_id,
+            )
         )
         if not existing:
             give_work(amara.ctx(), hours=50)

@@ -165,6 +165,24 @@ def canvas_reg(app_ctx):
     )
 
 
+# A Canvas line item as its AGS documentation shows it: the tool's own column.
+OWNED_COLUMN = {
+    "id": LINE_ITEM,
+    "scoreMaximum": 100.0,
+    "label": "Micro-internship credit",
+    "resourceId": "career-credit",
+    "tag": "micro-internship-credit",
+    "resourceLinkId": "6e2c6c1d-6ea5-4c38-a9a0-8d0c6e9b5e11",
+    "https://canvas.instructure.com/lti/submission_type": {"type": "external_tool"},
+}
+
+
+@pytest.fixture
+def column(requests_mock):
+    """The line item the scores go to, as Canvas answers a GET of it."""
+    return requests_mock.get(f"{LINE_ITEM}?include=x", json={**OWNED_COLUMN, "id": LINE_ITEM})
+
+
 def message(**payload) -> Message:
     base = {
         "lineitem": f"{LINE_ITEM}?include=x",
@@ -177,7 +195,7 @@ def message(**payload) -> Message:
     return Message(1, 1, 1, ags.KIND_SCORE, {**base, **payload}, "award:1", 1)
 
 
-def test_score_request_is_exactly_what_canvas_expects(canvas_reg, requests_mock):
+def test_score_request_is_exactly_what_canvas_expects(canvas_reg, requests_mock, column):
     token = requests_mock.post(TOKEN_URL, json={"access_token": "tok-1", "expires_in": 3600})
     scores = requests_mock.post(f"{LINE_ITEM}/scores?include=x", json={"resultUrl": "r"})
 
@@ -187,7 +205,12 @@ def test_score_request_is_exactly_what_canvas_expects(canvas_reg, requests_mock)
     assert token.call_count == 1
     form = dict(p.split("=", 1) for p in token.last_request.text.split("&"))
     assert form["grant_type"] == "client_credentials"
-    assert form["scope"] == requests.utils.quote(ags.SCOPE_SCORE, safe="")
+    # one token for the check of the column and the score
+    assert requests.utils.unquote(form["scope"].replace("+", " ")) == (
+        f"{ags.SCOPE_LINEITEM} {ags.SCOPE_SCORE}"
+    )
+    assert column.call_count == 1
+    assert column.last_request.headers["Accept"] == ags.LINEITEM_MEDIA
     sent = scores.last_request
     assert sent.headers["Content-Type"] == "application/vnd.ims.lis.v1.score+json"
     assert sent.headers["Authorization"] == "Bearer tok-1"
@@ -201,7 +224,44 @@ def test_score_request_is_exactly_what_canvas_expects(canvas_reg, requests_mock)
     assert token.call_count == 1  # cached per registration + scopes
 
 
-def test_a_401_refreshes_the_token_once(canvas_reg, requests_mock):
+def test_a_score_for_a_column_that_is_not_the_tools_is_refused_before_any_post(
+    canvas_reg, requests_mock
+):
+    """The gradebook-column bug: a queued score naming a quiz's column is never posted."""
+    requests_mock.post(TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
+    scores = requests_mock.post(f"{LINE_ITEM}/scores?include=x", json={})
+    quiz = {"id": LINE_ITEM, "scoreMaximum": 10.0, "label": "Week 5 quiz", "resourceLinkId": "q"}
+    requests_mock.get(f"{LINE_ITEM}?include=x", json=quiz)
+
+    refused = jobs.send_one(message(), canvas_reg)
+
+    assert refused.result == "failed"
+    assert "'Week 5 quiz' is not Career Credit's" in refused.message
+    assert scores.call_count == 0
+    # the tool's mark in the tag alone is enough (positive control on the same line item)
+    requests_mock.get(f"{LINE_ITEM}?include=x", json={**quiz, "tag": ags.OWN_TAG})
+    assert jobs.send_one(message(), canvas_reg).result == "sent"
+    assert scores.call_count == 1
+
+
+def test_a_deleted_column_fails_with_its_reason_and_is_read_again(canvas_reg, requests_mock):
+    requests_mock.post(TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
+    column = requests_mock.get(f"{LINE_ITEM}?include=x", json=OWNED_COLUMN)
+    scores = requests_mock.post(
+        f"{LINE_ITEM}/scores?include=x",
+        [{"status_code": 200, "json": {}}, {"status_code": 404, "json": {"errors": "gone"}}],
+    )
+    assert jobs.send_one(message(), canvas_reg).result == "sent"
+    assert jobs.send_one(message(), canvas_reg).result == "failed"  # deleted since the check
+    assert column.call_count == 1  # the check is remembered while the column answers
+    requests_mock.get(f"{LINE_ITEM}?include=x", status_code=404, json={"errors": "not found"})
+    gone = jobs.send_one(message(), canvas_reg)
+    assert (gone.result, gone.http_status) == ("failed", 404)
+    assert "no longer exists" in gone.message
+    assert scores.call_count == 2  # nothing posted after the column was found gone
+
+
+def test_a_401_refreshes_the_token_once(canvas_reg, requests_mock, column):
     token = requests_mock.post(
         TOKEN_URL,
         [
@@ -225,7 +285,7 @@ def test_a_401_refreshes_the_token_once(canvas_reg, requests_mock):
     assert token.call_count == 3
 
 
-def test_network_and_token_errors_are_transient(canvas_reg, requests_mock):
+def test_network_and_token_errors_are_transient(canvas_reg, requests_mock, column):
     requests_mock.post(TOKEN_URL, status_code=503, text="down")
     assert jobs.send_one(message(), canvas_reg).result == "retry"
     requests_mock.post(TOKEN_URL, json={"access_token": "t", "expires_in": 3600})
@@ -235,7 +295,7 @@ def test_network_and_token_errors_are_transient(canvas_reg, requests_mock):
     assert "t" not in timed_out.message.split()  # the token never reaches a message
 
 
-def test_senders_starting_together_fetch_one_token(app, canvas_reg, requests_mock):
+def test_senders_starting_together_fetch_one_token(app, canvas_reg, requests_mock, column):
     from lti_tool.lti import services_client
 
     token = requests_mock.post(TOKEN_URL, json={"access_token": "shared", "expires_in": 3600})

@@ -99,6 +99,7 @@ def test_worker_delivers_a_score_queued_through_redis(app, sandbox):
             label="Micro-internship credit",
             score_maximum=3,
             resource_id=f"celery-{secrets.token_hex(4)}",
+            tag=ags.OWN_TAG,
         )
         row = ags.enqueue_score(
             tenant_id=reg.tenant_id,

@@ -95,7 +95,7 @@ class Gradebook:
                 label="Micro-internship credit",
                 score_maximum=100,
                 resource_id=f"credit-{secrets.token_hex(4)}",
-                tag="career-credit",
+                tag=ags.OWN_TAG,  # the tool's own column: the sender posts only there
             )
             db.session.rollback()
         return item.id
@@ -210,7 +210,7 @@ def test_expired_token_is_refreshed_once_and_the_score_delivered(app, book):
     item = book.line_item()
     book.enqueue(item, "amara-okafor", 60)
     assert jobs.drain(app, policy=FAST).sent == 1  # a token is now cached
-    key = (book.registration_id, (ags.SCOPE_SCORE,))
+    key = (book.registration_id, (ags.SCOPE_LINEITEM, ags.SCOPE_SCORE))
     cached = services_client._tokens[key][0]
     book.faults(expire_tokens=True)
     row_id = book.enqueue(item, "chloe-martin", 65)
