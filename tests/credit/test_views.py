@@ -126,7 +126,10 @@ def test_award_reaches_the_sandbox_gradebook_once_even_when_the_form_is_sent_twi
     )
     with app.app_context():
         awards = db.session.scalars(
-            select(CreditAward).where(CreditAward.student_id == student_id)
+            select(CreditAward).where(
+                CreditAward.student_id == student_id,
+                CreditAward.course_id == amara.ctx().course_id,
+            )
         ).all()
         assert len(awards) == 1
         award = awards[0]

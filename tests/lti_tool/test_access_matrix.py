@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from werkzeug.routing import IntegerConverter
+
 ADVISOR_RULE = {
     "advisor_claim": {"name": "career_credit_role", "value": "advisor"},
     "career_center_email": "careers@example.edu",
@@ -42,8 +44,7 @@ def _routes(app):
 def _url(rule) -> str:
     values = {}
     for arg in rule.arguments:
-        converter = rule._converters[arg].__class__.__name__
-        values[arg] = 1 if converter == "IntegerConverter" else "x"
+        values[arg] = 1 if isinstance(rule._converters[arg], IntegerConverter) else "x"
     return rule.build(values, append_unknown=False)[1]
 
 
