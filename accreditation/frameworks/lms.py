@@ -9,13 +9,13 @@ Functions take the launch context and their inputs explicitly; they flush, calle
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import requests
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from connectors import canvas, moodle
@@ -30,7 +30,6 @@ from . import catalog
 from .case import CaseItem, CasePackage, ImportResult, upsert_framework
 from .models import CanvasAuthorization, Framework
 
-STATE_SALT = "canvas-oauth-state"
 STATE_MAX_AGE_S = 600
 REFRESH_MARGIN = dt.timedelta(seconds=60)
 
@@ -71,40 +70,58 @@ def launch_claims(ctx: LaunchContext) -> dict[str, Any]:
 # --- the OAuth2 flow -----------------------------------------------------------------------------
 
 
-def oauth_state(ctx: LaunchContext, secret_key: str) -> str:
-    """A signed, expiring state that ties Canvas's answer to this launch."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=STATE_SALT)
-    return serializer.dumps({"lid": ctx.launch_id, "n": secrets.token_urlsafe(8)})
+OAUTH_STATE_PREFIX = "canvas-oauth:"
 
 
-def launch_id_from_state(state: str, secret_key: str) -> str:
-    """The launch id a state was made for; refuses forged or old states."""
-    serializer = URLSafeTimedSerializer(secret_key, salt=STATE_SALT)
-    try:
-        data = serializer.loads(state, max_age=STATE_MAX_AGE_S)
-    except SignatureExpired:
-        raise ForbiddenError(
-            "The authorisation took longer than ten minutes.",
-            hint="Start again from the Course outcomes page.",
-            reason="oauth_state_expired",
-        ) from None
-    except BadSignature:
-        raise ForbiddenError(
-            "This answer from Canvas does not belong to a request Career Credit made.",
-            hint="Start again from the Course outcomes page.",
-            reason="oauth_state",
-        ) from None
-    return str(data["lid"])
+def _state_store() -> Any:
+    from flask import current_app
+
+    from lti_tool.lti.storage import state_store
+
+    return state_store(current_app.config.get("LTI_STATE_REDIS_URL"))
 
 
-def canvas_authorization_url(ctx: LaunchContext, redirect_uri: str, secret_key: str) -> str:
+def oauth_state(ctx: LaunchContext) -> str:
+    """A random single-use state for Canvas's answer. It names nothing: the launch it belongs
+    to is kept server-side (the OIDC state store) for STATE_MAX_AGE_S, so neither Canvas, nor
+    the browser's history, nor a log sees the launch id (a bearer value)."""
+    state = secrets.token_urlsafe(32)
+    value = json.dumps({"lid": ctx.launch_id, "user": ctx.user_id})
+    _state_store().put(OAUTH_STATE_PREFIX + state, value, STATE_MAX_AGE_S)
+    return state
+
+
+def launch_id_from_state(state: str) -> str:
+    """The launch id a state was made for, consuming the state; refuses unknown, used or old
+    states."""
+    refused = ForbiddenError(
+        "This answer from Canvas does not belong to a request Career Credit made, or was "
+        "used already.",
+        hint="Start again from the Course outcomes page.",
+        reason="oauth_state",
+    )
+    if not state or len(state) > 200 or not state.isascii():
+        raise refused
+    store = _state_store()
+    key = OAUTH_STATE_PREFIX + state
+    value = store.get(key)
+    if value is None:  # unknown, or expired
+        raise refused
+    from lti_tool.lti.storage import CONSUMED
+
+    if value.startswith(CONSUMED) or not store.consume(key):
+        raise refused
+    return str(json.loads(value)["lid"])
+
+
+def canvas_authorization_url(ctx: LaunchContext, redirect_uri: str) -> str:
     """Where the faculty member authorises Career Credit in Canvas."""
     creds = _canvas_credentials(ctx)
     return canvas.authorization_url(
         str(creds.canvas_url),
         str(creds.canvas_oauth_client_id),
         redirect_uri,
-        oauth_state(ctx, secret_key),
+        oauth_state(ctx),
     )
 
 

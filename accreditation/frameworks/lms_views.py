@@ -49,23 +49,25 @@ def lms_page() -> ResponseReturnValue:
 
 
 @bp.post("/lms/canvas/authorize")
-@requires(*FACULTY)
+@requires(*FACULTY, write=True)
 def canvas_authorize() -> ResponseReturnValue:
     ctx = current_launch()
     if not ButtonForm().validate_on_submit():
         return redirect(launch_url("outcomes.lms_page"), code=303)
-    url = lms.canvas_authorization_url(ctx, _callback_url(), current_app.config["SECRET_KEY"])
+    url = lms.canvas_authorization_url(ctx, _callback_url())
+    db.session.commit()  # the state's record
     return redirect(url, code=303)
 
 
 @bp.get("/lms/canvas/callback")
-@public  # Canvas sends the browser here; the signed state names the launch
+@public  # Canvas sends the browser here; the single-use state maps to the launch server-side
 @rate_limited(public_limit)
 def canvas_callback() -> ResponseReturnValue:
     state = request.args.get("state", "")
     if not state:
         raise ForbiddenError("Canvas's answer had no state.", reason="oauth_state")
-    lid = lms.launch_id_from_state(state, current_app.config["SECRET_KEY"])
+    lid = lms.launch_id_from_state(state)
+    db.session.commit()  # the state is used up whatever happens next
     ctx = load_launch(lid)
     if ctx is None:
         raise SessionExpiredError(
@@ -76,6 +78,13 @@ def canvas_callback() -> ResponseReturnValue:
     g.launch = ctx
     if ctx.role not in FACULTY:
         raise ForbiddenError("Only instructors authorise Career Credit in Canvas.", reason="role")
+    if ctx.read_only:
+        raise ForbiddenError(
+            "Your role in this course is read-only: a teaching assistant cannot connect "
+            "Career Credit to Canvas.",
+            hint="Ask the course's instructor to authorise it.",
+            reason="read_only",
+        )
     if request.args.get("error"):
         return render_template("connectors/canvas_done.html", declined=True), 200
     code = request.args.get("code", "")
@@ -87,7 +96,7 @@ def canvas_callback() -> ResponseReturnValue:
 
 
 @bp.post("/lms/canvas/revoke")
-@requires(*FACULTY)
+@requires(*FACULTY, write=True)
 def canvas_revoke() -> ResponseReturnValue:
     ctx = current_launch()
     if ButtonForm().validate_on_submit():

@@ -283,6 +283,15 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return
         if cookie is None:
             stored_state = self._get_request_param("lti_storage_state")
+            # Platform storage answers only for a login that asked the platform to keep state
+            # there: otherwise state and nonce (both in the login's redirect) would stand in
+            # for the browser binding, and anyone could finish a login started elsewhere.
+            if stored_state is not None and not login.get("storage_target"):
+                raise LaunchError(
+                    "The launch answered with the LMS's storage, but its login did not use it.",
+                    reason="storage_not_requested",
+                    hint="Launch the tool again from the LMS.",
+                )
             if stored_state is not None:
                 if stored_state == state and self._get_request_param(
                     "lti_storage_nonce"

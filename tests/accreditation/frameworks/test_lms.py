@@ -176,6 +176,11 @@ def test_a_forged_or_foreign_state_is_refused(app, driver, platform, canvas_mock
     assert resp.status_code == 403 and reason(resp) == "oauth_state"
     resp = client.get("/outcomes/lms/canvas/callback", query_string={"code": "c"})
     assert resp.status_code == 403 and reason(resp) == "oauth_state"
+    page = client.get(f"/outcomes/lms?lid={lid}")
+    fresh = client.post(
+        "/outcomes/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
+    )
+    state = parse_qs(urlsplit(fresh.headers["Location"]).query)["state"][0]  # states are single-use
     declined = client.get(
         "/outcomes/lms/canvas/callback", query_string={"error": "access_denied", "state": state}
     )
