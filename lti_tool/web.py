@@ -110,50 +110,82 @@ def launch_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values)
 
 
-def _request_issuer() -> str | None:
-    """The platform of a login (``iss``) or launch (the id_token's unverified ``iss``): only
-    to choose frame origins, never to trust anything."""
+def _request_platform() -> tuple[str, str | None] | None:
+    """The platform of a login (``iss``, ``client_id``) or launch (the id_token's unverified
+    ``iss`` and ``aud``): only to choose CSP origins, never to trust anything."""
     import jwt
 
-    issuer = request.values.get("iss")
+    issuer: Any = request.values.get("iss")
+    client_id: Any = request.values.get("client_id")
     if not issuer and request.form.get("id_token"):
         try:
-            issuer = jwt.decode(request.form["id_token"], options={"verify_signature": False}).get(
-                "iss"
-            )
+            claims = jwt.decode(request.form["id_token"], options={"verify_signature": False})
+            issuer, client_id = claims.get("iss"), claims.get("aud")
         except (jwt.PyJWTError, AttributeError):
             issuer = None
-    if not isinstance(issuer, str) or "\x00" in issuer or not issuer.isprintable():
+        if isinstance(client_id, list):
+            client_id = client_id[0] if len(client_id) == 1 else None
+    if not _plain(issuer):
         return None  # nothing a platform sends: no lookup (a NUL or lone surrogate fails one)
-    return issuer[:500]
+    return issuer[:500], (client_id[:255] if _plain(client_id) else None)
 
 
-def _frame_ancestors(response: Any) -> str:
-    """Only the tenant's platforms may frame a page: the launch's tenant, or — on the pages of
-    the login and launch exchange — the tenants of the issuer that sent the request."""
-    if response.status_code in (301, 302, 303, 307, 308) or response.mimetype != "text/html":
-        return "'self'"  # nothing to show in a frame: skip the lookup on the hot path
-    origins = g.get("frame_origins")
-    if origins is None:
-        from .services.registrations import issuer_origins, platform_origins
+def _plain(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and "\x00" not in value and value.isprintable()
 
-        launch = g.get("launch")
-        if launch is not None:
-            origins = platform_origins(launch.tenant_id)
-        elif request.blueprint == "lti":  # the login and launch exchange: who is talking?
-            issuer = _request_issuer()
-            origins = issuer_origins(issuer) if issuer else []
-        else:
-            origins = []
-    return " ".join(["'self'", *origins])
+
+def _csp_origins(response: Any) -> tuple[list[str], list[str]]:
+    """(frame-ancestors, form-action) origins besides 'self': the tenant's platforms only —
+    the launch's tenant, or on the login and launch exchange the registration the request
+    names (see ``lti_tool.csp``)."""
+    from . import csp
+
+    launch = g.get("launch")
+    frame = g.get("frame_origins")
+    tenant: list[str] | None = None
+    if launch is not None:
+        tenant = csp.tenant_origins(launch.tenant_id)
+    elif request.blueprint == "lti" and frame is None:
+        platform = _request_platform()
+        tenant = csp.exchange_origins(*platform) if platform else []
+    tenant = tenant or []
+    forms = list(tenant)
+    deep_linking = getattr(launch, "deep_linking", None) if launch is not None else None
+    if isinstance(deep_linking, dict):
+        origin = csp.origin_of(deep_linking.get("deep_link_return_url"))
+        if origin:
+            forms.append(origin)
+    if request.blueprint == "sandbox":  # the sandbox LMS posts launches to the tool
+        origin = csp.origin_of(current_app.config.get("SANDBOX_TOOL_URL"))
+        if origin:
+            forms.append(origin)
+    return (tenant if frame is None else list(frame)), list(dict.fromkeys(forms))
+
+
+def _frame_src() -> str:
+    if request.blueprint == "sandbox":  # the sandbox LMS frames the tool, like an LMS does
+        from . import csp
+
+        origin = csp.origin_of(current_app.config.get("SANDBOX_TOOL_URL"))
+        return " ".join(["'self'", *([origin] if origin else [])])
+    return "'none'"
 
 
 def _security_headers(response: Any) -> Any:
     nonce = csp_nonce()
+    frame_ancestors: list[str]
+    form_action: list[str]
+    if response.status_code in (301, 302, 303, 307, 308) or response.mimetype != "text/html":
+        # nothing to show in a frame, no form: skip the lookups on the hot path
+        frame_ancestors, form_action = [], []
+    else:
+        frame_ancestors, form_action = _csp_origins(response)
+    forms = " ".join(["'self'", *form_action])
+    ancestors = " ".join(["'self'", *frame_ancestors])
     response.headers["Content-Security-Policy"] = (
         f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
-        f"img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action *; "
-        f"frame-src *; frame-ancestors {_frame_ancestors(response)}"
+        f"img-src 'self' data:; object-src 'none'; base-uri 'self'; "
+        f"form-action {forms}; frame-src {_frame_src()}; frame-ancestors {ancestors}"
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
