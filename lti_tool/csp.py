@@ -87,8 +87,8 @@ def _tenant_origins(registrations: Iterable[Registration], tenants: Iterable[Ten
                 ConnectorCredentials.registration_id.in_([r.id for r in reg_list])
             )
         )
-        for url in urls:
-            canvas = origin_of(url) if url else None
+        for canvas_url in urls:
+            canvas = origin_of(canvas_url) if canvas_url else None
             if canvas:
                 origins[canvas] = None
     return list(origins)
