@@ -53,7 +53,10 @@ from lti_tool.csvsafe import safe_row
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Course, User, utcnow
+from lti_tool.privacy.hooks import register_erasure_hook
+from lti_tool.privacy.retention import register_file_rule
 from lti_tool.services import audit
+from lti_tool.settings import create_private_file, make_private_dir
 
 from . import report_pdf, services
 from .models import AttainmentExport
@@ -80,8 +83,7 @@ def sample_key(seed: str, evidence_id: int) -> int:
 def export_dir() -> Path:
     configured = current_app.config.get("ATTAINMENT_EXPORT_DIR")
     path = Path(configured) if configured else Path(current_app.instance_path) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return make_private_dir(path)
 
 
 # --- jobs --------------------------------------------------------------------------------------
@@ -204,6 +206,7 @@ def run_export(job_id: int) -> AttainmentExport | None:
     name = f"{secrets.token_hex(16)}.zip"
     path = export_dir() / name
     try:
+        create_private_file(path)  # 0600 before the zip is written into it
         write_export(job, path, secret, lambda **v: _progress(job_id, **v))
     except Exception:  # a bug must end the job visibly, not leave it "running" for ever
         log.exception("attainment export %d failed", job_id)
@@ -275,6 +278,71 @@ def file_path(job: AttainmentExport) -> Path:
     if not path.is_file():
         raise NotFoundError("That export's file is gone.", hint="Ask for the export again.")
     return path
+
+
+# --- removing files: retention and erasure ------------------------------------------------------
+
+DEFAULT_EXPORT_DAYS = 30
+REMOVED_FOR_RETENTION = (
+    "The file was deleted after the institution's retention period. Ask for the export again."
+)
+REMOVED_FOR_ERASURE = (
+    "The file was deleted because a student in it asked to be erased. Ask for the export again."
+)
+
+
+def _remove_files(jobs: Iterable[AttainmentExport], message: str) -> int:
+    base = export_dir().resolve()
+    removed = 0
+    for job in jobs:
+        if job.file_name:
+            path = (base / job.file_name).resolve()
+            if path.is_relative_to(base) and path.is_file():
+                path.unlink()
+            removed += 1
+        job.file_name, job.file_size = None, 0
+        job.status, job.error = "failed", message
+    db.session.flush()
+    return removed
+
+
+@register_file_rule("accreditation.exports")
+def purge_expired_exports(tenant_id: int, cutoff: dt.date) -> dict[str, int]:
+    """Delete export zips finished more than ATTAINMENT_EXPORT_DAYS ago (default 30; and never
+    later than the tenant's file retention, ``cutoff``): an export is a copy of records the
+    database keeps, made to be downloaded, not stored."""
+    days = int(current_app.config.get("ATTAINMENT_EXPORT_DAYS") or DEFAULT_EXPORT_DAYS)
+    limit = max(dt.datetime.combine(cutoff, dt.time()), utcnow() - dt.timedelta(days=days))
+    jobs = db.session.scalars(
+        select(AttainmentExport).where(
+            AttainmentExport.tenant_id == tenant_id,
+            AttainmentExport.file_name.is_not(None),
+            AttainmentExport.finished_at < limit,
+        )
+    ).all()
+    return {"attainment_exports": _remove_files(jobs, REMOVED_FOR_RETENTION)}
+
+
+@register_erasure_hook("accreditation.exports")
+def erase_exports_of_student(tenant_id: int, user_id: int) -> dict[str, int]:
+    """Delete every export zip of the tenant that may hold the student's evidence: those
+    written since their first evidence row (an erased person must not live on in a
+    download)."""
+    first = db.session.scalar(
+        select(func.min(Evidence.recorded_at)).where(
+            Evidence.tenant_id == tenant_id, Evidence.student_id == user_id
+        )
+    )
+    if first is None:
+        return {}
+    jobs = db.session.scalars(
+        select(AttainmentExport).where(
+            AttainmentExport.tenant_id == tenant_id,
+            AttainmentExport.file_name.is_not(None),
+            or_(AttainmentExport.finished_at.is_(None), AttainmentExport.finished_at >= first),
+        )
+    ).all()
+    return {"attainment_exports": _remove_files(jobs, REMOVED_FOR_ERASURE)}
 
 
 # --- building the zip --------------------------------------------------------------------------

@@ -21,8 +21,16 @@ from .models import EmailMessage
 log = logging.getLogger("career_credit.mail")
 
 
-def send_email(tenant_id: int | None, to: str, subject: str, body: str) -> EmailMessage | None:
-    """Store a message and, when SMTP is configured, send it; an empty address sends nothing."""
+def send_email(
+    tenant_id: int | None,
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    about_user_id: int | None = None,
+) -> EmailMessage | None:
+    """Store a message and, when SMTP is configured, send it; an empty address sends nothing.
+    ``about_user_id``: the student the message is about (their export and erasure find it)."""
     to = to.strip()
     if not to:
         return None
@@ -30,6 +38,7 @@ def send_email(tenant_id: int | None, to: str, subject: str, body: str) -> Email
     host = cfg.get("MAIL_SMTP_HOST") or ""
     message = EmailMessage(
         tenant_id=tenant_id,
+        subject_user_id=about_user_id,
         to_address=to[:320],
         subject=subject[:300],
         body=body,
@@ -63,3 +72,18 @@ def _smtp_send(host: str, to: str, subject: str, body: str) -> None:
         if cfg.get("MAIL_SMTP_USERNAME"):
             smtp.login(cfg["MAIL_SMTP_USERNAME"], cfg.get("MAIL_SMTP_PASSWORD") or "")
         smtp.send_message(mime)
+
+
+def outbox_for_tenant(tenant_id: int, limit: int = 200) -> list[EmailMessage]:
+    """The development outbox of one tenant, newest first: the page that lists it needs a
+    launch and shows only the launch's tenant's mail (never another institution's)."""
+    from sqlalchemy import select
+
+    return list(
+        db.session.scalars(
+            select(EmailMessage)
+            .where(EmailMessage.tenant_id == tenant_id)
+            .order_by(EmailMessage.id.desc())
+            .limit(limit)
+        )
+    )

@@ -217,6 +217,11 @@ class EmailMessage(db.Model):  # type: ignore[name-defined]
     __tablename__ = "email_message"
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True, default=None)
+    # The student the message is about, whoever it went to (a supervisor's link to evaluate
+    # them): the subject's export lists it and their erasure deletes it.
+    subject_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id"), index=True, default=None
+    )
     to_address: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

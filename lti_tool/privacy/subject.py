@@ -43,6 +43,8 @@ from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import db
 from ..models import AuditEntry, Tenant, User, utcnow
 from ..services import audit
+from ..web import redact
+from .hooks import run_erasure_hooks
 from .schema import load_all_models, user_references
 
 log = logging.getLogger("career_credit.privacy")
@@ -52,6 +54,8 @@ PSEUDONYM_PREFIX = "pseudonym-"
 SESSION_TABLES = ("launch",)
 # Never exported in clear: bearer values and secrets.
 SECRET_COLUMNS = {("launch", "id")}
+# Tables collected by what else names the person, not by the schema's foreign keys alone.
+SPECIAL_TABLES = ("email_message",)
 FREE_TEXT_MIN_LENGTH = 500
 
 
@@ -68,6 +72,7 @@ class Holdings:
     emails: list[dict[str, Any]] = field(default_factory=list)
     platform_messages: list[dict[str, Any]] = field(default_factory=list)  # grades sent to the LMS
     files: list[tuple[str, Any, str, str]] = field(default_factory=list)  # table, pk, col, name
+    login_states: list[Any] = field(default_factory=list)  # lti_state keys naming them
 
     def counts(self) -> dict[str, int]:
         counts = {name: len(rows) for name, rows in sorted(self.owned.items()) if rows}
@@ -160,6 +165,8 @@ def collect(user: User) -> Holdings:
     tenant_id = user.tenant_id
     for ref in user_references(metadata):
         table = ref.table
+        if table.name in SPECIAL_TABLES:
+            continue  # collected below, with what else names the person
         if ref.depth == 1:
             rows = _rows(table, ref.column == user.id, *_tenant_filter(table, tenant_id))
             if ref.owner:
@@ -179,14 +186,19 @@ def collect(user: User) -> Holdings:
                     held.files.append((name, key, column, value))
     held.audit_entries = _audit_entries(user)
     email_table = metadata.tables.get("email_message")
-    if email_table is not None and user.email:
-        held.emails = list(
-            _rows(
-                email_table,
-                email_table.c.to_address == user.email,
-                *_tenant_filter(email_table, tenant_id),
-            ).values()
+    if email_table is not None:
+        # mail to them, and mail about them to others (a supervisor's link to evaluate them)
+        about = (
+            [email_table.c.subject_user_id == user.id] if "subject_user_id" in email_table.c else []
         )
+        to = [email_table.c.to_address == user.email] if user.email else []
+        if about or to:
+            held.emails = list(
+                _rows(
+                    email_table, or_(*about, *to), *_tenant_filter(email_table, tenant_id)
+                ).values()
+            )
+    held.login_states = _login_states(user)
     outbox = metadata.tables.get("outbox_message")
     if outbox is not None:
         held.platform_messages = list(
@@ -197,6 +209,24 @@ def collect(user: User) -> Holdings:
             ).values()
         )
     return held
+
+
+def _login_states(user: User) -> list[Any]:
+    """OIDC login records (``lti_state``) naming the person: the login hint and the other
+    values a login keeps for a restart are the LMS's identifiers of them. The records expire
+    within minutes (LTI_STATE_LIFETIME_S); Redis-held ones expire on their own."""
+    from ..models import LtiState
+
+    quoted = [f'%"{value}"%' for value in _identifiers(user) if '"' not in value]
+    if not quoted:
+        return []
+    return list(
+        db.session.scalars(
+            select(LtiState.key).where(
+                LtiState.key.startswith("state:"), or_(*[LtiState.value.like(q) for q in quoted])
+            )
+        )
+    )
 
 
 MIN_SUBSTRING = 5  # shorter identifiers (Moodle's numeric user ids) only match whole values
@@ -282,7 +312,9 @@ def export_zip(user: User, actor: str) -> tuple[bytes, dict[str, int]]:
             }
             for e in held.audit_entries
         ],
-        "emails_sent": held.emails,
+        # a supervisor's mail about them carries the supervisor's capability link: never hand
+        # it to the student (it would let them evaluate themselves)
+        "emails_sent": [{**e, "body": redact(str(e.get("body") or ""))} for e in held.emails],
         "messages_to_the_lms": held.platform_messages,
         "files": [],
     }
@@ -471,8 +503,17 @@ def _pseudonymise(
     email_table = tables.get("email_message")
     if email_table is not None and held.emails:
         ids = [row["id"] for row in held.emails]
-        db.session.execute(delete(email_table).where(email_table.c.id.in_(ids)))
+        for chunk in _chunks(ids, 500):
+            db.session.execute(delete(email_table).where(email_table.c.id.in_(chunk)))
         deleted["email_message"] = len(ids)
+    if held.login_states:
+        from ..models import LtiState
+
+        for chunk in _chunks(held.login_states, 500):
+            db.session.execute(delete(LtiState).where(LtiState.key.in_(chunk)))
+        deleted["lti_state"] = len(held.login_states)
+    for name, count in run_erasure_hooks(user.tenant_id, user.id).items():
+        deleted[name] = deleted.get(name, 0) + count
     outbox = tables.get("outbox_message")
     for message in held.platform_messages:
         # Delivered (or abandoned) messages keep their history under the pseudonym; messages

@@ -134,6 +134,7 @@ def apply_to_listing(
     application = existing or Application(
         tenant_id=ctx.tenant_id, listing_id=listing.id, student_id=ctx.user_id
     )
+    replaced = existing.resume_path if existing is not None else None
     application.course_id = ctx.course_id
     application.statement = data.statement.strip()
     application.availability = data.availability.strip()
@@ -151,9 +152,14 @@ def apply_to_listing(
             db.session.add(application)
             db.session.flush()
     except IntegrityError as exc:  # a second tab won the race
+        uploads.remove_file(stored.name)
         raise ApplicationInvalidError(
             "statement", "You have already applied to this listing.", "duplicate"
         ) from exc
+    if replaced and replaced != stored.name:
+        # the withdrawn application's résumé: nothing points at it any more, so neither
+        # export, erasure nor retention would ever find it
+        uploads.remove_file(replaced)
     audit.record(
         ctx.actor,
         "application.submit",

@@ -128,6 +128,7 @@ def send_supervisor_link(
         f"Hello {engagement.supervisor_name or 'there'},\n\n{intro.format(**names)}\n\n"
         f"{link_url(token)}\n\nThe link works once and expires in a few days; no account is "
         "needed.\n",
+        about_user_id=engagement.student_id,
     )
     audit.record(
         actor, "supervisor_link.issue", tenant_id, engagement_id=engagement.id, purpose=purpose

@@ -48,6 +48,7 @@ def notify(
             "Career Credit: " + message[:120],
             f"Hello {user.name or 'there'},\n\n{message}\n\n"
             "Open Career Credit from your course in the LMS to see the details.\n",
+            about_user_id=user.id,
         )
     db.session.flush()
     return note

@@ -17,6 +17,7 @@ from flask import current_app
 from lti_tool import virus_scan
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.privacy.retention import register_file_rule
+from lti_tool.settings import make_private_dir, write_private_file
 
 DEFAULT_RESUME_MAX_BYTES = 5 * 1024 * 1024
 DEFAULT_DELIVERABLE_MAX_BYTES = 20 * 1024 * 1024
@@ -47,8 +48,7 @@ class StoredFile:
 def uploads_dir() -> Path:
     configured = current_app.config.get("UPLOADS_DIR")
     path = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return make_private_dir(path)
 
 
 def clean_filename(filename: str, default: str) -> str:
@@ -118,8 +118,7 @@ def scan(data: bytes) -> None:
 def _write(data: bytes, folder: str, suffix: str) -> str:
     name = f"{folder}/{secrets.token_hex(16)}{suffix}"
     target = uploads_dir() / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(data)
+    write_private_file(target, data)  # 0600 in a 0700 folder: students' files
     return name
 
 
@@ -168,6 +167,11 @@ def open_path(name: str) -> Path:
     if not path.is_relative_to(base) or not path.is_file():
         raise NotFoundError("That file is no longer available.")
     return path
+
+
+def remove_file(name: str | None) -> bool:
+    """Delete a stored file (a name under UPLOADS_DIR); False if there was none."""
+    return _remove(name)
 
 
 def _remove(name: str | None) -> bool:
