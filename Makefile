@@ -24,6 +24,7 @@ $(STAMP): setup.cfg pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+run: export CAREER_CREDIT_ENV = development
 run: install
 	$(BIN)/flask --app lti_tool db upgrade heads
 	$(BIN)/flask --app lti_tool sandbox seed

@@ -4,7 +4,9 @@
 that is what hosting platforms and operators expect.
 """
 
-CAREER_CREDIT_ENV = "development"
+# "production", "development" (``make run``) or "testing" (the test suite's config). Not set
+# anywhere (environment, settings module, overrides): production, with every check that brings.
+CAREER_CREDIT_ENV = None
 
 # The database; None means a SQLite file under instance/ (set by the app factory).
 SQLALCHEMY_DATABASE_URI = None
@@ -83,3 +85,6 @@ CLAMAV_SOCKET = ""
 CLAMAV_HOST = ""
 CLAMAV_PORT = 3310
 CLAMAV_TIMEOUT_S = 30.0
+# Production refuses to start without a scanner unless the operator opts out explicitly (the
+# administration page then says uploads are not scanned).
+VIRUS_SCAN_OPT_OUT = False

@@ -1,6 +1,8 @@
 """Settings for the pytest suite."""
 
 TESTING = True
+CAREER_CREDIT_ENV = "testing"
+DYNREG_ALLOW_PRIVATE_HOSTS = True  # the test platforms live on 127.0.0.1
 SECRET_KEY = "testing-only-not-a-secret"  # noqa: S105 - the test suite's throwaway key
 SERVER_NAME = None
 LTI_PLATFORM_JWKS_LIFETIME_S = 3600

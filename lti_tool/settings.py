@@ -42,15 +42,30 @@ def load(app: Flask, config: str | dict[str, Any] | None, overrides: dict[str, A
     _finalise(app)
 
 
+ENVIRONMENTS = ("production", "development", "testing")
+
+
 def _finalise(app: Flask) -> None:
     cfg = app.config
+    # Nothing said which environment this is: production, never the permissive defaults.
+    implicit = not cfg.get("CAREER_CREDIT_ENV")
+    cfg["CAREER_CREDIT_ENV"] = cfg.get("CAREER_CREDIT_ENV") or "production"
     production = cfg["CAREER_CREDIT_ENV"] == "production"
-    if cfg["CAREER_CREDIT_ENV"] not in ("development", "production"):
-        raise ConfigurationError("CAREER_CREDIT_ENV must be 'development' or 'production'.")
+    if cfg["CAREER_CREDIT_ENV"] not in ENVIRONMENTS:
+        raise ConfigurationError(
+            "CAREER_CREDIT_ENV must be 'production', 'development' (make run sets it) or "
+            f"'testing', not {cfg['CAREER_CREDIT_ENV']!r}."
+        )
     if production:
         if not cfg.get("SECRET_KEY") or len(str(cfg["SECRET_KEY"])) < 32:
             raise ConfigurationError(
                 "Production needs SECRET_KEY set to a random value of at least 32 characters."
+                + (
+                    " CAREER_CREDIT_ENV is not set, so Career Credit runs as production; "
+                    "set CAREER_CREDIT_ENV=development for a local server (make run does)."
+                    if implicit
+                    else ""
+                )
             )
         if not cfg.get("SQLALCHEMY_DATABASE_URI"):
             raise ConfigurationError("Production needs DATABASE_URL set explicitly.")
@@ -58,6 +73,16 @@ def _finalise(app: Flask) -> None:
             raise ConfigurationError(
                 "Production needs CAREER_CREDIT_ENCRYPTION_KEYS set to one or more Fernet keys "
                 "(generate one with: flask --app lti_tool keys new-encryption-key)."
+            )
+        if not (cfg.get("CLAMAV_SOCKET") or cfg.get("CLAMAV_HOST")) and not _true(
+            cfg.get("VIRUS_SCAN_OPT_OUT")
+        ):
+            raise ConfigurationError(
+                "Production needs a virus scanner for uploads: set CAREER_CREDIT_CLAMAV_SOCKET "
+                "or CAREER_CREDIT_CLAMAV_HOST (clamd), or opt out explicitly with "
+                "CAREER_CREDIT_VIRUS_SCAN_OPT_OUT=true (the administration page then says "
+                "uploads are not scanned). Running without CAREER_CREDIT_ENV set means "
+                "production; make run sets CAREER_CREDIT_ENV=development."
             )
         cfg["SANDBOX_ENABLED"] = False
         cfg["SESSION_COOKIE_SECURE"] = True
@@ -69,7 +94,7 @@ def _finalise(app: Flask) -> None:
                 f"{key} ({cfg[key]}) must be below MAX_CONTENT_LENGTH ({limit}), the largest "
                 "request accepted: raise MAX_CONTENT_LENGTH to a little above it."
             )
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    make_private_dir(Path(app.instance_path))
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
     if not cfg.get("ENCRYPTION_KEYS"):
@@ -82,6 +107,7 @@ def _finalise(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
+    _private_sqlite_file(uri)
     if uri.startswith("sqlite"):
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {})["timeout"] = cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000
@@ -91,6 +117,44 @@ def _finalise(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+
+
+def _true(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def make_private_dir(path: Path) -> Path:
+    """Create a directory (and parents) readable by the tool's user only (0700); an existing
+    one keeps its mode (an operator may have chosen a group)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write a new file readable by the tool's user only (0600), whatever the umask."""
+    make_private_dir(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def create_private_file(path: Path) -> None:
+    """Create an empty file 0600 (before a library opens it with the umask's mode)."""
+    make_private_dir(path.parent)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def _private_sqlite_file(uri: str) -> None:
+    """The SQLite database file is created 0600 (SQLite gives its -wal and -shm files the
+    database file's mode)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    if not path.exists():
+        create_private_file(path)
 
 
 def _instance_secret(path: Path, value: str | None = None) -> str:

@@ -60,6 +60,7 @@ def test_production_turns_sandbox_off_and_trusts_one_proxy(monkeypatch, tmp_path
         SECRET_KEY="x" * 40,
         ENCRYPTION_KEYS=Fernet.generate_key().decode(),
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/p.db",
+        VIRUS_SCAN_OPT_OUT=True,
     )
     assert prod.config["SANDBOX_ENABLED"] is False
     assert "sandbox" not in prod.blueprints
@@ -71,8 +72,8 @@ def test_production_turns_sandbox_off_and_trusts_one_proxy(monkeypatch, tmp_path
 def test_development_secret_is_generated_into_instance(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     monkeypatch.setenv("CAREER_CREDIT_INSTANCE", str(tmp_path))
-    first = create_app(SQLALCHEMY_DATABASE_URI="sqlite://")
-    second = create_app(SQLALCHEMY_DATABASE_URI="sqlite://")
+    first = create_app(CAREER_CREDIT_ENV="development", SQLALCHEMY_DATABASE_URI="sqlite://")
+    second = create_app(CAREER_CREDIT_ENV="development", SQLALCHEMY_DATABASE_URI="sqlite://")
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     secret = tmp_path / "secret_key"
     assert secret.exists() and oct(secret.stat().st_mode)[-3:] == "600"
@@ -80,7 +81,9 @@ def test_development_secret_is_generated_into_instance(monkeypatch, tmp_path):
 
 def test_sqlite_uses_wal_and_busy_timeout(tmp_path, monkeypatch):
     monkeypatch.setenv("CAREER_CREDIT_INSTANCE", str(tmp_path))
-    app = create_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/wal.db")
+    app = create_app(
+        CAREER_CREDIT_ENV="development", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/wal.db"
+    )
     with app.app_context():
         assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(db.text("PRAGMA busy_timeout")).scalar() == 5000
