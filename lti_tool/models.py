@@ -66,6 +66,11 @@ class Deployment(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | pending
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Recorded by a launch (not announced by an operator or a registration): the admin
+    # overview lists it as new until an administrator acknowledges it.
+    first_seen_by_launch: Mapped[bool] = mapped_column(default=False)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(255), default=None)
 
     registration: Mapped[Registration] = relationship(back_populates="deployments")
 
@@ -168,6 +173,9 @@ class Launch(db.Model):  # type: ignore[name-defined]
     message: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    # Set (with expires_at) when an administrator revokes the role this launch carried, so
+    # the next request says why the session ended.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class LtiState(db.Model):  # type: ignore[name-defined]

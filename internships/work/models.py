@@ -7,6 +7,7 @@ Every row carries its tenant and every query filters by it."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -22,6 +23,14 @@ HOUR_STATUSES = ("pending", "confirmed", "queried")
 # The four levels of the supervisor's rating scale, lowest first (stored as 1..4; N/A is NULL).
 RATING_LEVELS = ("Emerging Knowledge", "Understanding", "Early Application", "Advanced Application")
 LINK_PURPOSES = ("confirm_hours", "evaluate", "select_applicants")
+# Supervisor links for an engagement work only while it is in one of these states.
+LINK_OPEN_STATUSES = ("active", "submitted")
+
+
+def new_link_nonce() -> str:
+    """A random value a supervisor link records, so that a link never opens a later row that
+    happens to get the same id (SQLite reuses the largest deleted id)."""
+    return secrets.token_hex(16)
 
 
 class Application(db.Model):  # type: ignore[name-defined]
@@ -80,6 +89,9 @@ class Engagement(db.Model):  # type: ignore[name-defined]
     goals: Mapped[str] = mapped_column(Text, default="")
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     cap_override_reason: Mapped[str] = mapped_column(Text, default="")
+    # Recorded on every supervisor link of this engagement (None only for rows bulk-inserted
+    # without defaults; a link issued for such a row sets it first).
+    link_nonce: Mapped[str | None] = mapped_column(String(32), default=new_link_nonce)
     created_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -180,18 +192,30 @@ class CompetencyRating(db.Model):  # type: ignore[name-defined]
 
 class SupervisorLink(db.Model):  # type: ignore[name-defined]
     """A signed link issued to a supervisor: bound to one purpose and one engagement (or, for
-    selection, one listing); ``used_at`` makes it single-use after a submission."""
+    selection, one listing); ``used_at`` makes it single-use after a submission.
+
+    An engagement's link also records the engagement's ``link_nonce``, its student and (in
+    ``email``) its supervisor: the link opens only while all three still match and the
+    engagement is open. ``revoked_at`` ends it early (new supervisor, engagement closed,
+    student erased). ``student_id`` makes the row the student's for export and erasure."""
 
     __tablename__ = "supervisor_link"
+    __table_args__ = (Index("ix_supervisor_link_subject", "tenant_id", "purpose", "subject_id"),)
     jti: Mapped[str] = mapped_column(String(64), primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
     purpose: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[int]  # engagement id, or listing id for select_applicants
+    subject_nonce: Mapped[str | None] = mapped_column(String(32), default=None)
+    student_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id"), index=True, default=None
+    )
     email: Mapped[str] = mapped_column(String(320), default="")
     issued_by: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    revoked_reason: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class Notification(db.Model):  # type: ignore[name-defined]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from internships.forms import EmployerListingForm
 from internships.services import invitations as invitation_svc
-from internships.services.listings import ListingInvalidError, get_listing
+from internships.services.listings import ListingInvalidError
 from lti_tool.auth import public
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
@@ -23,7 +23,14 @@ from lti_tool.models import Tenant
 from . import forms
 from .limiter import init_app as init_limiter
 from .limiter import limited
-from .links import LinkError, LinkGrant, link_tenant, mark_used, verify_link
+from .links import (
+    LinkError,
+    LinkGrant,
+    link_tenant,
+    mark_used,
+    open_engagement_link,
+    open_listing_link,
+)
 from .models import RATING_LEVELS, EmailMessage
 from .services import applications as apps
 from .services import engagements as eng
@@ -67,8 +74,7 @@ def _thanks(message: str) -> ResponseReturnValue:
 @bp.route("/select/<token>", methods=["GET", "POST"])
 @public
 def select_applicants(token: str) -> ResponseReturnValue:
-    grant = verify_link(token, "select_applicants", for_update=request.method == "POST")
-    listing = get_listing(grant.tenant_id, grant.subject_id)
+    grant, listing = open_listing_link(token, for_update=request.method == "POST")
     form = forms.SupervisorForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -114,7 +120,7 @@ def select_applicants(token: str) -> ResponseReturnValue:
 @bp.get("/select/<token>/resume/<int:application_id>")
 @public
 def resume(token: str, application_id: int) -> ResponseReturnValue:
-    grant = verify_link(token, "select_applicants")
+    grant, _listing = open_listing_link(token)
     application = disclose_application(
         _actor(grant), grant.tenant_id, grant.subject_id, application_id, "resume"
     )
@@ -125,8 +131,9 @@ def resume(token: str, application_id: int) -> ResponseReturnValue:
 @bp.route("/hours/<token>", methods=["GET", "POST"])
 @public
 def hours(token: str) -> ResponseReturnValue:
-    grant = verify_link(token, "confirm_hours", for_update=request.method == "POST")
-    engagement = eng.get_engagement_by_id(grant.tenant_id, grant.subject_id)
+    grant, engagement = open_engagement_link(
+        token, "confirm_hours", for_update=request.method == "POST"
+    )
     logs = [log for log in hour_svc.hour_logs(engagement) if log.status != "confirmed"]
     form = forms.SupervisorForm()
     errors: list[str] = []
@@ -152,8 +159,7 @@ def hours(token: str) -> ResponseReturnValue:
 @bp.route("/evaluate/<token>", methods=["GET", "POST"])
 @public
 def evaluate(token: str) -> ResponseReturnValue:
-    grant = verify_link(token, "evaluate", for_update=request.method == "POST")
-    engagement = eng.get_engagement_by_id(grant.tenant_id, grant.subject_id)
+    grant, engagement = open_engagement_link(token, "evaluate", for_update=request.method == "POST")
     form = forms.SupervisorForm()
     errors: list[str] = []
     values: dict[str, Any] = dict(request.form) if request.method == "POST" else {}

@@ -18,7 +18,8 @@ from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.services import audit
 
-from ..models import Deliverable, Engagement, Reflection
+from ..links import revoke_engagement_links
+from ..models import LINK_OPEN_STATUSES, Deliverable, Engagement, Reflection
 from . import uploads
 
 STATUS_FLOW = {
@@ -189,10 +190,23 @@ def update_agreement(ctx: LaunchContext, engagement_id: int, data: AgreementInpu
     for field_name, ok, message in checks:
         if not ok:
             raise EngagementInvalidError(field_name, message)
+    new_email = data.supervisor_email.strip()
+    if new_email.lower() != engagement.supervisor_email.strip().lower():
+        # Links sent to the previous supervisor stop working (they also check the address).
+        revoked = revoke_engagement_links(ctx.tenant_id, engagement.id, "supervisor_changed")
+        if revoked:
+            audit.record(
+                ctx.actor,
+                "supervisor_link.revoke",
+                ctx.tenant_id,
+                engagement_id=engagement.id,
+                reason="supervisor_changed",
+                links=revoked,
+            )
     engagement.competencies = [c for c in COMPETENCIES if c in data.competencies]
     engagement.planned_hours = data.planned_hours
     engagement.supervisor_name = data.supervisor_name.strip()
-    engagement.supervisor_email = data.supervisor_email.strip()
+    engagement.supervisor_email = new_email
     engagement.start_date, engagement.end_date = data.start_date, data.end_date
     engagement.goals = data.goals.strip()
     engagement.acknowledged_at = None
@@ -332,4 +346,15 @@ def change_status(ctx: LaunchContext, engagement_id: int, action: str) -> Engage
     engagement.status = target
     db.session.flush()
     audit.record(ctx.actor, f"engagement.{target}", ctx.tenant_id, engagement_id=engagement.id)
+    if target not in LINK_OPEN_STATUSES:
+        revoked = revoke_engagement_links(ctx.tenant_id, engagement.id, "closed")
+        if revoked:
+            audit.record(
+                ctx.actor,
+                "supervisor_link.revoke",
+                ctx.tenant_id,
+                engagement_id=engagement.id,
+                reason="closed",
+                links=revoked,
+            )
     return engagement

@@ -14,7 +14,13 @@ from lti_tool.services import audit
 
 from ..links import issue_link
 from ..mail import send_email
-from ..models import RATING_LEVELS, CompetencyRating, Engagement, SupervisorEvaluation
+from ..models import (
+    LINK_OPEN_STATUSES,
+    RATING_LEVELS,
+    CompetencyRating,
+    Engagement,
+    SupervisorEvaluation,
+)
 from .engagements import EngagementInvalidError, get_engagement_by_id
 from .notifications import notify
 
@@ -110,6 +116,11 @@ def send_supervisor_link(
     engagement = get_engagement_by_id(tenant_id, engagement_id)
     if purpose not in LINK_TEXT:
         raise PolicyViolationError("Unknown kind of link.", reason="purpose")
+    if engagement.status not in LINK_OPEN_STATUSES:
+        raise PolicyViolationError(
+            f"This engagement is {engagement.status}: no new supervisor link can be sent.",
+            reason="closed",
+        )
     if not engagement.supervisor_email:
         raise PolicyViolationError(
             "The learning agreement names no supervisor email yet.",
