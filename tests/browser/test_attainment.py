@@ -69,7 +69,11 @@ def test_attainment_pages_are_accessible(
     advisor = (
         driver(school)
         .launch(
-            sub="adv-att", role="faculty", custom={"career_credit_role": "advisor"}, follow=False
+            sub="adv-att",
+            role="faculty",
+            course=None,
+            custom={"career_credit_role": "advisor"},
+            follow=False,
         )
         .lid
     )

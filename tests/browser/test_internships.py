@@ -59,7 +59,11 @@ def test_advisor_pages_are_accessible(
     lid = (
         driver(school)
         .launch(
-            sub="adv-axe", role="faculty", custom={"career_credit_role": "advisor"}, follow=False
+            sub="adv-axe",
+            role="faculty",
+            course=None,
+            custom={"career_credit_role": "advisor"},
+            follow=False,
         )
         .lid
     )
@@ -135,7 +139,11 @@ def test_new_advisor_and_faculty_pages_are_accessible(
     from internships.services import jobs as job_svc
 
     advisor = driver(school).launch(
-        sub="adv-axe-2", role="faculty", custom={"career_credit_role": "advisor"}, follow=False
+        sub="adv-axe-2",
+        role="faculty",
+        course=None,
+        custom={"career_credit_role": "advisor"},
+        follow=False,
     )
     faculty = driver(school).launch(sub="fac-axe", role="faculty", follow=False)
     page = browser_page

@@ -114,7 +114,14 @@ def school(app: Any, make_platform: Any, driver: Any) -> dict[str, Any]:
         as_role = "faculty" if role == "advisor" else role
         return (
             driver(platform)
-            .launch(sub=f"kb-{role}", role=as_role, custom=custom, follow=False, **kw)
+            .launch(
+                sub=f"kb-{role}",
+                role=as_role,
+                custom=custom,
+                follow=False,
+                **({"course": None} if role == "advisor" else {}),
+                **kw,
+            )
             .lid
         )
 

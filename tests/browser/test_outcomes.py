@@ -28,7 +28,11 @@ def test_advisor_outcome_pages_are_accessible(
     lid = (
         driver(school)
         .launch(
-            sub="adv-axe", role="faculty", custom={"career_credit_role": "advisor"}, follow=False
+            sub="adv-axe",
+            role="faculty",
+            course=None,
+            custom={"career_credit_role": "advisor"},
+            follow=False,
         )
         .lid
     )

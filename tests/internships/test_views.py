@@ -67,7 +67,7 @@ def student(driver, platform, sub: str = "student-1"):
 def advisor(driver, platform, sub: str = "advisor-1"):
     lti = driver(platform)
     launched = lti.launch(
-        sub=sub, role="faculty", custom={"career_credit_role": "advisor"}, follow=False
+        sub=sub, role="faculty", course=None, custom={"career_credit_role": "advisor"}, follow=False
     )
     return lti.client, launched.lid
 
@@ -334,7 +334,7 @@ def test_role_homes_link_to_the_board(school, driver):
     home = lti.launch(sub="stu-home", role="student").home
     assert "/internships/?lid=" in home.get_data(as_text=True)
     adv = driver(school).launch(
-        sub="adv-home", role="faculty", custom={"career_credit_role": "advisor"}
+        sub="adv-home", role="faculty", course=None, custom={"career_credit_role": "advisor"}
     )
     assert "/internships/manage?lid=" in adv.home.get_data(as_text=True)
 

@@ -68,7 +68,7 @@ def _caller(app, make_platform, driver, role: str) -> Caller:
         role=launch_role,
         custom=custom,
         follow=False,
-        course=None if role == "admin" else "course-1",
+        course=None if role in ("admin", "advisor") else "course-1",
     )
     from lti_tool.auth import load_launch
 

@@ -171,7 +171,11 @@ def test_oversized_ids_in_paths_are_404(lti, driver, app):
 def test_oversized_ids_in_query_strings_are_ignored(make_platform, driver):
     advisor = driver(make_platform(tenant_settings=ADVISOR_RULE))
     lid = advisor.launch(
-        sub="advisor-int", role="faculty", custom={"career_credit_role": "advisor"}, follow=False
+        sub="advisor-int",
+        role="faculty",
+        course=None,
+        custom={"career_credit_role": "advisor"},
+        follow=False,
     ).lid
     ok = advisor.client.get(f"/reports/students?lid={lid}&course=1&employer=1&page=1")
     assert ok.status_code == 200  # positive control
@@ -216,7 +220,11 @@ def test_a_deeply_nested_json_request_body_is_400(app):
 def test_a_deeply_nested_json_import_is_refused_not_500(make_platform, driver):
     advisor = driver(make_platform(tenant_settings=ADVISOR_RULE))
     lid = advisor.launch(
-        sub="advisor-json", role="faculty", custom={"career_credit_role": "advisor"}, follow=False
+        sub="advisor-json",
+        role="faculty",
+        course=None,
+        custom={"career_credit_role": "advisor"},
+        follow=False,
     ).lid
     page = advisor.client.get(f"/internships/import?lid={lid}")
     token = csrf_token(page)

@@ -46,15 +46,29 @@ RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
             False,
             (None, False, False),
         ),
-        # advisors: by the tenant's claim rule, or by an explicit grant
+        # advisors: by the tenant's claim rule where it is scoped (a launch without a course),
+        # or by an explicit grant
+        (
+            [INSTRUCTOR],
+            {"career_credit_role": "advisor"},
+            RULE,
+            False,
+            False,
+            (ADVISOR, False, False),
+        ),
+        # a custom parameter never outranks a course role
         (
             [INSTRUCTOR],
             {"career_credit_role": "advisor"},
             RULE,
             False,
             True,
-            (ADVISOR, False, False),
+            (FACULTY, False, False),
         ),
+        ([LEARNER], {"career_credit_role": "advisor"}, RULE, False, True, (STUDENT, False, False)),
+        ([TA], {"career_credit_role": "advisor"}, RULE, False, True, (FACULTY, True, False)),
+        # in a course, without a course role, the claim alone does not make an advisor
+        ([], {"career_credit_role": "advisor"}, RULE, False, True, (None, False, False)),
         ([INSTRUCTOR], {"career_credit_role": "advisor"}, {}, False, True, (FACULTY, False, False)),
         ([], {}, {}, True, False, (ADVISOR, False, False)),
         ([LEARNER], {}, {}, True, True, (STUDENT, False, False)),
@@ -108,7 +122,7 @@ def test_advisor_by_tenant_rule(make_platform, driver):
     platform = make_platform(tenant_settings=RULE)
     home = (
         driver(platform)
-        .launch(sub="adv-1", role="faculty", custom={"career_credit_role": "advisor"})
+        .launch(sub="adv-1", role="faculty", course=None, custom={"career_credit_role": "advisor"})
         .home
     )
     assert home.status_code == 200

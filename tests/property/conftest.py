@@ -260,7 +260,7 @@ def _person(app: Any, driver: Any, platform: Any, role: str) -> Person:
     launch_role, course = role, "course-1"
     if role == "advisor":
         custom, launch_role = {"career_credit_role": "advisor"}, "faculty"
-    if role == "admin":
+    if role in ("admin", "advisor"):  # the advisor rule is account-level
         course = None
     lti = driver(platform)
     sub = f"{role}-{secrets.token_hex(3)}"

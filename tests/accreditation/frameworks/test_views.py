@@ -40,7 +40,11 @@ def launch(driver, platform, role: str, sub: str):
     lti = driver(platform)
     custom = {"career_credit_role": "advisor"} if role == "advisor" else None
     launched = lti.launch(
-        sub=sub, role="faculty" if role == "advisor" else role, custom=custom, follow=False
+        sub=sub,
+        role="faculty" if role == "advisor" else role,
+        custom=custom,
+        follow=False,
+        **({"course": None} if role == "advisor" else {}),
     )
     return lti.client, launched.lid
 

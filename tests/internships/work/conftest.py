@@ -59,7 +59,13 @@ class School:
         launch_role = role
         if role == "advisor":
             custom, launch_role = {"career_credit_role": "advisor"}, "faculty"
-        launched = lti.launch(sub=sub, role=launch_role, course=course, custom=custom, follow=False)
+        launched = lti.launch(
+            sub=sub,
+            role=launch_role,
+            course=None if role == "advisor" else course,  # the rule is account-level
+            custom=custom,
+            follow=False,
+        )
         return Person(lti.client, launched.lid, sub)
 
 
