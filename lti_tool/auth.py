@@ -62,10 +62,22 @@ def load_launch(lid: str) -> LaunchContext | None:
     )
 
 
+def launch_revoked(lid: str) -> bool:
+    """Whether an administrator ended this launch (a revoked grant or role rule)."""
+    return db.session.scalar(select(Launch.revoked_at).where(Launch.id == lid)) is not None
+
+
 def current_launch() -> LaunchContext:
     if g.get("launch") is None:
         lid = _launch_id()
         ctx = load_launch(lid) if lid else None
+        if ctx is None and lid and launch_revoked(lid):
+            raise SessionExpiredError(
+                "A Career Credit administrator changed the role this session gave you, so "
+                "the session has ended.",
+                reason="revoked",
+                hint="Open Career Credit again from the LMS: it shows what your role allows now.",
+            )
         if ctx is None:
             raise SessionExpiredError(
                 "Career Credit could not find your session: it has expired, or this page was "

@@ -10,17 +10,29 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import db
 from ..keys import published_keys
-from ..models import AdvisorGrant, AuditEntry, Deployment, Registration, Tenant, User, utcnow
+from ..models import (
+    AdvisorGrant,
+    AuditEntry,
+    Deployment,
+    Launch,
+    Registration,
+    Tenant,
+    User,
+    utcnow,
+)
 from ..services import audit
 from ..services.registrations import approve_deployment
 
 RECENT_AUDIT_ENTRIES = 20
+# A deployment id first seen by a launch within this many days, and not yet acknowledged by an
+# administrator, is listed as new on the admin overview.
+NEW_DEPLOYMENT_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,89 @@ def approve_pending_deployment(tenant_id: int, deployment_pk: int, actor: str) -
     if dep.status == "active":
         return dep
     return approve_deployment(dep.registration, dep.deployment_id, actor)
+
+
+def new_deployments(
+    tenant_id: int, days: int = NEW_DEPLOYMENT_DAYS, now: dt.datetime | None = None
+) -> list[Deployment]:
+    """Deployment ids of the tenant that a launch recorded in the last ``days`` days and no
+    administrator has acknowledged, newest first."""
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    return list(
+        db.session.scalars(
+            select(Deployment)
+            .options(selectinload(Deployment.registration))
+            .where(
+                Deployment.tenant_id == tenant_id,
+                Deployment.first_seen_by_launch.is_(True),
+                Deployment.acknowledged_at.is_(None),
+                Deployment.first_seen_at >= since,
+            )
+            .order_by(Deployment.first_seen_at.desc(), Deployment.id.desc())
+        )
+    )
+
+
+def acknowledge_deployment(tenant_id: int, deployment_pk: int, actor: str) -> Deployment:
+    """An administrator has seen a new deployment id (it stops being listed as new); audited.
+    Acknowledging does not approve a pending one."""
+    dep = db.session.scalar(
+        select(Deployment).where(Deployment.id == deployment_pk, Deployment.tenant_id == tenant_id)
+    )
+    if dep is None:
+        raise NotFoundError("There is no such deployment at your institution.")
+    if dep.acknowledged_at is None:
+        dep.acknowledged_at, dep.acknowledged_by = utcnow(), actor[:255]
+        audit.record(
+            actor,
+            "deployment.acknowledge",
+            tenant_id,
+            issuer=dep.registration.issuer,
+            client_id=dep.registration.client_id,
+            deployment_id=dep.deployment_id,
+            status=dep.status,
+        )
+        db.session.flush()
+    return dep
+
+
+def set_strict_deployments(
+    tenant_id: int, registration_id: int, strict: bool, actor: str
+) -> Registration:
+    """Switch a registration's new deployment ids between waiting for approval (strict) and
+    launching at once; audited."""
+    reg = db.session.scalar(
+        select(Registration).where(
+            Registration.id == registration_id, Registration.tenant_id == tenant_id
+        )
+    )
+    if reg is None:
+        raise NotFoundError("There is no such platform registration at your institution.")
+    if reg.strict_deployments != strict:
+        reg.strict_deployments = strict
+        audit.record(
+            actor,
+            "registration.strict_deployments",
+            tenant_id,
+            issuer=reg.issuer,
+            client_id=reg.client_id,
+            strict=strict,
+        )
+        db.session.flush()
+    return reg
+
+
+def end_launches(tenant_id: int, *where: Any) -> int:
+    """End the tenant's open launches that match ``where`` (their next request gets the
+    "session ended" page that says an administrator changed their role); returns how many."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Launch)
+        .where(Launch.tenant_id == tenant_id, Launch.expires_at > now, *where)
+        .values(expires_at=now, revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def list_keys(now: dt.datetime | None = None) -> list[KeyInfo]:
@@ -149,8 +244,16 @@ def revoke_advisor(tenant_id: int, grant_id: int, actor: str) -> None:
     if row is None:
         raise NotFoundError("There is no such advisor grant at your institution.")
     grant, user = row
+    # The person's open advisor launches end now, not when they expire.
+    ended = end_launches(tenant_id, Launch.user_id == user.id, Launch.role == "advisor")
     audit.record(
-        actor, "advisor.revoke", tenant_id, user_id=user.id, name=user.name, email=user.email
+        actor,
+        "advisor.revoke",
+        tenant_id,
+        user_id=user.id,
+        name=user.name,
+        email=user.email,
+        launches_ended=ended,
     )
     db.session.delete(grant)
     db.session.flush()
@@ -185,9 +288,33 @@ def update_settings(tenant_id: int, new: TenantSettings, actor: str) -> bool:
     settings["institution_admin_is_tool_admin"] = new.institution_admin_is_tool_admin
     tenant.settings = settings  # a new dict: the JSON column does not track in-place changes
     tenant.time_zone = new.time_zone
-    audit.record(actor, "tenant.settings", tenant_id, old=_as_dict(old), new=_as_dict(new))
+    ended = _end_launches_of_changed_rules(tenant_id, old, new)
+    audit.record(
+        actor,
+        "tenant.settings",
+        tenant_id,
+        old=_as_dict(old),
+        new=_as_dict(new),
+        launches_ended=ended,
+    )
     db.session.flush()
     return True
+
+
+def _end_launches_of_changed_rules(tenant_id: int, old: TenantSettings, new: TenantSettings) -> int:
+    """A changed role rule ends the open launches it may have decided: advisors without an
+    explicit grant when the advisor claim changes, tool administrators when institution
+    administrators stop being tool administrators."""
+    ended = 0
+    if (old.advisor_claim_name, old.advisor_claim_value) != (
+        new.advisor_claim_name,
+        new.advisor_claim_value,
+    ):
+        granted = select(AdvisorGrant.user_id).where(AdvisorGrant.tenant_id == tenant_id)
+        ended += end_launches(tenant_id, Launch.role == "advisor", Launch.user_id.not_in(granted))
+    if old.institution_admin_is_tool_admin and not new.institution_admin_is_tool_admin:
+        ended += end_launches(tenant_id, Launch.is_tool_admin.is_(True))
+    return ended
 
 
 def _as_dict(s: TenantSettings) -> dict[str, Any]:

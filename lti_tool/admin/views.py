@@ -14,20 +14,22 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, send_file
 from flask.typing import ResponseReturnValue
 
-from ..auth import current_launch, requires
-from ..errors import NotFoundError, PolicyViolationError
+from ..auth import current_launch, load_launch, requires
+from ..errors import NotFoundError, PolicyViolationError, SessionExpiredError
 from ..extensions import db
 from ..homes import ROLE_LABELS
 from ..privacy import retention, subject
 from ..web import launch_url
 from . import services
 from .forms import (
+    AcknowledgeDeploymentForm,
     ApproveDeploymentForm,
     ConfirmDataRightsForm,
     DataRightsForm,
     GrantAdvisorForm,
     RetentionForm,
     RevokeAdvisorForm,
+    StrictDeploymentsForm,
     TenantSettingsForm,
 )
 
@@ -64,7 +66,42 @@ def index() -> ResponseReturnValue:
         keys=services.list_keys(),
         audit_entries=services.recent_audit(ctx.tenant_id),
         approve_form=ApproveDeploymentForm(),
+        new_deployments=services.new_deployments(ctx.tenant_id),
+        new_deployment_days=services.NEW_DEPLOYMENT_DAYS,
+        acknowledge_form=AcknowledgeDeploymentForm(),
+        strict_form=StrictDeploymentsForm(formdata=None),
     )
+
+
+@bp.post("/deployments/<int:deployment_pk>/acknowledge")
+@requires("admin", tool_admin=True)
+def acknowledge(deployment_pk: int) -> ResponseReturnValue:
+    """The administrator has seen a deployment id that a launch recorded (audited)."""
+    ctx = current_launch()
+    if AcknowledgeDeploymentForm().validate_on_submit():
+        dep = services.acknowledge_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
+        db.session.commit()
+        flash(f"Deployment {dep.deployment_id} is acknowledged.", "success")
+    return redirect(launch_url("admin.index"), code=303)
+
+
+@bp.post("/registrations/<int:registration_id>/strict")
+@requires("admin", tool_admin=True)
+def strict_deployments(registration_id: int) -> ResponseReturnValue:
+    """Switch a registration's new deployment ids to strict (wait for approval) or open."""
+    ctx = current_launch()
+    form = StrictDeploymentsForm()
+    if form.validate_on_submit():
+        strict = form.strict.data == "1"
+        services.set_strict_deployments(ctx.tenant_id, registration_id, strict, ctx.actor)
+        db.session.commit()
+        flash(
+            "New deployment ids of this registration now wait for your approval."
+            if strict
+            else "New deployment ids of this registration can launch at once.",
+            "success",
+        )
+    return redirect(launch_url("admin.index"), code=303)
 
 
 @bp.post("/deployments/<int:deployment_pk>/approve")
@@ -114,7 +151,10 @@ def revoke(grant_id: int) -> ResponseReturnValue:
     if RevokeAdvisorForm().validate_on_submit():
         services.revoke_advisor(ctx.tenant_id, grant_id, ctx.actor)
         db.session.commit()
-        flash("The career advisor role is revoked from the person's next launch.", "success")
+        flash(
+            "The career advisor role is revoked: the person's open advisor sessions have ended.",
+            "success",
+        )
     return redirect(launch_url("admin.advisors"), code=303)
 
 
@@ -138,6 +178,12 @@ def settings() -> ResponseReturnValue:
             ctx.actor,
         )
         db.session.commit()
+        if changed and load_launch(ctx.launch_id) is None:
+            raise SessionExpiredError(
+                "Settings saved. They changed the role this session gave you, so it has ended.",
+                reason="revoked",
+                hint="Open Career Credit again from the LMS: it shows what your role allows now.",
+            )
         flash("Settings saved." if changed else "Nothing changed.", "success")
         return redirect(launch_url("admin.settings"), code=303)
     status = 422 if form.errors else 200

@@ -174,6 +174,7 @@ def record_new_deployment(reg: Registration, deployment_id: str) -> Deployment:
         deployment_id=deployment_id,
         status=status,
         approved_at=None if reg.strict_deployments else utcnow(),
+        first_seen_by_launch=True,
     )
     db.session.add(dep)
     audit.record(

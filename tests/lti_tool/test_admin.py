@@ -435,6 +435,10 @@ def test_turning_off_admin_rule_needs_confirmation(make_platform, driver, app):
     assert tenant_state(app, platform.tenant_id) == before
 
     resp = lti.client.post("/admin/settings", data={**form, "confirm_admin_lockout": "y"})
-    assert resp.status_code == 303
+    # saved, and the rule that made this person an administrator no longer holds: the
+    # session it gave them ends at once
+    assert resp.status_code == 401
+    assert 'data-reason="revoked"' in resp.get_data(as_text=True)
+    assert "Settings saved" in resp.get_data(as_text=True)
     assert tenant_state(app, platform.tenant_id)[1]["institution_admin_is_tool_admin"] is False
     assert refused_launch(driver(platform), "admin-1", "admin") == "unsupported_role"
