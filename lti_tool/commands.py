@@ -14,7 +14,7 @@ from sqlalchemy import select
 from . import keys
 from .errors import AppError
 from .extensions import db
-from .models import Registration, User
+from .models import Registration, Tenant, User
 from .services import registrations as regs
 
 platform_cli = AppGroup("platform", help="Platform registrations and deployments.")
@@ -179,6 +179,22 @@ def deployments_approve(issuer: str, client_id: str, deployment_id: str) -> None
     click.echo(f"Deployment {deployment_id} approved.")
 
 
+TENANT_OPTION = click.option(
+    "--tenant",
+    "tenant_name",
+    help="The tenant's own keys (default: the installation's legacy keys at /lti/jwks).",
+)
+
+
+def _tenant_id(name: str | None) -> int | None:
+    if name is None:
+        return None
+    found = db.session.scalar(select(Tenant.id).where(Tenant.name == name))
+    if found is None:
+        _fail(f"There is no tenant named {name!r}.")
+    return found
+
+
 @keys_cli.command("rotate")
 @click.option(
     "--grace-hours",
@@ -186,25 +202,34 @@ def deployments_approve(issuer: str, client_id: str, deployment_id: str) -> None
     default=None,
     help="Hours before the new key signs (default 24).",
 )
-def keys_rotate(grace_hours: float | None) -> None:
-    """Publish a new key now; it starts signing after the grace period."""
-    keys.ensure_key()
+@TENANT_OPTION
+def keys_rotate(grace_hours: float | None, tenant_name: str | None) -> None:
+    """Publish a new key now; it starts signing after the grace period. With --tenant, a key
+    of the tenant's own (for a tenant still on the legacy keys: its first one)."""
+    tenant_id = _tenant_id(tenant_name)
+    if tenant_id is None:
+        keys.ensure_key()
     grace = (
         dt.timedelta(seconds=current_app.config["LTI_KEY_GRACE_PERIOD_S"])
         if grace_hours is None
         else dt.timedelta(hours=grace_hours)
     )
-    key = keys.rotate(OPERATOR, grace)
+    key = keys.rotate(OPERATOR, grace, tenant_id)
     db.session.commit()
-    click.echo(f"Published key {key.kid}; it signs from {key.signing_from:%Y-%m-%d %H:%M} UTC.")
+    where = f"tenant {tenant_name!r}'s key set" if tenant_name else "the legacy key set /lti/jwks"
+    click.echo(
+        f"Published key {key.kid} in {where}; it signs from {key.signing_from:%Y-%m-%d %H:%M} UTC."
+    )
 
 
 @keys_cli.command("retire")
 @click.option("--kid", help="Retire this key (default: every key older than the signing one).")
-def keys_retire(kid: str | None) -> None:
+@TENANT_OPTION
+def keys_retire(kid: str | None, tenant_name: str | None) -> None:
     """Remove keys nothing signs with any more from the published key set."""
+    tenant_id = _tenant_id(tenant_name)
     try:
-        retired = keys.retire(OPERATOR, kid)
+        retired = keys.retire(OPERATOR, kid, tenant_id)
     except ValueError as exc:
         _fail(str(exc))
     db.session.commit()
@@ -235,13 +260,19 @@ def keys_reencrypt() -> None:
 
 
 @keys_cli.command("list")
-def keys_list() -> None:
-    """Show the published keys."""
-    keys.ensure_key()
-    current = keys.signing_key().kid
-    for key in keys.published_keys():
+@TENANT_OPTION
+def keys_list(tenant_name: str | None) -> None:
+    """Show the published keys (the installation's, or the tenant's own)."""
+    tenant_id = _tenant_id(tenant_name)
+    if tenant_id is None:
+        keys.ensure_key()
+    current = keys.signing_key(tenant_id).kid
+    db.session.commit()  # a tenant's first key, created on first use
+    for key in keys.published_keys(tenant_id):
         mark = " (signing)" if key.kid == current else ""
         click.echo(f"{key.kid}\tsigns from {key.signing_from:%Y-%m-%d %H:%M}{mark}")
+    if tenant_id is not None and current not in {k.kid for k in keys.published_keys(tenant_id)}:
+        click.echo(f"{current}\tthe installation's legacy key (signs until one of its own does)")
 
 
 @maintenance_cli.command("purge")

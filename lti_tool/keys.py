@@ -1,5 +1,15 @@
-"""The tool's RSA keys: created on first use, published at /lti/jwks, rotated with a grace
-period so platforms' cached key sets catch up before anything is signed with a new key."""
+"""The tool's RSA keys, per tenant: each tenant signs with keys of its own, published at its own
+JWKS URL ``/lti/jwks/<tenant.key_set_id>``, so an LMS that trusts one institution's key set
+never accepts what the tool signs for another institution (a registration that copies another
+institution's client id and token URL gets an assertion that institution's LMS refuses).
+
+The installation's keys (``tenant_id`` null) stay published at ``/lti/jwks`` for existing
+installs: they sign only for tenants marked ``legacy_keys`` (those that existed before keys
+were per tenant), until the operator runs ``keys rotate --tenant NAME``. A new tenant gets a
+key of its own when it is created (or, at the latest, on first use).
+
+Keys rotate with a grace period so platforms' cached key sets catch up before anything is
+signed with a new key; private keys are stored encrypted (``crypto.EncryptedText``)."""
 
 from __future__ import annotations
 
@@ -11,11 +21,11 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import defer
 
 from .extensions import db
-from .models import ToolKey, utcnow
+from .models import Tenant, ToolKey, utcnow
 from .services import audit
 
 
@@ -25,7 +35,7 @@ class SigningKey:
     private_pem: str
 
 
-def _new_key(signing_from: dt.datetime) -> ToolKey:
+def _new_key(signing_from: dt.datetime, tenant_id: int | None = None) -> ToolKey:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -35,41 +45,91 @@ def _new_key(signing_from: dt.datetime) -> ToolKey:
     kid = secrets.token_urlsafe(16)
     public = JWK.from_pem(pem.encode()).export_public(as_dict=True)
     public.update({"kid": kid, "alg": "RS256", "use": "sig"})
-    return ToolKey(kid=kid, private_pem=pem, public_jwk=public, signing_from=signing_from)
+    return ToolKey(
+        kid=kid, private_pem=pem, public_jwk=public, signing_from=signing_from, tenant_id=tenant_id
+    )
 
 
-def published_keys() -> list[ToolKey]:
-    """Keys in the published set; the (encrypted) private key loads only when read."""
+def _owner(tenant_id: int | None) -> ColumnElement[bool]:
+    return ToolKey.tenant_id.is_(None) if tenant_id is None else ToolKey.tenant_id == tenant_id
+
+
+def published_keys(tenant_id: int | None = None) -> list[ToolKey]:
+    """The installation's (or the tenant's own) published keys, oldest first; the
+    (encrypted) private key loads only when read."""
     return list(
         db.session.scalars(
             select(ToolKey)
             .options(defer(ToolKey.private_pem))
-            .where(ToolKey.retired_at.is_(None))
-            .order_by(ToolKey.created_at)
+            .where(_owner(tenant_id), ToolKey.retired_at.is_(None))
+            .order_by(ToolKey.created_at, ToolKey.id)
         )
     )
 
 
 def ensure_key() -> None:
-    """Create the first key if there is none (first start); commits."""
-    if db.session.scalar(select(ToolKey.id).limit(1)) is None:
+    """Create the installation's first key if there is none (first start); commits."""
+    if db.session.scalar(select(ToolKey.id).where(_owner(None)).limit(1)) is None:
         db.session.add(_new_key(utcnow()))
         db.session.commit()
 
 
+def ensure_tenant_key(tenant: Tenant) -> None:
+    """Give a tenant that signs with keys of its own its first key, signing at once (a new
+    tenant's LMS has never seen another key). Flushes; the caller commits."""
+    if tenant.legacy_keys:
+        return
+    if db.session.scalar(select(ToolKey.id).where(_owner(tenant.id)).limit(1)) is None:
+        db.session.add(_new_key(utcnow(), tenant.id))
+        audit.record("career-credit", "key.create", tenant.id)
+        db.session.flush()
+
+
 def jwks() -> dict:
-    """The public key set every platform fetches: ``{"keys": [...]}``."""
+    """The installation's legacy key set at /lti/jwks: ``{"keys": [...]}``."""
     ensure_key()
     return {"keys": [key.public_jwk for key in published_keys()]}
 
 
-def signing_key(now: dt.datetime | None = None) -> SigningKey:
-    """The newest published key whose grace period has passed."""
+def _own_signer(tenant_id: int, now: dt.datetime) -> ToolKey | None:
+    return db.session.scalar(
+        select(ToolKey)
+        .where(_owner(tenant_id), ToolKey.retired_at.is_(None), ToolKey.signing_from <= now)
+        .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+        .limit(1)
+    )
+
+
+def _get_tenant(tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise LookupError(f"There is no tenant {tenant_id}.")
+    return tenant
+
+
+def signs_with_legacy_keys(tenant: Tenant, now: dt.datetime | None = None) -> bool:
+    """Whether the tenant still signs with the installation's keys: a tenant from before keys
+    were per tenant, until a key of its own has passed its grace period."""
+    return tenant.legacy_keys and _own_signer(tenant.id, now or utcnow()) is None
+
+
+def tenant_jwks(tenant: Tenant) -> dict:
+    """The tenant's key set at /lti/jwks/<key_set_id>: its own published keys, plus the
+    installation's while the tenant still signs with them (so an LMS can switch to this URL
+    any time during the move)."""
+    ensure_tenant_key(tenant)
+    found = [key.public_jwk for key in published_keys(tenant.id)]
+    if signs_with_legacy_keys(tenant):
+        ensure_key()
+        found = [key.public_jwk for key in published_keys()] + found
+    return {"keys": found}
+
+
+def _global_signing_key(now: dt.datetime) -> SigningKey:
     ensure_key()
-    now = now or utcnow()
     key = db.session.scalar(
         select(ToolKey)
-        .where(ToolKey.retired_at.is_(None), ToolKey.signing_from <= now)
+        .where(_owner(None), ToolKey.retired_at.is_(None), ToolKey.signing_from <= now)
         .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
         .limit(1)
     )
@@ -78,36 +138,74 @@ def signing_key(now: dt.datetime | None = None) -> SigningKey:
     return SigningKey(kid=key.kid, private_pem=key.private_pem)
 
 
-def rotate(actor: str, grace: dt.timedelta) -> ToolKey:
-    """Publish a new key now; it signs once ``grace`` has passed."""
-    key = _new_key(utcnow() + grace)
+def signing_key(tenant_id: int | None = None, *, now: dt.datetime | None = None) -> SigningKey:
+    """The key that signs for this tenant now: the newest of its own keys whose grace period
+    has passed (the oldest if all are in grace), or the installation's while the tenant is a
+    legacy one without a ready key. Without a tenant: the installation's legacy key."""
+    now = now or utcnow()
+    if tenant_id is None:
+        return _global_signing_key(now)
+    tenant = _get_tenant(tenant_id)
+    key = _own_signer(tenant_id, now)
+    if key is None:
+        if tenant.legacy_keys:
+            return _global_signing_key(now)
+        ensure_tenant_key(tenant)
+        key = _own_signer(tenant_id, now) or published_keys(tenant_id)[0]
+    return SigningKey(kid=key.kid, private_pem=key.private_pem)
+
+
+def rotate(actor: str, grace: dt.timedelta, tenant_id: int | None = None) -> ToolKey:
+    """Publish a new key (the installation's, or the tenant's) now; it signs once ``grace``
+    has passed."""
+    if tenant_id is not None:
+        ensure_tenant_key(_get_tenant(tenant_id))
+    key = _new_key(utcnow() + grace, tenant_id)
     db.session.add(key)
-    audit.record(actor, "key.rotate", None, kid=key.kid, signing_from=key.signing_from.isoformat())
+    audit.record(
+        actor, "key.rotate", tenant_id, kid=key.kid, signing_from=key.signing_from.isoformat()
+    )
     db.session.flush()
     return key
 
 
-def retire(actor: str, kid: str | None = None) -> list[str]:
-    """Unpublish keys no longer used for signing (or the one named); returns their kids."""
-    current = signing_key().kid
-    query = select(ToolKey).where(ToolKey.retired_at.is_(None), ToolKey.kid != current)
+def retire(actor: str, kid: str | None = None, tenant_id: int | None = None) -> list[str]:
+    """Unpublish the installation's (or the tenant's) keys no longer used for signing (or the
+    one named); returns their kids."""
+    own = tenant_id is not None and not signs_with_legacy_keys(_get_tenant(tenant_id))
+    current = signing_key(tenant_id).kid if own or tenant_id is None else None
+    query = select(ToolKey).where(_owner(tenant_id), ToolKey.retired_at.is_(None))
+    if current is not None:
+        query = query.where(ToolKey.kid != current)
     if kid:
         if kid == current:
             raise ValueError(f"Key {kid} is the current signing key; rotate first.")
         query = query.where(ToolKey.kid == kid)
-    current_created = db.session.scalar(select(ToolKey.created_at).where(ToolKey.kid == current))
+    current_created = (
+        db.session.scalar(select(ToolKey.created_at).where(ToolKey.kid == current))
+        if current
+        else None
+    )
+    if own and tenant_id is not None:
+        tenant = _get_tenant(tenant_id)
+        if tenant.legacy_keys:  # its own key signs now: the installation's no longer do for it
+            tenant.legacy_keys = False
+            audit.record(actor, "key.legacy_ended", tenant_id)
     retired = []
     for key in db.session.scalars(query):
-        if current_created is not None and key.created_at > current_created:
-            continue  # a newer key still in its grace period: keep it
+        if current is None or (current_created is not None and key.created_at > current_created):
+            continue  # a newer key still in its grace period (or the tenant's only ones): keep
         key.retired_at = utcnow()
         retired.append(key.kid)
-        audit.record(actor, "key.retire", None, kid=key.kid)
+        audit.record(actor, "key.retire", tenant_id, kid=key.kid)
     db.session.flush()
     return retired
 
 
-def describe() -> str:
+def describe(tenant_id: int | None = None) -> str:
     return json.dumps(
-        [{"kid": k.kid, "signing_from": k.signing_from.isoformat()} for k in published_keys()]
+        [
+            {"kid": k.kid, "signing_from": k.signing_from.isoformat()}
+            for k in published_keys(tenant_id)
+        ]
     )

@@ -41,6 +41,7 @@ class KeyInfo:
     created_at: dt.datetime
     signing_from: dt.datetime
     signs_now: bool
+    legacy: bool = False  # one of the installation's keys (/lti/jwks), not the tenant's own
 
 
 @dataclass(frozen=True)
@@ -165,14 +166,32 @@ def end_launches(tenant_id: int, *where: Any) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def list_keys(now: dt.datetime | None = None) -> list[KeyInfo]:
-    """The tool's published keys and which one signs now (the rule of ``keys.signing_key``,
-    without creating a key as a side effect of reading a page)."""
+def list_keys(tenant_id: int, now: dt.datetime | None = None) -> list[KeyInfo]:
+    """The tenant's own published keys and which one signs now (the rule of
+    ``keys.signing_key``, without creating a key as a side effect of reading a page); while the
+    tenant still signs with the installation's legacy keys, those are listed too."""
     now = now or utcnow()
-    keys = published_keys()
-    ready = [k for k in keys if k.signing_from <= now]
-    signer = max(ready, key=lambda k: k.signing_from) if ready else (keys[0] if keys else None)
-    return [KeyInfo(k.kid, k.created_at, k.signing_from, k is signer) for k in keys]
+    tenant = get_tenant(tenant_id)
+    own = published_keys(tenant_id)
+    ready = [k for k in own if k.signing_from <= now]
+    legacy = tenant.legacy_keys and not ready
+    signer = max(ready, key=lambda k: (k.created_at, k.id)) if ready else None
+    if not legacy and signer is None and own:
+        signer = own[0]
+    shown = [KeyInfo(k.kid, k.created_at, k.signing_from, k is signer) for k in own]
+    if legacy:
+        installation = published_keys()
+        ready_global = [k for k in installation if k.signing_from <= now]
+        global_signer = (
+            max(ready_global, key=lambda k: (k.created_at, k.id))
+            if ready_global
+            else (installation[0] if installation else None)
+        )
+        shown = [
+            KeyInfo(k.kid, k.created_at, k.signing_from, k is global_signer, legacy=True)
+            for k in installation
+        ] + shown
+    return shown
 
 
 def recent_audit(tenant_id: int, limit: int = RECENT_AUDIT_ENTRIES) -> list[AuditEntry]:

@@ -11,7 +11,7 @@ import io
 import zoneinfo
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, send_file
+from flask import Blueprint, flash, g, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 
 from ..auth import current_launch, load_launch, requires
@@ -63,7 +63,12 @@ def index() -> ResponseReturnValue:
     return render_template(
         "admin/index.html",
         registrations=services.list_registrations(ctx.tenant_id),
-        keys=services.list_keys(),
+        keys=services.list_keys(ctx.tenant_id),
+        jwks_url=url_for(
+            "lti.tenant_key_set",
+            key_set_id=services.get_tenant(ctx.tenant_id).key_set_id,
+            _external=True,
+        ),
         audit_entries=services.recent_audit(ctx.tenant_id),
         approve_form=ApproveDeploymentForm(),
         new_deployments=services.new_deployments(ctx.tenant_id),

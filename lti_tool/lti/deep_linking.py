@@ -79,7 +79,7 @@ def response_jwt(ctx: LaunchContext, chosen: list[str], launch_url: str) -> tupl
         raise LaunchError(
             "This launch is no longer known; open the LMS dialog again.", reason="no_launch"
         )
-    signing = keys.signing_key()
+    signing = keys.signing_key(reg.tenant_id)
     registration = (
         _SigningRegistration(signing.kid)
         .set_issuer(reg.issuer)

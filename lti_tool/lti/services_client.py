@@ -79,7 +79,9 @@ class Member:
 
 
 def _fetch_token(reg: Registration, scopes: tuple[str, ...]) -> tuple[str, float]:
-    signing = keys.signing_key()
+    # Signed with the registration's tenant's key: an LMS that trusts another tenant's key set
+    # refuses this assertion even if this registration copied that tenant's client id.
+    signing = keys.signing_key(reg.tenant_id)
     now = int(time.time())
     assertion = jwt.encode(
         {

@@ -161,7 +161,18 @@ class DbToolConf(ToolConfAbstract):
         return LtiDeployment().set_deployment_id(deployment_id)
 
     def get_jwks(self, iss: str | None = None, client_id: str | None = None, **kwargs: Any) -> dict:
-        return keys.jwks()
+        """The key set of the tenant that owns this issuer (+ client id); an issuer shared by
+        several tenants without a client id names no key set."""
+        if not iss:
+            return {"keys": []}
+        query = select(Registration.tenant_id).where(Registration.issuer == iss)
+        if client_id:
+            query = query.where(Registration.client_id == client_id)
+        tenant_ids = set(db.session.scalars(query))
+        if len(tenant_ids) != 1:
+            return {"keys": []}
+        tenant = db.session.get(Tenant, tenant_ids.pop())
+        return keys.tenant_jwks(tenant) if tenant is not None else {"keys": []}
 
 
 def record_new_deployment(reg: Registration, deployment_id: str) -> Deployment:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy import select
 
 from ..auth import current_launch, public, requires
-from ..errors import LaunchError
+from ..errors import LaunchError, NotFoundError
 from ..extensions import csrf, db
-from ..keys import jwks
+from ..keys import jwks, tenant_jwks
+from ..models import Tenant
 from ..ratelimit import lti_limit, rate_limited
 from ..services.launches import record_launch
 from . import deep_linking
@@ -78,15 +80,37 @@ def launch_get() -> ResponseReturnValue:
     )
 
 
+def _key_set_response(key_set: dict) -> ResponseReturnValue:
+    response = current_app.response_class(
+        current_app.json.dumps(key_set), mimetype="application/json"
+    )
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
 @bp.get("/jwks")
 @public
 @rate_limited(lti_limit)
 def key_set() -> ResponseReturnValue:
-    response = current_app.response_class(
-        current_app.json.dumps(jwks()), mimetype="application/json"
-    )
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    """The installation's legacy key set (tenants registered before keys were per tenant)."""
+    return _key_set_response(jwks())
+
+
+@bp.get("/jwks/<key_set_id>")
+@public
+@rate_limited(lti_limit)
+def tenant_key_set(key_set_id: str) -> ResponseReturnValue:
+    """One tenant's key set: the only keys its LMS should trust."""
+    tenant = db.session.scalar(select(Tenant).where(Tenant.key_set_id == key_set_id[:64]))
+    if tenant is None:
+        raise NotFoundError(
+            "There is no key set at this address.",
+            hint="Copy the key set URL from Career Credit's admin page or from "
+            "'flask --app lti_tool platform show-config --tenant NAME'.",
+        )
+    found = tenant_jwks(tenant)
+    db.session.commit()  # a key created on first use
+    return _key_set_response(found)
 
 
 @bp.route("/deep_link", methods=["GET", "POST"])

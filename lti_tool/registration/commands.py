@@ -6,14 +6,17 @@ import json
 
 import click
 from flask import current_app
+from sqlalchemy import select
 
 from ..commands import OPERATOR, platform_cli
 from ..errors import AppError
 from ..extensions import db
+from ..models import Tenant
+from ..services import registrations as regs
 from . import kits, services
 
 
-def _urls(base_url: str | None) -> kits.ToolUrls:
+def _urls(base_url: str | None, key_set_id: str | None = None) -> kits.ToolUrls:
     base = base_url or current_app.config.get("PUBLIC_URL")
     if not base:
         raise click.ClickException(
@@ -21,7 +24,7 @@ def _urls(base_url: str | None) -> kits.ToolUrls:
             "the LMS needs the tool's public address."
         )
     try:
-        return kits.tool_urls(str(base))
+        return kits.tool_urls(str(base), key_set_id)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -64,12 +67,38 @@ def platform_invite(
     )
 
 
+@platform_cli.command("add-tenant")
+@click.argument("name")
+@BASE_URL
+def platform_add_tenant(name: str, base_url: str | None) -> None:
+    """Create a tenant (institution) with its own signing key, before its LMS is registered:
+    the LMS needs the tenant's key set URL to create the key whose client id you then add."""
+    if db.session.scalar(select(Tenant.id).where(Tenant.name == name)) is not None:
+        raise click.ClickException(f"A tenant named {name!r} exists already.")
+    tenant = regs.create_tenant(name, OPERATOR)
+    db.session.commit()
+    jwks = _urls(base_url, tenant.key_set_id).jwks
+    click.echo(f"Created tenant {name!r}; its key set URL is {jwks}")
+
+
 @platform_cli.command("show-config")
 @click.option("--lms", type=click.Choice(["moodle", "canvas"]), default="moodle", show_default=True)
+@click.option(
+    "--tenant",
+    "tenant_name",
+    required=True,
+    help="The institution the configuration is for (it names that tenant's own key set).",
+)
 @BASE_URL
-def platform_show_config(lms: str, base_url: str | None) -> None:
+def platform_show_config(lms: str, tenant_name: str, base_url: str | None) -> None:
     """Print the values for Moodle's tool form, or Canvas's developer-key JSON."""
-    urls = _urls(base_url)
+    tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
+    if tenant is None:
+        raise click.ClickException(
+            f"There is no tenant named {tenant_name!r}; create it with "
+            f"'flask --app lti_tool platform add-tenant {tenant_name!r}'."
+        )
+    urls = _urls(base_url, tenant.key_set_id)
     if lms == "canvas":
         click.echo(json.dumps(kits.canvas_developer_key(urls), indent=2))
         return

@@ -3,7 +3,7 @@ Moodle's "Manage tools" form asks for. Nothing here is secret."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,8 +39,19 @@ class ToolUrls:
     base: str
     login: str
     launch: str
-    jwks: str
+    jwks: str  # the tenant's key set once ``for_tenant`` named it; else the legacy one
     register: str
+    legacy_jwks: str = ""
+
+    def for_tenant(self, key_set_id: str) -> ToolUrls:
+        """The same URLs with the tenant's own key set (``/lti/jwks/<key_set_id>``)."""
+        legacy = self.legacy_jwks or self.jwks
+        return replace(self, jwks=f"{legacy}/{key_set_id}", legacy_jwks=legacy)
+
+    @property
+    def names_tenant(self) -> bool:
+        """Whether ``jwks`` is a tenant's own key set (not the installation's legacy one)."""
+        return bool(self.legacy_jwks) and self.jwks != self.legacy_jwks
 
     @property
     def domain(self) -> str:
@@ -53,8 +64,9 @@ class ToolUrls:
         return [self.launch]
 
 
-def tool_urls(base_url: str) -> ToolUrls:
-    """The tool's public URLs under ``base_url`` (e.g. https://careers.example.edu)."""
+def tool_urls(base_url: str, key_set_id: str | None = None) -> ToolUrls:
+    """The tool's public URLs under ``base_url`` (e.g. https://careers.example.edu), with the
+    key set of the tenant whose ``key_set_id`` is given."""
     parts = urlsplit(base_url.rstrip("/"))
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"The tool's base URL must be an absolute http(s) URL, got {base_url!r}.")
@@ -65,17 +77,21 @@ def tool_urls(base_url: str) -> ToolUrls:
     def build(endpoint: str) -> str:
         return adapter.build(endpoint, force_external=True)
 
-    return ToolUrls(
+    urls = ToolUrls(
         base=f"{parts.scheme}://{parts.netloc}{parts.path}",
         login=build("lti.oidc_login"),
         launch=build("lti.launch"),
         jwks=build("lti.key_set"),
         register=build("registration.register"),
+        legacy_jwks=build("lti.key_set"),
     )
+    return urls.for_tenant(key_set_id) if key_set_id else urls
 
 
 def canvas_developer_key(urls: ToolUrls) -> dict[str, Any]:
     """Canvas's LTI 1.3 developer-key JSON ("Paste JSON" or "Enter URL")."""
+    if not urls.names_tenant:
+        raise ValueError("Canvas's developer key names one institution's key set: pass its tenant.")
 
     def placement(name: str, message_type: str, text: str, **extra: Any) -> dict[str, Any]:
         return {
@@ -142,7 +158,14 @@ def moodle_values(urls: ToolUrls) -> list[FormValue]:
         FormValue("Tool description", DESCRIPTION),
         FormValue("LTI version", "LTI 1.3"),
         FormValue("Public key type", "Keyset URL"),
-        FormValue("Public keyset", urls.jwks),
+        FormValue("Public keyset", urls.jwks, "Your institution's own key set.")
+        if urls.names_tenant
+        else FormValue(
+            "Public keyset",
+            "",
+            "Your institution's own key set URL: open this page from the link on Career "
+            "Credit's admin page, or ask the operator (platform show-config --tenant NAME).",
+        ),
         FormValue("Initiate login URL", urls.login),
         FormValue("Redirection URI(s)", "\n".join(urls.redirect_uris)),
         FormValue(

@@ -20,6 +20,9 @@ class RegistrationInvitation(db.Model):  # type: ignore[name-defined]
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), default=None)
     new_tenant_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The key-set id the tenant created on use will have: the tool's registration names the
+    # tenant's JWKS URL before the tenant exists.
+    new_tenant_key_set_id: Mapped[str | None] = mapped_column(String(32), default=None)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()

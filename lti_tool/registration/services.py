@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from .. import http
 from ..errors import AppError
 from ..extensions import db
-from ..models import Registration, Tenant, utcnow
+from ..models import Registration, Tenant, new_key_set_id, utcnow
 from ..services import audit
 from ..services import registrations as regs
 from ..text import storable
@@ -139,6 +139,7 @@ def create_invitation(
         token_hash=hash_token(token),
         tenant_id=tenant.id if tenant else None,
         new_tenant_name=new_tenant_name or None,
+        new_tenant_key_set_id=None if tenant else new_key_set_id(),
         created_by=actor[:255],
         created_at=now,
         expires_at=now + dt.timedelta(hours=hours),
@@ -609,6 +610,29 @@ class RegistrationOutcome:
     deployment_id: str | None
 
 
+def tenant_key_set_id(tenant_id: int) -> str:
+    """The tenant's key-set id (its JWKS URL is /lti/jwks/<key_set_id>)."""
+    found = db.session.scalar(select(Tenant.key_set_id).where(Tenant.id == tenant_id))
+    if found is None:
+        raise InvitationError("This institution is no longer registered.", reason="no_tenant")
+    return found
+
+
+def key_set_id(invitation: RegistrationInvitation) -> str:
+    """The key-set id of the tenant the invitation registers for (the existing tenant's, or
+    the one the new tenant will get): the tool's registration names that tenant's JWKS URL."""
+    if invitation.tenant_id is not None:
+        tenant = db.session.get(Tenant, invitation.tenant_id)
+        if tenant is None:
+            raise InvitationError(
+                "The invitation's tenant no longer exists.", reason="invite_tenant_gone"
+            )
+        return tenant.key_set_id
+    if not invitation.new_tenant_key_set_id:  # an invitation made before keys were per tenant
+        invitation.new_tenant_key_set_id = new_key_set_id()
+    return invitation.new_tenant_key_set_id
+
+
 def _tenant_label(invitation: RegistrationInvitation, platform: PlatformConfiguration) -> str:
     if invitation.tenant_id is not None:
         tenant = db.session.get(Tenant, invitation.tenant_id)
@@ -663,7 +687,7 @@ def preview_registration(
         invitation=invitation,
         platform=platform,
         tenant_label=_tenant_label(invitation, platform),
-        registration=build_tool_registration(platform, urls),
+        registration=build_tool_registration(platform, urls.for_tenant(key_set_id(invitation))),
         missing_scopes=tuple(s for s in kits.SCOPES if s not in requested_scopes(platform)),
     )
 
@@ -694,10 +718,17 @@ def store_registration(
     )
     if existing is not None and invitation.tenant_id not in (None, existing.tenant_id):
         raise DynamicRegistrationError(
-            f"{platform.issuer} client id {answer.client_id} belongs to another tenant "
-            f"({existing.tenant.name!r}); nothing was changed.",
+            f"{platform.issuer} client id {answer.client_id} is already registered for another "
+            "institution; a client id belongs to one registration only. Nothing was changed.",
             reason="client_of_other_tenant",
+            hint="Create a new LTI key (registration) in the LMS, or ask the operator.",
         )
+    try:
+        regs.refuse_duplicate_client(
+            platform.issuer, answer.client_id, platform.token_endpoint, keep=existing
+        )
+    except regs.RegistrationError as exc:
+        raise DynamicRegistrationError(exc.message, hint=exc.hint, reason=exc.reason) from exc
     _claim_invitation(invitation)
     created = existing is None
     if existing is not None:
@@ -724,10 +755,7 @@ def store_registration(
             tenant_name = tenant.name
         else:
             tenant_name = _unique_tenant_name(invitation.new_tenant_name or platform.display_name)
-            tenant = Tenant(name=tenant_name, settings={"institution_admin_is_tool_admin": True})
-            db.session.add(tenant)
-            db.session.flush()
-            audit.record(actor, "tenant.create", tenant.id, name=tenant.name)
+            regs.create_tenant(tenant_name, actor, key_set_id=key_set_id(invitation))
         try:
             registration = regs.add_platform(
                 regs.PlatformSpec(
@@ -741,9 +769,11 @@ def store_registration(
                 ),
                 actor,
                 allow_http=allow_http,
+                name_owner=False,  # the LMS administrator of another institution reads this
             )
         except regs.RegistrationError as exc:
-            raise DynamicRegistrationError(exc.message, reason="registration_invalid") from exc
+            reason = exc.reason if exc.reason == "duplicate_client" else "registration_invalid"
+            raise DynamicRegistrationError(exc.message, hint=exc.hint, reason=reason) from exc
     if answer.deployment_id and answer.deployment_id not in {
         d.deployment_id for d in registration.deployments
     }:

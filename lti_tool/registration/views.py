@@ -14,12 +14,14 @@ from flask import Blueprint, current_app, g, render_template, request, session
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
 from ..auth import current_launch, public, requires
-from ..errors import AppError
+from ..errors import AppError, NotFoundError
 from ..extensions import csrf, db
+from ..models import Tenant
 from ..ratelimit import rate_limited, registration_limit
 from . import kits, services
 
@@ -58,8 +60,28 @@ def _csrf_from_invitation(invite: str | None) -> None:
         session["csrf_token"] = derived
 
 
-def _urls() -> kits.ToolUrls:
-    return kits.tool_urls(request.url_root)
+def _urls(key_set_id: str | None = None) -> kits.ToolUrls:
+    return kits.tool_urls(request.url_root, key_set_id)
+
+
+def _tenant_key_set(required: bool) -> str | None:
+    """The ``?tenant=<key_set_id>`` of a public install page: the kits name that tenant's own
+    key set. The legacy key set is never offered to a new install (it would let one
+    institution's registration sign for another's LMS)."""
+    key_set_id = request.args.get("tenant", "")[:64]
+    if key_set_id and db.session.scalar(select(Tenant.id).where(Tenant.key_set_id == key_set_id)):
+        return key_set_id
+    if required or key_set_id:
+        raise NotFoundError(
+            "This install link names no institution known to Career Credit."
+            if key_set_id
+            else "The Canvas configuration is per institution: the link must name one.",
+            hint="Copy the link from Career Credit's admin page (Install in another LMS), or "
+            "ask the operator for 'flask --app lti_tool platform show-config --lms canvas "
+            "--tenant NAME'.",
+            reason="no_tenant",
+        )
+    return None
 
 
 @bp.before_request
@@ -82,8 +104,9 @@ def _framable_by_platform() -> None:
 @bp.app_context_processor
 def _admin_helpers() -> dict[str, Any]:
     def install_kit() -> dict[str, Any]:
-        urls = _urls()
-        return {"urls": urls, "values": kits.moodle_values(urls)}
+        key_set_id = services.tenant_key_set_id(current_launch().tenant_id)
+        urls = _urls(key_set_id)
+        return {"urls": urls, "values": kits.moodle_values(urls), "key_set_id": key_set_id}
 
     return {"registration_invite_form": InviteForm, "install_kit": install_kit}
 
@@ -162,7 +185,8 @@ def invite() -> ResponseReturnValue:
 @public
 @rate_limited(registration_limit)
 def canvas_json() -> ResponseReturnValue:
-    body = json.dumps(kits.canvas_developer_key(_urls()), indent=2)
+    urls = _urls(_tenant_key_set(required=True))
+    body = json.dumps(kits.canvas_developer_key(urls), indent=2)
     response = current_app.response_class(body, mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
@@ -172,5 +196,11 @@ def canvas_json() -> ResponseReturnValue:
 @public
 @rate_limited(registration_limit)
 def moodle() -> ResponseReturnValue:
-    urls = _urls()
-    return render_template("registration/moodle.html", values=kits.moodle_values(urls), urls=urls)
+    key_set_id = _tenant_key_set(required=False)
+    urls = _urls(key_set_id)
+    return render_template(
+        "registration/moodle.html",
+        values=kits.moodle_values(urls),
+        urls=urls,
+        key_set_id=key_set_id,
+    )

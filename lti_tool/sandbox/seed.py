@@ -65,7 +65,15 @@ class SandboxInfo:
 
     @property
     def tool_jwks_url(self) -> str:
-        return f"{self.tool_url}/lti/jwks"
+        """The tool's key set as the sandbox LMS is configured with it: the sandbox tenant's
+        own (``/lti/jwks/<key_set_id>``), looked up when used."""
+        key_set_id = db.session.scalar(
+            select(Tenant.key_set_id)
+            .join(Registration, Registration.tenant_id == Tenant.id)
+            .where(Registration.issuer == self.issuer, Registration.client_id == self.client_id)
+        )
+        suffix = f"/{key_set_id}" if key_set_id else ""
+        return f"{self.tool_url}/lti/jwks{suffix}"
 
     def api_url(self, course_key: str, *parts: str) -> str:
         return "/".join((f"{self.platform_url}/sandbox/api/courses/{course_key}", *parts))

@@ -7,10 +7,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from ..errors import AppError, NotFoundError
 from ..extensions import db
-from ..models import Deployment, Registration, Tenant, utcnow
+from ..models import Deployment, Registration, Tenant, new_key_set_id, utcnow
 from . import audit
 
 CANVAS_PRESET = {
@@ -66,7 +67,76 @@ def apply_preset(preset: str | None, moodle_url: str | None, **given: str | None
     return values
 
 
-def add_platform(spec: PlatformSpec, actor: str, *, allow_http: bool = False) -> Registration:
+def _same_endpoint(url: str) -> str:
+    """A token endpoint URL compared the way a server routes it: scheme and host in lower
+    case, no trailing slash, no default port."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    if port and (parts.scheme, port) not in (("https", 443), ("http", 80)):
+        host = f"{host}:{port}"
+    return f"{parts.scheme.lower()}://{host}{parts.path.rstrip('/')}"
+
+
+def refuse_duplicate_client(
+    issuer: str,
+    client_id: str,
+    token_url: str,
+    *,
+    keep: Registration | None = None,
+    name_owner: bool = False,
+) -> None:
+    """A client id belongs to one registration in the whole installation: refuse the same
+    issuer + client id, and the same client id with the same token endpoint under another
+    issuer string (the same LMS key registered twice), except for ``keep`` (an update).
+    Only an operator (``name_owner``) is told which tenant holds it."""
+    rows = db.session.execute(
+        select(Registration, Tenant.name)
+        .join(Tenant, Tenant.id == Registration.tenant_id)
+        .where(Registration.client_id == client_id)
+    ).all()
+    wanted = _same_endpoint(token_url)
+    for reg, owner in rows:
+        if keep is not None and reg.id == keep.id:
+            continue
+        where = f" (tenant {owner!r}, registration {reg.name!r})" if name_owner else ""
+        if reg.issuer == issuer:
+            raise RegistrationError(
+                f"{issuer} with client id {client_id} is already registered{where}. A client id "
+                "belongs to one registration only; nothing was changed.",
+                reason="duplicate_client",
+                hint="If this is a re-install of the same LMS key, update the existing "
+                "registration instead; otherwise create a new LTI key in the LMS.",
+            )
+        if _same_endpoint(reg.auth_token_url) == wanted:
+            raise RegistrationError(
+                f"Client id {client_id} is already registered with the token endpoint "
+                f"{token_url}{where} under another issuer. The same LMS key cannot be "
+                "registered twice; nothing was changed.",
+                reason="duplicate_client",
+                hint="Create a new LTI key in the LMS for this registration.",
+            )
+
+
+def create_tenant(name: str, actor: str, *, key_set_id: str | None = None) -> Tenant:
+    """A new tenant with its own signing key (published at its own JWKS URL). Flushes."""
+    from .. import keys  # keys imports this package's audit module
+
+    tenant = Tenant(
+        name=name,
+        settings={"institution_admin_is_tool_admin": True},
+        key_set_id=key_set_id or new_key_set_id(),
+    )
+    db.session.add(tenant)
+    db.session.flush()
+    audit.record(actor, "tenant.create", tenant.id, name=tenant.name)
+    keys.ensure_tenant_key(tenant)
+    return tenant
+
+
+def add_platform(
+    spec: PlatformSpec, actor: str, *, allow_http: bool = False, name_owner: bool = True
+) -> Registration:
     """Register a platform (issuer + client id) for a new or named tenant."""
     for label, url in (
         ("issuer", spec.issuer),
@@ -77,16 +147,7 @@ def add_platform(spec: PlatformSpec, actor: str, *, allow_http: bool = False) ->
         _check_url(label, url, allow_http=allow_http)
     if not spec.client_id.strip():
         raise RegistrationError("The client id must not be empty.")
-    existing = db.session.scalar(
-        select(Registration).where(
-            Registration.issuer == spec.issuer, Registration.client_id == spec.client_id
-        )
-    )
-    if existing is not None:
-        raise RegistrationError(
-            f"{spec.issuer} with client id {spec.client_id} is already "
-            f"registered (tenant {existing.tenant.name!r})."
-        )
+    refuse_duplicate_client(spec.issuer, spec.client_id, spec.auth_token_url, name_owner=name_owner)
     tenant_name = spec.tenant or spec.name
     tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
     if spec.tenant and tenant is None:
@@ -95,12 +156,9 @@ def add_platform(spec: PlatformSpec, actor: str, *, allow_http: bool = False) ->
             "to create one named after the registration."
         )
     if tenant is None:
-        tenant = Tenant(name=tenant_name, settings={"institution_admin_is_tool_admin": True})
-        db.session.add(tenant)
-        db.session.flush()
-        audit.record(actor, "tenant.create", tenant.id, name=tenant.name)
+        tenant = create_tenant(tenant_name, actor)
     reg = Registration(
-        tenant=tenant,
+        tenant_id=tenant.id,
         name=spec.name,
         issuer=spec.issuer,
         client_id=spec.client_id,
@@ -109,8 +167,15 @@ def add_platform(spec: PlatformSpec, actor: str, *, allow_http: bool = False) ->
         key_set_url=spec.key_set_url,
         strict_deployments=spec.strict_deployments,
     )
-    db.session.add(reg)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a registration stored meanwhile by another request
+            db.session.add(reg)
+    except IntegrityError as exc:
+        raise RegistrationError(
+            f"{spec.issuer} with client id {spec.client_id} was registered meanwhile; "
+            "nothing was changed.",
+            reason="duplicate_client",
+        ) from exc
     for dep_id in dict.fromkeys(spec.deployment_ids):
         db.session.add(
             Deployment(

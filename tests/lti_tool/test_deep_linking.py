@@ -36,9 +36,18 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
-def _tool_public_pem(tool_url: str, kid: str) -> str:
-    keys = requests.get(f"{tool_url}/lti/jwks", timeout=5).json()["keys"]
+def _tool_public_pem(lti, tool_url: str, kid: str) -> str:
+    """The key from the launch's tenant's own key set, as its LMS fetches it over HTTP; the
+    installation's legacy key set does not hold it."""
+    from lti_tool.extensions import db
+    from lti_tool.models import Tenant
+
+    with lti.client.application.app_context():
+        key_set_id = db.session.get(Tenant, lti.platform.tenant_id).key_set_id
+    keys = requests.get(f"{tool_url}/lti/jwks/{key_set_id}", timeout=5).json()["keys"]
     jwk = next(k for k in keys if k["kid"] == kid)
+    legacy = requests.get(f"{tool_url}/lti/jwks", timeout=5).json()["keys"]
+    assert kid not in {k["kid"] for k in legacy}
     return JWK(**jwk).export_to_pem().decode()
 
 
@@ -57,7 +66,7 @@ def test_deep_linking_round_trip_verified_by_platform(lti, live_server):
     kid = jwt.get_unverified_header(token)["kid"]
     claims = jwt.decode(
         token,
-        _tool_public_pem(live_server.tool_url, kid),
+        _tool_public_pem(lti, live_server.tool_url, kid),
         algorithms=["RS256"],
         audience=lti.platform.issuer,
     )
@@ -88,7 +97,7 @@ def test_deep_link_response_verifies_with_lti1p3platform(lti, live_server):
     ).get_data(as_text=True)
     token = re.search(r'name="JWT" value="([^"]+)"', page).group(1)
     kid = jwt.get_unverified_header(token)["kid"]
-    pem = _tool_public_pem(live_server.tool_url, kid)
+    pem = _tool_public_pem(lti, live_server.tool_url, kid)
     # lti1p3platform verifies the signature (and rejects the aud it cannot check)
     with contextlib.suppress(jwt.InvalidAudienceError):
         PlatformRegistration.decode_and_verify(token, pem)

@@ -206,7 +206,8 @@ def test_moodle_registration_end_to_end(app, browser, requests_mock):
     assert set(reg_body["grant_types"]) == {"implicit", "client_credentials"}
     assert reg_body["initiate_login_uri"] == f"{TOOL}/lti/login"
     assert reg_body["redirect_uris"] == [f"{TOOL}/lti/launch"]
-    assert reg_body["jwks_uri"] == f"{TOOL}/lti/jwks"
+    key_set_id = reg_body["jwks_uri"].removeprefix(f"{TOOL}/lti/jwks/")
+    assert key_set_id and "/" not in key_set_id  # the new tenant's own key set, never /lti/jwks
     assert reg_body["token_endpoint_auth_method"] == "private_key_jwt"
     assert reg_body["client_name"] == "Career Credit"
     assert set(reg_body["scope"].split()) == set(kits.SCOPES)
@@ -238,6 +239,12 @@ def test_moodle_registration_end_to_end(app, browser, requests_mock):
             select(AuditEntry.action).where(AuditEntry.tenant_id == reg.tenant_id)
         ).all()
     assert {"tenant.create", "registration.add", "registration.dynamic"} <= set(actions)
+    with app.app_context():
+        assert db.session.get(Tenant, reg.tenant_id).key_set_id == key_set_id
+    own = browser.get(f"/lti/jwks/{key_set_id}")
+    assert own.status_code == 200 and own.get_json()["keys"]
+    legacy = {k["kid"] for k in browser.get("/lti/jwks").get_json()["keys"]}
+    assert not legacy & {k["kid"] for k in own.get_json()["keys"]}
 
 
 def test_canvas_registration_sends_canvas_fields(app, browser, requests_mock):
@@ -740,7 +747,35 @@ def test_a_client_id_of_another_tenant_is_not_moved(app, browser, requests_mock)
     before = counts(app)
     resp = confirm(browser, page)
     assert resp.status_code == 400 and reason(resp) == "client_of_other_tenant"
-    assert owner in resp.get_data(as_text=True)
+    body = resp.get_data(as_text=True)
+    assert "already registered for another institution" in body
+    assert owner not in body  # another institution's name is not told to this LMS's admin
+    assert counts(app) == before
+
+
+def test_a_client_id_with_the_same_token_endpoint_under_another_issuer_is_refused(
+    app, browser, requests_mock
+):
+    """The same LMS key (client id + token endpoint) cannot be registered again by naming the
+    LMS with another issuer string."""
+    platform = moodle(requests_mock, client_id=f"victim-{secrets.token_hex(3)}")
+    owner = f"Victim U {secrets.token_hex(3)}"
+    assert (
+        confirm(browser, start(browser, invite(app, new_tenant_name=owner), platform)).status_code
+        == 200
+    )  # positive control: the first registration of the key
+    platform.config["issuer"] = platform.config["issuer"] + "/moodle"
+    requests_mock.get(platform.config_url, json=platform.config, headers=JSON)
+    page = start(
+        browser, invite(app, new_tenant_name=f"Attacker U {secrets.token_hex(3)}"), platform
+    )
+    before = counts(app)
+    resp = confirm(browser, page)
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 400 and reason(resp) == "duplicate_client", body
+    assert "is already registered with the token endpoint" in body
+    assert "cannot be registered twice" in body
+    assert owner not in body
     assert counts(app) == before
 
 

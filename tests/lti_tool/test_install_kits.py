@@ -7,9 +7,11 @@ import json
 import re
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import select
 
 from lti_tool.extensions import db
+from lti_tool.models import Tenant
 from lti_tool.registration import kits, services
 from lti_tool.registration.models import RegistrationInvitation
 
@@ -18,23 +20,34 @@ AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 
 
-def _canvas_json(client, base_url: str = TOOL) -> dict:
-    resp = client.get("/lti/config/canvas.json", base_url=base_url)
+@pytest.fixture
+def kit_tenant(app, make_platform) -> tuple[str, str]:
+    """A tenant (name, key-set id) the kits are for."""
+    platform = make_platform()
+    with app.app_context():
+        tenant = db.session.get(Tenant, platform.tenant_id)  # type: ignore[attr-defined]
+        return tenant.name, tenant.key_set_id
+
+
+def _canvas_json(client, key_set_id: str, base_url: str = TOOL) -> dict:
+    resp = client.get(
+        "/lti/config/canvas.json", base_url=base_url, query_string={"tenant": key_set_id}
+    )
     assert resp.status_code == 200
     assert resp.mimetype == "application/json"
     assert "public" in resp.headers["Cache-Control"]
     return json.loads(resp.get_data(as_text=True))
 
 
-def test_canvas_json_follows_the_developer_key_schema(client, app):
-    key = _canvas_json(client)
+def test_canvas_json_follows_the_developer_key_schema(client, app, kit_tenant):
+    key = _canvas_json(client, kit_tenant[1])
     # Canvas's required top-level fields, with a public JWK URL instead of a pasted key
     for field in ("title", "description", "oidc_initiation_url", "target_link_uri"):
         assert isinstance(key[field], str) and key[field], field
     assert "public_jwk" not in key
     assert key["oidc_initiation_url"] == f"{TOOL}/lti/login"
     assert key["target_link_uri"] == f"{TOOL}/lti/launch"
-    assert key["public_jwk_url"] == f"{TOOL}/lti/jwks"
+    assert key["public_jwk_url"] == f"{TOOL}/lti/jwks/{kit_tenant[1]}"  # the tenant's own
     assert set(key["scopes"]) == {
         AGS + "lineitem",
         AGS + "lineitem.readonly",
@@ -80,8 +93,8 @@ def test_canvas_json_follows_the_developer_key_schema(client, app):
     }
 
 
-def test_canvas_json_urls_are_the_tool_endpoints(client, app):
-    key = _canvas_json(client, base_url="http://localhost")
+def test_canvas_json_urls_are_the_tool_endpoints(client, app, kit_tenant):
+    key = _canvas_json(client, kit_tenant[1], base_url="http://localhost")
     adapter = app.url_map.bind("localhost")
     assert adapter.match(urlsplit(key["oidc_initiation_url"]).path, method="POST")[0] == (
         "lti.oidc_login"
@@ -91,20 +104,35 @@ def test_canvas_json_urls_are_the_tool_endpoints(client, app):
     assert jwks.status_code == 200 and jwks.get_json()["keys"]
 
 
-def test_canvas_json_uses_the_address_the_tool_is_reached_at(client):
-    key = _canvas_json(client, base_url="https://other-host.example.org/cc")
+def test_canvas_json_uses_the_address_the_tool_is_reached_at(client, kit_tenant):
+    key = _canvas_json(client, kit_tenant[1], base_url="https://other-host.example.org/cc")
     assert key["oidc_initiation_url"] == "https://other-host.example.org/cc/lti/login"
     assert key["extensions"][0]["domain"] == "other-host.example.org"
 
 
-def test_moodle_page_lists_every_value(client):
-    resp = client.get("/lti/config/moodle", base_url=TOOL)
+def test_canvas_json_without_a_tenant_is_refused(client, kit_tenant):
+    assert _canvas_json(client, kit_tenant[1])  # positive control
+    resp = client.get("/lti/config/canvas.json", base_url=TOOL)
+    assert resp.status_code == 404
+    assert (
+        'data-reason="no_tenant"' in resp.get_data(as_text=True)
+        or (resp.get_json() or {}).get("reason") == "no_tenant"
+    )
+    unknown = client.get(
+        "/lti/config/canvas.json", base_url=TOOL, query_string={"tenant": "no-such-key-set"}
+    )
+    assert unknown.status_code == 404
+
+
+def test_moodle_page_lists_every_value(client, kit_tenant):
+    key_set_id = kit_tenant[1]
+    resp = client.get("/lti/config/moodle", base_url=TOOL, query_string={"tenant": key_set_id})
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     for text in (
         f"{TOOL}/lti/launch",
         f"{TOOL}/lti/login",
-        f"{TOOL}/lti/jwks",
+        f"{TOOL}/lti/jwks/{key_set_id}",
         "LTI 1.3",
         "Keyset URL",
         "IMS LTI Assignment and Grade Services",
@@ -114,7 +142,7 @@ def test_moodle_page_lists_every_value(client):
         "Share launcher&#39;s name with tool",
         "Share launcher&#39;s email with tool",
         "Supports Deep Linking (Content-Item Message)",
-        f"{TOOL}/lti/config/canvas.json",
+        f"{TOOL}/lti/config/canvas.json?tenant={key_set_id}",
     ):
         assert text in html, text
     rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td><code>([^<]*)</code>', html))
@@ -123,8 +151,13 @@ def test_moodle_page_lists_every_value(client):
     assert rows["Supports Deep Linking (Content-Item Message)"].startswith("On")
     assert rows["Initiate login URL"] == f"{TOOL}/lti/login"
     assert rows["Redirection URI(s)"] == f"{TOOL}/lti/launch"
-    assert rows["Public keyset"] == f"{TOOL}/lti/jwks"
+    assert rows["Public keyset"] == f"{TOOL}/lti/jwks/{key_set_id}"
     assert rows["Tool URL"] == f"{TOOL}/lti/launch"
+    # without a tenant the page names no key set at all (never the shared legacy one)
+    bare = client.get("/lti/config/moodle", base_url=TOOL).get_data(as_text=True)
+    bare_rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td><code>([^<]*)</code>', bare))
+    assert bare_rows["Public keyset"] == ""
+    assert f"{TOOL}/lti/jwks<" not in bare
 
 
 def test_moodle_values_name_the_form_fields(app):
@@ -139,14 +172,15 @@ def test_moodle_values_name_the_form_fields(app):
     )
 
 
-def test_cli_show_config_prints_moodle_values(runner):
-    result = runner.invoke(args=["platform", "show-config", "--base-url", TOOL])
+def test_cli_show_config_prints_moodle_values(runner, kit_tenant):
+    name, key_set_id = kit_tenant
+    result = runner.invoke(args=["platform", "show-config", "--base-url", TOOL, "--tenant", name])
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Tool URL: {TOOL}/lti/launch" in out
     assert f"Initiate login URL: {TOOL}/lti/login" in out
     assert f"Redirection URI(s): {TOOL}/lti/launch" in out
-    assert f"Public keyset: {TOOL}/lti/jwks" in out
+    assert f"Public keyset: {TOOL}/lti/jwks/{key_set_id}\n" in out
     assert "LTI version: LTI 1.3" in out
     assert (
         "IMS LTI Assignment and Grade Services: "
@@ -156,10 +190,43 @@ def test_cli_show_config_prints_moodle_values(runner):
     assert "Share launcher's email with tool: Always" in out
 
 
-def test_cli_show_config_prints_canvas_json(runner, client):
-    result = runner.invoke(args=["platform", "show-config", "--lms", "canvas", "--base-url", TOOL])
+def test_cli_show_config_prints_canvas_json(runner, client, kit_tenant):
+    name, key_set_id = kit_tenant
+    result = runner.invoke(
+        args=["platform", "show-config", "--lms", "canvas", "--base-url", TOOL, "--tenant", name]
+    )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == _canvas_json(client)
+    printed = json.loads(result.output)
+    assert printed == _canvas_json(client, key_set_id)
+    assert printed["public_jwk_url"] == f"{TOOL}/lti/jwks/{key_set_id}"
+
+
+def test_cli_show_config_needs_a_known_tenant(runner, kit_tenant):
+    ok = runner.invoke(
+        args=["platform", "show-config", "--base-url", TOOL, "--tenant", kit_tenant[0]]
+    )
+    assert ok.exit_code == 0, ok.output
+    missing = runner.invoke(args=["platform", "show-config", "--base-url", TOOL])
+    assert missing.exit_code != 0 and "--tenant" in missing.output
+    unknown = runner.invoke(
+        args=["platform", "show-config", "--base-url", TOOL, "--tenant", "No Such U"]
+    )
+    assert unknown.exit_code != 0
+    assert "There is no tenant named 'No Such U'" in unknown.output
+    assert "platform add-tenant" in unknown.output
+
+
+def test_cli_add_tenant_prints_its_own_key_set_url(runner, client, app):
+    result = runner.invoke(args=["platform", "add-tenant", "Kits U", "--base-url", TOOL])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        tenant = db.session.scalar(select(Tenant).where(Tenant.name == "Kits U"))
+        assert not tenant.legacy_keys
+    url = f"{TOOL}/lti/jwks/{tenant.key_set_id}"
+    assert url in result.output
+    assert client.get(f"/lti/jwks/{tenant.key_set_id}").get_json()["keys"]
+    again = runner.invoke(args=["platform", "add-tenant", "Kits U"])
+    assert again.exit_code != 0 and "exists already" in again.output
 
 
 def test_admin_creates_a_registration_link_for_their_tenant(lti, app):
@@ -226,5 +293,8 @@ def test_admin_page_snippet_renders_the_kits_and_the_button(lti, app):
         html = render_template("registration/_admin_install.html")
     assert f'action="/lti/register/invitations?lid={launched.lid}"' in html
     assert 'name="csrf_token"' in html
-    assert f"{TOOL}/lti/config/canvas.json" in html
+    with app.app_context():
+        key_set_id = db.session.get(Tenant, lti.platform.tenant_id).key_set_id  # type: ignore[attr-defined]
+    assert f"{TOOL}/lti/config/canvas.json?tenant={key_set_id}" in html
+    assert f"{TOOL}/lti/jwks/{key_set_id}" in html
     assert "Use this service for grade sync and column management" in html

@@ -143,10 +143,24 @@ def id_token_for(client, sandbox, **query: str) -> tuple[dict[str, Any], dict[st
 
 
 def tool_key(app) -> tuple[str, str]:
+    """The key the tool signs with for the sandbox's tenant (the sandbox LMS trusts that
+    tenant's own key set)."""
+    from sqlalchemy import select
+
+    from lti_tool.extensions import db
     from lti_tool.keys import signing_key
+    from lti_tool.models import Registration
+    from lti_tool.sandbox.seed import CLIENT_ID
 
     with app.app_context():
-        key = signing_key()
+        tenant_id = db.session.scalar(
+            select(Registration.tenant_id).where(
+                Registration.issuer == app.config["SANDBOX_PLATFORM_URL"].rstrip("/"),
+                Registration.client_id == CLIENT_ID,
+            )
+        )
+        key = signing_key(tenant_id)
+        db.session.commit()
         return key.kid, key.private_pem
 
 
