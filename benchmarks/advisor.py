@@ -139,7 +139,13 @@ def generate(sizes: dict[str, int], today: dt.date) -> dict[str, Any]:
         auth_token_url="https://lms.bench.example/token",  # noqa: S106 - a URL
         key_set_url="https://lms.bench.example/jwks",
     )
-    advisor = User(tenant_id=tenant.id, sub="advisor", name="Ada Advisor", email="ada@bench.edu")
+    advisor = User(
+        tenant_id=tenant.id,
+        issuer=reg.issuer,
+        sub="advisor",
+        name="Ada Advisor",
+        email="ada@bench.edu",
+    )
     db.session.add_all([reg, advisor])
     db.session.flush()
     lid = secrets.token_urlsafe(32)
@@ -154,7 +160,7 @@ def generate(sizes: dict[str, int], today: dt.date) -> dict[str, Any]:
             expires_at=utcnow() + dt.timedelta(days=1),
         )
     )
-    t, user0 = tenant.id, advisor.id  # students get ids user0 + x
+    t, user0, issuer = tenant.id, advisor.id, reg.issuer  # students get ids user0 + x
     db.session.commit()
     db.session.close()  # no transaction of the session may hold locks the load must take
     base = today - dt.timedelta(days=420)
@@ -165,11 +171,11 @@ def generate(sizes: dict[str, int], today: dt.date) -> dict[str, Any]:
     steps = [
         (
             "courses",
-            "INSERT INTO course (id, tenant_id, context_id, title, label, term_name, term_start, "
-            "term_end, updated_at) "
+            "INSERT INTO course (id, tenant_id, issuer, context_id, title, label, term_name, "
+            "term_start, term_end, updated_at) "
             + d.series(
                 n_courses,
-                f"SELECT {user0} + x, {t}, 'ctx-' || x, 'Course ' || x, 'C' || x, "
+                f"SELECT {user0} + x, {t}, '{issuer}', 'ctx-' || x, 'Course ' || x, 'C' || x, "
                 f"CASE WHEN x % 2 = 0 THEN 'Fall term' ELSE 'Spring term' END, "
                 f"CASE WHEN x % 2 = 0 THEN '{(today - dt.timedelta(days=90)).isoformat()}' "
                 f"ELSE '{(today - dt.timedelta(days=300)).isoformat()}' END, "
@@ -179,10 +185,10 @@ def generate(sizes: dict[str, int], today: dt.date) -> dict[str, Any]:
         ),
         (
             "students",
-            "INSERT INTO lti_user (id, tenant_id, sub, name, email, updated_at) "
+            "INSERT INTO lti_user (id, tenant_id, issuer, sub, name, email, updated_at) "
             + d.series(
                 n_students,
-                f"SELECT {user0} + x, {t}, 'stu-' || x, 'Student ' || x, "
+                f"SELECT {user0} + x, {t}, '{issuer}', 'stu-' || x, 'Student ' || x, "
                 f"'s' || x || '@bench.edu', {now}",
             ),
         ),

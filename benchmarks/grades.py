@@ -370,6 +370,7 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
         )
         tool_course = Course(
             tenant_id=reg.tenant_id,
+            issuer=reg.issuer,
             context_id=course.context_id,
             title=course.title,
             label=course.label,
@@ -383,6 +384,7 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
                 {
                     "id": first_user + n,
                     "tenant_id": reg.tenant_id,
+                    "issuer": reg.issuer,
                     "sub": student_sub(n),
                     "name": f"Student {n:05d}",
                 }
@@ -409,7 +411,7 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
-        faculty_id = _credit_work(reg.tenant_id, tool_course.id, first_user, students)
+        faculty_id = _credit_work(reg.tenant_id, tool_course.id, first_user, students, reg.issuer)
         db.session.commit()
         tenant_id, registration_id, course_id = reg.tenant_id, reg.id, tool_course.id
         item = ags.find_or_create_line_item(
@@ -431,7 +433,9 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
     return Setup(tenant_id, registration_id, course_id, item.id, students, base_url, faculty_id)
 
 
-def _credit_work(tenant_id: int, course_id: int, first_user: int, students: int) -> int:
+def _credit_work(
+    tenant_id: int, course_id: int, first_user: int, students: int, issuer: str
+) -> int:
     """Finished work for every student, set-based: an employer and a listing, one accepted
     application and completed engagement each, and confirmed hours (student n logs 1 + n % 3
     hours); the course's policy gives one credit per hour, up to 3, percentage grading, no
@@ -444,7 +448,7 @@ def _credit_work(tenant_id: int, course_id: int, first_user: int, students: int)
     from lti_tool.extensions import db
     from lti_tool.models import Enrolment, User
 
-    faculty = User(tenant_id=tenant_id, sub="bench-faculty", name="Bench Instructor")
+    faculty = User(tenant_id=tenant_id, issuer=issuer, sub="bench-faculty", name="Bench Instructor")
     db.session.add(faculty)
     db.session.flush()
     db.session.add(

@@ -54,6 +54,7 @@ import numpy
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+ISSUER = "https://lms.bench.example"  # people and courses are per LMS (tenant, issuer, id)
 TARGETS = {"search_p95_ms": 50.0, "recommend_p95_ms": 100.0}
 BASE_WORDS = (
     "analysis data report survey design website audit campaign research budget model video "
@@ -270,7 +271,7 @@ def populate_students(tenant_id: int, count: int, vocab: Words, rng: random.Rand
     skill_ids = list(skills())
     users, profiles = [], []
     for n in range(1, count + 1):
-        users.append({"id": n, "tenant_id": tenant_id, "sub": f"student-{n}",
+        users.append({"id": n, "tenant_id": tenant_id, "issuer": ISSUER, "sub": f"student-{n}",
                       "name": f"Student {n}", "email": f"s{n}@bench.example"})  # fmt: skip
         empty = rng.random() < 0.1
         profiles.append({
@@ -424,7 +425,9 @@ def run(url: str, scale: float, queries: int) -> dict[str, Any]:
             f"  {n_listings} listings, {n_students} students, {n_applications} applications "
             f"inserted in {time.perf_counter() - start:.1f} s"
         )
-        course = Course(tenant_id=tenant.id, context_id="bench-course", title="Bench 101")
+        course = Course(
+            tenant_id=tenant.id, issuer=ISSUER, context_id="bench-course", title="Bench 101"
+        )
         db.session.add(course)
         db.session.flush()
         for listing_id in rng.sample(range(1, n_listings + 1), 5):  # the instructor's pins

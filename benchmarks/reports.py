@@ -56,6 +56,7 @@ PROGRAMS = (
 TERMS = (("Fall 2024", "2024-08-26"), ("Spring 2025", "2025-01-13"),
          ("Fall 2025", "2025-08-25"), ("Spring 2026", "2026-01-12"))  # fmt: skip
 COURSE0, USER0 = 1_000_000, 2_000_000  # explicit ids of generated rows start past these
+ISSUER = "https://lms.bench.example"  # people and courses are per LMS (tenant, issuer, id)
 BULK_TABLES = (
     "lti_user", "student_profile", "course", "listing", "application", "engagement",
     "outcome_evidence",
@@ -168,7 +169,13 @@ def generate(sizes: dict[str, int]) -> dict[str, Any]:
     tenant = Tenant(name="Bench University", settings={})
     db.session.add(tenant)
     db.session.flush()
-    advisor = User(tenant_id=tenant.id, sub="advisor", name="Ada Advisor", email="ada@bench.edu")
+    advisor = User(
+        tenant_id=tenant.id,
+        issuer=ISSUER,
+        sub="advisor",
+        name="Ada Advisor",
+        email="ada@bench.edu",
+    )
     db.session.add(advisor)
     nace = ensure_builtin_frameworks(tenant.id)
     items = [(item.id, item.current.id) for item in nace.items]
@@ -186,20 +193,20 @@ def generate(sizes: dict[str, int]) -> dict[str, Any]:
     steps = [
         (
             "courses",
-            "INSERT INTO course (id, tenant_id, context_id, title, label, term_name, "
+            "INSERT INTO course (id, tenant_id, issuer, context_id, title, label, term_name, "
             "term_start, updated_at) "
             + d.series(
                 n_courses,
-                f"SELECT {COURSE0} + x, {t}, 'ctx-' || x, 'Course ' || x, 'C' || x, "
+                f"SELECT {COURSE0} + x, {t}, '{ISSUER}', 'ctx-' || x, 'Course ' || x, 'C' || x, "
                 f"CASE x % {len(TERMS)} {terms} END, CASE x % {len(TERMS)} {starts} END, {now}",
             ),
         ),
         (
             "students",
-            "INSERT INTO lti_user (id, tenant_id, sub, name, email, updated_at) "
+            "INSERT INTO lti_user (id, tenant_id, issuer, sub, name, email, updated_at) "
             + d.series(
                 n_students,
-                f"SELECT {USER0} + x, {t}, 'stu-' || x, 'Student ' || x, "
+                f"SELECT {USER0} + x, {t}, '{ISSUER}', 'stu-' || x, 'Student ' || x, "
                 f"'s' || x || '@bench.edu', {now}",
             ),
         ),

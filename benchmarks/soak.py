@@ -415,6 +415,7 @@ def setup_students(
         course = db.session.scalar(
             select(Course).where(
                 Course.tenant_id == reg.tenant_id,
+                Course.issuer == reg.issuer,
                 Course.context_id == stable_id(f"course:{COURSE}"),
             )
         )
@@ -459,6 +460,7 @@ def setup_students(
                 {
                     "id": first_user + n,
                     "tenant_id": reg.tenant_id,
+                    "issuer": reg.issuer,
                     "sub": key,
                     "name": f"Soak Student {n:04d}",
                     "email": f"{key}@example.edu",

@@ -691,19 +691,35 @@ def _resume_pdf(name: str) -> bytes:
 def ensure_sandbox_people(tenant_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """Users, courses and enrolments for the sandbox LMS's people, keyed by seed key; existing
     rows (from launches) are kept."""
-    from lti_tool.models import Course, Enrolment, User
+    from lti_tool.models import Course, Enrolment, Registration, User
     from lti_tool.sandbox import seed
 
+    # People and courses are per LMS: the demo's belong to the LMS the tenant launches from
+    # (its newest registration's issuer, the sandbox for `make run`).
+    issuer = (
+        db.session.scalar(
+            select(Registration.issuer)
+            .where(Registration.tenant_id == tenant_id)
+            .order_by(Registration.id.desc())
+            .limit(1)
+        )
+        or ""
+    )
     courses: dict[str, Course] = {}
     for key, label, title in seed.COURSES:
         context_id = seed.stable_id(f"course:{key}")
         course = db.session.scalar(
-            select(Course).where(Course.tenant_id == tenant_id, Course.context_id == context_id)
+            select(Course).where(
+                Course.tenant_id == tenant_id,
+                Course.issuer == issuer,
+                Course.context_id == context_id,
+            )
         )
         if course is None:
             term, start, end = seed.TERM
             course = Course(
                 tenant_id=tenant_id,
+                issuer=issuer,
                 context_id=context_id,
                 title=title,
                 label=label,
@@ -716,10 +732,13 @@ def ensure_sandbox_people(tenant_id: int) -> tuple[dict[str, Any], dict[str, Any
     users: dict[str, User] = {}
     for key, _kind, given, family in seed.PEOPLE:
         sub = seed.stable_id(f"person:{key}")
-        user = db.session.scalar(select(User).where(User.tenant_id == tenant_id, User.sub == sub))
+        user = db.session.scalar(
+            select(User).where(User.tenant_id == tenant_id, User.issuer == issuer, User.sub == sub)
+        )
         if user is None:
             user = User(
                 tenant_id=tenant_id,
+                issuer=issuer,
                 sub=sub,
                 name=f"{given} {family}",
                 email=seed._email(given, family),

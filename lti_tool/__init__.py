@@ -56,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     from internships.work.views import bp as work_bp
 
     from .admin.connections_views import bp as admin_connections_bp
+    from .admin.identities_views import bp as admin_identities_bp
     from .admin.views import bp as admin_bp
     from .homes import bp as homes_bp
     from .lti.views import bp as lti_bp
@@ -65,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(homes_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(admin_connections_bp)
+    app.register_blueprint(admin_identities_bp)
     app.register_blueprint(internships_bp)
     app.register_blueprint(work_bp)
     app.register_blueprint(profile_bp)

@@ -4,7 +4,6 @@ launches and the OIDC state/nonce records every worker shares."""
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -18,12 +17,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def new_key_set_id() -> str:
-    """A tenant's public key-set identifier: random, so its JWKS URL reveals neither how many
-    tenants there are nor which one it is, and stable (a platform stores the URL)."""
-    return secrets.token_urlsafe(16)
-
-
 class Tenant(db.Model):  # type: ignore[name-defined]
     """One institution. Owns registrations, courses, people and everything they create."""
 
@@ -35,11 +28,6 @@ class Tenant(db.Model):  # type: ignore[name-defined]
     #              "institution_admin_is_tool_admin": true}
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # The tenant's JWKS URL is /lti/jwks/<key_set_id> (see keys.py).
-    key_set_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_key_set_id)
-    # Tenants that existed before per-tenant keys keep signing with the installation's keys
-    # (published at /lti/jwks) until the operator rotates a key of their own in.
-    legacy_keys: Mapped[bool] = mapped_column(default=False)
 
     registrations: Mapped[list[Registration]] = relationship(back_populates="tenant")
 
@@ -78,38 +66,34 @@ class Deployment(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | pending
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    # Recorded by a launch (not announced by an operator or a registration): the admin
-    # overview lists it as new until an administrator acknowledges it.
-    first_seen_by_launch: Mapped[bool] = mapped_column(default=False)
-    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    acknowledged_by: Mapped[str | None] = mapped_column(String(255), default=None)
 
     registration: Mapped[Registration] = relationship(back_populates="deployments")
 
 
 class ToolKey(db.Model):  # type: ignore[name-defined]
     """An RSA key of the tool. Published from ``created_at``, signs from ``signing_from``,
-    removed from the key set when retired. A key belongs to one tenant, or (``tenant_id`` null)
-    to the installation: the legacy key set at /lti/jwks."""
+    removed from the key set when retired."""
 
     __tablename__ = "tool_key"
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     private_pem: Mapped[str] = mapped_column(EncryptedText())  # Fernet, see crypto.py
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
-    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     signing_from: Mapped[dt.datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Course(db.Model):  # type: ignore[name-defined]
-    """An LTI context inside a tenant."""
+    """An LTI context of one LMS inside a tenant: keyed by (tenant, issuer, context id), since
+    two LMSs of one institution may send the same context id (Moodle's are small integers)."""
 
     __tablename__ = "course"
-    __table_args__ = (UniqueConstraint("tenant_id", "context_id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "issuer", "context_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    # The registration's issuer (not its id: a re-install's new client id keeps the courses).
+    issuer: Mapped[str] = mapped_column(String(500))
     context_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(500), default="")
     label: Mapped[str] = mapped_column(String(255), default="")
@@ -120,16 +104,36 @@ class Course(db.Model):  # type: ignore[name-defined]
 
 
 class User(db.Model):  # type: ignore[name-defined]
-    """A person known from launches (``sub`` is the platform's stable user id)."""
+    """An identity known from launches: ``sub`` is the stable user id of the LMS named by
+    ``issuer``; the same person in two LMSs is two identities unless an administrator links
+    them (``IdentityLink``)."""
 
     __tablename__ = "lti_user"
-    __table_args__ = (UniqueConstraint("tenant_id", "sub"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "issuer", "sub"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    # The registration's issuer (not its id: a re-install's new client id keeps the people).
+    issuer: Mapped[str] = mapped_column(String(500))
     sub: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(500), default="")
     email: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class IdentityLink(db.Model):  # type: ignore[name-defined]
+    """An administrator's statement that identity ``user_id`` (of one LMS) is the same person
+    as ``primary_user_id`` (of another LMS of the tenant): that identity's launches without a
+    course act as the primary user. Inside a course each LMS's identity stays its own (grades
+    and rosters must name the user id that LMS knows)."""
+
+    __tablename__ = "identity_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), unique=True)
+    # Null once the primary is erased: the link then no longer applies.
+    primary_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Enrolment(db.Model):  # type: ignore[name-defined]
@@ -187,9 +191,6 @@ class Launch(db.Model):  # type: ignore[name-defined]
     message: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
-    # Set (with expires_at) when an administrator revokes the role this launch carried, so
-    # the next request says why the session ended.
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class LtiState(db.Model):  # type: ignore[name-defined]

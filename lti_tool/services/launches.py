@@ -17,6 +17,7 @@ from ..models import (
     AdvisorGrant,
     Course,
     Enrolment,
+    IdentityLink,
     Launch,
     Registration,
     ResourceLink,
@@ -25,13 +26,36 @@ from ..models import (
 )
 from ..roles import ADMIN, OBSERVER, RoleDecision, decide
 
+_users, _links = User.__table__, IdentityLink.__table__
+# An identity is (tenant, issuer, sub): the issuer, not the registration, so that a re-install
+# (a new client id attached to the same tenant) keeps its people and courses, while a second
+# LMS of the tenant that sends the same sub or context id gets identities and courses of its own.
 _GRANTED = (
     select(AdvisorGrant.__table__.c.id)
-    .join(User.__table__, User.__table__.c.id == AdvisorGrant.__table__.c.user_id)
+    .join(_users, _users.c.id == AdvisorGrant.__table__.c.user_id)
     .where(
         AdvisorGrant.__table__.c.tenant_id == bindparam("t"),
-        User.__table__.c.sub == bindparam("sub"),
+        _users.c.tenant_id == bindparam("t"),
+        _users.c.issuer == bindparam("iss"),
+        _users.c.sub == bindparam("sub"),
     )
+)
+# A course-less launch of a linked identity acts as its primary user (and the primary's grant).
+_LINKED_GRANTED = (
+    select(AdvisorGrant.__table__.c.id)
+    .join(_links, _links.c.primary_user_id == AdvisorGrant.__table__.c.user_id)
+    .join(_users, _users.c.id == _links.c.user_id)
+    .where(
+        AdvisorGrant.__table__.c.tenant_id == bindparam("t"),
+        _links.c.tenant_id == bindparam("t"),
+        _users.c.tenant_id == bindparam("t"),
+        _users.c.issuer == bindparam("iss"),
+        _users.c.sub == bindparam("sub"),
+    )
+)
+_GRANTED_OR_LINKED = _GRANTED.union_all(_LINKED_GRANTED)
+_PRIMARY = select(_links.c.primary_user_id).where(
+    _links.c.user_id == bindparam("u"), _links.c.tenant_id == bindparam("t")
 )
 _LAUNCH_INSERT = Launch.__table__.insert()
 _UPSERTS: dict[tuple[str, str], Any] = {}
@@ -84,9 +108,14 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
     decision: RoleDecision = decide(
         roles, custom, settings, advisor_granted=False, has_context=context is not None
     )
+    issuer = registration.issuer
+    has_course = context is not None and bool(_text(context.get("id"), 255))
     if decision.role in (None, OBSERVER, ADMIN):  # only then can an explicit grant decide
-        granted = db.session.connection().execute(_GRANTED, {"t": tenant.id, "sub": sub})
-        if granted.scalar() is not None:
+        query = _GRANTED if has_course else _GRANTED_OR_LINKED
+        granted = db.session.connection().execute(
+            query, {"t": tenant.id, "iss": issuer, "sub": sub}
+        )
+        if granted.first() is not None:
             decision = decide(
                 roles, custom, settings, advisor_granted=True, has_context=context is not None
             )
@@ -104,9 +133,10 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
     )
     user_id = _upsert(
         User,
-        ["tenant_id", "sub"],
+        ["tenant_id", "issuer", "sub"],
         {
             "tenant_id": tenant.id,
+            "issuer": issuer,
             "sub": sub,
             "name": name,
             "email": _text(body.get("email"), 500),
@@ -115,13 +145,14 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
         ["name", "email", "updated_at"],
     )
     course_id = None
-    if context is not None and _text(context.get("id"), 255):
+    if context is not None and has_course:
         term_name, term_start, term_end = term_from_custom(custom)
         course_id = _upsert(
             Course,
-            ["tenant_id", "context_id"],
+            ["tenant_id", "issuer", "context_id"],
             {
                 "tenant_id": tenant.id,
+                "issuer": issuer,
                 "context_id": _text(context.get("id"), 255),
                 "title": _text(context.get("title"), 500),
                 "label": _text(context.get("label"), 255),
@@ -160,6 +191,11 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
                 },
                 ["title", "lineitem_url", "updated_at"],
             )
+    else:
+        # Only without a course: inside one, enrolments, rosters and grades must name the user
+        # id this LMS knows, so the identity stays its own there.
+        primary = db.session.connection().execute(_PRIMARY, {"u": user_id, "t": tenant.id})
+        user_id = primary.scalar() or user_id
     values = {
         "id": secrets.token_urlsafe(32),
         "tenant_id": tenant.id,

@@ -162,7 +162,7 @@ def test_the_count_stops_at_the_cap(tenant, board, monkeypatch):
 @pytest.fixture
 def pinned_course(tenant, board):
     """A course of the tenant whose instructor pinned "survey", then "web"."""
-    course = Course(tenant_id=tenant.id, context_id="pins-101", title="Pins 101")
+    course = Course(tenant_id=tenant.id, issuer="", context_id="pins-101", title="Pins 101")
     db.session.add(course)
     db.session.flush()
     by_title = {

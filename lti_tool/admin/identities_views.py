@@ -1,0 +1,92 @@
+"""The Identities section of the admin pages: people of the tenant's different LMSs who share an
+email address, and the links a tool administrator makes between such identities (audited).
+Tool administrators of the tenant only; every POST carries its launch id and CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template
+from flask.typing import ResponseReturnValue
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from ..auth import current_launch, requires
+from ..errors import PolicyViolationError
+from ..extensions import db
+from ..forms import LaunchForm
+from ..homes import ROLE_LABELS
+from ..services import identities
+from ..web import launch_url
+
+bp = Blueprint("admin_identities", __name__, url_prefix="/admin/identities")
+_ID = [InputRequired(), NumberRange(min=1, max=2**31 - 1)]
+
+
+class LinkForm(LaunchForm):
+    """Link identity ``user_id`` to ``primary_id`` (both named by the page's buttons)."""
+
+    user_id = IntegerField(validators=_ID)
+    primary_id = IntegerField(validators=_ID)
+
+
+class UnlinkForm(LaunchForm):
+    """A button: the link is named by the URL."""
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    launch = g.get("launch")
+    return {"role_label": ROLE_LABELS.get(launch.role, launch.role)} if launch else {}
+
+
+def _page(form: LinkForm, status: int = 200) -> ResponseReturnValue:
+    ctx = current_launch()
+    return render_template(
+        "admin/identities.html",
+        form=form,
+        unlink_form=UnlinkForm(formdata=None),
+        matches=identities.possible_matches(ctx.tenant_id),
+        links=identities.list_links(ctx.tenant_id),
+        lms_names=identities.lms_names(ctx.tenant_id),
+    ), status
+
+
+@bp.get("/")
+@requires("admin", tool_admin=True)
+def index() -> ResponseReturnValue:
+    return _page(LinkForm(formdata=None))
+
+
+@bp.post("/link")
+@requires("admin", tool_admin=True, write=True)
+def link() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = LinkForm()
+    if not form.validate_on_submit():
+        return _page(form, 422)
+    try:
+        identities.link_identities(
+            ctx.tenant_id, form.user_id.data, form.primary_id.data, ctx.actor
+        )
+    except PolicyViolationError as exc:
+        db.session.rollback()
+        form.user_id.errors = [exc.message]
+        return _page(form, 422)
+    db.session.commit()
+    flash(
+        "Linked: from that identity's next launch outside a course, it acts as the primary.",
+        "success",
+    )
+    return redirect(launch_url("admin_identities.index"), code=303)
+
+
+@bp.post("/links/<int:link_id>/unlink")
+@requires("admin", tool_admin=True, write=True)
+def unlink(link_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if UnlinkForm().validate_on_submit():
+        identities.unlink_identity(ctx.tenant_id, link_id, ctx.actor)
+        db.session.commit()
+        flash("Unlinked: from its next launch the identity is its own again.", "success")
+    return redirect(launch_url("admin_identities.index"), code=303)
