@@ -4,6 +4,7 @@ launches and the OIDC state/nonce records every worker shares."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -17,6 +18,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def new_key_set_id() -> str:
+    """A tenant's public key-set identifier: random, so its JWKS URL reveals neither how many
+    tenants there are nor which one it is, and stable (a platform stores the URL)."""
+    return secrets.token_urlsafe(16)
+
+
 class Tenant(db.Model):  # type: ignore[name-defined]
     """One institution. Owns registrations, courses, people and everything they create."""
 
@@ -28,6 +35,11 @@ class Tenant(db.Model):  # type: ignore[name-defined]
     #              "institution_admin_is_tool_admin": true}
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The tenant's JWKS URL is /lti/jwks/<key_set_id> (see keys.py).
+    key_set_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_key_set_id)
+    # Tenants that existed before per-tenant keys keep signing with the installation's keys
+    # (published at /lti/jwks) until the operator rotates a key of their own in.
+    legacy_keys: Mapped[bool] = mapped_column(default=False)
 
     registrations: Mapped[list[Registration]] = relationship(back_populates="tenant")
 
@@ -66,19 +78,26 @@ class Deployment(db.Model):  # type: ignore[name-defined]
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | pending
     first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Recorded by a launch (not announced by an operator or a registration): the admin
+    # overview lists it as new until an administrator acknowledges it.
+    first_seen_by_launch: Mapped[bool] = mapped_column(default=False)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(255), default=None)
 
     registration: Mapped[Registration] = relationship(back_populates="deployments")
 
 
 class ToolKey(db.Model):  # type: ignore[name-defined]
     """An RSA key of the tool. Published from ``created_at``, signs from ``signing_from``,
-    removed from the key set when retired."""
+    removed from the key set when retired. A key belongs to one tenant, or (``tenant_id`` null)
+    to the installation: the legacy key set at /lti/jwks."""
 
     __tablename__ = "tool_key"
     id: Mapped[int] = mapped_column(primary_key=True)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     private_pem: Mapped[str] = mapped_column(EncryptedText())  # Fernet, see crypto.py
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     signing_from: Mapped[dt.datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
@@ -191,6 +210,9 @@ class Launch(db.Model):  # type: ignore[name-defined]
     message: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+    # Set (with expires_at) when an administrator revokes the role this launch carried, so
+    # the next request says why the session ended.
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class LtiState(db.Model):  # type: ignore[name-defined]
