@@ -54,7 +54,7 @@ from .jobs import coalesce_key as _coalesce_key
 from .jobs import enqueue as _enqueue
 from .jobs import enqueue_from_select as _enqueue_from_select
 from .jobs import enqueue_many as _enqueue_many
-from .lti import services_client
+from .lti import service_hosts, services_client
 from .models import Registration
 
 KIND_SCORE = "ags.score"
@@ -260,31 +260,42 @@ def score_body(payload: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
-def platform_message(text: str) -> str:
-    """The platform's own words from an error body (JSON ``message``/``errors``/…, or text)."""
-    try:
-        import json
+_NOT_GRADABLE = re.compile(
+    r"not (?:a |an )?(?:active |gradable )?(?:student|learner)|not gradable|not enrolled"
+    r"|user not found|no such user|unknown user",
+    re.IGNORECASE,
+)
 
-        data = json.loads(text)
-    except ValueError:
-        return text.strip()[:500]
-    found: list[str] = []
 
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            found.append(value)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            for key in ("message", "error_description", "errors", "reason", "detail", "error"):
-                if key in value:
-                    walk(value[key])
-                    if found:
-                        return
-
-    walk(data)
-    return (found[0] if found else text.strip())[:500]
+def explain(status: int, text: str) -> str:
+    """What a platform's refusal means, in Career Credit's own words: a person never sees the
+    platform's response body (it is only matched against what refusals are known to say)."""
+    if status in (400, 403, 404, 422) and _NOT_GRADABLE.search(text):
+        return (
+            f"The LMS says this person is not a gradable student of the course (HTTP {status}): "
+            "check their enrolment in the LMS, then retry."
+        )
+    if status == 429 or (status == 403 and _RATE_LIMITED.search(text)):
+        return f"The LMS is limiting how fast Career Credit may call it (HTTP {status})."
+    if status == 400 and _OLDER_TIMESTAMP.search(text):
+        return "The LMS already holds a newer grade for this student (HTTP 400)."
+    if status == 401:
+        return "The LMS refused Career Credit's access token (HTTP 401)."
+    if status == 403:
+        return (
+            "The LMS refused the request (HTTP 403): check that Assignment and Grade Services "
+            "are enabled for Career Credit in the LMS."
+        )
+    if status in (404, 410):
+        return (
+            f"The LMS no longer has what Career Credit wrote to (HTTP {status}): the gradebook "
+            "column, rubric or student may have been removed."
+        )
+    if status >= 500:
+        return f"The LMS had an internal error (HTTP {status})."
+    if status in (408, 409, 425):
+        return f"The LMS could not take the request just now (HTTP {status})."
+    return f"The LMS refused the request (HTTP {status})."
 
 
 def retry_after_seconds(value: str | None, now: dt.datetime | None = None) -> float | None:
@@ -308,7 +319,7 @@ def classify(status: int, headers: Mapping[str, str], text: str) -> Outcome:
     """Sent, superseded, permanent failure or transient, from a platform's answer."""
     if 200 <= status < 300:
         return Outcome(SENT, status)
-    message = platform_message(text) or f"HTTP {status}"
+    message = explain(status, text)
     transient = (
         status in (401, 408, 409, 425, 429)
         or status >= 500
@@ -376,7 +387,10 @@ def send_score(msg: Message, reg: Registration | None) -> Outcome:
     if reg is None:
         return Outcome(FAILED, message="The platform registration was removed.")
     payload = msg.payload
-    refusal = _column_refusal(reg, payload["lineitem"])
+    try:
+        refusal = _column_refusal(reg, payload["lineitem"])
+    except service_hosts.UnknownServiceHostError as exc:  # permanent: never retried
+        return Outcome(FAILED, message=exc.message)
     if refusal is not None:
         return refusal
     resp = services_client.request(
@@ -447,8 +461,8 @@ def get_line_item(registration_id: int, lineitem_url: str) -> LineItem:
         raise LineItemGoneError("The gradebook column no longer exists in the LMS.")
     if resp.status_code != 200:
         raise ConnectorError(
-            f"The LMS refused to show a gradebook column "
-            f"({resp.status_code}: {platform_message(resp.text)})."
+            f"Career Credit could not read a gradebook column: "
+            f"{explain(resp.status_code, resp.text)}"
         )
     try:
         return _line_item(resp.json())
@@ -478,8 +492,8 @@ def find_line_items(
     )
     if resp.status_code != 200:
         raise ConnectorError(
-            f"The LMS refused the course's grade columns "
-            f"({resp.status_code}: {platform_message(resp.text)})."
+            f"Career Credit could not read the course's grade columns: "
+            f"{explain(resp.status_code, resp.text)}"
         )
     try:
         data = resp.json()
@@ -533,8 +547,8 @@ def find_or_create_line_item(
     )
     if resp.status_code not in (200, 201):
         raise ConnectorError(
-            f"The LMS refused to create the grade column "
-            f"({resp.status_code}: {platform_message(resp.text)})."
+            f"Career Credit could not create the grade column: "
+            f"{explain(resp.status_code, resp.text)}"
         )
     try:
         return _line_item(resp.json())

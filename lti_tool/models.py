@@ -58,6 +58,9 @@ class Registration(db.Model):  # type: ignore[name-defined]
     auth_token_url: Mapped[str] = mapped_column(String(1000))
     key_set_url: Mapped[str] = mapped_column(String(1000))
     strict_deployments: Mapped[bool] = mapped_column(default=False)
+    # LMS domains its service URLs may use besides the hosts of the URLs above (see
+    # lti/service_hosts.py): added by an operator, or learned from its validated launches.
+    service_hosts: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     tenant: Mapped[Tenant] = relationship(back_populates="registrations")
@@ -94,10 +97,10 @@ class ToolKey(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "tool_key"
     id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True, default=None)
     kid: Mapped[str] = mapped_column(String(64), unique=True)
     private_pem: Mapped[str] = mapped_column(EncryptedText())  # Fernet, see crypto.py
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
-    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     signing_from: Mapped[dt.datetime] = mapped_column(default=utcnow)
     retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)

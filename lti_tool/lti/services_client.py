@@ -25,6 +25,7 @@ from ..errors import ConnectorError
 from ..extensions import db
 from ..http import TimeoutSession
 from ..models import Registration
+from . import service_hosts
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_MEDIA = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -105,12 +106,16 @@ def _fetch_token(reg: Registration, scopes: tuple[str, ...]) -> tuple[str, float
                 "client_assertion": assertion,
                 "scope": " ".join(scopes),
             },
+            allow_redirects=False,
         )
     except requests.RequestException as exc:
-        raise ConnectorError(f"The platform's token endpoint did not answer ({exc}).") from exc
+        raise ConnectorError(
+            f"The platform's token endpoint did not answer ({type(exc).__name__})."
+        ) from exc
     if resp.status_code != 200:
         raise ConnectorError(
-            f"The platform refused an access token ({resp.status_code}: {resp.text[:200]})."
+            f"The platform refused an access token (HTTP {resp.status_code}): check that "
+            "the tool's client id and key set URL in the LMS match this registration."
         )
     try:
         data = resp.json()
@@ -161,16 +166,24 @@ def request(
     **kwargs: Any,
 ) -> requests.Response:
     """Call a service URL with a bearer token; one retry with a fresh token after a 401.
-    ``kwargs`` go to requests (``json``, ``params``, ``headers``, ``timeout``)."""
+    The URL must be on a host the registration knows (``UnknownServiceHostError`` before any
+    request, token fetch included); redirects are not followed. ``kwargs`` go to requests
+    (``json``, ``params``, ``headers``, ``timeout``)."""
+    service_hosts.check_service_url(reg, url)
     extra_headers = dict(kwargs.pop("headers", None) or {})
     token: str | None = None
     for _attempt in (0, 1):
         token = access_token(reg, scopes, refused=token)
         headers = {**extra_headers, "Authorization": f"Bearer {token}", "Accept": accept}
         try:
-            resp = session().request(method, url, headers=headers, **kwargs)
+            resp = session().request(method, url, headers=headers, allow_redirects=False, **kwargs)
         except requests.RequestException as exc:
             raise ConnectorError(f"The platform did not answer ({type(exc).__name__}).") from exc
+        if resp.is_redirect:
+            raise ConnectorError(
+                f"The platform answered a service call with a redirect (HTTP "
+                f"{resp.status_code}); Career Credit does not follow redirects of service calls."
+            )
         if resp.status_code != 401:
             return resp
     return resp
@@ -193,9 +206,7 @@ def roster(registration_id: int, memberships_url: str) -> list[Member]:
             break
         resp = get(reg, url, (NRPS_SCOPE,), NRPS_MEDIA)
         if resp.status_code != 200:
-            raise ConnectorError(
-                f"The LMS refused the course roster ({resp.status_code}: {resp.text[:200]})."
-            )
+            raise ConnectorError(f"The LMS refused the course roster (HTTP {resp.status_code}).")
         try:
             page: dict[str, Any] = resp.json()
         except ValueError as exc:

@@ -13,7 +13,7 @@ from ..keys import jwks, tenant_jwks
 from ..models import Tenant
 from ..ratelimit import lti_limit, rate_limited
 from ..services.launches import record_launch
-from . import deep_linking
+from . import deep_linking, service_hosts
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
@@ -56,6 +56,7 @@ def launch() -> ResponseReturnValue:
     record = record_launch(
         message.registration, message.body, current_app.config["LTI_LAUNCH_LIFETIME_S"]
     )
+    service_hosts.learn_from_launch(message.registration, message.body)
     lid = record.id
     db.session.commit()
     session["lid"] = lid

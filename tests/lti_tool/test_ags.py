@@ -122,13 +122,17 @@ def test_classification(status, headers, body, result):
     assert (outcome.result, outcome.http_status) == (result, status)
 
 
-def test_classification_keeps_the_platforms_message_and_retry_after():
+def test_classification_explains_in_the_tools_words_never_the_platforms_body():
     failed = ags.classify(422, {}, canvas_error("User not found in course or is not a student"))
-    assert failed.message == "User not found in course or is not a student"
+    assert failed.message.startswith("The LMS says this person is not a gradable student")
     moodle = ags.classify(
         400, {}, json.dumps({"exception": "x", "errorcode": "y", "message": "Not gradable"})
     )
-    assert (moodle.result, moodle.message) == ("failed", "Not gradable")
+    assert moodle.result == "failed" and "not a gradable student" in moodle.message
+    # whatever a platform (or anything posing as one) answers, none of it reaches a page
+    reflected = ags.classify(400, {}, "<html>secret internal page: db-password=hunter2</html>")
+    assert reflected.message == "The LMS refused the request (HTTP 400)."
+    assert "hunter2" not in ags.classify(500, {}, "hunter2").message
     assert ags.classify(429, {"Retry-After": "12"}, "").retry_after_s == 12
     when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=90)
     dated = ags.classify(503, {"Retry-After": email.utils.format_datetime(when)}, "")

@@ -223,7 +223,7 @@ def test_expired_token_is_refreshed_once_and_the_score_delivered(app, book):
     assert delivered_once(book.result(item, "chloe-martin"))
 
 
-def test_non_student_fails_with_the_platforms_message_and_can_be_retried(app, book):
+def test_non_student_fails_with_the_reason_and_can_be_retried(app, book):
     item = book.line_item()
     ok = book.enqueue(item, "diego-ramirez", 90)
     bad = book.enqueue(item, "priya-raman", 90)  # the instructor: not gradable
@@ -234,7 +234,7 @@ def test_non_student_fails_with_the_platforms_message_and_can_be_retried(app, bo
     assert book.row(ok).status == "sent"
     row = book.row(bad)
     assert (row.status, row.last_http_status, row.attempts) == ("failed", 422, 1)
-    assert "not an active student" in (row.last_error or "")
+    assert "not a gradable student" in (row.last_error or "")
     assert book.result(item, "priya-raman") is None
 
     with app.app_context():
