@@ -650,7 +650,13 @@ def _notify_many(ctx: LaunchContext, awards: list[BulkAward], made_now: tuple[An
         return
     if current_app.config.get("MAIL_SMTP_HOST"):
         for sid, address in emails.items():
-            send_email(ctx.tenant_id, address, "Career Credit: " + texts[sid][:120], texts[sid])
+            send_email(
+                ctx.tenant_id,
+                address,
+                "Career Credit: " + texts[sid][:120],
+                texts[sid],
+                about_user_id=sid,
+            )
         return
     _insert_rows(
         EmailMessage,
@@ -662,6 +668,7 @@ def _notify_many(ctx: LaunchContext, awards: list[BulkAward], made_now: tuple[An
                 "body": f"{texts[sid]}\n\nOpen Career Credit from your course in the LMS to "
                 "see the details.\n",
                 "transport": "outbox",
+                "subject_user_id": sid,  # the student's export and erasure find it
             }
             for sid, address in emails.items()
         ],

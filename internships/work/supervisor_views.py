@@ -10,12 +10,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
 from internships.forms import EmployerListingForm
 from internships.services import invitations as invitation_svc
 from internships.services.listings import ListingInvalidError
-from lti_tool.auth import public
+from lti_tool.auth import current_launch, public, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
@@ -31,7 +30,8 @@ from .links import (
     open_engagement_link,
     open_listing_link,
 )
-from .models import RATING_LEVELS, EmailMessage
+from .mail import outbox_for_tenant
+from .models import RATING_LEVELS
 from .services import applications as apps
 from .services import engagements as eng
 from .services import evaluations as eval_svc
@@ -243,12 +243,11 @@ def employer_listing(token: str) -> ResponseReturnValue:
 
 
 @bp.get("/dev/outbox")
-@public
+@requires("advisor", "admin", tool_admin=True)
 def outbox() -> ResponseReturnValue:
-    """The development outbox: every stored email, newest first (sandbox enabled only)."""
+    """The development outbox (sandbox enabled only): the launch's tenant's stored email,
+    newest first — never another institution's, and never without a launch."""
     if not current_app.config.get("SANDBOX_ENABLED"):
         abort(404)
-    messages = db.session.scalars(
-        select(EmailMessage).order_by(EmailMessage.id.desc()).limit(200)
-    ).all()
+    messages = outbox_for_tenant(current_launch().tenant_id)
     return render_template("supervisor/outbox.html", messages=messages)

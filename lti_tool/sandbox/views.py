@@ -75,7 +75,6 @@ def home() -> ResponseReturnValue:
         courses=_courses(),
         groups=groups,
         enrolments=enrolments,
-        has_outbox="sandbox.outbox" in current_app.view_functions,
     )
 
 

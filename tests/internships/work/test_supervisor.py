@@ -257,13 +257,28 @@ def test_public_pages_are_rate_limited(app, monkeypatch):
     assert "Wait a minute and try again." in limited.get_data(as_text=True)
 
 
-def test_the_development_outbox_lists_emails(app, world):
+def test_the_development_outbox_needs_a_launch_and_lists_its_tenants_emails(
+    app, world, make_platform
+):
+    other = make_platform()  # another institution's mail never shows
+    with app.app_context():
+        from internships.work.mail import send_email
+
+        send_email(other.tenant_id, "sup@other.example", "Other school", "Other school's link")
+        db.session.commit()
     submit_application(world["student"], world["listing"])
     application = the_application(app, world["student"].sub)
     accept_via_advisor(world, application.id)
-    page = public_client(app).get("/s/dev/outbox")
+    # Without a launch: refused (the mail holds supervisors' capability links).
+    assert public_client(app).get("/s/dev/outbox").status_code == 401
+    advisor = world["advisor"]
+    page = advisor.client.get(f"/s/dev/outbox?lid={advisor.lid}")
     assert page.status_code == 200
     assert "You were accepted for" in page.get_data(as_text=True)
+    assert "Other school" not in page.get_data(as_text=True)
+    # A student may not read it.
+    student = world["student"]
+    assert student.client.get(f"/s/dev/outbox?lid={student.lid}").status_code == 403
 
 
 def test_consent_is_recorded_before_anything_reaches_an_employer(app, world):
