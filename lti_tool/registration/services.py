@@ -262,30 +262,31 @@ def check_public_host(url: str, *, allow_private: bool) -> None:
             )
 
 
+# RFC 7591 / RFC 6750 error codes a registration endpoint answers with, in our own words: a
+# person never sees the body a fetched address returned, only which known refusal it was.
+_REGISTRATION_ERRORS = {
+    "invalid_redirect_uri": "it refused the tool's redirect URIs",
+    "invalid_client_metadata": "it refused part of the tool's configuration",
+    "invalid_software_statement": "it refused the software statement",
+    "unapproved_software_statement": "it has not approved the software statement",
+    "invalid_token": "the registration token was not accepted (it may have expired)",
+    "invalid_request": "it found the registration request malformed",
+    "access_denied": "it denied the registration",
+    "unauthorized": "the registration token was not accepted (it may have expired)",
+}
+
+
 def _platform_message(body: bytes) -> str:
-    """The platform's own error text: OAuth-style ``error_description``/``error``, Canvas's
-    ``errors`` list, a ``message``, or the start of the body."""
+    """Which known refusal a platform's error body names (its OAuth ``error`` code), in the
+    tool's words; never any of the body's own text."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
-    if isinstance(data, dict):
-        for key in ("error_description", "message", "error"):
-            if isinstance(data.get(key), str) and data[key].strip():
-                return str(data[key]).strip()[:500]
-        errors = data.get("errors")
-        if isinstance(errors, list) and errors:
-            texts = [
-                (
-                    e.get("message") or e.get("field") or json.dumps(e)
-                    if isinstance(e, dict)
-                    else str(e)
-                )
-                for e in errors
-            ]
-            return "; ".join(str(t) for t in texts)[:500]
-    text = body.decode("utf-8", "replace").strip()
-    return text[:300] or "(no message)"
+    code = data.get("error") if isinstance(data, dict) else None
+    if isinstance(code, str) and code in _REGISTRATION_ERRORS:
+        return f"{_REGISTRATION_ERRORS[code]} ({code})."
+    return "no reason Career Credit recognises."
 
 
 def _read_json(response: requests.Response, what: str) -> dict[str, Any]:
@@ -305,7 +306,8 @@ def _read_json(response: requests.Response, what: str) -> dict[str, Any]:
             )
     if response.status_code >= 400:
         raise PlatformRefusedError(
-            f"The platform answered {response.status_code}: {_platform_message(bytes(body))}",
+            f"The platform refused the {what} request (HTTP {response.status_code}): "
+            f"{_platform_message(bytes(body))}",
             reason="platform_refused",
         )
     if 300 <= response.status_code < 400:
