@@ -857,6 +857,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
         app = create_app(
             None,
+            CAREER_CREDIT_ENV="development",  # the benchmark's own in-process app
             SQLALCHEMY_DATABASE_URI=database_url,
             SANDBOX_TOOL_URL=base_url,
             SANDBOX_PLATFORM_URL=base_url,

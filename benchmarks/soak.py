@@ -636,6 +636,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
             app = create_app(
                 None,
+                CAREER_CREDIT_ENV="development",  # the benchmark's own in-process app
                 SQLALCHEMY_DATABASE_URI=database_url,
                 SANDBOX_TOOL_URL=tool_url,
                 SANDBOX_PLATFORM_URL=sandbox_url,

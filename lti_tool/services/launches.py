@@ -105,8 +105,15 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
     custom: dict[str, Any] = _claim(body, CUSTOM, dict, {})
     roles: list[Any] = _claim(body, ROLES, list, [])
     settings = tenant.settings or {}
+    link_claim = body.get(RESOURCE_LINK)
+    link_id = _text(link_claim.get("id"), 255) if isinstance(link_claim, dict) else None
     decision: RoleDecision = decide(
-        roles, custom, settings, advisor_granted=False, has_context=context is not None
+        roles,
+        custom,
+        settings,
+        advisor_granted=False,
+        has_context=context is not None,
+        resource_link_id=link_id,
     )
     issuer = registration.issuer
     has_course = context is not None and bool(_text(context.get("id"), 255))
@@ -117,7 +124,12 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
         )
         if granted.first() is not None:
             decision = decide(
-                roles, custom, settings, advisor_granted=True, has_context=context is not None
+                roles,
+                custom,
+                settings,
+                advisor_granted=True,
+                has_context=context is not None,
+                resource_link_id=link_id,
             )
     if decision.role is None:
         raise LaunchError(

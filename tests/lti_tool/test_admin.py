@@ -442,3 +442,17 @@ def test_turning_off_admin_rule_needs_confirmation(make_platform, driver, app):
     assert "Settings saved" in resp.get_data(as_text=True)
     assert tenant_state(app, platform.tenant_id)[1]["institution_admin_is_tool_admin"] is False
     assert refused_launch(driver(platform), "admin-1", "admin") == "unsupported_role"
+
+
+def test_overview_says_when_uploads_are_not_scanned(make_platform, driver, app, monkeypatch):
+    platform = make_platform()
+    monkeypatch.setitem(app.config, "CLAMAV_HOST", "127.0.0.1")
+    _, scanned = admin_launch(driver, platform)
+    assert 'id="virus-scan-notice"' not in scanned.home.get_data(as_text=True)
+    monkeypatch.setitem(app.config, "CLAMAV_HOST", None)
+    monkeypatch.setitem(app.config, "CLAMAV_SOCKET", None)
+    monkeypatch.setitem(app.config, "VIRUS_SCAN_OPT_OUT", True)
+    _, opted_out = admin_launch(driver, platform, sub="admin-2")
+    page = opted_out.home.get_data(as_text=True)
+    assert 'id="virus-scan-notice"' in page
+    assert "The operator turned virus scanning off" in page

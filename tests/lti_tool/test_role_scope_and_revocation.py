@@ -143,3 +143,27 @@ def test_changing_the_advisor_rule_ends_the_launches_it_decided(app, make_platfo
     assert ended.status_code == 401 and reason(ended) == "revoked"
     assert granted.client.get(f"/home/advisor?lid={kept.lid}").status_code == 200
     assert lti.client.get(f"/admin/?lid={launched.lid}").status_code == 200
+
+
+def test_a_named_placement_makes_a_staff_launch_in_a_course_an_advisors(
+    app, make_platform, driver
+):
+    """The rule's named placements are matched against the launch's resource link id."""
+    rule = {"advisor_claim": {**RULE["advisor_claim"], "resource_links": ["rl-careers"]}}
+    platform = make_platform(tenant_settings=rule)
+    named = driver(platform).launch(
+        sub="staff-1", role=STAFF, course="careers", custom=CLAIM, follow=False
+    )
+    assert launched_role(app, named.lid) == ADVISOR
+    # The same person from any other link of a course: no role of theirs has a page.
+    lti = driver(platform)
+    params = lti.login("staff-2")
+    body = platform.claims(
+        sub="staff-2",
+        role=STAFF,
+        nonce=params["nonce"],
+        context={"id": "bus-390", "title": "BUS 390"},
+        custom=CLAIM,
+    )
+    refused = lti.post(platform.sign(body), params["state"])
+    assert refused.status_code == 400 and reason(refused) == "unsupported_role"
