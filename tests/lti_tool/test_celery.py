@@ -119,6 +119,7 @@ def test_worker_delivers_a_score_queued_through_redis(app, sandbox):
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "CAREER_CREDIT_JOB_RUNNER": "celery",
+        "CAREER_CREDIT_ENV": "development",  # unset, the worker would start as production
         "CELERY_BROKER_URL": broker,
         # the worker decrypts the tool's signing key with the test suite's key
         "CAREER_CREDIT_ENCRYPTION_KEYS": app.config["ENCRYPTION_KEYS"],

@@ -4,6 +4,7 @@ it, and the credit column: what the write-back tests start from."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from credit.models import CreditPolicy
 from internships.work.models import Engagement
 from lti_tool.extensions import db
+from lti_tool.models import Registration
 from lti_tool.services.registrations import find_registration
 from tests.accreditation.frameworks.test_lms import (
     CANVAS,
@@ -68,7 +70,7 @@ def canvas_rest_mocks(requests_mock, platform) -> None:
 
 
 @pytest.fixture
-def canvas_course(app, driver, platform, canvas_mock, seed_listing) -> Course:
+def canvas_course(app, driver, platform, canvas_mock, seed_listing) -> Iterator[Course]:
     configure(
         app,
         platform,
@@ -83,8 +85,19 @@ def canvas_course(app, driver, platform, canvas_mock, seed_listing) -> Course:
         "/outcomes/lms/read/canvas", data={"lid": lid, "csrf_token": csrf_token(page)}
     )
     assert read.status_code == 303
+    # The student opens the credit item: its AGS claim names the school's Canvas domain, which
+    # the registration learns (service URLs are called only on hosts it knows).
+    ags_claim = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"],
+        "lineitems": f"{CANVAS}/api/lti/courses/101/line_items",
+        "lineitem": LINE_ITEM,
+    }
     student = driver(platform).launch(
-        sub="student-77", role="student", custom={"canvas_user_id": "555"}, follow=False
+        sub="student-77",
+        role="student",
+        custom={"canvas_user_id": "555"},
+        extra={"https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ags_claim},
+        follow=False,
     )
     listing_id = seed_listing(platform.tenant_id, competencies=["Teamwork"])
     from lti_tool.auth import load_launch
@@ -103,7 +116,11 @@ def canvas_course(app, driver, platform, canvas_mock, seed_listing) -> Course:
         engagement_id, reg_id = engagement.id, reg.id
         assert db.session.get(Engagement, engagement_id).course_id is not None
     canvas_rest_mocks(canvas_mock, platform)
-    return Course(app, platform, client, lid, engagement_id, reg_id)
+    yield Course(app, platform, client, lid, engagement_id, reg_id)
+    with app.app_context():  # the next test's institution learns the same Canvas domain
+        reg = db.session.get(Registration, reg_id)
+        reg.service_hosts = []
+        db.session.commit()
 
 
 def messages(app, tenant_id: int, kind: str) -> list[Any]:
