@@ -30,12 +30,19 @@ from canvasapi.exceptions import (
     Unauthorized,
 )
 
-from .errors import CanvasAuthError, CanvasError, CanvasRateLimitError
+from .errors import (
+    CanvasAuthError,
+    CanvasError,
+    CanvasRateLimitError,
+    failure_detail,
+    log_unreachable,
+)
 
 T = TypeVar("T")
 
 AUTHORIZE_PATH = "/login/oauth2/auth"
 TOKEN_PATH = "/login/oauth2/token"  # noqa: S105 - a URL path, not a secret
+UNREACHABLE = "Career Credit could not reach Canvas at that address."
 
 
 @dataclass(frozen=True)
@@ -172,10 +179,11 @@ class CanvasClient:
                     reason="canvas_error",
                 ) from exc
             except requests.RequestException as exc:
+                log_unreachable("Canvas", self.base_url, failure_detail(exc))
                 raise CanvasError(
-                    f"Canvas at {_host(self.base_url)} could not be reached "
-                    f"({type(exc).__name__}).",
-                    hint="Try again in a few minutes.",
+                    UNREACHABLE,
+                    hint="Check the Canvas address in Career Credit's administration, or try "
+                    "again in a few minutes.",
                     reason="canvas_unreachable",
                 ) from exc
 
@@ -228,15 +236,26 @@ class CanvasClient:
 
 
 def _oauth(
-    client_id: str, client_secret: str | None, redirect_uri: str | None, timeout: float
+    client_id: str,
+    client_secret: str | None,
+    redirect_uri: str | None,
+    timeout: float,
+    session: requests.Session | None = None,
 ) -> OAuth2Session:
-    return OAuth2Session(
+    client = OAuth2Session(
         client_id,
         client_secret,
         redirect_uri=redirect_uri,
         token_endpoint_auth_method="client_secret_post",  # noqa: S106 - a method name
         default_timeout=timeout,
     )
+    if session is not None:
+        # the caller's transport (the core's guarded one: public addresses, pinned, no
+        # redirects) carries the token calls too
+        client.trust_env = session.trust_env
+        for prefix, adapter in session.adapters.items():
+            client.mount(prefix, adapter)
+    return client
 
 
 def _token(raw: dict[str, Any], previous_refresh: str | None = None) -> CanvasToken:
@@ -258,6 +277,14 @@ def authorization_url(canvas_url: str, client_id: str, redirect_uri: str, state:
 
 
 def _oauth_failure(exc: Exception, canvas_url: str, action: str) -> CanvasAuthError:
+    if isinstance(exc, requests.RequestException):
+        log_unreachable("Canvas", canvas_url, failure_detail(exc))
+        return CanvasAuthError(
+            UNREACHABLE,
+            hint="Try again in a few minutes. If it keeps failing, ask your administrator to "
+            "check the Canvas address set for Career Credit.",
+            reason="canvas_unreachable",
+        )
     detail = getattr(exc, "error", "") or type(exc).__name__
     return CanvasAuthError(
         f"Canvas at {_host(canvas_url)} refused to {action} ({detail}).",
@@ -275,9 +302,10 @@ def exchange_code(
     code: str,
     *,
     timeout: float = 10.0,
+    session: requests.Session | None = None,
 ) -> CanvasToken:
-    """Trade the authorization code for tokens."""
-    client = _oauth(client_id, client_secret, redirect_uri, timeout)
+    """Trade the authorization code for tokens (through ``session``'s transport if given)."""
+    client = _oauth(client_id, client_secret, redirect_uri, timeout, session)
     try:
         raw = client.fetch_token(
             canvas_url.rstrip("/") + TOKEN_PATH, code=code, grant_type="authorization_code"
@@ -294,9 +322,10 @@ def refresh_token(
     refresh: str,
     *,
     timeout: float = 10.0,
+    session: requests.Session | None = None,
 ) -> CanvasToken:
     """A new access token from the refresh token (which Canvas keeps valid)."""
-    client = _oauth(client_id, client_secret, None, timeout)
+    client = _oauth(client_id, client_secret, None, timeout, session)
     try:
         raw = client.refresh_token(canvas_url.rstrip("/") + TOKEN_PATH, refresh_token=refresh)
     except (OAuthError, requests.RequestException, KeyError, ValueError) as exc:
@@ -312,8 +341,9 @@ def revoke_token(canvas_url: str, access_token: str, session: requests.Session) 
             headers={"Authorization": f"Bearer {access_token}"},
         )
     except requests.RequestException as exc:
+        log_unreachable("Canvas", canvas_url, failure_detail(exc))
         raise CanvasError(
-            f"Canvas at {_host(canvas_url)} could not be reached to revoke the token.",
+            UNREACHABLE,
             hint="Try again later; you can also remove Career Credit under Account > Settings "
             "> Approved Integrations in Canvas.",
             reason="canvas_unreachable",
@@ -378,9 +408,9 @@ class CanvasRest:
                     headers={"Authorization": f"Bearer {self._token}"},
                 )
             except requests.RequestException as exc:
+                log_unreachable("Canvas", url, failure_detail(exc))
                 raise CanvasError(
-                    f"Canvas at {_host(self.base_url)} could not be reached "
-                    f"({type(exc).__name__}).",
+                    UNREACHABLE,
                     hint="Career Credit tries again shortly.",
                     reason="canvas_unreachable",
                 ) from exc

@@ -7,18 +7,17 @@ of ours but the error type.
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import socket
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from .errors import CaseAddressError, CaseProviderError
+from .errors import CaseAddressError, CaseProviderError, failure_detail, log_unreachable
 
 PACKAGE_PATH = "/ims/case/v1p0/CFPackages/"
 MAX_BYTES = 20 * 1024 * 1024
+UNREACHABLE = "Career Credit could not read a CASE package at that address."
 
 
 def check_package_url(url: str, *, allow_http: bool = False) -> str:
@@ -40,58 +39,35 @@ def check_package_url(url: str, *, allow_http: bool = False) -> str:
     return url
 
 
-def check_public_host(url: str) -> None:
-    """Refuse a provider whose name resolves to a private, loopback or link-local address, so
-    that an import cannot make the server fetch from inside the institution's network."""
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except (OSError, UnicodeError, ValueError):  # ValueError: a NUL in the name
-        raise CaseProviderError(
-            f"The CASE provider's name {host} does not resolve.",
-            hint="Check the address.",
-            reason="case_unreachable",
-        ) from None
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
-        if not address.is_global:
-            raise CaseProviderError(
-                f"{host} is not a public address.",
-                hint="Import packages from a public CASE provider, or download the package and "
-                "upload the file.",
-                reason="case_private_host",
-            )
-
-
 def fetch_package(
     url: str,
     session: requests.Session,
     *,
     allow_http: bool = False,
-    allow_private: bool = False,
 ) -> Any:
-    """The package's JSON from a CASE provider (public hosts only unless ``allow_private``)."""
+    """The package's JSON from a CASE provider. Which hosts may be reached is the session's
+    business: callers pass the core's guarded session (public addresses only, pinned, no
+    redirects)."""
     url = check_package_url(url, allow_http=allow_http)
-    if not allow_private:
-        check_public_host(url)
     try:
         resp = session.get(
             url, headers={"Accept": "application/json"}, stream=True, allow_redirects=False
         )
     except requests.RequestException as exc:
+        log_unreachable("CASE provider", url, failure_detail(exc))
         raise CaseProviderError(
-            f"The CASE provider at {urlsplit(url).netloc} could not be reached "
-            f"({type(exc).__name__}).",
+            UNREACHABLE,
             hint="Check the address, or try again later.",
             reason="case_unreachable",
         ) from exc
     with resp:
         if resp.status_code != 200:
+            log_unreachable("CASE provider", url, f"answered {resp.status_code}")
             raise CaseProviderError(
-                f"The CASE provider answered {resp.status_code} for that package.",
+                UNREACHABLE,
                 hint="Check the package identifier in the address; a private package may need "
                 "to be downloaded and uploaded as a file instead.",
-                reason="case_status",
+                reason="case_unreachable",
             )
         body = bytearray()
         for chunk in resp.iter_content(64 * 1024):

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 import nh3
 import requests
 
-from .errors import MoodleError
+from .errors import MoodleError, failure_detail, log_unreachable
 
 SERVER_PATH = "/webservice/rest/server.php"
+UNREACHABLE = "Career Credit could not reach Moodle's web services at that address."
 
 HINTS = {
     "invalidtoken": "Ask your Moodle administrator for a new web-service token and set it in "
@@ -98,12 +99,15 @@ class MoodleClient:
             "moodlewsrestformat": "json",
             **flatten(params),
         }
+        url = self.base_url + SERVER_PATH
         try:
-            resp = self._session.post(self.base_url + SERVER_PATH, data=data)
+            resp = self._session.post(url, data=data)
         except requests.RequestException as exc:
+            log_unreachable("Moodle", url, failure_detail(exc))
             raise MoodleError(
-                f"Moodle at {self.host} could not be reached ({type(exc).__name__}).",
-                hint="Try again in a few minutes.",
+                UNREACHABLE,
+                hint="Check the Moodle address in Career Credit's administration, or try again "
+                "in a few minutes.",
                 errorcode="unreachable",
             ) from exc
         try:
@@ -118,11 +122,15 @@ class MoodleClient:
                 errorcode=code,
             )
         if resp.status_code != 200 or body is None:
+            # the status stays in the log and in ``errorcode`` (the outbox retries a 429); the
+            # page and the reason say only that no web-service answer came
+            log_unreachable("Moodle", url, f"answered {resp.status_code}, no web-service answer")
             raise MoodleError(
-                f"Moodle at {self.host} answered {resp.status_code} without a web-service answer.",
+                UNREACHABLE,
                 hint="Check the Moodle address in Career Credit's administration, and that the "
                 "REST protocol is enabled.",
                 errorcode=f"http_{resp.status_code}",
+                reason="moodle_unreachable",
             )
         return body
 

@@ -141,6 +141,7 @@ def platform_remove(issuer: str, client_id: str) -> None:
 @click.option("--moodle-ws-token", help="A Moodle web-service token for Career Credit.")
 def platform_set_api(issuer: str, client_id: str, **values: str | None) -> None:
     """Set a registration's connector credentials (stored encrypted; shown as last 4 only)."""
+    from . import netguard
     from .admin.connections import CredentialsUpdate, last4, set_credentials
 
     if all(v is None for v in values.values()):
@@ -152,6 +153,7 @@ def platform_set_api(issuer: str, client_id: str, **values: str | None) -> None:
             CredentialsUpdate(**values),
             OPERATOR,
             allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production",
+            allow_private=netguard.allow_private_hosts(),
         )
         db.session.commit()
     except AppError as exc:

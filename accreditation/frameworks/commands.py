@@ -45,12 +45,12 @@ def _fail(message: str) -> NoReturn:
 def import_command(source: str, tenant_name: str, kind: str) -> None:
     """Import a CASE package from a FILE or a provider's CFPackages URL."""
     from connectors.case import fetch_package
-    from lti_tool import http
+    from lti_tool import netguard
 
     tenant = _tenant(tenant_name)
     try:
         if source.startswith(("https://", "http://")):
-            data = fetch_package(source, http.session(), allow_http=True, allow_private=True)
+            data = fetch_package(source, netguard.operator_session(), allow_http=True)
         else:
             path = Path(source)
             if not path.is_file():

@@ -148,7 +148,12 @@ def _save(auth: CanvasAuthorization, token: canvas.CanvasToken) -> None:
 
 
 def finish_canvas_authorization(
-    ctx: LaunchContext, code: str, redirect_uri: str, *, timeout: float
+    ctx: LaunchContext,
+    code: str,
+    redirect_uri: str,
+    *,
+    timeout: float,
+    session: requests.Session | None = None,
 ) -> CanvasAuthorization:
     """Trade Canvas's code for tokens and keep them (encrypted) for this person."""
     creds = _canvas_credentials(ctx)
@@ -159,6 +164,7 @@ def finish_canvas_authorization(
         redirect_uri,
         code,
         timeout=timeout,
+        session=session,
     )
     auth = _stored(ctx)
     if auth is None:
@@ -181,7 +187,12 @@ def canvas_authorized(ctx: LaunchContext) -> bool:
     return _stored(ctx) is not None
 
 
-def _refresher(ctx: LaunchContext, auth: CanvasAuthorization, timeout: float) -> Callable[[], str]:
+def _refresher(
+    ctx: LaunchContext,
+    auth: CanvasAuthorization,
+    timeout: float,
+    session: requests.Session | None = None,
+) -> Callable[[], str]:
     def refresh() -> str:
         creds = _canvas_credentials(ctx)
         if not auth.refresh_token:
@@ -198,6 +209,7 @@ def _refresher(ctx: LaunchContext, auth: CanvasAuthorization, timeout: float) ->
             str(creds.canvas_oauth_client_secret),
             auth.refresh_token,
             timeout=timeout,
+            session=session,
         )
         _save(auth, token)
         db.session.flush()
@@ -221,7 +233,7 @@ def canvas_client(
             hint="Choose “Authorise with Canvas” on the Course outcomes page.",
             reason="canvas_not_authorized",
         )
-    refresh = _refresher(ctx, auth, timeout)
+    refresh = _refresher(ctx, auth, timeout, session)
     token = auth.access_token
     if auth.expires_at is not None and auth.expires_at - REFRESH_MARGIN <= utcnow():
         token = refresh()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from lti_tool import http
+from lti_tool import netguard
 from lti_tool.auth import current_launch, load_launch, public, requires
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, SessionExpiredError
 from lti_tool.extensions import db
@@ -90,7 +90,9 @@ def canvas_callback() -> ResponseReturnValue:
     code = request.args.get("code", "")
     if not code:
         raise ForbiddenError("Canvas's answer had no authorisation code.", reason="oauth_code")
-    lms.finish_canvas_authorization(ctx, code, _callback_url(), timeout=_timeout())
+    lms.finish_canvas_authorization(
+        ctx, code, _callback_url(), timeout=_timeout(), session=netguard.session()
+    )
     db.session.commit()
     return render_template("connectors/canvas_done.html", declined=False)
 
@@ -100,7 +102,7 @@ def canvas_callback() -> ResponseReturnValue:
 def canvas_revoke() -> ResponseReturnValue:
     ctx = current_launch()
     if ButtonForm().validate_on_submit():
-        revoked = lms.revoke_canvas_authorization(ctx, http.session())
+        revoked = lms.revoke_canvas_authorization(ctx, netguard.session())
         db.session.commit()
         flash(
             "Career Credit's access to your Canvas account is revoked."
@@ -119,10 +121,10 @@ def lms_read(system: str) -> ResponseReturnValue:
         return redirect(launch_url("outcomes.lms_page"), code=303)
     try:
         if system == "canvas":
-            client = lms.canvas_client(ctx, http.session(), timeout=_timeout())
+            client = lms.canvas_client(ctx, netguard.session(), timeout=_timeout())
             result = lms.read_canvas_outcomes(ctx, client)
         else:
-            result = lms.read_moodle_competencies(ctx, lms.moodle_client(ctx, http.session()))
+            result = lms.read_moodle_competencies(ctx, lms.moodle_client(ctx, netguard.session()))
     except AppError as exc:
         if isinstance(exc, ConnectorError):
             db.session.commit()  # nothing was written but a refreshed token: keep it

@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from connectors.case import fetch_package
-from lti_tool import http
+from lti_tool import netguard
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError
@@ -231,11 +231,10 @@ def import_case() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             if form.url.data:
-                # outside production (development, tests) local providers are allowed
+                # outside production (development, tests) plain http is allowed; private
+                # providers as OUTBOUND_ALLOW_PRIVATE_HOSTS says (netguard.allow_private_hosts)
                 local = current_app.config["CAREER_CREDIT_ENV"] != "production"
-                data = fetch_package(
-                    form.url.data, http.session(), allow_http=local, allow_private=local
-                )
+                data = fetch_package(form.url.data, netguard.session(), allow_http=local)
             else:
                 data = _uploaded_json(form.file.data)
             result = case.import_package(

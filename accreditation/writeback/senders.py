@@ -22,7 +22,7 @@ from accreditation.frameworks.lms import lms_identifier
 from accreditation.frameworks.models import CanvasAuthorization
 from connectors import canvas, moodle
 from connectors.errors import CanvasAuthError, MoodleError
-from lti_tool import ags, http
+from lti_tool import ags, netguard
 from lti_tool.admin.connections import credentials_for
 from lti_tool.extensions import db
 from lti_tool.jobs import FAILED, RETRY, SENT, Message, Outcome, register_sender
@@ -49,7 +49,9 @@ class _Answer(Exception):
 
 
 def _session() -> requests.Session:
-    return http.session()  # the core's: a timeout on every call
+    # the core's guarded session: a timeout on every call, the admin-set LMS address only on a
+    # public, pinned address, no redirects
+    return netguard.session()
 
 
 def _checked(resp: requests.Response, what: str) -> Any:

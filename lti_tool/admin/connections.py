@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .. import netguard
 from ..crypto import EncryptedText
 from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import db
@@ -70,15 +71,32 @@ def last4(secret: str | None) -> str:
     return f"…{secret[-4:]}" if secret else ""
 
 
-def _clean_url(value: str, what: str, *, allow_http: bool) -> str:
+def _clean_url(value: str, what: str, *, allow_http: bool, allow_private: bool) -> str:
     value = value.strip().rstrip("/")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        parts = urlsplit("")
     schemes = ("https", "http") if allow_http else ("https",)
-    if parts.scheme not in schemes or not parts.netloc or parts.query or parts.fragment:
+    if parts.scheme not in schemes or not parts.hostname or parts.query or parts.fragment:
         raise PolicyViolationError(
             f"The {what} must be a full https:// address such as https://school.instructure.com.",
             reason="bad_url",
         )
+    if allow_private:  # the sandbox: any address, checked (and pinned) only when used
+        return value
+    try:
+        # early and readable; every call is checked again, pinned, by netguard.session()
+        netguard.check_public_host(value)
+    except netguard.AddressRefusedError as exc:
+        netguard.log_failure(what, value, exc)
+        raise PolicyViolationError(
+            f"{netguard.GENERIC_MESSAGE} The {what} must be the LMS's public address on the "
+            "internet.",
+            hint="Copy the address from the browser's address bar while you use the LMS.",
+            reason="unreachable_url",
+        ) from None
     return value
 
 
@@ -90,15 +108,28 @@ def credentials_for(registration_id: int) -> ConnectorCredentials | None:
 
 
 def set_credentials(
-    registration: Registration, update: CredentialsUpdate, actor: str, *, allow_http: bool
+    registration: Registration,
+    update: CredentialsUpdate,
+    actor: str,
+    *,
+    allow_http: bool,
+    allow_private: bool | None = None,
 ) -> ConnectorCredentials:
-    """Store (or change, or clear) a registration's connector credentials."""
+    """Store (or change, or clear) a registration's connector credentials; an LMS address must
+    resolve to public addresses only unless ``allow_private`` (default: the configuration's
+    ``netguard.allow_private_hosts()``, true in development and tests)."""
+    if allow_private is None:
+        allow_private = netguard.allow_private_hosts()
     values: dict[str, str | None] = {}
     for name in ("canvas_url", "moodle_url"):
         raw = getattr(update, name)
         if raw is not None:
             label = "Canvas address" if name == "canvas_url" else "Moodle address"
-            values[name] = _clean_url(raw, label, allow_http=allow_http) if raw.strip() else None
+            values[name] = (
+                _clean_url(raw, label, allow_http=allow_http, allow_private=allow_private)
+                if raw.strip()
+                else None
+            )
     for name in ("canvas_oauth_client_id", "canvas_oauth_client_secret", "moodle_ws_token"):
         raw = getattr(update, name)
         if raw is not None:

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import Length
 
+from .. import netguard
 from ..auth import current_launch, requires
 from ..errors import AppError
 from ..extensions import db
@@ -105,6 +106,7 @@ def edit(registration_id: int) -> ResponseReturnValue:
                 update,
                 ctx.actor,
                 allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production",
+                allow_private=netguard.allow_private_hosts(),
             )
         except AppError as exc:
             db.session.rollback()

@@ -98,7 +98,7 @@ def test_moodle_refusal_fails_with_its_message_and_outage_retries(
     assert (stats.failed, stats.retried) == (1, 1)
     rows = {m.status: m for m in messages(app, platform.tenant_id, KIND)}
     assert "Access control exception (accessexception)" in rows["failed"].last_error
-    assert "could not be reached" in rows["pending"].last_error
+    assert "could not reach Moodle" in rows["pending"].last_error
     with app.app_context():
         jobs.retry(rows["failed"].id)
         db.session.get(jobs.OutboxMessage, rows["pending"].id).next_attempt_at = utcnow()
