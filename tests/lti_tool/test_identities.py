@@ -126,7 +126,7 @@ def test_the_other_lms_student_cannot_open_her_resume_application_or_engagement(
     ana_launch = ana_driver.launch(sub=SUB, course=CONTEXT, name="Ana Alvarez", follow=False)
     ana = Person(ana_driver.client, ana_launch.lid, SUB)
     assert submit_application(ana, listing).status_code == 303
-    application = the_application(app, SUB)
+    application = the_application(app, SUB, listing)
     world = {"advisor": Person(lti.client, advisor.lid, "adv-1"), "listing": listing}
     assert accept_via_advisor(world, application.id).status_code == 200
     with app.app_context():

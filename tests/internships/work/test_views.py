@@ -71,15 +71,20 @@ def accept_via_advisor(world, application_id: int, **extra):
     )
 
 
-def the_application(app, student_sub: str) -> Application:
+def the_application(app, student_sub: str, listing_id: int | None = None) -> Application:
+    """The application of the student with this sub (to ``listing_id`` when given: a sub
+    alone is not unique across LMSs and tenants)."""
     with app.app_context():
         from lti_tool.models import User
 
-        row = db.session.scalar(
+        query = (
             select(Application)
             .join(User, User.id == Application.student_id)
             .where(User.sub == student_sub)
         )
+        if listing_id is not None:
+            query = query.where(Application.listing_id == listing_id)
+        row = db.session.scalar(query)
         assert row is not None
         db.session.expunge(row)
         return row
