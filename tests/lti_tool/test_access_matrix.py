@@ -57,14 +57,15 @@ def _csrf_token(app, lid: str) -> str:
         return str(generate_csrf())
 
 
-def _caller(app, make_platform, driver, role: str) -> Caller:
-    platform = make_platform(tenant_settings=ADVISOR_RULE)
+def _caller(app, make_platform, driver, role: str, sub: str | None = None, platform=None) -> Caller:
+    """A launch of ``role`` on ``platform`` (a new school of its own unless given)."""
+    platform = platform or make_platform(tenant_settings=ADVISOR_RULE)
     custom, launch_role = {}, role
     if role == "advisor":
         custom, launch_role = {"career_credit_role": "advisor"}, "faculty"
     lti = driver(platform)
     launched = lti.launch(
-        sub=f"matrix-{role}",
+        sub=sub or f"matrix-{role}",
         role=launch_role,
         custom=custom,
         follow=False,
@@ -136,10 +137,9 @@ def test_every_route_answers_every_role_as_it_declares(app, make_platform, drive
 MARKER = "Zelda Quixotic-Foreign"
 
 
-def test_another_institutions_people_never_see_this_ones_records(app, make_platform, driver):
-    """School A's records (a student named MARKER with finished work, an award, a deliverable);
-    school B's student, instructor, advisor and administrator ask for every route with A's ids.
-    They are refused or told it does not exist, and no page ever shows A's student."""
+def _school_a(app, make_platform, driver) -> tuple[Any, dict[str, Any]]:
+    """School A: a student named MARKER with finished work, an award and a deliverable; the
+    ids of every record of theirs a route can name."""
     from sqlalchemy import select
 
     from credit.services import awards as award_svc
@@ -195,10 +195,15 @@ def test_another_institutions_people_never_see_this_ones_records(app, make_platf
     # Positive control: school A's own instructor does see the student.
     own = driver(school_a).client.get(f"/credit/students/{ids['student_id']}?lid={a_faculty}")
     assert MARKER in own.get_data(as_text=True)
-    callers = {
-        role: _caller(app, make_platform, driver, role)
-        for role in ("student", "faculty", "advisor", "admin")
-    }
+    return school_a, ids
+
+
+def _never_shown(
+    app, ids: dict[str, Any], callers: dict[str, Caller], shared: tuple[str, ...] = ()
+) -> None:
+    """Every route that names one of school A's ids, for every caller: refused or told it
+    does not exist (except routes naming only ``shared`` records, which the callers' own
+    institution publishes to all its students); never a 500, never a page with A's student."""
     problems, checked = [], 0
     for rule, _view in _routes(app):
         if not any(arg in ids for arg in rule.arguments):
@@ -219,9 +224,45 @@ def test_another_institutions_people_never_see_this_ones_records(app, make_platf
                     method == "GET"
                     and resp.status_code == 200
                     and rule.rule not in ("/credit/engagements/<int:engagement_id>/course",)
+                    and not set(rule.arguments) <= set(shared)
                 ):
                     problems.append(f"{name} GET {rule.rule} -> 200 with another school's id")
     if problems:
         print("\n".join(problems))
     assert problems == []
     assert checked > 100
+
+
+def test_another_institutions_people_never_see_this_ones_records(app, make_platform, driver):
+    """School A's records (a student named MARKER with finished work, an award, a deliverable);
+    school B's student, instructor, advisor and administrator ask for every route with A's ids.
+    They are refused or told it does not exist, and no page ever shows A's student."""
+    _school, ids = _school_a(app, make_platform, driver)
+    # Another school whose LMS sends look-alike values: the same subs and course context id.
+    callers = {
+        role: _caller(app, make_platform, driver, role, sub={"student": "a-stu"}.get(role, "a-fac"))
+        for role in ("student", "faculty", "advisor", "admin")
+    }
+    _never_shown(app, ids, callers)
+
+
+def test_a_second_lms_of_the_same_institution_never_sees_the_first_ones_records(
+    app, make_platform, driver
+):
+    """A second LMS joined to school A's tenant sends the same subs and the same course context
+    id as the first: its student and instructor are other people in another course, and meet
+    the same refusals as another school's."""
+    from lti_tool.extensions import db
+    from lti_tool.models import Tenant
+
+    school, ids = _school_a(app, make_platform, driver)
+    with app.app_context():
+        name = db.session.get(Tenant, school.tenant_id).name
+    second = make_platform(tenant=name)
+    assert second.tenant_id == school.tenant_id and second.issuer != school.issuer
+    callers = {
+        "student": _caller(app, make_platform, driver, "student", sub="a-stu", platform=second),
+        "faculty": _caller(app, make_platform, driver, "faculty", sub="a-fac", platform=second),
+    }
+    # the institution's listings are open to all its students, whichever LMS they come from
+    _never_shown(app, ids, callers, shared=("listing_id", "employer_id"))
