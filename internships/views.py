@@ -19,6 +19,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from lti_tool import workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
@@ -318,7 +319,9 @@ def inline_rows() -> int:
 
 
 def queue_import(ctx: LaunchContext, kind: str, text: str, filename: str) -> ResponseReturnValue:
-    """Queue a long import, start its runner after the commit, and show its progress page."""
+    """Queue a long import (within the person's cap on jobs in progress), start its runner
+    after the commit, and show its progress page."""
+    workpool.ensure_job_capacity(ctx.tenant_id, ctx.actor)
     job = job_svc.create_job(ctx.tenant_id, kind, filename, text, ctx.actor)
     db.session.commit()
     job_svc.start_job(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]

@@ -34,9 +34,9 @@ import hmac
 import io
 import logging
 import secrets
-import threading
 import zipfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from accreditation.frameworks import services as fw_services
 from accreditation.frameworks.models import FrameworkItemVersion
 from internships.models import Listing
 from internships.work.models import Engagement
+from lti_tool import workpool
 from lti_tool.context import LaunchContext
 from lti_tool.csvsafe import safe_row
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
@@ -252,22 +253,29 @@ def run_queued(limit: int = 20) -> list[AttainmentExport]:
     return [job for job in done if job is not None]
 
 
-def start_export(app: Flask, job_id: int) -> threading.Thread | None:
-    """Build the export in a background thread of this process (not with JOB_RUNNER = "off")."""
-    mode = str(app.config.get("JOB_RUNNER", "off" if app.testing else "thread"))
-    if mode == "off":
-        return None
+def start_export(app: Flask, job_id: int) -> Future[Any] | None:
+    """Build the export on the process's bounded worker pool (not with JOB_RUNNER = "off")."""
+    return workpool.submit(app, run_export, job_id)
 
-    def work() -> None:
-        with app.app_context():
-            try:
-                run_export(job_id)
-            finally:
-                db.session.remove()
 
-    thread = threading.Thread(target=work, name=f"attainment-export-{job_id}", daemon=True)
-    thread.start()
-    return thread
+@workpool.register_job_counter
+def exports_in_progress(tenant_id: int, actor: str) -> int:
+    """The person's exports that are queued or running (a stale one does not count)."""
+    now = utcnow()
+    return int(
+        db.session.scalar(
+            select(func.count(AttainmentExport.id)).where(
+                AttainmentExport.tenant_id == tenant_id,
+                AttainmentExport.actor == actor[:255],
+                or_(
+                    AttainmentExport.status == "queued",
+                    (AttainmentExport.status == "running")
+                    & (AttainmentExport.heartbeat_at >= now - STALE_AFTER),
+                ),
+            )
+        )
+        or 0
+    )
 
 
 def file_path(job: AttainmentExport) -> Path:

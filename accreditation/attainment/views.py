@@ -22,6 +22,7 @@ from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from accreditation.frameworks import services as fw_services
+from lti_tool import workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
@@ -260,6 +261,7 @@ def export_list() -> ResponseReturnValue:
     if request.method == "GET":
         form.framework_id.data = nace.id
     if form.validate_on_submit():
+        workpool.ensure_job_capacity(ctx.tenant_id, ctx.actor)
         job = exports.create_export(
             ctx,
             form.framework_id.data,

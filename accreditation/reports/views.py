@@ -22,6 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
+from lti_tool import workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
@@ -287,8 +288,10 @@ def _report_page(
 def _pdf(student_id: int | None) -> ResponseReturnValue:
     ctx = current_launch()
     sid = report_student_id(ctx, student_id)
-    report = build_report(ctx.tenant_id, sid, today_in(ctx.time_zone))
-    response = Response(render_pdf(report, ctx.tenant_name), mimetype="application/pdf")
+    with workpool.report_slot((ctx.tenant_id, ctx.user_id)):
+        report = build_report(ctx.tenant_id, sid, today_in(ctx.time_zone))
+        pdf = render_pdf(report, ctx.tenant_name)
+    response = Response(pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'attachment; filename="progress-report-{sid}-{report.generated_on.isoformat()}.pdf"'
     )

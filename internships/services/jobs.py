@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
+from concurrent.futures import Future
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
+from lti_tool import workpool
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -216,19 +217,25 @@ def run_queued(limit: int = 100) -> list[ImportJob]:
     return [job for job in done if job is not None]
 
 
-def start_job(app: Flask, job_id: int) -> threading.Thread | None:
-    """Run the job in a background thread of this process (not with JOB_RUNNER = "off")."""
-    mode = str(app.config.get("JOB_RUNNER", "off" if app.testing else "thread"))
-    if mode == "off":
-        return None
+def start_job(app: Flask, job_id: int) -> Future[Any] | None:
+    """Run the job on the process's bounded worker pool (not with JOB_RUNNER = "off")."""
+    return workpool.submit(app, run_job, job_id)
 
-    def work() -> None:
-        with app.app_context():
-            try:
-                run_job(job_id)
-            finally:
-                db.session.remove()
 
-    thread = threading.Thread(target=work, name=f"import-job-{job_id}", daemon=True)
-    thread.start()
-    return thread
+@workpool.register_job_counter
+def jobs_in_progress(tenant_id: int, actor: str) -> int:
+    """The person's imports that are queued or running (a stale one does not count)."""
+    now = utcnow()
+    return int(
+        db.session.scalar(
+            select(func.count(ImportJob.id)).where(
+                ImportJob.tenant_id == tenant_id,
+                ImportJob.actor == actor[:255],
+                or_(
+                    ImportJob.status == "queued",
+                    (ImportJob.status == "running") & (ImportJob.heartbeat_at >= now - STALE_AFTER),
+                ),
+            )
+        )
+        or 0
+    )
