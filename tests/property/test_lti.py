@@ -430,3 +430,68 @@ def test_dynamic_registration_with_a_hostile_platform(app):
             assert changed(before, after) == {}, f"{where}.{key}: refused but wrote"
 
     run()
+
+
+def test_look_alike_launches_never_meet_another_lms_or_institution(app, make_platform, driver):
+    """Three LMSs send the same look-alike values (Moodle-style small-integer subs and context
+    ids, the same names, a service URL on the first school's own LMS domain): school A's LMS,
+    a second LMS joined to A's tenant, and school B's. Each launch is its own person in its own
+    course; nobody is renamed; B never learns A's LMS domain."""
+    from sqlalchemy import select
+
+    from lti_tool.auth import load_launch
+    from lti_tool.extensions import db
+    from lti_tool.models import Registration, Tenant, User
+
+    school_a = make_platform()
+    with app.app_context():
+        tenant_a = db.session.get(Tenant, school_a.tenant_id).name
+    second_lms = make_platform(tenant=tenant_a)
+    school_b = make_platform()
+    host_a = f"moodle-{secrets.token_hex(3)}.school-a.example"
+
+    @PROPERTY
+    @given(
+        sub=st.integers(min_value=1, max_value=10_000).map(str),
+        context=st.integers(min_value=1, max_value=500).map(str),
+        role=st.sampled_from(["student", "faculty"]),
+    )
+    @example("2", "7", "student")
+    def run(sub: str, context: str, role: str) -> None:
+        launched = {}
+        for name, platform in (("a", school_a), ("second", second_lms), ("b", school_b)):
+            lti = driver(platform)
+            params = lti.login(sub)
+            body = platform.claims(
+                sub=sub,
+                role=role,
+                nonce=params["nonce"],
+                context={"id": context, "title": "Course", "label": "C"},
+                name=f"Person {name}",
+            )
+            body["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"] = {
+                "context_memberships_url": f"https://{host_a}/nrps/{context}",
+                "service_versions": ["2.0"],
+            }
+            resp = lti.post(_sign(platform, body), params["state"])
+            assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+            lid = re.search(r"lid=([\w-]+)", resp.headers["Location"]).group(1)
+            with app.app_context():
+                ctx = load_launch(lid)
+                assert ctx is not None
+                launched[name] = (ctx.user_id, ctx.course_id, ctx.tenant_id)
+        users = {v[0] for v in launched.values()}
+        courses = {v[1] for v in launched.values()}
+        assert len(users) == 3 and len(courses) == 3, launched
+        assert launched["a"][2] == launched["second"][2] != launched["b"][2]
+        with app.app_context():
+            names = dict(
+                db.session.execute(select(User.id, User.name).where(User.id.in_(users))).all()
+            )
+            assert names[launched["a"][0]] == "Person a"  # never renamed by the look-alikes
+            reg_b = db.session.scalar(
+                select(Registration).where(Registration.issuer == school_b.issuer)
+            )
+            assert host_a not in (reg_b.service_hosts or [])
+
+    run()
