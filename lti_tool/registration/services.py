@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import ipaddress
 import json
 import secrets
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 from sqlalchemy import select, update
 
-from .. import http
+from .. import netguard
 from ..errors import AppError
 from ..extensions import db
 from ..models import Registration, Tenant, new_key_set_id, utcnow
@@ -232,34 +230,24 @@ def _host(url: str) -> str:
 
 def check_public_host(url: str, *, allow_private: bool) -> None:
     """Refuse URLs whose host resolves to a private, loopback, link-local, multicast or reserved
-    address, so a registration cannot make the tool fetch from its own network."""
-    if allow_private:
+    address, so a registration cannot make the tool fetch from its own network (the shared
+    check in ``netguard``; the fetch itself is pinned to the address vetted then)."""
+    if allow_private:  # development and the sandbox: the fetch still pins what it resolves
         return
-    parts = urlsplit(url)
-    host = parts.hostname or ""
     try:
-        infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise PlatformUnreachableError(
-            f"The platform's host {host!r} could not be resolved.", reason="config_unreachable"
-        ) from exc
-    for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if (
-            not address.is_global
-            or address.is_multicast
-            or address.is_reserved
-            or address.is_unspecified
-        ):
+        netguard.check_public_host(url, allow_private=allow_private)
+    except netguard.AddressRefusedError as exc:
+        if exc.reason == "private_address":
             raise DynamicRegistrationError(
-                f"The platform's host {host!r} is on a private or reserved network address "
-                f"({address}); Career Credit only registers with platforms on the internet.",
+                "The platform's address is not on the internet; Career Credit only registers "
+                "with platforms on the internet.",
                 reason="private_address",
                 hint="An operator can allow private addresses for development "
                 "(DYNREG_ALLOW_PRIVATE_HOSTS).",
-            )
+            ) from None
+        raise PlatformUnreachableError(
+            "The platform's address could not be reached.", reason="config_unreachable"
+        ) from None
 
 
 # RFC 7591 / RFC 6750 error codes a registration endpoint answers with, in our own words: a
@@ -341,12 +329,27 @@ def _read_json(response: requests.Response, what: str) -> dict[str, Any]:
     return data
 
 
-def _call(method: str, url: str, what: str, **kwargs: Any) -> dict[str, Any]:
+def _call(
+    method: str, url: str, what: str, *, allow_private: bool, **kwargs: Any
+) -> dict[str, Any]:
+    """One request to the platform through the guarded session: the address vetted once and
+    connected to (no second DNS lookup), no redirects, no proxies."""
+    guarded = netguard.GuardedSession(allow_private=lambda: allow_private)
     try:
-        with http.session().request(
-            method, url, stream=True, allow_redirects=False, **kwargs
-        ) as response:
+        with guarded.request(method, url, stream=True, allow_redirects=False, **kwargs) as response:
             return _read_json(response, what)
+    except netguard.RedirectRefusedError as exc:
+        raise PlatformUnreachableError(
+            f"The platform redirected the {what} request; Career Credit does not follow "
+            "redirects here.",
+            reason="redirected",
+        ) from exc
+    except netguard.AddressRefusedError as exc:
+        raise DynamicRegistrationError(
+            "The platform's address is not on the internet; Career Credit only registers "
+            "with platforms on the internet.",
+            reason="private_address",
+        ) from exc
     except requests.RequestException as exc:
         raise PlatformUnreachableError(
             f"The platform at {_host(url)} could not be reached for its {what} "
@@ -364,7 +367,7 @@ def fetch_openid_configuration(
     headers = {"Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"
-    return _call("GET", url, "OpenID configuration", headers=headers)
+    return _call("GET", url, "OpenID configuration", allow_private=allow_private, headers=headers)
 
 
 @dataclass(frozen=True)
@@ -817,6 +820,7 @@ def register_with_platform(
         "POST",
         preview.platform.registration_endpoint,
         "registration answer",
+        allow_private=allow_private,
         data=json.dumps(preview.registration),
         headers=headers,
     )
