@@ -9,6 +9,7 @@ that shape.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,17 @@ from .errors import MoodleError, failure_detail, log_unreachable
 SERVER_PATH = "/webservice/rest/server.php"
 UNREACHABLE = "Career Credit could not reach Moodle's web services at that address."
 
+_ERRORCODE = re.compile(r"[a-z0-9_]{1,64}")
+# What Moodle's common error codes mean, in the tool's words.
+CODES = {
+    "invalidtoken": "the web-service token is not valid",
+    "accessexception": "the token may not call this function (access control exception)",
+    "servicenotavailable": "the external service is not available",
+    "webservicesnotenabled": "web services are not enabled",
+    "invalidrecord": "the course or record was not found",
+    "nopermissions": "the token's user lacks a permission",
+    "invalidparameter": "a parameter was refused",
+}
 HINTS = {
     "invalidtoken": "Ask your Moodle administrator for a new web-service token and set it in "
     "Career Credit's administration (Connections).",
@@ -115,10 +127,13 @@ class MoodleClient:
         except ValueError:
             body = None
         if isinstance(body, dict) and "exception" in body:
-            code = str(body.get("errorcode") or "unknown")
+            # Moodle's error code (an identifier of its own vocabulary), never its message:
+            # a person sees the tool's words about a known code, not a remote body.
+            raw = str(body.get("errorcode") or "")
+            code = raw if _ERRORCODE.fullmatch(raw) else "unknown"
             raise MoodleError(
-                f"Moodle refused {function}: {body.get('message') or code} ({code}).",
-                hint=HINTS.get(code, "Tell your Moodle administrator what it said."),
+                f"Moodle refused {function}: {CODES.get(code, 'see the error code')} ({code}).",
+                hint=HINTS.get(code, "Tell your Moodle administrator the error code."),
                 errorcode=code,
             )
         if resp.status_code != 200 or body is None:

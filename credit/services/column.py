@@ -27,6 +27,7 @@ from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
+from lti_tool.lti.deep_linking import CREDIT_SCORE_MAXIMUM
 from lti_tool.models import ResourceLink, User, utcnow
 from lti_tool.services import audit
 
@@ -106,19 +107,39 @@ def _owned_columns(registration_id: int, container: str | None, candidates: list
     return owned
 
 
+_NO_COLUMN = (
+    "Career Credit has no gradebook column of its own in this course, and the LMS did not let "
+    "it create one."
+)
+_NO_COLUMN_HINT = (
+    "Add the 'Micro-internship credit' item through the LMS's external-tool picker (Deep "
+    "Linking), or ask your LMS administrator to enable Assignment and Grade Services for "
+    "Career Credit."
+)
+
+
 def resolve_column(ctx: LaunchContext) -> ResolvedColumn:
     """The column credit goes to, checked against the LMS: the remembered one while it is
     still there and still the tool's; else the first of the tool's own columns; else a new one
-    created through AGS. Call before the decision's transaction (it waits on the LMS): it
-    commits what it remembers on the policy."""
+    created through AGS. Call first in a request: it ends the request's transaction before it
+    waits on the LMS (nothing of it is kept), then remembers the column on the policy (flush
+    only: the caller's commit keeps it with the decision, a refusal's rollback drops it)."""
     course_id = _require_course(ctx)
-    policy = get_policy(ctx.tenant_id, course_id)
-    remembered, old_label = policy.lineitem_url, policy.lineitem_label or LINE_ITEM_LABEL
-    container = ctx.ags_lineitems_url or policy.lineitems_url
+    policy = db.session.scalar(
+        select(CreditPolicy).where(
+            CreditPolicy.tenant_id == ctx.tenant_id, CreditPolicy.course_id == course_id
+        )
+    )
+    remembered = policy.lineitem_url if policy else None
+    old_label = (policy.lineitem_label if policy else "") or LINE_ITEM_LABEL
+    container = ctx.ags_lineitems_url or (policy.lineitems_url if policy else None)
     may_create = bool(ctx.ags_lineitems_url) and ags.SCOPE_LINEITEM in ctx.ags_scopes
-    maximum = policy.score_maximum
+    maximum = policy.score_maximum if policy else float(CREDIT_SCORE_MAXIMUM)
+    others = policy.lineitem_others if policy else 0
     candidates = _launch_candidates(ctx, course_id)
-    db.session.commit()  # no write transaction may wait on the network
+    if not remembered and not container and not candidates:
+        raise PolicyViolationError(_NO_COLUMN, hint=_NO_COLUMN_HINT)
+    db.session.rollback()  # no transaction waits on the network (a refusal writes nothing)
     news: list[str] = []
     try:
         gone = False
@@ -130,7 +151,6 @@ def resolve_column(ctx: LaunchContext) -> ResolvedColumn:
                 gone = True
             else:
                 item = item if ags.owned(item) else None
-        others = policy.lineitem_others
         if item is None:
             owned = _owned_columns(ctx.registration_id, container, candidates)
             if owned:
@@ -142,13 +162,7 @@ def resolve_column(ctx: LaunchContext) -> ResolvedColumn:
                         f"one placed, '{item.label}'; hide or delete the others in the gradebook."
                     )
             elif not container or not may_create:
-                raise PolicyViolationError(
-                    "Career Credit has no gradebook column of its own in this course, and the "
-                    "LMS did not let it create one.",
-                    hint="Add the 'Micro-internship credit' item through the LMS's "
-                    "external-tool picker (Deep Linking), or ask your LMS administrator to "
-                    "enable Assignment and Grade Services for Career Credit.",
-                )
+                raise PolicyViolationError(_NO_COLUMN, hint=_NO_COLUMN_HINT)
             else:
                 item = ags.find_or_create_line_item(
                     ctx.registration_id,
@@ -178,7 +192,6 @@ def resolve_column(ctx: LaunchContext) -> ResolvedColumn:
             hint="Try again in a minute.",
         ) from exc
     _remember(ctx, course_id, item, others, container, replaced=remembered)
-    db.session.commit()
     return ResolvedColumn(item.id, item.label, item.score_maximum, tuple(news))
 
 

@@ -66,10 +66,10 @@ def test_flatten_matches_moodles_array_encoding():
 @pytest.mark.parametrize(
     ("name", "status", "code", "words"),
     [
-        ("error_invalidtoken.json", 200, "invalidtoken", "Invalid token - token not found"),
-        ("error_accessexception.json", 200, "accessexception", "Access control exception"),
-        ("error_invalidrecord.json", 200, "invalidrecord", "Can't find data record"),
-        ("error_invalidtoken.json", 403, "invalidtoken", "Invalid token"),
+        ("error_invalidtoken.json", 200, "invalidtoken", "web-service token is not valid"),
+        ("error_accessexception.json", 200, "accessexception", "access control exception"),
+        ("error_invalidrecord.json", 200, "invalidrecord", "course or record was not found"),
+        ("error_invalidtoken.json", 403, "invalidtoken", "web-service token is not valid"),
     ],
 )
 def test_error_bodies_become_moodle_errors(requests_mock, name, status, code, words):
@@ -82,6 +82,7 @@ def test_error_bodies_become_moodle_errors(requests_mock, name, status, code, wo
     assert words in exc.value.message and code in exc.value.message
     assert "ws-token-abcd" not in exc.value.message + exc.value.hint
     assert "SELECT" not in exc.value.message  # debug info stays out of the page
+    assert fixture("moodle", name)["message"] not in exc.value.message  # never Moodle's body
 
 
 def test_non_json_and_unreachable_are_errors_too(requests_mock):

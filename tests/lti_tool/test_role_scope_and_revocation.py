@@ -145,9 +145,7 @@ def test_changing_the_advisor_rule_ends_the_launches_it_decided(app, make_platfo
     assert lti.client.get(f"/admin/?lid={launched.lid}").status_code == 200
 
 
-def test_a_named_placement_makes_a_staff_launch_in_a_course_an_advisors(
-    app, make_platform, driver
-):
+def test_a_named_placement_makes_a_staff_launch_in_a_course_an_advisors(app, make_platform, driver):
     """The rule's named placements are matched against the launch's resource link id."""
     rule = {"advisor_claim": {**RULE["advisor_claim"], "resource_links": ["rl-careers"]}}
     platform = make_platform(tenant_settings=rule)

@@ -263,6 +263,6 @@ def test_moodle_competencies_are_read_with_the_registration_token(
         follow_redirects=True,
     )
     text_ = failed.get_data(as_text=True)
-    assert "Invalid token - token not found (invalidtoken)" in text_
+    assert "the web-service token is not valid (invalidtoken)" in text_
     assert "ws-token-1234" not in text_
     assert re.search(r"Ask your Moodle administrator for a new web-service token", text_)

@@ -97,7 +97,7 @@ def test_moodle_refusal_fails_with_its_message_and_outage_retries(
     stats = jobs.drain(app)
     assert (stats.failed, stats.retried) == (1, 1)
     rows = {m.status: m for m in messages(app, platform.tenant_id, KIND)}
-    assert "Access control exception (accessexception)" in rows["failed"].last_error
+    assert "(access control exception) (accessexception)" in rows["failed"].last_error
     assert "could not reach Moodle" in rows["pending"].last_error
     with app.app_context():
         jobs.retry(rows["failed"].id)
