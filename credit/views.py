@@ -420,7 +420,13 @@ def bulk() -> ResponseReturnValue:
         form.score.data = current.score_maximum
     db.session.commit()
     status = 422 if form.errors or form.form_errors else 200
-    return render_template("credit/bulk.html", form=form, lines=lines, policy=current), status
+    return render_template(
+        "credit/bulk.html",
+        form=form,
+        lines=lines,
+        policy=current,
+        planned=column_svc.planned_column(current),
+    ), status
 
 
 # --- second approvals -------------------------------------------------------------------------

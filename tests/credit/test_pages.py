@@ -174,6 +174,7 @@ def test_bulk_award_through_the_sandbox_lists_who_gets_what_then_awards_once(app
         db.session.commit()
     page = faculty.get("/credit/bulk").get_data(as_text=True)
     assert "Grace Kim" in page
+    assert 'id="bulk-column"' in page and "“Micro-internship credit”" in page  # named first
     data = {
         "csrf_token": hidden(page, "/credit/bulk", "csrf_token"),
         "idempotency_key": hidden(page, "/credit/bulk", "idempotency_key"),
