@@ -206,6 +206,8 @@ def privacy() -> ResponseReturnValue:
             person = subject.find_in_tenant(ctx.tenant_id, form.person.data)
         except NotFoundError as exc:
             form.person.errors = [exc.message]
+        except PolicyViolationError as exc:  # more than one person matches: never guessed
+            form.person.errors = [f"{exc.message} {exc.hint}"]
         else:
             confirm = ConfirmDataRightsForm(
                 formdata=None, user_id=str(person.id), action=form.action.data

@@ -92,36 +92,59 @@ class Outcome:
     audit_entries_rewritten: int
 
 
-def find_person(tenant_name: str, sub: str) -> User:
-    """The person with this LMS user id (``sub``) at the named tenant."""
+def find_person(tenant_name: str, sub: str, issuer: str | None = None) -> User:
+    """The person with this LMS user id (``sub``) at the named tenant; with two LMSs that
+    send the same id, ``issuer`` names the LMS (an ambiguous id is refused, never guessed)."""
     tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
     if tenant is None:
         raise NotFoundError(f"There is no tenant named {tenant_name!r}.")
-    user = db.session.scalar(select(User).where(User.tenant_id == tenant.id, User.sub == sub))
-    if user is None:
+    query = select(User).where(User.tenant_id == tenant.id, User.sub == sub)
+    if issuer:
+        query = query.where(User.issuer == issuer)
+    users = list(db.session.scalars(query.order_by(User.id).limit(10)))
+    if not users:
         raise NotFoundError(f"Nobody with LMS user id {sub!r} is known at {tenant_name}.")
-    return user
+    if len(users) > 1:
+        raise PolicyViolationError(
+            f"{len(users)} people have LMS user id {sub!r} at {tenant_name}, one per LMS "
+            f"({', '.join(repr(u.issuer) for u in users)}); nothing was done.",
+            hint="Name the LMS with --issuer.",
+            reason="ambiguous_person",
+        )
+    return users[0]
 
 
 def find_in_tenant(tenant_id: int, query: str) -> User:
-    """The person of the tenant with this email address (any case) or LMS user id."""
+    """The person of the tenant with this email address (any case) or LMS user id; more than
+    one person matching (the same id or address in two LMSs) is refused, never guessed."""
     query = query.strip()
-    user = db.session.scalar(
-        select(User)
-        .where(
-            User.tenant_id == tenant_id,
-            or_(User.sub == query, func.lower(User.email) == query.lower()),
+    users = list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.tenant_id == tenant_id,
+                or_(User.sub == query, func.lower(User.email) == query.lower()),
+            )
+            .order_by(User.id)
+            .limit(10)
         )
-        .order_by(User.id)
-        .limit(1)
     )
-    if user is None or not query:
+    if not users or not query:
         raise NotFoundError(
             "Nobody with that email address or LMS user id has opened Career Credit at your "
             "institution.",
             reason="person_not_found",
         )
-    return user
+    if len(users) > 1:
+        raise PolicyViolationError(
+            f"{len(users)} people at your institution match (the same LMS user id or email "
+            "address in more than one LMS); nothing was done.",
+            hint="Ask your operator to run the command with --user and --issuer naming the "
+            "LMS (flask --app lti_tool students export|pseudonymise|erase), or link the "
+            "identities first under Identities.",
+            reason="ambiguous_person",
+        )
+    return users[0]
 
 
 def get_person(tenant_id: int, user_id: int) -> User:

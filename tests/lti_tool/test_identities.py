@@ -458,3 +458,47 @@ def test_the_migration_gives_existing_people_and_courses_their_lms(empty_databas
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_an_lms_user_id_two_lms_share_is_refused_for_data_rights_never_guessed(
+    app, two_lms, driver, runner
+):
+    """Export, pseudonymise and erase name one person: with two LMSs sending the same sub, the
+    administrator's page and the operator's command refuse the bare id (nothing done) and the
+    command takes --issuer to say which."""
+    from tests.lti_tool.test_privacy import _admin, _choose
+
+    first, second = two_lms
+    for platform, name in ((first, "Ana First"), (second, "Ben Second")):
+        driver(platform).launch(sub=SUB, course=CONTEXT, name=name, follow=False)
+    with app.app_context():
+        tenant = db.session.get(Tenant, first.tenant_id).name
+    client, lid = _admin(driver, first)
+    # Positive control: a unique id is found (the administrator's own).
+    assert _choose(client, lid, "admin-privacy", "export").status_code == 200
+    page = _choose(client, lid, SUB, "erase")
+    assert page.status_code == 422
+    assert "2 people at your institution match" in page.get_data(as_text=True)
+    refused = runner.invoke(args=["students", "erase", "--tenant", tenant, "--user", SUB, "--yes"])
+    assert refused.exit_code != 0
+    assert "2 people have LMS user id '42'" in refused.output
+    assert "Name the LMS with --issuer" in refused.output
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(User)
+                .where(User.sub == SUB, User.tenant_id == first.tenant_id)
+            )
+            == 2
+        )
+    erased = runner.invoke(
+        args=["students", "erase", "--tenant", tenant, "--user", SUB, "--issuer", second.issuer,
+              "--yes"]
+    )  # fmt: skip
+    assert erased.exit_code == 0, erased.output
+    with app.app_context():
+        left = db.session.scalars(
+            select(User.name).where(User.sub == SUB, User.tenant_id == first.tenant_id)
+        ).all()
+    assert left == ["Ana First"]
