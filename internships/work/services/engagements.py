@@ -193,16 +193,7 @@ def update_agreement(ctx: LaunchContext, engagement_id: int, data: AgreementInpu
     new_email = data.supervisor_email.strip()
     if new_email.lower() != engagement.supervisor_email.strip().lower():
         # Links sent to the previous supervisor stop working (they also check the address).
-        revoked = revoke_engagement_links(ctx.tenant_id, engagement.id, "supervisor_changed")
-        if revoked:
-            audit.record(
-                ctx.actor,
-                "supervisor_link.revoke",
-                ctx.tenant_id,
-                engagement_id=engagement.id,
-                reason="supervisor_changed",
-                links=revoked,
-            )
+        _revoke_links(ctx, engagement.id, "supervisor_changed")
     engagement.competencies = [c for c in COMPETENCIES if c in data.competencies]
     engagement.planned_hours = data.planned_hours
     engagement.supervisor_name = data.supervisor_name.strip()
@@ -347,14 +338,19 @@ def change_status(ctx: LaunchContext, engagement_id: int, action: str) -> Engage
     db.session.flush()
     audit.record(ctx.actor, f"engagement.{target}", ctx.tenant_id, engagement_id=engagement.id)
     if target not in LINK_OPEN_STATUSES:
-        revoked = revoke_engagement_links(ctx.tenant_id, engagement.id, "closed")
-        if revoked:
-            audit.record(
-                ctx.actor,
-                "supervisor_link.revoke",
-                ctx.tenant_id,
-                engagement_id=engagement.id,
-                reason="closed",
-                links=revoked,
-            )
+        _revoke_links(ctx, engagement.id, "closed")
     return engagement
+
+
+def _revoke_links(ctx: LaunchContext, engagement_id: int, reason: str) -> None:
+    """Revoke the engagement's open supervisor links, audited when there were any."""
+    revoked = revoke_engagement_links(ctx.tenant_id, engagement_id, reason)
+    if revoked:
+        audit.record(
+            ctx.actor,
+            "supervisor_link.revoke",
+            ctx.tenant_id,
+            engagement_id=engagement_id,
+            reason=reason,
+            links=revoked,
+        )
