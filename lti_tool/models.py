@@ -61,6 +61,11 @@ class Registration(db.Model):  # type: ignore[name-defined]
     # LMS domains its service URLs may use besides the hosts of the URLs above (see
     # lti/service_hosts.py): added by an operator, or learned from its validated launches.
     service_hosts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Origins allowed to frame the tool's pages that this registration's platform revealed
+    # (lti/frame_origins.py): [{"origin", "source", "at", "allowed"}]. ``allowed`` false: a
+    # framing origin a launch came from that no signed claim vouched for ("seen"), offered to
+    # the administrator on the admin page.
+    frame_origins: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     tenant: Mapped[Tenant] = relationship(back_populates="registrations")
