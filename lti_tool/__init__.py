@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def resource_dir(name: str) -> Path:
+    """The folder of ``templates``, ``static`` or ``migrations``: the package ``lti_tool.<name>``
+    (setup.py maps the repository's top-level folder to it), so an installed wheel reads its own
+    copy in site-packages and an editable install the repository's folder."""
+    package = importlib.import_module(f"{__name__}.{name}")
+    return Path(package.__file__ or "").resolve().parent
 
 
 def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> Flask:
@@ -17,8 +24,8 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path()),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
     )
     settings.load(app, config, overrides)
 
@@ -26,7 +33,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     limits.init_app(app)  # first: its body check runs before anything reads the body
     web.init_app(app)  # before CSRFProtect: its launch-id seed must run first
     csrf.init_app(app)

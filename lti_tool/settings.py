@@ -13,15 +13,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 class ConfigurationError(RuntimeError):
     """The tool refuses to start with this configuration."""
 
 
 def instance_path() -> Path:
-    return Path(os.environ.get("CAREER_CREDIT_INSTANCE", ROOT / "instance")).resolve()
+    """The instance folder (SQLite database, development secrets, uploads, exports):
+    ``CAREER_CREDIT_INSTANCE``, else ``instance/`` in the current directory (the repository
+    for ``make run``), never a folder inside the installed package."""
+    return Path(os.environ.get("CAREER_CREDIT_INSTANCE") or "instance").resolve()
 
 
 def load(app: Flask, config: str | dict[str, Any] | None, overrides: dict[str, Any]) -> None:

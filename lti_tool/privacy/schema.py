@@ -8,13 +8,11 @@ from __future__ import annotations
 import ast
 import importlib
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Column, MetaData, Table
 
 from ..extensions import db
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 USER_TABLE = "lti_user"
 # A foreign key to lti_user in one of these columns means "this row is that person's"; any
 # other (an author, a reviewer) means the row belongs to someone else and only mentions them.
@@ -24,7 +22,9 @@ OWNER_COLUMNS = ("student_id", "user_id")
 def model_modules() -> tuple[str, ...]:
     """The model modules Alembic imports (``MODEL_MODULES`` in ``migrations/env.py``), the one
     list every module with tables joins."""
-    env = ROOT / "migrations" / "env.py"
+    from .. import resource_dir
+
+    env = resource_dir("migrations") / "env.py"
     if not env.is_file():  # an installation without migrations: the models already imported
         return ()
     for node in ast.parse(env.read_text()).body:

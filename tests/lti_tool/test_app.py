@@ -309,8 +309,8 @@ def test_migrations_have_one_head():
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from lti_tool.settings import ROOT
+    from lti_tool import resource_dir
 
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(resource_dir("migrations")))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1

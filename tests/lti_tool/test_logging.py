@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from gunicorn.glogging import SafeAtoms
 
-from lti_tool import ROOT
 from lti_tool.web import RedactFilter, redact
 
+ROOT = Path(__file__).resolve().parents[2]  # the repository: gunicorn reads config/ from here
 GUNICORN_FORMAT = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 
 

@@ -1,0 +1,2 @@
+"""Static files, installed as ``lti_tool.static`` (see setup.py); this file lets an editable
+install map the name to this folder. The app finds it with ``lti_tool.resource_dir``."""
