@@ -223,6 +223,22 @@ class Launch(db.Model):  # type: ignore[name-defined]
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
+class LaunchMessage(db.Model):  # type: ignore[name-defined]
+    """A flashed message waiting for the next page of its launch: kept here, not in the cookie
+    session, so that it reaches the person when the LMS iframe blocks the cookie. Shown once,
+    then deleted; goes with its launch (``lti_tool/messages.py``)."""
+
+    __tablename__ = "launch_message"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    launch_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("launch.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class LtiState(db.Model):  # type: ignore[name-defined]
     """OIDC login state and nonce records (single use), shared by every worker."""
 
