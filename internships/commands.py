@@ -15,22 +15,42 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lti_tool.extensions import db
+from lti_tool.limits import INT_MAX
 from lti_tool.models import Tenant
 
-from .services.imports import ImportReport, import_listings, read_records
+from .services.imports import (
+    MAX_IMPORT_BYTES,
+    TOO_LARGE,
+    ImportFormatError,
+    ImportReport,
+    import_listings,
+    read_records,
+)
 from .services.listings import expire_listings
 
 ACTOR = "command line"
 
 
 def _tenant(name_or_id: str) -> Tenant:
+    digits = name_or_id.isascii() and name_or_id.isdigit() and len(name_or_id) <= 10
+    is_id = digits and int(name_or_id) <= INT_MAX
     stmt = select(Tenant).where(
-        Tenant.id == int(name_or_id) if name_or_id.isdigit() else Tenant.name == name_or_id
+        Tenant.id == int(name_or_id) if is_id else Tenant.name == name_or_id
     )
     tenant = db.session.scalar(stmt)
     if tenant is None:
-        raise click.BadParameter(f"no tenant {name_or_id!r}", param_hint="--tenant")
+        raise click.ClickException(
+            f"--tenant: no tenant {name_or_id!r}; give a tenant's exact name or its id "
+            "(flask --app lti_tool platform list shows them)."
+        )
     return tenant
+
+
+def read_import_file(path: Path) -> bytes:
+    """The bytes of an import file, refused before reading when over the size limit."""
+    if path.stat().st_size > MAX_IMPORT_BYTES:
+        raise ImportFormatError(TOO_LARGE, hint="Split the file and import each part.")
+    return path.read_bytes()
 
 
 def progress_printer(total: int, every: int = 0) -> Callable[[int], None]:
@@ -46,9 +66,12 @@ def progress_printer(total: int, every: int = 0) -> Callable[[int], None]:
 
 
 def _report(report: ImportReport, dry_run: bool) -> None:
+    """One line per row (with the key it used), then one indented line per problem or note."""
     for result in report.results:
-        detail = f" — {result.reason}" if result.reason else ""
-        click.echo(f"row {result.row}: {result.outcome} {result.external_id!r}{detail}")
+        key = f" (key: {result.key_source})" if result.key_source else ""
+        click.echo(f"row {result.row}: {result.outcome} {result.external_id!r}{key}")
+        for line in [*result.problems, *result.notes]:
+            click.echo(f"  - {line}")
     if dry_run:
         db.session.rollback()
         click.echo(f"Dry run, nothing saved: {report.summary}.")
@@ -66,7 +89,7 @@ def _report(report: ImportReport, dry_run: bool) -> None:
 def import_command(path: Path, tenant_ref: str, dry_run: bool, progress_every: int) -> None:
     """Import listings from schema.org JobPosting JSON-LD or CSV (see docs/imports.md)."""
     tenant = _tenant(tenant_ref)
-    records = read_records(path.read_bytes(), path.name)
+    records = read_records(read_import_file(path), path.name)
     click.echo(f"Importing {len(records)} records from {path.name} into {tenant.name!r}", err=True)
     report = import_listings(
         tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)
@@ -88,7 +111,7 @@ def profiles_import_command(
     from .profile.imports import csv_records, import_profiles
 
     tenant = _tenant(tenant_ref)
-    records = csv_records(path.read_bytes())
+    records = csv_records(read_import_file(path))
     click.echo(f"Importing {len(records)} rows from {path.name} into {tenant.name!r}", err=True)
     report = import_profiles(
         tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)

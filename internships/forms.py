@@ -205,7 +205,8 @@ def listing_form_data(listing: Listing) -> dict[str, Any]:
         "skills": listing.skills,
         "tags": ", ".join(listing.tags),
         "competencies": listing.competencies,
-        "estimated_hours": listing.estimated_hours,
+        # 0: an imported draft that states no hours yet (the field starts empty)
+        "estimated_hours": listing.estimated_hours or None,
         "application_deadline": listing.application_deadline,
         "work_start": listing.work_start,
         "work_end": listing.work_end,
@@ -267,6 +268,22 @@ class ImportForm(LaunchForm):
         description="schema.org JobPosting JSON-LD, or CSV with the documented header. "
         "At most 5 MB.",
     )
+
+
+class CompleteDraftForm(LaunchForm):
+    """What an advisor adds to an imported draft before it goes to the board (or the
+    approval queue)."""
+
+    estimated_hours = IntegerField(
+        "Estimated hours",
+        validators=[
+            InputRequired("Estimate the hours of work."),
+            NumberRange(1, 400, "Estimate between 1 and 400 hours."),
+        ],
+        description="The whole project's hours, 1 to 400 (a fixed fee is divided by them to "
+        "check the pay floor).",
+    )
+    submit = SubmitField("Submit the listing")
 
 
 class CloseListingForm(LaunchForm):

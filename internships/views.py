@@ -32,6 +32,7 @@ from .forms import (
     ApproveForm,
     BoardFilterForm,
     CloseListingForm,
+    CompleteDraftForm,
     ImportForm,
     InvitationForm,
     ListingForm,
@@ -44,7 +45,13 @@ from .services import jobs as job_svc
 from .services import listings as svc
 from .services import pins as pin_svc
 from .services.board import search_board
-from .services.imports import ImportFormatError, import_listings, read_records
+from .services.imports import (
+    MAX_IMPORT_BYTES,
+    ImportFormatError,
+    decode_file,
+    import_listings,
+    read_records,
+)
 from .vocabulary import UNPAID_FACTORS, skill_label
 
 bp = Blueprint("internships", __name__, url_prefix="/internships", cli_group="listings")
@@ -72,6 +79,7 @@ def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {
         "waiting": len(queue),
         "from_employers": sum(1 for listing in queue if listing.source == "employer_form"),
+        "drafts": len(svc.drafts_to_complete(ctx.tenant_id)),
     }
 
 
@@ -258,7 +266,41 @@ def manage() -> ResponseReturnValue:
         "internships/manage.html",
         listings=svc.list_listings(ctx.tenant_id),
         queue=svc.approval_queue(ctx.tenant_id),
+        drafts=len(svc.drafts_to_complete(ctx.tenant_id)),
     )
+
+
+@bp.get("/drafts")
+@requires("advisor")
+def drafts() -> ResponseReturnValue:
+    """Imported postings that wait for an advisor to add what a micro-internship needs."""
+    ctx = current_launch()
+    return render_template("internships/drafts.html", drafts=svc.drafts_to_complete(ctx.tenant_id))
+
+
+@bp.route("/<int:listing_id>/complete", methods=["GET", "POST"])
+@requires("advisor", write=True)
+def complete(listing_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    listing = svc.get_listing(ctx.tenant_id, listing_id)
+    form = CompleteDraftForm(data={"estimated_hours": listing.estimated_hours or None})
+    if listing.status == "draft" and form.validate_on_submit():
+        try:
+            svc.complete_draft(ctx.tenant_id, listing_id, form.estimated_hours.data or 0, ctx.actor)
+        except PolicyViolationError as exc:
+            db.session.rollback()
+            form.estimated_hours.errors = [*form.estimated_hours.errors, exc.message]
+        else:
+            db.session.commit()
+            where = (
+                "it waits for approval"
+                if listing.status == "pending_approval"
+                else "it is open to students"
+            )
+            flash(f"“{listing.title}” is complete: {where}.", "success")
+            return redirect(launch_url("internships.drafts"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("internships/complete.html", form=form, listing=listing), status
 
 
 @bp.route("/<int:listing_id>/approve", methods=["GET", "POST"])
@@ -293,23 +335,13 @@ def approve(listing_id: int) -> ResponseReturnValue:
     ), status
 
 
-MAX_IMPORT_BYTES = 5 * 1024 * 1024
 DEFAULT_INLINE_ROWS = 200
 
 
 def read_upload(storage: Any) -> tuple[str, str]:
-    """(text, filename) of an uploaded import file; ImportFormatError when too big or not
-    UTF-8."""
-    data = storage.read(MAX_IMPORT_BYTES + 1)
-    if len(data) > MAX_IMPORT_BYTES:
-        raise ImportFormatError("The file is larger than 5 MB: split it.")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFormatError("The file is not UTF-8 text.") from exc
-    if "\x00" in text:
-        raise ImportFormatError("The file contains NUL characters: it is not a text file.")
-    return text, storage.filename or ""
+    """(text, filename) of an uploaded import file; ImportFormatError when too big (read no
+    further than the limit), not UTF-8 or not text."""
+    return decode_file(storage.read(MAX_IMPORT_BYTES + 1)), storage.filename or ""
 
 
 def inline_rows() -> int:

@@ -8,7 +8,9 @@ failing deep in the database driver:
   what an ``Integer`` column holds (signed 32 bits on PostgreSQL) — SQLite raises OverflowError
   beyond 64 bits and PostgreSQL an out-of-range error beyond the column type;
 - JSON: ``json_loads`` (and ``request.get_json`` through the app's JSON provider) turns
-  nesting too deep for the parser (RecursionError) into the ValueError callers already handle.
+  nesting too deep for the parser (RecursionError) into the ValueError callers already handle;
+  ``json_loads(..., max_depth=N)`` refuses, the same way, a document nested deeper than a file
+  format can sensibly be (import files: ``MAX_IMPORT_JSON_DEPTH``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from werkzeug.routing import IntegerConverter, Map
 
 # Every id is an Integer column: PostgreSQL's ``integer`` is signed 32-bit.
 INT_MAX = 2**31 - 1
+# Import files (listing feeds): a JobPosting inside an @graph inside a list is 4 levels, its
+# salary's QuantitativeValue 6; 32 leaves ample room and stops pathological nesting early.
+MAX_IMPORT_JSON_DEPTH = 32
 
 
 class BoundedIntegerConverter(IntegerConverter):
@@ -47,14 +52,35 @@ def bounded_int(value: Any, *, low: int = 0, high: int = INT_MAX) -> int | None:
     return number if low <= number <= high else None
 
 
-def json_loads(data: str | bytes | bytearray) -> Any:
+class JSONTooDeepError(json.JSONDecodeError):
+    """A JSON document nested deeper than the parser, or the caller's ``max_depth``, allows."""
+
+
+def json_depth(doc: Any) -> int:
+    """How deeply ``doc`` nests lists and objects (a scalar is 0, ``[]`` 1), counted without
+    recursion."""
+    deepest = 0
+    stack = [(doc, 1)] if isinstance(doc, dict | list) else []
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+def json_loads(data: str | bytes | bytearray, *, max_depth: int | None = None) -> Any:
     """``json.loads`` whose every refusal is a ``json.JSONDecodeError`` (a ValueError),
-    including nesting too deep for the parser."""
+    including nesting too deep for the parser or deeper than ``max_depth`` levels
+    (``JSONTooDeepError``)."""
+    doc_text = data if isinstance(data, str) else ""
     try:
-        return json.loads(data)
+        doc = json.loads(data)
     except RecursionError:
-        doc = data if isinstance(data, str) else ""
-        raise json.JSONDecodeError("nested too deeply", doc, 0) from None
+        raise JSONTooDeepError("nested too deeply", doc_text, 0) from None
+    if max_depth is not None and json_depth(doc) > max_depth:
+        raise JSONTooDeepError(f"nested more than {max_depth} levels deep", doc_text, 0)
+    return doc
 
 
 class BoundedJSONProvider(DefaultJSONProvider):

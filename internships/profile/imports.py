@@ -8,8 +8,8 @@ Header (first row; order free, names case-insensitive)::
 A row names the student by ``lms_user_id`` (the LMS user id that launches carry, LTI ``sub``)
 or, failing that, by ``email``; the student must have opened Career Credit as a student at
 least once. An empty cell leaves that field as it is. Each row is saved in its own savepoint:
-a bad row is reported with its line number and reason and never blocks the others, and never
-leaves a half-written profile."""
+a bad row is reported with its line number and every problem it has, never blocks the others,
+and never leaves a half-written profile."""
 
 from __future__ import annotations
 
@@ -28,7 +28,13 @@ from lti_tool.models import Enrolment, User
 from lti_tool.services import audit
 
 from ..forms import CLASS_YEARS
-from ..services.imports import ImportFormatError, ImportReport, RowError, RowResult
+from ..services.imports import (
+    ImportFormatError,
+    ImportReport,
+    RowError,
+    RowResult,
+    decode_file,
+)
 from .models import StudentProfile
 
 CSV_COLUMNS = ("lms_user_id", "email", "program", "class_year", "expected_graduation")
@@ -43,8 +49,9 @@ CLASS_YEAR_SYNONYMS = {
 
 
 def csv_records(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
-    """(line number, record) pairs; ImportFormatError when the header is unusable."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    """(line number, record) pairs; ImportFormatError when the file or its header is
+    unusable."""
+    text = decode_file(data)
     try:
         return _csv_records(text)
     except csv.Error as exc:  # e.g. a field over csv's size limit
@@ -144,24 +151,34 @@ def find_student(tenant_id: int, record: dict[str, str]) -> User:
     return user
 
 
-def _values(record: dict[str, str]) -> dict[str, Any]:
+def _values(record: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """The row's values, and every problem with them."""
     values: dict[str, Any] = {}
+    problems: list[str] = []
     if record.get("program"):
         if len(record["program"]) > 200:
-            raise RowError("program is longer than 200 characters.")
-        values["program"] = " ".join(record["program"].split())
-    if record.get("class_year"):
-        values["class_year"] = class_year(record["class_year"])
-    if record.get("expected_graduation"):
-        values["expected_graduation"] = graduation(record["expected_graduation"])
-    if not values:
-        raise RowError("The row gives no program, class_year or expected_graduation.")
-    return values
+            problems.append("program is longer than 200 characters.")
+        else:
+            values["program"] = " ".join(record["program"].split())
+    for name, read in (("class_year", class_year), ("expected_graduation", graduation)):
+        if record.get(name):
+            try:
+                values[name] = read(record[name])
+            except RowError as exc:
+                problems.extend(exc.problems)
+    if not values and not problems:
+        problems.append("The row gives no program, class_year or expected_graduation.")
+    return values, problems
 
 
 def _import_one(tenant_id: int, record: dict[str, str], actor: str) -> tuple[str, User]:
-    values = _values(record)
-    user = find_student(tenant_id, record)
+    values, problems = _values(record)
+    try:
+        user = find_student(tenant_id, record)
+    except RowError as exc:
+        problems = [*exc.problems, *problems]
+    if problems:
+        raise RowError(*problems)
     profile = db.session.scalar(
         select(StudentProfile).where(
             StudentProfile.tenant_id == tenant_id, StudentProfile.user_id == user.id
@@ -207,8 +224,8 @@ def import_profiles(
             with db.session.begin_nested():
                 outcome, user = _import_one(tenant_id, record, actor)
         except (RowError, AppError) as exc:
-            reason = exc.message if isinstance(exc, AppError) else str(exc)
-            report.results.append(RowResult(row, "rejected", key[:255], "", reason))
+            problems = exc.problems if isinstance(exc, RowError) else [exc.message]
+            report.results.append(RowResult(row, "rejected", key[:255], "", "\n".join(problems)))
         else:
             report.results.append(RowResult(row, outcome, key[:255], user.name))
         if progress is not None:

@@ -140,6 +140,9 @@ def _as_dict(result: Any) -> dict[str, Any]:
         "name": result.title,
         "reason": result.reason,
         "listing_id": result.listing_id,
+        "key_source": result.key_source,
+        "notes": list(result.notes),
+        "draft": result.draft,
     }
 
 

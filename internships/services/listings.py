@@ -118,11 +118,15 @@ def _clean_tags(tags: list[str]) -> list[str]:
     return out
 
 
-def _validate(data: ListingInput) -> None:
+def listing_problems(data: ListingInput, *, hours_pending: bool = False) -> list[tuple[str, str]]:
+    """Every (field, message) the listing rules refuse in ``data``, in form order; with
+    ``hours_pending`` the estimated hours may still be 0 (an imported draft an advisor has to
+    complete)."""
+    hours_ok = 1 <= data.estimated_hours <= 400 or (hours_pending and data.estimated_hours == 0)
     checks = (
         ("title", 3 <= len(data.title.strip()) <= 200, "Give a title of 3 to 200 characters."),
         ("summary", len(data.summary) <= 500, "Keep the summary under 500 characters."),
-        ("estimated_hours", 1 <= data.estimated_hours <= 400, "Estimate between 1 and 400 hours."),
+        ("estimated_hours", hours_ok, "Estimate between 1 and 400 hours."),
         ("openings", 1 <= data.openings <= 100, "Offer between 1 and 100 openings."),
         (
             "compensation_type",
@@ -142,7 +146,7 @@ def _validate(data: ListingInput) -> None:
         ),
         (
             "location",
-            data.location_type == "remote" or bool(data.location.strip()),
+            data.location_type not in ("hybrid", "onsite") or bool(data.location.strip()),
             "Say where the work happens (city, campus or address).",
         ),
         (
@@ -160,9 +164,24 @@ def _validate(data: ListingInput) -> None:
             "Applications must close on or before the day work starts.",
         ),
     )
-    for field_name, ok, message in checks:
-        if not ok:
-            raise ListingInvalidError(field_name, message)
+    problems = [(field_name, message) for field_name, ok, message in checks if not ok]
+    for name, values, allowed, what in (
+        ("skills", data.skills, skills(), "skill"),
+        ("competencies", data.competencies, COMPETENCIES, "competency"),
+    ):
+        problems += [(name, f"{value!r} is not a known {what}.") for value in values
+                     if value not in allowed]  # fmt: skip
+    try:
+        _clean_tags(data.tags)
+    except ListingInvalidError as exc:
+        problems.append((exc.field, exc.message))
+    return problems
+
+
+def _validate(data: ListingInput, *, hours_pending: bool = False) -> None:
+    problems = listing_problems(data, hours_pending=hours_pending)
+    if problems:
+        raise ListingInvalidError(*problems[0])
 
 
 def get_tenant(tenant_id: int) -> Tenant:
@@ -221,8 +240,10 @@ def get_listing(tenant_id: int, listing_id: int, *, open_only: bool = False) -> 
     return listing
 
 
-def _apply(listing: Listing, data: ListingInput, employer: Employer) -> None:
-    _validate(data)
+def _apply(
+    listing: Listing, data: ListingInput, employer: Employer, *, hours_pending: bool = False
+) -> None:
+    _validate(data, hours_pending=hours_pending)
     listing.employer_id, listing.employer = employer.id, employer
     listing.title = " ".join(data.title.split())
     listing.summary = data.summary.strip()
@@ -297,9 +318,13 @@ def create_listing(
     submit: bool,
     source: str = "manual",
     external_id: str | None = None,
+    hours_pending: bool = False,
 ) -> Listing:
     """A new listing: a draft, or (``submit``) open — or pending approval when the fair-work
-    rule says so."""
+    rule says so. ``hours_pending``: a draft whose estimated hours (0) an advisor completes
+    later (an import that states none)."""
+    if hours_pending and submit:
+        raise ValueError("a listing without estimated hours stays a draft")
     tenant = get_tenant(tenant_id)
     employer = get_employer(tenant_id, data.employer_id)
     listing = Listing(
@@ -310,7 +335,7 @@ def create_listing(
         created_by=actor[:255],
     )
     db.session.add(listing)
-    _apply(listing, data, employer)
+    _apply(listing, data, employer, hours_pending=hours_pending)
     if submit:
         _submit(listing, tenant)
     audit.record(actor, "listing.create", tenant_id, listing_id=listing.id, status=listing.status)
@@ -321,14 +346,23 @@ _TERMS = ("compensation_type", "pay_amount_cents", "currency", "estimated_hours"
 
 
 def update_listing(
-    tenant_id: int, listing_id: int, data: ListingInput, actor: str, *, submit: bool = False
+    tenant_id: int,
+    listing_id: int,
+    data: ListingInput,
+    actor: str,
+    *,
+    submit: bool = False,
+    hours_pending: bool = False,
 ) -> Listing:
     """Edit a listing. Changing the pay terms of an approved listing so that it needs approval
-    sends it back to the approval queue; ``submit`` publishes a draft."""
+    sends it back to the approval queue; ``submit`` publishes a draft; ``hours_pending`` keeps
+    a draft without estimated hours (see ``create_listing``)."""
     listing = get_listing(tenant_id, listing_id)
+    if hours_pending and (submit or listing.status != "draft"):
+        raise ValueError("only a draft may be without estimated hours")
     tenant = get_tenant(tenant_id)
     before = {name: getattr(listing, name) for name in _TERMS}
-    _apply(listing, data, get_employer(tenant_id, data.employer_id))
+    _apply(listing, data, get_employer(tenant_id, data.employer_id), hours_pending=hours_pending)
     terms_changed = any(getattr(listing, name) != value for name, value in before.items())
     if listing.status == "draft" and submit:
         _submit(listing, tenant)
@@ -384,6 +418,51 @@ def approve_listing(
     db.session.flush()
     audit.record(
         actor, "listing.approve", tenant_id, listing_id=listing.id, unpaid=recorded is not None
+    )
+    return listing
+
+
+def drafts_to_complete(tenant_id: int) -> list[Listing]:
+    """The tenant's imported drafts (a feed's posting that lacked what only a micro-internship
+    needs: the estimated hours), oldest first, for an advisor to complete and submit."""
+    return list(
+        db.session.scalars(
+            select(Listing)
+            .options(joinedload(Listing.employer))
+            .where(
+                Listing.tenant_id == tenant_id,
+                Listing.status == "draft",
+                Listing.source == "import",
+            )
+            .order_by(Listing.created_at, Listing.id)
+        )
+    )
+
+
+def complete_draft(tenant_id: int, listing_id: int, estimated_hours: int, actor: str) -> Listing:
+    """Give a draft its estimated hours and submit it: open, or waiting for approval when the
+    fair-work rule says so (the effective rate of a fixed fee depends on the hours)."""
+    listing = get_listing(tenant_id, listing_id)
+    if listing.status != "draft":
+        raise PolicyViolationError(
+            "Only a draft can be completed: this listing was submitted already.",
+            reason="not_draft",
+        )
+    if not 1 <= estimated_hours <= 400:
+        raise ListingInvalidError("estimated_hours", "Estimate between 1 and 400 hours.")
+    listing.estimated_hours = estimated_hours
+    listing.effective_rate_cents = effective_rate_cents(
+        listing.compensation_type, listing.pay_amount_cents, estimated_hours
+    )
+    _submit(listing, get_tenant(tenant_id))
+    db.session.flush()
+    audit.record(
+        actor,
+        "listing.complete",
+        tenant_id,
+        listing_id=listing.id,
+        estimated_hours=estimated_hours,
+        status=listing.status,
     )
     return listing
 

@@ -84,12 +84,13 @@ def test_reimport_updates_and_never_duplicates(tenant):
         ({"baseSalary": None}, "The pay is not stated"),
         ({"baseSalary": {"currency": "USD", "value": {"value": 40000, "unitText": "YEAR"}}},
          "per year is not supported"),
-        ({"workHours": "flexible"}, "estimated_hours 'flexible' is not a whole number"),
-        ({"identifier": None}, "The external id is missing"),
+        ({"estimatedHours": "lots"}, "estimated_hours 'lots' is not a whole number"),
+        ({"baseSalary": {"currency": "USD", "value": "a lot"}}, "pay_amount 'a lot' is not an"),
         ({"hiringOrganization": None}, "The employer is missing"),
         ({"jobLocationType": None}, "Choose remote, hybrid or on site"),
         ({"validThrough": "soon"}, "is not a date"),
-        ({"title": ""}, "Give a title"),
+        ({"title": ""}, "The title is missing"),
+        ({"title": "AB"}, "Give a title of 3 to 200 characters"),
     ],
 )  # fmt: skip
 def test_bad_records_are_rejected_with_a_reason_and_leave_nothing(tenant, overrides, reason):
@@ -102,7 +103,7 @@ def test_bad_records_are_rejected_with_a_reason_and_leave_nothing(tenant, overri
 
 
 def test_rejected_new_employer_is_rolled_back(tenant):
-    bad = posting("B-1", hiringOrganization={"name": "Ghost Ltd"}, workHours="")
+    bad = posting("B-1", hiringOrganization={"name": "Ghost Ltd"}, baseSalary=None)
     report = import_listings(tenant.id, read_records(json.dumps(bad)), ACTOR)
     assert report.count("rejected") == 1
     assert count(Employer, tenant.id) == 0
