@@ -2,12 +2,16 @@
 its forms may go (``form-action``) and what it may frame (``frame-src``).
 
 - ``frame-ancestors``: the tenant's own LMS pages only — the origins of its registrations'
-  issuer and login URLs, the LMS domains its launches named (``Registration.service_hosts``,
+  issuer and login URLs, the framing origins its platforms revealed
+  (``Registration.frame_origins``, learned by ``lti.frame_origins`` from Dynamic Registration
+  and validated launches), the LMS domains its launches named (``Registration.service_hosts``,
   learned by ``lti.service_hosts``), its Canvas API address, and the tenant's ``frame_origins``
-  setting. Hosted Canvas shares one issuer and one login host (``canvas.instructure.com``,
-  ``sso.canvaslms.com``) among every school; neither frames a course page, and no wildcard such
-  as ``*.instructure.com`` is ever added: another school's Canvas cannot frame this tenant's
-  pages.
+  setting (admin page, ``flask --app lti_tool platform frame-origins``). A validated launch
+  framed by an origin none of these name gets one explanation page that any origin may frame
+  (``lti.views``); every other page keeps this list. Hosted Canvas shares one issuer and one
+  login host (``canvas.instructure.com``, ``sso.canvaslms.com``) among every school; neither
+  frames a course page, and no wildcard such as ``*.instructure.com`` is ever added: another
+  school's Canvas cannot frame this tenant's pages.
 - ``form-action``: ``'self'``, the same origins (the platform's login endpoint for the OIDC
   exchange, Canvas's OAuth page the authorise button redirects to), and the launch's Deep
   Linking return URL.
@@ -57,30 +61,56 @@ def origin_of(url: Any) -> str | None:
     return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
+def normal_origin(url: Any) -> str | None:
+    """``origin_of`` without the scheme's default port: the form a browser's ``Origin`` header
+    has, so that one origin is stored and compared one way."""
+    origin = origin_of(url)
+    if origin is None:
+        return None
+    parts = urlsplit(origin)
+    default = ":443" if parts.scheme == "https" else ":80"
+    return origin[: -len(default)] if parts.netloc.endswith(default) else origin
+
+
+def _shared(origin: str) -> bool:
+    return (urlsplit(origin).hostname or "") in SHARED_CANVAS_HOSTS
+
+
 def _host_origin(host: Any, scheme: str) -> str | None:
-    return origin_of(f"{scheme}://{host}") if isinstance(host, str) and host else None
+    return normal_origin(f"{scheme}://{host}") if isinstance(host, str) and host else None
 
 
-def _tenant_origins(registrations: Iterable[Registration], tenants: Iterable[Tenant]) -> list[str]:
+def registration_origins(reg: Any) -> list[str]:
+    """The origins of a registration's issuer and login URLs (hosted Canvas's shared hosts
+    left out)."""
+    found = (normal_origin(url) for url in (reg.issuer, reg.auth_login_url))
+    return list(dict.fromkeys(o for o in found if o and not _shared(o)))
+
+
+def _tenant_origin_sources(
+    registrations: Iterable[Registration], tenants: Iterable[Tenant]
+) -> dict[str, str]:
     from .admin.connections import ConnectorCredentials
 
-    origins: dict[str, None] = {}
+    origins: dict[str, str] = {}
+
+    def add(origin: str | None, source: str) -> None:
+        if origin and not _shared(origin):
+            origins.setdefault(origin, source)
+
     reg_list = list(registrations)
     for reg in reg_list:
-        for url in (reg.issuer, reg.auth_login_url):
-            origin = origin_of(url)
-            if origin and (urlsplit(origin).hostname or "") not in SHARED_CANVAS_HOSTS:
-                origins[origin] = None
+        for origin in registration_origins(reg):
+            add(origin, f"{reg.name}: issuer or login address")
+        for entry in getattr(reg, "frame_origins", None) or []:
+            if isinstance(entry, dict) and entry.get("allowed"):
+                add(normal_origin(entry.get("origin")), f"{reg.name}: {entry.get('source')}")
         scheme = urlsplit(reg.issuer or "").scheme or "https"
         for host in getattr(reg, "service_hosts", None) or []:
-            origin = _host_origin(host, scheme)
-            if origin:
-                origins[origin] = None
+            add(_host_origin(host, scheme), f"{reg.name}: an LMS domain its launches named")
     for tenant in tenants:
         for url in (tenant.settings or {}).get("frame_origins") or []:
-            origin = origin_of(url)
-            if origin:
-                origins[origin] = None
+            add(normal_origin(url), "configured")
     if reg_list:
         urls = db.session.scalars(
             select(ConnectorCredentials.canvas_url).where(
@@ -88,17 +118,24 @@ def _tenant_origins(registrations: Iterable[Registration], tenants: Iterable[Ten
             )
         )
         for canvas_url in urls:
-            canvas = origin_of(canvas_url) if canvas_url else None
-            if canvas:
-                origins[canvas] = None
-    return list(origins)
+            add(normal_origin(canvas_url) if canvas_url else None, "the Canvas connection")
+    return origins
+
+
+def _tenant_origins(registrations: Iterable[Registration], tenants: Iterable[Tenant]) -> list[str]:
+    return list(_tenant_origin_sources(registrations, tenants))
+
+
+def tenant_origin_sources(tenant_id: int) -> dict[str, str]:
+    """The origins of one tenant's LMS pages, each with why it is there."""
+    regs = db.session.scalars(select(Registration).where(Registration.tenant_id == tenant_id))
+    tenant = db.session.get(Tenant, tenant_id)
+    return _tenant_origin_sources(regs, [tenant] if tenant else [])
 
 
 def tenant_origins(tenant_id: int) -> list[str]:
     """The origins of one tenant's LMS pages."""
-    regs = db.session.scalars(select(Registration).where(Registration.tenant_id == tenant_id))
-    tenant = db.session.get(Tenant, tenant_id)
-    return _tenant_origins(regs, [tenant] if tenant else [])
+    return list(tenant_origin_sources(tenant_id))
 
 
 def exchange_origins(issuer: str, client_id: str | None) -> list[str]:

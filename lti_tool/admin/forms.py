@@ -11,7 +11,8 @@ from typing import Any
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, ValidationError
 
-from ..forms import LaunchForm
+from ..forms import LaunchForm, strip_text
+from ..lti.frame_origins import clean_origin
 
 CLAIM_NAME = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
@@ -178,3 +179,27 @@ class RetentionForm(LaunchForm):
         ],
         description="2555 days is about seven years.",
     )
+
+
+class FrameOriginForm(LaunchForm):
+    """An LMS address that may show Career Credit inside its pages."""
+
+    origin = StringField(
+        "LMS address",
+        filters=[strip_text],
+        validators=[Length(max=300, message="Use at most 300 characters.")],
+        description="The address your LMS's pages are on, for example "
+        "https://canvas.school.edu (scheme and host only, no path).",
+    )
+
+    def validate_origin(self, field: StringField) -> None:
+        try:
+            field.data = clean_origin(field.data)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class FrameOriginActionForm(LaunchForm):
+    """A button (allow, remove): the origin is a hidden field."""
+
+    origin = HiddenField(validators=[InputRequired(), Length(max=300)])

@@ -18,6 +18,7 @@ from ..auth import current_launch, load_launch, requires
 from ..errors import NotFoundError, PolicyViolationError, SessionExpiredError
 from ..extensions import db
 from ..homes import ROLE_LABELS
+from ..lti import frame_origins
 from ..privacy import retention, subject
 from ..web import launch_url
 from . import services
@@ -26,6 +27,8 @@ from .forms import (
     ApproveDeploymentForm,
     ConfirmDataRightsForm,
     DataRightsForm,
+    FrameOriginActionForm,
+    FrameOriginForm,
     GrantAdvisorForm,
     RetentionForm,
     RevokeAdvisorForm,
@@ -296,3 +299,71 @@ def privacy_run() -> ResponseReturnValue:
         "success",
     )
     return redirect(launch_url("admin.privacy"), code=303)
+
+
+def _frame_origins_page(form: FrameOriginForm, status: int = 200) -> ResponseReturnValue:
+    tenant = services.get_tenant(current_launch().tenant_id)
+    return render_template(
+        "admin/frame_origins.html",
+        form=form,
+        action_form=FrameOriginActionForm(formdata=None),
+        found=frame_origins.overview(tenant),
+    ), status
+
+
+@bp.route("/frame-origins", methods=["GET", "POST"])
+@requires("admin", tool_admin=True)
+def frame_origins_page() -> ResponseReturnValue:
+    """The LMS addresses that may show Career Credit inside their pages: configured, learned
+    from the platforms, and seen but not allowed; add one (audited)."""
+    ctx = current_launch()
+    form = FrameOriginForm()
+    if form.validate_on_submit():
+        origin, new = frame_origins.add(
+            services.get_tenant(ctx.tenant_id), form.origin.data, ctx.actor
+        )
+        db.session.commit()
+        flash(
+            f"{origin} may now show Career Credit inside its pages."
+            if new
+            else f"{origin} was already allowed; nothing changed.",
+            "success",
+        )
+        return redirect(launch_url("admin.frame_origins_page"), code=303)
+    return _frame_origins_page(form, 422 if form.errors else 200)
+
+
+@bp.post("/frame-origins/allow")
+@requires("admin", tool_admin=True)
+def frame_origin_allow() -> ResponseReturnValue:
+    """Allow an origin the admin page listed as seen (audited)."""
+    ctx = current_launch()
+    form = FrameOriginActionForm()
+    if form.validate_on_submit():
+        try:
+            origin, _new = frame_origins.add(
+                services.get_tenant(ctx.tenant_id), form.origin.data, ctx.actor
+            )
+        except ValueError as exc:
+            db.session.rollback()
+            flash(f"Nothing was allowed: {exc}", "error")
+        else:
+            db.session.commit()
+            flash(f"{origin} may now show Career Credit inside its pages.", "success")
+    return redirect(launch_url("admin.frame_origins_page"), code=303)
+
+
+@bp.post("/frame-origins/remove")
+@requires("admin", tool_admin=True)
+def frame_origin_remove() -> ResponseReturnValue:
+    """Forget a configured, learned or seen origin (audited)."""
+    ctx = current_launch()
+    form = FrameOriginActionForm()
+    if form.validate_on_submit():
+        origin = form.origin.data
+        if frame_origins.remove(services.get_tenant(ctx.tenant_id), origin, ctx.actor):
+            db.session.commit()
+            flash(f"{origin} is removed from the frame origins.", "success")
+        else:
+            flash(f"{origin} was not a frame origin of your institution; nothing changed.", "error")
+    return redirect(launch_url("admin.frame_origins_page"), code=303)

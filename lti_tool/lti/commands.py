@@ -1,14 +1,17 @@
 """``flask --app lti_tool platform service-hosts list|add|remove REGISTRATION_ID [HOST]``: the
-LMS domains a registration's service URLs may use besides its own URLs' hosts."""
+LMS domains a registration's service URLs may use besides its own URLs' hosts; and
+``platform frame-origins list|add|remove --tenant NAME [ORIGIN]``: the LMS addresses allowed to
+frame the tool's pages (``lti.frame_origins``)."""
 
 from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
 
+from ..commands import platform_cli
 from ..extensions import db
-from ..models import Registration
-from . import service_hosts
+from ..models import Registration, Tenant
+from . import frame_origins, service_hosts
 
 service_hosts_cli = AppGroup(
     "service-hosts", help="LMS domains a registration's NRPS and AGS calls may reach."
@@ -62,3 +65,75 @@ def remove_host(registration_id: int, host: str) -> None:
         raise click.ClickException(f"{host} is not an added or learned host of {reg.name}.")
     db.session.commit()
     click.echo(f"{host} is no longer allowed for {reg.name}.")
+
+
+# ``flask --app lti_tool platform frame-origins list|add|remove --tenant NAME [ORIGIN]``
+
+
+frame_origins_cli = AppGroup(
+    "frame-origins",
+    help="Addresses of LMS pages allowed to show Career Credit inside them (frame-ancestors).",
+)
+_tenant_option = click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
+
+
+def _tenant(name: str) -> Tenant:
+    tenant = frame_origins.tenant_by_name(name)
+    if tenant is None:
+        raise click.ClickException(f"There is no tenant named {name!r} ('platform list').")
+    return tenant
+
+
+@frame_origins_cli.command("list")
+@_tenant_option
+def list_frame_origins(tenant_name: str) -> None:
+    """Every origin that may frame the tenant's pages, and those seen but not allowed."""
+    found = frame_origins.overview(_tenant(tenant_name))
+    for origin in found.configured:
+        click.echo(f"{origin}\tconfigured")
+    for entry in found.learned:
+        click.echo(f"{entry.origin}\tlearned by {entry.where}: {entry.source} ({entry.at})")
+    for entry in found.derived:
+        click.echo(f"{entry.origin}\t{entry.source}")
+    for entry in found.seen:
+        click.echo(
+            f"{entry.origin}\tSEEN, NOT ALLOWED: framed a launch of {entry.where} ({entry.at})"
+        )
+
+
+@frame_origins_cli.command("add")
+@_tenant_option
+@click.argument("origin")
+def add_frame_origin(tenant_name: str, origin: str) -> None:
+    """Allow an LMS address, e.g. https://canvas.school.edu."""
+    tenant = _tenant(tenant_name)
+    try:
+        clean, new = frame_origins.add(tenant, origin, OPERATOR)
+    except ValueError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    click.echo(
+        f"{clean} may now frame Career Credit for {tenant.name}."
+        if new
+        else f"{clean} was already allowed for {tenant.name}."
+    )
+
+
+@frame_origins_cli.command("remove")
+@_tenant_option
+@click.argument("origin")
+def remove_frame_origin(tenant_name: str, origin: str) -> None:
+    """Forget a configured, learned or seen address."""
+    tenant = _tenant(tenant_name)
+    if not frame_origins.remove(tenant, origin, OPERATOR):
+        db.session.rollback()
+        raise click.ClickException(
+            f"{origin} is not a configured, learned or seen frame origin of {tenant.name} "
+            "('platform frame-origins list --tenant NAME' shows them)."
+        )
+    db.session.commit()
+    click.echo(f"{origin} no longer frames Career Credit for {tenant.name}.")
+
+
+platform_cli.add_command(frame_origins_cli)

@@ -113,6 +113,14 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def restart_url(login: dict[str, Any]) -> str:
+    """The tool's login URL that starts a login again (in a new window) with what the
+    platform's login sent."""
+    restart = {k: login.get(k) for k in RESTART_PARAMS if login.get(k)}
+    restart["iss"] = login["iss"]
+    return str(url_for("lti.oidc_login", **restart))
+
+
 class StorageCheckNeeded(LaunchError):
     """No state cookie, but the platform offers storage: check state and nonce there."""
 
@@ -146,6 +154,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         super().__init__(request, conf, session_service=sessions, cookie_service=cookies)
         self.sessions = sessions
         self.conf = conf
+        self.login_state: dict[str, Any] = {}
 
     @property
     def registration(self) -> Registration:
@@ -156,6 +165,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     @property
     def body(self) -> dict[str, Any]:
         return dict(self._jwt["body"])
+
+    def restart_url(self) -> str:
+        """Start this launch's login again, e.g. in a new window."""
+        return restart_url(self.login_state)
 
     def validate(self) -> ToolMessageLaunch:
         self._validated = True
@@ -215,6 +228,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 "This launch was already used once; launches are single-use.", reason="replayed"
             )
         self._check_browser(state, login)
+        self.login_state = dict(login)
 
         iss = str(body.get("iss"))
         if iss != login["iss"]:
@@ -303,9 +317,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 )
                 raise StorageCheckNeeded(login["storage_target"], _origin(reg.get_auth_login_url()))
             else:
-                restart = {k: login.get(k) for k in RESTART_PARAMS if login.get(k)}
-                restart["iss"] = login["iss"]
-                raise CookiesBlockedError(url_for("lti.oidc_login", **restart))
+                raise CookiesBlockedError(restart_url(login))
         raise LaunchError(
             "The browser that finished the launch is not the one that started it.",
             reason="state_mismatch",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
+from .. import csp
 from ..auth import current_launch, public, requires
 from ..errors import LaunchError, NotFoundError
 from ..extensions import csrf, db
@@ -13,10 +14,42 @@ from ..keys import jwks, tenant_jwks
 from ..models import Tenant
 from ..ratelimit import lti_limit, rate_limited
 from ..services.launches import record_launch
-from . import deep_linking, service_hosts
+from . import deep_linking, frame_origins, service_hosts
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+
+def _framed() -> bool:
+    return request.headers.get("Sec-Fetch-Dest") in ("iframe", "frame")
+
+
+def _framing_origin() -> str | None:
+    """The origin of the page that posted the login or launch. The tool's own storage-check
+    form (``lti/storage_launch.html``) carries the origin its launch POST came from. Set by the
+    browser, or by whoever posts: it decides which page is shown and what the admin page
+    offers, never what is allowed."""
+    origin = csp.normal_origin(request.headers.get("Origin"))
+    if origin is not None and origin == csp.normal_origin(request.host_url):
+        origin = csp.normal_origin(request.form.get("lti_frame_origin"))
+    return origin
+
+
+def _open_exchange_page_to_unknown_framer() -> None:
+    """The login and launch exchange's own pages (platform storage, new window) hold nothing
+    for the page around them and offer no action but continuing: framed by an origin the
+    request's registration does not know, they may be framed by any, so the person sees them
+    rather than the browser's "refused to connect". Framed by a known origin, or not framed,
+    the strict list stays."""
+    if not _framed():
+        return
+    from ..web import _request_platform
+
+    origin = _framing_origin()
+    platform = _request_platform()
+    known = csp.exchange_origins(*platform) if platform else []
+    if origin is None or origin not in known:
+        g.frame_origins = ["*"]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -26,6 +59,8 @@ bp = Blueprint("lti", __name__, url_prefix="/lti")
 def oidc_login() -> ResponseReturnValue:
     params = request.values.to_dict()
     response = login(params, url_for("lti.launch", _external=True))
+    if response.status_code == 200:  # the platform-storage page, shown in the LMS frame
+        _open_exchange_page_to_unknown_framer()
     db.session.commit()
     return response
 
@@ -39,24 +74,41 @@ def launch() -> ResponseReturnValue:
     try:
         message.validate()
     except StorageCheckNeeded as need:
+        _open_exchange_page_to_unknown_framer()
         return render_template(
             "lti/storage_launch.html",
             target=need.target,
             origin=need.origin,
             id_token=request.form.get("id_token", ""),
             state=request.form.get("state", ""),
+            frame_origin=_framing_origin() or "",
         )
     except CookiesBlockedError as blocked:
+        _open_exchange_page_to_unknown_framer()
         return render_template(
             "lti/new_window.html", restart_url=blocked.restart_url, reason=blocked.reason
         ), 400
     except LaunchError:
         db.session.commit()  # keep the consumed state and any deployment recorded for approval
         raise
-    record = record_launch(
-        message.registration, message.body, current_app.config["LTI_LAUNCH_LIFETIME_S"]
-    )
-    service_hosts.learn_from_launch(message.registration, message.body)
+    reg = message.registration
+    framing = _framing_origin()
+    frame_origins.learn_from_launch(reg, message.body, framing)
+    service_hosts.learn_from_launch(reg, message.body)
+    if _framed() and framing is not None and not frame_origins.frames_tenant(reg, framing):
+        # The LMS page around this launch is on an origin the tenant does not allow: the real
+        # page would be refused by the browser. This page (no personal data, one link) may be
+        # framed by any origin; every other page keeps the tenant's list.
+        frame_origins.record_seen(reg, framing)
+        db.session.commit()
+        g.frame_origins = ["*"]
+        return render_template(
+            "lti/unknown_origin.html",
+            restart_url=message.restart_url(),
+            frame_origin=framing,
+            reason="unknown_frame_origin",
+        )
+    record = record_launch(reg, message.body, current_app.config["LTI_LAUNCH_LIFETIME_S"])
     lid = record.id
     db.session.commit()
     session["lid"] = lid

@@ -29,6 +29,8 @@ CANVAS_CUSTOM_FIELDS = {
     "term_name": "$Canvas.term.name",
     "term_start": "$Canvas.term.startAt",
     "term_end": "$Canvas.term.endAt",
+    # the institution's Canvas domain: its pages may frame the tool (lti/frame_origins.py)
+    "canvas_api_domain": "$Canvas.api.domain",
 }
 
 

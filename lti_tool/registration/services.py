@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from .. import netguard
 from ..errors import AppError
 from ..extensions import db
+from ..lti import frame_origins
 from ..models import Registration, Tenant, new_key_set_id, utcnow
 from ..services import audit
 from ..services import registrations as regs
@@ -824,9 +825,18 @@ def register_with_platform(
         data=json.dumps(preview.registration),
         headers=headers,
     )
-    return store_registration(
+    outcome = store_registration(
         preview.invitation,
         preview.platform,
         parse_registration_response(answer, urls),
         allow_http=allow_private,
     )
+    # The openid_configuration address is on the LMS's own domain (Canvas serves it on the
+    # institution's): its pages there may frame the tool.
+    frame_origins.learn_from_registration(
+        outcome.registration,
+        str(configuration_url),
+        f"dynamic registration (invitation {preview.invitation.id})",
+    )
+    db.session.flush()
+    return outcome

@@ -264,6 +264,7 @@ def test_canvas_registration_sends_canvas_fields(app, browser, requests_mock):
         "term_name": "$Canvas.term.name",
         "term_start": "$Canvas.term.startAt",
         "term_end": "$Canvas.term.endAt",
+        "canvas_api_domain": "$Canvas.api.domain",
     }
     messages = {m["type"]: m["placements"] for m in tool["messages"]}
     assert messages == {

@@ -78,6 +78,7 @@ def test_canvas_json_follows_the_developer_key_schema(client, app, kit_tenant):
         "term_name": "$Canvas.term.name",
         "term_start": "$Canvas.term.startAt",
         "term_end": "$Canvas.term.endAt",
+        "canvas_api_domain": "$Canvas.api.domain",
     }
     # Canvas rejects unknown keys at the top level: only documented ones are sent
     assert set(key) <= {
