@@ -39,6 +39,9 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     csrf.init_app(app)
     ratelimit.init_app(app)
     _register_blueprints(app)
+    from . import ops
+
+    ops.init_app(app)  # /, /favicon.ico, /readyz, /metrics and the request metrics
 
     from .cli import register_cli
     from .errors import register_error_handlers

@@ -25,7 +25,7 @@ from ..errors import ConnectorError
 from ..extensions import db
 from ..models import Registration, utcnow
 from .models import _MESSAGE_MAX, FAILED, PENDING, RETRY, SENDING, SENT, SUPERSEDED, OutboxMessage
-from .outbox import Hook, Message, Outcome, _sender_for
+from .outbox import Hook, Message, Outcome, _sender_for, needs_registration
 
 log = logging.getLogger("career_credit.jobs")
 
@@ -278,7 +278,7 @@ def send_one(msg: Message, reg: Registration | None) -> Outcome:
     sender = _sender_for(msg.kind)
     if sender is None:
         return Outcome(FAILED, message=f"No sender for messages of kind {msg.kind!r}.")
-    if reg is None:
+    if reg is None and needs_registration(msg.kind):
         return Outcome(FAILED, message="The platform registration was removed.")
     try:
         return sender(msg, reg)

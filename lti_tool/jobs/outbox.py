@@ -56,11 +56,24 @@ Sender = Callable[[Message, Registration | None], Outcome]
 Hook = Callable[[int], None]
 
 _senders: dict[str, Sender] = {}
+# Kinds whose messages go to no LMS (e.g. email): their sender gets ``None`` for the
+# registration instead of the row failing for want of one.
+_registrationless: set[str] = set()
 
 
-def register_sender(kind: str, sender: Sender) -> None:
-    """Deliver outbox rows of ``kind`` with ``sender``."""
+def register_sender(kind: str, sender: Sender, *, needs_registration: bool = True) -> None:
+    """Deliver outbox rows of ``kind`` with ``sender``; ``needs_registration=False`` for kinds
+    that talk to no platform (the sender is called with ``None`` for the registration)."""
     _senders[kind] = sender
+    if needs_registration:
+        _registrationless.discard(kind)
+    else:
+        _registrationless.add(kind)
+
+
+def needs_registration(kind: str) -> bool:
+    """Whether messages of ``kind`` fail when their platform registration is gone."""
+    return kind not in _registrationless
 
 
 def _sender_for(kind: str) -> Sender | None:
@@ -82,14 +95,15 @@ def coalesce_key(*parts: str) -> str:
 def enqueue(
     *,
     tenant_id: int,
-    registration_id: int,
+    registration_id: int | None,
     kind: str,
     payload: dict[str, Any],
     source: str = "",
     coalesce: str | None = None,
 ) -> OutboxMessage:
     """Add a message in the caller's transaction (flush only) and supersede older pending
-    messages with the same coalesce key; the caller commits."""
+    messages with the same coalesce key; the caller commits. ``registration_id`` is None only
+    for kinds registered with ``needs_registration=False``."""
     now = utcnow()
     row = OutboxMessage(
         tenant_id=tenant_id,

@@ -14,9 +14,10 @@ import pytest
 from lti_tool.ratelimit import is_limited
 from tests.conftest import LaunchDriver
 
-# Public routes that are deliberately not limited: the load balancer's health check, and the
+# Public routes that are deliberately not limited: the probes (health, readiness, metrics: behind
+# a token), the favicon (a static file), and the
 # sandbox LMS (development and demos only; production turns it off).
-UNLIMITED = {"healthz"}
+UNLIMITED = {"healthz", "ops.readyz", "ops.metrics", "ops.favicon"}
 
 
 def _address() -> str:

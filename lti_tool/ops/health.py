@@ -1,0 +1,147 @@
+"""Readiness: can this process serve real requests? Each check answers ``ok`` or ``failed``
+with the error's type only — never a URL, host, password or the dependency's own words.
+
+- ``database``: ``SELECT 1`` through the app's engine.
+- ``redis.lti_state`` (``LTI_STATE_REDIS_URL``), ``redis.rate_limits``
+  (``RATELIMIT_STORAGE_URI`` when it is Redis), ``redis.celery_broker`` (the Celery broker when
+  ``JOB_RUNNER`` is ``celery`` and the broker is Redis): ``PING``; one connection per distinct
+  URL.
+- ``scanner`` (``CLAMAV_SOCKET`` or ``CLAMAV_HOST``): clamd's ``PING`` answered ``PONG``.
+
+Dependencies that are not configured are not listed. Each check gives up after
+``READYZ_TIMEOUT_S`` (2 s).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import text
+
+OK = "ok"
+FAILED = "failed"
+DEFAULT_TIMEOUT_S = 2.0
+_REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+@dataclass(frozen=True)
+class Check:
+    status: str
+    error: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"status": self.status, **({"error": self.error} if self.error else {})}
+
+
+def _timeout() -> float:
+    return float(current_app.config.get("READYZ_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
+
+
+def _run(probe: Callable[[], None]) -> Check:
+    try:
+        probe()
+    except Exception as exc:  # any failure is the answer, never a 500
+        return Check(FAILED, type(exc).__name__)
+    return Check(OK)
+
+
+def check_database() -> Check:
+    from ..extensions import db
+
+    def probe() -> None:
+        try:
+            db.session.execute(text("SELECT 1"))
+        finally:
+            db.session.rollback()
+
+    return _run(probe)
+
+
+def _redis_url(uri: str) -> str | None:
+    uri = uri.strip()
+    if uri.startswith("redis+unix://"):  # Flask-Limiter's spelling of a socket
+        uri = "unix://" + uri[len("redis+unix://") :]
+    return uri if uri.startswith(_REDIS_SCHEMES) else None
+
+
+def redis_urls() -> dict[str, str]:
+    """The Redis URLs this process uses, by what it uses them for."""
+    cfg = current_app.config
+    urls = {
+        "redis.lti_state": _redis_url(str(cfg.get("LTI_STATE_REDIS_URL") or "")),
+        "redis.rate_limits": _redis_url(str(cfg.get("RATELIMIT_STORAGE_URI") or "")),
+    }
+    if str(cfg.get("JOB_RUNNER")) == "celery":
+        from ..celery_app import celery
+
+        urls["redis.celery_broker"] = _redis_url(str(celery.conf.broker_url or ""))
+    return {name: url for name, url in urls.items() if url}
+
+
+def check_redis(url: str) -> Check:
+    def probe() -> None:
+        import redis
+
+        timeout = _timeout()
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            if not client.ping():
+                raise ConnectionError("no PONG")
+        finally:
+            client.close()
+
+    return _run(probe)
+
+
+def scanner_configured() -> bool:
+    cfg = current_app.config
+    return bool(cfg.get("CLAMAV_SOCKET") or cfg.get("CLAMAV_HOST"))
+
+
+def check_scanner() -> Check:
+    """clamd's ``zPING`` (the same connection settings as ``lti_tool.virus_scan``), with the
+    readiness timeout rather than the scan's."""
+    cfg = current_app.config
+
+    def probe() -> None:
+        timeout = _timeout()
+        sock: socket.socket
+        if cfg.get("CLAMAV_SOCKET"):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            try:
+                sock.connect(str(cfg["CLAMAV_SOCKET"]))
+            except OSError:
+                sock.close()
+                raise
+        else:
+            port = int(cfg.get("CLAMAV_PORT") or 3310)
+            sock = socket.create_connection((str(cfg["CLAMAV_HOST"]), port), timeout=timeout)
+        with sock:
+            sock.sendall(b"zPING\0")
+            answer = b""
+            while not answer.endswith(b"\0") and len(answer) < 64:
+                part = sock.recv(64)
+                if not part:
+                    break
+                answer += part
+        if answer.rstrip(b"\0").strip() != b"PONG":
+            raise ConnectionError("clamd did not answer PONG")
+
+    return _run(probe)
+
+
+def readiness() -> dict[str, Check]:
+    """Every configured dependency's check, by name."""
+    checks = {"database": check_database()}
+    seen: dict[str, Check] = {}
+    for name, url in redis_urls().items():
+        if url not in seen:
+            seen[url] = check_redis(url)
+        checks[name] = seen[url]
+    if scanner_configured():
+        checks["scanner"] = check_scanner()
+    return checks
