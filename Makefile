@@ -5,24 +5,33 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Reinstall only when the package metadata changes.
-STAMP  := $(VENV)/.installed
+# Reinstall only when the package metadata changes: one stamp for what running needs, one for
+# running plus the test tools (pytest, playwright, ruff, mypy, pip-audit, build).
+META       := setup.cfg setup.py pyproject.toml
+RUN_STAMP  := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install run test
+.PHONY: help install install-test run test
 
 help:
 	@echo "make run    install into $(VENV), migrate, load demo data, serve http://localhost:5000/sandbox"
-	@echo "make test   install, then ruff, mypy and pytest (SQLite, PostgreSQL, browser); CI=true skips nothing"
+	@echo "make test   install with the test tools, then ruff, mypy and pytest (SQLite, PostgreSQL, browser); CI=true skips nothing"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(RUN_STAMP): $(META) | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
 	touch $@
 
-install: $(STAMP)
+$(TEST_STAMP): $(META) | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(RUN_STAMP)
+
+install: $(RUN_STAMP)
+
+install-test: $(TEST_STAMP)
 
 run: export CAREER_CREDIT_ENV = development
 run: install
@@ -35,5 +44,5 @@ run: install
 	@echo
 	FLASK_DEBUG=0 $(BIN)/flask --app lti_tool run --host 127.0.0.1 --port 5000
 
-test: install
+test: install-test
 	$(BIN)/python scripts/run_tests.py
