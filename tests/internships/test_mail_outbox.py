@@ -15,7 +15,7 @@ from email import message_from_string
 
 import pytest
 from flask import has_request_context
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from internships.work import mail
 from internships.work.mail import send_email
@@ -110,11 +110,23 @@ def smtp(app, monkeypatch) -> Iterator[SmtpSink]:
 
     monkeypatch.setattr(mail.smtplib, "SMTP", spy)
     sink.opened = opened  # type: ignore[attr-defined]
+    with app.app_context():
+        before = db.session.scalar(select(func.max(OutboxMessage.id))) or 0
+        db.session.rollback()
     try:
         yield sink
     finally:
         sink.shutdown()
         sink.server_close()
+        with app.app_context():  # nothing of this test is left for another test's drain
+            db.session.execute(
+                delete(OutboxMessage).where(
+                    OutboxMessage.id > before,
+                    OutboxMessage.kind == mail.KIND,
+                    OutboxMessage.status.in_((jobs.PENDING, jobs.SENDING)),
+                )
+            )
+            db.session.commit()
 
 
 @pytest.fixture

@@ -299,3 +299,56 @@ def test_outbox_depth_age_and_failures_are_read_at_scrape_time(app, client):
         )
     assert f'kind="{kind}",state="sent"' not in text  # settled messages are not scanned
     assert "career_credit_outbox_up 1.0" in text
+
+
+_WORKER = """
+import sys
+from lti_tool import create_app
+
+app = create_app(
+    "config.testing",
+    SQLALCHEMY_DATABASE_URI=sys.argv[1],
+    METRICS_ENABLED=True,
+    METRICS_TOKEN=sys.argv[2],
+)
+client = app.test_client()
+if sys.argv[3] == "serve":
+    for _ in range(3):
+        assert client.get("/healthz").status_code == 200
+else:
+    resp = client.get("/metrics", headers={"Authorization": "Bearer " + sys.argv[2]})
+    assert resp.status_code == 200, resp.status_code
+    sys.stdout.write(resp.get_data(as_text=True))
+"""
+
+
+def test_multiprocess_mode_sums_the_workers(app, tmp_path):
+    """Under gunicorn each worker is a process: with PROMETHEUS_MULTIPROC_DIR, the counts one
+    process made are in another's scrape (here: one process serves, a second one scrapes)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    root = Path(__file__).resolve().parents[2]
+
+    def worker(action: str) -> str:
+        done = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", _WORKER, app.config["SQLALCHEMY_DATABASE_URI"], TOKEN, action],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    worker("serve")
+    assert list(tmp_path.glob("*.db"))  # the serving process left its counts in the directory
+    text = worker("scrape")
+    labels = 'endpoint="healthz",method="GET",status="200"'
+    assert f"career_credit_http_requests_total{{{labels}}} 3.0" in text
+    assert "career_credit_outbox_up 1.0" in text
