@@ -317,11 +317,17 @@ def list_messages(
     return list(db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit)))
 
 
-def status_counts(tenant_id: int | None = None) -> dict[str, int]:
-    """How many messages are in each status (of one tenant, or all)."""
+def status_counts(
+    tenant_id: int | None = None, exclude_kinds: Iterable[str] = ()
+) -> dict[str, int]:
+    """How many messages are in each status (of one tenant, or all), leaving out messages of
+    ``exclude_kinds`` (e.g. email, on a page about grades)."""
     query = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     if tenant_id is not None:
         query = query.where(OutboxMessage.tenant_id == tenant_id)
+    excluded = list(exclude_kinds)
+    if excluded:
+        query = query.where(OutboxMessage.kind.not_in(excluded))
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: int(n) for status, n in db.session.execute(query).all()})
     return counts

@@ -247,6 +247,12 @@ def test_a_refused_recipient_fails_for_good(app, app_ctx, smtp):
     db.session.refresh(email)
     assert email.sent_at is None and "refused the recipient (550)" in email.error
     assert smtp.messages == []
+    # A failed email is not a grade that failed to reach the LMS on the advisor's dashboard.
+    from accreditation.reports.services import dashboard
+
+    assert jobs.status_counts(tenant.id)[jobs.FAILED] == 1
+    assert dashboard.home_counts(tenant.id, None).grades_failed == 0
+    assert dashboard.grade_sync_table(tenant.id, "failed").rows == []
 
 
 def test_a_rolled_back_change_sends_nothing(app, app_ctx, smtp):

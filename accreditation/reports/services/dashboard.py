@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from internships.models import Listing
+from internships.work.mail import KIND as EMAIL_KIND
 from internships.work.models import Application, Engagement, HourLog
 from lti_tool.extensions import db
 from lti_tool.jobs.models import FAILED, PENDING, SENDING, OutboxMessage
@@ -45,7 +46,7 @@ def home_counts(tenant_id: int, term: Term | None) -> HomeCounts:
             Application.created_at >= span[0], Application.created_at < span[1]
         )
         hours = hours.where(HourLog.work_date >= term.start, HourLog.work_date <= term.end)
-    outbox = status_counts(tenant_id)
+    outbox = status_counts(tenant_id, exclude_kinds=(EMAIL_KIND,))  # email is not a grade
     return HomeCounts(
         term=term,
         open_listings=int(
@@ -107,7 +108,11 @@ def grade_sync_table(tenant_id: int, state: str, limit: int = 200) -> Table:
             OutboxMessage.last_error,
             OutboxMessage.updated_at,
         )
-        .where(OutboxMessage.tenant_id == tenant_id, OutboxMessage.status.in_(statuses))
+        .where(
+            OutboxMessage.tenant_id == tenant_id,
+            OutboxMessage.status.in_(statuses),
+            OutboxMessage.kind != EMAIL_KIND,
+        )
         .order_by(OutboxMessage.id.desc())
         .limit(limit)
     ).all()
