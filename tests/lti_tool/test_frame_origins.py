@@ -368,3 +368,30 @@ def test_the_operator_gets_one_clear_line_for_bad_input(app, make_platform, runn
     assert result.exit_code != 0
     assert "Traceback" not in result.output
     assert result.output.startswith("Error: ") and result.output.count("\n") == 1, result.output
+
+
+def test_dynamic_registration_teaches_the_configuration_host_but_never_a_shared_one(
+    app, make_platform
+):
+    platform = make_platform()
+    school = _pages("dynreg")
+    with app.app_context():
+        reg = db.session.scalar(
+            select(Registration).where(Registration.client_id == platform.client_id)
+        )
+        assert reg is not None
+        frame_origins.learn_from_registration(
+            reg, f"{school}/api/lti/security/openid-configuration", "dynamic registration (tests)"
+        )
+        frame_origins.learn_from_registration(
+            reg,
+            "https://canvas.instructure.com/api/lti/security/openid-configuration",
+            "dynamic registration (tests)",
+        )
+        db.session.commit()
+    learned = _reg(app, platform)
+    assert list(learned) == [school]
+    assert learned[school]["source"] == frame_origins.SOURCE_DYNREG
+    assert [
+        a["origin"] for a in _audits(app, platform.tenant_id, "platform.frame_origin_learned")
+    ] == [school]
