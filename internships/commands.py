@@ -88,8 +88,8 @@ def _report(report: ImportReport, dry_run: bool) -> None:
 @with_appcontext
 def import_command(path: Path, tenant_ref: str, dry_run: bool, progress_every: int) -> None:
     """Import listings from schema.org JobPosting JSON-LD or CSV (see docs/imports.md)."""
+    records = read_records(read_import_file(path), path.name)  # a bad file: before any query
     tenant = _tenant(tenant_ref)
-    records = read_records(read_import_file(path), path.name)
     click.echo(f"Importing {len(records)} records from {path.name} into {tenant.name!r}", err=True)
     report = import_listings(
         tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)
@@ -110,8 +110,8 @@ def profiles_import_command(
     (header: lms_user_id,email,program,class_year,expected_graduation; see docs/imports.md)."""
     from .profile.imports import csv_records, import_profiles
 
-    tenant = _tenant(tenant_ref)
     records = csv_records(read_import_file(path))
+    tenant = _tenant(tenant_ref)
     click.echo(f"Importing {len(records)} rows from {path.name} into {tenant.name!r}", err=True)
     report = import_profiles(
         tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)

@@ -98,13 +98,27 @@ def error_log_path() -> Path:
     return instance_path() / "logs" / "cli-errors.log"
 
 
-def _record_bug(command_path: str) -> tuple[str, Path | None]:
-    """Write the current exception's traceback to the CLI error log; (reference, log path),
-    path None when the log could not be written (the traceback then goes to logging)."""
+def _traceback_text(exc: BaseException) -> str:
+    """The traceback, safe to keep: no SQL parameters (they may be a person's data), each line
+    through the log redaction (no bearer values, no control characters)."""
+    from sqlalchemy.exc import StatementError
+
+    from .web import redact
+
+    for link in (exc, exc.__cause__, exc.__context__):
+        if isinstance(link, StatementError):
+            link.hide_parameters = True
+    lines = "".join(traceback.format_exception(exc)).splitlines()
+    return "\n".join(redact(line) for line in lines)
+
+
+def _record_bug(command_path: str, exc: BaseException) -> tuple[str, Path | None]:
+    """Write the exception's traceback to the CLI error log; (reference, log path), path None
+    when the log could not be written (the traceback then goes to logging)."""
     reference = secrets.token_hex(6)
     path = error_log_path()
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    entry = f"{stamp} {command_path} reference {reference}\n{traceback.format_exc()}\n"
+    entry = f"{stamp} {command_path} reference {reference}\n{_traceback_text(exc)}\n\n"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -127,11 +141,19 @@ def _guard_callback(callback: Callable[..., Any]) -> Callable[..., Any]:
             raise
         except PERSON_ERRORS as exc:
             raise click.ClickException(describe(exc)) from None
-        except Exception:
+        except Exception as exc:
+            from sqlalchemy.exc import DBAPIError
+
             ctx = click.get_current_context(silent=True)
             command_path = ctx.command_path if ctx is not None else "flask"
-            reference, path = _record_bug(command_path)
+            reference, path = _record_bug(command_path, exc)
             where = f"the details are in {path}" if path else "the details are in the log"
+            if isinstance(exc, DBAPIError):
+                raise click.ClickException(
+                    f"The database refused the command ({type(exc.orig).__name__}): check that "
+                    "it is reachable and upgraded (flask --app lti_tool db upgrade). "
+                    f"Reference {reference}; {where}."
+                ) from None
             raise click.ClickException(
                 f"The command stopped on an unexpected error: a bug in Career Credit, not a "
                 f"mistake of yours. Reference {reference}; {where}."
