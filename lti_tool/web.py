@@ -242,6 +242,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url)
     install_log_safety()
 
+    from . import messages
+
+    messages.init_app(app)  # flashed messages kept with the launch, not only in the cookie
+
     @app.context_processor
     def _launch_context() -> dict[str, Any]:
         return {"launch": g.get("launch")}

@@ -50,10 +50,11 @@ from .schema import load_all_models, user_references
 log = logging.getLogger("career_credit.privacy")
 
 PSEUDONYM_PREFIX = "pseudonym-"
-# Rows deleted outright on pseudonymisation: open sessions (their claims carry name and email).
-SESSION_TABLES = ("launch",)
+# Rows deleted outright on pseudonymisation: open sessions (their claims carry name and email)
+# and the messages waiting for their next page.
+SESSION_TABLES = ("launch", "launch_message")
 # Never exported in clear: bearer values and secrets.
-SECRET_COLUMNS = {("launch", "id")}
+SECRET_COLUMNS = {("launch", "id"), ("launch_message", "launch_id")}
 # Tables collected by what else names the person, not by the schema's foreign keys alone.
 SPECIAL_TABLES = ("email_message",)
 FREE_TEXT_MIN_LENGTH = 500

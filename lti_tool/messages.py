@@ -1,0 +1,146 @@
+"""Flashed messages that reach the person whether or not the LMS iframe keeps the cookie.
+
+Flask keeps ``flash()`` messages in the cookie session, which a browser blocking third-party
+cookies (Safari's default, Chrome's option) drops inside the LMS frame: every confirmation and
+every refusal after a redirect would be lost. Within a launch, messages move to the server
+instead: after a request, what the session holds under ``_flashes`` goes into
+``launch_message`` rows of that launch (and out of the session); the next page of the launch
+that shows messages (``get_flashed_messages`` in ``templates/base.html``) loads them, and they
+are deleted once shown. Call sites keep using ``flask.flash``. Requests without a launch
+(signed supervisor links, public pages: top-level pages where the cookie works) keep Flask's
+cookie flashes. Message text is personal at times; it is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask
+from flask import Flask, g, session
+from flask.globals import request_ctx
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .extensions import db
+from .models import LaunchMessage
+
+SESSION_KEY = "_flashes"  # where flask.flash keeps messages
+MAX_PENDING = 20  # a launch that piles up messages without looking keeps the newest only
+_SHOWN = "launch_messages_shown"
+_LOADED = "launch_messages_loaded"
+
+log = logging.getLogger("career_credit.messages")
+
+
+def _pending_from_session() -> list[tuple[str, str]]:
+    """The messages flashed and not shown, taken out of the session (``[]`` when none)."""
+    if SESSION_KEY not in session:
+        return []
+    found = session.pop(SESSION_KEY) or []
+    return [(str(category)[:32], str(text)) for category, text in found]
+
+
+def load_for_launch() -> None:
+    """Give this request's flashes the stored messages of its launch (oldest first), once per
+    request; they are deleted after the response (``save_after_request``)."""
+    launch = g.get("launch")
+    if launch is None or g.get(_LOADED):
+        return
+    g.setdefault(_LOADED, True)
+    rows = db.session.execute(
+        select(LaunchMessage.id, LaunchMessage.category, LaunchMessage.text)
+        .where(
+            LaunchMessage.tenant_id == launch.tenant_id,
+            LaunchMessage.launch_id == launch.launch_id,
+        )
+        .order_by(LaunchMessage.id)
+    ).all()
+    if not rows:
+        return
+    g.setdefault(_SHOWN, []).extend(row.id for row in rows)
+    stored = [(row.category, row.text) for row in rows]
+    if request_ctx.flashes is None:
+        session_flashes = session.pop(SESSION_KEY) if SESSION_KEY in session else []
+        request_ctx.flashes = stored + list(session_flashes)
+    else:
+        request_ctx.flashes = stored + list(request_ctx.flashes)
+
+
+def get_flashed_messages(with_categories: bool = False, category_filter: Any = ()) -> list[Any]:
+    """``flask.get_flashed_messages`` with the launch's stored messages first."""
+    load_for_launch()
+    return flask.get_flashed_messages(with_categories, category_filter)
+
+
+def save_after_request(response: Any) -> Any:
+    """Inside a launch: store the messages flashed and not shown, delete those shown."""
+    launch = g.get("launch")
+    if launch is None:
+        return response
+    pending = _pending_from_session()
+    shown = g.pop(_SHOWN, None)
+    if not pending and not shown:
+        return response
+    # The view has committed what it meant to keep; anything left is what a failed view
+    # leaves for the teardown to discard. Discard it now, so that this commit carries only
+    # the messages.
+    db.session.rollback()
+    try:
+        _store(launch.tenant_id, launch.launch_id, pending, shown or [])
+        db.session.commit()
+    except SQLAlchemyError:
+        # e.g. the launch expired and was purged meanwhile: the page still answers; only the
+        # messages (never logged: they may name people) are lost.
+        db.session.rollback()
+        log.warning("Could not keep %d message(s) for the next page of a launch", len(pending))
+    return response
+
+
+def _store(
+    tenant_id: int, launch_id: str, pending: list[tuple[str, str]], shown: list[int]
+) -> None:
+    if shown:
+        db.session.execute(
+            delete(LaunchMessage).where(
+                LaunchMessage.tenant_id == tenant_id,
+                LaunchMessage.launch_id == launch_id,
+                LaunchMessage.id.in_(shown),
+            )
+        )
+    if pending:
+        db.session.add_all(
+            LaunchMessage(
+                tenant_id=tenant_id,
+                launch_id=launch_id,
+                category=category,
+                text=text,
+            )
+            for category, text in pending
+        )
+        db.session.flush()
+        _keep_newest(tenant_id, launch_id)
+
+
+def _keep_newest(tenant_id: int, launch_id: str) -> None:
+    newest = (
+        select(LaunchMessage.id)
+        .where(LaunchMessage.tenant_id == tenant_id, LaunchMessage.launch_id == launch_id)
+        .order_by(LaunchMessage.id.desc())
+        .limit(MAX_PENDING)
+    )
+    keep = list(db.session.scalars(newest))
+    if len(keep) == MAX_PENDING:
+        db.session.execute(
+            delete(LaunchMessage).where(
+                LaunchMessage.tenant_id == tenant_id,
+                LaunchMessage.launch_id == launch_id,
+                LaunchMessage.id < min(keep),
+            )
+        )
+
+
+def init_app(app: Flask) -> None:
+    """Templates read messages through the launch-aware ``get_flashed_messages``."""
+    app.jinja_env.globals["get_flashed_messages"] = get_flashed_messages
+    app.after_request(save_after_request)

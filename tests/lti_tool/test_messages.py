@@ -1,0 +1,136 @@
+"""Flashed messages travel with the launch, not only in the cookie: after a form POST inside a
+launch, the confirmation or refusal reaches the next page whether or not the browser keeps the
+tool's cookie (an LMS iframe with third-party cookies blocked keeps none). Shown once, scoped
+to the launch, gone with it, never logged and never exported with the launch id in clear."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+
+from sqlalchemy import delete, func, select
+
+from lti_tool.extensions import db
+from lti_tool.models import Launch, LaunchMessage, User
+from lti_tool.privacy import subject
+from tests.internships.work.conftest import school, seed_listing  # noqa: F401
+from tests.internships.work.test_views import csrf
+
+DONE = "Notifications marked as read."
+
+
+def _cookieless(app):
+    """A browser that keeps no cookie, as inside an LMS iframe with third-party cookies
+    blocked: every request carries the launch id in the URL or form, nothing else."""
+    return app.test_client(use_cookies=False)
+
+
+def _token(browser, lid: str) -> str:
+    """A CSRF token of the launch, from a page with a form (the profile)."""
+    page = browser.get(f"/profile/?lid={lid}")
+    assert page.status_code == 200, page.status_code
+    return csrf(page)
+
+
+def _mark_read(browser, lid: str):
+    resp = browser.post(
+        "/work/notifications/read", data={"lid": lid, "csrf_token": _token(browser, lid)}
+    )
+    assert resp.status_code == 303
+    assert f"lid={lid}" in resp.headers["Location"]
+    assert "Set-Cookie" not in resp.headers or "_flashes" not in resp.headers["Set-Cookie"]
+    return resp
+
+
+def _pending(app, lid: str) -> int:
+    with app.app_context():
+        query = select(func.count()).where(LaunchMessage.launch_id == lid)
+        return int(db.session.scalar(query) or 0)
+
+
+def test_a_confirmation_reaches_the_next_page_without_the_cookie_once(app, school):  # noqa: F811
+    student = school.person("student")
+    browser = _cookieless(app)
+    resp = _mark_read(browser, student.lid)
+    assert _pending(app, student.lid) == 1  # kept on the server, with the launch
+    shown = browser.get(resp.headers["Location"], follow_redirects=True)
+    assert shown.status_code == 200
+    assert DONE in shown.get_data(True)
+    assert _pending(app, student.lid) == 0  # consumed once shown
+    again = browser.get(resp.headers["Location"], follow_redirects=True)
+    assert DONE not in again.get_data(True)
+
+
+def test_a_refusal_reaches_the_next_page_without_the_cookie(app, school, seed_listing):  # noqa: F811
+    advisor = school.person("advisor")
+    listing_id = seed_listing(school.tenant_id)
+    browser = _cookieless(app)
+    page = browser.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
+    assert page.status_code == 200
+    from tests.internships.work.test_views import submit_application
+
+    student = school.person("student")
+    submit_application(student, listing_id)
+    page = browser.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
+    application_id = int(page.get_data(True).split("/work/applications/")[1].split("/")[0])
+    resp = browser.post(
+        f"/work/applications/{application_id}/decide",
+        data={"lid": advisor.lid, "csrf_token": csrf(page)},  # no decision chosen
+    )
+    assert resp.status_code == 303
+    shown = browser.get(resp.headers["Location"])
+    text = shown.get_data(True)
+    assert "Choose shortlist, accept or decline." in text
+    assert 'class="flash flash-error"' in text
+
+
+def test_with_the_cookie_a_message_is_shown_once_too(app, school):  # noqa: F811
+    student = school.person("student")  # its client keeps the session cookie
+    resp = student.client.post(
+        "/work/notifications/read",
+        data={"lid": student.lid, "csrf_token": _token(student.client, student.lid)},
+    )
+    assert resp.status_code == 303
+    home = student.client.get("/home/student")  # the cookie names the launch
+    assert DONE in home.get_data(True)
+    assert DONE not in student.client.get("/home/student").get_data(True)
+    assert _pending(app, student.lid) == 0
+
+
+def test_a_message_belongs_to_its_launch(app, school, make_platform, driver):  # noqa: F811
+    student = school.person("student")
+    second = school.person("student", sub=student.sub)  # the same person, another launch
+    elsewhere = school.__class__(make_platform(), driver).person("student", sub=student.sub)
+    resp = _mark_read(_cookieless(app), student.lid)
+    for other in (second, elsewhere):  # neither the other launch nor another school sees it
+        page = _cookieless(app).get(f"/home/student?lid={other.lid}")
+        assert page.status_code == 200
+        assert DONE not in page.get_data(True)
+    assert _pending(app, student.lid) == 1
+    shown = _cookieless(app).get(resp.headers["Location"], follow_redirects=True)
+    assert DONE in shown.get_data(True)
+
+
+def test_messages_go_with_their_launch_and_stay_out_of_logs_and_exports(
+    app,
+    school,  # noqa: F811
+    caplog,
+):
+    student = school.person("student")
+    with caplog.at_level(logging.DEBUG):
+        _mark_read(_cookieless(app), student.lid)
+    assert all(DONE not in record.getMessage() for record in caplog.records)
+    assert _pending(app, student.lid) == 1
+    with app.app_context():
+        user_id = db.session.scalar(select(Launch.user_id).where(Launch.id == student.lid))
+        user = db.session.get(User, user_id)
+        data, _ = subject.export_zip(user, "tests")
+        exported = zipfile.ZipFile(io.BytesIO(data)).read("data.json").decode()
+        assert DONE in exported  # the person's own message is theirs to see ...
+        assert student.lid not in exported  # ... without the launch id, a bearer value
+        assert json.loads(exported)
+        db.session.execute(delete(Launch).where(Launch.id == student.lid))
+        db.session.commit()
+    assert _pending(app, student.lid) == 0  # the launch went (expiry, erasure): so did they
