@@ -7,6 +7,7 @@ what an operator may tune. CAREER_CREDIT_BIND and CAREER_CREDIT_WORKERS (career-
 the address and the number of workers.
 """
 
+import os
 import runpy
 from pathlib import Path
 
@@ -22,3 +23,12 @@ max_requests = 2000
 max_requests_jitter = 200
 # The TLS proxy keeps connections to gunicorn open between requests.
 keepalive = 5
+
+
+def child_exit(server, worker):  # gunicorn calls it with both
+    """Multiprocess metrics (PROMETHEUS_MULTIPROC_DIR, set by the web unit): drop a dead
+    worker's live gauges."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
