@@ -402,11 +402,49 @@ class PlatformConfiguration:
         return f"{self.product_label} {self.account_name or _host(self.issuer)}"[:200]
 
 
+# Hosted Canvas: every school shares the issuer and its keys live on Instructure's own hosts,
+# while the OpenID configuration (and registration endpoint) is served on the school's domain,
+# often a vanity domain. Such a configuration is accepted on another host than its issuer only
+# when the keys and the login endpoint are Instructure's: a look-alike configuration on any
+# other host cannot bring keys of its own under Canvas's issuer.
+HOSTED_CANVAS_ISSUERS = frozenset(
+    {
+        "canvas.instructure.com",
+        "canvas.beta.instructure.com",
+        "canvas.test.instructure.com",
+    }
+)
+HOSTED_CANVAS_KEY_HOSTS = frozenset(
+    {
+        "sso.canvaslms.com",
+        "sso.beta.canvaslms.com",
+        "sso.test.canvaslms.com",
+        "canvas.instructure.com",
+        "canvas.beta.instructure.com",
+        "canvas.test.instructure.com",
+    }
+)
+
+
+def _hosted_canvas_on_school_domain(document: dict[str, Any], urls: dict[str, str]) -> bool:
+    platform = document.get(PLATFORM_CONFIGURATION)
+    family = platform.get("product_family_code") if isinstance(platform, dict) else None
+    if not isinstance(family, str) or family.lower() != "canvas":
+        return False
+    if _host(urls["issuer"]) not in HOSTED_CANVAS_ISSUERS:
+        return False
+    return all(
+        urlsplit(urls[key]).scheme == "https" and _host(urls[key]) in HOSTED_CANVAS_KEY_HOSTS
+        for key in ("jwks_uri", "authorization_endpoint", "token_endpoint")
+    )
+
+
 def validate_configuration(
     document: dict[str, Any], configuration_url: str, *, allow_private: bool
 ) -> PlatformConfiguration:
     """Check a platform's OpenID configuration against the Dynamic Registration spec: issuer on
-    the configuration URL's host, required endpoints, RS256, resource-link messages."""
+    the configuration URL's host (hosted Canvas: on the school's domain, with Instructure's keys),
+    required endpoints, RS256, resource-link messages."""
     allow_http = allow_private
     urls = {
         key: _check_url(key, document.get(key), allow_http=allow_http)
@@ -424,7 +462,9 @@ def validate_configuration(
         raise DynamicRegistrationError(
             f"The platform's issuer {issuer!r} has a query or fragment.", reason="config_invalid"
         )
-    if _host(issuer) != _host(configuration_url):
+    if _host(issuer) != _host(configuration_url) and not _hosted_canvas_on_school_domain(
+        document, urls
+    ):
         raise DynamicRegistrationError(
             f"The platform's issuer {issuer} is not on the host of its configuration URL "
             f"({_host(configuration_url)}), as the Dynamic Registration spec requires.",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -244,46 +243,3 @@ def approve_deployment(registration: Registration, deployment_id: str, actor: st
     )
     db.session.flush()
     return dep
-
-
-# Hosted Canvas: one issuer for every school, whose pages live on <school>.instructure.com.
-CANVAS_ISSUERS = {
-    "https://canvas.instructure.com",
-    "https://canvas.beta.instructure.com",
-    "https://canvas.test.instructure.com",
-}
-
-
-def _origins(rows: list[Any]) -> list[str]:
-    origins: dict[str, None] = {}
-    for issuer, login, settings in rows:
-        for url in (issuer, login, *((settings or {}).get("frame_origins") or [])):
-            parts = urlsplit(str(url))
-            if parts.scheme and parts.netloc:
-                origins[f"{parts.scheme}://{parts.netloc}"] = None
-        if issuer in CANVAS_ISSUERS:
-            origins["https://*.instructure.com"] = None
-    return list(origins)
-
-
-def platform_origins(tenant_id: int) -> list[str]:
-    """Origins of a tenant's platforms (plus the tenant's ``frame_origins`` setting, for an LMS
-    on its own domain): the only sites allowed to frame the tool's pages."""
-    rows = db.session.execute(
-        select(Registration.issuer, Registration.auth_login_url, Tenant.settings)
-        .join(Tenant, Tenant.id == Registration.tenant_id)
-        .where(Registration.tenant_id == tenant_id)
-    ).all()
-    return _origins(list(rows))
-
-
-def issuer_origins(issuer: str) -> list[str]:
-    """Frame origins of every tenant registered with this issuer (the login and launch
-    exchange happens before the tenant is known)."""
-    tenants = select(Registration.tenant_id).where(Registration.issuer == issuer)
-    rows = db.session.execute(
-        select(Registration.issuer, Registration.auth_login_url, Tenant.settings)
-        .join(Tenant, Tenant.id == Registration.tenant_id)
-        .where(Registration.tenant_id.in_(tenants))
-    ).all()
-    return _origins(list(rows))

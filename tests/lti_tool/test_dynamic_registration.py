@@ -284,6 +284,65 @@ def test_canvas_registration_sends_canvas_fields(app, browser, requests_mock):
     assert after["deployments"] == before["deployments"]
 
 
+def canvas_on_school_domain(requests_mock: Any, school: str, **changes: str) -> PlatformDouble:
+    """Hosted Canvas as a school sees it: the configuration and the registration endpoint on the
+    school's own (vanity) domain, the shared issuer, Instructure's keys and login."""
+    config = fixture("canvas_openid_configuration.json")
+    config["registration_endpoint"] = f"{school}/api/lti/registrations"
+    config.update(changes)
+    double = PlatformDouble(
+        requests_mock, config, f"{school}/api/lti/security/openid-configuration"
+    )
+    cid = str(10000000000000 + secrets.randbelow(10**9))
+    double.answer = lambda body: (200, {**body, "client_id": cid})
+    return double
+
+
+def test_hosted_canvas_on_a_school_domain_registers_and_frames_there(
+    app, browser, requests_mock, monkeypatch
+):
+    school = f"https://canvas-{secrets.token_hex(3)}.example.edu"
+    platform = canvas_on_school_domain(requests_mock, school)
+    token = invite(app)
+    page = start(browser, token, platform)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    done = confirm(browser, page)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    client_id = re.search(r"data-client-id>([^<]+)<", done.get_data(as_text=True)).group(1)  # type: ignore[union-attr]
+    with app.app_context():
+        from lti_tool.lti import frame_origins
+
+        reg = db.session.scalar(
+            select(Registration).where(
+                Registration.issuer == CANVAS_ISSUER, Registration.client_id == client_id
+            )
+        )
+        assert reg is not None
+        # the school's Canvas pages may frame the tool; Instructure's shared hosts never
+        assert frame_origins.learned_origins(reg) == {school}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"jwks_uri": "https://keys.example.net/jwks"},
+        {"authorization_endpoint": "https://login.example.net/authorize"},
+        {"token_endpoint": "https://token.example.net/token"},
+        {"jwks_uri": "http://sso.canvaslms.com/api/lti/security/jwks"},
+    ],
+)
+def test_a_canvas_issuer_elsewhere_with_keys_not_from_instructure_is_refused(
+    app, browser, requests_mock, changes
+):
+    """A look-alike configuration cannot bring keys of its own under Canvas's shared issuer."""
+    platform = canvas_on_school_domain(requests_mock, "https://canvas.lookalike.example", **changes)
+    token = invite(app)
+    before = counts(app)
+    resp = start(browser, token, platform)
+    assert resp.status_code == 400 and reason(resp) == "issuer_mismatch"
+    assert platform.registrations == [] and counts(app) == before
+
+
 def test_registering_again_with_the_same_client_id_updates(app, browser, requests_mock):
     platform = moodle(requests_mock, client_id=f"same-{secrets.token_hex(3)}")
     tenant = f"Update U {secrets.token_hex(3)}"
