@@ -216,18 +216,24 @@ def overview() -> ResponseReturnValue:
     )
 
 
-@bp.get("/listings/<int:listing_id>/applicants")
-@requires("advisor")
-def applicants(listing_id: int) -> ResponseReturnValue:
+def _applicants_page(
+    listing_id: int, link_form: forms.SelectionLinkForm | None = None, status: int = 200
+) -> ResponseReturnValue:
     ctx = current_launch()
     listing = get_listing(ctx.tenant_id, listing_id)
     return render_template(
         "internships/work/applicants.html",
         listing=listing,
         applications=apps.listing_applicants(ctx.tenant_id, listing.id),
-        decide_form=forms.DecideForm(),
-        link_form=forms.SelectionLinkForm(),
-    )
+        decide_form=forms.DecideForm(formdata=None),
+        link_form=link_form or forms.SelectionLinkForm(formdata=None),
+    ), status
+
+
+@bp.get("/listings/<int:listing_id>/applicants")
+@requires("advisor")
+def applicants(listing_id: int) -> ResponseReturnValue:
+    return _applicants_page(listing_id)
 
 
 @bp.post("/applications/<int:application_id>/decide")
@@ -262,21 +268,32 @@ def decide(application_id: int) -> ResponseReturnValue:
 def selection_link(listing_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.SelectionLinkForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        send_selection_link(
-            ctx.actor,
-            ctx.tenant_id,
-            listing_id,
-            form.email.data or "",
-            lambda token: url_for("supervisor.select_applicants", token=token, _external=True),
-        )
-    except PolicyViolationError as exc:
-        return _back(exc, "work.applicants", listing_id=listing_id)
-    return _done(
-        "The link is on its way to the employer.", "work.applicants", listing_id=listing_id
-    )
+    valid = form.validate_on_submit()
+    typed = (form.email.data or "").strip()
+    if valid and typed and "@" not in typed:
+        form.email.errors = [
+            f"“{typed}” is not an email address: give the address to send the link to, "
+            "like name@example.com, or leave the field empty to use the employer's contact."
+        ]
+    elif valid:
+        try:
+            send_selection_link(
+                ctx.actor,
+                ctx.tenant_id,
+                listing_id,
+                typed,
+                lambda token: url_for("supervisor.select_applicants", token=token, _external=True),
+            )
+        except PolicyViolationError as exc:
+            # e.g. no address typed and the employer has no contact email: say so next to the
+            # field, nothing sent
+            db.session.rollback()
+            form.email.errors = [*form.email.errors, exc.message]
+        else:
+            return _done(
+                "The link is on its way to the employer.", "work.applicants", listing_id=listing_id
+            )
+    return _applicants_page(listing_id, form, 422)
 
 
 # --- engagements ---------------------------------------------------------------------------------
@@ -461,25 +478,35 @@ def agreement(engagement_id: int) -> ResponseReturnValue:
 def change_status(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.StatusForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        engagement = eng.change_status(ctx, engagement_id, form.action.data or "")
-        if (
-            engagement.status == "submitted"
-            and engagement.supervisor_email
-            and eval_svc.evaluation_of(engagement) is None
-        ):
-            eval_svc.send_supervisor_link(
-                ctx.actor, ctx.tenant_id, engagement.id, "evaluate", _supervisor_url("evaluate")
+    if form.validate_on_submit():
+        try:
+            engagement = eng.change_status(ctx, engagement_id, form.action.data or "")
+            if (
+                engagement.status == "submitted"
+                and engagement.supervisor_email
+                and eval_svc.evaluation_of(engagement) is None
+            ):
+                eval_svc.send_supervisor_link(
+                    ctx.actor, ctx.tenant_id, engagement.id, "evaluate", _supervisor_url("evaluate")
+                )
+        except PolicyViolationError as exc:
+            # e.g. "Submit: my work is done" before the learning agreement is acknowledged:
+            # the reason and what to do, on the page, next to the choice
+            db.session.rollback()
+            message = exc.message
+            if exc.reason == "not_acknowledged":
+                message += (
+                    " Use “I have read and accept this learning agreement” under Learning "
+                    "agreement at the top of this page, then submit again."
+                )
+            form.action.errors = [*form.action.errors, message]
+        else:
+            return _done(
+                f"The engagement is now {ENGAGEMENT_LABELS[engagement.status].lower()}.",
+                "work.engagement",
+                engagement_id=engagement.id,
             )
-    except PolicyViolationError as exc:
-        return _back(exc, "work.engagement", engagement_id=engagement_id)
-    return _done(
-        f"The engagement is now {ENGAGEMENT_LABELS[engagement.status].lower()}.",
-        "work.engagement",
-        engagement_id=engagement.id,
-    )
+    return _engagement_page(engagement_id, 422, status_form=form)
 
 
 def _supervisor_url(purpose: str) -> Any:

@@ -415,7 +415,7 @@ def test_a_refused_action_says_why_on_the_page(app, world):
         data={"lid": student.lid, "csrf_token": token, "action": "submit"},
         follow_redirects=True,
     )
-    assert resp.status_code == 200
+    assert resp.status_code == 422  # the page again, the reason next to the choice
     assert "Acknowledge your learning agreement before you submit." in resp.get_data(True)
     with app.app_context():
         assert db.session.get(Engagement, engagement_id).status == "active"
