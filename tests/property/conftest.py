@@ -148,7 +148,9 @@ def counts() -> dict[str, int]:
 
 
 def changed(before: dict[str, int], after: dict[str, int], ignore: Iterable[str] = ()) -> dict:
-    skip = set(ignore)
+    # A launch's pending messages are what the next page shows (a refusal's message is stored,
+    # an earlier one shown and consumed): display state, never a write of the person's data.
+    skip = {*ignore, "launch_message"}
     return {
         name: (before[name], after[name])
         for name in before
