@@ -4,7 +4,8 @@
    No answer is raced against a short timer: a busy machine can take seconds to deliver the
    platform's reply, and a launch form submitted without the stored values is refused
    (state_mismatch). Only the first message, lti.capabilities, has a deadline (a platform that
-   never answers has no storage); once the platform has answered, the script waits for it.
+   never answers has no storage), and it is asked again until answered (the LMS page may not be
+   listening yet); once the platform has answered, the script waits for it.
    Each step runs once: the login navigates once, the launch form is submitted once (a click on
    "continue" while the exchange runs waits for it). <html data-lti-storage> names the state:
    checking, then submitted / signing-in, or failed. */
@@ -24,13 +25,22 @@
       var id = subject + "-" + Math.random().toString(36).slice(2);
       var message = { subject: subject, message_id: id };
       Object.keys(extra || {}).forEach(function (k) { message[k] = extra[k]; });
+      var repeat = null;
       pending[id] = function (data) {
+        if (repeat) { window.clearInterval(repeat); }
         if (data.error) { reject(new Error(data.error.message || "storage error")); }
         else { resolve(data); }
       };
       target.postMessage(message, origin);
       if (deadlineMs) {
+        // The probe is asked again until answered: the LMS page may register its listener
+        // after this frame's script runs (its own scripts still loading), and a message sent
+        // before that is lost. Asking again is harmless; the first answer wins.
+        repeat = window.setInterval(function () {
+          if (pending[id]) { target.postMessage(message, origin); }
+        }, 250);
         window.setTimeout(function () {
+          window.clearInterval(repeat);
           if (pending[id]) { delete pending[id]; reject(new Error("no answer")); }
         }, deadlineMs);
       }

@@ -65,6 +65,10 @@ def profile(request: Any) -> Iterator[Any]:
         pytest.skip(f"{CHROMIUM} not found")
     from playwright.sync_api import sync_playwright
 
+    # Assertions wait as long as actions (a launch is several round trips; a busy machine is
+    # slow): expect's own default is 5 s, and only the `browser` fixture raised it, so this
+    # module's waits depended on which tests had run before it.
+    expect.set_options(timeout=TIMEOUT_MS)
     block = request.param
     folder = Path(tempfile.mkdtemp(prefix="cc-chromium-"))
     (folder / "Default").mkdir()
@@ -166,6 +170,7 @@ def test_no_storage_and_no_cookies_offers_a_new_window(profile, live_server, san
     frame = page.frame_locator("#tool-frame")
     button = frame.locator("a", has_text="Open Career Credit in a new window")
     expect(button).to_be_visible()
+    expect(frame.locator("footer")).to_have_count(0)  # in the LMS's chrome: no footer of ours
     with profile.expect_page() as popup_info:
         button.click()
     popup = popup_info.value
@@ -207,3 +212,29 @@ def test_a_slow_platform_storage_answer_still_launches(profile, live_server, san
     frame = page.frame_locator("#tool-frame")
     expect(frame.locator("h1")).to_have_text(f"Welcome, {STUDENT_NAME}")
     assert _tool_cookies(profile, live_server) == []
+
+
+# Run in the LMS page (the top frame) before its scripts: its platform-storage listener starts
+# 1.5 s late, as when the LMS page is still loading its own scripts while the tool's frame
+# already asks (the first lti.capabilities was lost, and the launch refused).
+LATE_LMS_LISTENER = """(platformOrigin) => {
+  if (window.top !== window || window.location.origin !== platformOrigin) { return; }
+  const add = window.addEventListener;
+  window.addEventListener = function (type, listener, options) {
+    if (type === "message") {
+      window.setTimeout(() => add.call(window, type, listener, options), 1500);
+      return undefined;
+    }
+    return add.call(this, type, listener, options);
+  };
+}"""
+
+
+@pytest.mark.parametrize("profile", [True], indirect=True)
+def test_an_lms_page_that_listens_late_still_launches(profile, live_server, sandbox):
+    _prove_setting(profile, live_server)
+    profile.add_init_script(script=f"({LATE_LMS_LISTENER})({json.dumps(live_server.platform_url)})")
+    page = _open(profile, live_server)
+    frame = page.frame_locator("#tool-frame")
+    expect(frame.locator("h1")).to_have_text(f"Welcome, {STUDENT_NAME}")
+    assert page.locator("html").get_attribute("data-lti-storage-puts") == "2"
