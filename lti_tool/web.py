@@ -248,7 +248,12 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _launch_context() -> dict[str, Any]:
-        return {"launch": g.get("launch")}
+        launch = g.get("launch")
+        # Inside the LMS's chrome (a launch, or the launch exchange's own pages in its frame)
+        # pages show one compact header line and no footer; the header only says how to lay
+        # the page out, never what it may show.
+        framed = launch is not None or request.headers.get("Sec-Fetch-Dest") == "iframe"
+        return {"launch": launch, "framed": framed}
 
     from .auth import public
 
