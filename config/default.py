@@ -2,6 +2,11 @@
 
 ``DATABASE_URL``, ``SECRET_KEY`` and ``CAREER_CREDIT_ENV`` are read without the prefix because
 that is what hosting platforms and operators expect.
+
+Every setting the code reads is defined here, with its default: the code reads
+``config["NAME"]`` and never defaults a setting where it reads it
+(``tests/lti_tool/test_settings_defined.py``). A setting given an empty value (an environment
+variable set to "") or None takes its default from here unless that default is None.
 """
 
 # "production", "development" (``make run``) or "testing" (the test suite's config). Not set
@@ -31,7 +36,11 @@ LTI_STATE_REDIS_URL = ""
 LTI_PLATFORM_JWKS_LIFETIME_S = 3600
 LTI_PLATFORM_JWKS_REFETCH_MIN_S = 5.0  # an unknown kid re-fetches at most this often per URL
 LTI_KEY_GRACE_PERIOD_S = 24 * 3600
-HTTP_TIMEOUT_S = 10.0
+HTTP_TIMEOUT_S = 10.0  # every outbound HTTP call (platforms, Canvas/Moodle, URL checks)
+
+# Secrets at rest (connector credentials, platform keys): one or more Fernet keys, newest first
+# ("," between them). Empty: development keeps one under instance/; production refuses to start.
+ENCRYPTION_KEYS = ""
 
 # The sandbox LMS (/sandbox) is for development and demos; production turns it off.
 SANDBOX_ENABLED = True
@@ -46,12 +55,24 @@ PUBLIC_URL = ""
 # Dynamic Registration fetches platform URLs; private/loopback/link-local hosts are refused
 # unless allowed (None = allowed in development only).
 DYNREG_ALLOW_PRIVATE_HOSTS = None
+# Other outbound calls to platform hosts (LMS connections); None = as
+# DYNREG_ALLOW_PRIVATE_HOSTS.
+OUTBOUND_ALLOW_PRIVATE_HOSTS = None
 
 # Background jobs (outbox delivery): "thread" (one in-process runner per process, started on
 # the first request), "celery" (celery -A lti_tool.celery_app worker / beat), or "off".
 JOB_RUNNER = "thread"
 JOB_RUNNER_INTERVAL_S = 2.0
 JOB_SENDERS = 4  # sender threads per drain
+# Work started by a request (imports, exports) runs on a thread pool of this many threads.
+WORK_POOL_WORKERS = 4
+JOBS_PER_USER = 2  # imports and exports one person may have queued or running at once
+REPORTS_AT_ONCE = 4  # PDF reports made at once per process (more: 503, try again)
+REPORTS_PER_USER = 1  # PDF reports one person may have in the making at once (more: 429)
+EVIDENCE_SYNC_INTERVAL_S = 60.0  # the job runner derives supervisor evidence this often
+
+# The command line writes the tracebacks of failed commands here; empty = instance/logs/.
+CLI_ERROR_LOG = ""
 
 # ProxyFix: trust this many proxy hops (production sets 1).
 PROXY_HOPS = 0
@@ -60,9 +81,43 @@ PROXY_HOPS = 0
 # LTI_STATE_REDIS_URL when set, else process memory; production sets redis://… so every
 # worker shares the counters.
 RATELIMIT_STORAGE_URI = ""
-RATELIMIT_LTI = "1000 per minute;20000 per hour"  # /lti/login, /lti/launch, /lti/jwks
+# /lti/login, /lti/launch, /lti/jwks: generous, a lecture hall behind one campus NAT address
+# opens the tool in the same minute.
+RATELIMIT_LTI = "1000 per minute;20000 per hour"
 RATELIMIT_REGISTRATION = "30 per minute;300 per day"  # Dynamic Registration, install pages
 RATELIMIT_PUBLIC = "60 per minute;600 per day"  # supervisor links, employer forms
+SUPERVISOR_RATE_LIMIT = ""  # the older name of RATELIMIT_PUBLIC; overrides it when set
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in process memory, not fail
+
+# Operations: /metrics answers only when enabled, and only a bearer token of at least 24
+# characters (METRICS_TOKEN); /readyz gives each dependency this long to answer; the probes'
+# successful requests stay out of the access log unless OPS_LOG_PROBES.
+METRICS_ENABLED = False
+METRICS_TOKEN = ""
+READYZ_TIMEOUT_S = 2.0
+OPS_LOG_PROBES = False
+
+# Mail: with no SMTP host, messages stay in the development outbox (the sandbox shows them).
+MAIL_SMTP_HOST = ""
+MAIL_SMTP_PORT = 587
+MAIL_SMTP_STARTTLS = True  # "false", "no" or "0" to talk plain SMTP
+MAIL_SMTP_USERNAME = ""  # empty: no login
+MAIL_SMTP_PASSWORD = ""
+MAIL_SMTP_TIMEOUT_S = None  # None: HTTP_TIMEOUT_S
+MAIL_FROM = "Career Credit <no-reply@localhost>"
+
+# Supervisor links (signed, no launch) stay valid this many days.
+SUPERVISOR_LINK_MAX_AGE_DAYS = 14
+# Listing imports of at most this many rows run during the request; longer ones in the
+# background with a progress page.
+IMPORT_INLINE_MAX_ROWS = 200
+
+# Attainment exports: where the zips are written (empty = instance/exports), how long they are
+# kept (days; never longer than the tenant's file retention), and PostgreSQL's work_mem for
+# the report queries (instead of the server's 4MB default that makes them spill to disk).
+ATTAINMENT_EXPORT_DIR = ""
+ATTAINMENT_EXPORT_DAYS = 30
+ATTAINMENT_WORK_MEM = "128MB"
 
 # Retention (per tenant in tenant.settings["retention"]; these are the defaults): uploaded files
 # are deleted this many days after the engagement ends; audit entries after this many days.
@@ -78,6 +133,9 @@ MAINTENANCE_INTERVAL_S = 3600
 MAX_CONTENT_LENGTH = 21 * 1024 * 1024
 MAX_FORM_MEMORY_SIZE = 1_000_000  # one non-file field (an id_token, a long list of ids)
 MAX_FORM_PARTS = 1000
+RESUME_MAX_BYTES = 5 * 1024 * 1024  # a résumé (PDF)
+DELIVERABLE_MAX_BYTES = 20 * 1024 * 1024  # a deliverable file
+UPLOADS_DIR = ""  # where uploaded files are stored; empty = instance/uploads
 
 # Virus scanning of uploads by ClamAV's clamd: a Unix socket path, or a host (and port).
 # Neither set: uploads are not scanned. Set but not answering: uploads are refused.

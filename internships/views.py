@@ -335,9 +335,6 @@ def approve(listing_id: int) -> ResponseReturnValue:
     ), status
 
 
-DEFAULT_INLINE_ROWS = 200
-
-
 def read_upload(storage: Any) -> tuple[str, str]:
     """(text, filename) of an uploaded import file; ImportFormatError when too big (read no
     further than the limit), not UTF-8 or not text."""
@@ -347,7 +344,7 @@ def read_upload(storage: Any) -> tuple[str, str]:
 def inline_rows() -> int:
     """Imports of at most this many rows run during the request; longer ones in the
     background with a progress page (IMPORT_INLINE_MAX_ROWS)."""
-    return int(current_app.config.get("IMPORT_INLINE_MAX_ROWS", DEFAULT_INLINE_ROWS))
+    return int(current_app.config["IMPORT_INLINE_MAX_ROWS"])
 
 
 def queue_import(ctx: LaunchContext, kind: str, text: str, filename: str) -> ResponseReturnValue:

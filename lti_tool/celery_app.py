@@ -57,7 +57,7 @@ def flask_app() -> Flask:
 
 
 def _senders() -> int:
-    return int(flask_app().config.get("JOB_SENDERS", 4))
+    return int(flask_app().config["JOB_SENDERS"])
 
 
 @celery.task(name="career_credit.drain_outbox")

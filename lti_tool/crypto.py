@@ -27,7 +27,7 @@ class DecryptionError(RuntimeError):
 
 
 def _keys() -> list[str]:
-    raw = current_app.config.get("ENCRYPTION_KEYS") or ""
+    raw = current_app.config["ENCRYPTION_KEYS"]
     if isinstance(raw, list | tuple):
         return [str(k).strip() for k in raw if str(k).strip()]
     return [k.strip() for k in str(raw).split(",") if k.strip()]

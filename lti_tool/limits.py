@@ -108,7 +108,7 @@ def _too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
     # The body is unread: nothing after this may parse the form (the frame-ancestors header
     # would, on the LTI endpoints), or it raises again.
     g.frame_origins = []
-    limit = request.max_content_length or current_app.config.get("MAX_CONTENT_LENGTH")
+    limit = request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]
     size = f" ({limit // (1024 * 1024)} MB)" if limit and limit >= 1024 * 1024 else ""
     return _render(
         413,

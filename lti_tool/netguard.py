@@ -67,11 +67,11 @@ def allow_private_hosts() -> bool:
     if not has_app_context():
         return False
     cfg = current_app.config
-    allowed = cfg.get("OUTBOUND_ALLOW_PRIVATE_HOSTS")
+    allowed = cfg["OUTBOUND_ALLOW_PRIVATE_HOSTS"]
     if allowed is None:
-        allowed = cfg.get("DYNREG_ALLOW_PRIVATE_HOSTS")
+        allowed = cfg["DYNREG_ALLOW_PRIVATE_HOSTS"]
     if allowed is None:
-        return bool(cfg.get("CAREER_CREDIT_ENV") == "development")
+        return bool(cfg["CAREER_CREDIT_ENV"] == "development")
     return bool(allowed)
 
 

@@ -4,8 +4,9 @@ launch, the key set, Dynamic Registration and the install pages, and every publi
 
 Limits count per client address (``request.remote_addr``, the real client behind ``ProxyFix``).
 Storage: ``RATELIMIT_STORAGE_URI`` — ``redis://…`` in production so every worker shares the
-counters (defaults to ``LTI_STATE_REDIS_URL`` when that is set), ``memory://`` otherwise. If
-Redis stops answering, the counters fall back to process memory rather than failing requests.
+counters (``lti_tool.settings`` makes an empty one ``LTI_STATE_REDIS_URL`` when that is set,
+``memory://`` otherwise). If Redis stops answering, the counters fall back to process memory
+rather than failing requests. The limits themselves are settings (``config/default.py``).
 
 How a module limits its pages:
 
@@ -26,14 +27,9 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, make_response
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
-from flask_limiter.util import get_qualified_name, get_remote_address
+from flask_limiter.util import get_remote_address
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-DEFAULT_PUBLIC = "60 per minute;600 per day"
-# Generous: a lecture hall behind one campus NAT address opens the tool at the same minute.
-DEFAULT_LTI = "1000 per minute;20000 per hour"
-DEFAULT_REGISTRATION = "30 per minute;300 per day"
 
 
 def _too_many_requests(exc: RateLimitExceeded) -> ResponseReturnValue:
@@ -64,9 +60,9 @@ limiter = Limiter(
 )
 
 
-def _config_limit(key: str, default: str) -> Callable[[], str]:
+def _config_limit(key: str) -> Callable[[], str]:
     def limit() -> str:
-        return str(current_app.config.get(key) or default)
+        return str(current_app.config[key])
 
     limit.__name__ = f"{key.lower()}_limit"
     return limit
@@ -75,11 +71,15 @@ def _config_limit(key: str, default: str) -> Callable[[], str]:
 def public_limit() -> str:
     """The limit of public pages (``SUPERVISOR_RATE_LIMIT`` still overrides it)."""
     cfg = current_app.config
-    return str(cfg.get("SUPERVISOR_RATE_LIMIT") or cfg.get("RATELIMIT_PUBLIC") or DEFAULT_PUBLIC)
+    return str(cfg["SUPERVISOR_RATE_LIMIT"] or cfg["RATELIMIT_PUBLIC"])
 
 
-lti_limit = _config_limit("RATELIMIT_LTI", DEFAULT_LTI)
-registration_limit = _config_limit("RATELIMIT_REGISTRATION", DEFAULT_REGISTRATION)
+lti_limit = _config_limit("RATELIMIT_LTI")
+registration_limit = _config_limit("RATELIMIT_REGISTRATION")
+
+# What this module limited (is_limited answers from these, not from Flask-Limiter's internals).
+_LIMIT_ATTRIBUTE = "rate_limit"
+_limited_blueprints: set[str] = set()
 
 
 def rate_limited(limit: Callable[[], str]) -> Callable[[F], F]:
@@ -93,6 +93,7 @@ def rate_limited(limit: Callable[[], str]) -> Callable[[F], F]:
             limiter.check()
             return inner(*args, **kwargs)
 
+        setattr(checked, _LIMIT_ATTRIBUTE, limit)
         return checked  # type: ignore[return-value]
 
     return decorate
@@ -102,23 +103,20 @@ def limited(bp: Any) -> None:
     """Rate-limit every view of a blueprint with the public limit."""
     limiter.limit(public_limit)(bp)
     bp.before_request(limiter.check)
+    _limited_blueprints.add(bp.name)
 
 
 def is_limited(app: Flask, endpoint: str) -> bool:
-    """Whether a route carries a limit (its own or its blueprint's)."""
-    manager = limiter.limit_manager
-    name = get_qualified_name(app.view_functions[endpoint])
+    """Whether a route carries a limit: its own (``rate_limited``) or its blueprint's
+    (``limited``)."""
+    own = getattr(app.view_functions[endpoint], _LIMIT_ATTRIBUTE, None) is not None
     blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else ""
-    return name in manager._decorated_limits or blueprint in manager._blueprint_limits
+    return own or blueprint in _limited_blueprints
 
 
 def init_app(app: Any) -> None:
     """Bind the limiter once (Redis when configured, else process memory)."""
     if "limiter" in app.extensions:
         return
-    cfg = app.config
-    if not cfg.get("RATELIMIT_STORAGE_URI"):
-        cfg["RATELIMIT_STORAGE_URI"] = cfg.get("LTI_STATE_REDIS_URL") or "memory://"
-    cfg.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)

@@ -46,8 +46,20 @@ def load(app: Flask, config: str | dict[str, Any] | None, overrides: dict[str, A
 ENVIRONMENTS = ("production", "development", "testing")
 
 
+def _blank_means_default(cfg: dict[str, Any]) -> None:
+    """A setting given an empty value (an environment variable set to "") or None takes its
+    default from ``config.default``, unless that default is None itself."""
+    import config.default as defaults
+
+    for name in dir(defaults):
+        default = getattr(defaults, name)
+        if name.isupper() and default is not None and cfg.get(name) in (None, ""):
+            cfg[name] = default
+
+
 def _finalise(app: Flask) -> None:
     cfg = app.config
+    _blank_means_default(cfg)
     # Nothing said which environment this is: production, never the permissive defaults.
     implicit = not cfg.get("CAREER_CREDIT_ENV")
     cfg["CAREER_CREDIT_ENV"] = cfg.get("CAREER_CREDIT_ENV") or "production"
@@ -113,6 +125,9 @@ def _finalise(app: Flask) -> None:
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {})["timeout"] = cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    # Rate-limit counters: empty = where the LTI state lives (Redis) when set, else memory.
+    if not cfg["RATELIMIT_STORAGE_URI"]:
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["LTI_STATE_REDIS_URL"] or "memory://"
     if cfg["PROXY_HOPS"]:
         hops = int(cfg["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

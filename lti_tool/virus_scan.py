@@ -18,8 +18,6 @@ from flask import current_app
 log = logging.getLogger("career_credit.virus_scan")
 
 CHUNK = 64 * 1024
-DEFAULT_PORT = 3310
-DEFAULT_TIMEOUT_S = 30.0
 
 
 class ScannerUnavailableError(RuntimeError):
@@ -34,13 +32,13 @@ class ScanResult:
 
 def configured() -> bool:
     cfg = current_app.config
-    return bool(cfg.get("CLAMAV_SOCKET") or cfg.get("CLAMAV_HOST"))
+    return bool(cfg["CLAMAV_SOCKET"] or cfg["CLAMAV_HOST"])
 
 
 def _connect() -> socket.socket:
     cfg = current_app.config
-    timeout = float(cfg.get("CLAMAV_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
-    if cfg.get("CLAMAV_SOCKET"):
+    timeout = float(cfg["CLAMAV_TIMEOUT_S"])
+    if cfg["CLAMAV_SOCKET"]:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
@@ -49,7 +47,7 @@ def _connect() -> socket.socket:
             sock.close()
             raise
         return sock
-    port = int(cfg.get("CLAMAV_PORT") or DEFAULT_PORT)
+    port = int(cfg["CLAMAV_PORT"])
     return socket.create_connection((str(cfg["CLAMAV_HOST"]), port), timeout=timeout)
 
 

@@ -28,11 +28,6 @@ from sqlalchemy import text
 from .errors import AppError
 from .extensions import db
 
-DEFAULT_WORKERS = 4
-DEFAULT_JOBS_PER_USER = 2
-DEFAULT_REPORTS_AT_ONCE = 4
-DEFAULT_REPORTS_PER_USER = 1
-
 
 class TooManyJobsError(AppError):
     """The person already has as much work in progress as one person may."""
@@ -59,7 +54,7 @@ def executor(app: Flask) -> ThreadPoolExecutor:
     global _executor
     with _lock:
         if _executor is None:
-            workers = int(app.config.get("WORK_POOL_WORKERS", DEFAULT_WORKERS))
+            workers = int(app.config["WORK_POOL_WORKERS"])
             _executor = ThreadPoolExecutor(
                 max_workers=max(1, workers), thread_name_prefix="career-credit-work"
             )
@@ -69,7 +64,7 @@ def executor(app: Flask) -> ThreadPoolExecutor:
 def submit(app: Flask, fn: Callable[..., Any], *args: Any) -> Future[Any] | None:
     """Run ``fn(*args)`` in an app context on the pool; None with ``JOB_RUNNER = "off"``
     (tests, or a cron set-up where the CLI runs what is queued)."""
-    mode = str(app.config.get("JOB_RUNNER", "off" if app.testing else "thread"))
+    mode = str(app.config["JOB_RUNNER"])
     if mode == "off":
         return None
 
@@ -105,7 +100,7 @@ def jobs_in_progress(tenant_id: int, actor: str) -> int:
 def ensure_job_capacity(tenant_id: int, actor: str) -> None:
     """Refuse (TooManyJobsError) a new job of a person who has ``JOBS_PER_USER`` in progress.
     Call before creating the job row, in the transaction that creates it."""
-    limit = int(current_app.config.get("JOBS_PER_USER", DEFAULT_JOBS_PER_USER))
+    limit = int(current_app.config["JOBS_PER_USER"])
     if db.session.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(
             hashlib.blake2b(f"jobs:{tenant_id}:{actor}".encode(), digest_size=8).digest(),
@@ -141,8 +136,8 @@ def _slots(size: int) -> threading.BoundedSemaphore:
 def report_slot(user_key: Any) -> Iterator[None]:
     """Hold one of the process's PDF slots while a report is made; refuse at once when the
     person already has ``REPORTS_PER_USER`` in the making (429) or every slot is taken (503)."""
-    per_user = int(current_app.config.get("REPORTS_PER_USER", DEFAULT_REPORTS_PER_USER))
-    slots = _slots(int(current_app.config.get("REPORTS_AT_ONCE", DEFAULT_REPORTS_AT_ONCE)))
+    per_user = int(current_app.config["REPORTS_PER_USER"])
+    slots = _slots(int(current_app.config["REPORTS_AT_ONCE"]))
     with _report_lock:
         if _reports_by_user.get(user_key, 0) >= per_user:
             raise TooManyJobsError(

@@ -82,7 +82,7 @@ def sample_key(seed: str, evidence_id: int) -> int:
 
 
 def export_dir() -> Path:
-    configured = current_app.config.get("ATTAINMENT_EXPORT_DIR")
+    configured = current_app.config["ATTAINMENT_EXPORT_DIR"]
     path = Path(configured) if configured else Path(current_app.instance_path) / "exports"
     return make_private_dir(path)
 
@@ -290,7 +290,6 @@ def file_path(job: AttainmentExport) -> Path:
 
 # --- removing files: retention and erasure ------------------------------------------------------
 
-DEFAULT_EXPORT_DAYS = 30
 REMOVED_FOR_RETENTION = (
     "The file was deleted after the institution's retention period. Ask for the export again."
 )
@@ -316,10 +315,10 @@ def _remove_files(jobs: Iterable[AttainmentExport], message: str) -> int:
 
 @register_file_rule("accreditation.exports")
 def purge_expired_exports(tenant_id: int, cutoff: dt.date) -> dict[str, int]:
-    """Delete export zips finished more than ATTAINMENT_EXPORT_DAYS ago (default 30; and never
+    """Delete export zips finished more than ATTAINMENT_EXPORT_DAYS ago (30 by default; and never
     later than the tenant's file retention, ``cutoff``): an export is a copy of records the
     database keeps, made to be downloaded, not stored."""
-    days = int(current_app.config.get("ATTAINMENT_EXPORT_DAYS") or DEFAULT_EXPORT_DAYS)
+    days = int(current_app.config["ATTAINMENT_EXPORT_DAYS"])
     limit = max(dt.datetime.combine(cutoff, dt.time()), utcnow() - dt.timedelta(days=days))
     jobs = db.session.scalars(
         select(AttainmentExport).where(

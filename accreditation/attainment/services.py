@@ -333,7 +333,7 @@ def tune_for_reports() -> None:
     default that makes them spill to disk); ``set_config(..., true)`` ends with the
     transaction."""
     if db.session.get_bind().dialect.name == "postgresql":
-        mem = str(current_app.config.get("ATTAINMENT_WORK_MEM", "128MB"))
+        mem = str(current_app.config["ATTAINMENT_WORK_MEM"])
         db.session.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": mem})
 
 

@@ -204,7 +204,7 @@ def run_scheduled(app: Flask) -> int:
     """The job runner's tick: derive supervisor evidence at most every
     ``EVIDENCE_SYNC_INTERVAL_S`` seconds (60 by default), so an evaluation becomes evidence
     within a minute whether or not anyone opens a page. Never raises."""
-    interval = float(app.config.get("EVIDENCE_SYNC_INTERVAL_S", 60.0))
+    interval = float(app.config["EVIDENCE_SYNC_INTERVAL_S"])
     now = time.monotonic()
     if now - _last_tick.get(app.name, -interval) < interval:
         return 0

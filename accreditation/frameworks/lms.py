@@ -78,7 +78,7 @@ def _state_store() -> Any:
 
     from lti_tool.lti.storage import state_store
 
-    return state_store(current_app.config.get("LTI_STATE_REDIS_URL"))
+    return state_store(current_app.config["LTI_STATE_REDIS_URL"])
 
 
 def oauth_state(ctx: LaunchContext) -> str:

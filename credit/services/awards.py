@@ -648,7 +648,7 @@ def _notify_many(ctx: LaunchContext, awards: list[BulkAward], made_now: tuple[An
     )
     if not emails:
         return
-    if current_app.config.get("MAIL_SMTP_HOST"):
+    if current_app.config["MAIL_SMTP_HOST"]:
         for sid, address in emails.items():
             send_email(
                 ctx.tenant_id,

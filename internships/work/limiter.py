@@ -9,7 +9,6 @@ A limited client gets 429 with the plain error page. Storage is ``RATELIMIT_STOR
 
 from __future__ import annotations
 
-from lti_tool.ratelimit import DEFAULT_PUBLIC as DEFAULT_LIMIT
 from lti_tool.ratelimit import init_app, limited, limiter, public_limit
 
-__all__ = ["DEFAULT_LIMIT", "init_app", "limited", "limiter", "public_limit"]
+__all__ = ["init_app", "limited", "limiter", "public_limit"]

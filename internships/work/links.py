@@ -36,9 +36,6 @@ from .models import (
     new_link_nonce,
 )
 
-DEFAULT_MAX_AGE_DAYS = 14
-
-
 ENGAGEMENT_PURPOSES = ("confirm_hours", "evaluate")
 
 
@@ -69,7 +66,7 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def max_age_seconds() -> int:
-    days = current_app.config.get("SUPERVISOR_LINK_MAX_AGE_DAYS", DEFAULT_MAX_AGE_DAYS)
+    days = current_app.config["SUPERVISOR_LINK_MAX_AGE_DAYS"]
     return int(float(days) * 86400)
 
 

@@ -48,7 +48,7 @@ def send_email(
     to = to.strip()
     if not to:
         return None
-    host = current_app.config.get("MAIL_SMTP_HOST") or ""
+    host = current_app.config["MAIL_SMTP_HOST"]
     message = EmailMessage(
         tenant_id=tenant_id,
         subject_user_id=about_user_id,
@@ -143,20 +143,20 @@ def _reason(exc: Exception) -> str:
 def _smtp_send(to: str, subject: str, body: str) -> None:
     cfg = current_app.config
     mime = MimeMessage()
-    mime["From"] = cfg.get("MAIL_FROM") or "Career Credit <no-reply@localhost>"
+    mime["From"] = cfg["MAIL_FROM"]
     mime["To"] = to
     mime["Subject"] = subject
     mime.set_content(body)
-    host = str(cfg.get("MAIL_SMTP_HOST") or "")
+    host = str(cfg["MAIL_SMTP_HOST"])
     if not host:
         raise smtplib.SMTPException("MAIL_SMTP_HOST is not set on this worker")
-    port = int(cfg.get("MAIL_SMTP_PORT") or 587)
-    timeout = float(cfg.get("MAIL_SMTP_TIMEOUT_S") or cfg.get("HTTP_TIMEOUT_S", 10.0))
+    port = int(cfg["MAIL_SMTP_PORT"])
+    timeout = float(cfg["MAIL_SMTP_TIMEOUT_S"] or cfg["HTTP_TIMEOUT_S"])
     with smtplib.SMTP(host, port, timeout=timeout) as smtp:
-        if str(cfg.get("MAIL_SMTP_STARTTLS", True)).lower() not in ("0", "false", "no"):
+        if str(cfg["MAIL_SMTP_STARTTLS"]).lower() not in ("0", "false", "no"):
             smtp.starttls()
-        if cfg.get("MAIL_SMTP_USERNAME"):
-            smtp.login(cfg["MAIL_SMTP_USERNAME"], cfg.get("MAIL_SMTP_PASSWORD") or "")
+        if cfg["MAIL_SMTP_USERNAME"]:
+            smtp.login(cfg["MAIL_SMTP_USERNAME"], cfg["MAIL_SMTP_PASSWORD"])
         smtp.send_message(mime)
 
 

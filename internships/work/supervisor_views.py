@@ -247,7 +247,7 @@ def employer_listing(token: str) -> ResponseReturnValue:
 def outbox() -> ResponseReturnValue:
     """The development outbox (sandbox enabled only): the launch's tenant's stored email,
     newest first — never another institution's, and never without a launch."""
-    if not current_app.config.get("SANDBOX_ENABLED"):
+    if not current_app.config["SANDBOX_ENABLED"]:
         abort(404)
     messages = outbox_for_tenant(current_launch().tenant_id)
     return render_template("supervisor/outbox.html", messages=messages)

@@ -21,8 +21,8 @@ log = logging.getLogger("career_credit.jobs")
 
 
 def runner_mode(app: Flask) -> str:
-    """``thread``, ``celery`` or ``off``; tests default to ``off`` (they call ``drain``)."""
-    return str(app.config.get("JOB_RUNNER", "off" if app.testing else "thread"))
+    """``thread``, ``celery`` or ``off``; tests say ``off`` (they call ``drain``)."""
+    return str(app.config["JOB_RUNNER"])
 
 
 class Runner:
@@ -91,7 +91,7 @@ def start_runner(app: Flask) -> Runner | None:
     with _start_lock:
         runner: Runner | None = app.extensions.get("outbox_runner")
         if runner is None:
-            runner = Runner(app, float(app.config.get("JOB_RUNNER_INTERVAL_S", 2.0)))
+            runner = Runner(app, float(app.config["JOB_RUNNER_INTERVAL_S"]))
             app.extensions["outbox_runner"] = runner
             runner.start()
     return runner

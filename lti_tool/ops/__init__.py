@@ -54,8 +54,8 @@ def _check_config(app: Flask) -> None:
     from ..settings import ConfigurationError
 
     cfg = app.config
-    if truthy(cfg.get("METRICS_ENABLED")):
-        token = str(cfg.get("METRICS_TOKEN") or "")
+    if truthy(cfg["METRICS_ENABLED"]):
+        token = str(cfg["METRICS_TOKEN"])
         if len(token) < MIN_TOKEN_LENGTH:
             raise ConfigurationError(
                 "METRICS_ENABLED needs CAREER_CREDIT_METRICS_TOKEN set to a random value of at "
@@ -72,7 +72,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(bp)
     metrics.init_app(app)
-    if not truthy(app.config.get("OPS_LOG_PROBES")):
+    if not truthy(app.config["OPS_LOG_PROBES"]):
         access = logging.getLogger("gunicorn.access")
         if not any(isinstance(f, ProbeLogFilter) for f in access.filters):
             access.addFilter(ProbeLogFilter())

@@ -23,7 +23,6 @@ from sqlalchemy import text
 
 OK = "ok"
 FAILED = "failed"
-DEFAULT_TIMEOUT_S = 2.0
 _REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
@@ -37,7 +36,7 @@ class Check:
 
 
 def _timeout() -> float:
-    return float(current_app.config.get("READYZ_TIMEOUT_S") or DEFAULT_TIMEOUT_S)
+    return float(current_app.config["READYZ_TIMEOUT_S"])
 
 
 def _run(probe: Callable[[], None]) -> Check:
@@ -71,10 +70,10 @@ def redis_urls() -> dict[str, str]:
     """The Redis URLs this process uses, by what it uses them for."""
     cfg = current_app.config
     urls = {
-        "redis.lti_state": _redis_url(str(cfg.get("LTI_STATE_REDIS_URL") or "")),
-        "redis.rate_limits": _redis_url(str(cfg.get("RATELIMIT_STORAGE_URI") or "")),
+        "redis.lti_state": _redis_url(str(cfg["LTI_STATE_REDIS_URL"])),
+        "redis.rate_limits": _redis_url(str(cfg["RATELIMIT_STORAGE_URI"])),
     }
-    if str(cfg.get("JOB_RUNNER")) == "celery":
+    if str(cfg["JOB_RUNNER"]) == "celery":
         from ..celery_app import celery
 
         urls["redis.celery_broker"] = _redis_url(str(celery.conf.broker_url or ""))
@@ -98,7 +97,7 @@ def check_redis(url: str) -> Check:
 
 def scanner_configured() -> bool:
     cfg = current_app.config
-    return bool(cfg.get("CLAMAV_SOCKET") or cfg.get("CLAMAV_HOST"))
+    return bool(cfg["CLAMAV_SOCKET"] or cfg["CLAMAV_HOST"])
 
 
 def check_scanner() -> Check:
@@ -109,7 +108,7 @@ def check_scanner() -> Check:
     def probe() -> None:
         timeout = _timeout()
         sock: socket.socket
-        if cfg.get("CLAMAV_SOCKET"):
+        if cfg["CLAMAV_SOCKET"]:
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(timeout)
             try:
@@ -118,7 +117,7 @@ def check_scanner() -> Check:
                 sock.close()
                 raise
         else:
-            port = int(cfg.get("CLAMAV_PORT") or 3310)
+            port = int(cfg["CLAMAV_PORT"])
             sock = socket.create_connection((str(cfg["CLAMAV_HOST"]), port), timeout=timeout)
         with sock:
             sock.sendall(b"zPING\0")

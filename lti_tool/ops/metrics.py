@@ -65,7 +65,7 @@ http_duration = Histogram(
 
 
 def enabled(app: Flask) -> bool:
-    return truthy(app.config.get("METRICS_ENABLED"))
+    return truthy(app.config["METRICS_ENABLED"])
 
 
 def init_app(app: Flask) -> None:

@@ -32,7 +32,7 @@ def index() -> ResponseReturnValue:
         "ops/index.html",
         urls=tool_urls(request.url_root),
         sandbox=sandbox,
-        development=current_app.config.get("CAREER_CREDIT_ENV") != "production",
+        development=current_app.config["CAREER_CREDIT_ENV"] != "production",
     )
 
 
@@ -63,7 +63,7 @@ def readyz() -> ResponseReturnValue:
 def metrics_view() -> ResponseReturnValue:
     if not metrics.enabled(current_app):
         raise NotFoundError("Metrics are not enabled on this server.", reason="metrics_off")
-    token = str(current_app.config.get("METRICS_TOKEN") or "")
+    token = str(current_app.config["METRICS_TOKEN"])
     sent = request.headers.get("Authorization", "")
     scheme, _, credentials = sent.partition(" ")
     if (

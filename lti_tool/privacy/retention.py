@@ -68,8 +68,8 @@ def policy_for(tenant: Tenant | None) -> Policy:
     """The tenant's retention periods (the configured defaults where it sets none)."""
     cfg = current_app.config
     defaults = Policy(
-        _days(cfg.get("RETENTION_FILES_DAYS"), DEFAULT_FILES_DAYS),
-        _days(cfg.get("RETENTION_AUDIT_DAYS"), DEFAULT_AUDIT_DAYS),
+        _days(cfg["RETENTION_FILES_DAYS"], DEFAULT_FILES_DAYS),
+        _days(cfg["RETENTION_AUDIT_DAYS"], DEFAULT_AUDIT_DAYS),
     )
     rules = ((tenant.settings or {}).get("retention") or {}) if tenant else {}
     return Policy(
@@ -144,7 +144,7 @@ def run_scheduled(app: Any) -> dict[str, int] | None:
     passed since this process last did (the in-process job runner calls this every cycle)."""
     import time
 
-    interval = float(app.config.get("MAINTENANCE_INTERVAL_S") or 3600)
+    interval = float(app.config["MAINTENANCE_INTERVAL_S"])
     last = app.extensions.get("retention_last_run")
     now = time.monotonic()
     if last is not None and now - last < interval:

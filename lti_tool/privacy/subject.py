@@ -170,7 +170,7 @@ def _rows(table: Table, *where: Any) -> dict[Any, dict[str, Any]]:
 
 
 def uploads_root() -> Path:
-    configured = current_app.config.get("UPLOADS_DIR")
+    configured = current_app.config["UPLOADS_DIR"]
     path = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
     return path.resolve()
 

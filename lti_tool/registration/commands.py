@@ -17,7 +17,7 @@ from . import kits, services
 
 
 def _urls(base_url: str | None, key_set_id: str | None = None) -> kits.ToolUrls:
-    base = base_url or current_app.config.get("PUBLIC_URL")
+    base = base_url or current_app.config["PUBLIC_URL"]
     if not base:
         raise click.ClickException(
             "Pass --base-url https://your-tool.example.edu (or set CAREER_CREDIT_PUBLIC_URL): "

@@ -44,7 +44,7 @@ class InviteForm(FlaskForm):
 def allow_private_hosts() -> bool:
     """Whether platforms on private addresses may register (development and tests)."""
     cfg = current_app.config
-    allowed = cfg.get("DYNREG_ALLOW_PRIVATE_HOSTS")
+    allowed = cfg["DYNREG_ALLOW_PRIVATE_HOSTS"]
     return bool(cfg["CAREER_CREDIT_ENV"] == "development" if allowed is None else allowed)
 
 

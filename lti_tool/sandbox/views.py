@@ -35,7 +35,7 @@ def current_info() -> SandboxInfo:
 
 def http_timeout() -> float:
     """Timeout of the sandbox's outbound calls (the tool's key set)."""
-    return float(current_app.config.get("HTTP_TIMEOUT_S", 10.0))
+    return float(current_app.config["HTTP_TIMEOUT_S"])
 
 
 @bp.errorhandler(SandboxError)

@@ -46,7 +46,7 @@ class StoredFile:
 
 
 def uploads_dir() -> Path:
-    configured = current_app.config.get("UPLOADS_DIR")
+    configured = current_app.config["UPLOADS_DIR"]
     path = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
     return make_private_dir(path)
 
@@ -56,8 +56,8 @@ def clean_filename(filename: str, default: str) -> str:
     return (name or default)[:200]
 
 
-def _limit(key: str, default: int) -> int:
-    return int(current_app.config.get(key) or default)
+def _limit(key: str) -> int:
+    return int(current_app.config[key])
 
 
 def is_pdf(data: bytes) -> bool:
@@ -124,7 +124,7 @@ def _write(data: bytes, folder: str, suffix: str) -> str:
 
 def store_resume(data: bytes, filename: str) -> StoredFile:
     """Check a résumé (PDF by content, within RESUME_MAX_BYTES) and store it."""
-    limit = _limit("RESUME_MAX_BYTES", DEFAULT_RESUME_MAX_BYTES)
+    limit = _limit("RESUME_MAX_BYTES")
     if not data:
         raise UploadRejectedError("The résumé file is empty.", "resume_empty")
     if len(data) > limit:
@@ -142,7 +142,7 @@ def store_resume(data: bytes, filename: str) -> StoredFile:
 
 def store_deliverable(data: bytes, filename: str) -> StoredFile:
     """Check a deliverable file (type by content, DELIVERABLE_MAX_BYTES) and store it."""
-    limit = _limit("DELIVERABLE_MAX_BYTES", DEFAULT_DELIVERABLE_MAX_BYTES)
+    limit = _limit("DELIVERABLE_MAX_BYTES")
     if not data:
         raise UploadRejectedError("The file is empty.", "file_empty")
     if len(data) > limit:
