@@ -16,11 +16,13 @@ from internships.work.services.evaluations import evaluation_of
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, PolicyViolationError
-from lti_tool.extensions import db
+from lti_tool.homes import register_home_panel
 from lti_tool.lti.services_client import roster
+from lti_tool.unit_of_work import done, field_errors, refused
 from lti_tool.web import launch_url
 
 from . import forms
+from .commands import demo_command, find_misposted_command
 from .models import APPROVAL_CHAINS, GRADING_MODES
 from .services import awards as award_svc
 from .services import column as column_svc
@@ -29,7 +31,7 @@ from .services import progress as progress_svc
 from .services import sync as sync_svc
 from .services.roster import merge_roster, sort_rows
 
-bp = Blueprint("credit", __name__, url_prefix="/credit")
+bp = Blueprint("credit", __name__, url_prefix="/credit", cli_group="credit")
 
 
 # --- home panels ----------------------------------------------------------------------------
@@ -38,7 +40,7 @@ bp = Blueprint("credit", __name__, url_prefix="/credit")
 def _student_panel(ctx: LaunchContext) -> dict[str, Any]:
     rows = progress_svc.student_progress_all_courses(ctx.tenant_id, ctx.user_id)
     titles = progress_svc.course_titles(ctx.tenant_id, [p.course_id for p in rows])
-    policies = {p.course_id: policy_svc.get_policy(ctx.tenant_id, p.course_id) for p in rows}
+    policies = {p.course_id: policy_svc.read_policy(ctx.tenant_id, p.course_id) for p in rows}
     return {"rows": rows, "titles": titles, "policies": policies, "form": forms.ConfirmForm()}
 
 
@@ -58,31 +60,26 @@ def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"approvals": len(award_svc.awaiting_second_approval(ctx))}
 
 
+def _register_panels(state: Any) -> None:
+    register_home_panel(state.app, "student", "credit/_student_panel.html", _student_panel)
+    register_home_panel(state.app, "faculty", "credit/_faculty_panel.html", _faculty_panel)
+    register_home_panel(state.app, "advisor", "credit/_advisor_panel.html", _advisor_panel)
+
+
+bp.record_once(_register_panels)
+bp.cli.add_command(demo_command)
+bp.cli.add_command(find_misposted_command)
+
+
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _done(message: str, endpoint: str, **values: Any) -> ResponseReturnValue:
-    db.session.commit()
-    flash(message, "success")
-    return redirect(launch_url(endpoint, **values), code=303)
-
-
-def _back(exc: AppError, endpoint: str, **values: Any) -> ResponseReturnValue:
-    """A refused decision: nothing saved, the reason shown where the person came from."""
-    db.session.rollback()
-    hint = exc.hint if exc.hint != type(exc).hint else ""
-    flash(f"{exc.message} {hint}".strip(), "error")
-    return redirect(launch_url(endpoint, **values), code=303)
+_done = done  # flash the confirmation, 303 (the request handler commits)
+_back = refused  # nothing saved, the reason flashed where the person came from
 
 
 def _form_error(form: Any, exc: AppError) -> None:
-    db.session.rollback()
-    problems = getattr(exc, "problems", None) or {}
-    for name, message in problems.items():
-        if name in form._fields:
-            form._fields[name].errors = [*form._fields[name].errors, message]
-    if not problems:
-        form.form_errors.append(exc.message)
+    field_errors(form, exc)
 
 
 def _tell(column: column_svc.ResolvedColumn) -> None:
@@ -110,7 +107,7 @@ def _course_id(ctx: LaunchContext) -> int:
 @requires("faculty")
 def policy() -> ResponseReturnValue:
     ctx = current_launch()
-    current = policy_svc.get_policy(ctx.tenant_id, _course_id(ctx))
+    current = policy_svc.read_policy(ctx.tenant_id, _course_id(ctx))
     form = forms.PolicyForm(obj=current if request.method == "GET" else None)
     if request.method == "GET":
         form.min_rating.data = str(current.min_rating or "")
@@ -154,7 +151,7 @@ def policy() -> ResponseReturnValue:
 def course() -> ResponseReturnValue:
     ctx = current_launch()
     course_id = _course_id(ctx)
-    current = policy_svc.get_policy(ctx.tenant_id, course_id)
+    current = policy_svc.read_policy(ctx.tenant_id, course_id)
     rows = progress_svc.course_progress(ctx.tenant_id, course_id)
     members, roster_error = None, None
     if ctx.nrps_url:
@@ -165,7 +162,6 @@ def course() -> ResponseReturnValue:
     merged = merge_roster(rows, members)
     sort, direction = request.args.get("sort", "name"), request.args.get("dir", "asc")
     merged = sort_rows(merged, sort, direction)
-    db.session.commit()  # a first visit creates the policy from the defaults
     return render_template(
         "credit/course.html",
         policy=current,
@@ -190,7 +186,6 @@ def queue() -> ResponseReturnValue:
     rows = progress_svc.course_progress(ctx.tenant_id, _course_id(ctx))
     waiting = [p for p in rows if p.state in ("ready", "resubmitted")]
     with_student = [p for p in rows if p.state == "changes_requested"]
-    db.session.commit()
     return render_template(
         "credit/queue.html",
         waiting=waiting,
@@ -203,7 +198,7 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     course_id = _course_id(ctx)
     award_svc._student_in_course(ctx, course_id, student_id)
     p = progress_svc.student_progress(ctx.tenant_id, course_id, student_id)
-    current = policy_svc.get_policy(ctx.tenant_id, course_id)
+    current = policy_svc.read_policy(ctx.tenant_id, course_id)
     evidence = []
     for e in p.engagements:
         engagement = eng.get_engagement_by_id(ctx.tenant_id, e.engagement_id)
@@ -373,7 +368,7 @@ def deny(student_id: int) -> ResponseReturnValue:
 def bulk() -> ResponseReturnValue:
     ctx = current_launch()
     course_id = _course_id(ctx)
-    current = policy_svc.get_policy(ctx.tenant_id, course_id)
+    current = policy_svc.read_policy(ctx.tenant_id, course_id)
     form = forms.BulkAwardForm()
     if request.method == "POST":
         if ctx.read_only:
@@ -405,7 +400,6 @@ def bulk() -> ResponseReturnValue:
     form.student_ids.data = ",".join(str(line.student_id) for line in lines)
     if form.score.data is None and current.grading_mode != "pass_fail":
         form.score.data = current.score_maximum
-    db.session.commit()
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
         "credit/bulk.html",
@@ -467,8 +461,7 @@ def decline(award_id: int) -> ResponseReturnValue:
 def column() -> ResponseReturnValue:
     ctx = current_launch()
     course_id = _course_id(ctx)
-    current = policy_svc.get_policy(ctx.tenant_id, course_id)
-    db.session.commit()  # a first visit creates the policy from the defaults
+    current = policy_svc.read_policy(ctx.tenant_id, course_id)
     return render_template(
         "credit/column.html",
         planned=column_svc.planned_column(current),

@@ -24,9 +24,11 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.unit_of_work import commit_now, field_errors
 from lti_tool.web import launch_url
 
+from .commands import demo_command, expire_command, import_command, jobs_command
 from .forms import (
     ApproveForm,
     BoardFilterForm,
@@ -53,7 +55,11 @@ from .services.imports import (
 )
 from .vocabulary import UNPAID_FACTORS, skill_label
 
-bp = Blueprint("internships", __name__, url_prefix="/internships")
+bp = Blueprint("internships", __name__, url_prefix="/internships", cli_group="listings")
+bp.cli.add_command(import_command)
+bp.cli.add_command(expire_command)
+bp.cli.add_command(demo_command)
+bp.cli.add_command(jobs_command)
 
 
 def _faculty_panel(ctx: LaunchContext) -> dict[str, Any] | None:
@@ -77,6 +83,13 @@ def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
         "drafts": len(svc.drafts_to_complete(ctx.tenant_id)),
     }
 
+
+def _register_panels(state: Any) -> None:
+    register_home_panel(state.app, "faculty", "internships/_faculty_panel.html", _faculty_panel)
+    register_home_panel(state.app, "advisor", "internships/_advisor_panel.html", _advisor_panel)
+
+
+bp.record_once(_register_panels)
 
 EVERYONE = ("student", "faculty", "advisor")
 STATUS_LABELS = {
@@ -126,14 +139,11 @@ def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None)
             ctx.tenant_id, listing_id, data, ctx.actor, submit=form.publish.data
         )
     except svc.ListingInvalidError as exc:
-        db.session.rollback()
-        target = {"pay_amount_cents": "pay_amount"}.get(exc.field, exc.field)
-        form._fields.get(target, form.title).errors.append(exc.message)
+        field_errors(form, exc, aliases={"pay_amount_cents": "pay_amount"}, fallback="title")
         return None
 
 
 def _saved(listing: Any) -> ResponseReturnValue:
-    db.session.commit()
     flash(f"“{listing.title}” is saved: {STATUS_LABELS[listing.status].lower()}.", "success")
     return redirect(launch_url("internships.detail", listing_id=listing.id), code=303)
 
@@ -185,7 +195,6 @@ def pin(listing_id: int) -> ResponseReturnValue:
             db.session.rollback()
             flash(f"{exc.message} {exc.hint}", "error")
         else:
-            db.session.commit()
             flash(
                 f"“{listing.title}” is pinned to the top of {ctx.course_title}'s board.", "success"
             )
@@ -200,7 +209,6 @@ def unpin(listing_id: int) -> ResponseReturnValue:
         flash("The form expired: try again.", "error")
     else:
         removed = pin_svc.unpin_listing(ctx, listing_id)
-        db.session.commit()
         flash("Unpinned." if removed else "That listing was not pinned.", "success")
     return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
 
@@ -214,7 +222,6 @@ def close(listing_id: int) -> ResponseReturnValue:
         flash("Choose whether the listing is filled or closed.", "error")
         return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
     listing = svc.close_listing(ctx.tenant_id, listing_id, form.status.data or "", ctx.actor)
-    db.session.commit()
     flash(f"“{listing.title}” is {STATUS_LABELS[listing.status].lower()}.", "success")
     return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
 
@@ -279,7 +286,6 @@ def complete(listing_id: int) -> ResponseReturnValue:
             db.session.rollback()
             form.estimated_hours.errors = [*form.estimated_hours.errors, exc.message]
         else:
-            db.session.commit()
             where = (
                 "it waits for approval"
                 if listing.status == "pending_approval"
@@ -311,7 +317,6 @@ def approve(listing_id: int) -> ResponseReturnValue:
             db.session.rollback()
             form.note.errors = [*form.note.errors, exc.message]
         else:
-            db.session.commit()
             flash(f"“{listing.title}” is approved and open to students.", "success")
             return redirect(launch_url("internships.manage"), code=303)
     status = 422 if form.errors else 200
@@ -340,7 +345,7 @@ def queue_import(ctx: LaunchContext, kind: str, text: str, filename: str) -> Res
     after the commit, and show its progress page."""
     workpool.ensure_job_capacity(ctx.tenant_id, ctx.actor)
     job = job_svc.create_job(ctx.tenant_id, kind, filename, text, ctx.actor)
-    db.session.commit()
+    commit_now()  # the job runner reads the job from its own session
     job_svc.start_job(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
     return redirect(launch_url("internships.import_job", job_id=job.id), code=303)
 
@@ -360,7 +365,6 @@ def import_file() -> ResponseReturnValue:
             if len(records) > inline_rows():
                 return queue_import(ctx, "listings", text, filename)
             report = import_listings(ctx.tenant_id, records, ctx.actor)
-            db.session.commit()
     status = 422 if form.errors else 200
     return render_template(
         "internships/import.html",
@@ -427,10 +431,8 @@ def invitations() -> ResponseReturnValue:
                 message=form.message.data or "",
             )
         except svc.ListingInvalidError as exc:
-            db.session.rollback()
-            form._fields.get(exc.field, form.email).errors.append(exc.message)
+            field_errors(form, exc, fallback="email")
         else:
-            db.session.commit()
             flash(f"The invitation is on its way to {form.email.data}.", "success")
             return redirect(launch_url("internships.invitations"), code=303)
     status = 422 if form.errors else 200
@@ -455,6 +457,5 @@ def revoke_invitation(jti: str) -> ResponseReturnValue:
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        db.session.commit()
         flash("The invitation is withdrawn; its link no longer works.", "success")
     return redirect(launch_url("internships.invitations"), code=303)

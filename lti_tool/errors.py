@@ -20,12 +20,31 @@ class AppError(Exception):
     title = "Something is not right"
     hint = "Go back and try again. If it keeps happening, contact your LMS administrator."
 
-    def __init__(self, message: str, *, hint: str | None = None, reason: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        reason: str | None = None,
+        field: str | None = None,
+        errors: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if hint is not None:
             self.hint = hint
         self.reason = reason or type(self).__name__
+        # The one field-error shape: form field name -> what is wrong with it (empty when the
+        # error is about no one field). ``field=`` is the short form for a single field.
+        self.errors: dict[str, str] = dict(errors or {})
+        if field is not None:
+            self.errors.setdefault(field, message)
+
+    @property
+    def field(self) -> str | None:
+        """The first field the error is about (``None`` when none): for callers written
+        before ``errors``."""
+        return next(iter(self.errors), None)
 
 
 class LaunchError(AppError):

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import LaunchMessage
+from .unit_of_work import finish
 
 SESSION_KEY = "_flashes"  # where flask.flash keeps messages
 MAX_PENDING = 20  # a launch that piles up messages without looking keeps the newest only
@@ -82,10 +83,9 @@ def save_after_request(response: Any) -> Any:
     shown = g.pop(_SHOWN, None)
     if not pending and not shown:
         return response
-    # The view has committed what it meant to keep; anything left is what a failed view
-    # leaves for the teardown to discard. Discard it now, so that this commit carries only
-    # the messages.
-    db.session.rollback()
+    # The request's own unit of work ends first (committed, or rolled back after a failure or
+    # a refusal), so that this commit carries only the messages.
+    finish(response)
     try:
         _store(launch.tenant_id, launch.launch_id, pending, shown or [])
         db.session.commit()

@@ -18,7 +18,7 @@ from flask import (
     request,
     send_file,
 )
-from flask.cli import with_appcontext
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 
 from accreditation.frameworks import services as fw_services
@@ -27,14 +27,15 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.homes import ROLE_LABELS, register_home_panel
 from lti_tool.limits import bounded_int
+from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url
 
 from . import exports, services
 from .forms import ExportForm, NoteForm, targets_form
 
-bp = Blueprint("attainment", __name__, url_prefix="/attainment")
+bp = Blueprint("attainment", __name__, url_prefix="/attainment", cli_group="attainment")
 
 ADVISORS = ("advisor", "admin")
 REPORT_KINDS = ("competencies", "program")
@@ -42,6 +43,12 @@ REPORT_KINDS = ("competencies", "program")
 
 def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"role": ctx.role}
+
+
+@bp.record_once
+def _register_panels(state: BlueprintSetupState) -> None:
+    for role in ("faculty", "advisor", "student"):
+        register_home_panel(state.app, role, "attainment/_home_panel.html", _home_panel)
 
 
 @bp.context_processor
@@ -104,7 +111,6 @@ def student_report() -> ResponseReturnValue:
     from accreditation.evidence import services as evidence_services
 
     evidence_services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)
-    db.session.commit()
     return render_template(
         "attainment/student.html",
         demonstrated=services.student_competencies(ctx.tenant_id, ctx.user_id),
@@ -142,7 +148,6 @@ def program_report() -> ResponseReturnValue:
     report = services.attainment(scope)
     note_form.item_id.choices = [(row.outcome.id, row.outcome.name) for row in report.rows]
     note_form.term.choices += [(t, t) for t in filters["terms"]]
-    db.session.commit()  # the NACE framework may have just been added
     return render_template(
         "attainment/program.html",
         report=report,
@@ -167,7 +172,6 @@ def add_note() -> ResponseReturnValue:
             reason="invalid-note",
         )
     services.add_note(ctx, framework_id, form.item_id.data, form.body.data or "", form.term.data)
-    db.session.commit()
     flash("Your note is saved.", "success")
     return redirect(launch_url(".program_report", framework=framework_id) + "#notes", code=303)
 
@@ -178,7 +182,6 @@ def trend() -> ResponseReturnValue:
     ctx = current_launch()
     scope, filters = _filters(ctx)
     over_time = services.trend(scope)
-    db.session.commit()
     return render_template("attainment/trend.html", trend=over_time, scope=scope, **filters)
 
 
@@ -188,7 +191,6 @@ def coverage() -> ResponseReturnValue:
     ctx = current_launch()
     scope, filters = _filters(ctx)
     cover = services.coverage(scope, with_listings=False)
-    db.session.commit()
     return render_template("attainment/coverage.html", cover=cover, by_listing=False, **filters)
 
 
@@ -198,7 +200,6 @@ def coverage_listings() -> ResponseReturnValue:
     ctx = current_launch()
     scope, filters = _filters(ctx)
     cover = services.coverage(scope, with_listings=True)
-    db.session.commit()
     return render_template("attainment/coverage.html", cover=cover, by_listing=True, **filters)
 
 
@@ -221,10 +222,8 @@ def targets() -> ResponseReturnValue:
     if form.validate_on_submit():
         per_item = {o.id: _optional_int(form[f"item_{o.id}"].data) for o in items}
         services.save_targets(ctx, fw.id, form.level.data, form.min_evidence.data or 1, per_item)
-        db.session.commit()
         flash("The targets are saved.", "success")
         return redirect(launch_url(".targets", framework=fw.id), code=303)
-    db.session.commit()
     status = 422 if form.errors else 200
     return render_template(
         "attainment/settings.html",
@@ -266,10 +265,9 @@ def export_list() -> ResponseReturnValue:
             sample_per_stratum=form.sample_per_stratum.data or 20,
             seed=form.seed.data or "",
         )
-        db.session.commit()
+        commit_now()  # the export's runner reads the job from its own session
         exports.start_export(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
         return redirect(launch_url(".export_job", export_id=job.id), code=303)
-    db.session.commit()
     status = 422 if form.errors else 200
     return render_template(
         "attainment/exports.html", form=form, jobs=exports.recent_exports(ctx)
@@ -325,8 +323,7 @@ def export_download(export_id: int) -> ResponseReturnValue:
     return response
 
 
-@click.command("exports")
-@with_appcontext
+@bp.cli.command("exports")
 def run_exports_command() -> None:
     """Build the accreditation exports that are queued (or whose runner died)."""
     done = exports.run_queued()

@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import click
 from flask import flash, redirect, render_template, request
-from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from accreditation.frameworks.views import bp
+from accreditation.writeback import senders as _senders  # noqa: F401 - registers the senders
 from accreditation.writeback import services as writeback
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.jobs.runner import register_tick
 from lti_tool.models import Tenant
+from lti_tool.unit_of_work import refuse
 from lti_tool.web import launch_url
 
 from . import ratings, services
 from .forms import NOT_APPLICABLE, RatingForm, ratings_from
+
+# Supervisor evaluations become evidence within a minute, whether or not a page is opened.
+register_tick("evidence.supervisor_sync", services.run_scheduled)
 
 
 @bp.get("/evidence")
@@ -26,7 +31,6 @@ from .forms import NOT_APPLICABLE, RatingForm, ratings_from
 def my_evidence() -> ResponseReturnValue:
     ctx = current_launch()
     services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)
-    db.session.commit()
     return render_template(
         "outcomes/evidence.html",
         rows=services.student_evidence(ctx.tenant_id, ctx.user_id),
@@ -63,7 +67,6 @@ def _sheet_page(
 def rate_engagement(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     sheet = ratings.faculty_sheet(ctx, engagement_id)
-    db.session.commit()  # the built-in framework, if this is its first use
     form = RatingForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -71,10 +74,9 @@ def rate_engagement(engagement_id: int) -> ResponseReturnValue:
         try:
             changed, notes = ratings.rate_engagement(ctx, engagement_id, posted)
         except PolicyViolationError as exc:
-            db.session.rollback()
+            refuse()
             errors.append(exc.message)
         else:
-            db.session.commit()
             flash(f"Saved {len(changed)} changed ratings.", "success")
             for note in notes:
                 flash(note, "error")
@@ -93,7 +95,6 @@ def rate_engagement(engagement_id: int) -> ResponseReturnValue:
 def self_assessment(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     sheet = ratings.self_sheet(ctx, engagement_id)
-    db.session.commit()  # the built-in framework, if this is its first use
     form = RatingForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -101,10 +102,9 @@ def self_assessment(engagement_id: int) -> ResponseReturnValue:
         try:
             changed = ratings.assess_self(ctx, engagement_id, posted)
         except PolicyViolationError as exc:
-            db.session.rollback()
+            refuse()
             errors.append(exc.message)
         else:
-            db.session.commit()
             flash(f"Saved your self-assessment ({len(changed)} changed ratings).", "success")
             return redirect(launch_url("outcomes.my_evidence"), 303)
     elif request.method == "POST":
@@ -124,16 +124,14 @@ def retry_writeback(message_id: int) -> ResponseReturnValue:
         try:
             writeback.retry_writeback(ctx, message_id)
         except PolicyViolationError as exc:
-            db.session.rollback()
+            refuse()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash("Sending again.", "success")
     return redirect(launch_url("outcomes.rate_engagement", engagement_id=engagement_id), 303)
 
 
-@click.command("evidence-sync")
-@with_appcontext
+@bp.cli.command("evidence-sync")
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 def evidence_sync(tenant_name: str) -> None:
     """Record evidence for supervisor ratings not yet recorded (safe to run at any time)."""

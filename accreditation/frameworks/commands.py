@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lti_tool.errors import AppError
@@ -16,6 +15,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 from . import case, services
+from .views import bp
 
 OPERATOR = "cli"
 
@@ -32,8 +32,7 @@ def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
-@click.command("import")
-@with_appcontext
+@bp.cli.command("import")
 @click.argument("source")
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 @click.option(
@@ -76,8 +75,7 @@ def import_command(source: str, tenant_name: str, kind: str) -> None:
     )
 
 
-@click.command("export")
-@with_appcontext
+@bp.cli.command("export")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 @click.option("--framework", "framework_ref", required=True, help="Id, identifier or title.")
@@ -99,8 +97,7 @@ def export_command(out: str, tenant_name: str, framework_ref: str) -> None:
         click.echo(f"Wrote {fw.title!r} ({len(fw.items)} items) to {out}.")
 
 
-@click.command("list")
-@with_appcontext
+@bp.cli.command("list")
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 def list_command(tenant_name: str) -> None:
     """List a tenant's frameworks (the built-ins are added on first use)."""

@@ -12,6 +12,7 @@ from lti_tool.errors import AppError, ConnectorError, ForbiddenError, SessionExp
 from lti_tool.extensions import db
 from lti_tool.forms import LaunchForm
 from lti_tool.ratelimit import public_limit, rate_limited
+from lti_tool.unit_of_work import commit_now, refuse
 from lti_tool.web import launch_url
 
 from . import crosswalk, lms
@@ -55,7 +56,6 @@ def canvas_authorize() -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         return redirect(launch_url("outcomes.lms_page"), code=303)
     url = lms.canvas_authorization_url(ctx, _callback_url())
-    db.session.commit()  # the state's record
     return redirect(url, code=303)
 
 
@@ -67,7 +67,7 @@ def canvas_callback() -> ResponseReturnValue:
     if not state:
         raise ForbiddenError("Canvas's answer had no state.", reason="oauth_state")
     lid = lms.launch_id_from_state(state)
-    db.session.commit()  # the state is used up whatever happens next
+    commit_now()  # the state is used up whatever happens next
     ctx = load_launch(lid)
     if ctx is None:
         raise SessionExpiredError(
@@ -93,7 +93,6 @@ def canvas_callback() -> ResponseReturnValue:
     lms.finish_canvas_authorization(
         ctx, code, _callback_url(), timeout=_timeout(), session=netguard.session()
     )
-    db.session.commit()
     return render_template("connectors/canvas_done.html", declined=False)
 
 
@@ -103,7 +102,6 @@ def canvas_revoke() -> ResponseReturnValue:
     ctx = current_launch()
     if ButtonForm().validate_on_submit():
         revoked = lms.revoke_canvas_authorization(ctx, netguard.session())
-        db.session.commit()
         flash(
             "Career Credit's access to your Canvas account is revoked."
             if revoked
@@ -126,13 +124,10 @@ def lms_read(system: str) -> ResponseReturnValue:
         else:
             result = lms.read_moodle_competencies(ctx, lms.moodle_client(ctx, netguard.session()))
     except AppError as exc:
-        if isinstance(exc, ConnectorError):
-            db.session.commit()  # nothing was written but a refreshed token: keep it
-        else:
-            db.session.rollback()
+        if not isinstance(exc, ConnectorError):
+            refuse()  # a ConnectorError keeps what was written: only a refreshed token
         flash(f"{exc.message} {exc.hint}", "error")
         return redirect(launch_url("outcomes.lms_page"), code=303)
-    db.session.commit()
     flash(
         f"Read {result.created + result.revised + result.unchanged} outcomes: "
         f"{result.created} new, {result.revised} changed, "
@@ -147,7 +142,6 @@ def lms_read(system: str) -> ResponseReturnValue:
 def crosswalk_page() -> ResponseReturnValue:
     ctx = current_launch()
     grid = crosswalk.crosswalk(ctx)
-    db.session.commit()  # the built-in frameworks, seeded on first use
     return render_template("outcomes/crosswalk.html", grid=grid, form=CrosswalkForm())
 
 
@@ -163,7 +157,6 @@ def crosswalk_save() -> ResponseReturnValue:
             db.session.rollback()
             flash(exc.message, "error")
         else:
-            db.session.commit()
             flash(f"Crosswalk saved: {added} added, {removed} removed.", "success")
         return redirect(launch_url("outcomes.crosswalk_page"), code=303)
     return render_template("outcomes/crosswalk.html", grid=crosswalk.crosswalk(ctx), form=form), 422

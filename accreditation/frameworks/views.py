@@ -1,6 +1,5 @@
 """The outcomes blueprint: frameworks and their items (faculty read; career advisors and tool
-administrators edit), CASE import and export. The ``flask frameworks`` commands are in
-``commands.py``."""
+administrators edit), CASE import and export, and the ``flask frameworks`` commands."""
 
 from __future__ import annotations
 
@@ -8,6 +7,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
@@ -17,7 +17,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.homes import ROLE_LABELS, register_home_panel
 from lti_tool.limits import json_loads
 from lti_tool.web import launch_url
 
@@ -25,8 +25,7 @@ from . import case, services
 from .forms import ImportForm, ItemForm, StatusForm, TemplateForm
 from .models import Framework
 
-bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")  # more routes: lms_views.py,
-# accreditation/evidence/views.py (all registered by accreditation.register)
+bp = Blueprint("outcomes", __name__, url_prefix="/outcomes", cli_group="frameworks")
 
 READERS = ("faculty", "advisor", "admin")
 EDITORS = ("advisor", "admin")
@@ -40,6 +39,12 @@ KIND_LABELS = {
 
 def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"role": ctx.role}
+
+
+@bp.record_once
+def _register_panels(state: BlueprintSetupState) -> None:
+    for role in ("faculty", "advisor", "student"):
+        register_home_panel(state.app, role, "outcomes/_home_panel.html", _home_panel)
 
 
 def can_edit(ctx: LaunchContext) -> bool:
@@ -62,7 +67,6 @@ def _helpers() -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     ctx = current_launch()
     services.ensure_builtin_frameworks(ctx.tenant_id)
-    db.session.commit()
     return render_template(
         "outcomes/index.html",
         frameworks=services.list_frameworks(ctx.tenant_id),
@@ -118,7 +122,6 @@ def add_item(framework_id: int) -> ResponseReturnValue:
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
-            db.session.commit()
             flash(f"Added “{item.current.name}”.", "success")
             return redirect(launch_url("outcomes.framework", framework_id=fw.id), code=303)
     return _framework_page(fw, form, 422)
@@ -160,7 +163,6 @@ def revise_item(item_id: int) -> ResponseReturnValue:
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
-            db.session.commit()
             flash(
                 "Saved as a new version; evidence recorded earlier keeps the earlier text."
                 if changed
@@ -178,7 +180,6 @@ def item_status(item_id: int) -> ResponseReturnValue:
     form = StatusForm()
     if form.validate_on_submit():
         it = services.set_item_status(ctx.tenant_id, item_id, form.status.data, ctx.actor)
-        db.session.commit()
         flash(
             f"“{it.current.name}” is {'retired' if it.status == 'retired' else 'in use again'}.",
             "success",
@@ -197,7 +198,6 @@ def from_template() -> ResponseReturnValue:
         fw = services.create_from_template(
             ctx.tenant_id, form.template.data, form.title.data, form.program.data, ctx.actor
         )
-        db.session.commit()
         flash(f"Created “{fw.title}”: change its items to your program's wording.", "success")
         return redirect(launch_url("outcomes.framework", framework_id=fw.id), code=303)
     return render_template(
@@ -243,7 +243,6 @@ def import_case() -> ResponseReturnValue:
             db.session.rollback()
             error = exc
         else:
-            db.session.commit()
             flash(
                 f"Imported “{result.framework.title}”: {result.created} new, {result.revised} "
                 f"changed, {result.unchanged} unchanged, {result.retired} retired.",
@@ -270,3 +269,9 @@ def export_case(framework_id: int) -> ResponseReturnValue:
             "Cache-Control": "private, no-store",
         },
     )
+
+
+from accreditation.evidence import views as _evidence_views  # noqa: E402,F401 - evidence pages
+
+from . import commands as _commands  # noqa: E402,F401 - adds the flask frameworks commands
+from . import lms_views as _lms_views  # noqa: E402,F401 - the course-outcomes pages

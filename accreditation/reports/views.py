@@ -27,7 +27,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.homes import ROLE_LABELS, register_home_panel
 from lti_tool.models import utcnow
 from lti_tool.web import launch_url
 
@@ -54,6 +54,12 @@ def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"counts": dashboard.home_counts(ctx.tenant_id, term)}
 
 
+def _register_panels(state: Any) -> None:
+    register_home_panel(state.app, "student", "reports/_student_panel.html", _student_panel)
+    register_home_panel(state.app, "advisor", "reports/_advisor_panel.html", _advisor_panel)
+
+
+bp.record_once(_register_panels)
 bp.before_request(without_jit)
 
 
@@ -221,7 +227,6 @@ def settings() -> ResponseReturnValue:
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
-            db.session.commit()
             flash("Thresholds saved." if changed else "Nothing changed.", "success")
             return redirect(launch_url("reports.settings"), code=303)
     status = 422 if form.errors or form.form_errors else 200
@@ -341,7 +346,6 @@ def add_note(student_id: int) -> ResponseReturnValue:
             db.session.rollback()
             form.body.errors = [*form.body.errors, exc.message]
         else:
-            db.session.commit()
             flash("Note saved. Only career advisors can read it.", "success")
             return redirect(launch_url("reports.student_report", student_id=student_id), code=303)
     return _report_page(student_id, 422, note_form=form)
@@ -357,7 +361,6 @@ def share(student_id: int) -> ResponseReturnValue:
             return _report_page(student_id, 422, share_form=form)
         abort(400)
     notes.share_report(ctx, student_id, form.message.data or "")
-    db.session.commit()
     flash("The report is shared: the student is notified.", "success")
     return redirect(launch_url("reports.student_report", student_id=student_id), code=303)
 

@@ -30,6 +30,7 @@ from lti_tool.jobs import OutboxMessage
 from lti_tool.lti.deep_linking import CREDIT_SCORE_MAXIMUM
 from lti_tool.models import ResourceLink, User, utcnow
 from lti_tool.services import audit
+from lti_tool.unit_of_work import commit_now
 
 from ..models import CreditAward, CreditPolicy, MispostedGrade
 from .policy import get_policy
@@ -289,7 +290,7 @@ def find_misposted(tenant_id: int, course_id: int, actor: str) -> int:
         for s in _sent_elsewhere(tenant_id, course_id, policy.lineitem_url)
         if (s.award.id, s.lineitem) not in known
     ]
-    db.session.commit()  # no write transaction may wait on the network
+    commit_now()  # network boundary: no write transaction may wait on the LMS
     columns: dict[str, ags.LineItem | None] = {}
     for s in suspects:
         if s.lineitem in columns or s.award.registration_id is None:

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -34,11 +35,15 @@ DEFAULTS: dict[str, Any] = {
 
 
 class PolicyInvalidError(PolicyViolationError):
-    """A policy change that breaks a rule; ``problems`` maps field names to messages."""
+    """A policy change that breaks a rule; ``errors`` maps field names to messages."""
 
     def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__(" ".join(problems.values()))
-        self.problems = problems
+        super().__init__(" ".join(problems.values()), errors=problems)
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """``errors`` by its older name."""
+        return self.errors
 
 
 def tenant_defaults(tenant: Tenant) -> dict[str, Any]:
@@ -67,8 +72,10 @@ def _course(tenant_id: int, course_id: int) -> Course:
     return course
 
 
-def get_policy(tenant_id: int, course_id: int) -> CreditPolicy:
-    """The course's policy; created from the tenant's defaults the first time (flushed)."""
+def read_policy(tenant_id: int, course_id: int) -> CreditPolicy:
+    """The course's policy to read: the stored one, or (before anyone has decided anything in
+    the course) the one the tenant's defaults would make, not stored: a page view writes
+    nothing. Anything that changes the policy or records a decision uses ``get_policy``."""
     policy = db.session.scalar(
         select(CreditPolicy).where(
             CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id
@@ -76,6 +83,11 @@ def get_policy(tenant_id: int, course_id: int) -> CreditPolicy:
     )
     if policy is not None:
         return policy
+    return _from_defaults(tenant_id, course_id)
+
+
+def _from_defaults(tenant_id: int, course_id: int) -> CreditPolicy:
+    """A new (transient) policy of the course from the tenant's defaults, every column set."""
     _course(tenant_id, course_id)
     d = tenant_defaults(_tenant(tenant_id))
     policy = CreditPolicy(
@@ -91,6 +103,28 @@ def get_policy(tenant_id: int, course_id: int) -> CreditPolicy:
         approval_chain=d["approval_chain"],
         updated_by="defaults",
     )
+    for attr in sa_inspect(CreditPolicy).column_attrs:
+        default = attr.columns[0].default
+        if getattr(policy, attr.key) is not None or default is None:
+            continue
+        if default.is_scalar:
+            setattr(policy, attr.key, default.arg)
+        elif default.is_callable:
+            setattr(policy, attr.key, default.arg(None))  # e.g. updated_at: now
+    return policy
+
+
+def get_policy(tenant_id: int, course_id: int) -> CreditPolicy:
+    """The course's policy, stored: created from the tenant's defaults the first time
+    (flushed). For a change or a decision; a page that only reads uses ``read_policy``."""
+    policy = db.session.scalar(
+        select(CreditPolicy).where(
+            CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id
+        )
+    )
+    if policy is not None:
+        return policy
+    policy = _from_defaults(tenant_id, course_id)
     try:
         with db.session.begin_nested():  # two first visits at once: one creates, both read it
             db.session.add(policy)

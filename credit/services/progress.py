@@ -28,7 +28,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Course, Enrolment, User
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
-from .policy import get_policy
+from .policy import read_policy
 
 COUNTED = ("submitted", "completed")
 
@@ -211,7 +211,7 @@ def course_progress(
 ) -> list[StudentProgress]:
     """Progress of every student of the course known to the tool (or of ``student_ids``),
     sorted by name."""
-    policy = get_policy(tenant_id, course_id)
+    policy = read_policy(tenant_id, course_id)
     people = select(User.id, User.name, User.email, User.sub).where(User.tenant_id == tenant_id)
     if student_ids is None:
         people = people.join(Enrolment, Enrolment.user_id == User.id).where(

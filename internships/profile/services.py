@@ -24,8 +24,7 @@ class ProfileInvalidError(PolicyViolationError):
     """A profile field is not acceptable; ``field`` names it for the form."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message, reason=f"invalid_{field_name}")
-        self.field = field_name
+        super().__init__(message, reason=f"invalid_{field_name}", field=field_name)
 
 
 @dataclass

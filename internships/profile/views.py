@@ -6,9 +6,10 @@ from flask import Blueprint, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
-from lti_tool.extensions import db
+from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
+from ..commands import profiles_import_command
 from ..services import jobs as job_svc
 from ..services.imports import ImportFormatError
 from ..views import _helpers, inline_rows, queue_import, read_upload
@@ -17,8 +18,9 @@ from .imports import CSV_COLUMNS, csv_records, import_profiles
 from .recommend import recommend
 from .services import ProfileInvalidError, get_or_empty, save_profile
 
-bp = Blueprint("profile", __name__, url_prefix="/profile")
+bp = Blueprint("profile", __name__, url_prefix="/profile", cli_group="profiles")
 bp.context_processor(_helpers)
+bp.cli.add_command(profiles_import_command)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -31,11 +33,8 @@ def edit() -> ResponseReturnValue:
         try:
             save_profile(ctx, form.to_input())
         except ProfileInvalidError as exc:
-            db.session.rollback()
-            target = form._fields.get(exc.field, form.program)
-            target.errors = [*target.errors, exc.message]
+            field_errors(form, exc, fallback="program")
         else:
-            db.session.commit()
             flash("Your profile is saved.", "success")
             return redirect(launch_url("profile.edit"), code=303)
     status = 422 if form.errors else 200
@@ -67,7 +66,6 @@ def import_profiles_page() -> ResponseReturnValue:
             if len(records) > inline_rows():
                 return queue_import(ctx, "profiles", text, filename)
             report = import_profiles(ctx.tenant_id, records, ctx.actor)
-            db.session.commit()
     status = 422 if form.errors else 200
     return render_template(
         "internships/import_profiles.html",

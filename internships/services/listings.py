@@ -35,8 +35,7 @@ class ListingInvalidError(PolicyViolationError):
     """A listing field is not acceptable; ``field`` names it for the form."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message, reason=f"invalid_{field_name}")
-        self.field = field_name
+        super().__init__(message, reason=f"invalid_{field_name}", field=field_name)
 
 
 @dataclass
@@ -174,7 +173,7 @@ def listing_problems(data: ListingInput, *, hours_pending: bool = False) -> list
     try:
         _clean_tags(data.tags)
     except ListingInvalidError as exc:
-        problems.append((exc.field, exc.message))
+        problems.append((exc.field or "", exc.message))
     return problems
 
 

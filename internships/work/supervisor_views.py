@@ -18,8 +18,10 @@ from lti_tool.auth import current_launch, public, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
+from lti_tool.unit_of_work import commit_now
 
 from . import forms
+from .limiter import init_app as init_limiter
 from .limiter import limited
 from .links import (
     LinkError,
@@ -40,7 +42,8 @@ from .services.selection import disclose_application
 from .views import _attachment
 
 bp = Blueprint("supervisor", __name__, url_prefix="/s")
-limited(bp)  # every page: the public rate limit (the limiter is bound by create_app)
+bp.record_once(lambda state: init_limiter(state.app))
+limited(bp)
 
 
 @bp.errorhandler(LinkError)
@@ -65,7 +68,6 @@ def _actor(grant: LinkGrant, name: str = "") -> str:
 
 
 def _thanks(message: str) -> ResponseReturnValue:
-    db.session.commit()
     return render_template("supervisor/done.html", message=message)
 
 
@@ -103,7 +105,7 @@ def select_applicants(token: str) -> ResponseReturnValue:
     applicants = apps.listing_applicants(grant.tenant_id, listing.id)
     for application in applicants:
         disclose_application(_actor(grant), grant.tenant_id, listing.id, application.id, "view")
-    db.session.commit()
+    commit_now()  # the disclosures are kept whatever the form says
     status = 422 if errors else 200
     return render_template(
         "supervisor/select.html",
@@ -122,7 +124,6 @@ def resume(token: str, application_id: int) -> ResponseReturnValue:
     application = disclose_application(
         _actor(grant), grant.tenant_id, grant.subject_id, application_id, "resume"
     )
-    db.session.commit()
     return _attachment(application.resume_path, application.resume_filename, "application/pdf")
 
 
@@ -215,7 +216,7 @@ def employer_listing(token: str) -> ResponseReturnValue:
         except ListingInvalidError as exc:
             db.session.rollback()
             target = {"pay_amount_cents": "pay_amount", "new_employer": "employer_name"}.get(
-                exc.field, exc.field
+                exc.field or "", exc.field or ""
             )
             field = form._fields.get(target)
             if field is not None:

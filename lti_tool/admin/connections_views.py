@@ -112,7 +112,6 @@ def edit(registration_id: int) -> ResponseReturnValue:
             db.session.rollback()
             form.form_errors.append(exc.message)
         else:
-            db.session.commit()
             flash(f"Connections of {reg.name} saved.", "success")
             return redirect(launch_url("admin_connections.index"), code=303)
     summary = next(s for s in connections.summaries(ctx.tenant_id) if s.registration_id == reg.id)

@@ -73,7 +73,6 @@ def link() -> ResponseReturnValue:
         db.session.rollback()
         form.user_id.errors = [exc.message]
         return _page(form, 422)
-    db.session.commit()
     flash(
         "Linked: from that identity's next launch outside a course, it acts as the primary.",
         "success",
@@ -87,6 +86,5 @@ def unlink(link_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if UnlinkForm().validate_on_submit():
         identities.unlink_identity(ctx.tenant_id, link_id, ctx.actor)
-        db.session.commit()
         flash("Unlinked: from its next launch the identity is its own again.", "success")
     return redirect(launch_url("admin_identities.index"), code=303)

@@ -14,6 +14,8 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 
+from lti_tool.unit_of_work import commit_now
+
 from ..auth import current_launch, load_launch, requires
 from ..errors import NotFoundError, PolicyViolationError, SessionExpiredError
 from ..extensions import db
@@ -88,7 +90,6 @@ def acknowledge(deployment_pk: int) -> ResponseReturnValue:
     ctx = current_launch()
     if AcknowledgeDeploymentForm().validate_on_submit():
         dep = services.acknowledge_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
-        db.session.commit()
         flash(f"Deployment {dep.deployment_id} is acknowledged.", "success")
     return redirect(launch_url("admin.index"), code=303)
 
@@ -102,7 +103,6 @@ def strict_deployments(registration_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         strict = form.strict.data == "1"
         services.set_strict_deployments(ctx.tenant_id, registration_id, strict, ctx.actor)
-        db.session.commit()
         flash(
             "New deployment ids of this registration now wait for your approval."
             if strict
@@ -119,7 +119,6 @@ def approve(deployment_pk: int) -> ResponseReturnValue:
     form = ApproveDeploymentForm()
     if form.validate_on_submit():
         dep = services.approve_pending_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
-        db.session.commit()
         flash(f"Deployment {dep.deployment_id} is approved: it can launch now.", "success")
     return redirect(launch_url("admin.index"), code=303)
 
@@ -137,7 +136,6 @@ def advisors() -> ResponseReturnValue:
             db.session.rollback()
             form.user.errors.append(exc.message)
         else:
-            db.session.commit()
             flash(
                 "The career advisor role is granted; it applies from the person's next launch.",
                 "success",
@@ -158,7 +156,6 @@ def revoke(grant_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if RevokeAdvisorForm().validate_on_submit():
         services.revoke_advisor(ctx.tenant_id, grant_id, ctx.actor)
-        db.session.commit()
         flash(
             "The career advisor role is revoked: the person's open advisor sessions have ended.",
             "success",
@@ -185,7 +182,7 @@ def settings() -> ResponseReturnValue:
             ),
             ctx.actor,
         )
-        db.session.commit()
+        commit_now()  # saved even when the session ends next (the refusal below)
         if changed and load_launch(ctx.launch_id) is None:
             raise SessionExpiredError(
                 "Settings saved. They changed the role this session gave you, so it has ended.",
@@ -242,7 +239,6 @@ def privacy_retention() -> ResponseReturnValue:
     retention.set_policy(
         services.get_tenant(ctx.tenant_id), form.files_days.data, form.audit_days.data, ctx.actor
     )
-    db.session.commit()
     flash("Retention periods saved; the next hourly purge applies them.", "success")
     return redirect(launch_url("admin.privacy"), code=303)
 
@@ -272,7 +268,6 @@ def privacy_run() -> ResponseReturnValue:
         return _confirm_page(person, form, 422)
     if form.action.data == "export":
         data, _counts = subject.export_zip(person, ctx.actor)
-        db.session.commit()
         return send_file(
             io.BytesIO(data),
             mimetype="application/zip",
@@ -291,7 +286,6 @@ def privacy_run() -> ResponseReturnValue:
     else:
         outcome = subject.pseudonymise(person, ctx.actor)
         message = "The person is pseudonymised"
-    db.session.commit()
     flash(
         f"{message}: {sum(outcome.rows_deleted.values())} records deleted, "
         f"{sum(outcome.rows_changed.values())} cleared, {outcome.files_deleted} files deleted. "
@@ -322,7 +316,6 @@ def frame_origins_page() -> ResponseReturnValue:
         origin, new = frame_origins.add(
             services.get_tenant(ctx.tenant_id), form.origin.data, ctx.actor
         )
-        db.session.commit()
         flash(
             f"{origin} may now show Career Credit inside its pages."
             if new
@@ -348,7 +341,6 @@ def frame_origin_allow() -> ResponseReturnValue:
             db.session.rollback()
             flash(f"Nothing was allowed: {exc}", "error")
         else:
-            db.session.commit()
             flash(f"{origin} may now show Career Credit inside its pages.", "success")
     return redirect(launch_url("admin.frame_origins_page"), code=303)
 
@@ -362,7 +354,6 @@ def frame_origin_remove() -> ResponseReturnValue:
     if form.validate_on_submit():
         origin = form.origin.data
         if frame_origins.remove(services.get_tenant(ctx.tenant_id), origin, ctx.actor):
-            db.session.commit()
             flash(f"{origin} is removed from the frame origins.", "success")
         else:
             flash(f"{origin} was not a frame origin of your institution; nothing changed.", "error")

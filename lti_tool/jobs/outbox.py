@@ -77,7 +77,11 @@ def needs_registration(kind: str) -> bool:
 
 
 def _sender_for(kind: str) -> Sender | None:
-    return _senders.get(kind)  # registered by the domains' register(app)
+    if kind.startswith("ags.") and kind not in _senders:
+        from .. import ags  # registers its senders on import
+
+        ags.register()
+    return _senders.get(kind)
 
 
 def coalesce_key(*parts: str) -> str:

@@ -14,6 +14,7 @@ from ..keys import jwks, tenant_jwks
 from ..models import Tenant
 from ..ratelimit import lti_limit, rate_limited
 from ..services.launches import record_launch
+from ..unit_of_work import commit_now
 from . import deep_linking, frame_origins, service_hosts
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
 
@@ -61,7 +62,6 @@ def oidc_login() -> ResponseReturnValue:
     response = login(params, url_for("lti.launch", _external=True))
     if response.status_code == 200:  # the platform-storage page, shown in the LMS frame
         _open_exchange_page_to_unknown_framer()
-    db.session.commit()
     return response
 
 
@@ -89,7 +89,7 @@ def launch() -> ResponseReturnValue:
             "lti/new_window.html", restart_url=blocked.restart_url, reason=blocked.reason
         ), 400
     except LaunchError:
-        db.session.commit()  # keep the consumed state and any deployment recorded for approval
+        commit_now()  # keep the consumed state and any deployment recorded for approval
         raise
     reg = message.registration
     framing = _framing_origin()
@@ -100,7 +100,6 @@ def launch() -> ResponseReturnValue:
         # page would be refused by the browser. This page (no personal data, one link) may be
         # framed by any origin; every other page keeps the tenant's list.
         frame_origins.record_seen(reg, framing)
-        db.session.commit()
         g.frame_origins = ["*"]
         return render_template(
             "lti/unknown_origin.html",
@@ -110,7 +109,6 @@ def launch() -> ResponseReturnValue:
         )
     record = record_launch(reg, message.body, current_app.config["LTI_LAUNCH_LIFETIME_S"])
     lid = record.id
-    db.session.commit()
     session["lid"] = lid
     session.permanent = True
     target = (
@@ -161,8 +159,7 @@ def tenant_key_set(key_set_id: str) -> ResponseReturnValue:
             hint="Copy the key set URL from Career Credit's admin page or from "
             "'flask --app lti_tool platform show-config --tenant NAME'.",
         )
-    found = tenant_jwks(tenant)
-    db.session.commit()  # a key created on first use
+    found = tenant_jwks(tenant)  # a key created on first use (committed after the view)
     return _key_set_response(found)
 
 

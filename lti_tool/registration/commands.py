@@ -1,5 +1,4 @@
-"""CLI: ``flask --app lti_tool platform invite``, ``platform add-tenant`` and ``platform
-show-config`` (added to the platform group by ``lti_tool.cli.register_cli``)."""
+"""CLI: ``flask --app lti_tool platform invite`` and ``platform show-config``."""
 
 from __future__ import annotations
 
@@ -7,10 +6,9 @@ import json
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..commands import OPERATOR
+from ..commands import OPERATOR, platform_cli
 from ..errors import AppError
 from ..extensions import db
 from ..models import Tenant
@@ -36,8 +34,7 @@ BASE_URL = click.option(
 )
 
 
-@click.command("invite")
-@with_appcontext
+@platform_cli.command("invite")
 @click.option("--tenant", help="Register for this existing tenant (re-install, second LMS).")
 @click.option("--new-tenant", help="Name of the tenant the registration creates.")
 @click.option(
@@ -70,8 +67,7 @@ def platform_invite(
     )
 
 
-@click.command("add-tenant")
-@with_appcontext
+@platform_cli.command("add-tenant")
 @click.argument("name")
 @BASE_URL
 def platform_add_tenant(name: str, base_url: str | None) -> None:
@@ -85,8 +81,7 @@ def platform_add_tenant(name: str, base_url: str | None) -> None:
     click.echo(f"Created tenant {name!r}; its key set URL is {jwks}")
 
 
-@click.command("show-config")
-@with_appcontext
+@platform_cli.command("show-config")
 @click.option("--lms", type=click.Choice(["moodle", "canvas"]), default="moodle", show_default=True)
 @click.option(
     "--tenant",

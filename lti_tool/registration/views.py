@@ -159,7 +159,6 @@ def register_confirm() -> ResponseReturnValue:
     except AppError:
         db.session.rollback()
         raise
-    db.session.commit()
     return render_template("registration/done.html", outcome=outcome)
 
 
@@ -173,7 +172,6 @@ def invite() -> ResponseReturnValue:
         )
     actor = f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"
     invitation, token = services.create_invitation(actor, tenant_id=ctx.tenant_id)
-    db.session.commit()
     return render_template(
         "registration/invited.html",
         url=services.registration_url(_urls(), token),

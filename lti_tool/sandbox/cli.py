@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
 
+from . import bp
 from .seed import ensure_sandbox
 
 
-@click.command("seed")
-@with_appcontext
+@bp.cli.command("seed")
 def seed_command() -> None:
     """Seed the sandbox LMS (idempotent) for SANDBOX_TOOL_URL and SANDBOX_PLATFORM_URL."""
     info = ensure_sandbox(

@@ -23,8 +23,7 @@ class NoteInvalidError(PolicyViolationError):
     """A note or share message is not acceptable; ``field`` names the form field."""
 
     def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message, reason=f"invalid_{field_name}")
-        self.field = field_name
+        super().__init__(message, reason=f"invalid_{field_name}", field=field_name)
 
 
 def _advisor(ctx: LaunchContext) -> None:

@@ -43,8 +43,7 @@ class EngagementInvalidError(PolicyViolationError):
     """An engagement input is not acceptable; ``field`` names it for the form."""
 
     def __init__(self, field_name: str, message: str, reason: str | None = None) -> None:
-        super().__init__(message, reason=reason or f"invalid_{field_name}")
-        self.field = field_name
+        super().__init__(message, reason=reason or f"invalid_{field_name}", field=field_name)
 
 
 # --- reading ---------------------------------------------------------------------------------
