@@ -18,6 +18,8 @@ from typing import Any
 from celery import Celery
 from flask import Flask
 
+from config import default as default_settings
+
 SWEEP_INTERVAL_S = 30.0
 
 celery = Celery(
@@ -37,7 +39,11 @@ celery.conf.update(
         "tick-hooks": {"task": "career_credit.tick_hooks", "schedule": SWEEP_INTERVAL_S},
         "retention-purge": {
             "task": "career_credit.maintenance_purge",
-            "schedule": float(os.environ.get("CAREER_CREDIT_MAINTENANCE_INTERVAL_S") or 3600),
+            # Beat runs before any app is built: the environment, else the default setting.
+            "schedule": float(
+                os.environ.get("CAREER_CREDIT_MAINTENANCE_INTERVAL_S")
+                or default_settings.MAINTENANCE_INTERVAL_S
+            ),
         },
     },
 )
