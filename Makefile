@@ -11,11 +11,13 @@ META       := setup.cfg setup.py pyproject.toml
 RUN_STAMP  := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: help install install-test run test
+.PHONY: help install install-test run test fast fuzz
 
 help:
 	@echo "make run    install into $(VENV), migrate, load demo data, serve http://localhost:5000/sandbox"
 	@echo "make test   install with the test tools, then ruff, mypy and pytest (SQLite, PostgreSQL, browser); CI=true skips nothing"
+	@echo "make fast   the fast tier: pytest on SQLite without the tests marked slow or browser"
+	@echo "make fuzz   the property tests with fresh randomness and 500 examples each (make test runs them derandomized)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,3 +48,9 @@ run: install
 
 test: install-test
 	$(BIN)/python scripts/run_tests.py
+
+fast: install-test
+	TEST_DATABASE_URL= $(BIN)/python -m pytest -m "not slow and not browser" -q
+
+fuzz: install-test
+	HYPOTHESIS_PROFILE=fuzz TEST_DATABASE_URL= $(BIN)/python -m pytest tests/property -q

@@ -109,7 +109,9 @@ def pytest(name: str, args: list[str], env: dict[str, str]) -> None:
         # A hung test (a browser that never answers) fails after 5 minutes instead of the run.
         command = [str(BIN / "python"), "-m", "pytest", "--timeout=300", f"--junitxml={report}"]
         command += args
-        code = run(name, command, env)
+        # Property tests draw the same examples every run (tests/property/conftest.py), whatever
+        # the caller's environment says: `make fuzz` is where fresh randomness runs.
+        code = run(name, command, {**env, "HYPOTHESIS_PROFILE": "deterministic"})
         counts = read_junit(report)
     total.add(counts)
     step = steps[-1]

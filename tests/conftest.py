@@ -27,6 +27,19 @@ _TMP = Path(tempfile.mkdtemp(prefix="cc-tests-"))
 os.environ.setdefault("CAREER_CREDIT_INSTANCE", str(_TMP / "instance"))
 
 
+# The fast tier (`pytest -m "not slow and not browser"`, make fast) leaves out every test that
+# registers an LMS or serves the sandbox: each real launch signs, checks and stores a login
+# and each new platform makes the tenant's keys, a quarter of a second or more a test. Tests
+# marked slow in their modules (subprocesses, the wheel, property tests) are left out too.
+SLOW_FIXTURES = frozenset({"make_platform", "sandbox", "live_server"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_logreport(report: pytest.TestReport) -> Iterator[None]:
     if CI and report.skipped and not hasattr(report, "wasxfail"):
@@ -181,6 +194,59 @@ def make_platform(app, keyset):
 @pytest.fixture
 def platform(make_platform) -> LmsPlatform:
     return make_platform()
+
+
+@pytest.fixture
+def advised_platform(make_platform) -> LmsPlatform:
+    """A test platform whose tenant has the advisor rule (tests.helpers.ADVISOR_RULE)."""
+    from tests.helpers import ADVISOR_RULE
+
+    return make_platform(tenant_settings=ADVISOR_RULE)
+
+
+@pytest.fixture
+def make_school(make_platform, driver):
+    """Factory: a new school (tests.helpers.School), its own tenant with the advisor rule,
+    whose people arrive by real signed launches."""
+    from tests.helpers import ADVISOR_RULE, School
+
+    return lambda: School(make_platform(tenant_settings=ADVISOR_RULE), driver)
+
+
+@pytest.fixture
+def school(advised_platform, driver):
+    """A school of its own (tests.helpers.School) on ``advised_platform``."""
+    from tests.helpers import School
+
+    return School(advised_platform, driver)
+
+
+@pytest.fixture
+def seed_listing(app):
+    """Factory: a committed open listing (through the listing services); returns its id."""
+    import datetime as dt
+
+    from internships.services.listings import create_listing, ensure_employer
+    from lti_tool.extensions import db
+    from tests.internships.conftest import ACTOR, listing_input
+
+    def make(tenant_id: int, *, employer: str = "Acme Analytics", **overrides: Any) -> int:
+        overrides.setdefault("application_deadline", dt.date.today() + dt.timedelta(days=30))
+        with app.app_context():
+            emp = ensure_employer(
+                tenant_id,
+                employer,
+                ACTOR,
+                contact_name="Sam Supervisor",
+                contact_email="sam@acme.example",
+            )
+            listing = create_listing(
+                tenant_id, listing_input(emp.id, **overrides), ACTOR, submit=True
+            )
+            db.session.commit()
+            return int(listing.id)
+
+    return make
 
 
 @dataclass

@@ -15,10 +15,9 @@ from accreditation.evidence.models import Evidence
 from accreditation.frameworks import services as fw_services
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
+from tests.helpers import ADVISOR_RULE
 
 pytestmark = pytest.mark.browser
-
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 
 
 def _evidence(app: Any, lid: str, ratings: list[tuple[str, int, str]]) -> None:

@@ -10,11 +10,10 @@ from playwright.sync_api import expect
 
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
+from tests.helpers import ADVISOR_RULE
 from tests.internships.work.helpers import accept, add_listing
 
 pytestmark = pytest.mark.browser
-
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 
 
 def test_rating_pages_are_accessible(

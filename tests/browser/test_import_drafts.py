@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import ADVISOR_RULE
 from tests.internships.test_imports import posting
 
 pytestmark = pytest.mark.browser
-
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 
 
 def test_import_report_drafts_and_completion_are_accessible(

@@ -13,11 +13,10 @@ from playwright.sync_api import expect
 
 from internships.demo import seed_listings
 from lti_tool.extensions import db
+from tests.helpers import ADVISOR_RULE
 from tests.internships.test_imports import CSV
 
 pytestmark = pytest.mark.browser
-
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 
 
 @pytest.fixture

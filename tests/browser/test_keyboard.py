@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import ADVISOR_RULE
+
 pytestmark = pytest.mark.browser
 
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 MAX_TABS = 150  # more stops than any page has: reaching it means focus never left the page
 
 ACTIVE = """() => {

@@ -14,10 +14,10 @@ from accreditation.frameworks import case
 from accreditation.frameworks.models import Framework
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
+from tests.helpers import ADVISOR_RULE
 
 pytestmark = pytest.mark.browser
 
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 CASE_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "case"
 
 

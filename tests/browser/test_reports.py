@@ -11,11 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.accreditation.reports.conftest import (  # noqa: F401 - fixtures
-    school,
-    seed_listing,
-    world,
-)
+from tests.accreditation.reports.conftest import world  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from lti_tool.admin.connections import ConnectorCredentials
 from lti_tool.extensions import db
-from tests.lti_tool.test_admin import admin_launch, csrf_token, reason
+from tests.helpers import csrf_token, reason
+from tests.lti_tool.test_admin import admin_launch
 
 
 def stored(app, registration_id: int) -> tuple[ConnectorCredentials | None, dict]:

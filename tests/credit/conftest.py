@@ -1,4 +1,4 @@
-"""Fixtures for credit: a school whose people arrive by real signed launches, and a factory
+"""Fixtures for credit (the school is tests/conftest.py's): a factory
 that gives a student finished work (an accepted application, confirmed hours, agreement,
 reflection and supervisor evaluation) through the work services where they exist."""
 
@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from internships.work.models import (
     CompetencyRating,
@@ -20,72 +17,10 @@ from internships.work.models import (
     SupervisorEvaluation,
 )
 from internships.work.services.engagements import acknowledge_agreement
-from lti_tool.auth import load_launch
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
-from lti_tool.models import Course, User
+from lti_tool.models import User
 from tests.internships.work.helpers import accept, add_listing
-
-ADVISOR_RULE = {
-    "advisor_claim": {"name": "career_credit_role", "value": "advisor"},
-    "career_center_email": "careers@example.edu",
-}
-
-
-@dataclass
-class Person:
-    client: Any
-    lid: str
-    sub: str
-
-    def ctx(self) -> LaunchContext:
-        ctx = load_launch(self.lid)
-        assert ctx is not None
-        return ctx
-
-    @property
-    def user_id(self) -> int:
-        return int(self.ctx().user_id)
-
-
-@dataclass
-class School:
-    platform: Any
-    driver: Any
-
-    @property
-    def tenant_id(self) -> int:
-        return int(self.platform.tenant_id)
-
-    def person(self, role: str, sub: str | None = None, course: str = "course-1") -> Person:
-        lti = self.driver(self.platform)
-        sub = sub or f"{role}-{secrets.token_hex(3)}"
-        custom: dict[str, str] = {}
-        launch_role = role
-        if role == "advisor":
-            custom, launch_role = {"career_credit_role": "advisor"}, "faculty"
-        launched = lti.launch(
-            sub=sub,
-            role=launch_role,
-            course=None if role == "advisor" else course,  # the rule is account-level
-            custom=custom,
-            follow=False,
-        )
-        return Person(lti.client, launched.lid, sub)
-
-    def course_id(self, context_id: str = "course-1") -> int:
-        cid = db.session.scalar(
-            select(Course.id).where(
-                Course.tenant_id == self.tenant_id, Course.context_id == context_id
-            )
-        )
-        assert cid is not None
-        return int(cid)
-
-
-@pytest.fixture
-def school(make_platform, driver) -> School:
-    return School(make_platform(tenant_settings=ADVISOR_RULE), driver)
 
 
 def give_work(

@@ -21,9 +21,10 @@ from internships.services.imports import (
 )
 from lti_tool.extensions import db
 from lti_tool.limits import MAX_IMPORT_JSON_DEPTH
+from tests.helpers import ADVISOR_RULE, csrf_token
 from tests.internships.conftest import ACTOR
 from tests.internships.test_imports import CSV, posting
-from tests.internships.test_views import advisor, csrf_token, school, student  # noqa: F401
+from tests.internships.test_views import advisor, student
 
 DERIVED = "derived from employer, title and date posted"
 
@@ -224,8 +225,8 @@ def _upload(client, lid: str, token: str, content: bytes, name: str):
     )
 
 
-def test_the_import_page_shows_every_problem_the_key_and_the_drafts(school, driver, app):  # noqa: F811
-    client, lid = advisor(driver, school)
+def test_the_import_page_shows_every_problem_the_key_and_the_drafts(advised_platform, driver, app):
+    client, lid = advisor(driver, advised_platform)
     token = csrf_token(client.get(f"/internships/import?lid={lid}"))
     feed = [
         wild(workHours=""),
@@ -244,16 +245,18 @@ def test_the_import_page_shows_every_problem_the_key_and_the_drafts(school, driv
     assert deep.status_code == 422 and "levels deep" in deep.get_data(as_text=True)
 
 
-def test_advisor_completes_a_draft_the_student_never_sees_it(school, make_platform, driver, app):  # noqa: F811
+def test_advisor_completes_a_draft_the_student_never_sees_it(
+    advised_platform, make_platform, driver, app
+):
     with app.app_context():
         report = import_listings(
-            school.tenant_id,
+            advised_platform.tenant_id,
             read_records(json.dumps(posting("W-1", title="Draft only sprint", workHours=""))),
             ACTOR,
         )
         db.session.commit()
         listing_id = report.results[0].listing_id
-    stu_client, stu_lid = student(driver, school, sub="draft-student")
+    stu_client, stu_lid = student(driver, advised_platform, sub="draft-student")
     assert "Draft only sprint" not in stu_client.get(f"/internships/?lid={stu_lid}").get_data(
         as_text=True
     )
@@ -261,7 +264,7 @@ def test_advisor_completes_a_draft_the_student_never_sees_it(school, make_platfo
     assert stu_client.get(f"/internships/drafts?lid={stu_lid}").status_code == 403
     assert stu_client.get(f"/internships/{listing_id}/complete?lid={stu_lid}").status_code == 403
 
-    client, lid = advisor(driver, school)
+    client, lid = advisor(driver, advised_platform)
     manage = client.get(f"/internships/manage?lid={lid}").get_data(as_text=True)
     assert f"/internships/drafts?lid={lid}" in manage
     drafts = client.get(f"/internships/drafts?lid={lid}").get_data(as_text=True)
@@ -280,7 +283,7 @@ def test_advisor_completes_a_draft_the_student_never_sees_it(school, make_platfo
     assert refused.status_code == 422
     assert "Estimate between 1 and 400 hours." in refused.get_data(as_text=True)
     # An advisor of another institution cannot see or complete it.
-    other = make_platform(tenant_settings=school_settings())
+    other = make_platform(tenant_settings=ADVISOR_RULE)
     other_client, other_lid = advisor(driver, other, sub="other-advisor")
     assert "Draft only sprint" not in other_client.get(
         f"/internships/drafts?lid={other_lid}"
@@ -303,16 +306,12 @@ def test_advisor_completes_a_draft_the_student_never_sees_it(school, make_platfo
     ).get_data(as_text=True)
 
 
-def school_settings() -> dict[str, Any]:
-    from tests.internships.test_views import ADVISOR_RULE
-
-    return ADVISOR_RULE
-
-
-def test_a_background_import_reports_keys_problems_and_drafts(school, driver, app):  # noqa: F811
+def test_a_background_import_reports_keys_problems_and_drafts(advised_platform, driver, app):
     with app.app_context():
         feed = [wild(workHours=""), posting("J-2", title="", baseSalary=None)]
-        job = job_svc.create_job(school.tenant_id, "listings", "feed.json", json.dumps(feed), ACTOR)
+        job = job_svc.create_job(
+            advised_platform.tenant_id, "listings", "feed.json", json.dumps(feed), ACTOR
+        )
         db.session.commit()
         job_svc.run_job(job.id)
         job_id = job.id
@@ -320,10 +319,10 @@ def test_a_background_import_reports_keys_problems_and_drafts(school, driver, ap
         assert (finished.status, finished.created, finished.rejected) == ("done", 1, 1)
         assert db.session.scalar(
             select(func.count(Listing.id)).where(
-                Listing.tenant_id == school.tenant_id, Listing.status == "draft"
+                Listing.tenant_id == advised_platform.tenant_id, Listing.status == "draft"
             )
         )
-    client, lid = advisor(driver, school)
+    client, lid = advisor(driver, advised_platform)
     text = client.get(f"/internships/import/jobs/{job_id}?lid={lid}").get_data(as_text=True)
     assert f"key: {DERIVED}" in text and "Created as a draft" in text
     assert "<li>The title is missing (title).</li>" in text

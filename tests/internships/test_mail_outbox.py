@@ -24,7 +24,6 @@ from lti_tool import jobs
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.models import Tenant, utcnow
-from tests.internships.work.conftest import ADVISOR_RULE, School
 from tests.internships.work.test_invitations import invite
 
 
@@ -127,11 +126,6 @@ def smtp(app, monkeypatch) -> Iterator[SmtpSink]:
                 )
             )
             db.session.commit()
-
-
-@pytest.fixture
-def school(make_platform, driver) -> School:
-    return School(make_platform(tenant_settings=ADVISOR_RULE), driver)
 
 
 def _email_to(app, address: str) -> tuple[EmailMessage, OutboxMessage]:

@@ -14,28 +14,8 @@ from internships.models import Listing
 from internships.services.listings import ensure_employer
 from lti_tool.context import today_in
 from lti_tool.extensions import db
+from tests.helpers import csrf_token, launch_csrf, reason
 from tests.internships.conftest import ACTOR, listing_input
-
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
-
-
-def reason(resp) -> str:
-    match = re.search(r'data-reason="([\w-]+)"', resp.get_data(as_text=True))
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
-
-
-def csrf_token(resp) -> str:
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(as_text=True)
-    )
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
-
-
-@pytest.fixture
-def school(make_platform):
-    return make_platform(tenant_settings=ADVISOR_RULE)
 
 
 @pytest.fixture
@@ -73,14 +53,14 @@ def advisor(driver, platform, sub: str = "advisor-1"):
 
 
 def test_student_board_shows_open_listings_of_their_tenant_only(
-    school, make_platform, driver, seed
+    advised_platform, make_platform, driver, seed
 ):
     other = make_platform()
-    seed(school.tenant_id, title="Open market research")
-    seed(school.tenant_id, title="Draft listing nobody sees", submit=False)
-    seed(school.tenant_id, title="Unpaid listing pending", compensation_type="unpaid")
+    seed(advised_platform.tenant_id, title="Open market research")
+    seed(advised_platform.tenant_id, title="Draft listing nobody sees", submit=False)
+    seed(advised_platform.tenant_id, title="Unpaid listing pending", compensation_type="unpaid")
     seed(other.tenant_id, title="Another school's listing")
-    client, lid = student(driver, school)
+    client, lid = student(driver, advised_platform)
     resp = client.get(f"/internships/?lid={lid}")
     page = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -92,11 +72,16 @@ def test_student_board_shows_open_listings_of_their_tenant_only(
     assert "1 listing" in page
 
 
-def test_board_search_filters_and_pages(school, driver, seed):
+def test_board_search_filters_and_pages(advised_platform, driver, seed):
     for n in range(14):
-        seed(school.tenant_id, title=f"Survey project {n:02d}", estimated_hours=10 + n)
-    seed(school.tenant_id, title="Podcast editing", location_type="onsite", location="Campus")
-    client, lid = student(driver, school)
+        seed(advised_platform.tenant_id, title=f"Survey project {n:02d}", estimated_hours=10 + n)
+    seed(
+        advised_platform.tenant_id,
+        title="Podcast editing",
+        location_type="onsite",
+        location="Campus",
+    )
+    client, lid = student(driver, advised_platform)
     page1 = client.get(f"/internships/?lid={lid}&q=survey&sort=hours").get_data(as_text=True)
     assert "14 listings for “survey”" in page1
     assert "Survey project 00" in page1 and "Survey project 12" not in page1
@@ -112,39 +97,41 @@ def test_board_search_filters_and_pages(school, driver, seed):
     assert "Not a valid integer value." in bad.get_data(as_text=True)
 
 
-def test_detail_of_another_tenants_listing_is_not_found(school, make_platform, driver, seed):
+def test_detail_of_another_tenants_listing_is_not_found(
+    advised_platform, make_platform, driver, seed
+):
     other = make_platform()
-    own = seed(school.tenant_id, title="Our listing")
+    own = seed(advised_platform.tenant_id, title="Our listing")
     theirs = seed(other.tenant_id, title="Their listing")
-    client, lid = student(driver, school)
+    client, lid = student(driver, advised_platform)
     assert client.get(f"/internships/{own}?lid={lid}").status_code == 200  # positive control
     resp = client.get(f"/internships/{theirs}?lid={lid}")
     assert resp.status_code == 404
     assert "Their listing" not in resp.get_data(as_text=True)
-    adv_client, adv_lid = advisor(driver, school)
+    adv_client, adv_lid = advisor(driver, advised_platform)
     assert adv_client.get(f"/internships/{theirs}?lid={adv_lid}").status_code == 404
 
 
-def test_students_do_not_see_pending_listings_but_advisors_do(school, driver, seed):
-    pending = seed(school.tenant_id, title="Unpaid research", compensation_type="unpaid")
-    client, lid = student(driver, school)
+def test_students_do_not_see_pending_listings_but_advisors_do(advised_platform, driver, seed):
+    pending = seed(advised_platform.tenant_id, title="Unpaid research", compensation_type="unpaid")
+    client, lid = student(driver, advised_platform)
     assert client.get(f"/internships/{pending}?lid={lid}").status_code == 404
-    adv_client, adv_lid = advisor(driver, school)
+    adv_client, adv_lid = advisor(driver, advised_platform)
     page = adv_client.get(f"/internships/{pending}?lid={adv_lid}")
     assert page.status_code == 200
     assert "Waiting for approval" in page.get_data(as_text=True)
 
 
-def test_description_markdown_is_sanitised_on_the_page(school, driver, seed):
+def test_description_markdown_is_sanitised_on_the_page(advised_platform, driver, seed):
     listing_id = seed(
-        school.tenant_id,
+        advised_platform.tenant_id,
         title="Sanitised",
         description_md=(
             "## Plan\n\nSome **bold** words.\n\n<script>alert('xss')</script>\n\n"
             '<img src="x" onerror="alert(1)">\n\n[click](javascript:alert(2))'
         ),
     )
-    client, lid = student(driver, school)
+    client, lid = student(driver, advised_platform)
     page = client.get(f"/internships/{listing_id}?lid={lid}").get_data(as_text=True)
     assert "<strong>bold</strong>" in page and "<h4>Plan</h4>" in page  # positive control
     assert "alert(" not in page
@@ -172,8 +159,8 @@ def _listing_form(**overrides: str) -> dict[str, Any]:
     return data
 
 
-def test_advisor_creates_a_listing(school, driver, app):
-    client, lid = advisor(driver, school)
+def test_advisor_creates_a_listing(advised_platform, driver, app):
+    client, lid = advisor(driver, advised_platform)
     form = client.get(f"/internships/new?lid={lid}")
     assert form.status_code == 200
     resp = client.post(
@@ -183,7 +170,8 @@ def test_advisor_creates_a_listing(school, driver, app):
     with app.app_context():
         listing = db.session.scalar(
             select(Listing).where(
-                Listing.tenant_id == school.tenant_id, Listing.title == "Warehouse data clean-up"
+                Listing.tenant_id == advised_platform.tenant_id,
+                Listing.title == "Warehouse data clean-up",
             )
         )
         assert listing is not None
@@ -193,8 +181,8 @@ def test_advisor_creates_a_listing(school, driver, app):
     assert "is saved: open" in detail.get_data(as_text=True)
 
 
-def test_advisor_form_errors_keep_the_input(school, driver, app):
-    client, lid = advisor(driver, school)
+def test_advisor_form_errors_keep_the_input(advised_platform, driver, app):
+    client, lid = advisor(driver, advised_platform)
     token = csrf_token(client.get(f"/internships/new?lid={lid}"))
     resp = client.post(
         "/internships/new",
@@ -224,12 +212,15 @@ def test_advisor_form_errors_keep_the_input(school, driver, app):
     assert "Still here" in page
     with app.app_context():
         assert (
-            db.session.scalar(select(Listing).where(Listing.tenant_id == school.tenant_id)) is None
+            db.session.scalar(
+                select(Listing).where(Listing.tenant_id == advised_platform.tenant_id)
+            )
+            is None
         )
 
 
-def test_listing_post_without_csrf_token_is_refused(school, driver, app):
-    client, lid = advisor(driver, school)
+def test_listing_post_without_csrf_token_is_refused(advised_platform, driver, app):
+    client, lid = advisor(driver, advised_platform)
     form = client.get(f"/internships/new?lid={lid}")
     assert form.status_code == 200  # positive control: the form renders with its token
     csrf_token(form)
@@ -238,28 +229,27 @@ def test_listing_post_without_csrf_token_is_refused(school, driver, app):
     assert reason(resp) == "csrf"
     with app.app_context():
         assert (
-            db.session.scalar(select(Listing).where(Listing.tenant_id == school.tenant_id)) is None
+            db.session.scalar(
+                select(Listing).where(Listing.tenant_id == advised_platform.tenant_id)
+            )
+            is None
         )
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_students_cannot_create_listings(school, driver, method):
-    adv_client, adv_lid = advisor(driver, school)
+def test_students_cannot_create_listings(advised_platform, driver, method):
+    adv_client, adv_lid = advisor(driver, advised_platform)
     assert adv_client.get(f"/internships/new?lid={adv_lid}").status_code == 200  # control
-    client, lid = student(driver, school)
+    client, lid = student(driver, advised_platform)
     resp = getattr(client, method)(f"/internships/new?lid={lid}", data=_listing_form())
     assert resp.status_code == 403 if method == "get" else resp.status_code in (400, 403)
     if method == "get":
         assert reason(resp) == "role"
 
 
-def test_student_post_with_valid_token_is_still_forbidden(school, driver, app):
-    client, lid = student(driver, school)
-    from flask_wtf.csrf import generate_csrf
-
-    with app.test_request_context(f"/?lid={lid}"):
-        app.preprocess_request()
-        token = generate_csrf()
+def test_student_post_with_valid_token_is_still_forbidden(advised_platform, driver, app):
+    client, lid = student(driver, advised_platform)
+    token = launch_csrf(app, lid)
     resp = client.post(
         "/internships/new", data={"lid": lid, "csrf_token": token, **_listing_form()}
     )
@@ -267,9 +257,13 @@ def test_student_post_with_valid_token_is_still_forbidden(school, driver, app):
     assert reason(resp) == "role"
 
 
-def test_advisor_approves_an_unpaid_listing_with_the_seven_factors(school, driver, seed, app):
-    listing_id = seed(school.tenant_id, title="Unpaid archive project", compensation_type="unpaid")
-    client, lid = advisor(driver, school)
+def test_advisor_approves_an_unpaid_listing_with_the_seven_factors(
+    advised_platform, driver, seed, app
+):
+    listing_id = seed(
+        advised_platform.tenant_id, title="Unpaid archive project", compensation_type="unpaid"
+    )
+    client, lid = advisor(driver, advised_platform)
     manage = client.get(f"/internships/manage?lid={lid}").get_data(as_text=True)
     assert "Unpaid archive project" in manage and "1 listing waits" in manage
     page = client.get(f"/internships/{listing_id}/approve?lid={lid}")
@@ -299,15 +293,15 @@ def test_local_today_falls_back_to_utc():
     assert today_in("Not/AZone") == dt.datetime.now(dt.UTC).date()
 
 
-def test_advisor_edits_a_listing_and_the_form_starts_filled(school, driver, seed, app):
+def test_advisor_edits_a_listing_and_the_form_starts_filled(advised_platform, driver, seed, app):
     listing_id = seed(
-        school.tenant_id,
+        advised_platform.tenant_id,
         title="Original title",
         tags=["alpha", "beta"],
         competencies=["Teamwork"],
         skills=["sql"],
     )
-    client, lid = advisor(driver, school)
+    client, lid = advisor(driver, advised_platform)
     page = client.get(f"/internships/{listing_id}/edit?lid={lid}")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -329,19 +323,19 @@ def test_advisor_edits_a_listing_and_the_form_starts_filled(school, driver, seed
         assert (listing.title, listing.status) == ("Better title", "open")
 
 
-def test_role_homes_link_to_the_board(school, driver):
-    lti = driver(school)
+def test_role_homes_link_to_the_board(advised_platform, driver):
+    lti = driver(advised_platform)
     home = lti.launch(sub="stu-home", role="student").home
     assert "/internships/?lid=" in home.get_data(as_text=True)
-    adv = driver(school).launch(
+    adv = driver(advised_platform).launch(
         sub="adv-home", role="faculty", course=None, custom={"career_credit_role": "advisor"}
     )
     assert "/internships/manage?lid=" in adv.home.get_data(as_text=True)
 
 
-def test_advisor_marks_a_listing_filled(school, driver, seed, app):
-    listing_id = seed(school.tenant_id, title="Soon filled")
-    client, lid = advisor(driver, school)
+def test_advisor_marks_a_listing_filled(advised_platform, driver, seed, app):
+    listing_id = seed(advised_platform.tenant_id, title="Soon filled")
+    client, lid = advisor(driver, advised_platform)
     page = client.get(f"/internships/{listing_id}?lid={lid}")
     assert "Take this listing off the board" in page.get_data(as_text=True)
     resp = client.post(
@@ -351,19 +345,19 @@ def test_advisor_marks_a_listing_filled(school, driver, seed, app):
     assert resp.status_code == 303
     with app.app_context():
         assert db.session.get(Listing, listing_id).status == "filled"
-    stu_client, stu_lid = student(driver, school)
+    stu_client, stu_lid = student(driver, advised_platform)
     assert stu_client.get(f"/internships/{listing_id}?lid={stu_lid}").status_code == 404
     assert "Take this listing" not in stu_client.get(f"/internships/?lid={stu_lid}").get_data(
         as_text=True
     )
 
 
-def test_advisor_imports_a_file_and_sees_the_report(school, driver, app):
+def test_advisor_imports_a_file_and_sees_the_report(advised_platform, driver, app):
     import io
 
     from tests.internships.test_imports import CSV
 
-    client, lid = advisor(driver, school)
+    client, lid = advisor(driver, advised_platform)
     page = client.get(f"/internships/import?lid={lid}")
     token = csrf_token(page)
     resp = client.post(
@@ -378,7 +372,7 @@ def test_advisor_imports_a_file_and_sees_the_report(school, driver, app):
     with app.app_context():
         assert db.session.scalar(
             select(Listing).where(
-                Listing.tenant_id == school.tenant_id, Listing.external_id == "C-1"
+                Listing.tenant_id == advised_platform.tenant_id, Listing.external_id == "C-1"
             )
         )
     bad = client.post(
@@ -388,5 +382,5 @@ def test_advisor_imports_a_file_and_sees_the_report(school, driver, app):
     )
     assert bad.status_code == 422
     assert "not valid JSON" in bad.get_data(as_text=True)
-    stu_client, stu_lid = student(driver, school)
+    stu_client, stu_lid = student(driver, advised_platform)
     assert stu_client.get(f"/internships/import?lid={stu_lid}").status_code == 403

@@ -16,10 +16,8 @@ from typing import Any
 
 from werkzeug.routing import IntegerConverter
 
-ADVISOR_RULE = {
-    "advisor_claim": {"name": "career_credit_role", "value": "advisor"},
-    "career_center_email": "careers@example.edu",
-}
+from tests.helpers import ADVISOR_RULE, launch_csrf
+
 ROLES = ("student", "faculty", "ta", "advisor", "observer", "admin")
 
 
@@ -48,15 +46,6 @@ def _url(rule) -> str:
     return rule.build(values, append_unknown=False)[1]
 
 
-def _csrf_token(app, lid: str) -> str:
-    """The CSRF token any page of this launch would carry (it derives from the launch id)."""
-    from flask_wtf.csrf import generate_csrf
-
-    with app.test_request_context(f"/home/?lid={lid}"):
-        app.preprocess_request()
-        return str(generate_csrf())
-
-
 def _caller(app, make_platform, driver, role: str, sub: str | None = None, platform=None) -> Caller:
     """A launch of ``role`` on ``platform`` (a new school of its own unless given)."""
     platform = platform or make_platform(tenant_settings=ADVISOR_RULE)
@@ -77,7 +66,7 @@ def _caller(app, make_platform, driver, role: str, sub: str | None = None, platf
         ctx = load_launch(launched.lid)
         assert ctx is not None
         decided = (ctx.role, ctx.read_only, ctx.is_tool_admin)
-    csrf = _csrf_token(app, launched.lid)
+    csrf = launch_csrf(app, launched.lid)
     return Caller(decided[0], decided[1], decided[2], lti.client, launched.lid, csrf)
 
 

@@ -10,32 +10,10 @@ from sqlalchemy import func, select
 
 from lti_tool.extensions import db
 from lti_tool.models import AdvisorGrant, AuditEntry, Deployment, Tenant, User
+from tests.helpers import csrf_token, launch_csrf, reason
 from tests.platform import CLAIM, INSTITUTION, MEMBERSHIP
 
 ADMIN_PAGES = ("/admin/", "/admin/advisors", "/admin/settings")
-
-
-def reason(resp) -> str:
-    match = re.search(r'data-reason="([\w-]+)"', resp.get_data(as_text=True))
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
-
-
-def launch_csrf_token(app, lid: str) -> str:
-    """A valid CSRF token for a launch (as any of its pages would render one)."""
-    from flask_wtf.csrf import generate_csrf
-
-    with app.test_request_context(f"/?lid={lid}"):
-        app.preprocess_request()
-        return generate_csrf()
-
-
-def csrf_token(resp) -> str:
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(as_text=True)
-    )
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
 
 
 def admin_launch(driver, platform, sub: str = "admin-1", name: str = "Ada Admin"):
@@ -176,7 +154,7 @@ def test_course_roles_are_refused(make_platform, driver, role):
         assert resp.status_code == 403, path
         assert reason(resp) == "role"
         assert "Tool administrator" not in resp.get_data(as_text=True)
-    token = launch_csrf_token(lti.client.application, launched.lid)
+    token = launch_csrf(lti.client.application, launched.lid)
     resp = lti.client.post(
         "/admin/settings", data={"lid": launched.lid, "time_zone": "UTC", "csrf_token": token}
     )

@@ -24,20 +24,6 @@ TOKEN_URL = f"{CANVAS}/login/oauth2/token"
 LINE_ITEM = f"{CANVAS}/api/lti/courses/101/line_items/7"
 
 
-@pytest.fixture(scope="module")
-def _sandbox_tables(app):
-    """The sandbox's tables, should the migrations not (yet) create them."""
-    from lti_tool.sandbox import models
-
-    with app.app_context():
-        tables = [
-            m.__table__
-            for m in vars(models).values()
-            if isinstance(m, type) and getattr(m, "__tablename__", "").startswith("sandbox_")
-        ]
-        db.metadata.create_all(db.engine, tables=tables, checkfirst=True)
-
-
 @pytest.mark.parametrize(
     ("lineitem", "expected"),
     [
@@ -351,7 +337,6 @@ def test_each_thread_keeps_its_own_session_and_the_environments_proxies(monkeypa
     assert explicit["proxies"]["https"] == "http://other:8080"  # explicit settings still win
 
 
-@pytest.mark.usefixtures("_sandbox_tables")
 def test_line_item_is_found_or_created_by_resource_id_and_tag(app, sandbox):
     with app.app_context():
         reg = db.session.scalar(

@@ -30,19 +30,6 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _sandbox_tables(app):
-    from lti_tool.sandbox import models
-
-    with app.app_context():
-        tables = [
-            m.__table__
-            for m in vars(models).values()
-            if isinstance(m, type) and getattr(m, "__tablename__", "").startswith("sandbox_")
-        ]
-        db.metadata.create_all(db.engine, tables=tables, checkfirst=True)
-
-
 def test_beat_sweeps_the_outbox_every_30_seconds():
     from lti_tool.celery_app import celery
 

@@ -155,6 +155,7 @@ def _flask(args: list[str], instance: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a subprocess
 def test_the_real_flask_entry_point_prints_no_traceback(tmp_path, files):
     instance = tmp_path / "instance"
     broken = _flask(["listings", "import", str(files["broken.json"]), "--tenant", "x"], instance)

@@ -10,6 +10,7 @@ import requests
 from jwcrypto.jwk import JWK
 from lti1p3platform.registration import Registration as PlatformRegistration
 
+from tests.helpers import csrf_token
 from tests.platform import CLAIM
 
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -32,10 +33,6 @@ def _picker(lti):
     return body, resp.headers["Location"], page.get_data(as_text=True)
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def _tool_public_pem(lti, tool_url: str, kid: str) -> str:
     """The key from the launch's tenant's own key set, as its LMS fetches it over HTTP; the
     installation's legacy key set does not hold it."""
@@ -55,7 +52,8 @@ def test_deep_linking_round_trip_verified_by_platform(lti, live_server):
     request_body, url, html = _picker(lti)
     lid = re.search(r"lid=([\w-]+)", url).group(1)
     resp = lti.client.post(
-        "/lti/deep_link", data={"csrf_token": _csrf(html), "lid": lid, "board": "y", "credit": "y"}
+        "/lti/deep_link",
+        data={"csrf_token": csrf_token(html), "lid": lid, "board": "y", "credit": "y"},
     )
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
@@ -93,7 +91,7 @@ def test_deep_link_response_verifies_with_lti1p3platform(lti, live_server):
     _, url, html = _picker(lti)
     lid = re.search(r"lid=([\w-]+)", url).group(1)
     page = lti.client.post(
-        "/lti/deep_link", data={"csrf_token": _csrf(html), "lid": lid, "credit": "y"}
+        "/lti/deep_link", data={"csrf_token": csrf_token(html), "lid": lid, "credit": "y"}
     ).get_data(as_text=True)
     token = re.search(r'name="JWT" value="([^"]+)"', page).group(1)
     kid = jwt.get_unverified_header(token)["kid"]
@@ -107,7 +105,7 @@ def test_deep_link_response_verifies_with_lti1p3platform(lti, live_server):
 def test_picker_requires_a_choice(lti):
     _, url, html = _picker(lti)
     lid = re.search(r"lid=([\w-]+)", url).group(1)
-    resp = lti.client.post("/lti/deep_link", data={"csrf_token": _csrf(html), "lid": lid})
+    resp = lti.client.post("/lti/deep_link", data={"csrf_token": csrf_token(html), "lid": lid})
     assert resp.status_code == 200
     assert "Choose at least one item" in resp.get_data(as_text=True)
 
@@ -116,7 +114,7 @@ def test_picker_post_without_csrf_token_is_refused(lti):
     _, url, html = _picker(lti)
     lid = re.search(r"lid=([\w-]+)", url).group(1)
     ok = lti.client.post(
-        "/lti/deep_link", data={"csrf_token": _csrf(html), "lid": lid, "board": "y"}
+        "/lti/deep_link", data={"csrf_token": csrf_token(html), "lid": lid, "board": "y"}
     )
     assert ok.status_code == 200 and 'name="JWT"' in ok.get_data(as_text=True)
     resp = lti.client.post("/lti/deep_link", data={"lid": lid, "board": "y"})
@@ -152,7 +150,7 @@ def test_picker_works_without_any_cookie(lti, app):
     lid = re.search(r"lid=([\w-]+)", url).group(1)
     cookieless = app.test_client(use_cookies=False)
     html = cookieless.get(f"/lti/deep_link?lid={lid}").get_data(as_text=True)
-    token = _csrf(html)
+    token = csrf_token(html)
     resp = cookieless.post("/lti/deep_link", data={"csrf_token": token, "lid": lid, "board": "y"})
     assert resp.status_code == 200
     assert 'name="JWT"' in resp.get_data(as_text=True)

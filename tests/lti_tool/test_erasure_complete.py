@@ -22,7 +22,7 @@ from lti_tool.models import LtiState, User, utcnow
 from lti_tool.privacy import retention, schema, subject
 from tests.internships.work.helpers import application_input
 
-from .test_privacy import _files, school, seed_listing, worked  # noqa: F401
+from .test_privacy import _files, worked  # noqa: F401
 
 
 def _user(user_id: int) -> User:

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 from lti_tool.lti import frame_origins
 from lti_tool.models import AuditEntry, Launch, Registration, Tenant
-from tests.lti_tool.test_admin import admin_launch, csrf_token
+from tests.helpers import csrf_token
+from tests.lti_tool.test_admin import admin_launch
 from tests.lti_tool.test_csp import canvas_launch, canvas_tenant, directive
 from tests.platform import CLAIM, login_redirect_params
 

@@ -6,7 +6,6 @@ them; a tool administrator of the tenant may link two identities of one person (
 
 from __future__ import annotations
 
-import re
 import secrets
 
 import pytest
@@ -15,7 +14,7 @@ from sqlalchemy import func, select
 from internships.work.models import Engagement
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Course, IdentityLink, Launch, Tenant, User
-from tests.internships.work.conftest import ADVISOR_RULE, Person
+from tests.helpers import ADVISOR_RULE, Person, csrf_token
 from tests.internships.work.test_views import (
     accept_via_advisor,
     submit_application,
@@ -25,12 +24,6 @@ from tests.platform import LmsPlatform
 
 SUB, CONTEXT = "42", "7"  # what a Moodle site sends
 ADVISOR = {"custom": {"career_credit_role": "advisor"}, "name": "Ana A."}
-
-
-def csrf_of(resp) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', resp.get_data(True))
-    assert match, resp.get_data(as_text=True)[:800]
-    return match.group(1)
 
 
 @pytest.fixture
@@ -232,7 +225,7 @@ def test_an_administrator_links_two_identities_audited_and_unlinks(app, two_lms,
     assert refused.status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(IdentityLink)) == 0
-    done = client.post("/admin/identities/link", data=form | {"csrf_token": csrf_of(page)})
+    done = client.post("/admin/identities/link", data=form | {"csrf_token": csrf_token(page)})
     assert done.status_code == 303, done.get_data(as_text=True)[:2000]
     with app.app_context():
         link = db.session.scalar(select(IdentityLink).where(IdentityLink.user_id == ana_b_id))
@@ -255,7 +248,7 @@ def test_an_administrator_links_two_identities_audited_and_unlinks(app, two_lms,
     assert "Unlink" in listed.get_data(as_text=True)
     gone = client.post(
         f"/admin/identities/links/{link_id}/unlink",
-        data={"lid": lid, "csrf_token": csrf_of(listed)},
+        data={"lid": lid, "csrf_token": csrf_token(listed)},
     )
     assert gone.status_code == 303
     again = driver(second).launch(sub="9", role="faculty", course=None, extra=email, **ADVISOR)
@@ -273,7 +266,7 @@ def test_links_stay_between_two_lms_of_the_same_tenant(app, two_lms, driver):
     a1 = launch_row(app, driver(first).launch(sub="p-1", course=CONTEXT).lid)[0]
     a2 = launch_row(app, driver(first).launch(sub="p-2", course=CONTEXT).lid)[0]
     client, lid = admin_of(driver, first)
-    token = csrf_of(client.get(f"/admin/settings?lid={lid}"))
+    token = csrf_token(client.get(f"/admin/settings?lid={lid}"))
     same = client.post(
         "/admin/identities/link",
         data={"lid": lid, "csrf_token": token, "user_id": a2, "primary_id": a1},
@@ -302,7 +295,7 @@ def test_only_the_tenants_administrators_may_link(app, two_lms, make_platform, d
     client, lid = admin_of(driver, other, sub="admin-other")
     page = client.get(f"/admin/identities/?lid={lid}")
     assert page.status_code == 200  # positive control: her own page works
-    token = csrf_of(client.get(f"/admin/settings?lid={lid}"))  # her page has no form to take
+    token = csrf_token(client.get(f"/admin/settings?lid={lid}"))  # her page has no form to take
     resp = client.post(
         "/admin/identities/link",
         data={"lid": lid, "csrf_token": token, "user_id": ana_b, "primary_id": ana},
@@ -318,7 +311,7 @@ def test_only_the_tenants_administrators_may_link(app, two_lms, make_platform, d
         "/admin/identities/link",
         data={
             "lid": own_lid,
-            "csrf_token": csrf_of(own_page),
+            "csrf_token": csrf_token(own_page),
             "user_id": ana_b,
             "primary_id": ana,
         },

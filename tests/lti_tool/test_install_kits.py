@@ -14,6 +14,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Tenant
 from lti_tool.registration import kits, services
 from lti_tool.registration.models import RegistrationInvitation
+from tests.helpers import launch_csrf
 
 TOOL = "https://careers.example.edu"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
@@ -236,7 +237,7 @@ def test_admin_creates_a_registration_link_for_their_tenant(lti, app):
     assert page.status_code == 200
     resp = lti.client.post(
         "/lti/register/invitations",
-        data={"lid": launched.lid, "csrf_token": _csrf(lti, launched.lid)},
+        data={"lid": launched.lid, "csrf_token": launch_csrf(lti.client.application, launched.lid)},
     )
     assert resp.status_code == 200, resp.get_data(as_text=True)
     url = re.search(
@@ -258,19 +259,9 @@ def test_students_cannot_create_registration_links(lti):
     launched = lti.launch(sub="stu-kits", role="student")
     resp = lti.client.post(
         "/lti/register/invitations",
-        data={"lid": launched.lid, "csrf_token": _csrf(lti, launched.lid)},
+        data={"lid": launched.lid, "csrf_token": launch_csrf(lti.client.application, launched.lid)},
     )
     assert resp.status_code == 403
-
-
-def _csrf(lti, lid: str) -> str:
-    """A valid CSRF token for the launch, as any of its pages would render one."""
-    from flask_wtf.csrf import generate_csrf
-
-    app = lti.client.application
-    with app.test_request_context(f"/?lid={lid}"):
-        app.preprocess_request()
-        return generate_csrf()
 
 
 def test_registration_link_needs_the_csrf_token(lti, app):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 
 import pytest
 from sqlalchemy import func, select
@@ -17,29 +16,12 @@ from lti_tool.extensions import db
 from lti_tool.limits import INT_MAX, BoundedJSONProvider, bounded_int, json_loads
 from lti_tool.models import Launch, User
 from lti_tool.settings import ConfigurationError
+from tests.helpers import ADVISOR_RULE, csrf_token, reason
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-ADVISOR_RULE = {
-    "advisor_claim": {"name": "career_credit_role", "value": "advisor"},
-    "career_center_email": "careers@example.edu",
-}
 # Past PostgreSQL's integer (2**31), past SQLite's and bigint's (2**63), and absurd.
 HUGE = (str(2**31), str(2**63), "9" * 30)
 DEEP = "[" * 100_000 + "]" * 100_000
-
-
-def reason(resp) -> str:
-    if resp.is_json:
-        return str(resp.get_json()["error"])
-    match = re.search(r'data-reason="([\w-]+)"', resp.get_data(as_text=True))
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
-
-
-def csrf_token(resp) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(True))
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
 
 
 # --- request size ------------------------------------------------------------------------------

@@ -208,6 +208,7 @@ def _wait_until_answering(port: int, server: subprocess.Popen[bytes], stderr: Pa
     pytest.fail("gunicorn did not answer /healthz within 120 s")
 
 
+@pytest.mark.slow  # a subprocess
 def test_gunicorn_access_and_error_logs_are_complete_redacted_and_unforgeable(tmp_path):
     port = _free_port()
     env = _server_env(tmp_path, port)

@@ -15,8 +15,7 @@ from sqlalchemy import delete, func, select
 from lti_tool.extensions import db
 from lti_tool.models import Launch, LaunchMessage, User
 from lti_tool.privacy import subject
-from tests.internships.work.conftest import school, seed_listing  # noqa: F401
-from tests.internships.work.test_views import csrf
+from tests.helpers import csrf_token
 
 DONE = "Notifications marked as read."
 
@@ -31,7 +30,7 @@ def _token(browser, lid: str) -> str:
     """A CSRF token of the launch, from a page with a form (the profile)."""
     page = browser.get(f"/profile/?lid={lid}")
     assert page.status_code == 200, page.status_code
-    return csrf(page)
+    return csrf_token(page)
 
 
 def _mark_read(browser, lid: str):
@@ -50,7 +49,7 @@ def _pending(app, lid: str) -> int:
         return int(db.session.scalar(query) or 0)
 
 
-def test_a_confirmation_reaches_the_next_page_without_the_cookie_once(app, school):  # noqa: F811
+def test_a_confirmation_reaches_the_next_page_without_the_cookie_once(app, school):
     student = school.person("student")
     browser = _cookieless(app)
     resp = _mark_read(browser, student.lid)
@@ -63,7 +62,7 @@ def test_a_confirmation_reaches_the_next_page_without_the_cookie_once(app, schoo
     assert DONE not in again.get_data(True)
 
 
-def test_a_refusal_reaches_the_next_page_without_the_cookie(app, school, seed_listing):  # noqa: F811
+def test_a_refusal_reaches_the_next_page_without_the_cookie(app, school, seed_listing):
     advisor = school.person("advisor")
     listing_id = seed_listing(school.tenant_id)
     browser = _cookieless(app)
@@ -77,7 +76,7 @@ def test_a_refusal_reaches_the_next_page_without_the_cookie(app, school, seed_li
     application_id = int(page.get_data(True).split("/work/applications/")[1].split("/")[0])
     resp = browser.post(
         f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf(page)},  # no decision chosen
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page)},  # no decision chosen
     )
     assert resp.status_code == 303
     shown = browser.get(resp.headers["Location"])
@@ -86,7 +85,7 @@ def test_a_refusal_reaches_the_next_page_without_the_cookie(app, school, seed_li
     assert 'class="flash flash-error"' in text
 
 
-def test_with_the_cookie_a_message_is_shown_once_too(app, school):  # noqa: F811
+def test_with_the_cookie_a_message_is_shown_once_too(app, school):
     student = school.person("student")  # its client keeps the session cookie
     resp = student.client.post(
         "/work/notifications/read",
@@ -99,7 +98,7 @@ def test_with_the_cookie_a_message_is_shown_once_too(app, school):  # noqa: F811
     assert _pending(app, student.lid) == 0
 
 
-def test_a_message_belongs_to_its_launch(app, school, make_platform, driver):  # noqa: F811
+def test_a_message_belongs_to_its_launch(app, school, make_platform, driver):
     student = school.person("student")
     second = school.person("student", sub=student.sub)  # the same person, another launch
     elsewhere = school.__class__(make_platform(), driver).person("student", sub=student.sub)
@@ -115,7 +114,7 @@ def test_a_message_belongs_to_its_launch(app, school, make_platform, driver):  #
 
 def test_messages_go_with_their_launch_and_stay_out_of_logs_and_exports(
     app,
-    school,  # noqa: F811
+    school,
     caplog,
 ):
     student = school.person("student")

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from lti_tool.extensions import db
 from lti_tool.models import Deployment, Registration
+from tests.helpers import csrf_token
 
-from .test_admin import admin_launch, audit_count, csrf_token, pending_deployment
+from .test_admin import admin_launch, audit_count, pending_deployment
 
 
 def launch_from(driver, platform, deployment_id: str, sub: str):

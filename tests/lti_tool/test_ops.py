@@ -322,6 +322,7 @@ else:
 """
 
 
+@pytest.mark.slow  # a subprocess
 def test_multiprocess_mode_sums_the_workers(app, tmp_path):
     """Under gunicorn each worker is a process: with PROMETHEUS_MULTIPROC_DIR, the counts one
     process made are in another's scrape (here: one process serves, a second one scrapes)."""

@@ -47,20 +47,6 @@ def delivered_once(result: dict[str, Any] | None) -> bool:
     return result is not None and result["score_posts"] == 1 and result["attempts"] <= 1
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _sandbox_tables(app):
-    """The sandbox's tables, should the migrations not (yet) create them."""
-    from lti_tool.sandbox import models
-
-    with app.app_context():
-        tables = [
-            m.__table__
-            for m in vars(models).values()
-            if isinstance(m, type) and getattr(m, "__tablename__", "").startswith("sandbox_")
-        ]
-        db.metadata.create_all(db.engine, tables=tables, checkfirst=True)
-
-
 @pytest.fixture(autouse=True)
 def _clean_outbox(app):
     with app.app_context():

@@ -15,7 +15,6 @@ import zipfile
 import pytest
 from sqlalchemy import Column, ForeignKey, Integer, MetaData, String, Table, Text, func, select
 
-from internships.services.listings import create_listing, ensure_employer
 from internships.work.models import (
     Application,
     CompetencyRating,
@@ -31,44 +30,10 @@ from internships.work.services import hours as hour_svc
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Launch, Tenant, User
 from lti_tool.privacy import schema, subject
-from tests.internships.conftest import ACTOR, listing_input
-from tests.internships.work import conftest as work
-from tests.internships.work.conftest import PDF
-from tests.internships.work.helpers import accept
+from tests.helpers import csrf_token
+from tests.internships.work.helpers import PDF, accept
 
 NOTES = b"Interview notes: five customers, three themes.\n"
-
-
-def listing_maker(app):
-    """A function that commits an open listing at a tenant and returns its id."""
-
-    def make(tenant_id: int, **overrides) -> int:
-        overrides.setdefault("application_deadline", dt.date.today() + dt.timedelta(days=30))
-        with app.app_context():
-            emp = ensure_employer(
-                tenant_id,
-                "Acme Analytics",
-                ACTOR,
-                contact_name="Sam Supervisor",
-                contact_email="sam@acme.example",
-            )
-            listing = create_listing(
-                tenant_id, listing_input(emp.id, **overrides), ACTOR, submit=True
-            )
-            db.session.commit()
-            return int(listing.id)
-
-    return make
-
-
-@pytest.fixture
-def school(make_platform, driver) -> work.School:
-    return work.School(make_platform(tenant_settings=work.ADVISOR_RULE), driver)
-
-
-@pytest.fixture
-def seed_listing(app):
-    return listing_maker(app)
 
 
 @pytest.fixture
@@ -450,12 +415,6 @@ def test_erase_is_refused_when_others_records_need_the_person(app, worked):
 # --- the admin page ------------------------------------------------------------------------------
 
 
-def _token(resp) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(True))
-    assert match, resp.get_data(as_text=True)[:800]
-    return match.group(1)
-
-
 def _admin(driver, platform, sub: str = "admin-privacy"):
     lti = driver(platform)
     launched = lti.launch(sub=sub, role="admin", course=None, name="Ada Admin")
@@ -468,7 +427,7 @@ def _choose(client, lid: str, person: str, action: str):
     assert page.status_code == 200
     return client.post(
         "/admin/privacy",
-        data={"lid": lid, "csrf_token": _token(page), "person": person, "action": action},
+        data={"lid": lid, "csrf_token": csrf_token(page), "person": person, "action": action},
     )
 
 
@@ -476,7 +435,12 @@ def _run(client, lid: str, confirm_page, **extra):
     text = confirm_page.get_data(as_text=True)
     user_id = re.search(r'name="user_id" type="hidden" value="(\d+)"', text).group(1)
     action = re.search(r'name="action" type="hidden" value="(\w+)"', text).group(1)
-    data = {"lid": lid, "csrf_token": _token(confirm_page), "user_id": user_id, "action": action}
+    data = {
+        "lid": lid,
+        "csrf_token": csrf_token(confirm_page),
+        "user_id": user_id,
+        "action": action,
+    }
     return client.post("/admin/privacy/run", data={**data, **extra})
 
 
@@ -547,7 +511,7 @@ def test_admin_page_refusals(app, driver, school, make_platform, worked):
     page = client.get(f"/admin/privacy?lid={lid}")
     other_tenant = client.post(
         "/admin/privacy/run",
-        data={"lid": lid, "csrf_token": _token(page), "user_id": far.id, "action": "export"},
+        data={"lid": lid, "csrf_token": csrf_token(page), "user_id": far.id, "action": "export"},
     )
     assert other_tenant.status_code == 404
     # Administrators do not erase themselves here.
@@ -559,14 +523,16 @@ def test_admin_page_refusals(app, driver, school, make_platform, worked):
     assert student.client.get(f"/admin/privacy?lid={student.lid}").status_code == 403
 
 
-def test_pseudonymising_an_advisor_renames_their_decisions(app, runner, school, worked):
+def test_pseudonymising_an_advisor_renames_their_decisions(
+    app, runner, school, worked, seed_listing
+):
     """Columns that record who acted ("… (user N)") name the pseudonym afterwards."""
     from internships.work.services.applications import decide_application
     from tests.internships.work.helpers import apply
 
     advisor = school.person("advisor")
     applicant = school.person("student")
-    listing = listing_maker(app)(school.tenant_id, title="Third sprint")
+    listing = seed_listing(school.tenant_id, title="Third sprint")
     with app.app_context():
         actor = advisor.ctx().actor
         application = apply(applicant.ctx(), listing)

@@ -18,16 +18,9 @@ from internships.work.services.applications import decide_application
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Tenant, User, utcnow
 from lti_tool.privacy import retention
-from tests.internships.work import conftest as work
 from tests.internships.work.helpers import ADVISOR_ACTOR, accept, apply
-from tests.lti_tool.test_privacy import listing_maker
 
 NOTES = b"Final report, plain text.\n"
-
-
-@pytest.fixture
-def make_school(make_platform, driver):
-    return lambda: work.School(make_platform(tenant_settings=work.ADVISOR_RULE), driver)
 
 
 def _ended(engagement_id: int, days_ago: int) -> None:
@@ -62,12 +55,11 @@ def _file_exists(app, name: str | None) -> bool:
 
 
 @pytest.fixture
-def history(app, make_school):
+def history(app, make_school, seed_listing):
     """One school: an engagement that ended 400 days ago, one that ended 10 days ago, an
     application declined 400 days ago and a fresh one; each with its files."""
     school = make_school()
-    seed = listing_maker(app)
-    listings = [seed(school.tenant_id, title=f"Sprint {n}") for n in range(4)]
+    listings = [seed_listing(school.tenant_id, title=f"Sprint {n}") for n in range(4)]
     people = [school.person("student") for _ in range(4)]
     with app.app_context():
         old = accept(people[0].ctx(), listings[0])
@@ -220,14 +212,15 @@ def test_the_scheduler_runs_retention_once_per_interval(app, monkeypatch):
 
 
 def test_the_admin_page_sets_the_retention_periods(app, driver, make_school):
-    from tests.lti_tool.test_privacy import _admin, _token
+    from tests.helpers import csrf_token
+    from tests.lti_tool.test_privacy import _admin
 
     school = make_school()
     client, lid = _admin(driver, school.platform)
     page = client.get(f"/admin/privacy?lid={lid}")
     text = page.get_data(as_text=True)
     assert re.search(r'<input[^>]*name="files_days"[^>]*value="365"', text)
-    token = _token(page)
+    token = csrf_token(page)
     bad = client.post(
         "/admin/privacy/retention",
         data={"lid": lid, "csrf_token": token, "files_days": "0", "audit_days": "2555"},

@@ -9,8 +9,9 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 from lti_tool.models import AdvisorGrant, Launch, User
 from lti_tool.roles import ADVISOR, FACULTY, MEMBERSHIP, STUDENT, decide
+from tests.helpers import csrf_token, reason
 
-from .test_admin import _settings_form, admin_launch, csrf_token, reason
+from .test_admin import _settings_form, admin_launch
 
 RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 CLAIM = {"career_credit_role": "advisor"}

@@ -43,20 +43,6 @@ ALL_SCOPES = " ".join(
 SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _sandbox_tables(app):
-    """The sandbox's tables, should the migrations not (yet) create them."""
-    from lti_tool.sandbox import models
-
-    with app.app_context():
-        tables = [
-            m.__table__
-            for m in vars(models).values()
-            if isinstance(m, type) and getattr(m, "__tablename__", "").startswith("sandbox_")
-        ]
-        db.metadata.create_all(db.engine, tables=tables, checkfirst=True)
-
-
 @pytest.fixture(autouse=True)
 def _no_faults(app):
     yield

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from .conftest import IMG, PROPERTY, SCRIPT, World, changed, check_answer, counts, hostile, post
 
+pytestmark = pytest.mark.slow  # tens of examples a test
+
 PDF = (
     b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
     b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"

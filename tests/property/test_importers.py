@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 from .conftest import PROPERTY, World, any_text, changed, check_answer, counts, hostile, post
 from .test_lti import json_value
 
+pytestmark = pytest.mark.slow  # tens of examples a test
+
 CASE_FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "case"
 LISTING_COLUMNS = (
     "external_id", "title", "employer", "employer_website", "summary", "description", "skills",

@@ -32,6 +32,8 @@ from .conftest import (
     hostile,
 )
 
+pytestmark = pytest.mark.slow  # tens of examples a test
+
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 LAUNCH_TABLES = (
     "launch", "lti_user", "course", "enrolment", "resource_link", "tenant", "registration",

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.helpers import csrf_token
+
 from .conftest import (
     PROPERTY,
     World,
@@ -20,11 +22,12 @@ from .conftest import (
     changed,
     check_answer,
     counts,
-    csrf_of,
     hostile,
     post,
     public_client,
 )
+
+pytestmark = pytest.mark.slow  # tens of examples a test
 
 PURPOSES = {"select": "select_applicants", "hours": "confirm_hours", "evaluate": "evaluate"}
 ROUTES = ("select", "hours", "evaluate", "listing")
@@ -203,7 +206,7 @@ def test_hostile_input_in_public_forms(route, world):
         client = public_client(app)
         page = client.get(_path(route, token))
         assert page.status_code == 200
-        fields = {"csrf_token": csrf_of(page), **base, **values}
+        fields = {"csrf_token": csrf_token(page), **base, **values}
         with app.app_context():
             before = counts()
         resp = post(client, _path(route, token), fields)
@@ -226,7 +229,7 @@ def test_public_form_positive_control(world):
     resp = client.post(
         _path("hours", token),
         data={
-            "csrf_token": csrf_of(page),
+            "csrf_token": csrf_token(page),
             f"decision-{log_id}": "query",
             f"note-{log_id}": "Which day?",
         },

@@ -15,9 +15,6 @@ from accreditation.frameworks import services as fw_services
 from internships.profile.models import StudentProfile
 from lti_tool.extensions import db
 from lti_tool.models import Course
-from tests.internships.work.conftest import school, seed_listing
-
-__all__ = ["school", "seed_listing"]
 
 
 def nace_item(tenant_id: int, name: str) -> tuple[int, int]:

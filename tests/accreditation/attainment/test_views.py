@@ -14,23 +14,9 @@ from sqlalchemy import select
 from accreditation.attainment import exports
 from accreditation.attainment.models import AttainmentExport, LoopNote
 from lti_tool.extensions import db
-from tests.lti_tool.test_admin import launch_csrf_token
+from tests.helpers import csrf_token, launch_csrf, reason
 
 from .conftest import set_term
-
-
-def reason(resp) -> str:
-    match = re.search(r'data-reason="([\w-]+)"', resp.get_data(as_text=True))
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
-
-
-def csrf_token(resp) -> str:
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(as_text=True)
-    )
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
 
 
 def test_student_sees_their_own_competencies_only(school, record):
@@ -116,7 +102,7 @@ def test_advisor_writes_a_closing_the_loop_note_with_csrf(app, school):
     ta = school.person("faculty")
     resp = ta.client.post(
         "/attainment/notes",
-        data={**data, "lid": ta.lid, "csrf_token": launch_csrf_token(app, ta.lid)},
+        data={**data, "lid": ta.lid, "csrf_token": launch_csrf(app, ta.lid)},
     )
     assert resp.status_code == 403 and reason(resp) == "role"
 
@@ -262,13 +248,11 @@ def test_the_exports_command_builds_what_is_queued(app, school, record):
     assert "Download the export" in advisor.client.get(location).get_data(as_text=True)
 
 
-def test_another_institutions_advisor_finds_no_export(app, school, record, make_platform, driver):
-    from tests.internships.work.conftest import ADVISOR_RULE, School
-
+def test_another_institutions_advisor_finds_no_export(app, school, record, make_school):
     advisor = school.person("advisor")
     location = _ask_for_export(advisor)
     assert advisor.client.get(location).status_code == 200  # control
-    elsewhere = School(make_platform(tenant_settings=ADVISOR_RULE), driver).person("advisor")
+    elsewhere = make_school().person("advisor")
     resp = elsewhere.client.get(location.replace(advisor.lid, elsewhere.lid))
     assert resp.status_code == 404
     assert "does not exist at your institution" in resp.get_data(as_text=True)

@@ -13,7 +13,7 @@ from accreditation.evidence.models import Evidence
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
 from lti_tool.jobs.runner import _tick_hooks, run_tick_hooks
-from tests.accreditation.frameworks.test_views import csrf_token
+from tests.helpers import csrf_token
 from tests.internships.work.helpers import accept
 
 from .test_evidence import evidence_count, rated_engagement

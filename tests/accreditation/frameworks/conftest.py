@@ -15,7 +15,6 @@ from lti_tool.models import Tenant
 
 CASE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "case"
 ACTOR = "Test Advisor <advisor@example.edu> (user 0)"
-ADVISOR_RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 
 
 def case_fixture(name: str) -> Any:

@@ -9,10 +9,9 @@ from sqlalchemy import select
 from accreditation.frameworks.models import OutcomeAlignment
 from lti_tool.extensions import db
 from tests.connectors.conftest import fixture
-from tests.lti_tool.test_admin import launch_csrf_token
+from tests.helpers import csrf_token, launch_csrf, reason
 
 from .test_lms import MOODLE, configure
-from .test_views import csrf_token, reason
 
 
 def course_with_outcomes(app, driver, platform, requests_mock, sub="prof-1", role="faculty"):
@@ -96,6 +95,6 @@ def test_teaching_assistants_see_but_cannot_save(app, driver, platform, requests
     grid = client.get(f"/outcomes/crosswalk?lid={lid}")
     assert grid.status_code == 200  # control: reading is allowed
     resp = client.post(
-        "/outcomes/crosswalk", data={"lid": lid, "csrf_token": launch_csrf_token(app, lid)}
+        "/outcomes/crosswalk", data={"lid": lid, "csrf_token": launch_csrf(app, lid)}
     )
     assert resp.status_code == 403 and reason(resp) == "read_only"

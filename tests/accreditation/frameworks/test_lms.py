@@ -17,9 +17,7 @@ from lti_tool.extensions import db
 from lti_tool.services.registrations import find_registration
 from tests.connectors.conftest import fixture
 from tests.connectors.test_canvas import GROUPS, LINKS, link_header
-from tests.lti_tool.test_admin import launch_csrf_token
-
-from .test_views import csrf_token, reason
+from tests.helpers import csrf_token, launch_csrf, reason
 
 CANVAS = "https://school.instructure.com"
 MOODLE = "https://moodle.example.edu"
@@ -193,13 +191,13 @@ def test_reading_without_setup_or_authorisation_says_what_to_do(app, driver, pla
     assert "not connected to your LMS" in page.get_data(as_text=True)
     resp = client.post(
         "/outcomes/lms/read/canvas",
-        data={"lid": lid, "csrf_token": launch_csrf_token(app, lid)},
+        data={"lid": lid, "csrf_token": launch_csrf(app, lid)},
         follow_redirects=True,
     )
     assert "You have not authorised Career Credit" in resp.get_data(as_text=True)
     resp = client.post(
         "/outcomes/lms/canvas/authorize",
-        data={"lid": lid, "csrf_token": launch_csrf_token(app, lid)},
+        data={"lid": lid, "csrf_token": launch_csrf(app, lid)},
     )
     assert resp.status_code == 422 and reason(resp) == "canvas_not_configured"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from tests.helpers import csrf_token, reason
+
 from .test_lms import CANVAS, authorise, canvas_mock, configure, faculty  # noqa: F401
-from .test_views import csrf_token, reason
 
 
 def _configure(app, platform) -> None:

@@ -7,33 +7,13 @@ import io
 import json
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from accreditation.frameworks.models import Framework, FrameworkItem, FrameworkItemVersion
 from lti_tool.extensions import db
-from tests.lti_tool.test_admin import launch_csrf_token
+from tests.helpers import ADVISOR_RULE, csrf_token, launch_csrf, reason
 
-from .conftest import ADVISOR_RULE, CASE_DIR
-
-
-def reason(resp) -> str:
-    match = re.search(r'data-reason="([\w-]+)"', resp.get_data(as_text=True))
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
-
-
-def csrf_token(resp) -> str:
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(as_text=True)
-    )
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
-
-
-@pytest.fixture
-def school(make_platform):
-    return make_platform(tenant_settings=ADVISOR_RULE)
+from .conftest import CASE_DIR
 
 
 def launch(driver, platform, role: str, sub: str):
@@ -67,20 +47,20 @@ def item_id(app, framework_id: int, name: str) -> int:
         )
 
 
-def test_faculty_reads_the_seeded_nace_framework_but_cannot_edit(school, driver, app):
-    client, lid = launch(driver, school, "faculty", "prof-1")
+def test_faculty_reads_the_seeded_nace_framework_but_cannot_edit(advised_platform, driver, app):
+    client, lid = launch(driver, advised_platform, "faculty", "prof-1")
     page = client.get(f"/outcomes/?lid={lid}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "NACE Career Readiness Competencies" in body
     assert "Start program outcomes from a template" not in body
-    fw = nace(app, school.tenant_id)
+    fw = nace(app, advised_platform.tenant_id)
     detail = client.get(f"/outcomes/frameworks/{fw.id}?lid={lid}").get_data(as_text=True)
     for name in ("Career &amp; Self-Development", "Equity &amp; Inclusion", "Technology"):
         assert name in detail
     assert "Emerging Knowledge, Understanding, Early Application, Advanced Application" in detail
     assert "Add an item" not in detail
-    token = launch_csrf_token(app, lid)
+    token = launch_csrf(app, lid)
     resp = client.post(
         f"/outcomes/frameworks/{fw.id}/items",
         data={"lid": lid, "csrf_token": token, "name": "Resilience", "parent_id": "0"},
@@ -88,17 +68,17 @@ def test_faculty_reads_the_seeded_nace_framework_but_cannot_edit(school, driver,
     assert resp.status_code == 403 and reason(resp) == "role"
 
 
-def test_student_cannot_open_frameworks(school, driver):
-    client, lid = launch(driver, school, "student", "stu-1")
+def test_student_cannot_open_frameworks(advised_platform, driver):
+    client, lid = launch(driver, advised_platform, "student", "stu-1")
     resp = client.get(f"/outcomes/?lid={lid}")
     assert resp.status_code == 403 and reason(resp) == "role"
 
 
-def test_advisor_renames_an_item_and_history_stays(school, driver, app):
-    client, lid = launch(driver, school, "advisor", "adv-1")
+def test_advisor_renames_an_item_and_history_stays(advised_platform, driver, app):
+    client, lid = launch(driver, advised_platform, "advisor", "adv-1")
     page = client.get(f"/outcomes/?lid={lid}")
     assert page.status_code == 200
-    fw = nace(app, school.tenant_id)
+    fw = nace(app, advised_platform.tenant_id)
     ei = item_id(app, fw.id, "Equity & Inclusion")
     form = client.get(f"/outcomes/items/{ei}?lid={lid}")
     assert "Change the wording" in form.get_data(as_text=True)
@@ -125,10 +105,10 @@ def test_advisor_renames_an_item_and_history_stays(school, driver, app):
     assert names == ["Equity & Inclusion", "Inclusion & Belonging"]
 
 
-def test_rename_without_csrf_token_is_refused(school, driver, app):
-    client, lid = launch(driver, school, "advisor", "adv-2")
+def test_rename_without_csrf_token_is_refused(advised_platform, driver, app):
+    client, lid = launch(driver, advised_platform, "advisor", "adv-2")
     client.get(f"/outcomes/?lid={lid}")
-    fw = nace(app, school.tenant_id)
+    fw = nace(app, advised_platform.tenant_id)
     ei = item_id(app, fw.id, "Equity & Inclusion")
     assert client.get(f"/outcomes/items/{ei}?lid={lid}").status_code == 200  # control
     resp = client.post(f"/outcomes/items/{ei}", data={"lid": lid, "name": "Changed"})
@@ -136,8 +116,8 @@ def test_rename_without_csrf_token_is_refused(school, driver, app):
     assert item_id(app, fw.id, "Changed") is None
 
 
-def test_advisor_adds_retires_and_builds_from_a_template(school, driver, app):
-    client, lid = launch(driver, school, "advisor", "adv-3")
+def test_advisor_adds_retires_and_builds_from_a_template(advised_platform, driver, app):
+    client, lid = launch(driver, advised_platform, "advisor", "adv-3")
     page = client.get(f"/outcomes/?lid={lid}")
     token = csrf_token(page)
     resp = client.post(
@@ -179,8 +159,8 @@ def test_advisor_adds_retires_and_builds_from_a_template(school, driver, app):
         assert db.session.get(FrameworkItem, new).status == "retired"
 
 
-def test_advisor_imports_a_case_file_and_a_malformed_one_is_refused(school, driver, app):
-    client, lid = launch(driver, school, "advisor", "adv-4")
+def test_advisor_imports_a_case_file_and_a_malformed_one_is_refused(advised_platform, driver, app):
+    client, lid = launch(driver, advised_platform, "advisor", "adv-4")
     form = client.get(f"/outcomes/import?lid={lid}")
     token = csrf_token(form)
 
@@ -209,19 +189,19 @@ def test_advisor_imports_a_case_file_and_a_malformed_one_is_refused(school, driv
     with app.app_context():
         titles = db.session.scalars(
             select(Framework.title).where(
-                Framework.tenant_id == school.tenant_id, Framework.source == "case"
+                Framework.tenant_id == advised_platform.tenant_id, Framework.source == "case"
             )
         ).all()
     assert titles == ["BBA Program Learning Goals"]
 
 
-def test_import_from_a_case_provider_url(school, driver, app, requests_mock):
+def test_import_from_a_case_provider_url(advised_platform, driver, app, requests_mock):
     data = json.loads((CASE_DIR / "valid_flat.json").read_text())
     url = f"https://case.example.org/ims/case/v1p0/CFPackages/{data['CFDocument']['identifier']}"
     requests_mock.real_http = True  # the launch fetches the test platform's key set for real
     requests_mock.get(url, json=data)
     requests_mock.get("https://case.example.org/ims/case/v1p0/CFPackages/missing", status_code=404)
-    client, lid = launch(driver, school, "advisor", "adv-5")
+    client, lid = launch(driver, advised_platform, "advisor", "adv-5")
     token = csrf_token(client.get(f"/outcomes/import?lid={lid}"))
     ok = client.post(
         "/outcomes/import", data={"lid": lid, "csrf_token": token, "kind": "program", "url": url}
@@ -242,13 +222,15 @@ def test_import_from_a_case_provider_url(school, driver, app, requests_mock):
     assert "404" not in page.replace("correlation", "")  # no status oracle
     with app.app_context():
         fw = db.session.scalar(select(Framework).where(Framework.source_url == url))
-        assert fw is not None and fw.tenant_id == school.tenant_id
+        assert fw is not None and fw.tenant_id == advised_platform.tenant_id
 
 
-def test_export_downloads_case_json_and_other_tenants_get_404(school, make_platform, driver, app):
-    client, lid = launch(driver, school, "faculty", "prof-2")
+def test_export_downloads_case_json_and_other_tenants_get_404(
+    advised_platform, make_platform, driver, app
+):
+    client, lid = launch(driver, advised_platform, "faculty", "prof-2")
     client.get(f"/outcomes/?lid={lid}")
-    fw = nace(app, school.tenant_id)
+    fw = nace(app, advised_platform.tenant_id)
     resp = client.get(f"/outcomes/frameworks/{fw.id}/case.json?lid={lid}")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
     assert "attachment" in resp.headers["Content-Disposition"]

@@ -16,7 +16,6 @@ from internships.work.models import Engagement, HourLog
 from internships.work.services.evaluations import submit_evaluation
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
-from tests.internships.work.conftest import school, seed_listing  # noqa: F401 - fixtures
 from tests.internships.work.helpers import ADVISOR_ACTOR, accept
 
 TODAY = dt.date.today()
@@ -66,7 +65,7 @@ def log(engagement: Engagement, day: dt.date, minutes: int, status: str = "confi
 
 
 @pytest.fixture
-def world(app, school, seed_listing) -> World:  # noqa: F811 - the imported fixtures
+def world(app, school, seed_listing) -> World:
     advisor = school.person("advisor")
     faculty = school.person("faculty")
     amara, ben, chloe = (school.person("student") for _ in range(3))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pytest
 from sqlalchemy import select
@@ -15,14 +14,9 @@ from accreditation.reports.models import AdvisorNote
 from internships.work.models import Notification
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from tests.helpers import csrf_token
 
 from .conftest import World
-
-
-def csrf(resp) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(True))
-    assert match, resp.get_data(as_text=True)[:800]
-    return match.group(1)
 
 
 def get(person, path: str, **params):
@@ -142,7 +136,7 @@ def test_thresholds_are_per_tenant_and_change_the_flags(world: World, app):
     assert page.status_code == 200
     form = {
         "lid": world.advisor.lid,
-        "csrf_token": csrf(page),
+        "csrf_token": csrf_token(page),
         "inactive_days": "30",
         "deadline_days": "14",
         "deadline_min_percent": "60",
@@ -182,7 +176,7 @@ def test_notes_are_private_to_advisors(world: World, app):
         f"/reports/students/{sid}/notes",
         data={
             "lid": world.advisor.lid,
-            "csrf_token": csrf(page),
+            "csrf_token": csrf_token(page),
             "body": "Call about the missing hours; she mentioned an exam week.",
             "follow_up_on": "2030-01-15",
         },
@@ -194,7 +188,7 @@ def test_notes_are_private_to_advisors(world: World, app):
     assert notes_csv[1][3] == "Call about the missing hours; she mentioned an exam week."
     empty = world.advisor.client.post(
         f"/reports/students/{sid}/notes",
-        data={"lid": world.advisor.lid, "csrf_token": csrf(page), "body": " "},
+        data={"lid": world.advisor.lid, "csrf_token": csrf_token(page), "body": " "},
     )
     assert empty.status_code == 422
     assert "Write the note." in empty.get_data(as_text=True)
@@ -263,7 +257,11 @@ def test_students_reach_only_their_own_report_and_get_it_shared(world: World, ap
     page = get(world.advisor, f"/reports/students/{world.ids['amara']}")
     shared = world.advisor.client.post(
         f"/reports/students/{world.ids['amara']}/share",
-        data={"lid": world.advisor.lid, "csrf_token": csrf(page), "message": "Let's talk soon."},
+        data={
+            "lid": world.advisor.lid,
+            "csrf_token": csrf_token(page),
+            "message": "Let's talk soon.",
+        },
     )
     assert shared.status_code == 303
     home = world.amara.client.get(f"/home/student?lid={world.amara.lid}").get_data(as_text=True)
@@ -295,10 +293,8 @@ def test_faculty_reach_none_of_the_report_pages(world: World, app):
         assert "not available to your role (faculty)" in resp.get_data(as_text=True)
 
 
-def test_advisors_see_only_their_tenant(world: World, make_platform, driver, app):
-    from tests.internships.work.conftest import ADVISOR_RULE, School
-
-    other = School(make_platform(tenant_settings=ADVISOR_RULE), driver).person("advisor")
+def test_advisors_see_only_their_tenant(world: World, make_school, app):
+    other = make_school().person("advisor")
     assert get(world.advisor, f"/reports/students/{world.ids['amara']}").status_code == 200
     refused = get(other, f"/reports/students/{world.ids['amara']}")
     assert refused.status_code == 404
@@ -367,7 +363,7 @@ def test_notes_csv_defuses_a_formula_after_a_separator(world: World):
     for body in notes:
         saved = world.advisor.client.post(
             f"/reports/students/{sid}/notes",
-            data={"lid": world.advisor.lid, "csrf_token": csrf(page), "body": body},
+            data={"lid": world.advisor.lid, "csrf_token": csrf_token(page), "body": body},
         )
         assert saved.status_code == 303
     cells = {row[3] for row in rows_of(get(world.advisor, f"/reports/students/{sid}/notes.csv"))}

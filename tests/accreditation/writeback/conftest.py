@@ -23,12 +23,11 @@ from tests.accreditation.frameworks.test_lms import (
     configure,
     faculty,
 )
-from tests.accreditation.frameworks.test_views import csrf_token
 from tests.connectors.conftest import fixture
-from tests.internships.work.conftest import seed_listing
+from tests.helpers import csrf_token
 from tests.internships.work.helpers import accept
 
-__all__ = ["canvas_mock", "seed_listing"]
+__all__ = ["canvas_mock"]
 
 LINE_ITEM = f"{CANVAS}/api/lti/courses/101/line_items/31"
 RUBRICS = f"{CANVAS}/api/v1/courses/101/rubrics"

@@ -179,7 +179,7 @@ def test_permanent_refusal_fails_with_its_reason_and_can_be_retried(
     html = page.get_data(as_text=True)
     assert "Failed" in html and "no longer has what Career Credit wrote to" in html
     assert "The specified resource does not exist." not in html  # never Canvas's body
-    from tests.accreditation.frameworks.test_views import csrf_token
+    from tests.helpers import csrf_token
 
     retried = client.post(
         f"/outcomes/ratings/sync/{row.id}/retry",

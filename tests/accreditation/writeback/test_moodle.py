@@ -15,8 +15,8 @@ from lti_tool.auth import load_launch
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from tests.accreditation.frameworks.test_lms import MOODLE, configure
-from tests.accreditation.frameworks.test_views import csrf_token
 from tests.connectors.conftest import fixture
+from tests.helpers import csrf_token
 from tests.internships.work.helpers import accept
 
 from .conftest import Course, messages

@@ -4,7 +4,6 @@ roles, and tenancy (the page only ever shows the launch user's own profile)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import pytest
 from sqlalchemy import func, select
@@ -13,14 +12,7 @@ from internships.profile.models import StudentProfile
 from internships.profile.services import ProfileInput, ProfileInvalidError, save_profile
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
-
-
-def csrf_token(resp) -> str:
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(as_text=True)
-    )
-    assert match, resp.get_data(as_text=True)[:500]
-    return match.group(1)
+from tests.helpers import csrf_token
 
 
 def _form(lid: str, token: str, **overrides: object) -> dict[str, object]:

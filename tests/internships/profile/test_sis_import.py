@@ -17,8 +17,7 @@ from internships.profile.models import StudentProfile
 from internships.services import jobs as job_svc
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, User
-
-from .test_profile import csrf_token
+from tests.helpers import csrf_token
 
 
 def people(school):
@@ -204,7 +203,7 @@ def test_a_long_import_runs_as_a_job_with_progress(app, school, monkeypatch):
     )
 
 
-def test_a_job_of_another_tenant_is_not_found(app, school, make_platform, driver):
+def test_a_job_of_another_tenant_is_not_found(app, school, make_school):
     folks = people(school)
     with app.app_context():
         job = job_svc.create_job(
@@ -212,9 +211,7 @@ def test_a_job_of_another_tenant_is_not_found(app, school, make_platform, driver
         )
         db.session.commit()
         job_id = job.id
-    from tests.internships.work.conftest import ADVISOR_RULE, School
-
-    elsewhere = School(make_platform(tenant_settings=ADVISOR_RULE), driver).person("advisor")
+    elsewhere = make_school().person("advisor")
     resp = elsewhere.client.get(f"/internships/import/jobs/{job_id}?lid={elsewhere.lid}")
     assert resp.status_code == 404
     with app.app_context():

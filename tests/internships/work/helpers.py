@@ -1,4 +1,5 @@
-"""Shortcuts the work tests share: apply, accept, and read the audit trail."""
+"""Shortcuts the work tests share: a CV and a statement, apply, accept, add a listing, and
+read the audit trail."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
 
-from .conftest import PDF, STATEMENT
-
 ADVISOR_ACTOR = "Ada Advisor <ada@example.edu> (user 0)"
+PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
+    b"xref\n0 3\n0000000000 65535 f \ntrailer\n<< /Root 1 0 R /Size 3 >>\n"
+    b"startxref\n9\n%%EOF\n"
+)
+STATEMENT = "I have run two survey projects for student societies and enjoy careful analysis."
 
 
 def application_input(**overrides: Any) -> ApplicationInput:

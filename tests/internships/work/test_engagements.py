@@ -18,8 +18,7 @@ from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
-from .conftest import PDF
-from .helpers import accept, audit_actions
+from .helpers import PDF, accept, audit_actions
 
 MONDAY = dt.date(2026, 3, 2)
 

@@ -16,10 +16,10 @@ from internships.services.listings import ensure_employer
 from internships.work.models import EmailMessage
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from tests.helpers import csrf_token
 from tests.internships.conftest import ACTOR
 
 from .test_supervisor import public_client
-from .test_views import csrf
 
 EMPLOYER_EMAIL = "hr@northwind.example"
 
@@ -40,7 +40,13 @@ def invite(app, advisor, email: str = EMPLOYER_EMAIL, **extra) -> str:
     assert page.status_code == 200
     resp = advisor.client.post(
         "/internships/invitations",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "email": email, "days": "14", **extra},
+        data={
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "email": email,
+            "days": "14",
+            **extra,
+        },
     )
     assert resp.status_code == 303, resp.get_data(as_text=True)[:800]
     with app.app_context():
@@ -84,7 +90,7 @@ def test_employer_submits_a_listing_that_waits_for_approval(app, world):
     page = employer.get(path)
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
     assert "Offer a micro-internship" in page.get_data(as_text=True)
-    resp = employer.post(path, data=listing_form(csrf(page)))
+    resp = employer.post(path, data=listing_form(csrf_token(page)))
     assert resp.status_code == 200, resp.get_data(as_text=True)[:1500]
     assert "is with the career center" in resp.get_data(as_text=True)
     with app.app_context():
@@ -130,7 +136,7 @@ def test_employer_submits_a_listing_that_waits_for_approval(app, world):
     assert "sent it through an invitation" in approve.get_data(as_text=True)
     approved = advisor.client.post(
         f"/internships/{listing_id}/approve",
-        data={"lid": advisor.lid, "csrf_token": csrf(approve), "note": "Checked with Priya."},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(approve), "note": "Checked with Priya."},
     )
     assert approved.status_code == 303
     student = world["student"]
@@ -147,13 +153,15 @@ def test_the_public_form_says_what_is_wrong_and_saves_nothing(app, world):
     path = invite(app, world["advisor"])
     employer = public_client(app)
     page = employer.get(path)
-    bad = employer.post(path, data=listing_form(csrf(page), pay_amount=None, employer_name=""))
+    bad = employer.post(
+        path, data=listing_form(csrf_token(page), pay_amount=None, employer_name="")
+    )
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
     assert "Give your organisation&#39;s name." in text or "Give your organisation's name." in text
     without_token = employer.post(path, data=listing_form(""))
     assert without_token.status_code == 400
-    pay_missing = employer.post(path, data=listing_form(csrf(page), pay_amount=None))
+    pay_missing = employer.post(path, data=listing_form(csrf_token(page), pay_amount=None))
     assert pay_missing.status_code == 422
     assert "Enter the amount paid, or choose unpaid." in pay_missing.get_data(as_text=True)
     with app.app_context():
@@ -167,7 +175,7 @@ def test_the_public_form_says_what_is_wrong_and_saves_nothing(app, world):
             is None
         )
     # The link still works after refusals: it is spent only by a submission.
-    good = employer.post(path, data=listing_form(csrf(page)))
+    good = employer.post(path, data=listing_form(csrf_token(page)))
     assert good.status_code == 200 and "is with the career center" in good.get_data(as_text=True)
 
 
@@ -182,7 +190,7 @@ def test_an_invitation_bound_to_an_employer_keeps_its_identity(app, world):
     client = public_client(app)
     page = client.get(path)
     assert "for <strong>Harbor Logistics</strong>" in page.get_data(as_text=True)
-    resp = client.post(path, data=listing_form(csrf(page), employer_name="Someone Else"))
+    resp = client.post(path, data=listing_form(csrf_token(page), employer_name="Someone Else"))
     assert resp.status_code == 200, resp.get_data(as_text=True)[:800]
     with app.app_context():
         listing = db.session.scalar(
@@ -217,7 +225,7 @@ def test_expired_withdrawn_and_forged_links_say_whom_to_ask(app, world):
     page = advisor.client.get(f"/internships/invitations?lid={advisor.lid}")
     withdrawn = advisor.client.post(
         f"/internships/invitations/{jti}/revoke",
-        data={"lid": advisor.lid, "csrf_token": csrf(page)},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page)},
     )
     assert withdrawn.status_code == 303
     revoked = client.get(second)
@@ -240,7 +248,7 @@ def test_the_invitation_page_refuses_a_bad_email(app, world):
     page = advisor.client.get(f"/internships/invitations?lid={advisor.lid}")
     resp = advisor.client.post(
         "/internships/invitations",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "email": "nope", "days": "14"},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": "nope", "days": "14"},
     )
     assert resp.status_code == 422
     assert "Give an email address like name@example.org." in resp.get_data(as_text=True)

@@ -16,9 +16,10 @@ from internships.work import links
 from internships.work.models import Engagement, HourLog, SupervisorLink
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from tests.helpers import csrf_token
 
 from .test_supervisor import engaged, last_link, public_client
-from .test_views import accept_via_advisor, csrf, submit_application, the_application
+from .test_views import accept_via_advisor, submit_application, the_application
 
 
 @pytest.fixture
@@ -37,7 +38,7 @@ def send_hours_link(
     app, person, engagement_id: int, to: str = "sam@acme.example", *, log_hours: bool = True
 ) -> str:
     url = f"/work/engagements/{engagement_id}"
-    token = csrf(person.client.get(f"{url}?lid={person.lid}"))
+    token = csrf_token(person.client.get(f"{url}?lid={person.lid}"))
     if log_hours:  # hours waiting, so the supervisor's page has its form
         person.client.post(
             f"{url}/hours",
@@ -72,7 +73,7 @@ def set_supervisor(faculty, engagement_id: int, email: str):
         url,
         data={
             "lid": faculty.lid,
-            "csrf_token": csrf(form),
+            "csrf_token": csrf_token(form),
             "competencies": ["Teamwork"],
             "planned_hours": "24",
             "supervisor_name": "Robin Replacement",
@@ -128,7 +129,7 @@ def test_finishing_or_cancelling_the_engagement_revokes_the_open_links(app, worl
     student, faculty, advisor = world["student"], world["faculty"], world["advisor"]
     hours = send_hours_link(app, student, engagement_id)
     url = f"/work/engagements/{engagement_id}"
-    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": token})
     resp = student.client.post(
         f"{url}/status", data={"lid": student.lid, "csrf_token": token, "action": "submit"}
@@ -138,11 +139,11 @@ def test_finishing_or_cancelling_the_engagement_revokes_the_open_links(app, worl
     browser = public_client(app)
     page = browser.get(hours)  # positive controls: submitted is still open
     assert page.status_code == 200
-    form_token = csrf(page)
+    form_token = csrf_token(page)
     assert browser.get(evaluate).status_code == 200
-    advisor_token = csrf(advisor.client.get(f"{url}?lid={advisor.lid}"))
+    advisor_token = csrf_token(advisor.client.get(f"{url}?lid={advisor.lid}"))
     closer = faculty if action == "complete" else advisor
-    token = csrf(closer.client.get(f"{url}?lid={closer.lid}"))
+    token = csrf_token(closer.client.get(f"{url}?lid={closer.lid}"))
     resp = closer.client.post(
         f"{url}/status", data={"lid": closer.lid, "csrf_token": token, "action": action}
     )
@@ -186,7 +187,7 @@ def test_erasing_the_student_revokes_their_supervisor_links(app, world):
         "/admin/privacy",
         data={
             "lid": launched.lid,
-            "csrf_token": csrf(page),
+            "csrf_token": csrf_token(page),
             "person": world["student"].sub,
             "action": "erase",
         },
@@ -198,7 +199,7 @@ def test_erasing_the_student_revokes_their_supervisor_links(app, world):
         "/admin/privacy/run",
         data={
             "lid": launched.lid,
-            "csrf_token": csrf(confirm),
+            "csrf_token": csrf_token(confirm),
             "user_id": user_id,
             "action": "erase",
             "confirm": "y",
@@ -239,7 +240,7 @@ def test_a_reused_engagement_id_never_opens_through_an_old_link(app, world, seed
     browser = public_client(app)
     page = browser.get(path)
     assert page.status_code == 200  # positive control
-    form_token = csrf(page)
+    form_token = csrf_token(page)
     with app.app_context():
         db.session.execute(delete(HourLog).where(HourLog.engagement_id == first))
         db.session.execute(delete(Engagement).where(Engagement.id == first))

@@ -18,9 +18,9 @@ from internships.work.services.cpt import CptInput, record_cpt_approval, revoke_
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from tests.helpers import csrf_token, launch_csrf
 
 from .helpers import ADVISOR_ACTOR, apply
-from .test_views import csrf
 
 F1 = "F-1 (CPT needed for credit-bearing off-campus work)"
 
@@ -30,25 +30,11 @@ def board_titles(person) -> list[str]:
     return re.findall(r'id="listing-\d+-title"><a [^>]+>([^<]+)</a>', text)
 
 
-def launch_csrf(app, lid: str) -> str:
-    """A CSRF token for a launch whose pages show no form (a TA's), as lti_tool.web derives it."""
-    import hashlib
-    import hmac
-
-    from flask import session
-    from flask_wtf.csrf import generate_csrf
-
-    key = str(app.config["SECRET_KEY"]).encode()
-    with app.test_request_context():
-        session["csrf_token"] = hmac.new(key, b"csrf:" + lid.encode(), hashlib.sha256).hexdigest()
-        return generate_csrf()
-
-
 def post_pin(person, listing_id: int, action: str = "pin"):
     page = person.client.get(f"/internships/{listing_id}?lid={person.lid}")
     return person.client.post(
         f"/internships/{listing_id}/{action}",
-        data={"lid": person.lid, "csrf_token": csrf(page)},
+        data={"lid": person.lid, "csrf_token": csrf_token(page)},
     )
 
 
@@ -129,7 +115,7 @@ def post_caps(person, **values):
     page = person.client.get(f"/work/caps?lid={person.lid}")
     assert page.status_code == 200
     return person.client.post(
-        "/work/caps", data={"lid": person.lid, "csrf_token": csrf(page), **values}
+        "/work/caps", data={"lid": person.lid, "csrf_token": csrf_token(page), **values}
     )
 
 
@@ -298,7 +284,7 @@ def test_advisor_records_cpt_on_the_page_and_the_refusal_is_shown(app, school, s
     page = advisor.client.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     refused = advisor.client.post(
         f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "decision": "accept"},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept"},
         follow_redirects=True,
     )
     assert "needs a CPT approval recorded by the career center" in refused.get_data(True)
@@ -308,14 +294,14 @@ def test_advisor_records_cpt_on_the_page_and_the_refusal_is_shown(app, school, s
     today = dt.date.today()
     missing = advisor.client.post(
         "/work/cpt",
-        data={"lid": advisor.lid, "csrf_token": csrf(cpt_page), "student": str(student_id)},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(cpt_page), "student": str(student_id)},
     )
     assert missing.status_code == 422
     recorded = advisor.client.post(
         "/work/cpt",
         data={
             "lid": advisor.lid,
-            "csrf_token": csrf(cpt_page),
+            "csrf_token": csrf_token(cpt_page),
             "student": str(student_id),
             "listing": str(listing_id),
             "employer": "0",
@@ -327,7 +313,7 @@ def test_advisor_records_cpt_on_the_page_and_the_refusal_is_shown(app, school, s
     assert recorded.status_code == 303, recorded.get_data(as_text=True)[:1000]
     accepted = advisor.client.post(
         f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "decision": "accept"},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept"},
         follow_redirects=True,
     )
     assert "Recorded: accepted." in accepted.get_data(as_text=True)
@@ -359,7 +345,7 @@ def test_an_employer_is_not_told_the_students_visa_status(app, school, seed_list
     page = advisor.client.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     sent = advisor.client.post(
         f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "email": ""},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": ""},
     )
     assert sent.status_code == 303
     path = last_link(app, "sam@acme.example", "select")
@@ -370,7 +356,7 @@ def test_an_employer_is_not_told_the_students_visa_status(app, school, seed_list
             select(apps.Application.id).where(apps.Application.student_id == student_id)
         )
     resp = employer.post(
-        path, data={"csrf_token": csrf(form), f"decision-{application_id}": "accept"}
+        path, data={"csrf_token": csrf_token(form), f"decision-{application_id}": "accept"}
     )
     assert resp.status_code == 422
     text = resp.get_data(as_text=True)
@@ -378,6 +364,6 @@ def test_an_employer_is_not_told_the_students_visa_status(app, school, seed_list
     assert "F-1" not in text and "visa" not in text
     # The link is not spent by a refused decision: a shortlist still goes through.
     ok = employer.post(
-        path, data={"csrf_token": csrf(form), f"decision-{application_id}": "shortlist"}
+        path, data={"csrf_token": csrf_token(form), f"decision-{application_id}": "shortlist"}
     )
     assert ok.status_code == 200 and "1 decision(s) recorded" in ok.get_data(as_text=True)

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from internships.services.listings import create_listing, ensure_employer
 from internships.work.models import EmailMessage, Engagement
 from lti_tool.extensions import db
+from tests.helpers import csrf_token
 from tests.internships.conftest import ACTOR, listing_input
 
 from .test_supervisor import engaged, world  # noqa: F401
-from .test_views import csrf
 
 NO_CONTACT = "The employer has no contact email; give the address to send the link to."
 
@@ -49,7 +49,7 @@ def test_a_link_with_no_address_to_send_it_to_is_refused_on_the_page(app, world)
     typed = f"lee-{secrets.token_hex(3)}@quiet.example"
     sent = browser.post(
         f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf(browser.get(url)), "email": typed},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(browser.get(url)), "email": typed},
     )
     assert sent.status_code == 303
     assert _mails_to(app, typed) == 1
@@ -57,7 +57,7 @@ def test_a_link_with_no_address_to_send_it_to_is_refused_on_the_page(app, world)
     before = _mails_to(app, "")
     refused = browser.post(
         f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf(browser.get(url)), "email": ""},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(browser.get(url)), "email": ""},
     )
     assert refused.status_code == 422
     text = refused.get_data(True)
@@ -73,7 +73,7 @@ def test_an_address_that_is_not_one_is_refused_and_kept(app, world):  # noqa: F8
     page = browser.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     refused = browser.post(
         f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "email": "sam at acme"},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": "sam at acme"},
     )
     assert refused.status_code == 422
     text = refused.get_data(True)
@@ -89,7 +89,8 @@ def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, wo
     url = f"/work/engagements/{engagement_id}"
     page = browser.get(f"{url}?lid={student.lid}")
     refused = browser.post(
-        f"{url}/status", data={"lid": student.lid, "csrf_token": csrf(page), "action": "submit"}
+        f"{url}/status",
+        data={"lid": student.lid, "csrf_token": csrf_token(page), "action": "submit"},
     )
     assert refused.status_code == 422
     text = refused.get_data(True)
@@ -99,14 +100,17 @@ def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, wo
     with app.app_context():
         assert db.session.get(Engagement, engagement_id).status == "active"
 
-    nothing = browser.post(f"{url}/status", data={"lid": student.lid, "csrf_token": csrf(page)})
+    nothing = browser.post(
+        f"{url}/status", data={"lid": student.lid, "csrf_token": csrf_token(page)}
+    )
     assert nothing.status_code == 422
     assert "Choose a change." in nothing.get_data(True)
 
     # acknowledged, the same submission goes through
-    browser.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf(page)})
+    browser.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf_token(page)})
     done = browser.post(
-        f"{url}/status", data={"lid": student.lid, "csrf_token": csrf(page), "action": "submit"}
+        f"{url}/status",
+        data={"lid": student.lid, "csrf_token": csrf_token(page), "action": "submit"},
     )
     assert done.status_code == 303
     with app.app_context():
@@ -121,8 +125,8 @@ def test_submitting_twice_says_why_although_no_change_is_offered(app, world):  #
     browser = _cookieless(app)
     url = f"/work/engagements/{engagement_id}"
     page = browser.get(f"{url}?lid={student.lid}")
-    browser.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf(page)})
-    data = {"lid": student.lid, "csrf_token": csrf(page), "action": "submit"}
+    browser.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf_token(page)})
+    data = {"lid": student.lid, "csrf_token": csrf_token(page), "action": "submit"}
     assert browser.post(f"{url}/status", data=data).status_code == 303
     again = browser.post(f"{url}/status", data=data)  # e.g. a second tab, or the back button
     assert again.status_code == 422

@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from internships.work.models import Application, Engagement
 from lti_tool.extensions import db
+from tests.helpers import csrf_token
 
-from .conftest import PDF
-from .test_views import accept_via_advisor, csrf, submit_application, the_application
+from .helpers import PDF
+from .test_views import accept_via_advisor, submit_application, the_application
 
 CLAMD_HOST = os.environ.get("CLAMAV_TEST_HOST", "127.0.0.1")
 CLAMD_PORT = int(os.environ.get("CLAMAV_TEST_PORT", "3310"))
@@ -118,7 +119,7 @@ def test_eicar_deliverable_is_refused(app, world, scanner):
     with app.app_context():
         engagement_id = db.session.scalar(select(Engagement.id).order_by(Engagement.id.desc()))
     url = f"/work/engagements/{engagement_id}"
-    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
 
     def upload(data: bytes, name: str):
         return student.client.post(

@@ -22,8 +22,9 @@ from internships.work.models import (
 )
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from tests.helpers import csrf_token
 
-from .test_views import accept_via_advisor, csrf, submit_application, the_application
+from .test_views import accept_via_advisor, submit_application, the_application
 
 
 def public_client(app):
@@ -82,14 +83,14 @@ def test_employer_selects_through_a_signed_link_once(app, world, seed_listing):
         f"/work/applications/{withdrawn.id}/withdraw",
         data={
             "lid": other.lid,
-            "csrf_token": csrf(other.client.get(f"/work/applications?lid={other.lid}")),
+            "csrf_token": csrf_token(other.client.get(f"/work/applications?lid={other.lid}")),
         },
     )
     advisor = world["advisor"]
     page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
     resp = advisor.client.post(
         f"/work/listings/{world['listing']}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "email": ""},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": ""},
     )
     assert resp.status_code == 303
     path = last_link(app, "sam@acme.example", "select")
@@ -117,12 +118,12 @@ def test_employer_selects_through_a_signed_link_once(app, world, seed_listing):
         ).all()
     assert {d["what"] for d in disclosures} == {"view", "resume"}
     resp = browser.post(
-        path, data={"csrf_token": csrf(page), f"decision-{application.id}": "shortlist"}
+        path, data={"csrf_token": csrf_token(page), f"decision-{application.id}": "shortlist"}
     )
     assert resp.status_code == 200 and "1 decision(s) recorded" in resp.get_data(as_text=True)
     assert the_application(app, world["student"].sub).status == "shortlisted"
     replay = browser.post(
-        path, data={"csrf_token": csrf(page), f"decision-{application.id}": "accept"}
+        path, data={"csrf_token": csrf_token(page), f"decision-{application.id}": "accept"}
     )
     assert replay.status_code == 410
     assert "already been used" in replay.get_data(as_text=True)
@@ -134,7 +135,7 @@ def test_supervisor_confirms_and_queries_hours_once(app, world):
     engagement_id = engaged(app, world)
     student = world["student"]
     url = f"/work/engagements/{engagement_id}"
-    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     today = dt.date.today()
     for day, desc in ((today, "Survey design"), (today - dt.timedelta(days=1), "Kick-off")):
         student.client.post(
@@ -160,12 +161,12 @@ def test_supervisor_confirms_and_queries_hours_once(app, world):
     browser = public_client(app)
     page = browser.get(path)
     assert "Survey design" in page.get_data(as_text=True)
-    bad = browser.post(path, data={"csrf_token": csrf(page), f"decision-{ids[0]}": "query"})
+    bad = browser.post(path, data={"csrf_token": csrf_token(page), f"decision-{ids[0]}": "query"})
     assert bad.status_code == 422 and "Nothing was saved" in bad.get_data(as_text=True)
     done = browser.post(
         path,
         data={
-            "csrf_token": csrf(page),
+            "csrf_token": csrf_token(page),
             f"decision-{ids[0]}": "confirm",
             f"decision-{ids[1]}": "query",
             f"note-{ids[1]}": "The kick-off was one hour",
@@ -184,7 +185,7 @@ def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, worl
     engagement_id = engaged(app, world)
     student = world["student"]
     url = f"/work/engagements/{engagement_id}"
-    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": token})
     resp = student.client.post(
         f"{url}/status", data={"lid": student.lid, "csrf_token": token, "action": "submit"}
@@ -196,13 +197,13 @@ def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, worl
     text = page.get_data(as_text=True)
     assert "<legend>Teamwork</legend>" in text and "Advanced Application" in text
     missing = browser.post(
-        path, data={"csrf_token": csrf(page), "supervisor_name": "Sam", "rating-0": "3"}
+        path, data={"csrf_token": csrf_token(page), "supervisor_name": "Sam", "rating-0": "3"}
     )
     assert missing.status_code == 422 and "Communication" in missing.get_data(as_text=True)
     done = browser.post(
         path,
         data={
-            "csrf_token": csrf(page),
+            "csrf_token": csrf_token(page),
             "supervisor_name": "Sam Supervisor",
             "rating-0": "3",
             "comment-0": "Ran the stand-ups",
@@ -219,7 +220,7 @@ def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, worl
             ("Teamwork", 3),
             ("Communication", None),
         ]
-    assert browser.post(path, data={"csrf_token": csrf(page)}).status_code == 410
+    assert browser.post(path, data={"csrf_token": csrf_token(page)}).status_code == 410
     page = student.client.get(f"{url}?lid={student.lid}").get_data(as_text=True)
     assert "Early Application" in page and "Not applicable" in page
 

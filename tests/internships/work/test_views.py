@@ -14,16 +14,9 @@ from sqlalchemy import select
 from internships.work.models import Application, Engagement, HourLog
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from tests.helpers import csrf_token
 
-from .conftest import PDF, STATEMENT
-
-
-def csrf(resp) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', resp.get_data(True))
-    if match is None:
-        match = re.search(r'name="csrf_token" value="([^"]+)"', resp.get_data(True))
-    assert match, resp.get_data(as_text=True)[:800]
-    return match.group(1)
+from .helpers import PDF, STATEMENT
 
 
 def apply_form(lid: str, token: str, **overrides):
@@ -44,7 +37,7 @@ def submit_application(person, listing_id: int, **overrides):
     assert page.status_code == 200
     return person.client.post(
         f"/work/apply/{listing_id}",
-        data=apply_form(person.lid, csrf(page), **overrides),
+        data=apply_form(person.lid, csrf_token(page), **overrides),
         content_type="multipart/form-data",
     )
 
@@ -66,7 +59,7 @@ def accept_via_advisor(world, application_id: int, **extra):
     page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
     return advisor.client.post(
         f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf(page), "decision": "accept", **extra},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept", **extra},
         follow_redirects=True,
     )
 
@@ -109,7 +102,7 @@ def test_apply_then_my_applications_then_withdraw(app, world):
         f"/work/applications/{application.id}/withdraw",
         data={
             "lid": student.lid,
-            "csrf_token": csrf(student.client.get(f"/work/applications?lid={student.lid}")),
+            "csrf_token": csrf_token(student.client.get(f"/work/applications?lid={student.lid}")),
         },
     )
     assert resp.status_code == 303
@@ -145,9 +138,7 @@ def test_a_form_post_without_its_csrf_token_is_refused(world):
     assert 'data-reason="csrf"' in resp.get_data(as_text=True)
 
 
-def test_students_never_see_each_others_applications_or_engagements(
-    app, world, make_platform, driver
-):
+def test_students_never_see_each_others_applications_or_engagements(app, world, make_school):
     student, other = world["student"], world["other"]
     submit_application(student, world["listing"])
     application = the_application(app, student.sub)
@@ -170,7 +161,7 @@ def test_students_never_see_each_others_applications_or_engagements(
         f"/work/engagements/{engagement_id}/hours",
         data={
             "lid": other.lid,
-            "csrf_token": csrf(own),
+            "csrf_token": csrf_token(own),
             "work_date": "2026-01-05",
             "hours": "2",
             "description": "Sneaky",
@@ -178,9 +169,7 @@ def test_students_never_see_each_others_applications_or_engagements(
     )
     assert resp.status_code in (400, 404)
     # another tenant's advisor, and faculty of another course, see nothing either
-    from tests.internships.work.conftest import ADVISOR_RULE, School
-
-    elsewhere = School(make_platform(tenant_settings=ADVISOR_RULE), driver).person("advisor")
+    elsewhere = make_school().person("advisor")
     assert (
         elsewhere.client.get(f"/work/engagements/{engagement_id}?lid={elsewhere.lid}").status_code
         == 404
@@ -263,7 +252,7 @@ def test_engagement_page_logs_hours_adds_deliverables_and_reflects(app, world):
         )
     url = f"/work/engagements/{engagement_id}"
     page = student.client.get(f"{url}?lid={student.lid}")
-    token = csrf(page)
+    token = csrf_token(page)
     assert "Learning agreement" in page.get_data(as_text=True)
     today = dt.date.today().isoformat()
     resp = student.client.post(
@@ -330,7 +319,12 @@ def test_engagement_page_logs_hours_adds_deliverables_and_reflects(app, world):
     assert reflection.status_code == 200
     resp = student.client.post(
         f"{url}/reflection",
-        data={"lid": student.lid, "csrf_token": csrf(reflection), "what": "Draft", "save": "Save"},
+        data={
+            "lid": student.lid,
+            "csrf_token": csrf_token(reflection),
+            "what": "Draft",
+            "save": "Save",
+        },
     )
     assert resp.status_code == 303
 
@@ -345,7 +339,7 @@ def test_faculty_confirms_hours_and_the_student_is_notified(app, world):
             select(Engagement.id).where(Engagement.application_id == application.id)
         )
     url = f"/work/engagements/{engagement_id}"
-    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(
         f"{url}/hours",
         data={
@@ -361,7 +355,7 @@ def test_faculty_confirms_hours_and_the_student_is_notified(app, world):
     page = faculty.client.get(f"{url}?lid={faculty.lid}")
     resp = faculty.client.post(
         f"{url}/hours/review",
-        data={"lid": faculty.lid, "csrf_token": csrf(page), f"decision-{log_id}": "confirm"},
+        data={"lid": faculty.lid, "csrf_token": csrf_token(page), f"decision-{log_id}": "confirm"},
     )
     assert resp.status_code == 303
     with app.app_context():
@@ -409,7 +403,7 @@ def test_a_refused_action_says_why_on_the_page(app, world):
             select(Engagement.id).where(Engagement.application_id == application.id)
         )
     url = f"/work/engagements/{engagement_id}"
-    token = csrf(student.client.get(f"{url}?lid={student.lid}"))
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     resp = student.client.post(
         f"{url}/status",
         data={"lid": student.lid, "csrf_token": token, "action": "submit"},
@@ -437,7 +431,7 @@ def test_faculty_edit_the_agreement_and_the_student_acknowledges_it(app, world):
     assert "<legend>Targeted career competencies</legend>" in form.get_data(as_text=True)
     data = {
         "lid": faculty.lid,
-        "csrf_token": csrf(form),
+        "csrf_token": csrf_token(form),
         "competencies": ["Teamwork", "Technology"],
         "planned_hours": "24",
         "supervisor_name": "Sam Supervisor",
@@ -453,7 +447,7 @@ def test_faculty_edit_the_agreement_and_the_student_acknowledges_it(app, world):
     page = student.client.get(f"{url}?lid={student.lid}")
     assert "Teamwork, Technology" in page.get_data(as_text=True)
     resp = student.client.post(
-        f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf(page)}
+        f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf_token(page)}
     )
     assert resp.status_code == 303
     with app.app_context():
