@@ -1,1 +1,62 @@
-"""accreditation: domain package (see DESIGN.md)."""
+"""accreditation: outcomes frameworks, evidence and its write-back to the LMS, advisor reports
+and attainment reports (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+MODELS = (
+    "accreditation.frameworks.models",
+    "accreditation.evidence.models",
+    "accreditation.writeback.models",
+    "accreditation.reports.models",
+    "accreditation.attainment.models",
+)
+
+
+def register(app: Flask) -> None:
+    """Accreditation's blueprints, commands, home panels, write-back senders and hooks."""
+    from lti_tool import jobs, workpool
+    from lti_tool.cli import cli_group
+    from lti_tool.homes import register_home_panel
+    from lti_tool.jobs.runner import register_tick
+    from lti_tool.privacy.hooks import register_erasure_hook
+    from lti_tool.privacy.retention import register_file_rule
+
+    from .attainment import exports
+    from .attainment import views as attainment_views
+    from .evidence import services as evidence
+    from .evidence import views as evidence_views  # evidence pages, on the outcomes blueprint
+    from .frameworks import commands as framework_commands
+    from .frameworks import lms_views  # noqa: F401 - course-outcomes pages, outcomes blueprint
+    from .frameworks import views as framework_views
+    from .reports import views as report_views
+    from .writeback import senders
+    from .writeback import services as writeback
+
+    for role in ("faculty", "advisor", "student"):
+        register_home_panel(app, role, "outcomes/_home_panel.html", framework_views._home_panel)
+    app.register_blueprint(framework_views.bp)
+    app.register_blueprint(report_views.bp)
+    register_home_panel(app, "student", "reports/_student_panel.html", report_views._student_panel)
+    register_home_panel(app, "advisor", "reports/_advisor_panel.html", report_views._advisor_panel)
+    app.register_blueprint(attainment_views.bp)
+    for role in ("faculty", "advisor", "student"):
+        register_home_panel(app, role, "attainment/_home_panel.html", attainment_views._home_panel)
+    app.cli.add_command(
+        cli_group(
+            "frameworks",
+            framework_commands.import_command,
+            framework_commands.export_command,
+            framework_commands.list_command,
+            evidence_views.evidence_sync,
+        )
+    )
+    app.cli.add_command(cli_group("attainment", attainment_views.run_exports_command))
+    jobs.register_sender(writeback.KIND_CANVAS, senders.send_rubric_assessment)
+    jobs.register_sender(writeback.KIND_MOODLE, senders.send_grade_competency)
+    # Supervisor evaluations become evidence within a minute, whether or not a page is opened.
+    register_tick("evidence.supervisor_sync", evidence.run_scheduled)
+    register_file_rule("accreditation.exports")(exports.purge_expired_exports)
+    register_erasure_hook("accreditation.exports")(exports.erase_exports_of_student)
+    workpool.register_job_counter(exports.exports_in_progress)

@@ -1,1 +1,22 @@
-"""credit: domain package (see DESIGN.md)."""
+"""credit: the credit domain — course credit policies, awards and second approvals, grade
+columns and their sync to the LMS, student progress (see DESIGN.md)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+MODELS = ("credit.models",)
+
+
+def register(app: Flask) -> None:
+    """The credit blueprint, ``flask credit`` and the credit home panels."""
+    from lti_tool.cli import cli_group
+    from lti_tool.homes import register_home_panel
+
+    from . import commands, views
+
+    app.register_blueprint(views.bp)
+    register_home_panel(app, "student", "credit/_student_panel.html", views._student_panel)
+    register_home_panel(app, "faculty", "credit/_faculty_panel.html", views._faculty_panel)
+    register_home_panel(app, "advisor", "credit/_advisor_panel.html", views._advisor_panel)
+    app.cli.add_command(cli_group("credit", commands.demo_command, commands.find_misposted_command))

@@ -16,13 +16,11 @@ from internships.work.services.evaluations import evaluation_of
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, PolicyViolationError
-from lti_tool.homes import register_home_panel
 from lti_tool.lti.services_client import roster
 from lti_tool.unit_of_work import done, field_errors, refused
 from lti_tool.web import launch_url
 
 from . import forms
-from .commands import demo_command, find_misposted_command
 from .models import APPROVAL_CHAINS, GRADING_MODES
 from .services import awards as award_svc
 from .services import column as column_svc
@@ -31,7 +29,7 @@ from .services import progress as progress_svc
 from .services import sync as sync_svc
 from .services.roster import merge_roster, sort_rows
 
-bp = Blueprint("credit", __name__, url_prefix="/credit", cli_group="credit")
+bp = Blueprint("credit", __name__, url_prefix="/credit")
 
 
 # --- home panels ----------------------------------------------------------------------------
@@ -58,17 +56,6 @@ def _faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
 
 def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"approvals": len(award_svc.awaiting_second_approval(ctx))}
-
-
-def _register_panels(state: Any) -> None:
-    register_home_panel(state.app, "student", "credit/_student_panel.html", _student_panel)
-    register_home_panel(state.app, "faculty", "credit/_faculty_panel.html", _faculty_panel)
-    register_home_panel(state.app, "advisor", "credit/_advisor_panel.html", _advisor_panel)
-
-
-bp.record_once(_register_panels)
-bp.cli.add_command(demo_command)
-bp.cli.add_command(find_misposted_command)
 
 
 # --- helpers --------------------------------------------------------------------------------

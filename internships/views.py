@@ -24,11 +24,10 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.homes import ROLE_LABELS
 from lti_tool.unit_of_work import commit_now, field_errors
 from lti_tool.web import launch_url
 
-from .commands import demo_command, expire_command, import_command, jobs_command
 from .forms import (
     ApproveForm,
     BoardFilterForm,
@@ -55,11 +54,7 @@ from .services.imports import (
 )
 from .vocabulary import UNPAID_FACTORS, skill_label
 
-bp = Blueprint("internships", __name__, url_prefix="/internships", cli_group="listings")
-bp.cli.add_command(import_command)
-bp.cli.add_command(expire_command)
-bp.cli.add_command(demo_command)
-bp.cli.add_command(jobs_command)
+bp = Blueprint("internships", __name__, url_prefix="/internships")
 
 
 def _faculty_panel(ctx: LaunchContext) -> dict[str, Any] | None:
@@ -83,13 +78,6 @@ def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
         "drafts": len(svc.drafts_to_complete(ctx.tenant_id)),
     }
 
-
-def _register_panels(state: Any) -> None:
-    register_home_panel(state.app, "faculty", "internships/_faculty_panel.html", _faculty_panel)
-    register_home_panel(state.app, "advisor", "internships/_advisor_panel.html", _advisor_panel)
-
-
-bp.record_once(_register_panels)
 
 EVERYONE = ("student", "faculty", "advisor")
 STATUS_LABELS = {

@@ -18,7 +18,8 @@ def resource_dir(name: str) -> Path:
 
 
 def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> Flask:
-    """Build the app: load settings, bind extensions, register blueprints, handlers and CLI."""
+    """Build the app: load settings, bind extensions, register every domain (``lti_tool.domains``),
+    the ops routes, error handlers and the CLI guard. No I/O."""
     from . import settings
 
     app = Flask(
@@ -29,7 +30,9 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     )
     settings.load(app, config, overrides)
 
-    from . import limits, ratelimit, web
+    from . import domains, jobs, limits, ops, ratelimit, web
+    from .cli import guard
+    from .errors import register_error_handlers
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
@@ -38,56 +41,10 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     web.init_app(app)  # before CSRFProtect: its launch-id seed must run first
     csrf.init_app(app)
     ratelimit.init_app(app)
-    _register_blueprints(app)
+    domains.register_all(app)  # blueprints, commands, panels, senders, hooks: lti_tool.domains
     importlib.import_module(f"{__name__}.unit_of_work").init_app(app)  # commit once per request
-    from . import ops
-
     ops.init_app(app)  # /, /favicon.ico, /readyz, /metrics and the request metrics
-
-    from .cli import register_cli
-    from .errors import register_error_handlers
-
     register_error_handlers(app)
-    register_cli(app)
-
-    from . import jobs
-
+    guard(app.cli)  # every command: one line for a person's mistake, a reference for a bug
     jobs.init_app(app)
     return app
-
-
-def _register_blueprints(app: Flask) -> None:
-    from accreditation.attainment.views import bp as attainment_bp
-    from accreditation.frameworks.views import bp as outcomes_bp
-    from accreditation.reports.views import bp as reports_bp
-    from credit.views import bp as credit_bp
-    from internships.profile.views import bp as profile_bp
-    from internships.views import bp as internships_bp
-    from internships.work.supervisor_views import bp as supervisor_bp
-    from internships.work.views import bp as work_bp
-
-    from .admin.connections_views import bp as admin_connections_bp
-    from .admin.identities_views import bp as admin_identities_bp
-    from .admin.views import bp as admin_bp
-    from .homes import bp as homes_bp
-    from .lti.views import bp as lti_bp
-    from .registration.views import bp as registration_bp
-
-    app.register_blueprint(lti_bp)
-    app.register_blueprint(homes_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(admin_connections_bp)
-    app.register_blueprint(admin_identities_bp)
-    app.register_blueprint(internships_bp)
-    app.register_blueprint(work_bp)
-    app.register_blueprint(profile_bp)
-    app.register_blueprint(supervisor_bp)  # also binds the rate limiter
-    app.register_blueprint(registration_bp)
-    app.register_blueprint(credit_bp)
-    app.register_blueprint(outcomes_bp)  # also the flask frameworks commands
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(attainment_bp)
-    if app.config["SANDBOX_ENABLED"]:
-        from .sandbox import bp as sandbox_bp
-
-        app.register_blueprint(sandbox_bp)

@@ -48,7 +48,6 @@ from .jobs import (
     NewMessage,
     OutboxMessage,
     Outcome,
-    register_sender,
 )
 from .jobs import coalesce_key as _coalesce_key
 from .jobs import enqueue as _enqueue
@@ -405,14 +404,6 @@ def send_score(msg: Message, reg: Registration | None) -> Outcome:
     if resp.status_code in (404, 410):  # deleted since it was checked
         _forget_column(reg, payload["lineitem"])
     return classify(resp.status_code, resp.headers, resp.text)
-
-
-def register() -> None:
-    """Register the AGS senders with the outbox (idempotent)."""
-    register_sender(KIND_SCORE, send_score)
-
-
-register()
 
 
 # --- line items -----------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import ScriptInfo
+from flask.cli import AppGroup, ScriptInfo
 
 from .errors import AppError
 
@@ -44,18 +44,32 @@ class CommandUsageError(click.ClickException):
 
 
 def register_cli(app: Flask) -> None:
+    """The core's command groups: platform (with its service-hosts, frame-origins and
+    registration commands), keys, maintenance, students and grades."""
     from .commands import keys_cli, maintenance_cli, platform_cli, students_cli
     from .jobs_commands import grades_cli
-    from .lti.commands import service_hosts_cli
-    from .registration import commands as _registration_commands  # noqa: F401 - adds commands
+    from .lti.commands import frame_origins_cli, service_hosts_cli
+    from .registration import commands as registration_commands
 
-    platform_cli.add_command(service_hosts_cli)
-    app.cli.add_command(platform_cli)
-    app.cli.add_command(keys_cli)
-    app.cli.add_command(maintenance_cli)
-    app.cli.add_command(students_cli)
-    app.cli.add_command(grades_cli)
-    guard(app.cli)
+    for command in (
+        service_hosts_cli,
+        frame_origins_cli,
+        registration_commands.platform_invite,
+        registration_commands.platform_add_tenant,
+        registration_commands.platform_show_config,
+    ):
+        platform_cli.add_command(command)
+    for group in (platform_cli, keys_cli, maintenance_cli, students_cli, grades_cli):
+        app.cli.add_command(group)
+
+
+def cli_group(name: str, *commands: click.Command, help: str | None = None) -> AppGroup:
+    """A new ``flask <name>`` group of ``commands``, for a domain's ``register(app)`` to add to
+    ``app.cli`` (a new group per app: registering never changes a module's objects)."""
+    group = AppGroup(name, help=help)
+    for command in commands:
+        group.add_command(command)
+    return group
 
 
 def one_line(text: str) -> str:

@@ -4,6 +4,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from lti_tool.domains import load_models
 from lti_tool.extensions import include_in_migrations
 
 # this is the Alembic Config object, which provides
@@ -40,29 +41,10 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
-MODEL_MODULES = (
-    "lti_tool.models",
-    "lti_tool.sandbox.models",
-    "internships.models",
-    "internships.work.models",
-    "internships.profile.models",
-    "lti_tool.jobs.models",
-    "credit.models",
-    "accreditation.frameworks.models",
-    "accreditation.evidence.models",
-    "accreditation.writeback.models",
-    "lti_tool.admin.connections",
-    "accreditation.reports.models",
-    "accreditation.attainment.models",
-)
-
-
 def get_metadata():
-    # Every model module, whether or not its blueprint is on in this configuration.
-    import importlib
-
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
+    # Every domain's model modules (lti_tool.domains), whether or not the domain is on in this
+    # configuration: the same list the privacy schema reads.
+    load_models()
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
     return target_db.metadata

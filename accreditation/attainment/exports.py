@@ -54,8 +54,6 @@ from lti_tool.csvsafe import safe_row
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Course, User, utcnow
-from lti_tool.privacy.hooks import register_erasure_hook
-from lti_tool.privacy.retention import register_file_rule
 from lti_tool.services import audit
 from lti_tool.settings import create_private_file, make_private_dir
 
@@ -258,7 +256,6 @@ def start_export(app: Flask, job_id: int) -> Future[Any] | None:
     return workpool.submit(app, run_export, job_id)
 
 
-@workpool.register_job_counter
 def exports_in_progress(tenant_id: int, actor: str) -> int:
     """The person's exports that are queued or running (a stale one does not count)."""
     now = utcnow()
@@ -313,7 +310,6 @@ def _remove_files(jobs: Iterable[AttainmentExport], message: str) -> int:
     return removed
 
 
-@register_file_rule("accreditation.exports")
 def purge_expired_exports(tenant_id: int, cutoff: dt.date) -> dict[str, int]:
     """Delete export zips finished more than ATTAINMENT_EXPORT_DAYS ago (30 by default; and never
     later than the tenant's file retention, ``cutoff``): an export is a copy of records the
@@ -330,7 +326,6 @@ def purge_expired_exports(tenant_id: int, cutoff: dt.date) -> dict[str, int]:
     return {"attainment_exports": _remove_files(jobs, REMOVED_FOR_RETENTION)}
 
 
-@register_erasure_hook("accreditation.exports")
 def erase_exports_of_student(tenant_id: int, user_id: int) -> dict[str, int]:
     """Delete every export zip of the tenant that may hold the student's evidence: those
     written since their first evidence row (an erased person must not live on in a

@@ -18,7 +18,7 @@ from flask import (
     request,
     send_file,
 )
-from flask.blueprints import BlueprintSetupState
+from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
 
 from accreditation.frameworks import services as fw_services
@@ -27,7 +27,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.homes import ROLE_LABELS
 from lti_tool.limits import bounded_int
 from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url
@@ -35,7 +35,7 @@ from lti_tool.web import launch_url
 from . import exports, services
 from .forms import ExportForm, NoteForm, targets_form
 
-bp = Blueprint("attainment", __name__, url_prefix="/attainment", cli_group="attainment")
+bp = Blueprint("attainment", __name__, url_prefix="/attainment")
 
 ADVISORS = ("advisor", "admin")
 REPORT_KINDS = ("competencies", "program")
@@ -43,12 +43,6 @@ REPORT_KINDS = ("competencies", "program")
 
 def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"role": ctx.role}
-
-
-@bp.record_once
-def _register_panels(state: BlueprintSetupState) -> None:
-    for role in ("faculty", "advisor", "student"):
-        register_home_panel(state.app, role, "attainment/_home_panel.html", _home_panel)
 
 
 @bp.context_processor
@@ -323,7 +317,8 @@ def export_download(export_id: int) -> ResponseReturnValue:
     return response
 
 
-@bp.cli.command("exports")
+@click.command("exports")
+@with_appcontext
 def run_exports_command() -> None:
     """Build the accreditation exports that are queued (or whose runner died)."""
     done = exports.run_queued()

@@ -5,25 +5,21 @@ from __future__ import annotations
 
 import click
 from flask import flash, redirect, render_template, request
+from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from accreditation.frameworks.views import bp
-from accreditation.writeback import senders as _senders  # noqa: F401 - registers the senders
 from accreditation.writeback import services as writeback
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.jobs.runner import register_tick
 from lti_tool.models import Tenant
 from lti_tool.unit_of_work import refuse
 from lti_tool.web import launch_url
 
 from . import ratings, services
 from .forms import NOT_APPLICABLE, RatingForm, ratings_from
-
-# Supervisor evaluations become evidence within a minute, whether or not a page is opened.
-register_tick("evidence.supervisor_sync", services.run_scheduled)
 
 
 @bp.get("/evidence")
@@ -131,7 +127,8 @@ def retry_writeback(message_id: int) -> ResponseReturnValue:
     return redirect(launch_url("outcomes.rate_engagement", engagement_id=engagement_id), 303)
 
 
-@bp.cli.command("evidence-sync")
+@click.command("evidence-sync")
+@with_appcontext
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 def evidence_sync(tenant_name: str) -> None:
     """Record evidence for supervisor ratings not yet recorded (safe to run at any time)."""

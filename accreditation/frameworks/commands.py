@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lti_tool.errors import AppError
@@ -15,7 +16,6 @@ from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 from . import case, services
-from .views import bp
 
 OPERATOR = "cli"
 
@@ -32,7 +32,8 @@ def _fail(message: str) -> NoReturn:
     raise click.ClickException(message)
 
 
-@bp.cli.command("import")
+@click.command("import")
+@with_appcontext
 @click.argument("source")
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 @click.option(
@@ -75,7 +76,8 @@ def import_command(source: str, tenant_name: str, kind: str) -> None:
     )
 
 
-@bp.cli.command("export")
+@click.command("export")
+@with_appcontext
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 @click.option("--framework", "framework_ref", required=True, help="Id, identifier or title.")
@@ -97,7 +99,8 @@ def export_command(out: str, tenant_name: str, framework_ref: str) -> None:
         click.echo(f"Wrote {fw.title!r} ({len(fw.items)} items) to {out}.")
 
 
-@bp.cli.command("list")
+@click.command("list")
+@with_appcontext
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 def list_command(tenant_name: str) -> None:
     """List a tenant's frameworks (the built-ins are added on first use)."""

@@ -1,5 +1,6 @@
 """The outcomes blueprint: frameworks and their items (faculty read; career advisors and tool
-administrators edit), CASE import and export, and the ``flask frameworks`` commands."""
+administrators edit), CASE import and export. The ``flask frameworks`` commands are in
+``commands.py``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
@@ -17,7 +17,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.homes import ROLE_LABELS
 from lti_tool.limits import json_loads
 from lti_tool.web import launch_url
 
@@ -25,7 +25,8 @@ from . import case, services
 from .forms import ImportForm, ItemForm, StatusForm, TemplateForm
 from .models import Framework
 
-bp = Blueprint("outcomes", __name__, url_prefix="/outcomes", cli_group="frameworks")
+bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")  # more routes: lms_views.py,
+# accreditation/evidence/views.py (all registered by accreditation.register)
 
 READERS = ("faculty", "advisor", "admin")
 EDITORS = ("advisor", "admin")
@@ -39,12 +40,6 @@ KIND_LABELS = {
 
 def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"role": ctx.role}
-
-
-@bp.record_once
-def _register_panels(state: BlueprintSetupState) -> None:
-    for role in ("faculty", "advisor", "student"):
-        register_home_panel(state.app, role, "outcomes/_home_panel.html", _home_panel)
 
 
 def can_edit(ctx: LaunchContext) -> bool:
@@ -269,9 +264,3 @@ def export_case(framework_id: int) -> ResponseReturnValue:
             "Cache-Control": "private, no-store",
         },
     )
-
-
-from accreditation.evidence import views as _evidence_views  # noqa: E402,F401 - evidence pages
-
-from . import commands as _commands  # noqa: E402,F401 - adds the flask frameworks commands
-from . import lms_views as _lms_views  # noqa: E402,F401 - the course-outcomes pages

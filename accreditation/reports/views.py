@@ -27,7 +27,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.homes import ROLE_LABELS
 from lti_tool.models import utcnow
 from lti_tool.web import launch_url
 
@@ -54,12 +54,6 @@ def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"counts": dashboard.home_counts(ctx.tenant_id, term)}
 
 
-def _register_panels(state: Any) -> None:
-    register_home_panel(state.app, "student", "reports/_student_panel.html", _student_panel)
-    register_home_panel(state.app, "advisor", "reports/_advisor_panel.html", _advisor_panel)
-
-
-bp.record_once(_register_panels)
 bp.before_request(without_jit)
 
 

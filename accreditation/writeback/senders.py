@@ -25,12 +25,11 @@ from connectors.errors import CanvasAuthError, MoodleError
 from lti_tool import ags, netguard
 from lti_tool.admin.connections import credentials_for
 from lti_tool.extensions import db
-from lti_tool.jobs import FAILED, RETRY, SENT, Message, Outcome, register_sender
+from lti_tool.jobs import FAILED, RETRY, SENT, Message, Outcome
 from lti_tool.lti import services_client
 from lti_tool.models import Registration, utcnow
 
 from .models import CanvasRubricLink
-from .services import KIND_CANVAS, KIND_MOODLE
 
 log = logging.getLogger("career_credit.writeback")
 
@@ -337,12 +336,3 @@ def send_grade_competency(msg: Message, reg: Registration | None) -> Outcome:
         status = int(code[5:]) if code.startswith("http_") and code[5:].isdigit() else None
         return Outcome(RETRY if transient else FAILED, status, exc.message)
     return Outcome(SENT, 200)
-
-
-def register() -> None:
-    """Register the write-back senders with the outbox (idempotent)."""
-    register_sender(KIND_CANVAS, send_rubric_assessment)
-    register_sender(KIND_MOODLE, send_grade_competency)
-
-
-register()

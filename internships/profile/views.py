@@ -9,7 +9,6 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
-from ..commands import profiles_import_command
 from ..services import jobs as job_svc
 from ..services.imports import ImportFormatError
 from ..views import _helpers, inline_rows, queue_import, read_upload
@@ -18,9 +17,8 @@ from .imports import CSV_COLUMNS, csv_records, import_profiles
 from .recommend import recommend
 from .services import ProfileInvalidError, get_or_empty, save_profile
 
-bp = Blueprint("profile", __name__, url_prefix="/profile", cli_group="profiles")
+bp = Blueprint("profile", __name__, url_prefix="/profile")
 bp.context_processor(_helpers)
-bp.cli.add_command(profiles_import_command)
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -225,7 +225,6 @@ def start_job(app: Flask, job_id: int) -> Future[Any] | None:
     return workpool.submit(app, run_job, job_id)
 
 
-@workpool.register_job_counter
 def jobs_in_progress(tenant_id: int, actor: str) -> int:
     """The person's imports that are queued or running (a stale one does not count)."""
     now = utcnow()

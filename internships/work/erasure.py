@@ -3,12 +3,9 @@ open supervisor link issued about them is revoked (a link must never outlive its
 
 from __future__ import annotations
 
-from lti_tool.privacy.hooks import register_erasure_hook
-
 from . import links
 
 
-@register_erasure_hook("internships.supervisor_links")
 def revoke_supervisor_links(tenant_id: int, user_id: int) -> dict[str, int]:
     """Revoke the open supervisor links issued about the student."""
     return {"supervisor_links_revoked": links.revoke_links_for_student(tenant_id, user_id)}

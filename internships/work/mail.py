@@ -160,9 +160,6 @@ def _smtp_send(to: str, subject: str, body: str) -> None:
         smtp.send_message(mime)
 
 
-jobs.register_sender(KIND, deliver, needs_registration=False)
-
-
 def outbox_for_tenant(tenant_id: int, limit: int = 200) -> list[EmailMessage]:
     """The development outbox of one tenant, newest first: the page that lists it needs a
     launch and shows only the launch's tenant's mail (never another institution's)."""

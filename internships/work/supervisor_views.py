@@ -21,7 +21,6 @@ from lti_tool.models import Tenant
 from lti_tool.unit_of_work import commit_now
 
 from . import forms
-from .limiter import init_app as init_limiter
 from .limiter import limited
 from .links import (
     LinkError,
@@ -42,8 +41,7 @@ from .services.selection import disclose_application
 from .views import _attachment
 
 bp = Blueprint("supervisor", __name__, url_prefix="/s")
-bp.record_once(lambda state: init_limiter(state.app))
-limited(bp)
+limited(bp)  # every page: the public rate limit (the limiter is bound by create_app)
 
 
 @bp.errorhandler(LinkError)

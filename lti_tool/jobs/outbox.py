@@ -77,11 +77,7 @@ def needs_registration(kind: str) -> bool:
 
 
 def _sender_for(kind: str) -> Sender | None:
-    if kind.startswith("ags.") and kind not in _senders:
-        from .. import ags  # registers its senders on import
-
-        ags.register()
-    return _senders.get(kind)
+    return _senders.get(kind)  # registered by the domains' register(app)
 
 
 def coalesce_key(*parts: str) -> str:

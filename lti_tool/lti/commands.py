@@ -8,7 +8,6 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from ..commands import platform_cli
 from ..extensions import db
 from ..models import Registration, Tenant
 from . import frame_origins, service_hosts
@@ -134,6 +133,3 @@ def remove_frame_origin(tenant_name: str, origin: str) -> None:
         )
     db.session.commit()
     click.echo(f"{origin} no longer frames Career Credit for {tenant.name}.")
-
-
-platform_cli.add_command(frame_origins_cli)

@@ -1,8 +1,8 @@
 """Erasure hooks: what a domain must do when a person is pseudonymised or erased beyond the rows
 the schema finds (``privacy.schema``) — revoke capability links issued about them, delete files
 made from their records (an accreditation export's zip). A domain registers a hook with
-``register_erasure_hook``; the modules listed in ``HOOK_MODULES`` are imported before hooks run,
-so a hook is never missed because its module had not been imported yet in this process.
+``register_erasure_hook`` in its ``register(app)`` (``lti_tool.domains``), so every hook is in
+place once the app is created, whichever modules this process has imported.
 
 A hook takes (tenant id, user id) before the person's rows are deleted, flushes only, and
 returns counts (never personal data) for the audit entry.
@@ -10,17 +10,10 @@ returns counts (never personal data) for the audit entry.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 
 ErasureHook = Callable[[int, int], dict[str, int]]
 _hooks: dict[str, ErasureHook] = {}
-
-# Modules that register hooks; a module missing from an installation is skipped.
-HOOK_MODULES = (
-    "internships.work.erasure",
-    "accreditation.attainment.exports",
-)
 
 
 def register_erasure_hook(name: str) -> Callable[[ErasureHook], ErasureHook]:
@@ -34,13 +27,7 @@ def register_erasure_hook(name: str) -> Callable[[ErasureHook], ErasureHook]:
 
 
 def erasure_hooks() -> dict[str, ErasureHook]:
-    """Every registered hook, after importing the modules that register them."""
-    for module in HOOK_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # the module exists but is broken: never hide that
-                raise
+    """Every registered hook."""
     return dict(_hooks)
 
 

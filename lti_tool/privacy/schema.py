@@ -5,7 +5,6 @@ every encrypted column."""
 
 from __future__ import annotations
 
-import ast
 import importlib
 from dataclasses import dataclass
 
@@ -20,21 +19,10 @@ OWNER_COLUMNS = ("student_id", "user_id")
 
 
 def model_modules() -> tuple[str, ...]:
-    """The model modules Alembic imports (``MODEL_MODULES`` in ``migrations/env.py``), the one
-    list every module with tables joins."""
-    from .. import resource_dir
+    """Every domain's model modules (``lti_tool.domains``): the list Alembic imports too."""
+    from ..domains import model_modules as domain_model_modules
 
-    env = resource_dir("migrations") / "env.py"
-    if not env.is_file():  # an installation without migrations: the models already imported
-        return ()
-    for node in ast.parse(env.read_text()).body:
-        if (
-            isinstance(node, ast.Assign)
-            and any(isinstance(t, ast.Name) and t.id == "MODEL_MODULES" for t in node.targets)
-            and isinstance(node.value, ast.Tuple | ast.List)
-        ):
-            return tuple(ast.literal_eval(node.value))
-    return ()
+    return domain_model_modules()
 
 
 def load_all_models() -> MetaData:

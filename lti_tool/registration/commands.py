@@ -1,4 +1,5 @@
-"""CLI: ``flask --app lti_tool platform invite`` and ``platform show-config``."""
+"""CLI: ``flask --app lti_tool platform invite``, ``platform add-tenant`` and ``platform
+show-config`` (added to the platform group by ``lti_tool.cli.register_cli``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import json
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..commands import OPERATOR, platform_cli
+from ..commands import OPERATOR
 from ..errors import AppError
 from ..extensions import db
 from ..models import Tenant
@@ -34,7 +36,8 @@ BASE_URL = click.option(
 )
 
 
-@platform_cli.command("invite")
+@click.command("invite")
+@with_appcontext
 @click.option("--tenant", help="Register for this existing tenant (re-install, second LMS).")
 @click.option("--new-tenant", help="Name of the tenant the registration creates.")
 @click.option(
@@ -67,7 +70,8 @@ def platform_invite(
     )
 
 
-@platform_cli.command("add-tenant")
+@click.command("add-tenant")
+@with_appcontext
 @click.argument("name")
 @BASE_URL
 def platform_add_tenant(name: str, base_url: str | None) -> None:
@@ -81,7 +85,8 @@ def platform_add_tenant(name: str, base_url: str | None) -> None:
     click.echo(f"Created tenant {name!r}; its key set URL is {jwks}")
 
 
-@platform_cli.command("show-config")
+@click.command("show-config")
+@with_appcontext
 @click.option("--lms", type=click.Choice(["moodle", "canvas"]), default="moodle", show_default=True)
 @click.option(
     "--tenant",

@@ -1,8 +1,22 @@
 """The sandbox LMS (development and demos only): plays the platform so anyone can try the
-tool without Canvas. Registered by ``create_app`` when ``SANDBOX_ENABLED``."""
+tool without Canvas. A domain registered by ``create_app`` only when ``SANDBOX_ENABLED``
+(``lti_tool.domains``); its tables exist everywhere."""
 
-from flask import Blueprint
+from __future__ import annotations
 
-bp = Blueprint("sandbox", __name__, url_prefix="/sandbox", cli_group="sandbox")
+from flask import Flask
 
-from . import api, cli, views  # noqa: E402, F401 - register the routes and commands
+MODELS = ("lti_tool.sandbox.models",)
+
+
+def register(app: Flask) -> None:
+    """The sandbox's pages and API (one blueprint) and ``flask sandbox seed``."""
+    from ..cli import cli_group
+    from . import (
+        api,  # noqa: F401 - the API's routes, on the sandbox blueprint
+        cli,
+        views,
+    )
+
+    app.register_blueprint(views.bp)
+    app.cli.add_command(cli_group("sandbox", cli.seed_command))

@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 
 from ..auth import public
 from ..extensions import csrf, db
-from . import bp
 from .errors import ApiError
 from .platform import platform_jwks
 from .services import (
@@ -43,7 +42,7 @@ from .tokens import (
     authenticate,
     issue_token,
 )
-from .views import current_info, http_timeout
+from .views import bp, current_info, http_timeout
 
 
 @bp.errorhandler(ApiError)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
-from . import bp
 from .seed import ensure_sandbox
 
 
-@bp.cli.command("seed")
+@click.command("seed")
+@with_appcontext
 def seed_command() -> None:
     """Seed the sandbox LMS (idempotent) for SANDBOX_TOOL_URL and SANDBOX_PLATFORM_URL."""
     info = ensure_sandbox(

@@ -3,19 +3,20 @@ endpoint, the deep-linking return, and the gradebook."""
 
 from __future__ import annotations
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from ..auth import public
 from ..extensions import csrf, db
 from ..models import Registration
-from . import bp
 from .errors import SandboxError
 from .models import SandboxCourse, SandboxEnrolment, SandboxKey, SandboxPerson
 from .platform import accept_deep_link_response, authorize, bound_line_item, start_launch
 from .seed import SandboxInfo, ensure_sandbox, sandbox_info
 from .services import add_assignment, gradebook, placed_links
+
+bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
 PERSON_GROUPS = [
     ("student", "Students"),

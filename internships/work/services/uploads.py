@@ -16,7 +16,6 @@ from flask import current_app
 
 from lti_tool import virus_scan
 from lti_tool.errors import NotFoundError, PolicyViolationError
-from lti_tool.privacy.retention import register_file_rule
 from lti_tool.settings import make_private_dir, write_private_file
 
 DEFAULT_RESUME_MAX_BYTES = 5 * 1024 * 1024
@@ -185,7 +184,6 @@ def _remove(name: str | None) -> bool:
     return False
 
 
-@register_file_rule("internships.uploads")
 def purge_expired_files(tenant_id: int, cutoff: dt.date) -> dict[str, int]:
     """Delete résumés and deliverable files of engagements that ended before ``cutoff`` (their
     end date, or the day they were completed or cancelled), and résumés of applications that

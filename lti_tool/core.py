@@ -1,0 +1,34 @@
+"""The core domain: LTI launches and deep linking, role homes, installing the tool in an LMS,
+the tool administrator's pages, the operator's commands and the AGS score sender."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+MODELS = (
+    "lti_tool.models",
+    "lti_tool.jobs.models",
+    "lti_tool.admin.connections",
+    "lti_tool.registration.models",
+)
+
+
+def register(app: Flask) -> None:
+    """Register the core's blueprints, commands and outbox sender on ``app``."""
+    from . import ags, jobs
+    from .admin.connections_views import bp as admin_connections_bp
+    from .admin.identities_views import bp as admin_identities_bp
+    from .admin.views import bp as admin_bp
+    from .cli import register_cli
+    from .homes import bp as homes_bp
+    from .lti.views import bp as lti_bp
+    from .registration.views import bp as registration_bp
+
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(homes_bp)
+    app.register_blueprint(admin_bp)
+    app.register_blueprint(admin_connections_bp)
+    app.register_blueprint(admin_identities_bp)
+    app.register_blueprint(registration_bp)
+    register_cli(app)  # platform, keys, maintenance, students, grades
+    jobs.register_sender(ags.KIND_SCORE, ags.send_score)
