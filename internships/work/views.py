@@ -71,14 +71,14 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-def _read(field: Any, limit_key: str, default: int) -> tuple[bytes | None, str]:
+def _read(field: Any, limit_key: str) -> tuple[bytes | None, str]:
     """The uploaded bytes (at most the limit + 1, so an oversize file is refused cheaply)."""
     storage = field.data
     if not isinstance(storage, FileStorage) or not storage.filename:
         return None, ""
     from flask import current_app
 
-    limit = int(current_app.config.get(limit_key) or default)
+    limit = int(current_app.config[limit_key])
     return storage.stream.read(limit + 1), storage.filename
 
 
@@ -130,7 +130,7 @@ def apply(listing_id: int) -> ResponseReturnValue:
     form = forms.ApplyForm()
     form.name_employer(listing.employer.name)
     if form.validate_on_submit():
-        data, filename = _read(form.resume, "RESUME_MAX_BYTES", uploads.DEFAULT_RESUME_MAX_BYTES)
+        data, filename = _read(form.resume, "RESUME_MAX_BYTES")
         payload = apps.ApplicationInput(
             statement=form.statement.data or "",
             availability=form.availability.data or "",
@@ -394,9 +394,7 @@ def add_deliverable(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.DeliverableForm()
     if form.validate_on_submit():
-        data, filename = _read(
-            form.file, "DELIVERABLE_MAX_BYTES", uploads.DEFAULT_DELIVERABLE_MAX_BYTES
-        )
+        data, filename = _read(form.file, "DELIVERABLE_MAX_BYTES")
         try:
             eng.add_deliverable(
                 ctx,

@@ -82,12 +82,9 @@ def test_the_413_answers_json_to_json_clients(client):
 
 
 def test_the_limit_sits_just_above_the_largest_upload(app):
-    from internships.work.services.uploads import (
-        DEFAULT_DELIVERABLE_MAX_BYTES,
-        DEFAULT_RESUME_MAX_BYTES,
-    )
+    from config.default import DELIVERABLE_MAX_BYTES, RESUME_MAX_BYTES
 
-    largest = max(DEFAULT_DELIVERABLE_MAX_BYTES, DEFAULT_RESUME_MAX_BYTES)
+    largest = max(DELIVERABLE_MAX_BYTES, RESUME_MAX_BYTES)
     limit = app.config["MAX_CONTENT_LENGTH"]
     assert largest < limit <= largest + 2 * 1024 * 1024
 

@@ -18,8 +18,6 @@ from lti_tool import virus_scan
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.settings import make_private_dir, write_private_file
 
-DEFAULT_RESUME_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_DELIVERABLE_MAX_BYTES = 20 * 1024 * 1024
 OFFICE_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
