@@ -26,7 +26,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(views.bp)
     register_home_panel(app, "faculty", "internships/_faculty_panel.html", views._faculty_panel)
     register_home_panel(app, "advisor", "internships/_advisor_panel.html", views._advisor_panel)
-    app.register_blueprint(work_views.bp)  # adds the student's home panel as it registers
+    app.register_blueprint(work_views.bp)
+    register_home_panel(
+        app, "student", "internships/work/_student_panel.html", work_views._student_panel
+    )
     app.register_blueprint(profile_views.bp)
     app.register_blueprint(supervisor_views.bp)  # public pages, rate limited
     app.cli.add_command(

@@ -13,8 +13,8 @@ from internships.services.listings import get_listing, list_employers, list_list
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError, PolicyViolationError
-from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS, register_home_panel
+from lti_tool.homes import ROLE_LABELS
+from lti_tool.unit_of_work import done, refuse, refused
 from lti_tool.web import launch_url
 
 from . import forms
@@ -38,12 +38,6 @@ def _student_panel(ctx: LaunchContext) -> dict[str, Any]:
         "engagements": eng.list_engagements(ctx),
     }
 
-
-bp.record_once(
-    lambda state: register_home_panel(
-        state.app, "student", "internships/work/_student_panel.html", _student_panel
-    )
-)
 
 APPLICATION_LABELS = {
     "submitted": "Submitted",
@@ -84,7 +78,7 @@ def _read(field: Any, limit_key: str) -> tuple[bytes | None, str]:
 
 def _refused(form: Any, exc: AppError) -> None:
     """Show a service's refusal next to the field it names (or at the top of the form)."""
-    db.session.rollback()
+    refuse()
     field = form._fields.get(getattr(exc, "field", "") or "")
     if field is not None:
         field.errors = [*field.errors, exc.message]
@@ -94,15 +88,11 @@ def _refused(form: Any, exc: AppError) -> None:
 
 def _back(exc: PolicyViolationError, endpoint: str, **values: Any) -> ResponseReturnValue:
     """A refused action: nothing saved, the reason shown on the page the person came from."""
-    db.session.rollback()
-    flash(f"{exc.message} {exc.hint if exc.hint != PolicyViolationError.hint else ''}", "error")
-    return redirect(launch_url(endpoint, **values), code=303)
+    return refused(exc, endpoint, **values)
 
 
 def _done(message: str, endpoint: str, **values: Any) -> ResponseReturnValue:
-    db.session.commit()
-    flash(message, "success")
-    return redirect(launch_url(endpoint, **values), code=303)
+    return done(message, endpoint, **values)
 
 
 def _attachment(name: str | None, filename: str, mimetype: str) -> ResponseReturnValue:
@@ -255,10 +245,9 @@ def decide(application_id: int) -> ResponseReturnValue:
                 override_reason=form.override_reason.data or "",
             )
         except PolicyViolationError as exc:
-            db.session.rollback()
+            refuse()
             flash(f"{exc.message} {exc.hint}", "error")
         else:
-            db.session.commit()
             flash(f"Recorded: {APPLICATION_LABELS[application.status].lower()}.", "success")
     return redirect(launch_url("work.applicants", listing_id=application.listing_id), code=303)
 
@@ -287,7 +276,7 @@ def selection_link(listing_id: int) -> ResponseReturnValue:
         except PolicyViolationError as exc:
             # e.g. no address typed and the employer has no contact email: say so next to the
             # field, nothing sent
-            db.session.rollback()
+            refuse()
             form.email.errors = [*form.email.errors, exc.message]
         else:
             return _done(
@@ -382,7 +371,7 @@ def review_hours(engagement_id: int) -> ResponseReturnValue:
             reviewer=ctx.role,
         )
     except eng.EngagementInvalidError as exc:
-        db.session.rollback()
+        refuse()
         flash(exc.message, "error")
         return redirect(launch_url("work.engagement", engagement_id=engagement_id), code=303)
     return _done("Hours reviewed.", "work.engagement", engagement_id=engagement_id)
@@ -490,7 +479,7 @@ def change_status(engagement_id: int) -> ResponseReturnValue:
         except PolicyViolationError as exc:
             # e.g. "Submit: my work is done" before the learning agreement is acknowledged:
             # the reason and what to do, on the page, next to the choice
-            db.session.rollback()
+            refuse()
             message = exc.message
             if exc.reason == "not_acknowledged":
                 message += (
