@@ -26,6 +26,7 @@ from .services import awards as award_svc
 from .services import column as column_svc
 from .services import policy as policy_svc
 from .services import progress as progress_svc
+from .services import standing
 from .services import sync as sync_svc
 from .services.roster import merge_roster, sort_rows
 
@@ -159,7 +160,7 @@ def course() -> ResponseReturnValue:
         from_nrps=members is not None,
         summary=sync_svc.course_summary(ctx.tenant_id, course_id),
         failures=sync_svc.failed_syncs(ctx.tenant_id, course_id),
-        percent=progress_svc.percent_complete,
+        percent=standing.percent_complete,
         retry_form=forms.ConfirmForm(),
         modes=GRADING_MODES,
         chains=APPROVAL_CHAINS,

@@ -11,13 +11,10 @@ ones never count."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from internships.models import Listing
 from internships.work.models import (
-    RATING_LEVELS,
     CompetencyRating,
     Engagement,
     HourLog,
@@ -29,181 +26,13 @@ from lti_tool.models import Course, Enrolment, User
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
 from .policy import read_policy
-
-COUNTED = ("submitted", "completed")
-
-STATE_LABELS = {
-    "not_started": "Not started",
-    "in_progress": "In progress",
-    "ready": "Ready for review",
-    "changes_requested": "Changes requested",
-    "resubmitted": "Resubmitted for review",
-    "denied": "Credit denied",
-    "awaiting_approval": "Awaiting second approval",
-    "awarded": "Credit awarded",
-}
-
-
-@dataclass
-class EngagementProgress:
-    engagement_id: int
-    title: str
-    employer: str
-    status: str
-    planned_hours: int
-    approved_minutes: int = 0
-    pending_minutes: int = 0
-    queried_minutes: int = 0
-    late_minutes: int = 0  # confirmed, but after the policy's deadline
-    agreement: bool = False
-    reflection: bool = False
-    evaluation: bool = False
-    lowest_rating: int | None = None
-
-    @property
-    def counted(self) -> bool:
-        return self.status in COUNTED
-
-
-@dataclass
-class ChecklistItem:
-    key: str
-    label: str
-    done: bool
-    detail: str = ""
-
-
-@dataclass
-class StudentProgress:
-    student_id: int
-    course_id: int
-    name: str
-    email: str
-    sub: str
-    dropped: bool = False
-    engagements: list[EngagementProgress] = field(default_factory=list)
-    approved_minutes: int = 0  # confirmed hours of every engagement that is not cancelled
-    pending_minutes: int = 0
-    counted_minutes: int = 0  # confirmed hours of finished engagements, inside the deadline
-    credits_by_hours: int = 0
-    credits_earned: int = 0
-    checklist: list[ChecklistItem] = field(default_factory=list)
-    award: CreditAward | None = None
-    last_decision: CreditDecision | None = None
-    state: str = "not_started"
-
-    @property
-    def approved_hours(self) -> float:
-        return round(self.approved_minutes / 60, 2)
-
-    @property
-    def pending_hours(self) -> float:
-        return round(self.pending_minutes / 60, 2)
-
-    @property
-    def counted_hours(self) -> float:
-        return round(self.counted_minutes / 60, 2)
-
-    @property
-    def checklist_complete(self) -> bool:
-        return all(item.done for item in self.checklist)
-
-    @property
-    def credits_eligible(self) -> int:
-        """Credits the policy allows for the counted work (0 until the checklist is done)."""
-        return self.credits_by_hours if self.checklist_complete else 0
-
-    @property
-    def state_label(self) -> str:
-        return STATE_LABELS[self.state]
-
-    @property
-    def engagement_ids(self) -> list[int]:
-        return sorted(e.engagement_id for e in self.engagements if e.counted)
-
-
-def _progress_fraction(p: StudentProgress, policy: CreditPolicy) -> float:
-    target = policy.hours_per_credit * policy.max_credits * 60
-    return min(1.0, p.approved_minutes / target) if target else 0.0
-
-
-def percent_complete(p: StudentProgress, policy: CreditPolicy) -> int:
-    """Approved hours against the hours the course's full credit needs, in percent."""
-    return round(100 * _progress_fraction(p, policy))
-
-
-def _credits_by_hours(p: StudentProgress, policy: CreditPolicy) -> int:
-    per_credit = policy.hours_per_credit * 60
-    counted = [e for e in p.engagements if e.counted]
-    if policy.allow_stacking:
-        credits = sum(e.approved_minutes - e.late_minutes for e in counted) // per_credit
-    else:
-        credits = sum((e.approved_minutes - e.late_minutes) // per_credit for e in counted)
-    return int(min(credits, policy.max_credits))
-
-
-def _checklist(p: StudentProgress, policy: CreditPolicy) -> list[ChecklistItem]:
-    counted = [e for e in p.engagements if e.counted]
-    hours_needed = policy.hours_per_credit
-    items = [
-        ChecklistItem(
-            "hours",
-            f"At least {hours_needed} approved hours of finished work",
-            p.counted_minutes >= hours_needed * 60 and policy.max_credits > 0,
-            f"{p.counted_hours:g} of {hours_needed} hours",
-        )
-    ]
-    none = "Finish an engagement first." if not counted else ""
-
-    def every(attr: str) -> tuple[bool, str]:
-        if not counted:
-            return False, none
-        missing = [e.title for e in counted if not getattr(e, attr)]
-        return not missing, ("Missing for: " + ", ".join(missing)) if missing else ""
-
-    if policy.require_agreement:
-        done, detail = every("agreement")
-        items.append(ChecklistItem("agreement", "Learning agreement acknowledged", done, detail))
-    if policy.require_evaluation:
-        done, detail = every("evaluation")
-        items.append(ChecklistItem("evaluation", "Supervisor's final evaluation", done, detail))
-    if policy.require_reflection:
-        done, detail = every("reflection")
-        items.append(ChecklistItem("reflection", "Reflection submitted", done, detail))
-    if policy.min_rating:
-        level = RATING_LEVELS[policy.min_rating - 1]
-        low = [
-            e.title
-            for e in counted
-            if e.lowest_rating is not None and e.lowest_rating < policy.min_rating
-        ]
-        rated = counted and all(e.evaluation for e in counted)
-        items.append(
-            ChecklistItem(
-                "min_rating",
-                f"Every competency rated at least {level}",
-                bool(rated) and not low,
-                ("Below the minimum: " + ", ".join(low)) if low else none,
-            )
-        )
-    return items
-
-
-def _state(p: StudentProgress) -> str:
-    if p.award is not None:
-        return "awaiting_approval" if p.award.status == "awaiting_approval" else "awarded"
-    decision = p.last_decision
-    if decision is not None and decision.kind == "denied":
-        return "denied"
-    if p.checklist_complete and p.credits_by_hours > 0:
-        if decision is not None and decision.kind == "changes_requested":
-            return "changes_requested"
-        if decision is not None and decision.kind == "resubmitted":
-            return "resubmitted"
-        return "ready"
-    if decision is not None and decision.kind == "changes_requested":
-        return "changes_requested"
-    return "in_progress" if p.engagements else "not_started"
+from .standing import (
+    EngagementProgress,
+    StudentProgress,
+    checklist_for,
+    credits_by_hours,
+    state_of,
+)
 
 
 def course_progress(
@@ -212,6 +41,27 @@ def course_progress(
     """Progress of every student of the course known to the tool (or of ``student_ids``),
     sorted by name."""
     policy = read_policy(tenant_id, course_id)
+    students = _students(tenant_id, course_id, student_ids)
+    eng_filter = _engagement_filter(tenant_id, course_id, student_ids)
+    engagements, owner = _engagements(eng_filter)
+    # Students with work counted here but no launch into the course yet still appear.
+    _add_students(students, tenant_id, course_id, set(owner.values()) - set(students))
+    _add_hours(engagements, eng_filter, policy)
+    _add_reflections(engagements, eng_filter)
+    _add_evaluations(engagements, eng_filter)
+    awards = _current_awards(tenant_id, course_id)
+    decisions = _latest_decisions(tenant_id, course_id)
+    for eid, e in engagements.items():
+        students[owner[eid]].engagements.append(e)
+    for p in students.values():
+        _sum_up(p, policy, awards.get(p.student_id), decisions.get(p.student_id))
+    return sorted(students.values(), key=lambda p: (p.name.casefold(), p.student_id))
+
+
+def _students(
+    tenant_id: int, course_id: int, student_ids: list[int] | None
+) -> dict[int, StudentProgress]:
+    """The course's enrolled students (or the people of ``student_ids``), no figures yet."""
     people = select(User.id, User.name, User.email, User.sub).where(User.tenant_id == tenant_id)
     if student_ids is None:
         people = people.join(Enrolment, Enrolment.user_id == User.id).where(
@@ -219,11 +69,16 @@ def course_progress(
         )
     else:
         people = people.where(User.id.in_(student_ids))
-    students: dict[int, StudentProgress] = {
+    return {
         uid: StudentProgress(uid, course_id, name or "", email or "", sub)
         for uid, name, email, sub in db.session.execute(people)
     }
-    # Students with work counted here but no launch into the course yet still appear.
+
+
+def _engagement_filter(
+    tenant_id: int, course_id: int, student_ids: list[int] | None
+) -> ColumnElement[bool]:
+    """The engagements that count toward the course (every status but cancelled)."""
     eng_filter = and_(
         Engagement.tenant_id == tenant_id,
         Engagement.course_id == course_id,
@@ -231,6 +86,13 @@ def course_progress(
     )
     if student_ids is not None:
         eng_filter = and_(eng_filter, Engagement.student_id.in_(student_ids))
+    return eng_filter
+
+
+def _engagements(
+    eng_filter: ColumnElement[bool],
+) -> tuple[dict[int, EngagementProgress], dict[int, int]]:
+    """The engagements by id, and the student each belongs to."""
     engagements: dict[int, EngagementProgress] = {}
     rows = db.session.execute(
         select(
@@ -252,15 +114,29 @@ def course_progress(
             eid, title, "", status, planned or 0, agreement=ack is not None
         )
         owner[eid] = sid
-    missing = set(owner.values()) - set(students)
-    if missing:
-        for uid, name, email, sub in db.session.execute(
-            select(User.id, User.name, User.email, User.sub).where(
-                User.tenant_id == tenant_id, User.id.in_(missing)
-            )
-        ):
-            students[uid] = StudentProgress(uid, course_id, name or "", email or "", sub)
+    return engagements, owner
 
+
+def _add_students(
+    students: dict[int, StudentProgress], tenant_id: int, course_id: int, missing: set[int]
+) -> None:
+    """Add the people of ``missing`` (work in the course, no enrolment) to ``students``."""
+    if not missing:
+        return
+    for uid, name, email, sub in db.session.execute(
+        select(User.id, User.name, User.email, User.sub).where(
+            User.tenant_id == tenant_id, User.id.in_(missing)
+        )
+    ):
+        students[uid] = StudentProgress(uid, course_id, name or "", email or "", sub)
+
+
+def _add_hours(
+    engagements: dict[int, EngagementProgress],
+    eng_filter: ColumnElement[bool],
+    policy: CreditPolicy,
+) -> None:
+    """Confirmed (and late), pending and queried minutes per engagement, in one grouped query."""
     hour_rows = db.session.execute(
         select(
             HourLog.engagement_id,
@@ -285,6 +161,12 @@ def course_progress(
             e.pending_minutes += int(minutes or 0)
         else:
             e.queried_minutes += int(minutes or 0)
+
+
+def _add_reflections(
+    engagements: dict[int, EngagementProgress], eng_filter: ColumnElement[bool]
+) -> None:
+    """Mark the engagements whose reflection was submitted."""
     for (eid,) in db.session.execute(
         select(Reflection.engagement_id)
         .join(Engagement, Engagement.id == Reflection.engagement_id)
@@ -292,6 +174,12 @@ def course_progress(
     ):
         if eid in engagements:
             engagements[eid].reflection = True
+
+
+def _add_evaluations(
+    engagements: dict[int, EngagementProgress], eng_filter: ColumnElement[bool]
+) -> None:
+    """Mark the engagements with a supervisor's evaluation, with their lowest rating."""
     for eid, lowest in db.session.execute(
         select(SupervisorEvaluation.engagement_id, func.min(CompetencyRating.level))
         .join(Engagement, Engagement.id == SupervisorEvaluation.engagement_id)
@@ -303,45 +191,55 @@ def course_progress(
             engagements[eid].evaluation = True
             engagements[eid].lowest_rating = lowest
 
+
+def _current_awards(tenant_id: int, course_id: int) -> dict[int, CreditAward]:
+    """The course's current award per student (not superseded, not declined)."""
     award_filter = and_(
         CreditAward.tenant_id == tenant_id,
         CreditAward.course_id == course_id,
         CreditAward.superseded_at.is_(None),
         CreditAward.status != "declined",
     )
-    awards = {a.student_id: a for a in db.session.scalars(select(CreditAward).where(award_filter))}
+    return {a.student_id: a for a in db.session.scalars(select(CreditAward).where(award_filter))}
+
+
+def _latest_decisions(tenant_id: int, course_id: int) -> dict[int, CreditDecision]:
+    """The course's latest decision per student."""
     latest = (
         select(CreditDecision.student_id, func.max(CreditDecision.id).label("last_id"))
         .where(CreditDecision.tenant_id == tenant_id, CreditDecision.course_id == course_id)
         .group_by(CreditDecision.student_id)
         .subquery()
     )
-    decisions = {
+    return {
         d.student_id: d
         for d in db.session.scalars(
             select(CreditDecision).join(latest, latest.c.last_id == CreditDecision.id)
         )
     }
 
-    for eid, e in engagements.items():
-        students[owner[eid]].engagements.append(e)
-    for p in students.values():
-        for e in p.engagements:
-            p.approved_minutes += e.approved_minutes
-            p.pending_minutes += e.pending_minutes
-            if e.counted:
-                p.counted_minutes += e.approved_minutes - e.late_minutes
-        p.credits_by_hours = _credits_by_hours(p, policy)
-        p.checklist = _checklist(p, policy)
-        p.award = awards.get(p.student_id)
-        if p.award is not None and p.award.status == "final":
-            p.credits_earned = p.award.credits
-        decision = decisions.get(p.student_id)
-        # A decision older than the current award no longer describes where the student is.
-        if decision is not None and (p.award is None or decision.created_at > p.award.created_at):
-            p.last_decision = decision
-        p.state = _state(p)
-    return sorted(students.values(), key=lambda p: (p.name.casefold(), p.student_id))
+
+def _sum_up(
+    p: StudentProgress,
+    policy: CreditPolicy,
+    award: CreditAward | None,
+    decision: CreditDecision | None,
+) -> None:
+    """A student's totals, credits, checklist and state from their engagements and decisions."""
+    for e in p.engagements:
+        p.approved_minutes += e.approved_minutes
+        p.pending_minutes += e.pending_minutes
+        if e.counted:
+            p.counted_minutes += e.approved_minutes - e.late_minutes
+    p.credits_by_hours = credits_by_hours(p, policy)
+    p.checklist = checklist_for(p, policy)
+    p.award = award
+    if p.award is not None and p.award.status == "final":
+        p.credits_earned = p.award.credits
+    # A decision older than the current award no longer describes where the student is.
+    if decision is not None and (p.award is None or decision.created_at > p.award.created_at):
+        p.last_decision = decision
+    p.state = state_of(p)
 
 
 def student_progress(tenant_id: int, course_id: int, student_id: int) -> StudentProgress:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from lti_tool.lti.services_client import Member
 
-from .progress import StudentProgress
+from .standing import StudentProgress
 
 LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
 

@@ -1,0 +1,189 @@
+"""Where a student stands in a course: the progress records (engagements, hours, the
+checklist) and the policy's rules over them — credits by hours, the artefact checklist, the
+state shown to instructors. No queries: ``progress`` fills these from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from internships.work.models import RATING_LEVELS
+
+from ..models import CreditAward, CreditDecision, CreditPolicy
+
+COUNTED = ("submitted", "completed")
+
+STATE_LABELS = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "ready": "Ready for review",
+    "changes_requested": "Changes requested",
+    "resubmitted": "Resubmitted for review",
+    "denied": "Credit denied",
+    "awaiting_approval": "Awaiting second approval",
+    "awarded": "Credit awarded",
+}
+
+
+@dataclass
+class EngagementProgress:
+    engagement_id: int
+    title: str
+    employer: str
+    status: str
+    planned_hours: int
+    approved_minutes: int = 0
+    pending_minutes: int = 0
+    queried_minutes: int = 0
+    late_minutes: int = 0  # confirmed, but after the policy's deadline
+    agreement: bool = False
+    reflection: bool = False
+    evaluation: bool = False
+    lowest_rating: int | None = None
+
+    @property
+    def counted(self) -> bool:
+        return self.status in COUNTED
+
+
+@dataclass
+class ChecklistItem:
+    key: str
+    label: str
+    done: bool
+    detail: str = ""
+
+
+@dataclass
+class StudentProgress:
+    student_id: int
+    course_id: int
+    name: str
+    email: str
+    sub: str
+    dropped: bool = False
+    engagements: list[EngagementProgress] = field(default_factory=list)
+    approved_minutes: int = 0  # confirmed hours of every engagement that is not cancelled
+    pending_minutes: int = 0
+    counted_minutes: int = 0  # confirmed hours of finished engagements, inside the deadline
+    credits_by_hours: int = 0
+    credits_earned: int = 0
+    checklist: list[ChecklistItem] = field(default_factory=list)
+    award: CreditAward | None = None
+    last_decision: CreditDecision | None = None
+    state: str = "not_started"
+
+    @property
+    def approved_hours(self) -> float:
+        return round(self.approved_minutes / 60, 2)
+
+    @property
+    def pending_hours(self) -> float:
+        return round(self.pending_minutes / 60, 2)
+
+    @property
+    def counted_hours(self) -> float:
+        return round(self.counted_minutes / 60, 2)
+
+    @property
+    def checklist_complete(self) -> bool:
+        return all(item.done for item in self.checklist)
+
+    @property
+    def credits_eligible(self) -> int:
+        """Credits the policy allows for the counted work (0 until the checklist is done)."""
+        return self.credits_by_hours if self.checklist_complete else 0
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS[self.state]
+
+    @property
+    def engagement_ids(self) -> list[int]:
+        return sorted(e.engagement_id for e in self.engagements if e.counted)
+
+
+def _progress_fraction(p: StudentProgress, policy: CreditPolicy) -> float:
+    target = policy.hours_per_credit * policy.max_credits * 60
+    return min(1.0, p.approved_minutes / target) if target else 0.0
+
+
+def percent_complete(p: StudentProgress, policy: CreditPolicy) -> int:
+    """Approved hours against the hours the course's full credit needs, in percent."""
+    return round(100 * _progress_fraction(p, policy))
+
+
+def credits_by_hours(p: StudentProgress, policy: CreditPolicy) -> int:
+    """Credits the counted hours give (per engagement unless the policy stacks them)."""
+    per_credit = policy.hours_per_credit * 60
+    counted = [e for e in p.engagements if e.counted]
+    if policy.allow_stacking:
+        credits = sum(e.approved_minutes - e.late_minutes for e in counted) // per_credit
+    else:
+        credits = sum((e.approved_minutes - e.late_minutes) // per_credit for e in counted)
+    return int(min(credits, policy.max_credits))
+
+
+def checklist_for(p: StudentProgress, policy: CreditPolicy) -> list[ChecklistItem]:
+    """What the policy demands before credit, each item done or not."""
+    counted = [e for e in p.engagements if e.counted]
+    hours_needed = policy.hours_per_credit
+    items = [
+        ChecklistItem(
+            "hours",
+            f"At least {hours_needed} approved hours of finished work",
+            p.counted_minutes >= hours_needed * 60 and policy.max_credits > 0,
+            f"{p.counted_hours:g} of {hours_needed} hours",
+        )
+    ]
+    none = "Finish an engagement first." if not counted else ""
+
+    def every(attr: str) -> tuple[bool, str]:
+        if not counted:
+            return False, none
+        missing = [e.title for e in counted if not getattr(e, attr)]
+        return not missing, ("Missing for: " + ", ".join(missing)) if missing else ""
+
+    if policy.require_agreement:
+        done, detail = every("agreement")
+        items.append(ChecklistItem("agreement", "Learning agreement acknowledged", done, detail))
+    if policy.require_evaluation:
+        done, detail = every("evaluation")
+        items.append(ChecklistItem("evaluation", "Supervisor's final evaluation", done, detail))
+    if policy.require_reflection:
+        done, detail = every("reflection")
+        items.append(ChecklistItem("reflection", "Reflection submitted", done, detail))
+    if policy.min_rating:
+        level = RATING_LEVELS[policy.min_rating - 1]
+        low = [
+            e.title
+            for e in counted
+            if e.lowest_rating is not None and e.lowest_rating < policy.min_rating
+        ]
+        rated = counted and all(e.evaluation for e in counted)
+        items.append(
+            ChecklistItem(
+                "min_rating",
+                f"Every competency rated at least {level}",
+                bool(rated) and not low,
+                ("Below the minimum: " + ", ".join(low)) if low else none,
+            )
+        )
+    return items
+
+
+def state_of(p: StudentProgress) -> str:
+    """Where the student stands (a key of ``STATE_LABELS``)."""
+    if p.award is not None:
+        return "awaiting_approval" if p.award.status == "awaiting_approval" else "awarded"
+    decision = p.last_decision
+    if decision is not None and decision.kind == "denied":
+        return "denied"
+    if p.checklist_complete and p.credits_by_hours > 0:
+        if decision is not None and decision.kind == "changes_requested":
+            return "changes_requested"
+        if decision is not None and decision.kind == "resubmitted":
+            return "resubmitted"
+        return "ready"
+    if decision is not None and decision.kind == "changes_requested":
+        return "changes_requested"
+    return "in_progress" if p.engagements else "not_started"
