@@ -301,8 +301,8 @@ def setup_course(app: Any, students: int, base_url: str) -> Setup:
     inserts; not timed), and find or create the credit line item over AGS."""
     from sqlalchemy import insert, select
 
-    from lti_tool import ags
     from lti_tool.extensions import db
+    from lti_tool.lti import ags
     from lti_tool.models import Course, Enrolment, Registration, User
     from lti_tool.sandbox.models import (
         SandboxCourse,
@@ -596,9 +596,9 @@ def bulk_award_step(
     SELECT, then one multi-row INSERT per 1,000). Returns the awards' timestamp and count."""
     from sqlalchemy import func, select
 
-    from lti_tool import ags
     from lti_tool.extensions import db
     from lti_tool.jobs import OutboxMessage
+    from lti_tool.lti import ags
 
     if how == "credit":
         return _credit_award_step(app, setup, correction=correction, every=every)
@@ -742,8 +742,8 @@ def _newest_awards(app: Any, setup: Setup) -> dict[str, tuple[float, str, str, b
     from sqlalchemy import select
 
     from credit.models import CreditAward
-    from lti_tool import ags
     from lti_tool.extensions import db
+    from lti_tool.lti import ags
     from lti_tool.models import User
 
     with app.app_context():
@@ -777,9 +777,8 @@ def verify(
     newest award of each student."""
     import requests
 
-    from lti_tool import ags
     from lti_tool.extensions import db
-    from lti_tool.lti import services_client
+    from lti_tool.lti import ags, services_client
     from lti_tool.models import Registration
 
     with app.app_context():

@@ -542,8 +542,8 @@ def verify(app: Any, tenant_id: int, course_id: int) -> Verdict:
     from sqlalchemy import select
 
     from credit.models import CreditAward
-    from lti_tool import ags
     from lti_tool.extensions import db
+    from lti_tool.lti import ags
     from lti_tool.models import User
     from lti_tool.sandbox.models import SandboxPerson, SandboxResult
 

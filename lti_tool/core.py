@@ -15,12 +15,13 @@ MODELS = (
 
 def register(app: Flask) -> None:
     """Register the core's blueprints, commands and outbox sender on ``app``."""
-    from . import ags, jobs
+    from . import jobs
     from .admin.connections_views import bp as admin_connections_bp
     from .admin.identities_views import bp as admin_identities_bp
     from .admin.views import bp as admin_bp
     from .cli import register_cli
     from .homes import bp as homes_bp
+    from .lti import ags
     from .lti.views import bp as lti_bp
     from .registration.views import bp as registration_bp
 

@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from internships.work.mail import send_email
 from internships.work.models import EmailMessage, Notification
 from internships.work.services.notifications import notify
-from lti_tool import ags
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.lti import ags
 from lti_tool.models import AuditEntry, Course, Enrolment, User, utcnow
 from lti_tool.services import audit
 

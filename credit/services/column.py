@@ -22,11 +22,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from lti_tool import ags, jobs
+from lti_tool import jobs
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
+from lti_tool.lti import ags
 from lti_tool.lti.deep_linking import CREDIT_SCORE_MAXIMUM
 from lti_tool.models import ResourceLink, User, utcnow
 from lti_tool.services import audit

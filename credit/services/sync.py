@@ -11,12 +11,13 @@ from typing import Any
 
 from sqlalchemy import Select, String, cast, func, literal, select
 
-from lti_tool import ags, jobs
+from lti_tool import jobs
 from lti_tool.context import LaunchContext
 from lti_tool.csvsafe import safe_cell
 from lti_tool.errors import ForbiddenError, NotFoundError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
+from lti_tool.lti import ags
 from lti_tool.models import Course, User
 
 from ..models import CreditAward, CreditPolicy

@@ -11,11 +11,12 @@ from pylti1p3.registration import Registration as LtiRegistration
 from wtforms import BooleanField
 from wtforms.validators import ValidationError
 
-from .. import ags, keys
+from .. import keys
 from ..context import LaunchContext
 from ..errors import LaunchError
 from ..extensions import db
 from ..models import Launch, Registration
+from . import ags
 
 BOARD = "board"
 CREDIT = "credit"

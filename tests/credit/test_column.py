@@ -18,12 +18,12 @@ from sqlalchemy import select
 
 from credit.models import CreditAward, MispostedGrade
 from credit.services.policy import get_policy
-from lti_tool import ags, jobs
+from lti_tool import jobs
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.jobs.delivery import RetryPolicy
-from lti_tool.lti import services_client
+from lti_tool.lti import ags, services_client
 from lti_tool.models import Registration
 from lti_tool.sandbox.models import (
     SandboxCourse,

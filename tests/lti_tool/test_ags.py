@@ -14,9 +14,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti_tool import ags, jobs
+from lti_tool import jobs
 from lti_tool.extensions import db
 from lti_tool.jobs import Message
+from lti_tool.lti import ags
 from lti_tool.models import Registration
 
 CANVAS = "https://canvas.example.edu"

@@ -14,9 +14,9 @@ import time
 import pytest
 from sqlalchemy import delete, select
 
-from lti_tool import ags
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
+from lti_tool.lti import ags
 from lti_tool.models import Registration, utcnow
 from lti_tool.sandbox.seed import stable_id
 

@@ -24,11 +24,11 @@ import pytest
 import requests
 from sqlalchemy import delete, select, update
 
-from lti_tool import ags, jobs
+from lti_tool import jobs
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage, RetryPolicy
-from lti_tool.lti import services_client
+from lti_tool.lti import ags, services_client
 from lti_tool.models import Registration, utcnow
 from lti_tool.sandbox.seed import stable_id
 

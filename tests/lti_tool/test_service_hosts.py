@@ -13,11 +13,11 @@ import pytest
 import requests_mock as rm
 from sqlalchemy import select
 
-from lti_tool import ags, jobs
+from lti_tool import jobs
 from lti_tool.errors import ConnectorError
 from lti_tool.extensions import db
 from lti_tool.jobs.outbox import Message
-from lti_tool.lti import service_hosts
+from lti_tool.lti import ags, service_hosts
 from lti_tool.lti.services_client import roster
 from lti_tool.models import AuditEntry, Registration
 
