@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     from lti_tool.jobs.runner import register_tick
     from lti_tool.privacy.hooks import register_erasure_hook
     from lti_tool.privacy.retention import register_file_rule
+    from lti_tool.tenants import register_tenant_setup
 
     from .attainment import exports
     from .attainment import views as attainment_views
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
     from .evidence import views as evidence_views  # evidence pages, on the outcomes blueprint
     from .frameworks import commands as framework_commands
     from .frameworks import lms_views  # noqa: F401 - course-outcomes pages, outcomes blueprint
+    from .frameworks import services as frameworks
     from .frameworks import views as framework_views
     from .reports import views as report_views
     from .writeback import senders
@@ -49,10 +51,13 @@ def register(app: Flask) -> None:
             framework_commands.import_command,
             framework_commands.export_command,
             framework_commands.list_command,
+            framework_commands.seed_command,
             evidence_views.evidence_sync,
         )
     )
     app.cli.add_command(cli_group("attainment", attainment_views.run_exports_command))
+    # The built-in NACE framework exists before any page needs it (pages only read it).
+    register_tenant_setup(app, "accreditation.builtin_frameworks", frameworks.set_up_tenant)
     jobs.register_sender(writeback.KIND_CANVAS, senders.send_rubric_assessment)
     jobs.register_sender(writeback.KIND_MOODLE, senders.send_grade_competency)
     # Supervisor evaluations become evidence within a minute, whether or not a page is opened.

@@ -55,11 +55,21 @@ def _int_arg(name: str) -> int | None:
     return bounded_int(request.args.get(name))
 
 
+NO_FRAMEWORK = "The career competencies framework is not set up for your institution yet."
+NO_FRAMEWORK_HINT = (
+    "Open Career Credit from your LMS again, or ask the operator to run "
+    "“flask frameworks seed”; until then choose another framework, if there is one."
+)
+
+
 def _framework_id(ctx: LaunchContext, wanted: int | None) -> int:
     """The framework asked for, else the tenant's NACE framework."""
     if wanted is not None:
         return fw_services.get_framework(ctx.tenant_id, wanted).id
-    return fw_services.ensure_builtin_frameworks(ctx.tenant_id).id
+    nace = fw_services.builtin_framework(ctx.tenant_id)
+    if nace is None:
+        raise NotFoundError(NO_FRAMEWORK, hint=NO_FRAMEWORK_HINT)
+    return nace.id
 
 
 def _filters(ctx: LaunchContext) -> tuple[services.Scope, dict[str, Any]]:
@@ -103,12 +113,13 @@ def index() -> ResponseReturnValue:
 def student_report() -> ResponseReturnValue:
     ctx = current_launch()
     from accreditation.evidence import services as evidence_services
+    from accreditation.evidence.forms import RefreshForm
 
-    evidence_services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)
     return render_template(
         "attainment/student.html",
         demonstrated=services.student_competencies(ctx.tenant_id, ctx.user_id),
         evidence=evidence_services.student_evidence(ctx.tenant_id, ctx.user_id),
+        refresh_form=RefreshForm(),
     )
 
 
@@ -237,7 +248,7 @@ def _optional_int(value: Any) -> int | None:
 def export_list() -> ResponseReturnValue:
     ctx = current_launch()
     form = ExportForm()
-    nace = fw_services.ensure_builtin_frameworks(ctx.tenant_id)
+    nace = fw_services.builtin_framework(ctx.tenant_id)
     form.framework_id.choices = [
         (fw.id, fw.title) for fw in fw_services.list_frameworks(ctx.tenant_id, kinds=REPORT_KINDS)
     ]
@@ -245,7 +256,7 @@ def export_list() -> ResponseReturnValue:
     terms = [(t, t) for t in services.list_terms(ctx.tenant_id)]
     form.term_from.choices += terms
     form.term_to.choices += terms
-    if request.method == "GET":
+    if request.method == "GET" and nace is not None:
         form.framework_id.data = nace.id
     if form.validate_on_submit():
         workpool.ensure_job_capacity(ctx.tenant_id, ctx.actor)

@@ -22,7 +22,7 @@ from accreditation.frameworks.models import (
     FrameworkItem,
     OutcomeAlignment,
 )
-from accreditation.frameworks.services import ensure_builtin_frameworks
+from accreditation.frameworks.services import builtin_framework
 from internships.work.models import Engagement
 from internships.work.services.engagements import get_engagement_by_id
 from lti_tool.context import LaunchContext
@@ -101,7 +101,9 @@ def _course_outcomes(tenant_id: int, course_id: int) -> list[FrameworkItem]:
 
 def _competencies(tenant_id: int, engagement: Engagement) -> list[FrameworkItem]:
     """The NACE items the engagement targets (by any name they have had)."""
-    nace = ensure_builtin_frameworks(tenant_id)
+    nace = builtin_framework(tenant_id)
+    if nace is None:  # set up at launch; a sheet without it lists no competencies
+        return []
     nace = db.session.scalars(
         select(Framework)
         .where(Framework.id == nace.id)

@@ -2,9 +2,10 @@
 
 Supervisor evaluations never change once submitted, so the evidence derived from them can be
 derived again at any time: ``sync_supervisor_evidence`` adds the rows missing for a tenant (each
-rating once, by its origin) and is safe to run from a page, a command or a job. A rating names
-a NACE competency; it is recorded against the tenant's NACE item that had that name, in the
-version that was current when the supervisor submitted.
+rating once, by its origin) and is safe to run from the tick hook, a command or a POST (a
+student's "Refresh"); pages only read. A rating names a NACE competency; it is recorded against
+the tenant's NACE item that had that name, in the version that was current when the supervisor
+submitted.
 """
 
 from __future__ import annotations

@@ -15,23 +15,43 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
-from lti_tool.unit_of_work import refuse
+from lti_tool.unit_of_work import done, refuse
 from lti_tool.web import launch_url
 
 from . import ratings, services
-from .forms import NOT_APPLICABLE, RatingForm, ratings_from
+from .forms import NOT_APPLICABLE, RatingForm, RefreshForm, ratings_from
 
 
 @bp.get("/evidence")
 @requires("student")
 def my_evidence() -> ResponseReturnValue:
     ctx = current_launch()
-    services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)
     return render_template(
         "outcomes/evidence.html",
         rows=services.student_evidence(ctx.tenant_id, ctx.user_id),
         engagements=ratings.student_engagements(ctx),
+        refresh_form=RefreshForm(),
     )
+
+
+# Where "Refresh" sends a student back to: the pages that show their evidence.
+REFRESH_PAGES = {"evidence": "outcomes.my_evidence", "attainment": "attainment.student_report"}
+
+
+@bp.post("/evidence/refresh")
+@requires("student")
+def refresh_evidence() -> ResponseReturnValue:
+    """Record the student's supervisor ratings now (the background sync does it within a
+    minute anyway); back to the page the button was on."""
+    ctx = current_launch()
+    endpoint = REFRESH_PAGES.get(request.form.get("back", ""), "outcomes.my_evidence")
+    if not RefreshForm().validate_on_submit():
+        flash("The form expired: reload the page and try again.", "error")
+        return redirect(launch_url(endpoint), 303)
+    added = services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)
+    if not added:
+        return done("Your evidence is up to date.", endpoint)
+    return done(f"Recorded {added} new rating{'s' if added != 1 else ''}.", endpoint)
 
 
 @bp.get("/ratings")

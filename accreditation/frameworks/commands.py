@@ -109,3 +109,21 @@ def list_command(tenant_name: str) -> None:
     db.session.commit()
     for fw in services.list_frameworks(tenant.id):
         click.echo(f"{fw.id}\t{fw.identifier}\t{fw.kind}\t{fw.source}\t{fw.title}")
+
+
+@click.command("seed")
+@with_appcontext
+@click.option("--tenant", "tenant_name", default=None, help="One tenant's name (default: all).")
+def seed_command(tenant_name: str | None) -> None:
+    """Add the built-in frameworks to every tenant (or one) that lacks them; safe to repeat."""
+    if tenant_name is not None:
+        tenants = [_tenant(tenant_name)]
+    else:
+        tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.id)))
+    added = 0
+    for tenant in tenants:
+        if services.builtin_framework(tenant.id) is None:
+            services.set_up_tenant(tenant.id)
+            added += 1
+        db.session.commit()
+    click.echo(f"Built-in frameworks added for {added} of {len(tenants)} tenants.")

@@ -58,7 +58,6 @@ def _require_course(ctx: LaunchContext) -> int:
 def crosswalk(ctx: LaunchContext) -> Grid:
     """The course's crosswalk grid."""
     course_id = _require_course(ctx)
-    services.ensure_builtin_frameworks(ctx.tenant_id)
     frameworks = db.session.scalars(
         select(Framework)
         .where(Framework.tenant_id == ctx.tenant_id, Framework.status == "active")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -68,13 +68,24 @@ def _framework_from_spec(
     return fw
 
 
-def ensure_builtin_frameworks(tenant_id: int, actor: str = "Career Credit") -> Framework:
-    """The tenant's NACE framework, created on first use (safe to call from concurrent requests:
-    the identifier is the same everywhere, so a second insert fails and is rolled back)."""
+def _builtin_query(tenant_id: int) -> Select[Framework]:
     identifier = catalog.builtin_identifier(catalog.NACE.key)
-    query = select(Framework).where(
+    return select(Framework).where(
         Framework.tenant_id == tenant_id, Framework.identifier == identifier
     )
+
+
+def builtin_framework(tenant_id: int) -> Framework | None:
+    """The tenant's NACE framework, or None if it is not set up (a read: pages use this)."""
+    return db.session.scalar(_builtin_query(tenant_id))
+
+
+def ensure_builtin_frameworks(tenant_id: int, actor: str = "Career Credit") -> Framework:
+    """The tenant's NACE framework, created if missing (safe to call from concurrent requests:
+    the identifier is the same everywhere, so a second insert fails and is rolled back). Run
+    by the tenant set-up hook (tenant creation, each launch) and ``flask frameworks seed``."""
+    identifier = catalog.builtin_identifier(catalog.NACE.key)
+    query = _builtin_query(tenant_id)
     existing = db.session.scalar(query)
     if existing is not None:
         return existing
@@ -86,6 +97,11 @@ def ensure_builtin_frameworks(tenant_id: int, actor: str = "Career Credit") -> F
     except IntegrityError:
         fw = db.session.scalars(query).one()
     return fw
+
+
+def set_up_tenant(tenant_id: int) -> None:
+    """The tenant set-up hook (``lti_tool.tenants``): the built-in frameworks exist."""
+    ensure_builtin_frameworks(tenant_id)
 
 
 def list_frameworks(tenant_id: int, *, kinds: tuple[str, ...] | None = None) -> list[Framework]:

@@ -61,7 +61,6 @@ def _helpers() -> dict[str, Any]:
 @requires(*READERS, tool_admin=True)
 def index() -> ResponseReturnValue:
     ctx = current_launch()
-    services.ensure_builtin_frameworks(ctx.tenant_id)
     return render_template(
         "outcomes/index.html",
         frameworks=services.list_frameworks(ctx.tenant_id),

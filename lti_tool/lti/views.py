@@ -14,6 +14,7 @@ from ..keys import jwks, tenant_jwks
 from ..models import Tenant
 from ..ratelimit import lti_limit, rate_limited
 from ..services.launches import record_launch
+from ..tenants import set_up_tenant
 from ..unit_of_work import commit_now
 from . import deep_linking, frame_origins, service_hosts
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
@@ -108,6 +109,7 @@ def launch() -> ResponseReturnValue:
             reason="unknown_frame_origin",
         )
     record = record_launch(reg, message.body, current_app.config["LTI_LAUNCH_LIFETIME_S"])
+    set_up_tenant(reg.tenant_id)  # the domains' built-ins, for tenants older than a hook
     lid = record.id
     session["lid"] = lid
     session.permanent = True

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..errors import AppError, NotFoundError
 from ..extensions import db
 from ..models import Deployment, Registration, Tenant, new_key_set_id, utcnow
+from ..tenants import set_up_tenant
 from . import audit
 
 CANVAS_PRESET = {
@@ -130,6 +131,7 @@ def create_tenant(name: str, actor: str, *, key_set_id: str | None = None) -> Te
     db.session.flush()
     audit.record(actor, "tenant.create", tenant.id, name=tenant.name)
     keys.ensure_tenant_key(tenant)
+    set_up_tenant(tenant.id)
     return tenant
 
 

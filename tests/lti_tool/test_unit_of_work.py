@@ -53,19 +53,9 @@ MAY_COMMIT = {
     "lti_tool/sandbox/views.py": "the demo LMS (a separate platform)",
 }
 
-# Pages that still write on a first visit (issue 15, left for the next wave): the tenant's
-# built-in NACE framework is created on first use, since its ids are in the page's links.
-# It belongs to the tenant's creation (a domain hook at registration) or a seed command.
-FIRST_USE_WRITES = {
-    "/outcomes/",
-    "/attainment/coverage",
-    "/attainment/coverage/listings",
-    "/attainment/program",
-    "/attainment/trend",
-    "/attainment/exports",
-    "/attainment/settings",
-    "/outcomes/crosswalk",
-}
+# Pages that still write on a first visit: none (a tenant's built-ins are set up by the
+# tenant set-up hooks, lti_tool/tenants.py, at its creation and at each launch).
+FIRST_USE_WRITES: set[str] = set()
 
 # Written by a request whatever it does: the bookkeeping of a launch (rate limits are counted
 # outside the database; no main page audits a read today: ``audit_entry`` is not listed).

@@ -11,6 +11,7 @@ from accreditation.evidence.models import Evidence
 from accreditation.frameworks import services as fw_services
 from internships.work.services.evaluations import submit_evaluation
 from lti_tool.extensions import db
+from tests.helpers import csrf_token
 from tests.internships.work.helpers import accept
 
 SUPERVISOR = "Sam Supervisor (employer link)"
@@ -102,12 +103,17 @@ def test_student_sees_only_their_own_evidence(app, school, seed_listing):
     rated_engagement(app, school, seed_listing, alice, {"Communication": (3, "")})
     rated_engagement(app, school, seed_listing, bob, {"Teamwork": (1, "")})
     page = alice.client.get(f"/outcomes/evidence?lid={alice.lid}")
+    assert evidence_count(app, school.tenant_id) == 0  # a page only reads
+    form = {"lid": alice.lid, "csrf_token": csrf_token(page), "back": "evidence"}
+    refreshed = alice.client.post("/outcomes/evidence/refresh", data=form)
+    assert refreshed.status_code == 303 and "/outcomes/evidence" in refreshed.location
+    page = alice.client.get(refreshed.location)
     body = page.get_data(as_text=True)
-    assert page.status_code == 200
+    assert page.status_code == 200 and "Recorded 1 new rating." in body
     assert "Communication" in body and "Early Application" in body
     assert "Survey analysis sprint" in body and "Sam Supervisor" in body
     assert "Teamwork" not in body
-    assert evidence_count(app, school.tenant_id) == 1  # only Alice's was recorded by her page
+    assert evidence_count(app, school.tenant_id) == 1  # only Alice's, by her Refresh
     faculty = school.person("faculty")
     resp = faculty.client.get(f"/outcomes/evidence?lid={faculty.lid}")
     assert resp.status_code == 403
