@@ -13,11 +13,11 @@ from ..extensions import csrf, db
 from ..keys import jwks, tenant_jwks
 from ..models import Tenant
 from ..ratelimit import lti_limit, rate_limited
-from ..services.launches import record_launch
 from ..tenants import set_up_tenant
 from ..unit_of_work import commit_now
 from . import deep_linking, frame_origins, service_hosts
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
+from .launches import record_launch
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 

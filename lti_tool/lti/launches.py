@@ -92,45 +92,51 @@ def _url(value: Any, limit: int = 1000) -> str | None:
     return value if isinstance(value, str) and 0 < len(value) <= limit else None
 
 
-def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: int) -> Launch:
-    """Upsert course, user, enrolment and resource link from the claims; return the launch."""
-    tenant = registration.tenant
+def _refuse_anonymous(body: dict[str, Any]) -> str:
+    """The launch's user id (``sub``); a launch without one is refused."""
     sub = _text(body.get("sub"), 255)
     if not sub:
         raise LaunchError(
             "The launch identifies no user (no 'sub' claim); anonymous launches are not supported.",
             reason="anonymous",
         )
-    context: dict[str, Any] | None = _claim(body, CONTEXT, dict, None)
+    return sub
+
+
+def _decide_role(
+    registration: Registration,
+    body: dict[str, Any],
+    sub: str,
+    context: dict[str, Any] | None,
+    has_course: bool,
+) -> RoleDecision:
+    """The launch's role from its claims, then from an explicit advisor grant where the claims
+    alone leave it open; a role with no page is refused."""
+    tenant = registration.tenant
     custom: dict[str, Any] = _claim(body, CUSTOM, dict, {})
     roles: list[Any] = _claim(body, ROLES, list, [])
     settings = tenant.settings or {}
     link_claim = body.get(RESOURCE_LINK)
     link_id = _text(link_claim.get("id"), 255) if isinstance(link_claim, dict) else None
-    decision: RoleDecision = decide(
-        roles,
-        custom,
-        settings,
-        advisor_granted=False,
-        has_context=context is not None,
-        resource_link_id=link_id,
-    )
-    issuer = registration.issuer
-    has_course = context is not None and bool(_text(context.get("id"), 255))
+
+    def decided(advisor_granted: bool) -> RoleDecision:
+        return decide(
+            roles,
+            custom,
+            settings,
+            advisor_granted=advisor_granted,
+            has_context=context is not None,
+            resource_link_id=link_id,
+        )
+
+    decision = decided(False)
     if decision.role in (None, OBSERVER, ADMIN):  # only then can an explicit grant decide
         query = _GRANTED if has_course else _GRANTED_OR_LINKED
         granted = db.session.connection().execute(
-            query, {"t": tenant.id, "iss": issuer, "sub": sub}
+            query, {"t": tenant.id, "iss": registration.issuer, "sub": sub}
         )
         if granted.first() is not None:
-            decision = decide(
-                roles,
-                custom,
-                settings,
-                advisor_granted=True,
-                has_context=context is not None,
-                resource_link_id=link_id,
-            )
+            decision = decided(True)
     if decision.role is None:
         raise LaunchError(
             "Your role in this course has no page in Career Credit (roles sent: "
@@ -139,16 +145,22 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
             hint="Career Credit serves students, instructors, teaching assistants, career "
             "advisors, observers and administrators. Ask your LMS administrator.",
         )
-    now = utcnow()
+    return decision
+
+
+def _upsert_user(
+    registration: Registration, body: dict[str, Any], sub: str, now: dt.datetime
+) -> int:
+    """The launching identity (tenant, issuer, sub) with its name and email as sent."""
     name = _text(body.get("name"), 500) or " ".join(
         filter(None, [_text(body.get("given_name"), 200), _text(body.get("family_name"), 200)])
     )
-    user_id = _upsert(
+    return _upsert(
         User,
         ["tenant_id", "issuer", "sub"],
         {
-            "tenant_id": tenant.id,
-            "issuer": issuer,
+            "tenant_id": registration.tenant_id,
+            "issuer": registration.issuer,
             "sub": sub,
             "name": name,
             "email": _text(body.get("email"), 500),
@@ -156,53 +168,78 @@ def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: 
         },
         ["name", "email", "updated_at"],
     )
-    course_id = None
-    if context is not None and has_course:
-        term_name, term_start, term_end = term_from_custom(custom)
-        course_id = _upsert(
-            Course,
-            ["tenant_id", "issuer", "context_id"],
+
+
+def _upsert_course(
+    registration: Registration,
+    body: dict[str, Any],
+    context: dict[str, Any],
+    user_id: int,
+    role: str | None,
+    now: dt.datetime,
+) -> int:
+    """The launch's course, the user's enrolment in it and the resource link launched from."""
+    tenant_id = registration.tenant_id
+    term_name, term_start, term_end = term_from_custom(_claim(body, CUSTOM, dict, {}))
+    course_id = _upsert(
+        Course,
+        ["tenant_id", "issuer", "context_id"],
+        {
+            "tenant_id": tenant_id,
+            "issuer": registration.issuer,
+            "context_id": _text(context.get("id"), 255),
+            "title": _text(context.get("title"), 500),
+            "label": _text(context.get("label"), 255),
+            "term_name": term_name,
+            "term_start": term_start,
+            "term_end": term_end,
+            "updated_at": now,
+        },
+        ["title", "label", "term_name", "term_start", "term_end", "updated_at"],
+    )
+    _upsert(
+        Enrolment,
+        ["course_id", "user_id"],
+        {
+            "tenant_id": tenant_id,
+            "course_id": course_id,
+            "user_id": user_id,
+            "role": role,
+            "last_launch_at": now,
+        },
+        ["role", "last_launch_at"],
+    )
+    link = body.get(RESOURCE_LINK)
+    if isinstance(link, dict) and _text(link.get("id"), 255):
+        ags = body.get("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint") or {}
+        _upsert(
+            ResourceLink,
+            ["course_id", "resource_link_id"],
             {
-                "tenant_id": tenant.id,
-                "issuer": issuer,
-                "context_id": _text(context.get("id"), 255),
-                "title": _text(context.get("title"), 500),
-                "label": _text(context.get("label"), 255),
-                "term_name": term_name,
-                "term_start": term_start,
-                "term_end": term_end,
+                "tenant_id": tenant_id,
+                "course_id": course_id,
+                "resource_link_id": _text(link.get("id"), 255),
+                "title": _text(link.get("title"), 500),
+                "lineitem_url": _url(ags.get("lineitem") if isinstance(ags, dict) else None),
                 "updated_at": now,
             },
-            ["title", "label", "term_name", "term_start", "term_end", "updated_at"],
+            ["title", "lineitem_url", "updated_at"],
         )
-        _upsert(
-            Enrolment,
-            ["course_id", "user_id"],
-            {
-                "tenant_id": tenant.id,
-                "course_id": course_id,
-                "user_id": user_id,
-                "role": decision.role,
-                "last_launch_at": now,
-            },
-            ["role", "last_launch_at"],
-        )
-        link = body.get(RESOURCE_LINK)
-        if isinstance(link, dict) and _text(link.get("id"), 255):
-            ags = body.get("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint") or {}
-            _upsert(
-                ResourceLink,
-                ["course_id", "resource_link_id"],
-                {
-                    "tenant_id": tenant.id,
-                    "course_id": course_id,
-                    "resource_link_id": _text(link.get("id"), 255),
-                    "title": _text(link.get("title"), 500),
-                    "lineitem_url": _url(ags.get("lineitem") if isinstance(ags, dict) else None),
-                    "updated_at": now,
-                },
-                ["title", "lineitem_url", "updated_at"],
-            )
+    return course_id
+
+
+def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: int) -> Launch:
+    """Upsert course, user, enrolment and resource link from the claims; return the launch."""
+    tenant = registration.tenant
+    sub = _refuse_anonymous(body)
+    context: dict[str, Any] | None = _claim(body, CONTEXT, dict, None)
+    has_course = context is not None and bool(_text(context.get("id"), 255))
+    decision = _decide_role(registration, body, sub, context, has_course)
+    now = utcnow()
+    user_id = _upsert_user(registration, body, sub, now)
+    course_id = None
+    if context is not None and has_course:
+        course_id = _upsert_course(registration, body, context, user_id, decision.role, now)
     else:
         # Only without a course: inside one, enrolments, rosters and grades must name the user
         # id this LMS knows, so the identity stays its own there.
