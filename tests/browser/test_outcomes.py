@@ -74,7 +74,8 @@ def test_faculty_crosswalk_and_admin_connections_are_accessible(
             ctx.tenant_id, package, "tests", kind="course", source="lms", course_id=ctx.course_id
         )
         db.session.commit()
-        assert db.session.query(Framework).filter_by(tenant_id=ctx.tenant_id).count() == 1
+        # the course's outcomes and the built-in NACE framework (set up at the launch)
+        assert db.session.query(Framework).filter_by(tenant_id=ctx.tenant_id).count() == 2
     page = browser_page
     page.goto(f"{live_server.tool_url}/outcomes/crosswalk?lid={lid}")
     expect(page.locator("h1")).to_contain_text("Crosswalk")
