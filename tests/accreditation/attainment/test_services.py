@@ -15,6 +15,7 @@ from accreditation.frameworks.models import (
     FrameworkItemVersion,
     OutcomeAlignment,
 )
+from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 
 from .conftest import set_program, set_term
@@ -113,7 +114,7 @@ def test_a_reversed_term_range_is_refused(app, school):
     set_term(app, other_course, "Spring 2026", "2026-01-10")
     with app.app_context():
         assert services.term_range(school.tenant_id, "Fall 2025", "Spring 2026")  # control
-        with pytest.raises(services.PolicyViolationError, match="comes after"):
+        with pytest.raises(PolicyViolationError, match="comes after"):
             services.term_range(school.tenant_id, "Spring 2026", "Fall 2025")
 
 

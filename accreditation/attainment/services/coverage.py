@@ -1,0 +1,124 @@
+"""Coverage: rated evidence per outcome and course, and per outcome and listing; outcomes under
+the framework's threshold are flagged."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from accreditation.evidence.models import Evidence
+from accreditation.frameworks.models import Framework
+from internships.models import Listing
+from internships.work.models import Engagement
+from lti_tool.extensions import db
+from lti_tool.models import Course
+
+from .attribution import attributed
+from .report import scoped_framework
+from .scope import Outcome, Scope
+
+
+@dataclass
+class Column:
+    kind: str  # course | listing
+    id: int | None
+    title: str
+
+
+@dataclass
+class Coverage:
+    framework: Framework
+    outcomes: list[Outcome]
+    courses: list[Column]
+    listings: list[Column]
+    counts: dict[tuple[str, int | None, int], int]  # (kind, column id, outcome id) -> rows
+    totals: dict[int, int]
+    min_evidence: int
+    listings_shown: int = 0
+
+    def flagged(self, outcome_id: int) -> bool:
+        return self.totals.get(outcome_id, 0) < self.min_evidence
+
+    def cell(self, kind: str, column_id: int | None, outcome_id: int) -> int:
+        return self.counts.get((kind, column_id, outcome_id), 0)
+
+
+def coverage(
+    scope: Scope, *, with_listings: bool = True, listing_limit: int | None = 25
+) -> Coverage:
+    """Rated evidence per outcome and course, and per outcome and listing; outcomes with fewer rows
+    than the framework's threshold are flagged. ``listing_limit``: the listings with the most
+    evidence shown (None: all)."""
+    fw, items, tgt = scoped_framework(scope)
+    counts: dict[tuple[str, int | None, int], int] = {}
+    totals: dict[int, int] = defaultdict(int)
+    course_ids: set[int | None] = set()
+    listing_rows: dict[int | None, int] = defaultdict(int)
+    if items:
+        ids = [o.id for o in items]
+        att = attributed(
+            scope,
+            ids,
+            Evidence.course_id.label("course_id"),
+            Evidence.engagement_id.label("engagement_id"),
+        )
+        for kind, outcome_id, column_id, rows in _coverage_counts(att, with_listings):
+            counts[(kind, column_id, outcome_id)] = rows
+            if kind == "course":
+                totals[outcome_id] += rows
+                course_ids.add(column_id)
+            else:
+                listing_rows[column_id] += rows
+    titles: dict[int, str] = dict(
+        db.session.execute(
+            select(Course.id, func.coalesce(func.nullif(Course.label, ""), Course.title)).where(
+                Course.tenant_id == scope.tenant_id,
+                Course.id.in_([c for c in course_ids if c is not None]),
+            )
+        ).all()
+    )
+    courses = sorted(
+        (Column("course", cid, titles.get(cid, "") if cid else "No course") for cid in course_ids),
+        key=lambda c: (c.id is None, c.title),
+    )
+    top = sorted(listing_rows, key=lambda lid: (-listing_rows[lid], lid or 0))
+    shown = top if listing_limit is None else top[:listing_limit]
+    listing_titles = dict(
+        db.session.execute(
+            select(Listing.id, Listing.title).where(
+                Listing.tenant_id == scope.tenant_id,
+                Listing.id.in_([lid for lid in shown if lid is not None]),
+            )
+        ).all()
+    )
+    listings = [
+        Column("listing", lid, listing_titles.get(lid, "") if lid else "No listing")
+        for lid in shown
+    ]
+    return Coverage(fw, items, courses, listings, counts, dict(totals), tgt.min_evidence, len(top))
+
+
+def _coverage_counts(att: Any, with_listings: bool) -> list[tuple[str, int, int | None, int]]:
+    """(kind, outcome id, course or listing id, rated evidence rows)."""
+    out: list[tuple[str, int, int | None, int]] = [
+        ("course", o, c, n)
+        for o, c, n in db.session.execute(
+            select(att.c.outcome_id, att.c.course_id, func.count()).group_by(
+                att.c.outcome_id, att.c.course_id
+            )
+        )
+    ]
+    if with_listings:  # every evidence row joins its engagement: the costly half
+        out += [
+            ("listing", o, lst, n)
+            for o, lst, n in db.session.execute(
+                select(att.c.outcome_id, Engagement.listing_id, func.count())
+                .select_from(att)
+                .outerjoin(Engagement, Engagement.id == att.c.engagement_id)
+                .group_by(att.c.outcome_id, Engagement.listing_id)
+            )
+        ]
+    return out

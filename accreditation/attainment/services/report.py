@@ -1,0 +1,182 @@
+"""Attainment per outcome and measure (a level distribution and the share at the target), and
+its trend over terms."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from accreditation.evidence.models import Evidence
+from accreditation.frameworks import services as fw_services
+from accreditation.frameworks.models import Framework
+from lti_tool.extensions import db
+from lti_tool.models import Course
+
+from .attribution import attributed, has_alignments, tune_for_reports
+from .scope import MEASURES, Outcome, Scope, list_terms, outcomes
+from .targets import Targets, targets
+
+
+@dataclass
+class Measure:
+    """One measure (direct or indirect) of one outcome: students with a level, and how many
+    reached each level."""
+
+    target: int
+    levels: int
+    distribution: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return sum(self.distribution.values())
+
+    @property
+    def at_or_above(self) -> int:
+        return sum(c for level, c in self.distribution.items() if level >= self.target)
+
+    @property
+    def percent(self) -> float | None:
+        return round(100 * self.at_or_above / self.n, 1) if self.n else None
+
+    def counts(self) -> list[int]:
+        return [self.distribution.get(level, 0) for level in range(1, self.levels + 1)]
+
+
+@dataclass
+class OutcomeAttainment:
+    outcome: Outcome
+    target: int
+    measures: dict[str, Measure]
+
+
+@dataclass
+class AttainmentReport:
+    framework: Framework
+    scope: Scope
+    targets: Targets
+    rows: list[OutcomeAttainment]
+
+    @property
+    def scale(self) -> list[str]:
+        return list(self.framework.scale or [])
+
+
+def scoped_framework(scope: Scope) -> tuple[Framework, list[Outcome], Targets]:
+    tune_for_reports()
+    fw = fw_services.get_framework(scope.tenant_id, scope.framework_id)
+    return fw, outcomes(fw), targets(scope.tenant_id, fw.id)
+
+
+def _distribution(scope: Scope, item_ids: list[int], *group: str) -> list[Any]:
+    """Rows of (*group, outcome_id, source, level, students): each student counted once per
+    outcome and measure at the highest level they reached.
+
+    One statement per outcome: with ``item_id = :id`` PostgreSQL reads
+    ``ix_outcome_evidence_attainment`` in (source, student) order and groups as it goes, where
+    ``item_id IN (...)`` would lose that order and hash a million groups."""
+    aligned = has_alignments(scope, item_ids)
+    rows: list[Any] = []
+    for item_id in item_ids:
+        rows += _distribution_of(scope, item_id, aligned, group)
+    return rows
+
+
+def _distribution_of(scope: Scope, item_id: int, aligned: bool, group: tuple[str, ...]) -> Any:
+    cols: list[ColumnElement[Any]] = [
+        Evidence.source.label("source"),
+        Evidence.student_id.label("student_id"),
+        Evidence.level.label("level"),
+    ]
+    extra = None
+    if "term" in group:
+        cols.append(func.coalesce(Course.term_name, "").label("term"))
+
+        def extra(query: Select[Any]) -> Select[Any]:
+            if scope.terms is None:  # _narrow joined the course already when terms are set
+                return query.outerjoin(Course, Course.id == Evidence.course_id)
+            return query
+
+    att = attributed(scope, [item_id], *cols, extra=extra, aligned=aligned)
+    keys = [att.c[g] for g in group]
+    per_student = (
+        select(*keys, att.c.outcome_id, att.c.source, func.max(att.c.level).label("reached"))
+        .group_by(att.c.outcome_id, att.c.source, att.c.student_id, *keys)
+        .subquery("per_student")
+    )
+    outer_keys = [per_student.c[g] for g in group]
+    return db.session.execute(
+        select(
+            *outer_keys,
+            per_student.c.outcome_id,
+            per_student.c.source,
+            per_student.c.reached,
+            func.count(),
+        ).group_by(
+            *outer_keys,
+            per_student.c.outcome_id,
+            per_student.c.source,
+            per_student.c.reached,
+        )
+    ).all()
+
+
+def attainment(scope: Scope) -> AttainmentReport:
+    """Per outcome and measure: students assessed (n), the level distribution, and how many
+    reached the target level."""
+    fw, items, tgt = scoped_framework(scope)
+    levels = len(fw.scale or []) or 4
+    rows = [
+        OutcomeAttainment(
+            o,
+            tgt.for_item(o.id),
+            {m: Measure(tgt.for_item(o.id), levels) for m in MEASURES},
+        )
+        for o in items
+    ]
+    by_id = {row.outcome.id: row for row in rows}
+    if items:
+        for outcome_id, source, reached, count in _distribution(scope, [o.id for o in items]):
+            row = by_id.get(outcome_id)
+            if row is not None and source in row.measures:
+                row.measures[source].distribution[int(reached)] = int(count)
+    return AttainmentReport(fw, scope, tgt, rows)
+
+
+@dataclass
+class TrendCell:
+    n: int
+    percent: float | None
+
+
+@dataclass
+class Trend:
+    terms: list[str]
+    # outcome id -> measure -> term -> cell
+    cells: dict[int, dict[str, dict[str, TrendCell]]]
+    outcomes: list[Outcome]
+
+
+def trend(scope: Scope) -> Trend:
+    """Per outcome, measure and term: students assessed and % at or above the target."""
+    _fw, items, tgt = scoped_framework(scope)
+    acc: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    if items:
+        for term, outcome_id, source, reached, count in _distribution(
+            scope, [o.id for o in items], "term"
+        ):
+            cell = acc[(outcome_id, source, term or "")]
+            cell[0] += count
+            if reached >= tgt.for_item(outcome_id):
+                cell[1] += count
+    seen = {key[2] for key in acc}
+    ordered = [t for t in list_terms(scope.tenant_id) if t in seen]
+    if "" in seen:
+        ordered.append("")
+    cells: dict[int, dict[str, dict[str, TrendCell]]] = defaultdict(lambda: defaultdict(dict))
+    for (outcome_id, source, term), (n, hit) in acc.items():
+        cells[outcome_id][source][term] = TrendCell(n, round(100 * hit / n, 1) if n else None)
+    return Trend(ordered, cells, items)
