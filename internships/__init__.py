@@ -19,6 +19,8 @@ def register(app: Flask) -> None:
     from . import commands, views
     from .profile import views as profile_views
     from .services import jobs as import_jobs
+    from .work import cpt_views as _cpt_pages  # noqa: F401 - routes on work_views.bp
+    from .work import engagement_views as _engagement_pages  # noqa: F401 - routes on work_views.bp
     from .work import erasure, mail, supervisor_views
     from .work import views as work_views
     from .work.services import uploads

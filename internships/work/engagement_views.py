@@ -1,0 +1,260 @@
+"""The work blueprint's engagement pages: the engagement, hours, deliverables, reflection,
+learning agreement, status and supervisor links, for the student, the course's faculty and
+advisors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from lti_tool.auth import current_launch, requires
+from lti_tool.errors import PolicyViolationError
+from lti_tool.unit_of_work import refuse
+from lti_tool.web import launch_url
+
+from . import forms
+from .services import engagements as eng
+from .services import evaluations as eval_svc
+from .services import hours as hour_svc
+from .views import ENGAGEMENT_LABELS, _attachment, _back, _done, _read, _refused, bp
+
+# --- engagements ---------------------------------------------------------------------------------
+
+
+def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> ResponseReturnValue:
+    ctx = current_launch()
+    engagement = eng.get_engagement(ctx, engagement_id)
+    page_forms = {
+        "hours_form": forms.HoursForm(formdata=None),
+        "deliverable_form": forms.DeliverableForm(formdata=None),
+        "confirm_form": forms.ConfirmForm(formdata=None),
+        "status_form": forms.StatusForm(formdata=None),
+        "link_form": forms.SupervisorLinkForm(formdata=None),
+    }
+    page_forms.update(forms_in)
+    return render_template(
+        "internships/work/engagement.html",
+        engagement=engagement,
+        logs=hour_svc.hour_logs(engagement),
+        summary=hour_svc.hours_summary(engagement),
+        deliverables=eng.deliverables(engagement),
+        reflection=eng.reflection_of(engagement),
+        evaluation=eval_svc.evaluation_of(engagement),
+        prompts=eng.REFLECTION_PROMPTS,
+        **page_forms,
+    ), status
+
+
+@bp.get("/engagements/<int:engagement_id>")
+@requires("student", "faculty", "advisor")
+def engagement(engagement_id: int) -> ResponseReturnValue:
+    return _engagement_page(engagement_id)
+
+
+@bp.post("/engagements/<int:engagement_id>/acknowledge")
+@requires("student", write=True)
+def acknowledge(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        eng.acknowledge_agreement(ctx, engagement_id)
+    except PolicyViolationError as exc:
+        return _back(exc, "work.engagement", engagement_id=engagement_id)
+    return _done(
+        "You acknowledged the learning agreement.", "work.engagement", engagement_id=engagement_id
+    )
+
+
+@bp.post("/engagements/<int:engagement_id>/hours")
+@requires("student", write=True)
+def log_hours(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = forms.HoursForm()
+    if form.validate_on_submit() and form.work_date.data:
+        try:
+            hour_svc.log_hours(
+                ctx,
+                engagement_id,
+                form.work_date.data,
+                form.hours.data or "",
+                form.description.data or "",
+            )
+        except eng.EngagementInvalidError as exc:
+            _refused(form, exc)
+        else:
+            return _done("Hours logged.", "work.engagement", engagement_id=engagement_id)
+    return _engagement_page(engagement_id, 422, hours_form=form)
+
+
+@bp.post("/engagements/<int:engagement_id>/hours/review")
+@requires("faculty", "advisor", write=True)
+def review_hours(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    engagement = eng.get_engagement(ctx, engagement_id)
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    log_ids = [log.id for log in hour_svc.hour_logs(engagement)]
+    try:
+        hour_svc.review_hours(
+            ctx.actor,
+            ctx.tenant_id,
+            engagement.id,
+            forms.hour_decisions(request.form, log_ids),
+            reviewer=ctx.role,
+        )
+    except eng.EngagementInvalidError as exc:
+        refuse()
+        flash(exc.message, "error")
+        return redirect(launch_url("work.engagement", engagement_id=engagement_id), code=303)
+    return _done("Hours reviewed.", "work.engagement", engagement_id=engagement_id)
+
+
+@bp.post("/engagements/<int:engagement_id>/deliverables")
+@requires("student", write=True)
+def add_deliverable(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = forms.DeliverableForm()
+    if form.validate_on_submit():
+        data, filename = _read(form.file, "DELIVERABLE_MAX_BYTES")
+        try:
+            eng.add_deliverable(
+                ctx,
+                engagement_id,
+                form.title.data or "",
+                url=form.url.data or "",
+                data=data,
+                filename=filename,
+            )
+        except eng.EngagementInvalidError as exc:
+            _refused(form, exc)
+        else:
+            return _done("Deliverable added.", "work.engagement", engagement_id=engagement_id)
+    return _engagement_page(engagement_id, 422, deliverable_form=form)
+
+
+@bp.get("/deliverables/<int:deliverable_id>")
+@requires("student", "faculty", "advisor")
+def deliverable_file(deliverable_id: int) -> ResponseReturnValue:
+    deliverable = eng.get_deliverable(current_launch(), deliverable_id)
+    return _attachment(deliverable.file_path, deliverable.filename, deliverable.content_type)
+
+
+@bp.route("/engagements/<int:engagement_id>/reflection", methods=["GET", "POST"])
+@requires("student", write=True)
+def reflection(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    engagement = eng.get_engagement(ctx, engagement_id)
+    saved = eng.reflection_of(engagement)
+    form = forms.ReflectionForm(data=saved.answers if saved and request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            eng.save_reflection(ctx, engagement.id, form.answers(), submit=bool(form.submit.data))
+        except (eng.EngagementInvalidError, PolicyViolationError) as exc:
+            _refused(form, exc)
+        else:
+            message = "Reflection submitted." if form.submit.data else "Draft saved."
+            return _done(message, "work.engagement", engagement_id=engagement.id)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "internships/work/reflection.html", form=form, engagement=engagement, reflection=saved
+    ), status
+
+
+@bp.route("/engagements/<int:engagement_id>/agreement", methods=["GET", "POST"])
+@requires("faculty", "advisor", write=True)
+def agreement(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    engagement = eng.get_engagement(ctx, engagement_id)
+    form = forms.AgreementForm(obj=engagement if request.method == "GET" else None)
+    if form.validate_on_submit():
+        data = eng.AgreementInput(
+            competencies=list(form.competencies.data or []),
+            planned_hours=form.planned_hours.data or 0,
+            supervisor_name=form.supervisor_name.data or "",
+            supervisor_email=form.supervisor_email.data or "",
+            start_date=form.start_date.data,
+            end_date=form.end_date.data,
+            goals=form.goals.data or "",
+        )
+        try:
+            eng.update_agreement(ctx, engagement.id, data)
+        except eng.EngagementInvalidError as exc:
+            _refused(form, exc)
+        else:
+            return _done(
+                "Learning agreement saved; the student is asked to acknowledge it.",
+                "work.engagement",
+                engagement_id=engagement.id,
+            )
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "internships/work/agreement.html", form=form, engagement=engagement
+    ), status
+
+
+@bp.post("/engagements/<int:engagement_id>/status")
+@requires("student", "faculty", "advisor", write=True)
+def change_status(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = forms.StatusForm()
+    if form.validate_on_submit():
+        try:
+            engagement = eng.change_status(ctx, engagement_id, form.action.data or "")
+            if (
+                engagement.status == "submitted"
+                and engagement.supervisor_email
+                and eval_svc.evaluation_of(engagement) is None
+            ):
+                eval_svc.send_supervisor_link(
+                    ctx.actor, ctx.tenant_id, engagement.id, "evaluate", _supervisor_url("evaluate")
+                )
+        except PolicyViolationError as exc:
+            # e.g. "Submit: my work is done" before the learning agreement is acknowledged:
+            # the reason and what to do, on the page, next to the choice
+            refuse()
+            message = exc.message
+            if exc.reason == "not_acknowledged":
+                message += (
+                    " Use “I have read and accept this learning agreement” under Learning "
+                    "agreement at the top of this page, then submit again."
+                )
+            form.action.errors = [*form.action.errors, message]
+        else:
+            return _done(
+                f"The engagement is now {ENGAGEMENT_LABELS[engagement.status].lower()}.",
+                "work.engagement",
+                engagement_id=engagement.id,
+            )
+    return _engagement_page(engagement_id, 422, status_form=form)
+
+
+def _supervisor_url(purpose: str) -> Any:
+    endpoint = {"confirm_hours": "supervisor.hours", "evaluate": "supervisor.evaluate"}[purpose]
+    return lambda token: url_for(endpoint, token=token, _external=True)
+
+
+@bp.post("/engagements/<int:engagement_id>/supervisor-link")
+@requires("student", "faculty", "advisor", write=True)
+def supervisor_link(engagement_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    engagement = eng.get_engagement(ctx, engagement_id)
+    form = forms.SupervisorLinkForm()
+    if not form.validate_on_submit():
+        abort(400)
+    purpose = form.purpose.data or ""
+    if ctx.role == "student" and purpose != "confirm_hours":
+        abort(403)
+    try:
+        eval_svc.send_supervisor_link(
+            ctx.actor, ctx.tenant_id, engagement.id, purpose, _supervisor_url(purpose)
+        )
+    except PolicyViolationError as exc:
+        return _back(exc, "work.engagement", engagement_id=engagement_id)
+    return _done(
+        f"We emailed {engagement.supervisor_name or 'the supervisor'} a link.",
+        "work.engagement",
+        engagement_id=engagement.id,
+    )
