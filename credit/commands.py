@@ -29,15 +29,20 @@ def find_misposted_command(tenant_ref: str) -> None:
     column Career Credit does not own (instructors re-post them from their course)."""
     from lti_tool.errors import ConnectorError
 
-    from .services import column
+    from .services import misposted
 
     tenant = _tenant(tenant_ref)
+    actor = "operator (flask credit find-misposted)"
+    new = 0
     try:
-        new = column.find_misposted_everywhere(tenant.id, "operator (flask credit find-misposted)")
+        for course_id in misposted.courses_with_final_awards(tenant.id):
+            sends = misposted.unchecked_sends(tenant.id, course_id)
+            db.session.commit()  # course by course; no write transaction waits on the LMS
+            new += misposted.record_misposted(tenant.id, course_id, actor, sends)
     except ConnectorError as exc:
         raise click.ClickException(exc.message) from exc
     db.session.commit()
-    found = column.misposted(tenant.id)
+    found = misposted.misposted(tenant.id)
     click.echo(f"{new} new; {len(found)} recorded in {tenant.name!r}:")
     for m in found:
         state = "re-posted" if m.reposted_at else "not re-posted yet"

@@ -17,13 +17,14 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, PolicyViolationError
 from lti_tool.lti.services_client import roster
-from lti_tool.unit_of_work import done, field_errors, refused
+from lti_tool.unit_of_work import commit_now, done, field_errors, refused
 from lti_tool.web import launch_url
 
 from . import forms
 from .models import APPROVAL_CHAINS, GRADING_MODES
 from .services import awards as award_svc
 from .services import column as column_svc
+from .services import misposted as misposted_svc
 from .services import policy as policy_svc
 from .services import progress as progress_svc
 from .services import standing
@@ -51,7 +52,7 @@ def _faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
         "waiting": sum(1 for p in rows if p.state in ("ready", "resubmitted")),
         "failed": sync_svc.course_summary(ctx.tenant_id, ctx.course_id)["failed"],
         "approvals": len(award_svc.awaiting_second_approval(ctx)),
-        "misposted": column_svc.open_misposted_count(ctx.tenant_id, ctx.course_id),
+        "misposted": misposted_svc.open_misposted_count(ctx.tenant_id, ctx.course_id),
     }
 
 
@@ -184,7 +185,7 @@ def queue() -> ResponseReturnValue:
 
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     course_id = _course_id(ctx)
-    award_svc._student_in_course(ctx, course_id, student_id)
+    award_svc.student_in_course(ctx, course_id, student_id)
     p = progress_svc.student_progress(ctx.tenant_id, course_id, student_id)
     current = policy_svc.read_policy(ctx.tenant_id, course_id)
     evidence = []
@@ -453,7 +454,7 @@ def column() -> ResponseReturnValue:
     return render_template(
         "credit/column.html",
         planned=column_svc.planned_column(current),
-        found=column_svc.misposted(ctx.tenant_id, course_id),
+        found=misposted_svc.misposted(ctx.tenant_id, course_id),
         form=forms.ConfirmForm(),
     )
 
@@ -466,7 +467,7 @@ def column_check() -> ResponseReturnValue:
         abort(400)
     try:
         resolved = column_svc.resolve_column(ctx)
-        new = column_svc.find_misposted(ctx.tenant_id, _course_id(ctx), ctx.actor)
+        new = _check_sent_grades(ctx, _course_id(ctx))
     except (PolicyViolationError, ConnectorError) as exc:
         return _back(exc, "credit.column")
     _tell(resolved)
@@ -486,7 +487,7 @@ def column_repost() -> ResponseReturnValue:
         abort(400)
     try:
         resolved = column_svc.resolve_column(ctx)
-        queued = column_svc.repost_misposted(ctx.tenant_id, _course_id(ctx), ctx.actor)
+        queued = misposted_svc.repost_misposted(ctx.tenant_id, _course_id(ctx), ctx.actor)
     except (PolicyViolationError, ConnectorError) as exc:
         return _back(exc, "credit.column")
     _tell(resolved)
@@ -497,11 +498,20 @@ def column_repost() -> ResponseReturnValue:
     )
 
 
+def _check_sent_grades(ctx: LaunchContext, course_id: int) -> int:
+    """Record the course's grades sent to a column that is not the tool's; how many."""
+    sends = misposted_svc.unchecked_sends(ctx.tenant_id, course_id)
+    # Network boundary: what is done so far (the column remembered, the courses checked
+    # before) is kept, and no write transaction waits on the LMS.
+    commit_now()
+    return misposted_svc.record_misposted(ctx.tenant_id, course_id, ctx.actor, sends)
+
+
 @bp.get("/column/repairs")
 @requires("admin", tool_admin=True)
 def repairs() -> ResponseReturnValue:
     ctx = current_launch()
-    found = column_svc.misposted(ctx.tenant_id)
+    found = misposted_svc.misposted(ctx.tenant_id)
     return render_template("credit/repairs.html", found=found, form=forms.ConfirmForm())
 
 
@@ -512,7 +522,10 @@ def repairs_check() -> ResponseReturnValue:
     if not forms.ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        new = column_svc.find_misposted_everywhere(ctx.tenant_id, ctx.actor)
+        new = sum(
+            _check_sent_grades(ctx, course_id)
+            for course_id in misposted_svc.courses_with_final_awards(ctx.tenant_id)
+        )
     except ConnectorError as exc:
         return _back(exc, "credit.repairs")
     return _done(
@@ -527,10 +540,10 @@ def repairs_repost(course_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if not forms.ConfirmForm().validate_on_submit():
         abort(400)
-    if not any(m.course_id == course_id for m in column_svc.misposted(ctx.tenant_id)):
+    if not any(m.course_id == course_id for m in misposted_svc.misposted(ctx.tenant_id)):
         abort(404)
     try:
-        queued = column_svc.repost_misposted(ctx.tenant_id, course_id, ctx.actor)
+        queued = misposted_svc.repost_misposted(ctx.tenant_id, course_id, ctx.actor)
     except PolicyViolationError as exc:
         return _back(exc, "credit.repairs")
     return _done(

@@ -1,0 +1,56 @@
+"""Decisions on credit: award (single, bulk, correction), ask for changes, deny, and the
+second approval of a two-step chain. Each writes an audit entry and tells the student; a final
+award writes its score to the outbox in the same transaction.
+
+This package's public face is this module (``from credit.services import awards``;
+``awards.award_credit``): ``rules`` holds the checks and pieces every decision shares,
+``single`` one student's award or correction, ``bulk`` the set-based bulk award,
+``decisions`` changes asked for, denials and resubmissions, ``approvals`` the second approval,
+``history`` what was decided."""
+
+from __future__ import annotations
+
+from .approvals import (
+    approve_award,
+    awaiting_second_approval,
+    decline_award,
+    may_give_second_approval,
+)
+from .bulk import BulkAward, BulkLine, bulk_award, bulk_candidates
+from .decisions import deny_credit, request_changes, resubmit
+from .history import CourseAwards, award_history, decided_since, decision_history, tenant_overview
+from .rules import (
+    AwardConflictError,
+    AwardInput,
+    current_award,
+    new_idempotency_key,
+    student_in_course,
+)
+from .single import award_credit, made_with_key, validate_award
+
+__all__ = [
+    "AwardConflictError",
+    "AwardInput",
+    "BulkAward",
+    "BulkLine",
+    "CourseAwards",
+    "approve_award",
+    "awaiting_second_approval",
+    "award_credit",
+    "award_history",
+    "bulk_award",
+    "bulk_candidates",
+    "current_award",
+    "decided_since",
+    "decision_history",
+    "decline_award",
+    "deny_credit",
+    "made_with_key",
+    "may_give_second_approval",
+    "new_idempotency_key",
+    "request_changes",
+    "resubmit",
+    "student_in_course",
+    "tenant_overview",
+    "validate_award",
+]

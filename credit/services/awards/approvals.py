@@ -1,0 +1,116 @@
+"""The second approval of a two-step chain: who may give it, the awards waiting for it, and
+approving (the award becomes final and its grade is queued) or declining with a reason."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from internships.work.services.notifications import notify
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.models import Course, User, utcnow
+from lti_tool.services import audit
+
+from ...models import CreditAward, CreditDecision
+from ..policy import get_policy
+from .rules import AwardConflictError, enqueue_score
+
+
+def may_give_second_approval(ctx: LaunchContext, award: CreditAward) -> bool:
+    """An advisor (or another instructor of the course, as the policy says), never the person
+    who decided."""
+    policy = get_policy(award.tenant_id, award.course_id)
+    if ctx.tenant_id != award.tenant_id or ctx.read_only or ctx.user_id == award.decided_by_user_id:
+        return False
+    if policy.second_approver == "advisor":
+        return ctx.role == "advisor"
+    return ctx.role == "faculty" and ctx.course_id == award.course_id
+
+
+def awaiting_second_approval(ctx: LaunchContext) -> list[CreditAward]:
+    """Awards this person may approve: an advisor sees the tenant's, an instructor the
+    course's (never their own)."""
+    q = select(CreditAward).where(
+        CreditAward.tenant_id == ctx.tenant_id,
+        CreditAward.status == "awaiting_approval",
+        CreditAward.superseded_at.is_(None),
+    )
+    if ctx.role == "faculty":
+        q = q.where(CreditAward.course_id == ctx.course_id)
+    return [
+        a
+        for a in db.session.scalars(q.order_by(CreditAward.id))
+        if may_give_second_approval(ctx, a)
+    ]
+
+
+def _pending_award(ctx: LaunchContext, award_id: int) -> CreditAward:
+    award = db.session.get(CreditAward, award_id)
+    if award is None or award.tenant_id != ctx.tenant_id:
+        raise NotFoundError("This award does not exist.")
+    if not may_give_second_approval(ctx, award):
+        raise ForbiddenError("You cannot give the second approval for this award.")
+    if award.status != "awaiting_approval" or award.superseded_at is not None:
+        raise AwardConflictError(
+            "This award was already approved, declined or replaced.",
+            hint="Reload the page to see where it stands.",
+        )
+    return award
+
+
+def approve_award(ctx: LaunchContext, award_id: int) -> CreditAward:
+    """Give the second approval: the award becomes final and its grade is queued."""
+    award = _pending_award(ctx, award_id)
+    award.status = "final"
+    award.approved_by = ctx.actor
+    award.approved_by_user_id = ctx.user_id
+    award.approved_at = utcnow()
+    db.session.flush()
+    audit.record(
+        ctx.actor, "credit.approved", ctx.tenant_id, award_id=award.id, course_id=award.course_id
+    )
+    student = db.session.get(User, award.student_id)
+    enqueue_score(award, student.sub if student else "")
+    course = db.session.get(Course, award.course_id)
+    notify(
+        ctx.tenant_id,
+        award.student_id,
+        "credit_awarded",
+        f"You were awarded {award.credits} credit{'s' if award.credits != 1 else ''} "
+        f"({award.grade_label}) in {course.title if course else 'your course'}.",
+    )
+    return award
+
+
+def decline_award(ctx: LaunchContext, award_id: int, reason: str) -> CreditAward:
+    """Decline the second approval with a reason the deciding instructor sees."""
+    if not reason.strip():
+        raise PolicyViolationError("Say why you decline, for the instructor who decided.")
+    award = _pending_award(ctx, award_id)
+    award.status = "declined"
+    award.decline_reason = reason.strip()[:4000]
+    award.approved_by = ctx.actor
+    award.approved_by_user_id = ctx.user_id
+    award.approved_at = utcnow()
+    db.session.add(
+        CreditDecision(
+            tenant_id=award.tenant_id,
+            course_id=award.course_id,
+            student_id=award.student_id,
+            kind="approval_declined",
+            message=award.decline_reason,
+            decided_by=ctx.actor,
+            decided_by_user_id=ctx.user_id,
+        )
+    )
+    db.session.flush()
+    audit.record(
+        ctx.actor,
+        "credit.approval_declined",
+        ctx.tenant_id,
+        award_id=award.id,
+        course_id=award.course_id,
+        reason=award.decline_reason[:500],
+    )
+    return award

@@ -1,0 +1,94 @@
+"""What was decided: a student's awards and decisions in a course, how many awards a course
+made lately, and the tenant's overview per course."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from lti_tool.context import LaunchContext
+from lti_tool.extensions import db
+from lti_tool.models import Course
+
+from ...models import CreditAward, CreditDecision
+
+
+def decided_since(ctx: LaunchContext, since: dt.datetime) -> int:
+    """How many awards this course made since ``since``."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(CreditAward)
+            .where(
+                CreditAward.tenant_id == ctx.tenant_id,
+                CreditAward.course_id == ctx.course_id,
+                CreditAward.created_at >= since,
+            )
+        )
+        or 0
+    )
+
+
+def award_history(tenant_id: int, course_id: int, student_id: int) -> list[CreditAward]:
+    """Every award for the student in the course, newest first (corrections included)."""
+    return list(
+        db.session.scalars(
+            select(CreditAward)
+            .where(
+                CreditAward.tenant_id == tenant_id,
+                CreditAward.course_id == course_id,
+                CreditAward.student_id == student_id,
+            )
+            .order_by(CreditAward.id.desc())
+        )
+    )
+
+
+def decision_history(tenant_id: int, course_id: int, student_id: int) -> list[CreditDecision]:
+    """Every decision other than an award for the student in the course, newest first."""
+    return list(
+        db.session.scalars(
+            select(CreditDecision)
+            .where(
+                CreditDecision.tenant_id == tenant_id,
+                CreditDecision.course_id == course_id,
+                CreditDecision.student_id == student_id,
+            )
+            .order_by(CreditDecision.id.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CourseAwards:
+    course_id: int
+    title: str
+    term: str
+    students: int
+    credits: int
+    awaiting: int
+
+
+def tenant_overview(tenant_id: int) -> list[CourseAwards]:
+    """Per course of the tenant: students awarded, credits, awards awaiting approval."""
+    current = (CreditAward.superseded_at.is_(None), CreditAward.status != "declined")
+    rows = db.session.execute(
+        select(
+            Course.id,
+            Course.title,
+            Course.term_name,
+            func.count().filter(CreditAward.status == "final"),
+            func.coalesce(func.sum(CreditAward.credits).filter(CreditAward.status == "final"), 0),
+            func.count().filter(CreditAward.status == "awaiting_approval"),
+        )
+        .join(CreditAward, CreditAward.course_id == Course.id)
+        .where(Course.tenant_id == tenant_id, CreditAward.tenant_id == tenant_id, *current)
+        .group_by(Course.id, Course.title, Course.term_name)
+        .order_by(Course.term_name, Course.title)
+    )
+    return [
+        CourseAwards(cid, t or "", term or "", int(n), int(c), int(w))
+        for cid, t, term, n, c, w in rows
+    ]

@@ -1,0 +1,142 @@
+"""What every credit decision checks and shares: the deciding instructor, the student in the
+course, the grade the policy gives, the award's comment and score for the gradebook, and the
+student's current award."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from internships.work.models import Engagement
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.lti import ags
+from lti_tool.models import Enrolment, User
+
+from ...models import CreditAward, CreditPolicy
+from ..standing import StudentProgress
+
+
+class AwardConflictError(PolicyViolationError):
+    """Someone else decided this student first."""
+
+
+@dataclass(frozen=True)
+class AwardInput:
+    credits: int
+    score: float | None  # points or percent; ignored for pass/fail
+    comment: str
+    idempotency_key: str
+
+
+def new_idempotency_key() -> str:
+    """A key for one rendering of a decision form; a re-submission carries the same key."""
+    return secrets.token_urlsafe(24)
+
+
+def require_faculty(ctx: LaunchContext) -> int:
+    """The course of an instructor's launch that may decide; refuses anyone else."""
+    if ctx.role != "faculty" or ctx.read_only or ctx.course_id is None:
+        raise ForbiddenError("Only the course's instructors can decide on credit.")
+    return ctx.course_id
+
+
+def student_in_course(ctx: LaunchContext, course_id: int, student_id: int) -> User:
+    """The student, enrolled in the course or with work counted there; else NotFoundError."""
+    user = db.session.get(User, student_id)
+    if user is None or user.tenant_id != ctx.tenant_id:
+        raise NotFoundError("This student is not known to Career Credit.")
+    known = db.session.scalar(
+        select(func.count())
+        .select_from(Enrolment)
+        .where(Enrolment.course_id == course_id, Enrolment.user_id == student_id)
+    )
+    if not known:
+        known = db.session.scalar(
+            select(func.count())
+            .select_from(Engagement)
+            .where(Engagement.course_id == course_id, Engagement.student_id == student_id)
+        )
+    if not known:
+        raise NotFoundError("This student is not in this course.")
+    return user
+
+
+def score_for(policy: CreditPolicy, score: float | None) -> tuple[float, str]:
+    """The score sent to the gradebook and its label, checked against the policy's mode."""
+    if policy.grading_mode == "pass_fail":
+        return 1.0, "Pass"
+    maximum = policy.score_maximum
+    if score is None or not 0 <= score <= maximum:
+        raise PolicyViolationError(
+            f"Enter a grade between 0 and {maximum:g}.",
+            hint="The grade is what the LMS gradebook shows.",
+        )
+    if policy.grading_mode == "percentage":
+        return float(score), f"{score:g}%"
+    return float(score), f"{score:g} / {maximum:g}"
+
+
+def award_comment(credits: int, p: StudentProgress, text: str) -> str:
+    """The gradebook comment: the credits and hours, then the instructor's words."""
+    base = (
+        f"{credits} academic credit{'s' if credits != 1 else ''} for "
+        f"{p.counted_hours:g} approved hours of micro-internship work."
+    )
+    return f"{base} {text.strip()}".strip()[:2000]
+
+
+def instructor_name(ctx: LaunchContext) -> str:
+    """How the student's notification names the person who decided."""
+    return ctx.user_name or "Your instructor"
+
+
+def enqueue_score(award: CreditAward, sub: str) -> None:
+    """Queue a final award's score for its gradebook column (in the outbox, same transaction)."""
+    if award.status != "final" or not award.lineitem_url or award.registration_id is None:
+        return
+    ags.enqueue_score(
+        tenant_id=award.tenant_id,
+        registration_id=award.registration_id,
+        lineitem=award.lineitem_url,
+        user_id=sub,
+        score_given=award.score_given,
+        score_maximum=award.score_maximum,
+        timestamp=award.score_timestamp,
+        comment=award.comment,
+        source=f"credit_award:{award.id}",
+    )
+
+
+def by_key(tenant_id: int, key: str) -> CreditAward | None:
+    """The award a form with this idempotency key made, if any."""
+    return db.session.scalar(
+        select(CreditAward).where(
+            CreditAward.tenant_id == tenant_id, CreditAward.idempotency_key == key
+        )
+    )
+
+
+def current_award(tenant_id: int, course_id: int, student_id: int) -> CreditAward | None:
+    """The student's award in the course that stands (not superseded, not declined)."""
+    return db.session.scalar(
+        select(CreditAward).where(
+            CreditAward.tenant_id == tenant_id,
+            CreditAward.course_id == course_id,
+            CreditAward.student_id == student_id,
+            CreditAward.superseded_at.is_(None),
+            CreditAward.status != "declined",
+        )
+    )
+
+
+def conflict(existing: CreditAward | None) -> AwardConflictError:
+    """The refusal when someone else decided the student first."""
+    who = existing.decided_by.split(" <")[0] if existing else "another instructor"
+    return AwardConflictError(
+        f"Credit for this student was just decided by {who}; nothing new was saved.",
+        hint="Reload the page to see the award. To change it, use 'Correct this award'.",
+    )

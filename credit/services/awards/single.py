@@ -1,0 +1,194 @@
+"""One student's award, or the correction of their award: every check first (``validate_award``,
+which views call before they reach out to the LMS), then the award, its audit entry, its score
+in the outbox and the student's notification, in the request's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from internships.work.services.notifications import notify
+from lti_tool.context import LaunchContext
+from lti_tool.errors import PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.models import User, utcnow
+from lti_tool.services import audit
+
+from ...models import CreditAward, CreditPolicy
+from ..policy import get_policy
+from ..progress import student_progress
+from ..standing import StudentProgress
+from .rules import (
+    AwardConflictError,
+    AwardInput,
+    award_comment,
+    by_key,
+    conflict,
+    current_award,
+    enqueue_score,
+    instructor_name,
+    require_faculty,
+    score_for,
+    student_in_course,
+)
+
+_Checked = tuple[User, CreditPolicy, StudentProgress, CreditAward | None]
+
+
+def made_with_key(ctx: LaunchContext, student_id: int, key: str) -> CreditAward | None:
+    """The award a form with this idempotency key already made for this student (a double
+    click or a re-sent form), if any."""
+    award = by_key(ctx.tenant_id, key) if key else None
+    if award is None or award.course_id != ctx.course_id or award.student_id != student_id:
+        return None
+    return award
+
+
+def validate_award(
+    ctx: LaunchContext, student_id: int, data: AwardInput, *, supersedes_id: int | None = None
+) -> _Checked:
+    """Every check an award must pass, without writing (views call it before they reach out
+    to the LMS for the gradebook column)."""
+    course_id = require_faculty(ctx)
+    student = student_in_course(ctx, course_id, student_id)
+    policy = get_policy(ctx.tenant_id, course_id)
+    progress = student_progress(ctx.tenant_id, course_id, student_id)
+    existing = current_award(ctx.tenant_id, course_id, student_id)
+    if supersedes_id is None and existing is not None:
+        raise conflict(existing)
+    if supersedes_id is not None and (existing is None or existing.id != supersedes_id):
+        raise AwardConflictError(
+            "The award you are correcting has already been replaced.",
+            hint="Reload the page to see the current award.",
+        )
+    if supersedes_id is None and not progress.checklist_complete:
+        raise PolicyViolationError(
+            "This student does not meet the course's credit policy yet.",
+            hint="The checklist on the review page shows what is missing.",
+        )
+    limit = policy.max_credits if supersedes_id is not None else progress.credits_eligible
+    if not 1 <= data.credits <= max(limit, 0):
+        raise PolicyViolationError(
+            f"Award between 1 and {limit} credits for this student.",
+            hint="The policy allows one credit per "
+            f"{policy.hours_per_credit} approved hours, up to {policy.max_credits}.",
+        )
+    score_for(policy, data.score)
+    return student, policy, progress, existing
+
+
+def award_credit(
+    ctx: LaunchContext,
+    student_id: int,
+    data: AwardInput,
+    *,
+    lineitem_url: str | None,
+    supersedes_id: int | None = None,
+) -> CreditAward:
+    """Award credit (or, with ``supersedes_id``, correct an award). The same idempotency key
+    returns the award it already made; a concurrent decision by someone else is refused."""
+    course_id = require_faculty(ctx)
+    again = by_key(ctx.tenant_id, data.idempotency_key)
+    if again is not None:
+        if again.course_id != course_id or again.student_id != student_id:
+            raise PolicyViolationError("This form was already used for another decision.")
+        return again
+    student, policy, progress, existing = validate_award(
+        ctx, student_id, data, supersedes_id=supersedes_id
+    )
+    award = _new_award(
+        ctx, course_id, student_id, data, policy, progress, lineitem_url, supersedes_id
+    )
+    stored = _store(ctx, award, existing)
+    if stored is not award:
+        return stored
+    _record(ctx, award, student, data)
+    db.session.flush()
+    return award
+
+
+def _new_award(
+    ctx: LaunchContext,
+    course_id: int,
+    student_id: int,
+    data: AwardInput,
+    policy: CreditPolicy,
+    progress: StudentProgress,
+    lineitem_url: str | None,
+    supersedes_id: int | None,
+) -> CreditAward:
+    """The award (not added yet): final, or awaiting the second approval of a two-step chain."""
+    score, label = score_for(policy, data.score)
+    two_step = policy.approval_chain == "faculty_then_second"
+    return CreditAward(
+        tenant_id=ctx.tenant_id,
+        course_id=course_id,
+        student_id=student_id,
+        credits=data.credits,
+        approved_minutes=progress.counted_minutes,
+        grading_mode=policy.grading_mode,
+        score_given=score,
+        score_maximum=policy.score_maximum,
+        grade_label=label,
+        comment=award_comment(data.credits, progress, data.comment),
+        engagement_ids=progress.engagement_ids,
+        status="awaiting_approval" if two_step else "final",
+        decided_by=ctx.actor,
+        decided_by_user_id=ctx.user_id,
+        supersedes_id=supersedes_id,
+        idempotency_key=data.idempotency_key,
+        registration_id=ctx.registration_id,
+        lineitem_url=lineitem_url,
+    )
+
+
+def _store(ctx: LaunchContext, award: CreditAward, existing: CreditAward | None) -> CreditAward:
+    """Add the award in place of ``existing`` (a correction); the award the same form made
+    meanwhile when the insert collides on its key; a conflict when someone else decided."""
+    key, course_id, student_id = award.idempotency_key, award.course_id, award.student_id
+    try:
+        with db.session.begin_nested():
+            if existing is not None:
+                # Out of the "current" index first, so the correction can take its place.
+                existing.superseded_at = utcnow()
+                db.session.flush()
+            db.session.add(award)
+            db.session.flush()
+            if existing is not None:
+                existing.superseded_by_id = award.id
+                db.session.flush()
+    except IntegrityError:
+        again = by_key(ctx.tenant_id, key)
+        if again is not None and again.student_id == student_id:
+            return again
+        raise conflict(current_award(ctx.tenant_id, course_id, student_id)) from None
+    return award
+
+
+def _record(ctx: LaunchContext, award: CreditAward, student: User, data: AwardInput) -> None:
+    """The audit entry; for a final award its score in the outbox and the student's notice."""
+    supersedes_id = award.supersedes_id
+    audit.record(
+        ctx.actor,
+        "credit.corrected" if supersedes_id else "credit.awarded",
+        ctx.tenant_id,
+        course_id=award.course_id,
+        student_id=award.student_id,
+        award_id=award.id,
+        supersedes_id=supersedes_id,
+        credits=award.credits,
+        grade=award.grade_label,
+        status=award.status,
+        reason=data.comment.strip()[:500],
+    )
+    if award.status != "final":
+        return
+    enqueue_score(award, student.sub)
+    verb = "corrected your credit to" if supersedes_id else "awarded you"
+    notify(
+        ctx.tenant_id,
+        award.student_id,
+        "credit_awarded",
+        f"{instructor_name(ctx)} {verb} {award.credits} credit"
+        f"{'s' if award.credits != 1 else ''} "
+        f"({award.grade_label}) in {ctx.course_title or 'your course'}.",
+    )
