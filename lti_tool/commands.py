@@ -15,7 +15,7 @@ from . import keys
 from .errors import AppError, PolicyViolationError
 from .extensions import db
 from .models import Registration, Tenant, User
-from .services import registrations as regs
+from .registration.services import tenants as regs
 
 platform_cli = AppGroup("platform", help="Platform registrations and deployments.")
 maintenance_cli = AppGroup("maintenance", help="Housekeeping a scheduler runs.")

@@ -157,7 +157,7 @@ def make_platform(app, keyset):
         deployment_id: str = "dep-1",
     ) -> LmsPlatform:
         from lti_tool.extensions import db
-        from lti_tool.services.registrations import PlatformSpec, add_platform
+        from lti_tool.registration.services.tenants import PlatformSpec, add_platform
 
         suffix = secrets.token_hex(4)
         platform = LmsPlatform(

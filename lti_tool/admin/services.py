@@ -26,8 +26,8 @@ from ..models import (
     User,
     utcnow,
 )
+from ..registration.services.tenants import approve_deployment
 from ..services import audit
-from ..services.registrations import approve_deployment
 
 RECENT_AUDIT_ENTRIES = 20
 # A deployment id first seen by a launch within this many days, and not yet acknowledged by an

@@ -14,8 +14,8 @@ from ..commands import OPERATOR
 from ..errors import AppError
 from ..extensions import db
 from ..models import Tenant
-from ..services import registrations as regs
 from . import kits, services
+from .services import tenants as regs
 
 
 def _urls(base_url: str | None, key_set_id: str | None = None) -> kits.ToolUrls:

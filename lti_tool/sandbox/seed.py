@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Registration, Tenant
-from ..services.registrations import PlatformSpec, add_platform
+from ..registration.services.tenants import PlatformSpec, add_platform
 from .models import (
     SandboxCourse,
     SandboxEnrolment,

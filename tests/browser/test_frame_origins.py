@@ -43,7 +43,7 @@ def lms_server() -> Iterator[_Lms]:
 @pytest.fixture
 def lms(app: Any, keyset: Any, lms_server: _Lms) -> LmsPlatform:
     from lti_tool.extensions import db
-    from lti_tool.services.registrations import PlatformSpec, add_platform
+    from lti_tool.registration.services.tenants import PlatformSpec, add_platform
 
     suffix = secrets.token_hex(4)
     platform = LmsPlatform(

@@ -40,7 +40,7 @@ def advisor_listing(app: Any, sandbox: Any) -> tuple[int, str]:
     """An open listing of the sandbox tenant whose employer has no contact email: (id, title)."""
     from internships.services.listings import ListingInput, create_listing, ensure_employer
     from lti_tool.extensions import db
-    from lti_tool.services.registrations import find_registration
+    from lti_tool.registration.services.tenants import find_registration
 
     title = f"Volunteer rota redesign {secrets.token_hex(3)}"
     with app.app_context():

@@ -34,7 +34,7 @@ def open_listing(app: Any, sandbox: Any) -> str:
 
     from internships.services.listings import ListingInput, create_listing, ensure_employer
     from lti_tool.extensions import db
-    from lti_tool.services.registrations import find_registration
+    from lti_tool.registration.services.tenants import find_registration
 
     title = f"Survey data clean-up {secrets.token_hex(3)}"
     with app.app_context():

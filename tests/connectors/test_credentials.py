@@ -37,7 +37,7 @@ def stored(app, registration_id: int) -> tuple[ConnectorCredentials | None, dict
 
 
 def registration_id(app, platform) -> int:
-    from lti_tool.services.registrations import find_registration
+    from lti_tool.registration.services.tenants import find_registration
 
     with app.app_context():
         return find_registration(platform.issuer, platform.client_id).id
@@ -194,7 +194,7 @@ def test_connector_secrets_rotate_with_keys_reencrypt(tmp_path):
 
     from lti_tool import create_app
     from lti_tool.admin.connections import CredentialsUpdate, credentials_for, set_credentials
-    from lti_tool.services.registrations import PlatformSpec, add_platform
+    from lti_tool.registration.services.tenants import PlatformSpec, add_platform
 
     first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     own = create_app(

@@ -9,7 +9,7 @@ import re
 import secrets
 
 from lti_tool.extensions import db
-from lti_tool.services.registrations import PlatformSpec, add_platform
+from lti_tool.registration.services.tenants import PlatformSpec, add_platform
 from tests.platform import LmsPlatform, login_redirect_params
 
 CANVAS = "https://canvas.instructure.com"

@@ -165,7 +165,7 @@ def test_a_second_tenant_with_look_alike_values_is_separate(app, two_lms, make_p
 def test_a_reinstall_with_a_new_client_id_keeps_the_people(app, keyset, make_platform, driver):
     """The key is the issuer, not the registration: a new client id of the same LMS attached
     to the tenant is the same LMS, and its launches find the same person and course."""
-    from lti_tool.services.registrations import PlatformSpec, add_platform
+    from lti_tool.registration.services.tenants import PlatformSpec, add_platform
 
     first = make_platform()
     before = driver(first).launch(sub=SUB, course=CONTEXT, name="Ana Alvarez")

@@ -192,7 +192,7 @@ def test_admin_set_lms_address_on_a_private_network_is_refused(app, platform, mo
     from lti_tool.admin.connections import CredentialsUpdate, set_credentials
     from lti_tool.errors import PolicyViolationError
     from lti_tool.extensions import db
-    from lti_tool.services.registrations import find_registration
+    from lti_tool.registration.services.tenants import find_registration
 
     fake_dns(
         monkeypatch, {"canvas.school.edu": [PUBLIC], "metadata.school.edu": ["169.254.169.254"]}

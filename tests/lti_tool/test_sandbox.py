@@ -288,7 +288,7 @@ def test_another_platform_url_is_another_registration_of_the_same_tenant(app, sa
         assert {r.issuer for r in regs} >= {sandbox.issuer, other.issuer}
         assert len({r.tenant_id for r in regs}) == 1
         assert db.session.scalar(select(Tenant.id).where(Tenant.name == "Sandbox University"))
-        from lti_tool.services.registrations import remove_platform
+        from lti_tool.registration.services.tenants import remove_platform
 
         remove_platform(other.issuer, other.client_id, "tests")
         db.session.commit()

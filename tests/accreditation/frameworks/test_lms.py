@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from accreditation.frameworks.models import CanvasAuthorization, Framework
 from lti_tool.admin.connections import CredentialsUpdate, set_credentials
 from lti_tool.extensions import db
-from lti_tool.services.registrations import find_registration
+from lti_tool.registration.services.tenants import find_registration
 from tests.connectors.conftest import fixture
 from tests.connectors.test_canvas import GROUPS, LINKS, link_header
 from tests.helpers import csrf_token, launch_csrf, reason

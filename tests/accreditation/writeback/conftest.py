@@ -15,7 +15,7 @@ from credit.models import CreditPolicy
 from internships.work.models import Engagement
 from lti_tool.extensions import db
 from lti_tool.models import Registration
-from lti_tool.services.registrations import find_registration
+from lti_tool.registration.services.tenants import find_registration
 from tests.accreditation.frameworks.test_lms import (
     CANVAS,
     authorise,

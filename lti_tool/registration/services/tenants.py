@@ -1,4 +1,5 @@
-"""Tenants, platform registrations and deployments."""
+"""Tenants, platform registrations and deployments: what an operator adds by hand (`flask
+platform add`) and what a Dynamic Registration stores."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import AppError, NotFoundError
-from ..extensions import db
-from ..models import Deployment, Registration, Tenant, new_key_set_id, utcnow
-from ..tenants import set_up_tenant
-from . import audit
+from ... import keys
+from ...errors import AppError, NotFoundError
+from ...extensions import db
+from ...models import Deployment, Registration, Tenant, new_key_set_id, utcnow
+from ...services import audit
+from ...tenants import set_up_tenant
 
 CANVAS_PRESET = {
     "auth_login_url": "https://sso.canvaslms.com/api/lti/authorize_redirect",
@@ -120,8 +122,6 @@ def refuse_duplicate_client(
 
 def create_tenant(name: str, actor: str, *, key_set_id: str | None = None) -> Tenant:
     """A new tenant with its own signing key (published at its own JWKS URL). Flushes."""
-    from .. import keys  # keys imports this package's audit module
-
     tenant = Tenant(
         name=name,
         settings={"institution_admin_is_tool_admin": True},
@@ -135,10 +135,8 @@ def create_tenant(name: str, actor: str, *, key_set_id: str | None = None) -> Te
     return tenant
 
 
-def add_platform(
-    spec: PlatformSpec, actor: str, *, allow_http: bool = False, name_owner: bool = True
-) -> Registration:
-    """Register a platform (issuer + client id) for a new or named tenant."""
+def _check_spec(spec: PlatformSpec, *, allow_http: bool, name_owner: bool) -> None:
+    """Refuse a registration with a malformed URL, no client id, or the client of another."""
     for label, url in (
         ("issuer", spec.issuer),
         ("auth login URL", spec.auth_login_url),
@@ -149,6 +147,10 @@ def add_platform(
     if not spec.client_id.strip():
         raise RegistrationError("The client id must not be empty.")
     refuse_duplicate_client(spec.issuer, spec.client_id, spec.auth_token_url, name_owner=name_owner)
+
+
+def _tenant_for(spec: PlatformSpec, actor: str) -> Tenant:
+    """The named tenant (which must exist), or a new one named after the registration."""
     tenant_name = spec.tenant or spec.name
     tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
     if spec.tenant and tenant is None:
@@ -156,8 +158,11 @@ def add_platform(
             f"There is no tenant named {spec.tenant!r}; leave --tenant out "
             "to create one named after the registration."
         )
-    if tenant is None:
-        tenant = create_tenant(tenant_name, actor)
+    return tenant if tenant is not None else create_tenant(tenant_name, actor)
+
+
+def _add_registration(spec: PlatformSpec, tenant: Tenant) -> Registration:
+    """The registration row and its announced deployments (active from the start)."""
     reg = Registration(
         tenant_id=tenant.id,
         name=spec.name,
@@ -187,6 +192,16 @@ def add_platform(
                 approved_at=utcnow(),
             )
         )
+    return reg
+
+
+def add_platform(
+    spec: PlatformSpec, actor: str, *, allow_http: bool = False, name_owner: bool = True
+) -> Registration:
+    """Register a platform (issuer + client id) for a new or named tenant."""
+    _check_spec(spec, allow_http=allow_http, name_owner=name_owner)
+    tenant = _tenant_for(spec, actor)
+    reg = _add_registration(spec, tenant)
     audit.record(
         actor,
         "registration.add",
