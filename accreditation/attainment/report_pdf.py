@@ -109,7 +109,6 @@ def summary_pdf(
 ) -> bytes:
     """The summary PDF of an export."""
     styles = getSampleStyleSheet()
-    body, small = styles["BodyText"], styles["Normal"]
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
@@ -117,6 +116,21 @@ def summary_pdf(
         title=f"Accreditation summary: {report.framework.title}",
         author="Career Credit",
     )
+    story = [
+        *_attainment_section(styles, job, report, evidence_rows),
+        *_trend_section(styles, trend),
+        *_coverage_section(styles, cover),
+        *_notes_section(styles, report, notes),
+    ]
+    doc.build(story)
+    return out.getvalue()
+
+
+def _attainment_section(
+    styles: Any, job: Any, report: services.AttainmentReport, evidence_rows: int
+) -> list[Any]:
+    """The title, the scope, the attainment chart and its table."""
+    body, small = styles["BodyText"], styles["Normal"]
     terms = ", ".join(report.scope.terms) if report.scope.terms is not None else "every term"
     story: list[Any] = [
         Paragraph(f"Accreditation summary: {_esc(report.framework.title)}", styles["Title"]),
@@ -145,24 +159,41 @@ def summary_pdf(
                 ]
             )
     story.append(_table(data))
+    return story
+
+
+def _trend_section(styles: Any, trend: services.Trend) -> list[Any]:
+    """The trend chart, when there is a trend to draw."""
     chart = trend_chart(trend)
-    if chart is not None:
-        story += [
-            Paragraph("Trend across terms", styles["Heading2"]),
-            Image(chart, width=16 * cm, height=8 * cm, kind="proportional"),
-        ]
+    if chart is None:
+        return []
+    return [
+        Paragraph("Trend across terms", styles["Heading2"]),
+        Image(chart, width=16 * cm, height=8 * cm, kind="proportional"),
+    ]
+
+
+def _coverage_section(styles: Any, cover: services.Coverage) -> list[Any]:
+    """The outcomes with too little evidence, and where the evidence came from."""
     flagged = [o.name for o in cover.outcomes if cover.flagged(o.id)]
-    story += [
+    return [
         Paragraph("Coverage", styles["Heading2"]),
         Paragraph(
             f"Outcomes with fewer than {cover.min_evidence} rated observations: "
             + (_esc(", ".join(flagged)) if flagged else "none")
             + f". Evidence came from {len(cover.courses)} course(s) and "
             f"{cover.listings_shown} listing(s); coverage.csv holds every cell.",
-            body,
+            styles["BodyText"],
         ),
-        Paragraph("Closing the loop", styles["Heading2"]),
     ]
+
+
+def _notes_section(
+    styles: Any, report: services.AttainmentReport, notes: dict[int, list[Any]]
+) -> list[Any]:
+    """Closing the loop: each outcome's notes, or that there are none."""
+    body, small = styles["BodyText"], styles["Normal"]
+    story: list[Any] = [Paragraph("Closing the loop", styles["Heading2"])]
     rows = [
         [
             Paragraph(_esc(o.name), small),
@@ -182,8 +213,7 @@ def summary_pdf(
         )
     else:
         story.append(Paragraph("No notes yet.", body))
-    doc.build(story)
-    return out.getvalue()
+    return story
 
 
 def _esc(text: str) -> str:

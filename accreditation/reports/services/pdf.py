@@ -32,41 +32,43 @@ def _fonts() -> tuple[str, str]:
     return "DejaVuSans", "DejaVuSans-Bold"
 
 
-def render_pdf(report: ProgressReport, institution: str) -> bytes:
-    """The report as PDF bytes."""
-    from xml.sax.saxutils import escape
+class _Writer:
+    """The styles of the report's PDF and its three kinds of block: a paragraph, a table (at
+    most MAX_TABLE_ROWS rows, then a line saying how many more the CSV holds) and a chart."""
 
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import LETTER
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.lib.units import inch
-    from reportlab.platypus import (
-        Image,
-        KeepTogether,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        TableStyle,
-    )
-    from reportlab.platypus import Table as PdfTable
+    def __init__(self) -> None:
+        from reportlab.lib.pagesizes import LETTER
+        from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+        from reportlab.lib.units import inch
 
-    regular, bold = _fonts()
-    base = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=base["BodyText"], fontName=regular, fontSize=9.5)
-    small = ParagraphStyle("small", parent=body, fontSize=8, leading=10)
-    h1 = ParagraphStyle("h1", parent=base["Heading1"], fontName=bold, fontSize=17)
-    h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, fontSize=12.5)
-    width = LETTER[0] - 1.5 * inch
+        regular, bold = _fonts()
+        base = getSampleStyleSheet()
+        self.body = ParagraphStyle("body", parent=base["BodyText"], fontName=regular, fontSize=9.5)
+        self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10)
+        self.h1 = ParagraphStyle("h1", parent=base["Heading1"], fontName=bold, fontSize=17)
+        self.h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName=bold, fontSize=12.5)
+        self.width = LETTER[0] - 1.5 * inch
 
-    def para(text: str, style: Any = body) -> Any:
-        return Paragraph(escape(str(text)), style)
+    def para(self, text: str, style: Any = None) -> Any:
+        from xml.sax.saxutils import escape
 
-    def table(t: Table) -> Any:
+        from reportlab.platypus import Paragraph
+
+        return Paragraph(escape(str(text)), self.body if style is None else style)
+
+    def table(self, t: Table) -> list[Any]:
+        from reportlab.lib import colors
+        from reportlab.platypus import Table as PdfTable
+        from reportlab.platypus import TableStyle
+
         rows = t.rows[:MAX_TABLE_ROWS]
-        data = [[para(h, small) for h in t.headers]]
-        data += [[para("" if c is None else c, small) for c in row] for row in rows]
+        data = [[self.para(h, self.small) for h in t.headers]]
+        data += [[self.para("" if c is None else c, self.small) for c in row] for row in rows]
         out = PdfTable(
-            data, repeatRows=1, hAlign="LEFT", colWidths=[width / len(t.headers)] * len(t.headers)
+            data,
+            repeatRows=1,
+            hAlign="LEFT",
+            colWidths=[self.width / len(t.headers)] * len(t.headers),
         )
         out.setStyle(
             TableStyle(
@@ -77,64 +79,122 @@ def render_pdf(report: ProgressReport, institution: str) -> bytes:
                 ]
             )
         )
-        extra = [para(f"{len(t.rows) - MAX_TABLE_ROWS} more rows in the CSV export.", small)]
-        return [out, *(extra if len(t.rows) > MAX_TABLE_ROWS else [])]
+        more = f"{len(t.rows) - MAX_TABLE_ROWS} more rows in the CSV export."
+        return [out, *([self.para(more, self.small)] if len(t.rows) > MAX_TABLE_ROWS else [])]
 
-    def chart(png: bytes, height_ratio: float) -> Any:
-        return Image(io.BytesIO(png), width=width, height=width * height_ratio)
+    def chart(self, png: bytes, height_ratio: float) -> Any:
+        from reportlab.platypus import Image
 
+        return Image(io.BytesIO(png), width=self.width, height=self.width * height_ratio)
+
+
+def render_pdf(report: ProgressReport, institution: str) -> bytes:
+    """The report as PDF bytes."""
+    pdf = _Writer()
     tables = report.tables()
-    story: list[Any] = [
-        para(f"Progress report: {report.name or 'Student'}", h1),
-        para(
+    story = [
+        *_opening(pdf, report, institution, tables),
+        *_hours(pdf, report, tables),
+        *_credit_and_competencies(pdf, report, tables),
+        *_comments(pdf, report),
+        *_cohort(pdf, report, tables),
+    ]
+    return _build(report, institution, story)
+
+
+def _opening(
+    pdf: _Writer, report: ProgressReport, institution: str, tables: dict[str, Table]
+) -> list[Any]:
+    """The title, who and when, and the engagements."""
+    from reportlab.platypus import Spacer
+
+    return [
+        pdf.para(f"Progress report: {report.name or 'Student'}", pdf.h1),
+        pdf.para(
             f"{institution} · generated {report.generated_on.isoformat()}"
             + (f" · {report.program}" if report.program else "")
             + (f" · class of {report.class_year}" if report.class_year else ""),
         ),
         Spacer(1, 8),
-        para("Engagements", h2),
-        *(table(tables["engagements"]) if report.engagements else [para("No engagements yet.")]),
-        para("Hours over time", h2),
+        pdf.para("Engagements", pdf.h2),
+        *(
+            pdf.table(tables["engagements"])
+            if report.engagements
+            else [pdf.para("No engagements yet.")]
+        ),
     ]
-    if report.weeks:
-        story += [
-            chart(hours_chart(report.weeks, "png"), 2.8 / 6.4),
-            para(
-                f"{report.total_logged_hours} hours logged in all; the table lists each week.",
-                small,
-            ),
-            *table(tables["hours"]),
-        ]
-    else:
-        story.append(para("No hours logged yet."))
-    story += [para("Credit progress", h2)]
-    story += table(tables["credit"]) if report.credit else [para("No course credit yet.")]
-    story += [para("Competencies and levels reached", h2)]
+
+
+def _hours(pdf: _Writer, report: ProgressReport, tables: dict[str, Table]) -> list[Any]:
+    """Hours over time: the chart and the week-by-week table."""
+    story: list[Any] = [pdf.para("Hours over time", pdf.h2)]
+    if not report.weeks:
+        return [*story, pdf.para("No hours logged yet.")]
+    return [
+        *story,
+        pdf.chart(hours_chart(report.weeks, "png"), 2.8 / 6.4),
+        pdf.para(
+            f"{report.total_logged_hours} hours logged in all; the table lists each week.",
+            pdf.small,
+        ),
+        *pdf.table(tables["hours"]),
+    ]
+
+
+def _credit_and_competencies(
+    pdf: _Writer, report: ProgressReport, tables: dict[str, Table]
+) -> list[Any]:
+    """Credit progress, then the competencies and levels reached."""
+    story: list[Any] = [pdf.para("Credit progress", pdf.h2)]
+    story += pdf.table(tables["credit"]) if report.credit else [pdf.para("No course credit yet.")]
+    story += [pdf.para("Competencies and levels reached", pdf.h2)]
     if report.competencies:
         ratio = (0.45 * max(3, len(report.competencies)) + 1.3) / 6.4
-        story += [chart(competency_chart(report.competencies, "png"), ratio)]
-        story += table(tables["competencies"])
+        story += [pdf.chart(competency_chart(report.competencies, "png"), ratio)]
+        story += pdf.table(tables["competencies"])
     else:
-        story.append(para("No supervisor ratings yet."))
-    story += [para("Supervisor comments", h2)]
+        story.append(pdf.para("No supervisor ratings yet."))
+    return story
+
+
+def _comments(pdf: _Writer, report: ProgressReport) -> list[Any]:
+    """The supervisors' comments."""
     comments = report.comments()
-    story += [para(f"{listing} — {who}: {text}") for listing, who, text in comments] or [
-        para("No comments yet.")
+    return [
+        pdf.para("Supervisor comments", pdf.h2),
+        *(
+            [pdf.para(f"{listing} — {who}: {text}") for listing, who, text in comments]
+            or [pdf.para("No comments yet.")]
+        ),
     ]
-    story += [
+
+
+def _cohort(pdf: _Writer, report: ProgressReport, tables: dict[str, Table]) -> list[Any]:
+    """The student among their cohort: the text and chart kept together, then the table."""
+    from reportlab.platypus import KeepTogether
+
+    return [
         KeepTogether(
             [
-                para("Cohort", h2),
-                para(
+                pdf.para("Cohort", pdf.h2),
+                pdf.para(
                     f"The cohort is the {report.cohort_size} {report.cohort_label}. In their "
                     f"work there, this student has {report.confirmed_hours} confirmed hours; "
                     f"the cohort's median is {round(report.cohort_median_hours or 0, 1)}."
                 ),
-                chart(cohort_chart(report.cohort_bins, report.student_bin, "png"), 2.8 / 6.4),
+                pdf.chart(cohort_chart(report.cohort_bins, report.student_bin, "png"), 2.8 / 6.4),
             ]
         ),
-        *table(tables["cohort"]),
+        *pdf.table(tables["cohort"]),
     ]
+
+
+def _build(report: ProgressReport, institution: str, story: list[Any]) -> bytes:
+    """Lay the story out on Letter pages with the document's metadata."""
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.lib.units import inch
+    from reportlab.platypus import SimpleDocTemplate
+
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
