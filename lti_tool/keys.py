@@ -6,7 +6,8 @@ institution's client id and token URL gets an assertion that institution's LMS r
 The installation's keys (``tenant_id`` null) stay published at ``/lti/jwks`` for existing
 installs: they sign only for tenants marked ``legacy_keys`` (those that existed before keys
 were per tenant), until the operator runs ``keys rotate --tenant NAME``. A new tenant gets a
-key of its own when it is created (or, at the latest, on first use).
+key of its own when it is created (or, for a tenant without one, when the tool first signs for
+it or the operator rotates its keys); reading a key set never writes.
 
 Keys rotate with a grace period so platforms' cached key sets catch up before anything is
 signed with a new key; private keys are stored encrypted (``crypto.EncryptedText``)."""
@@ -116,11 +117,10 @@ def signs_with_legacy_keys(tenant: Tenant, now: dt.datetime | None = None) -> bo
 def tenant_jwks(tenant: Tenant) -> dict:
     """The tenant's key set at /lti/jwks/<key_set_id>: its own published keys, plus the
     installation's while the tenant still signs with them (so an LMS can switch to this URL
-    any time during the move)."""
-    ensure_tenant_key(tenant)
+    any time during the move). Reads only: a tenant's first key is made when the tenant is
+    created (or by signing or ``keys rotate --tenant``); without one the set is empty."""
     found = [key.public_jwk for key in published_keys(tenant.id)]
     if signs_with_legacy_keys(tenant):
-        ensure_key()
         found = [key.public_jwk for key in published_keys()] + found
     return {"keys": found}
 

@@ -161,8 +161,7 @@ def tenant_key_set(key_set_id: str) -> ResponseReturnValue:
             hint="Copy the key set URL from Career Credit's admin page or from "
             "'flask --app lti_tool platform show-config --tenant NAME'.",
         )
-    found = tenant_jwks(tenant)  # a key created on first use (committed after the view)
-    return _key_set_response(found)
+    return _key_set_response(tenant_jwks(tenant))  # reads only: the key is made with the tenant
 
 
 @bp.route("/deep_link", methods=["GET", "POST"])
