@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from accreditation.reports.services.cohort import hour_bins as _bins
 from accreditation.reports.services.common import Term, current_term, median
-from accreditation.reports.services.progress import _bins
 from accreditation.reports.services.risk import Thresholds, describe, thresholds_of
 
 
