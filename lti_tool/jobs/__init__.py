@@ -10,18 +10,16 @@ effect exactly once (an AGS score carries the award's own timestamp, so a repeat
 """
 
 from .delivery import (
-    DrainStats,
     RetryPolicy,
     claim,
     claim_messages,
-    drain,
     new_owner,
     record,
     record_many,
     release,
-    send_one,
     sweep,
 )
+from .drain import DrainStats, drain, send_one
 from .models import FAILED, PENDING, RETRY, SENDING, SENT, STATUSES, SUPERSEDED, OutboxMessage
 from .outbox import (
     Message,

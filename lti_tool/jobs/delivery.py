@@ -1,4 +1,5 @@
-"""The runner's side of the outbox: claim with a lease, send, classify, record, drain."""
+"""The runner's side of the outbox: claim rows with a lease, sweep expired leases, record outcomes
+only while the lease is still ours (with backoff for retries), and hand unsent rows back."""
 
 from __future__ import annotations
 
@@ -9,23 +10,19 @@ import random
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import (
-    func,
     select,
     update,
 )
 
-from ..errors import ConnectorError
 from ..extensions import db
-from ..models import Registration, utcnow
-from .models import _MESSAGE_MAX, FAILED, PENDING, RETRY, SENDING, SENT, SUPERSEDED, OutboxMessage
-from .outbox import Hook, Message, Outcome, _sender_for, needs_registration
+from ..models import utcnow
+from .models import _MESSAGE_MAX, FAILED, PENDING, SENDING, SENT, SUPERSEDED, OutboxMessage
+from .outbox import Message, Outcome
 
 log = logging.getLogger("career_credit.jobs")
 
@@ -258,180 +255,3 @@ def release(row_ids: Iterable[int], owner: str) -> int:
     )
     db.session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _registrations(ids: Iterable[int | None]) -> dict[int | None, Registration]:
-    """The registrations of a claimed batch, detached (their fields stay readable without a
-    transaction held open across the sends)."""
-    wanted = [i for i in ids if i is not None]
-    if not wanted:
-        return {}
-    regs = list(db.session.scalars(select(Registration).where(Registration.id.in_(wanted))))
-    for reg in regs:
-        db.session.expunge(reg)
-    db.session.rollback()
-    return {reg.id: reg for reg in regs}
-
-
-def send_one(msg: Message, reg: Registration | None) -> Outcome:
-    """Run the sender of the message's kind and turn its errors into outcomes."""
-    sender = _sender_for(msg.kind)
-    if sender is None:
-        return Outcome(FAILED, message=f"No sender for messages of kind {msg.kind!r}.")
-    if reg is None and needs_registration(msg.kind):
-        return Outcome(FAILED, message="The platform registration was removed.")
-    try:
-        return sender(msg, reg)
-    except ConnectorError as exc:
-        return Outcome(RETRY, message=exc.message)
-    except Exception:  # a bug must not stop the runner; the row retries and then fails
-        log.exception("outbox message %d (%s): sender raised", msg.id, msg.kind)
-        db.session.rollback()
-        return Outcome(RETRY, message="Career Credit hit an internal error while sending.")
-
-
-# --- drain ----------------------------------------------------------------------------------
-
-
-@dataclass
-class DrainStats:
-    """What one ``drain`` did (``claimed`` counts sends begun, retries included)."""
-
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    superseded: int = 0
-    failed: int = 0
-    lost_lease: int = 0
-    swept: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return asdict(self)
-
-
-def _next_due() -> dt.datetime | None:
-    value = db.session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
-    )
-    db.session.rollback()
-    return value
-
-
-def drain(
-    app: Flask,
-    max_rows: int | None = None,
-    senders: int = 1,
-    *,
-    batch: int = 10,
-    lease_s: float = 120.0,
-    policy: RetryPolicy | None = None,
-    wait_s: float = 0.0,
-    before_send: Hook | None = None,
-    before_record: Hook | None = None,
-) -> DrainStats:
-    """Sweep expired leases, then claim and send until nothing is due (or ``max_rows`` were
-    claimed), with ``senders`` threads, each in its own app context. With ``wait_s``, also
-    wait for messages that come due within that many seconds (backoff in tests and benchmarks).
-    A sender claims ``batch`` rows at a time and records their outcomes in one transaction.
-    ``before_send``/``before_record`` are test hooks called with the row id."""
-    policy = policy or RetryPolicy()
-    stats = DrainStats()
-    lock = threading.Lock()
-    budget = [max_rows]
-    deadline = time.monotonic() + wait_s
-    errors: list[BaseException] = []
-
-    with app.app_context():
-        stats.swept = sweep(policy)
-
-    def take(n: int) -> int:
-        with lock:
-            if budget[0] is None:
-                return n
-            n = min(n, budget[0])
-            budget[0] -= n
-            return n
-
-    def give_back(n: int) -> None:
-        with lock:
-            if budget[0] is not None:
-                budget[0] += n
-
-    def count(status: str | None) -> None:
-        with lock:
-            if status is None:
-                stats.lost_lease += 1
-            elif status == SENT:
-                stats.sent += 1
-            elif status == PENDING:
-                stats.retried += 1
-            elif status == SUPERSEDED:
-                stats.superseded += 1
-            elif status == FAILED:
-                stats.failed += 1
-
-    def work() -> None:
-        owner = new_owner()
-        rng = random.Random()  # noqa: S311 - jitter, not security
-        with app.app_context():
-            while True:
-                n = take(batch)
-                if n <= 0:
-                    return
-                msgs = claim_messages(owner, n, lease_s)
-                give_back(n - len(msgs))
-                if not msgs:
-                    due = _next_due()
-                    if due is None or wait_s <= 0 or time.monotonic() >= deadline:
-                        return
-                    pause = (due - utcnow()).total_seconds()
-                    if time.monotonic() + pause > deadline:
-                        return
-                    time.sleep(min(max(pause, 0.02), 1.0))
-                    continue
-                claimed_at = time.monotonic()
-                regs = _registrations({m.registration_id for m in msgs})
-                done: list[tuple[int, Outcome, int]] = []
-                for n_done, msg in enumerate(msgs):
-                    if time.monotonic() - claimed_at > lease_s / 2:
-                        # A slow platform ate half the lease: hand the rest back rather than
-                        # send them under a lease that may expire mid-send.
-                        release([m.id for m in msgs[n_done:]], owner)
-                        give_back(len(msgs) - n_done)
-                        break
-                    with lock:
-                        stats.claimed += 1
-                    if before_send is not None:
-                        before_send(msg.id)
-                    outcome = send_one(msg, regs.get(msg.registration_id))
-                    if before_record is not None:
-                        before_record(msg.id)
-                    done.append((msg.id, outcome, msg.attempts))
-                # One transaction for the batch's outcomes: a crash before it only means
-                # re-sending scores the platform already holds (same timestamp: a no-op).
-                for status in record_many(owner, done, policy, rng):
-                    count(status)
-
-    def guarded() -> None:
-        try:
-            work()
-        except BaseException as exc:
-            errors.append(exc)
-            raise
-
-    if senders <= 1:
-        work()
-    else:
-        threads = [
-            threading.Thread(target=guarded, name=f"outbox-sender-{i}", daemon=True)
-            for i in range(senders)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise errors[0]
-    if stats.claimed:
-        log.info("outbox drain: %s", stats.as_dict())
-    return stats

@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from .delivery import drain
+from .drain import drain
 
 log = logging.getLogger("career_credit.jobs")
 
