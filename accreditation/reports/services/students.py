@@ -9,8 +9,8 @@ at-risk reasons, credit — in a few grouped queries over those ids only (no que
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select, text
@@ -19,16 +19,13 @@ from internships.models import Employer, Listing
 from internships.profile.models import StudentProfile
 from internships.work.models import (
     ENGAGEMENT_STATUSES,
-    CompetencyRating,
     Engagement,
-    HourLog,
-    SupervisorEvaluation,
 )
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
 
-from .credit import CreditSummary, credit_progress_for
-from .risk import OPEN_STATES, RULES, Thresholds, describe, rule_conditions
+from .risk import OPEN_STATES, RULES, Thresholds, rule_conditions
+from .student_rows import StudentRow, rows_for
 
 PER_PAGE = 25
 MAX_QUERY = 100
@@ -80,44 +77,6 @@ class StudentQuery:
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in (None, "")}
-
-
-@dataclass
-class StudentRow:
-    engagement_id: int
-    student_id: int
-    name: str
-    email: str
-    program: str
-    course_id: int | None
-    course: str
-    term: str
-    employer: str
-    listing: str
-    status: str
-    planned_hours: int
-    logged_minutes: int = 0
-    confirmed_minutes: int = 0
-    last_activity: dt.date | None = None
-    evaluation: str = "Not yet"
-    risks: list[tuple[str, str]] = field(default_factory=list)  # (rule, reason)
-    credit: CreditSummary | None = None
-
-    @property
-    def logged_hours(self) -> float:
-        return round(self.logged_minutes / 60, 1)
-
-    @property
-    def confirmed_hours(self) -> float:
-        return round(self.confirmed_minutes / 60, 1)
-
-    @property
-    def plan_percent(self) -> int | None:
-        return (
-            round(100 * self.logged_minutes / (self.planned_hours * 60))
-            if self.planned_hours
-            else None
-        )
 
 
 @dataclass
@@ -220,122 +179,6 @@ def student_page(
         )
     )
     return StudentPage(query, rows_for(tenant_id, ids, limits, today, now), total)
-
-
-def rows_for(
-    tenant_id: int, ids: Sequence[int], limits: Thresholds, today: dt.date, now: dt.datetime
-) -> list[StudentRow]:
-    """The table's rows for these engagement ids (in that order), in five grouped queries."""
-    if not ids:
-        return []
-    rules = rule_conditions(limits, today, now)
-    details = db.session.execute(
-        select(
-            Engagement.id,
-            Engagement.student_id,
-            User.name,
-            User.email,
-            StudentProfile.program,
-            Engagement.course_id,
-            Course.title,
-            Course.term_name,
-            Employer.name,
-            Listing.title,
-            Engagement.status,
-            Engagement.planned_hours,
-            Engagement.updated_at,
-            *(cond.label(f"risk_{name}") for name, cond in rules.items()),
-        )
-        .join(User, User.id == Engagement.student_id)
-        .join(Listing, Listing.id == Engagement.listing_id)
-        .join(Employer, Employer.id == Listing.employer_id)
-        .outerjoin(Course, Course.id == Engagement.course_id)
-        .outerjoin(
-            StudentProfile,
-            (StudentProfile.user_id == Engagement.student_id)
-            & (StudentProfile.tenant_id == tenant_id),
-        )
-        .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
-    ).all()
-    rows: dict[int, StudentRow] = {}
-    for r in details:
-        row = StudentRow(
-            engagement_id=r[0],
-            student_id=r[1],
-            name=r[2] or "",
-            email=r[3] or "",
-            program=r[4] or "",
-            course_id=r[5],
-            course=r[6] or "",
-            term=r[7] or "",
-            employer=r[8],
-            listing=r[9],
-            status=r[10],
-            planned_hours=r[11] or 0,
-            last_activity=_as_date(r[12]),
-        )
-        flags = r[13:]
-        row.risks = [
-            (rule, describe(rule, limits)) for rule, on in zip(RULES, flags, strict=True) if on
-        ]
-        rows[row.engagement_id] = row
-    for eid, logged, confirmed, last in db.session.execute(
-        select(
-            HourLog.engagement_id,
-            func.sum(HourLog.minutes).filter(HourLog.status != "queried"),
-            func.sum(HourLog.minutes).filter(HourLog.status == "confirmed"),
-            func.max(HourLog.work_date),
-        )
-        .where(HourLog.tenant_id == tenant_id, HourLog.engagement_id.in_(ids))
-        .group_by(HourLog.engagement_id)
-    ):
-        row = rows[eid]
-        row.logged_minutes, row.confirmed_minutes = int(logged or 0), int(confirmed or 0)
-        last_date = _as_date(last)
-        if last_date and (row.last_activity is None or last_date > row.last_activity):
-            row.last_activity = last_date
-    for eid, submitted, average, rated in db.session.execute(
-        select(
-            SupervisorEvaluation.engagement_id,
-            SupervisorEvaluation.submitted_at,
-            func.avg(CompetencyRating.level),
-            func.count(CompetencyRating.level),
-        )
-        .outerjoin(CompetencyRating, CompetencyRating.evaluation_id == SupervisorEvaluation.id)
-        .where(
-            SupervisorEvaluation.tenant_id == tenant_id,
-            SupervisorEvaluation.engagement_id.in_(ids),
-        )
-        .group_by(SupervisorEvaluation.engagement_id, SupervisorEvaluation.submitted_at)
-    ):
-        row = rows[eid]
-        row.evaluation = (
-            f"Evaluated, average level {float(average):.1f} of 4" if rated else "Evaluated"
-        )
-        if submitted and (row.last_activity is None or submitted.date() > row.last_activity):
-            row.last_activity = submitted.date()
-    for row in rows.values():
-        if row.evaluation == "Not yet" and any(
-            rule == "evaluation_overdue" for rule, _ in row.risks
-        ):
-            row.evaluation = "Overdue"
-    credit = credit_progress_for(
-        tenant_id, [(r.student_id, r.course_id) for r in rows.values() if r.course_id]
-    )
-    for row in rows.values():
-        if row.course_id:
-            row.credit = credit.get((row.student_id, row.course_id))
-    return [rows[i] for i in ids if i in rows]
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def iter_rows(
