@@ -46,7 +46,10 @@ class CommandUsageError(click.ClickException):
 def register_cli(app: Flask) -> None:
     """The core's command groups: platform (with its service-hosts, frame-origins and
     registration commands), keys, maintenance, students and grades."""
-    from .commands import keys_cli, maintenance_cli, platform_cli, students_cli
+    from .commands.keys import keys_cli
+    from .commands.maintenance import maintenance_cli
+    from .commands.platform import platform_cli
+    from .commands.students import students_cli
     from .jobs_commands import grades_cli
     from .lti.commands import frame_origins_cli, service_hosts_cli
     from .registration import commands as registration_commands

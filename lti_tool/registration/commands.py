@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..commands import OPERATOR
+from ..commands.common import OPERATOR
 from ..errors import AppError
 from ..extensions import db
 from ..models import Tenant
