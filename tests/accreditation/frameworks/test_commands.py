@@ -1,4 +1,4 @@
-"""``flask frameworks import|export|list``: one commit or nothing, one-line errors."""
+"""``flask frameworks import|export|list|seed``: one commit or nothing, one-line errors."""
 
 from __future__ import annotations
 
@@ -109,3 +109,16 @@ def test_unknown_tenant_file_and_framework_are_one_line_errors(app, runner, tmp_
     )
     assert resp.exit_code == 1 and "No single framework matches '999999'" in resp.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_seed_adds_the_built_in_framework_to_a_tenant_without_it_once(app, runner):
+    tenant = new_tenant(app)  # created without the set-up hook, as before it existed
+    assert items_of(app, tenant) == 0
+    first = runner.invoke(args=["frameworks", "seed", "--tenant", tenant])
+    assert first.exit_code == 0 and "added for 1 of 1 tenants" in first.output, first.output
+    assert items_of(app, tenant) == 8
+    again = runner.invoke(args=["frameworks", "seed", "--tenant", tenant])
+    assert again.exit_code == 0 and "added for 0 of 1 tenants" in again.output
+    assert items_of(app, tenant) == 8
+    unknown = runner.invoke(args=["frameworks", "seed", "--tenant", "No such school"])
+    assert unknown.exit_code != 0 and "No tenant is named" in unknown.output
