@@ -1,4 +1,5 @@
-"""1EdTech CASE 1.0/1.1 packages (CFPackage: CFDocument, CFItems, CFAssociations) in and out.
+"""1EdTech CASE 1.0/1.1 packages (CFPackage: CFDocument, CFItems, CFAssociations) read in
+(``case_export`` writes them out).
 
 ``parse_package`` checks the whole package before anything is written and names the first bad
 element by its path (``CFItems[3].identifier: not a UUID``). ``import_package`` then upserts by
@@ -23,7 +24,6 @@ from lti_tool.models import utcnow
 from lti_tool.services import audit
 from lti_tool.text import storable
 
-from . import catalog
 from .models import DEFAULT_SCALE, Framework, FrameworkItem
 from .services import NAME_MAX, new_item, revise_text
 
@@ -141,7 +141,22 @@ def parse_package(data: Any) -> CasePackage:
     doc_id = _uuid(doc.get("identifier"), f"{doc_path}.identifier")
     title = _text(doc, "title", doc_path, required=True)
     _date(doc, doc_path)
+    items, seen = _items(root, prefix, doc_id)
+    parents = _parents(root, prefix, doc_id, seen)
+    _check_cycles(parents, prefix)
+    return CasePackage(
+        identifier=doc_id,
+        title=title[:300],
+        creator=_text(doc, "creator", doc_path)[:300],
+        description=_text(doc, "description", doc_path),
+        version=_text(doc, "version", doc_path)[:64],
+        items=tuple(items),
+        parents=parents,
+    )
 
+
+def _items(root: dict[str, Any], prefix: str, doc_id: str) -> tuple[list[CaseItem], dict[str, int]]:
+    """The package's CFItems, checked; and the index of each identifier."""
     items: list[CaseItem] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(_list(root, "CFItems", prefix)):
@@ -155,61 +170,67 @@ def parse_package(data: Any) -> CasePackage:
         if ident == doc_id:
             raise CaseFormatError(f"{path}.identifier", "the same identifier as the CFDocument")
         seen[ident] = index
-        statement = _text(obj, "fullStatement", path, required=True)
-        abbreviated = _text(obj, "abbreviatedStatement", path)
-        if len(abbreviated) > NAME_MAX:
-            raise CaseFormatError(
-                f"{path}.abbreviatedStatement", f"longer than {NAME_MAX} characters"
-            )
-        _date(obj, path)
-        items.append(
-            CaseItem(
-                identifier=ident,
-                name=abbreviated or _shorten(statement),
-                statement=statement,
-                human_coding=_text(obj, "humanCodingScheme", path)[:64],
-                item_type=_text(obj, "CFItemType", path)[:100],
-            )
-        )
+        items.append(_item(obj, path, ident))
+    return items, seen
 
+
+def _item(obj: dict[str, Any], path: str, ident: str) -> CaseItem:
+    statement = _text(obj, "fullStatement", path, required=True)
+    abbreviated = _text(obj, "abbreviatedStatement", path)
+    if len(abbreviated) > NAME_MAX:
+        raise CaseFormatError(f"{path}.abbreviatedStatement", f"longer than {NAME_MAX} characters")
+    _date(obj, path)
+    return CaseItem(
+        identifier=ident,
+        name=abbreviated or _shorten(statement),
+        statement=statement,
+        human_coding=_text(obj, "humanCodingScheme", path)[:64],
+        item_type=_text(obj, "CFItemType", path)[:100],
+    )
+
+
+def _parents(
+    root: dict[str, Any], prefix: str, doc_id: str, seen: dict[str, int]
+) -> dict[str, tuple[str | None, int]]:
+    """Each item's parent (None: the document) and sequence, from the isChildOf links."""
     parents: dict[str, tuple[str | None, int]] = {}
     for index, raw in enumerate(_list(root, "CFAssociations", prefix)):
         path = f"{prefix}CFAssociations[{index}]"
-        obj = _object(raw, path)
-        _uuid(obj.get("identifier"), f"{path}.identifier")
-        kind = _text(obj, "associationType", path, required=True)
-        origin = _object(obj.get("originNodeURI"), f"{path}.originNodeURI")
-        dest = _object(obj.get("destinationNodeURI"), f"{path}.destinationNodeURI")
-        if kind != CHILD_OF:
-            continue  # other association types do not shape the hierarchy
-        child = _uuid(origin.get("identifier"), f"{path}.originNodeURI.identifier")
-        parent = _uuid(dest.get("identifier"), f"{path}.destinationNodeURI.identifier")
-        if child not in seen:
-            raise CaseFormatError(
-                f"{path}.originNodeURI.identifier", "no CFItem in this package has it"
-            )
-        if parent != doc_id and parent not in seen:
-            raise CaseFormatError(
-                f"{path}.destinationNodeURI.identifier",
-                "neither a CFItem of this package nor its CFDocument",
-            )
-        if parent == child:
-            raise CaseFormatError(f"{path}", "an item cannot be its own parent")
-        sequence = obj.get("sequenceNumber", 0)
-        if sequence is not None and (isinstance(sequence, bool) or not isinstance(sequence, int)):
-            raise CaseFormatError(f"{path}.sequenceNumber", "must be a whole number")
-        # CASE allows more than one parent; the hierarchy here is a tree, so the first wins
-        parents.setdefault(child, (None if parent == doc_id else parent, sequence or 0))
-    _check_cycles(parents, prefix)
-    return CasePackage(
-        identifier=doc_id,
-        title=title[:300],
-        creator=_text(doc, "creator", doc_path)[:300],
-        description=_text(doc, "description", doc_path),
-        version=_text(doc, "version", doc_path)[:64],
-        items=tuple(items),
-        parents=parents,
-    )
+        link = _child_of(_object(raw, path), path, doc_id, seen)
+        if link is not None:
+            child, parent, sequence = link
+            # CASE allows more than one parent; the hierarchy here is a tree, so the first wins
+            parents.setdefault(child, (None if parent == doc_id else parent, sequence))
+    return parents
+
+
+def _child_of(
+    obj: dict[str, Any], path: str, doc_id: str, seen: dict[str, int]
+) -> tuple[str, str, int] | None:
+    """(child, parent, sequence) of an isChildOf association, checked; None for another type."""
+    _uuid(obj.get("identifier"), f"{path}.identifier")
+    kind = _text(obj, "associationType", path, required=True)
+    origin = _object(obj.get("originNodeURI"), f"{path}.originNodeURI")
+    dest = _object(obj.get("destinationNodeURI"), f"{path}.destinationNodeURI")
+    if kind != CHILD_OF:
+        return None  # other association types do not shape the hierarchy
+    child = _uuid(origin.get("identifier"), f"{path}.originNodeURI.identifier")
+    parent = _uuid(dest.get("identifier"), f"{path}.destinationNodeURI.identifier")
+    if child not in seen:
+        raise CaseFormatError(
+            f"{path}.originNodeURI.identifier", "no CFItem in this package has it"
+        )
+    if parent != doc_id and parent not in seen:
+        raise CaseFormatError(
+            f"{path}.destinationNodeURI.identifier",
+            "neither a CFItem of this package nor its CFDocument",
+        )
+    if parent == child:
+        raise CaseFormatError(f"{path}", "an item cannot be its own parent")
+    sequence = obj.get("sequenceNumber", 0)
+    if sequence is not None and (isinstance(sequence, bool) or not isinstance(sequence, int)):
+        raise CaseFormatError(f"{path}.sequenceNumber", "must be a whole number")
+    return child, parent, sequence or 0
 
 
 def _check_cycles(parents: dict[str, tuple[str | None, int]], prefix: str) -> None:
@@ -269,6 +290,46 @@ def upsert_framework(
     """Create or update a framework from package data, matching items by identifier: changed
     text adds a version, missing items are retired. Course outcomes read from the LMS
     (``source="lms"``) and imports never overwrite each other."""
+    fw = _framework_for(tenant_id, package, kind=kind, source=source, course_id=course_id)
+    fw.title = package.title
+    fw.creator = package.creator
+    fw.description = package.description
+    fw.version = package.version
+    fw.source_url = source_url or fw.source_url
+    fw.updated_at = utcnow()
+
+    existing = {item.identifier: item for item in fw.items}
+    by_identifier, created, revised, unchanged = _upsert_items(fw, package, existing, actor)
+    db.session.flush()
+    for position, spec in enumerate(package.items):
+        item = by_identifier[spec.identifier]
+        parent_ident, sequence = package.parents.get(spec.identifier, (None, 0))
+        item.parent = by_identifier[parent_ident] if parent_ident else None
+        item.position = sequence or position
+    retired = 0
+    for ident, item in existing.items():
+        if ident not in by_identifier and item.status == "active":
+            item.status = "retired"
+            retired += 1
+    audit.record(
+        actor,
+        "framework.lms_read" if source == "lms" else "framework.case_import",
+        tenant_id,
+        framework=fw.identifier,
+        created=created,
+        revised=revised,
+        retired=retired,
+        source_url=source_url or "",
+    )
+    db.session.flush()
+    return ImportResult(fw, created, revised, unchanged, retired)
+
+
+def _framework_for(
+    tenant_id: int, package: CasePackage, *, kind: str, source: str, course_id: int | None
+) -> Framework:
+    """The tenant's framework with the package's identifier, created if new; refused when one
+    of the two is from the LMS and the other is not."""
     fw = db.session.scalar(
         select(Framework)
         .where(Framework.tenant_id == tenant_id, Framework.identifier == package.identifier)
@@ -293,14 +354,14 @@ def upsert_framework(
             else "That identifier belongs to a framework that is not from the LMS.",
             reason="lms_framework",
         )
-    fw.title = package.title
-    fw.creator = package.creator
-    fw.description = package.description
-    fw.version = package.version
-    fw.source_url = source_url or fw.source_url
-    fw.updated_at = utcnow()
+    return fw
 
-    existing = {item.identifier: item for item in fw.items}
+
+def _upsert_items(
+    fw: Framework, package: CasePackage, existing: dict[str, FrameworkItem], actor: str
+) -> tuple[dict[str, FrameworkItem], int, int, int]:
+    """Add the package's new items and revise the others (parents first); the items by
+    identifier, and how many were created, revised and unchanged."""
     created = revised = unchanged = 0
     by_identifier: dict[str, FrameworkItem] = {}
     for spec in _depth_order(package):
@@ -327,89 +388,4 @@ def upsert_framework(
             revised += changed
             unchanged += not changed
         by_identifier[spec.identifier] = item
-    db.session.flush()
-    for position, spec in enumerate(package.items):
-        item = by_identifier[spec.identifier]
-        parent_ident, sequence = package.parents.get(spec.identifier, (None, 0))
-        item.parent = by_identifier[parent_ident] if parent_ident else None
-        item.position = sequence or position
-    retired = 0
-    for ident, item in existing.items():
-        if ident not in by_identifier and item.status == "active":
-            item.status = "retired"
-            retired += 1
-    audit.record(
-        actor,
-        "framework.lms_read" if source == "lms" else "framework.case_import",
-        tenant_id,
-        framework=fw.identifier,
-        created=created,
-        revised=revised,
-        retired=retired,
-        source_url=source_url or "",
-    )
-    db.session.flush()
-    return ImportResult(fw, created, revised, unchanged, retired)
-
-
-# --- exporting -----------------------------------------------------------------------------------
-
-
-def _stamp(value: dt.datetime) -> str:
-    return value.replace(microsecond=0).isoformat() + "+00:00"
-
-
-def _node(title: str, identifier: str) -> dict[str, str]:
-    return {"title": title, "identifier": identifier, "uri": f"urn:uuid:{identifier}"}
-
-
-def export_package(framework: Framework) -> dict[str, Any]:
-    """The framework as a CASE 1.1 CFPackage (active items, current text)."""
-    doc_node = _node(framework.title, framework.identifier)
-    document: dict[str, Any] = {
-        "identifier": framework.identifier,
-        "uri": doc_node["uri"],
-        "creator": framework.creator or "Career Credit",
-        "title": framework.title,
-        "lastChangeDateTime": _stamp(framework.updated_at),
-        "description": framework.description,
-        "adoptionStatus": "Adopted" if framework.status == "active" else "Deprecated",
-        "CFPackageURI": doc_node,
-    }
-    if framework.version:
-        document["version"] = framework.version
-    items, associations = [], []
-    active = [i for i in framework.items if i.status == "active"]
-    by_id = {i.id: i for i in active}
-    for item in active:
-        current = item.current
-        entry: dict[str, Any] = {
-            "identifier": item.identifier,
-            "uri": f"urn:uuid:{item.identifier}",
-            "fullStatement": current.statement or current.name,
-            "lastChangeDateTime": _stamp(item.updated_at),
-            "CFDocumentURI": doc_node,
-        }
-        if current.statement and current.name != current.statement:
-            entry["abbreviatedStatement"] = current.name
-        if item.human_coding:
-            entry["humanCodingScheme"] = item.human_coding
-        if item.item_type:
-            entry["CFItemType"] = item.item_type
-        items.append(entry)
-        parent = by_id.get(item.parent_id) if item.parent_id else None
-        dest = _node(parent.current.name, parent.identifier) if parent else doc_node
-        assoc_id = catalog.builtin_identifier("isChildOf", item.identifier, dest["identifier"])
-        associations.append(
-            {
-                "identifier": assoc_id,
-                "uri": f"urn:uuid:{assoc_id}",
-                "associationType": CHILD_OF,
-                "sequenceNumber": item.position,
-                "originNodeURI": _node(current.name, item.identifier),
-                "destinationNodeURI": dest,
-                "lastChangeDateTime": _stamp(item.updated_at),
-                "CFDocumentURI": doc_node,
-            }
-        )
-    return {"CFDocument": document, "CFItems": items, "CFAssociations": associations}
+    return by_identifier, created, revised, unchanged

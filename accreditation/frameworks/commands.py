@@ -15,7 +15,7 @@ from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
-from . import case, services
+from . import case, case_export, services
 
 OPERATOR = "cli"
 
@@ -91,7 +91,7 @@ def export_command(out: str, tenant_name: str, framework_ref: str) -> None:
         fw = services.framework_by_title(tenant.id, framework_ref)
     except AppError as exc:
         _fail(exc.message)
-    body = json.dumps(case.export_package(fw), indent=2, ensure_ascii=False)
+    body = json.dumps(case_export.export_package(fw), indent=2, ensure_ascii=False)
     if out == "-":
         click.echo(body)
     else:

@@ -21,7 +21,7 @@ from lti_tool.homes import ROLE_LABELS
 from lti_tool.limits import json_loads
 from lti_tool.web import launch_url
 
-from . import case, services
+from . import case, case_export, services
 from .forms import ImportForm, ItemForm, StatusForm, TemplateForm
 from .models import Framework
 
@@ -254,7 +254,7 @@ def import_case() -> ResponseReturnValue:
 def export_case(framework_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     fw = services.get_framework(ctx.tenant_id, framework_id)
-    body = json.dumps(case.export_package(fw), indent=2, ensure_ascii=False)
+    body = json.dumps(case_export.export_package(fw), indent=2, ensure_ascii=False)
     return Response(
         body,
         mimetype="application/json",
