@@ -11,6 +11,7 @@ from flask import current_app, make_response, render_template, url_for
 from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
+from pylti1p3.message_launch import TJwtHeader, TLaunchData
 
 from ..errors import LaunchError
 from ..models import Registration
@@ -189,6 +190,18 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         state = self._get_request_param("state")
         if not id_token:
             raise LaunchError("The launch carries no id_token.", reason="missing_id_token")
+        header, body = self._check_token_format(id_token)
+        login = self._check_login(state)
+        iss, client_id = self._check_addressed(body, login)
+        deployment = body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
+        self.conf.deployment_hint = deployment if isinstance(deployment, str) else ""
+        self._registration = self.conf.find_registration_by_params(iss, client_id)
+        self._check_signature(id_token, header["kid"], client_id, iss)
+        self._check_nonce_and_consume(body, login, state)
+        self._check_message(body)
+
+    def _check_token_format(self, id_token: str) -> tuple[TJwtHeader, TLaunchData]:
+        """A well-formed JWT of storable text, signed with RS256 and naming its key."""
         try:
             self.validate_jwt_format()
         except LtiException as exc:
@@ -214,7 +227,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"The id_token must be signed with RS256 and name its key (kid); it uses {alg!r}.",
                 reason="bad_signature",
             )
+        return header, body
 
+    def _check_login(self, state: str) -> dict[str, Any]:
+        """The login this launch answers: started here, unused, from this browser."""
         login = self.sessions.peek_state(state) if state else None
         if login is None:
             raise LaunchError(
@@ -229,7 +245,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             )
         self._check_browser(state, login)
         self.login_state = dict(login)
+        return login
 
+    def _check_addressed(self, body: TLaunchData, login: dict[str, Any]) -> tuple[str, str]:
+        """The issuer that started the login, and this tool's client id among the audiences."""
         iss = str(body.get("iss"))
         if iss != login["iss"]:
             raise LaunchError(
@@ -246,11 +265,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"id {client_id!r}.",
                 reason="wrong_audience",
             )
-        deployment = body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
-        self.conf.deployment_hint = deployment if isinstance(deployment, str) else ""
-        self._registration = self.conf.find_registration_by_params(iss, client_id)
-        self._check_signature(id_token, header["kid"], client_id, iss)
+        return iss, client_id
 
+    def _check_nonce_and_consume(
+        self, body: TLaunchData, login: dict[str, Any], state: str
+    ) -> None:
+        """The nonce issued for this login; the login's state used up (single-use launches)."""
         nonce = body.get("nonce")
         if not nonce:
             raise LaunchError("The id_token carries no nonce.", reason="missing_nonce")
@@ -264,6 +284,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchError(
                 "This launch was already used once; launches are single-use.", reason="replayed"
             )
+
+    def _check_message(self, body: TLaunchData) -> None:
+        """A deployment id (known or allowed), a message type the tool handles, and claims of
+        the types LTI 1.3 defines."""
         if not body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"):
             raise LaunchError("The launch carries no deployment id.", reason="missing_deployment")
         if not isinstance(body["https://purl.imsglobal.org/spec/lti/claim/deployment_id"], str):
