@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-from flask import Flask
+from flask import Config, Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -57,49 +57,57 @@ def _blank_means_default(cfg: dict[str, Any]) -> None:
             cfg[name] = default
 
 
-def _finalise(app: Flask) -> None:
-    cfg = app.config
-    _blank_means_default(cfg)
+def _environment(cfg: Config) -> bool:
+    """Settle CAREER_CREDIT_ENV (production when unset) and refuse an unknown one; whether it
+    was left unset."""
     # Nothing said which environment this is: production, never the permissive defaults.
     implicit = not cfg.get("CAREER_CREDIT_ENV")
     cfg["CAREER_CREDIT_ENV"] = cfg.get("CAREER_CREDIT_ENV") or "production"
-    production = cfg["CAREER_CREDIT_ENV"] == "production"
     if cfg["CAREER_CREDIT_ENV"] not in ENVIRONMENTS:
         raise ConfigurationError(
             "CAREER_CREDIT_ENV must be 'production', 'development' (make run sets it) or "
             f"'testing', not {cfg['CAREER_CREDIT_ENV']!r}."
         )
-    if production:
-        if not cfg.get("SECRET_KEY") or len(str(cfg["SECRET_KEY"])) < 32:
-            raise ConfigurationError(
-                "Production needs SECRET_KEY set to a random value of at least 32 characters."
-                + (
-                    " CAREER_CREDIT_ENV is not set, so Career Credit runs as production; "
-                    "set CAREER_CREDIT_ENV=development for a local server (make run does)."
-                    if implicit
-                    else ""
-                )
+    return implicit
+
+
+def _production(cfg: Config, implicit: bool) -> None:
+    """What production needs set (secret key, database, encryption keys, a virus scanner or an
+    explicit opt-out), and what it forces (no sandbox, secure cookies, a proxy hop)."""
+    if not cfg.get("SECRET_KEY") or len(str(cfg["SECRET_KEY"])) < 32:
+        raise ConfigurationError(
+            "Production needs SECRET_KEY set to a random value of at least 32 characters."
+            + (
+                " CAREER_CREDIT_ENV is not set, so Career Credit runs as production; "
+                "set CAREER_CREDIT_ENV=development for a local server (make run does)."
+                if implicit
+                else ""
             )
-        if not cfg.get("SQLALCHEMY_DATABASE_URI"):
-            raise ConfigurationError("Production needs DATABASE_URL set explicitly.")
-        if not cfg.get("ENCRYPTION_KEYS"):
-            raise ConfigurationError(
-                "Production needs CAREER_CREDIT_ENCRYPTION_KEYS set to one or more Fernet keys "
-                "(generate one with: flask --app lti_tool keys new-encryption-key)."
-            )
-        if not (cfg.get("CLAMAV_SOCKET") or cfg.get("CLAMAV_HOST")) and not _true(
-            cfg.get("VIRUS_SCAN_OPT_OUT")
-        ):
-            raise ConfigurationError(
-                "Production needs a virus scanner for uploads: set CAREER_CREDIT_CLAMAV_SOCKET "
-                "or CAREER_CREDIT_CLAMAV_HOST (clamd), or opt out explicitly with "
-                "CAREER_CREDIT_VIRUS_SCAN_OPT_OUT=true (the administration page then says "
-                "uploads are not scanned). Running without CAREER_CREDIT_ENV set means "
-                "production; make run sets CAREER_CREDIT_ENV=development."
-            )
-        cfg["SANDBOX_ENABLED"] = False
-        cfg["SESSION_COOKIE_SECURE"] = True
-        cfg["PROXY_HOPS"] = max(int(cfg.get("PROXY_HOPS") or 0), 1)
+        )
+    if not cfg.get("SQLALCHEMY_DATABASE_URI"):
+        raise ConfigurationError("Production needs DATABASE_URL set explicitly.")
+    if not cfg.get("ENCRYPTION_KEYS"):
+        raise ConfigurationError(
+            "Production needs CAREER_CREDIT_ENCRYPTION_KEYS set to one or more Fernet keys "
+            "(generate one with: flask --app lti_tool keys new-encryption-key)."
+        )
+    if not (cfg.get("CLAMAV_SOCKET") or cfg.get("CLAMAV_HOST")) and not _true(
+        cfg.get("VIRUS_SCAN_OPT_OUT")
+    ):
+        raise ConfigurationError(
+            "Production needs a virus scanner for uploads: set CAREER_CREDIT_CLAMAV_SOCKET "
+            "or CAREER_CREDIT_CLAMAV_HOST (clamd), or opt out explicitly with "
+            "CAREER_CREDIT_VIRUS_SCAN_OPT_OUT=true (the administration page then says "
+            "uploads are not scanned). Running without CAREER_CREDIT_ENV set means "
+            "production; make run sets CAREER_CREDIT_ENV=development."
+        )
+    cfg["SANDBOX_ENABLED"] = False
+    cfg["SESSION_COOKIE_SECURE"] = True
+    cfg["PROXY_HOPS"] = max(int(cfg.get("PROXY_HOPS") or 0), 1)
+
+
+def _upload_limits(cfg: Config) -> None:
+    """Each upload limit below the largest request accepted."""
     limit = cfg.get("MAX_CONTENT_LENGTH")
     for key in ("DELIVERABLE_MAX_BYTES", "RESUME_MAX_BYTES"):
         if limit and cfg.get(key) and int(cfg[key]) >= int(limit):
@@ -107,6 +115,12 @@ def _finalise(app: Flask) -> None:
                 f"{key} ({cfg[key]}) must be below MAX_CONTENT_LENGTH ({limit}), the largest "
                 "request accepted: raise MAX_CONTENT_LENGTH to a little above it."
             )
+
+
+def _instance_secrets(app: Flask) -> None:
+    """The instance folder (private), and the secret and encryption keys kept there when no
+    setting names them (development and tests)."""
+    cfg = app.config
     make_private_dir(Path(app.instance_path))
     if not cfg.get("SECRET_KEY"):
         cfg["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
@@ -114,6 +128,12 @@ def _finalise(app: Flask) -> None:
         cfg["ENCRYPTION_KEYS"] = _instance_secret(
             Path(app.instance_path) / "encryption_key", Fernet.generate_key().decode()
         )
+
+
+def _database(app: Flask) -> None:
+    """The database URI in the driver's spelling (psycopg 3), its SQLite file private, and
+    SQLite's busy timeout."""
+    cfg = app.config
     uri = cfg.get("SQLALCHEMY_DATABASE_URI") or f"sqlite:///{app.instance_path}/career_credit.db"
     if uri.startswith("postgres://"):
         uri = "postgresql://" + uri[len("postgres://") :]
@@ -125,6 +145,17 @@ def _finalise(app: Flask) -> None:
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {})["timeout"] = cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _finalise(app: Flask) -> None:
+    cfg = app.config
+    _blank_means_default(cfg)
+    implicit = _environment(cfg)
+    if cfg["CAREER_CREDIT_ENV"] == "production":
+        _production(cfg, implicit)
+    _upload_limits(cfg)
+    _instance_secrets(app)
+    _database(app)
     # Rate-limit counters: empty = where the LTI state lives (Redis) when set, else memory.
     if not cfg["RATELIMIT_STORAGE_URI"]:
         cfg["RATELIMIT_STORAGE_URI"] = cfg["LTI_STATE_REDIS_URL"] or "memory://"
