@@ -66,6 +66,26 @@ def credit_progress_for(tenant_id: int, pairs: Iterable[Pair]) -> dict[Pair, Cre
         return {}
     course_ids = sorted({c for _, c in wanted})
     student_ids = sorted({s for s, _ in wanted})
+    policies = _policies(tenant_id, course_ids)
+    awards = _awards(tenant_id, student_ids, course_ids)
+    minutes = _confirmed_minutes(tenant_id, student_ids, course_ids)
+    out = {}
+    for pair in wanted:  # only the pairs asked for
+        per_credit, max_credits = policies[pair[1]]
+        award = awards.get(pair)
+        out[pair] = CreditSummary(
+            credits_awarded=award.credits if award and award.status == "final" else 0,
+            max_credits=max_credits,
+            approved_hours=round(minutes.get(pair, 0) / 60, 2),
+            hours_needed=per_credit * max_credits,
+            award_status=award.status if award else None,
+        )
+    return out
+
+
+def _policies(tenant_id: int, course_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(hours per credit, max credits) of each course: its policy, else the tenant's defaults
+    (read, never created)."""
     policies = {
         p.course_id: (p.hours_per_credit, p.max_credits)
         for p in db.session.scalars(
@@ -78,7 +98,16 @@ def credit_progress_for(tenant_id: int, pairs: Iterable[Pair]) -> dict[Pair, Cre
         tenant = db.session.get(Tenant, tenant_id)
         d = tenant_defaults(tenant) if tenant else {"hours_per_credit": 45, "max_credits": 3}
         default = (d["hours_per_credit"], min(d["max_credits"], d.get("credit_limit", 99)))
-    awards = {
+        for course_id in course_ids:
+            policies.setdefault(course_id, default)
+    return policies
+
+
+def _awards(
+    tenant_id: int, student_ids: list[int], course_ids: list[int]
+) -> dict[tuple[int, int | None], CreditAward]:
+    """The current (not superseded, not declined) award of each (student, course)."""
+    return {
         (a.student_id, a.course_id): a
         for a in db.session.scalars(
             select(CreditAward).where(
@@ -90,7 +119,13 @@ def credit_progress_for(tenant_id: int, pairs: Iterable[Pair]) -> dict[Pair, Cre
             )
         )
     }
-    minutes = {
+
+
+def _confirmed_minutes(
+    tenant_id: int, student_ids: list[int], course_ids: list[int]
+) -> dict[tuple[int, int | None], int]:
+    """Confirmed minutes of each (student, course)'s engagements that are not cancelled."""
+    return {
         (sid, cid): int(total or 0)
         for sid, cid, total in db.session.execute(
             select(Engagement.student_id, Engagement.course_id, func.sum(HourLog.minutes))
@@ -106,15 +141,3 @@ def credit_progress_for(tenant_id: int, pairs: Iterable[Pair]) -> dict[Pair, Cre
             .group_by(Engagement.student_id, Engagement.course_id)
         )
     }
-    out = {}
-    for pair in wanted:  # only the pairs asked for
-        per_credit, max_credits = policies.get(pair[1]) or default
-        award = awards.get(pair)
-        out[pair] = CreditSummary(
-            credits_awarded=award.credits if award and award.status == "final" else 0,
-            max_credits=max_credits,
-            approved_hours=round(minutes.get(pair, 0) / 60, 2),
-            hours_needed=per_credit * max_credits,
-            award_status=award.status if award else None,
-        )
-    return out

@@ -16,7 +16,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 
 from internships.models import Employer, Listing
 from internships.work.models import CompetencyRating, Engagement, SupervisorEvaluation
@@ -127,8 +127,33 @@ def listing_stats(
 ) -> list[ListingStats]:
     """Outcomes per published listing (of one employer, created in ``span``), in two grouped
     queries."""
+    stmt = _listings_query(tenant_id)
+    ratings = _ratings_query(tenant_id)
+    if employer_id is not None:
+        stmt = stmt.where(Listing.employer_id == employer_id)
+        ratings = ratings.where(
+            Engagement.listing_id.in_(
+                select(Listing.id).where(
+                    Listing.tenant_id == tenant_id, Listing.employer_id == employer_id
+                )
+            )
+        )
+    if span is not None:
+        stmt = stmt.where(Listing.created_at >= span[0], Listing.created_at < span[1])
+    out: dict[int, ListingStats] = {}
+    for r in db.session.execute(stmt):
+        stats = _listing_row(tuple(r))
+        out[stats.listing_id] = stats
+    for lid, total, count in db.session.execute(ratings):
+        if lid in out:
+            out[lid].rating_sum, out[lid].rating_count = float(total or 0), int(count)
+    return list(out.values())
+
+
+def _listings_query(tenant_id: int) -> Select[*tuple[Any, ...]]:
+    """Each published listing with its engagements counted (cancelled ones apart)."""
     live = Engagement.status != "cancelled"
-    stmt = (
+    return (
         select(
             Listing.id,
             Listing.employer_id,
@@ -155,7 +180,11 @@ def listing_stats(
         .group_by(Listing.id, Employer.name)
         .order_by(Employer.name, Listing.title, Listing.id)
     )
-    ratings = (
+
+
+def _ratings_query(tenant_id: int) -> Select[int, int | None, int]:
+    """The sum and count of rated competency levels per listing."""
+    return (
         select(
             Engagement.listing_id,
             func.sum(CompetencyRating.level),
@@ -166,45 +195,31 @@ def listing_stats(
         .where(Engagement.tenant_id == tenant_id, CompetencyRating.level.is_not(None))
         .group_by(Engagement.listing_id)
     )
-    if employer_id is not None:
-        stmt = stmt.where(Listing.employer_id == employer_id)
-        ratings = ratings.where(
-            Engagement.listing_id.in_(
-                select(Listing.id).where(
-                    Listing.tenant_id == tenant_id, Listing.employer_id == employer_id
-                )
-            )
-        )
-    if span is not None:
-        stmt = stmt.where(Listing.created_at >= span[0], Listing.created_at < span[1])
-    out: dict[int, ListingStats] = {}
-    for r in db.session.execute(stmt):
-        row: tuple[Any, ...] = tuple(r)
-        (lid, emp_id, emp, title, status, openings, published, kind, pay, hours, rate) = row[:11]
-        filled, completed, cancelled, first = row[11:]
-        total_pay = None
-        if kind == "fixed":
-            total_pay = pay or 0
-        elif kind == "hourly":
-            total_pay = (pay or 0) * (hours or 0)
-        out[lid] = ListingStats(
-            lid,
-            emp_id,
-            emp,
-            title,
-            status,
-            openings or 0,
-            int(filled),
-            int(completed),
-            int(cancelled),
-            _days(published, first),
-            total_pay,
-            rate or 0,
-        )
-    for lid, total, count in db.session.execute(ratings):
-        if lid in out:
-            out[lid].rating_sum, out[lid].rating_count = float(total or 0), int(count)
-    return list(out.values())
+
+
+def _listing_row(row: tuple[Any, ...]) -> ListingStats:
+    """A listing's stats from a row of ``_listings_query`` (ratings added later)."""
+    (lid, emp_id, emp, title, status, openings, published, kind, pay, hours, rate) = row[:11]
+    filled, completed, cancelled, first = row[11:]
+    total_pay = None
+    if kind == "fixed":
+        total_pay = pay or 0
+    elif kind == "hourly":
+        total_pay = (pay or 0) * (hours or 0)
+    return ListingStats(
+        lid,
+        emp_id,
+        emp,
+        title,
+        status,
+        openings or 0,
+        int(filled),
+        int(completed),
+        int(cancelled),
+        _days(published, first),
+        total_pay,
+        rate or 0,
+    )
 
 
 def employer_stats(
