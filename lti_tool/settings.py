@@ -218,6 +218,19 @@ def _instance_secret(path: Path, value: str | None = None) -> str:
     return value
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_a_transaction(conn: Any, _name: Any) -> None:
+    """Python's sqlite3 opens a transaction only before a write: a SAVEPOINT taken first (a
+    service's ``begin_nested`` before anything was written) would open one itself, and its
+    RELEASE would commit the request's work so far — a refused request would then keep it.
+    Open the request's transaction first, so the savepoint nests inside it as on PostgreSQL."""
+    import sqlite3
+
+    raw = conn.connection.dbapi_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        raw.execute("BEGIN")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL and a busy timeout so several workers can share one SQLite file."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,9 @@ import pytest
 from flask import Blueprint
 from sqlalchemy import event
 
+from tests.helpers import ADVISOR_RULE
+
 ROLES = ("student", "faculty", "ta", "advisor", "observer", "admin")  # as the access matrix
-ADVISOR_RULE = {
-    "advisor_claim": {"name": "career_credit_role", "value": "advisor"},
-    "career_center_email": "careers@example.edu",
-}
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("lti_tool", "internships", "credit", "accreditation", "connectors")
@@ -316,3 +315,24 @@ def test_a_request_that_answers_is_committed_once(probe_app, probe):
     assert resp.status_code == 200
     assert _tenant_name(app, probe) == f"uow changed {probe}"
     assert len(commits) == 1
+
+
+def test_a_savepoint_taken_before_any_write_is_undone_by_the_rollback(app):
+    """A service's ``begin_nested`` as the request's first write (a course policy created on the
+    first award, say) stays inside the request's transaction on SQLite too: the refusal that
+    follows takes it back."""
+    from sqlalchemy import func, select
+
+    from lti_tool.extensions import db
+    from lti_tool.models import AuditEntry
+
+    marker = f"savepoint-probe-{secrets.token_hex(4)}"
+    with app.app_context():
+        db.session.scalar(select(func.count()).select_from(AuditEntry))  # a read first, as views do
+        with db.session.begin_nested():
+            db.session.add(AuditEntry(actor="tests", action=marker[:64]))
+        db.session.rollback()
+        found = db.session.scalar(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == marker[:64])
+        )
+    assert found == 0
