@@ -14,6 +14,7 @@ import datetime as dt
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import String, and_, cast, event, select
@@ -72,23 +73,7 @@ def _items_by_name(framework: Framework) -> dict[str, FrameworkItem]:
 def sync_supervisor_evidence(tenant_id: int, student_id: int | None = None) -> int:
     """Record evidence for every supervisor rating of the tenant (or of one student) not yet
     recorded; returns how many rows it added (flushes; the caller commits)."""
-    query = (
-        select(CompetencyRating, SupervisorEvaluation, Engagement)
-        .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
-        .join(Engagement, Engagement.id == SupervisorEvaluation.engagement_id)
-        .outerjoin(
-            Evidence,
-            and_(
-                Evidence.tenant_id == tenant_id,
-                Evidence.origin == ORIGIN_RATING + cast(CompetencyRating.id, String),
-            ),
-        )
-        .where(CompetencyRating.tenant_id == tenant_id, Evidence.id.is_(None))
-        .order_by(CompetencyRating.id)
-    )
-    if student_id is not None:
-        query = query.where(Engagement.student_id == student_id)
-    pending = db.session.execute(query).all()
+    pending = _pending_ratings(tenant_id, student_id)
     if not pending:
         return 0
     nace = ensure_builtin_frameworks(tenant_id)
@@ -106,23 +91,7 @@ def sync_supervisor_evidence(tenant_id: int, student_id: int | None = None) -> i
                 "No competency named %r in tenant %s's framework", rating.competency, tenant_id
             )
             continue
-        rows.append(
-            Evidence(
-                tenant_id=tenant_id,
-                student_id=engagement.student_id,
-                engagement_id=engagement.id,
-                course_id=engagement.course_id,
-                item_id=item.id,
-                item_version_id=_version_at(item, evaluation.submitted_at),
-                level=rating.level,
-                source=METHODS["supervisor_rating"],
-                method="supervisor_rating",
-                rater=evaluation.supervisor_name[:255],
-                comment=rating.comment,
-                observed_at=evaluation.submitted_at,
-                origin=f"{ORIGIN_RATING}{rating.id}",
-            )
-        )
+        rows.append(_evidence_of(tenant_id, rating, evaluation, engagement, item))
     try:
         with db.session.begin_nested():
             db.session.add_all(rows)
@@ -130,6 +99,52 @@ def sync_supervisor_evidence(tenant_id: int, student_id: int | None = None) -> i
         # another request recorded the same ratings at the same moment: theirs stand
         return 0
     return len(rows)
+
+
+def _pending_ratings(tenant_id: int, student_id: int | None) -> list[Any]:
+    """(rating, evaluation, engagement) of each rating with no evidence yet, oldest first."""
+    query = (
+        select(CompetencyRating, SupervisorEvaluation, Engagement)
+        .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
+        .join(Engagement, Engagement.id == SupervisorEvaluation.engagement_id)
+        .outerjoin(
+            Evidence,
+            and_(
+                Evidence.tenant_id == tenant_id,
+                Evidence.origin == ORIGIN_RATING + cast(CompetencyRating.id, String),
+            ),
+        )
+        .where(CompetencyRating.tenant_id == tenant_id, Evidence.id.is_(None))
+        .order_by(CompetencyRating.id)
+    )
+    if student_id is not None:
+        query = query.where(Engagement.student_id == student_id)
+    return list(db.session.execute(query).all())
+
+
+def _evidence_of(
+    tenant_id: int,
+    rating: CompetencyRating,
+    evaluation: SupervisorEvaluation,
+    engagement: Engagement,
+    item: FrameworkItem,
+) -> Evidence:
+    """The evidence row of one rating, against the item's wording when the supervisor rated."""
+    return Evidence(
+        tenant_id=tenant_id,
+        student_id=engagement.student_id,
+        engagement_id=engagement.id,
+        course_id=engagement.course_id,
+        item_id=item.id,
+        item_version_id=_version_at(item, evaluation.submitted_at),
+        level=rating.level,
+        source=METHODS["supervisor_rating"],
+        method="supervisor_rating",
+        rater=evaluation.supervisor_name[:255],
+        comment=rating.comment,
+        observed_at=evaluation.submitted_at,
+        origin=f"{ORIGIN_RATING}{rating.id}",
+    )
 
 
 def student_evidence(tenant_id: int, student_id: int) -> list[EvidenceRow]:

@@ -237,6 +237,19 @@ def _ensure_rubric(
             _keep(link, found, by_ident)
             if wanted <= set(link.criteria):
                 return link
+    return _write_rubric(rest, link, payload, wanted, by_ident)
+
+
+def _write_rubric(
+    rest: canvas.CanvasRest,
+    link: CanvasRubricLink,
+    payload: dict[str, Any],
+    wanted: set[str],
+    by_ident: dict[str, Any],
+) -> CanvasRubricLink:
+    """Create the rubric with the kept and newly rated outcomes, or add the new ones to it
+    (PUT); keep what Canvas answered."""
+    canvas_course = str(payload["canvas_course_id"])
     kept = [i for i in link.criteria if i in by_ident]
     chosen = kept + sorted(i for i in wanted if i in by_ident and i not in kept)
     if not chosen:

@@ -112,33 +112,7 @@ def _queue_canvas(
     if missing:
         out.notes.append(f"The outcome ratings were saved but not sent to Canvas: {missing}.")
         return
-    # the newest rating of every Canvas course outcome of this student in this course
-    rated = db.session.scalars(
-        select(Evidence)
-        .where(
-            Evidence.tenant_id == ctx.tenant_id,
-            Evidence.student_id == engagement.student_id,
-            Evidence.course_id == course_id,
-            Evidence.method == "faculty_rubric",
-        )
-        .order_by(Evidence.observed_at, Evidence.id)
-    ).all()
-    all_items = _lms_items(ctx.tenant_id, {e.item_id for e in rated})
-    latest: dict[int, Evidence] = {}
-    for e in rated:
-        item = all_items.get(e.item_id)
-        if item is not None and item.framework.creator == "Canvas":
-            latest[e.item_id] = e
-    criteria = [
-        {
-            "item": all_items[item_id].identifier,
-            "name": all_items[item_id].current.name,
-            "level": e.level,
-            "comment": e.comment,
-        }
-        for item_id, e in sorted(latest.items())
-        if e.level is not None
-    ]
+    criteria = _canvas_criteria(ctx.tenant_id, engagement.student_id, course_id)
     if not criteria:
         return
     payload: dict[str, Any] = {
@@ -160,6 +134,37 @@ def _queue_canvas(
             coalesce=coalesce_key(KIND_CANVAS, str(course_id), str(engagement.student_id)),
         )
     )
+
+
+def _canvas_criteria(tenant_id: int, student_id: int, course_id: int) -> list[dict[str, Any]]:
+    """The newest rated level of every Canvas course outcome of this student in this course,
+    as rubric criteria."""
+    rated = db.session.scalars(
+        select(Evidence)
+        .where(
+            Evidence.tenant_id == tenant_id,
+            Evidence.student_id == student_id,
+            Evidence.course_id == course_id,
+            Evidence.method == "faculty_rubric",
+        )
+        .order_by(Evidence.observed_at, Evidence.id)
+    ).all()
+    all_items = _lms_items(tenant_id, {e.item_id for e in rated})
+    latest: dict[int, Evidence] = {}
+    for e in rated:
+        item = all_items.get(e.item_id)
+        if item is not None and item.framework.creator == "Canvas":
+            latest[e.item_id] = e
+    return [
+        {
+            "item": all_items[item_id].identifier,
+            "name": all_items[item_id].current.name,
+            "level": e.level,
+            "comment": e.comment,
+        }
+        for item_id, e in sorted(latest.items())
+        if e.level is not None
+    ]
 
 
 def _queue_moodle(
