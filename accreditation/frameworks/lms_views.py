@@ -15,7 +15,7 @@ from lti_tool.ratelimit import public_limit, rate_limited
 from lti_tool.unit_of_work import commit_now, refuse
 from lti_tool.web import launch_url
 
-from . import crosswalk, lms
+from . import canvas_auth, crosswalk, lms
 from .forms import CrosswalkForm
 from .views import bp
 
@@ -43,7 +43,7 @@ def lms_page() -> ResponseReturnValue:
         "outcomes/lms.html",
         canvas_ready=bool(creds and creds.canvas_url and creds.canvas_oauth_client_id),
         moodle_ready=bool(creds and creds.moodle_url and creds.moodle_ws_token),
-        authorized=lms.canvas_authorized(ctx),
+        authorized=canvas_auth.canvas_authorized(ctx),
         frameworks=lms.course_frameworks(ctx),
         button=ButtonForm(),
     )
@@ -55,7 +55,7 @@ def canvas_authorize() -> ResponseReturnValue:
     ctx = current_launch()
     if not ButtonForm().validate_on_submit():
         return redirect(launch_url("outcomes.lms_page"), code=303)
-    url = lms.canvas_authorization_url(ctx, _callback_url())
+    url = canvas_auth.canvas_authorization_url(ctx, _callback_url())
     return redirect(url, code=303)
 
 
@@ -66,7 +66,7 @@ def canvas_callback() -> ResponseReturnValue:
     state = request.args.get("state", "")
     if not state:
         raise ForbiddenError("Canvas's answer had no state.", reason="oauth_state")
-    lid = lms.launch_id_from_state(state)
+    lid = canvas_auth.launch_id_from_state(state)
     commit_now()  # the state is used up whatever happens next
     ctx = load_launch(lid)
     if ctx is None:
@@ -90,7 +90,7 @@ def canvas_callback() -> ResponseReturnValue:
     code = request.args.get("code", "")
     if not code:
         raise ForbiddenError("Canvas's answer had no authorisation code.", reason="oauth_code")
-    lms.finish_canvas_authorization(
+    canvas_auth.finish_canvas_authorization(
         ctx, code, _callback_url(), timeout=_timeout(), session=netguard.session()
     )
     return render_template("connectors/canvas_done.html", declined=False)
@@ -101,7 +101,7 @@ def canvas_callback() -> ResponseReturnValue:
 def canvas_revoke() -> ResponseReturnValue:
     ctx = current_launch()
     if ButtonForm().validate_on_submit():
-        revoked = lms.revoke_canvas_authorization(ctx, netguard.session())
+        revoked = canvas_auth.revoke_canvas_authorization(ctx, netguard.session())
         flash(
             "Career Credit's access to your Canvas account is revoked."
             if revoked
@@ -119,7 +119,7 @@ def lms_read(system: str) -> ResponseReturnValue:
         return redirect(launch_url("outcomes.lms_page"), code=303)
     try:
         if system == "canvas":
-            client = lms.canvas_client(ctx, netguard.session(), timeout=_timeout())
+            client = canvas_auth.canvas_client(ctx, netguard.session(), timeout=_timeout())
             result = lms.read_canvas_outcomes(ctx, client)
         else:
             result = lms.read_moodle_competencies(ctx, lms.moodle_client(ctx, netguard.session()))
