@@ -107,19 +107,11 @@ def credentials_for(registration_id: int) -> ConnectorCredentials | None:
     )
 
 
-def set_credentials(
-    registration: Registration,
-    update: CredentialsUpdate,
-    actor: str,
-    *,
-    allow_http: bool,
-    allow_private: bool | None = None,
-) -> ConnectorCredentials:
-    """Store (or change, or clear) a registration's connector credentials; an LMS address must
-    resolve to public addresses only unless ``allow_private`` (default: the configuration's
-    ``netguard.allow_private_hosts()``, true in development and tests)."""
-    if allow_private is None:
-        allow_private = netguard.allow_private_hosts()
+def _given_values(
+    update: CredentialsUpdate, *, allow_http: bool, allow_private: bool
+) -> dict[str, str | None]:
+    """The fields the update names, checked: LMS addresses public (unless allowed), keys and
+    tokens one word; an empty value clears its field."""
     values: dict[str, str | None] = {}
     for name in ("canvas_url", "moodle_url"):
         raw = getattr(update, name)
@@ -141,15 +133,11 @@ def set_credentials(
                     reason="bad_secret",
                 )
             values[name] = raw or None
-    creds = credentials_for(registration.id)
-    if creds is None:
-        creds = ConnectorCredentials(
-            tenant_id=registration.tenant_id, registration_id=registration.id
-        )
-        db.session.add(creds)
-    changed = sorted(k for k, v in values.items() if getattr(creds, k) != v)
-    for key, value in values.items():
-        setattr(creds, key, value)
+    return values
+
+
+def _refuse_incomplete(creds: ConnectorCredentials) -> None:
+    """A Canvas key needs its secret, and a key or token needs its LMS address."""
     secret = creds.canvas_oauth_client_secret
     if bool(creds.canvas_oauth_client_id) != bool(secret):
         raise PolicyViolationError(
@@ -162,6 +150,32 @@ def set_credentials(
         raise PolicyViolationError(
             "Give the LMS address together with its key or token.", reason="missing_url"
         )
+
+
+def set_credentials(
+    registration: Registration,
+    update: CredentialsUpdate,
+    actor: str,
+    *,
+    allow_http: bool,
+    allow_private: bool | None = None,
+) -> ConnectorCredentials:
+    """Store (or change, or clear) a registration's connector credentials; an LMS address must
+    resolve to public addresses only unless ``allow_private`` (default: the configuration's
+    ``netguard.allow_private_hosts()``, true in development and tests)."""
+    if allow_private is None:
+        allow_private = netguard.allow_private_hosts()
+    values = _given_values(update, allow_http=allow_http, allow_private=allow_private)
+    creds = credentials_for(registration.id)
+    if creds is None:
+        creds = ConnectorCredentials(
+            tenant_id=registration.tenant_id, registration_id=registration.id
+        )
+        db.session.add(creds)
+    changed = sorted(k for k, v in values.items() if getattr(creds, k) != v)
+    for key, value in values.items():
+        setattr(creds, key, value)
+    _refuse_incomplete(creds)
     creds.updated_by = actor
     creds.updated_at = utcnow()
     # the audit names what changed, never a value
