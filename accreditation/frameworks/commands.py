@@ -103,7 +103,7 @@ def export_command(out: str, tenant_name: str, framework_ref: str) -> None:
 @with_appcontext
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 def list_command(tenant_name: str) -> None:
-    """List a tenant's frameworks (the built-ins are added on first use)."""
+    """List a tenant's frameworks (the built-ins are added first if missing)."""
     tenant = _tenant(tenant_name)
     services.ensure_builtin_frameworks(tenant.id)
     db.session.commit()
