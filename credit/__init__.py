@@ -13,7 +13,9 @@ def register(app: Flask) -> None:
     from lti_tool.cli import cli_group
     from lti_tool.homes import register_home_panel
 
+    from . import column_views as _column_pages  # noqa: F401 - routes on views.bp
     from . import commands, views
+    from . import review_views as _review_pages  # noqa: F401 - routes on views.bp
 
     app.register_blueprint(views.bp)
     register_home_panel(app, "student", "credit/_student_panel.html", views._student_panel)

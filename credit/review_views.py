@@ -1,0 +1,288 @@
+"""The credit blueprint's review pages: one student's review (award, correct, ask for changes,
+deny), the bulk award and second approvals."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import BadRequest
+
+from internships.work.services import engagements as eng
+from internships.work.services import hours as hour_svc
+from internships.work.services.evaluations import evaluation_of
+from lti_tool.auth import current_launch, requires
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ConnectorError, PolicyViolationError
+from lti_tool.web import launch_url
+
+from . import forms
+from .services import awards as award_svc
+from .services import column as column_svc
+from .services import policy as policy_svc
+from .services import progress as progress_svc
+from .services import sync as sync_svc
+from .views import _back, _course_id, _done, _form_error, _read_only, _tell, bp
+
+# --- faculty: one student's review ----------------------------------------------------------
+
+
+def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
+    course_id = _course_id(ctx)
+    award_svc.student_in_course(ctx, course_id, student_id)
+    p = progress_svc.student_progress(ctx.tenant_id, course_id, student_id)
+    current = policy_svc.read_policy(ctx.tenant_id, course_id)
+    evidence = []
+    for e in p.engagements:
+        engagement = eng.get_engagement_by_id(ctx.tenant_id, e.engagement_id)
+        evidence.append(
+            {
+                "progress": e,
+                "engagement": engagement,
+                "logs": hour_svc.hour_logs(engagement),
+                "deliverables": eng.deliverables(engagement),
+                "reflection": eng.reflection_of(engagement),
+                "evaluation": evaluation_of(engagement),
+            }
+        )
+    history = award_svc.award_history(ctx.tenant_id, course_id, student_id)
+    return {
+        "p": p,
+        "policy": current,
+        "planned": column_svc.planned_column(current),
+        "evidence": evidence,
+        "history": history,
+        "decisions": award_svc.decision_history(ctx.tenant_id, course_id, student_id),
+        "states": sync_svc.sync_states(history),
+        "retry_form": forms.ConfirmForm(),
+    }
+
+
+def _review(student_id: int, status: int = 200, **form_overrides: Any) -> ResponseReturnValue:
+    ctx = current_launch()
+    data = _review_context(ctx, student_id)
+    p = data["p"]
+    award_form = form_overrides.get("award_form") or forms.AwardForm(
+        formdata=None,
+        idempotency_key=award_svc.new_idempotency_key(),
+        credits=max(p.credits_eligible, 1),
+        score=data["policy"].score_maximum if data["policy"].grading_mode != "pass_fail" else None,
+    )
+    correction_form = form_overrides.get("correction_form")
+    if correction_form is None and p.award is not None:
+        correction_form = forms.CorrectionForm(
+            formdata=None,
+            idempotency_key=award_svc.new_idempotency_key(),
+            supersedes_id=str(p.award.id),
+            credits=p.award.credits,
+            score=p.award.score_given if p.award.grading_mode != "pass_fail" else None,
+        )
+    return render_template(
+        "credit/review.html",
+        award_form=award_form,
+        correction_form=correction_form,
+        changes_form=form_overrides.get("changes_form") or forms.MessageForm(formdata=None),
+        deny_form=form_overrides.get("deny_form") or forms.DenyForm(formdata=None),
+        **data,
+    ), status
+
+
+@bp.get("/students/<int:student_id>")
+@requires("faculty")
+def review(student_id: int) -> ResponseReturnValue:
+    return _review(student_id)
+
+
+def _award_input(form: forms.AwardForm) -> award_svc.AwardInput:
+    return award_svc.AwardInput(
+        credits=form.credits.data or 0,
+        score=float(form.score.data) if form.score.data is not None else None,
+        comment=form.comment.data or "",
+        idempotency_key=form.idempotency_key.data or "",
+    )
+
+
+def _decide_award(
+    student_id: int, form: forms.AwardForm, supersedes: int | None
+) -> ResponseReturnValue:
+    ctx = current_launch()
+    key = "correction_form" if supersedes else "award_form"
+    if not form.validate_on_submit():
+        return _review(student_id, 422, **{key: form})
+    try:
+        award = award_svc.made_with_key(ctx, student_id, form.idempotency_key.data or "")
+        if award is None:  # not a re-submission of a form that already made its award
+            award_svc.validate_award(ctx, student_id, _award_input(form), supersedes_id=supersedes)
+            column = column_svc.resolve_column(ctx)
+            award = award_svc.award_credit(
+                ctx,
+                student_id,
+                _award_input(form),
+                lineitem_url=column.url,
+                supersedes_id=supersedes,
+            )
+            _tell(column)
+    except award_svc.AwardConflictError as exc:
+        return _back(exc, "credit.review", student_id=student_id)
+    except (PolicyViolationError, ConnectorError) as exc:
+        _form_error(form, exc)
+        return _review(student_id, 422, **{key: form})
+    message = (
+        "Award recorded; it waits for the second approval."
+        if award.status == "awaiting_approval"
+        else "Credit awarded; the grade is on its way to the LMS gradebook."
+    )
+    return _done(message, "credit.review", student_id=student_id)
+
+
+@bp.post("/students/<int:student_id>/award")
+@requires("faculty", write=True)
+def award(student_id: int) -> ResponseReturnValue:
+    return _decide_award(student_id, forms.AwardForm(), None)
+
+
+@bp.post("/students/<int:student_id>/correct")
+@requires("faculty", write=True)
+def correct(student_id: int) -> ResponseReturnValue:
+    form = forms.CorrectionForm()
+    try:
+        supersedes = int(form.supersedes_id.data or "")
+    except ValueError:
+        raise BadRequest("The correction form is incomplete; reload the page.") from None
+    return _decide_award(student_id, form, supersedes)
+
+
+def _message_decision(
+    student_id: int,
+    form: Any,
+    form_key: str,
+    action: Callable[[LaunchContext, int, str], Any],
+    done: str,
+) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not form.validate_on_submit():
+        return _review(student_id, 422, **{form_key: form})
+    try:
+        action(ctx, student_id, form.message.data or "")
+    except PolicyViolationError as exc:
+        return _back(exc, "credit.review", student_id=student_id)
+    return _done(done, "credit.review", student_id=student_id)
+
+
+@bp.post("/students/<int:student_id>/changes")
+@requires("faculty", write=True)
+def ask_changes(student_id: int) -> ResponseReturnValue:
+    return _message_decision(
+        student_id,
+        forms.MessageForm(),
+        "changes_form",
+        award_svc.request_changes,
+        "Your request for changes was sent to the student.",
+    )
+
+
+@bp.post("/students/<int:student_id>/deny")
+@requires("faculty", write=True)
+def deny(student_id: int) -> ResponseReturnValue:
+    return _message_decision(
+        student_id,
+        forms.DenyForm(),
+        "deny_form",
+        award_svc.deny_credit,
+        "Credit denied; the student sees your reason.",
+    )
+
+
+# --- faculty: bulk award ----------------------------------------------------------------------
+
+
+@bp.route("/bulk", methods=["GET", "POST"])
+@requires("faculty")
+def bulk() -> ResponseReturnValue:
+    ctx = current_launch()
+    course_id = _course_id(ctx)
+    current = policy_svc.read_policy(ctx.tenant_id, course_id)
+    form = forms.BulkAwardForm()
+    if request.method == "POST":
+        if ctx.read_only:
+            raise _read_only()
+        if form.validate_on_submit():
+            try:
+                ids = [int(x) for x in (form.student_ids.data or "").split(",") if x]
+                column = column_svc.resolve_column(ctx)
+                made = award_svc.bulk_award(
+                    ctx,
+                    student_ids=ids,
+                    score=float(form.score.data) if form.score.data is not None else None,
+                    idempotency_key=form.idempotency_key.data or "",
+                    lineitem_url=column.url,
+                )
+                _tell(column)
+            except ValueError:
+                form.form_errors.append("The list of students is damaged; reload the page.")
+            except (PolicyViolationError, ConnectorError) as exc:
+                _form_error(form, exc)
+            else:
+                return _done(
+                    f"Credit awarded to {len(made)} student{'s' if len(made) != 1 else ''}.",
+                    "credit.course",
+                )
+    lines = award_svc.bulk_candidates(ctx.tenant_id, course_id)
+    if request.method == "GET" or (not form.errors and not form.form_errors):
+        form.idempotency_key.data = award_svc.new_idempotency_key()
+    form.student_ids.data = ",".join(str(line.student_id) for line in lines)
+    if form.score.data is None and current.grading_mode != "pass_fail":
+        form.score.data = current.score_maximum
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "credit/bulk.html",
+        form=form,
+        lines=lines,
+        policy=current,
+        planned=column_svc.planned_column(current),
+    ), status
+
+
+# --- second approvals -------------------------------------------------------------------------
+
+
+@bp.get("/approvals")
+@requires("faculty", "advisor")
+def approvals() -> ResponseReturnValue:
+    ctx = current_launch()
+    return render_template(
+        "credit/approvals.html",
+        awards=award_svc.awaiting_second_approval(ctx),
+        form=forms.ConfirmForm(),
+        decline_form=forms.DeclineForm(formdata=None),
+    )
+
+
+@bp.post("/approvals/<int:award_id>/approve")
+@requires("faculty", "advisor", write=True)
+def approve(award_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        award_svc.approve_award(ctx, award_id)
+    except PolicyViolationError as exc:
+        return _back(exc, "credit.approvals")
+    return _done("Approved; the grade is on its way to the LMS gradebook.", "credit.approvals")
+
+
+@bp.post("/approvals/<int:award_id>/decline")
+@requires("faculty", "advisor", write=True)
+def decline(award_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = forms.DeclineForm()
+    if not form.validate_on_submit():
+        flash("Say why you decline, for the instructor who decided.", "error")
+        return redirect(launch_url("credit.approvals"), code=303)
+    try:
+        award_svc.decline_award(ctx, award_id, form.reason.data or "")
+    except PolicyViolationError as exc:
+        return _back(exc, "credit.approvals")
+    return _done("Declined; the instructor sees your reason.", "credit.approvals")
