@@ -37,7 +37,7 @@ from lti_tool.forms import LaunchForm, strip_text
 
 from .models import Listing
 from .services.board import SORTS, BoardQuery
-from .services.listings import CURRENCIES, MIN_JUSTIFICATION, ListingInput
+from .services.listing_rules import CURRENCIES, MIN_JUSTIFICATION, ListingInput
 from .vocabulary import COMPETENCIES, UNPAID_FACTORS, skills
 
 EMAIL = Regexp(

@@ -71,7 +71,7 @@ from lti_tool.extensions import db
 
 from ..models import Listing, ListingFacet
 from ..services import search
-from ..services.listings import pay_floor_cents
+from ..services.listing_rules import pay_floor_cents
 from ..vocabulary import COMPETENCIES, skill_label
 from ..work.models import (
     RATING_LEVELS,

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ...vocabulary import skills
-from ..listings import ListingInput, listing_problems
+from ..listing_rules import ListingInput, listing_problems
 from .report import RowError
 
 EMPLOYMENT_TYPES = {"INTERN", "CONTRACTOR", "TEMPORARY", "PART_TIME", "PER_DIEM", "OTHER"}
