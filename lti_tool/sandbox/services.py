@@ -379,11 +379,8 @@ def _valid_score(body: Any) -> tuple[str, dt.datetime, float | None, float | Non
     return user_id, stamp, given, maximum, comment
 
 
-def post_score(info: SandboxInfo, target: ScoreTarget, body: Any) -> ScoreOutcome:
-    """Accept a score as Canvas does: strict validation, students only, timestamps that never
-    go back, same timestamp is idempotent, each new score one submission attempt unless the
-    Canvas extension says ``new_submission: false``. Concurrent posts for the same result are
-    decided by the database (a conditional write), so the newest timestamp always wins."""
+def _refuse_if_faulted(target: ScoreTarget) -> None:
+    """An armed fault (a 500 or a 429 with Retry-After) answers instead of the score."""
     fault = take_score_fault(armed=target.armed_faults)
     if fault is not None:
         status, retry_after = fault
@@ -394,24 +391,18 @@ def post_score(info: SandboxInfo, target: ScoreTarget, body: Any) -> ScoreOutcom
             + ("down." if status == 500 else "rate-limiting."),
             headers=headers,
         )
-    user_id, stamp, given, maximum, comment = _valid_score(body)
-    extension = body.get(CANVAS_SUBMISSION)
-    new_submission = not (isinstance(extension, dict) and extension.get("new_submission") is False)
-    fields = {
-        "new_score_given": given,
-        "new_score_maximum": maximum,
-        "new_activity_progress": body["activityProgress"],
-        "new_grading_progress": body["gradingProgress"],
-        "new_comment": comment,
-        "new_timestamp": body["timestamp"],
-        "new_timestamp_utc": stamp,
-        "new_updated_at": utcnow(),
-    }
-    result_url = (
-        info.api_url(target.course_key, "line_items", str(target.line_item_id), "results")
-        + f"?user_id={user_id}"
-    )
-    new_attempts = 1 if new_submission else 0
+
+
+def _store_score(
+    target: ScoreTarget,
+    user_id: str,
+    stamp: dt.datetime,
+    fields: dict[str, Any],
+    new_attempts: int,
+    result_url: str,
+) -> ScoreOutcome:
+    """Insert or update the student's result, decided by the database: timestamps never go
+    back, the same one is idempotent; a post that lost a race looks again (five times)."""
     for _ in range(5):  # another post for the same result may win a race: look again
         row = db.session.execute(
             _STUDENT_RESULT,
@@ -454,6 +445,33 @@ def post_score(info: SandboxInfo, target: ScoreTarget, body: Any) -> ScoreOutcom
         if getattr(updated, "rowcount", 0):
             return ScoreOutcome(200, {"resultUrl": result_url})
     raise ApiError(409, "Too many concurrent score posts for this result; try again.")
+
+
+def post_score(info: SandboxInfo, target: ScoreTarget, body: Any) -> ScoreOutcome:
+    """Accept a score as Canvas does: strict validation, students only, timestamps that never
+    go back, same timestamp is idempotent, each new score one submission attempt unless the
+    Canvas extension says ``new_submission: false``. Concurrent posts for the same result are
+    decided by the database (a conditional write), so the newest timestamp always wins."""
+    _refuse_if_faulted(target)
+    user_id, stamp, given, maximum, comment = _valid_score(body)
+    extension = body.get(CANVAS_SUBMISSION)
+    new_submission = not (isinstance(extension, dict) and extension.get("new_submission") is False)
+    fields = {
+        "new_score_given": given,
+        "new_score_maximum": maximum,
+        "new_activity_progress": body["activityProgress"],
+        "new_grading_progress": body["gradingProgress"],
+        "new_comment": comment,
+        "new_timestamp": body["timestamp"],
+        "new_timestamp_utc": stamp,
+        "new_updated_at": utcnow(),
+    }
+    result_url = (
+        info.api_url(target.course_key, "line_items", str(target.line_item_id), "results")
+        + f"?user_id={user_id}"
+    )
+    new_attempts = 1 if new_submission else 0
+    return _store_score(target, user_id, stamp, fields, new_attempts, result_url)
 
 
 def list_results(
