@@ -544,11 +544,9 @@ def _page_serializer(secret: str) -> URLSafeSerializer:
     return URLSafeSerializer(secret, salt="sandbox-nrps-page")
 
 
-def memberships_page(
-    info: SandboxInfo, course: SandboxCourse, args: Mapping[str, str], *, secret: str
-) -> tuple[dict[str, Any], str | None]:
-    """One page of a course's members and the next page's URL. Query parameter names and page
-    tokens are case-sensitive, as on real platforms."""
+def _page_request(course: SandboxCourse, args: Mapping[str, str], secret: str) -> tuple[int, int]:
+    """The page asked for (limit, offset): known parameter names only, a page token signed for
+    this course."""
     for name in args:
         if name not in NRPS_PARAMETERS:
             raise ApiError(
@@ -571,13 +569,17 @@ def memberships_page(
         if state.get("c") != course.key:
             raise ApiError(400, "pageToken belongs to another course.")
         offset = int(state["o"])
+    return limit, offset
+
+
+def _members(course: SandboxCourse, role: str | None) -> list[dict[str, Any]]:
+    """The course's members as NRPS lists them, in enrolment order, of ``role`` if given."""
     enrolments = db.session.scalars(
         select(SandboxEnrolment)
         .options(joinedload(SandboxEnrolment.person))  # one query a page, not one a member
         .where(SandboxEnrolment.course_id == course.id)
         .order_by(SandboxEnrolment.id)
     ).all()
-    role = args.get("role")
     members = []
     for enrolment in enrolments:
         roles = membership_roles(enrolment)
@@ -595,6 +597,17 @@ def memberships_page(
                 "roles": roles,
             }
         )
+    return members
+
+
+def memberships_page(
+    info: SandboxInfo, course: SandboxCourse, args: Mapping[str, str], *, secret: str
+) -> tuple[dict[str, Any], str | None]:
+    """One page of a course's members and the next page's URL. Query parameter names and page
+    tokens are case-sensitive, as on real platforms."""
+    limit, offset = _page_request(course, args, secret)
+    role = args.get("role")
+    members = _members(course, role)
     page = members[offset : offset + limit]
     url = info.api_url(course.key, "memberships")
     body = {
