@@ -17,6 +17,8 @@ def register(app: Flask) -> None:
     from lti_tool.privacy.retention import register_file_rule
 
     from . import commands, views
+    from . import invitation_views as _invitation_pages  # noqa: F401 - routes on views.bp
+    from . import listing_views as _listing_pages  # noqa: F401 - routes on views.bp
     from .profile import views as profile_views
     from .services import jobs as import_jobs
     from .work import cpt_views as _cpt_pages  # noqa: F401 - routes on work_views.bp

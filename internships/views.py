@@ -15,7 +15,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    url_for,
 )
 from flask.typing import ResponseReturnValue
 
@@ -25,22 +24,16 @@ from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.homes import ROLE_LABELS
-from lti_tool.unit_of_work import commit_now, field_errors
+from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url
 
 from .forms import (
-    ApproveForm,
     BoardFilterForm,
     CloseListingForm,
-    CompleteDraftForm,
     ImportForm,
-    InvitationForm,
-    ListingForm,
     PinForm,
-    listing_form_data,
 )
 from .rendering import render_markdown
-from .services import invitations as invitation_svc
 from .services import jobs as job_svc
 from .services import listings as svc
 from .services import pins as pin_svc
@@ -111,29 +104,6 @@ def _helpers() -> dict[str, Any]:
 
 def _employer_choices(tenant_id: int) -> list[tuple[int, str]]:
     return [(e.id, e.name) for e in svc.list_employers(tenant_id)]
-
-
-def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None) -> Any:
-    """Run the service for a valid form; a refusal goes next to its field (None returned)."""
-    try:
-        employer_id = (
-            form.employer.data
-            or svc.ensure_employer(ctx.tenant_id, form.new_employer.data or "", ctx.actor).id
-        )
-        data = form.to_input(employer_id)
-        if listing_id is None:
-            return svc.create_listing(ctx.tenant_id, data, ctx.actor, submit=form.publish.data)
-        return svc.update_listing(
-            ctx.tenant_id, listing_id, data, ctx.actor, submit=form.publish.data
-        )
-    except svc.ListingInvalidError as exc:
-        field_errors(form, exc, aliases={"pay_amount_cents": "pay_amount"}, fallback="title")
-        return None
-
-
-def _saved(listing: Any) -> ResponseReturnValue:
-    flash(f"“{listing.title}” is saved: {STATUS_LABELS[listing.status].lower()}.", "success")
-    return redirect(launch_url("internships.detail", listing_id=listing.id), code=303)
 
 
 @bp.get("/")
@@ -212,108 +182,6 @@ def close(listing_id: int) -> ResponseReturnValue:
     listing = svc.close_listing(ctx.tenant_id, listing_id, form.status.data or "", ctx.actor)
     flash(f"“{listing.title}” is {STATUS_LABELS[listing.status].lower()}.", "success")
     return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@requires("advisor", write=True)
-def create() -> ResponseReturnValue:
-    ctx = current_launch()
-    form = ListingForm(employers=_employer_choices(ctx.tenant_id))
-    if form.validate_on_submit():
-        listing = _save_listing(ctx, form, None)
-        if listing is not None:
-            return _saved(listing)
-    status = 422 if form.errors else 200
-    return render_template("internships/edit.html", form=form, listing=None), status
-
-
-@bp.route("/<int:listing_id>/edit", methods=["GET", "POST"])
-@requires("advisor", write=True)
-def edit(listing_id: int) -> ResponseReturnValue:
-    ctx = current_launch()
-    listing = svc.get_listing(ctx.tenant_id, listing_id)
-    form = ListingForm(data=listing_form_data(listing), employers=_employer_choices(ctx.tenant_id))
-    if form.validate_on_submit():
-        saved = _save_listing(ctx, form, listing_id)
-        if saved is not None:
-            return _saved(saved)
-    status = 422 if form.errors else 200
-    return render_template("internships/edit.html", form=form, listing=listing), status
-
-
-@bp.get("/manage")
-@requires("advisor")
-def manage() -> ResponseReturnValue:
-    ctx = current_launch()
-    return render_template(
-        "internships/manage.html",
-        listings=svc.list_listings(ctx.tenant_id),
-        queue=svc.approval_queue(ctx.tenant_id),
-        drafts=len(svc.drafts_to_complete(ctx.tenant_id)),
-    )
-
-
-@bp.get("/drafts")
-@requires("advisor")
-def drafts() -> ResponseReturnValue:
-    """Imported postings that wait for an advisor to add what a micro-internship needs."""
-    ctx = current_launch()
-    return render_template("internships/drafts.html", drafts=svc.drafts_to_complete(ctx.tenant_id))
-
-
-@bp.route("/<int:listing_id>/complete", methods=["GET", "POST"])
-@requires("advisor", write=True)
-def complete(listing_id: int) -> ResponseReturnValue:
-    ctx = current_launch()
-    listing = svc.get_listing(ctx.tenant_id, listing_id)
-    form = CompleteDraftForm(data={"estimated_hours": listing.estimated_hours or None})
-    if listing.status == "draft" and form.validate_on_submit():
-        try:
-            svc.complete_draft(ctx.tenant_id, listing_id, form.estimated_hours.data or 0, ctx.actor)
-        except PolicyViolationError as exc:
-            db.session.rollback()
-            form.estimated_hours.errors = [*form.estimated_hours.errors, exc.message]
-        else:
-            where = (
-                "it waits for approval"
-                if listing.status == "pending_approval"
-                else "it is open to students"
-            )
-            flash(f"“{listing.title}” is complete: {where}.", "success")
-            return redirect(launch_url("internships.drafts"), code=303)
-    status = 422 if form.errors else 200
-    return render_template("internships/complete.html", form=form, listing=listing), status
-
-
-@bp.route("/<int:listing_id>/approve", methods=["GET", "POST"])
-@requires("advisor", write=True)
-def approve(listing_id: int) -> ResponseReturnValue:
-    ctx = current_launch()
-    listing = svc.get_listing(ctx.tenant_id, listing_id)
-    form = ApproveForm()
-    form.require_factors = listing.compensation_type == "unpaid"
-    if form.validate_on_submit():
-        try:
-            svc.approve_listing(
-                ctx.tenant_id,
-                listing_id,
-                ctx.actor,
-                note=form.note.data or "",
-                justification=form.justification(),
-            )
-        except PolicyViolationError as exc:
-            db.session.rollback()
-            form.note.errors = [*form.note.errors, exc.message]
-        else:
-            flash(f"“{listing.title}” is approved and open to students.", "success")
-            return redirect(launch_url("internships.manage"), code=303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "internships/approve.html",
-        form=form,
-        listing=listing,
-        reason=svc.approval_reason(listing, svc.get_tenant(ctx.tenant_id)),
-    ), status
 
 
 def read_upload(storage: Any) -> tuple[str, str]:
@@ -397,53 +265,3 @@ def import_job_progress(job_id: int) -> ResponseReturnValue:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-# --- employer invitations ------------------------------------------------------------------------
-
-
-@bp.route("/invitations", methods=["GET", "POST"])
-@requires("advisor", write=True)
-def invitations() -> ResponseReturnValue:
-    ctx = current_launch()
-    form = InvitationForm(employers=_employer_choices(ctx.tenant_id))
-    if form.validate_on_submit():
-        try:
-            invitation_svc.issue_invitation(
-                ctx.tenant_id,
-                ctx.actor,
-                form.email.data or "",
-                lambda token: url_for("supervisor.employer_listing", token=token, _external=True),
-                employer_id=form.employer.data or None,
-                days=form.days.data or invitation_svc.DEFAULT_DAYS,
-                message=form.message.data or "",
-            )
-        except svc.ListingInvalidError as exc:
-            field_errors(form, exc, fallback="email")
-        else:
-            flash(f"The invitation is on its way to {form.email.data}.", "success")
-            return redirect(launch_url("internships.invitations"), code=303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "internships/invitations.html",
-        form=form,
-        invitations=invitation_svc.list_invitations(ctx.tenant_id),
-        revoke_form=PinForm(formdata=None),
-    ), status
-
-
-@bp.post("/invitations/<jti>/revoke")
-@requires("advisor", write=True)
-def revoke_invitation(jti: str) -> ResponseReturnValue:
-    ctx = current_launch()
-    if not PinForm().validate_on_submit():
-        flash("The form expired: try again.", "error")
-        return redirect(launch_url("internships.invitations"), code=303)
-    try:
-        invitation_svc.revoke_invitation(ctx.tenant_id, jti, ctx.actor)
-    except PolicyViolationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash("The invitation is withdrawn; its link no longer works.", "success")
-    return redirect(launch_url("internships.invitations"), code=303)
