@@ -237,22 +237,11 @@ def _resource_link(
     return link
 
 
-def start_launch(
-    info: SandboxInfo,
-    *,
-    course_key: str | None,
-    person_key: str | None,
-    message: str = "resource",
-    resource_link_id: str | None = None,
-    platform_storage: bool = True,
-) -> LaunchStart:
-    """Remember what a launch is for (the opaque ``lti_message_hint``) and build the tool's
-    third-party login URL the sandbox frames. With ``platform_storage`` the login carries
-    ``lti_storage_target=_parent``: the launch page answers ``lti.put_data``/``lti.get_data``
-    postMessages, as Canvas does, for browsers that block the tool's cookies in the iframe."""
-    person = _person(person_key)
-    if message not in ("resource", "deep_link"):
-        raise SandboxError("message must be resource or deep_link.", parameter="message")
+def _launch_course(
+    person: SandboxPerson, course_key: str | None, message: str, resource_link_id: str | None
+) -> SandboxCourse | None:
+    """The course a person launches from (None for an account-level person), refused where an
+    LMS would not launch: not enrolled, dropped, or Deep Linking by a non-instructor."""
     course: SandboxCourse | None = None
     if person.kind in ACCOUNT_KINDS:
         if message == "deep_link" or resource_link_id:
@@ -277,6 +266,26 @@ def start_launch(
                 "Only the course's instructors can add content with Deep Linking.",
                 parameter="message",
             )
+    return course
+
+
+def start_launch(
+    info: SandboxInfo,
+    *,
+    course_key: str | None,
+    person_key: str | None,
+    message: str = "resource",
+    resource_link_id: str | None = None,
+    platform_storage: bool = True,
+) -> LaunchStart:
+    """Remember what a launch is for (the opaque ``lti_message_hint``) and build the tool's
+    third-party login URL the sandbox frames. With ``platform_storage`` the login carries
+    ``lti_storage_target=_parent``: the launch page answers ``lti.put_data``/``lti.get_data``
+    postMessages, as Canvas does, for browsers that block the tool's cookies in the iframe."""
+    person = _person(person_key)
+    if message not in ("resource", "deep_link"):
+        raise SandboxError("message must be resource or deep_link.", parameter="message")
+    course = _launch_course(person, course_key, message, resource_link_id)
     link = _resource_link(course, resource_link_id)
     db.session.execute(
         delete(SandboxLaunchHint).where(SandboxLaunchHint.created_at < utcnow() - HINT_LIFETIME)

@@ -126,8 +126,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(info: SandboxInfo, form: Mapping[str, str], *, timeout: float) -> dict[str, Any]:
-    """Client-credentials grant with a JWT client assertion (1EdTech Security Framework)."""
+def _check_grant(form: Mapping[str, str]) -> None:
+    """Every parameter present, a client-credentials grant with a JWT client assertion."""
     for field in ("grant_type", "client_assertion_type", "client_assertion", "scope"):
         if not form.get(field):
             raise ApiError(400, f"The {field} parameter is missing.", error="invalid_request")
@@ -139,10 +139,14 @@ def issue_token(info: SandboxInfo, form: Mapping[str, str], *, timeout: float) -
         raise ApiError(
             400, f"client_assertion_type must be {ASSERTION_TYPE}.", error="invalid_request"
         )
+
+
+def _verify_assertion(info: SandboxInfo, assertion: str, *, timeout: float) -> None:
+    """A client assertion signed by the tool for this token URL, from the client, used once."""
     try:
         claims = verify_tool_jwt(
             info,
-            form["client_assertion"],
+            assertion,
             audience=[info.token_url, info.issuer],
             timeout=timeout,
             require=("exp", "iat", "jti", "iss", "sub", "aud"),
@@ -162,6 +166,12 @@ def issue_token(info: SandboxInfo, form: Mapping[str, str], *, timeout: float) -
         raise ApiError(
             401, "The client assertion's jti was already used (replay).", error="invalid_client"
         )
+
+
+def issue_token(info: SandboxInfo, form: Mapping[str, str], *, timeout: float) -> dict[str, Any]:
+    """Client-credentials grant with a JWT client assertion (1EdTech Security Framework)."""
+    _check_grant(form)
+    _verify_assertion(info, form["client_assertion"], timeout=timeout)
     requested = form["scope"].split()
     granted = [s for s in dict.fromkeys(requested) if s in ALLOWED_SCOPES]
     if not granted:
