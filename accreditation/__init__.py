@@ -16,7 +16,7 @@ MODELS = (
 
 def register(app: Flask) -> None:
     """Accreditation's blueprints, commands, home panels, write-back senders and hooks."""
-    from lti_tool import jobs, workpool
+    from lti_tool import jobs, tasks
     from lti_tool.cli import cli_group
     from lti_tool.homes import register_home_panel
     from lti_tool.jobs.runner import register_tick
@@ -64,4 +64,4 @@ def register(app: Flask) -> None:
     register_tick("evidence.supervisor_sync", evidence.run_scheduled)
     register_file_rule("accreditation.exports")(exports.purge_expired_exports)
     register_erasure_hook("accreditation.exports")(exports.erase_exports_of_student)
-    workpool.register_job_counter(exports.exports_in_progress)
+    tasks.register_task_kind(exports.task_kind())  # accreditation exports

@@ -10,7 +10,7 @@ MODELS = ("internships.models", "internships.work.models", "internships.profile.
 
 def register(app: Flask) -> None:
     """The marketplace's blueprints, commands, home panels, email sender and hooks."""
-    from lti_tool import jobs, workpool
+    from lti_tool import jobs, tasks
     from lti_tool.cli import cli_group
     from lti_tool.homes import register_home_panel
     from lti_tool.privacy.hooks import register_erasure_hook
@@ -49,4 +49,4 @@ def register(app: Flask) -> None:
     jobs.register_sender(mail.KIND, mail.deliver, needs_registration=False)
     register_erasure_hook("internships.supervisor_links")(erasure.revoke_supervisor_links)
     register_file_rule("internships.uploads")(uploads.purge_expired_files)
-    workpool.register_job_counter(import_jobs.jobs_in_progress)
+    tasks.register_task_kind(import_jobs.task_kind())  # listing and SIS imports

@@ -123,13 +123,10 @@ def profiles_import_command(
 @with_appcontext
 def jobs_command() -> None:
     """Run the import jobs advisors queued (needed only with JOB_RUNNER=off)."""
-    from .services.jobs import run_queued
+    from .services.jobs import describe, run_queued
 
-    for job in run_queued():
-        click.echo(
-            f"import {job.id} ({job.kind}, {job.filename}): {job.status}, {job.created} "
-            f"created, {job.updated} updated, {job.rejected} rejected."
-        )
+    for job in run_queued():  # the same as ``flask tasks run imports``
+        click.echo(describe(job))
 
 
 @click.command("expire")

@@ -11,14 +11,13 @@ from flask import (
     current_app,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
 )
 from flask.typing import ResponseReturnValue
 
-from lti_tool import workpool
+from lti_tool import tasks, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
@@ -202,7 +201,7 @@ def queue_import(ctx: LaunchContext, kind: str, text: str, filename: str) -> Res
     workpool.ensure_job_capacity(ctx.tenant_id, ctx.actor)
     job = job_svc.create_job(ctx.tenant_id, kind, filename, text, ctx.actor)
     commit_now()  # the job runner reads the job from its own session
-    job_svc.start_job(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+    tasks.start(current_app._get_current_object(), job_svc.TASK_KIND, job.id)  # type: ignore[attr-defined]
     return redirect(launch_url("internships.import_job", job_id=job.id), code=303)
 
 
@@ -232,11 +231,7 @@ def import_file() -> ResponseReturnValue:
 
 def _job_for_page(job_id: int) -> Any:
     ctx = current_launch()
-    job = job_svc.get_job(ctx.tenant_id, job_id)
-    if job_svc.is_stale(job):  # its runner died (or none was started): start one here
-        db.session.rollback()
-        job_svc.start_job(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
-    return job
+    return tasks.resume_if_stale(job_svc.TASK_KIND, job_svc.get_job(ctx.tenant_id, job_id))
 
 
 @bp.get("/import/jobs/<int:job_id>")
@@ -244,7 +239,13 @@ def _job_for_page(job_id: int) -> Any:
 def import_job(job_id: int) -> ResponseReturnValue:
     job = _job_for_page(job_id)
     back = "profile.import_profiles" if job.kind == "profiles" else "internships.import_file"
-    return render_template("internships/import_job.html", job=job, back=back)
+    return render_template(
+        "internships/import_job.html",
+        job=job,
+        back=back,
+        labels=job_svc.STATUS_LABELS,
+        status_line=job_svc.status_line(job),
+    )
 
 
 @bp.get("/import/jobs/<int:job_id>/progress")
@@ -252,16 +253,11 @@ def import_job(job_id: int) -> ResponseReturnValue:
 def import_job_progress(job_id: int) -> ResponseReturnValue:
     """The counters the progress page polls (JSON)."""
     job = _job_for_page(job_id)
-    response = jsonify(
-        status=job.status,
-        total=job.total,
-        processed=job.processed,
-        percent=job.percent,
+    return tasks.progress_response(
+        job,
+        job_svc.status_line(job),
         created=job.created,
         updated=job.updated,
         unchanged=job.unchanged,
         rejected=job.rejected,
-        finished=job.finished,
     )
-    response.headers["Cache-Control"] = "no-store"
-    return response

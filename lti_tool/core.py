@@ -19,11 +19,12 @@ def register(app: Flask) -> None:
     from .admin.connections_views import bp as admin_connections_bp
     from .admin.identities_views import bp as admin_identities_bp
     from .admin.views import bp as admin_bp
-    from .cli import register_cli
+    from .cli import cli_group, register_cli
     from .homes import bp as homes_bp
     from .lti import ags
     from .lti.views import bp as lti_bp
     from .registration.views import bp as registration_bp
+    from .tasks import commands as task_commands
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(homes_bp)
@@ -32,4 +33,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin_identities_bp)
     app.register_blueprint(registration_bp)
     register_cli(app)  # platform, keys, maintenance, students, grades
+    app.cli.add_command(cli_group("tasks", *task_commands.COMMANDS, help=task_commands.HELP))
     jobs.register_sender(ags.KIND_SCORE, ags.send_score)

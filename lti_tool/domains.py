@@ -6,7 +6,7 @@ A domain is a module (usually a package's ``__init__``) with:
 
 - ``MODELS``: the names of its modules that define tables;
 - ``register(app)``: in one screen, its blueprints, CLI groups, home panels, outbox senders,
-  tick hooks, retention rules, erasure hooks and job counters.
+  tick hooks, retention rules, erasure hooks and task kinds.
 
 Importing a domain registers nothing: its views, commands and registries are imported inside
 ``register``.

@@ -5,9 +5,10 @@ during requests at once.
 - ``submit`` runs a job on a ``ThreadPoolExecutor`` of ``WORK_POOL_WORKERS`` threads: a hundred
   queued jobs wait their turn instead of starting a hundred threads.
 - ``ensure_job_capacity`` refuses a new job when the person already has ``JOBS_PER_USER`` jobs
-  queued or running (counted in the database by every domain's registered counter, so the cap
-  holds across processes and runners); on PostgreSQL a transaction-scoped advisory lock on the
-  person makes two simultaneous requests count one after the other.
+  queued or running (counted in the database for every registered kind of task,
+  ``lti_tool.tasks``, so the cap holds across processes and runners); on PostgreSQL a
+  transaction-scoped advisory lock on the person makes two simultaneous requests count one
+  after the other.
 - ``report_slot`` guards a PDF made during a request: at most ``REPORTS_AT_ONCE`` per process
   and ``REPORTS_PER_USER`` per person; when full the person gets a 503 / 429 page saying so,
   rather than requests piling up behind one another.
@@ -80,21 +81,12 @@ def submit(app: Flask, fn: Callable[..., Any], *args: Any) -> Future[Any] | None
 
 # --- per-person cap on jobs -----------------------------------------------------------------------
 
-JobCounter = Callable[[int, str], int]
-_counters: list[JobCounter] = []
-
-
-def register_job_counter(counter: JobCounter) -> JobCounter:
-    """Register ``counter(tenant_id, actor)``: how many of that person's jobs are queued or
-    running in one domain's table."""
-    if counter not in _counters:
-        _counters.append(counter)
-    return counter
-
 
 def jobs_in_progress(tenant_id: int, actor: str) -> int:
-    """The person's queued and running jobs across every registered kind."""
-    return sum(counter(tenant_id, actor) for counter in _counters)
+    """The person's queued and running tasks across every registered kind (``lti_tool.tasks``)."""
+    from .tasks import kinds
+
+    return sum(kind.in_progress(tenant_id, actor) for kind in kinds())
 
 
 def ensure_job_capacity(tenant_id: int, actor: str) -> None:

@@ -21,7 +21,8 @@ pseudonym), not reversible without the secret; names and emails are not written.
 
 The job row holds the counters the progress page polls; the runner streams evidence from a
 server-side cursor of its own connection and writes the counters through another, so the page
-sees them move. A job whose runner died is claimed again (see ``is_stale``) and starts over.
+sees them move. The lifecycle is the core's (``lti_tool.tasks``, kind "exports"): a job whose
+runner died is claimed again (see ``is_stale``) and starts over.
 """
 
 from __future__ import annotations
@@ -30,16 +31,15 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Iterable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
-from sqlalchemy import func, or_, select, update
+from flask import current_app
+from sqlalchemy import func, or_, select
 
 from accreditation.evidence.models import Evidence
 from accreditation.frameworks import services as fw_services
-from lti_tool import workpool
+from lti_tool import tasks
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
@@ -53,8 +53,9 @@ from .models import AttainmentExport
 
 log = logging.getLogger("career_credit.attainment")
 
-STALE_AFTER = dt.timedelta(minutes=2)
 MAX_SAMPLE = 500
+TASK_KIND = "exports"
+is_stale = tasks.is_stale  # no runner is on it (the progress page restarts one)
 
 
 def export_dir() -> Path:
@@ -134,47 +135,15 @@ def recent_exports(ctx: LaunchContext, limit: int = 10) -> list[AttainmentExport
     )
 
 
-def is_stale(job: AttainmentExport, now: dt.datetime | None = None) -> bool:
-    """Queued with no runner on it, or running without a heartbeat for STALE_AFTER."""
-    now = now or utcnow()
-    beat = job.heartbeat_at or job.created_at
-    return (job.status == "queued" and now - job.created_at > STALE_AFTER / 4) or (
-        job.status == "running" and now - beat > STALE_AFTER
-    )
-
-
-def _claim(job_id: int) -> bool:
-    now = utcnow()
-    result = db.session.execute(
-        update(AttainmentExport)
-        .where(
-            AttainmentExport.id == job_id,
-            or_(
-                AttainmentExport.status == "queued",
-                (AttainmentExport.status == "running")
-                & (AttainmentExport.heartbeat_at < now - STALE_AFTER),
-            ),
-        )
-        .values(status="running", heartbeat_at=now, processed=0, started_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
-
-
 def _progress(job_id: int, **values: Any) -> None:
-    """Write counters in a transaction of their own (the page polls them)."""
-    with db.engine.begin() as conn:
-        conn.execute(
-            update(AttainmentExport)
-            .where(AttainmentExport.id == job_id)
-            .values(heartbeat_at=utcnow(), **values)
-        )
+    """A heartbeat with counters, in a transaction of its own (the page polls them)."""
+    tasks.beat(AttainmentExport, job_id, **values)
 
 
 def run_export(job_id: int) -> AttainmentExport | None:
     """Claim one export and build its zip; None when another runner has it."""
-    if not _claim(job_id):
+    now = utcnow()  # each claim starts the export over
+    if not tasks.claim(AttainmentExport, job_id, processed=0, started_at=now):
         return None
     job = db.session.get(AttainmentExport, job_id)
     if job is None:
@@ -209,48 +178,29 @@ def run_export(job_id: int) -> AttainmentExport | None:
 
 def run_queued(limit: int = 20) -> list[AttainmentExport]:
     """Run every queued (or stale) export, oldest first (the CLI and JOB_RUNNER = "off")."""
-    now = utcnow()
-    ids = list(
-        db.session.scalars(
-            select(AttainmentExport.id)
-            .where(
-                or_(
-                    AttainmentExport.status == "queued",
-                    (AttainmentExport.status == "running")
-                    & (AttainmentExport.heartbeat_at < now - STALE_AFTER),
-                )
-            )
-            .order_by(AttainmentExport.id)
-            .limit(limit)
-        )
+    return tasks.run_queued(TASK_KIND, limit)
+
+
+STATUS_LABELS = tasks.status_labels(running="Being built", done="Ready")
+
+
+def status_line(job: AttainmentExport) -> str:
+    """The progress page's status line (its live region, and the progress JSON's message)."""
+    step = f" · {job.step}" if job.step else ""
+    return (
+        f"{STATUS_LABELS[job.status]}{step}: {job.processed} of {job.total} evidence rows "
+        f"({job.percent}%)."
     )
-    db.session.rollback()
-    done = [run_export(job_id) for job_id in ids]
-    return [job for job in done if job is not None]
 
 
-def start_export(app: Flask, job_id: int) -> Future[Any] | None:
-    """Build the export on the process's bounded worker pool (not with JOB_RUNNER = "off")."""
-    return workpool.submit(app, run_export, job_id)
+def describe(job: AttainmentExport) -> str:
+    """One line about an export, for the CLI."""
+    return f"export {job.id}: {job.status}, {job.processed} of {job.total} evidence rows."
 
 
-def exports_in_progress(tenant_id: int, actor: str) -> int:
-    """The person's exports that are queued or running (a stale one does not count)."""
-    now = utcnow()
-    return int(
-        db.session.scalar(
-            select(func.count(AttainmentExport.id)).where(
-                AttainmentExport.tenant_id == tenant_id,
-                AttainmentExport.actor == actor[:255],
-                or_(
-                    AttainmentExport.status == "queued",
-                    (AttainmentExport.status == "running")
-                    & (AttainmentExport.heartbeat_at >= now - STALE_AFTER),
-                ),
-            )
-        )
-        or 0
-    )
+def task_kind() -> tasks.TaskKind:
+    """Exports as a kind of task (registered by the domain's ``register``)."""
+    return tasks.TaskKind(TASK_KIND, AttainmentExport, run_export, describe, batch=20)
 
 
 def file_path(job: AttainmentExport) -> Path:

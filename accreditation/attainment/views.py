@@ -12,7 +12,6 @@ from flask import (
     current_app,
     flash,
     g,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -22,11 +21,10 @@ from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
 
 from accreditation.frameworks import services as fw_services
-from lti_tool import workpool
+from lti_tool import tasks, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
-from lti_tool.extensions import db
 from lti_tool.homes import ROLE_LABELS
 from lti_tool.limits import bounded_int
 from lti_tool.unit_of_work import commit_now
@@ -271,7 +269,7 @@ def export_list() -> ResponseReturnValue:
             seed=form.seed.data or "",
         )
         commit_now()  # the export's runner reads the job from its own session
-        exports.start_export(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+        tasks.start(current_app._get_current_object(), exports.TASK_KIND, job.id)  # type: ignore[attr-defined]
         return redirect(launch_url(".export_job", export_id=job.id), code=303)
     status = 422 if form.errors else 200
     return render_template(
@@ -280,18 +278,19 @@ def export_list() -> ResponseReturnValue:
 
 
 def _job_for_page(export_id: int) -> Any:
-    ctx = current_launch()
-    job = exports.get_export(ctx, export_id)
-    if exports.is_stale(job):  # its runner died (or none was started): start one here
-        db.session.rollback()
-        exports.start_export(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
-    return job
+    return tasks.resume_if_stale(exports.TASK_KIND, exports.get_export(current_launch(), export_id))
 
 
 @bp.get("/exports/<int:export_id>")
 @requires(*ADVISORS)
 def export_job(export_id: int) -> ResponseReturnValue:
-    return render_template("attainment/export_job.html", job=_job_for_page(export_id))
+    job = _job_for_page(export_id)
+    return render_template(
+        "attainment/export_job.html",
+        job=job,
+        labels=exports.STATUS_LABELS,
+        status_line=exports.status_line(job),
+    )
 
 
 @bp.get("/exports/<int:export_id>/progress")
@@ -299,16 +298,7 @@ def export_job(export_id: int) -> ResponseReturnValue:
 def export_progress(export_id: int) -> ResponseReturnValue:
     """The counters the progress page polls (JSON)."""
     job = _job_for_page(export_id)
-    response = jsonify(
-        status=job.status,
-        step=job.step,
-        total=job.total,
-        processed=job.processed,
-        percent=job.percent,
-        finished=job.finished,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return tasks.progress_response(job, exports.status_line(job), step=job.step)
 
 
 @bp.get("/exports/<int:export_id>/download")
@@ -332,5 +322,5 @@ def export_download(export_id: int) -> ResponseReturnValue:
 @with_appcontext
 def run_exports_command() -> None:
     """Build the accreditation exports that are queued (or whose runner died)."""
-    done = exports.run_queued()
+    done = exports.run_queued()  # the same as ``flask tasks run exports``
     click.echo(f"Built {len(done)} export(s).")

@@ -4,25 +4,24 @@ shows its progress.
 The job row holds the file's text (cleared when the job ends), counters, and the row-by-row
 report. A runner claims a queued job with a conditional update, imports the rows in chunks and
 commits after each chunk (each row is all-or-nothing in its own savepoint), so the counters the
-page polls move as it goes. A job whose runner died (no heartbeat for ``STALE_AFTER``) is
-claimed again and resumes after the last committed chunk; imports are idempotent (by source
-and external id, or by student), so a repeated row updates rather than duplicates.
+page polls move as it goes. The lifecycle is the core's (``lti_tool.tasks``, kind "imports"):
+a job whose runner died (no heartbeat for ``STALE_AFTER``) is claimed again and resumes after
+the last committed chunk; imports are idempotent (by source and external id, or by student),
+so a repeated row updates rather than duplicates.
 
 Runners: a thread of the web process that queued the job (``JOB_RUNNER`` "thread" or
 "celery"), re-started when the progress page sees a stale job; with ``JOB_RUNNER = "off"``
-(tests, or a cron set-up) ``flask listings jobs`` runs what is queued."""
+(tests, or a cron set-up) ``flask tasks run`` (or ``flask listings jobs``) runs what is
+queued."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from concurrent.futures import Future
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select
 
-from lti_tool import workpool
+from lti_tool import tasks
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -34,7 +33,8 @@ from .imports import ImportFormatError, ImportReport, import_listings, read_reco
 log = logging.getLogger("career_credit.imports")
 
 CHUNK = 25
-STALE_AFTER = dt.timedelta(minutes=2)
+TASK_KIND = "imports"
+is_stale = tasks.is_stale  # no runner is on it (the progress page restarts one)
 
 
 def parse(kind: str, text: str, filename: str) -> list[tuple[int, dict[str, Any]]]:
@@ -105,33 +105,6 @@ def recent_jobs(tenant_id: int, kind: str, limit: int = 10) -> list[ImportJob]:
     )
 
 
-def is_stale(job: ImportJob, now: dt.datetime | None = None) -> bool:
-    """Queued, or running without a heartbeat for STALE_AFTER: no runner is on it."""
-    now = now or utcnow()
-    beat = job.heartbeat_at or job.created_at
-    return (job.status == "queued" and now - job.created_at > STALE_AFTER / 4) or (
-        job.status == "running" and now - beat > STALE_AFTER
-    )
-
-
-def _claim(job_id: int) -> bool:
-    now = utcnow()
-    result = db.session.execute(
-        update(ImportJob)
-        .where(
-            ImportJob.id == job_id,
-            or_(
-                ImportJob.status == "queued",
-                (ImportJob.status == "running") & (ImportJob.heartbeat_at < now - STALE_AFTER),
-            ),
-        )
-        .values(status="running", heartbeat_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-    return bool(getattr(result, "rowcount", 0))
-
-
 def _as_dict(result: Any) -> dict[str, Any]:
     return {
         "row": result.row,
@@ -149,7 +122,7 @@ def _as_dict(result: Any) -> dict[str, Any]:
 def run_job(job_id: int, chunk: int = CHUNK) -> ImportJob | None:
     """Claim and run one job to the end, committing after each chunk; None when another
     runner has it (or it is finished)."""
-    if not _claim(job_id):
+    if not tasks.claim(ImportJob, job_id):
         return None
     job = db.session.get(ImportJob, job_id)
     if job is None:
@@ -200,44 +173,29 @@ def run_job(job_id: int, chunk: int = CHUNK) -> ImportJob | None:
 
 
 def run_queued(limit: int = 100) -> list[ImportJob]:
-    """Run every queued (or stale) job, oldest first (the CLI and JOB_RUNNER = "off")."""
-    now = utcnow()
-    ids = list(
-        db.session.scalars(
-            select(ImportJob.id)
-            .where(
-                or_(
-                    ImportJob.status == "queued",
-                    (ImportJob.status == "running") & (ImportJob.heartbeat_at < now - STALE_AFTER),
-                )
-            )
-            .order_by(ImportJob.id)
-            .limit(limit)
-        )
+    """Run every queued (or stale) import, oldest first (the CLI and JOB_RUNNER = "off")."""
+    return tasks.run_queued(TASK_KIND, limit)
+
+
+STATUS_LABELS = tasks.status_labels(running="Importing", done="Finished")
+
+
+def status_line(job: ImportJob) -> str:
+    """The progress page's status line (its live region, and the progress JSON's message)."""
+    return (
+        f"{STATUS_LABELS[job.status]}: {job.processed} of {job.total} rows ({job.percent}%) — "
+        f"{job.created} created, {job.updated} updated, {job.rejected} rejected."
     )
-    db.session.rollback()
-    done = [run_job(job_id) for job_id in ids]
-    return [job for job in done if job is not None]
 
 
-def start_job(app: Flask, job_id: int) -> Future[Any] | None:
-    """Run the job on the process's bounded worker pool (not with JOB_RUNNER = "off")."""
-    return workpool.submit(app, run_job, job_id)
-
-
-def jobs_in_progress(tenant_id: int, actor: str) -> int:
-    """The person's imports that are queued or running (a stale one does not count)."""
-    now = utcnow()
-    return int(
-        db.session.scalar(
-            select(func.count(ImportJob.id)).where(
-                ImportJob.tenant_id == tenant_id,
-                ImportJob.actor == actor[:255],
-                or_(
-                    ImportJob.status == "queued",
-                    (ImportJob.status == "running") & (ImportJob.heartbeat_at >= now - STALE_AFTER),
-                ),
-            )
-        )
-        or 0
+def describe(job: ImportJob) -> str:
+    """One line about an import, for the CLI."""
+    return (
+        f"import {job.id} ({job.kind}, {job.filename}): {job.status}, {job.created} "
+        f"created, {job.updated} updated, {job.rejected} rejected."
     )
+
+
+def task_kind() -> tasks.TaskKind:
+    """Imports as a kind of task (registered by the domain's ``register``)."""
+    return tasks.TaskKind(TASK_KIND, ImportJob, run_job, describe, batch=100)

@@ -37,6 +37,7 @@ MAY_COMMIT = {
     "lti_tool/jobs/delivery.py": "the outbox's job runner",
     "lti_tool/celery_app.py": "the Celery worker",
     "lti_tool/privacy/retention.py": "the retention job, batch by batch",
+    "lti_tool/tasks/lifecycle.py": "the background tasks' runner (its claim)",
     "internships/services/jobs.py": "the listing-import job runner, batch by batch",
     "accreditation/attainment/exports.py": "the export job runner, batch by batch",
     "accreditation/writeback/senders.py": "outbox senders (run by the job runner)",

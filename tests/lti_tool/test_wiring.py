@@ -45,8 +45,8 @@ def application_modules():
 REGISTRIES = """
 import click
 from flask import Blueprint
-from lti_tool import workpool
 from lti_tool.jobs import outbox, runner
+from lti_tool.tasks import registry
 from lti_tool.privacy import hooks, retention
 
 def registries():
@@ -56,7 +56,7 @@ def registries():
         "tick hooks": sorted(runner._tick_hooks),
         "erasure hooks": sorted(hooks._hooks),
         "file rules": sorted(retention._file_rules),
-        "job counters": sorted(c.__qualname__ for c in workpool._counters),
+        "task kinds": sorted(registry._kinds),
     }
 
 def groups_and_blueprints(modules):
@@ -121,7 +121,7 @@ print(json.dumps({
     assert after["tick hooks"] == ["evidence.supervisor_sync"]
     assert after["erasure hooks"] == ["accreditation.exports", "internships.supervisor_links"]
     assert after["file rules"] == ["accreditation.exports", "internships.uploads"]
-    assert after["job counters"] == ["exports_in_progress", "jobs_in_progress"]
+    assert after["task kinds"] == ["exports", "imports"]
     assert result["panels"] > 10
     assert {
         "attainment",

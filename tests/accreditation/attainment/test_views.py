@@ -175,7 +175,7 @@ def test_export_is_built_by_a_job_and_served_only_to_its_advisor(app, school, re
     advisor = school.person("advisor")
     location = _ask_for_export(advisor, pseudonymize="y")
     page = advisor.client.get(location).get_data(as_text=True)
-    assert 'aria-live="polite"' in page and "attainment/export-progress.js" in page
+    assert 'aria-live="polite"' in page and "js/task-progress.js" in page
     progress_url = re.search(r'data-progress-url="([^"]+)"', page).group(1).replace("&amp;", "&")
     assert advisor.client.get(progress_url).get_json()["status"] == "queued"
     with app.app_context():

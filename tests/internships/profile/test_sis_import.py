@@ -171,7 +171,7 @@ def test_a_long_import_runs_as_a_job_with_progress(app, school, monkeypatch):
     page = advisor.client.get(page_url)
     text = page.get_data(as_text=True)
     assert '<progress id="import-bar" max="7" value="0">' in text
-    assert 'aria-live="polite"' in text and "import-progress.js" in text
+    assert 'aria-live="polite"' in text and "task-progress.js" in text
     progress = advisor.client.get(f"/internships/import/jobs/{job_id}/progress?lid={advisor.lid}")
     assert progress.json["status"] == "queued" and progress.json["total"] == 7
     with app.app_context():
@@ -191,7 +191,7 @@ def test_a_long_import_runs_as_a_job_with_progress(app, school, monkeypatch):
         assert job_svc.run_job(job_id) is None  # finished: nobody claims it again
     done = advisor.client.get(page_url).get_data(as_text=True)
     assert "Finished: 2 created, 0 updated, 5 rejected" in done
-    assert "import-progress.js" not in done
+    assert "task-progress.js" not in done
     listing_page = advisor.client.get(f"/profile/import?lid={advisor.lid}").get_data(True)
     assert "Recent background imports" in listing_page
     other = school.person("advisor")  # same tenant: sees it; another tenant would not

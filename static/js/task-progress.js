@@ -1,31 +1,30 @@
-/* Career Credit: poll a background import's counters and update the progress page.
+/* Career Credit: poll a background task's progress (an import, an export…) and update its
+   page (templates/tasks/_progress.html; the JSON of lti_tool.tasks.progress_response).
    Served from /static (CSP: script-src 'self' + nonce); no inline code. The status line is an
-   aria-live region: it is announced when the percentage moves by 10 points or the state
-   changes, not on every poll. When the import ends the page reloads to show the report. */
+   aria-live region: it is announced when the percentage moves by 10 points or the state or
+   step changes, not on every poll. When the task ends the page reloads to show its result. */
 (function () {
   "use strict";
   var box = document.querySelector("[data-progress-url]");
   if (!box || !window.fetch) { return; }
-  var bar = document.getElementById("import-bar");
-  var status = document.getElementById("import-status");
+  var bar = box.querySelector("progress");
+  var status = box.querySelector("[role=status]");
   var url = box.getAttribute("data-progress-url");
   var pageUrl = box.getAttribute("data-page-url");
-  var labels = { queued: "Waiting to start", running: "Importing", done: "Finished", failed: "Stopped" };
   var lastAnnounced = -1;
   var lastState = "";
   var delay = 2000;
 
   function show(job) {
-    bar.max = job.total;
+    bar.max = Math.max(job.total, 1);
     bar.value = job.processed;
     bar.textContent = job.percent + "%";
     var step = Math.floor(job.percent / 10);
-    if (step !== lastAnnounced || job.status !== lastState) {
+    var state = job.status + "|" + (job.step || "");
+    if (step !== lastAnnounced || state !== lastState) {
       lastAnnounced = step;
-      lastState = job.status;
-      status.textContent = (labels[job.status] || job.status) + ": " + job.processed + " of " +
-        job.total + " rows (" + job.percent + "%) — " + job.created + " created, " +
-        job.updated + " updated, " + job.rejected + " rejected.";
+      lastState = state;
+      status.textContent = job.message;
     }
   }
 
