@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -62,36 +63,31 @@ def parse_hours(value: str | float | Decimal) -> int:
     return int(hours * 60)
 
 
-def log_hours(
-    ctx: LaunchContext,
-    engagement_id: int,
-    work_date: dt.date,
-    hours: str | float | Decimal,
-    description: str,
-    today: dt.date | None = None,
-) -> HourLog:
-    """The student logs hours worked on a day: not in the future (tenant's time zone), at most
-    12 hours a day across engagements, within the weekly cap, and no duplicate entry."""
-    engagement = own_active(ctx, engagement_id)
-    minutes = parse_hours(hours)
-    text = " ".join(description.split())
-    today = today or today_in(ctx.time_zone)
+def _minutes_on(ctx: LaunchContext, *when: Any) -> int:
+    """The student's logged minutes (all engagements) where ``when`` holds."""
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
+                HourLog.tenant_id == ctx.tenant_id,
+                HourLog.student_id == ctx.user_id,
+                *when,
+            )
+        )
+        or 0
+    )
+
+
+def _check_entry(work_date: dt.date, text: str, today: dt.date) -> None:
     if work_date > today:
         raise EngagementInvalidError(
             "work_date", "You cannot log hours for a future date.", "future_date"
         )
     if not 3 <= len(text) <= 1000:
         raise EngagementInvalidError("description", "Say what you did (3 to 1,000 characters).")
-    day_total = (
-        db.session.scalar(
-            select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
-                HourLog.tenant_id == ctx.tenant_id,
-                HourLog.student_id == ctx.user_id,
-                HourLog.work_date == work_date,
-            )
-        )
-        or 0
-    )
+
+
+def _check_day_limit(ctx: LaunchContext, work_date: dt.date, minutes: int) -> None:
+    day_total = _minutes_on(ctx, HourLog.work_date == work_date)
     if day_total + minutes > MAX_DAY_MINUTES:
         raise EngagementInvalidError(
             "hours",
@@ -99,17 +95,13 @@ def log_hours(
             "no day may have more than 12 hours.",
             "day_limit",
         )
+
+
+def _check_week_limit(
+    ctx: LaunchContext, engagement: Engagement, work_date: dt.date, minutes: int
+) -> None:
     monday, sunday = week_bounds(work_date)
-    week_total = (
-        db.session.scalar(
-            select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
-                HourLog.tenant_id == ctx.tenant_id,
-                HourLog.student_id == ctx.user_id,
-                HourLog.work_date.between(monday, sunday),
-            )
-        )
-        or 0
-    )
+    week_total = _minutes_on(ctx, HourLog.work_date.between(monday, sunday))
     # The course's own cap when its instructor set one, else the tenant's.
     max_week = effective_caps(ctx.tenant_id, engagement.course_id).max_weekly_hours
     if week_total + minutes > max_week * 60:
@@ -119,6 +111,9 @@ def log_hours(
             f"{monday.isoformat()}; the limit is {max_week} hours a week.",
             "week_limit",
         )
+
+
+def _check_duplicate(engagement: Engagement, work_date: dt.date, text: str) -> None:
     duplicate = db.session.scalar(
         select(HourLog.id).where(
             HourLog.engagement_id == engagement.id,
@@ -130,6 +125,11 @@ def log_hours(
         raise EngagementInvalidError(
             "description", "You already logged this work on that day.", "duplicate"
         )
+
+
+def _add_log(
+    ctx: LaunchContext, engagement: Engagement, work_date: dt.date, minutes: int, text: str
+) -> HourLog:
     log = HourLog(
         tenant_id=ctx.tenant_id,
         engagement_id=engagement.id,
@@ -149,18 +149,29 @@ def log_hours(
     return log
 
 
-def review_hours(
-    actor: str,
-    tenant_id: int,
+def log_hours(
+    ctx: LaunchContext,
     engagement_id: int,
-    decisions: dict[int, tuple[str, str]],
-    *,
-    reviewer: str,
-) -> dict[str, int]:
-    """The supervisor (signed link) or faculty confirms or queries pending hour logs:
-    ``decisions`` maps a log id to ("confirm" | "query", note). A query needs a note."""
-    engagement = get_engagement_by_id(tenant_id, engagement_id)
-    logs = {
+    work_date: dt.date,
+    hours: str | float | Decimal,
+    description: str,
+    today: dt.date | None = None,
+) -> HourLog:
+    """The student logs hours worked on a day: not in the future (tenant's time zone), at most
+    12 hours a day across engagements, within the weekly cap, and no duplicate entry."""
+    engagement = own_active(ctx, engagement_id)
+    minutes = parse_hours(hours)
+    text = " ".join(description.split())
+    _check_entry(work_date, text, today or today_in(ctx.time_zone))
+    _check_day_limit(ctx, work_date, minutes)
+    _check_week_limit(ctx, engagement, work_date, minutes)
+    _check_duplicate(engagement, work_date, text)
+    return _add_log(ctx, engagement, work_date, minutes, text)
+
+
+def _open_logs(tenant_id: int, engagement: Engagement) -> dict[int, HourLog]:
+    """The engagement's pending and queried hour logs by id."""
+    return {
         log.id: log
         for log in db.session.scalars(
             select(HourLog).where(
@@ -170,6 +181,15 @@ def review_hours(
             )
         )
     }
+
+
+def _decide_logs(
+    actor: str,
+    logs: dict[int, HourLog],
+    decisions: dict[int, tuple[str, str]],
+    reviewer: str,
+) -> tuple[dict[str, int], int, list[str]]:
+    """Apply each decision: the counts, the confirmed minutes and the queries' lines."""
     counts = {"confirmed": 0, "queried": 0}
     confirmed_minutes = 0
     queries = []
@@ -192,10 +212,17 @@ def review_hours(
             confirmed_minutes += log.minutes
         else:
             queries.append(f"{log.work_date.isoformat()}: {note.strip()}")
-    db.session.flush()
-    audit.record(
-        actor, "hours.review", tenant_id, engagement_id=engagement.id, reviewer=reviewer, **counts
-    )
+    return counts, confirmed_minutes, queries
+
+
+def _tell_student(
+    tenant_id: int,
+    engagement: Engagement,
+    counts: dict[str, int],
+    confirmed_minutes: int,
+    queries: list[str],
+) -> None:
+    """Notify the student of the confirmed hours and of the queries."""
     title = engagement.listing.title
     if counts["confirmed"]:
         notify(
@@ -213,4 +240,24 @@ def review_hours(
             f"Hours on “{title}” were queried — " + "; ".join(queries),
             engagement_id=engagement.id,
         )
+
+
+def review_hours(
+    actor: str,
+    tenant_id: int,
+    engagement_id: int,
+    decisions: dict[int, tuple[str, str]],
+    *,
+    reviewer: str,
+) -> dict[str, int]:
+    """The supervisor (signed link) or faculty confirms or queries pending hour logs:
+    ``decisions`` maps a log id to ("confirm" | "query", note). A query needs a note."""
+    engagement = get_engagement_by_id(tenant_id, engagement_id)
+    logs = _open_logs(tenant_id, engagement)
+    counts, confirmed_minutes, queries = _decide_logs(actor, logs, decisions, reviewer)
+    db.session.flush()
+    audit.record(
+        actor, "hours.review", tenant_id, engagement_id=engagement.id, reviewer=reviewer, **counts
+    )
+    _tell_student(tenant_id, engagement, counts, confirmed_minutes, queries)
     return counts
