@@ -182,6 +182,8 @@ def test_export_is_built_by_a_job_and_served_only_to_its_advisor(app, school, re
         assert [job.status for job in exports.run_queued()] == ["done"]
     state = advisor.client.get(progress_url).get_json()
     assert state["finished"] and state["percent"] == 100 and state["total"] == 3
+    # the live region's status line comes from the server, the same on the page and in the JSON
+    assert state["message"].endswith(": 3 of 3 evidence rows (100%).")
     done = advisor.client.get(location).get_data(as_text=True)
     link = re.search(r'href="([^"]+/download[^"]*)"', done).group(1).replace("&amp;", "&")
     download = advisor.client.get(link)
