@@ -50,7 +50,7 @@ MAY_COMMIT = {
     "lti_tool/lti/toolconf.py": "CLI (platform registration from a file)",
     "lti_tool/keys.py": "a signing key generated on first use, before it is published",
     "lti_tool/sandbox/seed.py": "the demo LMS (a separate platform)",
-    "lti_tool/sandbox/services.py": "the demo LMS (a separate platform)",
+    "lti_tool/sandbox/services/scores.py": "the demo LMS (a separate platform): injected faults",
     "lti_tool/sandbox/tokens.py": "the demo LMS (a separate platform)",
     "lti_tool/sandbox/api.py": "the demo LMS (a separate platform)",
     "lti_tool/sandbox/views.py": "the demo LMS (a separate platform)",

@@ -1,0 +1,66 @@
+"""What the sandbox LMS does behind its service endpoints: Assignment and Grade Services (line
+items, scores, results, as strict as Canvas), Names and Role Provisioning (paged, with
+case-sensitive page URLs), fault injection, and the gradebook.
+
+One module per service: ``line_items``, ``scores`` (and results), ``memberships``, ``faults``
+and ``gradebook``; this package names what the API, the pages and the tests use."""
+
+from __future__ import annotations
+
+from .common import (
+    LINEITEM_TYPE,
+    LINEITEMS_TYPE,
+    MEMBERSHIPS_TYPE,
+    RESULTS_TYPE,
+    SCORE_TYPE,
+    find_course,
+)
+from .faults import faults_json, set_faults
+from .gradebook import Gradebook, add_assignment, gradebook, placed_links
+from .line_items import (
+    create_line_item,
+    delete_line_item,
+    find_line_item,
+    line_item_json,
+    list_line_items,
+    update_line_item,
+)
+from .memberships import memberships_page
+from .scores import (
+    ScoreOutcome,
+    ScoreTarget,
+    attempts_report,
+    list_results,
+    post_score,
+    score_target,
+    take_score_fault,
+)
+
+__all__ = [
+    "LINEITEMS_TYPE",
+    "LINEITEM_TYPE",
+    "MEMBERSHIPS_TYPE",
+    "RESULTS_TYPE",
+    "SCORE_TYPE",
+    "Gradebook",
+    "ScoreOutcome",
+    "ScoreTarget",
+    "add_assignment",
+    "attempts_report",
+    "create_line_item",
+    "delete_line_item",
+    "faults_json",
+    "find_course",
+    "find_line_item",
+    "gradebook",
+    "line_item_json",
+    "list_line_items",
+    "list_results",
+    "memberships_page",
+    "placed_links",
+    "post_score",
+    "score_target",
+    "set_faults",
+    "take_score_fault",
+    "update_line_item",
+]

@@ -1,0 +1,31 @@
+"""The media types and limits of the sandbox's services, and finding a course."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ...extensions import db
+from ..errors import ApiError
+from ..models import (
+    SandboxCourse,
+)
+
+LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
+LINEITEMS_TYPE = "application/vnd.ims.lis.v2.lineitemcontainer+json"
+SCORE_TYPE = "application/vnd.ims.lis.v1.score+json"
+RESULTS_TYPE = "application/vnd.ims.lis.v2.resultcontainer+json"
+MEMBERSHIPS_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
+ACTIVITY_PROGRESS = ("Initialized", "Started", "InProgress", "Submitted", "Completed")
+GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotReady")
+TIMESTAMP_TOO_OLD = "Score timestamp not valid: it must be after the last submitted timestamp."
+DEFAULT_PAGE_SIZE = 3
+PAGE_TOKEN_PREFIX = "Pg"  # noqa: S105 - mixed case on purpose: a lower-cased next-page URL must fail
+
+
+def find_course(course_key: str) -> SandboxCourse:
+    """The course with this key, or a 404 ``ApiError``."""
+    course = db.session.scalar(select(SandboxCourse).where(SandboxCourse.key == course_key))
+    if course is None:
+        raise ApiError(404, f"There is no sandbox course {course_key!r}.")
+    return course
