@@ -321,21 +321,10 @@ def _create_engagement(application: Application, actor: str, override: str) -> E
     return engagement
 
 
-def decide_application(
-    actor: str,
-    tenant_id: int,
-    application_id: int,
-    decision: str,
-    *,
-    by_advisor: bool,
-    override_reason: str = "",
-    listing_id: int | None = None,
+def _application_to_decide(
+    tenant_id: int, application_id: int, listing_id: int | None
 ) -> Application:
-    """Shortlist, accept or decline an application (the supervisor of ``listing_id`` through a
-    signed link, or an advisor). Accepting creates the engagement; a breach of the workload
-    caps is refused unless an advisor gives a reason, which is audited."""
-    if decision not in DECISIONS:
-        raise PolicyViolationError("Choose shortlist, accept or decline.", reason="decision")
+    """The consented application, locked (on ``listing_id`` when a supervisor decides)."""
     stmt = select(Application).where(
         Application.id == application_id,
         Application.tenant_id == tenant_id,
@@ -346,7 +335,10 @@ def decide_application(
     application = db.session.scalar(stmt.with_for_update())
     if application is None:
         raise NotFoundError("That application does not exist.")
-    new_status = DECISIONS[decision]
+    return application
+
+
+def _check_decision(application: Application, new_status: str) -> None:
     allowed = {
         "submitted": (*OPEN_STATUSES[1:], "accepted", "declined"),
         "shortlisted": ("accepted", "declined"),
@@ -356,20 +348,11 @@ def decide_application(
             f"This application is {application.status}; it cannot be {new_status} now.",
             reason="decision_not_allowed",
         )
-    engagement = None
-    if new_status == "accepted":
-        engagement = _accept(actor, application, by_advisor, override_reason)
-    application.status = new_status
-    application.decided_by = actor[:255]
-    application.decided_at = utcnow()
-    db.session.flush()
-    audit.record(
-        actor,
-        f"application.{new_status}",
-        tenant_id,
-        application_id=application.id,
-        engagement_id=engagement.id if engagement else None,
-    )
+
+
+def _tell_applicant(
+    tenant_id: int, application: Application, new_status: str, engagement: Engagement | None
+) -> None:
     title = application.listing.title
     messages = {
         "shortlisted": f"You are on the shortlist for “{title}”.",
@@ -385,6 +368,41 @@ def decide_application(
         application_id=application.id,
         engagement_id=engagement.id if engagement else None,
     )
+
+
+def decide_application(
+    actor: str,
+    tenant_id: int,
+    application_id: int,
+    decision: str,
+    *,
+    by_advisor: bool,
+    override_reason: str = "",
+    listing_id: int | None = None,
+) -> Application:
+    """Shortlist, accept or decline an application (the supervisor of ``listing_id`` through a
+    signed link, or an advisor). Accepting creates the engagement; a breach of the workload
+    caps is refused unless an advisor gives a reason, which is audited."""
+    if decision not in DECISIONS:
+        raise PolicyViolationError("Choose shortlist, accept or decline.", reason="decision")
+    application = _application_to_decide(tenant_id, application_id, listing_id)
+    new_status = DECISIONS[decision]
+    _check_decision(application, new_status)
+    engagement = None
+    if new_status == "accepted":
+        engagement = _accept(actor, application, by_advisor, override_reason)
+    application.status = new_status
+    application.decided_by = actor[:255]
+    application.decided_at = utcnow()
+    db.session.flush()
+    audit.record(
+        actor,
+        f"application.{new_status}",
+        tenant_id,
+        application_id=application.id,
+        engagement_id=engagement.id if engagement else None,
+    )
+    _tell_applicant(tenant_id, application, new_status, engagement)
     return application
 
 
