@@ -203,9 +203,9 @@ def test_reading_without_setup_or_authorisation_says_what_to_do(app, driver, pla
 
 
 def test_canvas_throttling_is_reported_on_the_page(app, driver, platform, canvas_mock, monkeypatch):
-    import connectors.canvas
+    import connectors.canvas.outcomes
 
-    monkeypatch.setattr(connectors.canvas.time, "sleep", lambda s: None)
+    monkeypatch.setattr(connectors.canvas.outcomes.time, "sleep", lambda s: None)
     configure(
         app,
         platform,
