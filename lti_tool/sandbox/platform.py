@@ -1,16 +1,16 @@
-"""The sandbox as an LTI 1.3 platform, on top of lti1p3platform: the login URL it frames, the
-OIDC authorization endpoint that signs the id_token, its key set, and the deep-linking
-return that places resource links and line items."""
+"""The sandbox as an LTI 1.3 platform, on top of lti1p3platform: its roles and claims, the
+glue lti1p3platform needs, its key set, and the login URL it frames. The OIDC authorization
+endpoint that signs the id_token is in ``authorization``, the deep-linking return that places
+resource links and line items in ``deep_link_return``."""
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-import jwt
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
@@ -26,12 +26,10 @@ from .models import (
     SandboxEnrolment,
     SandboxKey,
     SandboxLaunchHint,
-    SandboxLineItem,
     SandboxPerson,
     SandboxResourceLink,
 )
 from .seed import SandboxInfo
-from .tokens import AGS_SCOPES, KeySetError, consume_once, verify_tool_jwt
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 LEARNER = f"{LIS}membership#Learner"
@@ -309,250 +307,3 @@ def start_launch(
     return LaunchStart(
         login_url=url, person=person, course=course, resource_link=link, message_type=message
     )
-
-
-# --- the OIDC authorization endpoint ---------------------------------------------------------
-
-EXPECTED = {
-    "scope": "openid",
-    "response_type": "id_token",
-    "response_mode": "form_post",
-    "prompt": "none",
-}
-
-
-def _refuse(parameter: str, problem: str) -> SandboxError:
-    return SandboxError(
-        f"The authentication request's {parameter} parameter {problem}.", parameter=parameter
-    )
-
-
-def validate_auth_request(info: SandboxInfo, params: dict[str, str]) -> SandboxLaunchHint:
-    """Check an OIDC authentication request strictly; the launch hint it is for."""
-    for name, expected in EXPECTED.items():
-        if params.get(name) != expected:
-            raise _refuse(name, f"must be {expected!r}, got {params.get(name)!r}")
-    if params.get("client_id") != info.client_id:
-        raise _refuse("client_id", f"names an unknown client {params.get('client_id')!r}")
-    if params.get("redirect_uri") != info.tool_launch_url:
-        raise _refuse(
-            "redirect_uri",
-            f"must be exactly the registered launch URL "
-            f"{info.tool_launch_url}, got {params.get('redirect_uri')!r}",
-        )
-    person = db.session.scalar(
-        select(SandboxPerson).where(SandboxPerson.key == params.get("login_hint", ""))
-    )
-    if person is None:
-        raise _refuse("login_hint", f"is not a known person ({params.get('login_hint')!r})")
-    for name in ("nonce", "state"):
-        if not params.get(name):
-            raise _refuse(name, "is missing")
-    hint = db.session.get(SandboxLaunchHint, params.get("lti_message_hint") or "")
-    if hint is None or hint.created_at < utcnow() - HINT_LIFETIME:
-        raise _refuse("lti_message_hint", "is unknown or has expired; start the launch again")
-    if hint.person_id != person.id:
-        raise _refuse("login_hint", "does not match the person the launch was started for")
-    return hint
-
-
-def _custom_claim(hint: SandboxLaunchHint) -> dict[str, str]:
-    custom: dict[str, str] = {}
-    if hint.course is not None:
-        course = hint.course
-        custom.update(
-            term_name=course.term_name,
-            term_start=course.term_start.isoformat(),
-            term_end=course.term_end.isoformat(),
-        )
-    custom.update({str(k): str(v) for k, v in (hint.resource_link.custom or {}).items()})
-    if hint.person.kind == "advisor":
-        custom["career_credit_role"] = "advisor"  # sent only from the advisor placement
-    return custom
-
-
-def _roles(hint: SandboxLaunchHint) -> list[str]:
-    roles = list(INSTITUTION_ROLES[hint.person.kind])
-    if hint.course is not None:
-        enrolment = find_enrolment(hint.course, hint.person)
-        if enrolment is not None:
-            roles = membership_roles(enrolment) + roles
-    return roles
-
-
-def bound_line_item(link: SandboxResourceLink) -> SandboxLineItem | None:
-    """The line item placed together with a resource link, if any."""
-    return db.session.scalar(
-        select(SandboxLineItem)
-        .where(SandboxLineItem.resource_link_id == link.id)
-        .order_by(SandboxLineItem.id)
-        .limit(1)
-    )
-
-
-def authorize(info: SandboxInfo, params: dict[str, str]) -> LaunchForm:
-    """Answer a valid authentication request with the signed id_token form."""
-    hint = validate_auth_request(info, params)
-    person, course, link = hint.person, hint.course, hint.resource_link
-    launch = SandboxMessageLaunch(ParamsRequest(params), platform_conf(info))
-    launch.set_id_token_expiration(ID_TOKEN_LIFETIME_S)
-    launch.set_user_data(
-        person.user_id, _roles(hint), full_name=person.name, email_address=person.email
-    )
-    if hint.message_type != "deep_link":  # a deep-linking request has no resource link yet
-        launch.set_resource_link_claim(link.resource_link_id, title=link.title or None)
-    launch.set_launch_presentation_claim("iframe", return_url=f"{info.platform_url}/sandbox")
-    launch.set_custom_parameters_claim(_custom_claim(hint))
-    launch.set_extra_claims(
-        {
-            "given_name": person.given_name,
-            "family_name": person.family_name,
-            f"{CLAIM}tool_platform": {
-                "guid": f"{info.issuer}/sandbox",
-                "name": "Career Credit Sandbox LMS",
-                "product_family_code": "career-credit-sandbox",
-                "version": "1.0",
-            },
-        }
-    )
-    if course is not None:
-        launch.set_launch_context_claim(
-            course.context_id, [COURSE_OFFERING], course.title, course.label
-        )
-        launch.set_nrps(info.api_url(course.key, "memberships"))
-        ags: dict[str, Any] = {
-            "scope": list(AGS_SCOPES),
-            "lineitems": info.api_url(course.key, "line_items"),
-        }
-        item = bound_line_item(link)
-        if item is not None:
-            ags["lineitem"] = info.api_url(course.key, "line_items", str(item.id))
-        # Built by hand: lti1p3platform offers lineitem *or* lineitem.readonly and, with a
-        # single line item, mutates the scope list while iterating over it.
-        launch.set_extra_claims({AGS_CLAIM: ags})
-    if hint.message_type == "deep_link":
-        launch.set_dl(
-            info.deep_link_return_url,
-            title=f"Add Career Credit to {course.title}" if course else "",
-            accept_types={"ltiResourceLink"},
-        )
-        dl_claims: dict[str, Any] = launch._deep_linking_launch_data or {}
-        settings = dl_claims[f"{DL_CLAIM}deep_linking_settings"]
-        settings.update(
-            accept_types=["ltiResourceLink"],
-            accept_presentation_document_targets=["iframe", "window"],
-            accept_multiple=True,
-            auto_create=True,
-            data=hint.deep_link_data,
-        )
-        settings.pop("text", None)
-    form: LaunchForm = launch.lti_launch()
-    return form
-
-
-# --- the deep-linking return -----------------------------------------------------------------
-
-
-@dataclass
-class Placement:
-    course: SandboxCourse
-    person: SandboxPerson
-    links: list[SandboxResourceLink] = field(default_factory=list)
-    line_items: dict[int, SandboxLineItem] = field(default_factory=dict)
-
-
-def _dl_refuse(reason: str) -> SandboxError:
-    return SandboxError(f"The deep-linking response was refused: {reason}.", parameter="JWT")
-
-
-def _number(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise _dl_refuse(f"lineItem.{name} must be a number greater than 0")
-    return float(value)
-
-
-def accept_deep_link_response(info: SandboxInfo, token: str | None, *, timeout: float) -> Placement:
-    """Verify a tool's LtiDeepLinkingResponse and place its content items in the course."""
-    if not token:
-        raise _dl_refuse("the JWT form field is missing")
-    try:
-        claims = verify_tool_jwt(
-            info,
-            token,
-            audience=info.issuer,
-            timeout=timeout,
-            require=("exp", "iat", "iss", "aud", "nonce"),
-        )
-    except jwt.InvalidAudienceError as exc:
-        raise _dl_refuse(f"aud must be the sandbox issuer {info.issuer} ({exc})") from exc
-    except jwt.InvalidIssuerError as exc:
-        raise _dl_refuse(f"iss must be the client id {info.client_id}") from exc
-    except (jwt.InvalidTokenError, KeySetError) as exc:
-        raise _dl_refuse(f"invalid JWT ({exc})") from exc
-    if claims.get("azp") not in (None, info.client_id):
-        raise _dl_refuse("azp must be the client id")
-    if claims.get(f"{CLAIM}message_type") != "LtiDeepLinkingResponse":
-        raise _dl_refuse("message_type must be LtiDeepLinkingResponse")
-    if claims.get(f"{CLAIM}version") != "1.3.0":
-        raise _dl_refuse("version must be 1.3.0")
-    if claims.get(f"{CLAIM}deployment_id") != info.deployment_id:
-        raise _dl_refuse(f"deployment_id must be {info.deployment_id}")
-    data = claims.get(f"{DL_CLAIM}data")
-    hint = (
-        db.session.scalar(select(SandboxLaunchHint).where(SandboxLaunchHint.deep_link_data == data))
-        if isinstance(data, str) and data
-        else None
-    )
-    if hint is None or hint.course is None:
-        raise _dl_refuse("data does not match any deep-linking request the sandbox sent")
-    expires = dt.datetime.fromtimestamp(int(claims["exp"]) + 60, dt.UTC).replace(tzinfo=None)
-    if not consume_once("dl_nonce", str(claims["nonce"]), expires):
-        raise _dl_refuse("the nonce was already used (replayed response)")
-    items = claims.get(f"{DL_CLAIM}content_items", [])
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise _dl_refuse("content_items must be a list of objects")
-    for item in items:
-        if item.get("type") != "ltiResourceLink":
-            raise _dl_refuse(f"content item type {item.get('type')!r} is not accepted")
-    return _place(hint, items)
-
-
-def _place(hint: SandboxLaunchHint, items: list[dict[str, Any]]) -> Placement:
-    course = hint.course
-    if course is None:
-        raise _dl_refuse("the deep-linking request had no course")
-    placement = Placement(course=course, person=hint.person)
-    for content in items:
-        custom = content.get("custom")
-        link = SandboxResourceLink(
-            resource_link_id=secrets.token_hex(16),
-            course=course,
-            kind="placed",
-            title=str(content.get("title") or "Career Credit"),
-            url=str(content["url"]) if content.get("url") else None,
-            custom={str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else {},
-        )
-        db.session.add(link)
-        placement.links.append(link)
-        spec = content.get("lineItem")
-        if isinstance(spec, dict):
-            db.session.add(
-                SandboxLineItem(
-                    course=course,
-                    label=str(spec.get("label") or link.title),
-                    score_maximum=_number(spec.get("scoreMaximum"), "scoreMaximum"),
-                    resource_id=_text(spec.get("resourceId")),
-                    tag=_text(spec.get("tag")),
-                    resource_link=link,
-                )
-            )
-    db.session.flush()
-    for link in placement.links:
-        line_item = bound_line_item(link)
-        if line_item is not None:
-            placement.line_items[link.id] = line_item
-    return placement
-
-
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from ..auth import public
 from ..extensions import csrf, db
 from ..models import Registration
+from .authorization import authorize, bound_line_item
+from .deep_link_return import accept_deep_link_response
 from .errors import SandboxError
 from .models import SandboxCourse, SandboxEnrolment, SandboxKey, SandboxPerson
-from .platform import accept_deep_link_response, authorize, bound_line_item, start_launch
+from .platform import start_launch
 from .seed import SandboxInfo, ensure_sandbox, sandbox_info
 from .services import add_assignment, gradebook, placed_links
 
