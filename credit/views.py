@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, render_template, request
+from flask import Blueprint, abort, flash, render_template, request
 from flask.typing import ResponseReturnValue
 
 from internships.work.services import engagements as eng
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
+from lti_tool.csvsafe import csv_response
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, PolicyViolationError
 from lti_tool.lti.services_client import roster
 from lti_tool.unit_of_work import done, field_errors, refused
@@ -192,14 +193,7 @@ def export() -> ResponseReturnValue:
         term = request.args.get("term") or None
         body = sync_svc.registrar_csv(ctx.tenant_id, term=term)
         name = "credit-awards.csv"
-    return Response(
-        body,
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return csv_response(name, body)
 
 
 @bp.get("/awards")

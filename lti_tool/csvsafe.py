@@ -7,15 +7,22 @@ on ``;`` (the list separator of most European locales) or a naive parser splitti
 cuts ``Acme;=HYPERLINK(…)`` into ``Acme`` and ``=HYPERLINK(…)``. So a single quote goes before
 each of those characters where it starts the cell or follows a ``;`` or ``,`` (spaces between
 allowed): whichever way the text is split, no piece starts a formula. Numbers, dates and None
-are data (a negative number is not a formula) and are returned unchanged."""
+are data (a negative number is not a formula) and are returned unchanged.
+
+``csv_lines``/``csv_text`` write a header and rows with those cells (RFC 4180 quoting, CRLF), and
+``csv_response`` sends them as a download no cache keeps: every export writes CSV through here."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
+
+from flask import Response, stream_with_context
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _AFTER_SEPARATOR = re.compile(r"([;,] *)(?=[=+\-@\t\r])")
@@ -32,3 +39,38 @@ def safe_cell(value: Any) -> Any:
 def safe_row(values: Iterable[Any]) -> list[Any]:
     """Every cell of a row through ``safe_cell``."""
     return [safe_cell(v) for v in values]
+
+
+def csv_lines(
+    header: Iterable[Any], rows: Iterable[Iterable[Any]], *, cell: Callable[[Any], Any] = safe_cell
+) -> Iterator[str]:
+    """CSV text (RFC 4180 quoting, CRLF) one line at a time, the header first, every cell
+    through ``cell`` (``safe_cell``, or a formatter that ends in it): for streaming."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in _with_header(header, rows):
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([cell(value) for value in row])
+        yield buffer.getvalue()
+
+
+def _with_header(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> Iterator[Iterable[Any]]:
+    yield header
+    yield from rows
+
+
+def csv_text(
+    header: Iterable[Any], rows: Iterable[Iterable[Any]], *, cell: Callable[[Any], Any] = safe_cell
+) -> str:
+    """The whole CSV text of ``csv_lines``."""
+    return "".join(csv_lines(header, rows, cell=cell))
+
+
+def csv_response(filename: str, body: str | Iterator[str]) -> Response:
+    """A CSV download (UTF-8) no cache keeps; lines from ``csv_lines`` are streamed."""
+    content = body if isinstance(body, str) else stream_with_context(body)
+    response = Response(content, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -22,7 +22,7 @@ from accreditation.frameworks import services as fw_services
 from accreditation.frameworks.models import Framework, FrameworkItemVersion
 from internships.models import Listing
 from internships.work.models import Engagement
-from lti_tool.csvsafe import safe_row
+from lti_tool.csvsafe import csv_text, safe_row
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
 
@@ -120,12 +120,7 @@ def _evidence_query(scope: services.Scope, item_ids: list[int], pseudonymize: bo
 
 
 def _csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow(safe_row(row))
-    return buffer.getvalue().encode("utf-8")
+    return csv_text(header, rows).encode("utf-8")
 
 
 Stratum = list[tuple[int, list[Any]]]  # a max-heap of (-key, row): the k smallest keys

@@ -18,11 +18,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    stream_with_context,
 )
 from flask.typing import ResponseReturnValue
 
-from lti_tool import workpool
+from lti_tool import csvsafe, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
@@ -68,12 +67,7 @@ def _helpers() -> dict[str, Any]:
 
 
 def _csv(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Response:
-    response = Response(
-        stream_with_context(csv_lines(headers, rows)), mimetype="text/csv; charset=utf-8"
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return csvsafe.csv_response(filename, csv_lines(headers, rows))
 
 
 def _table_csv(filename: str, table: Table) -> Response:

@@ -3,8 +3,6 @@ the registrar's CSV export of awards per course and term."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -13,7 +11,7 @@ from sqlalchemy import Select, String, cast, func, literal, select
 
 from lti_tool import jobs
 from lti_tool.context import LaunchContext
-from lti_tool.csvsafe import safe_cell
+from lti_tool.csvsafe import csv_text
 from lti_tool.errors import ForbiddenError, NotFoundError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
@@ -214,35 +212,29 @@ def registrar_csv(tenant_id: int, *, course_id: int | None = None, term: str | N
         q = q.where(Course.term_name == term)
     rows = db.session.execute(q).all()
     states = sync_states(a for a, _c, _u in rows)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(REGISTRAR_HEADER)
-    for award, course, user in rows:
-        writer.writerow(
-            [
-                safe_cell(v)
-                for v in (
-                    course.term_name or "",
-                    course.label,
-                    course.title,
-                    user.name,
-                    user.email,
-                    user.sub,
-                    award.credits,
-                    award.grade_label,
-                    award.grading_mode,
-                    round(award.approved_minutes / 60, 2),
-                    award.decided_by.split(" <")[0],
-                    award.created_at.isoformat(timespec="seconds"),
-                    (award.approved_by or "").split(" <")[0],
-                    award.approved_at.isoformat(timespec="seconds") if award.approved_at else "",
-                    award.id,
-                    award.supersedes_id or "",
-                    states[award.id].label,
-                )
-            ]
+    lines = (
+        (
+            course.term_name or "",
+            course.label,
+            course.title,
+            user.name,
+            user.email,
+            user.sub,
+            award.credits,
+            award.grade_label,
+            award.grading_mode,
+            round(award.approved_minutes / 60, 2),
+            award.decided_by.split(" <")[0],
+            award.created_at.isoformat(timespec="seconds"),
+            (award.approved_by or "").split(" <")[0],
+            award.approved_at.isoformat(timespec="seconds") if award.approved_at else "",
+            award.id,
+            award.supersedes_id or "",
+            states[award.id].label,
         )
-    return out.getvalue()
+        for award, course, user in rows
+    )
+    return csv_text(REGISTRAR_HEADER, lines)
 
 
 def terms(tenant_id: int) -> list[str]:

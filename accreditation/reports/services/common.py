@@ -3,9 +3,7 @@ rendered as HTML and exported as CSV, and the CSV writer that defuses spreadshee
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,16 +105,8 @@ def safe_cell(value: Any) -> str:
 
 
 def csv_lines(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    """CSV text (RFC 4180 quoting, CRLF) one line at a time, for streaming large exports."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([safe_cell(h) for h in headers])
-    yield buffer.getvalue()
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([safe_cell(cell) for cell in row])
-        yield buffer.getvalue()
+    """A report's CSV one line at a time (``lti_tool.csvsafe.csv_lines`` with its cells)."""
+    return csvsafe.csv_lines(headers, rows, cell=safe_cell)
 
 
 def percent(part: float, whole: float) -> int | None:
