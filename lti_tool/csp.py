@@ -87,38 +87,50 @@ def registration_origins(reg: Any) -> list[str]:
     return list(dict.fromkeys(o for o in found if o and not _shared(o)))
 
 
+def _registration_sources(reg: Registration) -> Iterable[tuple[str | None, str]]:
+    """A registration's origins, each with why: its issuer and login address, the origins its
+    platform revealed (allowed ones), the LMS domains its launches named."""
+    for origin in registration_origins(reg):
+        yield origin, f"{reg.name}: issuer or login address"
+    for entry in getattr(reg, "frame_origins", None) or []:
+        if isinstance(entry, dict) and entry.get("allowed"):
+            yield normal_origin(entry.get("origin")), f"{reg.name}: {entry.get('source')}"
+    scheme = urlsplit(reg.issuer or "").scheme or "https"
+    for host in getattr(reg, "service_hosts", None) or []:
+        yield _host_origin(host, scheme), f"{reg.name}: an LMS domain its launches named"
+
+
+def _canvas_connection_sources(reg_list: list[Registration]) -> Iterable[tuple[str | None, str]]:
+    from .admin.connections import ConnectorCredentials
+
+    if not reg_list:
+        return
+    urls = db.session.scalars(
+        select(ConnectorCredentials.canvas_url).where(
+            ConnectorCredentials.registration_id.in_([r.id for r in reg_list])
+        )
+    )
+    for canvas_url in urls:
+        yield (normal_origin(canvas_url) if canvas_url else None), "the Canvas connection"
+
+
 def _tenant_origin_sources(
     registrations: Iterable[Registration], tenants: Iterable[Tenant]
 ) -> dict[str, str]:
-    from .admin.connections import ConnectorCredentials
-
+    reg_list = list(registrations)
+    found: list[tuple[str | None, str]] = []
+    for reg in reg_list:
+        found.extend(_registration_sources(reg))
+    for tenant in tenants:
+        found.extend(
+            (normal_origin(url), "configured")
+            for url in (tenant.settings or {}).get("frame_origins") or []
+        )
+    found.extend(_canvas_connection_sources(reg_list))
     origins: dict[str, str] = {}
-
-    def add(origin: str | None, source: str) -> None:
+    for origin, source in found:
         if origin and not _shared(origin):
             origins.setdefault(origin, source)
-
-    reg_list = list(registrations)
-    for reg in reg_list:
-        for origin in registration_origins(reg):
-            add(origin, f"{reg.name}: issuer or login address")
-        for entry in getattr(reg, "frame_origins", None) or []:
-            if isinstance(entry, dict) and entry.get("allowed"):
-                add(normal_origin(entry.get("origin")), f"{reg.name}: {entry.get('source')}")
-        scheme = urlsplit(reg.issuer or "").scheme or "https"
-        for host in getattr(reg, "service_hosts", None) or []:
-            add(_host_origin(host, scheme), f"{reg.name}: an LMS domain its launches named")
-    for tenant in tenants:
-        for url in (tenant.settings or {}).get("frame_origins") or []:
-            add(normal_origin(url), "configured")
-    if reg_list:
-        urls = db.session.scalars(
-            select(ConnectorCredentials.canvas_url).where(
-                ConnectorCredentials.registration_id.in_([r.id for r in reg_list])
-            )
-        )
-        for canvas_url in urls:
-            add(normal_origin(canvas_url) if canvas_url else None, "the Canvas connection")
     return origins
 
 

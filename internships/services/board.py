@@ -135,25 +135,41 @@ class _Board:
         """The filtered listings (deadline aside), pinned ones left out unless
         ``pinned_too``; ``title`` True/False keeps only those whose title does/does not hold
         every word."""
+        stmt = select(Listing.id).where(
+            Listing.tenant_id == self.tenant_id, Listing.status == "open"
+        )
+        stmt = self._word_and_facet_filters(stmt, title)
+        stmt = self._value_filters(stmt)
+        if self.pins is not None and not pinned_too:
+            stmt = stmt.where(Listing.id.not_in(self.pins))
+        return stmt
+
+    def _word_and_facet_filters(self, stmt: Select[int], title: bool | None) -> Select[int]:
+        """The words, skills and competencies: on SQLite through the id lists read first,
+        elsewhere as conditions on the listing."""
         query, terms, tenant_id = self.query, self.terms, self.tenant_id
-        stmt = select(Listing.id).where(Listing.tenant_id == tenant_id, Listing.status == "open")
         if self.sqlite and self.id_lists:
             lists = self.id_lists
             stmt = stmt.where(Listing.id.in_(intersect(*lists) if len(lists) > 1 else lists[0]))
             if title is not None:
                 in_title = search.title_matches(terms, drive=False)
                 stmt = stmt.where(in_title if title else ~in_title)
-        else:
-            if terms:
-                stmt = stmt.where(search.matches(terms))
-                if title is not None:
-                    in_title = search.title_matches(terms)
-                    stmt = stmt.where(in_title if title else ~in_title)
-            if query.skills:
-                stmt = stmt.where(Listing.id.in_(_facet(tenant_id, "skill", query.skills)))
-            if query.competencies:
-                competencies = _facet(tenant_id, "competency", query.competencies)
-                stmt = stmt.where(Listing.id.in_(competencies))
+            return stmt
+        if terms:
+            stmt = stmt.where(search.matches(terms))
+            if title is not None:
+                in_title = search.title_matches(terms)
+                stmt = stmt.where(in_title if title else ~in_title)
+        if query.skills:
+            stmt = stmt.where(Listing.id.in_(_facet(tenant_id, "skill", query.skills)))
+        if query.competencies:
+            competencies = _facet(tenant_id, "competency", query.competencies)
+            stmt = stmt.where(Listing.id.in_(competencies))
+        return stmt
+
+    def _value_filters(self, stmt: Select[int]) -> Select[int]:
+        """Hours, pay and place."""
+        query = self.query
         if query.min_hours is not None:
             stmt = stmt.where(Listing.estimated_hours >= query.min_hours)
         if query.max_hours is not None:
@@ -164,8 +180,6 @@ class _Board:
             stmt = stmt.where(Listing.effective_rate_cents >= query.min_rate_cents)
         if query.remote_only:
             stmt = stmt.where(Listing.location_type == "remote")
-        if self.pins is not None and not pinned_too:
-            stmt = stmt.where(Listing.id.not_in(self.pins))
         return stmt
 
 

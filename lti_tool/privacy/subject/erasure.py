@@ -160,22 +160,29 @@ def _rewrite_owned_rows(
                 deleted[name] = len(rows)
             continue
         for key, row in rows.items():
-            values: dict[str, Any] = {}
-            for column in table.columns:
-                value = row[column.name]
-                if column.name.endswith("_path") and value:
-                    new = None if column.nullable else ""
-                elif _is_free_text(column, value):
-                    new = _cleared(table, column, key, value)
-                elif isinstance(value, str) and not column.foreign_keys:
-                    new = _scrub(value, identifiers, pseudonym)
-                else:
-                    continue
-                if new != value:
-                    values[column.name] = new
+            values = _rewritten(table, key, row, identifiers, pseudonym)
             if values:
                 db.session.execute(update(table).where(pk == key).values(values))
                 changed[name] = changed.get(name, 0) + 1
+
+
+def _rewritten(table: Any, key: Any, row: Any, identifiers: Any, pseudonym: str) -> dict[str, Any]:
+    """The new values of one owned row: file names emptied, free text cleared, identifiers in
+    other text replaced by the pseudonym (foreign keys kept)."""
+    values: dict[str, Any] = {}
+    for column in table.columns:
+        value = row[column.name]
+        if column.name.endswith("_path") and value:
+            new = None if column.nullable else ""
+        elif _is_free_text(column, value):
+            new = _cleared(table, column, key, value)
+        elif isinstance(value, str) and not column.foreign_keys:
+            new = _scrub(value, identifiers, pseudonym)
+        else:
+            continue
+        if new != value:
+            values[column.name] = new
+    return values
 
 
 def _delete_messages(held: Holdings, tables: Any, deleted: dict[str, int]) -> None:

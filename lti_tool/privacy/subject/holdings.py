@@ -156,11 +156,22 @@ def collect(user: User) -> Holdings:
     """Find every row, audit entry, email and file held about ``user``."""
     metadata = load_all_models()
     held = Holdings(user)
-    tenant_id = user.tenant_id
+    _collect_rows(held, metadata)
+    held.files = _files_named(held)
+    held.audit_entries = _audit_entries(user)
+    held.emails = _emails(user, metadata)
+    held.login_states = _login_states(user)
+    held.platform_messages = _platform_messages(user, metadata)
+    return held
+
+
+def _collect_rows(held: Holdings, metadata: Any) -> None:
+    """The rows naming the person (owned, or mentioning them) and the rows under owned ones."""
+    user, tenant_id = held.user, held.user.tenant_id
     for ref in user_references(metadata):
         table = ref.table
         if table.name in SPECIAL_TABLES:
-            continue  # collected below, with what else names the person
+            continue  # collected by the steps after, with what else names the person
         if ref.depth == 1:
             rows = _rows(table, ref.column == user.id, *_tenant_filter(table, tenant_id))
             if ref.owner:
@@ -173,36 +184,45 @@ def collect(user: User) -> Holdings:
             if parents:
                 rows = _rows(table, ref.column.in_(parents), *_tenant_filter(table, tenant_id))
                 held.owned.setdefault(table.name, {}).update(rows)
-    for name, rows in held.owned.items():
-        for key, row in rows.items():
-            for column, value in row.items():
-                if column.endswith("_path") and isinstance(value, str) and value:
-                    held.files.append((name, key, column, value))
-    held.audit_entries = _audit_entries(user)
+
+
+def _files_named(held: Holdings) -> list[Any]:
+    """The stored files the owned rows point to (columns ending in ``_path``)."""
+    return [
+        (name, key, column, value)
+        for name, rows in held.owned.items()
+        for key, row in rows.items()
+        for column, value in row.items()
+        if column.endswith("_path") and isinstance(value, str) and value
+    ]
+
+
+def _emails(user: User, metadata: Any) -> list[Any]:
+    """Mail to them, and mail about them to others (a supervisor's link to evaluate them)."""
     email_table = metadata.tables.get("email_message")
-    if email_table is not None:
-        # mail to them, and mail about them to others (a supervisor's link to evaluate them)
-        about = (
-            [email_table.c.subject_user_id == user.id] if "subject_user_id" in email_table.c else []
-        )
-        to = [email_table.c.to_address == user.email] if user.email else []
-        if about or to:
-            held.emails = list(
-                _rows(
-                    email_table, or_(*about, *to), *_tenant_filter(email_table, tenant_id)
-                ).values()
-            )
-    held.login_states = _login_states(user)
+    if email_table is None:
+        return []
+    about = [email_table.c.subject_user_id == user.id] if "subject_user_id" in email_table.c else []
+    to = [email_table.c.to_address == user.email] if user.email else []
+    if not (about or to):
+        return []
+    return list(
+        _rows(email_table, or_(*about, *to), *_tenant_filter(email_table, user.tenant_id)).values()
+    )
+
+
+def _platform_messages(user: User, metadata: Any) -> list[Any]:
+    """Messages to the LMS that carry the person's LMS user id."""
     outbox = metadata.tables.get("outbox_message")
-    if outbox is not None:
-        held.platform_messages = list(
-            _rows(
-                outbox,
-                outbox.c.tenant_id == tenant_id,
-                sql_cast(outbox.c.payload, Text).like(f'%"{user.sub}"%'),
-            ).values()
-        )
-    return held
+    if outbox is None:
+        return []
+    return list(
+        _rows(
+            outbox,
+            outbox.c.tenant_id == user.tenant_id,
+            sql_cast(outbox.c.payload, Text).like(f'%"{user.sub}"%'),
+        ).values()
+    )
 
 
 def _login_states(user: User) -> list[Any]:
