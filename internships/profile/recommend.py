@@ -19,8 +19,8 @@ indexed subquery; one statement merges them and reads the light columns):
   as many without a deadline), which also serve as the sample the words' weights are read from, and
   carry an empty profile.
 
-Scoring, in Python over the candidates' light columns (no description, no ORM objects; the
-picks alone are loaded):
+Scoring (``scoring.py``), in Python over the candidates' light columns (no description, no ORM
+objects; the picks alone are loaded):
 
 - skills: the set cosine |mine ∩ theirs| / sqrt(|mine| · |theirs|), weight ``W_SKILLS``;
 - text: interests and career goals against the listing's stored search words (title,
@@ -45,9 +45,6 @@ Ties go to the soonest deadline, then the newest listing.
 from __future__ import annotations
 
 import datetime as dt
-import math
-from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -72,7 +69,7 @@ from lti_tool.extensions import db
 from ..models import Listing, ListingFacet
 from ..services import search
 from ..services.listing_rules import pay_floor_cents
-from ..vocabulary import COMPETENCIES, skill_label
+from ..vocabulary import COMPETENCIES
 from ..work.models import (
     RATING_LEVELS,
     Application,
@@ -88,13 +85,9 @@ from ..work.services.applications import (
 from ..work.services.caps import effective_caps
 from ..work.services.common import get_tenant
 from .models import StudentProfile
+from .scoring import Scorer
 from .services import get_or_empty
 
-W_SKILLS = 4.0
-W_TEXT = 2.0
-W_FIT = 0.75
-W_PAY = 0.5
-W_GAPS = 1.0
 SKILL_CANDIDATES = 80
 TEXT_WORDS = 8
 WORD_CANDIDATES = 12
@@ -136,18 +129,6 @@ class Recommendation:
 def words(text: str) -> set[str]:
     """The distinct words of a text that count for similarity."""
     return {w for w in search.words(text).split() if len(w) >= 3} - STOP_WORDS
-
-
-def _and_list(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _money(cents: int, currency: str) -> str:
-    symbol = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£", "AUD": "A$"}.get(currency)
-    amount = f"{cents / 100:,.2f}".removesuffix(".00")
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
 def shown_competencies(tenant_id: int, student_id: int) -> set[str]:
@@ -299,13 +280,37 @@ def _as_application(profile: StudentProfile) -> ApplicationInput:
     )
 
 
-def _idf(docs: Iterable[set[str]]) -> tuple[dict[str, float], int]:
-    df: Counter[str] = Counter()
-    n = 0
-    for doc in docs:
-        df.update(doc)
-        n += 1
-    return {w: math.log(1 + n / c) for w, c in df.items()}, n
+def _allowed(
+    profile: StudentProfile,
+    candidates: list[Row[Any]],
+    hours: int,
+    max_hours: int,
+) -> tuple[dict[int, int], list[Row[Any]]]:
+    """Each candidate's planned weekly hours, and the candidates within the weekly-hours cap
+    that the student is eligible for. Row objects carry the attributes the eligibility and
+    hours rules read of a listing."""
+    as_application = _as_application(profile)
+    weekly: dict[int, int] = {}
+    listings = []
+    for row in candidates:
+        weekly[row.id] = planned_weekly_hours(cast(Listing, row))
+        if hours + weekly[row.id] > max_hours:
+            continue
+        if row.eligibility and eligibility_problems(cast(Listing, row), as_application):
+            continue
+        listings.append(row)
+    return weekly, listings
+
+
+def _loaded(best: list[tuple[float, Row[Any]]], scorer: Scorer) -> list[Recommendation]:
+    """The picks as listings (with their employers), each with its score and reasons."""
+    loaded = db.session.scalars(
+        select(Listing)
+        .options(joinedload(Listing.employer))
+        .where(Listing.id.in_([listing.id for _, listing in best]))
+    )
+    by_id = {listing.id: listing for listing in loaded}
+    return [Recommendation(by_id[row.id], value, scorer.reasons(row)) for value, row in best]
 
 
 def recommend(ctx: LaunchContext, limit: int = 10) -> list[Recommendation]:
@@ -321,96 +326,19 @@ def recommend(ctx: LaunchContext, limit: int = 10) -> list[Recommendation]:
     mine = list(profile.skills or [])
     query = words(f"{profile.interests or ''} {profile.career_goals or ''}")
     terms = sorted(query, key=lambda w: (-len(w), w))[:TEXT_WORDS]
-    # Row objects carry the attributes the eligibility and hours rules read of a listing.
-    as_application = _as_application(profile)
-    weekly: dict[int, int] = {}
-    listings = []
-    for row in _candidates(ctx, mine, terms, today):
-        weekly[row.id] = planned_weekly_hours(cast(Listing, row))
-        if hours + weekly[row.id] > max_hours:
-            continue
-        if row.eligibility and eligibility_problems(cast(Listing, row), as_application):
-            continue
-        listings.append(row)
+    candidates = _candidates(ctx, mine, terms, today)
+    weekly, listings = _allowed(profile, candidates, hours, max_hours)
     if not listings:
         return []
     floor = pay_floor_cents(tenant)
-    # Only the student's words matter: each listing's text is read for those (``query`` holds
-    # no stop word), and their document frequencies come from the sample.
-    shared_words = {
-        listing.id: query.intersection(f"{listing.search_title} {listing.search_body}".split())
-        if query
-        else set()
-        for listing in listings
-    }
-    idf, n = _idf(shared_words[listing.id] for listing in listings if listing.in_sample)
-    default_idf = math.log(1 + max(n, 1))
-    query_weight = sum(idf.get(w, default_idf) for w in query)
-    gaps = set(COMPETENCIES) - shown_competencies(ctx.tenant_id, ctx.user_id)
-    availability = profile.weekly_availability_hours
-    skills = set(mine)
-
-    def score(listing: Row[Any]) -> float:
-        total = 0.0
-        theirs = listing.skills or []
-        shared = skills.intersection(theirs)
-        if shared:
-            total += W_SKILLS * len(shared) / math.sqrt(len(skills) * len(set(theirs)))
-        common = shared_words[listing.id]
-        if common and query_weight:
-            total += W_TEXT * sum(idf.get(w, default_idf) for w in common) / query_weight
-        if availability is not None:
-            total += W_FIT if weekly[listing.id] <= availability else -W_FIT
-        competencies = listing.competencies or []
-        if competencies:
-            total += W_GAPS * sum(1 for c in competencies if c in gaps) / len(competencies)
-        rate = listing.effective_rate_cents or 0
-        if listing.compensation_type != "unpaid" and rate:
-            if rate >= floor:
-                total += W_PAY * (1 + min(1.0, (rate - floor) / floor if floor else 1.0))
-            else:
-                total += W_PAY / 2
-        return round(total, 4)
-
-    def reasons(listing: Row[Any]) -> list[str]:
-        said: list[str] = []
-        theirs = set(listing.skills or [])
-        shared = [s for s in mine if s in theirs]  # in the student's order
-        if shared:
-            said.append("Uses your " + _and_list([skill_label(s) for s in shared[:3]]))
-        common = shared_words[listing.id] if query_weight else set()
-        if common:
-            top = sorted(common, key=lambda w: (-idf.get(w, default_idf), w))[:3]
-            said.append("Matches your interests and goals (" + ", ".join(top) + ")")
-        if availability is not None and weekly[listing.id] <= availability:
-            said.append(f"Fits your {availability} h a week (about {weekly[listing.id]} h a week)")
-        building = [c for c in listing.competencies or [] if c in gaps]
-        if building:
-            said.append("Builds " + _and_list(building[:2]) + ", which you have not shown yet")
-        if not (shared or common):
-            # nothing personal to say (an empty profile): why it is worth a look anyway
-            rate = listing.effective_rate_cents or 0
-            if listing.compensation_type != "unpaid" and rate:
-                said.append(f"Open now and paid {_money(rate, listing.currency)}/h")
-            else:
-                said.append("Open now")
-            if listing.application_deadline is not None:
-                days = (listing.application_deadline - today).days
-                said.append(
-                    "Closes today" if days == 0 else f"Closes in {days} day{'s' * (days != 1)}"
-                )
-        return said
-
-    def key(item: tuple[float, Row[Any]]) -> tuple[float, dt.date, float, int]:
-        value, listing = item
-        created = listing.created_at.timestamp() if listing.created_at else 0.0
-        return (-value, listing.application_deadline or dt.date.max, -created, listing.id)
-
-    best = sorted(((score(listing), listing) for listing in listings), key=key)[:limit]
-    loaded = db.session.scalars(
-        select(Listing)
-        .options(joinedload(Listing.employer))
-        .where(Listing.id.in_([listing.id for _, listing in best]))
+    scorer = Scorer.build(
+        mine,
+        query,
+        listings,
+        weekly,
+        floor=floor,
+        gaps=set(COMPETENCIES) - shown_competencies(ctx.tenant_id, ctx.user_id),
+        availability=profile.weekly_availability_hours,
+        today=today,
     )
-    by_id = {listing.id: listing for listing in loaded}
-    return [Recommendation(by_id[row.id], value, reasons(row)) for value, row in best]
+    return _loaded(scorer.best(listings, limit), scorer)
