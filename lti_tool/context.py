@@ -1,5 +1,6 @@
 """The launch context: everything a view or service needs to know about the launch, built once
-per request. The only module that knows LTI claim URLs."""
+per request. The only module of the tool that knows LTI claim and scope URLs (the sandbox, a
+platform of its own, and tests/platform.py spell theirs out, so each checks the other)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,15 @@ TARGET_LINK_URI = CLAIM + "target_link_uri"
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 DEEP_LINKING = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+# OAuth scopes of the LTI services
+SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
+SCOPE_RESULT_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+# Dynamic Registration's documents
+PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
+TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
 
 @dataclass(frozen=True)

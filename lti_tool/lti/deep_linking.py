@@ -12,7 +12,7 @@ from wtforms import BooleanField
 from wtforms.validators import ValidationError
 
 from .. import keys
-from ..context import LaunchContext
+from ..context import DEPLOYMENT_ID, LaunchContext
 from ..errors import LaunchError
 from ..extensions import db
 from ..models import Launch, Registration
@@ -90,7 +90,7 @@ def response_jwt(ctx: LaunchContext, chosen: list[str], launch_url: str) -> tupl
     settings = dict(ctx.deep_linking or {})
     if not isinstance(settings.get("deep_link_return_url"), str):
         raise LaunchError("The deep-linking request named no return URL.", reason="invalid_message")
-    deployment_id = launch.message["https://purl.imsglobal.org/spec/lti/claim/deployment_id"]
+    deployment_id = launch.message[DEPLOYMENT_ID]
     link = DeepLink(registration, deployment_id, settings)  # type: ignore[arg-type]
     return link.get_response_jwt(resources(chosen, launch_url)), settings["deep_link_return_url"]
 

@@ -31,13 +31,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from ..context import CLAIM, DEEP_LINKING
 from ..csp import SHARED_CANVAS_HOSTS, normal_origin, registration_origins
 from ..extensions import db
 from ..models import Registration, Tenant, utcnow
 from ..services import audit
 
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+DL_SETTINGS = DEEP_LINKING
 CANVAS_API_DOMAIN = "canvas_api_domain"  # the custom field carrying $Canvas.api.domain
 MAX_LEARNED = 20  # allowed origins one registration may learn
 MAX_SEEN = 10  # seen-not-allowed origins kept per registration (the oldest go first)

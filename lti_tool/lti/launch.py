@@ -13,6 +13,7 @@ from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import TJwtHeader, TLaunchData
 
+from ..context import DEPLOYMENT_ID, MESSAGE_TYPE
 from ..errors import LaunchError
 from ..models import Registration
 from ..text import storable
@@ -193,7 +194,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         header, body = self._check_token_format(id_token)
         login = self._check_login(state)
         iss, client_id = self._check_addressed(body, login)
-        deployment = body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id")
+        deployment = body.get(DEPLOYMENT_ID)
         self.conf.deployment_hint = deployment if isinstance(deployment, str) else ""
         self._registration = self.conf.find_registration_by_params(iss, client_id)
         self._check_signature(id_token, header["kid"], client_id, iss)
@@ -288,14 +289,14 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def _check_message(self, body: TLaunchData) -> None:
         """A deployment id (known or allowed), a message type the tool handles, and claims of
         the types LTI 1.3 defines."""
-        if not body.get("https://purl.imsglobal.org/spec/lti/claim/deployment_id"):
+        if not body.get(DEPLOYMENT_ID):
             raise LaunchError("The launch carries no deployment id.", reason="missing_deployment")
-        if not isinstance(body["https://purl.imsglobal.org/spec/lti/claim/deployment_id"], str):
+        if not isinstance(body.get(DEPLOYMENT_ID), str):
             raise LaunchError(
                 "The launch's deployment id is not a string.", reason="malformed_claims"
             )
         self.validate_deployment()
-        message_type = body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
+        message_type = body.get(MESSAGE_TYPE)
         if message_type not in SUPPORTED_MESSAGES:
             raise LaunchError(
                 f"Career Credit does not handle {message_type!r} messages.",

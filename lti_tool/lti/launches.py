@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ..context import CONTEXT, CUSTOM, DEPLOYMENT_ID, RESOURCE_LINK, ROLES, term_from_custom
+from ..context import AGS, CONTEXT, CUSTOM, DEPLOYMENT_ID, RESOURCE_LINK, ROLES, term_from_custom
 from ..errors import LaunchError
 from ..extensions import db
 from ..models import (
@@ -211,7 +211,7 @@ def _upsert_course(
     )
     link = body.get(RESOURCE_LINK)
     if isinstance(link, dict) and _text(link.get("id"), 255):
-        ags = body.get("https://purl.imsglobal.org/spec/lti-ags/claim/endpoint") or {}
+        ags = body.get(AGS) or {}
         _upsert(
             ResourceLink,
             ["course_id", "resource_link_id"],

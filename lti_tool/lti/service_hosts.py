@@ -20,13 +20,14 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from ..context import AGS, NRPS
 from ..errors import ConnectorError
 from ..extensions import db
 from ..models import Registration
 from ..services import audit
 
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = NRPS
+AGS_CLAIM = AGS
 _MAX_LEARNED = 20  # hosts one registration may learn from launches
 
 

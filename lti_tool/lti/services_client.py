@@ -21,13 +21,14 @@ import jwt
 import requests
 
 from .. import keys
+from ..context import SCOPE_NRPS
 from ..errors import ConnectorError
 from ..extensions import db
 from ..http import TimeoutSession
 from ..models import Registration
 from . import service_hosts
 
-NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+NRPS_SCOPE = SCOPE_NRPS
 NRPS_MEDIA = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 _NEXT = re.compile(r"<([^>]+)>\s*;\s*rel=\"?next\"?", re.IGNORECASE)
 _MAX_PAGES = 200

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from .. import csp
 from ..auth import current_launch, public, requires
+from ..context import MESSAGE_TYPE
 from ..errors import LaunchError, NotFoundError
 from ..extensions import csrf, db
 from ..keys import jwks, tenant_jwks
@@ -115,8 +116,7 @@ def launch() -> ResponseReturnValue:
     session.permanent = True
     target = (
         "lti.deep_link"
-        if message.body.get("https://purl.imsglobal.org/spec/lti/claim/message_type")
-        == "LtiDeepLinkingRequest"
+        if message.body.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest"
         else "home.index"
     )
     return redirect(url_for(target, lid=lid), code=303)

@@ -9,6 +9,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from ..context import (
+    SCOPE_LINEITEM,
+    SCOPE_LINEITEM_READONLY,
+    SCOPE_NRPS,
+    SCOPE_RESULT_READONLY,
+    SCOPE_SCORE,
+)
+
 TITLE = "Career Credit"
 DESCRIPTION = (
     "Micro-internships for academic credit: students find short paid projects, faculty award "
@@ -16,11 +24,11 @@ DESCRIPTION = (
 )
 TOOL_ID = "career-credit"
 
-AGS_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
-AGS_LINEITEM_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"
-AGS_RESULT_READONLY = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
-AGS_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-NRPS_MEMBERSHIP = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+AGS_LINEITEM = SCOPE_LINEITEM
+AGS_LINEITEM_READONLY = SCOPE_LINEITEM_READONLY
+AGS_RESULT_READONLY = SCOPE_RESULT_READONLY
+AGS_SCORE = SCOPE_SCORE
+NRPS_MEMBERSHIP = SCOPE_NRPS
 SCOPES = (AGS_LINEITEM, AGS_LINEITEM_READONLY, AGS_RESULT_READONLY, AGS_SCORE, NRPS_MEMBERSHIP)
 
 # Custom variables Canvas substitutes; the term comes from them (see DESIGN.md, Tenancy).

@@ -3,9 +3,10 @@ score, and the marks of the gradebook columns Career Credit owns."""
 
 from __future__ import annotations
 
+from ...context import SCOPE_LINEITEM as SCOPE_LINEITEM
+from ...context import SCOPE_SCORE as SCOPE_SCORE
+
 KIND_SCORE = "ags.score"
-SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
-SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 SCORE_MEDIA = "application/vnd.ims.lis.v1.score+json"
 LINEITEM_MEDIA = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS_MEDIA = "application/vnd.ims.lis.v2.lineitemcontainer+json"

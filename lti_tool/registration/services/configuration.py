@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from ...context import PLATFORM_CONFIGURATION, TOOL_CONFIGURATION
 from .. import kits
 from .errors import DynamicRegistrationError, PlatformRefusedError
 from .platform import check_public_host, check_url, host_of
 
-PLATFORM_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-platform-configuration"
-TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 CANVAS = "https://canvas.instructure.com/lti/"
 RESOURCE_LINK = "LtiResourceLinkRequest"
 DEEP_LINKING = "LtiDeepLinkingRequest"
