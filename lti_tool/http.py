@@ -17,7 +17,7 @@ class TimeoutSession(requests.Session):
         self,
         method: str | bytes,
         url: str | bytes,
-        *args: Any,  # type: ignore[override]
+        *args: Any,
         **kwargs: Any,
     ) -> requests.Response:
         if kwargs.get("timeout") is None:
