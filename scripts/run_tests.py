@@ -155,6 +155,30 @@ def pypi_project_vulnerabilities(name: str, version: str) -> tuple[str, list[str
     return "audited", [v.get("id", "?") for v in data["vulnerabilities"] if not v.get("withdrawn")]
 
 
+def _audit_results(deps: list[dict]) -> tuple[list[str], list[str], list[str]]:
+    """(vulnerable, unreachable, older) from pip-audit's report, the packages it skipped looked
+    up in PyPI's project JSON."""
+    vulnerable = [
+        f"{d['name']} {d['version']}: {[v['id'] for v in d['vulns']]}"
+        for d in deps
+        if d.get("vulns")
+    ]
+    unreachable: list[str] = []
+    older: list[str] = []
+    for dep in deps:
+        if "skip_reason" not in dep or "version" not in dep:
+            continue
+        status, found = pypi_project_vulnerabilities(dep["name"], dep["version"])
+        label = f"{dep['name']} {dep['version']}"
+        if status == "unreachable":
+            unreachable.append(label)
+        elif status == "older":
+            older.append(label)
+        elif found:
+            vulnerable.append(f"{label}: {found}")
+    return vulnerable, unreachable, older
+
+
 def pip_audit() -> None:
     """pip-audit of the installed dependencies against PyPI's vulnerability data (from OSV).
     Where pip-audit cannot look a package up (PyPI's per-release JSON API does not answer
@@ -178,24 +202,7 @@ def pip_audit() -> None:
                 step.ok = True
                 skips.append(f"pip-audit: no report (exit {code}): {exc}")
             return
-    vulnerable = [
-        f"{d['name']} {d['version']}: {[v['id'] for v in d['vulns']]}"
-        for d in deps
-        if d.get("vulns")
-    ]
-    unreachable: list[str] = []
-    older: list[str] = []
-    for dep in deps:
-        if "skip_reason" not in dep or "version" not in dep:
-            continue
-        status, found = pypi_project_vulnerabilities(dep["name"], dep["version"])
-        label = f"{dep['name']} {dep['version']}"
-        if status == "unreachable":
-            unreachable.append(label)
-        elif status == "older":
-            older.append(label)
-        elif found:
-            vulnerable.append(f"{label}: {found}")
+    vulnerable, unreachable, older = _audit_results(deps)
     for line in vulnerable:
         print(f"  VULNERABLE {line}")
     audited = len(deps) - len(unreachable) - len(older)

@@ -46,10 +46,21 @@ def _number(value: Any, name: str) -> float:
 
 def accept_deep_link_response(info: SandboxInfo, token: str | None, *, timeout: float) -> Placement:
     """Verify a tool's LtiDeepLinkingResponse and place its content items in the course."""
+    claims = _verified_claims(info, token, timeout)
+    _check_message(info, claims)
+    hint = _request_answered(claims)
+    expires = dt.datetime.fromtimestamp(int(claims["exp"]) + 60, dt.UTC).replace(tzinfo=None)
+    if not consume_once("dl_nonce", str(claims["nonce"]), expires):
+        raise _dl_refuse("the nonce was already used (replayed response)")
+    return _place(hint, _content_items(claims))
+
+
+def _verified_claims(info: SandboxInfo, token: str | None, timeout: float) -> dict[str, Any]:
+    """The response's claims, its signature checked against the tool's key set."""
     if not token:
         raise _dl_refuse("the JWT form field is missing")
     try:
-        claims = verify_tool_jwt(
+        return verify_tool_jwt(
             info,
             token,
             audience=info.issuer,
@@ -62,6 +73,10 @@ def accept_deep_link_response(info: SandboxInfo, token: str | None, *, timeout: 
         raise _dl_refuse(f"iss must be the client id {info.client_id}") from exc
     except (jwt.InvalidTokenError, KeySetError) as exc:
         raise _dl_refuse(f"invalid JWT ({exc})") from exc
+
+
+def _check_message(info: SandboxInfo, claims: dict[str, Any]) -> None:
+    """The LTI message claims a deep-linking response must carry."""
     if claims.get("azp") not in (None, info.client_id):
         raise _dl_refuse("azp must be the client id")
     if claims.get(f"{CLAIM}message_type") != "LtiDeepLinkingResponse":
@@ -70,6 +85,10 @@ def accept_deep_link_response(info: SandboxInfo, token: str | None, *, timeout: 
         raise _dl_refuse("version must be 1.3.0")
     if claims.get(f"{CLAIM}deployment_id") != info.deployment_id:
         raise _dl_refuse(f"deployment_id must be {info.deployment_id}")
+
+
+def _request_answered(claims: dict[str, Any]) -> SandboxLaunchHint:
+    """The deep-linking request the response answers (by its ``data``), with its course."""
     data = claims.get(f"{DL_CLAIM}data")
     hint = (
         db.session.scalar(select(SandboxLaunchHint).where(SandboxLaunchHint.deep_link_data == data))
@@ -78,16 +97,17 @@ def accept_deep_link_response(info: SandboxInfo, token: str | None, *, timeout: 
     )
     if hint is None or hint.course is None:
         raise _dl_refuse("data does not match any deep-linking request the sandbox sent")
-    expires = dt.datetime.fromtimestamp(int(claims["exp"]) + 60, dt.UTC).replace(tzinfo=None)
-    if not consume_once("dl_nonce", str(claims["nonce"]), expires):
-        raise _dl_refuse("the nonce was already used (replayed response)")
+    return hint
+
+
+def _content_items(claims: dict[str, Any]) -> list[dict[str, Any]]:
     items = claims.get(f"{DL_CLAIM}content_items", [])
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise _dl_refuse("content_items must be a list of objects")
     for item in items:
         if item.get("type") != "ltiResourceLink":
             raise _dl_refuse(f"content item type {item.get('type')!r} is not accepted")
-    return _place(hint, items)
+    return items
 
 
 def _place(hint: SandboxLaunchHint, items: list[dict[str, Any]]) -> Placement:

@@ -2,7 +2,7 @@
 items, scores, results, as strict as Canvas), Names and Role Provisioning (paged, with
 case-sensitive page URLs), fault injection, and the gradebook.
 
-One module per service: ``line_items``, ``scores`` (and results), ``memberships``, ``faults``
+One module per service: ``line_items``, ``scores``, ``results``, ``memberships``, ``faults``
 and ``gradebook``; this package names what the API, the pages and the tests use."""
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from .line_items import (
     update_line_item,
 )
 from .memberships import memberships_page
+from .results import attempts_report, list_results
 from .scores import (
     ScoreOutcome,
     ScoreTarget,
-    attempts_report,
-    list_results,
     post_score,
     score_target,
     take_score_fault,

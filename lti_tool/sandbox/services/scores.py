@@ -1,5 +1,5 @@
-"""AGS scores and results: scores accepted as strictly as Canvas does (faults injected first),
-results listed, and the attempts report."""
+"""AGS scores: accepted as strictly as Canvas does, faults injected first (the results and
+the attempts report are read in ``results``)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, select, update
-from sqlalchemy.orm import contains_eager, joinedload
 
+from ...db_helpers import insert_ignoring_conflicts
 from ...extensions import db
 from ...models import utcnow
 from ..errors import ApiError
@@ -149,22 +149,11 @@ _UPDATE_RESULT = (
         }
     )
 )
-_insert_result: dict[str, Any] = {}
 
 
 def _insert_result_statement() -> Any:
     """INSERT a result unless one exists for the line item and person (a concurrent post)."""
-    dialect = db.session.get_bind().dialect.name
-    stmt = _insert_result.get(dialect)
-    if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        stmt = _insert_result[dialect] = dialect_insert(_result).on_conflict_do_nothing(
-            index_elements=["line_item_id", "person_id"]
-        )
-    return stmt
+    return insert_ignoring_conflicts(_result, ["line_item_id", "person_id"])
 
 
 def score_target(course_key: str, item_id: int) -> ScoreTarget:
@@ -338,64 +327,3 @@ def post_score(info: SandboxInfo, target: ScoreTarget, body: Any) -> ScoreOutcom
     )
     new_attempts = 1 if new_submission else 0
     return _store_score(target, user_id, stamp, fields, new_attempts, result_url)
-
-
-def list_results(
-    info: SandboxInfo, item: SandboxLineItem, user_id: str | None
-) -> list[dict[str, Any]]:
-    """The results of a line item (of one user with ``user_id``)."""
-    query = (
-        select(SandboxResult, SandboxPerson.user_id)
-        .join(SandboxPerson)
-        .where(SandboxResult.line_item_id == item.id)
-    )
-    if user_id:
-        query = query.where(SandboxPerson.user_id == user_id)
-    item_url = info.api_url(item.course.key, "line_items", str(item.id))
-    out = []
-    for result, result_user_id in db.session.execute(query.order_by(SandboxResult.id)):
-        body = {
-            "id": f"{item_url}/results/{result.id}",
-            "scoreOf": item_url,
-            "userId": result_user_id,
-            "resultScore": result.score_given,
-            "resultMaximum": result.score_maximum,
-            "comment": result.comment,
-            "timestamp": result.timestamp,
-        }
-        out.append({k: v for k, v in body.items() if v is not None})
-    return out
-
-
-def attempts_report(info: SandboxInfo, course: SandboxCourse) -> dict[str, Any]:
-    """Per (line item, user): the current result and the submission-attempt count."""
-    rows = db.session.scalars(
-        select(SandboxResult)
-        .join(SandboxLineItem)
-        .where(SandboxLineItem.course_id == course.id)
-        .options(contains_eager(SandboxResult.line_item), joinedload(SandboxResult.person))
-        .order_by(SandboxResult.id)
-    ).all()
-    return {
-        "course": course.key,
-        "results": [
-            {
-                "line_item": info.api_url(course.key, "line_items", str(r.line_item_id)),
-                "line_item_id": r.line_item_id,
-                "label": r.line_item.label,
-                "resource_id": r.line_item.resource_id,
-                "tag": r.line_item.tag,
-                "user_id": r.person.user_id,
-                "person": r.person.key,
-                "score_given": r.score_given,
-                "score_maximum": r.score_maximum,
-                "activity_progress": r.activity_progress,
-                "grading_progress": r.grading_progress,
-                "comment": r.comment,
-                "timestamp": r.timestamp,
-                "attempts": r.attempts,
-                "score_posts": r.score_posts,
-            }
-            for r in rows
-        ],
-    }
