@@ -8,9 +8,9 @@ import secrets
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..context import AGS, CONTEXT, CUSTOM, DEPLOYMENT_ID, RESOURCE_LINK, ROLES, term_from_custom
+from ..db_helpers import upsert
 from ..errors import LaunchError
 from ..extensions import db
 from ..models import (
@@ -58,24 +58,6 @@ _PRIMARY = select(_links.c.primary_user_id).where(
     _links.c.user_id == bindparam("u"), _links.c.tenant_id == bindparam("t")
 )
 _LAUNCH_INSERT = Launch.__table__.insert()
-_UPSERTS: dict[tuple[str, str], Any] = {}
-
-
-def _upsert(model: Any, keys: list[str], values: dict[str, Any], update: list[str]) -> int:
-    """INSERT .. ON CONFLICT DO UPDATE .. RETURNING id, built once per dialect and table and
-    executed on the session's connection (Core: no ORM bulk-insert machinery per call)."""
-    conn = db.session.connection()
-    dialect = conn.dialect.name
-    stmt = _UPSERTS.get((dialect, model.__tablename__))
-    if stmt is None:
-        table = model.__table__
-        module = postgresql if dialect == "postgresql" else sqlite
-        ins = module.insert(table).values({k: bindparam(k, type_=table.c[k].type) for k in values})
-        stmt = ins.on_conflict_do_update(
-            index_elements=keys, set_={k: ins.excluded[k] for k in update}
-        ).returning(table.c.id)
-        _UPSERTS[(dialect, model.__tablename__)] = stmt
-    return int(conn.execute(stmt, values).scalar_one())
 
 
 def _claim(body: dict[str, Any], name: str, kind: type, default: Any) -> Any:
@@ -155,7 +137,7 @@ def _upsert_user(
     name = _text(body.get("name"), 500) or " ".join(
         filter(None, [_text(body.get("given_name"), 200), _text(body.get("family_name"), 200)])
     )
-    return _upsert(
+    return upsert(
         User,
         ["tenant_id", "issuer", "sub"],
         {
@@ -181,7 +163,7 @@ def _upsert_course(
     """The launch's course, the user's enrolment in it and the resource link launched from."""
     tenant_id = registration.tenant_id
     term_name, term_start, term_end = term_from_custom(_claim(body, CUSTOM, dict, {}))
-    course_id = _upsert(
+    course_id = upsert(
         Course,
         ["tenant_id", "issuer", "context_id"],
         {
@@ -197,7 +179,7 @@ def _upsert_course(
         },
         ["title", "label", "term_name", "term_start", "term_end", "updated_at"],
     )
-    _upsert(
+    upsert(
         Enrolment,
         ["course_id", "user_id"],
         {
@@ -212,7 +194,7 @@ def _upsert_course(
     link = body.get(RESOURCE_LINK)
     if isinstance(link, dict) and _text(link.get("id"), 255):
         ags = body.get(AGS) or {}
-        _upsert(
+        upsert(
             ResourceLink,
             ["course_id", "resource_link_id"],
             {

@@ -10,11 +10,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, String, cast, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from internships.work.mail import send_email
 from internships.work.models import EmailMessage, Notification
 from lti_tool.context import LaunchContext
+from lti_tool.db_helpers import insert_rows
 from lti_tool.extensions import db
 from lti_tool.lti import ags
 from lti_tool.models import AuditEntry, User, utcnow
@@ -41,18 +41,6 @@ def bulk_candidates(tenant_id: int, course_id: int) -> list[BulkLine]:
         for p in course_progress(tenant_id, course_id)
         if p.state in ("ready", "resubmitted") and p.credits_eligible > 0
     ]
-
-
-def _insert_rows(model: Any, rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) -> None:
-    """One executemany INSERT of many rows (the driver batches them; the statement compiles
-    once). With ``ignore_conflicts``: ON CONFLICT DO NOTHING, so a student decided meanwhile
-    (the current-award index) or a re-submitted form (the idempotency key) adds no row."""
-    if not rows:
-        return
-    dialect = db.session.get_bind().dialect.name
-    stmt_mod = postgresql if dialect == "postgresql" else sqlite
-    stmt = stmt_mod.insert(model)
-    db.session.execute(stmt.on_conflict_do_nothing() if ignore_conflicts else stmt, rows)
 
 
 @dataclass(frozen=True)
@@ -121,11 +109,13 @@ def bulk_award(
     rows = [_award_row(batch, p) for p in ready]
     if not rows:
         return []
-    _insert_rows(CreditAward, rows, ignore_conflicts=True)
+    # a student decided meanwhile (the current-award index) or a re-submitted form (the
+    # idempotency key) adds no row
+    insert_rows(CreditAward, rows, ignore_conflicts=True)
     made = _made(batch)
     if not made:
         return []
-    _insert_rows(AuditEntry, [_audit_row(batch, a) for a in made])
+    insert_rows(AuditEntry, [_audit_row(batch, a) for a in made])
     final = [a for a in made if a.status == "final"]
     if final and lineitem_url:
         _enqueue_scores(batch)
@@ -236,7 +226,7 @@ def _notify_many(ctx: LaunchContext, awards: list[BulkAward], made_now: tuple[An
         f"{'s' if a.credits != 1 else ''} ({a.grade_label}) in {course}."[:500]
         for a in awards
     }
-    _insert_rows(
+    insert_rows(
         Notification,
         [
             {"tenant_id": ctx.tenant_id, "user_id": sid, "kind": "credit_awarded", "message": t}
@@ -262,7 +252,7 @@ def _notify_many(ctx: LaunchContext, awards: list[BulkAward], made_now: tuple[An
                 about_user_id=sid,
             )
         return
-    _insert_rows(
+    insert_rows(
         EmailMessage,
         [
             {

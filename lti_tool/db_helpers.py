@@ -1,0 +1,68 @@
+"""INSERT .. ON CONFLICT on the session's database (PostgreSQL, or SQLite in development and
+tests): one way to write a row unless it exists, or to write it over what exists.
+
+Statements are Core statements built once per dialect, table and shape and executed on the
+session's connection: no ORM bulk machinery per call, and one compiled statement for many rows.
+Like every service, these only execute (flush), never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .extensions import db
+
+_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _table(model: Any) -> Table:
+    return model if isinstance(model, Table) else model.__table__
+
+
+def dialect_insert(model: Any) -> Any:
+    """``INSERT`` into a model or table in the session's dialect (the one with ON CONFLICT)."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    return module.insert(_table(model))
+
+
+def insert_ignoring_conflicts(model: Any, index_elements: Sequence[str] | None = None) -> Any:
+    """``INSERT .. ON CONFLICT DO NOTHING`` (on ``index_elements``, or any unique constraint),
+    built once per dialect: a row that exists, or that a concurrent request just wrote, is left."""
+    table = _table(model)
+    dialect = db.session.get_bind().dialect.name
+    key = ("ignore", dialect, table.name, tuple(index_elements or ()))
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        stmt = _STATEMENTS[key] = dialect_insert(table).on_conflict_do_nothing(
+            index_elements=list(index_elements) if index_elements else None
+        )
+    return stmt
+
+
+def insert_rows(model: Any, rows: list[dict[str, Any]], *, ignore_conflicts: bool = False) -> None:
+    """One executemany INSERT of many rows (the driver batches them; the statement compiles
+    once); with ``ignore_conflicts``, ON CONFLICT DO NOTHING on any unique constraint."""
+    if not rows:
+        return
+    stmt = insert_ignoring_conflicts(model) if ignore_conflicts else dialect_insert(model)
+    db.session.execute(stmt, rows)
+
+
+def upsert(model: Any, keys: Sequence[str], values: dict[str, Any], update: Sequence[str]) -> int:
+    """``INSERT .. ON CONFLICT (keys) DO UPDATE SET update .. RETURNING id``: the row's id,
+    whether it was written or updated. Built once per dialect, table and shape."""
+    conn = db.session.connection()
+    table = _table(model)
+    key = ("upsert", conn.dialect.name, table.name, tuple(keys), tuple(values), tuple(update))
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        module = postgresql if conn.dialect.name == "postgresql" else sqlite
+        ins = module.insert(table).values({k: bindparam(k, type_=table.c[k].type) for k in values})
+        stmt = _STATEMENTS[key] = ins.on_conflict_do_update(
+            index_elements=list(keys), set_={k: ins.excluded[k] for k in update}
+        ).returning(table.c.id)
+    return int(conn.execute(stmt, values).scalar_one())
