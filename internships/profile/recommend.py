@@ -77,13 +77,10 @@ from ..work.models import (
     Engagement,
     SupervisorEvaluation,
 )
-from ..work.services.applications import (
-    ApplicationInput,
-    eligibility_problems,
-    planned_weekly_hours,
-)
+from ..work.services.applications import ApplicationInput, eligibility_problems
 from ..work.services.caps import effective_caps
 from ..work.services.common import get_tenant
+from ..work.services.workload import planned_weekly_hours
 from .models import StudentProfile
 from .scoring import Scorer
 from .services import get_or_empty

@@ -1,11 +1,11 @@
 """Applying, withdrawing and selecting: the student applies with explicit consent to share
 with the named employer; the supervisor (signed link) or an advisor shortlists, accepts or
-declines; acceptance creates the engagement under the tenant's workload caps."""
+declines; acceptance (``acceptance.py``) creates the engagement under the workload caps
+(``workload.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
@@ -17,20 +17,16 @@ from internships.services.listings import get_listing
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.models import User, utcnow
+from lti_tool.models import utcnow
 from lti_tool.services import audit
 
 from ..models import Application, Engagement
 from . import uploads
-from .caps import effective_caps
-from .common import get_tenant
-from .cpt import require_cpt
+from .acceptance import accept
 from .notifications import notify
 
 OPEN_STATUSES = ("submitted", "shortlisted")
 DECISIONS = {"shortlist": "shortlisted", "accept": "accepted", "decline": "declined"}
-DEFAULT_WEEKS = 4  # a listing without a work window is planned over four weeks
-MIN_OVERRIDE_REASON = 10
 
 
 class ApplicationInvalidError(PolicyViolationError):
@@ -258,69 +254,6 @@ def listing_applicants(tenant_id: int, listing_id: int) -> list[Application]:
     )
 
 
-def planned_weekly_hours(listing: Listing) -> int:
-    """The listing's estimated hours spread over its work window (or DEFAULT_WEEKS)."""
-    weeks = DEFAULT_WEEKS
-    if listing.work_start and listing.work_end and listing.work_end >= listing.work_start:
-        weeks = max(1, math.ceil(((listing.work_end - listing.work_start).days + 1) / 7))
-    return max(1, math.ceil(listing.estimated_hours / weeks))
-
-
-def workload_problem(
-    tenant_id: int, student_id: int, weekly_hours: int, course_id: int | None = None
-) -> str | None:
-    """Why taking on ``weekly_hours`` more (in ``course_id``) would break the caps, or None:
-    the course's own caps when its instructor set them, else the tenant's. Every current
-    engagement of the student counts, whatever its course."""
-    caps = effective_caps(tenant_id, course_id)
-    max_count, max_hours = caps.max_concurrent, caps.max_weekly_hours
-    count, hours = db.session.execute(
-        select(
-            func.count(Engagement.id), func.coalesce(func.sum(Engagement.weekly_hours), 0)
-        ).where(
-            Engagement.tenant_id == tenant_id,
-            Engagement.student_id == student_id,
-            Engagement.status.in_(("active", "submitted")),
-        )
-    ).one()
-    if count + 1 > max_count:
-        return (
-            f"The student already has {count} current engagement(s); "
-            f"the limit is {max_count} at a time."
-        )
-    if hours + weekly_hours > max_hours:
-        return (
-            f"This would plan {hours + weekly_hours} hours a week for the student "
-            f"({hours} already planned + {weekly_hours}); the limit is {max_hours} hours a week."
-        )
-    return None
-
-
-def _create_engagement(application: Application, actor: str, override: str) -> Engagement:
-    listing = application.listing
-    employer = listing.employer
-    engagement = Engagement(
-        tenant_id=application.tenant_id,
-        application_id=application.id,
-        listing_id=listing.id,
-        student_id=application.student_id,
-        course_id=application.course_id,
-        status="active",
-        competencies=list(listing.competencies or []),
-        planned_hours=listing.estimated_hours,
-        weekly_hours=planned_weekly_hours(listing),
-        supervisor_name=employer.contact_name,
-        supervisor_email=employer.contact_email,
-        start_date=listing.work_start,
-        end_date=listing.work_end,
-        cap_override_reason=override,
-        created_by=actor,
-    )
-    db.session.add(engagement)
-    db.session.flush()
-    return engagement
-
-
 def _application_to_decide(
     tenant_id: int, application_id: int, listing_id: int | None
 ) -> Application:
@@ -390,7 +323,7 @@ def decide_application(
     _check_decision(application, new_status)
     engagement = None
     if new_status == "accepted":
-        engagement = _accept(actor, application, by_advisor, override_reason)
+        engagement = accept(actor, application, by_advisor, override_reason)
     application.status = new_status
     application.decided_by = actor[:255]
     application.decided_at = utcnow()
@@ -404,56 +337,3 @@ def decide_application(
     )
     _tell_applicant(tenant_id, application, new_status, engagement)
     return application
-
-
-def _accept(actor: str, application: Application, by_advisor: bool, override: str) -> Engagement:
-    listing = application.listing
-    # Serialise acceptances per listing (openings) and per student (workload caps) on
-    # PostgreSQL; SQLite serialises writers already.
-    db.session.execute(select(Listing.id).where(Listing.id == listing.id).with_for_update())
-    db.session.execute(select(User.id).where(User.id == application.student_id).with_for_update())
-    taken = db.session.scalar(
-        select(func.count(Engagement.id)).where(
-            Engagement.listing_id == listing.id, Engagement.status != "cancelled"
-        )
-    )
-    if (taken or 0) >= listing.openings:
-        raise PolicyViolationError(
-            f"All {listing.openings} opening(s) of this listing are filled.", reason="no_openings"
-        )
-    tenant = get_tenant(application.tenant_id)
-    require_cpt(
-        application.tenant_id,
-        application.student_id,
-        listing,
-        application.course_id,
-        today_in(tenant.time_zone),
-        by_advisor=by_advisor,
-    )
-    problem = workload_problem(
-        application.tenant_id,
-        application.student_id,
-        planned_weekly_hours(listing),
-        application.course_id,
-    )
-    override = override.strip()
-    if problem and not (by_advisor and len(override) >= MIN_OVERRIDE_REASON):
-        hint = (
-            "To go ahead anyway, give a reason for the override (at least "
-            f"{MIN_OVERRIDE_REASON} characters); it is recorded."
-            if by_advisor
-            else "Ask the career center: an advisor may approve an exception."
-        )
-        raise PolicyViolationError(problem, hint=hint, reason="workload_cap")
-    engagement = _create_engagement(application, actor, override if problem else "")
-    if problem:
-        audit.record(
-            actor,
-            "engagement.cap_override",
-            application.tenant_id,
-            engagement_id=engagement.id,
-            student_id=application.student_id,
-            breach=problem,
-            reason=override,
-        )
-    return engagement

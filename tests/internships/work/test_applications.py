@@ -17,10 +17,10 @@ from internships.work.services.applications import (
     get_application,
     listing_applicants,
     my_applications,
-    planned_weekly_hours,
     withdraw_application,
 )
 from internships.work.services.notifications import mark_notifications_read, unread_notifications
+from internships.work.services.workload import planned_weekly_hours
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant

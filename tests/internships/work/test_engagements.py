@@ -309,7 +309,7 @@ def test_cancelled_engagements_free_the_workload(setup, school):
     ctx, engagement = setup
     svc.change_status(ctx["advisor"], engagement.id, "cancel")
     assert db.session.get(Engagement, engagement.id).status == "cancelled"
-    from internships.work.services.applications import workload_problem
+    from internships.work.services.workload import workload_problem
 
     db.session.get(Tenant, school.tenant_id).settings = {
         **db.session.get(Tenant, school.tenant_id).settings,
