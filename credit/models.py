@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.models import Course, User, utcnow
 
 GRADING_MODES = {
@@ -45,7 +45,7 @@ AWARD_STATUSES = ("awaiting_approval", "final", "declined")
 DECISION_KINDS = ("changes_requested", "denied", "resubmitted", "approval_declined")
 
 
-class CreditPolicy(db.Model):  # type: ignore[name-defined]
+class CreditPolicy(Model):
     """The credit rules of one course; new courses start from the tenant's defaults."""
 
     __tablename__ = "credit_policy"
@@ -87,7 +87,7 @@ class CreditPolicy(db.Model):  # type: ignore[name-defined]
         ]
 
 
-class CreditAward(db.Model):  # type: ignore[name-defined]
+class CreditAward(Model):
     """Credits and a grade for one student in one course. ``created_at`` (or ``approved_at``
     for a two-step chain) is the score's timestamp on every send."""
 
@@ -179,7 +179,7 @@ def _guard_award(_mapper: Any, _connection: Any, award: CreditAward) -> None:
             raise ImmutableAwardError(f"credit_award.{attr.key} is set once")
 
 
-class CreditDecision(db.Model):  # type: ignore[name-defined]
+class CreditDecision(Model):
     """A decision that is not an award: changes requested (the student sees the message),
     denied (with a reason), a declined second approval, or the student's resubmission."""
 
@@ -202,7 +202,7 @@ MISPOSTED_KINDS = {
 }
 
 
-class MispostedGrade(db.Model):  # type: ignore[name-defined]
+class MispostedGrade(Model):
     """A credit grade an earlier version of the tool sent to a gradebook column that is not
     Career Credit's (it replaced the student's score there), found by checking the course's
     sent grades against the LMS; re-posted to the credit column. The overwritten score itself

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model, db
 from lti_tool.models import utcnow
 
 # Search structures the migrations create by hand; autogenerate and the "models and
@@ -40,7 +40,7 @@ STATUSES = ("draft", "pending_approval", "open", "filled", "closed", "expired")
 SOURCES = ("manual", "employer_form", "import")
 
 
-class Employer(db.Model):  # type: ignore[name-defined]
+class Employer(Model):
     """An organisation that offers micro-internships to a tenant's students."""
 
     __tablename__ = "employer"
@@ -59,7 +59,7 @@ class Employer(db.Model):  # type: ignore[name-defined]
     listings: Mapped[list[Listing]] = relationship(back_populates="employer")
 
 
-class Listing(db.Model):  # type: ignore[name-defined]
+class Listing(Model):
     """A micro-internship. Money is in minor units (cents); ``effective_rate_cents`` is the
     hourly rate a student earns (fixed fee / estimated hours, the hourly rate, or 0 unpaid),
     kept by the services so the board can filter and sort on it."""
@@ -115,7 +115,7 @@ class Listing(db.Model):  # type: ignore[name-defined]
         return self.compensation_type != "unpaid"
 
 
-class ListingFacet(db.Model):  # type: ignore[name-defined]
+class ListingFacet(Model):
     """One skill or competency of a listing, so the board filters with an index instead of
     searching JSON (kept in step with ``Listing.skills``/``competencies`` by the services)."""
 
@@ -129,7 +129,7 @@ class ListingFacet(db.Model):  # type: ignore[name-defined]
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
 
 
-class EmployerInvitation(db.Model):  # type: ignore[name-defined]
+class EmployerInvitation(Model):
     """A signed, expiring invitation for an employer to submit a listing through the public
     form (no LMS account). Optionally bound to an existing employer; single use."""
 
@@ -158,7 +158,7 @@ class EmployerInvitation(db.Model):  # type: ignore[name-defined]
         return "expired" if self.expires_at <= utcnow() else "open"
 
 
-class CoursePin(db.Model):  # type: ignore[name-defined]
+class CoursePin(Model):
     """A listing an instructor pinned to the top of their course's board."""
 
     __tablename__ = "course_pin"
@@ -175,7 +175,7 @@ IMPORT_KINDS = ("listings", "profiles")
 IMPORT_JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
-class ImportJob(db.Model):  # type: ignore[name-defined]
+class ImportJob(Model):
     """A long import run in the background: the file's text (cleared when done), counters the
     advisor's page polls, and the row-by-row report."""
 

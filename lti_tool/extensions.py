@@ -1,9 +1,11 @@
 """Unbound Flask extensions; ``create_app`` binds them."""
 
+from typing import TYPE_CHECKING, ClassVar
+
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -18,8 +20,22 @@ NAMING_CONVENTION = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+    if TYPE_CHECKING:
+        # Every model here maps one Table (none maps a join or a select), so Core statements
+        # may take ``Model.__table__`` and its ``.insert()``/``.update()``/``.c``.
+        __table__: ClassVar[Table]
+
 
 db = SQLAlchemy(model_class=Base)
+
+# The base every model subclasses. At run time it is ``db.Model`` (Flask-SQLAlchemy's subclass of
+# ``Base``: the same metadata, naming convention and registry, plus its table-name and bind
+# hooks). ``db.Model`` is an attribute typed ``type[...]``, which mypy cannot take as a base
+# class, so mypy sees ``Base`` itself: the columns' ``Mapped[...]`` types are then checked.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .crypto import EncryptedText
-from .extensions import db
+from .extensions import Model
 
 
 def utcnow() -> dt.datetime:
@@ -24,7 +24,7 @@ def new_key_set_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-class Tenant(db.Model):  # type: ignore[name-defined]
+class Tenant(Model):
     """One institution. Owns registrations, courses, people and everything they create."""
 
     __tablename__ = "tenant"
@@ -44,7 +44,7 @@ class Tenant(db.Model):  # type: ignore[name-defined]
     registrations: Mapped[list[Registration]] = relationship(back_populates="tenant")
 
 
-class Registration(db.Model):  # type: ignore[name-defined]
+class Registration(Model):
     """A platform registration: one issuer + client id, owned by a tenant."""
 
     __tablename__ = "registration"
@@ -74,7 +74,7 @@ class Registration(db.Model):  # type: ignore[name-defined]
     )
 
 
-class Deployment(db.Model):  # type: ignore[name-defined]
+class Deployment(Model):
     """A deployment id under a registration; ``pending`` ones wait for an administrator."""
 
     __tablename__ = "deployment"
@@ -95,7 +95,7 @@ class Deployment(db.Model):  # type: ignore[name-defined]
     registration: Mapped[Registration] = relationship(back_populates="deployments")
 
 
-class ToolKey(db.Model):  # type: ignore[name-defined]
+class ToolKey(Model):
     """An RSA key of the tool. Published from ``created_at``, signs from ``signing_from``,
     removed from the key set when retired. A key belongs to one tenant, or (``tenant_id`` null)
     to the installation: the legacy key set at /lti/jwks."""
@@ -111,7 +111,7 @@ class ToolKey(db.Model):  # type: ignore[name-defined]
     retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
-class Course(db.Model):  # type: ignore[name-defined]
+class Course(Model):
     """An LTI context of one LMS inside a tenant: keyed by (tenant, issuer, context id), since
     two LMSs of one institution may send the same context id (Moodle's are small integers)."""
 
@@ -130,7 +130,7 @@ class Course(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class User(db.Model):  # type: ignore[name-defined]
+class User(Model):
     """An identity known from launches: ``sub`` is the stable user id of the LMS named by
     ``issuer``; the same person in two LMSs is two identities unless an administrator links
     them (``IdentityLink``)."""
@@ -147,7 +147,7 @@ class User(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class IdentityLink(db.Model):  # type: ignore[name-defined]
+class IdentityLink(Model):
     """An administrator's statement that identity ``user_id`` (of one LMS) is the same person
     as ``primary_user_id`` (of another LMS of the tenant): that identity's launches without a
     course act as the primary user. Inside a course each LMS's identity stays its own (grades
@@ -163,7 +163,7 @@ class IdentityLink(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Enrolment(db.Model):  # type: ignore[name-defined]
+class Enrolment(Model):
     """A user in a course with the roles of their latest launch."""
 
     __tablename__ = "enrolment"
@@ -176,7 +176,7 @@ class Enrolment(db.Model):  # type: ignore[name-defined]
     last_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class ResourceLink(db.Model):  # type: ignore[name-defined]
+class ResourceLink(Model):
     """A placement of the tool in a course (a link or a gradable item)."""
 
     __tablename__ = "resource_link"
@@ -190,7 +190,7 @@ class ResourceLink(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class AdvisorGrant(db.Model):  # type: ignore[name-defined]
+class AdvisorGrant(Model):
     """An explicit grant of the career-advisor role to a user of a tenant."""
 
     __tablename__ = "advisor_grant"
@@ -202,7 +202,7 @@ class AdvisorGrant(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Launch(db.Model):  # type: ignore[name-defined]
+class Launch(Model):
     """A validated launch. Its random id travels in the session cookie and, for browsers that
     block the cookie in the LMS iframe, in URLs and forms; it expires."""
 
@@ -223,7 +223,7 @@ class Launch(db.Model):  # type: ignore[name-defined]
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
-class LaunchMessage(db.Model):  # type: ignore[name-defined]
+class LaunchMessage(Model):
     """A flashed message waiting for the next page of its launch: kept here, not in the cookie
     session, so that it reaches the person when the LMS iframe blocks the cookie. Shown once,
     then deleted; goes with its launch (``lti_tool/messages.py``)."""
@@ -239,7 +239,7 @@ class LaunchMessage(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class LtiState(db.Model):  # type: ignore[name-defined]
+class LtiState(Model):
     """OIDC login state and nonce records (single use), shared by every worker."""
 
     __tablename__ = "lti_state"
@@ -248,7 +248,7 @@ class LtiState(db.Model):  # type: ignore[name-defined]
     expires_at: Mapped[int] = mapped_column(index=True)  # unix seconds
 
 
-class AuditEntry(db.Model):  # type: ignore[name-defined]
+class AuditEntry(Model):
     """Who did what, when, and why. Written by services; never edited."""
 
     __tablename__ = "audit_entry"

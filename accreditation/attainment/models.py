@@ -12,14 +12,14 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accreditation.evidence.models import Evidence
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.models import utcnow
 
 DEFAULT_TARGET_LEVEL = 3  # "Early Application" on the default four-level scale
 DEFAULT_MIN_EVIDENCE = 10  # fewer rated observations than this: "too little evidence"
 
 
-class AttainmentSetting(db.Model):  # type: ignore[name-defined]
+class AttainmentSetting(Model):
     """A framework's target level and coverage threshold (``item_id`` None), or one outcome's
     own target level (``item_id`` set)."""
 
@@ -35,7 +35,7 @@ class AttainmentSetting(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class LoopNote(db.Model):  # type: ignore[name-defined]
+class LoopNote(Model):
     """A "closing the loop" note: what the program will change for an outcome (AACSB 5)."""
 
     __tablename__ = "attainment_note"
@@ -54,7 +54,7 @@ class LoopNote(db.Model):  # type: ignore[name-defined]
 EXPORT_STATUSES = ("queued", "running", "done", "failed")
 
 
-class AttainmentExport(db.Model):  # type: ignore[name-defined]
+class AttainmentExport(Model):
     """An accreditation export job: its parameters, counters the progress page polls, and the
     zip it wrote (a file under ATTAINMENT_EXPORT_DIR), served only to the advisor who asked."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accreditation.frameworks.models import FrameworkItem, FrameworkItemVersion
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.models import utcnow
 
 SOURCES = ("direct", "indirect")
@@ -24,7 +24,7 @@ METHODS = {
 }
 
 
-class Evidence(db.Model):  # type: ignore[name-defined]
+class Evidence(Model):
     """A level reached on an outcome (None: rated not applicable), by whom, when, in what."""
 
     __tablename__ = "outcome_evidence"

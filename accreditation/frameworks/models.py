@@ -15,7 +15,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lti_tool.crypto import EncryptedText
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.models import utcnow
 
 # The default rating scale, lowest first (stored as 1..4; "not applicable" is stored as no level).
@@ -23,7 +23,7 @@ DEFAULT_SCALE = ["Emerging Knowledge", "Understanding", "Early Application", "Ad
 NOT_APPLICABLE = "N/A"
 
 
-class Framework(db.Model):  # type: ignore[name-defined]
+class Framework(Model):
     """A set of outcomes or competencies of one tenant (a CASE CFDocument)."""
 
     __tablename__ = "outcome_framework"
@@ -51,7 +51,7 @@ class Framework(db.Model):  # type: ignore[name-defined]
     )
 
 
-class FrameworkItem(db.Model):  # type: ignore[name-defined]
+class FrameworkItem(Model):
     """One outcome or competency (a CASE CFItem); its text lives in its versions."""
 
     __tablename__ = "outcome_item"
@@ -80,7 +80,7 @@ class FrameworkItem(db.Model):  # type: ignore[name-defined]
         return self.versions[-1]
 
 
-class FrameworkItemVersion(db.Model):  # type: ignore[name-defined]
+class FrameworkItemVersion(Model):
     """The text of an item as it was from ``created_at``; never edited once written."""
 
     __tablename__ = "outcome_item_version"
@@ -100,7 +100,7 @@ class FrameworkItemVersion(db.Model):  # type: ignore[name-defined]
         return {"number": self.number, "name": self.name, "statement": self.statement}
 
 
-class CanvasAuthorization(db.Model):  # type: ignore[name-defined]
+class CanvasAuthorization(Model):
     """A person's Canvas OAuth2 tokens for one registration (encrypted at rest)."""
 
     __tablename__ = "canvas_authorization"
@@ -117,7 +117,7 @@ class CanvasAuthorization(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class OutcomeAlignment(db.Model):  # type: ignore[name-defined]
+class OutcomeAlignment(Model):
     """A course outcome mapped to a career competency or program outcome (the crosswalk)."""
 
     __tablename__ = "outcome_alignment"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from internships.profile.models import StudentProfile
 from internships.work.models import Application, Engagement, HourLog
-from lti_tool.extensions import db
+from lti_tool.extensions import Model, db
 from lti_tool.models import utcnow
 
 # PostgreSQL trigram indexes on lti_user for the name/email search, created by hand in this
@@ -24,7 +24,7 @@ db.metadata.info.setdefault("unmanaged_names", set()).update(
 )
 
 
-class AdvisorNote(db.Model):  # type: ignore[name-defined]
+class AdvisorNote(Model):
     """A follow-up an advisor notes on a student: read by advisors of the tenant only, never
     shown to the student or to faculty."""
 
@@ -40,7 +40,7 @@ class AdvisorNote(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class ReportShare(db.Model):  # type: ignore[name-defined]
+class ReportShare(Model):
     """An advisor shared a student's progress report with the student (who can always
     download their own; the share adds a message and a notification)."""
 

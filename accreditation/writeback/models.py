@@ -8,11 +8,11 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.models import utcnow
 
 
-class CanvasRubricLink(db.Model):  # type: ignore[name-defined]
+class CanvasRubricLink(Model):
     """The Canvas rubric of a course: one criterion per course outcome (aligned through
     ``learning_outcome_id``), associated with the credit assignment, never used for grading."""
 

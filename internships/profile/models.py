@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.models import utcnow
 
 WORK_AUTHORIZATIONS = (
@@ -18,7 +18,7 @@ WORK_AUTHORIZATIONS = (
 MAX_WEEKLY_HOURS = 40
 
 
-class StudentProfile(db.Model):  # type: ignore[name-defined]
+class StudentProfile(Model):
     """What a student tells the tool about themselves; ``skills`` are vocabulary ids."""
 
     __tablename__ = "student_profile"

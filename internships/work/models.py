@@ -14,7 +14,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from internships.models import Employer, Listing
-from lti_tool.extensions import db
+from lti_tool.extensions import Model
 from lti_tool.models import Course, User, utcnow
 
 APPLICATION_STATUSES = ("submitted", "shortlisted", "accepted", "declined", "withdrawn")
@@ -33,7 +33,7 @@ def new_link_nonce() -> str:
     return secrets.token_hex(16)
 
 
-class Application(db.Model):  # type: ignore[name-defined]
+class Application(Model):
     """A student's application to a listing. The statement, résumé and availability reach the
     employer only when ``consented_at`` is set (the student named the employer and agreed)."""
 
@@ -66,7 +66,7 @@ class Application(db.Model):  # type: ignore[name-defined]
     student: Mapped[User] = relationship()
 
 
-class Engagement(db.Model):  # type: ignore[name-defined]
+class Engagement(Model):
     """An accepted application becoming work, with its learning agreement."""
 
     __tablename__ = "engagement"
@@ -102,7 +102,7 @@ class Engagement(db.Model):  # type: ignore[name-defined]
     course: Mapped[Course | None] = relationship()
 
 
-class HourLog(db.Model):  # type: ignore[name-defined]
+class HourLog(Model):
     """Hours a student worked on one day; the supervisor (or faculty) confirms or queries."""
 
     __tablename__ = "hour_log"
@@ -125,7 +125,7 @@ class HourLog(db.Model):  # type: ignore[name-defined]
         return self.minutes / 60
 
 
-class Deliverable(db.Model):  # type: ignore[name-defined]
+class Deliverable(Model):
     """A file (stored under UPLOADS_DIR with a random name) or a URL the student hands in."""
 
     __tablename__ = "deliverable"
@@ -141,7 +141,7 @@ class Deliverable(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class Reflection(db.Model):  # type: ignore[name-defined]
+class Reflection(Model):
     """The student's answers to the guided reflection prompts (one per engagement)."""
 
     __tablename__ = "reflection"
@@ -153,7 +153,7 @@ class Reflection(db.Model):  # type: ignore[name-defined]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-class SupervisorEvaluation(db.Model):  # type: ignore[name-defined]
+class SupervisorEvaluation(Model):
     """The supervisor's evaluation of an engagement (one per engagement)."""
 
     __tablename__ = "supervisor_evaluation"
@@ -169,7 +169,7 @@ class SupervisorEvaluation(db.Model):  # type: ignore[name-defined]
     )
 
 
-class CompetencyRating(db.Model):  # type: ignore[name-defined]
+class CompetencyRating(Model):
     """One targeted competency rated 1..4 (``RATING_LEVELS``) or N/A (``level`` NULL)."""
 
     __tablename__ = "competency_rating"
@@ -190,7 +190,7 @@ class CompetencyRating(db.Model):  # type: ignore[name-defined]
         return RATING_LEVELS[self.level - 1] if self.level else "Not applicable"
 
 
-class SupervisorLink(db.Model):  # type: ignore[name-defined]
+class SupervisorLink(Model):
     """A signed link issued to a supervisor: bound to one purpose and one engagement (or, for
     selection, one listing); ``used_at`` makes it single-use after a submission.
 
@@ -218,7 +218,7 @@ class SupervisorLink(db.Model):  # type: ignore[name-defined]
     revoked_reason: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
-class Notification(db.Model):  # type: ignore[name-defined]
+class Notification(Model):
     """An in-app message to a student about something that changed for them."""
 
     __tablename__ = "notification"
@@ -234,7 +234,7 @@ class Notification(db.Model):  # type: ignore[name-defined]
     read_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
-class EmailMessage(db.Model):  # type: ignore[name-defined]
+class EmailMessage(Model):
     """Every email the tool sends; without SMTP configured this table is the outbox that the
     development page lists."""
 
@@ -255,7 +255,7 @@ class EmailMessage(db.Model):  # type: ignore[name-defined]
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class CptApproval(db.Model):  # type: ignore[name-defined]
+class CptApproval(Model):
     """An F-1 student's Curricular Practical Training authorisation as the school's DSO gave
     it, recorded by an advisor: for one employer (any of its listings) or one listing, over
     a date range. Credit-bearing off-campus work of an F-1 student needs one."""
@@ -282,7 +282,7 @@ class CptApproval(db.Model):  # type: ignore[name-defined]
     listing: Mapped[Listing | None] = relationship()
 
 
-class CourseWorkloadCap(db.Model):  # type: ignore[name-defined]
+class CourseWorkloadCap(Model):
     """A course's own workload caps, set by its instructor; a NULL cap falls back to the
     tenant's setting."""
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .. import netguard
 from ..crypto import EncryptedText
 from ..errors import NotFoundError, PolicyViolationError
-from ..extensions import db
+from ..extensions import Model, db
 from ..models import Registration, utcnow
 from ..services import audit
 
 
-class ConnectorCredentials(db.Model):  # type: ignore[name-defined]
+class ConnectorCredentials(Model):
     """How Career Credit reaches a registration's LMS beyond LTI (REST, web services)."""
 
     __tablename__ = "connector_credentials"
@@ -206,9 +206,9 @@ def summaries(tenant_id: int) -> list[CredentialsSummary]:
                 client_id=reg.client_id,
                 canvas_url=(creds and creds.canvas_url) or "",
                 canvas_oauth_client_id=(creds and creds.canvas_oauth_client_id) or "",
-                canvas_secret_hint=last4(creds and creds.canvas_oauth_client_secret),
+                canvas_secret_hint=last4(creds.canvas_oauth_client_secret if creds else None),
                 moodle_url=(creds and creds.moodle_url) or "",
-                moodle_token_hint=last4(creds and creds.moodle_ws_token),
+                moodle_token_hint=last4(creds.moodle_ws_token if creds else None),
             )
         )
     return out

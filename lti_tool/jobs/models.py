@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..models import utcnow
 
 log = logging.getLogger("career_credit.jobs")
@@ -32,7 +32,7 @@ STATUSES = (PENDING, SENDING, SENT, SUPERSEDED, FAILED)
 _MESSAGE_MAX = 2000
 
 
-class OutboxMessage(db.Model):  # type: ignore[name-defined]
+class OutboxMessage(Model):
     """One thing to deliver to a platform, with its delivery state."""
 
     __tablename__ = "outbox_message"

@@ -19,7 +19,7 @@ from ..models import Registration
 from ..text import storable
 from . import platform_keys
 from .storage import DbSessionService, state_store
-from .toolconf import DbToolConf
+from .toolconf import DbToolConf, RegistrationRef
 
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 # What a login must remember to start again in a new window.
@@ -159,7 +159,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         self.login_state: dict[str, Any] = {}
 
     @property
-    def registration(self) -> Registration:
+    def registration(self) -> Registration | RegistrationRef:
         if self.conf.registration is None:
             raise LaunchError("The launch has not been validated.", reason="invalid_launch")
         return self.conf.registration

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
@@ -25,6 +25,9 @@ from ..models import (
     utcnow,
 )
 from ..roles import ADMIN, OBSERVER, RoleDecision, decide
+
+if TYPE_CHECKING:
+    from .toolconf import RegistrationRef
 
 _users, _links = User.__table__, IdentityLink.__table__
 # An identity is (tenant, issuer, sub): the issuer, not the registration, so that a re-install
@@ -86,7 +89,7 @@ def _refuse_anonymous(body: dict[str, Any]) -> str:
 
 
 def _decide_role(
-    registration: Registration,
+    registration: Registration | RegistrationRef,
     body: dict[str, Any],
     sub: str,
     context: dict[str, Any] | None,
@@ -131,7 +134,7 @@ def _decide_role(
 
 
 def _upsert_user(
-    registration: Registration, body: dict[str, Any], sub: str, now: dt.datetime
+    registration: Registration | RegistrationRef, body: dict[str, Any], sub: str, now: dt.datetime
 ) -> int:
     """The launching identity (tenant, issuer, sub) with its name and email as sent."""
     name = _text(body.get("name"), 500) or " ".join(
@@ -153,7 +156,7 @@ def _upsert_user(
 
 
 def _upsert_course(
-    registration: Registration,
+    registration: Registration | RegistrationRef,
     body: dict[str, Any],
     context: dict[str, Any],
     user_id: int,
@@ -210,7 +213,9 @@ def _upsert_course(
     return course_id
 
 
-def record_launch(registration: Registration, body: dict[str, Any], lifetime_s: int) -> Launch:
+def record_launch(
+    registration: Registration | RegistrationRef, body: dict[str, Any], lifetime_s: int
+) -> Launch:
     """Upsert course, user, enrolment and resource link from the claims; return the launch."""
     tenant = registration.tenant
     sub = _refuse_anonymous(body)

@@ -15,7 +15,7 @@ the registration's token URL.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
@@ -25,6 +25,9 @@ from ..errors import ConnectorError
 from ..extensions import db
 from ..models import Registration
 from ..services import audit
+
+if TYPE_CHECKING:
+    from .toolconf import RegistrationRef
 
 NRPS_CLAIM = NRPS
 AGS_CLAIM = AGS
@@ -48,11 +51,11 @@ def host_of(url: str) -> str | None:
     return parts.hostname.lower() + (f":{port}" if port and port != default else "")
 
 
-def _own_urls(reg: Registration) -> Iterable[str]:
+def _own_urls(reg: Registration | RegistrationRef) -> Iterable[str]:
     return (reg.issuer, reg.auth_login_url, reg.auth_token_url, reg.key_set_url)
 
 
-def known_hosts(reg: Registration) -> set[str]:
+def known_hosts(reg: Registration | RegistrationRef) -> set[str]:
     """Every host the registration's service calls may reach."""
     hosts = {h for u in _own_urls(reg) if (h := host_of(u or ""))}
     return hosts | {str(h) for h in (reg.service_hosts or [])}
@@ -101,7 +104,7 @@ def _hosts_of_other_tenants(tenant_id: int) -> set[str]:
     return hosts
 
 
-def learn_from_launch(reg: Registration, body: dict[str, Any]) -> None:
+def learn_from_launch(reg: Registration | RegistrationRef, body: dict[str, Any]) -> None:
     """Remember the service hosts a validated launch of this registration named (in the
     caller's transaction). Costs nothing when every host is known already (every launch
     after the first)."""

@@ -36,7 +36,7 @@ class RegistrationRef(SimpleNamespace):
     """A registration as the launch needs it: one Core row, no ORM identity."""
 
 
-def _load_registration(iss: str, client_id: str, deployment_id: str) -> Any:
+def _load_registration(iss: str, client_id: str, deployment_id: str) -> RegistrationRef | None:
     row = (
         db.session.connection()
         .execute(_REG, {"iss": iss, "cid": client_id, "did": deployment_id})
@@ -59,7 +59,8 @@ class DbToolConf(ToolConfAbstract):
 
     def __init__(self) -> None:
         super().__init__()
-        self.registration: Registration | None = None
+        # the ORM row (lookup by issuer) or a Core row (lookup by issuer and client id)
+        self.registration: Registration | RegistrationRef | None = None
         # the launch's deployment id, so its status comes with the registration in one query
         self.deployment_hint = ""
 
@@ -69,7 +70,7 @@ class DbToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def _to_lti(self, reg: Registration) -> LtiRegistration:
+    def _to_lti(self, reg: Registration | RegistrationRef) -> LtiRegistration:
         self.registration = reg
         return (
             LtiRegistration()
@@ -139,7 +140,7 @@ class DbToolConf(ToolConfAbstract):
             )
         if reg is None:
             return None
-        if getattr(reg, "looked_up_deployment", None) == deployment_id:
+        if isinstance(reg, RegistrationRef) and reg.looked_up_deployment == deployment_id:
             status = reg.deployment_status  # fetched with the registration
         else:
             status = (
@@ -175,7 +176,7 @@ class DbToolConf(ToolConfAbstract):
         return keys.tenant_jwks(tenant) if tenant is not None else {"keys": []}
 
 
-def record_new_deployment(reg: Registration, deployment_id: str) -> Deployment:
+def record_new_deployment(reg: Registration | RegistrationRef, deployment_id: str) -> Deployment:
     """Record a deployment id seen for the first time (active unless the registration is
     strict) and audit it; committed at once so a refused launch still leaves it for approval."""
     status = "pending" if reg.strict_deployments else "active"

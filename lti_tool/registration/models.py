@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from ..models import utcnow
 
 
-class RegistrationInvitation(db.Model):  # type: ignore[name-defined]
+class RegistrationInvitation(Model):
     """Lets one LMS administrator register the tool once, before it expires. Only the SHA-256
     of the token is kept; the tenant is either an existing one or created on use."""
 

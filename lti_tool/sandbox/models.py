@@ -11,11 +11,11 @@ from sqlalchemy import JSON, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..crypto import EncryptedText
-from ..extensions import db
+from ..extensions import Model
 from ..models import utcnow
 
 
-class SandboxKey(db.Model):  # type: ignore[name-defined]
+class SandboxKey(Model):
     """The sandbox platform's RSA signing key (generated on first seed, never in git)."""
 
     __tablename__ = "sandbox_key"
@@ -26,7 +26,7 @@ class SandboxKey(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class SandboxCourse(db.Model):  # type: ignore[name-defined]
+class SandboxCourse(Model):
     """A demo course (an LTI context) with its term."""
 
     __tablename__ = "sandbox_course"
@@ -44,7 +44,7 @@ class SandboxCourse(db.Model):  # type: ignore[name-defined]
     )
 
 
-class SandboxPerson(db.Model):  # type: ignore[name-defined]
+class SandboxPerson(Model):
     """A demo person. ``key`` is the login hint; ``user_id`` the stable LTI ``sub``."""
 
     __tablename__ = "sandbox_person"
@@ -61,7 +61,7 @@ class SandboxPerson(db.Model):  # type: ignore[name-defined]
         return f"{self.given_name} {self.family_name}"
 
 
-class SandboxEnrolment(db.Model):  # type: ignore[name-defined]
+class SandboxEnrolment(Model):
     """A person in a course: ``role`` is learner, instructor, ta or mentor."""
 
     __tablename__ = "sandbox_enrolment"
@@ -76,7 +76,7 @@ class SandboxEnrolment(db.Model):  # type: ignore[name-defined]
     person: Mapped[SandboxPerson] = relationship()
 
 
-class SandboxResourceLink(db.Model):  # type: ignore[name-defined]
+class SandboxResourceLink(Model):
     """A placement of the tool: a course's navigation link, the account navigation link
     (``course_id`` empty), or an item placed by Deep Linking."""
 
@@ -93,7 +93,7 @@ class SandboxResourceLink(db.Model):  # type: ignore[name-defined]
     course: Mapped[SandboxCourse | None] = relationship()
 
 
-class SandboxLaunchHint(db.Model):  # type: ignore[name-defined]
+class SandboxLaunchHint(Model):
     """The opaque ``lti_message_hint``: which course, person, message and resource link a login
     is for. Deep-linking requests also remember the ``data`` they sent."""
 
@@ -111,7 +111,7 @@ class SandboxLaunchHint(db.Model):  # type: ignore[name-defined]
     resource_link: Mapped[SandboxResourceLink] = relationship()
 
 
-class SandboxLineItem(db.Model):  # type: ignore[name-defined]
+class SandboxLineItem(Model):
     """An AGS line item (a gradebook column) of a course."""
 
     __tablename__ = "sandbox_line_item"
@@ -132,7 +132,7 @@ class SandboxLineItem(db.Model):  # type: ignore[name-defined]
     resource_link: Mapped[SandboxResourceLink | None] = relationship()
 
 
-class SandboxResult(db.Model):  # type: ignore[name-defined]
+class SandboxResult(Model):
     """The current result of one person on one line item, and how many submission attempts
     the accepted score posts made."""
 
@@ -158,7 +158,7 @@ class SandboxResult(db.Model):  # type: ignore[name-defined]
     person: Mapped[SandboxPerson] = relationship()
 
 
-class SandboxAccessToken(db.Model):  # type: ignore[name-defined]
+class SandboxAccessToken(Model):
     """An issued bearer token; only its SHA-256 is stored."""
 
     __tablename__ = "sandbox_access_token"
@@ -169,7 +169,7 @@ class SandboxAccessToken(db.Model):  # type: ignore[name-defined]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
-class SandboxUsedValue(db.Model):  # type: ignore[name-defined]
+class SandboxUsedValue(Model):
     """Single-use values: client-assertion ``jti``s and deep-linking response nonces."""
 
     __tablename__ = "sandbox_used_value"
@@ -180,7 +180,7 @@ class SandboxUsedValue(db.Model):  # type: ignore[name-defined]
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
-class SandboxFaults(db.Model):  # type: ignore[name-defined]
+class SandboxFaults(Model):
     """Faults injected into score posts (one row, id 1), shared by every process."""
 
     __tablename__ = "sandbox_faults"
