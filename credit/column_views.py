@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, PolicyViolationError
+from lti_tool.forms import ButtonForm
 from lti_tool.unit_of_work import commit_now
 
-from . import forms
 from .services import column as column_svc
 from .services import misposted as misposted_svc
 from .services import policy as policy_svc
@@ -31,7 +31,7 @@ def column() -> ResponseReturnValue:
         "credit/column.html",
         planned=column_svc.planned_column(current),
         found=misposted_svc.misposted(ctx.tenant_id, course_id),
-        form=forms.ConfirmForm(),
+        form=ButtonForm(),
     )
 
 
@@ -39,7 +39,7 @@ def column() -> ResponseReturnValue:
 @requires("faculty", write=True)
 def column_check() -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         resolved = column_svc.resolve_column(ctx)
@@ -59,7 +59,7 @@ def column_check() -> ResponseReturnValue:
 @requires("faculty", write=True)
 def column_repost() -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         resolved = column_svc.resolve_column(ctx)
@@ -88,14 +88,14 @@ def _check_sent_grades(ctx: LaunchContext, course_id: int) -> int:
 def repairs() -> ResponseReturnValue:
     ctx = current_launch()
     found = misposted_svc.misposted(ctx.tenant_id)
-    return render_template("credit/repairs.html", found=found, form=forms.ConfirmForm())
+    return render_template("credit/repairs.html", found=found, form=ButtonForm())
 
 
 @bp.post("/column/repairs/check")
 @requires("admin", tool_admin=True)
 def repairs_check() -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         new = sum(
@@ -114,7 +114,7 @@ def repairs_check() -> ResponseReturnValue:
 @requires("admin", tool_admin=True)
 def repairs_repost(course_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     if not any(m.course_id == course_id for m in misposted_svc.misposted(ctx.tenant_id)):
         abort(404)
@@ -135,7 +135,7 @@ def repairs_repost(course_id: int) -> ResponseReturnValue:
 @requires("faculty", "admin", write=True)
 def retry(message_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     back = "credit.failures" if ctx.role == "admin" else "credit.course"
     try:
@@ -154,5 +154,5 @@ def failures() -> ResponseReturnValue:
     return render_template(
         "credit/failures.html",
         failures=sync_svc.failed_syncs(ctx.tenant_id),
-        form=forms.ConfirmForm(),
+        form=ButtonForm(),
     )

@@ -125,10 +125,6 @@ class DeclineForm(LaunchForm):
     )
 
 
-class ConfirmForm(LaunchForm):
-    """A button with CSRF and nothing else."""
-
-
 class BulkAwardForm(LaunchForm):
     idempotency_key = HiddenField(validators=[DataRequired(), Length(min=16, max=64)])
     student_ids = HiddenField(validators=[DataRequired()])

@@ -16,6 +16,7 @@ from internships.work.services.evaluations import evaluation_of
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, PolicyViolationError
+from lti_tool.forms import ButtonForm
 from lti_tool.web import launch_url
 
 from . import forms
@@ -56,7 +57,7 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
         "history": history,
         "decisions": award_svc.decision_history(ctx.tenant_id, course_id, student_id),
         "states": sync_svc.sync_states(history),
-        "retry_form": forms.ConfirmForm(),
+        "retry_form": ButtonForm(),
     }
 
 
@@ -255,7 +256,7 @@ def approvals() -> ResponseReturnValue:
     return render_template(
         "credit/approvals.html",
         awards=award_svc.awaiting_second_approval(ctx),
-        form=forms.ConfirmForm(),
+        form=ButtonForm(),
         decline_form=forms.DeclineForm(formdata=None),
     )
 
@@ -264,7 +265,7 @@ def approvals() -> ResponseReturnValue:
 @requires("faculty", "advisor", write=True)
 def approve(award_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         award_svc.approve_award(ctx, award_id)

@@ -13,6 +13,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.csvsafe import csv_response
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, PolicyViolationError
+from lti_tool.forms import ButtonForm
 from lti_tool.lti.services_client import roster
 from lti_tool.unit_of_work import done, field_errors, refused
 
@@ -37,7 +38,7 @@ def _student_panel(ctx: LaunchContext) -> dict[str, Any]:
     rows = progress_svc.student_progress_all_courses(ctx.tenant_id, ctx.user_id)
     titles = progress_svc.course_titles(ctx.tenant_id, [p.course_id for p in rows])
     policies = {p.course_id: policy_svc.read_policy(ctx.tenant_id, p.course_id) for p in rows}
-    return {"rows": rows, "titles": titles, "policies": policies, "form": forms.ConfirmForm()}
+    return {"rows": rows, "titles": titles, "policies": policies, "form": ButtonForm()}
 
 
 def _faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
@@ -158,7 +159,7 @@ def course() -> ResponseReturnValue:
         summary=sync_svc.course_summary(ctx.tenant_id, course_id),
         failures=sync_svc.failed_syncs(ctx.tenant_id, course_id),
         percent=standing.percent_complete,
-        retry_form=forms.ConfirmForm(),
+        retry_form=ButtonForm(),
         modes=GRADING_MODES,
         chains=APPROVAL_CHAINS,
     )
@@ -236,7 +237,7 @@ def defaults() -> ResponseReturnValue:
 @requires("student", write=True)
 def resubmit(course_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         award_svc.resubmit(ctx, course_id)

@@ -14,6 +14,11 @@ class LaunchForm(FlaskForm):
     """A Flask-WTF form used inside a launch."""
 
 
+class ButtonForm(LaunchForm):
+    """A button and nothing else (CSRF and the page's launch id): what it does and to what is
+    named by the URL it posts to — confirm, withdraw, retry, revoke, pin, refresh."""
+
+
 def strip_text(value: Any) -> Any:
     """WTForms filter: surrounding whitespace never counts as input."""
     return value.strip() if isinstance(value, str) else value

@@ -111,13 +111,13 @@ def index() -> ResponseReturnValue:
 def student_report() -> ResponseReturnValue:
     ctx = current_launch()
     from accreditation.evidence import services as evidence_services
-    from accreditation.evidence.forms import RefreshForm
+    from lti_tool.forms import ButtonForm
 
     return render_template(
         "attainment/student.html",
         demonstrated=services.student_competencies(ctx.tenant_id, ctx.user_id),
         evidence=evidence_services.student_evidence(ctx.tenant_id, ctx.user_id),
-        refresh_form=RefreshForm(),
+        refresh_form=ButtonForm(),
     )
 
 

@@ -17,10 +17,6 @@ class RatingForm(LaunchForm):
     """A rubric or self-assessment (the rows are rendered from the sheet)."""
 
 
-class RefreshForm(LaunchForm):
-    """The "Refresh" button of a student's evidence pages (``back`` names the page)."""
-
-
 def ratings_from(form: Mapping[str, Any], item_ids: Iterable[int]) -> dict[int, Rating]:
     """The ratings posted for the sheet's items; an item left unrated is absent."""
     out: dict[int, Rating] = {}

@@ -14,12 +14,13 @@ from accreditation.writeback import services as writeback
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.forms import ButtonForm
 from lti_tool.models import Tenant
 from lti_tool.unit_of_work import done, refuse
 from lti_tool.web import launch_url
 
 from . import ratings, services
-from .forms import NOT_APPLICABLE, RatingForm, RefreshForm, ratings_from
+from .forms import NOT_APPLICABLE, RatingForm, ratings_from
 
 
 @bp.get("/evidence")
@@ -30,7 +31,7 @@ def my_evidence() -> ResponseReturnValue:
         "outcomes/evidence.html",
         rows=services.student_evidence(ctx.tenant_id, ctx.user_id),
         engagements=ratings.student_engagements(ctx),
-        refresh_form=RefreshForm(),
+        refresh_form=ButtonForm(),
     )
 
 
@@ -45,7 +46,7 @@ def refresh_evidence() -> ResponseReturnValue:
     minute anyway); back to the page the button was on."""
     ctx = current_launch()
     endpoint = REFRESH_PAGES.get(request.form.get("back", ""), "outcomes.my_evidence")
-    if not RefreshForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         flash("The form expired: reload the page and try again.", "error")
         return redirect(launch_url(endpoint), 303)
     added = services.sync_supervisor_evidence(ctx.tenant_id, ctx.user_id)

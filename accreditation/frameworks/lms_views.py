@@ -10,7 +10,7 @@ from lti_tool import netguard
 from lti_tool.auth import current_launch, load_launch, public, requires
 from lti_tool.errors import AppError, ConnectorError, ForbiddenError, SessionExpiredError
 from lti_tool.extensions import db
-from lti_tool.forms import LaunchForm
+from lti_tool.forms import ButtonForm
 from lti_tool.ratelimit import public_limit, rate_limited
 from lti_tool.unit_of_work import commit_now, refuse
 from lti_tool.web import launch_url
@@ -20,10 +20,6 @@ from .forms import CrosswalkForm
 from .views import bp
 
 FACULTY = ("faculty",)
-
-
-class ButtonForm(LaunchForm):
-    """A button; what it does is named by the URL."""
 
 
 def _callback_url() -> str:

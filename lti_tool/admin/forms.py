@@ -23,22 +23,10 @@ def time_zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))
 
 
-class ApproveDeploymentForm(LaunchForm):
-    """A button: the deployment is named by the URL."""
-
-
-class AcknowledgeDeploymentForm(LaunchForm):
-    """A button: the administrator has seen the new deployment named by the URL."""
-
-
 class StrictDeploymentsForm(LaunchForm):
     """Switch a registration (named by the URL) to strict or open deployments."""
 
     strict = RadioField(choices=[("1", "strict"), ("0", "open")], validators=[InputRequired()])
-
-
-class RevokeAdvisorForm(LaunchForm):
-    """A button: the grant is named by the URL."""
 
 
 class GrantAdvisorForm(LaunchForm):

@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, NumberRange
 from ..auth import current_launch, requires
 from ..errors import PolicyViolationError
 from ..extensions import db
-from ..forms import LaunchForm
+from ..forms import ButtonForm, LaunchForm
 from ..homes import ROLE_LABELS
 from ..services import identities
 from ..web import launch_url
@@ -30,10 +30,6 @@ class LinkForm(LaunchForm):
     primary_id = IntegerField(validators=_ID)
 
 
-class UnlinkForm(LaunchForm):
-    """A button: the link is named by the URL."""
-
-
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
     launch = g.get("launch")
@@ -45,7 +41,7 @@ def _page(form: LinkForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
         "admin/identities.html",
         form=form,
-        unlink_form=UnlinkForm(formdata=None),
+        unlink_form=ButtonForm(formdata=None),
         matches=identities.possible_matches(ctx.tenant_id),
         links=identities.list_links(ctx.tenant_id),
         lms_names=identities.lms_names(ctx.tenant_id),
@@ -84,7 +80,7 @@ def link() -> ResponseReturnValue:
 @requires("admin", tool_admin=True, write=True)
 def unlink(link_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if UnlinkForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         identities.unlink_identity(ctx.tenant_id, link_id, ctx.actor)
         flash("Unlinked: from its next launch the identity is its own again.", "success")
     return redirect(launch_url("admin_identities.index"), code=303)

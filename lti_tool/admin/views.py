@@ -19,21 +19,19 @@ from lti_tool.unit_of_work import commit_now
 from ..auth import current_launch, load_launch, requires
 from ..errors import NotFoundError, PolicyViolationError, SessionExpiredError
 from ..extensions import db
+from ..forms import ButtonForm
 from ..homes import ROLE_LABELS
 from ..lti import frame_origins
 from ..privacy import retention, subject
 from ..web import launch_url
 from . import services
 from .forms import (
-    AcknowledgeDeploymentForm,
-    ApproveDeploymentForm,
     ConfirmDataRightsForm,
     DataRightsForm,
     FrameOriginActionForm,
     FrameOriginForm,
     GrantAdvisorForm,
     RetentionForm,
-    RevokeAdvisorForm,
     StrictDeploymentsForm,
     TenantSettingsForm,
 )
@@ -75,10 +73,10 @@ def index() -> ResponseReturnValue:
             _external=True,
         ),
         audit_entries=services.recent_audit(ctx.tenant_id),
-        approve_form=ApproveDeploymentForm(),
+        approve_form=ButtonForm(),
         new_deployments=services.new_deployments(ctx.tenant_id),
         new_deployment_days=services.NEW_DEPLOYMENT_DAYS,
-        acknowledge_form=AcknowledgeDeploymentForm(),
+        acknowledge_form=ButtonForm(),
         strict_form=StrictDeploymentsForm(formdata=None),
     )
 
@@ -88,7 +86,7 @@ def index() -> ResponseReturnValue:
 def acknowledge(deployment_pk: int) -> ResponseReturnValue:
     """The administrator has seen a deployment id that a launch recorded (audited)."""
     ctx = current_launch()
-    if AcknowledgeDeploymentForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         dep = services.acknowledge_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
         flash(f"Deployment {dep.deployment_id} is acknowledged.", "success")
     return redirect(launch_url("admin.index"), code=303)
@@ -116,7 +114,7 @@ def strict_deployments(registration_id: int) -> ResponseReturnValue:
 @requires("admin", tool_admin=True)
 def approve(deployment_pk: int) -> ResponseReturnValue:
     ctx = current_launch()
-    form = ApproveDeploymentForm()
+    form = ButtonForm()
     if form.validate_on_submit():
         dep = services.approve_pending_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
         flash(f"Deployment {dep.deployment_id} is approved: it can launch now.", "success")
@@ -145,7 +143,7 @@ def advisors() -> ResponseReturnValue:
     return render_template(
         "admin/advisors.html",
         form=form,
-        revoke_form=RevokeAdvisorForm(),
+        revoke_form=ButtonForm(),
         grants=services.list_advisor_grants(ctx.tenant_id),
     ), status
 
@@ -154,7 +152,7 @@ def advisors() -> ResponseReturnValue:
 @requires("admin", tool_admin=True)
 def revoke(grant_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if RevokeAdvisorForm().validate_on_submit():
+    if ButtonForm().validate_on_submit():
         services.revoke_advisor(ctx.tenant_id, grant_id, ctx.actor)
         flash(
             "The career advisor role is revoked: the person's open advisor sessions have ended.",

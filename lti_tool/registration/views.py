@@ -21,6 +21,7 @@ from wtforms.validators import DataRequired
 from ..auth import current_launch, public, requires
 from ..errors import AppError, NotFoundError
 from ..extensions import csrf, db
+from ..forms import ButtonForm
 from ..models import Tenant
 from ..ratelimit import rate_limited, registration_limit
 from . import kits, services
@@ -35,10 +36,6 @@ class ConfirmForm(FlaskForm):
     invite = HiddenField(validators=[DataRequired()])
     openid_configuration = HiddenField(validators=[DataRequired()])
     registration_token = HiddenField()
-
-
-class InviteForm(FlaskForm):
-    """A button on the admin page: a registration link for the administrator's tenant."""
 
 
 def allow_private_hosts() -> bool:
@@ -108,7 +105,7 @@ def _admin_helpers() -> dict[str, Any]:
         urls = _urls(key_set_id)
         return {"urls": urls, "values": kits.moodle_values(urls), "key_set_id": key_set_id}
 
-    return {"registration_invite_form": InviteForm, "install_kit": install_kit}
+    return {"registration_invite_form": ButtonForm, "install_kit": install_kit}
 
 
 @bp.get("/register")
@@ -166,7 +163,7 @@ def register_confirm() -> ResponseReturnValue:
 @requires("admin", tool_admin=True)
 def invite() -> ResponseReturnValue:
     ctx = current_launch()
-    if not InviteForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         raise services.DynamicRegistrationError(
             "The request was incomplete.", reason="form_invalid"
         )
