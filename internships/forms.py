@@ -1,5 +1,7 @@
-"""Forms of the internship pages. Validators check shape only; the services decide the rules
-(and their refusals are shown next to the field they name)."""
+"""Forms of the listings: writing one (the advisor's form and the invited employer's), approving,
+completing an imported draft, closing; employer invitations. The board's forms are in
+``board_forms.py``. Validators check shape only; the services decide the rules (and their
+refusals are shown next to the field they name)."""
 
 from __future__ import annotations
 
@@ -7,13 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
-    BooleanField,
     DateField,
     DecimalField,
     EmailField,
-    Form,
     IntegerField,
     RadioField,
     SelectField,
@@ -36,7 +35,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lti_tool.forms import LaunchForm, strip_text
 
 from .models import Listing
-from .services.board import SORTS, BoardQuery
 from .services.listing_rules import CURRENCIES, MIN_JUSTIFICATION, ListingInput
 from .vocabulary import COMPETENCIES, UNPAID_FACTORS, skills
 
@@ -258,18 +256,6 @@ for _key, _label in UNPAID_FACTORS:
     )
 
 
-class ImportForm(LaunchForm):
-    file = FileField(
-        "Listings file",
-        validators=[
-            FileRequired("Choose a file to import."),
-            FileAllowed(["json", "jsonld", "csv"], "Choose a .json, .jsonld or .csv file."),
-        ],
-        description="schema.org JobPosting JSON-LD, or CSV with the documented header. "
-        "At most 5 MB.",
-    )
-
-
 class CompleteDraftForm(LaunchForm):
     """What an advisor adds to an imported draft before it goes to the board (or the
     approval queue)."""
@@ -294,52 +280,6 @@ class CloseListingForm(LaunchForm):
         choices=[("filled", "Every opening is filled"), ("closed", "Close it without filling")],
         validators=[InputRequired("Choose filled or closed.")],
     )
-
-
-class BoardFilterForm(Form):
-    """The board's search and filters, read from the query string (no CSRF: a GET)."""
-
-    q = StringField("Search", filters=[strip_text], validators=[Length(max=200)])
-    skills = SelectMultipleField("Skills")
-    competencies = CheckboxesField("Competencies", choices=[(c, c) for c in COMPETENCIES])
-    min_hours = IntegerField("At least (hours)", validators=[Optional(), NumberRange(0, 1000)])
-    max_hours = IntegerField("At most (hours)", validators=[Optional(), NumberRange(0, 1000)])
-    paid_only = BooleanField("Paid only")
-    min_rate = DecimalField(
-        "Minimum hourly pay", places=2, validators=[Optional(), NumberRange(0, 10000)]
-    )
-    remote_only = BooleanField("Remote only")
-    deadline_after = DateField("Deadline on or after", validators=[Optional()])
-    sort = SelectField(
-        "Sort by", choices=list(SORTS.items()), default="relevance", validate_choice=False
-    )
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 100000)])
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.skills.choices = skill_choices()
-
-    def to_query(self) -> BoardQuery:
-        """The query; a filter whose value is invalid is left out (its error is shown)."""
-        self.validate()
-
-        def ok(field: Any) -> Any:
-            return None if field.errors else field.data
-
-        rate = ok(self.min_rate)
-        return BoardQuery(
-            text=ok(self.q) or "",
-            skills=tuple(ok(self.skills) or ()),
-            competencies=tuple(ok(self.competencies) or ()),
-            min_hours=ok(self.min_hours),
-            max_hours=ok(self.max_hours),
-            paid_only=bool(self.paid_only.data),
-            min_rate_cents=int(rate * 100) if rate else None,
-            remote_only=bool(self.remote_only.data),
-            deadline_after=ok(self.deadline_after),
-            sort=self.sort.data if self.sort.data in SORTS else "relevance",
-            page=ok(self.page) or 1,
-        )
 
 
 _LISTING_FIELDS = (
@@ -426,7 +366,3 @@ class InvitationForm(LaunchForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.employer.choices = [(0, "Any employer (they name themselves)"), *(employers or [])]
-
-
-class PinForm(LaunchForm):
-    """The pin and unpin buttons (CSRF only)."""

@@ -16,10 +16,8 @@ from lti_tool.extensions import db
 from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
-from .forms import (
-    InvitationForm,
-    PinForm,
-)
+from .board_forms import PinForm
+from .forms import InvitationForm
 from .services import invitations as invitation_svc
 from .services import listings as svc
 from .views import _employer_choices, bp

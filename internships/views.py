@@ -26,12 +26,8 @@ from lti_tool.homes import ROLE_LABELS
 from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url
 
-from .forms import (
-    BoardFilterForm,
-    CloseListingForm,
-    ImportForm,
-    PinForm,
-)
+from .board_forms import BoardFilterForm, ImportForm, PinForm
+from .forms import CloseListingForm
 from .rendering import render_markdown
 from .services import jobs as job_svc
 from .services import listings as svc
