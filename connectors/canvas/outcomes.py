@@ -91,16 +91,22 @@ class CanvasClient:
         self._max_retries = max_retries
         self._backoff_s = backoff_s
 
-    def _canvas(self) -> Canvas:
-        canvas = Canvas(self.base_url, self._token)
+    def _requester(self) -> Any:
+        """canvasapi's HTTP layer for this Canvas (``Canvas()`` checks and normalises the
+        address), on the caller's session when one was given (the core's has a timeout on every
+        call).
+
+        canvasapi 3.x has no public way to hand it a session, nor to reach a course without a
+        GET for it, so this is the one place that reads its internals: ``Canvas.__requester``
+        and ``Requester._session`` (canvasapi is pinned <4 in setup.cfg; the connector tests
+        go through both)."""
+        requester = Canvas(self.base_url, self._token)._Canvas__requester
         if self._session is not None:
-            # the caller's session (the core's has a timeout on every call)
-            canvas._Canvas__requester._session = self._session
-        return canvas
+            requester._session = self._session
+        return requester
 
     def _course(self, course_id: int | str) -> Course:
-        requester = self._canvas()._Canvas__requester
-        return Course(requester, {"id": course_id})
+        return Course(self._requester(), {"id": course_id})
 
     def _call(self, what: str, fn: Callable[[Course], T], course_id: int | str) -> T:
         """``fn`` on the course: an expired token refreshed once, throttling backed off and
