@@ -61,18 +61,23 @@ class RedirectRefusedError(requests.exceptions.RequestException):
         self.reason = "redirected"
 
 
-def allow_private_hosts() -> bool:
-    """Whether private addresses are allowed: ``OUTBOUND_ALLOW_PRIVATE_HOSTS`` (falling back on
-    ``DYNREG_ALLOW_PRIVATE_HOSTS``); unset, only in development. Never outside an app."""
+# Which settings allow private addresses, the first one set deciding: outbound calls in general
+# (Canvas, Moodle, CASE providers) also follow the registration's switch; Dynamic Registration,
+# the stricter case, follows only its own.
+OUTBOUND_SETTINGS = ("OUTBOUND_ALLOW_PRIVATE_HOSTS", "DYNREG_ALLOW_PRIVATE_HOSTS")
+REGISTRATION_SETTINGS = ("DYNREG_ALLOW_PRIVATE_HOSTS",)
+
+
+def allow_private_hosts(settings: tuple[str, ...] = OUTBOUND_SETTINGS) -> bool:
+    """Whether private addresses are allowed: the first of ``settings`` that is set; none set,
+    only in development. Never outside an app."""
     if not has_app_context():
         return False
     cfg = current_app.config
-    allowed = cfg["OUTBOUND_ALLOW_PRIVATE_HOSTS"]
-    if allowed is None:
-        allowed = cfg["DYNREG_ALLOW_PRIVATE_HOSTS"]
-    if allowed is None:
-        return bool(cfg["CAREER_CREDIT_ENV"] == "development")
-    return bool(allowed)
+    for name in settings:
+        if cfg[name] is not None:
+            return bool(cfg[name])
+    return bool(cfg["CAREER_CREDIT_ENV"] == "development")
 
 
 def is_public(address: Address) -> bool:

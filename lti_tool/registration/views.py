@@ -18,6 +18,7 @@ from sqlalchemy import select
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
 
+from .. import netguard
 from ..auth import current_launch, public, requires
 from ..errors import AppError, NotFoundError
 from ..extensions import csrf, db
@@ -36,13 +37,6 @@ class ConfirmForm(FlaskForm):
     invite = HiddenField(validators=[DataRequired()])
     openid_configuration = HiddenField(validators=[DataRequired()])
     registration_token = HiddenField()
-
-
-def allow_private_hosts() -> bool:
-    """Whether platforms on private addresses may register (development and tests)."""
-    cfg = current_app.config
-    allowed = cfg["DYNREG_ALLOW_PRIVATE_HOSTS"]
-    return bool(cfg["CAREER_CREDIT_ENV"] == "development" if allowed is None else allowed)
 
 
 def _csrf_from_invitation(invite: str | None) -> None:
@@ -119,7 +113,7 @@ def register() -> ResponseReturnValue:
         args.get("openid_configuration"),
         args.get("registration_token"),
         _urls(),
-        allow_private=allow_private_hosts(),
+        allow_private=netguard.allow_private_hosts(netguard.REGISTRATION_SETTINGS),
     )
     form = ConfirmForm(
         formdata=None,
@@ -151,7 +145,7 @@ def register_confirm() -> ResponseReturnValue:
             form.openid_configuration.data,
             form.registration_token.data or None,
             _urls(),
-            allow_private=allow_private_hosts(),
+            allow_private=netguard.allow_private_hosts(netguard.REGISTRATION_SETTINGS),
         )
     except AppError:
         db.session.rollback()

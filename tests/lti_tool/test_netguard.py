@@ -225,3 +225,18 @@ def test_moodle_through_the_guarded_session_never_reaches_a_rebound_address(monk
         client.competency_frameworks()
     assert refused.value.message == moodle.UNREACHABLE
     assert targets == [] and server.hits == []
+
+
+def test_registration_follows_only_its_own_switch(app):
+    """Dynamic Registration, the stricter case: OUTBOUND_ALLOW_PRIVATE_HOSTS does not open it."""
+    with app.app_context():
+        cfg = app.config
+        saved = cfg.get("OUTBOUND_ALLOW_PRIVATE_HOSTS"), cfg["DYNREG_ALLOW_PRIVATE_HOSTS"]
+        app.config.update(OUTBOUND_ALLOW_PRIVATE_HOSTS=True, DYNREG_ALLOW_PRIVATE_HOSTS=False)
+        try:
+            assert netguard.allow_private_hosts() is True
+            assert netguard.allow_private_hosts(netguard.REGISTRATION_SETTINGS) is False
+        finally:
+            app.config.update(
+                OUTBOUND_ALLOW_PRIVATE_HOSTS=saved[0], DYNREG_ALLOW_PRIVATE_HOSTS=saved[1]
+            )
