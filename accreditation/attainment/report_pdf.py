@@ -14,7 +14,6 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import (
     Image,
@@ -24,6 +23,9 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from lti_tool.pdf import styles as pdf_styles
+from lti_tool.pdf import table_font
 
 from . import services
 
@@ -89,6 +91,7 @@ def _table(data: list[list[Any]], widths: list[float] | None = None) -> Table:
     table.setStyle(
         TableStyle(
             [
+                table_font(),
                 ("FONTSIZE", (0, 0), (-1, -1), 7),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde5ee")),
                 ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
@@ -108,7 +111,7 @@ def summary_pdf(
     evidence_rows: int,
 ) -> bytes:
     """The summary PDF of an export."""
-    styles = getSampleStyleSheet()
+    styles = pdf_styles()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,

@@ -4,32 +4,15 @@ followed by its data table, which is the chart's text alternative on paper too."
 from __future__ import annotations
 
 import io
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
+
+from lti_tool.pdf import fonts
 
 from .charts import cohort_chart, competency_chart, hours_chart
 from .common import Table
 from .progress import ProgressReport
 
 MAX_TABLE_ROWS = 60
-
-
-@lru_cache(maxsize=1)
-def _fonts() -> tuple[str, str]:
-    """DejaVu Sans (shipped with matplotlib, so always here): it has the accents and
-    punctuation of real names that reportlab's built-in Helvetica lacks."""
-    import matplotlib
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-    try:
-        pdfmetrics.registerFont(TTFont("DejaVuSans", str(fonts / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(fonts / "DejaVuSans-Bold.ttf")))
-    except Exception:  # a trimmed matplotlib install: fall back to the built-in fonts
-        return "Helvetica", "Helvetica-Bold"
-    return "DejaVuSans", "DejaVuSans-Bold"
 
 
 class _Writer:
@@ -41,7 +24,7 @@ class _Writer:
         from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
         from reportlab.lib.units import inch
 
-        regular, bold = _fonts()
+        regular, bold = fonts()
         base = getSampleStyleSheet()
         self.body = ParagraphStyle("body", parent=base["BodyText"], fontName=regular, fontSize=9.5)
         self.small = ParagraphStyle("small", parent=self.body, fontSize=8, leading=10)
