@@ -81,7 +81,3 @@ class ImportForm(LaunchForm):
         description="schema.org JobPosting JSON-LD, or CSV with the documented header. "
         "At most 5 MB.",
     )
-
-
-class PinForm(LaunchForm):
-    """The pin and unpin buttons (CSRF only)."""

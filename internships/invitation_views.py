@@ -13,10 +13,10 @@ from flask.typing import ResponseReturnValue
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.forms import ButtonForm
 from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
-from .board_forms import PinForm
 from .forms import InvitationForm
 from .services import invitations as invitation_svc
 from .services import listings as svc
@@ -51,7 +51,7 @@ def invitations() -> ResponseReturnValue:
         "internships/invitations.html",
         form=form,
         invitations=invitation_svc.list_invitations(ctx.tenant_id),
-        revoke_form=PinForm(formdata=None),
+        revoke_form=ButtonForm(formdata=None),
     ), status
 
 
@@ -59,7 +59,7 @@ def invitations() -> ResponseReturnValue:
 @requires("advisor", write=True)
 def revoke_invitation(jti: str) -> ResponseReturnValue:
     ctx = current_launch()
-    if not PinForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         flash("The form expired: try again.", "error")
         return redirect(launch_url("internships.invitations"), code=303)
     try:

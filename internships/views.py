@@ -22,11 +22,12 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.forms import ButtonForm
 from lti_tool.homes import ROLE_LABELS
 from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url
 
-from .board_forms import BoardFilterForm, ImportForm, PinForm
+from .board_forms import BoardFilterForm, ImportForm
 from .forms import CloseListingForm
 from .rendering import render_markdown
 from .services import jobs as job_svc
@@ -130,7 +131,7 @@ def detail(listing_id: int) -> ResponseReturnValue:
         factors=UNPAID_FACTORS,
         close_form=CloseListingForm() if ctx.role == "advisor" else None,
         pinned=listing.id in pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
-        pin_form=PinForm() if ctx.role == "faculty" and ctx.course_id else None,
+        pin_form=ButtonForm() if ctx.role == "faculty" and ctx.course_id else None,
     )
 
 
@@ -138,7 +139,7 @@ def detail(listing_id: int) -> ResponseReturnValue:
 @requires("faculty", write=True)
 def pin(listing_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not PinForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         flash("The form expired: try again.", "error")
     else:
         try:
@@ -158,7 +159,7 @@ def pin(listing_id: int) -> ResponseReturnValue:
 @requires("faculty", write=True)
 def unpin(listing_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not PinForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         flash("The form expired: try again.", "error")
     else:
         removed = pin_svc.unpin_listing(ctx, listing_id)

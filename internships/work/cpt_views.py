@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 from internships.services.listings import list_employers, list_listings
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
+from lti_tool.forms import ButtonForm
 
 from . import forms
 from .services import caps, cpt
@@ -61,7 +62,7 @@ def cpt_approvals() -> ResponseReturnValue:
         "internships/work/cpt.html",
         form=form,
         approvals=cpt.list_cpt_approvals(ctx.tenant_id),
-        revoke_form=forms.ConfirmForm(formdata=None),
+        revoke_form=ButtonForm(formdata=None),
     ), status
 
 
@@ -69,7 +70,7 @@ def cpt_approvals() -> ResponseReturnValue:
 @requires("advisor", write=True)
 def revoke_cpt(approval_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     cpt.revoke_cpt_approval(ctx.tenant_id, approval_id, ctx.actor)
     return _done("The CPT approval is marked revoked.", "work.cpt_approvals")

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
+from lti_tool.forms import ButtonForm
 from lti_tool.unit_of_work import refuse
 from lti_tool.web import launch_url
 
@@ -29,7 +30,7 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
     page_forms = {
         "hours_form": forms.HoursForm(formdata=None),
         "deliverable_form": forms.DeliverableForm(formdata=None),
-        "confirm_form": forms.ConfirmForm(formdata=None),
+        "confirm_form": ButtonForm(formdata=None),
         "status_form": forms.StatusForm(formdata=None),
         "link_form": forms.SupervisorLinkForm(formdata=None),
     }
@@ -57,7 +58,7 @@ def engagement(engagement_id: int) -> ResponseReturnValue:
 @requires("student", write=True)
 def acknowledge(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         eng.acknowledge_agreement(ctx, engagement_id)
@@ -94,7 +95,7 @@ def log_hours(engagement_id: int) -> ResponseReturnValue:
 def review_hours(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     engagement = eng.get_engagement(ctx, engagement_id)
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     log_ids = [log.id for log in hour_svc.hour_logs(engagement)]
     try:

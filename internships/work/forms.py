@@ -61,12 +61,6 @@ class ApplyForm(LaunchForm):
         self.consent.label.text = f"Share my statement, résumé and availability with {employer}"
 
 
-class ConfirmForm(LaunchForm):
-    """A button-only form (withdraw, acknowledge, mark read): CSRF and the launch id."""
-
-    submit = SubmitField("Confirm")
-
-
 class DecideForm(LaunchForm):
     decision = RadioField(
         "Decision",

@@ -13,6 +13,7 @@ from internships.services.listings import get_listing
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError, PolicyViolationError
+from lti_tool.forms import ButtonForm
 from lti_tool.homes import ROLE_LABELS
 from lti_tool.unit_of_work import done, refuse, refused
 from lti_tool.web import launch_url
@@ -152,7 +153,7 @@ def my_applications() -> ResponseReturnValue:
         "internships/work/my_applications.html",
         applications=apps.my_applications(ctx),
         engagements=eng.list_engagements(ctx),
-        form=forms.ConfirmForm(),
+        form=ButtonForm(),
     )
 
 
@@ -160,7 +161,7 @@ def my_applications() -> ResponseReturnValue:
 @requires("student", write=True)
 def withdraw(application_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     try:
         application = apps.withdraw_application(ctx, application_id)
@@ -183,7 +184,7 @@ def resume(application_id: int) -> ResponseReturnValue:
 @requires("student")
 def notifications_read() -> ResponseReturnValue:
     ctx = current_launch()
-    if not forms.ConfirmForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         abort(400)
     mark_notifications_read(ctx)
     return _done("Notifications marked as read.", "home.index")
