@@ -18,7 +18,7 @@ from lti_tool import jobs
 from lti_tool.extensions import db
 from lti_tool.jobs import Message
 from lti_tool.lti import ags
-from lti_tool.models import Registration
+from lti_tool.models import Registration, Tenant
 
 CANVAS = "https://canvas.example.edu"
 TOKEN_URL = f"{CANVAS}/login/oauth2/token"
@@ -143,10 +143,14 @@ def test_backoff_is_full_jitter_capped_and_honours_retry_after():
 
 @pytest.fixture
 def canvas_reg(app_ctx):
-    """A registration that is never stored (the token cache keys on its id)."""
+    """A registration that is never stored (the token cache keys on its id), of a tenant of its
+    own (its signing key is made on first use)."""
+    tenant = Tenant(name=f"AGS school {secrets.token_hex(4)}", settings={})
+    db.session.add(tenant)
+    db.session.commit()
     return Registration(
         id=900000 + secrets.randbelow(99999),
-        tenant_id=1,
+        tenant_id=tenant.id,
         name="Canvas",
         issuer="https://canvas.instructure.com",
         client_id="10000000000001",
