@@ -9,8 +9,8 @@ MODELS = ("internships.models", "internships.work.models", "internships.profile.
 
 
 def register(app: Flask) -> None:
-    """The marketplace's blueprints, commands, home panels, email sender and hooks."""
-    from lti_tool import jobs, tasks
+    """The marketplace's blueprints, commands, home panels and hooks."""
+    from lti_tool import tasks
     from lti_tool.cli import cli_group
     from lti_tool.homes import register_home_panel
     from lti_tool.privacy.hooks import register_erasure_hook
@@ -23,7 +23,7 @@ def register(app: Flask) -> None:
     from .services import jobs as import_jobs
     from .work import cpt_views as _cpt_pages  # noqa: F401 - routes on work_views.bp
     from .work import engagement_views as _engagement_pages  # noqa: F401 - routes on work_views.bp
-    from .work import erasure, mail, supervisor_views
+    from .work import erasure, supervisor_views
     from .work import views as work_views
     from .work.services import uploads
 
@@ -46,7 +46,6 @@ def register(app: Flask) -> None:
         )
     )
     app.cli.add_command(cli_group("profiles", commands.profiles_import_command))
-    jobs.register_sender(mail.KIND, mail.deliver, needs_registration=False)
     register_erasure_hook("internships.supervisor_links")(erasure.revoke_supervisor_links)
     register_file_rule("internships.uploads")(uploads.purge_expired_files)
     tasks.register_task_kind(import_jobs.task_kind())  # listing and SIS imports

@@ -1,5 +1,6 @@
 """The core domain: LTI launches and deep linking, role homes, installing the tool in an LMS,
-the tool administrator's pages, the operator's commands and the AGS score sender."""
+the tool administrator's pages, the operator's commands, the AGS score sender and the messages
+to people (``lti_tool.notify``: email and in-app notifications)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ MODELS = (
     "lti_tool.jobs.models",
     "lti_tool.admin.connections",
     "lti_tool.registration.models",
+    "lti_tool.notify.models",
 )
 
 
 def register(app: Flask) -> None:
-    """Register the core's blueprints, commands and outbox sender on ``app``."""
+    """Register the core's blueprints, commands and outbox senders (scores, email) on ``app``."""
     from . import jobs
     from .admin.connections_views import bp as admin_connections_bp
     from .admin.identities_views import bp as admin_identities_bp
@@ -23,6 +25,7 @@ def register(app: Flask) -> None:
     from .homes import bp as homes_bp
     from .lti import ags
     from .lti.views import bp as lti_bp
+    from .notify import mail
     from .registration.views import bp as registration_bp
     from .tasks import commands as task_commands
 
@@ -35,3 +38,4 @@ def register(app: Flask) -> None:
     register_cli(app)  # platform, keys, maintenance, students, grades
     app.cli.add_command(cli_group("tasks", *task_commands.COMMANDS, help=task_commands.HELP))
     jobs.register_sender(ags.KIND_SCORE, ags.send_score)
+    jobs.register_sender(mail.KIND, mail.deliver, needs_registration=False)

@@ -19,11 +19,11 @@ from sqlalchemy import select, update
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
+from lti_tool.notify.mail import send_email
 from lti_tool.services import audit
 
 from ..models import EmployerInvitation, Listing
 from ..work.links import LinkError
-from ..work.mail import send_email
 from ..work.services.common import career_center_email
 from .listings import (
     ListingInput,

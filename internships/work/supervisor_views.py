@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from internships.forms import EmployerListingForm
 from internships.services import invitations as invitation_svc
 from internships.services.listings import ListingInvalidError
-from lti_tool.auth import current_launch, public, requires
+from lti_tool.auth import public
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
@@ -30,7 +30,6 @@ from .links import (
     open_engagement_link,
     open_listing_link,
 )
-from .mail import outbox_for_tenant
 from .models import RATING_LEVELS
 from .services import applications as apps
 from .services import engagements as eng
@@ -237,14 +236,3 @@ def employer_listing(token: str) -> ResponseReturnValue:
         contact=career_center_email(tenant),
         errors=errors,
     ), 422 if form.errors or errors else 200
-
-
-@bp.get("/dev/outbox")
-@requires("advisor", "admin", tool_admin=True)
-def outbox() -> ResponseReturnValue:
-    """The development outbox (sandbox enabled only): the launch's tenant's stored email,
-    newest first — never another institution's, and never without a launch."""
-    if not current_app.config["SANDBOX_ENABLED"]:
-        abort(404)
-    messages = outbox_for_tenant(current_launch().tenant_id)
-    return render_template("supervisor/outbox.html", messages=messages)

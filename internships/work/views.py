@@ -15,6 +15,7 @@ from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError, PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.homes import ROLE_LABELS
+from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
 from lti_tool.unit_of_work import done, refuse, refused
 from lti_tool.web import launch_url
 
@@ -23,7 +24,6 @@ from .models import RATING_LEVELS
 from .services import applications as apps
 from .services import cpt, uploads
 from .services import engagements as eng
-from .services.notifications import mark_notifications_read, unread_notifications
 from .services.selection import send_selection_link
 
 bp = Blueprint("work", __name__, url_prefix="/work")

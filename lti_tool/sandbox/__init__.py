@@ -10,13 +10,16 @@ MODELS = ("lti_tool.sandbox.models",)
 
 
 def register(app: Flask) -> None:
-    """The sandbox's pages and API (one blueprint) and ``flask sandbox seed``."""
+    """The sandbox's pages and API (one blueprint), the development mail outbox and
+    ``flask sandbox seed``."""
     from ..cli import cli_group
     from . import (
         api,  # noqa: F401 - the API's routes, on the sandbox blueprint
         cli,
+        outbox_views,
         views,
     )
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(outbox_views.bp)  # the development mail outbox, /s/dev/outbox
     app.cli.add_command(cli_group("sandbox", cli.seed_command))

@@ -16,11 +16,11 @@ from credit.services import awards as award_svc
 from credit.services import policy as policy_svc
 from credit.services import progress as progress_svc
 from credit.services import sync as sync_svc
-from internships.work.models import Notification
 from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.models import AuditEntry, Course
+from lti_tool.notify.models import Notification
 
 from .conftest import give_work
 

@@ -17,13 +17,13 @@ import pytest
 from flask import has_request_context
 from sqlalchemy import delete, func, select, update
 
-from internships.work import mail
-from internships.work.mail import send_email
-from internships.work.models import EmailMessage
 from lti_tool import jobs
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.models import Tenant, utcnow
+from lti_tool.notify import mail
+from lti_tool.notify.mail import send_email
+from lti_tool.notify.models import EmailMessage
 from tests.internships.work.test_invitations import invite
 
 

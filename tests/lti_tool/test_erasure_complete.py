@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 
 from accreditation.attainment import exports
 from accreditation.attainment.models import AttainmentExport
-from internships.work.models import Application, EmailMessage
+from internships.work.models import Application
 from internships.work.services import applications as app_svc
 from internships.work.services import evaluations as evals
 from lti_tool.extensions import db
 from lti_tool.models import LtiState, User, utcnow
+from lti_tool.notify.models import EmailMessage
 from lti_tool.privacy import retention, schema, subject
 from tests.internships.work.helpers import application_input
 

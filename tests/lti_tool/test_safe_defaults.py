@@ -92,8 +92,8 @@ def test_uploads_and_exports_are_written_private(app, tmp_path, monkeypatch):
 
 
 def test_the_development_outbox_lists_one_tenants_mail(app, make_platform):
-    from internships.work.mail import outbox_for_tenant, send_email
     from lti_tool.extensions import db
+    from lti_tool.notify.mail import outbox_for_tenant, send_email
 
     a, b = make_platform(), make_platform()
     with app.app_context():

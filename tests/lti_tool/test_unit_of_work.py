@@ -41,7 +41,7 @@ MAY_COMMIT = {
     "internships/services/jobs.py": "the listing-import job runner, batch by batch",
     "accreditation/attainment/exports.py": "the export job runner, batch by batch",
     "accreditation/writeback/senders.py": "outbox senders (run by the job runner)",
-    "internships/work/mail.py": "the mail sender (run by the job runner)",
+    "lti_tool/notify/mail.py": "the mail sender (run by the job runner)",
     "accreditation/evidence/services.py": "the evidence-sync tick hook (a job runner)",
     "lti_tool/messages.py": "a launch's flashed messages, after the request's own commit",
     "lti_tool/unit_of_work.py": "the request handler itself",

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from internships.models import Listing
-from internships.work.mail import KIND as EMAIL_KIND
 from internships.work.models import Application, Engagement, HourLog
 from lti_tool.extensions import db
 from lti_tool.jobs.models import FAILED, PENDING, SENDING, OutboxMessage
 from lti_tool.jobs.outbox import status_counts
+from lti_tool.notify.mail import KIND as EMAIL_KIND
 
 from .common import Table, Term
 from .credit import credits_awarded

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from internships.work.services.notifications import notify
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Course, User, utcnow
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ...models import CreditAward, CreditDecision

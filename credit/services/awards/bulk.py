@@ -11,13 +11,13 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import ColumnElement, String, cast, literal, select
 
-from internships.work.mail import send_email
-from internships.work.models import EmailMessage, Notification
 from lti_tool.context import LaunchContext
 from lti_tool.db_helpers import insert_rows
 from lti_tool.extensions import db
 from lti_tool.lti import ags
 from lti_tool.models import AuditEntry, User, utcnow
+from lti_tool.notify.mail import send_email
+from lti_tool.notify.models import EmailMessage, Notification
 
 from ...models import CreditAward, CreditPolicy
 from ..policy import get_policy

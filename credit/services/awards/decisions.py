@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from internships.work.services.notifications import notify
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ...models import CreditDecision

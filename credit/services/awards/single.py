@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from internships.work.services.notifications import notify
 from lti_tool.context import LaunchContext
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import User, utcnow
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ...models import CreditAward, CreditPolicy

@@ -18,12 +18,12 @@ from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ..models import Application, Engagement
 from . import uploads
 from .acceptance import accept
-from .notifications import notify
 
 OPEN_STATUSES = ("submitted", "shortlisted")
 DECISIONS = {"shortlist": "shortlisted", "accept": "accepted", "decline": "declined"}

@@ -10,10 +10,11 @@ from sqlalchemy.orm import joinedload
 
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.notify.mail import send_email
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ..links import issue_link
-from ..mail import send_email
 from ..models import (
     LINK_OPEN_STATUSES,
     RATING_LEVELS,
@@ -22,7 +23,6 @@ from ..models import (
     SupervisorEvaluation,
 )
 from .engagements import EngagementInvalidError, get_engagement_by_id
-from .notifications import notify
 
 
 def evaluation_of(engagement: Engagement) -> SupervisorEvaluation | None:

@@ -16,13 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ..models import Engagement, HourLog
 from .caps import effective_caps
 from .common import week_bounds
 from .engagements import EngagementInvalidError, get_engagement_by_id, own_active
-from .notifications import notify
 
 MAX_DAY_MINUTES = 12 * 60
 

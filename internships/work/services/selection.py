@@ -8,10 +8,10 @@ from collections.abc import Callable
 from internships.services.listings import get_listing
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.notify.mail import send_email
 from lti_tool.services import audit
 
 from ..links import issue_link
-from ..mail import send_email
 from ..models import Application
 
 

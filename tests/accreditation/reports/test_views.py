@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from accreditation.reports.models import AdvisorNote
-from internships.work.models import Notification
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from lti_tool.notify.models import Notification
 from tests.helpers import csrf_token
 
 from .conftest import World

@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from internships.work.models import Application, EmailMessage, Engagement, Notification
+from internships.work.models import Application, Engagement
 from internships.work.services import uploads
 from internships.work.services.applications import (
     ApplicationInvalidError,
@@ -19,11 +19,12 @@ from internships.work.services.applications import (
     my_applications,
     withdraw_application,
 )
-from internships.work.services.notifications import mark_notifications_read, unread_notifications
 from internships.work.services.workload import planned_weekly_hours
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
+from lti_tool.notify.models import EmailMessage, Notification
+from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
 
 from .helpers import ADVISOR_ACTOR, accept, add_listing, apply, audit_actions
 

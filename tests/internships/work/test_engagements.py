@@ -12,11 +12,11 @@ from internships.work.models import Engagement
 from internships.work.services import engagements as svc
 from internships.work.services import evaluations, hours
 from internships.work.services.engagements import AgreementInput, EngagementInvalidError
-from internships.work.services.notifications import unread_notifications
 from lti_tool.context import today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
+from lti_tool.notify.notifications import unread_notifications
 
 from .helpers import PDF, accept, audit_actions
 
@@ -329,7 +329,7 @@ def test_supervisor_link_needs_an_email_and_is_not_sent_twice_for_an_evaluation(
         lambda t: urls.append(t) or f"https://tool/s/hours/{t}",
     )
     assert urls == [token]
-    from internships.work.models import EmailMessage
+    from lti_tool.notify.models import EmailMessage
 
     body = db.session.scalars(
         db.select(EmailMessage.body)

@@ -13,9 +13,9 @@ from sqlalchemy import select, update
 
 from internships.models import EmployerInvitation, Listing
 from internships.services.listings import ensure_employer
-from internships.work.models import EmailMessage
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
 from tests.internships.conftest import ACTOR
 

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import delete, select
 
 from internships.work import links
-from internships.work.mail import send_email
-from internships.work.models import EmailMessage, SupervisorLink
+from internships.work.models import SupervisorLink
 from lti_tool import jobs
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.models import Tenant
+from lti_tool.notify.mail import send_email
+from lti_tool.notify.models import EmailMessage
 
 
 @pytest.fixture
@@ -105,7 +106,7 @@ def test_email_goes_through_smtp_when_configured(app, tenant_id, monkeypatch):
         def send_message(self, message):
             sent.append(("send", message["To"], message["Subject"]))
 
-    monkeypatch.setattr("internships.work.mail.smtplib.SMTP", FakeSMTP)
+    monkeypatch.setattr("lti_tool.notify.mail.smtplib.SMTP", FakeSMTP)
     monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", "smtp.example.edu")
     monkeypatch.setitem(app.config, "MAIL_SMTP_USERNAME", "careers")
     message = send_email(tenant_id, "sam@acme.example", "Please confirm", "Body")
@@ -126,7 +127,7 @@ def test_an_smtp_failure_is_recorded_not_raised(app, tenant_id, monkeypatch):
     def refuse(*args, **kwargs):
         raise ConnectionRefusedError("no mail server")
 
-    monkeypatch.setattr("internships.work.mail.smtplib.SMTP", refuse)
+    monkeypatch.setattr("lti_tool.notify.mail.smtplib.SMTP", refuse)
     monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", "smtp.example.edu")
     message = send_email(tenant_id, "sam@acme.example", "Hello", "Body")
     db.session.commit()

@@ -11,8 +11,9 @@ from html import escape
 from sqlalchemy import func, select
 
 from internships.services.listings import create_listing, ensure_employer
-from internships.work.models import EmailMessage, Engagement
+from internships.work.models import Engagement
 from lti_tool.extensions import db
+from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
 from tests.internships.conftest import ACTOR, listing_input
 

@@ -14,7 +14,6 @@ from sqlalchemy import select
 
 from internships.work.models import (
     Application,
-    EmailMessage,
     Engagement,
     HourLog,
     SupervisorEvaluation,
@@ -22,6 +21,7 @@ from internships.work.models import (
 )
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
 
 from .test_views import accept_via_advisor, submit_application, the_application
@@ -263,7 +263,7 @@ def test_the_development_outbox_needs_a_launch_and_lists_its_tenants_emails(
 ):
     other = make_platform()  # another institution's mail never shows
     with app.app_context():
-        from internships.work.mail import send_email
+        from lti_tool.notify.mail import send_email
 
         send_email(other.tenant_id, "sup@other.example", "Other school", "Other school's link")
         db.session.commit()

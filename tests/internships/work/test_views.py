@@ -362,7 +362,7 @@ def test_faculty_confirms_hours_and_the_student_is_notified(app, world):
         assert db.session.get(HourLog, log_id).status == "confirmed"
     from flask import render_template
 
-    from internships.work.services.notifications import unread_notifications
+    from lti_tool.notify.notifications import unread_notifications
 
     with app.test_request_context(f"/?lid={student.lid}"):
         from lti_tool.auth import current_launch

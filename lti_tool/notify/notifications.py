@@ -8,8 +8,8 @@ from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 from lti_tool.models import User, utcnow
 
-from ..mail import send_email
-from ..models import Notification
+from .mail import send_email
+from .models import Notification
 
 KINDS = (
     "application_shortlisted",
