@@ -6,7 +6,9 @@ and nothing is downloaded. axe-core comes from npm into node_modules (`make test
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,24 @@ AXE_RUN = """async (options) => {
   return (await Promise.race([axe.run(document, options), timeout])).violations;
 }"""
 TIMEOUT_MS = 20_000  # OIDC login + launch is several round trips; CI machines can be slow
+
+
+def cookie_profile(block: bool) -> Path:
+    """A fresh chromium profile folder whose preferences block (or allow) third-party cookies,
+    for ``launch_persistent_context``."""
+    folder = Path(tempfile.mkdtemp(prefix="cc-chromium-"))
+    (folder / "Default").mkdir()
+    (folder / "Default" / "Preferences").write_text(
+        json.dumps(
+            {
+                "profile": {
+                    "cookie_controls_mode": 1 if block else 0,
+                    "block_third_party_cookies": block,
+                }
+            }
+        )
+    )
+    return folder
 
 
 def _missing(reason: str) -> None:

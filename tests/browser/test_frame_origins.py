@@ -11,20 +11,17 @@ the institution's domain. The id_token is signed by the independent test platfor
 from __future__ import annotations
 
 import html
-import json
 import secrets
-import tempfile
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, cookie_profile
 from tests.platform import LmsPlatform
 
 pytestmark = pytest.mark.browser
@@ -155,18 +152,7 @@ def context(request: Any, lms_pages: _Lms) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     block = request.param
-    folder = Path(tempfile.mkdtemp(prefix="cc-chromium-"))
-    (folder / "Default").mkdir()
-    (folder / "Default" / "Preferences").write_text(
-        json.dumps(
-            {
-                "profile": {
-                    "cookie_controls_mode": 1 if block else 0,
-                    "block_third_party_cookies": block,
-                }
-            }
-        )
-    )
+    folder = cookie_profile(block)
     with sync_playwright() as playwright:
         ctx = playwright.chromium.launch_persistent_context(
             str(folder),

@@ -6,16 +6,14 @@ new window where the LMS has no storage. Each test first proves the profile's se
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, cookie_profile
 
 pytestmark = pytest.mark.browser
 
@@ -70,18 +68,7 @@ def profile(request: Any) -> Iterator[Any]:
     # module's waits depended on which tests had run before it.
     expect.set_options(timeout=TIMEOUT_MS)
     block = request.param
-    folder = Path(tempfile.mkdtemp(prefix="cc-chromium-"))
-    (folder / "Default").mkdir()
-    (folder / "Default" / "Preferences").write_text(
-        json.dumps(
-            {
-                "profile": {
-                    "cookie_controls_mode": 1 if block else 0,
-                    "block_third_party_cookies": block,
-                }
-            }
-        )
-    )
+    folder = cookie_profile(block)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(folder), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
