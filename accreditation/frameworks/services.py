@@ -99,8 +99,22 @@ def ensure_builtin_frameworks(tenant_id: int, actor: str = "Career Credit") -> F
     return fw
 
 
+# Tenants (per database) this process has seen with their built-in framework already stored:
+# the hook runs at every launch, and after the first it only needs to know that (a launch pays
+# no query for it). Only a framework found stored is remembered, never one this transaction
+# creates (a rollback would take it back).
+_SET_UP: set[tuple[str, int]] = set()
+
+
 def set_up_tenant(tenant_id: int) -> None:
     """The tenant set-up hook (``lti_tool.tenants``): the built-in frameworks exist."""
+    key = (str(db.engine.url), tenant_id)
+    if key in _SET_UP:
+        return
+    stored = db.session.scalar(_builtin_query(tenant_id).with_only_columns(Framework.id))
+    if stored is not None:
+        _SET_UP.add(key)
+        return
     ensure_builtin_frameworks(tenant_id)
 
 

@@ -228,3 +228,27 @@ def test_concurrent_first_use_seeds_once(app):
             .where(FrameworkItem.tenant_id == tenant_id)
         )
         assert items == 8
+
+
+def test_the_launch_hook_creates_the_builtin_once_then_asks_nothing(tenant):
+    """``set_up_tenant`` runs at every launch: it creates a missing built-in framework, and once
+    it has seen the framework stored, later launches cost no query."""
+    from sqlalchemy import event
+
+    assert services.builtin_framework(tenant.id) is None
+    services.set_up_tenant(tenant.id)  # creates it (not remembered: this transaction made it)
+    db.session.commit()
+    assert services.builtin_framework(tenant.id) is not None
+    services.set_up_tenant(tenant.id)  # finds it stored: remembered from now on
+
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        services.set_up_tenant(tenant.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert statements == []
