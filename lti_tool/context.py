@@ -9,6 +9,8 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
+from .actor import Actor
+
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 MESSAGE_TYPE = CLAIM + "message_type"
 DEPLOYMENT_ID = CLAIM + "deployment_id"
@@ -60,9 +62,10 @@ class LaunchContext:
         return self.message_type == "LtiDeepLinkingRequest"
 
     @property
-    def actor(self) -> str:
-        """How the launch's user appears in the audit trail and on decisions."""
-        return f"{self.user_name or 'user'} <{self.user_email}> (user {self.user_id})"[:255]
+    def actor(self) -> Actor:
+        """The launch's user acting in the launch's tenant (``actor.name`` is how they appear in
+        the audit trail and on decisions)."""
+        return Actor.user(self.tenant_id, self.user_id, self.user_name, self.user_email)
 
 
 def today_in(time_zone: str) -> dt.date:
