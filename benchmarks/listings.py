@@ -392,6 +392,7 @@ def run(url: str, scale: float, queries: int) -> dict[str, Any]:
     from internships.services.listings import ensure_employer, get_listing
     from internships.vocabulary import COMPETENCIES, skills
     from lti_tool import create_app
+    from lti_tool.actor import Actor
     from lti_tool.extensions import db
     from lti_tool.models import Course, Tenant
 
@@ -408,7 +409,9 @@ def run(url: str, scale: float, queries: int) -> dict[str, Any]:
         tenant = Tenant(name="Bench University", settings={})
         db.session.add(tenant)
         db.session.flush()
-        employers = [ensure_employer(tenant.id, f"Employer {n}", "bench").id for n in range(200)]
+        employers = [
+            ensure_employer(Actor(tenant.id, "bench"), f"Employer {n}").id for n in range(200)
+        ]
         db.session.commit()
         start = time.perf_counter()
         populate_listings(tenant.id, employers, n_listings, vocab, rng)

@@ -14,6 +14,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.limits import INT_MAX
 from lti_tool.models import Tenant
@@ -27,8 +28,6 @@ from .services.imports import (
     read_records,
 )
 from .services.listings import expire_listings
-
-ACTOR = "command line"
 
 
 def _tenant(name_or_id: str) -> Tenant:
@@ -92,7 +91,9 @@ def import_command(path: Path, tenant_ref: str, dry_run: bool, progress_every: i
     tenant = _tenant(tenant_ref)
     click.echo(f"Importing {len(records)} records from {path.name} into {tenant.name!r}", err=True)
     report = import_listings(
-        tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)
+        Actor.cli(tenant.id, "internships import"),
+        records,
+        progress=progress_printer(len(records), progress_every),
     )
     _report(report, dry_run)
 
@@ -114,7 +115,9 @@ def profiles_import_command(
     tenant = _tenant(tenant_ref)
     click.echo(f"Importing {len(records)} rows from {path.name} into {tenant.name!r}", err=True)
     report = import_profiles(
-        tenant.id, records, ACTOR, progress=progress_printer(len(records), progress_every)
+        Actor.cli(tenant.id, "profile import"),
+        records,
+        progress=progress_printer(len(records), progress_every),
     )
     _report(report, dry_run)
 
@@ -140,7 +143,9 @@ def expire_command() -> None:
             tz: dt.tzinfo = zoneinfo.ZoneInfo(tenant.time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             tz = dt.UTC
-        total += expire_listings(tenant.id, dt.datetime.now(tz).date(), ACTOR)
+        total += expire_listings(
+            Actor.cli(tenant.id, "internships expire"), dt.datetime.now(tz).date()
+        )
     db.session.commit()
     click.echo(f"{total} listings expired.")
 

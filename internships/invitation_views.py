@@ -33,7 +33,6 @@ def invitations() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             invitation_svc.issue_invitation(
-                ctx.tenant_id,
                 ctx.actor,
                 form.email.data or "",
                 lambda token: url_for("supervisor.employer_listing", token=token, _external=True),
@@ -63,7 +62,7 @@ def revoke_invitation(jti: str) -> ResponseReturnValue:
         flash("The form expired: try again.", "error")
         return redirect(launch_url("internships.invitations"), code=303)
     try:
-        invitation_svc.revoke_invitation(ctx.tenant_id, jti, ctx.actor)
+        invitation_svc.revoke_invitation(ctx.actor, jti)
     except PolicyViolationError as exc:
         db.session.rollback()
         flash(exc.message, "error")

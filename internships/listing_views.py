@@ -35,15 +35,12 @@ def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None)
     """Run the service for a valid form; a refusal goes next to its field (None returned)."""
     try:
         employer_id = (
-            form.employer.data
-            or svc.ensure_employer(ctx.tenant_id, form.new_employer.data or "", ctx.actor).id
+            form.employer.data or svc.ensure_employer(ctx.actor, form.new_employer.data or "").id
         )
         data = form.to_input(employer_id)
         if listing_id is None:
-            return svc.create_listing(ctx.tenant_id, data, ctx.actor, submit=form.publish.data)
-        return svc.update_listing(
-            ctx.tenant_id, listing_id, data, ctx.actor, submit=form.publish.data
-        )
+            return svc.create_listing(ctx.actor, data, submit=form.publish.data)
+        return svc.update_listing(ctx.actor, listing_id, data, submit=form.publish.data)
     except svc.ListingInvalidError as exc:
         field_errors(form, exc, aliases={"pay_amount_cents": "pay_amount"}, fallback="title")
         return None
@@ -109,7 +106,7 @@ def complete(listing_id: int) -> ResponseReturnValue:
     form = CompleteDraftForm(data={"estimated_hours": listing.estimated_hours or None})
     if listing.status == "draft" and form.validate_on_submit():
         try:
-            svc.complete_draft(ctx.tenant_id, listing_id, form.estimated_hours.data or 0, ctx.actor)
+            svc.complete_draft(ctx.actor, listing_id, form.estimated_hours.data or 0)
         except PolicyViolationError as exc:
             db.session.rollback()
             form.estimated_hours.errors = [*form.estimated_hours.errors, exc.message]
@@ -135,9 +132,8 @@ def approve(listing_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             svc.approve_listing(
-                ctx.tenant_id,
-                listing_id,
                 ctx.actor,
+                listing_id,
                 note=form.note.data or "",
                 justification=form.justification(),
             )

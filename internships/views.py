@@ -175,7 +175,7 @@ def close(listing_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         flash("Choose whether the listing is filled or closed.", "error")
         return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
-    listing = svc.close_listing(ctx.tenant_id, listing_id, form.status.data or "", ctx.actor)
+    listing = svc.close_listing(ctx.actor, listing_id, form.status.data or "")
     flash(f"“{listing.title}” is {STATUS_LABELS[listing.status].lower()}.", "success")
     return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
 
@@ -195,8 +195,8 @@ def inline_rows() -> int:
 def queue_import(ctx: LaunchContext, kind: str, text: str, filename: str) -> ResponseReturnValue:
     """Queue a long import (within the person's cap on jobs in progress), start its runner
     after the commit, and show its progress page."""
-    workpool.ensure_job_capacity(ctx.tenant_id, ctx.actor)
-    job = job_svc.create_job(ctx.tenant_id, kind, filename, text, ctx.actor)
+    workpool.ensure_job_capacity(ctx.actor)
+    job = job_svc.create_job(ctx.actor, kind, filename, text)
     commit_now()  # the job runner reads the job from its own session
     tasks.start(current_app._get_current_object(), job_svc.TASK_KIND, job.id)  # type: ignore[attr-defined]
     return redirect(launch_url("internships.import_job", job_id=job.id), code=303)
@@ -216,7 +216,7 @@ def import_file() -> ResponseReturnValue:
         else:
             if len(records) > inline_rows():
                 return queue_import(ctx, "listings", text, filename)
-            report = import_listings(ctx.tenant_id, records, ctx.actor)
+            report = import_listings(ctx.actor, records)
     status = 422 if form.errors else 200
     return render_template(
         "internships/import.html",

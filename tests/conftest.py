@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from lti_tool.actor import Actor
 from tests.platform import KeySetServer, LmsPlatform, login_redirect_params
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -168,6 +169,7 @@ def make_platform(app, keyset):
         )
         with app.app_context():
             reg = add_platform(
+                Actor(None, "tests"),
                 PlatformSpec(
                     name=f"Test LMS {suffix}",
                     issuer=platform.issuer,
@@ -179,7 +181,6 @@ def make_platform(app, keyset):
                     strict_deployments=strict,
                     tenant=tenant,
                 ),
-                "tests",
                 allow_http=True,
             )
             if tenant_settings is not None:
@@ -234,14 +235,13 @@ def seed_listing(app):
         overrides.setdefault("application_deadline", dt.date.today() + dt.timedelta(days=30))
         with app.app_context():
             emp = ensure_employer(
-                tenant_id,
+                Actor(tenant_id, ACTOR),
                 employer,
-                ACTOR,
                 contact_name="Sam Supervisor",
                 contact_email="sam@acme.example",
             )
             listing = create_listing(
-                tenant_id, listing_input(emp.id, **overrides), ACTOR, submit=True
+                Actor(tenant_id, ACTOR), listing_input(emp.id, **overrides), submit=True
             )
             db.session.commit()
             return int(listing.id)

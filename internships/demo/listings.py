@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 
 from ..models import Employer, Listing
@@ -62,30 +63,26 @@ def _listing_input(row: DemoListing, employer_id: int, today: dt.date) -> Listin
     )
 
 
-def _create(tenant_id: int, row: DemoListing, employer_id: int, today: dt.date) -> None:
+def _create(actor: Actor, row: DemoListing, employer_id: int, today: dt.date) -> None:
     """Create one listing and take it to the status the demo wants."""
     listing = create_listing(
-        tenant_id,
+        actor,
         _listing_input(row, employer_id, today),
-        ACTOR,
         submit=row.status != "draft",
         source="import",
         external_id=f"demo-{row.key}",
     )
     if row.status == "open_unpaid":
-        approve_listing(
-            tenant_id, listing.id, ACTOR, note="Demo approval", justification=JUSTIFICATION
-        )
+        approve_listing(actor, listing.id, note="Demo approval", justification=JUSTIFICATION)
     elif row.status in CLOSING_STATUSES:
-        close_listing(tenant_id, listing.id, row.status, ACTOR)
+        close_listing(actor, listing.id, row.status)
 
 
-def _employers(tenant_id: int) -> dict[str, Employer]:
+def _employers(actor: Actor) -> dict[str, Employer]:
     return {
         employer.name: ensure_employer(
-            tenant_id,
+            actor,
             employer.name,
-            ACTOR,
             website=employer.website,
             contact_name=employer.contact_name,
             verified=employer.verified,
@@ -105,12 +102,13 @@ def seed_listings(tenant_id: int, today: dt.date | None = None) -> int:
             )
         )
     )
-    employers = _employers(tenant_id)
+    actor = Actor(tenant_id, ACTOR)
+    employers = _employers(actor)
     created = 0
     for row in LISTINGS:
         if f"demo-{row.key}" in existing:
             continue
-        _create(tenant_id, row, employers[row.employer].id, today)
+        _create(actor, row, employers[row.employer].id, today)
         created += 1
-    expire_listings(tenant_id, today, ACTOR)
+    expire_listings(actor, today)
     return created

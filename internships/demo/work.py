@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 
 from ..models import Listing
@@ -83,7 +84,9 @@ def _review_hours(ctx: Any, engagement: Any, logs: list[Any], state: str) -> Non
         decisions[logs[2].id] = ("query", "Was this on the Tuesday or the Wednesday?")
     else:
         decisions.update({log.id: ("confirm", "") for log in logs[2:]})
-    hours.review_hours(WORK_ACTOR, ctx.tenant_id, engagement.id, decisions, reviewer="supervisor")
+    hours.review_hours(
+        Actor(ctx.tenant_id, WORK_ACTOR), engagement.id, decisions, reviewer="supervisor"
+    )
 
 
 def _evaluate(ctx: Any, engagement: Any) -> None:
@@ -91,8 +94,7 @@ def _evaluate(ctx: Any, engagement: Any) -> None:
     from ..work.services import evaluations
 
     evaluations.submit_evaluation(
-        f"supervisor link demo ({engagement.supervisor_name})",
-        ctx.tenant_id,
+        Actor.link(ctx.tenant_id, f"supervisor link demo ({engagement.supervisor_name})"),
         engagement.id,
         engagement.supervisor_name,
         {
@@ -159,8 +161,7 @@ def _record_cpt(tenant_id: int, student: Any, listing_id: int, today: dt.date) -
 
     listing = get_listing(tenant_id, listing_id)
     record_cpt_approval(
-        tenant_id,
-        WORK_ACTOR,
+        Actor(tenant_id, WORK_ACTOR),
         CptInput(
             student_id=student.id,
             start_date=min(listing.work_start or today, today - dt.timedelta(days=30)),
@@ -179,7 +180,7 @@ def _decide(tenant_id: int, application: Any, student: Any, step: PlanStep, toda
     decision = {"shortlisted": "shortlist", "declined": "decline"}.get(step.state, "accept")
     if decision == "accept" and PROFILES[step.student].work_authorization.startswith("F-1"):
         _record_cpt(tenant_id, student, application.listing_id, today)
-    apps.decide_application(WORK_ACTOR, tenant_id, application.id, decision, by_advisor=True)
+    apps.decide_application(Actor(tenant_id, WORK_ACTOR), application.id, decision, by_advisor=True)
     return decision == "accept"
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from lti_tool.actor import Actor
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from lti_tool.models import Enrolment, User
@@ -171,7 +172,8 @@ def _values(record: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     return values, problems
 
 
-def _import_one(tenant_id: int, record: dict[str, str], actor: str) -> tuple[str, User]:
+def _import_one(actor: Actor, record: dict[str, str]) -> tuple[str, User]:
+    tenant_id = actor.tenant
     values, problems = _values(record)
     try:
         user = find_student(tenant_id, record)
@@ -205,14 +207,13 @@ def _import_one(tenant_id: int, record: dict[str, str], actor: str) -> tuple[str
         setattr(profile, name, values[name])
     db.session.flush()
     # Field names only: the values are the student's record, not the audit trail's.
-    audit.record(actor, "profile.import", tenant_id, user_id=user.id, fields=changed)
+    audit.record(actor, "profile.import", user_id=user.id, fields=changed)
     return outcome, user
 
 
 def import_profiles(
-    tenant_id: int,
+    actor: Actor,
     records: Iterable[tuple[int, dict[str, str]]],
-    actor: str,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Create or update one student profile per row; ``progress(n)`` after each row.
@@ -222,7 +223,7 @@ def import_profiles(
         key = record.get("lms_user_id") or record.get("email") or ""
         try:
             with db.session.begin_nested():
-                outcome, user = _import_one(tenant_id, record, actor)
+                outcome, user = _import_one(actor, record)
         except (RowError, AppError) as exc:
             problems = exc.problems if isinstance(exc, RowError) else [exc.message]
             report.results.append(RowResult(row, "rejected", key[:255], "", "\n".join(problems)))

@@ -63,7 +63,7 @@ def import_profiles_page() -> ResponseReturnValue:
         else:
             if len(records) > inline_rows():
                 return queue_import(ctx, "profiles", text, filename)
-            report = import_profiles(ctx.tenant_id, records, ctx.actor)
+            report = import_profiles(ctx.actor, records)
     status = 422 if form.errors else 200
     return render_template(
         "internships/import_profiles.html",

@@ -16,6 +16,7 @@ from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
 
+from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -54,8 +55,7 @@ class InvitationGrant:
 
 
 def issue_invitation(
-    tenant_id: int,
-    actor: str,
+    actor: Actor,
     email: str,
     link_url: Callable[[str], str],
     *,
@@ -64,6 +64,7 @@ def issue_invitation(
     message: str = "",
 ) -> str:
     """Record an invitation, email its link to ``email`` and return the token."""
+    tenant_id = actor.tenant
     email = email.strip()
     if "@" not in email or len(email) > 320:
         raise ListingInvalidError("email", "Give the employer's email address.")
@@ -80,7 +81,7 @@ def issue_invitation(
             employer_id=employer.id if employer else None,
             email=email,
             message=message.strip()[:2000],
-            issued_by=actor[:255],
+            issued_by=actor.name,
             expires_at=expires,
         )
     )
@@ -101,7 +102,6 @@ def issue_invitation(
     audit.record(
         actor,
         "employer_invitation.issue",
-        tenant_id,
         invitation=jti[:8],
         employer_id=employer.id if employer else None,
         days=days,
@@ -158,16 +158,17 @@ class EmployerDetails:
 def submit_listing(grant: InvitationGrant, who: EmployerDetails, data: ListingInput) -> Listing:
     """The employer's listing from the public form: pending approval, source employer_form;
     spends the invitation. Flushes; the caller commits."""
-    actor = f"employer invitation {grant.jti[:8]} ({who.contact_email or grant.email})"[:255]
+    actor = Actor.link(
+        grant.tenant_id, f"employer invitation {grant.jti[:8]} ({who.contact_email or grant.email})"
+    )
     if not who.contact_name.strip() or "@" not in who.contact_email:
         raise ListingInvalidError("contact_email", "Give your name and email address.")
     if grant.employer_id:
         employer = get_employer(grant.tenant_id, grant.employer_id)
     else:
         employer = ensure_employer(
-            grant.tenant_id,
-            who.name,
             actor,
+            who.name,
             website=who.website.strip()[:500],
             contact_name=who.contact_name.strip()[:200],
             contact_email=who.contact_email.strip()[:320],
@@ -178,9 +179,7 @@ def submit_listing(grant: InvitationGrant, who: EmployerDetails, data: ListingIn
         employer.contact_name = who.contact_name.strip()[:200]
         employer.contact_email = who.contact_email.strip()[:320]
     data.employer_id = employer.id
-    listing = create_listing(
-        grant.tenant_id, data, actor, submit=False, source=SOURCE, external_id=grant.jti
-    )
+    listing = create_listing(actor, data, submit=False, source=SOURCE, external_id=grant.jti)
     listing.status = "pending_approval"
     spent = db.session.execute(
         update(EmployerInvitation)
@@ -194,7 +193,6 @@ def submit_listing(grant: InvitationGrant, who: EmployerDetails, data: ListingIn
     audit.record(
         actor,
         "employer_invitation.submit",
-        grant.tenant_id,
         invitation=grant.jti[:8],
         listing_id=listing.id,
         employer_id=employer.id,
@@ -222,11 +220,11 @@ def list_invitations(tenant_id: int, limit: int = 100) -> list[EmployerInvitatio
     )
 
 
-def revoke_invitation(tenant_id: int, jti: str, actor: str) -> EmployerInvitation:
+def revoke_invitation(actor: Actor, jti: str) -> EmployerInvitation:
     """Withdraw an unused invitation so its link stops working."""
     row = db.session.scalar(
         select(EmployerInvitation).where(
-            EmployerInvitation.jti == jti, EmployerInvitation.tenant_id == tenant_id
+            EmployerInvitation.jti == jti, EmployerInvitation.tenant_id == actor.tenant
         )
     )
     if row is None:
@@ -237,5 +235,5 @@ def revoke_invitation(tenant_id: int, jti: str, actor: str) -> EmployerInvitatio
         )
     row.revoked_at = utcnow()
     db.session.flush()
-    audit.record(actor, "employer_invitation.revoke", tenant_id, invitation=jti[:8])
+    audit.record(actor, "employer_invitation.revoke", invitation=jti[:8])
     return row

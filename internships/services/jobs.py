@@ -11,7 +11,7 @@ so a repeated row updates rather than duplicates.
 
 Runners: a thread of the web process that queued the job (``JOB_RUNNER`` "thread" or
 "celery"), re-started when the progress page sees a stale job; with ``JOB_RUNNER = "off"``
-(tests, or a cron set-up) ``flask tasks run`` (or ``flask listings jobs``) runs what is
+(tests, or a cron set-up) ``flask tasks run`` (or ``flask internships jobs``) runs what is
 queued."""
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lti_tool import tasks
+from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -49,17 +50,17 @@ def parse(kind: str, text: str, filename: str) -> list[tuple[int, dict[str, Any]
 
 
 def import_records(
-    kind: str, tenant_id: int, records: list[tuple[int, dict[str, Any]]], actor: str
+    actor: Actor, kind: str, records: list[tuple[int, dict[str, Any]]]
 ) -> ImportReport:
     """Import a batch of records of ``kind``; flushes."""
     if kind == "listings":
-        return import_listings(tenant_id, records, actor)
+        return import_listings(actor, records)
     from ..profile.imports import import_profiles
 
-    return import_profiles(tenant_id, records, actor)
+    return import_profiles(actor, records)
 
 
-def create_job(tenant_id: int, kind: str, filename: str, text: str, actor: str) -> ImportJob:
+def create_job(actor: Actor, kind: str, filename: str, text: str) -> ImportJob:
     """Queue an import; the file is read now, so an unreadable one is refused at once."""
     if kind not in IMPORT_KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
@@ -67,18 +68,18 @@ def create_job(tenant_id: int, kind: str, filename: str, text: str, actor: str) 
     if not records:
         raise ImportFormatError("The file holds no rows to import.")
     job = ImportJob(
-        tenant_id=tenant_id,
+        tenant_id=actor.tenant,
         kind=kind,
         filename=filename[:255],
         content=text,
         status="queued",
         total=len(records),
-        actor=actor[:255],
+        actor=actor.name,
         results=[],
     )
     db.session.add(job)
     db.session.flush()
-    audit.record(actor, "import.queue", tenant_id, job_id=job.id, kind=kind, rows=len(records))
+    audit.record(actor, "import.queue", job_id=job.id, kind=kind, rows=len(records))
     return job
 
 
@@ -133,7 +134,7 @@ def run_job(job_id: int, chunk: int = CHUNK) -> ImportJob | None:
         records = parse(job.kind, job.content, job.filename)
         for start in range(job.processed, len(records), chunk):
             report = import_records(
-                job.kind, job.tenant_id, records[start : start + chunk], job.actor
+                Actor.recorded(job.tenant_id, job.actor), job.kind, records[start : start + chunk]
             )
             job.results = [*job.results, *(_as_dict(r) for r in report.results)]
             for outcome in ("created", "updated", "unchanged", "rejected"):
@@ -158,9 +159,8 @@ def run_job(job_id: int, chunk: int = CHUNK) -> ImportJob | None:
     job.content = ""  # the file may hold students' records: keep only the report
     job.finished_at = utcnow()
     audit.record(
-        job.actor,
+        Actor.recorded(job.tenant_id, job.actor),
         "import.finish",
-        job.tenant_id,
         job_id=job.id,
         kind=job.kind,
         status=job.status,

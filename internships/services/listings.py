@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
+from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant, utcnow
@@ -58,8 +59,9 @@ def list_employers(tenant_id: int) -> list[Employer]:
     )
 
 
-def ensure_employer(tenant_id: int, name: str, actor: str, **details: Any) -> Employer:
-    """The tenant's employer of this name, created (with ``details``) when new."""
+def ensure_employer(actor: Actor, name: str, **details: Any) -> Employer:
+    """The actor's tenant's employer of this name, created (with ``details``) when new."""
+    tenant_id = actor.tenant
     name = " ".join(name.split())
     if not 2 <= len(name) <= 200:
         raise ListingInvalidError("new_employer", "Give the employer's name (2 to 200 characters).")
@@ -70,7 +72,7 @@ def ensure_employer(tenant_id: int, name: str, actor: str, **details: Any) -> Em
         employer = Employer(tenant_id=tenant_id, name=name, **details)
         db.session.add(employer)
         db.session.flush()
-        audit.record(actor, "employer.create", tenant_id, employer_id=employer.id, name=name)
+        audit.record(actor, "employer.create", employer_id=employer.id, name=name)
     return employer
 
 
@@ -160,9 +162,8 @@ def _submit(listing: Listing, tenant: Tenant) -> None:
 
 
 def create_listing(
-    tenant_id: int,
+    actor: Actor,
     data: ListingInput,
-    actor: str,
     *,
     submit: bool,
     source: str = "manual",
@@ -174,6 +175,7 @@ def create_listing(
     later (an import that states none)."""
     if hours_pending and submit:
         raise ValueError("a listing without estimated hours stays a draft")
+    tenant_id = actor.tenant
     tenant = get_tenant(tenant_id)
     employer = get_employer(tenant_id, data.employer_id)
     listing = Listing(
@@ -181,13 +183,13 @@ def create_listing(
         status="draft",
         source=source,
         external_id=external_id,
-        created_by=actor[:255],
+        created_by=actor.name,
     )
     db.session.add(listing)
     _apply(listing, data, employer, hours_pending=hours_pending)
     if submit:
         _submit(listing, tenant)
-    audit.record(actor, "listing.create", tenant_id, listing_id=listing.id, status=listing.status)
+    audit.record(actor, "listing.create", listing_id=listing.id, status=listing.status)
     return listing
 
 
@@ -195,10 +197,9 @@ _TERMS = ("compensation_type", "pay_amount_cents", "currency", "estimated_hours"
 
 
 def update_listing(
-    tenant_id: int,
+    actor: Actor,
     listing_id: int,
     data: ListingInput,
-    actor: str,
     *,
     submit: bool = False,
     hours_pending: bool = False,
@@ -206,6 +207,7 @@ def update_listing(
     """Edit a listing. Changing the pay terms of an approved listing so that it needs approval
     sends it back to the approval queue; ``submit`` publishes a draft; ``hours_pending`` keeps
     a draft without estimated hours (see ``create_listing``)."""
+    tenant_id = actor.tenant
     listing = get_listing(tenant_id, listing_id)
     if hours_pending and (submit or listing.status != "draft"):
         raise ValueError("only a draft may be without estimated hours")
@@ -226,7 +228,6 @@ def update_listing(
     audit.record(
         actor,
         "listing.update",
-        tenant_id,
         listing_id=listing.id,
         status=listing.status,
         terms_changed=terms_changed,
@@ -235,16 +236,15 @@ def update_listing(
 
 
 def approve_listing(
-    tenant_id: int,
+    actor: Actor,
     listing_id: int,
-    actor: str,
     *,
     note: str = "",
     justification: dict[str, str] | None = None,
 ) -> Listing:
     """Open a listing that waits for approval; an unpaid one needs every Fact Sheet #71
     factor justified (at least ``MIN_JUSTIFICATION`` characters each)."""
-    listing = get_listing(tenant_id, listing_id)
+    listing = get_listing(actor.tenant, listing_id)
     if listing.status != "pending_approval":
         raise PolicyViolationError(
             "Only a listing that waits for approval can be approved.", reason="not_pending"
@@ -262,12 +262,10 @@ def approve_listing(
             )
         recorded = {key: given[key] for key, _ in UNPAID_FACTORS}
     listing.status = "open"
-    listing.approved_by, listing.approved_at = actor[:255], utcnow()
+    listing.approved_by, listing.approved_at = actor.name, utcnow()
     listing.approval_note, listing.unpaid_justification = note.strip(), recorded
     db.session.flush()
-    audit.record(
-        actor, "listing.approve", tenant_id, listing_id=listing.id, unpaid=recorded is not None
-    )
+    audit.record(actor, "listing.approve", listing_id=listing.id, unpaid=recorded is not None)
     return listing
 
 
@@ -288,10 +286,10 @@ def drafts_to_complete(tenant_id: int) -> list[Listing]:
     )
 
 
-def complete_draft(tenant_id: int, listing_id: int, estimated_hours: int, actor: str) -> Listing:
+def complete_draft(actor: Actor, listing_id: int, estimated_hours: int) -> Listing:
     """Give a draft its estimated hours and submit it: open, or waiting for approval when the
     fair-work rule says so (the effective rate of a fixed fee depends on the hours)."""
-    listing = get_listing(tenant_id, listing_id)
+    listing = get_listing(actor.tenant, listing_id)
     if listing.status != "draft":
         raise PolicyViolationError(
             "Only a draft can be completed: this listing was submitted already.",
@@ -303,12 +301,11 @@ def complete_draft(tenant_id: int, listing_id: int, estimated_hours: int, actor:
     listing.effective_rate_cents = effective_rate_cents(
         listing.compensation_type, listing.pay_amount_cents, estimated_hours
     )
-    _submit(listing, get_tenant(tenant_id))
+    _submit(listing, get_tenant(actor.tenant))
     db.session.flush()
     audit.record(
         actor,
         "listing.complete",
-        tenant_id,
         listing_id=listing.id,
         estimated_hours=estimated_hours,
         status=listing.status,
@@ -343,11 +340,11 @@ def list_listings(tenant_id: int) -> list[Listing]:
 CLOSING_STATUSES = ("filled", "closed")
 
 
-def close_listing(tenant_id: int, listing_id: int, status: str, actor: str) -> Listing:
+def close_listing(actor: Actor, listing_id: int, status: str) -> Listing:
     """Take a listing off the board: ``filled`` (every opening taken) or ``closed``."""
     if status not in CLOSING_STATUSES:
         raise PolicyViolationError("A listing can be marked filled or closed.", reason="status")
-    listing = get_listing(tenant_id, listing_id)
+    listing = get_listing(actor.tenant, listing_id)
     if listing.status not in ("open", "pending_approval"):
         raise PolicyViolationError(
             "Only an open listing, or one waiting for approval, can be filled or closed.",
@@ -355,17 +352,17 @@ def close_listing(tenant_id: int, listing_id: int, status: str, actor: str) -> L
         )
     listing.status = status
     db.session.flush()
-    audit.record(actor, f"listing.{status}", tenant_id, listing_id=listing.id)
+    audit.record(actor, f"listing.{status}", listing_id=listing.id)
     return listing
 
 
-def expire_listings(tenant_id: int, today: dt.date, actor: str) -> int:
-    """Mark the tenant's open listings whose deadline passed before ``today`` (the tenant's
-    local date) expired; returns how many."""
+def expire_listings(actor: Actor, today: dt.date) -> int:
+    """Mark the actor's tenant's open listings whose deadline passed before ``today`` (the
+    tenant's local date) expired; returns how many."""
     expired = list(
         db.session.scalars(
             select(Listing).where(
-                Listing.tenant_id == tenant_id,
+                Listing.tenant_id == actor.tenant,
                 Listing.status == "open",
                 Listing.application_deadline < today,
             )
@@ -375,5 +372,5 @@ def expire_listings(tenant_id: int, today: dt.date, actor: str) -> int:
         listing.status = "expired"
     db.session.flush()
     if expired:
-        audit.record(actor, "listing.expire", tenant_id, listing_ids=[x.id for x in expired])
+        audit.record(actor, "listing.expire", listing_ids=[x.id for x in expired])
     return len(expired)

@@ -78,7 +78,10 @@ def pin_listing(ctx: LaunchContext, listing_id: int) -> CoursePin:
             reason="too_many_pins",
         )
     pin = CoursePin(
-        tenant_id=ctx.tenant_id, course_id=course_id, listing_id=listing.id, pinned_by=ctx.actor
+        tenant_id=ctx.tenant_id,
+        course_id=course_id,
+        listing_id=listing.id,
+        pinned_by=ctx.actor.name,
     )
     try:
         with db.session.begin_nested():

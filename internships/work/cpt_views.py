@@ -52,7 +52,7 @@ def cpt_approvals() -> ResponseReturnValue:
             listing_id=form.listing.data or None,
         )
         try:
-            cpt.record_cpt_approval(ctx.tenant_id, ctx.actor, data)
+            cpt.record_cpt_approval(ctx.actor, data)
         except eng.EngagementInvalidError as exc:
             _refused(form, exc)
         else:
@@ -72,7 +72,7 @@ def revoke_cpt(approval_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if not ButtonForm().validate_on_submit():
         abort(400)
-    cpt.revoke_cpt_approval(ctx.tenant_id, approval_id, ctx.actor)
+    cpt.revoke_cpt_approval(ctx.actor, approval_id)
     return _done("The CPT approval is marked revoked.", "work.cpt_approvals")
 
 

@@ -101,7 +101,6 @@ def review_hours(engagement_id: int) -> ResponseReturnValue:
     try:
         hour_svc.review_hours(
             ctx.actor,
-            ctx.tenant_id,
             engagement.id,
             forms.hour_decisions(request.form, log_ids),
             reviewer=ctx.role,
@@ -210,7 +209,7 @@ def change_status(engagement_id: int) -> ResponseReturnValue:
                 and eval_svc.evaluation_of(engagement) is None
             ):
                 eval_svc.send_supervisor_link(
-                    ctx.actor, ctx.tenant_id, engagement.id, "evaluate", _supervisor_url("evaluate")
+                    ctx.actor, engagement.id, "evaluate", _supervisor_url("evaluate")
                 )
         except PolicyViolationError as exc:
             # e.g. "Submit: my work is done" before the learning agreement is acknowledged:
@@ -249,9 +248,7 @@ def supervisor_link(engagement_id: int) -> ResponseReturnValue:
     if ctx.role == "student" and purpose != "confirm_hours":
         abort(403)
     try:
-        eval_svc.send_supervisor_link(
-            ctx.actor, ctx.tenant_id, engagement.id, purpose, _supervisor_url(purpose)
-        )
+        eval_svc.send_supervisor_link(ctx.actor, engagement.id, purpose, _supervisor_url(purpose))
     except PolicyViolationError as exc:
         return _back(exc, "work.engagement", engagement_id=engagement_id)
     return _done(

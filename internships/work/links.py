@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from internships.models import Listing
+from lti_tool.actor import Actor
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -56,6 +57,11 @@ class LinkGrant:
     purpose: str
     subject_id: int
 
+    def actor(self, name: str = "") -> Actor:
+        """The supervisor behind the link, in its tenant (``name``: as they signed)."""
+        who = f"supervisor link {self.jti[:8]} ({self.purpose}){' ' + name if name else ''}"
+        return Actor.link(self.tenant_id, who)
+
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     if purpose not in LINK_PURPOSES:
@@ -74,11 +80,13 @@ def _same_email(a: str, b: str) -> bool:
     return a.strip().lower() == b.strip().lower()
 
 
-def issue_link(tenant_id: int, purpose: str, subject_id: int, email: str, actor: str) -> str:
-    """A new signed token for ``purpose`` on ``subject_id``, recorded so it can be used once.
+def issue_link(actor: Actor, purpose: str, subject_id: int, email: str) -> str:
+    """A new signed token for ``purpose`` on ``subject_id`` in the actor's tenant, recorded so
+    it can be used once.
 
     For an engagement the row records the engagement's nonce and student, and ``email``
     defaults to its supervisor's; a link for an engagement that does not exist never opens."""
+    tenant_id = actor.tenant
     nonce: str | None = None
     student_id: int | None = None
     if purpose in ENGAGEMENT_PURPOSES:
@@ -100,7 +108,7 @@ def issue_link(tenant_id: int, purpose: str, subject_id: int, email: str, actor:
             subject_nonce=nonce,
             student_id=student_id,
             email=email[:320],
-            issued_by=actor[:255],
+            issued_by=actor.name,
             expires_at=utcnow() + dt.timedelta(seconds=max_age_seconds()),
         )
     )

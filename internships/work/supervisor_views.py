@@ -24,7 +24,6 @@ from . import forms
 from .limiter import limited
 from .links import (
     LinkError,
-    LinkGrant,
     link_tenant,
     mark_used,
     open_engagement_link,
@@ -60,10 +59,6 @@ def link_error(exc: LinkError) -> ResponseReturnValue:
     ), status
 
 
-def _actor(grant: LinkGrant, name: str = "") -> str:
-    return f"supervisor link {grant.jti[:8]} ({grant.purpose}){' ' + name if name else ''}"[:255]
-
-
 def _thanks(message: str) -> ResponseReturnValue:
     return render_template("supervisor/done.html", message=message)
 
@@ -83,8 +78,7 @@ def select_applicants(token: str) -> ResponseReturnValue:
             try:
                 with db.session.begin_nested():
                     apps.decide_application(
-                        _actor(grant),
-                        grant.tenant_id,
+                        grant.actor(),
                         application.id,
                         decision,
                         by_advisor=False,
@@ -101,7 +95,7 @@ def select_applicants(token: str) -> ResponseReturnValue:
         db.session.rollback()
     applicants = apps.listing_applicants(grant.tenant_id, listing.id)
     for application in applicants:
-        disclose_application(_actor(grant), grant.tenant_id, listing.id, application.id, "view")
+        disclose_application(grant.actor(), listing.id, application.id, "view")
     commit_now()  # the disclosures are kept whatever the form says
     status = 422 if errors else 200
     return render_template(
@@ -118,9 +112,7 @@ def select_applicants(token: str) -> ResponseReturnValue:
 @public
 def resume(token: str, application_id: int) -> ResponseReturnValue:
     grant, _listing = open_listing_link(token)
-    application = disclose_application(
-        _actor(grant), grant.tenant_id, grant.subject_id, application_id, "resume"
-    )
+    application = disclose_application(grant.actor(), grant.subject_id, application_id, "resume")
     return _attachment(application.resume_path, application.resume_filename, "application/pdf")
 
 
@@ -138,9 +130,7 @@ def hours(token: str) -> ResponseReturnValue:
         try:
             if not decisions:
                 raise eng.EngagementInvalidError("note", "Confirm or query at least one entry.")
-            hour_svc.review_hours(
-                _actor(grant), grant.tenant_id, engagement.id, decisions, reviewer="supervisor"
-            )
+            hour_svc.review_hours(grant.actor(), engagement.id, decisions, reviewer="supervisor")
         except eng.EngagementInvalidError as exc:
             db.session.rollback()
             errors.append(exc.message)
@@ -163,8 +153,7 @@ def evaluate(token: str) -> ResponseReturnValue:
         name = str(request.form.get("supervisor_name", ""))
         try:
             eval_svc.submit_evaluation(
-                _actor(grant, name),
-                grant.tenant_id,
+                grant.actor(name),
                 engagement.id,
                 name,
                 forms.ratings_from(request.form, engagement.competencies),

@@ -237,7 +237,6 @@ def decide(application_id: int) -> ResponseReturnValue:
         try:
             apps.decide_application(
                 ctx.actor,
-                ctx.tenant_id,
                 application.id,
                 form.decision.data or "",
                 by_advisor=True,
@@ -267,7 +266,6 @@ def selection_link(listing_id: int) -> ResponseReturnValue:
         try:
             send_selection_link(
                 ctx.actor,
-                ctx.tenant_id,
                 listing_id,
                 typed,
                 lambda token: url_for("supervisor.select_applicants", token=token, _external=True),

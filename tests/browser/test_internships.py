@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from internships.demo import seed_listings
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.helpers import ADVISOR_RULE
 from tests.internships.test_imports import CSV
@@ -101,7 +102,9 @@ def test_public_employer_form_and_its_error_page_are_accessible(
     with app.app_context():
         tenant = db.session.get(Tenant, school.tenant_id)
         tenant.settings = {**(tenant.settings or {}), "career_center_email": "careers@example.edu"}
-        token = issue_invitation(school.tenant_id, "axe test", "hr@employer.example", lambda t: t)
+        token = issue_invitation(
+            Actor(school.tenant_id, "axe test"), "hr@employer.example", lambda t: t
+        )
         db.session.commit()
     page = browser_page
     page.goto(f"{live_server.tool_url}/s/listing/{token}")
@@ -165,11 +168,10 @@ def test_new_advisor_and_faculty_pages_are_accessible(
     assert_accessible(page, "the SIS import page")
     with app.app_context():
         job = job_svc.create_job(
-            school.tenant_id,
+            Actor(school.tenant_id, "Axe Advisor <a@example.edu> (user 1)"),
             "profiles",
             "sis.csv",
             "lms_user_id,program\nsomeone,History\n",
-            "Axe Advisor <a@example.edu> (user 1)",
         )
         db.session.commit()
         job_id = job.id

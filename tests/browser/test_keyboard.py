@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from lti_tool.actor import Actor
 from tests.helpers import ADVISOR_RULE
 
 pytestmark = pytest.mark.browser
@@ -152,7 +153,7 @@ def school(app: Any, make_platform: Any, driver: Any) -> dict[str, Any]:
             )
         )
         tokens = {
-            purpose: issue_link(platform.tenant_id, purpose, subject, "", "test")
+            purpose: issue_link(Actor(platform.tenant_id, "test"), purpose, subject, "")
             for purpose, subject in (
                 ("evaluate", engagement.id),
                 ("confirm_hours", engagement.id),

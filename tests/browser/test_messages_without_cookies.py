@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
+from lti_tool.actor import Actor
 from tests.browser.test_launch import tool_frame
 from tests.browser.test_third_party_cookies import (  # noqa: F401 (the profile fixture)
     _prove_setting,
@@ -45,9 +46,11 @@ def advisor_listing(app: Any, sandbox: Any) -> tuple[int, str]:
     title = f"Volunteer rota redesign {secrets.token_hex(3)}"
     with app.app_context():
         tenant_id = find_registration(sandbox.issuer, sandbox.client_id).tenant_id
-        employer = ensure_employer(tenant_id, f"Riverside Pantry {secrets.token_hex(3)}", "tests")
+        employer = ensure_employer(
+            Actor(tenant_id, "tests"), f"Riverside Pantry {secrets.token_hex(3)}"
+        )
         listing = create_listing(
-            tenant_id,
+            Actor(tenant_id, "tests"),
             ListingInput(
                 employer_id=employer.id,
                 title=title,
@@ -57,7 +60,6 @@ def advisor_listing(app: Any, sandbox: Any) -> tuple[int, str]:
                 location_type="remote",
                 summary="Redesign the volunteer rota with the coordinator.",
             ),
-            "tests",
             submit=True,
         )
         db.session.commit()

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
+from lti_tool.actor import Actor
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, cookie_profile
 
 pytestmark = pytest.mark.browser
@@ -37,9 +38,9 @@ def open_listing(app: Any, sandbox: Any) -> str:
     title = f"Survey data clean-up {secrets.token_hex(3)}"
     with app.app_context():
         tenant_id = find_registration(sandbox.issuer, sandbox.client_id).tenant_id
-        employer = ensure_employer(tenant_id, "Riverside Food Bank", "tests")
+        employer = ensure_employer(Actor(tenant_id, "tests"), "Riverside Food Bank")
         create_listing(
-            tenant_id,
+            Actor(tenant_id, "tests"),
             ListingInput(
                 employer_id=employer.id,
                 title=title,
@@ -49,7 +50,6 @@ def open_listing(app: Any, sandbox: Any) -> str:
                 location_type="remote",
                 summary="Clean and chart a volunteer survey.",
             ),
-            "tests",
             submit=True,
         )
         db.session.commit()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from internships.services.listings import ListingInput, create_listing, ensure_employer
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
@@ -56,7 +57,9 @@ def make_listing(app_ctx):
     def make(
         tenant_id: int, *, employer: str = "Acme Analytics", submit: bool = True, **overrides: Any
     ):
-        emp = ensure_employer(tenant_id, employer, ACTOR)
-        return create_listing(tenant_id, listing_input(emp.id, **overrides), ACTOR, submit=submit)
+        emp = ensure_employer(Actor(tenant_id, ACTOR), employer)
+        return create_listing(
+            Actor(tenant_id, ACTOR), listing_input(emp.id, **overrides), submit=submit
+        )
 
     return make

@@ -19,6 +19,7 @@ from internships.services.imports import (
     import_listings,
     read_records,
 )
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.limits import MAX_IMPORT_JSON_DEPTH
 from tests.helpers import ADVISOR_RULE, csrf_token
@@ -45,7 +46,9 @@ def listings_of(tenant_id: int) -> list[Listing]:
 
 def test_a_rejected_row_names_every_problem_it_has(tenant):
     bad = posting("BAD-1", title="", baseSalary=None, validThrough="soon", jobLocationType=None)
-    report = import_listings(tenant.id, read_records(json.dumps([posting("OK-1"), bad])), ACTOR)
+    report = import_listings(
+        Actor(tenant.id, ACTOR), read_records(json.dumps([posting("OK-1"), bad]))
+    )
     assert report.summary == "1 created, 0 updated, 1 rejected"  # control: the good row lands
     rejected = report.results[1]
     assert rejected.problems == [
@@ -62,7 +65,7 @@ def test_a_csv_row_lists_each_problem_once(tenant):
         "external_id,title,employer,estimated_hours,compensation_type,pay_amount,location_type\n"
         "X-1,,,lots,fixed,abc,moon\n"
     )
-    [result] = import_listings(tenant.id, read_records(text, "x.csv"), ACTOR).results
+    [result] = import_listings(Actor(tenant.id, ACTOR), read_records(text, "x.csv")).results
     assert result.outcome == "rejected"
     assert result.problems == [
         "The employer is missing (hiringOrganization; CSV employer).",
@@ -98,26 +101,26 @@ def test_the_cli_report_lists_each_problem_on_its_own_line(app, runner, tmp_path
 
 
 def test_a_posting_without_identifier_gets_a_derived_key_and_reimport_updates(tenant):
-    first = import_listings(tenant.id, read_records(json.dumps(wild())), ACTOR)
+    first = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(wild())))
     [row] = first.results
     assert (row.outcome, row.key_source) == ("created", DERIVED)
     assert row.external_id == "acme analytics | data clean-up sprint | 2030-09-01"
     # The same posting again, spaced and cased differently, with a changed description.
     again = wild(title="  Data   CLEAN-UP sprint ", description="New text")
-    second = import_listings(tenant.id, read_records(json.dumps(again)), ACTOR)
+    second = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(again)))
     assert [(r.outcome, r.listing_id) for r in second.results] == [("updated", row.listing_id)]
     [listing] = listings_of(tenant.id)
     assert listing.description_md == "New text"
     # Another date posted is another posting.
     later = import_listings(
-        tenant.id, read_records(json.dumps(wild(datePosted="2031-01-05"))), ACTOR
+        Actor(tenant.id, ACTOR), read_records(json.dumps(wild(datePosted="2031-01-05")))
     )
     assert later.results[0].outcome == "created" and len(listings_of(tenant.id)) == 2
 
 
 def test_url_or_at_id_is_the_key_before_deriving_one(tenant):
     records = read_records(json.dumps([wild(url="https://jobs.example/7"), wild(**{"@id": "#j8"})]))
-    report = import_listings(tenant.id, records, ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), records)
     assert [(r.external_id, r.key_source) for r in report.results] == [
         ("https://jobs.example/7", "url"),
         ("#j8", "@id"),
@@ -127,11 +130,11 @@ def test_url_or_at_id_is_the_key_before_deriving_one(tenant):
 def test_without_date_posted_the_key_is_a_content_hash(tenant):
     body = wild()
     body.pop("datePosted")
-    first = import_listings(tenant.id, read_records(json.dumps(body)), ACTOR)
+    first = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(body)))
     [row] = first.results
     assert row.outcome == "created" and row.external_id.startswith("sha256:")
     assert row.key_source.startswith("a hash of the posting's content")
-    again = import_listings(tenant.id, read_records(json.dumps(body)), ACTOR)
+    again = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(body)))
     assert again.results[0].outcome == "updated" and len(listings_of(tenant.id)) == 1
 
 
@@ -140,24 +143,24 @@ def test_without_date_posted_the_key_is_a_content_hash(tenant):
 
 def test_a_posting_without_hours_is_a_draft_and_a_reimport_keeps_it_one(tenant):
     body = posting("D-1", workHours="Flexible")
-    report = import_listings(tenant.id, read_records(json.dumps(body)), ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(body)))
     [row] = report.results
     assert (row.outcome, row.draft) == ("created", True)
     assert "waits for an advisor" in row.notes[0]
     assert report.summary.endswith("; 1 draft waits for an advisor to add the estimated hours")
     listing = db.session.get(Listing, row.listing_id)
     assert (listing.status, listing.estimated_hours) == ("draft", 0)
-    again = import_listings(tenant.id, read_records(json.dumps(body)), ACTOR)
+    again = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(body)))
     assert (again.results[0].outcome, again.results[0].draft) == ("updated", True)
     assert listing.status == "draft"
     # The feed now states the hours: the draft is published.
-    done = import_listings(tenant.id, read_records(json.dumps(posting("D-1"))), ACTOR)
+    done = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(posting("D-1"))))
     assert (done.results[0].draft, listing.status, listing.estimated_hours) == (False, "open", 20)
 
 
 def test_a_posting_missing_more_than_hours_is_rejected_not_drafted(tenant):
     body = posting("D-2", workHours="", baseSalary=None)
-    [row] = import_listings(tenant.id, read_records(json.dumps(body)), ACTOR).results
+    [row] = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(body))).results
     assert row.outcome == "rejected" and not row.draft
     assert row.problems == ["The pay is not stated (baseSalary, or compensation_type in CSV)."]
 
@@ -166,7 +169,7 @@ def test_a_csv_row_with_empty_hours_is_a_draft(tenant):
     text = CSV.replace(
         "C-1,Podcast editing,Riverside Radio,12,", "C-1,Podcast editing,Riverside Radio,,"
     )
-    report = import_listings(tenant.id, read_records(text, "x.csv"), ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), read_records(text, "x.csv"))
     assert (report.results[0].outcome, report.results[0].draft) == ("created", True)
 
 
@@ -174,10 +177,10 @@ def test_completing_a_draft_submits_it_and_a_reimport_keeps_the_hours(tenant):
     from internships.services.listings import complete_draft
 
     body = posting("D-3", workHours="")
-    [row] = import_listings(tenant.id, read_records(json.dumps(body)), ACTOR).results
-    listing = complete_draft(tenant.id, row.listing_id, 30, ACTOR)
+    [row] = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(body))).results
+    listing = complete_draft(Actor(tenant.id, ACTOR), row.listing_id, 30)
     assert (listing.status, listing.effective_rate_cents) == ("open", 2000)  # $600 / 30 h
-    [again] = import_listings(tenant.id, read_records(json.dumps(body)), ACTOR).results
+    [again] = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(body))).results
     assert (again.outcome, again.draft) == ("updated", False)
     assert again.notes == ("The file states no estimated hours: the listing keeps its 30 hours.",)
     assert (listing.status, listing.estimated_hours) == ("open", 30)
@@ -187,9 +190,9 @@ def test_completing_a_low_paid_draft_sends_it_for_approval(tenant):
     from internships.services.listings import complete_draft
 
     [row] = import_listings(
-        tenant.id, read_records(json.dumps(posting("D-4", workHours=""))), ACTOR
+        Actor(tenant.id, ACTOR), read_records(json.dumps(posting("D-4", workHours="")))
     ).results
-    assert complete_draft(tenant.id, row.listing_id, 100, ACTOR).status == "pending_approval"
+    assert complete_draft(Actor(tenant.id, ACTOR), row.listing_id, 100).status == "pending_approval"
 
 
 # --- limits ------------------------------------------------------------------------------------
@@ -250,9 +253,8 @@ def test_advisor_completes_a_draft_the_student_never_sees_it(
 ):
     with app.app_context():
         report = import_listings(
-            advised_platform.tenant_id,
+            Actor(advised_platform.tenant_id, ACTOR),
             read_records(json.dumps(posting("W-1", title="Draft only sprint", workHours=""))),
-            ACTOR,
         )
         db.session.commit()
         listing_id = report.results[0].listing_id
@@ -310,7 +312,7 @@ def test_a_background_import_reports_keys_problems_and_drafts(advised_platform, 
     with app.app_context():
         feed = [wild(workHours=""), posting("J-2", title="", baseSalary=None)]
         job = job_svc.create_job(
-            advised_platform.tenant_id, "listings", "feed.json", json.dumps(feed), ACTOR
+            Actor(advised_platform.tenant_id, ACTOR), "listings", "feed.json", json.dumps(feed)
         )
         db.session.commit()
         job_svc.run_job(job.id)

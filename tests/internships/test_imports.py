@@ -14,6 +14,7 @@ from internships.services.imports import (
     import_listings,
     read_records,
 )
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.internships.conftest import ACTOR
 
@@ -47,7 +48,7 @@ def count(model, tenant_id: int) -> int:
 
 def test_single_jobposting_creates_an_open_listing(tenant):
     records = read_records(json.dumps(posting("A-1")), "one.jsonld")
-    report = import_listings(tenant.id, records, ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), records)
     assert report.summary == "1 created, 0 updated, 0 rejected"
     listing = db.session.get(Listing, report.results[0].listing_id)
     assert (listing.source, listing.external_id, listing.status) == ("import", "A-1", "open")
@@ -60,7 +61,10 @@ def test_single_jobposting_creates_an_open_listing(tenant):
 
 def test_reimport_updates_and_never_duplicates(tenant):
     first = read_records(json.dumps([posting("A-1"), posting("A-2")]))
-    assert import_listings(tenant.id, first, ACTOR).summary == "2 created, 0 updated, 0 rejected"
+    assert (
+        import_listings(Actor(tenant.id, ACTOR), first).summary
+        == "2 created, 0 updated, 0 rejected"
+    )
     again = read_records(
         json.dumps(
             {
@@ -71,7 +75,7 @@ def test_reimport_updates_and_never_duplicates(tenant):
             }
         )
     )
-    report = import_listings(tenant.id, again, ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), again)
     assert report.summary == "0 created, 1 updated, 0 rejected"
     assert count(Listing, tenant.id) == 2 and count(Employer, tenant.id) == 1
     assert db.session.get(Listing, report.results[0].listing_id).title == "Renamed sprint"
@@ -95,7 +99,7 @@ def test_reimport_updates_and_never_duplicates(tenant):
 )  # fmt: skip
 def test_bad_records_are_rejected_with_a_reason_and_leave_nothing(tenant, overrides, reason):
     records = read_records(json.dumps([posting("OK-1"), posting("BAD-2", **overrides)]))
-    report = import_listings(tenant.id, records, ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), records)
     assert report.summary == "1 created, 0 updated, 1 rejected"  # the good one still lands
     rejected = report.results[1]
     assert rejected.row == 2 and reason in rejected.reason
@@ -104,7 +108,7 @@ def test_bad_records_are_rejected_with_a_reason_and_leave_nothing(tenant, overri
 
 def test_rejected_new_employer_is_rolled_back(tenant):
     bad = posting("B-1", hiringOrganization={"name": "Ghost Ltd"}, baseSalary=None)
-    report = import_listings(tenant.id, read_records(json.dumps(bad)), ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps(bad)))
     assert report.count("rejected") == 1
     assert count(Employer, tenant.id) == 0
 
@@ -115,7 +119,7 @@ def test_unpaid_and_hourly_postings(tenant):
                                         "value": {"value": 22, "unitText": "HOUR"}},
                      jobLocation={"address": {"addressLocality": "Austin",
                                               "addressRegion": "TX"}})  # fmt: skip
-    report = import_listings(tenant.id, read_records(json.dumps([unpaid, hourly])), ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), read_records(json.dumps([unpaid, hourly])))
     first, second = (db.session.get(Listing, r.listing_id) for r in report.results)
     assert (first.compensation_type, first.status) == ("unpaid", "pending_approval")
     assert (second.compensation_type, second.effective_rate_cents) == ("hourly", 2200)
@@ -131,7 +135,7 @@ C-4,Bad competency,Riverside Radio,10,fixed,300,remote,,,Juggling,
 
 
 def test_csv_import_reports_each_row_by_line(tenant):
-    report = import_listings(tenant.id, read_records(CSV, "listings.csv"), ACTOR)
+    report = import_listings(Actor(tenant.id, ACTOR), read_records(CSV, "listings.csv"))
     outcomes = [(r.row, r.outcome) for r in report.results]
     assert outcomes == [(2, "created"), (3, "created"), (4, "rejected"), (5, "rejected")]
     assert "not a whole number" in report.results[2].reason
@@ -139,7 +143,9 @@ def test_csv_import_reports_each_row_by_line(tenant):
     podcast = db.session.get(Listing, report.results[0].listing_id)
     assert podcast.skills == ["audio-editing", "podcast-production"]
     assert podcast.pay_amount_cents == 2150 and podcast.location == "Campus studio"
-    assert import_listings(tenant.id, read_records(CSV, "x.csv"), ACTOR).count("created") == 0
+    assert (
+        import_listings(Actor(tenant.id, ACTOR), read_records(CSV, "x.csv")).count("created") == 0
+    )
 
 
 @pytest.mark.parametrize(
@@ -200,7 +206,7 @@ def test_a_listing_import_job_resumes_after_a_dead_runner_without_duplicates(app
         tenant = Tenant(name="Job import school", settings={})
         db.session.add(tenant)
         db.session.commit()
-        job = job_svc.create_job(tenant.id, "listings", "feed.json", text, ACTOR)
+        job = job_svc.create_job(Actor(tenant.id, ACTOR), "listings", "feed.json", text)
         db.session.commit()
         job_id, tenant_id = job.id, tenant.id
         # A runner that did two rows and died: running, stale heartbeat.
@@ -254,7 +260,9 @@ def test_cli_runs_queued_import_jobs(app, runner):
         tenant = Tenant(name="Queued jobs school", settings={})
         db.session.add(tenant)
         db.session.commit()
-        job = job_svc.create_job(tenant.id, "listings", "q.json", json.dumps(posting("Q-1")), ACTOR)
+        job = job_svc.create_job(
+            Actor(tenant.id, ACTOR), "listings", "q.json", json.dumps(posting("Q-1"))
+        )
         db.session.commit()
         job_id = job.id
     result = runner.invoke(args=["listings", "jobs"])

@@ -21,6 +21,7 @@ from internships.services.listings import (
     update_listing,
 )
 from internships.vocabulary import UNPAID_FACTORS
+from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
@@ -97,7 +98,7 @@ def test_unpaid_approval_without_justification_is_refused(tenant, make_listing):
     partial = dict(FACTORS, limited_duration="short")
     for justification in (None, {}, partial):
         with pytest.raises(PolicyViolationError) as refused:
-            approve_listing(tenant.id, listing.id, ACTOR, justification=justification)
+            approve_listing(Actor(tenant.id, ACTOR), listing.id, justification=justification)
         assert refused.value.reason == "unpaid_justification"
     assert listing.status == "pending_approval"
     assert "listing.approve" not in audit_actions(tenant.id)
@@ -105,7 +106,9 @@ def test_unpaid_approval_without_justification_is_refused(tenant, make_listing):
 
 def test_unpaid_approval_with_justification_opens(tenant, make_listing):
     listing = make_listing(tenant.id, compensation_type="unpaid")
-    approve_listing(tenant.id, listing.id, ACTOR, note="Credit-bearing", justification=FACTORS)
+    approve_listing(
+        Actor(tenant.id, ACTOR), listing.id, note="Credit-bearing", justification=FACTORS
+    )
     assert listing.status == "open"
     assert listing.unpaid_justification == FACTORS
     assert listing.approved_by == ACTOR and listing.approved_at is not None
@@ -114,39 +117,39 @@ def test_unpaid_approval_with_justification_opens(tenant, make_listing):
 
 def test_below_floor_approval_needs_no_factors(tenant, make_listing):
     listing = make_listing(tenant.id, compensation_type="hourly", pay_amount_cents=1200)
-    approve_listing(tenant.id, listing.id, ACTOR, note="Campus employer rate")
+    approve_listing(Actor(tenant.id, ACTOR), listing.id, note="Campus employer rate")
     assert (listing.status, listing.unpaid_justification) == ("open", None)
 
 
 def test_only_pending_listings_can_be_approved(tenant, make_listing):
     listing = make_listing(tenant.id)
     with pytest.raises(PolicyViolationError) as refused:
-        approve_listing(tenant.id, listing.id, ACTOR)
+        approve_listing(Actor(tenant.id, ACTOR), listing.id)
     assert refused.value.reason == "not_pending"
 
 
 def test_cutting_pay_of_an_open_listing_sends_it_back_to_approval(tenant, make_listing):
     listing = make_listing(tenant.id)
     data = listing_input(listing.employer_id, title="Renamed sprint")
-    update_listing(tenant.id, listing.id, data, ACTOR)
+    update_listing(Actor(tenant.id, ACTOR), listing.id, data)
     assert (listing.status, listing.search_title) == ("open", "renamed sprint")
     cut = listing_input(listing.employer_id, compensation_type="hourly", pay_amount_cents=1000)
-    update_listing(tenant.id, listing.id, cut, ACTOR)
+    update_listing(Actor(tenant.id, ACTOR), listing.id, cut)
     assert listing.status == "pending_approval" and listing.approved_by is None
 
 
 def test_editing_an_approved_unpaid_listing_keeps_its_approval(tenant, make_listing):
     listing = make_listing(tenant.id, compensation_type="unpaid")
-    approve_listing(tenant.id, listing.id, ACTOR, justification=FACTORS)
+    approve_listing(Actor(tenant.id, ACTOR), listing.id, justification=FACTORS)
     data = listing_input(listing.employer_id, compensation_type="unpaid", summary="Clearer")
-    update_listing(tenant.id, listing.id, data, ACTOR)
+    update_listing(Actor(tenant.id, ACTOR), listing.id, data)
     assert listing.status == "open" and listing.unpaid_justification == FACTORS
 
 
 def test_publishing_a_draft_applies_the_rule(tenant, make_listing):
     listing = make_listing(tenant.id, submit=False, compensation_type="unpaid")
     data = listing_input(listing.employer_id, compensation_type="unpaid")
-    update_listing(tenant.id, listing.id, data, ACTOR, submit=True)
+    update_listing(Actor(tenant.id, ACTOR), listing.id, data, submit=True)
     assert listing.status == "pending_approval"
 
 
@@ -179,18 +182,18 @@ def test_listings_of_another_tenant_are_out_of_reach(make_tenant, make_listing):
     with pytest.raises(NotFoundError):
         get_listing(ours.id, listing.id)
     with pytest.raises(NotFoundError):
-        update_listing(ours.id, listing.id, listing_input(listing.employer_id), ACTOR)
-    their_employer = ensure_employer(theirs.id, "Acme Analytics", ACTOR)
+        update_listing(Actor(ours.id, ACTOR), listing.id, listing_input(listing.employer_id))
+    their_employer = ensure_employer(Actor(theirs.id, ACTOR), "Acme Analytics")
     assert search_board(theirs.id, BoardQuery(), TODAY).total == 1
     assert search_board(ours.id, BoardQuery(), TODAY).total == 0
     own = make_listing(ours.id, employer="Ours")
     with pytest.raises(NotFoundError):  # nor can our listing name their employer
-        update_listing(ours.id, own.id, listing_input(their_employer.id), ACTOR)
+        update_listing(Actor(ours.id, ACTOR), own.id, listing_input(their_employer.id))
 
 
 def test_ensure_employer_is_idempotent(tenant):
-    first = ensure_employer(tenant.id, "  Harbor   Logistics ", ACTOR)
-    assert ensure_employer(tenant.id, "Harbor Logistics", ACTOR) is first
+    first = ensure_employer(Actor(tenant.id, ACTOR), "  Harbor   Logistics ")
+    assert ensure_employer(Actor(tenant.id, ACTOR), "Harbor Logistics") is first
     assert first.name == "Harbor Logistics"
 
 
@@ -232,7 +235,7 @@ def board(tenant, make_listing):
             tenant.id, title="Too late", application_deadline=TODAY - dt.timedelta(days=1)
         ),
     }
-    approve_listing(tenant.id, made["unpaid"].id, ACTOR, justification=FACTORS)
+    approve_listing(Actor(tenant.id, ACTOR), made["unpaid"].id, justification=FACTORS)
     names = {listing.id: name for name, listing in made.items()}
 
     def find(**query) -> list[str]:
@@ -289,7 +292,7 @@ def test_board_pages(tenant, make_listing):
 @pytest.mark.parametrize("status", ["filled", "closed"])
 def test_close_listing(tenant, make_listing, status):
     listing = make_listing(tenant.id)
-    close_listing(tenant.id, listing.id, status, ACTOR)
+    close_listing(Actor(tenant.id, ACTOR), listing.id, status)
     assert listing.status == status
     assert audit_actions(tenant.id)[-1] == f"listing.{status}"
     assert search_board(tenant.id, BoardQuery(), TODAY).total == 0
@@ -298,10 +301,10 @@ def test_close_listing(tenant, make_listing, status):
 def test_only_open_or_pending_listings_close(tenant, make_listing):
     draft = make_listing(tenant.id, submit=False)
     with pytest.raises(PolicyViolationError) as refused:
-        close_listing(tenant.id, draft.id, "filled", ACTOR)
+        close_listing(Actor(tenant.id, ACTOR), draft.id, "filled")
     assert refused.value.reason == "not_open"
     with pytest.raises(PolicyViolationError) as refused:
-        close_listing(tenant.id, make_listing(tenant.id).id, "open", ACTOR)
+        close_listing(Actor(tenant.id, ACTOR), make_listing(tenant.id).id, "open")
     assert refused.value.reason == "status"
 
 
@@ -311,7 +314,7 @@ def test_expire_listings_past_their_deadline(make_tenant, make_listing):
     due_today = make_listing(tenant.id, application_deadline=TODAY)
     open_ended = make_listing(tenant.id, application_deadline=None)
     theirs = make_listing(other.id, application_deadline=TODAY - dt.timedelta(days=1))
-    assert expire_listings(tenant.id, TODAY, ACTOR) == 1
+    assert expire_listings(Actor(tenant.id, ACTOR), TODAY) == 1
     assert [late.status, due_today.status, open_ended.status] == ["expired", "open", "open"]
     assert theirs.status == "open"
-    assert expire_listings(tenant.id, TODAY, ACTOR) == 0
+    assert expire_listings(Actor(tenant.id, ACTOR), TODAY) == 0

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from internships.models import Listing
 from internships.services.listings import ensure_employer
+from lti_tool.actor import Actor
 from lti_tool.context import today_in
 from lti_tool.extensions import db
 from tests.helpers import csrf_token, launch_csrf, reason
@@ -27,11 +28,11 @@ def seed(app):
     ) -> int:
         overrides.setdefault("application_deadline", dt.date.today() + dt.timedelta(days=30))
         with app.app_context():
-            emp = ensure_employer(tenant_id, employer, ACTOR)
+            emp = ensure_employer(Actor(tenant_id, ACTOR), employer)
             from internships.services.listings import create_listing
 
             listing = create_listing(
-                tenant_id, listing_input(emp.id, **overrides), ACTOR, submit=submit
+                Actor(tenant_id, ACTOR), listing_input(emp.id, **overrides), submit=submit
             )
             db.session.commit()
             return listing.id

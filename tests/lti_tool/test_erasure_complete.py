@@ -17,6 +17,7 @@ from accreditation.attainment.models import AttainmentExport
 from internships.work.models import Application
 from internships.work.services import applications as app_svc
 from internships.work.services import evaluations as evals
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import LtiState, User, utcnow
 from lti_tool.notify.models import EmailMessage
@@ -35,8 +36,7 @@ def _user(user_id: int) -> User:
 def test_mail_about_the_student_is_exported_without_its_link_and_erased(app, school, worked):  # noqa: F811
     with app.test_request_context():
         token = evals.send_supervisor_link(
-            "tests",
-            school.tenant_id,
+            Actor(school.tenant_id, "tests"),
             worked["engagement_id"],
             "confirm_hours",
             lambda t: f"https://tool.example/s/hours/{t}",
@@ -44,13 +44,14 @@ def test_mail_about_the_student_is_exported_without_its_link_and_erased(app, sch
         db.session.commit()
         mail = db.session.scalar(select(EmailMessage).order_by(EmailMessage.id.desc()))
         assert mail is not None and mail.to_address != worked["email"]  # to the supervisor
-        data, _ = subject.export_zip(_user(worked["user_id"]), "tests")
+        person = _user(worked["user_id"])
+        data, _ = subject.export_zip(Actor(person.tenant_id, "tests"), person)
         exported = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("data.json"))
         bodies = [e["body"] for e in exported["emails_sent"]]
         assert any("/s/hours/[redacted]" in b for b in bodies)  # it is in their export ...
         assert token not in json.dumps(exported)  # ... without the supervisor's capability
         mail_id = mail.id
-        subject.erase(_user(worked["user_id"]), "tests")
+        subject.erase(Actor(person.tenant_id, "tests"), _user(worked["user_id"]))
         db.session.commit()
         assert db.session.get(EmailMessage, mail_id) is None
 
@@ -66,7 +67,8 @@ def test_erasure_deletes_login_records_naming_the_person(app, client, worked):  
             .where(LtiState.value.like(f'%"{student.sub}"%'))
         )
         assert before  # control: the login kept the login hint
-        subject.erase(_user(worked["user_id"]), "tests")
+        person = _user(worked["user_id"])
+        subject.erase(Actor(person.tenant_id, "tests"), person)
         db.session.commit()
         after = db.session.scalar(
             select(func.count())
@@ -167,7 +169,8 @@ def test_erasure_deletes_export_zips_that_may_hold_the_student(app, school, work
     _, older = _export_file(app, tenant_id, advisor, utcnow() - dt.timedelta(days=3))
     _, name = _export_file(app, tenant_id, advisor, utcnow() + dt.timedelta(seconds=5))
     with app.test_request_context():
-        subject.erase(_user(worked["user_id"]), "tests")
+        person = _user(worked["user_id"])
+        subject.erase(Actor(person.tenant_id, "tests"), person)
         db.session.commit()
         assert (exports.export_dir() / older).is_file()  # control: written before their evidence
         assert not (exports.export_dir() / name).exists()

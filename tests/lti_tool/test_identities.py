@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from internships.work.models import Engagement
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Course, IdentityLink, Launch, Tenant, User
 from tests.helpers import ADVISOR_RULE, Person, csrf_token
@@ -49,12 +50,11 @@ def listing_of(app):
         deadline = dt.date.today() + dt.timedelta(days=30)
         with app.app_context():
             emp = ensure_employer(
-                tenant_id, "Acme Analytics", ACTOR, contact_email="sam@acme.example"
+                Actor(tenant_id, ACTOR), "Acme Analytics", contact_email="sam@acme.example"
             )
             listing = create_listing(
-                tenant_id,
+                Actor(tenant_id, ACTOR),
                 listing_input(emp.id, application_deadline=deadline),
-                ACTOR,
                 submit=True,
             )
             db.session.commit()
@@ -178,6 +178,7 @@ def test_a_reinstall_with_a_new_client_id_keeps_the_people(app, keyset, make_pla
     with app.app_context():
         tenant = db.session.get(Tenant, first.tenant_id)
         add_platform(
+            Actor(None, "tests"),
             PlatformSpec(
                 name=f"Re-install {again.client_id}",
                 issuer=again.issuer,
@@ -188,7 +189,6 @@ def test_a_reinstall_with_a_new_client_id_keeps_the_people(app, keyset, make_pla
                 deployment_ids=("dep-2",),
                 tenant=tenant.name,
             ),
-            "tests",
             allow_http=True,
         )
         db.session.commit()

@@ -27,6 +27,7 @@ from internships.work.models import (
 from internships.work.services import engagements as eng
 from internships.work.services import evaluations as evals
 from internships.work.services import hours as hour_svc
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Launch, Tenant, User
 from lti_tool.privacy import schema, subject
@@ -53,8 +54,7 @@ def worked(app, school, seed_listing):
         eng.add_deliverable(ctx, engagement.id, "Interview notes", data=NOTES, filename="n.txt")
         eng.save_reflection(ctx, engagement.id, {"what": "I learned to listen."}, submit=False)
         evals.submit_evaluation(
-            "Sam Supervisor <sam@acme.example> (link)",
-            school.tenant_id,
+            Actor(school.tenant_id, "Sam Supervisor <sam@acme.example> (link)"),
             engagement.id,
             "Sam Supervisor",
             {"Teamwork": (3, "Worked well with the team"), "Communication": (4, "")},
@@ -403,12 +403,13 @@ def test_erase_is_refused_when_others_records_need_the_person(app, worked):
         db.session.execute(insert(table).values(values))
         db.session.commit()
         with pytest.raises(subject.PolicyViolationError) as refused:
-            subject.erase(user, "tests")
+            subject.erase(Actor(user.tenant_id, "tests"), user)
         db.session.rollback()
         assert refused.value.reason == "erase_blocked"
         assert f"{table.name}.{column.name} (1)" in refused.value.message
         assert db.session.get(User, worked["user_id"]).email == worked["email"]  # unchanged
-        outcome = subject.pseudonymise(db.session.get(User, worked["user_id"]), "tests")
+        person = db.session.get(User, worked["user_id"])
+        outcome = subject.pseudonymise(Actor(person.tenant_id, "tests"), person)
         db.session.commit()
         assert outcome.pseudonym.startswith("pseudonym-")
 
@@ -537,10 +538,10 @@ def test_pseudonymising_an_advisor_renames_their_decisions(
     with app.app_context():
         actor = advisor.ctx().actor
         application = apply(applicant.ctx(), listing)
-        decide_application(actor, school.tenant_id, application.id, "decline", by_advisor=True)
+        decide_application(actor, application.id, "decline", by_advisor=True)
         db.session.commit()
         application_id = application.id
-        assert db.session.get(Application, application_id).decided_by == actor
+        assert db.session.get(Application, application_id).decided_by == actor.name
     args = ["students", "pseudonymise", "--tenant", worked["tenant"], "--user", advisor.sub]
     result = runner.invoke(args=[*args, "--yes"])
     assert result.exit_code == 0, result.output
@@ -548,7 +549,7 @@ def test_pseudonymising_an_advisor_renames_their_decisions(
     with app.app_context():
         decided_by = db.session.get(Application, application_id).decided_by
         assert decided_by.startswith(pseudonym) and "(user " in decided_by
-        assert actor not in decided_by
+        assert actor.name not in decided_by
 
 
 def test_short_identifiers_only_replace_whole_values():

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from internships.work.models import Application, Deliverable, Engagement
 from internships.work.services import engagements as eng
 from internships.work.services.applications import decide_application
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Tenant, User, utcnow
 from lti_tool.privacy import retention
@@ -67,7 +68,9 @@ def history(app, make_school, seed_listing):
         for engagement, ctx in ((old, people[0].ctx()), (recent, people[1].ctx())):
             eng.add_deliverable(ctx, engagement.id, "Report", data=NOTES, filename="r.txt")
         declined = apply(people[2].ctx(), listings[2])
-        decide_application(ADVISOR_ACTOR, school.tenant_id, declined.id, "decline", by_advisor=True)
+        decide_application(
+            Actor(school.tenant_id, ADVISOR_ACTOR), declined.id, "decline", by_advisor=True
+        )
         fresh = apply(people[3].ctx(), listings[3])
         db.session.flush()
         _ended(old.id, 400)
@@ -179,8 +182,7 @@ def test_audit_entries_are_kept_for_the_configured_period(app, runner, make_scho
                 )
                 entry.created_at = now - dt.timedelta(days=days)
                 db.session.add(entry)
-        tenant = db.session.get(Tenant, school.tenant_id)
-        retention.set_policy(tenant, None, 30, "tests")
+        retention.set_policy(Actor(school.tenant_id, "tests"), None, 30)
         db.session.commit()
     assert runner.invoke(args=["maintenance", "purge"]).exit_code == 0
     with app.app_context():

@@ -8,6 +8,7 @@ import secrets
 
 from internships.models import ImportJob
 from internships.services import jobs as job_svc
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 from tests.internships.conftest import ACTOR
@@ -21,7 +22,7 @@ def _queued_import(app) -> tuple[int, str]:
         db.session.add(tenant)
         db.session.commit()
         job = job_svc.create_job(
-            tenant.id, "listings", "tasks.json", json.dumps(posting(f"T-{name}")), ACTOR
+            Actor(tenant.id, ACTOR), "listings", "tasks.json", json.dumps(posting(f"T-{name}"))
         )
         db.session.commit()
         return job.id, name

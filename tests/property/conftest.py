@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 from sqlalchemy import func, select
 
+from lti_tool.actor import Actor
 from tests.helpers import ADVISOR_RULE, launch_csrf
 
 SCRIPT = "<script>alert(1)</script>"
@@ -247,7 +248,7 @@ class World:
             self.listing_id if purpose == "select_applicants" else self.engagement_id
         )
         with self.app.app_context():
-            token = issue_link(self.tenant_id, purpose, subject, "sam@acme.example", "tests")
+            token = issue_link(Actor(self.tenant_id, "tests"), purpose, subject, "sam@acme.example")
             db.session.commit()
         return token
 
@@ -258,7 +259,7 @@ class World:
 
         with self.app.app_context():
             token = issue_invitation(
-                self.tenant_id, "tests", "hr@northwind.example", lambda token: token
+                Actor(self.tenant_id, "tests"), "hr@northwind.example", lambda token: token
             )
             db.session.commit()
         return token

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.errors import AppError
 from lti_tool.extensions import db
 
@@ -24,16 +25,14 @@ DRAFT_NOTE = (
 )
 
 
-def _import_one(
-    tenant_id: int, record: dict[str, Any], actor: str
-) -> tuple[str, Listing, list[str], bool]:
+def _import_one(actor: Actor, record: dict[str, Any]) -> tuple[str, Listing, list[str], bool]:
     """(outcome, listing, notes, draft) of one record; RowError lists every problem."""
     checked = check_record(record)
     if checked.problems:
         raise RowError(*checked.problems)
     existing = db.session.scalar(
         select(Listing).where(
-            Listing.tenant_id == tenant_id,
+            Listing.tenant_id == actor.tenant,
             Listing.source == SOURCE,
             Listing.external_id == record["external_id"],
         )
@@ -49,27 +48,26 @@ def _import_one(
         hours_pending = True
         notes.append(DRAFT_NOTE)
     employer = ensure_employer(
-        tenant_id, checked.employer, actor, website=record.get("employer_website", "")[:500]
+        actor, checked.employer, website=record.get("employer_website", "")[:500]
     )
     data = replace(data, employer_id=employer.id)
     if existing is not None:
         # A re-import publishes a draft only when the file now states its hours itself.
         submit = existing.status == "draft" and not checked.hours_missing
         listing = update_listing(
-            tenant_id, existing.id, data, actor, submit=submit, hours_pending=hours_pending
+            actor, existing.id, data, submit=submit, hours_pending=hours_pending
         )
         return "updated", listing, notes, listing.status == "draft"
     listing = create_listing(
-        tenant_id, data, actor, submit=not hours_pending, source=SOURCE,
+        actor, data, submit=not hours_pending, source=SOURCE,
         external_id=record["external_id"], hours_pending=hours_pending,
     )  # fmt: skip
     return "created", listing, notes, hours_pending
 
 
 def import_listings(
-    tenant_id: int,
+    actor: Actor,
     records: Iterable[tuple[int, dict[str, Any]]],
-    actor: str,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Create or update one listing per record; ``progress(n)`` after each record. Flushes;
@@ -81,7 +79,7 @@ def import_listings(
         key_source = KEY_SOURCES.get(str(record.get("key_source") or "external_id"), "")
         try:
             with db.session.begin_nested():
-                outcome, listing, notes, draft = _import_one(tenant_id, record, actor)
+                outcome, listing, notes, draft = _import_one(actor, record)
         except (RowError, AppError) as exc:
             problems = exc.problems if isinstance(exc, RowError) else [exc.message]
             report.results.append(

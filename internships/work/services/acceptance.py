@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from internships.models import Listing
+from lti_tool.actor import Actor
 from lti_tool.context import today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
@@ -20,7 +21,7 @@ from .workload import planned_weekly_hours, workload_problem
 MIN_OVERRIDE_REASON = 10
 
 
-def _create_engagement(application: Application, actor: str, override: str) -> Engagement:
+def _create_engagement(application: Application, actor: Actor, override: str) -> Engagement:
     listing = application.listing
     employer = listing.employer
     engagement = Engagement(
@@ -38,14 +39,14 @@ def _create_engagement(application: Application, actor: str, override: str) -> E
         start_date=listing.work_start,
         end_date=listing.work_end,
         cap_override_reason=override,
-        created_by=actor,
+        created_by=actor.name,
     )
     db.session.add(engagement)
     db.session.flush()
     return engagement
 
 
-def accept(actor: str, application: Application, by_advisor: bool, override: str) -> Engagement:
+def accept(actor: Actor, application: Application, by_advisor: bool, override: str) -> Engagement:
     listing = application.listing
     # Serialise acceptances per listing (openings) and per student (workload caps) on
     # PostgreSQL; SQLite serialises writers already.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from internships.models import Listing
 from internships.services.listings import get_listing
+from lti_tool.actor import Actor
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
@@ -304,8 +305,7 @@ def _tell_applicant(
 
 
 def decide_application(
-    actor: str,
-    tenant_id: int,
+    actor: Actor,
     application_id: int,
     decision: str,
     *,
@@ -318,6 +318,7 @@ def decide_application(
     caps is refused unless an advisor gives a reason, which is audited."""
     if decision not in DECISIONS:
         raise PolicyViolationError("Choose shortlist, accept or decline.", reason="decision")
+    tenant_id = actor.tenant
     application = _application_to_decide(tenant_id, application_id, listing_id)
     new_status = DECISIONS[decision]
     _check_decision(application, new_status)
@@ -325,13 +326,12 @@ def decide_application(
     if new_status == "accepted":
         engagement = accept(actor, application, by_advisor, override_reason)
     application.status = new_status
-    application.decided_by = actor[:255]
+    application.decided_by = actor.name
     application.decided_at = utcnow()
     db.session.flush()
     audit.record(
         actor,
         f"application.{new_status}",
-        tenant_id,
         application_id=application.id,
         engagement_id=engagement.id if engagement else None,
     )

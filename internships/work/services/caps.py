@@ -76,7 +76,7 @@ def set_course_caps(
         row = CourseWorkloadCap(tenant_id=ctx.tenant_id, course_id=ctx.course_id)
         db.session.add(row)
     row.max_concurrent, row.max_weekly_hours = max_concurrent, max_weekly_hours
-    row.updated_by = ctx.actor
+    row.updated_by = ctx.actor.name
     db.session.flush()
     audit.record(
         ctx.actor,

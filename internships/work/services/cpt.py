@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from internships.models import Listing
 from internships.profile.models import StudentProfile
 from internships.services.listings import get_employer, get_listing
+from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Enrolment, User, utcnow
@@ -96,8 +97,9 @@ def _student(tenant_id: int, student_id: int) -> User:
     return user
 
 
-def record_cpt_approval(tenant_id: int, actor: str, data: CptInput) -> CptApproval:
+def record_cpt_approval(actor: Actor, data: CptInput) -> CptApproval:
     """Record the DSO's CPT authorisation for a student; flushes; audited."""
+    tenant_id = actor.tenant
     student = _student(tenant_id, data.student_id)
     engagement = None
     if data.engagement_id:
@@ -132,14 +134,13 @@ def record_cpt_approval(tenant_id: int, actor: str, data: CptInput) -> CptApprov
         end_date=data.end_date,
         dso_name=data.dso_name.strip(),
         note=data.note.strip()[:2000],
-        recorded_by=actor[:255],
+        recorded_by=actor.name,
     )
     db.session.add(approval)
     db.session.flush()
     audit.record(
         actor,
         "cpt_approval.record",
-        tenant_id,
         cpt_approval_id=approval.id,
         student_id=student.id,
         employer_id=employer.id,
@@ -150,17 +151,19 @@ def record_cpt_approval(tenant_id: int, actor: str, data: CptInput) -> CptApprov
     return approval
 
 
-def revoke_cpt_approval(tenant_id: int, approval_id: int, actor: str) -> CptApproval:
+def revoke_cpt_approval(actor: Actor, approval_id: int) -> CptApproval:
     """Mark a recorded approval revoked (kept for the record); audited."""
     approval = db.session.scalar(
-        select(CptApproval).where(CptApproval.id == approval_id, CptApproval.tenant_id == tenant_id)
+        select(CptApproval).where(
+            CptApproval.id == approval_id, CptApproval.tenant_id == actor.tenant
+        )
     )
     if approval is None:
         raise NotFoundError("That CPT approval does not exist at your institution.")
     if approval.revoked_at is None:
-        approval.revoked_at, approval.revoked_by = utcnow(), actor[:255]
+        approval.revoked_at, approval.revoked_by = utcnow(), actor.name
         db.session.flush()
-        audit.record(actor, "cpt_approval.revoke", tenant_id, cpt_approval_id=approval.id)
+        audit.record(actor, "cpt_approval.revoke", cpt_approval_id=approval.id)
     return approval
 
 

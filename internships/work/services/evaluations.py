@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from lti_tool.actor import Actor
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.notify.mail import send_email
@@ -34,14 +35,14 @@ def evaluation_of(engagement: Engagement) -> SupervisorEvaluation | None:
 
 
 def submit_evaluation(
-    actor: str,
-    tenant_id: int,
+    actor: Actor,
     engagement_id: int,
     supervisor_name: str,
     ratings: dict[str, tuple[int | None, str]],
     comments: str,
 ) -> SupervisorEvaluation:
     """The supervisor rates each targeted competency 1 to 4 (``RATING_LEVELS``) or N/A (None)."""
+    tenant_id = actor.tenant
     engagement = get_engagement_by_id(tenant_id, engagement_id)
     if engagement.status == "cancelled":
         raise PolicyViolationError("This engagement was cancelled.", reason="cancelled")
@@ -78,7 +79,6 @@ def submit_evaluation(
     audit.record(
         actor,
         "evaluation.submit",
-        tenant_id,
         engagement_id=engagement.id,
         evaluation_id=evaluation.id,
     )
@@ -105,14 +105,14 @@ LINK_TEXT = {
 
 
 def send_supervisor_link(
-    actor: str,
-    tenant_id: int,
+    actor: Actor,
     engagement_id: int,
     purpose: str,
     link_url: Callable[[str], str],
 ) -> str:
     """Email the engagement's supervisor a signed link to confirm hours or to evaluate;
     returns the token."""
+    tenant_id = actor.tenant
     engagement = get_engagement_by_id(tenant_id, engagement_id)
     if purpose not in LINK_TEXT:
         raise PolicyViolationError("Unknown kind of link.", reason="purpose")
@@ -129,7 +129,7 @@ def send_supervisor_link(
         )
     if purpose == "evaluate" and evaluation_of(engagement) is not None:
         raise PolicyViolationError("The supervisor has already evaluated.", reason="evaluated")
-    token = issue_link(tenant_id, purpose, engagement.id, engagement.supervisor_email, actor)
+    token = issue_link(actor, purpose, engagement.id, engagement.supervisor_email)
     subject, intro = LINK_TEXT[purpose]
     names = {"student": engagement.student.name or "Your intern", "title": engagement.listing.title}
     send_email(
@@ -141,7 +141,5 @@ def send_supervisor_link(
         "needed.\n",
         about_user_id=engagement.student_id,
     )
-    audit.record(
-        actor, "supervisor_link.issue", tenant_id, engagement_id=engagement.id, purpose=purpose
-    )
+    audit.record(actor, "supervisor_link.issue", engagement_id=engagement.id, purpose=purpose)
     return token

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from lti_tool.actor import Actor
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -184,7 +185,7 @@ def _open_logs(tenant_id: int, engagement: Engagement) -> dict[int, HourLog]:
 
 
 def _decide_logs(
-    actor: str,
+    actor: Actor,
     logs: dict[int, HourLog],
     decisions: dict[int, tuple[str, str]],
     reviewer: str,
@@ -204,7 +205,7 @@ def _decide_logs(
                 "query_note",
             )
         log.status = "confirmed" if decision == "confirm" else "queried"
-        log.reviewed_by = f"{reviewer}: {actor}"[:255]
+        log.reviewed_by = f"{reviewer}: {actor.name}"[:255]
         log.reviewed_at = utcnow()
         log.review_note = note.strip()
         counts[log.status] += 1
@@ -243,8 +244,7 @@ def _tell_student(
 
 
 def review_hours(
-    actor: str,
-    tenant_id: int,
+    actor: Actor,
     engagement_id: int,
     decisions: dict[int, tuple[str, str]],
     *,
@@ -252,12 +252,11 @@ def review_hours(
 ) -> dict[str, int]:
     """The supervisor (signed link) or faculty confirms or queries pending hour logs:
     ``decisions`` maps a log id to ("confirm" | "query", note). A query needs a note."""
+    tenant_id = actor.tenant
     engagement = get_engagement_by_id(tenant_id, engagement_id)
     logs = _open_logs(tenant_id, engagement)
     counts, confirmed_minutes, queries = _decide_logs(actor, logs, decisions, reviewer)
     db.session.flush()
-    audit.record(
-        actor, "hours.review", tenant_id, engagement_id=engagement.id, reviewer=reviewer, **counts
-    )
+    audit.record(actor, "hours.review", engagement_id=engagement.id, reviewer=reviewer, **counts)
     _tell_student(tenant_id, engagement, counts, confirmed_minutes, queries)
     return counts

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from internships.services.listings import get_listing
+from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.notify.mail import send_email
@@ -16,10 +17,11 @@ from ..models import Application
 
 
 def send_selection_link(
-    actor: str, tenant_id: int, listing_id: int, email: str, link_url: Callable[[str], str]
+    actor: Actor, listing_id: int, email: str, link_url: Callable[[str], str]
 ) -> str:
     """Email the employer (``email``, default the employer's contact) a signed link to review
     the listing's applicants; returns the token."""
+    tenant_id = actor.tenant
     listing = get_listing(tenant_id, listing_id)
     email = (email or listing.employer.contact_email).strip()
     if "@" not in email:
@@ -27,7 +29,7 @@ def send_selection_link(
             "The employer has no contact email; give the address to send the link to.",
             reason="no_email",
         )
-    token = issue_link(tenant_id, "select_applicants", listing.id, email, actor)
+    token = issue_link(actor, "select_applicants", listing.id, email)
     send_email(
         tenant_id,
         email,
@@ -40,7 +42,6 @@ def send_selection_link(
     audit.record(
         actor,
         "supervisor_link.issue",
-        tenant_id,
         listing_id=listing.id,
         purpose="select_applicants",
         email=email,
@@ -49,14 +50,14 @@ def send_selection_link(
 
 
 def disclose_application(
-    actor: str, tenant_id: int, listing_id: int, application_id: int, what: str
+    actor: Actor, listing_id: int, application_id: int, what: str
 ) -> Application:
     """An application of the listing as the employer may see it (consented only); every
     disclosure is audited."""
     application = db.session.get(Application, application_id)
     if (
         application is None
-        or application.tenant_id != tenant_id
+        or application.tenant_id != actor.tenant
         or application.listing_id != listing_id
         or application.consented_at is None
         or application.status == "withdrawn"
@@ -65,7 +66,6 @@ def disclose_application(
     audit.record(
         actor,
         "application.disclose",
-        tenant_id,
         application_id=application.id,
         listing_id=listing_id,
         what=what,

@@ -10,6 +10,7 @@ from accreditation.evidence import services
 from accreditation.evidence.models import Evidence
 from accreditation.frameworks import services as fw_services
 from internships.work.services.evaluations import submit_evaluation
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.helpers import csrf_token
 from tests.internships.work.helpers import accept
@@ -24,7 +25,7 @@ def rated_engagement(app, school, seed_listing, student, ratings):
     with app.app_context():
         engagement = accept(student.ctx(), listing_id)
         submit_evaluation(
-            SUPERVISOR, school.tenant_id, engagement.id, "Sam Supervisor", ratings, ""
+            Actor(school.tenant_id, SUPERVISOR), engagement.id, "Sam Supervisor", ratings, ""
         )
         db.session.commit()
         return engagement.id

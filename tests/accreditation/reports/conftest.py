@@ -14,6 +14,7 @@ from sqlalchemy import select
 from internships.profile.models import StudentProfile
 from internships.work.models import Engagement, HourLog
 from internships.work.services.evaluations import submit_evaluation
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
 from tests.internships.work.helpers import ADVISOR_ACTOR, accept
@@ -127,8 +128,7 @@ def world(app, school, seed_listing) -> World:
         log(e_ben_low, day(-2), 60, status="pending")
         db.session.flush()
         submit_evaluation(
-            ADVISOR_ACTOR,
-            tenant_id,
+            Actor(tenant_id, ADVISOR_ACTOR),
             e_ben_low.id,
             "Sam Supervisor",
             {"Teamwork": (1, "Missed two stand-ups."), "Communication": (3, "")},

@@ -13,6 +13,7 @@ from internships.profile.recommend import recommend
 from internships.profile.services import ProfileInput, save_profile
 from internships.work.models import Engagement
 from internships.work.services import evaluations
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.internships.work.helpers import accept, apply
 
@@ -194,8 +195,7 @@ def test_outcome_gap_gives_a_builds_reason(app, school, seed_listing):
         ctx = person.ctx()
         engagement = accept(ctx, done)
         evaluations.submit_evaluation(
-            "Sam",
-            ctx.tenant_id,
+            Actor(ctx.tenant_id, "Sam"),
             engagement.id,
             "Sam Supervisor",
             {"Teamwork": (3, "Early Application"), "Communication": (1, "")},

@@ -15,6 +15,7 @@ from internships.models import ImportJob
 from internships.profile.imports import csv_records, import_profiles
 from internships.profile.models import StudentProfile
 from internships.services import jobs as job_svc
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, User
 from tests.helpers import csrf_token
@@ -56,7 +57,7 @@ def test_service_reports_each_row_and_a_bad_row_writes_nothing(app, school):
     folks = people(school)
     text = sis_csv(app, folks)
     with app.app_context():
-        report = import_profiles(school.tenant_id, csv_records(text), "advisor test")
+        report = import_profiles(Actor(school.tenant_id, "advisor test"), csv_records(text))
         db.session.commit()
         outcomes = [(r.row, r.outcome) for r in report.results]
         assert outcomes == [
@@ -86,7 +87,7 @@ def test_service_reports_each_row_and_a_bad_row_writes_nothing(app, school):
             dt.date(2027, 5, 1),
         )
         # Again: nothing changes, and an empty cell never wipes a value.
-        again = import_profiles(school.tenant_id, csv_records(text), "advisor test")
+        again = import_profiles(Actor(school.tenant_id, "advisor test"), csv_records(text))
         assert [r.outcome for r in again.results[:2]] == ["unchanged", "unchanged"]
         assert again.summary == "0 created, 0 updated, 2 unchanged, 5 rejected"
         audited = db.session.scalars(
@@ -207,7 +208,7 @@ def test_a_job_of_another_tenant_is_not_found(app, school, make_school):
     folks = people(school)
     with app.app_context():
         job = job_svc.create_job(
-            school.tenant_id, "profiles", "x.csv", sis_csv(app, folks), "advisor"
+            Actor(school.tenant_id, "advisor"), "profiles", "x.csv", sis_csv(app, folks)
         )
         db.session.commit()
         job_id = job.id

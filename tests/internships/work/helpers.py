@@ -13,6 +13,7 @@ from internships.work.services.applications import (
     apply_to_listing,
     decide_application,
 )
+from lti_tool.actor import Actor
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
@@ -46,7 +47,7 @@ def apply(ctx: LaunchContext, listing_id: int, **overrides: Any) -> Application:
 def accept(ctx: LaunchContext, listing_id: int, **kw: Any) -> Engagement:
     application = apply(ctx, listing_id)
     decide_application(
-        ADVISOR_ACTOR, ctx.tenant_id, application.id, "accept", by_advisor=True, **kw
+        Actor(ctx.tenant_id, ADVISOR_ACTOR), application.id, "accept", by_advisor=True, **kw
     )
     engagement = db.session.scalar(
         select(Engagement).where(Engagement.application_id == application.id)
@@ -74,7 +75,12 @@ def add_listing(tenant_id: int, *, employer: str = "Acme Analytics", **overrides
 
     overrides.setdefault("application_deadline", dt.date.today() + dt.timedelta(days=30))
     emp = ensure_employer(
-        tenant_id, employer, ACTOR, contact_name="Sam Supervisor", contact_email="sam@acme.example"
+        Actor(tenant_id, ACTOR),
+        employer,
+        contact_name="Sam Supervisor",
+        contact_email="sam@acme.example",
     )
-    listing = create_listing(tenant_id, listing_input(emp.id, **overrides), ACTOR, submit=True)
+    listing = create_listing(
+        Actor(tenant_id, ACTOR), listing_input(emp.id, **overrides), submit=True
+    )
     return int(listing.id)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from internships.work.links import issue_link
 from internships.work.models import Engagement
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.browser import conftest as browser_fixtures
 
@@ -56,7 +57,7 @@ def test_apply_engagement_and_supervisor_pages_are_accessible(
         engagement_id = db.session.scalar(
             select(Engagement.id).where(Engagement.application_id == application.id)
         )
-        token = issue_link(world["school"].tenant_id, "evaluate", engagement_id, "", "test")
+        token = issue_link(Actor(world["school"].tenant_id, "test"), "evaluate", engagement_id, "")
         db.session.commit()
     page.goto(f"{live_server.tool_url}/work/engagements/{engagement_id}?lid={student.lid}")
     expect(page.locator("h1")).to_have_text("Market research sprint")

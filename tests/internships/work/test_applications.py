@@ -20,6 +20,7 @@ from internships.work.services.applications import (
     withdraw_application,
 )
 from internships.work.services.workload import planned_weekly_hours
+from lti_tool.actor import Actor
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
@@ -155,12 +156,11 @@ def test_shortlist_then_accept_creates_the_engagement_and_notifies(setup):
     school, student, _, _, listing_id = setup
     application = apply(student, listing_id)
     decide_application(
-        ADVISOR_ACTOR, school.tenant_id, application.id, "shortlist", by_advisor=True
+        Actor(school.tenant_id, ADVISOR_ACTOR), application.id, "shortlist", by_advisor=True
     )
     assert application.status == "shortlisted"
     decide_application(
-        "Sam <sam@acme.example>",
-        school.tenant_id,
+        Actor(school.tenant_id, "Sam <sam@acme.example>"),
         application.id,
         "accept",
         by_advisor=False,
@@ -193,11 +193,13 @@ def student_sub(ctx) -> str:
 def test_decline_notifies_and_a_decided_application_stays_decided(setup):
     school, student, _, _, listing_id = setup
     application = apply(student, listing_id)
-    decide_application(ADVISOR_ACTOR, school.tenant_id, application.id, "decline", by_advisor=True)
+    decide_application(
+        Actor(school.tenant_id, ADVISOR_ACTOR), application.id, "decline", by_advisor=True
+    )
     assert unread_notifications(student)[0].kind == "application_declined"
     with pytest.raises(PolicyViolationError) as exc:
         decide_application(
-            ADVISOR_ACTOR, school.tenant_id, application.id, "accept", by_advisor=True
+            Actor(school.tenant_id, ADVISOR_ACTOR), application.id, "accept", by_advisor=True
         )
     assert exc.value.reason == "decision_not_allowed"
 
@@ -208,8 +210,7 @@ def test_supervisor_link_decides_only_its_own_listings_applicants(school, seed_l
     application = apply(student, other_listing)
     with pytest.raises(NotFoundError):
         decide_application(
-            "Sam",
-            school.tenant_id,
+            Actor(school.tenant_id, "Sam"),
             application.id,
             "accept",
             by_advisor=False,
@@ -247,8 +248,7 @@ def test_concurrent_cap_refused_then_overridden_with_a_recorded_reason(school, s
     application = apply(student, second)
     with pytest.raises(PolicyViolationError) as exc:
         decide_application(
-            "Sam",
-            school.tenant_id,
+            Actor(school.tenant_id, "Sam"),
             application.id,
             "accept",
             by_advisor=False,
@@ -258,16 +258,14 @@ def test_concurrent_cap_refused_then_overridden_with_a_recorded_reason(school, s
     assert "limit is 1 at a time" in exc.value.message
     with pytest.raises(PolicyViolationError):
         decide_application(
-            ADVISOR_ACTOR,
-            school.tenant_id,
+            Actor(school.tenant_id, ADVISOR_ACTOR),
             application.id,
             "accept",
             by_advisor=True,
             override_reason="short",
         )
     decide_application(
-        ADVISOR_ACTOR,
-        school.tenant_id,
+        Actor(school.tenant_id, ADVISOR_ACTOR),
         application.id,
         "accept",
         by_advisor=True,
@@ -310,7 +308,7 @@ def test_notifications_are_the_students_own_and_can_be_marked_read(setup):
     school, student, other, _, listing_id = setup
     application = apply(student, listing_id)
     decide_application(
-        ADVISOR_ACTOR, school.tenant_id, application.id, "shortlist", by_advisor=True
+        Actor(school.tenant_id, ADVISOR_ACTOR), application.id, "shortlist", by_advisor=True
     )
     assert unread_notifications(other) == []
     assert len(unread_notifications(student)) == 1

@@ -12,6 +12,7 @@ from internships.work.models import Engagement
 from internships.work.services import engagements as svc
 from internships.work.services import evaluations, hours
 from internships.work.services.engagements import AgreementInput, EngagementInvalidError
+from lti_tool.actor import Actor
 from lti_tool.context import today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
@@ -200,11 +201,13 @@ def test_review_confirms_and_queries_with_notifications(setup):
     b = hours.log_hours(ctx["student"], engagement.id, MONDAY, 3, "Analysis", today=MONDAY)
     with pytest.raises(EngagementInvalidError):
         hours.review_hours(
-            "Sam", engagement.tenant_id, engagement.id, {b.id: ("query", "")}, reviewer="supervisor"
+            Actor(engagement.tenant_id, "Sam"),
+            engagement.id,
+            {b.id: ("query", "")},
+            reviewer="supervisor",
         )
     counts = hours.review_hours(
-        "Sam",
-        engagement.tenant_id,
+        Actor(engagement.tenant_id, "Sam"),
         engagement.id,
         {a.id: ("confirm", ""), b.id: ("query", "We agreed on two hours")},
         reviewer="supervisor",
@@ -259,12 +262,11 @@ def test_evaluation_rates_every_targeted_competency_once(setup):
     ctx, engagement = setup
     with pytest.raises(EngagementInvalidError) as exc:
         evaluations.submit_evaluation(
-            "Sam", engagement.tenant_id, engagement.id, "Sam", {"Teamwork": (3, "")}, ""
+            Actor(engagement.tenant_id, "Sam"), engagement.id, "Sam", {"Teamwork": (3, "")}, ""
         )
     assert exc.value.reason == "rating_missing"
     evaluation = evaluations.submit_evaluation(
-        "Sam",
-        engagement.tenant_id,
+        Actor(engagement.tenant_id, "Sam"),
         engagement.id,
         "Sam Supervisor",
         {"Teamwork": (4, "Led the stand-ups"), "Communication": (None, "")},
@@ -277,8 +279,7 @@ def test_evaluation_rates_every_targeted_competency_once(setup):
     assert unread_notifications(ctx["student"])[0].kind == "evaluation_received"
     with pytest.raises(PolicyViolationError) as exc2:
         evaluations.submit_evaluation(
-            "Sam",
-            engagement.tenant_id,
+            Actor(engagement.tenant_id, "Sam"),
             engagement.id,
             "Sam",
             {"Teamwork": (1, ""), "Communication": (1, "")},
@@ -322,8 +323,7 @@ def test_supervisor_link_needs_an_email_and_is_not_sent_twice_for_an_evaluation(
     _, engagement = setup
     urls = []
     token = evaluations.send_supervisor_link(
-        "advisor",
-        engagement.tenant_id,
+        Actor(engagement.tenant_id, "advisor"),
         engagement.id,
         "confirm_hours",
         lambda t: urls.append(t) or f"https://tool/s/hours/{t}",
@@ -338,8 +338,7 @@ def test_supervisor_link_needs_an_email_and_is_not_sent_twice_for_an_evaluation(
     ).first()
     assert f"https://tool/s/hours/{token}" in body
     evaluations.submit_evaluation(
-        "Sam",
-        engagement.tenant_id,
+        Actor(engagement.tenant_id, "Sam"),
         engagement.id,
         "Sam",
         {"Teamwork": (2, ""), "Communication": (2, "")},
@@ -347,12 +346,12 @@ def test_supervisor_link_needs_an_email_and_is_not_sent_twice_for_an_evaluation(
     )
     with pytest.raises(PolicyViolationError) as exc:
         evaluations.send_supervisor_link(
-            "advisor", engagement.tenant_id, engagement.id, "evaluate", str
+            Actor(engagement.tenant_id, "advisor"), engagement.id, "evaluate", str
         )
     assert exc.value.reason == "evaluated"
     engagement.supervisor_email = ""
     with pytest.raises(PolicyViolationError) as exc:
         evaluations.send_supervisor_link(
-            "advisor", engagement.tenant_id, engagement.id, "confirm_hours", str
+            Actor(engagement.tenant_id, "advisor"), engagement.id, "confirm_hours", str
         )
     assert exc.value.reason == "no_supervisor"

@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 
 from internships.models import EmployerInvitation, Listing
 from internships.services.listings import ensure_employer
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
 from lti_tool.notify.models import EmailMessage
@@ -182,7 +183,9 @@ def test_the_public_form_says_what_is_wrong_and_saves_nothing(app, world):
 def test_an_invitation_bound_to_an_employer_keeps_its_identity(app, world):
     with app.app_context():
         employer = ensure_employer(
-            world["school"].tenant_id, "Harbor Logistics", ACTOR, contact_email="ops@harbor.example"
+            Actor(world["school"].tenant_id, ACTOR),
+            "Harbor Logistics",
+            contact_email="ops@harbor.example",
         )
         db.session.commit()
         employer_id = employer.id

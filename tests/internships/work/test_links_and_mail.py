@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from internships.work import links
 from internships.work.models import SupervisorLink
 from lti_tool import jobs
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.models import Tenant
@@ -27,7 +28,7 @@ def tenant_id(app_ctx) -> int:
 
 
 def test_a_link_verifies_for_its_purpose_and_subject_then_is_spent(tenant_id):
-    token = links.issue_link(tenant_id, "evaluate", 42, "sam@acme.example", "advisor")
+    token = links.issue_link(Actor(tenant_id, "advisor"), "evaluate", 42, "sam@acme.example")
     grant = links.verify_link(token, "evaluate")
     assert (grant.tenant_id, grant.purpose, grant.subject_id) == (tenant_id, "evaluate", 42)
     with pytest.raises(links.LinkError) as exc:
@@ -42,7 +43,7 @@ def test_a_link_verifies_for_its_purpose_and_subject_then_is_spent(tenant_id):
 
 
 def test_a_tampered_or_unknown_link_is_invalid(tenant_id):
-    token = links.issue_link(tenant_id, "confirm_hours", 7, "", "advisor")
+    token = links.issue_link(Actor(tenant_id, "advisor"), "confirm_hours", 7, "")
     assert links.verify_link(token, "confirm_hours").subject_id == 7  # positive control
     with pytest.raises(links.LinkError) as exc:
         links.verify_link(
@@ -57,7 +58,7 @@ def test_a_tampered_or_unknown_link_is_invalid(tenant_id):
 
 
 def test_links_expire_by_signature_age_and_by_record(app, tenant_id, monkeypatch):
-    token = links.issue_link(tenant_id, "evaluate", 1, "", "advisor")
+    token = links.issue_link(Actor(tenant_id, "advisor"), "evaluate", 1, "")
     import itsdangerous.timed
 
     later = itsdangerous.timed.time.time() + 15 * 86400

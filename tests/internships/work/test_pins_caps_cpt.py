@@ -15,6 +15,7 @@ from internships.work.models import CptApproval, Engagement
 from internships.work.services import applications as apps
 from internships.work.services.caps import effective_caps
 from internships.work.services.cpt import CptInput, record_cpt_approval, revoke_cpt_approval
+from lti_tool.actor import Actor
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
@@ -133,18 +134,22 @@ def test_course_caps_override_the_tenant_and_fall_back(app, school, seed_listing
         assert (caps.max_concurrent, caps.max_weekly_hours) == (1, 15)
         assert effective_caps(school.tenant_id, other_course.ctx().course_id).max_concurrent == 2
         a1 = apply(student.ctx(), first)
-        apps.decide_application(ADVISOR_ACTOR, school.tenant_id, a1.id, "accept", by_advisor=True)
+        apps.decide_application(
+            Actor(school.tenant_id, ADVISOR_ACTOR), a1.id, "accept", by_advisor=True
+        )
         a2 = apply(student.ctx(), second)
         with pytest.raises(PolicyViolationError) as refused:
             apps.decide_application(
-                ADVISOR_ACTOR, school.tenant_id, a2.id, "accept", by_advisor=True
+                Actor(school.tenant_id, ADVISOR_ACTOR), a2.id, "accept", by_advisor=True
             )
         assert refused.value.reason == "workload_cap"
         assert "the limit is 1 at a time" in refused.value.message
         db.session.rollback()
         # The same student applying from the other course falls back to the tenant's cap (2).
         a3 = apply(other_course.ctx(), third)
-        apps.decide_application(ADVISOR_ACTOR, school.tenant_id, a3.id, "accept", by_advisor=True)
+        apps.decide_application(
+            Actor(school.tenant_id, ADVISOR_ACTOR), a3.id, "accept", by_advisor=True
+        )
         db.session.commit()
 
 
@@ -196,13 +201,14 @@ def test_f1_acceptance_needs_a_recorded_cpt_approval(app, school, seed_listing):
     student_id = make_f1(app, f1)
     with app.app_context():
         ok = apply(citizen.ctx(), listing_id)
-        apps.decide_application(ADVISOR_ACTOR, school.tenant_id, ok.id, "accept", by_advisor=True)
+        apps.decide_application(
+            Actor(school.tenant_id, ADVISOR_ACTOR), ok.id, "accept", by_advisor=True
+        )
         application = apply(f1.ctx(), listing_id)
         db.session.commit()
         with pytest.raises(PolicyViolationError) as refused:
             apps.decide_application(
-                ADVISOR_ACTOR,
-                school.tenant_id,
+                Actor(school.tenant_id, ADVISOR_ACTOR),
                 application.id,
                 "accept",
                 by_advisor=True,
@@ -214,8 +220,7 @@ def test_f1_acceptance_needs_a_recorded_cpt_approval(app, school, seed_listing):
         listing = db.session.get(type(application.listing), listing_id)
         # An approval that ends before the work does is not enough.
         short = record_cpt_approval(
-            school.tenant_id,
-            ADVISOR_ACTOR,
+            Actor(school.tenant_id, ADVISOR_ACTOR),
             CptInput(
                 student_id=student_id,
                 start_date=today,
@@ -226,12 +231,11 @@ def test_f1_acceptance_needs_a_recorded_cpt_approval(app, school, seed_listing):
         )
         with pytest.raises(PolicyViolationError):
             apps.decide_application(
-                ADVISOR_ACTOR, school.tenant_id, application.id, "accept", by_advisor=True
+                Actor(school.tenant_id, ADVISOR_ACTOR), application.id, "accept", by_advisor=True
             )
         db.session.rollback()
         full = record_cpt_approval(
-            school.tenant_id,
-            ADVISOR_ACTOR,
+            Actor(school.tenant_id, ADVISOR_ACTOR),
             CptInput(
                 student_id=student_id,
                 start_date=today,
@@ -240,15 +244,14 @@ def test_f1_acceptance_needs_a_recorded_cpt_approval(app, school, seed_listing):
                 listing_id=listing_id,
             ),
         )
-        revoke_cpt_approval(school.tenant_id, full.id, ADVISOR_ACTOR)
+        revoke_cpt_approval(Actor(school.tenant_id, ADVISOR_ACTOR), full.id)
         with pytest.raises(PolicyViolationError):
             apps.decide_application(
-                ADVISOR_ACTOR, school.tenant_id, application.id, "accept", by_advisor=True
+                Actor(school.tenant_id, ADVISOR_ACTOR), application.id, "accept", by_advisor=True
             )
         db.session.rollback()
         record_cpt_approval(
-            school.tenant_id,
-            ADVISOR_ACTOR,
+            Actor(school.tenant_id, ADVISOR_ACTOR),
             CptInput(
                 student_id=student_id,
                 start_date=today,
@@ -258,7 +261,7 @@ def test_f1_acceptance_needs_a_recorded_cpt_approval(app, school, seed_listing):
             ),
         )
         apps.decide_application(
-            ADVISOR_ACTOR, school.tenant_id, application.id, "accept", by_advisor=True
+            Actor(school.tenant_id, ADVISOR_ACTOR), application.id, "accept", by_advisor=True
         )
         db.session.commit()
         assert db.session.scalar(

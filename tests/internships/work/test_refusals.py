@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from internships.services.listings import create_listing, ensure_employer
 from internships.work.models import Engagement
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
@@ -35,8 +36,8 @@ def _mails_to(app, address: str) -> int:
 
 def _listing_without_contact(app, tenant_id: int) -> int:
     with app.app_context():
-        employer = ensure_employer(tenant_id, f"Quiet Co {secrets.token_hex(3)}", ACTOR)
-        listing = create_listing(tenant_id, listing_input(employer.id), ACTOR, submit=True)
+        employer = ensure_employer(Actor(tenant_id, ACTOR), f"Quiet Co {secrets.token_hex(3)}")
+        listing = create_listing(Actor(tenant_id, ACTOR), listing_input(employer.id), submit=True)
         db.session.commit()
         return int(listing.id)
 

@@ -19,6 +19,7 @@ from internships.work.models import (
     SupervisorEvaluation,
     SupervisorLink,
 )
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
 from lti_tool.notify.models import EmailMessage
@@ -230,7 +231,7 @@ def test_an_expired_link_says_so_and_whom_to_ask(app, world):
     with app.app_context():
         from internships.work.links import issue_link
 
-        token = issue_link(world["school"].tenant_id, "evaluate", engagement_id, "", "test")
+        token = issue_link(Actor(world["school"].tenant_id, "test"), "evaluate", engagement_id, "")
         db.session.scalar(
             select(SupervisorLink).where(
                 SupervisorLink.tenant_id == world["school"].tenant_id,
