@@ -25,6 +25,7 @@ from jwcrypto.jwk import JWK
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import defer
 
+from .actor import Actor
 from .extensions import db
 from .models import Tenant, ToolKey, utcnow
 from .services import audit
@@ -155,9 +156,10 @@ def signing_key(tenant_id: int | None = None, *, now: dt.datetime | None = None)
     return SigningKey(kid=key.kid, private_pem=key.private_pem)
 
 
-def rotate(actor: str, grace: dt.timedelta, tenant_id: int | None = None) -> ToolKey:
-    """Publish a new key (the installation's, or the tenant's) now; it signs once ``grace``
-    has passed."""
+def rotate(actor: Actor, grace: dt.timedelta) -> ToolKey:
+    """Publish a new key (the actor's tenant's, or the installation's for an installation-wide
+    actor) now; it signs once ``grace`` has passed."""
+    tenant_id = actor.tenant_id
     if tenant_id is not None:
         ensure_tenant_key(_get_tenant(tenant_id))
     key = _new_key(utcnow() + grace, tenant_id)
@@ -169,9 +171,10 @@ def rotate(actor: str, grace: dt.timedelta, tenant_id: int | None = None) -> Too
     return key
 
 
-def retire(actor: str, kid: str | None = None, tenant_id: int | None = None) -> list[str]:
-    """Unpublish the installation's (or the tenant's) keys no longer used for signing (or the
-    one named); returns their kids."""
+def retire(actor: Actor, kid: str | None = None) -> list[str]:
+    """Unpublish the actor's tenant's keys (the installation's for an installation-wide actor)
+    no longer used for signing (or the one named); returns their kids."""
+    tenant_id = actor.tenant_id
     own = tenant_id is not None and not signs_with_legacy_keys(_get_tenant(tenant_id))
     current = signing_key(tenant_id).kid if own or tenant_id is None else None
     query = select(ToolKey).where(_owner(tenant_id), ToolKey.retired_at.is_(None))

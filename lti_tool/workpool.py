@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy import text
 
+from .actor import Actor
 from .errors import AppError
 from .extensions import db
 
@@ -82,25 +83,25 @@ def submit(app: Flask, fn: Callable[..., Any], *args: Any) -> Future[Any] | None
 # --- per-person cap on jobs -----------------------------------------------------------------------
 
 
-def jobs_in_progress(tenant_id: int, actor: str) -> int:
+def jobs_in_progress(actor: Actor) -> int:
     """The person's queued and running tasks across every registered kind (``lti_tool.tasks``)."""
     from .tasks import kinds
 
-    return sum(kind.in_progress(tenant_id, actor) for kind in kinds())
+    return sum(kind.in_progress(actor) for kind in kinds())
 
 
-def ensure_job_capacity(tenant_id: int, actor: str) -> None:
+def ensure_job_capacity(actor: Actor) -> None:
     """Refuse (TooManyJobsError) a new job of a person who has ``JOBS_PER_USER`` in progress.
     Call before creating the job row, in the transaction that creates it."""
     limit = int(current_app.config["JOBS_PER_USER"])
     if db.session.get_bind().dialect.name == "postgresql":
         key = int.from_bytes(
-            hashlib.blake2b(f"jobs:{tenant_id}:{actor}".encode(), digest_size=8).digest(),
+            hashlib.blake2b(f"jobs:{actor.tenant}:{actor.name}".encode(), digest_size=8).digest(),
             "big",
             signed=True,
         )
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    if jobs_in_progress(tenant_id, actor) >= limit:
+    if jobs_in_progress(actor) >= limit:
         raise TooManyJobsError(
             f"You already have {limit} imports or exports in progress, as many as one person "
             "may run at once.",

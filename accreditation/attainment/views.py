@@ -257,7 +257,7 @@ def export_list() -> ResponseReturnValue:
     if request.method == "GET" and nace is not None:
         form.framework_id.data = nace.id
     if form.validate_on_submit():
-        workpool.ensure_job_capacity(ctx.tenant_id, ctx.actor)
+        workpool.ensure_job_capacity(ctx.actor)
         job = exports.create_export(
             ctx,
             form.framework_id.data,

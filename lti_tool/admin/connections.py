@@ -2,7 +2,7 @@
 the Moodle web-service URL and token. Secrets are encrypted at rest and never shown again in full
 (pages and the CLI show the last four characters).
 
-Services take the tenant id and actor explicitly, audit without secrets, flush; callers commit.
+Changes take the ``Actor`` first, audit without secrets, flush; callers commit.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .. import netguard
+from ..actor import Actor
 from ..crypto import EncryptedText
 from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import Model, db
@@ -153,9 +154,9 @@ def _refuse_incomplete(creds: ConnectorCredentials) -> None:
 
 
 def set_credentials(
+    actor: Actor,
     registration: Registration,
     update: CredentialsUpdate,
-    actor: str,
     *,
     allow_http: bool,
     allow_private: bool | None = None,
@@ -176,7 +177,7 @@ def set_credentials(
     for key, value in values.items():
         setattr(creds, key, value)
     _refuse_incomplete(creds)
-    creds.updated_by = actor
+    creds.updated_by = actor.name
     creds.updated_at = utcnow()
     # the audit names what changed, never a value
     audit.record(

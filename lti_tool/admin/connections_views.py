@@ -102,9 +102,9 @@ def edit(registration_id: int) -> ResponseReturnValue:
         )
         try:
             connections.set_credentials(
+                ctx.actor,
                 reg,
                 update,
-                ctx.actor,
                 allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production",
                 allow_private=netguard.allow_private_hosts(),
             )

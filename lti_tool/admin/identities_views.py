@@ -62,9 +62,7 @@ def link() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _page(form, 422)
     try:
-        identities.link_identities(
-            ctx.tenant_id, form.user_id.data, form.primary_id.data, ctx.actor
-        )
+        identities.link_identities(ctx.actor, form.user_id.data, form.primary_id.data)
     except PolicyViolationError as exc:
         db.session.rollback()
         form.user_id.errors = [exc.message]
@@ -81,6 +79,6 @@ def link() -> ResponseReturnValue:
 def unlink(link_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if ButtonForm().validate_on_submit():
-        identities.unlink_identity(ctx.tenant_id, link_id, ctx.actor)
+        identities.unlink_identity(ctx.actor, link_id)
         flash("Unlinked: from its next launch the identity is its own again.", "success")
     return redirect(launch_url("admin_identities.index"), code=303)

@@ -1,6 +1,6 @@
 """What tool administrators read and change, always inside one tenant.
 
-Every function takes the tenant id (and, for changes, the actor) explicitly; changes are
+Reads take the tenant id; changes take the ``Actor`` first and act in its tenant. Changes are
 audited and flushed, and the caller commits once.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
+from ..actor import Actor
 from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import db
 from ..keys import published_keys
@@ -71,16 +72,21 @@ def list_registrations(tenant_id: int) -> list[Registration]:
     )
 
 
-def approve_pending_deployment(tenant_id: int, deployment_pk: int, actor: str) -> Deployment:
-    """Approve one of the tenant's deployments; approving an active one changes nothing."""
+def _deployment(tenant_id: int, deployment_pk: int) -> Deployment:
     dep = db.session.scalar(
         select(Deployment).where(Deployment.id == deployment_pk, Deployment.tenant_id == tenant_id)
     )
     if dep is None:
         raise NotFoundError("There is no such deployment at your institution.")
+    return dep
+
+
+def approve_pending_deployment(actor: Actor, deployment_pk: int) -> Deployment:
+    """Approve one of the tenant's deployments; approving an active one changes nothing."""
+    dep = _deployment(actor.tenant, deployment_pk)
     if dep.status == "active":
         return dep
-    return approve_deployment(dep.registration, dep.deployment_id, actor)
+    return approve_deployment(actor, dep.registration, dep.deployment_id)
 
 
 def new_deployments(
@@ -104,20 +110,15 @@ def new_deployments(
     )
 
 
-def acknowledge_deployment(tenant_id: int, deployment_pk: int, actor: str) -> Deployment:
+def acknowledge_deployment(actor: Actor, deployment_pk: int) -> Deployment:
     """An administrator has seen a new deployment id (it stops being listed as new); audited.
     Acknowledging does not approve a pending one."""
-    dep = db.session.scalar(
-        select(Deployment).where(Deployment.id == deployment_pk, Deployment.tenant_id == tenant_id)
-    )
-    if dep is None:
-        raise NotFoundError("There is no such deployment at your institution.")
+    dep = _deployment(actor.tenant, deployment_pk)
     if dep.acknowledged_at is None:
-        dep.acknowledged_at, dep.acknowledged_by = utcnow(), actor[:255]
+        dep.acknowledged_at, dep.acknowledged_by = utcnow(), actor.name
         audit.record(
             actor,
             "deployment.acknowledge",
-            tenant_id,
             issuer=dep.registration.issuer,
             client_id=dep.registration.client_id,
             deployment_id=dep.deployment_id,
@@ -127,14 +128,12 @@ def acknowledge_deployment(tenant_id: int, deployment_pk: int, actor: str) -> De
     return dep
 
 
-def set_strict_deployments(
-    tenant_id: int, registration_id: int, strict: bool, actor: str
-) -> Registration:
+def set_strict_deployments(actor: Actor, registration_id: int, strict: bool) -> Registration:
     """Switch a registration's new deployment ids between waiting for approval (strict) and
     launching at once; audited."""
     reg = db.session.scalar(
         select(Registration).where(
-            Registration.id == registration_id, Registration.tenant_id == tenant_id
+            Registration.id == registration_id, Registration.tenant_id == actor.tenant
         )
     )
     if reg is None:
@@ -144,7 +143,6 @@ def set_strict_deployments(
         audit.record(
             actor,
             "registration.strict_deployments",
-            tenant_id,
             issuer=reg.issuer,
             client_id=reg.client_id,
             strict=strict,
@@ -229,8 +227,9 @@ def grantable_users(tenant_id: int) -> list[User]:
     )
 
 
-def grant_advisor(tenant_id: int, user_id: int, actor: str) -> AdvisorGrant:
+def grant_advisor(actor: Actor, user_id: int) -> AdvisorGrant:
     """Grant the career-advisor role to a person of the tenant (from their next launch)."""
+    tenant_id = actor.tenant
     user = db.session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
     if user is None:
         raise NotFoundError(
@@ -244,17 +243,16 @@ def grant_advisor(tenant_id: int, user_id: int, actor: str) -> AdvisorGrant:
     )
     if exists is not None:
         raise PolicyViolationError(f"{user.name or user.email} is already a career advisor.")
-    grant = AdvisorGrant(tenant_id=tenant_id, user_id=user.id, granted_by=actor[:255])
+    grant = AdvisorGrant(tenant_id=tenant_id, user_id=user.id, granted_by=actor.name)
     db.session.add(grant)
-    audit.record(
-        actor, "advisor.grant", tenant_id, user_id=user.id, name=user.name, email=user.email
-    )
+    audit.record(actor, "advisor.grant", user_id=user.id, name=user.name, email=user.email)
     db.session.flush()
     return grant
 
 
-def revoke_advisor(tenant_id: int, grant_id: int, actor: str) -> None:
+def revoke_advisor(actor: Actor, grant_id: int) -> None:
     """Remove an advisor grant of the tenant (effective from the person's next launch)."""
+    tenant_id = actor.tenant
     row = db.session.execute(
         select(AdvisorGrant, User)
         .join(User, User.id == AdvisorGrant.user_id)
@@ -268,7 +266,6 @@ def revoke_advisor(tenant_id: int, grant_id: int, actor: str) -> None:
     audit.record(
         actor,
         "advisor.revoke",
-        tenant_id,
         user_id=user.id,
         name=user.name,
         email=user.email,
@@ -290,9 +287,10 @@ def current_settings(tenant: Tenant) -> TenantSettings:
     )
 
 
-def update_settings(tenant_id: int, new: TenantSettings, actor: str) -> bool:
+def update_settings(actor: Actor, new: TenantSettings) -> bool:
     """Save the tenant's time zone and role rules; audits old and new values. Returns False
     (and records nothing) when nothing changed."""
+    tenant_id = actor.tenant
     tenant = get_tenant(tenant_id)
     old = current_settings(tenant)
     if old == new:
@@ -311,7 +309,6 @@ def update_settings(tenant_id: int, new: TenantSettings, actor: str) -> bool:
     audit.record(
         actor,
         "tenant.settings",
-        tenant_id,
         old=_as_dict(old),
         new=_as_dict(new),
         launches_ended=ended,

@@ -87,7 +87,7 @@ def acknowledge(deployment_pk: int) -> ResponseReturnValue:
     """The administrator has seen a deployment id that a launch recorded (audited)."""
     ctx = current_launch()
     if ButtonForm().validate_on_submit():
-        dep = services.acknowledge_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
+        dep = services.acknowledge_deployment(ctx.actor, deployment_pk)
         flash(f"Deployment {dep.deployment_id} is acknowledged.", "success")
     return redirect(launch_url("admin.index"), code=303)
 
@@ -100,7 +100,7 @@ def strict_deployments(registration_id: int) -> ResponseReturnValue:
     form = StrictDeploymentsForm()
     if form.validate_on_submit():
         strict = form.strict.data == "1"
-        services.set_strict_deployments(ctx.tenant_id, registration_id, strict, ctx.actor)
+        services.set_strict_deployments(ctx.actor, registration_id, strict)
         flash(
             "New deployment ids of this registration now wait for your approval."
             if strict
@@ -116,7 +116,7 @@ def approve(deployment_pk: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = ButtonForm()
     if form.validate_on_submit():
-        dep = services.approve_pending_deployment(ctx.tenant_id, deployment_pk, ctx.actor)
+        dep = services.approve_pending_deployment(ctx.actor, deployment_pk)
         flash(f"Deployment {dep.deployment_id} is approved: it can launch now.", "success")
     return redirect(launch_url("admin.index"), code=303)
 
@@ -129,7 +129,7 @@ def advisors() -> ResponseReturnValue:
     form.set_people(services.grantable_users(ctx.tenant_id))
     if form.validate_on_submit():
         try:
-            services.grant_advisor(ctx.tenant_id, form.user.data, ctx.actor)
+            services.grant_advisor(ctx.actor, form.user.data)
         except PolicyViolationError as exc:
             db.session.rollback()
             form.user.errors.append(exc.message)
@@ -153,7 +153,7 @@ def advisors() -> ResponseReturnValue:
 def revoke(grant_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if ButtonForm().validate_on_submit():
-        services.revoke_advisor(ctx.tenant_id, grant_id, ctx.actor)
+        services.revoke_advisor(ctx.actor, grant_id)
         flash(
             "The career advisor role is revoked: the person's open advisor sessions have ended.",
             "success",
@@ -169,7 +169,7 @@ def settings() -> ResponseReturnValue:
     form = TenantSettingsForm(data=dataclasses.asdict(current))
     if form.validate_on_submit():
         changed = services.update_settings(
-            ctx.tenant_id,
+            ctx.actor,
             services.TenantSettings(
                 time_zone=form.time_zone.data,
                 advisor_claim_name=form.advisor_claim_name.data,
@@ -178,7 +178,6 @@ def settings() -> ResponseReturnValue:
                 else "",
                 institution_admin_is_tool_admin=form.institution_admin_is_tool_admin.data,
             ),
-            ctx.actor,
         )
         commit_now()  # saved even when the session ends next (the refusal below)
         if changed and load_launch(ctx.launch_id) is None:
@@ -234,9 +233,7 @@ def privacy_retention() -> ResponseReturnValue:
         return render_template(
             "admin/privacy.html", form=DataRightsForm(formdata=None), retention_form=form
         ), 422
-    retention.set_policy(
-        services.get_tenant(ctx.tenant_id), form.files_days.data, form.audit_days.data, ctx.actor
-    )
+    retention.set_policy(ctx.actor, form.files_days.data, form.audit_days.data)
     flash("Retention periods saved; the next hourly purge applies them.", "success")
     return redirect(launch_url("admin.privacy"), code=303)
 
@@ -265,7 +262,7 @@ def privacy_run() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return _confirm_page(person, form, 422)
     if form.action.data == "export":
-        data, _counts = subject.export_zip(person, ctx.actor)
+        data, _counts = subject.export_zip(ctx.actor, person)
         return send_file(
             io.BytesIO(data),
             mimetype="application/zip",
@@ -279,10 +276,10 @@ def privacy_run() -> ResponseReturnValue:
             reason="self",
         )
     if form.action.data == "erase":
-        outcome = subject.erase(person, ctx.actor)
+        outcome = subject.erase(ctx.actor, person)
         message = "The person is erased"
     else:
-        outcome = subject.pseudonymise(person, ctx.actor)
+        outcome = subject.pseudonymise(ctx.actor, person)
         message = "The person is pseudonymised"
     flash(
         f"{message}: {sum(outcome.rows_deleted.values())} records deleted, "
@@ -311,9 +308,7 @@ def frame_origins_page() -> ResponseReturnValue:
     ctx = current_launch()
     form = FrameOriginForm()
     if form.validate_on_submit():
-        origin, new = frame_origins.add(
-            services.get_tenant(ctx.tenant_id), form.origin.data, ctx.actor
-        )
+        origin, new = frame_origins.add(ctx.actor, form.origin.data)
         flash(
             f"{origin} may now show Career Credit inside its pages."
             if new
@@ -332,9 +327,7 @@ def frame_origin_allow() -> ResponseReturnValue:
     form = FrameOriginActionForm()
     if form.validate_on_submit():
         try:
-            origin, _new = frame_origins.add(
-                services.get_tenant(ctx.tenant_id), form.origin.data, ctx.actor
-            )
+            origin, _new = frame_origins.add(ctx.actor, form.origin.data)
         except ValueError as exc:
             db.session.rollback()
             flash(f"Nothing was allowed: {exc}", "error")
@@ -351,7 +344,7 @@ def frame_origin_remove() -> ResponseReturnValue:
     form = FrameOriginActionForm()
     if form.validate_on_submit():
         origin = form.origin.data
-        if frame_origins.remove(services.get_tenant(ctx.tenant_id), origin, ctx.actor):
+        if frame_origins.remove(ctx.actor, origin):
             flash(f"{origin} is removed from the frame origins.", "success")
         else:
             flash(f"{origin} was not a frame origin of your institution; nothing changed.", "error")

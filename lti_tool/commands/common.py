@@ -1,4 +1,5 @@
-"""What every core command shares: the actor it records under and its one-line refusal."""
+"""What every core command shares: its one-line refusal (the actor it records under is
+``Actor.cli(tenant_id)``, named "cli" in the audit trail)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ from typing import NoReturn
 import click
 
 from ..extensions import db
-
-OPERATOR = "cli"
 
 
 def fail(message: str) -> NoReturn:

@@ -11,9 +11,10 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from .. import keys
+from ..actor import Actor
 from ..extensions import db
 from ..models import Tenant
-from .common import OPERATOR, fail
+from .common import fail
 
 keys_cli = AppGroup("keys", help="The tool's signing keys and the encryption keys of secrets.")
 
@@ -53,7 +54,7 @@ def keys_rotate(grace_hours: float | None, tenant_name: str | None) -> None:
         if grace_hours is None
         else dt.timedelta(hours=grace_hours)
     )
-    key = keys.rotate(OPERATOR, grace, tenant_id)
+    key = keys.rotate(Actor.cli(tenant_id), grace)
     db.session.commit()
     where = f"tenant {tenant_name!r}'s key set" if tenant_name else "the legacy key set /lti/jwks"
     click.echo(
@@ -68,7 +69,7 @@ def keys_retire(kid: str | None, tenant_name: str | None) -> None:
     """Remove keys nothing signs with any more from the published key set."""
     tenant_id = _tenant_id(tenant_name)
     try:
-        retired = keys.retire(OPERATOR, kid, tenant_id)
+        retired = keys.retire(Actor.cli(tenant_id), kid)
     except ValueError as exc:
         fail(str(exc))
     db.session.commit()

@@ -6,9 +6,10 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from ..actor import Actor
 from ..extensions import db
 from ..models import Tenant
-from .common import OPERATOR, fail
+from .common import fail
 
 maintenance_cli = AppGroup("maintenance", help="Housekeeping a scheduler runs.")
 
@@ -44,7 +45,7 @@ def maintenance_retention(tenant_name: str, files_days: int | None, audit_days: 
     if files_days is None and audit_days is None:
         policy = retention.policy_for(tenant)
     else:
-        policy = retention.set_policy(tenant, files_days, audit_days, OPERATOR)
+        policy = retention.set_policy(Actor.cli(tenant.id), files_days, audit_days)
         db.session.commit()
     click.echo(
         f"{tenant_name}: uploaded files kept {policy.files_days} days after the engagement "

@@ -7,11 +7,12 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from ..actor import Actor
 from ..errors import AppError
 from ..extensions import db
 from ..models import Registration
 from ..registration.services import tenants as regs
-from .common import OPERATOR, fail
+from .common import fail
 
 platform_cli = AppGroup("platform", help="Platform registrations and deployments.")
 deployments_cli = AppGroup("deployments", help="Deployment ids of a registration.")
@@ -70,6 +71,7 @@ def platform_add(
         if missing:
             fail(f"Missing {', '.join(missing)} (or use --preset canvas|moodle).")
         reg = regs.add_platform(
+            Actor.cli(),
             regs.PlatformSpec(
                 name=name,
                 client_id=client_id,
@@ -78,7 +80,6 @@ def platform_add(
                 tenant=tenant,
                 **values,
             ),
-            OPERATOR,
             allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production",
         )
         db.session.commit()
@@ -108,7 +109,7 @@ def platform_list() -> None:
 def platform_remove(issuer: str, client_id: str) -> None:
     """Remove a registration (the tenant's data stays)."""
     try:
-        regs.remove_platform(issuer, client_id, OPERATOR)
+        regs.remove_platform(Actor.cli(), issuer, client_id)
         db.session.commit()
     except AppError as exc:
         fail(exc.message)
@@ -133,9 +134,9 @@ def platform_set_api(issuer: str, client_id: str, **values: str | None) -> None:
     try:
         reg = regs.find_registration(issuer, client_id)
         creds = set_credentials(
+            Actor.cli(reg.tenant_id),
             reg,
             CredentialsUpdate(**values),
-            OPERATOR,
             allow_http=current_app.config["CAREER_CREDIT_ENV"] != "production",
             allow_private=netguard.allow_private_hosts(),
         )
@@ -158,7 +159,7 @@ def deployments_approve(issuer: str, client_id: str, deployment_id: str) -> None
     """Let a deployment id launch."""
     try:
         reg = regs.find_registration(issuer, client_id)
-        regs.approve_deployment(reg, deployment_id, OPERATOR)
+        regs.approve_deployment(Actor.cli(reg.tenant_id), reg, deployment_id)
         db.session.commit()
     except AppError as exc:
         fail(exc.message)

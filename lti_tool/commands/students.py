@@ -7,10 +7,11 @@ import os
 import click
 from flask.cli import AppGroup
 
+from ..actor import Actor
 from ..errors import AppError, PolicyViolationError
 from ..extensions import db
 from ..models import User
-from .common import OPERATOR, fail
+from .common import fail
 
 students_cli = AppGroup(
     "students", help="A student's data rights: export, pseudonymise, erase (all audited)."
@@ -47,7 +48,7 @@ def students_export(tenant: str, user: str, issuer: str | None, out: str) -> Non
     from ..privacy import subject
 
     person = _person(tenant, user, issuer)
-    data, counts = subject.export_zip(person, OPERATOR)
+    data, counts = subject.export_zip(Actor.cli(person.tenant_id), person)
     target = Path(out)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: 600
     with os.fdopen(fd, "wb") as fh:
@@ -73,7 +74,7 @@ def students_pseudonymise(tenant: str, user: str, issuer: str | None, yes: bool)
 
     person = _person(tenant, user, issuer)
     _confirm("Pseudonymising", yes)
-    outcome = subject.pseudonymise(person, OPERATOR)
+    outcome = subject.pseudonymise(Actor.cli(person.tenant_id), person)
     db.session.commit()
     click.echo(
         f"Pseudonymised as {outcome.pseudonym}: {sum(outcome.rows_changed.values())} records "
@@ -94,7 +95,7 @@ def students_erase(tenant: str, user: str, issuer: str | None, yes: bool) -> Non
     person = _person(tenant, user, issuer)
     _confirm("Erasing", yes)
     try:
-        outcome = subject.erase(person, OPERATOR)
+        outcome = subject.erase(Actor.cli(person.tenant_id), person)
     except AppError as exc:
         fail(exc.message)
     db.session.commit()

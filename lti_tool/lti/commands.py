@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from ..actor import Actor
 from ..extensions import db
 from ..models import Registration, Tenant
 from . import frame_origins, service_hosts
@@ -15,7 +16,6 @@ from . import frame_origins, service_hosts
 service_hosts_cli = AppGroup(
     "service-hosts", help="LMS domains a registration's NRPS and AGS calls may reach."
 )
-OPERATOR = "cli"
 
 
 def _registration(registration_id: int) -> Registration:
@@ -46,7 +46,7 @@ def add_host(registration_id: int, host: str) -> None:
     """Allow an LMS domain (host or host:port), e.g. canvas.school.edu."""
     reg = _registration(registration_id)
     try:
-        clean = service_hosts.add_service_host(reg, host, OPERATOR)
+        clean = service_hosts.add_service_host(Actor.cli(reg.tenant_id), reg, host)
     except ValueError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -60,7 +60,7 @@ def add_host(registration_id: int, host: str) -> None:
 def remove_host(registration_id: int, host: str) -> None:
     """Forget an added or learned LMS domain."""
     reg = _registration(registration_id)
-    if not service_hosts.remove_service_host(reg, host, OPERATOR):
+    if not service_hosts.remove_service_host(Actor.cli(reg.tenant_id), reg, host):
         raise click.ClickException(f"{host} is not an added or learned host of {reg.name}.")
     db.session.commit()
     click.echo(f"{host} is no longer allowed for {reg.name}.")
@@ -107,7 +107,7 @@ def add_frame_origin(tenant_name: str, origin: str) -> None:
     """Allow an LMS address, e.g. https://canvas.school.edu."""
     tenant = _tenant(tenant_name)
     try:
-        clean, new = frame_origins.add(tenant, origin, OPERATOR)
+        clean, new = frame_origins.add(Actor.cli(tenant.id), origin)
     except ValueError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
@@ -125,7 +125,7 @@ def add_frame_origin(tenant_name: str, origin: str) -> None:
 def remove_frame_origin(tenant_name: str, origin: str) -> None:
     """Forget a configured, learned or seen address."""
     tenant = _tenant(tenant_name)
-    if not frame_origins.remove(tenant, origin, OPERATOR):
+    if not frame_origins.remove(Actor.cli(tenant.id), origin):
         db.session.rollback()
         raise click.ClickException(
             f"{origin} is not a configured, learned or seen frame origin of {tenant.name} "

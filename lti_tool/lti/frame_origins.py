@@ -31,8 +31,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from ..actor import Actor
 from ..context import CLAIM, DEEP_LINKING
 from ..csp import SHARED_CANVAS_HOSTS, normal_origin, registration_origins
+from ..errors import NotFoundError
 from ..extensions import db
 from ..models import Registration, Tenant, utcnow
 from ..services import audit
@@ -151,11 +153,12 @@ def _save(reg: Any, entries: list[dict[str, Any]]) -> None:
     reg.frame_origins = entries
 
 
-def _actor(reg: Any) -> str:
-    return f"platform {reg.name}"[:255]
+def _actor(reg: Any) -> Actor:
+    """The platform itself, acting in its tenant (what its launches reveal)."""
+    return Actor(reg.tenant_id, f"platform {reg.name}")
 
 
-def learn(reg: Any, found: dict[str, str], actor: str | None = None) -> list[str]:
+def learn(reg: Any, found: dict[str, str], actor: Actor | None = None) -> list[str]:
     """Allow the origins ``found`` names for the registration (audited; in the caller's
     transaction). Returns the origins newly learned; nothing is written when all are known."""
     entries = _entries(reg)
@@ -216,7 +219,7 @@ def learn_from_launch(reg: Any, body: dict[str, Any], request_origin: str | None
     learn(reg, found)
 
 
-def learn_from_registration(reg: Registration, configuration_url: str, actor: str) -> None:
+def learn_from_registration(actor: Actor, reg: Registration, configuration_url: str) -> None:
     """Dynamic Registration: the ``openid_configuration`` URL is on the LMS's own domain
     (Canvas serves it on the institution's)."""
     origin = normal_origin(configuration_url)
@@ -273,10 +276,18 @@ def _set_configured(tenant: Tenant, origins: Iterable[str]) -> None:
     tenant.settings = {**(tenant.settings or {}), "frame_origins": list(origins)}
 
 
-def add(tenant: Tenant, value: Any, actor: str) -> tuple[str, bool]:
-    """Allow an origin for the tenant (flush only): (the origin, whether it was new). A seen
-    origin becomes a configured one. Raises ValueError on bad input."""
+def _tenant(actor: Actor) -> Tenant:
+    tenant = db.session.get(Tenant, actor.tenant)
+    if tenant is None:
+        raise NotFoundError("This institution is no longer registered with Career Credit.")
+    return tenant
+
+
+def add(actor: Actor, value: Any) -> tuple[str, bool]:
+    """Allow an origin for the actor's tenant (flush only): (the origin, whether it was new). A
+    seen origin becomes a configured one. Raises ValueError on bad input."""
     origin = clean_origin(value)
+    tenant = _tenant(actor)
     current = configured(tenant)
     for reg in _registrations(tenant.id):
         entries = _entries(reg)
@@ -287,14 +298,15 @@ def add(tenant: Tenant, value: Any, actor: str) -> tuple[str, bool]:
         db.session.flush()
         return origin, False
     _set_configured(tenant, [*current, origin])
-    audit.record(actor, "tenant.frame_origin_added", tenant.id, origin=origin)
+    audit.record(actor, "tenant.frame_origin_added", origin=origin)
     db.session.flush()
     return origin, True
 
 
-def remove(tenant: Tenant, value: Any, actor: str) -> bool:
-    """Forget an origin (configured, learned or seen) for the tenant; flush only. False when
-    the tenant had no such origin."""
+def remove(actor: Actor, value: Any) -> bool:
+    """Forget an origin (configured, learned or seen) for the actor's tenant; flush only. False
+    when the tenant had no such origin."""
+    tenant = _tenant(actor)
     origin = normal_origin(str(value or "").strip().rstrip("/")) or str(value or "")
     removed_from: list[str] = []
     current = configured(tenant)
@@ -309,7 +321,7 @@ def remove(tenant: Tenant, value: Any, actor: str) -> bool:
             removed_from.append(f"registration {reg.id}")
     if not removed_from:
         return False
-    audit.record(actor, "tenant.frame_origin_removed", tenant.id, origin=origin, was=removed_from)
+    audit.record(actor, "tenant.frame_origin_removed", origin=origin, was=removed_from)
     db.session.flush()
     return True
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from ..actor import Actor
 from ..context import AGS, NRPS
 from ..errors import ConnectorError
 from ..extensions import db
@@ -140,7 +141,7 @@ def learn_from_launch(reg: Registration | RegistrationRef, body: dict[str, Any])
         reg.service_hosts = learned
 
 
-def add_service_host(reg: Registration, host: str, actor: str) -> str:
+def add_service_host(actor: Actor, reg: Registration, host: str) -> str:
     """An operator's addition of an LMS domain (``host`` or ``host:port``); flush only."""
     clean = host_of(host if "://" in host else f"https://{host}")
     if clean is None:
@@ -154,7 +155,7 @@ def add_service_host(reg: Registration, host: str, actor: str) -> str:
     return clean
 
 
-def remove_service_host(reg: Registration, host: str, actor: str) -> bool:
+def remove_service_host(actor: Actor, reg: Registration, host: str) -> bool:
     """Forget an added or learned host; flush only. False when it was not there."""
     clean = host_of(host if "://" in host else f"https://{host}")
     if clean not in (reg.service_hosts or []):

@@ -24,6 +24,8 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, select
 
+from ..actor import Actor
+from ..errors import NotFoundError
 from ..extensions import db
 from ..models import AuditEntry, Launch, Tenant, utcnow
 from ..services import audit
@@ -78,10 +80,11 @@ def policy_for(tenant: Tenant | None) -> Policy:
     )
 
 
-def set_policy(
-    tenant: Tenant, files_days: int | None, audit_days: int | None, actor: str
-) -> Policy:
-    """Change a tenant's retention periods (audited); flushes."""
+def set_policy(actor: Actor, files_days: int | None, audit_days: int | None) -> Policy:
+    """Change the actor's tenant's retention periods (audited); flushes."""
+    tenant = db.session.get(Tenant, actor.tenant)
+    if tenant is None:
+        raise NotFoundError("This institution is no longer registered with Career Credit.")
     old = policy_for(tenant)
     rules = dict((tenant.settings or {}).get("retention") or {})
     if files_days is not None:
@@ -90,7 +93,7 @@ def set_policy(
         rules["audit_days"] = _days(audit_days, old.audit_days)
     tenant.settings = {**(tenant.settings or {}), "retention": rules}
     new = policy_for(tenant)
-    audit.record(actor, "retention.policy", tenant.id, old=vars(old), new=vars(new))
+    audit.record(actor, "retention.policy", old=vars(old), new=vars(new))
     db.session.flush()
     return new
 

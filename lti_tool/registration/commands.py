@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..commands.common import OPERATOR
+from ..actor import Actor
 from ..errors import AppError
 from ..extensions import db
 from ..models import Tenant
@@ -55,7 +55,7 @@ def platform_invite(
     urls = _urls(base_url)
     try:
         invitation, token = services.create_invitation(
-            OPERATOR, tenant_name=tenant, new_tenant_name=new_tenant, hours=hours
+            Actor.cli(), tenant_name=tenant, new_tenant_name=new_tenant, hours=hours
         )
         db.session.commit()
     except AppError as exc:
@@ -79,7 +79,7 @@ def platform_add_tenant(name: str, base_url: str | None) -> None:
     the LMS needs the tenant's key set URL to create the key whose client id you then add."""
     if db.session.scalar(select(Tenant.id).where(Tenant.name == name)) is not None:
         raise click.ClickException(f"A tenant named {name!r} exists already.")
-    tenant = regs.create_tenant(name, OPERATOR)
+    tenant = regs.create_tenant(Actor.cli(), name)
     db.session.commit()
     jwks = _urls(base_url, tenant.key_set_id).jwks
     click.echo(f"Created tenant {name!r}; its key set URL is {jwks}")

@@ -161,8 +161,7 @@ def invite() -> ResponseReturnValue:
         raise services.DynamicRegistrationError(
             "The request was incomplete.", reason="form_invalid"
         )
-    actor = f"{ctx.user_name or 'user'} <{ctx.user_email}> (user {ctx.user_id})"
-    invitation, token = services.create_invitation(actor, tenant_id=ctx.tenant_id)
+    invitation, token = services.create_invitation(ctx.actor)
     return render_template(
         "registration/invited.html",
         url=services.registration_url(_urls(), token),

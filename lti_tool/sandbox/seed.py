@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from jwcrypto.jwk import JWK
 from sqlalchemy import select
 
+from ..actor import Actor
 from ..extensions import db
 from ..models import Registration, Tenant
 from ..registration.services.tenants import PlatformSpec, add_platform
@@ -236,6 +237,7 @@ def _ensure_registration(info: SandboxInfo) -> Registration:
         tenant = db.session.scalar(select(Tenant).where(Tenant.name == TENANT_NAME))
         name = TENANT_NAME if tenant is None else f"Sandbox LMS at {info.platform_url}"
         reg = add_platform(
+            Actor(None, ACTOR),
             PlatformSpec(
                 name=name,
                 issuer=info.issuer,
@@ -246,7 +248,6 @@ def _ensure_registration(info: SandboxInfo) -> Registration:
                 deployment_ids=(info.deployment_id,),
                 tenant=TENANT_NAME if tenant is not None else None,
             ),
-            ACTOR,
             allow_http=True,
         )
     tenant = reg.tenant

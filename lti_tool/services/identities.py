@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from ..actor import Actor
 from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import db
 from ..models import IdentityLink, Registration, User
@@ -94,9 +95,11 @@ def _identity(tenant_id: int, user_id: int) -> User:
     return user
 
 
-def link_identities(tenant_id: int, secondary_id: int, primary_id: int, actor: str) -> IdentityLink:
+def link_identities(actor: Actor, secondary_id: int, primary_id: int) -> IdentityLink:
     """Make the secondary identity's course-less launches act as the primary user. Both must
-    be identities of this tenant from different LMSs, and links do not chain. Audited; flushes."""
+    be identities of the actor's tenant from different LMSs, and links do not chain. Audited;
+    flushes."""
+    tenant_id = actor.tenant
     secondary = _identity(tenant_id, secondary_id)
     primary = _identity(tenant_id, primary_id)
     if secondary.id == primary.id or secondary.issuer == primary.issuer:
@@ -116,14 +119,13 @@ def link_identities(tenant_id: int, secondary_id: int, primary_id: int, actor: s
             reason="already_linked",
         )
     link = IdentityLink(
-        tenant_id=tenant_id, user_id=secondary.id, primary_user_id=primary.id, linked_by=actor
+        tenant_id=tenant_id, user_id=secondary.id, primary_user_id=primary.id, linked_by=actor.name
     )
     db.session.add(link)
     db.session.flush()
     audit.record(
         actor,
         "identity.link",
-        tenant_id,
         user_id=secondary.id,
         issuer=secondary.issuer,
         primary_user_id=primary.id,
@@ -133,15 +135,15 @@ def link_identities(tenant_id: int, secondary_id: int, primary_id: int, actor: s
     return link
 
 
-def unlink_identity(tenant_id: int, link_id: int, actor: str) -> None:
-    """Remove a link of the tenant: from the next launch the identity is its own again."""
+def unlink_identity(actor: Actor, link_id: int) -> None:
+    """Remove a link of the actor's tenant: from the next launch the identity is its own
+    again."""
     link = db.session.get(IdentityLink, link_id)
-    if link is None or link.tenant_id != tenant_id:
+    if link is None or link.tenant_id != actor.tenant:
         raise NotFoundError("There is no such identity link at your institution.")
     audit.record(
         actor,
         "identity.unlink",
-        tenant_id,
         user_id=link.user_id,
         primary_user_id=link.primary_user_id,
     )

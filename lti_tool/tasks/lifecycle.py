@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
 
+from ..actor import Actor
 from ..extensions import db
 from ..models import utcnow
 
@@ -77,14 +78,14 @@ def due_ids(model: Any, limit: int) -> list[int]:
     return ids
 
 
-def count_in_progress(model: Any, tenant_id: int, actor: str) -> int:
+def count_in_progress(actor: Actor, model: Any) -> int:
     """The person's tasks of a kind that are queued or running (a stale one does not count)."""
     now = utcnow()
     return int(
         db.session.scalar(
             select(func.count(model.id)).where(
-                model.tenant_id == tenant_id,
-                model.actor == actor[:255],
+                model.tenant_id == actor.tenant,
+                model.actor == actor.name,
                 or_(
                     model.status == QUEUED,
                     (model.status == RUNNING) & (model.heartbeat_at >= now - STALE_AFTER),

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..actor import Actor
 from .lifecycle import count_in_progress
 
 
@@ -19,9 +20,9 @@ class TaskKind:
     describe: Callable[[Any], str]  # one line about a task, for the CLI
     batch: int = 100  # at most this many tasks per ``run_queued``
 
-    def in_progress(self, tenant_id: int, actor: str) -> int:
+    def in_progress(self, actor: Actor) -> int:
         """The person's tasks of this kind queued or running (counted for JOBS_PER_USER)."""
-        return count_in_progress(self.model, tenant_id, actor)
+        return count_in_progress(actor, self.model)
 
 
 _kinds: dict[str, TaskKind] = {}

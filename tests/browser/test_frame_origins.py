@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from lti_tool.actor import Actor
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, cookie_profile
 from tests.platform import LmsPlatform
 
@@ -51,6 +52,7 @@ def lms(app: Any, keyset: Any, lms_server: _Lms) -> LmsPlatform:
     )
     with app.app_context():
         reg = add_platform(
+            Actor(None, "tests"),
             PlatformSpec(
                 name=f"Framed LMS {suffix}",
                 issuer=platform.issuer,
@@ -61,7 +63,6 @@ def lms(app: Any, keyset: Any, lms_server: _Lms) -> LmsPlatform:
                 deployment_ids=("dep-1",),
                 tenant=None,
             ),
-            "tests",
             allow_http=True,
         )
         platform.tenant_id = reg.tenant_id  # type: ignore[attr-defined]

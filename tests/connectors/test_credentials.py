@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import text
 
+from lti_tool.actor import Actor
 from lti_tool.admin.connections import ConnectorCredentials
 from lti_tool.extensions import db
 from tests.helpers import csrf_token, reason
@@ -205,6 +206,7 @@ def test_connector_secrets_rotate_with_keys_reencrypt(tmp_path):
     with own.app_context():
         upgrade(revision="heads")
         reg = add_platform(
+            Actor(None, "tests"),
             PlatformSpec(
                 name="Rotate U",
                 issuer="https://rotate.example",
@@ -213,12 +215,11 @@ def test_connector_secrets_rotate_with_keys_reencrypt(tmp_path):
                 auth_token_url="https://rotate.example/token",
                 key_set_url="https://rotate.example/jwks",
             ),
-            "tests",
         )
         set_credentials(
+            Actor(reg.tenant_id, "tests"),
             reg,
             CredentialsUpdate(moodle_url="https://rotate.example", moodle_ws_token="tok-9999"),
-            "tests",
             allow_http=False,
         )
         db.session.commit()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import secrets
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.registration.services.tenants import PlatformSpec, add_platform
 from tests.platform import LmsPlatform, login_redirect_params
@@ -33,6 +34,7 @@ def canvas_tenant(app, keyset, school: str) -> LmsPlatform:
     )
     with app.app_context():
         reg = add_platform(
+            Actor(None, "tests"),
             PlatformSpec(
                 name=f"Canvas {school}",
                 issuer=CANVAS,
@@ -43,7 +45,6 @@ def canvas_tenant(app, keyset, school: str) -> LmsPlatform:
                 deployment_ids=("d1",),
                 tenant=None,
             ),
-            "tests",
             allow_http=True,  # the test platform's key set is served over http
         )
         reg.tenant.settings = {**reg.tenant.settings, "frame_origins": [school]}

@@ -17,6 +17,7 @@ import pytest
 import requests
 from sqlalchemy import func, select, update
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Deployment, Registration, Tenant
 from lti_tool.registration import kits, services
@@ -88,7 +89,7 @@ def canvas(requests_mock: Any, *, client_id: str | None = None) -> PlatformDoubl
 
 def invite(app: Any, **kwargs: Any) -> str:
     with app.app_context():
-        _, token = services.create_invitation("tests", **kwargs)
+        _, token = services.create_invitation(Actor(None, "tests"), **kwargs)
         db.session.commit()
     return token
 

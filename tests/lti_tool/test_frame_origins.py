@@ -12,6 +12,7 @@ import secrets
 import pytest
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.lti import frame_origins
 from lti_tool.models import AuditEntry, Launch, Registration, Tenant
@@ -381,13 +382,12 @@ def test_dynamic_registration_teaches_the_configuration_host_but_never_a_shared_
             select(Registration).where(Registration.client_id == platform.client_id)
         )
         assert reg is not None
+        actor = Actor(reg.tenant_id, "dynamic registration (tests)")
         frame_origins.learn_from_registration(
-            reg, f"{school}/api/lti/security/openid-configuration", "dynamic registration (tests)"
+            actor, reg, f"{school}/api/lti/security/openid-configuration"
         )
         frame_origins.learn_from_registration(
-            reg,
-            "https://canvas.instructure.com/api/lti/security/openid-configuration",
-            "dynamic registration (tests)",
+            actor, reg, "https://canvas.instructure.com/api/lti/security/openid-configuration"
         )
         db.session.commit()
     learned = _reg(app, platform)

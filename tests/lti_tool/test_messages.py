@@ -12,6 +12,7 @@ import zipfile
 
 from sqlalchemy import delete, func, select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Launch, LaunchMessage, User
 from lti_tool.privacy import subject
@@ -125,7 +126,7 @@ def test_messages_go_with_their_launch_and_stay_out_of_logs_and_exports(
     with app.app_context():
         user_id = db.session.scalar(select(Launch.user_id).where(Launch.id == student.lid))
         user = db.session.get(User, user_id)
-        data, _ = subject.export_zip(user, "tests")
+        data, _ = subject.export_zip(Actor(user.tenant_id, "tests"), user)
         exported = zipfile.ZipFile(io.BytesIO(data)).read("data.json").decode()
         assert DONE in exported  # the person's own message is theirs to see ...
         assert student.lid not in exported  # ... without the launch id, a bearer value

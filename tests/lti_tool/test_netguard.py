@@ -15,6 +15,7 @@ import requests
 import urllib3.util.connection
 
 from lti_tool import netguard
+from lti_tool.actor import Actor
 
 REAL_GETADDRINFO = socket.getaddrinfo
 PUBLIC = "93.184.216.34"
@@ -200,12 +201,13 @@ def test_admin_set_lms_address_on_a_private_network_is_refused(app, platform, mo
     with app.app_context():
         reg = find_registration(platform.issuer, platform.client_id)
         update = CredentialsUpdate(canvas_url="https://canvas.school.edu")
-        set_credentials(reg, update, "tests", allow_http=False, allow_private=False)  # control
+        actor = Actor(reg.tenant_id, "tests")
+        set_credentials(actor, reg, update, allow_http=False, allow_private=False)  # control
         with pytest.raises(PolicyViolationError) as refused:
             set_credentials(
+                actor,
                 reg,
                 CredentialsUpdate(moodle_url="https://metadata.school.edu:8443"),
-                "tests",
                 allow_http=False,
                 allow_private=False,
             )

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Registration, Tenant
 
@@ -290,7 +291,7 @@ def test_another_platform_url_is_another_registration_of_the_same_tenant(app, sa
         assert db.session.scalar(select(Tenant.id).where(Tenant.name == "Sandbox University"))
         from lti_tool.registration.services.tenants import remove_platform
 
-        remove_platform(other.issuer, other.client_id, "tests")
+        remove_platform(Actor(None, "tests"), other.issuer, other.client_id)
         db.session.commit()
 
 

@@ -14,6 +14,7 @@ import requests_mock as rm
 from sqlalchemy import select
 
 from lti_tool import jobs
+from lti_tool.actor import Actor
 from lti_tool.errors import ConnectorError
 from lti_tool.extensions import db
 from lti_tool.jobs.outbox import Message
@@ -169,7 +170,9 @@ def test_operators_add_and_remove_an_lms_domain(app, runner, make_platform):
     with app.app_context():
         reg, reg_other = _reg(school), _reg(other)
         reg_id = reg.id
-        service_hosts.add_service_host(reg_other, "canvas.other.example", "tests")
+        service_hosts.add_service_host(
+            Actor(reg_other.tenant_id, "tests"), reg_other, "canvas.other.example"
+        )
         db.session.commit()
     added = runner.invoke(
         args=["platform", "service-hosts", "add", str(reg_id), "canvas.school.example"]

@@ -20,6 +20,8 @@ import requests_mock as requests_mock_module
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from lti_tool.actor import Actor
+
 from .conftest import (
     HOSTILE,
     IMG,
@@ -300,7 +302,7 @@ def _invite(app: Any) -> str:
     from lti_tool.registration import services
 
     with app.app_context():
-        _, token = services.create_invitation("tests")
+        _, token = services.create_invitation(Actor(None, "tests"))
         db.session.commit()
     return token
 

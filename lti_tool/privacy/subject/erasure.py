@@ -11,6 +11,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import JSON, Column, String, Table, delete, update
 
+from ...actor import Actor
 from ...crypto import EncryptedText
 from ...errors import PolicyViolationError
 from ...extensions import db
@@ -239,7 +240,7 @@ def _pseudonymise(
     return changed, deleted, files, rewritten
 
 
-def pseudonymise(user: User, actor: str) -> Outcome:
+def pseudonymise(actor: Actor, user: User) -> Outcome:
     """Keep the person's rows for the aggregates, under a pseudonym, without free text or
     files. Audited (counts only); flushes."""
     held = collect(user)
@@ -264,7 +265,7 @@ def erasure_blockers(held: Holdings) -> list[str]:
     return blockers
 
 
-def erase(user: User, actor: str) -> Outcome:
+def erase(actor: Actor, user: User) -> Outcome:
     """Delete the person, every row they own and their files; the audit trail is kept and
     names their pseudonym. Refused when others' records must name them. Audited; flushes."""
     held = collect(user)
@@ -304,7 +305,7 @@ def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-def _record(actor: str, action: str, tenant_id: int, outcome: Outcome) -> None:
+def _record(actor: Actor, action: str, tenant_id: int, outcome: Outcome) -> None:
     audit.record(
         actor,
         action,

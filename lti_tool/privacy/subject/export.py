@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Table
 
+from ...actor import Actor
 from ...crypto import EncryptedText
 from ...extensions import db
 from ...models import Tenant, User, utcnow
@@ -104,7 +105,7 @@ def _write_zip(held: Holdings, data: dict[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def export_zip(user: User, actor: str) -> tuple[bytes, dict[str, int]]:
+def export_zip(actor: Actor, user: User) -> tuple[bytes, dict[str, int]]:
     """A zip with ``data.json`` (every row about the person, the audit entries that concern
     them, emails sent to them) and ``files/`` (résumés, deliverables). Audited."""
     held = collect(user)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ...actor import Actor
 from ...extensions import db
 from ...lti import frame_origins
 from ...models import Registration, Tenant
@@ -155,7 +156,7 @@ def _update_registration(
     registration: Registration,
     platform: PlatformConfiguration,
     answer: PlatformRegistration,
-    actor: str,
+    actor: Actor,
 ) -> None:
     """A re-registration of the same client: the platform's endpoints as it now names them."""
     registration.auth_login_url = platform.authorization_endpoint
@@ -175,7 +176,7 @@ def _new_registration(
     invitation: RegistrationInvitation,
     platform: PlatformConfiguration,
     answer: PlatformRegistration,
-    actor: str,
+    actor: Actor,
     *,
     allow_http: bool,
 ) -> Registration:
@@ -190,9 +191,10 @@ def _new_registration(
         tenant_name = tenant.name
     else:
         tenant_name = _unique_tenant_name(invitation.new_tenant_name or platform.display_name)
-        regs.create_tenant(tenant_name, actor, key_set_id=key_set_id(invitation))
+        regs.create_tenant(actor, tenant_name, key_set_id=key_set_id(invitation))
     try:
         return regs.add_platform(
+            actor,
             regs.PlatformSpec(
                 name=platform.display_name,
                 issuer=platform.issuer,
@@ -202,7 +204,6 @@ def _new_registration(
                 key_set_url=platform.jwks_uri,
                 tenant=tenant_name,
             ),
-            actor,
             allow_http=allow_http,
             name_owner=False,  # the LMS administrator of another institution reads this
         )
@@ -221,7 +222,10 @@ def store_registration(
     """Record the platform's answer on the invitation's tenant and use up the invitation: the
     same issuer + client id updates the existing registration, a new client id is added to the
     tenant, and a new tenant is made only when the invitation says so."""
-    actor = f"dynamic registration (invitation {invitation.id} from {invitation.created_by})"[:255]
+    actor = Actor(
+        invitation.tenant_id,
+        f"dynamic registration (invitation {invitation.id} from {invitation.created_by})",
+    )
     existing = _existing_registration(invitation, platform, answer)
     claim_invitation(invitation)
     created = existing is None
@@ -233,7 +237,7 @@ def store_registration(
     if answer.deployment_id and answer.deployment_id not in {
         d.deployment_id for d in registration.deployments
     }:
-        regs.approve_deployment(registration, answer.deployment_id, actor)
+        regs.approve_deployment(actor, registration, answer.deployment_id)
     invitation.registration_id = registration.id
     audit.record(
         actor,
@@ -284,9 +288,12 @@ def register_with_platform(
     # The openid_configuration address is on the LMS's own domain (Canvas serves it on the
     # institution's): its pages there may frame the tool.
     frame_origins.learn_from_registration(
+        Actor(
+            outcome.registration.tenant_id,
+            f"dynamic registration (invitation {preview.invitation.id})",
+        ),
         outcome.registration,
         str(configuration_url),
-        f"dynamic registration (invitation {preview.invitation.id})",
     )
     db.session.flush()
     return outcome

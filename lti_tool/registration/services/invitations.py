@@ -9,6 +9,7 @@ import secrets
 
 from sqlalchemy import select, update
 
+from ...actor import Actor
 from ...extensions import db
 from ...models import Tenant, new_key_set_id, utcnow
 from ...services import audit
@@ -25,26 +26,26 @@ def hash_token(token: str) -> str:
 
 
 def create_invitation(
-    actor: str,
+    actor: Actor,
     *,
     tenant_name: str | None = None,
-    tenant_id: int | None = None,
     new_tenant_name: str | None = None,
     hours: float = DEFAULT_INVITATION_HOURS,
 ) -> tuple[RegistrationInvitation, str]:
-    """Create a one-time invitation for an existing tenant (by id or name) or a new one;
-    returns it with the token, which is shown once and stored only hashed."""
+    """Create a one-time invitation for the actor's tenant (an operator, installation-wide, may
+    name one) or for a new one; returns it with the token, which is shown once and stored only
+    hashed."""
     if hours <= 0:
         raise DynamicRegistrationError("An invitation must be valid for some time (hours > 0).")
     tenant: Tenant | None = None
-    if tenant_id is not None:
-        tenant = db.session.get(Tenant, tenant_id)
+    if actor.tenant_id is not None:
+        tenant = db.session.get(Tenant, actor.tenant_id)
     elif tenant_name:
         tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
-    if (tenant_id is not None or tenant_name) and tenant is None:
+    if (actor.tenant_id is not None or tenant_name) and tenant is None:
         raise DynamicRegistrationError(
-            f"There is no tenant {tenant_name or tenant_id!r}; leave the tenant out to let the "
-            "registration create a new one."
+            f"There is no tenant {tenant_name or actor.tenant_id!r}; leave the tenant out to let "
+            "the registration create a new one."
         )
     if new_tenant_name:
         if tenant is not None:
@@ -60,7 +61,7 @@ def create_invitation(
         tenant_id=tenant.id if tenant else None,
         new_tenant_name=new_tenant_name or None,
         new_tenant_key_set_id=None if tenant else new_key_set_id(),
-        created_by=actor[:255],
+        created_by=actor.name,
         created_at=now,
         expires_at=now + dt.timedelta(hours=hours),
     )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ... import keys
+from ...actor import Actor
 from ...errors import AppError, NotFoundError
 from ...extensions import db
 from ...models import Deployment, Registration, Tenant, new_key_set_id, utcnow
@@ -120,7 +121,7 @@ def refuse_duplicate_client(
             )
 
 
-def create_tenant(name: str, actor: str, *, key_set_id: str | None = None) -> Tenant:
+def create_tenant(actor: Actor, name: str, *, key_set_id: str | None = None) -> Tenant:
     """A new tenant with its own signing key (published at its own JWKS URL). Flushes."""
     tenant = Tenant(
         name=name,
@@ -149,7 +150,7 @@ def _check_spec(spec: PlatformSpec, *, allow_http: bool, name_owner: bool) -> No
     refuse_duplicate_client(spec.issuer, spec.client_id, spec.auth_token_url, name_owner=name_owner)
 
 
-def _tenant_for(spec: PlatformSpec, actor: str) -> Tenant:
+def _tenant_for(actor: Actor, spec: PlatformSpec) -> Tenant:
     """The named tenant (which must exist), or a new one named after the registration."""
     tenant_name = spec.tenant or spec.name
     tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
@@ -158,7 +159,7 @@ def _tenant_for(spec: PlatformSpec, actor: str) -> Tenant:
             f"There is no tenant named {spec.tenant!r}; leave --tenant out "
             "to create one named after the registration."
         )
-    return tenant if tenant is not None else create_tenant(tenant_name, actor)
+    return tenant if tenant is not None else create_tenant(actor, tenant_name)
 
 
 def _add_registration(spec: PlatformSpec, tenant: Tenant) -> Registration:
@@ -196,11 +197,11 @@ def _add_registration(spec: PlatformSpec, tenant: Tenant) -> Registration:
 
 
 def add_platform(
-    spec: PlatformSpec, actor: str, *, allow_http: bool = False, name_owner: bool = True
+    actor: Actor, spec: PlatformSpec, *, allow_http: bool = False, name_owner: bool = True
 ) -> Registration:
     """Register a platform (issuer + client id) for a new or named tenant."""
     _check_spec(spec, allow_http=allow_http, name_owner=name_owner)
-    tenant = _tenant_for(spec, actor)
+    tenant = _tenant_for(actor, spec)
     reg = _add_registration(spec, tenant)
     audit.record(
         actor,
@@ -226,7 +227,7 @@ def find_registration(issuer: str, client_id: str) -> Registration:
     return reg
 
 
-def remove_platform(issuer: str, client_id: str, actor: str) -> None:
+def remove_platform(actor: Actor, issuer: str, client_id: str) -> None:
     """Remove a registration and its deployments; the tenant and its data stay."""
     reg = find_registration(issuer, client_id)
     audit.record(actor, "registration.remove", reg.tenant_id, issuer=issuer, client_id=client_id)
@@ -234,7 +235,7 @@ def remove_platform(issuer: str, client_id: str, actor: str) -> None:
     db.session.flush()
 
 
-def approve_deployment(registration: Registration, deployment_id: str, actor: str) -> Deployment:
+def approve_deployment(actor: Actor, registration: Registration, deployment_id: str) -> Deployment:
     """Let a deployment id launch (pending ones, or one announced before its first launch)."""
     dep = db.session.scalar(
         select(Deployment).where(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from accreditation.frameworks.models import CanvasAuthorization, Framework
+from lti_tool.actor import Actor
 from lti_tool.admin.connections import CredentialsUpdate, set_credentials
 from lti_tool.extensions import db
 from lti_tool.registration.services.tenants import find_registration
@@ -26,7 +27,8 @@ MOODLE = "https://moodle.example.edu"
 def configure(app, platform, **values) -> None:
     with app.app_context():
         reg = find_registration(platform.issuer, platform.client_id)
-        set_credentials(reg, CredentialsUpdate(**values), "tests", allow_http=False)
+        actor = Actor(reg.tenant_id, "tests")
+        set_credentials(actor, reg, CredentialsUpdate(**values), allow_http=False)
         db.session.commit()
 
 
