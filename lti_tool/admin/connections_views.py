@@ -14,9 +14,9 @@ from wtforms.validators import Length
 from .. import netguard
 from ..auth import current_launch, requires
 from ..errors import AppError
-from ..extensions import db
 from ..forms import LaunchForm, strip_text
 from ..homes import ROLE_LABELS
+from ..unit_of_work import field_errors
 from ..web import launch_url
 from . import connections
 
@@ -109,8 +109,7 @@ def edit(registration_id: int) -> ResponseReturnValue:
                 allow_private=netguard.allow_private_hosts(),
             )
         except AppError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
+            field_errors(form, exc)
         else:
             flash(f"Connections of {reg.name} saved.", "success")
             return redirect(launch_url("admin_connections.index"), code=303)

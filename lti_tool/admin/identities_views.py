@@ -13,10 +13,10 @@ from wtforms.validators import InputRequired, NumberRange
 
 from ..auth import current_launch, requires
 from ..errors import PolicyViolationError
-from ..extensions import db
 from ..forms import ButtonForm, LaunchForm
 from ..homes import ROLE_LABELS
 from ..services import identities
+from ..unit_of_work import field_errors
 from ..web import launch_url
 
 bp = Blueprint("admin_identities", __name__, url_prefix="/admin/identities")
@@ -64,8 +64,7 @@ def link() -> ResponseReturnValue:
     try:
         identities.link_identities(ctx.actor, form.user_id.data, form.primary_id.data)
     except PolicyViolationError as exc:
-        db.session.rollback()
-        form.user_id.errors = [exc.message]
+        field_errors(form, exc, fallback="user_id")
         return _page(form, 422)
     flash(
         "Linked: from that identity's next launch outside a course, it acts as the primary.",

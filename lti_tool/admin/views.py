@@ -14,15 +14,13 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 
-from lti_tool.unit_of_work import commit_now
-
 from ..auth import current_launch, load_launch, requires
 from ..errors import NotFoundError, PolicyViolationError, SessionExpiredError
-from ..extensions import db
 from ..forms import ButtonForm
 from ..homes import ROLE_LABELS
 from ..lti import frame_origins
 from ..privacy import retention, subject
+from ..unit_of_work import commit_now, field_errors, refuse
 from ..web import launch_url
 from . import services
 from .forms import (
@@ -131,8 +129,7 @@ def advisors() -> ResponseReturnValue:
         try:
             services.grant_advisor(ctx.actor, form.user.data)
         except PolicyViolationError as exc:
-            db.session.rollback()
-            form.user.errors.append(exc.message)
+            field_errors(form, exc, fallback="user")
         else:
             flash(
                 "The career advisor role is granted; it applies from the person's next launch.",
@@ -329,7 +326,7 @@ def frame_origin_allow() -> ResponseReturnValue:
         try:
             origin, _new = frame_origins.add(ctx.actor, form.origin.data)
         except ValueError as exc:
-            db.session.rollback()
+            refuse()
             flash(f"Nothing was allowed: {exc}", "error")
         else:
             flash(f"{origin} may now show Career Credit inside its pages.", "success")

@@ -178,7 +178,8 @@ class DbToolConf(ToolConfAbstract):
 
 def record_new_deployment(reg: Registration | RegistrationRef, deployment_id: str) -> Deployment:
     """Record a deployment id seen for the first time (active unless the registration is
-    strict) and audit it; committed at once so a refused launch still leaves it for approval."""
+    strict) and audit it; flushes. A launch it refuses still leaves it for approval: the launch
+    view commits what a refused launch recorded (``commit_now``)."""
     status = "pending" if reg.strict_deployments else "active"
     dep = Deployment(
         registration_id=reg.id,
@@ -198,5 +199,5 @@ def record_new_deployment(reg: Registration | RegistrationRef, deployment_id: st
         deployment_id=deployment_id,
         status=status,
     )
-    db.session.commit()
+    db.session.flush()
     return dep

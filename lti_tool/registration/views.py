@@ -25,6 +25,7 @@ from ..extensions import csrf, db
 from ..forms import ButtonForm
 from ..models import Tenant
 from ..ratelimit import rate_limited, registration_limit
+from ..unit_of_work import refuse
 from . import kits, services
 
 bp = Blueprint("registration", __name__, url_prefix="/lti")
@@ -148,7 +149,7 @@ def register_confirm() -> ResponseReturnValue:
             allow_private=netguard.allow_private_hosts(netguard.REGISTRATION_SETTINGS),
         )
     except AppError:
-        db.session.rollback()
+        refuse()  # nothing of a refused registration stays, whatever the error page reads
         raise
     return render_template("registration/done.html", outcome=outcome)
 

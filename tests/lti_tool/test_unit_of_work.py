@@ -45,9 +45,6 @@ MAY_COMMIT = {
     "accreditation/evidence/services.py": "the evidence-sync tick hook (a job runner)",
     "lti_tool/messages.py": "a launch's flashed messages, after the request's own commit",
     "lti_tool/unit_of_work.py": "the request handler itself",
-    # TODO(issue 15): two view commits left while another change there finishes (lines 103
-    # and 261: drop them; the request handler commits).
-    "lti_tool/lti/toolconf.py": "CLI (platform registration from a file)",
     "lti_tool/keys.py": "a signing key generated on first use, before it is published",
     "lti_tool/sandbox/seed.py": "the demo LMS (a separate platform)",
     "lti_tool/sandbox/services/scores.py": "the demo LMS (a separate platform): injected faults",
