@@ -16,8 +16,9 @@ MODELS = (
 
 
 def register(app: Flask) -> None:
-    """Register the core's blueprints, commands and outbox senders (scores, email) on ``app``."""
-    from . import jobs
+    """Register the core's blueprints, commands, outbox senders (scores, email) and tenant set-up
+    (the keys a tenant signs with) on ``app``."""
+    from . import jobs, keys
     from .admin.connections_views import bp as admin_connections_bp
     from .admin.identities_views import bp as admin_identities_bp
     from .admin.views import bp as admin_bp
@@ -28,6 +29,7 @@ def register(app: Flask) -> None:
     from .notify import mail
     from .registration.views import bp as registration_bp
     from .tasks import commands as task_commands
+    from .tenants import register_tenant_setup
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(homes_bp)
@@ -39,3 +41,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(cli_group("tasks", *task_commands.COMMANDS, help=task_commands.HELP))
     jobs.register_sender(ags.KIND_SCORE, ags.send_score)
     jobs.register_sender(mail.KIND, mail.deliver, needs_registration=False)
+    register_tenant_setup(app, "keys", keys.set_up_tenant)

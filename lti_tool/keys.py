@@ -5,9 +5,14 @@ institution's client id and token URL gets an assertion that institution's LMS r
 
 The installation's keys (``tenant_id`` null) stay published at ``/lti/jwks`` for existing
 installs: they sign only for tenants marked ``legacy_keys`` (those that existed before keys
-were per tenant), until the operator runs ``keys rotate --tenant NAME``. A new tenant gets a
-key of its own when it is created (or, for a tenant without one, when the tool first signs for
-it or the operator rotates its keys); reading a key set never writes.
+were per tenant), until the operator runs ``keys rotate --tenant NAME``.
+
+Every key exists before anything publishes or signs with it, and reading a key set never
+writes: a new tenant gets its key when it is created; the tenant set-up (``set_up_tenant``, run
+at tenant creation and at each launch, a POST) gives a tenant without one its key, and a legacy
+tenant the installation's; ``flask keys rotate`` and ``keys list`` make the installation's
+when there is none. A new installation, whose tenants all sign with their own keys, publishes
+an empty legacy key set until then.
 
 Keys rotate with a grace period so platforms' cached key sets catch up before anything is
 signed with a new key; private keys are stored encrypted (``crypto.EncryptedText``)."""
@@ -69,27 +74,48 @@ def published_keys(tenant_id: int | None = None) -> list[ToolKey]:
     )
 
 
+def _ensure_owned_key(tenant_id: int | None) -> bool:
+    """Create the first key of the installation (``None``) or of a tenant, signing at once (no
+    LMS has seen another key of it yet); audited, flushes. Whether one was stored already."""
+    if db.session.scalar(select(ToolKey.id).where(_owner(tenant_id)).limit(1)) is not None:
+        return True
+    db.session.add(_new_key(utcnow(), tenant_id))
+    audit.record("career-credit", "key.create", tenant_id)
+    db.session.flush()
+    return False
+
+
 def ensure_key() -> None:
-    """Create the installation's first key if there is none (first start); commits."""
-    if db.session.scalar(select(ToolKey.id).where(_owner(None)).limit(1)) is None:
-        db.session.add(_new_key(utcnow()))
-        db.session.commit()
+    """Create the installation's first key if there is none. Flushes; the caller commits."""
+    _ensure_owned_key(None)
 
 
 def ensure_tenant_key(tenant: Tenant) -> None:
-    """Give a tenant that signs with keys of its own its first key, signing at once (a new
-    tenant's LMS has never seen another key). Flushes; the caller commits."""
-    if tenant.legacy_keys:
+    """Give a tenant that signs with keys of its own its first key. Flushes; the caller
+    commits."""
+    if not tenant.legacy_keys:
+        _ensure_owned_key(tenant.id)
+
+
+# Tenants (per database, and whether legacy) this process has seen with the key they sign with
+# stored: the set-up runs at every launch and after the first asks one query at most. Only a
+# key found stored is remembered, not one this call creates (a rollback would take it back).
+_KEYED: set[tuple[str, int, bool]] = set()
+
+
+def set_up_tenant(tenant_id: int) -> None:
+    """The tenant set-up hook (``lti_tool.tenants``): the key the tenant signs with exists (its
+    own; for a legacy tenant the installation's) before anything publishes or signs with it."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
         return
-    if db.session.scalar(select(ToolKey.id).where(_owner(tenant.id)).limit(1)) is None:
-        db.session.add(_new_key(utcnow(), tenant.id))
-        audit.record("career-credit", "key.create", tenant.id)
-        db.session.flush()
+    seen = (str(db.engine.url), tenant_id, tenant.legacy_keys)
+    if seen not in _KEYED and _ensure_owned_key(None if tenant.legacy_keys else tenant_id):
+        _KEYED.add(seen)
 
 
 def jwks() -> dict:
-    """The installation's legacy key set at /lti/jwks: ``{"keys": [...]}``."""
-    ensure_key()
+    """The installation's legacy key set at /lti/jwks: ``{"keys": [...]}``. Reads only."""
     return {"keys": [key.public_jwk for key in published_keys()]}
 
 

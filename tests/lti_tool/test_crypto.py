@@ -35,6 +35,7 @@ def _stored_pems() -> list[str]:
 
 def test_tool_keys_are_encrypted_in_the_database(app, app_ctx):
     keys.ensure_key()
+    db.session.commit()
     stored = _stored_pems()
     assert stored and all(v.startswith("fernet:") and PEM_HEAD not in v for v in stored)
     signing = keys.signing_key()
@@ -77,6 +78,7 @@ def test_key_rotation_with_reencrypt(own_app):
     with own_app.app_context():
         upgrade(revision="heads")
         keys.ensure_key()
+        db.session.commit()
         original = keys.signing_key().private_pem
         before = _stored_pems()
 
@@ -104,6 +106,7 @@ def test_reencrypt_without_the_old_key_fails_cleanly(own_app):
     with own_app.app_context():
         upgrade(revision="heads")
         keys.ensure_key()
+        db.session.commit()
     own_app.config["ENCRYPTION_KEYS"] = Fernet.generate_key().decode()  # old key dropped too soon
     result = runner.invoke(args=["keys", "reencrypt"])
     assert result.exit_code != 0

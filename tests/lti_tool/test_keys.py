@@ -7,6 +7,7 @@ import time
 import uuid
 
 import jwt
+import pytest
 import requests
 from jwt import PyJWKClient
 from sqlalchemy import update
@@ -14,6 +15,15 @@ from sqlalchemy import update
 from lti_tool import keys
 from lti_tool.extensions import db
 from lti_tool.models import ToolKey, utcnow
+
+
+@pytest.fixture(autouse=True)
+def installation_key(app):
+    """The installation's legacy key, as ``flask keys rotate`` or a legacy tenant's set-up
+    makes it (a new installation has none: no tenant signs with it)."""
+    with app.app_context():
+        keys.ensure_key()
+        db.session.commit()
 
 
 class CachingPlatform:

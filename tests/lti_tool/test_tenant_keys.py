@@ -143,6 +143,7 @@ def test_legacy_tenant_keeps_the_installation_key_until_rotated(app, client, run
         db.session.execute(
             update(ToolKey).where(ToolKey.tenant_id == tenant.id).values(retired_at=utcnow())
         )
+        keys.set_up_tenant(tenant.id)  # as its next launch: the installation's key exists
         db.session.commit()
         key_set_id = tenant.key_set_id
         legacy_kid = keys.signing_key(None).kid

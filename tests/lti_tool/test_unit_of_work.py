@@ -45,7 +45,6 @@ MAY_COMMIT = {
     "accreditation/evidence/services.py": "the evidence-sync tick hook (a job runner)",
     "lti_tool/messages.py": "a launch's flashed messages, after the request's own commit",
     "lti_tool/unit_of_work.py": "the request handler itself",
-    "lti_tool/keys.py": "a signing key generated on first use, before it is published",
     "lti_tool/sandbox/seed.py": "the demo LMS (a separate platform)",
     "lti_tool/sandbox/services/scores.py": "the demo LMS (a separate platform): injected faults",
     "lti_tool/sandbox/tokens.py": "the demo LMS (a separate platform)",
@@ -194,6 +193,49 @@ def test_every_main_page_writes_nothing_for_every_role(app, make_platform, drive
                 if counter.writes and url not in FIRST_USE_WRITES:
                     found.append(f"{round_} {role} GET {url}: {sorted(set(counter.writes))}")
     assert found == [], "\n".join(found)
+
+
+def test_the_key_sets_write_nothing_from_a_new_installations_first_request(tmp_path):
+    """``GET /lti/jwks`` and ``/lti/jwks/<key set id>`` only read, even as the first requests of
+    a new installation: a tenant's key is made with the tenant, and the installation's legacy
+    key by the set-up of a tenant that signs with it (or ``flask keys rotate``)."""
+    from flask_migrate import upgrade
+
+    from lti_tool import create_app, keys
+    from lti_tool.actor import Actor
+    from lti_tool.extensions import db
+    from lti_tool.models import Tenant
+    from lti_tool.registration.services.tenants import create_tenant
+
+    app = create_app("config.testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/new.db")
+    with app.app_context():
+        upgrade(revision="heads")
+        engine = db.engine
+        tenant = create_tenant(Actor.cli(), "Key Set U")
+        db.session.commit()
+        tenant_id, key_set_id = tenant.id, tenant.key_set_id
+    client = app.test_client()
+
+    def read(url: str) -> tuple[list[str], list[str]]:
+        counter = WriteCounter()
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            resp = client.get(url)
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+        assert resp.status_code == 200, url
+        return [key["kid"] for key in resp.get_json()["keys"]], counter.writes
+
+    assert read("/lti/jwks") == ([], [])  # no tenant signs with the installation's keys
+    own, writes = read(f"/lti/jwks/{key_set_id}")
+    assert len(own) == 1 and writes == []
+    with app.app_context():  # a tenant from before per-tenant keys, set up at its next launch
+        db.session.get(Tenant, tenant_id).legacy_keys = True
+        keys.set_up_tenant(tenant_id)
+        db.session.commit()
+    legacy, writes = read("/lti/jwks")
+    assert len(legacy) == 1 and writes == []
+    assert read(f"/lti/jwks/{key_set_id}") == (own, [])  # its own key signs already
 
 
 # --- a failed or refused request leaves nothing -----------------------------------------------
