@@ -4,9 +4,10 @@ Every command registered on ``app.cli`` (through any group, including the bluepr
 and those added later) is guarded once, when click looks it up:
 
 - a person's mistake — a bad file, bad JSON or CSV, an unknown tenant, an invalid option value,
-  a refusal of the domain (``AppError``), ``ValueError`` (``json.JSONDecodeError`` and
-  ``UnicodeDecodeError`` are ValueErrors), ``OSError`` of a file, ``csv.Error`` — prints one
-  line, ``Error: ...``, on standard error and exits non-zero (2 for a usage mistake, else 1);
+  a refusal of the domain (``AppError``) or of a connector (``ExternalError``), ``ValueError``
+  (``json.JSONDecodeError`` and ``UnicodeDecodeError`` are ValueErrors), ``OSError`` of a file,
+  ``csv.Error`` — prints one line, ``Error: ...``, on standard error and exits non-zero (2 for a
+  usage mistake, else 1);
 - anything else is a bug: one line says so with a reference, and the traceback goes to the
   CLI error log (``CLI_ERROR_LOG``, default ``<instance>/logs/cli-errors.log``), not the
   terminal.
@@ -29,12 +30,12 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo
 
-from .errors import AppError
+from .errors import EXPLAINED
 
 log = logging.getLogger("career_credit.cli")
 
 _GUARDED = "_career_credit_guarded"
-PERSON_ERRORS: tuple[type[BaseException], ...] = (AppError, ValueError, OSError, csv.Error)
+PERSON_ERRORS: tuple[type[BaseException], ...] = (*EXPLAINED, ValueError, OSError, csv.Error)
 
 
 class CommandUsageError(click.ClickException):
@@ -82,7 +83,7 @@ def one_line(text: str) -> str:
 
 def describe(exc: BaseException) -> str:
     """What went wrong, in one line, for the person who ran the command."""
-    if isinstance(exc, AppError):
+    if isinstance(exc, EXPLAINED):
         hint = exc.__dict__.get("hint")  # only a hint given for this error, not the web default
         return one_line(f"{exc.message} {hint}" if hint else exc.message)
     if isinstance(exc, click.UsageError):

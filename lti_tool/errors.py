@@ -1,5 +1,9 @@
 """One exception hierarchy and one handler per kind: a person sees what went wrong and what to
-do, with a correlation id that is also in the log. Never a traceback."""
+do, with a correlation id that is also in the log. Never a traceback.
+
+Connectors import nothing from the app, so their errors (``connectors.errors.ExternalError``)
+are not ``AppError``s; they have the same shape (message, hint, reason, status, title) and the
+app shows them the same way: ``EXPLAINED`` names both, for whoever catches a person's error."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import secrets
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+
+from connectors.errors import ExternalError
 
 log = logging.getLogger("career_credit.errors")
 
@@ -82,6 +88,10 @@ class ConnectorError(AppError):
     title = "Another system did not answer as expected"
 
 
+# The errors written for a person: the app's own, and what a connector raised.
+EXPLAINED: tuple[type[AppError], type[ExternalError]] = (AppError, ExternalError)
+
+
 def correlation_id() -> str:
     if "correlation_id" not in g:
         g.correlation_id = secrets.token_hex(8)
@@ -115,7 +125,8 @@ def _render(status: int, title: str, message: str, hint: str, reason: str):
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
-    def handle_app_error(exc: AppError):
+    @app.errorhandler(ExternalError)
+    def handle_app_error(exc: AppError | ExternalError):
         log.warning(
             "%s [%s] %s (correlation id %s)",
             type(exc).__name__,

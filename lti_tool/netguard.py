@@ -12,13 +12,13 @@ variables (a proxy would resolve the name again) and has a timeout on every call
 
 Errors a person sees are generic (``GENERIC_MESSAGE``): which port was closed, which status a
 private server answered or what its body said must not leak to the page. Details go to the log,
-with the URL's query left out.
+with the URL's query left out (``connectors.errors.log_unreachable``, the one place that logs a
+failed call to an address a person typed).
 """
 
 from __future__ import annotations
 
 import ipaddress
-import logging
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -30,8 +30,6 @@ from requests.adapters import HTTPAdapter
 from urllib3 import HTTPConnectionPool
 
 from .http import TimeoutSession
-
-log = logging.getLogger("career_credit.netguard")
 
 GENERIC_MESSAGE = "Career Credit could not reach that address."
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -95,17 +93,6 @@ def is_public(address: Address) -> bool:
         or address.is_reserved
         or address.is_unspecified
     )
-
-
-def loggable_url(url: str) -> str:
-    """The URL without credentials, query or fragment (tokens travel there)."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "(unparseable URL)"
-    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def resolve_public(host: str, port: int, *, allow_private: bool = False) -> Address:
@@ -231,9 +218,3 @@ def operator_session() -> GuardedSession:
     """A guarded session that allows private hosts (still pinned, no redirects): for commands an
     operator runs on the server, who can reach those hosts anyway."""
     return GuardedSession(allow_private=lambda: True)
-
-
-def log_failure(system: str, url: str, exc: BaseException) -> None:
-    """Log why a call to a person-supplied address failed: the details the page leaves out."""
-    detail = getattr(exc, "detail", "") or type(exc).__name__
-    log.warning("%s at %s could not be reached: %s", system, loggable_url(url), detail)

@@ -11,7 +11,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from lti_tool.errors import AppError
+from lti_tool.errors import EXPLAINED, AppError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
@@ -68,7 +68,7 @@ def import_command(source: str, tenant_name: str, kind: str) -> None:
             source_url=source if "://" in source else None,
         )
         db.session.commit()
-    except AppError as exc:
+    except EXPLAINED as exc:  # a CASE provider's error too
         _fail(exc.message)
     click.echo(
         f"Imported {result.framework.title!r} (id {result.framework.id}): {result.created} new, "

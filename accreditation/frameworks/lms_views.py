@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from connectors.errors import ExternalError
 from lti_tool import netguard
 from lti_tool.auth import current_launch, load_launch, public, requires
-from lti_tool.errors import AppError, ConnectorError, ForbiddenError, SessionExpiredError
+from lti_tool.errors import EXPLAINED, AppError, ConnectorError, ForbiddenError, SessionExpiredError
 from lti_tool.extensions import db
 from lti_tool.forms import ButtonForm
 from lti_tool.ratelimit import public_limit, rate_limited
@@ -119,8 +120,8 @@ def lms_read(system: str) -> ResponseReturnValue:
             result = lms.read_canvas_outcomes(ctx, client)
         else:
             result = lms.read_moodle_competencies(ctx, lms.moodle_client(ctx, netguard.session()))
-    except AppError as exc:
-        if not isinstance(exc, ConnectorError):
+    except EXPLAINED as exc:
+        if not isinstance(exc, (ConnectorError, ExternalError)):
             refuse()  # a ConnectorError keeps what was written: only a refreshed token
         flash(f"{exc.message} {exc.hint}", "error")
         return redirect(launch_url("outcomes.lms_page"), code=303)

@@ -12,10 +12,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from connectors.case import fetch_package
+from connectors.errors import ExternalError
 from lti_tool import netguard
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
-from lti_tool.errors import AppError
+from lti_tool.errors import EXPLAINED, AppError
 from lti_tool.extensions import db
 from lti_tool.homes import ROLE_LABELS
 from lti_tool.limits import json_loads
@@ -216,7 +217,7 @@ def _uploaded_json(storage: FileStorage) -> Any:
 def import_case() -> ResponseReturnValue:
     ctx = current_launch()
     form = ImportForm()
-    error: AppError | None = None
+    error: AppError | ExternalError | None = None
     if form.validate_on_submit():
         try:
             if form.url.data:
@@ -233,7 +234,7 @@ def import_case() -> ResponseReturnValue:
                 kind=form.kind.data,
                 source_url=form.url.data or None,
             )
-        except AppError as exc:
+        except EXPLAINED as exc:  # a CASE provider's error too
             db.session.rollback()
             error = exc
         else:

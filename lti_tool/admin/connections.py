@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from connectors.errors import failure_detail, log_unreachable
+
 from .. import netguard
 from ..actor import Actor
 from ..crypto import EncryptedText
@@ -91,7 +93,7 @@ def _clean_url(value: str, what: str, *, allow_http: bool, allow_private: bool) 
         # early and readable; every call is checked again, pinned, by netguard.session()
         netguard.check_public_host(value)
     except netguard.AddressRefusedError as exc:
-        netguard.log_failure(what, value, exc)
+        log_unreachable(what, value, failure_detail(exc))
         raise PolicyViolationError(
             f"{netguard.GENERIC_MESSAGE} The {what} must be the LMS's public address on the "
             "internet.",

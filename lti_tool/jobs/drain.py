@@ -18,6 +18,8 @@ from sqlalchemy import (
     select,
 )
 
+from connectors.errors import ExternalError
+
 from ..errors import ConnectorError
 from ..extensions import db
 from ..models import Registration, utcnow
@@ -50,7 +52,7 @@ def send_one(msg: Message, reg: Registration | None) -> Outcome:
         return Outcome(FAILED, message="The platform registration was removed.")
     try:
         return sender(msg, reg)
-    except ConnectorError as exc:
+    except (ConnectorError, ExternalError) as exc:  # the LMS's services, or a connector's
         return Outcome(RETRY, message=exc.message)
     except Exception:  # a bug must not stop the runner; the row retries and then fails
         log.exception("outbox message %d (%s): sender raised", msg.id, msg.kind)

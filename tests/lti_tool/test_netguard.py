@@ -181,9 +181,12 @@ def test_unresolvable_name_is_a_generic_refusal(monkeypatch):
 
 
 def test_log_line_leaves_out_the_query(caplog):
+    from connectors.errors import failure_detail, log_unreachable
+
     exc = netguard.AddressRefusedError("'x' resolves to 10.0.0.1", reason="private_address")
-    with caplog.at_level("WARNING", logger="career_credit.netguard"):
-        netguard.log_failure("Moodle", "https://u:p@x.example.edu:8443/a?wstoken=SECRET#f", exc)
+    url = "https://u:p@x.example.edu:8443/a?wstoken=SECRET#f"
+    with caplog.at_level("WARNING", logger="career_credit.connectors"):
+        log_unreachable("Moodle", url, failure_detail(exc))
     assert "https://x.example.edu:8443/a" in caplog.text
     assert "10.0.0.1" in caplog.text
     assert "SECRET" not in caplog.text and "u:p" not in caplog.text
