@@ -18,7 +18,7 @@ def register(app: Flask) -> None:
     """Accreditation's blueprints, commands, home panels, write-back senders and hooks."""
     from lti_tool import jobs, tasks
     from lti_tool.cli import cli_group
-    from lti_tool.homes import register_home_panel
+    from lti_tool.home import register_home_panel
     from lti_tool.jobs.runner import register_tick
     from lti_tool.privacy.hooks import register_erasure_hook
     from lti_tool.privacy.retention import register_file_rule

@@ -11,7 +11,7 @@ MODELS = ("credit.models",)
 def register(app: Flask) -> None:
     """The credit blueprint, ``flask credit`` and the credit home panels."""
     from lti_tool.cli import cli_group
-    from lti_tool.homes import register_home_panel
+    from lti_tool.home import register_home_panel
 
     from . import column_views as _column_pages  # noqa: F401 - routes on views.bp
     from . import commands, views

@@ -12,7 +12,7 @@ def register(app: Flask) -> None:
     """The marketplace's blueprints, commands, home panels and hooks."""
     from lti_tool import tasks
     from lti_tool.cli import cli_group
-    from lti_tool.homes import register_home_panel
+    from lti_tool.home import register_home_panel
     from lti_tool.privacy.hooks import register_erasure_hook
     from lti_tool.privacy.retention import register_file_rule
 

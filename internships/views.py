@@ -23,7 +23,7 @@ from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.forms import ButtonForm
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.home import ROLE_LABELS
 from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url
 

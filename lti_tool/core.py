@@ -23,7 +23,7 @@ def register(app: Flask) -> None:
     from .admin.identities_views import bp as admin_identities_bp
     from .admin.views import bp as admin_bp
     from .cli import cli_group, register_cli
-    from .homes import bp as homes_bp
+    from .home import bp as home_bp
     from .lti import ags
     from .lti.views import bp as lti_bp
     from .notify import mail
@@ -32,7 +32,7 @@ def register(app: Flask) -> None:
     from .tenants import register_tenant_setup
 
     app.register_blueprint(lti_bp)
-    app.register_blueprint(homes_bp)
+    app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(admin_connections_bp)
     app.register_blueprint(admin_identities_bp)

@@ -25,7 +25,7 @@ from lti_tool import tasks, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.home import ROLE_LABELS
 from lti_tool.limits import bounded_int
 from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url

@@ -18,7 +18,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import EXPLAINED, AppError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.home import ROLE_LABELS
 from lti_tool.limits import json_loads
 from lti_tool.web import launch_url
 

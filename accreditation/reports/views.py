@@ -26,7 +26,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.home import ROLE_LABELS
 from lti_tool.models import utcnow
 from lti_tool.web import launch_url
 

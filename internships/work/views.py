@@ -14,7 +14,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import AppError, PolicyViolationError
 from lti_tool.forms import ButtonForm
-from lti_tool.homes import ROLE_LABELS
+from lti_tool.home import ROLE_LABELS
 from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
 from lti_tool.unit_of_work import done, refuse, refused
 from lti_tool.web import launch_url

@@ -15,7 +15,7 @@ from .. import netguard
 from ..auth import current_launch, requires
 from ..errors import AppError
 from ..forms import LaunchForm, strip_text
-from ..homes import ROLE_LABELS
+from ..home import ROLE_LABELS
 from ..unit_of_work import field_errors
 from ..web import launch_url
 from . import connections

@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, NumberRange
 from ..auth import current_launch, requires
 from ..errors import PolicyViolationError
 from ..forms import ButtonForm, LaunchForm
-from ..homes import ROLE_LABELS
+from ..home import ROLE_LABELS
 from ..services import identities
 from ..unit_of_work import field_errors
 from ..web import launch_url

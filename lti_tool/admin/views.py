@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from ..auth import current_launch, load_launch, requires
 from ..errors import NotFoundError, PolicyViolationError, SessionExpiredError
 from ..forms import ButtonForm
-from ..homes import ROLE_LABELS
+from ..home import ROLE_LABELS
 from ..lti import frame_origins
 from ..privacy import retention, subject
 from ..unit_of_work import commit_now, field_errors, refuse

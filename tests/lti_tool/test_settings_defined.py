@@ -133,7 +133,7 @@ def test_the_scan_finds_the_reads_it_should():
     found = {(read.where.split(":")[0], read.name) for read in all_reads()}
     assert ("lti_tool/lti/launch.py", "LTI_STATE_REDIS_URL") in found  # cfg = current_app.config
     assert ("lti_tool/lti/views.py", "LTI_LAUNCH_LIFETIME_S") in found  # current_app.config[...]
-    assert ("templates/homes/advisor.html", "SANDBOX_ENABLED") in found  # config.NAME
+    assert ("templates/home/advisor.html", "SANDBOX_ENABLED") in found  # config.NAME
     assert ("templates/admin/_scanner_notice.html", "CLAMAV_HOST") in found  # config.get(...)
 
 

@@ -1,4 +1,5 @@
-"""Role homes: where a launch lands. Each is a real page for its person."""
+"""Role homes (``/home``, blueprint ``home``, templates ``home/``): where a launch lands. Each
+is a real page for its person; domains add panels to them (``register_home_panel``)."""
 
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def index() -> ResponseReturnValue:
 def student() -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
-        "homes/student.html", role_label=ROLE_LABELS["student"], panels=_panels(ctx)
+        "home/student.html", role_label=ROLE_LABELS["student"], panels=_panels(ctx)
     )
 
 
@@ -97,7 +98,7 @@ def faculty() -> ResponseReturnValue:
             roster_error = exc.message
     label = "Teaching assistant (read-only)" if ctx.read_only else ROLE_LABELS["faculty"]
     return render_template(
-        "homes/faculty.html",
+        "home/faculty.html",
         role_label=label,
         members=members,
         roster_error=roster_error,
@@ -110,11 +111,11 @@ def faculty() -> ResponseReturnValue:
 def advisor() -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
-        "homes/advisor.html", role_label=ROLE_LABELS["advisor"], panels=_panels(ctx)
+        "home/advisor.html", role_label=ROLE_LABELS["advisor"], panels=_panels(ctx)
     )
 
 
 @bp.get("/observer")
 @requires("observer")
 def observer() -> ResponseReturnValue:
-    return render_template("homes/observer.html", role_label=ROLE_LABELS["observer"])
+    return render_template("home/observer.html", role_label=ROLE_LABELS["observer"])
