@@ -63,7 +63,7 @@ def column_repost() -> ResponseReturnValue:
         abort(400)
     try:
         resolved = column_svc.resolve_column(ctx)
-        queued = misposted_svc.repost_misposted(ctx.tenant_id, _course_id(ctx), ctx.actor)
+        queued = misposted_svc.repost_misposted(ctx.actor, _course_id(ctx))
     except (PolicyViolationError, ConnectorError) as exc:
         return _back(exc, "credit.column")
     _tell(resolved)
@@ -80,7 +80,7 @@ def _check_sent_grades(ctx: LaunchContext, course_id: int) -> int:
     # Network boundary: what is done so far (the column remembered, the courses checked
     # before) is kept, and no write transaction waits on the LMS.
     commit_now()
-    return misposted_svc.record_misposted(ctx.tenant_id, course_id, ctx.actor, sends)
+    return misposted_svc.record_misposted(ctx.actor, course_id, sends)
 
 
 @bp.get("/column/repairs")
@@ -119,7 +119,7 @@ def repairs_repost(course_id: int) -> ResponseReturnValue:
     if not any(m.course_id == course_id for m in misposted_svc.misposted(ctx.tenant_id)):
         abort(404)
     try:
-        queued = misposted_svc.repost_misposted(ctx.tenant_id, course_id, ctx.actor)
+        queued = misposted_svc.repost_misposted(ctx.actor, course_id)
     except PolicyViolationError as exc:
         return _back(exc, "credit.repairs")
     return _done(

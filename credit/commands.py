@@ -7,6 +7,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
@@ -32,13 +33,13 @@ def find_misposted_command(tenant_ref: str) -> None:
     from .services import misposted
 
     tenant = _tenant(tenant_ref)
-    actor = "operator (flask credit find-misposted)"
+    actor = Actor.cli(tenant.id, "credit find-misposted")
     new = 0
     try:
         for course_id in misposted.courses_with_final_awards(tenant.id):
             sends = misposted.unchecked_sends(tenant.id, course_id)
             db.session.commit()  # course by course; no write transaction waits on the LMS
-            new += misposted.record_misposted(tenant.id, course_id, actor, sends)
+            new += misposted.record_misposted(actor, course_id, sends)
     except ConnectorError as exc:
         raise click.ClickException(exc.message) from exc
     db.session.commit()

@@ -40,6 +40,7 @@ from sqlalchemy import func, or_, select
 from accreditation.evidence.models import Evidence
 from accreditation.frameworks import services as fw_services
 from lti_tool import tasks
+from lti_tool.actor import Actor
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
@@ -86,7 +87,7 @@ def create_export(
     job = AttainmentExport(
         tenant_id=ctx.tenant_id,
         requested_by_id=ctx.user_id,
-        actor=ctx.actor[:255],
+        actor=ctx.actor.name,
         framework_id=fw.id,
         program=program[:200],
         term_from=term_from,
@@ -169,9 +170,8 @@ def run_export(job_id: int) -> AttainmentExport | None:
         job.status, job.file_name, job.file_size = "done", name, path.stat().st_size
         job.step = "Finished"
     job.finished_at = utcnow()
-    audit.record(
-        job.actor, "attainment.export.finish", job.tenant_id, export_id=job.id, status=job.status
-    )
+    actor = Actor.recorded(job.tenant_id, job.actor)  # whoever asked for the export
+    audit.record(actor, "attainment.export.finish", export_id=job.id, status=job.status)
     db.session.commit()
     return job
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from lti_tool.actor import Actor
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -262,9 +263,8 @@ def _depth_order(package: CasePackage) -> list[CaseItem]:
 
 
 def import_package(
-    tenant_id: int,
+    actor: Actor,
     package: CasePackage,
-    actor: str,
     *,
     kind: str = "program",
     source_url: str | None = None,
@@ -272,15 +272,12 @@ def import_package(
     """Create or update the tenant's framework for a checked package (flushes; caller commits)."""
     if kind not in KINDS:
         raise PolicyViolationError("Choose competencies or program outcomes.", reason="kind")
-    return upsert_framework(
-        tenant_id, package, actor, kind=kind, source="case", source_url=source_url
-    )
+    return upsert_framework(actor, package, kind=kind, source="case", source_url=source_url)
 
 
 def upsert_framework(
-    tenant_id: int,
+    actor: Actor,
     package: CasePackage,
-    actor: str,
     *,
     kind: str,
     source: str,
@@ -290,7 +287,7 @@ def upsert_framework(
     """Create or update a framework from package data, matching items by identifier: changed
     text adds a version, missing items are retired. Course outcomes read from the LMS
     (``source="lms"``) and imports never overwrite each other."""
-    fw = _framework_for(tenant_id, package, kind=kind, source=source, course_id=course_id)
+    fw = _framework_for(actor.tenant, package, kind=kind, source=source, course_id=course_id)
     fw.title = package.title
     fw.creator = package.creator
     fw.description = package.description
@@ -299,7 +296,7 @@ def upsert_framework(
     fw.updated_at = utcnow()
 
     existing = {item.identifier: item for item in fw.items}
-    by_identifier, created, revised, unchanged = _upsert_items(fw, package, existing, actor)
+    by_identifier, created, revised, unchanged = _upsert_items(fw, package, existing, actor.name)
     db.session.flush()
     for position, spec in enumerate(package.items):
         item = by_identifier[spec.identifier]
@@ -314,7 +311,6 @@ def upsert_framework(
     audit.record(
         actor,
         "framework.lms_read" if source == "lms" else "framework.case_import",
-        tenant_id,
         framework=fw.identifier,
         created=created,
         revised=revised,

@@ -11,13 +11,12 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.errors import EXPLAINED, AppError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 from . import case, case_export, services
-
-OPERATOR = "cli"
 
 
 def _tenant(name: str) -> Tenant:
@@ -61,9 +60,8 @@ def import_command(source: str, tenant_name: str, kind: str) -> None:
             except (ValueError, UnicodeDecodeError) as exc:
                 _fail(f"package: not JSON ({exc})")
         result = case.import_package(
-            tenant.id,
+            Actor.cli(tenant.id),
             case.parse_package(data),
-            OPERATOR,
             kind=kind,
             source_url=source if "://" in source else None,
         )

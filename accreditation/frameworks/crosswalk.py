@@ -119,7 +119,7 @@ def save_crosswalk(ctx: LaunchContext, cells: set[tuple[int, int]]) -> tuple[int
                 course_id=course_id,
                 source_item_id=r,
                 target_item_id=c,
-                created_by=ctx.actor,
+                created_by=ctx.actor.name,
             )
         )
     if added or removed:

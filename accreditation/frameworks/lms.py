@@ -14,7 +14,8 @@ import requests
 from sqlalchemy import select
 
 from connectors import canvas, moodle
-from lti_tool.admin.connections import ConnectorCredentials, credentials_for
+from lti_tool.admin.models import ConnectorCredentials
+from lti_tool.admin.services.connections import credentials_for
 from lti_tool.context import CONTEXT, CUSTOM, LaunchContext
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
@@ -46,6 +47,36 @@ def launch_claims(ctx: LaunchContext) -> dict[str, Any]:
 
 def _course_framework_title(ctx: LaunchContext, lms: str) -> str:
     return f"Course outcomes: {ctx.course_title or 'this course'} ({lms})"[:300]
+
+
+def _store_course_framework(
+    ctx: LaunchContext,
+    course_id: int,
+    lms: str,
+    identifier: str,
+    items: tuple[CaseItem, ...],
+    parents: dict[str, tuple[str | None, int]],
+    *,
+    source_url: str,
+) -> ImportResult:
+    """The course framework read from ``lms`` (Canvas or Moodle), created or updated."""
+    package = CasePackage(
+        identifier=identifier,
+        title=_course_framework_title(ctx, lms),
+        creator=lms,
+        description="",
+        version="",
+        items=items,
+        parents=parents,
+    )
+    return upsert_framework(
+        ctx.actor,
+        package,
+        kind="course",
+        source="lms",
+        source_url=source_url,
+        course_id=course_id,
+    )
 
 
 def _require_course(ctx: LaunchContext) -> int:
@@ -94,23 +125,14 @@ def read_canvas_outcomes(ctx: LaunchContext, client: canvas.CanvasClient) -> Imp
         )
         parent = None if outcome.group_id in root_ids else group_ident.get(outcome.group_id)
         parents[ident] = (parent, 0)
-    package = CasePackage(
-        identifier=lms_identifier(base, "course", canvas_course),
-        title=_course_framework_title(ctx, "Canvas"),
-        creator="Canvas",
-        description="",
-        version="",
-        items=tuple(items),
-        parents=parents,
-    )
-    return upsert_framework(
-        ctx.tenant_id,
-        package,
-        ctx.actor,
-        kind="course",
-        source="lms",
+    return _store_course_framework(
+        ctx,
+        course_id,
+        "Canvas",
+        lms_identifier(base, "course", canvas_course),
+        tuple(items),
+        parents,
         source_url=f"{base}/courses/{canvas_course}/outcomes",
-        course_id=course_id,
     )
 
 
@@ -154,23 +176,14 @@ def read_moodle_competencies(ctx: LaunchContext, client: moodle.MoodleClient) ->
         idents[c.id]: (idents.get(c.parent_id) if c.parent_id else None, c.sort_order)
         for c in comps
     }
-    package = CasePackage(
-        identifier=lms_identifier(base, "course", moodle_course),
-        title=_course_framework_title(ctx, "Moodle"),
-        creator="Moodle",
-        description="",
-        version="",
-        items=items,
-        parents=parents,
-    )
-    return upsert_framework(
-        ctx.tenant_id,
-        package,
-        ctx.actor,
-        kind="course",
-        source="lms",
+    return _store_course_framework(
+        ctx,
+        course_id,
+        "Moodle",
+        lms_identifier(base, "course", moodle_course),
+        items,
+        parents,
         source_url=f"{base}/admin/tool/lp/coursecompetencies.php?courseid={moodle_course}",
-        course_id=course_id,
     )
 
 

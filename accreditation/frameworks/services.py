@@ -1,7 +1,7 @@
 """Frameworks and their items: seeding the built-ins, templates, and edits that version text.
 
-Every function takes the tenant id (and, for changes, the actor) explicitly, audits changes,
-flushes, and leaves the commit to its caller.
+Reads take the tenant id; changes take the ``Actor`` first (its tenant is the one changed).
+Every change is audited and flushed; the caller commits.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
@@ -24,6 +25,8 @@ from .models import DEFAULT_SCALE, Framework, FrameworkItem, FrameworkItemVersio
 NAME_MAX = 300
 STATEMENT_MAX = 5000
 CODE_MAX = 64
+# Who the built-in frameworks' first versions are recorded under: the tool itself.
+BUILTIN_AUTHOR = "Career Credit"
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def builtin_framework(tenant_id: int) -> Framework | None:
     return db.session.scalar(_builtin_query(tenant_id))
 
 
-def ensure_builtin_frameworks(tenant_id: int, actor: str = "Career Credit") -> Framework:
+def ensure_builtin_frameworks(tenant_id: int) -> Framework:
     """The tenant's NACE framework, created if missing (safe to call from concurrent requests:
     the identifier is the same everywhere, so a second insert fails and is rolled back). Run
     by the tenant set-up hook (tenant creation, each launch) and ``flask frameworks seed``."""
@@ -92,7 +95,11 @@ def ensure_builtin_frameworks(tenant_id: int, actor: str = "Career Credit") -> F
     try:
         with db.session.begin_nested():
             fw = _framework_from_spec(
-                tenant_id, catalog.NACE, identifier=identifier, source="builtin", actor=actor
+                tenant_id,
+                catalog.NACE,
+                identifier=identifier,
+                source="builtin",
+                actor=BUILTIN_AUTHOR,
             )
     except IntegrityError:
         fw = db.session.scalars(query).one()
@@ -260,35 +267,33 @@ def revise_text(item: FrameworkItem, name: str, statement: str, actor: str) -> b
     return True
 
 
-def create_from_template(
-    tenant_id: int, key: str, title: str, program: str, actor: str
-) -> Framework:
+def create_from_template(actor: Actor, key: str, title: str, program: str) -> Framework:
     """A new program framework from a shipped template (fresh identifiers)."""
+    tenant_id = actor.tenant
     spec = catalog.TEMPLATES.get(key)
     if spec is None:
         raise PolicyViolationError("Choose one of the templates offered.", reason="template")
     fw = _framework_from_spec(
-        tenant_id, spec, identifier=str(uuid.uuid4()), source="template", actor=actor
+        tenant_id, spec, identifier=str(uuid.uuid4()), source="template", actor=actor.name
     )
     fw.title = (title.strip() or spec.title)[:300]
     fw.program = program.strip()[:200]
-    audit.record(actor, "framework.create", tenant_id, framework=fw.identifier, template=key)
+    audit.record(actor, "framework.create", framework=fw.identifier, template=key)
     db.session.flush()
     return fw
 
 
 def add_item(
-    tenant_id: int,
+    actor: Actor,
     framework_id: int,
     *,
     name: str,
     statement: str,
     human_coding: str,
     parent_id: int | None,
-    actor: str,
 ) -> FrameworkItem:
     """Add an outcome or competency to a framework (under a parent item when given)."""
-    fw = get_framework(tenant_id, framework_id)
+    fw = get_framework(actor.tenant, framework_id)
     _editable(fw)
     name, statement, human_coding = _check_text(name, statement, human_coding)
     parent = None
@@ -303,25 +308,23 @@ def add_item(
         statement=statement,
         human_coding=human_coding,
         parent=parent,
-        actor=actor,
+        actor=actor.name,
     )
     fw.updated_at = utcnow()
-    audit.record(
-        actor, "framework.item_add", tenant_id, framework=fw.identifier, item=item.identifier
-    )
+    audit.record(actor, "framework.item_add", framework=fw.identifier, item=item.identifier)
     db.session.flush()
     return item
 
 
 def revise_item(
-    tenant_id: int, item_id: int, *, name: str, statement: str, human_coding: str, actor: str
+    actor: Actor, item_id: int, *, name: str, statement: str, human_coding: str
 ) -> bool:
     """Change an item's text (a new version; earlier versions stay as they were) or code.
     True when anything changed."""
-    item = get_item(tenant_id, item_id)
+    item = get_item(actor.tenant, item_id)
     _editable(item.framework)
     name, statement, human_coding = _check_text(name, statement, human_coding)
-    changed = revise_text(item, name, statement, actor)
+    changed = revise_text(item, name, statement, actor.name)
     if human_coding != item.human_coding:
         item.human_coding = human_coding
         changed = True
@@ -330,7 +333,6 @@ def revise_item(
         audit.record(
             actor,
             "framework.item_revise",
-            tenant_id,
             item=item.identifier,
             version=item.versions[-1].number if item.versions else 1,
         )
@@ -338,16 +340,16 @@ def revise_item(
     return changed
 
 
-def set_item_status(tenant_id: int, item_id: int, status: str, actor: str) -> FrameworkItem:
+def set_item_status(actor: Actor, item_id: int, status: str) -> FrameworkItem:
     """Retire an item (kept for the evidence that names it) or restore it."""
     if status not in ("active", "retired"):
         raise PolicyViolationError("Unknown status.", reason="status")
-    item = get_item(tenant_id, item_id)
+    item = get_item(actor.tenant, item_id)
     _editable(item.framework)
     if item.status != status:
         item.status = status
         item.updated_at = utcnow()
-        audit.record(actor, f"framework.item_{status}", tenant_id, item=item.identifier)
+        audit.record(actor, f"framework.item_{status}", item=item.identifier)
     db.session.flush()
     return item
 

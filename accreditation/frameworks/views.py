@@ -105,13 +105,12 @@ def add_item(framework_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             item = services.add_item(
-                ctx.tenant_id,
+                ctx.actor,
                 fw.id,
                 name=form.name.data,
                 statement=form.statement.data or "",
                 human_coding=form.human_coding.data or "",
                 parent_id=form.parent_id.data or None,
-                actor=ctx.actor,
             )
         except AppError as exc:
             db.session.rollback()
@@ -147,12 +146,11 @@ def revise_item(item_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             changed = services.revise_item(
-                ctx.tenant_id,
+                ctx.actor,
                 it.id,
                 name=form.name.data,
                 statement=form.statement.data or "",
                 human_coding=form.human_coding.data or "",
-                actor=ctx.actor,
             )
         except AppError as exc:
             db.session.rollback()
@@ -174,7 +172,7 @@ def item_status(item_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = StatusForm()
     if form.validate_on_submit():
-        it = services.set_item_status(ctx.tenant_id, item_id, form.status.data, ctx.actor)
+        it = services.set_item_status(ctx.actor, item_id, form.status.data)
         flash(
             f"“{it.current.name}” is {'retired' if it.status == 'retired' else 'in use again'}.",
             "success",
@@ -191,7 +189,7 @@ def from_template() -> ResponseReturnValue:
     form = TemplateForm()
     if form.validate_on_submit():
         fw = services.create_from_template(
-            ctx.tenant_id, form.template.data, form.title.data, form.program.data, ctx.actor
+            ctx.actor, form.template.data, form.title.data, form.program.data
         )
         flash(f"Created “{fw.title}”: change its items to your program's wording.", "success")
         return redirect(launch_url("outcomes.framework", framework_id=fw.id), code=303)
@@ -228,9 +226,8 @@ def import_case() -> ResponseReturnValue:
             else:
                 data = _uploaded_json(form.file.data)
             result = case.import_package(
-                ctx.tenant_id,
-                case.parse_package(data),
                 ctx.actor,
+                case.parse_package(data),
                 kind=form.kind.data,
                 source_url=form.url.data or None,
             )

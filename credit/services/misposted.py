@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from lti_tool import jobs
+from lti_tool.actor import Actor
 from lti_tool.errors import ConnectorError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
@@ -112,10 +113,11 @@ def unchecked_sends(tenant_id: int, course_id: int) -> list[SentGrade]:
     ]
 
 
-def record_misposted(tenant_id: int, course_id: int, actor: str, sends: list[SentGrade]) -> int:
+def record_misposted(actor: Actor, course_id: int, sends: list[SentGrade]) -> int:
     """Check ``sends`` against the LMS and record each grade that went to a column the tool
     does not own; returns how many were recorded. Reads each distinct column once; call it with
     no write transaction open (the caller commits first) and commit what it records (flushed)."""
+    tenant_id = actor.tenant
     columns = _read_columns(sends)
     new = 0
     for s in sends:
@@ -136,12 +138,12 @@ def record_misposted(tenant_id: int, course_id: int, actor: str, sends: list[Sen
                 kind="foreign" if item is not None else "deleted",
                 grade_label=s.award.grade_label,
                 sent_at=s.sent_at,
-                found_by=actor,
+                found_by=actor.name,
             )
         )
         new += 1
     if new:
-        audit.record(actor, "credit.misposted_found", tenant_id, course_id=course_id, count=new)
+        audit.record(actor, "credit.misposted_found", course_id=course_id, count=new)
     db.session.flush()
     return new
 
@@ -188,10 +190,11 @@ def open_misposted_count(tenant_id: int, course_id: int | None = None) -> int:
     return sum(1 for m in misposted(tenant_id, course_id) if m.reposted_at is None)
 
 
-def repost_misposted(tenant_id: int, course_id: int, actor: str) -> int:
+def repost_misposted(actor: Actor, course_id: int) -> int:
     """Queue each affected student's current grade for the course's credit column (checked
     by ``resolve_column`` first); returns how many grades were queued. Students whose current
     award already went to the credit column need nothing more."""
+    tenant_id = actor.tenant
     policy = get_policy(tenant_id, course_id)
     if not policy.lineitem_url:
         raise PolicyViolationError(
@@ -234,10 +237,8 @@ def repost_misposted(tenant_id: int, course_id: int, actor: str) -> int:
                 queued += 1
         for m in todo:
             if m.student_id == student_id:
-                m.reposted_at, m.reposted_to, m.reposted_by = now, policy.lineitem_url, actor
+                m.reposted_at, m.reposted_to, m.reposted_by = now, policy.lineitem_url, actor.name
     if todo:
-        audit.record(
-            actor, "credit.misposted_reposted", tenant_id, course_id=course_id, queued=queued
-        )
+        audit.record(actor, "credit.misposted_reposted", course_id=course_id, queued=queued)
     db.session.flush()
     return queued

@@ -218,7 +218,7 @@ def update_policy(ctx: LaunchContext, data: PolicyInput) -> CreditPolicy:
             changes[f.name] = [_jsonable(old), _jsonable(new)]
             setattr(policy, f.name, new)
     if changes:
-        policy.updated_by = ctx.actor
+        policy.updated_by = ctx.actor.name
         audit.record(
             ctx.actor,
             "credit.policy_changed",

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from accreditation.frameworks import case
 from accreditation.frameworks.models import Framework
+from lti_tool.actor import Actor
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
 from tests.helpers import ADVISOR_RULE
@@ -71,7 +72,11 @@ def test_faculty_crosswalk_and_admin_connections_are_accessible(
             __import__("json").loads((CASE_DIR / "valid_flat.json").read_text())
         )
         case.upsert_framework(
-            ctx.tenant_id, package, "tests", kind="course", source="lms", course_id=ctx.course_id
+            Actor(ctx.tenant_id, "tests"),
+            package,
+            kind="course",
+            source="lms",
+            course_id=ctx.course_id,
         )
         db.session.commit()
         # the course's outcomes and the built-in NACE framework (set up at the launch)

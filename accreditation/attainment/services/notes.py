@@ -36,7 +36,7 @@ def add_note(
         term=term[:255],
         body=body,
         author_id=ctx.user_id,
-        author=(ctx.user_name or ctx.actor)[:255],
+        author=(ctx.user_name or ctx.actor.name)[:255],
     )
     db.session.add(note)
     db.session.flush()

@@ -85,7 +85,7 @@ def save_targets(
             db.session.add(row)
         row.target_level = value
         row.min_evidence = min_evidence if item_id is None else DEFAULT_MIN_EVIDENCE
-        row.updated_by, row.updated_at = ctx.actor[:255], now
+        row.updated_by, row.updated_at = ctx.actor.name, now
     db.session.flush()
     audit.record(
         ctx.actor,

@@ -46,7 +46,7 @@ def add_note(
         tenant_id=ctx.tenant_id,
         student_id=student_id,
         author_id=ctx.user_id,
-        author=ctx.actor,
+        author=ctx.actor.name,
         body=text,
         follow_up_on=follow_up_on,
     )
@@ -83,7 +83,7 @@ def share_report(ctx: LaunchContext, student_id: int, message: str) -> ReportSha
     if len(text) > 2000:
         raise NoteInvalidError("message", "Keep the message under 2,000 characters.")
     share = ReportShare(
-        tenant_id=ctx.tenant_id, student_id=student_id, shared_by=ctx.actor, message=text
+        tenant_id=ctx.tenant_id, student_id=student_id, shared_by=ctx.actor.name, message=text
     )
     db.session.add(share)
     db.session.flush()

@@ -63,7 +63,7 @@ def approve_award(ctx: LaunchContext, award_id: int) -> CreditAward:
     """Give the second approval: the award becomes final and its grade is queued."""
     award = _pending_award(ctx, award_id)
     award.status = "final"
-    award.approved_by = ctx.actor
+    award.approved_by = ctx.actor.name
     award.approved_by_user_id = ctx.user_id
     award.approved_at = utcnow()
     db.session.flush()
@@ -90,7 +90,7 @@ def decline_award(ctx: LaunchContext, award_id: int, reason: str) -> CreditAward
     award = _pending_award(ctx, award_id)
     award.status = "declined"
     award.decline_reason = reason.strip()[:4000]
-    award.approved_by = ctx.actor
+    award.approved_by = ctx.actor.name
     award.approved_by_user_id = ctx.user_id
     award.approved_at = utcnow()
     db.session.add(
@@ -100,7 +100,7 @@ def decline_award(ctx: LaunchContext, award_id: int, reason: str) -> CreditAward
             student_id=award.student_id,
             kind="approval_declined",
             message=award.decline_reason,
-            decided_by=ctx.actor,
+            decided_by=ctx.actor.name,
             decided_by_user_id=ctx.user_id,
         )
     )

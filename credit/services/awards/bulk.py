@@ -151,7 +151,7 @@ def _award_row(batch: _Batch, p: StudentProgress) -> dict[str, Any]:
         "comment": award_comment(p.credits_eligible, p, batch.comment),
         "engagement_ids": p.engagement_ids,
         "status": "awaiting_approval" if two_step else "final",
-        "decided_by": ctx.actor,
+        "decided_by": ctx.actor.name,
         "decided_by_user_id": ctx.user_id,
         "idempotency_key": f"{batch.key_prefix}{p.student_id}",
         "registration_id": ctx.registration_id,
@@ -181,7 +181,7 @@ def _audit_row(batch: _Batch, a: BulkAward) -> dict[str, Any]:
     """One award's audit entry as a row of the set-based INSERT."""
     return {
         "tenant_id": batch.ctx.tenant_id,
-        "actor": batch.ctx.actor,
+        "actor": batch.ctx.actor.name,
         "action": "credit.awarded",
         "detail": {
             "course_id": batch.course_id,

@@ -46,7 +46,7 @@ def _decide(ctx: LaunchContext, student_id: int, kind: str, message: str) -> Cre
         student_id=student_id,
         kind=kind,
         message=message[:4000],
-        decided_by=ctx.actor,
+        decided_by=ctx.actor.name,
         decided_by_user_id=ctx.user_id,
     )
     db.session.add(decision)
@@ -91,7 +91,7 @@ def resubmit(ctx: LaunchContext, course_id: int) -> CreditDecision:
         course_id=course_id,
         student_id=ctx.user_id,
         kind="resubmitted",
-        decided_by=ctx.actor,
+        decided_by=ctx.actor.name,
         decided_by_user_id=ctx.user_id,
     )
     db.session.add(decision)

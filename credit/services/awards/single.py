@@ -132,7 +132,7 @@ def _new_award(
         comment=award_comment(data.credits, progress, data.comment),
         engagement_ids=progress.engagement_ids,
         status="awaiting_approval" if two_step else "final",
-        decided_by=ctx.actor,
+        decided_by=ctx.actor.name,
         decided_by_user_id=ctx.user_id,
         supersedes_id=supersedes_id,
         idempotency_key=data.idempotency_key,

@@ -15,6 +15,7 @@ from accreditation.frameworks.models import (
     FrameworkItemVersion,
     OutcomeAlignment,
 )
+from lti_tool.actor import Actor
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 
@@ -158,7 +159,7 @@ def test_evidence_on_an_aligned_course_outcome_counts_for_the_program_outcome(ap
     with app.app_context():
         ctx = student.ctx()
         program = fw_services.create_from_template(
-            ctx.tenant_id, "abet", "ABET outcomes", "BSCS", "Test Advisor"
+            Actor(ctx.tenant_id, "Test Advisor"), "abet", "ABET outcomes", "BSCS"
         )
         course_fw = Framework(
             tenant_id=ctx.tenant_id,

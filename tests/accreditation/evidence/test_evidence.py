@@ -79,12 +79,11 @@ def test_renaming_keeps_old_evidence_and_new_ratings_use_the_new_version(
         fw = fw_services.ensure_builtin_frameworks(school.tenant_id)
         ei = next(i for i in fw.items if i.current.name == "Equity & Inclusion")
         fw_services.revise_item(
-            school.tenant_id,
+            Actor(school.tenant_id, "tests"),
             ei.id,
             name="Inclusion & Belonging",
             statement=ei.current.statement,
             human_coding="EI",
-            actor="tests",
         )
         db.session.commit()
     # listings still name the competency as it was; the new rating lands on the new version

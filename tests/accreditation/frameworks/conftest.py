@@ -10,11 +10,17 @@ from typing import Any
 
 import pytest
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 CASE_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "case"
 ACTOR = "Test Advisor <advisor@example.edu> (user 0)"
+
+
+def actor_in(tenant: Tenant) -> Actor:
+    """The test advisor acting in ``tenant``."""
+    return Actor(tenant.id, ACTOR)
 
 
 def case_fixture(name: str) -> Any:

@@ -12,7 +12,7 @@ from accreditation.frameworks import case, case_export, services
 from accreditation.frameworks.models import Framework, FrameworkItem, FrameworkItemVersion
 from lti_tool.extensions import db
 
-from .conftest import ACTOR, case_fixture
+from .conftest import actor_in, case_fixture
 
 
 def count(model, tenant_id: int) -> int:
@@ -23,7 +23,7 @@ def count(model, tenant_id: int) -> int:
 
 def test_flat_package_imports_with_identifiers_and_names(tenant):
     data = case_fixture("valid_flat.json")
-    result = case.import_package(tenant.id, case.parse_package(data), ACTOR)
+    result = case.import_package(actor_in(tenant), case.parse_package(data))
     fw = result.framework
     assert (result.created, result.revised, result.retired) == (4, 0, 0)
     assert fw.identifier == data["CFDocument"]["identifier"]
@@ -43,7 +43,7 @@ def test_flat_package_imports_with_identifiers_and_names(tenant):
 
 def test_nested_package_keeps_its_hierarchy(tenant):
     result = case.import_package(
-        tenant.id, case.parse_package(case_fixture("valid_nested.json")), ACTOR
+        actor_in(tenant), case.parse_package(case_fixture("valid_nested.json"))
     )
     rows = services.tree(services.get_framework(tenant.id, result.framework.id))
     assert [(r.item.human_coding, r.depth) for r in rows] == [
@@ -58,17 +58,17 @@ def test_nested_package_keeps_its_hierarchy(tenant):
 
 def test_reimport_updates_versions_and_retires_never_duplicates(tenant):
     first = case.import_package(
-        tenant.id, case.parse_package(case_fixture("valid_nested.json")), ACTOR
+        actor_in(tenant), case.parse_package(case_fixture("valid_nested.json"))
     )
     fw_id = first.framework.id
     same = case.import_package(
-        tenant.id, case.parse_package(case_fixture("valid_nested.json")), ACTOR
+        actor_in(tenant), case.parse_package(case_fixture("valid_nested.json"))
     )
     assert (same.created, same.revised, same.unchanged, same.retired) == (0, 0, 6, 0)
     assert count(FrameworkItemVersion, tenant.id) == 6
 
     second = case.import_package(
-        tenant.id, case.parse_package(case_fixture("valid_nested_v2.json")), ACTOR
+        actor_in(tenant), case.parse_package(case_fixture("valid_nested_v2.json"))
     )
     assert second.framework.id == fw_id
     assert (second.created, second.revised, second.unchanged, second.retired) == (1, 1, 4, 1)
@@ -82,7 +82,7 @@ def test_reimport_updates_versions_and_retires_never_duplicates(tenant):
     assert by_code["LG3"].parent_id is None and fw.version == "2.0"
     # the retired item comes back when a later package has it again
     third = case.import_package(
-        tenant.id, case.parse_package(case_fixture("valid_nested.json")), ACTOR
+        actor_in(tenant), case.parse_package(case_fixture("valid_nested.json"))
     )
     assert third.retired == 1 and third.created == 0  # LG3 retired, LG2.1.a back
     assert count(FrameworkItem, tenant.id) == 7
@@ -162,13 +162,13 @@ def test_other_association_types_do_not_change_the_tree():
 
 def test_export_round_trip_changes_nothing(tenant):
     result = case.import_package(
-        tenant.id, case.parse_package(case_fixture("valid_nested.json")), ACTOR
+        actor_in(tenant), case.parse_package(case_fixture("valid_nested.json"))
     )
     exported = case_export.export_package(services.get_framework(tenant.id, result.framework.id))
     assert set(exported) == {"CFDocument", "CFItems", "CFAssociations"}
     assert exported["CFDocument"]["identifier"] == result.framework.identifier
     assert all(a["associationType"] == "isChildOf" for a in exported["CFAssociations"])
-    again = case.import_package(tenant.id, case.parse_package(exported), ACTOR)
+    again = case.import_package(actor_in(tenant), case.parse_package(exported))
     assert (again.created, again.revised, again.retired) == (0, 0, 0)
     assert again.unchanged == 6
 

@@ -18,7 +18,7 @@ from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Tenant
 
-from .conftest import ACTOR
+from .conftest import actor_in
 
 NACE_NAMES = [
     "Career & Self-Development",
@@ -72,12 +72,11 @@ def test_renaming_adds_a_version_and_keeps_the_old_text(tenant):
     ei = next(i for i in fw.items if i.current.name == "Equity & Inclusion")
     first_version = ei.current
     changed = services.revise_item(
-        tenant.id,
+        actor_in(tenant),
         ei.id,
         name="Inclusive Collaboration",
         statement=first_version.statement,
         human_coding="EI",
-        actor=ACTOR,
     )
     assert changed
     db.session.expire_all()
@@ -88,12 +87,11 @@ def test_renaming_adds_a_version_and_keeps_the_old_text(tenant):
     assert item.identifier == catalog.builtin_identifier("nace", "EI")
     # saving the same text again adds nothing
     assert not services.revise_item(
-        tenant.id,
+        actor_in(tenant),
         ei.id,
         name="Inclusive Collaboration",
         statement=first_version.statement,
         human_coding="EI",
-        actor=ACTOR,
     )
     assert len(services.get_item(tenant.id, ei.id).versions) == 2
     actions = db.session.scalars(
@@ -104,9 +102,9 @@ def test_renaming_adds_a_version_and_keeps_the_old_text(tenant):
 
 def test_abet_template_has_seven_outcomes_and_fresh_identifiers(tenant):
     fw = services.create_from_template(
-        tenant.id, "abet", "BS CS outcomes", "BS Computer Science", ACTOR
+        actor_in(tenant), "abet", "BS CS outcomes", "BS Computer Science"
     )
-    again = services.create_from_template(tenant.id, "abet", "", "BS EE", ACTOR)
+    again = services.create_from_template(actor_in(tenant), "abet", "", "BS EE")
     assert [i.human_coding for i in fw.items] == ["1", "2", "3", "4", "5", "6", "7"]
     assert fw.title == "BS CS outcomes" and fw.program == "BS Computer Science"
     assert again.title == catalog.ABET.title
@@ -115,25 +113,23 @@ def test_abet_template_has_seven_outcomes_and_fresh_identifiers(tenant):
 
 
 def test_blank_program_framework_takes_goals_and_objectives(tenant):
-    fw = services.create_from_template(tenant.id, "program", "BBA goals", "BBA", ACTOR)
+    fw = services.create_from_template(actor_in(tenant), "program", "BBA goals", "BBA")
     assert fw.items == []
     goal = services.add_item(
-        tenant.id,
+        actor_in(tenant),
         fw.id,
         name="Communication",
         statement="",
         human_coding="LG1",
         parent_id=None,
-        actor=ACTOR,
     )
     services.add_item(
-        tenant.id,
+        actor_in(tenant),
         fw.id,
         name="Written reports",
         statement="Writes a clear report.",
         human_coding="LG1.1",
         parent_id=goal.id,
-        actor=ACTOR,
     )
     rows = services.tree(services.get_framework(tenant.id, fw.id))
     assert [(r.item.human_coding, r.depth) for r in rows] == [("LG1", 0), ("LG1.1", 1)]
@@ -143,36 +139,30 @@ def test_refusals_name_the_reason(tenant):
     fw = services.ensure_builtin_frameworks(tenant.id)
     with pytest.raises(PolicyViolationError) as exc:
         services.add_item(
-            tenant.id, fw.id, name="  ", statement="", human_coding="", parent_id=None, actor=ACTOR
+            actor_in(tenant), fw.id, name="  ", statement="", human_coding="", parent_id=None
         )
     assert exc.value.reason == "name_required"
     with pytest.raises(PolicyViolationError) as exc:
         services.add_item(
-            tenant.id,
-            fw.id,
-            name="x" * 301,
-            statement="",
-            human_coding="",
-            parent_id=None,
-            actor=ACTOR,
+            actor_in(tenant), fw.id, name="x" * 301, statement="", human_coding="", parent_id=None
         )
     assert exc.value.reason == "name_too_long"
     with pytest.raises(PolicyViolationError) as exc:
-        services.create_from_template(tenant.id, "nace", "", "", ACTOR)
+        services.create_from_template(actor_in(tenant), "nace", "", "")
     assert exc.value.reason == "template"
     fw.source = "lms"
     with pytest.raises(PolicyViolationError) as exc:
-        services.set_item_status(tenant.id, fw.items[0].id, "retired", ACTOR)
+        services.set_item_status(actor_in(tenant), fw.items[0].id, "retired")
     assert exc.value.reason == "lms_framework"
 
 
 def test_retired_items_stay_with_their_versions(tenant):
     fw = services.ensure_builtin_frameworks(tenant.id)
-    item = services.set_item_status(tenant.id, fw.items[7].id, "retired", ACTOR)
+    item = services.set_item_status(actor_in(tenant), fw.items[7].id, "retired")
     assert item.status == "retired"
     rows = services.tree(services.get_framework(tenant.id, fw.id), include_retired=False)
     assert len(rows) == 7
-    assert services.set_item_status(tenant.id, item.id, "active", ACTOR).status == "active"
+    assert services.set_item_status(actor_in(tenant), item.id, "active").status == "active"
 
 
 def test_other_tenants_items_are_not_found(app_ctx, tenant):
@@ -186,7 +176,7 @@ def test_other_tenants_items_are_not_found(app_ctx, tenant):
         services.get_framework(tenant.id, fw.id)
     with pytest.raises(NotFoundError):
         services.revise_item(
-            tenant.id, fw.items[0].id, name="x", statement="", human_coding="", actor=ACTOR
+            actor_in(tenant), fw.items[0].id, name="x", statement="", human_coding=""
         )
 
 
