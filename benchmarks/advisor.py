@@ -38,85 +38,22 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import PROGRAMS, Dialect, bulk_load, percentile, postgres_or_none  # noqa: E402
+
 TARGETS = {"home_p95_ms": 300.0, "table_p95_ms": 300.0, "pdf_s": 2.0}
 FULL = {"students": 100_000, "engagements": 500_000, "hour_logs": 3_000_000, "evaluations": 400_000}
-PROGRAMS = (
-    "Accounting", "Biology", "Business Administration", "Computer Science", "Economics",
-    "English", "Finance", "History", "Marketing", "Nursing", "Psychology", "Sociology",
-)  # fmt: skip
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-@contextmanager
-def postgres_database(keep: bool = False) -> Iterator[str | None]:
-    try:
-        import psycopg
-
-        name = f"cc_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # any failure means "no PostgreSQL here"
-        print(f"PostgreSQL skipped: {exc}")
-        yield None
-        return
-    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    try:
-        yield url
-    finally:
-        if keep:
-            print(f"  kept: {url}")
-        else:
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-class Dialect:
-    """The few SQL spellings that differ between PostgreSQL and SQLite."""
-
-    def __init__(self, name: str) -> None:
-        self.pg = name == "postgresql"
-
-    def series(self, n: int, select: str) -> str:
-        """``select`` (which reads ``g.x``) over x = 1..n."""
-        if self.pg:
-            return f"{select} FROM generate_series(1, {n}) AS g(x)"
-        return (
-            f"WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
-            f"{select} FROM g"
-        )
-
-    def day(self, base: dt.date, offset: str) -> str:
-        if self.pg:
-            return f"(DATE '{base.isoformat()}' + ({offset})::int)"
-        return f"date('{base.isoformat()}', ({offset}) || ' days')"
-
-    def moment(self, base: dt.date, offset_days: str) -> str:
-        if self.pg:
-            return f"(TIMESTAMP '{base.isoformat()}' + ({offset_days}) * INTERVAL '1 day')"
-        return f"datetime('{base.isoformat()}', ({offset_days}) || ' days')"
-
-    def json(self, literal: str) -> str:
-        return f"CAST('{literal}' AS JSON)" if self.pg else f"'{literal}'"
-
-    def text(self, expr: str) -> str:
-        return f"CAST({expr} AS TEXT)"
 
 
 def generate(sizes: dict[str, int], today: dt.date) -> dict[str, Any]:
     """The tenant, its people and their work; returns ids the timed requests need."""
-    from sqlalchemy import text
 
     from lti_tool.extensions import db
     from lti_tool.models import Launch, Registration, Tenant, User, utcnow
@@ -311,34 +248,7 @@ def generate(sizes: dict[str, int], today: dt.date) -> dict[str, Any]:
             f"FROM supervisor_evaluation v WHERE v.tenant_id = {t}",
         ),
     ]
-    with db.engine.begin() as conn:
-        rebuild = _drop_indexes(conn) if d.pg else []
-        for name, sql in steps:
-            start = time.perf_counter()
-            count = conn.execute(text(sql)).rowcount
-            print(f"  {name}: {count} rows in {time.perf_counter() - start:.1f} s", flush=True)
-        if d.pg:  # explicit ids above: move the sequences past them
-            for table in ("course", "lti_user", "employer", "listing", "application",
-                          "engagement", "supervisor_evaluation"):  # fmt: skip
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
-        start = time.perf_counter()
-        for statement in rebuild:
-            conn.execute(text(statement))
-        if rebuild:
-            print(f"  indexes and constraints rebuilt in {time.perf_counter() - start:.1f} s")
-    start = time.perf_counter()
-    if d.pg:
-        with db.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-    print(f"  analyze: {time.perf_counter() - start:.1f} s", flush=True)
+    bulk_load(d, steps, BULK_TABLES, SEQUENCES)
     return {
         "lid": lid,
         "students": (user0 + 1, user0 + n_students),
@@ -351,40 +261,8 @@ BULK_TABLES = (
     "lti_user", "student_profile", "enrolment", "listing", "application", "engagement",
     "hour_log", "supervisor_evaluation", "competency_rating",
 )  # fmt: skip
-
-
-def _drop_indexes(conn: Any) -> list[str]:
-    """PostgreSQL bulk load: drop the secondary indexes, unique and foreign-key constraints of
-    the tables about to be filled (each row would otherwise update every index and check every
-    key) and return the statements that put them back, as they were, afterwards."""
-    from sqlalchemy import text
-
-    tables = ", ".join(f"'{t}'::regclass" for t in BULK_TABLES)
-    constraints = conn.execute(
-        text(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype "
-            f"FROM pg_constraint WHERE conrelid IN ({tables}) AND contype IN ('u', 'f')"
-        )
-    ).all()
-    owned = {name for _, name, _, _ in constraints}
-    indexes = conn.execute(
-        text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND "
-            f"tablename IN ({', '.join(repr(t) for t in BULK_TABLES)}) "
-            "AND indexname NOT LIKE 'pk_%'"
-        )
-    ).all()
-    for table, name, _, _kind in sorted(constraints, key=lambda c: c[3] != "f"):
-        conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-    for name, _ in indexes:
-        if name not in owned:
-            conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
-    rebuild = [definition for name, definition in indexes if name not in owned]
-    rebuild += [
-        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
-        for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f")
-    ]
-    return rebuild
+SEQUENCES = ("course", "lti_user", "employer", "listing", "application", "engagement",
+             "supervisor_evaluation")  # fmt: skip
 
 
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
@@ -480,7 +358,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
         os.environ.setdefault("CAREER_CREDIT_INSTANCE", tmp)
         if args.only != "sqlite":
-            with postgres_database(args.keep) as pg_url:
+            with postgres_or_none(args.keep) as pg_url:
                 if pg_url:
                     print(f"PostgreSQL, {pg_sizes}", flush=True)
                     url = pg_url.replace("postgresql://", "postgresql+psycopg://")

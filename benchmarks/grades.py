@@ -28,7 +28,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,9 +39,21 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    PROFILE_HOOKS,
+    children,
+    cpu_ticks,
+    free_port,
+    postgres_available,
+    postgres_database,
+    run_flask,
+    stop,
+)
+
 sys.path.insert(0, str(ROOT))
 
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 COURSE_KEY = "bench-grades"
 RESOURCE_ID = "career-credit-bench"
 SCORE_MAXIMUM = 100.0
@@ -55,28 +66,6 @@ RESULTS_MEDIA = "application/vnd.ims.lis.v2.resultcontainer+json"
 # ---------------------------------------------------------------------------------------------
 # Processes and databases
 # ---------------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _cpu_ticks(pid: int) -> int:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
 
 
 def _postgres_backends(dbname: str) -> list[int]:
@@ -120,20 +109,6 @@ def tool_env(database_url: str, instance: Path, base_url: str) -> dict[str, str]
     return env
 
 
-def _flask(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "lti_tool", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args[:2])} failed:\n{result.stdout}{result.stderr}")
-
-
 @dataclass
 class Server:
     proc: subprocess.Popen[bytes]
@@ -141,28 +116,13 @@ class Server:
     workers: list[int] = field(default_factory=list)
 
     def cpu(self) -> int:
-        return sum(_cpu_ticks(pid) for pid in self.workers)
+        return sum(cpu_ticks(pid) for pid in self.workers)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
-
-
-# With --profile: each sandbox worker runs under cProfile (CPU clock) and writes a .pstats file
-# when it exits (sync workers then: cProfile sees only the thread it was enabled in).
-PROFILE_HOOKS = """
-import cProfile, os, time
-
-def post_fork(server, worker):
-    worker._bench_profile = cProfile.Profile(time.process_time)
-    worker._bench_profile.enable()
-
-def worker_exit(server, worker):
-    worker._bench_profile.disable()
-    worker._bench_profile.dump_stats("{out}/sandbox-%d.pstats" % os.getpid())
-"""
 
 
 @contextlib.contextmanager
@@ -181,7 +141,7 @@ def sandbox_server(
     worker_args = ["-w", str(workers)]
     if profile is not None:
         conf = workdir / "gunicorn-profile.py"
-        conf.write_text(PROFILE_HOOKS.format(out=str(profile)))
+        conf.write_text(PROFILE_HOOKS.format(out=str(profile / "sandbox")))
         worker_args += ["-c", str(conf)]
     elif threads > 1:
         worker_args += ["-k", "gthread", "--threads", str(threads)]
@@ -216,34 +176,13 @@ def sandbox_server(
                 raise RuntimeError(f"gunicorn did not answer in 60 s:\n{server.log_tail()}")
             with contextlib.suppress(requests.RequestException):
                 ok = requests.get(f"http://127.0.0.1:{port}/sandbox/faults", timeout=5).ok
-                if ok and len(_children(proc.pid)) >= workers:
+                if ok and len(children(proc.pid)) >= workers:
                     break
             time.sleep(0.2)
-        server.workers = _children(proc.pid)
+        server.workers = children(proc.pid)
         yield server
     finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-
-
-def postgres_available() -> str | None:
-    """None when the server answers, else the reason PostgreSQL cannot be used."""
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed"
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:
-        return f"no PostgreSQL server answers at {PG_ADMIN_URL} ({str(exc).strip()[:120]})"
-    return None
+        stop(proc)
 
 
 @contextlib.contextmanager
@@ -252,19 +191,8 @@ def database(kind: str, workdir: Path) -> Iterator[tuple[str, str | None]]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir}/grades.db", None
         return
-    import psycopg
-    from psycopg import sql
-
-    name = f"cc_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}", name
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with postgres_database() as (url, name):
+        yield url, name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -844,12 +772,12 @@ def verify(
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with database(args.db, workdir) as (database_url, dbname):
         env = tool_env(database_url, workdir / "instance", base_url)
-        _flask(env, "db", "upgrade", "heads")
-        _flask(env, "sandbox", "seed")
+        run_flask(ROOT, env, "db", "upgrade", "heads")
+        run_flask(ROOT, env, "sandbox", "seed")
         for key in ("CAREER_CREDIT_INSTANCE", "SECRET_KEY"):
             os.environ[key] = env[key]
         from lti_tool import create_app, jobs
@@ -914,7 +842,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             tool_cpu0 = os.times()
             sandbox_cpu0 = server.cpu()
             backends = _postgres_backends(dbname) if dbname else []
-            pg_cpu0 = sum(_cpu_ticks(p) for p in backends)
+            pg_cpu0 = sum(cpu_ticks(p) for p in backends)
             started = time.monotonic()
             thread = threading.Thread(target=drain, name="bench-drain")
             if args.profile is not None:
@@ -941,7 +869,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             drain_s = time.monotonic() - started
             tool_cpu1 = os.times()
             sandbox_cpu1 = server.cpu()
-            pg_cpu1 = sum(_cpu_ticks(p) for p in backends)
+            pg_cpu1 = sum(cpu_ticks(p) for p in backends)
             if errors:
                 raise errors[0]
             stats = stats_box[0]

@@ -28,7 +28,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (  # noqa: E402
+    PROFILE_HOOKS,
+    children,
+    cpu_ticks,
+    free_port,
+    percentile,
+    postgres_available,
+    postgres_database,
+    run_flask,
+    stop,
+)
+
 CLIENT_ID = "bench"
 DEPLOYMENT_ID = "bench-dep"
 USERS = 200
@@ -337,35 +349,6 @@ def platform_process() -> Iterator[PlatformProcess]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rpartition(")")[2].split()
-    except OSError:
-        return None
-
-
-def _cpu_ticks(pid: int) -> int:
-    fields = _proc_stat(pid)  # fields[0] is the state (field 3 of proc(5))
-    return int(fields[11]) + int(fields[12]) if fields else 0  # utime + stime
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = _proc_stat(int(entry))
-            if fields and int(fields[1]) == pid:
-                found.append(int(entry))
-    return sorted(found)
-
-
 def _pids_matching(text: str) -> list[int]:
     """Processes whose command line contains ``text`` (PostgreSQL backends of one database)."""
     found = []
@@ -391,30 +374,16 @@ class Tool:
     def cpu(self) -> tuple[int, int | None, list[int]]:
         """(worker CPU ticks, database server CPU ticks or None when its processes are not
         visible here, worker pids)."""
-        workers = _children(self.proc.pid)
+        workers = children(self.proc.pid)
         backends = _pids_matching(self.db_marker) if self.db_marker else []
-        server = sum(_cpu_ticks(p) for p in backends) if backends else None
-        return sum(_cpu_ticks(p) for p in workers), server, workers
+        server = sum(cpu_ticks(p) for p in backends) if backends else None
+        return sum(cpu_ticks(p) for p in workers), server, workers
 
     def log_tail(self, lines: int = 30) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
-
-
-def _flask(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "lti_tool", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"flask {' '.join(args[:2])} failed:\n{result.stdout}{result.stderr}")
 
 
 def tool_env(database_url: str, instance: Path) -> dict[str, str]:
@@ -436,21 +405,6 @@ def tool_env(database_url: str, instance: Path) -> dict[str, str]:
     return env
 
 
-# With --profile: each worker runs under cProfile timed by its own CPU clock (so waiting on the
-# database or the network costs nothing) and writes <label>-<pid>.pstats when it exits.
-PROFILE_HOOKS = """
-import cProfile, os, time
-
-def post_fork(server, worker):
-    worker._bench_profile = cProfile.Profile(time.process_time)
-    worker._bench_profile.enable()
-
-def worker_exit(server, worker):
-    worker._bench_profile.disable()
-    worker._bench_profile.dump_stats("{out}-%d.pstats" % os.getpid())
-"""
-
-
 @contextlib.contextmanager
 def gunicorn(
     env: dict[str, str],
@@ -459,7 +413,7 @@ def gunicorn(
     workers: int = 2,
     profile: Path | None = None,
 ) -> Iterator[Tool]:
-    port = _free_port()
+    port = free_port()
     log = workdir / f"gunicorn-{port}.log"
     extra: list[str] = []
     if profile is not None:
@@ -500,56 +454,18 @@ def gunicorn(
                 conn.request("GET", "/lti/jwks")
                 status = conn.getresponse().status
                 conn.close()
-                if status == 200 and len(_children(proc.pid)) >= workers:
+                if status == 200 and len(children(proc.pid)) >= workers:
                     break
             time.sleep(0.2)
-        tool.workers = _children(proc.pid)
+        tool.workers = children(proc.pid)
         yield tool
     finally:
-        if proc.poll() is None:
-            proc.terminate()  # SIGTERM: gunicorn stops its workers, then itself
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
+        stop(proc)
 
 
 # ---------------------------------------------------------------------------------------------
 # Databases
 # ---------------------------------------------------------------------------------------------
-
-
-def postgres_available() -> str | None:
-    """None when the server answers, else the reason it is skipped."""
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed"
-    try:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:
-        return f"no PostgreSQL server answers at {PG_ADMIN_URL} ({str(exc).strip()[:120]})"
-    return None
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[tuple[str, str]]:
-    import psycopg
-    from psycopg import sql
-
-    name = f"cc_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}", name
-    finally:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -559,15 +475,6 @@ def postgres_database() -> Iterator[tuple[str, str]]:
 
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    k = (len(sorted_values) - 1) * p / 100
-    lo = int(k)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
 def measure(
@@ -594,9 +501,9 @@ def measure(
         "launches": ok,
         "errors": errors,
         "launches_per_s": round(ok / result["elapsed"], 1) if result["elapsed"] else 0.0,
-        "p50_ms": round(_percentile(lat, 50), 1),
-        "p95_ms": round(_percentile(lat, 95), 1),
-        "p99_ms": round(_percentile(lat, 99), 1),
+        "p50_ms": round(percentile(lat, 50), 1),
+        "p95_ms": round(percentile(lat, 95), 1),
+        "p99_ms": round(percentile(lat, 99), 1),
         "tool_cpu_ms_per_launch": round((cpu1 - cpu0) * 1000 / CLK_TCK / done, 2) if done else None,
         "elapsed_s": round(result["elapsed"], 2),
     }
@@ -636,8 +543,9 @@ def bench_database(
     instance = workdir / f"instance-{label}"
     env = tool_env(database_url, instance)
     env["BENCH_LABEL"] = label
-    _flask(env, "db", "upgrade", "heads")
-    _flask(
+    run_flask(ROOT, env, "db", "upgrade", "heads")
+    run_flask(
+        ROOT,
         env,
         "platform",
         "add",

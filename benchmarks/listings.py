@@ -39,13 +39,11 @@ import itertools
 import json
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +51,10 @@ import numpy
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import percentile, postgres_or_none  # noqa: E402
+
 ISSUER = "https://lms.bench.example"  # people and courses are per LMS (tenant, issuer, id)
 TARGETS = {"search_p95_ms": 50.0, "recommend_p95_ms": 100.0}
 BASE_WORDS = (
@@ -112,33 +113,6 @@ class Words:
         if top is None:
             return self.rng.choices(self.words, cum_weights=self.cum, k=k)
         return self.rng.choices(self.words[:top], cum_weights=self.cum[:top], k=k)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
-
-
-@contextmanager
-def postgres_database(keep: bool) -> Iterator[str | None]:
-    try:
-        import psycopg
-
-        name = f"cc_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # any failure means "no PostgreSQL here"
-        print(f"PostgreSQL skipped: {exc}")
-        yield None
-        return
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    finally:
-        if keep:
-            print(f"  kept database {name}")
-        else:
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def bulk_insert(model: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -514,7 +488,7 @@ def main() -> None:
             results["sqlite"] = run(f"sqlite:///{tmp}/bench.db", scale, queries)
             print(f"  {results['sqlite']}")
         if args.only != "sqlite":
-            with postgres_database(args.keep) as pg_url:
+            with postgres_or_none(args.keep) as pg_url:
                 if pg_url:
                     print("PostgreSQL")
                     url = pg_url.replace("postgresql://", "postgresql+psycopg://")

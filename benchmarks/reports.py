@@ -32,27 +32,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import signal
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import PROGRAMS, Dialect, bulk_load, postgres_or_none  # noqa: E402
+
 TARGETS = {"attainment_s": 2.0, "coverage_s": 2.0}
 FULL = {"students": 100_000, "engagements": 500_000, "evidence": 2_000_000}
-PROGRAMS = (
-    "Accounting", "Biology", "Business Administration", "Computer Science", "Economics",
-    "English", "Finance", "History", "Marketing", "Nursing", "Psychology", "Sociology",
-)  # fmt: skip
 TERMS = (("Fall 2024", "2024-08-26"), ("Spring 2025", "2025-01-13"),
          ("Fall 2025", "2025-08-25"), ("Spring 2026", "2026-01-12"))  # fmt: skip
 COURSE0, USER0 = 1_000_000, 2_000_000  # explicit ids of generated rows start past these
@@ -61,101 +58,12 @@ BULK_TABLES = (
     "lti_user", "student_profile", "course", "listing", "application", "engagement",
     "outcome_evidence",
 )  # fmt: skip
-
-
-@contextmanager
-def postgres_database(keep: bool = False) -> Iterator[str | None]:
-    try:
-        import psycopg
-
-        name = f"cc_bench_{secrets.token_hex(4)}"
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # any failure means "no PostgreSQL here"
-        print(f"PostgreSQL skipped: {exc}")
-        yield None
-        return
-    url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-    try:
-        yield url
-    finally:
-        if keep:
-            print(f"  kept: {url}")
-        else:
-            with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-class Dialect:
-    """The few SQL spellings that differ between PostgreSQL and SQLite."""
-
-    def __init__(self, name: str) -> None:
-        self.pg = name == "postgresql"
-
-    def series(self, n: int, select: str) -> str:
-        """``select`` (which reads ``g.x``) over x = 1..n."""
-        if self.pg:
-            return f"{select} FROM generate_series(1, {n}) AS g(x)"
-        return (
-            f"WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {n}) "
-            f"{select} FROM g"
-        )
-
-    def cross(self, n: int) -> str:
-        """A join with k = 1..n."""
-        if self.pg:
-            return f"CROSS JOIN generate_series(1, {n}) AS k(k)"
-        return (
-            f"CROSS JOIN (WITH RECURSIVE s(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM s "
-            f"WHERE k < {n}) SELECT k FROM s) AS k"
-        )
-
-    def moment(self, base: str, offset_days: str) -> str:
-        if self.pg:
-            return f"(TIMESTAMP '{base}' + ({offset_days}) * INTERVAL '1 day')"
-        return f"datetime('{base}', ({offset_days}) || ' days')"
-
-    def json(self, literal: str) -> str:
-        return f"CAST('{literal}' AS JSON)" if self.pg else f"'{literal}'"
-
-
-def _drop_indexes(conn: Any) -> list[str]:
-    """PostgreSQL bulk load: drop secondary indexes, unique and foreign-key constraints of the
-    tables about to be filled; return the statements that put them back afterwards."""
-    from sqlalchemy import text
-
-    tables = ", ".join(f"'{t}'::regclass" for t in BULK_TABLES)
-    constraints = conn.execute(
-        text(
-            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), contype "
-            f"FROM pg_constraint WHERE conrelid IN ({tables}) AND contype IN ('u', 'f')"
-        )
-    ).all()
-    owned = {name for _, name, _, _ in constraints}
-    indexes = conn.execute(
-        text(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND "
-            f"tablename IN ({', '.join(repr(t) for t in BULK_TABLES)}) "
-            "AND indexname NOT LIKE 'pk_%'"
-        )
-    ).all()
-    for table, name, _, _kind in sorted(constraints, key=lambda c: c[3] != "f"):
-        conn.execute(text(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"'))
-    for name, _ in indexes:
-        if name not in owned:
-            conn.execute(text(f'DROP INDEX IF EXISTS "{name}"'))
-    rebuild = [definition for name, definition in indexes if name not in owned]
-    rebuild += [
-        f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
-        for table, name, definition, _kind in sorted(constraints, key=lambda c: c[3] == "f")
-    ]
-    return rebuild
+SEQUENCES = ("course", "lti_user", "employer", "listing", "application", "engagement")
 
 
 def generate(sizes: dict[str, int]) -> dict[str, Any]:
     """One tenant with students, courses over four terms, listings, engagements and evidence
     on the NACE competencies; returns what the timed calls need."""
-    from sqlalchemy import text
 
     from accreditation.frameworks.services import ensure_builtin_frameworks
     from lti_tool.extensions import db
@@ -281,34 +189,7 @@ def generate(sizes: dict[str, int]) -> dict[str, Any]:
             f"FROM engagement e {d.cross(per_engagement)} WHERE e.tenant_id = {t}",
         ),
     ]
-    with db.engine.begin() as conn:
-        rebuild = _drop_indexes(conn) if d.pg else []
-        for name, sql in steps:
-            start = time.perf_counter()
-            count = conn.execute(text(sql)).rowcount
-            print(f"  {name}: {count} rows in {time.perf_counter() - start:.1f} s", flush=True)
-        if d.pg:
-            for table in ("course", "lti_user", "employer", "listing", "application",
-                          "engagement"):  # fmt: skip
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
-        start = time.perf_counter()
-        for statement in rebuild:
-            conn.execute(text(statement))
-        if rebuild:
-            print(f"  indexes and constraints rebuilt in {time.perf_counter() - start:.1f} s")
-    start = time.perf_counter()
-    if d.pg:
-        with db.engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
-    else:
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
-    print(f"  analyze: {time.perf_counter() - start:.1f} s", flush=True)
+    bulk_load(d, steps, BULK_TABLES, SEQUENCES)
     return {"tenant_id": t, "framework_id": framework_id, "advisor_id": advisor_id}
 
 
@@ -459,7 +340,7 @@ def main() -> None:
     results: dict[str, Any] = {}
     if args.only in (None, "postgresql"):
         print(f"PostgreSQL: {full}", flush=True)
-        with postgres_database(args.keep) as url:
+        with postgres_or_none(args.keep) as url:
             if url is not None:
                 results["postgresql"] = {**run(url, full, args.runs, not args.no_export), **full}
     if args.only in (None, "sqlite"):

@@ -52,7 +52,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import grades as grades_bench  # noqa: E402  (benchmarks/grades.py: sandbox server, faults)
-import launch as launch_bench  # noqa: E402  (benchmarks/launch.py: gunicorn, /proc, percentiles)
+import launch as launch_bench  # noqa: E402  (benchmarks/launch.py: gunicorn, /proc)
+from common import children, free_port, percentile, postgres_available, run_flask  # noqa: E402
 
 COURSE = "bus-390"
 FACULTY = "priya-raman"
@@ -610,12 +611,12 @@ def rss_mb(pids: list[int]) -> dict[int, float]:
 
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    sandbox_port = launch_bench._free_port()
+    sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     with grades_bench.database("postgresql", workdir) as (database_url, dbname):
         env = grades_bench.tool_env(database_url, workdir / "instance", sandbox_url)
-        grades_bench._flask(env, "db", "upgrade", "heads")
-        grades_bench._flask(env, "sandbox", "seed")
+        run_flask(ROOT, env, "db", "upgrade", "heads")
+        run_flask(ROOT, env, "sandbox", "seed")
         tool_env = {
             **env,
             "CAREER_CREDIT_SANDBOX_ENABLED": "false",
@@ -685,7 +686,7 @@ def soak(
     warmup = min(60.0, duration * 0.1)
     begin = time.monotonic()
     stop_at = begin + duration
-    workers0 = launch_bench._children(tool.proc.pid)
+    workers0 = children(tool.proc.pid)
     rss_initial = rss_mb(workers0)
     threads = [
         threading.Thread(
@@ -723,7 +724,7 @@ def soak(
                 flush=True,
             )
     elapsed = time.monotonic() - begin
-    workers1 = launch_bench._children(tool.proc.pid)
+    workers1 = children(tool.proc.pid)
     rss_end = rss_mb(workers1)
     replaced = sorted(set(workers0) ^ set(workers1))
 
@@ -750,15 +751,15 @@ def soak(
     )
     print(
         f"tool: {len(lat)} requests, {len(lat) / elapsed:.1f}/s; p50 "
-        f"{launch_bench._percentile(lat, 50):.1f} ms, p95 {launch_bench._percentile(lat, 95):.1f}"
-        f" ms, p99 {launch_bench._percentile(lat, 99):.1f} ms; sandbox requests from the "
+        f"{percentile(lat, 50):.1f} ms, p95 {percentile(lat, 95):.1f}"
+        f" ms, p99 {percentile(lat, 99):.1f} ms; sandbox requests from the "
         f"clients {rec.sandbox_requests}"
     )
     for label, values in sorted(rec.by_label.items()):
         ms = sorted(x * 1000 for x in values)
         print(
-            f"  {label:<24}{len(ms):>7}  p50 {launch_bench._percentile(ms, 50):7.1f} ms"
-            f"  p95 {launch_bench._percentile(ms, 95):7.1f} ms"
+            f"  {label:<24}{len(ms):>7}  p50 {percentile(ms, 50):7.1f} ms"
+            f"  p95 {percentile(ms, 95):7.1f} ms"
         )
     print(f"errors: {errors}; tool 5xx: {rec.http_5xx}")
     for what, n in rec.errors.most_common(8):
@@ -781,7 +782,7 @@ def soak(
         print(f"  {sample}")
     summary = {
         "requests_per_s": round(len(lat) / elapsed, 1),
-        "p95_ms": round(launch_bench._percentile(lat, 95), 1),
+        "p95_ms": round(percentile(lat, 95), 1),
         "errors": errors,
         "http_5xx": rec.http_5xx,
         "rss_growth_mb": round(growth, 1),
@@ -817,7 +818,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    reason = grades_bench.postgres_available()
+    reason = postgres_available()
     if reason:
         print(f"PostgreSQL unavailable: {reason}", file=sys.stderr)
         return 2
