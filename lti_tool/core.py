@@ -9,7 +9,7 @@ from flask import Flask
 MODELS = (
     "lti_tool.models",
     "lti_tool.jobs.models",
-    "lti_tool.admin.connections",
+    "lti_tool.admin.models",
     "lti_tool.registration.models",
     "lti_tool.notify.models",
 )
@@ -19,8 +19,6 @@ def register(app: Flask) -> None:
     """Register the core's blueprints, commands, outbox senders (scores, email) and tenant set-up
     (the keys a tenant signs with) on ``app``."""
     from . import jobs, keys
-    from .admin.connections_views import bp as admin_connections_bp
-    from .admin.identities_views import bp as admin_identities_bp
     from .admin.views import bp as admin_bp
     from .cli import cli_group, register_cli
     from .home import bp as home_bp
@@ -34,8 +32,6 @@ def register(app: Flask) -> None:
     app.register_blueprint(lti_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
-    app.register_blueprint(admin_connections_bp)
-    app.register_blueprint(admin_identities_bp)
     app.register_blueprint(registration_bp)
     register_cli(app)  # platform, keys, maintenance, students, grades
     app.cli.add_command(cli_group("tasks", *task_commands.COMMANDS, help=task_commands.HELP))

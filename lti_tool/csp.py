@@ -101,7 +101,7 @@ def _registration_sources(reg: Registration) -> Iterable[tuple[str | None, str]]
 
 
 def _canvas_connection_sources(reg_list: list[Registration]) -> Iterable[tuple[str | None, str]]:
-    from .admin.connections import ConnectorCredentials
+    from .admin.models import ConnectorCredentials
 
     if not reg_list:
         return

@@ -16,7 +16,7 @@ import requests
 from sqlalchemy import select
 
 from connectors import canvas
-from lti_tool.admin.connections import ConnectorCredentials
+from lti_tool.admin.models import ConnectorCredentials
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db

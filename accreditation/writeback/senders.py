@@ -23,7 +23,7 @@ from accreditation.frameworks.models import CanvasAuthorization
 from connectors import canvas, moodle
 from connectors.errors import CanvasAuthError, MoodleError
 from lti_tool import netguard
-from lti_tool.admin.connections import credentials_for
+from lti_tool.admin.services.connections import credentials_for
 from lti_tool.extensions import db
 from lti_tool.jobs import FAILED, RETRY, SENT, Message, Outcome
 from lti_tool.lti import ags, services_client

@@ -8,7 +8,15 @@ import zoneinfo
 from functools import lru_cache
 from typing import Any
 
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, ValidationError
 
 from ..forms import LaunchForm, strip_text
@@ -191,3 +199,47 @@ class FrameOriginActionForm(LaunchForm):
     """A button (allow, remove): the origin is a hidden field."""
 
     origin = HiddenField(validators=[InputRequired(), Length(max=300)])
+
+
+class ConnectionsForm(LaunchForm):
+    canvas_url = StringField(
+        "Canvas address",
+        filters=[strip_text],
+        validators=[Length(max=500, message="Use at most 500 characters.")],
+        description="For example https://school.instructure.com. Leave empty for a Moodle site.",
+    )
+    canvas_oauth_client_id = StringField(
+        "Canvas API developer key: client id",
+        filters=[strip_text],
+        validators=[Length(max=255, message="Use at most 255 characters.")],
+        description="The ID of an API developer key whose redirect URI is this tool's Canvas "
+        "callback address shown below.",
+    )
+    canvas_oauth_client_secret = PasswordField(
+        "Canvas API developer key: secret",
+        filters=[strip_text],
+        description="Leave empty to keep the stored secret.",
+    )
+    clear_canvas_secret = BooleanField("Remove the stored Canvas key (client id and secret)")
+    moodle_url = StringField(
+        "Moodle address",
+        filters=[strip_text],
+        validators=[Length(max=500, message="Use at most 500 characters.")],
+        description="For example https://moodle.example.edu.",
+    )
+    moodle_ws_token = PasswordField(
+        "Moodle web-service token",
+        filters=[strip_text],
+        description="Leave empty to keep the stored token.",
+    )
+    clear_moodle_token = BooleanField("Remove the stored Moodle token")
+
+
+_ID = [InputRequired(), NumberRange(min=1, max=2**31 - 1)]
+
+
+class LinkForm(LaunchForm):
+    """Link identity ``user_id`` to ``primary_id`` (both named by the page's buttons)."""
+
+    user_id = IntegerField(validators=_ID)
+    primary_id = IntegerField(validators=_ID)

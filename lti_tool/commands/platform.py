@@ -127,7 +127,7 @@ def platform_remove(issuer: str, client_id: str) -> None:
 def platform_set_api(issuer: str, client_id: str, **values: str | None) -> None:
     """Set a registration's connector credentials (stored encrypted; shown as last 4 only)."""
     from .. import netguard
-    from ..admin.connections import CredentialsUpdate, last4, set_credentials
+    from ..admin.services.connections import CredentialsUpdate, last4, set_credentials
 
     if all(v is None for v in values.values()):
         fail("Nothing to set: give at least one --canvas-… or --moodle-… option.")

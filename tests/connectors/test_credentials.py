@@ -8,7 +8,7 @@ import re
 from sqlalchemy import text
 
 from lti_tool.actor import Actor
-from lti_tool.admin.connections import ConnectorCredentials
+from lti_tool.admin.models import ConnectorCredentials
 from lti_tool.extensions import db
 from tests.helpers import csrf_token, reason
 from tests.lti_tool.test_admin import admin_launch
@@ -194,7 +194,11 @@ def test_connector_secrets_rotate_with_keys_reencrypt(tmp_path):
     from flask_migrate import upgrade
 
     from lti_tool import create_app
-    from lti_tool.admin.connections import CredentialsUpdate, credentials_for, set_credentials
+    from lti_tool.admin.services.connections import (
+        CredentialsUpdate,
+        credentials_for,
+        set_credentials,
+    )
     from lti_tool.registration.services.tenants import PlatformSpec, add_platform
 
     first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()

@@ -193,7 +193,7 @@ def test_log_line_leaves_out_the_query(caplog):
 
 
 def test_admin_set_lms_address_on_a_private_network_is_refused(app, platform, monkeypatch):
-    from lti_tool.admin.connections import CredentialsUpdate, set_credentials
+    from lti_tool.admin.services.connections import CredentialsUpdate, set_credentials
     from lti_tool.errors import PolicyViolationError
     from lti_tool.extensions import db
     from lti_tool.registration.services.tenants import find_registration

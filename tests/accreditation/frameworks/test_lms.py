@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from accreditation.frameworks.models import CanvasAuthorization, Framework
 from lti_tool.actor import Actor
-from lti_tool.admin.connections import CredentialsUpdate, set_credentials
+from lti_tool.admin.services.connections import CredentialsUpdate, set_credentials
 from lti_tool.extensions import db
 from lti_tool.registration.services.tenants import find_registration
 from tests.connectors.conftest import fixture

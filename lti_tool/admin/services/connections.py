@@ -7,40 +7,20 @@ Changes take the ``Actor`` first, audit without secrets, flush; callers commit.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import ForeignKey, String, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from connectors.errors import failure_detail, log_unreachable
 
-from .. import netguard
-from ..actor import Actor
-from ..crypto import EncryptedText
-from ..errors import NotFoundError, PolicyViolationError
-from ..extensions import Model, db
-from ..models import Registration, utcnow
-from ..services import audit
-
-
-class ConnectorCredentials(Model):
-    """How Career Credit reaches a registration's LMS beyond LTI (REST, web services)."""
-
-    __tablename__ = "connector_credentials"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
-    registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), unique=True
-    )
-    canvas_url: Mapped[str | None] = mapped_column(String(500), default=None)
-    canvas_oauth_client_id: Mapped[str | None] = mapped_column(String(255), default=None)
-    canvas_oauth_client_secret: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
-    moodle_url: Mapped[str | None] = mapped_column(String(500), default=None)
-    moodle_ws_token: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
-    updated_by: Mapped[str] = mapped_column(String(255), default="")
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+from ... import netguard
+from ...actor import Actor
+from ...errors import NotFoundError, PolicyViolationError
+from ...extensions import db
+from ...models import Registration, utcnow
+from ...services import audit
+from ..models import ConnectorCredentials
 
 
 @dataclass(frozen=True)

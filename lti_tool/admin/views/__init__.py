@@ -1,4 +1,11 @@
-"""Pages for tool administrators: registrations, deployments, keys, advisors, settings.
+"""Pages for tool administrators (``/admin``, blueprint ``admin``, templates ``admin/``):
+registrations, deployments, keys, advisors, settings, data rights, frame origins.
+
+Two sections are sub-areas with a module of their own, each a blueprint nested in this one
+(URL, endpoint and template folder follow): ``connections`` (``/admin/connections``,
+``admin.connections.*``, ``admin/connections/``) and ``identities`` (``/admin/identities``,
+``admin.identities.*``, ``admin/identities/``). This blueprint's context (``role_label``,
+``local_time``) serves them too.
 
 Everything is scoped to the launch's tenant. Every POST carries its launch id and CSRF token.
 """
@@ -14,16 +21,16 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 
-from ..auth import current_launch, load_launch, requires
-from ..errors import NotFoundError, PolicyViolationError, SessionExpiredError
-from ..forms import ButtonForm
-from ..home import ROLE_LABELS
-from ..lti import frame_origins
-from ..privacy import retention, subject
-from ..unit_of_work import commit_now, field_errors, refuse
-from ..web import launch_url
-from . import services
-from .forms import (
+from ...auth import current_launch, load_launch, requires
+from ...errors import NotFoundError, PolicyViolationError, SessionExpiredError
+from ...forms import ButtonForm
+from ...home import ROLE_LABELS
+from ...lti import frame_origins
+from ...privacy import retention, subject
+from ...unit_of_work import commit_now, field_errors, refuse
+from ...web import launch_url
+from .. import services
+from ..forms import (
     ConfirmDataRightsForm,
     DataRightsForm,
     FrameOriginActionForm,
@@ -33,8 +40,12 @@ from .forms import (
     StrictDeploymentsForm,
     TenantSettingsForm,
 )
+from . import connections, identities
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# The sub-areas are part of the area's blueprint (registering ``bp`` registers them).
+bp.register_blueprint(connections.bp)
+bp.register_blueprint(identities.bp)
 
 
 def _local_time(value: dt.datetime | None, tz_name: str) -> str:

@@ -1,4 +1,5 @@
-"""What tool administrators read and change, always inside one tenant.
+"""What tool administrators read and change, always inside one tenant (the connections' own
+services: ``connections``).
 
 Reads take the tenant id; changes take the ``Actor`` first and act in its tenant. Changes are
 audited and flushed, and the caller commits once.
@@ -13,11 +14,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
-from ..actor import Actor
-from ..errors import NotFoundError, PolicyViolationError
-from ..extensions import db
-from ..keys import published_keys
-from ..models import (
+from ...actor import Actor
+from ...errors import NotFoundError, PolicyViolationError
+from ...extensions import db
+from ...keys import published_keys
+from ...models import (
     AdvisorGrant,
     AuditEntry,
     Deployment,
@@ -27,8 +28,8 @@ from ..models import (
     User,
     utcnow,
 )
-from ..registration.services.tenants import approve_deployment
-from ..services import audit
+from ...registration.services.tenants import approve_deployment
+from ...services import audit
 
 RECENT_AUDIT_ENTRIES = 20
 # A deployment id first seen by a launch within this many days, and not yet acknowledged by an

@@ -1,45 +1,29 @@
-"""The Identities section of the admin pages: people of the tenant's different LMSs who share an
-email address, and the links a tool administrator makes between such identities (audited).
-Tool administrators of the tenant only; every POST carries its launch id and CSRF token."""
+"""The Identities section of the admin pages (``/admin/identities``, blueprint
+``admin.identities``, templates ``admin/identities/``): people of the tenant's different LMSs
+who share an email address, and the links a tool administrator makes between such identities
+(audited). Tool administrators of the tenant only; every POST carries its launch id and CSRF
+token."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, flash, g, redirect, render_template
+from flask import Blueprint, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
 
-from ..auth import current_launch, requires
-from ..errors import PolicyViolationError
-from ..forms import ButtonForm, LaunchForm
-from ..home import ROLE_LABELS
-from ..services import identities
-from ..unit_of_work import field_errors
-from ..web import launch_url
+from ...auth import current_launch, requires
+from ...errors import PolicyViolationError
+from ...forms import ButtonForm
+from ...services import identities
+from ...unit_of_work import field_errors
+from ...web import launch_url
+from ..forms import LinkForm
 
-bp = Blueprint("admin_identities", __name__, url_prefix="/admin/identities")
-_ID = [InputRequired(), NumberRange(min=1, max=2**31 - 1)]
-
-
-class LinkForm(LaunchForm):
-    """Link identity ``user_id`` to ``primary_id`` (both named by the page's buttons)."""
-
-    user_id = IntegerField(validators=_ID)
-    primary_id = IntegerField(validators=_ID)
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    launch = g.get("launch")
-    return {"role_label": ROLE_LABELS.get(launch.role, launch.role)} if launch else {}
+bp = Blueprint("identities", __name__, url_prefix="/identities")
 
 
 def _page(form: LinkForm, status: int = 200) -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
-        "admin/identities.html",
+        "admin/identities/index.html",
         form=form,
         unlink_form=ButtonForm(formdata=None),
         matches=identities.possible_matches(ctx.tenant_id),
@@ -70,7 +54,7 @@ def link() -> ResponseReturnValue:
         "Linked: from that identity's next launch outside a course, it acts as the primary.",
         "success",
     )
-    return redirect(launch_url("admin_identities.index"), code=303)
+    return redirect(launch_url("admin.identities.index"), code=303)
 
 
 @bp.post("/links/<int:link_id>/unlink")
@@ -80,4 +64,4 @@ def unlink(link_id: int) -> ResponseReturnValue:
     if ButtonForm().validate_on_submit():
         identities.unlink_identity(ctx.actor, link_id)
         flash("Unlinked: from its next launch the identity is its own again.", "success")
-    return redirect(launch_url("admin_identities.index"), code=303)
+    return redirect(launch_url("admin.identities.index"), code=303)
