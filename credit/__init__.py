@@ -13,12 +13,11 @@ def register(app: Flask) -> None:
     from lti_tool.cli import cli_group
     from lti_tool.home import register_home_panel
 
-    from . import column_views as _column_pages  # noqa: F401 - routes on views.bp
     from . import commands, views
-    from . import review_views as _review_pages  # noqa: F401 - routes on views.bp
+    from .views import column, course, review, student  # noqa: F401 - routes on views.bp
 
     app.register_blueprint(views.bp)
-    register_home_panel(app, "student", "credit/_student_panel.html", views._student_panel)
-    register_home_panel(app, "faculty", "credit/_faculty_panel.html", views._faculty_panel)
-    register_home_panel(app, "advisor", "credit/_advisor_panel.html", views._advisor_panel)
+    register_home_panel(app, "student", "credit/_student_panel.html", views.student_panel)
+    register_home_panel(app, "faculty", "credit/_faculty_panel.html", views.faculty_panel)
+    register_home_panel(app, "advisor", "credit/_advisor_panel.html", views.advisor_panel)
     app.cli.add_command(cli_group("credit", commands.demo_command, commands.find_misposted_command))

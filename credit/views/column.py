@@ -10,13 +10,12 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, PolicyViolationError
 from lti_tool.forms import ButtonForm
-from lti_tool.unit_of_work import commit_now
+from lti_tool.unit_of_work import commit_now, done, refused
 
-from .services import column as column_svc
-from .services import misposted as misposted_svc
-from .services import policy as policy_svc
-from .services import sync as sync_svc
-from .views import _back, _course_id, _done, _tell, bp
+from ..services import column as column_svc
+from ..services import misposted as misposted_svc
+from ..services import sync as sync_svc
+from . import bp, course_id_of, course_policy, tell
 
 # --- the gradebook column and grades sent to another column ----------------------------------
 
@@ -25,8 +24,7 @@ from .views import _back, _course_id, _done, _tell, bp
 @requires("faculty")
 def column() -> ResponseReturnValue:
     ctx = current_launch()
-    course_id = _course_id(ctx)
-    current = policy_svc.read_policy(ctx.tenant_id, course_id)
+    course_id, current = course_policy(ctx)
     return render_template(
         "credit/column.html",
         planned=column_svc.planned_column(current),
@@ -43,11 +41,11 @@ def column_check() -> ResponseReturnValue:
         abort(400)
     try:
         resolved = column_svc.resolve_column(ctx)
-        new = _check_sent_grades(ctx, _course_id(ctx))
+        new = _check_sent_grades(ctx, course_id_of(ctx))
     except (PolicyViolationError, ConnectorError) as exc:
-        return _back(exc, "credit.column")
-    _tell(resolved)
-    return _done(
+        return refused(exc, "credit.column")
+    tell(resolved)
+    return done(
         f"Checked: {new} grade{'s' if new != 1 else ''} sent to another column found."
         if new
         else "Checked: every credit grade sent so far went to a Career Credit column.",
@@ -63,11 +61,11 @@ def column_repost() -> ResponseReturnValue:
         abort(400)
     try:
         resolved = column_svc.resolve_column(ctx)
-        queued = misposted_svc.repost_misposted(ctx.actor, _course_id(ctx))
+        queued = misposted_svc.repost_misposted(ctx.actor, course_id_of(ctx))
     except (PolicyViolationError, ConnectorError) as exc:
-        return _back(exc, "credit.column")
-    _tell(resolved)
-    return _done(
+        return refused(exc, "credit.column")
+    tell(resolved)
+    return done(
         f"{queued} grade{'s' if queued != 1 else ''} queued for '{resolved.label}'. "
         "Correct the other columns' cells listed below by hand.",
         "credit.column",
@@ -103,8 +101,8 @@ def repairs_check() -> ResponseReturnValue:
             for course_id in misposted_svc.courses_with_final_awards(ctx.tenant_id)
         )
     except ConnectorError as exc:
-        return _back(exc, "credit.repairs")
-    return _done(
+        return refused(exc, "credit.repairs")
+    return done(
         f"Checked every course: {new} grade{'s' if new != 1 else ''} sent to another column found.",
         "credit.repairs",
     )
@@ -121,8 +119,8 @@ def repairs_repost(course_id: int) -> ResponseReturnValue:
     try:
         queued = misposted_svc.repost_misposted(ctx.actor, course_id)
     except PolicyViolationError as exc:
-        return _back(exc, "credit.repairs")
-    return _done(
+        return refused(exc, "credit.repairs")
+    return done(
         f"{queued} grade{'s' if queued != 1 else ''} queued for the course's credit column.",
         "credit.repairs",
     )
@@ -140,11 +138,11 @@ def retry(message_id: int) -> ResponseReturnValue:
     back = "credit.failures" if ctx.role == "admin" else "credit.course"
     try:
         if ctx.role == "faculty":  # a deleted credit column is replaced before the retry
-            _tell(column_svc.resolve_column(ctx))
+            tell(column_svc.resolve_column(ctx))
         sync_svc.retry_sync(ctx, message_id)
     except (PolicyViolationError, ConnectorError) as exc:
-        return _back(exc, back)
-    return _done("The grade is queued again.", back)
+        return refused(exc, back)
+    return done("The grade is queued again.", back)
 
 
 @bp.get("/failures")

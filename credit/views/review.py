@@ -17,24 +17,23 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, PolicyViolationError
 from lti_tool.forms import ButtonForm
+from lti_tool.unit_of_work import done, field_errors, refused
 from lti_tool.web import launch_url
 
-from . import forms
-from .services import awards as award_svc
-from .services import column as column_svc
-from .services import policy as policy_svc
-from .services import progress as progress_svc
-from .services import sync as sync_svc
-from .views import _back, _course_id, _done, _form_error, _read_only, _tell, bp
+from .. import forms
+from ..services import awards as award_svc
+from ..services import column as column_svc
+from ..services import progress as progress_svc
+from ..services import sync as sync_svc
+from . import bp, course_policy, read_only, tell
 
 # --- faculty: one student's review ----------------------------------------------------------
 
 
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
-    course_id = _course_id(ctx)
+    course_id, current = course_policy(ctx)
     award_svc.student_in_course(ctx, course_id, student_id)
     p = progress_svc.student_progress(ctx.tenant_id, course_id, student_id)
-    current = policy_svc.read_policy(ctx.tenant_id, course_id)
     evidence = []
     for e in p.engagements:
         engagement = eng.get_engagement_by_id(ctx.tenant_id, e.engagement_id)
@@ -124,18 +123,18 @@ def _decide_award(
                 lineitem_url=column.url,
                 supersedes_id=supersedes,
             )
-            _tell(column)
+            tell(column)
     except award_svc.AwardConflictError as exc:
-        return _back(exc, "credit.review", student_id=student_id)
+        return refused(exc, "credit.review", student_id=student_id)
     except (PolicyViolationError, ConnectorError) as exc:
-        _form_error(form, exc)
+        field_errors(form, exc)
         return _review(student_id, 422, **{key: form})
     message = (
         "Award recorded; it waits for the second approval."
         if award.status == "awaiting_approval"
         else "Credit awarded; the grade is on its way to the LMS gradebook."
     )
-    return _done(message, "credit.review", student_id=student_id)
+    return done(message, "credit.review", student_id=student_id)
 
 
 @bp.post("/students/<int:student_id>/award")
@@ -160,7 +159,7 @@ def _message_decision(
     form: Any,
     form_key: str,
     action: Callable[[LaunchContext, int, str], Any],
-    done: str,
+    message: str,
 ) -> ResponseReturnValue:
     ctx = current_launch()
     if not form.validate_on_submit():
@@ -168,8 +167,8 @@ def _message_decision(
     try:
         action(ctx, student_id, form.message.data or "")
     except PolicyViolationError as exc:
-        return _back(exc, "credit.review", student_id=student_id)
-    return _done(done, "credit.review", student_id=student_id)
+        return refused(exc, "credit.review", student_id=student_id)
+    return done(message, "credit.review", student_id=student_id)
 
 
 @bp.post("/students/<int:student_id>/changes")
@@ -203,12 +202,11 @@ def deny(student_id: int) -> ResponseReturnValue:
 @requires("faculty")
 def bulk() -> ResponseReturnValue:
     ctx = current_launch()
-    course_id = _course_id(ctx)
-    current = policy_svc.read_policy(ctx.tenant_id, course_id)
+    course_id, current = course_policy(ctx)
     form = forms.BulkAwardForm()
     if request.method == "POST":
         if ctx.read_only:
-            raise _read_only()
+            raise read_only()
         if form.validate_on_submit():
             try:
                 ids = [int(x) for x in (form.student_ids.data or "").split(",") if x]
@@ -220,13 +218,13 @@ def bulk() -> ResponseReturnValue:
                     idempotency_key=form.idempotency_key.data or "",
                     lineitem_url=column.url,
                 )
-                _tell(column)
+                tell(column)
             except ValueError:
                 form.form_errors.append("The list of students is damaged; reload the page.")
             except (PolicyViolationError, ConnectorError) as exc:
-                _form_error(form, exc)
+                field_errors(form, exc)
             else:
-                return _done(
+                return done(
                     f"Credit awarded to {len(made)} student{'s' if len(made) != 1 else ''}.",
                     "credit.course",
                 )
@@ -270,8 +268,8 @@ def approve(award_id: int) -> ResponseReturnValue:
     try:
         award_svc.approve_award(ctx, award_id)
     except PolicyViolationError as exc:
-        return _back(exc, "credit.approvals")
-    return _done("Approved; the grade is on its way to the LMS gradebook.", "credit.approvals")
+        return refused(exc, "credit.approvals")
+    return done("Approved; the grade is on its way to the LMS gradebook.", "credit.approvals")
 
 
 @bp.post("/approvals/<int:award_id>/decline")
@@ -285,5 +283,5 @@ def decline(award_id: int) -> ResponseReturnValue:
     try:
         award_svc.decline_award(ctx, award_id, form.reason.data or "")
     except PolicyViolationError as exc:
-        return _back(exc, "credit.approvals")
-    return _done("Declined; the instructor sees your reason.", "credit.approvals")
+        return refused(exc, "credit.approvals")
+    return done("Declined; the instructor sees your reason.", "credit.approvals")

@@ -1,0 +1,79 @@
+"""The credit blueprint (``/credit``) and what its route modules share: the home panels and the
+helpers every page uses. The routes are in ``course.py`` (policy, roster, queue, exports,
+institution defaults), ``student.py`` (resubmitting, choosing the course of an engagement),
+``review.py`` (one student's review, the bulk award, second approvals) and ``column.py`` (the
+gradebook column, misposted grades, sync failures); ``credit.register`` imports them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash
+
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ForbiddenError
+from lti_tool.forms import ButtonForm
+
+from ..models import CreditPolicy
+from ..services import awards as award_svc
+from ..services import column as column_svc
+from ..services import misposted as misposted_svc
+from ..services import policy as policy_svc
+from ..services import progress as progress_svc
+from ..services import sync as sync_svc
+
+bp = Blueprint("credit", __name__, url_prefix="/credit")
+
+
+# --- home panels ----------------------------------------------------------------------------
+
+
+def student_panel(ctx: LaunchContext) -> dict[str, Any]:
+    rows = progress_svc.student_progress_all_courses(ctx.tenant_id, ctx.user_id)
+    titles = progress_svc.course_titles(ctx.tenant_id, [p.course_id for p in rows])
+    policies = {p.course_id: policy_svc.read_policy(ctx.tenant_id, p.course_id) for p in rows}
+    return {"rows": rows, "titles": titles, "policies": policies, "form": ButtonForm()}
+
+
+def faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
+    if ctx.course_id is None:
+        return {"waiting": 0, "failed": 0}
+    rows = progress_svc.course_progress(ctx.tenant_id, ctx.course_id)
+    return {
+        "waiting": sum(1 for p in rows if p.state in ("ready", "resubmitted")),
+        "failed": sync_svc.course_summary(ctx.tenant_id, ctx.course_id)["failed"],
+        "approvals": len(award_svc.awaiting_second_approval(ctx)),
+        "misposted": misposted_svc.open_misposted_count(ctx.tenant_id, ctx.course_id),
+    }
+
+
+def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
+    return {"approvals": len(award_svc.awaiting_second_approval(ctx))}
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def tell(column: column_svc.ResolvedColumn) -> None:
+    """What the instructor should know about the credit column (created, replaced)."""
+    for news in column.news:
+        flash(news, "info")
+
+
+def read_only() -> ForbiddenError:
+    return ForbiddenError(
+        "Your access to this course is read-only (teaching assistant).", reason="read_only"
+    )
+
+
+def course_id_of(ctx: LaunchContext) -> int:
+    """The launch's course (404 outside a course)."""
+    if ctx.course_id is None:
+        abort(404)
+    return ctx.course_id
+
+
+def course_policy(ctx: LaunchContext) -> tuple[int, CreditPolicy]:
+    """The launch's course and its credit policy to read (``read_policy``: writes nothing)."""
+    course_id = course_id_of(ctx)
+    return course_id, policy_svc.read_policy(ctx.tenant_id, course_id)
