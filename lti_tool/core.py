@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     from .lti import ags
     from .lti.views import bp as lti_bp
     from .notify import mail
+    from .registration.views import OLD_ADDRESSES as registration_moved_bp
     from .registration.views import bp as registration_bp
     from .tasks import commands as task_commands
     from .tenants import register_tenant_setup
@@ -33,6 +34,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(registration_bp)
+    app.register_blueprint(registration_moved_bp)  # /lti/register... -> /registration/...
     register_cli(app)  # platform, keys, maintenance, students, grades
     app.cli.add_command(cli_group("tasks", *task_commands.COMMANDS, help=task_commands.HELP))
     jobs.register_sender(ags.KIND_SCORE, ags.send_score)

@@ -1,5 +1,9 @@
-"""Registration endpoints: Dynamic Registration (``/lti/register``), the Canvas developer-key
-JSON, the Moodle values page, and the admin's "create a registration link" button."""
+"""Registration endpoints (``/registration``, blueprint ``registration``, templates
+``registration/``): Dynamic Registration (``/registration/register``), the Canvas developer-key
+JSON, the Moodle values page, and the admin's "create a registration link" button.
+
+Their first addresses, under ``/lti``, were pasted into LMSs and emailed in invitations: they
+answer a permanent redirect here (``OLD_ADDRESSES``)."""
 
 from __future__ import annotations
 
@@ -25,10 +29,22 @@ from ..extensions import csrf, db
 from ..forms import ButtonForm
 from ..models import Tenant
 from ..ratelimit import rate_limited, registration_limit
+from ..redirects import moved
 from ..unit_of_work import refuse
 from . import kits, services
 
-bp = Blueprint("registration", __name__, url_prefix="/lti")
+bp = Blueprint("registration", __name__, url_prefix="/registration")
+OLD_ADDRESSES = moved(
+    "registration_moved",
+    "/lti",
+    {
+        "/register": "registration.register",
+        "/register/invitations": "registration.invite",
+        "/config/canvas.json": "registration.canvas_json",
+        "/config/moodle": "registration.moodle",
+    },
+    registration_limit,
+)
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 
 
@@ -77,10 +93,15 @@ def _tenant_key_set(required: bool) -> str | None:
 
 
 @bp.before_request
+@OLD_ADDRESSES.before_request
 def _framable_by_platform() -> None:
     # Canvas shows the registration page in an iframe of the institution's own domain, which
     # the tool cannot know in advance; the page needs a valid invitation to do anything.
-    if request.endpoint in ("registration.register", "registration.register_confirm"):
+    if request.endpoint in (
+        "registration.register",
+        "registration.register_confirm",
+        "registration_moved.register",
+    ):
         origins = ["https:"]
         config_url = request.values.get("openid_configuration", "")
         try:

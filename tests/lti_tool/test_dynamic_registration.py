@@ -132,7 +132,7 @@ def start(
     }
     if token is not None:
         query["invite"] = token
-    return browser.get("/lti/register", query_string=query)
+    return browser.get("/registration/register", query_string=query)
 
 
 def hidden_fields(page: Any) -> dict[str, str]:
@@ -147,7 +147,7 @@ def hidden_fields(page: Any) -> dict[str, str]:
 
 def confirm(browser: Any, page: Any, **override: str):
     assert page.status_code == 200, page.get_data(as_text=True)
-    return browser.post("/lti/register", data={**hidden_fields(page), **override})
+    return browser.post("/registration/register", data={**hidden_fields(page), **override})
 
 
 def reason(resp: Any) -> str:
@@ -183,7 +183,7 @@ def test_moodle_registration_end_to_end(app, browser, requests_mock):
     html = page.get_data(as_text=True)
     assert page.status_code == 200, html
     assert platform.config["issuer"] in html and f"{tenant} (new)" in html
-    assert 'action="/lti/register"' in html and "csrf_token" in html
+    assert 'action="/registration/register"' in html and "csrf_token" in html
     assert platform.config_route.last_request.headers["Authorization"] == "Bearer moodle-reg-jwt"
     assert platform.registrations == []
     assert counts(app) == before  # showing the preview stores nothing
@@ -420,10 +420,10 @@ def test_confirmation_without_csrf_token_is_refused(app, browser, requests_mock)
     fields = hidden_fields(page)
     positive = dict(fields)
     fields.pop("csrf_token")
-    resp = browser.post("/lti/register", data=fields)
+    resp = browser.post("/registration/register", data=fields)
     assert resp.status_code == 400 and reason(resp) == "csrf"
     assert platform.registrations == [] and counts(app) == before
-    assert browser.post("/lti/register", data=positive).status_code == 200
+    assert browser.post("/registration/register", data=positive).status_code == 200
 
 
 def test_register_page_may_be_framed_by_the_lms(app, browser, requests_mock):
@@ -442,7 +442,9 @@ def test_without_invitation_nothing_happens(app, browser, requests_mock):
     assert resp.status_code == 403 and reason(resp) == "invite_missing"
     resp = start(browser, "not-a-real-invitation", platform)
     assert resp.status_code == 403 and reason(resp) == "invite_unknown"
-    resp = browser.post("/lti/register", data={"openid_configuration": platform.config_url})
+    resp = browser.post(
+        "/registration/register", data={"openid_configuration": platform.config_url}
+    )
     assert resp.status_code == 400
     assert requests_mock.call_count == 0
     assert counts(app) == before
@@ -747,10 +749,12 @@ def test_register_refuses_private_platform_unless_allowed(app, browser, requests
     )
     token = invite(app)
     query = {"invite": token, "openid_configuration": "https://127.0.0.1:8443" + MOODLE_CONFIG_PATH}
-    assert browser.get("/lti/register", query_string=query).status_code == 200  # allowed in tests
+    assert (
+        browser.get("/registration/register", query_string=query).status_code == 200
+    )  # allowed in tests
     monkeypatch.setitem(app.config, "DYNREG_ALLOW_PRIVATE_HOSTS", False)
     calls = requests_mock.call_count
-    resp = browser.get("/lti/register", query_string=query)
+    resp = browser.get("/registration/register", query_string=query)
     assert resp.status_code == 400 and reason(resp) == "private_address"
     assert requests_mock.call_count == calls
 
@@ -765,7 +769,7 @@ def test_cli_invite_prints_a_one_time_url(app, runner, requests_mock, browser):
     )
     assert result.exit_code == 0, result.output
     url = result.stdout.strip().splitlines()[0]
-    assert url.startswith(f"{TOOL}/lti/register?invite=")
+    assert url.startswith(f"{TOOL}/registration/register?invite=")
     token = url.split("invite=", 1)[1]
     with app.app_context():
         row = db.session.scalar(
@@ -859,19 +863,19 @@ def test_confirmation_works_when_the_lms_iframe_drops_cookies(app, requests_mock
     token = invite(app)
     cookieless = app.test_client(use_cookies=False)
     page = cookieless.get(
-        "/lti/register",
+        "/registration/register",
         base_url=TOOL,
         query_string={"invite": token, "openid_configuration": platform.config_url},
     )
     assert page.status_code == 200
-    done = cookieless.post("/lti/register", base_url=TOOL, data=hidden_fields(page))
+    done = cookieless.post("/registration/register", base_url=TOOL, data=hidden_fields(page))
     assert done.status_code == 200, done.get_data(as_text=True)
     # a token issued for another invitation does not verify for this one
     other = cookieless.get(
-        "/lti/register",
+        "/registration/register",
         base_url=TOOL,
         query_string={"invite": invite(app), "openid_configuration": platform.config_url},
     )
     forged = {**hidden_fields(other), "csrf_token": hidden_fields(page)["csrf_token"]}
-    resp = cookieless.post("/lti/register", base_url=TOOL, data=forged)
+    resp = cookieless.post("/registration/register", base_url=TOOL, data=forged)
     assert resp.status_code == 400 and reason(resp) == "csrf"

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 from lti_tool.registration import kits, services
@@ -32,7 +33,7 @@ def kit_tenant(app, make_platform) -> tuple[str, str]:
 
 def _canvas_json(client, key_set_id: str, base_url: str = TOOL) -> dict:
     resp = client.get(
-        "/lti/config/canvas.json", base_url=base_url, query_string={"tenant": key_set_id}
+        "/registration/config/canvas.json", base_url=base_url, query_string={"tenant": key_set_id}
     )
     assert resp.status_code == 200
     assert resp.mimetype == "application/json"
@@ -114,21 +115,25 @@ def test_canvas_json_uses_the_address_the_tool_is_reached_at(client, kit_tenant)
 
 def test_canvas_json_without_a_tenant_is_refused(client, kit_tenant):
     assert _canvas_json(client, kit_tenant[1])  # positive control
-    resp = client.get("/lti/config/canvas.json", base_url=TOOL)
+    resp = client.get("/registration/config/canvas.json", base_url=TOOL)
     assert resp.status_code == 404
     assert (
         'data-reason="no_tenant"' in resp.get_data(as_text=True)
         or (resp.get_json() or {}).get("reason") == "no_tenant"
     )
     unknown = client.get(
-        "/lti/config/canvas.json", base_url=TOOL, query_string={"tenant": "no-such-key-set"}
+        "/registration/config/canvas.json",
+        base_url=TOOL,
+        query_string={"tenant": "no-such-key-set"},
     )
     assert unknown.status_code == 404
 
 
 def test_moodle_page_lists_every_value(client, kit_tenant):
     key_set_id = kit_tenant[1]
-    resp = client.get("/lti/config/moodle", base_url=TOOL, query_string={"tenant": key_set_id})
+    resp = client.get(
+        "/registration/config/moodle", base_url=TOOL, query_string={"tenant": key_set_id}
+    )
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
     for text in (
@@ -144,7 +149,7 @@ def test_moodle_page_lists_every_value(client, kit_tenant):
         "Share launcher&#39;s name with tool",
         "Share launcher&#39;s email with tool",
         "Supports Deep Linking (Content-Item Message)",
-        f"{TOOL}/lti/config/canvas.json?tenant={key_set_id}",
+        f"{TOOL}/registration/config/canvas.json?tenant={key_set_id}",
     ):
         assert text in html, text
     rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td><code>([^<]*)</code>', html))
@@ -156,7 +161,7 @@ def test_moodle_page_lists_every_value(client, kit_tenant):
     assert rows["Public keyset"] == f"{TOOL}/lti/jwks/{key_set_id}"
     assert rows["Tool URL"] == f"{TOOL}/lti/launch"
     # without a tenant the page names no key set at all (never the shared legacy one)
-    bare = client.get("/lti/config/moodle", base_url=TOOL).get_data(as_text=True)
+    bare = client.get("/registration/config/moodle", base_url=TOOL).get_data(as_text=True)
     bare_rows = dict(re.findall(r'<th scope="row">([^<]+)</th><td><code>([^<]*)</code>', bare))
     assert bare_rows["Public keyset"] == ""
     assert f"{TOOL}/lti/jwks<" not in bare
@@ -236,7 +241,7 @@ def test_admin_creates_a_registration_link_for_their_tenant(lti, app):
     page = lti.client.get(f"/admin/?lid={launched.lid}")
     assert page.status_code == 200
     resp = lti.client.post(
-        "/lti/register/invitations",
+        "/registration/register/invitations",
         data={"lid": launched.lid, "csrf_token": launch_csrf(lti.client.application, launched.lid)},
     )
     assert resp.status_code == 200, resp.get_data(as_text=True)
@@ -258,7 +263,7 @@ def test_admin_creates_a_registration_link_for_their_tenant(lti, app):
 def test_students_cannot_create_registration_links(lti):
     launched = lti.launch(sub="stu-kits", role="student")
     resp = lti.client.post(
-        "/lti/register/invitations",
+        "/registration/register/invitations",
         data={"lid": launched.lid, "csrf_token": launch_csrf(lti.client.application, launched.lid)},
     )
     assert resp.status_code == 403
@@ -268,7 +273,7 @@ def test_registration_link_needs_the_csrf_token(lti, app):
     launched = lti.launch(sub="admin-kits-csrf", role="admin", course=None)
     with app.app_context():
         before = db.session.query(RegistrationInvitation).count()
-    resp = lti.client.post("/lti/register/invitations", data={"lid": launched.lid})
+    resp = lti.client.post("/registration/register/invitations", data={"lid": launched.lid})
     assert resp.status_code == 400 and 'data-reason="csrf"' in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.query(RegistrationInvitation).count() == before
@@ -283,10 +288,60 @@ def test_admin_page_snippet_renders_the_kits_and_the_button(lti, app):
     with app.test_request_context(f"/admin/?lid={launched.lid}", base_url=TOOL):
         g.launch = load_launch(launched.lid)
         html = render_template("registration/_admin_install.html")
-    assert f'action="/lti/register/invitations?lid={launched.lid}"' in html
+    assert f'action="/registration/register/invitations?lid={launched.lid}"' in html
     assert 'name="csrf_token"' in html
     with app.app_context():
         key_set_id = db.session.get(Tenant, lti.platform.tenant_id).key_set_id  # type: ignore[attr-defined]
-    assert f"{TOOL}/lti/config/canvas.json?tenant={key_set_id}" in html
+    assert f"{TOOL}/registration/config/canvas.json?tenant={key_set_id}" in html
     assert f"{TOOL}/lti/jwks/{key_set_id}" in html
     assert "Use this service for grade sync and column management" in html
+
+
+# --- the first addresses, pasted into LMSs and emailed, keep working -------------------------
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        "/lti/config/canvas.json?tenant={key_set_id}",
+        "/lti/config/moodle?tenant={key_set_id}",
+        "/lti/register?invite=tok-1&openid_configuration=https%3A%2F%2Flms.example%2Fconf",
+        "/lti/register/invitations?lid=abc",
+    ],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_the_first_addresses_redirect_permanently_with_their_query(client, kit_tenant, old, method):
+    """308 (a POST stays a POST with its body) to the same page under /registration."""
+    old = old.format(key_set_id=kit_tenant[1])
+    resp = client.open(
+        old, method=method, base_url=TOOL, data={"x": "1"} if method == "POST" else None
+    )
+    assert resp.status_code == 308
+    assert resp.headers["Location"] == old.replace("/lti/", "/registration/", 1)
+    assert resp.headers["Content-Security-Policy"]  # the security headers of every answer
+
+
+def test_an_lms_that_fetches_the_old_canvas_address_gets_the_same_document(client, kit_tenant):
+    old = client.get(
+        "/lti/config/canvas.json",
+        base_url=TOOL,
+        query_string={"tenant": kit_tenant[1]},
+        follow_redirects=True,
+    )
+    assert old.status_code == 200
+    assert json.loads(old.get_data(as_text=True)) == _canvas_json(client, kit_tenant[1])
+
+
+def test_an_emailed_registration_link_still_reaches_the_confirmation(app, client):
+    """An invitation printed before the move (``/lti/register?invite=…``) still opens, and its
+    confirmation POST still lands on the registration (here refused: no platform answers)."""
+    with app.app_context():
+        _, token = services.create_invitation(Actor(None, "tests"))
+        db.session.commit()
+    resp = client.get(f"/lti/register?invite={token}", base_url=TOOL, follow_redirects=True)
+    assert resp.request.path == "/registration/register"
+    assert resp.status_code != 404
+    posted = client.post(
+        "/lti/register", base_url=TOOL, data={"invite": token}, follow_redirects=True
+    )
+    assert posted.request.path == "/registration/register" and posted.request.method == "POST"

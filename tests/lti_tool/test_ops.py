@@ -68,7 +68,7 @@ def test_root_page_in_development_links_to_the_sandbox(client):
     assert "data-ops-sandbox" in page and 'href="/sandbox"' in page
     assert 'data-ops-url="login">http://localhost/lti/login<' in page
     assert 'data-ops-url="launch">http://localhost/lti/launch<' in page
-    assert 'data-ops-url="register">http://localhost/lti/register<' in page
+    assert 'data-ops-url="register">http://localhost/registration/register<' in page
     assert "flask --app lti_tool platform invite" in page
 
 
@@ -88,7 +88,7 @@ def test_root_page_in_production_says_what_the_tool_is_and_how_to_install_it(app
     assert "sandbox" not in page.lower()  # production has none
     assert 'data-ops-url="login">https://careers.example.edu/lti/login<' in page
     assert 'data-ops-url="jwks">https://careers.example.edu/lti/jwks/<' in page
-    assert "https://careers.example.edu/lti/register" in page
+    assert "https://careers.example.edu/registration/register" in page
     assert client.get("/sandbox", base_url="https://careers.example.edu").status_code == 404
 
 

@@ -85,16 +85,16 @@ def test_registration_is_limited(app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_REGISTRATION", "2 per minute")
     client = _client(app)
     for _ in range(2):  # no invitation: refused politely, and counted
-        assert client.get("/lti/register").status_code == 403
-    _assert_limited(client.get("/lti/register"))
+        assert client.get("/registration/register").status_code == 403
+    _assert_limited(client.get("/registration/register"))
     for _ in range(2):  # each page counts on its own
-        assert client.post("/lti/register", data={}).status_code == 400
-    _assert_limited(client.post("/lti/register", data={}))
-    assert client.get("/lti/config/moodle").status_code == 200
-    assert client.get("/lti/config/moodle").status_code == 200
-    _assert_limited(client.get("/lti/config/moodle"))  # the limit counts per page
+        assert client.post("/registration/register", data={}).status_code == 400
+    _assert_limited(client.post("/registration/register", data={}))
+    assert client.get("/registration/config/moodle").status_code == 200
+    assert client.get("/registration/config/moodle").status_code == 200
+    _assert_limited(client.get("/registration/config/moodle"))  # the limit counts per page
     # another client is not limited (the bare Canvas JSON names no tenant: 404, not 429)
-    assert _client(app).get("/lti/config/canvas.json").status_code == 404
+    assert _client(app).get("/registration/config/canvas.json").status_code == 404
 
 
 def test_limited_json_client_gets_json(app, monkeypatch):

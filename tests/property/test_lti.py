@@ -341,15 +341,15 @@ def test_dynamic_registration_query_parameters(app):
         before = _reg_counts(app)
         for method in ("GET", "POST"):
             if method == "GET":
-                resp = client.get(f"/lti/register?{query}", base_url=TOOL)
+                resp = client.get(f"/registration/register?{query}", base_url=TOOL)
             else:
                 resp = client.post(
-                    "/lti/register",
+                    "/registration/register",
                     data=query.encode(),
                     content_type="application/x-www-form-urlencoded",
                     base_url=TOOL,
                 )
-            check_answer(resp, f"{method} /lti/register {values!r:.160}")
+            check_answer(resp, f"{method} /registration/register {values!r:.160}")
             assert 400 <= resp.status_code < 500
         assert changed(before, _reg_counts(app)) == {}
 
@@ -408,7 +408,7 @@ def test_dynamic_registration_with_a_hostile_platform(app):
                 headers={"Content-Type": "application/json"},
             )
             page = client.get(
-                "/lti/register",
+                "/registration/register",
                 query_string={
                     "invite": invite,
                     "openid_configuration": config_url,
@@ -423,7 +423,7 @@ def test_dynamic_registration_with_a_hostile_platform(app):
             if page.status_code != 200:
                 assert changed(before, _reg_counts(app)) == {}
                 return
-            resp = client.post("/lti/register", data=_hidden(page), base_url=TOOL)
+            resp = client.post("/registration/register", data=_hidden(page), base_url=TOOL)
         what = f"register confirm, {where}.{key} = {value!r:.120}"
         if resp.status_code == 502:  # the platform's answer was unusable: say so, write nothing
             assert b'data-reason="' in resp.get_data(), what

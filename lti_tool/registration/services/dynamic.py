@@ -1,10 +1,10 @@
 """LTI Dynamic Registration 1.0 (1EdTech), tool side, behind one-time invitations.
 
-The platform opens ``/lti/register?openid_configuration=…&registration_token=…`` (the operator
-gave the administrator the URL with ``invite=…``). The tool fetches the platform's OpenID
-configuration, validates it, and — once the administrator confirms — POSTs its registration to the
-platform and records the returned client id on the invitation's tenant. Services here never read
-the request: views pass the tool's URLs and the invitation token in.
+The platform opens ``/registration/register?openid_configuration=…&registration_token=…``
+(the operator gave the administrator the URL with ``invite=…``). The tool fetches the platform's
+OpenID configuration, validates it, and — once the administrator confirms — POSTs its
+registration to the platform and records the returned client id on the invitation's tenant.
+Services here never read the request: views pass the tool's URLs and the invitation token in.
 """
 
 from __future__ import annotations
