@@ -39,7 +39,7 @@ run: export CAREER_CREDIT_ENV = development
 run: install
 	$(BIN)/flask --app lti_tool db upgrade heads
 	$(BIN)/flask --app lti_tool sandbox seed
-	$(BIN)/flask --app lti_tool listings demo --tenant "Sandbox University"
+	$(BIN)/flask --app lti_tool internships demo --tenant "Sandbox University"
 	$(BIN)/flask --app lti_tool credit demo --tenant "Sandbox University"
 	@echo
 	@echo "  Career Credit is running. Open the sandbox LMS: http://localhost:5000/sandbox"

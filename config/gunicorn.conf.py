@@ -2,7 +2,7 @@
 
 The access log records the path without its query string, so launch ids and tokens that
 travel in URLs never reach it; the app (``lti_tool.web``) redacts the capability in a signed
-link's path (/s/hours/[redacted]) and escapes control characters in every log line.
+link's path (/supervisor/hours/[redacted]) and escapes control characters in every log line.
 """
 
 import os

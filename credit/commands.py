@@ -59,7 +59,7 @@ def find_misposted_command(tenant_ref: str) -> None:
 @with_appcontext
 def demo_command(tenant_ref: str) -> None:
     """Load demo credit policies and decisions into a tenant (idempotent; run after
-    ``listings demo``)."""
+    ``internships demo``)."""
     from .demo import seed_credit
 
     tenant = _tenant(tenant_ref)

@@ -1,6 +1,6 @@
-"""``flask --app lti_tool listings …``: import listings from a file (with progress), expire
-passed deadlines, run queued import jobs, load the demo; ``flask --app lti_tool profiles
-import``: the SIS import of program, class year and expected graduation."""
+"""``flask --app lti_tool internships …``: import listings from a file (with progress), expire
+passed deadlines, run queued import jobs, load the demo. The helpers of a command-line import
+(``run_import``) serve ``flask profile import`` too (``internships.profile.commands``)."""
 
 from __future__ import annotations
 
@@ -19,18 +19,13 @@ from lti_tool.extensions import db
 from lti_tool.limits import INT_MAX
 from lti_tool.models import Tenant
 
-from .services.imports import (
-    MAX_IMPORT_BYTES,
-    TOO_LARGE,
-    ImportFormatError,
-    ImportReport,
-    import_listings,
-    read_records,
-)
+from .services import jobs as job_svc
+from .services.imports import MAX_IMPORT_BYTES, TOO_LARGE, ImportFormatError, ImportReport
 from .services.listings import expire_listings
 
 
-def _tenant(name_or_id: str) -> Tenant:
+def find_tenant(name_or_id: str) -> Tenant:
+    """The tenant an operator named (``--tenant``: its exact name or its id)."""
     digits = name_or_id.isascii() and name_or_id.isdigit() and len(name_or_id) <= 10
     is_id = digits and int(name_or_id) <= INT_MAX
     stmt = select(Tenant).where(
@@ -79,6 +74,24 @@ def _report(report: ImportReport, dry_run: bool) -> None:
         click.echo(f"{report.summary}.")
 
 
+def run_import(
+    kind: str, path: Path, tenant_ref: str, dry_run: bool, progress_every: int, command: str
+) -> None:
+    """Import the file at ``path`` as ``kind`` (listings, profiles) into the tenant an operator
+    named, printing progress, then one line per row; ``dry_run`` saves nothing."""
+    records = job_svc.parse(kind, read_import_file(path), path.name)  # a bad file: no query
+    tenant = find_tenant(tenant_ref)
+    noun = "rows" if kind == "profiles" else "records"
+    click.echo(f"Importing {len(records)} {noun} from {path.name} into {tenant.name!r}", err=True)
+    report = job_svc.import_records(
+        Actor.cli(tenant.id, command),
+        kind,
+        records,
+        progress=progress_printer(len(records), progress_every),
+    )
+    _report(report, dry_run)
+
+
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
@@ -87,39 +100,7 @@ def _report(report: ImportReport, dry_run: bool) -> None:
 @with_appcontext
 def import_command(path: Path, tenant_ref: str, dry_run: bool, progress_every: int) -> None:
     """Import listings from schema.org JobPosting JSON-LD or CSV (see docs/imports.md)."""
-    records = read_records(read_import_file(path), path.name)  # a bad file: before any query
-    tenant = _tenant(tenant_ref)
-    click.echo(f"Importing {len(records)} records from {path.name} into {tenant.name!r}", err=True)
-    report = import_listings(
-        Actor.cli(tenant.id, "internships import"),
-        records,
-        progress=progress_printer(len(records), progress_every),
-    )
-    _report(report, dry_run)
-
-
-@click.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
-@click.option("--dry-run", is_flag=True, help="Check every row; save nothing.")
-@click.option("--progress-every", default=0, help="Print progress every N rows (0: about 5 %).")
-@with_appcontext
-def profiles_import_command(
-    path: Path, tenant_ref: str, dry_run: bool, progress_every: int
-) -> None:
-    """Import program, class year and expected graduation of students from an SIS CSV
-    (header: lms_user_id,email,program,class_year,expected_graduation; see docs/imports.md)."""
-    from .profile.imports import csv_records, import_profiles
-
-    records = csv_records(read_import_file(path))
-    tenant = _tenant(tenant_ref)
-    click.echo(f"Importing {len(records)} rows from {path.name} into {tenant.name!r}", err=True)
-    report = import_profiles(
-        Actor.cli(tenant.id, "profile import"),
-        records,
-        progress=progress_printer(len(records), progress_every),
-    )
-    _report(report, dry_run)
+    run_import("listings", path, tenant_ref, dry_run, progress_every, "internships import")
 
 
 @click.command("jobs")
@@ -158,7 +139,7 @@ def demo_command(tenant_ref: str) -> None:
     tenant (idempotent; for `make run`)."""
     from .demo import seed_listings, seed_work
 
-    tenant = _tenant(tenant_ref)
+    tenant = find_tenant(tenant_ref)
     seed_listings(tenant.id)
     work = seed_work(tenant.id)
     db.session.commit()

@@ -1,18 +1,20 @@
-"""Forms of the listings: writing one (the advisor's form and the invited employer's), approving,
-completing an imported draft, closing; employer invitations. The board's forms are in
-``board_forms.py``. Validators check shape only; the services decide the rules (and their
-refusals are shown next to the field they name)."""
+"""Forms of the internships area: the board's search and filters, writing a listing, approving,
+completing an imported draft, closing; employer invitations; the listing import. (The invited
+employer's public form is the supervisor area's.) Validators check shape only; the services
+decide the rules (and their refusals are shown next to the field they name)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
-from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
+    BooleanField,
     DateField,
     DecimalField,
     EmailField,
+    Form,
     IntegerField,
     RadioField,
     SelectField,
@@ -35,13 +37,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from lti_tool.forms import LaunchForm, strip_text
 
 from .models import Listing
+from .services.board import SORTS, BoardQuery
 from .services.listing_rules import CURRENCIES, MIN_JUSTIFICATION, ListingInput
-from .vocabulary import COMPETENCIES, UNPAID_FACTORS, skills
+from .vocabulary import CLASS_YEARS, COMPETENCIES, UNPAID_FACTORS, skills
 
 EMAIL = Regexp(
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Give an email address like name@example.org."
 )
-CLASS_YEARS = ("First year", "Second year", "Third year", "Fourth year", "Graduate")
 
 
 def _split(value: str | None) -> list[str]:
@@ -56,7 +58,84 @@ class CheckboxesField(SelectMultipleField):
 
 
 def skill_choices() -> list[tuple[str, str]]:
+    """The shipped skills by label (a field's ``choices``, read when a form is made)."""
     return [(s.id, s.label) for s in sorted(skills().values(), key=lambda s: s.label.lower())]
+
+
+def estimated_hours_field(description: str = "") -> IntegerField:
+    """A listing's estimated hours, 1 to 400 (the listing form's, and a draft's completion)."""
+    return IntegerField(
+        "Estimated hours",
+        validators=[
+            InputRequired("Estimate the hours of work."),
+            NumberRange(1, 400, "Estimate between 1 and 400 hours."),
+        ],
+        description=description,
+    )
+
+
+def upload_field(label: str, extensions: list[str], description: str) -> FileField:
+    """A required import file of one of ``extensions`` (the listing and SIS imports)."""
+    names = [f".{extension}" for extension in extensions]
+    kinds = " or ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    return FileField(
+        label,
+        validators=[
+            FileRequired("Choose a file to import."),
+            FileAllowed(extensions, f"Choose a {kinds} file."),
+        ],
+        description=description,
+    )
+
+
+class BoardFilterForm(Form):
+    """The board's search and filters, read from the query string (no CSRF: a GET)."""
+
+    q = StringField("Search", filters=[strip_text], validators=[Length(max=200)])
+    skills = SelectMultipleField("Skills", choices=skill_choices)
+    competencies = CheckboxesField("Competencies", choices=[(c, c) for c in COMPETENCIES])
+    min_hours = IntegerField("At least (hours)", validators=[Optional(), NumberRange(0, 1000)])
+    max_hours = IntegerField("At most (hours)", validators=[Optional(), NumberRange(0, 1000)])
+    paid_only = BooleanField("Paid only")
+    min_rate = DecimalField(
+        "Minimum hourly pay", places=2, validators=[Optional(), NumberRange(0, 10000)]
+    )
+    remote_only = BooleanField("Remote only")
+    deadline_after = DateField("Deadline on or after", validators=[Optional()])
+    sort = SelectField(
+        "Sort by", choices=list(SORTS.items()), default="relevance", validate_choice=False
+    )
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 100000)])
+
+    def to_query(self) -> BoardQuery:
+        """The query; a filter whose value is invalid is left out (its error is shown)."""
+        self.validate()
+
+        def ok(field: Any) -> Any:
+            return None if field.errors else field.data
+
+        rate = ok(self.min_rate)
+        return BoardQuery(
+            text=ok(self.q) or "",
+            skills=tuple(ok(self.skills) or ()),
+            competencies=tuple(ok(self.competencies) or ()),
+            min_hours=ok(self.min_hours),
+            max_hours=ok(self.max_hours),
+            paid_only=bool(self.paid_only.data),
+            min_rate_cents=int(rate * 100) if rate else None,
+            remote_only=bool(self.remote_only.data),
+            deadline_after=ok(self.deadline_after),
+            sort=self.sort.data if self.sort.data in SORTS else "relevance",
+            page=ok(self.page) or 1,
+        )
+
+
+class ImportForm(LaunchForm):
+    file = upload_field(
+        "Listings file",
+        ["json", "jsonld", "csv"],
+        "schema.org JobPosting JSON-LD, or CSV with the documented header. At most 5 MB.",
+    )
 
 
 class ListingForm(LaunchForm):
@@ -94,18 +173,14 @@ class ListingForm(LaunchForm):
         validators=[Length(max=5000)],
         description="What the student hands in.",
     )
-    skills = SelectMultipleField("Skills", description="Hold Ctrl (or Cmd) to choose several.")
+    skills = SelectMultipleField(
+        "Skills", choices=skill_choices, description="Hold Ctrl (or Cmd) to choose several."
+    )
     tags = StringField("Tags", filters=[strip_text], description="Separate tags with commas.")
     competencies = CheckboxesField(
         "Career competencies it builds", choices=[(c, c) for c in COMPETENCIES]
     )
-    estimated_hours = IntegerField(
-        "Estimated hours",
-        validators=[
-            InputRequired("Estimate the hours of work."),
-            NumberRange(1, 400, "Estimate between 1 and 400 hours."),
-        ],
-    )
+    estimated_hours = estimated_hours_field()
     application_deadline = DateField("Application deadline", validators=[Optional()])
     work_start = DateField("Work starts", validators=[Optional()])
     work_end = DateField("Work ends", validators=[Optional()])
@@ -157,7 +232,6 @@ class ListingForm(LaunchForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.employer.choices = [(0, "Choose an employer"), *(employers or [])]
-        self.skills.choices = skill_choices()
 
     def validate_new_employer(self, field: StringField) -> None:
         if not field.data and not self.employer.data:
@@ -260,14 +334,9 @@ class CompleteDraftForm(LaunchForm):
     """What an advisor adds to an imported draft before it goes to the board (or the
     approval queue)."""
 
-    estimated_hours = IntegerField(
-        "Estimated hours",
-        validators=[
-            InputRequired("Estimate the hours of work."),
-            NumberRange(1, 400, "Estimate between 1 and 400 hours."),
-        ],
-        description="The whole project's hours, 1 to 400 (a fixed fee is divided by them to "
-        "check the pay floor).",
+    estimated_hours = estimated_hours_field(
+        "The whole project's hours, 1 to 400 (a fixed fee is divided by them to check the pay "
+        "floor)."
     )
     submit = SubmitField("Submit the listing")
 
@@ -282,58 +351,13 @@ class CloseListingForm(LaunchForm):
     )
 
 
-_LISTING_FIELDS = (
+# The listing's own fields (the invited employer's public form has them too).
+LISTING_FIELDS = (
     "title", "summary", "description_md", "deliverables", "skills", "tags", "competencies",
     "estimated_hours", "application_deadline", "work_start", "work_end", "compensation_type",
     "pay_amount", "currency", "location_type", "location", "openings", "programs",
     "class_years", "work_authorization",
 )  # fmt: skip
-
-
-class EmployerListingForm(FlaskForm):
-    """The public form an invited employer fills in (CSRF from the session cookie: the page
-    opens from an email, outside the LMS)."""
-
-    employer_name = StringField(
-        "Organisation name",
-        filters=[strip_text],
-        validators=[Length(max=200)],
-        render_kw={"autocomplete": "organization"},
-    )
-    employer_website = StringField(
-        "Organisation website",
-        filters=[strip_text],
-        validators=[Length(max=500)],
-        render_kw={"autocomplete": "url"},
-    )
-    contact_name = StringField(
-        "Your name",
-        filters=[strip_text],
-        validators=[DataRequired("Give your name."), Length(max=200)],
-        render_kw={"autocomplete": "name"},
-        description="You supervise the student, or tell us who does in the description.",
-    )
-    contact_email = EmailField(
-        "Your email",
-        filters=[strip_text],
-        validators=[DataRequired("Give your email address."), EMAIL, Length(max=320)],
-        render_kw={"autocomplete": "email"},
-    )
-    submit = SubmitField("Send for review")
-    to_input = ListingForm.to_input
-    require_employer = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.skills.choices = skill_choices()
-
-    def validate_employer_name(self, field: StringField) -> None:
-        if self.require_employer and len(field.data or "") < 2:
-            raise ValidationError("Give your organisation's name.")
-
-
-for _name in _LISTING_FIELDS:
-    setattr(EmployerListingForm, _name, getattr(ListingForm, _name))
 
 
 class InvitationForm(LaunchForm):

@@ -1,5 +1,5 @@
-"""Fixed vocabularies: the shipped skills list, the NACE career competencies and the DOL Fact
-Sheet #71 factors an advisor answers before approving an unpaid listing."""
+"""Fixed vocabularies: the shipped skills list, the NACE career competencies, the class years
+and the DOL Fact Sheet #71 factors an advisor answers before approving an unpaid listing."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ COMPETENCIES = (
     "Teamwork",
     "Technology",
 )
+
+CLASS_YEARS = ("First year", "Second year", "Third year", "Fourth year", "Graduate")
 
 # US DOL Wage and Hour Division Fact Sheet #71: the primary-beneficiary test (in our words).
 UNPAID_FACTORS = (

@@ -20,8 +20,9 @@ _SECRET_QUERY = re.compile(
     r"lti_message_hint|registration_token|invite)=)[^&\s\"]+",
     re.I,
 )
-# Signed links carry their capability in the path: /s/<purpose>/<token>[/...].
-_SECRET_PATH = re.compile(r"(/s/[^/\s?#\"]+/)[^/\s?#&\"]+")
+# Signed links carry their capability in the path: /supervisor/<purpose>/<token>[/...] (and
+# /s/<purpose>/<token>, the address of the links emailed before the area had its name).
+_SECRET_PATH = re.compile(r"(/(?:supervisor|s)/[^/\s?#\"]+/)[^/\s?#&\"]+")
 # Characters that end a line or drive a terminal (C0, DEL, C1, Unicode line separators); the
 # first group is the colour codes werkzeug's development server wraps around its own request
 # line (it escapes the request itself first), kept for its records only.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     DateField,
     IntegerField,
@@ -15,7 +14,8 @@ from wtforms.validators import Length, NumberRange, Optional
 
 from lti_tool.forms import LaunchForm, strip_text
 
-from ..forms import CLASS_YEARS, skill_choices
+from ..forms import skill_choices, upload_field
+from ..vocabulary import CLASS_YEARS
 from .models import MAX_WEEKLY_HOURS, WORK_AUTHORIZATIONS, StudentProfile
 from .services import MAX_TEXT, ProfileInput
 
@@ -36,7 +36,9 @@ class ProfileForm(LaunchForm):
         choices=[("", "Not given")] + [(w, w) for w in WORK_AUTHORIZATIONS],
         description="Some listings are open only to students with a given work authorisation.",
     )
-    skills = SelectMultipleField("Skills", description="Hold Ctrl (or Cmd) to choose several.")
+    skills = SelectMultipleField(
+        "Skills", choices=skill_choices, description="Hold Ctrl (or Cmd) to choose several."
+    )
     interests = TextAreaField("Interests", filters=[strip_text], validators=[Length(max=MAX_TEXT)])
     career_goals = TextAreaField(
         "Career goals", filters=[strip_text], validators=[Length(max=MAX_TEXT)]
@@ -46,10 +48,6 @@ class ProfileForm(LaunchForm):
         validators=[Optional(), NumberRange(0, MAX_WEEKLY_HOURS)],
         description=f"From 0 to {MAX_WEEKLY_HOURS}.",
     )
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.skills.choices = skill_choices()
 
     @classmethod
     def for_profile(cls, profile: StudentProfile) -> ProfileForm:
@@ -79,12 +77,8 @@ class ProfileForm(LaunchForm):
 
 
 class SisImportForm(LaunchForm):
-    file = FileField(
+    file = upload_field(
         "Student records file (CSV)",
-        validators=[
-            FileRequired("Choose a file to import."),
-            FileAllowed(["csv"], "Choose a .csv file."),
-        ],
-        description="Exported from the student information system, with the header below. "
-        "At most 5 MB.",
+        ["csv"],
+        "Exported from the student information system, with the header below. At most 5 MB.",
     )

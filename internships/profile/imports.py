@@ -28,7 +28,6 @@ from lti_tool.extensions import db
 from lti_tool.models import Enrolment, User
 from lti_tool.services import audit
 
-from ..forms import CLASS_YEARS
 from ..services.imports import (
     ImportFormatError,
     ImportReport,
@@ -36,6 +35,7 @@ from ..services.imports import (
     RowResult,
     decode_file,
 )
+from ..vocabulary import CLASS_YEARS
 from .models import StudentProfile
 
 CSV_COLUMNS = ("lms_user_id", "email", "program", "class_year", "expected_graduation")

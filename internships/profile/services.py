@@ -13,7 +13,7 @@ from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.services import audit
 
-from ..forms import CLASS_YEARS
+from ..vocabulary import CLASS_YEARS
 from ..vocabulary import skills as vocabulary
 from .models import MAX_WEEKLY_HOURS, WORK_AUTHORIZATIONS, StudentProfile
 

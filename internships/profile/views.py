@@ -1,24 +1,23 @@
-"""The profile blueprint: the student edits their own profile and sees "For you"."""
+"""The profile blueprint (``/profile``): the student edits their own profile and sees "For
+you"; career advisors import program, class year and expected graduation from the SIS."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
-from lti_tool.unit_of_work import field_errors
-from lti_tool.web import launch_url
+from lti_tool.unit_of_work import done, field_errors
 
-from ..services import jobs as job_svc
-from ..services.imports import ImportFormatError
-from ..views import _helpers, inline_rows, queue_import, read_upload
+from ..views import context_helpers
+from ..views.imports import import_page
 from .forms import ProfileForm, SisImportForm
-from .imports import CSV_COLUMNS, csv_records, import_profiles
+from .imports import CSV_COLUMNS
 from .recommend import recommend
 from .services import ProfileInvalidError, get_or_empty, save_profile
 
 bp = Blueprint("profile", __name__, url_prefix="/profile")
-bp.context_processor(_helpers)
+bp.context_processor(context_helpers)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -33,10 +32,9 @@ def edit() -> ResponseReturnValue:
         except ProfileInvalidError as exc:
             field_errors(form, exc, fallback="program")
         else:
-            flash("Your profile is saved.", "success")
-            return redirect(launch_url("profile.edit"), code=303)
+            return done("Your profile is saved.", "profile.edit")
     status = 422 if form.errors else 200
-    return render_template("internships/profile.html", form=form, profile=profile), status
+    return render_template("profile/edit.html", form=form, profile=profile), status
 
 
 @bp.get("/for-you")
@@ -45,30 +43,11 @@ def for_you() -> ResponseReturnValue:
     ctx = current_launch()
     profile = get_or_empty(ctx)
     picks = recommend(ctx)
-    return render_template("internships/for_you.html", picks=picks, profile=profile)
+    return render_template("profile/for_you.html", picks=picks, profile=profile)
 
 
 @bp.route("/import", methods=["GET", "POST"], endpoint="import_profiles")
 @requires("advisor", write=True)
 def import_profiles_page() -> ResponseReturnValue:
     """The advisor's SIS import of program, class year and expected graduation."""
-    ctx = current_launch()
-    form, report = SisImportForm(), None
-    if form.validate_on_submit():
-        try:
-            text, filename = read_upload(form.file.data)
-            records = csv_records(text)
-        except ImportFormatError as exc:
-            form.file.errors = [*form.file.errors, exc.message]
-        else:
-            if len(records) > inline_rows():
-                return queue_import(ctx, "profiles", text, filename)
-            report = import_profiles(ctx.actor, records)
-    status = 422 if form.errors else 200
-    return render_template(
-        "internships/import_profiles.html",
-        form=form,
-        report=report,
-        columns=CSV_COLUMNS,
-        jobs=job_svc.recent_jobs(ctx.tenant_id, "profiles"),
-    ), status
+    return import_page("profiles", SisImportForm(), "profile/import.html", columns=CSV_COLUMNS)

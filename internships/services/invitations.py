@@ -24,7 +24,7 @@ from lti_tool.notify.mail import send_email
 from lti_tool.services import audit
 
 from ..models import EmployerInvitation, Listing
-from ..work.links import LinkError
+from ..supervisor.links import LinkError
 from ..work.services.common import career_center_email
 from .listings import (
     ListingInput,

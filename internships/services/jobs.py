@@ -17,6 +17,7 @@ queued."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -38,26 +39,29 @@ TASK_KIND = "imports"
 is_stale = tasks.is_stale  # no runner is on it (the progress page restarts one)
 
 
-def parse(kind: str, text: str, filename: str) -> list[tuple[int, dict[str, Any]]]:
+def parse(kind: str, data: bytes | str, filename: str) -> list[tuple[int, dict[str, Any]]]:
     """The records of a file for an import of ``kind``; ImportFormatError when unreadable."""
     if kind == "listings":
-        return read_records(text, filename)
+        return read_records(data, filename)
     if kind == "profiles":
         from ..profile.imports import csv_records
 
-        return list(csv_records(text))
+        return list(csv_records(data))
     raise ValueError(f"unknown import kind {kind!r}")
 
 
 def import_records(
-    actor: Actor, kind: str, records: list[tuple[int, dict[str, Any]]]
+    actor: Actor,
+    kind: str,
+    records: list[tuple[int, dict[str, Any]]],
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import a batch of records of ``kind``; flushes."""
+    """Import a batch of records of ``kind`` (``progress(n)`` after each); flushes."""
     if kind == "listings":
-        return import_listings(actor, records)
+        return import_listings(actor, records, progress)
     from ..profile.imports import import_profiles
 
-    return import_profiles(actor, records)
+    return import_profiles(actor, records, progress)
 
 
 def create_job(actor: Actor, kind: str, filename: str, text: str) -> ImportJob:

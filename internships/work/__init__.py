@@ -1,2 +1,3 @@
 """Applications and engagements: applying, selection, learning agreements, hours, deliverables,
-reflections, supervisor evaluations, signed supervisor links, notifications and email."""
+reflections and supervisor evaluations (the supervisors' own pages and their signed links are
+the ``internships.supervisor`` area)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -30,7 +29,6 @@ from internships.forms import CheckboxesField
 from internships.vocabulary import COMPETENCIES
 from lti_tool.forms import LaunchForm, strip_text
 
-from .models import RATING_LEVELS
 from .services.engagements import REFLECTION_PROMPTS
 from .services.uploads import DELIVERABLE_TYPES_TEXT
 
@@ -179,20 +177,6 @@ class StatusForm(LaunchForm):
     submit = SubmitField("Change status")
 
 
-# --- supervisor pages (no launch: the signed link is the credential) ---------------------------
-
-
-class SupervisorForm(FlaskForm):
-    """A public form on a signed-link page; CSRF from the session cookie."""
-
-    submit = SubmitField("Submit")
-
-
-RATING_CHOICES = [(str(n), name) for n, name in enumerate(RATING_LEVELS, start=1)] + [
-    ("na", "Not applicable")
-]
-
-
 def hour_decisions(form: dict[str, Any], log_ids: list[int]) -> dict[int, tuple[str, str]]:
     """``decision-<id>`` / ``note-<id>`` fields of the hours review table."""
     decisions = {}
@@ -201,21 +185,6 @@ def hour_decisions(form: dict[str, Any], log_ids: list[int]) -> dict[int, tuple[
         if decision in ("confirm", "query"):
             decisions[log_id] = (decision, str(form.get(f"note-{log_id}", ""))[:2000])
     return decisions
-
-
-def ratings_from(
-    form: dict[str, Any], competencies: list[str]
-) -> dict[str, tuple[int | None, str]]:
-    """``rating-<n>`` / ``comment-<n>`` fields of the evaluation, per targeted competency."""
-    ratings: dict[str, tuple[int | None, str]] = {}
-    for n, competency in enumerate(competencies):
-        value = form.get(f"rating-{n}", "")
-        comment = str(form.get(f"comment-{n}", ""))[:5000]
-        if value == "na":
-            ratings[competency] = (None, comment)
-        elif value.isdigit():
-            ratings[competency] = (int(value), comment)
-    return ratings
 
 
 class CptForm(LaunchForm):

@@ -2,7 +2,7 @@
 also queued for delivery in the core's outbox (kind ``email``), in the caller's transaction: the
 job runner or a Celery worker talks SMTP, never the request, and retries a mail server that is
 down or slow with the outbox's backoff. A change that is rolled back sends nothing. Without
-SMTP, the table is the development outbox (the sandbox's ``/s/dev/outbox`` page).
+SMTP, the table is the development outbox (the sandbox's ``/sandbox/outbox`` page).
 
 The ``EmailMessage`` row stays the record: ``sent_at`` once the server took the message,
 ``error`` with the last failure (and which attempt it was); the outbox row carries the delivery

@@ -10,16 +10,15 @@ MODELS = ("lti_tool.sandbox.models",)
 
 
 def register(app: Flask) -> None:
-    """The sandbox's pages and API (one blueprint), the development mail outbox and
+    """The sandbox's pages, API and development mail outbox (one blueprint) and
     ``flask sandbox seed``."""
     from ..cli import cli_group
     from . import (
         api,  # noqa: F401 - the API's routes, on the sandbox blueprint
         cli,
-        outbox_views,
+        outbox,  # noqa: F401 - the development mail outbox, /sandbox/outbox, on the blueprint
         views,
     )
 
     app.register_blueprint(views.bp)
-    app.register_blueprint(outbox_views.bp)  # the development mail outbox, /s/dev/outbox
     app.cli.add_command(cli_group("sandbox", cli.seed_command))

@@ -107,7 +107,7 @@ def test_public_employer_form_and_its_error_page_are_accessible(
         )
         db.session.commit()
     page = browser_page
-    page.goto(f"{live_server.tool_url}/s/listing/{token}")
+    page.goto(f"{live_server.tool_url}/supervisor/listing/{token}")
     expect(page.locator("h1")).to_contain_text("Offer a micro-internship")
     assert_accessible(page, "the public employer form")
     page.fill("#contact_name", "Priya Nair")
@@ -122,7 +122,7 @@ def test_public_employer_form_and_its_error_page_are_accessible(
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Thank you")
     assert_accessible(page, "the public form's thank-you page")
-    page.goto(f"{live_server.tool_url}/s/listing/{token}")
+    page.goto(f"{live_server.tool_url}/supervisor/listing/{token}")
     expect(page.locator("[data-reason=used]")).to_be_visible()
     expect(page.locator("a[href^=mailto]")).to_have_text("careers@example.edu")
     assert_accessible(page, "a used invitation's page")

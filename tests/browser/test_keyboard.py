@@ -138,7 +138,7 @@ def school(app: Any, make_platform: Any, driver: Any) -> dict[str, Any]:
         ctx = load_launch(lids["student"])
         assert ctx is not None
         engagement = accept(ctx, add_listing(platform.tenant_id, title="Keyboard project"))
-        from internships.work.links import issue_link
+        from internships.supervisor.links import issue_link
         from internships.work.models import HourLog
 
         db.session.add(
@@ -188,9 +188,21 @@ def _pages(school: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("admin", "/admin/settings", "the tenant settings"),
         ("student", f"/work/engagements/{school['engagement']}/reflection", "the reflection"),
         ("faculty", f"/work/engagements/{school['engagement']}/agreement", "the agreement"),
-        ("", f"/s/evaluate/{school['tokens']['evaluate']}", "the supervisor's evaluation form"),
-        ("", f"/s/hours/{school['tokens']['confirm_hours']}", "the supervisor's hours review"),
-        ("", f"/s/select/{school['tokens']['select_applicants']}", "the applicant selection"),
+        (
+            "",
+            f"/supervisor/evaluate/{school['tokens']['evaluate']}",
+            "the supervisor's evaluation form",
+        ),
+        (
+            "",
+            f"/supervisor/hours/{school['tokens']['confirm_hours']}",
+            "the supervisor's hours review",
+        ),
+        (
+            "",
+            f"/supervisor/select/{school['tokens']['select_applicants']}",
+            "the applicant selection",
+        ),
     ]
 
 

@@ -92,7 +92,7 @@ def test_demo_command_is_idempotent(app, runner):
     with app.app_context():
         db.session.add(Tenant(name="Demo command school", settings={}))
         db.session.commit()
-    args = ["listings", "demo", "--tenant", "Demo command school"]
+    args = ["internships", "demo", "--tenant", "Demo command school"]
     first = runner.invoke(args=args)
     assert first.exit_code == 0, first.output
     assert "(10 new demo applications)" in first.output

@@ -85,7 +85,7 @@ def test_the_cli_report_lists_each_problem_on_its_own_line(app, runner, tmp_path
     path = tmp_path / "feed.json"
     path.write_text(json.dumps([posting("OK-1"), posting("BAD-2", title="", baseSalary=None)]))
     result = runner.invoke(
-        args=["listings", "import", str(path), "--tenant", "CLI problems school", "--dry-run"]
+        args=["internships", "import", str(path), "--tenant", "CLI problems school", "--dry-run"]
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()

@@ -171,21 +171,21 @@ def test_cli_import_with_progress_and_dry_run(app, runner, tmp_path):
         tenant_id = tenant.id
     path = tmp_path / "listings.csv"
     path.write_text(CSV, encoding="utf-8")
-    dry = runner.invoke(args=["listings", "import", str(path), "--tenant", str(tenant_id),
+    dry = runner.invoke(args=["internships", "import", str(path), "--tenant", str(tenant_id),
                               "--dry-run"])  # fmt: skip
     assert dry.exit_code == 0, dry.output
     assert "Dry run, nothing saved: 2 created, 0 updated, 2 rejected." in dry.output
-    real = runner.invoke(args=["listings", "import", str(path), "--tenant", "CLI import school"])
+    real = runner.invoke(args=["internships", "import", str(path), "--tenant", "CLI import school"])
     assert real.exit_code == 0, real.output
     assert "row 4: rejected 'C-3'" in real.output
     with app.app_context():
         assert count(Listing, tenant_id) == 2
-    unknown = runner.invoke(args=["listings", "import", str(path), "--tenant", "nobody"])
+    unknown = runner.invoke(args=["internships", "import", str(path), "--tenant", "nobody"])
     assert unknown.exit_code != 0 and "no tenant 'nobody'" in unknown.output
 
 
 def test_cli_expire(app, runner):
-    result = runner.invoke(args=["listings", "expire"])
+    result = runner.invoke(args=["internships", "expire"])
     assert result.exit_code == 0 and "listings expired." in result.output
 
 
@@ -245,7 +245,7 @@ def test_cli_listing_import_prints_progress(app, runner, tmp_path):
         db.session.add(Tenant(name="CLI progress school", settings={}))
         db.session.commit()
     result = runner.invoke(
-        args=["listings", "import", str(path), "--tenant", "CLI progress school", "--dry-run"]
+        args=["internships", "import", str(path), "--tenant", "CLI progress school", "--dry-run"]
     )
     assert result.exit_code == 0, result.output
     assert "Importing 4 records from feed.json" in result.output
@@ -265,6 +265,6 @@ def test_cli_runs_queued_import_jobs(app, runner):
         )
         db.session.commit()
         job_id = job.id
-    result = runner.invoke(args=["listings", "jobs"])
+    result = runner.invoke(args=["internships", "jobs"])
     assert result.exit_code == 0, result.output
     assert f"import {job_id} (listings, q.json): done, 1 created" in result.output

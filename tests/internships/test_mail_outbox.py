@@ -181,7 +181,7 @@ def test_the_request_queues_the_mail_and_the_runner_sends_it(app, school, smtp):
     assert smtp.opened and not any(smtp.opened)  # SMTP only outside any request
     sent = [message_from_string(m) for m in smtp.messages]
     assert [m["To"] for m in sent] == [address]
-    assert sent[0]["Subject"] == email.subject and "/s/listing/" in sent[0].get_payload()
+    assert sent[0]["Subject"] == email.subject and "/supervisor/listing/" in sent[0].get_payload()
     email, outbox = _email_to(app, address)
     assert email.sent_at is not None and email.error == ""
     assert outbox.status == jobs.SENT and outbox.attempts == 1

@@ -67,7 +67,7 @@ def cli_tenant(app) -> str:
 
 def test_a_good_import_is_the_positive_control(runner, files, cli_tenant):
     result = runner.invoke(
-        args=["listings", "import", str(files["good.json"]), "--tenant", cli_tenant, "--dry-run"]
+        args=["internships", "import", str(files["good.json"]), "--tenant", cli_tenant, "--dry-run"]
     )
     assert result.exit_code == 0, result.output
     assert "Dry run, nothing saved: 1 created" in result.output
@@ -76,19 +76,19 @@ def test_a_good_import_is_the_positive_control(runner, files, cli_tenant):
 @pytest.mark.parametrize(
     ("args", "expected", "code"),
     [
-        (["listings", "import", "@broken.json", "--tenant", "@tenant"],
+        (["internships", "import", "@broken.json", "--tenant", "@tenant"],
          "Error: The file is not valid JSON (line 1, column 2", 1),
-        (["listings", "import", "@good.json", "--tenant", "nobody"],
+        (["internships", "import", "@good.json", "--tenant", "nobody"],
          "Error: --tenant: no tenant 'nobody'", 1),
-        (["listings", "import", "@big.json", "--tenant", "@tenant"],
+        (["internships", "import", "@big.json", "--tenant", "@tenant"],
          "Error: The file is larger than 5 MB, the limit for one import", 1),
-        (["listings", "import", "@header.csv", "--tenant", "@tenant"],
+        (["internships", "import", "@header.csv", "--tenant", "@tenant"],
          "Error: The CSV header lacks external_id, title.", 1),
-        (["listings", "import", "/no/such/file.json", "--tenant", "@tenant"],
+        (["internships", "import", "/no/such/file.json", "--tenant", "@tenant"],
          "Error: Invalid value for 'PATH': File '/no/such/file.json' does not exist.", 2),
-        (["listings", "import", "@good.json", "--tenant", "@tenant", "--progress-every", "x"],
+        (["internships", "import", "@good.json", "--tenant", "@tenant", "--progress-every", "x"],
          "Error: Invalid value for '--progress-every': 'x' is not a valid integer.", 2),
-        (["profiles", "import", "@latin1.csv", "--tenant", "@tenant"],
+        (["profile", "import", "@latin1.csv", "--tenant", "@tenant"],
          "Error: The file is not UTF-8 text (byte", 1),
         (["frameworks", "import", "x.json", "--tenant", "@tenant", "--kind", "bogus"],
          "Error: Invalid value for '--kind'", 2),
@@ -158,7 +158,7 @@ def _flask(args: list[str], instance: Path) -> subprocess.CompletedProcess[str]:
 @pytest.mark.slow  # a subprocess
 def test_the_real_flask_entry_point_prints_no_traceback(tmp_path, files):
     instance = tmp_path / "instance"
-    broken = _flask(["listings", "import", str(files["broken.json"]), "--tenant", "x"], instance)
+    broken = _flask(["internships", "import", str(files["broken.json"]), "--tenant", "x"], instance)
     assert broken.returncode == 1, broken.stderr
     assert "Traceback" not in broken.stderr + broken.stdout
     assert broken.stderr.strip().splitlines() == [
@@ -166,7 +166,7 @@ def test_the_real_flask_entry_point_prints_no_traceback(tmp_path, files):
         "in double quotes)."
     ]
     # A database without tables (never upgraded): one line, and the traceback in the log.
-    empty = _flask(["listings", "import", str(files["good.json"]), "--tenant", "x"], instance)
+    empty = _flask(["internships", "import", str(files["good.json"]), "--tenant", "x"], instance)
     assert empty.returncode == 1 and "Traceback" not in empty.stderr + empty.stdout
     [line] = empty.stderr.strip().splitlines()
     assert line.startswith("Error: The database refused the command (OperationalError)"), line

@@ -39,7 +39,7 @@ def test_mail_about_the_student_is_exported_without_its_link_and_erased(app, sch
             Actor(school.tenant_id, "tests"),
             worked["engagement_id"],
             "confirm_hours",
-            lambda t: f"https://tool.example/s/hours/{t}",
+            lambda t: f"https://tool.example/supervisor/hours/{t}",
         )
         db.session.commit()
         mail = db.session.scalar(select(EmailMessage).order_by(EmailMessage.id.desc()))
@@ -48,7 +48,7 @@ def test_mail_about_the_student_is_exported_without_its_link_and_erased(app, sch
         data, _ = subject.export_zip(Actor(person.tenant_id, "tests"), person)
         exported = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("data.json"))
         bodies = [e["body"] for e in exported["emails_sent"]]
-        assert any("/s/hours/[redacted]" in b for b in bodies)  # it is in their export ...
+        assert any("/supervisor/hours/[redacted]" in b for b in bodies)  # it is in their export ...
         assert token not in json.dumps(exported)  # ... without the supervisor's capability
         mail_id = mail.id
         subject.erase(Actor(person.tenant_id, "tests"), _user(worked["user_id"]))

@@ -247,7 +247,7 @@ def test_requests_are_counted_by_endpoint_and_status_never_by_path(client):
     before = _scrape(client)
     client.get("/healthz")
     client.get("/healthz")
-    client.get("/s/evaluate/CAPABILITY-TOKEN-123")  # a signed link: its token is a secret
+    client.get("/supervisor/evaluate/CAPABILITY-TOKEN-123")  # a signed link: its token is a secret
     client.get("/no/such/page/SECRET-PATH-456")
     after = _scrape(client)
     healthz = 'endpoint="healthz",method="GET",status="200"'

@@ -110,8 +110,8 @@ def test_public_pages_share_the_public_limit(app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_PUBLIC", "2 per minute")
     monkeypatch.setitem(app.config, "SUPERVISOR_RATE_LIMIT", "")  # the older name, unset
     client = _client(app)
-    assert [client.get("/s/hours/not-a-token").status_code for _ in range(2)] == [404, 404]
-    _assert_limited(client.get("/s/hours/not-a-token"))
+    assert [client.get("/supervisor/hours/not-a-token").status_code for _ in range(2)] == [404, 404]
+    _assert_limited(client.get("/supervisor/hours/not-a-token"))
 
 
 def test_production_counts_in_redis(app, database_url, monkeypatch, tmp_path):

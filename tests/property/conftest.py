@@ -241,7 +241,7 @@ class World:
 
     def link(self, purpose: str, subject_id: int | None = None) -> str:
         """A fresh signed supervisor link (committed)."""
-        from internships.work.links import issue_link
+        from internships.supervisor.links import issue_link
         from lti_tool.extensions import db
 
         subject = subject_id or (

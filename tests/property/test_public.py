@@ -1,7 +1,7 @@
 """The public pages a signed link opens (supervisor links, employer invitations): random,
-tampered, truncated and cross-purpose tokens on every ``/s/`` route never get a 5xx or a page
-of someone's data, and write nothing; the forms behind valid links, posted with hostile text,
-never get a 5xx, never write on a refusal and never show the markup unescaped."""
+tampered, truncated and cross-purpose tokens on every ``/supervisor/`` route never get a 5xx or
+a page of someone's data, and write nothing; the forms behind valid links, posted with hostile
+text, never get a 5xx, never write on a refusal and never show the markup unescaped."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ ROUTES = ("select", "hours", "evaluate", "listing")
 
 
 def _path(route: str, token: str) -> str:
-    return f"/s/{route}/{urllib.parse.quote(token.encode('utf-8', 'surrogatepass'), safe='')}"
+    return (
+        f"/supervisor/{route}/{urllib.parse.quote(token.encode('utf-8', 'surrogatepass'), safe='')}"
+    )
 
 
 def _verifies(app: Any, route: str, token: str) -> bool:
@@ -44,7 +46,7 @@ def _verifies(app: Any, route: str, token: str) -> bool:
     from itsdangerous import BadSignature
 
     from internships.services.invitations import _serializer as invitation_serializer
-    from internships.work.links import _serializer
+    from internships.supervisor.links import _serializer
 
     with app.app_context():
         signer = invitation_serializer() if route == "listing" else _serializer(PURPOSES[route])
@@ -92,7 +94,7 @@ def test_broken_tokens_are_refused_on_every_public_route(route, world):
         with app.app_context():
             before = counts()
         resp = client.open(_path(route, token), method=method, data={"csrf_token": "x"})
-        what = f"{method} /s/{route}/{token!r}"
+        what = f"{method} /supervisor/{route}/{token!r}"
         check_answer(resp, what)
         if not _verifies(app, route, token):
             assert resp.status_code in (308, 400, 404, 405, 410), f"{what} -> {resp.status_code}"
@@ -114,9 +116,11 @@ def test_a_link_for_one_purpose_opens_no_other(world):
             if route == purpose_route:
                 continue
             resp = public_client(app).get(_path(route, token))
-            check_answer(resp, f"{purpose} token on /s/{route}")
+            check_answer(resp, f"{purpose} token on /supervisor/{route}")
             assert resp.status_code == 404, (route, purpose, resp.status_code)
-    resp = public_client(app).get(f"/s/select/{world.link('select_applicants')}/resume/999999")
+    resp = public_client(app).get(
+        f"/supervisor/select/{world.link('select_applicants')}/resume/999999"
+    )
     check_answer(resp, "resume of no application")
     assert resp.status_code == 404
 
@@ -210,7 +214,7 @@ def test_hostile_input_in_public_forms(route, world):
         with app.app_context():
             before = counts()
         resp = post(client, _path(route, token), fields)
-        what = f"/s/{route} {sorted(values)}"
+        what = f"/supervisor/{route} {sorted(values)}"
         check_answer(resp, what)
         if resp.status_code >= 400:
             with app.app_context():

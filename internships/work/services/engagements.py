@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from internships.models import Listing
+from internships.supervisor.links import revoke_engagement_links
 from internships.vocabulary import COMPETENCIES
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
@@ -18,7 +19,6 @@ from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.services import audit
 
-from ..links import revoke_engagement_links
 from ..models import LINK_OPEN_STATUSES, Deliverable, Engagement, Reflection
 from . import uploads
 

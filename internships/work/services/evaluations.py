@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from internships.supervisor.links import issue_link
 from lti_tool.actor import Actor
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
@@ -15,7 +16,6 @@ from lti_tool.notify.mail import send_email
 from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
-from ..links import issue_link
 from ..models import (
     LINK_OPEN_STATUSES,
     RATING_LEVELS,

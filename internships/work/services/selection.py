@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from internships.services.listings import get_listing
+from internships.supervisor.links import issue_link
 from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.notify.mail import send_email
 from lti_tool.services import audit
 
-from ..links import issue_link
 from ..models import Application
 
 

@@ -144,7 +144,7 @@ def test_cli_import_prints_progress(app, runner, school, tmp_path):
     folks = people(school)
     path = tmp_path / "sis.csv"
     path.write_text(sis_csv(app, folks), encoding="utf-8")
-    args = ["profiles", "import", str(path), "--tenant", str(school.tenant_id)]
+    args = ["profile", "import", str(path), "--tenant", str(school.tenant_id)]
     dry = runner.invoke(args=[*args, "--dry-run", "--progress-every", "2"])
     assert dry.exit_code == 0, dry.output
     assert "2/7 rows (28%)" in dry.output and "7/7 rows (100%)" in dry.output

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from internships.work.links import issue_link
+from internships.supervisor.links import issue_link
 from internships.work.models import Engagement
 from lti_tool.actor import Actor
 from lti_tool.extensions import db
@@ -72,7 +72,7 @@ def test_apply_engagement_and_supervisor_pages_are_accessible(
     )
     assert_accessible(page, "the applicants page")
 
-    page.goto(f"{live_server.tool_url}/s/evaluate/{token}")
+    page.goto(f"{live_server.tool_url}/supervisor/evaluate/{token}")
     expect(page.locator("h1")).to_contain_text("Evaluate")
     assert_accessible(page, "the supervisor's evaluation form")
     page.click("button[type=submit]")  # nothing rated: refused, with the reason
@@ -82,7 +82,7 @@ def test_apply_engagement_and_supervisor_pages_are_accessible(
     page.check("#rating-1-na")
     page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Thank you")
-    page.goto(f"{live_server.tool_url}/s/evaluate/not-a-token")
+    page.goto(f"{live_server.tool_url}/supervisor/evaluate/not-a-token")
     assert_accessible(page, "the link error page")
     csp_errors = [e for e in page.console_errors if "Content Security Policy" in e]
     assert csp_errors == []

@@ -326,7 +326,7 @@ def test_supervisor_link_needs_an_email_and_is_not_sent_twice_for_an_evaluation(
         Actor(engagement.tenant_id, "advisor"),
         engagement.id,
         "confirm_hours",
-        lambda t: urls.append(t) or f"https://tool/s/hours/{t}",
+        lambda t: urls.append(t) or f"https://tool/supervisor/hours/{t}",
     )
     assert urls == [token]
     from lti_tool.notify.models import EmailMessage
@@ -336,7 +336,7 @@ def test_supervisor_link_needs_an_email_and_is_not_sent_twice_for_an_evaluation(
         .where(EmailMessage.to_address == "sam@acme.example")
         .order_by(EmailMessage.id.desc())
     ).first()
-    assert f"https://tool/s/hours/{token}" in body
+    assert f"https://tool/supervisor/hours/{token}" in body
     evaluations.submit_evaluation(
         Actor(engagement.tenant_id, "Sam"),
         engagement.id,

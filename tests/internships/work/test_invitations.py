@@ -57,7 +57,7 @@ def invite(app, advisor, email: str = EMPLOYER_EMAIL, **extra) -> str:
             .order_by(EmailMessage.id.desc())
         ).first()
     assert body, "no invitation email"
-    match = re.search(r"https?://[^\s]+(/s/listing/[^\s]+)", body)
+    match = re.search(r"https?://[^\s]+(/supervisor/listing/[^\s]+)", body)
     assert match, body
     return match.group(1)
 
@@ -237,7 +237,7 @@ def test_expired_withdrawn_and_forged_links_say_whom_to_ask(app, world):
     forged = client.get(path[:-3] + "abc")
     assert forged.status_code == 404 and 'data-reason="invalid"' in forged.get_data(as_text=True)
     # A supervisor link's token is not an invitation (salts differ).
-    assert client.get("/s/listing/not-a-token").status_code == 404
+    assert client.get("/supervisor/listing/not-a-token").status_code == 404
 
 
 def test_only_advisors_issue_invitations(world):
@@ -260,5 +260,5 @@ def test_the_invitation_page_refuses_a_bad_email(app, world):
 def test_the_public_form_is_rate_limited(app, monkeypatch):
     monkeypatch.setitem(app.config, "SUPERVISOR_RATE_LIMIT", "2 per minute")
     client = public_client(app)
-    codes = [client.get("/s/listing/not-a-token").status_code for _ in range(3)]
+    codes = [client.get("/supervisor/listing/not-a-token").status_code for _ in range(3)]
     assert codes == [404, 404, 429]

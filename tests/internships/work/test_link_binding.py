@@ -12,7 +12,7 @@ import secrets
 import pytest
 from sqlalchemy import delete, select, text
 
-from internships.work import links
+from internships.supervisor import links
 from internships.work.models import Engagement, HourLog, SupervisorLink
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import delete, select
 
-from internships.work import links
+from internships.supervisor import links
 from internships.work.models import SupervisorLink
 from lti_tool import jobs
 from lti_tool.actor import Actor

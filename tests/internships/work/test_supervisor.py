@@ -1,7 +1,7 @@
 """The public supervisor pages, reached by the signed links the tool emails: selecting
 applicants (audited disclosure of what students consented to share), confirming hours,
-evaluating; single use, expiry with a page that says whom to ask, rate limiting, the
-development outbox."""
+evaluating; single use, expiry with a page that says whom to ask, the old ``/s/`` addresses,
+rate limiting, the development outbox (the sandbox's)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def last_link(app, to: str, path: str) -> str:
             .order_by(EmailMessage.id.desc())
         ).first()
     assert body, f"no email to {to}"
-    match = re.search(rf"https?://[^\s]+(/s/{path}/[^\s]+)", body)
+    match = re.search(rf"https?://[^\s]+(/supervisor/{path}/[^\s]+)", body)
     assert match, body
     return match.group(1)
 
@@ -229,7 +229,7 @@ def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, worl
 def test_an_expired_link_says_so_and_whom_to_ask(app, world):
     engagement_id = engaged(app, world)
     with app.app_context():
-        from internships.work.links import issue_link
+        from internships.supervisor.links import issue_link
 
         token = issue_link(Actor(world["school"].tenant_id, "test"), "evaluate", engagement_id, "")
         db.session.scalar(
@@ -240,22 +240,45 @@ def test_an_expired_link_says_so_and_whom_to_ask(app, world):
             )
         ).expires_at = dt.datetime(2020, 1, 1)
         db.session.commit()
-    resp = public_client(app).get(f"/s/evaluate/{token}")
+    resp = public_client(app).get(f"/supervisor/evaluate/{token}")
     text = resp.get_data(as_text=True)
     assert resp.status_code == 410
     assert 'data-reason="expired"' in text and "careers@example.edu" in text
-    bogus = public_client(app).get("/s/evaluate/not-a-token")
+    bogus = public_client(app).get("/supervisor/evaluate/not-a-token")
     assert bogus.status_code == 404 and 'data-reason="invalid"' in bogus.get_data(as_text=True)
-    wrong_purpose = public_client(app).get(f"/s/hours/{token}")
+    wrong_purpose = public_client(app).get(f"/supervisor/hours/{token}")
     assert wrong_purpose.status_code == 404
+
+
+def test_links_emailed_with_the_old_address_reach_the_same_page(app, world):
+    """Links emailed before the area was named /supervisor point at /s/...: a permanent
+    redirect (308, so the form's POST stays a POST) to the same page, query string kept."""
+    engagement_id = engaged(app, world)
+    with app.app_context():
+        from internships.supervisor.links import issue_link
+
+        token = issue_link(Actor(world["school"].tenant_id, "test"), "evaluate", engagement_id, "")
+        db.session.commit()
+    browser = public_client(app)
+    moved = browser.get(f"/s/evaluate/{token}?from=mail&x=%C3%A9")
+    assert moved.status_code == 308
+    assert moved.headers["Location"] == f"/supervisor/evaluate/{token}?from=mail&x=%C3%A9"
+    posted = browser.post(f"/s/evaluate/{token}", data={"supervisor_name": "Sam"})
+    assert posted.status_code == 308
+    assert posted.headers["Location"] == f"/supervisor/evaluate/{token}"
+    page = browser.get(f"/s/evaluate/{token}", follow_redirects=True)
+    assert page.status_code == 200 and page.request.path == f"/supervisor/evaluate/{token}"
+    assert 'name="supervisor_name"' in page.get_data(as_text=True)
+    selection = browser.get("/s/select/SEL/resume/3")  # deeper paths too
+    assert selection.headers["Location"] == "/supervisor/select/SEL/resume/3"
 
 
 def test_public_pages_are_rate_limited(app, monkeypatch):
     monkeypatch.setitem(app.config, "SUPERVISOR_RATE_LIMIT", "3 per minute")
     browser = public_client(app)
-    codes = [browser.get("/s/evaluate/not-a-token").status_code for _ in range(4)]
+    codes = [browser.get("/supervisor/evaluate/not-a-token").status_code for _ in range(4)]
     assert codes == [404, 404, 404, 429]
-    limited = browser.get("/s/evaluate/not-a-token")
+    limited = browser.get("/supervisor/evaluate/not-a-token")
     assert "Wait a minute and try again." in limited.get_data(as_text=True)
 
 
@@ -272,15 +295,15 @@ def test_the_development_outbox_needs_a_launch_and_lists_its_tenants_emails(
     application = the_application(app, world["student"].sub)
     accept_via_advisor(world, application.id)
     # Without a launch: refused (the mail holds supervisors' capability links).
-    assert public_client(app).get("/s/dev/outbox").status_code == 401
+    assert public_client(app).get("/sandbox/outbox").status_code == 401
     advisor = world["advisor"]
-    page = advisor.client.get(f"/s/dev/outbox?lid={advisor.lid}")
+    page = advisor.client.get(f"/sandbox/outbox?lid={advisor.lid}")
     assert page.status_code == 200
     assert "You were accepted for" in page.get_data(as_text=True)
     assert "Other school" not in page.get_data(as_text=True)
     # A student may not read it.
     student = world["student"]
-    assert student.client.get(f"/s/dev/outbox?lid={student.lid}").status_code == 403
+    assert student.client.get(f"/sandbox/outbox?lid={student.lid}").status_code == 403
 
 
 def test_consent_is_recorded_before_anything_reaches_an_employer(app, world):

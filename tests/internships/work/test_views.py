@@ -368,9 +368,7 @@ def test_faculty_confirms_hours_and_the_student_is_notified(app, world):
         from lti_tool.auth import current_launch
 
         ctx = current_launch()
-        html = render_template(
-            "internships/work/_notifications.html", notifications=unread_notifications(ctx)
-        )
+        html = render_template("work/_notifications.html", notifications=unread_notifications(ctx))
     assert "3 hours on “Market research sprint” were confirmed." in html
     assert "Mark all as read" in html
 

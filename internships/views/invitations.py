@@ -1,28 +1,21 @@
-"""The internships blueprint's employer invitation pages for career advisors."""
+"""The internships blueprint's employer invitation pages for career advisors: inviting an
+employer to submit a listing through a signed link (the supervisor area's public form), and
+withdrawing an invitation."""
 
 from __future__ import annotations
 
-from flask import (
-    flash,
-    redirect,
-    render_template,
-    url_for,
-)
+from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
-from lti_tool.extensions import db
 from lti_tool.forms import ButtonForm
-from lti_tool.unit_of_work import field_errors
-from lti_tool.web import launch_url
+from lti_tool.unit_of_work import done, field_errors, refused
 
-from .forms import InvitationForm
-from .services import invitations as invitation_svc
-from .services import listings as svc
-from .views import _employer_choices, bp
-
-# --- employer invitations ------------------------------------------------------------------------
+from ..forms import InvitationForm
+from ..services import invitations as invitation_svc
+from ..services import listings as svc
+from . import _employer_choices, bp, expired
 
 
 @bp.route("/invitations", methods=["GET", "POST"])
@@ -43,8 +36,9 @@ def invitations() -> ResponseReturnValue:
         except svc.ListingInvalidError as exc:
             field_errors(form, exc, fallback="email")
         else:
-            flash(f"The invitation is on its way to {form.email.data}.", "success")
-            return redirect(launch_url("internships.invitations"), code=303)
+            return done(
+                f"The invitation is on its way to {form.email.data}.", "internships.invitations"
+            )
     status = 422 if form.errors else 200
     return render_template(
         "internships/invitations.html",
@@ -59,13 +53,9 @@ def invitations() -> ResponseReturnValue:
 def revoke_invitation(jti: str) -> ResponseReturnValue:
     ctx = current_launch()
     if not ButtonForm().validate_on_submit():
-        flash("The form expired: try again.", "error")
-        return redirect(launch_url("internships.invitations"), code=303)
+        return expired("internships.invitations")
     try:
         invitation_svc.revoke_invitation(ctx.actor, jti)
     except PolicyViolationError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-    else:
-        flash("The invitation is withdrawn; its link no longer works.", "success")
-    return redirect(launch_url("internships.invitations"), code=303)
+        return refused(exc, "internships.invitations")
+    return done("The invitation is withdrawn; its link no longer works.", "internships.invitations")

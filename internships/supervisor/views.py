@@ -1,27 +1,36 @@
-"""Public pages reached by a signed link, for employer supervisors without an LMS account:
-review a listing's applicants (what each student consented to share, every view audited),
-confirm or query hours, evaluate the student, and — by an advisor's invitation — submit a
-listing for approval. Rate limited; an expired or used link gets a plain page that says whom
-to ask."""
+"""The supervisor blueprint (``/supervisor``): public pages reached by a signed link, for
+employer supervisors without an LMS account — review a listing's applicants (what each student
+consented to share, every view audited), confirm or query hours, evaluate the student, and — by
+an advisor's invitation — submit a listing for approval. Rate limited; an expired or used link
+gets a plain page that says whom to ask. Links emailed before the area had its name point at
+``/s/...``: ``old_address`` sends them on (registered by ``internships.register``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
-from internships.forms import EmployerListingForm
-from internships.services import invitations as invitation_svc
-from internships.services.listings import ListingInvalidError
 from lti_tool.auth import public
 from lti_tool.errors import PolicyViolationError
-from lti_tool.extensions import db
+from lti_tool.extensions import csrf, db
 from lti_tool.models import Tenant
-from lti_tool.unit_of_work import commit_now
+from lti_tool.ratelimit import limited
+from lti_tool.unit_of_work import commit_now, field_errors, refuse
 
+from ..services import invitations as invitation_svc
+from ..services.listings import ListingInvalidError
+from ..work.forms import hour_decisions
+from ..work.models import RATING_LEVELS
+from ..work.services import applications as apps
+from ..work.services import engagements as eng
+from ..work.services import evaluations as eval_svc
+from ..work.services import hours as hour_svc
+from ..work.services.common import career_center_email
+from ..work.services.selection import disclose_application
+from ..work.views import attachment
 from . import forms
-from .limiter import limited
 from .links import (
     LinkError,
     link_tenant,
@@ -29,22 +38,24 @@ from .links import (
     open_engagement_link,
     open_listing_link,
 )
-from .models import RATING_LEVELS
-from .services import applications as apps
-from .services import engagements as eng
-from .services import evaluations as eval_svc
-from .services import hours as hour_svc
-from .services.common import career_center_email
-from .services.selection import disclose_application
-from .views import _attachment
 
-bp = Blueprint("supervisor", __name__, url_prefix="/s")
+bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 limited(bp)  # every page: the public rate limit (the limiter is bound by create_app)
+OLD_PREFIX = "/s"  # where the links emailed before the area had its name point
+
+
+@public
+@csrf.exempt  # it writes nothing: the page it sends a POST on checks the form's token
+def old_address(rest: str) -> ResponseReturnValue:
+    """A link emailed before the area was named: a permanent redirect to the same page under
+    ``/supervisor`` (308, so a form's POST stays a POST), the query string kept."""
+    query = request.query_string.decode("latin-1")
+    return redirect(f"{bp.url_prefix}/{rest}{'?' + query if query else ''}", code=308)
 
 
 @bp.errorhandler(LinkError)
 def link_error(exc: LinkError) -> ResponseReturnValue:
-    db.session.rollback()
+    refuse()
     token = (request.view_args or {}).get("token") or ""
     invitation = request.endpoint == "supervisor.employer_listing"
     find_tenant = invitation_svc.invitation_tenant if invitation else link_tenant
@@ -52,7 +63,7 @@ def link_error(exc: LinkError) -> ResponseReturnValue:
     tenant = db.session.get(Tenant, tenant_id) if tenant_id else None
     status = 404 if exc.reason == "invalid" else 410
     return render_template(
-        "internships/public/invitation_error.html" if invitation else "supervisor/link_error.html",
+        "supervisor/invitation_error.html" if invitation else "supervisor/link_error.html",
         error=exc,
         contact=career_center_email(tenant),
         institution=tenant.name if tenant else "",
@@ -92,11 +103,11 @@ def select_applicants(token: str) -> ResponseReturnValue:
             return _thanks(f"Thank you: {decided} decision(s) recorded for “{listing.title}”.")
         if not decided and not errors:
             errors.append("Choose a decision for at least one applicant.")
-        db.session.rollback()
+        refuse()  # no decision stands; the disclosures below are recorded all the same
     applicants = apps.listing_applicants(grant.tenant_id, listing.id)
     for application in applicants:
         disclose_application(grant.actor(), listing.id, application.id, "view")
-    commit_now()  # the disclosures are kept whatever the form says
+    commit_now()  # the disclosures are a record of what was shown: kept whatever the form says
     status = 422 if errors else 200
     return render_template(
         "supervisor/select.html",
@@ -113,7 +124,7 @@ def select_applicants(token: str) -> ResponseReturnValue:
 def resume(token: str, application_id: int) -> ResponseReturnValue:
     grant, _listing = open_listing_link(token)
     application = disclose_application(grant.actor(), grant.subject_id, application_id, "resume")
-    return _attachment(application.resume_path, application.resume_filename, "application/pdf")
+    return attachment(application.resume_path, application.resume_filename, "application/pdf")
 
 
 @bp.route("/hours/<token>", methods=["GET", "POST"])
@@ -126,13 +137,13 @@ def hours(token: str) -> ResponseReturnValue:
     form = forms.SupervisorForm()
     errors: list[str] = []
     if form.validate_on_submit():
-        decisions = forms.hour_decisions(request.form, [log.id for log in logs])
+        decisions = hour_decisions(request.form, [log.id for log in logs])
         try:
             if not decisions:
                 raise eng.EngagementInvalidError("note", "Confirm or query at least one entry.")
             hour_svc.review_hours(grant.actor(), engagement.id, decisions, reviewer="supervisor")
         except eng.EngagementInvalidError as exc:
-            db.session.rollback()
+            refuse()
             errors.append(exc.message)
         else:
             mark_used(grant)
@@ -160,7 +171,7 @@ def evaluate(token: str) -> ResponseReturnValue:
                 str(request.form.get("comments", "")),
             )
         except PolicyViolationError as exc:
-            db.session.rollback()
+            refuse()
             errors.append(exc.message)
         else:
             mark_used(grant)
@@ -187,7 +198,7 @@ def employer_listing(token: str) -> ResponseReturnValue:
         else None
     )
     tenant = invitation_svc.get_tenant(grant.tenant_id)
-    form = EmployerListingForm(data={"contact_email": grant.email})
+    form = forms.EmployerListingForm(data={"contact_email": grant.email})
     form.require_employer = employer is None
     errors: list[str] = []
     if form.validate_on_submit():
@@ -200,15 +211,9 @@ def employer_listing(token: str) -> ResponseReturnValue:
         try:
             listing = invitation_svc.submit_listing(grant, who, form.to_input(0))
         except ListingInvalidError as exc:
-            db.session.rollback()
-            target = {"pay_amount_cents": "pay_amount", "new_employer": "employer_name"}.get(
-                exc.field or "", exc.field or ""
-            )
-            field = form._fields.get(target)
-            if field is not None:
-                field.errors = [*field.errors, exc.message]
-            else:
-                errors.append(exc.message)
+            aliases = {"pay_amount_cents": "pay_amount", "new_employer": "employer_name"}
+            field_errors(form, exc, aliases=aliases)
+            errors.extend(form.form_errors)  # what names no field of the form: at the top
         else:
             return _thanks(
                 f"Thank you: “{listing.title}” is with the career center of {tenant.name}. "
@@ -218,7 +223,7 @@ def employer_listing(token: str) -> ResponseReturnValue:
     elif form.errors:
         errors.append("Nothing was sent: correct the fields marked below.")
     return render_template(
-        "internships/public/listing_form.html",
+        "supervisor/listing_form.html",
         form=form,
         employer=employer,
         institution=tenant.name,

@@ -9,11 +9,12 @@ from internships.services.listings import list_employers, list_listings
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.forms import ButtonForm
+from lti_tool.unit_of_work import done, field_errors
 
-from . import forms
-from .services import caps, cpt
-from .services import engagements as eng
-from .views import _done, _refused, bp
+from .. import forms
+from ..services import caps, cpt
+from ..services import engagements as eng
+from . import bp
 
 # --- CPT approvals (advisors) --------------------------------------------------------------------
 
@@ -54,12 +55,12 @@ def cpt_approvals() -> ResponseReturnValue:
         try:
             cpt.record_cpt_approval(ctx.actor, data)
         except eng.EngagementInvalidError as exc:
-            _refused(form, exc)
+            field_errors(form, exc)
         else:
-            return _done("The CPT approval is recorded.", "work.cpt_approvals")
+            return done("The CPT approval is recorded.", "work.cpt_approvals")
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "internships/work/cpt.html",
+        "work/cpt.html",
         form=form,
         approvals=cpt.list_cpt_approvals(ctx.tenant_id),
         revoke_form=ButtonForm(formdata=None),
@@ -73,7 +74,7 @@ def revoke_cpt(approval_id: int) -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     cpt.revoke_cpt_approval(ctx.actor, approval_id)
-    return _done("The CPT approval is marked revoked.", "work.cpt_approvals")
+    return done("The CPT approval is marked revoked.", "work.cpt_approvals")
 
 
 # --- per-course workload caps (faculty; a TA reads them) -----------------------------------------
@@ -90,7 +91,7 @@ def course_caps() -> ResponseReturnValue:
             "max_weekly_hours": current.course_weekly_hours,
         }
     )
-    return render_template("internships/work/caps.html", form=form, caps=current)
+    return render_template("work/caps.html", form=form, caps=current)
 
 
 @bp.post("/caps")
@@ -102,8 +103,8 @@ def save_course_caps() -> ResponseReturnValue:
         try:
             caps.set_course_caps(ctx, form.max_concurrent.data, form.max_weekly_hours.data)
         except eng.EngagementInvalidError as exc:
-            _refused(form, exc)
+            field_errors(form, exc)
         else:
-            return _done("The course's workload caps are saved.", "work.course_caps")
+            return done("The course's workload caps are saved.", "work.course_caps")
     current = caps.effective_caps(ctx.tenant_id, ctx.course_id)
-    return render_template("internships/work/caps.html", form=form, caps=current), 422
+    return render_template("work/caps.html", form=form, caps=current), 422

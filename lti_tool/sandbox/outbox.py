@@ -1,17 +1,16 @@
-"""The development mail outbox (sandbox only): every email the tool stored, for the launch's
-tenant, newest first. Registered with the sandbox domain, so the page does not exist when the
-sandbox is off; it needs an advisor's or administrator's launch (the mail holds supervisors'
-capability links) and never shows another institution's mail."""
+"""The development mail outbox (``/sandbox/outbox``, on the sandbox blueprint): every email the
+tool stored, for the launch's tenant, newest first. It exists only with the sandbox; it needs an
+advisor's or administrator's launch (the mail holds supervisors' capability links) and never
+shows another institution's mail."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import abort, current_app, render_template
 from flask.typing import ResponseReturnValue
 
 from ..auth import current_launch, requires
 from ..notify.mail import outbox_for_tenant
-
-bp = Blueprint("sandbox_outbox", __name__, url_prefix="/s/dev")
+from .views import bp
 
 
 @bp.get("/outbox")

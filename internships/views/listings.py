@@ -5,30 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import (
-    flash,
-    redirect,
-    render_template,
-)
+from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import PolicyViolationError
-from lti_tool.extensions import db
-from lti_tool.unit_of_work import field_errors
-from lti_tool.web import launch_url
+from lti_tool.unit_of_work import done, field_errors
 
-from .forms import (
+from ..forms import (
     ApproveForm,
     CompleteDraftForm,
     ListingForm,
     listing_form_data,
 )
-from .services import listings as svc
-from .views import STATUS_LABELS, _employer_choices, bp
-
-# --- listing management --------------------------------------------------------------------
+from ..services import listings as svc
+from . import STATUS_LABELS, _employer_choices, bp
 
 
 def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None) -> Any:
@@ -47,8 +39,8 @@ def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None)
 
 
 def _saved(listing: Any) -> ResponseReturnValue:
-    flash(f"“{listing.title}” is saved: {STATUS_LABELS[listing.status].lower()}.", "success")
-    return redirect(launch_url("internships.detail", listing_id=listing.id), code=303)
+    message = f"“{listing.title}” is saved: {STATUS_LABELS[listing.status].lower()}."
+    return done(message, "internships.detail", listing_id=listing.id)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -108,16 +100,14 @@ def complete(listing_id: int) -> ResponseReturnValue:
         try:
             svc.complete_draft(ctx.actor, listing_id, form.estimated_hours.data or 0)
         except PolicyViolationError as exc:
-            db.session.rollback()
-            form.estimated_hours.errors = [*form.estimated_hours.errors, exc.message]
+            field_errors(form, exc, fallback="estimated_hours")
         else:
             where = (
                 "it waits for approval"
                 if listing.status == "pending_approval"
                 else "it is open to students"
             )
-            flash(f"“{listing.title}” is complete: {where}.", "success")
-            return redirect(launch_url("internships.drafts"), code=303)
+            return done(f"“{listing.title}” is complete: {where}.", "internships.drafts")
     status = 422 if form.errors else 200
     return render_template("internships/complete.html", form=form, listing=listing), status
 
@@ -138,11 +128,11 @@ def approve(listing_id: int) -> ResponseReturnValue:
                 justification=form.justification(),
             )
         except PolicyViolationError as exc:
-            db.session.rollback()
-            form.note.errors = [*form.note.errors, exc.message]
+            field_errors(form, exc, fallback="note")
         else:
-            flash(f"“{listing.title}” is approved and open to students.", "success")
-            return redirect(launch_url("internships.manage"), code=303)
+            return done(
+                f"“{listing.title}” is approved and open to students.", "internships.manage"
+            )
     status = 422 if form.errors else 200
     return render_template(
         "internships/approve.html",

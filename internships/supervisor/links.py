@@ -29,7 +29,7 @@ from lti_tool.errors import AppError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 
-from .models import (
+from ..work.models import (
     LINK_OPEN_STATUSES,
     LINK_PURPOSES,
     Engagement,

@@ -1,5 +1,6 @@
-"""The work blueprint: applying and "My applications" for students; applicants and decisions
-for advisors; engagement pages for the student, the course's faculty and advisors."""
+"""The work blueprint (``/work``): applying and "My applications" for students; applicants and
+decisions for advisors. Its other pages are in ``engagements`` (the engagement pages for the
+student, the course's faculty and advisors) and ``cpt`` (CPT approvals and course caps)."""
 
 from __future__ import annotations
 
@@ -12,24 +13,25 @@ from werkzeug.datastructures import FileStorage
 from internships.services.listings import get_listing
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
-from lti_tool.errors import AppError, PolicyViolationError
+from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.home import ROLE_LABELS
 from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
-from lti_tool.unit_of_work import done, refuse, refused
+from lti_tool.unit_of_work import done, field_errors, refuse, refused
 from lti_tool.web import launch_url
 
-from . import forms
-from .models import RATING_LEVELS
-from .services import applications as apps
-from .services import cpt, uploads
-from .services import engagements as eng
-from .services.selection import send_selection_link
+from .. import forms
+from ..models import RATING_LEVELS
+from ..services import applications as apps
+from ..services import engagements as eng
+from ..services import uploads
+from ..services.cpt import is_f1
+from ..services.selection import send_selection_link
 
 bp = Blueprint("work", __name__, url_prefix="/work")
 
 
-def _student_panel(ctx: LaunchContext) -> dict[str, Any]:
+def student_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The student's home panel: unread notifications, applications and engagements."""
     return {
         "notifications": unread_notifications(ctx),
@@ -75,26 +77,8 @@ def _read(field: Any, limit_key: str) -> tuple[bytes | None, str]:
     return storage.stream.read(limit + 1), storage.filename
 
 
-def _refused(form: Any, exc: AppError) -> None:
-    """Show a service's refusal next to the field it names (or at the top of the form)."""
-    refuse()
-    field = form._fields.get(getattr(exc, "field", "") or "")
-    if field is not None:
-        field.errors = [*field.errors, exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
-def _back(exc: PolicyViolationError, endpoint: str, **values: Any) -> ResponseReturnValue:
-    """A refused action: nothing saved, the reason shown on the page the person came from."""
-    return refused(exc, endpoint, **values)
-
-
-def _done(message: str, endpoint: str, **values: Any) -> ResponseReturnValue:
-    return done(message, endpoint, **values)
-
-
-def _attachment(name: str | None, filename: str, mimetype: str) -> ResponseReturnValue:
+def attachment(name: str | None, filename: str, mimetype: str) -> ResponseReturnValue:
+    """A stored upload (résumé, deliverable) as a private download; 404 when there is none."""
     if not name:
         abort(404)
     response = send_file(
@@ -133,15 +117,15 @@ def apply(listing_id: int) -> ResponseReturnValue:
         try:
             apps.apply_to_listing(ctx, listing.id, payload)
         except apps.ApplicationInvalidError as exc:
-            _refused(form, exc)
+            field_errors(form, exc)
         else:
-            return _done(
+            return done(
                 f"Your application to {listing.employer.name} is sent.", "work.my_applications"
             )
     status = 422 if form.errors or form.form_errors else 200
-    needs_cpt = ctx.course_id is not None and cpt.is_f1(ctx.tenant_id, ctx.user_id)
+    needs_cpt = ctx.course_id is not None and is_f1(ctx.tenant_id, ctx.user_id)
     return render_template(
-        "internships/work/apply.html", form=form, listing=listing, needs_cpt=needs_cpt
+        "work/apply.html", form=form, listing=listing, needs_cpt=needs_cpt
     ), status
 
 
@@ -150,7 +134,7 @@ def apply(listing_id: int) -> ResponseReturnValue:
 def my_applications() -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
-        "internships/work/my_applications.html",
+        "work/my_applications.html",
         applications=apps.my_applications(ctx),
         engagements=eng.list_engagements(ctx),
         form=ButtonForm(),
@@ -166,8 +150,8 @@ def withdraw(application_id: int) -> ResponseReturnValue:
     try:
         application = apps.withdraw_application(ctx, application_id)
     except PolicyViolationError as exc:
-        return _back(exc, "work.my_applications")
-    return _done(
+        return refused(exc, "work.my_applications")
+    return done(
         f"You withdrew your application to “{application.listing.title}”.", "work.my_applications"
     )
 
@@ -177,7 +161,7 @@ def withdraw(application_id: int) -> ResponseReturnValue:
 def resume(application_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     application = apps.get_application(ctx, application_id)
-    return _attachment(application.resume_path, application.resume_filename, "application/pdf")
+    return attachment(application.resume_path, application.resume_filename, "application/pdf")
 
 
 @bp.post("/notifications/read")
@@ -187,7 +171,7 @@ def notifications_read() -> ResponseReturnValue:
     if not ButtonForm().validate_on_submit():
         abort(400)
     mark_notifications_read(ctx)
-    return _done("Notifications marked as read.", "home.index")
+    return done("Notifications marked as read.", "home.index")
 
 
 # --- advisors: applicants, decisions, the employer's link ----------------------------------------
@@ -199,7 +183,7 @@ def overview() -> ResponseReturnValue:
     ctx = current_launch()
     listings = apps.applications_by_listing(ctx.tenant_id) if ctx.role == "advisor" else []
     return render_template(
-        "internships/work/overview.html",
+        "work/overview.html",
         engagements=eng.list_engagements(ctx),
         listings=listings,
     )
@@ -211,7 +195,7 @@ def _applicants_page(
     ctx = current_launch()
     listing = get_listing(ctx.tenant_id, listing_id)
     return render_template(
-        "internships/work/applicants.html",
+        "work/applicants.html",
         listing=listing,
         applications=apps.listing_applicants(ctx.tenant_id, listing.id),
         decide_form=forms.DecideForm(formdata=None),
@@ -243,8 +227,7 @@ def decide(application_id: int) -> ResponseReturnValue:
                 override_reason=form.override_reason.data or "",
             )
         except PolicyViolationError as exc:
-            refuse()
-            flash(f"{exc.message} {exc.hint}", "error")
+            return refused(exc, "work.applicants", listing_id=application.listing_id)
         else:
             flash(f"Recorded: {APPLICATION_LABELS[application.status].lower()}.", "success")
     return redirect(launch_url("work.applicants", listing_id=application.listing_id), code=303)
@@ -276,7 +259,7 @@ def selection_link(listing_id: int) -> ResponseReturnValue:
             refuse()
             form.email.errors = [*form.email.errors, exc.message]
         else:
-            return _done(
+            return done(
                 "The link is on its way to the employer.", "work.applicants", listing_id=listing_id
             )
     return _applicants_page(listing_id, form, 422)

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
-from lti_tool.unit_of_work import refuse
-from lti_tool.web import launch_url
+from lti_tool.unit_of_work import done, field_errors, refuse, refused
 
-from . import forms
-from .services import engagements as eng
-from .services import evaluations as eval_svc
-from .services import hours as hour_svc
-from .views import ENGAGEMENT_LABELS, _attachment, _back, _done, _read, _refused, bp
+from .. import forms
+from ..services import engagements as eng
+from ..services import evaluations as eval_svc
+from ..services import hours as hour_svc
+from . import ENGAGEMENT_LABELS, _read, attachment, bp
 
 # --- engagements ---------------------------------------------------------------------------------
 
@@ -36,7 +35,7 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
     }
     page_forms.update(forms_in)
     return render_template(
-        "internships/work/engagement.html",
+        "work/engagement.html",
         engagement=engagement,
         logs=hour_svc.hour_logs(engagement),
         summary=hour_svc.hours_summary(engagement),
@@ -63,8 +62,8 @@ def acknowledge(engagement_id: int) -> ResponseReturnValue:
     try:
         eng.acknowledge_agreement(ctx, engagement_id)
     except PolicyViolationError as exc:
-        return _back(exc, "work.engagement", engagement_id=engagement_id)
-    return _done(
+        return refused(exc, "work.engagement", engagement_id=engagement_id)
+    return done(
         "You acknowledged the learning agreement.", "work.engagement", engagement_id=engagement_id
     )
 
@@ -84,9 +83,9 @@ def log_hours(engagement_id: int) -> ResponseReturnValue:
                 form.description.data or "",
             )
         except eng.EngagementInvalidError as exc:
-            _refused(form, exc)
+            field_errors(form, exc)
         else:
-            return _done("Hours logged.", "work.engagement", engagement_id=engagement_id)
+            return done("Hours logged.", "work.engagement", engagement_id=engagement_id)
     return _engagement_page(engagement_id, 422, hours_form=form)
 
 
@@ -106,10 +105,8 @@ def review_hours(engagement_id: int) -> ResponseReturnValue:
             reviewer=ctx.role,
         )
     except eng.EngagementInvalidError as exc:
-        refuse()
-        flash(exc.message, "error")
-        return redirect(launch_url("work.engagement", engagement_id=engagement_id), code=303)
-    return _done("Hours reviewed.", "work.engagement", engagement_id=engagement_id)
+        return refused(exc, "work.engagement", engagement_id=engagement_id)
+    return done("Hours reviewed.", "work.engagement", engagement_id=engagement_id)
 
 
 @bp.post("/engagements/<int:engagement_id>/deliverables")
@@ -129,9 +126,9 @@ def add_deliverable(engagement_id: int) -> ResponseReturnValue:
                 filename=filename,
             )
         except eng.EngagementInvalidError as exc:
-            _refused(form, exc)
+            field_errors(form, exc)
         else:
-            return _done("Deliverable added.", "work.engagement", engagement_id=engagement_id)
+            return done("Deliverable added.", "work.engagement", engagement_id=engagement_id)
     return _engagement_page(engagement_id, 422, deliverable_form=form)
 
 
@@ -139,7 +136,7 @@ def add_deliverable(engagement_id: int) -> ResponseReturnValue:
 @requires("student", "faculty", "advisor")
 def deliverable_file(deliverable_id: int) -> ResponseReturnValue:
     deliverable = eng.get_deliverable(current_launch(), deliverable_id)
-    return _attachment(deliverable.file_path, deliverable.filename, deliverable.content_type)
+    return attachment(deliverable.file_path, deliverable.filename, deliverable.content_type)
 
 
 @bp.route("/engagements/<int:engagement_id>/reflection", methods=["GET", "POST"])
@@ -153,13 +150,13 @@ def reflection(engagement_id: int) -> ResponseReturnValue:
         try:
             eng.save_reflection(ctx, engagement.id, form.answers(), submit=bool(form.submit.data))
         except (eng.EngagementInvalidError, PolicyViolationError) as exc:
-            _refused(form, exc)
+            field_errors(form, exc)
         else:
             message = "Reflection submitted." if form.submit.data else "Draft saved."
-            return _done(message, "work.engagement", engagement_id=engagement.id)
+            return done(message, "work.engagement", engagement_id=engagement.id)
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
-        "internships/work/reflection.html", form=form, engagement=engagement, reflection=saved
+        "work/reflection.html", form=form, engagement=engagement, reflection=saved
     ), status
 
 
@@ -182,17 +179,15 @@ def agreement(engagement_id: int) -> ResponseReturnValue:
         try:
             eng.update_agreement(ctx, engagement.id, data)
         except eng.EngagementInvalidError as exc:
-            _refused(form, exc)
+            field_errors(form, exc)
         else:
-            return _done(
+            return done(
                 "Learning agreement saved; the student is asked to acknowledge it.",
                 "work.engagement",
                 engagement_id=engagement.id,
             )
     status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "internships/work/agreement.html", form=form, engagement=engagement
-    ), status
+    return render_template("work/agreement.html", form=form, engagement=engagement), status
 
 
 @bp.post("/engagements/<int:engagement_id>/status")
@@ -223,7 +218,7 @@ def change_status(engagement_id: int) -> ResponseReturnValue:
                 )
             form.action.errors = [*form.action.errors, message]
         else:
-            return _done(
+            return done(
                 f"The engagement is now {ENGAGEMENT_LABELS[engagement.status].lower()}.",
                 "work.engagement",
                 engagement_id=engagement.id,
@@ -250,8 +245,8 @@ def supervisor_link(engagement_id: int) -> ResponseReturnValue:
     try:
         eval_svc.send_supervisor_link(ctx.actor, engagement.id, purpose, _supervisor_url(purpose))
     except PolicyViolationError as exc:
-        return _back(exc, "work.engagement", engagement_id=engagement_id)
-    return _done(
+        return refused(exc, "work.engagement", engagement_id=engagement_id)
+    return done(
         f"We emailed {engagement.supervisor_name or 'the supervisor'} a link.",
         "work.engagement",
         engagement_id=engagement.id,

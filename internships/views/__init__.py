@@ -1,0 +1,163 @@
+"""The internships blueprint (``/internships``): the course board and listing pages for everyone
+in a launch, pins for faculty, closing a listing for career advisors. Its other pages are in
+``listings`` (creating, editing, drafts and approval), ``invitations`` (employer invitations)
+and ``imports`` (the listing import and background imports)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+
+from lti_tool.auth import current_launch, requires
+from lti_tool.context import LaunchContext, today_in
+from lti_tool.errors import PolicyViolationError
+from lti_tool.forms import ButtonForm
+from lti_tool.home import ROLE_LABELS
+from lti_tool.unit_of_work import done, refused
+from lti_tool.web import launch_url
+
+from ..forms import BoardFilterForm, CloseListingForm
+from ..rendering import render_markdown
+from ..services import listings as svc
+from ..services import pins as pin_svc
+from ..services.board import search_board
+from ..vocabulary import UNPAID_FACTORS, skill_label
+
+bp = Blueprint("internships", __name__, url_prefix="/internships")
+
+
+def faculty_panel(ctx: LaunchContext) -> dict[str, Any] | None:
+    """The instructor's home panel: the course's pinned listings and workload caps."""
+    if ctx.course_id is None:
+        return None
+    from ..work.services.caps import effective_caps
+
+    return {
+        "pinned": pin_svc.pinned_listings(ctx.tenant_id, ctx.course_id),
+        "caps": effective_caps(ctx.tenant_id, ctx.course_id),
+    }
+
+
+def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
+    """The advisor's home panel: the approval queue and the career center's tools."""
+    queue = svc.approval_queue(ctx.tenant_id)
+    return {
+        "waiting": len(queue),
+        "from_employers": sum(1 for listing in queue if listing.source == "employer_form"),
+        "drafts": len(svc.drafts_to_complete(ctx.tenant_id)),
+    }
+
+
+EVERYONE = ("student", "faculty", "advisor")
+STATUS_LABELS = {
+    "draft": "Draft",
+    "pending_approval": "Waiting for approval",
+    "open": "Open",
+    "filled": "Filled",
+    "closed": "Closed",
+    "expired": "Expired",
+}
+CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£", "AUD": "A$"}
+
+
+def money(cents: int | None, currency: str = "USD") -> str:
+    """``$1,234.50``-style amounts for the currencies listings may use."""
+    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
+    return f"{symbol}{(cents or 0) / 100:,.2f}"
+
+
+@bp.context_processor
+def context_helpers() -> dict[str, Any]:
+    ctx = g.get("launch")  # None while an error page renders before the launch is known
+    return {
+        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
+        "skill_label": skill_label,
+        "status_label": STATUS_LABELS.get,
+        "money": money,
+        "is_advisor": ctx is not None and ctx.role == "advisor",
+    }
+
+
+def _employer_choices(tenant_id: int) -> list[tuple[int, str]]:
+    return [(e.id, e.name) for e in svc.list_employers(tenant_id)]
+
+
+def expired(endpoint: str, **values: Any) -> ResponseReturnValue:
+    """A button's form that no longer validates (its launch or token expired): say so, back."""
+    flash("The form expired: try again.", "error")
+    return redirect(launch_url(endpoint, **values), code=303)
+
+
+@bp.get("/")
+@requires(*EVERYONE)
+def board() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = BoardFilterForm(request.args)
+    query = dataclasses.replace(form.to_query(), course_id=ctx.course_id)
+    page = search_board(ctx.tenant_id, query, today_in(ctx.time_zone))
+    args = {k: request.args.getlist(k) for k in request.args if k not in ("page", "lid")}
+    return render_template(
+        "internships/board.html",
+        form=form,
+        page=page,
+        args=args,
+        pinned=pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
+    )
+
+
+@bp.get("/<int:listing_id>")
+@requires(*EVERYONE)
+def detail(listing_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    listing = svc.get_listing(ctx.tenant_id, listing_id, open_only=ctx.role != "advisor")
+    return render_template(
+        "internships/detail.html",
+        listing=listing,
+        description=render_markdown(listing.description_md),
+        factors=UNPAID_FACTORS,
+        close_form=CloseListingForm() if ctx.role == "advisor" else None,
+        pinned=listing.id in pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
+        pin_form=ButtonForm() if ctx.role == "faculty" and ctx.course_id else None,
+    )
+
+
+@bp.post("/<int:listing_id>/pin")
+@requires("faculty", write=True)
+def pin(listing_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not ButtonForm().validate_on_submit():
+        return expired("internships.detail", listing_id=listing_id)
+    try:
+        listing = svc.get_listing(ctx.tenant_id, listing_id, open_only=True)
+        pin_svc.pin_listing(ctx, listing_id)
+    except PolicyViolationError as exc:
+        return refused(exc, "internships.detail", listing_id=listing_id)
+    message = f"“{listing.title}” is pinned to the top of {ctx.course_title}'s board."
+    return done(message, "internships.detail", listing_id=listing_id)
+
+
+@bp.post("/<int:listing_id>/unpin")
+@requires("faculty", write=True)
+def unpin(listing_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    if not ButtonForm().validate_on_submit():
+        return expired("internships.detail", listing_id=listing_id)
+    removed = pin_svc.unpin_listing(ctx, listing_id)
+    message = "Unpinned." if removed else "That listing was not pinned."
+    return done(message, "internships.detail", listing_id=listing_id)
+
+
+@bp.post("/<int:listing_id>/close")
+@requires("advisor", write=True)
+def close(listing_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = CloseListingForm()
+    if not form.validate_on_submit():
+        flash("Choose whether the listing is filled or closed.", "error")
+        return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
+    listing = svc.close_listing(ctx.actor, listing_id, form.status.data or "")
+    message = f"“{listing.title}” is {STATUS_LABELS[listing.status].lower()}."
+    return done(message, "internships.detail", listing_id=listing_id)
