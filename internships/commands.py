@@ -35,7 +35,7 @@ def find_tenant(name_or_id: str) -> Tenant:
     if tenant is None:
         raise click.ClickException(
             f"--tenant: no tenant {name_or_id!r}; give a tenant's exact name or its id "
-            "(flask --app lti_tool platform list shows them)."
+            "(flask --app lti_tool registration list shows them)."
         )
     return tenant
 
@@ -92,15 +92,28 @@ def run_import(
     _report(report, dry_run)
 
 
-@click.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
-@click.option("--dry-run", is_flag=True, help="Check every record; save nothing.")
-@click.option("--progress-every", default=0, help="Print progress every N rows (0: about 5 %).")
-@with_appcontext
-def import_command(path: Path, tenant_ref: str, dry_run: bool, progress_every: int) -> None:
-    """Import listings from schema.org JobPosting JSON-LD or CSV (see docs/imports.md)."""
-    run_import("listings", path, tenant_ref, dry_run, progress_every, "internships import")
+def file_import_command(kind: str, group: str, help_text: str) -> click.Command:
+    """``flask <group> import PATH --tenant T [--dry-run] [--progress-every N]`` for an import
+    of ``kind`` (listings; profiles, the profile area's)."""
+    unit = "row" if kind == "profiles" else "record"
+
+    @click.command("import", help=help_text)
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--tenant", "tenant_ref", required=True, help="The tenant's name or id.")
+    @click.option("--dry-run", is_flag=True, help=f"Check every {unit}; save nothing.")
+    @click.option("--progress-every", default=0, help="Print progress every N rows (0: about 5 %).")
+    @with_appcontext
+    def command(path: Path, tenant_ref: str, dry_run: bool, progress_every: int) -> None:
+        run_import(kind, path, tenant_ref, dry_run, progress_every, f"{group} import")
+
+    return command
+
+
+import_command = file_import_command(
+    "listings",
+    "internships",
+    "Import listings from schema.org JobPosting JSON-LD or CSV (see docs/imports.md).",
+)
 
 
 @click.command("jobs")

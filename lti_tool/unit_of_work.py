@@ -22,14 +22,15 @@ retention) commit their own work, batch by batch.
 
 View helpers for the three outcomes of a form: ``done`` (flash, redirect; the handler commits),
 ``refused`` (roll back, flash the reason, redirect) and ``field_errors`` (put a domain error's
-field messages on a WTForms form; the view re-renders with 422 and the handler rolls back).
+field messages on a WTForms form; the view re-renders with 422 — ``form_page`` — and the
+handler rolls back).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, flash, g, redirect
+from flask import Flask, flash, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 
 from .errors import AppError
@@ -112,6 +113,12 @@ def field_errors(
             target.errors = [*target.errors, exc.message]
         else:
             form.form_errors.append(exc.message)
+
+
+def form_page(template: str, form: Any, **context: Any) -> ResponseReturnValue:
+    """A form's page: 200, or 422 when the form has errors (its own, or a refusal placed on it
+    by ``field_errors``), so that the handler takes back the request's writes."""
+    return render_template(template, form=form, **context), 422 if form.errors else 200
 
 
 def init_app(app: Flask) -> None:

@@ -13,9 +13,7 @@ and never leaves a half-written profile."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -33,6 +31,7 @@ from ..services.imports import (
     ImportReport,
     RowError,
     RowResult,
+    csv_rows,
     decode_file,
 )
 from ..vocabulary import CLASS_YEARS
@@ -49,19 +48,7 @@ CLASS_YEAR_SYNONYMS = {
 }  # fmt: skip
 
 
-def csv_records(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
-    """(line number, record) pairs; ImportFormatError when the file or its header is
-    unusable."""
-    text = decode_file(data)
-    try:
-        return _csv_records(text)
-    except csv.Error as exc:  # e.g. a field over csv's size limit
-        raise ImportFormatError(f"The file is not a readable CSV file ({exc}).") from exc
-
-
-def _csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv reads \r, \n and \r\n itself
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
+def _profile_header(header: list[str]) -> None:
     hint = "The first row names the columns: " + ",".join(CSV_COLUMNS)
     if not {"lms_user_id", "email"} & set(header):
         raise ImportFormatError("The CSV header needs lms_user_id or email.", hint=hint)
@@ -69,12 +56,12 @@ def _csv_records(text: str) -> list[tuple[int, dict[str, str]]]:
         raise ImportFormatError(
             "The CSV header names none of program, class_year, expected_graduation.", hint=hint
         )
-    reader.fieldnames = header
-    return [
-        (reader.line_num, {k: (v or "").strip() for k, v in row.items() if k})
-        for row in reader
-        if any((v or "").strip() for k, v in row.items() if k)
-    ]
+
+
+def csv_records(data: bytes | str) -> list[tuple[int, dict[str, str]]]:
+    """(line number, record) pairs; ImportFormatError when the file or its header is
+    unusable."""
+    return csv_rows(decode_file(data), _profile_header, lower=True)
 
 
 def class_year(value: str) -> str:
@@ -189,16 +176,7 @@ def _import_one(actor: Actor, record: dict[str, str]) -> tuple[str, User]:
     outcome = "updated"
     if profile is None:
         outcome = "created"
-        profile = StudentProfile(
-            tenant_id=tenant_id,
-            user_id=user.id,
-            program="",
-            class_year="",
-            work_authorization="",
-            skills=[],
-            interests="",
-            career_goals="",
-        )
+        profile = StudentProfile.empty(tenant_id, user.id)
         db.session.add(profile)
     changed = [name for name, value in values.items() if getattr(profile, name) != value]
     if not changed and outcome == "updated":

@@ -36,6 +36,20 @@ class StudentProfile(Model):
     weekly_availability_hours: Mapped[int | None] = mapped_column(default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    @classmethod
+    def empty(cls, tenant_id: int, user_id: int) -> StudentProfile:
+        """A student's profile with nothing filled in yet (not added to the session)."""
+        return cls(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            program="",
+            class_year="",
+            work_authorization="",
+            skills=[],
+            interests="",
+            career_goals="",
+        )
+
     @property
     def is_empty(self) -> bool:
         return not (

@@ -50,18 +50,7 @@ def get_profile(ctx: LaunchContext) -> StudentProfile | None:
 def get_or_empty(ctx: LaunchContext) -> StudentProfile:
     """The launch user's profile, or an unsaved empty one (never another user's)."""
     profile = get_profile(ctx)
-    if profile is None:
-        profile = StudentProfile(
-            tenant_id=ctx.tenant_id,
-            user_id=ctx.user_id,
-            program="",
-            class_year="",
-            work_authorization="",
-            skills=[],
-            interests="",
-            career_goals="",
-        )
-    return profile
+    return profile if profile is not None else StudentProfile.empty(ctx.tenant_id, ctx.user_id)
 
 
 def validate(data: ProfileInput) -> None:

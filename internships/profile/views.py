@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
-from lti_tool.unit_of_work import done, field_errors
+from lti_tool.unit_of_work import done, field_errors, form_page
 
 from ..views import context_helpers
 from ..views.imports import import_page
@@ -33,8 +33,7 @@ def edit() -> ResponseReturnValue:
             field_errors(form, exc, fallback="program")
         else:
             return done("Your profile is saved.", "profile.edit")
-    status = 422 if form.errors else 200
-    return render_template("profile/edit.html", form=form, profile=profile), status
+    return form_page("profile/edit.html", form, profile=profile)
 
 
 @bp.get("/for-you")

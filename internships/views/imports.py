@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from lti_tool import tasks, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
-from lti_tool.unit_of_work import commit_now
+from lti_tool.unit_of_work import commit_now, form_page
 from lti_tool.web import launch_url
 
 from ..forms import ImportForm
@@ -59,8 +59,7 @@ def import_page(kind: str, form: Any, template: str, **extra: Any) -> ResponseRe
                 return queue_import(ctx, kind, text, filename)
             report = job_svc.import_records(ctx.actor, kind, records)
     jobs = job_svc.recent_jobs(ctx.tenant_id, kind)
-    status = 422 if form.errors else 200
-    return render_template(template, form=form, report=report, jobs=jobs, **extra), status
+    return form_page(template, form, report=report, jobs=jobs, **extra)
 
 
 @bp.route("/import", methods=["GET", "POST"])

@@ -4,13 +4,13 @@ withdrawing an invitation."""
 
 from __future__ import annotations
 
-from flask import render_template, url_for
+from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
-from lti_tool.unit_of_work import done, field_errors, refused
+from lti_tool.unit_of_work import done, field_errors, form_page, refused
 
 from ..forms import InvitationForm
 from ..services import invitations as invitation_svc
@@ -39,13 +39,12 @@ def invitations() -> ResponseReturnValue:
             return done(
                 f"The invitation is on its way to {form.email.data}.", "internships.invitations"
             )
-    status = 422 if form.errors else 200
-    return render_template(
+    return form_page(
         "internships/invitations.html",
-        form=form,
+        form,
         invitations=invitation_svc.list_invitations(ctx.tenant_id),
         revoke_form=ButtonForm(formdata=None),
-    ), status
+    )
 
 
 @bp.post("/invitations/<jti>/revoke")

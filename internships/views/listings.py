@@ -3,15 +3,13 @@ editing listings, the manage list, drafts to complete and approving a listing.""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import PolicyViolationError
-from lti_tool.unit_of_work import done, field_errors
+from lti_tool.unit_of_work import done, field_errors, form_page
 
 from ..forms import (
     ApproveForm,
@@ -19,11 +17,12 @@ from ..forms import (
     ListingForm,
     listing_form_data,
 )
+from ..models import Listing
 from ..services import listings as svc
 from . import STATUS_LABELS, _employer_choices, bp
 
 
-def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None) -> Any:
+def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None) -> Listing | None:
     """Run the service for a valid form; a refusal goes next to its field (None returned)."""
     try:
         employer_id = (
@@ -38,36 +37,29 @@ def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None)
         return None
 
 
-def _saved(listing: Any) -> ResponseReturnValue:
-    message = f"“{listing.title}” is saved: {STATUS_LABELS[listing.status].lower()}."
-    return done(message, "internships.detail", listing_id=listing.id)
+def _listing_page(listing: Listing | None) -> ResponseReturnValue:
+    """The listing form: a new listing (``listing`` None) or an existing one's edit."""
+    ctx = current_launch()
+    data = listing_form_data(listing) if listing is not None else None
+    form = ListingForm(data=data, employers=_employer_choices(ctx.tenant_id))
+    if form.validate_on_submit():
+        saved = _save_listing(ctx, form, listing.id if listing is not None else None)
+        if saved is not None:
+            message = f"“{saved.title}” is saved: {STATUS_LABELS[saved.status].lower()}."
+            return done(message, "internships.detail", listing_id=saved.id)
+    return form_page("internships/edit.html", form, listing=listing)
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires("advisor", write=True)
 def create() -> ResponseReturnValue:
-    ctx = current_launch()
-    form = ListingForm(employers=_employer_choices(ctx.tenant_id))
-    if form.validate_on_submit():
-        listing = _save_listing(ctx, form, None)
-        if listing is not None:
-            return _saved(listing)
-    status = 422 if form.errors else 200
-    return render_template("internships/edit.html", form=form, listing=None), status
+    return _listing_page(None)
 
 
 @bp.route("/<int:listing_id>/edit", methods=["GET", "POST"])
 @requires("advisor", write=True)
 def edit(listing_id: int) -> ResponseReturnValue:
-    ctx = current_launch()
-    listing = svc.get_listing(ctx.tenant_id, listing_id)
-    form = ListingForm(data=listing_form_data(listing), employers=_employer_choices(ctx.tenant_id))
-    if form.validate_on_submit():
-        saved = _save_listing(ctx, form, listing_id)
-        if saved is not None:
-            return _saved(saved)
-    status = 422 if form.errors else 200
-    return render_template("internships/edit.html", form=form, listing=listing), status
+    return _listing_page(svc.get_listing(current_launch().tenant_id, listing_id))
 
 
 @bp.get("/manage")
@@ -108,8 +100,7 @@ def complete(listing_id: int) -> ResponseReturnValue:
                 else "it is open to students"
             )
             return done(f"“{listing.title}” is complete: {where}.", "internships.drafts")
-    status = 422 if form.errors else 200
-    return render_template("internships/complete.html", form=form, listing=listing), status
+    return form_page("internships/complete.html", form, listing=listing)
 
 
 @bp.route("/<int:listing_id>/approve", methods=["GET", "POST"])
@@ -133,10 +124,5 @@ def approve(listing_id: int) -> ResponseReturnValue:
             return done(
                 f"“{listing.title}” is approved and open to students.", "internships.manage"
             )
-    status = 422 if form.errors else 200
-    return render_template(
-        "internships/approve.html",
-        form=form,
-        listing=listing,
-        reason=svc.approval_reason(listing, svc.get_tenant(ctx.tenant_id)),
-    ), status
+    reason = svc.approval_reason(listing, svc.get_tenant(ctx.tenant_id))
+    return form_page("internships/approve.html", form, listing=listing, reason=reason)

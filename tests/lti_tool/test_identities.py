@@ -16,7 +16,7 @@ from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Course, IdentityLink, Launch, Tenant, User
 from tests.helpers import ADVISOR_RULE, Person, csrf_token
-from tests.internships.work.test_views import (
+from tests.internships.work.helpers import (
     accept_via_advisor,
     submit_application,
     the_application,

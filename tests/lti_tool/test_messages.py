@@ -69,7 +69,7 @@ def test_a_refusal_reaches_the_next_page_without_the_cookie(app, school, seed_li
     browser = _cookieless(app)
     page = browser.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     assert page.status_code == 200
-    from tests.internships.work.test_views import submit_application
+    from tests.internships.work.helpers import submit_application
 
     student = school.person("student")
     submit_application(student, listing_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from typing import Any
 
 from lti_tool.errors import AppError
@@ -59,26 +60,37 @@ def read_records(data: bytes | str, filename: str = "") -> list[tuple[int, dict[
     return jsonld_records(text) if looks_json else csv_records(text)
 
 
-def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
+def csv_rows(
+    text: str, check: Callable[[list[str]], None], *, lower: bool = False
+) -> list[tuple[int, dict[str, str]]]:
+    """(line number, record) pairs of a CSV file with a header row (``lower``: its names in
+    lower case), each cell stripped; ``check(header)`` raises ImportFormatError for a header
+    the import cannot use; ImportFormatError too when csv cannot read the file."""
     try:
-        return _csv_records(text)
+        reader = csv.DictReader(io.StringIO(text, newline=""))  # csv reads \r, \n and \r\n
+        header = [(name or "").strip() for name in (reader.fieldnames or [])]
+        header = [name.lower() for name in header] if lower else header
+        check(header)
+        reader.fieldnames = header
+        return [
+            (reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader
+        ]
     except csv.Error as exc:  # e.g. a field over csv's size limit
         raise ImportFormatError(f"The file is not a readable CSV file ({exc}).") from exc
 
 
-def _csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # csv reads \r, \n and \r\n itself
-    header = [h.strip() for h in (reader.fieldnames or [])]
+def _listing_header(header: list[str]) -> None:
     missing = {"external_id", "title"} - set(header)
     if missing:
         raise ImportFormatError(
             f"The CSV header lacks {', '.join(sorted(missing))}.",
             hint="The first row names the columns: " + ",".join(CSV_COLUMNS),
         )
-    reader.fieldnames = header
-    return [
-        (reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}) for row in reader
-    ]
+
+
+def csv_records(text: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, record) pairs of a listings CSV file."""
+    return list(csv_rows(text, _listing_header))
 
 
 def _is_job_posting(node: Any) -> bool:

@@ -17,7 +17,7 @@ from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.home import ROLE_LABELS
 from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
-from lti_tool.unit_of_work import done, field_errors, refuse, refused
+from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.web import launch_url
 
 from .. import forms
@@ -122,11 +122,8 @@ def apply(listing_id: int) -> ResponseReturnValue:
             return done(
                 f"Your application to {listing.employer.name} is sent.", "work.my_applications"
             )
-    status = 422 if form.errors or form.form_errors else 200
     needs_cpt = ctx.course_id is not None and is_f1(ctx.tenant_id, ctx.user_id)
-    return render_template(
-        "work/apply.html", form=form, listing=listing, needs_cpt=needs_cpt
-    ), status
+    return form_page("work/apply.html", form, listing=listing, needs_cpt=needs_cpt)
 
 
 @bp.get("/applications")

@@ -9,7 +9,7 @@ from internships.services.listings import list_employers, list_listings
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.forms import ButtonForm
-from lti_tool.unit_of_work import done, field_errors
+from lti_tool.unit_of_work import done, field_errors, form_page
 
 from .. import forms
 from ..services import caps, cpt
@@ -58,13 +58,12 @@ def cpt_approvals() -> ResponseReturnValue:
             field_errors(form, exc)
         else:
             return done("The CPT approval is recorded.", "work.cpt_approvals")
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
+    return form_page(
         "work/cpt.html",
-        form=form,
+        form,
         approvals=cpt.list_cpt_approvals(ctx.tenant_id),
         revoke_form=ButtonForm(formdata=None),
-    ), status
+    )
 
 
 @bp.post("/cpt/<int:approval_id>/revoke")

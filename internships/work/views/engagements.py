@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
-from lti_tool.unit_of_work import done, field_errors, refuse, refused
+from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 
 from .. import forms
 from ..services import engagements as eng
@@ -154,10 +154,7 @@ def reflection(engagement_id: int) -> ResponseReturnValue:
         else:
             message = "Reflection submitted." if form.submit.data else "Draft saved."
             return done(message, "work.engagement", engagement_id=engagement.id)
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(
-        "work/reflection.html", form=form, engagement=engagement, reflection=saved
-    ), status
+    return form_page("work/reflection.html", form, engagement=engagement, reflection=saved)
 
 
 @bp.route("/engagements/<int:engagement_id>/agreement", methods=["GET", "POST"])
@@ -186,8 +183,7 @@ def agreement(engagement_id: int) -> ResponseReturnValue:
                 "work.engagement",
                 engagement_id=engagement.id,
             )
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("work/agreement.html", form=form, engagement=engagement), status
+    return form_page("work/agreement.html", form, engagement=engagement)
 
 
 @bp.post("/engagements/<int:engagement_id>/status")

@@ -1,8 +1,11 @@
-"""Shortcuts the work tests share: a CV and a statement, apply, accept, add a listing, and
-read the audit trail."""
+"""Shortcuts the work tests share: a CV and a statement, apply, accept, add a listing, read
+the audit trail (through the services); apply, accept and read a link through the pages."""
 
 from __future__ import annotations
 
+import io
+import re
+import secrets
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +20,8 @@ from lti_tool.actor import Actor
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from lti_tool.notify.models import EmailMessage
+from tests.helpers import csrf_token
 
 ADVISOR_ACTOR = "Ada Advisor <ada@example.edu> (user 0)"
 PDF = (
@@ -84,3 +89,92 @@ def add_listing(tenant_id: int, *, employer: str = "Acme Analytics", **overrides
         Actor(tenant_id, ACTOR), listing_input(emp.id, **overrides), submit=True
     )
     return int(listing.id)
+
+
+# --- through the pages (signed launches, a public client) ---------------------------------------
+
+
+def apply_form(lid: str, token: str, **overrides):
+    data = {
+        "lid": lid,
+        "csrf_token": token,
+        "statement": STATEMENT,
+        "availability": "Evenings, 8 hours a week",
+        "consent": "y",
+        "resume": (io.BytesIO(PDF), "my cv.pdf"),
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def submit_application(person, listing_id: int, **overrides):
+    page = person.client.get(f"/work/apply/{listing_id}?lid={person.lid}")
+    assert page.status_code == 200
+    return person.client.post(
+        f"/work/apply/{listing_id}",
+        data=apply_form(person.lid, csrf_token(page), **overrides),
+        content_type="multipart/form-data",
+    )
+
+
+def accept_via_advisor(world, application_id: int, **extra):
+    advisor = world["advisor"]
+    page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
+    return advisor.client.post(
+        f"/work/applications/{application_id}/decide",
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept", **extra},
+        follow_redirects=True,
+    )
+
+
+def the_application(app, student_sub: str, listing_id: int | None = None) -> Application:
+    """The application of the student with this sub (to ``listing_id`` when given: a sub
+    alone is not unique across LMSs and tenants)."""
+    with app.app_context():
+        from lti_tool.models import User
+
+        query = (
+            select(Application)
+            .join(User, User.id == Application.student_id)
+            .where(User.sub == student_sub)
+        )
+        if listing_id is not None:
+            query = query.where(Application.listing_id == listing_id)
+        row = db.session.scalar(query)
+        assert row is not None
+        db.session.expunge(row)
+        return row
+
+
+def public_client(app):
+    """A browser of its own, from an address of its own (the rate limit counts per address)."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = (
+        f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    )
+    return client
+
+
+def last_link(app, to: str, path: str) -> str:
+    with app.app_context():
+        body = db.session.scalars(
+            select(EmailMessage.body)
+            .where(EmailMessage.to_address == to)
+            .order_by(EmailMessage.id.desc())
+        ).first()
+    assert body, f"no email to {to}"
+    match = re.search(rf"https?://[^\s]+(/supervisor/{path}/[^\s]+)", body)
+    assert match, body
+    return match.group(1)
+
+
+def engaged(app, world) -> int:
+    submit_application(world["student"], world["listing"])
+    application = the_application(app, world["student"].sub)
+    accept_via_advisor(world, application.id)
+    with app.app_context():
+        return int(
+            db.session.scalar(
+                select(Engagement.id).where(Engagement.application_id == application.id)
+            )
+        )

@@ -16,25 +16,13 @@ from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.browser import conftest as browser_fixtures
 
-from .test_views import accept_via_advisor, submit_application, the_application
+from .helpers import accept_via_advisor, submit_application, the_application
 
 pytestmark = pytest.mark.browser
 # The real-browser fixtures live in tests/browser; these names make them visible here.
 browser = browser_fixtures.browser
 browser_page = browser_fixtures.browser_page
 assert_accessible = browser_fixtures.assert_accessible
-
-
-@pytest.fixture
-def world(school, seed_listing):
-    return {
-        "school": school,
-        "student": school.person("student"),
-        "other": school.person("student"),
-        "advisor": school.person("advisor"),
-        "faculty": school.person("faculty"),
-        "listing": seed_listing(school.tenant_id, competencies=["Teamwork", "Communication"]),
-    }
 
 
 def test_apply_engagement_and_supervisor_pages_are_accessible(

@@ -20,7 +20,7 @@ from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
 from tests.internships.conftest import ACTOR
 
-from .test_supervisor import public_client
+from .helpers import public_client
 
 EMPLOYER_EMAIL = "hr@northwind.example"
 

@@ -18,20 +18,14 @@ from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
 from tests.helpers import csrf_token
 
-from .test_supervisor import engaged, last_link, public_client
-from .test_views import accept_via_advisor, submit_application, the_application
-
-
-@pytest.fixture
-def world(school, seed_listing):
-    return {
-        "school": school,
-        "student": school.person("student"),
-        "other": school.person("student"),
-        "advisor": school.person("advisor"),
-        "faculty": school.person("faculty"),
-        "listing": seed_listing(school.tenant_id, competencies=["Teamwork", "Communication"]),
-    }
+from .helpers import (
+    accept_via_advisor,
+    engaged,
+    last_link,
+    public_client,
+    submit_application,
+    the_application,
+)
 
 
 def send_hours_link(

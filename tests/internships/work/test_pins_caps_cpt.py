@@ -21,7 +21,7 @@ from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
 from tests.helpers import csrf_token, launch_csrf
 
-from .helpers import ADVISOR_ACTOR, apply
+from .helpers import ADVISOR_ACTOR, apply, last_link, public_client, submit_application
 
 F1 = "F-1 (CPT needed for credit-bearing off-campus work)"
 
@@ -274,7 +274,6 @@ def test_advisor_records_cpt_on_the_page_and_the_refusal_is_shown(app, school, s
     listing_id = seed_listing(school.tenant_id)
     f1 = school.person("student")
     student_id = make_f1(app, f1)
-    from .test_views import submit_application
 
     apply_page = f1.client.get(f"/work/apply/{listing_id}?lid={f1.lid}").get_data(True)
     assert "must record a CPT approval" in apply_page
@@ -337,8 +336,6 @@ def test_advisor_records_cpt_on_the_page_and_the_refusal_is_shown(app, school, s
 
 
 def test_an_employer_is_not_told_the_students_visa_status(app, school, seed_listing):
-    from .test_supervisor import last_link, public_client
-    from .test_views import submit_application
 
     listing_id = seed_listing(school.tenant_id)
     f1 = school.person("student")

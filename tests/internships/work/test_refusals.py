@@ -18,7 +18,7 @@ from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
 from tests.internships.conftest import ACTOR, listing_input
 
-from .test_supervisor import engaged, world  # noqa: F401
+from .helpers import engaged
 
 NO_CONTACT = "The employer has no contact email; give the address to send the link to."
 
@@ -42,7 +42,7 @@ def _listing_without_contact(app, tenant_id: int) -> int:
         return int(listing.id)
 
 
-def test_a_link_with_no_address_to_send_it_to_is_refused_on_the_page(app, world):  # noqa: F811
+def test_a_link_with_no_address_to_send_it_to_is_refused_on_the_page(app, world):
     advisor = world["advisor"]
     listing_id = _listing_without_contact(app, world["school"].tenant_id)
     browser = _cookieless(app)
@@ -68,7 +68,7 @@ def test_a_link_with_no_address_to_send_it_to_is_refused_on_the_page(app, world)
     assert _mails_to(app, "") == before
 
 
-def test_an_address_that_is_not_one_is_refused_and_kept(app, world):  # noqa: F811
+def test_an_address_that_is_not_one_is_refused_and_kept(app, world):
     advisor = world["advisor"]
     listing_id = world["listing"]  # its employer has a contact: the typed text must not win
     browser = _cookieless(app)
@@ -84,7 +84,7 @@ def test_an_address_that_is_not_one_is_refused_and_kept(app, world):  # noqa: F8
     assert _mails_to(app, "sam at acme") == 0
 
 
-def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, world):  # noqa: F811
+def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, world):
     engagement_id = engaged(app, world)
     student = world["student"]
     browser = _cookieless(app)
@@ -121,7 +121,7 @@ def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, wo
     assert "The engagement is now submitted" in shown  # the confirmation, without the cookie
 
 
-def test_submitting_twice_says_why_although_no_change_is_offered(app, world):  # noqa: F811
+def test_submitting_twice_says_why_although_no_change_is_offered(app, world):
     engagement_id = engaged(app, world)
     student = world["student"]
     browser = _cookieless(app)

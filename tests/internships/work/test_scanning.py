@@ -19,8 +19,7 @@ from internships.work.models import Application, Engagement
 from lti_tool.extensions import db
 from tests.helpers import csrf_token
 
-from .helpers import PDF
-from .test_views import accept_via_advisor, submit_application, the_application
+from .helpers import PDF, accept_via_advisor, submit_application, the_application
 
 CLAMD_HOST = os.environ.get("CLAMAV_TEST_HOST", "127.0.0.1")
 CLAMD_PORT = int(os.environ.get("CLAMAV_TEST_PORT", "3310"))

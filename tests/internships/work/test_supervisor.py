@@ -6,15 +6,11 @@ rate limiting, the development outbox (the sandbox's)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
-import secrets
 
-import pytest
 from sqlalchemy import select
 
 from internships.work.models import (
     Application,
-    Engagement,
     HourLog,
     SupervisorEvaluation,
     SupervisorLink,
@@ -22,56 +18,16 @@ from internships.work.models import (
 from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
-from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
 
-from .test_views import accept_via_advisor, submit_application, the_application
-
-
-def public_client(app):
-    """A browser of its own, from an address of its own (the rate limit counts per address)."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = (
-        f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
-    )
-    return client
-
-
-def last_link(app, to: str, path: str) -> str:
-    with app.app_context():
-        body = db.session.scalars(
-            select(EmailMessage.body)
-            .where(EmailMessage.to_address == to)
-            .order_by(EmailMessage.id.desc())
-        ).first()
-    assert body, f"no email to {to}"
-    match = re.search(rf"https?://[^\s]+(/supervisor/{path}/[^\s]+)", body)
-    assert match, body
-    return match.group(1)
-
-
-@pytest.fixture
-def world(school, seed_listing):
-    return {
-        "school": school,
-        "student": school.person("student"),
-        "other": school.person("student"),
-        "advisor": school.person("advisor"),
-        "faculty": school.person("faculty"),
-        "listing": seed_listing(school.tenant_id, competencies=["Teamwork", "Communication"]),
-    }
-
-
-def engaged(app, world) -> int:
-    submit_application(world["student"], world["listing"])
-    application = the_application(app, world["student"].sub)
-    accept_via_advisor(world, application.id)
-    with app.app_context():
-        return int(
-            db.session.scalar(
-                select(Engagement.id).where(Engagement.application_id == application.id)
-            )
-        )
+from .helpers import (
+    accept_via_advisor,
+    engaged,
+    last_link,
+    public_client,
+    submit_application,
+    the_application,
+)
 
 
 def test_employer_selects_through_a_signed_link_once(app, world, seed_listing):

@@ -16,71 +16,13 @@ from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
 from tests.helpers import csrf_token
 
-from .helpers import PDF, STATEMENT
-
-
-def apply_form(lid: str, token: str, **overrides):
-    data = {
-        "lid": lid,
-        "csrf_token": token,
-        "statement": STATEMENT,
-        "availability": "Evenings, 8 hours a week",
-        "consent": "y",
-        "resume": (io.BytesIO(PDF), "my cv.pdf"),
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def submit_application(person, listing_id: int, **overrides):
-    page = person.client.get(f"/work/apply/{listing_id}?lid={person.lid}")
-    assert page.status_code == 200
-    return person.client.post(
-        f"/work/apply/{listing_id}",
-        data=apply_form(person.lid, csrf_token(page), **overrides),
-        content_type="multipart/form-data",
-    )
+from .conftest import make_world
+from .helpers import PDF, accept_via_advisor, apply_form, submit_application, the_application
 
 
 @pytest.fixture
 def world(school, seed_listing):
-    return {
-        "school": school,
-        "student": school.person("student"),
-        "other": school.person("student"),
-        "advisor": school.person("advisor"),
-        "faculty": school.person("faculty"),
-        "listing": seed_listing(school.tenant_id, competencies=["Teamwork"]),
-    }
-
-
-def accept_via_advisor(world, application_id: int, **extra):
-    advisor = world["advisor"]
-    page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
-    return advisor.client.post(
-        f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept", **extra},
-        follow_redirects=True,
-    )
-
-
-def the_application(app, student_sub: str, listing_id: int | None = None) -> Application:
-    """The application of the student with this sub (to ``listing_id`` when given: a sub
-    alone is not unique across LMSs and tenants)."""
-    with app.app_context():
-        from lti_tool.models import User
-
-        query = (
-            select(Application)
-            .join(User, User.id == Application.student_id)
-            .where(User.sub == student_sub)
-        )
-        if listing_id is not None:
-            query = query.where(Application.listing_id == listing_id)
-        row = db.session.scalar(query)
-        assert row is not None
-        db.session.expunge(row)
-        return row
+    return make_world(school, seed_listing, ("Teamwork",))
 
 
 def test_apply_then_my_applications_then_withdraw(app, world):
