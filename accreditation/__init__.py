@@ -24,27 +24,35 @@ def register(app: Flask) -> None:
     from lti_tool.privacy.retention import register_file_rule
     from lti_tool.tenants import register_tenant_setup
 
+    from .attainment import commands as attainment_commands
     from .attainment import exports
     from .attainment import views as attainment_views
+    from .evidence import commands as evidence_commands
     from .evidence import services as evidence
-    from .evidence import views as evidence_views  # evidence pages, on the outcomes blueprint
+    from .evidence import views as evidence_views
     from .frameworks import commands as framework_commands
-    from .frameworks import lms_views  # noqa: F401 - course-outcomes pages, outcomes blueprint
     from .frameworks import services as frameworks
     from .frameworks import views as framework_views
+    from .frameworks.views import crosswalk, lms  # noqa: F401 - routes on framework_views.bp
+    from .frameworks.views import frameworks as _framework_pages  # noqa: F401 - the same
     from .reports import views as report_views
     from .writeback import senders
     from .writeback import services as writeback
 
+    for bp in (
+        framework_views.bp,
+        framework_views.OLD_ADDRESSES,  # the Canvas OAuth redirect URI, once under /outcomes
+        evidence_views.bp,
+        report_views.bp,
+        attainment_views.bp,
+    ):
+        app.register_blueprint(bp)
     for role in ("faculty", "advisor", "student"):
-        register_home_panel(app, role, "outcomes/_home_panel.html", framework_views._home_panel)
-    app.register_blueprint(framework_views.bp)
-    app.register_blueprint(report_views.bp)
-    register_home_panel(app, "student", "reports/_student_panel.html", report_views._student_panel)
-    register_home_panel(app, "advisor", "reports/_advisor_panel.html", report_views._advisor_panel)
-    app.register_blueprint(attainment_views.bp)
+        register_home_panel(app, role, "frameworks/_home_panel.html", framework_views.home_panel)
+    register_home_panel(app, "student", "reports/_student_panel.html", report_views.student_panel)
+    register_home_panel(app, "advisor", "reports/_advisor_panel.html", report_views.advisor_panel)
     for role in ("faculty", "advisor", "student"):
-        register_home_panel(app, role, "attainment/_home_panel.html", attainment_views._home_panel)
+        register_home_panel(app, role, "attainment/_home_panel.html", attainment_views.home_panel)
     app.cli.add_command(
         cli_group(
             "frameworks",
@@ -52,10 +60,10 @@ def register(app: Flask) -> None:
             framework_commands.export_command,
             framework_commands.list_command,
             framework_commands.seed_command,
-            evidence_views.evidence_sync,
         )
     )
-    app.cli.add_command(cli_group("attainment", attainment_views.run_exports_command))
+    app.cli.add_command(cli_group("evidence", evidence_commands.sync_command))
+    app.cli.add_command(cli_group("attainment", attainment_commands.run_exports_command))
     # The built-in NACE framework exists before any page needs it (pages only read it).
     register_tenant_setup(app, "accreditation.builtin_frameworks", frameworks.set_up_tenant)
     jobs.register_sender(writeback.KIND_CANVAS, senders.send_rubric_assessment)

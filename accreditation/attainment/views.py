@@ -1,12 +1,11 @@
 """The attainment blueprint: a student's own report, a course's attainment (its faculty), the
 program and term reports, coverage, closing-the-loop notes, targets and accreditation exports
-(career advisors of the tenant), and ``flask attainment exports``."""
+(career advisors of the tenant). ``flask attainment exports`` is in ``commands.py``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import click
 from flask import (
     Blueprint,
     current_app,
@@ -17,7 +16,6 @@ from flask import (
     request,
     send_file,
 )
-from flask.cli import with_appcontext
 from flask.typing import ResponseReturnValue
 
 from accreditation.frameworks import services as fw_services
@@ -39,7 +37,7 @@ ADVISORS = ("advisor", "admin")
 REPORT_KINDS = ("competencies", "program")
 
 
-def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
+def home_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"role": ctx.role}
 
 
@@ -188,22 +186,24 @@ def trend() -> ResponseReturnValue:
     return render_template("attainment/trend.html", trend=over_time, scope=scope, **filters)
 
 
+def _coverage_page(by_listing: bool) -> ResponseReturnValue:
+    scope, filters = _filters(current_launch())
+    cover = services.coverage(scope, with_listings=by_listing)
+    return render_template(
+        "attainment/coverage.html", cover=cover, by_listing=by_listing, **filters
+    )
+
+
 @bp.get("/coverage")
 @requires(*ADVISORS)
 def coverage() -> ResponseReturnValue:
-    ctx = current_launch()
-    scope, filters = _filters(ctx)
-    cover = services.coverage(scope, with_listings=False)
-    return render_template("attainment/coverage.html", cover=cover, by_listing=False, **filters)
+    return _coverage_page(by_listing=False)
 
 
 @bp.get("/coverage/listings")
 @requires(*ADVISORS)
 def coverage_listings() -> ResponseReturnValue:
-    ctx = current_launch()
-    scope, filters = _filters(ctx)
-    cover = services.coverage(scope, with_listings=True)
-    return render_template("attainment/coverage.html", cover=cover, by_listing=True, **filters)
+    return _coverage_page(by_listing=True)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -316,11 +316,3 @@ def export_download(export_id: int) -> ResponseReturnValue:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
-
-
-@click.command("exports")
-@with_appcontext
-def run_exports_command() -> None:
-    """Build the accreditation exports that are queued (or whose runner died)."""
-    done = exports.run_queued()  # the same as ``flask tasks run exports``
-    click.echo(f"Built {len(done)} export(s).")

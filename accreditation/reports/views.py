@@ -25,9 +25,9 @@ from lti_tool import csvsafe, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
-from lti_tool.extensions import db
 from lti_tool.home import ROLE_LABELS
 from lti_tool.models import utcnow
+from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
 from . import forms
@@ -41,12 +41,12 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 REPORT_TABLES = ("engagements", "hours", "credit", "competencies", "cohort")
 
 
-def _student_panel(ctx: LaunchContext) -> dict[str, Any]:
+def student_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The student's home panel: their progress report, with the advisor's message if shared."""
     return {"share": notes.latest_share(ctx.tenant_id, ctx.user_id)}
 
 
-def _advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
+def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The advisor's home panel: this term's counts, each linking to its list."""
     without_jit()
     term = current_term(terms(ctx.tenant_id), today_in(ctx.time_zone))
@@ -212,8 +212,7 @@ def settings() -> ResponseReturnValue:
         try:
             changed = risk.update_thresholds(ctx, form.to_thresholds())
         except PolicyViolationError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
+            field_errors(form, exc)
         else:
             flash("Thresholds saved." if changed else "Nothing changed.", "success")
             return redirect(launch_url("reports.settings"), code=303)
@@ -331,8 +330,7 @@ def add_note(student_id: int) -> ResponseReturnValue:
         try:
             notes.add_note(ctx, student_id, form.body.data or "", form.follow_up_on.data)
         except notes.NoteInvalidError as exc:
-            db.session.rollback()
-            form.body.errors = [*form.body.errors, exc.message]
+            field_errors(form, exc, fallback="body")
         else:
             flash("Note saved. Only career advisors can read it.", "success")
             return redirect(launch_url("reports.student_report", student_id=student_id), code=303)

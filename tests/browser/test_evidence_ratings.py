@@ -33,14 +33,14 @@ def test_rating_pages_are_accessible(
         db.session.commit()
         engagement_id = engagement.id
     page = browser_page
-    page.goto(f"{live_server.tool_url}/outcomes/ratings?lid={prof}")
+    page.goto(f"{live_server.tool_url}/evidence/ratings?lid={prof}")
     expect(page.locator("h1")).to_have_text("Rate outcomes")
     assert_accessible(page, "the list of internships to rate")
-    page.goto(f"{live_server.tool_url}/outcomes/ratings/{engagement_id}?lid={prof}")
+    page.goto(f"{live_server.tool_url}/evidence/ratings/{engagement_id}?lid={prof}")
     page.check("input[name^=level-] >> nth=0")
     page.click("button:has-text('Save ratings')")
     expect(page.locator("[role=alert]")).to_contain_text("or choose “Not applicable”")
     assert_accessible(page, "the faculty rubric with a refusal")
-    page.goto(f"{live_server.tool_url}/outcomes/self-assessment/{engagement_id}?lid={student}")
+    page.goto(f"{live_server.tool_url}/evidence/self-assessment/{engagement_id}?lid={student}")
     expect(page.locator("h1")).to_have_text("Assess yourself")
     assert_accessible(page, "the self-assessment")

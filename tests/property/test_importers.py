@@ -211,7 +211,7 @@ def _set_path(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
 def test_hostile_case_packages(world, fixture):
     package = json.loads((CASE_FIXTURES / fixture).read_text())
     control = _upload(
-        world, "/outcomes/import", "case.json", json.dumps(package).encode(), kind="program"
+        world, "/frameworks/import", "case.json", json.dumps(package).encode(), kind="program"
     )
     assert control.status_code == 303, control.get_data(as_text=True)[:600]
 
@@ -227,7 +227,7 @@ def test_hostile_case_packages(world, fixture):
     def run(path: tuple[Any, ...], value: Any, raw: bytes | None, kind: str) -> None:
         doc = _set_path(json.loads(json.dumps(package)), path, value)
         data = raw if raw is not None else json.dumps(doc).encode()
-        _check_upload(world, "/outcomes/import", "case.json", data, kind=kind)
+        _check_upload(world, "/frameworks/import", "case.json", data, kind=kind)
 
     run()
 
@@ -291,7 +291,7 @@ def test_hostile_case_package_addresses(world):
             mock.get(requests_mock.ANY, exc=requests.exceptions.ConnectionError)
             resp = post(
                 advisor.client,
-                advisor.url("/outcomes/import"),
+                advisor.url("/frameworks/import"),
                 advisor.fields(url=url, kind="program"),
             )
         if resp.status_code == 502:  # a well-formed address whose provider did not answer

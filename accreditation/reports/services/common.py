@@ -6,13 +6,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 
+from internships.models import Employer, Listing
+from internships.work.models import Engagement
 from lti_tool import csvsafe
 from lti_tool.extensions import db
 from lti_tool.models import Course
+
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,16 @@ class Term:
             dt.datetime.combine(self.start, dt.time()),
             dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()),
         )
+
+
+def with_placement(stmt: Select[*Ts]) -> Select[*Ts]:
+    """``stmt`` over engagements, joined to each engagement's listing and employer, and to its
+    course when it has one."""
+    return (
+        stmt.join(Listing, Listing.id == Engagement.listing_id)
+        .join(Employer, Employer.id == Listing.employer_id)
+        .outerjoin(Course, Course.id == Engagement.course_id)
+    )
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -15,6 +15,8 @@ from internships.work.models import CompetencyRating, Engagement, HourLog, Super
 from lti_tool.extensions import db
 from lti_tool.models import Course
 
+from .common import with_placement
+
 MAX_WEEKS = 52
 
 
@@ -58,20 +60,19 @@ def engagements_of(tenant_id: int, student_id: int) -> dict[int, EngagementRepor
 
 def _engagement_rows(tenant_id: int, student_id: int) -> dict[int, EngagementReport]:
     rows = db.session.execute(
-        select(
-            Engagement.id,
-            Listing.title,
-            Employer.name,
-            Course.title,
-            Engagement.status,
-            Engagement.start_date,
-            Engagement.end_date,
-            Engagement.planned_hours,
-            Engagement.supervisor_name,
+        with_placement(
+            select(
+                Engagement.id,
+                Listing.title,
+                Employer.name,
+                Course.title,
+                Engagement.status,
+                Engagement.start_date,
+                Engagement.end_date,
+                Engagement.planned_hours,
+                Engagement.supervisor_name,
+            )
         )
-        .join(Listing, Listing.id == Engagement.listing_id)
-        .join(Employer, Employer.id == Listing.employer_id)
-        .outerjoin(Course, Course.id == Engagement.course_id)
         .where(Engagement.tenant_id == tenant_id, Engagement.student_id == student_id)
         .order_by(Engagement.start_date.desc(), Engagement.id.desc())
     ).all()

@@ -17,6 +17,7 @@ from internships.work.models import CompetencyRating, Engagement, HourLog, Super
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
 
+from .common import with_placement
 from .credit import CreditSummary, credit_progress_for
 from .risk import RULES, Thresholds, describe, rule_conditions
 
@@ -88,26 +89,24 @@ def _details(
     """Engagement, student, course, listing and at-risk flags of each id."""
     rules = rule_conditions(limits, today, now)
     details = db.session.execute(
-        select(
-            Engagement.id,
-            Engagement.student_id,
-            User.name,
-            User.email,
-            StudentProfile.program,
-            Engagement.course_id,
-            Course.title,
-            Course.term_name,
-            Employer.name,
-            Listing.title,
-            Engagement.status,
-            Engagement.planned_hours,
-            Engagement.updated_at,
-            *(cond.label(f"risk_{name}") for name, cond in rules.items()),
+        with_placement(
+            select(
+                Engagement.id,
+                Engagement.student_id,
+                User.name,
+                User.email,
+                StudentProfile.program,
+                Engagement.course_id,
+                Course.title,
+                Course.term_name,
+                Employer.name,
+                Listing.title,
+                Engagement.status,
+                Engagement.planned_hours,
+                Engagement.updated_at,
+                *(cond.label(f"risk_{name}") for name, cond in rules.items()),
+            ).join(User, User.id == Engagement.student_id)
         )
-        .join(User, User.id == Engagement.student_id)
-        .join(Listing, Listing.id == Engagement.listing_id)
-        .join(Employer, Employer.id == Listing.employer_id)
-        .outerjoin(Course, Course.id == Engagement.course_id)
         .outerjoin(
             StudentProfile,
             (StudentProfile.user_id == Engagement.student_id)

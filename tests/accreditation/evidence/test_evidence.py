@@ -102,11 +102,11 @@ def test_student_sees_only_their_own_evidence(app, school, seed_listing):
     alice, bob = school.person("student"), school.person("student")
     rated_engagement(app, school, seed_listing, alice, {"Communication": (3, "")})
     rated_engagement(app, school, seed_listing, bob, {"Teamwork": (1, "")})
-    page = alice.client.get(f"/outcomes/evidence?lid={alice.lid}")
+    page = alice.client.get(f"/evidence/?lid={alice.lid}")
     assert evidence_count(app, school.tenant_id) == 0  # a page only reads
     form = {"lid": alice.lid, "csrf_token": csrf_token(page), "back": "evidence"}
-    refreshed = alice.client.post("/outcomes/evidence/refresh", data=form)
-    assert refreshed.status_code == 303 and "/outcomes/evidence" in refreshed.location
+    refreshed = alice.client.post("/evidence/refresh", data=form)
+    assert refreshed.status_code == 303 and "/evidence/" in refreshed.location
     page = alice.client.get(refreshed.location)
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "Recorded 1 new rating." in body
@@ -115,7 +115,7 @@ def test_student_sees_only_their_own_evidence(app, school, seed_listing):
     assert "Teamwork" not in body
     assert evidence_count(app, school.tenant_id) == 1  # only Alice's, by her Refresh
     faculty = school.person("faculty")
-    resp = faculty.client.get(f"/outcomes/evidence?lid={faculty.lid}")
+    resp = faculty.client.get(f"/evidence/?lid={faculty.lid}")
     assert resp.status_code == 403
 
 
@@ -126,9 +126,9 @@ def test_evidence_sync_command(app, runner, school, seed_listing):
         from lti_tool.models import Tenant
 
         name = db.session.get(Tenant, school.tenant_id).name
-    resp = runner.invoke(args=["frameworks", "evidence-sync", "--tenant", name])
+    resp = runner.invoke(args=["evidence", "sync", "--tenant", name])
     assert resp.exit_code == 0 and "Recorded 1 new evidence rows" in resp.output
-    resp = runner.invoke(args=["frameworks", "evidence-sync", "--tenant", name])
+    resp = runner.invoke(args=["evidence", "sync", "--tenant", name])
     assert "Recorded 0 new" in resp.output
 
 

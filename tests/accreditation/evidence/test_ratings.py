@@ -39,7 +39,7 @@ def test_student_self_assessment_is_indirect_evidence(app, school, seed_listing)
     student = school.person("student")
     competencies = ["Teamwork", "Communication"]
     engagement_id = engagement_for(app, school, seed_listing, student, competencies)
-    url = f"/outcomes/self-assessment/{engagement_id}"
+    url = f"/evidence/self-assessment/{engagement_id}"
     page = student.client.get(f"{url}?lid={student.lid}")
     assert page.status_code == 200
     rows = levels(page.get_data(as_text=True))
@@ -79,16 +79,16 @@ def test_faculty_rate_only_their_course_and_students_cannot(app, school, seed_li
     student = school.person("student")
     engagement_id = engagement_for(app, school, seed_listing, student, ["Teamwork"])
     prof = school.person("faculty")
-    page = prof.client.get(f"/outcomes/ratings/{engagement_id}?lid={prof.lid}")
+    page = prof.client.get(f"/evidence/ratings/{engagement_id}?lid={prof.lid}")
     assert page.status_code == 200 and "Teamwork" in page.get_data(as_text=True)
-    index = prof.client.get(f"/outcomes/ratings?lid={prof.lid}").get_data(as_text=True)
-    assert f"/outcomes/ratings/{engagement_id}" in index
+    index = prof.client.get(f"/evidence/ratings?lid={prof.lid}").get_data(as_text=True)
+    assert f"/evidence/ratings/{engagement_id}" in index
 
     elsewhere = school.person("faculty", course="course-2")
-    refused = elsewhere.client.get(f"/outcomes/ratings/{engagement_id}?lid={elsewhere.lid}")
+    refused = elsewhere.client.get(f"/evidence/ratings/{engagement_id}?lid={elsewhere.lid}")
     assert refused.status_code == 404
     assert "not in this course" in refused.get_data(as_text=True)
-    as_student = student.client.get(f"/outcomes/ratings/{engagement_id}?lid={student.lid}")
+    as_student = student.client.get(f"/evidence/ratings/{engagement_id}?lid={student.lid}")
     assert as_student.status_code == 403
 
 

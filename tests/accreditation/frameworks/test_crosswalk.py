@@ -32,11 +32,11 @@ def cell_values(body: str) -> list[str]:
 
 def test_faculty_maps_course_outcomes_and_changes_the_map(app, driver, platform, requests_mock):
     client, lid = course_with_outcomes(app, driver, platform, requests_mock)
-    empty = client.get(f"/outcomes/crosswalk?lid={lid}").get_data(as_text=True)
+    empty = client.get(f"/frameworks/crosswalk?lid={lid}").get_data(as_text=True)
     assert "no outcomes in Career Credit yet" in empty
-    page = client.get(f"/outcomes/lms?lid={lid}")
-    client.post("/outcomes/lms/read/moodle", data={"lid": lid, "csrf_token": csrf_token(page)})
-    grid = client.get(f"/outcomes/crosswalk?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
+    client.post("/frameworks/lms/read/moodle", data={"lid": lid, "csrf_token": csrf_token(page)})
+    grid = client.get(f"/frameworks/crosswalk?lid={lid}")
     body = grid.get_data(as_text=True)
     assert grid.status_code == 200
     assert "NACE Career Readiness Competencies" in body
@@ -45,14 +45,14 @@ def test_faculty_maps_course_outcomes_and_changes_the_map(app, driver, platform,
     assert "Communication develops Communication" in body  # each checkbox has a label
     chosen = [values[1], values[8 + 6]]
     resp = client.post(
-        "/outcomes/crosswalk", data={"lid": lid, "csrf_token": csrf_token(grid), "align": chosen}
+        "/frameworks/crosswalk", data={"lid": lid, "csrf_token": csrf_token(grid), "align": chosen}
     )
     assert resp.status_code == 303
     after = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Crosswalk saved: 2 added, 0 removed." in after
     assert len(re.findall(r'value="\d+-\d+" id="[^"]+" checked', after)) == 2
     resp = client.post(
-        "/outcomes/crosswalk",
+        "/frameworks/crosswalk",
         data={"lid": lid, "csrf_token": csrf_token(grid), "align": [chosen[1]]},
     )
     assert "1 removed" in client.get(resp.headers["Location"]).get_data(as_text=True)
@@ -66,19 +66,19 @@ def test_faculty_maps_course_outcomes_and_changes_the_map(app, driver, platform,
 
 def test_a_cell_outside_the_grid_is_refused(app, driver, platform, requests_mock):
     client, lid = course_with_outcomes(app, driver, platform, requests_mock, sub="prof-2")
-    page = client.get(f"/outcomes/lms?lid={lid}")
-    client.post("/outcomes/lms/read/moodle", data={"lid": lid, "csrf_token": csrf_token(page)})
-    grid = client.get(f"/outcomes/crosswalk?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
+    client.post("/frameworks/lms/read/moodle", data={"lid": lid, "csrf_token": csrf_token(page)})
+    grid = client.get(f"/frameworks/crosswalk?lid={lid}")
     good = cell_values(grid.get_data(as_text=True))[0]
     row, col = good.split("-")
     resp = client.post(
-        "/outcomes/crosswalk",
+        "/frameworks/crosswalk",
         data={"lid": lid, "csrf_token": csrf_token(grid), "align": [good, f"{col}-{row}"]},
         follow_redirects=True,
     )
     assert "reload the page and try again" in resp.get_data(as_text=True)
     bad = client.post(
-        "/outcomes/crosswalk", data={"lid": lid, "csrf_token": csrf_token(grid), "align": ["x"]}
+        "/frameworks/crosswalk", data={"lid": lid, "csrf_token": csrf_token(grid), "align": ["x"]}
     )
     assert bad.status_code == 422
     with app.app_context():
@@ -92,9 +92,9 @@ def test_a_cell_outside_the_grid_is_refused(app, driver, platform, requests_mock
 
 def test_teaching_assistants_see_but_cannot_save(app, driver, platform, requests_mock):
     client, lid = course_with_outcomes(app, driver, platform, requests_mock, sub="ta-1", role="ta")
-    grid = client.get(f"/outcomes/crosswalk?lid={lid}")
+    grid = client.get(f"/frameworks/crosswalk?lid={lid}")
     assert grid.status_code == 200  # control: reading is allowed
     resp = client.post(
-        "/outcomes/crosswalk", data={"lid": lid, "csrf_token": launch_csrf(app, lid)}
+        "/frameworks/crosswalk", data={"lid": lid, "csrf_token": launch_csrf(app, lid)}
     )
     assert resp.status_code == 403 and reason(resp) == "read_only"

@@ -67,21 +67,27 @@ def faculty(driver, platform, sub="prof-1", custom=None):
 
 
 def authorise(client, lid) -> str:
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     assert "Authorise with Canvas" in page.get_data(as_text=True)
     resp = client.post(
-        "/outcomes/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
+        "/frameworks/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
     )
     assert resp.status_code == 303
     target = urlsplit(resp.headers["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{CANVAS}/login/oauth2/auth"
     query = parse_qs(target.query)
     assert query["client_id"] == ["10000000000123"]
+    # the redirect URI Canvas developer keys name, from before the pages moved to /frameworks
     assert query["redirect_uri"] == ["http://localhost/outcomes/lms/canvas/callback"]
-    # Canvas sends the browser back (without the launch id: the state names it)
-    done = client.get(
-        "/outcomes/lms/canvas/callback", query_string={"code": "code-1", "state": query["state"][0]}
-    )
+    # Canvas sends the browser back there (without the launch id: the state names it), which
+    # answers a permanent redirect to the callback with Canvas's answer intact
+    answer = {"code": "code-1", "state": query["state"][0]}
+    sent = client.get("/outcomes/lms/canvas/callback", query_string=answer)
+    assert sent.status_code == 308
+    callback = urlsplit(sent.headers["Location"])
+    assert callback.path == "/frameworks/lms/canvas/callback"
+    assert parse_qs(callback.query) == {k: [v] for k, v in answer.items()}
+    done = client.get(sent.headers["Location"])
     assert done.status_code == 200, done.get_data(as_text=True)[:500]
     assert "Career Credit is authorised" in done.get_data(as_text=True)
     return query["state"][0]
@@ -110,9 +116,9 @@ def test_authorise_read_refresh_and_revoke(app, driver, platform, canvas_mock):
         ).one()
         assert all(v.startswith("fernet:") and "FAKE" not in v for v in raw)
 
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     token = csrf_token(page)
-    resp = client.post("/outcomes/lms/read/canvas", data={"lid": lid, "csrf_token": token})
+    resp = client.post("/frameworks/lms/read/canvas", data={"lid": lid, "csrf_token": token})
     assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
     detail = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Read 5 outcomes: 5 new" in detail  # two groups + three outcomes
@@ -135,7 +141,7 @@ def test_authorise_read_refresh_and_revoke(app, driver, platform, canvas_mock):
         )
         auth.expires_at = dt.datetime(2020, 1, 1)
         db.session.commit()
-    again = client.post("/outcomes/lms/read/canvas", data={"lid": lid, "csrf_token": token})
+    again = client.post("/frameworks/lms/read/canvas", data={"lid": lid, "csrf_token": token})
     assert "0 new, 0 changed" in client.get(again.headers["Location"]).get_data(as_text=True)
     with app.app_context():
         auth = db.session.scalar(
@@ -146,7 +152,7 @@ def test_authorise_read_refresh_and_revoke(app, driver, platform, canvas_mock):
     outcome_calls = [r for r in canvas_mock.request_history if "/api/v1/" in r.url]
     assert outcome_calls[-1].headers["Authorization"] == "Bearer 7~nEwAcCeSsFAKEtoken0003"
 
-    resp = client.post("/outcomes/lms/canvas/revoke", data={"lid": lid, "csrf_token": token})
+    resp = client.post("/frameworks/lms/canvas/revoke", data={"lid": lid, "csrf_token": token})
     assert resp.status_code == 303
     deletes = [r for r in canvas_mock.request_history if r.method == "DELETE"]
     assert deletes[-1].headers["Authorization"] == "Bearer 7~nEwAcCeSsFAKEtoken0003"
@@ -172,33 +178,35 @@ def test_a_forged_or_foreign_state_is_refused(app, driver, platform, canvas_mock
     client, lid = faculty(driver, platform)
     state = authorise(client, lid)  # control
     forged = state[:-4] + ("AAAA" if not state.endswith("AAAA") else "BBBB")
-    resp = client.get("/outcomes/lms/canvas/callback", query_string={"code": "c", "state": forged})
+    resp = client.get(
+        "/frameworks/lms/canvas/callback", query_string={"code": "c", "state": forged}
+    )
     assert resp.status_code == 403 and reason(resp) == "oauth_state"
-    resp = client.get("/outcomes/lms/canvas/callback", query_string={"code": "c"})
+    resp = client.get("/frameworks/lms/canvas/callback", query_string={"code": "c"})
     assert resp.status_code == 403 and reason(resp) == "oauth_state"
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     fresh = client.post(
-        "/outcomes/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
+        "/frameworks/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
     )
     state = parse_qs(urlsplit(fresh.headers["Location"]).query)["state"][0]  # states are single-use
     declined = client.get(
-        "/outcomes/lms/canvas/callback", query_string={"error": "access_denied", "state": state}
+        "/frameworks/lms/canvas/callback", query_string={"error": "access_denied", "state": state}
     )
     assert "Nothing was authorised" in declined.get_data(as_text=True)
 
 
 def test_reading_without_setup_or_authorisation_says_what_to_do(app, driver, platform, canvas_mock):
     client, lid = faculty(driver, platform)
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     assert "not connected to your LMS" in page.get_data(as_text=True)
     resp = client.post(
-        "/outcomes/lms/read/canvas",
+        "/frameworks/lms/read/canvas",
         data={"lid": lid, "csrf_token": launch_csrf(app, lid)},
         follow_redirects=True,
     )
     assert "You have not authorised Career Credit" in resp.get_data(as_text=True)
     resp = client.post(
-        "/outcomes/lms/canvas/authorize",
+        "/frameworks/lms/canvas/authorize",
         data={"lid": lid, "csrf_token": launch_csrf(app, lid)},
     )
     assert resp.status_code == 422 and reason(resp) == "canvas_not_configured"
@@ -218,9 +226,9 @@ def test_canvas_throttling_is_reported_on_the_page(app, driver, platform, canvas
     client, lid = faculty(driver, platform)
     authorise(client, lid)
     canvas_mock.get(GROUPS, status_code=403, text="403 Forbidden (Rate Limit Exceeded)")
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     resp = client.post(
-        "/outcomes/lms/read/canvas",
+        "/frameworks/lms/read/canvas",
         data={"lid": lid, "csrf_token": csrf_token(page)},
         follow_redirects=True,
     )
@@ -247,9 +255,9 @@ def test_moodle_competencies_are_read_with_the_registration_token(
     lti = driver(platform)
     launched = lti.launch(sub="prof-2", role="faculty", course="7", follow=False)
     client, lid = lti.client, launched.lid
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     resp = client.post(
-        "/outcomes/lms/read/moodle", data={"lid": lid, "csrf_token": csrf_token(page)}
+        "/frameworks/lms/read/moodle", data={"lid": lid, "csrf_token": csrf_token(page)}
     )
     assert resp.status_code == 303
     body = client.get(resp.headers["Location"]).get_data(as_text=True)
@@ -258,7 +266,7 @@ def test_moodle_competencies_are_read_with_the_registration_token(
     assert sent["wstoken"] == ["ws-token-1234"] and sent["id"] == ["7"]
     requests_mock.post(server, json=fixture("moodle", "error_invalidtoken.json"))
     failed = client.post(
-        "/outcomes/lms/read/moodle",
+        "/frameworks/lms/read/moodle",
         data={"lid": lid, "csrf_token": csrf_token(page)},
         follow_redirects=True,
     )

@@ -22,9 +22,9 @@ def _configure(app, platform) -> None:
 
 
 def _start(client, lid) -> str:
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     resp = client.post(
-        "/outcomes/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
+        "/frameworks/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
     )
     assert resp.status_code == 303
     return parse_qs(urlsplit(resp.headers["Location"]).query)["state"][0]
@@ -40,7 +40,7 @@ def test_state_names_no_launch_and_is_single_use(app, driver, platform, canvas_m
     padded = state + "=" * (-len(state) % 4)
     assert lid.encode() not in base64.urlsafe_b64decode(padded.encode())
     again = client.get(
-        "/outcomes/lms/canvas/callback", query_string={"code": "code-2", "state": state}
+        "/frameworks/lms/canvas/callback", query_string={"code": "code-2", "state": state}
     )
     assert again.status_code == 403
     assert reason(again) == "oauth_state"
@@ -52,13 +52,15 @@ def test_a_teaching_assistant_cannot_authorise_or_revoke(app, driver, platform, 
     assert _start(client, lid)  # control: the instructor may
     ta = driver(platform)
     ta_lid = ta.launch(sub="ta-1", role="ta", follow=False, custom={"canvas_course_id": "101"}).lid
-    page = ta.client.get(f"/outcomes/lms?lid={ta_lid}")
+    page = ta.client.get(f"/frameworks/lms?lid={ta_lid}")
     token = csrf_token(page)
     resp = ta.client.post(
-        "/outcomes/lms/canvas/authorize", data={"lid": ta_lid, "csrf_token": token}
+        "/frameworks/lms/canvas/authorize", data={"lid": ta_lid, "csrf_token": token}
     )
     assert resp.status_code == 403
     assert reason(resp) == "read_only"
-    resp = ta.client.post("/outcomes/lms/canvas/revoke", data={"lid": ta_lid, "csrf_token": token})
+    resp = ta.client.post(
+        "/frameworks/lms/canvas/revoke", data={"lid": ta_lid, "csrf_token": token}
+    )
     assert resp.status_code == 403
     assert reason(resp) == "read_only"

@@ -49,20 +49,20 @@ def item_id(app, framework_id: int, name: str) -> int:
 
 def test_faculty_reads_the_seeded_nace_framework_but_cannot_edit(advised_platform, driver, app):
     client, lid = launch(driver, advised_platform, "faculty", "prof-1")
-    page = client.get(f"/outcomes/?lid={lid}")
+    page = client.get(f"/frameworks/?lid={lid}")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert "NACE Career Readiness Competencies" in body
     assert "Start program outcomes from a template" not in body
     fw = nace(app, advised_platform.tenant_id)
-    detail = client.get(f"/outcomes/frameworks/{fw.id}?lid={lid}").get_data(as_text=True)
+    detail = client.get(f"/frameworks/{fw.id}?lid={lid}").get_data(as_text=True)
     for name in ("Career &amp; Self-Development", "Equity &amp; Inclusion", "Technology"):
         assert name in detail
     assert "Emerging Knowledge, Understanding, Early Application, Advanced Application" in detail
     assert "Add an item" not in detail
     token = launch_csrf(app, lid)
     resp = client.post(
-        f"/outcomes/frameworks/{fw.id}/items",
+        f"/frameworks/{fw.id}/items",
         data={"lid": lid, "csrf_token": token, "name": "Resilience", "parent_id": "0"},
     )
     assert resp.status_code == 403 and reason(resp) == "role"
@@ -70,20 +70,20 @@ def test_faculty_reads_the_seeded_nace_framework_but_cannot_edit(advised_platfor
 
 def test_student_cannot_open_frameworks(advised_platform, driver):
     client, lid = launch(driver, advised_platform, "student", "stu-1")
-    resp = client.get(f"/outcomes/?lid={lid}")
+    resp = client.get(f"/frameworks/?lid={lid}")
     assert resp.status_code == 403 and reason(resp) == "role"
 
 
 def test_advisor_renames_an_item_and_history_stays(advised_platform, driver, app):
     client, lid = launch(driver, advised_platform, "advisor", "adv-1")
-    page = client.get(f"/outcomes/?lid={lid}")
+    page = client.get(f"/frameworks/?lid={lid}")
     assert page.status_code == 200
     fw = nace(app, advised_platform.tenant_id)
     ei = item_id(app, fw.id, "Equity & Inclusion")
-    form = client.get(f"/outcomes/items/{ei}?lid={lid}")
+    form = client.get(f"/frameworks/items/{ei}?lid={lid}")
     assert "Change the wording" in form.get_data(as_text=True)
     resp = client.post(
-        f"/outcomes/items/{ei}",
+        f"/frameworks/items/{ei}",
         data={
             "lid": lid,
             "csrf_token": csrf_token(form),
@@ -107,21 +107,21 @@ def test_advisor_renames_an_item_and_history_stays(advised_platform, driver, app
 
 def test_rename_without_csrf_token_is_refused(advised_platform, driver, app):
     client, lid = launch(driver, advised_platform, "advisor", "adv-2")
-    client.get(f"/outcomes/?lid={lid}")
+    client.get(f"/frameworks/?lid={lid}")
     fw = nace(app, advised_platform.tenant_id)
     ei = item_id(app, fw.id, "Equity & Inclusion")
-    assert client.get(f"/outcomes/items/{ei}?lid={lid}").status_code == 200  # control
-    resp = client.post(f"/outcomes/items/{ei}", data={"lid": lid, "name": "Changed"})
+    assert client.get(f"/frameworks/items/{ei}?lid={lid}").status_code == 200  # control
+    resp = client.post(f"/frameworks/items/{ei}", data={"lid": lid, "name": "Changed"})
     assert resp.status_code == 400 and reason(resp) == "csrf"
     assert item_id(app, fw.id, "Changed") is None
 
 
 def test_advisor_adds_retires_and_builds_from_a_template(advised_platform, driver, app):
     client, lid = launch(driver, advised_platform, "advisor", "adv-3")
-    page = client.get(f"/outcomes/?lid={lid}")
+    page = client.get(f"/frameworks/?lid={lid}")
     token = csrf_token(page)
     resp = client.post(
-        "/outcomes/templates",
+        "/frameworks/templates",
         data={
             "lid": lid,
             "csrf_token": token,
@@ -133,14 +133,14 @@ def test_advisor_adds_retires_and_builds_from_a_template(advised_platform, drive
     assert resp.status_code == 303
     detail = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "BS CS outcomes" in detail and "Solve complex problems" in detail
-    fw_id = int(re.search(r"/outcomes/frameworks/(\d+)", resp.headers["Location"]).group(1))
+    fw_id = int(re.search(r"/frameworks/(\d+)", resp.headers["Location"]).group(1))
     resp = client.post(
-        f"/outcomes/frameworks/{fw_id}/items",
+        f"/frameworks/{fw_id}/items",
         data={"lid": lid, "csrf_token": token, "name": "", "parent_id": "0"},
     )
     assert resp.status_code == 422 and "Give the item a name." in resp.get_data(as_text=True)
     resp = client.post(
-        f"/outcomes/frameworks/{fw_id}/items",
+        f"/frameworks/{fw_id}/items",
         data={
             "lid": lid,
             "csrf_token": token,
@@ -152,7 +152,8 @@ def test_advisor_adds_retires_and_builds_from_a_template(advised_platform, drive
     assert resp.status_code == 303
     new = item_id(app, fw_id, "Computing ethics")
     resp = client.post(
-        f"/outcomes/items/{new}/status", data={"lid": lid, "csrf_token": token, "status": "retired"}
+        f"/frameworks/items/{new}/status",
+        data={"lid": lid, "csrf_token": token, "status": "retired"},
     )
     assert resp.status_code == 303
     with app.app_context():
@@ -161,12 +162,12 @@ def test_advisor_adds_retires_and_builds_from_a_template(advised_platform, drive
 
 def test_advisor_imports_a_case_file_and_a_malformed_one_is_refused(advised_platform, driver, app):
     client, lid = launch(driver, advised_platform, "advisor", "adv-4")
-    form = client.get(f"/outcomes/import?lid={lid}")
+    form = client.get(f"/frameworks/import?lid={lid}")
     token = csrf_token(form)
 
     def upload(name: str):
         return client.post(
-            "/outcomes/import",
+            "/frameworks/import",
             data={
                 "lid": lid,
                 "csrf_token": token,
@@ -202,13 +203,13 @@ def test_import_from_a_case_provider_url(advised_platform, driver, app, requests
     requests_mock.get(url, json=data)
     requests_mock.get("https://case.example.org/ims/case/v1p0/CFPackages/missing", status_code=404)
     client, lid = launch(driver, advised_platform, "advisor", "adv-5")
-    token = csrf_token(client.get(f"/outcomes/import?lid={lid}"))
+    token = csrf_token(client.get(f"/frameworks/import?lid={lid}"))
     ok = client.post(
-        "/outcomes/import", data={"lid": lid, "csrf_token": token, "kind": "program", "url": url}
+        "/frameworks/import", data={"lid": lid, "csrf_token": token, "kind": "program", "url": url}
     )
     assert ok.status_code == 303
     missing = client.post(
-        "/outcomes/import",
+        "/frameworks/import",
         data={
             "lid": lid,
             "csrf_token": token,
@@ -229,9 +230,9 @@ def test_export_downloads_case_json_and_other_tenants_get_404(
     advised_platform, make_platform, driver, app
 ):
     client, lid = launch(driver, advised_platform, "faculty", "prof-2")
-    client.get(f"/outcomes/?lid={lid}")
+    client.get(f"/frameworks/?lid={lid}")
     fw = nace(app, advised_platform.tenant_id)
-    resp = client.get(f"/outcomes/frameworks/{fw.id}/case.json?lid={lid}")
+    resp = client.get(f"/frameworks/{fw.id}/case.json?lid={lid}")
     assert resp.status_code == 200 and resp.mimetype == "application/json"
     assert "attachment" in resp.headers["Content-Disposition"]
     package = resp.get_json()
@@ -239,7 +240,7 @@ def test_export_downloads_case_json_and_other_tenants_get_404(
     assert len(package["CFItems"]) == 8
     other = make_platform(tenant_settings=ADVISOR_RULE)
     o_client, o_lid = launch(driver, other, "faculty", "prof-3")
-    resp = o_client.get(f"/outcomes/frameworks/{fw.id}/case.json?lid={o_lid}")
+    resp = o_client.get(f"/frameworks/{fw.id}/case.json?lid={o_lid}")
     assert resp.status_code == 404
     with app.app_context():
         assert (

@@ -46,7 +46,7 @@ class Course:
 
     def rate(self, levels: dict[str, str], **extra: str):
         """Post the faculty rubric: ``levels`` by outcome name ("3", "na")."""
-        page = self.client.get(f"/outcomes/ratings/{self.engagement_id}?lid={self.lid}")
+        page = self.client.get(f"/evidence/ratings/{self.engagement_id}?lid={self.lid}")
         assert page.status_code == 200, page.get_data(as_text=True)[:500]
         html = page.get_data(as_text=True)
         data = {"lid": self.lid, "csrf_token": csrf_token(page), **extra}
@@ -55,7 +55,7 @@ class Course:
             html,
         ):
             data[f"level-{item_id}"] = levels.get(name.strip(), "na")
-        return self.client.post(f"/outcomes/ratings/{self.engagement_id}", data=data)
+        return self.client.post(f"/evidence/ratings/{self.engagement_id}", data=data)
 
 
 def canvas_rest_mocks(requests_mock, platform) -> None:
@@ -79,9 +79,9 @@ def canvas_course(app, driver, platform, canvas_mock, seed_listing) -> Iterator[
     )
     client, lid = faculty(driver, platform)
     authorise(client, lid)
-    page = client.get(f"/outcomes/lms?lid={lid}")
+    page = client.get(f"/frameworks/lms?lid={lid}")
     read = client.post(
-        "/outcomes/lms/read/canvas", data={"lid": lid, "csrf_token": csrf_token(page)}
+        "/frameworks/lms/read/canvas", data={"lid": lid, "csrf_token": csrf_token(page)}
     )
     assert read.status_code == 303
     # The student opens the credit item: its AGS claim names the school's Canvas domain, which

@@ -43,7 +43,7 @@ def test_rating_is_evidence_and_one_rubric_assessment_reaches_canvas(
 ):
     canvas_mock.post(ASSESSMENTS, json=fixture("canvas", "rubric_assessment.json"))
     no_token = canvas_course.client.post(
-        f"/outcomes/ratings/{canvas_course.engagement_id}",
+        f"/evidence/ratings/{canvas_course.engagement_id}",
         data={"lid": canvas_course.lid},
     )
     assert no_token.status_code == 400  # CSRF stays on: nothing recorded, nothing queued
@@ -175,14 +175,14 @@ def test_permanent_refusal_fails_with_its_reason_and_can_be_retried(
     assert "no longer has what Career Credit wrote to (HTTP 404)" in row.last_error
 
     client, lid = canvas_course.client, canvas_course.lid
-    page = client.get(f"/outcomes/ratings/{canvas_course.engagement_id}?lid={lid}")
+    page = client.get(f"/evidence/ratings/{canvas_course.engagement_id}?lid={lid}")
     html = page.get_data(as_text=True)
     assert "Failed" in html and "no longer has what Career Credit wrote to" in html
     assert "The specified resource does not exist." not in html  # never Canvas's body
     from tests.helpers import csrf_token
 
     retried = client.post(
-        f"/outcomes/ratings/sync/{row.id}/retry",
+        f"/evidence/ratings/sync/{row.id}/retry",
         data={
             "lid": lid,
             "csrf_token": csrf_token(page),

@@ -53,9 +53,9 @@ def moodle_course(app, driver, platform, requests_mock, seed_listing, fake) -> C
     configure(app, platform, moodle_url=MOODLE, moodle_ws_token="ws-token-1234")
     lti = driver(platform)
     launched = lti.launch(sub="prof-2", role="faculty", course="7", follow=False)
-    page = lti.client.get(f"/outcomes/lms?lid={launched.lid}")
+    page = lti.client.get(f"/frameworks/lms?lid={launched.lid}")
     read = lti.client.post(
-        "/outcomes/lms/read/moodle", data={"lid": launched.lid, "csrf_token": csrf_token(page)}
+        "/frameworks/lms/read/moodle", data={"lid": launched.lid, "csrf_token": csrf_token(page)}
     )
     assert read.status_code == 303
     student = driver(platform).launch(sub="42", role="student", course="7", follow=False)

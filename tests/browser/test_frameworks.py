@@ -1,6 +1,7 @@
-"""The outcomes pages in a real chromium pass axe-core's WCAG 2.1 A/AA rules: frameworks, a
-framework with its add form (errors shown), an item's history, the CASE import with a refusal,
-the crosswalk grid, a student's evidence, and the admin Connections page."""
+"""The learning-outcomes pages (frameworks, evidence) in a real chromium pass axe-core's WCAG 2.1
+A/AA rules: frameworks, a framework with its add form (errors shown), an item's history, the
+CASE import with a refusal, the crosswalk grid, a student's evidence, and the admin Connections
+page."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_advisor_outcome_pages_are_accessible(
         .lid
     )
     page = browser_page
-    page.goto(f"{live_server.tool_url}/outcomes/?lid={lid}")
+    page.goto(f"{live_server.tool_url}/frameworks/?lid={lid}")
     expect(page.locator("h1")).to_have_text("Outcome frameworks")
     assert_accessible(page, "the frameworks list")
     page.click("text=NACE Career Readiness Competencies")
@@ -49,7 +50,7 @@ def test_advisor_outcome_pages_are_accessible(
     page.click("text=Equity & Inclusion")
     expect(page.locator("h2", has_text="Change the wording")).to_be_visible()
     assert_accessible(page, "an item's versions")
-    page.goto(f"{live_server.tool_url}/outcomes/import?lid={lid}")
+    page.goto(f"{live_server.tool_url}/frameworks/import?lid={lid}")
     page.set_input_files("#file", str(CASE_DIR / "malformed_bad_uuid.json"))
     page.click("button:has-text('Import')")
     expect(page.locator("[role=alert]").first).to_contain_text("CFItems[3].identifier")
@@ -82,13 +83,13 @@ def test_faculty_crosswalk_and_admin_connections_are_accessible(
         # the course's outcomes and the built-in NACE framework (set up at the launch)
         assert db.session.query(Framework).filter_by(tenant_id=ctx.tenant_id).count() == 2
     page = browser_page
-    page.goto(f"{live_server.tool_url}/outcomes/crosswalk?lid={lid}")
+    page.goto(f"{live_server.tool_url}/frameworks/crosswalk?lid={lid}")
     expect(page.locator("h1")).to_contain_text("Crosswalk")
     page.check("input[name=align] >> nth=0")
     page.click("button:has-text('Save crosswalk')")
     expect(page.locator(".flash")).to_contain_text("1 added")
     assert_accessible(page, "the crosswalk grid")
-    page.goto(f"{live_server.tool_url}/outcomes/lms?lid={lid}")
+    page.goto(f"{live_server.tool_url}/frameworks/lms?lid={lid}")
     assert_accessible(page, "course outcomes from the LMS")
     admin = driver(school).launch(sub="admin-axe", role="admin", course=None, follow=False).lid
     page.goto(f"{live_server.tool_url}/admin/connections/?lid={admin}")
@@ -106,6 +107,6 @@ def test_student_evidence_page_is_accessible(
 ) -> None:
     school = make_platform()
     lid = driver(school).launch(sub="stu-axe", role="student", follow=False).lid
-    browser_page.goto(f"{live_server.tool_url}/outcomes/evidence?lid={lid}")
+    browser_page.goto(f"{live_server.tool_url}/evidence/?lid={lid}")
     expect(browser_page.locator("h1")).to_have_text("Competencies you have demonstrated")
     assert_accessible(browser_page, "a student's evidence (empty)")

@@ -1,13 +1,13 @@
-"""The outcomes blueprint: frameworks and their items (faculty read; career advisors and tool
-administrators edit), CASE import and export. The ``flask frameworks`` commands are in
-``commands.py``."""
+"""The frameworks blueprint's framework pages: the list, a framework and its items (faculty read;
+career advisors and tool administrators edit), an item's versions, frameworks from a template,
+CASE import and export."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template
+from flask import Response, current_app, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
@@ -15,47 +15,17 @@ from connectors.case import fetch_package
 from connectors.errors import ExternalError
 from lti_tool import netguard
 from lti_tool.auth import current_launch, requires
-from lti_tool.context import LaunchContext
 from lti_tool.errors import EXPLAINED, AppError
-from lti_tool.extensions import db
-from lti_tool.home import ROLE_LABELS
 from lti_tool.limits import json_loads
+from lti_tool.unit_of_work import done, field_errors, refuse
 from lti_tool.web import launch_url
 
-from . import case, case_export, services
-from .forms import ImportForm, ItemForm, StatusForm, TemplateForm
-from .models import Framework
+from .. import case, case_export, services
+from ..forms import ImportForm, ItemForm, StatusForm, TemplateForm
+from ..models import Framework
+from . import EDITORS, READERS, bp
 
-bp = Blueprint("outcomes", __name__, url_prefix="/outcomes")  # more routes: lms_views.py,
-# accreditation/evidence/views.py (all registered by accreditation.register)
-
-READERS = ("faculty", "advisor", "admin")
-EDITORS = ("advisor", "admin")
 MAX_PACKAGE_BYTES = 20 * 1024 * 1024
-KIND_LABELS = {
-    "competencies": "Career competencies",
-    "program": "Program outcomes",
-    "course": "Course outcomes",
-}
-
-
-def _home_panel(ctx: LaunchContext) -> dict[str, Any]:
-    return {"role": ctx.role}
-
-
-def can_edit(ctx: LaunchContext) -> bool:
-    """Career advisors and tool administrators edit frameworks; faculty read them."""
-    return ctx.role in EDITORS or ctx.is_tool_admin
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    ctx = g.get("launch")
-    return {
-        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
-        "can_edit": can_edit(ctx) if ctx else False,
-        "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
-    }
 
 
 @bp.get("/")
@@ -63,7 +33,7 @@ def _helpers() -> dict[str, Any]:
 def index() -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
-        "outcomes/index.html",
+        "frameworks/index.html",
         frameworks=services.list_frameworks(ctx.tenant_id),
         template_form=TemplateForm(),
     )
@@ -80,7 +50,7 @@ def _item_form(fw: Framework, **kwargs: Any) -> ItemForm:
 
 def _framework_page(fw: Framework, form: ItemForm, status: int = 200) -> ResponseReturnValue:
     return render_template(
-        "outcomes/framework.html",
+        "frameworks/framework.html",
         framework=fw,
         rows=services.tree(fw),
         form=form,
@@ -88,7 +58,7 @@ def _framework_page(fw: Framework, form: ItemForm, status: int = 200) -> Respons
     ), status
 
 
-@bp.get("/frameworks/<int:framework_id>")
+@bp.get("/<int:framework_id>")
 @requires(*READERS, tool_admin=True)
 def framework(framework_id: int) -> ResponseReturnValue:
     ctx = current_launch()
@@ -96,7 +66,7 @@ def framework(framework_id: int) -> ResponseReturnValue:
     return _framework_page(fw, _item_form(fw, formdata=None))
 
 
-@bp.post("/frameworks/<int:framework_id>/items")
+@bp.post("/<int:framework_id>/items")
 @requires(*EDITORS, write=True, tool_admin=True)
 def add_item(framework_id: int) -> ResponseReturnValue:
     ctx = current_launch()
@@ -105,20 +75,28 @@ def add_item(framework_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             item = services.add_item(
-                ctx.actor,
-                fw.id,
-                name=form.name.data,
-                statement=form.statement.data or "",
-                human_coding=form.human_coding.data or "",
-                parent_id=form.parent_id.data or None,
+                ctx.actor, fw.id, **_item_text(form), parent_id=form.parent_id.data or None
             )
         except AppError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
+            field_errors(form, exc)
         else:
-            flash(f"Added “{item.current.name}”.", "success")
-            return redirect(launch_url("outcomes.framework", framework_id=fw.id), code=303)
+            return done(f"Added “{item.current.name}”.", "frameworks.framework", framework_id=fw.id)
     return _framework_page(fw, form, 422)
+
+
+class ItemText(TypedDict):
+    name: str
+    statement: str
+    human_coding: str
+
+
+def _item_text(form: ItemForm) -> ItemText:
+    """An item's text as the form has it (name, description, code)."""
+    return {
+        "name": form.name.data,
+        "statement": form.statement.data or "",
+        "human_coding": form.human_coding.data or "",
+    }
 
 
 def _item_text_form(it: Any, **kwargs: Any) -> ItemForm:
@@ -134,7 +112,7 @@ def _item_text_form(it: Any, **kwargs: Any) -> ItemForm:
 def item(item_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     it = services.get_item(ctx.tenant_id, item_id)
-    return render_template("outcomes/item.html", item=it, form=_item_text_form(it, formdata=None))
+    return render_template("frameworks/item.html", item=it, form=_item_text_form(it, formdata=None))
 
 
 @bp.post("/items/<int:item_id>")
@@ -145,25 +123,18 @@ def revise_item(item_id: int) -> ResponseReturnValue:
     form = _item_text_form(it)
     if form.validate_on_submit():
         try:
-            changed = services.revise_item(
-                ctx.actor,
-                it.id,
-                name=form.name.data,
-                statement=form.statement.data or "",
-                human_coding=form.human_coding.data or "",
-            )
+            changed = services.revise_item(ctx.actor, it.id, **_item_text(form))
         except AppError as exc:
-            db.session.rollback()
-            form.form_errors.append(exc.message)
+            field_errors(form, exc)
         else:
-            flash(
+            return done(
                 "Saved as a new version; evidence recorded earlier keeps the earlier text."
                 if changed
                 else "Nothing changed.",
-                "success",
+                "frameworks.item",
+                item_id=it.id,
             )
-            return redirect(launch_url("outcomes.item", item_id=it.id), code=303)
-    return render_template("outcomes/item.html", item=it, form=form), 422
+    return render_template("frameworks/item.html", item=it, form=form), 422
 
 
 @bp.post("/items/<int:item_id>/status")
@@ -173,13 +144,13 @@ def item_status(item_id: int) -> ResponseReturnValue:
     form = StatusForm()
     if form.validate_on_submit():
         it = services.set_item_status(ctx.actor, item_id, form.status.data)
-        flash(
+        return done(
             f"“{it.current.name}” is {'retired' if it.status == 'retired' else 'in use again'}.",
-            "success",
+            "frameworks.framework",
+            framework_id=it.framework_id,
         )
-        return redirect(launch_url("outcomes.framework", framework_id=it.framework_id), code=303)
     flash("Nothing changed: reload the page and try again.", "error")
-    return redirect(launch_url("outcomes.index"), code=303)
+    return redirect(launch_url("frameworks.index"), code=303)
 
 
 @bp.post("/templates")
@@ -191,10 +162,13 @@ def from_template() -> ResponseReturnValue:
         fw = services.create_from_template(
             ctx.actor, form.template.data, form.title.data, form.program.data
         )
-        flash(f"Created “{fw.title}”: change its items to your program's wording.", "success")
-        return redirect(launch_url("outcomes.framework", framework_id=fw.id), code=303)
+        return done(
+            f"Created “{fw.title}”: change its items to your program's wording.",
+            "frameworks.framework",
+            framework_id=fw.id,
+        )
     return render_template(
-        "outcomes/index.html",
+        "frameworks/index.html",
         frameworks=services.list_frameworks(ctx.tenant_id),
         template_form=form,
     ), 422
@@ -232,22 +206,20 @@ def import_case() -> ResponseReturnValue:
                 source_url=form.url.data or None,
             )
         except EXPLAINED as exc:  # a CASE provider's error too
-            db.session.rollback()
+            refuse()  # the page shows the error (4xx): nothing of the import is kept
             error = exc
         else:
-            flash(
+            return done(
                 f"Imported “{result.framework.title}”: {result.created} new, {result.revised} "
                 f"changed, {result.unchanged} unchanged, {result.retired} retired.",
-                "success",
-            )
-            return redirect(
-                launch_url("outcomes.framework", framework_id=result.framework.id), code=303
+                "frameworks.framework",
+                framework_id=result.framework.id,
             )
     status = error.status if error else (422 if form.errors else 200)
-    return render_template("outcomes/import.html", form=form, error=error), status
+    return render_template("frameworks/import.html", form=form, error=error), status
 
 
-@bp.get("/frameworks/<int:framework_id>/case.json")
+@bp.get("/<int:framework_id>/case.json")
 @requires(*READERS, tool_admin=True)
 def export_case(framework_id: int) -> ResponseReturnValue:
     ctx = current_launch()

@@ -1,5 +1,11 @@
-"""Course outcomes from the LMS (faculty): authorise Career Credit in Canvas once (OAuth2),
-read the course's Canvas outcomes or Moodle competencies, revoke the authorisation."""
+"""The frameworks blueprint's course outcomes from the LMS (faculty): authorise Career Credit in
+Canvas once (OAuth2), read the course's Canvas outcomes or Moodle competencies, revoke the
+authorisation.
+
+Canvas developer keys name the OAuth redirect URI exactly, and keys made before these pages moved
+from ``/outcomes`` to ``/frameworks`` name ``/outcomes/lms/canvas/callback``: that address stays
+the one Career Credit gives Canvas (and shows on the Connections page), and answers with a
+permanent redirect to ``/frameworks/lms/canvas/callback`` (``OLD_ADDRESSES``)."""
 
 from __future__ import annotations
 
@@ -9,22 +15,19 @@ from flask.typing import ResponseReturnValue
 from connectors.errors import ExternalError
 from lti_tool import netguard
 from lti_tool.auth import current_launch, load_launch, public, requires
-from lti_tool.errors import EXPLAINED, AppError, ConnectorError, ForbiddenError, SessionExpiredError
-from lti_tool.extensions import db
+from lti_tool.errors import EXPLAINED, ConnectorError, ForbiddenError, SessionExpiredError
 from lti_tool.forms import ButtonForm
 from lti_tool.ratelimit import public_limit, rate_limited
 from lti_tool.unit_of_work import commit_now, refuse
 from lti_tool.web import launch_url
 
-from . import canvas_auth, crosswalk, lms
-from .forms import CrosswalkForm
-from .views import bp
-
-FACULTY = ("faculty",)
+from .. import canvas_auth, lms
+from . import FACULTY, bp
 
 
 def _callback_url() -> str:
-    return url_for("outcomes.canvas_callback", _external=True)
+    """The OAuth redirect URI Canvas developer keys name (see above)."""
+    return url_for("frameworks_moved.canvas_callback", _external=True)
 
 
 def _timeout() -> float:
@@ -37,7 +40,7 @@ def lms_page() -> ResponseReturnValue:
     ctx = current_launch()
     creds = lms.connector_credentials(ctx)
     return render_template(
-        "outcomes/lms.html",
+        "frameworks/lms.html",
         canvas_ready=bool(creds and creds.canvas_url and creds.canvas_oauth_client_id),
         moodle_ready=bool(creds and creds.moodle_url and creds.moodle_ws_token),
         authorized=canvas_auth.canvas_authorized(ctx),
@@ -51,7 +54,7 @@ def lms_page() -> ResponseReturnValue:
 def canvas_authorize() -> ResponseReturnValue:
     ctx = current_launch()
     if not ButtonForm().validate_on_submit():
-        return redirect(launch_url("outcomes.lms_page"), code=303)
+        return redirect(launch_url("frameworks.lms_page"), code=303)
     url = canvas_auth.canvas_authorization_url(ctx, _callback_url())
     return redirect(url, code=303)
 
@@ -105,7 +108,7 @@ def canvas_revoke() -> ResponseReturnValue:
             else "There was no authorisation to revoke.",
             "success",
         )
-    return redirect(launch_url("outcomes.lms_page"), code=303)
+    return redirect(launch_url("frameworks.lms_page"), code=303)
 
 
 @bp.post("/lms/read/<system>")
@@ -113,7 +116,7 @@ def canvas_revoke() -> ResponseReturnValue:
 def lms_read(system: str) -> ResponseReturnValue:
     ctx = current_launch()
     if not ButtonForm().validate_on_submit() or system not in ("canvas", "moodle"):
-        return redirect(launch_url("outcomes.lms_page"), code=303)
+        return redirect(launch_url("frameworks.lms_page"), code=303)
     try:
         if system == "canvas":
             client = canvas_auth.canvas_client(ctx, netguard.session(), timeout=_timeout())
@@ -124,36 +127,11 @@ def lms_read(system: str) -> ResponseReturnValue:
         if not isinstance(exc, (ConnectorError, ExternalError)):
             refuse()  # a ConnectorError keeps what was written: only a refreshed token
         flash(f"{exc.message} {exc.hint}", "error")
-        return redirect(launch_url("outcomes.lms_page"), code=303)
+        return redirect(launch_url("frameworks.lms_page"), code=303)
     flash(
         f"Read {result.created + result.revised + result.unchanged} outcomes: "
         f"{result.created} new, {result.revised} changed, "
         f"{result.retired} no longer in the course.",
         "success",
     )
-    return redirect(launch_url("outcomes.framework", framework_id=result.framework.id), code=303)
-
-
-@bp.get("/crosswalk")
-@requires(*FACULTY)
-def crosswalk_page() -> ResponseReturnValue:
-    ctx = current_launch()
-    grid = crosswalk.crosswalk(ctx)
-    return render_template("outcomes/crosswalk.html", grid=grid, form=CrosswalkForm())
-
-
-@bp.post("/crosswalk")
-@requires(*FACULTY, write=True)
-def crosswalk_save() -> ResponseReturnValue:
-    ctx = current_launch()
-    form = CrosswalkForm()
-    if form.validate_on_submit():
-        try:
-            added, removed = crosswalk.save_crosswalk(ctx, form.cells)
-        except AppError as exc:
-            db.session.rollback()
-            flash(exc.message, "error")
-        else:
-            flash(f"Crosswalk saved: {added} added, {removed} removed.", "success")
-        return redirect(launch_url("outcomes.crosswalk_page"), code=303)
-    return render_template("outcomes/crosswalk.html", grid=crosswalk.crosswalk(ctx), form=form), 422
+    return redirect(launch_url("frameworks.framework", framework_id=result.framework.id), code=303)
