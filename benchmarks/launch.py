@@ -547,7 +547,7 @@ def bench_database(
     run_flask(
         ROOT,
         env,
-        "platform",
+        "registration",
         "add",
         "--name",
         "Bench",

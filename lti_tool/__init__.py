@@ -43,7 +43,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     ratelimit.init_app(app)
     domains.register_all(app)  # blueprints, commands, panels, senders, hooks: lti_tool.domains
     importlib.import_module(f"{__name__}.unit_of_work").init_app(app)  # commit once per request
-    ops.init_app(app)  # /, /favicon.ico, /readyz, /metrics and the request metrics
+    ops.init_app(app)  # /, /favicon.ico, /healthz, /readyz, /metrics and the request metrics
     register_error_handlers(app)
     guard(app.cli)  # every command: one line for a person's mistake, a reference for a bug
     jobs.init_app(app)

@@ -84,7 +84,7 @@ def sweep_outbox() -> dict[str, Any]:
 
 @celery.task(name="career_credit.maintenance_purge")
 def maintenance_purge() -> dict[str, int]:
-    """Apply the retention rules (beat, hourly): the same as ``flask maintenance purge``."""
+    """Apply the retention rules (beat, hourly): the same as ``flask privacy purge``."""
     from .extensions import db
     from .privacy import retention
 

@@ -1,4 +1,4 @@
-"""Command-line interface: ``flask --app lti_tool platform|keys|listings|...``.
+"""Command-line interface: ``flask --app lti_tool registration|keys|listings|...``.
 
 Every command registered on ``app.cli`` (through any group, including the blueprints' groups
 and those added later) is guarded once, when click looks it up:
@@ -22,15 +22,19 @@ import logging
 import os
 import secrets
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from flask import Flask
 from flask.cli import AppGroup, ScriptInfo
 
 from .errors import EXPLAINED
+
+if TYPE_CHECKING:
+    from .models import Tenant
 
 log = logging.getLogger("career_credit.cli")
 
@@ -44,27 +48,42 @@ class CommandUsageError(click.ClickException):
     exit_code = 2
 
 
-def register_cli(app: Flask) -> None:
-    """The core's command groups: platform (with its service-hosts, frame-origins and
-    registration commands), keys, maintenance, students and grades."""
-    from .commands.keys import keys_cli
-    from .commands.maintenance import maintenance_cli
-    from .commands.platform import platform_cli
-    from .commands.students import students_cli
-    from .jobs_commands import grades_cli
-    from .lti.commands import frame_origins_cli, service_hosts_cli
-    from .registration import commands as registration_commands
+def register_cli(app: Flask, areas: Mapping[str, ModuleType]) -> None:
+    """A ``flask <area>`` group for each area, named after it, of its module's ``COMMANDS``
+    (with ``HELP``). A group's first name, which scripts and the docs of earlier releases use,
+    stays: a group of the same commands under the old name (the module's ``FIRST_NAMES``), which
+    ``flask --help`` lists with the name it has now."""
+    first: dict[str, tuple[list[click.Command], list[str]]] = {}
+    for area, module in areas.items():
+        app.cli.add_command(cli_group(area, *module.COMMANDS, help=module.HELP))
+        for old, commands in getattr(module, "FIRST_NAMES", {}).items():
+            entry = first.setdefault(old, ([], []))
+            entry[0].extend(commands)
+            entry[1].append(f"'flask {area}'")
+    for old, (commands, now) in first.items():
+        help_text = f"Now {' and '.join(now)}: the same commands under their first name."
+        app.cli.add_command(cli_group(old, *commands, help=help_text))
 
-    for command in (
-        service_hosts_cli,
-        frame_origins_cli,
-        registration_commands.platform_invite,
-        registration_commands.platform_add_tenant,
-        registration_commands.platform_show_config,
-    ):
-        platform_cli.add_command(command)
-    for group in (platform_cli, keys_cli, maintenance_cli, students_cli, grades_cli):
-        app.cli.add_command(group)
+
+def fail(message: str) -> NoReturn:
+    """Roll back what the command did and exit with ``message`` as one line."""
+    from .extensions import db
+
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+def tenant_named(name: str) -> Tenant:
+    """The tenant called ``name`` (an operator names tenants); a one-line refusal if none is."""
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Tenant
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.name == name))
+    if tenant is None:
+        fail(f"There is no tenant named {name!r} ('flask registration list' shows them).")
+    return tenant
 
 
 def cli_group(name: str, *commands: click.Command, help: str | None = None) -> AppGroup:

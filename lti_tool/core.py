@@ -20,11 +20,16 @@ def register(app: Flask) -> None:
     (the keys a tenant signs with) on ``app``."""
     from . import jobs, keys
     from .admin.views import bp as admin_bp
-    from .cli import cli_group, register_cli
+    from .cli import register_cli
     from .home import bp as home_bp
+    from .jobs import commands as jobs_commands
+    from .keys import commands as keys_commands
     from .lti import ags
+    from .lti import commands as lti_commands
     from .lti.views import bp as lti_bp
     from .notify import mail
+    from .privacy import commands as privacy_commands
+    from .registration import commands as registration_commands
     from .registration.views import OLD_ADDRESSES as registration_moved_bp
     from .registration.views import bp as registration_bp
     from .tasks import commands as task_commands
@@ -35,8 +40,17 @@ def register(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(registration_moved_bp)  # /lti/register... -> /registration/...
-    register_cli(app)  # platform, keys, maintenance, students, grades
-    app.cli.add_command(cli_group("tasks", *task_commands.COMMANDS, help=task_commands.HELP))
+    register_cli(
+        app,
+        {
+            "registration": registration_commands,
+            "lti": lti_commands,
+            "keys": keys_commands,
+            "privacy": privacy_commands,
+            "jobs": jobs_commands,
+            "tasks": task_commands,
+        },
+    )  # and the first names: platform, students, maintenance, grades
     jobs.register_sender(ags.KIND_SCORE, ags.send_score)
     jobs.register_sender(mail.KIND, mail.deliver, needs_registration=False)
     register_tenant_setup(app, "keys", keys.set_up_tenant)

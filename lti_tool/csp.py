@@ -6,7 +6,7 @@ its forms may go (``form-action``) and what it may frame (``frame-src``).
   (``Registration.frame_origins``, learned by ``lti.frame_origins`` from Dynamic Registration
   and validated launches), the LMS domains its launches named (``Registration.service_hosts``,
   learned by ``lti.service_hosts``), its Canvas API address, and the tenant's ``frame_origins``
-  setting (admin page, ``flask --app lti_tool platform frame-origins``). A validated launch
+  setting (admin page, ``flask --app lti_tool lti frame-origins``). A validated launch
   framed by an origin none of these name gets one explanation page that any origin may frame
   (``lti.views``); every other page keeps this list. Hosted Canvas shares one issuer and one
   login host (``canvas.instructure.com``, ``sso.canvaslms.com``) among every school; neither

@@ -1,7 +1,8 @@
-"""Tenant set-up hooks: what each domain gives every tenant (its built-in rows) before any page
-needs it. Run when a tenant is created and again at each launch (a POST), which also sets up
-tenants created before a hook existed; a hook must do nothing when its rows are already there.
-The core never imports a domain: a domain registers its hook in its ``register(app)``."""
+"""A tenant by id (``get_tenant``), and the tenant set-up hooks: what each domain gives every
+tenant (its built-in rows) before any page needs it. Run when a tenant is created and again at
+each launch (a POST), which also sets up tenants created before a hook existed; a hook must do
+nothing when its rows are already there. The core never imports a domain: a domain registers
+its hook in its ``register(app)``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,19 @@ from collections.abc import Callable
 from flask import current_app
 from flask.sansio.app import App
 
+from .errors import NotFoundError
+from .extensions import db
+from .models import Tenant
+
 TenantSetup = Callable[[int], None]
+
+
+def get_tenant(tenant_id: int) -> Tenant:
+    """The tenant, or ``NotFoundError`` when it was removed."""
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFoundError("This institution is no longer registered with Career Credit.")
+    return tenant
 
 
 def register_tenant_setup(app: App, name: str, hook: TenantSetup) -> None:

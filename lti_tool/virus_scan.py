@@ -35,9 +35,11 @@ def configured() -> bool:
     return bool(cfg["CLAMAV_SOCKET"] or cfg["CLAMAV_HOST"])
 
 
-def _connect() -> socket.socket:
+def connect(timeout: float | None = None) -> socket.socket:
+    """A connection to the configured clamd (its Unix socket, or host and port), giving up after
+    ``timeout`` seconds (``CLAMAV_TIMEOUT_S`` unless given)."""
     cfg = current_app.config
-    timeout = float(cfg["CLAMAV_TIMEOUT_S"])
+    timeout = float(cfg["CLAMAV_TIMEOUT_S"]) if timeout is None else timeout
     if cfg["CLAMAV_SOCKET"]:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
@@ -54,18 +56,13 @@ def _connect() -> socket.socket:
 def scan_bytes(data: bytes) -> ScanResult:
     """Scan ``data`` with clamd; raises ``ScannerUnavailableError`` if it cannot."""
     try:
-        with _connect() as sock:
+        with connect() as sock:
             sock.sendall(b"zINSTREAM\0")
             for start in range(0, len(data), CHUNK):
                 chunk = data[start : start + CHUNK]
                 sock.sendall(struct.pack(">I", len(chunk)) + chunk)
             sock.sendall(struct.pack(">I", 0))
-            reply = b""
-            while not reply.endswith(b"\0"):
-                part = sock.recv(4096)
-                if not part:
-                    break
-                reply += part
+            reply = _reply(sock)
     except OSError as exc:
         log.error("virus scanner unreachable: %s", type(exc).__name__)
         raise ScannerUnavailableError(f"The virus scanner did not answer ({exc}).") from exc
@@ -80,11 +77,22 @@ def scan_bytes(data: bytes) -> ScanResult:
     raise ScannerUnavailableError(f"The virus scanner answered with an error: {answer[:200]}")
 
 
-def ping() -> bool:
-    """Whether the configured scanner answers ``PING``."""
-    try:
-        with _connect() as sock:
-            sock.sendall(b"zPING\0")
-            return sock.recv(64).rstrip(b"\0") == b"PONG"
-    except OSError:
-        return False
+def _reply(sock: socket.socket, limit: int | None = None) -> bytes:
+    """clamd's answer up to its closing NUL (at most about ``limit`` bytes when given)."""
+    reply = b""
+    while not reply.endswith(b"\0") and (limit is None or len(reply) < limit):
+        part = sock.recv(limit or 4096)
+        if not part:
+            break
+        reply += part
+    return reply
+
+
+def ping(timeout: float | None = None) -> None:
+    """Check that the configured scanner answers ``PING`` with ``PONG``: raises the connection's
+    ``OSError``, or ``ConnectionError`` for any other answer."""
+    with connect(timeout) as sock:
+        sock.sendall(b"zPING\0")
+        answer = _reply(sock, limit=64)
+    if answer.rstrip(b"\0").strip() != b"PONG":
+        raise ConnectionError("clamd did not answer PONG")

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app, g, request, session, url_for
-from flask.typing import ResponseReturnValue
 
 # Query parameters whose values are bearer credentials: launch ids, OIDC state, nonce and
 # id_token, OAuth codes, tokens, login hints, invitation tokens.
@@ -205,12 +204,26 @@ def _csrf_from_launch() -> None:
     if request.blueprint == "lti" and request.endpoint != "lti.deep_link":
         return  # the login and launch carry no launch id (and are CSRF-exempt)
     lid = request.args.get("lid") or (request.form.get("lid") if request.method == "POST" else None)
-    if not lid:
-        return
+    if lid:
+        seed_csrf("csrf", lid)
+
+
+def seed_csrf(purpose: str, bearer: str) -> None:
+    """Derive the session's CSRF secret from a bearer value the page and its forms carry (a
+    launch id, a registration invitation): a form verifies whether or not the LMS iframe keeps
+    the cookie, and a token made for one value does not verify for another."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    derived = hmac.new(key, b"csrf:" + lid.encode(), hashlib.sha256).hexdigest()
+    derived = hmac.new(key, f"{purpose}:{bearer}".encode(), hashlib.sha256).hexdigest()
     if session.get("csrf_token") != derived:
         session["csrf_token"] = derived
+
+
+def public_json(text: str) -> Any:
+    """A public JSON document an LMS fetches (a key set, a tool configuration), which it and
+    any cache may keep for five minutes."""
+    response = current_app.response_class(text, mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 def _refuse_nul() -> None:
@@ -255,10 +268,3 @@ def init_app(app: Flask) -> None:
         # the page out, never what it may show.
         framed = launch is not None or request.headers.get("Sec-Fetch-Dest") == "iframe"
         return {"launch": launch, "framed": framed}
-
-    from .auth import public
-
-    @app.get("/healthz")
-    @public
-    def healthz() -> ResponseReturnValue:
-        return {"status": "ok"}

@@ -22,7 +22,7 @@ from . import case, case_export, services
 def _tenant(name: str) -> Tenant:
     tenant = db.session.scalar(select(Tenant).where(Tenant.name == name))
     if tenant is None:
-        raise click.ClickException(f"No tenant is named {name!r} (see: flask platform list).")
+        raise click.ClickException(f"No tenant is named {name!r} (see: flask registration list).")
     return tenant
 
 

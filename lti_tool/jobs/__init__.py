@@ -5,7 +5,7 @@ with backoff, and records each outcome only while the lease is still its own.
 
 The outbox table is the source of truth whatever runs it: the in-process runner thread
 (``JOB_RUNNER = "thread"``, the embedded default), Celery workers (``"celery"``), the CLI
-(``flask grades sync``) or a test calling ``drain``. Delivery is at least once; senders make the
+(``flask jobs sync``) or a test calling ``drain``. Delivery is at least once; senders make the
 effect exactly once (an AGS score carries the award's own timestamp, so a repeat is a no-op).
 """
 

@@ -1,7 +1,8 @@
-"""``flask --app lti_tool platform service-hosts list|add|remove REGISTRATION_ID [HOST]``: the
-LMS domains a registration's service URLs may use besides its own URLs' hosts; and
-``platform frame-origins list|add|remove --tenant NAME [ORIGIN]``: the LMS addresses allowed to
-frame the tool's pages (``lti.frame_origins``)."""
+"""``flask --app lti_tool lti service-hosts list|add|remove REGISTRATION_ID [HOST]``: the LMS
+domains a registration's service URLs may use besides its own URLs' hosts; and ``lti
+frame-origins list|add|remove --tenant NAME [ORIGIN]``: the LMS addresses allowed to frame the
+tool's pages (``lti.frame_origins``). Both were first under ``flask platform``, which still
+has them."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ import click
 from flask.cli import AppGroup
 
 from ..actor import Actor
+from ..cli import tenant_named
 from ..extensions import db
-from ..models import Registration, Tenant
+from ..models import Registration
 from . import frame_origins, service_hosts
 
 service_hosts_cli = AppGroup(
@@ -22,7 +24,7 @@ def _registration(registration_id: int) -> Registration:
     reg = db.session.get(Registration, registration_id)
     if reg is None:
         raise click.ClickException(
-            f"There is no registration {registration_id} ('platform list' shows them)."
+            f"There is no registration {registration_id} ('flask registration list' shows them)."
         )
     return reg
 
@@ -66,9 +68,6 @@ def remove_host(registration_id: int, host: str) -> None:
     click.echo(f"{host} is no longer allowed for {reg.name}.")
 
 
-# ``flask --app lti_tool platform frame-origins list|add|remove --tenant NAME [ORIGIN]``
-
-
 frame_origins_cli = AppGroup(
     "frame-origins",
     help="Addresses of LMS pages allowed to show Career Credit inside them (frame-ancestors).",
@@ -76,18 +75,11 @@ frame_origins_cli = AppGroup(
 _tenant_option = click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 
 
-def _tenant(name: str) -> Tenant:
-    tenant = frame_origins.tenant_by_name(name)
-    if tenant is None:
-        raise click.ClickException(f"There is no tenant named {name!r} ('platform list').")
-    return tenant
-
-
 @frame_origins_cli.command("list")
 @_tenant_option
 def list_frame_origins(tenant_name: str) -> None:
     """Every origin that may frame the tenant's pages, and those seen but not allowed."""
-    found = frame_origins.overview(_tenant(tenant_name))
+    found = frame_origins.overview(tenant_named(tenant_name))
     for origin in found.configured:
         click.echo(f"{origin}\tconfigured")
     for entry in found.learned:
@@ -105,7 +97,7 @@ def list_frame_origins(tenant_name: str) -> None:
 @click.argument("origin")
 def add_frame_origin(tenant_name: str, origin: str) -> None:
     """Allow an LMS address, e.g. https://canvas.school.edu."""
-    tenant = _tenant(tenant_name)
+    tenant = tenant_named(tenant_name)
     try:
         clean, new = frame_origins.add(Actor.cli(tenant.id), origin)
     except ValueError as exc:
@@ -124,12 +116,17 @@ def add_frame_origin(tenant_name: str, origin: str) -> None:
 @click.argument("origin")
 def remove_frame_origin(tenant_name: str, origin: str) -> None:
     """Forget a configured, learned or seen address."""
-    tenant = _tenant(tenant_name)
+    tenant = tenant_named(tenant_name)
     if not frame_origins.remove(Actor.cli(tenant.id), origin):
         db.session.rollback()
         raise click.ClickException(
             f"{origin} is not a configured, learned or seen frame origin of {tenant.name} "
-            "('platform frame-origins list --tenant NAME' shows them)."
+            "('flask lti frame-origins list --tenant NAME' shows them)."
         )
     db.session.commit()
     click.echo(f"{origin} no longer frames Career Credit for {tenant.name}.")
+
+
+HELP = "The LMS domains service calls may reach, and the LMS pages that may frame the tool."
+COMMANDS = (service_hosts_cli, frame_origins_cli)
+FIRST_NAMES = {"platform": COMMANDS}

@@ -4,7 +4,7 @@ Hosted Canvas shows course pages on the institution's own (often vanity) domain,
 self-hosted LMS may serve its pages on another host than its issuer. Three sources:
 
 - **configured**: the tenant's ``frame_origins`` setting, edited by its administrators on the
-  admin page (Frame origins) or by an operator (``flask --app lti_tool platform frame-origins``).
+  admin page (Frame origins) or by an operator (``flask --app lti_tool lti frame-origins``).
 - **learned** (``Registration.frame_origins``, ``allowed``): where the platform itself reveals
   it — the host of the Dynamic Registration ``openid_configuration`` URL, and on a *validated*
   launch the hosts its signed claims name (Canvas's ``canvas_api_domain``,
@@ -34,10 +34,10 @@ from sqlalchemy import select, update
 from ..actor import Actor
 from ..context import CLAIM, DEEP_LINKING
 from ..csp import SHARED_CANVAS_HOSTS, normal_origin, registration_origins
-from ..errors import NotFoundError
 from ..extensions import db
 from ..models import Registration, Tenant, utcnow
 from ..services import audit
+from ..tenants import get_tenant
 
 DL_SETTINGS = DEEP_LINKING
 CANVAS_API_DOMAIN = "canvas_api_domain"  # the custom field carrying $Canvas.api.domain
@@ -276,18 +276,11 @@ def _set_configured(tenant: Tenant, origins: Iterable[str]) -> None:
     tenant.settings = {**(tenant.settings or {}), "frame_origins": list(origins)}
 
 
-def _tenant(actor: Actor) -> Tenant:
-    tenant = db.session.get(Tenant, actor.tenant)
-    if tenant is None:
-        raise NotFoundError("This institution is no longer registered with Career Credit.")
-    return tenant
-
-
 def add(actor: Actor, value: Any) -> tuple[str, bool]:
     """Allow an origin for the actor's tenant (flush only): (the origin, whether it was new). A
     seen origin becomes a configured one. Raises ValueError on bad input."""
     origin = clean_origin(value)
-    tenant = _tenant(actor)
+    tenant = get_tenant(actor.tenant)
     current = configured(tenant)
     for reg in _registrations(tenant.id):
         entries = _entries(reg)
@@ -306,7 +299,7 @@ def add(actor: Actor, value: Any) -> tuple[str, bool]:
 def remove(actor: Actor, value: Any) -> bool:
     """Forget an origin (configured, learned or seen) for the actor's tenant; flush only. False
     when the tenant had no such origin."""
-    tenant = _tenant(actor)
+    tenant = get_tenant(actor.tenant)
     origin = normal_origin(str(value or "").strip().rstrip("/")) or str(value or "")
     removed_from: list[str] = []
     current = configured(tenant)
@@ -374,7 +367,3 @@ def overview(tenant: Tenant) -> Overview:
         seen=[e for e in seen if e.origin not in allowed],
         derived=derived,
     )
-
-
-def tenant_by_name(name: str) -> Tenant | None:
-    return db.session.scalar(select(Tenant).where(Tenant.name == name))

@@ -3,7 +3,7 @@
 A launch names its NRPS and AGS endpoints, and a registration is set up by a tenant's own
 administrator; so a service URL (memberships, line items, scores, every ``Link: next``) is
 called only on a host the registration knows: the hosts of its issuer, login, token and key set
-URLs, the hosts an operator added (``flask --app lti_tool platform service-hosts``), and the
+URLs, the hosts an operator added (``flask --app lti_tool lti service-hosts``), and the
 hosts its own validated launches named — learned first come, first served: a host that another
 tenant's registration already knows is never learned (the refusal is audited). Anything else is
 refused before any request with a reason an administrator can act on. Hosted Canvas serves
@@ -83,7 +83,7 @@ def check_service_url(reg: Registration, url: str) -> None:
             f"registration '{reg.name}' (its issuer, token endpoint, or an LMS domain it "
             "has launched from).",
             hint="If this is your LMS's own domain, an operator adds it with "
-            "'flask --app lti_tool platform service-hosts add'.",
+            "'flask --app lti_tool lti service-hosts add'.",
         )
 
 

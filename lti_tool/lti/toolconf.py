@@ -90,7 +90,7 @@ class DbToolConf(ToolConfAbstract):
                 f"No platform with issuer {iss} is registered with Career Credit.",
                 reason="unknown_issuer",
                 hint="Register the platform (admin page or "
-                "'flask --app lti_tool platform add') and try again.",
+                "'flask --app lti_tool registration add') and try again.",
             )
         if len(regs) > 1:
             raise LaunchError(
@@ -115,7 +115,7 @@ class DbToolConf(ToolConfAbstract):
                     f"No platform with issuer {iss} is registered with Career Credit.",
                     reason="unknown_issuer",
                     hint="Register the platform (admin page or "
-                    "'flask --app lti_tool platform add') and try again.",
+                    "'flask --app lti_tool registration add') and try again.",
                 )
             raise LaunchError(
                 f"Issuer {iss} is registered, but not with client id {client_id}.",
@@ -156,7 +156,7 @@ class DbToolConf(ToolConfAbstract):
                 "approved for Career Credit yet.",
                 reason="unknown_deployment",
                 hint="A Career Credit administrator must approve it on the admin page, or run "
-                f"'flask --app lti_tool platform deployments approve --issuer {iss} "
+                f"'flask --app lti_tool registration deployments approve --issuer {iss} "
                 f"--client-id {client_id} --deployment-id {deployment_id}'.",
             )
         return LtiDeployment().set_deployment_id(deployment_id)

@@ -16,6 +16,7 @@ from ..models import Tenant
 from ..ratelimit import lti_limit, rate_limited
 from ..tenants import set_up_tenant
 from ..unit_of_work import commit_now
+from ..web import public_json
 from . import deep_linking, frame_origins, service_hosts
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
 from .launches import record_launch
@@ -134,11 +135,7 @@ def launch_get() -> ResponseReturnValue:
 
 
 def _key_set_response(key_set: dict) -> ResponseReturnValue:
-    response = current_app.response_class(
-        current_app.json.dumps(key_set), mimetype="application/json"
-    )
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return public_json(current_app.json.dumps(key_set))
 
 
 @bp.get("/jwks")
@@ -159,7 +156,7 @@ def tenant_key_set(key_set_id: str) -> ResponseReturnValue:
         raise NotFoundError(
             "There is no key set at this address.",
             hint="Copy the key set URL from Career Credit's admin page or from "
-            "'flask --app lti_tool platform show-config --tenant NAME'.",
+            "'flask --app lti_tool registration show-config --tenant NAME'.",
         )
     return _key_set_response(tenant_jwks(tenant))  # reads only: the key is made with the tenant
 

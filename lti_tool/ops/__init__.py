@@ -1,6 +1,5 @@
-"""What operators and monitoring reach: the root page and favicon, ``/readyz`` (database, Redis,
-virus scanner) beside ``/healthz`` (liveness, in ``lti_tool.web``), and Prometheus metrics at
-``/metrics``.
+"""What operators and monitoring reach: the root page and favicon, ``/healthz`` (liveness) and
+``/readyz`` (database, Redis, virus scanner), and Prometheus metrics at ``/metrics``.
 
 Settings:
 
@@ -68,9 +67,10 @@ def init_app(app: Flask) -> None:
     """Register the ops routes and the request metrics; check the metrics settings."""
     _check_config(app)
     from . import metrics
-    from .views import bp
+    from .views import bp, healthz
 
     app.register_blueprint(bp)
+    app.add_url_rule("/healthz", "healthz", healthz)  # the endpoint its metrics have always named
     metrics.init_app(app)
     if not truthy(app.config["OPS_LOG_PROBES"]):
         access = logging.getLogger("gunicorn.access")

@@ -14,7 +14,6 @@ Dependencies that are not configured are not listed. Each check gives up after
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -95,42 +94,12 @@ def check_redis(url: str) -> Check:
     return _run(probe)
 
 
-def scanner_configured() -> bool:
-    cfg = current_app.config
-    return bool(cfg["CLAMAV_SOCKET"] or cfg["CLAMAV_HOST"])
-
-
 def check_scanner() -> Check:
-    """clamd's ``zPING`` (the same connection settings as ``lti_tool.virus_scan``), with the
-    readiness timeout rather than the scan's."""
-    cfg = current_app.config
+    """clamd's ``zPING`` (``lti_tool.virus_scan``), with the readiness timeout rather than the
+    scan's."""
+    from .. import virus_scan
 
-    def probe() -> None:
-        timeout = _timeout()
-        sock: socket.socket
-        if cfg["CLAMAV_SOCKET"]:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            try:
-                sock.connect(str(cfg["CLAMAV_SOCKET"]))
-            except OSError:
-                sock.close()
-                raise
-        else:
-            port = int(cfg["CLAMAV_PORT"])
-            sock = socket.create_connection((str(cfg["CLAMAV_HOST"]), port), timeout=timeout)
-        with sock:
-            sock.sendall(b"zPING\0")
-            answer = b""
-            while not answer.endswith(b"\0") and len(answer) < 64:
-                part = sock.recv(64)
-                if not part:
-                    break
-                answer += part
-        if answer.rstrip(b"\0").strip() != b"PONG":
-            raise ConnectionError("clamd did not answer PONG")
-
-    return _run(probe)
+    return _run(lambda: virus_scan.ping(_timeout()))
 
 
 def readiness() -> dict[str, Check]:
@@ -141,6 +110,8 @@ def readiness() -> dict[str, Check]:
         if url not in seen:
             seen[url] = check_redis(url)
         checks[name] = seen[url]
-    if scanner_configured():
+    from .. import virus_scan
+
+    if virus_scan.configured():
         checks["scanner"] = check_scanner()
     return checks

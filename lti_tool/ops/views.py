@@ -1,5 +1,7 @@
-"""The ops routes: ``/`` (what the tool is and how to install it), ``/favicon.ico``,
-``/readyz`` and ``/metrics``. ``/healthz`` lives in ``lti_tool.web``.
+"""The ops routes (blueprint ``ops``, templates ``ops/``): ``/`` (what the tool is and how to
+install it), ``/favicon.ico``, ``/healthz``, ``/readyz`` and ``/metrics``. The one area without
+a URL prefix of its own name: these are the addresses browsers, load balancers, systemd and
+Prometheus ask for at the root (``deploy/``), not pages of an area.
 
 The probes and the favicon are not rate limited (monitoring must never get a 429, and the
 limiter's storage is one of the things ``/readyz`` checks); ``/metrics`` answers only a bearer
@@ -44,6 +46,13 @@ def favicon() -> ResponseReturnValue:
     response.cache_control.public = True
     response.cache_control.max_age = 86400
     return response
+
+
+@public
+def healthz() -> ResponseReturnValue:
+    """Liveness at ``/healthz``: the process answers (no database, no Redis). Registered on the
+    app by ``ops.init_app`` under the endpoint ``healthz``, the name its request metrics carry."""
+    return {"status": "ok"}
 
 
 @bp.get("/readyz")

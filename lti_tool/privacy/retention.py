@@ -25,10 +25,10 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from ..actor import Actor
-from ..errors import NotFoundError
 from ..extensions import db
 from ..models import AuditEntry, Launch, Tenant, utcnow
 from ..services import audit
+from ..tenants import get_tenant
 
 log = logging.getLogger("career_credit.retention")
 
@@ -82,9 +82,7 @@ def policy_for(tenant: Tenant | None) -> Policy:
 
 def set_policy(actor: Actor, files_days: int | None, audit_days: int | None) -> Policy:
     """Change the actor's tenant's retention periods (audited); flushes."""
-    tenant = db.session.get(Tenant, actor.tenant)
-    if tenant is None:
-        raise NotFoundError("This institution is no longer registered with Career Credit.")
+    tenant = get_tenant(actor.tenant)
     old = policy_for(tenant)
     rules = dict((tenant.settings or {}).get("retention") or {})
     if files_days is not None:

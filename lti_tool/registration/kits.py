@@ -174,7 +174,7 @@ def moodle_values(urls: ToolUrls) -> list[FormValue]:
             "Public keyset",
             "",
             "Your institution's own key set URL: open this page from the link on Career "
-            "Credit's admin page, or ask the operator (platform show-config --tenant NAME).",
+            "Credit's admin page, or ask the operator (registration show-config --tenant NAME).",
         ),
         FormValue("Initiate login URL", urls.login),
         FormValue("Redirection URI(s)", "\n".join(urls.redirect_uris)),

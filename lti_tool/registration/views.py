@@ -7,14 +7,12 @@ answer a permanent redirect here (``OLD_ADDRESSES``)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, g, render_template, request, session
+from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -31,6 +29,7 @@ from ..models import Tenant
 from ..ratelimit import rate_limited, registration_limit
 from ..redirects import moved
 from ..unit_of_work import refuse
+from ..web import public_json, seed_csrf
 from . import kits, services
 
 bp = Blueprint("registration", __name__, url_prefix="/registration")
@@ -60,12 +59,8 @@ def _csrf_from_invitation(invite: str | None) -> None:
     """As inside launches (``web._csrf_from_launch``), the CSRF secret derives from the bearer
     value the page carries — here the invitation — so the confirmation works in an LMS iframe
     that drops the tool's cookie."""
-    if not invite:
-        return
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    derived = hmac.new(key, b"csrf-invite:" + invite.encode(), hashlib.sha256).hexdigest()
-    if session.get("csrf_token") != derived:
-        session["csrf_token"] = derived
+    if invite:
+        seed_csrf("csrf-invite", invite)
 
 
 def _urls(key_set_id: str | None = None) -> kits.ToolUrls:
@@ -85,7 +80,7 @@ def _tenant_key_set(required: bool) -> str | None:
             if key_set_id
             else "The Canvas configuration is per institution: the link must name one.",
             hint="Copy the link from Career Credit's admin page (Install in another LMS), or "
-            "ask the operator for 'flask --app lti_tool platform show-config --lms canvas "
+            "ask the operator for 'flask --app lti_tool registration show-config --lms canvas "
             "--tenant NAME'.",
             reason="no_tenant",
         )
@@ -196,10 +191,7 @@ def invite() -> ResponseReturnValue:
 @rate_limited(registration_limit)
 def canvas_json() -> ResponseReturnValue:
     urls = _urls(_tenant_key_set(required=True))
-    body = json.dumps(kits.canvas_developer_key(urls), indent=2)
-    response = current_app.response_class(body, mimetype="application/json")
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
+    return public_json(json.dumps(kits.canvas_developer_key(urls), indent=2))
 
 
 @bp.get("/config/moodle")

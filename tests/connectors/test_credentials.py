@@ -1,4 +1,4 @@
-"""Per-registration connector credentials: ``flask platform set-api`` and the admin
+"""Per-registration connector credentials: ``flask registration set-api`` and the admin
 Connections page. Secrets are encrypted at rest and only their last four characters show."""
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def registration_id(app, platform) -> int:
 def test_set_api_stores_secrets_encrypted_and_prints_last4(app, runner, platform):
     resp = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "set-api",
             "--issuer",
             platform.issuer,
@@ -71,7 +71,7 @@ def test_set_api_stores_secrets_encrypted_and_prints_last4(app, runner, platform
     # a later call changes only what it names
     resp = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "set-api",
             "--issuer",
             platform.issuer,
@@ -90,7 +90,14 @@ def test_set_api_stores_secrets_encrypted_and_prints_last4(app, runner, platform
 
 
 def test_bad_arguments_fail_in_one_line_and_write_nothing(app, runner, platform):
-    base = ["platform", "set-api", "--issuer", platform.issuer, "--client-id", platform.client_id]
+    base = [
+        "registration",
+        "set-api",
+        "--issuer",
+        platform.issuer,
+        "--client-id",
+        platform.client_id,
+    ]
     ok = runner.invoke(args=[*base, "--moodle-url", "https://moodle.example.edu"])
     assert ok.exit_code == 0  # control
     cases = [
@@ -112,7 +119,7 @@ def test_bad_arguments_fail_in_one_line_and_write_nothing(app, runner, platform)
         assert len(resp.output.strip().splitlines()) == 1 and message in resp.output, resp.output
     resp = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "set-api",
             "--issuer",
             "https://nowhere.example",

@@ -150,7 +150,7 @@ def test_tenants_never_see_each_other(make_platform, driver, app):
 def test_cli_platform_add_list_remove(runner, app):
     result = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "add",
             "--name",
             "State U Moodle",
@@ -172,11 +172,11 @@ def test_cli_platform_add_list_remove(runner, app):
         assert reg.auth_token_url == "https://moodle.state.example/mod/lti/token.php"
         assert reg.key_set_url == "https://moodle.state.example/mod/lti/certs.php"
         assert reg.strict_deployments
-    listing = runner.invoke(args=["platform", "list"])
+    listing = runner.invoke(args=["registration", "list"])
     assert "https://moodle.state.example\tmoodle-1" in listing.output
     again = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "add",
             "--name",
             "Second key",
@@ -196,7 +196,7 @@ def test_cli_platform_add_list_remove(runner, app):
         assert len(tenant.registrations) == 2
     removed = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "remove",
             "--issuer",
             "https://moodle.state.example",
@@ -210,7 +210,7 @@ def test_cli_platform_add_list_remove(runner, app):
 def test_cli_canvas_preset(runner, app):
     result = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "add",
             "--name",
             "Hosted Canvas U",
@@ -261,7 +261,7 @@ def test_cli_platform_add_bad_arguments(runner, app, args, message):
     with app.app_context():
         before = db.session.scalar(select(func.count()).select_from(Registration))
         tenants = db.session.scalar(select(func.count()).select_from(Tenant))
-    result = runner.invoke(args=["platform", "add", *args])
+    result = runner.invoke(args=["registration", "add", *args])
     assert result.exit_code != 0
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -271,7 +271,7 @@ def test_cli_platform_add_bad_arguments(runner, app, args, message):
 
 
 def test_cli_duplicate_registration_refused(runner):
-    args = ["platform", "add", "--name", "Dup U", "--client-id", "dup-1", "--preset", "canvas"]
+    args = ["registration", "add", "--name", "Dup U", "--client-id", "dup-1", "--preset", "canvas"]
     assert runner.invoke(args=args).exit_code == 0
     again = runner.invoke(args=args)
     assert again.exit_code != 0 and "already registered" in again.output
@@ -297,7 +297,7 @@ def test_maintenance_purge_removes_only_expired(lti, app, runner):
             update(LtiState).where(LtiState.key != f"state:{pending['state']}").values(expires_at=0)
         )
         db.session.commit()
-    result = runner.invoke(args=["maintenance", "purge"])
+    result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.get(Launch, old.lid) is None

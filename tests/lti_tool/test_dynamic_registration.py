@@ -765,7 +765,7 @@ def test_register_refuses_private_platform_unless_allowed(app, browser, requests
 def test_cli_invite_prints_a_one_time_url(app, runner, requests_mock, browser):
     tenant = f"CLI U {secrets.token_hex(3)}"
     result = runner.invoke(
-        args=["platform", "invite", "--new-tenant", tenant, "--hours", "2", "--base-url", TOOL]
+        args=["registration", "invite", "--new-tenant", tenant, "--hours", "2", "--base-url", TOOL]
     )
     assert result.exit_code == 0, result.output
     url = result.stdout.strip().splitlines()[0]
@@ -790,13 +790,15 @@ def test_cli_invite_prints_a_one_time_url(app, runner, requests_mock, browser):
 
 def test_cli_invite_refuses_unknown_tenant(runner, app):
     before = counts(app)
-    result = runner.invoke(args=["platform", "invite", "--tenant", "No Such U", "--base-url", TOOL])
+    result = runner.invoke(
+        args=["registration", "invite", "--tenant", "No Such U", "--base-url", TOOL]
+    )
     assert result.exit_code != 0 and "There is no tenant 'No Such U'" in result.output
     assert counts(app) == before
 
 
 def test_cli_invite_needs_the_public_url(runner):
-    result = runner.invoke(args=["platform", "invite"])
+    result = runner.invoke(args=["registration", "invite"])
     assert result.exit_code != 0 and "--base-url" in result.output
 
 

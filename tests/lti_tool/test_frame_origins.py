@@ -342,14 +342,14 @@ def test_the_operator_adds_lists_and_removes(app, make_platform, runner):
     platform = make_platform()
     name = _tenant_name(app, platform.tenant_id)
     school = _pages("cli")
-    added = runner.invoke(args=["platform", "frame-origins", "add", "--tenant", name, school])
+    added = runner.invoke(args=["lti", "frame-origins", "add", "--tenant", name, school])
     assert added.exit_code == 0, added.output
-    listed = runner.invoke(args=["platform", "frame-origins", "list", "--tenant", name])
+    listed = runner.invoke(args=["lti", "frame-origins", "list", "--tenant", name])
     assert f"{school}\tconfigured" in listed.output
     assert _audits(app, platform.tenant_id, "tenant.frame_origin_added")[0]["origin"] == school
-    removed = runner.invoke(args=["platform", "frame-origins", "remove", "--tenant", name, school])
+    removed = runner.invoke(args=["lti", "frame-origins", "remove", "--tenant", name, school])
     assert removed.exit_code == 0, removed.output
-    listed = runner.invoke(args=["platform", "frame-origins", "list", "--tenant", name])
+    listed = runner.invoke(args=["lti", "frame-origins", "list", "--tenant", name])
     assert school not in listed.output
 
 
@@ -365,7 +365,7 @@ def test_the_operator_adds_lists_and_removes(app, make_platform, runner):
 def test_the_operator_gets_one_clear_line_for_bad_input(app, make_platform, runner, args):
     name = _tenant_name(app, make_platform().tenant_id)
     result = runner.invoke(
-        args=["platform", "frame-origins", *[a.replace("{name}", name) for a in args]]
+        args=["lti", "frame-origins", *[a.replace("{name}", name) for a in args]]
     )
     assert result.exit_code != 0
     assert "Traceback" not in result.output

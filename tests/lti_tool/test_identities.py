@@ -472,7 +472,7 @@ def test_an_lms_user_id_two_lms_share_is_refused_for_data_rights_never_guessed(
     page = _choose(client, lid, SUB, "erase")
     assert page.status_code == 422
     assert "2 people at your institution match" in page.get_data(as_text=True)
-    refused = runner.invoke(args=["students", "erase", "--tenant", tenant, "--user", SUB, "--yes"])
+    refused = runner.invoke(args=["privacy", "erase", "--tenant", tenant, "--user", SUB, "--yes"])
     assert refused.exit_code != 0
     assert "2 people have LMS user id '42'" in refused.output
     assert "Name the LMS with --issuer" in refused.output
@@ -486,7 +486,7 @@ def test_an_lms_user_id_two_lms_share_is_refused_for_data_rights_never_guessed(
             == 2
         )
     erased = runner.invoke(
-        args=["students", "erase", "--tenant", tenant, "--user", SUB, "--issuer", second.issuer,
+        args=["privacy", "erase", "--tenant", tenant, "--user", SUB, "--issuer", second.issuer,
               "--yes"]
     )  # fmt: skip
     assert erased.exit_code == 0, erased.output

@@ -181,7 +181,9 @@ def test_moodle_values_name_the_form_fields(app):
 
 def test_cli_show_config_prints_moodle_values(runner, kit_tenant):
     name, key_set_id = kit_tenant
-    result = runner.invoke(args=["platform", "show-config", "--base-url", TOOL, "--tenant", name])
+    result = runner.invoke(
+        args=["registration", "show-config", "--base-url", TOOL, "--tenant", name]
+    )
     assert result.exit_code == 0, result.output
     out = result.output
     assert f"Tool URL: {TOOL}/lti/launch" in out
@@ -200,7 +202,16 @@ def test_cli_show_config_prints_moodle_values(runner, kit_tenant):
 def test_cli_show_config_prints_canvas_json(runner, client, kit_tenant):
     name, key_set_id = kit_tenant
     result = runner.invoke(
-        args=["platform", "show-config", "--lms", "canvas", "--base-url", TOOL, "--tenant", name]
+        args=[
+            "registration",
+            "show-config",
+            "--lms",
+            "canvas",
+            "--base-url",
+            TOOL,
+            "--tenant",
+            name,
+        ]
     )
     assert result.exit_code == 0, result.output
     printed = json.loads(result.output)
@@ -210,21 +221,21 @@ def test_cli_show_config_prints_canvas_json(runner, client, kit_tenant):
 
 def test_cli_show_config_needs_a_known_tenant(runner, kit_tenant):
     ok = runner.invoke(
-        args=["platform", "show-config", "--base-url", TOOL, "--tenant", kit_tenant[0]]
+        args=["registration", "show-config", "--base-url", TOOL, "--tenant", kit_tenant[0]]
     )
     assert ok.exit_code == 0, ok.output
-    missing = runner.invoke(args=["platform", "show-config", "--base-url", TOOL])
+    missing = runner.invoke(args=["registration", "show-config", "--base-url", TOOL])
     assert missing.exit_code != 0 and "--tenant" in missing.output
     unknown = runner.invoke(
-        args=["platform", "show-config", "--base-url", TOOL, "--tenant", "No Such U"]
+        args=["registration", "show-config", "--base-url", TOOL, "--tenant", "No Such U"]
     )
     assert unknown.exit_code != 0
     assert "There is no tenant named 'No Such U'" in unknown.output
-    assert "platform add-tenant" in unknown.output
+    assert "registration add-tenant" in unknown.output
 
 
 def test_cli_add_tenant_prints_its_own_key_set_url(runner, client, app):
-    result = runner.invoke(args=["platform", "add-tenant", "Kits U", "--base-url", TOOL])
+    result = runner.invoke(args=["registration", "add-tenant", "Kits U", "--base-url", TOOL])
     assert result.exit_code == 0, result.output
     with app.app_context():
         tenant = db.session.scalar(select(Tenant).where(Tenant.name == "Kits U"))
@@ -232,7 +243,7 @@ def test_cli_add_tenant_prints_its_own_key_set_url(runner, client, app):
     url = f"{TOOL}/lti/jwks/{tenant.key_set_id}"
     assert url in result.output
     assert client.get(f"/lti/jwks/{tenant.key_set_id}").get_json()["keys"]
-    again = runner.invoke(args=["platform", "add-tenant", "Kits U"])
+    again = runner.invoke(args=["registration", "add-tenant", "Kits U"])
     assert again.exit_code != 0 and "exists already" in again.output
 
 

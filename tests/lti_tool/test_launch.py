@@ -356,7 +356,7 @@ def test_strict_deployments_refuse_then_approve(make_platform, driver, runner, a
     assert "new-dep-9" in resp.get_data(as_text=True)
     result = runner.invoke(
         args=[
-            "platform",
+            "registration",
             "deployments",
             "approve",
             "--issuer",

@@ -69,7 +69,7 @@ def test_root_page_in_development_links_to_the_sandbox(client):
     assert 'data-ops-url="login">http://localhost/lti/login<' in page
     assert 'data-ops-url="launch">http://localhost/lti/launch<' in page
     assert 'data-ops-url="register">http://localhost/registration/register<' in page
-    assert "flask --app lti_tool platform invite" in page
+    assert "flask --app lti_tool registration invite" in page
 
 
 def test_root_page_in_production_says_what_the_tool_is_and_how_to_install_it(app):

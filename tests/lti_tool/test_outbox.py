@@ -703,14 +703,14 @@ def test_cli_sync_status_and_retry(app, book, runner):
     book.enqueue(item, "benjamin-tran", 81)
     bad = book.enqueue(item, "linda-okafor", 81)  # an observer
 
-    out = runner.invoke(args=["grades", "sync", "--senders", "2"])
+    out = runner.invoke(args=["jobs", "sync", "--senders", "2"])
     assert out.exit_code == 0, out.output
     assert "Claimed 2: 1 sent, 0 to retry, 0 superseded, 1 failed." in out.output
-    status = runner.invoke(args=["grades", "status", "--json"])
+    status = runner.invoke(args=["jobs", "status", "--json"])
     assert '"sent": 1' in status.output and '"failed": 1' in status.output
 
-    again = runner.invoke(args=["grades", "retry", str(bad)])
+    again = runner.invoke(args=["jobs", "retry", str(bad)])
     assert again.exit_code == 0 and f"Message {bad} is queued again." in again.output
     assert book.row(bad).status == "pending"
-    twice = runner.invoke(args=["grades", "retry", str(bad)])
+    twice = runner.invoke(args=["jobs", "retry", str(bad)])
     assert twice.exit_code != 0 and "Only a failed sync can be retried" in twice.output

@@ -154,7 +154,7 @@ def test_cli_export_has_every_record_and_file(app, runner, worked, tmp_path):
     out = tmp_path / "export.zip"
     result = runner.invoke(
         args=[
-            "students",
+            "privacy",
             "export",
             "--tenant",
             worked["tenant"],
@@ -234,13 +234,13 @@ def test_cli_pseudonymise_keeps_aggregates_and_rewrites_the_audit_trail(app, run
     assert student.client.get(f"/work/applications?lid={student.lid}").status_code == 200
 
     refused = runner.invoke(
-        args=["students", "pseudonymise", "--tenant", worked["tenant"], "--user", student.sub],
+        args=["privacy", "pseudonymise", "--tenant", worked["tenant"], "--user", student.sub],
         input="n\n",
     )
     assert refused.exit_code != 0 and "Nothing was changed" in refused.output
     result = runner.invoke(
         args=[
-            "students",
+            "privacy",
             "pseudonymise",
             "--tenant",
             worked["tenant"],
@@ -288,7 +288,7 @@ def test_cli_pseudonymise_keeps_aggregates_and_rewrites_the_audit_trail(app, run
 
     again = runner.invoke(
         args=[
-            "students",
+            "privacy",
             "pseudonymise",
             "--tenant",
             worked["tenant"],
@@ -306,7 +306,7 @@ def test_cli_erase_removes_the_person_and_keeps_others(app, runner, worked):
     stored = _stored_names(app, user_id)
     result = runner.invoke(
         args=[
-            "students",
+            "privacy",
             "erase",
             "--tenant",
             worked["tenant"],
@@ -368,10 +368,10 @@ def test_cli_erase_removes_the_person_and_keeps_others(app, runner, worked):
 
 def test_cli_refuses_unknown_people(runner, worked):
     result = runner.invoke(
-        args=["students", "export", "--tenant", worked["tenant"], "--user", "nobody", "x.zip"]
+        args=["privacy", "export", "--tenant", worked["tenant"], "--user", "nobody", "x.zip"]
     )
     assert result.exit_code != 0 and "Nobody with LMS user id 'nobody'" in result.output
-    result = runner.invoke(args=["students", "erase", "--tenant", "No Such U", "--user", "x"])
+    result = runner.invoke(args=["privacy", "erase", "--tenant", "No Such U", "--user", "x"])
     assert result.exit_code != 0 and "There is no tenant named 'No Such U'" in result.output
 
 
@@ -542,7 +542,7 @@ def test_pseudonymising_an_advisor_renames_their_decisions(
         db.session.commit()
         application_id = application.id
         assert db.session.get(Application, application_id).decided_by == actor.name
-    args = ["students", "pseudonymise", "--tenant", worked["tenant"], "--user", advisor.sub]
+    args = ["privacy", "pseudonymise", "--tenant", worked["tenant"], "--user", advisor.sub]
     result = runner.invoke(args=[*args, "--yes"])
     assert result.exit_code == 0, result.output
     pseudonym = re.search(r"Pseudonymised as (pseudonym-\w+)", result.output).group(1)

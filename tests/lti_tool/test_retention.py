@@ -1,4 +1,4 @@
-"""Retention per tenant, enforced by ``maintenance purge`` (hourly from the job runner and
+"""Retention per tenant, enforced by ``privacy purge`` (hourly from the job runner and
 Celery beat): uploaded files N days after the engagement ends (default 365), expired sessions
 and login states, audit entries after the configured period. What was removed is logged and
 audited as counts, never personal data."""
@@ -104,7 +104,7 @@ def test_files_are_deleted_a_year_after_the_engagement_ends(app, runner, history
     before = _files_of(app, tenant_id)
     assert all(_file_exists(app, name) for _, name in before["resumes"] + before["deliverables"])
     with caplog.at_level(logging.INFO, logger="career_credit.retention"):
-        result = runner.invoke(args=["maintenance", "purge"])
+        result = runner.invoke(args=["privacy", "purge"])
     assert result.exit_code == 0, result.output
     removed = re.search(r"(\d+) résumé files, (\d+) deliverable files", result.output)
     assert removed and int(removed.group(1)) >= 2 and int(removed.group(2)) >= 1
@@ -140,16 +140,16 @@ def test_files_are_deleted_a_year_after_the_engagement_ends(app, runner, history
     for name, email in history["names"].values():
         assert name not in logged and email not in logged
 
-    again = runner.invoke(args=["maintenance", "purge"])
+    again = runner.invoke(args=["privacy", "purge"])
     assert "0 résumé files, 0 deliverable files" in again.output  # nothing left to do
 
 
 def test_a_tenant_sets_its_own_period(app, runner, history, make_school):
     other = make_school()
-    show = runner.invoke(args=["maintenance", "retention", "--tenant", history["tenant"]])
+    show = runner.invoke(args=["privacy", "retention", "--tenant", history["tenant"]])
     assert "kept 365 days after the engagement ends" in show.output
     changed = runner.invoke(
-        args=["maintenance", "retention", "--tenant", history["tenant"], "--files-days", "5"]
+        args=["privacy", "retention", "--tenant", history["tenant"], "--files-days", "5"]
     )
     assert changed.exit_code == 0 and "kept 5 days" in changed.output
     with app.app_context():
@@ -160,14 +160,14 @@ def test_a_tenant_sets_its_own_period(app, runner, history, make_school):
             .order_by(AuditEntry.id.desc())
         )
         assert entry.detail["new"]["files_days"] == 5
-    runner.invoke(args=["maintenance", "purge"])
+    runner.invoke(args=["privacy", "purge"])
     deliverables = dict(_files_of(app, history["school"].tenant_id)["deliverables"])
     assert deliverables[history["recent"]] is None  # ended 10 days ago: past 5 days
     bad = runner.invoke(
-        args=["maintenance", "retention", "--tenant", history["tenant"], "--files-days", "0"]
+        args=["privacy", "retention", "--tenant", history["tenant"], "--files-days", "0"]
     )
     assert bad.exit_code != 0
-    missing = runner.invoke(args=["maintenance", "retention", "--tenant", "Nowhere U"])
+    missing = runner.invoke(args=["privacy", "retention", "--tenant", "Nowhere U"])
     assert missing.exit_code != 0 and "no tenant named 'Nowhere U'" in missing.output
 
 
@@ -184,7 +184,7 @@ def test_audit_entries_are_kept_for_the_configured_period(app, runner, make_scho
                 db.session.add(entry)
         retention.set_policy(Actor(school.tenant_id, "tests"), None, 30)
         db.session.commit()
-    assert runner.invoke(args=["maintenance", "purge"]).exit_code == 0
+    assert runner.invoke(args=["privacy", "purge"]).exit_code == 0
     with app.app_context():
 
         def actions(tenant_id: int) -> list[str]:

@@ -175,19 +175,17 @@ def test_operators_add_and_remove_an_lms_domain(app, runner, make_platform):
         )
         db.session.commit()
     added = runner.invoke(
-        args=["platform", "service-hosts", "add", str(reg_id), "canvas.school.example"]
+        args=["lti", "service-hosts", "add", str(reg_id), "canvas.school.example"]
     )
     assert added.exit_code == 0, added.output
-    listed = runner.invoke(args=["platform", "service-hosts", "list", str(reg_id)])
+    listed = runner.invoke(args=["lti", "service-hosts", "list", str(reg_id)])
     assert "canvas.school.example" in listed.output
-    taken = runner.invoke(
-        args=["platform", "service-hosts", "add", str(reg_id), "canvas.other.example"]
-    )
+    taken = runner.invoke(args=["lti", "service-hosts", "add", str(reg_id), "canvas.other.example"])
     assert taken.exit_code != 0
     assert "a host of another institution's registration" in taken.output
     assert "Traceback" not in taken.output
     removed = runner.invoke(
-        args=["platform", "service-hosts", "remove", str(reg_id), "canvas.school.example"]
+        args=["lti", "service-hosts", "remove", str(reg_id), "canvas.school.example"]
     )
     assert removed.exit_code == 0
     with app.app_context():

@@ -279,7 +279,7 @@ def test_cli_refuses_a_duplicate_client_id(runner, make_platform, app, same):
     owner = make_platform()
     issuer = owner.issuer if same == "issuer" else f"{owner.issuer}-alias"
     args = [
-        "platform", "add", "--name", "Copycat", "--issuer", issuer,
+        "registration", "add", "--name", "Copycat", "--issuer", issuer,
         "--client-id", owner.client_id, "--auth-login-url", f"{owner.issuer}/auth",
         "--auth-token-url", f"{owner.issuer}/token/", "--key-set-url", owner.key_set_url,
     ]  # fmt: skip

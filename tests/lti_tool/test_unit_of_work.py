@@ -24,11 +24,9 @@ PACKAGES = ("lti_tool", "internships", "credit", "accreditation", "connectors")
 # platform) commit their own work. Each entry says why; a module under services/ is listed only
 # when it is a job runner (it must not be called from a view).
 MAY_COMMIT = {
-    "lti_tool/commands/platform.py": "CLI",
-    "lti_tool/commands/keys.py": "CLI",
-    "lti_tool/commands/maintenance.py": "CLI",
-    "lti_tool/commands/students.py": "CLI",
-    "lti_tool/jobs_commands.py": "CLI",
+    "lti_tool/keys/commands.py": "CLI",
+    "lti_tool/privacy/commands.py": "CLI",
+    "lti_tool/jobs/commands.py": "CLI",
     "lti_tool/lti/commands.py": "CLI",
     "lti_tool/registration/commands.py": "CLI",
     "internships/commands.py": "CLI",

@@ -30,6 +30,7 @@ from ...models import (
 )
 from ...registration.services.tenants import approve_deployment
 from ...services import audit
+from ...tenants import get_tenant
 
 RECENT_AUDIT_ENTRIES = 20
 # A deployment id first seen by a launch within this many days, and not yet acknowledged by an
@@ -52,13 +53,6 @@ class TenantSettings:
     advisor_claim_name: str
     advisor_claim_value: str
     institution_admin_is_tool_admin: bool
-
-
-def get_tenant(tenant_id: int) -> Tenant:
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFoundError("This institution is no longer registered with Career Credit.")
-    return tenant
 
 
 def list_registrations(tenant_id: int) -> list[Registration]:

@@ -55,15 +55,19 @@ def get_line_item(registration_id: int, lineitem_url: str) -> LineItem:
     )
     if resp.status_code in (404, 410):
         raise LineItemGoneError("The gradebook column no longer exists in the LMS.")
-    if resp.status_code != 200:
+    return line_item_from_json(_answer(resp, (200,), "read a gradebook column", "a line item"))
+
+
+def _answer(resp: Any, ok: tuple[int, ...], doing: str, what: str) -> Any:
+    """The platform's JSON answer; a ``ConnectorError`` saying what failed otherwise."""
+    if resp.status_code not in ok:
         raise ConnectorError(
-            f"Career Credit could not read a gradebook column: "
-            f"{explain(resp.status_code, resp.text)}"
+            f"Career Credit could not {doing}: {explain(resp.status_code, resp.text)}"
         )
     try:
-        return line_item_from_json(resp.json())
+        return resp.json()
     except ValueError as exc:
-        raise ConnectorError("The LMS sent a line item that is not JSON.") from exc
+        raise ConnectorError(f"The LMS sent {what} that is not JSON.") from exc
 
 
 def _registration(registration_id: int) -> Registration:
@@ -86,15 +90,7 @@ def find_line_items(
     resp = services_client.request(
         reg, "GET", lineitems_url, (SCOPE_LINEITEM,), LINEITEMS_MEDIA, params=params
     )
-    if resp.status_code != 200:
-        raise ConnectorError(
-            f"Career Credit could not read the course's grade columns: "
-            f"{explain(resp.status_code, resp.text)}"
-        )
-    try:
-        data = resp.json()
-    except ValueError as exc:
-        raise ConnectorError("The LMS sent a line item list that is not JSON.") from exc
+    data = _answer(resp, (200,), "read the course's grade columns", "a line item list")
     if not isinstance(data, list):
         raise ConnectorError("The LMS sent a line item list that is not a list.")
     items = [line_item_from_json(d) for d in data]
@@ -141,12 +137,4 @@ def find_or_create_line_item(
         json=body,
         headers={"Content-Type": LINEITEM_MEDIA},
     )
-    if resp.status_code not in (200, 201):
-        raise ConnectorError(
-            f"Career Credit could not create the grade column: "
-            f"{explain(resp.status_code, resp.text)}"
-        )
-    try:
-        return line_item_from_json(resp.json())
-    except ValueError as exc:
-        raise ConnectorError("The LMS sent a line item that is not JSON.") from exc
+    return line_item_from_json(_answer(resp, (200, 201), "create the grade column", "a line item"))

@@ -111,7 +111,7 @@ def find_in_tenant(tenant_id: int, query: str) -> User:
             f"{len(users)} people at your institution match (the same LMS user id or email "
             "address in more than one LMS); nothing was done.",
             hint="Ask your operator to run the command with --user and --issuer naming the "
-            "LMS (flask --app lti_tool students export|pseudonymise|erase), or link the "
+            "LMS (flask --app lti_tool privacy export|pseudonymise|erase), or link the "
             "identities first under Identities.",
             reason="ambiguous_person",
         )

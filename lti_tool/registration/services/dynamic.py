@@ -81,7 +81,7 @@ def _refuse_fork(invitation: RegistrationInvitation, platform: PlatformConfigura
             "create a second tenant for it.",
             reason="would_fork_tenant",
             hint=f"Ask the operator for a link for that tenant "
-            f"(flask --app lti_tool platform invite --tenant {owner!r}).",
+            f"(flask --app lti_tool registration invite --tenant {owner!r}).",
         )
 
 

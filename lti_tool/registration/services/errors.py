@@ -23,7 +23,7 @@ class InvitationError(DynamicRegistrationError):
     title = "This registration link cannot be used"
     hint = (
         "Ask the Career Credit operator for a new registration link "
-        "(flask --app lti_tool platform invite) and paste it into your LMS."
+        "(flask --app lti_tool registration invite) and paste it into your LMS."
     )
 
 

@@ -1,5 +1,5 @@
 """Tenants, platform registrations and deployments: what an operator adds by hand (`flask
-platform add`) and what a Dynamic Registration stores."""
+registration add`) and what a Dynamic Registration stores."""
 
 from __future__ import annotations
 

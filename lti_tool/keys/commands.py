@@ -1,5 +1,5 @@
-"""`flask keys`: the tool's signing keys (the installation's or a tenant's) and the encryption
-key of stored secrets."""
+"""``flask --app lti_tool keys rotate|retire|list|new-encryption-key|reencrypt``: the tool's
+signing keys (the installation's or a tenant's) and the encryption key of stored secrets."""
 
 from __future__ import annotations
 
@@ -7,16 +7,14 @@ import datetime as dt
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
-from sqlalchemy import select
+from flask.cli import with_appcontext
 
 from .. import keys
 from ..actor import Actor
+from ..cli import fail, tenant_named
 from ..extensions import db
-from ..models import Tenant
-from .common import fail
 
-keys_cli = AppGroup("keys", help="The tool's signing keys and the encryption keys of secrets.")
+HELP = "The tool's signing keys and the encryption keys of secrets."
 
 
 TENANT_OPTION = click.option(
@@ -27,15 +25,11 @@ TENANT_OPTION = click.option(
 
 
 def _tenant_id(name: str | None) -> int | None:
-    if name is None:
-        return None
-    found = db.session.scalar(select(Tenant.id).where(Tenant.name == name))
-    if found is None:
-        fail(f"There is no tenant named {name!r}.")
-    return found
+    return None if name is None else tenant_named(name).id
 
 
-@keys_cli.command("rotate")
+@click.command("rotate")
+@with_appcontext
 @click.option(
     "--grace-hours",
     type=click.FloatRange(min=0),
@@ -62,7 +56,8 @@ def keys_rotate(grace_hours: float | None, tenant_name: str | None) -> None:
     )
 
 
-@keys_cli.command("retire")
+@click.command("retire")
+@with_appcontext
 @click.option("--kid", help="Retire this key (default: every key older than the signing one).")
 @TENANT_OPTION
 def keys_retire(kid: str | None, tenant_name: str | None) -> None:
@@ -76,7 +71,7 @@ def keys_retire(kid: str | None, tenant_name: str | None) -> None:
     click.echo(f"Retired {', '.join(retired)}." if retired else "No key to retire.")
 
 
-@keys_cli.command("new-encryption-key")
+@click.command("new-encryption-key")
 def keys_new_encryption_key() -> None:
     """Print a new Fernet key for CAREER_CREDIT_ENCRYPTION_KEYS (nothing is stored)."""
     from ..crypto import generate_key
@@ -84,7 +79,8 @@ def keys_new_encryption_key() -> None:
     click.echo(generate_key())
 
 
-@keys_cli.command("reencrypt")
+@click.command("reencrypt")
+@with_appcontext
 def keys_reencrypt() -> None:
     """Re-encrypt every stored secret under the first key of CAREER_CREDIT_ENCRYPTION_KEYS."""
     from ..crypto import DecryptionError, reencrypt_all
@@ -99,7 +95,8 @@ def keys_reencrypt() -> None:
     click.echo(f"Re-encrypted {total} stored secrets under the first key ({detail or 'none'}).")
 
 
-@keys_cli.command("list")
+@click.command("list")
+@with_appcontext
 @TENANT_OPTION
 def keys_list(tenant_name: str | None) -> None:
     """Show the published keys (the installation's, or the tenant's own)."""
@@ -113,3 +110,6 @@ def keys_list(tenant_name: str | None) -> None:
         click.echo(f"{key.kid}\tsigns from {key.signing_from:%Y-%m-%d %H:%M}{mark}")
     if tenant_id is not None and current not in {k.kid for k in keys.published_keys(tenant_id)}:
         click.echo(f"{current}\tthe installation's legacy key (signs until one of its own does)")
+
+
+COMMANDS = (keys_rotate, keys_retire, keys_list, keys_new_encryption_key, keys_reencrypt)

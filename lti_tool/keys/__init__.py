@@ -30,10 +30,10 @@ from jwcrypto.jwk import JWK
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import defer
 
-from .actor import Actor
-from .extensions import db
-from .models import Tenant, ToolKey, utcnow
-from .services import audit
+from ..actor import Actor
+from ..extensions import db
+from ..models import Tenant, ToolKey, utcnow
+from ..services import audit
 
 
 @dataclass(frozen=True)

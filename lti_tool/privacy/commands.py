@@ -1,26 +1,25 @@
-"""`flask students`: a student's data rights: export, pseudonymise, erase (all audited)."""
+"""``flask --app lti_tool privacy …``: a person's data rights (``export``, ``pseudonymise``,
+``erase``, all audited; first named ``students …``) and the retention rules (``purge``, which a
+scheduler runs hourly, and a tenant's ``retention`` periods; first named ``maintenance …``)."""
 
 from __future__ import annotations
 
 import os
 
 import click
-from flask.cli import AppGroup
+from flask.cli import with_appcontext
 
 from ..actor import Actor
+from ..cli import fail, tenant_named
 from ..errors import AppError, PolicyViolationError
 from ..extensions import db
 from ..models import User
-from .common import fail
+from . import retention, subject
 
-students_cli = AppGroup(
-    "students", help="A student's data rights: export, pseudonymise, erase (all audited)."
-)
+HELP = "Data rights (export, pseudonymise, erase) and retention (purge, retention periods)."
 
 
 def _person(tenant: str, user: str, issuer: str | None) -> User:
-    from ..privacy import subject
-
     try:
         return subject.find_person(tenant, user, issuer)
     except PolicyViolationError as exc:  # ambiguous: say how to name the LMS
@@ -36,16 +35,15 @@ _issuer_option = click.option(
 )
 
 
-@students_cli.command("export")
+@click.command("export")
+@with_appcontext
 @_tenant_option
 @_user_option
 @_issuer_option
 @click.argument("out", type=click.Path(dir_okay=False, writable=True))
-def students_export(tenant: str, user: str, issuer: str | None, out: str) -> None:
+def privacy_export(tenant: str, user: str, issuer: str | None, out: str) -> None:
     """Write everything held about one person (JSON plus their files) to OUT.zip."""
     from pathlib import Path
-
-    from ..privacy import subject
 
     person = _person(tenant, user, issuer)
     data, counts = subject.export_zip(Actor.cli(person.tenant_id), person)
@@ -63,15 +61,14 @@ def _confirm(action: str, yes: bool) -> None:
         fail("Nothing was changed.")
 
 
-@students_cli.command("pseudonymise")
+@click.command("pseudonymise")
+@with_appcontext
 @_tenant_option
 @_user_option
 @_issuer_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def students_pseudonymise(tenant: str, user: str, issuer: str | None, yes: bool) -> None:
+def privacy_pseudonymise(tenant: str, user: str, issuer: str | None, yes: bool) -> None:
     """Replace name, email and LMS id with a pseudonym; delete free text and files."""
-    from ..privacy import subject
-
     person = _person(tenant, user, issuer)
     _confirm("Pseudonymising", yes)
     outcome = subject.pseudonymise(Actor.cli(person.tenant_id), person)
@@ -83,15 +80,14 @@ def students_pseudonymise(tenant: str, user: str, issuer: str | None, yes: bool)
     )
 
 
-@students_cli.command("erase")
+@click.command("erase")
+@with_appcontext
 @_tenant_option
 @_user_option
 @_issuer_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def students_erase(tenant: str, user: str, issuer: str | None, yes: bool) -> None:
+def privacy_erase(tenant: str, user: str, issuer: str | None, yes: bool) -> None:
     """Delete the person, their records and files (the audit trail keeps their pseudonym)."""
-    from ..privacy import subject
-
     person = _person(tenant, user, issuer)
     _confirm("Erasing", yes)
     try:
@@ -104,3 +100,45 @@ def students_erase(tenant: str, user: str, issuer: str | None, yes: bool) -> Non
         f"{sum(outcome.rows_deleted.values())} records and {outcome.files_deleted} files "
         f"deleted, {outcome.audit_entries_rewritten} audit entries rewritten."
     )
+
+
+@click.command("purge")
+@with_appcontext
+def privacy_purge() -> None:
+    """Apply the retention rules: expired login states and launches, uploaded files past their
+    tenant's retention, old audit entries (the scheduler runs this hourly)."""
+    counts = retention.purge()
+    db.session.commit()
+    click.echo(
+        f"Removed {counts.get('login_states', 0)} expired login states and "
+        f"{counts.get('launches', 0)} expired launches; "
+        f"{counts.get('resume_files', 0)} résumé files, "
+        f"{counts.get('deliverable_files', 0)} deliverable files and "
+        f"{counts.get('audit_entries', 0)} audit entries past their retention."
+    )
+
+
+@click.command("retention")
+@with_appcontext
+@click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
+@click.option("--files-days", type=click.IntRange(min=1), help="Keep uploaded files this long.")
+@click.option("--audit-days", type=click.IntRange(min=1), help="Keep audit entries this long.")
+def privacy_retention(tenant_name: str, files_days: int | None, audit_days: int | None) -> None:
+    """Show or set a tenant's retention periods (days after an engagement ends for files)."""
+    tenant = tenant_named(tenant_name)
+    if files_days is None and audit_days is None:
+        policy = retention.policy_for(tenant)
+    else:
+        policy = retention.set_policy(Actor.cli(tenant.id), files_days, audit_days)
+        db.session.commit()
+    click.echo(
+        f"{tenant_name}: uploaded files kept {policy.files_days} days after the engagement "
+        f"ends; audit entries kept {policy.audit_days} days."
+    )
+
+
+COMMANDS = (privacy_export, privacy_pseudonymise, privacy_erase, privacy_purge, privacy_retention)
+FIRST_NAMES = {
+    "students": (privacy_export, privacy_pseudonymise, privacy_erase),
+    "maintenance": (privacy_purge, privacy_retention),
+}
