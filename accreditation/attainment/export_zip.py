@@ -5,13 +5,12 @@ the summary PDF and the README."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import heapq
 import hmac
 import io
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from accreditation.frameworks import services as fw_services
 from accreditation.frameworks.models import Framework, FrameworkItemVersion
 from internships.models import Listing
 from internships.work.models import Engagement
-from lti_tool.csvsafe import csv_text, safe_row
+from lti_tool.csvsafe import csv_lines, csv_text
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
 
@@ -178,18 +177,21 @@ def _write_evidence(
         io.TextIOWrapper(raw, encoding="utf-8", newline="") as text,
         db.engine.connect() as conn,
     ):
-        writer = csv.writer(text)
-        writer.writerow(EVIDENCE_HEADER)
         result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
         done = 0
-        for row in result:
-            out = _evidence_row(job, fw, by_id, row, secret)
-            writer.writerow(out)
-            oid, source, eid = row[1], row[5], row[0]
-            _draw(heaps.setdefault((oid, source), []), job, eid, out)
-            done += 1
-            if done % PROGRESS_EVERY == 0:
-                progress(processed=done)
+
+        def rows() -> Iterator[list[Any]]:
+            nonlocal done
+            for row in result:
+                out = _evidence_row(job, fw, by_id, row, secret)
+                oid, source, eid = row[1], row[5], row[0]
+                _draw(heaps.setdefault((oid, source), []), job, eid, out)
+                yield out
+                done += 1
+                if done % PROGRESS_EVERY == 0:
+                    progress(processed=done)
+
+        text.writelines(csv_lines(EVIDENCE_HEADER, rows()))
     return heaps, done
 
 
@@ -200,33 +202,32 @@ def _evidence_row(
     row: Any,
     secret: str,
 ) -> list[Any]:
-    """One line of ``evidence.csv`` (cells made safe) from a row of the evidence query."""
+    """One line of ``evidence.csv`` (its cells made safe where it is written) from a row of the
+    evidence query."""
     (eid, oid, recorded, sid, level, source, method, rater, observed, course) = row[:10]
     term, engagement_id, listing = row[10:13]
     outcome = by_id.get(oid)
     student = pseudonym(secret, job.tenant_id, sid) if job.pseudonymize else str(sid)
     name, email = ("", "") if job.pseudonymize else row[13:15]
-    return safe_row(
-        [
-            eid,
-            outcome.code if outcome else "",
-            outcome.name if outcome else "",
-            recorded,
-            student,
-            name,
-            email,
-            level if level is not None else "",
-            services.level_name(fw, level),
-            source,
-            method,
-            rater,
-            observed.strftime("%Y-%m-%d") if observed else "",
-            course or "",
-            term or "",
-            engagement_id or "",
-            listing or "",
-        ]
-    )
+    return [
+        eid,
+        outcome.code if outcome else "",
+        outcome.name if outcome else "",
+        recorded,
+        student,
+        name,
+        email,
+        level if level is not None else "",
+        services.level_name(fw, level),
+        source,
+        method,
+        rater,
+        observed.strftime("%Y-%m-%d") if observed else "",
+        course or "",
+        term or "",
+        engagement_id or "",
+        listing or "",
+    ]
 
 
 def _draw(stratum: Stratum, job: AttainmentExport, evidence_id: int, out: list[Any]) -> None:

@@ -32,7 +32,7 @@ from lti_tool.models import utcnow
 from lti_tool.services import audit
 
 from .models import METHODS, Evidence
-from .services import _items_by_name
+from .services import items_by_name
 
 FACULTY_RUBRIC = "faculty_rubric"
 SELF_ASSESSMENT = "self_assessment"
@@ -104,12 +104,7 @@ def _competencies(tenant_id: int, engagement: Engagement) -> list[FrameworkItem]
     nace = builtin_framework(tenant_id)
     if nace is None:  # set up at launch; a sheet without it lists no competencies
         return []
-    nace = db.session.scalars(
-        select(Framework)
-        .where(Framework.id == nace.id)
-        .options(selectinload(Framework.items).selectinload(FrameworkItem.versions))
-    ).one()
-    by_name = _items_by_name(nace)
+    by_name = items_by_name(nace.id)
     out: list[FrameworkItem] = []
     for name in engagement.competencies or []:
         item = by_name.get(name)

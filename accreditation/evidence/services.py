@@ -59,8 +59,14 @@ def _version_at(item: FrameworkItem, when: dt.datetime) -> int:
     return chosen.id
 
 
-def _items_by_name(framework: Framework) -> dict[str, FrameworkItem]:
-    """Every name an item of the framework has had (current names win over old ones)."""
+def items_by_name(framework_id: int) -> dict[str, FrameworkItem]:
+    """Every name an item of the framework has had (current names win over old ones); the
+    framework's items and their versions are loaded in one go."""
+    framework = db.session.scalars(
+        select(Framework)
+        .where(Framework.id == framework_id)
+        .options(selectinload(Framework.items).selectinload(FrameworkItem.versions))
+    ).one()
     out: dict[str, FrameworkItem] = {}
     for item in framework.items:
         for version in item.versions[:-1]:
@@ -76,13 +82,7 @@ def sync_supervisor_evidence(tenant_id: int, student_id: int | None = None) -> i
     pending = _pending_ratings(tenant_id, student_id)
     if not pending:
         return 0
-    nace = ensure_builtin_frameworks(tenant_id)
-    nace = db.session.scalars(
-        select(Framework)
-        .where(Framework.id == nace.id)
-        .options(selectinload(Framework.items).selectinload(FrameworkItem.versions))
-    ).one()
-    by_name = _items_by_name(nace)
+    by_name = items_by_name(ensure_builtin_frameworks(tenant_id).id)
     rows = []
     for rating, evaluation, engagement in pending:
         item = by_name.get(rating.competency)

@@ -124,6 +124,34 @@ def _save(auth: CanvasAuthorization, token: canvas.CanvasToken) -> None:
     auth.updated_at = utcnow()
 
 
+def renew_token(
+    auth: CanvasAuthorization,
+    creds: ConnectorCredentials,
+    *,
+    timeout: float = 10.0,
+    session: requests.Session | None = None,
+) -> str:
+    """A new access token for ``auth`` from its refresh token (which the caller checked it has),
+    kept with it (not flushed); the new access token."""
+    token = canvas.refresh_token(
+        auth.canvas_url,
+        str(creds.canvas_oauth_client_id),
+        str(creds.canvas_oauth_client_secret),
+        str(auth.refresh_token),
+        timeout=timeout,
+        session=session,
+    )
+    _save(auth, token)
+    return token.access_token
+
+
+def fresh_token(auth: CanvasAuthorization, refresh: Callable[[], str]) -> str:
+    """The stored access token, or a renewed one (``refresh``) when it is about to lapse."""
+    if auth.expires_at is not None and auth.expires_at - REFRESH_MARGIN <= utcnow():
+        return refresh()
+    return auth.access_token
+
+
 def finish_canvas_authorization(
     ctx: LaunchContext,
     code: str,
@@ -180,17 +208,9 @@ def _refresher(
                 hint="Authorise Career Credit with Canvas again on the Course outcomes page.",
                 reason="canvas_token",
             )
-        token = canvas.refresh_token(
-            auth.canvas_url,
-            str(creds.canvas_oauth_client_id),
-            str(creds.canvas_oauth_client_secret),
-            auth.refresh_token,
-            timeout=timeout,
-            session=session,
-        )
-        _save(auth, token)
+        access_token = renew_token(auth, creds, timeout=timeout, session=session)
         db.session.flush()
-        return token.access_token
+        return access_token
 
     return refresh
 
@@ -211,9 +231,7 @@ def canvas_client(
             reason="canvas_not_authorized",
         )
     refresh = _refresher(ctx, auth, timeout, session)
-    token = auth.access_token
-    if auth.expires_at is not None and auth.expires_at - REFRESH_MARGIN <= utcnow():
-        token = refresh()
+    token = fresh_token(auth, refresh)
     kwargs: dict[str, Any] = {"session": session, "refresh": refresh}
     if sleep is not None:
         kwargs["sleep"] = sleep

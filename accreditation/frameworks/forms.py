@@ -1,4 +1,4 @@
-"""Forms of the outcomes pages (CSRF from the app-wide check, bound to the launch)."""
+"""Forms of the frameworks pages (CSRF from the app-wide check, bound to the launch)."""
 
 from __future__ import annotations
 

@@ -109,10 +109,9 @@ def home_csv() -> ResponseReturnValue:
 @requires("advisor")
 def student_table() -> ResponseReturnValue:
     ctx = current_launch()
-    today, now = _clock(ctx)
     limits = risk.tenant_thresholds(ctx.tenant_id)
     page = students.student_page(
-        ctx.tenant_id, forms.student_query(request.args), limits, today, now
+        ctx.tenant_id, forms.student_query(request.args), limits, *_clock(ctx)
     )
     return render_template(
         "reports/students.html",
@@ -129,9 +128,9 @@ def student_table() -> ResponseReturnValue:
 @requires("advisor")
 def student_table_csv() -> ResponseReturnValue:
     ctx = current_launch()
-    today, now = _clock(ctx)
     limits = risk.tenant_thresholds(ctx.tenant_id)
-    rows = students.iter_rows(ctx.tenant_id, forms.student_query(request.args), limits, today, now)
+    query = forms.student_query(request.args)
+    rows = students.iter_rows(ctx.tenant_id, query, limits, *_clock(ctx))
     return _csv("students.csv", students.CSV_HEADERS, (students.csv_row(r) for r in rows))
 
 

@@ -11,13 +11,13 @@ fail with Moodle's message). A failed row is shown with its message and can be r
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
 import requests
 from sqlalchemy import select
 
+from accreditation.frameworks.canvas_auth import fresh_token, renew_token
 from accreditation.frameworks.lms import lms_identifier
 from accreditation.frameworks.models import CanvasAuthorization
 from connectors import canvas, moodle
@@ -34,7 +34,6 @@ from .models import CanvasRubricLink
 log = logging.getLogger("career_credit.writeback")
 
 RUBRIC_TITLE = "Career Credit: course outcomes"
-REFRESH_MARGIN = dt.timedelta(seconds=60)
 LEVELS = ("Emerging Knowledge", "Understanding", "Early Application", "Advanced Application")
 _TRANSIENT_MOODLE = ("unreachable", "http_429")
 
@@ -92,27 +91,11 @@ def _canvas_rest(msg: Message, reg: Registration, session: requests.Session) -> 
                 "Canvas no longer accepts the instructor's authorisation.",
                 reason="canvas_token",
             )
-        token = canvas.refresh_token(
-            auth.canvas_url,
-            str(creds.canvas_oauth_client_id),
-            str(creds.canvas_oauth_client_secret),
-            auth.refresh_token,
-        )
-        auth.access_token = token.access_token
-        auth.refresh_token = token.refresh_token or auth.refresh_token
-        auth.expires_at = (
-            dt.datetime.fromtimestamp(token.expires_at, dt.UTC).replace(tzinfo=None)
-            if token.expires_at
-            else None
-        )
-        auth.updated_at = utcnow()
+        access_token = renew_token(auth, creds)
         db.session.commit()  # the new token is kept whatever Canvas answers next
-        return token.access_token
+        return access_token
 
-    token = auth.access_token
-    if auth.expires_at is not None and auth.expires_at - REFRESH_MARGIN <= utcnow():
-        token = refresh()
-    return canvas.CanvasRest(auth.canvas_url, token, session, refresh=refresh)
+    return canvas.CanvasRest(auth.canvas_url, fresh_token(auth, refresh), session, refresh=refresh)
 
 
 def _assignment_id(rest: canvas.CanvasRest, reg: Registration, payload: dict[str, Any]) -> str:

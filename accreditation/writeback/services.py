@@ -124,15 +124,26 @@ def _queue_canvas(
         "engagement_id": engagement.id,
         "criteria": criteria,
     }
-    out.messages.append(
-        enqueue(
-            tenant_id=ctx.tenant_id,
-            registration_id=ctx.registration_id,
-            kind=KIND_CANVAS,
-            payload=payload,
-            source=source_ref(course_id, engagement.student_id),
-            coalesce=coalesce_key(KIND_CANVAS, str(course_id), str(engagement.student_id)),
-        )
+    out.messages.append(_enqueue(ctx, KIND_CANVAS, course_id, engagement.student_id, payload))
+
+
+def _enqueue(
+    ctx: LaunchContext,
+    kind: str,
+    course_id: int,
+    student_id: int,
+    payload: dict[str, Any],
+    *key: str,
+) -> OutboxMessage:
+    """Queue a write-back of the student's ratings in the course; a later one of the same kind,
+    course, student (and ``key``) replaces it while it waits."""
+    return enqueue(
+        tenant_id=ctx.tenant_id,
+        registration_id=ctx.registration_id,
+        kind=kind,
+        payload=payload,
+        source=source_ref(course_id, student_id),
+        coalesce=coalesce_key(kind, str(course_id), str(student_id), *key),
     )
 
 
@@ -200,16 +211,7 @@ def _queue_moodle(
             f"“{title}” (engagement {engagement.id}).",
         }
         out.messages.append(
-            enqueue(
-                tenant_id=ctx.tenant_id,
-                registration_id=ctx.registration_id,
-                kind=KIND_MOODLE,
-                payload=payload,
-                source=source_ref(course_id, engagement.student_id),
-                coalesce=coalesce_key(
-                    KIND_MOODLE, str(course_id), str(engagement.student_id), item.identifier
-                ),
-            )
+            _enqueue(ctx, KIND_MOODLE, course_id, engagement.student_id, payload, item.identifier)
         )
 
 
