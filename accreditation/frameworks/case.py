@@ -354,7 +354,7 @@ def _framework_for(
 
 
 def _upsert_items(
-    fw: Framework, package: CasePackage, existing: dict[str, FrameworkItem], actor: str
+    fw: Framework, package: CasePackage, existing: dict[str, FrameworkItem], author: str
 ) -> tuple[dict[str, FrameworkItem], int, int, int]:
     """Add the package's new items and revise the others (parents first); the items by
     identifier, and how many were created, revised and unchanged."""
@@ -370,11 +370,11 @@ def _upsert_items(
                 statement=spec.statement,
                 human_coding=spec.human_coding,
                 item_type=spec.item_type,
-                actor=actor,
+                author=author,
             )
             created += 1
         else:
-            changed = revise_text(item, spec.name, spec.statement, actor)
+            changed = revise_text(item, spec.name, spec.statement, author)
             changed |= item.status != "active" or item.human_coding != spec.human_coding
             item.status, item.human_coding, item.item_type = (
                 "active",

@@ -38,7 +38,7 @@ class TreeRow:
 
 
 def _framework_from_spec(
-    tenant_id: int, spec: catalog.TemplateSpec, *, identifier: str, source: str, actor: str
+    tenant_id: int, spec: catalog.TemplateSpec, *, identifier: str, source: str, author: str
 ) -> Framework:
     fw = Framework(
         tenant_id=tenant_id,
@@ -66,7 +66,7 @@ def _framework_from_spec(
             statement=item.statement,
             human_coding=item.code,
             position=position,
-            actor=actor,
+            author=author,
         )
     return fw
 
@@ -99,7 +99,7 @@ def ensure_builtin_frameworks(tenant_id: int) -> Framework:
                 catalog.NACE,
                 identifier=identifier,
                 source="builtin",
-                actor=BUILTIN_AUTHOR,
+                author=BUILTIN_AUTHOR,
             )
     except IntegrityError:
         fw = db.session.scalars(query).one()
@@ -216,7 +216,7 @@ def new_item(
     identifier: str,
     name: str,
     statement: str,
-    actor: str,
+    author: str,
     human_coding: str = "",
     position: int | None = None,
     parent: FrameworkItem | None = None,
@@ -242,14 +242,15 @@ def new_item(
             number=1,
             name=name,
             statement=statement,
-            created_by=actor,
+            created_by=author,
         )
     )
     return item
 
 
-def revise_text(item: FrameworkItem, name: str, statement: str, actor: str) -> bool:
-    """Add a version when the text differs from the current one; True if it did."""
+def revise_text(item: FrameworkItem, name: str, statement: str, author: str) -> bool:
+    """Add a version (by ``author``, the name it is recorded under) when the text differs from
+    the current one; True if it did."""
     current = item.current
     if current.name == name and current.statement == statement:
         return False
@@ -260,7 +261,7 @@ def revise_text(item: FrameworkItem, name: str, statement: str, actor: str) -> b
             number=current.number + 1,
             name=name,
             statement=statement,
-            created_by=actor,
+            created_by=author,
         )
     )
     item.updated_at = utcnow()
@@ -274,7 +275,7 @@ def create_from_template(actor: Actor, key: str, title: str, program: str) -> Fr
     if spec is None:
         raise PolicyViolationError("Choose one of the templates offered.", reason="template")
     fw = _framework_from_spec(
-        tenant_id, spec, identifier=str(uuid.uuid4()), source="template", actor=actor.name
+        tenant_id, spec, identifier=str(uuid.uuid4()), source="template", author=actor.name
     )
     fw.title = (title.strip() or spec.title)[:300]
     fw.program = program.strip()[:200]
@@ -308,7 +309,7 @@ def add_item(
         statement=statement,
         human_coding=human_coding,
         parent=parent,
-        actor=actor.name,
+        author=actor.name,
     )
     fw.updated_at = utcnow()
     audit.record(actor, "framework.item_add", framework=fw.identifier, item=item.identifier)
