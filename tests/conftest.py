@@ -225,26 +225,14 @@ def school(advised_platform, driver):
 @pytest.fixture
 def seed_listing(app):
     """Factory: a committed open listing (through the listing services); returns its id."""
-    import datetime as dt
-
-    from internships.services.listings import create_listing, ensure_employer
     from lti_tool.extensions import db
-    from tests.internships.conftest import ACTOR, listing_input
+    from tests.internships.work.helpers import add_listing
 
     def make(tenant_id: int, *, employer: str = "Acme Analytics", **overrides: Any) -> int:
-        overrides.setdefault("application_deadline", dt.date.today() + dt.timedelta(days=30))
         with app.app_context():
-            emp = ensure_employer(
-                Actor(tenant_id, ACTOR),
-                employer,
-                contact_name="Sam Supervisor",
-                contact_email="sam@acme.example",
-            )
-            listing = create_listing(
-                Actor(tenant_id, ACTOR), listing_input(emp.id, **overrides), submit=True
-            )
+            listing_id = add_listing(tenant_id, employer=employer, **overrides)
             db.session.commit()
-            return int(listing.id)
+            return listing_id
 
     return make
 
