@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
+from lti_tool.cli import tenant_named
 from lti_tool.extensions import db
-from lti_tool.models import Tenant
 
 from . import services
 
@@ -18,9 +17,7 @@ from . import services
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 def sync_command(tenant_name: str) -> None:
     """Record evidence for supervisor ratings not yet recorded (safe to run at any time)."""
-    tenant = db.session.scalar(select(Tenant).where(Tenant.name == tenant_name))
-    if tenant is None:
-        raise click.ClickException(f"No tenant is named {tenant_name!r}.")
+    tenant = tenant_named(tenant_name)
     added = services.sync_supervisor_evidence(tenant.id)
     db.session.commit()
     click.echo(f"Recorded {added} new evidence rows for {tenant_name!r}.")

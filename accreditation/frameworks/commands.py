@@ -5,30 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lti_tool.actor import Actor
+from lti_tool.cli import fail, tenant_named
 from lti_tool.errors import EXPLAINED, AppError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 from . import case, case_export, services
-
-
-def _tenant(name: str) -> Tenant:
-    tenant = db.session.scalar(select(Tenant).where(Tenant.name == name))
-    if tenant is None:
-        raise click.ClickException(f"No tenant is named {name!r} (see: flask registration list).")
-    return tenant
-
-
-def _fail(message: str) -> NoReturn:
-    db.session.rollback()
-    raise click.ClickException(message)
 
 
 @click.command("import")
@@ -47,18 +35,18 @@ def import_command(source: str, tenant_name: str, kind: str) -> None:
     from connectors.case import fetch_package
     from lti_tool import netguard
 
-    tenant = _tenant(tenant_name)
+    tenant = tenant_named(tenant_name)
     try:
         if source.startswith(("https://", "http://")):
             data = fetch_package(source, netguard.operator_session(), allow_http=True)
         else:
             path = Path(source)
             if not path.is_file():
-                _fail(f"No such file: {source}")
+                fail(f"No such file: {source}")
             try:
                 data = json.loads(path.read_bytes())
             except (ValueError, UnicodeDecodeError) as exc:
-                _fail(f"package: not JSON ({exc})")
+                fail(f"package: not JSON ({exc})")
         result = case.import_package(
             Actor.cli(tenant.id),
             case.parse_package(data),
@@ -67,7 +55,7 @@ def import_command(source: str, tenant_name: str, kind: str) -> None:
         )
         db.session.commit()
     except EXPLAINED as exc:  # a CASE provider's error too
-        _fail(exc.message)
+        fail(exc.message)
     click.echo(
         f"Imported {result.framework.title!r} (id {result.framework.id}): {result.created} new, "
         f"{result.revised} changed, {result.unchanged} unchanged, {result.retired} retired."
@@ -81,14 +69,14 @@ def import_command(source: str, tenant_name: str, kind: str) -> None:
 @click.option("--framework", "framework_ref", required=True, help="Id, identifier or title.")
 def export_command(out: str, tenant_name: str, framework_ref: str) -> None:
     """Write a framework as a CASE 1.1 package to OUT ("-" for standard output)."""
-    tenant = _tenant(tenant_name)
+    tenant = tenant_named(tenant_name)
     if framework_ref.isdigit() or len(framework_ref) != 36:
         services.ensure_builtin_frameworks(tenant.id)
         db.session.commit()
     try:
         fw = services.framework_by_title(tenant.id, framework_ref)
     except AppError as exc:
-        _fail(exc.message)
+        fail(exc.message)
     body = json.dumps(case_export.export_package(fw), indent=2, ensure_ascii=False)
     if out == "-":
         click.echo(body)
@@ -102,7 +90,7 @@ def export_command(out: str, tenant_name: str, framework_ref: str) -> None:
 @click.option("--tenant", "tenant_name", required=True, help="The tenant's name.")
 def list_command(tenant_name: str) -> None:
     """List a tenant's frameworks (the built-ins are added first if missing)."""
-    tenant = _tenant(tenant_name)
+    tenant = tenant_named(tenant_name)
     services.ensure_builtin_frameworks(tenant.id)
     db.session.commit()
     for fw in services.list_frameworks(tenant.id):
@@ -115,7 +103,7 @@ def list_command(tenant_name: str) -> None:
 def seed_command(tenant_name: str | None) -> None:
     """Add the built-in frameworks to every tenant (or one) that lacks them; safe to repeat."""
     if tenant_name is not None:
-        tenants = [_tenant(tenant_name)]
+        tenants = [tenant_named(tenant_name)]
     else:
         tenants = list(db.session.scalars(select(Tenant).order_by(Tenant.id)))
     added = 0

@@ -95,7 +95,7 @@ def test_unknown_tenant_file_and_framework_are_one_line_errors(app, runner, tmp_
     resp = runner.invoke(
         args=["frameworks", "import", str(CASE_DIR / "valid_flat.json"), "--tenant", "Nobody"]
     )
-    assert resp.exit_code == 1 and "No tenant is named 'Nobody'" in resp.output
+    assert resp.exit_code == 1 and "There is no tenant named 'Nobody'" in resp.output
     resp = runner.invoke(
         args=[
             "frameworks",
@@ -121,4 +121,4 @@ def test_seed_adds_the_built_in_framework_to_a_tenant_without_it_once(app, runne
     assert again.exit_code == 0 and "added for 0 of 1 tenants" in again.output
     assert items_of(app, tenant) == 8
     unknown = runner.invoke(args=["frameworks", "seed", "--tenant", "No such school"])
-    assert unknown.exit_code != 0 and "No tenant is named" in unknown.output
+    assert unknown.exit_code != 0 and "There is no tenant named" in unknown.output
