@@ -22,6 +22,7 @@ def register(app: Flask) -> None:
     from .admin.views import bp as admin_bp
     from .cli import register_cli
     from .home import bp as home_bp
+    from .home import role_context
     from .jobs import commands as jobs_commands
     from .keys import commands as keys_commands
     from .lti import ags
@@ -37,6 +38,7 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(lti_bp)
     app.register_blueprint(home_bp)
+    app.context_processor(role_context)  # role_label on every page
     app.register_blueprint(admin_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(registration_moved_bp)  # /lti/register... -> /registration/...

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, url_for
 from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
 
@@ -64,6 +64,13 @@ ROLE_LABELS = {
     "admin": "Tool administrator",
     "observer": "Observer",
 }
+
+
+def role_context() -> dict[str, Any]:
+    """``role_label`` for every page: the launched person's role in words (empty while an
+    error page renders before the launch is known)."""
+    ctx = g.get("launch")
+    return {"role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else ""}
 
 
 @bp.get("/")

@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -23,7 +22,6 @@ from lti_tool import tasks, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
-from lti_tool.home import ROLE_LABELS
 from lti_tool.limits import bounded_int
 from lti_tool.unit_of_work import commit_now
 from lti_tool.web import launch_url
@@ -39,12 +37,6 @@ REPORT_KINDS = ("competencies", "program")
 
 def home_panel(ctx: LaunchContext) -> dict[str, Any]:
     return {"role": ctx.role}
-
-
-@bp.context_processor
-def _helpers() -> dict[str, Any]:
-    ctx = g.get("launch")
-    return {"role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else ""}
 
 
 def _int_arg(name: str) -> int | None:

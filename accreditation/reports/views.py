@@ -14,7 +14,6 @@ from flask import (
     Response,
     abort,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -25,7 +24,6 @@ from lti_tool import csvsafe, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
-from lti_tool.home import ROLE_LABELS
 from lti_tool.models import utcnow
 from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
@@ -58,9 +56,7 @@ bp.before_request(without_jit)
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    ctx = g.get("launch")
     return {
-        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
         "rule_labels": risk.RULE_LABELS,
         "money": employers.money,
     }

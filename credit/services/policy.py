@@ -16,6 +16,7 @@ from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Course, Enrolment, Tenant
 from lti_tool.services import audit
+from lti_tool.tenants import get_tenant
 
 from ..models import APPROVAL_CHAINS, GRADING_MODES, SECOND_APPROVERS, CreditAward, CreditPolicy
 
@@ -58,13 +59,6 @@ def tenant_defaults(tenant: Tenant) -> dict[str, Any]:
     return merged
 
 
-def _tenant(tenant_id: int) -> Tenant:
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFoundError("This institution is no longer registered with Career Credit.")
-    return tenant
-
-
 def _course(tenant_id: int, course_id: int) -> Course:
     course = db.session.get(Course, course_id)
     if course is None or course.tenant_id != tenant_id:
@@ -89,7 +83,7 @@ def read_policy(tenant_id: int, course_id: int) -> CreditPolicy:
 def _from_defaults(tenant_id: int, course_id: int) -> CreditPolicy:
     """A new (transient) policy of the course from the tenant's defaults, every column set."""
     _course(tenant_id, course_id)
-    d = tenant_defaults(_tenant(tenant_id))
+    d = tenant_defaults(get_tenant(tenant_id))
     policy = CreditPolicy(
         tenant_id=tenant_id,
         course_id=course_id,
@@ -207,7 +201,7 @@ def update_policy(ctx: LaunchContext, data: PolicyInput) -> CreditPolicy:
     if ctx.role != "faculty" or ctx.read_only or ctx.course_id is None:
         raise ForbiddenError("Only the course's instructors can change its credit policy.")
     course = _course(ctx.tenant_id, ctx.course_id)
-    problems = validate_policy(_tenant(ctx.tenant_id), course, data)
+    problems = validate_policy(get_tenant(ctx.tenant_id), course, data)
     if problems:
         raise PolicyInvalidError(problems)
     policy = get_policy(ctx.tenant_id, ctx.course_id)
@@ -252,7 +246,7 @@ def update_tenant_defaults(ctx: LaunchContext, values: dict[str, Any]) -> dict[s
         problems["approval_chain"] = "Choose who approves credit."
     if problems:
         raise PolicyInvalidError(problems)
-    tenant = _tenant(ctx.tenant_id)
+    tenant = get_tenant(ctx.tenant_id)
     old = tenant_defaults(tenant)
     new = {k: values[k] if k in values else old[k] for k in DEFAULTS}
     tenant.settings = {**(tenant.settings or {}), "credit_defaults": new}

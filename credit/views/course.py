@@ -11,6 +11,7 @@ from lti_tool.csvsafe import csv_response
 from lti_tool.errors import ConnectorError
 from lti_tool.forms import ButtonForm
 from lti_tool.lti.services_client import roster
+from lti_tool.tenants import get_tenant
 from lti_tool.unit_of_work import done, field_errors
 
 from .. import forms
@@ -60,7 +61,7 @@ def policy() -> ResponseReturnValue:
                 "Credit policy saved. Awards already made keep their values.", "credit.policy"
             )
     status = 422 if form.errors or form.form_errors else 200
-    limit = policy_svc.tenant_defaults(policy_svc._tenant(ctx.tenant_id))["credit_limit"]
+    limit = policy_svc.tenant_defaults(get_tenant(ctx.tenant_id))["credit_limit"]
     return render_template(
         "credit/policy.html", form=form, policy=current, credit_limit=limit
     ), status
@@ -151,7 +152,7 @@ def awards() -> ResponseReturnValue:
 @requires("admin", tool_admin=True)
 def defaults() -> ResponseReturnValue:
     ctx = current_launch()
-    current = policy_svc.tenant_defaults(policy_svc._tenant(ctx.tenant_id))
+    current = policy_svc.tenant_defaults(get_tenant(ctx.tenant_id))
     form = forms.DefaultsForm(data=current if request.method == "GET" else None)
     if form.validate_on_submit():
         try:

@@ -17,6 +17,7 @@ from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant, utcnow
 from lti_tool.services import audit
+from lti_tool.tenants import get_tenant as get_tenant  # one lookup, in the core
 
 from ..models import Employer, Listing, ListingFacet
 from ..rendering import markdown_text
@@ -32,13 +33,6 @@ from .listing_rules import (
     approval_reason,
     effective_rate_cents,
 )
-
-
-def get_tenant(tenant_id: int) -> Tenant:
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFoundError("This institution is no longer registered with Career Credit.")
-    return tenant
 
 
 def get_employer(tenant_id: int, employer_id: int) -> Employer:

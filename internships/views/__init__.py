@@ -15,7 +15,6 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
-from lti_tool.home import ROLE_LABELS
 from lti_tool.unit_of_work import done, refused
 from lti_tool.web import launch_url
 
@@ -73,7 +72,6 @@ def money(cents: int | None, currency: str = "USD") -> str:
 def context_helpers() -> dict[str, Any]:
     ctx = g.get("launch")  # None while an error page renders before the launch is known
     return {
-        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
         "skill_label": skill_label,
         "status_label": STATUS_LABELS.get,
         "money": money,

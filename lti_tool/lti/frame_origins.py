@@ -158,7 +158,7 @@ def _actor(reg: Any) -> Actor:
     return Actor(reg.tenant_id, f"platform {reg.name}")
 
 
-def learn(reg: Any, found: dict[str, str], actor: Actor | None = None) -> list[str]:
+def _learn(actor: Actor, reg: Any, found: dict[str, str]) -> list[str]:
     """Allow the origins ``found`` names for the registration (audited; in the caller's
     transaction). Returns the origins newly learned; nothing is written when all are known."""
     entries = _entries(reg)
@@ -171,7 +171,7 @@ def learn(reg: Any, found: dict[str, str], actor: Actor | None = None) -> list[s
     for origin, source in sorted(new.items()):
         if allowed_count >= MAX_LEARNED:
             audit.record(
-                actor or _actor(reg),
+                actor,
                 "platform.frame_origin_refused",
                 reg.tenant_id,
                 registration_id=reg.id,
@@ -184,7 +184,7 @@ def learn(reg: Any, found: dict[str, str], actor: Actor | None = None) -> list[s
         allowed_count += 1
         learned.append(origin)
         audit.record(
-            actor or _actor(reg),
+            actor,
             "platform.frame_origin_learned",
             reg.tenant_id,
             registration_id=reg.id,
@@ -216,7 +216,7 @@ def learn_from_launch(reg: Any, body: dict[str, Any], request_origin: str | None
         vouched |= {urlsplit(o).hostname for o in learned_origins(reg)}
         if host in vouched and host not in SHARED_CANVAS_HOSTS:
             found[origin] = SOURCE_ORIGIN
-    learn(reg, found)
+    _learn(_actor(reg), reg, found)
 
 
 def learn_from_registration(actor: Actor, reg: Registration, configuration_url: str) -> None:
@@ -224,7 +224,7 @@ def learn_from_registration(actor: Actor, reg: Registration, configuration_url: 
     (Canvas serves it on the institution's)."""
     origin = normal_origin(configuration_url)
     if origin and (urlsplit(origin).hostname or "") not in SHARED_CANVAS_HOSTS:
-        learn(reg, {origin: SOURCE_DYNREG}, actor)
+        _learn(actor, reg, {origin: SOURCE_DYNREG})
 
 
 def record_seen(reg: Any, origin: str) -> None:

@@ -16,7 +16,6 @@ from typing import Any
 from flask import Blueprint, g
 
 from lti_tool.context import LaunchContext
-from lti_tool.home import ROLE_LABELS
 from lti_tool.ratelimit import public_limit
 from lti_tool.redirects import moved
 
@@ -51,7 +50,6 @@ def layout_helpers() -> dict[str, Any]:
     """What ``frameworks/layout.html`` reads (the evidence pages share the layout)."""
     ctx = g.get("launch")
     return {
-        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
         "can_edit": can_edit(ctx) if ctx else False,
         "kind_label": lambda kind: KIND_LABELS.get(kind, kind),
     }

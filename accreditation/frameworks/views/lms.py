@@ -86,14 +86,14 @@ def canvas_callback() -> ResponseReturnValue:
             reason="read_only",
         )
     if request.args.get("error"):
-        return render_template("connectors/canvas_done.html", declined=True), 200
+        return render_template("frameworks/canvas_done.html", declined=True), 200
     code = request.args.get("code", "")
     if not code:
         raise ForbiddenError("Canvas's answer had no authorisation code.", reason="oauth_code")
     canvas_auth.finish_canvas_authorization(
         ctx, code, _callback_url(), timeout=_timeout(), session=netguard.session()
     )
-    return render_template("connectors/canvas_done.html", declined=False)
+    return render_template("frameworks/canvas_done.html", declined=False)
 
 
 @bp.post("/lms/canvas/revoke")

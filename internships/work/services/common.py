@@ -5,19 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from lti_tool.errors import NotFoundError
-from lti_tool.extensions import db
 from lti_tool.models import Tenant
+from lti_tool.tenants import get_tenant as get_tenant  # one lookup, in the core
 
 DEFAULT_MAX_CONCURRENT = 2
 DEFAULT_MAX_WEEKLY_HOURS = 15
-
-
-def get_tenant(tenant_id: int) -> Tenant:
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFoundError("This institution is no longer registered with Career Credit.")
-    return tenant
 
 
 def setting_int(tenant: Tenant, key: str, default: int) -> int:

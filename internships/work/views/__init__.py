@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
@@ -15,7 +15,6 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
-from lti_tool.home import ROLE_LABELS
 from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
 from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.web import launch_url
@@ -57,9 +56,7 @@ ENGAGEMENT_LABELS = {
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    ctx = g.get("launch")
     return {
-        "role_label": ROLE_LABELS.get(ctx.role, ctx.role) if ctx else "",
         "application_label": APPLICATION_LABELS.get,
         "engagement_label": ENGAGEMENT_LABELS.get,
         "rating_levels": RATING_LEVELS,

@@ -4,8 +4,8 @@ registrations, deployments, keys, advisors, settings, data rights, frame origins
 Two sections are sub-areas with a module of their own, each a blueprint nested in this one
 (URL, endpoint and template folder follow): ``connections`` (``/admin/connections``,
 ``admin.connections.*``, ``admin/connections/``) and ``identities`` (``/admin/identities``,
-``admin.identities.*``, ``admin/identities/``). This blueprint's context (``role_label``,
-``local_time``) serves them too.
+``admin.identities.*``, ``admin/identities/``). This blueprint's context
+(``local_time``) serves them too; ``role_label`` is the core's, on every page.
 
 Everything is scoped to the launch's tenant. Every POST carries its launch id and CSRF token.
 """
@@ -24,7 +24,6 @@ from flask.typing import ResponseReturnValue
 from ...auth import current_launch, load_launch, requires
 from ...errors import NotFoundError, PolicyViolationError, SessionExpiredError
 from ...forms import ButtonForm
-from ...home import ROLE_LABELS
 from ...lti import frame_origins
 from ...privacy import retention, subject
 from ...unit_of_work import commit_now, field_errors, refuse
@@ -63,8 +62,6 @@ def _helpers() -> dict[str, Any]:
     launch = g.get("launch")  # absent on a 401 page
     tz_name = launch.time_zone if launch else "UTC"
     helpers: dict[str, Any] = {"local_time": lambda value: _local_time(value, tz_name)}
-    if launch is not None:
-        helpers["role_label"] = ROLE_LABELS.get(launch.role, launch.role)
     return helpers
 
 
