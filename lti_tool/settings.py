@@ -218,7 +218,17 @@ def _instance_secret(path: Path, value: str | None = None) -> str:
     return value
 
 
-@event.listens_for(Engine, "savepoint")
+def sqlite_engine_events(app: Flask) -> None:
+    """On a SQLite database, nest savepoints inside the request's transaction. Listened on that
+    engine only: a connection event on every engine would cost each statement a dispatch."""
+    from .extensions import db
+
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
+
+
 def _sqlite_savepoint_inside_a_transaction(conn: Any, _name: Any) -> None:
     """Python's sqlite3 opens a transaction only before a write: a SAVEPOINT taken first (a
     service's ``begin_nested`` before anything was written) would open one itself, and its

@@ -97,20 +97,23 @@ def ensure_tenant_key(tenant: Tenant) -> None:
         _ensure_owned_key(tenant.id)
 
 
-# Tenants (per database, and whether legacy) this process has seen with the key they sign with
-# stored: the set-up runs at every launch and after the first asks one query at most. Only a
-# key found stored is remembered, not one this call creates (a rollback would take it back).
-_KEYED: set[tuple[str, int, bool]] = set()
+# Tenants (per database) this process has seen with the key they sign with stored: the set-up
+# runs at every launch and after the first asks nothing (a tenant leaves the installation's keys
+# only once its own key signs, so a key stays there for it). Only a key found stored is
+# remembered, not one this call creates (a rollback would take it back).
+_KEYED: set[tuple[str, int]] = set()
 
 
 def set_up_tenant(tenant_id: int) -> None:
     """The tenant set-up hook (``lti_tool.tenants``): the key the tenant signs with exists (its
     own; for a legacy tenant the installation's) before anything publishes or signs with it."""
+    seen = (str(db.engine.url), tenant_id)
+    if seen in _KEYED:
+        return
     tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
         return
-    seen = (str(db.engine.url), tenant_id, tenant.legacy_keys)
-    if seen not in _KEYED and _ensure_owned_key(None if tenant.legacy_keys else tenant_id):
+    if _ensure_owned_key(None if tenant.legacy_keys else tenant_id):
         _KEYED.add(seen)
 
 
