@@ -81,9 +81,13 @@ PROXY_HOPS = 0
 # LTI_STATE_REDIS_URL when set, else process memory; production sets redis://… so every
 # worker shares the counters.
 RATELIMIT_STORAGE_URI = ""
-# /lti/login, /lti/launch, /lti/jwks: generous, a lecture hall behind one campus NAT address
-# opens the tool in the same minute.
-RATELIMIT_LTI = "1000 per minute;20000 per hour"
+# /lti/login, /lti/launch, /lti/jwks per client address: a ceiling, not a throttle — a whole
+# lecture hall opens the tool through one campus NAT address in the same minute (500 students are
+# ~1,500 requests). Each person is limited on their own (RATELIMIT_LTI_PERSON).
+RATELIMIT_LTI = "20000 per minute"
+# /lti/login and the launch POST per platform and user (the issuer and login_hint the login
+# names, the issuer and sub of the launch's token): one person reopening the tool in a loop.
+RATELIMIT_LTI_PERSON = "120 per minute;2000 per hour"
 RATELIMIT_REGISTRATION = "30 per minute;300 per day"  # Dynamic Registration, install pages
 RATELIMIT_PUBLIC = "60 per minute;600 per day"  # supervisor links, employer forms
 SUPERVISOR_RATE_LIMIT = ""  # the older name of RATELIMIT_PUBLIC; overrides it when set

@@ -13,4 +13,5 @@ ENCRYPTION_KEYS = (
 )
 # The whole suite launches from 127.0.0.1; tests of the limits set low ones themselves.
 RATELIMIT_LTI = "100000 per minute"
+RATELIMIT_LTI_PERSON = "100000 per minute"
 RATELIMIT_REGISTRATION = "100000 per minute"

@@ -77,11 +77,17 @@ def role_context() -> dict[str, Any]:
 @requires("student", "faculty", "advisor", "admin", "observer")
 def index() -> ResponseReturnValue:
     ctx = current_launch()
-    if ctx.role == "admin":
-        return redirect(url_for("admin.index", lid=ctx.launch_id), code=303)
-    if ctx.placement == "board" and ctx.role in ("student", "faculty", "advisor"):
-        return redirect(url_for("internships.board", lid=ctx.launch_id), code=303)
-    return redirect(url_for(f"home.{ctx.role}", lid=ctx.launch_id), code=303)
+    return redirect(url_for(landing_endpoint(ctx.role, ctx.placement), lid=ctx.launch_id), 303)
+
+
+def landing_endpoint(role: str, placement: str | None) -> str:
+    """The page a launch lands on: the administrator's pages, the board for the board's
+    placement, else the role's home (the launch redirects straight there)."""
+    if role == "admin":
+        return "admin.index"
+    if placement == "board" and role in ("student", "faculty", "advisor"):
+        return "internships.board"
+    return f"home.{role}"
 
 
 @bp.get("/student")

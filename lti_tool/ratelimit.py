@@ -2,7 +2,10 @@
 launch, the key set, Dynamic Registration and the install pages, and every public page
 (signed supervisor links, employer forms).
 
-Limits count per client address (``request.remote_addr``, the real client behind ``ProxyFix``).
+Limits count per client address (``request.remote_addr``, the real client behind ``ProxyFix``);
+the LTI login and launch also count per person (``lti_person_key``: the platform and user the
+message names), so a class behind one campus address is never throttled while one person
+looping is.
 Storage: ``RATELIMIT_STORAGE_URI`` — ``redis://…`` in production so every worker shares the
 counters (``lti_tool.settings`` makes an empty one ``LTI_STATE_REDIS_URL`` when that is set,
 ``memory://`` otherwise). If Redis stops answering, the counters fall back to process memory
@@ -20,11 +23,13 @@ A limited client gets 429 with the plain error page and a ``Retry-After`` header
 
 from __future__ import annotations
 
+import base64
 import functools
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, make_response
+from flask import Flask, current_app, make_response, request
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -39,7 +44,7 @@ def _too_many_requests(exc: RateLimitExceeded) -> ResponseReturnValue:
         _render(
             429,
             "Too many requests",
-            f"This address has sent more requests than Career Credit accepts ({exc.limit.limit}).",
+            f"Career Credit received more requests from here than it accepts ({exc.limit.limit}).",
             "Wait a minute and try again.",
             "rate_limited",
         )
@@ -75,6 +80,7 @@ def public_limit() -> str:
 
 
 lti_limit = _config_limit("RATELIMIT_LTI")
+lti_person_limit = _config_limit("RATELIMIT_LTI_PERSON")
 registration_limit = _config_limit("RATELIMIT_REGISTRATION")
 
 # What this module limited (is_limited answers from these, not from Flask-Limiter's internals).
@@ -82,11 +88,44 @@ _LIMIT_ATTRIBUTE = "rate_limit"
 _limited_blueprints: set[str] = set()
 
 
-def rate_limited(limit: Callable[[], str]) -> Callable[[F], F]:
-    """Limit one view; the check runs before the view."""
+def lti_person_key() -> str:
+    """Who an LTI message is for, as the counter's key: the issuer and ``login_hint`` of a login
+    initiation, the issuer and ``sub`` of a launch's token (read, not yet verified: the launch
+    checks the signature next; a sender that varies them still meets the per-address limit).
+    The client address when the message names no one."""
+    token = request.form.get("id_token")
+    if token:
+        claims = _unverified_claims(token)
+        issuer, who = claims.get("iss"), claims.get("sub")
+    else:
+        issuer, who = request.values.get("iss"), request.values.get("login_hint")
+    if isinstance(issuer, str) and isinstance(who, str) and issuer and who:
+        return f"lti-person:{issuer[:255]}:{who[:255]}"
+    return f"lti-address:{get_remote_address()}"
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a compact JWT, unverified (``{}`` when it is not one)."""
+    parts = token.split(".")
+    if len(parts) != 3 or len(parts[1]) > 64_000:
+        return {}
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def rate_limited(
+    limit: Callable[[], str], *, per_person: Callable[[], str] | None = None
+) -> Callable[[F], F]:
+    """Limit one view per client address (and, with ``per_person``, per person the LTI message
+    names: ``lti_person_key``); the check runs before the view."""
 
     def decorate(view: F) -> F:
         inner = limiter.limit(limit)(view)
+        if per_person is not None:
+            inner = limiter.limit(per_person, key_func=lti_person_key)(inner)
 
         @functools.wraps(view)
         def checked(*args: Any, **kwargs: Any) -> Any:

@@ -88,6 +88,9 @@ class LmsPlatform:
     keyset: KeySetServer
     name: str = field(default_factory=lambda: "p" + secrets.token_hex(4))
     registration: PlatformRegistration = field(default_factory=PlatformRegistration)
+    # (PEM, loaded key, kid) of the current private key: lti1p3platform would parse and check
+    # the PEM (~40 ms of RSA key validation) on every message it signs.
+    _signer: tuple[str, Any, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.rotate_key()
@@ -152,11 +155,14 @@ class LmsPlatform:
         return body
 
     def sign(self, body: dict[str, Any], headers: dict | None = None) -> str:
-        kid = self.registration.get_kid()
+        """The platform's id_token: lti1p3platform signs it (RS256, with the key's kid)."""
+        pem = self.registration.get_platform_private_key() or ""
+        if self._signer is None or self._signer[0] != pem:
+            loaded = serialization.load_pem_private_key(pem.encode(), password=None)
+            self._signer = (pem, loaded, self.registration.get_kid() or "")
+        _, key, kid = self._signer
         return PlatformRegistration.encode_and_sign(
-            dict(body),
-            self.registration.get_platform_private_key() or "",
-            headers={"kid": kid, **(headers or {})},
+            dict(body), key, headers={"kid": kid, **(headers or {})}
         )
 
 

@@ -8,12 +8,13 @@ from sqlalchemy import select
 
 from .. import csp
 from ..auth import current_launch, public, requires
-from ..context import MESSAGE_TYPE
+from ..context import MESSAGE_TYPE, claims_summary
 from ..errors import LaunchError, NotFoundError
 from ..extensions import csrf, db
+from ..home import landing_endpoint
 from ..keys import jwks, tenant_jwks
 from ..models import Tenant
-from ..ratelimit import lti_limit, rate_limited
+from ..ratelimit import lti_limit, lti_person_limit, rate_limited
 from ..tenants import set_up_tenant
 from ..unit_of_work import commit_now
 from ..web import public_json
@@ -59,7 +60,7 @@ def _open_exchange_page_to_unknown_framer() -> None:
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
 @public
-@rate_limited(lti_limit)
+@rate_limited(lti_limit, per_person=lti_person_limit)
 def oidc_login() -> ResponseReturnValue:
     params = request.values.to_dict()
     response = login(params, url_for("lti.launch", _external=True))
@@ -71,7 +72,7 @@ def oidc_login() -> ResponseReturnValue:
 @bp.post("/launch")
 @csrf.exempt
 @public
-@rate_limited(lti_limit)
+@rate_limited(lti_limit, per_person=lti_person_limit)
 def launch() -> ResponseReturnValue:
     message = ToolMessageLaunch()
     try:
@@ -118,7 +119,7 @@ def launch() -> ResponseReturnValue:
     target = (
         "lti.deep_link"
         if message.body.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest"
-        else "home.index"
+        else landing_endpoint(record.role, claims_summary(record.message)["placement"])
     )
     return redirect(url_for(target, lid=lid), code=303)
 

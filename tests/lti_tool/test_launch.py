@@ -41,6 +41,15 @@ def test_student_launch_lands_on_student_home(lti, app):
         assert enrolment.role == "student"
 
 
+@pytest.mark.parametrize("role", ["student", "faculty"])
+def test_the_launch_redirects_once_straight_to_the_page(lti, role):
+    """One redirect after the launch POST: to the role's page itself, which answers 200."""
+    launched = lti.launch(sub=f"once-{role}", role=role, follow=False)
+    location = launched.response.headers["Location"]
+    assert location.split("?")[0].endswith(f"/home/{role}"), location
+    assert lti.client.get(location).status_code == 200
+
+
 def test_launch_id_in_url_works_without_cookie(lti, app):
     launched = lti.launch(sub="stu-nocookie", follow=False)
     fresh = app.test_client()  # a browser that kept no cookie

@@ -66,6 +66,44 @@ def test_login_is_limited_per_address(app, platform, monkeypatch):
     assert launched.home.status_code == 200
 
 
+def _production_lti_limits(monkeypatch, app) -> None:
+    import config.default as production
+
+    monkeypatch.setitem(app.config, "RATELIMIT_LTI", production.RATELIMIT_LTI)
+    monkeypatch.setitem(app.config, "RATELIMIT_LTI_PERSON", production.RATELIMIT_LTI_PERSON)
+
+
+@pytest.mark.slow
+def test_a_lecture_hall_behind_one_address_all_get_in(app, platform, monkeypatch):
+    """1,000 distinct students launch from one campus NAT address within a minute, under the
+    production limits: every login and launch is accepted (none throttled)."""
+    _production_lti_limits(monkeypatch, app)
+    hall = LaunchDriver(_client(app), platform)
+    prefix = secrets.token_hex(4)
+    statuses = [
+        hall.launch(sub=f"hall-{prefix}-{n}", follow=False).response.status_code
+        for n in range(1000)
+    ]
+    assert statuses == [303] * 1000
+
+
+def test_one_person_in_a_loop_is_limited_not_their_class(app, platform, monkeypatch):
+    """The per-person limit stops one student reopening the tool in a loop; a classmate behind
+    the same address, and a forged token naming no one, are counted on their own."""
+    _production_lti_limits(monkeypatch, app)
+    monkeypatch.setitem(app.config, "RATELIMIT_LTI_PERSON", "3 per minute")
+    client = _client(app)
+    looping = LaunchDriver(client, platform)
+    sub = f"loop-{secrets.token_hex(4)}"
+    for _ in range(3):
+        looping.login(sub)
+    _assert_limited(client.post("/lti/login", data={"iss": platform.issuer, "login_hint": sub}))
+    classmate = LaunchDriver(client, platform).launch(sub=f"mate-{secrets.token_hex(4)}")
+    assert classmate.home.status_code == 200
+    forged = [client.post("/lti/launch", data={"id_token": "x", "state": "y"}) for _ in range(3)]
+    assert [r.status_code for r in forged] == [400, 400, 400]  # the launch's own refusal
+
+
 def test_launch_is_limited(app, monkeypatch):
     monkeypatch.setitem(app.config, "RATELIMIT_LTI", "2 per minute")
     client = _client(app)
