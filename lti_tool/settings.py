@@ -219,40 +219,26 @@ def _instance_secret(path: Path, value: str | None = None) -> str:
 
 
 def sqlite_engine_events(app: Flask) -> None:
-    """On a SQLite database the tool, not Python's sqlite3, opens each transaction (SQLAlchemy's
-    recipe for pysqlite): ``BEGIN IMMEDIATE`` for a request that may write, plain ``BEGIN``
-    otherwise. Listened on SQLite engines only (a connection event on every engine would cost
-    each statement a dispatch)."""
+    """On a SQLite database, nest savepoints inside the request's transaction. Listened on that
+    engine only: a connection event on every engine would cost each statement a dispatch."""
     from .extensions import db
 
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
-                event.listen(engine, "connect", _sqlite_transactions_by_the_tool)
-                event.listen(engine, "begin", _sqlite_begin)
+                event.listen(engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
 
 
-def _sqlite_transactions_by_the_tool(dbapi_connection: Any, _record: Any) -> None:
-    """Python's sqlite3 would open a transaction only before the first write — too late for a
-    writer to wait its turn, and a savepoint taken first would commit on its release."""
-    dbapi_connection.isolation_level = None
+def _sqlite_savepoint_inside_a_transaction(conn: Any, _name: Any) -> None:
+    """Python's sqlite3 opens a transaction only before a write: a SAVEPOINT taken first (a
+    service's ``begin_nested`` before anything was written) would open one itself, and its
+    RELEASE would commit the request's work so far — a refused request would then keep it.
+    Open the request's transaction first, so the savepoint nests inside it as on PostgreSQL."""
+    import sqlite3
 
-
-def _sqlite_begin(conn: Any) -> None:
-    """A writer takes SQLite's write lock when its transaction begins, so it waits its turn
-    (``busy_timeout``) instead of failing with "database is locked" when another writer (the
-    outbox runner, another worker) commits between its first read and its first write: a
-    request that may write (any method but GET, HEAD, OPTIONS; a GET never writes,
-    ``lti_tool.unit_of_work``). Work outside a request (the runner, tasks, commands) begins
-    deferred, so a long export never holds the lock a person's request waits for; the runner
-    retries a transaction that met a lock on its next tick."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
-
-
-def _may_write() -> bool:
-    from flask import has_request_context, request
-
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+    raw = conn.connection.dbapi_connection
+    if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
+        raw.execute("BEGIN")
 
 
 @event.listens_for(Engine, "connect")
