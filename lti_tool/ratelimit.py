@@ -103,7 +103,7 @@ def lti_person_key() -> str:
     if isinstance(issuer, str) and isinstance(who, str) and issuer and who:
         # Hashed: the key reaches the counters' store and Flask-Limiter's log of a breach, and
         # an LMS user id is personal data.
-        person = hashlib.sha256(f"{issuer}\n{who}".encode()).hexdigest()[:32]
+        person = hashlib.sha256(f"{issuer}\n{who}".encode(errors="surrogatepass")).hexdigest()[:32]
         return f"lti-person:{person}"
     return f"lti-address:{get_remote_address()}"
 
