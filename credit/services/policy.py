@@ -80,10 +80,38 @@ def read_policy(tenant_id: int, course_id: int) -> CreditPolicy:
     return _from_defaults(tenant_id, course_id)
 
 
-def _from_defaults(tenant_id: int, course_id: int) -> CreditPolicy:
-    """A new (transient) policy of the course from the tenant's defaults, every column set."""
-    _course(tenant_id, course_id)
-    d = tenant_defaults(get_tenant(tenant_id))
+def read_policies(tenant_id: int, course_ids: list[int]) -> dict[int, CreditPolicy]:
+    """``read_policy`` for several courses in one query."""
+    stored = {
+        p.course_id: p
+        for p in db.session.scalars(
+            select(CreditPolicy).where(
+                CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id.in_(course_ids)
+            )
+        )
+    }
+    missing = [cid for cid in course_ids if cid not in stored]
+    if missing:
+        known = set(
+            db.session.scalars(
+                select(Course.id).where(Course.tenant_id == tenant_id, Course.id.in_(missing))
+            )
+        )
+        if len(known) != len(set(missing)):
+            raise NotFoundError("This course is not known to Career Credit.")
+        d = tenant_defaults(get_tenant(tenant_id))
+        stored.update({cid: _from_defaults(tenant_id, cid, d) for cid in missing})
+    return {cid: stored[cid] for cid in course_ids}
+
+
+def _from_defaults(
+    tenant_id: int, course_id: int, checked: dict[str, Any] | None = None
+) -> CreditPolicy:
+    """A new (transient) policy of the course from the tenant's defaults, every column set
+    (``checked``: the tenant's defaults, the course already known to be the tenant's)."""
+    if checked is None:
+        _course(tenant_id, course_id)
+    d = checked or tenant_defaults(get_tenant(tenant_id))
     policy = CreditPolicy(
         tenant_id=tenant_id,
         course_id=course_id,

@@ -11,6 +11,8 @@ ones never count."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, func, select
 
 from internships.models import Listing
@@ -25,7 +27,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Course, Enrolment, User
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
-from .policy import read_policy
+from .policy import read_policies
 from .standing import (
     EngagementProgress,
     StudentProgress,
@@ -40,113 +42,147 @@ def course_progress(
 ) -> list[StudentProgress]:
     """Progress of every student of the course known to the tool (or of ``student_ids``),
     sorted by name."""
-    policy = read_policy(tenant_id, course_id)
-    students = _students(tenant_id, course_id, student_ids)
-    eng_filter = _engagement_filter(tenant_id, course_id, student_ids)
+    found = _progress(tenant_id, [course_id], student_ids)
+    return sorted(found.values(), key=lambda p: (p.name.casefold(), p.student_id))
+
+
+def _progress(
+    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
+) -> dict[tuple[int, int], StudentProgress]:
+    """Progress by (student, course) for the courses of ``course_ids``: of their enrolled
+    students (and anyone with work counted there), or of each of ``student_ids`` in each
+    course. The same grouped queries serve one course's roster and one student's courses."""
+    policies = read_policies(tenant_id, course_ids)
+    students = _students(tenant_id, course_ids, student_ids)
+    eng_filter = _engagement_filter(tenant_id, course_ids, student_ids)
     engagements, owner = _engagements(eng_filter)
     # Students with work counted here but no launch into the course yet still appear.
-    _add_students(students, tenant_id, course_id, set(owner.values()) - set(students))
-    _add_hours(engagements, eng_filter, policy)
+    _add_students(students, tenant_id, set(owner.values()) - set(students))
+    _add_hours(engagements, eng_filter)
     _add_reflections(engagements, eng_filter)
     _add_evaluations(engagements, eng_filter)
-    awards = _current_awards(tenant_id, course_id)
-    decisions = _latest_decisions(tenant_id, course_id)
+    awards = _current_awards(tenant_id, course_ids, student_ids)
+    decisions = _latest_decisions(tenant_id, course_ids, student_ids)
     for eid, e in engagements.items():
-        students[owner[eid]].engagements.append(e)
-    for p in students.values():
-        _sum_up(p, policy, awards.get(p.student_id), decisions.get(p.student_id))
-    return sorted(students.values(), key=lambda p: (p.name.casefold(), p.student_id))
+        if owner[eid] in students:
+            students[owner[eid]].engagements.append(e)
+    for key, p in students.items():
+        _sum_up(p, policies[p.course_id], awards.get(key), decisions.get(key))
+    return students
+
+
+def _in(column: Any, values: list[int]) -> ColumnElement[bool]:
+    """``column = value`` for one value (the common case reads better in a plan), else IN."""
+    return column == values[0] if len(values) == 1 else column.in_(values)
 
 
 def _students(
-    tenant_id: int, course_id: int, student_ids: list[int] | None
-) -> dict[int, StudentProgress]:
-    """The course's enrolled students (or the people of ``student_ids``), no figures yet."""
+    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
+) -> dict[tuple[int, int], StudentProgress]:
+    """The courses' enrolled students (or the people of ``student_ids`` in every course), no
+    figures yet."""
     people = select(User.id, User.name, User.email, User.sub).where(User.tenant_id == tenant_id)
     if student_ids is None:
-        people = people.join(Enrolment, Enrolment.user_id == User.id).where(
-            Enrolment.course_id == course_id, Enrolment.role == "student"
+        rows = db.session.execute(
+            people.add_columns(Enrolment.course_id)
+            .join(Enrolment, Enrolment.user_id == User.id)
+            .where(_in(Enrolment.course_id, course_ids), Enrolment.role == "student")
         )
-    else:
-        people = people.where(User.id.in_(student_ids))
-    return {
-        uid: StudentProgress(uid, course_id, name or "", email or "", sub)
-        for uid, name, email, sub in db.session.execute(people)
-    }
+        return {
+            (uid, cid): StudentProgress(uid, cid, name or "", email or "", sub)
+            for uid, name, email, sub, cid in rows
+        }
+    found = {}
+    for uid, name, email, sub in db.session.execute(people.where(_in(User.id, student_ids))):
+        for cid in course_ids:
+            found[(uid, cid)] = StudentProgress(uid, cid, name or "", email or "", sub)
+    return found
 
 
 def _engagement_filter(
-    tenant_id: int, course_id: int, student_ids: list[int] | None
+    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
 ) -> ColumnElement[bool]:
-    """The engagements that count toward the course (every status but cancelled)."""
+    """The engagements that count toward the courses (every status but cancelled)."""
     eng_filter = and_(
         Engagement.tenant_id == tenant_id,
-        Engagement.course_id == course_id,
+        _in(Engagement.course_id, course_ids),
         Engagement.status != "cancelled",
     )
     if student_ids is not None:
-        eng_filter = and_(eng_filter, Engagement.student_id.in_(student_ids))
+        eng_filter = and_(eng_filter, _in(Engagement.student_id, student_ids))
     return eng_filter
 
 
 def _engagements(
     eng_filter: ColumnElement[bool],
-) -> tuple[dict[int, EngagementProgress], dict[int, int]]:
-    """The engagements by id, and the student each belongs to."""
+) -> tuple[dict[int, EngagementProgress], dict[int, tuple[int, int]]]:
+    """The engagements by id, and the (student, course) each belongs to."""
     engagements: dict[int, EngagementProgress] = {}
     rows = db.session.execute(
         select(
             Engagement.id,
             Engagement.student_id,
+            Engagement.course_id,
             Engagement.status,
             Engagement.planned_hours,
             Engagement.acknowledged_at,
             Listing.title,
-            Listing.employer_id,
         )
         .join(Listing, Listing.id == Engagement.listing_id)
         .where(eng_filter)
         .order_by(Engagement.id)
     )
-    owner: dict[int, int] = {}
-    for eid, sid, status, planned, ack, title, _employer in rows:
+    owner: dict[int, tuple[int, int]] = {}
+    for eid, sid, cid, status, planned, ack, title in rows:
+        if cid is None:  # the filter names the courses; an engagement without one is not here
+            continue
         engagements[eid] = EngagementProgress(
             eid, title, "", status, planned or 0, agreement=ack is not None
         )
-        owner[eid] = sid
+        owner[eid] = (sid, cid)
     return engagements, owner
 
 
 def _add_students(
-    students: dict[int, StudentProgress], tenant_id: int, course_id: int, missing: set[int]
+    students: dict[tuple[int, int], StudentProgress],
+    tenant_id: int,
+    missing: set[tuple[int, int]],
 ) -> None:
-    """Add the people of ``missing`` (work in the course, no enrolment) to ``students``."""
+    """Add the (student, course) pairs of ``missing`` (work in the course, no enrolment)."""
     if not missing:
         return
-    for uid, name, email, sub in db.session.execute(
+    people = db.session.execute(
         select(User.id, User.name, User.email, User.sub).where(
-            User.tenant_id == tenant_id, User.id.in_(missing)
+            User.tenant_id == tenant_id, User.id.in_({uid for uid, _ in missing})
         )
-    ):
-        students[uid] = StudentProgress(uid, course_id, name or "", email or "", sub)
+    )
+    by_id = {uid: (name, email, sub) for uid, name, email, sub in people}
+    for uid, cid in missing:
+        if uid not in by_id:  # not a person of this tenant: nothing to show
+            continue
+        name, email, sub = by_id[uid]
+        students[(uid, cid)] = StudentProgress(uid, cid, name or "", email or "", sub)
 
 
-def _add_hours(
-    engagements: dict[int, EngagementProgress],
-    eng_filter: ColumnElement[bool],
-    policy: CreditPolicy,
-) -> None:
-    """Confirmed (and late), pending and queried minutes per engagement, in one grouped query."""
+def _add_hours(engagements: dict[int, EngagementProgress], eng_filter: ColumnElement[bool]) -> None:
+    """Confirmed (and late: after the course policy's deadline), pending and queried minutes
+    per engagement, in one grouped query. A course without a stored policy has no deadline
+    (the defaults set none)."""
     hour_rows = db.session.execute(
         select(
             HourLog.engagement_id,
             HourLog.status,
             func.sum(HourLog.minutes),
-            func.sum(HourLog.minutes).filter(HourLog.work_date > policy.deadline)
-            if policy.deadline
-            else func.sum(0),
+            func.sum(HourLog.minutes).filter(HourLog.work_date > CreditPolicy.deadline),
         )
         .join(Engagement, Engagement.id == HourLog.engagement_id)
+        .outerjoin(
+            CreditPolicy,
+            and_(
+                CreditPolicy.tenant_id == Engagement.tenant_id,
+                CreditPolicy.course_id == Engagement.course_id,
+            ),
+        )
         .where(eng_filter)
         .group_by(HourLog.engagement_id, HourLog.status)
     )
@@ -192,27 +228,39 @@ def _add_evaluations(
             engagements[eid].lowest_rating = lowest
 
 
-def _current_awards(tenant_id: int, course_id: int) -> dict[int, CreditAward]:
-    """The course's current award per student (not superseded, not declined)."""
+def _current_awards(
+    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
+) -> dict[tuple[int, int], CreditAward]:
+    """The courses' current award per (student, course) (not superseded, not declined)."""
     award_filter = and_(
         CreditAward.tenant_id == tenant_id,
-        CreditAward.course_id == course_id,
+        _in(CreditAward.course_id, course_ids),
         CreditAward.superseded_at.is_(None),
         CreditAward.status != "declined",
     )
-    return {a.student_id: a for a in db.session.scalars(select(CreditAward).where(award_filter))}
+    if student_ids is not None:
+        award_filter = and_(award_filter, _in(CreditAward.student_id, student_ids))
+    return {
+        (a.student_id, a.course_id): a
+        for a in db.session.scalars(select(CreditAward).where(award_filter))
+    }
 
 
-def _latest_decisions(tenant_id: int, course_id: int) -> dict[int, CreditDecision]:
-    """The course's latest decision per student."""
+def _latest_decisions(
+    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
+) -> dict[tuple[int, int], CreditDecision]:
+    """The courses' latest decision per (student, course)."""
+    where = [CreditDecision.tenant_id == tenant_id, _in(CreditDecision.course_id, course_ids)]
+    if student_ids is not None:
+        where.append(_in(CreditDecision.student_id, student_ids))
     latest = (
-        select(CreditDecision.student_id, func.max(CreditDecision.id).label("last_id"))
-        .where(CreditDecision.tenant_id == tenant_id, CreditDecision.course_id == course_id)
-        .group_by(CreditDecision.student_id)
+        select(func.max(CreditDecision.id).label("last_id"))
+        .where(*where)
+        .group_by(CreditDecision.student_id, CreditDecision.course_id)
         .subquery()
     )
     return {
-        d.student_id: d
+        (d.student_id, d.course_id): d
         for d in db.session.scalars(
             select(CreditDecision).join(latest, latest.c.last_id == CreditDecision.id)
         )
@@ -253,27 +301,28 @@ def student_progress(tenant_id: int, course_id: int, student_id: int) -> Student
 
 
 def student_progress_all_courses(tenant_id: int, student_id: int) -> list[StudentProgress]:
-    """A student's progress in every course where they are a student or have work counted."""
-    course_ids = set(
-        db.session.scalars(
-            select(Enrolment.course_id).where(
-                Enrolment.tenant_id == tenant_id,
-                Enrolment.user_id == student_id,
-                Enrolment.role == "student",
-            )
+    """A student's progress in every course where they are a student or have work counted,
+    by course: the same handful of grouped queries whatever the number of courses."""
+    course_ids = db.session.scalars(
+        select(Enrolment.course_id)
+        .where(
+            Enrolment.tenant_id == tenant_id,
+            Enrolment.user_id == student_id,
+            Enrolment.role == "student",
         )
-    ) | set(
-        db.session.scalars(
+        .union(
             select(Engagement.course_id).where(
                 Engagement.tenant_id == tenant_id,
                 Engagement.student_id == student_id,
                 Engagement.course_id.is_not(None),
             )
         )
-    )
-    return [
-        student_progress(tenant_id, cid, student_id) for cid in sorted(c for c in course_ids if c)
-    ]
+    ).all()
+    ids = sorted(c for c in course_ids if c)
+    if not ids:
+        return []
+    found = _progress(tenant_id, ids, [student_id])
+    return [found[(student_id, cid)] for cid in ids if (student_id, cid) in found]
 
 
 def course_titles(tenant_id: int, course_ids: list[int]) -> dict[int, str]:

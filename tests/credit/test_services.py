@@ -499,3 +499,50 @@ def test_an_engagement_counts_toward_one_course_the_student_chooses(app, school)
         with pytest.raises(PolicyViolationError, match="Choose one of your courses"):
             policy_svc.assign_engagement_course(sctx, engagement.id, other_school_course)
         db.session.rollback()
+
+
+def test_a_students_progress_in_every_course_is_the_same_handful_of_queries(app, school):
+    """The student home: progress across courses equals each course's own figures (deadlines
+    and awards per course), and reading it costs the same statements for two courses or
+    five."""
+    sub = "stu-many-courses"
+    faculty1 = school.person("faculty", course="course-1")
+    student = school.person("student", sub=sub, course="course-1")
+    for n in range(2, 6):
+        school.person("student", sub=sub, course=f"course-{n}")
+    with app.app_context():
+        sctx = student.ctx()
+        policy_svc.update_policy(faculty1.ctx(), policy_input(deadline=dt.date(2026, 9, 3)))
+        first = give_work(sctx, hours=48, start=dt.date(2026, 9, 1))  # 24 h after the deadline
+        second = give_work(sctx, hours=50, pending_hours=2)
+        db.session.commit()
+        policy_svc.assign_engagement_course(sctx, second.id, school.course_id("course-2"))
+        db.session.commit()
+        assert first.course_id == sctx.course_id
+
+        statements: list[str] = []
+        engine = db.engine
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            rows = progress_svc.student_progress_all_courses(sctx.tenant_id, sctx.user_id)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert len(rows) == 5
+        for row in rows:
+            alone = progress_svc.student_progress(sctx.tenant_id, row.course_id, sctx.user_id)
+            assert (row.approved_hours, row.pending_hours, row.counted_hours) == (
+                alone.approved_hours,
+                alone.pending_hours,
+                alone.counted_hours,
+            )
+            assert (row.state, row.credits_by_hours) == (alone.state, alone.credits_by_hours)
+        by_course = {r.course_id: r for r in rows}
+        assert by_course[sctx.course_id].counted_hours == 24
+        assert by_course[school.course_id("course-2")].counted_hours == 50
+        assert by_course[school.course_id("course-2")].pending_hours == 2
+        # one query per kind of figure, not per course
+        assert len(statements) <= 13, statements
