@@ -34,7 +34,7 @@ def _launch_id() -> str | None:
 def load_launch(lid: str) -> LaunchContext | None:
     """The launch context for a launch id, or None when unknown or expired."""
     row = db.session.execute(
-        select(Launch, Tenant.name, Tenant.time_zone, User.name, User.email, Course.title)
+        select(Launch, Tenant, User.name, User.email, Course.title)
         .join(Tenant, Tenant.id == Launch.tenant_id)
         .join(User, User.id == Launch.user_id)
         .outerjoin(Course, Course.id == Launch.course_id)
@@ -42,12 +42,15 @@ def load_launch(lid: str) -> LaunchContext | None:
     ).first()
     if row is None:
         return None
-    launch, tenant_name, tz, user_name, email, course_title = row
+    launch, tenant, user_name, email, course_title = row
+    # The session's identity map holds rows weakly: kept here, the tenant is read once per
+    # request, not again by each service that needs its settings (``get_tenant``).
+    g.launch_tenant = tenant
     return LaunchContext(
         launch_id=launch.id,
         tenant_id=launch.tenant_id,
-        tenant_name=tenant_name,
-        time_zone=tz,
+        tenant_name=tenant.name,
+        time_zone=tenant.time_zone,
         registration_id=launch.registration_id,
         user_id=launch.user_id,
         user_name=user_name or "",

@@ -11,9 +11,10 @@ ones never count."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, select
 
 from internships.models import Listing
 from internships.work.models import (
@@ -54,13 +55,12 @@ def _progress(
     course. The same grouped queries serve one course's roster and one student's courses."""
     policies = read_policies(tenant_id, course_ids)
     students = _students(tenant_id, course_ids, student_ids)
-    eng_filter = _engagement_filter(tenant_id, course_ids, student_ids)
-    engagements, owner = _engagements(eng_filter)
+    params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
+    by_students = student_ids is not None
+    engagements, owner = _engagements(params, by_students)
     # Students with work counted here but no launch into the course yet still appear.
     _add_students(students, tenant_id, set(owner.values()) - set(students))
-    _add_hours(engagements, eng_filter)
-    _add_reflections(engagements, eng_filter)
-    _add_evaluations(engagements, eng_filter)
+    _add_hours(engagements, params, by_students)
     awards = _current_awards(tenant_id, course_ids, student_ids)
     decisions = _latest_decisions(tenant_id, course_ids, student_ids)
     for eid, e in engagements.items():
@@ -99,26 +99,43 @@ def _students(
     return found
 
 
-def _engagement_filter(
-    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
-) -> ColumnElement[bool]:
-    """The engagements that count toward the courses (every status but cancelled)."""
+def _engagement_filter(by_students: bool) -> ColumnElement[bool]:
+    """The engagements that count toward the courses (every status but cancelled), with the
+    parameters ``tenant_id``, ``course_ids`` and (``by_students``) ``student_ids``."""
     eng_filter = and_(
-        Engagement.tenant_id == tenant_id,
-        _in(Engagement.course_id, course_ids),
+        Engagement.tenant_id == bindparam("tenant_id"),
+        Engagement.course_id.in_(bindparam("course_ids", expanding=True)),
         Engagement.status != "cancelled",
     )
-    if student_ids is not None:
-        eng_filter = and_(eng_filter, _in(Engagement.student_id, student_ids))
+    if by_students:
+        eng_filter = and_(
+            eng_filter, Engagement.student_id.in_(bindparam("student_ids", expanding=True))
+        )
     return eng_filter
 
 
-def _engagements(
-    eng_filter: ColumnElement[bool],
-) -> tuple[dict[int, EngagementProgress], dict[int, tuple[int, int]]]:
-    """The engagements by id, and the (student, course) each belongs to."""
-    engagements: dict[int, EngagementProgress] = {}
-    rows = db.session.execute(
+@functools.cache
+def _engagements_statement(by_students: bool) -> Executable:
+    """Each engagement with its listing's title, whether its reflection was submitted and
+    whether (with its lowest rating) the supervisor evaluated it. Built once: a page view only
+    binds its parameters."""
+    reflected = (
+        select(Reflection.id)
+        .where(Reflection.engagement_id == Engagement.id, Reflection.submitted_at.is_not(None))
+        .exists()
+    )
+    evaluated = (
+        select(SupervisorEvaluation.id)
+        .where(SupervisorEvaluation.engagement_id == Engagement.id)
+        .exists()
+    )
+    lowest = (
+        select(func.min(CompetencyRating.level))
+        .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
+        .where(SupervisorEvaluation.engagement_id == Engagement.id)
+        .scalar_subquery()
+    )
+    return (
         select(
             Engagement.id,
             Engagement.student_id,
@@ -127,20 +144,44 @@ def _engagements(
             Engagement.planned_hours,
             Engagement.acknowledged_at,
             Listing.title,
+            reflected,
+            evaluated,
+            lowest,
         )
         .join(Listing, Listing.id == Engagement.listing_id)
-        .where(eng_filter)
+        .where(_engagement_filter(by_students))
         .order_by(Engagement.id)
     )
+
+
+def _engagements(
+    params: dict[str, Any], by_students: bool
+) -> tuple[dict[int, EngagementProgress], dict[int, tuple[int, int]]]:
+    """The engagements by id, and the (student, course) each belongs to."""
+    engagements: dict[int, EngagementProgress] = {}
+    rows = db.session.execute(_engagements_statement(by_students), _bound(params))
     owner: dict[int, tuple[int, int]] = {}
-    for eid, sid, cid, status, planned, ack, title in rows:
+    for eid, sid, cid, status, planned, ack, title, reflected, evaluated, lowest in rows:
         if cid is None:  # the filter names the courses; an engagement without one is not here
             continue
         engagements[eid] = EngagementProgress(
-            eid, title, "", status, planned or 0, agreement=ack is not None
+            eid,
+            title,
+            "",
+            status,
+            planned or 0,
+            agreement=ack is not None,
+            reflection=bool(reflected),
+            evaluation=bool(evaluated),
+            lowest_rating=lowest if evaluated else None,
         )
         owner[eid] = (sid, cid)
     return engagements, owner
+
+
+def _bound(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a statement binds (``student_ids`` only when given)."""
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def _add_students(
@@ -164,11 +205,12 @@ def _add_students(
         students[(uid, cid)] = StudentProgress(uid, cid, name or "", email or "", sub)
 
 
-def _add_hours(engagements: dict[int, EngagementProgress], eng_filter: ColumnElement[bool]) -> None:
+@functools.cache
+def _hours_statement(by_students: bool) -> Executable:
     """Confirmed (and late: after the course policy's deadline), pending and queried minutes
-    per engagement, in one grouped query. A course without a stored policy has no deadline
-    (the defaults set none)."""
-    hour_rows = db.session.execute(
+    per engagement and status. A course without a stored policy has no deadline (the
+    defaults set none)."""
+    return (
         select(
             HourLog.engagement_id,
             HourLog.status,
@@ -183,9 +225,16 @@ def _add_hours(engagements: dict[int, EngagementProgress], eng_filter: ColumnEle
                 CreditPolicy.course_id == Engagement.course_id,
             ),
         )
-        .where(eng_filter)
+        .where(_engagement_filter(by_students))
         .group_by(HourLog.engagement_id, HourLog.status)
     )
+
+
+def _add_hours(
+    engagements: dict[int, EngagementProgress], params: dict[str, Any], by_students: bool
+) -> None:
+    """Each engagement's minutes by status, in one grouped query."""
+    hour_rows = db.session.execute(_hours_statement(by_students), _bound(params))
     for eid, status, minutes, late in hour_rows:
         e = engagements.get(eid)
         if e is None:
@@ -197,35 +246,6 @@ def _add_hours(engagements: dict[int, EngagementProgress], eng_filter: ColumnEle
             e.pending_minutes += int(minutes or 0)
         else:
             e.queried_minutes += int(minutes or 0)
-
-
-def _add_reflections(
-    engagements: dict[int, EngagementProgress], eng_filter: ColumnElement[bool]
-) -> None:
-    """Mark the engagements whose reflection was submitted."""
-    for (eid,) in db.session.execute(
-        select(Reflection.engagement_id)
-        .join(Engagement, Engagement.id == Reflection.engagement_id)
-        .where(eng_filter, Reflection.submitted_at.is_not(None))
-    ):
-        if eid in engagements:
-            engagements[eid].reflection = True
-
-
-def _add_evaluations(
-    engagements: dict[int, EngagementProgress], eng_filter: ColumnElement[bool]
-) -> None:
-    """Mark the engagements with a supervisor's evaluation, with their lowest rating."""
-    for eid, lowest in db.session.execute(
-        select(SupervisorEvaluation.engagement_id, func.min(CompetencyRating.level))
-        .join(Engagement, Engagement.id == SupervisorEvaluation.engagement_id)
-        .outerjoin(CompetencyRating, CompetencyRating.evaluation_id == SupervisorEvaluation.id)
-        .where(eng_filter)
-        .group_by(SupervisorEvaluation.engagement_id)
-    ):
-        if eid in engagements:
-            engagements[eid].evaluation = True
-            engagements[eid].lowest_rating = lowest
 
 
 def _current_awards(
@@ -279,6 +299,7 @@ def _sum_up(
         p.pending_minutes += e.pending_minutes
         if e.counted:
             p.counted_minutes += e.approved_minutes - e.late_minutes
+    p.policy = policy
     p.credits_by_hours = credits_by_hours(p, policy)
     p.checklist = checklist_for(p, policy)
     p.award = award

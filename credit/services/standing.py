@@ -71,6 +71,7 @@ class StudentProgress:
     award: CreditAward | None = None
     last_decision: CreditDecision | None = None
     state: str = "not_started"
+    policy: CreditPolicy | None = None  # the course's policy the figures were computed under
 
     @property
     def approved_hours(self) -> float:
