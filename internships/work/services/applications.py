@@ -179,6 +179,18 @@ def my_applications(ctx: LaunchContext) -> list[Application]:
     )
 
 
+def count_my_applications(ctx: LaunchContext) -> int:
+    """How many applications the launch student has made."""
+    return int(
+        db.session.scalar(
+            select(func.count(Application.id)).where(
+                Application.tenant_id == ctx.tenant_id, Application.student_id == ctx.user_id
+            )
+        )
+        or 0
+    )
+
+
 def get_application(ctx: LaunchContext, application_id: int) -> Application:
     """An application the launch may see: the student's own, or any of the tenant for an
     advisor; NotFoundError otherwise (never says whether it exists)."""

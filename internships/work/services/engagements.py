@@ -90,6 +90,26 @@ def get_engagement_by_id(tenant_id: int, engagement_id: int) -> Engagement:
     return engagement
 
 
+@dataclass(frozen=True)
+class EngagementLine:
+    """What a list of one student's engagements shows: no listing, employer or person rows."""
+
+    id: int
+    title: str
+    status: str
+
+
+def my_engagement_lines(ctx: LaunchContext) -> list[EngagementLine]:
+    """The launch student's engagements, newest first, as lines for their home (one query)."""
+    rows = db.session.execute(
+        select(Engagement.id, Listing.title, Engagement.status)
+        .join(Listing, Listing.id == Engagement.listing_id)
+        .where(Engagement.tenant_id == ctx.tenant_id, Engagement.student_id == ctx.user_id)
+        .order_by(Engagement.created_at.desc(), Engagement.id.desc())
+    )
+    return [EngagementLine(eid, title, status) for eid, title, status in rows]
+
+
 def list_engagements(ctx: LaunchContext) -> list[Engagement]:
     """The engagements the launch may see: own (student), course (faculty), tenant (advisor)."""
     stmt = (

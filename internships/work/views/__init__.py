@@ -31,11 +31,12 @@ bp = Blueprint("work", __name__, url_prefix="/work")
 
 
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
-    """The student's home panel: unread notifications, applications and engagements."""
+    """The student's home panel: unread notifications, how many applications, and the
+    engagements (a line each)."""
     return {
         "notifications": unread_notifications(ctx),
-        "applications": apps.my_applications(ctx),
-        "engagements": eng.list_engagements(ctx),
+        "applications": apps.count_my_applications(ctx),
+        "engagements": eng.my_engagement_lines(ctx),
     }
 
 
