@@ -46,6 +46,9 @@ def load_launch(lid: str) -> LaunchContext | None:
     # The session's identity map holds rows weakly: kept here, the tenant is read once per
     # request, not again by each service that needs its settings (``get_tenant``).
     g.launch_tenant = tenant
+    # its settings as read now: a commit later in the request expires the row, and the
+    # response's Content-Security-Policy needs them after the commit (``csp``)
+    g.launch_tenant_settings = (tenant.id, dict(tenant.settings or {}))
     return LaunchContext(
         launch_id=launch.id,
         tenant_id=launch.tenant_id,

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import g, has_app_context
 from sqlalchemy import select
 
 from .extensions import db
@@ -100,33 +101,42 @@ def _registration_sources(reg: Registration) -> Iterable[tuple[str | None, str]]
         yield _host_origin(host, scheme), f"{reg.name}: an LMS domain its launches named"
 
 
-def _canvas_connection_sources(reg_list: list[Registration]) -> Iterable[tuple[str | None, str]]:
+def _canvas_connection_sources(
+    reg_list: list[Registration], canvas_urls: list[str | None] | None = None
+) -> Iterable[tuple[str | None, str]]:
+    """The Canvas API addresses of the registrations' connections (``canvas_urls`` when the
+    caller read them already)."""
     from .admin.models import ConnectorCredentials
 
-    if not reg_list:
-        return
-    urls = db.session.scalars(
-        select(ConnectorCredentials.canvas_url).where(
-            ConnectorCredentials.registration_id.in_([r.id for r in reg_list])
+    if canvas_urls is None:
+        if not reg_list:
+            return
+        canvas_urls = list(
+            db.session.scalars(
+                select(ConnectorCredentials.canvas_url).where(
+                    ConnectorCredentials.registration_id.in_([r.id for r in reg_list])
+                )
+            )
         )
-    )
-    for canvas_url in urls:
+    for canvas_url in canvas_urls:
         yield (normal_origin(canvas_url) if canvas_url else None), "the Canvas connection"
 
 
 def _tenant_origin_sources(
-    registrations: Iterable[Registration], tenants: Iterable[Tenant]
+    registrations: Iterable[Registration],
+    tenant_settings: Iterable[dict[str, Any] | None],
+    canvas_urls: list[str | None] | None = None,
 ) -> dict[str, str]:
     reg_list = list(registrations)
     found: list[tuple[str | None, str]] = []
     for reg in reg_list:
         found.extend(_registration_sources(reg))
-    for tenant in tenants:
+    for settings in tenant_settings:
         found.extend(
             (normal_origin(url), "configured")
-            for url in (tenant.settings or {}).get("frame_origins") or []
+            for url in (settings or {}).get("frame_origins") or []
         )
-    found.extend(_canvas_connection_sources(reg_list))
+    found.extend(_canvas_connection_sources(reg_list, canvas_urls))
     origins: dict[str, str] = {}
     for origin, source in found:
         if origin and not _shared(origin):
@@ -135,14 +145,30 @@ def _tenant_origin_sources(
 
 
 def _tenant_origins(registrations: Iterable[Registration], tenants: Iterable[Tenant]) -> list[str]:
-    return list(_tenant_origin_sources(registrations, tenants))
+    return list(_tenant_origin_sources(registrations, [t.settings for t in tenants]))
 
 
 def tenant_origin_sources(tenant_id: int) -> dict[str, str]:
-    """The origins of one tenant's LMS pages, each with why it is there."""
-    regs = db.session.scalars(select(Registration).where(Registration.tenant_id == tenant_id))
-    tenant = db.session.get(Tenant, tenant_id)
-    return _tenant_origin_sources(regs, [tenant] if tenant else [])
+    """The origins of one tenant's LMS pages, each with why it is there: one query for the
+    registrations with their Canvas connections (every page's frame-ancestors reads this),
+    and the tenant's settings as the request's launch read them (``auth.load_launch``)."""
+    from .admin.models import ConnectorCredentials
+
+    rows = db.session.execute(
+        select(Registration, ConnectorCredentials.canvas_url)
+        .outerjoin(ConnectorCredentials, ConnectorCredentials.registration_id == Registration.id)
+        .where(Registration.tenant_id == tenant_id)
+        .order_by(Registration.id)
+    ).all()
+    kept = g.get("launch_tenant_settings") if has_app_context() else None
+    if kept is not None and kept[0] == tenant_id:
+        settings = [kept[1]]
+    else:
+        tenant = db.session.get(Tenant, tenant_id)
+        settings = [tenant.settings] if tenant else []
+    return _tenant_origin_sources(
+        [reg for reg, _url in rows], settings, [url for _reg, url in rows]
+    )
 
 
 def tenant_origins(tenant_id: int) -> list[str]:
