@@ -80,8 +80,11 @@ def read_policy(tenant_id: int, course_id: int) -> CreditPolicy:
     return _from_defaults(tenant_id, course_id)
 
 
-def read_policies(tenant_id: int, course_ids: list[int]) -> dict[int, CreditPolicy]:
-    """``read_policy`` for several courses in one query."""
+def read_policies(
+    tenant_id: int, course_ids: list[int], courses_known: bool = False
+) -> dict[int, CreditPolicy]:
+    """``read_policy`` for several courses in one query (``courses_known``: the caller read
+    the course ids from the tenant's own rows, so they need no check)."""
     stored = {
         p.course_id: p
         for p in db.session.scalars(
@@ -91,7 +94,7 @@ def read_policies(tenant_id: int, course_ids: list[int]) -> dict[int, CreditPoli
         )
     }
     missing = [cid for cid in course_ids if cid not in stored]
-    if missing:
+    if missing and not courses_known:
         known = set(
             db.session.scalars(
                 select(Course.id).where(Course.tenant_id == tenant_id, Course.id.in_(missing))
@@ -99,6 +102,7 @@ def read_policies(tenant_id: int, course_ids: list[int]) -> dict[int, CreditPoli
         )
         if len(known) != len(set(missing)):
             raise NotFoundError("This course is not known to Career Credit.")
+    if missing:
         d = tenant_defaults(get_tenant(tenant_id))
         stored.update({cid: _from_defaults(tenant_id, cid, d) for cid in missing})
     return {cid: stored[cid] for cid in course_ids}

@@ -48,12 +48,16 @@ def course_progress(
 
 
 def _progress(
-    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
+    tenant_id: int,
+    course_ids: list[int],
+    student_ids: list[int] | None,
+    courses_known: bool = False,
 ) -> dict[tuple[int, int], StudentProgress]:
     """Progress by (student, course) for the courses of ``course_ids``: of their enrolled
     students (and anyone with work counted there), or of each of ``student_ids`` in each
-    course. The same grouped queries serve one course's roster and one student's courses."""
-    policies = read_policies(tenant_id, course_ids)
+    course. The same grouped queries serve one course's roster and one student's courses.
+    ``courses_known``: the caller read the courses from the tenant's own rows."""
+    policies = read_policies(tenant_id, course_ids, courses_known)
     students = _students(tenant_id, course_ids, student_ids)
     params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
     by_students = student_ids is not None
@@ -323,8 +327,9 @@ def student_progress(tenant_id: int, course_id: int, student_id: int) -> Student
 
 def student_progress_all_courses(tenant_id: int, student_id: int) -> list[StudentProgress]:
     """A student's progress in every course where they are a student or have work counted,
-    by course: the same handful of grouped queries whatever the number of courses."""
-    course_ids = db.session.scalars(
+    by course (each with its ``course_title``): the same handful of grouped queries whatever
+    the number of courses."""
+    theirs = (
         select(Enrolment.course_id)
         .where(
             Enrolment.tenant_id == tenant_id,
@@ -338,19 +343,20 @@ def student_progress_all_courses(tenant_id: int, student_id: int) -> list[Studen
                 Engagement.course_id.is_not(None),
             )
         )
-    ).all()
-    ids = sorted(c for c in course_ids if c)
-    if not ids:
-        return []
-    found = _progress(tenant_id, ids, [student_id])
-    return [found[(student_id, cid)] for cid in ids if (student_id, cid) in found]
-
-
-def course_titles(tenant_id: int, course_ids: list[int]) -> dict[int, str]:
-    return dict(
+        .subquery()
+    )
+    titles = dict(
         db.session.execute(
-            select(Course.id, Course.title).where(
-                Course.tenant_id == tenant_id, Course.id.in_(course_ids)
-            )
+            select(Course.id, Course.title)
+            .where(Course.tenant_id == tenant_id, Course.id.in_(select(theirs.c.course_id)))
+            .order_by(Course.id)
         ).all()
     )
+    if not titles:
+        return []
+    ids = list(titles)
+    found = _progress(tenant_id, ids, [student_id], courses_known=True)
+    rows = [found[(student_id, cid)] for cid in ids if (student_id, cid) in found]
+    for p in rows:
+        p.course_title = titles[p.course_id] or ""
+    return rows

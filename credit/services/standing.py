@@ -72,6 +72,7 @@ class StudentProgress:
     last_decision: CreditDecision | None = None
     state: str = "not_started"
     policy: CreditPolicy | None = None  # the course's policy the figures were computed under
+    course_title: str = ""  # set where one student's courses are listed
 
     @property
     def approved_hours(self) -> float:

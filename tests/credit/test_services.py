@@ -545,4 +545,4 @@ def test_a_students_progress_in_every_course_is_the_same_handful_of_queries(app,
         assert by_course[school.course_id("course-2")].counted_hours == 50
         assert by_course[school.course_id("course-2")].pending_hours == 2
         # one query per kind of figure, not per course
-        assert len(statements) <= 13, statements
+        assert len(statements) <= 9, statements
