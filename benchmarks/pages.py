@@ -89,6 +89,7 @@ class Sample:
     cpu_ms: float
     wall_ms: float
     statements: int
+    template_ms: float  # CPU between Flask's before_render_template and template_rendered
 
 
 @dataclass
@@ -103,12 +104,14 @@ class Meter:
     statements: int = 0
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     profiler: cProfile.Profile | None = None
+    template_cpu: float = 0.0
+    render_starts: list[float] = field(default_factory=list)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         label = self.label
         if label is None or threading.get_ident() != self.thread:
             return self.wsgi(environ, start_response)
-        self.statements = 0
+        self.statements, self.template_cpu = 0, 0.0
         if self.profiler is not None:
             self.profiler.enable()
         cpu, wall = time.thread_time(), time.perf_counter()
@@ -121,14 +124,27 @@ class Meter:
         if self.profiler is not None:
             self.profiler.disable()
         else:
-            sample = Sample(cpu * 1000, wall * 1000, self.statements)
+            sample = Sample(cpu * 1000, wall * 1000, self.statements, self.template_cpu * 1000)
             self.samples.setdefault(label, []).append(sample)
         return [body]
 
+    def measuring(self) -> bool:
+        return self.label is not None and threading.get_ident() == self.thread
+
     def count(self, *_args: Any) -> None:
         """``before_cursor_execute``: one statement, if it is the measured request's."""
-        if self.label is not None and threading.get_ident() == self.thread:
+        if self.measuring():
             self.statements += 1
+
+    def render_started(self, *_args: Any, **_kw: Any) -> None:
+        """``before_render_template``."""
+        if self.measuring():
+            self.render_starts.append(time.thread_time())
+
+    def render_ended(self, *_args: Any, **_kw: Any) -> None:
+        """``template_rendered``: the template's CPU (its lazy loads' SQL included)."""
+        if self.measuring() and self.render_starts:
+            self.template_cpu += time.thread_time() - self.render_starts.pop()
 
 
 def stats(samples: list[Sample]) -> dict[str, Any]:
@@ -138,6 +154,7 @@ def stats(samples: list[Sample]) -> dict[str, Any]:
         "p95_ms": round(percentile(cpu, 95), 2),
         "wall_ms": round(statistics.median(s.wall_ms for s in samples), 2),
         "statements": int(statistics.median(s.statements for s in samples)),
+        "template_ms": round(statistics.median(s.template_ms for s in samples), 2),
         "requests": len(samples),
     }
 
@@ -234,7 +251,9 @@ def keep_roster(app: Any, lid: str) -> str:
     from lti_tool.auth import load_launch
 
     with app.app_context():
-        return str(refresh_roster(load_launch(lid)))
+        ctx = load_launch(lid)
+        assert ctx is not None
+        return str(refresh_roster(ctx))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,7 +316,27 @@ def profile(bench: Bench, label: str, path: str, query: dict[str, Any]) -> None:
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(15)
     body = text.getvalue()
     body = body[body.find("   ncalls") :] if "   ncalls" in body else body
-    print(f"  profile {label} ({bench.requests} requests, CPU s) -> {out}\n{body}", flush=True)
+    print(f"  profile {label} ({bench.requests} requests, CPU s) -> {out}", flush=True)
+    print(f"  {shares(profiler)}\n{body}", flush=True)
+
+
+def shares(profiler: cProfile.Profile) -> str:
+    """Where a profile's time went, as shares of the requests' whole: outside the view (Flask,
+    the launch lookup, hooks, teardown), templates, SQLAlchemy's session executions (ORM and
+    driver; lazy loads inside templates count in both). cProfile charges each call, so
+    call-heavy code (templates) weighs more here than without it."""
+    table = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def cumulative(path: str, function: str) -> float:
+        return sum(v[3] for k, v in table.items() if k[0].endswith(path) and k[2] == function)
+
+    total = cumulative("flask/app.py", "wsgi_app") or 1.0
+    parts = {
+        "outside the view": total - cumulative("flask/app.py", "dispatch_request"),
+        "templates": cumulative("flask/templating.py", "render_template"),
+        "SQLAlchemy executions": cumulative("sqlalchemy/orm/session.py", "_execute_internal"),
+    }
+    return "shares: " + ", ".join(f"{name} {part / total:.0%}" for name, part in parts.items())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -548,6 +587,7 @@ def add_work(tenant_id: int, course_id: int, students: list[int]) -> None:
 @contextlib.contextmanager
 def bench_on(url: str, args: argparse.Namespace, profile_dir: Path | None) -> Iterator[Bench]:
     """The app on ``url`` with its meter and statement counter, served on a loopback port."""
+    from flask import before_render_template, template_rendered
     from sqlalchemy import event
 
     from lti_tool.extensions import db
@@ -559,6 +599,8 @@ def bench_on(url: str, args: argparse.Namespace, profile_dir: Path | None) -> It
     with app.app_context():
         engine = db.engine
     event.listen(engine, "before_cursor_execute", meter.count)
+    before_render_template.connect(meter.render_started, app)
+    template_rendered.connect(meter.render_ended, app)
     bench = Bench(
         app, meter, f"http://127.0.0.1:{port}", f"http://localhost:{port}",
         args.requests, args.warmups, profile_dir,
@@ -568,6 +610,8 @@ def bench_on(url: str, args: argparse.Namespace, profile_dir: Path | None) -> It
             yield bench
     finally:
         event.remove(engine, "before_cursor_execute", meter.count)
+        before_render_template.disconnect(meter.render_started, app)
+        template_rendered.disconnect(meter.render_ended, app)
         engine.dispose()
 
 
@@ -679,7 +723,7 @@ def admin_launch(advisor_lid: str) -> str:
 
 HEADER = (
     f"  {'page':<22}{'median ms':>10}{'p95 ms':>9}{'wall ms':>9}{'statements':>12}"
-    f"{'target':>8}  met?"
+    f"{'templates':>11}{'target':>8}  met?"
 )
 
 
@@ -690,7 +734,7 @@ def row(label: str, figures: dict[str, Any], target: bool = True) -> str:
     met = "" if goal is None else ("yes" if figures["median_ms"] <= goal else "NO")
     return (
         f"{label:<22}{figures['median_ms']:>10.2f}{figures['p95_ms']:>9.2f}"
-        f"{figures['wall_ms']:>9.2f}{figures['statements']:>12}"
+        f"{figures['wall_ms']:>9.2f}{figures['statements']:>12}{figures['template_ms']:>11.2f}"
         f"{'' if goal is None else f'{goal:.0f} ms':>8}  {met}"
     )
 
