@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Soak test: minutes of mixed traffic against the tool under gunicorn (4 sync workers) on
-PostgreSQL, with credit awards draining through the outbox into the sandbox LMS's AGS while 10%
-of score posts fail transiently.
+PostgreSQL (or SQLite, ``--db sqlite``), with credit awards draining through the outbox into
+the sandbox LMS's AGS while 10% of score posts fail transiently.
 
-Two gunicorn servers share one fresh ``cc_bench_*`` database (dropped at the end): the tool
+Two gunicorn servers share one fresh ``cc_bench_*`` database (dropped at the end), or with
+``--db sqlite`` one fresh SQLite file in the run's temporary folder: the tool
 (``JOB_RUNNER=thread``: each worker drains the outbox in-process, as a small install runs) and
 the sandbox LMS (platform, OIDC authorization, AGS, token endpoint; ``benchmarks/grades.py``
 starts it). Setup adds benchmark students to the sandbox course BUS 390 and to the tool, each
@@ -23,6 +24,7 @@ counts, lost grades; the last line is one JSON object.
 
     .venv/bin/python benchmarks/soak.py               # 10 minutes
     .venv/bin/python benchmarks/soak.py --minutes 1   # a development run
+    .venv/bin/python benchmarks/soak.py --minutes 1 --db sqlite   # the embedded default
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ STUDENT_PREFIX = "bench-soak-"
 SEARCH_TERMS = ["", "Project", "Acme", "analytics", "data", "remote", "marketing", "zzz-none"]
 # The operation mix (weights): one operation is one or two tool requests, a launch five.
 MIX = {"launch": 10, "search": 35, "hours": 30, "award": 25}
+DATABASES = {"postgresql": "PostgreSQL", "sqlite": "SQLite (one file, WAL)"}
 TARGETS = {"errors": 0, "http_5xx": 0, "lost_grades": 0, "rss_growth_mb": 50.0}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -481,7 +484,9 @@ def setup_students(
                 for n in range(count)
             ],
         )
-        for table in ("sandbox_person", "lti_user"):  # explicit ids: move the sequences on
+        # Explicit ids: move PostgreSQL's sequences on (SQLite takes the next id from the rows).
+        sequenced = ("sandbox_person", "lti_user") if db.engine.dialect.name == "postgresql" else ()
+        for table in sequenced:
             db.session.execute(
                 db.text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
@@ -613,7 +618,7 @@ def rss_mb(pids: list[int]) -> dict[int, float]:
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    with grades_bench.database("postgresql", workdir) as (database_url, dbname):
+    with grades_bench.database(args.db, workdir) as (database_url, dbname):
         env = grades_bench.tool_env(database_url, workdir / "instance", sandbox_url)
         run_flask(ROOT, env, "db", "upgrade", "heads")
         run_flask(ROOT, env, "sandbox", "seed")
@@ -630,7 +635,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         for key in ("CAREER_CREDIT_INSTANCE", "SECRET_KEY"):
             os.environ[key] = env[key]
         # The tool first (launch.py picks its port), then the sandbox that frames it.
-        with launch_bench.gunicorn(tool_env, workdir, f" {dbname} ", workers=args.workers) as tool:
+        marker = f" {dbname} " if dbname else None  # SQLite has no server processes
+        with launch_bench.gunicorn(tool_env, workdir, marker, workers=args.workers) as tool:
             tool_url = f"http://127.0.0.1:{tool.port}"
             env["CAREER_CREDIT_SANDBOX_TOOL_URL"] = tool_url
             from lti_tool import create_app
@@ -781,6 +787,7 @@ def soak(
     for sample in verdict.samples:
         print(f"  {sample}")
     summary = {
+        "database": args.db,
         "requests_per_s": round(len(lat) / elapsed, 1),
         "p95_ms": round(percentile(lat, 95), 1),
         "errors": errors,
@@ -811,6 +818,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--drain-wait", type=float, default=300.0, help="longest wait for the outbox (s)"
     )
+    parser.add_argument(
+        "--db",
+        choices=("postgresql", "sqlite"),
+        default="postgresql",
+        help="the database the tool and the sandbox share (postgresql)",
+    )
     parser.add_argument("--show-log", action="store_true", help="print the tool's log tail")
     parser.add_argument("--keep-log", type=Path, help="copy the tool's gunicorn log here")
     return parser.parse_args(argv)
@@ -818,7 +831,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    reason = postgres_available()
+    reason = postgres_available() if args.db == "postgresql" else None
     if reason:
         print(f"PostgreSQL unavailable: {reason}", file=sys.stderr)
         return 2
@@ -830,7 +843,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="cc-bench-soak-"))
     print(
         f"soak: {args.minutes:g} min, tool under gunicorn ({args.workers} sync workers, "
-        f"JOB_RUNNER=thread) on PostgreSQL, {args.concurrency} client threads, "
+        f"JOB_RUNNER=thread) on {DATABASES[args.db]}, {args.concurrency} client threads, "
         f"{args.students} students, {args.fail_rate:.0%} transient AGS faults; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,

@@ -219,8 +219,9 @@ def _instance_secret(path: Path, value: str | None = None) -> str:
 
 
 def sqlite_engine_events(app: Flask) -> None:
-    """On a SQLite database, nest savepoints inside the request's transaction. Listened on that
-    engine only: a connection event on every engine would cost each statement a dispatch."""
+    """On a SQLite database, nest savepoints inside a transaction that holds the write lock.
+    Listened on that engine only: a connection event on every engine would cost each statement
+    a dispatch."""
     from .extensions import db
 
     with app.app_context():
@@ -233,12 +234,20 @@ def _sqlite_savepoint_inside_a_transaction(conn: Any, _name: Any) -> None:
     """Python's sqlite3 opens a transaction only before a write: a SAVEPOINT taken first (a
     service's ``begin_nested`` before anything was written) would open one itself, and its
     RELEASE would commit the request's work so far — a refused request would then keep it.
-    Open the request's transaction first, so the savepoint nests inside it as on PostgreSQL."""
+    Open the request's transaction first, so the savepoint nests inside it as on PostgreSQL.
+
+    ``BEGIN IMMEDIATE``, not a deferred ``BEGIN``: a savepoint is taken to write, and the
+    reads inside it come first. A deferred transaction would read a snapshot, and when another
+    writer (the outbox runner, another worker) committed before its first write, SQLite could
+    not wait its turn there — the snapshot is stale — and would answer "database is locked" at
+    once (issue 16: a supervisor's accept). Taking the write lock at the start waits its turn
+    (``busy_timeout``) before anything is read. Python's own ``BEGIN`` before a first write
+    needs no such care: the write is the transaction's first statement, so SQLite waits."""
     import sqlite3
 
     raw = conn.connection.dbapi_connection
     if isinstance(raw, sqlite3.Connection) and not raw.in_transaction:
-        raw.execute("BEGIN")
+        raw.execute("BEGIN IMMEDIATE")
 
 
 @event.listens_for(Engine, "connect")
