@@ -12,6 +12,7 @@ MODELS = (
     "lti_tool.admin.models",
     "lti_tool.registration.models",
     "lti_tool.notify.models",
+    "lti_tool.lti.roster_models",
 )
 
 
@@ -25,11 +26,12 @@ def register(app: Flask) -> None:
     from .home import role_context
     from .jobs import commands as jobs_commands
     from .keys import commands as keys_commands
-    from .lti import ags
+    from .lti import ags, rosters
     from .lti import commands as lti_commands
     from .lti.views import bp as lti_bp
     from .notify import mail
     from .privacy import commands as privacy_commands
+    from .privacy.hooks import register_erasure_hook
     from .registration import commands as registration_commands
     from .registration.views import OLD_ADDRESSES as registration_moved_bp
     from .registration.views import bp as registration_bp
@@ -56,3 +58,4 @@ def register(app: Flask) -> None:
     jobs.register_sender(ags.KIND_SCORE, ags.send_score)
     jobs.register_sender(mail.KIND, mail.deliver, needs_registration=False)
     register_tenant_setup(app, "keys", keys.set_up_tenant)
+    register_erasure_hook("lti.rosters")(rosters.forget_person)  # their kept roster entries

@@ -12,8 +12,9 @@ from flask.typing import ResponseReturnValue
 
 from .auth import current_launch, requires
 from .context import LaunchContext
-from .errors import ConnectorError
-from .lti.services_client import roster
+from .forms import ButtonForm
+from .lti.roster_pages import refresh_now
+from .lti.rosters import show_roster
 
 bp = Blueprint("home", __name__, url_prefix="/home")
 
@@ -103,20 +104,21 @@ def student() -> ResponseReturnValue:
 @requires("faculty")
 def faculty() -> ResponseReturnValue:
     ctx = current_launch()
-    members, roster_error = [], None
-    if ctx.nrps_url:
-        try:
-            members = roster(ctx.registration_id, ctx.nrps_url)
-        except ConnectorError as exc:
-            roster_error = exc.message
     label = "Teaching assistant (read-only)" if ctx.read_only else ROLE_LABELS["faculty"]
     return render_template(
         "home/faculty.html",
         role_label=label,
-        members=members,
-        roster_error=roster_error,
+        roster=show_roster(ctx),  # as kept: a stale one is read again in the background
+        refresh_form=ButtonForm(),
         panels=_panels(ctx),
     )
+
+
+@bp.post("/faculty/roster")
+@requires("faculty")
+def refresh_roster() -> ResponseReturnValue:
+    """The Refresh roster button: the course's roster read from the LMS now."""
+    return refresh_now(current_launch(), "home.faculty")
 
 
 @bp.get("/advisor")

@@ -1,6 +1,7 @@
 """Helpers every test package shares: the advisor rule a school's tenant carries, reading a
-page's CSRF token and refusal reason, a launch's CSRF token without a page, and a school whose
-people arrive by real signed launches (its fixture, ``school``, is in tests/conftest.py)."""
+page's CSRF token and refusal reason, a launch's CSRF token without a page, pressing a page's
+Refresh roster button, and a school whose people arrive by real signed launches (its fixture,
+``school``, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def launch_csrf(app: Any, lid: str) -> str:
     with app.test_request_context(f"/home/?lid={lid}"):
         app.preprocess_request()
         return str(generate_csrf())
+
+
+def press_refresh_roster(client: Any, lid: str, page: str = "/home/faculty") -> Any:
+    """Press the Refresh roster button of a page showing the kept course roster (its form, its
+    CSRF token), as a person does; the answer (a 303 back to the page)."""
+    text = client.get(page, query_string={"lid": lid}).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="([^"]*/roster\?[^"]*)">(.*?)</form>', text, re.S)
+    assert form, text[:800]
+    action = form.group(1).replace("&amp;", "&")
+    return client.post(action, data={"csrf_token": csrf_token(form.group(2)), "lid": lid})
 
 
 def reason(resp: Any) -> str:

@@ -8,9 +8,9 @@ from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.csvsafe import csv_response
-from lti_tool.errors import ConnectorError
 from lti_tool.forms import ButtonForm
-from lti_tool.lti.services_client import roster
+from lti_tool.lti.roster_pages import refresh_now
+from lti_tool.lti.rosters import show_roster
 from lti_tool.tenants import get_tenant
 from lti_tool.unit_of_work import done, field_errors
 
@@ -76,13 +76,8 @@ def course() -> ResponseReturnValue:
     ctx = current_launch()
     course_id, current = course_policy(ctx)
     rows = progress_svc.course_progress(ctx.tenant_id, course_id)
-    members, roster_error = None, None
-    if ctx.nrps_url:
-        try:
-            members = roster(ctx.registration_id, ctx.nrps_url)
-        except ConnectorError as exc:
-            roster_error = exc.message
-    merged = merge_roster(rows, members)
+    kept = show_roster(ctx)  # as kept: a stale one is read again in the background
+    merged = merge_roster(rows, kept.members if kept.kept else None)
     sort, direction = request.args.get("sort", "name"), request.args.get("dir", "asc")
     merged = sort_rows(merged, sort, direction)
     return render_template(
@@ -91,8 +86,9 @@ def course() -> ResponseReturnValue:
         rows=merged,
         sort=sort,
         direction=direction,
-        roster_error=roster_error,
-        from_nrps=members is not None,
+        roster=kept,
+        refresh_form=ButtonForm(),
+        from_nrps=kept.kept,
         summary=sync_svc.course_summary(ctx.tenant_id, course_id),
         failures=sync_svc.failed_syncs(ctx.tenant_id, course_id),
         percent=standing.percent_complete,
@@ -100,6 +96,13 @@ def course() -> ResponseReturnValue:
         modes=GRADING_MODES,
         chains=APPROVAL_CHAINS,
     )
+
+
+@bp.post("/course/roster")
+@requires("faculty")
+def refresh_roster() -> ResponseReturnValue:
+    """The Refresh roster button: the course's roster read from the LMS now."""
+    return refresh_now(current_launch(), "credit.course")
 
 
 @bp.get("/queue")

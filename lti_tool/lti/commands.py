@@ -2,18 +2,19 @@
 domains a registration's service URLs may use besides its own URLs' hosts; and ``lti
 frame-origins list|add|remove --tenant NAME [ORIGIN]``: the LMS addresses allowed to frame the
 tool's pages (``lti.frame_origins``). Both were first under ``flask platform``, which still
-has them."""
+has them. ``lti roster-refresh --tenant NAME [--course ID]`` reads the kept course rosters
+from the LMS again (``lti.rosters``)."""
 
 from __future__ import annotations
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ..actor import Actor
-from ..cli import tenant_named
+from ..cli import fail, tenant_named
 from ..extensions import db
 from ..models import Registration
-from . import frame_origins, service_hosts
+from . import frame_origins, rosters, service_hosts
 
 service_hosts_cli = AppGroup(
     "service-hosts", help="LMS domains a registration's NRPS and AGS calls may reach."
@@ -127,6 +128,32 @@ def remove_frame_origin(tenant_name: str, origin: str) -> None:
     click.echo(f"{origin} no longer frames Career Credit for {tenant.name}.")
 
 
-HELP = "The LMS domains service calls may reach, and the LMS pages that may frame the tool."
-COMMANDS = (service_hosts_cli, frame_origins_cli)
+@click.command("roster-refresh")
+@with_appcontext
+@_tenant_option
+@click.option(
+    "--course",
+    "course_id",
+    type=int,
+    default=None,
+    help="The course's id (default: every course of the tenant with a kept roster).",
+)
+def roster_refresh(tenant_name: str, course_id: int | None) -> None:
+    """Read the tenant's kept course rosters from the LMS again (pages read them in the
+    background once they are older than ROSTER_MAX_AGE_S)."""
+    tenant = tenant_named(tenant_name)
+    counts = rosters.refresh_course(Actor.cli(tenant.id, "lti roster-refresh"), course_id)
+    if not counts:
+        which = f"course {course_id}" if course_id is not None else "any course"
+        fail(f"No roster is kept for {which} of {tenant.name}: a faculty page keeps one.")
+    click.echo(", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())))
+    if counts.get("failed"):
+        raise SystemExit(1)
+
+
+HELP = (
+    "The LMS domains service calls may reach, the LMS pages that may frame the tool, and the "
+    "course rosters kept from the LMS."
+)
+COMMANDS = (service_hosts_cli, frame_origins_cli, roster_refresh)
 FIRST_NAMES = {"platform": COMMANDS}

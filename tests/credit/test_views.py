@@ -19,6 +19,7 @@ from lti_tool.jobs import OutboxMessage
 from lti_tool.jobs.delivery import RetryPolicy
 from lti_tool.sandbox.seed import stable_id
 from tests.conftest import sandbox_launch
+from tests.helpers import press_refresh_roster
 
 from .conftest import give_work
 
@@ -98,8 +99,11 @@ def _award_form(faculty: Visitor, student_id: int) -> dict[str, str]:
 
 def test_roster_lists_everyone_from_nrps_including_not_started_and_dropped(course_people):
     faculty, _amara, _ben = course_people
+    refreshed = press_refresh_roster(faculty.client, faculty.lid, "/credit/course")
+    assert refreshed.headers["Location"].startswith("/credit/course?")
     page = faculty.get("/credit/course").get_data(as_text=True)
     assert "from the LMS roster" in page
+    assert "Read from the LMS just now." in page
     assert re.search(
         r"Amara Okafor</a></th>(?:(?!</tr>).)*(Ready for review|Credit awarded)", page, re.S
     )

@@ -21,6 +21,7 @@ from lti_tool.jobs.outbox import Message
 from lti_tool.lti import ags, service_hosts
 from lti_tool.lti.services_client import roster
 from lti_tool.models import AuditEntry, Registration
+from tests.helpers import press_refresh_roster
 
 NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
@@ -114,7 +115,9 @@ def test_the_faculty_page_says_why_and_a_score_for_another_host_fails_for_good(
         f"https://{host_b}/nrps/2",
         lineitems=f"https://{host_b}/api/lti/courses/2/line_items",
     )
-    page = driver(school_a).client.get(f"/credit/course?lid={lid}")
+    client = driver(school_a).client
+    assert press_refresh_roster(client, lid, "/credit/course").status_code == 303
+    page = client.get(f"/credit/course?lid={lid}")
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "is not a host of the platform registration" in text.replace("&#39;", "'")

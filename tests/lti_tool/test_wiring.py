@@ -119,7 +119,11 @@ print(json.dumps({
     )
     assert after["registrationless"] == ["email"]
     assert after["tick hooks"] == ["evidence.supervisor_sync"]
-    assert after["erasure hooks"] == ["accreditation.exports", "internships.supervisor_links"]
+    assert after["erasure hooks"] == [
+        "accreditation.exports",
+        "internships.supervisor_links",
+        "lti.rosters",
+    ]
     assert after["file rules"] == ["accreditation.exports", "internships.uploads"]
     assert after["task kinds"] == ["exports", "imports"]
     assert result["panels"] > 10

@@ -14,6 +14,7 @@ from sqlalchemy import Table
 from ...actor import Actor
 from ...crypto import EncryptedText
 from ...extensions import db
+from ...lti import rosters
 from ...models import Tenant, User, utcnow
 from ...services import audit
 from ...web import redact
@@ -72,6 +73,7 @@ def _export_data(user: User, held: Holdings) -> dict[str, Any]:
         # it to the student (it would let them evaluate themselves)
         "emails_sent": [{**e, "body": redact(str(e.get("body") or ""))} for e in held.emails],
         "messages_to_the_lms": held.platform_messages,
+        "kept_roster_entries": rosters.entries_about(user),  # as the LMS's roster lists them
         "files": [],
     }
     return data
@@ -98,7 +100,8 @@ def _write_zip(held: Holdings, data: dict[str, Any]) -> bytes:
             "Everything Career Credit holds about one person.\n"
             "data.json: records (rows that are theirs, by table), records_mentioning (rows of "
             "others that name them), audit_entries, emails_sent, messages_to_the_lms (grades "
-            "sent to the LMS for them), files.\n"
+            "sent to the LMS for them), kept_roster_entries (their entries in course rosters "
+            "read from the LMS), files.\n"
             "files/: their uploaded files (résumés, deliverables).\n"
             "Secrets (session ids, tokens) are marked '[secret: not exported]'.\n",
         )
