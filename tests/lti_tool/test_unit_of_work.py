@@ -42,6 +42,7 @@ MAY_COMMIT = {
     "lti_tool/notify/mail.py": "the mail sender (run by the job runner)",
     "accreditation/evidence/services.py": "the evidence-sync tick hook (a job runner)",
     "lti_tool/messages.py": "a launch's flashed messages, after the request's own commit",
+    "lti_tool/lti/rosters.py": "the roster reader: its claim before the LMS call, its result after",
     "lti_tool/unit_of_work.py": "the request handler itself",
     "lti_tool/sandbox/seed.py": "the demo LMS (a separate platform)",
     "lti_tool/sandbox/services/scores.py": "the demo LMS (a separate platform): injected faults",
