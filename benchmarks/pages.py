@@ -106,12 +106,13 @@ class Meter:
     profiler: cProfile.Profile | None = None
     template_cpu: float = 0.0
     render_starts: list[float] = field(default_factory=list)
+    sql: list[str] = field(default_factory=list)  # the last measured request's statements
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         label = self.label
         if label is None or threading.get_ident() != self.thread:
             return self.wsgi(environ, start_response)
-        self.statements, self.template_cpu = 0, 0.0
+        self.statements, self.template_cpu, self.sql = 0, 0.0, []
         if self.profiler is not None:
             self.profiler.enable()
         cpu, wall = time.thread_time(), time.perf_counter()
@@ -131,10 +132,11 @@ class Meter:
     def measuring(self) -> bool:
         return self.label is not None and threading.get_ident() == self.thread
 
-    def count(self, *_args: Any) -> None:
+    def count(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         """``before_cursor_execute``: one statement, if it is the measured request's."""
         if self.measuring():
             self.statements += 1
+            self.sql.append(statement)
 
     def render_started(self, *_args: Any, **_kw: Any) -> None:
         """``before_render_template``."""
@@ -176,6 +178,7 @@ class Bench:
     requests: int
     warmups: int
     profile_dir: Path | None
+    show_sql: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -293,6 +296,9 @@ def measure(bench: Bench, label: str, path: str, lid: str, **params: Any) -> dic
                 return {}
     finally:
         meter.label = None
+    if bench.show_sql:
+        for statement in meter.sql:
+            print(f"    SQL {' '.join(statement.split())[:160]}")
     if bench.profile_dir is not None:
         profile(bench, label, path, query)
     return stats(meter.samples[label])
@@ -603,7 +609,7 @@ def bench_on(url: str, args: argparse.Namespace, profile_dir: Path | None) -> It
     template_rendered.connect(meter.render_ended, app)
     bench = Bench(
         app, meter, f"http://127.0.0.1:{port}", f"http://localhost:{port}",
-        args.requests, args.warmups, profile_dir,
+        args.requests, args.warmups, profile_dir, args.sql,
     )  # fmt: skip
     try:
         with serving(app, port):
@@ -792,6 +798,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--advisor-sizes", action="store_true", help="advisor.py's data too")
     parser.add_argument("--scale", type=float, help="of advisor.py's sizes (1, --quick 0.1)")
     parser.add_argument("--profile", type=Path, metavar="DIR", help="cProfile each page")
+    parser.add_argument("--sql", action="store_true", help="print each page's statements")
     args = parser.parse_args(argv)
     args.requests = args.requests or (40 if args.quick else 200)
     args.scale = args.scale if args.scale is not None else (0.1 if args.quick else 1.0)

@@ -3,6 +3,7 @@ no script, event handler, style or ``javascript:`` URL survives)."""
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 
@@ -46,8 +47,16 @@ def _shift_headings(source_html: str) -> str:
 
 
 def render_markdown(text: str) -> Markup:
-    """Safe HTML for a listing description written in Markdown."""
-    raw = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
+    """Safe HTML for a listing description written in Markdown. A pure function of the text,
+    so each process keeps the HTML of the last few hundred descriptions it rendered (a
+    listing's page renders its description on every view; an edited description is new
+    text)."""
+    return _rendered(text or "")
+
+
+@functools.lru_cache(maxsize=512)
+def _rendered(text: str) -> Markup:
+    raw = markdown.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
     clean = nh3.clean(
         _shift_headings(raw),
         tags=ALLOWED_TAGS,
