@@ -609,7 +609,7 @@ def bench_on(url: str, args: argparse.Namespace, profile_dir: Path | None) -> It
     template_rendered.connect(meter.render_ended, app)
     bench = Bench(
         app, meter, f"http://127.0.0.1:{port}", f"http://localhost:{port}",
-        args.requests, args.warmups, profile_dir, args.sql,
+        args.requests, args.warmups, profile_dir, getattr(args, "sql", False),
     )  # fmt: skip
     try:
         with serving(app, port):
