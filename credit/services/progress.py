@@ -52,12 +52,15 @@ def _progress(
     course_ids: list[int],
     student_ids: list[int] | None,
     courses_known: bool = False,
+    policies: dict[int, CreditPolicy] | None = None,
 ) -> dict[tuple[int, int], StudentProgress]:
     """Progress by (student, course) for the courses of ``course_ids``: of their enrolled
     students (and anyone with work counted there), or of each of ``student_ids`` in each
     course. The same grouped queries serve one course's roster and one student's courses.
-    ``courses_known``: the caller read the courses from the tenant's own rows."""
-    policies = read_policies(tenant_id, course_ids, courses_known)
+    ``courses_known``: the caller read the courses from the tenant's own rows; ``policies``:
+    the courses' policies, when the caller read them."""
+    if policies is None:
+        policies = read_policies(tenant_id, course_ids, courses_known)
     students = _students(tenant_id, course_ids, student_ids)
     params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
     by_students = student_ids is not None
@@ -315,9 +318,16 @@ def _sum_up(
     p.state = state_of(p)
 
 
-def student_progress(tenant_id: int, course_id: int, student_id: int) -> StudentProgress:
-    """One student's progress in one course."""
-    found = course_progress(tenant_id, course_id, [student_id])
+def student_progress(
+    tenant_id: int, course_id: int, student_id: int, policy: CreditPolicy | None = None
+) -> StudentProgress:
+    """One student's progress in one course (under ``policy`` when the caller read the
+    course's policy already)."""
+    found = list(
+        _progress(
+            tenant_id, [course_id], [student_id], policies={course_id: policy} if policy else None
+        ).values()
+    )
     if not found:
         user = db.session.get(User, student_id)
         name = user.name if user else ""

@@ -33,7 +33,7 @@ from . import bp, course_policy, read_only, tell
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     course_id, current = course_policy(ctx)
     award_svc.student_in_course(ctx, course_id, student_id)
-    p = progress_svc.student_progress(ctx.tenant_id, course_id, student_id)
+    p = progress_svc.student_progress(ctx.tenant_id, course_id, student_id, current)
     evidence = []
     for e in p.engagements:
         engagement = eng.get_engagement_by_id(ctx.tenant_id, e.engagement_id)
