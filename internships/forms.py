@@ -34,7 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lti_tool.forms import LaunchForm, strip_text
+from lti_tool.forms import LaunchForm, LongSelect, strip_text
 
 from .models import Listing
 from .services.board import SORTS, BoardQuery
@@ -92,7 +92,7 @@ class BoardFilterForm(Form):
     """The board's search and filters, read from the query string (no CSRF: a GET)."""
 
     q = StringField("Search", filters=[strip_text], validators=[Length(max=200)])
-    skills = SelectMultipleField("Skills", choices=skill_choices)
+    skills = SelectMultipleField("Skills", choices=skill_choices, widget=LongSelect(multiple=True))
     competencies = CheckboxesField("Competencies", choices=[(c, c) for c in COMPETENCIES])
     min_hours = IntegerField("At least (hours)", validators=[Optional(), NumberRange(0, 1000)])
     max_hours = IntegerField("At most (hours)", validators=[Optional(), NumberRange(0, 1000)])
@@ -174,7 +174,10 @@ class ListingForm(LaunchForm):
         description="What the student hands in.",
     )
     skills = SelectMultipleField(
-        "Skills", choices=skill_choices, description="Hold Ctrl (or Cmd) to choose several."
+        "Skills",
+        choices=skill_choices,
+        description="Hold Ctrl (or Cmd) to choose several.",
+        widget=LongSelect(multiple=True),
     )
     tags = StringField("Tags", filters=[strip_text], description="Separate tags with commas.")
     competencies = CheckboxesField(

@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional
 
-from lti_tool.forms import LaunchForm, strip_text
+from lti_tool.forms import LaunchForm, LongSelect, strip_text
 
 from ..forms import skill_choices, upload_field
 from ..vocabulary import CLASS_YEARS
@@ -37,7 +37,10 @@ class ProfileForm(LaunchForm):
         description="Some listings are open only to students with a given work authorisation.",
     )
     skills = SelectMultipleField(
-        "Skills", choices=skill_choices, description="Hold Ctrl (or Cmd) to choose several."
+        "Skills",
+        choices=skill_choices,
+        description="Hold Ctrl (or Cmd) to choose several.",
+        widget=LongSelect(multiple=True),
     )
     interests = TextAreaField("Interests", filters=[strip_text], validators=[Length(max=MAX_TEXT)])
     career_goals = TextAreaField(
