@@ -110,6 +110,20 @@ def launch_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values)
 
 
+_MARKER = 918273645546372819
+
+
+def launch_url_each(endpoint: str, key: str, **values: Any) -> Callable[[int], str]:
+    """``launch_url`` for the rows of a table whose links differ only in one integer (a
+    student id): the URL is built once and each row's is formatted from it (``url_for``
+    cost a 300-student table a tenth of its CPU)."""
+    url = launch_url(endpoint, **{key: _MARKER}, **values)
+    head, found, tail = url.partition(str(_MARKER))
+    if not found:  # the value does not appear as given (a converter changed it)
+        return lambda value: launch_url(endpoint, **{key: value}, **values)
+    return lambda value: f"{head}{int(value)}{tail}"
+
+
 def _request_platform() -> tuple[str, str | None] | None:
     """The platform of a login (``iss``, ``client_id``) or launch (the id_token's unverified
     ``iss`` and ``aud``): only to choose CSP origins, never to trust anything."""
@@ -253,7 +267,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
     app.before_request(_csrf_from_launch)
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url)
+    app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url, lurl_each=launch_url_each)
     install_log_safety()
 
     from . import messages

@@ -39,11 +39,16 @@ from .standing import (
 
 
 def course_progress(
-    tenant_id: int, course_id: int, student_ids: list[int] | None = None
+    tenant_id: int,
+    course_id: int,
+    student_ids: list[int] | None = None,
+    policy: CreditPolicy | None = None,
 ) -> list[StudentProgress]:
     """Progress of every student of the course known to the tool (or of ``student_ids``),
-    sorted by name."""
-    found = _progress(tenant_id, [course_id], student_ids)
+    sorted by name (under ``policy`` when the caller read the course's policy already)."""
+    found = _progress(
+        tenant_id, [course_id], student_ids, policies={course_id: policy} if policy else None
+    )
     return sorted(found.values(), key=lambda p: (p.name.casefold(), p.student_id))
 
 

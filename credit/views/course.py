@@ -75,7 +75,7 @@ def policy() -> ResponseReturnValue:
 def course() -> ResponseReturnValue:
     ctx = current_launch()
     course_id, current = course_policy(ctx)
-    rows = progress_svc.course_progress(ctx.tenant_id, course_id)
+    rows = progress_svc.course_progress(ctx.tenant_id, course_id, policy=current)
     kept = show_roster(ctx)  # as kept: a stale one is read again in the background
     merged = merge_roster(rows, kept.members if kept.kept else None)
     sort, direction = request.args.get("sort", "name"), request.args.get("dir", "asc")
