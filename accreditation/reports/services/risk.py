@@ -73,9 +73,9 @@ def thresholds_of(settings: dict[str, Any] | None) -> Thresholds:
 
 
 def tenant_thresholds(tenant_id: int) -> Thresholds:
-    """The thresholds of one tenant."""
-    settings = db.session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
-    return thresholds_of(settings)
+    """The thresholds of one tenant (its row as the launch loaded it: no query in a page)."""
+    tenant = db.session.get(Tenant, tenant_id)
+    return thresholds_of(tenant.settings if tenant is not None else None)
 
 
 def update_thresholds(ctx: LaunchContext, new: Thresholds) -> bool:
