@@ -16,7 +16,7 @@ from sqlalchemy import select
 from .context import LaunchContext, claims_summary
 from .errors import ForbiddenError, SessionExpiredError
 from .extensions import db
-from .models import Course, Launch, Tenant, User, utcnow
+from .models import Course, Launch, LaunchMessage, Tenant, User, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,8 +33,9 @@ def _launch_id() -> str | None:
 
 def load_launch(lid: str) -> LaunchContext | None:
     """The launch context for a launch id, or None when unknown or expired."""
+    waiting = select(LaunchMessage.id).where(LaunchMessage.launch_id == Launch.id).exists()
     row = db.session.execute(
-        select(Launch, Tenant, User.name, User.email, Course.title)
+        select(Launch, Tenant, User.name, User.email, Course.title, waiting)
         .join(Tenant, Tenant.id == Launch.tenant_id)
         .join(User, User.id == Launch.user_id)
         .outerjoin(Course, Course.id == Launch.course_id)
@@ -42,7 +43,9 @@ def load_launch(lid: str) -> LaunchContext | None:
     ).first()
     if row is None:
         return None
-    launch, tenant, user_name, email, course_title = row
+    launch, tenant, user_name, email, course_title, messages_waiting = row
+    # whether messages wait for the launch's next page: none (most pages), no query for them
+    g.launch_messages_waiting = bool(messages_waiting)
     # The session's identity map holds rows weakly: kept here, the tenant is read once per
     # request, not again by each service that needs its settings (``get_tenant``).
     g.launch_tenant = tenant

@@ -49,6 +49,8 @@ def load_for_launch() -> None:
     if launch is None or g.get(_LOADED):
         return
     g.setdefault(_LOADED, True)
+    if g.get("launch_messages_waiting") is False:  # the launch's lookup found none stored
+        return
     rows = db.session.execute(
         select(LaunchMessage.id, LaunchMessage.category, LaunchMessage.text)
         .where(
