@@ -18,13 +18,22 @@ corrections by the instructor (review page, then the form). At the end the fault
 off, the outbox drains (bounded wait), and every student's newest award is compared with the
 result the sandbox platform stored (its own table, not ours).
 
+The production topology, as options: ``--runner celery`` runs the tool with
+``JOB_RUNNER=celery`` and starts a Celery worker (2 processes) and beat beside it;
+``--servers N`` starts N tool servers on N ports sharing the database, the instance folder, the
+secret key and Redis (OIDC state, rate-limit counters), and each simulated browser sends its
+requests to them in turn, as a load balancer would (the ``Host`` header stays the first
+server's, as behind one public name).
+
 Printed: tool requests/s, p50/p95/p99, errors (any unexpected status or exception, tool or
-sandbox), 5xx from the tool, RSS of the gunicorn workers after warm-up and at the end, outbox
-counts, lost grades; the last line is one JSON object.
+sandbox), 5xx from the tool, requests and CPU per tool server, the Celery processes' CPU, RSS
+of the gunicorn workers after warm-up and at the end, outbox counts, lost grades; the last line
+is one JSON object.
 
     .venv/bin/python benchmarks/soak.py               # 10 minutes
     .venv/bin/python benchmarks/soak.py --minutes 1   # a development run
     .venv/bin/python benchmarks/soak.py --minutes 1 --db sqlite   # the embedded default
+    .venv/bin/python benchmarks/soak.py --minutes 1 --runner celery --servers 2   # production
 """
 
 from __future__ import annotations
@@ -40,14 +49,17 @@ import re
 import secrets
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -55,7 +67,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import grades as grades_bench  # noqa: E402  (benchmarks/grades.py: sandbox server, faults)
 import launch as launch_bench  # noqa: E402  (benchmarks/launch.py: gunicorn, /proc)
-from common import children, free_port, percentile, postgres_available, run_flask  # noqa: E402
+from common import (  # noqa: E402
+    children,
+    cpu_ticks,
+    free_port,
+    percentile,
+    postgres_available,
+    run_flask,
+    stop,
+)
 
 COURSE = "bus-390"
 FACULTY = "priya-raman"
@@ -66,6 +86,10 @@ MIX = {"launch": 10, "search": 35, "hours": 30, "award": 25}
 DATABASES = {"postgresql": "PostgreSQL", "sqlite": "SQLite (one file, WAL)"}
 TARGETS = {"errors": 0, "http_5xx": 0, "lost_grades": 0, "rss_growth_mb": 50.0}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# The Redis database of a run (flushed at its start and end): the Celery broker, and with more
+# than one tool server the OIDC state and the rate-limit counters.
+REDIS_URL = "redis://127.0.0.1:6379/9"
+TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,11 +109,14 @@ class Recorder:
     errors: Counter[str] = field(default_factory=Counter)
     http_5xx: int = 0
     ops: Counter[str] = field(default_factory=Counter)
+    per_server: Counter[int] = field(default_factory=Counter)
 
-    def request(self, target: str, label: str, seconds: float, status: int) -> None:
+    def request(self, server: int | None, label: str, seconds: float, status: int) -> None:
+        """One answer: from tool server number ``server``, or the sandbox (None)."""
         with self.lock:
             self.by_label.setdefault(label, []).append(seconds)
-            if target == "tool":
+            if server is not None:
+                self.per_server[server] += 1
                 self.tool_latencies.append(seconds)
                 if status >= 500:
                     self.http_5xx += 1
@@ -107,9 +134,20 @@ class Unexpected(Exception):
 
 class Client:
     """One simulated browser in an LMS iframe: no cookies are kept (the tool's are ``Secure``
-    and these URLs are http), so every tool URL carries the launch id, as in the iframe."""
+    and these URLs are http), so every tool URL carries the launch id, as in the iframe.
 
-    def __init__(self, rec: Recorder, tool_url: str, sandbox_url: str) -> None:
+    ``tool_url`` is the tool's public address (the first server's); with several ``servers``
+    each tool request goes to the next one in turn, starting at ``first``, with the public
+    address's ``Host`` header, as a load balancer forwards it."""
+
+    def __init__(
+        self,
+        rec: Recorder,
+        tool_url: str,
+        sandbox_url: str,
+        servers: list[str] | None = None,
+        first: int = 0,
+    ) -> None:
         import requests
 
         self.http = requests.Session()
@@ -119,6 +157,20 @@ class Client:
         self.rec = rec
         self.tool_url = tool_url
         self.sandbox_url = sandbox_url
+        self.servers = servers or [tool_url]
+        self.turn = first
+        self.host = urlsplit(tool_url).netloc
+
+    def route(self, url: str, headers: dict[str, str] | None) -> tuple[int | None, str, Any]:
+        """(server number or None for the sandbox, the URL to request, the headers)."""
+        if not url.startswith(self.tool_url + "/"):
+            return None, url, headers
+        server = self.turn % len(self.servers)
+        self.turn += 1
+        if len(self.servers) > 1:
+            url = self.servers[server] + url[len(self.tool_url) :]
+            headers = {**(headers or {}), "Host": self.host}
+        return server, url, headers
 
     def call(
         self,
@@ -131,7 +183,7 @@ class Client:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
-        target = "tool" if url.startswith(self.tool_url) else "sandbox"
+        server, url, headers = self.route(url, headers)
         self.http.cookies.clear()
         started = time.perf_counter()
         resp = self.http.request(
@@ -143,10 +195,27 @@ class Client:
             allow_redirects=False,
             timeout=60,
         )
-        self.rec.request(target, label, time.perf_counter() - started, resp.status_code)
+        self.rec.request(server, label, time.perf_counter() - started, resp.status_code)
         if resp.status_code not in (expect if isinstance(expect, tuple) else (expect,)):
-            raise Unexpected(f"{label}: HTTP {resp.status_code} (expected {expect})")
+            said = _problem(resp.text) if 400 <= resp.status_code < 500 else ""
+            raise Unexpected(
+                f"{label}: HTTP {resp.status_code} (expected {expect})"
+                + (f": {said}" if said else "")
+            )
         return resp
+
+
+def _problem(page: str) -> str:
+    """What a refused page says is wrong: its first alert or field error, as text."""
+    found = re.search(
+        r'role="alert"[^>]*>(.*?)</div>|class="error-(?:text|message)"[^>]*>(.*?)</p>',
+        page,
+        flags=re.S,
+    )
+    if found is None:
+        return ""
+    text = re.sub(r"<[^>]+>", " ", found.group(1) or found.group(2) or "")
+    return " ".join(html.unescape(text).split())[:120]
 
 
 def _inputs(fragment: str) -> dict[str, str]:
@@ -188,10 +257,11 @@ class Student:
 
 @dataclass
 class World:
-    tool_url: str
+    tool_url: str  # the public address (the first server's)
     sandbox_url: str
     students: list[Student]
     today: dt.date
+    servers: list[str]  # every tool server's own address
 
 
 def launch(client: Client, person: str) -> tuple[str, str]:
@@ -350,7 +420,7 @@ def client_thread(
     decisions: Counter[str],
 ) -> None:
     rng = random.Random(index * 7919 + 1)
-    client = Client(rec, world.tool_url, world.sandbox_url)
+    client = Client(rec, world.tool_url, world.sandbox_url, world.servers, first=index)
     faculty = Faculty()
     kinds, weights = zip(*MIX.items(), strict=True)
     while time.monotonic() < stop_at:
@@ -611,33 +681,192 @@ def rss_mb(pids: list[int]) -> dict[int, float]:
 
 
 # ---------------------------------------------------------------------------------------------
+# The production topology: Celery worker and beat, Redis
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CeleryProcess:
+    """A Celery worker or beat started for the run, with its log."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def cpu(self) -> int:
+        """CPU ticks so far of the process and of its children (the worker's pool)."""
+        return cpu_ticks(self.proc.pid) + sum(cpu_ticks(p) for p in children(self.proc.pid))
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+# What each process logs once it serves (celery 5's worker and beat banners).
+CELERY_COMMANDS = {
+    "worker": (["worker", "--concurrency", "2", "-n", "soak@%h", "--loglevel", "INFO"], " ready."),
+    "beat": (["beat", "--loglevel", "INFO"], "beat: Starting..."),
+}
+
+
+@contextlib.contextmanager
+def celery_processes(env: dict[str, str], workdir: Path) -> Iterator[list[CeleryProcess]]:
+    """``celery -A lti_tool.celery_app worker --concurrency 2`` and ``beat`` (its schedule file
+    in ``workdir``) with the tool's environment; stopped and waited for afterwards."""
+    started: list[CeleryProcess] = []
+    try:
+        for name, (argv, _) in CELERY_COMMANDS.items():
+            if name == "beat":
+                argv = [*argv, "--schedule", str(workdir / "celerybeat-schedule")]
+            log = workdir / f"celery-{name}.log"
+            with open(log, "wb") as out:
+                proc = subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "lti_tool.celery_app", *argv],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            started.append(CeleryProcess(name, proc, log))
+        for process in started:
+            _wait_for_banner(process, CELERY_COMMANDS[process.name][1])
+        yield started
+    finally:
+        for process in started:
+            stop(process.proc)
+
+
+def _wait_for_banner(process: CeleryProcess, banner: str) -> None:
+    deadline = time.monotonic() + 60
+    while banner not in process.log.read_text(errors="replace"):
+        if process.proc.poll() is not None:
+            raise RuntimeError(
+                f"celery {process.name} exited ({process.proc.returncode}):\n" + process.log_tail()
+            )
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"celery {process.name} not ready in 60 s:\n{process.log_tail()}")
+        time.sleep(0.2)
+
+
+def flush_redis(url: str) -> None:
+    """Empty the run's Redis database (a run's queued tasks, states and counters)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+@dataclass
+class Topology:
+    """The processes of a run: the tool servers, the sandbox LMS, and Celery's (or none)."""
+
+    tools: list[Any]  # launch.py's Tool
+    sandbox: Any  # grades.py's Server
+    celery: list[CeleryProcess]
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{tool.port}" for tool in self.tools]
+
+    def workers(self) -> list[int]:
+        return [pid for tool in self.tools for pid in children(tool.proc.pid)]
+
+    def cpu(self) -> dict[str, int]:
+        """CPU ticks so far: each server's workers (``server0``…), each Celery process."""
+        ticks = {
+            f"server{i}": sum(cpu_ticks(p) for p in children(tool.proc.pid))
+            for i, tool in enumerate(self.tools)
+        }
+        ticks.update({f"celery_{c.name}": c.cpu() for c in self.celery})
+        return ticks
+
+    def check_alive(self) -> None:
+        for i, tool in enumerate(self.tools):
+            if tool.proc.poll() is not None:
+                raise RuntimeError(f"tool server {i} died during the run:\n{tool.log_tail()}")
+        if self.sandbox.proc.poll() is not None:
+            raise RuntimeError(f"the sandbox died during the run:\n{self.sandbox.log_tail()}")
+        for process in self.celery:
+            if process.proc.poll() is not None:
+                raise RuntimeError(
+                    f"celery {process.name} died during the run:\n{process.log_tail()}"
+                )
+
+    def print_celery_logs(self, lines: int = 40) -> None:
+        for process in self.celery:
+            print(f"\n--- celery {process.name}'s log (last {lines} lines) ---")
+            print(process.log_tail(lines))
+
+
+# ---------------------------------------------------------------------------------------------
 # The run
 # ---------------------------------------------------------------------------------------------
 
 
+def topology_env(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str]:
+    """The tool servers' (and Celery's) environment."""
+    tool_env = {
+        **env,
+        "CAREER_CREDIT_SANDBOX_ENABLED": "false",
+        "CAREER_CREDIT_JOB_RUNNER": args.runner,
+        "CAREER_CREDIT_JOB_RUNNER_INTERVAL_S": "1.0",
+        # Every simulated browser comes from 127.0.0.1: the per-address limits would
+        # refuse the whole benchmark (each worker counts alone, in memory).
+        "CAREER_CREDIT_RATELIMIT_LTI": "100000 per minute",
+        # The one instructor is eight browsers relaunching (about 50 launches a minute): the
+        # per-person limit (120 a minute, 2,000 an hour) would refuse them once it is counted
+        # across servers in Redis.
+        "CAREER_CREDIT_RATELIMIT_LTI_PERSON": "100000 per minute",
+        "CELERY_BROKER_URL": args.redis_url,
+    }
+    if args.servers > 1:  # a login and its launch may reach different servers
+        tool_env["CAREER_CREDIT_LTI_STATE_REDIS_URL"] = args.redis_url
+        tool_env["CAREER_CREDIT_RATELIMIT_STORAGE_URI"] = args.redis_url
+    tool_env.pop("CAREER_CREDIT_SQLALCHEMY_ENGINE_OPTIONS", None)  # the tool's defaults
+    return tool_env
+
+
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Redis flushed before and after the run when the topology uses it."""
+    shared = args.runner == "celery" or args.servers > 1
+    if shared:
+        flush_redis(args.redis_url)
+    try:
+        return run_servers(args, workdir)
+    finally:
+        if shared:
+            flush_redis(args.redis_url)
+
+
+def run_servers(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     with grades_bench.database(args.db, workdir) as (database_url, dbname):
         env = grades_bench.tool_env(database_url, workdir / "instance", sandbox_url)
         run_flask(ROOT, env, "db", "upgrade", "heads")
         run_flask(ROOT, env, "sandbox", "seed")
-        tool_env = {
-            **env,
-            "CAREER_CREDIT_SANDBOX_ENABLED": "false",
-            "CAREER_CREDIT_JOB_RUNNER": "thread",
-            "CAREER_CREDIT_JOB_RUNNER_INTERVAL_S": "1.0",
-            # Every simulated browser comes from 127.0.0.1: the per-address limits would
-            # refuse the whole benchmark (each worker counts alone, in memory).
-            "CAREER_CREDIT_RATELIMIT_LTI": "100000 per minute",
-        }
-        tool_env.pop("CAREER_CREDIT_SQLALCHEMY_ENGINE_OPTIONS", None)  # the tool's defaults
+        tool_env = topology_env(args, env)
         for key in ("CAREER_CREDIT_INSTANCE", "SECRET_KEY"):
             os.environ[key] = env[key]
-        # The tool first (launch.py picks its port), then the sandbox that frames it.
+        # The tool first (launch.py picks its ports), then the sandbox that frames it.
         marker = f" {dbname} " if dbname else None  # SQLite has no server processes
-        with launch_bench.gunicorn(tool_env, workdir, marker, workers=args.workers) as tool:
-            tool_url = f"http://127.0.0.1:{tool.port}"
+        with contextlib.ExitStack() as stack:
+            celery = []
+            if args.runner == "celery":
+                celery = stack.enter_context(celery_processes(tool_env, workdir))
+            tools = [
+                stack.enter_context(
+                    launch_bench.gunicorn(tool_env, workdir, marker, workers=args.workers)
+                )
+                for _ in range(args.servers)
+            ]
+            tool_url = f"http://127.0.0.1:{tools[0].port}"  # the public address
             env["CAREER_CREDIT_SANDBOX_TOOL_URL"] = tool_url
             from lti_tool import create_app
 
@@ -649,31 +878,37 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 SANDBOX_PLATFORM_URL=sandbox_url,
                 JOB_RUNNER="off",
             )
-            with grades_bench.sandbox_server(env, sandbox_port, workdir, 2, 4) as sandbox:
-                try:
-                    return soak(args, app, tool, sandbox, tool_url, sandbox_url)
-                finally:
-                    if args.keep_log:
-                        shutil.copyfile(tool.log, args.keep_log)
+            sandbox = stack.enter_context(
+                grades_bench.sandbox_server(env, sandbox_port, workdir, 2, 4)
+            )
+            top = Topology(tools, sandbox, celery)
+            try:
+                return soak(args, app, top, tool_url, sandbox_url)
+            except BaseException:
+                top.print_celery_logs()
+                raise
+            finally:
+                if args.keep_log:
+                    shutil.copyfile(tools[0].log, args.keep_log)
 
 
 def soak(
-    args: argparse.Namespace, app: Any, tool: Any, sandbox: Any, tool_url: str, sandbox_url: str
+    args: argparse.Namespace, app: Any, top: Topology, tool_url: str, sandbox_url: str
 ) -> dict[str, Any]:
     started = time.monotonic()
     rec = Recorder()
-    setup_client = Client(rec, tool_url, sandbox_url)
+    setup_client = Client(rec, tool_url, sandbox_url, top.urls)
     faculty = Faculty()
     lid = faculty.ensure(setup_client)  # creates the course in the tool
     students, tenant_id, course_id = setup_students(app, args.students, sandbox_url, lid)
     # One award through the form first: it creates the gradebook column over AGS once.
     today = dt.datetime.now(dt.UTC).date()
-    world = World(tool_url, sandbox_url, students, today)
+    world = World(tool_url, sandbox_url, students, today, top.urls)
     op_award(setup_client, world, random.Random(0), faculty, students[:1])
     # A few instructor launches one at a time, so that each worker fetches its platform tokens
     # (the faculty home reads the NRPS roster) while the others are free to serve the key set
     # the sandbox fetches to check the token request; see the README's soak section.
-    for _ in range(3 * args.workers):
+    for _ in range(3 * args.workers * args.servers):
         Faculty().ensure(setup_client)
     if rec.errors:
         raise RuntimeError(f"setup failed: {dict(rec.errors)}")
@@ -692,8 +927,9 @@ def soak(
     warmup = min(60.0, duration * 0.1)
     begin = time.monotonic()
     stop_at = begin + duration
-    workers0 = children(tool.proc.pid)
+    workers0 = top.workers()
     rss_initial = rss_mb(workers0)
+    cpu0 = top.cpu()
     threads = [
         threading.Thread(
             target=client_thread,
@@ -713,24 +949,10 @@ def soak(
         + f" MB (at launch {sum(rss_initial.values()):.1f} MB in all)",
         flush=True,
     )
-    next_report = time.monotonic() + 60
-    while any(t.is_alive() for t in threads):
-        time.sleep(1)
-        if time.monotonic() >= next_report:
-            next_report += 60
-            with rec.lock:
-                done = len(rec.tool_latencies)
-                errs = sum(rec.errors.values())
-            elapsed = time.monotonic() - begin
-            rss_now = sum(rss_mb(workers0).values())
-            print(
-                f"  {elapsed:5.0f} s: {done} tool requests ({done / elapsed:.1f}/s), "
-                f"{errs} errors, {rec.http_5xx} 5xx, worker RSS {rss_now:.1f} MB, "
-                f"outbox {outbox_counts(app)}",
-                flush=True,
-            )
+    watch(app, rec, threads, begin, workers0)
     elapsed = time.monotonic() - begin
-    workers1 = children(tool.proc.pid)
+    cpu1 = top.cpu()
+    workers1 = top.workers()
     rss_end = rss_mb(workers1)
     replaced = sorted(set(workers0) ^ set(workers1))
 
@@ -744,9 +966,9 @@ def soak(
         time.sleep(1)
         counts = outbox_counts(app)
     drain_s = time.monotonic() - drain_started
+    cpu2 = top.cpu()
     verdict = verify(app, tenant_id, course_id)
-    if tool.proc.poll() is not None or sandbox.proc.poll() is not None:
-        raise RuntimeError("a server died during the run")
+    top.check_alive()
 
     lat = sorted(x * 1000 for x in rec.tool_latencies)
     errors = sum(rec.errors.values())
@@ -766,6 +988,24 @@ def soak(
         print(
             f"  {label:<24}{len(ms):>7}  p50 {percentile(ms, 50):7.1f} ms"
             f"  p95 {percentile(ms, 95):7.1f} ms"
+        )
+    server_cpu = [(cpu1[f"server{i}"] - cpu0[f"server{i}"]) * TICK_S for i in range(args.servers)]
+    celery_cpu = {
+        c.name: (
+            (cpu1[f"celery_{c.name}"] - cpu0[f"celery_{c.name}"]) * TICK_S,
+            (cpu2[f"celery_{c.name}"] - cpu1[f"celery_{c.name}"]) * TICK_S,
+        )
+        for c in top.celery
+    }
+    for i, url in enumerate(top.urls):
+        print(
+            f"server {i} ({url}, {args.workers} workers): {rec.per_server[i]} requests, "
+            f"worker CPU {server_cpu[i]:.1f} s during the traffic"
+        )
+    for name, (traffic_s, drain_cpu_s) in celery_cpu.items():
+        print(
+            f"celery {name}: CPU {traffic_s:.1f} s during the traffic, {drain_cpu_s:.1f} s "
+            "while draining"
         )
     print(f"errors: {errors}; tool 5xx: {rec.http_5xx}")
     for what, n in rec.errors.most_common(8):
@@ -788,24 +1028,56 @@ def soak(
         print(f"  {sample}")
     summary = {
         "database": args.db,
+        "runner": args.runner,
+        "servers": args.servers,
         "requests_per_s": round(len(lat) / elapsed, 1),
         "p95_ms": round(percentile(lat, 95), 1),
         "errors": errors,
         "http_5xx": rec.http_5xx,
         "rss_growth_mb": round(growth, 1),
         "lost_grades": verdict.lost,
+        "server_requests": [rec.per_server[i] for i in range(args.servers)],
+        "server_cpu_s": [round(x, 1) for x in server_cpu],
+        "celery_worker_cpu_s": (
+            round(sum(celery_cpu["worker"]), 1) if "worker" in celery_cpu else None
+        ),
     }
     if rec.http_5xx or replaced or args.show_log:
-        print("\n--- the tool's gunicorn log (last 80 lines) ---")
-        print(tool.log_tail(80))
+        for i, tool in enumerate(top.tools):
+            print(f"\n--- tool server {i}'s gunicorn log (last 80 lines) ---")
+            print(tool.log_tail(80))
     misses = [k for k, limit in TARGETS.items() if summary[k] > limit]
     if replaced:
         misses.append("workers_replaced")
+    if misses or args.show_log:
+        top.print_celery_logs()
     print(
         "targets: 0 errors, 0 5xx, 0 lost grades, RSS growth < 50 MB: "
         + ("met" if not misses else f"MISSED {', '.join(misses)}")
     )
     return summary
+
+
+def watch(
+    app: Any, rec: Recorder, threads: list[threading.Thread], begin: float, workers: list[int]
+) -> None:
+    """Wait for the client threads, printing progress every minute."""
+    next_report = time.monotonic() + 60
+    while any(t.is_alive() for t in threads):
+        time.sleep(1)
+        if time.monotonic() >= next_report:
+            next_report += 60
+            with rec.lock:
+                done = len(rec.tool_latencies)
+                errs = sum(rec.errors.values())
+            elapsed = time.monotonic() - begin
+            rss_now = sum(rss_mb(workers).values())
+            print(
+                f"  {elapsed:5.0f} s: {done} tool requests ({done / elapsed:.1f}/s), "
+                f"{errs} errors, {rec.http_5xx} 5xx, worker RSS {rss_now:.1f} MB, "
+                f"outbox {outbox_counts(app)}",
+                flush=True,
+            )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -824,7 +1096,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="postgresql",
         help="the database the tool and the sandbox share (postgresql)",
     )
-    parser.add_argument("--show-log", action="store_true", help="print the tool's log tail")
+    parser.add_argument(
+        "--runner",
+        choices=("thread", "celery"),
+        default="thread",
+        help="outbox delivery: in each tool worker (thread) or Celery worker and beat",
+    )
+    parser.add_argument(
+        "--servers", type=int, default=1, help="tool servers the clients alternate between (1)"
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=REDIS_URL,
+        help=f"the run's Redis database, flushed (Celery's broker; shared state) ({REDIS_URL})",
+    )
+    parser.add_argument("--show-log", action="store_true", help="print the logs' tails")
     parser.add_argument("--keep-log", type=Path, help="copy the tool's gunicorn log here")
     return parser.parse_args(argv)
 
@@ -842,8 +1128,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     workdir = Path(tempfile.mkdtemp(prefix="cc-bench-soak-"))
     print(
-        f"soak: {args.minutes:g} min, tool under gunicorn ({args.workers} sync workers, "
-        f"JOB_RUNNER=thread) on {DATABASES[args.db]}, {args.concurrency} client threads, "
+        f"soak: {args.minutes:g} min, {args.servers} tool server(s) under gunicorn "
+        f"({args.workers} sync workers each, JOB_RUNNER={args.runner}"
+        f"{', Celery worker x2 and beat' if args.runner == 'celery' else ''}) on "
+        f"{DATABASES[args.db]}, {args.concurrency} client threads, "
         f"{args.students} students, {args.fail_rate:.0%} transient AGS faults; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
         flush=True,
