@@ -20,13 +20,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from internships.work.models import Application, Engagement, HourLog
 from lti_tool import jobs
 from lti_tool.extensions import db
+from lti_tool.jobs.models import PENDING, SENDING, OutboxMessage
 from lti_tool.notify.models import EmailMessage
 from tests.helpers import csrf_token
 from tests.internships.test_mail_outbox import SmtpSink, smtp  # noqa: F401 - the fixture
@@ -45,6 +46,19 @@ WAIT_S = 60  # a safety net for a broken run, never a pause: every wait below en
 @pytest.fixture
 def world(school, seed_listing) -> dict[str, Any]:
     return make_world(school, seed_listing, COMPETENCIES)
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_messages(app) -> None:
+    """The runner here drains only what the test queues: messages earlier tests left pending
+    (a score for a made-up gradebook, which fails) come due after the test, not during it."""
+    with app.app_context():
+        later = dt.datetime(2100, 1, 1)
+        waiting = update(OutboxMessage).where(OutboxMessage.status == PENDING)
+        db.session.execute(waiting.values(next_attempt_at=later))
+        leased = update(OutboxMessage).where(OutboxMessage.status == SENDING)
+        db.session.execute(leased.values(lease_expires_at=later))  # never swept back meanwhile
+        db.session.commit()
 
 
 def _sqlite_path(app) -> str | None:
