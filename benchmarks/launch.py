@@ -617,7 +617,9 @@ def bench_database(
             flush=True,
         )
         offset = 0
-        for concurrency in args.concurrency:
+
+        def window(concurrency: int, follow: bool) -> dict[str, Any]:
+            nonlocal offset
             row = measure(
                 platform,
                 tool,
@@ -626,21 +628,16 @@ def bench_database(
                 concurrency=concurrency,
                 offset=offset,
                 limit_s=args.time_limit,
+                follow=follow,
             )
             offset += args.launches + args.warmup
+            return row
+
+        for concurrency in args.concurrency:
+            row = window(concurrency, follow=True)
             if concurrency == args.concurrency[0]:
                 # beside it, the launch alone (login + launch POST, stopping at its 303)
-                alone = measure(
-                    platform,
-                    tool,
-                    count=args.launches,
-                    warmup=args.warmup,
-                    concurrency=concurrency,
-                    offset=offset,
-                    limit_s=args.time_limit,
-                    follow=False,
-                )
-                offset += args.launches + args.warmup
+                alone = window(concurrency, follow=False)
                 row["launch_only"] = {
                     k: alone[k] for k in ("tool_cpu_ms_per_launch", "p95_ms", "errors")
                 }

@@ -114,16 +114,7 @@ def _snapshot(tenant_id: int, course_id: int) -> RosterSnapshot | None:
 
 
 def _members(rows: Sequence[dict[str, Any]]) -> tuple[Member, ...]:
-    return tuple(
-        Member(
-            user_id=str(m.get("user_id", "")),
-            name=str(m.get("name") or ""),
-            email=str(m.get("email") or ""),
-            roles=tuple(m.get("roles") or ()),
-            status=str(m.get("status") or "Active"),
-        )
-        for m in rows
-    )
+    return tuple(Member.from_json(m) for m in rows)
 
 
 def kept_roster(ctx: LaunchContext) -> KeptRoster:

@@ -79,6 +79,17 @@ class Member:
     roles: tuple[str, ...]
     status: str
 
+    @classmethod
+    def from_json(cls, m: dict[str, Any]) -> Member:
+        """A member as NRPS lists it (and as a kept roster stores it)."""
+        return cls(
+            user_id=str(m.get("user_id", "")),
+            name=str(m.get("name") or ""),
+            email=str(m.get("email") or ""),
+            roles=tuple(m.get("roles") or ()),
+            status=str(m.get("status") or "Active"),
+        )
+
 
 def _fetch_token(reg: Registration, scopes: tuple[str, ...]) -> tuple[str, float]:
     # Signed with the registration's tenant's key: an LMS that trusts another tenant's key set
@@ -212,16 +223,7 @@ def roster(registration_id: int, memberships_url: str) -> list[Member]:
             page: dict[str, Any] = resp.json()
         except ValueError as exc:
             raise ConnectorError("The LMS sent a roster that is not JSON.") from exc
-        for m in page.get("members", []):
-            members.append(
-                Member(
-                    user_id=str(m.get("user_id", "")),
-                    name=str(m.get("name") or ""),
-                    email=str(m.get("email") or ""),
-                    roles=tuple(m.get("roles") or ()),
-                    status=str(m.get("status") or "Active"),
-                )
-            )
+        members.extend(Member.from_json(m) for m in page.get("members", []))
         match = _NEXT.search(resp.headers.get("Link", ""))
         url = match.group(1) if match else None
     return members
