@@ -26,6 +26,7 @@ The last line is one JSON object.
 
     nice -n 10 .venv/bin/python benchmarks/listings.py          # full size, 300 calls each
     nice -n 10 .venv/bin/python benchmarks/listings.py --quick  # a tenth of the size, 100 calls
+    .venv/bin/python benchmarks/listings.py --scale 5 --only postgresql  # 250,000 listings
     ... --only sqlite|postgresql                                # one engine
     ... --keep                                                  # keep the databases (EXPLAIN)
 """
@@ -475,10 +476,15 @@ def run(url: str, scale: float, queries: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the data, 100 calls")
+    parser.add_argument(
+        "--scale", type=float, help="of the full sizes (issue 16's state system: --scale 5)"
+    )
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     args = parser.parse_args()
     scale, queries = (0.1, 100) if args.quick else (1.0, 300)
+    if args.scale is not None:
+        scale = args.scale
     results: dict[str, Any] = {}
     tmp = tempfile.mkdtemp(prefix="cc-bench-")
     os.environ.setdefault("CAREER_CREDIT_INSTANCE", tmp)
