@@ -125,6 +125,9 @@ IMPORT_INLINE_MAX_ROWS = 200
 ATTAINMENT_EXPORT_DIR = ""
 ATTAINMENT_EXPORT_DAYS = 30
 ATTAINMENT_WORK_MEM = "128MB"
+# PostgreSQL: the attainment and trend reports run their per-outcome statements on this many
+# connections at once, all reading one snapshot (1 runs them one after another).
+ATTAINMENT_PARALLEL = 2
 
 # Retention (per tenant in tenant.settings["retention"]; these are the defaults): uploaded files
 # are deleted this many days after the engagement ends; audit entries after this many days.

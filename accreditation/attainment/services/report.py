@@ -3,11 +3,14 @@ its trend over terms."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from flask import current_app
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from accreditation.evidence.models import Evidence
@@ -77,15 +80,48 @@ def _distribution(scope: Scope, item_ids: list[int], *group: str) -> list[Any]:
 
     One statement per outcome: with ``item_id = :id`` PostgreSQL reads
     ``ix_outcome_evidence_attainment`` in (source, student) order and groups as it goes, where
-    ``item_id IN (...)`` would lose that order and hash a million groups."""
+    ``item_id IN (...)`` would lose that order and hash a million groups. On PostgreSQL the
+    statements run on ``ATTAINMENT_PARALLEL`` connections at once (``_run_in_parallel``)."""
     aligned = has_alignments(scope, item_ids)
+    statements = [_distribution_of(scope, item_id, aligned, group) for item_id in item_ids]
+    workers = int(current_app.config["ATTAINMENT_PARALLEL"])
+    if db.session.get_bind().dialect.name == "postgresql" and workers > 1 and len(statements) > 1:
+        return _run_in_parallel(statements, workers)
     rows: list[Any] = []
-    for item_id in item_ids:
-        rows += _distribution_of(scope, item_id, aligned, group)
+    for statement in statements:
+        rows += db.session.execute(statement).all()
     return rows
 
 
-def _distribution_of(scope: Scope, item_id: int, aligned: bool, group: tuple[str, ...]) -> Any:
+def _run_in_parallel(statements: list[Select[Any]], workers: int) -> list[Any]:
+    """Run ``statements`` over ``workers`` connections of their own, each reading the request
+    transaction's snapshot (``pg_export_snapshot``: the figures are those of one moment, as
+    when one connection runs them all) with the report's ``work_mem``."""
+    engine = db.engine
+    snapshot = str(db.session.scalar(text("SELECT pg_export_snapshot()")))
+    if not re.fullmatch(r"[0-9A-F]+-[0-9A-F]+-[0-9]+", snapshot):  # SET takes no parameter
+        raise RuntimeError("PostgreSQL exported a snapshot id of an unknown form")
+    mem = str(current_app.config["ATTAINMENT_WORK_MEM"])
+
+    def run(chunk: list[Select[Any]]) -> list[Any]:
+        rows: list[Any] = []
+        with engine.connect() as conn:
+            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+            conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+            conn.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": mem})
+            for statement in chunk:
+                rows += conn.execute(statement).all()
+            conn.rollback()
+        return rows
+
+    chunks = [statements[i::workers] for i in range(min(workers, len(statements)))]
+    with ThreadPoolExecutor(len(chunks), thread_name_prefix="attainment") as pool:
+        return [row for rows in pool.map(run, chunks) for row in rows]
+
+
+def _distribution_of(
+    scope: Scope, item_id: int, aligned: bool, group: tuple[str, ...]
+) -> Select[Any]:
     cols: list[ColumnElement[Any]] = [
         Evidence.source.label("source"),
         Evidence.student_id.label("student_id"),
@@ -108,20 +144,18 @@ def _distribution_of(scope: Scope, item_id: int, aligned: bool, group: tuple[str
         .subquery("per_student")
     )
     outer_keys = [per_student.c[g] for g in group]
-    return db.session.execute(
-        select(
-            *outer_keys,
-            per_student.c.outcome_id,
-            per_student.c.source,
-            per_student.c.reached,
-            func.count(),
-        ).group_by(
-            *outer_keys,
-            per_student.c.outcome_id,
-            per_student.c.source,
-            per_student.c.reached,
-        )
-    ).all()
+    return select(
+        *outer_keys,
+        per_student.c.outcome_id,
+        per_student.c.source,
+        per_student.c.reached,
+        func.count(),
+    ).group_by(
+        *outer_keys,
+        per_student.c.outcome_id,
+        per_student.c.source,
+        per_student.c.reached,
+    )
 
 
 def attainment(scope: Scope) -> AttainmentReport:

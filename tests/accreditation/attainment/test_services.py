@@ -228,3 +228,44 @@ def test_pseudonyms_and_sample_keys():
     assert one != export_zip.pseudonym("secret", 1, 43) != export_zip.pseudonym("other", 1, 42)
     assert export_zip.sample_key("seed", 7) == export_zip.sample_key("seed", 7)
     assert export_zip.sample_key("seed", 7) != export_zip.sample_key("seed2", 7)
+
+
+def test_outcomes_on_parallel_connections_give_the_figures_of_one(app, school, record):
+    """On PostgreSQL the per-outcome statements run on ATTAINMENT_PARALLEL connections reading
+    the request's snapshot: the report and the trend are the ones a single connection gives."""
+    people = [school.person("student") for _ in range(4)]
+    record(
+        school.tenant_id,
+        [
+            (people[0], "Teamwork", 4, "direct"),
+            (people[1], "Teamwork", 2, "direct"),
+            (people[1], "Communication", 3, "direct"),
+            (people[2], "Leadership", 1, "indirect"),
+            (people[3], "Communication", 4, "indirect"),
+        ],
+    )
+    scope = _scope(app, school.tenant_id)
+
+    def figures(parallel: int):
+        app.config["ATTAINMENT_PARALLEL"] = parallel
+        with app.app_context():
+            report = services.attainment(scope)
+            trend = services.trend(scope)
+            return (
+                {
+                    (r.outcome.name, m): (r.measures[m].counts(), r.measures[m].percent)
+                    for r in report.rows
+                    for m in r.measures
+                },
+                {
+                    oid: {m: dict(cells) for m, cells in by.items()}
+                    for oid, by in trend.cells.items()
+                },
+            )
+
+    try:
+        one, two = figures(1), figures(2)
+    finally:
+        app.config["ATTAINMENT_PARALLEL"] = 2
+    assert one == two
+    assert one[0][("Teamwork", "direct")] == ([0, 1, 0, 1], 50.0)
