@@ -279,21 +279,24 @@ def measure(bench: Bench, label: str, path: str, lid: str, **params: Any) -> dic
     """Warm-ups, then the measured requests of one page; its figures ({} after an error)."""
     client, meter = bench.client, bench.meter
     query = {"lid": lid, **params}
-    for _ in range(bench.warmups):
-        problem = check(client.get(path, query_string=query))
-        if problem:
-            bench.errors.append(f"{label} (GET {path}): {problem}")
-            print(f"  ERROR {label} (GET {path}): {problem}", flush=True)
-            return {}
-    meter.samples.pop(label, None)
-    meter.label = label
-    try:
-        for _ in range(bench.requests):
+
+    def requested(times: int) -> bool:
+        """``times`` requests of the page; False (the error noted) at the first bad answer."""
+        for _ in range(times):
             problem = check(client.get(path, query_string=query))
             if problem:
                 bench.errors.append(f"{label} (GET {path}): {problem}")
                 print(f"  ERROR {label} (GET {path}): {problem}", flush=True)
-                return {}
+                return False
+        return True
+
+    if not requested(bench.warmups):
+        return {}
+    meter.samples.pop(label, None)
+    meter.label = label
+    try:
+        if not requested(bench.requests):
+            return {}
     finally:
         meter.label = None
     if bench.show_sql:
