@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import Flask, current_app, g, request, session, url_for
 
+from .quantities import hours_text, hours_value_text
+
 # Query parameters whose values are bearer credentials: launch ids, OIDC state, nonce and
 # id_token, OAuth codes, tokens, login hints, invitation tokens.
 _SECRET_QUERY = re.compile(
@@ -268,6 +270,8 @@ def init_app(app: Flask) -> None:
     app.before_request(_csrf_from_launch)
     app.after_request(_security_headers)
     app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url, lurl_each=launch_url_each)
+    # minutes (or hours) as hours to the quarter, the same on every page (``quantities``)
+    app.jinja_env.filters.update(hours=hours_text, hours_value=hours_value_text)
     install_log_safety()
 
     from . import messages

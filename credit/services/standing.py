@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from internships.work.models import RATING_LEVELS
+from lti_tool.quantities import hours_text
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
 
 COUNTED = ("submitted", "completed")
+UNDER_WAY = ("active",)
 
 STATE_LABELS = {
     "not_started": "Not started",
@@ -125,6 +127,24 @@ def credits_by_hours(p: StudentProgress, policy: CreditPolicy) -> int:
     return int(min(credits, policy.max_credits))
 
 
+def _hours_detail(p: StudentProgress, hours_needed: int) -> str:
+    """The hours item's figures, agreeing with the approved hours shown beside it: approved
+    hours that do not count yet (work not finished) or at all (after the deadline) are named,
+    not left out."""
+    detail = f"{hours_text(p.counted_minutes)} of {hours_needed} hours"
+    unfinished = sum(e.approved_minutes - e.late_minutes for e in p.engagements if not e.counted)
+    late = sum(e.late_minutes for e in p.engagements)
+    if unfinished > 0:
+        detail += (
+            f"; {hours_text(unfinished)} more approved hours count once their work is finished"
+        )
+    if late > 0:
+        detail += (
+            f"; {hours_text(late)} approved hours were logged after the deadline and do not count"
+        )
+    return detail
+
+
 def checklist_for(p: StudentProgress, policy: CreditPolicy) -> list[ChecklistItem]:
     """What the policy demands before credit, each item done or not."""
     counted = [e for e in p.engagements if e.counted]
@@ -134,19 +154,23 @@ def checklist_for(p: StudentProgress, policy: CreditPolicy) -> list[ChecklistIte
             "hours",
             f"At least {hours_needed} approved hours of finished work",
             p.counted_minutes >= hours_needed * 60 and policy.max_credits > 0,
-            f"{p.counted_hours:g} of {hours_needed} hours",
+            _hours_detail(p, hours_needed),
         )
     ]
     none = "Finish an engagement first." if not counted else ""
 
-    def every(attr: str) -> tuple[bool, str]:
-        if not counted:
+    def every(attr: str, engagements: list[EngagementProgress] = counted) -> tuple[bool, str]:
+        if not engagements:
             return False, none
-        missing = [e.title for e in counted if not getattr(e, attr)]
+        missing = [e.title for e in engagements if not getattr(e, attr)]
         return not missing, ("Missing for: " + ", ".join(missing)) if missing else ""
 
     if policy.require_agreement:
-        done, detail = every("agreement")
+        # An agreement is acknowledged at the start: while nothing is finished, the item
+        # describes the engagements under way (as their own pages do), not "Not yet".
+        done, detail = every(
+            "agreement", counted or [e for e in p.engagements if e.status in UNDER_WAY]
+        )
         items.append(ChecklistItem("agreement", "Learning agreement acknowledged", done, detail))
     if policy.require_evaluation:
         done, detail = every("evaluation")

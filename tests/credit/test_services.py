@@ -138,7 +138,13 @@ def test_progress_counts_confirmed_hours_of_finished_work_and_lists_the_checklis
         assert (p.approved_hours, p.pending_hours, p.counted_hours) == (50, 4, 30)
         assert p.credits_by_hours == 0 and p.state == "in_progress"
         hours = next(i for i in p.checklist if i.key == "hours")
-        assert not hours.done and hours.detail == "30 of 45 hours"
+        # the same figures as the approved-hours bar beside it: the 20 h of the engagement
+        # under way are named, not left out
+        assert not hours.done
+        assert (
+            hours.detail
+            == "30 of 45 hours; 20 more approved hours count once their work is finished"
+        )
 
         give_work(sctx, hours=20)  # stacks: 30 + 20 = 50 counted hours
         db.session.commit()
@@ -177,6 +183,36 @@ def test_hours_after_the_deadline_and_a_low_rating_keep_a_student_from_credit(ap
         assert p.counted_hours == 24  # 1-3 September only
         rating = next(i for i in p.checklist if i.key == "min_rating")
         assert not rating.done and "Below the minimum" in rating.detail
+        hours = next(i for i in p.checklist if i.key == "hours")
+        assert hours.detail == (
+            "24 of 45 hours; 24 approved hours were logged after the deadline and do not count"
+        )
+
+
+def test_an_acknowledged_agreement_is_done_in_the_checklist_while_the_work_is_under_way(
+    app, people
+):
+    """The home page's checklist and the engagement page agree: an agreement the student
+    acknowledged on an engagement still under way is done, not "Not yet"."""
+    _f, student, _o = people
+    with app.app_context():
+        sctx = student.ctx()
+        give_work(sctx, hours=5.5, status="active", reflection=False, evaluation=False)
+        db.session.commit()
+        p = progress_svc.student_progress(sctx.tenant_id, sctx.course_id, sctx.user_id)
+        items = {i.key: i for i in p.checklist}
+        assert items["agreement"].done and items["agreement"].detail == ""
+        assert not items["reflection"].done
+        assert items["reflection"].detail == "Finish an engagement first."
+        assert items["hours"].detail == (
+            "0 of 45 hours; 5.5 more approved hours count once their work is finished"
+        )
+
+        give_work(sctx, hours=1, status="active", agreement=False)
+        db.session.commit()
+        p = progress_svc.student_progress(sctx.tenant_id, sctx.course_id, sctx.user_id)
+        agreement = next(i for i in p.checklist if i.key == "agreement")
+        assert not agreement.done and agreement.detail.startswith("Missing for: Project ")
 
 
 def test_missing_artefacts_are_named_in_the_checklist(app, people):

@@ -14,6 +14,7 @@ from lti_tool.extensions import db
 from lti_tool.jobs.models import FAILED, PENDING, SENDING, OutboxMessage
 from lti_tool.jobs.outbox import status_counts
 from lti_tool.notify.mail import KIND as EMAIL_KIND
+from lti_tool.quantities import quarter_hours
 
 from .common import Table, Term
 from .credit import credits_awarded
@@ -66,7 +67,7 @@ def home_counts(tenant_id: int, term: Term | None) -> HomeCounts:
             )
             or 0
         ),
-        confirmed_hours=round(int(db.session.scalar(hours) or 0) / 60, 1),
+        confirmed_hours=quarter_hours(int(db.session.scalar(hours) or 0)),
         credits_awarded=credits_awarded(tenant_id, span),
         grades_pending=outbox.get(PENDING, 0) + outbox.get(SENDING, 0),
         grades_failed=outbox.get(FAILED, 0),

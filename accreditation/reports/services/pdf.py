@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from lti_tool.pdf import fonts
+from lti_tool.quantities import hours_value_text
 
 from .charts import cohort_chart, competency_chart, hours_chart
 from .common import Table
@@ -162,8 +163,9 @@ def _cohort(pdf: _Writer, report: ProgressReport, tables: dict[str, Table]) -> l
                 pdf.para("Cohort", pdf.h2),
                 pdf.para(
                     f"The cohort is the {report.cohort_size} {report.cohort_label}. In their "
-                    f"work there, this student has {report.confirmed_hours} confirmed hours; "
-                    f"the cohort's median is {round(report.cohort_median_hours or 0, 1)}."
+                    f"work there, this student has {hours_value_text(report.confirmed_hours)} "
+                    f"confirmed hours; the cohort's median is "
+                    f"{hours_value_text(report.cohort_median_hours)}."
                 ),
                 pdf.chart(cohort_chart(report.cohort_bins, report.student_bin, "png"), 2.8 / 6.4),
             ]

@@ -22,6 +22,7 @@ from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
+from lti_tool.quantities import quarter_hours
 
 from .cohort import cohort_condition, cohort_hours, cohort_levels, hour_bins
 from .common import Table, median
@@ -57,7 +58,7 @@ class ProgressReport:
 
     @property
     def total_logged_hours(self) -> float:
-        return round(sum(e.logged_minutes for e in self.engagements) / 60, 1)
+        return quarter_hours(sum(e.logged_minutes for e in self.engagements))
 
     def tables(self) -> dict[str, Table]:
         """Every table of the report (the page, the PDF and the CSV exports use these)."""
@@ -104,8 +105,8 @@ class ProgressReport:
                     e.start_date or "",
                     e.end_date or "",
                     e.planned_hours,
-                    round(e.logged_minutes / 60, 1),
-                    round(e.confirmed_minutes / 60, 1),
+                    quarter_hours(e.logged_minutes),
+                    quarter_hours(e.confirmed_minutes),
                     e.evaluated_on or "Not yet",
                 )
                 for e in self.engagements
@@ -218,7 +219,7 @@ def build_report(tenant_id: int, student_id: int, today: dt.date) -> ProgressRep
         cohort_size=len(hours_by_student),
         cohort_bins=bins,
         student_bin=my_bin,
-        confirmed_hours=round(mine, 1),
+        confirmed_hours=quarter_hours(mine * 60),
         cohort_median_hours=median(list(hours_by_student.values())),
     )
 
