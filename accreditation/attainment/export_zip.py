@@ -10,7 +10,7 @@ import heapq
 import hmac
 import io
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from accreditation.frameworks import services as fw_services
 from accreditation.frameworks.models import Framework, FrameworkItemVersion
 from internships.models import Listing
 from internships.work.models import Engagement
-from lti_tool.csvsafe import csv_lines, csv_text
+from lti_tool.csvsafe import ENCODING, csv_bytes, csv_lines
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
 
@@ -118,10 +118,6 @@ def _evidence_query(scope: services.Scope, item_ids: list[int], pseudonymize: bo
     return query, att
 
 
-def _csv_bytes(header: list[str], rows: Iterable[Iterable[Any]]) -> bytes:
-    return csv_text(header, rows).encode("utf-8")
-
-
 Stratum = list[tuple[int, list[Any]]]  # a max-heap of (-key, row): the k smallest keys
 
 
@@ -149,7 +145,7 @@ def write_export(
         zf.writestr("coverage.csv", _coverage_csv(cover))
         zf.writestr("closing_the_loop.csv", _notes_csv(items, loop_notes))
         sample = _sample_rows(heaps, items)
-        zf.writestr("sample.csv", _csv_bytes(EVIDENCE_HEADER, sample))
+        zf.writestr("sample.csv", csv_bytes(EVIDENCE_HEADER, sample))
         progress(step="Writing the summary")
         zf.writestr(
             "summary.pdf",
@@ -174,7 +170,7 @@ def _write_evidence(
     heaps: dict[tuple[int, str], Stratum] = {}
     with (
         zf.open("evidence.csv", "w", force_zip64=True) as raw,
-        io.TextIOWrapper(raw, encoding="utf-8", newline="") as text,
+        io.TextIOWrapper(raw, encoding=ENCODING, newline="") as text,
         db.engine.connect() as conn,
     ):
         result = conn.execution_options(stream_results=True, yield_per=5000).execute(query)
@@ -276,7 +272,7 @@ def _attainment_csv(report: services.AttainmentReport, levels: int) -> bytes:
                     *m.counts(),
                 ]
             )
-    return _csv_bytes(header, rows)
+    return csv_bytes(header, rows)
 
 
 def _trend_csv(trend: services.Trend) -> bytes:
@@ -291,7 +287,7 @@ def _trend_csv(trend: services.Trend) -> bytes:
                         [outcome.code, outcome.name, measure, term or services.NO_TERM, cell.n, pct]
                     )
     header = ["outcome_code", "outcome", "measure", "term", "students_assessed", "percent"]
-    return _csv_bytes(header, rows)
+    return csv_bytes(header, rows)
 
 
 def _coverage_csv(cover: services.Coverage) -> bytes:
@@ -316,7 +312,7 @@ def _coverage_csv(cover: services.Coverage) -> bytes:
         "outcome_total",
         "flag",
     ]
-    return _csv_bytes(header, rows)
+    return csv_bytes(header, rows)
 
 
 def _notes_csv(items: list[services.Outcome], notes: dict[int, list[Any]]) -> bytes:
@@ -325,7 +321,7 @@ def _notes_csv(items: list[services.Outcome], notes: dict[int, list[Any]]) -> by
         for o in items
         for n in notes.get(o.id, [])
     ]
-    return _csv_bytes(["outcome_code", "outcome", "term", "date", "author", "note"], rows)
+    return csv_bytes(["outcome_code", "outcome", "term", "date", "author", "note"], rows)
 
 
 def _readme(
@@ -361,6 +357,7 @@ sample.csv              a stratified random sample: strata are outcome x measure
                         reproducible with seed {job.seed!r})
 summary.pdf             the tables above with charts
 
+The CSV files are UTF-8 and start with a byte order mark, so Excel reads their letters right.
 A ' is put before = + - @ or a tab where one starts a text cell or follows a ; or , so
-spreadsheets do not run them as formulas.
+spreadsheets do not run them as formulas; numbers are written as numbers.
 """.encode()

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from lti_tool.csvsafe import safe_cell, safe_row
+from lti_tool.csvsafe import csv_bytes, safe_cell, safe_row
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,23 @@ def test_a_written_row_reads_back_defused():
     buffer = io.StringIO()
     csv.writer(buffer).writerow(safe_row(["x,=1+1", "a;=cmd", 5]))
     assert next(csv.reader(io.StringIO(buffer.getvalue()))) == ["x,'=1+1", "a;'=cmd", "5"]
+
+
+@pytest.mark.parametrize("text", ["-3", "-1.5", "+2", "-.5", "-12%", "-1,234.50", "42"])
+def test_text_that_is_a_plain_number_is_written_bare(text):
+    """A spreadsheet reads it as a number; a ' would make it text."""
+    assert safe_cell(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [("-", "'-"), ("-1+2", "'-1+2"), ("-1,23", "'-1,23"), ("-1e3", "'-1e3"), ("+%", "'+%")],
+)
+def test_text_that_only_looks_like_a_number_is_defused(text, cell):
+    assert safe_cell(text) == cell
+
+
+def test_csv_bytes_are_utf8_with_a_byte_order_mark():
+    data = csv_bytes(["name", "hours"], [["Chloé", -1.5], ["=cmd", "-2"]])
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert data.decode("utf-8-sig") == "name,hours\r\nChloé,-1.5\r\n'=cmd,-2\r\n"

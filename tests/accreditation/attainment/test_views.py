@@ -200,7 +200,11 @@ def test_export_is_built_by_a_job_and_served_only_to_its_advisor(app, school, re
         "summary.pdf",
         "README.txt",
     }
-    evidence = list(csv.DictReader(io.StringIO(archive.read("evidence.csv").decode())))
+    # every CSV starts with UTF-8's byte order mark, so Excel on Windows reads it as UTF-8
+    assert all(
+        archive.read(n).startswith(b"\xef\xbb\xbf") for n in archive.namelist() if ".csv" in n
+    )
+    evidence = list(csv.DictReader(io.StringIO(archive.read("evidence.csv").decode("utf-8-sig"))))
     assert len(evidence) == 3
     assert {row["rater"] for row in evidence} == {"'=cmd|' /C calc'!A0"}
     assert all(row["student"].startswith("S-") and not row["student_name"] for row in evidence)
@@ -208,10 +212,10 @@ def test_export_is_built_by_a_job_and_served_only_to_its_advisor(app, school, re
         a_id = a.ctx().user_id
         secret = app.config["SECRET_KEY"]
     assert export_zip.pseudonym(secret, school.tenant_id, a_id) in {r["student"] for r in evidence}
-    sample = list(csv.DictReader(io.StringIO(archive.read("sample.csv").decode())))
+    sample = list(csv.DictReader(io.StringIO(archive.read("sample.csv").decode("utf-8-sig"))))
     assert len(sample) == 2  # one per stratum: Teamwork direct, Teamwork indirect
     assert archive.read("summary.pdf").startswith(b"%PDF")
-    attainment = archive.read("attainment.csv").decode()
+    attainment = archive.read("attainment.csv").decode("utf-8-sig")
     assert "Teamwork,direct,3,2,1,50.0,1,0,1,0" in attainment
     other = school.person("advisor")
     refused = other.client.get(link.replace(advisor.lid, other.lid))

@@ -28,7 +28,8 @@ def get(person, path: str, **params):
 def rows_of(resp) -> list[list[str]]:
     assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
     assert resp.mimetype == "text/csv"
-    return list(csv.reader(io.StringIO(resp.get_data(as_text=True))))
+    assert resp.data.startswith(b"\xef\xbb\xbf")  # UTF-8's byte order mark, for Excel
+    return list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))
 
 
 def test_advisor_overview_counts_this_term_and_links_each_list(world: World):
