@@ -23,6 +23,8 @@ the slowest of the PDFs timed). Targets: home and table p95 ≤ 300 ms, PDF ≤ 
     nice -n 10 .venv/bin/python benchmarks/advisor.py               # full size
     nice -n 10 .venv/bin/python benchmarks/advisor.py --scale 0.1   # a tenth of each size
     nice -n 10 .venv/bin/python benchmarks/advisor.py --only sqlite
+    nice -n 10 .venv/bin/python benchmarks/advisor.py --scale 5 --only postgresql --keep
+    nice -n 10 .venv/bin/python benchmarks/advisor.py --only postgresql --reuse cc_bench_1a2b3c4d
 """
 
 from __future__ import annotations
@@ -46,7 +48,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PROGRAMS, Dialect, bulk_load, percentile, postgres_or_none  # noqa: E402
+from common import (  # noqa: E402
+    PG_ADMIN_URL,
+    PROGRAMS,
+    Dialect,
+    bulk_load,
+    percentile,
+    postgres_or_none,
+)
 
 TARGETS = {"home_p95_ms": 300.0, "table_p95_ms": 300.0, "pdf_s": 2.0}
 FULL = {"students": 100_000, "engagements": 500_000, "hour_logs": 3_000_000, "evaluations": 400_000}
@@ -265,6 +274,43 @@ SEQUENCES = ("course", "lti_user", "employer", "listing", "application", "engage
              "supervisor_evaluation")  # fmt: skip
 
 
+def existing(today: dt.date) -> dict[str, Any]:
+    """The ids ``generate`` returned, read back from a kept database (``--reuse``); the
+    advisor's launch is made valid for another day."""
+    from sqlalchemy import text
+
+    from lti_tool.extensions import db
+
+    tenant = db.session.scalar(text("SELECT min(id) FROM tenant WHERE name = 'Bench University'"))
+    if tenant is None:
+        raise SystemExit("--reuse: no benchmark tenant in that database")
+    lid = db.session.scalar(
+        text("SELECT l.id FROM launch l WHERE l.tenant_id = :t AND l.role = 'advisor'"),
+        {"t": tenant},
+    )
+    db.session.execute(
+        text("UPDATE launch SET expires_at = :until WHERE id = :lid"),
+        {"until": dt.datetime.combine(today, dt.time()) + dt.timedelta(days=2), "lid": lid},
+    )
+    students = db.session.execute(
+        text("SELECT min(id), max(id) FROM lti_user WHERE tenant_id = :t AND sub LIKE 'stu-%'"),
+        {"t": tenant},
+    ).one()
+    courses = db.session.execute(
+        text("SELECT min(id), max(id) FROM course WHERE tenant_id = :t"), {"t": tenant}
+    ).one()
+    employers = db.session.scalar(
+        text("SELECT count(*) FROM employer WHERE tenant_id = :t"), {"t": tenant}
+    )
+    db.session.commit()
+    return {
+        "lid": lid,
+        "students": tuple(students),
+        "employers": int(employers),
+        "courses": tuple(courses),
+    }
+
+
 def timed(fn: Callable[[], Any], runs: int) -> list[float]:
     out = []
     for _ in range(runs):
@@ -274,7 +320,7 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
     return out
 
 
-def run(url: str, sizes: dict[str, int], requests: int) -> dict[str, Any]:
+def run(url: str, sizes: dict[str, int], requests: int, reuse: bool = False) -> dict[str, Any]:
     from flask_migrate import upgrade
 
     from lti_tool import create_app
@@ -284,10 +330,13 @@ def run(url: str, sizes: dict[str, int], requests: int) -> dict[str, Any]:
     rng = random.Random(7)
     today = dt.date.today()
     with app.app_context():
-        upgrade(revision="heads")
-        start = time.perf_counter()
-        ids = generate(sizes, today)
-        print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
+        upgrade(revision="heads")  # a kept database gets the migrations added since
+        if reuse:
+            ids = existing(today)
+        else:
+            start = time.perf_counter()
+            ids = generate(sizes, today)
+            print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
         db.engine.dispose()
     client = app.test_client()
     lid = ids["lid"]
@@ -349,7 +398,14 @@ def main() -> None:
     parser.add_argument("--only", choices=("postgresql", "sqlite"))
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="time a database --keep kept (not dropped; pass the --scale it was made at)",
+    )
     args = parser.parse_args()
+    if args.reuse and args.only != "postgresql":
+        parser.error("--reuse needs --only postgresql")
     # SIGTERM unwinds like Ctrl-C, so the temporary database is dropped
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     pg_sizes = {k: max(10, int(v * args.scale)) for k, v in FULL.items()}
@@ -357,7 +413,13 @@ def main() -> None:
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
         os.environ.setdefault("CAREER_CREDIT_INSTANCE", tmp)
-        if args.only != "sqlite":
+        if args.reuse:
+            url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{args.reuse}"
+            print(f"PostgreSQL, kept database {args.reuse}", flush=True)
+            url = url.replace("postgresql://", "postgresql+psycopg://")
+            results["postgresql"] = run(url, pg_sizes, args.requests, reuse=True)
+            print(f"  {results['postgresql']}", flush=True)
+        elif args.only != "sqlite":
             with postgres_or_none(args.keep) as pg_url:
                 if pg_url:
                     print(f"PostgreSQL, {pg_sizes}", flush=True)

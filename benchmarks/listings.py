@@ -29,6 +29,7 @@ The last line is one JSON object.
     .venv/bin/python benchmarks/listings.py --scale 5 --only postgresql  # 250,000 listings
     ... --only sqlite|postgresql                                # one engine
     ... --keep                                                  # keep the databases (EXPLAIN)
+    ... --only postgresql --reuse cc_bench_1a2b3c4d             # time a kept database again
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import percentile, postgres_or_none  # noqa: E402
+from common import PG_ADMIN_URL, percentile, postgres_or_none  # noqa: E402
 
 ISSUER = "https://lms.bench.example"  # people and courses are per LMS (tenant, issuer, id)
 TARGETS = {"search_p95_ms": 50.0, "recommend_p95_ms": 100.0}
@@ -356,20 +357,65 @@ def timed(
     return out, used * 1000 / runs
 
 
-def run(url: str, scale: float, queries: int) -> dict[str, Any]:
-    from flask_migrate import upgrade
+def generate(
+    n_listings: int, n_students: int, n_applications: int, vocab: Words, rng: random.Random
+) -> tuple[int, int]:
+    """The tenant, its board, students and applications, and a course with five pinned
+    listings; returns the tenant's and the course's ids."""
     from sqlalchemy import text
 
     from internships.models import CoursePin
-    from internships.profile.recommend import recommend
-    from internships.rendering import render_markdown
-    from internships.services.board import BoardQuery, search_board
-    from internships.services.listings import ensure_employer, get_listing
-    from internships.vocabulary import COMPETENCIES, skills
-    from lti_tool import create_app
+    from internships.services.listings import ensure_employer
     from lti_tool.actor import Actor
     from lti_tool.extensions import db
     from lti_tool.models import Course, Tenant
+
+    tenant = Tenant(name="Bench University", settings={})
+    db.session.add(tenant)
+    db.session.flush()
+    employers = [ensure_employer(Actor(tenant.id, "bench"), f"Employer {n}").id for n in range(200)]
+    db.session.commit()
+    start = time.perf_counter()
+    populate_listings(tenant.id, employers, n_listings, vocab, rng)
+    populate_students(tenant.id, n_students, vocab, rng)
+    populate_applications(tenant.id, n_students, n_listings, n_applications, rng)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+    print(
+        f"  {n_listings} listings, {n_students} students, {n_applications} applications "
+        f"inserted in {time.perf_counter() - start:.1f} s"
+    )
+    course = Course(
+        tenant_id=tenant.id, issuer=ISSUER, context_id="bench-course", title="Bench 101"
+    )
+    db.session.add(course)
+    db.session.flush()
+    for listing_id in rng.sample(range(1, n_listings + 1), 5):  # the instructor's pins
+        db.session.add(CoursePin(tenant_id=tenant.id, course_id=course.id,
+                                 listing_id=listing_id, pinned_by="bench"))  # fmt: skip
+    db.session.commit()
+    return tenant.id, course.id
+
+
+def run(url: str, scale: float, queries: int, reuse: bool = False) -> dict[str, Any]:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select, text
+
+    from internships.models import Listing
+    from internships.profile.models import StudentProfile
+    from internships.profile.recommend import recommend
+    from internships.rendering import render_markdown
+    from internships.services.board import BoardQuery, search_board
+    from internships.services.listings import get_listing
+    from internships.vocabulary import COMPETENCIES, skills
+    from lti_tool import create_app
+    from lti_tool.extensions import db
+    from lti_tool.models import Course
 
     n_listings, n_students, n_applications = (
         int(50_000 * scale),
@@ -380,38 +426,18 @@ def run(url: str, scale: float, queries: int) -> dict[str, Any]:
     rng = random.Random(7)
     vocab = Words(rng)
     with app.app_context():
-        upgrade(revision="heads")
-        tenant = Tenant(name="Bench University", settings={})
-        db.session.add(tenant)
-        db.session.flush()
-        employers = [
-            ensure_employer(Actor(tenant.id, "bench"), f"Employer {n}").id for n in range(200)
-        ]
-        db.session.commit()
-        start = time.perf_counter()
-        populate_listings(tenant.id, employers, n_listings, vocab, rng)
-        populate_students(tenant.id, n_students, vocab, rng)
-        populate_applications(tenant.id, n_students, n_listings, n_applications, rng)
-        db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+        upgrade(revision="heads")  # a kept database gets the migrations added since
+        if reuse:
+            tenant_id, course_id = db.session.execute(
+                select(Course.tenant_id, Course.id).where(Course.context_id == "bench-course")
+            ).one()
+            n_listings = db.session.scalar(select(func.count()).select_from(Listing)) or 0
+            n_students = db.session.scalar(select(func.count()).select_from(StudentProfile)) or 0
+            print(f"  kept: {n_listings} listings, {n_students} students")
         else:
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-        print(
-            f"  {n_listings} listings, {n_students} students, {n_applications} applications "
-            f"inserted in {time.perf_counter() - start:.1f} s"
-        )
-        course = Course(
-            tenant_id=tenant.id, issuer=ISSUER, context_id="bench-course", title="Bench 101"
-        )
-        db.session.add(course)
-        db.session.flush()
-        for listing_id in rng.sample(range(1, n_listings + 1), 5):  # the instructor's pins
-            db.session.add(CoursePin(tenant_id=tenant.id, course_id=course.id,
-                                     listing_id=listing_id, pinned_by="bench"))  # fmt: skip
-        db.session.commit()
+            tenant_id, course_id = generate(n_listings, n_students, n_applications, vocab, rng)
+        # The calls draw from their own generator: a kept database gets the same calls
+        rng = vocab.rng = random.Random(8)
         skill_ids = list(skills())
 
         def one_search() -> None:
@@ -426,12 +452,12 @@ def run(url: str, scale: float, queries: int) -> dict[str, Any]:
             )
             text_ = " ".join(vocab.pick(rng.choice((1, 2)), top=600))
             page = rng.choice((1, 1, 1, 2))
-            query = BoardQuery(text=text_, page=page, course_id=course.id, **extra)
-            search_board(tenant.id, query, TODAY)
+            query = BoardQuery(text=text_, page=page, course_id=course_id, **extra)
+            search_board(tenant_id, query, TODAY)
             db.session.rollback()
 
         def one_detail() -> None:
-            listing = get_listing(tenant.id, rng.randint(1, n_listings))
+            listing = get_listing(tenant_id, rng.randint(1, n_listings))
             render_markdown(listing.description_md)
             db.session.rollback()
 
@@ -439,7 +465,7 @@ def run(url: str, scale: float, queries: int) -> dict[str, Any]:
 
         def one_recommend() -> None:
             nonlocal empty_lists
-            ctx = launch_context(tenant.id, rng.randint(1, n_students), course.id)
+            ctx = launch_context(tenant_id, rng.randint(1, n_students), course_id)
             picks = recommend(ctx)
             empty_lists += not picks
             db.session.rollback()
@@ -481,7 +507,12 @@ def main() -> None:
     )
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="time a PostgreSQL database --keep kept (not dropped)"
+    )
     args = parser.parse_args()
+    if args.reuse and args.only != "postgresql":
+        parser.error("--reuse needs --only postgresql")
     scale, queries = (0.1, 100) if args.quick else (1.0, 300)
     if args.scale is not None:
         scale = args.scale
@@ -493,7 +524,13 @@ def main() -> None:
             print(f"SQLite ({tmp}/bench.db)")
             results["sqlite"] = run(f"sqlite:///{tmp}/bench.db", scale, queries)
             print(f"  {results['sqlite']}")
-        if args.only != "sqlite":
+        if args.reuse:
+            print(f"PostgreSQL, kept database {args.reuse}")
+            url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{args.reuse}"
+            url = url.replace("postgresql://", "postgresql+psycopg://")
+            results["postgresql"] = run(url, scale, queries, reuse=True)
+            print(f"  {results['postgresql']}")
+        elif args.only != "sqlite":
             with postgres_or_none(args.keep) as pg_url:
                 if pg_url:
                     print("PostgreSQL")
