@@ -71,7 +71,13 @@ class Engagement(Model):
     """An accepted application becoming work, with its learning agreement."""
 
     __tablename__ = "engagement"
-    __table_args__ = (Index("ix_engagement_tenant_student", "tenant_id", "student_id", "status"),)
+    # course_id and id too: the advisor's table reads a program's students' engagements
+    # from this index alone (d5e6f7a8b9c0)
+    __table_args__ = (
+        Index(
+            "ix_engagement_tenant_student", "tenant_id", "student_id", "status", "course_id", "id"
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), unique=True)
