@@ -25,6 +25,8 @@ Targets: attainment and coverage ≤ 2 s on PostgreSQL at full size.
     nice -n 10 .venv/bin/python benchmarks/reports.py                # full size
     nice -n 10 .venv/bin/python benchmarks/reports.py --scale 0.1    # a tenth of each size
     nice -n 10 .venv/bin/python benchmarks/reports.py --only sqlite --no-export
+    nice -n 10 .venv/bin/python benchmarks/reports.py --only postgresql --keep   # prints its name
+    nice -n 10 .venv/bin/python benchmarks/reports.py --reuse cc_bench_1234abcd  # time it again
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import statistics
@@ -46,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import PROGRAMS, Dialect, bulk_load, postgres_or_none  # noqa: E402
+from common import PG_ADMIN_URL, PROGRAMS, Dialect, bulk_load, postgres_or_none  # noqa: E402
 
 TARGETS = {"attainment_s": 2.0, "coverage_s": 2.0}
 FULL = {"students": 100_000, "engagements": 500_000, "evidence": 2_000_000}
@@ -193,6 +196,27 @@ def generate(sizes: dict[str, int]) -> dict[str, Any]:
     return {"tenant_id": t, "framework_id": framework_id, "advisor_id": advisor_id}
 
 
+def generated() -> dict[str, Any]:
+    """What the timed calls need, read from a database ``generate`` filled before (``--reuse``)."""
+    from sqlalchemy import select
+
+    from accreditation.frameworks.services import ensure_builtin_frameworks
+    from lti_tool.extensions import db
+    from lti_tool.models import Tenant, User
+
+    tenant = db.session.scalars(select(Tenant).where(Tenant.name == "Bench University")).one()
+    advisor = db.session.scalars(
+        select(User).where(User.tenant_id == tenant.id, User.sub == "advisor")
+    ).one()
+    out = {
+        "tenant_id": tenant.id,
+        "framework_id": ensure_builtin_frameworks(tenant.id).id,
+        "advisor_id": advisor.id,
+    }
+    db.session.rollback()
+    return out
+
+
 def median_s(fn: Callable[[], Any], runs: int) -> float:
     fn()  # warm: plans, caches
     out = []
@@ -232,7 +256,9 @@ def cpu_s(fn: Callable[[], Any]) -> float | None:
     return round(used, 3)
 
 
-def run(url: str, sizes: dict[str, int], runs: int, export: bool) -> dict[str, Any]:
+def run(
+    url: str, sizes: dict[str, int], runs: int, export: bool, reuse: bool = False
+) -> dict[str, Any]:
     from flask_migrate import upgrade
 
     from accreditation.attainment import exports, services
@@ -249,10 +275,13 @@ def run(url: str, sizes: dict[str, int], runs: int, export: bool) -> dict[str, A
     )
     result: dict[str, Any] = {}
     with app.app_context():
-        upgrade(revision="heads")
-        start = time.perf_counter()
-        ids = generate(sizes)
-        print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
+        if reuse:
+            ids = generated()
+        else:
+            upgrade(revision="heads")
+            start = time.perf_counter()
+            ids = generate(sizes)
+            print(f"  generated in {time.perf_counter() - start:.1f} s", flush=True)
         scope = services.Scope(ids["tenant_id"], ids["framework_id"])
         narrow = services.Scope(
             ids["tenant_id"],
@@ -332,18 +361,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs of each report")
     parser.add_argument("--no-export", action="store_true", help="skip the export")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument(
+        "--reuse",
+        metavar="NAME",
+        help="time the reports on a PostgreSQL database kept with --keep (no generation; "
+        "--scale only labels the figures: give the one it was generated at)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the clean-ups
     full = {k: max(1, int(v * args.scale)) for k, v in FULL.items()}
     tenth = {k: max(1, v // 10) for k, v in full.items()}
     print(f"load average: {os.getloadavg()}")
     results: dict[str, Any] = {}
-    if args.only in (None, "postgresql"):
+    if args.reuse:
+        if not re.fullmatch(r"cc_bench_\w+", args.reuse):
+            parser.error("--reuse takes the name of a kept cc_bench_* database")
+        url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{args.reuse}"
+        print(f"PostgreSQL: {args.reuse} (reused), {full}", flush=True)
+        results["postgresql"] = {**run(url, full, args.runs, not args.no_export, True), **full}
+    elif args.only in (None, "postgresql"):
         print(f"PostgreSQL: {full}", flush=True)
         with postgres_or_none(args.keep) as url:
             if url is not None:
                 results["postgresql"] = {**run(url, full, args.runs, not args.no_export), **full}
-    if args.only in (None, "sqlite"):
+    if args.only in (None, "sqlite") and not args.reuse:
         print(f"SQLite: {tenth}", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{tmp}/bench.db"
