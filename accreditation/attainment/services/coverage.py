@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from accreditation.evidence.models import Evidence
 from accreditation.frameworks.models import Framework
@@ -65,20 +65,19 @@ def coverage(
             Evidence.course_id.label("course_id"),
             Evidence.engagement_id.label("engagement_id"),
         )
-        for kind, outcome_id, column_id, rows in _coverage_counts(att, with_listings):
+        for kind, outcome_id, column_id, rows in _coverage_counts(att, ids, with_listings):
             counts[(kind, column_id, outcome_id)] = rows
             if kind == "course":
                 totals[outcome_id] += rows
                 course_ids.add(column_id)
             else:
                 listing_rows[column_id] += rows
-    titles: dict[int, str] = dict(
-        db.session.execute(
-            select(Course.id, func.coalesce(func.nullif(Course.label, ""), Course.title)).where(
-                Course.tenant_id == scope.tenant_id,
-                Course.id.in_([c for c in course_ids if c is not None]),
-            )
-        ).all()
+    titles = _titles(
+        select(Course.id, func.coalesce(func.nullif(Course.label, ""), Course.title)).where(
+            Course.tenant_id == scope.tenant_id
+        ),
+        Course.id,
+        [c for c in course_ids if c is not None],
     )
     courses = sorted(
         (Column("course", cid, titles.get(cid, "") if cid else "No course") for cid in course_ids),
@@ -86,13 +85,10 @@ def coverage(
     )
     top = sorted(listing_rows, key=lambda lid: (-listing_rows[lid], lid or 0))
     shown = top if listing_limit is None else top[:listing_limit]
-    listing_titles = dict(
-        db.session.execute(
-            select(Listing.id, Listing.title).where(
-                Listing.tenant_id == scope.tenant_id,
-                Listing.id.in_([lid for lid in shown if lid is not None]),
-            )
-        ).all()
+    listing_titles = _titles(
+        select(Listing.id, Listing.title).where(Listing.tenant_id == scope.tenant_id),
+        Listing.id,
+        [lid for lid in shown if lid is not None],
     )
     listings = [
         Column("listing", lid, listing_titles.get(lid, "") if lid else "No listing")
@@ -101,7 +97,29 @@ def coverage(
     return Coverage(fw, items, courses, listings, counts, dict(totals), tgt.min_evidence, len(top))
 
 
-def _coverage_counts(att: Any, with_listings: bool) -> list[tuple[str, int, int | None, int]]:
+# Ids per title query: PostgreSQL takes at most 65,535 parameters in a statement (the export
+# asks for every listing's title: 100,000 at --scale 5 of benchmarks/reports.py).
+_TITLES_PER_QUERY = 10_000
+
+
+def _titles(query: Select[int, Any], id_column: Any, ids: list[int]) -> dict[int, str]:
+    """``query``'s (id, title) rows for ``ids``, a batch of them at a time."""
+    titles: dict[int, str] = {}
+    for start in range(0, len(ids), _TITLES_PER_QUERY):
+        batch = ids[start : start + _TITLES_PER_QUERY]
+        titles.update(db.session.execute(query.where(id_column.in_(batch))).all())
+    return titles
+
+
+# Up to this many outcomes, coverage by listing counts each outcome in a column of one row per
+# listing (a FILTER per outcome): a hash of listings instead of listings x outcomes, which on
+# PostgreSQL also leaves the gather of parallel workers' partial groups a tenth of the rows.
+_LISTING_COLUMNS_MAX = 12
+
+
+def _coverage_counts(
+    att: Any, ids: list[int], with_listings: bool
+) -> list[tuple[str, int, int | None, int]]:
     """(kind, outcome id, course or listing id, rated evidence rows)."""
     out: list[tuple[str, int, int | None, int]] = [
         ("course", o, c, n)
@@ -111,14 +129,22 @@ def _coverage_counts(att: Any, with_listings: bool) -> list[tuple[str, int, int 
             )
         )
     ]
-    if with_listings:  # every evidence row joins its engagement: the costly half
-        out += [
+    if not with_listings:
+        return out
+    # every evidence row joins its engagement: the costly half
+    joined = select().select_from(att).outerjoin(Engagement, Engagement.id == att.c.engagement_id)
+    if len(ids) > _LISTING_COLUMNS_MAX:
+        return out + [
             ("listing", o, lst, n)
             for o, lst, n in db.session.execute(
-                select(att.c.outcome_id, Engagement.listing_id, func.count())
-                .select_from(att)
-                .outerjoin(Engagement, Engagement.id == att.c.engagement_id)
-                .group_by(att.c.outcome_id, Engagement.listing_id)
+                joined.add_columns(att.c.outcome_id, Engagement.listing_id, func.count()).group_by(
+                    att.c.outcome_id, Engagement.listing_id
+                )
             )
         ]
+    per_outcome = [func.count().filter(att.c.outcome_id == o) for o in ids]
+    for listing_id, *rows in db.session.execute(
+        joined.add_columns(Engagement.listing_id, *per_outcome).group_by(Engagement.listing_id)
+    ):
+        out += [("listing", o, listing_id, n) for o, n in zip(ids, rows, strict=True) if n]
     return out
