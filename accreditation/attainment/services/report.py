@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, select, text
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import BigInteger, Select, bindparam, func, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.elements import ColumnElement, Grouping
 
 from accreditation.evidence.models import Evidence
 from accreditation.frameworks import services as fw_services
@@ -19,7 +21,7 @@ from accreditation.frameworks.models import Framework
 from lti_tool.extensions import db
 from lti_tool.models import Course
 
-from .attribution import attributed, has_alignments, tune_for_reports
+from .attribution import TUNE_FOR_REPORTS, attributed, has_alignments, tune_for_reports
 from .scope import MEASURES, Outcome, Scope, list_terms, outcomes
 from .targets import Targets, targets
 
@@ -83,9 +85,18 @@ def _distribution(scope: Scope, item_ids: list[int], *group: str) -> list[Any]:
     ``item_id IN (...)`` would lose that order and hash a million groups. On PostgreSQL the
     statements run on ``ATTAINMENT_PARALLEL`` connections at once (``_run_in_parallel``)."""
     aligned = has_alignments(scope, item_ids)
-    statements = [_distribution_of(scope, item_id, aligned, group) for item_id in item_ids]
-    workers = int(current_app.config["ATTAINMENT_PARALLEL"])
-    if db.session.get_bind().dialect.name == "postgresql" and workers > 1 and len(statements) > 1:
+    return _run([_distribution_of(scope, item_id, aligned, group) for item_id in item_ids])
+
+
+def _postgresql() -> bool:
+    return bool(db.session.get_bind().dialect.name == "postgresql")
+
+
+def _run(statements: list[Select[Any]]) -> list[Any]:
+    """The rows of ``statements``: on PostgreSQL over ``ATTAINMENT_PARALLEL`` connections at
+    once, elsewhere one after another on the session's connection."""
+    workers = int(current_app.config["ATTAINMENT_PARALLEL"]) if _postgresql() else 1
+    if workers > 1 and len(statements) > 1:
         return _run_in_parallel(statements, workers)
     rows: list[Any] = []
     for statement in statements:
@@ -96,7 +107,7 @@ def _distribution(scope: Scope, item_ids: list[int], *group: str) -> list[Any]:
 def _run_in_parallel(statements: list[Select[Any]], workers: int) -> list[Any]:
     """Run ``statements`` over ``workers`` connections of their own, each reading the request
     transaction's snapshot (``pg_export_snapshot``: the figures are those of one moment, as
-    when one connection runs them all) with the report's ``work_mem``."""
+    when one connection runs them all) with the report's settings (``tune_for_reports``)."""
     engine = db.engine
     snapshot = str(db.session.scalar(text("SELECT pg_export_snapshot()")))
     if not re.fullmatch(r"[0-9A-F]+-[0-9A-F]+-[0-9]+", snapshot):  # SET takes no parameter
@@ -108,7 +119,7 @@ def _run_in_parallel(statements: list[Select[Any]], workers: int) -> list[Any]:
         with engine.connect() as conn:
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             conn.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-            conn.execute(text("SELECT set_config('work_mem', :mem, true)"), {"mem": mem})
+            conn.execute(TUNE_FOR_REPORTS, {"mem": mem})
             for statement in chunk:
                 rows += conn.execute(statement).all()
             conn.rollback()
@@ -199,13 +210,10 @@ def trend(scope: Scope) -> Trend:
     _fw, items, tgt = scoped_framework(scope)
     acc: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
     if items:
-        for term, outcome_id, source, reached, count in _distribution(
-            scope, [o.id for o in items], "term"
-        ):
-            cell = acc[(outcome_id, source, term or "")]
-            cell[0] += count
-            if reached >= tgt.for_item(outcome_id):
-                cell[1] += count
+        for outcome_id, source, term, assessed, hit in _term_counts(scope, items, tgt):
+            cell = acc[(outcome_id, source, term)]
+            cell[0] += assessed
+            cell[1] += hit
     seen = {key[2] for key in acc}
     ordered = [t for t in list_terms(scope.tenant_id) if t in seen]
     if "" in seen:
@@ -214,3 +222,97 @@ def trend(scope: Scope) -> Trend:
     for (outcome_id, source, term), (n, hit) in acc.items():
         cells[outcome_id][source][term] = TrendCell(n, round(100 * hit / n, 1) if n else None)
     return Trend(ordered, cells, items)
+
+
+def _term_counts(
+    scope: Scope, items: list[Outcome], tgt: Targets
+) -> Iterator[tuple[int, str, str, int, int]]:
+    """(outcome id, measure, term, students assessed, students at or above the target); a
+    student is counted in each term they have a level in, at the highest level of that term."""
+    ids = [o.id for o in items]
+    bits = _term_bits(scope) if _postgresql() else None  # SQLite has no bit_or
+    if bits is None:
+        for term, outcome_id, source, reached, count in _distribution(scope, ids, "term"):
+            hit = count if reached >= tgt.for_item(outcome_id) else 0
+            yield outcome_id, source, term or "", count, hit
+        return
+    aligned = has_alignments(scope, ids)
+    statements = [_term_masks_of(scope, o, tgt.for_item(o), aligned, bits) for o in ids]
+    for outcome_id, source, assessed, hit, count in _run(statements):
+        for i, term in enumerate(bits.terms):
+            if assessed & (1 << i):
+                yield outcome_id, source, term, count, count if (hit or 0) & (1 << i) else 0
+
+
+@dataclass(frozen=True)
+class _TermBits:
+    """Each term of the tenant's courses as one bit of a bigint (``terms[i]`` is bit i; "" for
+    evidence without a course or a term), and the bit of each course id from ``offset`` + 1
+    on: PostgreSQL looks a row's term up in this array by its course id, which costs far less
+    per evidence row than joining the course (the trend reads millions)."""
+
+    terms: list[str]
+    offset: int
+    course_bits: list[int]
+
+
+_MAX_TERM_BITS = 62  # bits of a bigint that shift without reaching the sign
+_MAX_COURSE_SPAN = 250_000  # course ids from the tenant's first to its last: the array's length
+
+
+def _term_bits(scope: Scope) -> _TermBits | None:
+    """The tenant's course → term bits; None when they do not fit (more terms than bits, or
+    course ids spread too far apart for an array): the trend then groups by term name."""
+    courses = db.session.execute(
+        select(Course.id, func.coalesce(Course.term_name, "")).where(
+            Course.tenant_id == scope.tenant_id
+        )
+    ).all()
+    terms = sorted({str(name) for _, name in courses} | {""})
+    if len(terms) > _MAX_TERM_BITS:
+        return None
+    if not courses:
+        return _TermBits(terms, 0, [])
+    low, high = min(c for c, _ in courses), max(c for c, _ in courses)
+    if high - low >= _MAX_COURSE_SPAN:
+        return None
+    no_term = 1 << terms.index("")
+    course_bits = [no_term] * (high - low + 1)
+    for course_id, name in courses:
+        course_bits[course_id - low] = 1 << terms.index(str(name))
+    return _TermBits(terms, low - 1, course_bits)
+
+
+def _term_masks_of(
+    scope: Scope, item_id: int, target: int, aligned: bool, bits: _TermBits
+) -> Select[Any]:
+    """Rows of (outcome_id, source, assessed, hit, students): per measure, how many students
+    have levels in exactly the terms of the ``assessed`` bits and reached ``target`` in those
+    of the ``hit`` bits. One row per student and measure comes out of the attainment index's
+    (source, student) order without a sort or a hash of every student and term."""
+    # parenthesised: "$1::BIGINT[][...]" would read as a type with array bounds
+    course_bits = Grouping(bindparam("course_bits", bits.course_bits, type_=ARRAY(BigInteger)))
+    no_term = literal(1 << bits.terms.index(""), BigInteger)
+    bit = func.coalesce(course_bits[Evidence.course_id - bits.offset], no_term)
+    att = attributed(
+        scope,
+        [item_id],
+        Evidence.source.label("source"),
+        Evidence.student_id.label("student_id"),
+        Evidence.level.label("level"),
+        bit.label("term_bit"),
+        aligned=aligned,
+    )
+    per_student = (
+        select(
+            att.c.outcome_id,
+            att.c.source,
+            func.bit_or(att.c.term_bit).label("assessed"),
+            func.bit_or(att.c.term_bit).filter(att.c.level >= target).label("hit"),
+        )
+        .group_by(att.c.outcome_id, att.c.source, att.c.student_id)
+        .subquery("per_student")
+    )
+    keys = [per_student.c.outcome_id, per_student.c.source]
+    keys += [per_student.c.assessed, per_student.c.hit]
+    return select(*keys, func.count()).group_by(*keys)
