@@ -32,6 +32,7 @@ Targets: attainment and coverage ≤ 2 s on PostgreSQL at full size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -228,30 +229,41 @@ def median_s(fn: Callable[[], Any], runs: int) -> float:
 
 
 def cpu_s(fn: Callable[[], Any]) -> float | None:
-    """CPU seconds one call costs: this process plus its PostgreSQL backend (read from
-    /proc; None elsewhere), without parallel workers. Unlike wall time it hardly moves with the
-    machine's load."""
+    """CPU seconds one call costs: this process plus the PostgreSQL backends of the database
+    (the session's and the connections the per-outcome statements run on; read from /proc;
+    None elsewhere), without PostgreSQL's parallel workers in the session (other processes,
+    gone when their query ends; the per-outcome statements plan none). Unlike wall time it
+    hardly moves with the machine's load."""
     from sqlalchemy import text
 
     from lti_tool.extensions import db
 
     if db.engine.dialect.name != "postgresql":
         return None
-    pid = db.session.execute(text("SELECT pg_backend_pid()")).scalar()
-    # parallel workers are other processes: keep the whole query in the backend measured
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def backends() -> dict[int, float]:
+        pids = db.session.scalars(
+            text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend'"
+            )
+        ).all()
+        out = {}
+        for pid in pids:
+            with contextlib.suppress(OSError):  # ended meanwhile
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        return out
+
+    if not backends():
+        return None  # the server runs elsewhere: its /proc is not this machine's
     db.session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
-    stat = Path(f"/proc/{pid}/stat")
-    if not stat.exists():
-        db.session.rollback()
-        return None
-
-    def backend() -> float:
-        fields = stat.read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    before, client = backend(), time.process_time()
-    fn()  # runs in the transaction begun above, so on the same backend
-    used = backend() - before + time.process_time() - client
+    before, client = backends(), time.process_time()
+    fn()  # runs in the transaction begun above
+    after = backends()
+    used = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    used += time.process_time() - client
     db.session.rollback()
     return round(used, 3)
 
@@ -312,6 +324,11 @@ def run(
             assert cover.listings
             db.session.rollback()
 
+        def trend() -> None:
+            over_time = services.trend(scope)
+            assert over_time.terms
+            db.session.rollback()
+
         result["attainment_s"] = median_s(attainment, runs)
         print(f"  attainment (every program and term): {result['attainment_s']} s", flush=True)
         result["attainment_cpu_s"] = cpu_s(no_rollback(services.attainment))
@@ -322,10 +339,14 @@ def run(
         print(f"  coverage (outcomes x courses, flags): {result['coverage_s']} s", flush=True)
         result["coverage_cpu_s"] = cpu_s(no_rollback(services.coverage, with_listings=False))
         print(f"  coverage CPU (client + server): {result['coverage_cpu_s']} s", flush=True)
-        result["coverage_listings_s"] = median_s(coverage_listings, 1)
+        result["coverage_listings_s"] = median_s(coverage_listings, runs)
         print(f"  coverage by listing: {result['coverage_listings_s']} s", flush=True)
-        result["trend_s"] = median_s(lambda: (services.trend(scope), db.session.rollback()), 1)
+        result["coverage_listings_cpu_s"] = cpu_s(no_rollback(services.coverage))
+        print(f"  coverage by listing CPU: {result['coverage_listings_cpu_s']} s", flush=True)
+        result["trend_s"] = median_s(trend, runs)
         print(f"  trend: {result['trend_s']} s", flush=True)
+        result["trend_cpu_s"] = cpu_s(no_rollback(services.trend))
+        print(f"  trend CPU (client + server): {result['trend_cpu_s']} s", flush=True)
         if export:
             job = AttainmentExport(
                 tenant_id=ids["tenant_id"],
@@ -376,9 +397,9 @@ def main() -> None:
     if args.reuse:
         if not re.fullmatch(r"cc_bench_\w+", args.reuse):
             parser.error("--reuse takes the name of a kept cc_bench_* database")
-        url = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{args.reuse}"
+        reused = f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{args.reuse}"
         print(f"PostgreSQL: {args.reuse} (reused), {full}", flush=True)
-        results["postgresql"] = {**run(url, full, args.runs, not args.no_export, True), **full}
+        results["postgresql"] = {**run(reused, full, args.runs, not args.no_export, True), **full}
     elif args.only in (None, "postgresql"):
         print(f"PostgreSQL: {full}", flush=True)
         with postgres_or_none(args.keep) as url:
