@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, session, url_for
 
 from .quantities import hours_text, hours_value_text
+from .words import plural
 
 # Query parameters whose values are bearer credentials: launch ids, OIDC state, nonce and
 # id_token, OAuth codes, tokens, login hints, invitation tokens.
@@ -272,6 +273,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(csp_nonce=csp_nonce, lurl=launch_url, lurl_each=launch_url_each)
     # minutes (or hours) as hours to the quarter, the same on every page (``quantities``)
     app.jinja_env.filters.update(hours=hours_text, hours_value=hours_value_text)
+    app.jinja_env.filters["plural"] = plural  # "1 student meets", "2 students meet"
     install_log_safety()
 
     from . import messages

@@ -1,0 +1,15 @@
+"""Counts in words: "1 student meets", "3 students meet" — never "1 students" or "opening(s)".
+
+``plural`` is the ``plural`` template filter (registered in ``lti_tool.web``) and is called
+from Python where a message counts something."""
+
+from __future__ import annotations
+
+
+def plural(count: int | float, singular: str, plural: str | None = None) -> str:
+    """The count and the noun (or phrase) that agrees with it: ``plural(1, "opening")`` is
+    "1 opening", ``plural(2, "student meets", "students meet")`` "2 students meet"; whole
+    counts are grouped by thousands ("1,234 ratings")."""
+    words = singular if count == 1 else (plural if plural is not None else singular + "s")
+    number = f"{count:,}" if isinstance(count, int) else f"{count:,g}"
+    return f"{number} {words}"
