@@ -102,8 +102,12 @@ class CorrectionForm(AwardForm):
 
 
 class MessageForm(LaunchForm):
+    """Ask for changes. Its box and the Deny form's share the review page and the field name
+    ``message``: each has an id of its own, so each label names its own box."""
+
     message = TextAreaField(
         "Message to the student",
+        id="changes-message",
         filters=[strip_text],
         validators=[DataRequired("Write a message for the student."), Length(max=4000)],
     )
@@ -112,6 +116,7 @@ class MessageForm(LaunchForm):
 class DenyForm(LaunchForm):
     message = TextAreaField(
         "Reason the student will see",
+        id="deny-message",
         filters=[strip_text],
         validators=[DataRequired("Say why credit is denied."), Length(max=4000)],
     )
