@@ -582,6 +582,9 @@ def setup_students(
                 employer=f"Remote Data Lab {n % 20}",
             )
             acknowledge_agreement(ctx, active.id)
+            # accepted a year ago: the hour logs go back a day for every four entries, and
+            # hours are refused before the engagement was accepted
+            active.created_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(365)
             students.append(Student(key, first_user + n, active.id))
             if n % 50 == 49:
                 db.session.commit()

@@ -68,14 +68,23 @@ class LaunchContext:
         return Actor.user(self.tenant_id, self.user_id, self.user_name, self.user_email)
 
 
+def zone_of(time_zone: str) -> dt.tzinfo:
+    """A tenant's time zone (UTC when the zone is unknown)."""
+    try:
+        return zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
 def today_in(time_zone: str) -> dt.date:
     """Today in a tenant's time zone (UTC when the zone is unknown): deadlines and hour logs
     are dates there."""
-    try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        tz = dt.UTC
-    return dt.datetime.now(tz).date()
+    return dt.datetime.now(zone_of(time_zone)).date()
+
+
+def day_in(moment: dt.datetime, time_zone: str) -> dt.date:
+    """The day a stored moment (naive UTC) fell on in a tenant's time zone."""
+    return moment.replace(tzinfo=dt.UTC).astimezone(zone_of(time_zone)).date()
 
 
 def claims_summary(message: dict[str, Any]) -> dict[str, Any]:

@@ -112,6 +112,8 @@ def _engage(ctx: Any, advisor: Any, engagement: Any, state: str, today: dt.date)
     from ..work.services import hours
 
     start = today - dt.timedelta(days=24)
+    # accepted the day before the agreed start: hours count only on the engagement's days
+    engagement.created_at = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(12))
     _agree(ctx, advisor, engagement, start, today)
     logs = [
         hours.log_hours(ctx, engagement.id, start + dt.timedelta(days=d), h, text, today=today)

@@ -107,7 +107,7 @@ def school(app: Any, make_platform: Any, driver: Any) -> dict[str, Any]:
     from internships.models import Listing
     from lti_tool.auth import load_launch
     from lti_tool.extensions import db
-    from tests.internships.work.helpers import accept, add_listing
+    from tests.internships.work.helpers import accept, add_listing, ready_to_log
 
     platform = make_platform(tenant_settings=ADVISOR_RULE)
 
@@ -138,6 +138,7 @@ def school(app: Any, make_platform: Any, driver: Any) -> dict[str, Any]:
         ctx = load_launch(lids["student"])
         assert ctx is not None
         engagement = accept(ctx, add_listing(platform.tenant_id, title="Keyboard project"))
+        ready_to_log(ctx, engagement)  # acknowledged: the hours form is on the page
         from internships.supervisor.links import issue_link
         from internships.work.models import HourLog
 

@@ -33,7 +33,7 @@ from lti_tool.models import AuditEntry, Launch, Tenant, User
 from lti_tool.privacy import schema, subject
 from lti_tool.privacy.subject import erasure
 from tests.helpers import csrf_token
-from tests.internships.work.helpers import PDF, accept
+from tests.internships.work.helpers import PDF, accept, ready_to_log
 
 NOTES = b"Interview notes: five customers, three themes.\n"
 
@@ -47,7 +47,7 @@ def worked(app, school, seed_listing):
     other = school.person("student")
     with app.app_context():
         ctx = student.ctx()
-        engagement = accept(ctx, listing)
+        engagement = ready_to_log(ctx, accept(ctx, listing))
         today = dt.date.today()
         hour_svc.log_hours(ctx, engagement.id, today, "2.5", "Interviewed five customers")
         hour_svc.log_hours(ctx, engagement.id, today, "1", "Wrote the summary")

@@ -66,6 +66,7 @@ def history(app, make_school, seed_listing):
         old = accept(people[0].ctx(), listings[0])
         recent = accept(people[1].ctx(), listings[1])
         for engagement, ctx in ((old, people[0].ctx()), (recent, people[1].ctx())):
+            eng.acknowledge_agreement(ctx, engagement.id)
             eng.add_deliverable(ctx, engagement.id, "Report", data=NOTES, filename="r.txt")
         declined = apply(people[2].ctx(), listings[2])
         decide_application(

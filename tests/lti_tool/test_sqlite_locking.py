@@ -34,6 +34,7 @@ from tests.internships.test_mail_outbox import SmtpSink, smtp  # noqa: F401 - th
 from tests.internships.work.conftest import COMPETENCIES, make_world
 from tests.internships.work.helpers import (
     accept_via_advisor,
+    acknowledge_on_page,
     last_link,
     public_client,
     submit_application,
@@ -233,6 +234,7 @@ def test_people_write_while_the_runner_delivers_and_nothing_fails(
     accept_via_advisor(world, worker_application)
     engagement_id = _engagement_of(app, worker_application)
     assert engagement_id
+    acknowledge_on_page(worker, engagement_id)  # hours count from the acknowledgement
     decisions: list[tuple[Any, str, str, int]] = []  # by a supervisor: browser, link, token, id
     by_advisor: list[int] = []
     for n in range(6):

@@ -284,7 +284,7 @@ def world(app, make_platform, driver) -> World:
     from lti_tool.auth import load_launch
     from lti_tool.extensions import db
     from tests.credit.conftest import give_work
-    from tests.internships.work.helpers import accept, add_listing
+    from tests.internships.work.helpers import accept, add_listing, ready_to_log
 
     platform = make_platform(tenant_settings=ADVISOR_RULE)
     people = {r: _person(app, driver, platform, r) for r in ("student", "advisor", "faculty")}
@@ -296,6 +296,7 @@ def world(app, make_platform, driver) -> World:
         listing_id = add_listing(tenant_id, title="Open project")
         spare = add_listing(tenant_id, title="Spare project", employer="Spare Co")
         active = accept(sctx, add_listing(tenant_id, title="Active project", employer="Work Co"))
+        ready_to_log(sctx, active)  # acknowledged, accepted in January: hours may be logged
         db.session.add(
             HourLog(
                 tenant_id=tenant_id,

@@ -251,6 +251,20 @@ def own_active(ctx: LaunchContext, engagement_id: int) -> Engagement:
     return engagement
 
 
+def own_acknowledged(ctx: LaunchContext, engagement_id: int) -> Engagement:
+    """The student's own active engagement whose learning agreement they acknowledged: no
+    hours, deliverables or reflection before it."""
+    engagement = own_active(ctx, engagement_id)
+    if engagement.acknowledged_at is None:
+        raise PolicyViolationError(
+            "Acknowledge the learning agreement first: your work on this engagement counts "
+            "from then on.",
+            reason="not_acknowledged",
+            hint="The agreement and its button are at the top of the engagement's page.",
+        )
+    return engagement
+
+
 # --- deliverables and the reflection ----------------------------------------------------------
 
 
@@ -264,7 +278,7 @@ def add_deliverable(
     filename: str = "",
 ) -> Deliverable:
     """The student hands in a deliverable: a file (checked and stored) or an https URL."""
-    engagement = own_active(ctx, engagement_id)
+    engagement = own_acknowledged(ctx, engagement_id)
     title = " ".join(title.split())
     if not 2 <= len(title) <= 200:
         raise EngagementInvalidError("title", "Give the deliverable a title (2 to 200 characters).")
@@ -302,7 +316,7 @@ def save_reflection(
 ) -> Reflection:
     """The student saves (or submits) their answers to the guided prompts; a submitted
     reflection answers every prompt with at least a few sentences."""
-    engagement = own_active(ctx, engagement_id)
+    engagement = own_acknowledged(ctx, engagement_id)
     clean = {key: (answers.get(key) or "").strip()[:5000] for key, _ in REFLECTION_PROMPTS}
     if submit:
         for key, prompt in REFLECTION_PROMPTS:

@@ -1,8 +1,10 @@
 """Hour logs: the student logs, the supervisor (signed link) or faculty confirms or queries.
 
-Rules: hours in quarter hours; no date in the future in the tenant's time zone; at most 12
-hours a day and the tenant's weekly cap (``max_weekly_hours``, weeks Monday to Sunday) across
-the student's engagements; no duplicate (engagement, date, description)."""
+Rules: hours only once the student acknowledged the learning agreement, and only on days inside
+the engagement (not before it was accepted or its agreed start, not after its agreed end); hours
+in quarter hours; no date in the future in the tenant's time zone; at most 12 hours a day and
+the tenant's weekly cap (``max_weekly_hours``, weeks Monday to Sunday) across the student's
+engagements; no duplicate (engagement, date, description)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.actor import Actor
-from lti_tool.context import LaunchContext, today_in
+from lti_tool.context import LaunchContext, day_in, today_in
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.notify.notifications import notify
@@ -76,6 +78,44 @@ def _minutes_on(ctx: LaunchContext, *when: Any) -> int:
         )
         or 0
     )
+
+
+def engagement_days(engagement: Engagement, time_zone: str) -> tuple[dt.date, dt.date | None]:
+    """The first and last day hours may be logged on: from the later of the day the
+    application was accepted (in the tenant's time zone) and the agreed start, to the agreed
+    end (open when none is set)."""
+    accepted = day_in(engagement.created_at, time_zone)
+    first = max(accepted, engagement.start_date) if engagement.start_date else accepted
+    return first, engagement.end_date
+
+
+def outside_days(engagement: Engagement, work_date: dt.date, time_zone: str) -> str | None:
+    """Why a day is outside the engagement (None when inside): shown to the student when they
+    log it, and to the supervisor beside an entry made before this rule."""
+    first, last = engagement_days(engagement, time_zone)
+    if work_date < first:
+        return f"before the engagement's first day ({first.strftime('%-d %B %Y')})"
+    if last is not None and work_date > last:
+        return f"after the engagement's last day ({last.strftime('%-d %B %Y')})"
+    return None
+
+
+def _check_engagement_days(ctx: LaunchContext, engagement: Engagement, work_date: dt.date) -> None:
+    if engagement.acknowledged_at is None:
+        raise EngagementInvalidError(
+            "work_date",
+            "Acknowledge the learning agreement first: hours count only from then on. It is "
+            "at the top of this engagement's page.",
+            "not_acknowledged",
+        )
+    outside = outside_days(engagement, work_date, ctx.time_zone)
+    if outside is not None:
+        raise EngagementInvalidError(
+            "work_date",
+            f"{work_date.strftime('%-d %B %Y')} is {outside}: log only days of the engagement. "
+            "If the dates are wrong, ask your supervisor or advisor to change the agreement.",
+            "outside_engagement",
+        )
 
 
 def _check_entry(work_date: dt.date, text: str, today: dt.date) -> None:
@@ -164,6 +204,7 @@ def log_hours(
     minutes = parse_hours(hours)
     text = " ".join(description.split())
     _check_entry(work_date, text, today or today_in(ctx.time_zone))
+    _check_engagement_days(ctx, engagement, work_date)
     _check_day_limit(ctx, work_date, minutes)
     _check_week_limit(ctx, engagement, work_date, minutes)
     _check_duplicate(engagement, work_date, text)

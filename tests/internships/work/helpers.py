@@ -3,6 +3,7 @@ the audit trail (through the services); apply, accept and read a link through th
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import secrets
@@ -58,6 +59,24 @@ def accept(ctx: LaunchContext, listing_id: int, **kw: Any) -> Engagement:
         select(Engagement).where(Engagement.application_id == application.id)
     )
     assert engagement is not None
+    return engagement
+
+
+ACCEPTED_ON = dt.date(2026, 1, 5)
+
+
+def ready_to_log(
+    student: LaunchContext, engagement: Engagement, since: dt.date = ACCEPTED_ON
+) -> Engagement:
+    """The engagement as accepted on ``since`` (noon UTC) with its learning agreement
+    acknowledged, so hours may be logged for days from then on (hours are refused before the
+    acknowledgement and outside the engagement's days)."""
+    from internships.work.services.engagements import acknowledge_agreement
+
+    engagement.created_at = dt.datetime.combine(since, dt.time(12))
+    if engagement.acknowledged_at is None:
+        acknowledge_agreement(student, engagement.id)
+    db.session.flush()
     return engagement
 
 
@@ -168,13 +187,38 @@ def last_link(app, to: str, path: str) -> str:
     return match.group(1)
 
 
-def engaged(app, world) -> int:
+def acknowledge_on_page(student, engagement_id: int) -> None:
+    """The student presses "I have read and accept this learning agreement"."""
+    url = f"/work/engagements/{engagement_id}"
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
+    resp = student.client.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": token})
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
+
+
+def accepted_days_ago(app, engagement_id: int, days: int) -> None:
+    """Move the engagement's acceptance ``days`` back (hours may be logged from that day)."""
+    from lti_tool.models import utcnow
+
+    with app.app_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        assert engagement is not None
+        engagement.created_at = utcnow() - dt.timedelta(days=days)
+        db.session.commit()
+
+
+def engaged(app, world, *, ready: bool = True) -> int:
+    """The world's student engaged on its listing (accepted by the advisor through the page);
+    ``ready``: accepted a week ago and the agreement acknowledged, so hours can be logged."""
     submit_application(world["student"], world["listing"])
     application = the_application(app, world["student"].sub)
     accept_via_advisor(world, application.id)
     with app.app_context():
-        return int(
+        engagement_id = int(
             db.session.scalar(
                 select(Engagement.id).where(Engagement.application_id == application.id)
             )
         )
+    if ready:
+        acknowledge_on_page(world["student"], engagement_id)
+        accepted_days_ago(app, engagement_id, 7)
+    return engagement_id

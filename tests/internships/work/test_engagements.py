@@ -19,7 +19,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Tenant
 from lti_tool.notify.notifications import unread_notifications
 
-from .helpers import PDF, accept, audit_actions
+from .helpers import PDF, accept, audit_actions, ready_to_log
 
 MONDAY = dt.date(2026, 3, 2)
 
@@ -111,6 +111,7 @@ def test_students_do_not_edit_agreements(setup):
 
 def test_log_hours_in_quarter_hours(setup):
     ctx, engagement = setup
+    ready_to_log(ctx["student"], engagement)
     log = hours.log_hours(
         ctx["student"], engagement.id, MONDAY, "2.25", "Cleaned survey data", today=MONDAY
     )
@@ -122,6 +123,7 @@ def test_log_hours_in_quarter_hours(setup):
 
 def test_no_future_dates_in_the_tenants_time_zone(setup):
     ctx, engagement = setup
+    ready_to_log(ctx["student"], engagement)
     tenant = db.session.get(Tenant, engagement.tenant_id)
     tenant.time_zone = "Pacific/Kiritimati"  # UTC+14: its today is often UTC's tomorrow
     db.session.flush()
@@ -138,6 +140,7 @@ def test_no_future_dates_in_the_tenants_time_zone(setup):
 
 def test_no_day_over_twelve_hours_and_no_duplicates(setup):
     ctx, engagement = setup
+    ready_to_log(ctx["student"], engagement)
     hours.log_hours(ctx["student"], engagement.id, MONDAY, 8, "Interviews", today=MONDAY)
     with pytest.raises(EngagementInvalidError) as exc:
         hours.log_hours(ctx["student"], engagement.id, MONDAY, 4.25, "Report", today=MONDAY)
@@ -159,6 +162,7 @@ def test_no_day_over_twelve_hours_and_no_duplicates(setup):
 
 def test_weekly_cap_on_logged_hours(setup):
     ctx, engagement = setup
+    ready_to_log(ctx["student"], engagement)
     for day in range(3):
         hours.log_hours(
             ctx["student"],
@@ -187,6 +191,34 @@ def test_weekly_cap_on_logged_hours(setup):
     )
 
 
+def test_hours_only_after_the_acknowledgement_and_on_the_engagements_days(setup):
+    ctx, engagement = setup
+    student = ctx["student"]
+    engagement.created_at = dt.datetime(2026, 2, 20, 12)  # accepted on 20 February
+    db.session.flush()
+    with pytest.raises(EngagementInvalidError) as exc:
+        hours.log_hours(student, engagement.id, MONDAY, 1, "Kick-off", today=MONDAY)
+    assert exc.value.reason == "not_acknowledged"
+    svc.acknowledge_agreement(student, engagement.id)
+    assert hours.log_hours(student, engagement.id, MONDAY, 1, "Kick-off", today=MONDAY)
+    with pytest.raises(EngagementInvalidError) as exc:
+        hours.log_hours(
+            student, engagement.id, dt.date(2026, 2, 19), 1, "Before it began", today=MONDAY
+        )
+    assert exc.value.reason == "outside_engagement"
+    assert "before the engagement's first day (20 February 2026)" in str(exc.value)
+    # The agreed dates narrow it further: from the start, to the end.
+    engagement.start_date, engagement.end_date = dt.date(2026, 2, 25), dt.date(2026, 3, 5)
+    engagement.acknowledged_at = dt.datetime(2026, 2, 21)
+    db.session.flush()
+    for day in (dt.date(2026, 2, 24), dt.date(2026, 3, 6)):
+        with pytest.raises(EngagementInvalidError) as exc:
+            hours.log_hours(student, engagement.id, day, 1, "Outside", today=dt.date(2026, 3, 9))
+        assert exc.value.reason == "outside_engagement"
+    for day in (dt.date(2026, 2, 25), dt.date(2026, 3, 5)):
+        hours.log_hours(student, engagement.id, day, 1, "Inside", today=dt.date(2026, 3, 9))
+
+
 def test_only_the_student_logs_on_their_own_active_engagement(setup):
     ctx, engagement = setup
     with pytest.raises(NotFoundError):
@@ -197,6 +229,7 @@ def test_only_the_student_logs_on_their_own_active_engagement(setup):
 
 def test_review_confirms_and_queries_with_notifications(setup):
     ctx, engagement = setup
+    ready_to_log(ctx["student"], engagement)
     a = hours.log_hours(ctx["student"], engagement.id, MONDAY, 2, "Survey", today=MONDAY)
     b = hours.log_hours(ctx["student"], engagement.id, MONDAY, 3, "Analysis", today=MONDAY)
     with pytest.raises(EngagementInvalidError):
@@ -222,6 +255,7 @@ def test_review_confirms_and_queries_with_notifications(setup):
 
 def test_deliverables_file_or_url_with_type_checks(setup):
     ctx, engagement = setup
+    ready_to_log(ctx["student"], engagement)
     pdf = svc.add_deliverable(
         ctx["student"], engagement.id, "Final report", data=PDF, filename="report.pdf"
     )
@@ -244,8 +278,21 @@ def test_deliverables_file_or_url_with_type_checks(setup):
     assert [d.title for d in svc.deliverables(engagement)] == ["Final report", "Dashboard"]
 
 
+def test_no_deliverable_or_reflection_before_the_agreement_is_acknowledged(setup):
+    ctx, engagement = setup
+    with pytest.raises(PolicyViolationError) as exc:
+        svc.add_deliverable(ctx["student"], engagement.id, "Plan", url="https://example.org/p")
+    assert exc.value.reason == "not_acknowledged"
+    with pytest.raises(PolicyViolationError) as exc:
+        svc.save_reflection(ctx["student"], engagement.id, {"what": "Early"}, submit=False)
+    assert exc.value.reason == "not_acknowledged"
+    svc.acknowledge_agreement(ctx["student"], engagement.id)
+    assert svc.add_deliverable(ctx["student"], engagement.id, "Plan", url="https://example.org/p")
+
+
 def test_reflection_draft_then_submit(setup):
     ctx, engagement = setup
+    ready_to_log(ctx["student"], engagement)
     draft = svc.save_reflection(ctx["student"], engagement.id, {"what": "Started"}, submit=False)
     assert draft.submitted_at is None
     with pytest.raises(EngagementInvalidError) as exc:

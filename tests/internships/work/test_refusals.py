@@ -85,7 +85,7 @@ def test_an_address_that_is_not_one_is_refused_and_kept(app, world):
 
 
 def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, world):
-    engagement_id = engaged(app, world)
+    engagement_id = engaged(app, world, ready=False)
     student = world["student"]
     browser = _cookieless(app)
     url = f"/work/engagements/{engagement_id}"

@@ -17,7 +17,14 @@ from lti_tool.models import AuditEntry
 from tests.helpers import csrf_token
 
 from .conftest import make_world
-from .helpers import PDF, accept_via_advisor, apply_form, submit_application, the_application
+from .helpers import (
+    PDF,
+    accept_via_advisor,
+    acknowledge_on_page,
+    apply_form,
+    submit_application,
+    the_application,
+)
 
 
 @pytest.fixture
@@ -197,17 +204,25 @@ def test_engagement_page_logs_hours_adds_deliverables_and_reflects(app, world):
     token = csrf_token(page)
     assert "Learning agreement" in page.get_data(as_text=True)
     today = dt.date.today().isoformat()
-    resp = student.client.post(
-        f"{url}/hours",
-        data={
-            "lid": student.lid,
-            "csrf_token": token,
-            "work_date": today,
-            "hours": "2.5",
-            "description": "Interviewed five customers",
-        },
-    )
+    entry = {
+        "lid": student.lid,
+        "csrf_token": token,
+        "work_date": today,
+        "hours": "2.5",
+        "description": "Interviewed five customers",
+    }
+    # Before the learning agreement is acknowledged, no hours: the page says what to do.
+    refused = student.client.post(f"{url}/hours", data=entry)
+    assert refused.status_code == 422
+    assert "Acknowledge the learning agreement above first" in refused.get_data(as_text=True)
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    acknowledge_on_page(student, engagement_id)
+    resp = student.client.post(f"{url}/hours", data=entry)
     assert resp.status_code == 303
+    # Nor a day before the engagement was accepted (today).
+    refused = student.client.post(f"{url}/hours", data={**entry, "work_date": yesterday})
+    assert refused.status_code == 422
+    assert "before the engagement&#39;s first day" in refused.get_data(as_text=True)
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     resp = student.client.post(
         f"{url}/hours",
@@ -281,6 +296,7 @@ def test_faculty_confirms_hours_and_the_student_is_notified(app, world):
             select(Engagement.id).where(Engagement.application_id == application.id)
         )
     url = f"/work/engagements/{engagement_id}"
+    acknowledge_on_page(student, engagement_id)
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(
         f"{url}/hours",
