@@ -149,7 +149,12 @@ def hours(token: str) -> ResponseReturnValue:
             mark_used(grant)
             return _thanks("Thank you: your review of the hours is recorded.")
     return render_template(
-        "supervisor/hours.html", engagement=engagement, logs=logs, form=form, errors=errors
+        "supervisor/hours.html",
+        engagement=engagement,
+        logs=logs,
+        review=hour_svc.hours_review(engagement, logs),
+        form=form,
+        errors=errors,
     ), 422 if errors else 200
 
 

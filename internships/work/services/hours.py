@@ -9,6 +9,7 @@ engagements; no duplicate (engagement, date, description)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,6 +22,7 @@ from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
+from lti_tool.tenants import get_tenant
 
 from ..models import Engagement, HourLog
 from .caps import effective_caps
@@ -98,6 +100,56 @@ def outside_days(engagement: Engagement, work_date: dt.date, time_zone: str) -> 
     if last is not None and work_date > last:
         return f"after the engagement's last day ({last.strftime('%-d %B %Y')})"
     return None
+
+
+LATE_ENTRY_DAYS = 14
+
+
+@dataclass
+class HoursReview:
+    """What a reviewer sees beside the hours: the engagement's days, when the agreement was
+    acknowledged, and the entries to look at twice (``flags`` by log id)."""
+
+    first_day: dt.date
+    last_day: dt.date | None
+    acknowledged_on: dt.date | None
+    flags: dict[int, list[str]]
+
+
+def hours_review(engagement: Engagement, logs: list[HourLog]) -> HoursReview:
+    """The review context of an engagement's hours, in its tenant's time zone."""
+    time_zone = get_tenant(engagement.tenant_id).time_zone
+    first, last = engagement_days(engagement, time_zone)
+    acknowledged = (
+        day_in(engagement.acknowledged_at, time_zone) if engagement.acknowledged_at else None
+    )
+    return HoursReview(first, last, acknowledged, hour_flags(engagement, logs, time_zone))
+
+
+def hour_flags(engagement: Engagement, logs: list[HourLog], time_zone: str) -> dict[int, list[str]]:
+    """What a reviewer should look at twice, per log id: a day outside the engagement (an
+    entry made before that rule), work dated before the learning agreement was acknowledged,
+    an entry made long after the day worked."""
+    acknowledged = (
+        day_in(engagement.acknowledged_at, time_zone) if engagement.acknowledged_at else None
+    )
+    flags: dict[int, list[str]] = {}
+    for log in logs:
+        found = []
+        outside = outside_days(engagement, log.work_date, time_zone)
+        if outside is not None:
+            found.append(f"A day {outside}.")
+        elif acknowledged is not None and log.work_date < acknowledged:
+            found.append(
+                "Worked before the learning agreement was acknowledged "
+                f"({acknowledged.strftime('%-d %B %Y')})."
+            )
+        late = (day_in(log.created_at, time_zone) - log.work_date).days
+        if late > LATE_ENTRY_DAYS:
+            found.append(f"Logged {late} days after the day worked.")
+        if found:
+            flags[log.id] = found
+    return flags
 
 
 def _check_engagement_days(ctx: LaunchContext, engagement: Engagement, work_date: dt.date) -> None:

@@ -34,10 +34,12 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
         "link_form": forms.SupervisorLinkForm(formdata=None),
     }
     page_forms.update(forms_in)
+    logs = hour_svc.hour_logs(engagement)
     return render_template(
         "work/engagement.html",
         engagement=engagement,
-        logs=hour_svc.hour_logs(engagement),
+        logs=logs,
+        review=hour_svc.hours_review(engagement, logs) if ctx.role != "student" else None,
         summary=hour_svc.hours_summary(engagement),
         deliverables=eng.deliverables(engagement),
         reflection=eng.reflection_of(engagement),

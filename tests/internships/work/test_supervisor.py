@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from internships.work.models import (
     Application,
+    Engagement,
     HourLog,
     SupervisorEvaluation,
     SupervisorLink,
@@ -271,3 +272,50 @@ def test_consent_is_recorded_before_anything_reaches_an_employer(app, world):
             )
             is None
         )
+
+
+def test_the_supervisor_sees_the_engagements_days_and_entries_to_check(app, world):
+    """The hours page says which days count and marks entries to look at twice: one outside
+    the engagement's days (made before hours were refused there) and one logged long after."""
+    engagement_id = engaged(app, world)  # accepted 7 days ago, agreement acknowledged today
+    student = world["student"]
+    today = dt.date.today()
+    with app.app_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        assert engagement is not None
+        for day, text, logged in (
+            (today - dt.timedelta(days=30), "Before it began", today),
+            (today - dt.timedelta(days=3), "Interviews", today),
+        ):
+            db.session.add(
+                HourLog(
+                    tenant_id=engagement.tenant_id,
+                    engagement_id=engagement_id,
+                    student_id=engagement.student_id,
+                    work_date=day,
+                    minutes=60,
+                    description=text,
+                    created_at=dt.datetime.combine(logged, dt.time(12)),
+                )
+            )
+        db.session.commit()
+    url = f"/work/engagements/{engagement_id}"
+    token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
+    resp = student.client.post(
+        f"{url}/supervisor-link",
+        data={"lid": student.lid, "csrf_token": token, "purpose": "confirm_hours"},
+    )
+    assert resp.status_code == 303
+    page = public_client(app).get(last_link(app, "sam@acme.example", "hours"))
+    text = page.get_data(as_text=True)
+    first = (today - dt.timedelta(days=7)).strftime("%-d %B %Y")
+    assert f"Hours count from {first}" in text
+    assert "2 entries are marked “Check”" in text
+    assert "A day before the engagement&#39;s first day" in text
+    assert "Logged 30 days after the day worked." in text
+    assert "Worked before the learning agreement was acknowledged" in text  # 3 days ago
+    # the instructor's engagement page marks them too; the student's does not
+    faculty = world["faculty"]
+    shown = faculty.client.get(f"{url}?lid={faculty.lid}").get_data(as_text=True)
+    assert "2 entries are marked “Check”" in shown
+    assert "Check:" not in student.client.get(f"{url}?lid={student.lid}").get_data(as_text=True)
