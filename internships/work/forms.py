@@ -132,6 +132,26 @@ class HoursForm(LaunchForm):
     submit = SubmitField("Log hours")
 
 
+class HourEditForm(HoursForm):
+    """An open entry changed by the student; ``answer`` to the reviewer's query, if any."""
+
+    answer = TextAreaField(
+        "Your answer to the query",
+        filters=[strip_text],
+        validators=[Optional(), Length(max=1000)],
+        description="Say what you changed or why the entry is right: the reviewer reads it.",
+    )
+    submit = SubmitField("Save the changes")
+
+
+class DeleteHoursForm(LaunchForm):
+    confirm = BooleanField(
+        "Yes, delete this entry",
+        validators=[DataRequired("Tick the box to confirm: a deleted entry cannot be restored.")],
+    )
+    submit = SubmitField("Delete the entry")
+
+
 class DeliverableForm(LaunchForm):
     title = StringField("Title", filters=[strip_text], validators=[DataRequired(), Length(2, 200)])
     file = FileField("File", description=f"{DELIVERABLE_TYPES_TEXT}; at most 20 MB.")

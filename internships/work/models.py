@@ -125,6 +125,8 @@ class HourLog(Model):
     reviewed_by: Mapped[str | None] = mapped_column(String(255), default=None)
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     review_note: Mapped[str] = mapped_column(Text, default="")
+    # the student's answer to a query (kept with the query: the reviewer sees both)
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     @property

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lti_tool.actor import Actor
 from lti_tool.context import LaunchContext, day_in, today_in
+from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.notify.notifications import notify
@@ -68,8 +69,11 @@ def parse_hours(value: str | float | Decimal) -> int:
     return int(hours * 60)
 
 
-def _minutes_on(ctx: LaunchContext, *when: Any) -> int:
-    """The student's logged minutes (all engagements) where ``when`` holds."""
+def _minutes_on(ctx: LaunchContext, *when: Any, but: int | None = None) -> int:
+    """The student's logged minutes (all engagements) where ``when`` holds (without the entry
+    ``but``, the one being changed)."""
+    if but is not None:
+        when = (*when, HourLog.id != but)
     return (
         db.session.scalar(
             select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
@@ -179,8 +183,10 @@ def _check_entry(work_date: dt.date, text: str, today: dt.date) -> None:
         raise EngagementInvalidError("description", "Say what you did (3 to 1,000 characters).")
 
 
-def _check_day_limit(ctx: LaunchContext, work_date: dt.date, minutes: int) -> None:
-    day_total = _minutes_on(ctx, HourLog.work_date == work_date)
+def _check_day_limit(
+    ctx: LaunchContext, work_date: dt.date, minutes: int, but: int | None = None
+) -> None:
+    day_total = _minutes_on(ctx, HourLog.work_date == work_date, but=but)
     if day_total + minutes > MAX_DAY_MINUTES:
         raise EngagementInvalidError(
             "hours",
@@ -191,10 +197,14 @@ def _check_day_limit(ctx: LaunchContext, work_date: dt.date, minutes: int) -> No
 
 
 def _check_week_limit(
-    ctx: LaunchContext, engagement: Engagement, work_date: dt.date, minutes: int
+    ctx: LaunchContext,
+    engagement: Engagement,
+    work_date: dt.date,
+    minutes: int,
+    but: int | None = None,
 ) -> None:
     monday, sunday = week_bounds(work_date)
-    week_total = _minutes_on(ctx, HourLog.work_date.between(monday, sunday))
+    week_total = _minutes_on(ctx, HourLog.work_date.between(monday, sunday), but=but)
     # The course's own cap when its instructor set one, else the tenant's.
     max_week = effective_caps(ctx.tenant_id, engagement.course_id).max_weekly_hours
     if week_total + minutes > max_week * 60:
@@ -206,12 +216,15 @@ def _check_week_limit(
         )
 
 
-def _check_duplicate(engagement: Engagement, work_date: dt.date, text: str) -> None:
+def _check_duplicate(
+    engagement: Engagement, work_date: dt.date, text: str, but: int | None = None
+) -> None:
     duplicate = db.session.scalar(
         select(HourLog.id).where(
             HourLog.engagement_id == engagement.id,
             HourLog.work_date == work_date,
             func.lower(HourLog.description) == text.lower(),
+            HourLog.id != (but if but is not None else -1),
         )
     )
     if duplicate is not None:
@@ -242,6 +255,16 @@ def _add_log(
     return log
 
 
+@dataclass
+class HourEntry:
+    """An hour entry as the student gives it (``answer``: to a query, when changing one)."""
+
+    work_date: dt.date
+    hours: str | float | Decimal
+    description: str
+    answer: str = ""
+
+
 def log_hours(
     ctx: LaunchContext,
     engagement_id: int,
@@ -261,6 +284,80 @@ def log_hours(
     _check_week_limit(ctx, engagement, work_date, minutes)
     _check_duplicate(engagement, work_date, text)
     return _add_log(ctx, engagement, work_date, minutes, text)
+
+
+OPEN = ("pending", "queried")
+
+
+def own_open_log(ctx: LaunchContext, engagement_id: int, log_id: int) -> tuple[Engagement, HourLog]:
+    """The student's own entry on their engagement that is still open to change (pending or
+    queried); a confirmed entry is the reviewer's word and stays."""
+    engagement = own_active(ctx, engagement_id)
+    log = db.session.scalar(
+        select(HourLog).where(
+            HourLog.id == log_id,
+            HourLog.engagement_id == engagement.id,
+            HourLog.tenant_id == ctx.tenant_id,
+            HourLog.student_id == ctx.user_id,
+        )
+    )
+    if log is None:
+        raise NotFoundError("That hour entry does not exist.")
+    if log.status not in OPEN:
+        raise PolicyViolationError(
+            "This entry is confirmed, so it can no longer be changed.",
+            reason="confirmed",
+            hint="If it is wrong, ask whoever confirmed it (your supervisor or instructor).",
+        )
+    return engagement, log
+
+
+def edit_hours(
+    ctx: LaunchContext,
+    engagement_id: int,
+    log_id: int,
+    entry: HourEntry,
+    today: dt.date | None = None,
+) -> HourLog:
+    """The student changes an open entry under the rules of a new one; a queried entry needs
+    their answer to the query and goes back to the reviewer (pending), query and answer kept."""
+    engagement, log = own_open_log(ctx, engagement_id, log_id)
+    minutes = parse_hours(entry.hours)
+    text = " ".join(entry.description.split())
+    answer = " ".join(entry.answer.split())
+    if log.status == "queried" and not 3 <= len(answer) <= 1000:
+        raise EngagementInvalidError(
+            "answer", "Answer the query (3 to 1,000 characters): the reviewer reads it."
+        )
+    _check_entry(entry.work_date, text, today or today_in(ctx.time_zone))
+    _check_engagement_days(ctx, engagement, entry.work_date)
+    _check_day_limit(ctx, entry.work_date, minutes, but=log.id)
+    _check_week_limit(ctx, engagement, entry.work_date, minutes, but=log.id)
+    _check_duplicate(engagement, entry.work_date, text, but=log.id)
+    answered = log.status == "queried"
+    log.work_date, log.minutes, log.description = entry.work_date, minutes, text
+    if answered:
+        log.answer, log.status = answer, "pending"
+    db.session.flush()
+    audit.record(
+        ctx.actor,
+        "hours.edit",
+        ctx.tenant_id,
+        engagement_id=engagement.id,
+        log_id=log.id,
+        answered=answered,
+    )
+    return log
+
+
+def delete_hours(ctx: LaunchContext, engagement_id: int, log_id: int) -> None:
+    """The student deletes an open entry of theirs (a confirmed one stays)."""
+    engagement, log = own_open_log(ctx, engagement_id, log_id)
+    db.session.delete(log)
+    db.session.flush()
+    audit.record(
+        ctx.actor, "hours.delete", ctx.tenant_id, engagement_id=engagement.id, log_id=log_id
+    )
 
 
 def _open_logs(tenant_id: int, engagement: Engagement) -> dict[int, HourLog]:

@@ -4,6 +4,7 @@ advisors."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import abort, render_template, request, url_for
@@ -89,6 +90,61 @@ def log_hours(engagement_id: int) -> ResponseReturnValue:
         else:
             return done("Hours logged.", "work.engagement", engagement_id=engagement_id)
     return _engagement_page(engagement_id, 422, hours_form=form)
+
+
+def _hour_entry(form: forms.HourEditForm, work_date: dt.date) -> hour_svc.HourEntry:
+    return hour_svc.HourEntry(
+        work_date,
+        form.hours.data or "",
+        form.description.data or "",
+        form.answer.data or "",
+    )
+
+
+@bp.route("/engagements/<int:engagement_id>/hours/<int:log_id>", methods=["GET", "POST"])
+@requires("student", write=True)
+def edit_hours(engagement_id: int, log_id: int) -> ResponseReturnValue:
+    """The student changes a pending or queried entry (a queried one with their answer)."""
+    ctx = current_launch()
+    engagement, log = hour_svc.own_open_log(ctx, engagement_id, log_id)
+    form = forms.HourEditForm(data=_entry_data(log) if request.method == "GET" else None)
+    if form.validate_on_submit() and form.work_date.data:
+        try:
+            hour_svc.edit_hours(ctx, engagement.id, log.id, _hour_entry(form, form.work_date.data))
+        except eng.EngagementInvalidError as exc:
+            field_errors(form, exc)
+        else:
+            message = "Entry changed and sent back for review." if log.answer else "Entry changed."
+            return done(message, "work.engagement", engagement_id=engagement.id)
+    return form_page(
+        "work/hour_edit.html",
+        form,
+        engagement=engagement,
+        log=log,
+        delete_form=forms.DeleteHoursForm(formdata=None),
+    )
+
+
+@bp.post("/engagements/<int:engagement_id>/hours/<int:log_id>/delete")
+@requires("student", write=True)
+def delete_hours(engagement_id: int, log_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    engagement, log = hour_svc.own_open_log(ctx, engagement_id, log_id)
+    delete_form = forms.DeleteHoursForm()
+    if delete_form.validate_on_submit():
+        hour_svc.delete_hours(ctx, engagement.id, log.id)
+        return done("Entry deleted.", "work.engagement", engagement_id=engagement.id)
+    return render_template(
+        "work/hour_edit.html",
+        form=forms.HourEditForm(formdata=None, obj=None, data=_entry_data(log)),
+        engagement=engagement,
+        log=log,
+        delete_form=delete_form,
+    ), 422
+
+
+def _entry_data(log: Any) -> dict[str, Any]:
+    return {"work_date": log.work_date, "hours": f"{log.hours:g}", "description": log.description}
 
 
 @bp.post("/engagements/<int:engagement_id>/hours/review")
