@@ -47,11 +47,11 @@ def _rated_rows(tenant_id):
 
 def _trend_by_hand(rows, target):
     """outcome -> measure -> term -> (students, % at or above the target)."""
-    best: dict[tuple, int] = {}
+    best = {}
     for student, outcome, source, level, term, _listing in rows:
         key = (outcome, source, term, student)
         best[key] = max(best.get(key, 0), level)
-    cells: dict = defaultdict(lambda: defaultdict(dict))
+    cells = defaultdict(lambda: defaultdict(dict))
     for (outcome, source, term, _student), level in best.items():
         n, hit = cells[outcome][source].get(term, (0, 0))
         cells[outcome][source][term] = (n + 1, hit + (level >= target))
@@ -168,7 +168,7 @@ def test_coverage_by_listing_counts_the_rated_rows_of_each_listings_engagements(
         return cells, [(c.id, c.title) for c in cover.listings]
 
     with app.app_context():
-        expected: dict = defaultdict(int)
+        expected = defaultdict(int)
         for _s, outcome, _m, _level, _t, listing in _rated_rows(school.tenant_id):
             expected[("listing", listing, outcome)] += 1
         cells, listings = listing_cells()
