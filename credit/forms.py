@@ -120,6 +120,12 @@ class DenyForm(LaunchForm):
         filters=[strip_text],
         validators=[DataRequired("Say why credit is denied."), Length(max=4000)],
     )
+    # a destructive decision: confirmed on the form itself (it works without scripts)
+    confirm = BooleanField(
+        "Yes, deny credit: the student is told at once",
+        id="deny-confirm",
+        validators=[DataRequired("Tick the box to confirm that credit is denied.")],
+    )
 
 
 class DeclineForm(LaunchForm):

@@ -77,14 +77,14 @@ def _agree(ctx: Any, advisor: Any, engagement: Any, start: dt.date, today: dt.da
 
 def _review_hours(ctx: Any, engagement: Any, logs: list[Any], state: str) -> None:
     """The supervisor confirms the hours (and queries one while the work is active)."""
-    from ..work.services import hours
+    from ..work.services import hour_reviews
 
     decisions = {log.id: ("confirm", "") for log in logs[:2]}
     if state == "active":
         decisions[logs[2].id] = ("query", "Was this on the Tuesday or the Wednesday?")
     else:
         decisions.update({log.id: ("confirm", "") for log in logs[2:]})
-    hours.review_hours(
+    hour_reviews.review_hours(
         Actor(ctx.tenant_id, WORK_ACTOR), engagement.id, decisions, reviewer="supervisor"
     )
 

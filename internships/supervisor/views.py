@@ -26,6 +26,7 @@ from ..work.models import RATING_LEVELS
 from ..work.services import applications as apps
 from ..work.services import engagements as eng
 from ..work.services import evaluations as eval_svc
+from ..work.services import hour_reviews
 from ..work.services import hours as hour_svc
 from ..work.services.common import career_center_email
 from ..work.services.selection import disclose_application
@@ -141,7 +142,9 @@ def hours(token: str) -> ResponseReturnValue:
         try:
             if not decisions:
                 raise eng.EngagementInvalidError("note", "Confirm or query at least one entry.")
-            hour_svc.review_hours(grant.actor(), engagement.id, decisions, reviewer="supervisor")
+            hour_reviews.review_hours(
+                grant.actor(), engagement.id, decisions, reviewer="supervisor"
+            )
         except eng.EngagementInvalidError as exc:
             refuse()
             errors.append(exc.message)
@@ -152,7 +155,7 @@ def hours(token: str) -> ResponseReturnValue:
         "supervisor/hours.html",
         engagement=engagement,
         logs=logs,
-        review=hour_svc.hours_review(engagement, logs),
+        review=hour_reviews.hours_review(engagement, logs),
         form=form,
         errors=errors,
     ), 422 if errors else 200

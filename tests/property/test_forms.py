@@ -195,7 +195,7 @@ FORMS: dict[str, FormSpec] = {
     "deny": FormSpec(
         "faculty",
         lambda w: f"/credit/students/{w.student_id}/deny",
-        lambda w: {"message": "The work does not meet the policy."},
+        lambda w: {"message": "The work does not meet the policy.", "confirm": "y"},
         ("message",),
     ),
     "admin_settings": FormSpec(

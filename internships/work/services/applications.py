@@ -250,6 +250,41 @@ def withdraw_application(ctx: LaunchContext, application_id: int) -> Application
     return application
 
 
+def restorable(application: Application, today: dt.date) -> bool:
+    """Whether a withdrawal can still be taken back: nothing depends on it while the listing
+    takes applications (open, its deadline not passed)."""
+    listing = application.listing
+    deadline = listing.application_deadline
+    return (
+        application.status == "withdrawn"
+        and listing.status == "open"
+        and (deadline is None or deadline >= today)
+    )
+
+
+def restore_application(
+    ctx: LaunchContext, application_id: int, today: dt.date | None = None
+) -> Application:
+    """The student takes back a withdrawal (undo) while the listing still takes applications:
+    the application is under consideration again, as submitted, with what it held."""
+    application = get_application(ctx, application_id)
+    if ctx.role != "student":
+        raise ForbiddenError("Only the student takes back a withdrawal.", reason="role")
+    if not restorable(application, today or today_in(ctx.time_zone)):
+        raise PolicyViolationError(
+            "This withdrawal can no longer be taken back: the listing does not take "
+            "applications any more."
+            if application.status == "withdrawn"
+            else "Only a withdrawn application can be taken back.",
+            reason="not_restorable",
+        )
+    application.status = "submitted"
+    application.decided_at = None
+    db.session.flush()
+    audit.record(ctx.actor, "application.restore", ctx.tenant_id, application_id=application.id)
+    return application
+
+
 def listing_applicants(tenant_id: int, listing_id: int) -> list[Application]:
     """The listing's applications an employer may see (consented, not withdrawn)."""
     return list(

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from internships.services.listings import get_listing
 from lti_tool.auth import current_launch, requires
-from lti_tool.context import LaunchContext
+from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
@@ -128,26 +128,53 @@ def apply(listing_id: int) -> ResponseReturnValue:
 @requires("student")
 def my_applications() -> ResponseReturnValue:
     ctx = current_launch()
+    applications = apps.my_applications(ctx)
+    today = today_in(ctx.time_zone)
     return render_template(
         "work/my_applications.html",
-        applications=apps.my_applications(ctx),
+        applications=applications,
+        restorable={a.id for a in applications if apps.restorable(a, today)},
         engagements=eng.list_engagements(ctx),
         form=ButtonForm(),
     )
 
 
-@bp.post("/applications/<int:application_id>/withdraw")
+@bp.route("/applications/<int:application_id>/withdraw", methods=["GET", "POST"])
 @requires("student", write=True)
 def withdraw(application_id: int) -> ResponseReturnValue:
+    """Asks first (the page), then withdraws (its form)."""
+    ctx = current_launch()
+    application = apps.get_application(ctx, application_id)
+    if request.method == "GET":
+        return render_template(
+            "work/withdraw.html", application=application, form=ButtonForm(formdata=None)
+        )
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        apps.withdraw_application(ctx, application_id)
+    except PolicyViolationError as exc:
+        return refused(exc, "work.my_applications")
+    return done(
+        f"You withdrew your application to “{application.listing.title}”. While the listing "
+        "takes applications, “Undo the withdrawal” on this page puts it back.",
+        "work.my_applications",
+    )
+
+
+@bp.post("/applications/<int:application_id>/restore")
+@requires("student", write=True)
+def restore(application_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     if not ButtonForm().validate_on_submit():
         abort(400)
     try:
-        application = apps.withdraw_application(ctx, application_id)
+        application = apps.restore_application(ctx, application_id)
     except PolicyViolationError as exc:
         return refused(exc, "work.my_applications")
     return done(
-        f"You withdrew your application to “{application.listing.title}”.", "work.my_applications"
+        f"Your application to “{application.listing.title}” is under consideration again.",
+        "work.my_applications",
     )
 
 

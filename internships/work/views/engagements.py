@@ -18,6 +18,7 @@ from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from .. import forms
 from ..services import engagements as eng
 from ..services import evaluations as eval_svc
+from ..services import hour_reviews
 from ..services import hours as hour_svc
 from . import ENGAGEMENT_LABELS, _read, attachment, bp
 
@@ -40,7 +41,7 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
         "work/engagement.html",
         engagement=engagement,
         logs=logs,
-        review=hour_svc.hours_review(engagement, logs) if ctx.role != "student" else None,
+        review=hour_reviews.hours_review(engagement, logs) if ctx.role != "student" else None,
         summary=hour_svc.hours_summary(engagement),
         deliverables=eng.deliverables(engagement),
         reflection=eng.reflection_of(engagement),
@@ -156,7 +157,7 @@ def review_hours(engagement_id: int) -> ResponseReturnValue:
         abort(400)
     log_ids = [log.id for log in hour_svc.hour_logs(engagement)]
     try:
-        hour_svc.review_hours(
+        hour_reviews.review_hours(
             ctx.actor,
             engagement.id,
             forms.hour_decisions(request.form, log_ids),

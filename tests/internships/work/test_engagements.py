@@ -10,7 +10,7 @@ import pytest
 
 from internships.work.models import Engagement
 from internships.work.services import engagements as svc
-from internships.work.services import evaluations, hours
+from internships.work.services import evaluations, hour_reviews, hours
 from internships.work.services.engagements import AgreementInput, EngagementInvalidError
 from lti_tool.actor import Actor
 from lti_tool.context import today_in
@@ -233,13 +233,13 @@ def test_review_confirms_and_queries_with_notifications(setup):
     a = hours.log_hours(ctx["student"], engagement.id, MONDAY, 2, "Survey", today=MONDAY)
     b = hours.log_hours(ctx["student"], engagement.id, MONDAY, 3, "Analysis", today=MONDAY)
     with pytest.raises(EngagementInvalidError):
-        hours.review_hours(
+        hour_reviews.review_hours(
             Actor(engagement.tenant_id, "Sam"),
             engagement.id,
             {b.id: ("query", "")},
             reviewer="supervisor",
         )
-    counts = hours.review_hours(
+    counts = hour_reviews.review_hours(
         Actor(engagement.tenant_id, "Sam"),
         engagement.id,
         {a.id: ("confirm", ""), b.id: ("query", "We agreed on two hours")},

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from internships.work.models import HourLog
-from internships.work.services.hours import review_hours
+from internships.work.services.hour_reviews import review_hours
 from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.helpers import csrf_token

@@ -41,7 +41,9 @@ def test_employer_selects_through_a_signed_link_once(app, world, seed_listing):
         f"/work/applications/{withdrawn.id}/withdraw",
         data={
             "lid": other.lid,
-            "csrf_token": csrf_token(other.client.get(f"/work/applications?lid={other.lid}")),
+            "csrf_token": csrf_token(
+                other.client.get(f"/work/applications/{withdrawn.id}/withdraw?lid={other.lid}")
+            ),
         },
     )
     advisor = world["advisor"]

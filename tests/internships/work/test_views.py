@@ -51,7 +51,11 @@ def test_apply_then_my_applications_then_withdraw(app, world):
         f"/work/applications/{application.id}/withdraw",
         data={
             "lid": student.lid,
-            "csrf_token": csrf_token(student.client.get(f"/work/applications?lid={student.lid}")),
+            "csrf_token": csrf_token(  # the confirmation page's form
+                student.client.get(
+                    f"/work/applications/{application.id}/withdraw?lid={student.lid}"
+                )
+            ),
         },
     )
     assert resp.status_code == 303

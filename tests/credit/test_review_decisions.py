@@ -1,0 +1,70 @@
+"""The review page's decisions through HTTP: "Deny credit" is destructive, so it is styled
+apart from "Award" and confirmed on the form; the award's comment is in the award history."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from credit.models import CreditDecision
+from credit.services import awards as award_svc
+from lti_tool.extensions import db
+
+from .conftest import give_work
+from .test_pages import get, post
+from .test_services import LINEITEM, award_input
+
+
+def test_deny_is_a_destructive_button_and_asks_for_confirmation(app, school):
+    faculty = school.person("faculty")
+    student = school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=50)
+        db.session.commit()
+        student_id = student.user_id
+    review = f"/credit/students/{student_id}"
+    page = get(faculty, review).get_data(as_text=True)
+    assert '<button type="submit" class="danger">Deny credit</button>' in page
+    assert '<button type="submit" aria-describedby="award-column">Award credit</button>' in page
+
+    reason = {"message": "The work was not academic in scope."}
+    unconfirmed = post(faculty, f"{review}/deny", reason, review)
+    assert unconfirmed.status_code == 422
+    text = unconfirmed.get_data(as_text=True)
+    assert "Tick the box to confirm that credit is denied." in text
+    assert "The work was not academic in scope." in text  # what was typed is kept
+
+    def denials() -> int:
+        with app.app_context():
+            return int(
+                db.session.scalar(
+                    select(func.count())
+                    .select_from(CreditDecision)
+                    .where(CreditDecision.student_id == student_id)
+                )
+                or 0
+            )
+
+    assert denials() == 0
+    confirmed = post(faculty, f"{review}/deny", {**reason, "confirm": "y"}, review)
+    assert confirmed.status_code == 303
+    assert denials() == 1
+
+
+def test_the_award_comment_is_in_the_award_history(app, school):
+    faculty = school.person("faculty")
+    student = school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=50)
+        db.session.commit()
+        award_svc.award_credit(
+            faculty.ctx(),
+            student.user_id,
+            award_input(comment="Excellent interviews; the report was a model."),
+            lineitem_url=LINEITEM,
+        )
+        db.session.commit()
+        student_id = student.user_id
+    page = get(faculty, f"/credit/students/{student_id}").get_data(as_text=True)
+    history = page.split('id="history-heading"')[1]
+    assert '<th scope="col">Comment</th>' in history
+    assert "Excellent interviews; the report was a model." in history
