@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import secrets
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -98,8 +98,22 @@ def correlation_id() -> str:
     return str(g.correlation_id)
 
 
+# Addresses people open from an emailed link, without an LMS account (supervisors, employers;
+# /s/ is the links' older address): they have no LMS administrator to ask.
+LINK_PREFIXES = ("/supervisor/", "/s/")
+
+
+def _for_the_reader(hint: str) -> str:
+    """The hint in the words of who reads it: on a page opened from an emailed link the person
+    to ask is the career center that sent it, not an LMS administrator."""
+    if has_request_context() and request.path.startswith(LINK_PREFIXES):
+        return hint.replace("your LMS administrator", "the career center that sent you the link")
+    return hint
+
+
 def _render(status: int, title: str, message: str, hint: str, reason: str):
     cid = correlation_id()
+    hint = _for_the_reader(hint)
     if request.accept_mimetypes.best == "application/json":
         body = {
             "error": reason,
@@ -118,6 +132,7 @@ def _render(status: int, title: str, message: str, hint: str, reason: str):
             hint=hint,
             reason=reason,
             correlation_id=cid,
+            ask_whom=_for_the_reader("your LMS administrator"),
         ),
         status,
     )

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
-from lti_tool.errors import PolicyViolationError
+from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.unit_of_work import done, refused
 from lti_tool.web import launch_url
@@ -51,6 +51,8 @@ def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
 
 
 EVERYONE = ("student", "faculty", "advisor")
+# a filled listing stays readable (saying so) where students found it; the others are advisors'
+SHOWN_TO_EVERYONE = ("open", "filled")
 STATUS_LABELS = {
     "draft": "Draft",
     "pending_approval": "Waiting for approval",
@@ -110,7 +112,9 @@ def board() -> ResponseReturnValue:
 @requires(*EVERYONE)
 def detail(listing_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    listing = svc.get_listing(ctx.tenant_id, listing_id, open_only=ctx.role != "advisor")
+    listing = svc.get_listing(ctx.tenant_id, listing_id)
+    if ctx.role != "advisor" and listing.status not in SHOWN_TO_EVERYONE:
+        raise NotFoundError("That listing does not exist or is no longer open.")
     return render_template(
         "internships/detail.html",
         listing=listing,

@@ -347,10 +347,14 @@ def test_advisor_marks_a_listing_filled(advised_platform, driver, seed, app):
     with app.app_context():
         assert db.session.get(Listing, listing_id).status == "filled"
     stu_client, stu_lid = student(driver, advised_platform)
-    assert stu_client.get(f"/internships/{listing_id}?lid={stu_lid}").status_code == 404
-    assert "Take this listing" not in stu_client.get(f"/internships/?lid={stu_lid}").get_data(
-        as_text=True
-    )
+    # a student who found it sees that it is filled, and cannot apply; the board drops it
+    shown = stu_client.get(f"/internships/{listing_id}?lid={stu_lid}")
+    assert shown.status_code == 200
+    text = shown.get_data(as_text=True)
+    assert "Every opening of this listing is filled" in text
+    assert f"/work/apply/{listing_id}" not in text
+    board = stu_client.get(f"/internships/?lid={stu_lid}").get_data(as_text=True)
+    assert "Soon filled" not in board and "Take this listing" not in board
 
 
 def test_advisor_imports_a_file_and_sees_the_report(advised_platform, driver, app):

@@ -12,6 +12,7 @@ from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import User
 from lti_tool.services import audit
+from lti_tool.words import plural
 
 from ..models import Application, Engagement
 from .common import get_tenant
@@ -59,7 +60,10 @@ def accept(actor: Actor, application: Application, by_advisor: bool, override: s
     )
     if (taken or 0) >= listing.openings:
         raise PolicyViolationError(
-            f"All {listing.openings} opening(s) of this listing are filled.", reason="no_openings"
+            f"All {plural(listing.openings, 'opening')} of this listing are filled."
+            if listing.openings != 1
+            else "The one opening of this listing is filled.",
+            reason="no_openings",
         )
     tenant = get_tenant(application.tenant_id)
     require_cpt(
@@ -86,6 +90,10 @@ def accept(actor: Actor, application: Application, by_advisor: bool, override: s
         )
         raise PolicyViolationError(problem, hint=hint, reason="workload_cap")
     engagement = _create_engagement(application, actor, override if problem else "")
+    if (taken or 0) + 1 >= listing.openings and listing.status == "open":
+        # the last opening taken: off the board, no new applications ("Filled")
+        listing.status = "filled"
+        audit.record(actor, "listing.filled", application.tenant_id, listing_id=listing.id)
     if problem:
         audit.record(
             actor,

@@ -9,6 +9,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from internships.models import Listing
 from internships.work.models import Application, Engagement
 from internships.work.services import uploads
 from internships.work.services.applications import (
@@ -180,8 +181,9 @@ def test_shortlist_then_accept_creates_the_engagement_and_notifies(setup):
         select(EmailMessage).where(EmailMessage.to_address == f"{student_sub(student)}")
     ).all()
     assert len(mails) == 2 and all(m.transport == "outbox" for m in mails)
-    assert audit_actions(school.tenant_id)[-2:] == [
+    assert audit_actions(school.tenant_id)[-3:] == [
         "application.shortlisted",
+        "listing.filled",  # its one opening taken
         "application.accepted",
     ]
 
@@ -228,13 +230,23 @@ def test_withdrawn_applications_are_not_shown_to_employers(setup):
     ]
 
 
-def test_openings_cap_acceptances(school, seed_listing, setup):
+def test_openings_cap_acceptances_and_the_last_one_fills_the_listing(school, seed_listing, setup):
     _, student, other, _, _ = setup
     listing_id = add_listing(school.tenant_id, openings=1, title="One opening")
+    waiting = apply(other, listing_id)  # applied while the opening was free
     accept(student, listing_id)
+    listing = db.session.get(Listing, listing_id)
+    assert listing is not None and listing.status == "filled"  # off the board
+    assert "listing.filled" in audit_actions(school.tenant_id)
     with pytest.raises(PolicyViolationError) as exc:
-        accept(other, listing_id)
+        decide_application(
+            Actor(school.tenant_id, ADVISOR_ACTOR), waiting.id, "accept", by_advisor=True
+        )
     assert exc.value.reason == "no_openings"
+    assert str(exc.value) == "The one opening of this listing is filled."
+    third = school.person("student").ctx()
+    with pytest.raises(NotFoundError):  # no new applications
+        apply(third, listing_id)
 
 
 def test_concurrent_cap_refused_then_overridden_with_a_recorded_reason(school, seed_listing, setup):

@@ -19,7 +19,13 @@ from internships.work.models import Application, Engagement
 from lti_tool.extensions import db
 from tests.helpers import csrf_token
 
-from .helpers import PDF, accept_via_advisor, submit_application, the_application
+from .helpers import (
+    PDF,
+    accept_via_advisor,
+    acknowledge_on_page,
+    submit_application,
+    the_application,
+)
 
 CLAMD_HOST = os.environ.get("CLAMAV_TEST_HOST", "127.0.0.1")
 CLAMD_PORT = int(os.environ.get("CLAMAV_TEST_PORT", "3310"))
@@ -117,6 +123,7 @@ def test_eicar_deliverable_is_refused(app, world, scanner):
     accept_via_advisor(world, the_application(app, student.sub).id)
     with app.app_context():
         engagement_id = db.session.scalar(select(Engagement.id).order_by(Engagement.id.desc()))
+    acknowledge_on_page(student, engagement_id)  # deliverables count from then on
     url = f"/work/engagements/{engagement_id}"
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
 
