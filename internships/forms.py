@@ -38,8 +38,8 @@ from lti_tool.forms import LaunchForm, LongSelect, strip_text
 
 from .models import Listing
 from .services.board import SORTS, BoardQuery
-from .services.listing_rules import CURRENCIES, MIN_JUSTIFICATION, ListingInput
-from .vocabulary import CLASS_YEARS, COMPETENCIES, UNPAID_FACTORS, skills
+from .services.listing_rules import CURRENCIES, ListingInput
+from .vocabulary import CLASS_YEARS, COMPETENCIES, skills
 
 EMAIL = Regexp(
     r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Give an email address like name@example.org."
@@ -295,42 +295,6 @@ def listing_form_data(listing: Listing) -> dict[str, Any]:
         "class_years": eligibility.get("class_years", []),
         "work_authorization": eligibility.get("work_authorization", ""),
     }
-
-
-class ApproveForm(LaunchForm):
-    note = TextAreaField(
-        "Approval note",
-        filters=[strip_text],
-        validators=[Length(max=2000)],
-        description="Why this listing may go ahead (kept in the record).",
-    )
-    require_factors = False
-
-    def factor_fields(self) -> list[Any]:
-        return [self[f"factor_{key}"] for key, _ in UNPAID_FACTORS]
-
-    def justification(self) -> dict[str, str]:
-        return {key: self[f"factor_{key}"].data or "" for key, _ in UNPAID_FACTORS}
-
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
-        if self.require_factors:
-            for field in self.factor_fields():
-                if len(field.data or "") < MIN_JUSTIFICATION:
-                    field.errors = [
-                        *field.errors,
-                        f"Write at least {MIN_JUSTIFICATION} characters for this factor.",
-                    ]
-                    ok = False
-        return ok
-
-
-for _key, _label in UNPAID_FACTORS:
-    setattr(
-        ApproveForm,
-        f"factor_{_key}",
-        TextAreaField(_label, filters=[strip_text], validators=[Length(max=2000)]),
-    )
 
 
 class CompleteDraftForm(LaunchForm):

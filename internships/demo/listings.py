@@ -73,7 +73,9 @@ def _create(actor: Actor, row: DemoListing, employer_id: int, today: dt.date) ->
         external_id=f"demo-{row.key}",
     )
     if row.status == "open_unpaid":
-        approve_listing(actor, listing.id, note="Demo approval", justification=JUSTIFICATION)
+        approve_listing(
+            actor, listing.id, note="Demo approval", justification=JUSTIFICATION, today=today
+        )
     elif row.status in CLOSING_STATUSES:
         close_listing(actor, listing.id, row.status)
 

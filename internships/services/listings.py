@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload
 
 from lti_tool.actor import Actor
+from lti_tool.context import today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Tenant, utcnow
@@ -235,6 +236,7 @@ def approve_listing(
     *,
     note: str = "",
     justification: dict[str, str] | None = None,
+    today: dt.date | None = None,
 ) -> Listing:
     """Open a listing that waits for approval; an unpaid one needs every Fact Sheet #71
     factor justified (at least ``MIN_JUSTIFICATION`` characters each)."""
@@ -243,6 +245,7 @@ def approve_listing(
         raise PolicyViolationError(
             "Only a listing that waits for approval can be approved.", reason="not_pending"
         )
+    require_future_deadline(listing, today or today_in(get_tenant(actor.tenant).time_zone))
     recorded: dict[str, str] | None = None
     if listing.compensation_type == "unpaid":
         given = {k: (v or "").strip() for k, v in (justification or {}).items()}
@@ -261,6 +264,19 @@ def approve_listing(
     db.session.flush()
     audit.record(actor, "listing.approve", listing_id=listing.id, unpaid=recorded is not None)
     return listing
+
+
+def require_future_deadline(listing: Listing, today: dt.date) -> None:
+    """A listing cannot open to students with its application deadline behind it."""
+    deadline = listing.application_deadline
+    if deadline is not None and deadline < today:
+        raise PolicyViolationError(
+            f"Its application deadline, {deadline.strftime('%-d %B %Y')}, has passed, so it "
+            "cannot open to students.",
+            hint="Edit the listing to give a deadline from today on, then approve it; or send "
+            "it back with a reason.",
+            reason="deadline_passed",
+        )
 
 
 def drafts_to_complete(tenant_id: int) -> list[Listing]:

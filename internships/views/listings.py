@@ -3,21 +3,24 @@ editing listings, the manage list, drafts to complete and approving a listing.""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
-from lti_tool.context import LaunchContext
+from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.unit_of_work import done, field_errors, form_page
 
+from ..approval_forms import ApproveForm, ReturnListingForm
 from ..forms import (
-    ApproveForm,
     CompleteDraftForm,
     ListingForm,
     listing_form_data,
 )
 from ..models import Listing
+from ..services import listing_review as review_svc
 from ..services import listings as svc
 from . import STATUS_LABELS, _employer_choices, bp
 
@@ -29,6 +32,13 @@ def _save_listing(ctx: LaunchContext, form: ListingForm, listing_id: int | None)
             form.employer.data or svc.ensure_employer(ctx.actor, form.new_employer.data or "").id
         )
         data = form.to_input(employer_id)
+        deadline = data.application_deadline
+        if form.publish.data and deadline is not None and deadline < today_in(ctx.time_zone):
+            raise svc.ListingInvalidError(
+                "application_deadline",
+                "The deadline has passed, so the listing cannot be published: give a deadline "
+                "from today on, or save it as a draft.",
+            )
         if listing_id is None:
             return svc.create_listing(ctx.actor, data, submit=form.publish.data)
         return svc.update_listing(ctx.actor, listing_id, data, submit=form.publish.data)
@@ -124,5 +134,41 @@ def approve(listing_id: int) -> ResponseReturnValue:
             return done(
                 f"“{listing.title}” is approved and open to students.", "internships.manage"
             )
-    reason = svc.approval_reason(listing, svc.get_tenant(ctx.tenant_id))
-    return form_page("internships/approve.html", form, listing=listing, reason=reason)
+    return _approval_page(listing, form, ReturnListingForm(formdata=None))
+
+
+def _approval_page(listing: Any, form: Any, return_form: Any) -> ResponseReturnValue:
+    reason = svc.approval_reason(listing, svc.get_tenant(listing.tenant_id))
+    status = 422 if form.errors or return_form.errors else 200
+    return render_template(
+        "internships/approve.html",
+        form=form,
+        return_form=return_form,
+        listing=listing,
+        reason=reason,
+    ), status
+
+
+@bp.post("/<int:listing_id>/return")
+@requires("advisor", write=True)
+def return_listing(listing_id: int) -> ResponseReturnValue:
+    """Send back or reject a listing that waits for approval; its maker is told why."""
+    ctx = current_launch()
+    listing = svc.get_listing(ctx.tenant_id, listing_id)
+    return_form = ReturnListingForm()
+    if return_form.validate_on_submit():
+        try:
+            review_svc.return_listing(
+                ctx.actor, listing_id, return_form.outcome.data or "", return_form.reason.data or ""
+            )
+        except PolicyViolationError as exc:
+            field_errors(return_form, exc, fallback="reason")
+        else:
+            sent_back = return_form.outcome.data == "send_back"
+            words = "sent back for changes" if sent_back else "rejected"
+            return done(
+                f"“{listing.title}” is {words}; whoever made it is told why.", "internships.manage"
+            )
+    approve_form = ApproveForm(formdata=None)
+    approve_form.require_factors = listing.compensation_type == "unpaid"
+    return _approval_page(listing, approve_form, return_form)

@@ -98,7 +98,9 @@ def test_unpaid_approval_without_justification_is_refused(tenant, make_listing):
     partial = dict(FACTORS, limited_duration="short")
     for justification in (None, {}, partial):
         with pytest.raises(PolicyViolationError) as refused:
-            approve_listing(Actor(tenant.id, ACTOR), listing.id, justification=justification)
+            approve_listing(
+                Actor(tenant.id, ACTOR), listing.id, justification=justification, today=TODAY
+            )
         assert refused.value.reason == "unpaid_justification"
     assert listing.status == "pending_approval"
     assert "listing.approve" not in audit_actions(tenant.id)
@@ -107,7 +109,11 @@ def test_unpaid_approval_without_justification_is_refused(tenant, make_listing):
 def test_unpaid_approval_with_justification_opens(tenant, make_listing):
     listing = make_listing(tenant.id, compensation_type="unpaid")
     approve_listing(
-        Actor(tenant.id, ACTOR), listing.id, note="Credit-bearing", justification=FACTORS
+        Actor(tenant.id, ACTOR),
+        listing.id,
+        note="Credit-bearing",
+        justification=FACTORS,
+        today=TODAY,
     )
     assert listing.status == "open"
     assert listing.unpaid_justification == FACTORS
@@ -117,14 +123,14 @@ def test_unpaid_approval_with_justification_opens(tenant, make_listing):
 
 def test_below_floor_approval_needs_no_factors(tenant, make_listing):
     listing = make_listing(tenant.id, compensation_type="hourly", pay_amount_cents=1200)
-    approve_listing(Actor(tenant.id, ACTOR), listing.id, note="Campus employer rate")
+    approve_listing(Actor(tenant.id, ACTOR), listing.id, note="Campus employer rate", today=TODAY)
     assert (listing.status, listing.unpaid_justification) == ("open", None)
 
 
 def test_only_pending_listings_can_be_approved(tenant, make_listing):
     listing = make_listing(tenant.id)
     with pytest.raises(PolicyViolationError) as refused:
-        approve_listing(Actor(tenant.id, ACTOR), listing.id)
+        approve_listing(Actor(tenant.id, ACTOR), listing.id, today=TODAY)
     assert refused.value.reason == "not_pending"
 
 
@@ -140,7 +146,7 @@ def test_cutting_pay_of_an_open_listing_sends_it_back_to_approval(tenant, make_l
 
 def test_editing_an_approved_unpaid_listing_keeps_its_approval(tenant, make_listing):
     listing = make_listing(tenant.id, compensation_type="unpaid")
-    approve_listing(Actor(tenant.id, ACTOR), listing.id, justification=FACTORS)
+    approve_listing(Actor(tenant.id, ACTOR), listing.id, justification=FACTORS, today=TODAY)
     data = listing_input(listing.employer_id, compensation_type="unpaid", summary="Clearer")
     update_listing(Actor(tenant.id, ACTOR), listing.id, data)
     assert listing.status == "open" and listing.unpaid_justification == FACTORS
@@ -235,7 +241,7 @@ def board(tenant, make_listing):
             tenant.id, title="Too late", application_deadline=TODAY - dt.timedelta(days=1)
         ),
     }
-    approve_listing(Actor(tenant.id, ACTOR), made["unpaid"].id, justification=FACTORS)
+    approve_listing(Actor(tenant.id, ACTOR), made["unpaid"].id, justification=FACTORS, today=TODAY)
     names = {listing.id: name for name, listing in made.items()}
 
     def find(**query) -> list[str]:

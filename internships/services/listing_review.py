@@ -1,0 +1,73 @@
+"""A listing that waits for approval, sent back or rejected with a reason; whoever made it is
+told: the employer who sent it through an invitation (by email, they have no account), the
+advisor who wrote or imported it (a notification and an email). Approving stays in
+``listings.approve_listing``."""
+
+from __future__ import annotations
+
+import re
+
+from lti_tool.actor import Actor
+from lti_tool.errors import PolicyViolationError
+from lti_tool.extensions import db
+from lti_tool.models import User
+from lti_tool.notify.mail import send_email
+from lti_tool.notify.notifications import notify
+from lti_tool.services import audit
+
+from ..models import Listing
+from .listings import get_listing
+
+# what each outcome does: the listing's new status, the words of the message, its kind
+OUTCOMES = {
+    "send_back": ("draft", "sent back for changes", "listing_sent_back"),
+    "reject": ("closed", "not approved", "listing_rejected"),
+}
+MIN_REASON = 10
+# ``Actor.user`` names a person "Name <email> (user 12)": the user the listing's maker was
+_USER_ID = re.compile(r"\(user (\d+)\)$")
+
+
+def return_listing(actor: Actor, listing_id: int, outcome: str, reason: str) -> Listing:
+    """Send back (to draft, to be changed and submitted again) or reject (closed) a listing
+    that waits for approval, with a reason its maker is told."""
+    if outcome not in OUTCOMES:
+        raise PolicyViolationError(
+            "Choose to send the listing back or to reject it.", reason="outcome"
+        )
+    reason = reason.strip()
+    if len(reason) < MIN_REASON:
+        raise PolicyViolationError(
+            f"Give the reason in at least {MIN_REASON} characters: whoever made the listing "
+            "reads it.",
+            reason="reason",
+        )
+    listing = get_listing(actor.tenant, listing_id)
+    if listing.status != "pending_approval":
+        raise PolicyViolationError(
+            "Only a listing that waits for approval can be sent back or rejected.",
+            reason="not_pending",
+        )
+    status, words, kind = OUTCOMES[outcome]
+    listing.status = status
+    listing.approval_note = reason
+    db.session.flush()
+    audit.record(actor, f"listing.{outcome}", listing_id=listing.id, reason=reason)
+    _tell_maker(listing, words, kind, reason)
+    return listing
+
+
+def _tell_maker(listing: Listing, words: str, kind: str, reason: str) -> None:
+    text = f"Your listing “{listing.title}” was {words} by the career center: {reason}"
+    if listing.source == "employer_form" and listing.employer.contact_email:
+        send_email(
+            listing.tenant_id,
+            listing.employer.contact_email,
+            f"Your listing “{listing.title[:150]}” was {words}",
+            f"Hello {listing.employer.contact_name or 'there'},\n\n{text}\n\n"
+            "Reply to the career center's invitation email if you have questions.\n",
+        )
+    found = _USER_ID.search(listing.created_by or "")
+    maker = db.session.get(User, int(found.group(1))) if found else None
+    if maker is not None and maker.tenant_id == listing.tenant_id:  # a person of this tenant
+        notify(listing.tenant_id, maker.id, kind, text)
