@@ -16,6 +16,7 @@ from internships.profile.models import StudentProfile
 from internships.work.models import CompetencyRating, Engagement, HourLog, SupervisorEvaluation
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
+from lti_tool.quantities import quarter_hours
 
 from .common import with_placement
 from .credit import CreditSummary, credit_progress_for
@@ -45,11 +46,11 @@ class StudentRow:
 
     @property
     def logged_hours(self) -> float:
-        return round(self.logged_minutes / 60, 1)
+        return quarter_hours(self.logged_minutes)
 
     @property
     def confirmed_hours(self) -> float:
-        return round(self.confirmed_minutes / 60, 1)
+        return quarter_hours(self.confirmed_minutes)
 
     @property
     def plan_percent(self) -> int | None:
