@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
@@ -22,6 +22,7 @@ from ..forms import (
 from ..models import Listing
 from ..services import listing_review as review_svc
 from ..services import listings as svc
+from ..services import manage as manage_svc
 from . import STATUS_LABELS, _employer_choices, bp
 
 
@@ -75,10 +76,15 @@ def edit(listing_id: int) -> ResponseReturnValue:
 @bp.get("/manage")
 @requires("advisor")
 def manage() -> ResponseReturnValue:
+    """The approval queue, imported drafts and every listing (searched, filtered, sorted, paged)."""
     ctx = current_launch()
+    query = manage_svc.ManageQuery.from_args(request.args)
     return render_template(
         "internships/manage.html",
-        listings=svc.list_listings(ctx.tenant_id),
+        query=query,
+        page=manage_svc.manage_listings(ctx.tenant_id, query),
+        statuses=[(status, STATUS_LABELS[status]) for status in manage_svc.STATUSES],
+        sorts=manage_svc.SORTS,
         queue=svc.approval_queue(ctx.tenant_id),
         drafts=len(svc.drafts_to_complete(ctx.tenant_id)),
     )
