@@ -1,5 +1,5 @@
 """Pages for tool administrators (``/admin``, blueprint ``admin``, templates ``admin/``):
-registrations, deployments, keys, advisors, settings, data rights, frame origins.
+registrations, deployments, keys, the audit trail, advisors, settings, data rights, frame origins.
 
 Two sections are sub-areas with a module of their own, each a blueprint nested in this one
 (URL, endpoint and template folder follow): ``connections`` (``/admin/connections``,
@@ -18,7 +18,7 @@ import io
 import zoneinfo
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 
 from ...auth import current_launch, load_launch, requires
@@ -39,6 +39,7 @@ from ..forms import (
     StrictDeploymentsForm,
     TenantSettingsForm,
 )
+from ..services import audit_trail as audit_svc
 from . import connections, identities
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -84,6 +85,19 @@ def index() -> ResponseReturnValue:
         new_deployment_days=services.NEW_DEPLOYMENT_DAYS,
         acknowledge_form=ButtonForm(),
         strict_form=StrictDeploymentsForm(formdata=None),
+    )
+
+
+@bp.get("/audit")
+@requires("admin", tool_admin=True)
+def audit() -> ResponseReturnValue:
+    """The whole audit trail, newest first: searched by action or actor, between dates, paged."""
+    ctx = current_launch()
+    query = audit_svc.AuditQuery.from_args(request.args)
+    return render_template(
+        "admin/audit.html",
+        query=query,
+        page=audit_svc.search_audit(ctx.tenant_id, query, ctx.time_zone),
     )
 
 
