@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, redirect, render_template
+from flask import current_app, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool import tasks, workpool
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
+from lti_tool.paging import page_number
 from lti_tool.unit_of_work import commit_now, form_page
 from lti_tool.web import launch_url
 
 from ..forms import ImportForm
 from ..services import jobs as job_svc
+from ..services.import_report import report_page
 from ..services.imports import MAX_IMPORT_BYTES, ImportFormatError, decode_file
 from . import bp
 
@@ -59,7 +61,9 @@ def import_page(kind: str, form: Any, template: str, **extra: Any) -> ResponseRe
                 return queue_import(ctx, kind, text, filename)
             report = job_svc.import_records(ctx.actor, kind, records)
     jobs = job_svc.recent_jobs(ctx.tenant_id, kind)
-    return form_page(template, form, report=report, jobs=jobs, **extra)
+    # a short import (at most inline_rows() rows) shows every row on one page, problems first
+    rows = report_page(report.results, 1, max(1, len(report.results))) if report else None
+    return form_page(template, form, report=report, report_rows=rows, jobs=jobs, **extra)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -76,11 +80,13 @@ def _job_for_page(job_id: int) -> Any:
 @bp.get("/import/jobs/<int:job_id>")
 @requires("advisor")
 def import_job(job_id: int) -> ResponseReturnValue:
+    """A background import's progress, then its report: rows with problems first, paged."""
     job = _job_for_page(job_id)
     back = "profile.import_profiles" if job.kind == "profiles" else "internships.import_file"
     return render_template(
         "internships/import_job.html",
         job=job,
+        report=report_page(job.results, page_number(request.args.get("page"))),
         back=back,
         labels=job_svc.STATUS_LABELS,
         status_line=job_svc.status_line(job),
