@@ -11,7 +11,7 @@ MODELS = ("lti_tool.sandbox.models",)
 
 def register(app: Flask) -> None:
     """The sandbox's pages, API and development mail outbox (one blueprint) and
-    ``flask sandbox seed``."""
+    ``flask sandbox seed`` and ``reset``."""
     from ..cli import cli_group
     from . import (
         api,  # noqa: F401 - the API's routes, on the sandbox blueprint
@@ -21,4 +21,4 @@ def register(app: Flask) -> None:
     )
 
     app.register_blueprint(views.bp)
-    app.cli.add_command(cli_group("sandbox", cli.seed_command))
+    app.cli.add_command(cli_group("sandbox", cli.seed_command, cli.reset_command))

@@ -61,7 +61,9 @@ INSTITUTION_ROLES = {
     "admin": [ADMINISTRATOR],
 }
 ACCOUNT_KINDS = ("advisor", "admin")  # launched from account navigation: no course context
-DEEP_LINKERS = ("instructor", "ta")
+# Deep Linking adds content to a course: instructors only. A TA's launches are read-only in
+# Career Credit (lti_tool.roles), whose picker would refuse it, so the sandbox does not offer it.
+DEEP_LINKERS = ("instructor",)
 HINT_LIFETIME = dt.timedelta(hours=8)
 STORAGE_TARGET = "_parent"  # the launch page itself answers the platform-storage messages
 ID_TOKEN_LIFETIME_S = 300
@@ -260,8 +262,10 @@ def _launch_course(
                 parameter="person",
             )
         if message == "deep_link" and enrolment.role not in DEEP_LINKERS:
+            who = "a teaching assistant, who" if enrolment.role == "ta" else "not an instructor and"
             raise SandboxError(
-                "Only the course's instructors can add content with Deep Linking.",
+                f"Only the course's instructors can add content with Deep Linking: "
+                f"{person.name} is {who} can only open Career Credit in the course.",
                 parameter="message",
             )
     return course

@@ -14,7 +14,7 @@ from .authorization import authorize, bound_line_item
 from .deep_link_return import accept_deep_link_response
 from .errors import SandboxError
 from .models import SandboxCourse, SandboxEnrolment, SandboxKey, SandboxPerson
-from .platform import start_launch
+from .platform import DEEP_LINKERS, start_launch
 from .seed import SandboxInfo, ensure_sandbox, sandbox_info
 from .services import add_assignment, gradebook, placed_links
 
@@ -78,6 +78,7 @@ def home() -> ResponseReturnValue:
         courses=_courses(),
         groups=groups,
         enrolments=enrolments,
+        deep_linkers=DEEP_LINKERS,
     )
 
 
