@@ -6,7 +6,9 @@ placed by Deep Linking, or the column it created through AGS — both carry its 
 and ``tag``. A launch's own line item (the link it came from) is never taken on trust: the
 column is read from the LMS and chosen only when it carries those marks. The chosen column is
 remembered on the course's policy and read again before each decision; when it was deleted
-from the gradebook, a new one is created and the instructor is told.
+from the gradebook, a new one is created and the instructor is told. The column's maximum
+follows the course's grading (1 for pass/fail, not "out of 100" as Deep Linking places it)
+while no current grade in it was given out of another maximum.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from lti_tool.lti.deep_linking import CREDIT_SCORE_MAXIMUM
 from lti_tool.models import ResourceLink
 from lti_tool.services import audit
 
-from ..models import CreditPolicy
+from ..models import CreditAward, CreditPolicy
 from .policy import get_policy
 
 LINE_ITEM_LABEL = "Micro-internship credit"
@@ -121,6 +123,8 @@ class _Known:
     may_create: bool
     maximum: float
     others: int
+    # Columns holding a current grade out of another maximum: never refitted under it
+    graded_otherwise: frozenset[str] = frozenset()
 
 
 def resolve_column(ctx: LaunchContext) -> ResolvedColumn:
@@ -162,7 +166,53 @@ def _known(ctx: LaunchContext, course_id: int) -> _Known:
         may_create=bool(ctx.ags_lineitems_url) and ags.SCOPE_LINEITEM in ctx.ags_scopes,
         maximum=policy.score_maximum if policy else float(CREDIT_SCORE_MAXIMUM),
         others=policy.lineitem_others if policy else 0,
+        graded_otherwise=_graded_otherwise(ctx.tenant_id, course_id, policy),
     )
+
+
+def _graded_otherwise(
+    tenant_id: int, course_id: int, policy: CreditPolicy | None
+) -> frozenset[str]:
+    """The course's columns with a current final grade out of a maximum other than the
+    policy's (a course that changed its grading): refitting them would misstate those."""
+    if policy is None:
+        return frozenset()
+    return frozenset(
+        url
+        for url in db.session.scalars(
+            select(CreditAward.lineitem_url)
+            .where(
+                CreditAward.tenant_id == tenant_id,
+                CreditAward.course_id == course_id,
+                CreditAward.status == "final",
+                CreditAward.superseded_at.is_(None),
+                CreditAward.score_maximum != policy.score_maximum,
+                CreditAward.lineitem_url.is_not(None),
+            )
+            .distinct()
+        )
+        if url
+    )
+
+
+def _fitted(ctx: LaunchContext, known: _Known, item: ags.LineItem, news: list[str]) -> ags.LineItem:
+    """The tool's own column with the maximum the course grades out of (1 for pass/fail),
+    changed in the LMS when it differs and no current grade in it says otherwise. A platform
+    that refuses the change keeps the column as it is: the grade still lands, scaled."""
+    if item.score_maximum == known.maximum or item.id in known.graded_otherwise:
+        return item
+    try:
+        fitted = ags.set_score_maximum(ctx.registration_id, item, known.maximum)
+    except ags.LineItemGoneError:
+        raise
+    except ConnectorError:
+        return item
+    grading = "pass/fail (out of 1)" if known.maximum == 1 else f"out of {known.maximum:g}"
+    news.append(
+        f"The credit column '{fitted.label}' now grades {grading}, as this course's credit "
+        "policy does."
+    )
+    return fitted
 
 
 def _find_column(
@@ -180,7 +230,8 @@ def _find_column(
         else:
             item = item if ags.owned(item) else None
     if item is not None:
-        return item, known.others, []
+        news: list[str] = []
+        return _fitted(ctx, known, item, news), known.others, news
     item, others, news = _own_or_new(ctx, known, candidates)
     if gone:
         news.insert(
@@ -198,17 +249,16 @@ def _own_or_new(
     owned = _owned_columns(ctx.registration_id, known.container, candidates)
     if owned:
         item, others = owned[0], len(owned) - 1
-        if not others:
-            return item, others, []
-        return (
-            item,
-            others,
+        news = (
             [
                 f"This course has {others + 1} '{LINE_ITEM_LABEL}' columns (the credit "
                 f"item was placed more than once). Career Credit grades only the first "
                 f"one placed, '{item.label}'; hide or delete the others in the gradebook."
-            ],
+            ]
+            if others
+            else []
         )
+        return _fitted(ctx, known, item, news), others, news
     if not known.container or not known.may_create:
         raise PolicyViolationError(_NO_COLUMN, hint=_NO_COLUMN_HINT)
     item = ags.find_or_create_line_item(

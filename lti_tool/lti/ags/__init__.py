@@ -25,6 +25,7 @@ from .line_items import (
     find_or_create_line_item,
     get_line_item,
     owned,
+    set_score_maximum,
 )
 from .scores import (
     Score,
@@ -81,4 +82,5 @@ __all__ = [
     "score_coalesce_key",
     "scores_url",
     "send_score",
+    "set_score_maximum",
 ]

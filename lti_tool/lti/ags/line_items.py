@@ -138,3 +138,29 @@ def find_or_create_line_item(
         headers={"Content-Type": LINEITEM_MEDIA},
     )
     return line_item_from_json(_answer(resp, (200, 201), "create the grade column", "a line item"))
+
+
+def set_score_maximum(registration_id: int, item: LineItem, score_maximum: float) -> LineItem:
+    """The line item with a new ``scoreMaximum`` (a PUT that keeps its label, resourceId, tag
+    and resource link): Career Credit's own column fitted to the course's grading (1 for
+    pass/fail). Call it outside a write transaction: it waits on the network."""
+    body: dict[str, Any] = {"label": item.label, "scoreMaximum": score_maximum}
+    for key, value in (
+        ("resourceId", item.resource_id),
+        ("tag", item.tag),
+        ("resourceLinkId", item.resource_link_id),
+    ):
+        if value:
+            body[key] = value
+    resp = services_client.request(
+        _registration(registration_id),
+        "PUT",
+        item.id,
+        (SCOPE_LINEITEM,),
+        LINEITEM_MEDIA,
+        json=body,
+        headers={"Content-Type": LINEITEM_MEDIA},
+    )
+    if resp.status_code in (404, 410):
+        raise LineItemGoneError("The gradebook column no longer exists in the LMS.")
+    return line_item_from_json(_answer(resp, (200,), "change the grade column", "a line item"))
