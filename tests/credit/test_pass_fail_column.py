@@ -49,6 +49,7 @@ def _column(app, link: str) -> SandboxLineItem:
             .join(SandboxResourceLink)
             .where(SandboxResourceLink.resource_link_id == link)
         )
+        assert item is not None
         db.session.expunge(item)
         return item
 
