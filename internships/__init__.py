@@ -31,7 +31,7 @@ def register(app: Flask) -> None:
     from .views import imports, invitations, listings  # noqa: F401 - routes on views.bp
     from .work import views as work_views
     from .work.services import uploads
-    from .work.views import cpt, engagements  # noqa: F401 - routes on work_views.bp
+    from .work.views import accept, cpt, engagements  # noqa: F401 - routes on work_views.bp
 
     app.register_blueprint(views.bp)
     register_home_panel(app, "faculty", "internships/_faculty_panel.html", views.faculty_panel)

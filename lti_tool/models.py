@@ -129,6 +129,23 @@ class Course(Model):
     term_end: Mapped[str | None] = mapped_column(String(64), default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    def term_dates(self) -> tuple[dt.date | None, dt.date | None]:
+        """The term's first and last day, as the LMS sent them (None where absent or
+        unreadable: Canvas sends ISO times, others plain dates)."""
+        return _day(self.term_start), _day(self.term_end)
+
+
+def _day(value: str | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    except ValueError:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+
 
 class User(Model):
     """An identity known from launches: ``sub`` is the stable user id of the LMS named by

@@ -182,21 +182,6 @@ class PolicyInput:
     second_approver: str
 
 
-def _term_dates(course: Course) -> tuple[dt.date | None, dt.date | None]:
-    def parse(value: str | None) -> dt.date | None:
-        if not value:
-            return None
-        try:
-            return dt.datetime.fromisoformat(value.replace("Z", "+00:00")).date()
-        except ValueError:
-            try:
-                return dt.date.fromisoformat(value[:10])
-            except ValueError:
-                return None
-
-    return parse(course.term_start), parse(course.term_end)
-
-
 def validate_policy(tenant: Tenant, course: Course, data: PolicyInput) -> dict[str, str]:
     """Problems with a policy, by field (empty when it is valid)."""
     problems: dict[str, str] = {}
@@ -218,7 +203,7 @@ def validate_policy(tenant: Tenant, course: Course, data: PolicyInput) -> dict[s
     if data.second_approver not in SECOND_APPROVERS:
         problems["second_approver"] = "Choose who gives the second approval."
     if data.deadline is not None:
-        start, end = _term_dates(course)
+        start, end = course.term_dates()
         if (start and data.deadline < start) or (end and data.deadline > end):
             problems["deadline"] = (
                 f"The deadline must fall inside the course's term "

@@ -70,6 +70,8 @@ def _agree(ctx: Any, advisor: Any, engagement: Any, start: dt.date, today: dt.da
             start_date=start,
             end_date=today + dt.timedelta(days=14),
             goals="Deliver the project described in the listing and practise its competencies.",
+            # the demo's dates follow today, the sandbox's term is a fixed one: said knowingly
+            beyond_term=True,
         ),
     )
     eng.acknowledge_agreement(ctx, engagement.id)

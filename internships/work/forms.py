@@ -62,7 +62,11 @@ class ApplyForm(LaunchForm):
 class DecideForm(LaunchForm):
     decision = RadioField(
         "Decision",
-        choices=[("shortlist", "Shortlist"), ("accept", "Accept"), ("decline", "Decline")],
+        choices=[
+            ("shortlist", "Shortlist"),
+            ("accept", "Accept (next: the learning agreement's terms)"),
+            ("decline", "Decline"),
+        ],
         validators=[InputRequired("Choose a decision.")],
     )
     override_reason = TextAreaField(
@@ -115,7 +119,30 @@ class AgreementForm(LaunchForm):
         validators=[Length(max=5000)],
         description="What the student means to learn and show; the student acknowledges it.",
     )
+    beyond_term = BooleanField(
+        "The work runs beyond the course's term",
+        description="Tick only if the dates are meant to leave the term: credit may then wait.",
+    )
     submit = SubmitField("Save the learning agreement")
+
+
+class AcceptForm(AgreementForm):
+    """Accepting an applicant is setting the learning agreement's terms (from the listing's)."""
+
+    goals = TextAreaField(
+        "Learning goals",
+        filters=[strip_text],
+        validators=[DataRequired("Write the learning goals."), Length(10, 5000)],
+        description="What the student means to learn and show; the student acknowledges it.",
+    )
+    override_reason = TextAreaField(
+        "Reason for going over the workload limits",
+        filters=[strip_text],
+        validators=[Length(max=2000)],
+        description="Only needed when accepting would break the student's workload limits; "
+        "it is recorded.",
+    )
+    submit = SubmitField("Accept and send the learning agreement")
 
 
 class HoursForm(LaunchForm):

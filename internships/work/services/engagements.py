@@ -21,6 +21,7 @@ from lti_tool.services import audit
 
 from ..models import LINK_OPEN_STATUSES, Deliverable, Engagement, Reflection
 from . import uploads
+from .terms import BEYOND_TERM, outside_term
 
 STATUS_FLOW = {
     "submit": (("active",), "submitted"),
@@ -172,6 +173,7 @@ class AgreementInput:
     start_date: dt.date | None
     end_date: dt.date | None
     goals: str = ""
+    beyond_term: bool = False  # the dates may leave the course's term (said knowingly)
 
 
 def update_agreement(ctx: LaunchContext, engagement_id: int, data: AgreementInput) -> Engagement:
@@ -209,6 +211,9 @@ def update_agreement(ctx: LaunchContext, engagement_id: int, data: AgreementInpu
     for field_name, ok, message in checks:
         if not ok:
             raise EngagementInvalidError(field_name, message)
+    beyond = outside_term(engagement.course_id, data.start_date, data.end_date)
+    if beyond and not data.beyond_term:
+        raise EngagementInvalidError("end_date", f"{beyond} {BEYOND_TERM}", "beyond_term")
     new_email = data.supervisor_email.strip()
     if new_email.lower() != engagement.supervisor_email.strip().lower():
         # Links sent to the previous supervisor stop working (they also check the address).
@@ -221,7 +226,9 @@ def update_agreement(ctx: LaunchContext, engagement_id: int, data: AgreementInpu
     engagement.goals = data.goals.strip()
     engagement.acknowledged_at = None
     db.session.flush()
-    audit.record(ctx.actor, "engagement.agreement", ctx.tenant_id, engagement_id=engagement.id)
+    audit.record(
+        ctx.actor, "engagement.agreement", ctx.tenant_id, engagement_id=engagement.id, beyond=beyond
+    )
     return engagement
 
 

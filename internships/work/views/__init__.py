@@ -239,6 +239,8 @@ def decide(application_id: int) -> ResponseReturnValue:
     form = forms.DecideForm()
     if not form.validate_on_submit():
         flash("Choose shortlist, accept or decline.", "error")
+    elif form.decision.data == "accept":  # accepting sets the agreement's terms first
+        return redirect(launch_url("work.accept", application_id=application.id), code=303)
     else:
         try:
             apps.decide_application(

@@ -231,6 +231,7 @@ def agreement(engagement_id: int) -> ResponseReturnValue:
             start_date=form.start_date.data,
             end_date=form.end_date.data,
             goals=form.goals.data or "",
+            beyond_term=bool(form.beyond_term.data),
         )
         try:
             eng.update_agreement(ctx, engagement.id, data)

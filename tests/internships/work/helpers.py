@@ -136,12 +136,77 @@ def submit_application(person, listing_id: int, **overrides):
     )
 
 
+GOALS = "Run the customer survey end to end and present what it found."
+
+
+def form_values(page_text: str, action: str) -> dict[str, Any]:
+    """The values a browser would send from the form whose action contains ``action``: text
+    inputs, checked boxes and radios (a list where a name repeats), textareas."""
+    from html.parser import HTMLParser
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside, self.textarea = False, None
+            self.values: dict[str, Any] = {}
+
+        def add(self, name: str, value: str) -> None:
+            if name in self.values:
+                old = self.values[name]
+                self.values[name] = [*old, value] if isinstance(old, list) else [old, value]
+            else:
+                self.values[name] = value
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            if tag == "form":
+                self.inside = action in a.get("action", "")
+            elif self.inside and tag == "input" and a.get("name"):
+                kind = a.get("type", "text")
+                if kind in ("checkbox", "radio") and "checked" not in a:
+                    return
+                if kind not in ("submit", "button"):
+                    self.add(a["name"], a.get("value", "on" if kind == "checkbox" else ""))
+            elif self.inside and tag == "textarea":
+                self.textarea = a.get("name")
+                self.values[self.textarea or ""] = ""
+
+        def handle_data(self, data: str) -> None:
+            if self.textarea:
+                self.values[self.textarea] += data
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "textarea":
+                self.textarea = None
+            elif tag == "form":
+                self.inside = False
+
+    reader = Reader()
+    reader.feed(page_text)
+    return reader.values
+
+
 def accept_via_advisor(world, application_id: int, **extra):
+    """The advisor accepts on the applicants page, then confirms the learning agreement's
+    terms (the listing's, with goals; ``extra`` overrides or adds fields)."""
     advisor = world["advisor"]
     page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
-    return advisor.client.post(
+    chosen = advisor.client.post(
         f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept", **extra},
+        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept"},
+    )
+    if chosen.status_code != 303 or "/accept" not in chosen.headers.get("Location", ""):
+        return chosen  # refused before the terms (the page says why)
+    url = f"/work/applications/{application_id}/accept"
+    terms = advisor.client.get(f"{url}?lid={advisor.lid}")
+    if terms.status_code != 200:
+        return terms
+    data = {**form_values(terms.get_data(as_text=True), url), "goals": GOALS, **extra}
+    data.setdefault("competencies", "Teamwork")  # the listing named none: the advisor picks one
+    data["lid"] = advisor.lid
+    return advisor.client.post(
+        url,
+        data=data,
         follow_redirects=True,
     )
 

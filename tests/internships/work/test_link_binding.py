@@ -250,7 +250,8 @@ def test_a_reused_engagement_id_never_opens_through_an_old_link(app, world, seed
     other = world["other"]
     listing = seed_listing(world["school"].tenant_id, title="Second project")
     submit_application(other, listing)
-    accept_via_advisor({**world, "listing": listing}, the_application(app, other.sub).id)
+    accepted = accept_via_advisor({**world, "listing": listing}, the_application(app, other.sub).id)
+    assert "is accepted" in accepted.get_data(as_text=True), accepted.get_data(as_text=True)[-3000:]
     with app.app_context():
         second = db.session.scalar(
             select(Engagement)

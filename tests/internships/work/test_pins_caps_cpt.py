@@ -21,7 +21,15 @@ from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
 from tests.helpers import csrf_token, launch_csrf
 
-from .helpers import ADVISOR_ACTOR, apply, last_link, public_client, submit_application
+from .helpers import (
+    ADVISOR_ACTOR,
+    GOALS,
+    apply,
+    form_values,
+    last_link,
+    public_client,
+    submit_application,
+)
 
 F1 = "F-1 (CPT needed for credit-bearing off-campus work)"
 
@@ -283,12 +291,12 @@ def test_advisor_records_cpt_on_the_page_and_the_refusal_is_shown(app, school, s
         application_id = db.session.scalar(
             select(apps.Application.id).where(apps.Application.student_id == student_id)
         )
-    page = advisor.client.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
+    url = f"/work/applications/{application_id}/accept"  # "Accept" leads to the terms
+    terms = advisor.client.get(f"{url}?lid={advisor.lid}").get_data(True)
     refused = advisor.client.post(
-        f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept"},
-        follow_redirects=True,
+        url, data={**form_values(terms, url), "goals": GOALS, "lid": advisor.lid}
     )
+    assert refused.status_code == 422
     assert "needs a CPT approval recorded by the career center" in refused.get_data(True)
     cpt_page = advisor.client.get(f"/work/cpt?lid={advisor.lid}")
     assert cpt_page.status_code == 200
@@ -314,11 +322,16 @@ def test_advisor_records_cpt_on_the_page_and_the_refusal_is_shown(app, school, s
     )
     assert recorded.status_code == 303, recorded.get_data(as_text=True)[:1000]
     accepted = advisor.client.post(
-        f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept"},
+        url,
+        data={
+            **form_values(terms, url),
+            "goals": GOALS,
+            "competencies": "Teamwork",  # the listing named none
+            "lid": advisor.lid,
+        },
         follow_redirects=True,
     )
-    assert "Recorded: accepted." in accepted.get_data(as_text=True)
+    assert "is accepted; they are asked to acknowledge" in accepted.get_data(as_text=True)
     with app.app_context():
         assert (
             db.session.scalar(

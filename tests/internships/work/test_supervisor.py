@@ -159,14 +159,15 @@ def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, worl
     missing = browser.post(
         path, data={"csrf_token": csrf_token(page), "supervisor_name": "Sam", "rating-0": "3"}
     )
-    assert missing.status_code == 422 and "Communication" in missing.get_data(as_text=True)
+    # the agreement lists competencies in the framework's order: Communication, then Teamwork
+    assert missing.status_code == 422 and "Teamwork" in missing.get_data(as_text=True)
     done = browser.post(
         path,
         data={
             "csrf_token": csrf_token(page),
             "supervisor_name": "Sam Supervisor",
             "rating-0": "3",
-            "comment-0": "Ran the stand-ups",
+            "comment-0": "Clear weekly updates",
             "rating-1": "na",
             "comments": "A pleasure",
         },
@@ -177,8 +178,8 @@ def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, worl
             select(SupervisorEvaluation).where(SupervisorEvaluation.engagement_id == engagement_id)
         )
         assert [(r.competency, r.level) for r in evaluation.ratings] == [
-            ("Teamwork", 3),
-            ("Communication", None),
+            ("Communication", 3),
+            ("Teamwork", None),
         ]
     assert browser.post(path, data={"csrf_token": csrf_token(page)}).status_code == 410
     page = student.client.get(f"{url}?lid={student.lid}").get_data(as_text=True)

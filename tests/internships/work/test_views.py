@@ -177,11 +177,11 @@ def test_advisor_decides_and_the_workload_cap_needs_a_reason(app, world, seed_li
             )
         )
     page = accept_via_advisor(world, ids[0])
-    assert "Recorded: accepted." in page.get_data(as_text=True)
+    assert "is accepted; they are asked to acknowledge" in page.get_data(as_text=True)
     page = accept_via_advisor(world, ids[1]).get_data(as_text=True)
     assert "the limit is 1 at a time" in page
     page = accept_via_advisor(world, ids[1], override_reason="Last term before graduating.")
-    assert "Recorded: accepted." in page.get_data(as_text=True)
+    assert "is accepted; they are asked to acknowledge" in page.get_data(as_text=True)
     with app.app_context():
         assert (
             db.session.scalar(
