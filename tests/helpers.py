@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,3 +123,26 @@ class School:
         )
         assert cid is not None
         return int(cid)
+
+
+_NEXT_PAGE = re.compile(r'<a href="([^"]*)" rel="next">')
+
+
+def walk_pages(
+    client: Any, url: str, rows: Callable[[str], list[Any]]
+) -> tuple[list[Any], list[str]]:
+    """Follow a paged list's "Next page" links from ``url`` (as a person clicks, through the
+    launch id in each link): the ``rows`` of every page, in order, and the pages' HTML."""
+    from html import unescape
+
+    found: list[Any] = []
+    pages: list[str] = []
+    while url:
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        html = resp.get_data(as_text=True)
+        pages.append(html)
+        found += rows(html)
+        following = _NEXT_PAGE.search(html)
+        url = unescape(following.group(1)) if following else ""
+    return found, pages

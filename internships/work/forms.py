@@ -29,7 +29,7 @@ from internships.forms import CheckboxesField
 from internships.vocabulary import COMPETENCIES
 from lti_tool.forms import LaunchForm, strip_text
 
-from .services.engagements import REFLECTION_PROMPTS
+from .services.engagements import REFLECTION_PROMPTS, AgreementInput
 from .services.uploads import DELIVERABLE_TYPES_TEXT
 
 
@@ -124,6 +124,19 @@ class AgreementForm(LaunchForm):
         description="Tick only if the dates are meant to leave the term: credit may then wait.",
     )
     submit = SubmitField("Save the learning agreement")
+
+    def terms(self) -> AgreementInput:
+        """The agreement's terms as the services take them."""
+        return AgreementInput(
+            competencies=list(self.competencies.data or []),
+            planned_hours=self.planned_hours.data or 0,
+            supervisor_name=self.supervisor_name.data or "",
+            supervisor_email=self.supervisor_email.data or "",
+            start_date=self.start_date.data,
+            end_date=self.end_date.data,
+            goals=self.goals.data or "",
+            beyond_term=bool(self.beyond_term.data),
+        )
 
 
 class AcceptForm(AgreementForm):

@@ -7,18 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from html import unescape
 from typing import Any
 
 import pytest
 
 from internships.models import ImportJob
 from lti_tool.extensions import db
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, walk_pages
 from tests.internships.test_views import advisor
 
 _ROW = re.compile(r'<tr><th scope="row">(\d+)</th><td>(\w+)')
-_NEXT = re.compile(r'<a href="([^"]*)" rel="next">')
 REJECTED = {row for row in range(2, 1002) if row % 27 == 0}  # 37 of 1,000 rows
 
 
@@ -59,17 +57,7 @@ def finished_job(app, tenant_id: int, rows: int = 1000) -> int:
 
 
 def walk(client, url: str) -> tuple[list[tuple[int, str]], list[str]]:
-    rows: list[tuple[int, str]] = []
-    pages: list[str] = []
-    while url:
-        resp = client.get(url)
-        assert resp.status_code == 200, url
-        html = resp.get_data(as_text=True)
-        pages.append(html)
-        rows += [(int(row), outcome) for row, outcome in _ROW.findall(html)]
-        found = _NEXT.search(html)
-        url = unescape(found.group(1)) if found else ""
-    return rows, pages
+    return walk_pages(client, url, lambda html: [(int(n), o) for n, o in _ROW.findall(html)])
 
 
 def test_the_report_shows_problems_first_and_pages_through_every_row_once(

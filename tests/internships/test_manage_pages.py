@@ -14,11 +14,11 @@ from internships.models import Listing
 from internships.services.listings import ensure_employer
 from lti_tool.actor import Actor
 from lti_tool.extensions import db
+from tests.helpers import walk_pages
 from tests.internships.conftest import ACTOR
 from tests.internships.test_views import advisor
 
 _ROW = re.compile(r'<th scope="row"><a href="[^"]*">([^<]*)</a></th>')
-_NEXT = re.compile(r'<a href="([^"]*)" rel="next">')
 
 
 def bulk_listings(app, tenant_id: int, titles: list[str], **fields) -> None:
@@ -53,17 +53,7 @@ def all_listings(html: str) -> list[str]:
 
 def walk(client, url: str) -> tuple[list[str], list[str]]:
     """Every title on every page, following "Next page" links only; and the pages' HTML."""
-    titles: list[str] = []
-    pages: list[str] = []
-    while url:
-        resp = client.get(url)
-        assert resp.status_code == 200, url
-        html = resp.get_data(as_text=True)
-        pages.append(html)
-        titles += all_listings(html)
-        found = _NEXT.search(html)
-        url = unescape(found.group(1)) if found else ""
-    return titles, pages
+    return walk_pages(client, url, all_listings)
 
 
 def test_paging_reaches_every_listing_once_and_never_another_tenants(
@@ -113,7 +103,8 @@ def test_search_status_and_sort_narrow_and_survive_paging(advised_platform, driv
     by_deadline, pages = walk(client, f"/internships/manage?lid={lid}&sort=deadline")
     assert by_deadline[0] == "Late one"  # soonest deadline first, none last
     assert set(by_deadline[-3:]) == {"Archive work", "Zebra census", "Alpha census"}
-    assert len(by_deadline) == 59 and "sort=deadline" in _NEXT.search(pages[0]).group(1)
+    next_link = re.search(r'<a href="([^"]*)" rel="next">', pages[0])
+    assert len(by_deadline) == 59 and next_link and "sort=deadline" in next_link.group(1)
 
     nothing = client.get(f"/internships/manage?lid={lid}&q=nowhere").get_data(as_text=True)
     assert "No listing matches" in nothing and all_listings(nothing) == []

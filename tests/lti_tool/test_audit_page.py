@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from html import unescape
 
 import pytest
 
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry
+from tests.helpers import walk_pages
 from tests.lti_tool.test_admin import admin_launch
 
 _MARK = re.compile(r"<td>seeded: (\d+)</td>")
-_NEXT = re.compile(r'<a href="([^"]*)" rel="next">')
 START = dt.datetime(2026, 3, 1, 12, 0)  # UTC, as entries are stored
 
 
@@ -36,17 +35,7 @@ def seed_entries(app, tenant_id: int, count: int, **fields) -> None:
 
 
 def walk(client, url: str) -> tuple[list[int], list[str]]:
-    marks: list[int] = []
-    pages: list[str] = []
-    while url:
-        resp = client.get(url)
-        assert resp.status_code == 200, url
-        html = resp.get_data(as_text=True)
-        pages.append(html)
-        marks += [int(n) for n in _MARK.findall(html)]
-        found = _NEXT.search(html)
-        url = unescape(found.group(1)) if found else ""
-    return marks, pages
+    return walk_pages(client, url, lambda html: [int(n) for n in _MARK.findall(html)])
 
 
 def test_the_audit_trail_pages_through_every_entry_once_newest_first(driver, make_platform, app):

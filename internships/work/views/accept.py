@@ -36,19 +36,6 @@ def _defaults(application: Any) -> dict[str, Any]:
     }
 
 
-def _terms(form: forms.AcceptForm) -> eng.AgreementInput:
-    return eng.AgreementInput(
-        competencies=list(form.competencies.data or []),
-        planned_hours=form.planned_hours.data or 0,
-        supervisor_name=form.supervisor_name.data or "",
-        supervisor_email=form.supervisor_email.data or "",
-        start_date=form.start_date.data,
-        end_date=form.end_date.data,
-        goals=form.goals.data or "",
-        beyond_term=bool(form.beyond_term.data),
-    )
-
-
 @bp.route("/applications/<int:application_id>/accept", methods=["GET", "POST"])
 @requires("advisor", write=True)
 def accept(application_id: int) -> ResponseReturnValue:
@@ -67,7 +54,7 @@ def accept(application_id: int) -> ResponseReturnValue:
             engagement_id = db.session.scalar(
                 select(Engagement.id).where(Engagement.application_id == application.id)
             )
-            eng.update_agreement(ctx, int(engagement_id or 0), _terms(form))
+            eng.update_agreement(ctx, int(engagement_id or 0), form.terms())
         except eng.EngagementInvalidError as exc:
             field_errors(form, exc)
         except PolicyViolationError as exc:

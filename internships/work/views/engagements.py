@@ -223,18 +223,8 @@ def agreement(engagement_id: int) -> ResponseReturnValue:
     engagement = eng.get_engagement(ctx, engagement_id)
     form = forms.AgreementForm(obj=engagement if request.method == "GET" else None)
     if form.validate_on_submit():
-        data = eng.AgreementInput(
-            competencies=list(form.competencies.data or []),
-            planned_hours=form.planned_hours.data or 0,
-            supervisor_name=form.supervisor_name.data or "",
-            supervisor_email=form.supervisor_email.data or "",
-            start_date=form.start_date.data,
-            end_date=form.end_date.data,
-            goals=form.goals.data or "",
-            beyond_term=bool(form.beyond_term.data),
-        )
         try:
-            eng.update_agreement(ctx, engagement.id, data)
+            eng.update_agreement(ctx, engagement.id, form.terms())
         except eng.EngagementInvalidError as exc:
             field_errors(form, exc)
         else:
