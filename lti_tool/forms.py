@@ -32,10 +32,32 @@ def _option_parts(value: str, label: str) -> tuple[str, str]:
     return f'value="{escape(value)}"', str(escape(label))
 
 
+@functools.lru_cache(maxsize=8192)
+def _checkbox(name: str, box_id: str, value: str, label: str, checked: bool) -> str:
+    attrs, text = _option_parts(value, label)
+    return (
+        f'<li><input type="checkbox" name="{escape(name)}" {attrs} id="{escape(box_id)}"'
+        f'{" checked" if checked else ""}> <label for="{escape(box_id)}">{text}</label></li>'
+    )
+
+
 class LongSelect(Select):
-    """WTForms' ``Select`` for long lists of plain options (the 174 skills): the same HTML,
-    each option's escaped value and label kept per process instead of built through
-    ``html_params`` on every render (most of the board's template CPU)."""
+    """WTForms' ``Select`` for long lists of plain options (the 174 skills).
+
+    Single: the same HTML as ``Select``. Multiple: a picker, since a 174-option multi-select
+    loses every choice on a plain click and hides what is chosen. It is a fieldset (the
+    field's label as its legend) of checkboxes in a scrolling list, after a line that names
+    what is chosen ("Chosen: Excel, SQL"); it submits what the multi-select submitted, and
+    works with the keyboard and without script. ``static/js/picker.js`` adds a text filter
+    and keeps the "Chosen" line current. The field's description is not shown: the select's
+    ("Hold Ctrl to choose several") does not apply; the picker says how it is used. Each
+    option's escaped HTML is kept per process (rendering the list was most of the board's
+    template CPU)."""
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        if not self.multiple:
+            return super().__call__(field, **kwargs)
+        return picker(field)
 
     @classmethod
     def render_option(cls, value: Any, label: Any, selected: bool, **kwargs: Any) -> Markup:
@@ -43,3 +65,42 @@ class LongSelect(Select):
             return super().render_option(value, label, selected, **kwargs)
         attrs, text = _option_parts(value, label)
         return Markup(f"<option {'selected ' if selected else ''}{attrs}>{text}</option>")  # noqa: S704 - escaped in _option_parts
+
+
+def picker(field: Any) -> Markup:
+    """A multiple-choice field as ``LongSelect``'s checkbox picker (HTML, escaped here)."""
+    from flask import url_for
+
+    from .web import csp_nonce
+
+    field_id, name, label = str(field.id), str(field.name), str(field.label.text)
+    boxes, chosen = [], []
+    for index, (value, text, checked, _) in enumerate(field.iter_choices()):
+        value, text = str(value), str(text)
+        boxes.append(_checkbox(name, f"{field_id}-{index}", value, text, bool(checked)))
+        if checked:
+            chosen.append(text)
+    described = [f"{field_id}-hint", f"{field_id}-chosen"]
+    errors = ""
+    if field.errors:
+        described.append(f"{field_id}-error")
+        errors = f'<p class="error-text" id="{escape(field_id)}-error">'
+        errors += " ".join(str(escape(error)) for error in field.errors) + "</p>"
+    script = url_for("static", filename="js/picker.js")
+    html = (
+        f'<fieldset class="picker{" field-error" if field.errors else ""}" id="{escape(field_id)}"'
+        f' data-picker aria-describedby="{escape(" ".join(described))}">'
+        f"<legend>{escape(label)}</legend>"
+        f'<p class="hint" id="{escape(field_id)}-hint">Check each one that applies.</p>{errors}'
+        f'<p class="picker-chosen" id="{escape(field_id)}-chosen">'
+        f"Chosen: {escape(', '.join(chosen)) if chosen else 'none'}</p>"
+        f'<p class="picker-filter" hidden><label for="{escape(field_id)}-filter">'
+        f"Find {escape(label.lower())}</label> "
+        f'<input type="search" id="{escape(field_id)}-filter" autocomplete="off"'
+        f' aria-controls="{escape(field_id)}-options">'
+        f' <span class="picker-count" role="status"></span></p>'
+        f'<ul class="picker-options" id="{escape(field_id)}-options">{"".join(boxes)}</ul>'
+        f"</fieldset>"
+        f'<script defer nonce="{escape(csp_nonce())}" src="{escape(script)}"></script>'
+    )
+    return Markup(html)  # noqa: S704 - every value is escaped above

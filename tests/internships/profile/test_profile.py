@@ -4,6 +4,7 @@ roles, and tenancy (the page only ever shows the launch user's own profile)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -47,7 +48,7 @@ def test_student_saves_profile_and_sees_it_again(app, school):
     again = person.client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Your profile is saved." in again
     assert 'value="Marine Biology"' in again
-    assert '<option selected value="sql">' in again
+    assert re.search(r'value="sql" id="skills-\d+" checked>', again)
     with app.app_context():
         profile = db.session.scalar(
             select(StudentProfile).where(StudentProfile.tenant_id == school.tenant_id)
