@@ -63,8 +63,9 @@ class BoardQuery:
 @dataclass(frozen=True)
 class BoardPage:
     """One page of results. ``total`` is exact up to ``COUNT_CAP``; past it ``total`` is the
-    cap and ``total_capped`` is set (show "100+"), and ``pages`` reaches one page past the
-    current one while more rows follow."""
+    cap and ``total_capped`` is set (the page says "more than 1,000"), and ``pages`` reaches
+    one page past the current one while more rows follow. ``no_words`` is set when the
+    search text held no word at all (only symbols or emoji): nothing is looked up."""
 
     listings: list[Listing]
     total: int
@@ -72,16 +73,18 @@ class BoardPage:
     pages: int
     per_page: int
     total_capped: bool = False
+    no_words: bool = False
 
     @property
     def total_label(self) -> str:
-        """The count as a page shows it: "100+" when capped."""
-        return f"{self.total:,}+" if self.total_capped else f"{self.total:,}"
+        """The count as a page shows it: "1,234", or "more than 1,000" when capped."""
+        return f"more than {self.total:,}" if self.total_capped else f"{self.total:,}"
 
 
 # Counting every match of a common word means visiting every matching row (a quarter of a
-# large board): the count stops past this many, and the page says "100+".
-COUNT_CAP = 100
+# large board): the count stops past this many, and the page says "more than 1,000". A
+# student reads an exact figure up to there; past it no one pages through the rest.
+COUNT_CAP = 1000
 
 
 def _facet(tenant_id: int, kind: str, values: tuple[str, ...]) -> Select[int]:
@@ -324,7 +327,10 @@ def search_board(
     """One page of the tenant's open listings whose deadline has not passed (``today`` is the
     tenant's local date), matching the query; see ``search.py`` for the text rules. Listings
     pinned to the query's course come first (oldest pin first), then the chosen sort. The
-    total is exact up to ``COUNT_CAP``."""
+    total is exact up to ``COUNT_CAP``. Search text without a single word (only symbols or
+    emoji) finds nothing, on every engine, rather than everything."""
+    if query.text.strip() and not search.words(query.text):
+        return BoardPage([], 0, 1, 1, per_page, no_words=True)
     terms = search.query_terms(query.text)
     sort = query.sort if query.sort in SORTS else "relevance"
     open_from = max(today, query.deadline_after or today)

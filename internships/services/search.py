@@ -11,7 +11,9 @@ Matching rules (also in ``docs/search.md``; the shared test set in
    punctuation, hyphens, apostrophes, underscores — separates words. Case does not matter;
    accents do ("café" does not match "cafe").
 3. English stop words (PostgreSQL's ``english`` list: "the", "and", "of", …) are dropped from
-   the query. A query of stop words only (or no words) does not filter at all.
+   the query. A query of stop words only (or an empty one) does not filter at all; one with
+   no word at all (only symbols or emoji: "!!!", "🙂") finds nothing, and the board says it
+   had no words to look for.
 4. Every remaining query word must occur in the listing (AND), after English stemming:
    "analyse", "analysing" and "analysis" find one another when both stemmers agree. SQLite uses
    FTS5's Porter stemmer, PostgreSQL the Snowball English stemmer; they agree on common words

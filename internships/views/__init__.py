@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from wtforms.fields.core import UnboundField
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
@@ -99,13 +101,34 @@ def board() -> ResponseReturnValue:
     query = dataclasses.replace(form.to_query(), course_id=ctx.course_id)
     page = search_board(ctx.tenant_id, query, today_in(ctx.time_zone))
     args = {k: request.args.getlist(k) for k in request.args if k not in ("page", "lid")}
+    # what a listing's "Back to all listings" returns to: this page of this search
+    back = urlencode([(k, v) for k, values in args.items() for v in values])
+    if page.page > 1:
+        back += f"{'&' if back else ''}page={page.page}"
     return render_template(
         "internships/board.html",
         form=form,
         page=page,
         args=args,
+        back=back or None,
         pinned=pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
     )
+
+
+# the board's query parameters: its filter form's fields (page among them)
+BOARD_ARGS = frozenset(
+    name for name, value in vars(BoardFilterForm).items() if isinstance(value, UnboundField)
+)
+
+
+def board_args(back: str) -> dict[str, list[str]]:
+    """The board's search and filters a listing was found with (``back``, the board's query
+    string as the board passed it), for the link back: only the board's own parameters."""
+    found: dict[str, list[str]] = {}
+    for key, value in parse_qsl(back[:4000]):
+        if key in BOARD_ARGS:
+            found.setdefault(key, []).append(value)
+    return found
 
 
 @bp.get("/<int:listing_id>")
@@ -123,6 +146,7 @@ def detail(listing_id: int) -> ResponseReturnValue:
         close_form=CloseListingForm() if ctx.role == "advisor" else None,
         pinned=listing.id in pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
         pin_form=ButtonForm() if ctx.role == "faculty" and ctx.course_id else None,
+        back_args=board_args(request.args.get("back", "")),
     )
 
 
