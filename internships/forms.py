@@ -222,7 +222,7 @@ class ListingForm(LaunchForm):
     )
     class_years = CheckboxesField("Class years", choices=[(c, c) for c in CLASS_YEARS])
     work_authorization = TextAreaField(
-        "Work authorisation notes",
+        "Work authorization notes",
         filters=[strip_text],
         validators=[Length(max=1000)],
         description="For example: F-1 students need a recorded CPT approval.",

@@ -26,6 +26,7 @@ from reportlab.platypus import (
 
 from lti_tool.pdf import styles as pdf_styles
 from lti_tool.pdf import table_font
+from lti_tool.words import plural
 
 from . import services
 
@@ -184,8 +185,8 @@ def _coverage_section(styles: Any, cover: services.Coverage) -> list[Any]:
         Paragraph(
             f"Outcomes with fewer than {cover.min_evidence} rated observations: "
             + (_esc(", ".join(flagged)) if flagged else "none")
-            + f". Evidence came from {len(cover.courses)} course(s) and "
-            f"{cover.listings_shown} listing(s); coverage.csv holds every cell.",
+            + f". Evidence came from {plural(len(cover.courses), 'course')} and "
+            f"{plural(cover.listings_shown, 'listing')}; coverage.csv holds every cell.",
             styles["BodyText"],
         ),
     ]

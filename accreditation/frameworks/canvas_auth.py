@@ -204,8 +204,8 @@ def _refresher(
             from connectors.errors import CanvasAuthError
 
             raise CanvasAuthError(
-                "Canvas no longer accepts your authorisation.",
-                hint="Authorise Career Credit with Canvas again on the Course outcomes page.",
+                "Canvas no longer accepts your authorization.",
+                hint="Authorize Career Credit with Canvas again on the Course outcomes page.",
                 reason="canvas_token",
             )
         access_token = renew_token(auth, creds, timeout=timeout, session=session)
@@ -226,8 +226,8 @@ def canvas_client(
     auth = _stored(ctx)
     if auth is None:
         raise PolicyViolationError(
-            "You have not authorised Career Credit to read your Canvas course yet.",
-            hint="Choose “Authorise with Canvas” on the Course outcomes page.",
+            "You have not authorized Career Credit to read your Canvas course yet.",
+            hint="Choose “Authorize with Canvas” on the Course outcomes page.",
             reason="canvas_not_authorized",
         )
     refresh = _refresher(ctx, auth, timeout, session)

@@ -129,7 +129,7 @@ ABET = TemplateSpec(
         ItemSpec(
             "4",
             "Ethical and professional responsibility",
-            "Recognise ethical and professional responsibilities and make informed judgements "
+            "Recognize ethical and professional responsibilities and make informed judgments "
             "that consider the global, economic, environmental and societal impact of solutions.",
         ),
         ItemSpec(
@@ -141,7 +141,7 @@ ABET = TemplateSpec(
         ItemSpec(
             "6",
             "Experiment and interpret data",
-            "Design and carry out experiments, analyse and interpret data, and use judgement to "
+            "Design and carry out experiments, analyze and interpret data, and use judgment to "
             "draw conclusions.",
         ),
         ItemSpec(

@@ -79,8 +79,8 @@ def _canvas_rest(msg: Message, reg: Registration, session: requests.Session) -> 
         raise _Answer(
             Outcome(
                 FAILED,
-                message="The instructor who rated has not authorised Career Credit in Canvas "
-                "(Course outcomes page); authorise, then retry.",
+                message="The instructor who rated has not authorized Career Credit in Canvas "
+                "(Course outcomes page); authorize, then retry.",
             )
         )
     creds = credentials_for(reg.id)
@@ -88,7 +88,7 @@ def _canvas_rest(msg: Message, reg: Registration, session: requests.Session) -> 
     def refresh() -> str:
         if not auth.refresh_token or creds is None or not creds.canvas_oauth_client_id:
             raise CanvasAuthError(
-                "Canvas no longer accepts the instructor's authorisation.",
+                "Canvas no longer accepts the instructor's authorization.",
                 reason="canvas_token",
             )
         access_token = renew_token(auth, creds)

@@ -77,7 +77,7 @@ def _oauth_failure(exc: Exception, canvas_url: str, action: str) -> CanvasAuthEr
     detail = getattr(exc, "error", "") or type(exc).__name__
     return CanvasAuthError(
         f"Canvas at {host(canvas_url)} refused to {action} ({detail}).",
-        hint="Authorise Career Credit with Canvas again. If it keeps failing, ask your "
+        hint="Authorize Career Credit with Canvas again. If it keeps failing, ask your "
         "administrator to check the Canvas developer key set for Career Credit.",
         reason="canvas_oauth",
     )

@@ -212,8 +212,8 @@ class CanvasClient:
 
 def _token_refused() -> CanvasAuthError:
     return CanvasAuthError(
-        "Canvas no longer accepts your authorisation (it expired or was revoked).",
-        hint="Authorise Career Credit with Canvas again on the Course outcomes page.",
+        "Canvas no longer accepts your authorization (it expired or was revoked).",
+        hint="Authorize Career Credit with Canvas again on the Course outcomes page.",
         reason="canvas_token",
     )
 

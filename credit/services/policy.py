@@ -327,7 +327,7 @@ def assign_engagement_course(ctx: LaunchContext, engagement_id: int, course_id: 
     if engagement.course_id == course_id:
         return engagement
     if engagement.status == "cancelled":
-        raise PolicyViolationError("A cancelled engagement counts toward no course.")
+        raise PolicyViolationError("A canceled engagement counts toward no course.")
     if engagement.course_id is not None and engagement_in_award(ctx.tenant_id, engagement.id):
         raise PolicyViolationError(
             "Credit has already been awarded for this engagement in its course.",

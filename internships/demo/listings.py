@@ -34,8 +34,8 @@ def _description(title: str, summary: str, skills_text: str) -> str:
     return (
         f"{summary}\n\n## What you will do\n\n- Meet the supervisor to agree on the goals of "
         f"*{title.lower()}*\n- Work independently, with a short check-in each week\n- Hand in "
-        f"the deliverables and a short reflection\n\n## What you will practise\n\n{skills_text}"
-        "\n\nQuestions? Ask your career centre."
+        f"the deliverables and a short reflection\n\n## What you will practice\n\n{skills_text}"
+        "\n\nQuestions? Ask your career center."
     )
 
 

@@ -69,7 +69,7 @@ def _agree(ctx: Any, advisor: Any, engagement: Any, start: dt.date, today: dt.da
             or f"supervisor@{website.split('//')[-1] or 'example.org'}",
             start_date=start,
             end_date=today + dt.timedelta(days=14),
-            goals="Deliver the project described in the listing and practise its competencies.",
+            goals="Deliver the project described in the listing and practice its competencies.",
             # the demo's dates follow today, the sandbox's term is a fixed one: said knowingly
             beyond_term=True,
         ),
@@ -171,7 +171,7 @@ def _record_cpt(tenant_id: int, student: Any, listing_id: int, today: dt.date) -
             start_date=min(listing.work_start or today, today - dt.timedelta(days=30)),
             end_date=max(listing.work_end or today, today + dt.timedelta(days=60)),
             dso_name="Dana Whitaker (PDSO)",
-            note="Demo: CPT authorised on the I-20 for this employer.",
+            note="Demo: CPT authorized on the I-20 for this employer.",
             listing_id=listing.id,
         ),
     )

@@ -32,9 +32,9 @@ class ProfileForm(LaunchForm):
     )
     expected_graduation = DateField("Expected graduation", validators=[Optional()])
     work_authorization = SelectField(
-        "Work authorisation",
+        "Work authorization",
         choices=[("", "Not given")] + [(w, w) for w in WORK_AUTHORIZATIONS],
-        description="Some listings are open only to students with a given work authorisation.",
+        description="Some listings are open only to students with a given work authorization.",
     )
     skills = SelectMultipleField(
         "Skills",

@@ -18,6 +18,7 @@ from lti_tool.errors import PolicyViolationError
 from lti_tool.models import Tenant
 
 from ..models import COMPENSATION_TYPES, LOCATION_TYPES, Listing
+from ..profile.scoring import _money as money_text
 from ..vocabulary import COMPETENCIES, skills
 
 DEFAULT_PAY_FLOOR_CENTS = 1500
@@ -83,8 +84,8 @@ def approval_reason(listing: Listing, tenant: Tenant) -> str | None:
     floor = pay_floor_cents(tenant)
     if listing.effective_rate_cents < floor:
         return (
-            f"It pays {listing.effective_rate_cents / 100:.2f} an hour, below the pay floor "
-            f"of {floor / 100:.2f}."
+            f"It pays {money_text(listing.effective_rate_cents, listing.currency)} an hour, "
+            f"below the pay floor of {money_text(floor, listing.currency)}."
         )
     return None
 

@@ -47,13 +47,13 @@ class EmployerListingForm(FlaskForm):
     opens from an email, outside the LMS): who they are, then the listing form's own fields."""
 
     employer_name = StringField(
-        "Organisation name",
+        "Organization name",
         filters=[strip_text],
         validators=[Length(max=200)],
         render_kw={"autocomplete": "organization"},
     )
     employer_website = StringField(
-        "Organisation website",
+        "Organization website",
         filters=[strip_text],
         validators=[Length(max=500)],
         render_kw={"autocomplete": "url"},
@@ -77,7 +77,7 @@ class EmployerListingForm(FlaskForm):
 
     def validate_employer_name(self, field: StringField) -> None:
         if self.require_employer and len(field.data or "") < 2:
-            raise ValidationError("Give your organisation's name.")
+            raise ValidationError("Give your organization's name.")
 
 
 for _name in LISTING_FIELDS:

@@ -199,7 +199,7 @@ REVOKED = "The career center withdrew this link."
 REVOKED_MESSAGES = {
     "gone": "This link no longer works: what it was sent for no longer exists.",
     "supervisor_changed": "This link was sent to a supervisor the internship no longer names.",
-    "closed": "The internship this link was sent for is finished or cancelled.",
+    "closed": "The internship this link was sent for is finished or canceled.",
     "student_erased": "This link no longer works: what it was sent for no longer exists.",
 }
 

@@ -18,6 +18,7 @@ from lti_tool.extensions import csrf, db
 from lti_tool.models import Tenant
 from lti_tool.ratelimit import limited
 from lti_tool.unit_of_work import commit_now, field_errors, refuse
+from lti_tool.words import plural
 
 from ..services import invitations as invitation_svc
 from ..services.listings import ListingInvalidError
@@ -101,7 +102,9 @@ def select_applicants(token: str) -> ResponseReturnValue:
                 errors.append(f"{application.student.name}: {exc.message} {exc.hint}")
         if decided and not errors:
             mark_used(grant)
-            return _thanks(f"Thank you: {decided} decision(s) recorded for “{listing.title}”.")
+            return _thanks(
+                f"Thank you: {plural(decided, 'decision')} recorded for “{listing.title}”."
+            )
         if not decided and not errors:
             errors.append("Choose a decision for at least one applicant.")
         refuse()  # no decision stands; the disclosures below are recorded all the same

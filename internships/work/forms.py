@@ -51,7 +51,7 @@ class ApplyForm(LaunchForm):
         "Your program of study", filters=[strip_text], validators=[Length(max=200)]
     )
     class_year = StringField("Your class year", filters=[strip_text], validators=[Length(max=64)])
-    meets_work_authorization = BooleanField("I meet the work authorisation requirement")
+    meets_work_authorization = BooleanField("I meet the work authorization requirement")
     consent = BooleanField("Share my statement, résumé and availability with the employer")
     submit = SubmitField("Send my application")
 
@@ -264,10 +264,10 @@ class CptForm(LaunchForm):
     )
     end_date = DateField("Last day of the CPT", validators=[InputRequired("Give the last day.")])
     dso_name = StringField(
-        "Authorising DSO",
+        "Authorizing DSO",
         filters=[strip_text],
         validators=[DataRequired("Give the DSO's name."), Length(2, 200)],
-        description="The Designated School Official who authorised the CPT in SEVIS.",
+        description="The Designated School Official who authorized the CPT in SEVIS.",
     )
     note = TextAreaField(
         "Note (optional)",

@@ -118,7 +118,7 @@ DATA_RIGHTS_ACTIONS = [
     ("export", "Export: download everything held about the person (JSON and their files)"),
     (
         "pseudonymise",
-        "Pseudonymise: replace their name, email and LMS id with a pseudonym, delete their "
+        "Pseudonymize: replace their name, email and LMS id with a pseudonym, delete their "
         "free text and files; hours, ratings and credit stay in the reports",
     ),
     (

@@ -70,11 +70,11 @@ def _confirm(action: str, yes: bool) -> None:
 def privacy_pseudonymise(tenant: str, user: str, issuer: str | None, yes: bool) -> None:
     """Replace name, email and LMS id with a pseudonym; delete free text and files."""
     person = _person(tenant, user, issuer)
-    _confirm("Pseudonymising", yes)
+    _confirm("Pseudonymizing", yes)
     outcome = subject.pseudonymise(Actor.cli(person.tenant_id), person)
     db.session.commit()
     click.echo(
-        f"Pseudonymised as {outcome.pseudonym}: {sum(outcome.rows_changed.values())} records "
+        f"Pseudonymized as {outcome.pseudonym}: {sum(outcome.rows_changed.values())} records "
         f"cleared, {sum(outcome.rows_deleted.values())} deleted, {outcome.files_deleted} files "
         f"deleted, {outcome.audit_entries_rewritten} audit entries now name the pseudonym."
     )

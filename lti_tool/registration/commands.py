@@ -125,7 +125,7 @@ def registration_show_config(lms: str, tenant_name: str, base_url: str | None) -
 
 @click.command("add")
 @with_appcontext
-@click.option("--name", required=True, help="A name people recognise, e.g. 'State U Canvas'.")
+@click.option("--name", required=True, help="A name people recognize, e.g. 'State U Canvas'.")
 @click.option("--issuer")
 @click.option("--client-id", required=True)
 @click.option("--auth-login-url")

@@ -258,7 +258,7 @@ def _launch_course(
         if enrolment.status != "Active":
             raise SandboxError(
                 f"{person.name} has dropped {course.title}; an LMS does not "
-                "launch tools for inactive enrolments.",
+                "launch tools for inactive enrollments.",
                 parameter="person",
             )
         if message == "deep_link" and enrolment.role not in DEEP_LINKERS:

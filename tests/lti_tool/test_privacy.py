@@ -250,7 +250,7 @@ def test_cli_pseudonymise_keeps_aggregates_and_rewrites_the_audit_trail(app, run
         ]
     )
     assert result.exit_code == 0, result.output
-    pseudonym = re.search(r"Pseudonymised as (pseudonym-\w+)", result.output).group(1)
+    pseudonym = re.search(r"Pseudonymized as (pseudonym-\w+)", result.output).group(1)
 
     assert _hours_and_ratings(app, user_id) == before  # the aggregates are unchanged
     assert not any(name in _files(app) for name in stored)  # the files are gone
@@ -482,7 +482,7 @@ def test_admin_page_pseudonymises_only_when_confirmed(app, driver, school, worke
     done = _run(client, lid, confirm, confirm="y")
     assert done.status_code == 303
     page = client.get(done.headers["Location"]).get_data(as_text=True)
-    assert "The person is pseudonymised" in page and "pseudonym-" in page
+    assert "The person is pseudonymized" in page and "pseudonym-" in page
     with app.app_context():
         assert db.session.scalar(select(User).where(User.sub == other_sub)) is None
         entry = db.session.scalar(
@@ -545,7 +545,7 @@ def test_pseudonymising_an_advisor_renames_their_decisions(
     args = ["privacy", "pseudonymise", "--tenant", worked["tenant"], "--user", advisor.sub]
     result = runner.invoke(args=[*args, "--yes"])
     assert result.exit_code == 0, result.output
-    pseudonym = re.search(r"Pseudonymised as (pseudonym-\w+)", result.output).group(1)
+    pseudonym = re.search(r"Pseudonymized as (pseudonym-\w+)", result.output).group(1)
     with app.app_context():
         decided_by = db.session.get(Application, application_id).decided_by
         assert decided_by.startswith(pseudonym) and "(user " in decided_by

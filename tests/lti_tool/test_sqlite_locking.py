@@ -157,7 +157,7 @@ def test_the_runner_commits_between_a_supervisors_read_and_write(app, world, smt
         event.remove(Session, "after_commit", committed)
     assert hook.read.is_set() and not runner.is_alive()
     assert resp.status_code == 200, resp.get_data(as_text=True)[:2000]
-    assert "1 decision(s) recorded" in resp.get_data(as_text=True)
+    assert "1 decision recorded" in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(
             select(Engagement.id).where(Engagement.application_id == application.id)

@@ -72,24 +72,24 @@ def canvas_callback() -> ResponseReturnValue:
     if ctx is None:
         raise SessionExpiredError(
             "Your Career Credit session ended before Canvas answered.",
-            hint="Open Career Credit from your course again and authorise once more.",
+            hint="Open Career Credit from your course again and authorize once more.",
             reason="no_launch",
         )
     g.launch = ctx
     if ctx.role not in FACULTY:
-        raise ForbiddenError("Only instructors authorise Career Credit in Canvas.", reason="role")
+        raise ForbiddenError("Only instructors authorize Career Credit in Canvas.", reason="role")
     if ctx.read_only:
         raise ForbiddenError(
             "Your role in this course is read-only: a teaching assistant cannot connect "
             "Career Credit to Canvas.",
-            hint="Ask the course's instructor to authorise it.",
+            hint="Ask the course's instructor to authorize it.",
             reason="read_only",
         )
     if request.args.get("error"):
         return render_template("frameworks/canvas_done.html", declined=True), 200
     code = request.args.get("code", "")
     if not code:
-        raise ForbiddenError("Canvas's answer had no authorisation code.", reason="oauth_code")
+        raise ForbiddenError("Canvas's answer had no authorization code.", reason="oauth_code")
     canvas_auth.finish_canvas_authorization(
         ctx, code, _callback_url(), timeout=_timeout(), session=netguard.session()
     )
@@ -105,7 +105,7 @@ def canvas_revoke() -> ResponseReturnValue:
         flash(
             "Career Credit's access to your Canvas account is revoked."
             if revoked
-            else "There was no authorisation to revoke.",
+            else "There was no authorization to revoke.",
             "success",
         )
     return redirect(launch_url("frameworks.lms_page"), code=303)

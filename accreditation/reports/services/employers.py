@@ -301,7 +301,7 @@ def listings_table(stats: list[ListingStats]) -> Table:
         "Fill rate",
         "Days to fill",
         "Completed",
-        "Cancelled",
+        "Canceled",
         "Completion rate",
         "Pay",
         "Hourly rate",

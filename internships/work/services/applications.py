@@ -74,7 +74,7 @@ def eligibility_problems(listing: Listing, data: ApplicationInput) -> list[tuple
         problems.append(
             (
                 "meets_work_authorization",
-                "Confirm that you meet the work authorisation requirement.",
+                "Confirm that you meet the work authorization requirement.",
             )
         )
     return problems

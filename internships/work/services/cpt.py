@@ -123,7 +123,7 @@ def record_cpt_approval(actor: Actor, data: CptInput) -> CptApproval:
     if data.end_date < data.start_date:
         raise EngagementInvalidError("end_date", "The CPT cannot end before it starts.")
     if not 2 <= len(data.dso_name.strip()) <= 200:
-        raise EngagementInvalidError("dso_name", "Give the name of the DSO who authorised it.")
+        raise EngagementInvalidError("dso_name", "Give the name of the DSO who authorized it.")
     approval = CptApproval(
         tenant_id=tenant_id,
         student_id=student.id,
@@ -234,7 +234,7 @@ def require_cpt(
     if not by_advisor:
         raise PolicyViolationError(
             "This student cannot be accepted yet: the career center must first complete a "
-            "work-authorisation record for this project.",
+            "work-authorization record for this project.",
             hint="Choose “Decide later” for this student and ask the career center.",
             reason="cpt_required",
         )

@@ -45,7 +45,7 @@ def submit_evaluation(
     tenant_id = actor.tenant
     engagement = get_engagement_by_id(tenant_id, engagement_id)
     if engagement.status == "cancelled":
-        raise PolicyViolationError("This engagement was cancelled.", reason="cancelled")
+        raise PolicyViolationError("This engagement was canceled.", reason="cancelled")
     if evaluation_of(engagement) is not None:
         raise PolicyViolationError("This engagement is already evaluated.", reason="evaluated")
     if not 2 <= len(supervisor_name.strip()) <= 200:

@@ -61,7 +61,15 @@ def parse_hours(value: str | float | Decimal) -> int:
         hours = Decimal(str(value).strip())
     except InvalidOperation as exc:
         raise EngagementInvalidError("hours", "Give the hours as a number, e.g. 2.5.") from exc
-    if not hours.is_finite() or hours <= 0 or hours > 24 or (hours * 4) % 1 != 0:
+    if not hours.is_finite():
+        raise EngagementInvalidError("hours", "Give the hours as a number, e.g. 2.5.")
+    if hours <= 0:
+        raise EngagementInvalidError("hours", "Give the hours worked, more than 0, e.g. 2.5.")
+    if hours > Decimal(MAX_DAY_MINUTES) / 60:  # compared, not multiplied: 1E+999999 overflows
+        raise EngagementInvalidError(
+            "hours", f"You can log at most {MAX_DAY_MINUTES // 60} hours a day."
+        )
+    if (hours * 4) % 1 != 0:
         raise EngagementInvalidError("hours", "Give the hours in quarter hours, e.g. 1.25 or 3.")
     return int(hours * 60)
 

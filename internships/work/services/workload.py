@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from internships.models import Listing
 from lti_tool.extensions import db
+from lti_tool.words import plural
 
 from ..models import Engagement
 from .caps import effective_caps
@@ -43,7 +44,7 @@ def workload_problem(
     ).one()
     if count + 1 > max_count:
         return (
-            f"The student already has {count} current engagement(s); "
+            f"The student already has {plural(count, 'current engagement')}; "
             f"the limit is {max_count} at a time."
         )
     if hours + weekly_hours > max_hours:

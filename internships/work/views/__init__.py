@@ -51,15 +51,19 @@ ENGAGEMENT_LABELS = {
     "active": "Active",
     "submitted": "Submitted for review",
     "completed": "Completed",
-    "cancelled": "Cancelled",
+    "cancelled": "Canceled",
 }
+HOUR_LABELS = {"pending": "Waiting for review", "confirmed": "Confirmed", "queried": "Queried"}
 
 
-@bp.context_processor
+# States are shown as words on every page that lists them (credit review, reports, the home
+# panel, the supervisor's pages), not only on this blueprint's own.
+@bp.app_context_processor
 def _helpers() -> dict[str, Any]:
     return {
         "application_label": APPLICATION_LABELS.get,
         "engagement_label": ENGAGEMENT_LABELS.get,
+        "hour_label": HOUR_LABELS.get,
         "rating_levels": RATING_LEVELS,
     }
 

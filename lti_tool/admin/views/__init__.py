@@ -290,7 +290,7 @@ def privacy_run() -> ResponseReturnValue:
         )
     if person.id == ctx.user_id:
         raise PolicyViolationError(
-            "You cannot pseudonymise or erase yourself here.",
+            "You cannot pseudonymize or erase yourself here.",
             hint="Ask another tool administrator or the tool's operator.",
             reason="self",
         )
@@ -299,7 +299,7 @@ def privacy_run() -> ResponseReturnValue:
         message = "The person is erased"
     else:
         outcome = subject.pseudonymise(ctx.actor, person)
-        message = "The person is pseudonymised"
+        message = "The person is pseudonymized"
     flash(
         f"{message}: {sum(outcome.rows_deleted.values())} records deleted, "
         f"{sum(outcome.rows_changed.values())} cleared, {outcome.files_deleted} files deleted. "

@@ -39,7 +39,7 @@ def explain(status: int, text: str) -> str:
     if status in (400, 403, 404, 422) and _NOT_GRADABLE.search(text):
         return (
             f"The LMS says this person is not a gradable student of the course (HTTP {status}): "
-            "check their enrolment in the LMS, then retry."
+            "check their enrollment in the LMS, then retry."
         )
     if status == 429 or (status == 403 and _RATE_LIMITED.search(text)):
         return f"The LMS is limiting how fast Career Credit may call it (HTTP {status})."

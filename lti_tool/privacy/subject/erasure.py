@@ -233,7 +233,7 @@ def _pseudonymise(
     for name, count in _rewrite_actor_columns(user, pseudonym, tables).items():
         changed[name] = changed.get(name, 0) + count
     rewritten = _rewrite_audit(held, pseudonym)
-    user.name = f"Pseudonymised person {pseudonym.removeprefix(PSEUDONYM_PREFIX)[:6]}"
+    user.name = f"Pseudonymized person {pseudonym.removeprefix(PSEUDONYM_PREFIX)[:6]}"
     user.email = ""
     user.sub = pseudonym
     changed["lti_user"] = 1
@@ -273,7 +273,7 @@ def erase(actor: Actor, user: User) -> Outcome:
     if blockers:
         raise PolicyViolationError(
             "This person is named in other people's records that need them "
-            f"({', '.join(blockers)}), so they cannot be erased. Pseudonymise them instead.",
+            f"({', '.join(blockers)}), so they cannot be erased. Pseudonymize them instead.",
             reason="erase_blocked",
         )
     pseudonym = pseudonym_for(user)

@@ -79,7 +79,7 @@ def _platform_message(body: bytes) -> str:
     code = data.get("error") if isinstance(data, dict) else None
     if isinstance(code, str) and code in _REGISTRATION_ERRORS:
         return f"{_REGISTRATION_ERRORS[code]} ({code})."
-    return "no reason Career Credit recognises."
+    return "no reason Career Credit recognizes."
 
 
 def _read_json(response: requests.Response, what: str) -> dict[str, Any]:

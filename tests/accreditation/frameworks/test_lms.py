@@ -68,7 +68,7 @@ def faculty(driver, platform, sub="prof-1", custom=None):
 
 def authorise(client, lid) -> str:
     page = client.get(f"/frameworks/lms?lid={lid}")
-    assert "Authorise with Canvas" in page.get_data(as_text=True)
+    assert "Authorize with Canvas" in page.get_data(as_text=True)
     resp = client.post(
         "/frameworks/lms/canvas/authorize", data={"lid": lid, "csrf_token": csrf_token(page)}
     )
@@ -89,7 +89,7 @@ def authorise(client, lid) -> str:
     assert parse_qs(callback.query) == {k: [v] for k, v in answer.items()}
     done = client.get(sent.headers["Location"])
     assert done.status_code == 200, done.get_data(as_text=True)[:500]
-    assert "Career Credit is authorised" in done.get_data(as_text=True)
+    assert "Career Credit is authorized" in done.get_data(as_text=True)
     return query["state"][0]
 
 
@@ -192,7 +192,7 @@ def test_a_forged_or_foreign_state_is_refused(app, driver, platform, canvas_mock
     declined = client.get(
         "/frameworks/lms/canvas/callback", query_string={"error": "access_denied", "state": state}
     )
-    assert "Nothing was authorised" in declined.get_data(as_text=True)
+    assert "Nothing was authorized" in declined.get_data(as_text=True)
 
 
 def test_reading_without_setup_or_authorisation_says_what_to_do(app, driver, platform, canvas_mock):
@@ -204,7 +204,7 @@ def test_reading_without_setup_or_authorisation_says_what_to_do(app, driver, pla
         data={"lid": lid, "csrf_token": launch_csrf(app, lid)},
         follow_redirects=True,
     )
-    assert "You have not authorised Career Credit" in resp.get_data(as_text=True)
+    assert "You have not authorized Career Credit" in resp.get_data(as_text=True)
     resp = client.post(
         "/frameworks/lms/canvas/authorize",
         data={"lid": lid, "csrf_token": launch_csrf(app, lid)},

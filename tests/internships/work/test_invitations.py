@@ -159,7 +159,7 @@ def test_the_public_form_says_what_is_wrong_and_saves_nothing(app, world):
     )
     assert bad.status_code == 422
     text = bad.get_data(as_text=True)
-    assert "Give your organisation&#39;s name." in text or "Give your organisation's name." in text
+    assert "Give your organization&#39;s name." in text or "Give your organization's name." in text
     without_token = employer.post(path, data=listing_form(""))
     assert without_token.status_code == 400
     pay_missing = employer.post(path, data=listing_form(csrf_token(page), pay_amount=None))

@@ -147,7 +147,7 @@ def test_finishing_or_cancelling_the_engagement_revokes_the_open_links(app, worl
             "completed" if action == "complete" else "cancelled"
         )
     for path in (hours, evaluate):
-        assert "finished or cancelled" in refused(browser.get(path), "revoked")
+        assert "finished or canceled" in refused(browser.get(path), "revoked")
         assert refused(browser.post(path, data={"csrf_token": form_token}), "revoked")
     # And no new link is sent for a closed engagement.
     resp = advisor.client.post(

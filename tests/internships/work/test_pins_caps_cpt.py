@@ -152,6 +152,7 @@ def test_course_caps_override_the_tenant_and_fall_back(app, school, seed_listing
             )
         assert refused.value.reason == "workload_cap"
         assert "the limit is 1 at a time" in refused.value.message
+        assert "already has 1 current engagement;" in refused.value.message
         db.session.rollback()
         # The same student applying from the other course falls back to the tenant's cap (2).
         a3 = apply(other_course.ctx(), third)
@@ -373,10 +374,10 @@ def test_an_employer_is_not_told_the_students_visa_status(app, school, seed_list
     )
     assert resp.status_code == 422
     text = resp.get_data(as_text=True)
-    assert "must first complete a work-authorisation record" in text
+    assert "must first complete a work-authorization record" in text
     assert "F-1" not in text and "visa" not in text
     # The link is not spent by a refused decision: a shortlist still goes through.
     ok = employer.post(
         path, data={"csrf_token": csrf_token(form), f"decision-{application_id}": "shortlist"}
     )
-    assert ok.status_code == 200 and "1 decision(s) recorded" in ok.get_data(as_text=True)
+    assert ok.status_code == 200 and "1 decision recorded" in ok.get_data(as_text=True)
