@@ -176,7 +176,6 @@ class ListingForm(LaunchForm):
     skills = SelectMultipleField(
         "Skills",
         choices=skill_choices,
-        description="Hold Ctrl (or Cmd) to choose several.",
         widget=LongSelect(multiple=True),
     )
     tags = StringField("Tags", filters=[strip_text], description="Separate tags with commas.")

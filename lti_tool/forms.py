@@ -49,8 +49,8 @@ class LongSelect(Select):
     field's label as its legend) of checkboxes in a scrolling list, after a line that names
     what is chosen ("Chosen: Excel, SQL"); it submits what the multi-select submitted, and
     works with the keyboard and without script. ``static/js/picker.js`` adds a text filter
-    and keeps the "Chosen" line current. The field's description is not shown: the select's
-    ("Hold Ctrl to choose several") does not apply; the picker says how it is used. Each
+    and keeps the "Chosen" line current. The field's description is not shown: the picker
+    says how it is used. Each
     option's escaped HTML is kept per process (rendering the list was most of the board's
     template CPU)."""
 

@@ -39,7 +39,6 @@ class ProfileForm(LaunchForm):
     skills = SelectMultipleField(
         "Skills",
         choices=skill_choices,
-        description="Hold Ctrl (or Cmd) to choose several.",
         widget=LongSelect(multiple=True),
     )
     interests = TextAreaField("Interests", filters=[strip_text], validators=[Length(max=MAX_TEXT)])
