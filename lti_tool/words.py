@@ -1,7 +1,8 @@
-"""Counts in words: "1 student meets", "3 students meet" — never "1 students" or "opening(s)".
+"""Counts and amounts in words: "1 student meets", "3 students meet" — never "1 students" or
+"opening(s)"; "$1,234.50", never a bare "1234.50".
 
 ``plural`` is the ``plural`` template filter (registered in ``lti_tool.web``) and is called
-from Python where a message counts something."""
+from Python where a message counts something; ``money`` writes every amount a person reads."""
 
 from __future__ import annotations
 
@@ -13,3 +14,16 @@ def plural(count: int | float, singular: str, plural: str | None = None) -> str:
     words = singular if count == 1 else (plural if plural is not None else singular + "s")
     number = f"{count:,}" if isinstance(count, int) else f"{count:,g}"
     return f"{number} {words}"
+
+
+CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£", "AUD": "A$"}
+
+
+def money(cents: int | None, currency: str = "USD", *, whole: bool = False) -> str:
+    """An amount with its currency's sign: "$1,234.50" (an unknown currency: "1,234.50 CHF");
+    ``whole`` drops ".00" ("$15")."""
+    amount = f"{(cents or 0) / 100:,.2f}"
+    if whole:
+        amount = amount.removesuffix(".00")
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"

@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
+from lti_tool.words import money
+
 from ..vocabulary import skill_label
 
 W_SKILLS = 4.0
@@ -26,12 +28,6 @@ def _and_list(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _money(cents: int, currency: str) -> str:
-    symbol = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£", "AUD": "A$"}.get(currency)
-    amount = f"{cents / 100:,.2f}".removesuffix(".00")
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
 def _idf(docs: Iterable[set[str]]) -> tuple[dict[str, float], int]:
@@ -140,7 +136,7 @@ class Scorer:
         said: list[str] = []
         rate = listing.effective_rate_cents or 0
         if listing.compensation_type != "unpaid" and rate:
-            said.append(f"Open now and paid {_money(rate, listing.currency)}/h")
+            said.append(f"Open now and paid {money(rate, listing.currency, whole=True)}/h")
         else:
             said.append("Open now")
         if listing.application_deadline is not None:

@@ -16,9 +16,9 @@ from typing import Any
 
 from lti_tool.errors import PolicyViolationError
 from lti_tool.models import Tenant
+from lti_tool.words import money
 
 from ..models import COMPENSATION_TYPES, LOCATION_TYPES, Listing
-from ..profile.scoring import _money as money_text
 from ..vocabulary import COMPETENCIES, skills
 
 DEFAULT_PAY_FLOOR_CENTS = 1500
@@ -84,8 +84,8 @@ def approval_reason(listing: Listing, tenant: Tenant) -> str | None:
     floor = pay_floor_cents(tenant)
     if listing.effective_rate_cents < floor:
         return (
-            f"It pays {money_text(listing.effective_rate_cents, listing.currency)} an hour, "
-            f"below the pay floor of {money_text(floor, listing.currency)}."
+            f"It pays {money(listing.effective_rate_cents, listing.currency, whole=True)} an "
+            f"hour, below the pay floor of {money(floor, listing.currency, whole=True)}."
         )
     return None
 

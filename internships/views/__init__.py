@@ -19,6 +19,7 @@ from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.unit_of_work import done, refused
 from lti_tool.web import launch_url
+from lti_tool.words import money
 
 from ..forms import BoardFilterForm, CloseListingForm
 from ..rendering import render_markdown
@@ -63,13 +64,6 @@ STATUS_LABELS = {
     "closed": "Closed",
     "expired": "Expired",
 }
-CURRENCY_SYMBOLS = {"USD": "$", "CAD": "CA$", "EUR": "€", "GBP": "£", "AUD": "A$"}
-
-
-def money(cents: int | None, currency: str = "USD") -> str:
-    """``$1,234.50``-style amounts for the currencies listings may use."""
-    symbol = CURRENCY_SYMBOLS.get(currency, currency + " ")
-    return f"{symbol}{(cents or 0) / 100:,.2f}"
 
 
 @bp.context_processor

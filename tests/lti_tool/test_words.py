@@ -34,3 +34,13 @@ def test_the_credit_queue_says_one_student_meets_the_policy(app, school):
     page = faculty.client.get(f"/credit/queue?lid={faculty.lid}").get_data(as_text=True)
     assert "1 student meets the course" in page
     assert "1 students" not in page and "1 student meet " not in page
+
+
+def test_money_always_carries_its_currency():
+    from lti_tool.words import money
+
+    assert money(123450) == "$1,234.50"
+    assert money(1500, "USD", whole=True) == "$15"
+    assert money(1550, "EUR", whole=True) == "€15.50"
+    assert money(99, "CHF") == "0.99 CHF"  # a currency without a sign is named
+    assert money(None) == "$0.00"
