@@ -118,7 +118,7 @@ def test_a_token_refused_after_refresh_asks_to_authorise_again(requests_mock):
     with pytest.raises(CanvasAuthError) as exc:
         canvas.CanvasClient(BASE, "t", refresh=lambda: "t2").course_outcomes(101)
     assert exc.value.reason == "canvas_token"
-    assert "Authorise Career Credit with Canvas again" in exc.value.hint
+    assert "Authorize Career Credit with Canvas again" in exc.value.hint
     assert requests_mock.call_count == 2  # the first try and one after the refresh
 
 
