@@ -5,31 +5,23 @@ nothing. Without script the checkboxes work alone."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
 
-from internships.demo import seed_listings
-from lti_tool.extensions import db
-from tests.helpers import ADVISOR_RULE
+from .test_internships import school  # noqa: F401 - the fixture: a school with the demo listings
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def school(app: Any, make_platform: Any) -> Any:
-    platform = make_platform(tenant_settings=ADVISOR_RULE)
-    with app.app_context():
-        seed_listings(platform.tenant_id, today=dt.date.today())
-        db.session.commit()
-    return platform
-
-
 def test_the_board_picker_filters_chooses_by_keyboard_and_shows_the_choices(
-    browser_page: Any, live_server: Any, driver: Any, school: Any, assert_accessible: Any
+    browser_page: Any,
+    live_server: Any,
+    driver: Any,
+    school: Any,  # noqa: F811 - the imported fixture
+    assert_accessible: Any,
 ) -> None:
     lid = driver(school).launch(sub="stu-picker", role="student", follow=False).lid
     page = browser_page
@@ -78,7 +70,11 @@ def test_the_board_picker_filters_chooses_by_keyboard_and_shows_the_choices(
 
 
 def test_the_picker_works_without_script(
-    browser: Any, live_server: Any, driver: Any, school: Any, assert_accessible: Any
+    browser: Any,
+    live_server: Any,
+    driver: Any,
+    school: Any,  # noqa: F811 - the imported fixture
+    assert_accessible: Any,
 ) -> None:
     lid = driver(school).launch(sub="stu-noscript", role="student", follow=False).lid
     context = browser.new_context(java_script_enabled=False)
