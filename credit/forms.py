@@ -15,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from internships.forms import CheckboxesField
 from internships.work.models import RATING_LEVELS
 from lti_tool.forms import LaunchForm, strip_text
 
@@ -102,14 +103,35 @@ class CorrectionForm(AwardForm):
 
 
 class MessageForm(LaunchForm):
-    """Ask for changes. Its box and the Deny form's share the review page and the field name
-    ``message``: each has an id of its own, so each label names its own box."""
+    """Ask for changes: what the student is to change (the parts it reopens; choices set by
+    the view from the student's work) and why. Its box and the Deny form's share the review
+    page and the field name ``message``: each has an id of its own, so each label names its
+    own box."""
 
+    parts = CheckboxesField(
+        "What the student is to change (exactly this reopens, even on a finished engagement)",
+        id="changes-parts",
+        choices=[],
+        validate_choice=False,  # the service checks the parts against the student's work
+    )
     message = TextAreaField(
         "Message to the student",
         id="changes-message",
         filters=[strip_text],
         validators=[DataRequired("Write a message for the student."), Length(max=4000)],
+    )
+
+
+class AnswerForm(LaunchForm):
+    """The student's answer to a request for changes."""
+
+    answer = TextAreaField(
+        "What you changed, for your instructor",
+        filters=[strip_text],
+        validators=[
+            DataRequired("Tell your instructor what you changed."),
+            Length(min=3, max=4000, message="Write 3 to 4,000 characters."),
+        ],
     )
 
 

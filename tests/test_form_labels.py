@@ -346,11 +346,11 @@ def test_forms_that_failed_validation_still_label_every_control(app, world: Worl
     pages = {}
     for action in ("deny", "changes", "award"):
         resp = faculty.client.post(
-            f"{review}/{action}", data={"lid": faculty.lid, "csrf_token": token}
+            review, data={"form": action, "lid": faculty.lid, "csrf_token": token}
         )
         assert resp.status_code == 422, (action, resp.status_code)
-        pages[f"{review}/{action}"] = resp.get_data(as_text=True)
-    assert 'id="deny-message-error"' in pages[f"{review}/deny"]  # the refusal is beside its box
+        pages[f"{review}#{action}"] = resp.get_data(as_text=True)
+    assert 'id="deny-message-error"' in pages[f"{review}#deny"]  # the refusal is beside its box
     employer = app.test_client()
     form_page = employer.get(ids["invitation"])
     refused = employer.post(ids["invitation"], data={"csrf_token": csrf_token(form_page)})

@@ -3,7 +3,6 @@ deny), the bulk award and second approvals."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request
@@ -17,6 +16,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, PolicyViolationError
 from lti_tool.forms import ButtonForm
+from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, refused
 from lti_tool.web import launch_url
 
@@ -28,6 +28,8 @@ from ..services import sync as sync_svc
 from . import bp, course_policy, read_only, tell
 
 # --- faculty: one student's review ----------------------------------------------------------
+# The page's forms (award, correction, ask for changes, deny) post to the page itself
+# (``lti_tool.page_forms``): a refusal re-renders at the review's own address.
 
 
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
@@ -48,16 +50,27 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
             }
         )
     history = award_svc.award_history(ctx.tenant_id, course_id, student_id)
+    decisions = award_svc.decision_history(ctx.tenant_id, course_id, student_id)
     return {
         "p": p,
         "policy": current,
         "planned": column_svc.planned_column(current),
         "evidence": evidence,
         "history": history,
-        "decisions": award_svc.decision_history(ctx.tenant_id, course_id, student_id),
+        "decisions": decisions,
+        "exchanges": award_svc.exchanges(decisions),
         "states": sync_svc.sync_states(history),
         "retry_form": ButtonForm(),
     }
+
+
+def _changes_form(ctx: LaunchContext, student_id: int, form: Any = None) -> forms.MessageForm:
+    form = form or forms.MessageForm(formdata=None)
+    course_id = ctx.course_id or 0
+    form.parts.choices = [
+        (c.part.key, c.label) for c in award_svc.part_choices(ctx.tenant_id, course_id, student_id)
+    ]
+    return form
 
 
 def _review(student_id: int, status: int = 200, **form_overrides: Any) -> ResponseReturnValue:
@@ -83,16 +96,24 @@ def _review(student_id: int, status: int = 200, **form_overrides: Any) -> Respon
         "credit/review.html",
         award_form=award_form,
         correction_form=correction_form,
-        changes_form=form_overrides.get("changes_form") or forms.MessageForm(formdata=None),
+        changes_form=_changes_form(ctx, student_id, form_overrides.get("changes_form")),
         deny_form=form_overrides.get("deny_form") or forms.DenyForm(formdata=None),
         **data,
     ), status
 
 
-@bp.get("/students/<int:student_id>")
+@bp.route("/students/<int:student_id>", methods=["GET", "POST"])
 @requires("faculty")
 def review(student_id: int) -> ResponseReturnValue:
-    return _review(student_id)
+    if request.method == "POST" and current_launch().read_only:
+        raise read_only()
+    posted = dispatch(
+        award=lambda: _decide_award(student_id, forms.AwardForm(), None),
+        correct=lambda: _correct(student_id),
+        changes=lambda: _ask_changes(student_id),
+        deny=lambda: _deny(student_id),
+    )
+    return posted or _review(student_id)
 
 
 def _award_input(form: forms.AwardForm) -> award_svc.AwardInput:
@@ -137,15 +158,7 @@ def _decide_award(
     return done(message, "credit.review", student_id=student_id)
 
 
-@bp.post("/students/<int:student_id>/award")
-@requires("faculty", write=True)
-def award(student_id: int) -> ResponseReturnValue:
-    return _decide_award(student_id, forms.AwardForm(), None)
-
-
-@bp.post("/students/<int:student_id>/correct")
-@requires("faculty", write=True)
-def correct(student_id: int) -> ResponseReturnValue:
+def _correct(student_id: int) -> ResponseReturnValue:
     form = forms.CorrectionForm()
     try:
         supersedes = int(form.supersedes_id.data or "")
@@ -154,44 +167,36 @@ def correct(student_id: int) -> ResponseReturnValue:
     return _decide_award(student_id, form, supersedes)
 
 
-def _message_decision(
-    student_id: int,
-    form: Any,
-    form_key: str,
-    action: Callable[[LaunchContext, int, str], Any],
-    message: str,
-) -> ResponseReturnValue:
+def _ask_changes(student_id: int) -> ResponseReturnValue:
     ctx = current_launch()
+    form = _changes_form(ctx, student_id, forms.MessageForm())
+    if form.validate_on_submit():
+        try:
+            award_svc.request_changes(
+                ctx, student_id, form.message.data or "", form.parts.data or []
+            )
+        except PolicyViolationError as exc:
+            field_errors(form, exc, fallback="message")
+        else:
+            return done(
+                "Your request was sent: the student can change what you chose.",
+                "credit.review",
+                student_id=student_id,
+            )
+    return _review(student_id, 422, changes_form=form)
+
+
+def _deny(student_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    form = forms.DenyForm()
     if not form.validate_on_submit():
-        return _review(student_id, 422, **{form_key: form})
+        return _review(student_id, 422, deny_form=form)
     try:
-        action(ctx, student_id, form.message.data or "")
+        award_svc.deny_credit(ctx, student_id, form.message.data or "")
     except PolicyViolationError as exc:
         return refused(exc, "credit.review", student_id=student_id)
-    return done(message, "credit.review", student_id=student_id)
-
-
-@bp.post("/students/<int:student_id>/changes")
-@requires("faculty", write=True)
-def ask_changes(student_id: int) -> ResponseReturnValue:
-    return _message_decision(
-        student_id,
-        forms.MessageForm(),
-        "changes_form",
-        award_svc.request_changes,
-        "Your request for changes was sent to the student.",
-    )
-
-
-@bp.post("/students/<int:student_id>/deny")
-@requires("faculty", write=True)
-def deny(student_id: int) -> ResponseReturnValue:
-    return _message_decision(
-        student_id,
-        forms.DenyForm(),
-        "deny_form",
-        award_svc.deny_credit,
-        "Credit denied; the student sees your reason.",
+    return done(
+        "Credit denied; the student sees your reason.", "credit.review", student_id=student_id
     )
 
 

@@ -1,16 +1,18 @@
-"""The credit blueprint's student pages: asking for a review again and choosing the course an
-engagement counts toward."""
+"""The credit blueprint's student pages: answering a request for changes (which asks for a
+review again) and choosing the course an engagement counts toward."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 from flask.typing import ResponseReturnValue
 
 from internships.work.services import engagements as eng
+from internships.work.services import reopenings
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import PolicyViolationError
-from lti_tool.forms import ButtonForm
-from lti_tool.unit_of_work import done, field_errors, refused
+from lti_tool.extensions import db
+from lti_tool.models import Course
+from lti_tool.unit_of_work import done, field_errors, form_page
 
 from .. import forms
 from ..services import awards as award_svc
@@ -18,17 +20,35 @@ from ..services import policy as policy_svc
 from . import bp
 
 
-@bp.post("/resubmit/<int:course_id>")
-@requires("student", write=True)
-def resubmit(course_id: int) -> ResponseReturnValue:
+@bp.route("/courses/<int:course_id>/changes", methods=["GET", "POST"])
+@requires("student")
+def changes(course_id: int) -> ResponseReturnValue:
+    """The student's side of a request for changes: what the instructor asked for and
+    reopened, what they changed so far, and their answer (which sends the work back)."""
     ctx = current_launch()
-    if not ButtonForm().validate_on_submit():
-        abort(400)
-    try:
-        award_svc.resubmit(ctx, course_id)
-    except PolicyViolationError as exc:
-        return refused(exc, "home.student")
-    return done("Your instructor will review your work again.", "home.student")
+    request_row = award_svc.open_request(ctx.tenant_id, course_id, ctx.user_id)
+    if request_row is None:
+        return done("Your instructor is not waiting for changes in that course.", "home.student")
+    form = forms.AnswerForm()
+    if form.validate_on_submit():
+        try:
+            award_svc.resubmit(ctx, course_id, form.answer.data or "")
+        except PolicyViolationError as exc:
+            field_errors(form, exc, fallback="answer")
+        else:
+            return done(
+                "Your answer was sent: your instructor will review your work again.",
+                "home.student",
+            )
+    rows = reopenings.of_requests(ctx.tenant_id, [request_row.id])[request_row.id]
+    return form_page(
+        "credit/changes.html",
+        form,
+        request_row=request_row,
+        reopened=rows,
+        words=award_svc.reopened_words(rows),
+        course=db.session.get(Course, course_id),
+    )
 
 
 @bp.route("/engagements/<int:engagement_id>/course", methods=["GET", "POST"])

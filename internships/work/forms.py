@@ -201,7 +201,16 @@ class DeliverableForm(LaunchForm):
         validators=[Length(max=1000)],
         description="A web address starting with https:// (give a file or a link).",
     )
+    # offered when an instructor asked for a revised version (choices set by the view)
+    revises = SelectField(
+        "This deliverable is", choices=[], validate_choice=False, id="deliverable-revises"
+    )
     submit = SubmitField("Add deliverable")
+
+    def revised_id(self) -> int | None:
+        """The deliverable this one revises, or None for a new one."""
+        value = self.revises.data or ""
+        return int(value) if value.isdigit() else None
 
 
 class ReflectionForm(LaunchForm):

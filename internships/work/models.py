@@ -147,6 +147,10 @@ class Deliverable(Model):
     filename: Mapped[str] = mapped_column(String(255), default="")
     content_type: Mapped[str] = mapped_column(String(100), default="")
     size: Mapped[int] = mapped_column(default=0)
+    # the deliverable this one revises (handed in when an instructor asked for changes to it)
+    revises_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliverable.id", ondelete="SET NULL"), default=None
+    )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -160,6 +164,33 @@ class Reflection(Model):
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+REOPEN_KINDS = ("reflection", "deliverable", "hours")
+
+
+class EngagementReopening(Model):
+    """Something of an engagement an instructor reopened by asking for changes before
+    awarding credit (``request_id``: that ``credit_decision``): the reflection, a deliverable
+    (``deliverable_id`` names the one to revise; NULL asks for a new one) or the hours. The
+    student may change exactly that, even on a finished engagement, until they answer the
+    request (``closed_at``); ``changed_at`` is their first change, ``before`` what the
+    reflection said when it was reopened."""
+
+    __tablename__ = "engagement_reopening"
+    __table_args__ = (Index("ix_engagement_reopening_open", "tenant_id", "engagement_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"))
+    request_id: Mapped[int] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    deliverable_id: Mapped[int | None] = mapped_column(
+        ForeignKey("deliverable.id", ondelete="SET NULL"), default=None
+    )
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class SupervisorEvaluation(Model):

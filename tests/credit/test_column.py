@@ -202,10 +202,11 @@ def ready_student(app, sandbox, course: str, person: str = "amara-okafor") -> Vi
 def award(faculty: Visitor, student: Visitor, score: str = "85"):
     student_id = student.ctx().user_id
     page = faculty.get(f"/credit/students/{student_id}")
-    action = f"/credit/students/{student_id}/award"
+    action = f"/credit/students/{student_id}"
     return faculty.post(
         action,
         {
+            "form": "award",
             "csrf_token": _hidden(page, action, "csrf_token"),
             "idempotency_key": _hidden(page, action, "idempotency_key"),
             "credits": "1",

@@ -133,24 +133,15 @@ def test_registrar_export_for_a_course_and_for_a_term(app, school):
     assert get(advisor, "/credit/awards").status_code == 200
 
 
-def test_student_resubmits_after_changes_and_chooses_the_course_of_an_engagement(app, school):
-    faculty = school.person("faculty")
+def test_student_chooses_the_course_of_an_engagement(app, school):
+    # (answering a request for changes: tests/credit/test_changes_requested.py)
     student = school.person("student", sub="stu-choose", course="course-1")
     school.person("student", sub="stu-choose", course="course-2")
     with app.app_context():
         engagement = give_work(student.ctx(), hours=50)
         db.session.commit()
         engagement_id = engagement.id
-        award_svc.request_changes(faculty.ctx(), student.user_id, "Please add your final report.")
-        db.session.commit()
         course2 = school.course_id("course-2")
-    home = get(student, "/home/student").get_data(as_text=True)
-    assert "Please add your final report." in home
-    with app.app_context():
-        course1 = student.ctx().course_id
-    resp = post(student, f"/credit/resubmit/{course1}", {}, "/home/student")
-    assert resp.status_code == 303
-    assert "Resubmitted for review" in get(student, "/home/student").get_data(as_text=True)
 
     page = f"/credit/engagements/{engagement_id}/course"
     assert get(student, page).status_code == 200

@@ -16,6 +16,7 @@ from credit.services import awards as award_svc
 from credit.services import policy as policy_svc
 from credit.services import progress as progress_svc
 from credit.services import sync as sync_svc
+from internships.work.services import engagements as eng_svc
 from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
@@ -352,16 +353,28 @@ def test_correction_supersedes_the_award_which_itself_never_changes(app, people)
 def test_changes_requested_resubmitted_then_denied(app, people):
     faculty, student, _o = people
     with app.app_context():
-        give_work(student.ctx(), hours=50)
+        engagement_id = give_work(student.ctx(), hours=50).id
         db.session.commit()
         ctx, sctx = faculty.ctx(), student.ctx()
+        with pytest.raises(PolicyViolationError, match="Choose what the student is to change"):
+            award_svc.request_changes(ctx, student.user_id, "Add the final report.")
+        db.session.rollback()
         award_svc.request_changes(
-            ctx, student.user_id, "Add the final report to your deliverables."
+            ctx,
+            student.user_id,
+            "Add the final report to your deliverables.",
+            [f"deliverable:{engagement_id}"],
         )
         db.session.commit()
         p = progress_svc.student_progress(sctx.tenant_id, sctx.course_id, sctx.user_id)
         assert p.state == "changes_requested" and "final report" in p.last_decision.message
-        award_svc.resubmit(sctx, sctx.course_id)
+        with pytest.raises(PolicyViolationError, match="not changed a new deliverable"):
+            award_svc.resubmit(sctx, sctx.course_id, "Added it.")
+        db.session.rollback()
+        eng_svc.add_deliverable(
+            sctx, engagement_id, "Final report", url="https://example.org/report"
+        )
+        award_svc.resubmit(sctx, sctx.course_id, "Added the final report.")
         db.session.commit()
         assert (
             progress_svc.student_progress(sctx.tenant_id, sctx.course_id, sctx.user_id).state
@@ -382,9 +395,12 @@ def test_changes_requested_resubmitted_then_denied(app, people):
             .order_by(CreditDecision.id)
         ).all()
         assert kinds == ["changes_requested", "resubmitted", "denied"]
-        assert {"credit.changes_requested", "credit.resubmitted", "credit.denied"} <= set(
-            actions(ctx.tenant_id)
-        )
+        assert {
+            "credit.changes_requested",
+            "credit.reopened",
+            "credit.resubmitted",
+            "credit.denied",
+        } <= set(actions(ctx.tenant_id))
         # A student cannot decide.
         with pytest.raises(ForbiddenError):
             award_svc.request_changes(sctx, student.user_id, "x")

@@ -88,8 +88,9 @@ def course_people(app, sandbox):
 
 def _award_form(faculty: Visitor, student_id: int) -> dict[str, str]:
     page = faculty.get(f"/credit/students/{student_id}").get_data(as_text=True)
-    action = f"/credit/students/{student_id}/award"
+    action = f"/credit/students/{student_id}"
     return {
+        "form": "award",
         "csrf_token": hidden(page, action, "csrf_token"),
         "idempotency_key": hidden(page, action, "idempotency_key"),
         "credits": "1",
@@ -132,8 +133,8 @@ def test_award_reaches_the_sandbox_gradebook_once_even_when_the_form_is_sent_twi
 
     before = amara_results()
     form = _award_form(faculty, student_id)
-    first = faculty.post(f"/credit/students/{student_id}/award", form)
-    second = faculty.post(f"/credit/students/{student_id}/award", form)  # double click
+    first = faculty.post(f"/credit/students/{student_id}", form)
+    second = faculty.post(f"/credit/students/{student_id}", form)  # double click
     assert (first.status_code, second.status_code) == (303, 303)
     # The second click lands on the same success, not on a conflict.
     assert "just decided" not in faculty.get(f"/credit/students/{student_id}").get_data(
@@ -176,11 +177,11 @@ def test_bad_award_input_is_shown_and_nothing_is_saved(app, sandbox, course_peop
             give_work(diego.ctx(), hours=50)
             db.session.commit()
     form = _award_form(faculty, student_id) | {"credits": "7"}
-    resp = faculty.post(f"/credit/students/{student_id}/award", form)
+    resp = faculty.post(f"/credit/students/{student_id}", form)
     assert resp.status_code == 422
     assert "Award between 1 and 1 credits" in resp.get_data(as_text=True)
     no_token = {k: v for k, v in _award_form(faculty, student_id).items() if k != "csrf_token"}
-    assert faculty.post(f"/credit/students/{student_id}/award", no_token).status_code == 400
+    assert faculty.post(f"/credit/students/{student_id}", no_token).status_code == 400
     with app.app_context():
         assert not db.session.scalar(
             select(func.count())
@@ -206,8 +207,8 @@ def test_students_teaching_assistants_and_other_courses_are_kept_out(app, sandbo
     # A TA reads but cannot decide.
     ta = Visitor(app, sandbox, "marcus-lee")
     assert ta.get(f"/credit/students/{amara_id}").status_code == 200
-    form = {"idempotency_key": "k" * 24, "credits": "1"}
-    resp = ta.post(f"/credit/students/{amara_id}/award", form, csrf_from="/credit/policy")
+    form = {"form": "award", "idempotency_key": "k" * 24, "credits": "1"}
+    resp = ta.post(f"/credit/students/{amara_id}", form, csrf_from="/credit/policy")
     assert resp.status_code == 403 and 'data-reason="read_only"' in resp.get_data(as_text=True)
     # An instructor of another course cannot open a student who is only in this one.
     other = Visitor(app, sandbox, "thomas-brooks", course="cs-195")

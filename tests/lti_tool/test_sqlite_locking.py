@@ -115,8 +115,13 @@ def test_the_runner_commits_between_a_supervisors_read_and_write(app, world, smt
     advisor = world["advisor"]
     page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
     resp = advisor.client.post(
-        f"/work/listings/{world['listing']}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": ""},
+        f"/work/listings/{world['listing']}/applicants",
+        data={
+            "form": "selection_link",
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "email": "",
+        },
     )
     assert resp.status_code == 303  # the link's email is queued for the runner
     link = last_link(app, "sam@acme.example", "select")
@@ -201,8 +206,13 @@ def _selection_link(app, world, listing_id: int) -> tuple[Any, str, str]:
     advisor = world["advisor"]
     page = advisor.client.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     advisor.client.post(
-        f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": ""},
+        f"/work/listings/{listing_id}/applicants",
+        data={
+            "form": "selection_link",
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "email": "",
+        },
     )
     link = last_link(app, "sam@acme.example", "select")
     browser = public_client(app)
@@ -277,7 +287,7 @@ def test_people_write_while_the_runner_delivers_and_nothing_fails(
                 "hours": "1",
                 "description": f"Interview round {n}",
             }
-            answered("hours", worker.client.post(f"{url}/hours", data=data))
+            answered("hours", worker.client.post(f"{url}", data={**data, "form": "hours"}))
 
     threads = [threading.Thread(target=supervisor, args=d) for d in decisions]
     threads += [threading.Thread(target=advisor), threading.Thread(target=hours)]

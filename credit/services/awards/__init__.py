@@ -5,8 +5,9 @@ award writes its score to the outbox in the same transaction.
 This package's public face is this module (``from credit.services import awards``;
 ``awards.award_credit``): ``rules`` holds the checks and pieces every decision shares,
 ``single`` one student's award or correction, ``bulk`` the set-based bulk award,
-``decisions`` changes asked for, denials and resubmissions, ``approvals`` the second approval,
-``history`` what was decided."""
+``changes`` requests for changes and the answers (``exchanges`` what the review page shows
+of them), ``decisions`` denials, ``approvals`` the second approval, ``history`` what was
+decided."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from .approvals import (
     may_give_second_approval,
 )
 from .bulk import BulkAward, BulkLine, bulk_award, bulk_candidates
-from .decisions import deny_credit, request_changes, resubmit
+from .changes import open_request, part_choices, reopened_words, request_changes, resubmit
+from .decisions import deny_credit
+from .exchanges import Exchange, exchanges
 from .history import CourseAwards, award_history, decided_since, decision_history, tenant_overview
 from .rules import (
     AwardConflictError,
@@ -34,6 +37,7 @@ __all__ = [
     "BulkAward",
     "BulkLine",
     "CourseAwards",
+    "Exchange",
     "approve_award",
     "awaiting_second_approval",
     "award_credit",
@@ -45,9 +49,13 @@ __all__ = [
     "decision_history",
     "decline_award",
     "deny_credit",
+    "exchanges",
     "made_with_key",
     "may_give_second_approval",
     "new_idempotency_key",
+    "open_request",
+    "part_choices",
+    "reopened_words",
     "request_changes",
     "resubmit",
     "student_in_course",

@@ -1,12 +1,10 @@
-"""Decisions other than an award: ask the student for changes, deny credit, and the student's
-resubmission after changes were asked for."""
+"""Decisions other than an award: deny credit, and the decision row a request for changes
+(``changes``) starts from."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from lti_tool.context import LaunchContext
-from lti_tool.errors import ForbiddenError, PolicyViolationError
+from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
@@ -15,17 +13,16 @@ from ...models import CreditDecision
 from .rules import current_award, instructor_name, require_faculty, student_in_course
 
 
-def request_changes(ctx: LaunchContext, student_id: int, message: str) -> CreditDecision:
-    """Ask the student for changes; they see the message on their home."""
-    return _decide(ctx, student_id, "changes_requested", message)
-
-
 def deny_credit(ctx: LaunchContext, student_id: int, reason: str) -> CreditDecision:
     """Deny credit with a reason the student sees."""
-    return _decide(ctx, student_id, "denied", reason)
+    return decide(ctx, student_id, "denied", reason)
 
 
-def _decide(ctx: LaunchContext, student_id: int, kind: str, message: str) -> CreditDecision:
+def decide(
+    ctx: LaunchContext, student_id: int, kind: str, message: str, *, notify_student: bool = True
+) -> CreditDecision:
+    """A decision with a message the student reads (checked, recorded, audited; the student
+    told unless the caller tells them itself)."""
     course_id = require_faculty(ctx)
     student_in_course(ctx, course_id, student_id)
     message = message.strip()
@@ -60,6 +57,8 @@ def _decide(ctx: LaunchContext, student_id: int, kind: str, message: str) -> Cre
         decision_id=decision.id,
         reason=message[:500],
     )
+    if not notify_student:
+        return decision
     course = ctx.course_title or "your course"
     text = (
         f"{instructor_name(ctx)} asked for changes before awarding credit in {course}: {message}"
@@ -67,34 +66,4 @@ def _decide(ctx: LaunchContext, student_id: int, kind: str, message: str) -> Cre
         else f"{instructor_name(ctx)} denied credit in {course}: {message}"
     )
     notify(ctx.tenant_id, student_id, f"credit_{kind}", text)
-    return decision
-
-
-def resubmit(ctx: LaunchContext, course_id: int) -> CreditDecision:
-    """The student says they made the changes their instructor asked for."""
-    if ctx.role != "student":
-        raise ForbiddenError("Only the student can resubmit their work.")
-    last = db.session.scalar(
-        select(CreditDecision)
-        .where(
-            CreditDecision.tenant_id == ctx.tenant_id,
-            CreditDecision.course_id == course_id,
-            CreditDecision.student_id == ctx.user_id,
-        )
-        .order_by(CreditDecision.id.desc())
-        .limit(1)
-    )
-    if last is None or last.kind != "changes_requested":
-        raise PolicyViolationError("Your instructor has not asked for changes in this course.")
-    decision = CreditDecision(
-        tenant_id=ctx.tenant_id,
-        course_id=course_id,
-        student_id=ctx.user_id,
-        kind="resubmitted",
-        decided_by=ctx.actor.name,
-        decided_by_user_id=ctx.user_id,
-    )
-    db.session.add(decision)
-    db.session.flush()
-    audit.record(ctx.actor, "credit.resubmitted", ctx.tenant_id, course_id=course_id)
     return decision

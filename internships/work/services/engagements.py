@@ -1,5 +1,7 @@
-"""Engagements: who sees them, the learning agreement, deliverables, the reflection and the
-engagement's status (hours are in ``hours``, the evaluation in ``evaluations``)."""
+"""Engagements: lists, the learning agreement and the engagement's status. Who may see one
+and the student's own checks are in ``access`` (deliverables and the reflection in
+``handins``, hours in ``hours``, the evaluation in ``evaluations``); their names stay
+importable from here, where the views and the demo look for them."""
 
 from __future__ import annotations
 
@@ -14,13 +16,25 @@ from internships.models import Listing
 from internships.supervisor.links import revoke_engagement_links
 from internships.vocabulary import COMPETENCIES
 from lti_tool.context import LaunchContext
-from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
+from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.services import audit
 
-from ..models import LINK_OPEN_STATUSES, Deliverable, Engagement, Reflection
-from . import uploads
+from ..models import LINK_OPEN_STATUSES, Engagement
+from .access import EngagementInvalidError as EngagementInvalidError
+from .access import can_see as can_see
+from .access import get_engagement as get_engagement
+from .access import get_engagement_by_id as get_engagement_by_id
+from .access import own_acknowledged as own_acknowledged
+from .access import own_active as own_active
+from .handins import MIN_REFLECTION_ANSWER as MIN_REFLECTION_ANSWER
+from .handins import REFLECTION_PROMPTS as REFLECTION_PROMPTS
+from .handins import add_deliverable as add_deliverable
+from .handins import deliverables as deliverables
+from .handins import get_deliverable as get_deliverable
+from .handins import reflection_of as reflection_of
+from .handins import save_reflection as save_reflection
 from .terms import BEYOND_TERM, outside_term
 
 STATUS_FLOW = {
@@ -29,66 +43,10 @@ STATUS_FLOW = {
     "cancel": (("active", "submitted"), "cancelled"),
     "reopen": (("submitted",), "active"),
 }
-REFLECTION_PROMPTS = (
-    ("what", "What did you do? Describe the project and your part in it."),
-    ("learned", "What did you learn about the work, the field and yourself?"),
-    ("competencies", "Which career competencies did you use, and where did you grow most?"),
-    ("challenge", "What was the hardest moment, and how did you handle it?"),
-    ("next", "What will you do differently, or next, because of this experience?"),
-)
-MIN_REFLECTION_ANSWER = 40
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class EngagementInvalidError(PolicyViolationError):
-    """An engagement input is not acceptable; ``field`` names it for the form."""
-
-    def __init__(self, field_name: str, message: str, reason: str | None = None) -> None:
-        super().__init__(message, reason=reason or f"invalid_{field_name}", field=field_name)
-
-
 # --- reading ---------------------------------------------------------------------------------
-
-
-def can_see(ctx: LaunchContext, engagement: Engagement) -> bool:
-    """Students see their own; faculty the engagements of their course; advisors the tenant's."""
-    if engagement.tenant_id != ctx.tenant_id:
-        return False
-    if ctx.role == "student":
-        return engagement.student_id == ctx.user_id
-    if ctx.role == "faculty":
-        return ctx.course_id is not None and engagement.course_id == ctx.course_id
-    return ctx.role == "advisor"
-
-
-def get_engagement(ctx: LaunchContext, engagement_id: int) -> Engagement:
-    """An engagement the launch may see, else NotFoundError (never says whether it exists)."""
-    engagement = db.session.scalar(
-        select(Engagement)
-        .options(
-            joinedload(Engagement.listing).joinedload(Listing.employer),
-            joinedload(Engagement.student),
-        )
-        .where(Engagement.id == engagement_id, Engagement.tenant_id == ctx.tenant_id)
-    )
-    if engagement is None or not can_see(ctx, engagement):
-        raise NotFoundError("That engagement does not exist or is not yours to see.")
-    return engagement
-
-
-def get_engagement_by_id(tenant_id: int, engagement_id: int) -> Engagement:
-    """An engagement of the tenant (for signed supervisor links)."""
-    engagement = db.session.scalar(
-        select(Engagement)
-        .options(
-            joinedload(Engagement.listing).joinedload(Listing.employer),
-            joinedload(Engagement.student),
-        )
-        .where(Engagement.id == engagement_id, Engagement.tenant_id == tenant_id)
-    )
-    if engagement is None:
-        raise NotFoundError("That engagement does not exist.")
-    return engagement
 
 
 @dataclass(frozen=True)
@@ -129,36 +87,6 @@ def list_engagements(ctx: LaunchContext) -> list[Engagement]:
     elif ctx.role != "advisor":
         return []
     return list(db.session.scalars(stmt))
-
-
-def deliverables(engagement: Engagement) -> list[Deliverable]:
-    return list(
-        db.session.scalars(
-            select(Deliverable)
-            .where(
-                Deliverable.engagement_id == engagement.id,
-                Deliverable.tenant_id == engagement.tenant_id,
-            )
-            .order_by(Deliverable.created_at, Deliverable.id)
-        )
-    )
-
-
-def reflection_of(engagement: Engagement) -> Reflection | None:
-    return db.session.scalar(select(Reflection).where(Reflection.engagement_id == engagement.id))
-
-
-def get_deliverable(ctx: LaunchContext, deliverable_id: int) -> Deliverable:
-    """A deliverable whose engagement the launch may see."""
-    deliverable = db.session.scalar(
-        select(Deliverable).where(
-            Deliverable.id == deliverable_id, Deliverable.tenant_id == ctx.tenant_id
-        )
-    )
-    if deliverable is None:
-        raise NotFoundError("That file does not exist or is not yours to see.")
-    get_engagement(ctx, deliverable.engagement_id)
-    return deliverable
 
 
 # --- the learning agreement -------------------------------------------------------------------
@@ -243,109 +171,6 @@ def acknowledge_agreement(ctx: LaunchContext, engagement_id: int) -> Engagement:
     db.session.flush()
     audit.record(ctx.actor, "engagement.acknowledge", ctx.tenant_id, engagement_id=engagement.id)
     return engagement
-
-
-def own_active(ctx: LaunchContext, engagement_id: int) -> Engagement:
-    engagement = get_engagement(ctx, engagement_id)
-    if ctx.role != "student":
-        raise ForbiddenError("Only the student does this.", reason="role")
-    if engagement.status != "active":
-        raise PolicyViolationError(
-            "This engagement is no longer active.",
-            reason="not_active",
-            hint="Ask your advisor to reopen it if you need to add something.",
-        )
-    return engagement
-
-
-def own_acknowledged(ctx: LaunchContext, engagement_id: int) -> Engagement:
-    """The student's own active engagement whose learning agreement they acknowledged: no
-    hours, deliverables or reflection before it."""
-    engagement = own_active(ctx, engagement_id)
-    if engagement.acknowledged_at is None:
-        raise PolicyViolationError(
-            "Acknowledge the learning agreement first: your work on this engagement counts "
-            "from then on.",
-            reason="not_acknowledged",
-            hint="The agreement and its button are at the top of the engagement's page.",
-        )
-    return engagement
-
-
-# --- deliverables and the reflection ----------------------------------------------------------
-
-
-def add_deliverable(
-    ctx: LaunchContext,
-    engagement_id: int,
-    title: str,
-    *,
-    url: str = "",
-    data: bytes | None = None,
-    filename: str = "",
-) -> Deliverable:
-    """The student hands in a deliverable: a file (checked and stored) or an https URL."""
-    engagement = own_acknowledged(ctx, engagement_id)
-    title = " ".join(title.split())
-    if not 2 <= len(title) <= 200:
-        raise EngagementInvalidError("title", "Give the deliverable a title (2 to 200 characters).")
-    url = url.strip()
-    if bool(url) == bool(data):
-        raise EngagementInvalidError(
-            "file", "Upload a file or give a link — one of the two.", "file_or_url"
-        )
-    deliverable = Deliverable(tenant_id=ctx.tenant_id, engagement_id=engagement.id, title=title)
-    if url:
-        if not re.match(r"^https?://[^\s/$.?#][^\s]*$", url) or len(url) > 1000:
-            raise EngagementInvalidError("url", "Give a web address starting with https://.")
-        deliverable.url = url
-    else:
-        try:
-            stored = uploads.store_deliverable(data or b"", filename)
-        except uploads.UploadRejectedError as exc:
-            raise EngagementInvalidError("file", exc.message, exc.reason) from exc
-        deliverable.file_path, deliverable.filename = stored.name, stored.filename
-        deliverable.content_type, deliverable.size = stored.content_type, stored.size
-    db.session.add(deliverable)
-    db.session.flush()
-    audit.record(
-        ctx.actor,
-        "deliverable.add",
-        ctx.tenant_id,
-        engagement_id=engagement.id,
-        deliverable_id=deliverable.id,
-    )
-    return deliverable
-
-
-def save_reflection(
-    ctx: LaunchContext, engagement_id: int, answers: dict[str, str], *, submit: bool
-) -> Reflection:
-    """The student saves (or submits) their answers to the guided prompts; a submitted
-    reflection answers every prompt with at least a few sentences."""
-    engagement = own_acknowledged(ctx, engagement_id)
-    clean = {key: (answers.get(key) or "").strip()[:5000] for key, _ in REFLECTION_PROMPTS}
-    if submit:
-        for key, prompt in REFLECTION_PROMPTS:
-            if len(clean[key]) < MIN_REFLECTION_ANSWER:
-                raise EngagementInvalidError(
-                    key,
-                    f"Answer “{prompt}” in at least {MIN_REFLECTION_ANSWER} characters.",
-                    "reflection_short",
-                )
-    reflection = reflection_of(engagement) or Reflection(
-        tenant_id=ctx.tenant_id, engagement_id=engagement.id
-    )
-    if reflection.submitted_at is not None:
-        raise PolicyViolationError("Your reflection is already submitted.", reason="submitted")
-    reflection.answers = clean
-    if submit:
-        reflection.submitted_at = utcnow()
-    db.session.add(reflection)
-    db.session.flush()
-    if submit:
-        audit.record(ctx.actor, "reflection.submit", ctx.tenant_id, engagement_id=engagement.id)
-    return reflection
 
 
 # --- status -------------------------------------------------------------

@@ -23,9 +23,10 @@ from lti_tool.extensions import db
 from lti_tool.services import audit
 
 from ..models import Engagement, HourLog
+from . import reopenings
+from .access import EngagementInvalidError, own_active
 from .caps import effective_caps
 from .common import week_bounds
-from .engagements import EngagementInvalidError, own_active
 
 MAX_DAY_MINUTES = 12 * 60
 
@@ -230,7 +231,7 @@ def log_hours(
 ) -> HourLog:
     """The student logs hours worked on a day: not in the future (tenant's time zone), at most
     12 hours a day across engagements, within the weekly cap, and no duplicate entry."""
-    engagement = own_active(ctx, engagement_id)
+    engagement = own_active(ctx, engagement_id, "hours")
     minutes = parse_hours(hours)
     text = " ".join(description.split())
     _check_entry(work_date, text, today or today_in(ctx.time_zone))
@@ -238,7 +239,9 @@ def log_hours(
     _check_day_limit(ctx, work_date, minutes)
     _check_week_limit(ctx, engagement, work_date, minutes)
     _check_duplicate(engagement, work_date, text)
-    return _add_log(ctx, engagement, work_date, minutes, text)
+    log = _add_log(ctx, engagement, work_date, minutes, text)
+    reopenings.note_change(engagement, "hours")
+    return log
 
 
 OPEN = ("pending", "queried")
@@ -247,7 +250,7 @@ OPEN = ("pending", "queried")
 def own_open_log(ctx: LaunchContext, engagement_id: int, log_id: int) -> tuple[Engagement, HourLog]:
     """The student's own entry on their engagement that is still open to change (pending or
     queried); a confirmed entry is the reviewer's word and stays."""
-    engagement = own_active(ctx, engagement_id)
+    engagement = own_active(ctx, engagement_id, "hours")
     log = db.session.scalar(
         select(HourLog).where(
             HourLog.id == log_id,
@@ -302,6 +305,7 @@ def edit_hours(
         log_id=log.id,
         answered=answered,
     )
+    reopenings.note_change(engagement, "hours")
     return log
 
 
@@ -310,6 +314,7 @@ def delete_hours(ctx: LaunchContext, engagement_id: int, log_id: int) -> None:
     engagement, log = own_open_log(ctx, engagement_id, log_id)
     db.session.delete(log)
     db.session.flush()
+    reopenings.note_change(engagement, "hours")
     audit.record(
         ctx.actor, "hours.delete", ctx.tenant_id, engagement_id=engagement.id, log_id=log_id
     )

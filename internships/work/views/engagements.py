@@ -11,14 +11,15 @@ from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch, requires
-from lti_tool.errors import PolicyViolationError
+from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.forms import ButtonForm
+from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 
 from .. import forms
 from ..services import engagements as eng
 from ..services import evaluations as eval_svc
-from ..services import hour_reviews
+from ..services import hour_reviews, reopenings
 from ..services import hours as hour_svc
 from . import ENGAGEMENT_LABELS, _read, attachment, bp
 
@@ -37,24 +38,66 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
     }
     page_forms.update(forms_in)
     logs = hour_svc.hour_logs(engagement)
+    delivered = eng.deliverables(engagement)
+    opened = _reopened(engagement) if ctx.role == "student" else {}
+    _revision_choices(page_forms["deliverable_form"], engagement, opened, delivered)
     return render_template(
         "work/engagement.html",
         engagement=engagement,
         logs=logs,
         review=hour_reviews.hours_review(engagement, logs) if ctx.role != "student" else None,
         summary=hour_svc.hours_summary(engagement),
-        deliverables=eng.deliverables(engagement),
+        deliverables=delivered,
         reflection=eng.reflection_of(engagement),
         evaluation=eval_svc.evaluation_of(engagement),
         prompts=eng.REFLECTION_PROMPTS,
+        opened=opened,
         **page_forms,
     ), status
 
 
-@bp.get("/engagements/<int:engagement_id>")
+def _reopened(engagement: Any) -> dict[str, list[Any]]:
+    """The parts of the engagement a request for changes reopened, by kind."""
+    found: dict[str, list[Any]] = {}
+    for row in reopenings.open_reopenings(engagement):
+        found.setdefault(row.kind, []).append(row)
+    return found
+
+
+def _revision_choices(
+    form: forms.DeliverableForm, engagement: Any, opened: dict[str, list[Any]], delivered: list
+) -> None:
+    """The deliverable form's "This deliverable is" choices, where a request asked for a
+    revised version: a new one (if the engagement is active or a new one was asked for) or
+    the revision of each deliverable named."""
+    asked = [row.deliverable_id for row in opened.get("deliverable", [])]
+    titles = {d.id: d.title for d in delivered}
+    named = [(str(did), f"A revised version of “{titles[did]}”") for did in asked if did in titles]
+    if not named:
+        return
+    new = [("", "A new deliverable")] if engagement.status == "active" or None in asked else []
+    form.revises.choices = new + named
+
+
+@bp.route("/engagements/<int:engagement_id>", methods=["GET", "POST"])
 @requires("student", "faculty", "advisor")
 def engagement(engagement_id: int) -> ResponseReturnValue:
-    return _engagement_page(engagement_id)
+    """The engagement's page; the student's forms (hours, a deliverable, the next step) and
+    the next step of faculty and advisors post to it (``lti_tool.page_forms``)."""
+    ctx = current_launch()
+    if request.method == "POST" and ctx.read_only:
+        raise ForbiddenError("Your access to this course is read-only (teaching assistant).")
+    student_only = ctx.role == "student"
+    posted = dispatch(
+        hours=(lambda: _log_hours(engagement_id)) if student_only else _not_yours,
+        deliverable=(lambda: _add_deliverable(engagement_id)) if student_only else _not_yours,
+        status=lambda: _change_status(engagement_id),
+    )
+    return posted or _engagement_page(engagement_id)
+
+
+def _not_yours() -> ResponseReturnValue:
+    raise ForbiddenError("Only the student does this.", reason="role")
 
 
 @bp.post("/engagements/<int:engagement_id>/acknowledge")
@@ -72,9 +115,7 @@ def acknowledge(engagement_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.post("/engagements/<int:engagement_id>/hours")
-@requires("student", write=True)
-def log_hours(engagement_id: int) -> ResponseReturnValue:
+def _log_hours(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.HoursForm()
     if form.validate_on_submit() and form.work_date.data:
@@ -88,6 +129,8 @@ def log_hours(engagement_id: int) -> ResponseReturnValue:
             )
         except eng.EngagementInvalidError as exc:
             field_errors(form, exc)
+        except PolicyViolationError as exc:
+            return refused(exc, "work.engagement", engagement_id=engagement_id)
         else:
             return done("Hours logged.", "work.engagement", engagement_id=engagement_id)
     return _engagement_page(engagement_id, 422, hours_form=form)
@@ -168,9 +211,7 @@ def review_hours(engagement_id: int) -> ResponseReturnValue:
     return done("Hours reviewed.", "work.engagement", engagement_id=engagement_id)
 
 
-@bp.post("/engagements/<int:engagement_id>/deliverables")
-@requires("student", write=True)
-def add_deliverable(engagement_id: int) -> ResponseReturnValue:
+def _add_deliverable(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.DeliverableForm()
     if form.validate_on_submit():
@@ -183,9 +224,12 @@ def add_deliverable(engagement_id: int) -> ResponseReturnValue:
                 url=form.url.data or "",
                 data=data,
                 filename=filename,
+                revises=form.revised_id(),
             )
         except eng.EngagementInvalidError as exc:
             field_errors(form, exc)
+        except PolicyViolationError as exc:
+            return refused(exc, "work.engagement", engagement_id=engagement_id)
         else:
             return done("Deliverable added.", "work.engagement", engagement_id=engagement_id)
     return _engagement_page(engagement_id, 422, deliverable_form=form)
@@ -213,7 +257,13 @@ def reflection(engagement_id: int) -> ResponseReturnValue:
         else:
             message = "Reflection submitted." if form.submit.data else "Draft saved."
             return done(message, "work.engagement", engagement_id=engagement.id)
-    return form_page("work/reflection.html", form, engagement=engagement, reflection=saved)
+    return form_page(
+        "work/reflection.html",
+        form,
+        engagement=engagement,
+        reflection=saved,
+        reopened=reopenings.is_open(engagement, "reflection"),
+    )
 
 
 @bp.route("/engagements/<int:engagement_id>/agreement", methods=["GET", "POST"])
@@ -236,9 +286,7 @@ def agreement(engagement_id: int) -> ResponseReturnValue:
     return form_page("work/agreement.html", form, engagement=engagement)
 
 
-@bp.post("/engagements/<int:engagement_id>/status")
-@requires("student", "faculty", "advisor", write=True)
-def change_status(engagement_id: int) -> ResponseReturnValue:
+def _change_status(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.StatusForm()
     if form.validate_on_submit():

@@ -23,8 +23,9 @@ def _log(student, engagement_id: int, day: dt.date, hours: str, text: str) -> in
     url = f"/work/engagements/{engagement_id}"
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     resp = student.client.post(
-        f"{url}/hours",
+        f"{url}",
         data={
+            "form": "hours",
             "lid": student.lid,
             "csrf_token": token,
             "work_date": day.isoformat(),

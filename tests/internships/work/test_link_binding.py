@@ -35,8 +35,9 @@ def send_hours_link(
     token = csrf_token(person.client.get(f"{url}?lid={person.lid}"))
     if log_hours:  # hours waiting, so the supervisor's page has its form
         person.client.post(
-            f"{url}/hours",
+            f"{url}",
             data={
+                "form": "hours",
                 "lid": person.lid,
                 "csrf_token": token,
                 "work_date": dt.date.today().isoformat(),
@@ -126,7 +127,8 @@ def test_finishing_or_cancelling_the_engagement_revokes_the_open_links(app, worl
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": token})
     resp = student.client.post(
-        f"{url}/status", data={"lid": student.lid, "csrf_token": token, "action": "submit"}
+        f"{url}",
+        data={"form": "status", "lid": student.lid, "csrf_token": token, "action": "submit"},
     )
     assert resp.status_code == 303
     evaluate = last_link(app, "sam@acme.example", "evaluate")
@@ -139,7 +141,7 @@ def test_finishing_or_cancelling_the_engagement_revokes_the_open_links(app, worl
     closer = faculty if action == "complete" else advisor
     token = csrf_token(closer.client.get(f"{url}?lid={closer.lid}"))
     resp = closer.client.post(
-        f"{url}/status", data={"lid": closer.lid, "csrf_token": token, "action": action}
+        f"{url}", data={"form": "status", "lid": closer.lid, "csrf_token": token, "action": action}
     )
     assert resp.status_code == 303
     with app.app_context():

@@ -50,16 +50,26 @@ def test_a_link_with_no_address_to_send_it_to_is_refused_on_the_page(app, world)
     # positive control: an address typed in goes out
     typed = f"lee-{secrets.token_hex(3)}@quiet.example"
     sent = browser.post(
-        f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(browser.get(url)), "email": typed},
+        f"/work/listings/{listing_id}/applicants",
+        data={
+            "form": "selection_link",
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(browser.get(url)),
+            "email": typed,
+        },
     )
     assert sent.status_code == 303
     assert _mails_to(app, typed) == 1
 
     before = _mails_to(app, "")
     refused = browser.post(
-        f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(browser.get(url)), "email": ""},
+        f"/work/listings/{listing_id}/applicants",
+        data={
+            "form": "selection_link",
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(browser.get(url)),
+            "email": "",
+        },
     )
     assert refused.status_code == 422
     text = refused.get_data(True)
@@ -74,8 +84,13 @@ def test_an_address_that_is_not_one_is_refused_and_kept(app, world):
     browser = _cookieless(app)
     page = browser.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     refused = browser.post(
-        f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": "sam at acme"},
+        f"/work/listings/{listing_id}/applicants",
+        data={
+            "form": "selection_link",
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "email": "sam at acme",
+        },
     )
     assert refused.status_code == 422
     text = refused.get_data(True)
@@ -91,8 +106,13 @@ def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, wo
     url = f"/work/engagements/{engagement_id}"
     page = browser.get(f"{url}?lid={student.lid}")
     refused = browser.post(
-        f"{url}/status",
-        data={"lid": student.lid, "csrf_token": csrf_token(page), "action": "submit"},
+        f"{url}",
+        data={
+            "form": "status",
+            "lid": student.lid,
+            "csrf_token": csrf_token(page),
+            "action": "submit",
+        },
     )
     assert refused.status_code == 422
     text = refused.get_data(True)
@@ -103,7 +123,7 @@ def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, wo
         assert db.session.get(Engagement, engagement_id).status == "active"
 
     nothing = browser.post(
-        f"{url}/status", data={"lid": student.lid, "csrf_token": csrf_token(page)}
+        f"{url}", data={"form": "status", "lid": student.lid, "csrf_token": csrf_token(page)}
     )
     assert nothing.status_code == 422
     assert "Choose a change." in nothing.get_data(True)
@@ -111,8 +131,13 @@ def test_submitting_before_the_agreement_is_acknowledged_says_what_to_do(app, wo
     # acknowledged, the same submission goes through
     browser.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf_token(page)})
     done = browser.post(
-        f"{url}/status",
-        data={"lid": student.lid, "csrf_token": csrf_token(page), "action": "submit"},
+        f"{url}",
+        data={
+            "form": "status",
+            "lid": student.lid,
+            "csrf_token": csrf_token(page),
+            "action": "submit",
+        },
     )
     assert done.status_code == 303
     with app.app_context():
@@ -129,8 +154,10 @@ def test_submitting_twice_says_why_although_no_change_is_offered(app, world):
     page = browser.get(f"{url}?lid={student.lid}")
     browser.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": csrf_token(page)})
     data = {"lid": student.lid, "csrf_token": csrf_token(page), "action": "submit"}
-    assert browser.post(f"{url}/status", data=data).status_code == 303
-    again = browser.post(f"{url}/status", data=data)  # e.g. a second tab, or the back button
+    assert browser.post(f"{url}", data={**data, "form": "status"}).status_code == 303
+    again = browser.post(
+        f"{url}", data={**data, "form": "status"}
+    )  # e.g. a second tab, or the back button
     assert again.status_code == 422
     text = again.get_data(True)
     assert "This engagement is submitted; it cannot be submitted now." in text

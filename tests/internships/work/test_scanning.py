@@ -129,8 +129,9 @@ def test_eicar_deliverable_is_refused(app, world, scanner):
 
     def upload(data: bytes, name: str):
         return student.client.post(
-            f"{url}/deliverables",
+            f"{url}",
             data={
+                "form": "deliverable",
                 "lid": student.lid,
                 "csrf_token": token,
                 "title": name,

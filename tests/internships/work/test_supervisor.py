@@ -49,8 +49,13 @@ def test_employer_selects_through_a_signed_link_once(app, world, seed_listing):
     advisor = world["advisor"]
     page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
     resp = advisor.client.post(
-        f"/work/listings/{world['listing']}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": ""},
+        f"/work/listings/{world['listing']}/applicants",
+        data={
+            "form": "selection_link",
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "email": "",
+        },
     )
     assert resp.status_code == 303
     path = last_link(app, "sam@acme.example", "select")
@@ -99,8 +104,9 @@ def test_supervisor_confirms_and_queries_hours_once(app, world):
     today = dt.date.today()
     for day, desc in ((today, "Survey design"), (today - dt.timedelta(days=1), "Kick-off")):
         student.client.post(
-            f"{url}/hours",
+            f"{url}",
             data={
+                "form": "hours",
                 "lid": student.lid,
                 "csrf_token": token,
                 "work_date": day.isoformat(),
@@ -148,7 +154,8 @@ def test_submitting_sends_the_evaluation_link_and_the_supervisor_rates(app, worl
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(f"{url}/acknowledge", data={"lid": student.lid, "csrf_token": token})
     resp = student.client.post(
-        f"{url}/status", data={"lid": student.lid, "csrf_token": token, "action": "submit"}
+        f"{url}",
+        data={"form": "status", "lid": student.lid, "csrf_token": token, "action": "submit"},
     )
     assert resp.status_code == 303
     path = last_link(app, "sam@acme.example", "evaluate")

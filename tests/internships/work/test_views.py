@@ -111,8 +111,9 @@ def test_students_never_see_each_others_applications_or_engagements(app, world, 
     page = other.client.get(f"/work/applications?lid={other.lid}").get_data(as_text=True)
     assert "Market research sprint" not in page
     resp = other.client.post(
-        f"/work/engagements/{engagement_id}/hours",
+        f"/work/engagements/{engagement_id}",
         data={
+            "form": "hours",
             "lid": other.lid,
             "csrf_token": csrf_token(own),
             "work_date": "2026-01-05",
@@ -216,21 +217,22 @@ def test_engagement_page_logs_hours_adds_deliverables_and_reflects(app, world):
         "description": "Interviewed five customers",
     }
     # Before the learning agreement is acknowledged, no hours: the page says what to do.
-    refused = student.client.post(f"{url}/hours", data=entry)
+    refused = student.client.post(f"{url}", data={**entry, "form": "hours"})
     assert refused.status_code == 422
     assert "Acknowledge the learning agreement above first" in refused.get_data(as_text=True)
     yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
     acknowledge_on_page(student, engagement_id)
-    resp = student.client.post(f"{url}/hours", data=entry)
+    resp = student.client.post(f"{url}", data={**entry, "form": "hours"})
     assert resp.status_code == 303
     # Nor a day before the engagement was accepted (today).
-    refused = student.client.post(f"{url}/hours", data={**entry, "work_date": yesterday})
+    refused = student.client.post(f"{url}", data={**entry, "form": "hours", "work_date": yesterday})
     assert refused.status_code == 422
     assert "before the engagement&#39;s first day" in refused.get_data(as_text=True)
     future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
     resp = student.client.post(
-        f"{url}/hours",
+        f"{url}",
         data={
+            "form": "hours",
             "lid": student.lid,
             "csrf_token": token,
             "work_date": future,
@@ -241,8 +243,9 @@ def test_engagement_page_logs_hours_adds_deliverables_and_reflects(app, world):
     assert resp.status_code == 422
     assert "future date" in resp.get_data(as_text=True)
     resp = student.client.post(
-        f"{url}/deliverables",
+        f"{url}",
         data={
+            "form": "deliverable",
             "lid": student.lid,
             "csrf_token": token,
             "title": "Interview notes",
@@ -252,8 +255,9 @@ def test_engagement_page_logs_hours_adds_deliverables_and_reflects(app, world):
     )
     assert resp.status_code == 303
     resp = student.client.post(
-        f"{url}/deliverables",
+        f"{url}",
         data={
+            "form": "deliverable",
             "lid": student.lid,
             "csrf_token": token,
             "title": "Script",
@@ -303,8 +307,9 @@ def test_faculty_confirms_hours_and_the_student_is_notified(app, world):
     acknowledge_on_page(student, engagement_id)
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(
-        f"{url}/hours",
+        f"{url}",
         data={
+            "form": "hours",
             "lid": student.lid,
             "csrf_token": token,
             "work_date": dt.date.today().isoformat(),
@@ -365,8 +370,8 @@ def test_a_refused_action_says_why_on_the_page(app, world):
     url = f"/work/engagements/{engagement_id}"
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     resp = student.client.post(
-        f"{url}/status",
-        data={"lid": student.lid, "csrf_token": token, "action": "submit"},
+        f"{url}",
+        data={"form": "status", "lid": student.lid, "csrf_token": token, "action": "submit"},
         follow_redirects=True,
     )
     assert resp.status_code == 422  # the page again, the reason next to the choice

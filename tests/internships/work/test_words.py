@@ -21,8 +21,9 @@ def _log_hours(student, engagement_id: int, hours: str):
     url = f"/work/engagements/{engagement_id}"
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     return student.client.post(
-        f"{url}/hours",
+        f"{url}",
         data={
+            "form": "hours",
             "lid": student.lid,
             "csrf_token": token,
             "work_date": TODAY.isoformat(),

@@ -1,0 +1,97 @@
+"""Who may see an engagement, and the student's own engagement when they add to it: while it
+is active and its learning agreement is acknowledged, or where an instructor reopened the part
+they change (``reopenings``)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from internships.models import Listing
+from lti_tool.context import LaunchContext
+from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
+from lti_tool.extensions import db
+
+from ..models import Engagement
+from . import reopenings
+
+
+class EngagementInvalidError(PolicyViolationError):
+    """An engagement input is not acceptable; ``field`` names it for the form."""
+
+    def __init__(self, field_name: str, message: str, reason: str | None = None) -> None:
+        super().__init__(message, reason=reason or f"invalid_{field_name}", field=field_name)
+
+
+def can_see(ctx: LaunchContext, engagement: Engagement) -> bool:
+    """Students see their own; faculty the engagements of their course; advisors the tenant's."""
+    if engagement.tenant_id != ctx.tenant_id:
+        return False
+    if ctx.role == "student":
+        return engagement.student_id == ctx.user_id
+    if ctx.role == "faculty":
+        return ctx.course_id is not None and engagement.course_id == ctx.course_id
+    return ctx.role == "advisor"
+
+
+def get_engagement(ctx: LaunchContext, engagement_id: int) -> Engagement:
+    """An engagement the launch may see, else NotFoundError (never says whether it exists)."""
+    engagement = db.session.scalar(
+        select(Engagement)
+        .options(
+            joinedload(Engagement.listing).joinedload(Listing.employer),
+            joinedload(Engagement.student),
+        )
+        .where(Engagement.id == engagement_id, Engagement.tenant_id == ctx.tenant_id)
+    )
+    if engagement is None or not can_see(ctx, engagement):
+        raise NotFoundError("That engagement does not exist or is not yours to see.")
+    return engagement
+
+
+def get_engagement_by_id(tenant_id: int, engagement_id: int) -> Engagement:
+    """An engagement of the tenant (for signed supervisor links)."""
+    engagement = db.session.scalar(
+        select(Engagement)
+        .options(
+            joinedload(Engagement.listing).joinedload(Listing.employer),
+            joinedload(Engagement.student),
+        )
+        .where(Engagement.id == engagement_id, Engagement.tenant_id == tenant_id)
+    )
+    if engagement is None:
+        raise NotFoundError("That engagement does not exist.")
+    return engagement
+
+
+def own_active(ctx: LaunchContext, engagement_id: int, part: str | None = None) -> Engagement:
+    """The student's own engagement while it is active; once submitted or finished, only for
+    the ``part`` ("reflection", "deliverable", "hours") an instructor reopened."""
+    engagement = get_engagement(ctx, engagement_id)
+    if ctx.role != "student":
+        raise ForbiddenError("Only the student does this.", reason="role")
+    if engagement.status == "active":
+        return engagement
+    reopened = part is not None and engagement.status != "cancelled"
+    if reopened and reopenings.is_open(engagement, str(part)):
+        return engagement
+    raise PolicyViolationError(
+        "This engagement is no longer active.",
+        reason="not_active",
+        hint="Your instructor can reopen what needs to change by asking for changes; your "
+        "advisor can reopen the engagement.",
+    )
+
+
+def own_acknowledged(ctx: LaunchContext, engagement_id: int, part: str | None = None) -> Engagement:
+    """The student's own engagement (``own_active``) whose learning agreement they
+    acknowledged: no hours, deliverables or reflection before it."""
+    engagement = own_active(ctx, engagement_id, part)
+    if engagement.acknowledged_at is None:
+        raise PolicyViolationError(
+            "Acknowledge the learning agreement first: your work on this engagement counts "
+            "from then on.",
+            reason="not_acknowledged",
+            hint="The agreement and its button are at the top of the engagement's page.",
+        )
+    return engagement
