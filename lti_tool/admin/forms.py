@@ -37,19 +37,29 @@ class StrictDeploymentsForm(LaunchForm):
     strict = RadioField(choices=[("1", "strict"), ("0", "open")], validators=[InputRequired()])
 
 
-class GrantAdvisorForm(LaunchForm):
-    # choices: the tenant's known people, set by the view; anything else is refused
-    user = SelectField(
-        "Person",
-        coerce=int,
-        validate_choice=True,
-        description="People appear here after they open Career Credit from the LMS once.",
-    )
+class PersonField(IntegerField):
+    """A person's id, chosen from the search results (a radio button per person)."""
 
-    def set_people(self, people: list[Any]) -> None:
-        self.user.choices = [
-            (p.id, f"{p.name or 'No name'} ({p.email or 'no email'})") for p in people
-        ]
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(CHOOSE_PERSON) from None
+
+
+CHOOSE_PERSON = "Choose a person from the search results."
+
+
+class GrantAdvisorForm(LaunchForm):
+    """Grant the advisor role to a person found by the page's search (``q`` keeps the search
+    so that a refused grant shows the same results again)."""
+
+    user = PersonField("Person", validators=[InputRequired(message=CHOOSE_PERSON)])
+    q = HiddenField(filters=[strip_text])
+
+    def validate_user(self, field: PersonField) -> None:
+        if field.data is not None and not 1 <= field.data < 2**31:  # never an id
+            raise ValidationError(CHOOSE_PERSON)
 
 
 class TenantSettingsForm(LaunchForm):

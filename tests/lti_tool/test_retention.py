@@ -225,13 +225,25 @@ def test_the_admin_page_sets_the_retention_periods(app, driver, make_school):
     assert re.search(r'<input[^>]*name="files_days"[^>]*value="365"', text)
     token = csrf_token(page)
     bad = client.post(
-        "/admin/privacy/retention",
-        data={"lid": lid, "csrf_token": token, "files_days": "0", "audit_days": "2555"},
+        "/admin/privacy",
+        data={
+            "lid": lid,
+            "csrf_token": token,
+            "form": "retention",
+            "files_days": "0",
+            "audit_days": "2555",
+        },
     )
     assert bad.status_code == 422 and "Enter between 1 and 36500 days." in bad.get_data(True)
     saved = client.post(
-        "/admin/privacy/retention",
-        data={"lid": lid, "csrf_token": token, "files_days": "90", "audit_days": "1000"},
+        "/admin/privacy",
+        data={
+            "lid": lid,
+            "csrf_token": token,
+            "form": "retention",
+            "files_days": "90",
+            "audit_days": "1000",
+        },
     )
     assert saved.status_code == 303
     assert "Retention periods saved" in client.get(saved.headers["Location"]).get_data(True)
@@ -245,6 +257,7 @@ def test_the_admin_page_sets_the_retention_periods(app, driver, make_school):
         )
         assert "Ada Admin" in entry.actor and entry.detail["new"]["files_days"] == 90
     no_csrf = client.post(
-        "/admin/privacy/retention", data={"lid": lid, "files_days": "5", "audit_days": "100"}
+        "/admin/privacy",
+        data={"lid": lid, "form": "retention", "files_days": "5", "audit_days": "100"},
     )
     assert no_csrf.status_code == 400

@@ -72,7 +72,7 @@ def _grant(app, driver, platform, admin, sub: str) -> int:
     lti, launched = admin
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.sub == sub))
-    page = lti.client.get(f"/admin/advisors?lid={launched.lid}")
+    page = lti.client.get(f"/admin/advisors?lid={launched.lid}&q={sub}")  # the email has it
     resp = lti.client.post(
         "/admin/advisors",
         data={"lid": launched.lid, "csrf_token": csrf_token(page), "user": str(user_id)},

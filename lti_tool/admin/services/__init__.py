@@ -1,5 +1,5 @@
 """What tool administrators read and change, always inside one tenant (the connections' own
-services: ``connections``).
+services: ``connections``; advisors and their grants: ``advisors``).
 
 Reads take the tenant id; changes take the ``Actor`` first and act in its tenant. Changes are
 audited and flushed, and the caller commits once.
@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from ...actor import Actor
-from ...errors import NotFoundError, PolicyViolationError
+from ...errors import NotFoundError
 from ...extensions import db
 from ...keys import published_keys
 from ...models import (
@@ -25,7 +25,6 @@ from ...models import (
     Launch,
     Registration,
     Tenant,
-    User,
     utcnow,
 )
 from ...registration.services.tenants import approve_deployment
@@ -197,77 +196,6 @@ def recent_audit(tenant_id: int, limit: int = RECENT_AUDIT_ENTRIES) -> list[Audi
             .limit(limit)
         )
     )
-
-
-def list_advisor_grants(tenant_id: int) -> list[tuple[AdvisorGrant, User]]:
-    """Advisor grants of the tenant with the person each names."""
-    rows = db.session.execute(
-        select(AdvisorGrant, User)
-        .join(User, User.id == AdvisorGrant.user_id)
-        .where(AdvisorGrant.tenant_id == tenant_id, User.tenant_id == tenant_id)
-        .order_by(User.name, User.email, User.id)
-    ).all()
-    return [(grant, user) for grant, user in rows]
-
-
-def grantable_users(tenant_id: int) -> list[User]:
-    """People of the tenant who have launched the tool and are not advisors yet."""
-    granted = select(AdvisorGrant.user_id).where(AdvisorGrant.tenant_id == tenant_id)
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.tenant_id == tenant_id, User.id.not_in(granted))
-            .order_by(User.name, User.email, User.id)
-        )
-    )
-
-
-def grant_advisor(actor: Actor, user_id: int) -> AdvisorGrant:
-    """Grant the career-advisor role to a person of the tenant (from their next launch)."""
-    tenant_id = actor.tenant
-    user = db.session.scalar(select(User).where(User.id == user_id, User.tenant_id == tenant_id))
-    if user is None:
-        raise NotFoundError(
-            "That person is not known at your institution: they must open "
-            "Career Credit from the LMS once first."
-        )
-    exists = db.session.scalar(
-        select(AdvisorGrant.id).where(
-            AdvisorGrant.tenant_id == tenant_id, AdvisorGrant.user_id == user_id
-        )
-    )
-    if exists is not None:
-        raise PolicyViolationError(f"{user.name or user.email} is already a career advisor.")
-    grant = AdvisorGrant(tenant_id=tenant_id, user_id=user.id, granted_by=actor.name)
-    db.session.add(grant)
-    audit.record(actor, "advisor.grant", user_id=user.id, name=user.name, email=user.email)
-    db.session.flush()
-    return grant
-
-
-def revoke_advisor(actor: Actor, grant_id: int) -> None:
-    """Remove an advisor grant of the tenant (effective from the person's next launch)."""
-    tenant_id = actor.tenant
-    row = db.session.execute(
-        select(AdvisorGrant, User)
-        .join(User, User.id == AdvisorGrant.user_id)
-        .where(AdvisorGrant.id == grant_id, AdvisorGrant.tenant_id == tenant_id)
-    ).first()
-    if row is None:
-        raise NotFoundError("There is no such advisor grant at your institution.")
-    grant, user = row
-    # The person's open advisor launches end now, not when they expire.
-    ended = end_launches(tenant_id, Launch.user_id == user.id, Launch.role == "advisor")
-    audit.record(
-        actor,
-        "advisor.revoke",
-        user_id=user.id,
-        name=user.name,
-        email=user.email,
-        launches_ended=ended,
-    )
-    db.session.delete(grant)
-    db.session.flush()
 
 
 def current_settings(tenant: Tenant) -> TenantSettings:

@@ -5,7 +5,12 @@ Two sections are sub-areas with a module of their own, each a blueprint nested i
 (URL, endpoint and template folder follow): ``connections`` (``/admin/connections``,
 ``admin.connections.*``, ``admin/connections/``) and ``identities`` (``/admin/identities``,
 ``admin.identities.*``, ``admin/identities/``). This blueprint's context
-(``local_time``) serves them too; ``role_label`` is the core's, on every page.
+(``local_time``) serves them too; ``role_label`` is the core's, on every page. Two pages have
+a module of their own but stay this blueprint's endpoints: ``advisors`` (``admin.advisors``,
+``admin.revoke``) and ``privacy`` (``admin.privacy``).
+
+A form a person types into posts to its page's own address, which answers GET and POST and
+shows a refused form again there with 422 (``lti_tool.page_forms``).
 
 Everything is scoped to the launch's tenant. Every POST carries its launch id and CSRF token.
 """
@@ -14,35 +19,32 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import zoneinfo
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ...auth import current_launch, load_launch, requires
-from ...errors import NotFoundError, PolicyViolationError, SessionExpiredError
+from ...errors import SessionExpiredError
 from ...forms import ButtonForm
 from ...lti import frame_origins
-from ...privacy import retention, subject
-from ...unit_of_work import commit_now, field_errors, refuse
+from ...unit_of_work import commit_now, refuse
 from ...web import launch_url
 from .. import services
 from ..forms import (
-    ConfirmDataRightsForm,
-    DataRightsForm,
     FrameOriginActionForm,
     FrameOriginForm,
-    GrantAdvisorForm,
-    RetentionForm,
     StrictDeploymentsForm,
     TenantSettingsForm,
 )
 from ..services import audit_trail as audit_svc
-from . import connections, identities
+from . import advisors, connections, identities, privacy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+# Two pages with modules of their own whose endpoints keep the area's names.
+advisors.register(bp)
+privacy.register(bp)
 # The sub-areas are part of the area's blueprint (registering ``bp`` registers them).
 bp.register_blueprint(connections.bp)
 bp.register_blueprint(identities.bp)
@@ -141,45 +143,6 @@ def approve(deployment_pk: int) -> ResponseReturnValue:
     return redirect(launch_url("admin.index"), code=303)
 
 
-@bp.route("/advisors", methods=["GET", "POST"])
-@requires("admin", tool_admin=True)
-def advisors() -> ResponseReturnValue:
-    ctx = current_launch()
-    form = GrantAdvisorForm()
-    form.set_people(services.grantable_users(ctx.tenant_id))
-    if form.validate_on_submit():
-        try:
-            services.grant_advisor(ctx.actor, form.user.data)
-        except PolicyViolationError as exc:
-            field_errors(form, exc, fallback="user")
-        else:
-            flash(
-                "The career advisor role is granted; it applies from the person's next launch.",
-                "success",
-            )
-            return redirect(launch_url("admin.advisors"), code=303)
-    status = 422 if form.errors else 200
-    return render_template(
-        "admin/advisors.html",
-        form=form,
-        revoke_form=ButtonForm(),
-        grants=services.list_advisor_grants(ctx.tenant_id),
-    ), status
-
-
-@bp.post("/advisors/<int:grant_id>/revoke")
-@requires("admin", tool_admin=True)
-def revoke(grant_id: int) -> ResponseReturnValue:
-    ctx = current_launch()
-    if ButtonForm().validate_on_submit():
-        services.revoke_advisor(ctx.actor, grant_id)
-        flash(
-            "The career advisor role is revoked: the person's open advisor sessions have ended.",
-            "success",
-        )
-    return redirect(launch_url("admin.advisors"), code=303)
-
-
 @bp.route("/settings", methods=["GET", "POST"])
 @requires("admin", tool_admin=True)
 def settings() -> ResponseReturnValue:
@@ -209,104 +172,6 @@ def settings() -> ResponseReturnValue:
         return redirect(launch_url("admin.settings"), code=303)
     status = 422 if form.errors else 200
     return render_template("admin/settings.html", form=form), status
-
-
-@bp.route("/privacy", methods=["GET", "POST"])
-@requires("admin", tool_admin=True)
-def privacy() -> ResponseReturnValue:
-    """A student's data rights: choose the person and the action, then confirm."""
-    ctx = current_launch()
-    form = DataRightsForm()
-    if form.validate_on_submit():
-        try:
-            person = subject.find_in_tenant(ctx.tenant_id, form.person.data)
-        except NotFoundError as exc:
-            form.person.errors = [exc.message]
-        except PolicyViolationError as exc:  # more than one person matches: never guessed
-            form.person.errors = [f"{exc.message} {exc.hint}"]
-        else:
-            confirm = ConfirmDataRightsForm(
-                formdata=None, user_id=str(person.id), action=form.action.data
-            )
-            return _confirm_page(person, confirm)
-    status = 422 if form.errors else 200
-    return render_template(
-        "admin/privacy.html", form=form, retention_form=_retention_form(ctx.tenant_id)
-    ), status
-
-
-def _retention_form(tenant_id: int, formdata: Any = None) -> RetentionForm:
-    policy = retention.policy_for(services.get_tenant(tenant_id))
-    return RetentionForm(
-        formdata=formdata, files_days=policy.files_days, audit_days=policy.audit_days
-    )
-
-
-@bp.post("/privacy/retention")
-@requires("admin", tool_admin=True)
-def privacy_retention() -> ResponseReturnValue:
-    """Set how long the tenant keeps uploaded files and audit entries (audited)."""
-    ctx = current_launch()
-    form = RetentionForm()
-    if not form.validate_on_submit():
-        return render_template(
-            "admin/privacy.html", form=DataRightsForm(formdata=None), retention_form=form
-        ), 422
-    retention.set_policy(ctx.actor, form.files_days.data, form.audit_days.data)
-    flash("Retention periods saved; the next hourly purge applies them.", "success")
-    return redirect(launch_url("admin.privacy"), code=303)
-
-
-def _confirm_page(person: Any, form: ConfirmDataRightsForm, status: int = 200) -> Any:
-    held = subject.collect(person)
-    return render_template(
-        "admin/privacy_confirm.html",
-        form=form,
-        person=person,
-        counts=held.counts(),
-        files=len(held.files),
-        audit_entries=len(held.audit_entries),
-        blockers=subject.erasure_blockers(held) if form.action.data == "erase" else [],
-    ), status
-
-
-@bp.post("/privacy/run")
-@requires("admin", tool_admin=True)
-def privacy_run() -> ResponseReturnValue:
-    """Carry out a confirmed export, pseudonymisation or erasure (audited)."""
-    ctx = current_launch()
-    form = ConfirmDataRightsForm()
-    user_id = int(form.user_id.data) if str(form.user_id.data or "").isdigit() else 0
-    person = subject.get_person(ctx.tenant_id, user_id)
-    if not form.validate_on_submit():
-        return _confirm_page(person, form, 422)
-    if form.action.data == "export":
-        data, _counts = subject.export_zip(ctx.actor, person)
-        return send_file(
-            io.BytesIO(data),
-            mimetype="application/zip",
-            as_attachment=True,
-            download_name=f"career-credit-person-{person.id}.zip",
-        )
-    if person.id == ctx.user_id:
-        raise PolicyViolationError(
-            "You cannot pseudonymize or erase yourself here.",
-            hint="Ask another tool administrator or the tool's operator.",
-            reason="self",
-        )
-    if form.action.data == "erase":
-        outcome = subject.erase(ctx.actor, person)
-        message = "The person is erased"
-    else:
-        outcome = subject.pseudonymise(ctx.actor, person)
-        message = "The person is pseudonymized"
-    flash(
-        f"{message}: {sum(outcome.rows_deleted.values())} records deleted, "
-        f"{sum(outcome.rows_changed.values())} cleared, {outcome.files_deleted} files deleted. "
-        f"The audit trail now names them {outcome.pseudonym}.",
-        "success",
-    )
-    return redirect(launch_url("admin.privacy"), code=303)
 
 
 def _frame_origins_page(form: FrameOriginForm, status: int = 200) -> ResponseReturnValue:
