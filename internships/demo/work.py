@@ -13,6 +13,7 @@ from lti_tool.extensions import db
 
 from ..models import Listing
 from .content import PROFILES, REFLECTION, STATEMENT, WORK_PLAN, PlanStep
+from .outcomes import seed_outcomes
 from .people import demo_context, ensure_sandbox_people, seed_profiles
 
 WORK_ACTOR = "Jordan Ellis <jordan.ellis@example.edu> (demo data)"
@@ -22,7 +23,14 @@ HOUR_LOGS = (  # days after the start, hours, what was done
     (8, "3", "First analysis and draft findings"),
     (15, "2", "Revised the draft after feedback"),
 )
-EVALUATION_LEVELS = (3, 4, 2, 3, 4)
+# The supervisors' levels per student, over the engagement's competencies in order: varied,
+# and Benjamin's lowest level on one flags him at risk ("Lowest supervisor rating").
+EVALUATION_LEVELS = {
+    "chloe-martin": (4, 4, 3, 4, 4),
+    "benjamin-tran": (2, 1, 3, 2, 3),
+    "grace-kim": (3, 2, 4, 3, 2),
+}
+DEFAULT_LEVELS = (3, 4, 2, 3, 4)
 
 
 class _People(NamedTuple):
@@ -91,28 +99,30 @@ def _review_hours(ctx: Any, engagement: Any, logs: list[Any], state: str) -> Non
     )
 
 
-def _evaluate(ctx: Any, engagement: Any) -> None:
+def _evaluate(ctx: Any, engagement: Any, student: str) -> None:
     """The supervisor's evaluation through the signed link."""
     from ..work.services import evaluations
 
+    levels = EVALUATION_LEVELS.get(student, DEFAULT_LEVELS)
     evaluations.submit_evaluation(
         Actor.link(ctx.tenant_id, f"supervisor link demo ({engagement.supervisor_name})"),
         engagement.id,
         engagement.supervisor_name,
         {
-            c: (EVALUATION_LEVELS[n % len(EVALUATION_LEVELS)], "Clear, careful work.")
+            c: (levels[n % len(levels)], "Clear, careful work.")
             for n, c in enumerate(engagement.competencies)
         },
         "A reliable intern who asked good questions and delivered on time.",
     )
 
 
-def _engage(ctx: Any, advisor: Any, engagement: Any, state: str, today: dt.date) -> None:
+def _engage(ctx: Any, advisor: Any, engagement: Any, step: PlanStep, today: dt.date) -> None:
     """Take a new engagement through the learning agreement, hours, deliverable, reflection,
     evaluation and status of ``state``."""
     from ..work.services import engagements as eng
     from ..work.services import hours
 
+    state = step.state.replace("_engagement", "")
     start = today - dt.timedelta(days=24)
     # accepted the day before the agreed start: hours count only on the engagement's days
     engagement.created_at = dt.datetime.combine(start - dt.timedelta(days=1), dt.time(12))
@@ -132,7 +142,7 @@ def _engage(ctx: Any, advisor: Any, engagement: Any, state: str, today: dt.date)
     if state == "active":
         return
     eng.change_status(ctx, engagement.id, "submit")
-    _evaluate(ctx, engagement)
+    _evaluate(ctx, engagement, step.student)
     if state == "completed":
         eng.change_status(advisor, engagement.id, "complete")
 
@@ -207,12 +217,13 @@ def _run_step(
         select(Engagement).where(Engagement.application_id == application.id)
     )
     if engagement is not None:
-        _engage(ctx, people.advisor, engagement, step.state.replace("_engagement", ""), today)
+        _engage(ctx, people.advisor, engagement, step, today)
 
 
 def seed_work(tenant_id: int, today: dt.date | None = None) -> int:
     """The sandbox people (users, course enrolments, profiles) and applications and
-    engagements in every state, with hours, deliverables, reflections and evaluations.
+    engagements in every state, with hours, deliverables, reflections and evaluations, and
+    the outcome evidence (``outcomes``).
     Idempotent (an application that exists is left alone); returns how many were new.
     Run after ``seed_listings``; flushes, the caller commits."""
     from ..work.models import Application
@@ -244,4 +255,5 @@ def seed_work(tenant_id: int, today: dt.date | None = None) -> int:
         _run_step(tenant_id, step, listing_id, people, today)
         created += 1
     db.session.flush()
+    seed_outcomes(tenant_id, users, courses)
     return created

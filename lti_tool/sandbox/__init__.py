@@ -18,6 +18,7 @@ def register(app: Flask) -> None:
         cli,
         outbox,  # noqa: F401 - the development mail outbox, /sandbox/outbox, on the blueprint
         views,
+        webservice,  # noqa: F401 - Moodle's web services, on the blueprint
     )
 
     app.register_blueprint(views.bp)

@@ -92,9 +92,18 @@ def sandbox_info(tool_url: str, platform_url: str) -> SandboxInfo:
     )
 
 
+NUMERIC_KINDS = ("person:", "course:")
+
+
 def stable_id(key: str) -> str:
-    """A stable opaque id (LTI ``sub``, context id, resource link id) for a seed key."""
-    return str(uuid.uuid5(_NAMESPACE, key))
+    """A stable id for a seed key. People's and courses' are numbers, as Moodle's are: its LTI
+    ``sub`` is the user's id and its context id the course's id, which its web services take
+    (``core_competency_list_course_competencies`` and ``..._grade_competency_in_course``,
+    served by ``lti_tool.sandbox.webservice``); anything else's (resource links) is opaque."""
+    value = uuid.uuid5(_NAMESPACE, key)
+    if key.startswith(NUMERIC_KINDS):
+        return str(1_000_000 + value.int % 9_000_000)
+    return str(value)
 
 
 TERM = ("Fall 2026", dt.date(2026, 8, 24), dt.date(2026, 12, 11))
@@ -166,10 +175,12 @@ def _ensure_key() -> SandboxKey:
     return key
 
 
-def _ensure_people_and_courses() -> None:
+def _ensure_courses() -> dict[str, SandboxCourse]:
     courses = {c.key: c for c in db.session.scalars(select(SandboxCourse))}
     for key, label, title in COURSES:
-        if key not in courses:
+        if key in courses:
+            courses[key].context_id = stable_id(f"course:{key}")  # seeded before: Moodle's
+        else:
             name, start, end = TERM
             courses[key] = SandboxCourse(
                 key=key,
@@ -189,9 +200,15 @@ def _ensure_people_and_courses() -> None:
                     title="Career Credit",
                 )
             )
+    return courses
+
+
+def _ensure_people() -> dict[str, SandboxPerson]:
     people = {p.key: p for p in db.session.scalars(select(SandboxPerson))}
     for key, kind, given, family in PEOPLE:
-        if key not in people:
+        if key in people:
+            people[key].user_id = stable_id(f"person:{key}")  # seeded before: Moodle's
+        else:
             people[key] = SandboxPerson(
                 key=key,
                 user_id=stable_id(f"person:{key}"),
@@ -201,6 +218,11 @@ def _ensure_people_and_courses() -> None:
                 email=_email(given, family),
             )
             db.session.add(people[key])
+    return people
+
+
+def _ensure_people_and_courses() -> None:
+    courses, people = _ensure_courses(), _ensure_people()
     db.session.flush()
     existing = set(
         db.session.execute(select(SandboxEnrolment.course_id, SandboxEnrolment.person_id)).all()
@@ -264,10 +286,13 @@ def _ensure_registration(info: SandboxInfo) -> Registration:
 
 
 def ensure_sandbox(tool_url: str, platform_url: str) -> SandboxInfo:
-    """Create (once) the sandbox's key, courses, people and tool registration; commit."""
+    """Create (once) the sandbox's key, courses, people, tool registration and Moodle
+    web-service connection; commit."""
     info = sandbox_info(tool_url, platform_url)
     _ensure_key()
     _ensure_people_and_courses()
-    _ensure_registration(info)
+    from .tokens import ensure_web_service  # tokens imports this module
+
+    ensure_web_service(info, _ensure_registration(info))
     db.session.commit()
     return info

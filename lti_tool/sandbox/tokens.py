@@ -32,6 +32,8 @@ SCOPE_NRPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.r
 AGS_SCOPES = [SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_RESULT_READONLY, SCOPE_SCORE]
 ALLOWED_SCOPES = [*AGS_SCOPES, SCOPE_NRPS]
 TOKEN_LIFETIME_S = 3600
+MOODLE_SCOPE = "moodle:webservice"  # the scopes of the Moodle web-service token's row
+NEVER = dt.datetime(2100, 1, 1)  # Moodle's tokens have no expiry unless one is set
 JWKS_LIFETIME_S = 300
 LEEWAY_S = 5
 
@@ -236,11 +238,63 @@ def authenticate(authorization: str | None, accepted_scopes: Iterable[str]) -> N
 
 
 def expire_all_tokens() -> int:
-    """Fault injection: make every issued token expired now."""
+    """Fault injection: make every issued (LTI service) token expired now."""
     past = utcnow() - dt.timedelta(seconds=1)
     result = db.session.execute(
         update(SandboxAccessToken)
-        .where(SandboxAccessToken.expires_at > past)
+        .where(SandboxAccessToken.expires_at > past, SandboxAccessToken.scopes != MOODLE_SCOPE)
         .values(expires_at=past)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- the Moodle web-service token (lti_tool.sandbox.webservice) --------------------------------
+
+
+def moodle_url(info: SandboxInfo) -> str:
+    """The sandbox's Moodle site address (its web services are under it)."""
+    return f"{info.platform_url}/sandbox/moodle"
+
+
+def web_service_token_known(token: str) -> bool:
+    """Whether ``token`` is the sandbox's Moodle web-service token."""
+    if not token:
+        return False
+    row = db.session.get(SandboxAccessToken, _hash(token))
+    return row is not None and row.scopes == MOODLE_SCOPE and row.expires_at > utcnow()
+
+
+def ensure_web_service(info: SandboxInfo, registration: Any) -> None:
+    """Give the sandbox registration a working Moodle web-service connection: the sandbox's
+    Moodle address and a token it accepts (a new random one unless the stored token is the
+    sandbox's). Left alone when an administrator pointed it at another Moodle. Flushes."""
+    from ..actor import Actor
+    from ..admin.services.connections import CredentialsUpdate, credentials_for, set_credentials
+    from .seed import ACTOR
+
+    url = moodle_url(info)
+    creds = credentials_for(registration.id)
+    stored_url = creds.moodle_url if creds is not None else None
+    if stored_url not in (None, url):
+        return
+    token = creds.moodle_ws_token if creds is not None else None
+    if token and web_service_token_known(token):
+        if stored_url == url:
+            return
+    else:
+        token = secrets.token_hex(16)  # Moodle's tokens are 32 hexadecimal characters
+        db.session.add(
+            SandboxAccessToken(
+                token_hash=_hash(token),
+                client_id=info.client_id,
+                scopes=MOODLE_SCOPE,
+                expires_at=NEVER,
+            )
+        )
+    set_credentials(
+        Actor(registration.tenant_id, ACTOR),
+        registration,
+        CredentialsUpdate(moodle_url=url, moodle_ws_token=token),
+        allow_http=True,
+        allow_private=True,
+    )

@@ -10,12 +10,14 @@ from sqlalchemy import select
 from ..auth import public
 from ..extensions import csrf, db
 from ..models import Registration
+from . import competencies
 from .authorization import authorize, bound_line_item
 from .deep_link_return import accept_deep_link_response
 from .errors import SandboxError
 from .models import SandboxCourse, SandboxEnrolment, SandboxKey, SandboxPerson
 from .platform import DEEP_LINKERS, start_launch
 from .seed import SandboxInfo, ensure_sandbox, sandbox_info
+from .tokens import moodle_url
 from .services import add_assignment, gradebook, placed_links
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
@@ -79,6 +81,7 @@ def home() -> ResponseReturnValue:
         groups=groups,
         enrolments=enrolments,
         deep_linkers=DEEP_LINKERS,
+        moodle_url=moodle_url(info),
     )
 
 
@@ -182,3 +185,24 @@ def gradebook_page() -> ResponseReturnValue:
     if course is None:
         raise SandboxError(f"There is no sandbox course {key!r}.", parameter="course", status=404)
     return render_template("sandbox/gradebook.html", book=gradebook(course), courses=courses)
+
+
+@bp.get("/competencies")
+@public
+def competencies_page() -> ResponseReturnValue:
+    """A course's competencies (what Moodle's web services list) and the ratings they received
+    (what Career Credit wrote back), so a person sees the evidence reach the LMS."""
+    courses = _courses()
+    key = request.args.get("course") or (courses[0].key if courses else "")
+    course = next((c for c in courses if c.key == key), None)
+    if course is None:
+        raise SandboxError(f"There is no sandbox course {key!r}.", parameter="course", status=404)
+    return render_template(
+        "sandbox/competencies.html",
+        course=course,
+        courses=courses,
+        competencies=competencies.course_competencies(course),
+        all_competencies=competencies.COMPETENCIES,
+        ratings=competencies.ratings(course),
+        scale=competencies.SCALE,
+    )

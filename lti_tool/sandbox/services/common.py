@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
 
 from ...extensions import db
 from ..errors import ApiError
 from ..models import (
     SandboxCourse,
+    SandboxLineItem,
 )
 
 LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"
@@ -21,6 +24,16 @@ GRADING_PROGRESS = ("FullyGraded", "Pending", "PendingManual", "Failed", "NotRea
 TIMESTAMP_TOO_OLD = "Score timestamp not valid: it must be after the last submitted timestamp."
 DEFAULT_PAGE_SIZE = 3
 PAGE_TOKEN_PREFIX = "Pg"  # noqa: S105 - mixed case on purpose: a lower-cased next-page URL must fail
+# The line items that hold the competency ratings Moodle's web services received
+# (``lti_tool.sandbox.competencies``): a Moodle course's competency ratings are not gradebook
+# columns, so AGS, the gradebook and the attempts report never show them.
+COMPETENCY_TAG = "sandbox:moodle-competency-rating"
+
+
+def is_gradebook_item(item: Any = SandboxLineItem) -> ColumnElement[bool]:
+    """A line item of the gradebook (AGS), not a competency-ratings holder."""
+    condition: ColumnElement[bool] = item.tag.is_distinct_from(COMPETENCY_TAG)
+    return condition
 
 
 def find_course(course_key: str) -> SandboxCourse:

@@ -18,6 +18,7 @@ from ..models import (
     SandboxResult,
 )
 from ..seed import SandboxInfo
+from .common import is_gradebook_item
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def gradebook(course: SandboxCourse) -> Gradebook:
     items = list(
         db.session.scalars(
             select(SandboxLineItem)
-            .where(SandboxLineItem.course_id == course.id)
+            .where(SandboxLineItem.course_id == course.id, is_gradebook_item())
             .order_by(SandboxLineItem.id)
         )
     )

@@ -16,6 +16,7 @@ from ..models import (
     SandboxResult,
 )
 from ..seed import SandboxInfo
+from .common import COMPETENCY_TAG, is_gradebook_item
 
 
 def line_item_json(info: SandboxInfo, item: SandboxLineItem) -> dict[str, Any]:
@@ -36,7 +37,7 @@ def line_item_json(info: SandboxInfo, item: SandboxLineItem) -> dict[str, Any]:
 def find_line_item(course: SandboxCourse, item_id: int) -> SandboxLineItem:
     """A line item of the course, or a 404 ``ApiError``."""
     item = db.session.get(SandboxLineItem, item_id)
-    if item is None or item.course_id != course.id:
+    if item is None or item.course_id != course.id or item.tag == COMPETENCY_TAG:
         raise ApiError(404, f"There is no line item {item_id} in {course.label}.")
     return item
 
@@ -45,7 +46,9 @@ def list_line_items(
     info: SandboxInfo, course: SandboxCourse, filters: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     """A course's line items, filtered by resource_id, tag or resource_link_id."""
-    query = select(SandboxLineItem).where(SandboxLineItem.course_id == course.id)
+    query = select(SandboxLineItem).where(
+        SandboxLineItem.course_id == course.id, is_gradebook_item()
+    )
     if filters.get("resource_id"):
         query = query.where(SandboxLineItem.resource_id == filters["resource_id"])
     if filters.get("tag"):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from ...extensions import db
 from ..models import SandboxCourse, SandboxLineItem, SandboxPerson, SandboxResult
 from ..seed import SandboxInfo
+from .common import is_gradebook_item
 
 
 def list_results(
@@ -44,7 +45,7 @@ def attempts_report(info: SandboxInfo, course: SandboxCourse) -> dict[str, Any]:
     rows = db.session.scalars(
         select(SandboxResult)
         .join(SandboxLineItem)
-        .where(SandboxLineItem.course_id == course.id)
+        .where(SandboxLineItem.course_id == course.id, is_gradebook_item())
         .options(contains_eager(SandboxResult.line_item), joinedload(SandboxResult.person))
         .order_by(SandboxResult.id)
     ).all()

@@ -28,6 +28,7 @@ from .common import (
     CANVAS_SUBMISSION,
     GRADING_PROGRESS,
     TIMESTAMP_TOO_OLD,
+    is_gradebook_item,
 )
 
 
@@ -94,7 +95,11 @@ _SCORE_TARGET = (
     .select_from(
         _course.outerjoin(
             _item,
-            and_(_item.c.id == bindparam("item_id"), _item.c.course_id == _course.c.id),
+            and_(
+                _item.c.id == bindparam("item_id"),
+                _item.c.course_id == _course.c.id,
+                is_gradebook_item(_item.c),
+            ),
         ).outerjoin(_faults_table, _faults_table.c.id == 1)
     )
     .where(_course.c.key == bindparam("course_key"))
