@@ -242,3 +242,30 @@ def test_without_a_rule_only_grants_make_advisors(make_platform, driver):
     page = lti.client.get(f"/admin/advisors?lid={launched.lid}").text
     assert "No claim rule is set, so only the grants above make career advisors." in page
     assert "No one has been granted the career advisor role." in page
+
+
+def test_saving_the_settings_keeps_the_placements_the_rule_names(make_platform, driver, app):
+    """The settings form shows the rule's claim name and value only; the placements an
+    operator gave it (``resource_links``) survive a save of the form."""
+    placed = {"advisor_claim": {**RULE["advisor_claim"], "resource_links": ["rl-careers"]}}
+    platform = make_platform(tenant_settings=placed)
+    lti, launched = admin_launch(driver, platform)
+    page = lti.client.get(f"/admin/settings?lid={launched.lid}")
+    form = {
+        "lid": launched.lid,
+        "csrf_token": csrf_token(page),
+        "time_zone": "America/Chicago",
+        "advisor_claim_name": "career_credit_role",
+        "advisor_claim_value": "counselor",
+        "institution_admin_is_tool_admin": "y",
+    }
+    assert lti.client.post("/admin/settings", data=form).status_code == 303
+    with app.app_context():
+        rule = db.session.get(Tenant, platform.tenant_id).settings["advisor_claim"]
+    assert rule == {
+        "name": "career_credit_role",
+        "value": "counselor",
+        "resource_links": ["rl-careers"],
+    }
+    listed = lti.client.get(f"/admin/advisors?lid={launched.lid}").text
+    assert "or from the placement rl-careers" in listed

@@ -219,9 +219,17 @@ def update_settings(actor: Actor, new: TenantSettings) -> bool:
     if old == new:
         return False
     settings: dict[str, Any] = dict(tenant.settings or {})
-    settings.pop("advisor_claim", None)
+    old_rule = settings.pop("advisor_claim", None)
     if new.advisor_claim_name:
+        # What the form does not show (the placements a rule names, ``resource_links``, set
+        # by an operator) stays as it was.
+        kept = (
+            {k: v for k, v in old_rule.items() if k not in ("name", "value")}
+            if isinstance(old_rule, dict)
+            else {}
+        )
         settings["advisor_claim"] = {
+            **kept,
             "name": new.advisor_claim_name,
             "value": new.advisor_claim_value,
         }
