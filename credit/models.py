@@ -34,8 +34,8 @@ GRADING_MODES = {
     "percentage": "Percentage",
 }
 APPROVAL_CHAINS = {
-    "faculty": "Faculty alone",
-    "faculty_then_second": "Faculty, then a second approver",
+    "faculty": "The instructor alone",
+    "faculty_then_second": "The instructor, then a second approver",
 }
 SECOND_APPROVERS = {
     "advisor": "A career advisor",

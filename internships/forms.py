@@ -34,7 +34,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from lti_tool.forms import LaunchForm, LongSelect, strip_text
+from lti_tool.forms import LaunchForm, LongSelect, one_message_per_problem, strip_text
 
 from .models import Listing
 from .services.board import SORTS, BoardQuery
@@ -90,6 +90,12 @@ def upload_field(label: str, extensions: list[str], description: str) -> FileFie
 
 class BoardFilterForm(Form):
     """The board's search and filters, read from the query string (no CSRF: a GET)."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if not valid:
+            one_message_per_problem(self)
+        return valid
 
     q = StringField("Search", filters=[strip_text], validators=[Length(max=200)])
     skills = SelectMultipleField("Skills", choices=skill_choices, widget=LongSelect(multiple=True))

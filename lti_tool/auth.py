@@ -17,6 +17,7 @@ from .context import LaunchContext, claims_summary
 from .errors import ForbiddenError, SessionExpiredError
 from .extensions import db
 from .models import Course, Launch, LaunchMessage, Tenant, User, utcnow
+from .words import role_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -108,7 +109,8 @@ def requires(*roles: str, write: bool = False, tool_admin: bool = False) -> Call
             allowed = ctx.role in roles or (tool_admin and ctx.is_tool_admin)
             if not allowed:
                 raise ForbiddenError(
-                    f"This page is not available to your role ({ctx.role}).", reason="role"
+                    f"This page is not available to your role ({role_name(ctx.role)}).",
+                    reason="role",
                 )
             if write and ctx.read_only and not (tool_admin and ctx.is_tool_admin):
                 raise ForbiddenError(

@@ -12,8 +12,49 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms.widgets import Select
 
+# WTForms' messages for input it cannot read, in the words the rest of the tool uses.
+PARSE_MESSAGES = {
+    "Not a valid decimal value.": "Enter a number, like 2.5.",
+    "Not a valid float value.": "Enter a number, like 2.5.",
+    "Not a valid integer value.": "Enter a whole number, like 3.",
+    "Not a valid date value.": "Enter a date, like 2026-12-31.",
+    "Not a valid datetime value.": "Enter a date and time, like 2026-12-31 17:00.",
+    "Not a valid choice.": "Choose one of the options offered.",
+    "Not a valid choice": "Choose one of the options offered.",
+    "This field is required.": "This is required.",
+}
 
-class LaunchForm(FlaskForm):
+
+def one_message_per_problem(form: Any) -> None:
+    """Each field shows one message per problem: input WTForms cannot read (a word in a number
+    field) says only that, not also what the validators then find (its value is missing or
+    out of range); a message given twice is shown once; WTForms' own wording is the tool's."""
+    for field in form:
+        if not field.errors or not isinstance(field.errors, list):
+            continue
+        messages = [field.process_errors[0]] if field.process_errors else field.errors
+        plain = [_plain(str(m)) for m in messages]
+        field.errors = list(dict.fromkeys(plain))
+
+
+def _plain(message: str) -> str:
+    if message.endswith("is not a valid choice.") or message.lower().startswith("invalid choice"):
+        return PARSE_MESSAGES["Not a valid choice."]
+    return PARSE_MESSAGES.get(message, message)
+
+
+class CheckedForm(FlaskForm):
+    """A Flask-WTF form whose refusals say one thing per problem (``one_message_per_problem``):
+    the base of every form, inside a launch or on a signed link."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = bool(super().validate(extra_validators))
+        if not valid:
+            one_message_per_problem(self)
+        return valid
+
+
+class LaunchForm(CheckedForm):
     """A Flask-WTF form used inside a launch."""
 
 

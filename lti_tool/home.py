@@ -15,6 +15,7 @@ from .context import LaunchContext
 from .forms import ButtonForm
 from .lti.roster_pages import refresh_now
 from .lti.rosters import show_roster
+from .words import ROLE_LABELS
 
 bp = Blueprint("home", __name__, url_prefix="/home")
 
@@ -56,15 +57,6 @@ def role_names(roles: tuple[str, ...]) -> str:
         if name not in names:
             names.append(name)
     return ", ".join(names)
-
-
-ROLE_LABELS = {
-    "student": "Student",
-    "faculty": "Instructor",
-    "advisor": "Career advisor",
-    "admin": "Tool administrator",
-    "observer": "Observer",
-}
 
 
 def role_context() -> dict[str, Any]:

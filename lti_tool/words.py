@@ -27,3 +27,19 @@ def money(cents: int | None, currency: str = "USD", *, whole: bool = False) -> s
         amount = amount.removesuffix(".00")
     symbol = CURRENCY_SYMBOLS.get(currency)
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+# One name per role, on every page and in every message (issue 17): the header, refusals.
+ROLE_LABELS = {
+    "student": "Student",
+    "faculty": "Instructor",
+    "advisor": "Career advisor",
+    "admin": "Career Credit administrator",
+    "observer": "Observer",
+}
+
+
+def role_name(role: str) -> str:
+    """A launch role in words, lower case for the middle of a sentence ("instructor")."""
+    label = ROLE_LABELS.get(role, role)
+    return label if label.startswith("Career Credit") else label.lower()

@@ -90,7 +90,7 @@ class NoteForm(LaunchForm):
         "Follow-up note",
         filters=[strip_text],
         validators=[DataRequired("Write the note."), Length(2, 4000)],
-        description="Private to career advisors: the student and faculty never see it.",
+        description="Private to career advisors: the student and instructors never see it.",
     )
     follow_up_on = DateField(
         "Follow up on (optional)",

@@ -249,7 +249,9 @@ def update_tenant_defaults(ctx: LaunchContext, values: dict[str, Any]) -> dict[s
     """Change the tenant's credit defaults (tool administrators); audited. Existing course
     policies keep their values."""
     if not ctx.is_tool_admin:
-        raise ForbiddenError("Only tool administrators can change the institution's defaults.")
+        raise ForbiddenError(
+            "Only Career Credit administrators can change the institution's defaults."
+        )
     problems: dict[str, str] = {}
     if not 1 <= int(values["hours_per_credit"]) <= 400:
         problems["hours_per_credit"] = "Hours per credit must be between 1 and 400."

@@ -141,7 +141,9 @@ def retry_sync(ctx: LaunchContext, message_id: int) -> OutboxMessage:
         ctx.role == "faculty" and not ctx.read_only and ctx.course_id == award.course_id
     )
     if not allowed:
-        raise ForbiddenError("Only the course's instructors or a tool administrator can retry.")
+        raise ForbiddenError(
+            "Only the course's instructors or a Career Credit administrator can retry."
+        )
     from lti_tool.services import audit
 
     audit.record(

@@ -145,7 +145,7 @@ def roster_refresh(tenant_name: str, course_id: int | None) -> None:
     counts = rosters.refresh_course(Actor.cli(tenant.id, "lti roster-refresh"), course_id)
     if not counts:
         which = f"course {course_id}" if course_id is not None else "any course"
-        fail(f"No roster is kept for {which} of {tenant.name}: a faculty page keeps one.")
+        fail(f"No roster is kept for {which} of {tenant.name}: an instructor's page keeps one.")
     click.echo(", ".join(f"{count} {outcome}" for outcome, count in sorted(counts.items())))
     if counts.get("failed"):
         raise SystemExit(1)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from flask import render_template
-from flask_wtf import FlaskForm
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
 from pylti1p3.registration import Registration as LtiRegistration
 from wtforms import BooleanField
 from wtforms.validators import ValidationError
+
+from lti_tool.forms import CheckedForm
 
 from .. import keys
 from ..context import DEPLOYMENT_ID, LaunchContext
@@ -23,7 +24,7 @@ CREDIT = "credit"
 CREDIT_SCORE_MAXIMUM = 100
 
 
-class PickerForm(FlaskForm):
+class PickerForm(CheckedForm):
     board = BooleanField("Micro-internship board — students browse and apply to listings")
     credit = BooleanField("Micro-internship credit — a gradebook column for the credit you award")
 

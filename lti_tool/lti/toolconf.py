@@ -89,7 +89,7 @@ class DbToolConf(ToolConfAbstract):
             raise LaunchError(
                 f"No platform with issuer {iss} is registered with Career Credit.",
                 reason="unknown_issuer",
-                hint="Register the platform (admin page or "
+                hint="Register the platform (Career Credit's administration pages or "
                 "'flask --app lti_tool registration add') and try again.",
             )
         if len(regs) > 1:
@@ -114,7 +114,7 @@ class DbToolConf(ToolConfAbstract):
                 raise LaunchError(
                     f"No platform with issuer {iss} is registered with Career Credit.",
                     reason="unknown_issuer",
-                    hint="Register the platform (admin page or "
+                    hint="Register the platform (Career Credit's administration pages or "
                     "'flask --app lti_tool registration add') and try again.",
                 )
             raise LaunchError(
@@ -155,7 +155,8 @@ class DbToolConf(ToolConfAbstract):
                 f"Deployment id {deployment_id!r} of {iss} (client id {client_id}) is not "
                 "approved for Career Credit yet.",
                 reason="unknown_deployment",
-                hint="A Career Credit administrator must approve it on the admin page, or run "
+                hint="A Career Credit administrator must approve it on the administration pages, "
+                "or run "
                 f"'flask --app lti_tool registration deployments approve --issuer {iss} "
                 f"--client-id {client_id} --deployment-id {deployment_id}'.",
             )

@@ -156,7 +156,7 @@ def tenant_key_set(key_set_id: str) -> ResponseReturnValue:
     if tenant is None:
         raise NotFoundError(
             "There is no key set at this address.",
-            hint="Copy the key set URL from Career Credit's admin page or from "
+            hint="Copy the key set URL from Career Credit's administration pages or from "
             "'flask --app lti_tool registration show-config --tenant NAME'.",
         )
     return _key_set_response(tenant_jwks(tenant))  # reads only: the key is made with the tenant

@@ -19,7 +19,7 @@ from ..context import (
 
 TITLE = "Career Credit"
 DESCRIPTION = (
-    "Micro-internships for academic credit: students find short paid projects, faculty award "
+    "Micro-internships for academic credit: students find short paid projects, instructors award "
     "credit that flows to the gradebook, advisors report on career competencies."
 )
 TOOL_ID = "career-credit"
@@ -174,7 +174,8 @@ def moodle_values(urls: ToolUrls) -> list[FormValue]:
             "Public keyset",
             "",
             "Your institution's own key set URL: open this page from the link on Career "
-            "Credit's admin page, or ask the operator (registration show-config --tenant NAME).",
+            "Credit's administration pages, or ask the operator "
+            "(registration show-config --tenant NAME).",
         ),
         FormValue("Initiate login URL", urls.login),
         FormValue("Redirection URI(s)", "\n".join(urls.redirect_uris)),
@@ -188,7 +189,7 @@ def moodle_values(urls: ToolUrls) -> list[FormValue]:
         ),
         FormValue("Default launch container", "Embed, without blocks"),
         FormValue("Supports Deep Linking (Content-Item Message)", "On (ticked)"),
-        FormValue("Content Selection URL", urls.launch, "Where faculty pick what to add."),
+        FormValue("Content Selection URL", urls.launch, "Where instructors pick what to add."),
         FormValue(
             "IMS LTI Assignment and Grade Services",
             "Use this service for grade sync and column management",
@@ -197,7 +198,7 @@ def moodle_values(urls: ToolUrls) -> list[FormValue]:
         FormValue(
             "IMS LTI Names and Role Provisioning",
             "Use this service to retrieve members' information as per privacy settings",
-            "Faculty see their roster through this service.",
+            "Instructors see their roster through this service.",
         ),
         FormValue("Tool Settings", "Do not use this service"),
         FormValue("Share launcher's name with tool", "Always"),

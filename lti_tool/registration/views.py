@@ -14,11 +14,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from wtforms import HiddenField
 from wtforms.validators import DataRequired
+
+from lti_tool.forms import CheckedForm
 
 from .. import netguard
 from ..auth import current_launch, public, requires
@@ -47,7 +48,7 @@ OLD_ADDRESSES = moved(
 _HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(CheckedForm):
     """The administrator's confirmation; the platform's details are fetched again on POST."""
 
     invite = HiddenField(validators=[DataRequired()])
@@ -79,7 +80,8 @@ def _tenant_key_set(required: bool) -> str | None:
             "This install link names no institution known to Career Credit."
             if key_set_id
             else "The Canvas configuration is per institution: the link must name one.",
-            hint="Copy the link from Career Credit's admin page (Install in another LMS), or "
+            hint="Copy the link from Career Credit's administration pages (Install in another "
+            "LMS), or "
             "ask the operator for 'flask --app lti_tool registration show-config --lms canvas "
             "--tenant NAME'.",
             reason="no_tenant",

@@ -73,7 +73,7 @@ def test_sandbox_home_is_accessible(
         ("marcus-lee", COURSE_KEY, "Teaching assistant (read-only)"),
         ("jordan-ellis", None, "Career advisor"),  # advisors and admins: account navigation
         ("linda-okafor", COURSE_KEY, "Observer"),
-        ("sam-whitfield", None, "Tool administrator"),
+        ("sam-whitfield", None, "Career Credit administrator"),
     ],
 )
 def test_role_home_is_accessible(

@@ -95,7 +95,7 @@ def test_board_search_filters_and_pages(advised_platform, driver, seed):
     assert "2 listings" in remote.get_data(as_text=True)
     bad = client.get(f"/internships/?lid={lid}&min_hours=lots")
     assert bad.status_code == 200
-    assert "Not a valid integer value." in bad.get_data(as_text=True)
+    assert "Enter a whole number, like 3." in bad.get_data(as_text=True)
 
 
 def test_detail_of_another_tenants_listing_is_not_found(
@@ -271,7 +271,8 @@ def test_advisor_approves_an_unpaid_listing_with_the_seven_factors(
     token = csrf_token(page)
     assert "Fact Sheet #71" in page.get_data(as_text=True)
     refused = client.post(
-        f"/internships/{listing_id}/approve", data={"lid": lid, "csrf_token": token, "note": "fine"}
+        f"/internships/{listing_id}/approve",
+        data={"lid": lid, "csrf_token": token, "form": "approve", "note": "fine"},
     )
     assert refused.status_code == 422
     assert "Write at least 20 characters" in refused.get_data(as_text=True)
@@ -282,7 +283,13 @@ def test_advisor_approves_an_unpaid_listing_with_the_seven_factors(
     }
     resp = client.post(
         f"/internships/{listing_id}/approve",
-        data={"lid": lid, "csrf_token": token, "note": "Credit-bearing", **factors},
+        data={
+            "lid": lid,
+            "csrf_token": token,
+            "form": "approve",
+            "note": "Credit-bearing",
+            **factors,
+        },
     )
     assert resp.status_code == 303
     with app.app_context():
@@ -340,8 +347,8 @@ def test_advisor_marks_a_listing_filled(advised_platform, driver, seed, app):
     page = client.get(f"/internships/{listing_id}?lid={lid}")
     assert "Take this listing off the board" in page.get_data(as_text=True)
     resp = client.post(
-        f"/internships/{listing_id}/close",
-        data={"lid": lid, "csrf_token": csrf_token(page), "status": "filled"},
+        f"/internships/{listing_id}",
+        data={"lid": lid, "csrf_token": csrf_token(page), "form": "close", "status": "filled"},
     )
     assert resp.status_code == 303
     with app.app_context():

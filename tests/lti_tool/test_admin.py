@@ -75,7 +75,7 @@ def test_overview_lists_registration_keys_and_audit(make_platform, driver):
     platform = make_platform()
     _, launched = admin_launch(driver, platform)
     page = launched.home.get_data(as_text=True)
-    assert "Ada Admin · Tool administrator" in page
+    assert "Ada Admin · Career Credit administrator" in page
     assert platform.issuer in page
     assert platform.client_id in page
     assert "dep-1" in page
@@ -154,7 +154,7 @@ def test_course_roles_are_refused(make_platform, driver, role):
         resp = lti.client.get(f"{path}?lid={launched.lid}")
         assert resp.status_code == 403, path
         assert reason(resp) == "role"
-        assert "Tool administrator" not in resp.get_data(as_text=True)
+        assert "Career Credit administrator" not in resp.get_data(as_text=True)
     token = launch_csrf(lti.client.application, launched.lid)
     resp = lti.client.post(
         "/admin/settings", data={"lid": launched.lid, "time_zone": "UTC", "csrf_token": token}

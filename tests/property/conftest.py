@@ -196,6 +196,21 @@ def check_answer(resp: Any, what: str) -> None:
         assert b"nonce=" in tag or b"src=" in tag, f"{what}: script without nonce {tag!r}"
     if status in (400, 401, 403, 404, 405, 410, 413, 429):
         assert b'data-reason="' in body, f"{what} -> {status} without data-reason: {body[:400]!r}"
+    check_one_message_per_problem(body.decode("utf-8", "replace"), what)
+
+
+FIELD_ERROR = re.compile(r'<p class="error-text" id="[\w-]+-error">(.*?)</p>', re.S)
+# WTForms' own words for input it cannot read: the tool says it its own way, once
+WTFORMS_WORDS = ("Not a valid", "This field is required", "Invalid Choice")
+
+
+def check_one_message_per_problem(page: str, what: str) -> None:
+    """Each field's errors say each thing once, in the tool's words (issue 17)."""
+    for found in FIELD_ERROR.findall(page):
+        messages = [m.strip() for m in re.split(r"(?<=[.!?])\s+", found.strip()) if m.strip()]
+        assert len(messages) == len(set(messages)), f"{what}: a message twice: {found!r}"
+        for words in WTFORMS_WORDS:
+            assert words not in found, f"{what}: WTForms' own words {found!r}"
 
 
 def public_client(app: Any) -> Any:

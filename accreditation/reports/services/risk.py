@@ -82,7 +82,7 @@ def update_thresholds(ctx: LaunchContext, new: Thresholds) -> bool:
     """Save the tenant's at-risk thresholds (advisors and tool administrators); audited.
     Returns False when nothing changed."""
     if ctx.role != "advisor" and not ctx.is_tool_admin:
-        raise PolicyViolationError("Only advisors and tool administrators change these.")
+        raise PolicyViolationError("Only advisors and Career Credit administrators change these.")
     for name, (low, high) in LIMITS.items():
         value = getattr(new, name)
         if not low <= value <= high:

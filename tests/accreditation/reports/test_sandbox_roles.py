@@ -18,8 +18,8 @@ def test_roles_through_sandbox_launches(app, sandbox):
     assert client.get(f"/reports/me?lid={lid}").status_code == 403
 
     for person, role in (
-        ("priya-raman", "faculty"),
-        ("marcus-lee", "faculty"),
+        ("priya-raman", "instructor"),
+        ("marcus-lee", "instructor"),
         ("linda-okafor", "observer"),
     ):
         client, lid = launch(person)
@@ -44,4 +44,6 @@ def test_tool_administrators_edit_the_thresholds_only(app, sandbox):
     assert "At-risk thresholds for Sandbox University" in page.get_data(as_text=True)
     refused = client.get(f"/reports/?lid={lid}")
     assert refused.status_code == 403
-    assert "not available to your role (admin)" in refused.get_data(as_text=True)
+    assert "not available to your role (Career Credit administrator)" in refused.get_data(
+        as_text=True
+    )

@@ -174,8 +174,9 @@ def test_notes_are_private_to_advisors(world: World, app):
     page = get(world.advisor, f"/reports/students/{sid}")
     assert page.status_code == 200
     saved = world.advisor.client.post(
-        f"/reports/students/{sid}/notes",
+        f"/reports/students/{sid}",
         data={
+            "form": "note",
             "lid": world.advisor.lid,
             "csrf_token": csrf_token(page),
             "body": "Call about the missing hours; she mentioned an exam week.",
@@ -188,8 +189,13 @@ def test_notes_are_private_to_advisors(world: World, app):
     notes_csv = rows_of(get(world.advisor, f"/reports/students/{sid}/notes.csv"))
     assert notes_csv[1][3] == "Call about the missing hours; she mentioned an exam week."
     empty = world.advisor.client.post(
-        f"/reports/students/{sid}/notes",
-        data={"lid": world.advisor.lid, "csrf_token": csrf_token(page), "body": " "},
+        f"/reports/students/{sid}",
+        data={
+            "lid": world.advisor.lid,
+            "csrf_token": csrf_token(page),
+            "form": "note",
+            "body": " ",
+        },
     )
     assert empty.status_code == 422
     assert "Write the note." in empty.get_data(as_text=True)
@@ -257,8 +263,9 @@ def test_students_reach_only_their_own_report_and_get_it_shared(world: World, ap
     # the advisor shares it: the student is notified and sees the message on their home
     page = get(world.advisor, f"/reports/students/{world.ids['amara']}")
     shared = world.advisor.client.post(
-        f"/reports/students/{world.ids['amara']}/share",
+        f"/reports/students/{world.ids['amara']}",
         data={
+            "form": "share",
             "lid": world.advisor.lid,
             "csrf_token": csrf_token(page),
             "message": "Let's talk soon.",
@@ -291,7 +298,7 @@ def test_faculty_reach_none_of_the_report_pages(world: World, app):
         )
         resp = get(world.faculty, url)
         assert resp.status_code == 403, url
-        assert "not available to your role (faculty)" in resp.get_data(as_text=True)
+        assert "not available to your role (instructor)" in resp.get_data(as_text=True)
 
 
 def test_advisors_see_only_their_tenant(world: World, make_school, app):
@@ -311,13 +318,19 @@ def test_advisors_see_only_their_tenant(world: World, make_school, app):
 def test_employer_outcomes(world: World, app):
     page = get(world.advisor, "/reports/employers")
     assert page.status_code == 200
-    rows = {r[0]: r for r in rows_of(get(world.advisor, "/reports/employers.csv"))[1:]}
+    download = get(world.advisor, "/reports/employers.csv")
+    header, *body = rows_of(download)
+    rows = {r[0]: r for r in body}
     acme, beta = rows["Acme Analytics"], rows["Beta Labs"]
     # Acme: 3 openings, 3 engagements; none ended yet; one rating average (1 + 3) / 2
     assert acme[1:6] == ["1", "3", "100%", acme[4], ""]
     assert acme[9] == "2"
-    # Beta: hourly $20 x 10 h; one of three openings taken
-    assert beta[3] == "33%" and beta[6] == "$200.00" and beta[7] == "$20.00"
+    # Beta: hourly $20 x 10 h; one of three openings taken. Amounts are numbers, the
+    # currency in the header (no "$" in a cell), written bare in the file
+    assert header[6:8] == ["Median pay (USD)", "Median hourly rate (USD)"]
+    assert beta[3] == "33%" and beta[6:8] == ["200.00", "20.00"]
+    assert ",33%,0,,200.00,20.00,0," in download.data.decode("utf-8-sig")
+    assert acme[6:8] == ["500.00", "25.00"]  # a $500 fee for 20 hours
     listing_rows = rows_of(
         get(world.advisor, f"/reports/employers/{_employer_id(app, world, 'Beta Labs')}.csv")
     )
@@ -363,8 +376,13 @@ def test_notes_csv_defuses_a_formula_after_a_separator(world: World):
     )
     for body in notes:
         saved = world.advisor.client.post(
-            f"/reports/students/{sid}/notes",
-            data={"lid": world.advisor.lid, "csrf_token": csrf_token(page), "body": body},
+            f"/reports/students/{sid}",
+            data={
+                "lid": world.advisor.lid,
+                "csrf_token": csrf_token(page),
+                "form": "note",
+                "body": body,
+            },
         )
         assert saved.status_code == 303
     cells = {row[3] for row in rows_of(get(world.advisor, f"/reports/students/{sid}/notes.csv"))}

@@ -79,7 +79,7 @@ def test_bad_class_year_and_hours_re_render_with_messages_and_nothing_saved(app,
     )
     page = resp.get_data(as_text=True)
     assert resp.status_code == 422
-    assert "Not a valid choice" in page
+    assert "Choose one of the options offered." in page
     assert "Number must be between 0 and 40." in page
     assert 'value="Kept Program Name"' in page  # input kept
     negative = person.client.post(
