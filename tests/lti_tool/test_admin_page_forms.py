@@ -76,3 +76,12 @@ def test_the_advisor_grant_posts_to_the_page(driver, make_platform):
     found = client.get(f"/admin/advisors?lid={lid}&q=ada")
     assert ("/admin/advisors", "") in _forms(found.text)
     assert "history.replaceState" not in found.text  # only a page that answers a POST
+    # the grant posts to this very search's address: a refusal shown there reloads as it
+    action = re.search(r'<form method="post" action="([^"]+)" novalidate>', found.text).group(1)
+    assert action.startswith("/admin/advisors?") and "q=ada" in action and "page=1" in action
+    refused = client.post(
+        action.replace("&amp;", "&"), data={"lid": lid, "csrf_token": csrf_token(found)}
+    )
+    assert refused.status_code == 422 and "Choose a person from the search results." in refused.text
+    assert "Ada Admin" in refused.text  # the search's results, from the address alone
+    assert "history.replaceState" in refused.text

@@ -51,7 +51,7 @@ def page() -> ResponseReturnValue:
         q = svc.clean_query(request.args.get("q"))
         return _page(GrantAdvisorForm(formdata=None, q=q), q, page_number(request.args.get("page")))
     form = GrantAdvisorForm()
-    q = svc.clean_query(form.q.data)
+    q = svc.clean_query(form.q.data or request.args.get("q"))
     if form.validate_on_submit():
         try:
             svc.grant_advisor(ctx.actor, form.user.data)
@@ -63,7 +63,7 @@ def page() -> ResponseReturnValue:
                 "success",
             )
             return redirect(launch_url("admin.advisors"), code=303)
-    return _page(form, q, page_number(request.form.get("page")), 422)
+    return _page(form, q, page_number(request.args.get("page")), 422)
 
 
 @requires("admin", tool_admin=True)
