@@ -7,13 +7,20 @@ Definitions (shown on the page too):
 - time to fill: days from publication (approval, else creation) to the first engagement;
 - completion rate: completed engagements over those that ended (completed or cancelled);
 - pay: a fixed fee, or the hourly rate times the estimated hours, of paid listings; the
-  effective hourly rate is the listing's (fee / estimated hours, or the hourly rate).
+  effective hourly rate is the listing's (fee / estimated hours, or the hourly rate). Each
+  listing's amounts are in its own currency: medians are taken per currency, never across two.
+
+The pages write amounts through ``lti_tool.words.money`` (``money``,
+``EmployerStats.median_pay_text``); employers.csv writes them as numbers, one pair of columns
+per currency named in the header ("Median pay (USD)").
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Select, case, func, select
@@ -22,6 +29,7 @@ from internships.models import Employer, Listing
 from internships.work.models import CompetencyRating, Engagement, SupervisorEvaluation
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
+from lti_tool.words import money as money_words
 
 from .common import Table, median, percent
 
@@ -42,6 +50,7 @@ class ListingStats:
     days_to_fill: float | None
     pay_cents: int | None  # None when unpaid
     rate_cents: int
+    currency: str = "USD"
     rating_sum: float = 0.0
     rating_count: int = 0
 
@@ -86,12 +95,40 @@ class EmployerStats:
         return percent(done, done + sum(s.cancelled for s in self.listings))
 
     @property
+    def currencies(self) -> list[str]:
+        """The currencies of the paid listings, alphabetically."""
+        return sorted({s.currency for s in self.listings if s.pay_cents is not None})
+
+    def median_cents(self, currency: str, amount: Callable[[ListingStats], int]) -> float | None:
+        """The median of ``amount`` over the paid listings in ``currency``."""
+        paid = [s for s in self.listings if s.pay_cents is not None and s.currency == currency]
+        return median([amount(s) for s in paid])
+
+    def median_pay(self, currency: str) -> float | None:
+        return self.median_cents(currency, lambda s: s.pay_cents or 0)
+
+    def median_rate(self, currency: str) -> float | None:
+        return self.median_cents(currency, lambda s: s.rate_cents)
+
+    @property
     def median_pay_cents(self) -> float | None:
-        return median([s.pay_cents for s in self.listings if s.pay_cents is not None])
+        """The median pay when the paid listings share one currency (``currencies``), else
+        None: a median across currencies means nothing."""
+        return self.median_pay(self.currencies[0]) if len(self.currencies) == 1 else None
 
     @property
     def median_rate_cents(self) -> float | None:
-        return median([s.rate_cents for s in self.listings if s.pay_cents is not None])
+        return self.median_rate(self.currencies[0]) if len(self.currencies) == 1 else None
+
+    @property
+    def median_pay_text(self) -> str:
+        """The median pay per currency in words ("$200.00", "€150.00 · $200.00"); "" when
+        no listing is paid."""
+        return " · ".join(money(self.median_pay(c), c) for c in self.currencies)
+
+    @property
+    def median_rate_text(self) -> str:
+        return " · ".join(money(self.median_rate(c), c) for c in self.currencies)
 
     @property
     def unpaid(self) -> int:
@@ -166,6 +203,7 @@ def _listings_query(tenant_id: int) -> Select[*tuple[Any, ...]]:
             Listing.pay_amount_cents,
             Listing.estimated_hours,
             Listing.effective_rate_cents,
+            Listing.currency,
             func.count(Engagement.id).filter(live),
             func.count(Engagement.id).filter(Engagement.status == "completed"),
             func.count(Engagement.id).filter(Engagement.status == "cancelled"),
@@ -200,7 +238,7 @@ def _ratings_query(tenant_id: int) -> Select[int, int | None, int]:
 def _listing_row(row: tuple[Any, ...]) -> ListingStats:
     """A listing's stats from a row of ``_listings_query`` (ratings added later)."""
     (lid, emp_id, emp, title, status, openings, published, kind, pay, hours, rate) = row[:11]
-    filled, completed, cancelled, first = row[11:]
+    currency, filled, completed, cancelled, first = row[11:]
     total_pay = None
     if kind == "fixed":
         total_pay = pay or 0
@@ -219,6 +257,7 @@ def _listing_row(row: tuple[Any, ...]) -> ListingStats:
         _days(published, first),
         total_pay,
         rate or 0,
+        currency or "USD",
     )
 
 
@@ -251,8 +290,16 @@ def get_employer_name(tenant_id: int, employer_id: int) -> str:
     return str(name)
 
 
-def money(cents: float | None) -> str:
-    return "" if cents is None else f"${cents / 100:,.2f}"
+def money(cents: float | None, currency: str = "USD") -> str:
+    """An amount in words (``lti_tool.words.money``: "$200.00", "€12.50"), "" for None."""
+    return "" if cents is None else money_words(round(cents), currency)
+
+
+def amount(cents: float | None) -> Decimal | None:
+    """An amount as a CSV number in its currency's units, to the cent (200.00, 12.35)."""
+    if cents is None:
+        return None
+    return (Decimal(str(cents)) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def _pct(value: int | None) -> str:
@@ -260,6 +307,10 @@ def _pct(value: int | None) -> str:
 
 
 def employers_table(stats: list[EmployerStats]) -> Table:
+    """employers.csv: amounts are numbers, in a pair of columns (median pay, median hourly
+    rate) per currency of the paid listings, the currency in the header; USD when none is
+    paid."""
+    currencies = sorted({c for e in stats for c in e.currencies}) or ["USD"]
     headers = (
         "Employer",
         "Listings",
@@ -267,8 +318,7 @@ def employers_table(stats: list[EmployerStats]) -> Table:
         "Fill rate",
         "Median days to fill",
         "Completion rate",
-        "Median pay",
-        "Median hourly rate",
+        *(f"Median {what} ({c})" for c in currencies for what in ("pay", "hourly rate")),
         "Unpaid listings",
         "Evaluation average (1-4)",
         "Ratings",
@@ -281,8 +331,7 @@ def employers_table(stats: list[EmployerStats]) -> Table:
             _pct(e.fill_percent),
             "" if e.median_days_to_fill is None else e.median_days_to_fill,
             _pct(e.completion_percent),
-            money(e.median_pay_cents),
-            money(e.median_rate_cents),
+            *(x for c in currencies for x in (amount(e.median_pay(c)), amount(e.median_rate(c)))),
             e.unpaid,
             "" if e.rating_average is None else e.rating_average,
             e.rating_count,
@@ -319,8 +368,8 @@ def listings_table(stats: list[ListingStats]) -> Table:
             s.completed,
             s.cancelled,
             _pct(s.completion_percent),
-            "Unpaid" if s.pay_cents is None else money(s.pay_cents),
-            "" if s.pay_cents is None else money(s.rate_cents),
+            "Unpaid" if s.pay_cents is None else money(s.pay_cents, s.currency),
+            "" if s.pay_cents is None else money(s.rate_cents, s.currency),
             "" if s.rating_average is None else s.rating_average,
             s.rating_count,
         )
