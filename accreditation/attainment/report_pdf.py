@@ -1,10 +1,14 @@
 """The export's PDF summary: attainment per outcome with a bar chart, the trend across terms
-with a line chart, coverage flags and closing-the-loop notes (ReportLab; charts drawn by
-matplotlib's Agg backend, which needs no display)."""
+with a line chart, coverage flags and closing-the-loop notes. ``templates/pdf/
+attainment_summary.html`` laid out by ``lti_tool.pdf`` (WeasyPrint, tagged PDF/UA-1); the charts
+are drawn by matplotlib's Agg backend (no display) as PNGs, each legend outside the plotting
+area so it never covers a bar or a line."""
 
 from __future__ import annotations
 
+import base64
 import io
+from types import SimpleNamespace
 from typing import Any
 
 import matplotlib
@@ -12,20 +16,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.units import cm
-from reportlab.platypus import (
-    Image,
-    Paragraph,
-    SimpleDocTemplate,
-    Spacer,
-    Table,
-    TableStyle,
-)
 
-from lti_tool.pdf import styles as pdf_styles
-from lti_tool.pdf import table_font
+from lti_tool import pdf
 from lti_tool.words import plural
 
 from . import services
@@ -41,8 +33,13 @@ def _png(fig: Figure) -> io.BytesIO:
     return out
 
 
-def attainment_chart(report: services.AttainmentReport) -> io.BytesIO:
-    """Horizontal bars: % at or above target per outcome, direct and indirect."""
+def _data_uri(png: io.BytesIO) -> str:
+    return "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+
+
+def attainment_figure(report: services.AttainmentReport) -> Figure:
+    """Horizontal bars: % at or above target per outcome, direct and indirect; the legend sits
+    above the plotting area, clear of the bars however long they are."""
     rows = report.rows
     height = max(2.5, 0.45 * len(rows) + 1)
     fig = Figure(figsize=(7, height))
@@ -58,12 +55,18 @@ def attainment_chart(report: services.AttainmentReport) -> io.BytesIO:
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
     ax.set_xlabel("% of students at or above the target level")
-    ax.legend(loc="lower right")
-    return _png(fig)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)
+    return fig
+
+
+def attainment_chart(report: services.AttainmentReport) -> io.BytesIO:
+    """``attainment_figure`` as a PNG."""
+    return _png(attainment_figure(report))
 
 
 def trend_chart(trend: services.Trend) -> io.BytesIO | None:
-    """Lines: % at or above target per term for each outcome (direct measures)."""
+    """Lines: % at or above target per term for each outcome (direct measures); the legend to
+    the right of the plotting area."""
     if len(trend.terms) < 2:
         return None
     fig = Figure(figsize=(7, 3.5))
@@ -87,22 +90,6 @@ def trend_chart(trend: services.Trend) -> io.BytesIO | None:
     return _png(fig)
 
 
-def _table(data: list[list[Any]], widths: list[float] | None = None) -> Table:
-    table = Table(data, colWidths=widths, repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                table_font(),
-                ("FONTSIZE", (0, 0), (-1, -1), 7),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde5ee")),
-                ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]
-        )
-    )
-    return table
-
-
 def summary_pdf(
     job: Any,
     report: services.AttainmentReport,
@@ -112,113 +99,69 @@ def summary_pdf(
     evidence_rows: int,
 ) -> bytes:
     """The summary PDF of an export."""
-    styles = pdf_styles()
-    out = io.BytesIO()
-    doc = SimpleDocTemplate(
-        out,
-        pagesize=A4,
-        title=f"Accreditation summary: {report.framework.title}",
-        author="Career Credit",
+    title = f"Accreditation summary: {report.framework.title}"
+    trend_png = trend_chart(trend)
+    return pdf.render(
+        "attainment_summary.html",
+        title=title,
+        header=title,
+        header_right="Career Credit",
+        page_size="A4",
+        scope_line=_scope_line(job, report, evidence_rows),
+        attainment_chart=_data_uri(attainment_chart(report)),
+        attainment=_attainment_table(report),
+        trend_chart=_data_uri(trend_png) if trend_png else "",
+        coverage_line=coverage_line(cover),
+        notes=_notes_table(report, notes),
     )
-    story = [
-        *_attainment_section(styles, job, report, evidence_rows),
-        *_trend_section(styles, trend),
-        *_coverage_section(styles, cover),
-        *_notes_section(styles, report, notes),
-    ]
-    doc.build(story)
-    return out.getvalue()
 
 
-def _attainment_section(
-    styles: Any, job: Any, report: services.AttainmentReport, evidence_rows: int
-) -> list[Any]:
-    """The title, the scope, the attainment chart and its table."""
-    body, small = styles["BodyText"], styles["Normal"]
+def _scope_line(job: Any, report: services.AttainmentReport, evidence_rows: int) -> str:
     terms = ", ".join(report.scope.terms) if report.scope.terms is not None else "every term"
-    story: list[Any] = [
-        Paragraph(f"Accreditation summary: {_esc(report.framework.title)}", styles["Title"]),
-        Paragraph(
-            f"Program: {_esc(job.program or 'all students')} · Terms: {_esc(terms)} · "
-            f"Evidence rows: {evidence_rows} · Default target level: {report.targets.level} "
-            f"({_esc(services.level_name(report.framework, report.targets.level))})",
-            body,
-        ),
-        Spacer(1, 0.3 * cm),
-        Paragraph("Attainment per outcome", styles["Heading2"]),
-        Image(attainment_chart(report), width=16 * cm, height=20 * cm, kind="proportional"),
-    ]
-    data: list[list[Any]] = [["Outcome", "Measure", "Target", "n", "At/above", "%", *report.scale]]
-    for row in report.rows:
-        for measure, m in row.measures.items():
-            data.append(
-                [
-                    Paragraph(_esc(row.outcome.name), small),
-                    measure,
-                    row.target,
-                    m.n,
-                    m.at_or_above,
-                    "—" if m.percent is None else f"{m.percent}",
-                    *m.counts(),
-                ]
-            )
-    story.append(_table(data))
-    return story
+    level = report.targets.level
+    return (
+        f"Program: {job.program or 'all students'} · Terms: {terms} · "
+        f"Evidence rows: {evidence_rows} · Default target level: {level} "
+        f"({services.level_name(report.framework, level)})"
+    )
 
 
-def _trend_section(styles: Any, trend: services.Trend) -> list[Any]:
-    """The trend chart, when there is a trend to draw."""
-    chart = trend_chart(trend)
-    if chart is None:
-        return []
-    return [
-        Paragraph("Trend across terms", styles["Heading2"]),
-        Image(chart, width=16 * cm, height=8 * cm, kind="proportional"),
-    ]
-
-
-def _coverage_section(styles: Any, cover: services.Coverage) -> list[Any]:
-    """The outcomes with too little evidence, and where the evidence came from."""
-    flagged = [o.name for o in cover.outcomes if cover.flagged(o.id)]
-    return [
-        Paragraph("Coverage", styles["Heading2"]),
-        Paragraph(
-            f"Outcomes with fewer than {cover.min_evidence} rated observations: "
-            + (_esc(", ".join(flagged)) if flagged else "none")
-            + f". Evidence came from {plural(len(cover.courses), 'course')} and "
-            f"{plural(cover.listings_shown, 'listing')}; coverage.csv holds every cell.",
-            styles["BodyText"],
-        ),
-    ]
-
-
-def _notes_section(
-    styles: Any, report: services.AttainmentReport, notes: dict[int, list[Any]]
-) -> list[Any]:
-    """Closing the loop: each outcome's notes, or that there are none."""
-    body, small = styles["BodyText"], styles["Normal"]
-    story: list[Any] = [Paragraph("Closing the loop", styles["Heading2"])]
+def _attainment_table(report: services.AttainmentReport) -> SimpleNamespace:
+    """Each outcome's measures: n, at or above the target, the percent and the count per level."""
     rows = [
         [
-            Paragraph(_esc(o.name), small),
-            n.created_at.strftime("%Y-%m-%d"),
-            Paragraph(_esc(n.author), small),
-            Paragraph(_esc(n.body), small),
+            row.outcome.name,
+            measure,
+            row.target,
+            m.n,
+            m.at_or_above,
+            "—" if m.percent is None else m.percent,
+            *m.counts(),
         ]
+        for row in report.rows
+        for measure, m in row.measures.items()
+    ]
+    headers = ["Outcome", "Measure", "Target", "n", "At or above", "%", *report.scale]
+    return SimpleNamespace(title="Attainment per outcome", headers=headers, rows=rows)
+
+
+def coverage_line(cover: services.Coverage) -> str:
+    """The outcomes with too little evidence, and where the evidence came from."""
+    flagged = [o.name for o in cover.outcomes if cover.flagged(o.id)]
+    return (
+        f"Outcomes with fewer than {cover.min_evidence} rated observations: "
+        + (", ".join(flagged) if flagged else "none")
+        + f". Evidence came from {plural(len(cover.courses), 'course')} and "
+        f"{plural(cover.listings_shown, 'listing')}; coverage.csv holds every cell."
+    )
+
+
+def _notes_table(report: services.AttainmentReport, notes: dict[int, list[Any]]) -> SimpleNamespace:
+    """Closing the loop: each outcome's notes."""
+    rows = [
+        [o.name, n.created_at.strftime("%Y-%m-%d"), n.author, n.body]
         for o in [r.outcome for r in report.rows]
         for n in notes.get(o.id, [])
     ]
-    if rows:
-        story.append(
-            _table(
-                [["Outcome", "Date", "Author", "What will change"], *rows],
-                [4 * cm, 2 * cm, 3 * cm, 8 * cm],
-            )
-        )
-    else:
-        story.append(Paragraph("No notes yet.", body))
-    return story
-
-
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    headers = ["Outcome", "Date", "Author", "What will change"]
+    return SimpleNamespace(title="Closing the loop", headers=headers, rows=rows)
