@@ -23,7 +23,8 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.limits import bounded_int
-from lti_tool.unit_of_work import commit_now
+from lti_tool.page_forms import dispatch
+from lti_tool.unit_of_work import commit_now, field_errors
 from lti_tool.web import launch_url
 
 from . import exports, services
@@ -132,41 +133,50 @@ def course_report() -> ResponseReturnValue:
     )
 
 
-@bp.get("/program")
+@bp.route("/program", methods=["GET", "POST"])
 @requires(*ADVISORS)
 def program_report() -> ResponseReturnValue:
+    """The program's attainment; a closing-the-loop note (form ``note``) posts here."""
+    return dispatch(note=_add_note) or _program_page()
+
+
+def _program_page(note_form: NoteForm | None = None) -> ResponseReturnValue:
     ctx = current_launch()
     scope, filters = _filters(ctx)
-    note_form = NoteForm(framework_id=scope.framework_id)
     report = services.attainment(scope)
-    note_form.item_id.choices = [(row.outcome.id, row.outcome.name) for row in report.rows]
-    note_form.term.choices += [(t, t) for t in filters["terms"]]
+    form = note_form or NoteForm(formdata=None)
+    form.item_id.choices = [(row.outcome.id, row.outcome.name) for row in report.rows]
+    form.term.choices = [("", "No particular term")] + [(t, t) for t in filters["terms"]]
     return render_template(
         "attainment/program.html",
         report=report,
         notes=services.notes(ctx.tenant_id, scope.framework_id),
-        note_form=note_form,
+        note_form=form,
         **filters,
-    )
+    ), 422 if form.errors else 200
 
 
-@bp.post("/notes")
 @requires(*ADVISORS, write=True)
-def add_note() -> ResponseReturnValue:
+def _add_note() -> ResponseReturnValue:
+    """A note on one outcome of the framework the page shows; refused, the page again (422)
+    with what was written."""
     ctx = current_launch()
+    framework = fw_services.get_framework(ctx.tenant_id, _framework_id(ctx, _int_arg("framework")))
     form = NoteForm()
-    form.item_id.choices = [(form.item_id.data, "")] if form.item_id.data else []
-    form.term.choices = [(form.term.data or "", "")]
-    framework_id = int(form.framework_id.data) if (form.framework_id.data or "").isdigit() else 0
-    if not form.validate_on_submit():
-        raise PolicyViolationError(
-            "; ".join(e for errors in form.errors.values() for e in errors),
-            hint="Go back, correct the note and save it again.",
-            reason="invalid-note",
-        )
-    services.add_note(ctx, framework_id, form.item_id.data, form.body.data or "", form.term.data)
-    flash("Your note is saved.", "success")
-    return redirect(launch_url(".program_report", framework=framework_id) + "#notes", code=303)
+    form.item_id.choices = [(item.id, "") for item in framework.items]
+    form.term.choices = [("", ""), *((t, t) for t in services.list_terms(ctx.tenant_id))]
+    if form.validate_on_submit():
+        try:
+            services.add_note(
+                ctx, framework.id, form.item_id.data, form.body.data or "", form.term.data or ""
+            )
+        except PolicyViolationError as exc:
+            field_errors(form, exc, fallback="body")
+        else:
+            flash("Your note is saved.", "success")
+            target = launch_url(".program_report", framework=framework.id) + "#notes"
+            return redirect(target, code=303)
+    return _program_page(form)
 
 
 @bp.get("/trend")

@@ -12,7 +12,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    abort,
     flash,
     redirect,
     render_template,
@@ -25,6 +24,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.models import utcnow
+from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
@@ -289,10 +289,13 @@ def _report_csv(student_id: int | None, table: str) -> ResponseReturnValue:
     return _table_csv(f"progress-{sid}-{table}.csv", report.tables()[table])
 
 
-@bp.get("/students/<int:student_id>")
+@bp.route("/students/<int:student_id>", methods=["GET", "POST"])
 @requires("advisor")
 def student_report(student_id: int) -> ResponseReturnValue:
-    return _report_page(student_id)
+    """A student's progress report; sharing it (form ``share``) and a follow-up note (form
+    ``note``) post here."""
+    posted = dispatch(note=lambda: _add_note(student_id), share=lambda: _share(student_id))
+    return posted or _report_page(student_id)
 
 
 @bp.get("/students/<int:student_id>/report.pdf")
@@ -316,9 +319,8 @@ def student_notes_csv(student_id: int) -> ResponseReturnValue:
     return _csv(f"notes-{sid}.csv", ("Written", "Advisor", "Follow up on", "Note"), rows)
 
 
-@bp.post("/students/<int:student_id>/notes")
 @requires("advisor", write=True)
-def add_note(student_id: int) -> ResponseReturnValue:
+def _add_note(student_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.NoteForm()
     if form.validate_on_submit():
@@ -332,15 +334,12 @@ def add_note(student_id: int) -> ResponseReturnValue:
     return _report_page(student_id, 422, note_form=form)
 
 
-@bp.post("/students/<int:student_id>/share")
 @requires("advisor", write=True)
-def share(student_id: int) -> ResponseReturnValue:
+def _share(student_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.ShareForm()
     if not form.validate_on_submit():
-        if not form.csrf_token.errors and form.errors:
-            return _report_page(student_id, 422, share_form=form)
-        abort(400)
+        return _report_page(student_id, 422, share_form=form)
     notes.share_report(ctx, student_id, form.message.data or "")
     flash("The report is shared: the student is notified.", "success")
     return redirect(launch_url("reports.student_report", student_id=student_id), code=303)

@@ -17,6 +17,7 @@ from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.forms import ButtonForm
+from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, refused
 from lti_tool.web import launch_url
 from lti_tool.words import money
@@ -125,23 +126,32 @@ def board_args(back: str) -> dict[str, list[str]]:
     return found
 
 
-@bp.get("/<int:listing_id>")
+@bp.route("/<int:listing_id>", methods=["GET", "POST"])
 @requires(*EVERYONE)
 def detail(listing_id: int) -> ResponseReturnValue:
+    """A listing; career advisors take it off the board here (form ``close``)."""
+    return dispatch(close=lambda: _close(listing_id)) or _detail_page(listing_id)
+
+
+def _detail_page(
+    listing_id: int, close_form: CloseListingForm | None = None
+) -> ResponseReturnValue:
     ctx = current_launch()
     listing = svc.get_listing(ctx.tenant_id, listing_id)
     if ctx.role != "advisor" and listing.status not in SHOWN_TO_EVERYONE:
         raise NotFoundError("That listing does not exist or is no longer open.")
+    if ctx.role == "advisor" and close_form is None:
+        close_form = CloseListingForm(formdata=None)
     return render_template(
         "internships/detail.html",
         listing=listing,
         description=render_markdown(listing.description_md),
         factors=UNPAID_FACTORS,
-        close_form=CloseListingForm() if ctx.role == "advisor" else None,
+        close_form=close_form,
         pinned=listing.id in pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
         pin_form=ButtonForm() if ctx.role == "faculty" and ctx.course_id else None,
         back_args=board_args(request.args.get("back", "")),
-    )
+    ), 422 if close_form is not None and close_form.errors else 200
 
 
 @bp.post("/<int:listing_id>/pin")
@@ -170,14 +180,13 @@ def unpin(listing_id: int) -> ResponseReturnValue:
     return done(message, "internships.detail", listing_id=listing_id)
 
 
-@bp.post("/<int:listing_id>/close")
 @requires("advisor", write=True)
-def close(listing_id: int) -> ResponseReturnValue:
+def _close(listing_id: int) -> ResponseReturnValue:
+    """Take a listing off the board (filled, or closed); only advisors."""
     ctx = current_launch()
     form = CloseListingForm()
     if not form.validate_on_submit():
-        flash("Choose whether the listing is filled or closed.", "error")
-        return redirect(launch_url("internships.detail", listing_id=listing_id), code=303)
+        return _detail_page(listing_id, form)
     listing = svc.close_listing(ctx.actor, listing_id, form.status.data or "")
     message = f"“{listing.title}” is {STATUS_LABELS[listing.status].lower()}."
     return done(message, "internships.detail", listing_id=listing_id)

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
+from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, form_page
 
 from ..approval_forms import ApproveForm, ReturnListingForm
@@ -122,17 +123,28 @@ def complete(listing_id: int) -> ResponseReturnValue:
 @bp.route("/<int:listing_id>/approve", methods=["GET", "POST"])
 @requires("advisor", write=True)
 def approve(listing_id: int) -> ResponseReturnValue:
+    """The approval page: approve the listing (form ``approve``), or send it back or reject it
+    (form ``return_listing``); both post here."""
     ctx = current_launch()
     listing = svc.get_listing(ctx.tenant_id, listing_id)
-    form = ApproveForm()
+    posted = dispatch(
+        approve=lambda: _approve(ctx, listing), return_listing=lambda: _return(ctx, listing)
+    )
+    return posted or _approval_page(listing, _approve_form(listing, formdata=None))
+
+
+def _approve_form(listing: Listing, **kwargs: Any) -> ApproveForm:
+    form = ApproveForm(**kwargs)
     form.require_factors = listing.compensation_type == "unpaid"
+    return form
+
+
+def _approve(ctx: LaunchContext, listing: Listing) -> ResponseReturnValue:
+    form = _approve_form(listing)
     if form.validate_on_submit():
         try:
             svc.approve_listing(
-                ctx.actor,
-                listing_id,
-                note=form.note.data or "",
-                justification=form.justification(),
+                ctx.actor, listing.id, note=form.note.data or "", justification=form.justification()
             )
         except PolicyViolationError as exc:
             field_errors(form, exc, fallback="note")
@@ -140,32 +152,16 @@ def approve(listing_id: int) -> ResponseReturnValue:
             return done(
                 f"“{listing.title}” is approved and open to students.", "internships.manage"
             )
-    return _approval_page(listing, form, ReturnListingForm(formdata=None))
+    return _approval_page(listing, form)
 
 
-def _approval_page(listing: Any, form: Any, return_form: Any) -> ResponseReturnValue:
-    reason = svc.approval_reason(listing, svc.get_tenant(listing.tenant_id))
-    status = 422 if form.errors or return_form.errors else 200
-    return render_template(
-        "internships/approve.html",
-        form=form,
-        return_form=return_form,
-        listing=listing,
-        reason=reason,
-    ), status
-
-
-@bp.post("/<int:listing_id>/return")
-@requires("advisor", write=True)
-def return_listing(listing_id: int) -> ResponseReturnValue:
+def _return(ctx: LaunchContext, listing: Listing) -> ResponseReturnValue:
     """Send back or reject a listing that waits for approval; its maker is told why."""
-    ctx = current_launch()
-    listing = svc.get_listing(ctx.tenant_id, listing_id)
     return_form = ReturnListingForm()
     if return_form.validate_on_submit():
         try:
             review_svc.return_listing(
-                ctx.actor, listing_id, return_form.outcome.data or "", return_form.reason.data or ""
+                ctx.actor, listing.id, return_form.outcome.data or "", return_form.reason.data or ""
             )
         except PolicyViolationError as exc:
             field_errors(return_form, exc, fallback="reason")
@@ -175,6 +171,19 @@ def return_listing(listing_id: int) -> ResponseReturnValue:
             return done(
                 f"“{listing.title}” is {words}; whoever made it is told why.", "internships.manage"
             )
-    approve_form = ApproveForm(formdata=None)
-    approve_form.require_factors = listing.compensation_type == "unpaid"
-    return _approval_page(listing, approve_form, return_form)
+    return _approval_page(listing, _approve_form(listing, formdata=None), return_form)
+
+
+def _approval_page(
+    listing: Listing, form: ApproveForm, return_form: ReturnListingForm | None = None
+) -> ResponseReturnValue:
+    return_form = return_form or ReturnListingForm(formdata=None)
+    reason = svc.approval_reason(listing, svc.get_tenant(listing.tenant_id))
+    status = 422 if form.errors or return_form.errors else 200
+    return render_template(
+        "internships/approve.html",
+        form=form,
+        return_form=return_form,
+        listing=listing,
+        reason=reason,
+    ), status

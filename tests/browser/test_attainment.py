@@ -79,8 +79,9 @@ def test_attainment_pages_are_accessible(
     page.goto(f"{live_server.tool_url}/attainment/program?lid={advisor}")
     expect(page.locator("h1")).to_have_text("Program and term attainment")
     page.click("button:has-text('Save the note')")
-    expect(page.locator("h1")).to_have_text("That is not allowed")
-    page.go_back()
+    expect(page.locator("#body-error")).to_contain_text("Write what the program will change.")
+    expect(page.locator("h1")).to_have_text("Program and term attainment")  # the page again
+    assert_accessible(page, "the program report with a refused note")
     page.fill("#body", "Add a teamwork workshop before placements.")
     page.click("button:has-text('Save the note')")
     expect(page.locator(".flash")).to_contain_text("Your note is saved.")

@@ -39,14 +39,21 @@ def test_send_back_and_reject_with_a_reason_the_maker_is_told(advised_platform, 
     assert "Send it back for changes" in text and "Reject it" in text
     token = csrf_token(page)
     short = client.post(
-        f"/internships/{first}/return",
-        data={"lid": lid, "csrf_token": token, "outcome": "send_back", "reason": "no"},
+        f"/internships/{first}/approve",
+        data={
+            "form": "return_listing",
+            "lid": lid,
+            "csrf_token": token,
+            "outcome": "send_back",
+            "reason": "no",
+        },
     )
     assert short.status_code == 422
     assert "Nothing was changed" in short.get_data(as_text=True)
     sent_back = client.post(
-        f"/internships/{first}/return",
+        f"/internships/{first}/approve",
         data={
+            "form": "return_listing",
             "lid": lid,
             "csrf_token": token,
             "outcome": "send_back",
@@ -55,8 +62,9 @@ def test_send_back_and_reject_with_a_reason_the_maker_is_told(advised_platform, 
     )
     assert sent_back.status_code == 303
     rejected = client.post(
-        f"/internships/{second}/return",
+        f"/internships/{second}/approve",
         data={
+            "form": "return_listing",
             "lid": lid,
             "csrf_token": token,
             "outcome": "reject",
@@ -84,8 +92,9 @@ def test_send_back_and_reject_with_a_reason_the_maker_is_told(advised_platform, 
         assert "listing.send_back" in actions and "listing.reject" in actions
     # a decided listing is not decided again
     again = client.post(
-        f"/internships/{second}/return",
+        f"/internships/{second}/approve",
         data={
+            "form": "return_listing",
             "lid": lid,
             "csrf_token": token,
             "outcome": "send_back",
@@ -111,7 +120,13 @@ def test_a_listing_whose_deadline_passed_cannot_be_approved(advised_platform, dr
     page = client.get(f"/internships/{listing_id}/approve?lid={lid}")
     refused = client.post(
         f"/internships/{listing_id}/approve",
-        data={"lid": lid, "csrf_token": csrf_token(page), "note": "Fine", **factors},
+        data={
+            "lid": lid,
+            "csrf_token": csrf_token(page),
+            "form": "approve",
+            "note": "Fine",
+            **factors,
+        },
     )
     assert refused.status_code == 422
     assert "has passed, so it cannot open to students" in refused.get_data(as_text=True)

@@ -75,14 +75,20 @@ def test_a_refusal_reaches_the_next_page_without_the_cookie(app, school, seed_li
     submit_application(student, listing_id)
     page = browser.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     application_id = int(page.get_data(True).split("/work/applications/")[1].split("/")[0])
-    resp = browser.post(
-        f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page)},  # no decision chosen
-    )
+    shortlist = {
+        "lid": advisor.lid,
+        "csrf_token": csrf_token(page),
+        "form": "decide",
+        "application_id": application_id,
+        "decision": "shortlist",
+    }
+    applicants = f"/work/listings/{listing_id}/applicants"
+    assert browser.post(applicants, data=shortlist).status_code == 303
+    resp = browser.post(applicants, data=shortlist)  # refused: it is on the shortlist already
     assert resp.status_code == 303
     shown = browser.get(resp.headers["Location"])
     text = shown.get_data(True)
-    assert "Choose shortlist, accept or decline." in text
+    assert "it cannot be shortlisted now" in text
     assert 'class="flash flash-error"' in text
 
 

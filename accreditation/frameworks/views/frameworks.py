@@ -17,6 +17,7 @@ from lti_tool import netguard
 from lti_tool.auth import current_launch, requires
 from lti_tool.errors import EXPLAINED, AppError
 from lti_tool.limits import json_loads
+from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, refuse
 from lti_tool.web import launch_url
 
@@ -28,15 +29,36 @@ from . import EDITORS, READERS, bp
 MAX_PACKAGE_BYTES = 20 * 1024 * 1024
 
 
-@bp.get("/")
+@bp.route("/", methods=["GET", "POST"])
 @requires(*READERS, tool_admin=True)
 def index() -> ResponseReturnValue:
+    """The frameworks; a framework from a template (form ``template``) posts here."""
+    return dispatch(template=_from_template) or _index_page(TemplateForm(formdata=None))
+
+
+def _index_page(template_form: TemplateForm) -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
         "frameworks/index.html",
         frameworks=services.list_frameworks(ctx.tenant_id),
-        template_form=TemplateForm(),
-    )
+        template_form=template_form,
+    ), 422 if template_form.errors else 200
+
+
+@requires(*EDITORS, write=True, tool_admin=True)
+def _from_template() -> ResponseReturnValue:
+    ctx = current_launch()
+    form = TemplateForm()
+    if form.validate_on_submit():
+        fw = services.create_from_template(
+            ctx.actor, form.template.data, form.title.data or "", form.program.data or ""
+        )
+        return done(
+            f"Created “{fw.title}”: change its items to your program's wording.",
+            "frameworks.framework",
+            framework_id=fw.id,
+        )
+    return _index_page(form)
 
 
 def _item_form(fw: Framework, **kwargs: Any) -> ItemForm:
@@ -58,19 +80,20 @@ def _framework_page(fw: Framework, form: ItemForm, status: int = 200) -> Respons
     ), status
 
 
-@bp.get("/<int:framework_id>")
+@bp.route("/<int:framework_id>", methods=["GET", "POST"])
 @requires(*READERS, tool_admin=True)
 def framework(framework_id: int) -> ResponseReturnValue:
+    """A framework and its items; a new item (form ``item``) posts here."""
     ctx = current_launch()
     fw = services.get_framework(ctx.tenant_id, framework_id)
-    return _framework_page(fw, _item_form(fw, formdata=None))
+    return dispatch(item=lambda: _add_item(fw)) or _framework_page(
+        fw, _item_form(fw, formdata=None)
+    )
 
 
-@bp.post("/<int:framework_id>/items")
 @requires(*EDITORS, write=True, tool_admin=True)
-def add_item(framework_id: int) -> ResponseReturnValue:
+def _add_item(fw: Framework) -> ResponseReturnValue:
     ctx = current_launch()
-    fw = services.get_framework(ctx.tenant_id, framework_id)
     form = _item_form(fw)
     if form.validate_on_submit():
         try:
@@ -151,27 +174,6 @@ def item_status(item_id: int) -> ResponseReturnValue:
         )
     flash("Nothing changed: reload the page and try again.", "error")
     return redirect(launch_url("frameworks.index"), code=303)
-
-
-@bp.post("/templates")
-@requires(*EDITORS, write=True, tool_admin=True)
-def from_template() -> ResponseReturnValue:
-    ctx = current_launch()
-    form = TemplateForm()
-    if form.validate_on_submit():
-        fw = services.create_from_template(
-            ctx.actor, form.template.data, form.title.data, form.program.data
-        )
-        return done(
-            f"Created “{fw.title}”: change its items to your program's wording.",
-            "frameworks.framework",
-            framework_id=fw.id,
-        )
-    return render_template(
-        "frameworks/index.html",
-        frameworks=services.list_frameworks(ctx.tenant_id),
-        template_form=form,
-    ), 422
 
 
 def _uploaded_json(storage: FileStorage) -> Any:

@@ -16,6 +16,7 @@ from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.notify.notifications import mark_notifications_read, unread_notifications
+from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.web import launch_url
 
@@ -216,54 +217,68 @@ def overview() -> ResponseReturnValue:
 
 
 def _applicants_page(
-    listing_id: int, link_form: forms.SelectionLinkForm | None = None, status: int = 200
+    listing_id: int,
+    *,
+    decide_form: forms.DecideForm | None = None,
+    decided: int = 0,
+    link_form: forms.SelectionLinkForm | None = None,
 ) -> ResponseReturnValue:
+    """The applicants page; a refused form (``decided``: the application whose decision was
+    refused) is shown again with its errors and what was typed, 422."""
     ctx = current_launch()
     listing = get_listing(ctx.tenant_id, listing_id)
+    refused_form = decide_form if decide_form is not None else link_form
     return render_template(
         "work/applicants.html",
         listing=listing,
         applications=apps.listing_applicants(ctx.tenant_id, listing.id),
-        decide_form=forms.DecideForm(formdata=None),
+        decide_form=decide_form or forms.DecideForm(formdata=None),
+        decided=decided,
         link_form=link_form or forms.SelectionLinkForm(formdata=None),
-    ), status
+    ), 422 if refused_form is not None else 200
 
 
-@bp.get("/listings/<int:listing_id>/applicants")
+@bp.route("/listings/<int:listing_id>/applicants", methods=["GET", "POST"])
 @requires("advisor")
 def applicants(listing_id: int) -> ResponseReturnValue:
-    return _applicants_page(listing_id)
+    """A listing's applicants: a decision on each (form ``decide``, naming the application) and
+    the employer's selection link (form ``selection_link``) post here."""
+    posted = dispatch(
+        decide=lambda: _decide(listing_id), selection_link=lambda: _selection_link(listing_id)
+    )
+    return posted or _applicants_page(listing_id)
 
 
-@bp.post("/applications/<int:application_id>/decide")
 @requires("advisor", write=True)
-def decide(application_id: int) -> ResponseReturnValue:
+def _decide(listing_id: int) -> ResponseReturnValue:
     ctx = current_launch()
-    application = apps.get_application(ctx, application_id)
+    application = apps.get_application(ctx, request.form.get("application_id", 0, type=int))
+    if application.listing_id != listing_id:
+        abort(404)
     form = forms.DecideForm()
     if not form.validate_on_submit():
-        flash("Choose shortlist, accept or decline.", "error")
-    elif form.decision.data == "accept":  # accepting sets the agreement's terms first
+        return _applicants_page(listing_id, decide_form=form, decided=application.id)
+    if form.decision.data == "accept":  # accepting sets the agreement's terms first
         return redirect(launch_url("work.accept", application_id=application.id), code=303)
-    else:
-        try:
-            apps.decide_application(
-                ctx.actor,
-                application.id,
-                form.decision.data or "",
-                by_advisor=True,
-                override_reason=form.override_reason.data or "",
-            )
-        except PolicyViolationError as exc:
-            return refused(exc, "work.applicants", listing_id=application.listing_id)
-        else:
-            flash(f"Recorded: {APPLICATION_LABELS[application.status].lower()}.", "success")
-    return redirect(launch_url("work.applicants", listing_id=application.listing_id), code=303)
+    try:
+        apps.decide_application(
+            ctx.actor,
+            application.id,
+            form.decision.data or "",
+            by_advisor=True,
+            override_reason=form.override_reason.data or "",
+        )
+    except PolicyViolationError as exc:
+        return refused(exc, "work.applicants", listing_id=listing_id)
+    return done(
+        f"Recorded: {APPLICATION_LABELS[application.status].lower()}.",
+        "work.applicants",
+        listing_id=listing_id,
+    )
 
 
-@bp.post("/listings/<int:listing_id>/selection-link")
 @requires("advisor", write=True)
-def selection_link(listing_id: int) -> ResponseReturnValue:
+def _selection_link(listing_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.SelectionLinkForm()
     valid = form.validate_on_submit()
@@ -290,4 +305,4 @@ def selection_link(listing_id: int) -> ResponseReturnValue:
             return done(
                 "The link is on its way to the employer.", "work.applicants", listing_id=listing_id
             )
-    return _applicants_page(listing_id, form, 422)
+    return _applicants_page(listing_id, link_form=form)

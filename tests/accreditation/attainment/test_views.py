@@ -81,18 +81,19 @@ def test_advisor_writes_a_closing_the_loop_note_with_csrf(app, school):
     advisor = school.person("advisor")
     page = advisor.client.get(f"/attainment/program?lid={advisor.lid}")
     body = page.get_data(as_text=True)
-    framework_id = re.search(r'name="framework_id" type="hidden" value="(\d+)"', body).group(1)
     item_id = re.search(r'<option value="(\d+)">Teamwork</option>', body).group(1)
     data = {
         "lid": advisor.lid,
-        "framework_id": framework_id,
+        "form": "note",
         "item_id": item_id,
         "term": "",
         "body": "Add a teamwork workshop before placements.",
     }
-    refused = advisor.client.post("/attainment/notes", data=data)
+    refused = advisor.client.post("/attainment/program", data=data)
     assert refused.status_code == 400 and reason(refused) == "csrf"
-    saved = advisor.client.post("/attainment/notes", data={**data, "csrf_token": csrf_token(page)})
+    saved = advisor.client.post(
+        "/attainment/program", data={**data, "csrf_token": csrf_token(page)}
+    )
     assert saved.status_code == 303
     shown = advisor.client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "Add a teamwork workshop before placements." in shown
@@ -101,7 +102,7 @@ def test_advisor_writes_a_closing_the_loop_note_with_csrf(app, school):
         assert note.author and note.created_at and note.item_id == int(item_id)
     ta = school.person("faculty")
     resp = ta.client.post(
-        "/attainment/notes",
+        "/attainment/program",
         data={**data, "lid": ta.lid, "csrf_token": launch_csrf(app, ta.lid)},
     )
     assert resp.status_code == 403 and reason(resp) == "role"

@@ -62,8 +62,14 @@ def test_faculty_reads_the_seeded_nace_framework_but_cannot_edit(advised_platfor
     assert "Add an item" not in detail
     token = launch_csrf(app, lid)
     resp = client.post(
-        f"/frameworks/{fw.id}/items",
-        data={"lid": lid, "csrf_token": token, "name": "Resilience", "parent_id": "0"},
+        f"/frameworks/{fw.id}",
+        data={
+            "lid": lid,
+            "csrf_token": token,
+            "form": "item",
+            "name": "Resilience",
+            "parent_id": "0",
+        },
     )
     assert resp.status_code == 403 and reason(resp) == "role"
 
@@ -121,8 +127,9 @@ def test_advisor_adds_retires_and_builds_from_a_template(advised_platform, drive
     page = client.get(f"/frameworks/?lid={lid}")
     token = csrf_token(page)
     resp = client.post(
-        "/frameworks/templates",
+        "/frameworks/",
         data={
+            "form": "template",
             "lid": lid,
             "csrf_token": token,
             "template": "abet",
@@ -135,13 +142,14 @@ def test_advisor_adds_retires_and_builds_from_a_template(advised_platform, drive
     assert "BS CS outcomes" in detail and "Solve complex problems" in detail
     fw_id = int(re.search(r"/frameworks/(\d+)", resp.headers["Location"]).group(1))
     resp = client.post(
-        f"/frameworks/{fw_id}/items",
-        data={"lid": lid, "csrf_token": token, "name": "", "parent_id": "0"},
+        f"/frameworks/{fw_id}",
+        data={"lid": lid, "csrf_token": token, "form": "item", "name": "", "parent_id": "0"},
     )
     assert resp.status_code == 422 and "Give the item a name." in resp.get_data(as_text=True)
     resp = client.post(
-        f"/frameworks/{fw_id}/items",
+        f"/frameworks/{fw_id}",
         data={
+            "form": "item",
             "lid": lid,
             "csrf_token": token,
             "name": "Computing ethics",

@@ -42,8 +42,13 @@ def test_notes_csv_writes_a_negative_number_bare_and_defuses_a_formula(world: Wo
     page = get(world.advisor, f"/reports/students/{sid}")
     for body in ("Called Chloé about her agreement", "-12.5", "=cmd|' /C calc'!A0"):
         saved = world.advisor.client.post(
-            f"/reports/students/{sid}/notes",
-            data={"lid": world.advisor.lid, "csrf_token": csrf_token(page), "body": body},
+            f"/reports/students/{sid}",
+            data={
+                "lid": world.advisor.lid,
+                "csrf_token": csrf_token(page),
+                "form": "note",
+                "body": body,
+            },
         )
         assert saved.status_code == 303
     text = downloaded(get(world.advisor, f"/reports/students/{sid}/notes.csv"))

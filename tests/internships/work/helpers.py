@@ -190,10 +190,18 @@ def accept_via_advisor(world, application_id: int, **extra):
     """The advisor accepts on the applicants page, then confirms the learning agreement's
     terms (the listing's, with goals; ``extra`` overrides or adds fields)."""
     advisor = world["advisor"]
-    page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
+    with advisor.client.application.app_context():
+        listing_id = db.session.get(Application, application_id).listing_id
+    page = advisor.client.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     chosen = advisor.client.post(
-        f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept"},
+        f"/work/listings/{listing_id}/applicants",
+        data={
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "form": "decide",
+            "application_id": application_id,
+            "decision": "accept",
+        },
     )
     if chosen.status_code != 303 or "/accept" not in chosen.headers.get("Location", ""):
         return chosen  # refused before the terms (the page says why)

@@ -33,8 +33,14 @@ def test_accepting_asks_for_the_agreements_terms_and_keeps_them_in_the_term(app,
     _term(app, application_id, TODAY - dt.timedelta(days=30), TODAY + dt.timedelta(days=30))
     page = advisor.client.get(f"/work/listings/{world['listing']}/applicants?lid={advisor.lid}")
     chosen = advisor.client.post(
-        f"/work/applications/{application_id}/decide",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "decision": "accept"},
+        f"/work/listings/{world['listing']}/applicants",
+        data={
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "form": "decide",
+            "application_id": application_id,
+            "decision": "accept",
+        },
     )
     assert chosen.status_code == 303 and "/accept" in chosen.headers["Location"]
     url = f"/work/applications/{application_id}/accept"

@@ -137,7 +137,12 @@ def test_employer_submits_a_listing_that_waits_for_approval(app, world):
     assert "sent it through an invitation" in approve.get_data(as_text=True)
     approved = advisor.client.post(
         f"/internships/{listing_id}/approve",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(approve), "note": "Checked with Priya."},
+        data={
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(approve),
+            "form": "approve",
+            "note": "Checked with Priya.",
+        },
     )
     assert approved.status_code == 303
     student = world["student"]

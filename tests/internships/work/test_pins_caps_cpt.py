@@ -358,8 +358,13 @@ def test_an_employer_is_not_told_the_students_visa_status(app, school, seed_list
     advisor = school.person("advisor")
     page = advisor.client.get(f"/work/listings/{listing_id}/applicants?lid={advisor.lid}")
     sent = advisor.client.post(
-        f"/work/listings/{listing_id}/selection-link",
-        data={"lid": advisor.lid, "csrf_token": csrf_token(page), "email": ""},
+        f"/work/listings/{listing_id}/applicants",
+        data={
+            "form": "selection_link",
+            "lid": advisor.lid,
+            "csrf_token": csrf_token(page),
+            "email": "",
+        },
     )
     assert sent.status_code == 303
     path = last_link(app, "sam@acme.example", "select")
