@@ -40,13 +40,17 @@ def _courses(tenant_id: int, issuer: str) -> dict[str, Any]:
     courses: dict[str, Course] = {}
     for key, label, title in seed.COURSES:
         context_id = seed.stable_id(f"course:{key}")
-        course = db.session.scalar(
-            select(Course).where(
-                Course.tenant_id == tenant_id,
-                Course.issuer == issuer,
-                Course.context_id == context_id,
+        course = None
+        for wanted in (context_id, seed.legacy_id(f"course:{key}")):
+            course = course or db.session.scalar(
+                select(Course).where(
+                    Course.tenant_id == tenant_id,
+                    Course.issuer == issuer,
+                    Course.context_id == wanted,
+                )
             )
-        )
+        if course is not None:
+            course.context_id = context_id  # made before the sandbox took Moodle's ids
         if course is None:
             term, start, end = seed.TERM
             course = Course(
@@ -71,9 +75,15 @@ def _users(tenant_id: int, issuer: str) -> dict[str, Any]:
     users: dict[str, User] = {}
     for key, _kind, given, family in seed.PEOPLE:
         sub = seed.stable_id(f"person:{key}")
-        user = db.session.scalar(
-            select(User).where(User.tenant_id == tenant_id, User.issuer == issuer, User.sub == sub)
-        )
+        user = None
+        for wanted in (sub, seed.legacy_id(f"person:{key}")):
+            user = user or db.session.scalar(
+                select(User).where(
+                    User.tenant_id == tenant_id, User.issuer == issuer, User.sub == wanted
+                )
+            )
+        if user is not None:
+            user.sub = sub  # made before the sandbox took Moodle's ids
         if user is None:
             user = User(
                 tenant_id=tenant_id,

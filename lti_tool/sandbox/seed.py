@@ -106,6 +106,12 @@ def stable_id(key: str) -> str:
     return str(value)
 
 
+def legacy_id(key: str) -> str:
+    """The id a seed key had before people and courses took Moodle's numbers (a database
+    seeded then is brought up to date by the next seed and demo load)."""
+    return str(uuid.uuid5(_NAMESPACE, key))
+
+
 TERM = ("Fall 2026", dt.date(2026, 8, 24), dt.date(2026, 12, 11))
 
 COURSES = [

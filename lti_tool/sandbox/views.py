@@ -17,8 +17,8 @@ from .errors import SandboxError
 from .models import SandboxCourse, SandboxEnrolment, SandboxKey, SandboxPerson
 from .platform import DEEP_LINKERS, start_launch
 from .seed import SandboxInfo, ensure_sandbox, sandbox_info
-from .tokens import moodle_url
 from .services import add_assignment, gradebook, placed_links
+from .tokens import moodle_url
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 

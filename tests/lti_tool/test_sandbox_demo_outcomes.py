@@ -159,3 +159,49 @@ def test_the_reset_keeps_the_moodle_connection_and_drops_the_ratings(demo):
     advisor, lid = _advisor(demo)
     at_risk = _text(advisor.get("/reports/students", query_string={"lid": lid, "risk": "any"}))
     assert "2 engagements" in at_risk
+
+
+def test_a_database_seeded_with_the_old_ids_is_brought_up_to_date(demo):
+    """People and courses seeded before they took Moodle's numbers keep their data."""
+    from internships.work.models import Engagement
+    from lti_tool.models import Course, User
+    from lti_tool.sandbox.models import SandboxPerson
+    from lti_tool.sandbox.seed import legacy_id
+
+    app, _ = demo
+    new_sub, old_sub = stable_id("person:amara-okafor"), legacy_id("person:amara-okafor")
+    with app.app_context():
+        users = db.session.scalar(select(func.count()).select_from(User))
+        amara = db.session.scalar(select(User).where(User.sub == new_sub))
+        engagements = db.session.scalar(
+            select(func.count()).where(Engagement.student_id == amara.id)
+        )
+        amara.sub = old_sub
+        person = db.session.scalar(select(SandboxPerson).where(SandboxPerson.key == "amara-okafor"))
+        person.user_id = old_sub
+        course = db.session.scalar(
+            select(Course).where(Course.context_id == stable_id("course:bus-390"))
+        )
+        course.context_id = legacy_id("course:bus-390")
+        db.session.commit()
+    runner = app.test_cli_runner()
+    for args in (["sandbox", "seed"], ["internships", "demo", "--tenant", "Sandbox University"]):
+        out = runner.invoke(args=args)
+        assert out.exit_code == 0, out.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == users
+        amara = db.session.scalar(select(User).where(User.sub == new_sub))
+        assert amara is not None
+        assert (
+            db.session.scalar(select(func.count()).where(Engagement.student_id == amara.id))
+            == engagements
+        )
+        assert (
+            db.session.scalar(
+                select(SandboxPerson.user_id).where(SandboxPerson.key == "amara-okafor")
+            )
+            == new_sub
+        )
+        assert db.session.scalar(
+            select(Course.id).where(Course.context_id == stable_id("course:bus-390"))
+        )
