@@ -228,13 +228,15 @@ def _inputs(fragment: str) -> dict[str, str]:
     return values
 
 
-def _form(page: str, action_part: str) -> tuple[str, dict[str, str]] | None:
-    """The first form whose action contains ``action_part``: (action URL, its inputs)."""
+def _form(page: str, name: str) -> tuple[str, dict[str, str]] | None:
+    """The page's form named ``name`` (its hidden ``form`` field: the page's forms post to the
+    page itself, ``lti_tool.page_forms``): (action URL, its inputs)."""
     for action, body in re.findall(
         r'<form\b[^>]*action="([^"]*)"[^>]*>(.*?)</form>', page, flags=re.S
     ):
-        if action_part in action:
-            return html.unescape(action), _inputs(body)
+        fields = _inputs(body)
+        if fields.get("form") == name:
+            return html.unescape(action), fields
     return None
 
 
@@ -315,7 +317,7 @@ def student_launch(client: Client, student: Student) -> None:
         "engagement page",
         params={"lid": lid},
     ).text
-    found = _form(page, f"/engagements/{student.engagement_id}/hours")
+    found = _form(page, "hours")
     if found is None:
         raise Unexpected("engagement page: no hours form")
     student.lid, student.hours_form = lid, found
@@ -389,7 +391,7 @@ def op_award(
         "review page",
         params={"lid": lid},
     ).text
-    found = _form(page, "/correct" if student.awarded else "/award")
+    found = _form(page, "correct" if student.awarded else "award")
     if found is None:
         raise Unexpected(f"review page: no {'correction' if student.awarded else 'award'} form")
     action, fields = found

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request
+from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
@@ -18,7 +18,6 @@ from lti_tool.errors import ConnectorError, PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, refused
-from lti_tool.web import launch_url
 
 from .. import forms
 from ..services import awards as award_svc
@@ -252,16 +251,26 @@ def bulk() -> ResponseReturnValue:
 # --- second approvals -------------------------------------------------------------------------
 
 
-@bp.get("/approvals")
-@requires("faculty", "advisor")
-def approvals() -> ResponseReturnValue:
+def _approvals_page(
+    status: int = 200, declining: int | None = None, form: Any = None
+) -> ResponseReturnValue:
     ctx = current_launch()
     return render_template(
         "credit/approvals.html",
         awards=award_svc.awaiting_second_approval(ctx),
         form=ButtonForm(),
-        decline_form=forms.DeclineForm(formdata=None),
-    )
+        decline_form=form or forms.DeclineForm(formdata=None),
+        declining=declining,
+    ), status
+
+
+@bp.route("/approvals", methods=["GET", "POST"])
+@requires("faculty", "advisor")
+def approvals() -> ResponseReturnValue:
+    """Awards waiting for a second approval; the decline forms (a reason each) post here."""
+    if request.method == "POST" and current_launch().read_only:
+        raise read_only()
+    return dispatch(decline=_decline) or _approvals_page()
 
 
 @bp.post("/approvals/<int:award_id>/approve")
@@ -277,14 +286,15 @@ def approve(award_id: int) -> ResponseReturnValue:
     return done("Approved; the grade is on its way to the LMS gradebook.", "credit.approvals")
 
 
-@bp.post("/approvals/<int:award_id>/decline")
-@requires("faculty", "advisor", write=True)
-def decline(award_id: int) -> ResponseReturnValue:
+def _decline() -> ResponseReturnValue:
     ctx = current_launch()
     form = forms.DeclineForm()
+    try:
+        award_id = int(request.form.get("award_id", ""))
+    except ValueError:
+        raise BadRequest("The decline form is incomplete; reload the page.") from None
     if not form.validate_on_submit():
-        flash("Say why you decline, for the instructor who decided.", "error")
-        return redirect(launch_url("credit.approvals"), code=303)
+        return _approvals_page(422, award_id, form)
     try:
         award_svc.decline_award(ctx, award_id, form.reason.data or "")
     except PolicyViolationError as exc:

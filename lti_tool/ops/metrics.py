@@ -6,7 +6,7 @@ multiprocess mode, see ``lti_tool.ops``):
 - ``career_credit_http_requests_total{endpoint, method, status}``
 - ``career_credit_http_request_duration_seconds{endpoint, method}`` (histogram)
 
-``endpoint`` is the Flask endpoint (``lti.launch``, ``credit.award``), never the path, so no
+``endpoint`` is the Flask endpoint (``lti.launch``, ``credit.review``), never the path, so no
 id or token reaches a label; a URL no route matches is ``none``.
 
 Read from the database at scrape time (one query, so every worker and Celery's deliveries

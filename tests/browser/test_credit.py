@@ -37,7 +37,7 @@ def test_credit_pages_are_accessible(
         assert ctx is not None
         give_work(ctx, hours=50, pending_hours=3)
         db.session.commit()
-        student_id = ctx.user_id
+        student_id, course_id = ctx.user_id, ctx.course_id
         other = load_launch(driver(school).launch(sub="stu-axe-3", role="student").lid)
         assert other is not None
         give_work(other, hours=50)
@@ -75,6 +75,20 @@ def test_credit_pages_are_accessible(
     page.locator("form", has=page.locator("#credits")).locator("button[type=submit]").click()
     expect(page.locator("[role=alert]").first).to_be_visible()
     assert_accessible(page, "the review page with an error")
+    # Ask for changes: what it reopens is ticked; the exchange shows on the review page and
+    # the student answers on a page of their own.
+    page.goto(f"{base}/credit/students/{student_id}?lid={faculty}")
+    changes = page.locator("form", has=page.locator("#changes-message"))
+    changes.locator("input[type=checkbox]").first.check()
+    page.fill("#changes-message", "Add a paragraph on the client interviews.")
+    changes.locator("button[type=submit]").click()
+    expect(page.locator("#exchanges-heading")).to_be_visible()
+    assert_accessible(page, "the review page with a request for changes")
+    page.goto(f"{base}/credit/courses/{course_id}/changes?lid={student}")
+    expect(page.locator("h1")).to_have_text("Changes your instructor asked for")
+    page.click("text=Send my answer")
+    expect(page.locator(".error-text").first).to_be_visible()
+    assert_accessible(page, "the student's answer to a request, refused")
     page.goto(f"{base}/credit/policy?lid={faculty}")
     page.fill("#hours_per_credit", "0")
     page.click("text=Save the policy")

@@ -59,10 +59,10 @@ def test_second_approval_through_the_advisors_page(app, school):
         faculty, "/credit/approvals"
     ).get_data(as_text=True)
     # Declining needs a reason; then approving works once.
-    resp = post(
-        advisor, f"/credit/approvals/{award_id}/decline", {"reason": " "}, "/credit/approvals"
-    )
-    assert resp.status_code == 303
+    decline = {"form": "decline", "award_id": str(award_id), "reason": " "}
+    resp = post(advisor, "/credit/approvals", decline, "/credit/approvals")
+    assert resp.status_code == 422  # at the page's own address, the reason beside its box
+    assert f'id="reason-{award_id}-error">Say why you decline.</p>' in resp.get_data(as_text=True)
     kept = token(advisor, "/credit/approvals")
     resp = post(advisor, f"/credit/approvals/{award_id}/approve", {}, "/credit/approvals")
     assert resp.status_code == 303

@@ -58,8 +58,10 @@ def hours_chart(weeks: Sequence[tuple[str, float, float]], fmt: str = "svg") -> 
     step = max(1, len(labels) // 10)
     ax.set_xticks(list(x)[::step], labels[::step], rotation=30, ha="right")
     ax.set_ylabel("Hours")
-    ax.set_title("Hours per week", color=INK)
-    ax.legend(loc="upper left", frameon=False)
+    # the title on the left and the legend on the right, both above the plotting area: a
+    # legend inside it covers the bars of the busiest weeks
+    ax.set_title("Hours per week", color=INK, loc="left")
+    ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     return _render(fig, fmt)
 

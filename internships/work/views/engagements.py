@@ -92,6 +92,8 @@ def engagement(engagement_id: int) -> ResponseReturnValue:
         hours=(lambda: _log_hours(engagement_id)) if student_only else _not_yours,
         deliverable=(lambda: _add_deliverable(engagement_id)) if student_only else _not_yours,
         status=lambda: _change_status(engagement_id),
+        review_hours=lambda: _review_hours(engagement_id),
+        supervisor_link=lambda: _supervisor_link(engagement_id),
     )
     return posted or _engagement_page(engagement_id)
 
@@ -148,10 +150,33 @@ def _hour_entry(form: forms.HourEditForm, work_date: dt.date) -> hour_svc.HourEn
 @bp.route("/engagements/<int:engagement_id>/hours/<int:log_id>", methods=["GET", "POST"])
 @requires("student", write=True)
 def edit_hours(engagement_id: int, log_id: int) -> ResponseReturnValue:
-    """The student changes a pending or queried entry (a queried one with their answer)."""
+    """The student changes a pending or queried entry (a queried one with their answer), or
+    deletes it; both forms post to this page (``lti_tool.page_forms``)."""
+    return dispatch(
+        change=lambda: _change_hours(engagement_id, log_id),
+        delete=lambda: _delete_hours(engagement_id, log_id),
+    ) or _hour_edit_page(engagement_id, log_id)
+
+
+def _hour_edit_page(
+    engagement_id: int, log_id: int, form: Any = None, delete_form: Any = None
+) -> ResponseReturnValue:
     ctx = current_launch()
     engagement, log = hour_svc.own_open_log(ctx, engagement_id, log_id)
-    form = forms.HourEditForm(data=_entry_data(log) if request.method == "GET" else None)
+    delete_form = delete_form or forms.DeleteHoursForm(formdata=None)
+    return render_template(
+        "work/hour_edit.html",
+        form=form or forms.HourEditForm(formdata=None, data=_entry_data(log)),
+        engagement=engagement,
+        log=log,
+        delete_form=delete_form,
+    ), 422 if (form is not None and form.errors) or delete_form.errors else 200
+
+
+def _change_hours(engagement_id: int, log_id: int) -> ResponseReturnValue:
+    ctx = current_launch()
+    engagement, log = hour_svc.own_open_log(ctx, engagement_id, log_id)
+    form = forms.HourEditForm()
     if form.validate_on_submit() and form.work_date.data:
         try:
             hour_svc.edit_hours(ctx, engagement.id, log.id, _hour_entry(form, form.work_date.data))
@@ -160,41 +185,27 @@ def edit_hours(engagement_id: int, log_id: int) -> ResponseReturnValue:
         else:
             message = "Entry changed and sent back for review." if log.answer else "Entry changed."
             return done(message, "work.engagement", engagement_id=engagement.id)
-    return form_page(
-        "work/hour_edit.html",
-        form,
-        engagement=engagement,
-        log=log,
-        delete_form=forms.DeleteHoursForm(formdata=None),
-    )
+    return _hour_edit_page(engagement_id, log_id, form=form)
 
 
-@bp.post("/engagements/<int:engagement_id>/hours/<int:log_id>/delete")
-@requires("student", write=True)
-def delete_hours(engagement_id: int, log_id: int) -> ResponseReturnValue:
+def _delete_hours(engagement_id: int, log_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     engagement, log = hour_svc.own_open_log(ctx, engagement_id, log_id)
     delete_form = forms.DeleteHoursForm()
     if delete_form.validate_on_submit():
         hour_svc.delete_hours(ctx, engagement.id, log.id)
         return done("Entry deleted.", "work.engagement", engagement_id=engagement.id)
-    return render_template(
-        "work/hour_edit.html",
-        form=forms.HourEditForm(formdata=None, obj=None, data=_entry_data(log)),
-        engagement=engagement,
-        log=log,
-        delete_form=delete_form,
-    ), 422
+    return _hour_edit_page(engagement_id, log_id, delete_form=delete_form)
 
 
 def _entry_data(log: Any) -> dict[str, Any]:
     return {"work_date": log.work_date, "hours": f"{log.hours:g}", "description": log.description}
 
 
-@bp.post("/engagements/<int:engagement_id>/hours/review")
-@requires("faculty", "advisor", write=True)
-def review_hours(engagement_id: int) -> ResponseReturnValue:
+def _review_hours(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
+    if ctx.role not in ("faculty", "advisor"):
+        raise ForbiddenError("Only instructors and advisors review hours here.", reason="role")
     engagement = eng.get_engagement(ctx, engagement_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
@@ -325,9 +336,7 @@ def _supervisor_url(purpose: str) -> Any:
     return lambda token: url_for(endpoint, token=token, _external=True)
 
 
-@bp.post("/engagements/<int:engagement_id>/supervisor-link")
-@requires("student", "faculty", "advisor", write=True)
-def supervisor_link(engagement_id: int) -> ResponseReturnValue:
+def _supervisor_link(engagement_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     engagement = eng.get_engagement(ctx, engagement_id)
     form = forms.SupervisorLinkForm()

@@ -67,6 +67,7 @@ def test_the_student_changes_a_pending_entry_under_the_rules_of_a_new_one(app, w
     page = student.client.get(link)
     assert page.status_code == 200 and 'value="8"' in page.get_data(as_text=True)
     form = {
+        "form": "change",
         "lid": student.lid,
         "csrf_token": csrf_token(page),
         "work_date": TODAY.isoformat(),
@@ -112,6 +113,7 @@ def test_a_queried_entry_is_answered_and_the_supervisor_sees_the_answer(app, wor
     edit = student.client.get(link)
     assert "The kick-off was one hour" in edit.get_data(as_text=True)
     form = {
+        "form": "change",
         "lid": student.lid,
         "csrf_token": csrf_token(edit),
         "work_date": TODAY.isoformat(),
@@ -131,8 +133,13 @@ def test_a_queried_entry_is_answered_and_the_supervisor_sees_the_answer(app, wor
     url = f"/work/engagements/{engagement_id}"
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     student.client.post(
-        f"{url}/supervisor-link",
-        data={"lid": student.lid, "csrf_token": token, "purpose": "confirm_hours"},
+        f"{url}",
+        data={
+            "form": "supervisor_link",
+            "lid": student.lid,
+            "csrf_token": token,
+            "purpose": "confirm_hours",
+        },
     )
     shown = public_client(app).get(last_link(app, "sam@acme.example", "hours"))
     text = shown.get_data(as_text=True)
@@ -146,16 +153,12 @@ def test_deleting_an_entry_asks_for_confirmation(app, world):
         log_id = _log(student, engagement_id, TODAY, "1", "Typo entry")
     link = _edit_link(student, engagement_id, log_id)
     page = student.client.get(link)
-    delete = f"/work/engagements/{engagement_id}/hours/{log_id}/delete"
-    unconfirmed = student.client.post(
-        delete, data={"lid": student.lid, "csrf_token": csrf_token(page)}
-    )
+    delete = {"form": "delete", "lid": student.lid, "csrf_token": csrf_token(page)}
+    unconfirmed = student.client.post(link, data=delete)
     assert unconfirmed.status_code == 422
     assert "Tick the box to confirm" in unconfirmed.get_data(as_text=True)
     assert _entry(app, log_id) is not None
-    done = student.client.post(
-        delete, data={"lid": student.lid, "csrf_token": csrf_token(page), "confirm": "y"}
-    )
+    done = student.client.post(link, data={**delete, "confirm": "y"})
     assert done.status_code == 303
     assert _entry(app, log_id) is None
 

@@ -115,8 +115,13 @@ def test_supervisor_confirms_and_queries_hours_once(app, world):
             },
         )
     resp = student.client.post(
-        f"{url}/supervisor-link",
-        data={"lid": student.lid, "csrf_token": token, "purpose": "confirm_hours"},
+        f"{url}",
+        data={
+            "form": "supervisor_link",
+            "lid": student.lid,
+            "csrf_token": token,
+            "purpose": "confirm_hours",
+        },
     )
     assert resp.status_code == 303
     path = last_link(app, "sam@acme.example", "hours")
@@ -312,8 +317,13 @@ def test_the_supervisor_sees_the_engagements_days_and_entries_to_check(app, worl
     url = f"/work/engagements/{engagement_id}"
     token = csrf_token(student.client.get(f"{url}?lid={student.lid}"))
     resp = student.client.post(
-        f"{url}/supervisor-link",
-        data={"lid": student.lid, "csrf_token": token, "purpose": "confirm_hours"},
+        f"{url}",
+        data={
+            "form": "supervisor_link",
+            "lid": student.lid,
+            "csrf_token": token,
+            "purpose": "confirm_hours",
+        },
     )
     assert resp.status_code == 303
     page = public_client(app).get(last_link(app, "sam@acme.example", "hours"))

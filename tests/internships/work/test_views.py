@@ -321,8 +321,13 @@ def test_faculty_confirms_hours_and_the_student_is_notified(app, world):
         log_id = db.session.scalar(select(HourLog.id).where(HourLog.engagement_id == engagement_id))
     page = faculty.client.get(f"{url}?lid={faculty.lid}")
     resp = faculty.client.post(
-        f"{url}/hours/review",
-        data={"lid": faculty.lid, "csrf_token": csrf_token(page), f"decision-{log_id}": "confirm"},
+        f"{url}",
+        data={
+            "form": "review_hours",
+            "lid": faculty.lid,
+            "csrf_token": csrf_token(page),
+            f"decision-{log_id}": "confirm",
+        },
     )
     assert resp.status_code == 303
     with app.app_context():
