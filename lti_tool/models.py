@@ -219,6 +219,21 @@ class AdvisorGrant(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class AdvisorClaimSeen(Model):
+    """A person the advisor claim rule made a career advisor at a launch (the latest one), kept
+    beyond the launches themselves (hours) so that the administrator's advisors page lists
+    every advisor the rule made, not only those who launched today."""
+
+    __tablename__ = "advisor_claim_seen"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
+    claim_name: Mapped[str] = mapped_column(String(255))
+    claim_value: Mapped[str] = mapped_column(String(255))
+    last_launch_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Launch(Model):
     """A validated launch. Its random id travels in the session cookie and, for browsers that
     block the cookie in the LMS iframe, in URLs and forms; it expires."""

@@ -14,6 +14,7 @@ from ..db_helpers import upsert
 from ..errors import LaunchError
 from ..extensions import db
 from ..models import (
+    AdvisorClaimSeen,
     AdvisorGrant,
     Course,
     Enrolment,
@@ -24,7 +25,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..roles import ADMIN, OBSERVER, RoleDecision, decide
+from ..roles import ADMIN, ADVISOR, OBSERVER, RoleDecision, advisor_rule_applies, decide
 
 if TYPE_CHECKING:
     from .toolconf import RegistrationRef
@@ -247,4 +248,36 @@ def record_launch(
         "expires_at": now + dt.timedelta(seconds=lifetime_s),
     }
     db.session.connection().execute(_LAUNCH_INSERT, values)
+    if decision.role == ADVISOR:
+        _note_claim_advisor(tenant.id, tenant.settings or {}, body, user_id, context, now)
     return Launch(**values)  # transient: the caller reads id and tenant_id
+
+
+def _note_claim_advisor(
+    tenant_id: int,
+    settings: dict[str, Any],
+    body: dict[str, Any],
+    user_id: int,
+    context: dict[str, Any] | None,
+    now: dt.datetime,
+) -> None:
+    """An advisor launch the claim rule decided (not a grant) keeps its person in
+    ``advisor_claim_seen``, so the advisors page lists them after the launch is gone."""
+    custom: dict[str, Any] = _claim(body, CUSTOM, dict, {})
+    link_claim = body.get(RESOURCE_LINK)
+    link_id = _text(link_claim.get("id"), 255) if isinstance(link_claim, dict) else None
+    if not advisor_rule_applies(custom, settings, context is not None, link_id):
+        return
+    rule = settings["advisor_claim"]
+    upsert(
+        AdvisorClaimSeen,
+        ["tenant_id", "user_id"],
+        {
+            "tenant_id": tenant_id,
+            "user_id": user_id,
+            "claim_name": str(rule["name"])[:255],
+            "claim_value": str(rule.get("value") or "")[:255],
+            "last_launch_at": now,
+        },
+        ["claim_name", "claim_value", "last_launch_at"],
+    )

@@ -2,13 +2,9 @@
 
 A person is an advisor in two ways (``lti_tool.roles``): an explicit grant (``AdvisorGrant``,
 listed with who granted it and when), or the tenant's claim rule (a custom claim name and
-value the LMS sends). The rule is applied at each launch and nothing durable records its
-decision; the launches themselves are kept until they expire (``LTI_LAUNCH_LIFETIME_S``) and
-the hourly purge removes them. So the people the rule made advisors are found from the kept
-launches whose role is advisor, each launch's custom claims checked again against the rule as
-it is now (a launch decided by an older rule is not listed). Someone the rule made an advisor
-whose launches are all purged is not listed, although their LMS will make them an advisor
-again at their next launch; the page says so.
+value the LMS sends), applied at each launch. A launch the rule decided keeps its person in
+``AdvisorClaimSeen`` (``lti_tool.lti.launches``) with the claim and the time, so the people
+the rule (as it is now) made advisors are listed however long ago they launched.
 
 Reads take the tenant id; changes take the ``Actor`` first and act in its tenant. Changes are
 audited and flushed, and the caller commits once.
@@ -19,17 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import or_, select
 
 from ...actor import Actor
-from ...context import CONTEXT, CUSTOM, RESOURCE_LINK
 from ...errors import NotFoundError, PolicyViolationError
 from ...extensions import db
-from ...models import AdvisorGrant, Launch, User
+from ...models import AdvisorClaimSeen, AdvisorGrant, Launch, User
 from ...paging import Page, contains_text, paginate
-from ...roles import ADVISOR, advisor_rule_applies
 from ...services import audit
 from ...services.identities import lms_names
 from ...tenants import get_tenant
@@ -118,54 +111,32 @@ def claim_rule(tenant_id: int) -> ClaimRule | None:
     return ClaimRule(str(rule["name"]), str(rule.get("value") or ""), placements)
 
 
-def _rule_decided(message: Mapping[str, Any], settings: Mapping[str, Any]) -> bool:
-    """Whether the rule as it is now makes this kept launch's claims an advisor's."""
-    custom = message.get(CUSTOM)
-    context = message.get(CONTEXT)
-    link = message.get(RESOURCE_LINK)
-    link_id = link.get("id") if isinstance(link, Mapping) else None
-    return advisor_rule_applies(
-        custom if isinstance(custom, Mapping) else {},
-        settings,
-        isinstance(context, Mapping),
-        str(link_id) if link_id is not None else None,
-    )
-
-
 def claim_rule_advisors(tenant_id: int) -> list[ClaimAdvisor]:
-    """People whose kept advisor launches the claim rule (as it is now) decided, by name, each
-    with their latest such launch; empty when the tenant has no rule. Only launches whose
-    role is advisor are read (a handful per advisor a day), never every launch."""
-    settings = get_tenant(tenant_id).settings or {}
-    if claim_rule(tenant_id) is None:
+    """Everyone the claim rule (its name and value as they are now) made a career advisor at a
+    launch, by name, with their latest such launch (``advisor_claim_seen``, kept at each
+    launch the rule decided); empty when the tenant has no rule."""
+    rule = claim_rule(tenant_id)
+    if rule is None:
         return []
-    latest: dict[int, dt.datetime] = {}
-    for user_id, created_at, message in db.session.execute(
-        select(Launch.user_id, Launch.created_at, Launch.message).where(
-            Launch.tenant_id == tenant_id, Launch.role == ADVISOR
+    rows = db.session.execute(
+        select(User, AdvisorClaimSeen.last_launch_at, AdvisorGrant.id)
+        .join(AdvisorClaimSeen, AdvisorClaimSeen.user_id == User.id)
+        .outerjoin(
+            AdvisorGrant,
+            (AdvisorGrant.user_id == User.id) & (AdvisorGrant.tenant_id == tenant_id),
         )
-    ):
-        decided = isinstance(message, Mapping) and _rule_decided(message, settings)
-        if decided and (user_id not in latest or created_at > latest[user_id]):
-            latest[user_id] = created_at
-    if not latest:
-        return []
-    people = db.session.scalars(
-        select(User)
-        .where(User.tenant_id == tenant_id, User.id.in_(list(latest)))
+        .where(
+            AdvisorClaimSeen.tenant_id == tenant_id,
+            User.tenant_id == tenant_id,
+            AdvisorClaimSeen.claim_name == rule.name,
+            AdvisorClaimSeen.claim_value == rule.value,
+        )
         .order_by(User.name, User.email, User.id)
     ).all()
-    granted = set(
-        db.session.scalars(
-            select(AdvisorGrant.user_id).where(
-                AdvisorGrant.tenant_id == tenant_id, AdvisorGrant.user_id.in_(list(latest))
-            )
-        )
-    )
     names = lms_names(tenant_id)
     return [
-        ClaimAdvisor(u, names.get(u.issuer, u.issuer), latest[u.id], u.id in granted)
-        for u in people
+        ClaimAdvisor(u, names.get(u.issuer, u.issuer), seen, grant_id is not None)
+        for u, seen, grant_id in rows
     ]
 
 

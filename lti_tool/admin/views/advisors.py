@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request
+from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from ...auth import current_launch, requires
@@ -27,7 +27,6 @@ def _page(form: GrantAdvisorForm, q: str, page: int, status: int = 200) -> Respo
     ctx = current_launch()
     search_error = TOO_SHORT if q and len(q) < svc.SEARCH_MIN else ""
     found = svc.search_people(ctx.tenant_id, q, page) if q and not search_error else None
-    hours = current_app.config["LTI_LAUNCH_LIFETIME_S"] // 3600
     return render_template(
         "admin/advisors.html",
         form=form,
@@ -35,7 +34,6 @@ def _page(form: GrantAdvisorForm, q: str, page: int, status: int = 200) -> Respo
         grants=svc.list_advisor_grants(ctx.tenant_id),
         rule=svc.claim_rule(ctx.tenant_id),
         claim_advisors=svc.claim_rule_advisors(ctx.tenant_id),
-        kept_hours=hours,
         search_min=svc.SEARCH_MIN,
         q=q,
         search_error=search_error,
