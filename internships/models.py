@@ -37,6 +37,15 @@ db.metadata.info.setdefault("unmanaged_names", set()).update(
 COMPENSATION_TYPES = ("fixed", "hourly", "unpaid")
 LOCATION_TYPES = ("remote", "hybrid", "onsite")
 STATUSES = ("draft", "pending_approval", "open", "filled", "closed", "expired")
+# a listing's status as people read it, on every page and in every export
+STATUS_LABELS = {
+    "draft": "Draft",
+    "pending_approval": "Waiting for approval",
+    "open": "Open",
+    "filled": "Filled",
+    "closed": "Closed",
+    "expired": "Expired",
+}
 SOURCES = ("manual", "employer_form", "import")
 
 

@@ -175,7 +175,9 @@ def employer_listings_csv(employer_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     employers.get_employer_name(ctx.tenant_id, employer_id)
     stats = employers.listing_stats(ctx.tenant_id, employer_id=employer_id)
-    return _table_csv(f"employer-{employer_id}-listings.csv", employers.listings_table(stats))
+    return _table_csv(
+        f"employer-{employer_id}-listings.csv", employers.listings_table(stats, numbers=True)
+    )
 
 
 @bp.get("/grades")

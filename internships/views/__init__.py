@@ -23,6 +23,7 @@ from lti_tool.web import launch_url
 from lti_tool.words import money
 
 from ..forms import BoardFilterForm, CloseListingForm
+from ..models import STATUS_LABELS
 from ..rendering import render_markdown
 from ..services import listings as svc
 from ..services import pins as pin_svc
@@ -57,14 +58,6 @@ def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
 EVERYONE = ("student", "faculty", "advisor")
 # a filled listing stays readable (saying so) where students found it; the others are advisors'
 SHOWN_TO_EVERYONE = ("open", "filled")
-STATUS_LABELS = {
-    "draft": "Draft",
-    "pending_approval": "Waiting for approval",
-    "open": "Open",
-    "filled": "Filled",
-    "closed": "Closed",
-    "expired": "Expired",
-}
 
 
 @bp.context_processor

@@ -81,7 +81,7 @@ class TenantSettingsForm(LaunchForm):
         description="For example advisor.",
     )
     institution_admin_is_tool_admin = BooleanField(
-        "Institution Administrators are tool administrators",
+        "Institution Administrators are Career Credit administrators",
         description="People with the LMS's institution Administrator role may open these "
         "pages. If you turn this off, nobody (you included) can reach them from "
         "the LMS until an operator turns it on again.",
@@ -107,7 +107,7 @@ class TenantSettingsForm(LaunchForm):
         if turning_off and not field.data:
             raise ValidationError(
                 "Tick this box to confirm, or leave institution "
-                "Administrators as tool administrators."
+                "Administrators as Career Credit administrators."
             )
 
     def validate_advisor_claim_name(self, field: StringField) -> None:

@@ -248,7 +248,7 @@ def test_forms_are_completed_and_submitted_with_the_keyboard(
     page.keyboard.type("1.5")
     tab_to(page, "#description", "the hours form")
     page.keyboard.type("Interview notes typed with the keyboard")
-    tab_to(page, "form[action*='/hours'] [type=submit]", "the hours form")
+    tab_to(page, "form:has(input[name=form][value=hours]) [type=submit]", "the hours form")
     page.keyboard.press("Space")
     expect(page.locator("body")).to_contain_text("Interview notes typed with the keyboard")
 

@@ -148,7 +148,9 @@ def test_student_chooses_the_course_of_an_engagement(app, school):
     resp = post(student, page, {"course_id": str(course2)}, page)
     assert resp.status_code == 303
     bad = post(student, page, {"course_id": "999999"}, page)
-    assert bad.status_code == 422 and "Choose one of the options offered." in bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "Choose one of the options offered." in bad.get_data(
+        as_text=True
+    )
     # Another student cannot open this engagement's page.
     assert get(school.person("student"), page).status_code in (403, 404)
 

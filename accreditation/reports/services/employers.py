@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Select, case, func, select
 
+from internships.models import STATUS_LABELS as LISTING_STATUS_LABELS
 from internships.models import Employer, Listing
 from internships.work.models import CompetencyRating, Engagement, SupervisorEvaluation
 from lti_tool.errors import NotFoundError
@@ -341,7 +342,13 @@ def employers_table(stats: list[EmployerStats]) -> Table:
     return Table("Employers", headers, rows)
 
 
-def listings_table(stats: list[ListingStats]) -> Table:
+def listings_table(stats: list[ListingStats], *, numbers: bool = False) -> Table:
+    """An employer's listings; with ``numbers`` (the CSV) pay and hourly rate are numbers in
+    the currency of the Currency column, else amounts in words ("$200.00")."""
+
+    def cash(cents: int | None, currency: str) -> Any:
+        return amount(cents) if numbers else money(cents, currency)
+
     headers = (
         "Listing",
         "Status",
@@ -354,13 +361,14 @@ def listings_table(stats: list[ListingStats]) -> Table:
         "Completion rate",
         "Pay",
         "Hourly rate",
+        "Currency",
         "Evaluation average (1-4)",
         "Ratings",
     )
     rows = [
         (
             s.title,
-            s.status,
+            LISTING_STATUS_LABELS.get(s.status, s.status),
             s.openings,
             s.filled,
             _pct(s.fill_percent),
@@ -368,8 +376,9 @@ def listings_table(stats: list[ListingStats]) -> Table:
             s.completed,
             s.cancelled,
             _pct(s.completion_percent),
-            "Unpaid" if s.pay_cents is None else money(s.pay_cents, s.currency),
-            "" if s.pay_cents is None else money(s.rate_cents, s.currency),
+            "Unpaid" if s.pay_cents is None else cash(s.pay_cents, s.currency),
+            "" if s.pay_cents is None else cash(s.rate_cents, s.currency),
+            "" if s.pay_cents is None else s.currency,
             "" if s.rating_average is None else s.rating_average,
             s.rating_count,
         )

@@ -108,7 +108,9 @@ def update_agreement(ctx: LaunchContext, engagement_id: int, data: AgreementInpu
     """An advisor or the course's faculty sets the learning agreement; a change asks the student
     to acknowledge it again."""
     if ctx.role not in ("advisor", "faculty") or ctx.read_only:
-        raise ForbiddenError("Only advisors and instructors edit learning agreements.", reason="role")
+        raise ForbiddenError(
+            "Only advisors and instructors edit learning agreements.", reason="role"
+        )
     engagement = get_engagement(ctx, engagement_id)
     if engagement.status not in ("active", "submitted"):
         raise EngagementInvalidError("competencies", "This engagement is closed.", "closed")

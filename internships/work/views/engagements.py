@@ -86,7 +86,9 @@ def engagement(engagement_id: int) -> ResponseReturnValue:
     the next step of faculty and advisors post to it (``lti_tool.page_forms``)."""
     ctx = current_launch()
     if request.method == "POST" and ctx.read_only:
-        raise ForbiddenError("Your access to this course is read-only (teaching assistant).")
+        raise ForbiddenError(
+            "Your access to this course is read-only (teaching assistant).", reason="read_only"
+        )
     student_only = ctx.role == "student"
     posted = dispatch(
         hours=(lambda: _log_hours(engagement_id)) if student_only else _not_yours,

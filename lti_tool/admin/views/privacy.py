@@ -99,7 +99,7 @@ def _run() -> ResponseReturnValue:
     if person.id == ctx.user_id:
         raise PolicyViolationError(
             "You cannot pseudonymize or erase yourself here.",
-            hint="Ask another tool administrator or the tool's operator.",
+            hint="Ask another Career Credit administrator or the tool's operator.",
             reason="self",
         )
     if form.action.data == "erase":

@@ -331,10 +331,16 @@ def test_employer_outcomes(world: World, app):
     assert beta[3] == "33%" and beta[6:8] == ["200.00", "20.00"]
     assert ",33%,0,,200.00,20.00,0," in download.data.decode("utf-8-sig")
     assert acme[6:8] == ["500.00", "25.00"]  # a $500 fee for 20 hours
-    listing_rows = rows_of(
-        get(world.advisor, f"/reports/employers/{_employer_id(app, world, 'Beta Labs')}.csv")
-    )
+    beta_id = _employer_id(app, world, "Beta Labs")
+    listing_rows = rows_of(get(world.advisor, f"/reports/employers/{beta_id}.csv"))
     assert listing_rows[1][0].startswith("'=HYPERLINK")
+    # the listings CSV too: the status in words, amounts as numbers beside their currency
+    head, first = listing_rows[0], listing_rows[1]
+    assert head[9:12] == ["Pay", "Hourly rate", "Currency"]
+    assert first[1] == "Open" and first[9:12] == ["200.00", "20.00", "USD"]
+    listings_page = get(world.advisor, f"/reports/employers/{beta_id}").get_data(as_text=True)
+    assert "$200.00" in listings_page and "$20.00" in listings_page
+    assert "$" in page.get_data(as_text=True)  # the employers page: amounts in words
     assert get(world.advisor, "/reports/employers/999999").status_code == 404
 
 
