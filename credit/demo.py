@@ -1,4 +1,6 @@
-"""Demo credit data for ``make run``: course policies for the sandbox courses so that the
+"""Demo credit data for ``make run``: the earlier terms' offerings of the sandbox courses with
+their completed, evaluated engagements (``internships.demo.seed_history``: the history the
+advisors' trend compares this term with), course policies for the sandbox courses so that the
 finished demo engagements are ready for review, and one request for changes, so the roster,
 the queue, the review page and the student's checklist all have something to show. Awards are
 left to the person trying the tool: awarding through the review page sends the grade to the
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from internships.demo import ensure_sandbox_people
+from internships.demo import ensure_sandbox_people, seed_history
 from lti_tool.extensions import db
 
 from .models import CreditDecision
@@ -24,8 +26,10 @@ POLICIES = {
 
 
 def seed_credit(tenant_id: int) -> int:
-    """Policies for the demo courses (left alone once someone changed them) and one request
-    for changes; idempotent. Returns how many students are ready for review. Flushes."""
+    """The earlier terms, policies for the demo courses (left alone once someone changed them)
+    and one request for changes; idempotent. Returns how many students are ready for review.
+    Flushes."""
+    seed_history(tenant_id)
     users, courses = ensure_sandbox_people(tenant_id)
     ready = 0
     for key, values in POLICIES.items():

@@ -6,13 +6,21 @@ and student, and a second run changes nothing.
 
 The content is data (``internships/data/demo_listings.json`` and ``demo_work.json``, read by
 ``content``); ``listings`` seeds the employers and listings, ``people`` the sandbox's people and
-their profiles, ``work`` the applications and engagements."""
+their profiles, ``work`` the applications and engagements, and ``history`` (loaded by the
+credit demo, ``seed_history``) the earlier terms' completed engagements."""
 
 from __future__ import annotations
 
 from .content import LISTINGS, WORK_PLAN
 from .listings import seed_listings
 from .people import ensure_sandbox_people
-from .work import seed_work
+from .work import seed_history, seed_work
 
-__all__ = ["LISTINGS", "WORK_PLAN", "ensure_sandbox_people", "seed_listings", "seed_work"]
+__all__ = [
+    "LISTINGS",
+    "WORK_PLAN",
+    "ensure_sandbox_people",
+    "seed_history",
+    "seed_listings",
+    "seed_work",
+]

@@ -12,8 +12,8 @@ from lti_tool.actor import Actor
 from lti_tool.extensions import db
 
 from ..models import Listing
+from . import history
 from .content import PROFILES, REFLECTION, STATEMENT, WORK_PLAN, PlanStep
-from .outcomes import seed_outcomes
 from .people import demo_context, ensure_sandbox_people, seed_profiles
 
 WORK_ACTOR = "Jordan Ellis <jordan.ellis@example.edu> (demo data)"
@@ -23,12 +23,13 @@ HOUR_LOGS = (  # days after the start, hours, what was done
     (8, "3", "First analysis and draft findings"),
     (15, "2", "Revised the draft after feedback"),
 )
-# The supervisors' levels per student, over the engagement's competencies in order: varied,
-# and Benjamin's lowest level on one flags him at risk ("Lowest supervisor rating").
+# The supervisors' levels per engagement (by listing), over its competencies in order:
+# varied, and Benjamin's lowest level on one flags him at risk ("Lowest supervisor rating").
 EVALUATION_LEVELS = {
-    "chloe-martin": (4, 4, 3, 4, 4),
-    "benjamin-tran": (2, 1, 3, 2, 3),
-    "grace-kim": (3, 2, 4, 3, 2),
+    "d15": (4, 4, 3, 4, 4),  # Chloé
+    "d07": (2, 1, 3, 2, 3),  # Benjamin
+    "d25": (3, 2, 4, 3, 2),  # Grace
+    **history.PAST_LEVELS,
 }
 DEFAULT_LEVELS = (3, 4, 2, 3, 4)
 
@@ -99,11 +100,11 @@ def _review_hours(ctx: Any, engagement: Any, logs: list[Any], state: str) -> Non
     )
 
 
-def _evaluate(ctx: Any, engagement: Any, student: str) -> None:
+def _evaluate(ctx: Any, engagement: Any, listing: str) -> None:
     """The supervisor's evaluation through the signed link."""
     from ..work.services import evaluations
 
-    levels = EVALUATION_LEVELS.get(student, DEFAULT_LEVELS)
+    levels = EVALUATION_LEVELS.get(listing, DEFAULT_LEVELS)
     evaluations.submit_evaluation(
         Actor.link(ctx.tenant_id, f"supervisor link demo ({engagement.supervisor_name})"),
         engagement.id,
@@ -142,7 +143,7 @@ def _engage(ctx: Any, advisor: Any, engagement: Any, step: PlanStep, today: dt.d
     if state == "active":
         return
     eng.change_status(ctx, engagement.id, "submit")
-    _evaluate(ctx, engagement, step.student)
+    _evaluate(ctx, engagement, step.listing)
     if state == "completed":
         eng.change_status(advisor, engagement.id, "complete")
 
@@ -220,40 +221,58 @@ def _run_step(
         _engage(ctx, people.advisor, engagement, step, today)
 
 
-def seed_work(tenant_id: int, today: dt.date | None = None) -> int:
-    """The sandbox people (users, course enrolments, profiles) and applications and
-    engagements in every state, with hours, deliverables, reflections and evaluations, and
-    the outcome evidence (``outcomes``).
-    Idempotent (an application that exists is left alone); returns how many were new.
-    Run after ``seed_listings``; flushes, the caller commits."""
+def _listing_ids(tenant_id: int) -> dict[str, int]:
+    """The demo listings' ids by external id (``demo-d01``...)."""
+    rows = db.session.execute(
+        select(Listing.external_id, Listing.id).where(
+            Listing.tenant_id == tenant_id, Listing.source == "import"
+        )
+    ).all()
+    return {str(external): int(listing) for external, listing in rows}
+
+
+def _run_new(tenant_id: int, people: _People, steps: list[tuple[PlanStep, dt.date]]) -> int:
+    """Run the steps whose application does not exist yet; how many ran."""
     from ..work.models import Application
 
-    today = today or dt.date.today()
-    users, courses = ensure_sandbox_people(tenant_id)
-    seed_profiles(tenant_id, users)
-    people = _People(users, courses, demo_context(tenant_id, users["jordan-ellis"], "advisor"))
-    listing_ids = dict(
-        db.session.execute(
-            select(Listing.external_id, Listing.id).where(
-                Listing.tenant_id == tenant_id, Listing.source == "import"
-            )
-        ).all()
-    )
+    listing_ids = _listing_ids(tenant_id)
     created = 0
-    for step in WORK_PLAN:
+    for step, as_of in steps:
         listing_id = listing_ids.get(f"demo-{step.listing}")
         if listing_id is None:
             continue
         exists = db.session.scalar(
             select(Application.id).where(
                 Application.listing_id == listing_id,
-                Application.student_id == users[step.student].id,
+                Application.student_id == people.users[step.student].id,
             )
         )
         if exists is not None:
             continue
-        _run_step(tenant_id, step, listing_id, people, today)
+        _run_step(tenant_id, step, listing_id, people, as_of)
         created += 1
     db.session.flush()
-    seed_outcomes(tenant_id, users, courses)
     return created
+
+
+def seed_work(tenant_id: int, today: dt.date | None = None) -> int:
+    """The sandbox people (users, course enrolments, profiles) and applications and
+    engagements in every state, with hours, deliverables, reflections and evaluations.
+    Idempotent (an application that exists is left alone); returns how many were new.
+    Run after ``seed_listings``; flushes, the caller commits."""
+    today = today or dt.date.today()
+    users, courses = ensure_sandbox_people(tenant_id)
+    seed_profiles(tenant_id, users)
+    people = _People(users, courses, demo_context(tenant_id, users["jordan-ellis"], "advisor"))
+    return _run_new(tenant_id, people, [(step, today) for step in WORK_PLAN])
+
+
+def seed_history(tenant_id: int) -> int:
+    """The earlier terms' offerings and completed, evaluated engagements (``history``);
+    idempotent; returns how many engagements were new. Run after ``seed_work``; flushes."""
+    from .people import _issuer
+
+    users, courses = ensure_sandbox_people(tenant_id)
+    courses = {**courses, **history.past_courses(tenant_id, _issuer(tenant_id), users)}
+    people = _People(users, courses, demo_context(tenant_id, users["jordan-ellis"], "advisor"))
+    return _run_new(tenant_id, people, history.past_steps())

@@ -10,15 +10,14 @@ MODELS = ("lti_tool.sandbox.models",)
 
 
 def register(app: Flask) -> None:
-    """The sandbox's pages, API and development mail outbox (one blueprint) and
-    ``flask sandbox seed`` and ``reset``."""
+    """The sandbox's pages, API (Moodle's web services too) and development mail outbox (one
+    blueprint) and ``flask sandbox seed`` and ``reset``."""
     from ..cli import cli_group
     from . import (
         api,  # noqa: F401 - the API's routes, on the sandbox blueprint
         cli,
         outbox,  # noqa: F401 - the development mail outbox, /sandbox/outbox, on the blueprint
         views,
-        webservice,  # noqa: F401 - Moodle's web services, on the blueprint
     )
 
     app.register_blueprint(views.bp)

@@ -1,5 +1,6 @@
-"""Sandbox LMS JSON endpoints: key set, token, NRPS, AGS, fault injection, attempts report.
-Errors are JSON with a message; bearer failures carry ``WWW-Authenticate``."""
+"""Sandbox LMS JSON endpoints: key set, token, NRPS, AGS, fault injection, attempts report, and
+Moodle's web-service endpoint (``webservice``). Errors are JSON with a message; bearer failures
+carry ``WWW-Authenticate``; Moodle's errors are its own JSON, with HTTP 200."""
 
 from __future__ import annotations
 
@@ -43,6 +44,7 @@ from .tokens import (
     issue_token,
 )
 from .views import bp, current_info, http_timeout
+from .webservice import SERVER_PATH, MoodleException, call
 
 
 @bp.errorhandler(ApiError)
@@ -172,4 +174,18 @@ def attempts(course_key: str) -> ResponseReturnValue:
 def faults() -> ResponseReturnValue:
     body = faults_json() if request.method == "GET" else set_faults(_body())
     db.session.commit()
+    return _json(body)
+
+
+@bp.post("/moodle" + SERVER_PATH)
+@csrf.exempt
+@public
+def moodle_server() -> ResponseReturnValue:
+    """Moodle's REST server: a web-service call, answered as Moodle answers (errors too)."""
+    try:
+        body = call(request.form)
+        db.session.commit()
+    except MoodleException as exc:
+        db.session.rollback()
+        body = exc.body
     return _json(body)

@@ -16,8 +16,9 @@ from .reset import count_tenant_rows, drop_demo_data, sandbox_tenant
 from .seed import ensure_sandbox, sandbox_info
 
 # What ``make run`` loads after ``sandbox seed`` (its Makefile target), in its order: each
-# ``flask <group> <command> --tenant "Sandbox University"``.
-DEMO_LOADERS = (("internships", "demo"), ("credit", "demo"))
+# ``flask <group> <command> --tenant "Sandbox University"``; then the supervisors' ratings
+# become outcome evidence (what the running server's job runner does within a minute).
+DEMO_LOADERS = (("internships", "demo"), ("credit", "demo"), ("evidence", "sync"))
 REPORTED = (
     ("listing", "listings"),
     ("application", "applications"),
@@ -82,7 +83,8 @@ def reset_command(ctx: click.Context, yes: bool) -> None:
         loader = group.get_command(ctx, command_name) if isinstance(group, click.Group) else None
         if loader is None:
             raise click.ClickException(f"flask {group_name} {command_name} is not available.")
-        ctx.invoke(loader, tenant_ref=str(tenant_id))
+        tenant_option = next(p.name for p in loader.params if "--tenant" in p.opts)
+        ctx.invoke(loader, **{str(tenant_option): tenant_name})
     audit.record(Actor.cli(tenant_id, "sandbox reset"), "sandbox.reset", tenant_id)
     db.session.commit()
     counts = ", ".join(f"{count_tenant_rows(tenant_id, t)} {label}" for t, label in REPORTED)

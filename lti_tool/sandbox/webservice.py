@@ -4,7 +4,7 @@ competencies and writing ratings back can be tried without a Moodle site:
 ``moodlewsrestformat=json``, answering what Moodle answers — its documented JSON shapes, and
 its errors as ``{"exception", "errorcode", "message"}`` with HTTP 200.
 
-Functions served: ``core_competency_list_course_competencies``,
+Functions served (the route is in ``api``): ``core_competency_list_course_competencies``,
 ``core_competency_list_competency_frameworks`` and ``core_competency_grade_competency_in_course``
 (the ones Career Credit's Moodle connector calls). The web-service token is made by the seed
 (``tokens.ensure_web_service``): a random one per database, only its SHA-256 kept by the
@@ -17,16 +17,12 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from flask import current_app, request
-from flask.typing import ResponseReturnValue
+from flask import current_app
 
-from ..auth import public
-from ..extensions import csrf, db
 from . import competencies as comps
 from .models import SandboxCourse
 from .platform import find_enrolment
 from .tokens import web_service_token_known
-from .views import bp
 
 SERVER_PATH = "/webservice/rest/server.php"
 WEB_SERVICE_USER = 2  # the site's web-service user (Moodle's first administrator)
@@ -238,20 +234,3 @@ def call(form: Mapping[str, str]) -> Any:
     if form.get("moodlewsrestformat") != "json":
         raise _invalid_parameter("The sandbox answers moodlewsrestformat=json only")
     return FUNCTIONS[function](form)
-
-
-@bp.post("/moodle" + SERVER_PATH)
-@csrf.exempt
-@public
-def moodle_server() -> ResponseReturnValue:
-    try:
-        body = call(request.form)
-        db.session.commit()
-    except MoodleException as exc:
-        db.session.rollback()
-        body = exc.body
-    response = current_app.response_class(
-        current_app.json.dumps(body), status=200, mimetype="application/json"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response

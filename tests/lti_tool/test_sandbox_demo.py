@@ -118,7 +118,11 @@ def test_reset_drops_the_sandbox_tenants_data_and_loads_the_demo_again(reset_app
         other_id = other.id
     # The credit demo only: the internships demo's engagements depend on today's date (its
     # own tests cover it); the command runs every loader make run runs, in DEMO_LOADERS.
-    assert sandbox_cli.DEMO_LOADERS == (("internships", "demo"), ("credit", "demo"))
+    assert sandbox_cli.DEMO_LOADERS == (
+        ("internships", "demo"),
+        ("credit", "demo"),
+        ("evidence", "sync"),
+    )
     monkeypatch.setattr(sandbox_cli, "DEMO_LOADERS", (("credit", "demo"),))
 
     out = reset_app.test_cli_runner().invoke(args=["sandbox", "reset", "--yes"])

@@ -1,6 +1,7 @@
 """What ``make run``'s demo shows an advisor (loaded by ``flask sandbox reset``, which runs the
-same loaders): students at risk for different reasons, and outcome evidence across several
-competencies, levels, students, measures and terms on the attainment pages. The reset restores
+same loaders and the evidence sync the server's job runner runs): students at risk for
+different reasons, and outcome evidence across several competencies, levels, students and
+terms on the attainment pages. The reset restores
 the sandbox's Moodle connection and drops the competency ratings it received. A database and a
 server of their own: the reset drops the sandbox tenant's data, which other tests keep."""
 
@@ -99,24 +100,24 @@ def test_the_advisor_sees_students_at_risk_for_different_reasons(demo):
     assert re.search(r"Amara Okafor .*? Behind planned hours near the end date", at_risk)
     assert re.search(r"Benjamin Tran .*? Lowest supervisor rating on a competency", at_risk)
     everyone = _text(client.get("/reports/students", query_string={"lid": lid}))
-    assert "5 engagements" in everyone
+    assert "14 engagements" in everyone  # this term's five, and nine of the two before
+    for term in ("Fall 2025", "Spring 2026", "Fall 2026"):
+        assert f"({term})" in everyone
     averages = set(re.findall(r"Evaluated, average level ([\d.]+) of 4", everyone))
-    assert len(averages) == 3  # the supervisors' evaluations differ
+    assert len(averages) >= 5  # the supervisors' evaluations differ
 
 
-def test_program_attainment_has_varied_evidence_in_both_measures(demo):
+def test_program_attainment_has_varied_evidence(demo):
     client, lid = _advisor(demo)
     page = client.get("/attainment/program", query_string={"lid": lid})
     direct = _rows(page, "Direct measures")
-    indirect = _rows(page, "Indirect measures")
     # per outcome: target, students assessed (n), at or above target, then levels 1..4
-    direct.pop("Outcome"), indirect.pop("Outcome")
+    direct.pop("Outcome")
     assessed = {name: int(cells[1]) for name, cells in direct.items()}
     assert sum(1 for n in assessed.values() if n > 0) >= 6  # several competencies
     assert assessed["COM Communication"] >= 4  # several students
     levels = [sum(int(cells[3 + level]) for cells in direct.values()) for level in range(4)]
     assert all(count > 0 for count in levels), levels  # every level reached
-    assert sum(int(cells[1]) for cells in indirect.values()) >= 6  # self-assessments too
 
 
 def test_the_trend_spans_three_terms(demo):
