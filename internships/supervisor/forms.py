@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from lti_tool.forms import strip_text
+from lti_tool.forms import CheckedForm, strip_text
 
 from ..forms import EMAIL, LISTING_FIELDS, ListingForm
 from ..work.models import RATING_LEVELS
 
 
-class SupervisorForm(FlaskForm):
+class SupervisorForm(CheckedForm):
     """A public form on a signed-link page; CSRF from the session cookie."""
 
     submit = SubmitField("Submit")
@@ -42,7 +41,7 @@ def ratings_from(
     return ratings
 
 
-class EmployerListingForm(FlaskForm):
+class EmployerListingForm(CheckedForm):
     """The public form an invited employer fills in (CSRF from the session cookie: the page
     opens from an email, outside the LMS): who they are, then the listing form's own fields."""
 

@@ -91,8 +91,13 @@ FORMS: dict[str, FormSpec] = {
     ),
     "hours": FormSpec(
         "student",
-        lambda w: f"/work/engagements/{w.engagement_id}/hours",
-        lambda w: {"work_date": YESTERDAY, "hours": "1.5", "description": "Survey design"},
+        lambda w: f"/work/engagements/{w.engagement_id}",
+        lambda w: {
+            "form": "hours",
+            "work_date": YESTERDAY,
+            "hours": "1.5",
+            "description": "Survey design",
+        },
         ("work_date", "hours", "description"),
     ),
     "reflection": FormSpec(
@@ -106,8 +111,8 @@ FORMS: dict[str, FormSpec] = {
     ),
     "deliverable": FormSpec(
         "student",
-        lambda w: f"/work/engagements/{w.engagement_id}/deliverables",
-        lambda w: {"title": "Final report", "url": "https://example.org/report"},
+        lambda w: f"/work/engagements/{w.engagement_id}",
+        lambda w: {"form": "deliverable", "title": "Final report", "url": "https://example.org/r"},
         ("title", "url"),
     ),
     "agreement": FormSpec(
@@ -182,20 +187,29 @@ FORMS: dict[str, FormSpec] = {
     ),
     "award": FormSpec(
         "faculty",
-        lambda w: f"/credit/students/{w.student_id}/award",
-        lambda w: {"idempotency_key": secrets.token_hex(12), "credits": "1", "comment": "Good"},
+        lambda w: f"/credit/students/{w.student_id}",
+        lambda w: {
+            "form": "award",
+            "idempotency_key": secrets.token_hex(12),
+            "credits": "1",
+            "comment": "Good",
+        },
         ("idempotency_key", "credits", "score", "comment"),
     ),
     "ask_changes": FormSpec(
         "faculty",
-        lambda w: f"/credit/students/{w.student_id}/changes",
-        lambda w: {"message": "Please add the final report."},
-        ("message",),
+        lambda w: f"/credit/students/{w.student_id}",
+        lambda w: {
+            "form": "changes",
+            "message": "Please add the final report.",
+            "parts": [f"hours:{w.engagement_id}"],
+        },
+        ("message", "parts"),
     ),
     "deny": FormSpec(
         "faculty",
-        lambda w: f"/credit/students/{w.student_id}/deny",
-        lambda w: {"message": "The work does not meet the policy.", "confirm": "y"},
+        lambda w: f"/credit/students/{w.student_id}",
+        lambda w: {"form": "deny", "message": "The work does not meet the policy.", "confirm": "y"},
         ("message",),
     ),
     "admin_settings": FormSpec(
