@@ -29,6 +29,7 @@ def student_query(args: MultiDict[str, str], **preset: Any) -> StudentQuery:
         "course_id": _int(args.get("course")),
         "term": args.get("term", "")[:255],
         "employer_id": _int(args.get("employer")),
+        "employer_name": args.get("employer_name", ""),
         "state": args.get("state", ""),
         "risk": args.get("risk", ""),
         "page": _int(args.get("page")) or 1,

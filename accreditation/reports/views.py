@@ -106,13 +106,12 @@ def home_csv() -> ResponseReturnValue:
 def student_table() -> ResponseReturnValue:
     ctx = current_launch()
     limits = risk.tenant_thresholds(ctx.tenant_id)
-    page = students.student_page(
-        ctx.tenant_id, forms.student_query(request.args), limits, *_clock(ctx)
-    )
+    query = forms.student_query(request.args)
+    page = students.student_page(ctx.tenant_id, query, limits, *_clock(ctx))
     return render_template(
         "reports/students.html",
         page=page,
-        options=students.filter_options(ctx.tenant_id),
+        options=students.filter_options(ctx.tenant_id, query.employer_id),
         states=students.ENGAGEMENT_STATUSES,
         rules=risk.RULES,
         limits=limits,

@@ -35,6 +35,10 @@ COUNT_CAP = 10_000
 # A name search first finds the matching people; up to this many go to the engagement query
 # as a list of ids (an index probe each), more as a subquery.
 SEARCH_IDS = 2_000
+# Up to this many employers the filter form lists them all; past it (10,000 at
+# benchmarks/advisor.py --scale 5, whose options were most of the page's cost) it asks for part
+# of a name instead, matched like the name search.
+EMPLOYER_OPTIONS = 200
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class StudentQuery:
     course_id: int | None = None
     term: str = ""
     employer_id: int | None = None
+    employer_name: str = ""  # part of an employer's name
     state: str = ""  # an engagement status
     risk: str = ""  # "any" or one of RULES
     student_id: int | None = None
@@ -56,6 +61,7 @@ class StudentQuery:
         return replace(
             self,
             q=" ".join(self.q.split())[:MAX_QUERY],
+            employer_name=" ".join(self.employer_name.split())[:MAX_QUERY],
             program=self.program.strip()[:200],
             state=self.state if self.state in ENGAGEMENT_STATUSES else "",
             risk=self.risk if self.risk in (*RULES, "any") else "",
@@ -71,6 +77,7 @@ class StudentQuery:
             "course": self.course_id,
             "term": self.term,
             "employer": self.employer_id,
+            "employer_name": self.employer_name,
             "state": self.state,
             "risk": self.risk,
             "page": self.page if self.page > 1 else None,
@@ -125,6 +132,8 @@ def _filtered(
                 )
             )
         )
+    if query.employer_name:
+        stmt = stmt.where(Engagement.listing_id.in_(_listings_of_employers_named(tenant_id, query)))
     if query.program:
         stmt = stmt.where(
             Engagement.student_id.in_(
@@ -134,24 +143,46 @@ def _filtered(
             )
         )
     if query.q:
-        escaped = query.q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        people = select(User.id).where(
-            User.tenant_id == tenant_id,
-            or_(
-                func.lower(User.name).like(like, escape="\\"),
-                func.lower(User.email).like(like, escape="\\"),
-            ),
-        )
-        # the planner cannot estimate a substring match: give it the ids when they are few
-        found = list(db.session.scalars(people.limit(SEARCH_IDS + 1)))
-        if len(found) <= SEARCH_IDS:
-            stmt = stmt.where(Engagement.student_id.in_(found or [-1]))
-        else:
-            stmt = stmt.where(Engagement.student_id.in_(people))
+        stmt = stmt.where(Engagement.student_id.in_(_people_named(tenant_id, query.q)))
     if query.risk:
         stmt = stmt.where(_at_risk(query.risk, limits, today, now))
     return stmt
+
+
+def _like(words: str) -> str:
+    """A LIKE pattern matching ``words`` anywhere (lower case; ``\\`` escapes)."""
+    escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _people_named(tenant_id: int, words: str) -> Any:
+    """The ids of the people whose name or email holds ``words``."""
+    like = _like(words)
+    people = select(User.id).where(
+        User.tenant_id == tenant_id,
+        or_(
+            func.lower(User.name).like(like, escape="\\"),
+            func.lower(User.email).like(like, escape="\\"),
+        ),
+    )
+    # the planner cannot estimate a substring match: give it the ids when they are few
+    found = list(db.session.scalars(people.limit(SEARCH_IDS + 1)))
+    return (found or [-1]) if len(found) <= SEARCH_IDS else people
+
+
+def _listings_of_employers_named(tenant_id: int, query: StudentQuery) -> Any:
+    """The ids of the listings of the employers whose name holds ``query.employer_name``:
+    a subquery on the listings' (tenant, employer) index, given the employers' ids when they
+    are few (the planner cannot estimate a substring match)."""
+    employers = select(Employer.id).where(
+        Employer.tenant_id == tenant_id,
+        func.lower(Employer.name).like(_like(query.employer_name), escape="\\"),
+    )
+    found = list(db.session.scalars(employers.limit(SEARCH_IDS + 1)))
+    employer_ids: Any = (found or [-1]) if len(found) <= SEARCH_IDS else employers
+    return select(Listing.id).where(
+        Listing.tenant_id == tenant_id, Listing.employer_id.in_(employer_ids)
+    )
 
 
 def _at_risk(risk: str, limits: Thresholds, today: dt.date, now: dt.datetime) -> Any:
@@ -287,10 +318,14 @@ class FilterOptions:
     programs: list[str]
     courses: list[tuple[int, str]]
     terms: list[str]
+    # every employer when they are at most EMPLOYER_OPTIONS; otherwise only the one chosen
+    # (a link from an employer's page), and the form asks for part of a name
     employers: list[tuple[int, str]]
+    employers_listed: bool = True
+    employer_count: int = 0
 
 
-def filter_options(tenant_id: int) -> FilterOptions:
+def filter_options(tenant_id: int, employer_id: int | None = None) -> FilterOptions:
     """The choices of the filter form (distinct values of the tenant)."""
     programs = _distinct_programs(tenant_id)
     courses = db.session.execute(
@@ -304,11 +339,30 @@ def filter_options(tenant_id: int) -> FilterOptions:
         .distinct()
         .order_by(Course.term_name)
     )
-    employers = db.session.execute(
-        select(Employer.id, Employer.name)
-        .where(Employer.tenant_id == tenant_id)
-        .order_by(Employer.name)
-    ).all()
+    of_tenant = select(Employer.id, Employer.name).where(Employer.tenant_id == tenant_id)
+    employers = [
+        (eid, name)
+        for eid, name in db.session.execute(
+            of_tenant.order_by(Employer.name, Employer.id).limit(EMPLOYER_OPTIONS + 1)
+        )
+    ]
+    listed = len(employers) <= EMPLOYER_OPTIONS
+    count = len(employers)
+    if not listed:
+        count = int(
+            db.session.scalar(
+                select(func.count()).select_from(Employer).where(Employer.tenant_id == tenant_id)
+            )
+            or 0
+        )
+        employers = (
+            [
+                (eid, name)
+                for eid, name in db.session.execute(of_tenant.where(Employer.id == employer_id))
+            ]
+            if employer_id
+            else []
+        )
     return FilterOptions(
         programs=list(programs),
         courses=[
@@ -316,5 +370,7 @@ def filter_options(tenant_id: int) -> FilterOptions:
             for cid, title, term in courses
         ],
         terms=[t for t in terms if t],
-        employers=[(eid, name) for eid, name in employers],
+        employers=employers,
+        employers_listed=listed,
+        employer_count=count,
     )
