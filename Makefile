@@ -41,6 +41,7 @@ run: install
 	$(BIN)/flask --app lti_tool sandbox seed
 	$(BIN)/flask --app lti_tool internships demo --tenant "Sandbox University"
 	$(BIN)/flask --app lti_tool credit demo --tenant "Sandbox University"
+	$(BIN)/flask --app lti_tool evidence sync --tenant "Sandbox University"
 	@echo
 	@echo "  Career Credit is running. Open the sandbox LMS: http://localhost:5000/sandbox"
 	@echo

@@ -32,6 +32,7 @@ CODES = {
     "invalidrecord": "the course or record was not found",
     "nopermissions": "the token's user lacks a permission",
     "invalidparameter": "a parameter was refused",
+    "codingerror": "the competency is not in this course or the student is not enrolled in it",
 }
 HINTS = {
     "invalidtoken": "Ask your Moodle administrator for a new web-service token and set it in "

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from internships.demo import ensure_sandbox_people, seed_history
+from internships.work.models import Engagement
+from internships.work.services import reopenings
 from lti_tool.extensions import db
 
 from .models import CreditDecision
@@ -48,19 +50,29 @@ def seed_credit(tenant_id: int) -> int:
         )
     )
     if asked is None:
-        db.session.add(
-            CreditDecision(
-                tenant_id=tenant_id,
-                course_id=bus.id,
-                student_id=chloe.id,
-                kind="changes_requested",
-                message="Please add one paragraph to your reflection on what you would do "
-                "differently next time.",
-                decided_by=f"{users['priya-raman'].name} <{users['priya-raman'].email}> (demo)",
-                decided_by_user_id=users["priya-raman"].id,
-            )
+        request = CreditDecision(
+            tenant_id=tenant_id,
+            course_id=bus.id,
+            student_id=chloe.id,
+            kind="changes_requested",
+            message="Please add one paragraph to your reflection on what you would do "
+            "differently next time.",
+            decided_by=f"{users['priya-raman'].name} <{users['priya-raman'].email}> (demo)",
+            decided_by_user_id=users["priya-raman"].id,
         )
+        db.session.add(request)
         db.session.flush()
+        # the request reopens what it asks about: Chloé's reflection on her BUS 390 work
+        for engagement in db.session.scalars(
+            select(Engagement).where(
+                Engagement.tenant_id == tenant_id,
+                Engagement.course_id == bus.id,
+                Engagement.student_id == chloe.id,
+                Engagement.status != "cancelled",
+            )
+        ):
+            part = reopenings.Part(engagement.id, "reflection")
+            reopenings.reopen(tenant_id, engagement, request.id, part)
     for key in POLICIES:
         rows = course_progress(tenant_id, courses[key].id)
         ready += sum(1 for p in rows if p.state in ("ready", "resubmitted"))

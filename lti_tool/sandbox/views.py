@@ -24,7 +24,7 @@ bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
 
 PERSON_GROUPS = [
     ("student", "Students"),
-    ("faculty", "Faculty"),
+    ("faculty", "Instructors"),
     ("ta", "Teaching assistants"),
     ("advisor", "Career advisors"),
     ("observer", "Observers (parents)"),

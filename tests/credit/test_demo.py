@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from credit.demo import seed_credit
 from credit.models import CreditDecision
 from internships.demo import seed_listings, seed_work
+from internships.work.models import EngagementReopening
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
@@ -29,3 +30,14 @@ def test_demo_credit_has_students_ready_and_one_request_for_changes(app):
             .where(CreditDecision.tenant_id == tenant.id)
         )
         assert asked == 1
+        # the request reopens what it asks about: the student's reflection, and only that
+        request_id = db.session.scalar(
+            select(CreditDecision.id).where(CreditDecision.tenant_id == tenant.id)
+        )
+        kinds = db.session.scalars(
+            select(EngagementReopening.kind).where(
+                EngagementReopening.tenant_id == tenant.id,
+                EngagementReopening.request_id == request_id,
+            )
+        ).all()
+        assert kinds == ["reflection"]
