@@ -62,3 +62,23 @@ def test_the_hours_form_and_the_board_say_one_thing_about_a_word_for_a_number(ap
     assert errors["hours"].strip() == "Give the hours as a number, e.g. 2.5.", errors
     board = get(student, "/internships/", min_hours="lots").get_data(as_text=True)
     assert board.count("Enter a whole number, like 3.") == 1
+
+
+def test_the_credit_pages_show_hours_to_the_quarter_like_every_other(app, school):
+    """One truth about hours (issue 17): 12.75 confirmed hours are "12.75" on the review page,
+    the roster, the queue, the student's credit panel and the engagement page alike."""
+    faculty = school.person("faculty")
+    student = school.person("student", sub="stu-quarter")
+    with app.app_context():
+        engagement_id = give_work(student.ctx(), hours=12.75).id
+        db.session.commit()
+        student_id = student.user_id
+    review = html.unescape(get(faculty, f"/credit/students/{student_id}").get_data(as_text=True))
+    assert "12.75 counted hours (12.75 approved in all, 0 waiting)" in review
+    assert "12.75 hours confirmed of" in review
+    roster = get(faculty, "/credit/course").get_data(as_text=True)
+    assert "12.75" in roster and "12.8" not in roster
+    home = html.unescape(get(student, "/home/student").get_data(as_text=True))
+    assert "12.75 of" in home and "12.8" not in home
+    page = get(student, f"/work/engagements/{engagement_id}").get_data(as_text=True)
+    assert "12.75 confirmed · 0 waiting" in page
