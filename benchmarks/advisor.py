@@ -12,8 +12,8 @@ then time real requests through the app in this process (a warm worker: Flask's 
 an advisor launch, templates rendered):
 
 - home: ``GET /reports/`` (this term's counts);
-- table: ``GET /reports/students`` with one or two filters (state, program, employer, course,
-  term, a name search) on a random page among the first 20;
+- table: ``GET /reports/students`` with one or two filters (state, program, employer or part
+  of its name, course, term, a name search) on a random page among the first 20;
 - pdf: ``GET /reports/students/<id>/report.pdf`` for random students (charts drawn).
 
 The last line is one JSON object:
@@ -356,6 +356,7 @@ def run(url: str, sizes: dict[str, int], requests: int, reuse: bool = False) -> 
                 {"state": "active"},
                 {"state": "completed", "program": rng.choice(PROGRAMS)},
                 {"employer": rng.randint(1, ids["employers"])},
+                {"employer_name": f"employer {rng.randint(1, ids['employers'])}"},
                 {"course": rng.randint(*ids["courses"]), "state": "completed"},
                 {"term": "Fall term", "program": rng.choice(PROGRAMS)},
                 {"q": f"student {rng.randint(1, 9999)}"},

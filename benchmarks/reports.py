@@ -26,7 +26,7 @@ Targets: attainment and coverage ≤ 2 s on PostgreSQL at full size.
     nice -n 10 .venv/bin/python benchmarks/reports.py --scale 0.1    # a tenth of each size
     nice -n 10 .venv/bin/python benchmarks/reports.py --only sqlite --no-export
     nice -n 10 .venv/bin/python benchmarks/reports.py --only postgresql --keep   # prints its name
-    nice -n 10 .venv/bin/python benchmarks/reports.py --reuse cc_bench_1234abcd  # time it again
+    nice -n 10 .venv/bin/python benchmarks/reports.py --reuse cc_bench_1234abcd  # upgrade, time
 """
 
 from __future__ import annotations
@@ -179,9 +179,9 @@ def generate(sizes: dict[str, int]) -> dict[str, Any]:
             # about 3% rated not applicable
             "evidence",
             "INSERT INTO outcome_evidence (tenant_id, student_id, engagement_id, course_id, "
-            "item_id, item_version_id, level, source, method, rater, comment, observed_at, "
-            "recorded_at, origin) "
-            f"SELECT e.tenant_id, e.student_id, e.id, e.course_id, "
+            "listing_id, item_id, item_version_id, level, source, method, rater, comment, "
+            "observed_at, recorded_at, origin) "
+            f"SELECT e.tenant_id, e.student_id, e.id, e.course_id, e.listing_id, "
             f"CASE (e.id + k.k * 3) % {n_items} {item_case} END, "
             f"CASE (e.id + k.k * 3) % {n_items} {version_case} END, "
             "CASE WHEN (e.id * 31 + k.k) % 33 = 0 THEN NULL "
@@ -288,6 +288,7 @@ def run(
     result: dict[str, Any] = {}
     with app.app_context():
         if reuse:
+            upgrade(revision="heads")  # a kept database gets the migrations added since
             ids = generated()
         else:
             upgrade(revision="heads")
@@ -385,8 +386,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse",
         metavar="NAME",
-        help="time the reports on a PostgreSQL database kept with --keep (no generation; "
-        "--scale only labels the figures: give the one it was generated at)",
+        help="time the reports on a PostgreSQL database kept with --keep (upgraded to the "
+        "migrations' heads, no generation; --scale only labels the figures: give the one it "
+        "was generated at)",
     )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the clean-ups

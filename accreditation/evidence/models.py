@@ -3,13 +3,16 @@
 ``item_version_id`` fixes the wording the rater saw, so renaming an item later never changes
 what was recorded. ``origin`` names what the row was derived from (for example
 ``competency_rating:42``) and is unique per tenant, so deriving again never duplicates.
+``listing_id`` copies the engagement's listing (an engagement never changes listing), so that
+coverage by listing groups evidence rows without joining their engagements.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accreditation.frameworks.models import FrameworkItem, FrameworkItemVersion
@@ -32,6 +35,8 @@ class Evidence(Model):
         UniqueConstraint("tenant_id", "origin"),
         Index("ix_outcome_evidence_tenant_item", "tenant_id", "item_id", "observed_at"),
         Index("ix_outcome_evidence_tenant_student", "tenant_id", "student_id"),
+        # coverage by listing: rated rows per outcome and listing from the index alone
+        Index("ix_outcome_evidence_listing", "tenant_id", "item_id", "listing_id", "level"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
@@ -40,6 +45,8 @@ class Evidence(Model):
         ForeignKey("engagement.id"), index=True, default=None
     )
     course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), default=None)
+    # the engagement's listing (None without an engagement); filled in on insert when not given
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listing.id"), default=None)
     item_id: Mapped[int] = mapped_column(ForeignKey("outcome_item.id"))
     item_version_id: Mapped[int] = mapped_column(ForeignKey("outcome_item_version.id"))
     level: Mapped[int | None] = mapped_column(default=None)  # 1..len(scale); None = N/A
@@ -53,3 +60,15 @@ class Evidence(Model):
 
     item: Mapped[FrameworkItem] = relationship()
     item_version: Mapped[FrameworkItemVersion] = relationship()
+
+
+@event.listens_for(Evidence, "before_insert")
+def _listing_of_engagement(_mapper: Any, connection: Any, target: Evidence) -> None:
+    """A row written with its engagement but not its listing gets the engagement's listing
+    (the writers in this package pass it; this keeps any other writer's rows counted)."""
+    if target.listing_id is None and target.engagement_id is not None:
+        from internships.work.models import Engagement
+
+        target.listing_id = connection.scalar(
+            select(Engagement.listing_id).where(Engagement.id == target.engagement_id)
+        )

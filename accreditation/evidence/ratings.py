@@ -220,6 +220,7 @@ def _record(
                 student_id=engagement.student_id,
                 engagement_id=engagement.id,
                 course_id=engagement.course_id,
+                listing_id=engagement.listing_id,
                 item_id=row.item.id,
                 source=METHODS[method],
                 method=method,

@@ -135,6 +135,7 @@ def _evidence_of(
         student_id=engagement.student_id,
         engagement_id=engagement.id,
         course_id=engagement.course_id,
+        listing_id=engagement.listing_id,
         item_id=item.id,
         item_version_id=_version_at(item, evaluation.submitted_at),
         level=rating.level,

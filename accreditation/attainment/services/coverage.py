@@ -12,11 +12,10 @@ from sqlalchemy import Select, func, select
 from accreditation.evidence.models import Evidence
 from accreditation.frameworks.models import Framework
 from internships.models import Listing
-from internships.work.models import Engagement
 from lti_tool.extensions import db
 from lti_tool.models import Course
 
-from .attribution import attributed
+from .attribution import attributed, has_alignments
 from .report import scoped_framework
 from .scope import Outcome, Scope
 
@@ -59,13 +58,10 @@ def coverage(
     listing_rows: dict[int | None, int] = defaultdict(int)
     if items:
         ids = [o.id for o in items]
-        att = attributed(
-            scope,
-            ids,
-            Evidence.course_id.label("course_id"),
-            Evidence.engagement_id.label("engagement_id"),
-        )
-        for kind, outcome_id, column_id, rows in _coverage_counts(att, ids, with_listings):
+        aligned = has_alignments(scope, ids)
+        for kind, outcome_id, column_id, rows in _coverage_counts(
+            scope, ids, aligned, with_listings
+        ):
             counts[(kind, column_id, outcome_id)] = rows
             if kind == "course":
                 totals[outcome_id] += rows
@@ -118,33 +114,35 @@ _LISTING_COLUMNS_MAX = 12
 
 
 def _coverage_counts(
-    att: Any, ids: list[int], with_listings: bool
+    scope: Scope, ids: list[int], aligned: bool, with_listings: bool
 ) -> list[tuple[str, int, int | None, int]]:
-    """(kind, outcome id, course or listing id, rated evidence rows)."""
+    """(kind, outcome id, course or listing id, rated evidence rows). Each count reads only
+    the columns it groups by, so that PostgreSQL can count from an index alone
+    (``ix_outcome_evidence_listing`` for listings): the evidence row holds its listing."""
+    by_course = attributed(scope, ids, Evidence.course_id.label("course_id"), aligned=aligned)
     out: list[tuple[str, int, int | None, int]] = [
         ("course", o, c, n)
         for o, c, n in db.session.execute(
-            select(att.c.outcome_id, att.c.course_id, func.count()).group_by(
-                att.c.outcome_id, att.c.course_id
+            select(by_course.c.outcome_id, by_course.c.course_id, func.count()).group_by(
+                by_course.c.outcome_id, by_course.c.course_id
             )
         )
     ]
     if not with_listings:
         return out
-    # every evidence row joins its engagement: the costly half
-    joined = select().select_from(att).outerjoin(Engagement, Engagement.id == att.c.engagement_id)
+    att = attributed(scope, ids, Evidence.listing_id.label("listing_id"), aligned=aligned)
     if len(ids) > _LISTING_COLUMNS_MAX:
         return out + [
             ("listing", o, lst, n)
             for o, lst, n in db.session.execute(
-                joined.add_columns(att.c.outcome_id, Engagement.listing_id, func.count()).group_by(
-                    att.c.outcome_id, Engagement.listing_id
+                select(att.c.outcome_id, att.c.listing_id, func.count()).group_by(
+                    att.c.outcome_id, att.c.listing_id
                 )
             )
         ]
     per_outcome = [func.count().filter(att.c.outcome_id == o) for o in ids]
     for listing_id, *rows in db.session.execute(
-        joined.add_columns(Engagement.listing_id, *per_outcome).group_by(Engagement.listing_id)
+        select(att.c.listing_id, *per_outcome).group_by(att.c.listing_id)
     ):
         out += [("listing", o, listing_id, n) for o, n in zip(ids, rows, strict=True) if n]
     return out
