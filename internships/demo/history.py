@@ -16,6 +16,7 @@ from sqlalchemy import select
 from lti_tool.extensions import db
 
 from .content import PlanStep
+from .people import new_course
 
 # (term, first day, last day, sandbox course, [(listing, student)]): every step completed.
 PAST_TERMS: tuple[tuple[str, dt.date, dt.date, str, tuple[tuple[str, str], ...]], ...] = (
@@ -83,18 +84,7 @@ def past_courses(tenant_id: int, issuer: str, users: dict[str, Any]) -> dict[str
             )
         )
         if course is None:
-            label, title = titles[key]
-            course = Course(
-                tenant_id=tenant_id,
-                issuer=issuer,
-                context_id=context_id,
-                title=title,
-                label=label,
-                term_name=term,
-                term_start=start.isoformat(),
-                term_end=end.isoformat(),
-            )
-            db.session.add(course)
+            course = new_course(tenant_id, issuer, context_id, titles[key], (term, start, end))
             db.session.flush()
         for student in {s for _, s in steps}:
             user = users[student]

@@ -52,20 +52,35 @@ def _courses(tenant_id: int, issuer: str) -> dict[str, Any]:
         if course is not None:
             course.context_id = context_id  # made before the sandbox took Moodle's ids
         if course is None:
-            term, start, end = seed.TERM
-            course = Course(
-                tenant_id=tenant_id,
-                issuer=issuer,
-                context_id=context_id,
-                title=title,
-                label=label,
-                term_name=term,
-                term_start=start.isoformat(),
-                term_end=end.isoformat(),
-            )
-            db.session.add(course)
+            course = new_course(tenant_id, issuer, context_id, (label, title), seed.TERM)
         courses[key] = course
     return courses
+
+
+def new_course(
+    tenant_id: int,
+    issuer: str,
+    context_id: str,
+    names: tuple[str, str],
+    term: tuple[str, Any, Any],
+) -> Any:
+    """A demo course (added, not flushed): ``names`` its label and title, ``term`` its name,
+    first and last day."""
+    from lti_tool.models import Course
+
+    (label, title), (term_name, start, end) = names, term
+    course = Course(
+        tenant_id=tenant_id,
+        issuer=issuer,
+        context_id=context_id,
+        title=title,
+        label=label,
+        term_name=term_name,
+        term_start=start.isoformat(),
+        term_end=end.isoformat(),
+    )
+    db.session.add(course)
+    return course
 
 
 def _users(tenant_id: int, issuer: str) -> dict[str, Any]:

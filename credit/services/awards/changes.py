@@ -26,6 +26,7 @@ from lti_tool.services import audit
 
 from ...models import CreditDecision
 from .decisions import decide
+from .history import decision_history
 from .rules import require_faculty, student_in_course
 
 
@@ -160,18 +161,10 @@ def reopened_words(rows: Sequence[EngagementReopening]) -> dict[int, str]:
 
 
 def open_request(tenant_id: int, course_id: int, student_id: int) -> CreditDecision | None:
-    """The student's request for changes in the course that waits for their answer."""
-    last = db.session.scalar(
-        select(CreditDecision)
-        .where(
-            CreditDecision.tenant_id == tenant_id,
-            CreditDecision.course_id == course_id,
-            CreditDecision.student_id == student_id,
-        )
-        .order_by(CreditDecision.id.desc())
-        .limit(1)
-    )
-    return last if last is not None and last.kind == "changes_requested" else None
+    """The student's request for changes in the course that waits for their answer (their
+    newest decision there, when it is one)."""
+    newest = decision_history(tenant_id, course_id, student_id)[:1]
+    return newest[0] if newest and newest[0].kind == "changes_requested" else None
 
 
 def resubmit(ctx: LaunchContext, course_id: int, answer: str = "") -> CreditDecision:
