@@ -193,3 +193,27 @@ def test_only_the_student_answers_and_only_their_instructor_asks(app, school):
     hours = {"form": "hours", "work_date": dt.date.today().isoformat(), "hours": "1"}
     forged_hours = {**hours, "description": "x"}
     assert post(other, url, forged_hours, csrf=launch_csrf(app, other.lid)).status_code == 404
+
+
+def test_a_later_decision_closes_what_a_waiting_request_reopened(app, school):
+    faculty = school.person("faculty")
+    student = school.person("student", sub="stu-superseded")
+    with app.app_context():
+        engagement_id = give_work(student.ctx(), hours=50).id
+        db.session.commit()
+        student_id = student.user_id
+    review = f"/credit/students/{student_id}"
+    reflection = f"/work/engagements/{engagement_id}/reflection"
+    ask = {"form": "changes", "message": "Revise it.", "parts": [f"reflection:{engagement_id}"]}
+    assert post(faculty, review, ask, review).status_code == 303
+    assert get(student, reflection).status_code == 200  # open to revise
+    deny = {"form": "deny", "message": "Not academic in scope.", "confirm": "y"}
+    assert post(faculty, review, deny, review).status_code == 303
+    refused = post(student, reflection, {**_reflection(" Too late."), "submit": "1"}, reflection)
+    assert refused.status_code == 422
+    assert "This engagement is no longer active." in _text(refused)
+    with app.app_context():
+        rows = db.session.scalars(
+            select(EngagementReopening).where(EngagementReopening.engagement_id == engagement_id)
+        ).all()
+        assert [r.closed_at is not None for r in rows] == [True]

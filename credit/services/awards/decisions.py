@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from internships.work.services import reopenings
 from lti_tool.context import LaunchContext
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
@@ -10,6 +11,7 @@ from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ...models import CreditDecision
+from .history import decision_history
 from .rules import current_award, instructor_name, require_faculty, student_in_course
 
 
@@ -37,6 +39,7 @@ def decide(
             "This student already has an award in this course.",
             hint="Use 'Correct this award' to change it.",
         )
+    close_waiting_request(ctx.tenant_id, course_id, student_id)
     decision = CreditDecision(
         tenant_id=ctx.tenant_id,
         course_id=course_id,
@@ -67,3 +70,11 @@ def decide(
     )
     notify(ctx.tenant_id, student_id, f"credit_{kind}", text)
     return decision
+
+
+def close_waiting_request(tenant_id: int, course_id: int, student_id: int) -> None:
+    """A new decision (another request, a denial, an award) ends the request for changes that
+    waited for the student's answer: what it reopened closes again."""
+    newest = decision_history(tenant_id, course_id, student_id)[:1]
+    if newest and newest[0].kind == "changes_requested":
+        reopenings.close_request(tenant_id, newest[0].id)

@@ -17,6 +17,7 @@ from ...models import CreditAward, CreditPolicy
 from ..policy import get_policy
 from ..progress import student_progress
 from ..standing import StudentProgress
+from .decisions import close_waiting_request
 from .rules import (
     AwardConflictError,
     AwardInput,
@@ -102,6 +103,7 @@ def award_credit(
     if stored is not award:
         return stored
     _record(ctx, award, student, data)
+    close_waiting_request(ctx.tenant_id, course_id, student_id)
     db.session.flush()
     return award
 
