@@ -37,6 +37,9 @@ class Evidence(Model):
         Index("ix_outcome_evidence_tenant_student", "tenant_id", "student_id"),
         # coverage by listing: rated rows per outcome and listing from the index alone
         Index("ix_outcome_evidence_listing", "tenant_id", "item_id", "listing_id", "level"),
+        # coverage per course: rated rows per course and outcome from a compact index (equal
+        # keys share an entry) rather than the six-column attainment index
+        Index("ix_outcome_evidence_course_item", "tenant_id", "course_id", "item_id", "level"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))

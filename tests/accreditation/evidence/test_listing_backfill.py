@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from accreditation.evidence.models import Evidence
 from internships.work.models import Engagement
@@ -55,6 +55,18 @@ def _listings() -> dict[int, int | None]:
     return dict(db.session.execute(select(Evidence.id, Evidence.listing_id)).all())
 
 
+def _schema() -> tuple[Any, ...]:
+    """outcome_evidence's indexes and unique constraints, with their columns."""
+    seen = inspect(db.engine)
+    return (
+        sorted((i["name"], tuple(i["column_names"])) for i in seen.get_indexes("outcome_evidence")),
+        sorted(
+            (u["name"], tuple(u["column_names"]))
+            for u in seen.get_unique_constraints("outcome_evidence")
+        ),
+    )
+
+
 def _cells(ids: dict[str, Any]) -> dict[tuple[str, int | None, int], int]:
     from accreditation.attainment import services
 
@@ -83,6 +95,10 @@ def test_the_migration_fills_each_rows_listing_from_its_engagement(own_database)
         )
         assert len(expected) == SIZES["evidence"] and _listings() == expected
         before = _cells(ids)
+        schema = _schema()
+        assert ("ix_outcome_evidence_listing", ("tenant_id", "item_id", "listing_id", "level")) in (
+            schema[0]
+        )
         assert {k for k in before if k[0] == "listing"}  # the control: listings are counted
 
         db.session.execute(text("UPDATE outcome_evidence SET listing_id = NULL"))
@@ -98,4 +114,5 @@ def test_the_migration_fills_each_rows_listing_from_its_engagement(own_database)
         db.session.remove()
 
         assert _listings() == expected
+        assert _schema() == schema  # the indexes dropped for the backfill are back
         assert _cells(ids) == before
