@@ -43,3 +43,10 @@ def role_name(role: str) -> str:
     """A launch role in words, lower case for the middle of a sentence ("instructor")."""
     label = ROLE_LABELS.get(role, role)
     return label if label.startswith("Career Credit") else label.lower()
+
+
+def listed(items: list[str]) -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    if len(items) < 3:
+        return " and ".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"

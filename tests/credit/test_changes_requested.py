@@ -60,6 +60,7 @@ def test_a_request_reopens_exactly_what_it_names_and_the_answer_closes_it(app, s
     # The finished engagement is open for exactly the reflection and the hours.
     page = _text(get(student, url))
     assert "Your instructor asked for changes" in page
+    assert "reopened your reflection and your hours on this engagement" in page
     assert "Revise your reflection" in page
     assert 'name="form" value="hours"' in page
     assert 'name="form" value="deliverable"' not in page

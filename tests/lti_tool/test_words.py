@@ -44,3 +44,12 @@ def test_money_always_carries_its_currency():
     assert money(1550, "EUR", whole=True) == "€15.50"
     assert money(99, "CHF") == "0.99 CHF"  # a currency without a sign is named
     assert money(None) == "$0.00"
+
+
+def test_listed_joins_items_as_a_sentence_does():
+    from lti_tool.words import listed
+
+    assert listed([]) == ""
+    assert listed(["your reflection"]) == "your reflection"
+    assert listed(["a", "b"]) == "a and b"
+    assert listed(["a", "b", "c"]) == "a, b and c"

@@ -15,6 +15,7 @@ from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
+from lti_tool.words import listed
 
 from .. import forms
 from ..services import engagements as eng
@@ -52,8 +53,16 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
         evaluation=eval_svc.evaluation_of(engagement),
         prompts=eng.REFLECTION_PROMPTS,
         opened=opened,
+        opened_words=listed([REOPENED_WORDS[kind] for kind in opened]),
         **page_forms,
     ), status
+
+
+REOPENED_WORDS = {
+    "reflection": "your reflection",
+    "deliverable": "a deliverable",
+    "hours": "your hours",
+}
 
 
 def _reopened(engagement: Any) -> dict[str, list[Any]]:
