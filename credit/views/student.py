@@ -3,7 +3,7 @@ review again) and choosing the course an engagement counts toward."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from internships.work.services import engagements as eng
@@ -13,6 +13,7 @@ from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import Course
 from lti_tool.unit_of_work import done, field_errors, form_page
+from lti_tool.web import launch_url
 
 from .. import forms
 from ..services import awards as award_svc
@@ -27,8 +28,9 @@ def changes(course_id: int) -> ResponseReturnValue:
     reopened, what they changed so far, and their answer (which sends the work back)."""
     ctx = current_launch()
     request_row = award_svc.open_request(ctx.tenant_id, course_id, ctx.user_id)
-    if request_row is None:
-        return done("Your instructor is not waiting for changes in that course.", "home.student")
+    if request_row is None:  # answered already, or an old link: said on the student's home
+        flash("Your instructor is not waiting for changes from you in that course.", "info")
+        return redirect(launch_url("home.student"), code=303)
     form = forms.AnswerForm()
     if form.validate_on_submit():
         try:

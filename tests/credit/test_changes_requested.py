@@ -188,6 +188,8 @@ def test_only_the_student_answers_and_only_their_instructor_asks(app, school):
     changes = f"/credit/courses/{course_id}/changes"
     # Another student has no request there: sent home with a word; faculty cannot open it.
     assert get(other, changes).status_code == 303
+    told = get(other, "/home/student").get_data(as_text=True)  # the word reaches them
+    assert "Your instructor is not waiting for changes from you in that course." in told
     assert get(faculty, changes).status_code == 403
     # The other student cannot log hours on this engagement, reopened or not.
     url = f"/work/engagements/{engagement_id}"
