@@ -18,7 +18,7 @@ from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 
-from ..models import REOPEN_KINDS, Deliverable, Engagement, EngagementReopening, Reflection
+from ..models import Deliverable, Engagement, EngagementReopening, Reflection
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,6 @@ class Part:
     def key(self) -> str:
         tail = f":{self.deliverable_id}" if self.deliverable_id else ""
         return f"{self.kind}:{self.engagement_id}{tail}"
-
-    @classmethod
-    def parse(cls, key: str) -> Part:
-        """A key of ``key`` back into a part (ValueError when it is not one)."""
-        kind, _, rest = key.partition(":")
-        ids = rest.split(":")
-        two = len(ids) == 2
-        if kind not in REOPEN_KINDS or len(ids) > 2 or (two and kind != "deliverable"):
-            raise ValueError(key)
-        return cls(int(ids[0]), kind, int(ids[1]) if two else None)
 
 
 def open_reopenings(engagement: Engagement, kind: str | None = None) -> list[EngagementReopening]:
