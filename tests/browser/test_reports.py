@@ -77,3 +77,29 @@ def test_student_report_is_accessible(
     expect(page.locator("h1")).to_have_text("Progress report: Benjamin Tran")
     expect(page.locator("text=Follow-up notes")).to_have_count(0)
     assert_accessible(page, "the student's own progress report")
+
+
+def test_the_student_tables_employer_name_box_is_accessible(
+    browser_page: Any,
+    live_server: Any,
+    world: Any,  # noqa: F811 - the imported fixture
+    assert_accessible: Any,
+    monkeypatch: Any,
+) -> None:
+    """Past EMPLOYER_OPTIONS employers (lowered here to one: the live server runs in this
+    process) the filter is a labelled name box; it passes axe and filters by keyboard."""
+    from accreditation.reports.services import students
+
+    monkeypatch.setattr(students, "EMPLOYER_OPTIONS", 1)
+    page = browser_page
+    page.goto(f"{live_server.tool_url}/reports/students?lid={world.advisor.lid}")
+    box = page.get_by_label("Employer name")
+    expect(box).to_be_visible()
+    expect(page.locator("#employer_name-hint")).to_contain_text("too many to list")
+    assert_accessible(page, "the student table with the employer name box")
+    box.fill("beta")
+    box.press("Enter")
+    expect(page.locator("#results-count")).to_contain_text("engagement")
+    expect(page.locator("tbody")).to_contain_text("Beta Labs")
+    expect(page.locator("tbody")).not_to_contain_text("Acme Analytics")
+    assert_accessible(page, "the student table filtered by an employer's name")
