@@ -241,7 +241,6 @@ def test_every_typed_form_posts_to_its_own_page(app, world: World, school, seed_
     invitation = urlsplit(ids["invitation"]).path
     employer = public.get(ids["invitation"])
     problems += [f"employer {p}" for p in elsewhere(invitation, employer.get_data(as_text=True))]
-    print("\n".join(sorted(checked)))
     assert checked >= CONVERTED, f"not walked: {sorted(CONVERTED - checked)}"
     assert problems == [], "\n".join(problems)
 
