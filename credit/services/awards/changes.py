@@ -132,17 +132,22 @@ def reopened_words(rows: Sequence[EngagementReopening]) -> dict[int, str]:
     """Each reopening in words ("the reflection on “Title”"), by its id."""
     if not rows:
         return {}
+    tenant_id = rows[0].tenant_id  # the rows of one request, of one tenant
     titles = dict(
         db.session.execute(
             select(Engagement.id, Listing.title)
             .join(Listing, Listing.id == Engagement.listing_id)
-            .where(Engagement.id.in_({r.engagement_id for r in rows}))
+            .where(
+                Engagement.tenant_id == tenant_id,
+                Engagement.id.in_({r.engagement_id for r in rows}),
+            )
         ).all()
     )
     named = dict(
         db.session.execute(
             select(Deliverable.id, Deliverable.title).where(
-                Deliverable.id.in_({r.deliverable_id for r in rows if r.deliverable_id})
+                Deliverable.tenant_id == tenant_id,
+                Deliverable.id.in_({r.deliverable_id for r in rows if r.deliverable_id}),
             )
         ).all()
     )

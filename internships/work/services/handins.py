@@ -42,7 +42,12 @@ def deliverables(engagement: Engagement) -> list[Deliverable]:
 
 
 def reflection_of(engagement: Engagement) -> Reflection | None:
-    return db.session.scalar(select(Reflection).where(Reflection.engagement_id == engagement.id))
+    return db.session.scalar(
+        select(Reflection).where(
+            Reflection.tenant_id == engagement.tenant_id,
+            Reflection.engagement_id == engagement.id,
+        )
+    )
 
 
 def get_deliverable(ctx: LaunchContext, deliverable_id: int) -> Deliverable:
