@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, current_app, g, request, session, url_for
 
 from .quantities import hours_text, hours_value_text
-from .words import plural
+from .words import TONE_ICONS, plural, tone
 
 # Query parameters whose values are bearer credentials: launch ids, OIDC state, nonce and
 # id_token, OAuth codes, tokens, login hints, invitation tokens.
@@ -274,6 +274,9 @@ def init_app(app: Flask) -> None:
     # minutes (or hours) as hours to the quarter, the same on every page (``quantities``)
     app.jinja_env.filters.update(hours=hours_text, hours_value=hours_value_text)
     app.jinja_env.filters["plural"] = plural  # "1 student meets", "2 students meet"
+    # a state's pill tone and icon (templates/_ui.html ``pill``)
+    app.jinja_env.filters["tone"] = tone
+    app.jinja_env.globals["TONE_ICONS"] = TONE_ICONS
     install_log_safety()
 
     from . import messages

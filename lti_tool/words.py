@@ -50,3 +50,64 @@ def listed(items: list[str]) -> str:
     if len(items) < 3:
         return " and ".join(items)
     return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+# How a state looks as a status pill (issue 18): the pill always carries the state's words, the
+# tone only adds colour and an icon, so nothing depends on colour alone. States of listings,
+# applications, engagements, hours, credit standing, awards and grade syncs; unknown: neutral.
+STATE_TONES = {
+    # done, good
+    "open": "success",
+    "accepted": "success",
+    "completed": "success",
+    "confirmed": "success",
+    "awarded": "success",
+    "sent": "success",
+    "done": "success",
+    "approved": "success",
+    # under way
+    "active": "info",
+    "in_progress": "info",
+    "submitted": "info",
+    "shortlisted": "info",
+    "queued": "info",
+    "running": "info",
+    "resubmitted": "info",
+    "ready": "info",
+    # waiting for someone
+    "pending": "warning",
+    "pending_approval": "warning",
+    "awaiting_approval": "warning",
+    "changes_requested": "warning",
+    "queried": "warning",
+    "no_column": "warning",
+    "waiting": "warning",
+    # went wrong, refused
+    "failed": "danger",
+    "denied": "danger",
+    "declined": "danger",
+    "rejected": "danger",
+    "overdue": "danger",
+    # finished without effect
+    "draft": "neutral",
+    "closed": "neutral",
+    "expired": "neutral",
+    "filled": "neutral",
+    "withdrawn": "neutral",
+    "cancelled": "neutral",
+    "superseded": "neutral",
+    "not_started": "neutral",
+}
+
+TONE_ICONS = {
+    "success": "circle-check",
+    "info": "circle-dot",
+    "warning": "clock",
+    "danger": "circle-alert",
+    "neutral": "circle",
+}
+
+
+def tone(state: str | None) -> str:
+    """The pill tone of a state: success, info, warning, danger or neutral."""
+    return STATE_TONES.get(state or "", "neutral")
