@@ -28,8 +28,8 @@ from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
-from . import forms
-from .services import charts, dashboard, employers, notes, risk, students
+from . import forms, presentation
+from .services import charts, dashboard, employers, glance, notes, risk, students
 from .services.common import Table, csv_lines, current_term, terms, without_jit
 from .services.pdf import render_pdf
 from .services.progress import build_report, report_student_id
@@ -45,10 +45,17 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any]:
 
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
-    """The advisor's home panel: this term's counts, each linking to its list."""
+    """The advisor's home panel: this term's counts, each linking to its list, and the students
+    at risk (the home shows them first)."""
     without_jit()
-    term = current_term(terms(ctx.tenant_id), today_in(ctx.time_zone))
-    return {"counts": dashboard.home_counts(ctx.tenant_id, term)}
+    today, now = _clock(ctx)
+    term = current_term(terms(ctx.tenant_id), today)
+    limits = risk.tenant_thresholds(ctx.tenant_id)
+    return {
+        "counts": dashboard.home_counts(ctx.tenant_id, term),
+        "at_risk": glance.at_risk(ctx.tenant_id, limits, today, now, top=3),
+        "rule_labels": risk.RULE_LABELS,
+    }
 
 
 bp.before_request(without_jit)
@@ -88,7 +95,14 @@ def home() -> ResponseReturnValue:
     ctx = current_launch()
     all_terms, term = _term(ctx)
     counts = dashboard.home_counts(ctx.tenant_id, term)
-    return render_template("reports/home.html", counts=counts, terms=all_terms, term=term)
+    limits = risk.tenant_thresholds(ctx.tenant_id)
+    return render_template(
+        "reports/home.html",
+        counts=counts,
+        terms=all_terms,
+        term=term,
+        **presentation.dashboard(ctx.tenant_id, limits, *_clock(ctx)),
+    )
 
 
 @bp.get("/counts.csv")

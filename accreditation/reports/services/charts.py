@@ -12,8 +12,16 @@ from typing import Any
 
 from internships.work.models import RATING_LEVELS
 
-# Okabe-Ito colours (distinguishable with colour-vision deficiencies), dark text.
+# Okabe-Ito colours (distinguishable with colour-vision deficiencies), dark text: every chart
+# of the reports and of attainment (pages, PDFs, the SVG bars of services/bars.py) uses these.
 BLUE, ORANGE, GREY, INK = "#0072B2", "#D55E00", "#999999", "#1a1a1a"
+GREEN, PURPLE, YELLOW, SKY = "#009E73", "#CC79A7", "#E69F00", "#56B4E9"
+# the series of a chart with many (the trend's outcomes), in this order; markers tell them apart
+# without colour
+PALETTE = (BLUE, ORANGE, GREEN, PURPLE, YELLOW, SKY, INK)
+MARKERS = ("o", "s", "^", "D", "v", "P", "X")
+FONT_SIZE = 9  # points: 12 px on a page at 100 dpi, the SVG bars' size
+FONT_FAMILY = "DejaVu Sans"  # matplotlib's own; the SVG bars name it first
 
 
 def _figure(
@@ -24,12 +32,29 @@ def _figure(
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    matplotlib.rcParams["svg.hashsalt"] = "career-credit"  # stable ids: same data, same SVG
-    matplotlib.rcParams["font.size"] = 9
+    style()
     fig = Figure(figsize=(width, height), dpi=100)
     # fixed margins: tight_layout measures every label first and costs a third of the drawing
     fig.subplots_adjust(left=left, right=0.98, bottom=bottom, top=top)
     return fig, fig.add_subplot(1, 1, 1)
+
+
+def style() -> None:
+    """The charts' shared look: font, size, the Okabe-Ito colour cycle (called before a figure
+    is made; matplotlib's settings are per process, and these are the same for every chart)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cycler import cycler
+
+    matplotlib.rcParams["svg.hashsalt"] = "career-credit"  # stable ids: same data, same SVG
+    matplotlib.rcParams["font.size"] = FONT_SIZE
+    matplotlib.rcParams["font.family"] = FONT_FAMILY
+    matplotlib.rcParams["axes.prop_cycle"] = cycler(color=PALETTE)
+    matplotlib.rcParams["axes.spines.top"] = False
+    matplotlib.rcParams["axes.spines.right"] = False
+    matplotlib.rcParams["axes.titlelocation"] = "left"
+    matplotlib.rcParams["text.color"] = INK
 
 
 def _render(fig: Any, fmt: str) -> bytes:

@@ -1,0 +1,69 @@
+"""What the advisor's dashboard and home put on the page (issue 18), gathered for the templates:
+the at-risk students first, then the two charts that link to their lists (engagements per
+state, at-risk engagements per reason) as SVG bars (services/bars.py: no matplotlib on a page
+drawn on every request) with the figures each chart's data table shows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from internships.work.views import ENGAGEMENT_LABELS
+
+from .services import bars, glance, risk
+
+
+@dataclass(frozen=True)
+class Chart:
+    src: str  # the image's data URI
+    alt: str  # the main finding, in words
+    rows: list[tuple[str, int, str]]  # (label, figure, the key of the list it links to)
+
+
+def state_chart(states: list[tuple[str, int]]) -> Chart:
+    """Engagements per state; each state links to the student table filtered by it."""
+    labels = [ENGAGEMENT_LABELS.get(s, s) for s, _ in states]
+    total = sum(n for _, n in states)
+    src = bars.bar_chart(
+        labels, [bars.Series("Engagements", [n for _, n in states])], "Engagements by state"
+    )
+    if total:
+        state, most = max(states, key=lambda sn: sn[1])
+        finding = (
+            f"{total:,} engagements; the most are {ENGAGEMENT_LABELS.get(state, state).lower()} "
+            f"({most:,})."
+        )
+    else:
+        finding = "No engagements yet."
+    alt = f"Bar chart of engagements by state. {finding} The table below gives each figure."
+    return Chart(src, alt, [(label, n, s) for label, (s, n) in zip(labels, states, strict=True)])
+
+
+def risk_chart(reasons: list[tuple[str, int]]) -> Chart:
+    """Open engagements flagged per at-risk reason; each reason links to its filtered list."""
+    labels = [risk.RULE_LABELS[r] for r, _ in reasons]
+    src = bars.bar_chart(
+        labels,
+        [bars.Series("Engagements", [n for _, n in reasons])],
+        "Engagements at risk by reason",
+    )
+    flagged = [(label, n) for label, (_, n) in zip(labels, reasons, strict=True) if n]
+    if flagged:
+        label, most = max(flagged, key=lambda ln: ln[1])
+        finding = f"The most common reason is “{label.lower()}” ({most:,})."
+    else:
+        finding = "No engagement is at risk."
+    alt = f"Bar chart of engagements at risk by reason. {finding} The table below gives each."
+    return Chart(src, alt, [(label, n, r) for label, (r, n) in zip(labels, reasons, strict=True)])
+
+
+def dashboard(
+    tenant_id: int, limits: risk.Thresholds, today: dt.date, now: dt.datetime
+) -> dict[str, Any]:
+    """The dashboard's at-risk students and its charts."""
+    return {
+        "at_risk": glance.at_risk(tenant_id, limits, today, now),
+        "state_chart": state_chart(glance.engagements_by_state(tenant_id)),
+        "risk_chart": risk_chart(glance.at_risk_by_reason(tenant_id, limits, today, now)),
+    }
