@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
+from internships.profile.recommend import recommend
 from internships.services.listings import get_listing
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
@@ -19,12 +20,13 @@ from lti_tool.notify.notifications import mark_notifications_read, unread_notifi
 from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.web import launch_url
+from lti_tool.words import money
 
 from .. import forms
 from ..models import RATING_LEVELS
 from ..services import applications as apps
 from ..services import engagements as eng
-from ..services import uploads
+from ..services import timeline, uploads
 from ..services.cpt import is_f1
 from ..services.selection import send_selection_link
 
@@ -32,12 +34,19 @@ bp = Blueprint("work", __name__, url_prefix="/work")
 
 
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
-    """The student's home panel: unread notifications, how many applications, and the
-    engagements (a line each)."""
+    """The student's home panel: unread notifications, the next step, their engagements as
+    timelines, and (when they can take more work) up to three listings "For you"; the next
+    step's facts come from one query (issue 16 measures this page)."""
+    facts = timeline.engagement_facts(ctx, today_in(ctx.time_zone))
+    applications, waiting = timeline.open_application_count(ctx)
+    step = timeline.next_step(facts, waiting, ctx.course_id)
     return {
         "notifications": unread_notifications(ctx),
-        "applications": apps.count_my_applications(ctx),
-        "engagements": eng.my_engagement_lines(ctx),
+        "applications": applications,
+        "engagements": facts,
+        "timelines": {f.id: timeline.timeline(f) for f in facts},
+        "next_step": step,
+        "picks": recommend(ctx, limit=3) if step.key in ("find", "applied") else [],
     }
 
 
@@ -66,6 +75,7 @@ def _helpers() -> dict[str, Any]:
         "engagement_label": ENGAGEMENT_LABELS.get,
         "hour_label": HOUR_LABELS.get,
         "rating_levels": RATING_LEVELS,
+        "money": money,  # the "For you" cards on the student's home show pay
     }
 
 

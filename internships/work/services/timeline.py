@@ -1,0 +1,326 @@
+"""Where a student's work stands, for their home (issue 18): the facts of each engagement in
+one query, the engagement as a timeline from application to grade, and the one next step.
+
+Reads only: nothing here changes a row. The credit steps (the instructor's decision, the
+gradebook) are the credit domain's; the home adds them from its own panel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import exists, func, select
+
+from internships.models import Employer, Listing
+from lti_tool.context import LaunchContext
+from lti_tool.extensions import db
+
+from ..models import (
+    Application,
+    Deliverable,
+    Engagement,
+    EngagementReopening,
+    HourLog,
+    Reflection,
+    SupervisorEvaluation,
+)
+from .applications import OPEN_STATUSES
+from .common import week_bounds
+
+
+@dataclass(frozen=True)
+class EngagementFacts:
+    """One engagement as the home reads it (minutes of hours by status, this week's too)."""
+
+    id: int
+    title: str
+    employer: str
+    status: str
+    course_id: int | None
+    planned_hours: int
+    acknowledged: bool
+    confirmed_minutes: int
+    pending_minutes: int
+    queried_minutes: int
+    week_minutes: int
+    deliverables: int
+    reflection_started: bool
+    reflection_submitted: bool
+    evaluated: bool
+    reopened: tuple[str, ...]  # the kinds an instructor's request for changes reopened
+
+    @property
+    def logged_minutes(self) -> int:
+        return self.confirmed_minutes + self.pending_minutes + self.queried_minutes
+
+    @property
+    def hours_done(self) -> bool:
+        """Every planned hour logged (or the work handed in already)."""
+        if self.status in ("submitted", "completed"):
+            return True
+        return self.planned_hours > 0 and self.logged_minutes >= self.planned_hours * 60
+
+
+def _minutes(engagement_id: Any, *where: Any) -> Any:
+    return (
+        select(func.coalesce(func.sum(HourLog.minutes), 0))
+        .where(HourLog.engagement_id == engagement_id, *where)
+        .scalar_subquery()
+    )
+
+
+def engagement_facts(ctx: LaunchContext, today: dt.date) -> list[EngagementFacts]:
+    """The launch student's engagements, newest first, with what the home needs of each
+    (one query: the hours, deliverables, reflection, evaluation and reopenings are counted
+    in correlated subqueries)."""
+    e = Engagement
+    monday, sunday = week_bounds(today)
+    reopened = (
+        select(func.group_concat(EngagementReopening.kind))
+        .where(EngagementReopening.engagement_id == e.id, EngagementReopening.closed_at.is_(None))
+        .scalar_subquery()
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        reopened = (
+            select(func.string_agg(EngagementReopening.kind, ","))
+            .where(
+                EngagementReopening.engagement_id == e.id, EngagementReopening.closed_at.is_(None)
+            )
+            .scalar_subquery()
+        )
+    stmt = (
+        select(
+            e.id,
+            Listing.title,
+            Employer.name,
+            e.status,
+            e.course_id,
+            e.planned_hours,
+            e.acknowledged_at.is_not(None),
+            _minutes(e.id, HourLog.status == "confirmed"),
+            _minutes(e.id, HourLog.status == "pending"),
+            _minutes(e.id, HourLog.status == "queried"),
+            _minutes(e.id, HourLog.work_date.between(monday, sunday)),
+            select(func.count(Deliverable.id))
+            .where(Deliverable.engagement_id == e.id)
+            .scalar_subquery(),
+            exists().where(Reflection.engagement_id == e.id),
+            exists().where(Reflection.engagement_id == e.id, Reflection.submitted_at.is_not(None)),
+            exists().where(SupervisorEvaluation.engagement_id == e.id),
+            reopened,
+        )
+        .join(Listing, Listing.id == e.listing_id)
+        .join(Employer, Employer.id == Listing.employer_id)
+        .where(e.tenant_id == ctx.tenant_id, e.student_id == ctx.user_id)
+        .order_by(e.created_at.desc(), e.id.desc())
+    )
+    found = []
+    for row in db.session.execute(stmt):
+        eid, title, employer, status, course_id, planned, acknowledged, *more, kinds = row
+        confirmed, pending, queried, week, handed_in = (int(v or 0) for v in more[:5])
+        started, submitted, evaluated = (bool(v) for v in more[5:])
+        found.append(
+            EngagementFacts(
+                id=int(eid),
+                title=str(title),
+                employer=str(employer),
+                status=str(status),
+                course_id=course_id,
+                planned_hours=int(planned or 0),
+                acknowledged=bool(acknowledged),
+                confirmed_minutes=confirmed,
+                pending_minutes=pending,
+                queried_minutes=queried,
+                week_minutes=week,
+                deliverables=handed_in,
+                reflection_started=started,
+                reflection_submitted=submitted,
+                evaluated=evaluated,
+                reopened=tuple(sorted(set((kinds or "").split(",")) - {""})),
+            )
+        )
+    return found
+
+
+def open_application_count(ctx: LaunchContext) -> tuple[int, int]:
+    """How many applications the launch student made, and how many wait for a decision."""
+    rows = db.session.execute(
+        select(Application.status, func.count(Application.id))
+        .where(Application.tenant_id == ctx.tenant_id, Application.student_id == ctx.user_id)
+        .group_by(Application.status)
+    ).all()
+    return sum(n for _, n in rows), sum(n for status, n in rows if status in OPEN_STATUSES)
+
+
+# --- the timeline ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    state: str = "todo"  # done, current or todo
+    detail: str = ""
+
+
+def _hours_detail(f: EngagementFacts) -> str:
+    logged = f"{f.logged_minutes / 60:g}"
+    return f"{logged} of {f.planned_hours} hours logged" if f.planned_hours else f"{logged} hours"
+
+
+def timeline(f: EngagementFacts) -> list[Step]:
+    """The engagement from application to the supervisor's evaluation, each step done,
+    current (the first one not done) or still to do. The credit steps (the instructor's
+    decision, the gradebook) follow on the home, from the credit domain's panel."""
+    done = {
+        "applied": True,
+        "accepted": True,
+        "agreement": f.acknowledged,
+        "hours": f.hours_done and "hours" not in f.reopened,
+        "deliverables": f.deliverables > 0 and "deliverable" not in f.reopened,
+        "reflection": f.reflection_submitted and "reflection" not in f.reopened,
+        "evaluation": f.evaluated,
+    }
+    labels = {
+        "applied": ("Applied", ""),
+        "accepted": ("Accepted", f.employer),
+        "agreement": ("Learning agreement acknowledged", ""),
+        "hours": ("Hours logged", _hours_detail(f)),
+        "deliverables": ("Deliverables handed in", f"{f.deliverables} so far"),
+        "reflection": ("Reflection submitted", ""),
+        "evaluation": ("Supervisor's evaluation", ""),
+    }
+    steps, current_found = [], False
+    for key, (label, detail) in labels.items():
+        state = "done" if done[key] else ("todo" if current_found else "current")
+        current_found = current_found or state == "current"
+        steps.append(Step(key, label, state, detail))
+    return steps
+
+
+# --- the next step -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The one thing to do now (``endpoint`` and ``args``: where its button leads), or whom
+    the student waits for (``waiting``: no button of theirs but a link to look)."""
+
+    key: str
+    title: str
+    text: str
+    endpoint: str
+    action: str
+    args: dict[str, Any] = field(default_factory=dict)
+    waiting: bool = False
+
+
+def _in_course(f: EngagementFacts, course_id: int | None) -> bool:
+    return course_id is None or f.course_id in (course_id, None)
+
+
+def _engagement_step(f: EngagementFacts) -> NextStep | None:
+    """The next step an engagement asks of its student, or None when it asks nothing."""
+    page = {"engagement_id": f.id}
+    if f.reopened:
+        args = {"course_id": f.course_id} if f.course_id else page
+        where = "credit.changes" if f.course_id else "work.engagement"
+        text = f"Your instructor asked for changes to your work on “{f.title}”."
+        return NextStep(
+            "changes", "Answer the requested changes", text, where, "See what to change", args
+        )
+    if f.status != "active":
+        return None
+    if not f.acknowledged:
+        text = (
+            f"Read the learning agreement for “{f.title}” with {f.employer} and accept it: "
+            "then you can log hours."
+        )
+        return NextStep(
+            "agreement",
+            "Acknowledge the learning agreement",
+            text,
+            "work.engagement",
+            "Read the agreement",
+            page,
+        )
+    if f.hours_done and not f.reflection_submitted:
+        text = f"Your hours on “{f.title}” are logged. Write your reflection to finish the work."
+        return NextStep(
+            "reflection",
+            "Finish the reflection",
+            text,
+            "work.reflection",
+            "Write your reflection",
+            page,
+        )
+    if f.hours_done:
+        text = (
+            f"Your hours and reflection on “{f.title}” are in. "
+            "Submit the work for your instructor's review."
+        )
+        return NextStep(
+            "submit",
+            "Submit your work for review",
+            text,
+            "work.engagement",
+            "Open the engagement",
+            page,
+        )
+    week = f"{f.week_minutes / 60:g}"
+    text = f"“{f.title}” with {f.employer}: {week} hours logged this week."
+    return NextStep("hours", "Log this week's hours", text, "work.engagement", "Log hours", page)
+
+
+def _waiting_step(f: EngagementFacts) -> NextStep:
+    page = {"engagement_id": f.id}
+    if f.pending_minutes:
+        who, what = "your supervisor", f"to confirm {f.pending_minutes / 60:g} hours"
+    elif not f.evaluated:
+        who, what = "your supervisor", "for the evaluation of your work"
+    else:
+        who, what = "your instructor", "to review your work"
+    text = f"You submitted “{f.title}”. We are waiting for {who} {what}."
+    return NextStep(
+        "waiting",
+        f"Waiting for {who}",
+        text,
+        "work.engagement",
+        "See the engagement",
+        page,
+        waiting=True,
+    )
+
+
+def next_step(
+    facts: list[EngagementFacts], open_applications: int, course_id: int | None
+) -> NextStep:
+    """The one thing to do now in this course: answer requested changes, acknowledge an
+    agreement, finish a reflection or log hours; else whom the student waits for; else find a
+    micro-internship."""
+    here = [f for f in facts if _in_course(f, course_id)]
+    steps = [s for f in here if (s := _engagement_step(f)) is not None]
+    order = ("changes", "agreement", "reflection", "submit", "hours")
+    if steps:
+        return min(steps, key=lambda s: order.index(s.key))
+    submitted = [f for f in here if f.status == "submitted"]
+    if submitted:
+        return _waiting_step(submitted[0])
+    if open_applications:
+        text = "An employer is looking at your application. Meanwhile you can apply to more."
+        return NextStep(
+            "applied",
+            "Waiting for a decision",
+            text,
+            "work.my_applications",
+            "My applications",
+            waiting=True,
+        )
+    text = (
+        "Micro-internships are short, paid projects with real employers; the ones you finish "
+        "count toward credit in this course."
+    )
+    return NextStep(
+        "find", "Find a micro-internship", text, "internships.board", "Browse micro-internships"
+    )
