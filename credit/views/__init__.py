@@ -21,8 +21,10 @@ from ..services import misposted as misposted_svc
 from ..services import policy as policy_svc
 from ..services import progress as progress_svc
 from ..services import sync as sync_svc
+from .figures import state_counts
 
 bp = Blueprint("credit", __name__, url_prefix="/credit")
+QUEUE_PREVIEW = 5  # students of the review queue the instructor's home shows
 
 
 # --- home panels ----------------------------------------------------------------------------
@@ -36,12 +38,21 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any]:
 
 
 def faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
+    """The instructor's home: the figures at a glance and the first of the review queue, all
+    from the course's grouped progress queries and one grouped count of its grade messages."""
     if ctx.course_id is None:
-        return {"waiting": 0, "failed": 0}
+        return {"waiting": 0, "failed": 0, "counts": {}, "queue": [], "sync": {}}
     rows = progress_svc.course_progress(ctx.tenant_id, ctx.course_id)
+    counts = {key: n for key, _, n in state_counts(p.state for p in rows)}
+    queue = [p for p in rows if p.state in ("ready", "resubmitted")]
+    sync = sync_svc.course_summary(ctx.tenant_id, ctx.course_id)
     return {
-        "waiting": sum(1 for p in rows if p.state in ("ready", "resubmitted")),
-        "failed": sync_svc.course_summary(ctx.tenant_id, ctx.course_id)["failed"],
+        "waiting": len(queue),
+        "working": counts["in_progress"] + counts["changes_requested"],
+        "counts": counts,
+        "queue": queue[:QUEUE_PREVIEW],
+        "sync": sync,
+        "failed": sync["failed"],
         "approvals": len(award_svc.awaiting_second_approval(ctx)),
         "misposted": misposted_svc.open_misposted_count(ctx.tenant_id, ctx.course_id),
     }

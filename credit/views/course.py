@@ -23,6 +23,7 @@ from ..services import standing
 from ..services import sync as sync_svc
 from ..services.roster import merge_roster, sort_rows
 from . import bp, course_id_of, course_policy, read_only
+from .figures import filtered, progress_chart, state_counts
 
 # --- faculty: policy --------------------------------------------------------------------------
 
@@ -79,11 +80,17 @@ def course() -> ResponseReturnValue:
     kept = show_roster(ctx)  # as kept: a stale one is read again in the background
     merged = merge_roster(rows, kept.members if kept.kept else None)
     sort, direction = request.args.get("sort", "name"), request.args.get("dir", "asc")
-    merged = sort_rows(merged, sort, direction)
+    counts = state_counts(r.state for r in merged if not r.dropped)
+    shown, showing = filtered(sort_rows(merged, sort, direction), request.args.get("state"))
     return render_template(
         "credit/course.html",
         policy=current,
-        rows=merged,
+        rows=shown,
+        total=len(merged),
+        state=request.args.get("state") if showing else None,
+        showing=showing,
+        counts=counts,
+        chart=progress_chart(counts),
         sort=sort,
         direction=direction,
         roster=kept,

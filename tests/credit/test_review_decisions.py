@@ -3,6 +3,8 @@ apart from "Award" and confirmed on the form; the award's comment is in the awar
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from credit.models import CreditDecision
@@ -23,8 +25,16 @@ def test_deny_is_a_destructive_button_and_asks_for_confirmation(app, school):
         student_id = student.user_id
     review = f"/credit/students/{student_id}"
     page = get(faculty, review).get_data(as_text=True)
-    assert '<button type="submit" class="danger">Deny credit</button>' in page
-    assert '<button type="submit" aria-describedby="award-column">Award credit</button>' in page
+    deny = re.search(r'<button type="submit" class="button danger">(.*?)</button>', page, re.S)
+    assert deny and deny.group(1).endswith("Deny credit")
+    award = re.search(
+        r'<button type="submit" class="button" aria-describedby="award-column">(.*?)</button>',
+        page,
+        re.S,
+    )
+    assert award and award.group(1).endswith("Award credit")
+    # the destructive form opens itself again when it is refused, its tick still to give
+    assert re.search(r"<details[^>]*>\s*<summary>Deny credit</summary>", page)
 
     reason = {"message": "The work was not academic in scope."}
     unconfirmed = post(faculty, review, {**reason, "form": "deny"}, review)
@@ -32,6 +42,7 @@ def test_deny_is_a_destructive_button_and_asks_for_confirmation(app, school):
     text = unconfirmed.get_data(as_text=True)
     assert "Tick the box to confirm that credit is denied." in text
     assert "The work was not academic in scope." in text  # what was typed is kept
+    assert re.search(r"<details[^>]* open>\s*<summary>Deny credit</summary>", text)
 
     def denials() -> int:
         with app.app_context():
