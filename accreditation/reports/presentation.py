@@ -12,6 +12,7 @@ from typing import Any
 from internships.work.views import ENGAGEMENT_LABELS
 
 from .services import bars, glance, risk
+from .services.progress import ProgressReport
 
 
 @dataclass(frozen=True)
@@ -67,3 +68,38 @@ def dashboard(
         "state_chart": state_chart(glance.engagements_by_state(tenant_id)),
         "risk_chart": risk_chart(glance.at_risk_by_reason(tenant_id, limits, today, now)),
     }
+
+
+def _hours(value: float) -> str:
+    return f"{value:g} hour" + ("" if value == 1 else "s")
+
+
+def report_alts(report: ProgressReport, own: bool) -> dict[str, str]:
+    """Each progress-report chart's alt text: its main finding, in words."""
+    who = "You" if own else "This student"
+    alts = {}
+    if report.weeks:
+        week, confirmed, pending = max(report.weeks, key=lambda w: w[1] + w[2])
+        alts["hours"] = (
+            f"Bar chart of hours per week: {_hours(report.total_logged_hours)} logged over "
+            f"{len(report.weeks)} weeks; the busiest week, starting {week}, had "
+            f"{_hours(confirmed + pending)}. The table gives each week."
+        )
+    rated = [(name, level) for name, level, _ in report.competencies if level]
+    if rated:
+        best = max(level for _, level in rated)
+        names = [name for name, level in rated if level == best]
+        alts["competencies"] = (
+            f"Bar chart of the highest level reached per competency beside the cohort average: "
+            f"the highest, level {best}, on {', '.join(names)}. The table gives the values."
+        )
+    else:
+        alts["competencies"] = "Bar chart of competencies: no ratings yet."
+    median = report.cohort_median_hours
+    alts["cohort"] = (
+        f"Bar chart of how many {report.cohort_label} reached each band of confirmed hours. "
+        f"{who} {'have' if own else 'has'} {_hours(report.confirmed_hours)} confirmed"
+        + (f"; the cohort's median is {_hours(median)}" if median is not None else "")
+        + ". The table gives the counts."
+    )
+    return alts

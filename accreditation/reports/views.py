@@ -276,6 +276,7 @@ def _report_page(
         report=report,
         tables=report.tables(),
         charts=chart_uris,
+        alts=presentation.report_alts(report, own=ctx.role == "student"),
         own=ctx.role == "student",
         **extra,
     ), status
