@@ -70,25 +70,30 @@ def _minutes(engagement_id: Any, *where: Any) -> Any:
     )
 
 
+def _reopened_kinds(engagement_id: Any) -> Any:
+    """The kinds of the engagement's open reopenings, comma-separated (one value per row)."""
+    kinds = EngagementReopening.kind
+    joined = (
+        func.string_agg(kinds, ",")
+        if db.session.get_bind().dialect.name == "postgresql"
+        else func.group_concat(kinds)
+    )
+    return (
+        select(joined)
+        .where(
+            EngagementReopening.engagement_id == engagement_id,
+            EngagementReopening.closed_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+
+
 def engagement_facts(ctx: LaunchContext, today: dt.date) -> list[EngagementFacts]:
     """The launch student's engagements, newest first, with what the home needs of each
     (one query: the hours, deliverables, reflection, evaluation and reopenings are counted
     in correlated subqueries)."""
     e = Engagement
     monday, sunday = week_bounds(today)
-    reopened = (
-        select(func.group_concat(EngagementReopening.kind))
-        .where(EngagementReopening.engagement_id == e.id, EngagementReopening.closed_at.is_(None))
-        .scalar_subquery()
-    )
-    if db.session.get_bind().dialect.name == "postgresql":
-        reopened = (
-            select(func.string_agg(EngagementReopening.kind, ","))
-            .where(
-                EngagementReopening.engagement_id == e.id, EngagementReopening.closed_at.is_(None)
-            )
-            .scalar_subquery()
-        )
     stmt = (
         select(
             e.id,
@@ -108,7 +113,7 @@ def engagement_facts(ctx: LaunchContext, today: dt.date) -> list[EngagementFacts
             exists().where(Reflection.engagement_id == e.id),
             exists().where(Reflection.engagement_id == e.id, Reflection.submitted_at.is_not(None)),
             exists().where(SupervisorEvaluation.engagement_id == e.id),
-            reopened,
+            _reopened_kinds(e.id),
         )
         .join(Listing, Listing.id == e.listing_id)
         .join(Employer, Employer.id == Listing.employer_id)
