@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import g, request, session
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .context import LaunchContext, claims_summary
 from .errors import ForbiddenError, SessionExpiredError
@@ -32,16 +32,23 @@ def _launch_id() -> str | None:
     return lid if isinstance(lid, str) and 20 <= len(lid) <= 64 else None
 
 
-def load_launch(lid: str) -> LaunchContext | None:
-    """The launch context for a launch id, or None when unknown or expired."""
+@functools.cache
+def _launch_statement() -> Any:
+    """The launch with its tenant, person, course title and whether messages wait for it, built
+    once (every page of a launch reads it): a request binds ``lid`` and ``now``."""
     waiting = select(LaunchMessage.id).where(LaunchMessage.launch_id == Launch.id).exists()
-    row = db.session.execute(
+    return (
         select(Launch, Tenant, User.name, User.email, Course.title, waiting)
         .join(Tenant, Tenant.id == Launch.tenant_id)
         .join(User, User.id == Launch.user_id)
         .outerjoin(Course, Course.id == Launch.course_id)
-        .where(Launch.id == lid, Launch.expires_at > utcnow())
-    ).first()
+        .where(Launch.id == bindparam("lid"), Launch.expires_at > bindparam("now"))
+    )
+
+
+def load_launch(lid: str) -> LaunchContext | None:
+    """The launch context for a launch id, or None when unknown or expired."""
+    row = db.session.execute(_launch_statement(), {"lid": lid, "now": utcnow()}).first()
     if row is None:
         return None
     launch, tenant, user_name, email, course_title, messages_waiting = row

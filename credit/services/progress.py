@@ -260,43 +260,56 @@ def _add_hours(
             e.queried_minutes += int(minutes or 0)
 
 
+@functools.cache
+def _awards_statement(by_students: bool) -> Executable:
+    """The courses' current awards (not superseded, not declined), built once: a page binds
+    ``tenant_id``, ``course_ids`` and (``by_students``) ``student_ids``."""
+    where = [
+        CreditAward.tenant_id == bindparam("tenant_id"),
+        CreditAward.course_id.in_(bindparam("course_ids", expanding=True)),
+        CreditAward.superseded_at.is_(None),
+        CreditAward.status != "declined",
+    ]
+    if by_students:
+        where.append(CreditAward.student_id.in_(bindparam("student_ids", expanding=True)))
+    return select(CreditAward).where(*where)
+
+
 def _current_awards(
     tenant_id: int, course_ids: list[int], student_ids: list[int] | None
 ) -> dict[tuple[int, int], CreditAward]:
     """The courses' current award per (student, course) (not superseded, not declined)."""
-    award_filter = and_(
-        CreditAward.tenant_id == tenant_id,
-        _in(CreditAward.course_id, course_ids),
-        CreditAward.superseded_at.is_(None),
-        CreditAward.status != "declined",
-    )
-    if student_ids is not None:
-        award_filter = and_(award_filter, _in(CreditAward.student_id, student_ids))
-    return {
-        (a.student_id, a.course_id): a
-        for a in db.session.scalars(select(CreditAward).where(award_filter))
-    }
+    params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
+    statement = _awards_statement(student_ids is not None)
+    return {(a.student_id, a.course_id): a for a in db.session.scalars(statement, _bound(params))}
 
 
-def _latest_decisions(
-    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
-) -> dict[tuple[int, int], CreditDecision]:
-    """The courses' latest decision per (student, course)."""
-    where = [CreditDecision.tenant_id == tenant_id, _in(CreditDecision.course_id, course_ids)]
-    if student_ids is not None:
-        where.append(_in(CreditDecision.student_id, student_ids))
+@functools.cache
+def _decisions_statement(by_students: bool) -> Executable:
+    """The courses' latest decision per (student, course), built once (parameters as
+    ``_awards_statement``'s)."""
+    where = [
+        CreditDecision.tenant_id == bindparam("tenant_id"),
+        CreditDecision.course_id.in_(bindparam("course_ids", expanding=True)),
+    ]
+    if by_students:
+        where.append(CreditDecision.student_id.in_(bindparam("student_ids", expanding=True)))
     latest = (
         select(func.max(CreditDecision.id).label("last_id"))
         .where(*where)
         .group_by(CreditDecision.student_id, CreditDecision.course_id)
         .subquery()
     )
-    return {
-        (d.student_id, d.course_id): d
-        for d in db.session.scalars(
-            select(CreditDecision).join(latest, latest.c.last_id == CreditDecision.id)
-        )
-    }
+    return select(CreditDecision).join(latest, latest.c.last_id == CreditDecision.id)
+
+
+def _latest_decisions(
+    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
+) -> dict[tuple[int, int], CreditDecision]:
+    """The courses' latest decision per (student, course)."""
+    params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
+    statement = _decisions_statement(student_ids is not None)
+    return {(d.student_id, d.course_id): d for d in db.session.scalars(statement, _bound(params))}
 
 
 def _sum_up(
@@ -340,10 +353,11 @@ def student_progress(
     return found[0]
 
 
-def student_progress_all_courses(tenant_id: int, student_id: int) -> list[StudentProgress]:
-    """A student's progress in every course where they are a student or have work counted,
-    by course (each with its ``course_title``): the same handful of grouped queries whatever
-    the number of courses."""
+@functools.cache
+def _their_courses_statement() -> Executable:
+    """A student's courses (``tenant_id``, ``student_id``) with their titles: where they are a
+    student or have work counted. Built once."""
+    tenant_id, student_id = bindparam("tenant_id"), bindparam("student_id")
     theirs = (
         select(Enrolment.course_id)
         .where(
@@ -360,11 +374,20 @@ def student_progress_all_courses(tenant_id: int, student_id: int) -> list[Studen
         )
         .subquery()
     )
+    return (
+        select(Course.id, Course.title)
+        .where(Course.tenant_id == tenant_id, Course.id.in_(select(theirs.c.course_id)))
+        .order_by(Course.id)
+    )
+
+
+def student_progress_all_courses(tenant_id: int, student_id: int) -> list[StudentProgress]:
+    """A student's progress in every course where they are a student or have work counted,
+    by course (each with its ``course_title``): the same handful of grouped queries whatever
+    the number of courses."""
     titles = dict(
         db.session.execute(
-            select(Course.id, Course.title)
-            .where(Course.tenant_id == tenant_id, Course.id.in_(select(theirs.c.course_id)))
-            .order_by(Course.id)
+            _their_courses_statement(), {"tenant_id": tenant_id, "student_id": student_id}
         ).all()
     )
     if not titles:
