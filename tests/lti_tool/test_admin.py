@@ -13,7 +13,13 @@ from lti_tool.models import AdvisorGrant, AuditEntry, Deployment, Tenant, User
 from tests.helpers import csrf_token, launch_csrf, reason
 from tests.platform import CLAIM, INSTITUTION, MEMBERSHIP
 
-ADMIN_PAGES = ("/admin/", "/admin/advisors", "/admin/settings")
+ADMIN_PAGES = (
+    "/admin/",
+    "/admin/registrations",
+    "/admin/guides",
+    "/admin/advisors",
+    "/admin/settings",
+)
 
 
 def admin_launch(driver, platform, sub: str = "admin-1", name: str = "Ada Admin"):
@@ -73,16 +79,30 @@ def pending_deployment(platform, driver, deployment_id: str) -> None:
 
 def test_overview_lists_registration_keys_and_audit(make_platform, driver):
     platform = make_platform()
-    _, launched = admin_launch(driver, platform)
+    lti, launched = admin_launch(driver, platform)
     page = launched.home.get_data(as_text=True)
     assert "Ada Admin · Career Credit administrator" in page
+    assert "registration.add" in page  # the tenant's audit trail
+    assert "<h1>" in page and page.index("<h1>") < page.index("<h2")
+    # the overview's figures link to where each is handled; the details are a click away
+    for address in ("/admin/registrations?", "/admin/guides?", "/credit/failures?"):
+        assert f'href="{address}lid={launched.lid}' in page, address
+    page = lti.client.get(f"/admin/registrations?lid={launched.lid}").get_data(as_text=True)
     assert platform.issuer in page
     assert platform.client_id in page
     assert "dep-1" in page
-    assert "registration.add" in page  # the tenant's audit trail
     assert "flask --app lti_tool keys rotate" in page
     assert "keys/rotate" not in page  # read-only: no rotation form for tenant admins
     assert "<h1>" in page and page.index("<h1>") < page.index("<h2")
+
+
+def test_install_guides_have_their_own_page(make_platform, driver):
+    lti, launched = admin_launch(driver, make_platform())
+    assert "Install in Canvas (developer key)" not in launched.home.get_data(as_text=True)
+    page = lti.client.get(f"/admin/guides?lid={launched.lid}").get_data(as_text=True)
+    assert "<h1>Install guides</h1>" in page
+    assert "Install in Canvas (developer key)" in page and "Install in Moodle" in page
+    assert "Create a registration link" in page
 
 
 def test_admin_sees_and_changes_own_tenant_only(make_platform, driver, app):

@@ -37,14 +37,14 @@ def test_a_deployment_first_seen_by_a_launch_is_listed_as_new_until_acknowledged
 ):
     platform = make_platform()
     lti, launched = admin_launch(driver, platform)
-    page = lti.client.get(f"/admin/?lid={launched.lid}").get_data(as_text=True)
+    page = lti.client.get(f"/admin/registrations?lid={launched.lid}").get_data(as_text=True)
     # positive control: the deployment the registration announced is not "new"
     assert platform.deployment_id in page
     assert "New deployments to check" not in page and "data-new=" not in page
     assert launch_from(driver, platform, "surprise-install", "stu-new").home.status_code == 200
     new = deployment(app, "surprise-install")
     assert new.first_seen_by_launch and new.status == "active"
-    page = lti.client.get(f"/admin/?lid={launched.lid}")
+    page = lti.client.get(f"/admin/registrations?lid={launched.lid}")
     text = page.get_data(as_text=True)
     assert 'data-new-deployments="1"' in text and "New deployments to check" in text
     assert f'data-new="{new.id}"' in text  # the "New" marker in the registration's table
@@ -66,7 +66,7 @@ def test_a_deployment_first_seen_by_a_launch_is_listed_as_new_until_acknowledged
     done = deployment(app, "surprise-install")
     assert done.acknowledged_at is not None and "Ada Admin" in done.acknowledged_by
     assert audit_count(app, platform.tenant_id, "deployment.acknowledge") == 1
-    text = lti.client.get(f"/admin/?lid={launched.lid}").get_data(as_text=True)
+    text = lti.client.get(f"/admin/registrations?lid={launched.lid}").get_data(as_text=True)
     assert "New deployments to check" not in text and f'data-new="{new.id}"' not in text
 
 
@@ -81,14 +81,14 @@ def test_only_recent_deployments_of_the_own_tenant_are_listed(app, make_platform
         old = db.session.scalar(select(Deployment).where(Deployment.deployment_id == "old-install"))
         old.first_seen_at -= dt.timedelta(days=31)
         db.session.commit()
-    text = lti.client.get(f"/admin/?lid={launched.lid}").get_data(as_text=True)
+    text = lti.client.get(f"/admin/registrations?lid={launched.lid}").get_data(as_text=True)
     assert 'data-new-deployments="1"' in text
     notice = text[text.index("New deployments to check") : text.index("registrations-heading")]
     assert "recent-install" in notice
     assert "old-install" not in notice and "their-install" not in text
     # another tenant's deployment cannot be acknowledged from here
     theirs = deployment(app, "their-install")
-    page = lti.client.get(f"/admin/?lid={launched.lid}")
+    page = lti.client.get(f"/admin/registrations?lid={launched.lid}")
     resp = lti.client.post(
         f"/admin/deployments/{theirs.id}/acknowledge",
         data={"lid": launched.lid, "csrf_token": csrf_token(page)},
@@ -106,7 +106,7 @@ def test_strict_mode_is_one_switch_away_and_audited(app, make_platform, driver):
         reg_id = db.session.scalar(
             select(Registration.id).where(Registration.client_id == platform.client_id)
         )
-    page = lti.client.get(f"/admin/?lid={launched.lid}")
+    page = lti.client.get(f"/admin/registrations?lid={launched.lid}")
     assert "Make new deployment ids wait for approval (strict)" in page.get_data(as_text=True)
     resp = lti.client.post(
         f"/admin/registrations/{reg_id}/strict",
@@ -117,6 +117,6 @@ def test_strict_mode_is_one_switch_away_and_audited(app, make_platform, driver):
         assert db.session.get(Registration, reg_id).strict_deployments is True
     assert audit_count(app, platform.tenant_id, "registration.strict_deployments") == 1
     pending_deployment(platform, driver, "after-strict")
-    text = lti.client.get(f"/admin/?lid={launched.lid}").get_data(as_text=True)
+    text = lti.client.get(f"/admin/registrations?lid={launched.lid}").get_data(as_text=True)
     assert "after-strict" in text and "Pending approval" in text
     assert "Let new deployment ids launch at once" in text

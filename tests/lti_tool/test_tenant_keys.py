@@ -312,7 +312,7 @@ def test_admin_page_shows_the_tenants_own_keys_and_key_set_url(app, make_platfor
         db.session.commit()
     lti = driver(mine)
     launched = lti.launch(sub="admin-keys", role="admin", course=None)
-    page = lti.client.get(f"/admin/?lid={launched.lid}")
+    page = lti.client.get(f"/admin/registrations?lid={launched.lid}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     key_set_id = _key_set_id(app, mine.tenant_id)  # type: ignore[attr-defined]

@@ -22,7 +22,7 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 from ...auth import current_launch, load_launch, requires
@@ -39,10 +39,11 @@ from ..forms import (
     TenantSettingsForm,
 )
 from ..services import audit_trail as audit_svc
-from . import advisors, connections, identities, privacy
+from . import advisors, connections, identities, overview, privacy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 # Two pages with modules of their own whose endpoints keep the area's names.
+overview.register(bp)
 advisors.register(bp)
 privacy.register(bp)
 # The sub-areas are part of the area's blueprint (registering ``bp`` registers them).
@@ -68,26 +69,11 @@ def _helpers() -> dict[str, Any]:
     return helpers
 
 
-@bp.get("/")
-@requires("admin", tool_admin=True)
-def index() -> ResponseReturnValue:
-    ctx = current_launch()
-    return render_template(
-        "admin/index.html",
-        registrations=services.list_registrations(ctx.tenant_id),
-        keys=services.list_keys(ctx.tenant_id),
-        jwks_url=url_for(
-            "lti.tenant_key_set",
-            key_set_id=services.get_tenant(ctx.tenant_id).key_set_id,
-            _external=True,
-        ),
-        audit_entries=services.recent_audit(ctx.tenant_id),
-        approve_form=ButtonForm(),
-        new_deployments=services.new_deployments(ctx.tenant_id),
-        new_deployment_days=services.NEW_DEPLOYMENT_DAYS,
-        acknowledge_form=ButtonForm(),
-        strict_form=StrictDeploymentsForm(formdata=None),
-    )
+def _back() -> str:
+    """Where a deployment's button returns: the registrations page when it was pressed there
+    (a hidden ``back`` field), else the overview."""
+    page = "admin.registrations" if request.form.get("back") == "registrations" else "admin.index"
+    return launch_url(page)
 
 
 @bp.get("/audit")
@@ -111,7 +97,7 @@ def acknowledge(deployment_pk: int) -> ResponseReturnValue:
     if ButtonForm().validate_on_submit():
         dep = services.acknowledge_deployment(ctx.actor, deployment_pk)
         flash(f"Deployment {dep.deployment_id} is acknowledged.", "success")
-    return redirect(launch_url("admin.index"), code=303)
+    return redirect(_back(), code=303)
 
 
 @bp.post("/registrations/<int:registration_id>/strict")
@@ -129,7 +115,7 @@ def strict_deployments(registration_id: int) -> ResponseReturnValue:
             else "New deployment ids of this registration can launch at once.",
             "success",
         )
-    return redirect(launch_url("admin.index"), code=303)
+    return redirect(launch_url("admin.registrations"), code=303)
 
 
 @bp.post("/deployments/<int:deployment_pk>/approve")
@@ -140,7 +126,7 @@ def approve(deployment_pk: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         dep = services.approve_pending_deployment(ctx.actor, deployment_pk)
         flash(f"Deployment {dep.deployment_id} is approved: it can launch now.", "success")
-    return redirect(launch_url("admin.index"), code=303)
+    return redirect(_back(), code=303)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
