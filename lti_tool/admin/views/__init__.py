@@ -39,12 +39,14 @@ from ..forms import (
     TenantSettingsForm,
 )
 from ..services import audit_trail as audit_svc
-from . import advisors, connections, identities, overview, privacy
+from . import advisors, connections, design, identities, overview, privacy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-# Two pages with modules of their own whose endpoints keep the area's names.
+# Pages with modules of their own whose endpoints keep the area's names (the overview,
+# registrations and guides; advisors; the design system, issue 18; data rights).
 overview.register(bp)
 advisors.register(bp)
+design.register(bp)
 privacy.register(bp)
 # The sub-areas are part of the area's blueprint (registering ``bp`` registers them).
 bp.register_blueprint(connections.bp)
