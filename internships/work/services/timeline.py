@@ -7,6 +7,7 @@ gradebook) are the credit domain's; the home adds them from its own panel."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +149,38 @@ def engagement_facts(ctx: LaunchContext, today: dt.date) -> list[EngagementFacts
     return found
 
 
+def facts_of(
+    engagement: Engagement,
+    logs: list[HourLog],
+    deliverables: int,
+    reflection: Reflection | None,
+    evaluated: bool,
+    reopened: Iterable[str],
+) -> EngagementFacts:
+    """The facts of one engagement from what its page loaded already (no query)."""
+    by_status = {"confirmed": 0, "pending": 0, "queried": 0}
+    for log in logs:
+        by_status[log.status] = by_status.get(log.status, 0) + log.minutes
+    return EngagementFacts(
+        id=engagement.id,
+        title=engagement.listing.title,
+        employer=engagement.listing.employer.name,
+        status=engagement.status,
+        course_id=engagement.course_id,
+        planned_hours=engagement.planned_hours,
+        acknowledged=engagement.acknowledged_at is not None,
+        confirmed_minutes=by_status["confirmed"],
+        pending_minutes=by_status["pending"],
+        queried_minutes=by_status["queried"],
+        week_minutes=0,
+        deliverables=deliverables,
+        reflection_started=reflection is not None,
+        reflection_submitted=reflection is not None and reflection.submitted_at is not None,
+        evaluated=evaluated,
+        reopened=tuple(sorted(set(reopened))),
+    )
+
+
 def open_application_count(ctx: LaunchContext) -> tuple[int, int]:
     """How many applications the launch student made, and how many wait for a decision."""
     rows = db.session.execute(
@@ -189,7 +222,7 @@ def timeline(f: EngagementFacts) -> list[Step]:
     }
     labels = {
         "applied": ("Applied", ""),
-        "accepted": ("Accepted", f.employer),
+        "accepted": ("Accepted", ""),
         "agreement": ("Learning agreement acknowledged", ""),
         "hours": ("Hours logged", _hours_detail(f)),
         "deliverables": ("Deliverables handed in", f"{f.deliverables} so far"),

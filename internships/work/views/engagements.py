@@ -20,9 +20,9 @@ from lti_tool.words import listed
 from .. import forms
 from ..services import engagements as eng
 from ..services import evaluations as eval_svc
-from ..services import hour_reviews, reopenings
+from ..services import hour_reviews, reopenings, timeline
 from ..services import hours as hour_svc
-from . import ENGAGEMENT_LABELS, _read, attachment, bp
+from . import ENGAGEMENT_LABELS, _read, attachment, bp, hour_chart
 
 # --- engagements ---------------------------------------------------------------------------------
 
@@ -42,6 +42,11 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
     delivered = eng.deliverables(engagement)
     opened = _reopened(engagement) if ctx.role == "student" else {}
     _revision_choices(page_forms["deliverable_form"], engagement, opened, delivered)
+    reflection, evaluation = eng.reflection_of(engagement), eval_svc.evaluation_of(engagement)
+    facts = timeline.facts_of(
+        engagement, logs, len(delivered), reflection, evaluation is not None, opened
+    )
+    weeks = hour_chart.weekly_hours(logs)
     return render_template(
         "work/engagement.html",
         engagement=engagement,
@@ -49,8 +54,11 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
         review=hour_reviews.hours_review(engagement, logs) if ctx.role != "student" else None,
         summary=hour_svc.hours_summary(engagement),
         deliverables=delivered,
-        reflection=eng.reflection_of(engagement),
-        evaluation=eval_svc.evaluation_of(engagement),
+        reflection=reflection,
+        evaluation=evaluation,
+        steps=timeline.timeline(facts),
+        weeks=weeks,
+        chart_src=hour_chart.hours_chart_src(weeks) if weeks else "",
         prompts=eng.REFLECTION_PROMPTS,
         opened=opened,
         opened_words=listed([REOPENED_WORDS[kind] for kind in opened]),
