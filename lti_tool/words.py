@@ -65,6 +65,8 @@ STATE_TONES = {
     "sent": "success",
     "done": "success",
     "approved": "success",
+    "final": "success",
+    "acknowledged": "success",
     # under way
     "active": "info",
     "in_progress": "info",
@@ -74,6 +76,7 @@ STATE_TONES = {
     "running": "info",
     "resubmitted": "info",
     "ready": "info",
+    "sending": "info",
     # waiting for someone
     "pending": "warning",
     "pending_approval": "warning",
