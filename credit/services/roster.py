@@ -81,6 +81,9 @@ _ORDER = [
     "awarded",
 ]
 
+# Where students stand, the ones needing the instructor first (the "Where they stand" order).
+STATE_ORDER = tuple(_ORDER)
+
 SORT_KEYS = {
     "name": lambda r: (r.name.casefold(),),
     "hours": lambda r: (r.progress.approved_minutes if r.progress else -1, r.name.casefold()),

@@ -21,7 +21,7 @@ from ..services import policy as policy_svc
 from ..services import progress as progress_svc
 from ..services import standing
 from ..services import sync as sync_svc
-from ..services.roster import merge_roster, sort_rows
+from ..services.roster import STATE_ORDER, merge_roster, sort_rows
 from . import bp, course_id_of, course_policy, read_only
 from .figures import filtered, progress_chart, state_counts
 
@@ -91,6 +91,7 @@ def course() -> ResponseReturnValue:
         showing=showing,
         counts=counts,
         chart=progress_chart(counts),
+        state_rank={state: i for i, state in enumerate(STATE_ORDER)},
         sort=sort,
         direction=direction,
         roster=kept,

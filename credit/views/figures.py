@@ -34,8 +34,8 @@ FILTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     )
 }
 
-# Bar colours with at least 3:1 against white (WCAG 1.4.11); the words and numbers beside each
-# bar say the same, so nothing depends on colour.
+# Bar colors with at least 3:1 against white (WCAG 1.4.11); the words and numbers beside each
+# bar say the same, so nothing depends on color.
 _FILL = {
     "not_started": "#6b6b6b",
     "in_progress": "#0b5394",
@@ -83,10 +83,13 @@ def _chart(counts: tuple[tuple[str, str, int], ...]) -> str:
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 19}" text-anchor="end" fill="#1b1b1b">'
             f"{escape(words)}</text>"
-            f'<rect x="{label_w}" y="{y + 5}" width="{max(w, 1)}" height="20" rx="2" '
-            f'fill="{_FILL.get(key, "#4a4a4a")}"/>'
-            f'<text x="{label_w + max(w, 1) + 6}" y="{y + 19}" fill="#1b1b1b">{n}</text>'
         )
+        if w:
+            parts.append(
+                f'<rect x="{label_w}" y="{y + 5}" width="{w}" height="20" rx="2" '
+                f'fill="{_FILL.get(key, "#4a4a4a")}"/>'
+            )
+        parts.append(f'<text x="{label_w + w + 6}" y="{y + 19}" fill="#1b1b1b">{n}</text>')
     parts.append(
         f'<line x1="{label_w}" y1="{pad}" x2="{label_w}" y2="{height - pad}" stroke="#4a4a4a"/>'
         "</svg>"

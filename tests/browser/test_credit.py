@@ -78,6 +78,7 @@ def test_credit_pages_are_accessible(
     # Ask for changes: what it reopens is ticked; the exchange shows on the review page and
     # the student answers on a page of their own.
     page.goto(f"{base}/credit/students/{student_id}?lid={faculty}")
+    page.locator("summary", has_text="Ask for changes").click()  # folded in the decision panel
     changes = page.locator("form", has=page.locator("#changes-message"))
     changes.locator("input[type=checkbox]").first.check()
     page.fill("#changes-message", "Add a paragraph on the client interviews.")

@@ -1,0 +1,92 @@
+"""The instructor's home over HTTP (issue 18): credit at a glance — ready for review, still
+working, awarded, in the gradebook, refused by the LMS — each figure a link to its list, then
+the first students of the review queue with a Review button each, all before the roster; and
+the course page's state filter that the figures link to."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+
+from credit.services import awards as award_svc
+from lti_tool.extensions import db
+
+from .conftest import give_work
+from .test_pages import get
+from .test_services import award_input
+
+
+def _cards(page: str) -> dict[str, tuple[str, str]]:
+    """The stat cards: label → (number, link)."""
+    found = re.findall(
+        r'<li class="stat-card[^"]*"><a href="([^"]+)"><span class="stat-number">(\d+)</span> '
+        r'<span class="stat-label">([^<]+)</span>',
+        page,
+    )
+    return {label: (number, unescape(href)) for href, number, label in found}
+
+
+def test_the_home_shows_credit_at_a_glance_and_the_queue_before_the_roster(app, school):
+    faculty = school.person("faculty")
+    ready, working, awarded = (school.person("student") for _ in range(3))
+    with app.app_context():
+        give_work(ready.ctx(), hours=50)
+        give_work(working.ctx(), hours=5, status="active")
+        give_work(awarded.ctx(), hours=50)
+        db.session.commit()
+        award_svc.award_credit(faculty.ctx(), awarded.user_id, award_input(), lineitem_url=None)
+        db.session.commit()
+        ready_id = ready.user_id
+
+    page = get(faculty, "/home/faculty").get_data(as_text=True)
+    cards = _cards(page)
+    assert cards["ready for your review"][0] == "1"
+    assert cards["ready for your review"][1].startswith("/credit/queue?")
+    assert cards["still working (in progress or changes requested)"][0] == "1"
+    assert "state=working" in cards["still working (in progress or changes requested)"][1]
+    assert cards["credit awarded"][0] == "1"
+    assert "state=awarded" in cards["credit awarded"][1]
+    assert cards["grades in the LMS gradebook"][0] == "0"
+    assert cards["grades the LMS refused"] == ("0", cards["grades the LMS refused"][1])
+    assert cards["grades the LMS refused"][1].endswith("#sync-heading")
+    # the queue's first students, each with a Review button to their review page
+    review = re.search(
+        r'<a class="button" href="([^"]+)">Review<span class="visually-hidden">', page
+    )
+    assert review and unescape(review.group(1)).startswith(f"/credit/students/{ready_id}?")
+    # figures, then the queue, then the roster
+    glance = page.index('aria-label="Credit at a glance"')
+    queue = page.index('id="queue-preview-heading"')
+    roster = page.index('id="roster-heading"')
+    assert glance < queue < roster
+
+    # the figures' links open the course page filtered to those students
+    working_page = faculty.client.get(cards["still working (in progress or changes requested)"][1])
+    text = working_page.get_data(as_text=True)
+    assert working_page.status_code == 200
+    assert "Showing 1 of 3 students" in text
+    assert "<caption>1 student (still working" in text
+    everyone = get(faculty, "/credit/course").get_data(as_text=True)
+    assert "<caption>3 students</caption>" in everyone
+    assert "Showing" not in everyone
+
+
+def test_the_home_with_nothing_to_review_says_what_comes_next(app, school):
+    faculty = school.person("faculty")
+    page = get(faculty, "/home/faculty").get_data(as_text=True)
+    assert "Nobody waits for your review" in page
+    assert _cards(page)["ready for your review"][0] == "0"
+
+
+def test_the_course_page_draws_where_students_stand_with_its_figures(app, school):
+    faculty = school.person("faculty")
+    student = school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=50)
+        db.session.commit()
+    page = get(faculty, "/credit/course").get_data(as_text=True)
+    chart = re.search(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]+)">', page)
+    assert chart and "Ready for review 1" in chart.group(1)
+    table = page[page.index('<details class="chart-data">') :]
+    assert re.search(r'<th scope="row">Ready for review</th><td>1</td>', table)
+    assert re.search(r'<th scope="row">Credit awarded</th><td>0</td>', table)
