@@ -17,13 +17,16 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure
 
+from accreditation.reports.services import charts
 from lti_tool import pdf
 from lti_tool.words import plural
 
 from . import services
 
-DIRECT_COLOUR = "#1f4e79"
-INDIRECT_COLOUR = "#c55a11"
+# the colours of every report chart (Okabe-Ito), as the pages' SVG bars draw these charts:
+# direct measures blue, indirect ones hatched grey (never colour alone)
+DIRECT_COLOUR = charts.BLUE
+INDIRECT_COLOUR = charts.GREY
 
 
 def _png(fig: Figure) -> io.BytesIO:
@@ -42,15 +45,18 @@ def attainment_figure(report: services.AttainmentReport) -> Figure:
     above the plotting area, clear of the bars however long they are."""
     rows = report.rows
     height = max(2.5, 0.45 * len(rows) + 1)
+    charts.style()
     fig = Figure(figsize=(7, height))
     ax = fig.add_subplot()
     ys = list(range(len(rows)))
-    for offset, measure, colour in (
-        (-0.2, "direct", DIRECT_COLOUR),
-        (0.2, "indirect", INDIRECT_COLOUR),
+    for offset, measure, colour, hatch, label in (
+        (-0.2, "direct", DIRECT_COLOUR, None, "Direct"),
+        (0.2, "indirect", INDIRECT_COLOUR, "..", "Indirect (self-assessed)"),
     ):
         values = [r.measures[measure].percent or 0 for r in rows]
-        ax.barh([y + offset for y in ys], values, height=0.4, color=colour, label=measure.title())
+        ax.barh(
+            [y + offset for y in ys], values, height=0.4, color=colour, hatch=hatch, label=label
+        )
     ax.set_yticks(ys, [r.outcome.name[:40] for r in rows])
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
@@ -69,10 +75,11 @@ def trend_chart(trend: services.Trend) -> io.BytesIO | None:
     the right of the plotting area."""
     if len(trend.terms) < 2:
         return None
+    charts.style()
     fig = Figure(figsize=(7, 3.5))
     ax = fig.add_subplot()
     xs = list(range(len(trend.terms)))
-    for outcome in trend.outcomes:
+    for k, outcome in enumerate(trend.outcomes):
         by_term = trend.cells.get(outcome.id, {}).get("direct", {})
         points = [
             (x, by_term[t].percent or 0.0)
@@ -81,7 +88,11 @@ def trend_chart(trend: services.Trend) -> io.BytesIO | None:
         ]
         if points:
             ax.plot(
-                [p[0] for p in points], [p[1] for p in points], marker="o", label=outcome.name[:30]
+                [p[0] for p in points],
+                [p[1] for p in points],
+                marker=charts.MARKERS[k % len(charts.MARKERS)],
+                color=charts.PALETTE[k % len(charts.PALETTE)],
+                label=outcome.name[:30],
             )
     ax.set_xticks(xs, [t or services.NO_TERM for t in trend.terms], rotation=30, ha="right")
     ax.set_ylim(0, 100)

@@ -27,7 +27,7 @@ from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import commit_now, field_errors
 from lti_tool.web import launch_url
 
-from . import exports, services
+from . import charts, exports, services
 from .forms import ExportForm, NoteForm, targets_form
 
 bp = Blueprint("attainment", __name__, url_prefix="/attainment")
@@ -129,7 +129,11 @@ def course_report() -> ResponseReturnValue:
             services.Scope(ctx.tenant_id, chosen.id, course_id=ctx.course_id)
         )
     return render_template(
-        "attainment/course.html", frameworks=frameworks, chosen=chosen, report=report
+        "attainment/course.html",
+        frameworks=frameworks,
+        chosen=chosen,
+        report=report,
+        chart=charts.attainment_chart(report) if report else None,
     )
 
 
@@ -150,6 +154,7 @@ def _program_page(note_form: NoteForm | None = None) -> ResponseReturnValue:
     return render_template(
         "attainment/program.html",
         report=report,
+        chart=charts.attainment_chart(report),
         notes=services.notes(ctx.tenant_id, scope.framework_id),
         note_form=form,
         **filters,
@@ -185,7 +190,13 @@ def trend() -> ResponseReturnValue:
     ctx = current_launch()
     scope, filters = _filters(ctx)
     over_time = services.trend(scope)
-    return render_template("attainment/trend.html", trend=over_time, scope=scope, **filters)
+    return render_template(
+        "attainment/trend.html",
+        trend=over_time,
+        chart=charts.trend_chart(over_time),
+        scope=scope,
+        **filters,
+    )
 
 
 def _coverage_page(by_listing: bool) -> ResponseReturnValue:
