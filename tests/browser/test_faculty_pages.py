@@ -16,7 +16,9 @@ from playwright.sync_api import expect
 from credit.services import awards
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
+from tests.conftest import sandbox_launch
 from tests.credit.conftest import give_work
+from tests.helpers import press_refresh_roster
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +34,7 @@ def course(app: Any, driver: Any, make_platform: Any) -> dict[str, Any]:
     ready = driver(school).launch(sub="stu-ready", role="student", follow=False).lid
     working = driver(school).launch(sub="stu-working", role="student", follow=False).lid
     done = driver(school).launch(sub="stu-done", role="student", follow=False).lid
+    admin = driver(school).launch(sub="admin-pages", role="admin", follow=False).lid
     with app.app_context():
         ctx = {lid: load_launch(lid) for lid in (faculty, ready, working, done)}
         assert all(ctx.values())
@@ -46,7 +49,7 @@ def course(app: Any, driver: Any, make_platform: Any) -> dict[str, Any]:
             lineitem_url=None,  # no column: nothing is queued for a made-up LMS
         )
         db.session.commit()
-        return {"faculty": faculty, "ready_id": ctx[ready].user_id}
+        return {"faculty": faculty, "admin": admin, "ready_id": ctx[ready].user_id}
 
 
 def _shot(page: Any, name: str) -> None:
@@ -95,6 +98,17 @@ def test_faculty_pages_pass_axe_and_reflow(
     expect(page.locator("#decision-heading")).to_be_visible()
     assert_accessible(page, "the review page")
     _shot(page, "review")
+
+    for path, what in (
+        ("/credit/queue", "the review queue"),
+        ("/credit/approvals", "second approvals, none waiting"),
+        ("/credit/course?state=working", "the course page filtered to the students still working"),
+    ):
+        page.goto(f"{base}{path}{'&' if '?' in path else '?'}lid={lid}")
+        assert_accessible(page, what)
+    for path in ("/credit/failures", "/credit/defaults", "/credit/awards"):
+        page.goto(f"{base}{path}?lid={course['admin']}")
+        assert_accessible(page, f"the administrator's {path}")
 
     page.set_viewport_size({"width": 320, "height": 720})
     for path in ("/home/faculty", "/credit/course", f"/credit/students/{course['ready_id']}"):
@@ -150,3 +164,20 @@ def test_the_decision_is_reached_and_credit_denied_by_keyboard(
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     expect(page.locator(".pill", has_text="Credit denied").first).to_be_visible()
+
+
+def test_the_roster_from_the_lms_folds_below_the_credit_figures(
+    app: Any, browser_page: Any, live_server: Any, sandbox: Any, assert_accessible: Any
+) -> None:
+    client = app.test_client()
+    launched = sandbox_launch(client, sandbox, course="bus-390", person="priya-raman")
+    assert press_refresh_roster(client, launched.lid).status_code == 303
+    page = browser_page
+    page.goto(f"{live_server.tool_url}/home/faculty?lid={launched.lid}")
+    roster = page.locator("details.roster-details")
+    expect(roster.locator("table")).to_be_hidden()  # folded: the figures come first
+    roster.locator("summary").press("Enter")
+    expect(roster.get_by_role("cell", name="Amara Okafor")).to_be_visible()
+    assert_accessible(page, "the faculty home with the roster open")
+    page.set_viewport_size({"width": 320, "height": 720})
+    assert page.evaluate(SIDEWAYS) <= 0, "the faculty home scrolls sideways at 320 px"
