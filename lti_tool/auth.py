@@ -60,6 +60,8 @@ def load_launch(lid: str) -> LaunchContext | None:
     # its settings as read now: a commit later in the request expires the row, and the
     # response's Content-Security-Policy needs them after the commit (``csp``)
     g.launch_tenant_settings = (tenant.id, dict(tenant.settings or {}))
+    # and the version of its CSP origins, which a process keeps per version (``csp_versions``)
+    g.launch_tenant_version = (tenant.id, tenant.origins_version)
     return LaunchContext(
         launch_id=launch.id,
         tenant_id=launch.tenant_id,

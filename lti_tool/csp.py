@@ -172,8 +172,16 @@ def tenant_origin_sources(tenant_id: int) -> dict[str, str]:
 
 
 def tenant_origins(tenant_id: int) -> list[str]:
-    """The origins of one tenant's LMS pages."""
-    return list(tenant_origin_sources(tenant_id))
+    """The origins of one tenant's LMS pages (kept by the process for the tenant's origins
+    version the request read: ``csp_versions``)."""
+    from . import csp_versions
+
+    kept = csp_versions.kept_origins(tenant_id)
+    if kept is not None:
+        return kept
+    origins = list(tenant_origin_sources(tenant_id))
+    csp_versions.keep_origins(tenant_id, origins)
+    return origins
 
 
 def exchange_origins(issuer: str, client_id: str | None) -> list[str]:

@@ -37,6 +37,9 @@ class Tenant(Model):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The tenant's JWKS URL is /lti/jwks/<key_set_id> (see keys.py).
     key_set_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_key_set_id)
+    # Raised with every change to what its CSP origins come from (lti_tool.csp): pages keep
+    # the origins computed for a version.
+    origins_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Tenants that existed before per-tenant keys keep signing with the installation's keys
     # (published at /lti/jwks) until the operator rotates a key of their own in.
     legacy_keys: Mapped[bool] = mapped_column(default=False)

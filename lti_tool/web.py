@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, g, request, session, url_for
 
+from . import csp_versions
 from .quantities import hours_text, hours_value_text
 from .words import TONE_ICONS, plural, tone
 
@@ -303,6 +304,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["tone"] = tone
     app.jinja_env.globals["TONE_ICONS"] = TONE_ICONS
     install_log_safety()
+    csp_versions.install()  # the tenant's CSP origins kept per version (lti_tool.csp_versions)
 
     from . import messages
 

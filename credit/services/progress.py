@@ -355,9 +355,9 @@ def student_progress(
 
 @functools.cache
 def _their_courses_statement() -> Executable:
-    """A student's courses (``tenant_id``, ``student_id``) with their titles: where they are a
-    student or have work counted. Built once."""
-    tenant_id, student_id = bindparam("tenant_id"), bindparam("student_id")
+    """A student's courses with their titles: where they are a student or have work counted."""
+    tenant_id: Any = bindparam("tenant_id")
+    student_id: Any = bindparam("student_id")
     theirs = (
         select(Enrolment.course_id)
         .where(
@@ -385,7 +385,7 @@ def student_progress_all_courses(tenant_id: int, student_id: int) -> list[Studen
     """A student's progress in every course where they are a student or have work counted,
     by course (each with its ``course_title``): the same handful of grouped queries whatever
     the number of courses."""
-    titles = dict(
+    titles: dict[int, str | None] = dict(
         db.session.execute(
             _their_courses_statement(), {"tenant_id": tenant_id, "student_id": student_id}
         ).all()

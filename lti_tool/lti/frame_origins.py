@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from .. import csp_versions
 from ..actor import Actor
 from ..context import CLAIM, DEEP_LINKING
 from ..csp import SHARED_CANVAS_HOSTS, normal_origin, registration_origins
@@ -151,6 +152,7 @@ def _save(reg: Any, entries: list[dict[str, Any]]) -> None:
         update(Registration).where(Registration.id == reg.id).values(frame_origins=entries)
     )
     reg.frame_origins = entries
+    csp_versions.raise_version(db.session, reg.tenant_id)
 
 
 def _actor(reg: Any) -> Actor:

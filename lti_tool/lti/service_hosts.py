@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 
+from .. import csp_versions
 from ..actor import Actor
 from ..context import AGS, NRPS
 from ..errors import ConnectorError
@@ -139,6 +140,7 @@ def learn_from_launch(reg: Registration | RegistrationRef, body: dict[str, Any])
             update(Registration).where(Registration.id == reg.id).values(service_hosts=learned)
         )
         reg.service_hosts = learned
+        csp_versions.raise_version(db.session, reg.tenant_id)
 
 
 def add_service_host(actor: Actor, reg: Registration, host: str) -> str:
