@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from xml.sax.saxutils import escape
 
 from .charts import BLUE, FONT_FAMILY, GREY, INK, PALETTE
@@ -58,7 +59,10 @@ def _svg(height: int, body: list[str], title: str) -> str:
 def _legend(series: Sequence[Series], colours: Sequence[str], y: int, x: int) -> list[str]:
     out = []
     for s, colour in zip(series, colours, strict=False):
-        out.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>')
+        fill = "url(#hatch)" if colour == GREY else colour  # the swatch as the bars look
+        out.append(
+            f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{fill}" stroke="{colour}"/>'
+        )
         out.append(f'<text x="{x + 17}" y="{y}">{escape(s.name)}</text>')
         x += 17 + int(len(s.name) * CHAR) + 18
     return out
@@ -119,11 +123,12 @@ def line_chart(
     """Lines across ``labels`` (terms), one per series with its own colour and marker shape,
     the legend under the plotting area; a missing figure breaks the line."""
     left, right, top, plot_h = 56, WIDTH - 16, 30, 180
+    inset = 48  # the first and last terms' labels stay inside the picture
     bottom = top + plot_h
     legend_rows = -(-len(series) // 2)
     height = bottom + 40 + legend_rows * 18
-    step = (right - left) / max(1, len(labels) - 1) if len(labels) > 1 else 0
-    xs = [left + step * i if len(labels) > 1 else (left + right) / 2 for i in range(len(labels))]
+    step = (right - left - 2 * inset) / max(1, len(labels) - 1)
+    xs = [left + inset + step * i for i in range(len(labels))]
 
     def y_of(value: float) -> float:
         return bottom - max(0.0, min(1.0, value / max_value)) * plot_h
@@ -142,13 +147,14 @@ def line_chart(
         body.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{name}</text>')
     for k, s in enumerate(series):
         colour = PALETTE[k % len(PALETTE)]
-        points = [(xs[i], y_of(v)) for i, v in enumerate(s.values) if v is not None]
-        if len(points) > 1:
-            path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-            body.append(
-                f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>'
-            )
-        body += [_marker(k, x, y, colour) for x, y in points]
+        points = [(xs[i], y_of(v)) if v is not None else None for i, v in enumerate(s.values)]
+        for a, b in pairwise(points):  # a term without a figure: a gap
+            if a is not None and b is not None:
+                body.append(
+                    f'<line x1="{a[0]:.1f}" y1="{a[1]:.1f}" x2="{b[0]:.1f}" y2="{b[1]:.1f}" '
+                    f'stroke="{colour}" stroke-width="2"/>'
+                )
+        body += [_marker(k, p[0], p[1], colour) for p in points if p is not None]
     for k, s in enumerate(series):
         x = left + (k % 2) * (right - left) / 2
         y = bottom + 38 + (k // 2) * 18
