@@ -34,7 +34,9 @@ def test_deny_is_a_destructive_button_and_asks_for_confirmation(app, school):
     )
     assert award and award.group(1).endswith("Award credit")
     # the destructive form opens itself again when it is refused, its tick still to give
-    assert re.search(r'<details class="confirm[^>]*">\s*<summary class="button danger">', page)
+    deny_panel = r'<details class="confirm[^>]*" name="decision"{}>\s*<summary class="button'
+    assert re.search(deny_panel.format(""), page)
+    assert '<details class="disclosure decision-award" name="decision" open>' in page
 
     reason = {"message": "The work was not academic in scope."}
     unconfirmed = post(faculty, review, {**reason, "form": "deny"}, review)
@@ -42,7 +44,8 @@ def test_deny_is_a_destructive_button_and_asks_for_confirmation(app, school):
     text = unconfirmed.get_data(as_text=True)
     assert "Tick the box to confirm that credit is denied." in text
     assert "The work was not academic in scope." in text  # what was typed is kept
-    assert re.search(r'<details class="confirm[^>]*" open>\s*<summary class="button danger">', text)
+    assert re.search(deny_panel.format(" open"), text)  # one decision open: the refused one
+    assert '<details class="disclosure decision-award" name="decision">' in text
 
     def denials() -> int:
         with app.app_context():
