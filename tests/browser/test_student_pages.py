@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from internships.demo import seed_listings
+from internships.work.models import HourLog
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
 from tests.credit.conftest import give_work
@@ -88,6 +90,11 @@ def test_student_pages_pass_axe_and_reflow(
         )
         db.session.commit()
         engagement_id = engagement.id
+        log_id = db.session.scalar(
+            select(HourLog.id).where(
+                HourLog.engagement_id == engagement_id, HourLog.status == "pending"
+            )
+        )
     base, page = live_server.tool_url, browser_page
     pages = {
         "the student's home": f"{base}/home/student?lid={lid}",
@@ -114,6 +121,18 @@ def test_student_pages_pass_axe_and_reflow(
         page.reload()
         _no_sideways_scroll(page, what)
         _shot(page, what.replace("'", "").replace(" ", "-") + "-320")
+    more = {
+        "my applications": f"{base}/work/applications?lid={lid}",
+        "the reflection": f"{base}/work/engagements/{engagement_id}/reflection?lid={lid}",
+        "an hour entry": f"{base}/work/engagements/{engagement_id}/hours/{log_id}?lid={lid}",
+        "the profile": f"{base}/profile/?lid={lid}",
+        "for you": f"{base}/profile/for-you?lid={lid}",
+    }
+    page.set_viewport_size({"width": 1280, "height": 900})
+    for what, url in more.items():
+        page.goto(url)
+        expect(page.locator("h1")).to_be_visible()
+        assert_accessible(page, what)
     page.goto(pages["an engagement"])
     expect(page.locator("ol.timeline li.current")).to_contain_text("Now:")
     expect(page.locator("figure.chart img")).to_be_visible()
