@@ -355,10 +355,15 @@ def next_step(
             "My applications",
             waiting=True,
         )
-    text = (
-        "Micro-internships are short, paid projects with real employers; the ones you finish "
-        "count toward credit in this course."
+    finished = [f for f in here if f.status == "completed"]
+    title, text = (
+        "Find a micro-internship",
+        (
+            "Micro-internships are short, paid projects with real employers; the ones you finish "
+            "count toward credit in this course."
+        ),
     )
-    return NextStep(
-        "find", "Find a micro-internship", text, "internships.board", "Browse micro-internships"
-    )
+    if finished:
+        title = "Find your next micro-internship"
+        text = f"Your work on “{finished[0].title}” is complete; your credit is below. {text}"
+    return NextStep("find", title, text, "internships.board", "Browse micro-internships")

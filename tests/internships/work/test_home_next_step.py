@@ -158,3 +158,11 @@ def test_submitted_work_says_whom_we_wait_for(app, world):
     title, _ = _next_step(page)
     assert title == "Waiting for your supervisor"
     assert "to confirm 1.5 hours" in page
+
+
+def test_finished_work_leads_to_the_next_micro_internship(app, world):
+    engagement_id = engaged(app, world)
+    _change(app, engagement_id, status="completed")
+    title, link = _next_step(_home(world["student"]))
+    assert title == "Find your next micro-internship"
+    assert link.startswith("/internships/")
