@@ -93,6 +93,14 @@ PAGES: dict[str, tuple[str, str, int]] = {
     "admin-overview": ("admin", "/admin/", WIDTH),
     "student-home-narrow": ("student", "/home/student", NARROW),
 }
+# Taken only when --pages names them (not part of the default set).
+EXTRA_PAGES: dict[str, tuple[str, str, int]] = {
+    "admin-registrations": ("admin", "/admin/registrations", WIDTH),
+    "admin-guides": ("admin", "/admin/guides", WIDTH),
+    "admin-advisors": ("admin", "/admin/advisors", WIDTH),
+    "admin-overview-narrow": ("admin", "/admin/", NARROW),
+}
+KNOWN = PAGES | EXTRA_PAGES
 DEMO_COMMANDS = (
     ["sandbox", "seed"],
     ["internships", "demo", "--tenant", TENANT],
@@ -276,13 +284,13 @@ def take(site: Site, app: Any, names: list[str], out: Path) -> list[Path]:
         try:
             contexts: dict[str, Any] = {}
             lids: dict[str, str] = {}
-            for role in dict.fromkeys(["student", *(PAGES[n][0] for n in names)]):
+            for role in dict.fromkeys(["student", *(KNOWN[n][0] for n in names)]):
                 contexts[role] = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
                 contexts[role].set_default_timeout(TIMEOUT_MS)
                 lids[role] = launch(contexts[role], site, role)
             ids = demo_ids(app, lids["student"])
             for name in names:
-                role, path, width = PAGES[name]
+                role, path, width = KNOWN[name]
                 url = f"{site.tool_url}{path.format(**ids)}?lid={lids[role]}"
                 target = out / f"{name}.png"
                 shoot(contexts[role], url, target, width)
@@ -299,14 +307,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out", type=Path, default=ROOT / "docs" / "screenshots", help="folder for the PNGs"
     )
     parser.add_argument(
-        "--pages", help=f"comma-separated, of: {', '.join(PAGES)} (default: all of them)"
+        "--pages",
+        help=f"comma-separated, of: {', '.join(KNOWN)} (default: {', '.join(PAGES)})",
     )
     args = parser.parse_args(argv)
     args.names = [n.strip() for n in args.pages.split(",") if n.strip()] if args.pages else []
     args.names = args.names or list(PAGES)
-    unknown = [n for n in args.names if n not in PAGES]
+    unknown = [n for n in args.names if n not in KNOWN]
     if unknown:
-        parser.error(f"unknown page(s): {', '.join(unknown)}; known: {', '.join(PAGES)}")
+        parser.error(f"unknown page(s): {', '.join(unknown)}; known: {', '.join(KNOWN)}")
     return args
 
 
