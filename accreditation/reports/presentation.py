@@ -63,10 +63,11 @@ def dashboard(
     tenant_id: int, limits: risk.Thresholds, today: dt.date, now: dt.datetime
 ) -> dict[str, Any]:
     """The dashboard's at-risk students and its charts."""
+    at_risk = glance.at_risk(tenant_id, limits, today, now)
     return {
-        "at_risk": glance.at_risk(tenant_id, limits, today, now),
+        "at_risk": at_risk,
         "state_chart": state_chart(glance.engagements_by_state(tenant_id)),
-        "risk_chart": risk_chart(glance.at_risk_by_reason(tenant_id, limits, today, now)),
+        "risk_chart": risk_chart(at_risk.by_reason),
     }
 
 

@@ -1,29 +1,46 @@
 """What the advisor's dashboard and home show first (issue 18): the students at risk (how many,
-and the first few with their reasons), engagements per state and at-risk engagements per
-reason, each a handful of grouped statements whatever the tenant's size."""
+for which reasons, and the newest few with their reasons) and engagements per state.
+
+Cheap on every request: the at-risk rules' SQL conditions are built once (building them is most
+of their cost in Python) and serve two statements, the counts per reason and the newest rows;
+the states are one grouped count over the (tenant, status) index."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, false, func, or_, select
 
+from internships.models import Employer, Listing
 from internships.work.models import ENGAGEMENT_STATUSES, Engagement
 from lti_tool.extensions import db
+from lti_tool.models import Course, User
 
-from .risk import OPEN_STATES, RULES, Thresholds, rule_conditions
-from .student_rows import StudentRow
-from .students import StudentQuery, student_page
+from .risk import OPEN_STATES, RULES, Thresholds, describe, rule_conditions
+from .students import COUNT_CAP
 
-TOP = 5  # at-risk rows shown first
+TOP = 5  # at-risk engagements shown first
+
+
+@dataclass(frozen=True)
+class Flagged:
+    """One engagement at risk, as the lists show it."""
+
+    engagement_id: int
+    employer: str
+    listing: str
+    course: str
+    risks: list[tuple[str, str]]  # (rule, reason)
 
 
 @dataclass(frozen=True)
 class StudentAtRisk:
     student_id: int
     name: str
-    rows: list[StudentRow]  # the student's engagements among the newest at risk
+    rows: list[Flagged] = field(default_factory=list)  # among the newest at risk
 
     @property
     def reasons(self) -> int:
@@ -32,27 +49,83 @@ class StudentAtRisk:
 
 @dataclass(frozen=True)
 class AtRisk:
-    total: int  # engagements at risk
-    total_label: str  # "10,000+" past the student table's count cap
-    shown: int  # engagements shown (the newest at risk)
+    total: int  # open engagements at risk for any reason (the student table's risk=any)
+    by_reason: list[tuple[str, int]]  # (rule, engagements it flags), in RULES order
+    shown: int  # engagements shown: the newest at risk
     students: list[StudentAtRisk]  # their students, most reasons first
+
+    @property
+    def total_label(self) -> str:
+        return f"{self.total:,}+" if self.total >= COUNT_CAP else f"{self.total:,}"
 
 
 def at_risk(
     tenant_id: int, limits: Thresholds, today: dt.date, now: dt.datetime, top: int = TOP
 ) -> AtRisk:
-    """How many engagements are at risk for any reason, and the newest ``top`` of them (the
-    student table's first page filtered to them: the same rule conditions)."""
-    page = student_page(tenant_id, StudentQuery(risk="any", per_page=top), limits, today, now)
-    by_student: dict[int, StudentAtRisk] = {}
-    for row in page.rows:
-        name = row.name or row.email or "Student"
-        by_student.setdefault(row.student_id, StudentAtRisk(row.student_id, name, [])).rows.append(
-            row
+    """The open engagements at risk (the student table's conditions, so the numbers agree with
+    its lists): how many for any reason and for each (counted up to COUNT_CAP, as the table
+    does), and the newest ``top`` with their students, listings and reasons. Two statements."""
+    rules = rule_conditions(limits, today, now)
+    # coalesce(or, false): as the student table's risk=any filter (see students._at_risk)
+    any_rule = func.coalesce(or_(*rules.values()), false())
+    # As the student table counts: at most COUNT_CAP matches, found in no order, then counted
+    # (and each reason summed) over all of them while the newest few are cut from them.
+    flagged = (
+        select(Engagement.id, *(case((rules[r], 1), else_=0).label(r) for r in RULES))
+        .where(Engagement.tenant_id == tenant_id, Engagement.status.in_(OPEN_STATES), any_rule)
+        .limit(COUNT_CAP)
+        .subquery()
+    )
+    first = db.session.execute(
+        select(
+            flagged.c.id,
+            func.count().over(),
+            *(func.sum(flagged.c[r]).over() for r in RULES),
         )
-    # stable: the newest first among students with as many reasons
-    students = sorted(by_student.values(), key=lambda s: -s.reasons)
-    return AtRisk(page.total, page.total_label, len(page.rows), students)
+        .order_by(flagged.c.id.desc())
+        .limit(top)
+    ).all()
+    ids = [int(r[0]) for r in first]
+    rows = (
+        db.session.execute(
+            select(
+                Engagement.id,
+                Engagement.student_id,
+                User.name,
+                User.email,
+                Employer.name,
+                Listing.title,
+                Course.title,
+                *(rules[r] for r in RULES),
+            )
+            .join(User, User.id == Engagement.student_id)
+            .join(Listing, Listing.id == Engagement.listing_id)
+            .join(Employer, Employer.id == Listing.employer_id)
+            .outerjoin(Course, Course.id == Engagement.course_id)
+            .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
+            .order_by(Engagement.id.desc())
+        ).all()
+        if ids
+        else []
+    )
+    counts = first[0][1:] if first else (0,) * (len(RULES) + 1)
+    return AtRisk(
+        total=int(counts[0] or 0),
+        by_reason=[(r, int(n or 0)) for r, n in zip(RULES, counts[1:], strict=True)],
+        shown=len(rows),
+        students=_by_student(rows, limits),
+    )
+
+
+def _by_student(rows: Sequence[Any], limits: Thresholds) -> list[StudentAtRisk]:
+    """The rows grouped by student, the students with the most reasons first (the newest first
+    among as many)."""
+    students: dict[int, StudentAtRisk] = {}
+    for eid, sid, name, email, employer, listing, course, *flags in rows:
+        risks = [(r, describe(r, limits)) for r, on in zip(RULES, flags, strict=True) if on]
+        student = students.setdefault(sid, StudentAtRisk(sid, name or email or "Student"))
+        student.rows.append(Flagged(eid, employer or "", listing or "", course or "", risks))
+    return sorted(students.values(), key=lambda s: -s.reasons)
 
 
 def engagements_by_state(tenant_id: int) -> list[tuple[str, int]]:
@@ -66,17 +139,3 @@ def engagements_by_state(tenant_id: int) -> list[tuple[str, int]]:
         ).all()
     )
     return [(state, int(counts.get(state, 0))) for state in ENGAGEMENT_STATUSES]
-
-
-def at_risk_by_reason(
-    tenant_id: int, limits: Thresholds, today: dt.date, now: dt.datetime
-) -> list[tuple[str, int]]:
-    """Open engagements flagged by each rule (an engagement may be flagged by several): one
-    statement over the open engagements, each rule a sum of its condition."""
-    rules = rule_conditions(limits, today, now)
-    row = db.session.execute(
-        select(*(func.coalesce(func.sum(case((rules[r], 1), else_=0)), 0) for r in RULES)).where(
-            Engagement.tenant_id == tenant_id, Engagement.status.in_(OPEN_STATES)
-        )
-    ).one()
-    return [(rule, int(count or 0)) for rule, count in zip(RULES, row, strict=True)]
