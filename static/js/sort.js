@@ -1,14 +1,13 @@
 /* Career Credit: sortable tables (issue 18), progressive. For every table.sortable, each column
-   header (<th scope="col">) not marked data-nosort gets its words wrapped in a
-   <button type="button"> (a real button: Enter and Space work, it is in the Tab order).
-   Pressing it sorts the rows of each <tbody> by that column: ascending first, then descending;
-   numbers by value ("12.5", "1,200", "80%"), ISO dates (2026-03-01) by date, other text with
-   localeCompare; a cell's data-sort attribute overrides its text; empty cells (or a dash alone)
-   go last. The
-   header gets aria-sort="ascending|descending" (the others lose it), and a polite live region
-   says "Sorted by Hours, ascending". Without this script the table is the server's order.
-   Served from /static (CSP: script-src 'self' + nonce); no inline code; does nothing on a page
-   without a sortable table. */
+   header (<th scope="col">) not marked data-nosort, and holding no control of its own, gets its
+   words wrapped in a <button type="button"> (a real button: Enter and Space work, it is in the
+   Tab order). Pressing it sorts the rows of each <tbody> by that column: ascending first, then
+   descending; numbers by value ("12.5", "1,200", "80%"), ISO dates (2026-03-01) by date, other
+   text with localeCompare; a cell's data-sort attribute overrides its text; empty cells (or a
+   dash alone) go last. The header gets aria-sort="ascending|descending" (the others lose it),
+   and a polite live region says "Sorted by Hours, ascending". Without this script the table is
+   the server's order. Served from /static (CSP: script-src 'self' + nonce); no inline code;
+   does nothing on a page without a sortable table. */
 (function () {
   "use strict";
 
@@ -49,8 +48,15 @@
 
   function keyOf(value, kind) {
     if (value === "") { return null; }
-    if (kind === "number") { return parseFloat(value.replace(/[,\s%+]/g, "")); }
-    if (kind === "date") { return Date.parse(value.slice(0, 10)) || value; }
+    if (kind === "number") {
+      var number = parseFloat(value.replace(/[,\s%+]/g, ""));
+      return isNaN(number) ? null : number;
+    }
+    if (kind === "date") {
+      var time = Date.parse(value);
+      if (isNaN(time)) { time = Date.parse(value.slice(0, 10)); }
+      return isNaN(time) ? null : time;
+    }
     return value;
   }
 
@@ -101,6 +107,8 @@
     table.setAttribute("data-sort-ready", "");
     var heads = table.tHead.querySelectorAll("th[scope=col]:not([data-nosort])");
     Array.prototype.forEach.call(heads, function (th) {
+      // a header holding a control of its own (a link, a "select all" box) stays as it is
+      if (th.querySelector("a, button, input, select, textarea")) { return; }
       var button = document.createElement("button");
       button.type = "button";
       button.className = "sort-button";

@@ -9,6 +9,7 @@ the tool administrator and refuses the course roles."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -169,3 +170,33 @@ def test_the_page_answers_the_tool_administrator_only(make_platform: Any, driver
         assert resp.status_code == 403, role
         assert reason(resp) == "role"
         assert "Design system" not in resp.get_data(as_text=True)
+
+
+SORT_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "sort.js"
+EDGE_TABLE = """<table class="sortable"><thead><tr>
+  <th scope="col">Name</th><th scope="col">Amount</th><th scope="col">When</th>
+  <th scope="col"><a href="#x">Linked</a></th><th scope="col" data-nosort>Notes</th>
+</tr></thead><tbody>
+  <tr><td>émile</td><td>1,200</td><td>2026-03-02T10:00</td><td>a</td><td>x</td></tr>
+  <tr><td>Zoë</td><td>80%</td><td>—</td><td>b</td><td>y</td></tr>
+  <tr><td>adam</td><td data-sort="5">five</td><td>2026-03-02T09:00</td><td>c</td><td>z</td></tr>
+  <tr><td>Bea</td><td></td><td>2025-12-31</td><td>d</td><td>w</td></tr>
+</tbody></table>"""
+
+
+@browser
+def test_sorting_reads_numbers_dates_overrides_and_leaves_controls_alone(
+    browser_page: Any,
+) -> None:
+    page = browser_page
+    page.set_content(EDGE_TABLE)
+    page.add_script_tag(path=str(SORT_JS))
+    expect(page.locator(".sort-button")).to_have_count(3)  # not the linked or nosort header
+    page.get_by_role("button", name="Amount").click()
+    assert page.evaluate(FIRST_CELLS, 0) == ["adam", "Zoë", "émile", "Bea"]  # 5, 80, 1200, empty
+    page.get_by_role("button", name="Amount").click()
+    assert page.evaluate(FIRST_CELLS, 0) == ["émile", "Zoë", "adam", "Bea"]  # empty stays last
+    page.get_by_role("button", name="When").click()
+    assert page.evaluate(FIRST_CELLS, 0) == ["Bea", "adam", "émile", "Zoë"]  # by time, dash last
+    page.get_by_role("button", name="Name").click()
+    assert page.evaluate(FIRST_CELLS, 0) == ["adam", "Bea", "émile", "Zoë"]  # ignoring case
