@@ -128,12 +128,22 @@ def test_the_destructive_button_is_behind_a_confirmation(browser_page: Any, desi
 def test_a_field_in_error_says_so_in_words(browser_page: Any, design: str) -> None:
     page = browser_page
     page.goto(design)
-    page.get_by_role("button", name="Check the title").click()
+    hours = page.get_by_label("Hours worked")
+    expect(hours).to_have_attribute("aria-invalid", "true")  # shown refused from the start
+    expect(hours).to_have_accessible_description(
+        "In quarter hours. Enter quarter hours from 0.25 to 40, for example 1.5."
+    )
+    page.get_by_role("button", name="Check the form").click()
     field = page.get_by_label("Listing title")
     expect(field).to_have_attribute("aria-invalid", "true")
     expect(field).to_have_accessible_description(
         "What the student will do, in a few words. Enter the listing's title."
     )
+    field.fill("Museum visitor survey")
+    page.get_by_label("Hours worked").fill("1.5")
+    page.get_by_label("Hours worked").press("Enter")
+    expect(page.get_by_role("status").filter(has_text="would be saved")).to_be_visible()
+    expect(page.get_by_label("Hours worked")).not_to_have_attribute("aria-invalid", "true")
 
 
 @browser

@@ -78,25 +78,42 @@ ICON_EXAMPLES = (
 )
 
 
+def hours_error(value: str) -> str:
+    """The example form's check of its hours field: whole quarter hours from 0.25 to 40."""
+    try:
+        hours = float(value)
+    except ValueError:
+        return "Enter the hours as a number, for example 1.5."
+    if not 0.25 <= hours <= 40 or (hours * 4) % 1:
+        return "Enter quarter hours from 0.25 to 40, for example 1.5."
+    return ""
+
+
 def _context() -> dict[str, Any]:
-    deleted = request.args.get("demo") == "deleted"
-    name = (request.args.get("listing_title") or "").strip()
-    tried = "listing_title" in request.args
+    args = request.args
+    name = (args.get("listing_title") or "").strip()
+    tried = "listing_title" in args
+    # unsubmitted, the form shows a refused value, so the page always shows a field in error
+    hours = (args.get("hours") or "").strip() if tried else "0.3"
+    title_error = "Enter the listing's title." if tried and not name else ""
     return {
         "rows": EXAMPLE_ROWS,
         "tones": TONE_EXAMPLES,
         "state_count": len(STATE_TONES),
         "icons": ICON_EXAMPLES,
-        "deleted": deleted,
+        "deleted": args.get("demo") == "deleted",
         "title_value": name,
-        "title_error": "Enter the listing's title." if tried and not name else "",
-        "title_saved": tried and bool(name),
+        "title_error": title_error,
+        "hours_value": hours,
+        "hours_error": hours_error(hours),
+        "form_saved": tried and not title_error and not hours_error(hours),
     }
 
 
 @requires("admin", tool_admin=True)
 def page() -> ResponseReturnValue:
-    """GET: the components; ``demo=deleted`` and ``listing_title`` answer the example forms."""
+    """GET: the components; ``demo=deleted`` and ``listing_title``/``hours`` answer the example
+    forms."""
     return render_template("admin/design.html", **_context())
 
 
