@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.lti_tool.test_admin import pending_deployment
+
 pytestmark = pytest.mark.browser
 
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
@@ -34,6 +36,22 @@ def test_overview_and_guides_pass_axe(
     page.get_by_role("link", name="Registrations and keys").first.click()
     expect(page.locator("h1")).to_have_text("Registrations and keys")
     assert_accessible(page, "the registrations and keys")
+
+
+def test_what_waits_for_approval_passes_axe_on_the_overview(
+    browser_page: Any, live_server: Any, make_platform: Any, driver: Any, assert_accessible: Any
+) -> None:
+    platform = make_platform(strict=True)
+    pending_deployment(platform, driver, "waits-for-you")
+    lid = driver(platform).launch(sub="admin-waits", role="admin", course=None).lid
+    page = browser_page
+    page.goto(f"{live_server.tool_url}/admin/?lid={lid}")
+    expect(page.get_by_role("heading", name="Deployments waiting for approval")).to_be_visible()
+    expect(page.locator("#pending-heading ~ .table-scroll")).to_contain_text("waits-for-you")
+    assert_accessible(page, "the overview with a deployment waiting for approval")
+    page.get_by_role("button", name="Approve").first.click()
+    expect(page.locator(".flash")).to_contain_text("is approved")
+    expect(page.locator("h1")).to_have_text("Career Credit administration")
 
 
 def test_overview_cards_are_links_a_keyboard_reaches(
