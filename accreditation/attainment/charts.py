@@ -70,16 +70,10 @@ def trend_chart(trend: services.Trend) -> Chart | None:
         "% at or above target",
     )
     first, last = labels[0], labels[-1]
-    rising = sum(
-        1
-        for s in series
-        if s.values[0] is not None and s.values[-1] is not None and s.values[-1] > s.values[0]
-    )
-    falling = sum(
-        1
-        for s in series
-        if s.values[0] is not None and s.values[-1] is not None and s.values[-1] < s.values[0]
-    )
+    # each outcome from its first term with a figure to its last
+    ends = [[v for v in s.values if v is not None] for s in series]
+    rising = sum(1 for v in ends if len(v) > 1 and v[-1] > v[0])
+    falling = sum(1 for v in ends if len(v) > 1 and v[-1] < v[0])
     alt = (
         f"Line chart of the percentage of students at or above the target per term, one line per "
         f"outcome. From {first} to {last}, {rising} of {len(series)} outcomes rose and "
