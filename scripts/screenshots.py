@@ -99,6 +99,8 @@ EXTRA_PAGES: dict[str, tuple[str, str, int]] = {
     "admin-guides": ("admin", "/admin/guides", WIDTH),
     "admin-advisors": ("admin", "/admin/advisors", WIDTH),
     "admin-overview-narrow": ("admin", "/admin/", NARROW),
+    # the supervisor's page: no launch, a signed link (the full brand header)
+    "supervisor-hours": ("supervisor", "/supervisor/hours/", WIDTH),
 }
 KNOWN = PAGES | EXTRA_PAGES
 DEMO_COMMANDS = (
@@ -249,6 +251,25 @@ def launch(context: Any, site: Site, role: str) -> str:
         page.close()
 
 
+def supervisor_link(app: Any, site: Site, engagement_id: int) -> str:
+    """A signed link for the engagement's supervisor to confirm hours, as the student's
+    "send the link" button issues it (the demo mails none)."""
+    from flask import url_for
+
+    from internships.supervisor.links import issue_link
+    from internships.work.models import Engagement
+    from lti_tool.actor import Actor
+    from lti_tool.extensions import db
+
+    with app.test_request_context("/", base_url=site.tool_url):
+        engagement = db.session.get(Engagement, engagement_id)
+        if engagement is None:
+            raise Failure("the student's engagement is gone")
+        token = issue_link(Actor.cli(engagement.tenant_id), "confirm_hours", engagement_id, "")
+        db.session.commit()
+        return str(url_for("supervisor.hours", token=token, _external=True))
+
+
 def optimize(path: Path) -> None:
     """A 256-color palette, optimized: a screenshot of flat UI stays sharp and small."""
     from PIL import Image
@@ -287,11 +308,15 @@ def take(site: Site, app: Any, names: list[str], out: Path) -> list[Path]:
             for role in dict.fromkeys(["student", *(KNOWN[n][0] for n in names)]):
                 contexts[role] = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
                 contexts[role].set_default_timeout(TIMEOUT_MS)
-                lids[role] = launch(contexts[role], site, role)
+                if role != "supervisor":
+                    lids[role] = launch(contexts[role], site, role)
             ids = demo_ids(app, lids["student"])
             for name in names:
                 role, path, width = KNOWN[name]
-                url = f"{site.tool_url}{path.format(**ids)}?lid={lids[role]}"
+                if role == "supervisor":
+                    url = supervisor_link(app, site, ids["engagement"])
+                else:
+                    url = f"{site.tool_url}{path.format(**ids)}?lid={lids[role]}"
                 target = out / f"{name}.png"
                 shoot(contexts[role], url, target, width)
                 written.append(target)
