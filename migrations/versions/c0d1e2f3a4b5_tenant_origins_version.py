@@ -23,12 +23,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("tenant") as batch:
-        batch.add_column(
-            sa.Column("origins_version", sa.Integer(), nullable=False, server_default="0")
-        )
+    # a plain ADD COLUMN on both engines: batch mode would copy the tenant table on SQLite,
+    # which every other table references
+    op.add_column(
+        "tenant", sa.Column("origins_version", sa.Integer(), nullable=False, server_default="0")
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tenant") as batch:
-        batch.drop_column("origins_version")
+    if op.get_bind().dialect.name == "sqlite":  # SQLite 3.35+ drops a column in place
+        op.execute("ALTER TABLE tenant DROP COLUMN origins_version")
+    else:
+        op.drop_column("tenant", "origins_version")
