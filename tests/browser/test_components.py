@@ -3,9 +3,9 @@
 keyboard works and each part has its name — tabs reached by Tab with aria-current, sortable
 headers that sort with Enter and Space and say so (aria-sort, a polite announcement), a
 focusable labelled table box, a named progress bar, pills that carry words, a destructive
-button behind its confirmation, a form's error tied to its field; at 320 px the page does not
-scroll sideways, and with reduced motion nothing transitions. Through HTTP the page answers
-the tool administrator and refuses the course roles."""
+button behind its confirmation, a form's error tied to its field; at 320 px and at 200% zoom
+the page does not scroll sideways, and with reduced motion nothing transitions. Through HTTP
+the page answers the tool administrator and refuses the course roles."""
 
 from __future__ import annotations
 
@@ -155,7 +155,14 @@ def test_narrow_screens_and_reduced_motion(
     page.goto(design)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 320, f"the page scrolls sideways at 320 px ({width} px wide)"
+    box = "(s) => { const e = document.querySelector(s); return e.scrollWidth > e.clientWidth; }"
+    assert page.evaluate(box, ".table-scroll"), "the wide table scrolls inside its own box"
     assert_accessible(page, "the Design system page at 320 px")
+    # 200% zoom of a 1280 px window: a 640 px wide layout at two device pixels a pixel
+    page.set_viewport_size({"width": 640, "height": 400})
+    page.reload()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 640, f"the page scrolls sideways at 200% zoom ({width} px wide)"
 
     page.set_viewport_size({"width": 1280, "height": 800})
     assert page.evaluate(TRANSITIONS), "positive control: buttons and tabs transition"
