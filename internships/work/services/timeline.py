@@ -352,7 +352,7 @@ def next_step(
             "Waiting for a decision",
             text,
             "work.my_applications",
-            "My applications",
+            "See my applications",
             waiting=True,
         )
     finished = [f for f in here if f.status == "completed"]
@@ -366,4 +366,4 @@ def next_step(
     if finished:
         title = "Find your next micro-internship"
         text = f"Your work on “{finished[0].title}” is complete; your credit is below. {text}"
-    return NextStep("find", title, text, "internships.board", "Browse micro-internships")
+    return NextStep("find", title, text, "internships.board", "See the listings")
