@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +114,26 @@ def rule_conditions(
     limits: Thresholds, today: dt.date, now: dt.datetime, engagement: Any = Engagement
 ) -> dict[str, ColumnElement[bool]]:
     """Each rule as a boolean SQL condition on ``engagement`` (the Engagement entity or an
-    alias of it). Cancelled and completed engagements are never at risk."""
-    e = engagement
+    alias of it). Cancelled and completed engagements are never at risk.
+
+    Building them is most of a report page's Python (the advisor's home and dashboard, the
+    student table): on the Engagement entity they are kept per thresholds, day and minute
+    (``now`` only dates the unacknowledged agreements, to the minute). Read only."""
+    if engagement is Engagement:
+        return _kept_conditions(limits, today, now.replace(second=0, microsecond=0))
+    return _conditions(limits, today, now, engagement)
+
+
+@functools.lru_cache(maxsize=16)
+def _kept_conditions(
+    limits: Thresholds, today: dt.date, now: dt.datetime
+) -> dict[str, ColumnElement[bool]]:
+    return _conditions(limits, today, now, Engagement)
+
+
+def _conditions(
+    limits: Thresholds, today: dt.date, now: dt.datetime, e: Any
+) -> dict[str, ColumnElement[bool]]:
     inactive_cutoff = today - dt.timedelta(days=limits.inactive_days)
     # Scalar subqueries (max, min, sum) rather than EXISTS: inside an OR, PostgreSQL may turn
     # an EXISTS into a hashed subplan that reads the whole table first; a scalar one is an
