@@ -8,11 +8,12 @@ the states are one grouped count over the (tenant, status) index."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, false, func, or_, select
+from sqlalchemy import bindparam, case, false, func, or_, select
 
 from internships.models import Employer, Listing
 from internships.work.models import ENGAGEMENT_STATUSES, Engagement
@@ -64,47 +65,15 @@ def at_risk(
 ) -> AtRisk:
     """The open engagements at risk (the student table's conditions, so the numbers agree with
     its lists): how many for any reason and for each (counted up to COUNT_CAP, as the table
-    does), and the newest ``top`` with their students, listings and reasons. Two statements."""
-    rules = rule_conditions(limits, today, now)
-    # coalesce(or, false): as the student table's risk=any filter (see students._at_risk)
-    any_rule = func.coalesce(or_(*rules.values()), false())
-    # As the student table counts: at most COUNT_CAP matches, found in no order, then counted
-    # (and each reason summed) over all of them while the newest few are cut from them.
-    flagged = (
-        select(Engagement.id, *(case((rules[r], 1), else_=0).label(r) for r in RULES))
-        .where(Engagement.tenant_id == tenant_id, Engagement.status.in_(OPEN_STATES), any_rule)
-        .limit(COUNT_CAP)
-        .subquery()
+    does), and the newest ``top`` with their students, listings and reasons. Two statements,
+    built once per thresholds, day and minute (as ``rule_conditions`` keeps the rules)."""
+    first_statement, rows_statement = _statements(
+        limits, today, now.replace(second=0, microsecond=0), top
     )
-    first = db.session.execute(
-        select(
-            flagged.c.id,
-            func.count().over(),
-            *(func.sum(flagged.c[r]).over() for r in RULES),
-        )
-        .order_by(flagged.c.id.desc())
-        .limit(top)
-    ).all()
+    first = db.session.execute(first_statement, {"tenant_id": tenant_id}).all()
     ids = [int(r[0]) for r in first]
     rows = (
-        db.session.execute(
-            select(
-                Engagement.id,
-                Engagement.student_id,
-                User.name,
-                User.email,
-                Employer.name,
-                Listing.title,
-                Course.title,
-                *(rules[r] for r in RULES),
-            )
-            .join(User, User.id == Engagement.student_id)
-            .join(Listing, Listing.id == Engagement.listing_id)
-            .join(Employer, Employer.id == Listing.employer_id)
-            .outerjoin(Course, Course.id == Engagement.course_id)
-            .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
-            .order_by(Engagement.id.desc())
-        ).all()
+        db.session.execute(rows_statement, {"tenant_id": tenant_id, "ids": ids}).all()
         if ids
         else []
     )
@@ -115,6 +84,52 @@ def at_risk(
         shown=len(rows),
         students=_by_student(rows, limits),
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _statements(limits: Thresholds, today: dt.date, now: dt.datetime, top: int) -> tuple[Any, Any]:
+    """``at_risk``'s two statements: the counts with the newest ``top`` ids, and those ids'
+    rows (parameters ``tenant_id`` and ``ids``)."""
+    rules = rule_conditions(limits, today, now)
+    # coalesce(or, false): as the student table's risk=any filter (see students._at_risk)
+    any_rule = func.coalesce(or_(*rules.values()), false())
+    tenant: Any = bindparam("tenant_id")
+    # As the student table counts: at most COUNT_CAP matches, found in no order, then counted
+    # (and each reason summed) over all of them while the newest few are cut from them.
+    flagged = (
+        select(Engagement.id, *(case((rules[r], 1), else_=0).label(r) for r in RULES))
+        .where(Engagement.tenant_id == tenant, Engagement.status.in_(OPEN_STATES), any_rule)
+        .limit(COUNT_CAP)
+        .subquery()
+    )
+    first = (
+        select(
+            flagged.c.id,
+            func.count().over(),
+            *(func.sum(flagged.c[r]).over() for r in RULES),
+        )
+        .order_by(flagged.c.id.desc())
+        .limit(top)
+    )
+    rows = (
+        select(
+            Engagement.id,
+            Engagement.student_id,
+            User.name,
+            User.email,
+            Employer.name,
+            Listing.title,
+            Course.title,
+            *(rules[r] for r in RULES),
+        )
+        .join(User, User.id == Engagement.student_id)
+        .join(Listing, Listing.id == Engagement.listing_id)
+        .join(Employer, Employer.id == Listing.employer_id)
+        .outerjoin(Course, Course.id == Engagement.course_id)
+        .where(Engagement.tenant_id == tenant, Engagement.id.in_(bindparam("ids", expanding=True)))
+        .order_by(Engagement.id.desc())
+    )
+    return first, rows
 
 
 def _by_student(rows: Sequence[Any], limits: Thresholds) -> list[StudentAtRisk]:
