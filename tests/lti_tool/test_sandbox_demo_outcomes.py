@@ -110,7 +110,7 @@ def test_the_advisor_sees_students_at_risk_for_different_reasons(demo):
 def test_program_attainment_has_varied_evidence(demo):
     client, lid = _advisor(demo)
     page = client.get("/attainment/program", query_string={"lid": lid})
-    direct = _rows(page, "Direct measures")
+    direct = _rows(page, "<caption>Direct measures")
     # per outcome: target, students assessed (n), at or above target, then levels 1..4
     direct.pop("Outcome")
     assessed = {name: int(cells[1]) for name, cells in direct.items()}
