@@ -38,8 +38,10 @@ class Domain:
 DOMAINS: tuple[Domain, ...] = (
     Domain("lti_tool.core"),  # launches, homes, registration, administration, the AGS sender
     Domain("internships"),
+    Domain("internships.workspace"),  # messages, onboarding, milestones, check-ins, reminders
     Domain("credit"),
     Domain("accreditation"),
+    Domain("accreditation.credentials"),  # Open Badges 3.0 and CLR 2.0, the portfolio
     Domain("lti_tool.sandbox", setting="SANDBOX_ENABLED"),  # development and demos only
 )
 

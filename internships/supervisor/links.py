@@ -37,7 +37,9 @@ from ..work.models import (
     new_link_nonce,
 )
 
-ENGAGEMENT_PURPOSES = ("confirm_hours", "evaluate")
+# "workspace" opens the engagement's workspace page (messages, checklist, check-ins): never
+# spent by a submission, it works until it expires or is revoked.
+ENGAGEMENT_PURPOSES = ("confirm_hours", "evaluate", "workspace")
 
 
 class LinkError(AppError):

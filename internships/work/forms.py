@@ -92,7 +92,11 @@ class SelectionLinkForm(LaunchForm):
 class SupervisorLinkForm(LaunchForm):
     purpose = RadioField(
         "What to ask the supervisor",
-        choices=[("confirm_hours", "Confirm logged hours"), ("evaluate", "Evaluate the student")],
+        choices=[
+            ("confirm_hours", "Confirm logged hours"),
+            ("evaluate", "Evaluate the student"),
+            ("workspace", "Open the project workspace (messages, checklist, check-ins)"),
+        ],
         validators=[InputRequired("Choose what to ask.")],
     )
     submit = SubmitField("Email the supervisor a link")

@@ -23,7 +23,7 @@ ENGAGEMENT_STATUSES = ("active", "submitted", "completed", "cancelled")
 HOUR_STATUSES = ("pending", "confirmed", "queried")
 # The four levels of the supervisor's rating scale, lowest first (stored as 1..4; N/A is NULL).
 RATING_LEVELS = ("Emerging Knowledge", "Understanding", "Early Application", "Advanced Application")
-LINK_PURPOSES = ("confirm_hours", "evaluate", "select_applicants")
+LINK_PURPOSES = ("confirm_hours", "evaluate", "select_applicants", "workspace")
 # Supervisor links for an engagement work only while it is in one of these states.
 LINK_OPEN_STATUSES = ("active", "submitted")
 

@@ -101,6 +101,11 @@ LINK_TEXT = {
         "Please evaluate {student}'s micro-internship",
         "{student} has finished “{title}”. Please rate the career competencies it targeted:",
     ),
+    "workspace": (
+        "The project workspace for {student}'s micro-internship",
+        "Your page for “{title}” with {student}: messages, the onboarding checklist and the"
+        " weekly check-ins. Keep this link; it works until the project ends:",
+    ),
 }
 
 

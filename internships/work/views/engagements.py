@@ -17,6 +17,7 @@ from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.words import listed
 
+from ...workspace import panels as workspace
 from .. import forms
 from ..services import engagements as eng
 from ..services import evaluations as eval_svc
@@ -27,7 +28,12 @@ from . import ENGAGEMENT_LABELS, _read, attachment, bp, hour_chart
 # --- engagements ---------------------------------------------------------------------------------
 
 
-def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> ResponseReturnValue:
+def _engagement_page(
+    engagement_id: int,
+    status: int = 200,
+    replaced: dict[str, dict[str, Any]] | None = None,
+    **forms_in: Any,
+) -> ResponseReturnValue:
     ctx = current_launch()
     engagement = eng.get_engagement(ctx, engagement_id)
     page_forms = {
@@ -62,6 +68,7 @@ def _engagement_page(engagement_id: int, status: int = 200, **forms_in: Any) -> 
         prompts=eng.REFLECTION_PROMPTS,
         opened=opened,
         opened_words=listed([REOPENED_WORDS[kind] for kind in opened]),
+        panels=workspace.panels_for(workspace.Viewer.of_launch(ctx), engagement, replaced),
         **page_forms,
     ), status
 
@@ -113,6 +120,11 @@ def engagement(engagement_id: int) -> ResponseReturnValue:
         status=lambda: _change_status(engagement_id),
         review_hours=lambda: _review_hours(engagement_id),
         supervisor_link=lambda: _supervisor_link(engagement_id),
+        **workspace.handlers(
+            workspace.Viewer.of_launch(ctx),
+            lambda: eng.get_engagement(ctx, engagement_id),
+            lambda replaced: _engagement_page(engagement_id, 422, replaced),
+        ),
     )
     return posted or _engagement_page(engagement_id)
 
@@ -351,7 +363,11 @@ def _change_status(engagement_id: int) -> ResponseReturnValue:
 
 
 def _supervisor_url(purpose: str) -> Any:
-    endpoint = {"confirm_hours": "supervisor.hours", "evaluate": "supervisor.evaluate"}[purpose]
+    endpoint = {
+        "confirm_hours": "supervisor.hours",
+        "evaluate": "supervisor.evaluate",
+        "workspace": "workspace.supervisor",
+    }[purpose]
     return lambda token: url_for(endpoint, token=token, _external=True)
 
 
@@ -362,7 +378,7 @@ def _supervisor_link(engagement_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     purpose = form.purpose.data or ""
-    if ctx.role == "student" and purpose != "confirm_hours":
+    if ctx.role == "student" and purpose not in ("confirm_hours", "workspace"):
         abort(403)
     try:
         eval_svc.send_supervisor_link(ctx.actor, engagement.id, purpose, _supervisor_url(purpose))

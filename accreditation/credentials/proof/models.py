@@ -1,0 +1,3 @@
+"""Models of accreditation.credentials (every row carries its tenant)."""
+
+from __future__ import annotations
