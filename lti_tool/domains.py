@@ -39,6 +39,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("lti_tool.core"),  # launches, homes, registration, administration, the AGS sender
     Domain("internships"),
     Domain("internships.workspace"),  # messages, onboarding, milestones, check-ins, reminders
+    Domain("internships.employers"),  # pay records, the employer's own page, offers
     Domain("credit"),
     Domain("accreditation"),
     Domain("accreditation.credentials"),  # Open Badges 3.0 and CLR 2.0, the portfolio

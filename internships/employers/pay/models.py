@@ -1,0 +1,3 @@
+"""Models of internships.employers.pay (every row carries its tenant)."""
+
+from __future__ import annotations
