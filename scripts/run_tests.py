@@ -32,6 +32,10 @@ CLAMD_HOST, CLAMD_PORT = "127.0.0.1", 3310  # .ci/clamd.sh; tests/internships/wo
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def redis_db(number: int) -> str:
+    return f"redis://127.0.0.1:6379/{number}"
+
+
 @dataclass
 class Step:
     name: str
@@ -103,16 +107,19 @@ def ensure_axe() -> str | None:
     return None
 
 
-def pytest(name: str, args: list[str], env: dict[str, str]) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        report = Path(tmp) / "junit.xml"
-        # A hung test (a browser that never answers) fails after 5 minutes instead of the run.
-        command = [str(BIN / "python"), "-m", "pytest", "--timeout=300", f"--junitxml={report}"]
-        command += args
-        # Property tests draw the same examples every run (tests/property/conftest.py), whatever
-        # the caller's environment says: `make fuzz` is where fresh randomness runs.
-        code = run(name, command, {**env, "HYPOTHESIS_PROFILE": "deterministic"})
-        counts = read_junit(report)
+def pytest_command(report: Path, args: list[str]) -> list[str]:
+    # A hung test (a browser that never answers) fails after 5 minutes instead of the run.
+    command = [str(BIN / "python"), "-m", "pytest", "--timeout=300", f"--junitxml={report}"]
+    return command + args
+
+
+# Property tests draw the same examples every run (tests/property/conftest.py), whatever the
+# caller's environment says: `make fuzz` is where fresh randomness runs.
+PYTEST_ENV = {"HYPOTHESIS_PROFILE": "deterministic"}
+
+
+def record(name: str, code: int, counts: Counts) -> None:
+    """Count one pytest run's results into the summary (its step is the last one)."""
     total.add(counts)
     step = steps[-1]
     step.detail = f"{counts.passed} passed, {counts.failed} failed, {counts.skipped} skipped"
@@ -122,6 +129,44 @@ def pytest(name: str, args: list[str], env: dict[str, str]) -> None:
         step.ok, step.detail = False, step.detail + " (CI=true forbids skips)"
     elif counts.skipped:
         skips.append(f"{name}: {counts.skipped} test(s) skipped, reasons above (pytest -rs)")
+
+
+def pytest(name: str, args: list[str], env: dict[str, str]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "junit.xml"
+        code = run(name, pytest_command(report, args), {**env, **PYTEST_ENV})
+        record(name, code, read_junit(report))
+
+
+def pytest_side_by_side(runs: list[tuple[str, list[str], dict[str, str]]]) -> None:
+    """Run the suites at once, one process each (the machine has two cores and each suite uses
+    about one), each writing its output to a file that is printed when it ends. The suites
+    share nothing: each has its own database, temporary folders, ports and Redis database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.monotonic()
+        running = []
+        for index, (name, args, env) in enumerate(runs):
+            report, log = Path(tmp) / f"junit-{index}.xml", Path(tmp) / f"log-{index}.txt"
+            command = pytest_command(report, args)
+            banner(f"{name}: started (its output follows when it ends)")
+            print("$ " + " ".join(command), flush=True)
+            out = log.open("wb")
+            process = subprocess.Popen(  # noqa: S603
+                command,
+                cwd=ROOT,
+                env={**os.environ, **env, **PYTEST_ENV},
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+            running.append((name, process, report, log, out))
+        for name, process, report, log, out in running:
+            code = process.wait()
+            out.close()
+            banner(f"{name} (exit {code})")
+            sys.stdout.write(log.read_text(errors="replace"))
+            sys.stdout.flush()
+            steps.append(Step(name, code == 0, time.monotonic() - started, f"exit {code}"))
+            record(name, code, read_junit(report))
 
 
 def read_junit(report: Path) -> Counts:
@@ -246,14 +291,28 @@ def main() -> int:
     if browser_missing:
         skip("browser tests", browser_missing)
         sqlite_args += ["-m", "not browser"]
-    pytest("pytest (SQLite)", sqlite_args, {"TEST_DATABASE_URL": ""})
-
+    # Each suite its own Redis database (tests/lti_tool/test_redis_state.py, test_rate_limits):
+    # the suites run at once and one empties its database after a test.
+    suites = [
+        ("pytest (SQLite)", sqlite_args, {"TEST_DATABASE_URL": "", "TEST_REDIS_URL": redis_db(15)})
+    ]
     if answers(PG_HOST, PG_PORT):
-        # The wheel test (build, install into a fresh venv, run) ran with SQLite already.
+        # The wheel test (build, install into a fresh venv, run) runs with SQLite only.
         pg_args = ["-rs", "-m", "not browser and not wheel"]
-        pytest("pytest (PostgreSQL)", pg_args, {"TEST_DATABASE_URL": PG_URL})
+        suites.append(
+            (
+                "pytest (PostgreSQL)",
+                pg_args,
+                {"TEST_DATABASE_URL": PG_URL, "TEST_REDIS_URL": redis_db(14)},
+            )
+        )
     else:
         skip("PostgreSQL", f"no server answered at {PG_HOST}:{PG_PORT}")
+    if os.environ.get("TESTS_ONE_AT_A_TIME"):  # the suites one after the other, output live
+        for name, args, env in suites:
+            pytest(name, args, env)
+    else:
+        pytest_side_by_side(suites)
 
     banner("summary" + (" (CI=true: nothing may be skipped)" if CI else ""))
     for step in steps:

@@ -7,6 +7,7 @@ The suite's app is shared, so each test sets a low limit on it and uses an addre
 
 from __future__ import annotations
 
+import os
 import secrets
 
 import pytest
@@ -158,7 +159,8 @@ def test_production_counts_in_redis(app, database_url, monkeypatch, tmp_path):
 
     from lti_tool import create_app
 
-    url = "redis://127.0.0.1:6379/15"
+    # its own database when the suites run side by side (scripts/run_tests.py)
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     try:
         redis.Redis.from_url(url, socket_timeout=2).ping()
     except redis.RedisError as exc:
