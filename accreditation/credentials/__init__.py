@@ -26,6 +26,7 @@ MODELS = (
 
 def register(app: Flask) -> None:
     """Each area's blueprints, hooks, task kinds and commands."""
+    from .blueprint import bp
     from .issuance import register as register_issuance
     from .pages import register as register_pages
     from .proof import register as register_proof
@@ -33,3 +34,4 @@ def register(app: Flask) -> None:
     register_proof(app)
     register_issuance(app)
     register_pages(app)
+    app.register_blueprint(bp)  # after the areas have added their routes to it

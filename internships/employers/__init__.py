@@ -22,8 +22,10 @@ MODELS = ("internships.employers.pay.models", "internships.employers.portal.mode
 
 def register(app: Flask) -> None:
     """Each area's blueprints, panels, hooks and senders."""
+    from .blueprint import bp
     from .pay import register as register_pay
     from .portal import register as register_portal
 
     register_pay(app)
     register_portal(app)
+    app.register_blueprint(bp)  # after the areas have added their routes to it

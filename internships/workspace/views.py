@@ -1,4 +1,4 @@
-"""The workspace blueprint (``/supervisor/workspace``): the supervisor's page for one
+"""The workspace blueprint (``/workspace``): the supervisor's page for one
 engagement, reached by a signed "workspace" link (no LMS account). Unlike the hours and
 evaluation links, a submission never spends it: it opens the page until it expires, the
 engagement closes or the career center revokes it. The page shows every workspace panel
@@ -20,7 +20,7 @@ from ..supervisor.views import link_error
 from ..work.models import Engagement
 from . import panels
 
-bp = Blueprint("workspace", __name__, url_prefix="/supervisor/workspace")
+bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 limited(bp)  # the public rate limit, as every supervisor page
 bp.register_error_handler(LinkError, link_error)
 

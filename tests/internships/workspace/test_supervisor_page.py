@@ -8,7 +8,8 @@ from sqlalchemy import select
 from internships.work.models import Engagement
 from lti_tool.extensions import db
 from tests.helpers import csrf_token
-from tests.internships.work.helpers import engaged, last_link, public_client
+from tests.internships.work.helpers import engaged, public_client
+from tests.internships.workspace.helpers import workspace_link
 
 
 def _email_workspace_link(world, engagement_id: int) -> None:
@@ -30,7 +31,7 @@ def test_the_workspace_link_opens_the_page_again_and_again(app, world):
         to = db.session.scalar(
             select(Engagement.supervisor_email).where(Engagement.id == engagement_id)
         )
-    path = last_link(app, to, "workspace")
+    path = workspace_link(app, to)
     browser = public_client(app)
     for _ in range(2):
         resp = browser.get(path)
@@ -47,10 +48,10 @@ def test_the_workspace_link_closes_with_the_engagement(app, world):
         to = engagement.supervisor_email
         engagement.status = "cancelled"
         db.session.commit()
-    resp = public_client(app).get(last_link(app, to, "workspace"))
+    resp = public_client(app).get(workspace_link(app, to))
     assert resp.status_code == 410 and 'data-reason="closed"' in resp.get_data(as_text=True)
 
 
 def test_a_tampered_workspace_link_is_not_found(app, world):
-    resp = public_client(app).get("/supervisor/workspace/not-a-token")
+    resp = public_client(app).get("/workspace/not-a-token")
     assert resp.status_code == 404 and 'data-reason="invalid"' in resp.get_data(as_text=True)
