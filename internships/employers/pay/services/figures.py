@@ -1,0 +1,215 @@
+"""What the pay records say, read in bulk: each paid engagement's standing (what is due, by
+when, overdue or disputed), the payments an employer owes (``payments_due``: the employer's
+own page) and each employer's pay compliance (``compliance_by_employer``: the advisor's
+employer figures). Read-only: these take a tenant id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import contains_eager
+
+from internships.models import Listing
+from internships.work.models import Engagement
+from lti_tool.context import today_in
+from lti_tool.extensions import db
+from lti_tool.tenants import get_tenant
+
+from ..models import EngagementPay, OverduePayment, Payment
+from .terms import (
+    Terms,
+    below_floor,
+    confirmed_minutes,
+    dues,
+    effective_rate_cents,
+    first_unpaid,
+    grace_days,
+    paid_cents,
+    terms_from,
+)
+
+# state of an engagement's pay: paid (every due date covered), upcoming (the next one is
+# ahead), due (past it, within the grace days), overdue, disputed (a payment in dispute),
+# nothing_due (no due date yet)
+STATES = ("paid", "upcoming", "due", "overdue", "disputed", "nothing_due")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A paid engagement's pay, as of today."""
+
+    engagement: Engagement
+    terms: Terms
+    owed_cents: int  # owed by the next uncovered due date (in all)
+    paid_cents: int
+    due_on: dt.date | None  # the next uncovered due date
+    state: str
+    confirmed_minutes: int
+    effective_rate_cents: int | None
+    below_floor: bool
+    ever_overdue: bool
+
+    @property
+    def amount_due_cents(self) -> int:
+        return max(self.owed_cents - self.paid_cents, 0)
+
+
+@dataclass(frozen=True)
+class PaymentDue:
+    """A payment an employer owes on one engagement."""
+
+    engagement_id: int
+    student_name: str
+    listing_title: str
+    amount_due_cents: int
+    currency: str
+    due_on: dt.date | None
+    state: str
+
+
+@dataclass(frozen=True)
+class PayCompliance:
+    """An employer's paid engagements and how their pay went."""
+
+    paid_engagements: int = 0
+    paid_on_time: int = 0
+    overdue: int = 0
+    disputed: int = 0
+    below_floor: int = 0
+
+
+def _rows(tenant_id: int, *where: Any) -> list[tuple[Engagement, EngagementPay | None]]:
+    stmt = (
+        select(Engagement, EngagementPay)
+        .join(Listing, Listing.id == Engagement.listing_id)
+        .outerjoin(
+            EngagementPay,
+            (EngagementPay.engagement_id == Engagement.id) & (EngagementPay.tenant_id == tenant_id),
+        )
+        .options(contains_eager(Engagement.listing))
+        .where(
+            Engagement.tenant_id == tenant_id,
+            Listing.tenant_id == tenant_id,
+            or_(EngagementPay.id.is_not(None), Listing.compensation_type != "unpaid"),
+            *where,
+        )
+        .order_by(Engagement.id)
+    )
+    return [(engagement, row) for engagement, row in db.session.execute(stmt).unique()]
+
+
+def _flags(tenant_id: int, ids: list[int]) -> tuple[set[int], set[int], set[int]]:
+    """Engagements with an open dispute, an overdue notice ever, an uncleared notice."""
+    if not ids:
+        return set(), set(), set()
+    disputed = set(
+        db.session.scalars(
+            select(Payment.engagement_id).where(
+                Payment.tenant_id == tenant_id,
+                Payment.engagement_id.in_(ids),
+                Payment.state == "disputed",
+            )
+        )
+    )
+    notices = db.session.execute(
+        select(OverduePayment.engagement_id, OverduePayment.cleared_at).where(
+            OverduePayment.tenant_id == tenant_id, OverduePayment.engagement_id.in_(ids)
+        )
+    ).all()
+    return disputed, {eid for eid, _ in notices}, {eid for eid, c in notices if c is None}
+
+
+def standings(tenant_id: int, *where: Any, today: dt.date | None = None) -> Iterator[Standing]:
+    """The standing of each paid engagement of the tenant (``where``: further conditions on
+    Engagement or Listing)."""
+    tenant = get_tenant(tenant_id)
+    today = today or today_in(tenant.time_zone)
+    grace = dt.timedelta(days=grace_days(tenant))
+    rows = _rows(tenant_id, *where)
+    ids = [engagement.id for engagement, _ in rows]
+    minutes, paid = confirmed_minutes(tenant_id, ids), paid_cents(tenant_id, ids)
+    disputed, ever, open_notice = _flags(tenant_id, ids)
+    for engagement, row in rows:
+        terms = terms_from(row, engagement.listing)
+        if terms is None:
+            continue
+        by_day = minutes[engagement.id]
+        all_dues = dues(terms, engagement, by_day, today)
+        got = paid.get(engagement.id, 0)
+        nxt = first_unpaid(all_dues, got)
+        if engagement.id in disputed:
+            state = "disputed"
+        elif nxt is not None:
+            late = nxt.due_on + grace < today or engagement.id in open_notice
+            state = "overdue" if late else "due" if nxt.due_on <= today else "upcoming"
+        else:
+            state = "paid" if all_dues else "nothing_due"
+        total = sum(by_day.values())
+        yield Standing(
+            engagement=engagement,
+            terms=terms,
+            owed_cents=nxt.owed_cents if nxt else (all_dues[-1].owed_cents if all_dues else 0),
+            paid_cents=got,
+            due_on=nxt.due_on if nxt else None,
+            state=state,
+            confirmed_minutes=total,
+            effective_rate_cents=effective_rate_cents(terms, total),
+            below_floor=below_floor(tenant, terms, total),
+            ever_overdue=engagement.id in ever,
+        )
+
+
+def payments_due(tenant_id: int, employer_id: int) -> list[PaymentDue]:
+    """What an employer owes: each of its engagements with an amount outstanding (upcoming,
+    due, overdue or disputed), the earliest due date first."""
+    out = []
+    for s in standings(tenant_id, Listing.employer_id == employer_id):
+        if s.state in ("paid", "nothing_due") or s.amount_due_cents <= 0:
+            continue
+        out.append(
+            PaymentDue(
+                engagement_id=s.engagement.id,
+                student_name=s.engagement.student.name or "Student",
+                listing_title=s.engagement.listing.title,
+                amount_due_cents=s.amount_due_cents,
+                currency=s.terms.currency,
+                due_on=s.due_on,
+                state=s.state,
+            )
+        )
+    return sorted(out, key=lambda p: (p.due_on or dt.date.max, p.engagement_id))
+
+
+def in_period(start: dt.date | None, end: dt.date | None) -> list[Any]:
+    """Conditions: the engagement started within [start, end] (either may be open)."""
+    began = Engagement.start_date
+    conditions: list[Any] = []
+    if start is not None:
+        conditions.append(or_(began >= start, began.is_(None) & (Engagement.created_at >= start)))
+    if end is not None:
+        after = dt.datetime.combine(end + dt.timedelta(days=1), dt.time())
+        conditions.append(or_(began <= end, began.is_(None) & (Engagement.created_at < after)))
+    return conditions
+
+
+def compliance_by_employer(
+    tenant_id: int, start: dt.date | None = None, end: dt.date | None = None
+) -> dict[int, PayCompliance]:
+    """Per employer id: its paid engagements (started within [start, end]), how many were paid
+    in full without ever being overdue, are overdue, are disputed, fell below the pay floor."""
+    counts: dict[int, dict[str, int]] = {}
+    for s in standings(tenant_id, *in_period(start, end)):
+        c = counts.setdefault(s.engagement.listing.employer_id, dict.fromkeys(_FIELDS, 0))
+        c["paid_engagements"] += 1
+        c["paid_on_time"] += s.state == "paid" and not s.ever_overdue
+        c["overdue"] += s.state == "overdue"
+        c["disputed"] += s.state == "disputed"
+        c["below_floor"] += s.below_floor
+    return {employer_id: PayCompliance(**c) for employer_id, c in counts.items()}
+
+
+_FIELDS = ("paid_engagements", "paid_on_time", "overdue", "disputed", "below_floor")
