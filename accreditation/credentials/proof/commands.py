@@ -63,7 +63,7 @@ COMMANDS = (rotate_key_command, retire_key_command, keys_command)
 
 def register_commands(app: Flask) -> None:
     """The ``flask credentials`` group (made here, or joined if another area made it)."""
-    group = app.cli.commands.get("credentials")  # type: ignore[attr-defined]
+    group = app.cli.commands.get("credentials")
     if isinstance(group, AppGroup):
         for command in COMMANDS:
             group.add_command(command)

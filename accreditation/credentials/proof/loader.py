@@ -32,7 +32,7 @@ DID_V1 = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 
 
-class DocumentNotAllowedError(JsonLdError):  # type: ignore[misc]
+class DocumentNotAllowedError(JsonLdError):
     """A document the loader does not serve (not bundled, not ours)."""
 
 

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import copy
 
-import pytest
-
 from accreditation.credentials.proof import (
-    ProofError,
-    allocate_status,
     issuer_did,
-    set_revoked,
     sign,
     verify,
 )
