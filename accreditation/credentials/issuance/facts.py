@@ -1,0 +1,235 @@
+"""What a credential states, read from the records (no document shape here: ``documents``
+builds the Open Badges / CLR JSON from these facts).
+
+An engagement's facts: the listing and employer, the hours the supervisor (or faculty)
+confirmed, the deliverables handed in, the supervisor's evaluation and its ratings, each rated
+competency's item in the tenant's competency framework (for ``alignment``). An award's: the
+course, credits, grade and the engagements it counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from accreditation.evidence.services import items_by_name
+from accreditation.frameworks.models import Framework, FrameworkItem
+from accreditation.frameworks.services import ensure_builtin_frameworks
+from credit.models import CreditAward
+from internships.models import Employer, Listing
+from internships.work.models import (
+    RATING_LEVELS,
+    CompetencyRating,
+    Deliverable,
+    Engagement,
+    HourLog,
+    SupervisorEvaluation,
+)
+from lti_tool.extensions import db
+from lti_tool.models import Course
+
+CASE_PATH = "/ims/case/v1p0/"
+
+
+@dataclass(frozen=True)
+class Target:
+    """An outcome item a credential aligns to (an OB 3.0 ``Alignment``)."""
+
+    name: str
+    url: str  # the CASE CFItem URI where the framework has one, else the item's urn:uuid
+    framework: str
+    code: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Rating:
+    competency: str
+    level: int | None  # 1..4 of RATING_LEVELS; None: not applicable
+    target: Target | None
+
+    @property
+    def level_name(self) -> str:
+        return RATING_LEVELS[self.level - 1] if self.level else "Not applicable"
+
+
+@dataclass(frozen=True)
+class Handin:
+    id: int
+    title: str
+    url: str | None  # a link the student handed in; None for an uploaded file
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class EngagementFacts:
+    engagement_id: int
+    tenant_id: int
+    student_id: int
+    listing_id: int
+    title: str
+    employer: str
+    hours: float
+    deliverables: tuple[Handin, ...]
+    evaluated_on: dt.date
+    supervisor_comment: str
+    ratings: tuple[Rating, ...]
+
+
+@dataclass(frozen=True)
+class AwardFacts:
+    award_id: int
+    tenant_id: int
+    student_id: int
+    course_id: int
+    course_title: str
+    credits: int
+    grading_mode: str
+    grade_label: str
+    score_given: float
+    score_maximum: float
+    hours: float
+    decided_on: dt.date
+    engagements: tuple[str, ...]  # the titles of the work it counted
+    targets: tuple[Target, ...] = field(default=())
+
+
+def item_url(framework: Framework, item: FrameworkItem) -> str:
+    """The item's CASE URI: the provider's ``CFItems/<identifier>`` for an imported CASE
+    framework, else ``urn:uuid:<identifier>`` (the URI the tool's own CASE export gives it)."""
+    source = framework.source_url or ""
+    if framework.source == "case" and CASE_PATH in source:
+        return f"{source.split(CASE_PATH)[0]}{CASE_PATH}CFItems/{item.identifier}"
+    return f"urn:uuid:{item.identifier}"
+
+
+def _targets(tenant_id: int, names: list[str]) -> dict[str, Target]:
+    """The competency framework's item of each name."""
+    framework = ensure_builtin_frameworks(tenant_id)
+    by_name = items_by_name(framework.id)
+    out = {}
+    for name in names:
+        item = by_name.get(name)
+        if item is not None:
+            out[name] = Target(
+                name=item.current.name,
+                url=item_url(framework, item),
+                framework=framework.title,
+                code=item.human_coding or item.current.name,
+                description=item.current.statement,
+            )
+    return out
+
+
+def engagement_facts(tenant_id: int, engagement_id: int) -> EngagementFacts | None:
+    """The facts of a completed, evaluated engagement of the tenant; None otherwise."""
+    row = db.session.execute(
+        select(Engagement, Listing.title, Employer.name, SupervisorEvaluation)
+        .join(Listing, Listing.id == Engagement.listing_id)
+        .join(Employer, Employer.id == Listing.employer_id)
+        .join(SupervisorEvaluation, SupervisorEvaluation.engagement_id == Engagement.id)
+        .where(
+            Engagement.tenant_id == tenant_id,
+            Engagement.id == engagement_id,
+            Engagement.status == "completed",
+        )
+    ).first()
+    if row is None:
+        return None
+    engagement, title, employer, evaluation = row
+    minutes = db.session.scalar(
+        select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
+            HourLog.tenant_id == tenant_id,
+            HourLog.engagement_id == engagement_id,
+            HourLog.status == "confirmed",
+        )
+    )
+    handins = db.session.execute(
+        select(Deliverable.id, Deliverable.title, Deliverable.url, Deliverable.created_at)
+        .where(Deliverable.tenant_id == tenant_id, Deliverable.engagement_id == engagement_id)
+        .order_by(Deliverable.created_at, Deliverable.id)
+    ).all()
+    ratings = db.session.scalars(
+        select(CompetencyRating)
+        .where(
+            CompetencyRating.tenant_id == tenant_id,
+            CompetencyRating.evaluation_id == evaluation.id,
+        )
+        .order_by(CompetencyRating.id)
+    ).all()
+    targets = _targets(tenant_id, [r.competency for r in ratings])
+    return EngagementFacts(
+        engagement_id=engagement.id,
+        tenant_id=tenant_id,
+        student_id=engagement.student_id,
+        listing_id=engagement.listing_id,
+        title=title,
+        employer=employer,
+        hours=round(int(minutes or 0) / 60, 2),
+        deliverables=tuple(Handin(*h) for h in handins),
+        evaluated_on=evaluation.submitted_at.date(),
+        supervisor_comment=evaluation.comments or "",
+        ratings=tuple(Rating(r.competency, r.level, targets.get(r.competency)) for r in ratings),
+    )
+
+
+def award_facts(tenant_id: int, award_id: int) -> AwardFacts | None:
+    """The facts of a final, current award of the tenant; None otherwise."""
+    row = db.session.execute(
+        select(CreditAward, Course.title)
+        .join(Course, Course.id == CreditAward.course_id)
+        .where(
+            CreditAward.tenant_id == tenant_id,
+            CreditAward.id == award_id,
+            CreditAward.status == "final",
+            CreditAward.superseded_at.is_(None),
+        )
+    ).first()
+    if row is None:
+        return None
+    award, course_title = row
+    ids = [int(i) for i in award.engagement_ids or []]
+    titles: list[str] = []
+    rated: list[str] = []
+    if ids:
+        titles = list(
+            db.session.scalars(
+                select(Listing.title)
+                .join(Engagement, Engagement.listing_id == Listing.id)
+                .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
+                .order_by(Engagement.id)
+            )
+        )
+        rated = list(
+            db.session.scalars(
+                select(CompetencyRating.competency)
+                .join(
+                    SupervisorEvaluation,
+                    SupervisorEvaluation.id == CompetencyRating.evaluation_id,
+                )
+                .where(
+                    SupervisorEvaluation.tenant_id == tenant_id,
+                    SupervisorEvaluation.engagement_id.in_(ids),
+                    CompetencyRating.level.is_not(None),
+                )
+                .distinct()
+            )
+        )
+    targets = _targets(tenant_id, sorted(set(rated)))
+    return AwardFacts(
+        award_id=award.id,
+        tenant_id=tenant_id,
+        student_id=award.student_id,
+        course_id=award.course_id,
+        course_title=course_title or "Course",
+        credits=award.credits,
+        grading_mode=award.grading_mode,
+        grade_label=award.grade_label,
+        score_given=award.score_given,
+        score_maximum=award.score_maximum,
+        hours=round(award.approved_minutes / 60, 2),
+        decided_on=award.score_timestamp.date(),
+        engagements=tuple(titles),
+        targets=tuple(targets[name] for name in sorted(targets)),
+    )

@@ -1,0 +1,244 @@
+"""Issuing, revoking and reissuing one credential.
+
+``issue_engagement`` / ``issue_award`` build the document from the records (``facts``,
+``documents``), give it a status entry, check it against the data models (``validation``),
+sign it (``proof``) and store it; with ``replaces`` the old credential is revoked (its status
+bit set) and points to the new one, in the same savepoint. A credential of the same subject
+issued at the same moment by another transaction wins (the partial unique index): the loser
+returns None and changes nothing. Everything here flushes only; the caller commits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lti_tool.actor import Actor
+from lti_tool.errors import AppError
+from lti_tool.extensions import db
+from lti_tool.models import Tenant, User, utcnow
+from lti_tool.notify.notifications import notify
+
+from .. import proof
+from ..models import Credential, CredentialSubject
+from . import documents, facts, validation
+
+
+class IssuanceError(AppError):
+    """A document the institution must not sign (it fails the data model's checks)."""
+
+    status = 500
+    title = "The credential could not be issued"
+
+
+def subject_row(tenant_id: int, student_id: int) -> CredentialSubject:
+    """The student's subject settings, made (with a new salt) the first time (flushes)."""
+    row = db.session.scalar(
+        select(CredentialSubject).where(
+            CredentialSubject.tenant_id == tenant_id, CredentialSubject.student_id == student_id
+        )
+    )
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                row = CredentialSubject(tenant_id=tenant_id, student_id=student_id)
+                db.session.add(row)
+        except IntegrityError:  # made by another transaction meanwhile
+            row = db.session.scalar(
+                select(CredentialSubject).where(CredentialSubject.student_id == student_id)
+            )
+    if row is None:  # pragma: no cover - a row that was there a moment ago
+        raise AppError("The student's credential settings could not be read; try again.")
+    return row
+
+
+def subject_of(tenant_id: int, student_id: int) -> documents.Subject:
+    """How the student's credentials name them (their DID, else their hashed email)."""
+    row = subject_row(tenant_id, student_id)
+    user = db.session.get(User, student_id)
+    email = (user.email if user else "").strip().lower()
+    sub = user.sub if user else str(student_id)
+    return documents.Subject(did=row.did, email=email, lti_user_id=sub, salt=row.salt)
+
+
+def tenant_of(tenant_id: int) -> Tenant:
+    tenant = db.session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise AppError("That institution does not exist.")
+    return tenant
+
+
+def sign_new(tenant: Tenant, unsigned: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The signed document with a new status entry, and the entry; refused when the document
+    fails the Open Badges / CLR data model checks."""
+    entry = proof.allocate_status(tenant)
+    unsigned["credentialStatus"] = entry
+    found = validation.problems(unsigned)
+    if found:
+        raise IssuanceError("The credential does not meet the data model: " + "; ".join(found))
+    return proof.sign(tenant, unsigned), entry
+
+
+def revoke(credential: Credential, reason: str, replaced_by: Credential | None = None) -> None:
+    """Revoke a credential (its status bit too) and the student's CLR that bundles it."""
+    if credential.revoked_at is None:
+        credential.revoked_at = utcnow()
+        credential.revoked_reason = reason
+        proof.set_revoked(credential.tenant_id, credential.status_entry, True)
+    if replaced_by is not None:
+        credential.replaced_by_id = replaced_by.id
+    if credential.kind != "clr":
+        _revoke_clr_bundling(credential)
+    db.session.flush()
+
+
+def _revoke_clr_bundling(credential: Credential) -> None:
+    clr = db.session.scalar(
+        select(Credential).where(
+            Credential.tenant_id == credential.tenant_id,
+            Credential.subject_key == f"clr:{credential.student_id}",
+            Credential.revoked_at.is_(None),
+        )
+    )
+    if clr is not None and credential.uuid in (clr.bundled or []):
+        revoke(clr, "reissued")
+
+
+def store(credential: Credential, replaces: Credential | None, reason: str) -> Credential | None:
+    """Add ``credential`` in place of ``replaces`` (revoked first, to leave the unique index);
+    None when another transaction issued this subject's credential meanwhile."""
+    try:
+        with db.session.begin_nested():
+            if replaces is not None:
+                revoke(replaces, reason)
+            db.session.add(credential)
+            db.session.flush()
+            if replaces is not None:
+                replaces.replaced_by_id = credential.id
+                db.session.flush()
+    except IntegrityError:
+        return None
+    return credential
+
+
+def _new(
+    actor: Actor,
+    tenant: Tenant,
+    unsigned: dict[str, Any],
+    **columns: Any,
+) -> Credential:
+    signed, entry = sign_new(tenant, unsigned)
+    return Credential(
+        tenant_id=tenant.id,
+        uuid=signed["id"].removeprefix("urn:uuid:"),
+        name=signed["name"][:300],
+        document=signed,
+        status_entry=entry,
+        issued_by=actor.name,
+        **columns,
+    )
+
+
+def issue_engagement(
+    actor: Actor,
+    engagement_id: int,
+    *,
+    choice: dict[str, Any] | None = None,
+    replaces: Credential | None = None,
+    reason: str = "reissued",
+    quiet: bool = False,
+) -> Credential | None:
+    """Issue the credential of a completed, evaluated engagement (in place of ``replaces``
+    when given); None when the engagement does not qualify or another issued it."""
+    tenant = tenant_of(actor.tenant)
+    found = facts.engagement_facts(tenant.id, engagement_id)
+    if found is None:
+        return None
+    chosen = dict(choice if choice is not None else (replaces.evidence_choice if replaces else {}))
+    now = utcnow()
+    unsigned = documents.engagement_credential(
+        proof.issuer_profile(tenant),
+        found,
+        subject_of(tenant.id, found.student_id),
+        chosen,
+        now,
+    )
+    credential = _new(
+        actor,
+        tenant,
+        unsigned,
+        student_id=found.student_id,
+        kind="achievement",
+        source="engagement",
+        subject_key=f"engagement:{engagement_id}",
+        engagement_id=engagement_id,
+        evidence_choice=chosen,
+        shared=bool(replaces.shared) if replaces else False,
+        issued_at=now,
+    )
+    stored = store(credential, replaces, reason)
+    if stored is not None and replaces is None and not quiet:
+        notify(
+            tenant.id,
+            found.student_id,
+            "credential_issued",
+            f"Your credential for the micro-internship {found.title} is ready to share.",
+            engagement_id=engagement_id,
+        )
+    return stored
+
+
+def issue_award(
+    actor: Actor,
+    award_id: int,
+    *,
+    replaces: Credential | None = None,
+    reason: str = "corrected",
+    quiet: bool = False,
+) -> Credential | None:
+    """Issue the credential of a final, current credit award (in place of ``replaces``, the
+    credential of the award it corrected); None when it does not qualify or another issued it."""
+    tenant = tenant_of(actor.tenant)
+    found = facts.award_facts(tenant.id, award_id)
+    if found is None:
+        return None
+    now = utcnow()
+    unsigned = documents.award_credential(
+        proof.issuer_profile(tenant), found, subject_of(tenant.id, found.student_id), now
+    )
+    credential = _new(
+        actor,
+        tenant,
+        unsigned,
+        student_id=found.student_id,
+        kind="achievement",
+        source="award",
+        subject_key=f"award:{award_id}",
+        award_id=award_id,
+        shared=bool(replaces.shared) if replaces else False,
+        issued_at=now,
+    )
+    stored = store(credential, replaces, reason)
+    if stored is not None and not quiet:
+        verb = "updated" if replaces is not None else "ready to share"
+        notify(
+            tenant.id,
+            found.student_id,
+            "credential_issued",
+            f"Your credential for {found.credits} credit{'s' if found.credits != 1 else ''} "
+            f"in {found.course_title} is {verb}.",
+        )
+    return stored
+
+
+def reissue(actor: Actor, credential: Credential, reason: str, **kw: Any) -> Credential | None:
+    """A new version of a valid achievement credential (the records read again), the old one
+    revoked for ``reason``."""
+    if credential.source == "engagement" and credential.engagement_id is not None:
+        return issue_engagement(
+            actor, credential.engagement_id, replaces=credential, reason=reason, **kw
+        )
+    if credential.source == "award" and credential.award_id is not None:
+        return issue_award(actor, credential.award_id, replaces=credential, reason=reason, **kw)
+    return None

@@ -1,0 +1,213 @@
+"""When credentials are issued: whatever is missing, derived from the records and safe to run
+again (like ``accreditation.evidence.services.sync_supervisor_evidence``).
+
+What is missing, per tenant:
+
+- a completed engagement with a supervisor evaluation and no credential;
+- a final, current credit award with no credential;
+- a valid credential of an award that a correction superseded: revoked, and the correcting
+  award's credential issued in its place (``replaced_by_id``) once that award is final.
+
+A subject whose credential the institution withdrew (revoked with nothing in its place) is
+not issued again. ``sync_tenant`` does the work in chunks (each flushed; the caller commits,
+or passes ``commit_each`` for a task that shows progress)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Exists, Select, and_, exists, func, select
+
+from credit.models import CreditAward
+from internships.work.models import Engagement, SupervisorEvaluation
+from lti_tool.actor import Actor
+from lti_tool.extensions import db
+
+from ..models import Credential
+from . import issuing
+
+IdQuery = Select[int, int]  # (id, tenant id) rows
+AUTOMATIC = "Career Credit (issues credentials automatically)"
+
+
+@dataclass
+class SyncResult:
+    issued: int = 0
+    revoked: int = 0
+
+    def __iadd__(self, other: SyncResult) -> SyncResult:
+        self.issued += other.issued
+        self.revoked += other.revoked
+        return self
+
+
+def _has_credential(source: str, column: Any) -> Exists:
+    """A credential of this subject that stands (valid, or withdrawn with no replacement)."""
+    return exists().where(
+        Credential.source == source,
+        (Credential.engagement_id if source == "engagement" else Credential.award_id) == column,
+        Credential.replaced_by_id.is_(None),
+    )
+
+
+def pending_engagements(tenant_id: int | None, student_id: int | None = None) -> IdQuery:
+    """The query of completed, evaluated engagements with no credential (ids, oldest first)."""
+    query = (
+        select(Engagement.id, Engagement.tenant_id)
+        .join(SupervisorEvaluation, SupervisorEvaluation.engagement_id == Engagement.id)
+        .where(Engagement.status == "completed", ~_has_credential("engagement", Engagement.id))
+        .order_by(Engagement.id)
+    )
+    if tenant_id is not None:
+        query = query.where(Engagement.tenant_id == tenant_id)
+    if student_id is not None:
+        query = query.where(Engagement.student_id == student_id)
+    return query
+
+
+def pending_awards(tenant_id: int | None, student_id: int | None = None) -> IdQuery:
+    """The query of final, current awards with no credential (ids, oldest first)."""
+    query = (
+        select(CreditAward.id, CreditAward.tenant_id)
+        .where(
+            CreditAward.status == "final",
+            CreditAward.superseded_at.is_(None),
+            ~_has_credential("award", CreditAward.id),
+        )
+        .order_by(CreditAward.id)
+    )
+    if tenant_id is not None:
+        query = query.where(CreditAward.tenant_id == tenant_id)
+    if student_id is not None:
+        query = query.where(CreditAward.student_id == student_id)
+    return query
+
+
+def superseded(tenant_id: int | None, student_id: int | None = None) -> IdQuery:
+    """The query of valid credentials of awards a correction superseded."""
+    query = (
+        select(Credential.id, Credential.tenant_id)
+        .join(
+            CreditAward,
+            and_(
+                CreditAward.id == Credential.award_id, CreditAward.tenant_id == Credential.tenant_id
+            ),
+        )
+        .where(Credential.revoked_at.is_(None), CreditAward.superseded_at.is_not(None))
+        .order_by(Credential.id)
+    )
+    if tenant_id is not None:
+        query = query.where(Credential.tenant_id == tenant_id)
+    if student_id is not None:
+        query = query.where(Credential.student_id == student_id)
+    return query
+
+
+def _ids(query: IdQuery, limit: int | None = None) -> list[int]:
+    stmt = query.limit(limit) if limit else query
+    return [int(row[0]) for row in db.session.execute(stmt)]
+
+
+def pending_count(tenant_id: int, student_id: int | None = None) -> int:
+    """How many credentials the tenant (or student) waits for (issues and corrections)."""
+    total = 0
+    for query in (
+        pending_engagements(tenant_id, student_id),
+        pending_awards(tenant_id, student_id),
+        superseded(tenant_id, student_id),
+    ):
+        sub = query.subquery()
+        total += int(db.session.scalar(select(func.count()).select_from(sub)) or 0)
+    return total
+
+
+def tenants_with_pending() -> list[int]:
+    """Every tenant with something to issue or correct."""
+    found: set[int] = set()
+    for query in (pending_engagements(None), pending_awards(None), superseded(None)):
+        sub = query.subquery()
+        found.update(int(t) for t in db.session.scalars(select(sub.c.tenant_id).distinct()))
+    return sorted(found)
+
+
+def _current_award(award_id: int) -> CreditAward | None:
+    """The award that ends the chain of corrections starting at ``award_id``."""
+    award = db.session.get(CreditAward, award_id)
+    seen = set()
+    while award is not None and award.superseded_by_id and award.id not in seen:
+        seen.add(award.id)
+        award = db.session.get(CreditAward, award.superseded_by_id)
+    return award
+
+
+def correct(actor: Actor, credential_id: int) -> SyncResult:
+    """Revoke the credential of a superseded award; issue the correcting award's in its
+    place when that one is final (else it is issued once approved)."""
+    credential = db.session.get(Credential, credential_id)
+    if credential is None or credential.revoked_at is not None or credential.award_id is None:
+        return SyncResult()
+    current = _current_award(credential.award_id)
+    if current is not None and current.is_current and current.status == "final":
+        exists_already = db.session.scalar(
+            select(Credential).where(
+                Credential.tenant_id == credential.tenant_id,
+                Credential.award_id == current.id,
+                Credential.revoked_at.is_(None),
+            )
+        )
+        if exists_already is None:
+            issued = issuing.issue_award(actor, current.id, replaces=credential)
+            return SyncResult(1, 1) if issued is not None else SyncResult()
+        issuing.revoke(credential, "corrected", replaced_by=exists_already)
+        return SyncResult(0, 1)
+    issuing.revoke(credential, "corrected")
+    return SyncResult(0, 1)
+
+
+Progress = Callable[[SyncResult], None]
+
+
+def sync_tenant(
+    actor: Actor,
+    *,
+    student_id: int | None = None,
+    limit: int | None = None,
+    chunk: int = 50,
+    progress: Progress | None = None,
+) -> SyncResult:
+    """Issue and correct what is missing for the actor's tenant (or one student), at most
+    ``limit`` credentials; after each chunk, ``progress`` (which may commit) is told the
+    running totals."""
+    tenant_id = actor.tenant
+    result = SyncResult()
+    done = 0
+    steps: list[tuple[IdQuery, Callable[[int], SyncResult]]] = [
+        (superseded(tenant_id, student_id), lambda i: correct(actor, i)),
+        (pending_awards(tenant_id, student_id), lambda i: _one(issuing.issue_award(actor, i))),
+        (
+            pending_engagements(tenant_id, student_id),
+            lambda i: _one(issuing.issue_engagement(actor, i)),
+        ),
+    ]
+    for query, step in steps:
+        while limit is None or done < limit:
+            size = chunk if limit is None else min(chunk, limit - done)
+            ids = _ids(query, size)
+            if not ids:
+                break
+            before = result.issued + result.revoked
+            for item_id in ids:
+                result += step(item_id)
+            done += len(ids)
+            db.session.flush()
+            if progress is not None:
+                progress(result)
+            if result.issued + result.revoked == before:
+                break  # nothing of this chunk could be issued (taken by another runner)
+    return result
+
+
+def _one(credential: object) -> SyncResult:
+    return SyncResult(1, 0) if credential is not None else SyncResult()
