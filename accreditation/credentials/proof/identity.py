@@ -5,14 +5,13 @@ A tenant's DID is ``did:web:<host>[%3A<port>][:<path>]:credentials:<tenant.key_s
 (the route in ``views.py``). The host comes from ``PUBLIC_URL`` when it is set, so a credential
 signed by a background task names the same issuer as one signed during a request; without it
 (development, tests) from the request being served, and outside a request from
-``SERVER_NAME`` or ``localhost``. Production deployments set ``CAREER_CREDIT_PUBLIC_URL``.
+``SERVER_NAME`` or ``localhost``; production refuses to sign outside a request without it.
 
 Keys: the first is made on first use (``signing_key``), ``rotate_key`` adds a newer one that
 signs from then on, and every key not retired stays listed in ``assertionMethod``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import quote, unquote, urlsplit
 
 import base58
@@ -39,6 +38,11 @@ def public_base_url() -> str:
         return configured.rstrip("/")
     if has_request_context():
         return request.host_url.rstrip("/")  # ProxyFix has made it the client-facing host
+    if current_app.config["CAREER_CREDIT_ENV"] in (None, "production"):
+        # a background task would name another issuer than the pages do: refuse, clearly
+        raise RuntimeError(
+            "Credentials name the tool's public address: set CAREER_CREDIT_PUBLIC_URL."
+        )
     server = current_app.config.get("SERVER_NAME") or "localhost"
     return f"{current_app.config.get('PREFERRED_URL_SCHEME', 'http')}://{server}"
 
@@ -140,7 +144,6 @@ def rotate_key(actor: Actor, tenant: Tenant) -> IssuerKey:
     stay published so what they signed still verifies. Audited; flushes."""
     signing_key(tenant)  # a tenant that never signed gets its first key, then the new one
     key = _new_key(tenant.id)
-    key.created_at = max(utcnow(), key.created_at) + dt.timedelta(microseconds=1)
     db.session.flush()
     audit.record(actor, "credentials.key_rotate", tenant.id, key=key.public_multibase)
     return key

@@ -30,7 +30,7 @@ from .identity import (
     signing_key,
     verification_method_id,
 )
-from .loader import document_loader
+from .loader import VC_V2, document_loader
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 
@@ -101,6 +101,11 @@ def sign(tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
     purpose ``assertionMethod``). Makes the tenant's first key if it has none (flushes)."""
     if "proof" in document:
         raise ProofError("The document is signed already.")
+    contexts = document.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] != VC_V2:
+        # the v2 context defines DataIntegrityProof: without it a verifier adds another
+        # context to the proof options than the one signed here
+        raise ProofError(f"A credential's first @context must be {VC_V2}.")
     key = signing_key(tenant)
     proof = {
         "type": "DataIntegrityProof",

@@ -36,6 +36,9 @@ def status_list_url(tenant: Tenant, number: int) -> str:
 
 
 def _locked(query: Any) -> Any:
+    """The query's rows locked for this transaction (PostgreSQL; SQLite's savepoint holds the
+    write lock already) and read afresh, not from what the session loaded before the lock."""
+    query = query.execution_options(populate_existing=True)
     return query.with_for_update() if db.engine.dialect.name == "postgresql" else query
 
 
@@ -72,15 +75,17 @@ def _new_list(tenant_id: int) -> StatusList | None:
 def allocate_status(tenant: Tenant) -> dict[str, Any]:
     """A ``BitstringStatusListEntry`` (revocation) for a new credential of the tenant: the
     next bit of its open list, never one handed out before. Flushes; the caller commits."""
-    for _ in range(3):
-        found = _open_list(tenant.id) or _new_list(tenant.id)
-        if found is not None:
-            break
-    else:  # pragma: no cover - three lists made by others in the meantime
-        raise RuntimeError("Could not allocate a status list entry; try again.")
-    index = found.next_index
-    found.next_index = index + 1
-    db.session.flush()
+    # The savepoint takes SQLite's write lock before the read (lti_tool.settings), as the row
+    # lock does on PostgreSQL: two issuers never read the same next index.
+    with db.session.begin_nested():
+        for _ in range(3):
+            found = _open_list(tenant.id) or _new_list(tenant.id)
+            if found is not None:
+                break
+        else:  # pragma: no cover - three lists made by others in the meantime
+            raise RuntimeError("Could not allocate a status list entry; try again.")
+        index = found.next_index
+        found.next_index = index + 1
     url = status_list_url(tenant, found.number)
     return {
         "id": f"{url}#{index}",
@@ -124,19 +129,19 @@ def set_revoked(tenant_id: int, entry: dict[str, Any], revoked: bool = True) -> 
     """Set (or clear) the entry's bit in its list of the tenant's. ``StatusError`` when the
     entry names another tenant's list, no list, or a bit never allocated. Flushes."""
     key_set_id, number, index = _parse_entry(entry)
-    found = _list_of(key_set_id, number, lock=True)
-    if found is None or found.tenant_id != tenant_id:
-        raise StatusError("The status entry names no status list of this institution.")
-    if not 0 <= index < found.next_index:
-        raise StatusError("The status entry names a bit that was never allocated.")
-    if _bit(found.bits, index) == revoked:
-        return
-    bits = bytearray(found.bits)
-    bits[index // 8] ^= 0x80 >> (index % 8)
-    found.bits = bytes(bits)
-    found.version += 1
-    found.updated_at = utcnow()
-    db.session.flush()
+    with db.session.begin_nested():  # the write lock before the read, as in allocate_status
+        found = _list_of(key_set_id, number, lock=True)
+        if found is None or found.tenant_id != tenant_id:
+            raise StatusError("The status entry names no status list of this institution.")
+        if not 0 <= index < found.next_index:
+            raise StatusError("The status entry names a bit that was never allocated.")
+        if _bit(found.bits, index) == revoked:
+            return
+        bits = bytearray(found.bits)
+        bits[index // 8] ^= 0x80 >> (index % 8)
+        found.bits = bytes(bits)
+        found.version += 1
+        found.updated_at = utcnow()
 
 
 def is_revoked(entry: dict[str, Any]) -> bool:

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from accreditation.credentials.proof import (
+    ProofError,
+    allocate_status,
+    document_loader,
     issuer_did,
+    set_revoked,
     sign,
     verify,
 )
@@ -34,3 +40,101 @@ def test_a_changed_field_fails(tenant: Tenant) -> None:
     result = verify(tampered)
     assert (result.ok, result.state) == (False, "invalid")
     assert result.reason == "The signature does not match the content: it was changed after issue."
+
+
+def test_revoked_credential(tenant: Tenant) -> None:
+    entry = allocate_status(tenant)
+    signed = sign(tenant, badge(tenant, credentialStatus=entry))
+    assert verify(signed).state == "valid"
+    set_revoked(tenant.id, entry)
+    result = verify(signed)
+    assert (result.ok, result.state, result.reason) == (
+        False,
+        "revoked",
+        f"{tenant.name} revoked it.",
+    )
+    set_revoked(tenant.id, entry, revoked=False)
+    assert verify(signed).state == "valid"
+
+
+def test_an_issuer_that_is_not_ours(tenant: Tenant) -> None:
+    signed = sign(tenant, badge(tenant))
+    for issuer in ("did:web:elsewhere.example:credentials:abc", "https://example.edu", None):
+        result = verify({**signed, "issuer": issuer})
+        assert (result.ok, result.state, result.issuer_tenant_id) == (
+            False,
+            "unknown_issuer",
+            None,
+        )
+        assert result.reason == "It was not issued by an institution of this tool."
+    assert verify("not a credential").state == "invalid"  # type: ignore[arg-type]
+
+
+def test_a_proof_missing_or_of_another_kind(tenant: Tenant) -> None:
+    unsigned = badge(tenant)
+    assert verify(unsigned).reason == "It carries no eddsa-rdfc-2022 Data Integrity proof."
+    signed = sign(tenant, unsigned)
+    other_suite = {**signed, "proof": {**signed["proof"], "cryptosuite": "ecdsa-rdfc-2019"}}
+    assert verify(other_suite).state == "invalid"
+    wrong_purpose = {**signed, "proof": {**signed["proof"], "proofPurpose": "authentication"}}
+    assert verify(wrong_purpose).reason == "Its proof was not made to assert a credential."
+    garbled = {**signed, "proof": {**signed["proof"], "proofValue": "z0OIl"}}
+    assert verify(garbled).reason.startswith("The signature does not match the content")
+
+
+def test_an_undefined_term_is_refused_not_left_unsigned(tenant: Tenant) -> None:
+    with pytest.raises(ProofError, match="'favoriteColor' is not defined"):
+        sign(tenant, badge(tenant, favoriteColor="green"))
+    signed = sign(tenant, badge(tenant))
+    result = verify({**signed, "favoriteColor": "green"})  # added after issue
+    assert result.state == "invalid"
+    assert "favoriteColor" in result.reason
+
+
+def test_contexts_are_never_fetched(tenant: Tenant) -> None:
+    foreign = ["https://www.w3.org/ns/credentials/v2", "https://example.com/my-context.json"]
+    with pytest.raises(ProofError, match="does not know"):
+        sign(tenant, badge(tenant, **{"@context": foreign}))
+    with pytest.raises(ProofError, match="first @context must be"):
+        sign(tenant, badge(tenant, **{"@context": foreign[::-1]}))
+    with pytest.raises(Exception, match="never fetched"):
+        document_loader("https://example.com/my-context.json")
+    loaded = document_loader("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")
+    assert "OpenBadgeCredential" in loaded["document"]["@context"]
+
+
+def test_validity_period(tenant: Tenant) -> None:
+    expired = sign(tenant, badge(tenant, validUntil="2026-01-01T00:00:00Z"))
+    assert verify(expired).reason == "It expired on January 1, 2026."
+    future = sign(tenant, badge(tenant, validFrom="2999-01-01T00:00:00Z"))
+    assert verify(future).reason == "It is not valid before January 1, 2999."
+
+
+def test_a_clr_credential_with_an_embedded_badge(tenant: Tenant) -> None:
+    member = sign(tenant, badge(tenant))
+    clr = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": "urn:uuid:9d1b7c1e-0000-4000-8000-000000000002",
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "issuer": member["issuer"],
+        "validFrom": "2026-05-02T00:00:00Z",
+        "name": "Career Credit record",
+        "credentialSubject": {
+            "type": ["ClrSubject"],
+            "id": "did:example:student-1",
+            "verifiableCredential": [member],
+        },
+    }
+    signed = sign(tenant, clr)
+    assert verify(signed).state == "valid"
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["verifiableCredential"][0]["name"] = "Other"
+    assert verify(tampered).reason == (
+        "The signature does not match the content: it was changed after issue."
+    )
+    with pytest.raises(ProofError, match="signed already"):
+        sign(tenant, signed)
