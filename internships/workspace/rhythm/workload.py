@@ -1,0 +1,83 @@
+"""The student's workload this week: the weekly hours every active engagement of theirs
+plans for this week (whatever its course), against the caps of the launch's course (its own,
+else the tenant's: ``internships.work.services.caps``), so a student sees it before applying
+for more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from internships.models import Listing
+from internships.work.models import Engagement
+from internships.work.services.caps import effective_caps
+from lti_tool.context import LaunchContext
+from lti_tool.extensions import db
+
+from .checkins import week_of
+
+
+@dataclass(frozen=True)
+class Planned:
+    engagement_id: int
+    title: str
+    weekly_hours: int
+
+
+@dataclass(frozen=True)
+class Workload:
+    monday: dt.date
+    planned: list[Planned]
+    max_weekly_hours: int
+    max_concurrent: int
+    current: int  # engagements that count toward the concurrent cap (active or submitted)
+
+    @property
+    def hours(self) -> int:
+        return sum(p.weekly_hours for p in self.planned)
+
+    @property
+    def room(self) -> int:
+        """Hours a week still free under the cap (0 when at or over it)."""
+        return max(0, self.max_weekly_hours - self.hours)
+
+    @property
+    def over(self) -> bool:
+        return self.hours > self.max_weekly_hours
+
+
+def student_workload(ctx: LaunchContext, today: dt.date) -> Workload:
+    """This week's planned hours of the launch's student across their engagements: one
+    statement for the engagements, the caps from the course's row and the tenant's."""
+    monday = week_of(today)
+    sunday = monday + dt.timedelta(days=6)
+    rows = db.session.execute(
+        select(
+            Engagement.id,
+            Listing.title,
+            Engagement.weekly_hours,
+            Engagement.status,
+            Engagement.start_date,
+            Engagement.end_date,
+        )
+        .join(Listing, Listing.id == Engagement.listing_id)
+        .where(
+            Engagement.tenant_id == ctx.tenant_id,
+            Engagement.student_id == ctx.user_id,
+            Engagement.status.in_(("active", "submitted")),
+        )
+        .order_by(Engagement.id)
+    ).all()
+    # an active engagement plans its weekly hours for the weeks its dates cover (all of them
+    # when it has none)
+    this_week = [
+        Planned(int(eid), str(title), int(hours or 0))
+        for eid, title, hours, status, start, end in rows
+        if status == "active"
+        and (start is None or start <= sunday)
+        and (end is None or end >= monday)
+    ]
+    caps = effective_caps(ctx.tenant_id, ctx.course_id)
+    return Workload(monday, this_week, caps.max_weekly_hours, caps.max_concurrent, len(rows))
