@@ -77,7 +77,10 @@ class Credential(Model):
     )
     name: Mapped[str] = mapped_column(String(300), default="")
     document: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # the signed credential
-    status_entry: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # kept when the student is pseudonymized: the erasure hook sets its bit after the rewrite
+    status_entry: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, info={"personal": "keep"}
+    )
     # a CLR's: the uuids of the credentials it bundles (sorted), so it is reissued only when
     # that set changed; an achievement's: empty
     bundled: Mapped[list[str]] = mapped_column(JSON, default=list)

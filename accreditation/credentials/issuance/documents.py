@@ -276,12 +276,14 @@ def clr_credential(
     credentials: list[dict[str, Any]],
     issued_at: dt.datetime,
 ) -> dict[str, Any]:
-    """The CLR 2.0 ClrCredential bundling the signed credentials given (unsigned)."""
+    """The CLR 2.0 ClrCredential bundling the signed credentials given (unsigned). Its
+    contexts are VC 2.0 and CLR 2.0.1, then OB 3.0.3 as CLR 2.0's examples carry it: the CLR
+    context defines only the CLR's own terms, the achievements it lists are OB 3.0's."""
     body: dict[str, Any] = {"type": ["ClrSubject"], **subject.properties()}
     body["verifiableCredential"] = credentials
     body["achievement"] = [c["credentialSubject"]["achievement"] for c in credentials]
     return {
-        "@context": [VC_V2, CLR_CONTEXT],
+        "@context": [VC_V2, CLR_CONTEXT, OB_CONTEXT],
         "id": f"urn:uuid:{uuid.uuid4()}",
         "type": list(CLR_TYPE),
         "issuer": issuer,

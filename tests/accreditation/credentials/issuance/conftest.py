@@ -122,3 +122,17 @@ def finish_engagement(
     resp = _post(app, advisor, url, form="status", action="complete")
     assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
     return engagement_id
+
+
+@pytest.fixture(autouse=True)
+def _forget_queued_scores(app):
+    """Scores the award tests queue for made-up gradebooks are not left for other tests'
+    drains (as tests/credit/conftest.py does)."""
+    yield
+    from lti_tool.jobs import OutboxMessage
+
+    with app.app_context():
+        db.session.execute(
+            OutboxMessage.__table__.delete().where(OutboxMessage.source.like("credit_award:%"))
+        )
+        db.session.commit()

@@ -1,0 +1,88 @@
+"""A credit award becomes a credential (a ``Course`` achievement with the credits and grade)
+once it is final; correcting the award revokes its credential (status bit set: it no longer
+verifies) and issues the correction's in its place; an award awaiting a second approval waits."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from accreditation.credentials import proof
+from accreditation.credentials.issuance import batch, services, validation
+from accreditation.credentials.models import Credential
+from credit.services import awards as award_svc
+from credit.services import policy as policy_svc
+from lti_tool.extensions import db
+from tests.credit.conftest import give_work
+from tests.credit.test_services import LINEITEM, award_input, policy_input
+
+
+def _of_award(award_id: int) -> list[Credential]:
+    return list(
+        db.session.scalars(
+            select(Credential).where(Credential.award_id == award_id).order_by(Credential.id)
+        )
+    )
+
+
+def test_an_award_is_issued_and_a_correction_revokes_and_replaces_it(app, school):
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=95)
+        db.session.commit()
+        award = award_svc.award_credit(
+            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
+        )
+        db.session.commit()
+        assert batch.issue_due(app).issued == 2  # the engagement's and the award's
+        [first] = _of_award(award.id)
+        doc = first.document
+        achievement = doc["credentialSubject"]["achievement"]
+        assert achievement["achievementType"] == "Course"
+        assert doc["credentialSubject"]["creditsEarned"] == 1.0
+        assert "Awarded 1 academic credit (grade Pass)" in achievement["criteria"]["narrative"]
+        assert "95 hours of approved work" in achievement["criteria"]["narrative"]
+        assert {a["targetName"] for a in achievement["alignment"]} == {"Communication", "Teamwork"}
+        [grade] = doc["credentialSubject"]["result"]
+        assert (grade["value"], grade["status"]) == ("Pass", "Completed")
+        assert validation.ob_problems(doc) == []
+        assert proof.verify(doc).ok
+        assert services.credential_for_award(school.tenant_id, award.id) == first
+
+        corrected = award_svc.award_credit(
+            faculty.ctx(),
+            student.user_id,
+            award_input(credits=2, comment="Two credits: the second project counts too"),
+            lineitem_url=LINEITEM,
+            supersedes_id=award.id,
+        )
+        db.session.commit()
+        result = batch.issue_due(app)
+        assert (result.issued, result.revoked) == (1, 1)
+        db.session.expire_all()
+        [old] = _of_award(award.id)
+        [new] = _of_award(corrected.id)
+        assert old.revoked_at is not None and old.revoked_reason == "corrected"
+        assert old.replaced_by_id == new.id and new.revoked_at is None
+        assert proof.is_revoked(old.status_entry) and not proof.is_revoked(new.status_entry)
+        stale = proof.verify(old.document)
+        assert not stale.ok and stale.state == "revoked"
+        assert proof.verify(new.document).ok
+        assert new.document["credentialSubject"]["creditsEarned"] == 2.0
+        assert services.credential_for_award(school.tenant_id, award.id) is None
+        again = batch.issue_due(app)
+        assert (again.issued, again.revoked) == (0, 0)
+
+
+def test_an_award_awaiting_its_second_approval_is_not_issued_yet(app, school):
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        policy_svc.update_policy(faculty.ctx(), policy_input(approval_chain="faculty_then_second"))
+        give_work(student.ctx(), hours=50)
+        db.session.commit()
+        award = award_svc.award_credit(
+            faculty.ctx(), student.user_id, award_input(), lineitem_url=LINEITEM
+        )
+        db.session.commit()
+        assert award.status == "awaiting_approval"
+        assert batch.issue_due(app).issued == 1  # the engagement's only
+        assert _of_award(award.id) == []
