@@ -1,0 +1,47 @@
+"""What the credentials show on other pages: the student's home panel (their credentials and
+portfolio), the advisor's home panel (the institution's figures), and the line the credit
+review page shows under an engagement ("Credential issued on … · view")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from lti_tool.context import LaunchContext
+from lti_tool.models import utcnow
+
+from . import mine
+from .portfolio import portfolio_of
+
+RECENT_DAYS = 30
+
+
+def student_panel(ctx: LaunchContext) -> dict[str, Any]:
+    """The student's home panel: how many valid credentials they hold, their portfolio's
+    state."""
+    issued = [i for i in mine.my_credentials(ctx) if i.credential.is_valid]
+    portfolio = portfolio_of(ctx.tenant_id, ctx.user_id)
+    return {
+        "count": sum(1 for i in issued if i.credential.kind == "achievement"),
+        "latest": next((i for i in issued if i.credential.kind == "achievement"), None),
+        "published": bool(portfolio and portfolio.token),
+    }
+
+
+def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
+    """The advisor's home panel: the institution's credential figures, all time and in the
+    last 30 days (issuance's counts)."""
+    from ..issuance.services import issuance_counts
+
+    since = utcnow() - dt.timedelta(days=RECENT_DAYS)
+    return {
+        "counts": issuance_counts(ctx.tenant_id),
+        "recent": issuance_counts(ctx.tenant_id, since=since),
+        "days": RECENT_DAYS,
+    }
+
+
+def review_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, Any]:
+    """The valid credential of each engagement on the credit review page (a template global,
+    called by ``credentials/_review_credential.html``)."""
+    return mine.engagement_credentials(tenant_id, engagement_ids)

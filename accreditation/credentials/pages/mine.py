@@ -1,0 +1,154 @@
+"""What the pages read of issued credentials, each read scoped to its tenant and its reader:
+the student's own (``My credentials``), a shared one by its public id (the verification page),
+one a faculty member or advisor may see (the review page's line, the credential's view). What changes a credential (evidence, DID, sharing, the CLR) is issuance's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from credit.models import CreditAward
+from internships.work.models import Deliverable, Engagement, SupervisorEvaluation
+from lti_tool.context import LaunchContext
+from lti_tool.errors import NotFoundError
+from lti_tool.extensions import db
+
+from ..models import Credential
+from .cards import Card, card_of
+
+NOT_YOURS = "That credential does not exist or is not yours to see."
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A credential with what its document says."""
+
+    credential: Credential
+    card: Card
+
+
+def _issued(rows: list[Credential]) -> list[Issued]:
+    return [Issued(row, card_of(row.document or {})) for row in rows]
+
+
+def my_credentials(ctx: LaunchContext) -> list[Issued]:
+    """The student's credentials: the valid ones first (achievements, then the CLR), newest
+    first; revoked ones after them."""
+    rows = db.session.scalars(
+        select(Credential)
+        .where(Credential.tenant_id == ctx.tenant_id, Credential.student_id == ctx.user_id)
+        .order_by(
+            Credential.revoked_at.is_not(None),
+            Credential.kind,
+            Credential.issued_at.desc(),
+            Credential.id.desc(),
+        )
+    )
+    return _issued(list(rows))
+
+
+def own_credential(ctx: LaunchContext, credential_id: int) -> Credential:
+    """The student's own credential (NotFoundError for anyone else's: it never says whether
+    it exists)."""
+    credential = db.session.scalar(
+        select(Credential).where(
+            Credential.id == credential_id,
+            Credential.tenant_id == ctx.tenant_id,
+            Credential.student_id == ctx.user_id,
+        )
+    )
+    if credential is None or ctx.role != "student":
+        raise NotFoundError(NOT_YOURS)
+    return credential
+
+
+def shared_credential(public_id: str) -> Credential | None:
+    """The credential its student shares at this public id; None for an unknown id and for a
+    credential not shared (the same answer, so a page reveals nothing more)."""
+    if not public_id or len(public_id) > 64:
+        return None
+    credential = db.session.scalar(select(Credential).where(Credential.public_id == public_id))
+    return credential if credential is not None and credential.shared else None
+
+
+def replacement_of(credential: Credential) -> Credential | None:
+    """The newer credential that replaced a revoked one, when its student shares it too."""
+    if credential.replaced_by_id is None:
+        return None
+    newer = db.session.get(Credential, credential.replaced_by_id)
+    if newer is None or newer.tenant_id != credential.tenant_id or not newer.shared:
+        return None
+    return newer
+
+
+def _course_of(credential: Credential) -> int | None:
+    if credential.engagement_id is not None:
+        return db.session.scalar(
+            select(Engagement.course_id).where(Engagement.id == credential.engagement_id)
+        )
+    if credential.award_id is not None:
+        return db.session.scalar(
+            select(CreditAward.course_id).where(CreditAward.id == credential.award_id)
+        )
+    return None
+
+
+def staff_credential(ctx: LaunchContext, credential_id: int) -> Credential:
+    """A credential an advisor (their tenant's) or a faculty member (their course's) may
+    see."""
+    credential = db.session.scalar(
+        select(Credential).where(
+            Credential.id == credential_id, Credential.tenant_id == ctx.tenant_id
+        )
+    )
+    if credential is None:
+        raise NotFoundError(NOT_YOURS)
+    if ctx.role == "advisor":
+        return credential
+    if (
+        ctx.role == "faculty"
+        and ctx.course_id is not None
+        and _course_of(credential) == ctx.course_id
+    ):
+        return credential
+    raise NotFoundError(NOT_YOURS)
+
+
+def engagement_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, Credential]:
+    """The valid achievement credential of each engagement that has one (the review page)."""
+    if not engagement_ids:
+        return {}
+    rows = db.session.scalars(
+        select(Credential).where(
+            Credential.tenant_id == tenant_id,
+            Credential.engagement_id.in_(engagement_ids),
+            Credential.kind == "achievement",
+            Credential.revoked_at.is_(None),
+        )
+    )
+    return {int(row.engagement_id or 0): row for row in rows}
+
+
+def evidence_options(credential: Credential) -> tuple[list[Deliverable], bool]:
+    """What the student may add to an engagement's credential: its deliverables, and whether
+    the supervisor's evaluation has a comment."""
+    if credential.engagement_id is None:
+        return [], False
+    files = list(
+        db.session.scalars(
+            select(Deliverable)
+            .where(
+                Deliverable.tenant_id == credential.tenant_id,
+                Deliverable.engagement_id == credential.engagement_id,
+            )
+            .order_by(Deliverable.created_at, Deliverable.id)
+        )
+    )
+    comment = db.session.scalar(
+        select(SupervisorEvaluation.comments).where(
+            SupervisorEvaluation.tenant_id == credential.tenant_id,
+            SupervisorEvaluation.engagement_id == credential.engagement_id,
+        )
+    )
+    return files, bool((comment or "").strip())

@@ -1,0 +1,115 @@
+"""The supervisor's consent to show their evaluation's comments as a recommendation in the
+student's portfolio: a workspace panel (``internships.workspace.panels``) on the supervisor's
+workspace page (the question, yes or no, changeable) and on the student's engagement page
+(whether the supervisor agreed), shown once the evaluation exists."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from internships.work.services.evaluations import evaluation_of
+from lti_tool.actor import Actor
+from lti_tool.errors import ForbiddenError
+from lti_tool.extensions import db
+from lti_tool.models import utcnow
+from lti_tool.services import audit
+
+from .models import RecommendationConsent
+
+if TYPE_CHECKING:
+    from internships.work.models import Engagement
+    from internships.workspace.panels import Viewer
+
+PANEL = "recommendation"
+
+
+def consent_of(tenant_id: int, engagement_id: int) -> RecommendationConsent | None:
+    """The supervisor's latest answer for this engagement, or None before they answer."""
+    return db.session.scalar(
+        select(RecommendationConsent).where(
+            RecommendationConsent.tenant_id == tenant_id,
+            RecommendationConsent.engagement_id == engagement_id,
+        )
+    )
+
+
+def consents_for(tenant_id: int, engagement_ids: list[int]) -> dict[int, bool]:
+    """Whether the supervisor agreed, per engagement (absent: not answered, so no)."""
+    if not engagement_ids:
+        return {}
+    rows = db.session.execute(
+        select(RecommendationConsent.engagement_id, RecommendationConsent.agreed).where(
+            RecommendationConsent.tenant_id == tenant_id,
+            RecommendationConsent.engagement_id.in_(engagement_ids),
+        )
+    )
+    return {int(eid): bool(agreed) for eid, agreed in rows}
+
+
+def set_consent(actor: Actor, engagement: Engagement, agreed: bool) -> RecommendationConsent:
+    """Record the supervisor's answer (the latest one counts)."""
+    if engagement.tenant_id != actor.tenant:
+        raise ForbiddenError("That engagement is not in your institution.", reason="tenant")
+    consent = consent_of(engagement.tenant_id, engagement.id)
+    if consent is None:
+        consent = RecommendationConsent(tenant_id=engagement.tenant_id, engagement_id=engagement.id)
+        db.session.add(consent)
+    consent.agreed, consent.decided_by, consent.decided_at = agreed, actor.name, utcnow()
+    db.session.flush()
+    audit.record(actor, "portfolio.recommendation", engagement_id=engagement.id, agreed=agreed)
+    return consent
+
+
+# --- the workspace panel ------------------------------------------------------------------------
+
+
+def _form(consent: RecommendationConsent | None, formdata: Any = None) -> Any:
+    from .forms import ConsentForm
+
+    if formdata is None:
+        answer = "" if consent is None else ("yes" if consent.agreed else "no")
+        return ConsentForm(formdata=None, data={"agreed": answer})
+    return ConsentForm()
+
+
+def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
+    """The panel's variables once the supervisor's evaluation exists (else no panel)."""
+    evaluation = evaluation_of(engagement)
+    if evaluation is None:
+        return None
+    consent = consent_of(engagement.tenant_id, engagement.id)
+    data: dict[str, Any] = {
+        "consent": consent,
+        "has_comments": bool((evaluation.comments or "").strip()),
+        "supervisor": engagement.supervisor_name or "Your supervisor",
+        "is_supervisor": viewer.is_supervisor,
+    }
+    if viewer.is_supervisor:
+        data.update(form=_form(consent), action=viewer.page_url(engagement.id))
+    return data
+
+
+def handle(
+    viewer: Viewer, engagement: Engagement, action: str
+) -> ResponseReturnValue | dict[str, Any]:
+    """The supervisor's answer (yes or no)."""
+    from internships.workspace.panels import finished
+
+    if not viewer.is_supervisor or action != "consent":
+        raise ForbiddenError("Only the supervisor answers this.", reason="role")
+    consent = consent_of(engagement.tenant_id, engagement.id)
+    form = _form(consent, formdata=True)
+    if not form.validate_on_submit():
+        return {"form": form}
+    agreed = form.agreed.data == "yes"
+    set_consent(viewer.actor, engagement, agreed)
+    message = (
+        "Thank you: your evaluation's comments may appear in the student's portfolio as your "
+        "recommendation."
+        if agreed
+        else "Your evaluation's comments will not appear in the student's portfolio."
+    )
+    return finished(viewer, engagement.id, message, PANEL)
