@@ -14,8 +14,15 @@ from lti_tool.extensions import db
 from tests.helpers import launch_csrf, reason
 from tests.internships.work.helpers import engaged
 
-from .helpers import PDF, messages_of, page_of, post, public_client, supervisor_path
-from .helpers import supervisor_post
+from .helpers import (
+    PDF,
+    messages_of,
+    page_of,
+    post,
+    public_client,
+    supervisor_path,
+    supervisor_post,
+)
 
 
 def test_student_and_supervisor_talk_with_a_file(app, world):
