@@ -24,7 +24,7 @@ def rotate_key_command(tenant_name: str) -> None:
     """Add a new credential signing key; it signs from now on, and the older keys stay in the
     DID document so what they signed still verifies."""
     tenant = tenant_named(tenant_name)
-    key = identity.rotate_key(Actor.cli(tenant.id, "credentials rotate-key"), tenant)
+    key = identity.rotate_key(Actor.cli(tenant.id, "credentials rotate-key"))
     db.session.commit()
     click.echo(f"Added key {key.public_multibase} to {identity.issuer_did(tenant)}.")
 
@@ -38,9 +38,7 @@ def retire_key_command(tenant_name: str, public_multibase: str) -> None:
     verifies."""
     tenant = tenant_named(tenant_name)
     try:
-        identity.retire_key(
-            Actor.cli(tenant.id, "credentials retire-key"), tenant, public_multibase
-        )
+        identity.retire_key(Actor.cli(tenant.id, "credentials retire-key"), public_multibase)
     except LookupError as exc:
         fail(str(exc))
     db.session.commit()

@@ -139,9 +139,17 @@ def private_key_of(key: IssuerKey) -> Ed25519PrivateKey:
     return loaded
 
 
-def rotate_key(actor: Actor, tenant: Tenant) -> IssuerKey:
-    """Add a new key to the tenant's DID document; it signs from now on, and the older keys
-    stay published so what they signed still verifies. Audited; flushes."""
+def _actors_tenant(actor: Actor) -> Tenant:
+    tenant = db.session.get(Tenant, actor.tenant)
+    if tenant is None:
+        raise LookupError("There is no such institution.")
+    return tenant
+
+
+def rotate_key(actor: Actor) -> IssuerKey:
+    """Add a new key to the actor's tenant's DID document; it signs from now on, and the older
+    keys stay published so what they signed still verifies. Audited; flushes."""
+    tenant = _actors_tenant(actor)
     signing_key(tenant)  # a tenant that never signed gets its first key, then the new one
     key = _new_key(tenant.id)
     db.session.flush()
@@ -149,9 +157,11 @@ def rotate_key(actor: Actor, tenant: Tenant) -> IssuerKey:
     return key
 
 
-def retire_key(actor: Actor, tenant: Tenant, public_multibase: str) -> None:
-    """Take a key out of the DID document (a compromised key): what it signed no longer
-    verifies. The key signing now cannot be retired (rotate first). Audited; flushes."""
+def retire_key(actor: Actor, public_multibase: str) -> None:
+    """Take a key out of the actor's tenant's DID document (a compromised key): what it signed
+    no longer verifies. The key signing now cannot be retired (rotate first). Audited;
+    flushes."""
+    tenant = _actors_tenant(actor)
     key = db.session.scalar(
         select(IssuerKey).where(
             IssuerKey.tenant_id == tenant.id,

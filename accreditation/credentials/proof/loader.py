@@ -13,7 +13,7 @@ from typing import Any
 
 from pyld.jsonld import JsonLdError
 
-# Context URL -> bundled file (sources, versions and licences: contexts/README.md).
+# Context URL -> bundled file (sources, versions and licenses: contexts/README.md).
 CONTEXT_FILES: dict[str, str] = {
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.jsonld",
     "https://w3id.org/security/data-integrity/v2": "data-integrity-v2.jsonld",

@@ -47,7 +47,7 @@ def test_rotation_keeps_old_credentials_valid_and_signs_new_ones_with_the_new_ke
 ) -> None:
     before = sign(tenant, badge(tenant))
     old = signing_key(tenant)
-    new = rotate_key(Actor.cli(tenant.id), tenant)
+    new = rotate_key(Actor.cli(tenant.id))
     assert new.public_multibase != old.public_multibase
     assert signing_key(tenant).id == new.id
     after = sign(tenant, badge(tenant))
@@ -66,9 +66,9 @@ def test_a_retired_key_leaves_the_document_and_what_it_signed_fails(tenant: Tena
     signed = sign(tenant, badge(tenant))
     old = signing_key(tenant)
     with pytest.raises(ValueError, match="signs new credentials now"):
-        retire_key(Actor.cli(tenant.id), tenant, old.public_multibase)
-    rotate_key(Actor.cli(tenant.id), tenant)
-    retire_key(Actor.cli(tenant.id), tenant, old.public_multibase)
+        retire_key(Actor.cli(tenant.id), old.public_multibase)
+    rotate_key(Actor.cli(tenant.id))
+    retire_key(Actor.cli(tenant.id), old.public_multibase)
     assert old.public_multibase not in str(did_document_for(tenant))
     result = verify(signed)
     assert (result.state, result.reason) == (

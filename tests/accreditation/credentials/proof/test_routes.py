@@ -95,7 +95,7 @@ def test_did_document_names_the_port(app_ctx, app) -> None:
 def test_rotation_keeps_the_old_key_published(app_ctx, web) -> None:
     tenant = _committed_tenant()
     old = signing_key(tenant)
-    new = rotate_key(Actor.cli(tenant.id), tenant)
+    new = rotate_key(Actor.cli(tenant.id))
     db.session.commit()
     document = web.get(f"/credentials/{tenant.key_set_id}/did.json").get_json()
     listed = [m["publicKeyMultibase"] for m in document["verificationMethod"]]
