@@ -50,13 +50,14 @@ def notice_overdue(tenant_id: int, today: dt.date | None = None) -> list[Overdue
     tenant = get_tenant(tenant_id)
     today = today or today_in(tenant.time_zone)
     grace = dt.timedelta(days=grace_days(tenant))
-    known = set(
-        db.session.execute(
+    known = {
+        (eid, due_on)
+        for eid, due_on in db.session.execute(
             select(OverduePayment.engagement_id, OverduePayment.due_on).where(
                 OverduePayment.tenant_id == tenant_id
             )
-        ).tuples()
-    )
+        )
+    }
     noticed = []
     for s in standings(tenant_id, Engagement.status != "cancelled", today=today):
         due_on = s.due_on

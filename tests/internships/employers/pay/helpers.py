@@ -31,10 +31,11 @@ def paid_engagement(app, world, *, ended_days_ago: int | None = None) -> int:
     return engagement_id
 
 
-def set_end(app, engagement_id: int, end: dt.date) -> None:
+def set_end(app, engagement_id: int, end: dt.date, days: int = 30) -> None:
+    """The agreement's dates: ``days`` of work ending on ``end``."""
     with app.app_context():
         engagement = db.session.get(Engagement, engagement_id)
-        engagement.start_date = end - dt.timedelta(days=30)
+        engagement.start_date = end - dt.timedelta(days=days)
         engagement.end_date = end
         db.session.commit()
 
