@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, case, func, select
 
@@ -41,6 +41,7 @@ from lti_tool.extensions import db
 
 from .services.common import Table, Term, median, percent
 
+Ts = TypeVarTuple("Ts")
 PUBLISHED = ("open", "filled", "closed", "expired")
 MADE = ("offered", "accepted", "declined")
 NO_PROGRAM = "No program given"
@@ -125,7 +126,7 @@ def _days(start: Any, end: Any) -> float | None:
     return round(max(0.0, (end - start).total_seconds() / 86400), 1)
 
 
-def _in_span(stmt: Select[Any], span: tuple[dt.datetime, dt.datetime] | None) -> Select[Any]:
+def _in_span(stmt: Select[*Ts], span: tuple[dt.datetime, dt.datetime] | None) -> Select[*Ts]:
     if span is None:
         return stmt
     return stmt.where(Listing.created_at >= span[0], Listing.created_at < span[1])
@@ -176,7 +177,7 @@ def _listing_rows(tenant_id: int, span: tuple[dt.datetime, dt.datetime] | None) 
     return db.session.execute(_in_span(stmt, span))
 
 
-def _engagement_scope(stmt: Select[Any], tenant_id: int) -> Select[Any]:
+def _engagement_scope(stmt: Select[*Ts], tenant_id: int) -> Select[*Ts]:
     return stmt.join(Listing, Listing.id == Engagement.listing_id).where(
         Engagement.tenant_id == tenant_id, Listing.tenant_id == tenant_id
     )

@@ -19,6 +19,7 @@ from .forms import DecideForm, OfferForm
 
 NAME = "offer"
 ANCHOR = "offer-heading"
+PREFIX = "offer"  # its fields' names and ids stay apart from other panels' on the page
 
 
 def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
@@ -34,7 +35,7 @@ def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
         if evaluation_of(engagement) is None or engagement.status == "cancelled":
             return None
         can_answer = row is None or row.status == "no_offer"
-        return {**base, "form": OfferForm(formdata=None) if can_answer else None}
+        return {**base, "form": OfferForm(formdata=None, prefix=PREFIX) if can_answer else None}
     if row is None:
         return None
     can_decide = viewer.role == "student" and row.status == "offered" and not viewer.read_only
@@ -59,7 +60,7 @@ def handle(
 
 
 def _answer(viewer: Viewer, engagement: Engagement) -> ResponseReturnValue | dict[str, Any]:
-    form = OfferForm()
+    form = OfferForm(prefix=PREFIX)
     if not viewer.is_supervisor:
         return {"form": None, "error": "Only the supervisor answers this."}
     if form.validate_on_submit():

@@ -32,7 +32,8 @@ def post_contacts(advisor: Any, employer_id: int, **data: Any) -> Any:
     page = advisor.client.get(f"{url}?lid={advisor.lid}")
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
     return advisor.client.post(
-        f"{url}?lid={advisor.lid}", data={"csrf_token": csrf_token(page), "lid": advisor.lid, **data}
+        f"{url}?lid={advisor.lid}",
+        data={"csrf_token": csrf_token(page), "lid": advisor.lid, **data},
     )
 
 
@@ -88,7 +89,9 @@ def workspace_path(app: Any, tenant_id: int, engagement_id: int) -> str:
 
 
 def page_post(client: Any, path: str, **data: Any) -> Any:
-    """A POST of one of the employer page's forms, with the page's CSRF token."""
+    """A POST of one of the page's forms, with the page's CSRF token; a field named
+    ``prefix__name`` is posted as ``prefix-name`` (a panel's prefixed fields)."""
     page = client.get(path)
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
-    return client.post(path, data={"csrf_token": csrf_token(page), **data})
+    fields = {name.replace("__", "-"): value for name, value in data.items()}  # offer-kind
+    return client.post(path, data={"csrf_token": csrf_token(page), **fields})

@@ -133,5 +133,11 @@ def test_an_invitation_with_a_bad_address_changes_nothing(app, world):
     with app.app_context():
         assert db.session.get(Engagement, engagement_id).supervisor_email == before
         changes = select(func.count()).where(AuditEntry.action == "engagement.supervisor_change")
-        assert db.session.scalar(changes.select_from(AuditEntry).where(
-            AuditEntry.tenant_id == world["school"].tenant_id)) == 0
+        assert (
+            db.session.scalar(
+                changes.select_from(AuditEntry).where(
+                    AuditEntry.tenant_id == world["school"].tenant_id
+                )
+            )
+            == 0
+        )

@@ -82,7 +82,9 @@ def test_an_expired_link_is_refused_with_whom_to_ask(app, world):
     assert public_client(app).get(path).status_code == 200
     with app.app_context():
         tenant_id = world["school"].tenant_id
-        for row in db.session.scalars(select(EmployerLink).where(EmployerLink.tenant_id == tenant_id)):
+        for row in db.session.scalars(
+            select(EmployerLink).where(EmployerLink.tenant_id == tenant_id)
+        ):
             row.expires_at = utcnow() - dt.timedelta(minutes=1)
         db.session.commit()
     resp = public_client(app).get(path)
@@ -107,7 +109,10 @@ def test_a_withdrawn_link_and_a_removed_contacts_link_are_refused(app, world):
     assert refused.status_code == 410 and reason(refused) == "revoked"
     assert public_client(app).get(second).status_code == 200  # the positive control
     lee = contact_id(app, "lee@acme.example", employer_id)
-    assert post_contacts(world["advisor"], employer_id, form="remove", subject=str(lee)).status_code == 303
+    assert (
+        post_contacts(world["advisor"], employer_id, form="remove", subject=str(lee)).status_code
+        == 303
+    )
     refused = public_client(app).get(second)
     assert refused.status_code == 410 and reason(refused) == "revoked"
     assert "no longer lists" in refused.get_data(as_text=True)

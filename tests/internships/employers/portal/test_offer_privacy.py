@@ -27,9 +27,13 @@ def _offered(app, world) -> int:
     path = workspace_path(app, world["school"].tenant_id, engagement_id)
     _evaluate(app, engagement_id)
     resp = page_post(
-        public_client(app), path, form="offer.answer", would_hire="yes", kind="full_time",
-        details="A role in the analytics team.",
-    )  # fmt: skip
+        public_client(app),
+        path,
+        form="offer.answer",
+        offer__would_hire="yes",
+        offer__kind="full_time",
+        offer__details="A role in the analytics team.",
+    )
     assert resp.status_code == 303
     return engagement_id
 

@@ -21,7 +21,7 @@ from .helpers import page_post, workspace_path
 def _evaluate(app, engagement_id: int) -> None:
     with app.app_context():
         engagement = db.session.get(Engagement, engagement_id)
-        ratings = {c: (3, "") for c in engagement.competencies}
+        ratings = dict.fromkeys(engagement.competencies, (3, ""))
         actor = Actor(engagement.tenant_id, "supervisor (test)")
         submit_evaluation(actor, engagement_id, "Sam Supervisor", ratings, "Great work.")
         db.session.commit()
@@ -58,8 +58,12 @@ def _answered(app, world, **data):
 
 
 def test_the_supervisor_records_an_offer_and_the_student_confirms_it(app, world):
-    engagement_id, path, resp = _answered(
-        app, world, would_hire="yes", kind="full_time", details="Starts in June."
+    engagement_id, _path, resp = _answered(
+        app,
+        world,
+        offer__would_hire="yes",
+        offer__kind="full_time",
+        offer__details="Starts in June.",
     )
     assert resp.status_code == 303, resp.get_data(as_text=True)[:800]
     assert "your answer is recorded" in public_client(app).get(resp.headers["Location"]).get_data(
@@ -86,36 +90,52 @@ def test_the_supervisor_records_an_offer_and_the_student_confirms_it(app, world)
 
 
 def test_the_student_declines_an_offer(app, world):
-    engagement_id, _path, resp = _answered(app, world, would_hire="yes", kind="internship")
+    engagement_id, _path, resp = _answered(
+        app, world, offer__would_hire="yes", offer__kind="internship"
+    )
     assert resp.status_code == 303
     assert _student_post(world["student"], engagement_id, "decline").status_code == 303
     assert _offer(app, engagement_id).status == "declined"
 
 
 def test_an_answer_without_an_offer_may_gain_one_later(app, world):
-    engagement_id, path, resp = _answered(app, world, would_hire="yes", kind="")
+    engagement_id, path, resp = _answered(app, world, offer__would_hire="yes", offer__kind="")
     assert resp.status_code == 303
     assert _offer(app, engagement_id).status == "no_offer"
-    later = page_post(public_client(app), path, form="offer.answer", would_hire="yes",
-                      kind="micro_internship")  # fmt: skip
+    later = page_post(
+        public_client(app),
+        path,
+        form="offer.answer",
+        offer__would_hire="yes",
+        offer__kind="micro_internship",
+    )
     assert later.status_code == 303
     assert _offer(app, engagement_id).kind == "micro_internship"
-    twice = page_post(public_client(app), path, form="offer.answer", would_hire="yes",
-                      kind="part_time")  # fmt: skip
+    twice = page_post(
+        public_client(app),
+        path,
+        form="offer.answer",
+        offer__would_hire="yes",
+        offer__kind="part_time",
+    )
     assert twice.status_code == 422
     assert "recorded already" in twice.get_data(as_text=True)
     assert _offer(app, engagement_id).kind == "micro_internship"
 
 
 def test_an_offer_with_a_no_is_refused_and_nothing_saved(app, world):
-    engagement_id, _path, resp = _answered(app, world, would_hire="no", kind="full_time")
+    engagement_id, _path, resp = _answered(
+        app, world, offer__would_hire="no", offer__kind="full_time"
+    )
     assert resp.status_code == 422
     assert "An offer goes with a yes" in resp.get_data(as_text=True)
     assert _offer(app, engagement_id) is None
 
 
 def test_faculty_and_advisors_read_the_offer_but_cannot_answer_it(app, world):
-    engagement_id, _path, resp = _answered(app, world, would_hire="yes", kind="part_time")
+    engagement_id, _path, resp = _answered(
+        app, world, offer__would_hire="yes", offer__kind="part_time"
+    )
     assert resp.status_code == 303
     for who in ("faculty", "advisor"):
         person = world[who]
