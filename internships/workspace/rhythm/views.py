@@ -1,5 +1,5 @@
-"""The rhythm area's pages and home panels: the institution's reminder settings (advisors
-and tool administrators, on the workspace blueprint: ``/workspace/rhythm/settings``), the
+"""The rhythm area's pages and home panels: the institution's reminder settings (advisors, on
+the workspace blueprint: ``/workspace/rhythm/settings``), the
 advisor's home panel that links to them, and the student's workload this week on their
 home."""
 
@@ -29,7 +29,7 @@ from .workload import student_workload
 
 
 @bp.route("/rhythm/settings", methods=["GET", "POST"])
-@requires("advisor", tool_admin=True)
+@requires("advisor")
 def rhythm_settings_page() -> ResponseReturnValue:
     """The institution's reminder settings."""
     return dispatch(settings=_save) or _page(SettingsForm(formdata=None, data=_current()))
