@@ -85,7 +85,7 @@ def _mark(viewer: Viewer, engagement: Engagement) -> ResponseReturnValue | dict[
         data = svc.PaymentInput(
             amount_cents=forms.cents(form.amount.data),
             currency=form.currency.data or "",
-            paid_on=form.paid_on.data,  # type: ignore[arg-type]  # required by the form
+            paid_on=form.paid_on.data,
             reference=form.reference.data or "",
         )
         try:

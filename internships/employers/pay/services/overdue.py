@@ -215,7 +215,11 @@ def open_overdue(tenant_id: int, page: int, per_page: int = PER_PAGE) -> Page[Ov
     total = open_count(tenant_id)
     page = min(page, max(1, -(-total // per_page)))
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    return Page([OverdueLine(*row) for row in rows], page, per_page, total)
+    lines = [
+        OverdueLine(oid, eid, emp_id, emp, student, title, due_on, amount, currency, noticed)
+        for oid, eid, emp_id, emp, student, title, due_on, amount, currency, noticed in rows
+    ]
+    return Page(lines, page, per_page, total)
 
 
 def clear_overdue(actor: Actor, overdue_id: int, note: str) -> OverduePayment:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 
 from internships.models import Employer, Listing
 from internships.work.models import Engagement
@@ -17,7 +17,7 @@ from lti_tool.models import Course
 from lti_tool.services import audit
 from lti_tool.tenants import get_tenant
 
-from .figures import standings
+from .figures import Standing, standings
 from .terms import GRACE_SETTING, MAX_GRACE_DAYS, grace_days
 
 NO_TERM = "No term"
@@ -44,7 +44,7 @@ class ShareLine:
         return 100 * self.paid / self.total if self.total else 0.0
 
 
-def _term() -> object:
+def _term() -> ColumnElement[str]:
     return func.coalesce(func.nullif(Course.term_name, ""), NO_TERM)
 
 
@@ -86,7 +86,7 @@ def _below_floor(tenant_id: int) -> dict[tuple[int, str], int]:
     return counts
 
 
-def below_floor_engagements(tenant_id: int) -> list[object]:
+def below_floor_engagements(tenant_id: int) -> list[Standing]:
     """The paid engagements whose pay per confirmed hour fell below the pay floor."""
     return [s for s in standings(tenant_id, Engagement.status != "cancelled") if s.below_floor]
 

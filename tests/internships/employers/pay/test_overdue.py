@@ -230,3 +230,22 @@ def test_students_and_faculty_cannot_open_the_advisor_pages(app, world):
         for path in ("overdue", "report", "settings", "report.csv"):
             resp = person.client.get(f"/employers/pay/{path}?lid={person.lid}")
             assert resp.status_code == 403, (who, path)
+
+
+def test_approving_a_waiting_listing_of_a_blocked_employer_is_refused(app, world, seed_listing):
+    tenant_id = world["school"].tenant_id
+    waiting = seed_listing(tenant_id, pay_amount_cents=20000, title="Low pay sprint")
+    with app.app_context():
+        assert db.session.get(Listing, waiting).status == "pending_approval"  # below the floor
+    engagement_id = paid_engagement(app, world, ended_days_ago=10)
+    tick(app)
+    assert len(overdue_rows(app, engagement_id)) == 1
+    advisor = world["advisor"]
+    url = f"/internships/{waiting}/approve"
+    token = csrf_token(advisor.client.get(f"{url}?lid={advisor.lid}"))
+    resp = advisor.client.post(
+        url, data={"lid": advisor.lid, "csrf_token": token, "form": "approve", "note": "fine"}
+    )
+    assert resp.status_code == 422 and "cannot publish new listings" in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Listing, waiting).status == "pending_approval"
