@@ -1,6 +1,7 @@
 """What the pages read of issued credentials, each read scoped to its tenant and its reader:
 the student's own (``My credentials``), a shared one by its public id (the verification page),
-one a faculty member or advisor may see (the review page's line, the credential's view). What changes a credential (evidence, DID, sharing, the CLR) is issuance's."""
+one a faculty member or advisor may see (the review page's line, the credential's view).
+What changes a credential (evidence, DID, sharing, the CLR) is issuance's."""
 
 from __future__ import annotations
 

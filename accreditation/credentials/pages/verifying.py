@@ -44,6 +44,8 @@ def check(document: dict[str, Any], tenant_id: int | None = None) -> Result:
     outcome = verify(document)
     state = outcome.state if outcome.state in HEADLINES else "invalid"
     if tenant_id is not None and outcome.issuer_tenant_id not in (None, tenant_id):
-        return Result("unknown_issuer", HEADLINES["unknown_issuer"], EXPLAINED["unknown_issuer"], "")
+        return Result(
+            "unknown_issuer", HEADLINES["unknown_issuer"], EXPLAINED["unknown_issuer"], ""
+        )
     reason = "" if state == "valid" else str(outcome.reason or "")
     return Result(state, HEADLINES[state], EXPLAINED[state], reason)

@@ -26,11 +26,12 @@ def world(school, seed_listing):
     return make_world(school, seed_listing, COMPETENCIES)
 
 
-def issue(app: Any, tenant_id: int) -> None:
-    """What the tick does for one school: issue every credential that is due (and commit)."""
+def issue(app: Any, tenant_id: int, base_url: str = "http://localhost") -> None:
+    """What the tick does for one school: issue every credential that is due (and commit).
+    The issuer's DID names the tool's host: ``base_url``, the host the pages are read on."""
     from accreditation.credentials.issuance.sync import sync_tenant
 
-    with app.app_context():
+    with app.test_request_context("/", base_url=base_url):
         sync_tenant(Actor(tenant_id, "Career Credit (automatic)"))
         db.session.commit()
 
@@ -48,7 +49,7 @@ def evaluate(app: Any, world: dict[str, Any], engagement_id: int, comments: str 
         change_status(student, engagement_id, "submit")
         engagement = db.session.get(Engagement, engagement_id)
         assert engagement is not None
-        ratings = {name: (3, "Steady and clear.") for name in engagement.competencies}
+        ratings = dict.fromkeys(engagement.competencies, (3, "Steady and clear."))
         submit_evaluation(
             Actor(engagement.tenant_id, "Sam Supervisor"),
             engagement_id,
@@ -67,13 +68,15 @@ def complete(app: Any, world: dict[str, Any], engagement_id: int) -> None:
         db.session.commit()
 
 
-def finished(app: Any, world: dict[str, Any]) -> tuple[int, int]:
+def finished(
+    app: Any, world: dict[str, Any], base_url: str = "http://localhost"
+) -> tuple[int, int]:
     """The student's engagement finished and its credential issued: (engagement id,
     credential id)."""
     engagement_id = engaged(app, world)
     evaluate(app, world, engagement_id)
     complete(app, world, engagement_id)
-    issue(app, world["school"].tenant_id)
+    issue(app, world["school"].tenant_id, base_url)
     return engagement_id, valid_credential(app, engagement_id).id
 
 

@@ -73,7 +73,9 @@ def test_evidence_is_never_included_until_the_student_chooses_it(app, world):
 def test_a_refused_evidence_choice_keeps_the_credential(app, world):
     engagement_id, credential_id = finished(app, world)
     student = world["student"]
-    resp = _post(student, f"/credentials/mine/{credential_id}", form="evidence", deliverables="999999")
+    resp = _post(
+        student, f"/credentials/mine/{credential_id}", form="evidence", deliverables="999999"
+    )
     assert resp.status_code == 422
     assert "is not a valid choice" in resp.get_data(as_text=True)
     assert valid_credential(app, engagement_id).id == credential_id
@@ -110,9 +112,14 @@ def test_another_student_cannot_see_or_change_the_credential(app, world):
     assert _page(world["student"], f"/credentials/mine/{credential_id}").status_code == 200
     page = _page(other, f"/credentials/mine/{credential_id}")
     assert page.status_code == 404
-    assert other.client.get(f"/credentials/mine/{credential_id}.json?lid={other.lid}").status_code == 404
+    assert (
+        other.client.get(f"/credentials/mine/{credential_id}.json?lid={other.lid}").status_code
+        == 404
+    )
     mine = _page(other, "/credentials/mine")
-    assert mine.status_code == 200 and f"/credentials/mine/{credential_id}" not in mine.get_data(as_text=True)
+    assert mine.status_code == 200 and f"/credentials/mine/{credential_id}" not in mine.get_data(
+        as_text=True
+    )
     token = csrf_token(mine)
     shared = other.client.post(
         f"/credentials/mine/{credential_id}",
@@ -123,7 +130,7 @@ def test_another_student_cannot_see_or_change_the_credential(app, world):
 
 
 def test_faculty_do_not_open_the_students_pages(app, world):
-    _, credential_id = finished(app, world)
+    finished(app, world)
     faculty = world["faculty"]
     resp = _page(faculty, "/credentials/mine")
     assert resp.status_code == 403 and reason(resp) == "role"
@@ -183,9 +190,12 @@ def test_no_credentials_yet_says_what_will_appear(app, world):
     refused = _post(world["student"], "/credentials/mine", form="clr")
     assert refused.status_code == 303  # refused with its reason, nothing issued
     with app.app_context():
-        assert db.session.scalar(
-            select(Credential.id).where(Credential.student_id == world["student"].user_id)
-        ) is None
+        assert (
+            db.session.scalar(
+                select(Credential.id).where(Credential.student_id == world["student"].user_id)
+            )
+            is None
+        )
 
 
 def _engagement_of(app, credential_id: int) -> int:

@@ -65,7 +65,9 @@ def _public_path(app, student) -> str:
 
 def _workspace_path(app, world, engagement_id: int) -> str:
     with app.app_context():
-        token = issue_link(Actor(world["school"].tenant_id, "Ada Advisor"), "workspace", engagement_id, "")
+        token = issue_link(
+            Actor(world["school"].tenant_id, "Ada Advisor"), "workspace", engagement_id, ""
+        )
         db.session.commit()
     return f"/workspace/{token}"
 
@@ -139,9 +141,10 @@ def test_a_headline_too_long_is_refused_and_nothing_is_kept(app, world):
     assert resp.status_code == 422
     assert 'aria-invalid="true"' in resp.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(
-            select(Portfolio.id).where(Portfolio.student_id == student.user_id)
-        ) is None
+        assert (
+            db.session.scalar(select(Portfolio.id).where(Portfolio.student_id == student.user_id))
+            is None
+        )
 
 
 def test_the_supervisor_agrees_on_their_workspace_page_and_the_recommendation_shows(app, world):
@@ -191,9 +194,7 @@ def test_the_supervisor_can_take_the_agreement_back(app, world):
 def test_no_consent_question_before_the_evaluation_and_the_student_cannot_answer(app, world):
     engagement_id = engaged(app, world)
     path = _workspace_path(app, world, engagement_id)
-    assert "Share my evaluation comments" not in public_client(app).get(path).get_data(
-        as_text=True
-    )
+    assert "Share my evaluation comments" not in public_client(app).get(path).get_data(as_text=True)
     evaluate(app, world, engagement_id)
     student = world["student"]
     url = f"/work/engagements/{engagement_id}"
@@ -205,7 +206,9 @@ def test_no_consent_question_before_the_evaluation_and_the_student_cannot_answer
     assert resp.status_code == 403 and reason(resp) == "role"
 
 
-def test_a_link_of_another_engagement_answers_for_its_own_only(app, world, make_school, seed_listing):
+def test_a_link_of_another_engagement_answers_for_its_own_only(
+    app, world, make_school, seed_listing
+):
     from tests.internships.work.conftest import COMPETENCIES, make_world
 
     engagement_id = engaged(app, world)

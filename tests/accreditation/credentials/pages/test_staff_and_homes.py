@@ -39,7 +39,10 @@ def test_faculty_of_another_course_and_students_cannot_open_it(app, world):
     resp = student.client.get(f"/credentials/view/{credential_id}?lid={student.lid}")
     assert resp.status_code == 403 and reason(resp) == "role"
     advisor = world["advisor"]
-    assert advisor.client.get(f"/credentials/view/{credential_id}?lid={advisor.lid}").status_code == 200
+    assert (
+        advisor.client.get(f"/credentials/view/{credential_id}?lid={advisor.lid}").status_code
+        == 200
+    )
 
 
 def test_another_institution_cannot_open_it(app, world, make_school):
