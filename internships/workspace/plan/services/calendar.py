@@ -64,7 +64,7 @@ def active_feed(tenant_id: int, student_id: int) -> CalendarFeed | None:
 
 def revoke_feed(actor: Actor, student_id: int) -> bool:
     """The student's calendar address stops working; whether there was one."""
-    feed = active_feed(actor.tenant_id, student_id)
+    feed = active_feed(actor.tenant, student_id)
     if feed is None:
         return False
     feed.revoked_at = utcnow()
@@ -79,7 +79,7 @@ def new_feed(actor: Actor, student_id: int) -> str:
     revoke_feed(actor, student_id)
     token = secrets.token_urlsafe(32)
     db.session.add(
-        CalendarFeed(tenant_id=actor.tenant_id, student_id=student_id, token_hash=hash_token(token))
+        CalendarFeed(tenant_id=actor.tenant, student_id=student_id, token_hash=hash_token(token))
     )
     db.session.flush()
     audit.record(actor, "workspace.calendar_created", student_id=student_id)

@@ -116,9 +116,9 @@ def set_default_checklist(
 ) -> ChecklistTemplate:
     """Replace the tenant's default onboarding checklist."""
     items = clean_items(lines, kickoff_first)
-    template = tenant_template(actor.tenant_id)
+    template = tenant_template(actor.tenant)
     if template is None:
-        template = ChecklistTemplate(tenant_id=actor.tenant_id, listing_id=None)
+        template = ChecklistTemplate(tenant_id=actor.tenant, listing_id=None)
         db.session.add(template)
     template.items = items
     template.updated_by = actor.name
@@ -142,11 +142,11 @@ def set_listing_checklist(
     """Give a listing its own onboarding checklist (the advisor's page, the employer's own
     page): ``items`` are the labels in order; the first is the kick-off call unless
     ``kickoff_first`` is false. Engagements whose checklist is already written keep theirs."""
-    listing = _listing(actor.tenant_id, listing_id)
+    listing = _listing(actor.tenant, listing_id)
     cleaned = clean_items(items, kickoff_first)
-    template = listing_template(actor.tenant_id, listing.id)
+    template = listing_template(actor.tenant, listing.id)
     if template is None:
-        template = ChecklistTemplate(tenant_id=actor.tenant_id, listing_id=listing.id)
+        template = ChecklistTemplate(tenant_id=actor.tenant, listing_id=listing.id)
         db.session.add(template)
     template.items = cleaned
     template.updated_by = actor.name
@@ -157,8 +157,8 @@ def set_listing_checklist(
 
 def clear_listing_checklist(actor: Actor, listing_id: int) -> bool:
     """The listing goes back to the tenant's default checklist; whether it had its own."""
-    listing = _listing(actor.tenant_id, listing_id)
-    template = listing_template(actor.tenant_id, listing.id)
+    listing = _listing(actor.tenant, listing_id)
+    template = listing_template(actor.tenant, listing.id)
     if template is None:
         return False
     db.session.delete(template)
