@@ -104,25 +104,36 @@ def item_url(framework: Framework, item: FrameworkItem) -> str:
     return f"urn:uuid:{item.identifier}"
 
 
-def _targets(tenant_id: int, names: list[str]) -> dict[str, Target]:
-    """The competency framework's item of each name."""
-    framework = ensure_builtin_frameworks(tenant_id)
-    by_name = items_by_name(framework.id)
-    out = {}
-    for name in names:
-        item = by_name.get(name)
-        if item is not None:
-            out[name] = Target(
-                name=item.current.name,
-                url=item_url(framework, item),
-                framework=framework.title,
-                code=item.human_coding or item.current.name,
-                description=item.current.statement,
-            )
-    return out
+class Lookups:
+    """The tenant's competency items by name, read once per run of many credentials (a bulk
+    issue reads them once, not once per credential)."""
+
+    def __init__(self) -> None:
+        self._by_tenant: dict[int, tuple[Framework, dict[str, FrameworkItem]]] = {}
+
+    def targets(self, tenant_id: int, names: list[str]) -> dict[str, Target]:
+        """The competency framework's item of each name."""
+        if tenant_id not in self._by_tenant:
+            framework = ensure_builtin_frameworks(tenant_id)
+            self._by_tenant[tenant_id] = (framework, items_by_name(framework.id))
+        framework, by_name = self._by_tenant[tenant_id]
+        out = {}
+        for name in names:
+            item = by_name.get(name)
+            if item is not None:
+                out[name] = Target(
+                    name=item.current.name,
+                    url=item_url(framework, item),
+                    framework=framework.title,
+                    code=item.human_coding or item.current.name,
+                    description=item.current.statement,
+                )
+        return out
 
 
-def engagement_facts(tenant_id: int, engagement_id: int) -> EngagementFacts | None:
+def engagement_facts(
+    tenant_id: int, engagement_id: int, lookups: Lookups | None = None
+) -> EngagementFacts | None:
     """The facts of a completed, evaluated engagement of the tenant; None otherwise."""
     row = db.session.execute(
         select(Engagement, Listing.title, Employer.name, SupervisorEvaluation)
@@ -158,7 +169,7 @@ def engagement_facts(tenant_id: int, engagement_id: int) -> EngagementFacts | No
         )
         .order_by(CompetencyRating.id)
     ).all()
-    targets = _targets(tenant_id, [r.competency for r in ratings])
+    targets = (lookups or Lookups()).targets(tenant_id, [r.competency for r in ratings])
     return EngagementFacts(
         engagement_id=engagement.id,
         tenant_id=tenant_id,
@@ -174,7 +185,7 @@ def engagement_facts(tenant_id: int, engagement_id: int) -> EngagementFacts | No
     )
 
 
-def award_facts(tenant_id: int, award_id: int) -> AwardFacts | None:
+def award_facts(tenant_id: int, award_id: int, lookups: Lookups | None = None) -> AwardFacts | None:
     """The facts of a final, current award of the tenant; None otherwise."""
     row = db.session.execute(
         select(CreditAward, Course.title)
@@ -216,7 +227,7 @@ def award_facts(tenant_id: int, award_id: int) -> AwardFacts | None:
                 .distinct()
             )
         )
-    targets = _targets(tenant_id, sorted(set(rated)))
+    targets = (lookups or Lookups()).targets(tenant_id, sorted(set(rated)))
     return AwardFacts(
         award_id=award.id,
         tenant_id=tenant_id,

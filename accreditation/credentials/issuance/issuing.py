@@ -148,11 +148,12 @@ def issue_engagement(
     replaces: Credential | None = None,
     reason: str = "reissued",
     quiet: bool = False,
+    lookups: facts.Lookups | None = None,
 ) -> Credential | None:
     """Issue the credential of a completed, evaluated engagement (in place of ``replaces``
     when given); None when the engagement does not qualify or another issued it."""
     tenant = tenant_of(actor.tenant)
-    found = facts.engagement_facts(tenant.id, engagement_id)
+    found = facts.engagement_facts(tenant.id, engagement_id, lookups)
     if found is None:
         return None
     chosen = dict(choice if choice is not None else (replaces.evidence_choice if replaces else {}))
@@ -196,11 +197,12 @@ def issue_award(
     replaces: Credential | None = None,
     reason: str = "corrected",
     quiet: bool = False,
+    lookups: facts.Lookups | None = None,
 ) -> Credential | None:
     """Issue the credential of a final, current credit award (in place of ``replaces``, the
     credential of the award it corrected); None when it does not qualify or another issued it."""
     tenant = tenant_of(actor.tenant)
-    found = facts.award_facts(tenant.id, award_id)
+    found = facts.award_facts(tenant.id, award_id, lookups)
     if found is None:
         return None
     now = utcnow()

@@ -26,7 +26,7 @@ from lti_tool.actor import Actor
 from lti_tool.extensions import db
 
 from ..models import Credential
-from . import issuing
+from . import facts, issuing
 
 IdQuery = Select[int, int]  # (id, tenant id) rows
 AUTOMATIC = "Career Credit (issues credentials automatically)"
@@ -183,12 +183,16 @@ def sync_tenant(
     tenant_id = actor.tenant
     result = SyncResult()
     done = 0
+    lookups = facts.Lookups()
     steps: list[tuple[IdQuery, Callable[[int], SyncResult]]] = [
         (superseded(tenant_id, student_id), lambda i: correct(actor, i)),
-        (pending_awards(tenant_id, student_id), lambda i: _one(issuing.issue_award(actor, i))),
+        (
+            pending_awards(tenant_id, student_id),
+            lambda i: _one(issuing.issue_award(actor, i, lookups=lookups)),
+        ),
         (
             pending_engagements(tenant_id, student_id),
-            lambda i: _one(issuing.issue_engagement(actor, i)),
+            lambda i: _one(issuing.issue_engagement(actor, i, lookups=lookups)),
         ),
     ]
     for query, step in steps:
