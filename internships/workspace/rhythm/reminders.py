@@ -21,6 +21,7 @@ import datetime as dt
 import logging
 import math
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, url_for
@@ -33,9 +34,9 @@ from lti_tool.actor import Actor
 from lti_tool.context import day_in
 from lti_tool.extensions import db
 from lti_tool.models import Tenant, User, utcnow
-from lti_tool.notify.mail import send_email
+from lti_tool.notify.mail import send_emails
 
-from ...supervisor.links import issue_link
+from ...supervisor.links import issue_link, issue_links
 from ..plan.models import Milestone
 from .activity import no_activity
 from .models import Reminder
@@ -120,6 +121,7 @@ def _due(
         select(
             Engagement.id.label("eid"),
             Engagement.student_id.label("sid"),
+            Engagement.link_nonce.label("nonce"),
             Listing.title.label("title"),
             User.name.label("student"),
             address.label("address"),
@@ -198,21 +200,38 @@ def _send(
     except IntegrityError:  # another runner sent these in the meantime
         db.session.rollback()
         return 0
-    actor = Actor.recorded(tenant_id, ACTOR_NAME)
-    for row in due:
-        subject, body = reminder_text(
-            kind, recipient, row, _link(actor, kind, recipient, row), settings
-        )
-        send_email(tenant_id, row.address, subject, body, about_user_id=row.sid)
+    links = _links(Actor.recorded(tenant_id, ACTOR_NAME), kind, recipient, due)
+    send_emails(
+        tenant_id,
+        [
+            (row.address, *reminder_text(kind, recipient, row, link, settings), row.sid)
+            for row, link in zip(due, links, strict=True)
+        ],
+    )
     return len(due)
 
 
-def _link(actor: Actor, kind: str, recipient: str, row: Any) -> str:
-    """What the reminder links to: the student's engagement page, or a fresh supervisor link
-    (confirm hours, or the project workspace)."""
+def _links(actor: Actor, kind: str, recipient: str, rows: Sequence[Any]) -> list[str]:
+    """What each reminder links to: the student's engagement page, or a fresh supervisor link
+    (confirm hours, or the project workspace), issued in one statement."""
     if recipient == "student":
-        return url_for("work.engagement", engagement_id=row.eid, _external=True)
+        return [url_for("work.engagement", engagement_id=r.eid, _external=True) for r in rows]
     purpose = "confirm_hours" if kind == "hours" else "workspace"
-    token = issue_link(actor, purpose, row.eid, row.address)
     endpoint = "supervisor.hours" if purpose == "confirm_hours" else "workspace.supervisor"
-    return url_for(endpoint, token=token, _external=True)
+    tokens = issue_links(
+        actor,
+        purpose,
+        [(r.eid, r.nonce, r.sid, r.address) for r in rows if r.nonce is not None],
+    )
+    given = iter(tokens)
+    # a row bulk-inserted without a nonce gets one from issue_link (rare)
+    return [
+        url_for(
+            endpoint,
+            token=next(given)
+            if r.nonce is not None
+            else issue_link(actor, purpose, r.eid, r.address),
+            _external=True,
+        )
+        for r in rows
+    ]
