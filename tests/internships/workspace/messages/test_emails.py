@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from internships.work.models import Engagement
 from internships.workspace.messages.emails import send_message_emails
@@ -120,3 +122,40 @@ def test_a_message_read_before_the_tick_is_not_emailed(app, world):
     start = _last_email_id(app)
     assert _tick(app, t0 + 10 * MINUTES) == 0
     assert _emails_since(app, start) == []
+
+
+def test_two_ticks_at_once_send_each_email_once(app, world):
+    """Threads started on a barrier, each with its own connection and real commits: a
+    recipient's batch is claimed by one of them (PostgreSQL in CI, SQLite's single writer
+    here)."""
+    engagement_id = engaged(app, world)
+    assert post(world["student"], engagement_id, "Racing message").status_code == 303
+    with app.app_context():
+        now = utcnow() + 10 * MINUTES
+        supervisor_email = db.session.get(Engagement, engagement_id).supervisor_email
+    start = _last_email_id(app)
+    barrier = threading.Barrier(2)
+    sent: list[int] = []
+    lock = threading.Lock()
+
+    def tick() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                count = send_message_emails(now=now)
+            except OperationalError:  # SQLite: the other writer held the database
+                db.session.rollback()
+                count = 0
+            finally:
+                db.session.remove()
+            with lock:
+                sent.append(count)
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(sent) == 2 and sum(sent) <= 1
+    assert _tick(app, now) == 1 - sum(sent)  # whatever a refused writer left, once
+    assert [to for to, _s, _b in _emails_since(app, start)] == [supervisor_email]
