@@ -106,6 +106,10 @@ def sign(tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
         # the v2 context defines DataIntegrityProof: without it a verifier adds another
         # context to the proof options than the one signed here
         raise ProofError(f"A credential's first @context must be {VC_V2}.")
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if issuer_id != issuer_did(tenant):
+        raise ProofError("The credential's issuer is not the institution that would sign it.")
     key = signing_key(tenant)
     proof = {
         "type": "DataIntegrityProof",

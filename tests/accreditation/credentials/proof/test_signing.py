@@ -138,3 +138,10 @@ def test_a_clr_credential_with_an_embedded_badge(tenant: Tenant) -> None:
     )
     with pytest.raises(ProofError, match="signed already"):
         sign(tenant, signed)
+
+
+def test_only_the_named_issuer_signs(tenant: Tenant) -> None:
+    with pytest.raises(ProofError, match="issuer is not the institution"):
+        sign(tenant, badge(tenant, issuer="did:web:elsewhere.example:credentials:abc"))
+    signed = sign(tenant, badge(tenant, issuer=issuer_did(tenant)))  # the DID alone will do
+    assert verify(signed).state == "valid"
