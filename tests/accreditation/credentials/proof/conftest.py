@@ -47,3 +47,25 @@ def badge(tenant: Tenant, **overrides: Any) -> dict[str, Any]:
     }
     document.update(overrides)
     return document
+
+
+def clr(tenant: Tenant, *members: dict[str, Any]) -> dict[str, Any]:
+    """An unsigned ClrCredential of ``tenant`` holding signed ``members``."""
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        "id": f"urn:uuid:{secrets.token_hex(4)}-0000-4000-8000-000000000002",
+        "type": ["VerifiableCredential", "ClrCredential"],
+        "issuer": issuer_profile(tenant),
+        "validFrom": "2026-05-02T00:00:00Z",
+        "name": "Career Credit record",
+        "partial": False,
+        "credentialSubject": {
+            "type": ["ClrSubject"],
+            "id": "did:example:student-1",
+            "verifiableCredential": list(members),
+        },
+    }

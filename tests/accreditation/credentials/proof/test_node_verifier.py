@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -20,17 +21,16 @@ import pytest
 
 from accreditation.credentials.proof import allocate_status, set_revoked, sign, verify
 from accreditation.credentials.proof.identity import (
-    did_document_for,
     issuer_did,
     private_key_of,
     signing_key,
 )
 from accreditation.credentials.proof.loader import CONTEXT_FILES, bundled_context
-from accreditation.credentials.proof.status import served_list
+from lti_tool.extensions import db
 from lti_tool.models import Tenant
 from tests.conftest import CI
 
-from .conftest import badge
+from .conftest import badge, clr
 
 pytestmark = pytest.mark.slow  # a node process per check
 
@@ -52,13 +52,35 @@ def node() -> str:
     return str(found)
 
 
-def _documents(tenant: Tenant, *lists: int) -> dict[str, Any]:
+@pytest.fixture
+def tenant(app_ctx) -> Tenant:
+    """A committed tenant: the documents the verifier gets are fetched through HTTP."""
+    tenant = Tenant(name=f"Node University {secrets.token_hex(4)}")
+    db.session.add(tenant)
+    db.session.commit()
+    return tenant
+
+
+@pytest.fixture
+def web(app) -> Any:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"10.9.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    return client
+
+
+def _documents(web: Any, tenant: Tenant, *lists: int) -> dict[str, Any]:
+    """The bundled contexts, and the DID document and status lists as the public routes serve
+    them (what a verifier would resolve and fetch)."""
+    db.session.commit()
     documents: dict[str, Any] = {url: bundled_context(url) for url in CONTEXT_FILES}
-    documents[issuer_did(tenant)] = did_document_for(tenant)
+    did = issuer_did(tenant)
+    resp = web.get(f"/credentials/{tenant.key_set_id}/did.json")
+    assert resp.status_code == 200
+    documents[did] = resp.get_json()
     for number in lists:
-        signed = served_list(tenant, number)
-        assert signed is not None
-        documents[signed["id"]] = signed
+        resp = web.get(f"/credentials/{tenant.key_set_id}/status/{number}")
+        assert resp.status_code == 200
+        documents[resp.get_json()["id"]] = resp.get_json()
     return documents
 
 
@@ -81,31 +103,35 @@ def run_node(node: str, **payload: Any) -> dict[str, Any]:
     return result
 
 
-def test_node_verifies_what_we_sign_and_sees_a_change(node: str, tenant: Tenant) -> None:
+def test_node_verifies_what_we_sign_and_sees_a_change(node: str, tenant: Tenant, web: Any) -> None:
     signed = sign(tenant, badge(tenant))
-    result = run_node(node, action="verify", credential=signed, documents=_documents(tenant))
+    result = run_node(node, action="verify", credential=signed, documents=_documents(web, tenant))
     assert result == {"verified": True, "revoked": None, "errors": []}
 
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["achievement"]["description"] = "Ran the company."
-    result = run_node(node, action="verify", credential=tampered, documents=_documents(tenant))
+    result = run_node(node, action="verify", credential=tampered, documents=_documents(web, tenant))
     assert result["verified"] is False
     assert any("Invalid signature" in error for error in result["errors"]), result
 
 
-def test_node_reads_the_revocation(node: str, tenant: Tenant) -> None:
+def test_node_reads_the_revocation(node: str, tenant: Tenant, web: Any) -> None:
     entry = allocate_status(tenant)
     signed = sign(tenant, badge(tenant, credentialStatus=entry))
-    result = run_node(node, action="verify", credential=signed, documents=_documents(tenant, 1))
+    result = run_node(
+        node, action="verify", credential=signed, documents=_documents(web, tenant, 1)
+    )
     assert result == {"verified": True, "revoked": False, "errors": []}
 
     set_revoked(tenant.id, entry)
-    result = run_node(node, action="verify", credential=signed, documents=_documents(tenant, 1))
+    result = run_node(
+        node, action="verify", credential=signed, documents=_documents(web, tenant, 1)
+    )
     assert result["revoked"] is True
     assert verify(signed).state == "revoked"
 
 
-def test_what_node_signs_with_our_key_verifies_here(node: str, tenant: Tenant) -> None:
+def test_what_node_signs_with_our_key_verifies_here(node: str, tenant: Tenant, web: Any) -> None:
     key = signing_key(tenant)
     seed = private_key_of(key).private_bytes_raw()
     did = issuer_did(tenant)
@@ -119,7 +145,7 @@ def test_what_node_signs_with_our_key_verifies_here(node: str, tenant: Tenant) -
     }
     unsigned = badge(tenant, credentialStatus=allocate_status(tenant))
     result = run_node(
-        node, action="sign", credential=unsigned, key=multikey, documents=_documents(tenant)
+        node, action="sign", credential=unsigned, key=multikey, documents=_documents(web, tenant)
     )
     signed = result["credential"]
     assert signed["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
@@ -128,3 +154,14 @@ def test_what_node_signs_with_our_key_verifies_here(node: str, tenant: Tenant) -
     tampered = copy.deepcopy(signed)
     tampered["name"] = "Something else"
     assert verify(tampered).state == "invalid"
+
+
+def test_node_verifies_a_clr_holding_a_badge(node: str, tenant: Tenant, web: Any) -> None:
+    signed = sign(tenant, clr(tenant, sign(tenant, badge(tenant))))
+    documents = _documents(web, tenant)
+    result = run_node(node, action="verify", credential=signed, documents=documents)
+    assert result == {"verified": True, "revoked": None, "errors": []}
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["verifiableCredential"][0]["validFrom"] = "2020-01-01T00:00:00Z"
+    result = run_node(node, action="verify", credential=tampered, documents=documents)
+    assert result["verified"] is False

@@ -17,7 +17,7 @@ from accreditation.credentials.proof import (
 )
 from lti_tool.models import Tenant
 
-from .conftest import badge
+from .conftest import badge, clr
 
 
 def test_signed_badge_verifies(tenant: Tenant) -> None:
@@ -112,24 +112,7 @@ def test_validity_period(tenant: Tenant) -> None:
 
 def test_a_clr_credential_with_an_embedded_badge(tenant: Tenant) -> None:
     member = sign(tenant, badge(tenant))
-    clr = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
-        "id": "urn:uuid:9d1b7c1e-0000-4000-8000-000000000002",
-        "type": ["VerifiableCredential", "ClrCredential"],
-        "issuer": member["issuer"],
-        "validFrom": "2026-05-02T00:00:00Z",
-        "name": "Career Credit record",
-        "credentialSubject": {
-            "type": ["ClrSubject"],
-            "id": "did:example:student-1",
-            "verifiableCredential": [member],
-        },
-    }
-    signed = sign(tenant, clr)
+    signed = sign(tenant, clr(tenant, member))
     assert verify(signed).state == "valid"
     tampered = copy.deepcopy(signed)
     tampered["credentialSubject"]["verifiableCredential"][0]["name"] = "Other"
