@@ -81,3 +81,26 @@ def student_workload(ctx: LaunchContext, today: dt.date) -> Workload:
     ]
     caps = effective_caps(ctx.tenant_id, ctx.course_id)
     return Workload(monday, this_week, caps.max_weekly_hours, caps.max_concurrent, len(rows))
+
+
+@dataclass(frozen=True)
+class WithListing:
+    """The workload this week, and what a listing would add to it (the Apply page)."""
+
+    workload: Workload
+    listing_hours: int
+
+    @property
+    def total(self) -> int:
+        return self.workload.hours + self.listing_hours
+
+    @property
+    def over(self) -> bool:
+        return self.total > self.workload.max_weekly_hours
+
+
+def listing_workload(ctx: LaunchContext, listing: Listing, today: dt.date) -> WithListing:
+    """The student's workload this week with the weekly hours ``listing`` plans."""
+    from internships.work.services.workload import planned_weekly_hours
+
+    return WithListing(student_workload(ctx, today), planned_weekly_hours(listing))

@@ -132,3 +132,27 @@ def test_the_student_home_shows_this_weeks_planned_hours_against_the_cap(app, wo
     other = world["other"]
     text = other.client.get(f"/home/student?lid={other.lid}").get_data(as_text=True)
     assert "0 of at most 15 hours a week" in text
+
+
+def test_the_apply_page_shows_the_workload_with_the_listing(app, world, seed_listing):
+    engagement_id = engaged(app, world)
+    with app.app_context():
+        engagement = db.session.get(Engagement, engagement_id)
+        assert engagement is not None
+        weekly = engagement.weekly_hours
+    listing = seed_listing(world["school"].tenant_id, employer="Beta Labs")
+    with app.app_context():
+        from internships.models import Listing
+        from internships.work.services.workload import planned_weekly_hours
+
+        row = db.session.get(Listing, listing)
+        assert row is not None
+        adds = planned_weekly_hours(row)
+    student = world["student"]
+    resp = student.client.get(f"/work/apply/{listing}?lid={student.lid}")
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200, text[-3000:]
+    assert 'id="apply-workload"' in text, text[text.find("<main") :][:3000]
+    assert f"your engagements plan {weekly} hours this week" in text
+    assert f"this listing plans about {adds} hours a week, {weekly + adds} in all" in text
+    assert "at most 15 hours a week" in text
