@@ -11,7 +11,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """This area's routes (on the credentials blueprint), home panels, workspace panel and the
-    review page's template global."""
+    review page's template globals."""
     from internships.workspace.panels import register_panel
     from lti_tool.home import register_home_panel
 
@@ -30,3 +30,4 @@ def register(app: Flask) -> None:
         roles=("supervisor", "student"),
     )
     app.add_template_global(homes.review_credentials, "review_credentials")
+    app.add_template_global(homes.award_credential, "award_credential")

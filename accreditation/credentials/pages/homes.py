@@ -45,3 +45,11 @@ def review_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, A
     """The valid credential of each engagement on the credit review page (a template global,
     called by ``credentials/_review_credential.html``)."""
     return mine.engagement_credentials(tenant_id, engagement_ids)
+
+
+def award_credential(tenant_id: int, award_id: int) -> Any:
+    """The valid credential of a credit award, or None (a template global, called by
+    ``credentials/_award_credential.html`` on the credit review page)."""
+    from ..issuance.services import credential_for_award
+
+    return credential_for_award(tenant_id, award_id)

@@ -228,3 +228,38 @@ def test_a_link_of_another_engagement_answers_for_its_own_only(
     foreign = public_client(app).get(f"/workspace/{token}")
     assert foreign.status_code in (404, 410)
     assert "Share my evaluation comments" not in foreign.get_data(as_text=True)
+
+
+def test_erasing_the_student_takes_the_portfolio_and_its_link(app, world, runner):
+    from lti_tool.models import Tenant
+
+    engagement_id = engaged(app, world)
+    evaluate(app, world, engagement_id)
+    assert _consent(public_client(app), _workspace_path(app, world, engagement_id), "yes")
+    student = world["student"]
+    _save(student, engagement_id, _deliverable_id(app, engagement_id))
+    _post(student, form="publish")
+    path = _public_path(app, student)
+    assert public_client(app).get(path).status_code == 200
+    with app.app_context():
+        tenant = db.session.get(Tenant, world["school"].tenant_id)
+        assert tenant is not None
+        name = tenant.name
+    result = runner.invoke(
+        args=["privacy", "erase", "--tenant", name, "--user", student.sub, "--yes"]
+    )
+    assert result.exit_code == 0, result.output
+    assert public_client(app).get(path).status_code == 404
+    with app.app_context():
+        from accreditation.credentials.pages.models import PortfolioProject, RecommendationConsent
+
+        project = select(PortfolioProject.id).where(PortfolioProject.engagement_id == engagement_id)
+        assert db.session.scalar(project) is None
+        assert (
+            db.session.scalar(
+                select(RecommendationConsent.id).where(
+                    RecommendationConsent.engagement_id == engagement_id
+                )
+            )
+            is None
+        )

@@ -76,3 +76,36 @@ def test_the_student_home_leads_to_my_credentials_and_the_portfolio(app, world):
     finished(app, world)
     home = student.client.get(f"/home/student?lid={student.lid}").get_data(as_text=True)
     assert "You hold 1 valid credential" in home
+
+
+def test_the_review_page_shows_the_credit_awards_credential(app, school):
+    from credit.services import awards as award_svc
+    from tests.credit.conftest import give_work
+    from tests.credit.test_services import LINEITEM, award_input
+
+    from .conftest import issue
+
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=95)
+        db.session.commit()
+        award = award_svc.award_credit(
+            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
+        )
+        db.session.commit()
+        student_id, award_id = student.user_id, award.id
+    review_url = f"/credit/students/{student_id}?lid={faculty.lid}"
+    assert "Credential issued on" not in faculty.client.get(review_url).get_data(as_text=True)
+    issue(app, school.tenant_id)
+    with app.app_context():
+        from accreditation.credentials.issuance.services import credential_for_award
+
+        credential = credential_for_award(school.tenant_id, award_id)
+        assert credential is not None
+        credential_id = credential.id
+    text = faculty.client.get(review_url).get_data(as_text=True)
+    decision = text.split('id="decision-heading"')[1]
+    assert "Credential issued on" in decision
+    assert f"/credentials/view/{credential_id}" in decision
+    view = faculty.client.get(f"/credentials/view/{credential_id}?lid={faculty.lid}")
+    assert view.status_code == 200 and 'data-state="valid"' in view.get_data(as_text=True)
