@@ -144,6 +144,15 @@ def set_revoked(tenant_id: int, entry: dict[str, Any], revoked: bool = True) -> 
         found.updated_at = utcnow()
 
 
+def status_list_tenant(entry: dict[str, Any]) -> int:
+    """The tenant whose list the entry names (``StatusError`` when it names none of ours)."""
+    key_set_id, number, _ = _parse_entry(entry)
+    found = _list_of(key_set_id, number)
+    if found is None:
+        raise StatusError("The status entry names no status list of this tool.")
+    return found.tenant_id
+
+
 def is_revoked(entry: dict[str, Any]) -> bool:
     """Whether the entry's bit is set (``StatusError`` when it names none of our lists)."""
     key_set_id, number, index = _parse_entry(entry)

@@ -13,7 +13,7 @@ from lti_tool.models import Tenant
 
 from .identity import public_key_of, published_keys, tenant_of_did, verification_method_id
 from .signing import CRYPTOSUITE, ProofError, Verification, _hash_data
-from .status import StatusError, is_revoked
+from .status import StatusError, is_revoked, status_list_tenant
 
 CHANGED = "The signature does not match the content: it was changed after issue."
 
@@ -81,13 +81,11 @@ def _revoked(document: dict[str, Any], tenant: Tenant) -> bool | str:
         if not isinstance(entry, dict) or entry.get("statusPurpose") != "revocation":
             continue
         try:
+            if status_list_tenant(entry) != tenant.id:
+                return "Its revocation status names a list that is not its issuer's."
             if is_revoked(entry):
                 return True
         except StatusError:
-            return "Its revocation status names a list that is not its issuer's."
-        if f"/credentials/{tenant.key_set_id}/status/" not in str(
-            entry.get("statusListCredential")
-        ):
             return "Its revocation status names a list that is not its issuer's."
     return False
 

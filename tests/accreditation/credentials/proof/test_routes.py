@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accreditation.credentials.proof import allocate_status, set_revoked, sign, verify
-from accreditation.credentials.proof.identity import issuer_did, rotate_key, signing_key
+from accreditation.credentials.proof.identity import did_url, issuer_did, rotate_key, signing_key
 from accreditation.credentials.proof.status import decode_list
 from lti_tool.actor import Actor
 from lti_tool.extensions import db
@@ -157,3 +157,29 @@ def test_a_credential_verifies_after_a_request_named_the_same_host(app_ctx, web)
     db.session.commit()
     document = web.get(f"/credentials/{tenant.key_set_id}/did.json").get_json()
     assert signed["proof"]["verificationMethod"] in document["assertionMethod"]
+
+
+def test_the_public_url_names_the_issuer_everywhere(app, app_ctx, monkeypatch) -> None:
+    tenant = _committed_tenant()
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://careers.example.edu:8443/cc/")
+    did = issuer_did(tenant)
+    assert did == f"did:web:careers.example.edu%3A8443:cc:credentials:{tenant.key_set_id}"
+    assert did_url(did) == (
+        f"https://careers.example.edu:8443/cc/credentials/{tenant.key_set_id}/did.json"
+    )
+    entry = allocate_status(tenant)
+    assert entry["statusListCredential"] == (
+        f"https://careers.example.edu:8443/cc/credentials/{tenant.key_set_id}/status/1"
+    )
+    signed = sign(tenant, badge(tenant, credentialStatus=entry))
+    assert verify(signed).state == "valid"
+    db.session.rollback()
+
+
+def test_production_signs_outside_a_request_only_with_a_public_url(app, app_ctx, monkeypatch):
+    tenant = _committed_tenant()
+    monkeypatch.setitem(app.config, "CAREER_CREDIT_ENV", "production")
+    with pytest.raises(RuntimeError, match="set CAREER_CREDIT_PUBLIC_URL"):
+        issuer_did(tenant)
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://careers.example.edu")
+    assert issuer_did(tenant) == f"did:web:careers.example.edu:credentials:{tenant.key_set_id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import secrets
 
 import pytest
 
@@ -15,6 +16,7 @@ from accreditation.credentials.proof import (
     sign,
     verify,
 )
+from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 from .conftest import badge, clr
@@ -128,3 +130,17 @@ def test_only_the_named_issuer_signs(tenant: Tenant) -> None:
         sign(tenant, badge(tenant, issuer="did:web:elsewhere.example:credentials:abc"))
     signed = sign(tenant, badge(tenant, issuer=issuer_did(tenant)))  # the DID alone will do
     assert verify(signed).state == "valid"
+
+
+def test_a_status_entry_of_another_institution(tenant: Tenant) -> None:
+    other = Tenant(name=f"Other {secrets.token_hex(4)}")
+    db.session.add(other)
+    db.session.flush()
+    theirs = allocate_status(other)
+    set_revoked(other.id, theirs)
+    signed = sign(tenant, badge(tenant, credentialStatus=theirs))
+    result = verify(signed)
+    assert (result.state, result.reason) == (
+        "invalid",
+        "Its revocation status names a list that is not its issuer's.",
+    )
