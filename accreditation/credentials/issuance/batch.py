@@ -49,10 +49,8 @@ def queue_batch(actor: Actor) -> CredentialBatch:
         .order_by(CredentialBatch.id)
         .limit(1)
     )
-    if open_batch is not None and not tasks.is_stale(open_batch):
+    if open_batch is not None:  # running, or waiting for a runner (a stale one is resumed)
         return open_batch
-    if open_batch is not None:
-        return open_batch  # a runner resumes it (claim takes stale tasks)
     batch = CredentialBatch(tenant_id=tenant_id, actor=actor.name, status=tasks.QUEUED)
     db.session.add(batch)
     db.session.flush()
@@ -150,8 +148,8 @@ def issue_due(app: Flask) -> SyncResult:
             continue
         batch = queue_batch(actor)
         db.session.commit()
-        if batch.status == tasks.QUEUED:
-            tasks.start(app, TASK_KIND, batch.id)
+        if batch.status == tasks.QUEUED or tasks.is_stale(batch):
+            tasks.start(app, TASK_KIND, batch.id)  # the claim keeps it to one runner
     return total
 
 

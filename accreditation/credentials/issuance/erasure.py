@@ -1,4 +1,4 @@
-"""Erasing (or pseudonymising) a student: their credentials are revoked first (each status
+"""Erasing (or pseudonymizing) a student: their credentials are revoked first (each status
 bit set, so a copy they shared stops verifying), then the privacy schema deletes or rewrites
 their ``credential`` and ``credential_subject`` rows with the rest of their records."""
 

@@ -72,11 +72,11 @@ def tenant_of(tenant_id: int) -> Tenant:
 def sign_new(tenant: Tenant, unsigned: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """The signed document with a new status entry, and the entry; refused when the document
     fails the Open Badges / CLR data model checks."""
+    found = validation.problems(unsigned)
+    if found:  # checked before a status bit is spent on it
+        raise IssuanceError("The credential does not meet the data model: " + "; ".join(found))
     entry = proof.allocate_status(tenant)
     unsigned["credentialStatus"] = entry
-    found = validation.problems(unsigned)
-    if found:
-        raise IssuanceError("The credential does not meet the data model: " + "; ".join(found))
     return proof.sign(tenant, unsigned), entry
 
 

@@ -83,3 +83,45 @@ def test_the_tick_is_throttled_until_something_becomes_due(app, school):
         give_work(student.ctx(), hours=8)  # another evaluation committed
         db.session.commit()
         assert batch.run_scheduled(app) == 2
+
+
+def test_two_runners_issuing_at_once_issue_each_credential_once(app, school):
+    """Threads started on a barrier, each with its own connection and real commits (the
+    partial unique index on a subject's valid credential decides; PostgreSQL in CI, SQLite's
+    single writer here too)."""
+    import threading
+
+    from lti_tool.actor import Actor
+
+    student = school.person("student")
+    with app.app_context():
+        for _ in range(3):
+            give_work(student.ctx(), hours=8)
+        db.session.commit()
+    barrier = threading.Barrier(2)
+    issued: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                issued.append(sync.sync_tenant(Actor(school.tenant_id, "tests")).issued)
+                db.session.commit()
+            except BaseException as exc:  # a lost race must not escape as an error either
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    assert sum(issued) == 3
+    with app.app_context():
+        subjects = db.session.scalars(
+            select(Credential.subject_key).where(Credential.tenant_id == school.tenant_id)
+        ).all()
+        assert len(subjects) == len(set(subjects)) == 3
