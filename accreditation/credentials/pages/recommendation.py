@@ -15,6 +15,7 @@ from lti_tool.actor import Actor
 from lti_tool.errors import ForbiddenError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from .models import RecommendationConsent
@@ -50,14 +51,24 @@ def consents_for(tenant_id: int, engagement_ids: list[int]) -> dict[int, bool]:
 
 
 def set_consent(actor: Actor, engagement: Engagement, agreed: bool) -> RecommendationConsent:
-    """Record the supervisor's answer (the latest one counts)."""
+    """Record the supervisor's answer (the latest one counts); a new yes tells the student."""
     if engagement.tenant_id != actor.tenant:
         raise ForbiddenError("That engagement is not in your institution.", reason="tenant")
     consent = consent_of(engagement.tenant_id, engagement.id)
     if consent is None:
         consent = RecommendationConsent(tenant_id=engagement.tenant_id, engagement_id=engagement.id)
         db.session.add(consent)
+    newly = agreed and not consent.agreed
     consent.agreed, consent.decided_by, consent.decided_at = agreed, actor.name, utcnow()
+    if newly:
+        notify(
+            engagement.tenant_id,
+            engagement.student_id,
+            "recommendation_agreed",
+            f"Your supervisor agreed that their evaluation of “{engagement.listing.title}” may "
+            "appear in your portfolio as a recommendation.",
+            engagement_id=engagement.id,
+        )
     db.session.flush()
     audit.record(actor, "portfolio.recommendation", engagement_id=engagement.id, agreed=agreed)
     return consent

@@ -166,6 +166,13 @@ def test_the_supervisor_agrees_on_their_workspace_page_and_the_recommendation_sh
     student = world["student"]
     own = student.client.get(f"/work/engagements/{engagement_id}?lid={student.lid}")
     assert "agreed that the comments of their evaluation" in own.get_data(as_text=True)
+    with app.app_context():
+        from lti_tool.notify.models import Notification
+
+        kinds = db.session.scalars(
+            select(Notification.kind).where(Notification.user_id == student.user_id)
+        ).all()
+    assert "recommendation_agreed" in kinds
 
     complete(app, world, engagement_id)
     issue(app, world["school"].tenant_id)
