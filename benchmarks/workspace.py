@@ -255,6 +255,10 @@ def run(url: str, n: int, requests: int) -> dict[str, Any]:
         again = send_due_reminders(utcnow())
         again_s = time.perf_counter() - start
         db.engine.dispose()
+    print(
+        f"  page: p50 {statistics.median(page_ms):.1f} ms, p95 {percentile(page_ms, 95):.1f} ms, "
+        f"max {max(page_ms):.1f} ms"
+    )
     print(f"  tick: {sent} reminders in {tick_s:.1f} s; again: {again} in {again_s:.1f} s")
     assert again == 0, "a second tick sent reminders again"
     return {
