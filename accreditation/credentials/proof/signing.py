@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,19 +57,47 @@ def _dropped(term: Any) -> None:
     )
 
 
+_ABSOLUTE = re.compile(r"^(_:|[A-Za-z][A-Za-z0-9+.-]*:)")
+
+
+def _relative_iri(node: Any) -> str | None:
+    """The first relative IRI of an expanded document's ``@id``s and ``@type``s (which RDF
+    would drop, leaving them unsigned), or None."""
+    if isinstance(node, list):
+        return next((found for item in node if (found := _relative_iri(item))), None)
+    if not isinstance(node, dict):
+        return None
+    for key, value in node.items():
+        if key in ("@id", "@type"):
+            for iri in value if isinstance(value, list) else [value]:
+                if isinstance(iri, str) and not _ABSOLUTE.match(iri):
+                    return iri
+        elif key != "@value" and (found := _relative_iri(value)):
+            return found
+    return None
+
+
 def canonicalize(document: dict[str, Any]) -> str:
     """RDFC-1.0 N-Quads of a JSON-LD document, with only bundled or own documents loaded
-    (``ProofError`` when a term is undefined or a context unknown)."""
+    (``ProofError`` when a term is undefined, an IRI relative or a context unknown)."""
     processor = JsonLdProcessor(on_property_dropped=_dropped)
-    options = {
-        "algorithm": "URDNA2015",
-        "format": "application/n-quads",
-        "documentLoader": document_loader,
-    }
+    options = {"documentLoader": document_loader, "base": None}  # relative IRIs stay relative
     try:
-        nquads: str = processor.normalize(document, options)
+        expanded = processor.expand(document, options)
+        relative = _relative_iri(expanded)
+        if relative is not None:
+            raise ProofError(
+                f"The identifier {relative!r} is not an absolute IRI, so a signature would "
+                "not cover it."
+            )
+        nquads: str = processor.normalize(
+            expanded,
+            {**options, "algorithm": "URDNA2015", "format": "application/n-quads"},
+        )
     except JsonLdError as exc:
         raise ProofError(_json_ld_reason(exc)) from exc
+    except RecursionError as exc:
+        raise ProofError("It is nested too deeply to be a credential.") from exc
     return nquads
 
 

@@ -144,3 +144,28 @@ def test_a_status_entry_of_another_institution(tenant: Tenant) -> None:
         "invalid",
         "Its revocation status names a list that is not its issuer's.",
     )
+
+
+def test_a_relative_identifier_is_refused_not_left_unsigned(tenant: Tenant) -> None:
+    with pytest.raises(ProofError, match="'student-1' is not an absolute IRI"):
+        sign(tenant, badge(tenant, credentialSubject={"id": "student-1"}))
+    signed = sign(tenant, badge(tenant))
+    result = verify({**signed, "id": "my-own-id"})
+    assert result.state == "invalid" and "'my-own-id' is not an absolute IRI" in result.reason
+
+
+def test_malformed_documents_are_invalid_not_errors(tenant: Tenant) -> None:
+    signed = sign(tenant, badge(tenant))
+    nested: object = []
+    for _ in range(3000):
+        nested = [nested]
+    for change in (
+        {"@context": 5},
+        {"@context": None},
+        {"proof": "x"},
+        {"proof": {**signed["proof"], "proofValue": 5}},
+        {"validUntil": "tomorrow"},
+        {"credentialStatus": [5, {"statusPurpose": "revocation"}]},
+        {"name": nested},
+    ):
+        assert verify({**signed, **change}).state == "invalid", change
