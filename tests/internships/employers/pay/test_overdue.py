@@ -21,12 +21,14 @@ from tests.internships.work.helpers import audit_actions
 from .helpers import TODAY, mark, overdue_rows, paid_engagement, tick, uid, workspace_path
 
 
-def _emails(app, to: str, subject: str) -> int:
+def _emails(app, tenant_id: int, to: str, subject: str) -> int:
     with app.app_context():
         return int(
             db.session.scalar(
                 select(func.count(EmailMessage.id)).where(
-                    EmailMessage.to_address == to, EmailMessage.subject.startswith(subject)
+                    EmailMessage.tenant_id == tenant_id,
+                    EmailMessage.to_address == to,
+                    EmailMessage.subject.startswith(subject),
                 )
             )
         )
@@ -67,7 +69,7 @@ def test_an_overdue_payment_is_noticed_once(app, world):
         TODAY - dt.timedelta(days=10),
         None,
     )
-    assert _emails(app, to, "Payment overdue") == 1
+    assert _emails(app, world["school"].tenant_id, to, "Payment overdue") == 1
     assert _advisor_notices(app, world["advisor"]) == 1
     advisor = world["advisor"]
     home = advisor.client.get(f"/home/advisor?lid={advisor.lid}").get_data(as_text=True)
