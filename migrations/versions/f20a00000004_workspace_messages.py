@@ -104,7 +104,7 @@ def _participants_and_batches() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("course_id", sa.Integer(), nullable=True),
-        sa.Column("joined_by", sa.String(length=16), nullable=False),
+        sa.Column("joined_via", sa.String(length=16), nullable=False),
         sa.Column("joined_at", sa.DateTime(), nullable=False),
         _tenant("workspace_message_participant"),
         _engagement("workspace_message_participant"),

@@ -73,16 +73,18 @@ def run_tick(app: Flask) -> int:
             return 0
 
 
-def send_message_emails(now: dt.datetime | None = None) -> int:
-    """Email every recipient their unread messages that are due (see the module); commits
-    engagement by engagement; returns how many emails were sent."""
+def send_message_emails(now: dt.datetime | None = None, tenant_id: int | None = None) -> int:
+    """Email every recipient their unread messages that are due (see the module), in every
+    tenant or in ``tenant_id``'s; commits engagement by engagement; returns how many emails
+    were sent."""
     now = now or utcnow()
     due = now - DELAY
-    engagement_ids = db.session.scalars(
-        select(WorkspaceMessage.engagement_id)
-        .where(WorkspaceMessage.created_at <= due, WorkspaceMessage.created_at > now - LOOK_BACK)
-        .distinct()
-    ).all()
+    stmt = select(WorkspaceMessage.engagement_id).where(
+        WorkspaceMessage.created_at <= due, WorkspaceMessage.created_at > now - LOOK_BACK
+    )
+    if tenant_id is not None:
+        stmt = stmt.where(WorkspaceMessage.tenant_id == tenant_id)
+    engagement_ids = db.session.scalars(stmt.distinct()).all()
     sent = 0
     for engagement_id in sorted(engagement_ids):
         engagement = db.session.get(Engagement, engagement_id)

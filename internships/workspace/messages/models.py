@@ -81,7 +81,7 @@ class MessageParticipant(Model):
     course_id: Mapped[int | None] = mapped_column(
         ForeignKey("course.id", ondelete="CASCADE"), default=None
     )
-    joined_by: Mapped[str] = mapped_column(String(16), default="posted")  # posted, followed
+    joined_via: Mapped[str] = mapped_column(String(16), default="posted")  # posted, followed
     joined_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -301,7 +301,7 @@ def _join(engagement: Engagement, reader: Reader, how: str) -> None:
             user_id=reader.user_id,
             role=reader.kind,
             course_id=reader.course_id,
-            joined_by=how,
+            joined_via=how,
             joined_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["engagement_id", "user_id"])

@@ -54,7 +54,9 @@ def reader_of(viewer: panels.Viewer, engagement: Engagement) -> services.Reader:
 
 def _file_url(viewer: panels.Viewer) -> Any:
     if viewer.is_supervisor:
-        return lambda m: url_for("workspace.messages.supervisor_file", token=viewer.token, message_id=m.id)
+        return lambda m: url_for(
+            "workspace.messages.supervisor_file", token=viewer.token, message_id=m.id
+        )
     return lambda m: launch_url("workspace.messages.file", message_id=m.id)
 
 

@@ -112,7 +112,7 @@ def test_faculty_and_advisor_read_follow_and_post(app, world):
     assert post(advisor, engagement_id, "The career center is here too.").status_code == 303
     with app.app_context():
         joined = db.session.execute(
-            select(MessageParticipant.role, MessageParticipant.joined_by)
+            select(MessageParticipant.role, MessageParticipant.joined_via)
             .where(MessageParticipant.engagement_id == engagement_id)
             .order_by(MessageParticipant.id)
         ).all()

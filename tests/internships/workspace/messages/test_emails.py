@@ -26,11 +26,15 @@ from .helpers import post, public_client, supervisor_path, supervisor_post
 MINUTES = dt.timedelta(minutes=1)
 
 
-def _emails_since(app, last_id: int) -> list[tuple[str, str, str]]:
+def _emails_since(app, last_id: int, tenant_id: int) -> list[tuple[str, str, str]]:
     with app.app_context():
         rows = db.session.execute(
             select(EmailMessage.to_address, EmailMessage.subject, EmailMessage.body)
-            .where(EmailMessage.id > last_id, EmailMessage.subject.contains("about “"))
+            .where(
+                EmailMessage.id > last_id,
+                EmailMessage.tenant_id == tenant_id,
+                EmailMessage.subject.contains("about “"),
+            )
             .order_by(EmailMessage.id)
         ).all()
     return [tuple(r) for r in rows]
@@ -41,13 +45,14 @@ def _last_email_id(app) -> int:
         return int(db.session.scalar(select(EmailMessage.id).order_by(EmailMessage.id.desc())) or 0)
 
 
-def _tick(app, now: dt.datetime) -> int:
+def _tick(app, now: dt.datetime, tenant_id: int) -> int:
     with app.app_context():
-        return send_message_emails(now=now)
+        return send_message_emails(now=now, tenant_id=tenant_id)
 
 
 def test_emails_are_batched_hourly_and_sent_once(app, world):
     engagement_id = engaged(app, world)
+    tenant = world["school"].tenant_id
     student, advisor, faculty = world["student"], world["advisor"], world["faculty"]
     with app.app_context():
         t0 = utcnow()
@@ -61,9 +66,9 @@ def test_emails_are_batched_hourly_and_sent_once(app, world):
     assert post(advisor, engagement_id, "M2 from the advisor").status_code == 303
     start = _last_email_id(app)
 
-    assert _tick(app, t0) == 0  # too fresh: whoever is on the page reads it there
-    assert _tick(app, t0 + 6 * MINUTES) == 3, _emails_since(app, start)
-    sent = _emails_since(app, start)
+    assert _tick(app, t0, tenant) == 0  # too fresh: whoever is on the page reads it there
+    assert _tick(app, t0 + 6 * MINUTES, tenant) == 3, _emails_since(app, start, tenant)
+    sent = _emails_since(app, start, tenant)
     by_address = {to: body for to, _subject, body in sent}
     assert set(by_address) == {student_email, supervisor_email, f"{faculty.sub}@example.edu"}
     assert "M2 from the advisor" in by_address[student_email]
@@ -82,18 +87,18 @@ def test_emails_are_batched_hourly_and_sent_once(app, world):
     assert "M2 from the advisor" in browser.get(link.group(1)).get_data(as_text=True)
 
     mark = _last_email_id(app)
-    assert _tick(app, t0 + 6 * MINUTES) == 0  # the same tick again: nothing twice
-    assert _tick(app, t0 + 7 * MINUTES) == 0
-    assert _emails_since(app, mark) == []
+    assert _tick(app, t0 + 6 * MINUTES, tenant) == 0  # the same tick again: nothing twice
+    assert _tick(app, t0 + 7 * MINUTES, tenant) == 0
+    assert _emails_since(app, mark, tenant) == []
 
     assert supervisor_post(browser, link.group(1), "M3 from the supervisor").status_code == 303
     # within the hour of their last email the student and the faculty member wait; the
     # advisor had none yet
-    assert _tick(app, t0 + 12 * MINUTES) == 1
-    assert [to for to, _s, _b in _emails_since(app, mark)] == [f"{advisor.sub}@example.edu"]
+    assert _tick(app, t0 + 12 * MINUTES, tenant) == 1
+    assert [to for to, _s, _b in _emails_since(app, mark, tenant)] == [f"{advisor.sub}@example.edu"]
     mark = _last_email_id(app)
-    assert _tick(app, t0 + 67 * MINUTES) == 2
-    later = {to: body for to, _s, body in _emails_since(app, mark)}
+    assert _tick(app, t0 + 67 * MINUTES, tenant) == 2
+    later = {to: body for to, _s, body in _emails_since(app, mark, tenant)}
     assert set(later) == {student_email, f"{faculty.sub}@example.edu"}
     assert "M3 from the supervisor" in later[student_email]
     assert "M2 from the advisor" not in later[student_email]
@@ -112,6 +117,7 @@ def test_emails_are_batched_hourly_and_sent_once(app, world):
 
 def test_a_message_read_before_the_tick_is_not_emailed(app, world):
     engagement_id = engaged(app, world)
+    tenant = world["school"].tenant_id
     student = world["student"]
     with app.app_context():
         t0 = utcnow()
@@ -120,8 +126,8 @@ def test_a_message_read_before_the_tick_is_not_emailed(app, world):
     assert supervisor_post(browser, path, "Read me on the page").status_code == 303
     student.client.get(f"/work/engagements/{engagement_id}?lid={student.lid}")  # reads it
     start = _last_email_id(app)
-    assert _tick(app, t0 + 10 * MINUTES) == 0
-    assert _emails_since(app, start) == []
+    assert _tick(app, t0 + 10 * MINUTES, tenant) == 0
+    assert _emails_since(app, start, tenant) == []
 
 
 def test_two_ticks_at_once_send_each_email_once(app, world):
@@ -129,6 +135,7 @@ def test_two_ticks_at_once_send_each_email_once(app, world):
     recipient's batch is claimed by one of them (PostgreSQL in CI, SQLite's single writer
     here)."""
     engagement_id = engaged(app, world)
+    tenant = world["school"].tenant_id
     assert post(world["student"], engagement_id, "Racing message").status_code == 303
     with app.app_context():
         now = utcnow() + 10 * MINUTES
@@ -142,7 +149,7 @@ def test_two_ticks_at_once_send_each_email_once(app, world):
         with app.app_context():
             barrier.wait()
             try:
-                count = send_message_emails(now=now)
+                count = send_message_emails(now=now, tenant_id=tenant)
             except OperationalError:  # SQLite: the other writer held the database
                 db.session.rollback()
                 count = 0
@@ -157,5 +164,5 @@ def test_two_ticks_at_once_send_each_email_once(app, world):
     for t in threads:
         t.join(60)
     assert len(sent) == 2 and sum(sent) <= 1
-    assert _tick(app, now) == 1 - sum(sent)  # whatever a refused writer left, once
-    assert [to for to, _s, _b in _emails_since(app, start)] == [supervisor_email]
+    assert _tick(app, now, tenant) == 1 - sum(sent)  # whatever a refused writer left, once
+    assert [to for to, _s, _b in _emails_since(app, start, tenant)] == [supervisor_email]

@@ -87,7 +87,9 @@ def test_pseudonymising_clears_the_texts_and_files(app, world):
 def test_erasing_the_student_deletes_the_conversation(app, world):
     engagement_id = _talk(app, world)
     with app.app_context():
-        send_message_emails(now=utcnow() + dt.timedelta(minutes=10))
+        send_message_emails(
+            now=utcnow() + dt.timedelta(minutes=10), tenant_id=world["school"].tenant_id
+        )
         assert _count(MessageEmailBatch, engagement_id) > 0
         assert _count(MessageRead, engagement_id) > 0
         assert _count(MessageParticipant, engagement_id) == 1
