@@ -5,7 +5,7 @@ cacheable for five minutes."""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -36,7 +36,8 @@ def _json(document: dict, mimetype: str) -> ResponseReturnValue:
     response = current_app.response_class(current_app.json.dumps(document), mimetype=mimetype)
     response.headers["Cache-Control"] = CACHE
     response.headers["Access-Control-Allow-Origin"] = "*"  # browser wallets and verifiers
-    return response
+    response.add_etag()  # a verifier that kept the document asks again for a 304
+    return response.make_conditional(request)
 
 
 @bp.get("/<key_set_id>/did.json")

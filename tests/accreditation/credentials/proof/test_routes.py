@@ -121,11 +121,17 @@ def test_status_list_is_signed_kept_and_signed_again_after_a_change(app_ctx, web
     bits = decode_list(listed["credentialSubject"]["encodedList"])
     assert len(bits) * 8 == 131_072 and not any(bits)
     assert verify(listed).state == "valid"
-    assert web.get(url).get_json()["proof"] == listed["proof"]  # kept, not signed again
+    again = web.get(url)
+    assert again.get_json()["proof"] == listed["proof"]  # kept, not signed again
+    assert again.headers["ETag"] == first.headers["ETag"]
+    unchanged = web.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.get_data() == b""
 
     set_revoked(tenant.id, entry)
     db.session.commit()
-    changed = web.get(url).get_json()
+    after = web.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200
+    changed = after.get_json()
     assert changed["proof"]["proofValue"] != listed["proof"]["proofValue"]
     index = int(entry["statusListIndex"])
     bits = decode_list(changed["credentialSubject"]["encodedList"])
