@@ -5,8 +5,9 @@ Signing: the proof options (the proof without ``proofValue``, with the document'
 ``@context``) and the document without ``proof`` are each canonicalized with RDFC-1.0
 (URDNA2015, pyld) and hashed with SHA-256; the Ed25519 signature of hash(proof options) +
 hash(document) is the ``proofValue`` (multibase base58btc, "z"). Canonicalization runs in
-"safe mode": a property or type the contexts do not define (which JSON-LD would silently
-drop, leaving it unsigned) is an error, not a quiet gap in what the signature covers.
+"safe mode": a property the contexts do not define or an identifier that is not an absolute
+IRI (which JSON-LD would silently drop, leaving it unsigned) is an error, not a quiet gap in
+what the signature covers.
 
 Verifying works offline: the issuer must be one of this installation's tenants, the key one
 its DID document publishes, the contexts bundled ones; then the signature, then the status."""
@@ -112,7 +113,8 @@ def _json_ld_reason(exc: JsonLdError) -> str:
     return "It is not a valid JSON-LD document."
 
 
-def _hash_data(document: dict[str, Any], options: dict[str, Any]) -> bytes:
+def hash_data(document: dict[str, Any], options: dict[str, Any]) -> bytes:
+    """hash(canonical proof options) + hash(canonical document without its proof)."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     config = {k: v for k, v in options.items() if k != "proofValue"}
     config["@context"] = document.get("@context")
@@ -147,7 +149,7 @@ def sign(tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
         "verificationMethod": verification_method_id(issuer_did(tenant), key),
         "proofPurpose": "assertionMethod",
     }
-    signature = private_key_of(key).sign(_hash_data(document, proof))
+    signature = private_key_of(key).sign(hash_data(document, proof))
     signed = copy.deepcopy(document)
     signed["proof"] = {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}
     return signed

@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from lti_tool.models import Tenant
 
 from .identity import public_key_of, published_keys, tenant_of_did, verification_method_id
-from .signing import CRYPTOSUITE, ProofError, Verification, _hash_data
+from .signing import CRYPTOSUITE, ProofError, Verification, hash_data
 from .status import StatusError, is_revoked, status_list_tenant
 
 CHANGED = "The signature does not match the content: it was changed after issue."
@@ -49,7 +49,7 @@ def _signature_ok(document: dict[str, Any], proof: dict[str, Any], multibase: st
     except ValueError:
         return False
     try:
-        public_key_of(multibase).verify(signature, _hash_data(document, proof))
+        public_key_of(multibase).verify(signature, hash_data(document, proof))
     except InvalidSignature:
         return False
     return True
