@@ -46,6 +46,13 @@ def _message_html(text: str) -> Any:
     return linkify(text)
 
 
+@bp.app_template_global("unread_messages")
+def _unread_messages(engagements: list[Engagement]) -> dict[int, int]:
+    """Each engagement's messages the launch's person has not read (an engagement list's
+    column: ``templates/work/overview.html``)."""
+    return {r.engagement.id: r.unread for r in lists.conversations(current_launch(), engagements)}
+
+
 def reader_of(viewer: panels.Viewer, engagement: Engagement) -> services.Reader:
     if viewer.is_supervisor or viewer.ctx is None:
         return services.Reader.supervisor(engagement)
