@@ -26,7 +26,9 @@ from .services.terms import grace_days
 ANCHOR = "pay"
 # who may post each of the panel's forms
 ACTIONS = {
-    "mark": ("supervisor",),
+    # the employer, from its link; an advisor records what the employer reports (the link
+    # closes once the engagement is completed or canceled)
+    "mark": ("supervisor", "advisor"),
     "confirm": ("student",),
     "dispute": ("student",),
     "resolve": ("advisor",),
@@ -56,7 +58,7 @@ def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
         "page_url": viewer.page_url(engagement.id),
         "lid": viewer.ctx.launch_id if viewer.ctx is not None else "",
         "role": viewer.role,
-        "mark_form": mark if writes and viewer.role == "supervisor" else None,
+        "mark_form": mark if writes and viewer.role in ACTIONS["mark"] else None,
         "answer_form": forms.PaymentAnswerForm(formdata=None) if writes else None,
         "resolve_form": forms.ResolveForm(formdata=None) if writes else None,
         "terms_form": terms if writes and viewer.role == "advisor" else None,

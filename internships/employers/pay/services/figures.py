@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, selectinload
 
 from internships.models import Listing
 from internships.work.models import Engagement
@@ -90,7 +90,7 @@ def _rows(tenant_id: int, *where: Any) -> list[tuple[Engagement, EngagementPay |
             EngagementPay,
             (EngagementPay.engagement_id == Engagement.id) & (EngagementPay.tenant_id == tenant_id),
         )
-        .options(contains_eager(Engagement.listing))
+        .options(contains_eager(Engagement.listing), selectinload(Engagement.student))
         .where(
             Engagement.tenant_id == tenant_id,
             Listing.tenant_id == tenant_id,

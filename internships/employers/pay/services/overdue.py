@@ -99,7 +99,8 @@ def _tell(tenant: Tenant, s: Standing, row: OverduePayment) -> None:
         f"Hello,\n\nA payment of {amount} to your intern on “{title}” was due on "
         f"{row.due_on.isoformat()} and is not marked as paid. Please pay it and mark it paid "
         "on the project workspace page the career center sent you (its address is in that "
-        f"email).\n\nUntil the career center clears this, {employer.name} cannot publish "
+        "email), or tell the career center that you paid.\n\nUntil the career center clears "
+        f"this, {employer.name} cannot publish "
         "new listings.\n"
     )
     subject = f"Payment overdue: {title[:150]}"

@@ -9,6 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from internships.services.listing_rules import CURRENCIES
 from internships.work.models import Engagement
@@ -259,6 +260,7 @@ def open_disputes(tenant_id: int, limit: int = 100) -> list[Payment]:
     return list(
         db.session.scalars(
             select(Payment)
+            .options(joinedload(Payment.employer))
             .where(Payment.tenant_id == tenant_id, Payment.state == "disputed")
             .order_by(Payment.id)
             .limit(limit)

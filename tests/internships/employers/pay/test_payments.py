@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from internships.employers.pay.models import EngagementPay, Payment
+from internships.work.models import Engagement
 from lti_tool.extensions import db
 from lti_tool.notify.models import Notification
 from tests.helpers import csrf_token
@@ -173,6 +174,7 @@ def test_only_the_supervisor_marks_and_only_the_student_answers(app, world):
     engagement_id = engaged(app, world)
     student, faculty = world["student"], world["faculty"]
     assert post_panel(student, engagement_id, "mark", amount="5").status_code == 403
+    assert post_panel(faculty, engagement_id, "mark", amount="5").status_code == 403
     assert mark(app, workspace_path(app, engagement_id)).status_code == 303
     [payment] = payments(app, engagement_id)
     page = faculty.client.get(engagement_url(faculty, engagement_id)).get_data(as_text=True)
@@ -216,3 +218,29 @@ def test_another_tenants_advisor_cannot_open_the_engagement(app, world, make_sch
             )
             == 1
         )
+
+
+def test_an_advisor_records_a_payment_once_the_supervisors_link_has_closed(app, world):
+    engagement_id = engaged(app, world)
+    path = workspace_path(app, engagement_id)
+    with app.app_context():
+        db.session.get(Engagement, engagement_id).status = "completed"
+        db.session.commit()
+    assert public_client(app).get(path).status_code == 410  # the link closed with the work
+    advisor = world["advisor"]
+    page = advisor.client.get(engagement_url(advisor, engagement_id)).get_data(as_text=True)
+    assert "Record a payment the employer made" in page
+    resp = post_panel(
+        advisor,
+        engagement_id,
+        "mark",
+        amount="500.00",
+        currency="USD",
+        paid_on=TODAY.isoformat(),
+        reference="Reported by phone",
+    )
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
+    [payment] = payments(app, engagement_id)
+    assert payment.state == "marked" and "(user " in payment.marked_by
+    student = world["student"]
+    assert post_panel(student, engagement_id, "confirm", payment_id=payment.id).status_code == 303
