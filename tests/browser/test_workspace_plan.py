@@ -7,6 +7,7 @@ advisor's checklist template page pass axe-core's WCAG 2.1 A/AA rules."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -32,6 +33,12 @@ from tests.internships.work.helpers import accept, add_listing
 pytestmark = pytest.mark.browser
 
 STUDENT, STUDENT_COURSE = "grace-kim", "cs-195"
+SHOTS = os.environ.get("PLAN_SHOTS")  # a folder: save what the test saw, to look at
+
+
+def _shot(page: Any, name: str) -> None:
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
 def _engagement_with_a_milestone(app: Any, lid: str) -> tuple[int, str]:
@@ -121,11 +128,13 @@ def test_plan_pages_pass_axe(
     page.get_by_role("button", name="Tick “Access to tools granted”").click()
     expect(page.locator(".notice.success")).to_contain_text("“Access to tools granted” is ticked.")
     assert_accessible(page, "the supervisor's workspace page")
+    _shot(page, "supervisor-workspace")
     page.locator("#milestones summary").first.click()
     page.get_by_label("Due date", exact=True).first.fill("2001-01-01")
     page.get_by_role("button", name="Propose this change").click()
     expect(page.locator("#milestones .error-text").first).to_be_visible()
     assert_accessible(page, "a refused milestone change")
+    _shot(page, "supervisor-refused")
     pages = {
         "the calendar page": f"{base}/workspace/plan/calendar?lid={student_lid}",
         "the default checklist": f"{base}/workspace/plan/checklist?lid={advisor_lid}",
@@ -135,6 +144,7 @@ def test_plan_pages_pass_axe(
         page.goto(url)
         expect(page.locator("h1")).to_be_visible()
         assert_accessible(page, what)
+        _shot(page, what.replace("'", "").replace(" ", "-"))
     page.goto(pages["the calendar page"])
     page.get_by_role("button", name="Make my calendar address").click()
     expect(page.get_by_role("textbox", name="Calendar address")).to_have_value(

@@ -215,6 +215,11 @@ def tick_item(
         raise PolicyViolationError(
             "The checklist of a finished engagement no longer changes.", reason="not_active"
         )
+    # the student and the supervisor may tick at once: the first tick writes the checklist,
+    # so ticks of one engagement take turns (PostgreSQL; SQLite serialises writers already)
+    db.session.execute(
+        select(Engagement.id).where(Engagement.id == engagement.id).with_for_update()
+    )
     items = stored_items(engagement)
     if not items:
         items = _from_template(engagement)

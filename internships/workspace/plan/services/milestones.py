@@ -244,12 +244,16 @@ def _open_change_of(engagement: Engagement, milestone_id: int) -> MilestoneChang
 
 
 def _open_change(engagement: Engagement, change_id: int) -> MilestoneChange:
+    # locked: the two parties answering at once must each see the other's agreement
     change = db.session.scalar(
-        select(MilestoneChange).where(
+        select(MilestoneChange)
+        .where(
             MilestoneChange.id == change_id,
             MilestoneChange.tenant_id == engagement.tenant_id,
             MilestoneChange.engagement_id == engagement.id,
         )
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if change is None:
         raise NotFoundError("That proposal is not part of this engagement.", reason="no_change")
