@@ -74,6 +74,7 @@ def upgrade() -> None:
         ["tenant_id", "engagement_id", "id"],
     )
     op.create_index("ix_workspace_message_author_id", "workspace_message", ["author_id"])
+    op.create_index("ix_workspace_message_created_at", "workspace_message", ["created_at"])
     op.create_table(
         "workspace_message_read",
         sa.Column("id", sa.Integer(), nullable=False),

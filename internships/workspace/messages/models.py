@@ -26,7 +26,11 @@ class WorkspaceMessage(Model):
     and an optional attachment stored as deliverables are (``file_path`` under UPLOADS_DIR)."""
 
     __tablename__ = "workspace_message"
-    __table_args__ = (Index("ix_workspace_message_engagement", "tenant_id", "engagement_id", "id"),)
+    __table_args__ = (
+        Index("ix_workspace_message_engagement", "tenant_id", "engagement_id", "id"),
+        # the email tick looks for the engagements with messages of the last days
+        Index("ix_workspace_message_created_at", "created_at"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagement.id", ondelete="CASCADE"))
