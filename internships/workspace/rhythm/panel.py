@@ -56,6 +56,7 @@ def provide(viewer: panels.Viewer, engagement: Engagement) -> dict[str, Any] | N
         "lid": viewer.ctx.launch_id if viewer.ctx is not None else "",
         "role": viewer.role,
         "supervisor": engagement.supervisor_name or "the supervisor",
+        "acknowledged": engagement.acknowledged_at is not None,
         "prompts": checkins.PROMPTS,
         "form": None,
         "review_form": None,

@@ -54,11 +54,13 @@ def tick(app: Any) -> None:
     run_tick_hooks(app)
 
 
-def emails_to(app: Any, address: str, since_id: int = 0) -> list[tuple[str, str]]:
+def emails_to(app: Any, tenant_id: int, address: str) -> list[tuple[str, str]]:
+    """(subject, body) of the emails one tenant sent to ``address`` (test supervisors share
+    an address across schools), oldest first."""
     with app.app_context():
         rows = db.session.execute(
             select(EmailMessage.subject, EmailMessage.body)
-            .where(EmailMessage.to_address == address, EmailMessage.id > since_id)
+            .where(EmailMessage.tenant_id == tenant_id, EmailMessage.to_address == address)
             .order_by(EmailMessage.id)
         ).all()
     return [(str(s), str(b)) for s, b in rows]

@@ -47,9 +47,13 @@ def test_the_agreement_reminder_goes_once_to_the_student(app, world):
     student, supervisor = _addresses(app, engagement_id)
     tick(app)
     tick(app)  # a second tick sends nothing more
-    [(_subject, body)] = [m for m in emails_to(app, student) if "accept your learning" in m[0]]
+    [(_subject, body)] = [
+        m
+        for m in emails_to(app, world["school"].tenant_id, student)
+        if "accept your learning" in m[0]
+    ]
     assert "What to do:" in body and f"/work/engagements/{engagement_id}" in body
-    assert emails_to(app, supervisor) == []
+    assert emails_to(app, world["school"].tenant_id, supervisor) == []
     assert _reminders(app, engagement_id) == [("agreement", "student")]
 
 
@@ -57,7 +61,11 @@ def test_a_fresh_agreement_is_not_reminded_yet(app, world):
     engagement_id = engaged(app, world, ready=False)
     student, _ = _addresses(app, engagement_id)
     tick(app)
-    assert not [m for m in emails_to(app, student) if "accept your learning" in m[0]]
+    assert not [
+        m
+        for m in emails_to(app, world["school"].tenant_id, student)
+        if "accept your learning" in m[0]
+    ]
     assert _reminders(app, engagement_id) == []
 
 
@@ -79,10 +87,10 @@ def test_unconfirmed_hours_remind_the_supervisor_with_a_fresh_confirm_link(app, 
             )
         )
         db.session.commit()
-    before = len(emails_to(app, supervisor))
+    before = len(emails_to(app, world["school"].tenant_id, supervisor))
     tick(app)
     tick(app)
-    [(subject, body)] = emails_to(app, supervisor)[before:]
+    [(subject, body)] = emails_to(app, world["school"].tenant_id, supervisor)[before:]
     assert "wait for your confirmation" in subject and "What to do:" in body
     path = "/supervisor/hours/" + body.split("/supervisor/hours/", 1)[1].split()[0]
     page = public_client(app).get(path)
@@ -108,9 +116,13 @@ def test_a_milestone_due_tomorrow_reminds_the_student_and_the_supervisor(app, wo
         db.session.commit()
     tick(app)
     tick(app)
-    [(subject, body)] = [m for m in emails_to(app, student) if "due tomorrow" in m[0]]
+    [(subject, body)] = [
+        m for m in emails_to(app, world["school"].tenant_id, student) if "due tomorrow" in m[0]
+    ]
     assert "“Survey draft”" in subject and "Final report" not in body
-    [(subject, body)] = [m for m in emails_to(app, supervisor) if "due tomorrow" in m[0]]
+    [(subject, body)] = [
+        m for m in emails_to(app, world["school"].tenant_id, supervisor) if "due tomorrow" in m[0]
+    ]
     assert "Survey draft" in subject
     path = "/workspace/" + body.split("/workspace/", 1)[1].split()[0]
     page = public_client(app).get(path)
@@ -123,7 +135,11 @@ def test_no_activity_reminds_both_and_a_check_in_counts_as_activity(app, world):
     student, supervisor = _addresses(app, engagement_id)
     assert post_checkin(world["student"], engagement_id).status_code == 303
     tick(app)
-    assert not [m for m in emails_to(app, student) if "nothing has happened" in m[0]]
+    assert not [
+        m
+        for m in emails_to(app, world["school"].tenant_id, student)
+        if "nothing has happened" in m[0]
+    ]
     with app.app_context():  # the check-in was long ago: nothing since
         for row in db.session.scalars(
             select(CheckIn).where(CheckIn.engagement_id == engagement_id)
@@ -132,8 +148,19 @@ def test_no_activity_reminds_both_and_a_check_in_counts_as_activity(app, world):
         db.session.commit()
     tick(app)
     tick(app)
-    assert len([m for m in emails_to(app, student) if "nothing has happened" in m[0]]) == 1
-    [(_subject, body)] = [m for m in emails_to(app, supervisor) if "no activity" in m[0]]
+    assert (
+        len(
+            [
+                m
+                for m in emails_to(app, world["school"].tenant_id, student)
+                if "nothing has happened" in m[0]
+            ]
+        )
+        == 1
+    )
+    [(_subject, body)] = [
+        m for m in emails_to(app, world["school"].tenant_id, supervisor) if "no activity" in m[0]
+    ]
     assert "What to do:" in body and "/workspace/" in body
 
 
