@@ -251,3 +251,27 @@ def test_approving_a_waiting_listing_of_a_blocked_employer_is_refused(app, world
     assert resp.status_code == 422 and "cannot publish new listings" in resp.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Listing, waiting).status == "pending_approval"
+
+
+def test_an_invited_employer_with_overdue_payments_cannot_submit_a_listing(app, world):
+    from tests.internships.work.helpers import public_client
+    from tests.internships.work.test_invitations import invite, listing_form
+
+    tenant_id = world["school"].tenant_id
+    engagement_id = paid_engagement(app, world, ended_days_ago=10)
+    tick(app)
+    assert len(overdue_rows(app, engagement_id)) == 1
+    path = invite(app, world["advisor"], employer=str(_acme(app, tenant_id)))
+    employer = public_client(app)
+    page = employer.get(path)
+    assert page.status_code == 200
+    resp = employer.post(path, data=listing_form(csrf_token(page)))
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 422, text[:500]
+    assert "cannot publish new listings" in text
+    with app.app_context():
+        assert not db.session.scalar(
+            select(Listing.id).where(
+                Listing.tenant_id == tenant_id, Listing.source == "employer_form"
+            )
+        )
