@@ -26,6 +26,8 @@ from .services import payments as pay_svc
 from .services import report as report_svc
 from .services.terms import grace_days
 
+DISPUTES_SHOWN = 50
+
 
 @bp.route("/pay/overdue", methods=["GET", "POST"])
 @requires("advisor")
@@ -42,7 +44,8 @@ def _overdue_page(form: forms.ClearOverdueForm, failed_id: int = 0) -> ResponseR
         form,
         page=page,
         failed_id=failed_id,
-        disputes=pay_svc.open_disputes(ctx.tenant_id),
+        disputes=pay_svc.open_disputes(ctx.tenant_id, DISPUTES_SHOWN),
+        dispute_total=pay_svc.dispute_count(ctx.tenant_id),
         grace=grace_days(get_tenant(ctx.tenant_id)),
     )
 
