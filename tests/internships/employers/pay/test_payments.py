@@ -244,3 +244,13 @@ def test_an_advisor_records_a_payment_once_the_supervisors_link_has_closed(app, 
     assert payment.state == "marked" and "(user " in payment.marked_by
     student = world["student"]
     assert post_panel(student, engagement_id, "confirm", payment_id=payment.id).status_code == 303
+
+
+def test_faculty_of_another_course_cannot_see_the_payments(app, world):
+    engagement_id = engaged(app, world)
+    assert mark(app, workspace_path(app, engagement_id), reference="COURSE-REF").status_code == 303
+    own = world["faculty"]  # positive control: the engagement's course
+    assert "COURSE-REF" in own.client.get(engagement_url(own, engagement_id)).get_data(as_text=True)
+    stranger = world["school"].person("faculty", course="course-2")
+    resp = stranger.client.get(engagement_url(stranger, engagement_id))
+    assert resp.status_code in (403, 404) and "COURSE-REF" not in resp.get_data(as_text=True)
