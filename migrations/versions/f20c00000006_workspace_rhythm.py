@@ -85,7 +85,7 @@ def upgrade() -> None:
             "subject_id",
             "recipient",
             "period",
-            name="uq_workspace_reminder_tenant_id_kind_subject_id_recipient_period",
+            name="uq_workspace_reminder_once",
         ),
     )
     op.create_index("ix_workspace_reminder_engagement_id", "workspace_reminder", ["engagement_id"])

@@ -53,7 +53,16 @@ class Reminder(Model):
     reminder once."""
 
     __tablename__ = "workspace_reminder"
-    __table_args__ = (UniqueConstraint("tenant_id", "kind", "subject_id", "recipient", "period"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "tenant_id",
+            "kind",
+            "subject_id",
+            "recipient",
+            "period",
+            name="uq_workspace_reminder_once",  # the convention's name is too long for PostgreSQL
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
     engagement_id: Mapped[int] = mapped_column(
