@@ -281,3 +281,16 @@ def test_a_workspace_link_reaches_only_its_own_engagement(app, world, seed_listi
     assert resp.status_code == 422 and "not part of this engagement" in resp.get_data(as_text=True)
     assert "First project milestone" not in other_link.get().get_data(as_text=True)
     assert "First project milestone" in supervisor.get().get_data(as_text=True)
+
+
+def test_another_course_cannot_read_or_change_the_milestones(app, world):
+    engagement_id = engaged(app, world)
+    due = tenant_today(app, world["school"].tenant_id) + dt.timedelta(days=5)
+    agreed_milestone(app, world, engagement_id, "Course one plan", due)
+    own = world["faculty"]
+    assert "Course one plan" in launch_page(own, engagement_id).get_data(as_text=True)
+    elsewhere = world["school"].person("faculty", course="course-2")
+    resp = launch_page(elsewhere, engagement_id)
+    assert resp.status_code in (403, 404)
+    assert "Course one plan" not in resp.get_data(as_text=True)
+    assert len(changes(app, engagement_id)) == 1
