@@ -73,3 +73,35 @@ def conversations(ctx: LaunchContext, engagements: list[Engagement]) -> list[Con
         )
         for e in engagements
     ]
+
+
+def summary(ctx: LaunchContext) -> tuple[int, int]:
+    """(messages unread by the launch's person, conversations with messages) over the
+    engagements a faculty member's course or an advisor's institution has: two counts in
+    SQL, no engagement loaded (the homes show them)."""
+    seen = select(Engagement.id).where(Engagement.tenant_id == ctx.tenant_id)
+    if ctx.role == "faculty":
+        if ctx.course_id is None:
+            return 0, 0
+        seen = seen.where(Engagement.course_id == ctx.course_id)
+    elif ctx.role != "advisor":
+        return 0, 0
+    reader = Reader.of_launch(ctx)
+    scope = [
+        WorkspaceMessage.tenant_id == ctx.tenant_id,
+        WorkspaceMessage.engagement_id.in_(seen.scalar_subquery()),
+    ]
+    active = db.session.scalar(
+        select(func.count(func.distinct(WorkspaceMessage.engagement_id))).where(*scope)
+    )
+    mark = (
+        select(MessageRead.engagement_id, MessageRead.last_read_id)
+        .where(MessageRead.tenant_id == ctx.tenant_id, MessageRead.reader == reader.key)
+        .subquery()
+    )
+    unread = db.session.scalar(
+        select(func.count(WorkspaceMessage.id))
+        .outerjoin(mark, mark.c.engagement_id == WorkspaceMessage.engagement_id)
+        .where(*scope, not_by(reader), WorkspaceMessage.id > func.coalesce(mark.c.last_read_id, 0))
+    )
+    return int(unread or 0), int(active or 0)

@@ -232,8 +232,5 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any] | None:
 
 def staff_panel(ctx: LaunchContext) -> dict[str, Any] | None:
     """Faculty's and advisors' way to their conversations, with what is unread."""
-    rows = lists.conversations(ctx, eng.list_engagements(ctx))
-    return {
-        "unread": sum(r.unread for r in rows),
-        "active": sum(1 for r in rows if r.messages),
-    }
+    unread, active = lists.summary(ctx)
+    return {"unread": unread, "active": active}

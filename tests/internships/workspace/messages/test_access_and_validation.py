@@ -77,6 +77,8 @@ def test_faculty_of_another_course_cannot_read_the_conversation(app, world):
     assert (
         stranger.client.get(f"/workspace/messages/files/{message.id}?lid={lid}").status_code == 404
     )
+    home = stranger.client.get(f"/home/faculty?lid={lid}").get_data(as_text=True)
+    assert "No messages yet in this course" in home and "unread message" not in home
     listing = stranger.client.get(f"/workspace/messages/conversations?lid={lid}")
     assert listing.status_code == 200
     assert f"/workspace/messages/engagements/{engagement_id}" not in listing.get_data(as_text=True)

@@ -98,6 +98,8 @@ def test_faculty_and_advisor_read_follow_and_post(app, world):
 
     home = faculty.client.get(f"/home/faculty?lid={faculty.lid}").get_data(as_text=True)
     assert "1 unread message" in home and "/workspace/messages/conversations" in home
+    advisor_home = advisor.client.get(f"/home/advisor?lid={advisor.lid}").get_data(as_text=True)
+    assert "1 unread message</strong> in 1 conversation" in advisor_home
     overview = faculty.client.get(f"/work/?lid={faculty.lid}").get_data(as_text=True)
     assert '>1<span class="visually-hidden"> unread about Market research sprint' in overview
     listing = faculty.client.get(f"/workspace/messages/conversations?lid={faculty.lid}")
