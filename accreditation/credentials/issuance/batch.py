@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from credit.models import CreditAward
 from internships.work.models import Engagement, SupervisorEvaluation
@@ -177,14 +177,14 @@ def run_scheduled(app: Flask) -> int:
 
 
 # What makes a credential due lifts the throttle when it is committed, so it is issued at the
-# runner's next tick rather than a minute later (issuing stays idempotent either way).
-def _note_due(session: Session, _flush_context: object) -> None:
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, SupervisorEvaluation | CreditAward) or (
-            isinstance(obj, Engagement) and obj.status == "completed"
-        ):
-            session.info["credentials_due"] = True
-            return
+# runner's next tick rather than a minute later (issuing stays idempotent either way): an
+# evaluation or an award written, an award approved, an engagement completed.
+def _note_due(_mapper: Any, _connection: Any, target: Any) -> None:
+    if isinstance(target, Engagement) and target.status != "completed":
+        return
+    session = object_session(target)
+    if session is not None:
+        session.info["credentials_due"] = True
 
 
 def _due_committed(session: Session) -> None:
@@ -200,12 +200,15 @@ def _due_rolled_back(session: Session) -> None:
 
 
 def listen_for_due_work() -> None:
-    """Install the session listeners above (once per process)."""
-    listeners: tuple[tuple[str, Any], ...] = (
-        ("after_flush", _note_due),
-        ("after_commit", _due_committed),
-        ("after_rollback", _due_rolled_back),
+    """Install the listeners above (once per process)."""
+    listeners: tuple[tuple[Any, str, Any], ...] = (
+        (SupervisorEvaluation, "after_insert", _note_due),
+        (CreditAward, "after_insert", _note_due),
+        (CreditAward, "after_update", _note_due),
+        (Engagement, "after_update", _note_due),
+        (Session, "after_commit", _due_committed),
+        (Session, "after_rollback", _due_rolled_back),
     )
-    for name, listener in listeners:
-        if not event.contains(Session, name, listener):
-            event.listen(Session, name, listener)
+    for target, name, listener in listeners:
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)
