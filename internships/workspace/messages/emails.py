@@ -248,6 +248,8 @@ def _way_back(
     if recipient.reader.kind != "supervisor":
         course = engagement.course.title if engagement.course else ""
         where = f"your course “{course}”" if course else "your course"
+        if recipient.reader.kind == "advisor":
+            where = "the career center's link"
         return (
             f"To reply, open Career Credit from {where} in your learning management system, "
             f"then the engagement “{title}”. (Career Credit opens only through your LMS, so "

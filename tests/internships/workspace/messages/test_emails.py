@@ -95,7 +95,9 @@ def test_emails_are_batched_hourly_and_sent_once(app, world):
     # within the hour of their last email the student and the faculty member wait; the
     # advisor had none yet
     assert _tick(app, t0 + 12 * MINUTES, tenant) == 1
-    assert [to for to, _s, _b in _emails_since(app, mark, tenant)] == [f"{advisor.sub}@example.edu"]
+    advised = _emails_since(app, mark, tenant)
+    assert [to for to, _s, _b in advised] == [f"{advisor.sub}@example.edu"]
+    assert "open Career Credit from the career center's link" in advised[0][2]
     mark = _last_email_id(app)
     assert _tick(app, t0 + 67 * MINUTES, tenant) == 2
     later = {to: body for to, _s, body in _emails_since(app, mark, tenant)}
