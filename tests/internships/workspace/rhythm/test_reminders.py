@@ -15,6 +15,7 @@ from lti_tool.extensions import db
 from lti_tool.jobs.models import OutboxMessage
 from lti_tool.models import User
 from lti_tool.notify.models import EmailMessage
+from tests.internships.test_mail_outbox import smtp  # noqa: F401 - the SMTP sink fixture
 from tests.internships.work.helpers import engaged, public_client
 
 from .helpers import days_ago, emails_to, post_checkin, set_engagement, tick
@@ -164,20 +165,30 @@ def test_no_activity_reminds_both_and_a_check_in_counts_as_activity(app, world):
     assert "What to do:" in body and "/workspace/" in body
 
 
-def test_reminders_go_through_the_outbox_when_smtp_is_configured(app, world, monkeypatch):
-    monkeypatch.setitem(app.config, "MAIL_SMTP_HOST", "smtp.invalid")
+def test_reminders_go_through_the_outbox_and_are_delivered(app, world, smtp):  # noqa: F811
+    from lti_tool.jobs import drain
+
     engagement_id = engaged(app, world, ready=False)
     set_engagement(app, engagement_id, created_at=days_ago(4))
     student, _ = _addresses(app, engagement_id)
     tick(app)
     with app.app_context():
-        message_id = db.session.scalar(
-            select(EmailMessage.id).where(EmailMessage.to_address == student)
-        )
-        assert message_id is not None
+        message_id, sent_at = db.session.execute(
+            select(EmailMessage.id, EmailMessage.sent_at).where(
+                EmailMessage.tenant_id == world["school"].tenant_id,
+                EmailMessage.to_address == student,
+                EmailMessage.subject.like("%accept your learning agreement%"),
+            )
+        ).one()
         queued = db.session.scalar(
             select(func.count()).where(
                 OutboxMessage.kind == "email", OutboxMessage.source == f"email:{message_id}"
             )
         )
-    assert queued == 1
+    assert queued == 1 and sent_at is None  # queued in the tick's transaction, not sent
+    drain(app)  # the job runner delivers it
+    with app.app_context():
+        assert db.session.get(EmailMessage, message_id).sent_at is not None
+    assert any(
+        f"To: {student}" in m and "accept your learning agreement" in m for m in smtp.messages
+    )
