@@ -111,3 +111,29 @@ def test_the_credentials_pages_pass_axe(
     finally:
         public.close()
     assert credential_id
+
+
+def test_the_supervisors_consent_panel_passes_axe(
+    app: Any, world: dict[str, Any], browser_page: Any, live_server: Any, assert_accessible: Any
+) -> None:
+    from internships.supervisor.links import issue_link
+    from lti_tool.actor import Actor
+    from tests.accreditation.credentials.pages.conftest import evaluate
+    from tests.internships.work.helpers import engaged
+
+    engagement_id = engaged(app, world)
+    evaluate(app, world, engagement_id)  # submitted and evaluated: the question shows
+    with app.app_context():
+        token = issue_link(Actor(world["school"].tenant_id, "Ada"), "workspace", engagement_id, "")
+        db.session.commit()
+    page = browser_page
+    page.goto(f"{live_server.tool_url}/workspace/{token}")
+    expect(page.locator("#recommendation-heading")).to_be_visible()
+    assert_accessible(page, "the supervisor's workspace page with the consent question")
+    page.get_by_role("button", name="Save my answer").click()
+    expect(page.get_by_text("Choose yes or no.").first).to_be_visible()
+    assert_accessible(page, "the consent question refused without an answer")
+    page.get_by_label("Yes, the student may show them in their portfolio").check()
+    page.get_by_role("button", name="Save my answer").click()
+    expect(page.get_by_text("may appear in the student's portfolio")).to_be_visible()
+    assert_accessible(page, "the supervisor's page after their answer")
