@@ -201,3 +201,14 @@ def test_a_link_of_another_engagement_cannot_confirm_this_ones_check_in(app, wor
         as_text=True
     )
     assert _checkins(app, engagement_id)[0].reviewed_at is None
+
+
+def test_another_course_cannot_read_the_check_ins(app, world):
+    engagement_id = engaged(app, world)
+    assert post_checkin(world["student"], engagement_id, done="Secret progress.").status_code == 303
+    faculty = world["faculty"]  # the engagement's course: a positive control
+    own = faculty.client.get(f"{engagement_url(engagement_id)}?lid={faculty.lid}")
+    assert own.status_code == 200 and "Secret progress." in own.get_data(as_text=True)
+    stranger = world["school"].person("faculty", course="course-2")
+    resp = stranger.client.get(f"{engagement_url(engagement_id)}?lid={stranger.lid}")
+    assert resp.status_code == 404 and "Secret progress." not in resp.get_data(as_text=True)
