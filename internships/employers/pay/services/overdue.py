@@ -59,7 +59,7 @@ def notice_overdue(tenant_id: int, today: dt.date | None = None) -> list[Overdue
         )
     }
     noticed = []
-    for s in standings(tenant_id, Engagement.status != "cancelled", today=today):
+    for s in standings(tenant_id, today=today):
         due_on = s.due_on
         if due_on is None or not _late(s, today, grace) or (s.engagement.id, due_on) in known:
             continue
