@@ -14,6 +14,7 @@ from lti_tool.actor import Actor
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
+from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
 from ..models import CHANGE_KINDS, Milestone, MilestoneChange
@@ -209,7 +210,18 @@ def propose_change(
     audit.record(
         actor, "workspace.milestone_proposed", engagement_id=engagement.id, kind=proposal.kind
     )
+    if role != "student":
+        _tell_student(
+            engagement,
+            "milestone_proposed",
+            f"A change to the milestones of “{engagement.listing.title}” waits for your "
+            "agreement: see the engagement's page.",
+        )
     return change
+
+
+def _tell_student(engagement: Engagement, kind: str, message: str) -> None:
+    notify(engagement.tenant_id, engagement.student_id, kind, message, engagement_id=engagement.id)
 
 
 def _agree_side(change: MilestoneChange, role: str, actor: Actor) -> None:
@@ -278,6 +290,13 @@ def agree_change(
     if not waiting_for(change):
         _apply(engagement, change)
         change.status, change.decided_by, change.decided_at = "agreed", actor.name, utcnow()
+        if role != "student":
+            _tell_student(
+                engagement,
+                "milestone_agreed",
+                f"The milestones of “{engagement.listing.title}” changed: the supervisor "
+                "agreed to the proposed change.",
+            )
     db.session.flush()
     audit.record(actor, "workspace.milestone_agreed", engagement_id=engagement.id, change=change.id)
     return change

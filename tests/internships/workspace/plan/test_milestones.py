@@ -14,6 +14,7 @@ from internships.work.models import Deliverable
 from internships.workspace.plan.models import Milestone, MilestoneChange
 from internships.workspace.plan.services import due_on, late_milestones, milestones
 from lti_tool.extensions import db
+from lti_tool.notify.models import Notification
 from tests.internships.work.helpers import PDF, engaged
 
 from .helpers import (
@@ -32,6 +33,21 @@ def _milestones(app, engagement_id: int) -> list[tuple[str, dt.date, bool]]:
             select(Milestone).where(Milestone.engagement_id == engagement_id).order_by(Milestone.id)
         )
         return [(m.title, m.due_date, m.done_at is not None) for m in rows]
+
+
+def _notices(app, engagement_id: int) -> list[str]:
+    """The kinds of the student's in-app notices about the engagement (an email goes with each)."""
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Notification.kind)
+                .where(
+                    Notification.engagement_id == engagement_id,
+                    Notification.kind.startswith("milestone_"),
+                )
+                .order_by(Notification.id)
+            )
+        )
 
 
 def _count(app, model) -> int:
@@ -62,6 +78,7 @@ def test_the_student_proposes_and_the_supervisor_agrees(app, world):
     assert change.status == "agreed" and change.proposed_role == "student"
     assert change.student_agreed_at and change.supervisor_agreed_by.startswith("supervisor link")
     assert change.after == {"title": "Survey draft", "due_date": due.isoformat()}
+    assert _notices(app, engagement_id) == ["milestone_agreed"]
 
     # the supervisor proposes a new date; the student agrees: before and after recorded
     milestone_id = changes(app, engagement_id)[0].milestone_id
@@ -74,6 +91,7 @@ def test_the_student_proposes_and_the_supervisor_agrees(app, world):
     )
     assert resp.status_code == 303
     edit = changes(app, engagement_id)[1]
+    assert _notices(app, engagement_id) == ["milestone_agreed", "milestone_proposed"]
     assert edit.kind == "edit" and edit.before["due_date"] == due.isoformat()
     resp = launch_post(
         student, engagement_id, "milestones.answer", change=str(edit.id), answer="agree"
