@@ -193,6 +193,7 @@ def engagement_credential(
     """The OpenBadgeCredential of a completed, evaluated engagement (unsigned, no status)."""
     achievement_id = stable_id(issuer["id"], "listing", facts.listing_id)
     targets = [r.target for r in facts.ratings if r.target is not None and r.level]
+    targets += list(facts.outcomes)
     achievement: dict[str, Any] = {
         "id": achievement_id,
         "type": ["Achievement"],
@@ -253,8 +254,8 @@ def award_credential(
         "resultDescription": [grade_rd],
         "creator": issuer,
     }
-    if facts.targets:
-        achievement["alignment"] = [_alignment(t) for t in facts.targets]
+    if facts.targets or facts.outcomes:
+        achievement["alignment"] = [_alignment(t) for t in facts.targets + facts.outcomes]
     body: dict[str, Any] = {"type": ["AchievementSubject"], **subject.properties()}
     body["achievement"] = achievement
     body["creditsEarned"] = float(facts.credits)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from accreditation.evidence.services import items_by_name
-from accreditation.frameworks.models import Framework, FrameworkItem
+from accreditation.frameworks.models import Framework, FrameworkItem, OutcomeAlignment
 from accreditation.frameworks.services import ensure_builtin_frameworks
 from credit.models import CreditAward
 from internships.models import Employer, Listing
@@ -75,6 +75,7 @@ class EngagementFacts:
     evaluated_on: dt.date
     supervisor_comment: str
     ratings: tuple[Rating, ...]
+    outcomes: tuple[Target, ...] = ()  # course outcomes aligned to the rated competencies
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class AwardFacts:
     decided_on: dt.date
     engagements: tuple[str, ...]  # the titles of the work it counted
     targets: tuple[Target, ...] = field(default=())
+    outcomes: tuple[Target, ...] = field(default=())  # the course's, aligned to those
 
 
 def item_url(framework: Framework, item: FrameworkItem) -> str:
@@ -104,31 +106,61 @@ def item_url(framework: Framework, item: FrameworkItem) -> str:
     return f"urn:uuid:{item.identifier}"
 
 
+def _target(framework: Framework, item: FrameworkItem) -> Target:
+    return Target(
+        name=item.current.name,
+        url=item_url(framework, item),
+        framework=framework.title,
+        code=item.human_coding or item.current.name,
+        description=item.current.statement,
+    )
+
+
 class Lookups:
     """The tenant's competency items by name, read once per run of many credentials (a bulk
-    issue reads them once, not once per credential)."""
+    issue reads them once, not once per credential), and the course outcomes aligned to them."""
 
     def __init__(self) -> None:
         self._by_tenant: dict[int, tuple[Framework, dict[str, FrameworkItem]]] = {}
+        self._outcomes: dict[tuple[int, int, tuple[str, ...]], tuple[Target, ...]] = {}
 
-    def targets(self, tenant_id: int, names: list[str]) -> dict[str, Target]:
-        """The competency framework's item of each name."""
+    def _competencies(self, tenant_id: int) -> tuple[Framework, dict[str, FrameworkItem]]:
         if tenant_id not in self._by_tenant:
             framework = ensure_builtin_frameworks(tenant_id)
             self._by_tenant[tenant_id] = (framework, items_by_name(framework.id))
-        framework, by_name = self._by_tenant[tenant_id]
-        out = {}
-        for name in names:
-            item = by_name.get(name)
-            if item is not None:
-                out[name] = Target(
-                    name=item.current.name,
-                    url=item_url(framework, item),
-                    framework=framework.title,
-                    code=item.human_coding or item.current.name,
-                    description=item.current.statement,
+        return self._by_tenant[tenant_id]
+
+    def targets(self, tenant_id: int, names: list[str]) -> dict[str, Target]:
+        """The competency framework's item of each name."""
+        framework, by_name = self._competencies(tenant_id)
+        return {name: _target(framework, by_name[name]) for name in names if name in by_name}
+
+    def course_outcomes(
+        self, tenant_id: int, course_id: int | None, names: list[str]
+    ) -> tuple[Target, ...]:
+        """The course's outcomes its instructor aligned (the crosswalk) to these
+        competencies: what the work also evidenced, in the course's own framework."""
+        if course_id is None or not names:
+            return ()
+        key = (tenant_id, course_id, tuple(sorted(names)))
+        if key not in self._outcomes:
+            _framework, by_name = self._competencies(tenant_id)
+            ids = [by_name[n].id for n in names if n in by_name]
+            rows = db.session.execute(
+                select(FrameworkItem, Framework)
+                .join(OutcomeAlignment, OutcomeAlignment.source_item_id == FrameworkItem.id)
+                .join(Framework, Framework.id == FrameworkItem.framework_id)
+                .where(
+                    OutcomeAlignment.tenant_id == tenant_id,
+                    OutcomeAlignment.course_id == course_id,
+                    OutcomeAlignment.target_item_id.in_(ids),
+                    FrameworkItem.status == "active",
                 )
-        return out
+                .order_by(Framework.id, FrameworkItem.position, FrameworkItem.id)
+                .distinct()
+            ).all()
+            self._outcomes[key] = tuple(_target(fw, item) for item, fw in rows)
+        return self._outcomes[key]
 
 
 def engagement_facts(
@@ -169,7 +201,9 @@ def engagement_facts(
         )
         .order_by(CompetencyRating.id)
     ).all()
-    targets = (lookups or Lookups()).targets(tenant_id, [r.competency for r in ratings])
+    lookups = lookups or Lookups()
+    targets = lookups.targets(tenant_id, [r.competency for r in ratings])
+    rated = [r.competency for r in ratings if r.level]
     return EngagementFacts(
         engagement_id=engagement.id,
         tenant_id=tenant_id,
@@ -182,6 +216,7 @@ def engagement_facts(
         evaluated_on=evaluation.submitted_at.date(),
         supervisor_comment=evaluation.comments or "",
         ratings=tuple(Rating(r.competency, r.level, targets.get(r.competency)) for r in ratings),
+        outcomes=lookups.course_outcomes(tenant_id, engagement.course_id, rated),
     )
 
 
@@ -227,7 +262,8 @@ def award_facts(tenant_id: int, award_id: int, lookups: Lookups | None = None) -
                 .distinct()
             )
         )
-    targets = (lookups or Lookups()).targets(tenant_id, sorted(set(rated)))
+    lookups = lookups or Lookups()
+    targets = lookups.targets(tenant_id, sorted(set(rated)))
     return AwardFacts(
         award_id=award.id,
         tenant_id=tenant_id,
@@ -243,4 +279,5 @@ def award_facts(tenant_id: int, award_id: int, lookups: Lookups | None = None) -
         decided_on=award.score_timestamp.date(),
         engagements=tuple(titles),
         targets=tuple(targets[name] for name in sorted(targets)),
+        outcomes=lookups.course_outcomes(tenant_id, award.course_id, sorted(set(rated))),
     )

@@ -9,6 +9,9 @@ from sqlalchemy import select
 from accreditation.credentials import proof
 from accreditation.credentials.issuance import batch, services, validation
 from accreditation.credentials.models import Credential
+from accreditation.frameworks import crosswalk
+from accreditation.frameworks.models import Framework, FrameworkItem, FrameworkItemVersion
+from accreditation.frameworks.services import ensure_builtin_frameworks
 from credit.services import awards as award_svc
 from credit.services import policy as policy_svc
 from lti_tool.extensions import db
@@ -86,3 +89,68 @@ def test_an_award_awaiting_its_second_approval_is_not_issued_yet(app, school):
         assert award.status == "awaiting_approval"
         assert batch.issue_due(app).issued == 1  # the engagement's only
         assert _of_award(award.id) == []
+
+
+def _case_course_outcome(tenant_id: int, course_id: int) -> FrameworkItem:
+    """A course framework imported from a CASE provider, with one outcome."""
+    framework = Framework(
+        tenant_id=tenant_id,
+        identifier="9a1e2f30-0000-4000-8000-00000000c0de",
+        kind="course",
+        source="case",
+        source_url="https://case.example.edu/ims/case/v1p0/CFPackages/9a1e2f30",
+        title="BUS 390 outcomes",
+        course_id=course_id,
+    )
+    db.session.add(framework)
+    db.session.flush()
+    item = FrameworkItem(
+        tenant_id=tenant_id,
+        framework_id=framework.id,
+        identifier="9a1e2f30-0000-4000-8000-00000000beef",
+        human_coding="BUS390.2",
+    )
+    db.session.add(item)
+    db.session.flush()
+    db.session.add(
+        FrameworkItemVersion(
+            tenant_id=tenant_id, item_id=item.id, name="Present findings to a client"
+        )
+    )
+    db.session.flush()
+    return item
+
+
+def test_course_outcomes_aligned_to_the_rated_competencies_carry_their_case_uri(app, school):
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        ctx = faculty.ctx()
+        outcome = _case_course_outcome(ctx.tenant_id, ctx.course_id)
+        nace = ensure_builtin_frameworks(ctx.tenant_id)
+        communication = next(i for i in nace.items if i.current.name == "Communication")
+        crosswalk.save_crosswalk(ctx, {(outcome.id, communication.id)})
+        give_work(student.ctx(), hours=50)
+        db.session.commit()
+        award = award_svc.award_credit(ctx, student.user_id, award_input(), lineitem_url=LINEITEM)
+        db.session.commit()
+        assert batch.issue_due(app).issued == 2
+        credentials = db.session.scalars(
+            select(Credential).where(Credential.student_id == student.user_id)
+        ).all()
+        assert {c.source for c in credentials} == {"engagement", "award"}
+        for credential in credentials:
+            alignment = credential.document["credentialSubject"]["achievement"]["alignment"]
+            course_items = [a for a in alignment if a["targetFramework"] == "BUS 390 outcomes"]
+            assert course_items == [
+                {
+                    "type": ["Alignment"],
+                    "targetName": "Present findings to a client",
+                    "targetUrl": "https://case.example.edu/ims/case/v1p0/CFItems/"
+                    "9a1e2f30-0000-4000-8000-00000000beef",
+                    "targetFramework": "BUS 390 outcomes",
+                    "targetCode": "BUS390.2",
+                    "targetType": "CFItem",
+                }
+            ]
+            assert proof.verify(credential.document).ok
+        assert services.credential_for_award(school.tenant_id, award.id) is not None
