@@ -62,14 +62,15 @@ _last_tick: dict[str, float] = {}
 
 
 def run_scheduled(app: Flask) -> int:
-    """The job runner's tick: send what is due at most every ``REMINDERS_INTERVAL_S`` seconds
-    (300 by default). Links in the emails are made on ``PUBLIC_URL``. Never raises."""
-    interval = float(app.config.get("REMINDERS_INTERVAL_S", 300))
+    """The job runner's tick: send what is due at most every ``REMINDERS_INTERVAL_S`` seconds.
+    Links in the emails are made on ``PUBLIC_URL`` (set it: without it they name localhost).
+    Never raises."""
+    interval = float(app.config["REMINDERS_INTERVAL_S"])
     moment = time.monotonic()
     if moment - _last_tick.get(app.name, -math.inf) < interval:
         return 0
     _last_tick[app.name] = moment
-    base = str(app.config.get("PUBLIC_URL") or "") or "http://localhost"
+    base = str(app.config["PUBLIC_URL"]) or "http://localhost"  # unset: links say so
     with app.test_request_context("/", base_url=base):
         try:
             sent = send_due_reminders(utcnow())
