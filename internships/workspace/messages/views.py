@@ -16,12 +16,13 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_limiter import ExemptionScope
 from werkzeug.datastructures import FileStorage
 
 from lti_tool.auth import current_launch, public, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import PolicyViolationError
-from lti_tool.ratelimit import public_limit, rate_limited
+from lti_tool.ratelimit import limiter, public_limit
 from lti_tool.unit_of_work import field_errors, refuse
 from lti_tool.web import launch_url
 
@@ -38,6 +39,21 @@ from .text import linkify
 
 bp = Blueprint("messages", __name__, url_prefix="/workspace/messages")
 bp.register_error_handler(LinkError, link_error)
+# A part of the workspace by name (workspace.messages), but not held to the public limit of
+# the supervisor's page: launched pages never are. The link pages below carry the public
+# limit themselves (``_link_page``).
+limiter.exempt(bp, flags=ExemptionScope.ANCESTORS)
+
+
+def _link_page(view: Any) -> Any:
+    """A supervisor's link page: the public rate limit, checked once per request by the
+    workspace blueprint's own check (this blueprint is the workspace's by name; the limiter
+    checks only where asked, ``auto_check`` being off)."""
+    checked = limiter.limit(public_limit)(view)
+    checked.rate_limit = public_limit  # what lti_tool.ratelimit.is_limited reads
+    return checked
+
+
 ANCHOR = "messages"
 
 
@@ -185,7 +201,7 @@ def file(message_id: int) -> ResponseReturnValue:
 
 @bp.get("/<token>/all")
 @public
-@rate_limited(public_limit)
+@_link_page
 def supervisor_record(token: str) -> ResponseReturnValue:
     """Every message of the conversation, through the supervisor's workspace link."""
     viewer, engagement = supervisor_viewer(token)
@@ -200,7 +216,7 @@ def supervisor_record(token: str) -> ResponseReturnValue:
 
 @bp.get("/<token>/files/<int:message_id>")
 @public
-@rate_limited(public_limit)
+@_link_page
 def supervisor_file(token: str, message_id: int) -> ResponseReturnValue:
     """A message's attachment, through the supervisor's workspace link (its engagement's only)."""
     _viewer, engagement = supervisor_viewer(token)

@@ -177,3 +177,19 @@ def test_a_post_without_its_csrf_token_is_refused(app, world):
         },
     )
     assert ok.status_code == 303 and count_messages(app, engagement_id) == 1
+
+
+def test_launch_pages_are_not_held_to_the_public_limit_but_link_pages_are(app, world):
+    """The record and the files of a launch count as every launched page does (a class
+    behind one address reads them freely); the supervisor's link pages share the public
+    limit of the supervisor's pages."""
+    engagement_id = engaged(app, world)
+    student = world["student"]
+    limit = int(str(app.config["RATELIMIT_PUBLIC"]).split(" per minute")[0])
+    url = f"/workspace/messages/engagements/{engagement_id}?lid={student.lid}"
+    got = [student.client.get(url).status_code for _ in range(limit + 5)]
+    assert got == [200] * (limit + 5), got
+    browser = public_client(app)
+    token = supervisor_path(app, engagement_id).rsplit("/", 1)[1]
+    codes = [browser.get(f"/workspace/messages/{token}/all").status_code for _ in range(limit + 1)]
+    assert codes[:limit] == [200] * limit and codes[limit] == 429
