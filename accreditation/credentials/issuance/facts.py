@@ -157,9 +157,11 @@ class Lookups:
                     FrameworkItem.status == "active",
                 )
                 .order_by(Framework.id, FrameworkItem.position, FrameworkItem.id)
-                .distinct()
             ).all()
-            self._outcomes[key] = tuple(_target(fw, item) for item, fw in rows)
+            # an outcome aligned to two of the competencies is named once (no DISTINCT: the
+            # framework's JSON scale has no equality operator on PostgreSQL)
+            unique = {item.id: (item, fw) for item, fw in rows}
+            self._outcomes[key] = tuple(_target(fw, item) for item, fw in unique.values())
         return self._outcomes[key]
 
 

@@ -127,8 +127,9 @@ def test_course_outcomes_aligned_to_the_rated_competencies_carry_their_case_uri(
         ctx = faculty.ctx()
         outcome = _case_course_outcome(ctx.tenant_id, ctx.course_id)
         nace = ensure_builtin_frameworks(ctx.tenant_id)
-        communication = next(i for i in nace.items if i.current.name == "Communication")
-        crosswalk.save_crosswalk(ctx, {(outcome.id, communication.id)})
+        rated = [i for i in nace.items if i.current.name in ("Communication", "Teamwork")]
+        # aligned to both rated competencies: named once
+        crosswalk.save_crosswalk(ctx, {(outcome.id, item.id) for item in rated})
         give_work(student.ctx(), hours=50)
         db.session.commit()
         award = award_svc.award_credit(ctx, student.user_id, award_input(), lineitem_url=LINEITEM)
