@@ -6,6 +6,8 @@ Create Date: 2026-12-05 23:55:00
 
 - workspace_checkin: a student's check-in of one week of an engagement (done, next, blocked)
   and the supervisor's confirmation or comment; one per engagement and week.
+- workspace_quiet: the active engagements on which nothing happened for the tenant's "days
+  without activity", refreshed by the job runner's tick (the at-risk flag reads it).
 - workspace_reminder: each reminder email sent, unique per kind, subject, recipient and
   period, so a reminder goes out once however often the tick runs.
 """
@@ -67,6 +69,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_workspace_checkin_student_id", "workspace_checkin", ["student_id"])
     op.create_table(
+        "workspace_quiet",
+        sa.Column("engagement_id", sa.Integer(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("found_at", sa.DateTime(), nullable=False),
+        _engagement("workspace_quiet"),
+        _tenant("workspace_quiet"),
+        sa.PrimaryKeyConstraint("engagement_id", name="pk_workspace_quiet"),
+    )
+    op.create_index("ix_workspace_quiet_tenant_id", "workspace_quiet", ["tenant_id"])
+    op.create_table(
         "workspace_reminder",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("tenant_id", sa.Integer(), nullable=False),
@@ -94,6 +106,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_workspace_reminder_engagement_id", table_name="workspace_reminder")
     op.drop_table("workspace_reminder")
+    op.drop_index("ix_workspace_quiet_tenant_id", table_name="workspace_quiet")
+    op.drop_table("workspace_quiet")
     op.drop_index("ix_workspace_checkin_student_id", table_name="workspace_checkin")
     op.drop_index("ix_workspace_checkin_activity", table_name="workspace_checkin")
     op.drop_table("workspace_checkin")

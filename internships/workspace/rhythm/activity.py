@@ -1,6 +1,8 @@
 """An engagement's activity: the latest moment anything happened on it, from each source as
-one small correlated query (an index probe per engagement), so the "no activity" reminder and
-the at-risk flag share one condition.
+one small correlated query (an index probe per engagement). The job runner's tick records the
+engagements without any for the tenant's "days without activity" (``refresh_quiet``); the
+"no activity" reminder and the advisor's at-risk flag read that record (``is_quiet``), so the
+reports probe one row per engagement rather than six sources.
 
 Sources: hours worked (the day worked), deliverables handed in, check-ins (submitted,
 changed or confirmed), workspace messages, checklist ticks and milestones marked done."""
@@ -11,13 +13,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, literal, or_, select
 
 from internships.work.models import Deliverable, Engagement, HourLog
 
 from ..messages.models import WorkspaceMessage
 from ..plan.models import ChecklistItem, Milestone
-from .models import CheckIn
+from .models import CheckIn, QuietEngagement
 
 NEVER_DAY = dt.date(1970, 1, 1)
 NEVER = dt.datetime(1970, 1, 1)
@@ -83,4 +85,29 @@ def no_activity(days: int, today: dt.date, e: Any = Engagement) -> ColumnElement
         e.status == "active",
         or_(e.start_date < since, and_(e.start_date.is_(None), e.created_at < since_at)),
         *quiet,
+    )
+
+
+def refresh_quiet(tenant_id: int, days: int, today: dt.date, now: dt.datetime) -> int:
+    """Record the tenant's quiet engagements afresh (``no_activity``): two statements, flush
+    only; the job runner's tick calls it. Returns how many are quiet."""
+    from lti_tool.extensions import db
+
+    db.session.execute(delete(QuietEngagement).where(QuietEngagement.tenant_id == tenant_id))
+    found = select(Engagement.id, Engagement.tenant_id, literal(now)).where(
+        Engagement.tenant_id == tenant_id, no_activity(days, today)
+    )
+    result = db.session.execute(
+        insert(QuietEngagement).from_select(["engagement_id", "tenant_id", "found_at"], found)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def is_quiet(e: Any = Engagement) -> ColumnElement[bool]:
+    """``e`` was quiet at the latest tick (one primary-key probe)."""
+    return (
+        select(QuietEngagement.engagement_id)
+        .where(QuietEngagement.engagement_id == e.id)
+        .scalar_subquery()
+        .is_not(None)
     )

@@ -46,6 +46,20 @@ class CheckIn(Model):
     comment: Mapped[str] = mapped_column(Text, default="")
 
 
+class QuietEngagement(Model):
+    """An active engagement on which nothing happened for the tenant's "days without
+    activity", as the job runner's latest tick found it (``activity.refresh_quiet``): what the
+    advisor's "no activity" flag and the reminder read, one row probe instead of a query per
+    source on every report."""
+
+    __tablename__ = "workspace_quiet"
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagement.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
+    found_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class Reminder(Model):
     """A reminder sent: ``kind`` (``REMINDER_KINDS``) about ``subject_id`` (the engagement, or
     the milestone for "milestone") to ``recipient`` for ``period`` (an ISO week such as

@@ -38,7 +38,7 @@ from lti_tool.notify.mail import send_emails
 
 from ...supervisor.links import issue_link, issue_links
 from ..plan.models import Milestone
-from .activity import no_activity
+from .activity import is_quiet, refresh_quiet
 from .models import Reminder
 from .settings import RhythmSettings, settings_of
 from .texts import reminder_text
@@ -84,8 +84,9 @@ def run_scheduled(app: Flask) -> int:
 
 
 def send_due_reminders(now: dt.datetime) -> int:
-    """Send every reminder due at ``now`` (naive UTC) in every tenant whose reminders are on,
-    committing each kind's batch; returns how many emails were queued."""
+    """Record every tenant's quiet engagements, then send every reminder due at ``now``
+    (naive UTC) in every tenant whose reminders are on, committing each kind's batch; returns
+    how many emails were queued."""
     tenants = db.session.execute(
         select(Tenant.id, Tenant.time_zone, Tenant.settings).where(
             exists().where(Engagement.tenant_id == Tenant.id, Engagement.status.in_(OPEN_STATES))
@@ -94,9 +95,11 @@ def send_due_reminders(now: dt.datetime) -> int:
     sent = 0
     for tenant_id, zone, stored in tenants:
         settings = settings_of(stored)
+        today = day_in(now, zone)
+        refresh_quiet(int(tenant_id), settings.no_activity_days, today, now)
+        db.session.commit()
         if not settings.reminders:
             continue
-        today = day_in(now, zone)
         for kind, recipient in STEPS:
             sent += _send(kind, recipient, int(tenant_id), settings, today, now)
             db.session.commit()
@@ -157,8 +160,8 @@ def _due(
                 Engagement.status == "active",
             )
         )
-    else:
-        stmt = stmt.where(no_activity(settings.no_activity_days, today))
+    else:  # quiet as this tick found (refresh_quiet)
+        stmt = stmt.where(Engagement.status == "active", is_quiet())
     sent_before = exists().where(
         Reminder.tenant_id == tenant_id,
         Reminder.kind == kind,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 
 from ..plan.models import Milestone
-from .activity import no_activity
+from .activity import is_quiet
 from .models import CheckIn
 
 RULES = ("no_activity", "late_milestone", "blocked")
@@ -37,7 +37,8 @@ def conditions(no_activity_days: int, today: dt.date, e: Any) -> dict[str, Colum
         .scalar_subquery()
     )
     return {
-        "no_activity": no_activity(no_activity_days, today, e),
+        # found by the job runner's tick (activity.refresh_quiet), as the tenant's setting says
+        "no_activity": and_(e.status == "active", is_quiet(e)),
         "late_milestone": and_(e.status == "active", earliest_open < today),
         "blocked": and_(e.status == "active", latest_blocked.is_(True)),
     }
