@@ -11,7 +11,8 @@ Core (``insert`` executemany, so the models' defaults apply). The page's engagem
 stored student launch, templates rendered):
 
 - page: ``GET /work/engagements/<id>`` as its student (warm, ``--requests`` times);
-- tick: ``reminders.send_due_reminders`` once over all of it (about 5% of the engagements
+- tick: ``reminders.send_due_reminders`` once over all of it (the quiet engagements recorded,
+  then the reminders; about 5% of the engagements
   have each kind of reminder due: agreement, hours, milestone tomorrow, no activity; every
   email goes through the outbox), then again (it must send nothing: each reminder once).
 

@@ -6,7 +6,8 @@
   fresh confirm-hours link);
 - ``milestone``: a milestone due tomorrow and not done (to the student and the supervisor);
 - ``inactive``: nothing happened on an active engagement for ``no_activity_days`` (to the
-  student and the supervisor; ``activity.no_activity``).
+  student and the supervisor; each tick first records the tenant's quiet engagements,
+  ``activity.refresh_quiet``, which the advisor's at-risk flag reads too).
 
 The thresholds are the tenant's (``settings``). Each reminder is recorded once per kind,
 subject, recipient and period (the ISO week, or the milestone's due date: ``Reminder``), in
