@@ -1,7 +1,7 @@
 """accreditation.credentials: the credentials issued to students (issue 19)
 
 Revision ID: f19b00000002
-Revises: c0d1e2f3a4b5
+Revises: f19a00000001
 Create Date: 2026-12-05 23:55:00
 
 - credential: one signed Open Badges 3.0 / CLR 2.0 credential of a student (its document, its
@@ -16,7 +16,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f19b00000002"
-down_revision = "c0d1e2f3a4b5"
+down_revision = "f19a00000001"
 branch_labels = None
 depends_on = None
 

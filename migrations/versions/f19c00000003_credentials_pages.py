@@ -2,7 +2,7 @@
 their evaluation as a recommendation
 
 Revision ID: f19c00000003
-Revises: c0d1e2f3a4b5
+Revises: f19b00000002
 Create Date: 2026-12-05 23:45:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f19c00000003'
-down_revision = 'c0d1e2f3a4b5'
+down_revision = "f19b00000002"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """internships.workspace.messages: each engagement's conversation
 
 Revision ID: f20a00000004
-Revises: c0d1e2f3a4b5
+Revises: f19c00000003
 Create Date: 2026-12-05 23:55:00
 
 - workspace_message: a message of an engagement's conversation (author kind student,
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f20a00000004"
-down_revision = "c0d1e2f3a4b5"
+down_revision = "f19c00000003"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """internships.workspace.plan: onboarding checklists, milestones, calendar feeds
 
 Revision ID: f20b00000005
-Revises: c0d1e2f3a4b5
+Revises: f20a00000004
 Create Date: 2026-12-05 23:50:00
 
 - workspace_checklist_template: the tenant's default onboarding checklist (listing_id NULL,
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f20b00000005"
-down_revision = "c0d1e2f3a4b5"
+down_revision = "f20a00000004"
 branch_labels = None
 depends_on = None
 

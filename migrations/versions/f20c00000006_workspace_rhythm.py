@@ -1,7 +1,7 @@
 """internships.workspace.rhythm: weekly check-ins and the reminders sent
 
 Revision ID: f20c00000006
-Revises: c0d1e2f3a4b5
+Revises: f20b00000005
 Create Date: 2026-12-05 23:55:00
 
 - workspace_checkin: a student's check-in of one week of an engagement (done, next, blocked)
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f20c00000006"
-down_revision = "c0d1e2f3a4b5"
+down_revision = "f20b00000005"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """internships.employers.pay: engagement pay terms, payment records, overdue payments
 
 Revision ID: f21a00000007
-Revises: c0d1e2f3a4b5
+Revises: f20c00000006
 Create Date: 2026-12-05 23:58:00
 
 - engagement_pay: a paid engagement's pay terms (fixed fee or hourly rate, currency, when
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f21a00000007"
-down_revision = "c0d1e2f3a4b5"
+down_revision = "f20c00000006"
 branch_labels = None
 depends_on = None
 

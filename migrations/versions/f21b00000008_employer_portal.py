@@ -1,7 +1,7 @@
 """internships.employers.portal: employer contacts, their signed links, offers
 
 Revision ID: f21b00000008
-Revises: c0d1e2f3a4b5
+Revises: f21a00000007
 Create Date: 2026-12-05 23:55:00
 
 - employer_contact: the people at an employer the career center sends the employer's own page;
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "f21b00000008"
-down_revision = "c0d1e2f3a4b5"
+down_revision = "f21a00000007"
 branch_labels = None
 depends_on = None
 
