@@ -70,6 +70,7 @@ JOBS_PER_USER = 2  # imports and exports one person may have queued or running a
 REPORTS_AT_ONCE = 4  # PDF reports made at once per process (more: 503, try again)
 REPORTS_PER_USER = 1  # PDF reports one person may have in the making at once (more: 429)
 EVIDENCE_SYNC_INTERVAL_S = 60.0  # the job runner derives supervisor evidence this often
+REMINDERS_INTERVAL_S = 300.0  # the job runner sends the workspace's due reminders this often
 # The course roster read from the LMS (NRPS) is kept per course and pages show it with its age;
 # a page that finds it older than this hands a new read to the work pool (never waits for it).
 ROSTER_MAX_AGE_S = 3600

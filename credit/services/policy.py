@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from internships.work.models import Engagement
+from internships.workspace.plan.services.calendar import CalendarDate
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
@@ -347,3 +348,34 @@ def assign_engagement_course(ctx: LaunchContext, engagement_id: int, course_id: 
     )
     db.session.flush()
     return engagement
+
+
+def student_deadlines(tenant_id: int, student_id: int) -> list[CalendarDate]:
+    """The credit deadlines of the courses the student's engagements count toward: the
+    student's calendar feed shows them (``internships.workspace.plan``)."""
+    rows = db.session.execute(
+        select(CreditPolicy.id, CreditPolicy.deadline, Course.title)
+        .join(Course, Course.id == CreditPolicy.course_id)
+        .where(
+            CreditPolicy.tenant_id == tenant_id,
+            CreditPolicy.deadline.is_not(None),
+            CreditPolicy.course_id.in_(
+                select(Engagement.course_id).where(
+                    Engagement.tenant_id == tenant_id,
+                    Engagement.student_id == student_id,
+                    Engagement.status != "cancelled",
+                )
+            ),
+        )
+        .order_by(CreditPolicy.id)
+    )
+    return [
+        CalendarDate(
+            f"credit-deadline-{policy_id}",
+            f"Credit deadline: {title or 'your course'}",
+            deadline,
+            "Hours worked after this day do not count toward the course's credit.",
+        )
+        for policy_id, deadline, title in rows
+        if deadline is not None
+    ]

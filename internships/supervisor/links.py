@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import joinedload
 
 from internships.models import Listing
@@ -116,6 +117,38 @@ def issue_link(actor: Actor, purpose: str, subject_id: int, email: str) -> str:
     )
     db.session.flush()
     return _serializer(purpose).dumps({"j": jti, "t": tenant_id, "s": subject_id})
+
+
+def issue_links(
+    actor: Actor, purpose: str, targets: Sequence[tuple[int, str, int, str]]
+) -> list[str]:
+    """``issue_link`` for many engagements of the actor's tenant at once (the workspace's
+    reminders): one INSERT per call. ``targets``: (engagement id, its ``link_nonce``, its
+    student, the supervisor's email) as read with the engagement. The tokens, in order."""
+    if purpose not in ENGAGEMENT_PURPOSES:
+        raise ValueError(f"{purpose!r} is not an engagement link")
+    serializer, tenant_id = _serializer(purpose), actor.tenant
+    expires = utcnow() + dt.timedelta(seconds=max_age_seconds())
+    rows, tokens = [], []
+    for subject_id, nonce, student_id, email in targets:
+        jti = secrets.token_urlsafe(24)
+        rows.append(
+            {
+                "jti": jti,
+                "tenant_id": tenant_id,
+                "purpose": purpose,
+                "subject_id": subject_id,
+                "subject_nonce": nonce,
+                "student_id": student_id,
+                "email": email[:320],
+                "issued_by": actor.name,
+                "expires_at": expires,
+            }
+        )
+        tokens.append(serializer.dumps({"j": jti, "t": tenant_id, "s": subject_id}))
+    if rows:
+        db.session.execute(insert(SupervisorLink), rows)
+    return tokens
 
 
 def _verified_row(token: str, purpose: str, *, for_update: bool) -> SupervisorLink:

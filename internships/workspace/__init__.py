@@ -31,7 +31,7 @@ def register(app: Flask) -> None:
     from .plan import register as register_plan
     from .rhythm import register as register_rhythm
 
-    app.register_blueprint(views.bp)
     register_messages(app)
     register_plan(app)
     register_rhythm(app)
+    app.register_blueprint(views.bp)  # after the areas have added their routes to it

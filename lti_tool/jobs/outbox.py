@@ -142,7 +142,7 @@ class NewMessage:
     """One message for ``enqueue_many``."""
 
     tenant_id: int
-    registration_id: int
+    registration_id: int | None  # None only for kinds that need none (email)
     kind: str
     payload: dict[str, Any]
     source: str = ""

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage as MimeMessage
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from lti_tool import jobs
 from lti_tool.extensions import db
@@ -75,6 +76,48 @@ def send_email(
                 source=f"email:{message.id}",
             )
     return message
+
+
+def send_emails(tenant_id: int, messages: Sequence[tuple[str, str, str, int | None]]) -> int:
+    """``send_email`` for many messages of one tenant at once (the workspace's reminders): one
+    INSERT per batch of messages and, with SMTP, one per batch of their outbox rows
+    (``jobs.enqueue_many``); flush only. Each message: (to, subject, body, about_user_id); an
+    empty address sends nothing. Returns how many were stored."""
+    host = current_app.config["MAIL_SMTP_HOST"]
+    now = utcnow()
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "subject_user_id": about,
+            "to_address": to.strip()[:320],
+            "subject": subject[:300],
+            "body": body,
+            "transport": "smtp" if host else "outbox",
+            "created_at": now,
+        }
+        for to, subject, body, about in messages
+        if to.strip()
+    ]
+    if not rows:
+        return 0
+    ids = db.session.scalars(
+        insert(EmailMessage).returning(EmailMessage.id, sort_by_parameter_order=True), rows
+    ).all()
+    if host:
+        stamp = now.isoformat()  # as ``_stamp`` reads it back
+        jobs.enqueue_many(
+            [
+                jobs.NewMessage(
+                    tenant_id=tenant_id,
+                    registration_id=None,
+                    kind=KIND,
+                    payload={"email_message_id": row_id, "created": stamp},
+                    source=f"email:{row_id}",
+                )
+                for row_id in ids
+            ]
+        )
+    return len(ids)
 
 
 def deliver(msg: jobs.Message, reg: Registration | None = None) -> jobs.Outcome:

@@ -21,6 +21,8 @@ from internships.work.models import (
     HourLog,
     SupervisorEvaluation,
 )
+from internships.workspace.rhythm import risk as workspace_risk
+from internships.workspace.rhythm.settings import settings_of as workspace_settings
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
@@ -41,6 +43,9 @@ class Thresholds:
     lowest_level: int = 1  # a supervisor rating at or below this level (1 = lowest of 4)
     evaluation_overdue_days: int = 7  # no evaluation this many days after the end date
     agreement_days: int = 7  # accepted this long ago, learning agreement not acknowledged
+    # nothing at all happened for this many days: the workspace's reminder setting
+    # (Tenant.settings["rhythm"]), not edited here; part of the key the statements are kept by
+    no_activity_days: int = 10
 
 
 LIMITS = {
@@ -52,13 +57,21 @@ LIMITS = {
     "agreement_days": (1, 365),
 }
 
-RULES = ("inactive", "behind_plan", "low_rating", "evaluation_overdue", "no_agreement")
+RULES = (
+    "inactive",
+    "behind_plan",
+    "low_rating",
+    "evaluation_overdue",
+    "no_agreement",
+    *workspace_risk.RULES,
+)
 RULE_LABELS = {
     "inactive": "No hours logged recently",
     "behind_plan": "Behind planned hours near the end date",
     "low_rating": "Lowest supervisor rating on a competency",
     "evaluation_overdue": "Supervisor evaluation overdue",
     "no_agreement": "Learning agreement not acknowledged",
+    **workspace_risk.LABELS,
 }
 
 
@@ -70,6 +83,7 @@ def thresholds_of(settings: dict[str, Any] | None) -> Thresholds:
         value = stored.get(name) if isinstance(stored, dict) else None
         if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
             values[name] = value
+    values["no_activity_days"] = workspace_settings(settings).no_activity_days
     return Thresholds(**values)
 
 
@@ -95,6 +109,7 @@ def update_thresholds(ctx: LaunchContext, new: Thresholds) -> bool:
     if tenant is None:
         raise NotFoundError("This institution is not registered.")
     old = thresholds_of(tenant.settings)
+    new = dataclasses.replace(new, no_activity_days=old.no_activity_days)  # not edited here
     if old == new:
         return False
     # a new dict: the JSON column does not track changes in place
@@ -183,6 +198,7 @@ def _conditions(
             e.acknowledged_at.is_(None),
             e.created_at < now - dt.timedelta(days=limits.agreement_days),
         ),
+        **workspace_risk.conditions(limits.no_activity_days, today, e),
     }
 
 
@@ -199,4 +215,5 @@ def describe(rule: str, limits: Thresholds) -> str:
         f"{limits.evaluation_overdue_days} days after the end date.",
         "no_agreement": f"Accepted over {limits.agreement_days} days ago; the learning agreement "
         "is not acknowledged.",
+        **workspace_risk.reasons(limits.no_activity_days),
     }[rule]

@@ -22,6 +22,7 @@ from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.web import launch_url
 from lti_tool.words import money
 
+from ...workspace.rhythm.workload import listing_workload
 from .. import forms
 from ..models import RATING_LEVELS
 from ..services import applications as apps
@@ -136,7 +137,13 @@ def apply(listing_id: int) -> ResponseReturnValue:
                 f"Your application to {listing.employer.name} is sent.", "work.my_applications"
             )
     needs_cpt = ctx.course_id is not None and is_f1(ctx.tenant_id, ctx.user_id)
-    return form_page("work/apply.html", form, listing=listing, needs_cpt=needs_cpt)
+    return form_page(
+        "work/apply.html",
+        form,
+        listing=listing,
+        needs_cpt=needs_cpt,
+        workload=listing_workload(ctx, listing, today_in(ctx.time_zone)),
+    )
 
 
 @bp.get("/applications")
