@@ -35,6 +35,7 @@ def register(app: Flask) -> None:
     from .frameworks import views as framework_views
     from .frameworks.views import crosswalk, lms  # noqa: F401 - routes on framework_views.bp
     from .frameworks.views import frameworks as _framework_pages  # noqa: F401 - the same
+    from .reports import employer_figures_views  # noqa: F401 - routes on report_views.bp
     from .reports import views as report_views
     from .writeback import senders
     from .writeback import services as writeback

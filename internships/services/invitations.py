@@ -179,6 +179,9 @@ def submit_listing(grant: InvitationGrant, who: EmployerDetails, data: ListingIn
         employer.contact_name = who.contact_name.strip()[:200]
         employer.contact_email = who.contact_email.strip()[:320]
     data.employer_id = employer.id
+    from ..employers.pay.services.overdue import refuse_if_blocked  # issue 21: overdue pay blocks
+
+    refuse_if_blocked(grant.tenant_id, employer.id)
     listing = create_listing(actor, data, submit=False, source=SOURCE, external_id=grant.jti)
     listing.status = "pending_approval"
     spent = db.session.execute(

@@ -151,6 +151,9 @@ def refresh_search(listing: Listing) -> None:
 
 
 def _submit(listing: Listing, tenant: Tenant) -> None:
+    from ..employers.pay.services.overdue import refuse_if_blocked  # issue 21: overdue pay blocks
+
+    refuse_if_blocked(tenant.id, listing.employer_id)
     listing.status = "pending_approval" if approval_reason(listing, tenant) else "open"
     if listing.status == "open":
         listing.approved_by, listing.approved_at = None, None
@@ -258,6 +261,9 @@ def approve_listing(
                 reason="unpaid_justification",
             )
         recorded = {key: given[key] for key, _ in UNPAID_FACTORS}
+    from ..employers.pay.services.overdue import refuse_if_blocked  # issue 21: overdue pay blocks
+
+    refuse_if_blocked(listing.tenant_id, listing.employer_id)
     listing.status = "open"
     listing.approved_by, listing.approved_at = actor.name, utcnow()
     listing.approval_note, listing.unpaid_justification = note.strip(), recorded
