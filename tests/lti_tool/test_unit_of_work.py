@@ -41,6 +41,9 @@ MAY_COMMIT = {
     "accreditation/writeback/senders.py": "outbox senders (run by the job runner)",
     "lti_tool/notify/mail.py": "the mail sender (run by the job runner)",
     "accreditation/evidence/services.py": "the evidence-sync tick hook (a job runner)",
+    "accreditation/credentials/issuance/batch.py": "the credential tick hook and task kind "
+    "(a job runner), chunk by chunk",
+    "internships/workspace/messages/emails.py": "the message-email tick hook (a job runner)",
     "lti_tool/messages.py": "a launch's flashed messages, after the request's own commit",
     "lti_tool/lti/rosters.py": "the roster reader: its claim before the LMS call, its result after",
     "lti_tool/unit_of_work.py": "the request handler itself",

@@ -118,14 +118,21 @@ print(json.dumps({
         after["senders"]
     )
     assert after["registrationless"] == ["email"]
-    assert after["tick hooks"] == ["evidence.supervisor_sync"]
-    assert after["erasure hooks"] == [
+    assert {"evidence.supervisor_sync", "workspace.reminders", "workspace.message_emails"} <= set(
+        after["tick hooks"]
+    )
+    assert {
         "accreditation.exports",
         "internships.supervisor_links",
         "lti.rosters",
-    ]
-    assert after["file rules"] == ["accreditation.exports", "internships.uploads"]
-    assert after["task kinds"] == ["exports", "imports"]
+        "workspace.messages",
+    } <= set(after["erasure hooks"])
+    assert {"accreditation.exports", "internships.uploads", "workspace.messages"} <= set(
+        after["file rules"]
+    )
+    assert {"credentials", "exports", "imports"} <= set(after["task kinds"])
+    assert "credentials.issue" in after["tick hooks"]  # credentials issuance's
+    assert "credentials.issued" in after["erasure hooks"]
     assert result["panels"] > 10
     assert {
         "attainment",
