@@ -70,6 +70,8 @@ JOBS_PER_USER = 2  # imports and exports one person may have queued or running a
 REPORTS_AT_ONCE = 4  # PDF reports made at once per process (more: 503, try again)
 REPORTS_PER_USER = 1  # PDF reports one person may have in the making at once (more: 429)
 EVIDENCE_SYNC_INTERVAL_S = 60.0  # the job runner derives supervisor evidence this often
+CREDENTIALS_ISSUE_INTERVAL_S = 60.0  # the job runner issues missing credentials this often
+PAY_OVERDUE_EVERY_S = 600.0  # the job runner notices overdue payments this often
 REMINDERS_INTERVAL_S = 300.0  # the job runner sends the workspace's due reminders this often
 # The course roster read from the LMS (NRPS) is kept per course and pages show it with its age;
 # a page that finds it older than this hands a new read to the work pool (never waits for it).
@@ -116,6 +118,7 @@ MAIL_FROM = "Career Credit <no-reply@localhost>"
 
 # Supervisor links (signed, no launch) stay valid this many days.
 SUPERVISOR_LINK_MAX_AGE_DAYS = 14
+EMPLOYER_LINK_MAX_AGE_DAYS = 30  # an employer contact's link to their own page lasts this long
 # Listing imports of at most this many rows run during the request; longer ones in the
 # background with a progress page.
 IMPORT_INLINE_MAX_ROWS = 200

@@ -127,6 +127,13 @@ def launch_url(endpoint: str, **values: Any) -> str:
     return f"{path}{'&' if '?' in path else '?'}lid={quote(str(launch.launch_id), safe='')}"
 
 
+def configured_public_url() -> str:
+    """The tool's public base URL as configured (``PUBLIC_URL``, no trailing slash), or "" when
+    unset: what links made outside a request (emails from the job runner, credentials' DIDs,
+    share links) are built on."""
+    return str(current_app.config["PUBLIC_URL"]).strip().rstrip("/")
+
+
 def _special(values: dict[str, Any]) -> bool:
     """``_external``, ``_scheme``, ``_anchor``…: addresses that depend on more than the key."""
     return any(key.startswith("_") for key in values)

@@ -44,6 +44,8 @@ MAY_COMMIT = {
     "accreditation/credentials/issuance/batch.py": "the credential tick hook and task kind "
     "(a job runner), chunk by chunk",
     "internships/workspace/messages/emails.py": "the message-email tick hook (a job runner)",
+    "internships/employers/pay/services/overdue.py": "the overdue tick hook (a job runner)",
+    "internships/workspace/rhythm/reminders.py": "the reminders tick hook (a job runner)",
     "lti_tool/messages.py": "a launch's flashed messages, after the request's own commit",
     "lti_tool/lti/rosters.py": "the roster reader: its claim before the LMS call, its result after",
     "lti_tool/unit_of_work.py": "the request handler itself",

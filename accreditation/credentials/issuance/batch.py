@@ -159,7 +159,7 @@ _last_tick: dict[str, float] = {}
 def run_scheduled(app: Flask) -> int:
     """The job runner's tick: issue what is missing at most every
     ``CREDENTIALS_ISSUE_INTERVAL_S`` seconds. Never raises."""
-    interval = float(app.config.get("CREDENTIALS_ISSUE_INTERVAL_S", 60))
+    interval = float(app.config["CREDENTIALS_ISSUE_INTERVAL_S"])
     now = time.monotonic()
     if now - _last_tick.get(app.name, -interval) < interval:
         return 0

@@ -222,6 +222,33 @@ def engagement_facts(
     )
 
 
+def _award_work(tenant_id: int, ids: list[int]) -> tuple[list[str], list[str]]:
+    """The titles of an award's engagements and the competencies their supervisors rated."""
+    if not ids:
+        return [], []
+    titles = list(
+        db.session.scalars(
+            select(Listing.title)
+            .join(Engagement, Engagement.listing_id == Listing.id)
+            .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
+            .order_by(Engagement.id)
+        )
+    )
+    rated = list(
+        db.session.scalars(
+            select(CompetencyRating.competency)
+            .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
+            .where(
+                SupervisorEvaluation.tenant_id == tenant_id,
+                SupervisorEvaluation.engagement_id.in_(ids),
+                CompetencyRating.level.is_not(None),
+            )
+            .distinct()
+        )
+    )
+    return titles, rated
+
+
 def award_facts(tenant_id: int, award_id: int, lookups: Lookups | None = None) -> AwardFacts | None:
     """The facts of a final, current award of the tenant; None otherwise."""
     row = db.session.execute(
@@ -237,33 +264,7 @@ def award_facts(tenant_id: int, award_id: int, lookups: Lookups | None = None) -
     if row is None:
         return None
     award, course_title = row
-    ids = [int(i) for i in award.engagement_ids or []]
-    titles: list[str] = []
-    rated: list[str] = []
-    if ids:
-        titles = list(
-            db.session.scalars(
-                select(Listing.title)
-                .join(Engagement, Engagement.listing_id == Listing.id)
-                .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
-                .order_by(Engagement.id)
-            )
-        )
-        rated = list(
-            db.session.scalars(
-                select(CompetencyRating.competency)
-                .join(
-                    SupervisorEvaluation,
-                    SupervisorEvaluation.id == CompetencyRating.evaluation_id,
-                )
-                .where(
-                    SupervisorEvaluation.tenant_id == tenant_id,
-                    SupervisorEvaluation.engagement_id.in_(ids),
-                    CompetencyRating.level.is_not(None),
-                )
-                .distinct()
-            )
-        )
+    titles, rated = _award_work(tenant_id, [int(i) for i in award.engagement_ids or []])
     lookups = lookups or Lookups()
     targets = lookups.targets(tenant_id, sorted(set(rated)))
     return AwardFacts(

@@ -15,7 +15,7 @@ from lti_tool.errors import AppError, PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, refused
-from lti_tool.web import launch_url
+from lti_tool.web import configured_public_url, launch_url
 
 from ..blueprint import bp
 from . import actions, mine
@@ -27,7 +27,7 @@ from .forms import DidForm, EvidenceForm, PortfolioForm, project_choices
 def public_url(endpoint: str, **values: Any) -> str:
     """An address outside the launch (a share link, LinkedIn's certificate URL): on the tool's
     public base URL when configured, else on the host this request came to."""
-    base = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    base = configured_public_url()
     if base:
         return base + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)

@@ -24,6 +24,7 @@ from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Tenant, utcnow
 from lti_tool.services import audit
+from lti_tool.web import configured_public_url
 
 from .loader import DID_V1, MULTIKEY_V1
 from .models import IssuerKey
@@ -33,9 +34,9 @@ ED25519_PUB_PREFIX = b"\xed\x01"  # multicodec ed25519-pub (varint 0xed)
 
 def public_base_url() -> str:
     """The tool's public base URL (scheme, host, optional port and path; no trailing slash)."""
-    configured = str(current_app.config["PUBLIC_URL"] or "").strip()
+    configured = configured_public_url()
     if configured:
-        return configured.rstrip("/")
+        return configured
     if has_request_context():
         return request.host_url.rstrip("/")  # ProxyFix has made it the client-facing host
     if current_app.config["CAREER_CREDIT_ENV"] in (None, "production"):
@@ -43,8 +44,9 @@ def public_base_url() -> str:
         raise RuntimeError(
             "Credentials name the tool's public address: set CAREER_CREDIT_PUBLIC_URL."
         )
-    server = current_app.config.get("SERVER_NAME") or "localhost"
-    return f"{current_app.config.get('PREFERRED_URL_SCHEME', 'http')}://{server}"
+    server = str(current_app.config["SERVER_NAME"])  # "None" when unset: development, tests
+    host = "localhost" if server == "None" else server
+    return f"{current_app.config['PREFERRED_URL_SCHEME']}://{host}"
 
 
 def _did_prefix(base_url: str) -> str:

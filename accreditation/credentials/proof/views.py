@@ -60,5 +60,4 @@ def status_list(key_set_id: str, number: int) -> ResponseReturnValue:
             "There is no status list at this address.",
             hint="Check the address in the credential's credentialStatus.",
         )
-    db.session.commit()  # keeps the signed list for the next request (signed only on change)
     return _json(signed, "application/vc+ld+json")

@@ -63,7 +63,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def max_age_seconds() -> int:
-    days = current_app.config.get("EMPLOYER_LINK_MAX_AGE_DAYS", DEFAULT_DAYS)
+    days = current_app.config["EMPLOYER_LINK_MAX_AGE_DAYS"]
     return int(float(days) * 86400)
 
 

@@ -30,6 +30,7 @@ from lti_tool.db_helpers import insert_ignoring_conflicts
 from lti_tool.extensions import db
 from lti_tool.models import User, utcnow
 from lti_tool.notify.mail import send_email
+from lti_tool.web import configured_public_url
 
 from ...supervisor.links import issue_link
 from ...work.models import LINK_OPEN_STATUSES, Engagement
@@ -257,7 +258,7 @@ def _way_back(
         )
     if engagement.status not in LINK_OPEN_STATUSES:
         return "The project has ended, so its workspace is closed."
-    base = str(current_app.config.get("PUBLIC_URL") or "") or messages[-1].origin
+    base = configured_public_url() or messages[-1].origin
     if not base:
         return "To reply, open the project workspace link you were sent earlier."
     actor = Actor.recorded(engagement.tenant_id, "workspace message email")

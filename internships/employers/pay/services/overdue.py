@@ -122,7 +122,7 @@ def sweep(app: Flask, *, force: bool = False) -> int:
     every PAY_OVERDUE_EVERY_S seconds per process unless ``force``); commits per tenant."""
     state = app.extensions.setdefault("pay_overdue_sweep", {"at": None})
     now = utcnow()
-    every = dt.timedelta(seconds=app.config.get("PAY_OVERDUE_EVERY_S", EVERY_S))
+    every = dt.timedelta(seconds=float(app.config["PAY_OVERDUE_EVERY_S"]))
     if not force and state["at"] is not None and now - state["at"] < every:
         return 0
     state["at"] = now
