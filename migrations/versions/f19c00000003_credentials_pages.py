@@ -24,14 +24,15 @@ def upgrade():
     sa.Column('student_id', sa.Integer(), nullable=False),
     sa.Column('headline', sa.String(length=200), nullable=False),
     sa.Column('introduction', sa.Text(), nullable=False),
-    sa.Column('token', sa.String(length=64), nullable=True),
+    sa.Column('token', sa.Text(), nullable=True),
+    sa.Column('token_hash', sa.String(length=64), nullable=True),
     sa.Column('published_at', sa.DateTime(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['student_id'], ['lti_user.id'], name=op.f('fk_portfolio_student_id_lti_user')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_portfolio_tenant_id_tenant')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_portfolio')),
     sa.UniqueConstraint('tenant_id', 'student_id', name=op.f('uq_portfolio_tenant_id_student_id')),
-    sa.UniqueConstraint('token', name=op.f('uq_portfolio_token'))
+    sa.UniqueConstraint('token_hash', name=op.f('uq_portfolio_token_hash'))
     )
     op.create_index(op.f('ix_portfolio_student_id'), 'portfolio', ['student_id'], unique=False)
     op.create_table('portfolio_project',

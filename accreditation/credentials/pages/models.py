@@ -14,14 +14,16 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from lti_tool.crypto import EncryptedText
 from lti_tool.extensions import Model
 from lti_tool.models import utcnow
 
 
 class Portfolio(Model):
     """A student's portfolio. ``token`` is the public address while published (None while
-    not): revoking forgets it, so the old address answers 404; publishing again makes a new
-    one."""
+    not), kept encrypted so its student can be shown it again; pages find a portfolio by
+    ``token_hash`` (SHA-256). Revoking forgets both, so the old address answers 404;
+    publishing again makes a new one."""
 
     __tablename__ = "portfolio"
     __table_args__ = (UniqueConstraint("tenant_id", "student_id"),)
@@ -30,7 +32,8 @@ class Portfolio(Model):
     student_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id"), index=True)
     headline: Mapped[str] = mapped_column(String(200), default="")
     introduction: Mapped[str] = mapped_column(Text, default="")
-    token: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
+    token: Mapped[str | None] = mapped_column(EncryptedText(), default=None)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     published_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

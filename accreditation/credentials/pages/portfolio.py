@@ -7,6 +7,7 @@ A recommendation shows only while both agree: the student chose it and the super
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -214,6 +215,7 @@ def publish(ctx: LaunchContext) -> Portfolio:
     _student(ctx)
     portfolio = _ensure(ctx)
     portfolio.token = secrets.token_urlsafe(24)
+    portfolio.token_hash = _hashed(portfolio.token)
     portfolio.published_at = utcnow()
     db.session.flush()
     audit.record(ctx.actor, "portfolio.publish", portfolio_id=portfolio.id)
@@ -224,7 +226,7 @@ def unpublish(ctx: LaunchContext) -> Portfolio:
     """Revoke the public address: it answers 404 from now on."""
     _student(ctx)
     portfolio = _ensure(ctx)
-    portfolio.token = None
+    portfolio.token = portfolio.token_hash = None
     portfolio.published_at = None
     db.session.flush()
     audit.record(ctx.actor, "portfolio.unpublish", portfolio_id=portfolio.id)
@@ -235,7 +237,11 @@ def published(token: str) -> Portfolio | None:
     """The portfolio published at this address, or None (never published, or revoked)."""
     if not token or len(token) > 64:
         return None
-    return db.session.scalar(select(Portfolio).where(Portfolio.token == token))
+    return db.session.scalar(select(Portfolio).where(Portfolio.token_hash == _hashed(token)))
+
+
+def _hashed(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def public_projects(portfolio: Portfolio) -> list[ProjectView]:
