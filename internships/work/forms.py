@@ -152,6 +152,13 @@ class AcceptForm(AgreementForm):
         validators=[DataRequired("Write the learning goals."), Length(10, 5000)],
         description="What the student means to learn and show; the student acknowledges it.",
     )
+    milestones = TextAreaField(
+        "Milestones",
+        validators=[Length(max=5000)],
+        description="Optional. One per line: the due date, then what is due, like "
+        "“2027-02-01 First draft of the dashboard”. They join the agreement the student "
+        "acknowledges; later changes need the student's and the supervisor's agreement.",
+    )
     override_reason = TextAreaField(
         "Reason for going over the workload limits",
         filters=[strip_text],

@@ -11,10 +11,12 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from lti_tool.auth import current_launch, requires
+from lti_tool.context import today_in
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.unit_of_work import done, field_errors, form_page
 
+from ...workspace.plan.services.initial import set_at_acceptance
 from .. import forms
 from ..models import Engagement
 from ..services import applications as apps
@@ -54,7 +56,10 @@ def accept(application_id: int) -> ResponseReturnValue:
             engagement_id = db.session.scalar(
                 select(Engagement.id).where(Engagement.application_id == application.id)
             )
-            eng.update_agreement(ctx, int(engagement_id or 0), form.terms())
+            engagement = eng.update_agreement(ctx, int(engagement_id or 0), form.terms())
+            set_at_acceptance(
+                ctx.actor, engagement, form.milestones.data or "", today_in(ctx.time_zone)
+            )
         except eng.EngagementInvalidError as exc:
             field_errors(form, exc)
         except PolicyViolationError as exc:

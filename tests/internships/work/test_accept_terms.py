@@ -88,7 +88,14 @@ def test_accepting_asks_for_the_agreements_terms_and_keeps_them_in_the_term(app,
         assert engagement.goals == "Run the survey and present it."
         assert engagement.end_date.isoformat() == late
         assert engagement.acknowledged_at is None  # the student acknowledges next
-        detail = db.session.scalar(
-            select(AuditEntry.detail).where(AuditEntry.action == "engagement.agreement")
+        # this engagement's entry (earlier tests of the session recorded others)
+        detail = next(
+            d
+            for d in db.session.scalars(
+                select(AuditEntry.detail)
+                .where(AuditEntry.action == "engagement.agreement")
+                .order_by(AuditEntry.id.desc())
+            )
+            if d.get("engagement_id") == engagement.id
         )
         assert "after the course" in str(detail)  # knowingly beyond the term, recorded
