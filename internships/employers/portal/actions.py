@@ -24,6 +24,11 @@ from lti_tool.notify.mail import send_email
 from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
+from ...workspace.plan.services.checklists import (
+    clear_listing_checklist,
+    set_listing_checklist,
+    template_items,
+)
 from .links import EmployerGrant
 from .listing_copy import copy_input
 
@@ -127,6 +132,25 @@ def copy_listing(
         "employer page. It waits for approval under Manage listings in Career Credit.\n",
     )
     return listing
+
+
+def set_checklist(grant: EmployerGrant, listing_id: int, lines: list[str] | None) -> Listing:
+    """Adapt the onboarding checklist of one of the employer's listings (``lines``), or give it
+    back the career center's (None). Engagements whose checklist is written keep theirs."""
+    listing = own_listing(grant, listing_id)
+    if lines is None:
+        clear_listing_checklist(grant.actor(), listing.id)
+    else:
+        set_listing_checklist(grant.actor(), listing.id, lines)
+    return listing
+
+
+def checklist_lines(tenant_id: int, listing_ids: list[int]) -> dict[int, str]:
+    """Each listing's onboarding checklist as the employer edits it (one item per line)."""
+    return {
+        listing_id: "\n".join(item["label"] for item in template_items(tenant_id, listing_id))
+        for listing_id in listing_ids
+    }
 
 
 def invite_supervisor(

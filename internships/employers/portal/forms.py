@@ -48,6 +48,18 @@ class CopyForm(CheckedForm):
     )
 
 
+class ChecklistForm(CheckedForm):
+    """The onboarding checklist of one of the employer's listings."""
+
+    subject = HiddenField()
+    items = TextAreaField(
+        "Onboarding checklist, one item per line",
+        [Length(max=5000)],
+        description="The first item is the kick-off call: hours logged before it is ticked are "
+        "flagged. Student and supervisor tick the items in the project's workspace.",
+    )
+
+
 class InviteForm(CheckedForm):
     """Invite a colleague to supervise an engagement."""
 

@@ -69,6 +69,9 @@ class EngagementLine:
         return self.status == "submitted" and not self.evaluated
 
 
+ADAPTABLE = ("draft", "pending_approval", "open", "filled")
+
+
 @dataclass
 class EmployerPage:
     employer: Employer
@@ -77,6 +80,11 @@ class EmployerPage:
     active: list[EngagementLine] = field(default_factory=list)
     past: list[EngagementLine] = field(default_factory=list)
     payments: list[PaymentDue] = field(default_factory=list)  # the pay area's
+
+    @property
+    def adaptable(self) -> list[ListingLine]:
+        """Listings whose onboarding checklist the employer may adapt: not yet closed."""
+        return [x for _, lines in self.groups for x in lines if x.status in ADAPTABLE]
 
     @property
     def copyable(self) -> list[ListingLine]:

@@ -25,9 +25,10 @@ from lti_tool.ratelimit import public_limit, rate_limited
 from lti_tool.unit_of_work import done, field_errors, refuse, refused
 from lti_tool.words import money
 
+from ...workspace.plan.services.checklists import ChecklistInvalidError
 from ..blueprint import bp
 from . import actions, contacts, page
-from .forms import ContactForm, CopyForm, InviteForm, PortalForm
+from .forms import ChecklistForm, ContactForm, CopyForm, InviteForm, PortalForm
 from .links import EmployerGrant, EmployerLinkError, link_tenant, open_employer_link
 
 _SAID_SALT = "career-credit.employer-portal.said"
@@ -76,6 +77,8 @@ def portal_page(token: str) -> ResponseReturnValue:
         evaluate=lambda: _go(token, grant, "supervisor.evaluate", _purpose("evaluate")),
         workspace=lambda: _go(token, grant, "workspace.supervisor", _purpose("workspace")),
         copy=lambda: _copy(token, grant),
+        checklist=lambda: _checklist(token, grant, keep=True),
+        checklist_default=lambda: _checklist(token, grant, keep=False),
         invite=lambda: _invite(token, grant),
     )
     return posted or _employer_page(token, grant)
@@ -123,6 +126,25 @@ def _copy(token: str, grant: EmployerGrant) -> ResponseReturnValue:
     return _employer_page(token, grant, 422, copy_form=form, copy_subject=_subject(form))
 
 
+def _checklist(token: str, grant: EmployerGrant, *, keep: bool) -> ResponseReturnValue:
+    """Save a listing's onboarding checklist (``keep``) or give it the career center's."""
+    form = ChecklistForm()
+    if form.validate_on_submit():
+        lines = (form.items.data or "").splitlines() if keep else None
+        try:
+            listing = actions.set_checklist(grant, _subject(form), lines)
+        except ChecklistInvalidError as exc:
+            form.items.errors = [exc.message]
+            refuse()
+        except (NotFoundError, PolicyViolationError) as exc:
+            form.form_errors.append(exc.message)
+            refuse()
+        else:
+            outcome = "saved" if keep else "back to the career center's"
+            return _finished(token, f"The onboarding checklist of “{listing.title}” is {outcome}.")
+    return _employer_page(token, grant, 422, checklist_form=form, checklist_subject=_subject(form))
+
+
 def _invite(token: str, grant: EmployerGrant) -> ResponseReturnValue:
     form = InviteForm()
     if form.validate_on_submit():
@@ -156,16 +178,20 @@ def _employer_page(
         "button_form": PortalForm(formdata=None),
         "copy_form": CopyForm(formdata=None),
         "invite_form": InviteForm(formdata=None),
+        "checklist_form": ChecklistForm(formdata=None),
+        "checklist_subject": 0,
         "copy_subject": 0,
         "invite_subject": 0,
         "error": "",
     }
     values.update(extra)
+    shown = page.employer_page(grant.tenant_id, employer)
     return render_template(
         "employers/portal/employer.html",
         token=token,
         grant=grant,
-        page=page.employer_page(grant.tenant_id, employer),
+        page=shown,
+        checklists=actions.checklist_lines(grant.tenant_id, [x.id for x in shown.adaptable]),
         institution=tenant.name if tenant else "",
         contact=career_center_email(tenant),
         said=_heard(request.args.get("said")),
