@@ -26,7 +26,6 @@ from lti_tool.models import utcnow
 from .models import EmployerContact, EmployerLink
 
 SALT = "career-credit.employer-portal"
-DEFAULT_DAYS = 30
 
 REVOKED_MESSAGES = {
     "withdrawn": "The career center withdrew this link.",

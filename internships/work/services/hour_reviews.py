@@ -17,6 +17,7 @@ from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 from lti_tool.tenants import get_tenant
 
+from ...workspace.plan.services.checklists import kickoff_flags
 from ..models import Engagement, HourLog
 from .engagements import EngagementInvalidError, get_engagement_by_id
 from .hours import engagement_days, outside_days
@@ -42,7 +43,10 @@ def hours_review(engagement: Engagement, logs: list[HourLog]) -> HoursReview:
     acknowledged = (
         day_in(engagement.acknowledged_at, time_zone) if engagement.acknowledged_at else None
     )
-    return HoursReview(first, last, acknowledged, hour_flags(engagement, logs, time_zone))
+    flags = hour_flags(engagement, logs, time_zone)
+    for log_id in kickoff_flags(engagement, logs):  # the onboarding checklist's kick-off call
+        flags.setdefault(log_id, []).append("Worked before the kick-off call was ticked off.")
+    return HoursReview(first, last, acknowledged, flags)
 
 
 def hour_flags(engagement: Engagement, logs: list[HourLog], time_zone: str) -> dict[int, list[str]]:

@@ -37,7 +37,6 @@ log = logging.getLogger("career_credit.pay")
 
 MIN_NOTE = 10
 PER_PAGE = 50
-EVERY_S = 600  # the tick's sweep, at most this often per process (PAY_OVERDUE_EVERY_S)
 
 
 def _late(s: Standing, today: dt.date, grace: dt.timedelta) -> bool:

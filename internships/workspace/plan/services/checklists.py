@@ -261,3 +261,12 @@ def hours_before_kickoff(engagement: Engagement, logs: Iterable[HourLog]) -> set
         return {log.id for log in logs}
     held = day_in(kickoff.done_at, get_tenant(engagement.tenant_id).time_zone)
     return {log.id for log in logs if log.work_date < held}
+
+
+def kickoff_flags(engagement: Engagement, logs: Iterable[HourLog]) -> set[int]:
+    """``hours_before_kickoff`` for the hour reviews' "Check" flags, once the engagement's
+    checklist is in use (an item was ticked): an engagement that never used it is not
+    flagged on every entry."""
+    if not stored_items(engagement):
+        return set()
+    return hours_before_kickoff(engagement, logs)

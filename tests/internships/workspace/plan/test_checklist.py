@@ -216,3 +216,25 @@ def test_hours_logged_before_the_kickoff_call_are_flagged(app, world):
     )
     page = launch_page(student, engagement_id).get_data(as_text=True)
     assert "2 entries were logged before the kick-off call." in page
+
+
+def test_the_hour_reviews_flag_work_before_the_kickoff_once_the_checklist_is_in_use(app, world):
+    """The advisor's hours table (and the supervisor's hours page) mark an entry worked before
+    the kick-off call with "Check" once the checklist is in use; an engagement that never
+    ticked an item is not flagged on every entry."""
+    engagement_id = engaged(app, world)
+    student, advisor = world["student"], world["advisor"]
+    today = _tenant_today(app, world["school"].tenant_id)
+    resp = launch_post(
+        student,
+        engagement_id,
+        "hours",
+        work_date=(today - dt.timedelta(days=3)).isoformat(),
+        hours="2",
+        description="Read the project brief",
+    )
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:800]
+    flag = "Worked before the kick-off call was ticked off."
+    assert flag not in launch_page(advisor, engagement_id).get_data(as_text=True)
+    Supervisor(app, engagement_id).post("checklist.tick", position="0", done="1")
+    assert flag in launch_page(advisor, engagement_id).get_data(as_text=True)
