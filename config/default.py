@@ -72,6 +72,9 @@ REPORTS_PER_USER = 1  # PDF reports one person may have in the making at once (m
 EVIDENCE_SYNC_INTERVAL_S = 60.0  # the job runner derives supervisor evidence this often
 CREDENTIALS_ISSUE_INTERVAL_S = 60.0  # the job runner issues missing credentials this often
 PAY_OVERDUE_EVERY_S = 600.0  # the job runner notices overdue payments this often
+# The advisor's employer figures are kept and shown with their age; a view of older ones hands
+# working them out again to the work pool.
+EMPLOYER_FIGURES_MAX_AGE_S = 900
 REMINDERS_INTERVAL_S = 300.0  # the job runner sends the workspace's due reminders this often
 # The course roster read from the LMS (NRPS) is kept per course and pages show it with its age;
 # a page that finds it older than this hands a new read to the work pool (never waits for it).

@@ -1,19 +1,31 @@
 """The employer figures page and its CSV (routes on the reports blueprint, imported by
-``accreditation.register`` before it registers the blueprint): advisors only."""
+``accreditation.register`` before it registers the blueprint): advisors only. The figures are
+kept (``employer_snapshots``) and shown with their age; the table is paged, the chart shows the
+page's employers, the CSV has every employer."""
 
 from __future__ import annotations
 
-from flask import render_template, request
+import math
+
+from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 
 from lti_tool import csvsafe
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import today_in
+from lti_tool.forms import ButtonForm
+from lti_tool.page_forms import dispatch
+from lti_tool.paging import Page, page_number
+from lti_tool.unit_of_work import done
 
 from . import employer_figures as figures
+from . import employer_snapshots as kept
 from .services import bars
 from .services.common import csv_lines, current_term, terms
 from .views import bp
+
+PER_PAGE = 25
+FILL, CONVERSION = 3, 14  # the table's fill rate and conversion rate columns
 
 
 def _term() -> tuple[list[figures.Term], figures.Term | None]:
@@ -25,34 +37,59 @@ def _term() -> tuple[list[figures.Term], figures.Term | None]:
     return all_terms, current_term(all_terms, today_in(ctx.time_zone), name)
 
 
-@bp.get("/employer-figures")
+def _chart(rows: list[list]) -> str | None:
+    if not rows:
+        return None
+    return bars.bar_chart(
+        [str(row[0]) for row in rows],
+        [
+            bars.Series("Fill rate", [row[FILL] for row in rows]),
+            bars.Series("Conversion rate", [row[CONVERSION] for row in rows]),
+        ],
+        "Fill rate and conversion rate per employer (%)",
+        max_value=100,
+        unit="%",
+    )
+
+
+@bp.route("/employer-figures", methods=["GET", "POST"])
 @requires("advisor")
 def employer_figures() -> ResponseReturnValue:
     """Per employer: fill, time to first applicant and to fill, completion, evaluation, pay
     compliance, repeat engagements and offers; offers by employer and program."""
     ctx = current_launch()
     all_terms, term = _term()
-    found = figures.employer_figures(ctx.tenant_id, term)
-    chart = None
-    if found.employers:
-        chart = bars.bar_chart(
-            [e.name for e in found.employers],
-            [
-                bars.Series("Fill rate", [e.fill_percent for e in found.employers]),
-                bars.Series("Conversion rate", [e.conversion_percent for e in found.employers]),
-            ],
-            "Fill rate and conversion rate per employer (%)",
-            max_value=100,
-            unit="%",
-        )
+    posted = dispatch(refresh=lambda: _refresh(term))
+    if posted:
+        return posted
+    found = kept.kept_figures(ctx.tenant_id, term)
+    last = max(1, math.ceil(len(found.rows) / PER_PAGE))
+    number = min(page_number(request.args.get("page")), last)
+    rows = found.rows[(number - 1) * PER_PAGE : number * PER_PAGE]
     return render_template(
         "reports/employer_figures.html",
-        figures=found,
-        table=figures.figures_table(found),
-        programs=figures.program_table(found),
-        chart=chart,
+        kept=found,
+        page=Page(rows, number, PER_PAGE, len(found.rows)),
+        table=found.table,
+        programs=found.program_table,
+        chart=_chart(rows),
         terms=all_terms,
         term=term,
+        refresh_form=ButtonForm(formdata=None),
+    )
+
+
+def _refresh(term: figures.Term | None) -> ResponseReturnValue:
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    later = kept.refresh_soon(current_launch().tenant_id, term)
+    extra = {"term": term.name} if term else {}
+    return done(
+        "The figures are being worked out again; this page shows them within a few minutes."
+        if later
+        else "The figures are worked out again.",
+        "reports.employer_figures",
+        **extra,
     )
 
 
@@ -61,5 +98,5 @@ def employer_figures() -> ResponseReturnValue:
 def employer_figures_csv() -> ResponseReturnValue:
     ctx = current_launch()
     _, term = _term()
-    table = figures.figures_table(figures.employer_figures(ctx.tenant_id, term))
+    table = kept.kept_figures(ctx.tenant_id, term).table
     return csvsafe.csv_response("employer-figures.csv", csv_lines(table.headers, table.rows))

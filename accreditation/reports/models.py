@@ -8,14 +8,30 @@ The at-risk thresholds are not a table: they live in ``Tenant.settings["at_risk"
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from internships.profile.models import StudentProfile
 from internships.work.models import Application, Engagement, HourLog
 from lti_tool.extensions import Model, db
 from lti_tool.models import utcnow
+
+
+class EmployerFiguresSnapshot(Model):
+    """The advisor's employer figures of one term ("" for all time) as last worked out: the
+    page reads them (with their age) instead of working them out per view; a stale one is
+    worked out again in the background (``employer_snapshots``)."""
+
+    __tablename__ = "employer_figures_snapshot"
+    __table_args__ = (UniqueConstraint("tenant_id", "term_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    term_key: Mapped[str] = mapped_column(String(200), default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
 
 # PostgreSQL trigram indexes on lti_user for the name/email search, created by hand in this
 # module's migration; the "models and migrations agree" check leaves them alone.
