@@ -27,15 +27,15 @@ class Conversation:
     latest_at: dt.datetime | None
 
 
-def conversations(ctx: LaunchContext, engagements: list[Engagement]) -> list[Conversation]:
-    """The conversations of these engagements (which the launch may see), with counts for
-    the launch's person, in two grouped queries."""
-    ids = [e.id for e in engagements]
-    if not ids:
-        return []
-    reader = Reader.of_launch(ctx)
+CHUNK = 5000  # engagement ids per IN list (PostgreSQL takes at most 65,535 parameters)
+
+
+def _counts(
+    ctx: LaunchContext, reader: Reader, ids: list[int]
+) -> tuple[dict[int, tuple[int, dt.datetime | None]], dict[int, int]]:
+    """Messages and their latest time, and messages unread by ``reader``, per engagement."""
     scope = [WorkspaceMessage.tenant_id == ctx.tenant_id, WorkspaceMessage.engagement_id.in_(ids)]
-    totals = {
+    totals: dict[int, tuple[int, dt.datetime | None]] = {
         row[0]: (int(row[1]), row[2])
         for row in db.session.execute(
             select(
@@ -47,11 +47,12 @@ def conversations(ctx: LaunchContext, engagements: list[Engagement]) -> list[Con
             .group_by(WorkspaceMessage.engagement_id)
         )
     }
-    marks = select(MessageRead.engagement_id, MessageRead.last_read_id).where(
-        MessageRead.tenant_id == ctx.tenant_id, MessageRead.reader == reader.key
+    mark = (
+        select(MessageRead.engagement_id, MessageRead.last_read_id)
+        .where(MessageRead.tenant_id == ctx.tenant_id, MessageRead.reader == reader.key)
+        .subquery()
     )
-    mark = marks.subquery()
-    unread: dict[int, int] = {
+    unread = {
         row[0]: int(row[1])
         for row in db.session.execute(
             select(WorkspaceMessage.engagement_id, func.count(WorkspaceMessage.id))
@@ -64,6 +65,22 @@ def conversations(ctx: LaunchContext, engagements: list[Engagement]) -> list[Con
             .group_by(WorkspaceMessage.engagement_id)
         )
     }
+    return totals, unread
+
+
+def conversations(ctx: LaunchContext, engagements: list[Engagement]) -> list[Conversation]:
+    """The conversations of these engagements (which the launch may see), with counts for
+    the launch's person, in two grouped queries."""
+    ids = [e.id for e in engagements]
+    if not ids:
+        return []
+    reader = Reader.of_launch(ctx)
+    totals: dict[int, tuple[int, dt.datetime | None]] = {}
+    unread: dict[int, int] = {}
+    for start in range(0, len(ids), CHUNK):  # an institution's engagements: short IN lists
+        chunk_totals, chunk_unread = _counts(ctx, reader, ids[start : start + CHUNK])
+        totals.update(chunk_totals)
+        unread.update(chunk_unread)
     return [
         Conversation(
             e,

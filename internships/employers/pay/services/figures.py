@@ -23,6 +23,7 @@ from ..models import EngagementPay, OverduePayment, Payment
 from .terms import (
     Terms,
     below_floor,
+    chunks,
     confirmed_minutes,
     dues,
     effective_rate_cents,
@@ -104,22 +105,23 @@ def _rows(tenant_id: int, *where: Any) -> list[tuple[Engagement, EngagementPay |
 
 def _flags(tenant_id: int, ids: list[int]) -> tuple[set[int], set[int], set[int]]:
     """Engagements with an open dispute, an overdue notice ever, an uncleared notice."""
-    if not ids:
-        return set(), set(), set()
-    disputed = set(
-        db.session.scalars(
-            select(Payment.engagement_id).where(
-                Payment.tenant_id == tenant_id,
-                Payment.engagement_id.in_(ids),
-                Payment.state == "disputed",
+    disputed: set[int] = set()
+    notices: list[Any] = []
+    for chunk in chunks(ids):
+        disputed.update(
+            db.session.scalars(
+                select(Payment.engagement_id).where(
+                    Payment.tenant_id == tenant_id,
+                    Payment.engagement_id.in_(chunk),
+                    Payment.state == "disputed",
+                )
             )
         )
-    )
-    notices = db.session.execute(
-        select(OverduePayment.engagement_id, OverduePayment.cleared_at).where(
-            OverduePayment.tenant_id == tenant_id, OverduePayment.engagement_id.in_(ids)
-        )
-    ).all()
+        notices += db.session.execute(
+            select(OverduePayment.engagement_id, OverduePayment.cleared_at).where(
+                OverduePayment.tenant_id == tenant_id, OverduePayment.engagement_id.in_(chunk)
+            )
+        ).all()
     return disputed, {eid for eid, _ in notices}, {eid for eid, c in notices if c is None}
 
 

@@ -93,18 +93,28 @@ def confirmed_minutes(
     out: dict[int, dict[dt.date, int]] = {eid: {} for eid in ids}
     if not ids:
         return out
-    rows = db.session.execute(
-        select(HourLog.engagement_id, HourLog.work_date, func.sum(HourLog.minutes))
-        .where(
-            HourLog.tenant_id == tenant_id,
-            HourLog.engagement_id.in_(ids),
-            HourLog.status == "confirmed",
+    for chunk in chunks(ids):
+        rows = db.session.execute(
+            select(HourLog.engagement_id, HourLog.work_date, func.sum(HourLog.minutes))
+            .where(
+                HourLog.tenant_id == tenant_id,
+                HourLog.engagement_id.in_(chunk),
+                HourLog.status == "confirmed",
+            )
+            .group_by(HourLog.engagement_id, HourLog.work_date)
         )
-        .group_by(HourLog.engagement_id, HourLog.work_date)
-    )
-    for eid, day, minutes in rows:
-        out[eid][day] = int(minutes or 0)
+        for eid, day, minutes in rows:
+            out[eid][day] = int(minutes or 0)
     return out
+
+
+CHUNK = 5000  # ids per IN list: PostgreSQL takes at most 65,535 parameters in a statement
+
+
+def chunks(ids: list[int]) -> Iterable[list[int]]:
+    """``ids`` in lists short enough for one statement's IN (a whole institution's)."""
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
 
 
 def paid_cents(tenant_id: int, engagement_ids: Iterable[int]) -> dict[int, int]:
@@ -112,16 +122,19 @@ def paid_cents(tenant_id: int, engagement_ids: Iterable[int]) -> dict[int, int]:
     ids = list(engagement_ids)
     if not ids:
         return {}
-    rows = db.session.execute(
-        select(Payment.engagement_id, func.sum(Payment.amount_cents))
-        .where(
-            Payment.tenant_id == tenant_id,
-            Payment.engagement_id.in_(ids),
-            Payment.state.in_(COUNTED_STATES),
+    out: dict[int, int] = {}
+    for chunk in chunks(ids):
+        rows = db.session.execute(
+            select(Payment.engagement_id, func.sum(Payment.amount_cents))
+            .where(
+                Payment.tenant_id == tenant_id,
+                Payment.engagement_id.in_(chunk),
+                Payment.state.in_(COUNTED_STATES),
+            )
+            .group_by(Payment.engagement_id)
         )
-        .group_by(Payment.engagement_id)
-    )
-    return {eid: int(total or 0) for eid, total in rows}
+        out.update({eid: int(total or 0) for eid, total in rows})
+    return out
 
 
 def start_of(engagement: Engagement) -> dt.date:
