@@ -146,3 +146,28 @@ def init_app(app: Flask) -> None:
     """Templates read messages through the launch-aware ``get_flashed_messages``."""
     app.jinja_env.globals["get_flashed_messages"] = get_flashed_messages
     app.after_request(save_after_request)
+
+
+# --- pages without a launch (signed links) -------------------------------------------------------
+
+
+def sign_note(message: str, salt: str) -> str:
+    """A confirmation for a page reached without a launch (a supervisor's or an employer's
+    signed link), to carry in the address of the page it redirects to: signed, so that the page
+    shows only what the tool said (``read_note``)."""
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(flask.current_app.config["SECRET_KEY"], salt=salt).dumps(message)
+
+
+def read_note(value: str | None, salt: str) -> str:
+    """The confirmation ``sign_note`` put in the address, or "" (none, or not signed by us)."""
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    if not value:
+        return ""
+    try:
+        text = URLSafeSerializer(flask.current_app.config["SECRET_KEY"], salt=salt).loads(value)
+    except BadSignature:
+        return ""
+    return text if isinstance(text, str) else ""

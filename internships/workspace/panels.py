@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, redirect, url_for
 from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from lti_tool.actor import Actor
+from lti_tool.messages import read_note, sign_note
 from lti_tool.unit_of_work import done, refuse
 
 if TYPE_CHECKING:
@@ -181,17 +181,11 @@ def finished(
     if not viewer.is_supervisor:
         extra = {"_anchor": anchor} if anchor else {}
         return done(message, "work.engagement", engagement_id=engagement_id, **extra)
-    said = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SAID_SALT).dumps(message)
+    said = sign_note(message, _SAID_SALT)
     target = url_for("workspace.supervisor", token=viewer.token, said=said)
     return redirect(f"{target}#{anchor}" if anchor else target, code=303)
 
 
 def said(value: str | None) -> str:
     """The confirmation a supervisor's page was sent back with (``finished``), or ""."""
-    if not value:
-        return ""
-    try:
-        text = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SAID_SALT).loads(value)
-    except BadSignature:
-        return ""
-    return text if isinstance(text, str) else ""
+    return read_note(value, _SAID_SALT)

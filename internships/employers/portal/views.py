@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from internships.services.listings import get_employer, list_employers
 from internships.supervisor.links import LinkError
@@ -19,6 +18,7 @@ from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.forms import ButtonForm
+from lti_tool.messages import read_note, sign_note
 from lti_tool.models import Tenant
 from lti_tool.page_forms import dispatch
 from lti_tool.ratelimit import public_limit, rate_limited
@@ -52,17 +52,11 @@ def portal_link_error(exc: LinkError) -> ResponseReturnValue:
 
 
 def _said(message: str) -> str:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SAID_SALT).dumps(message)
+    return sign_note(message, _SAID_SALT)
 
 
 def _heard(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        text = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SAID_SALT).loads(value)
-    except BadSignature:
-        return ""
-    return text if isinstance(text, str) else ""
+    return read_note(value, _SAID_SALT)
 
 
 @bp.route("/page/<token>", methods=["GET", "POST"])
