@@ -4,6 +4,7 @@ state shown to instructors. No queries: ``progress`` fills these from the databa
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from internships.work.models import RATING_LEVELS
@@ -127,20 +128,27 @@ def credits_by_hours(p: StudentProgress, policy: CreditPolicy) -> int:
     return int(min(credits, policy.max_credits))
 
 
+@functools.lru_cache(maxsize=4096)
+def _hours_text(minutes: int) -> str:
+    """``hours_text`` (Decimal arithmetic) once per value: a course's students repeat a few
+    sums, and every one of them gets the hours item's words."""
+    return hours_text(minutes)
+
+
 def _hours_detail(p: StudentProgress, hours_needed: int) -> str:
     """The hours item's figures, agreeing with the approved hours shown beside it: approved
     hours that do not count yet (work not finished) or at all (after the deadline) are named,
     not left out."""
-    detail = f"{hours_text(p.counted_minutes)} of {hours_needed} hours"
+    detail = f"{_hours_text(p.counted_minutes)} of {hours_needed} hours"
     unfinished = sum(e.approved_minutes - e.late_minutes for e in p.engagements if not e.counted)
     late = sum(e.late_minutes for e in p.engagements)
     if unfinished > 0:
         detail += (
-            f"; {hours_text(unfinished)} more approved hours count once their work is finished"
+            f"; {_hours_text(unfinished)} more approved hours count once their work is finished"
         )
     if late > 0:
         detail += (
-            f"; {hours_text(late)} approved hours were logged after the deadline and do not count"
+            f"; {_hours_text(late)} approved hours were logged after the deadline and do not count"
         )
     return detail
 

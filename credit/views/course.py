@@ -13,17 +13,18 @@ from lti_tool.lti.roster_pages import refresh_now
 from lti_tool.lti.rosters import show_roster
 from lti_tool.tenants import get_tenant
 from lti_tool.unit_of_work import done, field_errors
+from lti_tool.web import launch_url_each
 
 from .. import forms
 from ..models import APPROVAL_CHAINS, GRADING_MODES
 from ..services import awards as award_svc
 from ..services import policy as policy_svc
 from ..services import progress as progress_svc
-from ..services import standing
 from ..services import sync as sync_svc
-from ..services.roster import STATE_ORDER, merge_roster, sort_rows
+from ..services.roster import merge_roster, sort_rows
 from . import bp, course_id_of, course_policy, read_only
 from .figures import filtered, progress_chart, state_counts
+from .roster_table import pill_states, row_cells
 
 # --- faculty: policy --------------------------------------------------------------------------
 
@@ -86,12 +87,13 @@ def course() -> ResponseReturnValue:
         "credit/course.html",
         policy=current,
         rows=shown,
+        cells=row_cells(shown, current, launch_url_each("credit.review", "student_id")),
+        pill_states=pill_states(shown),
         total=len(merged),
         state=request.args.get("state") if showing else None,
         showing=showing,
         counts=counts,
         chart=progress_chart(counts),
-        state_rank={state: i for i, state in enumerate(STATE_ORDER)},
         sort=sort,
         direction=direction,
         roster=kept,
@@ -99,7 +101,6 @@ def course() -> ResponseReturnValue:
         from_nrps=kept.kept,
         summary=sync_svc.course_summary(ctx.tenant_id, course_id),
         failures=sync_svc.failed_syncs(ctx.tenant_id, course_id),
-        percent=standing.percent_complete,
         retry_form=ButtonForm(),
         modes=GRADING_MODES,
         chains=APPROVAL_CHAINS,
