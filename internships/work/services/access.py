@@ -4,7 +4,10 @@ they change (``reopenings``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import functools
+from typing import Any
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from internships.models import Listing
@@ -34,16 +37,29 @@ def can_see(ctx: LaunchContext, engagement: Engagement) -> bool:
     return ctx.role == "advisor"
 
 
-def get_engagement(ctx: LaunchContext, engagement_id: int) -> Engagement:
-    """An engagement the launch may see, else NotFoundError (never says whether it exists)."""
-    engagement = db.session.scalar(
+@functools.cache
+def _engagement_statement() -> Any:
+    """An engagement with what its page shows (the listing, its employer, the student and the
+    course), built once: every engagement page and form reads it; a request binds
+    ``engagement_id`` and ``tenant_id``."""
+    return (
         select(Engagement)
         .options(
             joinedload(Engagement.listing).joinedload(Listing.employer),
             joinedload(Engagement.student),
+            joinedload(Engagement.course),
         )
-        .where(Engagement.id == engagement_id, Engagement.tenant_id == ctx.tenant_id)
+        .where(
+            Engagement.id == bindparam("engagement_id"),
+            Engagement.tenant_id == bindparam("tenant_id"),
+        )
     )
+
+
+def get_engagement(ctx: LaunchContext, engagement_id: int) -> Engagement:
+    """An engagement the launch may see, else NotFoundError (never says whether it exists)."""
+    params = {"engagement_id": engagement_id, "tenant_id": ctx.tenant_id}
+    engagement = db.session.scalar(_engagement_statement(), params)
     if engagement is None or not can_see(ctx, engagement):
         raise NotFoundError("That engagement does not exist or is not yours to see.")
     return engagement
@@ -51,14 +67,8 @@ def get_engagement(ctx: LaunchContext, engagement_id: int) -> Engagement:
 
 def get_engagement_by_id(tenant_id: int, engagement_id: int) -> Engagement:
     """An engagement of the tenant (for signed supervisor links)."""
-    engagement = db.session.scalar(
-        select(Engagement)
-        .options(
-            joinedload(Engagement.listing).joinedload(Listing.employer),
-            joinedload(Engagement.student),
-        )
-        .where(Engagement.id == engagement_id, Engagement.tenant_id == tenant_id)
-    )
+    params = {"engagement_id": engagement_id, "tenant_id": tenant_id}
+    engagement = db.session.scalar(_engagement_statement(), params)
     if engagement is None:
         raise NotFoundError("That engagement does not exist.")
     return engagement

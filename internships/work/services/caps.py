@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError
@@ -31,6 +31,13 @@ class Caps:
     course_weekly_hours: int | None = None
 
 
+# built once: every student's home reads it (the workload panel)
+_COURSE_CAPS = select(CourseWorkloadCap).where(
+    CourseWorkloadCap.tenant_id == bindparam("tenant_id"),
+    CourseWorkloadCap.course_id == bindparam("course_id"),
+)
+
+
 def effective_caps(tenant_id: int, course_id: int | None) -> Caps:
     """The caps for an engagement of ``course_id``: the course's, else the tenant's."""
     tenant = get_tenant(tenant_id)
@@ -38,11 +45,7 @@ def effective_caps(tenant_id: int, course_id: int | None) -> Caps:
     t_hours = setting_int(tenant, "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS)
     row = None
     if course_id is not None:
-        row = db.session.scalar(
-            select(CourseWorkloadCap).where(
-                CourseWorkloadCap.tenant_id == tenant_id, CourseWorkloadCap.course_id == course_id
-            )
-        )
+        row = db.session.scalar(_COURSE_CAPS, {"tenant_id": tenant_id, "course_id": course_id})
     c_count = row.max_concurrent if row else None
     c_hours = row.max_weekly_hours if row else None
     return Caps(c_count or t_count, c_hours or t_hours, t_count, t_hours, c_count, c_hours)

@@ -6,10 +6,12 @@ importable from here, where the views and the demo look for them."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from internships.models import Listing
@@ -69,24 +71,34 @@ def my_engagement_lines(ctx: LaunchContext) -> list[EngagementLine]:
     return [EngagementLine(eid, title, status) for eid, title, status in rows]
 
 
-def list_engagements(ctx: LaunchContext) -> list[Engagement]:
-    """The engagements the launch may see: own (student), course (faculty), tenant (advisor)."""
+@functools.cache
+def _list_statement(role: str) -> Any:
+    """The engagements a role sees, built once per role: a request binds ``tenant_id`` and
+    ``student_id`` (student) or ``course_id`` (faculty)."""
     stmt = (
         select(Engagement)
         .options(
             joinedload(Engagement.listing).joinedload(Listing.employer),
             joinedload(Engagement.student),
         )
-        .where(Engagement.tenant_id == ctx.tenant_id)
+        .where(Engagement.tenant_id == bindparam("tenant_id"))
         .order_by(Engagement.created_at.desc(), Engagement.id.desc())
     )
-    if ctx.role == "student":
-        stmt = stmt.where(Engagement.student_id == ctx.user_id)
-    elif ctx.role == "faculty":
-        stmt = stmt.where(Engagement.course_id == ctx.course_id, Engagement.course_id.is_not(None))
-    elif ctx.role != "advisor":
+    if role == "student":
+        return stmt.where(Engagement.student_id == bindparam("student_id"))
+    if role == "faculty":
+        return stmt.where(
+            Engagement.course_id == bindparam("course_id"), Engagement.course_id.is_not(None)
+        )
+    return stmt
+
+
+def list_engagements(ctx: LaunchContext) -> list[Engagement]:
+    """The engagements the launch may see: own (student), course (faculty), tenant (advisor)."""
+    if ctx.role not in ("student", "faculty", "advisor"):
         return []
-    return list(db.session.scalars(stmt))
+    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id, "course_id": ctx.course_id}
+    return list(db.session.scalars(_list_statement(ctx.role), params))
 
 
 # --- the learning agreement -------------------------------------------------------------------

@@ -3,9 +3,11 @@ to confirm hours or to evaluate."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from internships.supervisor.links import issue_link
@@ -26,12 +28,18 @@ from ..models import (
 from .engagements import EngagementInvalidError, get_engagement_by_id
 
 
-def evaluation_of(engagement: Engagement) -> SupervisorEvaluation | None:
-    return db.session.scalar(
+@functools.cache
+def _evaluation_statement() -> Any:
+    """The evaluation with its ratings, built once (every engagement page reads it)."""
+    return (
         select(SupervisorEvaluation)
         .options(joinedload(SupervisorEvaluation.ratings))
-        .where(SupervisorEvaluation.engagement_id == engagement.id)
+        .where(SupervisorEvaluation.engagement_id == bindparam("engagement_id"))
     )
+
+
+def evaluation_of(engagement: Engagement) -> SupervisorEvaluation | None:
+    return db.session.scalar(_evaluation_statement(), {"engagement_id": engagement.id})
 
 
 def submit_evaluation(

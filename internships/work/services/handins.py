@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lti_tool.context import LaunchContext
 from lti_tool.errors import NotFoundError, PolicyViolationError
@@ -28,26 +28,29 @@ REFLECTION_PROMPTS = (
 MIN_REFLECTION_ANSWER = 40
 
 
-def deliverables(engagement: Engagement) -> list[Deliverable]:
-    return list(
-        db.session.scalars(
-            select(Deliverable)
-            .where(
-                Deliverable.engagement_id == engagement.id,
-                Deliverable.tenant_id == engagement.tenant_id,
-            )
-            .order_by(Deliverable.created_at, Deliverable.id)
-        )
+# built once (every engagement page reads them); a request binds the engagement
+_DELIVERABLES = (
+    select(Deliverable)
+    .where(
+        Deliverable.engagement_id == bindparam("engagement_id"),
+        Deliverable.tenant_id == bindparam("tenant_id"),
     )
+    .order_by(Deliverable.created_at, Deliverable.id)
+)
+_REFLECTION = select(Reflection).where(
+    Reflection.tenant_id == bindparam("tenant_id"),
+    Reflection.engagement_id == bindparam("engagement_id"),
+)
+
+
+def deliverables(engagement: Engagement) -> list[Deliverable]:
+    params = {"engagement_id": engagement.id, "tenant_id": engagement.tenant_id}
+    return list(db.session.scalars(_DELIVERABLES, params))
 
 
 def reflection_of(engagement: Engagement) -> Reflection | None:
-    return db.session.scalar(
-        select(Reflection).where(
-            Reflection.tenant_id == engagement.tenant_id,
-            Reflection.engagement_id == engagement.id,
-        )
-    )
+    params = {"engagement_id": engagement.id, "tenant_id": engagement.tenant_id}
+    return db.session.scalar(_REFLECTION, params)
 
 
 def get_deliverable(ctx: LaunchContext, deliverable_id: int) -> Deliverable:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.context import LaunchContext, day_in, today_in
@@ -31,27 +31,39 @@ from .common import week_bounds
 MAX_DAY_MINUTES = 12 * 60
 
 
-def hour_logs(engagement: Engagement) -> list[HourLog]:
-    return list(
-        db.session.scalars(
-            select(HourLog)
-            .where(
-                HourLog.engagement_id == engagement.id, HourLog.tenant_id == engagement.tenant_id
-            )
-            .order_by(HourLog.work_date, HourLog.id)
-        )
+# built once (every engagement page reads them); a request binds the engagement
+_HOUR_LOGS = (
+    select(HourLog)
+    .where(
+        HourLog.engagement_id == bindparam("engagement_id"),
+        HourLog.tenant_id == bindparam("tenant_id"),
     )
+    .order_by(HourLog.work_date, HourLog.id)
+)
+_MINUTES_BY_STATUS = (
+    select(HourLog.status, func.coalesce(func.sum(HourLog.minutes), 0))
+    .where(HourLog.engagement_id == bindparam("engagement_id"))
+    .group_by(HourLog.status)
+)
 
 
-def hours_summary(engagement: Engagement) -> dict[str, float]:
-    """Hours by status (confirmed, pending, queried) and the planned total."""
-    rows = db.session.execute(
-        select(HourLog.status, func.coalesce(func.sum(HourLog.minutes), 0))
-        .where(HourLog.engagement_id == engagement.id)
-        .group_by(HourLog.status)
-    ).all()
+def hour_logs(engagement: Engagement) -> list[HourLog]:
+    params = {"engagement_id": engagement.id, "tenant_id": engagement.tenant_id}
+    return list(db.session.scalars(_HOUR_LOGS, params))
+
+
+def hours_summary(engagement: Engagement, logs: list[HourLog] | None = None) -> dict[str, float]:
+    """Hours by status (confirmed, pending, queried) and the planned total; added up from
+    ``logs`` when the caller has the engagement's logs already (no query)."""
+    minutes: dict[str, int] = {}
+    if logs is None:
+        rows = db.session.execute(_MINUTES_BY_STATUS, {"engagement_id": engagement.id})
+        minutes.update((status, int(total)) for status, total in rows)
+    else:
+        for log in logs:
+            minutes[log.status] = minutes.get(log.status, 0) + log.minutes
     summary = {"confirmed": 0.0, "pending": 0.0, "queried": 0.0}
-    summary.update({status: minutes / 60 for status, minutes in rows})
+    summary.update({status: total / 60 for status, total in minutes.items()})
     summary["planned"] = float(engagement.planned_hours)
     return summary
 

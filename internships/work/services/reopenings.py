@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lti_tool.errors import PolicyViolationError
 from lti_tool.extensions import db
@@ -35,16 +35,24 @@ class Part:
         return f"{self.kind}:{self.engagement_id}{tail}"
 
 
-def open_reopenings(engagement: Engagement, kind: str | None = None) -> list[EngagementReopening]:
-    """The engagement's reopenings still open (of ``kind``, if given), oldest first."""
-    stmt = select(EngagementReopening).where(
-        EngagementReopening.tenant_id == engagement.tenant_id,
-        EngagementReopening.engagement_id == engagement.id,
+# built once (the student's engagement page reads them); a request binds the engagement
+_OPEN = (
+    select(EngagementReopening)
+    .where(
+        EngagementReopening.tenant_id == bindparam("tenant_id"),
+        EngagementReopening.engagement_id == bindparam("engagement_id"),
         EngagementReopening.closed_at.is_(None),
     )
-    if kind is not None:
-        stmt = stmt.where(EngagementReopening.kind == kind)
-    return list(db.session.scalars(stmt.order_by(EngagementReopening.id)))
+    .order_by(EngagementReopening.id)
+)
+_OPEN_OF_KIND = _OPEN.where(EngagementReopening.kind == bindparam("kind"))
+
+
+def open_reopenings(engagement: Engagement, kind: str | None = None) -> list[EngagementReopening]:
+    """The engagement's reopenings still open (of ``kind``, if given), oldest first."""
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id, "kind": kind}
+    stmt = _OPEN_OF_KIND if kind is not None else _OPEN
+    return list(db.session.scalars(stmt, params))
 
 
 def is_open(engagement: Engagement, kind: str) -> bool:

@@ -58,7 +58,7 @@ def _engagement_page(
         engagement=engagement,
         logs=logs,
         review=hour_reviews.hours_review(engagement, logs) if ctx.role != "student" else None,
-        summary=hour_svc.hours_summary(engagement),
+        summary=hour_svc.hours_summary(engagement, logs),
         deliverables=delivered,
         reflection=reflection,
         evaluation=evaluation,

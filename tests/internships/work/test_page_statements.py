@@ -1,0 +1,91 @@
+"""Statements the engagement page and the student's home read (issue 16): the engagement comes
+with what its page shows, the hours summary adds up the logs the page has, and the statements
+built once per process still bind each request's tenant, person and engagement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from internships.work.services import engagements as svc
+from internships.work.services import hours, reopenings, timeline
+from lti_tool.errors import NotFoundError
+from lti_tool.extensions import db
+
+from .helpers import accept, ready_to_log
+
+MONDAY = dt.date(2026, 3, 2)
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def setup(app, school, seed_listing):
+    people = {"student": school.person("student"), "other": school.person("student")}
+    listing_id = seed_listing(school.tenant_id)
+    with app.app_context():
+        ctx = {name: person.ctx() for name, person in people.items()}
+        engagement = accept(ctx["student"], listing_id)
+        ready_to_log(ctx["student"], engagement)
+        hours.log_hours(ctx["student"], engagement.id, MONDAY, 2, "Survey", today=MONDAY)
+        hours.log_hours(ctx["student"], engagement.id, MONDAY, 1.5, "Analysis", today=MONDAY)
+        db.session.flush()
+        yield ctx, engagement
+
+
+def test_engagement_comes_with_its_listing_employer_student_and_course(setup):
+    ctx, engagement = setup
+    course_id, engagement_id = engagement.course_id, engagement.id
+    db.session.expunge_all()
+    with counted() as seen:
+        loaded = svc.get_engagement(ctx["student"], engagement_id)
+        shown = (loaded.listing.employer.name, loaded.student.name, loaded.course)
+    assert len(seen) == 1
+    assert course_id is not None and shown[2] is not None and shown[2].id == course_id
+    with pytest.raises(NotFoundError):  # the statement is shared; the launch still decides
+        svc.get_engagement(ctx["other"], engagement_id)
+
+
+def test_hours_summary_from_the_page_logs_reads_nothing_and_agrees(setup):
+    _, engagement = setup
+    logs = hours.hour_logs(engagement)
+    assert [log.minutes for log in logs] == [120, 90]
+    with counted() as seen:
+        summary = hours.hours_summary(engagement, logs)
+    assert seen == []
+    assert summary == hours.hours_summary(engagement)
+    assert summary["pending"] == 3.5 and summary["confirmed"] == 0
+
+
+def test_shared_statements_bind_each_engagement(setup):
+    ctx, engagement = setup
+    other = ctx["other"]
+    assert hours.hour_logs(engagement) and svc.deliverables(engagement) == []
+    assert reopenings.open_reopenings(engagement) == []
+    assert reopenings.open_reopenings(engagement, "hours") == []
+    (facts,) = timeline.engagement_facts(ctx["student"], MONDAY)
+    assert facts.id == engagement.id and facts.pending_minutes == 210
+    assert facts.week_minutes == 210
+    assert (
+        timeline.engagement_facts(ctx["student"], MONDAY + dt.timedelta(days=7))[0].week_minutes
+        == 0
+    )
+    assert timeline.engagement_facts(other, MONDAY) == []
+    assert timeline.open_application_count(ctx["student"]) == (1, 0)
+    assert timeline.open_application_count(other) == (0, 0)
