@@ -6,6 +6,9 @@ advisor who wrote or imported it (a notification and an email). Approving stays 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, func, select
 
 from lti_tool.actor import Actor
 from lti_tool.errors import PolicyViolationError
@@ -71,3 +74,32 @@ def _tell_maker(listing: Listing, words: str, kind: str, reason: str) -> None:
     maker = db.session.get(User, int(found.group(1))) if found else None
     if maker is not None and maker.tenant_id == listing.tenant_id:  # a person of this tenant
         notify(listing.tenant_id, maker.id, kind, text)
+
+
+@dataclass(frozen=True)
+class WaitingCounts:
+    """What waits for the career center: listings to approve (and how many of them employers
+    sent) and imported drafts to complete."""
+
+    waiting: int
+    from_employers: int
+    drafts: int
+
+
+_pending = Listing.status == "pending_approval"
+# built once (the advisor's home reads it): a request binds ``tenant_id``
+_WAITING_COUNTS = select(
+    func.count().filter(_pending),
+    func.count().filter(_pending, Listing.source == "employer_form"),
+    func.count().filter(Listing.status == "draft", Listing.source == "import"),
+).where(
+    Listing.tenant_id == bindparam("tenant_id"),
+    Listing.status.in_(("pending_approval", "draft")),
+)
+
+
+def waiting_counts(tenant_id: int) -> WaitingCounts:
+    """The counts of ``approval_queue`` and ``drafts_to_complete`` in one statement, for the
+    advisor's home (which shows the numbers, not the listings)."""
+    row = db.session.execute(_WAITING_COUNTS, {"tenant_id": tenant_id}).one()
+    return WaitingCounts(int(row[0]), int(row[1]), int(row[2]))

@@ -28,6 +28,7 @@ from ..rendering import render_markdown
 from ..services import listings as svc
 from ..services import pins as pin_svc
 from ..services.board import search_board
+from ..services.listing_review import waiting_counts
 from ..vocabulary import UNPAID_FACTORS, skill_label
 
 bp = Blueprint("internships", __name__, url_prefix="/internships")
@@ -47,17 +48,22 @@ def faculty_panel(ctx: LaunchContext) -> dict[str, Any] | None:
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The advisor's home panel: the approval queue and the career center's tools."""
-    queue = svc.approval_queue(ctx.tenant_id)
+    counts = waiting_counts(ctx.tenant_id)
     return {
-        "waiting": len(queue),
-        "from_employers": sum(1 for listing in queue if listing.source == "employer_form"),
-        "drafts": len(svc.drafts_to_complete(ctx.tenant_id)),
+        "waiting": counts.waiting,
+        "from_employers": counts.from_employers,
+        "drafts": counts.drafts,
     }
 
 
 EVERYONE = ("student", "faculty", "advisor")
 # a filled listing stays readable (saying so) where students found it; the others are advisors'
 SHOWN_TO_EVERYONE = ("open", "filled")
+
+
+# a global as well, so the listing macros (``internships/_macros.html``) are imported without
+# the page's context: Jinja then builds their module once per process, not once per page
+bp.add_app_template_global(money, "money")
 
 
 @bp.context_processor
