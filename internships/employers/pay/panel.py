@@ -20,7 +20,7 @@ from lti_tool.words import money
 
 from . import forms
 from .services import payments as svc
-from .services.figures import standings
+from .services.figures import Standing, standing_of
 from .services.terms import grace_days
 
 ANCHOR = "pay"
@@ -38,32 +38,47 @@ ACTIONS = {
 
 def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
     """The panel's variables, or None for an unpaid engagement."""
-    found = list(standings(engagement.tenant_id, Engagement.id == engagement.id))
-    if not found:
+    payments = svc.payments_of(engagement)
+    standing = standing_of(engagement, payments)
+    if standing is None:
         return None
-    standing = found[0]
     tenant = get_tenant(engagement.tenant_id)
     writes = not viewer.read_only
-    mark = forms.MarkPaymentForm(formdata=None, currency=standing.terms.currency)
-    terms = forms.DueRuleForm(
-        formdata=None,
-        due_rule=standing.terms.due_rule,
-        schedule_days=standing.terms.schedule_days or None,
-    )
+    role = viewer.role
+    # only the forms this viewer is shown (a refused one comes back through ``handle``)
+    states = {p.state for p in payments}
+    mark = writes and role in ACTIONS["mark"]
     return {
         "standing": standing,
-        "payments": svc.payments_of(engagement),
+        "payments": payments,
         "floor_cents": pay_floor_cents(tenant),
         "grace_days": grace_days(tenant),
         "page_url": viewer.page_url(engagement.id),
         "lid": viewer.ctx.launch_id if viewer.ctx is not None else "",
-        "role": viewer.role,
-        "mark_form": mark if writes and viewer.role in ACTIONS["mark"] else None,
-        "answer_form": forms.PaymentAnswerForm(formdata=None) if writes else None,
-        "resolve_form": forms.ResolveForm(formdata=None) if writes else None,
-        "terms_form": terms if writes and viewer.role == "advisor" else None,
+        "role": role,
+        "mark_form": _mark_form(standing) if mark else None,
+        "answer_form": _form(forms.PaymentAnswerForm, writes, role, "student", "marked" in states),
+        "resolve_form": _form(forms.ResolveForm, writes, role, "advisor", "disputed" in states),
+        "terms_form": _terms_form(standing) if writes and role == "advisor" else None,
         "failed": "",
     }
+
+
+def _form(form: Any, writes: bool, role: str, answers: str, needed: bool) -> Any:
+    """An answer form for the role that answers, when a payment waits for its answer."""
+    return form(formdata=None) if writes and role == answers and needed else None
+
+
+def _mark_form(standing: Standing) -> forms.MarkPaymentForm:
+    return forms.MarkPaymentForm(formdata=None, currency=standing.terms.currency)
+
+
+def _terms_form(standing: Standing) -> forms.DueRuleForm:
+    return forms.DueRuleForm(
+        formdata=None,
+        due_rule=standing.terms.due_rule,
+        schedule_days=standing.terms.schedule_days or None,
+    )
 
 
 def handle(

@@ -134,7 +134,5 @@ def _save_grace(ctx: LaunchContext, form: forms.GraceDaysForm) -> ResponseReturn
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any] | None:
     """The advisor's home panel: overdue payments and open disputes, with their list."""
-    return {
-        "overdue": overdue_svc.open_count(ctx.tenant_id),
-        "disputes": pay_svc.dispute_count(ctx.tenant_id),
-    }
+    overdue, disputes = overdue_svc.open_and_disputed(ctx.tenant_id)
+    return {"overdue": overdue, "disputes": disputes}

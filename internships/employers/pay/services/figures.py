@@ -6,20 +6,22 @@ employer figures). Read-only: these take a tenant id."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, func, literal, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from internships.models import Listing
-from internships.work.models import Engagement
+from internships.work.models import Engagement, HourLog
 from lti_tool.context import today_in
 from lti_tool.extensions import db
+from lti_tool.models import Tenant
 from lti_tool.tenants import get_tenant
 
-from ..models import EngagementPay, OverduePayment, Payment
+from ..models import COUNTED_STATES, EngagementPay, OverduePayment, Payment
 from .terms import (
     Terms,
     below_floor,
@@ -130,7 +132,6 @@ def standings(tenant_id: int, *where: Any, today: dt.date | None = None) -> Iter
     Engagement or Listing)."""
     tenant = get_tenant(tenant_id)
     today = today or today_in(tenant.time_zone)
-    grace = dt.timedelta(days=grace_days(tenant))
     rows = _rows(tenant_id, *where)
     ids = [engagement.id for engagement, _ in rows]
     minutes, paid = confirmed_minutes(tenant_id, ids), paid_cents(tenant_id, ids)
@@ -139,30 +140,99 @@ def standings(tenant_id: int, *where: Any, today: dt.date | None = None) -> Iter
         terms = terms_from(row, engagement.listing)
         if terms is None:
             continue
-        by_day = minutes[engagement.id]
-        all_dues = dues(terms, engagement, by_day, today)
-        got = paid.get(engagement.id, 0)
-        nxt = first_unpaid(all_dues, got)
-        if engagement.id in disputed:
-            state = "disputed"
-        elif nxt is not None:
-            late = nxt.due_on + grace < today or engagement.id in open_notice
-            state = "overdue" if late else "due" if nxt.due_on <= today else "upcoming"
-        else:
-            state = "paid" if all_dues else "nothing_due"
-        total = sum(by_day.values())
-        yield Standing(
-            engagement=engagement,
-            terms=terms,
-            owed_cents=nxt.owed_cents if nxt else (all_dues[-1].owed_cents if all_dues else 0),
-            paid_cents=got,
-            due_on=nxt.due_on if nxt else None,
-            state=state,
-            confirmed_minutes=total,
-            effective_rate_cents=effective_rate_cents(terms, total),
-            below_floor=below_floor(tenant, terms, total),
-            ever_overdue=engagement.id in ever,
+        eid = engagement.id
+        flags = (eid in disputed, eid in ever, eid in open_notice)
+        yield _standing(tenant, today, engagement, terms, minutes[eid], paid.get(eid, 0), flags)
+
+
+def _standing(
+    tenant: Tenant,
+    today: dt.date,
+    engagement: Engagement,
+    terms: Terms,
+    by_day: dict[dt.date, int],
+    got: int,
+    flags: tuple[bool, bool, bool],
+) -> Standing:
+    """One engagement's standing from its confirmed minutes by day, what its payments add up
+    to, and ``flags``: (a payment in dispute, ever noticed overdue, a notice not cleared)."""
+    disputed, ever, open_notice = flags
+    all_dues = dues(terms, engagement, by_day, today)
+    nxt = first_unpaid(all_dues, got)
+    if disputed:
+        state = "disputed"
+    elif nxt is not None:
+        late = nxt.due_on + dt.timedelta(days=grace_days(tenant)) < today or open_notice
+        state = "overdue" if late else "due" if nxt.due_on <= today else "upcoming"
+    else:
+        state = "paid" if all_dues else "nothing_due"
+    total = sum(by_day.values())
+    return Standing(
+        engagement=engagement,
+        terms=terms,
+        owed_cents=nxt.owed_cents if nxt else (all_dues[-1].owed_cents if all_dues else 0),
+        paid_cents=got,
+        due_on=nxt.due_on if nxt else None,
+        state=state,
+        confirmed_minutes=total,
+        effective_rate_cents=effective_rate_cents(terms, total),
+        below_floor=below_floor(tenant, terms, total),
+        ever_overdue=ever,
+    )
+
+
+@functools.cache
+def _one_statements() -> tuple[Any, Any]:
+    """One engagement's pay row (or None) with its overdue notices (how many, how many not
+    cleared), and its confirmed minutes by day, built once (the workspace's pay panel reads
+    them on every engagement page): a request binds ``tenant_id`` and ``engagement_id``."""
+    tenant_id: Any = bindparam("tenant_id")
+    engagement_id: Any = bindparam("engagement_id")
+    of = (OverduePayment.tenant_id == tenant_id, OverduePayment.engagement_id == engagement_id)
+    notices = select(func.count(OverduePayment.id)).where(*of)
+    uncleared = notices.where(OverduePayment.cleared_at.is_(None))
+    one_row = select(literal(1).label("one")).subquery()
+    pay = (
+        select(EngagementPay, notices.scalar_subquery(), uncleared.scalar_subquery())
+        .select_from(one_row)
+        .outerjoin(
+            EngagementPay,
+            (EngagementPay.tenant_id == tenant_id) & (EngagementPay.engagement_id == engagement_id),
         )
+    )
+    minutes = (
+        select(HourLog.work_date, func.sum(HourLog.minutes))
+        .where(
+            HourLog.tenant_id == tenant_id,
+            HourLog.engagement_id == engagement_id,
+            HourLog.status == "confirmed",
+        )
+        .group_by(HourLog.work_date)
+    )
+    return pay, minutes
+
+
+def standing_of(
+    engagement: Engagement, payments: list[Payment], today: dt.date | None = None
+) -> Standing | None:
+    """The standing of one engagement (None: unpaid), as ``standings`` has it, from its
+    ``payments`` (``payments_of``, which the panel shows too) and two statements."""
+    tenant = get_tenant(engagement.tenant_id)
+    pay, minutes = _one_statements()
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    listing = engagement.listing
+    if listing.tenant_id != engagement.tenant_id:
+        return None
+    row, notices, uncleared = db.session.execute(pay, params).one()
+    terms = terms_from(row, listing)
+    if terms is None:
+        return None
+    by_day = {day: int(total or 0) for day, total in db.session.execute(minutes, params)}
+    got = sum(p.amount_cents for p in payments if p.state in COUNTED_STATES)
+    disputed = any(p.state == "disputed" for p in payments)
+    flags = (disputed, bool(notices), bool(uncleared))
+    today = today or today_in(tenant.time_zone)
+    return _standing(tenant, today, engagement, terms, by_day, got, flags)
 
 
 def payments_due(tenant_id: int, employer_id: int) -> list[PaymentDue]:

@@ -6,9 +6,11 @@ due. Each change is audited and flushed; the caller commits."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from internships.services.listing_rules import CURRENCIES
@@ -149,18 +151,24 @@ def mark_payment(actor: Actor, engagement: Engagement, data: PaymentInput) -> Pa
     return payment
 
 
+@functools.cache
+def _payments_statement() -> Any:
+    """An engagement's payments, newest first, built once (every engagement page of a paid
+    engagement reads them): a request binds ``tenant_id`` and ``engagement_id``."""
+    return (
+        select(Payment)
+        .where(
+            Payment.tenant_id == bindparam("tenant_id"),
+            Payment.engagement_id == bindparam("engagement_id"),
+        )
+        .order_by(Payment.paid_on.desc(), Payment.id.desc())
+    )
+
+
 def payments_of(engagement: Engagement) -> list[Payment]:
     """The engagement's payments, newest first."""
-    return list(
-        db.session.scalars(
-            select(Payment)
-            .where(
-                Payment.tenant_id == engagement.tenant_id,
-                Payment.engagement_id == engagement.id,
-            )
-            .order_by(Payment.paid_on.desc(), Payment.id.desc())
-        )
-    )
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    return list(db.session.scalars(_payments_statement(), params))
 
 
 def _payment(engagement: Engagement, payment_id: int, *states: str) -> Payment:

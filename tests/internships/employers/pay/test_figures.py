@@ -156,6 +156,7 @@ def test_compliance_counts_on_time_overdue_and_disputed(app, world, seed_listing
         assert (c.paid_engagements, c.paid_on_time, c.overdue, c.disputed) == (2, 0, 1, 1)
         # a period that ends before both engagements started counts neither
         assert compliance_by_employer(tenant_id, end=TODAY - dt.timedelta(days=60)) == {}
+    _panel_agrees(app, tenant_id, {on_time: "disputed", late: "overdue"})
     assert (
         post_panel(
             world["advisor"],
@@ -170,3 +171,19 @@ def test_compliance_counts_on_time_overdue_and_disputed(app, world, seed_listing
     with app.app_context():
         c = compliance_by_employer(tenant_id)[employer_id]
         assert (c.paid_on_time, c.overdue, c.disputed) == (1, 1, 0)
+    _panel_agrees(app, tenant_id, {on_time: "paid", late: "overdue"})
+
+
+def _panel_agrees(app, tenant_id: int, states: dict[int, str]) -> None:
+    """The pay panel's standing of one engagement (``standing_of``: its own two statements)
+    is the one the bulk figures (``standings``) work out, in the expected state."""
+    from internships.employers.pay.services.figures import standing_of, standings
+    from internships.employers.pay.services.payments import payments_of
+
+    with app.app_context():
+        bulk = {s.engagement.id: s for s in standings(tenant_id)}
+        for engagement_id, state in states.items():
+            engagement = db.session.get(Engagement, engagement_id)
+            one = standing_of(engagement, payments_of(engagement))
+            assert one == bulk[engagement_id] and one.state == state
+            assert one.ever_overdue == bulk[engagement_id].ever_overdue
