@@ -11,7 +11,7 @@ from .services import calendar
 
 def student(ctx: LaunchContext) -> dict[str, Any]:
     """Whether the student's calendar address is on."""
-    return {"feed_on": calendar.active_feed(ctx.tenant_id, ctx.user_id) is not None}
+    return {"feed_on": calendar.feed_on(ctx.tenant_id, ctx.user_id)}
 
 
 def advisor(ctx: LaunchContext) -> dict[str, Any]:

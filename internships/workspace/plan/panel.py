@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from flask.typing import ResponseReturnValue
 
 from internships.work.services.handins import deliverables
-from internships.work.services.hours import hour_logs
 from lti_tool.context import today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.tenants import get_tenant
@@ -45,7 +44,7 @@ def provide_checklist(viewer: Viewer, engagement: Engagement) -> dict[str, Any]:
     return {
         "engagement": engagement,
         "items": items,
-        "before_kickoff": len(checklists.hours_before_kickoff(engagement, hour_logs(engagement))),
+        "before_kickoff": checklists.count_before_kickoff(engagement, items),
         "can_tick": viewer.role in PARTIES and _writes(viewer, engagement),
         "page_url": viewer.page_url(engagement.id),
         "form": forms.TickForm(formdata=None),
@@ -79,22 +78,22 @@ def provide_milestones(viewer: Viewer, engagement: Engagement) -> dict[str, Any]
     today = _today(engagement)
     rows = milestones.milestones_of(engagement)
     changes = milestones.changes_of(engagement)
-    delivered = deliverables(engagement) if viewer.role == "student" else []
+    delivered = deliverables(engagement) if viewer.role == "student" or rows else []
+    can_write = _writes(viewer, engagement)
     return {
         "engagement": engagement,
         "rows": [(m, milestones.milestone_state(m, today)) for m in rows],
-        "titles": {d.id: d.title for d in deliverables(engagement)} if rows else {},
+        "titles": {d.id: d.title for d in delivered} if rows else {},
         "open": [(c, milestones.waiting_for(c)) for c in changes if c.status == "proposed"],
         "history": [c for c in changes if c.status != "proposed"],
         "waiting_ids": {c.milestone_id for c in changes if c.status == "proposed"},
-        "deliverables": delivered,
+        "deliverables": delivered if viewer.role == "student" else [],
         "role": viewer.role,
-        "can_write": _writes(viewer, engagement),
+        "can_write": can_write,
         "page_url": viewer.page_url(engagement.id),
         "today": today,
         "form": forms.MilestoneForm(formdata=None),
-        "blank": forms.MilestoneForm(formdata=None),
-        "button": forms.RemoveForm(formdata=None),
+        "button": forms.RemoveForm(formdata=None) if can_write else None,
         "form_for": None,
         "error": "",
     }

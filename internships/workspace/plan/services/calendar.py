@@ -6,15 +6,17 @@ deadlines come from ``credit``, which this area may not import)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from flask.sansio.app import App
 from icalendar import Calendar, Event
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from internships.work.models import Engagement
 from lti_tool.actor import Actor
@@ -51,15 +53,27 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@functools.cache
+def _active_statement(only_id: bool = False) -> Any:
+    """The student's calendar address in use (or only its id), built once: a request binds
+    ``tenant_id`` and ``student_id``."""
+    return select(CalendarFeed.id if only_id else CalendarFeed).where(
+        CalendarFeed.tenant_id == bindparam("tenant_id"),
+        CalendarFeed.student_id == bindparam("student_id"),
+        CalendarFeed.revoked_at.is_(None),
+    )
+
+
 def active_feed(tenant_id: int, student_id: int) -> CalendarFeed | None:
     """The student's calendar address in use, or None."""
-    return db.session.scalar(
-        select(CalendarFeed).where(
-            CalendarFeed.tenant_id == tenant_id,
-            CalendarFeed.student_id == student_id,
-            CalendarFeed.revoked_at.is_(None),
-        )
-    )
+    params = {"tenant_id": tenant_id, "student_id": student_id}
+    return db.session.scalar(_active_statement(), params)
+
+
+def feed_on(tenant_id: int, student_id: int) -> bool:
+    """Whether the student has a calendar address in use (its id only: the home shows it)."""
+    params = {"tenant_id": tenant_id, "student_id": student_id}
+    return db.session.scalar(_active_statement(True), params) is not None
 
 
 def revoke_feed(actor: Actor, student_id: int) -> bool:

@@ -6,10 +6,11 @@ writes nothing); until then the engagement shows its template's items, none tick
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, or_, select
 
 from internships.models import Listing
 from internships.work.models import Engagement, HourLog
@@ -71,9 +72,30 @@ def default_template_items(tenant_id: int) -> list[dict[str, Any]]:
 
 def template_items(tenant_id: int, listing_id: int | None) -> list[dict[str, Any]]:
     """The items an engagement of this listing starts with: the listing's template, else the
-    tenant's default, else the built-in list."""
-    found = listing_template(tenant_id, listing_id) if listing_id is not None else None
-    return list(found.items) if found is not None else default_template_items(tenant_id)
+    tenant's default, else the built-in list (both templates in one statement)."""
+    if listing_id is None:
+        return default_template_items(tenant_id)
+    found = {
+        template.listing_id: template
+        for template in db.session.scalars(
+            _templates_statement(), {"tenant_id": tenant_id, "listing_id": listing_id}
+        )
+    }
+    template = found.get(listing_id) or found.get(None)
+    return list(template.items) if template is not None else default_items()
+
+
+@functools.cache
+def _templates_statement() -> Any:
+    """A listing's template and the tenant's default, built once: a request binds
+    ``tenant_id`` and ``listing_id``."""
+    return select(ChecklistTemplate).where(
+        ChecklistTemplate.tenant_id == bindparam("tenant_id"),
+        or_(
+            ChecklistTemplate.listing_id == bindparam("listing_id"),
+            ChecklistTemplate.listing_id.is_(None),
+        ),
+    )
 
 
 def listings_with_templates(tenant_id: int) -> set[int]:
@@ -170,18 +192,24 @@ def clear_listing_checklist(actor: Actor, listing_id: int) -> bool:
 # --- an engagement's checklist -------------------------------------------------------------------
 
 
+@functools.cache
+def _stored_statement() -> Any:
+    """An engagement's checklist rows, built once: a request binds ``tenant_id`` and
+    ``engagement_id``."""
+    return (
+        select(ChecklistItem)
+        .where(
+            ChecklistItem.tenant_id == bindparam("tenant_id"),
+            ChecklistItem.engagement_id == bindparam("engagement_id"),
+        )
+        .order_by(ChecklistItem.position)
+    )
+
+
 def stored_items(engagement: Engagement) -> list[ChecklistItem]:
     """The engagement's checklist rows (none before its first tick)."""
-    return list(
-        db.session.scalars(
-            select(ChecklistItem)
-            .where(
-                ChecklistItem.tenant_id == engagement.tenant_id,
-                ChecklistItem.engagement_id == engagement.id,
-            )
-            .order_by(ChecklistItem.position)
-        )
-    )
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    return list(db.session.scalars(_stored_statement(), params))
 
 
 def checklist_of(engagement: Engagement) -> list[ChecklistItem]:
@@ -250,11 +278,17 @@ def kickoff_done_at(engagement_id: int) -> dt.datetime | None:
     )
 
 
-def hours_before_kickoff(engagement: Engagement, logs: Iterable[HourLog]) -> set[int]:
+def _kickoff(engagement: Engagement, items: list[ChecklistItem] | None) -> ChecklistItem | None:
+    return next((item for item in items or checklist_of(engagement) if item.kickoff), None)
+
+
+def hours_before_kickoff(
+    engagement: Engagement, logs: Iterable[HourLog], items: list[ChecklistItem] | None = None
+) -> set[int]:
     """Ids of the logs of work done before the kick-off call: on a day (in the tenant's time
     zone) before the kick-off item was ticked, or any log while it is not ticked. Empty when
-    the checklist has no kick-off item."""
-    kickoff = next((item for item in checklist_of(engagement) if item.kickoff), None)
+    the checklist has no kick-off item. ``items``: the checklist, when already read."""
+    kickoff = _kickoff(engagement, items)
     if kickoff is None:
         return set()
     if kickoff.done_at is None:
@@ -263,10 +297,33 @@ def hours_before_kickoff(engagement: Engagement, logs: Iterable[HourLog]) -> set
     return {log.id for log in logs if log.work_date < held}
 
 
+@functools.cache
+def _logs_before_statement() -> Any:
+    """How many hour logs an engagement has on days before ``before``, built once."""
+    return select(func.count(HourLog.id)).where(
+        HourLog.tenant_id == bindparam("tenant_id"),
+        HourLog.engagement_id == bindparam("engagement_id"),
+        HourLog.work_date < bindparam("before"),
+    )
+
+
+def count_before_kickoff(engagement: Engagement, items: list[ChecklistItem]) -> int:
+    """How many logs ``hours_before_kickoff`` finds, counted in SQL (``items``: the checklist)."""
+    kickoff = _kickoff(engagement, items)
+    if kickoff is None:
+        return 0
+    before = dt.date.max
+    if kickoff.done_at is not None:
+        before = day_in(kickoff.done_at, get_tenant(engagement.tenant_id).time_zone)
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id, "before": before}
+    return int(db.session.scalar(_logs_before_statement(), params) or 0)
+
+
 def kickoff_flags(engagement: Engagement, logs: Iterable[HourLog]) -> set[int]:
     """``hours_before_kickoff`` for the hour reviews' "Check" flags, once the engagement's
     checklist is in use (an item was ticked): an engagement that never used it is not
     flagged on every entry."""
-    if not stored_items(engagement):
+    items = stored_items(engagement)
+    if not items:
         return set()
-    return hours_before_kickoff(engagement, logs)
+    return hours_before_kickoff(engagement, logs, items)

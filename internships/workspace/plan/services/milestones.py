@@ -4,10 +4,11 @@ that lead to them (``MilestoneChange``)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from internships.work.models import Deliverable, Engagement
 from lti_tool.actor import Actor
@@ -22,18 +23,34 @@ from ..models import CHANGE_KINDS, Milestone, MilestoneChange
 MAX_TITLE = 200
 
 
+@functools.cache
+def _of_statements() -> tuple[Any, Any]:
+    """An engagement's milestones and its changes, built once (every engagement page reads
+    them): a request binds ``tenant_id`` and ``engagement_id``."""
+    tenant_id: Any = bindparam("tenant_id")
+    engagement_id: Any = bindparam("engagement_id")
+    rows = (
+        select(Milestone)
+        .where(Milestone.tenant_id == tenant_id, Milestone.engagement_id == engagement_id)
+        .order_by(Milestone.due_date, Milestone.position, Milestone.id)
+    )
+    changes = (
+        select(MilestoneChange)
+        .where(
+            MilestoneChange.tenant_id == tenant_id, MilestoneChange.engagement_id == engagement_id
+        )
+        .order_by(MilestoneChange.proposed_at.desc(), MilestoneChange.id.desc())
+    )
+    return rows, changes
+
+
+def _params(engagement: Engagement) -> dict[str, int]:
+    return {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+
+
 def milestones_of(engagement: Engagement) -> list[Milestone]:
     """The engagement's agreed milestones, by due date."""
-    return list(
-        db.session.scalars(
-            select(Milestone)
-            .where(
-                Milestone.tenant_id == engagement.tenant_id,
-                Milestone.engagement_id == engagement.id,
-            )
-            .order_by(Milestone.due_date, Milestone.position, Milestone.id)
-        )
-    )
+    return list(db.session.scalars(_of_statements()[0], _params(engagement)))
 
 
 def late_milestones(tenant_id: int, today: dt.date) -> Select[int, int]:
@@ -88,16 +105,7 @@ def milestone_state(milestone: Milestone, today: dt.date) -> str:
 
 def changes_of(engagement: Engagement) -> list[MilestoneChange]:
     """Every proposed change to the engagement's milestones, newest first."""
-    return list(
-        db.session.scalars(
-            select(MilestoneChange)
-            .where(
-                MilestoneChange.tenant_id == engagement.tenant_id,
-                MilestoneChange.engagement_id == engagement.id,
-            )
-            .order_by(MilestoneChange.proposed_at.desc(), MilestoneChange.id.desc())
-        )
-    )
+    return list(db.session.scalars(_of_statements()[1], _params(engagement)))
 
 
 # --- proposing and agreeing ----------------------------------------------------------------------
