@@ -4,13 +4,16 @@ home, a faculty member's course and an advisor's institution."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 
+from ...models import Employer, Listing
 from ...work.models import Engagement
 from .models import MessageRead, WorkspaceMessage
 from .services import Reader, not_by
@@ -92,33 +95,113 @@ def conversations(ctx: LaunchContext, engagements: list[Engagement]) -> list[Con
     ]
 
 
+@dataclass(frozen=True)
+class UnreadLine:
+    """One of the student's engagements with messages they have not read."""
+
+    engagement_id: int
+    title: str
+    employer: str
+    unread: int
+
+
+@functools.cache
+def _mark(tenant_id: Any, reader: Any) -> Any:
+    """The reader's read marks, by engagement (a subquery)."""
+    return (
+        select(MessageRead.engagement_id, MessageRead.last_read_id)
+        .where(MessageRead.tenant_id == tenant_id, MessageRead.reader == reader)
+        .subquery()
+    )
+
+
+@functools.cache
+def _student_unread_statement() -> Any:
+    """Messages others wrote that the student has not read, per engagement of theirs, with its
+    listing's title and employer, newest engagement first: built once, bound per request
+    (``tenant_id``, ``student_id``, ``reader``)."""
+    tenant_id: Any = bindparam("tenant_id")
+    student_id: Any = bindparam("student_id")
+    mark = _mark(tenant_id, bindparam("reader"))
+    return (
+        select(Engagement.id, Listing.title, Employer.name, func.count(WorkspaceMessage.id))
+        .select_from(WorkspaceMessage)
+        .join(Engagement, Engagement.id == WorkspaceMessage.engagement_id)
+        .join(Listing, Listing.id == Engagement.listing_id)
+        .join(Employer, Employer.id == Listing.employer_id)
+        .outerjoin(mark, mark.c.engagement_id == WorkspaceMessage.engagement_id)
+        .where(
+            WorkspaceMessage.tenant_id == tenant_id,
+            Engagement.tenant_id == tenant_id,
+            Engagement.student_id == student_id,
+            or_(WorkspaceMessage.author_id.is_(None), WorkspaceMessage.author_id != student_id),
+            WorkspaceMessage.id > func.coalesce(mark.c.last_read_id, 0),
+        )
+        .group_by(Engagement.id, Listing.title, Employer.name, Engagement.created_at)
+        .order_by(Engagement.created_at.desc(), Engagement.id.desc())
+    )
+
+
+def student_unread(ctx: LaunchContext) -> list[UnreadLine]:
+    """The launch student's engagements with unread messages (newest engagement first), in
+    one grouped statement."""
+    if ctx.role != "student" or ctx.user_id is None:
+        return []
+    reader = Reader.of_launch(ctx)
+    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id, "reader": reader.key}
+    rows = db.session.execute(_student_unread_statement(), params)
+    return [UnreadLine(eid, title, employer, int(n)) for eid, title, employer, n in rows]
+
+
+@functools.cache
+def _summary_statement(faculty: bool, user_reader: bool) -> Any:
+    """The conversations with messages and those unread by the reader, over the engagements
+    of a course (``faculty``) or of the tenant: built once, bound per request (``tenant_id``,
+    ``course_id``, ``reader`` and ``user_id``, or ``kind``)."""
+    tenant_id: Any = bindparam("tenant_id")
+    seen = select(Engagement.id).where(Engagement.tenant_id == tenant_id)
+    if faculty:
+        seen = seen.where(Engagement.course_id == bindparam("course_id"))
+    mark = _mark(tenant_id, bindparam("reader"))
+    others = (
+        or_(
+            WorkspaceMessage.author_id.is_(None), WorkspaceMessage.author_id != bindparam("user_id")
+        )
+        if user_reader
+        else WorkspaceMessage.author_kind != bindparam("kind")
+    )
+    unread = and_(others, WorkspaceMessage.id > func.coalesce(mark.c.last_read_id, 0))
+    return (
+        select(
+            func.count(func.distinct(WorkspaceMessage.engagement_id)),
+            func.coalesce(func.sum(case((unread, 1), else_=0)), 0),
+        )
+        .select_from(WorkspaceMessage)
+        .outerjoin(mark, mark.c.engagement_id == WorkspaceMessage.engagement_id)
+        .where(
+            WorkspaceMessage.tenant_id == tenant_id,
+            WorkspaceMessage.engagement_id.in_(seen.scalar_subquery()),
+        )
+    )
+
+
 def summary(ctx: LaunchContext) -> tuple[int, int]:
     """(messages unread by the launch's person, conversations with messages) over the
-    engagements a faculty member's course or an advisor's institution has: two counts in
-    SQL, no engagement loaded (the homes show them)."""
-    seen = select(Engagement.id).where(Engagement.tenant_id == ctx.tenant_id)
+    engagements a faculty member's course or an advisor's institution has: one statement, no
+    engagement loaded (the homes show them)."""
     if ctx.role == "faculty":
         if ctx.course_id is None:
             return 0, 0
-        seen = seen.where(Engagement.course_id == ctx.course_id)
     elif ctx.role != "advisor":
         return 0, 0
     reader = Reader.of_launch(ctx)
-    scope = [
-        WorkspaceMessage.tenant_id == ctx.tenant_id,
-        WorkspaceMessage.engagement_id.in_(seen.scalar_subquery()),
-    ]
-    active = db.session.scalar(
-        select(func.count(func.distinct(WorkspaceMessage.engagement_id))).where(*scope)
-    )
-    mark = (
-        select(MessageRead.engagement_id, MessageRead.last_read_id)
-        .where(MessageRead.tenant_id == ctx.tenant_id, MessageRead.reader == reader.key)
-        .subquery()
-    )
-    unread = db.session.scalar(
-        select(func.count(WorkspaceMessage.id))
-        .outerjoin(mark, mark.c.engagement_id == WorkspaceMessage.engagement_id)
-        .where(*scope, not_by(reader), WorkspaceMessage.id > func.coalesce(mark.c.last_read_id, 0))
-    )
-    return int(unread or 0), int(active or 0)
+    params = {
+        "tenant_id": ctx.tenant_id,
+        "course_id": ctx.course_id,
+        "reader": reader.key,
+        "user_id": reader.user_id,
+        "kind": reader.kind,
+    }
+    statement = _summary_statement(ctx.role == "faculty", reader.user_id is not None)
+    row = db.session.execute(statement, params).one()
+    return int(row[1] or 0), int(row[0] or 0)

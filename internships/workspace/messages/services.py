@@ -8,9 +8,11 @@ relation to it again and scope every query by the engagement's tenant."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select
+from sqlalchemy import bindparam, case, delete, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from lti_tool.actor import Actor
@@ -161,15 +163,38 @@ def _of(engagement: Engagement) -> list[ColumnElement[bool]]:
     ]
 
 
-def latest_messages(engagement: Engagement, limit: int = SHOWN) -> list[WorkspaceMessage]:
-    """The latest ``limit`` messages, oldest first (the newest last)."""
-    rows = db.session.scalars(
-        select(WorkspaceMessage)
-        .where(*_of(engagement))
+@functools.cache
+def _latest_statement() -> Any:
+    """The latest messages of an engagement, newest first, each with the reader's read mark,
+    built once (every engagement page shows them): a request binds ``tenant_id``,
+    ``engagement_id``, ``limit`` and ``reader``."""
+    tenant_id: Any = bindparam("tenant_id")
+    engagement_id: Any = bindparam("engagement_id")
+    mark = select(MessageRead.last_read_id).where(
+        MessageRead.tenant_id == tenant_id,
+        MessageRead.engagement_id == engagement_id,
+        MessageRead.reader == bindparam("reader"),
+    )
+    return (
+        select(WorkspaceMessage, mark.scalar_subquery())
+        .where(
+            WorkspaceMessage.tenant_id == tenant_id, WorkspaceMessage.engagement_id == engagement_id
+        )
         .order_by(WorkspaceMessage.id.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
+    )
+
+
+def latest_and_read(
+    engagement: Engagement, reader: Reader, limit: int = SHOWN
+) -> tuple[list[WorkspaceMessage], int]:
+    """The latest ``limit`` messages, oldest first (the newest last), and the reader's
+    ``last_read``, in one statement (0 when there is no message: nothing to have read)."""
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    rows = db.session.execute(
+        _latest_statement(), {**params, "limit": limit, "reader": reader.key}
     ).all()
-    return list(reversed(rows))
+    return [row[0] for row in reversed(rows)], int(rows[0][1] or 0) if rows else 0
 
 
 def all_messages(engagement: Engagement) -> list[WorkspaceMessage]:
@@ -225,16 +250,31 @@ def own_ids(messages: list[WorkspaceMessage], reader: Reader) -> set[int]:
     return {m.id for m in messages if m.author_kind == reader.kind}
 
 
+@functools.cache
+def _last_read_statement() -> Any:
+    return select(MessageRead.last_read_id).where(
+        MessageRead.tenant_id == bindparam("tenant_id"),
+        MessageRead.engagement_id == bindparam("engagement_id"),
+        MessageRead.reader == bindparam("reader"),
+    )
+
+
 def last_read(engagement: Engagement, reader: Reader) -> int:
     """The id of the last message this reader has seen (0: none)."""
-    found = db.session.scalar(
-        select(MessageRead.last_read_id).where(
-            MessageRead.tenant_id == engagement.tenant_id,
-            MessageRead.engagement_id == engagement.id,
-            MessageRead.reader == reader.key,
-        )
-    )
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    found = db.session.scalar(_last_read_statement(), {**params, "reader": reader.key})
     return int(found or 0)
+
+
+def unread_among(
+    engagement: Engagement, reader: Reader, shown: list[WorkspaceMessage], since: int
+) -> int:
+    """``unread_count`` from the latest messages (``latest_and_read``) when they hold every
+    message after ``since`` (all of them, or the oldest shown already read); else counted."""
+    if len(shown) < SHOWN or shown[0].id <= since:
+        own = own_ids(shown, reader)
+        return sum(1 for m in shown if m.id > since and m.id not in own)
+    return unread_count(engagement, reader, since=since)
 
 
 def unread_count(engagement: Engagement, reader: Reader, since: int | None = None) -> int:

@@ -95,10 +95,9 @@ def _record_url(viewer: panels.Viewer, engagement: Engagement) -> str:
 def provide(viewer: panels.Viewer, engagement: Engagement) -> dict[str, Any]:
     """The panel's variables; opening it marks the conversation read up to its newest."""
     reader = reader_of(viewer, engagement)
-    shown = services.latest_messages(engagement)
+    shown, seen = services.latest_and_read(engagement, reader)
     total = services.message_count(engagement) if len(shown) >= services.SHOWN else len(shown)
-    seen = services.last_read(engagement, reader)
-    unread = services.unread_count(engagement, reader, since=seen)
+    unread = services.unread_among(engagement, reader, shown, seen)
     if shown and shown[-1].id > seen:
         services.mark_read(engagement, reader, shown[-1].id)
     joinable = reader.kind in services.JOINING and not reader.read_only
@@ -112,7 +111,7 @@ def provide(viewer: panels.Viewer, engagement: Engagement) -> dict[str, Any]:
         "reader": reader,
         "refusal": services.why_not_post(engagement, reader),
         "form": MessageForm(formdata=None),
-        "follow_form": FollowForm(formdata=None),
+        "follow_form": FollowForm(formdata=None) if joinable else None,
         "following": joinable and services.is_participant(engagement, reader),
         "joinable": joinable,
         "page_url": viewer.page_url(engagement.id),
@@ -240,7 +239,7 @@ def conversations() -> ResponseReturnValue:
 
 def student_panel(ctx: LaunchContext) -> dict[str, Any] | None:
     """The student's unread messages, engagement by engagement (nothing when none)."""
-    rows = [r for r in lists.conversations(ctx, eng.list_engagements(ctx)) if r.unread]
+    rows = lists.student_unread(ctx)
     if not rows:
         return None
     return {"rows": rows, "unread": sum(r.unread for r in rows)}
