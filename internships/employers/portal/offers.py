@@ -5,7 +5,10 @@ center's employer figures count them (``accreditation.reports.employer_figures``
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import functools
+from typing import Any
+
+from sqlalchemy import bindparam, select
 
 from internships.work.models import Engagement
 from internships.work.services.evaluations import evaluation_of
@@ -28,13 +31,19 @@ class OfferInvalidError(PolicyViolationError):
         super().__init__(message, reason=f"invalid_{field_name}", field=field_name)
 
 
+@functools.cache
+def _offer_statement() -> Any:
+    """An engagement's offer row, built once (every engagement page reads it)."""
+    return select(EngagementOffer).where(
+        EngagementOffer.tenant_id == bindparam("tenant_id"),
+        EngagementOffer.engagement_id == bindparam("engagement_id"),
+    )
+
+
 def offer_of(tenant_id: int, engagement_id: int) -> EngagementOffer | None:
     """The engagement's answer and offer, if the supervisor gave one."""
-    return db.session.scalar(
-        select(EngagementOffer).where(
-            EngagementOffer.tenant_id == tenant_id, EngagementOffer.engagement_id == engagement_id
-        )
-    )
+    params = {"tenant_id": tenant_id, "engagement_id": engagement_id}
+    return db.session.scalar(_offer_statement(), params)
 
 
 def _check_answer(actor: Actor, engagement: Engagement, would_hire: bool | None, kind: str) -> None:

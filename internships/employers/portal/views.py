@@ -295,4 +295,4 @@ def _own_contact(tenant_id: int, employer_id: int, contact_id: int) -> None:
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The advisor's home panel: how many employers have contacts who get their own page."""
-    return {"with_contacts": len(contacts.contact_counts(ctx.tenant_id))}
+    return {"with_contacts": contacts.employers_with_contacts(ctx.tenant_id)}

@@ -5,9 +5,11 @@ page. A check-in may change until the supervisor has confirmed it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from internships.work.models import Engagement
 from lti_tool.actor import Actor
@@ -41,19 +43,25 @@ def week_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+@functools.cache
+def _recent_statement() -> Any:
+    """An engagement's latest check-ins, built once (every engagement page shows them): a
+    request binds ``tenant_id``, ``engagement_id`` and ``limit``."""
+    return (
+        select(CheckIn)
+        .where(
+            CheckIn.tenant_id == bindparam("tenant_id"),
+            CheckIn.engagement_id == bindparam("engagement_id"),
+        )
+        .order_by(CheckIn.week_start.desc())
+        .limit(bindparam("limit"))
+    )
+
+
 def recent_checkins(engagement: Engagement, limit: int = SHOWN) -> list[CheckIn]:
     """The engagement's latest check-ins, newest week first."""
-    return list(
-        db.session.scalars(
-            select(CheckIn)
-            .where(
-                CheckIn.tenant_id == engagement.tenant_id,
-                CheckIn.engagement_id == engagement.id,
-            )
-            .order_by(CheckIn.week_start.desc())
-            .limit(limit)
-        )
-    )
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id, "limit": limit}
+    return list(db.session.scalars(_recent_statement(), params))
 
 
 def submit_checkin(

@@ -6,11 +6,12 @@ home."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
@@ -59,21 +60,30 @@ def _save() -> ResponseReturnValue:
     return _page(form, 422)
 
 
+@functools.cache
+def _advisor_statement() -> Any:
+    """This week's check-ins, how many blocked, and the reminders sent since ``since``, in
+    one statement built once: a request binds ``tenant_id``, ``week`` and ``since``."""
+    tenant_id: Any = bindparam("tenant_id")
+    this_week = (CheckIn.tenant_id == tenant_id, CheckIn.week_start == bindparam("week"))
+    return select(
+        select(func.count(CheckIn.id)).where(*this_week).scalar_subquery(),
+        select(func.count(CheckIn.id)).where(*this_week, CheckIn.blocked).scalar_subquery(),
+        select(func.count(Reminder.id))
+        .where(Reminder.tenant_id == tenant_id, Reminder.sent_at >= bindparam("since"))
+        .scalar_subquery(),
+    )
+
+
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The advisor's home panel: this week's check-ins (how many blocked) and the reminders
     sent in the last seven days, with the settings' link."""
-    week = week_of(today_in(ctx.time_zone))
-    total, blocked = db.session.execute(
-        select(func.count(CheckIn.id), func.count(CheckIn.id).filter(CheckIn.blocked)).where(
-            CheckIn.tenant_id == ctx.tenant_id, CheckIn.week_start == week
-        )
-    ).one()
-    reminders = db.session.scalar(
-        select(func.count(Reminder.id)).where(
-            Reminder.tenant_id == ctx.tenant_id,
-            Reminder.sent_at >= utcnow() - dt.timedelta(days=7),
-        )
-    )
+    params = {
+        "tenant_id": ctx.tenant_id,
+        "week": week_of(today_in(ctx.time_zone)),
+        "since": utcnow() - dt.timedelta(days=7),
+    }
+    total, blocked, reminders = db.session.execute(_advisor_statement(), params).one()
     return {
         "checkins": int(total or 0),
         "blocked": int(blocked or 0),

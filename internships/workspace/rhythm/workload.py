@@ -6,9 +6,11 @@ for more."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from internships.models import Listing
 from internships.work.models import Engagement
@@ -48,12 +50,11 @@ class Workload:
         return self.hours > self.max_weekly_hours
 
 
-def student_workload(ctx: LaunchContext, today: dt.date) -> Workload:
-    """This week's planned hours of the launch's student across their engagements: one
-    statement for the engagements, the caps from the course's row and the tenant's."""
-    monday = week_of(today)
-    sunday = monday + dt.timedelta(days=6)
-    rows = db.session.execute(
+@functools.cache
+def _engagements_statement() -> Any:
+    """The student's active and submitted engagements with their weekly hours and dates,
+    built once: a request binds ``tenant_id`` and ``student_id``."""
+    return (
         select(
             Engagement.id,
             Listing.title,
@@ -64,12 +65,21 @@ def student_workload(ctx: LaunchContext, today: dt.date) -> Workload:
         )
         .join(Listing, Listing.id == Engagement.listing_id)
         .where(
-            Engagement.tenant_id == ctx.tenant_id,
-            Engagement.student_id == ctx.user_id,
+            Engagement.tenant_id == bindparam("tenant_id"),
+            Engagement.student_id == bindparam("student_id"),
             Engagement.status.in_(("active", "submitted")),
         )
         .order_by(Engagement.id)
-    ).all()
+    )
+
+
+def student_workload(ctx: LaunchContext, today: dt.date) -> Workload:
+    """This week's planned hours of the launch's student across their engagements: one
+    statement for the engagements, the caps from the course's row and the tenant's."""
+    monday = week_of(today)
+    sunday = monday + dt.timedelta(days=6)
+    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id}
+    rows = db.session.execute(_engagements_statement(), params).all()
     # an active engagement plans its weekly hours for the weeks its dates cover (all of them
     # when it has none)
     this_week = [
