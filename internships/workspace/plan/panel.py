@@ -41,13 +41,14 @@ def _today(engagement: Engagement) -> dt.date:
 def provide_checklist(viewer: Viewer, engagement: Engagement) -> dict[str, Any]:
     """The checklist, who ticked what, and the hours logged before the kick-off call."""
     items = checklists.checklist_of(engagement)
+    can_tick = viewer.role in PARTIES and _writes(viewer, engagement)
     return {
         "engagement": engagement,
         "items": items,
         "before_kickoff": checklists.count_before_kickoff(engagement, items),
-        "can_tick": viewer.role in PARTIES and _writes(viewer, engagement),
+        "can_tick": can_tick,
         "page_url": viewer.page_url(engagement.id),
-        "form": forms.TickForm(formdata=None),
+        "form": forms.TickForm(formdata=None) if can_tick else None,
         "error": "",
     }
 
@@ -78,7 +79,8 @@ def provide_milestones(viewer: Viewer, engagement: Engagement) -> dict[str, Any]
     today = _today(engagement)
     rows = milestones.milestones_of(engagement)
     changes = milestones.changes_of(engagement)
-    delivered = deliverables(engagement) if viewer.role == "student" or rows else []
+    # the deliverables show within the milestones only (their titles, the student's choice)
+    delivered = deliverables(engagement) if rows else []
     can_write = _writes(viewer, engagement)
     return {
         "engagement": engagement,
@@ -92,7 +94,7 @@ def provide_milestones(viewer: Viewer, engagement: Engagement) -> dict[str, Any]
         "can_write": can_write,
         "page_url": viewer.page_url(engagement.id),
         "today": today,
-        "form": forms.MilestoneForm(formdata=None),
+        "form": forms.MilestoneForm(formdata=None) if can_write else None,
         "button": forms.RemoveForm(formdata=None) if can_write else None,
         "form_for": None,
         "error": "",
