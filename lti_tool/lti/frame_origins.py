@@ -369,3 +369,24 @@ def overview(tenant: Tenant) -> Overview:
         seen=[e for e in seen if e.origin not in allowed],
         derived=derived,
     )
+
+
+def counts(tenant: Tenant, registrations: Iterable[Registration]) -> tuple[int, int]:
+    """``overview``'s figures (allowed: configured + learned + derived; seen and not allowed)
+    for the admin overview, without a query: the registrations the page read already, and the
+    tenant's origins as the process keeps them for its origins version (``csp.tenant_origins``,
+    which the page's own header reads; the keys of ``tenant_origin_sources``)."""
+    from ..csp import tenant_origins
+
+    learned: list[str] = []
+    seen: list[str] = []
+    for reg in registrations:
+        for e in _entries(reg):
+            (learned if e.get("allowed") else seen).append(str(e.get("origin")))
+    shown = {*configured(tenant), *learned}
+    derived = [origin for origin in tenant_origins(tenant.id) if origin not in shown]
+    allowed = shown | set(derived)
+    return (
+        len(configured(tenant)) + len(learned) + len(derived),
+        len([origin for origin in seen if origin not in allowed]),
+    )

@@ -73,7 +73,7 @@ def index() -> ResponseReturnValue:
     ctx = current_launch()
     tenant = services.get_tenant(ctx.tenant_id)
     registrations = services.list_registrations(ctx.tenant_id)
-    found = frame_origins.overview(tenant)
+    allowed_origins, seen_origins = frame_origins.counts(tenant, registrations)
     return render_template(
         "admin/index.html",
         registrations=registrations,
@@ -82,8 +82,8 @@ def index() -> ResponseReturnValue:
         new_deployment_days=services.NEW_DEPLOYMENT_DAYS,
         failed_syncs=failed_sync_count(ctx.tenant_id),
         keys=key_state(services.list_keys(ctx.tenant_id)),
-        allowed_origins=len(found.configured) + len(found.learned) + len(found.derived),
-        seen_origins=len(found.seen),
+        allowed_origins=allowed_origins,
+        seen_origins=seen_origins,
         audit_entries=services.recent_audit(ctx.tenant_id, RECENT_ON_OVERVIEW),
         approve_form=ButtonForm(),
         acknowledge_form=ButtonForm(),
