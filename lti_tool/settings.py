@@ -158,7 +158,7 @@ def _finalise(app: Flask) -> None:
     _database(app)
     # Rate-limit counters: empty = where the LTI state lives (Redis) when set, else memory.
     if not cfg["RATELIMIT_STORAGE_URI"]:
-        cfg["RATELIMIT_STORAGE_URI"] = cfg["LTI_STATE_REDIS_URL"] or "memory://"
+        cfg["RATELIMIT_STORAGE_URI"] = cfg["LTI_STATE_REDIS_URL"] or "swept-memory://"
     if cfg["PROXY_HOPS"]:
         hops = int(cfg["PROXY_HOPS"])
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

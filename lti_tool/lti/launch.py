@@ -15,6 +15,7 @@ from pylti1p3.message_launch import TJwtHeader, TLaunchData
 
 from ..context import DEPLOYMENT_ID, MESSAGE_TYPE
 from ..errors import LaunchError
+from ..http import session as http_session
 from ..models import Registration
 from ..text import storable
 from . import platform_keys
@@ -153,7 +154,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def __init__(self) -> None:
         request, conf, sessions, cookies = _services()
-        super().__init__(request, conf, session_service=sessions, cookie_service=cookies)
+        # the process's HTTP session, not a new one per launch (pylti1p3 uses it for nothing)
+        web = http_session()
+        super().__init__(request, conf, sessions, cookies, requests_session=web)
         self.sessions = sessions
         self.conf = conf
         self.login_state: dict[str, Any] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import bindparam, select
 
@@ -214,9 +214,19 @@ def _upsert_course(
     return course_id
 
 
+class RecordedLaunch(NamedTuple):
+    """What the launch view reads of the launch it recorded (no ORM object: the row is
+    written with one Core INSERT)."""
+
+    id: str
+    tenant_id: int
+    role: str
+    message: dict[str, Any]
+
+
 def record_launch(
     registration: Registration | RegistrationRef, body: dict[str, Any], lifetime_s: int
-) -> Launch:
+) -> RecordedLaunch:
     """Upsert course, user, enrolment and resource link from the claims; return the launch."""
     tenant = registration.tenant
     sub = _refuse_anonymous(body)
@@ -233,8 +243,12 @@ def record_launch(
         # id this LMS knows, so the identity stays its own there.
         primary = db.session.connection().execute(_PRIMARY, {"u": user_id, "t": tenant.id})
         user_id = primary.scalar() or user_id
+    launch_id = secrets.token_urlsafe(32)
+    message = {k: v for k, v in body.items() if k != "nonce"} | {
+        DEPLOYMENT_ID: body.get(DEPLOYMENT_ID)
+    }
     values = {
-        "id": secrets.token_urlsafe(32),
+        "id": launch_id,
         "tenant_id": tenant.id,
         "registration_id": registration.id,
         "user_id": user_id,
@@ -242,15 +256,14 @@ def record_launch(
         "role": decision.role,
         "read_only": decision.read_only,
         "is_tool_admin": decision.is_tool_admin,
-        "message": {k: v for k, v in body.items() if k != "nonce"}
-        | {DEPLOYMENT_ID: body.get(DEPLOYMENT_ID)},
+        "message": message,
         "created_at": now,
         "expires_at": now + dt.timedelta(seconds=lifetime_s),
     }
     db.session.connection().execute(_LAUNCH_INSERT, values)
     if decision.role == ADVISOR:
         _note_claim_advisor(tenant.id, tenant.settings or {}, body, user_id, context, now)
-    return Launch(**values)  # transient: the caller reads id and tenant_id
+    return RecordedLaunch(launch_id, tenant.id, str(decision.role), message)
 
 
 def _note_claim_advisor(

@@ -204,3 +204,32 @@ def test_redis_down_falls_back_to_memory_instead_of_failing(app, database_url):
         assert codes == [200, 200, 429]  # still limited, from process memory
     finally:
         create_app("config.testing", SQLALCHEMY_DATABASE_URI=database_url)
+
+
+def test_memory_counters_start_no_thread_per_request_and_are_swept(monkeypatch):
+    """The process-memory store (no Redis) counts without limits' timer thread per hit, and
+    counters past their window are swept inline."""
+    import threading
+    import time
+
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    from lti_tool.ratelimit import SweptMemoryStorage
+
+    storage = storage_from_string("swept-memory://")
+    assert isinstance(storage, SweptMemoryStorage)
+    counter = FixedWindowRateLimiter(storage)
+    two = parse("2 per second")
+    assert [counter.hit(two, "one", "view") for _ in range(3)] == [True, True, False]
+    storage.timer.join()  # the one timer limits starts with the store
+    threads = threading.active_count()
+    for n in range(200):
+        counter.hit(two, f"person-{n}", "view")
+    assert threading.active_count() == threads
+    monkeypatch.setattr(SweptMemoryStorage, "SWEEP_EVERY_S", 0.0)
+    later = time.time() + 5
+    monkeypatch.setattr("time.time", lambda: later)
+    counter.hit(two, "later", "view")
+    assert list(storage.storage) == [two.key_for("later", "view")]
