@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from internships.services.listing_rules import pay_floor_cents
 from internships.work.models import Engagement
-from internships.workspace.panels import Viewer, finished
+from internships.workspace.panels import Viewer, finished, hour_days
 from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.tenants import get_tenant
 from lti_tool.unit_of_work import field_errors
@@ -39,7 +39,7 @@ ACTIONS = {
 def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
     """The panel's variables, or None for an unpaid engagement."""
     payments = svc.payments_of(engagement)
-    standing = standing_of(engagement, payments)
+    standing = standing_of(engagement, payments, minutes_by_day=hour_days(engagement).confirmed)
     if standing is None:
         return None
     tenant = get_tenant(engagement.tenant_id)

@@ -15,7 +15,7 @@ from lti_tool.context import today_in
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.tenants import get_tenant
 
-from ..panels import Viewer, finished
+from ..panels import Viewer, finished, hour_days
 from . import forms
 from .models import PARTIES
 from .services import checklists, milestones
@@ -45,7 +45,9 @@ def provide_checklist(viewer: Viewer, engagement: Engagement) -> dict[str, Any]:
     return {
         "engagement": engagement,
         "items": items,
-        "before_kickoff": checklists.count_before_kickoff(engagement, items),
+        "before_kickoff": checklists.count_before_kickoff(
+            engagement, items, hour_days(engagement).logged
+        ),
         "can_tick": can_tick,
         "page_url": viewer.page_url(engagement.id),
         "form": forms.TickForm(formdata=None) if can_tick else None,

@@ -213,10 +213,14 @@ def _one_statements() -> tuple[Any, Any]:
 
 
 def standing_of(
-    engagement: Engagement, payments: list[Payment], today: dt.date | None = None
+    engagement: Engagement,
+    payments: list[Payment],
+    today: dt.date | None = None,
+    minutes_by_day: dict[dt.date, int] | None = None,
 ) -> Standing | None:
     """The standing of one engagement (None: unpaid), as ``standings`` has it, from its
-    ``payments`` (``payments_of``, which the panel shows too) and two statements."""
+    ``payments`` (``payments_of``, which the panel shows too) and two statements (one when
+    its confirmed minutes by work day are given)."""
     tenant = get_tenant(engagement.tenant_id)
     pay, minutes = _one_statements()
     params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
@@ -227,7 +231,9 @@ def standing_of(
     terms = terms_from(row, listing)
     if terms is None:
         return None
-    by_day = {day: int(total or 0) for day, total in db.session.execute(minutes, params)}
+    by_day = minutes_by_day
+    if by_day is None:
+        by_day = {day: int(total or 0) for day, total in db.session.execute(minutes, params)}
     got = sum(p.amount_cents for p in payments if p.state in COUNTED_STATES)
     disputed = any(p.state == "disputed" for p in payments)
     flags = (disputed, bool(notices), bool(uncleared))

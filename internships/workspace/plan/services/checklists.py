@@ -307,14 +307,19 @@ def _logs_before_statement() -> Any:
     )
 
 
-def count_before_kickoff(engagement: Engagement, items: list[ChecklistItem]) -> int:
-    """How many logs ``hours_before_kickoff`` finds, counted in SQL (``items``: the checklist)."""
+def count_before_kickoff(
+    engagement: Engagement, items: list[ChecklistItem], logged: dict[dt.date, int] | None = None
+) -> int:
+    """How many logs ``hours_before_kickoff`` finds, counted in SQL (``items``: the checklist;
+    ``logged``: the engagement's logs by work day, when already read)."""
     kickoff = _kickoff(engagement, items)
     if kickoff is None:
         return 0
     before = dt.date.max
     if kickoff.done_at is not None:
         before = day_in(kickoff.done_at, get_tenant(engagement.tenant_id).time_zone)
+    if logged is not None:
+        return sum(n for day, n in logged.items() if day < before)
     params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id, "before": before}
     return int(db.session.scalar(_logs_before_statement(), params) or 0)
 
