@@ -6,6 +6,7 @@ drawn on every request) with the figures each chart's data table shows."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,13 @@ class Chart:
 
 def state_chart(states: list[tuple[str, int]]) -> Chart:
     """Engagements per state; each state links to the student table filtered by it."""
+    return _state_chart(tuple(states))
+
+
+# A chart is a pure function of its figures: kept for the last few sets of them (writing the
+# SVG and its data URI on every request was a tenth of the dashboard's CPU). Read only.
+@functools.lru_cache(maxsize=64)
+def _state_chart(states: tuple[tuple[str, int], ...]) -> Chart:
     labels = [ENGAGEMENT_LABELS.get(s, s) for s, _ in states]
     total = sum(n for _, n in states)
     src = bars.bar_chart(
@@ -43,6 +51,11 @@ def state_chart(states: list[tuple[str, int]]) -> Chart:
 
 def risk_chart(reasons: list[tuple[str, int]]) -> Chart:
     """Open engagements flagged per at-risk reason; each reason links to its filtered list."""
+    return _risk_chart(tuple(reasons))
+
+
+@functools.lru_cache(maxsize=64)
+def _risk_chart(reasons: tuple[tuple[str, int], ...]) -> Chart:
     labels = [risk.RULE_LABELS[r] for r, _ in reasons]
     src = bars.bar_chart(
         labels,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, bindparam, func, select, text
 
 from internships.models import Employer, Listing
 from internships.work.models import Engagement
@@ -61,21 +61,33 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
+_NO_JIT = text("SET LOCAL jit = off")
+
+
 def without_jit() -> None:
     """PostgreSQL: no JIT compilation for the rest of this transaction. The report queries
     are costed high (many rows, subqueries) but run in milliseconds through indexes; compiling
     them (the server's default above a cost of 100,000) took longer than running them."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL jit = off"))
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    session = db.session()
+    done = session.info.get("without_jit")
+    if done is not None and done is session.get_transaction():
+        return  # once a transaction (the reports blueprint's pages and their services ask)
+    session.execute(_NO_JIT)
+    session.info["without_jit"] = session.get_transaction()
+
+
+_TERMS = (  # built once: building it cost more than running it
+    select(Course.term_name, func.min(Course.term_start), func.max(Course.term_end))
+    .where(Course.tenant_id == bindparam("tenant_id"), Course.term_name.is_not(None))
+    .group_by(Course.term_name)
+)
 
 
 def terms(tenant_id: int) -> list[Term]:
     """The tenant's terms (from its courses), newest first."""
-    rows = db.session.execute(
-        select(Course.term_name, func.min(Course.term_start), func.max(Course.term_end))
-        .where(Course.tenant_id == tenant_id, Course.term_name.is_not(None))
-        .group_by(Course.term_name)
-    ).all()
+    rows = db.session.execute(_TERMS, {"tenant_id": tenant_id}).all()
     found = [Term(name, _date(start), _date(end)) for name, start, end in rows if name]
     return sorted(found, key=lambda t: (t.start or dt.date.min, t.name), reverse=True)
 

@@ -1,15 +1,15 @@
-"""Credit figures for advisor reports, read from the ``credit`` module's models: credits awarded
-in a period, and each (student, course)'s credit progress for a page of rows in three grouped
-queries (the credit module's own ``course_progress`` builds the full checklist; the per-student
-report uses that)."""
+"""Credit figures for advisor reports, read from the ``credit`` module's models: the statement
+of credits awarded (the advisor's home counts), and each (student, course)'s credit progress for
+a page of rows in three grouped queries (the credit module's own ``course_progress`` builds the
+full checklist; the per-student report uses that)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 
 from credit.models import CreditAward, CreditPolicy
 from credit.services.policy import tenant_defaults
@@ -45,16 +45,14 @@ class CreditSummary:
         return f"{self.percent}% of {self.hours_needed} h"
 
 
-def credits_awarded(tenant_id: int, span: tuple[dt.datetime, dt.datetime] | None) -> int:
-    """Credits of the tenant's current final awards made in ``span`` (all time when None)."""
-    stmt = select(func.coalesce(func.sum(CreditAward.credits), 0)).where(
-        CreditAward.tenant_id == tenant_id,
+def credits_statement(tenant: Any) -> Select[Any]:
+    """The sum of credits of the tenant's current final awards (``tenant`` an id or a
+    bindparam), for ``credits_awarded`` and the advisor's home counts."""
+    return select(func.coalesce(func.sum(CreditAward.credits), 0)).where(
+        CreditAward.tenant_id == tenant,
         CreditAward.superseded_by_id.is_(None),
         CreditAward.status == "final",
     )
-    if span is not None:
-        stmt = stmt.where(CreditAward.created_at >= span[0], CreditAward.created_at < span[1])
-    return int(db.session.scalar(stmt) or 0)
 
 
 def credit_progress_for(tenant_id: int, pairs: Iterable[Pair]) -> dict[Pair, CreditSummary]:
@@ -83,15 +81,45 @@ def credit_progress_for(tenant_id: int, pairs: Iterable[Pair]) -> dict[Pair, Cre
     return out
 
 
+_TENANT: Any = bindparam("tenant_id")
+_COURSES: Any = bindparam("course_ids", expanding=True)
+_STUDENTS: Any = bindparam("student_ids", expanding=True)
+# Built once (parameters tenant_id, course_ids, student_ids): building them cost more than
+# running them on a page of rows.
+_POLICIES = select(
+    CreditPolicy.course_id, CreditPolicy.hours_per_credit, CreditPolicy.max_credits
+).where(CreditPolicy.tenant_id == _TENANT, CreditPolicy.course_id.in_(_COURSES))
+_AWARDS = select(
+    CreditAward.student_id, CreditAward.course_id, CreditAward.credits, CreditAward.status
+).where(
+    CreditAward.tenant_id == _TENANT,
+    CreditAward.course_id.in_(_COURSES),
+    CreditAward.student_id.in_(_STUDENTS),
+    CreditAward.superseded_by_id.is_(None),
+    CreditAward.status != "declined",
+)
+_CONFIRMED_MINUTES = (
+    select(Engagement.student_id, Engagement.course_id, func.sum(HourLog.minutes))
+    .join(HourLog, HourLog.engagement_id == Engagement.id)
+    .where(
+        Engagement.tenant_id == _TENANT,
+        # two plain INs use the (tenant, student) index; pairs are picked by the caller
+        Engagement.student_id.in_(_STUDENTS),
+        Engagement.course_id.in_(_COURSES),
+        Engagement.status != "cancelled",
+        HourLog.status == "confirmed",
+    )
+    .group_by(Engagement.student_id, Engagement.course_id)
+)
+
+
 def _policies(tenant_id: int, course_ids: list[int]) -> dict[int, tuple[int, int]]:
     """(hours per credit, max credits) of each course: its policy, else the tenant's defaults
     (read, never created)."""
     policies = {
-        p.course_id: (p.hours_per_credit, p.max_credits)
-        for p in db.session.scalars(
-            select(CreditPolicy).where(
-                CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id.in_(course_ids)
-            )
+        course_id: (per_credit, max_credits)
+        for course_id, per_credit, max_credits in db.session.execute(
+            _POLICIES, {"tenant_id": tenant_id, "course_ids": course_ids}
         )
     }
     if len(policies) < len(course_ids):
@@ -105,39 +133,19 @@ def _policies(tenant_id: int, course_ids: list[int]) -> dict[int, tuple[int, int
 
 def _awards(
     tenant_id: int, student_ids: list[int], course_ids: list[int]
-) -> dict[tuple[int, int | None], CreditAward]:
-    """The current (not superseded, not declined) award of each (student, course)."""
-    return {
-        (a.student_id, a.course_id): a
-        for a in db.session.scalars(
-            select(CreditAward).where(
-                CreditAward.tenant_id == tenant_id,
-                CreditAward.course_id.in_(course_ids),
-                CreditAward.student_id.in_(student_ids),
-                CreditAward.superseded_by_id.is_(None),
-                CreditAward.status != "declined",
-            )
-        )
-    }
+) -> dict[tuple[int, int | None], Any]:
+    """The current (not superseded, not declined) award of each (student, course): a row with
+    its ``credits`` and ``status``."""
+    params = {"tenant_id": tenant_id, "student_ids": student_ids, "course_ids": course_ids}
+    return {(a.student_id, a.course_id): a for a in db.session.execute(_AWARDS, params)}
 
 
 def _confirmed_minutes(
     tenant_id: int, student_ids: list[int], course_ids: list[int]
 ) -> dict[tuple[int, int | None], int]:
     """Confirmed minutes of each (student, course)'s engagements that are not cancelled."""
+    params = {"tenant_id": tenant_id, "student_ids": student_ids, "course_ids": course_ids}
     return {
         (sid, cid): int(total or 0)
-        for sid, cid, total in db.session.execute(
-            select(Engagement.student_id, Engagement.course_id, func.sum(HourLog.minutes))
-            .join(HourLog, HourLog.engagement_id == Engagement.id)
-            .where(
-                Engagement.tenant_id == tenant_id,
-                # two plain INs use the (tenant, student) index; pairs are picked below
-                Engagement.student_id.in_(student_ids),
-                Engagement.course_id.in_(course_ids),
-                Engagement.status != "cancelled",
-                HourLog.status == "confirmed",
-            )
-            .group_by(Engagement.student_id, Engagement.course_id)
-        )
+        for sid, cid, total in db.session.execute(_CONFIRMED_MINUTES, params)
     }

@@ -4,20 +4,22 @@ over an index, and the grade-sync list behind the last two."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
+from credit.models import CreditAward
 from internships.models import Listing
 from internships.work.models import Application, Engagement, HourLog
 from lti_tool.extensions import db
 from lti_tool.jobs.models import FAILED, PENDING, SENDING, OutboxMessage
-from lti_tool.jobs.outbox import status_counts
 from lti_tool.notify.mail import KIND as EMAIL_KIND
 from lti_tool.quantities import quarter_hours
 
 from .common import Table, Term
-from .credit import credits_awarded
+from .credit import credits_statement
 
 
 @dataclass(frozen=True)
@@ -34,43 +36,67 @@ class HomeCounts:
 
 def home_counts(tenant_id: int, term: Term | None) -> HomeCounts:
     """Open listings and active engagements now; applications, confirmed hours and credits in
-    the term (all time without one); grades waiting for the LMS or failed."""
-    span = term.span if term else None
-    applications = (
-        select(func.count()).select_from(Application).where(Application.tenant_id == tenant_id)
-    )
-    hours = select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
-        HourLog.tenant_id == tenant_id, HourLog.status == "confirmed"
-    )
-    if span is not None and term is not None and term.start and term.end:
-        applications = applications.where(
-            Application.created_at >= span[0], Application.created_at < span[1]
-        )
-        hours = hours.where(HourLog.work_date >= term.start, HourLog.work_date <= term.end)
-    outbox = status_counts(tenant_id, exclude_kinds=(EMAIL_KIND,))  # email is not a grade
+    the term (all time without one); grades waiting for the LMS or failed. One statement."""
+    span = term.span if term is not None else None
+    params: dict[str, Any] = {"tenant_id": tenant_id}
+    if span is not None and term is not None:
+        params.update(start_at=span[0], end_at=span[1], start_day=term.start, end_day=term.end)
+    row = db.session.execute(_counts_statement(span is not None), params).one()
+    listings, applications, active, minutes, credits, pending, failed = row
     return HomeCounts(
         term=term,
-        open_listings=int(
-            db.session.scalar(
-                select(func.count())
-                .select_from(Listing)
-                .where(Listing.tenant_id == tenant_id, Listing.status == "open")
-            )
-            or 0
-        ),
-        applications=int(db.session.scalar(applications) or 0),
-        active_engagements=int(
-            db.session.scalar(
-                select(func.count())
-                .select_from(Engagement)
-                .where(Engagement.tenant_id == tenant_id, Engagement.status == "active")
-            )
-            or 0
-        ),
-        confirmed_hours=quarter_hours(int(db.session.scalar(hours) or 0)),
-        credits_awarded=credits_awarded(tenant_id, span),
-        grades_pending=outbox.get(PENDING, 0) + outbox.get(SENDING, 0),
-        grades_failed=outbox.get(FAILED, 0),
+        open_listings=int(listings or 0),
+        applications=int(applications or 0),
+        active_engagements=int(active or 0),
+        confirmed_hours=quarter_hours(int(minutes or 0)),
+        credits_awarded=int(credits or 0),
+        grades_pending=int(pending or 0),
+        grades_failed=int(failed or 0),
+    )
+
+
+@functools.cache
+def _counts_statement(in_term: bool) -> Any:
+    """``home_counts``'s statement, built once (building it was most of its cost): one scalar
+    subquery a figure, each over its (tenant, ...) index; ``in_term`` bounds the applications
+    and credits by ``start_at``/``end_at`` and the hours by ``start_day``/``end_day``.
+    Grades are the outbox messages that are not email (``status_counts`` without email)."""
+    tenant: Any = bindparam("tenant_id")
+    applications = select(func.count()).where(Application.tenant_id == tenant)
+    hours = select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
+        HourLog.tenant_id == tenant, HourLog.status == "confirmed"
+    )
+    credits = credits_statement(tenant)
+    if in_term:
+        start_at: Any = bindparam("start_at")
+        end_at: Any = bindparam("end_at")
+        applications = applications.where(
+            Application.created_at >= start_at, Application.created_at < end_at
+        )
+        hours = hours.where(
+            HourLog.work_date >= bindparam("start_day"), HourLog.work_date <= bindparam("end_day")
+        )
+        credits = credits.where(CreditAward.created_at >= start_at, CreditAward.created_at < end_at)
+
+    def grades(*statuses: str) -> Any:
+        return select(func.count()).where(
+            OutboxMessage.tenant_id == tenant,
+            OutboxMessage.status.in_(statuses),
+            OutboxMessage.kind != EMAIL_KIND,  # email is not a grade
+        )
+
+    return select(
+        select(func.count())
+        .where(Listing.tenant_id == tenant, Listing.status == "open")
+        .scalar_subquery(),
+        applications.scalar_subquery(),
+        select(func.count())
+        .where(Engagement.tenant_id == tenant, Engagement.status == "active")
+        .scalar_subquery(),
+        hours.scalar_subquery(),
+        credits.scalar_subquery(),
+        grades(PENDING, SENDING).scalar_subquery(),
+        grades(FAILED).scalar_subquery(),
     )
 
 

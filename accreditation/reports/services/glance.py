@@ -143,14 +143,15 @@ def _by_student(rows: Sequence[Any], limits: Thresholds) -> list[StudentAtRisk]:
     return sorted(students.values(), key=lambda s: -s.reasons)
 
 
+_BY_STATE = (  # built once (parameter tenant_id)
+    select(Engagement.status, func.count())
+    .where(Engagement.tenant_id == bindparam("tenant_id"))
+    .group_by(Engagement.status)
+)
+
+
 def engagements_by_state(tenant_id: int) -> list[tuple[str, int]]:
     """Engagements per state (every state, in their order, zero when none): one grouped count
     over the (tenant, status) index."""
-    counts = dict(
-        db.session.execute(
-            select(Engagement.status, func.count())
-            .where(Engagement.tenant_id == tenant_id)
-            .group_by(Engagement.status)
-        ).all()
-    )
+    counts = dict(db.session.execute(_BY_STATE, {"tenant_id": tenant_id}).all())
     return [(state, int(counts.get(state, 0))) for state in ENGAGEMENT_STATUSES]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, PolicyViolationError
@@ -98,10 +98,18 @@ def share_report(ctx: LaunchContext, student_id: int, message: str) -> ReportSha
     return share
 
 
-def latest_share(tenant_id: int, student_id: int) -> ReportShare | None:
-    return db.session.scalar(
-        select(ReportShare)
-        .where(ReportShare.tenant_id == tenant_id, ReportShare.student_id == student_id)
-        .order_by(ReportShare.id.desc())
-        .limit(1)
+_LATEST_SHARE = (  # built once (parameters tenant_id, student_id)
+    select(ReportShare.created_at, ReportShare.message, ReportShare.shared_by)
+    .where(
+        ReportShare.tenant_id == bindparam("tenant_id"),
+        ReportShare.student_id == bindparam("student_id"),
     )
+    .order_by(ReportShare.id.desc())
+    .limit(1)
+)
+
+
+def latest_share(tenant_id: int, student_id: int) -> Row[dt.datetime, str, str] | None:
+    """The student's latest shared report: its ``created_at``, ``message`` and ``shared_by``."""
+    params = {"tenant_id": tenant_id, "student_id": student_id}
+    return db.session.execute(_LATEST_SHARE, params).first()

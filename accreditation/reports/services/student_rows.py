@@ -5,11 +5,12 @@ credit progress, each one grouped query over those ids only (no query per row)."
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from internships.models import Employer, Listing
 from internships.profile.models import StudentProfile
@@ -88,33 +89,8 @@ def _details(
     tenant_id: int, ids: Sequence[int], limits: Thresholds, today: dt.date, now: dt.datetime
 ) -> dict[int, StudentRow]:
     """Engagement, student, course, listing and at-risk flags of each id."""
-    rules = rule_conditions(limits, today, now)
-    details = db.session.execute(
-        with_placement(
-            select(
-                Engagement.id,
-                Engagement.student_id,
-                User.name,
-                User.email,
-                StudentProfile.program,
-                Engagement.course_id,
-                Course.title,
-                Course.term_name,
-                Employer.name,
-                Listing.title,
-                Engagement.status,
-                Engagement.planned_hours,
-                Engagement.updated_at,
-                *(cond.label(f"risk_{name}") for name, cond in rules.items()),
-            ).join(User, User.id == Engagement.student_id)
-        )
-        .outerjoin(
-            StudentProfile,
-            (StudentProfile.user_id == Engagement.student_id)
-            & (StudentProfile.tenant_id == tenant_id),
-        )
-        .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
-    ).all()
+    statement = _details_statement(limits, today, now.replace(second=0, microsecond=0))
+    details = db.session.execute(statement, {"tenant_id": tenant_id, "ids": list(ids)}).all()
     rows: dict[int, StudentRow] = {}
     for r in details:
         row = StudentRow(
@@ -140,18 +116,71 @@ def _details(
     return rows
 
 
+_TENANT: Any = bindparam("tenant_id")
+_IDS: Any = bindparam("ids", expanding=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> Any:
+    """``_details``'s statement, built once per thresholds, day and minute (as
+    ``rule_conditions`` keeps the rules); parameters ``tenant_id`` and ``ids``."""
+    rules = rule_conditions(limits, today, now)
+    return (
+        with_placement(
+            select(
+                Engagement.id,
+                Engagement.student_id,
+                User.name,
+                User.email,
+                StudentProfile.program,
+                Engagement.course_id,
+                Course.title,
+                Course.term_name,
+                Employer.name,
+                Listing.title,
+                Engagement.status,
+                Engagement.planned_hours,
+                Engagement.updated_at,
+                *(cond.label(f"risk_{name}") for name, cond in rules.items()),
+            ).join(User, User.id == Engagement.student_id)
+        )
+        .outerjoin(
+            StudentProfile,
+            (StudentProfile.user_id == Engagement.student_id)
+            & (StudentProfile.tenant_id == _TENANT),
+        )
+        .where(Engagement.tenant_id == _TENANT, Engagement.id.in_(_IDS))
+    )
+
+
+# Built once (parameters tenant_id and ids): building them cost more than running them.
+_HOURS = (
+    select(
+        HourLog.engagement_id,
+        func.sum(HourLog.minutes).filter(HourLog.status != "queried"),
+        func.sum(HourLog.minutes).filter(HourLog.status == "confirmed"),
+        func.max(HourLog.work_date),
+    )
+    .where(HourLog.tenant_id == _TENANT, HourLog.engagement_id.in_(_IDS))
+    .group_by(HourLog.engagement_id)
+)
+_EVALUATIONS = (
+    select(
+        SupervisorEvaluation.engagement_id,
+        SupervisorEvaluation.submitted_at,
+        func.avg(CompetencyRating.level),
+        func.count(CompetencyRating.level),
+    )
+    .outerjoin(CompetencyRating, CompetencyRating.evaluation_id == SupervisorEvaluation.id)
+    .where(SupervisorEvaluation.tenant_id == _TENANT, SupervisorEvaluation.engagement_id.in_(_IDS))
+    .group_by(SupervisorEvaluation.engagement_id, SupervisorEvaluation.submitted_at)
+)
+
+
 def _add_hours(rows: dict[int, StudentRow], tenant_id: int, ids: Sequence[int]) -> None:
     """Logged and confirmed minutes; the last day worked counts as activity."""
-    for eid, logged, confirmed, last in db.session.execute(
-        select(
-            HourLog.engagement_id,
-            func.sum(HourLog.minutes).filter(HourLog.status != "queried"),
-            func.sum(HourLog.minutes).filter(HourLog.status == "confirmed"),
-            func.max(HourLog.work_date),
-        )
-        .where(HourLog.tenant_id == tenant_id, HourLog.engagement_id.in_(ids))
-        .group_by(HourLog.engagement_id)
-    ):
+    params = {"tenant_id": tenant_id, "ids": list(ids)}
+    for eid, logged, confirmed, last in db.session.execute(_HOURS, params):
         row = rows[eid]
         row.logged_minutes, row.confirmed_minutes = int(logged or 0), int(confirmed or 0)
         last_date = _as_date(last)
@@ -161,20 +190,8 @@ def _add_hours(rows: dict[int, StudentRow], tenant_id: int, ids: Sequence[int]) 
 
 def _add_evaluations(rows: dict[int, StudentRow], tenant_id: int, ids: Sequence[int]) -> None:
     """The supervisor's evaluation and its average level; its submission counts as activity."""
-    for eid, submitted, average, rated in db.session.execute(
-        select(
-            SupervisorEvaluation.engagement_id,
-            SupervisorEvaluation.submitted_at,
-            func.avg(CompetencyRating.level),
-            func.count(CompetencyRating.level),
-        )
-        .outerjoin(CompetencyRating, CompetencyRating.evaluation_id == SupervisorEvaluation.id)
-        .where(
-            SupervisorEvaluation.tenant_id == tenant_id,
-            SupervisorEvaluation.engagement_id.in_(ids),
-        )
-        .group_by(SupervisorEvaluation.engagement_id, SupervisorEvaluation.submitted_at)
-    ):
+    params = {"tenant_id": tenant_id, "ids": list(ids)}
+    for eid, submitted, average, rated in db.session.execute(_EVALUATIONS, params):
         row = rows[eid]
         row.evaluation = (
             f"Evaluated, average level {float(average):.1f} of 4" if rated else "Evaluated"

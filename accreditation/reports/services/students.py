@@ -13,7 +13,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, false, func, or_, select, text
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+    union_all,
+)
 
 from internships.models import Employer, Listing
 from internships.profile.models import StudentProfile
@@ -24,6 +39,7 @@ from internships.work.models import (
 from lti_tool.extensions import db
 from lti_tool.models import Course, User
 
+from .common import without_jit
 from .risk import OPEN_STATES, RULES, Thresholds, rule_conditions
 from .student_rows import StudentRow, rows_for
 
@@ -204,10 +220,9 @@ def student_page(
 ) -> StudentPage:
     """One page of the table, newest engagements first, with the total count."""
     query = query.normalised()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # The at-risk rules are subqueries per row: up to COUNT_CAP rows of them pass
-        # jit_above_cost, and compiling took 200-400 ms for a statement that runs in 40 ms.
-        db.session.execute(text("SET LOCAL jit = off"))
+    # The at-risk rules are subqueries per row: up to COUNT_CAP rows of them pass
+    # jit_above_cost, and compiling took 200-400 ms for a statement that runs in 40 ms.
+    without_jit()
     base = _filtered(tenant_id, query, limits, today, now)
     offset = (query.page - 1) * query.per_page
     # One statement finds the matches (at most COUNT_CAP: any of them, in no order), counts
@@ -301,16 +316,28 @@ def csv_row(row: StudentRow) -> tuple[Any, ...]:
 def _distinct_programs(tenant_id: int) -> list[str]:
     """The tenant's programs by a loose index scan over (tenant_id, program): one index probe
     per program instead of reading every profile."""
-    sql = text(
-        "WITH RECURSIVE p(program) AS ("
-        " SELECT min(program) FROM student_profile WHERE tenant_id = :t AND program > ''"
-        " UNION ALL"
-        " SELECT (SELECT min(s.program) FROM student_profile s"
-        "         WHERE s.tenant_id = :t AND s.program > p.program)"
-        " FROM p WHERE p.program IS NOT NULL"
-        ") SELECT program FROM p WHERE program IS NOT NULL LIMIT 500"
-    )
-    return [str(p) for p in db.session.scalars(sql, {"t": tenant_id})]
+    return [str(p) for p in db.session.scalars(_PROGRAMS, {"t": tenant_id})]
+
+
+_PROGRAMS = text(
+    "WITH RECURSIVE p(program) AS ("
+    " SELECT min(program) FROM student_profile WHERE tenant_id = :t AND program > ''"
+    " UNION ALL"
+    " SELECT (SELECT min(s.program) FROM student_profile s"
+    "         WHERE s.tenant_id = :t AND s.program > p.program)"
+    " FROM p WHERE p.program IS NOT NULL"
+    ") SELECT program FROM p WHERE program IS NOT NULL LIMIT 500"
+)
+# The tenant's courses (by title) and then its distinct terms (by name), in one statement
+# built once (parameter tenant_id): part 0 rows are courses, part 1 rows terms.
+_COURSES_AND_TERMS = union_all(
+    select(literal(0).label("part"), Course.id, Course.title, Course.term_name).where(
+        Course.tenant_id == bindparam("tenant_id")
+    ),
+    select(literal(1), cast(null(), Integer), cast(null(), String), Course.term_name)
+    .where(Course.tenant_id == bindparam("tenant_id"), Course.term_name.is_not(None))
+    .distinct(),
+).order_by("part", "title", "id", "term_name")
 
 
 @dataclass(frozen=True)
@@ -328,17 +355,9 @@ class FilterOptions:
 def filter_options(tenant_id: int, employer_id: int | None = None) -> FilterOptions:
     """The choices of the filter form (distinct values of the tenant)."""
     programs = _distinct_programs(tenant_id)
-    courses = db.session.execute(
-        select(Course.id, Course.title, Course.term_name)
-        .where(Course.tenant_id == tenant_id)
-        .order_by(Course.title, Course.id)
-    ).all()
-    terms = db.session.scalars(
-        select(Course.term_name)
-        .where(Course.tenant_id == tenant_id, Course.term_name.is_not(None))
-        .distinct()
-        .order_by(Course.term_name)
-    )
+    both = db.session.execute(_COURSES_AND_TERMS, {"tenant_id": tenant_id}).all()
+    courses = [(cid, title, term) for part, cid, title, term in both if part == 0]
+    terms = [term for part, _, _, term in both if part == 1]
     of_tenant = select(Employer.id, Employer.name).where(Employer.tenant_id == tenant_id)
     employers = [
         (eid, name)
