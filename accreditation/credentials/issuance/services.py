@@ -7,10 +7,11 @@ student's answer "not found", as a credential of another tenant does)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 
 from internships.work.models import Deliverable
 from lti_tool.actor import Actor
@@ -222,9 +223,27 @@ def clr_for(actor: Actor, student_id: int) -> Credential:
 
 
 def issuance_counts(tenant_id: int, since: dt.datetime | None = None) -> dict[str, int]:
-    """Read-only, for advisors' reports: credentials issued (since ``since``), still valid,
-    revoked, shared, and the students holding one."""
-    query = select(
+    """Read-only, for advisors' reports: credentials issued, still valid, revoked, shared, and
+    the students holding one; with ``since``, also ``recent``: those issued since then."""
+    far_past = dt.datetime(1970, 1, 1)
+    params = {"tenant_id": tenant_id, "since": since or far_past}
+    row = db.session.execute(_counts_statement(), params).one()
+    counts = {name: int(value or 0) for name, value in zip(COUNT_NAMES, row, strict=True)}
+    if since is None:
+        del counts["recent"]
+    return counts
+
+
+COUNT_NAMES = (
+    *("issued", "valid", "revoked", "shared", "clr", "students", "engagement", "award"),
+    "recent",  # issued since ``since``
+)
+
+
+@functools.cache
+def _counts_statement() -> Any:
+    """``issuance_counts``'s one statement, built once (parameters ``tenant_id``, ``since``)."""
+    return select(
         func.count(Credential.id),
         func.count(case((Credential.revoked_at.is_(None), 1))),
         func.count(Credential.revoked_at),
@@ -233,12 +252,8 @@ def issuance_counts(tenant_id: int, since: dt.datetime | None = None) -> dict[st
         func.count(func.distinct(Credential.student_id)),
         func.count(case((Credential.source == "engagement", 1))),
         func.count(case((Credential.source == "award", 1))),
-    ).where(Credential.tenant_id == tenant_id)
-    if since is not None:
-        query = query.where(Credential.issued_at >= since)
-    row = db.session.execute(query).one()
-    names = ("issued", "valid", "revoked", "shared", "clr", "students", "engagement", "award")
-    return {name: int(value or 0) for name, value in zip(names, row, strict=True)}
+        func.count(case((Credential.issued_at >= bindparam("since"), 1))),
+    ).where(Credential.tenant_id == bindparam("tenant_id"))
 
 
 def credential_for_award(tenant_id: int, award_id: int) -> Credential | None:

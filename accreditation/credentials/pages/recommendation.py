@@ -5,12 +5,13 @@ workspace page (the question, yes or no, changeable) and on the student's engage
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
-from internships.work.services.evaluations import evaluation_of
+from internships.work.models import SupervisorEvaluation
 from lti_tool.actor import Actor
 from lti_tool.errors import ForbiddenError
 from lti_tool.extensions import db
@@ -77,7 +78,14 @@ def set_consent(actor: Actor, engagement: Engagement, agreed: bool) -> Recommend
 # --- the workspace panel ------------------------------------------------------------------------
 
 
-def _form(consent: RecommendationConsent | None, formdata: Any = None) -> Any:
+@dataclass(frozen=True)
+class Answer:
+    """The supervisor's answer as the panel shows it."""
+
+    agreed: bool
+
+
+def _form(consent: RecommendationConsent | Answer | None, formdata: Any = None) -> Any:
     from .forms import ConsentForm
 
     if formdata is None:
@@ -86,15 +94,36 @@ def _form(consent: RecommendationConsent | None, formdata: Any = None) -> Any:
     return ConsentForm()
 
 
+# The evaluation's comments with the supervisor's answer (one each per engagement at most),
+# built once: parameters tenant_id and engagement_id.
+_PANEL = (
+    select(SupervisorEvaluation.comments, RecommendationConsent.id, RecommendationConsent.agreed)
+    .outerjoin(
+        RecommendationConsent,
+        and_(
+            RecommendationConsent.tenant_id == SupervisorEvaluation.tenant_id,
+            RecommendationConsent.engagement_id == SupervisorEvaluation.engagement_id,
+        ),
+    )
+    .where(
+        SupervisorEvaluation.tenant_id == bindparam("tenant_id"),
+        SupervisorEvaluation.engagement_id == bindparam("engagement_id"),
+    )
+)
+
+
 def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
-    """The panel's variables once the supervisor's evaluation exists (else no panel)."""
-    evaluation = evaluation_of(engagement)
-    if evaluation is None:
+    """The panel's variables once the supervisor's evaluation exists (else no panel): one
+    statement."""
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    row = db.session.execute(_PANEL, params).first()
+    if row is None:
         return None
-    consent = consent_of(engagement.tenant_id, engagement.id)
+    comments, consent_id, agreed = row
+    consent = Answer(bool(agreed)) if consent_id is not None else None
     data: dict[str, Any] = {
         "consent": consent,
-        "has_comments": bool((evaluation.comments or "").strip()),
+        "has_comments": bool((comments or "").strip()),
         "supervisor": engagement.supervisor_name or "Your supervisor",
         "is_supervisor": viewer.is_supervisor,
     }

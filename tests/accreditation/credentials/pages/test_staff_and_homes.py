@@ -64,6 +64,8 @@ def test_the_advisor_home_shows_the_issuance_counts(app, world):
     text = advisor.client.get(f"/home/advisor?lid={advisor.lid}").get_data(as_text=True)
     panel = text.split('id="credentials-counts-heading"')[1].split("</section>")[0]
     assert '<span class="stat-number">1</span> <span class="stat-label">valid credentials' in panel
+    recent = '<span class="stat-number">1</span> <span class="stat-label">issued in the last 30'
+    assert recent in panel
     assert "students holding one" in panel
 
 
