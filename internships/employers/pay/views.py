@@ -19,6 +19,7 @@ from lti_tool.paging import page_number
 from lti_tool.tenants import get_tenant
 from lti_tool.unit_of_work import done, field_errors, form_page
 
+from ...workspace.home_counts import advisor_counts
 from ..blueprint import bp
 from . import forms
 from .services import overdue as overdue_svc
@@ -134,5 +135,5 @@ def _save_grace(ctx: LaunchContext, form: forms.GraceDaysForm) -> ResponseReturn
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any] | None:
     """The advisor's home panel: overdue payments and open disputes, with their list."""
-    overdue, disputes = overdue_svc.open_and_disputed(ctx.tenant_id)
-    return {"overdue": overdue, "disputes": disputes}
+    counts = advisor_counts(ctx)
+    return {"overdue": counts["overdue"], "disputes": counts["disputes"]}

@@ -3,11 +3,9 @@ remove them), the signed link emailed to a contact through the outbox, and withd
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from internships.services.listings import get_employer, get_tenant
 from internships.work.services.common import career_center_email
@@ -53,19 +51,6 @@ def contact_counts(tenant_id: int) -> dict[int, int]:
         .group_by(EmployerContact.employer_id)
     )
     return {int(employer_id): int(n) for employer_id, n in rows}
-
-
-@functools.cache
-def _with_contacts_statement() -> Any:
-    return select(func.count(func.distinct(EmployerContact.employer_id))).where(
-        EmployerContact.tenant_id == bindparam("tenant_id"), EmployerContact.removed_at.is_(None)
-    )
-
-
-def employers_with_contacts(tenant_id: int) -> int:
-    """How many employers of the tenant have a current contact (``len(contact_counts)``, one
-    count)."""
-    return int(db.session.scalar(_with_contacts_statement(), {"tenant_id": tenant_id}) or 0)
 
 
 def list_links(tenant_id: int, employer_id: int) -> list[EmployerLink]:

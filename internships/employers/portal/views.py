@@ -25,6 +25,7 @@ from lti_tool.ratelimit import public_limit, rate_limited
 from lti_tool.unit_of_work import done, field_errors, refuse, refused
 from lti_tool.words import money
 
+from ...workspace.home_counts import advisor_counts
 from ...workspace.plan.services.checklists import ChecklistInvalidError
 from ..blueprint import bp
 from . import actions, contacts, page
@@ -295,4 +296,4 @@ def _own_contact(tenant_id: int, employer_id: int, contact_id: int) -> None:
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The advisor's home panel: how many employers have contacts who get their own page."""
-    return {"with_contacts": contacts.employers_with_contacts(ctx.tenant_id)}
+    return {"with_contacts": advisor_counts(ctx)["with_contacts"]}

@@ -5,27 +5,21 @@ home."""
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 from typing import Any
 
 from flask import render_template
 from flask.typing import ResponseReturnValue
-from sqlalchemy import bindparam, func, select
 
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import AppError
-from lti_tool.extensions import db
-from lti_tool.models import utcnow
 from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors
 
+from ..home_counts import advisor_counts
 from ..views import bp
 from . import settings as rhythm_settings
-from .checkins import week_of
 from .forms import SettingsForm
-from .models import CheckIn, Reminder
 from .workload import student_workload
 
 
@@ -60,34 +54,14 @@ def _save() -> ResponseReturnValue:
     return _page(form, 422)
 
 
-@functools.cache
-def _advisor_statement() -> Any:
-    """This week's check-ins, how many blocked, and the reminders sent since ``since``, in
-    one statement built once: a request binds ``tenant_id``, ``week`` and ``since``."""
-    tenant_id: Any = bindparam("tenant_id")
-    this_week = (CheckIn.tenant_id == tenant_id, CheckIn.week_start == bindparam("week"))
-    return select(
-        select(func.count(CheckIn.id)).where(*this_week).scalar_subquery(),
-        select(func.count(CheckIn.id)).where(*this_week, CheckIn.blocked).scalar_subquery(),
-        select(func.count(Reminder.id))
-        .where(Reminder.tenant_id == tenant_id, Reminder.sent_at >= bindparam("since"))
-        .scalar_subquery(),
-    )
-
-
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The advisor's home panel: this week's check-ins (how many blocked) and the reminders
     sent in the last seven days, with the settings' link."""
-    params = {
-        "tenant_id": ctx.tenant_id,
-        "week": week_of(today_in(ctx.time_zone)),
-        "since": utcnow() - dt.timedelta(days=7),
-    }
-    total, blocked, reminders = db.session.execute(_advisor_statement(), params).one()
+    counts = advisor_counts(ctx)
     return {
-        "checkins": int(total or 0),
-        "blocked": int(blocked or 0),
-        "reminders": int(reminders or 0),
+        "checkins": counts["checkins"],
+        "blocked": counts["blocked"],
+        "reminders": counts["reminders"],
         "settings": rhythm_settings.tenant_settings(ctx.tenant_id),
     }
 

@@ -7,13 +7,11 @@ publish new listings (``refuse_if_blocked``), until an advisor clears it with a 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from flask import Flask
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from internships.models import Employer, Listing
@@ -30,7 +28,7 @@ from lti_tool.services import audit
 from lti_tool.tenants import get_tenant
 from lti_tool.words import money
 
-from ..models import OverduePayment, Payment
+from ..models import OverduePayment
 from .advisors import notify_advisors
 from .figures import Standing, standings
 from .terms import grace_days
@@ -151,27 +149,6 @@ def open_count(tenant_id: int, employer_id: int | None = None) -> int:
     if employer_id is not None:
         stmt = stmt.where(OverduePayment.employer_id == employer_id)
     return int(db.session.scalar(stmt) or 0)
-
-
-@functools.cache
-def _open_and_disputed_statement() -> Any:
-    """The tenant's overdue payments waiting for an advisor and its payments in dispute (two
-    counts, one statement), built once: a request binds ``tenant_id``."""
-    tenant_id: Any = bindparam("tenant_id")
-    overdue = select(func.count(OverduePayment.id)).where(
-        OverduePayment.tenant_id == tenant_id, OverduePayment.cleared_at.is_(None)
-    )
-    disputed = select(func.count(Payment.id)).where(
-        Payment.tenant_id == tenant_id, Payment.state == "disputed"
-    )
-    return select(overdue.scalar_subquery(), disputed.scalar_subquery())
-
-
-def open_and_disputed(tenant_id: int) -> tuple[int, int]:
-    """(``open_count``, ``payments.dispute_count``) of the tenant, in one statement (the
-    advisor's home)."""
-    row = db.session.execute(_open_and_disputed_statement(), {"tenant_id": tenant_id}).one()
-    return int(row[0] or 0), int(row[1] or 0)
 
 
 class EmployerBlockedError(ListingInvalidError):
