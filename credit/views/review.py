@@ -33,23 +33,27 @@ from . import bp, course_policy, read_only, tell
 
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     course_id, current = course_policy(ctx)
-    award_svc.student_in_course(ctx, course_id, student_id)
-    p = progress_svc.student_progress(ctx.tenant_id, course_id, student_id, current)
-    evidence = []
+    student = award_svc.student_in_course(ctx, course_id, student_id)
+    history = award_svc.award_history(ctx.tenant_id, course_id, student_id)
+    decisions = award_svc.decision_history(ctx.tenant_id, course_id, student_id)
+    p = progress_svc.student_progress(  # ``student`` is in the session: not read again
+        ctx.tenant_id, course_id, student.id, current, history=(history, decisions)
+    )
+    evidence, answers = [], {}
     for e in p.engagements:
         engagement = eng.get_engagement_by_id(ctx.tenant_id, e.engagement_id)
+        reflection = eng.reflection_of(engagement)
+        answers[e.engagement_id] = reflection.answers if reflection else None
         evidence.append(
             {
                 "progress": e,
                 "engagement": engagement,
                 "logs": hour_svc.hour_logs(engagement),
                 "deliverables": eng.deliverables(engagement),
-                "reflection": eng.reflection_of(engagement),
+                "reflection": reflection,
                 "evaluation": evaluation_of(engagement),
             }
         )
-    history = award_svc.award_history(ctx.tenant_id, course_id, student_id)
-    decisions = award_svc.decision_history(ctx.tenant_id, course_id, student_id)
     return {
         "p": p,
         "policy": current,
@@ -57,18 +61,26 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
         "evidence": evidence,
         "history": history,
         "decisions": decisions,
-        "exchanges": award_svc.exchanges(decisions),
+        "exchanges": award_svc.exchanges(
+            decisions,
+            titles={e.engagement_id: e.title for e in p.engagements},
+            answers=answers,  # read with the evidence, not again
+        ),
         "states": sync_svc.sync_states(history),
         "retry_form": ButtonForm(),
     }
 
 
-def _changes_form(ctx: LaunchContext, student_id: int, form: Any = None) -> forms.MessageForm:
+def _changes_form(
+    ctx: LaunchContext,
+    student_id: int,
+    form: Any = None,
+    engagements: list[tuple[int, str]] | None = None,
+) -> forms.MessageForm:
     form = form or forms.MessageForm(formdata=None)
     course_id = ctx.course_id or 0
-    form.parts.choices = [
-        (c.part.key, c.label) for c in award_svc.part_choices(ctx.tenant_id, course_id, student_id)
-    ]
+    choices = award_svc.part_choices(ctx.tenant_id, course_id, student_id, engagements)
+    form.parts.choices = [(c.part.key, c.label) for c in choices]
     return form
 
 
@@ -95,7 +107,12 @@ def _review(student_id: int, status: int = 200, **form_overrides: Any) -> Respon
         "credit/review.html",
         award_form=award_form,
         correction_form=correction_form,
-        changes_form=_changes_form(ctx, student_id, form_overrides.get("changes_form")),
+        changes_form=_changes_form(
+            ctx,
+            student_id,
+            form_overrides.get("changes_form"),
+            [(e.engagement_id, e.title) for e in p.engagements],
+        ),
         deny_form=form_overrides.get("deny_form") or forms.DenyForm(formdata=None),
         **data,
     ), status

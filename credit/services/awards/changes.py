@@ -9,7 +9,7 @@ exchange."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -52,9 +52,17 @@ def _engagements(tenant_id: int, course_id: int, student_id: int) -> list[tuple[
     return [(eid, title) for eid, title in rows]
 
 
-def part_choices(tenant_id: int, course_id: int, student_id: int) -> list[PartChoice]:
-    """What a request for changes can reopen, in words, engagement by engagement."""
-    engagements = _engagements(tenant_id, course_id, student_id)
+def part_choices(
+    tenant_id: int,
+    course_id: int,
+    student_id: int,
+    engagements: Sequence[tuple[int, str]] | None = None,
+) -> list[PartChoice]:
+    """What a request for changes can reopen, in words, engagement by engagement
+    (``engagements``: the student's engagements counting toward the course, by id, with their
+    listings' titles, when the caller read them)."""
+    if engagements is None:
+        engagements = _engagements(tenant_id, course_id, student_id)
     handed_in: dict[int, list[tuple[int, str]]] = {eid: [] for eid, _ in engagements}
     if engagements:
         for did, eid, title in db.session.execute(
@@ -128,29 +136,34 @@ def request_changes(
     return decision
 
 
-def reopened_words(rows: Sequence[EngagementReopening]) -> dict[int, str]:
-    """Each reopening in words ("the reflection on “Title”"), by its id."""
+def reopened_words(
+    rows: Sequence[EngagementReopening], titles: Mapping[int, str] | None = None
+) -> dict[int, str]:
+    """Each reopening in words ("the reflection on “Title”"), by its id (``titles``: listing
+    titles by engagement id the caller read already; the others are read here)."""
     if not rows:
         return {}
     tenant_id = rows[0].tenant_id  # the rows of one request, of one tenant
-    titles = dict(
-        db.session.execute(
-            select(Engagement.id, Listing.title)
-            .join(Listing, Listing.id == Engagement.listing_id)
-            .where(
-                Engagement.tenant_id == tenant_id,
-                Engagement.id.in_({r.engagement_id for r in rows}),
-            )
-        ).all()
-    )
-    named = dict(
-        db.session.execute(
-            select(Deliverable.id, Deliverable.title).where(
-                Deliverable.tenant_id == tenant_id,
-                Deliverable.id.in_({r.deliverable_id for r in rows if r.deliverable_id}),
-            )
-        ).all()
-    )
+    titles = dict(titles or {})
+    unknown = {r.engagement_id for r in rows} - set(titles)
+    if unknown:
+        titles.update(
+            db.session.execute(
+                select(Engagement.id, Listing.title)
+                .join(Listing, Listing.id == Engagement.listing_id)
+                .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(unknown))
+            ).all()
+        )
+    revised = {r.deliverable_id for r in rows if r.deliverable_id}
+    named = {}
+    if revised:
+        named = dict(
+            db.session.execute(
+                select(Deliverable.id, Deliverable.title).where(
+                    Deliverable.tenant_id == tenant_id, Deliverable.id.in_(revised)
+                )
+            ).all()
+        )
     words = {}
     for r in rows:
         title = titles.get(r.engagement_id, "the engagement")

@@ -4,6 +4,7 @@ handed in since), and the student's answer. The review page shows them, newest f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -39,15 +40,21 @@ class Exchange:
         return self.answer is None
 
 
-def exchanges(decisions: list[CreditDecision]) -> list[Exchange]:
+def exchanges(
+    decisions: list[CreditDecision],
+    titles: Mapping[int, str] | None = None,
+    answers: Mapping[int, dict[str, str] | None] | None = None,
+) -> list[Exchange]:
     """The requests for changes among ``decisions`` (one student in one course, newest
-    first, as ``decision_history`` gives them), each with its reopened parts and answer."""
+    first, as ``decision_history`` gives them), each with its reopened parts and answer.
+    When the caller read them: ``titles``, the listing titles of the student's engagements,
+    and ``answers``, their reflections' answers now (None: no reflection), by engagement id."""
     requests = [d for d in decisions if d.kind == "changes_requested"]
     if not requests:
         return []
     tenant_id = requests[0].tenant_id
     rows = reopenings.of_requests(tenant_id, [r.id for r in requests])
-    words = reopened_words([row for found in rows.values() for row in found])
+    words = reopened_words([row for found in rows.values() for row in found], titles)
     found: list[Exchange] = []
     for request in requests:
         # a student answers only the newest request: the first answer after it is its own
@@ -57,19 +64,23 @@ def exchanges(decisions: list[CreditDecision]) -> list[Exchange]:
         )
         parts = [Reopened(row, words[row.id]) for row in rows[request.id]]
         for part in parts:
-            _changes(tenant_id, part)
+            _changes(tenant_id, part, answers or {})
         found.append(Exchange(request, parts, answer))
     return found
 
 
-def _changes(tenant_id: int, part: Reopened) -> None:
+def _changes(tenant_id: int, part: Reopened, answers: Mapping[int, dict[str, str] | None]) -> None:
     row = part.row
     if row.kind == "reflection":
-        now = db.session.scalar(
-            select(Reflection.answers).where(
-                Reflection.tenant_id == tenant_id, Reflection.engagement_id == row.engagement_id
+        if row.engagement_id in answers:
+            now = answers[row.engagement_id]
+        else:
+            now = db.session.scalar(
+                select(Reflection.answers).where(
+                    Reflection.tenant_id == tenant_id,
+                    Reflection.engagement_id == row.engagement_id,
+                )
             )
-        )
         for key, prompt in REFLECTION_PROMPTS:
             before, after = (row.before or {}).get(key, ""), (now or {}).get(key, "")
             if before != after:

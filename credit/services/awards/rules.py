@@ -4,10 +4,12 @@ student's current award."""
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, bindparam, or_, select
 
 from internships.work.models import Engagement
 from lti_tool.context import LaunchContext
@@ -44,25 +46,34 @@ def require_faculty(ctx: LaunchContext) -> int:
     return ctx.course_id
 
 
+@functools.cache
+def _student_statement() -> Executable:
+    """The person of ``student_id`` and whether they are in ``course_id`` (enrolled, or with
+    work counted there): one statement, built once."""
+    course_id: Any = bindparam("course_id")
+    enrolled = (
+        select(Enrolment.user_id)
+        .where(Enrolment.course_id == course_id, Enrolment.user_id == User.id)
+        .exists()
+    )
+    engaged = (
+        select(Engagement.id)
+        .where(Engagement.course_id == course_id, Engagement.student_id == User.id)
+        .exists()
+    )
+    return select(User, or_(enrolled, engaged)).where(User.id == bindparam("student_id"))
+
+
 def student_in_course(ctx: LaunchContext, course_id: int, student_id: int) -> User:
     """The student, enrolled in the course or with work counted there; else NotFoundError."""
-    user = db.session.get(User, student_id)
-    if user is None or user.tenant_id != ctx.tenant_id:
+    row = db.session.execute(
+        _student_statement(), {"course_id": course_id, "student_id": student_id}
+    ).first()
+    if row is None or row[0].tenant_id != ctx.tenant_id:
         raise NotFoundError("This student is not known to Career Credit.")
-    known = db.session.scalar(
-        select(func.count())
-        .select_from(Enrolment)
-        .where(Enrolment.course_id == course_id, Enrolment.user_id == student_id)
-    )
-    if not known:
-        known = db.session.scalar(
-            select(func.count())
-            .select_from(Engagement)
-            .where(Engagement.course_id == course_id, Engagement.student_id == student_id)
-        )
-    if not known:
+    if not row[1]:
         raise NotFoundError("This student is not in this course.")
-    return user
+    return row[0]
 
 
 def score_for(policy: CreditPolicy, score: float | None) -> tuple[float, str]:
