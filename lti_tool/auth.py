@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from flask import g, request, session
@@ -32,13 +33,29 @@ def _launch_id() -> str | None:
     return lid if isinstance(lid, str) and 20 <= len(lid) <= 64 else None
 
 
+_LAUNCH_COLUMNS = (
+    "id",
+    "tenant_id",
+    "registration_id",
+    "user_id",
+    "course_id",
+    "role",
+    "read_only",
+    "is_tool_admin",
+    "expires_at",
+    "message",
+)
+
+
 @functools.cache
 def _launch_statement() -> Any:
     """The launch with its tenant, person, course title and whether messages wait for it, built
     once (every page of a launch reads it): a request binds ``lid`` and ``now``."""
     waiting = select(LaunchMessage.id).where(LaunchMessage.launch_id == Launch.id).exists()
+    # the launch's columns, not its entity: nothing reads the row as an object afterwards
+    launch = [getattr(Launch, name) for name in _LAUNCH_COLUMNS]
     return (
-        select(Launch, Tenant, User.name, User.email, Course.title, waiting)
+        select(*launch, Tenant, User.name, User.email, Course.title, waiting)
         .join(Tenant, Tenant.id == Launch.tenant_id)
         .join(User, User.id == Launch.user_id)
         .outerjoin(Course, Course.id == Launch.course_id)
@@ -51,7 +68,8 @@ def load_launch(lid: str) -> LaunchContext | None:
     row = db.session.execute(_launch_statement(), {"lid": lid, "now": utcnow()}).first()
     if row is None:
         return None
-    launch, tenant, user_name, email, course_title, messages_waiting = row
+    launch = SimpleNamespace(**dict(zip(_LAUNCH_COLUMNS, row, strict=False)))
+    tenant, user_name, email, course_title, messages_waiting = row[len(_LAUNCH_COLUMNS) :]
     # whether messages wait for the launch's next page: none (most pages), no query for them
     g.launch_messages_waiting = bool(messages_waiting)
     # The session's identity map holds rows weakly: kept here, the tenant is read once per
