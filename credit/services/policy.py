@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, fields
 from typing import Any
 
+from sqlalchemy import Executable, bindparam, select
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from internships.work.models import Engagement
@@ -71,14 +72,23 @@ def read_policy(tenant_id: int, course_id: int) -> CreditPolicy:
     """The course's policy to read: the stored one, or (before anyone has decided anything in
     the course) the one the tenant's defaults would make, not stored: a page view writes
     nothing. Anything that changes the policy or records a decision uses ``get_policy``."""
-    policy = db.session.scalar(
-        select(CreditPolicy).where(
-            CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id
-        )
-    )
+    params = {"tenant_id": tenant_id, "course_id": course_id}
+    policy = db.session.scalar(_policy_statement(False), params)
     if policy is not None:
         return policy
     return _from_defaults(tenant_id, course_id)
+
+
+@functools.cache
+def _policy_statement(many: bool) -> Executable:
+    """The stored policy of ``course_id`` (``many``: the policies of ``course_ids``) in the
+    tenant of ``tenant_id``; built once, as every credit page reads it."""
+    course = (
+        CreditPolicy.course_id.in_(bindparam("course_ids", expanding=True))
+        if many
+        else CreditPolicy.course_id == bindparam("course_id")
+    )
+    return select(CreditPolicy).where(CreditPolicy.tenant_id == bindparam("tenant_id"), course)
 
 
 def read_policies(
@@ -86,14 +96,8 @@ def read_policies(
 ) -> dict[int, CreditPolicy]:
     """``read_policy`` for several courses in one query (``courses_known``: the caller read
     the course ids from the tenant's own rows, so they need no check)."""
-    stored = {
-        p.course_id: p
-        for p in db.session.scalars(
-            select(CreditPolicy).where(
-                CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id.in_(course_ids)
-            )
-        )
-    }
+    params = {"tenant_id": tenant_id, "course_ids": course_ids}
+    stored = {p.course_id: p for p in db.session.scalars(_policy_statement(True), params)}
     missing = [cid for cid in course_ids if cid not in stored]
     if missing and not courses_known:
         known = set(
@@ -130,15 +134,25 @@ def _from_defaults(
         approval_chain=d["approval_chain"],
         updated_by="defaults",
     )
-    for attr in sa_inspect(CreditPolicy).column_attrs:
-        default = attr.columns[0].default
-        if getattr(policy, attr.key) is not None or default is None:
+    for key, default in _column_defaults():
+        if getattr(policy, key) is not None:
             continue
         if default.is_scalar:
-            setattr(policy, attr.key, default.arg)
-        elif default.is_callable:
-            setattr(policy, attr.key, default.arg(None))  # e.g. updated_at: now
+            setattr(policy, key, default.arg)
+        else:
+            setattr(policy, key, default.arg(None))  # e.g. updated_at: now
     return policy
+
+
+@functools.cache
+def _column_defaults() -> tuple[tuple[str, Any], ...]:
+    """CreditPolicy's columns with a Python-side default (a value or a callable), found once."""
+    found = []
+    for attr in sa_inspect(CreditPolicy).column_attrs:
+        default = attr.columns[0].default
+        if default is not None and (default.is_scalar or default.is_callable):
+            found.append((attr.key, default))
+    return tuple(found)
 
 
 def get_policy(tenant_id: int, course_id: int) -> CreditPolicy:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from credit.services import awards as award_svc
+from credit.services import policy as policy_svc
 from credit.services import progress as progress_svc
 from internships.work.services import reopenings
 from lti_tool.errors import NotFoundError
@@ -19,7 +20,7 @@ from lti_tool.models import User
 
 from .conftest import give_work
 from .test_pages import get
-from .test_services import award_input
+from .test_services import award_input, policy_input
 
 
 @contextlib.contextmanager
@@ -141,3 +142,26 @@ def test_the_course_table_escapes_names_and_writes_the_figures(app, school):
     assert '<td data-sort="3000">50 <span class="hint">(37%)</span>' in page
     assert '<td data-sort="0">0</td>' in page
     assert '<td data-sort="1">0 / 1</td>' in page
+
+
+def test_awards_awaiting_a_second_approval_are_one_statement(app, school):
+    faculty = school.person("faculty")
+    students = [school.person("student") for _ in range(2)]
+    advisor = school.person("advisor", course="course-2")
+    with app.app_context():
+        fctx = faculty.ctx()
+        policy_svc.update_policy(fctx, policy_input(approval_chain="faculty_then_second"))
+        for student in students:
+            give_work(student.ctx(), hours=50)
+        db.session.commit()
+        made = {
+            award_svc.award_credit(fctx, s.user_id, award_input(), lineitem_url=None).id
+            for s in students
+        }
+        db.session.commit()
+        actx, fctx = advisor.ctx(), faculty.ctx()
+        with counted() as statements:
+            waiting = award_svc.awaiting_second_approval(actx)
+        assert {a.id for a in waiting} == made
+        assert len(statements) == 1
+        assert award_svc.awaiting_second_approval(fctx) == []  # never their own

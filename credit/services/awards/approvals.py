@@ -3,7 +3,9 @@ approving (the award becomes final and its grade is queued) or declining with a 
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import functools
+
+from sqlalchemy import Executable, and_, bindparam, select
 
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
@@ -12,37 +14,67 @@ from lti_tool.models import Course, User, utcnow
 from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
-from ...models import CreditAward, CreditDecision
+from ...models import CreditAward, CreditDecision, CreditPolicy
 from ..policy import get_policy
 from .rules import AwardConflictError, enqueue_score
+
+# who gives the second approval in a course without a stored policy: CreditPolicy's default
+_UNSTORED_SECOND_APPROVER = "advisor"
 
 
 def may_give_second_approval(ctx: LaunchContext, award: CreditAward) -> bool:
     """An advisor (or another instructor of the course, as the policy says), never the person
     who decided."""
     policy = get_policy(award.tenant_id, award.course_id)
+    return _may_approve(ctx, award, policy.second_approver)
+
+
+def _may_approve(ctx: LaunchContext, award: CreditAward, second_approver: str) -> bool:
     if ctx.tenant_id != award.tenant_id or ctx.read_only or ctx.user_id == award.decided_by_user_id:
         return False
-    if policy.second_approver == "advisor":
+    if second_approver == "advisor":
         return ctx.role == "advisor"
     return ctx.role == "faculty" and ctx.course_id == award.course_id
 
 
+@functools.lru_cache(maxsize=2)
+def _awaiting_statement(of_course: bool) -> Executable:
+    """The tenant's (or ``of_course``: the course's) awards waiting for a second approval,
+    each with who gives it under its course's policy; built once, bound with ``tenant_id``
+    (and ``course_id``)."""
+    q = (
+        select(CreditAward, CreditPolicy.second_approver)
+        .outerjoin(
+            CreditPolicy,
+            and_(
+                CreditPolicy.tenant_id == CreditAward.tenant_id,
+                CreditPolicy.course_id == CreditAward.course_id,
+            ),
+        )
+        .where(
+            CreditAward.tenant_id == bindparam("tenant_id"),
+            CreditAward.status == "awaiting_approval",
+            CreditAward.superseded_at.is_(None),
+        )
+        .order_by(CreditAward.id)
+    )
+    if of_course:
+        q = q.where(CreditAward.course_id == bindparam("course_id"))
+    return q
+
+
 def awaiting_second_approval(ctx: LaunchContext) -> list[CreditAward]:
     """Awards this person may approve: an advisor sees the tenant's, an instructor the
-    course's (never their own)."""
-    q = select(CreditAward).where(
-        CreditAward.tenant_id == ctx.tenant_id,
-        CreditAward.status == "awaiting_approval",
-        CreditAward.superseded_at.is_(None),
+    course's (never their own). One statement: an award's course has a stored policy (the
+    award stored it); without one, the policy's default (an advisor) would approve."""
+    of_course = ctx.role == "faculty"
+    params = (
+        {"tenant_id": ctx.tenant_id, "course_id": ctx.course_id}
+        if of_course
+        else {"tenant_id": ctx.tenant_id}
     )
-    if ctx.role == "faculty":
-        q = q.where(CreditAward.course_id == ctx.course_id)
-    return [
-        a
-        for a in db.session.scalars(q.order_by(CreditAward.id))
-        if may_give_second_approval(ctx, a)
-    ]
+    rows = db.session.execute(_awaiting_statement(of_course), params)
+    return [a for a, second in rows if _may_approve(ctx, a, second or _UNSTORED_SECOND_APPROVER)]
 
 
 def _pending_award(ctx: LaunchContext, award_id: int) -> CreditAward:
