@@ -120,3 +120,26 @@ def test_strict_mode_is_one_switch_away_and_audited(app, make_platform, driver):
     text = lti.client.get(f"/admin/registrations?lid={launched.lid}").get_data(as_text=True)
     assert "after-strict" in text and "Pending approval" in text
     assert "Let new deployment ids launch at once" in text
+
+
+def test_the_pages_list_of_new_deployments_from_its_registrations_is_the_querys(
+    app, make_platform, driver
+):
+    """The admin pages take the new deployments from the registrations they read (one query
+    less): the same deployments in the same order as the query finds them."""
+    from lti_tool.admin.services import list_registrations, new_deployments
+
+    platform = make_platform()
+    for n, deployment_id in enumerate(("first-new", "second-new", "acknowledged-one", "old-one")):
+        launch_from(driver, platform, deployment_id, f"stu-{n}")
+    with app.app_context():
+        rows = {d.deployment_id: d for d in db.session.scalars(select(Deployment))}
+        rows["acknowledged-one"].acknowledged_at = rows["acknowledged-one"].first_seen_at
+        rows["old-one"].first_seen_at -= dt.timedelta(days=31)
+        rows["second-new"].first_seen_at = rows["first-new"].first_seen_at  # a tie: by id
+        db.session.commit()
+        queried = [d.deployment_id for d in new_deployments(platform.tenant_id)]
+        regs = list_registrations(platform.tenant_id)
+        listed = [d.deployment_id for d in new_deployments(platform.tenant_id, registrations=regs)]
+    assert queried == ["second-new", "first-new"]
+    assert listed == queried

@@ -84,11 +84,26 @@ def approve_pending_deployment(actor: Actor, deployment_pk: int) -> Deployment:
 
 
 def new_deployments(
-    tenant_id: int, days: int = NEW_DEPLOYMENT_DAYS, now: dt.datetime | None = None
+    tenant_id: int,
+    days: int = NEW_DEPLOYMENT_DAYS,
+    now: dt.datetime | None = None,
+    registrations: list[Registration] | None = None,
 ) -> list[Deployment]:
     """Deployment ids of the tenant that a launch recorded in the last ``days`` days and no
-    administrator has acknowledged, newest first."""
+    administrator has acknowledged, newest first; from ``registrations`` (the tenant's, with
+    their deployments: ``list_registrations``) when the caller read them already."""
     since = (now or utcnow()) - dt.timedelta(days=days)
+    if registrations is not None:
+        found = [
+            dep
+            for reg in registrations
+            for dep in reg.deployments
+            if dep.tenant_id == tenant_id
+            and dep.first_seen_by_launch
+            and dep.acknowledged_at is None
+            and dep.first_seen_at >= since
+        ]
+        return sorted(found, key=lambda dep: (dep.first_seen_at, dep.id), reverse=True)
     return list(
         db.session.scalars(
             select(Deployment)

@@ -78,7 +78,7 @@ def index() -> ResponseReturnValue:
         "admin/index.html",
         registrations=registrations,
         pending=_pending(registrations),
-        new_deployments=services.new_deployments(ctx.tenant_id),
+        new_deployments=services.new_deployments(ctx.tenant_id, registrations=registrations),
         new_deployment_days=services.NEW_DEPLOYMENT_DAYS,
         failed_syncs=failed_sync_count(ctx.tenant_id),
         keys=key_state(services.list_keys(ctx.tenant_id)),
@@ -93,9 +93,10 @@ def index() -> ResponseReturnValue:
 @requires("admin", tool_admin=True)
 def registrations() -> ResponseReturnValue:
     ctx = current_launch()
+    found = services.list_registrations(ctx.tenant_id)
     return render_template(
         "admin/registrations.html",
-        registrations=services.list_registrations(ctx.tenant_id),
+        registrations=found,
         keys=services.list_keys(ctx.tenant_id),
         jwks_url=url_for(
             "lti.tenant_key_set",
@@ -103,7 +104,7 @@ def registrations() -> ResponseReturnValue:
             _external=True,
         ),
         approve_form=ButtonForm(),
-        new_deployments=services.new_deployments(ctx.tenant_id),
+        new_deployments=services.new_deployments(ctx.tenant_id, registrations=found),
         new_deployment_days=services.NEW_DEPLOYMENT_DAYS,
         acknowledge_form=ButtonForm(),
         strict_form=StrictDeploymentsForm(formdata=None),
