@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, case, false, func, or_, select
+from sqlalchemy import bindparam, case, func, or_, select
 
 from internships.models import Employer, Listing
 from internships.work.models import ENGAGEMENT_STATUSES, Engagement
@@ -91,14 +91,23 @@ def _statements(limits: Thresholds, today: dt.date, now: dt.datetime, top: int) 
     """``at_risk``'s two statements: the counts with the newest ``top`` ids, and those ids'
     rows (parameters ``tenant_id`` and ``ids``)."""
     rules = rule_conditions(limits, today, now)
-    # coalesce(or, false): as the student table's risk=any filter (see students._at_risk)
-    any_rule = func.coalesce(or_(*rules.values()), false())
     tenant: Any = bindparam("tenant_id")
+    # Each open engagement's flags, each rule evaluated once: OFFSET 0 keeps PostgreSQL from
+    # pulling the subquery up into the filter below, which evaluated every rule's subqueries
+    # again for each engagement at risk (the filter, then the flags: 350 ms of the statement's
+    # 360 at 50,000 engagements). A row is at risk when a flag is 1, as the student table's
+    # risk=any filter (coalesce(or, false): NULL and false both fail) finds it.
+    per_engagement = (
+        select(Engagement.id, *(case((rules[r], 1), else_=0).label(r) for r in RULES))
+        .where(Engagement.tenant_id == tenant, Engagement.status.in_(OPEN_STATES))
+        .offset(0)
+        .subquery()
+    )
     # As the student table counts: at most COUNT_CAP matches, found in no order, then counted
     # (and each reason summed) over all of them while the newest few are cut from them.
     flagged = (
-        select(Engagement.id, *(case((rules[r], 1), else_=0).label(r) for r in RULES))
-        .where(Engagement.tenant_id == tenant, Engagement.status.in_(OPEN_STATES), any_rule)
+        select(per_engagement)
+        .where(or_(*(per_engagement.c[r] == 1 for r in RULES)))
         .limit(COUNT_CAP)
         .subquery()
     )
