@@ -10,6 +10,7 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
+from flask import g
 from sqlalchemy import bindparam, func, or_, select
 
 from internships.models import Listing
@@ -212,10 +213,22 @@ def stored_items(engagement: Engagement) -> list[ChecklistItem]:
     return list(db.session.scalars(_stored_statement(), params))
 
 
+def _shown_items(engagement: Engagement) -> list[ChecklistItem]:
+    """``stored_items`` read once for what a page shows (the checklist panel and the hour
+    reviews' kick-off flags); a tick forgets them."""
+    kept = g.setdefault(_SHOWN, {})
+    if engagement.id not in kept:
+        kept[engagement.id] = stored_items(engagement)
+    return list(kept[engagement.id])
+
+
+_SHOWN = "workspace_checklist_rows"
+
+
 def checklist_of(engagement: Engagement) -> list[ChecklistItem]:
     """The engagement's checklist: its rows, or (before the first tick) its template's items
     as unsaved rows, none ticked."""
-    return stored_items(engagement) or _from_template(engagement)
+    return _shown_items(engagement) or _from_template(engagement)
 
 
 def _from_template(engagement: Engagement) -> list[ChecklistItem]:
@@ -248,6 +261,7 @@ def tick_item(
     db.session.execute(
         select(Engagement.id).where(Engagement.id == engagement.id).with_for_update()
     )
+    g.pop(_SHOWN, None)
     items = stored_items(engagement)
     if not items:
         items = _from_template(engagement)
@@ -328,7 +342,7 @@ def kickoff_flags(engagement: Engagement, logs: Iterable[HourLog]) -> set[int]:
     """``hours_before_kickoff`` for the hour reviews' "Check" flags, once the engagement's
     checklist is in use (an item was ticked): an engagement that never used it is not
     flagged on every entry."""
-    items = stored_items(engagement)
+    items = _shown_items(engagement)
     if not items:
         return set()
     return hours_before_kickoff(engagement, logs, items)
