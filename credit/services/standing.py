@@ -120,11 +120,11 @@ def percent_complete(p: StudentProgress, policy: CreditPolicy) -> int:
 def credits_by_hours(p: StudentProgress, policy: CreditPolicy) -> int:
     """Credits the counted hours give (per engagement unless the policy stacks them)."""
     per_credit = policy.hours_per_credit * 60
-    counted = [e for e in p.engagements if e.counted]
+    counted = [e.approved_minutes - e.late_minutes for e in p.engagements if e.status in COUNTED]
     if policy.allow_stacking:
-        credits = sum(e.approved_minutes - e.late_minutes for e in counted) // per_credit
+        credits = sum(counted) // per_credit
     else:
-        credits = sum((e.approved_minutes - e.late_minutes) // per_credit for e in counted)
+        credits = sum(minutes // per_credit for minutes in counted)
     return int(min(credits, policy.max_credits))
 
 
@@ -140,8 +140,11 @@ def _hours_detail(p: StudentProgress, hours_needed: int) -> str:
     hours that do not count yet (work not finished) or at all (after the deadline) are named,
     not left out."""
     detail = f"{_hours_text(p.counted_minutes)} of {hours_needed} hours"
-    unfinished = sum(e.approved_minutes - e.late_minutes for e in p.engagements if not e.counted)
-    late = sum(e.late_minutes for e in p.engagements)
+    unfinished = late = 0
+    for e in p.engagements:
+        late += e.late_minutes
+        if e.status not in COUNTED:
+            unfinished += e.approved_minutes - e.late_minutes
     if unfinished > 0:
         detail += (
             f"; {_hours_text(unfinished)} more approved hours count once their work is finished"
@@ -153,9 +156,18 @@ def _hours_detail(p: StudentProgress, hours_needed: int) -> str:
     return detail
 
 
+def _every(engagements: list[EngagementProgress], attr: str, none: str) -> tuple[bool, str]:
+    """Whether every one of ``engagements`` has ``attr``, and the titles of those missing it
+    (``none``: the words when there is no engagement)."""
+    if not engagements:
+        return False, none
+    missing = [e.title for e in engagements if not getattr(e, attr)]
+    return not missing, ("Missing for: " + ", ".join(missing)) if missing else ""
+
+
 def checklist_for(p: StudentProgress, policy: CreditPolicy) -> list[ChecklistItem]:
     """What the policy demands before credit, each item done or not."""
-    counted = [e for e in p.engagements if e.counted]
+    counted = [e for e in p.engagements if e.status in COUNTED]
     hours_needed = policy.hours_per_credit
     items = [
         ChecklistItem(
@@ -166,25 +178,17 @@ def checklist_for(p: StudentProgress, policy: CreditPolicy) -> list[ChecklistIte
         )
     ]
     none = "Finish an engagement first." if not counted else ""
-
-    def every(attr: str, engagements: list[EngagementProgress] = counted) -> tuple[bool, str]:
-        if not engagements:
-            return False, none
-        missing = [e.title for e in engagements if not getattr(e, attr)]
-        return not missing, ("Missing for: " + ", ".join(missing)) if missing else ""
-
     if policy.require_agreement:
         # An agreement is acknowledged at the start: while nothing is finished, the item
         # describes the engagements under way (as their own pages do), not "Not yet".
-        done, detail = every(
-            "agreement", counted or [e for e in p.engagements if e.status in UNDER_WAY]
-        )
+        under_way = counted or [e for e in p.engagements if e.status in UNDER_WAY]
+        done, detail = _every(under_way, "agreement", none)
         items.append(ChecklistItem("agreement", "Learning agreement acknowledged", done, detail))
     if policy.require_evaluation:
-        done, detail = every("evaluation")
+        done, detail = _every(counted, "evaluation", none)
         items.append(ChecklistItem("evaluation", "Supervisor's final evaluation", done, detail))
     if policy.require_reflection:
-        done, detail = every("reflection")
+        done, detail = _every(counted, "reflection", none)
         items.append(ChecklistItem("reflection", "Reflection submitted", done, detail))
     if policy.min_rating:
         level = RATING_LEVELS[policy.min_rating - 1]
