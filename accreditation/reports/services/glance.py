@@ -152,15 +152,21 @@ def _by_student(rows: Sequence[Any], limits: Thresholds) -> list[StudentAtRisk]:
     return sorted(students.values(), key=lambda s: -s.reasons)
 
 
-_BY_STATE = (  # built once (parameter tenant_id)
-    select(Engagement.status, func.count())
-    .where(Engagement.tenant_id == bindparam("tenant_id"))
-    .group_by(Engagement.status)
+# Built once (parameter tenant_id): one count a state, each an index-only scan of its part of
+# the (tenant, status) index; PostgreSQL read the whole table to group a large tenant's
+# engagements (20 of the dashboard's 50 ms at 50,000 engagements).
+_BY_STATE = select(
+    *(
+        select(func.count())
+        .where(Engagement.tenant_id == bindparam("tenant_id"), Engagement.status == state)
+        .scalar_subquery()
+        for state in ENGAGEMENT_STATUSES
+    )
 )
 
 
 def engagements_by_state(tenant_id: int) -> list[tuple[str, int]]:
-    """Engagements per state (every state, in their order, zero when none): one grouped count
-    over the (tenant, status) index."""
-    counts = dict(db.session.execute(_BY_STATE, {"tenant_id": tenant_id}).all())
-    return [(state, int(counts.get(state, 0))) for state in ENGAGEMENT_STATUSES]
+    """Engagements per state (every state, in their order, zero when none): one statement
+    counting each state over the (tenant, status) index."""
+    counts = db.session.execute(_BY_STATE, {"tenant_id": tenant_id}).one()
+    return [(state, int(n or 0)) for state, n in zip(ENGAGEMENT_STATUSES, counts, strict=True)]
