@@ -13,10 +13,11 @@ from sqlalchemy import event, func, select
 
 from accreditation.reports.services.common import current_term, terms
 from accreditation.reports.services.dashboard import home_counts
+from accreditation.reports.services.glance import engagements_by_state
 from accreditation.reports.services.students import filter_options
 from credit.models import CreditAward
 from internships.models import Listing
-from internships.work.models import Application, Engagement, HourLog
+from internships.work.models import ENGAGEMENT_STATUSES, Application, Engagement, HourLog
 from lti_tool.extensions import db
 from lti_tool.jobs.models import FAILED, PENDING, SENDING, OutboxMessage
 from lti_tool.models import Course, utcnow
@@ -153,6 +154,25 @@ def test_the_home_counts_agree_with_each_figure_counted_alone_in_one_statement(
         assert (in_term.grades_pending, in_term.grades_failed) == (2, 1)
         assert in_term.active_engagements >= 1 and in_term.confirmed_hours > 0
         assert _figures(elsewhere) == (0, 0, 0, 0, 0, 0, 0)
+        db.session.rollback()
+
+
+def test_engagements_per_state_agree_with_a_grouped_count(app, world: World, make_school):
+    other = make_school()
+    with app.app_context():
+        grouped = dict(
+            db.session.execute(
+                select(Engagement.status, func.count())
+                .where(Engagement.tenant_id == world.tenant_id)
+                .group_by(Engagement.status)
+            ).all()
+        )
+        with statements() as seen:
+            states = engagements_by_state(world.tenant_id)
+        assert len(seen) == 1
+        assert states == [(state, grouped.get(state, 0)) for state in ENGAGEMENT_STATUSES]
+        assert sum(n for _, n in states) == 4  # Amara's, Ben's two, Chloé's
+        assert all(n == 0 for _, n in engagements_by_state(other.tenant_id))
         db.session.rollback()
 
 
