@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     Select,
     and_,
+    bindparam,
     case,
     func,
     intersect,
@@ -321,6 +323,16 @@ def _sorted_page(board: _Board, sort: str, not_passed: Any, offset: int, limit: 
     return _Read([], 0 if not offset else None)
 
 
+@functools.cache
+def _listings_statement() -> Any:
+    """A page's listings with their employers, built once: a request binds ``ids``."""
+    return (
+        select(Listing)
+        .options(joinedload(Listing.employer))
+        .where(Listing.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
 def search_board(
     tenant_id: int, query: BoardQuery, today: dt.date, per_page: int = PER_PAGE
 ) -> BoardPage:
@@ -371,8 +383,6 @@ def search_board(
     pages = max(1, math.ceil(total / per_page))
     if capped or has_next:
         pages = max(pages, page + has_next)
-    loaded = db.session.scalars(
-        select(Listing).options(joinedload(Listing.employer)).where(Listing.id.in_(ids))
-    )
+    loaded = db.session.scalars(_listings_statement(), {"ids": ids})
     by_id = {listing.id: listing for listing in loaded}
     return BoardPage([by_id[i] for i in ids], total, page, pages, per_page, capped)

@@ -26,6 +26,7 @@ from ..models import (
     SupervisorEvaluation,
 )
 from .engagements import EngagementInvalidError, get_engagement_by_id
+from .reads import kept
 
 
 @functools.cache
@@ -39,7 +40,11 @@ def _evaluation_statement() -> Any:
 
 
 def evaluation_of(engagement: Engagement) -> SupervisorEvaluation | None:
-    return db.session.scalar(_evaluation_statement(), {"engagement_id": engagement.id})
+    """The supervisor's evaluation with its ratings (read once per transaction: ``reads``)."""
+    params = {"engagement_id": engagement.id}
+    return kept(
+        "evaluation", engagement, lambda: db.session.scalar(_evaluation_statement(), params)
+    )
 
 
 def submit_evaluation(

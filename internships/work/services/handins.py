@@ -17,6 +17,7 @@ from lti_tool.services import audit
 from ..models import Deliverable, Engagement, Reflection
 from . import reopenings, uploads
 from .access import EngagementInvalidError, get_engagement, own_acknowledged
+from .reads import kept
 
 REFLECTION_PROMPTS = (
     ("what", "What did you do? Describe the project and your part in it."),
@@ -44,8 +45,9 @@ _REFLECTION = select(Reflection).where(
 
 
 def deliverables(engagement: Engagement) -> list[Deliverable]:
+    """The engagement's deliverables, oldest first (read once per transaction: ``reads``)."""
     params = {"engagement_id": engagement.id, "tenant_id": engagement.tenant_id}
-    return list(db.session.scalars(_DELIVERABLES, params))
+    return kept("deliverables", engagement, lambda: list(db.session.scalars(_DELIVERABLES, params)))
 
 
 def reflection_of(engagement: Engagement) -> Reflection | None:

@@ -27,6 +27,7 @@ from . import reopenings
 from .access import EngagementInvalidError, own_active
 from .caps import effective_caps
 from .common import week_bounds
+from .reads import kept
 
 MAX_DAY_MINUTES = 12 * 60
 
@@ -48,8 +49,9 @@ _MINUTES_BY_STATUS = (
 
 
 def hour_logs(engagement: Engagement) -> list[HourLog]:
+    """The engagement's hour logs by day (read once per transaction: ``reads``)."""
     params = {"engagement_id": engagement.id, "tenant_id": engagement.tenant_id}
-    return list(db.session.scalars(_HOUR_LOGS, params))
+    return kept("hour_logs", engagement, lambda: list(db.session.scalars(_HOUR_LOGS, params)))
 
 
 def hours_summary(engagement: Engagement, logs: list[HourLog] | None = None) -> dict[str, float]:

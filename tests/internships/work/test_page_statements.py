@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, update
 
+from internships.work.models import HourLog
 from internships.work.services import engagements as svc
-from internships.work.services import hours, reopenings, timeline
+from internships.work.services import evaluations, hours, reopenings, timeline
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 
@@ -89,3 +90,35 @@ def test_shared_statements_bind_each_engagement(setup):
     assert timeline.engagement_facts(other, MONDAY) == []
     assert timeline.open_application_count(ctx["student"]) == (1, 0)
     assert timeline.open_application_count(other) == (0, 0)
+
+
+def test_a_transaction_reads_an_engagement_rows_once_and_afresh_after_any_change(setup):
+    ctx, engagement = setup
+    first = hours.hour_logs(engagement)
+    with counted() as seen:
+        again = hours.hour_logs(engagement)
+        assert again == first and again is not first  # a copy: the caller may change its own
+        assert evaluations.evaluation_of(engagement) is evaluations.evaluation_of(engagement)
+    assert len(seen) == 1  # the evaluation once; the hour logs not again
+    added = hours.log_hours(ctx["student"], engagement.id, MONDAY, 1, "Write-up", today=MONDAY)
+    assert added in hours.hour_logs(engagement)  # the flush forgot what was read
+    db.session.execute(
+        update(HourLog).where(HourLog.id == added.id).values(minutes=45),
+        execution_options={"synchronize_session": "fetch"},
+    )
+    assert [log.minutes for log in hours.hour_logs(engagement)] == [120, 90, 45]
+    pending = HourLog(
+        tenant_id=engagement.tenant_id,
+        engagement_id=engagement.id,
+        student_id=ctx["student"].user_id,
+        work_date=MONDAY,
+        minutes=15,
+        description="Pending in the session",
+    )
+    db.session.add(pending)  # not flushed: a read writes it first and sees it
+    assert pending in hours.hour_logs(engagement)
+    hours.hour_logs(engagement)
+    db.session.begin_nested().rollback()
+    with counted() as seen:
+        hours.hour_logs(engagement)
+    assert len(seen) == 1  # after a transaction or savepoint ends, read afresh
