@@ -39,21 +39,23 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     p = progress_svc.student_progress(  # ``student`` is in the session: not read again
         ctx.tenant_id, course_id, student.id, current, history=(history, decisions)
     )
-    evidence, answers = [], {}
+    evidence, answers, handed_in = [], {}, {}
     for e in p.engagements:
         engagement = eng.get_engagement_by_id(ctx.tenant_id, e.engagement_id)
-        reflection = eng.reflection_of(engagement)
+        reflection, deliverables = eng.reflection_of(engagement), eng.deliverables(engagement)
         answers[e.engagement_id] = reflection.answers if reflection else None
+        handed_in[e.engagement_id] = sorted((d.id, d.title) for d in deliverables)
         evidence.append(
             {
                 "progress": e,
                 "engagement": engagement,
                 "logs": hour_svc.hour_logs(engagement),
-                "deliverables": eng.deliverables(engagement),
+                "deliverables": deliverables,
                 "reflection": reflection,
                 "evaluation": evaluation_of(engagement),
             }
         )
+    titles = [(e.engagement_id, e.title) for e in p.engagements]
     return {
         "p": p,
         "policy": current,
@@ -63,8 +65,11 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
         "decisions": decisions,
         "exchanges": award_svc.exchanges(
             decisions,
-            titles={e.engagement_id: e.title for e in p.engagements},
+            titles=dict(titles),
             answers=answers,  # read with the evidence, not again
+        ),
+        "part_choices": award_svc.part_choices(
+            ctx.tenant_id, course_id, student_id, titles, handed_in
         ),
         "states": sync_svc.sync_states(history),
         "retry_form": ButtonForm(),
@@ -72,14 +77,11 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
 
 
 def _changes_form(
-    ctx: LaunchContext,
-    student_id: int,
-    form: Any = None,
-    engagements: list[tuple[int, str]] | None = None,
+    ctx: LaunchContext, student_id: int, form: Any = None, choices: Any = None
 ) -> forms.MessageForm:
     form = form or forms.MessageForm(formdata=None)
-    course_id = ctx.course_id or 0
-    choices = award_svc.part_choices(ctx.tenant_id, course_id, student_id, engagements)
+    if choices is None:
+        choices = award_svc.part_choices(ctx.tenant_id, ctx.course_id or 0, student_id)
     form.parts.choices = [(c.part.key, c.label) for c in choices]
     return form
 
@@ -108,10 +110,7 @@ def _review(student_id: int, status: int = 200, **form_overrides: Any) -> Respon
         award_form=award_form,
         correction_form=correction_form,
         changes_form=_changes_form(
-            ctx,
-            student_id,
-            form_overrides.get("changes_form"),
-            [(e.engagement_id, e.title) for e in p.engagements],
+            ctx, student_id, form_overrides.get("changes_form"), data["part_choices"]
         ),
         deny_form=form_overrides.get("deny_form") or forms.DenyForm(formdata=None),
         **data,

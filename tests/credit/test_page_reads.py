@@ -108,6 +108,14 @@ def test_reopened_words_read_only_the_titles_the_caller_lacks(app, school):
             held = award_svc.reopened_words(rows, titles)
         assert held == read
         assert statements == []
+        course_id, student_id = sctx.course_id, student.user_id
+        asked = award_svc.part_choices(sctx.tenant_id, course_id, student_id)
+        with counted() as statements:
+            known = award_svc.part_choices(
+                sctx.tenant_id, course_id, student_id, list(titles.items()), {engagement.id: []}
+            )
+        assert known == asked
+        assert statements == []
 
 
 def test_the_student_check_is_one_statement_with_its_reasons(app, school):

@@ -57,14 +57,17 @@ def part_choices(
     course_id: int,
     student_id: int,
     engagements: Sequence[tuple[int, str]] | None = None,
+    deliverables: Mapping[int, Sequence[tuple[int, str]]] | None = None,
 ) -> list[PartChoice]:
-    """What a request for changes can reopen, in words, engagement by engagement
-    (``engagements``: the student's engagements counting toward the course, by id, with their
-    listings' titles, when the caller read them)."""
+    """What a request for changes can reopen, in words, engagement by engagement. When the
+    caller read them: ``engagements``, the student's engagements counting toward the course by
+    id with their listings' titles, and ``deliverables``, each one's (id, title) by id."""
     if engagements is None:
         engagements = _engagements(tenant_id, course_id, student_id)
     handed_in: dict[int, list[tuple[int, str]]] = {eid: [] for eid, _ in engagements}
-    if engagements:
+    if deliverables is not None and set(deliverables) >= set(handed_in):
+        handed_in = {eid: list(deliverables[eid]) for eid in handed_in}
+    elif engagements:
         for did, eid, title in db.session.execute(
             select(Deliverable.id, Deliverable.engagement_id, Deliverable.title)
             .where(
