@@ -20,14 +20,16 @@ signed with a new key; private keys are stored encrypted (``crypto.EncryptedText
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import defer
 
 from ..actor import Actor
@@ -61,17 +63,22 @@ def _owner(tenant_id: int | None) -> ColumnElement[bool]:
     return ToolKey.tenant_id.is_(None) if tenant_id is None else ToolKey.tenant_id == tenant_id
 
 
+@functools.cache
+def _published(installation: bool) -> Any:
+    """The published keys of the installation, or of a tenant (bound as ``t``), built once."""
+    owner = ToolKey.tenant_id.is_(None) if installation else ToolKey.tenant_id == bindparam("t")
+    return (
+        select(ToolKey)
+        .options(defer(ToolKey.private_pem))
+        .where(owner, ToolKey.retired_at.is_(None))
+        .order_by(ToolKey.created_at, ToolKey.id)
+    )
+
+
 def published_keys(tenant_id: int | None = None) -> list[ToolKey]:
     """The installation's (or the tenant's own) published keys, oldest first; the
     (encrypted) private key loads only when read."""
-    return list(
-        db.session.scalars(
-            select(ToolKey)
-            .options(defer(ToolKey.private_pem))
-            .where(_owner(tenant_id), ToolKey.retired_at.is_(None))
-            .order_by(ToolKey.created_at, ToolKey.id)
-        )
-    )
+    return list(db.session.scalars(_published(tenant_id is None), {"t": tenant_id}))
 
 
 def _ensure_owned_key(tenant_id: int | None) -> bool:

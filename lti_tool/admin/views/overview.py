@@ -7,12 +7,13 @@ platform registrations, their deployments, strict mode, the tool's keys) and ``a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from ...auth import current_launch, requires
 from ...extensions import db
@@ -48,20 +49,23 @@ def key_state(keys: list[services.KeyInfo], now: dt.datetime | None = None) -> K
     )
 
 
+@functools.cache
+def _failed_syncs() -> Any:
+    """The count of a tenant's grades the LMS refused for good, built once (bound per tenant)."""
+    return (
+        select(func.count())
+        .select_from(jobs.OutboxMessage)
+        .where(
+            jobs.OutboxMessage.tenant_id == bindparam("t"),
+            jobs.OutboxMessage.status == jobs.FAILED,
+            jobs.OutboxMessage.source.startswith("credit_award:"),
+        )
+    )
+
+
 def failed_sync_count(tenant_id: int) -> int:
     """Grades the LMS refused for good (the Failed grade syncs page lists them): one count."""
-    return int(
-        db.session.scalar(
-            select(func.count())
-            .select_from(jobs.OutboxMessage)
-            .where(
-                jobs.OutboxMessage.tenant_id == tenant_id,
-                jobs.OutboxMessage.status == jobs.FAILED,
-                jobs.OutboxMessage.source.startswith("credit_award:"),
-            )
-        )
-        or 0
-    )
+    return int(db.session.scalar(_failed_syncs(), {"t": tenant_id}) or 0)
 
 
 def _pending(registrations: list[Any]) -> list[Any]:
