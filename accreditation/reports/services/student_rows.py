@@ -1,6 +1,7 @@
 """The rows of the advisor's student table for a page of engagement ids: the engagement, the
-student and the at-risk flags in one query, then hours and last activity, the evaluation and
-credit progress, each one grouped query over those ids only (no query per row)."""
+student, its hours and last activity, the evaluation and the at-risk flags in one statement
+(hours and evaluations grouped over those ids only), then credit progress in three grouped
+queries (no query per row)."""
 
 from __future__ import annotations
 
@@ -65,12 +66,11 @@ class StudentRow:
 def rows_for(
     tenant_id: int, ids: Sequence[int], limits: Thresholds, today: dt.date, now: dt.datetime
 ) -> list[StudentRow]:
-    """The table's rows for these engagement ids (in that order), in five grouped queries."""
+    """The table's rows for these engagement ids (in that order), in four statements: the
+    details with hours and evaluations, then credit progress (three grouped queries)."""
     if not ids:
         return []
     rows = _details(tenant_id, ids, limits, today, now)
-    _add_hours(rows, tenant_id, ids)
-    _add_evaluations(rows, tenant_id, ids)
     for row in rows.values():
         if row.evaluation == "Not yet" and any(
             rule == "evaluation_overdue" for rule, _ in row.risks
@@ -88,7 +88,7 @@ def rows_for(
 def _details(
     tenant_id: int, ids: Sequence[int], limits: Thresholds, today: dt.date, now: dt.datetime
 ) -> dict[int, StudentRow]:
-    """Engagement, student, course, listing and at-risk flags of each id."""
+    """Engagement, student, course, listing, hours, evaluation and at-risk flags of each id."""
     statement = _details_statement(limits, today, now.replace(second=0, microsecond=0))
     details = db.session.execute(statement, {"tenant_id": tenant_id, "ids": list(ids)}).all()
     rows: dict[int, StudentRow] = {}
@@ -108,7 +108,9 @@ def _details(
             planned_hours=r[11] or 0,
             last_activity=_as_date(r[12]),
         )
-        flags = r[13:]
+        _add_hours(row, *r[13:16])
+        _add_evaluation(row, *r[16:19])
+        flags = r[19:]
         row.risks = [
             (rule, describe(rule, limits)) for rule, on in zip(RULES, flags, strict=True) if on
         ]
@@ -125,6 +127,7 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
     """``_details``'s statement, built once per thresholds, day and minute (as
     ``rule_conditions`` keeps the rules); parameters ``tenant_id`` and ``ids``."""
     rules = rule_conditions(limits, today, now)
+    hours, evaluations = _HOURS.subquery(), _EVALUATIONS.subquery()
     return (
         with_placement(
             select(
@@ -141,9 +144,13 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
                 Engagement.status,
                 Engagement.planned_hours,
                 Engagement.updated_at,
+                *(hours.c[name] for name in ("logged", "confirmed", "last_day")),
+                *(evaluations.c[name] for name in ("submitted_at", "average", "rated")),
                 *(cond.label(f"risk_{name}") for name, cond in rules.items()),
             ).join(User, User.id == Engagement.student_id)
         )
+        .outerjoin(hours, hours.c.engagement_id == Engagement.id)
+        .outerjoin(evaluations, evaluations.c.engagement_id == Engagement.id)
         .outerjoin(
             StudentProfile,
             (StudentProfile.user_id == Engagement.student_id)
@@ -153,13 +160,13 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
     )
 
 
-# Built once (parameters tenant_id and ids): building them cost more than running them.
+# The details' grouped parts, over the same ids (one row an engagement at most).
 _HOURS = (
     select(
         HourLog.engagement_id,
-        func.sum(HourLog.minutes).filter(HourLog.status != "queried"),
-        func.sum(HourLog.minutes).filter(HourLog.status == "confirmed"),
-        func.max(HourLog.work_date),
+        func.sum(HourLog.minutes).filter(HourLog.status != "queried").label("logged"),
+        func.sum(HourLog.minutes).filter(HourLog.status == "confirmed").label("confirmed"),
+        func.max(HourLog.work_date).label("last_day"),
     )
     .where(HourLog.tenant_id == _TENANT, HourLog.engagement_id.in_(_IDS))
     .group_by(HourLog.engagement_id)
@@ -168,8 +175,8 @@ _EVALUATIONS = (
     select(
         SupervisorEvaluation.engagement_id,
         SupervisorEvaluation.submitted_at,
-        func.avg(CompetencyRating.level),
-        func.count(CompetencyRating.level),
+        func.avg(CompetencyRating.level).label("average"),
+        func.count(CompetencyRating.level).label("rated"),
     )
     .outerjoin(CompetencyRating, CompetencyRating.evaluation_id == SupervisorEvaluation.id)
     .where(SupervisorEvaluation.tenant_id == _TENANT, SupervisorEvaluation.engagement_id.in_(_IDS))
@@ -177,27 +184,21 @@ _EVALUATIONS = (
 )
 
 
-def _add_hours(rows: dict[int, StudentRow], tenant_id: int, ids: Sequence[int]) -> None:
+def _add_hours(row: StudentRow, logged: Any, confirmed: Any, last: Any) -> None:
     """Logged and confirmed minutes; the last day worked counts as activity."""
-    params = {"tenant_id": tenant_id, "ids": list(ids)}
-    for eid, logged, confirmed, last in db.session.execute(_HOURS, params):
-        row = rows[eid]
-        row.logged_minutes, row.confirmed_minutes = int(logged or 0), int(confirmed or 0)
-        last_date = _as_date(last)
-        if last_date and (row.last_activity is None or last_date > row.last_activity):
-            row.last_activity = last_date
+    row.logged_minutes, row.confirmed_minutes = int(logged or 0), int(confirmed or 0)
+    last_date = _as_date(last)
+    if last_date and (row.last_activity is None or last_date > row.last_activity):
+        row.last_activity = last_date
 
 
-def _add_evaluations(rows: dict[int, StudentRow], tenant_id: int, ids: Sequence[int]) -> None:
+def _add_evaluation(row: StudentRow, submitted: Any, average: Any, rated: Any) -> None:
     """The supervisor's evaluation and its average level; its submission counts as activity."""
-    params = {"tenant_id": tenant_id, "ids": list(ids)}
-    for eid, submitted, average, rated in db.session.execute(_EVALUATIONS, params):
-        row = rows[eid]
-        row.evaluation = (
-            f"Evaluated, average level {float(average):.1f} of 4" if rated else "Evaluated"
-        )
-        if submitted and (row.last_activity is None or submitted.date() > row.last_activity):
-            row.last_activity = submitted.date()
+    if submitted is None:
+        return  # no evaluation
+    row.evaluation = f"Evaluated, average level {float(average):.1f} of 4" if rated else "Evaluated"
+    if row.last_activity is None or submitted.date() > row.last_activity:
+        row.last_activity = submitted.date()
 
 
 def _as_date(value: Any) -> dt.date | None:

@@ -14,6 +14,8 @@ from sqlalchemy import event, func, select
 from accreditation.reports.services.common import current_term, terms
 from accreditation.reports.services.dashboard import home_counts
 from accreditation.reports.services.glance import engagements_by_state
+from accreditation.reports.services.risk import Thresholds
+from accreditation.reports.services.student_rows import rows_for
 from accreditation.reports.services.students import filter_options
 from credit.models import CreditAward
 from internships.models import Listing
@@ -173,6 +175,29 @@ def test_engagements_per_state_agree_with_a_grouped_count(app, world: World, mak
         assert states == [(state, grouped.get(state, 0)) for state in ENGAGEMENT_STATUSES]
         assert sum(n for _, n in states) == 4  # Amara's, Ben's two, Chloé's
         assert all(n == 0 for _, n in engagements_by_state(other.tenant_id))
+        db.session.rollback()
+
+
+def test_the_table_rows_read_hours_and_evaluations_with_the_details(app, world: World):
+    ids = [world.ids[k] for k in ("e_chloe", "e_ben_low", "e_ben_late", "e_amara")]
+    with app.app_context():
+        with statements() as seen:
+            rows = rows_for(world.tenant_id, ids, Thresholds(), dt.date.today(), utcnow())
+        # the details with hours and evaluations; credit's three; the tenant's credit defaults
+        assert len(seen) == 5 and any("FROM tenant" in statement for statement in seen)
+        assert "hour_log" in seen[0] and "supervisor_evaluation" in seen[0]
+        by_id = {r.engagement_id: r for r in rows}
+        assert [r.engagement_id for r in rows] == ids
+        low, late = by_id[world.ids["e_ben_low"]], by_id[world.ids["e_ben_late"]]
+        assert (low.logged_minutes, low.confirmed_minutes) == (1260, 1200)  # pending is logged
+        assert low.evaluation == "Evaluated, average level 2.0 of 4"
+        assert low.last_activity == dt.date.today()  # the evaluation's submission
+        assert (late.logged_minutes, late.confirmed_minutes) == (600, 600)
+        assert late.evaluation == "Overdue"
+        amara, chloe = by_id[world.ids["e_amara"]], by_id[world.ids["e_chloe"]]
+        assert amara.confirmed_minutes == 120 and amara.evaluation == "Not yet"
+        assert amara.last_activity is not None
+        assert (chloe.logged_minutes, chloe.evaluation) == (0, "Not yet")
         db.session.rollback()
 
 
