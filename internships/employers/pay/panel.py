@@ -20,7 +20,7 @@ from lti_tool.words import money
 
 from . import forms
 from .services import payments as svc
-from .services.figures import Standing, standing_of
+from .services.figures import Standing, pay_basis, standing_of
 from .services.terms import grace_days
 
 ANCHOR = "pay"
@@ -38,8 +38,12 @@ ACTIONS = {
 
 def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
     """The panel's variables, or None for an unpaid engagement."""
+    basis = pay_basis(engagement)
+    if basis is None:  # unpaid: one statement
+        return None
     payments = svc.payments_of(engagement)
-    standing = standing_of(engagement, payments, minutes_by_day=hour_days(engagement).confirmed)
+    by_day = hour_days(engagement).confirmed
+    standing = standing_of(engagement, payments, minutes_by_day=by_day, basis=basis)
     if standing is None:
         return None
     tenant = get_tenant(engagement.tenant_id)

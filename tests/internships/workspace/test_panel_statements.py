@@ -43,30 +43,50 @@ def _log_hours(engagement, days: int) -> None:
     db.session.flush()
 
 
-def test_each_panel_runs_a_fixed_few_statements(app, world):
-    engagement_id = engaged(app, world)
+def _statements_by_panel(app, student, engagement_id: int, hour_days: int = 0) -> dict:
+    """The statements each panel runs for the student's view of the engagement."""
     with app.test_request_context():
-        ctx = load_launch(world["student"].lid)
+        ctx = load_launch(student.lid)
         assert ctx is not None
         g.launch = ctx
         engagement = get_engagement(ctx, engagement_id)
-        _log_hours(engagement, 6)
+        _log_hours(engagement, hour_days)
         counted: list[str] = []
 
         def count(*_args: object) -> None:
             counted.append("statement")
 
-        by_panel: dict[str, int] = {}
+        by_panel: dict[str, tuple[int, bool]] = {}
         event.listen(db.engine, "before_cursor_execute", count)
         try:
             viewer = panels.Viewer.of_launch(ctx)
             for panel in panels._registered():
                 before = len(counted)
-                panel.provide(viewer, engagement)
-                by_panel[panel.name] = len(counted) - before
+                shown = panel.provide(viewer, engagement) is not None
+                by_panel[panel.name] = (len(counted) - before, shown)
+            # read again on the same page, the hour logs by day cost nothing more
+            before = len(counted)
+            assert panels.hour_days(engagement).logged or not hour_days
+            assert len(counted) == before
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
-        mine = {name: n for name, n in by_panel.items() if name in EXPECTED}
-        assert mine == EXPECTED
-        # read again on the same page, the hour logs by day cost nothing more
-        assert panels.hour_days(engagement).logged and len(counted) == sum(by_panel.values())
+        return by_panel
+
+
+def test_each_panel_runs_a_fixed_few_statements(app, world):
+    by_panel = _statements_by_panel(app, world["student"], engaged(app, world), hour_days=6)
+    assert {name: n for name, (n, _) in by_panel.items() if name in EXPECTED} == EXPECTED
+    assert by_panel["pay"][1]  # a paid engagement shows its pay
+
+
+def test_an_unpaid_engagement_s_pay_panel_runs_one_statement(app, world, seed_listing):
+    from internships.models import Listing
+
+    unpaid = seed_listing(
+        world["school"].tenant_id, compensation_type="unpaid", pay_amount_cents=None
+    )
+    with app.app_context():  # approved with its justification (tested elsewhere)
+        db.session.get(Listing, unpaid).status = "open"
+        db.session.commit()
+    engagement_id = engaged(app, {**world, "listing": unpaid})
+    assert _statements_by_panel(app, world["student"], engagement_id)["pay"] == (1, False)

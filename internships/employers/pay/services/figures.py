@@ -212,33 +212,50 @@ def _one_statements() -> tuple[Any, Any]:
     return pay, minutes
 
 
+@dataclass(frozen=True)
+class PayBasis:
+    """An engagement's pay terms and its overdue notices: ever noticed, one not cleared."""
+
+    terms: Terms
+    ever_overdue: bool
+    open_notice: bool
+
+
+def pay_basis(engagement: Engagement) -> PayBasis | None:
+    """The engagement's ``PayBasis`` in one statement (None: it is unpaid)."""
+    listing = engagement.listing
+    if listing.tenant_id != engagement.tenant_id:
+        return None
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    row, notices, uncleared = db.session.execute(_one_statements()[0], params).one()
+    terms = terms_from(row, listing)
+    return PayBasis(terms, bool(notices), bool(uncleared)) if terms is not None else None
+
+
 def standing_of(
     engagement: Engagement,
     payments: list[Payment],
     today: dt.date | None = None,
     minutes_by_day: dict[dt.date, int] | None = None,
+    basis: PayBasis | None = None,
 ) -> Standing | None:
     """The standing of one engagement (None: unpaid), as ``standings`` has it, from its
-    ``payments`` (``payments_of``, which the panel shows too) and two statements (one when
-    its confirmed minutes by work day are given)."""
-    tenant = get_tenant(engagement.tenant_id)
-    pay, minutes = _one_statements()
-    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
-    listing = engagement.listing
-    if listing.tenant_id != engagement.tenant_id:
-        return None
-    row, notices, uncleared = db.session.execute(pay, params).one()
-    terms = terms_from(row, listing)
-    if terms is None:
+    ``payments`` (``payments_of``, which the panel shows too) and two statements (none for
+    what is given: its confirmed minutes by work day, its ``pay_basis``)."""
+    basis = basis or pay_basis(engagement)
+    if basis is None:
         return None
     by_day = minutes_by_day
     if by_day is None:
-        by_day = {day: int(total or 0) for day, total in db.session.execute(minutes, params)}
+        params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+        rows = db.session.execute(_one_statements()[1], params)
+        by_day = {day: int(total or 0) for day, total in rows}
     got = sum(p.amount_cents for p in payments if p.state in COUNTED_STATES)
     disputed = any(p.state == "disputed" for p in payments)
-    flags = (disputed, bool(notices), bool(uncleared))
+    flags = (disputed, basis.ever_overdue, basis.open_notice)
+    tenant = get_tenant(engagement.tenant_id)
     today = today or today_in(tenant.time_zone)
-    return _standing(tenant, today, engagement, terms, by_day, got, flags)
+    return _standing(tenant, today, engagement, basis.terms, by_day, got, flags)
 
 
 def payments_due(tenant_id: int, employer_id: int) -> list[PaymentDue]:
