@@ -1,7 +1,6 @@
 """The rows of the advisor's student table for a page of engagement ids: the engagement, the
 student, its hours and last activity, the evaluation and the at-risk flags in one statement
-(hours and evaluations grouped over those ids only), then credit progress in three grouped
-queries (no query per row)."""
+(an index probe a figure), then credit progress in three grouped queries over those ids."""
 
 from __future__ import annotations
 
@@ -127,7 +126,6 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
     """``_details``'s statement, built once per thresholds, day and minute (as
     ``rule_conditions`` keeps the rules); parameters ``tenant_id`` and ``ids``."""
     rules = rule_conditions(limits, today, now)
-    hours, evaluations = _HOURS.subquery(), _EVALUATIONS.subquery()
     return (
         with_placement(
             select(
@@ -144,13 +142,10 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
                 Engagement.status,
                 Engagement.planned_hours,
                 Engagement.updated_at,
-                *(hours.c[name] for name in ("logged", "confirmed", "last_day")),
-                *(evaluations.c[name] for name in ("submitted_at", "average", "rated")),
+                *_per_engagement(),
                 *(cond.label(f"risk_{name}") for name, cond in rules.items()),
             ).join(User, User.id == Engagement.student_id)
         )
-        .outerjoin(hours, hours.c.engagement_id == Engagement.id)
-        .outerjoin(evaluations, evaluations.c.engagement_id == Engagement.id)
         .outerjoin(
             StudentProfile,
             (StudentProfile.user_id == Engagement.student_id)
@@ -160,28 +155,37 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
     )
 
 
-# The details' grouped parts, over the same ids (one row an engagement at most).
-_HOURS = (
-    select(
-        HourLog.engagement_id,
-        func.sum(HourLog.minutes).filter(HourLog.status != "queried").label("logged"),
-        func.sum(HourLog.minutes).filter(HourLog.status == "confirmed").label("confirmed"),
-        func.max(HourLog.work_date).label("last_day"),
+def _per_engagement() -> list[Any]:
+    """Each row's logged and confirmed minutes, last day worked, and its evaluation's
+    submission, average level and ratings: correlated subqueries (an index probe each), not
+    grouped subqueries joined, whose join orders PostgreSQL's planner searched (18 ms of
+    planning instead of 2)."""
+    of_row = (HourLog.tenant_id == _TENANT, HourLog.engagement_id == Engagement.id)
+    evaluation = (
+        SupervisorEvaluation.tenant_id == _TENANT,
+        SupervisorEvaluation.engagement_id == Engagement.id,
     )
-    .where(HourLog.tenant_id == _TENANT, HourLog.engagement_id.in_(_IDS))
-    .group_by(HourLog.engagement_id)
-)
-_EVALUATIONS = (
-    select(
-        SupervisorEvaluation.engagement_id,
-        SupervisorEvaluation.submitted_at,
-        func.avg(CompetencyRating.level).label("average"),
-        func.count(CompetencyRating.level).label("rated"),
-    )
-    .outerjoin(CompetencyRating, CompetencyRating.evaluation_id == SupervisorEvaluation.id)
-    .where(SupervisorEvaluation.tenant_id == _TENANT, SupervisorEvaluation.engagement_id.in_(_IDS))
-    .group_by(SupervisorEvaluation.engagement_id, SupervisorEvaluation.submitted_at)
-)
+
+    def ratings(aggregate: Any) -> Any:
+        return (
+            select(aggregate(CompetencyRating.level))
+            .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
+            .where(*evaluation)
+            .scalar_subquery()
+        )
+
+    return [
+        select(func.sum(HourLog.minutes))
+        .where(*of_row, HourLog.status != "queried")
+        .scalar_subquery(),
+        select(func.sum(HourLog.minutes))
+        .where(*of_row, HourLog.status == "confirmed")
+        .scalar_subquery(),
+        select(func.max(HourLog.work_date)).where(*of_row).scalar_subquery(),
+        select(SupervisorEvaluation.submitted_at).where(*evaluation).scalar_subquery(),
+        ratings(func.avg),
+        ratings(func.count),
+    ]
 
 
 def _add_hours(row: StudentRow, logged: Any, confirmed: Any, last: Any) -> None:
