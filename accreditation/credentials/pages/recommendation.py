@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask.typing import ResponseReturnValue
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import bindparam, select
 
-from internships.work.models import SupervisorEvaluation
+from internships.work.services.evaluations import evaluation_of
 from lti_tool.actor import Actor
 from lti_tool.errors import ForbiddenError
 from lti_tool.extensions import db
@@ -94,36 +94,27 @@ def _form(consent: RecommendationConsent | Answer | None, formdata: Any = None) 
     return ConsentForm()
 
 
-# The evaluation's comments with the supervisor's answer (one each per engagement at most),
-# built once: parameters tenant_id and engagement_id.
-_PANEL = (
-    select(SupervisorEvaluation.comments, RecommendationConsent.id, RecommendationConsent.agreed)
-    .outerjoin(
-        RecommendationConsent,
-        and_(
-            RecommendationConsent.tenant_id == SupervisorEvaluation.tenant_id,
-            RecommendationConsent.engagement_id == SupervisorEvaluation.engagement_id,
-        ),
-    )
-    .where(
-        SupervisorEvaluation.tenant_id == bindparam("tenant_id"),
-        SupervisorEvaluation.engagement_id == bindparam("engagement_id"),
-    )
+# The supervisor's answer (one per engagement at most), built once: parameters tenant_id and
+# engagement_id.
+_ANSWER = select(RecommendationConsent.agreed).where(
+    RecommendationConsent.tenant_id == bindparam("tenant_id"),
+    RecommendationConsent.engagement_id == bindparam("engagement_id"),
 )
 
 
 def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
-    """The panel's variables once the supervisor's evaluation exists (else no panel): one
-    statement."""
-    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
-    row = db.session.execute(_PANEL, params).first()
-    if row is None:
+    """The panel's variables once the supervisor's evaluation exists (else no panel). The
+    evaluation is the one the engagement page read (kept for the transaction); the answer is
+    one statement."""
+    evaluation = evaluation_of(engagement)
+    if evaluation is None:
         return None
-    comments, consent_id, agreed = row
-    consent = Answer(bool(agreed)) if consent_id is not None else None
+    params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
+    agreed = db.session.execute(_ANSWER, params).first()
+    consent = Answer(bool(agreed[0])) if agreed is not None else None
     data: dict[str, Any] = {
         "consent": consent,
-        "has_comments": bool((comments or "").strip()),
+        "has_comments": bool((evaluation.comments or "").strip()),
         "supervisor": engagement.supervisor_name or "Your supervisor",
         "is_supervisor": viewer.is_supervisor,
     }
