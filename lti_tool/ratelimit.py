@@ -175,7 +175,7 @@ def _check_view(limit: Callable[[], str], per_person: Callable[[], str] | None) 
     if limiter._storage_dead or not limiter.enabled:  # the fallback's own state
         limiter.check()
         return
-    scope = request.endpoint or ""
+    scope, prefix = request.endpoint or "", limiter._key_prefix
     checks = [(item, get_remote_address()) for item in _items(limit())]
     if per_person is not None:
         person = lti_person_key()
@@ -183,8 +183,9 @@ def _check_view(limit: Callable[[], str], per_person: Callable[[], str] | None) 
     strategy = limiter.limiter
     try:
         for item, key in sorted(checks, key=lambda check: check[0]):
-            if not strategy.hit(item, key, scope):
-                reset_at, _left = strategy.get_window_stats(item, key, scope)
+            ids = (prefix, key, scope) if prefix else (key, scope)  # as Flask-Limiter keys them
+            if not strategy.hit(item, *ids):
+                reset_at, _left = strategy.get_window_stats(item, *ids)
                 raise ViewLimitExceeded(item, max(1, int(reset_at - time.time())))
     except ViewLimitExceeded:
         raise
