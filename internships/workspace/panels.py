@@ -22,18 +22,15 @@ The same panel serves every viewer: ``viewer.role`` is "student", "faculty", "ad
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, g, redirect, url_for
+from flask import current_app, redirect, url_for
 from flask.sansio.app import App
 from flask.typing import ResponseReturnValue
-from sqlalchemy import bindparam, case, func, select
 
 from lti_tool.actor import Actor
-from lti_tool.extensions import db
 from lti_tool.messages import read_note, sign_note
 from lti_tool.unit_of_work import done, refuse
 
@@ -182,33 +179,19 @@ class HourDays:
     confirmed: dict[dt.date, int]
 
 
-@functools.cache
-def _hour_days_statement() -> Any:
-    from ..work.models import HourLog
-
-    confirmed = case((HourLog.status == "confirmed", HourLog.minutes))
-    return (
-        select(HourLog.work_date, func.count(HourLog.id), func.sum(confirmed))
-        .where(
-            HourLog.tenant_id == bindparam("tenant_id"),
-            HourLog.engagement_id == bindparam("engagement_id"),
-        )
-        .group_by(HourLog.work_date)
-    )
-
-
 def hour_days(engagement: Engagement) -> HourDays:
-    """The engagement's ``HourDays``, read once per request (one grouped statement) for the
-    panels that show them: the checklist (entries before the kick-off call) and pay."""
-    kept = g.setdefault("workspace_hour_days", {})
-    if engagement.id not in kept:
-        params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
-        rows = db.session.execute(_hour_days_statement(), params).all()
-        kept[engagement.id] = HourDays(
-            {day: int(n) for day, n, _ in rows},
-            {day: int(minutes) for day, _, minutes in rows if minutes is not None},
-        )
-    return kept[engagement.id]
+    """The engagement's ``HourDays`` for the panels that show them (the checklist: entries
+    before the kick-off call; pay), added up from its hour logs, which the engagement page
+    has read already (``hour_logs`` reads them once per transaction)."""
+    from ..work.services.hours import hour_logs
+
+    logged: dict[dt.date, int] = {}
+    confirmed: dict[dt.date, int] = {}
+    for log in hour_logs(engagement):
+        logged[log.work_date] = logged.get(log.work_date, 0) + 1
+        if log.status == "confirmed":
+            confirmed[log.work_date] = confirmed.get(log.work_date, 0) + log.minutes
+    return HourDays(logged, confirmed)
 
 
 # --- confirmations -------------------------------------------------------------------------------

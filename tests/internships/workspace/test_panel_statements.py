@@ -1,6 +1,6 @@
 """The statements each workspace panel runs on the engagement page: a fixed few, whatever the
 engagement holds (no statement per row), and the panels that show the same rows read them
-once per request (``panels.hour_days``, the checklist's rows)."""
+once (the hour logs, the checklist's rows)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tests.internships.work.helpers import engaged
 # the student's view of an engagement with hours logged
 EXPECTED = {
     "messages": 1,  # the latest messages with the reader's read mark
-    "checklist": 3,  # its rows, its templates (before a tick), the hour logs by day
+    "checklist": 3,  # its rows, its templates (before a tick), the hour logs (the page reads first)
     "milestones": 2,  # the milestones, their changes
     "rhythm": 1,  # the latest check-ins
     "pay": 2,  # the payments, the pay row with its overdue notices (hours: shared)
