@@ -10,11 +10,11 @@ import functools
 from collections.abc import Iterable
 from typing import Any
 
-from flask import g
 from sqlalchemy import bindparam, func, or_, select
 
 from internships.models import Listing
 from internships.work.models import Engagement, HourLog
+from internships.work.services.reads import kept
 from lti_tool.actor import Actor
 from lti_tool.context import day_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
@@ -214,15 +214,9 @@ def stored_items(engagement: Engagement) -> list[ChecklistItem]:
 
 
 def _shown_items(engagement: Engagement) -> list[ChecklistItem]:
-    """``stored_items`` read once for what a page shows (the checklist panel and the hour
-    reviews' kick-off flags); a tick forgets them."""
-    kept = g.setdefault(_SHOWN, {})
-    if engagement.id not in kept:
-        kept[engagement.id] = stored_items(engagement)
-    return list(kept[engagement.id])
-
-
-_SHOWN = "workspace_checklist_rows"
+    """``stored_items`` read once per transaction for what a page shows (the checklist panel
+    and the hour reviews' kick-off flags: ``work.services.reads``, dropped on any write)."""
+    return kept("checklist_rows", engagement, lambda: stored_items(engagement))
 
 
 def checklist_of(engagement: Engagement) -> list[ChecklistItem]:
@@ -261,7 +255,6 @@ def tick_item(
     db.session.execute(
         select(Engagement.id).where(Engagement.id == engagement.id).with_for_update()
     )
-    g.pop(_SHOWN, None)
     items = stored_items(engagement)
     if not items:
         items = _from_template(engagement)
