@@ -172,7 +172,8 @@ def _check_view(limit: Callable[[], str], per_person: Callable[[], str] | None) 
     person: the strategy Flask-Limiter configured, in the order it would (by limit), stopping
     at the first breach. Its own request machinery cost a launch ~0.15 ms per limited request.
     While the storage is unreachable, Flask-Limiter's check runs (it falls back to memory)."""
-    if limiter._storage_dead or not limiter.enabled:  # the fallback's own state
+    # Flask-Limiter's own state (read defensively: a private attribute of its 3.x series)
+    if getattr(limiter, "_storage_dead", True) or not limiter.enabled:
         limiter.check()
         return
     scope, prefix = request.endpoint or "", limiter._key_prefix
