@@ -250,13 +250,18 @@ def public_client(app):
 
 
 def last_link(app, to: str, path: str) -> str:
+    """The newest ``/supervisor/<path>/…`` link emailed to ``to`` (other emails to the same
+    address, such as a conversation's digest a running runner sends, are passed over)."""
     with app.app_context():
         body = db.session.scalars(
             select(EmailMessage.body)
-            .where(EmailMessage.to_address == to)
+            .where(
+                EmailMessage.to_address == to,
+                EmailMessage.body.contains(f"/supervisor/{path}/"),
+            )
             .order_by(EmailMessage.id.desc())
         ).first()
-    assert body, f"no email to {to}"
+    assert body, f"no email to {to} with a /supervisor/{path}/ link"
     match = re.search(rf"https?://[^\s]+(/supervisor/{path}/[^\s]+)", body)
     assert match, body
     return match.group(1)
