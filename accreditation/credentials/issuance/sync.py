@@ -14,11 +14,12 @@ or passes ``commit_each`` for a task that shows progress)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Exists, Select, and_, exists, func, select
+from sqlalchemy import Exists, Select, and_, exists, func, select, text
 
 from credit.models import CreditAward
 from internships.work.models import Engagement, SupervisorEvaluation
@@ -198,6 +199,7 @@ def sync_tenant(
     for query, step in steps:
         while limit is None or done < limit:
             size = chunk if limit is None else min(chunk, limit - done)
+            _one_issuer_at_a_time(tenant_id)  # again after a progress commit
             ids = _ids(query, size)
             if not ids:
                 break
@@ -211,6 +213,24 @@ def sync_tenant(
             if result.issued + result.revoked == before:
                 break  # nothing of this chunk could be issued (taken by another runner)
     return result
+
+
+def _one_issuer_at_a_time(tenant_id: int) -> None:
+    """Hold the tenant's issuing lock for the rest of the transaction (PostgreSQL; SQLite's
+    write lock already lets one writer in). Every worker's runner ticks, so two could correct
+    the same superseded credential at once: one revoking it (its row, then the status list)
+    while the other issued its replacement (the status list, then the row) deadlocked, and a
+    request beside them could be the one PostgreSQL cancelled. Taken before the pending rows
+    are read, so the second runner finds what the first did."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        key = issuing_lock_key(tenant_id)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def issuing_lock_key(tenant_id: int) -> int:
+    """The tenant's issuing lock (a PostgreSQL advisory lock key)."""
+    digest = hashlib.blake2b(f"credentials:{tenant_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _one(credential: object) -> SyncResult:
