@@ -1,17 +1,18 @@
 """Helpers every test package shares: the advisor rule a school's tenant carries, reading a
 page's CSRF token and refusal reason, a launch's CSRF token without a page, pressing a page's
-Refresh roster button, and a school whose people arrive by real signed launches (its fixture,
-``school``, is in tests/conftest.py)."""
+Refresh roster button, a school whose people arrive by real signed launches (its fixture,
+``school``, is in tests/conftest.py), and the SQL statements a block runs."""
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from lti_tool.auth import load_launch
 from lti_tool.context import LaunchContext
@@ -146,3 +147,18 @@ def walk_pages(
         following = _NEXT_PAGE.search(html)
         url = unescape(following.group(1)) if following else ""
     return found, pages
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    """The SQL statements executed inside the block (the engine's, in order)."""
+    seen: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

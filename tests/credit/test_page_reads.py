@@ -5,10 +5,7 @@ person's name."""
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
-from sqlalchemy import event
 
 from credit.services import awards as award_svc
 from credit.services import policy as policy_svc
@@ -17,25 +14,11 @@ from internships.work.services import reopenings
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 from lti_tool.models import User
+from tests.helpers import counted
 
 from .conftest import give_work
 from .test_pages import get
 from .test_services import award_input, policy_input
-
-
-@contextlib.contextmanager
-def counted():
-    """The statements executed inside the block."""
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _figures(p):

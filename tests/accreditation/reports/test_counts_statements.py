@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from accreditation.reports.services.common import current_term, terms
 from accreditation.reports.services.dashboard import home_counts
@@ -23,22 +21,9 @@ from internships.work.models import ENGAGEMENT_STATUSES, Application, Engagement
 from lti_tool.extensions import db
 from lti_tool.jobs.models import FAILED, PENDING, SENDING, OutboxMessage
 from lti_tool.models import Course, utcnow
+from tests.helpers import counted
 
 from .conftest import World
-
-
-@contextmanager
-def statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def _award(world: World, student: str, credits: int, status: str = "final", **extra) -> CreditAward:
@@ -145,7 +130,7 @@ def test_the_home_counts_agree_with_each_figure_counted_alone_in_one_statement(
         db.session.flush()
         term = current_term(terms(world.tenant_id), dt.date.today())
         assert term is not None and term.name == "Fall term"
-        with statements() as seen:
+        with counted() as seen:
             in_term = home_counts(world.tenant_id, term)
             all_time = home_counts(world.tenant_id, None)
             elsewhere = home_counts(other.tenant_id, term)
@@ -169,7 +154,7 @@ def test_engagements_per_state_agree_with_a_grouped_count(app, world: World, mak
                 .group_by(Engagement.status)
             ).all()
         )
-        with statements() as seen:
+        with counted() as seen:
             states = engagements_by_state(world.tenant_id)
         assert len(seen) == 1
         assert states == [(state, grouped.get(state, 0)) for state in ENGAGEMENT_STATUSES]
@@ -181,7 +166,7 @@ def test_engagements_per_state_agree_with_a_grouped_count(app, world: World, mak
 def test_the_table_rows_read_hours_and_evaluations_with_the_details(app, world: World):
     ids = [world.ids[k] for k in ("e_chloe", "e_ben_low", "e_ben_late", "e_amara")]
     with app.app_context():
-        with statements() as seen:
+        with counted() as seen:
             rows = rows_for(world.tenant_id, ids, Thresholds(), dt.date.today(), utcnow())
         # the details with hours and evaluations; credit's three; the tenant's credit defaults
         assert len(seen) == 5 and any("FROM tenant" in statement for statement in seen)
@@ -221,7 +206,7 @@ def test_the_filter_choices_list_courses_by_title_then_each_term_once(app, world
             .where(Course.tenant_id == world.tenant_id)
             .order_by(Course.title, Course.id)
         ).all()
-        with statements() as seen:
+        with counted() as seen:
             options = filter_options(world.tenant_id)
         assert [cid for cid, _ in options.courses] == [cid for cid, _, _ in courses]
         assert "Accounting 101 (Spring term)" in [label for _, label in options.courses]

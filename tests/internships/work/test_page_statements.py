@@ -5,35 +5,20 @@ built once per process still bind each request's tenant, person and engagement."
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from internships.work.models import HourLog
 from internships.work.services import engagements as svc
 from internships.work.services import evaluations, hours, reopenings, timeline
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
+from tests.helpers import counted
 
 from .helpers import accept, ready_to_log
 
 MONDAY = dt.date(2026, 3, 2)
-
-
-@contextmanager
-def counted() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.fixture
