@@ -325,11 +325,15 @@ def _sorted_page(board: _Board, sort: str, not_passed: Any, offset: int, limit: 
 
 @functools.cache
 def _listings_statement() -> Any:
-    """A page's listings with their employers, built once: a request binds ``ids``."""
+    """A page's listings with their employers, built once: a request binds ``tenant_id`` and
+    ``ids``."""
     return (
         select(Listing)
         .options(joinedload(Listing.employer))
-        .where(Listing.id.in_(bindparam("ids", expanding=True)))
+        .where(
+            Listing.tenant_id == bindparam("tenant_id"),
+            Listing.id.in_(bindparam("ids", expanding=True)),
+        )
     )
 
 
@@ -383,6 +387,6 @@ def search_board(
     pages = max(1, math.ceil(total / per_page))
     if capped or has_next:
         pages = max(pages, page + has_next)
-    loaded = db.session.scalars(_listings_statement(), {"ids": ids})
+    loaded = db.session.scalars(_listings_statement(), {"tenant_id": tenant_id, "ids": ids})
     by_id = {listing.id: listing for listing in loaded}
     return BoardPage([by_id[i] for i in ids], total, page, pages, per_page, capped)

@@ -10,6 +10,7 @@ from lti_tool.admin.services import KeyInfo
 from lti_tool.admin.views.overview import key_state
 from lti_tool.extensions import db
 from lti_tool.jobs.models import FAILED, SENT, OutboxMessage
+from tests.helpers import counted
 
 from .test_admin import admin_launch, pending_deployment
 
@@ -85,7 +86,6 @@ def test_the_frame_origin_figures_are_the_frame_origins_pages_without_queries_of
     from the registrations it read already and the origins the process keeps for the tenant's
     origins version, and the new deployments from the registrations: a repeated view costs 6
     statements (it cost 9)."""
-    from sqlalchemy import event
 
     from lti_tool.lti import frame_origins
     from lti_tool.models import Registration, Tenant
@@ -108,18 +108,8 @@ def test_the_frame_origin_figures_are_the_frame_origins_pages_without_queries_of
     allowed = len(found.configured) + len(found.learned) + len(found.derived)
     assert (allowed, len(found.seen)) == (3, 1)  # lms.one, lms.two, the issuer's origin
     assert figures["Frame origins allowed · 1 seen, not allowed"][0] == str(allowed)
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def count(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with app.app_context(), counted() as seen:
         again = lti.client.get(f"/admin/?lid={launched.lid}")
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert again.status_code == 200
     assert _figures(again.get_data(as_text=True)) == figures
     assert len(seen) == 6, seen

@@ -61,15 +61,16 @@ def _student_statement() -> Executable:
         .where(Engagement.course_id == course_id, Engagement.student_id == User.id)
         .exists()
     )
-    return select(User, or_(enrolled, engaged)).where(User.id == bindparam("student_id"))
+    return select(User, or_(enrolled, engaged)).where(
+        User.tenant_id == bindparam("tenant_id"), User.id == bindparam("student_id")
+    )
 
 
 def student_in_course(ctx: LaunchContext, course_id: int, student_id: int) -> User:
     """The student, enrolled in the course or with work counted there; else NotFoundError."""
-    row = db.session.execute(
-        _student_statement(), {"course_id": course_id, "student_id": student_id}
-    ).first()
-    if row is None or row[0].tenant_id != ctx.tenant_id:
+    params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
+    row = db.session.execute(_student_statement(), params).first()
+    if row is None:
         raise NotFoundError("This student is not known to Career Credit.")
     if not row[1]:
         raise NotFoundError("This student is not in this course.")
