@@ -191,7 +191,7 @@ def database(kind: str, workdir: Path) -> Iterator[tuple[str, str | None]]:
     if kind == "sqlite":
         yield f"sqlite:///{workdir}/grades.db", None
         return
-    with postgres_database() as (url, name):
+    with postgres_database(keep=bool(os.environ.get("BENCH_KEEP_DB"))) as (url, name):
         yield url, name
 
 

@@ -135,9 +135,9 @@ def issue_due(app: Flask) -> SyncResult:
     """Every tenant's missing credentials: issued here when few, else queued as a batch and
     started on the worker pool. Commits."""
     total = SyncResult()
-    for tenant_id in tenants_with_pending():
+    for tenant_id, pending in tenants_with_pending().items():
         actor = Actor(tenant_id, AUTOMATIC)
-        if pending_count(tenant_id) <= INLINE_LIMIT:
+        if pending <= INLINE_LIMIT:
             result = sync_tenant(actor)
             if result.issued or result.revoked:
                 audit.record(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Exists, Select, and_, exists, func, select, text
+from sqlalchemy import Exists, Select, exists, func, select, text
 
 from credit.models import CreditAward
 from internships.work.models import Engagement, SupervisorEvaluation
@@ -87,16 +87,16 @@ def pending_awards(tenant_id: int | None, student_id: int | None = None) -> IdQu
 
 
 def superseded(tenant_id: int | None, student_id: int | None = None) -> IdQuery:
-    """The query of valid credentials of awards a correction superseded."""
+    """The query of valid credentials of awards a correction superseded. The award is found by
+    its primary key from the credential's own (tenant-scoped) row: correlating on the tenant as
+    well let PostgreSQL, with statistics from when the tables were small, scan every award of
+    the tenant for each valid credential (47 ms a tick in the soak, against 1 ms)."""
+    replaced = exists().where(
+        CreditAward.id == Credential.award_id, CreditAward.superseded_at.is_not(None)
+    )
     query = (
         select(Credential.id, Credential.tenant_id)
-        .join(
-            CreditAward,
-            and_(
-                CreditAward.id == Credential.award_id, CreditAward.tenant_id == Credential.tenant_id
-            ),
-        )
-        .where(Credential.revoked_at.is_(None), CreditAward.superseded_at.is_not(None))
+        .where(Credential.revoked_at.is_(None), Credential.award_id.is_not(None), replaced)
         .order_by(Credential.id)
     )
     if tenant_id is not None:
@@ -124,13 +124,16 @@ def pending_count(tenant_id: int, student_id: int | None = None) -> int:
     return total
 
 
-def tenants_with_pending() -> list[int]:
-    """Every tenant with something to issue or correct."""
-    found: set[int] = set()
+def tenants_with_pending() -> dict[int, int]:
+    """Every tenant with something to issue or correct, and how much (one grouped count per
+    kind of work)."""
+    found: dict[int, int] = {}
     for query in (pending_engagements(None), pending_awards(None), superseded(None)):
-        sub = query.subquery()
-        found.update(int(t) for t in db.session.scalars(select(sub.c.tenant_id).distinct()))
-    return sorted(found)
+        sub = query.order_by(None).subquery()
+        counted = select(sub.c.tenant_id, func.count()).group_by(sub.c.tenant_id)
+        for tenant_id, count in db.session.execute(counted):
+            found[int(tenant_id)] = found.get(int(tenant_id), 0) + int(count)
+    return dict(sorted(found.items()))
 
 
 def _current_award(award_id: int) -> CreditAward | None:
@@ -212,6 +215,8 @@ def sync_tenant(
                 progress(result)
             if result.issued + result.revoked == before:
                 break  # nothing of this chunk could be issued (taken by another runner)
+            if len(ids) < size:
+                break  # all there was: what arrives meanwhile is the next tick's
     return result
 
 

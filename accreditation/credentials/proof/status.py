@@ -36,10 +36,15 @@ def status_list_url(tenant: Tenant, number: int) -> str:
 
 
 def _locked(query: Any) -> Any:
-    """The query's rows locked for this transaction (PostgreSQL; SQLite's savepoint holds the
-    write lock already) and read afresh, not from what the session loaded before the lock."""
+    """The query's status list rows locked for this transaction (PostgreSQL; SQLite's savepoint
+    holds the write lock already) and read afresh, not from what the session loaded before the
+    lock. Only the lists' rows: a plain ``FOR UPDATE`` of a query joined to ``tenant`` locked
+    the tenant's row too, and every insert of the institution (its foreign key check) waited
+    for the runner that was revoking a credential to commit."""
     query = query.execution_options(populate_existing=True)
-    return query.with_for_update() if db.engine.dialect.name == "postgresql" else query
+    if db.engine.dialect.name != "postgresql":
+        return query
+    return query.with_for_update(of=StatusList)
 
 
 def _open_list(tenant_id: int) -> StatusList | None:

@@ -7,7 +7,8 @@ import secrets
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 
 from accreditation.credentials.proof import StatusError, allocate_status, is_revoked, set_revoked
 from accreditation.credentials.proof.models import StatusList
@@ -117,3 +118,32 @@ def test_concurrent_issuers_get_different_bits(app) -> None:
     assert errors == []
     assert len(indexes) == 20 and len(set(indexes)) == 20
     assert {index for _, index in indexes} == {str(i) for i in range(20)}
+
+
+def test_revoking_locks_the_list_not_the_institution(app) -> None:
+    """A revocation holds its status list's row until it commits, and nothing else: the
+    tenant's row stays free for the foreign key checks of every other insert of the
+    institution (a lock on it made each request of the tenant wait for the runner)."""
+    with app.app_context():
+        tenant = Tenant(name=f"Lock University {secrets.token_hex(4)}")
+        db.session.add(tenant)
+        db.session.flush()
+        entry = allocate_status(tenant)
+        db.session.commit()
+        tenant_id = tenant.id
+        set_revoked(tenant_id, entry)  # uncommitted: its locks are held
+        if db.engine.dialect.name != "postgresql":  # SQLite: one writer at a time anyway
+            assert is_revoked(entry)
+            db.session.rollback()
+            return
+        with db.engine.connect() as other:
+            key_share = "SELECT 1 FROM tenant WHERE id = :t FOR KEY SHARE NOWAIT"
+            assert other.execute(text(key_share), {"t": tenant_id}).scalar() == 1
+            other.rollback()
+            lock_lists = (
+                "SELECT 1 FROM credential_status_list WHERE tenant_id = :t FOR UPDATE NOWAIT"
+            )
+            with pytest.raises(OperationalError, match="could not obtain lock"):
+                other.execute(text(lock_lists), {"t": tenant_id})
+            other.rollback()
+        db.session.rollback()
