@@ -86,7 +86,7 @@ def response_jwt(ctx: LaunchContext, chosen: list[str], launch_url: str) -> tupl
         _SigningRegistration(signing.kid)
         .set_issuer(reg.issuer)
         .set_client_id(reg.client_id)
-        .set_tool_private_key(signing.private_pem)
+        .set_tool_private_key(signing.private_key)  # type: ignore[arg-type]  # PyJWT's key
     )
     settings = dict(ctx.deep_linking or {})
     if not isinstance(settings.get("deep_link_return_url"), str):

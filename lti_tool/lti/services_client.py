@@ -105,7 +105,7 @@ def _fetch_token(reg: Registration, scopes: tuple[str, ...]) -> tuple[str, float
             "exp": now + 300,
             "jti": uuid.uuid4().hex,
         },
-        signing.private_pem,
+        signing.private_key,
         algorithm="RS256",
         headers={"kid": signing.kid},
     )

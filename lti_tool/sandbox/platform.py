@@ -19,6 +19,7 @@ from lti1p3platform.request import Request, TRequest
 from sqlalchemy import delete, select
 
 from ..extensions import db
+from ..keys import parsed_private_key
 from ..models import utcnow
 from .errors import SandboxError
 from .models import (
@@ -101,6 +102,7 @@ class SandboxPlatformConf(LTI1P3PlatformConfAbstract):
     def get_registration_by_params(self, **kwargs: Any) -> Registration:
         info = self.info
         reg = SandboxRegistration(self.key)
+        private_key = parsed_private_key(self.key.private_pem)  # PyJWT signs with the object
         (
             reg.set_iss(info.issuer)
             .set_client_id(info.client_id)
@@ -108,7 +110,7 @@ class SandboxPlatformConf(LTI1P3PlatformConfAbstract):
             .set_launch_url(info.tool_launch_url)
             .set_deeplink_launch_url(info.tool_launch_url)
             .set_oidc_login_url(info.tool_login_url)
-            .set_platform_private_key(self.key.private_pem)
+            .set_platform_private_key(private_key)
             .set_tool_key_set_url(info.tool_jwks_url)
         )
         return reg
