@@ -59,9 +59,17 @@ def _own_document(url: str) -> dict[str, Any] | None:
 
 
 def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """pyld's document loader: bundled contexts and our own documents only."""
+    """pyld's document loader: bundled contexts and our own documents only. A bundled context
+    is tagged ``static``: it never changes, so pyld keeps it resolved (and processed) across
+    documents instead of fetching it and keying its scoped contexts again for each one (two
+    thirds of the CPU of a signature)."""
     if url in CONTEXT_FILES:
-        document = bundled_context(url)
+        return {
+            "contextUrl": None,
+            "documentUrl": url,
+            "document": bundled_context(url),
+            "tag": "static",
+        }
     else:
         found = _own_document(url)
         if found is None:

@@ -103,6 +103,10 @@ def test_contexts_are_never_fetched(tenant: Tenant) -> None:
         document_loader("https://example.com/my-context.json")
     loaded = document_loader("https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json")
     assert "OpenBadgeCredential" in loaded["document"]["@context"]
+    # bundled contexts never change: pyld keeps them resolved across documents
+    assert loaded["tag"] == "static"
+    with pytest.raises(ProofError, match="does not know"):  # still refused after that
+        sign(tenant, badge(tenant, **{"@context": foreign}))
 
 
 def test_validity_period(tenant: Tenant) -> None:
