@@ -16,6 +16,7 @@ from accreditation.credentials.proof import (
     sign,
     verify,
 )
+from accreditation.credentials.proof.signing import canonical_options, canonicalize
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
@@ -173,3 +174,28 @@ def test_malformed_documents_are_invalid_not_errors(tenant: Tenant) -> None:
         {"name": nested},
     ):
         assert verify({**signed, **change}).state == "invalid", change
+
+
+@pytest.mark.parametrize(
+    "created",
+    ["2026-12-06T06:00:00Z", "2027-01-31T23:59:59.123Z", "2026-06-01T08:00:00+02:00", "soon", 7],
+)
+def test_kept_proof_options_canonicalize_as_computed(tenant: Tenant, created) -> None:
+    """The canonical proof options written from the kept form equal those computed afresh,
+    whatever the time (one that is no date-time is computed, and refused as before)."""
+    options = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": created,
+        "verificationMethod": f"{issuer_did(tenant)}#key-1",
+        "proofPurpose": "assertionMethod",
+        "@context": badge(tenant)["@context"],
+    }
+    try:
+        expected = canonicalize(options)
+    except ProofError as exc:
+        with pytest.raises(ProofError, match=str(exc)):
+            canonical_options(options)
+        return
+    assert canonical_options(options) == expected
+    assert canonical_options(options) == expected  # from the kept form
