@@ -9,9 +9,6 @@ from flask import abort, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
-from internships.work.services import engagements as eng
-from internships.work.services import hours as hour_svc
-from internships.work.services.evaluations import evaluation_of
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ConnectorError, PolicyViolationError
@@ -22,9 +19,10 @@ from lti_tool.unit_of_work import done, field_errors, refused
 from .. import forms
 from ..services import awards as award_svc
 from ..services import column as column_svc
+from ..services import evidence as evidence_svc
 from ..services import progress as progress_svc
 from ..services import sync as sync_svc
-from . import bp, course_policy, read_only, tell
+from . import bp, course_id_of, course_policy, read_only, tell
 
 # --- faculty: one student's review ----------------------------------------------------------
 # The page's forms (award, correction, ask for changes, deny) post to the page itself
@@ -32,27 +30,27 @@ from . import bp, course_policy, read_only, tell
 
 
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
-    course_id, current = course_policy(ctx)
-    student = award_svc.student_in_course(ctx, course_id, student_id)
+    course_id = course_id_of(ctx)
+    student, current = award_svc.student_and_policy(ctx, course_id, student_id)
     history = award_svc.award_history(ctx.tenant_id, course_id, student_id)
     decisions = award_svc.decision_history(ctx.tenant_id, course_id, student_id)
     p = progress_svc.student_progress(  # ``student`` is in the session: not read again
         ctx.tenant_id, course_id, student.id, current, history=(history, decisions)
     )
     evidence, answers, handed_in = [], {}, {}
-    for e in p.engagements:
-        engagement = eng.get_engagement_by_id(ctx.tenant_id, e.engagement_id)
-        reflection, deliverables = eng.reflection_of(engagement), eng.deliverables(engagement)
-        answers[e.engagement_id] = reflection.answers if reflection else None
-        handed_in[e.engagement_id] = sorted((d.id, d.title) for d in deliverables)
+    progress = {e.engagement_id: e for e in p.engagements}
+    for item in evidence_svc.review_evidence(ctx.tenant_id, list(progress)):
+        eid, reflection = item.engagement.id, item.reflection
+        answers[eid] = reflection.answers if reflection else None
+        handed_in[eid] = sorted((d.id, d.title) for d in item.deliverables)
         evidence.append(
             {
-                "progress": e,
-                "engagement": engagement,
-                "logs": hour_svc.hour_logs(engagement),
-                "deliverables": deliverables,
+                "progress": progress[eid],
+                "engagement": item.engagement,
+                "logs": item.logs,
+                "deliverables": item.deliverables,
                 "reflection": reflection,
-                "evaluation": evaluation_of(engagement),
+                "evaluation": item.evaluation,
             }
         )
     titles = [(e.engagement_id, e.title) for e in p.engagements]

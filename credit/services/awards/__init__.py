@@ -27,6 +27,7 @@ from .rules import (
     AwardInput,
     current_award,
     new_idempotency_key,
+    student_and_policy,
     student_in_course,
 )
 from .single import award_credit, made_with_key, validate_award
@@ -58,6 +59,7 @@ __all__ = [
     "reopened_words",
     "request_changes",
     "resubmit",
+    "student_and_policy",
     "student_in_course",
     "tenant_overview",
     "validate_award",

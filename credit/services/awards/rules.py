@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable, bindparam, or_, select
+from sqlalchemy import Executable, Select, and_, bindparam, or_, select
 
 from internships.work.models import Engagement
 from lti_tool.context import LaunchContext
@@ -19,6 +19,7 @@ from lti_tool.lti import ags
 from lti_tool.models import Enrolment, User
 
 from ...models import CreditAward, CreditPolicy
+from ..policy import read_policy
 from ..standing import StudentProgress
 
 
@@ -50,6 +51,11 @@ def require_faculty(ctx: LaunchContext) -> int:
 def _student_statement() -> Executable:
     """The person of ``student_id`` and whether they are in ``course_id`` (enrolled, or with
     work counted there): one statement, built once."""
+    return _student_select()
+
+
+def _student_select() -> Select[User, bool]:
+    """``_student_statement``'s select, to build statements on."""
     course_id: Any = bindparam("course_id")
     enrolled = (
         select(Enrolment.user_id)
@@ -64,6 +70,31 @@ def _student_statement() -> Executable:
     return select(User, or_(enrolled, engaged)).where(
         User.tenant_id == bindparam("tenant_id"), User.id == bindparam("student_id")
     )
+
+
+@functools.cache
+def _student_policy_statement() -> Executable:
+    """``_student_statement`` with the course's stored policy (or None), one statement."""
+    policy_here = and_(
+        CreditPolicy.tenant_id == bindparam("tenant_id"),
+        CreditPolicy.course_id == bindparam("course_id"),
+    )
+    return _student_select().add_columns(CreditPolicy).outerjoin(CreditPolicy, policy_here)
+
+
+def student_and_policy(
+    ctx: LaunchContext, course_id: int, student_id: int
+) -> tuple[User, CreditPolicy]:
+    """``student_in_course`` and the course's policy to read (``policy.read_policy``) in one
+    statement when the course has a stored policy (the review page reads both)."""
+    params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
+    row = db.session.execute(_student_policy_statement(), params).first()
+    if row is None:
+        raise NotFoundError("This student is not known to Career Credit.")
+    if not row[1]:
+        raise NotFoundError("This student is not in this course.")
+    stored: CreditPolicy | None = row[2]
+    return row[0], stored if stored is not None else read_policy(ctx.tenant_id, course_id)
 
 
 def student_in_course(ctx: LaunchContext, course_id: int, student_id: int) -> User:

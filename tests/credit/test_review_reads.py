@@ -1,0 +1,139 @@
+"""What the review page of one student reads (issue 16): the student check and the course's
+policy in one statement, and the evidence of all the student's engagements in three (the
+engagements with reflections and evaluations, the hour logs, the deliverables), the same as
+the engagement services read one engagement and one kind at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from credit.services import awards as award_svc
+from credit.services import evidence as evidence_svc
+from credit.services import policy as policy_svc
+from internships.work.models import Deliverable
+from internships.work.services import engagements as eng
+from internships.work.services import hours as hour_svc
+from internships.work.services.evaluations import evaluation_of
+from lti_tool.errors import NotFoundError
+from lti_tool.extensions import db
+from tests.helpers import counted
+
+from .conftest import give_work
+from .test_pages import get
+from .test_services import policy_input
+
+
+def _hand_in(engagement, title: str, day: int) -> None:
+    db.session.add(
+        Deliverable(
+            tenant_id=engagement.tenant_id,
+            engagement_id=engagement.id,
+            title=title,
+            url=f"https://example.org/{title}",
+            created_at=dt.datetime(2026, 10, day),
+        )
+    )
+
+
+def _two_engagements(student):
+    """Two engagements of the student in the course: one evaluated, with a reflection and two
+    deliverables handed in out of id order; one without them."""
+    sctx = student.ctx()
+    first = give_work(sctx, hours=30)
+    second = give_work(sctx, hours=20, reflection=False, evaluation=False, status="active")
+    _hand_in(first, "late-report", 20)
+    _hand_in(first, "early-report", 2)
+    _hand_in(second, "plan", 5)
+    db.session.commit()
+    return first, second
+
+
+def _as_read_alone(tenant_id, engagement_id):
+    engagement = eng.get_engagement_by_id(tenant_id, engagement_id)
+    evaluation = evaluation_of(engagement)
+    return (
+        engagement.id,
+        engagement.listing.title,
+        engagement.listing.employer.name,
+        getattr(eng.reflection_of(engagement), "id", None),
+        [d.id for d in eng.deliverables(engagement)],
+        [log.id for log in hour_svc.hour_logs(engagement)],
+        getattr(evaluation, "id", None),
+        [(r.competency, r.level) for r in evaluation.ratings] if evaluation else [],
+    )
+
+
+def _as_read_together(item):
+    e = item.engagement
+    return (
+        e.id,
+        e.listing.title,
+        e.listing.employer.name,
+        getattr(item.reflection, "id", None),
+        [d.id for d in item.deliverables],
+        [log.id for log in item.logs],
+        getattr(item.evaluation, "id", None),
+        [(r.competency, r.level) for r in item.evaluation.ratings] if item.evaluation else [],
+    )
+
+
+def test_the_evidence_read_together_is_what_the_engagement_services_read(app, school, make_school):
+    student = school.person("student")
+    elsewhere = make_school().person("student")
+    with app.app_context():
+        first, second = _two_engagements(student)
+        theirs = give_work(elsewhere.ctx(), hours=10)
+        db.session.commit()
+        tenant_id, ids = first.tenant_id, [second.id, first.id, theirs.id]
+        alone = [_as_read_alone(tenant_id, eid) for eid in ids[:2]]
+        db.session.expunge_all()
+        with counted() as statements:
+            together = evidence_svc.review_evidence(tenant_id, ids)
+        assert [_as_read_together(item) for item in together] == alone  # not the other tenant's
+        assert len(statements) == 3
+        assert evidence_svc.review_evidence(tenant_id, []) == []
+
+
+def test_the_review_page_reads_its_evidence_in_three_statements(app, school):
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        first, _second = _two_engagements(student)
+        fctx = faculty.ctx()
+        policy_svc.update_policy(fctx, policy_input())
+        award_svc.request_changes(fctx, student.user_id, "More.", [f"hours:{first.id}"])
+        db.session.commit()
+        path = f"/credit/students/{student.user_id}"
+        get(faculty, path)  # the first request reads the launch and the tenant's origins
+        with counted() as statements:
+            page = get(faculty, path)
+        assert page.status_code == 200
+        text = page.get_data(as_text=True)
+        assert "early-report" in text and "plan" in text and "Sam Supervisor" in text
+        assert text.index("early-report") < text.index("late-report")
+        # the student and the policy, the awards, the decisions, the progress, the
+        # evidence of both engagements (3), the reopened parts and the hours logged under the
+        # hours part (2), and each engagement's credential (2: the credential panel's own)
+        assert len(statements) == 11, "\n".join(s[:150] for s in statements)
+
+
+def test_the_student_and_the_policy_are_one_statement(app, school):
+    faculty, student = school.person("faculty"), school.person("student")
+    elsewhere = school.person("student", course="course-2")
+    with app.app_context():
+        fctx, student_id = faculty.ctx(), student.user_id
+        defaults = policy_svc.read_policy(fctx.tenant_id, fctx.course_id)
+        found, policy = award_svc.student_and_policy(fctx, fctx.course_id, student_id)
+        assert found.id == student_id
+        assert policy.id is None and policy.max_credits == defaults.max_credits  # not stored
+        policy_svc.update_policy(fctx, policy_input(max_credits=2))
+        db.session.commit()
+        with counted() as statements:
+            found, policy = award_svc.student_and_policy(fctx, fctx.course_id, student_id)
+        assert len(statements) == 1
+        assert policy.id is not None and policy.max_credits == 2
+        with pytest.raises(NotFoundError, match="not in this course"):
+            award_svc.student_and_policy(fctx, fctx.course_id, elsewhere.user_id)
+        with pytest.raises(NotFoundError, match="not known to Career Credit"):
+            award_svc.student_and_policy(fctx, fctx.course_id, 10**9)
