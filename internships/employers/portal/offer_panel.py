@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from internships.work.models import Engagement
 from internships.work.services.evaluations import evaluation_of
+from internships.work.services.reads import kept
 from internships.workspace.panels import Viewer, finished
 from lti_tool.errors import PolicyViolationError
 from lti_tool.unit_of_work import field_errors
@@ -24,7 +25,7 @@ PREFIX = "offer"  # its fields' names and ids stay apart from other panels' on t
 
 def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
     """The panel's variables, or None when there is nothing for this viewer yet."""
-    row = offers.offer_of(engagement.tenant_id, engagement.id)
+    row = kept("offer", engagement, lambda: offers.offer_of(engagement.tenant_id, engagement.id))
     base = {
         "offer": row,
         "page_url": viewer.page_url(engagement.id),

@@ -51,8 +51,9 @@ def deliverables(engagement: Engagement) -> list[Deliverable]:
 
 
 def reflection_of(engagement: Engagement) -> Reflection | None:
+    """The student's reflection, if any (read once per transaction: ``reads``)."""
     params = {"engagement_id": engagement.id, "tenant_id": engagement.tenant_id}
-    return db.session.scalar(_REFLECTION, params)
+    return kept("reflection", engagement, lambda: db.session.scalar(_REFLECTION, params))
 
 
 def get_deliverable(ctx: LaunchContext, deliverable_id: int) -> Deliverable:

@@ -34,6 +34,15 @@ def kept(kind: str, engagement: Any, read: Callable[[], T]) -> T:
     return list(value) if isinstance(value, list) else value  # type: ignore[return-value]
 
 
+def keep(kind: str, engagement: Any, value: Any) -> None:
+    """Keep ``value`` as what ``kept`` reads for ``kind`` of ``engagement`` (a page that read
+    several kinds in one statement), unless the session has changes a read would flush."""
+    session = db.session()
+    if session.new or session.dirty or session.deleted:
+        return
+    session.info.setdefault(_KEY, {})[(kind, engagement.tenant_id, engagement.id)] = value
+
+
 def _forget(session: Session, *_: Any) -> None:
     session.info.pop(_KEY, None)
 

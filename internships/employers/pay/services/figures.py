@@ -16,6 +16,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from internships.models import Listing
 from internships.work.models import Engagement, HourLog
+from internships.work.services.reads import kept
 from lti_tool.context import today_in
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
@@ -181,6 +182,14 @@ def _standing(
     )
 
 
+def overdue_counts(tenant_id: Any, engagement_id: Any) -> tuple[Any, Any]:
+    """Scalar subqueries: how many overdue notices the engagement had, how many not cleared."""
+    of = (OverduePayment.tenant_id == tenant_id, OverduePayment.engagement_id == engagement_id)
+    notices = select(func.count(OverduePayment.id)).where(*of)
+    uncleared = notices.where(OverduePayment.cleared_at.is_(None))
+    return notices.scalar_subquery(), uncleared.scalar_subquery()
+
+
 @functools.cache
 def _one_statements() -> tuple[Any, Any]:
     """One engagement's pay row (or None) with its overdue notices (how many, how many not
@@ -188,12 +197,9 @@ def _one_statements() -> tuple[Any, Any]:
     them on every engagement page): a request binds ``tenant_id`` and ``engagement_id``."""
     tenant_id: Any = bindparam("tenant_id")
     engagement_id: Any = bindparam("engagement_id")
-    of = (OverduePayment.tenant_id == tenant_id, OverduePayment.engagement_id == engagement_id)
-    notices = select(func.count(OverduePayment.id)).where(*of)
-    uncleared = notices.where(OverduePayment.cleared_at.is_(None))
     one_row = select(literal(1).label("one")).subquery()
     pay = (
-        select(EngagementPay, notices.scalar_subquery(), uncleared.scalar_subquery())
+        select(EngagementPay, *overdue_counts(tenant_id, engagement_id))
         .select_from(one_row)
         .outerjoin(
             EngagementPay,
@@ -222,12 +228,26 @@ class PayBasis:
 
 
 def pay_basis(engagement: Engagement) -> PayBasis | None:
-    """The engagement's ``PayBasis`` in one statement (None: it is unpaid)."""
-    listing = engagement.listing
-    if listing.tenant_id != engagement.tenant_id:
+    """The engagement's ``PayBasis`` in one statement (None: it is unpaid), read once per
+    transaction (``reads``; the engagement page reads it with its other rows: ``page_rows``)."""
+    return kept("pay_basis", engagement, lambda: _read_pay_basis(engagement))
+
+
+def _read_pay_basis(engagement: Engagement) -> PayBasis | None:
+    if engagement.listing.tenant_id != engagement.tenant_id:
         return None
     params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
     row, notices, uncleared = db.session.execute(_one_statements()[0], params).one()
+    return basis_from(engagement, row, notices, uncleared)
+
+
+def basis_from(
+    engagement: Engagement, row: EngagementPay | None, notices: int, uncleared: int
+) -> PayBasis | None:
+    """The ``PayBasis`` of an engagement's pay row and its ``overdue_counts``."""
+    listing = engagement.listing
+    if listing.tenant_id != engagement.tenant_id:
+        return None
     terms = terms_from(row, listing)
     return PayBasis(terms, bool(notices), bool(uncleared)) if terms is not None else None
 

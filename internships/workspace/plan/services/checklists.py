@@ -226,7 +226,12 @@ def checklist_of(engagement: Engagement) -> list[ChecklistItem]:
 
 
 def _from_template(engagement: Engagement) -> list[ChecklistItem]:
-    items = template_items(engagement.tenant_id, engagement.listing_id)
+    # read once per transaction (``reads``; the engagement page reads it with its other rows)
+    items = kept(
+        "checklist_template",
+        engagement,
+        lambda: template_items(engagement.tenant_id, engagement.listing_id),
+    )
     return [
         ChecklistItem(
             tenant_id=engagement.tenant_id,
