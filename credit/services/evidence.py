@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Executable, and_, bindparam, select
 from sqlalchemy.orm import joinedload
 
-from internships.models import Listing
+from internships.models import Employer, Listing
 from internships.work.models import (
     Deliverable,
     Engagement,
@@ -57,7 +57,11 @@ def _engagements_statement() -> Executable:
             ),
         )
         .options(
-            joinedload(Engagement.listing).joinedload(Listing.employer),
+            # the page shows the listing's title and its employer's name (of 34 and 10 columns)
+            joinedload(Engagement.listing)
+            .load_only(Listing.title)
+            .joinedload(Listing.employer)
+            .load_only(Employer.name),
             joinedload(SupervisorEvaluation.ratings),
         )
         .where(

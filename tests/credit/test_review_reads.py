@@ -22,7 +22,7 @@ from tests.helpers import counted
 
 from .conftest import give_work
 from .test_pages import get
-from .test_services import policy_input
+from .test_services import award_input, policy_input
 
 
 def _hand_in(engagement, title: str, day: int) -> None:
@@ -137,3 +137,25 @@ def test_the_student_and_the_policy_are_one_statement(app, school):
             award_svc.student_and_policy(fctx, fctx.course_id, elsewhere.user_id)
         with pytest.raises(NotFoundError, match="not known to Career Credit"):
             award_svc.student_and_policy(fctx, fctx.course_id, 10**9)
+
+
+def test_an_awards_checks_read_the_student_policy_progress_and_award_in_four(app, school):
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=50)
+        fctx, student_id = faculty.ctx(), student.user_id
+        policy_svc.update_policy(fctx, policy_input())
+        db.session.commit()
+        with counted() as statements:
+            award_svc.validate_award(fctx, student_id, award_input())
+        # the student with the policy, then the progress: engagements, awards, decisions
+        assert len(statements) == 4, "\n".join(s[:150] for s in statements)
+        made = award_svc.award_credit(fctx, student_id, award_input(), lineitem_url=None)
+        db.session.commit()
+        with pytest.raises(award_svc.AwardConflictError):
+            award_svc.validate_award(fctx, student_id, award_input())
+        checked = award_svc.validate_award(
+            fctx, student_id, award_input(credits=1), supersedes_id=made.id
+        )
+        assert checked[3] is not None and checked[3].id == made.id
+        assert award_svc.current_award(fctx.tenant_id, fctx.course_id, student_id) is checked[3]

@@ -82,19 +82,27 @@ def _student_policy_statement() -> Executable:
     return _student_select().add_columns(CreditPolicy).outerjoin(CreditPolicy, policy_here)
 
 
-def student_and_policy(
+def student_and_stored_policy(
     ctx: LaunchContext, course_id: int, student_id: int
-) -> tuple[User, CreditPolicy]:
-    """``student_in_course`` and the course's policy to read (``policy.read_policy``) in one
-    statement when the course has a stored policy (the review page reads both)."""
+) -> tuple[User, CreditPolicy | None]:
+    """``student_in_course`` and the course's stored policy (None before it has one), in one
+    statement."""
     params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
     row = db.session.execute(_student_policy_statement(), params).first()
     if row is None:
         raise NotFoundError("This student is not known to Career Credit.")
     if not row[1]:
         raise NotFoundError("This student is not in this course.")
-    stored: CreditPolicy | None = row[2]
-    return row[0], stored if stored is not None else read_policy(ctx.tenant_id, course_id)
+    return row[0], row[2]
+
+
+def student_and_policy(
+    ctx: LaunchContext, course_id: int, student_id: int
+) -> tuple[User, CreditPolicy]:
+    """``student_in_course`` and the course's policy to read (``policy.read_policy``) in one
+    statement when the course has a stored policy (the review page reads both)."""
+    student, stored = student_and_stored_policy(ctx, course_id, student_id)
+    return student, stored if stored is not None else read_policy(ctx.tenant_id, course_id)
 
 
 def student_in_course(ctx: LaunchContext, course_id: int, student_id: int) -> User:

@@ -29,7 +29,7 @@ from .rules import (
     instructor_name,
     require_faculty,
     score_for,
-    student_in_course,
+    student_and_stored_policy,
 )
 
 _Checked = tuple[User, CreditPolicy, StudentProgress, CreditAward | None]
@@ -50,10 +50,10 @@ def validate_award(
     """Every check an award must pass, without writing (views call it before they reach out
     to the LMS for the gradebook column)."""
     course_id = require_faculty(ctx)
-    student = student_in_course(ctx, course_id, student_id)
-    policy = get_policy(ctx.tenant_id, course_id)
-    progress = student_progress(ctx.tenant_id, course_id, student_id)
-    existing = current_award(ctx.tenant_id, course_id, student_id)
+    student, stored = student_and_stored_policy(ctx, course_id, student_id)
+    policy = stored if stored is not None else get_policy(ctx.tenant_id, course_id)
+    progress = student_progress(ctx.tenant_id, course_id, student_id, policy)
+    existing = progress.award  # the current award (``current_award``), read with the progress
     if supersedes_id is None and existing is not None:
         raise conflict(existing)
     if supersedes_id is not None and (existing is None or existing.id != supersedes_id):
