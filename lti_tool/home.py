@@ -87,8 +87,12 @@ def landing_endpoint(role: str, placement: str | None) -> str:
 @requires("student")
 def student() -> ResponseReturnValue:
     ctx = current_launch()
+    panels = _panels(ctx)
     return render_template(
-        "home/student.html", role_label=ROLE_LABELS["student"], panels=_panels(ctx)
+        "home/student.html",
+        role_label=ROLE_LABELS["student"],
+        panels=panels,
+        home_data=dict(panels),  # by template: a panel may read another's (work reads credit's)
     )
 
 
