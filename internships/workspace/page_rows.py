@@ -1,7 +1,7 @@
-"""The engagement page's rows of which an engagement has at most one, read in one statement
-(issue 16): the reflection, the supervisor's evaluation with its ratings, the employer's
-offer, the pay row with its overdue notices, and the checklist templates (the listing's and
-the tenant's default). Each is kept as what its own read returns once per transaction
+"""The engagement page's engagement and its rows of which it has at most one, read in one
+statement (issue 16): the reflection, the supervisor's evaluation with its ratings, the
+employer's offer, the pay row with its overdue notices, and the checklist templates (the
+listing's and the tenant's default). Each is kept as what its own read returns once per transaction
 (``work.services.reads``), so the page and its panels find them without a statement each."""
 
 from __future__ import annotations
@@ -9,15 +9,17 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import bindparam, literal, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import aliased, joinedload
 
+from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 
 from ..employers.pay.models import EngagementPay
 from ..employers.pay.services.figures import basis_from, overdue_counts
 from ..employers.portal.models import EngagementOffer
 from ..work.models import Engagement, Reflection, SupervisorEvaluation
+from ..work.services.access import engagement_loads, visible
 from ..work.services.reads import keep
 from .plan.models import ChecklistTemplate
 from .plan.services.checklists import default_items
@@ -25,50 +27,49 @@ from .plan.services.checklists import default_items
 
 @functools.cache
 def _statement() -> Any:
-    """The rows from one row, each joined by tenant and engagement (the templates by tenant
-    and listing), built once: a request binds ``tenant_id``, ``engagement_id`` and
-    ``listing_id``."""
+    """The engagement with what its pages show (``engagement_loads``) and its single rows, each
+    joined by tenant and engagement (the templates by tenant and listing), built once: a
+    request binds ``tenant_id`` and ``engagement_id``."""
     tenant_id: Any = bindparam("tenant_id")
-    engagement_id: Any = bindparam("engagement_id")
-    listing_id: Any = bindparam("listing_id")
     listing_template = aliased(ChecklistTemplate)
     default_template = aliased(ChecklistTemplate)
-    one_row = select(literal(1).label("one")).subquery()
     stmt = select(
+        Engagement,
         Reflection,
         SupervisorEvaluation,
         EngagementOffer,
         EngagementPay,
-        *overdue_counts(tenant_id, engagement_id),
+        *overdue_counts(tenant_id, Engagement.id),
         listing_template,
         default_template,
-    ).select_from(one_row)
+    )
     for model in (Reflection, SupervisorEvaluation, EngagementOffer, EngagementPay):
         stmt = stmt.outerjoin(
-            model, (model.tenant_id == tenant_id) & (model.engagement_id == engagement_id)
+            model, (model.tenant_id == tenant_id) & (model.engagement_id == Engagement.id)
         )
     return (
         stmt.outerjoin(
             listing_template,
-            (listing_template.tenant_id == tenant_id) & (listing_template.listing_id == listing_id),
+            (listing_template.tenant_id == tenant_id)
+            & (listing_template.listing_id == Engagement.listing_id),
         )
         .outerjoin(
             default_template,
             (default_template.tenant_id == tenant_id) & default_template.listing_id.is_(None),
         )
-        .options(joinedload(SupervisorEvaluation.ratings))
+        .options(*engagement_loads(), joinedload(SupervisorEvaluation.ratings))
+        .where(Engagement.id == bindparam("engagement_id"), Engagement.tenant_id == tenant_id)
     )
 
 
-def read_page_rows(engagement: Engagement) -> None:
-    """Read the engagement's single rows in one statement and keep each for its own read."""
-    params = {
-        "tenant_id": engagement.tenant_id,
-        "engagement_id": engagement.id,
-        "listing_id": engagement.listing_id,
-    }
-    row = db.session.execute(_statement(), params).unique().one()
-    reflection, evaluation, offer, pay, notices, uncleared, listing_template, default = row
+def page_engagement(ctx: LaunchContext, engagement_id: int) -> Engagement:
+    """The engagement the launch may see (``get_engagement``), its single rows read in the
+    same statement and kept for their own reads."""
+    params = {"tenant_id": ctx.tenant_id, "engagement_id": engagement_id}
+    found = db.session.execute(_statement(), params).unique().one_or_none()
+    row = tuple(found) if found is not None else (None,) * 9
+    engagement = visible(ctx, row[0])
+    _, reflection, evaluation, offer, pay, notices, uncleared, listing_template, default = row
     keep("reflection", engagement, reflection)
     keep("evaluation", engagement, evaluation)
     keep("offer", engagement, offer)
@@ -76,3 +77,4 @@ def read_page_rows(engagement: Engagement) -> None:
     template = listing_template or default
     items = list(template.items) if template is not None else default_items()
     keep("checklist_template", engagement, items)
+    return engagement

@@ -37,6 +37,15 @@ def can_see(ctx: LaunchContext, engagement: Engagement) -> bool:
     return ctx.role == "advisor"
 
 
+def engagement_loads() -> tuple[Any, ...]:
+    """What an engagement's pages show with it: its listing, the employer, student, course."""
+    return (
+        joinedload(Engagement.listing).joinedload(Listing.employer),
+        joinedload(Engagement.student),
+        joinedload(Engagement.course),
+    )
+
+
 @functools.cache
 def _engagement_statement() -> Any:
     """An engagement with what its page shows (the listing, its employer, the student and the
@@ -44,11 +53,7 @@ def _engagement_statement() -> Any:
     ``engagement_id`` and ``tenant_id``."""
     return (
         select(Engagement)
-        .options(
-            joinedload(Engagement.listing).joinedload(Listing.employer),
-            joinedload(Engagement.student),
-            joinedload(Engagement.course),
-        )
+        .options(*engagement_loads())
         .where(
             Engagement.id == bindparam("engagement_id"),
             Engagement.tenant_id == bindparam("tenant_id"),
@@ -59,7 +64,12 @@ def _engagement_statement() -> Any:
 def get_engagement(ctx: LaunchContext, engagement_id: int) -> Engagement:
     """An engagement the launch may see, else NotFoundError (never says whether it exists)."""
     params = {"engagement_id": engagement_id, "tenant_id": ctx.tenant_id}
-    engagement = db.session.scalar(_engagement_statement(), params)
+    return visible(ctx, db.session.scalar(_engagement_statement(), params))
+
+
+def visible(ctx: LaunchContext, engagement: Engagement | None) -> Engagement:
+    """The engagement read for the launch, if it may see it, else NotFoundError (never says
+    whether it exists)."""
     if engagement is None or not can_see(ctx, engagement):
         raise NotFoundError("That engagement does not exist or is not yours to see.")
     return engagement

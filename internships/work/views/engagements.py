@@ -18,7 +18,7 @@ from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.words import listed
 
 from ...workspace import panels as workspace
-from ...workspace.page_rows import read_page_rows
+from ...workspace.page_rows import page_engagement
 from .. import forms
 from ..services import engagements as eng
 from ..services import evaluations as eval_svc
@@ -36,8 +36,7 @@ def _engagement_page(
     **forms_in: Any,
 ) -> ResponseReturnValue:
     ctx = current_launch()
-    engagement = eng.get_engagement(ctx, engagement_id)
-    read_page_rows(engagement)  # its single rows in one statement, for the page and its panels
+    engagement = page_engagement(ctx, engagement_id)  # with its single rows, for its panels
     page_forms = {
         "hours_form": forms.HoursForm(formdata=None),
         "deliverable_form": forms.DeliverableForm(formdata=None),

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from internships.employers.pay.models import EngagementPay, OverduePayment
 from internships.employers.pay.services import figures
 from internships.employers.portal import offers
@@ -15,17 +17,18 @@ from internships.work.models import CompetencyRating, Reflection, SupervisorEval
 from internships.work.services import evaluations, handins
 from internships.work.services.access import get_engagement_by_id
 from internships.work.services.reads import kept
-from internships.workspace.page_rows import read_page_rows
+from internships.workspace.page_rows import page_engagement
 from internships.workspace.plan.models import ChecklistTemplate
 from internships.workspace.plan.services import checklists
+from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 from tests.helpers import counted
 from tests.internships.work.helpers import engaged
 
 # the student's page of an engagement with its agreement acknowledged and no hours yet: the
-# launch, the engagement, its single rows, hour logs, deliverables, reopenings, messages,
+# launch, the engagement with its single rows, hour logs, deliverables, reopenings, messages,
 # checklist rows, milestones, milestone changes, check-ins, payments
-PAGE_STATEMENTS = 12
+PAGE_STATEMENTS = 11
 
 
 def _kept_reads(engagement) -> tuple:
@@ -86,8 +89,9 @@ def test_the_single_rows_are_what_each_read_returns_in_one_statement(app, world)
         assert fresh[4] is not None and fresh[4].ever_overdue and fresh[4].open_notice
         assert fresh[5] == ["Listing's item"]  # the listing's template before the default
         db.session.begin_nested().rollback()
+        ctx = world["student"].ctx()
         with counted() as seen:
-            read_page_rows(engagement)
+            assert page_engagement(ctx, engagement_id) is engagement
         assert len(seen) == 1
         checklists.stored_items(engagement)  # its own statement (rows, not a single row)
         with counted() as seen:
@@ -102,15 +106,27 @@ def test_the_tenant_s_default_template_without_the_listing_s(app, world):
         engagement = get_engagement_by_id(world["school"].tenant_id, engagement_id)
         builtin = _fresh_reads(engagement)[5]
         db.session.begin_nested().rollback()
-        read_page_rows(engagement)
+        ctx = world["student"].ctx()
+        page_engagement(ctx, engagement_id)
         assert _kept_reads(engagement)[5] == builtin
         items = [{"label": "Default item", "kickoff": True}]
         db.session.add(
             ChecklistTemplate(tenant_id=engagement.tenant_id, listing_id=None, items=items)
         )
         db.session.flush()
-        read_page_rows(engagement)
+        page_engagement(ctx, engagement_id)
         assert _kept_reads(engagement)[5] == ["Default item"] == _fresh_reads(engagement)[5]
+
+
+def test_the_page_engagement_is_the_launch_s_to_see_only(app, world):
+    engagement_id = engaged(app, world)
+    with app.app_context():
+        for role in ("student", "advisor"):
+            assert page_engagement(world[role].ctx(), engagement_id).id == engagement_id
+        for role, wanted in (("other", engagement_id), ("student", engagement_id + 1000)):
+            ctx = world[role].ctx()
+            with pytest.raises(NotFoundError, match="not yours to see"):
+                page_engagement(ctx, wanted)
 
 
 def test_the_student_s_engagement_page_runs_a_fixed_number_of_statements(app, world):
