@@ -4,9 +4,10 @@ made lately, and the tenant's overview per course."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, bindparam, func, select
 
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
@@ -31,34 +32,31 @@ def decided_since(ctx: LaunchContext, since: dt.datetime) -> int:
     )
 
 
+@functools.cache
+def _history_statement(model: type[CreditAward] | type[CreditDecision]) -> Executable:
+    """The student's rows of ``model`` in the course, newest first; built once (the review
+    page reads both kinds), a request binds ``tenant_id``, ``course_id`` and ``student_id``."""
+    return (
+        select(model)
+        .where(
+            model.tenant_id == bindparam("tenant_id"),
+            model.course_id == bindparam("course_id"),
+            model.student_id == bindparam("student_id"),
+        )
+        .order_by(model.id.desc())
+    )
+
+
 def award_history(tenant_id: int, course_id: int, student_id: int) -> list[CreditAward]:
     """Every award for the student in the course, newest first (corrections included)."""
-    return list(
-        db.session.scalars(
-            select(CreditAward)
-            .where(
-                CreditAward.tenant_id == tenant_id,
-                CreditAward.course_id == course_id,
-                CreditAward.student_id == student_id,
-            )
-            .order_by(CreditAward.id.desc())
-        )
-    )
+    params = {"tenant_id": tenant_id, "course_id": course_id, "student_id": student_id}
+    return list(db.session.scalars(_history_statement(CreditAward), params))
 
 
 def decision_history(tenant_id: int, course_id: int, student_id: int) -> list[CreditDecision]:
     """Every decision other than an award for the student in the course, newest first."""
-    return list(
-        db.session.scalars(
-            select(CreditDecision)
-            .where(
-                CreditDecision.tenant_id == tenant_id,
-                CreditDecision.course_id == course_id,
-                CreditDecision.student_id == student_id,
-            )
-            .order_by(CreditDecision.id.desc())
-        )
-    )
+    params = {"tenant_id": tenant_id, "course_id": course_id, "student_id": student_id}
+    return list(db.session.scalars(_history_statement(CreditDecision), params))
 
 
 @dataclass(frozen=True)
