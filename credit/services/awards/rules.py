@@ -162,13 +162,18 @@ def enqueue_score(award: CreditAward, sub: str) -> None:
     )
 
 
+@functools.cache
+def _by_key_statement() -> Executable:
+    """The award of ``key`` in the tenant, built once (an award's POST reads it twice)."""
+    return select(CreditAward).where(
+        CreditAward.tenant_id == bindparam("tenant_id"),
+        CreditAward.idempotency_key == bindparam("key"),
+    )
+
+
 def by_key(tenant_id: int, key: str) -> CreditAward | None:
     """The award a form with this idempotency key made, if any."""
-    return db.session.scalar(
-        select(CreditAward).where(
-            CreditAward.tenant_id == tenant_id, CreditAward.idempotency_key == key
-        )
-    )
+    return db.session.scalar(_by_key_statement(), {"tenant_id": tenant_id, "key": key})
 
 
 def current_award(tenant_id: int, course_id: int, student_id: int) -> CreditAward | None:
