@@ -19,6 +19,7 @@ from ..panels import Viewer, finished, hour_days
 from . import forms
 from .models import PARTIES
 from .services import checklists, milestones
+from .services.milestone_rows import milestones_and_changes
 
 if TYPE_CHECKING:
     from internships.work.models import Engagement
@@ -79,8 +80,7 @@ def handle_checklist(
 def provide_milestones(viewer: Viewer, engagement: Engagement) -> dict[str, Any]:
     """The milestones as a timeline with their states, the open proposals and the history."""
     today = _today(engagement)
-    rows = milestones.milestones_of(engagement)
-    changes = milestones.changes_of(engagement)
+    rows, changes = milestones_and_changes(engagement)
     # the deliverables show within the milestones only (their titles, the student's choice)
     delivered = deliverables(engagement) if rows else []
     can_write = _writes(viewer, engagement)

@@ -27,8 +27,8 @@ from tests.internships.work.helpers import engaged
 
 # the student's page of an engagement with its agreement acknowledged and no hours yet: the
 # launch, the engagement with its single rows, hour logs, deliverables, reopenings, messages,
-# checklist rows, milestones, milestone changes, check-ins, payments
-PAGE_STATEMENTS = 11
+# checklist rows, milestones with their changes, check-ins, payments
+PAGE_STATEMENTS = 10
 
 
 def _kept_reads(engagement) -> tuple:
