@@ -277,8 +277,8 @@ def _grouped_page(
     matches = result[0][0]
     ids += [row[1] for row in result if row[1] is not None]
     for stmt, order in pending:  # the next groups, only while the page is not full
-        if len(ids) >= needed:
-            break
+        if len(ids) >= needed or len(set(ids)) >= matches:
+            break  # the page is full, or every match is read (the groups hold only matches)
         ids += db.session.scalars(stmt.order_by(*order).limit(needed - len(ids)))
     return _Read(ids[offset:needed], matches)
 

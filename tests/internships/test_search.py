@@ -14,6 +14,7 @@ from internships.services.board import BoardQuery, search_board
 from internships.services.search import query_terms, words
 from lti_tool.extensions import db
 from lti_tool.models import Course
+from tests.helpers import counted
 from tests.internships.conftest import TODAY
 
 LISTINGS = {
@@ -211,3 +212,25 @@ def test_pinned_listings_come_first_in_pin_order(tenant, pinned_course):
     ]
     facet = BoardQuery(text="data", skills=("data-analysis",), course_id=pinned_course)
     assert _titles(search_board(tenant.id, facet, TODAY)) == ["survey", "data"]
+
+
+def _board_reads(statements: list[str]) -> int:
+    """The statements that read the board's listing ids (not the page's listings)."""
+    return sum(1 for s in statements if "FROM listing" in s and "listing.summary" not in s)
+
+
+def test_a_search_stops_when_the_count_says_every_match_is_read(tenant, board):
+    """The first statement carries the count: once the groups read so far hold that many
+    listings, the later groups (which hold only matches) are not read. With more matches than
+    the first groups hold, they are."""
+    with counted() as statements:  # no words: the groups on both engines
+        assert set(board("")) == set(LISTINGS)
+    assert _board_reads(statements) == 1
+    if db.engine.dialect.name != "postgresql":
+        return  # SQLite reads a search with words in one sorting statement
+    with counted() as statements:  # both titles hold "analysis": the first group holds both
+        assert board("analysis") == ["data", "survey"]
+    assert _board_reads(statements) == 1
+    with counted() as statements:  # the title groups hold one; the next group the other
+        assert board("data analysis") == ["data", "survey"]
+    assert _board_reads(statements) == 3  # not the fourth group
