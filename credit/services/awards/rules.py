@@ -87,12 +87,7 @@ def student_and_stored_policy(
 ) -> tuple[User, CreditPolicy | None]:
     """``student_in_course`` and the course's stored policy (None before it has one), in one
     statement."""
-    params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
-    row = db.session.execute(_student_policy_statement(), params).first()
-    if row is None:
-        raise NotFoundError("This student is not known to Career Credit.")
-    if not row[1]:
-        raise NotFoundError("This student is not in this course.")
+    row = _student_row(_student_policy_statement(), ctx, course_id, student_id)
     return row[0], row[2]
 
 
@@ -107,13 +102,19 @@ def student_and_policy(
 
 def student_in_course(ctx: LaunchContext, course_id: int, student_id: int) -> User:
     """The student, enrolled in the course or with work counted there; else NotFoundError."""
+    return _student_row(_student_statement(), ctx, course_id, student_id)[0]
+
+
+def _student_row(statement: Executable, ctx: LaunchContext, course_id: int, student_id: int) -> Any:
+    """The row of a student statement (the person, whether in the course, ...); NotFoundError
+    when the tenant has no such person or they are not in the course."""
     params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
-    row = db.session.execute(_student_statement(), params).first()
+    row = db.session.execute(statement, params).first()
     if row is None:
         raise NotFoundError("This student is not known to Career Credit.")
     if not row[1]:
         raise NotFoundError("This student is not in this course.")
-    return row[0]
+    return row
 
 
 def score_for(policy: CreditPolicy, score: float | None) -> tuple[float, str]:
