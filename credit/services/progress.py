@@ -52,16 +52,17 @@ def _progress(
     courses_known: bool = False,
     policies: dict[int, CreditPolicy] | None = None,
     decided: tuple[dict[Key, CreditAward], dict[Key, CreditDecision]] | None = None,
+    person: tuple[int, str | None, str | None, str] | None = None,
 ) -> dict[Key, StudentProgress]:
     """Progress by (student, course) for the courses of ``course_ids``: of their enrolled
     students (and anyone with work counted there), or of each of ``student_ids`` in each
     course. The same grouped queries serve one course's roster and one student's courses.
     ``courses_known``: the caller read the courses from the tenant's own rows; ``policies``:
-    the courses' policies, ``decided``: the current awards and latest decisions, when the
-    caller read them."""
+    the courses' policies, ``decided``: the current awards and latest decisions, ``person``:
+    the one student's (id, name, email, sub), when the caller read them."""
     if policies is None:
         policies = read_policies(tenant_id, course_ids, courses_known)
-    students = _students(tenant_id, course_ids, student_ids)
+    students = _students(tenant_id, course_ids, student_ids, person)
     params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
     by_students = student_ids is not None
     engagements, owner = _engagements(params, by_students)
@@ -80,7 +81,10 @@ def _progress(
 
 
 def _students(
-    tenant_id: int, course_ids: list[int], student_ids: list[int] | None
+    tenant_id: int,
+    course_ids: list[int],
+    student_ids: list[int] | None,
+    person: tuple[int, str | None, str | None, str] | None = None,
 ) -> dict[Key, StudentProgress]:
     """The courses' enrolled students (or the people of ``student_ids`` in every course), no
     figures yet."""
@@ -94,7 +98,9 @@ def _students(
             for uid, name, email, sub, cid in rows
         }
     people: Iterable[tuple[int, str | None, str | None, str]]
-    if len(student_ids) == 1:  # one student's page: the request may hold the person already
+    if person is not None and student_ids == [person[0]]:  # read with the student's courses
+        people = [person]
+    elif len(student_ids) == 1:  # one student's page: the request may hold the person already
         user = db.session.get(User, student_ids[0])
         valid = user is not None and user.tenant_id == tenant_id
         people = [(user.id, user.name, user.email, user.sub)] if user and valid else []
@@ -234,15 +240,15 @@ def student_progress_all_courses(tenant_id: int, student_id: int) -> list[Studen
     """A student's progress in every course where they are a student or have work counted,
     by course (each with its ``course_title``): the same handful of grouped queries whatever
     the number of courses."""
-    titles: dict[int, str | None] = dict(
-        db.session.execute(
-            statements.their_courses_statement(), {"tenant_id": tenant_id, "student_id": student_id}
-        ).all()
-    )
-    if not titles:
+    courses = db.session.execute(
+        statements.their_courses_statement(), {"tenant_id": tenant_id, "student_id": student_id}
+    ).all()
+    if not courses:
         return []
+    titles: dict[int, str | None] = {row[0]: row[1] for row in courses}
+    person = (student_id, *courses[0][2:])  # name, email, sub: read with the courses
     ids = list(titles)
-    found = _progress(tenant_id, ids, [student_id], courses_known=True)
+    found = _progress(tenant_id, ids, [student_id], courses_known=True, person=person)
     rows = [found[(student_id, cid)] for cid in ids if (student_id, cid) in found]
     for p in rows:
         p.course_title = titles[p.course_id] or ""

@@ -169,7 +169,9 @@ def decisions_statement(by_students: bool) -> Executable:
 
 @functools.cache
 def their_courses_statement() -> Executable:
-    """A student's courses with their titles: where they are a student or have work counted."""
+    """A student's courses with their titles, each row with the student's name, email and sub
+    (the progress's person, without a read of their own): where they are a student or have work
+    counted."""
     tenant_id: Any = bindparam("tenant_id")
     student_id: Any = bindparam("student_id")
     theirs = (
@@ -189,7 +191,9 @@ def their_courses_statement() -> Executable:
         .subquery()
     )
     return (
-        select(Course.id, Course.title)
+        select(Course.id, Course.title, User.name, User.email, User.sub)
+        .select_from(Course)
+        .join(User, and_(User.id == student_id, User.tenant_id == tenant_id))
         .where(Course.tenant_id == tenant_id, Course.id.in_(select(theirs.c.course_id)))
         .order_by(Course.id)
     )

@@ -592,6 +592,9 @@ def test_a_students_progress_in_every_course_is_the_same_handful_of_queries(app,
                 alone.counted_hours,
             )
             assert (row.state, row.credits_by_hours) == (alone.state, alone.credits_by_hours)
+            # the person is read with the courses, not again
+            assert (row.name, row.email, row.sub) == (alone.name, alone.email, alone.sub)
+        assert not any("FROM lti_user \nWHERE lti_user.id = " in s for s in statements)
         by_course = {r.course_id: r for r in rows}
         assert by_course[sctx.course_id].counted_hours == 24
         assert by_course[school.course_id("course-2")].counted_hours == 50
