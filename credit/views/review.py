@@ -33,16 +33,17 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     course_id = course_id_of(ctx)
     student, current = award_svc.student_and_policy(ctx, course_id, student_id)
     history = award_svc.award_history(ctx.tenant_id, course_id, student_id)
-    decisions = award_svc.decision_history(ctx.tenant_id, course_id, student_id)
+    decisions, reopened = award_svc.decisions_and_reopenings(ctx.tenant_id, course_id, student_id)
     p = progress_svc.student_progress(  # ``student`` is in the session: not read again
         ctx.tenant_id, course_id, student.id, current, history=(history, decisions)
     )
-    evidence, answers, handed_in = [], {}, {}
+    evidence, answers, handed_in, handed = [], {}, {}, {}
     progress = {e.engagement_id: e for e in p.engagements}
     for item in evidence_svc.review_evidence(ctx.tenant_id, list(progress)):
         eid, reflection = item.engagement.id, item.reflection
         answers[eid] = reflection.answers if reflection else None
         handed_in[eid] = sorted((d.id, d.title) for d in item.deliverables)
+        handed[eid] = (item.logs, item.deliverables)
         evidence.append(
             {
                 "progress": progress[eid],
@@ -65,6 +66,8 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
             decisions,
             titles=dict(titles),
             answers=answers,  # read with the evidence, not again
+            reopened=reopened,  # read with the decisions
+            handed=handed,  # the evidence's hour logs and deliverables
         ),
         "part_choices": award_svc.part_choices(
             ctx.tenant_id, course_id, student_id, titles, handed_in

@@ -21,7 +21,14 @@ from .bulk import BulkAward, BulkLine, bulk_award, bulk_candidates
 from .changes import open_request, part_choices, reopened_words, request_changes, resubmit
 from .decisions import deny_credit
 from .exchanges import Exchange, exchanges
-from .history import CourseAwards, award_history, decided_since, decision_history, tenant_overview
+from .history import (
+    CourseAwards,
+    award_history,
+    decided_since,
+    decision_history,
+    decisions_and_reopenings,
+    tenant_overview,
+)
 from .rules import (
     AwardConflictError,
     AwardInput,
@@ -48,6 +55,7 @@ __all__ = [
     "current_award",
     "decided_since",
     "decision_history",
+    "decisions_and_reopenings",
     "decline_award",
     "deny_credit",
     "exchanges",

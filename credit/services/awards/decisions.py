@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from internships.work.services import reopenings
 from lti_tool.context import LaunchContext
 from lti_tool.errors import PolicyViolationError
@@ -72,9 +74,17 @@ def decide(
     return decision
 
 
-def close_waiting_request(tenant_id: int, course_id: int, student_id: int) -> None:
+def close_waiting_request(
+    tenant_id: int,
+    course_id: int,
+    student_id: int,
+    decisions: Sequence[CreditDecision] | None = None,
+) -> None:
     """A new decision (another request, a denial, an award) ends the request for changes that
-    waited for the student's answer: what it reopened closes again."""
-    newest = decision_history(tenant_id, course_id, student_id)[:1]
+    waited for the student's answer: what it reopened closes again. ``decisions``: the
+    student's decisions in the course, newest first, when the caller read them."""
+    if decisions is None:
+        decisions = decision_history(tenant_id, course_id, student_id)
+    newest = decisions[:1]
     if newest and newest[0].kind == "changes_requested":
         reopenings.close_request(tenant_id, newest[0].id)

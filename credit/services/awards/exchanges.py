@@ -40,20 +40,30 @@ class Exchange:
         return self.answer is None
 
 
+Handed = tuple[list[HourLog], list[Deliverable]]
+
+
 def exchanges(
     decisions: list[CreditDecision],
     titles: Mapping[int, str] | None = None,
     answers: Mapping[int, dict[str, str] | None] | None = None,
+    reopened: Mapping[int, list[EngagementReopening]] | None = None,
+    handed: Mapping[int, Handed] | None = None,
 ) -> list[Exchange]:
     """The requests for changes among ``decisions`` (one student in one course, newest
     first, as ``decision_history`` gives them), each with its reopened parts and answer.
     When the caller read them: ``titles``, the listing titles of the student's engagements,
-    and ``answers``, their reflections' answers now (None: no reflection), by engagement id."""
+    ``answers``, their reflections' answers now (None: no reflection), ``handed``, their hour
+    logs (by day) and deliverables (oldest first), by engagement id; ``reopened``, each
+    request's reopenings (``decisions_and_reopenings``). What the caller read is not read
+    again: the review page's exchanges then cost no statement of their own."""
     requests = [d for d in decisions if d.kind == "changes_requested"]
     if not requests:
         return []
     tenant_id = requests[0].tenant_id
-    rows = reopenings.of_requests(tenant_id, [r.id for r in requests])
+    if reopened is None:
+        reopened = reopenings.of_requests(tenant_id, [r.id for r in requests])
+    rows = {r.id: reopened.get(r.id, []) for r in requests}
     words = reopened_words([row for found in rows.values() for row in found], titles)
     found: list[Exchange] = []
     for request in requests:
@@ -64,12 +74,17 @@ def exchanges(
         )
         parts = [Reopened(row, words[row.id]) for row in rows[request.id]]
         for part in parts:
-            _changes(tenant_id, part, answers or {})
+            _changes(tenant_id, part, answers or {}, handed or {})
         found.append(Exchange(request, parts, answer))
     return found
 
 
-def _changes(tenant_id: int, part: Reopened, answers: Mapping[int, dict[str, str] | None]) -> None:
+def _changes(
+    tenant_id: int,
+    part: Reopened,
+    answers: Mapping[int, dict[str, str] | None],
+    handed: Mapping[int, Handed],
+) -> None:
     row = part.row
     if row.kind == "reflection":
         if row.engagement_id in answers:
@@ -85,6 +100,15 @@ def _changes(tenant_id: int, part: Reopened, answers: Mapping[int, dict[str, str
             before, after = (row.before or {}).get(key, ""), (now or {}).get(key, "")
             if before != after:
                 part.reflection.append((prompt, before, after))
+    elif row.engagement_id in handed:  # what the caller read, filtered as the queries below
+        logs, deliverables = handed[row.engagement_id]
+        if row.kind == "deliverable":
+            part.deliverables = sorted(
+                (d for d in deliverables if d.created_at >= row.opened_at and _revises(d, row)),
+                key=lambda d: d.id,
+            )
+        else:
+            part.hours = [log for log in logs if log.created_at >= row.opened_at]
     elif row.kind == "deliverable":
         part.deliverables = list(
             db.session.scalars(
@@ -112,3 +136,9 @@ def _changes(tenant_id: int, part: Reopened, answers: Mapping[int, dict[str, str
                 .order_by(HourLog.work_date, HourLog.id)
             )
         )
+
+
+def _revises(deliverable: Deliverable, row: EngagementReopening) -> bool:
+    """Whether ``deliverable`` answers the reopened part ``row``: a revision of its deliverable,
+    or a new deliverable when it reopened none."""
+    return deliverable.revises_id == row.deliverable_id

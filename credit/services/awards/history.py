@@ -6,9 +6,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Executable, bindparam, func, select
+from sqlalchemy import Executable, and_, bindparam, func, select
 
+from internships.work.models import EngagementReopening
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 from lti_tool.models import Course
@@ -57,6 +59,43 @@ def decision_history(tenant_id: int, course_id: int, student_id: int) -> list[Cr
     """Every decision other than an award for the student in the course, newest first."""
     params = {"tenant_id": tenant_id, "course_id": course_id, "student_id": student_id}
     return list(db.session.scalars(_history_statement(CreditDecision), params))
+
+
+@functools.cache
+def _decisions_reopenings_statement() -> Executable:
+    """``decision_history``'s rows, each request for changes with the parts it reopened (in the
+    order they were made): one statement, built once (the review page shows both)."""
+    tenant_id: Any = bindparam("tenant_id")
+    reopened = and_(
+        EngagementReopening.request_id == CreditDecision.id,
+        EngagementReopening.tenant_id == tenant_id,
+    )
+    return (
+        select(CreditDecision, EngagementReopening)
+        .outerjoin(EngagementReopening, reopened)
+        .where(
+            CreditDecision.tenant_id == tenant_id,
+            CreditDecision.course_id == bindparam("course_id"),
+            CreditDecision.student_id == bindparam("student_id"),
+        )
+        .order_by(CreditDecision.id.desc(), EngagementReopening.id)
+    )
+
+
+def decisions_and_reopenings(
+    tenant_id: int, course_id: int, student_id: int
+) -> tuple[list[CreditDecision], dict[int, list[EngagementReopening]]]:
+    """``decision_history`` and what each request for changes reopened (by the request's id,
+    as ``reopenings.of_requests`` gives them), in one statement."""
+    params = {"tenant_id": tenant_id, "course_id": course_id, "student_id": student_id}
+    decisions: dict[int, CreditDecision] = {}
+    reopened: dict[int, list[EngagementReopening]] = {}
+    for decision, row in db.session.execute(_decisions_reopenings_statement(), params):
+        decisions.setdefault(decision.id, decision)
+        found = reopened.setdefault(decision.id, [])
+        if row is not None:
+            found.append(row)
+    return list(decisions.values()), reopened
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,12 @@ from lti_tool.models import User, utcnow
 from lti_tool.notify.notifications import notify
 from lti_tool.services import audit
 
-from ...models import CreditAward, CreditPolicy
+from ...models import CreditAward, CreditDecision, CreditPolicy
 from ..policy import get_policy
 from ..progress import student_progress
 from ..standing import StudentProgress
 from .decisions import close_waiting_request
+from .history import award_history, decision_history
 from .rules import (
     AwardConflictError,
     AwardInput,
@@ -49,10 +50,22 @@ def validate_award(
 ) -> _Checked:
     """Every check an award must pass, without writing (views call it before they reach out
     to the LMS for the gradebook column)."""
+    return _checked(ctx, student_id, data, supersedes_id)[:4]
+
+
+def _checked(
+    ctx: LaunchContext, student_id: int, data: AwardInput, supersedes_id: int | None
+) -> tuple[User, CreditPolicy, StudentProgress, CreditAward | None, list[CreditDecision]]:
+    """``validate_award``'s checks, and the student's decisions in the course (newest first)
+    they read: ``award_credit`` closes a waiting request from them, not read again."""
     course_id = require_faculty(ctx)
     student, stored = student_and_stored_policy(ctx, course_id, student_id)
     policy = stored if stored is not None else get_policy(ctx.tenant_id, course_id)
-    progress = student_progress(ctx.tenant_id, course_id, student_id, policy)
+    history = award_history(ctx.tenant_id, course_id, student_id)
+    decisions = decision_history(ctx.tenant_id, course_id, student_id)
+    progress = student_progress(
+        ctx.tenant_id, course_id, student_id, policy, history=(history, decisions)
+    )
     existing = progress.award  # the current award (``current_award``), read with the progress
     if supersedes_id is None and existing is not None:
         raise conflict(existing)
@@ -74,7 +87,7 @@ def validate_award(
             f"{policy.hours_per_credit} approved hours, up to {policy.max_credits}.",
         )
     score_for(policy, data.score)
-    return student, policy, progress, existing
+    return student, policy, progress, existing, decisions
 
 
 def award_credit(
@@ -93,9 +106,7 @@ def award_credit(
         if again.course_id != course_id or again.student_id != student_id:
             raise PolicyViolationError("This form was already used for another decision.")
         return again
-    student, policy, progress, existing = validate_award(
-        ctx, student_id, data, supersedes_id=supersedes_id
-    )
+    student, policy, progress, existing, decisions = _checked(ctx, student_id, data, supersedes_id)
     award = _new_award(
         ctx, course_id, student_id, data, policy, progress, lineitem_url, supersedes_id
     )
@@ -103,7 +114,7 @@ def award_credit(
     if stored is not award:
         return stored
     _record(ctx, award, student, data)
-    close_waiting_request(ctx.tenant_id, course_id, student_id)
+    close_waiting_request(ctx.tenant_id, course_id, student_id, decisions)
     db.session.flush()
     return award
 
