@@ -24,6 +24,9 @@ SESSION_COOKIE_SAMESITE = "None"
 SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 PERMANENT_SESSION_LIFETIME = 8 * 3600
+# The cookie keeps the launch id, which expires LTI_LAUNCH_LIFETIME_S after the launch whatever
+# the cookie says: sending the cookie again on every response would extend nothing.
+SESSION_REFRESH_EACH_REQUEST = False
 
 WTF_CSRF_TIME_LIMIT = 8 * 3600
 WTF_CSRF_SSL_STRICT = False  # the Referer is stripped by Referrer-Policy inside LMS frames

@@ -23,7 +23,9 @@ from .words import role_name
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _launch_id() -> str | None:
+def request_launch_id() -> str | None:
+    """The launch id the request carries (query, form, header), else the one the session
+    cookie keeps: the first that looks like one."""
     lid = (
         request.args.get("lid")
         or request.form.get("lid")
@@ -106,7 +108,7 @@ def launch_revoked(lid: str) -> bool:
 
 def current_launch() -> LaunchContext:
     if g.get("launch") is None:
-        lid = _launch_id()
+        lid = request_launch_id()
         ctx = load_launch(lid) if lid else None
         if ctx is None and lid and launch_revoked(lid):
             raise SessionExpiredError(

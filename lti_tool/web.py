@@ -253,8 +253,9 @@ def _csrf_from_launch() -> None:
     it acts as its user), and a token of one launch does not verify for another."""
     if request.blueprint == "lti" and request.endpoint != "lti.deep_link":
         return  # the login and launch carry no launch id (and are CSRF-exempt)
-    lid = request.args.get("lid") or (request.form.get("lid") if request.method == "POST" else None)
-    if lid:
+    from .auth import request_launch_id
+
+    if lid := request_launch_id():  # the same launch the view will act for
         seed_csrf("csrf", lid)
 
 
@@ -265,7 +266,12 @@ def seed_csrf(purpose: str, bearer: str) -> None:
     key = str(current_app.config["SECRET_KEY"]).encode()
     derived = hmac.new(key, f"{purpose}:{bearer}".encode(), hashlib.sha256).hexdigest()
     if session.get("csrf_token") != derived:
+        # Derived again on every request, so it need not travel in the cookie: set without
+        # marking the session changed, and a page that changes nothing else sends no cookie
+        # (inside an LMS iframe the browser would drop it anyway).
+        changed = session.modified
         session["csrf_token"] = derived
+        session.modified = changed
 
 
 def public_json(text: str) -> Any:
