@@ -5,6 +5,7 @@ decide the rules (and their refusals are shown next to the field they name)."""
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -58,8 +59,14 @@ class CheckboxesField(SelectMultipleField):
 
 
 def skill_choices() -> list[tuple[str, str]]:
-    """The shipped skills by label (a field's ``choices``, read when a form is made)."""
-    return [(s.id, s.label) for s in sorted(skills().values(), key=lambda s: s.label.lower())]
+    """The shipped skills by label (a field's ``choices``, read when a form is made): a copy
+    of the list sorted once (the vocabulary is read once, so its order never changes)."""
+    return list(_sorted_skills())
+
+
+@functools.cache
+def _sorted_skills() -> tuple[tuple[str, str], ...]:
+    return tuple((s.id, s.label) for s in sorted(skills().values(), key=lambda s: s.label.lower()))
 
 
 def estimated_hours_field(description: str = "") -> IntegerField:

@@ -5,7 +5,9 @@ secret derives from the launch id the page carries (``lti_tool.web``), so forms 
 special; each must still carry the launch id in a hidden ``lid`` field.
 """
 
+import contextlib
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -109,30 +111,71 @@ class LongSelect(Select):
 
 
 def picker(field: Any) -> Markup:
-    """A multiple-choice field as ``LongSelect``'s checkbox picker (HTML, escaped here)."""
+    """A multiple-choice field as ``LongSelect``'s checkbox picker (HTML, escaped here). The
+    fieldset is kept per process for the latest 256 sets of choices, values and errors (the
+    board renders the same skills picker on every search); only the script tag, which carries
+    the request's CSP nonce, is made per request."""
     from flask import url_for
 
     from .web import csp_nonce
 
+    script = url_for("static", filename="js/picker.js")
+    tag = f'<script defer nonce="{escape(csp_nonce())}" src="{escape(script)}"></script>'
     field_id, name, label = str(field.id), str(field.name), str(field.label.text)
+    errors = tuple(str(error) for error in field.errors or ())
+    choices, data = field.choices, field.data
+    if isinstance(choices, list | tuple) and isinstance(data, list | tuple | type(None)):
+        with contextlib.suppress(TypeError):  # an unhashable choice or value: made afresh
+            kept = _kept_fieldset(
+                field_id, name, label, tuple(choices), _frozen(data), field.coerce, errors
+            )
+            return Markup(kept + tag)  # noqa: S704 - escaped in _fieldset
+    options = [(str(v), str(t), bool(c)) for v, t, c, _ in field.iter_choices()]
+    return Markup(_fieldset(field_id, name, label, options, errors) + tag)  # noqa: S704
+
+
+def _frozen(data: list[Any] | tuple[Any, ...] | None) -> tuple[Any, ...] | None:
+    return None if data is None else tuple(data)
+
+
+@functools.lru_cache(maxsize=256)
+def _kept_fieldset(
+    field_id: str,
+    name: str,
+    label: str,
+    choices: tuple[Any, ...],
+    data: tuple[Any, ...] | None,
+    coerce: Callable[[Any], Any],
+    errors: tuple[str, ...],
+) -> str:
+    """``_fieldset`` of a field's list of choices, each checked as WTForms' ``iter_choices``
+    checks it (its value, coerced, among the field's data)."""
+    options = [
+        (str(value), str(text), data is not None and coerce(value) in data)
+        for value, text, *_ in choices
+    ]
+    return _fieldset(field_id, name, label, options, errors)
+
+
+def _fieldset(
+    field_id: str, name: str, label: str, options: list[tuple[str, str, bool]], errors: Any
+) -> str:
     boxes, chosen = [], []
-    for index, (value, text, checked, _) in enumerate(field.iter_choices()):
-        value, text = str(value), str(text)
-        boxes.append(_checkbox(name, f"{field_id}-{index}", value, text, bool(checked)))
+    for index, (value, text, checked) in enumerate(options):
+        boxes.append(_checkbox(name, f"{field_id}-{index}", value, text, checked))
         if checked:
             chosen.append(text)
     described = [f"{field_id}-hint", f"{field_id}-chosen"]
-    errors = ""
-    if field.errors:
+    shown = ""
+    if errors:
         described.append(f"{field_id}-error")
-        errors = f'<p class="error-text" id="{escape(field_id)}-error">'
-        errors += " ".join(str(escape(error)) for error in field.errors) + "</p>"
-    script = url_for("static", filename="js/picker.js")
-    html = (
-        f'<fieldset class="picker{" field-error" if field.errors else ""}" id="{escape(field_id)}"'
+        shown = f'<p class="error-text" id="{escape(field_id)}-error">'
+        shown += " ".join(str(escape(error)) for error in errors) + "</p>"
+    return (
+        f'<fieldset class="picker{" field-error" if errors else ""}" id="{escape(field_id)}"'
         f' data-picker aria-describedby="{escape(" ".join(described))}">'
         f"<legend>{escape(label)}</legend>"
-        f'<p class="hint" id="{escape(field_id)}-hint">Check each one that applies.</p>{errors}'
+        f'<p class="hint" id="{escape(field_id)}-hint">Check each one that applies.</p>{shown}'
         f'<p class="picker-chosen" id="{escape(field_id)}-chosen">'
         f"Chosen: {escape(', '.join(chosen)) if chosen else 'none'}</p>"
         f'<p class="picker-filter" hidden><label for="{escape(field_id)}-filter">'
@@ -142,6 +185,4 @@ def picker(field: Any) -> Markup:
         f' <span class="picker-count" role="status"></span></p>'
         f'<ul class="picker-options" id="{escape(field_id)}-options">{"".join(boxes)}</ul>'
         f"</fieldset>"
-        f'<script defer nonce="{escape(csp_nonce())}" src="{escape(script)}"></script>'
     )
-    return Markup(html)  # noqa: S704 - every value is escaped above

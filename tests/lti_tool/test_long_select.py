@@ -72,3 +72,32 @@ def test_a_pickers_errors_are_tied_to_it(app):
         html = str(form.skills())
     assert 'aria-describedby="skills-hint skills-chosen skills-error"' in html
     assert '<p class="error-text" id="skills-error">This field is required.</p>' in html
+
+
+def test_a_kept_picker_follows_its_values_and_errors_and_each_request_has_its_own_nonce(app):
+    """The fieldset is kept per process by what it is made of: another choice, no choice, an
+    error, or other choices each give their own HTML; the script's nonce is the request's."""
+
+    class _Other(Form):
+        skills = SelectMultipleField(
+            "Skills", choices=[("z", "Zed")], widget=LongSelect(multiple=True)
+        )
+
+    def render(form: Form) -> str:
+        with app.test_request_context():
+            return str(form.skills())
+
+    x = render(_Fast(MultiDict([("skills", "x")])))
+    again = render(_Fast(MultiDict([("skills", "x")])))
+    q = render(_Fast(MultiDict([("skills", "q")])))
+    none = render(_Fast())
+    nonces = [re.search(r'nonce="([^"]+)"', html).group(1) for html in (x, again)]  # type: ignore[union-attr]
+    assert nonces[0] != nonces[1]
+    assert x.replace(nonces[0], "") == again.replace(nonces[1], "")
+    assert 'value="x" id="skills-2" checked>' in x and "Chosen: Plain</p>" in x
+    assert 'value="q" id="skills-1" checked>' in q and 'value="x" id="skills-2">' in q
+    assert " checked" not in none and "Chosen: none</p>" in none
+    failing = _Fast(MultiDict([("skills", "x")]))
+    failing.skills.errors = ["Choose fewer skills."]
+    assert '<p class="error-text" id="skills-error">Choose fewer skills.</p>' in render(failing)
+    assert "Zed" in render(_Other()) and "Zed" not in none
