@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any
+
+from sqlalchemy import Row, bindparam, select, update
 
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
@@ -54,20 +56,33 @@ def notify(
     return note
 
 
-def unread_notifications(ctx: LaunchContext, limit: int = 20) -> list[Notification]:
-    """The launch user's unread notifications in their tenant, newest first."""
-    return list(
-        db.session.scalars(
-            select(Notification)
-            .where(
-                Notification.tenant_id == ctx.tenant_id,
-                Notification.user_id == ctx.user_id,
-                Notification.read_at.is_(None),
-            )
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(limit)
-        )
+# built once (building it was half of reading the notifications), columns only (the home
+# shows them; no Notification object is loaded): a request binds ``tenant_id``, ``user_id``
+# and ``limit``
+_UNREAD = (
+    select(
+        Notification.id,
+        Notification.kind,
+        Notification.message,
+        Notification.engagement_id,
+        Notification.application_id,
+        Notification.created_at,
     )
+    .where(
+        Notification.tenant_id == bindparam("tenant_id"),
+        Notification.user_id == bindparam("user_id"),
+        Notification.read_at.is_(None),
+    )
+    .order_by(Notification.created_at.desc(), Notification.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def unread_notifications(ctx: LaunchContext, limit: int = 20) -> list[Row[Any]]:
+    """The launch user's unread notifications in their tenant, newest first (rows with
+    ``id``, ``kind``, ``message``, ``engagement_id``, ``application_id`` and ``created_at``)."""
+    params = {"tenant_id": ctx.tenant_id, "user_id": ctx.user_id, "limit": limit}
+    return list(db.session.execute(_UNREAD, params))
 
 
 def mark_notifications_read(ctx: LaunchContext) -> int:
