@@ -74,11 +74,12 @@ from ..work.models import (
     RATING_LEVELS,
     Application,
     CompetencyRating,
+    CourseWorkloadCap,
     Engagement,
     SupervisorEvaluation,
 )
 from ..work.services.applications import ApplicationInput, eligibility_problems
-from ..work.services.caps import effective_caps
+from ..work.services.caps import Caps, caps_of, course_cap
 from ..work.services.common import get_tenant
 from ..work.services.workload import planned_weekly_hours
 from .models import StudentProfile
@@ -145,20 +146,35 @@ def shown_competencies(tenant_id: int, student_id: int) -> set[str]:
     )
 
 
-def _workload(ctx: LaunchContext) -> tuple[int, int, int, int]:
-    """(current engagements, planned weekly hours, max engagements, max weekly hours): the
-    caps an application from this launch's course would be accepted under."""
-    caps = effective_caps(ctx.tenant_id, ctx.course_id)
-    count, hours = db.session.execute(
-        select(
-            func.count(Engagement.id), func.coalesce(func.sum(Engagement.weekly_hours), 0)
-        ).where(
-            Engagement.tenant_id == ctx.tenant_id,
-            Engagement.student_id == ctx.user_id,
-            Engagement.status.in_(("active", "submitted")),
-        )
-    ).one()
-    return int(count), int(hours), caps.max_concurrent, caps.max_weekly_hours
+@dataclass(frozen=True)
+class Load:
+    """The student's current engagements (active or submitted), the weekly hours they plan,
+    and the caps an application from the launch's course would be accepted under."""
+
+    engagements: int
+    weekly_hours: int
+    caps: Caps
+
+
+# built once (building it cost as much as running it): the student's current engagements and
+# planned weekly hours, and the launch course's own caps as two more columns
+_LOAD = select(
+    func.count(Engagement.id),
+    func.coalesce(func.sum(Engagement.weekly_hours), 0),
+    course_cap(CourseWorkloadCap.max_concurrent),
+    course_cap(CourseWorkloadCap.max_weekly_hours),
+).where(
+    Engagement.tenant_id == bindparam("tenant_id"),
+    Engagement.student_id == bindparam("student_id"),
+    Engagement.status.in_(("active", "submitted")),
+)
+
+
+def _workload(ctx: LaunchContext) -> Load:
+    """The student's load and the caps (see ``Load``), in one statement."""
+    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id, "course_id": ctx.course_id}
+    count, hours, course_concurrent, course_hours = db.session.execute(_LOAD, params).one()
+    return Load(int(count), int(hours), caps_of(ctx.tenant_id, course_concurrent, course_hours))
 
 
 def _not_passed() -> ColumnElement[bool]:
@@ -310,21 +326,24 @@ def _loaded(best: list[tuple[float, Row[Any]]], scorer: Scorer) -> list[Recommen
     return [Recommendation(by_id[row.id], value, scorer.reasons(row)) for value, row in best]
 
 
-def recommend(ctx: LaunchContext, limit: int = 10) -> list[Recommendation]:
-    """The launch student's ranked recommendations (at most ``limit``)."""
+def recommend(
+    ctx: LaunchContext, limit: int = 10, load: Load | None = None
+) -> list[Recommendation]:
+    """The launch student's ranked recommendations (at most ``limit``); ``load``: the
+    student's load and caps when the caller read them already (the student's home)."""
     profile = get_or_empty(ctx)
     today = today_in(ctx.time_zone)
     # Held for the whole call: the session's identity map keeps only weak references, and
     # the caps and the pay floor both read the tenant.
     tenant = get_tenant(ctx.tenant_id)
-    count, hours, max_count, max_hours = _workload(ctx)
-    if count + 1 > max_count:
+    load = load or _workload(ctx)
+    if load.engagements + 1 > load.caps.max_concurrent:
         return []
     mine = list(profile.skills or [])
     query = words(f"{profile.interests or ''} {profile.career_goals or ''}")
     terms = sorted(query, key=lambda w: (-len(w), w))[:TEXT_WORDS]
     candidates = _candidates(ctx, mine, terms, today)
-    weekly, listings = _allowed(profile, candidates, hours, max_hours)
+    weekly, listings = _allowed(profile, candidates, load.weekly_hours, load.caps.max_weekly_hours)
     if not listings:
         return []
     floor = pay_floor_cents(tenant)

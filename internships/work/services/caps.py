@@ -6,6 +6,7 @@ course's instructor may set the course's own caps, which apply to engagements of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select
 
@@ -31,24 +32,49 @@ class Caps:
     course_weekly_hours: int | None = None
 
 
-# built once: every student's home reads it (the workload panel)
-_COURSE_CAPS = select(CourseWorkloadCap).where(
-    CourseWorkloadCap.tenant_id == bindparam("tenant_id"),
-    CourseWorkloadCap.course_id == bindparam("course_id"),
+def course_cap(column: Any) -> Any:
+    """One of the launch course's own caps as a scalar subquery (NULL without a row), bound
+    per request (``tenant_id``, ``course_id``): statements that read more than the caps (the
+    student's home, the "For you" list) carry it as a column instead of a statement of its
+    own."""
+    return (
+        select(column)
+        .where(
+            CourseWorkloadCap.tenant_id == bindparam("tenant_id"),
+            CourseWorkloadCap.course_id == bindparam("course_id"),
+        )
+        .scalar_subquery()
+    )
+
+
+# built once (building it cost as much as running it): the course's row, two columns
+_COURSE_CAPS = select(course_cap(CourseWorkloadCap.max_concurrent)).add_columns(
+    course_cap(CourseWorkloadCap.max_weekly_hours)
 )
+
+
+def caps_of(tenant_id: int, course_concurrent: int | None, course_hours: int | None) -> Caps:
+    """The caps from the course's own (read already; None: not set) and the tenant's."""
+    tenant = get_tenant(tenant_id)
+    t_count = setting_int(tenant, "max_concurrent_engagements", DEFAULT_MAX_CONCURRENT)
+    t_hours = setting_int(tenant, "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS)
+    return Caps(
+        course_concurrent or t_count,
+        course_hours or t_hours,
+        t_count,
+        t_hours,
+        course_concurrent,
+        course_hours,
+    )
 
 
 def effective_caps(tenant_id: int, course_id: int | None) -> Caps:
     """The caps for an engagement of ``course_id``: the course's, else the tenant's."""
-    tenant = get_tenant(tenant_id)
-    t_count = setting_int(tenant, "max_concurrent_engagements", DEFAULT_MAX_CONCURRENT)
-    t_hours = setting_int(tenant, "max_weekly_hours", DEFAULT_MAX_WEEKLY_HOURS)
-    row = None
-    if course_id is not None:
-        row = db.session.scalar(_COURSE_CAPS, {"tenant_id": tenant_id, "course_id": course_id})
-    c_count = row.max_concurrent if row else None
-    c_hours = row.max_weekly_hours if row else None
-    return Caps(c_count or t_count, c_hours or t_hours, t_count, t_hours, c_count, c_hours)
+    if course_id is None:
+        return caps_of(tenant_id, None, None)
+    params = {"tenant_id": tenant_id, "course_id": course_id}
+    c_count, c_hours = db.session.execute(_COURSE_CAPS, params).one()
+    return caps_of(tenant_id, c_count, c_hours)
 
 
 def set_course_caps(

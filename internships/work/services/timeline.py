@@ -1,5 +1,6 @@
-"""Where a student's work stands, for their home (issue 18): the facts of each engagement in
-one query, the engagement as a timeline from application to grade, and the one next step.
+"""Where a student's work stands, for their home (issue 18): the facts of each engagement with
+the application counts and the course's caps in one statement, and the engagement as a
+timeline from application to grade (the one next step is ``next_step``'s).
 
 Reads only: nothing here changes a row. The credit steps (the instructor's decision, the
 gradebook) are the credit domain's; the home adds them from its own panel."""
@@ -9,17 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import bindparam, exists, func, select, true
 
 from internships.models import Employer, Listing
+from internships.workspace.messages.lists import unread_by_others
+from internships.workspace.messages.services import user_key
+from internships.workspace.plan.services.calendar import feed_in_use
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 
 from ..models import (
     Application,
+    CourseWorkloadCap,
     Deliverable,
     Engagement,
     EngagementReopening,
@@ -28,6 +33,7 @@ from ..models import (
     SupervisorEvaluation,
 )
 from .applications import OPEN_STATUSES
+from .caps import Caps, caps_of, course_cap
 from .common import week_bounds
 
 
@@ -51,6 +57,10 @@ class EngagementFacts:
     reflection_submitted: bool
     evaluated: bool
     reopened: tuple[str, ...]  # the kinds an instructor's request for changes reopened
+    weekly_hours: int = 0  # planned, for the workload panel and the "For you" caps
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    unread_messages: int = 0  # by others, for the home's messages panel
 
     @property
     def logged_minutes(self) -> int:
@@ -86,11 +96,9 @@ def _reopened_kinds(engagement_id: Any, dialect: str) -> Any:
     )
 
 
-@functools.cache
 def _facts_statement(dialect: str) -> Any:
-    """The facts of a student's engagements, built once per dialect (building it was a sixth
-    of the student's home): a request binds ``tenant_id``, ``student_id``, ``monday`` and
-    ``sunday``."""
+    """The facts of a student's engagements (a request binds ``tenant_id``, ``student_id``,
+    ``monday`` and ``sunday``), counted in correlated subqueries."""
     e = Engagement
     return (
         select(
@@ -101,6 +109,9 @@ def _facts_statement(dialect: str) -> Any:
             e.course_id,
             e.planned_hours,
             e.acknowledged_at.is_not(None),
+            e.weekly_hours,
+            e.start_date,
+            e.end_date,
             _minutes(e.id, HourLog.status == "confirmed"),
             _minutes(e.id, HourLog.status == "pending"),
             _minutes(e.id, HourLog.status == "queried"),
@@ -112,48 +123,108 @@ def _facts_statement(dialect: str) -> Any:
             exists().where(Reflection.engagement_id == e.id, Reflection.submitted_at.is_not(None)),
             exists().where(SupervisorEvaluation.engagement_id == e.id),
             _reopened_kinds(e.id, dialect),
+            unread_by_others(e.id),
+            e.created_at,
         )
         .join(Listing, Listing.id == e.listing_id)
         .join(Employer, Employer.id == Listing.employer_id)
         .where(e.tenant_id == bindparam("tenant_id"), e.student_id == bindparam("student_id"))
-        .order_by(e.created_at.desc(), e.id.desc())
     )
 
 
-def engagement_facts(ctx: LaunchContext, today: dt.date) -> list[EngagementFacts]:
-    """The launch student's engagements, newest first, with what the home needs of each
-    (one query: the hours, deliverables, reflection, evaluation and reopenings are counted
-    in correlated subqueries)."""
-    monday, sunday = week_bounds(today)
-    stmt = _facts_statement(db.session.get_bind().dialect.name)
-    params: dict[str, Any] = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id}
-    params.update(monday=monday, sunday=sunday)
-    found = []
-    for row in db.session.execute(stmt, params):
-        eid, title, employer, status, course_id, planned, acknowledged, *more, kinds = row
-        confirmed, pending, queried, week, handed_in = (int(v or 0) for v in more[:5])
-        started, submitted, evaluated = (bool(v) for v in more[5:])
-        found.append(
-            EngagementFacts(
-                id=int(eid),
-                title=str(title),
-                employer=str(employer),
-                status=str(status),
-                course_id=course_id,
-                planned_hours=int(planned or 0),
-                acknowledged=bool(acknowledged),
-                confirmed_minutes=confirmed,
-                pending_minutes=pending,
-                queried_minutes=queried,
-                week_minutes=week,
-                deliverables=handed_in,
-                reflection_started=started,
-                reflection_submitted=submitted,
-                evaluated=evaluated,
-                reopened=tuple(sorted(set((kinds or "").split(",")) - {""})),
-            )
+def _applications(*where: Any) -> Any:
+    return (
+        select(func.count(Application.id))
+        .where(
+            Application.tenant_id == bindparam("tenant_id"),
+            Application.student_id == bindparam("student_id"),
+            *where,
         )
-    return found
+        .scalar_subquery()
+    )
+
+
+FIGURES = 5  # the one row's columns before each engagement's facts
+
+
+@functools.cache
+def _work_statement(dialect: str) -> Any:
+    """The student's work in one statement, built once per dialect (building it cost as much
+    as running it): one row of figures (applications, those waiting for a decision, the launch
+    course's own caps, the calendar address in use) joined to each engagement's facts and
+    unread messages, newest first (one row with NULL facts when there is none): the work,
+    workload, messages and plan panels of the home all read it. A request binds
+    ``tenant_id``, ``student_id``, ``course_id``, ``monday``, ``sunday`` and ``reader``."""
+    figures = select(  # FIGURES columns
+        _applications(),
+        _applications(Application.status.in_(OPEN_STATUSES)),
+        course_cap(CourseWorkloadCap.max_concurrent),
+        course_cap(CourseWorkloadCap.max_weekly_hours),
+        feed_in_use(),
+    ).subquery()
+    facts = _facts_statement(dialect).subquery()
+    newest = (facts.c.created_at.desc(), facts.c.id.desc())
+    return select(figures, facts).outerjoin(facts, true()).order_by(*newest)
+
+
+@dataclass(frozen=True)
+class StudentWork:
+    """What the student's home shows of their work: the engagements' facts (newest first,
+    with the messages the student has not read), their applications (all, and those waiting
+    for a decision), the launch course's caps, and whether their calendar address is on."""
+
+    engagements: list[EngagementFacts]
+    applications: int
+    waiting: int
+    caps: Caps
+    calendar_on: bool  # a calendar address in use (the plan panel's)
+
+
+def _facts(row: Any) -> EngagementFacts:
+    eid, title, employer, status, course_id, planned, acknowledged, weekly, *more = row
+    start, end, confirmed, pending, queried, week, handed_in = more[:7]
+    started, submitted, evaluated, kinds, unread, _created = more[7:]
+    return EngagementFacts(
+        id=int(eid),
+        title=str(title),
+        employer=str(employer),
+        status=str(status),
+        course_id=course_id,
+        planned_hours=int(planned or 0),
+        acknowledged=bool(acknowledged),
+        confirmed_minutes=int(confirmed or 0),
+        pending_minutes=int(pending or 0),
+        queried_minutes=int(queried or 0),
+        week_minutes=int(week or 0),
+        deliverables=int(handed_in or 0),
+        reflection_started=bool(started),
+        reflection_submitted=bool(submitted),
+        evaluated=bool(evaluated),
+        reopened=tuple(sorted(set((kinds or "").split(",")) - {""})),
+        weekly_hours=int(weekly or 0),
+        start_date=start,
+        end_date=end,
+        unread_messages=int(unread or 0),
+    )
+
+
+def student_work(ctx: LaunchContext, today: dt.date) -> StudentWork:
+    """The launch student's engagements with what the home needs of each, their application
+    counts and the launch course's workload caps, in one statement (``_work_statement``)."""
+    monday, sunday = week_bounds(today)
+    stmt = _work_statement(db.session.get_bind().dialect.name)
+    params: dict[str, Any] = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id}
+    params.update(course_id=ctx.course_id, monday=monday, sunday=sunday)
+    params["reader"] = user_key(ctx.user_id)  # the student's read marks
+    rows = db.session.execute(stmt, params).all()
+    applications, waiting, course_concurrent, course_hours, calendar_on = rows[0][:FIGURES]
+    return StudentWork(
+        [_facts(row[FIGURES:]) for row in rows if row[FIGURES] is not None],
+        int(applications or 0),
+        int(waiting or 0),
+        caps_of(ctx.tenant_id, course_concurrent, course_hours),
+        bool(calendar_on),
+    )
 
 
 def facts_of(
@@ -185,24 +256,10 @@ def facts_of(
         reflection_submitted=reflection is not None and reflection.submitted_at is not None,
         evaluated=evaluated,
         reopened=tuple(sorted(set(reopened))),
+        weekly_hours=engagement.weekly_hours,
+        start_date=engagement.start_date,
+        end_date=engagement.end_date,
     )
-
-
-_APPLICATION_COUNTS = (
-    select(Application.status, func.count(Application.id))
-    .where(
-        Application.tenant_id == bindparam("tenant_id"),
-        Application.student_id == bindparam("student_id"),
-    )
-    .group_by(Application.status)
-)
-
-
-def open_application_count(ctx: LaunchContext) -> tuple[int, int]:
-    """How many applications the launch student made, and how many wait for a decision."""
-    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id}
-    rows = db.session.execute(_APPLICATION_COUNTS, params).all()
-    return sum(n for _, n in rows), sum(n for status, n in rows if status in OPEN_STATUSES)
 
 
 # --- the timeline ----------------------------------------------------------------------------
@@ -249,135 +306,3 @@ def timeline(f: EngagementFacts) -> list[Step]:
         current_found = current_found or state == "current"
         steps.append(Step(key, label, state, detail))
     return steps
-
-
-# --- the next step -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NextStep:
-    """The one thing to do now (``endpoint`` and ``args``: where its button leads), or whom
-    the student waits for (``waiting``: no button of theirs but a link to look)."""
-
-    key: str
-    title: str
-    text: str
-    endpoint: str
-    action: str
-    args: dict[str, Any] = field(default_factory=dict)
-    waiting: bool = False
-
-
-def _in_course(f: EngagementFacts, course_id: int | None) -> bool:
-    return course_id is None or f.course_id in (course_id, None)
-
-
-def _engagement_step(f: EngagementFacts) -> NextStep | None:
-    """The next step an engagement asks of its student, or None when it asks nothing."""
-    page = {"engagement_id": f.id}
-    if f.reopened:
-        args = {"course_id": f.course_id} if f.course_id else page
-        where = "credit.changes" if f.course_id else "work.engagement"
-        text = f"Your instructor asked for changes to your work on “{f.title}”."
-        return NextStep(
-            "changes", "Answer the requested changes", text, where, "See what to change", args
-        )
-    if f.status != "active":
-        return None
-    if not f.acknowledged:
-        text = (
-            f"Read the learning agreement for “{f.title}” with {f.employer} and accept it: "
-            "then you can log hours."
-        )
-        return NextStep(
-            "agreement",
-            "Acknowledge the learning agreement",
-            text,
-            "work.engagement",
-            "Read the agreement",
-            page,
-        )
-    if f.hours_done and not f.reflection_submitted:
-        text = f"Your hours on “{f.title}” are logged. Write your reflection to finish the work."
-        return NextStep(
-            "reflection",
-            "Finish the reflection",
-            text,
-            "work.reflection",
-            "Write your reflection",
-            page,
-        )
-    if f.hours_done:
-        text = (
-            f"Your hours and reflection on “{f.title}” are in. "
-            "Submit the work for your instructor's review."
-        )
-        return NextStep(
-            "submit",
-            "Submit your work for review",
-            text,
-            "work.engagement",
-            "Open the engagement",
-            page,
-        )
-    week = f"{f.week_minutes / 60:g}"
-    text = f"“{f.title}” with {f.employer}: {week} hours logged this week."
-    return NextStep("hours", "Log this week's hours", text, "work.engagement", "Log hours", page)
-
-
-def _waiting_step(f: EngagementFacts) -> NextStep:
-    page = {"engagement_id": f.id}
-    if f.pending_minutes:
-        who, what = "your supervisor", f"to confirm {f.pending_minutes / 60:g} hours"
-    elif not f.evaluated:
-        who, what = "your supervisor", "for the evaluation of your work"
-    else:
-        who, what = "your instructor", "to review your work"
-    text = f"You submitted “{f.title}”. We are waiting for {who} {what}."
-    return NextStep(
-        "waiting",
-        f"Waiting for {who}",
-        text,
-        "work.engagement",
-        "See the engagement",
-        page,
-        waiting=True,
-    )
-
-
-def next_step(
-    facts: list[EngagementFacts], open_applications: int, course_id: int | None
-) -> NextStep:
-    """The one thing to do now in this course: answer requested changes, acknowledge an
-    agreement, finish a reflection or log hours; else whom the student waits for; else find a
-    micro-internship."""
-    here = [f for f in facts if _in_course(f, course_id)]
-    steps = [s for f in here if (s := _engagement_step(f)) is not None]
-    order = ("changes", "agreement", "reflection", "submit", "hours")
-    if steps:
-        return min(steps, key=lambda s: order.index(s.key))
-    submitted = [f for f in here if f.status == "submitted"]
-    if submitted:
-        return _waiting_step(submitted[0])
-    if open_applications:
-        text = "An employer is looking at your application. Meanwhile you can apply to more."
-        return NextStep(
-            "applied",
-            "Waiting for a decision",
-            text,
-            "work.my_applications",
-            "See my applications",
-            waiting=True,
-        )
-    finished = [f for f in here if f.status == "completed"]
-    title, text = (
-        "Find a micro-internship",
-        (
-            "Micro-internships are short, paid projects with real employers; the ones you finish "
-            "count toward credit in this course."
-        ),
-    )
-    if finished:
-        title = "Find your next micro-internship"
-        text = f"Your work on “{finished[0].title}” is complete; your credit is below. {text}"
-    return NextStep("find", title, text, "internships.board", "See the listings")

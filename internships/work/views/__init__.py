@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
-from internships.profile.recommend import recommend
+from internships.profile.recommend import Load, recommend
 from internships.services.listings import get_listing
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
@@ -29,25 +29,44 @@ from ..services import applications as apps
 from ..services import engagements as eng
 from ..services import timeline, uploads
 from ..services.cpt import is_f1
+from ..services.next_step import next_step
 from ..services.selection import send_selection_link
 
 bp = Blueprint("work", __name__, url_prefix="/work")
 
 
+def student_work(ctx: LaunchContext) -> timeline.StudentWork:
+    """The launch student's work (``timeline.student_work``: one statement), read once a
+    request: the work panel, the workload panel and the "For you" picks all show it."""
+    found = g.get(_STUDENT_WORK)
+    if found is None or found[0] is not ctx:
+        found = (ctx, timeline.student_work(ctx, today_in(ctx.time_zone)))
+        setattr(g, _STUDENT_WORK, found)
+    return found[1]
+
+
+_STUDENT_WORK = "work_student_work"
+
+
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The student's home panel: unread notifications, the next step, their engagements as
-    timelines, and (when they can take more work) up to three listings "For you"; the next
-    step's facts come from one query (issue 16 measures this page)."""
-    facts = timeline.engagement_facts(ctx, today_in(ctx.time_zone))
-    applications, waiting = timeline.open_application_count(ctx)
-    step = timeline.next_step(facts, waiting, ctx.course_id)
+    timelines, and (when they can take more work) up to three listings "For you" (issue 16
+    measures this page: the work is one statement, the notifications another)."""
+    work = student_work(ctx)
+    facts = work.engagements
+    step = next_step(facts, work.waiting, ctx.course_id)
+    picks = []
+    if step.key in ("find", "applied"):
+        current = [f for f in facts if f.status in ("active", "submitted")]
+        load = Load(len(current), sum(f.weekly_hours for f in current), work.caps)
+        picks = recommend(ctx, limit=3, load=load)
     return {
         "notifications": unread_notifications(ctx),
-        "applications": applications,
+        "applications": work.applications,
         "engagements": facts,
         "timelines": {f.id: timeline.timeline(f) for f in facts},
         "next_step": step,
-        "picks": recommend(ctx, limit=3) if step.key in ("find", "applied") else [],
+        "picks": picks,
     }
 
 

@@ -1,10 +1,12 @@
 """Conversations across engagements: counts of messages and of those unread, for a student's
-home, a faculty member's course and an advisor's institution."""
+home (counted with the home's engagement facts), a faculty member's course and an advisor's
+institution."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +15,6 @@ from sqlalchemy import and_, bindparam, case, func, or_, select
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 
-from ...models import Employer, Listing
 from ...work.models import Engagement
 from .models import MessageRead, WorkspaceMessage
 from .services import Reader, not_by
@@ -115,42 +116,43 @@ def _mark(tenant_id: Any, reader: Any) -> Any:
     )
 
 
-@functools.cache
-def _student_unread_statement() -> Any:
-    """Messages others wrote that the student has not read, per engagement of theirs, with its
-    listing's title and employer, newest engagement first: built once, bound per request
-    (``tenant_id``, ``student_id``, ``reader``)."""
+def unread_by_others(engagement_id: Any) -> Any:
+    """The messages others wrote in an engagement's conversation that the student has not
+    read, as a scalar subquery of ``engagement_id`` (bound per request: ``tenant_id``,
+    ``student_id``, ``reader``). The student's home counts them with the facts of the
+    engagements it reads anyway (``timeline.student_work``) instead of reading those
+    engagements, their listings and employers again."""
     tenant_id: Any = bindparam("tenant_id")
     student_id: Any = bindparam("student_id")
-    mark = _mark(tenant_id, bindparam("reader"))
+    last_read = (
+        select(MessageRead.last_read_id)
+        .where(
+            MessageRead.tenant_id == tenant_id,
+            MessageRead.engagement_id == engagement_id,
+            MessageRead.reader == bindparam("reader"),
+        )
+        .scalar_subquery()
+    )
     return (
-        select(Engagement.id, Listing.title, Employer.name, func.count(WorkspaceMessage.id))
-        .select_from(WorkspaceMessage)
-        .join(Engagement, Engagement.id == WorkspaceMessage.engagement_id)
-        .join(Listing, Listing.id == Engagement.listing_id)
-        .join(Employer, Employer.id == Listing.employer_id)
-        .outerjoin(mark, mark.c.engagement_id == WorkspaceMessage.engagement_id)
+        select(func.count(WorkspaceMessage.id))
         .where(
             WorkspaceMessage.tenant_id == tenant_id,
-            Engagement.tenant_id == tenant_id,
-            Engagement.student_id == student_id,
+            WorkspaceMessage.engagement_id == engagement_id,
             or_(WorkspaceMessage.author_id.is_(None), WorkspaceMessage.author_id != student_id),
-            WorkspaceMessage.id > func.coalesce(mark.c.last_read_id, 0),
+            WorkspaceMessage.id > func.coalesce(last_read, 0),
         )
-        .group_by(Engagement.id, Listing.title, Employer.name, Engagement.created_at)
-        .order_by(Engagement.created_at.desc(), Engagement.id.desc())
+        .scalar_subquery()
     )
 
 
-def student_unread(ctx: LaunchContext) -> list[UnreadLine]:
-    """The launch student's engagements with unread messages (newest engagement first), in
-    one grouped statement."""
-    if ctx.role != "student" or ctx.user_id is None:
-        return []
-    reader = Reader.of_launch(ctx)
-    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id, "reader": reader.key}
-    rows = db.session.execute(_student_unread_statement(), params)
-    return [UnreadLine(eid, title, employer, int(n)) for eid, title, employer, n in rows]
+def student_unread(engagements: Iterable[Any]) -> list[UnreadLine]:
+    """The student's engagements with unread messages, in the order given (the home's facts:
+    newest first), from their ``unread_messages`` counts (no query)."""
+    return [
+        UnreadLine(e.id, e.title, e.employer, e.unread_messages)
+        for e in engagements
+        if e.unread_messages
+    ]
 
 
 @functools.cache

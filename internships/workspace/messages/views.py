@@ -30,7 +30,7 @@ from ...supervisor.links import LinkError
 from ...supervisor.views import link_error
 from ...work.models import Engagement
 from ...work.services import engagements as eng
-from ...work.views import attachment
+from ...work.views import attachment, student_work
 from .. import panels
 from ..views import supervisor_viewer
 from . import lists, services
@@ -238,8 +238,9 @@ def conversations() -> ResponseReturnValue:
 
 
 def student_panel(ctx: LaunchContext) -> dict[str, Any] | None:
-    """The student's unread messages, engagement by engagement (nothing when none)."""
-    rows = lists.student_unread(ctx)
+    """The student's unread messages, engagement by engagement (nothing when none): counted
+    with the student's work, which the home reads once."""
+    rows = lists.student_unread(student_work(ctx).engagements)
     if not rows:
         return None
     return {"rows": rows, "unread": sum(r.unread for r in rows)}

@@ -6,12 +6,13 @@ from typing import Any
 
 from lti_tool.context import LaunchContext
 
-from .services import calendar
+from ...work.views import student_work
 
 
 def student(ctx: LaunchContext) -> dict[str, Any]:
-    """Whether the student's calendar address is on."""
-    return {"feed_on": calendar.feed_on(ctx.tenant_id, ctx.user_id)}
+    """Whether the student's calendar address is on (read with the student's work, which the
+    home reads once)."""
+    return {"feed_on": student_work(ctx).calendar_on}
 
 
 def advisor(ctx: LaunchContext) -> dict[str, Any]:

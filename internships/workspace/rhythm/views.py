@@ -10,6 +10,7 @@ from typing import Any
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
+from internships.work.views import student_work
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import AppError
@@ -20,7 +21,7 @@ from ..home_counts import advisor_counts
 from ..views import bp
 from . import settings as rhythm_settings
 from .forms import SettingsForm
-from .workload import student_workload
+from .workload import workload_of
 
 
 @bp.route("/rhythm/settings", methods=["GET", "POST"])
@@ -69,7 +70,8 @@ def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
 def workload_panel(ctx: LaunchContext) -> dict[str, Any] | None:
     """The student's home panel: this week's planned hours across their active engagements
     against the course's cap (left out outside a course with no engagement)."""
-    workload = student_workload(ctx, today_in(ctx.time_zone))
+    work = student_work(ctx)  # read once with the work panel's
+    workload = workload_of(work.engagements, work.caps, today_in(ctx.time_zone))
     if ctx.course_id is None and not workload.current:
         return None
     return {"workload": workload}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,13 @@ from sqlalchemy import bindparam, select
 
 from internships.models import Listing
 from internships.work.models import Engagement
-from internships.work.services.caps import effective_caps
+from internships.work.services.caps import Caps, effective_caps
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
 
 from .checkins import week_of
+
+CURRENT = ("active", "submitted")  # the engagements that count toward the concurrent cap
 
 
 @dataclass(frozen=True)
@@ -67,30 +70,37 @@ def _engagements_statement() -> Any:
         .where(
             Engagement.tenant_id == bindparam("tenant_id"),
             Engagement.student_id == bindparam("student_id"),
-            Engagement.status.in_(("active", "submitted")),
+            Engagement.status.in_(CURRENT),
         )
         .order_by(Engagement.id)
     )
 
 
-def student_workload(ctx: LaunchContext, today: dt.date) -> Workload:
-    """This week's planned hours of the launch's student across their engagements: one
-    statement for the engagements, the caps from the course's row and the tenant's."""
+def workload_of(engagements: Iterable[Any], caps: Caps, today: dt.date) -> Workload:
+    """This week's workload from the student's engagements as read already (each with ``id``,
+    ``title``, ``weekly_hours``, ``status``, ``start_date`` and ``end_date``: the home's
+    engagement facts, or ``_engagements_statement``'s rows) and the caps."""
     monday = week_of(today)
     sunday = monday + dt.timedelta(days=6)
-    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id}
-    rows = db.session.execute(_engagements_statement(), params).all()
+    current = sorted((e for e in engagements if e.status in CURRENT), key=lambda e: e.id)
     # an active engagement plans its weekly hours for the weeks its dates cover (all of them
     # when it has none)
     this_week = [
-        Planned(int(eid), str(title), int(hours or 0))
-        for eid, title, hours, status, start, end in rows
-        if status == "active"
-        and (start is None or start <= sunday)
-        and (end is None or end >= monday)
+        Planned(int(e.id), str(e.title), int(e.weekly_hours or 0))
+        for e in current
+        if e.status == "active"
+        and (e.start_date is None or e.start_date <= sunday)
+        and (e.end_date is None or e.end_date >= monday)
     ]
-    caps = effective_caps(ctx.tenant_id, ctx.course_id)
-    return Workload(monday, this_week, caps.max_weekly_hours, caps.max_concurrent, len(rows))
+    return Workload(monday, this_week, caps.max_weekly_hours, caps.max_concurrent, len(current))
+
+
+def student_workload(ctx: LaunchContext, today: dt.date) -> Workload:
+    """This week's planned hours of the launch's student across their engagements: one
+    statement for the engagements, the caps from the course's row and the tenant's."""
+    params = {"tenant_id": ctx.tenant_id, "student_id": ctx.user_id}
+    rows = db.session.execute(_engagements_statement(), params).all()
+    return workload_of(rows, effective_caps(ctx.tenant_id, ctx.course_id), today)
 
 
 @dataclass(frozen=True)

@@ -65,16 +65,15 @@ def test_shared_statements_bind_each_engagement(setup):
     assert hours.hour_logs(engagement) and svc.deliverables(engagement) == []
     assert reopenings.open_reopenings(engagement) == []
     assert reopenings.open_reopenings(engagement, "hours") == []
-    (facts,) = timeline.engagement_facts(ctx["student"], MONDAY)
+    work = timeline.student_work(ctx["student"], MONDAY)
+    (facts,) = work.engagements
     assert facts.id == engagement.id and facts.pending_minutes == 210
     assert facts.week_minutes == 210
-    assert (
-        timeline.engagement_facts(ctx["student"], MONDAY + dt.timedelta(days=7))[0].week_minutes
-        == 0
-    )
-    assert timeline.engagement_facts(other, MONDAY) == []
-    assert timeline.open_application_count(ctx["student"]) == (1, 0)
-    assert timeline.open_application_count(other) == (0, 0)
+    next_week = timeline.student_work(ctx["student"], MONDAY + dt.timedelta(days=7))
+    assert next_week.engagements[0].week_minutes == 0
+    assert (work.applications, work.waiting) == (1, 0)
+    nothing = timeline.student_work(other, MONDAY)
+    assert (nothing.engagements, nothing.applications, nothing.waiting) == ([], 0, 0)
 
 
 def test_a_transaction_reads_an_engagement_rows_once_and_afresh_after_any_change(setup):

@@ -70,10 +70,11 @@ def active_feed(tenant_id: int, student_id: int) -> CalendarFeed | None:
     return db.session.scalar(_active_statement(), params)
 
 
-def feed_on(tenant_id: int, student_id: int) -> bool:
-    """Whether the student has a calendar address in use (its id only: the home shows it)."""
-    params = {"tenant_id": tenant_id, "student_id": student_id}
-    return db.session.scalar(_active_statement(True), params) is not None
+def feed_in_use() -> Any:
+    """Whether the student has a calendar address in use, as a column (bound per request:
+    ``tenant_id``, ``student_id``): the student's home reads it with the student's work
+    (``timeline.student_work``), not in a statement of its own."""
+    return _active_statement(True).exists()
 
 
 def revoke_feed(actor: Actor, student_id: int) -> bool:

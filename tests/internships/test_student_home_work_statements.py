@@ -1,0 +1,73 @@
+"""The student's home reads the student's work once (issue 16): the work, workload, messages
+and plan panels and the "For you" picks share one statement of the engagements with their
+unread messages, the application counts, the course's caps and the calendar address (before:
+the engagements four times, the caps twice, seven statements in all), and the panels still
+show each student only their own work under their own course's caps."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+
+from lti_tool.auth import load_launch
+from tests.helpers import counted
+from tests.internships.work.conftest import COMPETENCIES, make_world
+from tests.internships.work.helpers import engaged, public_client
+from tests.internships.work.test_pins_caps_cpt import post_caps
+from tests.internships.workspace.messages.helpers import supervisor_path, supervisor_post
+
+WORK, WORKLOAD = "work/_student_panel.html", "workspace/rhythm/_workload.html"
+MESSAGES, PLAN = "workspace/messages/_student_panel.html", "workspace/plan/_student_home_panel.html"
+
+
+def _panels(app: Any, person: Any) -> tuple[dict[str, Any], list[str]]:
+    """The work, workload, messages and plan panels' data for the person's launch, and their
+    statements."""
+    providers = [
+        (template, provider)
+        for role, template, provider in app.extensions["home_panels"]
+        if role == "student" and template in (WORK, WORKLOAD, MESSAGES, PLAN)
+    ]
+    with app.test_request_context():
+        ctx = load_launch(person.lid)
+        assert ctx is not None
+        g.launch = ctx
+        with counted() as seen:
+            data = {template: provider(ctx) for template, provider in providers}
+    return data, seen
+
+
+def _reading(seen: list[str], table: str) -> list[str]:
+    return [s for s in seen if s.lstrip().startswith(f"SELECT {table}.")]
+
+
+def test_an_engaged_student_s_four_panels_are_two_statements(app, school, seed_listing):
+    world = make_world(school, seed_listing, COMPETENCIES)
+    engagement_id = engaged(app, world)
+    path = supervisor_path(app, engagement_id)
+    for text in ("First note.", "Second note."):
+        supervisor_post(public_client(app), path, text)
+    data, seen = _panels(app, world["student"])
+    # the work (engagements, applications, caps in one statement) and the notifications
+    assert len(seen) == 2, seen
+    assert not _reading(seen, "course_workload_cap") and not _reading(seen, "engagement")
+    work, workload = data[WORK], data[WORKLOAD]["workload"]
+    assert [f.id for f in work["engagements"]] == [engagement_id]
+    assert work["applications"] == 1 and work["picks"] == []
+    assert workload.current == 1 and [p.engagement_id for p in workload.planned] == [engagement_id]
+    others, _ = _panels(app, world["other"])  # the statement is shared; the launch decides
+    assert others[WORK]["engagements"] == [] and others[WORK]["applications"] == 0
+    assert others[WORKLOAD]["workload"].current == 0
+
+
+def test_the_for_you_picks_reuse_the_home_s_load_and_the_course_s_caps(app, school, seed_listing):
+    world = make_world(school, seed_listing, COMPETENCIES)
+    assert post_caps(world["faculty"], max_concurrent="", max_weekly_hours="7").status_code == 303
+    data, seen = _panels(app, world["student"])
+    # work, notifications; the picks: profile, candidates, competencies shown, the picks
+    assert len(seen) == 6, seen
+    assert not _reading(seen, "course_workload_cap")
+    assert [p.listing.id for p in data[WORK]["picks"]] == [world["listing"]]
+    assert data[WORKLOAD]["workload"].max_weekly_hours == 7  # the course's own cap
+    assert data[WORKLOAD]["workload"].current == 0
