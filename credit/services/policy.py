@@ -21,6 +21,7 @@ from lti_tool.services import audit
 from lti_tool.tenants import get_tenant
 
 from ..models import APPROVAL_CHAINS, GRADING_MODES, SECOND_APPROVERS, CreditAward, CreditPolicy
+from .standing import DefaultRules, Rules
 
 # Tenant-wide defaults (tenant.settings["credit_defaults"]) and the ceiling on credits a course
 # may offer (tenant.settings["credit_defaults"]["credit_limit"]).
@@ -93,12 +94,15 @@ def _policy_statement(many: bool) -> Executable:
 
 def read_policies(
     tenant_id: int, course_ids: list[int], courses_known: bool = False
-) -> dict[int, CreditPolicy]:
-    """``read_policy`` for several courses in one query (``courses_known``: the caller read
-    the course ids from the tenant's own rows, so they need no check)."""
+) -> dict[int, Rules]:
+    """The rules of several courses in one query: each one's stored policy, or the tenant's
+    ``DefaultRules`` (``courses_known``: the caller read the course ids from the tenant's own
+    rows, so they need no check)."""
     params = {"tenant_id": tenant_id, "course_ids": course_ids}
-    stored = {p.course_id: p for p in db.session.scalars(_policy_statement(True), params)}
-    missing = [cid for cid in course_ids if cid not in stored]
+    found: dict[int, Rules] = {
+        p.course_id: p for p in db.session.scalars(_policy_statement(True), params)
+    }
+    missing = [cid for cid in course_ids if cid not in found]
     if missing and not courses_known:
         known = set(
             db.session.scalars(
@@ -108,19 +112,19 @@ def read_policies(
         if len(known) != len(set(missing)):
             raise NotFoundError("This course is not known to Career Credit.")
     if missing:
-        d = tenant_defaults(get_tenant(tenant_id))
-        stored.update({cid: _from_defaults(tenant_id, cid, d) for cid in missing})
-    return {cid: stored[cid] for cid in course_ids}
+        found.update(dict.fromkeys(missing, default_rules(tenant_id)))
+    return {cid: found[cid] for cid in course_ids}
 
 
-def _from_defaults(
-    tenant_id: int, course_id: int, checked: dict[str, Any] | None = None
-) -> CreditPolicy:
-    """A new (transient) policy of the course from the tenant's defaults, every column set
-    (``checked``: the tenant's defaults, the course already known to be the tenant's)."""
-    if checked is None:
-        _course(tenant_id, course_id)
-    d = checked or tenant_defaults(get_tenant(tenant_id))
+def default_rules(tenant_id: int) -> DefaultRules:
+    """The rules a course without a stored policy follows, to read its progress by."""
+    return DefaultRules.of(tenant_defaults(get_tenant(tenant_id)))
+
+
+def _from_defaults(tenant_id: int, course_id: int) -> CreditPolicy:
+    """A new (transient) policy of the course from the tenant's defaults, every column set."""
+    _course(tenant_id, course_id)
+    d = tenant_defaults(get_tenant(tenant_id))
     policy = CreditPolicy(
         tenant_id=tenant_id,
         course_id=course_id,

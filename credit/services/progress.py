@@ -19,9 +19,10 @@ from lti_tool.models import User
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
 from . import progress_statements as statements
-from .policy import read_policies
+from .policy import default_rules, read_policies
 from .standing import (
     EngagementProgress,
+    Rules,
     StudentProgress,
     checklist_for,
     credits_by_hours,
@@ -50,7 +51,7 @@ def _progress(
     course_ids: list[int],
     student_ids: list[int] | None,
     courses_known: bool = False,
-    policies: dict[int, CreditPolicy] | None = None,
+    policies: dict[int, Rules] | None = None,
     decided: tuple[dict[Key, CreditAward], dict[Key, CreditDecision]] | None = None,
     person: tuple[int, str | None, str | None, str] | None = None,
 ) -> dict[Key, StudentProgress]:
@@ -181,7 +182,7 @@ def _latest_decisions(params: dict[str, Any], by_students: bool) -> dict[Key, Cr
 
 def _sum_up(
     p: StudentProgress,
-    policy: CreditPolicy,
+    policy: Rules,
     award: CreditAward | None,
     decision: CreditDecision | None,
 ) -> None:
@@ -238,17 +239,32 @@ def student_progress(
 
 def student_progress_all_courses(tenant_id: int, student_id: int) -> list[StudentProgress]:
     """A student's progress in every course where they are a student or have work counted,
-    by course (each with its ``course_title``): the same handful of grouped queries whatever
-    the number of courses."""
+    by course (each with its ``course_title``): two statements whatever the number of courses,
+    the courses (with the student, the policies, awards and decisions) and the engagements."""
     courses = db.session.execute(
         statements.their_courses_statement(), {"tenant_id": tenant_id, "student_id": student_id}
     ).all()
     if not courses:
         return []
-    titles: dict[int, str | None] = {row[0]: row[1] for row in courses}
-    person = (student_id, *courses[0][2:])  # name, email, sub: read with the courses
+    person = (student_id, *courses[0][2:5])  # name, email, sub: read with the courses
+    titles: dict[int, str | None] = {}
+    policies: dict[int, Rules] = {}
+    awards: dict[Key, CreditAward] = {}
+    decisions: dict[Key, CreditDecision] = {}
+    defaults: Rules | None = None
+    for cid, title, _, _, _, policy, award, decision in courses:
+        titles[cid] = title
+        if policy is None:  # no policy stored: the tenant's defaults, read once
+            policy = defaults = defaults or default_rules(tenant_id)
+        policies[cid] = policy
+        if award is not None:
+            awards[(student_id, cid)] = award
+        if decision is not None:
+            decisions[(student_id, cid)] = decision
     ids = list(titles)
-    found = _progress(tenant_id, ids, [student_id], courses_known=True, person=person)
+    found = _progress(
+        tenant_id, ids, [student_id], True, policies, (awards, decisions), person=person
+    )
     rows = [found[(student_id, cid)] for cid in ids if (student_id, cid) in found]
     for p in rows:
         p.course_title = titles[p.course_id] or ""

@@ -169,9 +169,57 @@ def decisions_statement(by_students: bool) -> Executable:
 
 @functools.cache
 def their_courses_statement() -> Executable:
-    """A student's courses with their titles, each row with the student's name, email and sub
-    (the progress's person, without a read of their own): where they are a student or have work
-    counted."""
+    """A student's courses (where they are a student or have work counted) with their titles,
+    each row with the student's name, email and sub, the course's stored policy, the student's
+    current award there and their latest decision there (None where there is none): the
+    progress's person, policies and decisions come with the courses, not from four more
+    statements. Built once (parameters ``tenant_id``, ``student_id``)."""
+    tenant_id: Any = bindparam("tenant_id")
+    student_id: Any = bindparam("student_id")
+    latest_decision = (
+        select(func.max(CreditDecision.id))
+        .where(
+            CreditDecision.tenant_id == tenant_id,
+            CreditDecision.course_id == Course.id,
+            CreditDecision.student_id == student_id,
+        )
+        .correlate(Course)
+        .scalar_subquery()
+    )
+    current_award = and_(  # at most one: a unique index holds the current award
+        CreditAward.tenant_id == tenant_id,
+        CreditAward.course_id == Course.id,
+        CreditAward.student_id == student_id,
+        CreditAward.superseded_at.is_(None),
+        CreditAward.status != "declined",
+    )
+    return (
+        select(
+            Course.id,
+            Course.title,
+            User.name,
+            User.email,
+            User.sub,
+            CreditPolicy,
+            CreditAward,
+            CreditDecision,
+        )
+        .select_from(Course)
+        .join(User, and_(User.id == student_id, User.tenant_id == tenant_id))
+        .outerjoin(
+            CreditPolicy,
+            and_(CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == Course.id),
+        )
+        .outerjoin(CreditAward, current_award)
+        .outerjoin(CreditDecision, CreditDecision.id == latest_decision)
+        .where(Course.tenant_id == tenant_id, Course.id.in_(_their_course_ids()))
+        .order_by(Course.id)
+    )
+
+
+def _their_course_ids() -> Any:
+    """The ids of the courses where the student of ``student_id`` is a student or has work
+    counted (in the tenant of ``tenant_id``)."""
     tenant_id: Any = bindparam("tenant_id")
     student_id: Any = bindparam("student_id")
     theirs = (
@@ -190,10 +238,4 @@ def their_courses_statement() -> Executable:
         )
         .subquery()
     )
-    return (
-        select(Course.id, Course.title, User.name, User.email, User.sub)
-        .select_from(Course)
-        .join(User, and_(User.id == student_id, User.tenant_id == tenant_id))
-        .where(Course.tenant_id == tenant_id, Course.id.in_(select(theirs.c.course_id)))
-        .order_by(Course.id)
-    )
+    return select(theirs.c.course_id)

@@ -4,13 +4,15 @@ state shown to instructors. No queries: ``progress`` fills these from the databa
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from internships.work.models import RATING_LEVELS
 from lti_tool.quantities import hours_text
 
-from ..models import CreditAward, CreditDecision, CreditPolicy
+from ..models import CreditAward, CreditDecision
 
 COUNTED = ("submitted", "completed")
 UNDER_WAY = ("active",)
@@ -25,6 +27,60 @@ STATE_LABELS = {
     "awaiting_approval": "Awaiting second approval",
     "awarded": "Credit awarded",
 }
+
+
+class Rules(Protocol):
+    """What the standing reads of a course's credit policy: its stored ``CreditPolicy``, or
+    the ``DefaultRules`` a course without one follows."""
+
+    @property
+    def hours_per_credit(self) -> int: ...
+    @property
+    def max_credits(self) -> int: ...
+    @property
+    def allow_stacking(self) -> bool: ...
+    @property
+    def require_agreement(self) -> bool: ...
+    @property
+    def require_evaluation(self) -> bool: ...
+    @property
+    def require_reflection(self) -> bool: ...
+    @property
+    def min_rating(self) -> int | None: ...
+    @property
+    def deadline(self) -> dt.date | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultRules:
+    """The rules of a course without a stored policy, from the tenant's defaults (the values a
+    new policy would get): a plain value, as a transient ``CreditPolicy`` per course cost more
+    to build than the course's figures took to read."""
+
+    hours_per_credit: int
+    max_credits: int
+    allow_stacking: bool
+    require_agreement: bool
+    require_evaluation: bool
+    require_reflection: bool
+    grading_mode: str
+    approval_chain: str
+    min_rating: int | None = None
+    deadline: dt.date | None = None
+
+    @classmethod
+    def of(cls, defaults: dict[str, Any]) -> DefaultRules:
+        """The rules of the tenant's ``defaults`` (as ``policy.tenant_defaults`` gives them)."""
+        return cls(
+            hours_per_credit=defaults["hours_per_credit"],
+            max_credits=min(defaults["max_credits"], defaults["credit_limit"]),
+            allow_stacking=defaults["allow_stacking"],
+            require_agreement=defaults["require_agreement"],
+            require_evaluation=defaults["require_evaluation"],
+            require_reflection=defaults["require_reflection"],
+            grading_mode=defaults["grading_mode"],
+            approval_chain=defaults["approval_chain"],
+        )
 
 
 @dataclass
@@ -74,7 +130,7 @@ class StudentProgress:
     award: CreditAward | None = None
     last_decision: CreditDecision | None = None
     state: str = "not_started"
-    policy: CreditPolicy | None = None  # the course's policy the figures were computed under
+    policy: Rules | None = None  # the course's policy the figures were computed under
     course_title: str = ""  # set where one student's courses are listed
 
     @property
@@ -107,17 +163,17 @@ class StudentProgress:
         return sorted(e.engagement_id for e in self.engagements if e.counted)
 
 
-def _progress_fraction(p: StudentProgress, policy: CreditPolicy) -> float:
+def _progress_fraction(p: StudentProgress, policy: Rules) -> float:
     target = policy.hours_per_credit * policy.max_credits * 60
     return min(1.0, p.approved_minutes / target) if target else 0.0
 
 
-def percent_complete(p: StudentProgress, policy: CreditPolicy) -> int:
+def percent_complete(p: StudentProgress, policy: Rules) -> int:
     """Approved hours against the hours the course's full credit needs, in percent."""
     return round(100 * _progress_fraction(p, policy))
 
 
-def credits_by_hours(p: StudentProgress, policy: CreditPolicy) -> int:
+def credits_by_hours(p: StudentProgress, policy: Rules) -> int:
     """Credits the counted hours give (per engagement unless the policy stacks them)."""
     per_credit = policy.hours_per_credit * 60
     counted = [e.approved_minutes - e.late_minutes for e in p.engagements if e.status in COUNTED]
@@ -165,7 +221,7 @@ def _every(engagements: list[EngagementProgress], attr: str, none: str) -> tuple
     return not missing, ("Missing for: " + ", ".join(missing)) if missing else ""
 
 
-def checklist_for(p: StudentProgress, policy: CreditPolicy) -> list[ChecklistItem]:
+def checklist_for(p: StudentProgress, policy: Rules) -> list[ChecklistItem]:
     """What the policy demands before credit, each item done or not."""
     counted = [e for e in p.engagements if e.status in COUNTED]
     hours_needed = policy.hours_per_credit
