@@ -30,7 +30,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     )
     settings.load(app, config, overrides)
 
-    from . import domains, jobs, limits, ops, ratelimit, web
+    from . import domains, jobs, limits, messages, ops, ratelimit, web
     from .cli import guard
     from .errors import register_error_handlers
     from .extensions import csrf, db, migrate
@@ -44,6 +44,9 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     ratelimit.init_app(app)
     domains.register_all(app)  # blueprints, commands, panels, senders, hooks: lti_tool.domains
     importlib.import_module(f"{__name__}.unit_of_work").init_app(app)  # commit once per request
+    # flashed messages kept with the launch, not only in the cookie; registered after the unit
+    # of work, so they are stored before its commit and go in it (after_request runs last first)
+    messages.init_app(app)
     ops.init_app(app)  # /, /favicon.ico, /healthz, /readyz, /metrics and the request metrics
     register_error_handlers(app)
     guard(app.cli)  # every command: one line for a person's mistake, a reference for a bug

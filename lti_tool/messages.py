@@ -19,12 +19,12 @@ from typing import Any
 import flask
 from flask import Flask, g, session
 from flask.globals import request_ctx
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 from .models import LaunchMessage
-from .unit_of_work import finish
+from .unit_of_work import finish, finished, will_commit
 
 SESSION_KEY = "_flashes"  # where flask.flash keeps messages
 MAX_PENDING = 20  # a launch that piles up messages without looking keeps the newest only
@@ -77,7 +77,9 @@ def get_flashed_messages(with_categories: bool = False, category_filter: Any = (
 
 
 def save_after_request(response: Any) -> Any:
-    """Inside a launch: store the messages flashed and not shown, delete those shown."""
+    """Inside a launch: store the messages flashed and not shown, delete those shown. A request
+    that commits carries them in its own commit (one commit, not two); one that is rolled back
+    (a failure, a refusal) stores them in a transaction of their own afterwards."""
     launch = g.get("launch")
     if launch is None:
         return response
@@ -85,60 +87,47 @@ def save_after_request(response: Any) -> Any:
     shown = g.pop(_SHOWN, None)
     if not pending and not shown:
         return response
-    # The request's own unit of work ends first (committed, or rolled back after a failure or
-    # a refusal), so that this commit carries only the messages.
-    finish(response)
+    if will_commit(response) and not finished():
+        try:
+            with db.session.begin_nested():  # a failure here leaves the request's work whole
+                _store(launch.tenant_id, launch.launch_id, pending, shown or [])
+        except SQLAlchemyError:
+            _lost(pending)
+        finish(response)
+        return response
+    finish(response)  # ended first (here, rolled back): this commit carries only the messages
     try:
         _store(launch.tenant_id, launch.launch_id, pending, shown or [])
         db.session.commit()
     except SQLAlchemyError:
-        # e.g. the launch expired and was purged meanwhile: the page still answers; only the
-        # messages (never logged: they may name people) are lost.
         db.session.rollback()
-        log.warning("Could not keep %d message(s) for the next page of a launch", len(pending))
+        _lost(pending)
     return response
+
+
+def _lost(pending: list[tuple[str, str]]) -> None:
+    # e.g. the launch expired and was purged meanwhile: the page still answers; only the
+    # messages (never logged: they may name people) are lost.
+    log.warning("Could not keep %d message(s) for the next page of a launch", len(pending))
 
 
 def _store(
     tenant_id: int, launch_id: str, pending: list[tuple[str, str]], shown: list[int]
 ) -> None:
+    """Two statements at most each way: the shown ones deleted; the new ones inserted (rows,
+    not objects: nothing reads them back) and all but the newest ``MAX_PENDING`` deleted."""
+    mine = (LaunchMessage.tenant_id == tenant_id, LaunchMessage.launch_id == launch_id)
     if shown:
-        db.session.execute(
-            delete(LaunchMessage).where(
-                LaunchMessage.tenant_id == tenant_id,
-                LaunchMessage.launch_id == launch_id,
-                LaunchMessage.id.in_(shown),
-            )
-        )
+        db.session.execute(delete(LaunchMessage).where(*mine, LaunchMessage.id.in_(shown)))
     if pending:
-        db.session.add_all(
-            LaunchMessage(
-                tenant_id=tenant_id,
-                launch_id=launch_id,
-                category=category,
-                text=text,
-            )
-            for category, text in pending
-        )
-        db.session.flush()
-        _keep_newest(tenant_id, launch_id)
-
-
-def _keep_newest(tenant_id: int, launch_id: str) -> None:
-    newest = (
-        select(LaunchMessage.id)
-        .where(LaunchMessage.tenant_id == tenant_id, LaunchMessage.launch_id == launch_id)
-        .order_by(LaunchMessage.id.desc())
-        .limit(MAX_PENDING)
-    )
-    keep = list(db.session.scalars(newest))
-    if len(keep) == MAX_PENDING:
+        rows = [
+            {"tenant_id": tenant_id, "launch_id": launch_id, "category": c, "text": t}
+            for c, t in pending
+        ]
+        db.session.execute(insert(LaunchMessage.__table__), rows)
+        newest = select(LaunchMessage.id).where(*mine).order_by(LaunchMessage.id.desc())
         db.session.execute(
-            delete(LaunchMessage).where(
-                LaunchMessage.tenant_id == tenant_id,
-                LaunchMessage.launch_id == launch_id,
-                LaunchMessage.id < min(keep),
-            )
+            delete(LaunchMessage).where(*mine, LaunchMessage.id.not_in(newest.limit(MAX_PENDING)))
         )
 
 

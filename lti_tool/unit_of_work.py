@@ -60,11 +60,21 @@ def finish(response: Any) -> Any:
     if g.get(_FINISHED):
         return response
     g.setdefault(_FINISHED, True)
-    if response.status_code < 400 and not g.get(_REFUSED):
+    if will_commit(response):
         db.session.commit()
     else:
         db.session.rollback()
     return response
+
+
+def finished() -> bool:
+    """Whether ``finish`` has ended this request's unit of work already."""
+    return bool(g.get(_FINISHED))
+
+
+def will_commit(response: Any) -> bool:
+    """Whether ``finish`` commits this response's request (below 400, not refused)."""
+    return bool(response.status_code < 400 and not g.get(_REFUSED))
 
 
 def done(message: str, endpoint: str, **values: Any) -> ResponseReturnValue:

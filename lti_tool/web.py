@@ -319,10 +319,6 @@ def init_app(app: Flask) -> None:
     install_log_safety()
     csp_versions.install()  # the tenant's CSP origins kept per version (lti_tool.csp_versions)
 
-    from . import messages
-
-    messages.init_app(app)  # flashed messages kept with the launch, not only in the cookie
-
     @app.context_processor
     def _launch_context() -> dict[str, Any]:
         launch = g.get("launch")

@@ -140,3 +140,46 @@ def test_messages_go_with_their_launch_and_stay_out_of_logs_and_exports(
         db.session.execute(delete(Launch).where(Launch.id == student.lid))
         db.session.commit()
     assert _pending(app, student.lid) == 0  # the launch went (expiry, erasure): so did they
+
+
+def test_a_confirmation_goes_in_the_requests_own_commit(app, school):
+    """The action and its confirmation are committed together: one commit, not two."""
+    from sqlalchemy import event
+
+    student = school.person("student")
+    browser = _cookieless(app)
+    token = _token(browser, student.lid)
+    commits: list[int] = []
+
+    def counted(_conn) -> None:
+        commits.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "commit", counted)
+    try:
+        resp = browser.post(
+            "/work/notifications/read", data={"lid": student.lid, "csrf_token": token}
+        )
+    finally:
+        event.remove(engine, "commit", counted)
+    assert resp.status_code == 303
+    assert _pending(app, student.lid) == 1
+    assert len(commits) == 1
+
+
+def test_a_launch_keeps_only_its_newest_messages(app, school):
+    from lti_tool.messages import MAX_PENDING
+
+    student = school.person("student")
+    browser = _cookieless(app)
+    data = {"lid": student.lid, "csrf_token": _token(browser, student.lid)}
+    for _ in range(MAX_PENDING + 3):  # no page in between shows them
+        assert browser.post("/work/notifications/read", data=data).status_code == 303
+    with app.app_context():
+        ids = db.session.scalars(
+            select(LaunchMessage.id).where(LaunchMessage.launch_id == student.lid)
+        ).all()
+        newest = db.session.scalar(select(func.max(LaunchMessage.id)))
+    assert len(ids) == MAX_PENDING
+    assert max(ids) == newest
