@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import g
 
+from internships.profile.recommend import recommend
 from lti_tool.auth import load_launch
 from tests.helpers import counted
 from tests.internships.work.conftest import COMPETENCIES, make_world
@@ -71,3 +72,18 @@ def test_the_for_you_picks_reuse_the_home_s_load_and_the_course_s_caps(app, scho
     assert [p.listing.id for p in data[WORK]["picks"]] == [world["listing"]]
     assert data[WORKLOAD]["workload"].max_weekly_hours == 7  # the course's own cap
     assert data[WORKLOAD]["workload"].current == 0
+
+
+def test_for_you_on_its_own_reads_the_load_and_the_course_s_caps_together(
+    app, school, seed_listing
+):
+    world = make_world(school, seed_listing, COMPETENCIES)
+    assert post_caps(world["faculty"], max_concurrent="", max_weekly_hours="7").status_code == 303
+    with app.app_context():
+        ctx = world["student"].ctx()
+        with counted() as seen:
+            picks = recommend(ctx)
+    # the profile; the load with the course's caps; candidates, competencies shown, the picks
+    assert len(seen) == 5, seen
+    assert not _reading(seen, "course_workload_cap")
+    assert [p.listing.id for p in picks] == [world["listing"]]
