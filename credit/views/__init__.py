@@ -12,7 +12,6 @@ from flask import Blueprint, abort, flash
 
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError
-from lti_tool.forms import ButtonForm
 
 from ..models import CreditPolicy
 from ..services import awards as award_svc
@@ -31,10 +30,10 @@ QUEUE_PREVIEW = 5  # students of the review queue the instructor's home shows
 
 
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
-    rows = progress_svc.student_progress_all_courses(ctx.tenant_id, ctx.user_id)
-    titles = {p.course_id: p.course_title for p in rows}
-    policies = {p.course_id: p.policy for p in rows}  # what the figures were computed under
-    return {"rows": rows, "titles": titles, "policies": policies, "form": ButtonForm()}
+    """The student's home: their progress in each of their courses, each row with its course's
+    title and the policy its figures were computed under (the work panel's timelines read the
+    rows too)."""
+    return {"rows": progress_svc.student_progress_all_courses(ctx.tenant_id, ctx.user_id)}
 
 
 def faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
