@@ -13,17 +13,19 @@ cookie flashes. Message text is personal at times; it is never logged.
 
 from __future__ import annotations
 
+import functools
 import logging
+from types import SimpleNamespace
 from typing import Any
 
 import flask
 from flask import Flask, g, session
 from flask.globals import request_ctx
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .models import LaunchMessage
+from .models import LaunchMessage, utcnow
 from .unit_of_work import finish, finished, will_commit
 
 SESSION_KEY = "_flashes"  # where flask.flash keeps messages
@@ -116,19 +118,29 @@ def _store(
 ) -> None:
     """Two statements at most each way: the shown ones deleted; the new ones inserted (rows,
     not objects: nothing reads them back) and all but the newest ``MAX_PENDING`` deleted."""
-    mine = (LaunchMessage.tenant_id == tenant_id, LaunchMessage.launch_id == launch_id)
+    mine = {"tenant_id": tenant_id, "launch_id": launch_id}
     if shown:
-        db.session.execute(delete(LaunchMessage).where(*mine, LaunchMessage.id.in_(shown)))
+        db.session.execute(_statements().shown, {**mine, "ids": shown})
     if pending:
-        rows = [
-            {"tenant_id": tenant_id, "launch_id": launch_id, "category": c, "text": t}
-            for c, t in pending
-        ]
-        db.session.execute(insert(LaunchMessage.__table__), rows)
-        newest = select(LaunchMessage.id).where(*mine).order_by(LaunchMessage.id.desc())
-        db.session.execute(
-            delete(LaunchMessage).where(*mine, LaunchMessage.id.not_in(newest.limit(MAX_PENDING)))
-        )
+        rows = [{**mine, "category": c, "text": t, "created_at": utcnow()} for c, t in pending]
+        db.session.execute(_statements().insert, rows[0] if len(rows) == 1 else rows)
+        db.session.execute(_statements().trim, mine)
+
+
+@functools.cache
+def _statements() -> SimpleNamespace:
+    """Built once, on the table (no ORM bookkeeping: nothing of them is held as objects)."""
+    table = LaunchMessage.__table__
+    mine = (
+        table.c.tenant_id == bindparam("tenant_id"),
+        table.c.launch_id == bindparam("launch_id"),
+    )
+    newest = select(table.c.id).where(*mine).order_by(table.c.id.desc()).limit(MAX_PENDING)
+    return SimpleNamespace(
+        shown=delete(table).where(*mine, table.c.id.in_(bindparam("ids", expanding=True))),
+        insert=insert(table),
+        trim=delete(table).where(*mine, table.c.id.not_in(newest)),
+    )
 
 
 def init_app(app: Flask) -> None:
