@@ -10,11 +10,12 @@ engagements; no duplicate (engagement, date, description)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Date, and_, bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.context import LaunchContext, day_in, today_in
@@ -89,23 +90,6 @@ def parse_hours(value: str | float | Decimal) -> int:
     return int(hours * 60)
 
 
-def _minutes_on(ctx: LaunchContext, *when: Any, but: int | None = None) -> int:
-    """The student's logged minutes (all engagements) where ``when`` holds (without the entry
-    ``but``, the one being changed)."""
-    if but is not None:
-        when = (*when, HourLog.id != but)
-    return (
-        db.session.scalar(
-            select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
-                HourLog.tenant_id == ctx.tenant_id,
-                HourLog.student_id == ctx.user_id,
-                *when,
-            )
-        )
-        or 0
-    )
-
-
 def engagement_days(engagement: Engagement, time_zone: str) -> tuple[dt.date, dt.date | None]:
     """The first and last day hours may be logged on: from the later of the day the
     application was accepted (in the tenant's time zone) and the agreed start, to the agreed
@@ -153,10 +137,53 @@ def _check_entry(work_date: dt.date, text: str, today: dt.date) -> None:
         raise EngagementInvalidError("description", "Say what you did (3 to 1,000 characters).")
 
 
-def _check_day_limit(
-    ctx: LaunchContext, work_date: dt.date, minutes: int, but: int | None = None
+@functools.cache
+def _limits_statement() -> Any:
+    """The student's minutes on the day and in its week (every engagement of theirs, without
+    the entry being changed) and whether this engagement has the same entry on that day: the
+    three checks of a new or changed entry in one statement, built once (a request binds
+    ``tenant_id``, ``student_id``, ``engagement_id``, ``day``, ``monday``, ``sunday``,
+    ``text`` and ``but``)."""
+    day = HourLog.work_date == bindparam("day", type_=Date)
+    same = and_(
+        day,
+        HourLog.engagement_id == bindparam("engagement_id"),
+        func.lower(HourLog.description) == bindparam("text"),
+    )
+    return select(
+        func.coalesce(func.sum(case((day, HourLog.minutes), else_=0)), 0),
+        func.coalesce(func.sum(HourLog.minutes), 0),
+        func.count(case((same, HourLog.id))),
+    ).where(
+        HourLog.tenant_id == bindparam("tenant_id"),
+        HourLog.student_id == bindparam("student_id"),
+        HourLog.work_date.between(bindparam("monday", type_=Date), bindparam("sunday", type_=Date)),
+        HourLog.id != bindparam("but"),
+    )
+
+
+def _check_limits(
+    ctx: LaunchContext,
+    engagement: Engagement,
+    work_date: dt.date,
+    minutes: int,
+    text: str,
+    but: int | None = None,
 ) -> None:
-    day_total = _minutes_on(ctx, HourLog.work_date == work_date, but=but)
+    """At most 12 hours a day across engagements, within the week's cap (the course's own when
+    its instructor set one, else the tenant's), and not the same work twice on a day."""
+    monday, sunday = week_bounds(work_date)
+    params = {
+        "tenant_id": ctx.tenant_id,
+        "student_id": ctx.user_id,
+        "engagement_id": engagement.id,
+        "day": work_date,
+        "monday": monday,
+        "sunday": sunday,
+        "text": text.lower(),
+        "but": but if but is not None else -1,
+    }
+    day_total, week_total, same = db.session.execute(_limits_statement(), params).one()
     if day_total + minutes > MAX_DAY_MINUTES:
         raise EngagementInvalidError(
             "hours",
@@ -164,18 +191,6 @@ def _check_day_limit(
             "no day may have more than 12 hours.",
             "day_limit",
         )
-
-
-def _check_week_limit(
-    ctx: LaunchContext,
-    engagement: Engagement,
-    work_date: dt.date,
-    minutes: int,
-    but: int | None = None,
-) -> None:
-    monday, sunday = week_bounds(work_date)
-    week_total = _minutes_on(ctx, HourLog.work_date.between(monday, sunday), but=but)
-    # The course's own cap when its instructor set one, else the tenant's.
     max_week = effective_caps(ctx.tenant_id, engagement.course_id).max_weekly_hours
     if week_total + minutes > max_week * 60:
         raise EngagementInvalidError(
@@ -184,20 +199,7 @@ def _check_week_limit(
             f"{monday.isoformat()}; the limit is {max_week} hours a week.",
             "week_limit",
         )
-
-
-def _check_duplicate(
-    engagement: Engagement, work_date: dt.date, text: str, but: int | None = None
-) -> None:
-    duplicate = db.session.scalar(
-        select(HourLog.id).where(
-            HourLog.engagement_id == engagement.id,
-            HourLog.work_date == work_date,
-            func.lower(HourLog.description) == text.lower(),
-            HourLog.id != (but if but is not None else -1),
-        )
-    )
-    if duplicate is not None:
+    if same:
         raise EngagementInvalidError(
             "description", "You already logged this work on that day.", "duplicate"
         )
@@ -250,9 +252,7 @@ def log_hours(
     text = " ".join(description.split())
     _check_entry(work_date, text, today or today_in(ctx.time_zone))
     _check_engagement_days(ctx, engagement, work_date)
-    _check_day_limit(ctx, work_date, minutes)
-    _check_week_limit(ctx, engagement, work_date, minutes)
-    _check_duplicate(engagement, work_date, text)
+    _check_limits(ctx, engagement, work_date, minutes, text)
     log = _add_log(ctx, engagement, work_date, minutes, text)
     reopenings.note_change(engagement, "hours")
     return log
@@ -303,9 +303,7 @@ def edit_hours(
         )
     _check_entry(entry.work_date, text, today or today_in(ctx.time_zone))
     _check_engagement_days(ctx, engagement, entry.work_date)
-    _check_day_limit(ctx, entry.work_date, minutes, but=log.id)
-    _check_week_limit(ctx, engagement, entry.work_date, minutes, but=log.id)
-    _check_duplicate(engagement, entry.work_date, text, but=log.id)
+    _check_limits(ctx, engagement, entry.work_date, minutes, text, but=log.id)
     answered = log.status == "queried"
     log.work_date, log.minutes, log.description = entry.work_date, minutes, text
     if answered:

@@ -1,0 +1,74 @@
+"""The three checks of a new or changed hour entry (12 hours a day across the student's
+engagements, the week's cap, the same work twice on a day) read in one statement, and still
+right: every engagement of the student counts, and a changed entry does not count itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import event
+
+from internships.work.services import hours
+from internships.work.services.engagements import EngagementInvalidError
+from lti_tool.extensions import db
+
+from .helpers import accept, ready_to_log
+
+MONDAY = dt.date(2026, 3, 2)
+
+
+@pytest.fixture
+def two(app, school, seed_listing):
+    student = school.person("student")
+    first, second = seed_listing(school.tenant_id), seed_listing(school.tenant_id)
+    with app.app_context():
+        ctx = student.ctx()
+        engagements = [ready_to_log(ctx, accept(ctx, listing)) for listing in (first, second)]
+        yield ctx, engagements
+
+
+def _hour_log_reads(fn) -> int:
+    reads: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "FROM hour_log" in statement:
+            reads.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    return len(reads)
+
+
+def test_a_new_entry_is_checked_with_one_read_of_the_hour_logs(two):
+    ctx, (engagement, _) = two
+    reads = _hour_log_reads(
+        lambda: hours.log_hours(ctx, engagement.id, MONDAY, 2, "Interviews", today=MONDAY)
+    )
+    assert reads == 1
+
+
+def test_every_engagement_of_the_student_counts_toward_the_day(two):
+    ctx, (first, second) = two
+    hours.log_hours(ctx, first.id, MONDAY, 8, "Interviews", today=MONDAY)
+    with pytest.raises(EngagementInvalidError) as exc:
+        hours.log_hours(ctx, second.id, MONDAY, 4.25, "Report", today=MONDAY)
+    assert exc.value.reason == "day_limit"
+    # the same words on another engagement are not a duplicate
+    assert hours.log_hours(ctx, second.id, MONDAY, 4, "interviews", today=MONDAY).minutes == 240
+
+
+def test_a_changed_entry_does_not_count_itself(two):
+    ctx, (engagement, _) = two
+    log = hours.log_hours(ctx, engagement.id, MONDAY, 8, "Interviews", today=MONDAY)
+    entry = hours.HourEntry(work_date=MONDAY, hours=12, description="Interviews")
+    changed = hours.edit_hours(ctx, engagement.id, log.id, entry, today=MONDAY)
+    assert changed.minutes == 720  # 12 hours: its own 8 are not added, nor is it a duplicate
+    hours.log_hours(ctx, engagement.id, MONDAY - dt.timedelta(days=1), 1, "Notes", today=MONDAY)
+    later = hours.HourEntry(work_date=MONDAY - dt.timedelta(days=1), hours=1, description="notes")
+    with pytest.raises(EngagementInvalidError) as exc:
+        hours.edit_hours(ctx, engagement.id, log.id, later, today=MONDAY)
+    assert exc.value.reason == "duplicate"
