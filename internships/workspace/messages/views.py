@@ -30,7 +30,7 @@ from ...supervisor.links import LinkError
 from ...supervisor.views import link_error
 from ...work.models import Engagement
 from ...work.services import engagements as eng
-from ...work.views import attachment, student_work
+from ...work.views import attachment, engagement_urls, student_work
 from .. import panels
 from ..views import supervisor_viewer
 from . import lists, services
@@ -243,7 +243,8 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any] | None:
     rows = lists.student_unread(student_work(ctx).engagements)
     if not rows:
         return None
-    return {"rows": rows, "unread": sum(r.unread for r in rows)}
+    urls = engagement_urls(ctx)
+    return {"rows": rows, "unread": sum(r.unread for r in rows), "engagement_urls": urls}
 
 
 def staff_panel(ctx: LaunchContext) -> dict[str, Any] | None:

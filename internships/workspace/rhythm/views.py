@@ -10,7 +10,7 @@ from typing import Any
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
-from internships.work.views import student_work
+from internships.work.views import engagement_urls, student_work
 from lti_tool.auth import current_launch, requires
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.errors import AppError
@@ -74,4 +74,4 @@ def workload_panel(ctx: LaunchContext) -> dict[str, Any] | None:
     workload = workload_of(work.engagements, work.caps, today_in(ctx.time_zone))
     if ctx.course_id is None and not workload.current:
         return None
-    return {"workload": workload}
+    return {"workload": workload, "engagement_urls": engagement_urls(ctx)}
