@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,30 @@ def resource_dir(name: str) -> Path:
     return Path(package.__file__ or "").resolve().parent
 
 
+class CareerCreditFlask(Flask):
+    """Flask, answering ``ensure_sync`` once per function: Flask asks it of every hook and view
+    on every request (about fourteen a request), and each answer inspects the function."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            return self._sync_functions[func]
+        except KeyError:
+            made = self._sync_functions[func] = super().ensure_sync(func)
+            return made
+        except TypeError:  # an unhashable callable: asked afresh
+            return super().ensure_sync(func)
+
+
 def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> Flask:
     """Build the app: load settings, bind extensions, register every domain (``lti_tool.domains``),
     the ops routes, error handlers and the CLI guard. No I/O."""
     from . import settings
 
-    app = Flask(
+    app = CareerCreditFlask(
         __name__,
         instance_path=str(settings.instance_path()),
         template_folder=str(resource_dir("templates")),

@@ -60,6 +60,8 @@ def finish(response: Any) -> Any:
     if g.get(_FINISHED):
         return response
     g.setdefault(_FINISHED, True)
+    if not db.session().in_transaction():
+        return response  # the request never used the database (nothing added, nothing read)
     if will_commit(response):
         db.session.commit()
     else:

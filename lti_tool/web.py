@@ -282,17 +282,22 @@ def public_json(text: str) -> Any:
     return response
 
 
+_FORM_TYPES = frozenset(("application/x-www-form-urlencoded", "multipart/form-data"))
+
+
 def _refuse_nul() -> None:
     """No person types a NUL character and PostgreSQL cannot store one in text: refuse a
     request carrying one (400) before any view reads it, rather than fail on the first write."""
     from .errors import AppError
 
-    files = (f.filename or "" for f in request.files.values())
+    # werkzeug reads a form (and files) only from these bodies: no other request has one
+    has_form = request.mimetype in _FORM_TYPES
+    files = (f.filename or "" for f in request.files.values()) if has_form else ()
     if (
         "\x00" in request.path
         or any(
             "\x00" in key or "\x00" in value
-            for multi in (request.args, request.form)
+            for multi in ((request.args, request.form) if has_form else (request.args,))
             for key, value in multi.items(multi=True)
         )
         or any("\x00" in name for name in files)

@@ -255,3 +255,45 @@ def test_a_client_id_that_cannot_be_stored_is_a_400_lti_error(lti):
     resp = _launch_with(lti, aud=["\ud800"], azp="\ud800")
     assert resp.status_code == 400
     assert reason(resp) == "invalid_characters"
+
+
+# --- NUL characters ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["query", "form body on a GET", "form field", "multipart field", "file name"],
+)
+def test_a_nul_character_anywhere_a_form_is_read_is_a_400(client, how):
+    """The query string always; a body only where werkzeug reads one as a form (urlencoded or
+    multipart), whatever the method."""
+    if how == "query":
+        resp = client.get("/home/student", query_string={"lid": "a\x00b"})
+    elif how == "form body on a GET":
+        resp = client.get(
+            "/home/student", data="lid=a%00b", content_type="application/x-www-form-urlencoded"
+        )
+    elif how == "form field":
+        resp = client.post("/work/notifications/read", data={"lid": "a\x00b"})
+    elif how == "multipart field":
+        resp = client.post(
+            "/work/notifications/read",
+            data={"lid": "a\x00b", "upload": (io.BytesIO(b"x"), "plain.txt")},
+            content_type="multipart/form-data",
+        )
+    else:
+        resp = client.post(
+            "/work/notifications/read",
+            data={"upload": (io.BytesIO(b"x"), "bad\x00.txt")},
+            content_type="multipart/form-data",
+        )
+    assert resp.status_code == 400, resp.status_code
+    assert reason(resp) == "invalid_characters"
+
+
+def test_a_body_that_is_no_form_is_not_read_for_nul_characters(client):
+    """A JSON body is the view's to validate (it is no form werkzeug would parse)."""
+    resp = client.post(
+        "/work/notifications/read", data='{"lid": "a\\u0000b"}', content_type="application/json"
+    )
+    assert reason(resp) != "invalid_characters"
