@@ -1,6 +1,7 @@
 """The pages benchmark (benchmarks/pages.py) on a tiny SQLite run: every page it measures
 answers a page (200, HTML, a <main> element), and its last line names the issue's nine pages
-with their figures; an answer that is not a page is an error the run reports."""
+with their figures; an answer that is not a page is an error the run reports. And posts.py,
+which measures the soak's two form POSTs the same way."""
 
 from __future__ import annotations
 
@@ -64,3 +65,28 @@ def test_an_answer_that_is_not_a_page_is_an_error(tmp_path, monkeypatch):
         "missing (GET /internships/999999): HTTP 404",
         "healthz (GET /healthz): HTTP 200 but application/json",
     ]
+
+
+POSTS = BENCHMARK.with_name("posts.py")
+
+
+@pytest.mark.slow
+def test_a_tiny_posts_run_measures_both_posts(capsys, tmp_path, monkeypatch):
+    """benchmarks/posts.py: the hours and award POSTs each answer 303 and are measured."""
+    _pages(monkeypatch, tmp_path)  # its folder on sys.path, the instance folder set
+    spec = importlib.util.spec_from_file_location("benchmarks_posts", POSTS)
+    assert spec is not None and spec.loader is not None
+    posts = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, posts)
+    spec.loader.exec_module(posts)
+
+    code = posts.main(["--db", "sqlite", "--requests", "2"])
+
+    out = capsys.readouterr().out
+    assert code == 0, out
+    last = json.loads(out.strip().splitlines()[-1])
+    assert last["database"] == "sqlite"
+    assert set(last["posts"]) == {"hours", "award"}
+    for label, figures in last["posts"].items():
+        assert figures["requests"] == 2, label
+        assert figures["statements"] > 0, label
