@@ -55,6 +55,7 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
             }
         )
     titles = [(e.engagement_id, e.title) for e in p.engagements]
+    states = sync_svc.sync_states(history)
     return {
         "p": p,
         "policy": current,
@@ -72,9 +73,16 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
         "part_choices": award_svc.part_choices(
             ctx.tenant_id, course_id, student_id, titles, handed_in
         ),
-        "states": sync_svc.sync_states(history),
-        "retry_form": ButtonForm(),
+        "states": states,
+        # the retry button's form only under an award whose grade failed to reach the LMS
+        "retry_form": ButtonForm() if _retry_shown(ctx, states) else None,
     }
+
+
+def _retry_shown(ctx: LaunchContext, states: dict[int, sync_svc.SyncState]) -> bool:
+    """Whether the history shows a retry button: a grade that failed, to someone who may
+    write (a Flask-WTF form costs about a twentieth of the page to build)."""
+    return not ctx.read_only and any(s.key == "failed" for s in states.values())
 
 
 def _changes_form(
@@ -90,32 +98,44 @@ def _changes_form(
 def _review(student_id: int, status: int = 200, **form_overrides: Any) -> ResponseReturnValue:
     ctx = current_launch()
     data = _review_context(ctx, student_id)
-    p = data["p"]
-    award_form = form_overrides.get("award_form") or forms.AwardForm(
-        formdata=None,
-        idempotency_key=award_svc.new_idempotency_key(),
-        credits=max(p.credits_eligible, 1),
-        score=data["policy"].score_maximum if data["policy"].grading_mode != "pass_fail" else None,
-    )
-    correction_form = form_overrides.get("correction_form")
-    if correction_form is None and p.award is not None:
-        correction_form = forms.CorrectionForm(
+    return render_template(
+        "credit/review.html", **_decision_forms(ctx, student_id, data, form_overrides), **data
+    ), status
+
+
+def _decision_forms(
+    ctx: LaunchContext, student_id: int, data: dict[str, Any], overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """The forms of the decision panel the page shows, and only those (a Flask-WTF form with
+    its CSRF token costs about a twentieth of the page to build): none to a read-only launch;
+    the correction under a current award; else award, ask for changes and deny."""
+    p, policy = data["p"], data["policy"]
+    if ctx.read_only:
+        return {}
+    if p.award is not None:
+        return {
+            "correction_form": overrides.get("correction_form")
+            or forms.CorrectionForm(
+                formdata=None,
+                idempotency_key=award_svc.new_idempotency_key(),
+                supersedes_id=str(p.award.id),
+                credits=p.award.credits,
+                score=p.award.score_given if p.award.grading_mode != "pass_fail" else None,
+            )
+        }
+    return {
+        "award_form": overrides.get("award_form")
+        or forms.AwardForm(
             formdata=None,
             idempotency_key=award_svc.new_idempotency_key(),
-            supersedes_id=str(p.award.id),
-            credits=p.award.credits,
-            score=p.award.score_given if p.award.grading_mode != "pass_fail" else None,
-        )
-    return render_template(
-        "credit/review.html",
-        award_form=award_form,
-        correction_form=correction_form,
-        changes_form=_changes_form(
-            ctx, student_id, form_overrides.get("changes_form"), data["part_choices"]
+            credits=max(p.credits_eligible, 1),
+            score=policy.score_maximum if policy.grading_mode != "pass_fail" else None,
         ),
-        deny_form=form_overrides.get("deny_form") or forms.DenyForm(formdata=None),
-        **data,
-    ), status
+        "changes_form": _changes_form(
+            ctx, student_id, overrides.get("changes_form"), data["part_choices"]
+        ),
+        "deny_form": overrides.get("deny_form") or forms.DenyForm(formdata=None),
+    }
 
 
 @bp.route("/students/<int:student_id>", methods=["GET", "POST"])
