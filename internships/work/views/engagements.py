@@ -37,12 +37,15 @@ def _engagement_page(
 ) -> ResponseReturnValue:
     ctx = current_launch()
     engagement = page_engagement(ctx, engagement_id)  # with its single rows, for its panels
-    page_forms = {
+    # only the forms whose fields the page shows: every form's hidden fields (the CSRF token,
+    # the same in each) are rendered once from hours_form; the supervisor link's choices are
+    # for faculty and advisors (the student's one button names its purpose itself)
+    staff = ctx.role in ("faculty", "advisor")
+    page_forms: dict[str, Any] = {
         "hours_form": forms.HoursForm(formdata=None),
         "deliverable_form": forms.DeliverableForm(formdata=None),
-        "confirm_form": ButtonForm(formdata=None),
         "status_form": forms.StatusForm(formdata=None),
-        "link_form": forms.SupervisorLinkForm(formdata=None),
+        "link_form": forms.SupervisorLinkForm(formdata=None) if staff else None,
     }
     page_forms.update(forms_in)
     logs = hour_svc.hour_logs(engagement)
