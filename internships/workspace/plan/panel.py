@@ -51,7 +51,6 @@ def provide_checklist(viewer: Viewer, engagement: Engagement) -> dict[str, Any]:
         ),
         "can_tick": can_tick,
         "page_url": viewer.page_url(engagement.id),
-        "form": forms.TickForm(formdata=None) if can_tick else None,
         "error": "",
     }
 
@@ -96,8 +95,9 @@ def provide_milestones(viewer: Viewer, engagement: Engagement) -> dict[str, Any]
         "can_write": can_write,
         "page_url": viewer.page_url(engagement.id),
         "today": today,
-        "form": forms.MilestoneForm(formdata=None) if can_write else None,
-        "button": forms.RemoveForm(formdata=None) if can_write else None,
+        # a form only when one comes back refused (``handle_milestones``): the fields are
+        # written out by the template, the buttons' CSRF token comes from ``csrf_token()``
+        "form": None,
         "form_for": None,
         "error": "",
     }
