@@ -42,6 +42,17 @@ from soak import _form  # a page's form by its name: action and inputs
 WARMUPS = 3
 
 
+def _post(bench: Any, label: str, url: str, data: dict[str, Any]) -> None:
+    """One POST, measured under ``label``; it must answer 303 (done, to the next page)."""
+    bench.meter.label = label
+    try:
+        resp = bench.client.post(url, data=data)
+    finally:
+        bench.meter.label = None
+    if resp.status_code != 303:
+        raise RuntimeError(f"{label} POST: HTTP {resp.status_code}")
+
+
 def _measured(bench: Any, label: str, times: int, post: Callable[[int], None]) -> dict[str, Any]:
     """``post(i)`` made ``WARMUPS`` times, then ``times`` times with the meter on ``label``
     (``post`` sets the label around its POST only)."""
@@ -72,7 +83,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         pages.load_demo(bench.app)
         student, faculty = pages.launch(bench, pages.STUDENT), pages.launch(bench, pages.FACULTY)
         ids = pages.demo_ids(bench.app, student)
-        client, meter = bench.client, bench.meter
+        client = bench.client
         engagement = client.get(
             f"/work/engagements/{ids.engagement_id}", query_string={"lid": student}
         )
@@ -85,13 +96,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             day = dt.date.today() - dt.timedelta(days=1 + i // 4)  # four quarter hours a day
             data = {**fields, "work_date": day.isoformat(), "hours": "0.25"}
             data["description"] = f"Posts benchmark work {i} ({secrets.token_hex(3)})"
-            meter.label = "hours"
-            try:
-                resp = client.post(action, data=data)
-            finally:
-                meter.label = None
-            if resp.status_code != 303:
-                raise RuntimeError(f"hours POST: HTTP {resp.status_code}")
+            _post(bench, "hours", action, data)
 
         def award(i: int) -> None:
             review = client.get(
@@ -105,13 +110,7 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
             data = {**inputs, "credits": inputs.get("credits") or "1", "score": str(50 + i % 50)}
             if inputs.get("form") == "correct":
                 data["comment"] = f"Posts benchmark correction {i}"
-            meter.label = "award"
-            try:
-                resp = client.post(target, data=data)
-            finally:
-                meter.label = None
-            if resp.status_code != 303:
-                raise RuntimeError(f"award POST: HTTP {resp.status_code}")
+            _post(bench, "award", target, data)
 
         figures = {
             "hours": _measured(bench, "hours", args.requests, hours),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from sqlalchemy import Executable, bindparam, select
@@ -124,19 +124,9 @@ def default_rules(tenant_id: int) -> DefaultRules:
 def _from_defaults(tenant_id: int, course_id: int) -> CreditPolicy:
     """A new (transient) policy of the course from the tenant's defaults, every column set."""
     _course(tenant_id, course_id)
-    d = tenant_defaults(get_tenant(tenant_id))
+    rules = default_rules(tenant_id)  # the same values a course without a policy follows
     policy = CreditPolicy(
-        tenant_id=tenant_id,
-        course_id=course_id,
-        hours_per_credit=d["hours_per_credit"],
-        max_credits=min(d["max_credits"], d["credit_limit"]),
-        allow_stacking=d["allow_stacking"],
-        require_agreement=d["require_agreement"],
-        require_evaluation=d["require_evaluation"],
-        require_reflection=d["require_reflection"],
-        grading_mode=d["grading_mode"],
-        approval_chain=d["approval_chain"],
-        updated_by="defaults",
+        tenant_id=tenant_id, course_id=course_id, updated_by="defaults", **asdict(rules)
     )
     for key, default in _column_defaults():
         if getattr(policy, key) is not None:

@@ -61,13 +61,12 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import joinedload
 
 from lti_tool.context import LaunchContext, today_in
 from lti_tool.extensions import db
 
 from ..models import Listing, ListingFacet
-from ..services import search
+from ..services import board, search
 from ..services.listing_rules import pay_floor_cents
 from ..vocabulary import COMPETENCIES
 from ..work.models import (
@@ -319,24 +318,12 @@ def _allowed(
     return weekly, listings
 
 
-# built once (building it cost about as much as running it): a request binds ``tenant_id``
-# and ``ids``, the picks' ids (at most ``limit``)
-_PICKS = (
-    select(Listing)
-    .options(joinedload(Listing.employer))
-    .where(
-        Listing.tenant_id == bindparam("tenant_id"),
-        Listing.id.in_(bindparam("ids", expanding=True)),
-    )
-)
-
-
 def _loaded(
     tenant_id: int, best: list[tuple[float, Row[Any]]], scorer: Scorer
 ) -> list[Recommendation]:
     """The picks as listings (with their employers), each with its score and reasons."""
     params = {"tenant_id": tenant_id, "ids": [listing.id for _, listing in best]}
-    loaded = db.session.scalars(_PICKS, params)
+    loaded = db.session.scalars(board.listings_statement(), params)
     by_id = {listing.id: listing for listing in loaded}
     return [Recommendation(by_id[row.id], value, scorer.reasons(row)) for value, row in best]
 

@@ -324,9 +324,9 @@ def _sorted_page(board: _Board, sort: str, not_passed: Any, offset: int, limit: 
 
 
 @functools.cache
-def _listings_statement() -> Any:
-    """A page's listings with their employers, built once: a request binds ``tenant_id`` and
-    ``ids``."""
+def listings_statement() -> Any:
+    """Listings with their employers by id (a board page's, the "For you" picks), built once:
+    a request binds ``tenant_id`` and ``ids``."""
     return (
         select(Listing)
         .options(joinedload(Listing.employer))
@@ -387,6 +387,6 @@ def search_board(
     pages = max(1, math.ceil(total / per_page))
     if capped or has_next:
         pages = max(pages, page + has_next)
-    loaded = db.session.scalars(_listings_statement(), {"tenant_id": tenant_id, "ids": ids})
+    loaded = db.session.scalars(listings_statement(), {"tenant_id": tenant_id, "ids": ids})
     by_id = {listing.id: listing for listing in loaded}
     return BoardPage([by_id[i] for i in ids], total, page, pages, per_page, capped)
