@@ -20,7 +20,11 @@ def resource_dir(name: str) -> Path:
 
 class CareerCreditFlask(Flask):
     """Flask, answering ``ensure_sync`` once per function: Flask asks it of every hook and view
-    on every request (about fourteen a request), and each answer inspects the function."""
+    on every request (about fourteen a request), and each answer inspects the function. At most
+    ``SYNC_KEPT`` answers are kept (more than the app's views and hooks), so a function made per
+    request (``after_this_request``, a class-based view's instance) never grows the memory."""
+
+    SYNC_KEPT = 2048
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -30,7 +34,9 @@ class CareerCreditFlask(Flask):
         try:
             return self._sync_functions[func]
         except KeyError:
-            made = self._sync_functions[func] = super().ensure_sync(func)
+            made = super().ensure_sync(func)
+            if len(self._sync_functions) < self.SYNC_KEPT:
+                self._sync_functions[func] = made
             return made
         except TypeError:  # an unhashable callable: asked afresh
             return super().ensure_sync(func)

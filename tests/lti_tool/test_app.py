@@ -314,3 +314,16 @@ def test_migrations_have_one_head():
     config = Config()
     config.set_main_option("script_location", str(resource_dir("migrations")))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_ensure_sync_is_kept_per_function_and_bounded(app):
+    """Flask asks ``ensure_sync`` of every hook and view on every request: the answer is kept
+    per function, but never more than ``SYNC_KEPT`` of them (functions made per request)."""
+    view = app.view_functions[app.url_map.bind("localhost").match("/healthz")[0]]
+    assert app.ensure_sync(view) is view
+    assert view in app._sync_functions
+
+    for n in range(app.SYNC_KEPT + 100):
+        made = app.ensure_sync(lambda n=n: n)
+        assert made() == n
+    assert len(app._sync_functions) <= app.SYNC_KEPT
