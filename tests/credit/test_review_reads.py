@@ -8,7 +8,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import event as sa_event
 
+from credit.models import CreditAward
 from credit.services import awards as award_svc
 from credit.services import evidence as evidence_svc
 from credit.services import policy as policy_svc
@@ -140,7 +142,7 @@ def test_the_student_and_the_policy_are_one_statement(app, school):
             award_svc.student_and_policy(fctx, fctx.course_id, 10**9)
 
 
-def test_an_awards_checks_read_the_student_policy_progress_and_award_in_four(app, school):
+def test_an_awards_checks_read_the_student_policy_award_and_progress_in_two(app, school):
     faculty, student = school.person("faculty"), school.person("student")
     with app.app_context():
         give_work(student.ctx(), hours=50)
@@ -149,8 +151,8 @@ def test_an_awards_checks_read_the_student_policy_progress_and_award_in_four(app
         db.session.commit()
         with counted() as statements:
             award_svc.validate_award(fctx, student_id, award_input())
-        # the student with the policy, then the progress: engagements, awards, decisions
-        assert len(statements) == 4, "\n".join(s[:150] for s in statements)
+        # the student with the policy, current award and latest decision; then the engagements
+        assert len(statements) == 2, "\n".join(s[:150] for s in statements)
         made = award_svc.award_credit(fctx, student_id, award_input(), lineitem_url=None)
         db.session.commit()
         with pytest.raises(award_svc.AwardConflictError):
@@ -160,3 +162,34 @@ def test_an_awards_checks_read_the_student_policy_progress_and_award_in_four(app
         )
         assert checked[3] is not None and checked[3].id == made.id
         assert award_svc.current_award(fctx.tenant_id, fctx.course_id, student_id) is checked[3]
+
+
+def test_an_awards_checks_load_the_current_award_not_every_correction(app, school):
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=50)
+        fctx, student_id = faculty.ctx(), student.user_id
+        policy_svc.update_policy(fctx, policy_input())
+        made = award_svc.award_credit(fctx, student_id, award_input(), lineitem_url=None)
+        for _ in range(3):  # three corrections: four awards in the history
+            made = award_svc.award_credit(
+                fctx, student_id, award_input(), lineitem_url=None, supersedes_id=made.id
+            )
+        db.session.commit()
+        current_id = made.id
+        db.session.expunge_all()  # nothing kept from the writes: every row is loaded again
+        loaded: list[int] = []
+
+        def on_load(target, _context):
+            loaded.append(target.id)
+
+        sa_event.listen(CreditAward, "load", on_load)
+        try:
+            checked = award_svc.validate_award(
+                fctx, student_id, award_input(), supersedes_id=current_id
+            )
+        finally:
+            sa_event.remove(CreditAward, "load", on_load)
+        assert len(award_svc.award_history(fctx.tenant_id, fctx.course_id, student_id)) == 4
+        assert loaded == [current_id]  # the current award only
+        assert checked[3] is not None and checked[3].id == current_id

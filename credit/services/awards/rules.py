@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable, Select, and_, bindparam, or_, select
+from sqlalchemy import Executable, Select, and_, bindparam, func, or_, select
 
 from internships.work.models import Engagement
 from lti_tool.context import LaunchContext
@@ -18,7 +18,7 @@ from lti_tool.extensions import db
 from lti_tool.lti import ags
 from lti_tool.models import Enrolment, User
 
-from ...models import CreditAward, CreditPolicy
+from ...models import CreditAward, CreditDecision, CreditPolicy
 from ..policy import read_policy
 from ..standing import StudentProgress
 
@@ -89,6 +89,57 @@ def student_and_stored_policy(
     statement."""
     row = _student_row(_student_policy_statement(), ctx, course_id, student_id)
     return row[0], row[2]
+
+
+@functools.cache
+def _student_standing_statement() -> Executable:
+    """``_student_policy_statement`` with the student's current award in the course and their
+    latest decision there (each None when there is none): one statement, built once."""
+    tenant_id: Any = bindparam("tenant_id")
+    course_id: Any = bindparam("course_id")
+    student_id: Any = bindparam("student_id")
+    current = and_(  # at most one: a unique index holds the current award
+        CreditAward.tenant_id == tenant_id,
+        CreditAward.course_id == course_id,
+        CreditAward.student_id == student_id,
+        CreditAward.superseded_at.is_(None),
+        CreditAward.status != "declined",
+    )
+    latest = (
+        select(func.max(CreditDecision.id))
+        .where(
+            CreditDecision.tenant_id == tenant_id,
+            CreditDecision.course_id == course_id,
+            CreditDecision.student_id == student_id,
+        )
+        .scalar_subquery()
+    )
+    policy_here = and_(CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id)
+    return (
+        _student_select()
+        .add_columns(CreditPolicy, CreditAward, CreditDecision)
+        .select_from(User)
+        .outerjoin(CreditPolicy, policy_here)
+        .outerjoin(CreditAward, current)
+        .outerjoin(CreditDecision, CreditDecision.id == latest)
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The student, the course's stored policy, their current award and latest decision."""
+
+    student: User
+    stored_policy: CreditPolicy | None
+    award: CreditAward | None
+    decision: CreditDecision | None
+
+
+def student_standing(ctx: LaunchContext, course_id: int, student_id: int) -> Standing:
+    """``student_and_stored_policy`` with the student's current award and latest decision in
+    the course, in one statement (what an award checks, without the whole history)."""
+    row = _student_row(_student_standing_statement(), ctx, course_id, student_id)
+    return Standing(row[0], row[2], row[3], row[4])
 
 
 def student_and_policy(

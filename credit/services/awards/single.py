@@ -18,7 +18,6 @@ from ..policy import get_policy
 from ..progress import student_progress
 from ..standing import StudentProgress
 from .decisions import close_waiting_request
-from .history import award_history, decision_history
 from .rules import (
     AwardConflictError,
     AwardInput,
@@ -30,7 +29,7 @@ from .rules import (
     instructor_name,
     require_faculty,
     score_for,
-    student_and_stored_policy,
+    student_standing,
 )
 
 _Checked = tuple[User, CreditPolicy, StudentProgress, CreditAward | None]
@@ -56,15 +55,17 @@ def validate_award(
 def _checked(
     ctx: LaunchContext, student_id: int, data: AwardInput, supersedes_id: int | None
 ) -> tuple[User, CreditPolicy, StudentProgress, CreditAward | None, list[CreditDecision]]:
-    """``validate_award``'s checks, and the student's decisions in the course (newest first)
-    they read: ``award_credit`` closes a waiting request from them, not read again."""
+    """``validate_award``'s checks, and the student's latest decision in the course (a list of
+    at most one) they read: ``award_credit`` closes a waiting request from it, not read again.
+    Only the current award and the latest decision are read, not the whole history."""
     course_id = require_faculty(ctx)
-    student, stored = student_and_stored_policy(ctx, course_id, student_id)
+    standing = student_standing(ctx, course_id, student_id)
+    student, stored = standing.student, standing.stored_policy
     policy = stored if stored is not None else get_policy(ctx.tenant_id, course_id)
-    history = award_history(ctx.tenant_id, course_id, student_id)
-    decisions = decision_history(ctx.tenant_id, course_id, student_id)
+    awards = [standing.award] if standing.award is not None else []
+    decisions = [standing.decision] if standing.decision is not None else []
     progress = student_progress(
-        ctx.tenant_id, course_id, student_id, policy, history=(history, decisions)
+        ctx.tenant_id, course_id, student_id, policy, history=(awards, decisions)
     )
     existing = progress.award  # the current award (``current_award``), read with the progress
     if supersedes_id is None and existing is not None:
