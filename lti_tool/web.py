@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, g, request, session, url_for
 
-from . import csp_versions
+from . import csp_versions, form_rows
 from .quantities import hours_text, hours_value_text
 from .words import TONE_ICONS, plural, tone
 
@@ -321,6 +321,7 @@ def init_app(app: Flask) -> None:
     # a state's pill tone and icon (templates/_ui.html ``pill``)
     app.jinja_env.filters["tone"] = tone
     app.jinja_env.globals["TONE_ICONS"] = TONE_ICONS
+    form_rows.init_app(app)  # field_row, choice_group (templates/_macros.html)
     install_log_safety()
     csp_versions.install()  # the tenant's CSP origins kept per version (lti_tool.csp_versions)
 
