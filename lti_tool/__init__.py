@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from .templating import Environment
+
 
 def resource_dir(name: str) -> Path:
     """The folder of ``templates``, ``static`` or ``migrations``: the package ``lti_tool.<name>``
@@ -25,6 +27,7 @@ class CareerCreditFlask(Flask):
     request (``after_this_request``, a class-based view's instance) never grows the memory."""
 
     SYNC_KEPT = 2048
+    jinja_environment = Environment  # imports hand out their kept modules cheaply
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
