@@ -66,7 +66,7 @@ from lti_tool.context import LaunchContext, today_in
 from lti_tool.extensions import db
 
 from ..models import Listing, ListingFacet
-from ..services import board, search
+from ..services import board_reads, search
 from ..services.listing_rules import pay_floor_cents
 from ..vocabulary import COMPETENCIES
 from ..work.models import (
@@ -323,7 +323,7 @@ def _loaded(
 ) -> list[Recommendation]:
     """The picks as listings (with their employers), each with its score and reasons."""
     params = {"tenant_id": tenant_id, "ids": [listing.id for _, listing in best]}
-    loaded = db.session.scalars(board.listings_statement(), params)
+    loaded = db.session.scalars(board_reads.listings_statement(), params)
     by_id = {listing.id: listing for listing in loaded}
     return [Recommendation(by_id[row.id], value, scorer.reasons(row)) for value, row in best]
 

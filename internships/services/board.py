@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import itertools
 import math
 from collections.abc import Iterator
@@ -13,7 +12,6 @@ from typing import Any
 from sqlalchemy import (
     Select,
     and_,
-    bindparam,
     case,
     func,
     intersect,
@@ -25,12 +23,12 @@ from sqlalchemy import (
     true,
     union_all,
 )
-from sqlalchemy.orm import joinedload
 
 from lti_tool.extensions import db
 
 from ..models import CoursePin, Listing, ListingFacet
 from . import search
+from .board_reads import page_statement
 
 SORTS = {
     "relevance": "Best match",
@@ -76,6 +74,7 @@ class BoardPage:
     per_page: int
     total_capped: bool = False
     no_words: bool = False
+    pinned: frozenset[int] = frozenset()  # the page's listings pinned to the query's course
 
     @property
     def total_label(self) -> str:
@@ -323,20 +322,6 @@ def _sorted_page(board: _Board, sort: str, not_passed: Any, offset: int, limit: 
     return _Read([], 0 if not offset else None)
 
 
-@functools.cache
-def listings_statement() -> Any:
-    """Listings with their employers by id (a board page's, the "For you" picks), built once:
-    a request binds ``tenant_id`` and ``ids``."""
-    return (
-        select(Listing)
-        .options(joinedload(Listing.employer))
-        .where(
-            Listing.tenant_id == bindparam("tenant_id"),
-            Listing.id.in_(bindparam("ids", expanding=True)),
-        )
-    )
-
-
 def search_board(
     tenant_id: int, query: BoardQuery, today: dt.date, per_page: int = PER_PAGE
 ) -> BoardPage:
@@ -387,6 +372,11 @@ def search_board(
     pages = max(1, math.ceil(total / per_page))
     if capped or has_next:
         pages = max(pages, page + has_next)
-    loaded = db.session.scalars(listings_statement(), {"tenant_id": tenant_id, "ids": ids})
-    by_id = {listing.id: listing for listing in loaded}
-    return BoardPage([by_id[i] for i in ids], total, page, pages, per_page, capped)
+    params = {"tenant_id": tenant_id, "ids": ids, "course_id": query.course_id}
+    by_id, pinned = {}, set()
+    for listing, is_pinned in db.session.execute(page_statement(), params):
+        by_id[listing.id] = listing
+        if is_pinned:
+            pinned.add(listing.id)
+    listings = [by_id[i] for i in ids]
+    return BoardPage(listings, total, page, pages, per_page, capped, pinned=frozenset(pinned))

@@ -109,7 +109,7 @@ def board() -> ResponseReturnValue:
         page=page,
         args=args,
         back=back or None,
-        pinned=pin_svc.pinned_ids(ctx.tenant_id, ctx.course_id),
+        pinned=page.pinned,
     )
 
 
