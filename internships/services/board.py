@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import math
 from collections.abc import Iterator
@@ -115,6 +116,7 @@ class _Board:
         for kind, values in (("skill", query.skills), ("competency", query.competencies)):
             if values:
                 self.id_lists.append(_facet(tenant_id, kind, values))
+        self._built: dict[tuple[bool | None, bool], Select[int]] = {}
         # The course's pins: their own group, first; every other statement leaves them out.
         self.pins: Select[Any] | None = None
         if query.course_id is not None:
@@ -139,15 +141,30 @@ class _Board:
     def statement(self, *, title: bool | None = None, pinned_too: bool = False) -> Select[int]:
         """The filtered listings (deadline aside), pinned ones left out unless
         ``pinned_too``; ``title`` True/False keeps only those whose title does/does not hold
-        every word."""
-        stmt = select(Listing.id).where(
-            Listing.tenant_id == self.tenant_id, Listing.status == "open"
-        )
-        stmt = self._word_and_facet_filters(stmt, title)
-        stmt = self._value_filters(stmt)
-        if self.pins is not None and not pinned_too:
-            stmt = stmt.where(Listing.id.not_in(self.pins))
+        every word. Built once per query for each ``title`` and ``pinned_too`` (a page reads
+        up to six groups and the count from three of them; statements are immutable)."""
+        key = (title, pinned_too)
+        stmt = self._built.get(key)
+        if stmt is None:
+            stmt = select(Listing.id).where(
+                Listing.tenant_id == self.tenant_id, Listing.status == "open"
+            )
+            stmt = self._word_and_facet_filters(stmt, title)
+            stmt = self._value_filters(stmt)
+            if self.pins is not None and not pinned_too:
+                stmt = stmt.where(Listing.id.not_in(self.pins))
+            self._built[key] = stmt
         return stmt
+
+    @functools.cached_property
+    def _matches(self) -> Any:
+        """Whether the listing holds every word (its text search)."""
+        return search.matches(self.terms)
+
+    @functools.cached_property
+    def _in_title(self) -> Any:
+        """Whether the title holds every word (on SQLite beside its id lists: not driving)."""
+        return search.title_matches(self.terms, drive=not (self.sqlite and self.id_lists))
 
     def _word_and_facet_filters(self, stmt: Select[int], title: bool | None) -> Select[int]:
         """The words, skills and competencies: on SQLite through the id lists read first,
@@ -157,14 +174,12 @@ class _Board:
             lists = self.id_lists
             stmt = stmt.where(Listing.id.in_(intersect(*lists) if len(lists) > 1 else lists[0]))
             if title is not None:
-                in_title = search.title_matches(terms, drive=False)
-                stmt = stmt.where(in_title if title else ~in_title)
+                stmt = stmt.where(self._in_title if title else ~self._in_title)
             return stmt
         if terms:
-            stmt = stmt.where(search.matches(terms))
+            stmt = stmt.where(self._matches)
             if title is not None:
-                in_title = search.title_matches(terms)
-                stmt = stmt.where(in_title if title else ~in_title)
+                stmt = stmt.where(self._in_title if title else ~self._in_title)
         if query.skills:
             stmt = stmt.where(Listing.id.in_(_facet(tenant_id, "skill", query.skills)))
         if query.competencies:

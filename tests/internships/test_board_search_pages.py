@@ -101,3 +101,26 @@ def test_the_count_is_exact_up_to_the_cap_and_says_more_than_past_it(
     assert "4 listings for “survey”" in exact  # at the cap: exact
     past = client.get(f"/internships/?lid={lid}").get_data(as_text=True)
     assert "more than 4 listings" in past and "5 listings" not in past
+
+
+def test_a_search_builds_its_word_conditions_once(advised_platform, driver, seed, monkeypatch):
+    """A page reads up to six groups and a count: each is built from the query's filters,
+    made once per search (issue 16), not once per group."""
+    for n in range(3):
+        seed(advised_platform.tenant_id, title=f"Survey project {n}")
+    seed(advised_platform.tenant_id, title="Podcast editing", summary="A survey of listeners")
+    made: list[str] = []
+    for name in ("matches", "title_matches"):
+        real = getattr(board_service.search, name)
+
+        def counted(*args, _real=real, _name=name, **kwargs):
+            made.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(board_service.search, name, counted)
+    client, lid = student(driver, advised_platform)
+    page = client.get("/internships/", query_string={"lid": lid, "q": "survey"})
+    text = page.get_data(as_text=True)
+    assert "4 listings for" in text
+    assert text.index("Survey project") < text.index("Podcast editing")  # title matches first
+    assert made.count("matches") <= 1 and made.count("title_matches") <= 1, made
