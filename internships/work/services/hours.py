@@ -23,10 +23,10 @@ from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.services import audit
 
-from ..models import Engagement, HourLog
+from ..models import CourseWorkloadCap, Engagement, HourLog
 from . import reopenings
 from .access import EngagementInvalidError, own_active
-from .caps import effective_caps
+from .caps import caps_of, course_cap
 from .common import week_bounds
 from .reads import kept
 
@@ -143,7 +143,8 @@ def _limits_statement() -> Any:
     the entry being changed) and whether this engagement has the same entry on that day: the
     three checks of a new or changed entry in one statement, built once (a request binds
     ``tenant_id``, ``student_id``, ``engagement_id``, ``day``, ``monday``, ``sunday``,
-    ``text`` and ``but``)."""
+    ``text``, ``but`` and ``course_id``), with the engagement's course's own weekly cap (NULL
+    when it has none: the tenant's applies)."""
     day = HourLog.work_date == bindparam("day", type_=Date)
     same = and_(
         day,
@@ -154,6 +155,7 @@ def _limits_statement() -> Any:
         func.coalesce(func.sum(case((day, HourLog.minutes), else_=0)), 0),
         func.coalesce(func.sum(HourLog.minutes), 0),
         func.count(case((same, HourLog.id))),
+        course_cap(CourseWorkloadCap.max_weekly_hours),
     ).where(
         HourLog.tenant_id == bindparam("tenant_id"),
         HourLog.student_id == bindparam("student_id"),
@@ -182,8 +184,10 @@ def _check_limits(
         "sunday": sunday,
         "text": text.lower(),
         "but": but if but is not None else -1,
+        "course_id": engagement.course_id,  # None: no course, the tenant's cap
     }
-    day_total, week_total, same = db.session.execute(_limits_statement(), params).one()
+    row = db.session.execute(_limits_statement(), params).one()
+    day_total, week_total, same, course_hours = row
     if day_total + minutes > MAX_DAY_MINUTES:
         raise EngagementInvalidError(
             "hours",
@@ -191,7 +195,7 @@ def _check_limits(
             "no day may have more than 12 hours.",
             "day_limit",
         )
-    max_week = effective_caps(ctx.tenant_id, engagement.course_id).max_weekly_hours
+    max_week = caps_of(ctx.tenant_id, None, course_hours).max_weekly_hours
     if week_total + minutes > max_week * 60:
         raise EngagementInvalidError(
             "hours",

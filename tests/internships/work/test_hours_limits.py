@@ -7,8 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event
 
+from internships.work.models import CourseWorkloadCap
 from internships.work.services import hours
 from internships.work.services.engagements import EngagementInvalidError
 from lti_tool.extensions import db
@@ -72,3 +73,33 @@ def test_a_changed_entry_does_not_count_itself(two):
     with pytest.raises(EngagementInvalidError) as exc:
         hours.edit_hours(ctx, engagement.id, log.id, later, today=MONDAY)
     assert exc.value.reason == "duplicate"
+
+
+def test_the_courses_own_weekly_cap_is_read_with_the_hour_logs(two):
+    ctx, (engagement, _) = two
+    assert engagement.course_id is not None
+    db.session.add(
+        CourseWorkloadCap(
+            tenant_id=ctx.tenant_id, course_id=engagement.course_id, max_weekly_hours=3
+        )
+    )
+    db.session.flush()
+    hours.log_hours(ctx, engagement.id, MONDAY, 2, "Interviews", today=MONDAY)
+    tuesday = MONDAY + dt.timedelta(days=1)
+    seen: list[str] = []
+
+    def statement(_conn, _cursor, text, *_args) -> None:
+        seen.append(text)
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    try:
+        with pytest.raises(EngagementInvalidError) as exc:
+            hours.log_hours(ctx, engagement.id, tuesday, 1.25, "Report", today=tuesday)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+    assert exc.value.reason == "week_limit" and "the limit is 3 hours a week" in str(exc.value)
+    caps = [s for s in seen if "course_workload_cap" in s]
+    assert caps and all("FROM hour_log" in s for s in caps)  # one statement, not two
+    # a course without its own cap: the tenant's applies
+    db.session.execute(delete(CourseWorkloadCap))
+    assert hours.log_hours(ctx, engagement.id, tuesday, 1.25, "Report", today=tuesday).minutes == 75
