@@ -142,12 +142,19 @@ def test_the_student_and_the_policy_are_one_statement(app, school):
             award_svc.student_and_policy(fctx, fctx.course_id, 10**9)
 
 
-def test_an_awards_checks_read_the_student_policy_award_and_progress_in_two(app, school):
+def _ready_for_credit(school):
+    """An instructor's context and a student of theirs with work enough for credit under the
+    course's policy (inside an app context)."""
     faculty, student = school.person("faculty"), school.person("student")
+    give_work(student.ctx(), hours=50)
+    fctx = faculty.ctx()
+    policy_svc.update_policy(fctx, policy_input())
+    return fctx, student.user_id
+
+
+def test_an_awards_checks_read_the_student_policy_award_and_progress_in_two(app, school):
     with app.app_context():
-        give_work(student.ctx(), hours=50)
-        fctx, student_id = faculty.ctx(), student.user_id
-        policy_svc.update_policy(fctx, policy_input())
+        fctx, student_id = _ready_for_credit(school)
         db.session.commit()
         with counted() as statements:
             award_svc.validate_award(fctx, student_id, award_input())
@@ -165,11 +172,8 @@ def test_an_awards_checks_read_the_student_policy_award_and_progress_in_two(app,
 
 
 def test_an_awards_checks_load_the_current_award_not_every_correction(app, school):
-    faculty, student = school.person("faculty"), school.person("student")
     with app.app_context():
-        give_work(student.ctx(), hours=50)
-        fctx, student_id = faculty.ctx(), student.user_id
-        policy_svc.update_policy(fctx, policy_input())
+        fctx, student_id = _ready_for_credit(school)
         made = award_svc.award_credit(fctx, student_id, award_input(), lineitem_url=None)
         for _ in range(3):  # three corrections: four awards in the history
             made = award_svc.award_credit(

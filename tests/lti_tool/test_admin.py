@@ -267,6 +267,13 @@ def _settings_form(
     return data
 
 
+def post_settings(lti, lid: str, **form):
+    """The admin settings form (``_settings_form``'s fields) posted with its page's token."""
+    page = lti.client.get(f"/admin/settings?lid={lid}")
+    data = {"lid": lid, "csrf_token": csrf_token(page), **_settings_form(**form)}
+    return lti.client.post("/admin/settings", data=data)
+
+
 def test_post_without_csrf_token_is_refused(make_platform, driver, app):
     platform = make_platform()
     lti, launched = admin_launch(driver, platform)

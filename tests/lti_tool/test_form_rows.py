@@ -27,8 +27,7 @@ from wtforms.validators import InputRequired
 
 from internships.forms import CheckboxesField
 from lti_tool import form_rows
-from tests.helpers import csrf_token
-from tests.lti_tool.test_admin import _settings_form, admin_launch
+from tests.lti_tool.test_admin import admin_launch, post_settings
 
 # templates/_macros.html's form macros as they were before lti_tool/form_rows.py (commit
 # 237aaf8), kept verbatim: what the Python rows must equal.
@@ -222,15 +221,7 @@ class _Controls(HTMLParser):
 
 def test_a_refused_form_marks_its_control_and_ties_the_error_to_it(make_platform, driver):
     lti, launched = admin_launch(driver, make_platform())
-    page = lti.client.get(f"/admin/settings?lid={launched.lid}")
-    resp = lti.client.post(
-        "/admin/settings",
-        data={
-            "lid": launched.lid,
-            "csrf_token": csrf_token(page),
-            **_settings_form(name="bad name!"),
-        },
-    )
+    resp = post_settings(lti, launched.lid, name="bad name!")
     assert resp.status_code == 422
     parsed = _Controls()
     parsed.feed(resp.get_data(as_text=True))

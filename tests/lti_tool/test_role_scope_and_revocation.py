@@ -11,7 +11,7 @@ from lti_tool.models import AdvisorGrant, Launch, User
 from lti_tool.roles import ADVISOR, FACULTY, MEMBERSHIP, STUDENT, decide
 from tests.helpers import csrf_token, reason
 
-from .test_admin import _settings_form, admin_launch
+from .test_admin import admin_launch, post_settings
 
 RULE = {"advisor_claim": {"name": "career_credit_role", "value": "advisor"}}
 CLAIM = {"career_credit_role": "advisor"}
@@ -130,15 +130,7 @@ def test_changing_the_advisor_rule_ends_the_launches_it_decided(app, make_platfo
     kept = granted.launch(sub="granted-adv", role=STAFF, course=None, custom=CLAIM)
     assert by_rule.client.get(f"/home/advisor?lid={ruled.lid}").status_code == 200  # control
     lti, launched = admin
-    page = lti.client.get(f"/admin/settings?lid={launched.lid}")
-    resp = lti.client.post(
-        "/admin/settings",
-        data={
-            "lid": launched.lid,
-            "csrf_token": csrf_token(page),
-            **_settings_form(tz="UTC", value="career-advisor"),
-        },
-    )
+    resp = post_settings(lti, launched.lid, tz="UTC", value="career-advisor")
     assert resp.status_code == 303
     ended = by_rule.client.get(f"/home/advisor?lid={ruled.lid}")
     assert ended.status_code == 401 and reason(ended) == "revoked"
