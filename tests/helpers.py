@@ -162,3 +162,17 @@ def counted() -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+def record_made(monkeypatch: Any, cls: type[Any]) -> list[str]:
+    """The class names of the ``cls`` instances (subclasses included) made from now until the
+    test ends, in order: ``cls.__init__`` is wrapped for the test (``monkeypatch``)."""
+    names: list[str] = []
+    original = cls.__init__
+
+    def recording(self: Any, *args: Any, **kwargs: Any) -> None:
+        names.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "__init__", recording)
+    return names

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from credit.services import awards as award_svc
 from credit.services import policy as policy_svc
 from lti_tool.extensions import db
+from tests.helpers import record_made
 
 from .conftest import give_work
 from .test_pages import get
@@ -20,15 +21,7 @@ from .test_services import award_input, policy_input
 @pytest.fixture
 def built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the forms built, in order."""
-    names: list[str] = []
-    original = FlaskForm.__init__
-
-    def recording(self, *args, **kwargs):
-        names.append(type(self).__name__)
-        original(self, *args, **kwargs)
-
-    monkeypatch.setattr(FlaskForm, "__init__", recording)
-    return names
+    return record_made(monkeypatch, FlaskForm)
 
 
 def test_a_review_builds_only_the_forms_its_decision_panel_shows(app, school, built):

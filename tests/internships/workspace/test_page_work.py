@@ -10,6 +10,7 @@ import re
 from jinja2.environment import Template
 
 from lti_tool.forms import CheckedForm
+from tests.helpers import record_made
 from tests.internships.work.helpers import engaged
 
 # base, layout and the page's own (_ui, _macros, the timeline, the hours review, the plan's
@@ -48,14 +49,7 @@ UNSHOWN = {"SupervisorLinkForm", "ButtonForm", "TickForm", "MilestoneForm", "Rem
 
 def test_the_student_s_page_builds_no_form_it_does_not_show(app, world, monkeypatch):
     engagement_id = engaged(app, world)
-    built: list[str] = []
-    real = CheckedForm.__init__
-
-    def counting(self, *args, **kwargs):
-        built.append(type(self).__name__)
-        real(self, *args, **kwargs)
-
-    monkeypatch.setattr(CheckedForm, "__init__", counting)
+    built = record_made(monkeypatch, CheckedForm)
     html = _page(world, engagement_id)
     assert "HoursForm" in built and not UNSHOWN & set(built), built
     posts = re.findall(r'<form method="post".*?</form>', html, re.S)
