@@ -13,23 +13,19 @@ so the page shows them as last worked out, with their age, as the course roster 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
-from lti_tool import workpool
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 
 from . import employer_figures as figures
+from .keeping import Keeper, keep
 from .models import EmployerFiguresSnapshot
 from .services.common import Table, Term, terms
-
-log = logging.getLogger("career_credit.reports")
 
 
 @dataclass(frozen=True)
@@ -82,14 +78,9 @@ def _row(tenant_id: int, key: str) -> EmployerFiguresSnapshot | None:
 def refresh(tenant_id: int, term: Term | None) -> EmployerFiguresSnapshot:
     """Work the figures of ``term`` out now and keep them (flushes)."""
     key = term.name if term else ""
-    data = _data(tenant_id, term)
-    row = _row(tenant_id, key)
-    if row is None:
-        row = EmployerFiguresSnapshot(tenant_id=tenant_id, term_key=key)
-        db.session.add(row)
-    row.data, row.computed_at = data, utcnow()
-    db.session.flush()
-    return row
+    return keep(
+        EmployerFiguresSnapshot, tenant_id, key, data=_data(tenant_id, term), computed_at=utcnow()
+    )
 
 
 def _kept(data: dict[str, Any], computed_at: dt.datetime, refreshing: bool) -> Kept:
@@ -124,41 +115,19 @@ def refresh_soon(tenant_id: int, term: Term | None) -> bool:
     return False
 
 
-_pending: set[tuple[int, str]] = set()
-_pending_lock = threading.Lock()
+_keeper = Keeper("employer figures")
 
 
 def _refresh_later(tenant_id: int, term: Term | None) -> bool:
     """Hand working out the figures to the work pool, once per tenant and term while one
     waits; False when none was handed over (no pool, or one already waits)."""
-    key = (tenant_id, term.name if term else "")
-    with _pending_lock:
-        if key in _pending:
-            return False
-        _pending.add(key)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    future = workpool.submit(app, _refresh_in_background, tenant_id, key[1])
-    if future is None:
-        with _pending_lock:
-            _pending.discard(key)
-        return False
-    future.add_done_callback(lambda _done: _forget(key))
-    return True
-
-
-def _forget(key: tuple[int, str]) -> None:
-    with _pending_lock:
-        _pending.discard(key)
+    key = term.name if term else ""
+    return _keeper.later(tenant_id, key, _refresh_in_background, tenant_id, key)
 
 
 def _refresh_in_background(tenant_id: int, term_key: str) -> None:
-    """The work pool's job: work the figures out and keep them (commits). Never raises."""
-    try:
-        term = next((t for t in terms(tenant_id) if t.name == term_key), None)
-        if term_key and term is None:
-            return  # the term is gone
-        refresh(tenant_id, term)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("employer figures of tenant %s not worked out", tenant_id)
+    """The work pool's job (``Keeper.job`` commits it)."""
+    term = next((t for t in terms(tenant_id) if t.name == term_key), None)
+    if term_key and term is None:
+        return  # the term is gone
+    refresh(tenant_id, term)

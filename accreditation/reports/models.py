@@ -33,6 +33,22 @@ class EmployerFiguresSnapshot(Model):
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class AdvisorHomeSnapshot(Model):
+    """The advisor home's figures of one term ("" for all time) at an institution large enough
+    that working them out takes longer than a page should (``home_snapshots``): the counts,
+    engagements per state and the students at risk, as last worked out, with the engagements
+    they counted (whether the tenant is large) and the at-risk thresholds they used."""
+
+    __tablename__ = "advisor_home_snapshot"
+    __table_args__ = (UniqueConstraint("tenant_id", "term_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    term_key: Mapped[str] = mapped_column(String(200), default="")
+    engagements: Mapped[int] = mapped_column(default=0)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 # PostgreSQL trigram indexes on lti_user for the name/email search, created by hand in this
 # module's migration; the "models and migrations agree" check leaves them alone.
 db.metadata.info.setdefault("unmanaged_names", set()).update(

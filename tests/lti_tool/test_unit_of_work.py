@@ -45,7 +45,7 @@ MAY_COMMIT = {
     "(a job runner), chunk by chunk",
     "internships/workspace/messages/emails.py": "the message-email tick hook (a job runner)",
     "internships/employers/pay/services/overdue.py": "the overdue tick hook (a job runner)",
-    "accreditation/reports/employer_snapshots.py": "the work pool's employer figures (a job)",
+    "accreditation/reports/keeping.py": "the work pool's kept figures (a job)",
     "internships/workspace/rhythm/reminders.py": "the reminders tick hook (a job runner)",
     "lti_tool/messages.py": "a launch's flashed messages, after the request's own commit",
     "lti_tool/lti/rosters.py": "the roster reader: its claim before the LMS call, its result after",
