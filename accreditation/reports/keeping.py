@@ -68,12 +68,13 @@ class Keeper:
 def keep(model: type[Row], tenant_id: int, term_key: str, **values: Any) -> Row:
     """``model``'s row for the tenant and term with ``values`` (flushes). When another process
     makes the row first (the unique (tenant, term) pair), that row is updated instead."""
-    where = (model.tenant_id == tenant_id, model.term_key == term_key)  # type: ignore[attr-defined]
+    table: Any = model  # a snapshot model: tenant_id, term_key
+    where = (table.tenant_id == tenant_id, table.term_key == term_key)
     row = db.session.scalar(select(model).where(*where))
     if row is None:
         try:
             with db.session.begin_nested():
-                row = model(tenant_id=tenant_id, term_key=term_key, **values)
+                row = table(tenant_id=tenant_id, term_key=term_key, **values)
                 db.session.add(row)
             return row
         except IntegrityError:
