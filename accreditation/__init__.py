@@ -35,8 +35,7 @@ def register(app: Flask) -> None:
     from .frameworks import views as framework_views
     from .frameworks.views import crosswalk, lms  # noqa: F401 - routes on framework_views.bp
     from .frameworks.views import frameworks as _framework_pages  # noqa: F401 - the same
-    from .reports import employer_figures_views  # noqa: F401 - routes on report_views.bp
-    from .reports import views as report_views
+    from .reports import register as register_reports
     from .writeback import senders
     from .writeback import services as writeback
 
@@ -44,14 +43,12 @@ def register(app: Flask) -> None:
         framework_views.bp,
         framework_views.OLD_ADDRESSES,  # the Canvas OAuth redirect URI, once under /outcomes
         evidence_views.bp,
-        report_views.bp,
         attainment_views.bp,
     ):
         app.register_blueprint(bp)
     for role in ("faculty", "advisor", "student"):
         register_home_panel(app, role, "frameworks/_home_panel.html", framework_views.home_panel)
-    register_home_panel(app, "student", "reports/_student_panel.html", report_views.student_panel)
-    register_home_panel(app, "advisor", "reports/_advisor_panel.html", report_views.advisor_panel)
+    register_reports(app)
     for role in ("faculty", "advisor", "student"):
         register_home_panel(app, role, "attainment/_home_panel.html", attainment_views.home_panel)
     app.cli.add_command(

@@ -78,6 +78,12 @@ PAY_OVERDUE_EVERY_S = 600.0  # the job runner notices overdue payments this ofte
 # The advisor's employer figures are kept and shown with their age; a view of older ones hands
 # working them out again to the work pool.
 EMPLOYER_FIGURES_MAX_AGE_S = 900
+# The advisor home's counts, engagements per state and students at risk are worked out for each
+# view below this many engagements in the institution (a few ms); from it on (exact counts of
+# millions of rows take most of a second) they are kept per term, shown with their age, and a
+# view of ones older than ADVISOR_HOME_MAX_AGE_S hands working them out again to the work pool.
+ADVISOR_HOME_KEEP_FROM = 200_000
+ADVISOR_HOME_MAX_AGE_S = 300
 REMINDERS_INTERVAL_S = 300.0  # the job runner sends the workspace's due reminders this often
 # The course roster read from the LMS (NRPS) is kept per course and pages show it with its age;
 # a page that finds it older than this hands a new read to the work pool (never waits for it).

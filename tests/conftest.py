@@ -13,6 +13,7 @@ import socket
 import tempfile
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from lti_tool import workpool
 from lti_tool.actor import Actor
 from tests.platform import KeySetServer, LmsPlatform, login_redirect_params
 
@@ -349,3 +351,28 @@ def sandbox_launch(
     assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
     lid = re.search(r"lid=([\w-]+)", resp.headers["Location"]).group(1)  # type: ignore[union-attr]
     return Launched(resp, lid, client.get(resp.headers["Location"], follow_redirects=True))
+
+
+@pytest.fixture
+def pool(app, monkeypatch) -> Iterator[list[Future[Any]]]:
+    """The work pool on (JOB_RUNNER "thread", a pool of its own), keeping every job handed to it
+    so that a test waits for what a page handed over instead of sleeping."""
+    monkeypatch.setattr(workpool, "_executor", None)
+    monkeypatch.setitem(app.config, "JOB_RUNNER", "thread")
+    # ... but not the outbox runner the first request would start with it: tests drive the
+    # outbox themselves (jobs.runner starts one only when none is named here).
+    monkeypatch.setitem(app.extensions, "outbox_runner", None)
+    handed: list[Future[Any]] = []
+    real_submit = workpool.submit
+
+    def submit(flask_app: Any, fn: Any, *args: Any) -> Future[Any] | None:
+        future = real_submit(flask_app, fn, *args)
+        if future is not None:
+            handed.append(future)
+        return future
+
+    monkeypatch.setattr(workpool, "submit", submit)
+    yield handed
+    workpool.executor(app).shutdown(wait=True)
+    assert app.extensions["outbox_runner"] is None
+    assert "outbox-runner" not in {thread.name for thread in threading.enumerate()}

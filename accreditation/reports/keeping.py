@@ -27,6 +27,11 @@ log = logging.getLogger("career_credit.reports")
 Row = TypeVar("Row")
 
 
+def pool_runs() -> bool:
+    """Whether this process has a work pool (``JOB_RUNNER`` not "off")."""
+    return str(current_app.config["JOB_RUNNER"]) != "off"
+
+
 class Keeper:
     """One kind of kept figures: the jobs of it waiting on the pool."""
 
@@ -35,7 +40,7 @@ class Keeper:
         self._pending: set[tuple[int, str]] = set()
         self._lock = threading.Lock()
 
-    def later(self, tenant_id: int, term_key: str, fn: Callable[..., None], *args: Any) -> bool:
+    def later(self, tenant_id: int, term_key: str, fn: Callable[..., object], *args: Any) -> bool:
         """Run ``fn(*args)`` on the work pool (see ``job``) unless one for this tenant and term
         already waits; whether it was handed over."""
         key = (tenant_id, term_key)
@@ -55,7 +60,7 @@ class Keeper:
         with self._lock:
             self._pending.discard(key)
 
-    def job(self, tenant_id: int, fn: Callable[..., None], *args: Any) -> None:
+    def job(self, tenant_id: int, fn: Callable[..., object], *args: Any) -> None:
         """The pool's job: ``fn(*args)`` then commit; a failure is rolled back and logged."""
         try:
             fn(*args)

@@ -5,14 +5,14 @@ drawn on every request) with the figures each chart's data table shows."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from dataclasses import dataclass
 from typing import Any
 
 from internships.work.views import ENGAGEMENT_LABELS
 
-from .services import bars, glance, risk
+from .home_snapshots import HomeFigures
+from .services import bars, risk
 from .services.progress import ProgressReport
 
 
@@ -72,15 +72,11 @@ def _risk_chart(reasons: tuple[tuple[str, int], ...]) -> Chart:
     return Chart(src, alt, [(label, n, r) for label, (r, n) in zip(labels, reasons, strict=True)])
 
 
-def dashboard(
-    tenant_id: int, limits: risk.Thresholds, today: dt.date, now: dt.datetime
-) -> dict[str, Any]:
-    """The dashboard's at-risk students and its charts."""
-    at_risk = glance.at_risk(tenant_id, limits, today, now)
+def charts(figures: HomeFigures) -> dict[str, Any]:
+    """The home's two charts, of its figures (current or kept)."""
     return {
-        "at_risk": at_risk,
-        "state_chart": state_chart(glance.engagements_by_state(tenant_id)),
-        "risk_chart": risk_chart(at_risk.by_reason),
+        "state_chart": state_chart(figures.states),
+        "risk_chart": risk_chart(figures.at_risk.by_reason),
     }
 
 

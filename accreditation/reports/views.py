@@ -29,7 +29,7 @@ from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
 from . import forms, presentation
-from .services import charts, dashboard, employers, glance, notes, risk, students
+from .services import charts, dashboard, employers, notes, risk, students
 from .services.common import Table, csv_lines, current_term, terms, without_jit
 from .services.pdf import render_pdf
 from .services.progress import build_report, report_student_id
@@ -42,20 +42,6 @@ REPORT_TABLES = ("engagements", "hours", "credit", "competencies", "cohort")
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The student's home panel: their progress report, with the advisor's message if shared."""
     return {"share": notes.latest_share(ctx.tenant_id, ctx.user_id)}
-
-
-def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
-    """The advisor's home panel: this term's counts, each linking to its list, and the students
-    at risk (the home shows them first)."""
-    without_jit()
-    today, now = _clock(ctx)
-    term = current_term(terms(ctx.tenant_id), today)
-    limits = risk.tenant_thresholds(ctx.tenant_id)
-    return {
-        "counts": dashboard.home_counts(ctx.tenant_id, term),
-        "at_risk": glance.at_risk(ctx.tenant_id, limits, today, now, top=3),
-        "rule_labels": risk.RULE_LABELS,
-    }
 
 
 bp.before_request(without_jit)
@@ -87,32 +73,6 @@ def _clock(ctx: LaunchContext) -> tuple[Any, Any]:
 def _term(ctx: LaunchContext) -> tuple[list[Any], Any]:
     all_terms = terms(ctx.tenant_id)
     return all_terms, current_term(all_terms, today_in(ctx.time_zone), request.args.get("term"))
-
-
-@bp.get("/")
-@requires("advisor")
-def home() -> ResponseReturnValue:
-    ctx = current_launch()
-    all_terms, term = _term(ctx)
-    counts = dashboard.home_counts(ctx.tenant_id, term)
-    limits = risk.tenant_thresholds(ctx.tenant_id)
-    return render_template(
-        "reports/home.html",
-        counts=counts,
-        terms=all_terms,
-        term=term,
-        **presentation.dashboard(ctx.tenant_id, limits, *_clock(ctx)),
-    )
-
-
-@bp.get("/counts.csv")
-@requires("advisor")
-def home_csv() -> ResponseReturnValue:
-    ctx = current_launch()
-    _, term = _term(ctx)
-    return _table_csv(
-        "counts.csv", dashboard.counts_table(dashboard.home_counts(ctx.tenant_id, term))
-    )
 
 
 @bp.get("/students")

@@ -28,7 +28,6 @@ import requests
 import requests_mock as rm
 from sqlalchemy import select, update
 
-from lti_tool import workpool
 from lti_tool.actor import Actor
 from lti_tool.auth import load_launch
 from lti_tool.extensions import db
@@ -129,31 +128,6 @@ def make_course(app, make_platform, driver):
         return course
 
     return make
-
-
-@pytest.fixture
-def pool(app, monkeypatch) -> Iterator[list[Future[Any]]]:
-    """The work pool on (JOB_RUNNER "thread", a pool of its own), keeping every job handed to it
-    so that a test waits for what a page handed over instead of sleeping."""
-    monkeypatch.setattr(workpool, "_executor", None)
-    monkeypatch.setitem(app.config, "JOB_RUNNER", "thread")
-    # ... but not the outbox runner the first request would start with it: tests drive the
-    # outbox themselves (jobs.runner starts one only when none is named here).
-    monkeypatch.setitem(app.extensions, "outbox_runner", None)
-    handed: list[Future[Any]] = []
-    real_submit = workpool.submit
-
-    def submit(flask_app: Any, fn: Any, *args: Any) -> Future[Any] | None:
-        future = real_submit(flask_app, fn, *args)
-        if future is not None:
-            handed.append(future)
-        return future
-
-    monkeypatch.setattr(workpool, "submit", submit)
-    yield handed
-    workpool.executor(app).shutdown(wait=True)
-    assert app.extensions["outbox_runner"] is None
-    assert "outbox-runner" not in {thread.name for thread in threading.enumerate()}
 
 
 def test_a_kept_roster_is_shown_without_asking_the_lms(make_course):

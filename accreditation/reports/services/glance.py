@@ -54,6 +54,8 @@ class AtRisk:
     by_reason: list[tuple[str, int]]  # (rule, engagements it flags), in RULES order
     shown: int  # engagements shown: the newest at risk
     students: list[StudentAtRisk]  # their students, most reasons first
+    # the engagements shown with their students' ids and names, newest first
+    newest: list[tuple[int, str, Flagged]] = field(default_factory=list)
 
     @property
     def total_label(self) -> str:
@@ -78,12 +80,56 @@ def at_risk(
         else []
     )
     counts = first[0][1:] if first else (0,) * (len(RULES) + 1)
-    return AtRisk(
-        total=int(counts[0] or 0),
-        by_reason=[(r, int(n or 0)) for r, n in zip(RULES, counts[1:], strict=True)],
-        shown=len(rows),
-        students=_by_student(rows, limits),
+    return _summary(
+        int(counts[0] or 0),
+        [(r, int(n or 0)) for r, n in zip(RULES, counts[1:], strict=True)],
+        _flagged(rows, limits),
     )
+
+
+def _summary(
+    total: int, by_reason: list[tuple[str, int]], newest: list[tuple[int, str, Flagged]]
+) -> AtRisk:
+    return AtRisk(total, by_reason, len(newest), _by_student(newest), newest)
+
+
+def newest(found: AtRisk, top: int) -> AtRisk:
+    """``found`` with only its newest ``top`` engagements shown."""
+    return _summary(found.total, found.by_reason, found.newest[:top])
+
+
+def at_risk_data(found: AtRisk) -> dict[str, Any]:
+    """``found`` as JSON (kept figures, ``home_snapshots``)."""
+    return {
+        "total": found.total,
+        "by_reason": [list(pair) for pair in found.by_reason],
+        "newest": [
+            [
+                sid,
+                name,
+                f.engagement_id,
+                f.employer,
+                f.listing,
+                f.course,
+                [list(r) for r in f.risks],
+            ]
+            for sid, name, f in found.newest
+        ],
+    }
+
+
+def at_risk_from_data(data: dict[str, Any]) -> AtRisk:
+    """The ``AtRisk`` that ``at_risk_data`` wrote."""
+    rows = [
+        (
+            int(sid),
+            str(name),
+            Flagged(int(eid), employer, listing, course, [tuple(r) for r in risks]),
+        )
+        for sid, name, eid, employer, listing, course, risks in data["newest"]
+    ]
+    by_reason = [(str(rule), int(n)) for rule, n in data["by_reason"]]
+    return _summary(int(data["total"]), by_reason, rows)
 
 
 @functools.lru_cache(maxsize=16)
@@ -141,14 +187,22 @@ def _statements(limits: Thresholds, today: dt.date, now: dt.datetime, top: int) 
     return first, rows
 
 
-def _by_student(rows: Sequence[Any], limits: Thresholds) -> list[StudentAtRisk]:
-    """The rows grouped by student, the students with the most reasons first (the newest first
-    among as many)."""
-    students: dict[int, StudentAtRisk] = {}
+def _flagged(rows: Sequence[Any], limits: Thresholds) -> list[tuple[int, str, Flagged]]:
+    """The rows with their reasons in words: (student id, name, the engagement)."""
+    out = []
     for eid, sid, name, email, employer, listing, course, *flags in rows:
         risks = [(r, describe(r, limits)) for r, on in zip(RULES, flags, strict=True) if on]
-        student = students.setdefault(sid, StudentAtRisk(sid, name or email or "Student"))
-        student.rows.append(Flagged(eid, employer or "", listing or "", course or "", risks))
+        flagged = Flagged(eid, employer or "", listing or "", course or "", risks)
+        out.append((sid, name or email or "Student", flagged))
+    return out
+
+
+def _by_student(rows: list[tuple[int, str, Flagged]]) -> list[StudentAtRisk]:
+    """The engagements grouped by student, the students with the most reasons first (the
+    newest first among as many)."""
+    students: dict[int, StudentAtRisk] = {}
+    for sid, name, flagged in rows:
+        students.setdefault(sid, StudentAtRisk(sid, name)).rows.append(flagged)
     return sorted(students.values(), key=lambda s: -s.reasons)
 
 

@@ -1,0 +1,176 @@
+"""The advisor home's figures (issue 16): this term's counts, engagements per state and the
+students at risk, shown by the reports home (``/reports/``) and the advisor's home panel.
+
+At most institutions they take a few milliseconds and are worked out for every view, so they
+are always current. At a state system's size (millions of engagements and hour logs) their
+exact aggregates take more than half a second, so past ``ADVISOR_HOME_KEEP_FROM`` engagements
+they are kept per tenant and term and shown with their age, as the employer figures are:
+
+- ``home_figures``: what a view shows; writes nothing. Kept figures no older than
+  ``ADVISOR_HOME_MAX_AGE_S`` are shown as they are; older ones are shown while the work pool
+  works them out again (``refreshing``), or, in a process without a pool, worked out for the
+  view. Figures worked out for a view at a large institution are handed to the pool to keep.
+  Kept figures worked out under other at-risk thresholds are never shown.
+- ``refresh_soon``: "Refresh now" (a POST): handed to the pool, or kept at once without one.
+- ``forget_people``: the erasure hook: the kept at-risk lists name students, so a person's
+  erasure drops the tenant's kept figures (worked out again on the next view).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from lti_tool.extensions import db
+from lti_tool.models import utcnow
+
+from .keeping import Keeper, keep, pool_runs
+from .models import AdvisorHomeSnapshot
+from .services import dashboard, glance
+from .services.common import Term
+from .services.risk import Thresholds, tenant_thresholds
+
+
+@dataclass(frozen=True)
+class HomeFigures:
+    counts: dashboard.HomeCounts
+    states: list[tuple[str, int]]  # engagements per state, every state in order
+    at_risk: glance.AtRisk  # the newest glance.TOP at risk
+    computed_at: dt.datetime | None = None  # kept figures: when; None: worked out for this view
+    refreshing: bool = False  # being worked out again now
+
+    def at_risk_top(self, top: int) -> glance.AtRisk:
+        """The students at risk among the newest ``top`` engagements (the home panel's 3)."""
+        return glance.newest(self.at_risk, top)
+
+
+def work_out(
+    tenant_id: int, term: Term | None, limits: Thresholds, today: dt.date, now: dt.datetime
+) -> HomeFigures:
+    """The figures now, from the database (four statements)."""
+    return HomeFigures(
+        counts=dashboard.home_counts(tenant_id, term),
+        states=glance.engagements_by_state(tenant_id),
+        at_risk=glance.at_risk(tenant_id, limits, today, now),
+    )
+
+
+def home_figures(
+    tenant_id: int, term: Term | None, limits: Thresholds, today: dt.date, now: dt.datetime
+) -> HomeFigures:
+    """The figures a view shows (see the module's docstring); writes nothing."""
+    key = term.name if term else ""
+    row = db.session.scalar(_row_statement(tenant_id, key))
+    if row is not None and _usable(row, limits):
+        max_age = dt.timedelta(seconds=float(current_app.config["ADVISOR_HOME_MAX_AGE_S"]))
+        if utcnow() - row.computed_at <= max_age:
+            return _loaded(row, term, refreshing=False)
+        if pool_runs():
+            _keeper.later(tenant_id, key, _refresh_in_background, tenant_id, term, today)
+            return _loaded(row, term, refreshing=True)
+    figures = work_out(tenant_id, term, limits, today, now)
+    engagements = sum(n for _, n in figures.states)
+    if engagements >= int(current_app.config["ADVISOR_HOME_KEEP_FROM"]):
+        data = _data(figures, limits)
+        _keeper.later(tenant_id, key, _keep, tenant_id, key, engagements, data, utcnow())
+    return figures
+
+
+def refresh(tenant_id: int, term: Term | None, today: dt.date) -> HomeFigures:
+    """Work the figures out now and keep them (flushes); the tenant's thresholds."""
+    limits = tenant_thresholds(tenant_id)
+    figures = work_out(tenant_id, term, limits, today, utcnow())
+    engagements = sum(n for _, n in figures.states)
+    row = _keep(tenant_id, term.name if term else "", engagements, _data(figures, limits), utcnow())
+    return _loaded(row, term, refreshing=False)
+
+
+def refresh_soon(tenant_id: int, term: Term | None, today: dt.date) -> bool:
+    """ "Refresh now": handed to the work pool (True), or kept at once when the process has
+    none (False)."""
+    key = term.name if term else ""
+    if pool_runs():
+        _keeper.later(tenant_id, key, _refresh_in_background, tenant_id, term, today)
+        return True
+    refresh(tenant_id, term, today)
+    return False
+
+
+def forget_people(tenant_id: int, user_id: int) -> dict[str, int]:
+    """The erasure hook: drop the tenant's kept home figures (their at-risk lists name
+    students); counts only."""
+    del user_id  # any kept list may name them: the tenant's are dropped
+    result = db.session.execute(
+        delete(AdvisorHomeSnapshot).where(AdvisorHomeSnapshot.tenant_id == tenant_id)
+    )
+    return {"advisor_home_figures": int(getattr(result, "rowcount", 0) or 0)}
+
+
+# --- kept figures as JSON --------------------------------------------------------------------
+
+_keeper = Keeper("advisor home figures")
+
+
+def _row_statement(tenant_id: int, key: str) -> Any:
+    return select(AdvisorHomeSnapshot).where(
+        AdvisorHomeSnapshot.tenant_id == tenant_id, AdvisorHomeSnapshot.term_key == key
+    )
+
+
+def _plain_limits(limits: Thresholds) -> dict[str, Any]:
+    return dataclasses.asdict(limits)
+
+
+def _usable(row: AdvisorHomeSnapshot, limits: Thresholds) -> bool:
+    """Kept figures a view may show: of a large institution, under today's thresholds."""
+    data = row.data or {}
+    return (
+        row.engagements >= int(current_app.config["ADVISOR_HOME_KEEP_FROM"])
+        and data.get("limits") == _plain_limits(limits)
+        and {"counts", "states", "at_risk"} <= data.keys()
+    )
+
+
+def _data(figures: HomeFigures, limits: Thresholds) -> dict[str, Any]:
+    counts = dataclasses.asdict(figures.counts)
+    del counts["term"]
+    return {
+        "limits": _plain_limits(limits),
+        "counts": counts,
+        "states": [list(pair) for pair in figures.states],
+        "at_risk": glance.at_risk_data(figures.at_risk),
+    }
+
+
+def _loaded(row: AdvisorHomeSnapshot, term: Term | None, refreshing: bool) -> HomeFigures:
+    data = row.data
+    return HomeFigures(
+        counts=dashboard.HomeCounts(term=term, **data["counts"]),
+        states=[(str(state), int(n)) for state, n in data["states"]],
+        at_risk=glance.at_risk_from_data(data["at_risk"]),
+        computed_at=row.computed_at,
+        refreshing=refreshing,
+    )
+
+
+def _keep(
+    tenant_id: int, key: str, engagements: int, data: dict[str, Any], computed_at: dt.datetime
+) -> AdvisorHomeSnapshot:
+    """Keep figures worked out elsewhere (flushes; the pool's ``Keeper.job`` commits)."""
+    return keep(
+        AdvisorHomeSnapshot,
+        tenant_id,
+        key,
+        engagements=engagements,
+        data=data,
+        computed_at=computed_at,
+    )
+
+
+def _refresh_in_background(tenant_id: int, term: Term | None, today: dt.date) -> None:
+    refresh(tenant_id, term, today)
