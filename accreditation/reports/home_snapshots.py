@@ -66,13 +66,14 @@ def home_figures(
     """The figures a view shows (see the module's docstring); writes nothing."""
     key = term.name if term else ""
     row = db.session.scalar(_row_statement(tenant_id, key))
-    if row is not None and _usable(row, limits):
+    kept = _loaded(row, term, limits) if row is not None else None
+    if kept is not None:
         max_age = dt.timedelta(seconds=float(current_app.config["ADVISOR_HOME_MAX_AGE_S"]))
-        if utcnow() - row.computed_at <= max_age:
-            return _loaded(row, term, refreshing=False)
+        if kept.computed_at is not None and utcnow() - kept.computed_at <= max_age:
+            return kept
         if pool_runs():
             _keeper.later(tenant_id, key, _refresh_in_background, tenant_id, term, today)
-            return _loaded(row, term, refreshing=True)
+            return dataclasses.replace(kept, refreshing=True)
     figures = work_out(tenant_id, term, limits, today, now)
     engagements = sum(n for _, n in figures.states)
     if engagements >= int(current_app.config["ADVISOR_HOME_KEEP_FROM"]):
@@ -86,8 +87,9 @@ def refresh(tenant_id: int, term: Term | None, today: dt.date) -> HomeFigures:
     limits = tenant_thresholds(tenant_id)
     figures = work_out(tenant_id, term, limits, today, utcnow())
     engagements = sum(n for _, n in figures.states)
-    row = _keep(tenant_id, term.name if term else "", engagements, _data(figures, limits), utcnow())
-    return _loaded(row, term, refreshing=False)
+    now = utcnow()
+    _keep(tenant_id, term.name if term else "", engagements, _data(figures, limits), now)
+    return dataclasses.replace(figures, computed_at=now)
 
 
 def refresh_soon(tenant_id: int, term: Term | None, today: dt.date) -> bool:
@@ -126,16 +128,6 @@ def _plain_limits(limits: Thresholds) -> dict[str, Any]:
     return dataclasses.asdict(limits)
 
 
-def _usable(row: AdvisorHomeSnapshot, limits: Thresholds) -> bool:
-    """Kept figures a view may show: of a large institution, under today's thresholds."""
-    data = row.data or {}
-    return (
-        row.engagements >= int(current_app.config["ADVISOR_HOME_KEEP_FROM"])
-        and data.get("limits") == _plain_limits(limits)
-        and {"counts", "states", "at_risk"} <= data.keys()
-    )
-
-
 def _data(figures: HomeFigures, limits: Thresholds) -> dict[str, Any]:
     counts = dataclasses.asdict(figures.counts)
     del counts["term"]
@@ -147,15 +139,22 @@ def _data(figures: HomeFigures, limits: Thresholds) -> dict[str, Any]:
     }
 
 
-def _loaded(row: AdvisorHomeSnapshot, term: Term | None, refreshing: bool) -> HomeFigures:
-    data = row.data
-    return HomeFigures(
-        counts=dashboard.HomeCounts(term=term, **data["counts"]),
-        states=[(str(state), int(n)) for state, n in data["states"]],
-        at_risk=glance.at_risk_from_data(data["at_risk"]),
-        computed_at=row.computed_at,
-        refreshing=refreshing,
-    )
+def _loaded(row: AdvisorHomeSnapshot, term: Term | None, limits: Thresholds) -> HomeFigures | None:
+    """The kept figures a view may show, or None: those of a large institution worked out
+    under today's thresholds (and kept by this version: other shapes are worked out again)."""
+    data = row.data or {}
+    large = row.engagements >= int(current_app.config["ADVISOR_HOME_KEEP_FROM"])
+    if not large or data.get("limits") != _plain_limits(limits):
+        return None
+    try:
+        return HomeFigures(
+            counts=dashboard.HomeCounts(term=term, **data["counts"]),
+            states=[(str(state), int(n)) for state, n in data["states"]],
+            at_risk=glance.at_risk_from_data(data["at_risk"]),
+            computed_at=row.computed_at,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _keep(
