@@ -1,7 +1,7 @@
-"""The employer figures page and its CSV (routes on the reports blueprint, imported by
+"""The employer figures page and its CSVs (routes on the reports blueprint, imported by
 ``accreditation.register`` before it registers the blueprint): advisors only. The figures are
-kept (``employer_snapshots``) and shown with their age; the table is paged, the chart shows the
-page's employers, the CSV has every employer."""
+kept (``employer_snapshots``) and shown with their age; the table is paged, the chart and the
+offers by program show the page's employers, the CSVs have every employer and every offer row."""
 
 from __future__ import annotations
 
@@ -63,15 +63,15 @@ def employer_figures() -> ResponseReturnValue:
     if posted:
         return posted
     found = kept.kept_figures(ctx.tenant_id, term)
-    last = max(1, math.ceil(len(found.rows) / PER_PAGE))
+    last = max(1, math.ceil(found.total / PER_PAGE))
     number = min(page_number(request.args.get("page")), last)
-    rows = found.rows[(number - 1) * PER_PAGE : number * PER_PAGE]
+    rows, programs = found.page((number - 1) * PER_PAGE, number * PER_PAGE)
     return render_template(
         "reports/employer_figures.html",
         kept=found,
-        page=Page(rows, number, PER_PAGE, len(found.rows)),
-        table=found.table,
-        programs=found.program_table,
+        page=Page(rows, number, PER_PAGE, found.total),
+        table=kept.table(rows),
+        programs=kept.program_table(programs),
         chart=_chart(rows),
         terms=all_terms,
         term=term,
@@ -98,5 +98,17 @@ def _refresh(term: figures.Term | None) -> ResponseReturnValue:
 def employer_figures_csv() -> ResponseReturnValue:
     ctx = current_launch()
     _, term = _term()
-    table = kept.kept_figures(ctx.tenant_id, term).table
-    return csvsafe.csv_response("employer-figures.csv", csv_lines(table.headers, table.rows))
+    rows = kept.kept_figures(ctx.tenant_id, term).every_row()
+    return csvsafe.csv_response("employer-figures.csv", csv_lines(figures.HEADERS, rows))
+
+
+@bp.get("/employer-figures-programs.csv")
+@requires("advisor")
+def employer_figures_programs_csv() -> ResponseReturnValue:
+    """Every employer's offers by program (the page shows those of its page's employers)."""
+    ctx = current_launch()
+    _, term = _term()
+    rows = kept.kept_figures(ctx.tenant_id, term).every_program()
+    return csvsafe.csv_response(
+        "employer-figures-programs.csv", csv_lines(kept.PROGRAM_HEADERS, rows)
+    )

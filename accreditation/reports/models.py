@@ -33,6 +33,21 @@ class EmployerFiguresSnapshot(Model):
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class EmployerFiguresRow(Model):
+    """One employer's row of a kept ``EmployerFiguresSnapshot``, at its position by name (from
+    0), with its offers by program: a page reads the rows of its positions only. The snapshot's
+    ``data`` holds how many there are and the counts at a glance."""
+
+    __tablename__ = "employer_figures_row"
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("employer_figures_snapshot.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"))
+    row: Mapped[list[Any]] = mapped_column(JSON)
+    programs: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
 class AdvisorHomeSnapshot(Model):
     """The advisor home's figures of one term ("" for all time) at an institution large enough
     that working them out takes longer than a page should (``home_snapshots``): the counts,
