@@ -192,6 +192,7 @@ def test_every_main_page_writes_nothing_for_every_role(app, make_platform, drive
                 event.listen(engine, "before_cursor_execute", counter)
                 try:
                     resp = client.get(url, query_string={"lid": lid})
+                    resp.close()  # a streamed download ends here, not when collected later
                 finally:
                     event.remove(engine, "before_cursor_execute", counter)
                 assert resp.status_code < 500, (role, url, resp.status_code)
