@@ -27,8 +27,8 @@ from sqlalchemy import (
 
 from lti_tool.extensions import db
 
-from ..models import CoursePin, Listing, ListingFacet
-from . import search
+from ..models import CoursePin, Listing
+from . import board_facets, search
 from .board_reads import page_statement
 
 SORTS = {
@@ -89,14 +89,6 @@ class BoardPage:
 COUNT_CAP = 1000
 
 
-def _facet(tenant_id: int, kind: str, values: tuple[str, ...]) -> Select[int]:
-    return select(ListingFacet.listing_id).where(
-        ListingFacet.tenant_id == tenant_id,
-        ListingFacet.kind == kind,
-        ListingFacet.value.in_(values),
-    )
-
-
 class _Board:
     """The statements of one board query: the tenant's open listings with the words and
     filters, for one group of the result, one sorted page, or the count.
@@ -115,7 +107,7 @@ class _Board:
             self.id_lists.append(search.hits(terms))
         for kind, values in (("skill", query.skills), ("competency", query.competencies)):
             if values:
-                self.id_lists.append(_facet(tenant_id, kind, values))
+                self.id_lists.append(board_facets.facet_ids(tenant_id, kind, values))
         self._built: dict[tuple[bool | None, bool], Select[int]] = {}
         # The course's pins: their own group, first; every other statement leaves them out.
         self.pins: Select[Any] | None = None
@@ -180,11 +172,9 @@ class _Board:
             stmt = stmt.where(self._matches)
             if title is not None:
                 stmt = stmt.where(self._in_title if title else ~self._in_title)
-        if query.skills:
-            stmt = stmt.where(Listing.id.in_(_facet(tenant_id, "skill", query.skills)))
-        if query.competencies:
-            competencies = _facet(tenant_id, "competency", query.competencies)
-            stmt = stmt.where(Listing.id.in_(competencies))
+        for kind, values in (("skill", query.skills), ("competency", query.competencies)):
+            if values:
+                stmt = stmt.where(board_facets.has_facet(tenant_id, kind, values))
         return stmt
 
     def _value_filters(self, stmt: Select[int]) -> Select[int]:
@@ -194,10 +184,15 @@ class _Board:
             stmt = stmt.where(Listing.estimated_hours >= query.min_hours)
         if query.max_hours is not None:
             stmt = stmt.where(Listing.estimated_hours <= query.max_hours)
-        if query.paid_only:
-            stmt = stmt.where(Listing.compensation_type != "unpaid")
         if query.min_rate_cents:
             stmt = stmt.where(Listing.effective_rate_cents >= query.min_rate_cents)
+        if not self.sqlite:  # from the facets' GIN index, with the words and facets
+            held = ["pay:paid"] * query.paid_only + ["place:remote"] * query.remote_only
+            if held:
+                stmt = stmt.where(board_facets.holds_all(held))
+            return stmt
+        if query.paid_only:
+            stmt = stmt.where(Listing.compensation_type != "unpaid")
         if query.remote_only:
             stmt = stmt.where(Listing.location_type == "remote")
         return stmt
@@ -222,8 +217,10 @@ def _orders() -> dict[str, tuple[Any, ...]]:
         "dated": (deadline, Listing.id),
         "undated": (Listing.id,),
         "pinned": (CoursePin.created_at, CoursePin.id),
-        "newest": (Listing.created_at.desc(), Listing.id),
-        "pay": (Listing.effective_rate_cents.desc(), Listing.id),
+        # the newest and the best paid first, the later listing first among equals: each
+        # order is an index of its own read backwards (ix_listing_board_newest, _pay)
+        "newest": (Listing.created_at.desc(), Listing.id.desc()),
+        "pay": (Listing.effective_rate_cents.desc(), Listing.id.desc()),
         "hours": (Listing.estimated_hours, Listing.id),
     }
 
