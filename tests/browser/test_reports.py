@@ -6,11 +6,15 @@ browser opens the pages with the launch id in the URL, as inside a cookie-less i
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from accreditation.reports import home_snapshots
+from accreditation.reports.services.common import current_term, terms
+from lti_tool.extensions import db
 from tests.accreditation.reports.conftest import world  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.browser
@@ -103,3 +107,33 @@ def test_the_student_tables_employer_name_box_is_accessible(
     expect(page.locator("tbody")).to_contain_text("Beta Labs")
     expect(page.locator("tbody")).not_to_contain_text("Acme Analytics")
     assert_accessible(page, "the student table filtered by an employer's name")
+
+
+def test_kept_home_figures_and_refresh_now_are_accessible(
+    browser_page: Any,
+    live_server: Any,
+    world: Any,  # noqa: F811 - the imported fixture
+    assert_accessible: Any,
+    monkeypatch: Any,
+    app: Any,
+) -> None:
+    """At a state system's size the home shows kept figures with their age and "Refresh now":
+    pressed by keyboard, it works them out again and says so (no cookie: the launch id)."""
+    monkeypatch.setitem(app.config, "ADVISOR_HOME_KEEP_FROM", 1)
+    page = browser_page
+    base, lid = live_server.tool_url, world.advisor.lid
+    page.goto(f"{base}/reports/?lid={lid}")  # worked out (none kept yet; no work pool here)
+    expect(page.locator("#kept-age")).to_have_count(0)
+    with app.app_context():
+        today = dt.date.today()
+        term = current_term(terms(world.tenant_id), today)
+        home_snapshots.refresh(world.tenant_id, term, today)  # as the work pool does
+        db.session.commit()
+    page.goto(f"{base}/reports/?lid={lid}")
+    expect(page.locator("#kept-age")).to_contain_text("Figures as of")
+    assert_accessible(page, "the reports overview with kept figures")
+    refresh = page.get_by_role("button", name="Refresh now")
+    refresh.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("The figures are worked out again.")).to_be_visible()
+    expect(page.locator("#kept-age")).to_contain_text("Figures as of")
