@@ -40,6 +40,7 @@ def record(app):
                         student_id=ctx.user_id,
                         course_id=extra.get("course_id", ctx.course_id),
                         engagement_id=extra.get("engagement_id"),
+                        listing_id=extra.get("listing_id"),
                         item_id=item_id,
                         item_version_id=version_id,
                         level=level,

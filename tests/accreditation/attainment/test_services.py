@@ -154,6 +154,37 @@ def test_coverage_counts_per_course_and_listing_and_flags_thin_outcomes(
         assert [c.title for c in cover.listings] == ["No listing"]
 
 
+def test_coverage_by_listing_shows_the_listings_with_the_most_evidence_and_counts_the_rest(
+    app, school, record, seed_listing
+):
+    a, b = school.person("student"), school.person("student")
+    made = {
+        name: seed_listing(school.tenant_id, title=f"Listing {name}") for name in ("A", "B", "C")
+    }
+    record(school.tenant_id, [(a, "Teamwork", 3, "direct"), (b, "Teamwork", 2, "direct")],
+           listing_id=made["A"])  # fmt: skip
+    record(school.tenant_id, [(a, "Leadership", 4, "direct")], listing_id=made["A"])
+    record(school.tenant_id, [(a, "Teamwork", 1, "direct"), (b, "Teamwork", 4, "direct")],
+           listing_id=made["B"])  # fmt: skip
+    record(school.tenant_id, [(a, "Teamwork", 2, "direct")], listing_id=made["C"])
+    record(school.tenant_id, [(b, "Teamwork", 2, "direct")])  # no listing
+    record(school.tenant_id, [(b, "Teamwork", None, "direct")], listing_id=made["C"])  # N/A
+    scope = _scope(app, school.tenant_id)
+    with app.app_context():
+        top = services.coverage(scope, listing_limit=2)
+        teamwork = next(o for o in top.outcomes if o.name == "Teamwork")
+        leadership = next(o for o in top.outcomes if o.name == "Leadership")
+        assert [c.title for c in top.listings] == ["Listing A", "Listing B"]
+        assert top.listings_shown == 4  # A, B, C and "No listing" have rated evidence
+        assert top.cell("listing", made["A"], teamwork.id) == 2
+        assert top.cell("listing", made["A"], leadership.id) == 1
+        assert top.cell("listing", made["B"], teamwork.id) == 2
+        every = services.coverage(scope, listing_limit=None)  # the export's
+        titles = ["Listing A", "Listing B", "No listing", "Listing C"]  # ties: "no listing" first
+        assert [c.title for c in every.listings] == titles
+        assert every.listings_shown == 4 and every.cell("listing", made["C"], teamwork.id) == 1
+
+
 def test_evidence_on_an_aligned_course_outcome_counts_for_the_program_outcome(app, school, record):
     student = school.person("student")
     with app.app_context():
