@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,11 +38,26 @@ class HomeCounts:
 def home_counts(tenant_id: int, term: Term | None) -> HomeCounts:
     """Open listings and active engagements now; applications, confirmed hours and credits in
     the term (all time without one); grades waiting for the LMS or failed. One statement."""
+    in_term, params = counts_parameters(tenant_id, term)
+    return counts_of(term, db.session.execute(_counts_statement(in_term), params).one())
+
+
+def counts_parameters(tenant_id: int, term: Term | None) -> tuple[bool, dict[str, Any]]:
+    """Whether the counts are of a term, and their statement's parameters."""
     span = term.span if term is not None else None
     params: dict[str, Any] = {"tenant_id": tenant_id}
     if span is not None and term is not None:
         params.update(start_at=span[0], end_at=span[1], start_day=term.start, end_day=term.end)
-    row = db.session.execute(_counts_statement(span is not None), params).one()
+    return span is not None, params
+
+
+def counts_columns(in_term: bool) -> list[Any]:
+    """The counts statement's columns, for a statement that reads more beside them."""
+    return list(_counts_statement(in_term).selected_columns)
+
+
+def counts_of(term: Term | None, row: Sequence[Any]) -> HomeCounts:
+    """The counts from the values of their columns (in ``counts_columns`` order)."""
     listings, applications, active, minutes, credits, pending, failed = row
     return HomeCounts(
         term=term,

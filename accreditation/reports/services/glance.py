@@ -219,8 +219,15 @@ _BY_STATE = select(
 )
 
 
+STATE_COLUMNS = list(_BY_STATE.selected_columns)  # for a statement that reads more beside
+
+
 def engagements_by_state(tenant_id: int) -> list[tuple[str, int]]:
     """Engagements per state (every state, in their order, zero when none): one statement
     counting each state over the (tenant, status) index."""
-    counts = db.session.execute(_BY_STATE, {"tenant_id": tenant_id}).one()
+    return states_of(db.session.execute(_BY_STATE, {"tenant_id": tenant_id}).one())
+
+
+def states_of(counts: Sequence[Any]) -> list[tuple[str, int]]:
+    """(state, engagements) from the values of ``STATE_COLUMNS``."""
     return [(state, int(n or 0)) for state, n in zip(ENGAGEMENT_STATUSES, counts, strict=True)]

@@ -15,7 +15,7 @@ from internships.work.models import Engagement
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 from lti_tool.privacy.hooks import run_erasure_hooks
-from tests.helpers import csrf_token, launch_csrf
+from tests.helpers import counted, csrf_token, launch_csrf
 
 from .conftest import World
 
@@ -81,6 +81,11 @@ def large(app, monkeypatch):
 def test_a_usual_institution_sees_current_figures_and_keeps_none(app, world: World):
     assert AT_RISK_4 in (first := _home(world))
     assert "Figures as of" not in first and "Refresh now" not in first
+    with app.app_context(), counted() as statements:
+        _home(world)  # this process found it small: no look for kept figures
+    assert not [s for s in statements if "advisor_home_snapshot" in s]
+    counts = [s for s in statements if "listing.status" in s]  # the open listings' count
+    assert len(counts) == 1 and "engagement.status" in counts[0]  # with the states, one read
     _acknowledge_chloes_agreement(app, world)
     assert AT_RISK_3 in _home(world)  # current on the next view
     assert AT_RISK_3 in _home(world, "/home/advisor")
