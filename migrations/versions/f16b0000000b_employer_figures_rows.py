@@ -5,7 +5,7 @@ before this have no rows: they are treated as not kept and worked out again.
 
 Revision ID: f16b0000000b
 Revises: f16a0000000a
-Create Date: 2026-12-07
+Create Date: 2026-12-06
 """
 
 from __future__ import annotations
