@@ -1,7 +1,8 @@
 """The employer figures page and its CSVs (routes on the reports blueprint, imported by
-``accreditation.register`` before it registers the blueprint): advisors only. The figures are
-kept (``employer_snapshots``) and shown with their age; the table is paged, the chart and the
-offers by program show the page's employers, the CSVs have every employer and every offer row."""
+``accreditation.reports.register`` before it registers the blueprint): advisors only. The
+figures are kept (``employer_snapshots``) and shown with their age; the table is paged, the
+chart and the offers by program show the page's employers, the CSVs have every employer and
+every offer row."""
 
 from __future__ import annotations
 

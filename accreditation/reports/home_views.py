@@ -1,8 +1,8 @@
-"""The advisor's overview (routes on the reports blueprint, imported by ``accreditation.register``
-before it registers the blueprint): the reports home with this term's counts, the students at
-risk and the charts, its counts as CSV, "Refresh now" for kept figures, and the advisor's home
-panel. The figures come from ``home_snapshots``: current at most institutions, kept and shown
-with their age at a state system's size."""
+"""The advisor's overview (routes on the reports blueprint, imported by
+``accreditation.reports.register`` before it registers the blueprint): the reports home with
+this term's counts, the students at risk and the charts, its counts as CSV, "Refresh now" for
+kept figures, and the advisor's home panel. The figures come from ``home_snapshots``: current
+at most institutions, kept and shown with their age at a state system's size."""
 
 from __future__ import annotations
 
