@@ -49,7 +49,10 @@ class Keeper:
                 return False
             self._pending.add(key)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        future = workpool.submit(app, self.job, tenant_id, fn, *args)
+        try:
+            future = workpool.submit(app, self.job, tenant_id, fn, *args)
+        except RuntimeError:  # the pool is shut down (the process is stopping): not handed over
+            future = None
         if future is None:
             self._forget(key)
             return False
