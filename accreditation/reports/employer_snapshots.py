@@ -27,7 +27,7 @@ from lti_tool.extensions import db
 from lti_tool.models import utcnow
 
 from . import employer_figures as figures
-from .keeping import Keeper, keep
+from .keeping import Keeper, keep, pool_runs
 from .models import EmployerFiguresRow, EmployerFiguresSnapshot
 from .services.common import Table, Term, terms
 
@@ -207,9 +207,10 @@ def kept_figures(tenant_id: int, term: Term | None) -> Kept:
 
 
 def refresh_soon(tenant_id: int, term: Term | None) -> bool:
-    """ "Refresh now": handed to the work pool (True), or worked out and kept at once when
-    the process has none (False)."""
-    if _refresh_later(tenant_id, term):
+    """ "Refresh now": handed to the work pool (True; a job already waiting is that one), or
+    worked out and kept at once when the process has none (False)."""
+    if pool_runs():
+        _refresh_later(tenant_id, term)
         return True
     refresh(tenant_id, term)
     return False

@@ -72,3 +72,25 @@ def test_refresh_needs_its_csrf_token(app, school):
     )
     assert resp.status_code == 400
     assert _kept(app, school.tenant_id) == 0
+
+
+def test_refresh_now_never_works_the_figures_out_in_the_request_where_a_pool_runs(
+    app, school, seed_listing, pool
+):
+    """With a job for these figures already waiting (a second press), the press is that job:
+    at a state system's size working them out in the request would take minutes."""
+    from accreditation.reports import employer_snapshots
+
+    advisor = school.person("advisor")
+    seed_listing(school.tenant_id, employer="Acme Analytics", title="Survey sprint")
+    waiting = (school.tenant_id, "")
+    employer_snapshots._keeper._pending.add(waiting)  # a job for them waits on the pool
+    try:
+        resp = _refresh(advisor)
+        assert resp.status_code == 303
+        page = advisor.client.get(resp.headers["Location"]).get_data(as_text=True)
+        assert "being worked out again" in page
+        assert _kept(app, school.tenant_id) == 0  # nothing worked out by the request
+        assert pool == []  # nor a second job handed over
+    finally:
+        employer_snapshots._keeper._pending.discard(waiting)
