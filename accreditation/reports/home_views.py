@@ -20,14 +20,14 @@ from lti_tool.unit_of_work import done
 from . import home_snapshots, presentation
 from .services import dashboard, risk
 from .services.common import current_term, terms, without_jit
-from .views import _clock, _table_csv, _term, bp
+from .views import bp, clock, table_csv, term_of
 
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The advisor's home panel: this term's counts, each linking to its list, and the students
     at risk (the home shows them first)."""
     without_jit()
-    today, now = _clock(ctx)
+    today, now = clock(ctx)
     term = current_term(terms(ctx.tenant_id), today)
     limits = risk.tenant_thresholds(ctx.tenant_id)
     figures = home_snapshots.home_figures(ctx.tenant_id, term, limits, today, now)
@@ -41,14 +41,14 @@ def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
 
 def _home_figures(ctx: LaunchContext, term: Any) -> home_snapshots.HomeFigures:
     limits = risk.tenant_thresholds(ctx.tenant_id)
-    return home_snapshots.home_figures(ctx.tenant_id, term, limits, *_clock(ctx))
+    return home_snapshots.home_figures(ctx.tenant_id, term, limits, *clock(ctx))
 
 
 @bp.route("/", methods=["GET", "POST"])
 @requires("advisor")
 def home() -> ResponseReturnValue:
     ctx = current_launch()
-    all_terms, term = _term(ctx)
+    all_terms, term = term_of(ctx)
     posted = dispatch(refresh=lambda: _refresh_home(ctx, term))
     if posted:
         return posted
@@ -82,5 +82,5 @@ def _refresh_home(ctx: LaunchContext, term: Any) -> ResponseReturnValue:
 @requires("advisor")
 def home_csv() -> ResponseReturnValue:
     ctx = current_launch()
-    _, term = _term(ctx)
-    return _table_csv("counts.csv", dashboard.counts_table(_home_figures(ctx, term).counts))
+    _, term = term_of(ctx)
+    return table_csv("counts.csv", dashboard.counts_table(_home_figures(ctx, term).counts))

@@ -59,18 +59,18 @@ def _csv(filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -
     return csvsafe.csv_response(filename, csv_lines(headers, rows))
 
 
-def _table_csv(filename: str, table: Table) -> Response:
+def table_csv(filename: str, table: Table) -> Response:
+    """A table as a CSV download (the reports' pages, here and in ``home_views``)."""
     return _csv(filename, table.headers, table.rows)
 
 
-def _clock(ctx: LaunchContext) -> tuple[Any, Any]:
+def clock(ctx: LaunchContext) -> tuple[Any, Any]:
+    """The launch's local date and the UTC time now (the at-risk rules' clock)."""
     return today_in(ctx.time_zone), utcnow()
 
 
-# --- the advisor's overview ----------------------------------------------------------------------
-
-
-def _term(ctx: LaunchContext) -> tuple[list[Any], Any]:
+def term_of(ctx: LaunchContext) -> tuple[list[Any], Any]:
+    """The tenant's terms and the one asked for (``?term=``), else the current one."""
     all_terms = terms(ctx.tenant_id)
     return all_terms, current_term(all_terms, today_in(ctx.time_zone), request.args.get("term"))
 
@@ -81,7 +81,7 @@ def student_table() -> ResponseReturnValue:
     ctx = current_launch()
     limits = risk.tenant_thresholds(ctx.tenant_id)
     query = forms.student_query(request.args)
-    page = students.student_page(ctx.tenant_id, query, limits, *_clock(ctx))
+    page = students.student_page(ctx.tenant_id, query, limits, *clock(ctx))
     return render_template(
         "reports/students.html",
         page=page,
@@ -99,7 +99,7 @@ def student_table_csv() -> ResponseReturnValue:
     ctx = current_launch()
     limits = risk.tenant_thresholds(ctx.tenant_id)
     query = forms.student_query(request.args)
-    rows = students.iter_rows(ctx.tenant_id, query, limits, *_clock(ctx))
+    rows = students.iter_rows(ctx.tenant_id, query, limits, *clock(ctx))
     return _csv("students.csv", students.CSV_HEADERS, (students.csv_row(r) for r in rows))
 
 
@@ -107,7 +107,7 @@ def student_table_csv() -> ResponseReturnValue:
 @requires("advisor")
 def employer_outcomes() -> ResponseReturnValue:
     ctx = current_launch()
-    all_terms, term = _term(ctx) if request.args.get("term") else (terms(ctx.tenant_id), None)
+    all_terms, term = term_of(ctx) if request.args.get("term") else (terms(ctx.tenant_id), None)
     stats = employers.employer_stats(ctx.tenant_id, term.span if term else None)
     return render_template(
         "reports/employers.html",
@@ -122,9 +122,9 @@ def employer_outcomes() -> ResponseReturnValue:
 @requires("advisor")
 def employer_outcomes_csv() -> ResponseReturnValue:
     ctx = current_launch()
-    _, term = _term(ctx) if request.args.get("term") else (None, None)
+    _, term = term_of(ctx) if request.args.get("term") else (None, None)
     stats = employers.employer_stats(ctx.tenant_id, term.span if term else None)
-    return _table_csv("employers.csv", employers.employers_table(stats))
+    return table_csv("employers.csv", employers.employers_table(stats))
 
 
 @bp.get("/employers/<int:employer_id>")
@@ -148,7 +148,7 @@ def employer_listings_csv(employer_id: int) -> ResponseReturnValue:
     ctx = current_launch()
     employers.get_employer_name(ctx.tenant_id, employer_id)
     stats = employers.listing_stats(ctx.tenant_id, employer_id=employer_id)
-    return _table_csv(
+    return table_csv(
         f"employer-{employer_id}-listings.csv", employers.listings_table(stats, numbers=True)
     )
 
@@ -169,7 +169,7 @@ def grades_csv() -> ResponseReturnValue:
     ctx = current_launch()
     state = request.args.get("state", "failed")
     table = dashboard.grade_sync_table(ctx.tenant_id, state, limit=100_000)
-    return _table_csv(f"grades-{state if state in dashboard.GRADE_STATES else 'failed'}.csv", table)
+    return table_csv(f"grades-{state if state in dashboard.GRADE_STATES else 'failed'}.csv", table)
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -198,7 +198,7 @@ def _report_page(
 ) -> ResponseReturnValue:
     ctx = current_launch()
     sid = report_student_id(ctx, student_id)
-    today, now = _clock(ctx)
+    today, now = clock(ctx)
     report = build_report(ctx.tenant_id, sid, today)
     chart_uris = {
         "hours": charts.data_uri(charts.hours_chart(report.weeks), "svg") if report.weeks else None,
@@ -262,7 +262,7 @@ def _report_csv(student_id: int | None, table: str) -> ResponseReturnValue:
         raise NotFoundError("There is no such table in the progress report.")
     sid = report_student_id(ctx, student_id)
     report = build_report(ctx.tenant_id, sid, today_in(ctx.time_zone))
-    return _table_csv(f"progress-{sid}-{table}.csv", report.tables()[table])
+    return table_csv(f"progress-{sid}-{table}.csv", report.tables()[table])
 
 
 @bp.route("/students/<int:student_id>", methods=["GET", "POST"])
