@@ -66,6 +66,9 @@ OUTBOUND_ALLOW_PRIVATE_HOSTS = None
 # the first request), "celery" (celery -A lti_tool.celery_app worker / beat), or "off".
 JOB_RUNNER = "thread"
 JOB_RUNNER_INTERVAL_S = 2.0
+# A runner pass starts at most this often: a burst of enqueues (awards in a busy hour) is
+# drained together, one grade at a time after a quiet moment still goes at once.
+JOB_RUNNER_MIN_GAP_S = 1.0
 JOB_SENDERS = 4  # sender threads per drain
 # Work started by a request (imports, exports) runs on a thread pool of this many threads.
 WORK_POOL_WORKERS = 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app, has_app_context
@@ -27,11 +28,17 @@ def runner_mode(app: Flask) -> str:
 
 class Runner:
     """One daemon thread per process that sweeps and drains every ``interval_s`` seconds, or
-    at once when an enqueue is committed."""
+    at once when an enqueue is committed.
 
-    def __init__(self, app: Flask, interval_s: float = 2.0) -> None:
+    A pass starts at most once every ``min_gap_s`` seconds: the enqueues of a busy moment
+    (every award wakes its process's runner) are drained together by the next pass instead of
+    one pass each, whose sweep, claim and tick hooks cost the same for one message as for
+    fifty. A wake after a quiet moment still starts a pass at once."""
+
+    def __init__(self, app: Flask, interval_s: float = 2.0, min_gap_s: float = 0.0) -> None:
         self.app = app
         self.interval_s = interval_s
+        self.min_gap_s = min_gap_s
         self._wake = threading.Event()
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="outbox-runner", daemon=True)
@@ -48,8 +55,13 @@ class Runner:
         self.thread.join(timeout)
 
     def _run(self) -> None:
+        started = -float("inf")
         while not self._stop.is_set():
-            self._wake.clear()
+            gap = self.min_gap_s - (time.monotonic() - started)
+            if gap > 0 and self._stop.wait(gap):
+                break
+            self._wake.clear()  # after the gap: what was enqueued during it goes in this pass
+            started = time.monotonic()
             try:
                 drain(self.app)
             except Exception:
@@ -91,7 +103,11 @@ def start_runner(app: Flask) -> Runner | None:
     with _start_lock:
         runner: Runner | None = app.extensions.get("outbox_runner")
         if runner is None:
-            runner = Runner(app, float(app.config["JOB_RUNNER_INTERVAL_S"]))
+            runner = Runner(
+                app,
+                float(app.config["JOB_RUNNER_INTERVAL_S"]),
+                float(app.config["JOB_RUNNER_MIN_GAP_S"]),
+            )
             app.extensions["outbox_runner"] = runner
             runner.start()
     return runner
