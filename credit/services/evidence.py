@@ -3,10 +3,16 @@ course with its listing and employer, its reflection, the supervisor's evaluatio
 ratings, its hour logs and its deliverables. Three statements for all of them (issue 16): the
 engagements with their reflections and evaluations (each at most one per engagement, so a
 join), then the hour logs and the deliverables of every engagement at once; the engagement
-services read the same one engagement and one kind at a time (five statements each)."""
+services read the same one engagement and one kind at a time (five statements each).
+
+``student_evidence`` also works each engagement's progress figures (minutes by status, the
+agreement, reflection and evaluation, the lowest rating) out of the rows it read, as
+``progress`` sums them in SQL: the page does not read the same engagements and hour logs
+twice."""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +30,10 @@ from internships.work.models import (
     SupervisorEvaluation,
 )
 from lti_tool.extensions import db
+from lti_tool.models import User
+
+from ..models import CreditAward, CreditDecision
+from .standing import EngagementProgress, Rules, StudentProgress, sum_up
 
 
 @dataclass
@@ -39,11 +49,12 @@ class Evidence:
 
 
 @functools.cache
-def _engagements_statement() -> Executable:
-    """The tenant's engagements of ``ids`` with their listings and employers, reflections and
-    evaluations (with ratings); built once."""
+def _engagements_statement(by_student: bool = False) -> Executable:
+    """The tenant's engagements of ``ids`` (``by_student``: the engagements of ``student_id``
+    counting toward ``course_id``, by id, as ``progress`` reads them) with their listings and
+    employers, reflections and evaluations (with ratings); built once."""
     tenant_id: Any = bindparam("tenant_id")
-    return (
+    statement = (
         select(Engagement, Reflection, SupervisorEvaluation)
         .outerjoin(
             Reflection,
@@ -64,10 +75,15 @@ def _engagements_statement() -> Executable:
             .load_only(Employer.name),
             joinedload(SupervisorEvaluation.ratings),
         )
-        .where(
-            Engagement.tenant_id == tenant_id, Engagement.id.in_(bindparam("ids", expanding=True))
-        )
+        .where(Engagement.tenant_id == tenant_id)
     )
+    if not by_student:
+        return statement.where(Engagement.id.in_(bindparam("ids", expanding=True)))
+    return statement.where(
+        Engagement.course_id == bindparam("course_id"),
+        Engagement.student_id == bindparam("student_id"),
+        Engagement.status != "cancelled",  # ``progress_statements.engagement_filter``'s
+    ).order_by(Engagement.id)
 
 
 @functools.cache
@@ -101,13 +117,86 @@ def review_evidence(tenant_id: int, engagement_ids: Sequence[int]) -> list[Evide
         return []
     params = {"tenant_id": tenant_id, "ids": list(engagement_ids)}
     rows = db.session.execute(_engagements_statement(), params).unique().all()
+    found = _with_logs_and_deliverables(rows, tenant_id)
+    return [found[eid] for eid in engagement_ids if eid in found]
+
+
+def student_evidence(
+    tenant_id: int, course_id: int, student_id: int, deadline: dt.date | None
+) -> list[tuple[Evidence, EngagementProgress]]:
+    """The evidence of the student's engagements counting toward the course (every status but
+    cancelled), by id, each with its progress figures under a policy with ``deadline``: the
+    ``EngagementProgress`` ``progress`` reads for them, from the rows read here."""
+    params = {"tenant_id": tenant_id, "course_id": course_id, "student_id": student_id}
+    rows = db.session.execute(_engagements_statement(True), params).unique().all()
+    found = _with_logs_and_deliverables(rows, tenant_id)
+    return [(item, _progress_of(item, deadline)) for item in found.values()]
+
+
+def review_progress(
+    student: User,
+    course_id: int,
+    policy: Rules,
+    history: tuple[Sequence[CreditAward], Sequence[CreditDecision]],
+) -> tuple[StudentProgress, list[tuple[Evidence, EngagementProgress]]]:
+    """The student's progress in the course under ``policy`` (``progress.student_progress``'s
+    figures) and the evidence it was worked out from (``student_evidence``), from ``history``,
+    their awards and decisions there newest first (``award_history``, ``decision_history``)."""
+    found = student_evidence(student.tenant_id, course_id, student.id, policy.deadline)
+    p = StudentProgress(student.id, course_id, student.name or "", student.email or "", student.sub)
+    p.engagements = [progress for _, progress in found]
+    awards, decisions = history
+    current = next((a for a in awards if a.superseded_at is None and a.status != "declined"), None)
+    sum_up(p, policy, current, decisions[0] if decisions else None)
+    return p, found
+
+
+def _with_logs_and_deliverables(rows: Sequence[Any], tenant_id: int) -> dict[int, Evidence]:
+    """The evidence of the engagement rows (in their order), each with its hour logs and
+    deliverables, read for all of them at once (two statements; none without rows)."""
     found = {
         e.id: Evidence(e, reflection, evaluation, [], []) for e, reflection, evaluation in rows
     }
+    if not found:
+        return found
+    params = {"tenant_id": tenant_id, "ids": list(found)}
     for log in db.session.scalars(_hour_logs_statement(), params):
         if log.engagement_id in found:
             found[log.engagement_id].logs.append(log)
     for d in db.session.scalars(_deliverables_statement(), params):
         if d.engagement_id in found:
             found[d.engagement_id].deliverables.append(d)
-    return [found[eid] for eid in engagement_ids if eid in found]
+    return found
+
+
+def _progress_of(item: Evidence, deadline: dt.date | None) -> EngagementProgress:
+    """The engagement's progress figures as ``progress_statements.engagements_statement``
+    gives them: minutes confirmed (late: confirmed for a day after ``deadline``), pending and
+    queried (any other status); a submitted reflection; an evaluation and its lowest rating."""
+    approved = late = pending = queried = 0
+    for log in item.logs:
+        if log.status == "confirmed":
+            approved += log.minutes
+            if deadline is not None and log.work_date > deadline:
+                late += log.minutes
+        elif log.status == "pending":
+            pending += log.minutes
+        else:
+            queried += log.minutes
+    e, reflection, evaluation = item.engagement, item.reflection, item.evaluation
+    levels = [r.level for r in evaluation.ratings if r.level is not None] if evaluation else []
+    return EngagementProgress(
+        e.id,
+        e.listing.title,
+        "",
+        e.status,
+        e.planned_hours or 0,
+        approved_minutes=approved,
+        pending_minutes=pending,
+        queried_minutes=queried,
+        late_minutes=late,
+        agreement=e.acknowledged_at is not None,
+        reflection=reflection is not None and reflection.submitted_at is not None,
+        evaluation=evaluation is not None,
+        lowest_rating=min(levels) if levels else None,
+    )

@@ -281,3 +281,28 @@ def state_of(p: StudentProgress) -> str:
     if decision is not None and decision.kind == "changes_requested":
         return "changes_requested"
     return "in_progress" if p.engagements else "not_started"
+
+
+def sum_up(
+    p: StudentProgress,
+    policy: Rules,
+    award: CreditAward | None,
+    decision: CreditDecision | None,
+) -> None:
+    """A student's totals, credits, checklist and state from their engagements, current
+    award and latest decision (``progress`` does the same for the students it reads)."""
+    for e in p.engagements:
+        p.approved_minutes += e.approved_minutes
+        p.pending_minutes += e.pending_minutes
+        if e.counted:
+            p.counted_minutes += e.approved_minutes - e.late_minutes
+    p.policy = policy
+    p.credits_by_hours = credits_by_hours(p, policy)
+    p.checklist = checklist_for(p, policy)
+    p.award = award
+    if award is not None and award.status == "final":
+        p.credits_earned = award.credits
+    # A decision older than the current award no longer describes where the student is.
+    if decision is not None and (award is None or decision.created_at > award.created_at):
+        p.last_decision = decision
+    p.state = state_of(p)

@@ -20,7 +20,6 @@ from .. import forms
 from ..services import awards as award_svc
 from ..services import column as column_svc
 from ..services import evidence as evidence_svc
-from ..services import progress as progress_svc
 from ..services import sync as sync_svc
 from . import bp, course_id_of, course_policy, read_only, tell
 
@@ -31,22 +30,19 @@ from . import bp, course_id_of, course_policy, read_only, tell
 
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     course_id = course_id_of(ctx)
-    student, current = award_svc.student_and_policy(ctx, course_id, student_id)
-    history = award_svc.award_history(ctx.tenant_id, course_id, student_id)
+    student, current, history = award_svc.student_policy_and_history(ctx, course_id, student_id)
     decisions, reopened = award_svc.decisions_and_reopenings(ctx.tenant_id, course_id, student_id)
-    p = progress_svc.student_progress(  # ``student`` is in the session: not read again
-        ctx.tenant_id, course_id, student.id, current, history=(history, decisions)
-    )
+    # the progress is worked out from the evidence's rows, not read again
+    p, found = evidence_svc.review_progress(student, course_id, current, (history, decisions))
     evidence, answers, handed_in, handed = [], {}, {}, {}
-    progress = {e.engagement_id: e for e in p.engagements}
-    for item in evidence_svc.review_evidence(ctx.tenant_id, list(progress)):
+    for item, progress in found:
         eid, reflection = item.engagement.id, item.reflection
         answers[eid] = reflection.answers if reflection else None
         handed_in[eid] = sorted((d.id, d.title) for d in item.deliverables)
         handed[eid] = (item.logs, item.deliverables)
         evidence.append(
             {
-                "progress": progress[eid],
+                "progress": progress,
                 "engagement": item.engagement,
                 "logs": item.logs,
                 "deliverables": item.deliverables,

@@ -5,16 +5,19 @@ the engagement services read one engagement and one kind at a time."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
 from sqlalchemy import event as sa_event
+from sqlalchemy import select
 
 from credit.models import CreditAward
 from credit.services import awards as award_svc
 from credit.services import evidence as evidence_svc
 from credit.services import policy as policy_svc
-from internships.work.models import Deliverable
+from credit.services import progress as progress_svc
+from internships.work.models import Deliverable, HourLog
 from internships.work.services import engagements as eng
 from internships.work.services import hours as hour_svc
 from internships.work.services.evaluations import evaluation_of
@@ -114,11 +117,71 @@ def test_the_review_page_reads_its_evidence_in_three_statements(app, school):
         text = page.get_data(as_text=True)
         assert "early-report" in text and "plan" in text and "Sam Supervisor" in text
         assert text.index("early-report") < text.index("late-report")
-        # the student and the policy, the awards, the decisions with the parts they reopened,
-        # the progress, the evidence of both engagements (3), and both engagements'
-        # credentials (1: the credential panel's own); the hours logged under the reopened
-        # hours part are the evidence's, not read again (11 before issue 16's third pass)
-        assert len(statements) == 8, "\n".join(s[:150] for s in statements)
+        # the student with the policy and the awards, the decisions with the parts they
+        # reopened, the evidence of both engagements (3), whose rows the progress is worked out
+        # from, and both engagements' credentials (1: the credential panel's own); the hours
+        # logged under the reopened hours part are the evidence's, not read again (11 before
+        # issue 16's third pass, 8 before its fourth)
+        assert len(statements) == 6, "\n".join(s[:150] for s in statements)
+
+
+def _figures(p):
+    engagements = [dataclasses.astuple(e) for e in p.engagements]
+    checklist = [dataclasses.astuple(item) for item in p.checklist]
+    totals = (p.approved_minutes, p.pending_minutes, p.counted_minutes, p.credits_by_hours)
+    decided = (p.credits_earned, p.award, p.last_decision, p.state)
+    return (
+        (p.student_id, p.course_id, p.name, p.email, p.sub),
+        engagements,
+        checklist,
+        totals,
+        decided,
+    )
+
+
+def test_the_reviews_progress_is_the_progress_services(app, school):
+    """The review works the progress out of the evidence's rows: the same figures as
+    ``progress.student_progress`` reads in SQL, in every shape the figures take (late, pending
+    and queried hours, an engagement under way, one cancelled, a low rating, none submitted)."""
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        sctx, fctx = student.ctx(), faculty.ctx()
+        give_work(sctx, hours=30, pending_hours=3, start=dt.date(2026, 9, 1))
+        policy_svc.update_policy(
+            fctx,
+            policy_input(
+                hours_per_credit=10,
+                deadline=dt.date(2026, 11, 25),
+                min_rating=2,
+                approval_chain="faculty_then_second",  # an award awaiting approval
+            ),
+        )
+        made = award_svc.award_credit(fctx, student.user_id, award_input(), lineitem_url=None)
+        give_work(sctx, hours=20, level=1, start=dt.date(2026, 11, 24))  # partly late
+        under_way = give_work(sctx, hours=9, reflection=False, evaluation=False, status="active")
+        give_work(sctx, hours=8, status="cancelled")
+        give_work(sctx, hours=5, agreement=False, status="submitted", evaluation=False)
+        for log in db.session.scalars(select(HourLog).where(HourLog.engagement_id == under_way.id)):
+            log.status = "queried"
+            break
+        db.session.commit()
+        course_id, student_id = fctx.course_id, student.user_id
+        for history in (
+            ([made], []),
+            ([], award_svc.decision_history(fctx.tenant_id, course_id, student_id)),
+        ):
+            person, policy = award_svc.student_and_policy(fctx, course_id, student_id)
+            expected = progress_svc.student_progress(
+                fctx.tenant_id, course_id, student_id, policy, history=history
+            )
+            db.session.expunge_all()
+            person, policy = award_svc.student_and_policy(fctx, course_id, student_id)
+            with counted() as statements:
+                found, evidence = evidence_svc.review_progress(person, course_id, policy, history)
+            assert len(statements) == 3  # the evidence's: engagements, hour logs, deliverables
+            assert len(found.engagements) == 4 and len(evidence) == 4  # not the cancelled one
+            assert found.engagements[0].late_minutes == 0 < found.engagements[1].late_minutes
+            assert _figures(found) == _figures(expected)
 
 
 def test_the_student_and_the_policy_are_one_statement(app, school):

@@ -36,6 +36,7 @@ from .rules import (
     new_idempotency_key,
     student_and_policy,
     student_in_course,
+    student_policy_and_history,
 )
 from .single import award_credit, made_with_key, validate_award
 
@@ -69,6 +70,7 @@ __all__ = [
     "resubmit",
     "student_and_policy",
     "student_in_course",
+    "student_policy_and_history",
     "tenant_overview",
     "validate_award",
 ]

@@ -142,6 +142,42 @@ def student_standing(ctx: LaunchContext, course_id: int, student_id: int) -> Sta
     return Standing(row[0], row[2], row[3], row[4])
 
 
+@functools.cache
+def _student_history_statement() -> Executable:
+    """``_student_policy_statement`` with each of the student's awards in the course (newest
+    first; one row with None when there is none): one statement, built once."""
+    tenant_id: Any = bindparam("tenant_id")
+    course_id: Any = bindparam("course_id")
+    policy_here = and_(CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id)
+    theirs = and_(
+        CreditAward.tenant_id == tenant_id,
+        CreditAward.course_id == course_id,
+        CreditAward.student_id == User.id,
+    )
+    return (
+        _student_select()
+        .add_columns(CreditPolicy, CreditAward)
+        .select_from(User)
+        .outerjoin(CreditPolicy, policy_here)
+        .outerjoin(CreditAward, theirs)
+        .order_by(CreditAward.id.desc())
+    )
+
+
+def student_policy_and_history(
+    ctx: LaunchContext, course_id: int, student_id: int
+) -> tuple[User, CreditPolicy, list[CreditAward]]:
+    """``student_and_policy`` and the student's awards in the course newest first (as
+    ``award_history`` gives them), the stored policy and the awards in one statement (the
+    review page reads all three)."""
+    params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
+    rows = db.session.execute(_student_history_statement(), params).all()
+    student, _, stored, _ = _in_course(rows[0] if rows else None)
+    awards = [row[3] for row in rows if row[3] is not None]
+    policy = stored if stored is not None else read_policy(ctx.tenant_id, course_id)
+    return student, policy, awards
+
+
 def student_and_policy(
     ctx: LaunchContext, course_id: int, student_id: int
 ) -> tuple[User, CreditPolicy]:
@@ -160,7 +196,12 @@ def _student_row(statement: Executable, ctx: LaunchContext, course_id: int, stud
     """The row of a student statement (the person, whether in the course, ...); NotFoundError
     when the tenant has no such person or they are not in the course."""
     params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
-    row = db.session.execute(statement, params).first()
+    return _in_course(db.session.execute(statement, params).first())
+
+
+def _in_course(row: Any) -> Any:
+    """The row of a student statement; NotFoundError when there is none (the tenant has no
+    such person) or its second column says they are not in the course."""
     if row is None:
         raise NotFoundError("This student is not known to Career Credit.")
     if not row[1]:
