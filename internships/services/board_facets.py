@@ -1,24 +1,14 @@
 """The board's facet filters: a listing's skills and competencies (any of the chosen ones of a
-kind), and on PostgreSQL its place and pay, from the facets array."""
+kind), and on PostgreSQL its place and pay, from the facets array. The values are bind
+parameters: the board builds its statements once per shape of query."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ARRAY, Select, Text, literal, literal_column, select
-
-from lti_tool.extensions import db
+from sqlalchemy import ARRAY, Select, Text, bindparam, literal_column, select
 
 from ..models import Listing, ListingFacet
-
-
-def facet_ids(tenant_id: int, kind: str, values: tuple[str, ...]) -> Select[int]:
-    return select(ListingFacet.listing_id).where(
-        ListingFacet.tenant_id == tenant_id,
-        ListingFacet.kind == kind,
-        ListingFacet.value.in_(values),
-    )
-
 
 # PostgreSQL: the listing's skills, competencies, place and pay as a stored generated text[]
 # column with a GIN index (migration f16c0000000c): "s:<skill id>", "c:<competency>",
@@ -27,22 +17,29 @@ def facet_ids(tenant_id: int, kind: str, values: tuple[str, ...]) -> Select[int]
 # and each word match read from the heap to be joined to them and checked for place and pay
 # (a capped count read 12,700 heap pages; now 1,260).
 _PG_FACETS: Any = literal_column("listing.facets")
-_FACET_PREFIX = {"skill": "s:", "competency": "c:"}
+PREFIX = {"skill": "s:", "competency": "c:"}
 
 
-def _keys(keys: list[str]) -> Any:
-    return literal(keys, ARRAY(Text))
+def facet_ids(tenant_id: Any, kind: str) -> Select[int]:
+    """SQLite: the ids of the listings with any of the values bound as ``<kind>_values``."""
+    return select(ListingFacet.listing_id).where(
+        ListingFacet.tenant_id == tenant_id,
+        ListingFacet.kind == kind,
+        ListingFacet.value.in_(bindparam(f"{kind}_values", expanding=True)),
+    )
 
 
-def has_facet(tenant_id: int, kind: str, values: tuple[str, ...]) -> Any:
-    """The listing has any of ``values`` of ``kind`` (PostgreSQL: its facets array, elsewhere
-    its ``ListingFacet`` rows)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        keys = [_FACET_PREFIX[kind] + v for v in values]
-        return _PG_FACETS.op("&&", is_comparison=True)(_keys(keys))
-    return Listing.id.in_(facet_ids(tenant_id, kind, values))
+def has_facet(dialect: str, tenant_id: Any, kind: str) -> Any:
+    """The listing has any of the values of ``kind`` bound as ``<kind>_values`` (PostgreSQL:
+    its facets array, the values prefixed with ``PREFIX[kind]``; elsewhere its
+    ``ListingFacet`` rows)."""
+    if dialect == "postgresql":
+        keys = bindparam(f"{kind}_values", type_=ARRAY(Text))
+        return _PG_FACETS.op("&&", is_comparison=True)(keys)
+    return Listing.id.in_(facet_ids(tenant_id, kind))
 
 
-def holds_all(keys: list[str]) -> Any:
-    """PostgreSQL: the listing's facets hold every key ("pay:paid", "place:remote")."""
-    return _PG_FACETS.op("@>", is_comparison=True)(_keys(keys))
+def holds_all() -> Any:
+    """PostgreSQL: the listing's facets hold every key bound as ``held`` ("pay:paid",
+    "place:remote")."""
+    return _PG_FACETS.op("@>", is_comparison=True)(bindparam("held", type_=ARRAY(Text)))

@@ -1,5 +1,5 @@
-"""The board's reads of listings by id, built once: a page's cards with whether each is
-pinned to the course, and the listings of the "For you" picks."""
+"""The reads of listings by id, built once: the listings of the "For you" picks (a board
+page's cards are ``board_statements.cards_statement``)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from ..models import CoursePin, Listing
+from ..models import Listing
 
 
 @functools.cache
 def listings_statement() -> Any:
-    """Listings with their employers by id (a board page's, the "For you" picks), built once:
+    """Listings with their employers by id (the "For you" picks), built once:
     a request binds ``tenant_id`` and ``ids``."""
     return (
         select(Listing)
@@ -24,20 +24,3 @@ def listings_statement() -> Any:
             Listing.id.in_(bindparam("ids", expanding=True)),
         )
     )
-
-
-@functools.cache
-def page_statement() -> Any:
-    """``listings_statement`` with whether each listing is pinned to the course of
-    ``course_id`` (None: to no course), for the board's "Pinned by your instructor" badges;
-    built once."""
-    pinned = (
-        select(CoursePin.id)
-        .where(
-            CoursePin.tenant_id == bindparam("tenant_id"),
-            CoursePin.course_id == bindparam("course_id"),
-            CoursePin.listing_id == Listing.id,
-        )
-        .exists()
-    )
-    return listings_statement().add_columns(pinned)

@@ -86,11 +86,15 @@ def _fts5_query(terms: Iterable[str], column_name: str | None = None) -> str:
     return f"{column_name} : ({expr})" if column_name else expr
 
 
-def hits(terms: list[str], *, title: bool = False) -> Select[Any]:
-    """SQLite: the FTS5 rowids (listing ids, every tenant) holding every term, in the title
-    only when ``title``."""
-    query = _fts5_query(terms, "search_title" if title else None)
+def hits(query: Any) -> Select[Any]:
+    """SQLite: the FTS5 rowids (listing ids, every tenant) matching ``query`` (``fts5_query``'s
+    text, or a bind parameter that will carry it)."""
     return select(_FTS.c.rowid).where(_FTS_MATCH.match(query))
+
+
+def fts5_query(terms: Iterable[str], *, title: bool = False) -> str:
+    """SQLite: the FTS5 query holding every term (in the title only when ``title``)."""
+    return _fts5_query(terms, "search_title" if title else None)
 
 
 def engine_query(terms: list[str]) -> str:
@@ -115,24 +119,21 @@ def newest_holding(stmt: Select[Any], query: Any, limit: int) -> Select[Any]:
     )
 
 
-def matches(terms: list[str]) -> ColumnElement[bool]:
-    """A WHERE clause: the listing holds every term (anywhere)."""
-    if _dialect() == "postgresql":
-        return _PG_DOCUMENT.op("@@", is_comparison=True)(
-            func.plainto_tsquery(_ENGLISH, " ".join(terms))
-        )
-    return Listing.id.in_(hits(terms))
+def matches(dialect: str, query: Any) -> ColumnElement[bool]:
+    """A WHERE clause: the listing holds every word of ``query`` (anywhere): PostgreSQL's
+    ``engine_query`` text, SQLite's ``fts5_query``, or a bind parameter that will carry it."""
+    if dialect == "postgresql":
+        return _PG_DOCUMENT.op("@@", is_comparison=True)(func.plainto_tsquery(_ENGLISH, query))
+    return Listing.id.in_(hits(query))
 
 
-def title_matches(terms: list[str], *, drive: bool = True) -> ColumnElement[bool]:
-    """True when the listing's title holds every term (rule 6's first group). Each engine
-    answers it from an index of the titles alone (PostgreSQL: ``search_title_vector``'s GIN
-    index; SQLite: the FTS5 table's title column), so a word common in descriptions costs no
-    more than its title matches. On SQLite, ``drive=False`` keeps the planner from starting
-    at these rowids (``id + 0`` is no index): the clause is then a check of rows found
-    otherwise."""
-    if _dialect() == "postgresql":
-        return _PG_TITLE.op("@@", is_comparison=True)(
-            func.plainto_tsquery(_ENGLISH, " ".join(terms))
-        )
-    return (Listing.id if drive else Listing.id + 0).in_(hits(terms, title=True))
+def title_matches(dialect: str, query: Any, *, drive: bool = True) -> ColumnElement[bool]:
+    """True when the listing's title holds every word of ``query`` (rule 6's first group;
+    SQLite: ``fts5_query(terms, title=True)``). Each engine answers it from an index of the
+    titles alone (PostgreSQL: ``search_title_vector``'s GIN index; SQLite: the FTS5 table's
+    title column), so a word common in descriptions costs no more than its title matches. On
+    SQLite, ``drive=False`` keeps the planner from starting at these rowids (``id + 0`` is no
+    index): the clause is then a check of rows found otherwise."""
+    if dialect == "postgresql":
+        return _PG_TITLE.op("@@", is_comparison=True)(func.plainto_tsquery(_ENGLISH, query))
+    return (Listing.id if drive else Listing.id + 0).in_(hits(query))

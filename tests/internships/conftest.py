@@ -18,6 +18,16 @@ ACTOR = "Test Advisor <advisor@example.edu> (user 0)"
 TODAY = dt.date(2026, 9, 1)
 
 
+@pytest.fixture(params=["sorted", "by groups"])
+def read_path(request, monkeypatch):
+    """Both ways the board reads a page: a few matches sorted in one statement with their
+    count, more group by group in index order (with the parameter "by groups", every search:
+    no number of matches is few)."""
+    if request.param == "by groups":
+        monkeypatch.setattr("internships.services.board.SORT_ALL_UP_TO", 0)
+    return request.param
+
+
 @pytest.fixture
 def make_tenant(app_ctx):
     """Factory: a new tenant (flushed, rolled back with the app context)."""

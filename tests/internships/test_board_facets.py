@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import update
 
 from internships.models import Listing
@@ -16,6 +17,9 @@ from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from tests.helpers import counted
 from tests.internships.conftest import ACTOR, TODAY, listing_input
+
+# both ways the board reads a page (tests/internships/conftest.py: read_path)
+pytestmark = pytest.mark.usefixtures("read_path")
 
 
 def _found(tenant_id: int, **query) -> list[int]:

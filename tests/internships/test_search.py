@@ -17,6 +17,9 @@ from lti_tool.models import Course
 from tests.helpers import counted
 from tests.internships.conftest import TODAY
 
+# every case both ways the board reads a page (tests/internships/conftest.py: read_path)
+pytestmark = pytest.mark.usefixtures("read_path")
+
 LISTINGS = {
     "data": {
         "title": "Sales data analysis for a coffee roaster",
@@ -215,14 +218,26 @@ def test_pinned_listings_come_first_in_pin_order(tenant, pinned_course):
 
 
 def _board_reads(statements: list[str]) -> int:
-    """The statements that read the board's listing ids (not the page's listings)."""
+    """The statements that read the board's listing ids (not the count with a sorted page, nor
+    the page's cards)."""
     return sum(1 for s in statements if "FROM listing" in s and "listing.summary" not in s)
 
 
-def test_a_search_stops_when_the_count_says_every_match_is_read(tenant, board):
-    """The first statement carries the count: once the groups read so far hold that many
-    listings, the later groups (which hold only matches) are not read. With more matches than
-    the first groups hold, they are."""
+def test_a_search_of_few_matches_is_one_statement(tenant, board, read_path):
+    """Up to ``SORT_ALL_UP_TO`` matches, one statement counts them and reads the page's cards
+    in order (none after it); past it, the count comes first and the groups are read."""
+    with counted() as statements:
+        assert board("data analysis") == ["data", "survey"]
+    listing_reads = [s for s in statements if "FROM listing" in s]
+    sorted_all = read_path == "sorted" or db.engine.dialect.name != "postgresql"
+    assert len(listing_reads) == (1 if sorted_all else 5), listing_reads  # count, 3 groups, cards
+
+
+def test_a_search_stops_when_the_count_says_every_match_is_read(tenant, board, monkeypatch):
+    """Read by groups, once the groups read so far hold as many listings as the count says,
+    the later groups (which hold only matches) are not read. With more matches than the first
+    groups hold, they are."""
+    monkeypatch.setattr(board_service, "SORT_ALL_UP_TO", 0)  # read by groups (both params)
     with counted() as statements:  # no words: the groups on both engines
         assert set(board("")) == set(LISTINGS)
     assert _board_reads(statements) == 1

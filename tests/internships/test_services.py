@@ -181,7 +181,7 @@ def test_invalid_listings_are_refused_with_the_field(tenant, make_listing, overr
     assert refused.value.field == field
 
 
-def test_listings_of_another_tenant_are_out_of_reach(make_tenant, make_listing):
+def test_listings_of_another_tenant_are_out_of_reach(make_tenant, make_listing, read_path):
     ours, theirs = make_tenant(), make_tenant()
     listing = make_listing(theirs.id, title="Their sprint")
     assert get_listing(theirs.id, listing.id) is listing  # positive control
@@ -251,7 +251,7 @@ def board(tenant, make_listing):
     return find
 
 
-def test_board_hides_passed_deadlines_and_sorts_by_deadline(board):
+def test_board_hides_passed_deadlines_and_sorts_by_deadline(board, read_path):
     assert board() == ["video", "sql", "unpaid", "nodeadline"]
 
 
@@ -267,7 +267,7 @@ def test_board_hides_passed_deadlines_and_sorts_by_deadline(board):
         ({"deadline_after": TODAY + dt.timedelta(days=3)}, {"sql", "nodeadline", "unpaid"}),
     ],
 )
-def test_board_filters(board, query, expected):
+def test_board_filters(board, query, expected, read_path):
     assert set(board(**query)) == expected
 
 
@@ -280,11 +280,11 @@ def test_board_filters(board, query, expected):
         ("nonsense", ["video", "sql", "unpaid", "nodeadline"]),
     ],
 )
-def test_board_sorts(board, sort, expected):
+def test_board_sorts(board, sort, expected, read_path):
     assert board(sort=sort) == expected
 
 
-def test_board_pages(tenant, make_listing):
+def test_board_pages(tenant, make_listing, read_path):
     for n in range(5):
         make_listing(tenant.id, title=f"Listing {n}")
     pages = [search_board(tenant.id, BoardQuery(page=p), TODAY, per_page=2) for p in (1, 2, 3, 9)]
