@@ -1,6 +1,6 @@
 """The evidence on one student's review page: each engagement of theirs counting toward the
 course with its listing and employer, its reflection, the supervisor's evaluation with its
-ratings, its hour logs and its deliverables. Three statements for all of them (issue 16): the
+ratings, its hour logs and its deliverables. Two statements for all of them (issue 16): the
 engagements with their reflections and evaluations (each at most one per engagement, so a
 join), then the hour logs and the deliverables of every engagement at once; the engagement
 services read the same one engagement and one kind at a time (five statements each).
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable, and_, bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Executable, and_, bindparam, false, select
+from sqlalchemy.orm import aliased, joinedload
 
 from internships.models import Employer, Listing
 from internships.work.models import (
@@ -49,12 +49,12 @@ class Evidence:
 
 
 @functools.cache
-def _engagements_statement(by_student: bool = False) -> Executable:
-    """The tenant's engagements of ``ids`` (``by_student``: the engagements of ``student_id``
-    counting toward ``course_id``, by id, as ``progress`` reads them) with their listings and
-    employers, reflections and evaluations (with ratings); built once."""
+def _engagements_statement() -> Executable:
+    """The engagements of ``student_id`` counting toward ``course_id`` in the tenant of
+    ``tenant_id`` (every status but cancelled, as ``progress`` reads them), by id, with their
+    listings and employers, reflections and evaluations (with ratings); built once."""
     tenant_id: Any = bindparam("tenant_id")
-    statement = (
+    return (
         select(Engagement, Reflection, SupervisorEvaluation)
         .outerjoin(
             Reflection,
@@ -75,61 +75,63 @@ def _engagements_statement(by_student: bool = False) -> Executable:
             .load_only(Employer.name),
             joinedload(SupervisorEvaluation.ratings),
         )
-        .where(Engagement.tenant_id == tenant_id)
+        .where(
+            Engagement.tenant_id == tenant_id,
+            Engagement.course_id == bindparam("course_id"),
+            Engagement.student_id == bindparam("student_id"),
+            Engagement.status != "cancelled",  # ``progress_statements.engagement_filter``'s
+        )
+        .order_by(Engagement.id)
     )
-    if not by_student:
-        return statement.where(Engagement.id.in_(bindparam("ids", expanding=True)))
-    return statement.where(
-        Engagement.course_id == bindparam("course_id"),
-        Engagement.student_id == bindparam("student_id"),
-        Engagement.status != "cancelled",  # ``progress_statements.engagement_filter``'s
-    ).order_by(Engagement.id)
 
 
 @functools.cache
-def _hour_logs_statement() -> Executable:
-    return (
+def _handed_statement() -> Executable:
+    """The hour logs (by day) and the deliverables (oldest first) of the tenant's engagements
+    of ``ids`` in one statement, built once: each kind read alone, then the two joined on
+    nothing (a full join ON false is their union: each row one kind's, the other's columns
+    null), so one round trip and each kind still read through its own index."""
+    tenant_id: Any = bindparam("tenant_id")
+    ids = bindparam("ids", expanding=True)
+    logs = (
         select(HourLog)
-        .where(
-            HourLog.tenant_id == bindparam("tenant_id"),
-            HourLog.engagement_id.in_(bindparam("ids", expanding=True)),
-        )
-        .order_by(HourLog.work_date, HourLog.id)
+        .where(HourLog.tenant_id == tenant_id, HourLog.engagement_id.in_(ids))
+        .subquery()
     )
-
-
-@functools.cache
-def _deliverables_statement() -> Executable:
-    return (
+    deliverables = (
         select(Deliverable)
-        .where(
-            Deliverable.tenant_id == bindparam("tenant_id"),
-            Deliverable.engagement_id.in_(bindparam("ids", expanding=True)),
-        )
-        .order_by(Deliverable.created_at, Deliverable.id)
+        .where(Deliverable.tenant_id == tenant_id, Deliverable.engagement_id.in_(ids))
+        .subquery()
     )
-
-
-def review_evidence(tenant_id: int, engagement_ids: Sequence[int]) -> list[Evidence]:
-    """The evidence of the tenant's engagements of ``engagement_ids``, in that order (an id
-    not of the tenant is left out)."""
-    if not engagement_ids:
-        return []
-    params = {"tenant_id": tenant_id, "ids": list(engagement_ids)}
-    rows = db.session.execute(_engagements_statement(), params).unique().all()
-    found = _with_logs_and_deliverables(rows, tenant_id)
-    return [found[eid] for eid in engagement_ids if eid in found]
+    log, deliverable = aliased(HourLog, logs), aliased(Deliverable, deliverables)
+    return (
+        select(log, deliverable)
+        .select_from(logs)
+        .join(deliverables, false(), full=True)
+        # one kind's rows tie on the other's null columns: each kind keeps its own order
+        .order_by(log.work_date, log.id, deliverable.created_at, deliverable.id)
+    )
 
 
 def student_evidence(
     tenant_id: int, course_id: int, student_id: int, deadline: dt.date | None
 ) -> list[tuple[Evidence, EngagementProgress]]:
     """The evidence of the student's engagements counting toward the course (every status but
-    cancelled), by id, each with its progress figures under a policy with ``deadline``: the
-    ``EngagementProgress`` ``progress`` reads for them, from the rows read here."""
+    cancelled), by id, each with its progress figures under a policy with ``deadline`` (the
+    ``EngagementProgress`` ``progress`` reads for them, worked out of the rows read here): two
+    statements, one without engagements."""
     params = {"tenant_id": tenant_id, "course_id": course_id, "student_id": student_id}
-    rows = db.session.execute(_engagements_statement(True), params).unique().all()
-    found = _with_logs_and_deliverables(rows, tenant_id)
+    rows = db.session.execute(_engagements_statement(), params).unique().all()
+    found = {
+        e.id: Evidence(e, reflection, evaluation, [], []) for e, reflection, evaluation in rows
+    }
+    if found:
+        handed = {"tenant_id": tenant_id, "ids": list(found)}
+        for log, deliverable in db.session.execute(_handed_statement(), handed):
+            if log is not None:
+                found[log.engagement_id].logs.append(log)
+            if deliverable is not None:
+                found[deliverable.engagement_id].deliverables.append(deliverable)
     return [(item, _progress_of(item, deadline)) for item in found.values()]
 
 
@@ -149,24 +151,6 @@ def review_progress(
     current = next((a for a in awards if a.superseded_at is None and a.status != "declined"), None)
     sum_up(p, policy, current, decisions[0] if decisions else None)
     return p, found
-
-
-def _with_logs_and_deliverables(rows: Sequence[Any], tenant_id: int) -> dict[int, Evidence]:
-    """The evidence of the engagement rows (in their order), each with its hour logs and
-    deliverables, read for all of them at once (two statements; none without rows)."""
-    found = {
-        e.id: Evidence(e, reflection, evaluation, [], []) for e, reflection, evaluation in rows
-    }
-    if not found:
-        return found
-    params = {"tenant_id": tenant_id, "ids": list(found)}
-    for log in db.session.scalars(_hour_logs_statement(), params):
-        if log.engagement_id in found:
-            found[log.engagement_id].logs.append(log)
-    for d in db.session.scalars(_deliverables_statement(), params):
-        if d.engagement_id in found:
-            found[d.engagement_id].deliverables.append(d)
-    return found
 
 
 def _progress_of(item: Evidence, deadline: dt.date | None) -> EngagementProgress:

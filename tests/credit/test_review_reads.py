@@ -1,7 +1,8 @@
-"""What the review page of one student reads (issue 16): the student check and the course's
-policy in one statement, and the evidence of all the student's engagements in three (the
-engagements with reflections and evaluations, the hour logs, the deliverables), the same as
-the engagement services read one engagement and one kind at a time."""
+"""What the review page of one student reads (issue 16): the student check, the course's
+policy and the student's awards in one statement, and the evidence of all the student's
+engagements in two (the engagements with reflections and evaluations; the hour logs and the
+deliverables), the same as the engagement services read one engagement and one kind at a
+time, with the progress worked out from it as the progress services read it."""
 
 from __future__ import annotations
 
@@ -89,19 +90,21 @@ def test_the_evidence_read_together_is_what_the_engagement_services_read(app, sc
     elsewhere = make_school().person("student")
     with app.app_context():
         first, second = _two_engagements(student)
-        theirs = give_work(elsewhere.ctx(), hours=10)
+        give_work(elsewhere.ctx(), hours=10)
+        give_work(student.ctx(), hours=10, status="cancelled")  # counts toward nothing
         db.session.commit()
-        tenant_id, ids = first.tenant_id, [second.id, first.id, theirs.id]
-        alone = [_as_read_alone(tenant_id, eid) for eid in ids[:2]]
+        tenant_id, course_id, student_id = first.tenant_id, first.course_id, student.user_id
+        alone = [_as_read_alone(tenant_id, eid) for eid in (first.id, second.id)]
         db.session.expunge_all()
         with counted() as statements:
-            together = evidence_svc.review_evidence(tenant_id, ids)
-        assert [_as_read_together(item) for item in together] == alone  # not the other tenant's
-        assert len(statements) == 3
-        assert evidence_svc.review_evidence(tenant_id, []) == []
+            together = evidence_svc.student_evidence(tenant_id, course_id, student_id, None)
+        # the student's own engagements here, by id: not the other tenant's, not the cancelled
+        assert [_as_read_together(item) for item, _ in together] == alone
+        assert len(statements) == 2  # the engagements; their hour logs and deliverables
+        assert evidence_svc.student_evidence(tenant_id, course_id, elsewhere.user_id, None) == []
 
 
-def test_the_review_page_reads_its_evidence_in_three_statements(app, school):
+def test_the_review_page_reads_its_evidence_in_two_statements(app, school):
     faculty, student = school.person("faculty"), school.person("student")
     with app.app_context():
         first, _second = _two_engagements(student)
@@ -118,11 +121,12 @@ def test_the_review_page_reads_its_evidence_in_three_statements(app, school):
         assert "early-report" in text and "plan" in text and "Sam Supervisor" in text
         assert text.index("early-report") < text.index("late-report")
         # the student with the policy and the awards, the decisions with the parts they
-        # reopened, the evidence of both engagements (3), whose rows the progress is worked out
-        # from, and both engagements' credentials (1: the credential panel's own); the hours
-        # logged under the reopened hours part are the evidence's, not read again (11 before
-        # issue 16's third pass, 8 before its fourth)
-        assert len(statements) == 6, "\n".join(s[:150] for s in statements)
+        # reopened, the evidence of both engagements (2: the engagements, then their hour logs
+        # and deliverables), whose rows the progress is worked out from, and both engagements'
+        # credentials (1: the credential panel's own); the hours logged under the reopened
+        # hours part are the evidence's, not read again (11 before issue 16's third pass, 8
+        # before its fourth)
+        assert len(statements) == 5, "\n".join(s[:150] for s in statements)
 
 
 def _figures(p):
@@ -178,7 +182,7 @@ def test_the_reviews_progress_is_the_progress_services(app, school):
             person, policy = award_svc.student_and_policy(fctx, course_id, student_id)
             with counted() as statements:
                 found, evidence = evidence_svc.review_progress(person, course_id, policy, history)
-            assert len(statements) == 3  # the evidence's: engagements, hour logs, deliverables
+            assert len(statements) == 2  # the evidence's: engagements; hour logs, deliverables
             assert len(found.engagements) == 4 and len(evidence) == 4  # not the cancelled one
             assert found.engagements[0].late_minutes == 0 < found.engagements[1].late_minutes
             assert _figures(found) == _figures(expected)
