@@ -1,7 +1,8 @@
 """Credit figures for advisor reports, read from the ``credit`` module's models: the statement
 of credits awarded (the advisor's home counts), and each (student, course)'s credit progress for
-a page of rows in three grouped queries (the credit module's own ``course_progress`` builds the
-full checklist; the per-student report uses that)."""
+a few pairs in three grouped queries, or as columns of the student table's one statement of a
+page's rows (the credit module's own ``course_progress`` builds the full checklist; the
+per-student report uses that)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from credit.models import CreditAward, CreditPolicy
 from credit.services.policy import tenant_defaults
@@ -69,16 +71,90 @@ def credit_progress_for(tenant_id: int, pairs: Iterable[Pair]) -> dict[Pair, Cre
     minutes = _confirmed_minutes(tenant_id, student_ids, course_ids)
     out = {}
     for pair in wanted:  # only the pairs asked for
-        per_credit, max_credits = policies[pair[1]]
         award = awards.get(pair)
-        out[pair] = CreditSummary(
-            credits_awarded=award.credits if award and award.status == "final" else 0,
-            max_credits=max_credits,
-            approved_hours=round(minutes.get(pair, 0) / 60, 2),
-            hours_needed=per_credit * max_credits,
-            award_status=award.status if award else None,
+        out[pair] = summary_of(
+            policies[pair[1]],
+            award.credits if award else None,
+            award.status if award else None,
+            minutes.get(pair, 0),
         )
     return out
+
+
+def summary_of(
+    policy: tuple[int, int], credits: int | None, status: str | None, minutes: int
+) -> CreditSummary:
+    """A pair's summary from its policy (hours per credit, max credits), its current award's
+    credits and status (None without one) and its confirmed minutes."""
+    per_credit, max_credits = policy
+    return CreditSummary(
+        credits_awarded=(credits or 0) if status == "final" else 0,
+        max_credits=max_credits,
+        approved_hours=round(minutes / 60, 2),
+        hours_needed=per_credit * max_credits,
+        award_status=status,
+    )
+
+
+def progress_columns(tenant: Any) -> list[Any]:
+    """A row's credit progress as five columns of a statement over engagements (``tenant`` a
+    bindparam), read beside its other details: its course's hours per credit and max credits
+    (NULL without a stored policy: ``with_policy`` joins it), the current award's credits and
+    status (the newest not superseded, not declined), and the confirmed minutes of the
+    student's engagements in the course that are not cancelled: the figures of
+    ``credit_progress_for``, an index probe each instead of three more statements."""
+    other = aliased(Engagement)
+
+    def award(column: Any) -> Any:
+        return (
+            select(column)
+            .where(
+                CreditAward.tenant_id == tenant,
+                CreditAward.student_id == Engagement.student_id,
+                CreditAward.course_id == Engagement.course_id,
+                CreditAward.superseded_by_id.is_(None),
+                CreditAward.status != "declined",
+            )
+            .order_by(CreditAward.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    minutes = (
+        select(func.sum(HourLog.minutes))
+        .join(other, other.id == HourLog.engagement_id)
+        .where(
+            other.tenant_id == tenant,
+            other.student_id == Engagement.student_id,
+            other.course_id == Engagement.course_id,
+            other.status != "cancelled",
+            HourLog.status == "confirmed",
+        )
+        .scalar_subquery()
+    )
+    return [
+        CreditPolicy.hours_per_credit,
+        CreditPolicy.max_credits,
+        award(CreditAward.credits),
+        award(CreditAward.status),
+        minutes,
+    ]
+
+
+def with_policy(stmt: Select[Any], tenant: Any) -> Select[Any]:
+    """``stmt`` over engagements, outer-joined to their course's stored credit policy."""
+    return stmt.outerjoin(
+        CreditPolicy,
+        (CreditPolicy.course_id == Engagement.course_id) & (CreditPolicy.tenant_id == tenant),
+    )
+
+
+def default_policy(tenant_id: int) -> tuple[int, int]:
+    """(hours per credit, max credits) of a course without a stored policy: the tenant's
+    defaults (its row as the launch loaded it; read, never created)."""
+    tenant = db.session.get(Tenant, tenant_id)
+    d = tenant_defaults(tenant) if tenant else {"hours_per_credit": 45, "max_credits": 3}
+    return d["hours_per_credit"], min(d["max_credits"], d.get("credit_limit", 99))
 
 
 _TENANT: Any = bindparam("tenant_id")
@@ -123,9 +199,7 @@ def _policies(tenant_id: int, course_ids: list[int]) -> dict[int, tuple[int, int
         )
     }
     if len(policies) < len(course_ids):
-        tenant = db.session.get(Tenant, tenant_id)
-        d = tenant_defaults(tenant) if tenant else {"hours_per_credit": 45, "max_credits": 3}
-        default = (d["hours_per_credit"], min(d["max_credits"], d.get("credit_limit", 99)))
+        default = default_policy(tenant_id)
         for course_id in course_ids:
             policies.setdefault(course_id, default)
     return policies

@@ -1,12 +1,12 @@
 """The rows of the advisor's student table for a page of engagement ids: the engagement, the
-student, its hours and last activity, the evaluation and the at-risk flags in one statement
-(an index probe a figure), then credit progress in three grouped queries over those ids."""
+student, its hours and last activity, the evaluation, the at-risk flags and credit progress in
+one statement (an index probe a figure)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ from lti_tool.models import Course, User
 from lti_tool.quantities import quarter_hours
 
 from .common import with_placement
-from .credit import CreditSummary, credit_progress_for
+from .credit import CreditSummary, default_policy, progress_columns, summary_of, with_policy
 from .risk import RULES, Thresholds, describe, rule_conditions
 
 
@@ -65,22 +65,12 @@ class StudentRow:
 def rows_for(
     tenant_id: int, ids: Sequence[int], limits: Thresholds, today: dt.date, now: dt.datetime
 ) -> list[StudentRow]:
-    """The table's rows for these engagement ids (in that order), in four statements: the
-    details with hours and evaluations, then credit progress (three grouped queries)."""
+    """The table's rows for these engagement ids (in that order), in one statement: the
+    details with hours, evaluations, at-risk flags and credit progress (and the tenant's
+    credit defaults when a course has no stored policy: its row as the launch loaded it)."""
     if not ids:
         return []
     rows = _details(tenant_id, ids, limits, today, now)
-    for row in rows.values():
-        if row.evaluation == "Not yet" and any(
-            rule == "evaluation_overdue" for rule, _ in row.risks
-        ):
-            row.evaluation = "Overdue"
-    credit = credit_progress_for(
-        tenant_id, [(r.student_id, r.course_id) for r in rows.values() if r.course_id]
-    )
-    for row in rows.values():
-        if row.course_id:
-            row.credit = credit.get((row.student_id, row.course_id))
     return [rows[i] for i in ids if i in rows]
 
 
@@ -91,6 +81,8 @@ def _details(
     statement = _details_statement(limits, today, now.replace(second=0, microsecond=0))
     details = db.session.execute(statement, {"tenant_id": tenant_id, "ids": list(ids)}).all()
     rows: dict[int, StudentRow] = {}
+    # read once, and only when a course has no stored policy
+    defaults = functools.cache(functools.partial(default_policy, tenant_id))
     for r in details:
         row = StudentRow(
             engagement_id=r[0],
@@ -109,12 +101,38 @@ def _details(
         )
         _add_hours(row, *r[13:16])
         _add_evaluation(row, *r[16:19])
-        flags = r[19:]
         row.risks = [
-            (rule, describe(rule, limits)) for rule, on in zip(RULES, flags, strict=True) if on
+            (rule, describe(rule, limits))
+            for rule, on in zip(RULES, r[19:_CREDIT], strict=True)
+            if on
         ]
+        if row.evaluation == "Not yet" and r[_OVERDUE]:
+            row.evaluation = "Overdue"
+        if row.course_id:
+            row.credit = _credit_of(defaults, *r[_CREDIT:])
         rows[row.engagement_id] = row
     return rows
+
+
+_CREDIT = 19 + len(RULES)  # where ``progress_columns`` start in a row
+_OVERDUE = 19 + RULES.index("evaluation_overdue")
+
+
+def _credit_of(
+    defaults: Callable[[], tuple[int, int]],
+    per_credit: int | None,
+    max_credits: int | None,
+    credits: int | None,
+    status: str | None,
+    minutes: int | None,
+) -> CreditSummary:
+    """A row's credit progress from its ``progress_columns``."""
+    policy = (
+        (per_credit, max_credits)
+        if per_credit is not None and max_credits is not None
+        else defaults()
+    )
+    return summary_of(policy, credits, status, int(minutes or 0))
 
 
 _TENANT: Any = bindparam("tenant_id")
@@ -126,7 +144,7 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
     """``_details``'s statement, built once per thresholds, day and minute (as
     ``rule_conditions`` keeps the rules); parameters ``tenant_id`` and ``ids``."""
     rules = rule_conditions(limits, today, now)
-    return (
+    statement = with_policy(
         with_placement(
             select(
                 Engagement.id,
@@ -144,27 +162,25 @@ def _details_statement(limits: Thresholds, today: dt.date, now: dt.datetime) -> 
                 Engagement.updated_at,
                 *_per_engagement(),
                 *(cond.label(f"risk_{name}") for name, cond in rules.items()),
+                *progress_columns(_TENANT),
             ).join(User, User.id == Engagement.student_id)
-        )
-        .outerjoin(
-            StudentProfile,
-            (StudentProfile.user_id == Engagement.student_id)
-            & (StudentProfile.tenant_id == _TENANT),
-        )
-        .where(Engagement.tenant_id == _TENANT, Engagement.id.in_(_IDS))
+        ),
+        _TENANT,
     )
+    return statement.outerjoin(
+        StudentProfile,
+        (StudentProfile.user_id == Engagement.student_id) & (StudentProfile.tenant_id == _TENANT),
+    ).where(Engagement.tenant_id == _TENANT, Engagement.id.in_(_IDS))
 
 
 def _per_engagement() -> list[Any]:
     """Each row's logged and confirmed minutes, last day worked, and its evaluation's
     submission, average level and ratings: correlated subqueries (an index probe each), not
     grouped subqueries joined, whose join orders PostgreSQL's planner searched (18 ms of
-    planning instead of 2)."""
-    of_row = (HourLog.tenant_id == _TENANT, HourLog.engagement_id == Engagement.id)
-    evaluation = (
-        SupervisorEvaluation.tenant_id == _TENANT,
-        SupervisorEvaluation.engagement_id == Engagement.id,
-    )
+    planning instead of 2). By the engagement alone (its row is the tenant's), as the at-risk
+    rules read them: the hours are then index-only scans of ``ix_hour_log_engagement_date``."""
+    of_row = (HourLog.engagement_id == Engagement.id,)
+    evaluation = (SupervisorEvaluation.engagement_id == Engagement.id,)
 
     def ratings(aggregate: Any) -> Any:
         return (

@@ -18,16 +18,11 @@ from sqlalchemy import (
     Select,
     String,
     and_,
-    bindparam,
-    cast,
     false,
     func,
-    literal,
-    null,
     or_,
     select,
     text,
-    union_all,
 )
 
 from internships.models import Employer, Listing
@@ -313,31 +308,26 @@ def csv_row(row: StudentRow) -> tuple[Any, ...]:
     )
 
 
-def _distinct_programs(tenant_id: int) -> list[str]:
-    """The tenant's programs by a loose index scan over (tenant_id, program): one index probe
-    per program instead of reading every profile."""
-    return [str(p) for p in db.session.scalars(_PROGRAMS, {"t": tenant_id})]
-
-
-_PROGRAMS = text(
+# The filter form's choices in one statement (parameters t and n): part 0 the tenant's
+# programs, by a loose index scan over (tenant_id, program) (one index probe per program
+# instead of reading every profile); part 1 its courses (by title); part 2 its distinct terms;
+# part 3 its first n employers by name. Each part keeps its order in the ORDER BY.
+_OPTIONS = text(
     "WITH RECURSIVE p(program) AS ("
     " SELECT min(program) FROM student_profile WHERE tenant_id = :t AND program > ''"
     " UNION ALL"
     " SELECT (SELECT min(s.program) FROM student_profile s"
     "         WHERE s.tenant_id = :t AND s.program > p.program)"
-    " FROM p WHERE p.program IS NOT NULL"
-    ") SELECT program FROM p WHERE program IS NOT NULL LIMIT 500"
-)
-# The tenant's courses (by title) and then its distinct terms (by name), in one statement
-# built once (parameter tenant_id): part 0 rows are courses, part 1 rows terms.
-_COURSES_AND_TERMS = union_all(
-    select(literal(0).label("part"), Course.id, Course.title, Course.term_name).where(
-        Course.tenant_id == bindparam("tenant_id")
-    ),
-    select(literal(1), cast(null(), Integer), cast(null(), String), Course.term_name)
-    .where(Course.tenant_id == bindparam("tenant_id"), Course.term_name.is_not(None))
-    .distinct(),
-).order_by("part", "title", "id", "term_name")
+    " FROM p WHERE p.program IS NOT NULL)"
+    " SELECT 0 AS part, CAST(NULL AS INTEGER) AS id, program AS label, CAST(NULL AS VARCHAR)"
+    " AS term FROM (SELECT program FROM p WHERE program IS NOT NULL LIMIT 500) AS programs"
+    " UNION ALL SELECT 1, id, title, term_name FROM course WHERE tenant_id = :t"
+    " UNION ALL SELECT DISTINCT 2, CAST(NULL AS INTEGER), term_name, CAST(NULL AS VARCHAR)"
+    " FROM course WHERE tenant_id = :t AND term_name IS NOT NULL"
+    " UNION ALL SELECT 3, id, name, CAST(NULL AS VARCHAR) FROM (SELECT id, name FROM employer"
+    " WHERE tenant_id = :t ORDER BY name, id LIMIT :n) AS employers"
+    " ORDER BY part, label, id"
+).columns(part=Integer, id=Integer, label=String, term=String)
 
 
 @dataclass(frozen=True)
@@ -353,18 +343,16 @@ class FilterOptions:
 
 
 def filter_options(tenant_id: int, employer_id: int | None = None) -> FilterOptions:
-    """The choices of the filter form (distinct values of the tenant)."""
-    programs = _distinct_programs(tenant_id)
-    both = db.session.execute(_COURSES_AND_TERMS, {"tenant_id": tenant_id}).all()
-    courses = [(cid, title, term) for part, cid, title, term in both if part == 0]
-    terms = [term for part, _, _, term in both if part == 1]
-    of_tenant = select(Employer.id, Employer.name).where(Employer.tenant_id == tenant_id)
-    employers = [
-        (eid, name)
-        for eid, name in db.session.execute(
-            of_tenant.order_by(Employer.name, Employer.id).limit(EMPLOYER_OPTIONS + 1)
-        )
-    ]
+    """The choices of the filter form (distinct values of the tenant), in one statement."""
+    parts: tuple[list[Any], list[Any], list[Any], list[Any]] = ([], [], [], [])
+    for part, oid, label, term in db.session.execute(
+        _OPTIONS, {"t": tenant_id, "n": EMPLOYER_OPTIONS + 1}
+    ):
+        parts[part].append((oid, label, term))
+    programs = [str(label) for _, label, _ in parts[0]]
+    courses = parts[1]
+    terms = [label for _, label, _ in parts[2]]
+    employers = [(oid, label) for oid, label, _ in parts[3]]
     listed = len(employers) <= EMPLOYER_OPTIONS
     count = len(employers)
     if not listed:
@@ -374,6 +362,7 @@ def filter_options(tenant_id: int, employer_id: int | None = None) -> FilterOpti
             )
             or 0
         )
+        of_tenant = select(Employer.id, Employer.name).where(Employer.tenant_id == tenant_id)
         employers = (
             [
                 (eid, name)

@@ -10,12 +10,13 @@ import uuid
 from sqlalchemy import func, select
 
 from accreditation.reports.services.common import current_term, terms
+from accreditation.reports.services.credit import credit_progress_for
 from accreditation.reports.services.dashboard import home_counts
 from accreditation.reports.services.glance import engagements_by_state
 from accreditation.reports.services.risk import Thresholds
 from accreditation.reports.services.student_rows import rows_for
 from accreditation.reports.services.students import filter_options
-from credit.models import CreditAward
+from credit.models import CreditAward, CreditPolicy
 from internships.models import Listing
 from internships.work.models import ENGAGEMENT_STATUSES, Application, Engagement, HourLog
 from lti_tool.extensions import db
@@ -168,9 +169,11 @@ def test_the_table_rows_read_hours_and_evaluations_with_the_details(app, world: 
     with app.app_context():
         with counted() as seen:
             rows = rows_for(world.tenant_id, ids, Thresholds(), dt.date.today(), utcnow())
-        # the details with hours and evaluations; credit's three; the tenant's credit defaults
-        assert len(seen) == 5 and any("FROM tenant" in statement for statement in seen)
+        # the details with hours, evaluations and credit; the tenant's credit defaults (the
+        # course has no stored policy), read once for every row
+        assert len(seen) == 2 and "FROM tenant" in seen[1]
         assert "hour_log" in seen[0] and "supervisor_evaluation" in seen[0]
+        assert "credit_award" in seen[0] and "credit_policy" in seen[0]
         by_id = {r.engagement_id: r for r in rows}
         assert [r.engagement_id for r in rows] == ids
         low, late = by_id[world.ids["e_ben_low"]], by_id[world.ids["e_ben_late"]]
@@ -212,5 +215,42 @@ def test_the_filter_choices_list_courses_by_title_then_each_term_once(app, world
         assert "Accounting 101 (Spring term)" in [label for _, label in options.courses]
         assert "Biology" in [label for _, label in options.courses]
         assert options.terms == ["Fall term", "Spring term"]
-        assert len(seen) == 3  # programs; courses and terms; employers
+        assert len(seen) == 1  # programs, courses, terms and employers
+        db.session.rollback()
+
+
+def test_the_table_rows_credit_agrees_with_the_credit_figures(app, world: World, make_school):
+    """Each row's credit progress, read with its details, is what ``credit_progress_for``
+    works out for its (student, course): the course's stored policy, the current award (not
+    superseded or declined), the confirmed hours of the student's engagements in the course;
+    another tenant's award for the same people is never read."""
+    other = make_school()
+    ids = [world.ids[k] for k in ("e_chloe", "e_ben_low", "e_ben_late", "e_amara")]
+    with app.app_context():
+        db.session.add(
+            CreditPolicy(
+                tenant_id=world.tenant_id,
+                course_id=world.ids["course"],
+                hours_per_credit=10,
+                max_credits=2,
+            )
+        )
+        old = _award(world, "ben", 1)
+        old.superseded_at = utcnow()
+        db.session.flush()
+        old.superseded_by_id = _award(world, "ben", 2, supersedes_id=old.id).id
+        _award(world, "amara", 1, status="awaiting_approval")
+        _award(world, "chloe", 2, status="declined")
+        db.session.flush()
+        rows = rows_for(world.tenant_id, ids, Thresholds(), dt.date.today(), utcnow())
+        pairs = [(r.student_id, r.course_id) for r in rows]
+        expected = credit_progress_for(world.tenant_id, pairs)
+        assert [r.credit for r in rows] == [expected[pair] for pair in pairs]
+        by_student = {r.student_id: r.credit for r in rows}
+        ben, amara, chloe = (by_student[world.ids[k]] for k in ("ben", "amara", "chloe"))
+        assert ben is not None and (ben.credits_awarded, ben.award_status) == (2, "final")
+        assert ben.label == "2 of 2 credits awarded" and ben.approved_hours == 30
+        assert amara is not None and amara.label == "Award awaiting approval"
+        assert chloe is not None and chloe.label == "0% of 20 h"  # declined: no award
+        assert rows_for(other.tenant_id, ids, Thresholds(), dt.date.today(), utcnow()) == []
         db.session.rollback()
