@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from internships.services.listing_rules import pay_floor_cents
 from internships.work.models import Engagement
+from internships.work.services.reads import kept
 from internships.workspace.panels import Viewer, finished, hour_days
 from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.tenants import get_tenant
@@ -41,7 +42,9 @@ def provide(viewer: Viewer, engagement: Engagement) -> dict[str, Any] | None:
     basis = pay_basis(engagement)
     if basis is None:  # unpaid: one statement
         return None
-    payments = svc.payments_of(engagement)
+    # read once per transaction (``reads``: the engagement page reads them with its other
+    # lists, ``workspace.page_lists``)
+    payments = kept("payments", engagement, lambda: svc.payments_of(engagement))
     by_day = hour_days(engagement).confirmed
     standing = standing_of(engagement, payments, minutes_by_day=by_day, basis=basis)
     if standing is None:

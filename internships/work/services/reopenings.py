@@ -19,6 +19,7 @@ from lti_tool.extensions import db
 from lti_tool.models import utcnow
 
 from ..models import Deliverable, Engagement, EngagementReopening, Reflection
+from .reads import kept
 
 
 @dataclass(frozen=True)
@@ -49,10 +50,12 @@ _OPEN_OF_KIND = _OPEN.where(EngagementReopening.kind == bindparam("kind"))
 
 
 def open_reopenings(engagement: Engagement, kind: str | None = None) -> list[EngagementReopening]:
-    """The engagement's reopenings still open (of ``kind``, if given), oldest first."""
+    """The engagement's reopenings still open (of ``kind``, if given), oldest first (all
+    kinds: read once per transaction, ``reads``)."""
     params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id, "kind": kind}
-    stmt = _OPEN_OF_KIND if kind is not None else _OPEN
-    return list(db.session.scalars(stmt, params))
+    if kind is None:
+        return kept("open_reopenings", engagement, lambda: list(db.session.scalars(_OPEN, params)))
+    return list(db.session.scalars(_OPEN_OF_KIND, params))
 
 
 def is_open(engagement: Engagement, kind: str) -> bool:

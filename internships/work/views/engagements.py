@@ -18,6 +18,8 @@ from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
 from lti_tool.words import listed
 
 from ...workspace import panels as workspace
+from ...workspace.messages.services import Reader
+from ...workspace.page_lists import read_page_lists
 from ...workspace.page_rows import page_engagement
 from .. import forms
 from ..services import engagements as eng
@@ -37,6 +39,7 @@ def _engagement_page(
 ) -> ResponseReturnValue:
     ctx = current_launch()
     engagement = page_engagement(ctx, engagement_id)  # with its single rows, for its panels
+    read_page_lists(engagement, Reader.of_launch(ctx))  # its lists, for the page and panels
     # only the forms whose fields the page shows: every form's hidden fields (the CSRF token,
     # the same in each) are rendered once from hours_form; the supervisor link's choices are
     # for faculty and advisors (the student's one button names its purpose itself)

@@ -25,6 +25,7 @@ from lti_tool.services import audit
 
 from ...work.models import LINK_OPEN_STATUSES, Engagement
 from ...work.services import uploads
+from ...work.services.reads import kept
 from .models import BODY_MAX, MessageParticipant, MessageRead, WorkspaceMessage
 
 # The engagement page shows the latest messages only; the rest are on the conversation's page.
@@ -189,12 +190,20 @@ def latest_and_read(
     engagement: Engagement, reader: Reader, limit: int = SHOWN
 ) -> tuple[list[WorkspaceMessage], int]:
     """The latest ``limit`` messages, oldest first (the newest last), and the reader's
-    ``last_read``, in one statement (0 when there is no message: nothing to have read)."""
+    ``last_read``, in one statement (0 when there is no message: nothing to have read); the
+    latest ``SHOWN`` are read once per transaction (``reads``: the engagement page reads
+    them with its other lists, ``workspace.page_lists``)."""
     params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
-    rows = db.session.execute(
-        _latest_statement(), {**params, "limit": limit, "reader": reader.key}
-    ).all()
-    return [row[0] for row in reversed(rows)], int(rows[0][1] or 0) if rows else 0
+
+    def read() -> tuple[list[WorkspaceMessage], int]:
+        rows = db.session.execute(
+            _latest_statement(), {**params, "limit": limit, "reader": reader.key}
+        ).all()
+        return [row[0] for row in reversed(rows)], int(rows[0][1] or 0) if rows else 0
+
+    if limit != SHOWN:
+        return read()
+    return kept(f"latest_messages:{reader.key}", engagement, read)
 
 
 def all_messages(engagement: Engagement) -> list[WorkspaceMessage]:
@@ -207,8 +216,13 @@ def all_messages(engagement: Engagement) -> list[WorkspaceMessage]:
 
 
 def message_count(engagement: Engagement) -> int:
-    return int(
-        db.session.scalar(select(func.count(WorkspaceMessage.id)).where(*_of(engagement))) or 0
+    """How many messages the conversation has (read once per transaction: ``reads``)."""
+    return kept(
+        "message_count",
+        engagement,
+        lambda: int(
+            db.session.scalar(select(func.count(WorkspaceMessage.id)).where(*_of(engagement))) or 0
+        ),
     )
 
 
@@ -320,15 +334,19 @@ def is_participant(engagement: Engagement, reader: Reader) -> bool:
     """The student and the supervisor always are; a faculty member or advisor once joined."""
     if reader.kind not in JOINING:
         return True
-    return (
-        db.session.scalar(
-            select(MessageParticipant.id).where(
-                MessageParticipant.tenant_id == engagement.tenant_id,
-                MessageParticipant.engagement_id == engagement.id,
-                MessageParticipant.user_id == reader.user_id,
+    return kept(
+        f"participant:{reader.key}",
+        engagement,
+        lambda: (
+            db.session.scalar(
+                select(MessageParticipant.id).where(
+                    MessageParticipant.tenant_id == engagement.tenant_id,
+                    MessageParticipant.engagement_id == engagement.id,
+                    MessageParticipant.user_id == reader.user_id,
+                )
             )
-        )
-        is not None
+            is not None
+        ),
     )
 
 

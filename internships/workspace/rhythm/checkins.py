@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from internships.work.models import Engagement
+from internships.work.services.reads import kept
 from lti_tool.actor import Actor
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
@@ -59,9 +60,14 @@ def _recent_statement() -> Any:
 
 
 def recent_checkins(engagement: Engagement, limit: int = SHOWN) -> list[CheckIn]:
-    """The engagement's latest check-ins, newest week first."""
+    """The engagement's latest check-ins, newest week first (the latest ``SHOWN``: read once
+    per transaction, ``reads``)."""
     params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id, "limit": limit}
-    return list(db.session.scalars(_recent_statement(), params))
+    if limit != SHOWN:
+        return list(db.session.scalars(_recent_statement(), params))
+    return kept(
+        "recent_checkins", engagement, lambda: list(db.session.scalars(_recent_statement(), params))
+    )
 
 
 def submit_checkin(

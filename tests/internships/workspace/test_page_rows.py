@@ -26,9 +26,10 @@ from tests.helpers import counted
 from tests.internships.work.helpers import engaged
 
 # the student's page of an engagement with its agreement acknowledged and no hours yet: the
-# launch, the engagement with its single rows, hour logs, deliverables, reopenings, messages,
-# checklist rows, milestones with their changes, check-ins, payments
-PAGE_STATEMENTS = 10
+# launch, the engagement with its single rows, its lists (hour logs, deliverables, reopenings,
+# messages, checklist rows, milestones with their changes, check-ins, payments:
+# ``workspace.page_lists``)
+PAGE_STATEMENTS = 3
 
 
 def _kept_reads(engagement) -> tuple:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, literal, select, union_all
 
 from internships.work.models import Engagement
+from internships.work.services.reads import kept
 from lti_tool.extensions import db
 
 from ..models import Milestone, MilestoneChange
@@ -47,7 +48,13 @@ def _statement() -> Any:
 def milestones_and_changes(
     engagement: Engagement,
 ) -> tuple[list[Milestone], list[MilestoneChange]]:
-    """``milestones_of`` (by due date) and ``changes_of`` (newest first) in one statement."""
+    """``milestones_of`` (by due date) and ``changes_of`` (newest first) in one statement,
+    read once per transaction (``reads``: the engagement page reads them with its other
+    lists, ``workspace.page_lists``)."""
+    return kept("milestones_and_changes", engagement, lambda: _read(engagement))
+
+
+def _read(engagement: Engagement) -> tuple[list[Milestone], list[MilestoneChange]]:
     params = {"tenant_id": engagement.tenant_id, "engagement_id": engagement.id}
     rows: list[Milestone] = []
     changes: list[MilestoneChange] = []
