@@ -19,8 +19,11 @@ from lti_tool.models import User
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
 from . import progress_statements as statements
+from .course_statement import course_people_statement
 from .policy import default_rules, read_policies
 from .standing import (
+    COUNTED,
+    DefaultRules,
     EngagementProgress,
     Rules,
     StudentProgress,
@@ -57,28 +60,75 @@ def _progress(
 ) -> dict[Key, StudentProgress]:
     """Progress by (student, course) for the courses of ``course_ids``: of their enrolled
     students (and anyone with work counted there), or of each of ``student_ids`` in each
-    course. The same grouped queries serve one course's roster and one student's courses.
+    course: a roster's people come with their awards and decisions in one statement
+    (``course_statement``), given students' from the grouped queries of ``progress_statements``.
     ``courses_known``: the caller read the courses from the tenant's own rows; ``policies``:
     the courses' policies, ``decided``: the current awards and latest decisions, ``person``:
     the one student's (id, name, email, sub), when the caller read them."""
     if policies is None:
         policies = read_policies(tenant_id, course_ids, courses_known)
-    students = _students(tenant_id, course_ids, student_ids, person)
     params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
     by_students = student_ids is not None
-    engagements, owner = _engagements(params, by_students)
-    # Students with work counted here but no launch into the course yet still appear.
-    _add_students(students, tenant_id, set(owner.values()) - set(students))
-    awards, decisions = decided or (
-        _current_awards(params, by_students),
-        _latest_decisions(params, by_students),
-    )
+    if by_students:
+        students = _students(tenant_id, course_ids, student_ids, person)
+        engagements, owner = _engagements(params, by_students)
+        # Students with work counted here but no launch into the course yet still appear.
+        _add_students(students, tenant_id, set(owner.values()) - set(students))
+        awards, decisions = decided or (
+            _current_awards(params, by_students),
+            _latest_decisions(params, by_students),
+        )
+    else:  # a roster: its people come with their awards and decisions, work or not
+        students, read_awards, read_decisions = _course_people(params)
+        awards, decisions = decided or (read_awards, read_decisions)
+        engagements, owner = _engagements(params, by_students)
     for eid, e in engagements.items():
         if owner[eid] in students:
             students[owner[eid]].engagements.append(e)
+    # The rules as plain values: a stored policy's attributes are instrumented, and each
+    # student's figures read them a dozen times.
+    rules = {cid: plain_rules(policy) for cid, policy in policies.items()}
     for key, p in students.items():
-        _sum_up(p, policies[p.course_id], awards.get(key), decisions.get(key))
+        _sum_up(p, policies[p.course_id], rules[p.course_id], awards.get(key), decisions.get(key))
     return students
+
+
+def _course_people(
+    params: dict[str, Any],
+) -> tuple[dict[Key, StudentProgress], dict[Key, CreditAward], dict[Key, CreditDecision]]:
+    """The courses' students (enrolled, or with work counted there), no figures yet, with
+    their current awards and latest decisions: one statement."""
+    students: dict[Key, StudentProgress] = {}
+    awards: dict[Key, CreditAward] = {}
+    decisions: dict[Key, CreditDecision] = {}
+    rows = db.session.execute(course_people_statement(), _bound(params))
+    for uid, name, email, sub, cid, award, decision in rows:
+        key = (uid, cid)
+        students[key] = StudentProgress(uid, cid, name or "", email or "", sub)
+        if award is not None:
+            awards[key] = award
+        if decision is not None:
+            decisions[key] = decision
+    return students, awards, decisions
+
+
+def plain_rules(policy: Rules) -> Rules:
+    """``policy``'s rules as a plain value for the standing's functions, which read them per
+    student (the tenant's ``DefaultRules`` are one already)."""
+    if isinstance(policy, DefaultRules):
+        return policy
+    return DefaultRules(
+        hours_per_credit=policy.hours_per_credit,
+        max_credits=policy.max_credits,
+        allow_stacking=policy.allow_stacking,
+        require_agreement=policy.require_agreement,
+        require_evaluation=policy.require_evaluation,
+        require_reflection=policy.require_reflection,
+        grading_mode="",  # the standing reads neither: only its rules are copied
+        approval_chain="",
+        min_rating=policy.min_rating,
+        deadline=policy.deadline,
+    )
 
 
 def _students(
@@ -183,18 +233,20 @@ def _latest_decisions(params: dict[str, Any], by_students: bool) -> dict[Key, Cr
 def _sum_up(
     p: StudentProgress,
     policy: Rules,
+    rules: Rules,
     award: CreditAward | None,
     decision: CreditDecision | None,
 ) -> None:
-    """A student's totals, credits, checklist and state from their engagements and decisions."""
+    """A student's totals, credits, checklist and state from their engagements and decisions
+    (under ``policy``, whose rules ``rules`` holds as plain values)."""
     for e in p.engagements:
         p.approved_minutes += e.approved_minutes
         p.pending_minutes += e.pending_minutes
-        if e.counted:
+        if e.status in COUNTED:
             p.counted_minutes += e.approved_minutes - e.late_minutes
     p.policy = policy
-    p.credits_by_hours = credits_by_hours(p, policy)
-    p.checklist = checklist_for(p, policy)
+    p.credits_by_hours = credits_by_hours(p, rules)
+    p.checklist = checklist_for(p, rules)
     p.award = award
     if p.award is not None and p.award.status == "final":
         p.credits_earned = p.award.credits
