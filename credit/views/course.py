@@ -22,9 +22,8 @@ from ..services import policy as policy_svc
 from ..services import progress as progress_svc
 from ..services import sync as sync_svc
 from ..services.roster import merge_roster, sort_rows
-from . import bp, course_id_of, course_policy, read_only
-from .figures import filtered, progress_chart, state_counts
-from .roster_table import pill_states, row_cells
+from . import bp, course_id_of, course_policy, read_only, roster_table
+from .figures import chart_alt, filtered, progress_chart, state_counts
 
 # --- faculty: policy --------------------------------------------------------------------------
 
@@ -83,25 +82,29 @@ def course() -> ResponseReturnValue:
     sort, direction = request.args.get("sort", "name"), request.args.get("dir", "asc")
     counts = state_counts(r.state for r in merged if not r.dropped)
     shown, showing = filtered(sort_rows(merged, sort, direction), request.args.get("state"))
+    summary = sync_svc.course_summary(ctx.tenant_id, course_id)
+    # The refused grades are among the failed ones the summary counts: none failed, none to read.
+    failures = sync_svc.failed_syncs(ctx.tenant_id, course_id) if summary["failed"] else []
+    button = ButtonForm()  # both buttons post only the launch and the CSRF token
     return render_template(
         "credit/course.html",
         policy=current,
         rows=shown,
-        cells=row_cells(shown, current, launch_url_each("credit.review", "student_id")),
-        pill_states=pill_states(shown),
+        **roster_table.table(shown, current, launch_url_each("credit.review", "student_id")),
         total=len(merged),
         state=request.args.get("state") if showing else None,
         showing=showing,
         counts=counts,
         chart=progress_chart(counts),
+        chart_alt=chart_alt(counts),
         sort=sort,
         direction=direction,
         roster=kept,
-        refresh_form=ButtonForm(),
+        refresh_form=button,
         from_nrps=kept.kept,
-        summary=sync_svc.course_summary(ctx.tenant_id, course_id),
-        failures=sync_svc.failed_syncs(ctx.tenant_id, course_id),
-        retry_form=ButtonForm(),
+        summary=summary,
+        failures=failures,
+        retry_form=button,
         modes=GRADING_MODES,
         chains=APPROVAL_CHAINS,
     )

@@ -67,6 +67,12 @@ def progress_chart(counts: list[tuple[str, str, int]]) -> str:
     return _chart(tuple(counts))
 
 
+def chart_alt(counts: list[tuple[str, str, int]]) -> str:
+    """The chart's text alternative: every bar's words and number, as the chart shows them."""
+    listed = ", ".join(f"{words} {n}" for _, words, n in counts)
+    return f"Bar chart of students by where they stand: {listed}."
+
+
 @functools.lru_cache(maxsize=256)
 def _chart(counts: tuple[tuple[str, str, int], ...]) -> str:
     row, label_w, bar_w, pad = 30, 190, 360, 8
