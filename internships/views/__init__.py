@@ -30,7 +30,7 @@ from ..models import STATUS_LABELS
 from ..rendering import render_markdown
 from ..services import listings as svc
 from ..services import pins as pin_svc
-from ..services.board import search_board
+from ..services.board import BoardQuery, search_board
 from ..services.listing_review import waiting_counts
 from ..vocabulary import UNPAID_FACTORS, skill_label
 
@@ -94,8 +94,8 @@ def expired(endpoint: str, **values: Any) -> ResponseReturnValue:
 @requires(*EVERYONE)
 def board() -> ResponseReturnValue:
     ctx = current_launch()
-    form = BoardFilterForm(request.args)
-    query = dataclasses.replace(form.to_query(), course_id=ctx.course_id)
+    form, query, filters = _board_form(_board_key(request.args))
+    query = dataclasses.replace(query, course_id=ctx.course_id)
     page = search_board(ctx.tenant_id, query, today_in(ctx.time_zone))
     args = {k: request.args.getlist(k) for k in request.args if k not in ("page", "lid")}
     # what a listing's "Back to all listings" returns to: this page of this search
@@ -105,7 +105,7 @@ def board() -> ResponseReturnValue:
     return render_template(
         "internships/board.html",
         form=form,
-        filters=board_filters(request.args),
+        filters=filters,
         page=page,
         args=args,
         back=back or None,
@@ -113,30 +113,37 @@ def board() -> ResponseReturnValue:
     )
 
 
-# the board's query parameters: its filter form's fields (page among them)
-BOARD_ARGS = frozenset(
-    name for name, value in vars(BoardFilterForm).items() if isinstance(value, UnboundField)
+# the board's query parameters: its filter form's fields (page among them), in name order
+BOARD_ARGS = tuple(
+    sorted(name for name, value in vars(BoardFilterForm).items() if isinstance(value, UnboundField))
 )
+
+_BoardKey = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _board_key(args: MultiDict[str, str]) -> _BoardKey:
+    """The board's own parameters of a query string: what its form depends on."""
+    return tuple((name, tuple(args.getlist(name))) for name in BOARD_ARGS if name in args)
 
 
 def board_filters(args: MultiDict[str, str]) -> dict[str, Markup]:
     """The HTML of the board's filter form around its skills picker for this query string
     (``internships/_board_filters.html``): a function of the board's own parameters alone."""
-    key = tuple((name, tuple(args.getlist(name))) for name in sorted(BOARD_ARGS) if name in args)
-    head, tail = _filters_html(key)
-    return {"head": head, "tail": tail}
+    return _board_form(_board_key(args))[2]
 
 
 @functools.lru_cache(maxsize=256)
-def _filters_html(key: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Markup, Markup]:
-    """Kept per process for the latest 256 query strings: rendering the form's fields was a
-    fifth of the board's CPU. The form is made and checked from the key alone, as the board
-    makes it from the query string, so its values and messages are the same."""
+def _board_form(key: _BoardKey) -> tuple[BoardFilterForm, BoardQuery, dict[str, Markup]]:
+    """The board's filter form made and checked from the key (as from the query string: its
+    values and messages are the same), its query, and the HTML of the form around the
+    skills picker; kept per process for the latest 256 query strings (making and checking
+    the form, and rendering its fields, were a quarter of the board's CPU). The form is only
+    read after this (the page renders its skills picker and shows its words)."""
     form = BoardFilterForm(MultiDict([(name, v) for name, values in key for v in values]))
-    form.to_query()  # checks the values, as the board does: a bad one shows its message
+    query = form.to_query()  # checks the values: a bad one shows its message
     module = current_app.jinja_env.get_template("internships/_board_filters.html").module
     macros: Any = module  # the template's macros (Markup: the page escapes automatically)
-    return macros.head(form), macros.tail(form)
+    return form, query, {"head": macros.head(form), "tail": macros.tail(form)}
 
 
 def board_args(back: str) -> dict[str, list[str]]:
