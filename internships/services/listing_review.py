@@ -87,8 +87,9 @@ class WaitingCounts:
 
 
 _pending = Listing.status == "pending_approval"
-# built once (the advisor's home reads it): a request binds ``tenant_id``
-_WAITING_COUNTS = select(
+# built once (the advisor's home reads it, with the other internships panels' counts:
+# ``workspace.home_counts``): a request binds ``tenant_id``
+WAITING_COUNTS = select(
     func.count().filter(_pending),
     func.count().filter(_pending, Listing.source == "employer_form"),
     func.count().filter(Listing.status == "draft", Listing.source == "import"),
@@ -99,7 +100,7 @@ _WAITING_COUNTS = select(
 
 
 def waiting_counts(tenant_id: int) -> WaitingCounts:
-    """The counts of ``approval_queue`` and ``drafts_to_complete`` in one statement, for the
-    advisor's home (which shows the numbers, not the listings)."""
-    row = db.session.execute(_WAITING_COUNTS, {"tenant_id": tenant_id}).one()
+    """The counts of ``approval_queue`` and ``drafts_to_complete`` in one statement (the
+    advisor's home reads ``WAITING_COUNTS`` beside its other counts)."""
+    row = db.session.execute(WAITING_COUNTS, {"tenant_id": tenant_id}).one()
     return WaitingCounts(int(row[0]), int(row[1]), int(row[2]))

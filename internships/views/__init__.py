@@ -31,8 +31,8 @@ from ..rendering import render_markdown
 from ..services import listings as svc
 from ..services import pins as pin_svc
 from ..services.board import BoardQuery, search_board
-from ..services.listing_review import waiting_counts
 from ..vocabulary import UNPAID_FACTORS, skill_label
+from ..workspace.home_counts import advisor_counts
 
 bp = Blueprint("internships", __name__, url_prefix="/internships")
 
@@ -50,13 +50,10 @@ def faculty_panel(ctx: LaunchContext) -> dict[str, Any] | None:
 
 
 def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
-    """The advisor's home panel: the approval queue and the career center's tools."""
-    counts = waiting_counts(ctx.tenant_id)
-    return {
-        "waiting": counts.waiting,
-        "from_employers": counts.from_employers,
-        "drafts": counts.drafts,
-    }
+    """The advisor's home panel: the approval queue and the career center's tools (its counts
+    read in the statement of the other internships panels' counts)."""
+    counts = advisor_counts(ctx)
+    return {name: counts[name] for name in ("waiting", "from_employers", "drafts")}
 
 
 EVERYONE = ("student", "faculty", "advisor")

@@ -1,7 +1,8 @@
 """The counts the advisor's home panels show beside each other (this week's check-ins and the
 blocked ones, the reminders of the last seven days, the overdue payments and disputes waiting
-for an advisor, the employers with contacts), read in one statement the first panel asks for
-and kept for the rest of the request."""
+for an advisor, the employers with contacts, the listings waiting for approval and the imported
+drafts), read in one statement the first panel asks for and kept for the rest of the
+request."""
 
 from __future__ import annotations
 
@@ -16,15 +17,28 @@ from lti_tool.context import LaunchContext, today_in
 from lti_tool.extensions import db
 from lti_tool.models import utcnow
 
-NAMES = ("checkins", "blocked", "reminders", "overdue", "disputes", "with_contacts")
+NAMES = (
+    "checkins",
+    "blocked",
+    "reminders",
+    "overdue",
+    "disputes",
+    "with_contacts",
+    # listing_review.WAITING_COUNTS, in its order
+    "waiting",
+    "from_employers",
+    "drafts",
+)
 
 
 @functools.cache
 def _statement() -> Any:
-    """Every count as a scalar subquery of one statement, built once: a request binds
-    ``tenant_id``, ``week`` (this week's Monday) and ``since`` (seven days ago)."""
+    """Every count in one statement (a scalar subquery each, the listings' from one row),
+    built once: a request binds ``tenant_id``, ``week`` (this week's Monday) and ``since``
+    (seven days ago)."""
     from internships.employers.pay.models import OverduePayment, Payment
     from internships.employers.portal.models import EmployerContact
+    from internships.services.listing_review import WAITING_COUNTS
 
     from .rhythm.models import CheckIn, Reminder
 
@@ -46,9 +60,15 @@ def _statement() -> Any:
             EmployerContact.tenant_id == tenant_id, EmployerContact.removed_at.is_(None)
         ),
     )
+    # the listings' counts are one row of FILTERed counts: read from it, not one subquery each
+    waiting = WAITING_COUNTS.subquery()
     return select(
-        *(count.scalar_subquery().label(name) for count, name in zip(counts, NAMES, strict=True))
-    )
+        *(
+            count.scalar_subquery().label(name)
+            for count, name in zip(counts, NAMES[: len(counts)], strict=True)
+        ),
+        *(column.label(name) for column, name in zip(waiting.c, NAMES[len(counts) :], strict=True)),
+    ).select_from(waiting)
 
 
 def advisor_counts(ctx: LaunchContext) -> dict[str, int]:

@@ -10,6 +10,9 @@ import re
 from html import unescape
 
 from accreditation.reports.services import bars
+from internships.models import Listing
+from lti_tool.extensions import db
+from tests.helpers import counted
 
 from .conftest import World
 
@@ -72,3 +75,28 @@ def test_bars_escape_labels_and_draw_no_bar_for_a_missing_figure():
     svg = base64.b64decode(uri.split(",", 1)[1]).decode()
     assert "&lt;b&gt;&amp;" in svg and "T &amp; t" in svg
     assert svg.count("<rect") == 2 + 1 + 3 + 2  # pattern (2), background, bars, legend
+
+
+def test_the_advisor_home_reads_the_students_at_risk_and_the_listings_counts_once(
+    app, world: World, seed_listing, make_school
+):
+    """The students at risk (counts and the newest rows) come from one statement, and the
+    listings waiting for approval are counted in the statement of the other internships
+    panels' counts; another tenant's waiting listing is not counted."""
+    other = make_school()
+    waiting = seed_listing(world.tenant_id, title="Waiting listing")
+    elsewhere = seed_listing(other.tenant_id, title="Another school's listing")
+    with app.app_context():
+        for listing_id in (waiting, elsewhere):
+            db.session.get(Listing, listing_id).status = "pending_approval"
+        db.session.commit()
+    with app.app_context(), counted() as seen:
+        body = page_of(world.advisor, "/home/advisor")
+    at_risk = [s for s in seen if "OVER ()" in s and "FROM engagement" in s]
+    assert len(at_risk) == 1 and "JOIN lti_user" in at_risk[0]
+    waiting_counts = [s for s in seen if "listing.source" in s]
+    assert len(waiting_counts) == 1 and "workspace_checkin" in waiting_counts[0]
+    assert "4 engagements are at risk; the newest 3" in body
+    assert f"/reports/students/{world.ids['ben']}?" in body
+    assert "Learning agreement not acknowledged" in body  # Chloé's, the newest
+    assert "1 listing waits for approval" in body
