@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import aliased
@@ -20,6 +20,7 @@ from lti_tool.extensions import db
 from lti_tool.models import Tenant
 
 Pair = tuple[int, int]  # (student id, course id)
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def progress_columns(tenant: Any) -> list[Any]:
     ]
 
 
-def with_policy(stmt: Select[Any], tenant: Any) -> Select[Any]:
+def with_policy(stmt: Select[*Ts], tenant: Any) -> Select[*Ts]:
     """``stmt`` over engagements, outer-joined to their course's stored credit policy."""
     return stmt.outerjoin(
         CreditPolicy,
