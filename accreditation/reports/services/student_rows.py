@@ -54,6 +54,11 @@ class StudentRow:
         return quarter_hours(self.confirmed_minutes)
 
     @property
+    def last_day(self) -> str:
+        """The last activity as an ISO date ("" without one): the table shows it three times."""
+        return self.last_activity.isoformat() if self.last_activity else ""
+
+    @property
     def plan_percent(self) -> int | None:
         return (
             round(100 * self.logged_minutes / (self.planned_hours * 60))
