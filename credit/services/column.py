@@ -14,6 +14,7 @@ while no current grade in it was given out of another maximum.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -123,19 +124,23 @@ class _Known:
     may_create: bool
     maximum: float
     others: int
-    # Columns holding a current grade out of another maximum: never refitted under it
-    graded_otherwise: frozenset[str] = frozenset()
+    # What the stored policy remembers of its column (None: no policy stored): a column found
+    # as it is remembered is not written again
+    stored: tuple[Any, ...] | None = None
 
 
-def resolve_column(ctx: LaunchContext) -> ResolvedColumn:
+def resolve_column(ctx: LaunchContext, policy: CreditPolicy | None = None) -> ResolvedColumn:
     """The column credit goes to, checked against the LMS: the remembered one while it is
     still there and still the tool's; else the first of the tool's own columns; else a new one
     created through AGS. Call first in a request: it ends the request's transaction before it
     waits on the LMS (nothing of it is kept), then remembers the column on the policy (flush
-    only: the caller's commit keeps it with the decision, a refusal's rollback drops it)."""
+    only: the caller's commit keeps it with the decision, a refusal's rollback drops it).
+    ``policy``: the course's policy as the caller read it in this transaction (not read
+    again)."""
     course_id = _require_course(ctx)
-    known = _known(ctx, course_id)
-    candidates = _launch_candidates(ctx, course_id)
+    known = _known(ctx, course_id, policy)
+    # the launches' line items are looked through only without a container to search
+    candidates = [] if known.container else _launch_candidates(ctx, course_id)
     if not known.remembered and not known.container and not candidates:
         raise PolicyViolationError(_NO_COLUMN, hint=_NO_COLUMN_HINT)
     db.session.rollback()  # no transaction waits on the network (a refusal writes nothing)
@@ -149,16 +154,36 @@ def resolve_column(ctx: LaunchContext) -> ResolvedColumn:
             f"{exc.message} Nothing was saved.",
             hint="Try again in a minute.",
         ) from exc
-    _remember(ctx, course_id, item, others, known.container, replaced=known.remembered)
+    if known.stored != _remembered(ctx, item, others, known.container):
+        _remember(ctx, course_id, item, others, known.container, replaced=known.remembered)
     return ResolvedColumn(item.id, item.label, item.score_maximum, tuple(news))
 
 
-def _known(ctx: LaunchContext, course_id: int) -> _Known:
-    policy = db.session.scalar(
-        select(CreditPolicy).where(
-            CreditPolicy.tenant_id == ctx.tenant_id, CreditPolicy.course_id == course_id
+def _remembered(
+    ctx: LaunchContext, item: ags.LineItem, others: int, container: str | None
+) -> tuple[Any, ...]:
+    """What ``_remember`` writes on the policy, as ``_Known.stored`` holds it."""
+    fields = (item.id, item.label[:500], item.score_maximum, container, ctx.registration_id)
+    return (*fields, others)
+
+
+def _known(ctx: LaunchContext, course_id: int, policy: CreditPolicy | None) -> _Known:
+    if policy is None or policy.id is None:  # not read in this transaction, or not stored
+        policy = db.session.scalar(
+            select(CreditPolicy).where(
+                CreditPolicy.tenant_id == ctx.tenant_id, CreditPolicy.course_id == course_id
+            )
         )
-    )
+    stored = None
+    if policy is not None:
+        stored = (
+            policy.lineitem_url,
+            policy.lineitem_label,
+            policy.lineitem_maximum,
+            policy.lineitems_url,
+            policy.lineitem_registration_id,
+            policy.lineitem_others,
+        )
     return _Known(
         remembered=policy.lineitem_url if policy else None,
         old_label=(policy.lineitem_label if policy else "") or LINE_ITEM_LABEL,
@@ -166,17 +191,15 @@ def _known(ctx: LaunchContext, course_id: int) -> _Known:
         may_create=bool(ctx.ags_lineitems_url) and ags.SCOPE_LINEITEM in ctx.ags_scopes,
         maximum=policy.score_maximum if policy else float(CREDIT_SCORE_MAXIMUM),
         others=policy.lineitem_others if policy else 0,
-        graded_otherwise=_graded_otherwise(ctx.tenant_id, course_id, policy),
+        stored=stored,
     )
 
 
-def _graded_otherwise(
-    tenant_id: int, course_id: int, policy: CreditPolicy | None
-) -> frozenset[str]:
+def _graded_otherwise(tenant_id: int, course_id: int, maximum: float) -> frozenset[str]:
     """The course's columns with a current final grade out of a maximum other than the
-    policy's (a course that changed its grading): refitting them would misstate those."""
-    if policy is None:
-        return frozenset()
+    policy's ``maximum`` (a course that changed its grading): refitting them would misstate
+    those. Read only when a column's maximum differs from the policy's (rarely: not before
+    each award), after the LMS answered."""
     return frozenset(
         url
         for url in db.session.scalars(
@@ -186,7 +209,7 @@ def _graded_otherwise(
                 CreditAward.course_id == course_id,
                 CreditAward.status == "final",
                 CreditAward.superseded_at.is_(None),
-                CreditAward.score_maximum != policy.score_maximum,
+                CreditAward.score_maximum != maximum,
                 CreditAward.lineitem_url.is_not(None),
             )
             .distinct()
@@ -199,7 +222,13 @@ def _fitted(ctx: LaunchContext, known: _Known, item: ags.LineItem, news: list[st
     """The tool's own column with the maximum the course grades out of (1 for pass/fail),
     changed in the LMS when it differs and no current grade in it says otherwise. A platform
     that refuses the change keeps the column as it is: the grade still lands, scaled."""
-    if item.score_maximum == known.maximum or item.id in known.graded_otherwise:
+    if item.score_maximum == known.maximum:
+        return item
+    course_id = _require_course(ctx)
+    # a course without a stored policy has given no grade: none was given out of another maximum
+    if known.stored is not None and item.id in _graded_otherwise(
+        ctx.tenant_id, course_id, known.maximum
+    ):
         return item
     try:
         fitted = ags.set_score_maximum(ctx.registration_id, item, known.maximum)

@@ -104,7 +104,7 @@ def _handed_statement() -> Executable:
     nothing (a full join ON false is their union: each row one kind's, the other's columns
     null), so one round trip and each kind still read through its own index."""
     tenant_id: Any = bindparam("tenant_id")
-    ids = bindparam("ids", expanding=True)
+    ids: Any = bindparam("ids", expanding=True)
     logs = (
         select(HourLog)
         .where(HourLog.tenant_id == tenant_id, HourLog.engagement_id.in_(ids))

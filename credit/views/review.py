@@ -164,17 +164,14 @@ def _decide_award(
     key = "correction_form" if supersedes else "award_form"
     if not form.validate_on_submit():
         return _review(student_id, 422, **{key: form})
+    data = _award_input(form)
     try:
-        award = award_svc.made_with_key(ctx, student_id, form.idempotency_key.data or "")
-        if award is None:  # not a re-submission of a form that already made its award
-            award_svc.validate_award(ctx, student_id, _award_input(form), supersedes_id=supersedes)
-            column = column_svc.resolve_column(ctx)
+        # the award this form made already (a re-submission), else every check passed
+        award, policy = award_svc.check_award(ctx, student_id, data, supersedes_id=supersedes)
+        if award is None:
+            column = column_svc.resolve_column(ctx, policy)
             award = award_svc.award_credit(
-                ctx,
-                student_id,
-                _award_input(form),
-                lineitem_url=column.url,
-                supersedes_id=supersedes,
+                ctx, student_id, data, lineitem_url=column.url, supersedes_id=supersedes
             )
             tell(column)
     except award_svc.AwardConflictError as exc:

@@ -38,7 +38,7 @@ from .rules import (
     student_in_course,
     student_policy_and_history,
 )
-from .single import award_credit, made_with_key, validate_award
+from .single import award_credit, check_award, validate_award
 
 __all__ = [
     "AwardConflictError",
@@ -53,6 +53,7 @@ __all__ = [
     "award_history",
     "bulk_award",
     "bulk_candidates",
+    "check_award",
     "current_award",
     "decided_since",
     "decision_history",
@@ -60,7 +61,6 @@ __all__ = [
     "decline_award",
     "deny_credit",
     "exchanges",
-    "made_with_key",
     "may_give_second_approval",
     "new_idempotency_key",
     "open_request",

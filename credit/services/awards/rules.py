@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Executable, Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import aliased
 
 from internships.work.models import Engagement
 from lti_tool.context import LaunchContext
@@ -92,9 +93,10 @@ def student_and_stored_policy(
 
 
 @functools.cache
-def _student_standing_statement() -> Executable:
+def _student_standing_statement(keyed: bool = False) -> Executable:
     """``_student_policy_statement`` with the student's current award in the course and their
-    latest decision there (each None when there is none): one statement, built once."""
+    latest decision there (each None when there is none), and (``keyed``) the tenant's award
+    made with the idempotency key ``key``: one statement, built once."""
     tenant_id: Any = bindparam("tenant_id")
     course_id: Any = bindparam("course_id")
     student_id: Any = bindparam("student_id")
@@ -115,7 +117,7 @@ def _student_standing_statement() -> Executable:
         .scalar_subquery()
     )
     policy_here = and_(CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id)
-    return (
+    statement = (
         _student_select()
         .add_columns(CreditPolicy, CreditAward, CreditDecision)
         .select_from(User)
@@ -123,23 +125,43 @@ def _student_standing_statement() -> Executable:
         .outerjoin(CreditAward, current)
         .outerjoin(CreditDecision, CreditDecision.id == latest)
     )
+    if not keyed:
+        return statement
+    made = aliased(CreditAward)  # at most one: the key is unique in the tenant
+    by_key = and_(made.tenant_id == tenant_id, made.idempotency_key == bindparam("key"))
+    return statement.add_columns(made).outerjoin(made, by_key)
 
 
 @dataclass(frozen=True)
 class Standing:
-    """The student, the course's stored policy, their current award and latest decision."""
+    """The student, the course's stored policy, their current award and latest decision;
+    whether they are in the course, and the award made with the form's key (if asked)."""
 
     student: User
     stored_policy: CreditPolicy | None
     award: CreditAward | None
     decision: CreditDecision | None
+    in_course: bool = True
+    keyed: CreditAward | None = None
 
 
-def student_standing(ctx: LaunchContext, course_id: int, student_id: int) -> Standing:
+def student_standing(
+    ctx: LaunchContext, course_id: int, student_id: int, key: str | None = None
+) -> Standing:
     """``student_and_stored_policy`` with the student's current award and latest decision in
-    the course, in one statement (what an award checks, without the whole history)."""
-    row = _student_row(_student_standing_statement(), ctx, course_id, student_id)
-    return Standing(row[0], row[2], row[3], row[4])
+    the course, in one statement (what an award checks, without the whole history). With
+    ``key``, also the tenant's award made with that idempotency key (``by_key``), in the same
+    statement; then a student no longer in the course is not refused here when there is one
+    (``in_course`` says it: the caller answers a re-sent form before it checks anything)."""
+    if key is None:
+        row = _student_row(_student_standing_statement(), ctx, course_id, student_id)
+        return Standing(row[0], row[2], row[3], row[4])
+    params: dict[str, Any] = {"tenant_id": ctx.tenant_id, "course_id": course_id}
+    params |= {"student_id": student_id, "key": key}
+    row = db.session.execute(_student_standing_statement(True), params).first()
+    if row is None or row[5] is None:
+        _in_course(row)
+    return Standing(row[0], row[2], row[3], row[4], bool(row[1]), row[5])
 
 
 @functools.cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.context import LaunchContext
-from lti_tool.errors import PolicyViolationError
+from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.models import User, utcnow
 from lti_tool.notify.notifications import notify
@@ -21,6 +21,7 @@ from .decisions import close_waiting_request
 from .rules import (
     AwardConflictError,
     AwardInput,
+    Standing,
     award_comment,
     by_key,
     conflict,
@@ -35,13 +36,8 @@ from .rules import (
 _Checked = tuple[User, CreditPolicy, StudentProgress, CreditAward | None]
 
 
-def made_with_key(ctx: LaunchContext, student_id: int, key: str) -> CreditAward | None:
-    """The award a form with this idempotency key already made for this student (a double
-    click or a re-sent form), if any."""
-    award = by_key(ctx.tenant_id, key) if key else None
-    if award is None or award.course_id != ctx.course_id or award.student_id != student_id:
-        return None
-    return award
+def _made_for(award: CreditAward | None, course_id: int | None, student_id: int) -> bool:
+    return award is not None and award.course_id == course_id and award.student_id == student_id
 
 
 def validate_award(
@@ -49,17 +45,40 @@ def validate_award(
 ) -> _Checked:
     """Every check an award must pass, without writing (views call it before they reach out
     to the LMS for the gradebook column)."""
-    return _checked(ctx, student_id, data, supersedes_id)[:4]
+    course_id = require_faculty(ctx)
+    standing = student_standing(ctx, course_id, student_id)
+    return _checked(ctx, course_id, student_id, data, supersedes_id, standing)[:4]
+
+
+def check_award(
+    ctx: LaunchContext, student_id: int, data: AwardInput, *, supersedes_id: int | None = None
+) -> tuple[CreditAward | None, CreditPolicy | None]:
+    """The award a form with this idempotency key already made for this student in the course
+    (a double click or a re-sent form), with no check; else, once every check of
+    ``validate_award`` passed, None and the course's policy they read. The key is read with
+    the student's standing: one statement, not two."""
+    course_id = require_faculty(ctx)
+    key = data.idempotency_key
+    standing = student_standing(ctx, course_id, student_id, key if key else None)
+    if _made_for(standing.keyed, course_id, student_id):
+        return standing.keyed, None
+    return None, _checked(ctx, course_id, student_id, data, supersedes_id, standing)[1]
 
 
 def _checked(
-    ctx: LaunchContext, student_id: int, data: AwardInput, supersedes_id: int | None
+    ctx: LaunchContext,
+    course_id: int,
+    student_id: int,
+    data: AwardInput,
+    supersedes_id: int | None,
+    standing: Standing,
 ) -> tuple[User, CreditPolicy, StudentProgress, CreditAward | None, list[CreditDecision]]:
-    """``validate_award``'s checks, and the student's latest decision in the course (a list of
-    at most one) they read: ``award_credit`` closes a waiting request from it, not read again.
-    Only the current award and the latest decision are read, not the whole history."""
-    course_id = require_faculty(ctx)
-    standing = student_standing(ctx, course_id, student_id)
+    """``validate_award``'s checks on the student's ``standing``, and the student's latest
+    decision in the course (a list of at most one) they read: ``award_credit`` closes a
+    waiting request from it, not read again. Only the current award and the latest decision
+    are read, not the whole history."""
+    if not standing.in_course:  # read with a key that made no award for this student
+        raise NotFoundError("This student is not in this course.")
     student, stored = standing.student, standing.stored_policy
     policy = stored if stored is not None else get_policy(ctx.tenant_id, course_id)
     awards = [standing.award] if standing.award is not None else []
@@ -102,12 +121,15 @@ def award_credit(
     """Award credit (or, with ``supersedes_id``, correct an award). The same idempotency key
     returns the award it already made; a concurrent decision by someone else is refused."""
     course_id = require_faculty(ctx)
-    again = by_key(ctx.tenant_id, data.idempotency_key)
+    # the award made with this key, read with the student's standing (one statement)
+    standing = student_standing(ctx, course_id, student_id, data.idempotency_key)
+    again = standing.keyed
     if again is not None:
         if again.course_id != course_id or again.student_id != student_id:
             raise PolicyViolationError("This form was already used for another decision.")
         return again
-    student, policy, progress, existing, decisions = _checked(ctx, student_id, data, supersedes_id)
+    checked = _checked(ctx, course_id, student_id, data, supersedes_id, standing)
+    student, policy, progress, existing, decisions = checked
     award = _new_award(
         ctx, course_id, student_id, data, policy, progress, lineitem_url, supersedes_id
     )
@@ -162,19 +184,18 @@ def _store(ctx: LaunchContext, award: CreditAward, existing: CreditAward | None)
     try:
         with db.session.begin_nested():
             if existing is not None:
-                # Out of the "current" index first, so the correction can take its place.
+                # Out of the "current" index first, so the correction can take its place: one
+                # flush updates a table's changed rows before it inserts its new ones.
                 existing.superseded_at = utcnow()
-                db.session.flush()
             db.session.add(award)
             db.session.flush()
-            if existing is not None:
-                existing.superseded_by_id = award.id
-                db.session.flush()
     except IntegrityError:
         again = by_key(ctx.tenant_id, key)
         if again is not None and again.student_id == student_id:
             return again
         raise conflict(current_award(ctx.tenant_id, course_id, student_id)) from None
+    if existing is not None:  # written with the award's other rows (it breaks no constraint)
+        existing.superseded_by_id = award.id
     return award
 
 
