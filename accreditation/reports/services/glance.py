@@ -69,8 +69,12 @@ def at_risk(
     its lists): how many for any reason and for each (counted up to COUNT_CAP, as the table
     does), and the newest ``top`` with their students, listings and reasons. One statement,
     built once per thresholds, day and minute (as ``rule_conditions`` keeps the rules)."""
-    statement = _statement(limits, today, now.replace(second=0, microsecond=0), top)
-    rows = db.session.execute(statement, {"tenant_id": tenant_id}).all()
+    statement = at_risk_statement(limits, today, now, top)
+    return at_risk_of(db.session.execute(statement, {"tenant_id": tenant_id}).all(), limits)
+
+
+def at_risk_of(rows: Sequence[Any], limits: Thresholds) -> AtRisk:
+    """``at_risk`` from the rows of ``at_risk_statement`` (none: nobody at risk)."""
     # each row: the counts (total, then each reason's), then the engagement with its flags
     width = len(RULES) + 1
     counts = rows[0][:width] if rows else (0,) * width
@@ -79,6 +83,15 @@ def at_risk(
         [(r, int(n or 0)) for r, n in zip(RULES, counts[1:], strict=True)],
         _flagged([row[width:] for row in rows], limits),
     )
+
+
+AT_RISK_ID = len(RULES) + 1  # where the engagement's id is in a row of ``at_risk_statement``
+
+
+def at_risk_statement(limits: Thresholds, today: dt.date, now: dt.datetime, top: int = TOP) -> Any:
+    """``at_risk``'s statement (parameter ``tenant_id``), for one that reads more beside it:
+    kept per thresholds, day and minute."""
+    return _statement(limits, today, now.replace(second=0, microsecond=0), top)
 
 
 def _summary(

@@ -94,9 +94,14 @@ def test_the_advisor_home_reads_the_students_at_risk_and_the_listings_counts_onc
         body = page_of(world.advisor, "/home/advisor")
     at_risk = [s for s in seen if "OVER ()" in s and "FROM engagement" in s]
     assert len(at_risk) == 1 and "JOIN lti_user" in at_risk[0]
+    assert "FROM application" in at_risk[0]  # the counts and the states beside them
     waiting_counts = [s for s in seen if "listing.source" in s]
     assert len(waiting_counts) == 1 and "workspace_checkin" in waiting_counts[0]
     assert "4 engagements are at risk; the newest 3" in body
     assert f"/reports/students/{world.ids['ben']}?" in body
     assert "Learning agreement not acknowledged" in body  # Chloé's, the newest
     assert "1 listing waits for approval" in body
+    # nobody at risk at the other school: its counts still come, beside no engagement
+    nobody = page_of(other.person("advisor"), "/home/advisor")
+    assert "No student is at risk" in nobody and "Counts for all time" in nobody
+    assert "1 listing waits for approval" in nobody
