@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from sqlalchemy import String, bindparam, func, literal_column, select, union_all
 
 from lti_tool.extensions import db
 
@@ -42,6 +42,12 @@ ROW_MODELS: dict[str, Any] = {
 }
 
 
+def _kind(kind: str) -> Any:
+    """The kind as an SQL literal: a bound parameter each would make the statement's text
+    longer to parse on every request."""
+    return literal_column(f"'{kind}'", String)
+
+
 def _ids(kind: str, model: Any, order: tuple[Any, ...], limit: int | None = None) -> Any:
     """The ids of the engagement's ``model`` rows in ``order`` (the first ``limit``)."""
     tenant_id: Any = bindparam("tenant_id")
@@ -50,7 +56,7 @@ def _ids(kind: str, model: Any, order: tuple[Any, ...], limit: int | None = None
     if model is EngagementReopening:
         where.append(EngagementReopening.closed_at.is_(None))
     stmt = select(
-        literal(kind).label("kind"),
+        _kind(kind).label("kind"),
         model.id.label("id"),
         func.row_number().over(order_by=order).label("pos"),
     ).where(*where)
@@ -63,7 +69,8 @@ def _ids(kind: str, model: Any, order: tuple[Any, ...], limit: int | None = None
 
 def _values(kind: str, value: Any, model: Any, *where: Any) -> Any:
     """One number (in the ``id`` column) about the engagement's ``model`` rows."""
-    return select(literal(kind).label("kind"), value.label("id"), literal(0).label("pos")).where(
+    zero: Any = literal_column("0").label("pos")
+    return select(_kind(kind).label("kind"), value.label("id"), zero).where(
         model.tenant_id == bindparam("tenant_id"),
         model.engagement_id == bindparam("engagement_id"),
         *where,
@@ -104,7 +111,7 @@ def _statement() -> Any:
     ).subquery()
     stmt = select(keys.c.kind, keys.c.id, *ROW_MODELS.values()).select_from(keys)
     for kind, model in ROW_MODELS.items():
-        stmt = stmt.outerjoin(model, (keys.c.kind == kind) & (model.id == keys.c.id))
+        stmt = stmt.outerjoin(model, (keys.c.kind == _kind(kind)) & (model.id == keys.c.id))
     return stmt.order_by(keys.c.kind, keys.c.pos)
 
 

@@ -217,13 +217,8 @@ def all_messages(engagement: Engagement) -> list[WorkspaceMessage]:
 
 def message_count(engagement: Engagement) -> int:
     """How many messages the conversation has (read once per transaction: ``reads``)."""
-    return kept(
-        "message_count",
-        engagement,
-        lambda: int(
-            db.session.scalar(select(func.count(WorkspaceMessage.id)).where(*_of(engagement))) or 0
-        ),
-    )
+    count = select(func.count(WorkspaceMessage.id)).where(*_of(engagement))
+    return kept("message_count", engagement, lambda: int(db.session.scalar(count) or 0))
 
 
 def get_message(engagement: Engagement, message_id: int) -> WorkspaceMessage:
@@ -334,19 +329,13 @@ def is_participant(engagement: Engagement, reader: Reader) -> bool:
     """The student and the supervisor always are; a faculty member or advisor once joined."""
     if reader.kind not in JOINING:
         return True
+    joined = select(MessageParticipant.id).where(
+        MessageParticipant.tenant_id == engagement.tenant_id,
+        MessageParticipant.engagement_id == engagement.id,
+        MessageParticipant.user_id == reader.user_id,
+    )  # read once per transaction (``reads``)
     return kept(
-        f"participant:{reader.key}",
-        engagement,
-        lambda: (
-            db.session.scalar(
-                select(MessageParticipant.id).where(
-                    MessageParticipant.tenant_id == engagement.tenant_id,
-                    MessageParticipant.engagement_id == engagement.id,
-                    MessageParticipant.user_id == reader.user_id,
-                )
-            )
-            is not None
-        ),
+        f"participant:{reader.key}", engagement, lambda: db.session.scalar(joined) is not None
     )
 
 
