@@ -53,6 +53,8 @@ class Viewer:
     grant: LinkGrant | None = None  # the supervisor's link
     token: str = ""  # the supervisor's link token: their page's address
     supervisor_name: str = ""  # the name the engagement gives its supervisor
+    # ``page_url`` of each engagement, built once per viewer (every panel's forms post to it)
+    _urls: dict[int, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def read_only(self) -> bool:
@@ -65,6 +67,13 @@ class Viewer:
 
     def page_url(self, engagement_id: int, **values: Any) -> str:
         """The address of the page this viewer sees the workspace on (forms post to it)."""
+        if values:
+            return self._page_url(engagement_id, **values)
+        if engagement_id not in self._urls:
+            self._urls[engagement_id] = self._page_url(engagement_id)
+        return self._urls[engagement_id]
+
+    def _page_url(self, engagement_id: int, **values: Any) -> str:
         if self.is_supervisor:
             return url_for("workspace.supervisor", token=self.token, **values)
         from lti_tool.web import launch_url

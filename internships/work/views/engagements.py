@@ -15,99 +15,17 @@ from lti_tool.errors import ForbiddenError, PolicyViolationError
 from lti_tool.forms import ButtonForm
 from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import done, field_errors, form_page, refuse, refused
-from lti_tool.words import listed
 
 from ...workspace import panels as workspace
-from ...workspace.messages.services import Reader
-from ...workspace.page_lists import read_page_lists
-from ...workspace.page_rows import page_engagement
 from .. import forms
 from ..services import engagements as eng
 from ..services import evaluations as eval_svc
-from ..services import hour_reviews, reopenings, timeline
+from ..services import hour_reviews, reopenings
 from ..services import hours as hour_svc
-from . import ENGAGEMENT_LABELS, _read, attachment, bp, hour_chart
+from . import ENGAGEMENT_LABELS, _read, attachment, bp
+from .engagement_page import show_engagement
 
 # --- engagements ---------------------------------------------------------------------------------
-
-
-def _engagement_page(
-    engagement_id: int,
-    status: int = 200,
-    replaced: dict[str, dict[str, Any]] | None = None,
-    **forms_in: Any,
-) -> ResponseReturnValue:
-    ctx = current_launch()
-    engagement = page_engagement(ctx, engagement_id)  # with its single rows, for its panels
-    read_page_lists(engagement, Reader.of_launch(ctx))  # its lists, for the page and panels
-    # only the forms whose fields the page shows: every form's hidden fields (the CSRF token,
-    # the same in each) are rendered once from hours_form; the supervisor link's choices are
-    # for faculty and advisors (the student's one button names its purpose itself)
-    staff = ctx.role in ("faculty", "advisor")
-    page_forms: dict[str, Any] = {
-        "hours_form": forms.HoursForm(formdata=None),
-        "deliverable_form": forms.DeliverableForm(formdata=None),
-        "status_form": forms.StatusForm(formdata=None),
-        "link_form": forms.SupervisorLinkForm(formdata=None) if staff else None,
-    }
-    page_forms.update(forms_in)
-    logs = hour_svc.hour_logs(engagement)
-    delivered = eng.deliverables(engagement)
-    opened = _reopened(engagement) if ctx.role == "student" else {}
-    _revision_choices(page_forms["deliverable_form"], engagement, opened, delivered)
-    reflection, evaluation = eng.reflection_of(engagement), eval_svc.evaluation_of(engagement)
-    facts = timeline.facts_of(
-        engagement, logs, len(delivered), reflection, evaluation is not None, opened
-    )
-    weeks = hour_chart.weekly_hours(logs)
-    return render_template(
-        "work/engagement.html",
-        engagement=engagement,
-        logs=logs,
-        review=hour_reviews.hours_review(engagement, logs) if ctx.role != "student" else None,
-        summary=hour_svc.hours_summary(engagement, logs),
-        deliverables=delivered,
-        reflection=reflection,
-        evaluation=evaluation,
-        steps=timeline.timeline(facts),
-        weeks=weeks,
-        chart_src=hour_chart.hours_chart_src(weeks) if weeks else "",
-        prompts=eng.REFLECTION_PROMPTS,
-        opened=opened,
-        opened_words=listed([REOPENED_WORDS[kind] for kind in opened]),
-        panels=workspace.panels_for(workspace.Viewer.of_launch(ctx), engagement, replaced),
-        **page_forms,
-    ), status
-
-
-REOPENED_WORDS = {
-    "reflection": "your reflection",
-    "deliverable": "a deliverable",
-    "hours": "your hours",
-}
-
-
-def _reopened(engagement: Any) -> dict[str, list[Any]]:
-    """The parts of the engagement a request for changes reopened, by kind."""
-    found: dict[str, list[Any]] = {}
-    for row in reopenings.open_reopenings(engagement):
-        found.setdefault(row.kind, []).append(row)
-    return found
-
-
-def _revision_choices(
-    form: forms.DeliverableForm, engagement: Any, opened: dict[str, list[Any]], delivered: list
-) -> None:
-    """The deliverable form's "This deliverable is" choices, where a request asked for a
-    revised version: a new one (if the engagement is active or a new one was asked for) or
-    the revision of each deliverable named."""
-    asked = [row.deliverable_id for row in opened.get("deliverable", [])]
-    titles = {d.id: d.title for d in delivered}
-    named = [(str(did), f"A revised version of “{titles[did]}”") for did in asked if did in titles]
-    if not named:
-        return
-    new = [("", "A new deliverable")] if engagement.status == "active" or None in asked else []
-    form.revises.choices = new + named
 
 
 @bp.route("/engagements/<int:engagement_id>", methods=["GET", "POST"])
@@ -130,10 +48,10 @@ def engagement(engagement_id: int) -> ResponseReturnValue:
         **workspace.handlers(
             workspace.Viewer.of_launch(ctx),
             lambda: eng.get_engagement(ctx, engagement_id),
-            lambda replaced: _engagement_page(engagement_id, 422, replaced),
+            lambda replaced: show_engagement(engagement_id, 422, replaced),
         ),
     )
-    return posted or _engagement_page(engagement_id)
+    return posted or show_engagement(engagement_id)
 
 
 def _not_yours() -> ResponseReturnValue:
@@ -173,7 +91,7 @@ def _log_hours(engagement_id: int) -> ResponseReturnValue:
             return refused(exc, "work.engagement", engagement_id=engagement_id)
         else:
             return done("Hours logged.", "work.engagement", engagement_id=engagement_id)
-    return _engagement_page(engagement_id, 422, hours_form=form)
+    return show_engagement(engagement_id, 422, hours_form=form)
 
 
 def _hour_entry(form: forms.HourEditForm, work_date: dt.date) -> hour_svc.HourEntry:
@@ -281,7 +199,7 @@ def _add_deliverable(engagement_id: int) -> ResponseReturnValue:
             return refused(exc, "work.engagement", engagement_id=engagement_id)
         else:
             return done("Deliverable added.", "work.engagement", engagement_id=engagement_id)
-    return _engagement_page(engagement_id, 422, deliverable_form=form)
+    return show_engagement(engagement_id, 422, deliverable_form=form)
 
 
 @bp.get("/deliverables/<int:deliverable_id>")
@@ -366,7 +284,7 @@ def _change_status(engagement_id: int) -> ResponseReturnValue:
                 "work.engagement",
                 engagement_id=engagement.id,
             )
-    return _engagement_page(engagement_id, 422, status_form=form)
+    return show_engagement(engagement_id, 422, status_form=form)
 
 
 def _supervisor_url(purpose: str) -> Any:

@@ -32,6 +32,7 @@ from ...work.models import Engagement
 from ...work.services import engagements as eng
 from ...work.views import attachment, engagement_urls, student_work
 from .. import panels
+from ..blank_forms import BlankForm
 from ..views import supervisor_viewer
 from . import lists, services
 from .forms import FollowForm, MessageForm
@@ -110,8 +111,9 @@ def provide(viewer: panels.Viewer, engagement: Engagement) -> dict[str, Any]:
         "seen": seen,
         "reader": reader,
         "refusal": services.why_not_post(engagement, reader),
-        "form": MessageForm(formdata=None),
-        "follow_form": FollowForm(formdata=None) if joinable else None,
+        # empty (rendered once per process); a refused one comes back through ``handle``
+        "form": BlankForm(MessageForm),
+        "follow_form": BlankForm(FollowForm) if joinable else None,
         "following": joinable and services.is_participant(engagement, reader),
         "joinable": joinable,
         "page_url": viewer.page_url(engagement.id),

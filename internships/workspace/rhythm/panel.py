@@ -17,6 +17,7 @@ from lti_tool.models import Tenant
 from lti_tool.unit_of_work import field_errors
 
 from .. import panels
+from ..blank_forms import BlankForm
 from . import checkins
 from .forms import CheckInForm, ReviewForm
 
@@ -71,7 +72,8 @@ def provide(viewer: panels.Viewer, engagement: Engagement) -> dict[str, Any] | N
                 "blocked": "yes" if current.blocked else "no",
                 "blocker": current.blocker,
             }
-        data["form"] = CheckInForm(formdata=None, data=filled)
+        # this week's saved answers, or empty (rendered once per process)
+        data["form"] = CheckInForm(formdata=None, data=filled) if filled else BlankForm(CheckInForm)
     if viewer.is_supervisor and engagement.status == "active":
         data["review_form"] = ReviewForm(formdata=None)
     return data
