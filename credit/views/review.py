@@ -30,8 +30,9 @@ from . import bp, course_id_of, course_policy, read_only, tell
 
 def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
     course_id = course_id_of(ctx)
-    student, current, history = award_svc.student_policy_and_history(ctx, course_id, student_id)
-    decisions, reopened = award_svc.decisions_and_reopenings(ctx.tenant_id, course_id, student_id)
+    decided = award_svc.student_history(ctx, course_id, student_id)
+    student, current, history = decided.student, decided.policy, decided.awards
+    decisions, reopened = decided.decisions, decided.reopened
     # the progress is worked out from the evidence's rows, not read again
     p, found = evidence_svc.review_progress(student, course_id, current, (history, decisions))
     evidence, answers, handed_in, handed = [], {}, {}, {}

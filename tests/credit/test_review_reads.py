@@ -120,13 +120,13 @@ def test_the_review_page_reads_its_evidence_in_two_statements(app, school):
         text = page.get_data(as_text=True)
         assert "early-report" in text and "plan" in text and "Sam Supervisor" in text
         assert text.index("early-report") < text.index("late-report")
-        # the student with the policy and the awards, the decisions with the parts they
-        # reopened, the evidence of both engagements (2: the engagements, then their hour logs
-        # and deliverables), whose rows the progress is worked out from, and both engagements'
-        # credentials (1: the credential panel's own); the hours logged under the reopened
-        # hours part are the evidence's, not read again (11 before issue 16's third pass, 8
-        # before its fourth)
-        assert len(statements) == 5, "\n".join(s[:150] for s in statements)
+        # the student with the policy, the awards and the decisions with the parts they
+        # reopened (1), the evidence of both engagements (2: the engagements, then their hour
+        # logs and deliverables), whose rows the progress is worked out from, and both
+        # engagements' credentials (1: the credential panel's own); the hours logged under the
+        # reopened hours part are the evidence's, not read again (11 before issue 16's third
+        # pass, 8 before its fourth)
+        assert len(statements) == 4, "\n".join(s[:150] for s in statements)
 
 
 def _figures(p):
@@ -186,6 +186,47 @@ def test_the_reviews_progress_is_the_progress_services(app, school):
             assert len(found.engagements) == 4 and len(evidence) == 4  # not the cancelled one
             assert found.engagements[0].late_minutes == 0 < found.engagements[1].late_minutes
             assert _figures(found) == _figures(expected)
+
+
+def test_the_student_history_is_the_awards_decisions_and_reopenings_in_one_statement(app, school):
+    faculty, student, other = (school.person(r) for r in ("faculty", "student", "student"))
+    with app.app_context():
+        first, second = _two_engagements(student)
+        theirs = give_work(other.ctx(), hours=30)
+        fctx, student_id = faculty.ctx(), student.user_id
+        policy_svc.update_policy(fctx, policy_input(hours_per_credit=10))
+        award_svc.request_changes(fctx, other.user_id, "Theirs.", [f"hours:{theirs.id}"])
+        award_svc.request_changes(fctx, student_id, "More.", [f"hours:{first.id}"])
+        parts = [f"reflection:{first.id}", f"hours:{second.id}"]
+        award_svc.request_changes(fctx, student_id, "Again.", parts)
+        made = award_svc.award_credit(fctx, student_id, award_input(), lineitem_url=None)
+        award_svc.award_credit(
+            fctx,
+            student_id,
+            award_input(comment="Fixed."),
+            lineitem_url=None,
+            supersedes_id=made.id,
+        )
+        db.session.commit()
+        course_id, tenant_id, other_id = fctx.course_id, fctx.tenant_id, other.user_id
+        awards = award_svc.award_history(tenant_id, course_id, student_id)
+        decisions, reopened = award_svc.decisions_and_reopenings(tenant_id, course_id, student_id)
+        db.session.expunge_all()
+        with counted() as statements:
+            found = award_svc.student_history(fctx, course_id, student_id)
+        assert len(statements) == 1
+        assert found.student.id == student_id and found.policy.hours_per_credit == 10
+        assert [a.id for a in found.awards] == [a.id for a in awards] and len(awards) == 2
+        assert [d.id for d in found.decisions] == [d.id for d in decisions] and len(decisions) == 2
+        assert {k: [r.id for r in v] for k, v in found.reopened.items()} == {
+            k: [r.id for r in v] for k, v in reopened.items()
+        }
+        assert sorted(len(v) for v in found.reopened.values()) == [1, 2]
+        # nothing decided yet: the student alone, with the course's policy
+        empty = award_svc.student_history(fctx, course_id, other_id)
+        assert (empty.awards, len(empty.decisions)) == ([], 1)
+        with pytest.raises(NotFoundError, match="not known to Career Credit"):
+            award_svc.student_history(fctx, course_id, 10**9)
 
 
 def test_the_student_and_the_policy_are_one_statement(app, school):

@@ -32,11 +32,12 @@ from .history import (
 from .rules import (
     AwardConflictError,
     AwardInput,
+    History,
     current_award,
     new_idempotency_key,
     student_and_policy,
+    student_history,
     student_in_course,
-    student_policy_and_history,
 )
 from .single import award_credit, check_award, validate_award
 
@@ -47,6 +48,7 @@ __all__ = [
     "BulkLine",
     "CourseAwards",
     "Exchange",
+    "History",
     "approve_award",
     "awaiting_second_approval",
     "award_credit",
@@ -69,8 +71,8 @@ __all__ = [
     "request_changes",
     "resubmit",
     "student_and_policy",
+    "student_history",
     "student_in_course",
-    "student_policy_and_history",
     "tenant_overview",
     "validate_award",
 ]

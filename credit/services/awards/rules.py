@@ -9,10 +9,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable, Select, and_, bindparam, func, or_, select
+from sqlalchemy import Executable, Select, and_, bindparam, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
-from internships.work.models import Engagement
+from internships.work.models import Engagement, EngagementReopening
 from lti_tool.context import LaunchContext
 from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
@@ -166,38 +166,70 @@ def student_standing(
 
 @functools.cache
 def _student_history_statement() -> Executable:
-    """``_student_policy_statement`` with each of the student's awards in the course (newest
-    first; one row with None when there is none): one statement, built once."""
+    """``_student_policy_statement`` with the student's awards in the course, their decisions
+    there and the parts each request for changes reopened: one statement, built once. The
+    three lists, each read through its own index, are full-joined on nothing (their union:
+    each row one list's, the others' columns null), and the union is left-joined to the
+    student's row (one row of nulls when all three are empty)."""
     tenant_id: Any = bindparam("tenant_id")
     course_id: Any = bindparam("course_id")
+    student_id: Any = bindparam("student_id")
     policy_here = and_(CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id)
-    theirs = and_(
-        CreditAward.tenant_id == tenant_id,
-        CreditAward.course_id == course_id,
-        CreditAward.student_id == User.id,
+    awards, decisions = (
+        select(model)
+        .where(model.tenant_id == tenant_id)
+        .where(model.course_id == course_id, model.student_id == student_id)
+        .subquery()
+        for model in (CreditAward, CreditDecision)
     )
+    requests = select(decisions.c.id)
+    reopenings = (
+        select(EngagementReopening)
+        .where(EngagementReopening.tenant_id == tenant_id)
+        .where(EngagementReopening.request_id.in_(requests))
+        .subquery()
+    )
+    award, decision = aliased(CreditAward, awards), aliased(CreditDecision, decisions)
+    reopening = aliased(EngagementReopening, reopenings)
+    history = awards.join(decisions, false(), full=True).join(reopenings, false(), full=True)
     return (
         _student_select()
-        .add_columns(CreditPolicy, CreditAward)
+        .add_columns(CreditPolicy, award, decision, reopening)
         .select_from(User)
         .outerjoin(CreditPolicy, policy_here)
-        .outerjoin(CreditAward, theirs)
-        .order_by(CreditAward.id.desc())
+        .outerjoin(history, true())
+        # each list's rows tie on the others' null columns: each keeps its own order
+        .order_by(award.id.desc(), decision.id.desc(), reopening.id)
     )
 
 
-def student_policy_and_history(
-    ctx: LaunchContext, course_id: int, student_id: int
-) -> tuple[User, CreditPolicy, list[CreditAward]]:
-    """``student_and_policy`` and the student's awards in the course newest first (as
-    ``award_history`` gives them), the stored policy and the awards in one statement (the
-    review page reads all three)."""
+@dataclass(frozen=True)
+class History:
+    """The student, the course's policy to read, their awards and decisions there newest first
+    (as ``award_history`` and ``decision_history`` give them) and what each request for
+    changes reopened, by the request's id (as ``decisions_and_reopenings`` gives it)."""
+
+    student: User
+    policy: CreditPolicy
+    awards: list[CreditAward]
+    decisions: list[CreditDecision]
+    reopened: dict[int, list[EngagementReopening]]
+
+
+def student_history(ctx: LaunchContext, course_id: int, student_id: int) -> History:
+    """``student_and_policy``, ``award_history`` and ``decisions_and_reopenings`` in one
+    statement (the review page shows them all)."""
     params = {"tenant_id": ctx.tenant_id, "course_id": course_id, "student_id": student_id}
     rows = db.session.execute(_student_history_statement(), params).all()
-    student, _, stored, _ = _in_course(rows[0] if rows else None)
+    student, _, stored, *_ = _in_course(rows[0] if rows else None)
     awards = [row[3] for row in rows if row[3] is not None]
+    decisions = [row[4] for row in rows if row[4] is not None]
+    reopened: dict[int, list[EngagementReopening]] = {d.id: [] for d in decisions}
+    for row in rows:
+        if row[5] is not None:
+            reopened[row[5].request_id].append(row[5])
     policy = stored if stored is not None else read_policy(ctx.tenant_id, course_id)
-    return student, policy, awards
+    return History(student, policy, awards, decisions, reopened)
 
 
 def student_and_policy(
