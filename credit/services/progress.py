@@ -11,6 +11,7 @@ ones never count."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -47,6 +48,42 @@ def course_progress(
         tenant_id, [course_id], student_ids, policies={course_id: policy} if policy else None
     )
     return sorted(found.values(), key=lambda p: (p.name.casefold(), p.student_id))
+
+
+QUEUED = ("ready", "resubmitted")  # the review queue's states
+
+
+def course_states(tenant_id: int, course_id: int) -> tuple[Counter[str], list[StudentProgress]]:
+    """The course's students counted by state, and its review queue (``QUEUED``) by name with
+    each row's full figures: ``course_progress``'s states, the checklist built only for the
+    students whose state depends on it (no award, not denied, credits by hours), as the
+    instructor's home shows counts and the queue's first rows, not everyone's checklist."""
+    policy = read_policies(tenant_id, [course_id])[course_id]
+    rules = plain_rules(policy)
+    params = {"tenant_id": tenant_id, "course_ids": [course_id]}
+    students, awards, decisions = _course_people(params)
+    engagements, owner = _engagements(params, False)
+    for eid, e in engagements.items():
+        if owner[eid] in students:
+            students[owner[eid]].engagements.append(e)
+    counts: Counter[str] = Counter()
+    queue = []
+    for key, p in students.items():
+        award, decision = awards.get(key), decisions.get(key)
+        if award is not None and decision is not None and decision.created_at <= award.created_at:
+            decision = None  # older than the current award: _sum_up leaves it out too
+        p.credits_by_hours = credits_by_hours(p, rules)
+        denied = decision is not None and decision.kind == "denied"
+        if award is None and not denied and p.credits_by_hours > 0:
+            _sum_up(p, policy, rules, award, decision)  # the state reads the checklist
+        else:  # awarded, denied or no credits yet: the checklist does not change the state
+            p.award, p.last_decision = award, decision
+            p.state = state_of(p)
+        counts[p.state] += 1
+        if p.state in QUEUED:
+            queue.append(p)
+    queue.sort(key=lambda p: (p.name.casefold(), p.student_id))
+    return counts, queue
 
 
 def _progress(

@@ -38,12 +38,12 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any]:
 
 def faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The instructor's home: the figures at a glance and the first of the review queue, all
-    from the course's grouped progress queries and one grouped count of its grade messages."""
+    from the course's grouped progress queries (the states, not everyone's checklist: see
+    ``course_states``) and one grouped count of its grade messages."""
     if ctx.course_id is None:
         return {"waiting": 0, "failed": 0, "counts": {}, "queue": [], "sync": {}}
-    rows = progress_svc.course_progress(ctx.tenant_id, ctx.course_id)
-    counts = {key: n for key, _, n in state_counts(p.state for p in rows)}
-    queue = [p for p in rows if p.state in ("ready", "resubmitted")]
+    states, queue = progress_svc.course_states(ctx.tenant_id, ctx.course_id)
+    counts = {key: n for key, _, n in state_counts(states.elements())}
     sync = sync_svc.course_summary(ctx.tenant_id, ctx.course_id)
     return {
         "waiting": len(queue),

@@ -90,3 +90,50 @@ def test_the_course_page_draws_where_students_stand_with_its_figures(app, school
     table = page[page.index('<details class="chart-data">') :]
     assert re.search(r'<th scope="row">Ready for review</th><td>1</td>', table)
     assert re.search(r'<th scope="row">Credit awarded</th><td>0</td>', table)
+
+
+def test_the_home_counts_states_as_the_course_page_does(app, school):
+    """``course_states`` (the home's figures and queue, the checklist built only where the
+    state depends on it) agrees with ``course_progress`` for every state a student can be in."""
+    from collections import Counter
+
+    from credit.services import progress as progress_svc
+    from internships.work.services import engagements as eng_svc
+
+    faculty = school.person("faculty")
+    people = [school.person("student") for _ in range(9)]
+    ready, ready2, working, awarded, denied, changes, resubmitted, partial, _none = people
+    with app.app_context():
+        ctx = faculty.ctx()
+        for student in (ready, ready2, awarded, denied):
+            give_work(student.ctx(), hours=50)
+        changes_id = give_work(changes.ctx(), hours=50).id
+        give_work(working.ctx(), hours=5, status="active")
+        give_work(partial.ctx(), hours=50, reflection=False)  # hours, checklist not done
+        engagement_id = give_work(resubmitted.ctx(), hours=50).id
+        db.session.commit()
+        award_svc.award_credit(ctx, awarded.user_id, award_input(), lineitem_url=None)
+        award_svc.deny_credit(ctx, denied.user_id, "Not academic in scope.")
+        for student, eid in ((changes, changes_id), (resubmitted, engagement_id)):
+            what = [f"deliverable:{eid}"]
+            award_svc.request_changes(ctx, student.user_id, "Add the final report.", what)
+        db.session.commit()
+        sctx = resubmitted.ctx()
+        eng_svc.add_deliverable(sctx, engagement_id, "Report", url="https://example.org/r")
+        award_svc.resubmit(sctx, sctx.course_id, "Added it.")
+        db.session.commit()
+
+        rows = progress_svc.course_progress(ctx.tenant_id, ctx.course_id)
+        counts, queue = progress_svc.course_states(ctx.tenant_id, ctx.course_id)
+        assert counts == Counter(p.state for p in rows)
+        assert set(counts) >= {
+            "ready", "resubmitted", "in_progress", "awarded", "denied", "changes_requested",
+            "not_started",
+        }  # fmt: skip
+        expected = [p for p in rows if p.state in ("ready", "resubmitted")]
+        assert len(expected) == 3
+
+        def shown(p):
+            return (p.student_id, p.name, p.state, p.counted_minutes, p.credits_eligible)
+
+        assert [shown(p) for p in queue] == [shown(p) for p in expected]
