@@ -1,5 +1,6 @@
 """What an award reads (issue 16): the checks read the student's decisions once, and the
-request for changes that waited for the student closes from them, not from a second read."""
+request for changes that waited for the student closes from them, not from a second read; once
+it is closed, a later award does not read what it reopened again."""
 
 from __future__ import annotations
 
@@ -39,3 +40,19 @@ def test_an_award_reads_the_decisions_once_and_closes_the_waiting_request(app, s
             select(EngagementReopening).where(EngagementReopening.engagement_id == engagement.id)
         ).all()
         assert rows and all(row.closed_at is not None for row in rows)  # the request closed
+        closed = {row.id: row.closed_at for row in rows}
+        # a correction: the request is still the latest decision, but nothing it reopened is
+        # open any more (read with the checks), so nothing is read or closed again
+        with counted() as statements:
+            award_svc.award_credit(
+                fctx,
+                student.user_id,
+                award_input(comment="Recounted."),
+                lineitem_url=LINEITEM,
+                supersedes_id=award.id,
+            )
+        db.session.commit()
+        reads = [s for s in statements if s.lstrip().startswith("SELECT engagement_reopening.")]
+        assert reads == [], "\n".join(statements)
+        db.session.expire_all()
+        assert {row.id: row.closed_at for row in rows} == closed

@@ -79,12 +79,15 @@ def close_waiting_request(
     course_id: int,
     student_id: int,
     decisions: Sequence[CreditDecision] | None = None,
+    open_parts: bool | None = None,
 ) -> None:
     """A new decision (another request, a denial, an award) ends the request for changes that
     waited for the student's answer: what it reopened closes again. ``decisions``: the
-    student's decisions in the course, newest first, when the caller read them."""
+    student's decisions in the course, newest first, when the caller read them;
+    ``open_parts``: whether the newest one's reopened parts are still open, when the caller
+    read that (False: nothing to close, nothing read)."""
     if decisions is None:
         decisions = decision_history(tenant_id, course_id, student_id)
     newest = decisions[:1]
-    if newest and newest[0].kind == "changes_requested":
+    if newest and newest[0].kind == "changes_requested" and open_parts is not False:
         reopenings.close_request(tenant_id, newest[0].id)

@@ -129,7 +129,16 @@ def _student_standing_statement(keyed: bool = False) -> Executable:
         return statement
     made = aliased(CreditAward)  # at most one: the key is unique in the tenant
     by_key = and_(made.tenant_id == tenant_id, made.idempotency_key == bindparam("key"))
-    return statement.add_columns(made).outerjoin(made, by_key)
+    open_parts = (  # what the latest decision (a request for changes) reopened, still open
+        select(EngagementReopening.id)
+        .where(
+            EngagementReopening.tenant_id == tenant_id,
+            EngagementReopening.request_id == CreditDecision.id,
+            EngagementReopening.closed_at.is_(None),
+        )
+        .exists()
+    )
+    return statement.add_columns(made, open_parts).outerjoin(made, by_key)
 
 
 @dataclass(frozen=True)
@@ -143,6 +152,8 @@ class Standing:
     decision: CreditDecision | None
     in_course: bool = True
     keyed: CreditAward | None = None
+    # whether the latest decision reopened parts still open (None: not read)
+    open_parts: bool | None = None
 
 
 def student_standing(
@@ -151,8 +162,9 @@ def student_standing(
     """``student_and_stored_policy`` with the student's current award and latest decision in
     the course, in one statement (what an award checks, without the whole history). With
     ``key``, also the tenant's award made with that idempotency key (``by_key``), in the same
-    statement; then a student no longer in the course is not refused here when there is one
-    (``in_course`` says it: the caller answers a re-sent form before it checks anything)."""
+    statement, and whether the latest decision's reopened parts are still open; then a student
+    no longer in the course is not refused here when there is one (``in_course`` says it: the
+    caller answers a re-sent form before it checks anything)."""
     if key is None:
         row = _student_row(_student_standing_statement(), ctx, course_id, student_id)
         return Standing(row[0], row[2], row[3], row[4])
@@ -161,7 +173,7 @@ def student_standing(
     row = db.session.execute(_student_standing_statement(True), params).first()
     if row is None or row[5] is None:
         _in_course(row)
-    return Standing(row[0], row[2], row[3], row[4], bool(row[1]), row[5])
+    return Standing(row[0], row[2], row[3], row[4], bool(row[1]), row[5], bool(row[6]))
 
 
 @functools.cache

@@ -137,7 +137,8 @@ def award_credit(
     if stored is not award:
         return stored
     _record(ctx, award, student, data)
-    close_waiting_request(ctx.tenant_id, course_id, student_id, decisions)
+    # what the request reopened closes, unless the standing read it closed already
+    close_waiting_request(ctx.tenant_id, course_id, student_id, decisions, standing.open_parts)
     db.session.flush()
     return award
 
