@@ -24,6 +24,8 @@ from .course_statement import course_people_statement
 from .policy import default_rules, read_policies
 from .standing import (
     COUNTED,
+    UNDER_WAY,
+    ChecklistItem,
     DefaultRules,
     EngagementProgress,
     Rules,
@@ -51,13 +53,16 @@ def course_progress(
 
 
 QUEUED = ("ready", "resubmitted")  # the review queue's states
+_UNDONE = [ChecklistItem("checklist", "", False)]  # a checklist known not to be complete
 
 
-def course_states(tenant_id: int, course_id: int) -> tuple[Counter[str], list[StudentProgress]]:
-    """The course's students counted by state, and its review queue (``QUEUED``) by name with
-    each row's full figures: ``course_progress``'s states, the checklist built only for the
-    students whose state depends on it (no award, not denied, credits by hours), as the
-    instructor's home shows counts and the queue's first rows, not everyone's checklist."""
+def course_states(
+    tenant_id: int, course_id: int, preview: int
+) -> tuple[Counter[str], list[StudentProgress]]:
+    """The course's students counted by state (``course_progress``'s states), and the first
+    ``preview`` students of its review queue (``QUEUED``) by name with their full figures: what
+    the instructor's home shows. Only the shown students' checklists are built with their
+    words; the others' state needs only whether theirs is complete."""
     policy = read_policies(tenant_id, [course_id])[course_id]
     rules = plain_rules(policy)
     params = {"tenant_id": tenant_id, "course_ids": [course_id]}
@@ -72,18 +77,43 @@ def course_states(tenant_id: int, course_id: int) -> tuple[Counter[str], list[St
         award, decision = awards.get(key), decisions.get(key)
         if award is not None and decision is not None and decision.created_at <= award.created_at:
             decision = None  # older than the current award: _sum_up leaves it out too
+        p.award, p.last_decision = award, decision
         p.credits_by_hours = credits_by_hours(p, rules)
         denied = decision is not None and decision.kind == "denied"
-        if award is None and not denied and p.credits_by_hours > 0:
-            _sum_up(p, policy, rules, award, decision)  # the state reads the checklist
-        else:  # awarded, denied or no credits yet: the checklist does not change the state
-            p.award, p.last_decision = award, decision
-            p.state = state_of(p)
+        if award is None and not denied and p.credits_by_hours > 0:  # the state reads it
+            p.checklist = [] if checklist_complete(p, rules) else _UNDONE
+        p.state = state_of(p)
         counts[p.state] += 1
         if p.state in QUEUED:
             queue.append(p)
     queue.sort(key=lambda p: (p.name.casefold(), p.student_id))
-    return counts, queue
+    shown = []
+    for q in queue[:preview]:
+        p = StudentProgress(q.student_id, q.course_id, q.name, q.email, q.sub)
+        p.engagements = q.engagements
+        _sum_up(p, policy, rules, q.award, q.last_decision)
+        shown.append(p)
+    return counts, shown
+
+
+def checklist_complete(p: StudentProgress, rules: Rules) -> bool:
+    """Whether every item of ``checklist_for(p, rules)`` is done, its words not written (the
+    same tests: ``tests/credit/test_faculty_home.py`` holds the two equal)."""
+    counted = [e for e in p.engagements if e.status in COUNTED]
+    minutes = sum(e.approved_minutes - e.late_minutes for e in counted)
+    if minutes < rules.hours_per_credit * 60 or rules.max_credits <= 0:
+        return False
+    if rules.require_agreement:
+        under_way = counted or [e for e in p.engagements if e.status in UNDER_WAY]
+        if not under_way or not all(e.agreement for e in under_way):
+            return False
+    evaluated = bool(counted) and all(e.evaluation for e in counted)
+    if (rules.require_evaluation or rules.min_rating) and not evaluated:
+        return False
+    if rules.require_reflection and not (counted and all(e.reflection for e in counted)):
+        return False
+    low = rules.min_rating
+    return not (low and any(e.lowest_rating is not None and e.lowest_rating < low for e in counted))
 
 
 def _progress(

@@ -42,14 +42,14 @@ def faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
     ``course_states``) and one grouped count of its grade messages."""
     if ctx.course_id is None:
         return {"waiting": 0, "failed": 0, "counts": {}, "queue": [], "sync": {}}
-    states, queue = progress_svc.course_states(ctx.tenant_id, ctx.course_id)
+    states, queue = progress_svc.course_states(ctx.tenant_id, ctx.course_id, QUEUE_PREVIEW)
     counts = {key: n for key, _, n in state_counts(states.elements())}
     sync = sync_svc.course_summary(ctx.tenant_id, ctx.course_id)
     return {
-        "waiting": len(queue),
+        "waiting": sum(states[state] for state in progress_svc.QUEUED),
         "working": counts["in_progress"] + counts["changes_requested"],
         "counts": counts,
-        "queue": queue[:QUEUE_PREVIEW],
+        "queue": queue,
         "sync": sync,
         "failed": sync["failed"],
         "approvals": len(award_svc.awaiting_second_approval(ctx)),

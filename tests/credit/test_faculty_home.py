@@ -124,7 +124,7 @@ def test_the_home_counts_states_as_the_course_page_does(app, school):
         db.session.commit()
 
         rows = progress_svc.course_progress(ctx.tenant_id, ctx.course_id)
-        counts, queue = progress_svc.course_states(ctx.tenant_id, ctx.course_id)
+        counts, queue = progress_svc.course_states(ctx.tenant_id, ctx.course_id, 2)
         assert counts == Counter(p.state for p in rows)
         assert set(counts) >= {
             "ready", "resubmitted", "in_progress", "awarded", "denied", "changes_requested",
@@ -136,4 +136,50 @@ def test_the_home_counts_states_as_the_course_page_does(app, school):
         def shown(p):
             return (p.student_id, p.name, p.state, p.counted_minutes, p.credits_eligible)
 
-        assert [shown(p) for p in queue] == [shown(p) for p in expected]
+        assert [shown(p) for p in queue] == [shown(p) for p in expected[:2]]
+        assert [p.checklist for p in queue] == [p.checklist for p in expected[:2]]
+
+
+def test_checklist_complete_agrees_with_the_checklist_under_every_rule(app, school):
+    """``checklist_complete`` (the home's states) says what ``checklist_for``'s items say, for
+    work that misses each artefact, under policies that demand each of them or not."""
+    import dataclasses
+    import datetime as dt
+
+    from credit.services import progress as progress_svc
+    from credit.services.standing import DefaultRules, checklist_for
+
+    faculty = school.person("faculty")
+    with app.app_context():
+        for kwargs in (
+            {},
+            {"agreement": False},
+            {"reflection": False},
+            {"evaluation": False},
+            {"level": 1},
+            {"level": None},
+            {"status": "active"},
+            {"status": "active", "agreement": False},
+            {"hours": 10},
+            {"start": dt.date(2026, 12, 1)},
+        ):
+            give_work(school.person("student").ctx(), hours=kwargs.pop("hours", 50), **kwargs)
+        db.session.commit()
+        ctx = faculty.ctx()
+        rows = progress_svc.course_progress(ctx.tenant_id, ctx.course_id)
+        base = DefaultRules(45, 3, True, True, True, True, "pass_fail", "faculty")
+        variants = [
+            base,
+            dataclasses.replace(base, require_agreement=False),
+            dataclasses.replace(base, require_evaluation=False, require_reflection=False),
+            dataclasses.replace(base, require_evaluation=False, min_rating=3),
+            dataclasses.replace(base, min_rating=2, allow_stacking=False),
+            dataclasses.replace(base, hours_per_credit=5, max_credits=0),
+        ]
+        seen = set()
+        for rules in variants:
+            for p in rows:
+                complete = all(item.done for item in checklist_for(p, rules))
+                assert progress_svc.checklist_complete(p, rules) == complete, (rules, p)
+                seen.add(complete)
+        assert seen == {True, False}
