@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, String, bindparam, func, literal_column, select
 from sqlalchemy.orm import aliased
 
 from credit.models import CreditAward, CreditPolicy
@@ -114,7 +114,12 @@ def progress_columns(tenant: Any) -> list[Any]:
                 CreditAward.student_id == Engagement.student_id,
                 CreditAward.course_id == Engagement.course_id,
                 CreditAward.superseded_by_id.is_(None),
-                CreditAward.status != "declined",
+                # superseded_at is set with superseded_by_id, and "declined" written in, not
+                # bound: the predicate of the partial unique index uq_credit_award_current, so
+                # the probe is one of it (a prepared statement's generic plan too), not a scan
+                # of the course's awards
+                CreditAward.status != _DECLINED,
+                CreditAward.superseded_at.is_(None),
             )
             .order_by(CreditAward.id.desc())
             .limit(1)
@@ -140,6 +145,9 @@ def progress_columns(tenant: Any) -> list[Any]:
         award(CreditAward.status),
         minutes,
     ]
+
+
+_DECLINED = literal_column("'declined'", String)
 
 
 def with_policy(stmt: Select[*Ts], tenant: Any) -> Select[*Ts]:
