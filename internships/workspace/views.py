@@ -19,6 +19,8 @@ from ..supervisor.links import LinkError, open_engagement_link
 from ..supervisor.views import link_error
 from ..work.models import Engagement
 from . import panels
+from .messages.services import Reader
+from .page_lists import read_page_lists
 
 bp = Blueprint("workspace", __name__, url_prefix="/workspace")
 limited(bp)  # the public rate limit, as every supervisor page
@@ -47,6 +49,7 @@ def supervisor(token: str) -> ResponseReturnValue:
     viewer, engagement = supervisor_viewer(token)
 
     def show(replaced: dict[str, dict[str, Any]], status: int = 422) -> ResponseReturnValue:
+        read_page_lists(engagement, Reader.supervisor(engagement))  # the panels' lists, at once
         return render_template(
             "workspace/supervisor.html",
             engagement=engagement,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import get_template_attribute, render_template
+from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from lti_tool.auth import current_launch
@@ -23,7 +23,7 @@ from ..services import engagements as eng
 from ..services import evaluations as eval_svc
 from ..services import hour_reviews, reopenings, timeline
 from ..services import hours as hour_svc
-from . import HOUR_LABELS, hour_chart
+from . import hour_chart
 
 
 def show_engagement(
@@ -62,7 +62,6 @@ def show_engagement(
         "work/engagement.html",
         engagement=engagement,
         logs=logs,
-        status_pills=_status_pills(logs),
         review=hour_reviews.hours_review(engagement, logs) if ctx.role != "student" else None,
         summary=hour_svc.hours_summary(engagement, logs),
         deliverables=delivered,
@@ -77,13 +76,6 @@ def show_engagement(
         panels=workspace.panels_for(workspace.Viewer.of_launch(ctx), engagement, replaced),
         **page_forms,
     ), status
-
-
-def _status_pills(logs: list[Any]) -> dict[str, Any]:
-    """Each hour status's pill (``_ui.html``'s ``pill``), made once for all the rows."""
-    pill = get_template_attribute("_ui.html", "pill")
-    statuses = {log.status for log in logs}
-    return {status: pill(status, HOUR_LABELS.get(status)) for status in statuses}
 
 
 REOPENED_WORDS = {
