@@ -16,16 +16,15 @@ from ..extensions import db
 from ..models import (
     AdvisorClaimSeen,
     AdvisorGrant,
-    Course,
-    Enrolment,
     IdentityLink,
     Launch,
     Registration,
-    ResourceLink,
     User,
     utcnow,
 )
 from ..roles import ADMIN, ADVISOR, OBSERVER, RoleDecision, advisor_rule_applies, decide
+from . import launch_rows
+from .launch_rows import CourseLaunch, Upsert
 
 if TYPE_CHECKING:
     from .toolconf import RegistrationRef
@@ -134,16 +133,15 @@ def _decide_role(
     return decision
 
 
-def _upsert_user(
+def _user_row(
     registration: Registration | RegistrationRef, body: dict[str, Any], sub: str, now: dt.datetime
-) -> int:
+) -> Upsert:
     """The launching identity (tenant, issuer, sub) with its name and email as sent."""
     name = _text(body.get("name"), 500) or " ".join(
         filter(None, [_text(body.get("given_name"), 200), _text(body.get("family_name"), 200)])
     )
-    return upsert(
-        User,
-        ["tenant_id", "issuer", "sub"],
+    return Upsert(
+        ("tenant_id", "issuer", "sub"),
         {
             "tenant_id": registration.tenant_id,
             "issuer": registration.issuer,
@@ -152,24 +150,23 @@ def _upsert_user(
             "email": _text(body.get("email"), 500),
             "updated_at": now,
         },
-        ["name", "email", "updated_at"],
+        ("name", "email", "updated_at"),
     )
 
 
-def _upsert_course(
+def _course_rows(
     registration: Registration | RegistrationRef,
     body: dict[str, Any],
     context: dict[str, Any],
-    user_id: int,
     role: str | None,
     now: dt.datetime,
-) -> int:
-    """The launch's course, the user's enrolment in it and the resource link launched from."""
+) -> tuple[Upsert, Upsert, Upsert | None]:
+    """The launch's course, the user's enrolment in it and the resource link launched from
+    (the enrolment and the link without the ids the writing fills in)."""
     tenant_id = registration.tenant_id
     term_name, term_start, term_end = term_from_custom(_claim(body, CUSTOM, dict, {}))
-    course_id = upsert(
-        Course,
-        ["tenant_id", "issuer", "context_id"],
+    course = Upsert(
+        ("tenant_id", "issuer", "context_id"),
         {
             "tenant_id": tenant_id,
             "issuer": registration.issuer,
@@ -181,37 +178,32 @@ def _upsert_course(
             "term_end": term_end,
             "updated_at": now,
         },
-        ["title", "label", "term_name", "term_start", "term_end", "updated_at"],
+        ("title", "label", "term_name", "term_start", "term_end", "updated_at"),
     )
-    upsert(
-        Enrolment,
-        ["course_id", "user_id"],
-        {
-            "tenant_id": tenant_id,
-            "course_id": course_id,
-            "user_id": user_id,
-            "role": role,
-            "last_launch_at": now,
-        },
-        ["role", "last_launch_at"],
+    enrolment = Upsert(
+        ("course_id", "user_id"),
+        {"tenant_id": tenant_id, "role": role, "last_launch_at": now},
+        ("role", "last_launch_at"),
     )
     link = body.get(RESOURCE_LINK)
-    if isinstance(link, dict) and _text(link.get("id"), 255):
-        ags = body.get(AGS) or {}
-        upsert(
-            ResourceLink,
-            ["course_id", "resource_link_id"],
+    if not (isinstance(link, dict) and _text(link.get("id"), 255)):
+        return course, enrolment, None
+    ags = body.get(AGS) or {}
+    return (
+        course,
+        enrolment,
+        Upsert(
+            ("course_id", "resource_link_id"),
             {
                 "tenant_id": tenant_id,
-                "course_id": course_id,
                 "resource_link_id": _text(link.get("id"), 255),
                 "title": _text(link.get("title"), 500),
                 "lineitem_url": _url(ags.get("lineitem") if isinstance(ags, dict) else None),
                 "updated_at": now,
             },
-            ["title", "lineitem_url", "updated_at"],
-        )
-    return course_id
+            ("title", "lineitem_url", "updated_at"),
+        ),
+    )
 
 
 class RecordedLaunch(NamedTuple):
@@ -234,25 +226,14 @@ def record_launch(
     has_course = context is not None and bool(_text(context.get("id"), 255))
     decision = _decide_role(registration, body, sub, context, has_course)
     now = utcnow()
-    user_id = _upsert_user(registration, body, sub, now)
-    course_id = None
-    if context is not None and has_course:
-        course_id = _upsert_course(registration, body, context, user_id, decision.role, now)
-    else:
-        # Only without a course: inside one, enrolments, rosters and grades must name the user
-        # id this LMS knows, so the identity stays its own there.
-        primary = db.session.connection().execute(_PRIMARY, {"u": user_id, "t": tenant.id})
-        user_id = primary.scalar() or user_id
     launch_id = secrets.token_urlsafe(32)
     message = {k: v for k, v in body.items() if k != "nonce"} | {
         DEPLOYMENT_ID: body.get(DEPLOYMENT_ID)
     }
-    values = {
+    launch = {
         "id": launch_id,
         "tenant_id": tenant.id,
         "registration_id": registration.id,
-        "user_id": user_id,
-        "course_id": course_id,
         "role": decision.role,
         "read_only": decision.read_only,
         "is_tool_admin": decision.is_tool_admin,
@@ -260,7 +241,17 @@ def record_launch(
         "created_at": now,
         "expires_at": now + dt.timedelta(seconds=lifetime_s),
     }
-    db.session.connection().execute(_LAUNCH_INSERT, values)
+    user = _user_row(registration, body, sub, now)
+    if context is not None and has_course:
+        course, enrolment, link = _course_rows(registration, body, context, decision.role, now)
+        user_id, _ = launch_rows.write(CourseLaunch(user, course, enrolment, link, launch))
+    else:
+        user_id = upsert(User, user.keys, user.values, user.update)
+        # Only without a course: inside one, enrolments, rosters and grades must name the user
+        # id this LMS knows, so the identity stays its own there.
+        primary = db.session.connection().execute(_PRIMARY, {"u": user_id, "t": tenant.id})
+        user_id = primary.scalar() or user_id
+        db.session.connection().execute(_LAUNCH_INSERT, launch | {"user_id": user_id})
     if decision.role == ADVISOR:
         _note_claim_advisor(tenant.id, tenant.settings or {}, body, user_id, context, now)
     return RecordedLaunch(launch_id, tenant.id, str(decision.role), message)
