@@ -6,6 +6,7 @@ What changes a credential (evidence, DID, sharing, the CLR) is issuance's."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -116,12 +117,13 @@ def staff_credential(ctx: LaunchContext, credential_id: int) -> Credential:
     raise NotFoundError(NOT_YOURS)
 
 
-def engagement_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, Credential]:
-    """The valid achievement credential of each engagement that has one (the review page)."""
+def engagement_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, Any]:
+    """The valid achievement credential of each engagement that has one (the review page): its
+    id and when it was issued, all the page shows (not the rows with their documents)."""
     if not engagement_ids:
         return {}
-    rows = db.session.scalars(
-        select(Credential).where(
+    rows = db.session.execute(
+        select(Credential.id, Credential.engagement_id, Credential.issued_at).where(
             Credential.tenant_id == tenant_id,
             Credential.engagement_id.in_(engagement_ids),
             Credential.kind == "achievement",
