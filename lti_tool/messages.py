@@ -89,17 +89,20 @@ def save_after_request(response: Any) -> Any:
     shown = g.pop(_SHOWN, None)
     if not pending and not shown:
         return response
+    # Nothing was waiting when the launch was read: what this request adds cannot pass the
+    # limit unless it alone flashed more (the usual POST: one confirmation, no trim statement).
+    trim = g.get("launch_messages_waiting") is not False or len(pending) > MAX_PENDING
     if will_commit(response) and not finished():
         try:
             with db.session.begin_nested():  # a failure here leaves the request's work whole
-                _store(launch.tenant_id, launch.launch_id, pending, shown or [])
+                _store(launch.tenant_id, launch.launch_id, pending, shown or [], trim)
         except SQLAlchemyError:
             _lost(pending)
         finish(response)
         return response
     finish(response)  # ended first (here, rolled back): this commit carries only the messages
     try:
-        _store(launch.tenant_id, launch.launch_id, pending, shown or [])
+        _store(launch.tenant_id, launch.launch_id, pending, shown or [], trim)
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
@@ -114,17 +117,23 @@ def _lost(pending: list[tuple[str, str]]) -> None:
 
 
 def _store(
-    tenant_id: int, launch_id: str, pending: list[tuple[str, str]], shown: list[int]
+    tenant_id: int,
+    launch_id: str,
+    pending: list[tuple[str, str]],
+    shown: list[int],
+    trim: bool = True,
 ) -> None:
     """Two statements at most each way: the shown ones deleted; the new ones inserted (rows,
-    not objects: nothing reads them back) and all but the newest ``MAX_PENDING`` deleted."""
+    not objects: nothing reads them back) and, with ``trim``, all but the newest
+    ``MAX_PENDING`` deleted."""
     mine = {"tenant_id": tenant_id, "launch_id": launch_id}
     if shown:
         db.session.execute(_statements().shown, {**mine, "ids": shown})
     if pending:
         rows = [{**mine, "category": c, "text": t, "created_at": utcnow()} for c, t in pending]
         db.session.execute(_statements().insert, rows[0] if len(rows) == 1 else rows)
-        db.session.execute(_statements().trim, mine)
+        if trim:
+            db.session.execute(_statements().trim, mine)
 
 
 @functools.cache

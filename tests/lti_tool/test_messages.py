@@ -183,3 +183,22 @@ def test_a_launch_keeps_only_its_newest_messages(app, school):
         newest = db.session.scalar(select(func.max(LaunchMessage.id)))
     assert len(ids) == MAX_PENDING
     assert max(ids) == newest
+
+
+def test_a_confirmation_with_nothing_waiting_is_stored_without_a_trim(app, school):
+    """The usual POST (one confirmation, no message waiting) stores it with one INSERT; once
+    messages wait, the next one trims the launch's list to its newest ``MAX_PENDING``."""
+    from tests.helpers import counted
+
+    student = school.person("student")
+    browser = _cookieless(app)
+    data = {"lid": student.lid, "csrf_token": _token(browser, student.lid)}
+
+    def message_writes() -> list[str]:
+        with app.app_context(), counted() as seen:
+            assert browser.post("/work/notifications/read", data=data).status_code == 303
+        return [s.split()[0] for s in seen if "launch_message" in s and "SELECT" not in s[:7]]
+
+    assert message_writes() == ["INSERT"]
+    assert message_writes() == ["INSERT", "DELETE"]  # one waits now: the list is trimmed
+    assert _pending(app, student.lid) == 2
