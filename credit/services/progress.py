@@ -30,9 +30,9 @@ from .standing import (
     EngagementProgress,
     Rules,
     StudentProgress,
-    checklist_for,
     credits_by_hours,
     state_of,
+    sum_up,
 )
 
 Key = tuple[int, int]  # (student, course)
@@ -91,7 +91,7 @@ def course_states(
     for q in queue[:preview]:
         p = StudentProgress(q.student_id, q.course_id, q.name, q.email, q.sub)
         p.engagements = q.engagements
-        _sum_up(p, policy, rules, q.award, q.last_decision)
+        sum_up(p, policy, q.award, q.last_decision, rules)
         shown.append(p)
     return counts, shown
 
@@ -156,7 +156,7 @@ def _progress(
     # student's figures read them a dozen times.
     rules = {cid: plain_rules(policy) for cid, policy in policies.items()}
     for key, p in students.items():
-        _sum_up(p, policies[p.course_id], rules[p.course_id], awards.get(key), decisions.get(key))
+        sum_up(p, policies[p.course_id], awards.get(key), decisions.get(key), rules[p.course_id])
     return students
 
 
@@ -295,32 +295,6 @@ def _latest_decisions(params: dict[str, Any], by_students: bool) -> dict[Key, Cr
     """The courses' latest decision per (student, course)."""
     found = db.session.scalars(statements.decisions_statement(by_students), _bound(params))
     return {(d.student_id, d.course_id): d for d in found}
-
-
-def _sum_up(
-    p: StudentProgress,
-    policy: Rules,
-    rules: Rules,
-    award: CreditAward | None,
-    decision: CreditDecision | None,
-) -> None:
-    """A student's totals, credits, checklist and state from their engagements and decisions
-    (under ``policy``, whose rules ``rules`` holds as plain values)."""
-    for e in p.engagements:
-        p.approved_minutes += e.approved_minutes
-        p.pending_minutes += e.pending_minutes
-        if e.status in COUNTED:
-            p.counted_minutes += e.approved_minutes - e.late_minutes
-    p.policy = policy
-    p.credits_by_hours = credits_by_hours(p, rules)
-    p.checklist = checklist_for(p, rules)
-    p.award = award
-    if p.award is not None and p.award.status == "final":
-        p.credits_earned = p.award.credits
-    # A decision older than the current award no longer describes where the student is.
-    if decision is not None and (p.award is None or decision.created_at > p.award.created_at):
-        p.last_decision = decision
-    p.state = state_of(p)
 
 
 def student_progress(

@@ -288,17 +288,19 @@ def sum_up(
     policy: Rules,
     award: CreditAward | None,
     decision: CreditDecision | None,
+    rules: Rules | None = None,
 ) -> None:
     """A student's totals, credits, checklist and state from their engagements, current
-    award and latest decision (``progress`` does the same for the students it reads)."""
+    award and latest decision, under ``policy`` (whose rules ``rules`` may hold as plain
+    values: ``progress`` reads a course's policy once for all its students)."""
     for e in p.engagements:
         p.approved_minutes += e.approved_minutes
         p.pending_minutes += e.pending_minutes
         if e.counted:
             p.counted_minutes += e.approved_minutes - e.late_minutes
     p.policy = policy
-    p.credits_by_hours = credits_by_hours(p, policy)
-    p.checklist = checklist_for(p, policy)
+    p.credits_by_hours = credits_by_hours(p, rules or policy)
+    p.checklist = checklist_for(p, rules or policy)
     p.award = award
     if award is not None and award.status == "final":
         p.credits_earned = award.credits
