@@ -767,6 +767,30 @@ def flush_redis(url: str) -> None:
         client.close()
 
 
+def postgres_ticks() -> int:
+    """CPU ticks so far of every ``postgres`` process on the machine (its backends live as long
+    as the pools' connections; on a shared machine other databases' work counts too)."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as fh:
+                    if fh.read().strip() != "postgres":
+                        continue
+            except OSError:
+                continue
+            total += cpu_ticks(int(entry))
+    return total
+
+
+def machine_ticks() -> tuple[int, int]:
+    """The machine's busy and total CPU ticks so far, all cores (``/proc/stat``)."""
+    with open("/proc/stat") as fh:
+        fields = [int(x) for x in fh.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
 @dataclass
 class Topology:
     """The processes of a run: the tool servers, the sandbox LMS, and Celery's (or none)."""
@@ -789,6 +813,10 @@ class Topology:
             for i, tool in enumerate(self.tools)
         }
         ticks.update({f"celery_{c.name}": c.cpu() for c in self.celery})
+        ticks["sandbox"] = self.sandbox.cpu()
+        ticks["client"] = cpu_ticks(os.getpid())  # this process: the client threads
+        ticks["postgres"] = postgres_ticks()
+        ticks["machine_busy"], ticks["machine_all"] = machine_ticks()
         return ticks
 
     def check_alive(self) -> None:
@@ -1012,6 +1040,18 @@ def soak(
             f"celery {name}: CPU {traffic_s:.1f} s during the traffic, {drain_cpu_s:.1f} s "
             "while draining"
         )
+    split = {k: (cpu1[k] - cpu0[k]) * TICK_S for k in ("sandbox", "client", "postgres")}
+    busy = (cpu1["machine_busy"] - cpu0["machine_busy"]) * TICK_S
+    whole = (cpu1["machine_all"] - cpu0["machine_all"]) * TICK_S
+    tool_s = sum(server_cpu) + sum(t for t, _ in celery_cpu.values())
+    print(
+        f"machine CPU during the traffic: {busy:.1f} s busy of {whole:.1f} s "
+        f"({os.cpu_count()} cores); per tool request: tool {tool_s * 1000 / max(len(lat), 1):.1f}"
+        f" ms, PostgreSQL {split['postgres'] * 1000 / max(len(lat), 1):.1f} ms, sandbox LMS "
+        f"{split['sandbox'] * 1000 / max(len(lat), 1):.1f} ms, this client "
+        f"{split['client'] * 1000 / max(len(lat), 1):.1f} ms, the rest of the machine "
+        f"{(busy - tool_s - sum(split.values())) * 1000 / max(len(lat), 1):.1f} ms"
+    )
     print(f"errors: {errors}; tool 5xx: {rec.http_5xx}")
     for what, n in rec.errors.most_common(8):
         print(f"  {n} x {what}")
@@ -1043,6 +1083,11 @@ def soak(
         "lost_grades": verdict.lost,
         "server_requests": [rec.per_server[i] for i in range(args.servers)],
         "server_cpu_s": [round(x, 1) for x in server_cpu],
+        "machine_cpu_ms_per_request": {
+            "tool": round(tool_s * 1000 / max(len(lat), 1), 2),
+            **{k: round(v * 1000 / max(len(lat), 1), 2) for k, v in split.items()},
+            "machine_busy": round(busy * 1000 / max(len(lat), 1), 2),
+        },
         "celery_worker_cpu_s": (
             round(sum(celery_cpu["worker"]), 1) if "worker" in celery_cpu else None
         ),
