@@ -131,6 +131,9 @@ def unread_by_others(engagement_id: Any) -> Any:
             MessageRead.engagement_id == engagement_id,
             MessageRead.reader == bindparam("reader"),
         )
+        # the engagement is the outer statement's, two levels up (auto-correlation reaches
+        # only the enclosing one: uncorrelated, this read every conversation's mark)
+        .correlate_except(MessageRead)
         .scalar_subquery()
     )
     return (

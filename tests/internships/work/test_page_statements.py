@@ -12,6 +12,8 @@ from sqlalchemy import update
 from internships.work.models import HourLog
 from internships.work.services import engagements as svc
 from internships.work.services import evaluations, hours, reopenings, timeline
+from internships.workspace.messages.models import MessageRead, WorkspaceMessage
+from internships.workspace.messages.services import user_key
 from lti_tool.errors import NotFoundError
 from lti_tool.extensions import db
 from tests.helpers import counted
@@ -106,3 +108,41 @@ def test_a_transaction_reads_an_engagement_rows_once_and_afresh_after_any_change
     with counted() as seen:
         hours.hour_logs(engagement)
     assert len(seen) == 1  # after a transaction or savepoint ends, read afresh
+
+
+@pytest.fixture
+def second_listing(school, seed_listing):
+    """A second listing, seeded (and committed) before ``setup`` writes."""
+    return seed_listing(school.tenant_id)
+
+
+def test_home_counts_each_engagement_unread_messages_against_its_own_read_mark(
+    second_listing, setup
+):
+    """The read mark is the engagement's own: with marks in two conversations the home's
+    statement counts each against its mark (an uncorrelated mark read every conversation's,
+    several rows for one value: an error on PostgreSQL, a wrong count on SQLite)."""
+    ctx, first = setup
+    student = ctx["student"]
+    second = accept(student, second_listing)
+    ids = {"tenant_id": first.tenant_id}
+    for engagement, count in ((first, 3), (second, 5)):
+        notes = [
+            WorkspaceMessage(**ids, engagement_id=engagement.id, author_kind="supervisor", body="x")
+            for _ in range(count)
+        ]
+        db.session.add_all(notes)
+        db.session.flush()
+        read_upto = notes[0] if engagement is first else notes[2]  # 2 unread, then 2 unread
+        db.session.add(
+            MessageRead(
+                **ids,
+                engagement_id=engagement.id,
+                reader=user_key(student.user_id),
+                last_read_id=read_upto.id,
+            )
+        )
+    db.session.flush()
+    work = timeline.student_work(student, MONDAY)
+    unread = {f.id: f.unread_messages for f in work.engagements}
+    assert unread == {first.id: 2, second.id: 2}
