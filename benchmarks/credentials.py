@@ -24,13 +24,21 @@ figures. Targets: at least 20 credentials per second, p95 at most 200 ms.
     nice -n 10 .venv/bin/python benchmarks/credentials.py            # 1,000 credentials
     nice -n 10 .venv/bin/python benchmarks/credentials.py --quick    # 200, 100 page views
     nice -n 10 .venv/bin/python benchmarks/credentials.py --only sqlite --credentials 500
+    .venv/bin/python benchmarks/credentials.py --quick --profile /tmp/creds-prof
+
+``--profile DIR`` runs the task under cProfile (thread CPU) and counts its statements: it
+writes ``issue-<database>.pstats`` and prints Python calls, statements and CPU ms per credential
+(cProfile slows the run: read ``issue_per_s`` from a run without it).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import os
+import pstats
 import random
 import secrets
 import signal
@@ -167,8 +175,11 @@ def generate(n: int) -> int:
     return tenant.id
 
 
-def issue(app: Any, tenant_id: int) -> dict[str, Any]:
-    """The tick queues the task; a thread runs it while this one prints its progress."""
+def issue(app: Any, tenant_id: int, profile_dir: Path | None = None) -> dict[str, Any]:
+    """The tick queues the task; a thread runs it while this one prints its progress (under
+    cProfile, its statements counted, with ``profile_dir``)."""
+    from sqlalchemy import event
+
     from accreditation.credentials.issuance import batch
     from accreditation.credentials.models import CredentialBatch
     from lti_tool.extensions import db
@@ -179,12 +190,29 @@ def issue(app: Any, tenant_id: int) -> dict[str, Any]:
             db.select(CredentialBatch.id).where(CredentialBatch.tenant_id == tenant_id)
         )
     timing: dict[str, float] = {}
+    profiler = cProfile.Profile(time.thread_time) if profile_dir else None
+    counted = {"statements": 0}
 
     def work() -> None:
+        runner_thread = threading.get_ident()
+
+        def count(*_args: Any) -> None:
+            if threading.get_ident() == runner_thread:
+                counted["statements"] += 1
+
         with app.app_context():
-            start = time.perf_counter()
-            batch.run_batch(int(job_id))
-            timing["s"] = time.perf_counter() - start
+            event.listen(db.engine, "before_cursor_execute", count)
+            start, cpu = time.perf_counter(), time.thread_time()
+            if profiler is not None:
+                profiler.enable()
+            try:
+                batch.run_batch(int(job_id))
+            finally:
+                if profiler is not None:
+                    profiler.disable()
+                timing["s"] = time.perf_counter() - start
+                timing["cpu"] = time.thread_time() - cpu
+                event.remove(db.engine, "before_cursor_execute", count)
 
     runner = threading.Thread(target=work)
     runner.start()
@@ -198,7 +226,29 @@ def issue(app: Any, tenant_id: int) -> dict[str, Any]:
     with app.app_context():
         job = db.session.get(CredentialBatch, job_id)
         assert job is not None and job.status == "done", job and job.error
-        return {"issued": job.issued, "issue_s": round(timing["s"], 2)}
+        issued = max(job.issued, 1)
+        out = {
+            "issued": job.issued,
+            "issue_s": round(timing["s"], 2),
+            "cpu_ms_per_credential": round(timing["cpu"] * 1000 / issued, 2),
+            "statements_per_credential": round(counted["statements"] / issued, 2),
+        }
+    if profiler is not None and profile_dir is not None:
+        out["calls_per_credential"] = round(_dump(profiler, profile_dir, app) / issued)
+    return out
+
+
+def _dump(profiler: cProfile.Profile, profile_dir: Path, app: Any) -> int:
+    """Write the task's profile and print its top functions; the number of Python calls."""
+    name = "sqlite" if "sqlite" in app.config["SQLALCHEMY_DATABASE_URI"] else "postgresql"
+    profile_dir.mkdir(parents=True, exist_ok=True)
+    out = profile_dir / f"issue-{name}.pstats"
+    profiler.dump_stats(out)
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text)
+    stats.sort_stats("cumulative").print_stats(25)
+    print(f"  profile -> {out}\n{text.getvalue()}", flush=True)
+    return int(stats.total_calls)  # type: ignore[attr-defined]
 
 
 def verify_page(app: Any, tenant_id: int, views: int) -> dict[str, Any]:
@@ -243,7 +293,7 @@ def verify_page(app: Any, tenant_id: int, views: int) -> dict[str, Any]:
     }
 
 
-def run(url: str, n: int, views: int) -> dict[str, Any]:
+def run(url: str, n: int, views: int, profile_dir: Path | None = None) -> dict[str, Any]:
     from flask_migrate import upgrade
 
     from lti_tool import create_app
@@ -261,7 +311,7 @@ def run(url: str, n: int, views: int) -> dict[str, Any]:
         tenant_id = generate(n)
         print(f"  generated {n} awards in {time.perf_counter() - start:.1f} s", flush=True)
         db.engine.dispose()
-    issued = issue(app, tenant_id)
+    issued = issue(app, tenant_id, profile_dir)
     issued["issue_per_s"] = round(issued["issued"] / issued["issue_s"], 1)
     print(f"  issued {issued['issued']} in {issued['issue_s']} s", flush=True)
     return {**issued, **verify_page(app, tenant_id, views)}
@@ -273,6 +323,9 @@ def main() -> None:
     parser.add_argument("--views", type=int, default=300, help="verification pages timed")
     parser.add_argument("--quick", action="store_true", help="200 credentials, 100 views")
     parser.add_argument("--only", choices=("postgresql", "sqlite"))
+    parser.add_argument(
+        "--profile", type=Path, metavar="DIR", help="cProfile the task into DIR (slower)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.credentials, args.views = 200, 100
@@ -285,11 +338,13 @@ def main() -> None:
                 if pg_url:
                     print(f"PostgreSQL, {args.credentials} credentials", flush=True)
                     url = pg_url.replace("postgresql://", "postgresql+psycopg://")
-                    results["postgresql"] = run(url, args.credentials, args.views)
+                    results["postgresql"] = run(url, args.credentials, args.views, args.profile)
                     print(f"  {results['postgresql']}", flush=True)
         if args.only != "postgresql":
             print(f"SQLite, {args.credentials} credentials", flush=True)
-            results["sqlite"] = run(f"sqlite:///{tmp}/bench.db", args.credentials, args.views)
+            results["sqlite"] = run(
+                f"sqlite:///{tmp}/bench.db", args.credentials, args.views, args.profile
+            )
             print(f"  {results['sqlite']}", flush=True)
     print(f"targets: {TARGETS}")
     main_db = "postgresql" if "postgresql" in results else "sqlite"
