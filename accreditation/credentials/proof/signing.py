@@ -28,6 +28,7 @@ from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from lti_tool.models import Tenant
 
+from . import expansion
 from .identity import (
     issuer_did,
     private_key_of,
@@ -80,23 +81,25 @@ def _relative_iri(node: Any) -> str | None:
     return None
 
 
+def _expand_in_full(document: Any) -> Any:
+    """pyld's expansion in safe mode, with only bundled or own documents loaded."""
+    processor = JsonLdProcessor(on_property_dropped=_dropped)
+    options = {"documentLoader": document_loader, "base": None}  # relative IRIs stay relative
+    return processor.expand(document, options)
+
+
 def canonicalize(document: dict[str, Any]) -> str:
     """RDFC-1.0 N-Quads of a JSON-LD document, with only bundled or own documents loaded
     (``ProofError`` when a term is undefined, an IRI relative or a context unknown)."""
-    processor = JsonLdProcessor(on_property_dropped=_dropped)
-    options = {"documentLoader": document_loader, "base": None}  # relative IRIs stay relative
     try:
-        expanded = processor.expand(document, options)
+        expanded = expansion.expand(document, _expand_in_full)
         relative = _relative_iri(expanded)
         if relative is not None:
             raise ProofError(
                 f"The identifier {relative!r} is not an absolute IRI, so a signature would "
                 "not cover it."
             )
-        nquads: str = processor.normalize(
-            expanded,
-            {**options, "algorithm": "URDNA2015", "format": "application/n-quads"},
-        )
+        nquads = expansion.to_nquads(JsonLdProcessor(), expanded)
     except JsonLdError as exc:
         raise ProofError(_json_ld_reason(exc)) from exc
     except RecursionError as exc:
