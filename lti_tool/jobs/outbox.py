@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Integer,
     SelectBase,
     String,
+    bindparam,
     func,
     insert,
     literal,
@@ -117,24 +119,40 @@ def enqueue(
     db.session.add(row)
     db.session.flush()
     if coalesce is not None:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.coalesce_key == coalesce,
-                OutboxMessage.kind == kind,
-                OutboxMessage.registration_id == registration_id,
-                OutboxMessage.status == PENDING,
-                OutboxMessage.id < row.id,
-            )
-            .values(
-                status=SUPERSEDED,
-                superseded_by_id=row.id,
-                last_error="Replaced by a newer grade before it was sent.",
-                updated_at=now,
-            )
-        )
+        params = {"key": coalesce, "of_kind": kind, "of_registration": registration_id}
+        statement = _supersede_statement(registration_id is None)
+        db.session.execute(statement, {**params, "newer": row.id, "newer_id": row.id, "now": now})
     db.session.info["outbox_enqueued"] = True
     return row
+
+
+@functools.cache
+def _supersede_statement(no_registration: bool) -> Any:
+    """``enqueue``'s update of the older pending messages with the same coalesce key and
+    registration (``no_registration``: those of none; bound: ``key``, ``of_kind``,
+    ``of_registration``, the new row's id as ``newer`` and ``newer_id``, ``now``), built once:
+    an award's POST built it anew each time."""
+    registration = (
+        OutboxMessage.registration_id.is_(None)
+        if no_registration
+        else OutboxMessage.registration_id == bindparam("of_registration", type_=Integer)
+    )
+    return (
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.coalesce_key == bindparam("key"),
+            OutboxMessage.kind == bindparam("of_kind"),
+            registration,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.id < bindparam("newer", type_=Integer),
+        )
+        .values(
+            status=SUPERSEDED,
+            superseded_by_id=bindparam("newer_id", type_=Integer),
+            last_error="Replaced by a newer grade before it was sent.",
+            updated_at=bindparam("now", type_=DateTime),
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from sqlalchemy import func, select
 from credit.models import CreditAward
 from credit.services import awards as award_svc
 from credit.services import policy as policy_svc
+from credit.services.awards import rules, single
 from lti_tool.extensions import db
 
 from .conftest import give_work
+from .test_services import award_input, policy_input
 
 LINEITEM = "https://lms.example.edu/api/lti/courses/1/line_items/9"
 
@@ -81,3 +83,47 @@ def test_two_faculty_awarding_the_same_student_at_once_make_one_award(app, schoo
             .where(CreditAward.student_id == student_id)
         )
         assert count == 1
+
+
+def _award_after_a_twin(app, school, monkeypatch, same_form: bool):
+    """An award whose checks read the student's standing before another award of them was
+    committed (as when both wait on the LMS at once): its insert collides. With the same form
+    (``same_form``: the same idempotency key) the twin's award answers; else a conflict."""
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=50)
+        ctx = faculty.ctx()
+        policy_svc.update_policy(ctx, policy_input())
+        db.session.commit()
+        key = award_svc.new_idempotency_key()
+        before = rules.student_standing(ctx, ctx.course_id, student.user_id, key)
+        twin = award_svc.award_credit(
+            ctx, student.user_id, award_input(key=key), lineitem_url=LINEITEM
+        )
+        db.session.commit()
+        twin_id = twin.id
+        # the checks see the standing as it was before the twin's commit
+        monkeypatch.setattr(single, "student_standing", lambda *_args: before)
+        data = award_input(key=key if same_form else None)
+        try:
+            made = award_svc.award_credit(ctx, student.user_id, data, lineitem_url=LINEITEM)
+            outcome = made.id
+        except award_svc.AwardConflictError as exc:
+            outcome = exc.message
+        db.session.commit()  # the session is usable after the collision
+        ids = db.session.scalars(
+            select(CreditAward.id).where(CreditAward.student_id == student.user_id)
+        ).all()
+        return twin_id, outcome, ids
+
+
+def test_a_colliding_award_of_the_same_form_answers_with_the_twins_award(app, school, monkeypatch):
+    twin_id, outcome, ids = _award_after_a_twin(app, school, monkeypatch, same_form=True)
+    assert outcome == twin_id
+    assert ids == [twin_id]
+
+
+def test_a_colliding_award_of_another_form_is_refused_as_a_conflict(app, school, monkeypatch):
+    twin_id, outcome, ids = _award_after_a_twin(app, school, monkeypatch, same_form=False)
+    assert outcome.startswith("Credit for this student was just decided by")
+    assert ids == [twin_id]

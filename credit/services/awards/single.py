@@ -180,17 +180,22 @@ def _new_award(
 
 def _store(ctx: LaunchContext, award: CreditAward, existing: CreditAward | None) -> CreditAward:
     """Add the award in place of ``existing`` (a correction); the award the same form made
-    meanwhile when the insert collides on its key; a conflict when someone else decided."""
+    meanwhile when the insert collides on its key; a conflict when someone else decided.
+
+    No savepoint around the insert (two statements more on every award): a collision takes
+    back the whole transaction. Nothing written before it is lost that matters: a conflict is
+    refused, which takes back the request's writes anyway, and the form's twin that made the
+    award first read the same column from the LMS and remembered it itself."""
     key, course_id, student_id = award.idempotency_key, award.course_id, award.student_id
+    if existing is not None:
+        # Out of the "current" index first, so the correction can take its place: one flush
+        # updates a table's changed rows before it inserts its new ones.
+        existing.superseded_at = utcnow()
+    db.session.add(award)
     try:
-        with db.session.begin_nested():
-            if existing is not None:
-                # Out of the "current" index first, so the correction can take its place: one
-                # flush updates a table's changed rows before it inserts its new ones.
-                existing.superseded_at = utcnow()
-            db.session.add(award)
-            db.session.flush()
+        db.session.flush()
     except IntegrityError:
+        db.session.rollback()
         again = by_key(ctx.tenant_id, key)
         if again is not None and again.student_id == student_id:
             return again
