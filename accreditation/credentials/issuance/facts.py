@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, func, literal, select, union_all
 
 from accreditation.evidence.services import items_by_name
 from accreditation.frameworks.models import Framework, FrameworkItem, OutcomeAlignment
@@ -169,8 +169,17 @@ def engagement_facts(
     tenant_id: int, engagement_id: int, lookups: Lookups | None = None
 ) -> EngagementFacts | None:
     """The facts of a completed, evaluated engagement of the tenant; None otherwise."""
+    minutes_confirmed = (
+        select(func.coalesce(func.sum(HourLog.minutes), 0))
+        .where(
+            HourLog.tenant_id == tenant_id,
+            HourLog.engagement_id == engagement_id,
+            HourLog.status == "confirmed",
+        )
+        .scalar_subquery()
+    )
     row = db.session.execute(
-        select(Engagement, Listing.title, Employer.name, SupervisorEvaluation)
+        select(Engagement, Listing.title, Employer.name, SupervisorEvaluation, minutes_confirmed)
         .join(Listing, Listing.id == Engagement.listing_id)
         .join(Employer, Employer.id == Listing.employer_id)
         .join(SupervisorEvaluation, SupervisorEvaluation.engagement_id == Engagement.id)
@@ -182,14 +191,7 @@ def engagement_facts(
     ).first()
     if row is None:
         return None
-    engagement, title, employer, evaluation = row
-    minutes = db.session.scalar(
-        select(func.coalesce(func.sum(HourLog.minutes), 0)).where(
-            HourLog.tenant_id == tenant_id,
-            HourLog.engagement_id == engagement_id,
-            HourLog.status == "confirmed",
-        )
-    )
+    engagement, title, employer, evaluation, minutes = row
     handins = db.session.execute(
         select(Deliverable.id, Deliverable.title, Deliverable.url, Deliverable.created_at)
         .where(Deliverable.tenant_id == tenant_id, Deliverable.engagement_id == engagement_id)
@@ -223,30 +225,27 @@ def engagement_facts(
 
 
 def _award_work(tenant_id: int, ids: list[int]) -> tuple[list[str], list[str]]:
-    """The titles of an award's engagements and the competencies their supervisors rated."""
+    """The titles of an award's engagements and the competencies their supervisors rated
+    (one statement: the titles, by engagement, then the rated competencies)."""
     if not ids:
         return [], []
-    titles = list(
-        db.session.scalars(
-            select(Listing.title)
-            .join(Engagement, Engagement.listing_id == Listing.id)
-            .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
-            .order_by(Engagement.id)
-        )
+    titles = (
+        select(literal(0, Integer).label("kind"), Engagement.id.label("at"), Listing.title)
+        .join(Engagement, Engagement.listing_id == Listing.id)
+        .where(Engagement.tenant_id == tenant_id, Engagement.id.in_(ids))
     )
-    rated = list(
-        db.session.scalars(
-            select(CompetencyRating.competency)
-            .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
-            .where(
-                SupervisorEvaluation.tenant_id == tenant_id,
-                SupervisorEvaluation.engagement_id.in_(ids),
-                CompetencyRating.level.is_not(None),
-            )
-            .distinct()
+    rated = (
+        select(literal(1, Integer), literal(0, Integer), CompetencyRating.competency)
+        .join(SupervisorEvaluation, SupervisorEvaluation.id == CompetencyRating.evaluation_id)
+        .where(
+            SupervisorEvaluation.tenant_id == tenant_id,
+            SupervisorEvaluation.engagement_id.in_(ids),
+            CompetencyRating.level.is_not(None),
         )
+        .distinct()
     )
-    return titles, rated
+    rows = db.session.execute(union_all(titles, rated).order_by("kind", "at")).all()
+    return [r[2] for r in rows if r[0] == 0], [r[2] for r in rows if r[0] == 1]
 
 
 def award_facts(tenant_id: int, award_id: int, lookups: Lookups | None = None) -> AwardFacts | None:

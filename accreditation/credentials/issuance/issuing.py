@@ -34,11 +34,21 @@ class IssuanceError(AppError):
 
 def subject_row(tenant_id: int, student_id: int) -> CredentialSubject:
     """The student's subject settings, made (with a new salt) the first time (flushes)."""
-    row = db.session.scalar(
-        select(CredentialSubject).where(
-            CredentialSubject.tenant_id == tenant_id, CredentialSubject.student_id == student_id
+    return _subject_and_user(tenant_id, student_id)[0]
+
+
+def _subject_and_user(tenant_id: int, student_id: int) -> tuple[CredentialSubject, User | None]:
+    """The student's subject settings (made the first time, flushing) and the student, read in
+    one statement."""
+    found = db.session.execute(
+        select(User, CredentialSubject)
+        .outerjoin(
+            CredentialSubject,
+            (CredentialSubject.student_id == User.id) & (CredentialSubject.tenant_id == tenant_id),
         )
-    )
+        .where(User.tenant_id == tenant_id, User.id == student_id)
+    ).first()
+    user, row = (found[0], found[1]) if found is not None else (None, None)
     if row is None:
         try:
             with db.session.begin_nested():
@@ -50,13 +60,12 @@ def subject_row(tenant_id: int, student_id: int) -> CredentialSubject:
             )
     if row is None:  # pragma: no cover - a row that was there a moment ago
         raise AppError("The student's credential settings could not be read; try again.")
-    return row
+    return row, user
 
 
 def subject_of(tenant_id: int, student_id: int) -> documents.Subject:
     """How the student's credentials name them (their DID, else their hashed email)."""
-    row = subject_row(tenant_id, student_id)
-    user = db.session.get(User, student_id)
+    row, user = _subject_and_user(tenant_id, student_id)
     email = (user.email if user else "").strip().lower()
     sub = user.sub if user else str(student_id)
     return documents.Subject(did=row.did, email=email, lti_user_id=sub, salt=row.salt)

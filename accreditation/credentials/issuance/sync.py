@@ -146,7 +146,7 @@ def _current_award(award_id: int) -> CreditAward | None:
     return award
 
 
-def correct(actor: Actor, credential_id: int) -> SyncResult:
+def correct(actor: Actor, credential_id: int, lookups: facts.Lookups | None = None) -> SyncResult:
     """Revoke the credential of a superseded award; issue the correcting award's in its
     place when that one is final (else it is issued once approved)."""
     credential = db.session.get(Credential, credential_id)
@@ -162,7 +162,7 @@ def correct(actor: Actor, credential_id: int) -> SyncResult:
             )
         )
         if exists_already is None:
-            issued = issuing.issue_award(actor, current.id, replaces=credential)
+            issued = issuing.issue_award(actor, current.id, replaces=credential, lookups=lookups)
             return SyncResult(1, 1) if issued is not None else SyncResult()
         issuing.revoke(credential, "corrected", replaced_by=exists_already)
         return SyncResult(0, 1)
@@ -189,7 +189,7 @@ def sync_tenant(
     done = 0
     lookups = facts.Lookups()
     steps: list[tuple[IdQuery, Callable[[int], SyncResult]]] = [
-        (superseded(tenant_id, student_id), lambda i: correct(actor, i)),
+        (superseded(tenant_id, student_id), lambda i: correct(actor, i, lookups)),
         (
             pending_awards(tenant_id, student_id),
             lambda i: _one(issuing.issue_award(actor, i, lookups=lookups)),
