@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select, true
+from sqlalchemy import bindparam, exists, func, literal_column, select, true
 
 from internships.models import Employer, Listing
 from internships.workspace.messages.lists import unread_by_others
@@ -74,9 +74,13 @@ class EngagementFacts:
         return self.planned_hours > 0 and self.logged_minutes >= self.planned_hours * 60
 
 
+ZERO: Any = literal_column("0")  # written in, not bound: the statement stays under psycopg's 4,096
+# characters (a longer one is parsed again on every execution)
+
+
 def _minutes(engagement_id: Any, *where: Any) -> Any:
     return (
-        select(func.coalesce(func.sum(HourLog.minutes), 0))
+        select(func.coalesce(func.sum(HourLog.minutes), ZERO))
         .where(HourLog.engagement_id == engagement_id, *where)
         .scalar_subquery()
     )
@@ -85,7 +89,11 @@ def _minutes(engagement_id: Any, *where: Any) -> Any:
 def _reopened_kinds(engagement_id: Any, dialect: str) -> Any:
     """The kinds of the engagement's open reopenings, comma-separated (one value per row)."""
     kinds = EngagementReopening.kind
-    joined = func.string_agg(kinds, ",") if dialect == "postgresql" else func.group_concat(kinds)
+    joined = (
+        func.string_agg(kinds, literal_column("','"))
+        if dialect == "postgresql"
+        else func.group_concat(kinds)
+    )
     return (
         select(joined)
         .where(
@@ -112,13 +120,11 @@ def _facts_statement(dialect: str) -> Any:
             e.weekly_hours,
             e.start_date,
             e.end_date,
-            _minutes(e.id, HourLog.status == "confirmed"),
-            _minutes(e.id, HourLog.status == "pending"),
-            _minutes(e.id, HourLog.status == "queried"),
+            _minutes(e.id, HourLog.status == literal_column("'confirmed'")),
+            _minutes(e.id, HourLog.status == literal_column("'pending'")),
+            _minutes(e.id, HourLog.status == literal_column("'queried'")),
             _minutes(e.id, HourLog.work_date.between(bindparam("monday"), bindparam("sunday"))),
-            select(func.count(Deliverable.id))
-            .where(Deliverable.engagement_id == e.id)
-            .scalar_subquery(),
+            select(func.count()).where(Deliverable.engagement_id == e.id).scalar_subquery(),
             exists().where(Reflection.engagement_id == e.id),
             exists().where(Reflection.engagement_id == e.id, Reflection.submitted_at.is_not(None)),
             exists().where(SupervisorEvaluation.engagement_id == e.id),
@@ -134,7 +140,7 @@ def _facts_statement(dialect: str) -> Any:
 
 def _applications(*where: Any) -> Any:
     return (
-        select(func.count(Application.id))
+        select(func.count())
         .where(
             Application.tenant_id == bindparam("tenant_id"),
             Application.student_id == bindparam("student_id"),
@@ -161,8 +167,8 @@ def _work_statement(dialect: str) -> Any:
         course_cap(CourseWorkloadCap.max_concurrent),
         course_cap(CourseWorkloadCap.max_weekly_hours),
         feed_in_use(),
-    ).subquery()
-    facts = _facts_statement(dialect).subquery()
+    ).subquery("w")
+    facts = _facts_statement(dialect).subquery("f")  # short names (see ZERO)
     newest = (facts.c.created_at.desc(), facts.c.id.desc())
     return select(figures, facts).outerjoin(facts, true()).order_by(*newest)
 

@@ -146,3 +146,18 @@ def test_home_counts_each_engagement_unread_messages_against_its_own_read_mark(
     work = timeline.student_work(student, MONDAY)
     unread = {f.id: f.unread_messages for f in work.engagements}
     assert unread == {first.id: 2, second.id: 2}
+
+
+def test_the_home_s_statements_are_short_enough_for_psycopg_s_cache():
+    """psycopg parses a statement longer than 4,096 characters again on every execution
+    (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH``): the student's work and their credit
+    courses stay under it (compiled for PostgreSQL whatever the test database)."""
+    from sqlalchemy import create_engine
+
+    from credit.services.progress_statements import their_courses_statement
+
+    dialect = create_engine("postgresql+psycopg://tool@localhost/none").dialect
+    room = 64  # for the expanding IN lists' placeholders (the open statuses: two)
+    for statement in (timeline._work_statement("postgresql"), their_courses_statement()):
+        text = str(statement.compile(dialect=dialect))
+        assert len(text) + room <= 4096, len(text)
