@@ -124,6 +124,7 @@ def _progress(
     policies: dict[int, Rules] | None = None,
     decided: tuple[dict[Key, CreditAward], dict[Key, CreditDecision]] | None = None,
     person: tuple[int, str | None, str | None, str] | None = None,
+    without_work: bool = False,
 ) -> dict[Key, StudentProgress]:
     """Progress by (student, course) for the courses of ``course_ids``: of their enrolled
     students (and anyone with work counted there), or of each of ``student_ids`` in each
@@ -131,14 +132,15 @@ def _progress(
     (``course_statement``), given students' from the grouped queries of ``progress_statements``.
     ``courses_known``: the caller read the courses from the tenant's own rows; ``policies``:
     the courses' policies, ``decided``: the current awards and latest decisions, ``person``:
-    the one student's (id, name, email, sub), when the caller read them."""
+    the one student's (id, name, email, sub), when the caller read them; ``without_work``:
+    the caller knows the given students have no engagement counted in these courses."""
     if policies is None:
         policies = read_policies(tenant_id, course_ids, courses_known)
     params = {"tenant_id": tenant_id, "course_ids": course_ids, "student_ids": student_ids}
     by_students = student_ids is not None
     if by_students:
         students = _students(tenant_id, course_ids, student_ids, person)
-        engagements, owner = _engagements(params, by_students)
+        engagements, owner = ({}, {}) if without_work else _engagements(params, by_students)
         # Students with work counted here but no launch into the course yet still appear.
         _add_students(students, tenant_id, set(owner.values()) - set(students))
         awards, decisions = decided or (
@@ -333,7 +335,8 @@ def student_progress(
 def student_progress_all_courses(tenant_id: int, student_id: int) -> list[StudentProgress]:
     """A student's progress in every course where they are a student or have work counted,
     by course (each with its ``course_title``): two statements whatever the number of courses,
-    the courses (with the student, the policies, awards and decisions) and the engagements."""
+    the courses (with the student, the policies, awards and decisions) and the engagements
+    (one, the courses, when the student has no work in them: a new student's first launch)."""
     courses = db.session.execute(
         statements.their_courses_statement(), {"tenant_id": tenant_id, "student_id": student_id}
     ).all()
@@ -345,7 +348,7 @@ def student_progress_all_courses(tenant_id: int, student_id: int) -> list[Studen
     awards: dict[Key, CreditAward] = {}
     decisions: dict[Key, CreditDecision] = {}
     defaults: Rules | None = None
-    for cid, title, _, _, _, policy, award, decision in courses:
+    for cid, title, _, _, _, policy, award, decision, _ in courses:
         titles[cid] = title
         if policy is None:  # no policy stored: the tenant's defaults, read once
             policy = defaults = defaults or default_rules(tenant_id)
@@ -356,7 +359,14 @@ def student_progress_all_courses(tenant_id: int, student_id: int) -> list[Studen
             decisions[(student_id, cid)] = decision
     ids = list(titles)
     found = _progress(
-        tenant_id, ids, [student_id], True, policies, (awards, decisions), person=person
+        tenant_id,
+        ids,
+        [student_id],
+        True,
+        policies,
+        (awards, decisions),
+        person=person,
+        without_work=not any(row[-1] for row in courses),
     )
     rows = [found[(student_id, cid)] for cid in ids if (student_id, cid) in found]
     for p in rows:

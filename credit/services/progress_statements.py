@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, select
+from sqlalchemy import ColumnElement, Executable, and_, bindparam, exists, func, select
 
 from internships.models import Listing
 from internships.work.models import (
@@ -171,9 +171,11 @@ def decisions_statement(by_students: bool) -> Executable:
 def their_courses_statement() -> Executable:
     """A student's courses (where they are a student or have work counted) with their titles,
     each row with the student's name, email and sub, the course's stored policy, the student's
-    current award there and their latest decision there (None where there is none): the
-    progress's person, policies and decisions come with the courses, not from four more
-    statements. Built once (parameters ``tenant_id``, ``student_id``)."""
+    current award there and their latest decision there (None where there is none), and
+    whether they have work there that counts (a new student has none: their progress needs no
+    engagements statement): the progress's person, policies and decisions come with the
+    courses, not from four more statements. Built once (parameters ``tenant_id``,
+    ``student_id``)."""
     tenant_id: Any = bindparam("tenant_id")
     student_id: Any = bindparam("student_id")
     latest_decision = (
@@ -203,6 +205,12 @@ def their_courses_statement() -> Executable:
             CreditPolicy,
             CreditAward,
             CreditDecision,
+            exists().where(  # engagement_filter's, for this course and student
+                Engagement.tenant_id == tenant_id,
+                Engagement.course_id == Course.id,
+                Engagement.student_id == student_id,
+                Engagement.status != "cancelled",
+            ),
         )
         .select_from(Course)
         .join(User, and_(User.id == student_id, User.tenant_id == tenant_id))

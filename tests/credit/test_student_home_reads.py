@@ -71,3 +71,24 @@ def test_the_students_courses_are_read_with_their_policies_awards_and_decisions(
             assert [getattr(p.policy, k) for k in RULES] == [getattr(read, k) for k in RULES]
         course3 = school.course_id("course-3")
         assert isinstance(by_course[course3].policy, DefaultRules)  # no policy stored there
+
+
+def test_a_student_without_work_is_read_in_one_statement_and_then_in_two(app, school):
+    """A new student's first home (the launch's page): their courses say they have no work
+    there, so no engagements statement; once they have work, the engagements are read."""
+    student = school.person("student", sub="stu-home-new", course="course-1")
+    with app.app_context():
+        sctx, sid = student.ctx(), student.user_id
+        with counted() as statements:
+            (fresh,) = progress_svc.student_progress_all_courses(sctx.tenant_id, sid)
+        assert len(statements) == 1, statements
+        assert fresh.course_id == sctx.course_id and fresh.engagements == []
+        assert (
+            fresh.state == progress_svc.student_progress(sctx.tenant_id, fresh.course_id, sid).state
+        )
+        give_work(sctx, hours=10)
+        db.session.flush()
+        with counted() as statements:
+            (working,) = progress_svc.student_progress_all_courses(sctx.tenant_id, sid)
+        assert len(statements) == 2, statements
+        assert len(working.engagements) == 1 and working.approved_minutes == 600
