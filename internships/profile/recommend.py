@@ -329,10 +329,14 @@ def _loaded(
 
 
 def recommend(
-    ctx: LaunchContext, limit: int = 10, load: Load | None = None
+    ctx: LaunchContext,
+    limit: int = 10,
+    load: Load | None = None,
+    shown: set[str] | None = None,
 ) -> list[Recommendation]:
     """The launch student's ranked recommendations (at most ``limit``); ``load``: the
-    student's load and caps when the caller read them already (the student's home)."""
+    student's load and caps, ``shown``: their ``shown_competencies``, when the caller knows
+    them already (the student's home)."""
     profile = get_or_empty(ctx)
     today = today_in(ctx.time_zone)
     # Held for the whole call: the session's identity map keeps only weak references, and
@@ -349,13 +353,15 @@ def recommend(
     if not listings:
         return []
     floor = pay_floor_cents(tenant)
+    if shown is None:
+        shown = shown_competencies(ctx.tenant_id, ctx.user_id)
     scorer = Scorer.build(
         mine,
         query,
         listings,
         weekly,
         floor=floor,
-        gaps=set(COMPETENCIES) - shown_competencies(ctx.tenant_id, ctx.user_id),
+        gaps=set(COMPETENCIES) - shown,
         availability=profile.weekly_availability_hours,
         today=today,
     )

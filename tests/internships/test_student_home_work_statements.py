@@ -66,10 +66,17 @@ def test_the_for_you_picks_reuse_the_home_s_load_and_the_course_s_caps(app, scho
     world = make_world(school, seed_listing, COMPETENCIES)
     assert post_caps(world["faculty"], max_concurrent="", max_weekly_hours="7").status_code == 303
     data, seen = _panels(app, world["student"])
-    # work, notifications; the picks: profile, candidates, competencies shown, the picks
-    assert len(seen) == 6, seen
-    assert not _reading(seen, "course_workload_cap")
-    assert [p.listing.id for p in data[WORK]["picks"]] == [world["listing"]]
+    # work, notifications; the picks: profile, candidates, the picks (not the competencies
+    # shown: none of the student's engagements has been evaluated, so none has been rated)
+    assert len(seen) == 5, seen
+    assert not _reading(seen, "course_workload_cap") and "competency_rating" not in str(seen)
+    picks = data[WORK]["picks"]
+    assert [p.listing.id for p in picks] == [world["listing"]]
+    with app.app_context():  # the same picks, reasons and scores as with the ratings read
+        alone = recommend(world["student"].ctx(), limit=3)
+    assert [(p.listing.id, p.score, p.reasons) for p in picks] == [
+        (p.listing.id, p.score, p.reasons) for p in alone
+    ]
     assert data[WORKLOAD]["workload"].max_weekly_hours == 7  # the course's own cap
     assert data[WORKLOAD]["workload"].current == 0
 

@@ -72,7 +72,9 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any]:
     if step.key in ("find", "applied"):
         current = [f for f in facts if f.status in ("active", "submitted")]
         load = Load(len(current), sum(f.weekly_hours for f in current), work.caps)
-        picks = recommend(ctx, limit=3, load=load)
+        # ratings come from supervisors' evaluations: none of their engagements evaluated, none
+        shown = None if any(f.evaluated for f in facts) else set[str]()
+        picks = recommend(ctx, limit=3, load=load, shown=shown)
     return {
         "notifications": unread_notifications(ctx),
         "applications": work.applications,
