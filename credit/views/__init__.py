@@ -32,8 +32,10 @@ QUEUE_PREVIEW = 5  # students of the review queue the instructor's home shows
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The student's home: their progress in each of their courses, each row with its course's
     title and the policy its figures were computed under (the work panel's timelines read the
-    rows too)."""
-    return {"rows": progress_svc.student_progress_all_courses(ctx.tenant_id, ctx.user_id)}
+    rows too), and the labels of each course's checklist items still to do."""
+    rows = progress_svc.student_progress_all_courses(ctx.tenant_id, ctx.user_id)
+    missing = {p.course_id: [i.label for i in p.checklist if not i.done] for p in rows}
+    return {"rows": rows, "missing": missing}
 
 
 def faculty_panel(ctx: LaunchContext) -> dict[str, Any]:
