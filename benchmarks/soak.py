@@ -767,20 +767,12 @@ def flush_redis(url: str) -> None:
         client.close()
 
 
-def postgres_ticks() -> int:
-    """CPU ticks so far of every ``postgres`` process on the machine (its backends live as long
-    as the pools' connections; on a shared machine other databases' work counts too)."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/comm") as fh:
-                    if fh.read().strip() != "postgres":
-                        continue
-            except OSError:
-                continue
-            total += cpu_ticks(int(entry))
-    return total
+def postgres_ticks(marker: str | None) -> int:
+    """CPU ticks so far of the PostgreSQL backends serving the run's database (the tool's and
+    the sandbox's pools keep them for the whole run); 0 on SQLite."""
+    if not marker:
+        return 0
+    return sum(cpu_ticks(p) for p in launch_bench._pids_matching(marker))
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -815,7 +807,7 @@ class Topology:
         ticks.update({f"celery_{c.name}": c.cpu() for c in self.celery})
         ticks["sandbox"] = self.sandbox.cpu()
         ticks["client"] = cpu_ticks(os.getpid())  # this process: the client threads
-        ticks["postgres"] = postgres_ticks()
+        ticks["postgres"] = postgres_ticks(self.tools[0].db_marker)
         ticks["machine_busy"], ticks["machine_all"] = machine_ticks()
         return ticks
 
@@ -1044,12 +1036,13 @@ def soak(
     busy = (cpu1["machine_busy"] - cpu0["machine_busy"]) * TICK_S
     whole = (cpu1["machine_all"] - cpu0["machine_all"]) * TICK_S
     tool_s = sum(server_cpu) + sum(t for t, _ in celery_cpu.values())
+    per = {k: v * 1000 / max(len(lat), 1) for k, v in split.items()}
     print(
         f"machine CPU during the traffic: {busy:.1f} s busy of {whole:.1f} s "
-        f"({os.cpu_count()} cores); per tool request: tool {tool_s * 1000 / max(len(lat), 1):.1f}"
-        f" ms, PostgreSQL {split['postgres'] * 1000 / max(len(lat), 1):.1f} ms, sandbox LMS "
-        f"{split['sandbox'] * 1000 / max(len(lat), 1):.1f} ms, this client "
-        f"{split['client'] * 1000 / max(len(lat), 1):.1f} ms, the rest of the machine "
+        f"({os.cpu_count()} cores); per tool request: tool "
+        f"{tool_s * 1000 / max(len(lat), 1):.1f} ms, PostgreSQL (its backends) "
+        f"{per['postgres']:.1f} ms, sandbox LMS {per['sandbox']:.1f} ms, this client "
+        f"{per['client']:.1f} ms, the rest of the machine "
         f"{(busy - tool_s - sum(split.values())) * 1000 / max(len(lat), 1):.1f} ms"
     )
     print(f"errors: {errors}; tool 5xx: {rec.http_5xx}")
