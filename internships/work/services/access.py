@@ -87,13 +87,22 @@ def get_engagement_by_id(tenant_id: int, engagement_id: int) -> Engagement:
 def own_active(ctx: LaunchContext, engagement_id: int, part: str | None = None) -> Engagement:
     """The student's own engagement while it is active; once submitted or finished, only for
     the ``part`` ("reflection", "deliverable", "hours") an instructor reopened."""
-    engagement = get_engagement(ctx, engagement_id)
+    return active_part(ctx, get_engagement(ctx, engagement_id), part)
+
+
+def active_part(
+    ctx: LaunchContext, engagement: Engagement, part: str | None = None, is_open: bool | None = None
+) -> Engagement:
+    """``own_active`` on an engagement the launch may see, read already (``is_open``: whether
+    ``part`` is reopened, when the caller read that with it)."""
     if ctx.role != "student":
         raise ForbiddenError("Only the student does this.", reason="role")
     if engagement.status == "active":
         return engagement
     reopened = part is not None and engagement.status != "cancelled"
-    if reopened and reopenings.is_open(engagement, str(part)):
+    if is_open is None and reopened:
+        is_open = reopenings.is_open(engagement, str(part))
+    if reopened and is_open:
         return engagement
     raise PolicyViolationError(
         "This engagement is no longer active.",

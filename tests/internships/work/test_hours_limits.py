@@ -8,11 +8,13 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import delete, event
+from sqlalchemy.dialects import postgresql
 
 from internships.work.models import CourseWorkloadCap
 from internships.work.services import hours
 from internships.work.services.engagements import EngagementInvalidError
 from lti_tool.extensions import db
+from tests.helpers import counted
 
 from .helpers import accept, ready_to_log
 
@@ -103,3 +105,27 @@ def test_the_courses_own_weekly_cap_is_read_with_the_hour_logs(two):
     # a course without its own cap: the tenant's applies
     db.session.execute(delete(CourseWorkloadCap))
     assert hours.log_hours(ctx, engagement.id, tuesday, 1.25, "Report", today=tuesday).minutes == 75
+
+
+def test_a_new_entry_is_one_read_and_one_insert(two):
+    # the engagement alone with the checks' figures and whether its hours were reopened; the
+    # entry inserted unless it exists (no savepoint around it)
+    ctx, (engagement, _) = two
+    with counted() as seen:
+        log = hours.log_hours(ctx, engagement.id, MONDAY, 2, "Interviews", today=MONDAY)
+    assert log.minutes == 120 and log in hours.hour_logs(engagement)
+    assert len(seen) == 2, "\n".join(s[:80] for s in seen)
+    assert "hour_log" in seen[0] and seen[1].lstrip().upper().startswith("INSERT")
+    sql = str(hours._entry_statement().compile(dialect=postgresql.psycopg.dialect()))
+    assert len(sql) <= 4096  # psycopg keeps the parse of a statement this short
+
+
+def test_the_same_entry_sent_twice_at_once_is_refused_and_the_transaction_goes_on(two, monkeypatch):
+    ctx, (engagement, _) = two
+    hours.log_hours(ctx, engagement.id, MONDAY, 2, "Interviews", today=MONDAY)  # control
+    # the second request read before the first wrote: its checks saw no duplicate
+    monkeypatch.setattr(hours, "_check_limits", lambda *_args: None)
+    with pytest.raises(EngagementInvalidError) as exc:
+        hours.log_hours(ctx, engagement.id, MONDAY, 2, "Interviews", today=MONDAY)
+    assert exc.value.reason == "duplicate"
+    assert [log.description for log in hours.hour_logs(engagement)] == ["Interviews"]
