@@ -15,6 +15,7 @@ import functools
 from typing import Any
 
 from sqlalchemy import String, bindparam, func, literal_column, select, union_all
+from sqlalchemy.orm import aliased
 
 from lti_tool.extensions import db
 
@@ -29,7 +30,7 @@ from .rhythm.checkins import SHOWN as CHECKINS_SHOWN
 from .rhythm.models import CheckIn
 
 # the kinds whose rows are joined back, in the statement's column order
-ROW_MODELS: dict[str, Any] = {
+MODELS: dict[str, Any] = {
     "hour_logs": HourLog,
     "deliverables": Deliverable,
     "open_reopenings": EngagementReopening,
@@ -40,6 +41,11 @@ ROW_MODELS: dict[str, Any] = {
     "checkins": CheckIn,
     "payments": Payment,
 }
+# each under a short alias (its columns are named once per row kind and again in its branch):
+# the statement stays under psycopg's 4,096 characters, the parse it keeps
+ROW_MODELS: dict[str, Any] = {
+    kind: aliased(model, name=f"t{n}") for n, kind in enumerate(MODELS) for model in [MODELS[kind]]
+}
 
 
 def _kind(kind: str) -> Any:
@@ -48,13 +54,18 @@ def _kind(kind: str) -> Any:
     return literal_column(f"'{kind}'", String)
 
 
-def _ids(kind: str, model: Any, order: tuple[Any, ...], limit: int | None = None) -> Any:
-    """The ids of the engagement's ``model`` rows in ``order`` (the first ``limit``)."""
+def _ids(
+    kind: str,
+    model: Any,
+    order: tuple[Any, ...],
+    limit: int | None = None,
+    where: tuple[Any, ...] = (),
+) -> Any:
+    """The ids of the engagement's ``model`` rows (``where``) in ``order`` (the first
+    ``limit``)."""
     tenant_id: Any = bindparam("tenant_id")
     engagement_id: Any = bindparam("engagement_id")
-    where = [model.tenant_id == tenant_id, model.engagement_id == engagement_id]
-    if model is EngagementReopening:
-        where.append(EngagementReopening.closed_at.is_(None))
+    where = (model.tenant_id == tenant_id, model.engagement_id == engagement_id, *where)
     stmt = select(
         _kind(kind).label("kind"),
         model.id.label("id"),
@@ -63,7 +74,7 @@ def _ids(kind: str, model: Any, order: tuple[Any, ...], limit: int | None = None
     if limit is None:
         return stmt
     # SQLite allows no LIMIT on a member of a UNION: the limited select is a subquery
-    limited = stmt.order_by(*order).limit(limit).subquery()
+    limited = stmt.order_by(*order).limit(limit).subquery(f"l{kind[:2]}")
     return select(limited.c.kind, limited.c.id, limited.c.pos)
 
 
@@ -80,35 +91,27 @@ def _values(kind: str, value: Any, model: Any, *where: Any) -> Any:
 @functools.cache
 def _statement() -> Any:
     """Built once: a request binds ``tenant_id``, ``engagement_id``, ``reader`` (the read
-    mark's key) and ``user_id`` (the reader's, for their participation)."""
+    mark's key) and ``user_id`` (the reader's, for their participation). Each branch reads its
+    table under a short alias too (``b0``, ``b1``, ...)."""
+    b = [aliased(model, name=f"b{n}") for n, model in enumerate(MODELS.values())]
+    hours, delivered, reopened, messages, checklist, milestones, changes, checkins, paid = b
+    count = aliased(WorkspaceMessage, name="c")
+    read = aliased(MessageRead, name="r")
+    joined = aliased(MessageParticipant, name="p")
     keys = union_all(
-        _ids("hour_logs", HourLog, (HourLog.work_date, HourLog.id)),
-        _ids("deliverables", Deliverable, (Deliverable.created_at, Deliverable.id)),
-        _ids("open_reopenings", EngagementReopening, (EngagementReopening.id,)),
-        _ids("messages", WorkspaceMessage, (WorkspaceMessage.id.desc(),), MESSAGES_SHOWN),
-        _ids("checklist_rows", ChecklistItem, (ChecklistItem.position,)),
-        _ids("milestones", Milestone, (Milestone.due_date, Milestone.position, Milestone.id)),
-        _ids(
-            "milestone_changes",
-            MilestoneChange,
-            (MilestoneChange.proposed_at.desc(), MilestoneChange.id.desc()),
-        ),
-        _ids("checkins", CheckIn, (CheckIn.week_start.desc(),), CHECKINS_SHOWN),
-        _ids("payments", Payment, (Payment.paid_on.desc(), Payment.id.desc())),
-        _values("message_count", func.count(WorkspaceMessage.id), WorkspaceMessage),
-        _values(
-            "read_mark",
-            MessageRead.last_read_id,
-            MessageRead,
-            MessageRead.reader == bindparam("reader"),
-        ),
-        _values(
-            "participant",
-            MessageParticipant.id,
-            MessageParticipant,
-            MessageParticipant.user_id == bindparam("user_id"),
-        ),
-    ).subquery()
+        _ids("hour_logs", hours, (hours.work_date, hours.id)),
+        _ids("deliverables", delivered, (delivered.created_at, delivered.id)),
+        _ids("open_reopenings", reopened, (reopened.id,), where=(reopened.closed_at.is_(None),)),
+        _ids("messages", messages, (messages.id.desc(),), MESSAGES_SHOWN),
+        _ids("checklist_rows", checklist, (checklist.position,)),
+        _ids("milestones", milestones, (milestones.due_date, milestones.position, milestones.id)),
+        _ids("milestone_changes", changes, (changes.proposed_at.desc(), changes.id.desc())),
+        _ids("checkins", checkins, (checkins.week_start.desc(),), CHECKINS_SHOWN),
+        _ids("payments", paid, (paid.paid_on.desc(), paid.id.desc())),
+        _values("message_count", func.count(count.id), count),
+        _values("read_mark", read.last_read_id, read, read.reader == bindparam("reader")),
+        _values("participant", joined.id, joined, joined.user_id == bindparam("user_id")),
+    ).subquery("k")
     stmt = select(keys.c.kind, keys.c.id, *ROW_MODELS.values()).select_from(keys)
     for kind, model in ROW_MODELS.items():
         stmt = stmt.outerjoin(model, (keys.c.kind == _kind(kind)) & (model.id == keys.c.id))

@@ -14,36 +14,68 @@ from sqlalchemy.orm import aliased, joinedload
 
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
+from lti_tool.models import Course, User
 
 from ..employers.pay.models import EngagementPay
 from ..employers.pay.services.figures import basis_from, overdue_counts
 from ..employers.portal.models import EngagementOffer
+from ..models import Employer, Listing
 from ..work.models import Engagement, Reflection, SupervisorEvaluation
-from ..work.services.access import engagement_loads, visible
+from ..work.services.access import visible
 from ..work.services.reads import keep
 from .plan.models import ChecklistTemplate
 from .plan.services.checklists import default_items
 
 
+def _page_loads() -> tuple[Any, ...]:
+    """The listing, employer, student and course with the columns the page and its panels
+    show (the rest load on first use): the statement stays short enough for psycopg to keep
+    its parse, and a request builds a third of the columns it did."""
+    return (
+        joinedload(Engagement.listing)
+        .load_only(*SHOWN_LISTING)
+        .joinedload(Listing.employer)
+        .load_only(Employer.name),
+        joinedload(Engagement.student).load_only(User.name, User.email),
+        joinedload(Engagement.course).load_only(Course.title),
+    )
+
+
+SHOWN_LISTING = (
+    Listing.tenant_id,
+    Listing.employer_id,
+    Listing.title,
+    Listing.estimated_hours,
+    Listing.compensation_type,
+    Listing.pay_amount_cents,
+    Listing.currency,
+)
+
+
 @functools.cache
 def _statement() -> Any:
-    """The engagement with what its pages show (``engagement_loads``) and its single rows, each
+    """The engagement with what its pages show (``_page_loads``) and its single rows, each
     joined by tenant and engagement (the templates by tenant and listing), built once: a
-    request binds ``tenant_id`` and ``engagement_id``."""
+    request binds ``tenant_id`` and ``engagement_id``. Short table aliases keep the statement
+    under psycopg's 4,096 characters (the parse it keeps)."""
     tenant_id: Any = bindparam("tenant_id")
-    listing_template = aliased(ChecklistTemplate)
-    default_template = aliased(ChecklistTemplate)
+    reflection = aliased(Reflection, name="r")
+    evaluation = aliased(SupervisorEvaluation, name="v")
+    offer = aliased(EngagementOffer, name="o")
+    pay = aliased(EngagementPay, name="p")
+    listing_template = aliased(ChecklistTemplate, name="lt")
+    default_template = aliased(ChecklistTemplate, name="dt")
     stmt = select(
         Engagement,
-        Reflection,
-        SupervisorEvaluation,
-        EngagementOffer,
-        EngagementPay,
+        reflection,
+        evaluation,
+        offer,
+        pay,
         *overdue_counts(tenant_id, Engagement.id),
         listing_template,
         default_template,
     )
-    for model in (Reflection, SupervisorEvaluation, EngagementOffer, EngagementPay):
+    for model in (reflection, evaluation, offer, pay):
         stmt = stmt.outerjoin(
             model, (model.tenant_id == tenant_id) & (model.engagement_id == Engagement.id)
         )
@@ -57,7 +89,7 @@ def _statement() -> Any:
             default_template,
             (default_template.tenant_id == tenant_id) & default_template.listing_id.is_(None),
         )
-        .options(*engagement_loads(), joinedload(SupervisorEvaluation.ratings))
+        .options(*_page_loads(), joinedload(evaluation.ratings))
         .where(Engagement.id == bindparam("engagement_id"), Engagement.tenant_id == tenant_id)
     )
 
