@@ -10,21 +10,21 @@ engagements; no duplicate (engagement, date, description)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, case, func, select, true
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from lti_tool.context import LaunchContext, day_in, today_in
 from lti_tool.errors import NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
+from lti_tool.models import utcnow
 from lti_tool.services import audit
 
-from ..models import CourseWorkloadCap, Engagement, EngagementReopening, HourLog
-from . import reopenings
+from ..models import Engagement, HourLog
+from . import hour_statements, reopenings
 from .access import EngagementInvalidError, active_part, own_active, visible
 from .caps import caps_of
 from .common import week_bounds
@@ -137,73 +137,6 @@ def _check_entry(work_date: dt.date, text: str, today: dt.date) -> None:
         raise EngagementInvalidError("description", "Say what you did (3 to 1,000 characters).")
 
 
-def _limit_columns(course_id: Any) -> tuple[Any, ...]:
-    """The student's minutes on the day and in its week (every engagement of theirs) and
-    whether this engagement has the same entry on that day, with the course's own weekly cap
-    (NULL when it has none: the tenant's applies); a request binds ``day`` and ``text``."""
-    day = HourLog.work_date == bindparam("day", type_=Date)
-    same = and_(
-        day,
-        HourLog.engagement_id == bindparam("engagement_id"),
-        func.lower(HourLog.description) == bindparam("text"),
-    )
-    return (
-        func.coalesce(func.sum(case((day, HourLog.minutes), else_=0)), 0).label("day_total"),
-        func.coalesce(func.sum(HourLog.minutes), 0).label("week_total"),
-        func.count(case((same, HourLog.id))).label("same"),
-        select(CourseWorkloadCap.max_weekly_hours)
-        .where(
-            CourseWorkloadCap.tenant_id == bindparam("tenant_id"),
-            CourseWorkloadCap.course_id == course_id,
-        )
-        .scalar_subquery(),
-    )
-
-
-def _week_of_student() -> tuple[Any, ...]:
-    return (
-        HourLog.tenant_id == bindparam("tenant_id"),
-        HourLog.student_id == bindparam("student_id"),
-        HourLog.work_date.between(bindparam("monday", type_=Date), bindparam("sunday", type_=Date)),
-    )
-
-
-@functools.cache
-def _limits_statement() -> Any:
-    """The three checks of a changed entry (``_limit_columns``, without the entry itself) in
-    one statement, built once (a request binds ``tenant_id``, ``student_id``,
-    ``engagement_id``, ``day``, ``monday``, ``sunday``, ``text``, ``but`` and ``course_id``)."""
-    *figures, cap = _limit_columns(bindparam("course_id"))
-    return select(*figures, cap).where(*_week_of_student(), HourLog.id != bindparam("but"))
-
-
-@functools.cache
-def _entry_statement() -> Any:
-    """A new entry's one read, built once: the engagement alone (the POST shows none of its
-    listing, employer, student or course), whether a request for changes reopened its hours,
-    and the checks' figures (``_limit_columns``, its course's cap)."""
-    *figures, cap = _limit_columns(Engagement.course_id)
-    week = select(*figures).where(*_week_of_student()).subquery()
-    reopened = (
-        select(EngagementReopening.id)
-        .where(
-            EngagementReopening.tenant_id == bindparam("tenant_id"),
-            EngagementReopening.engagement_id == Engagement.id,
-            EngagementReopening.closed_at.is_(None),
-            EngagementReopening.kind == "hours",
-        )
-        .exists()
-    )
-    return (
-        select(Engagement, week.c.day_total, week.c.week_total, week.c.same, cap, reopened)
-        .join_from(Engagement, week, true())
-        .where(
-            Engagement.id == bindparam("engagement_id"),
-            Engagement.tenant_id == bindparam("tenant_id"),
-        )
-    )
-
-
 def _limit_params(ctx: LaunchContext, engagement_id: int, work_date: dt.date, text: str) -> dict:
     monday, sunday = week_bounds(work_date)
     return {
@@ -246,38 +179,33 @@ def _check_limits(
         )
 
 
-@functools.cache
-def _insert_statement(dialect: str) -> Any:
-    """``INSERT .. ON CONFLICT DO NOTHING RETURNING`` the entry, built once per dialect: the
-    same entry sent twice at once comes back as no row (no savepoint to catch an error)."""
-    columns = ("tenant_id", "engagement_id", "student_id", "work_date", "minutes", "description")
-    table = HourLog.__table__
-    module = postgresql if dialect == "postgresql" else sqlite
-    return (
-        module.insert(HourLog)
-        .values({name: bindparam(name, type_=table.c[name].type) for name in columns})
-        .on_conflict_do_nothing(index_elements=["engagement_id", "work_date", "description"])
-        .returning(HourLog)
-    )
-
-
 def _add_log(
     ctx: LaunchContext, engagement: Engagement, work_date: dt.date, minutes: int, text: str
 ) -> HourLog:
-    params = {
+    """The entry written (a row, not the ORM's bulk insert) and held by the session as the
+    row it is: every column given, so nothing is read back."""
+    values = {
         "tenant_id": ctx.tenant_id,
         "engagement_id": engagement.id,
         "student_id": ctx.user_id,
         "work_date": work_date,
         "minutes": minutes,
         "description": text,
+        "status": "pending",
+        "review_note": "",
+        "answer": "",
+        "created_at": utcnow(),
     }
-    stmt = _insert_statement(db.session.get_bind().dialect.name)
-    log = db.session.scalar(stmt, params)
-    if log is None:  # the same entry sent twice at once
+    log_id = db.session.scalar(
+        hour_statements.insert_statement(db.session.get_bind().dialect.name), values
+    )
+    if log_id is None:  # the same entry sent twice at once
         raise EngagementInvalidError(
             "description", "You already logged this work on that day.", "duplicate"
         )
+    log = HourLog(id=log_id, reviewed_by=None, reviewed_at=None, **values)
+    make_transient_to_detached(log)  # as if read: the session holds it, unchanged
+    db.session.add(log)
     return log
 
 
@@ -303,7 +231,7 @@ def log_hours(
     12 hours a day across engagements, within the weekly cap, and no duplicate entry."""
     text = " ".join(description.split())
     params = _limit_params(ctx, engagement_id, work_date, text)
-    found = db.session.execute(_entry_statement(), params).one_or_none()
+    found = db.session.execute(hour_statements.entry_statement(), params).one_or_none()
     engagement, *figures, reopened = found if found is not None else (None,) * 6
     engagement = active_part(ctx, visible(ctx, engagement), "hours", bool(reopened))
     minutes = parse_hours(hours)
@@ -363,7 +291,7 @@ def edit_hours(
     _check_engagement_days(ctx, engagement, entry.work_date)
     params = _limit_params(ctx, engagement.id, entry.work_date, text)
     params.update(but=log.id, course_id=engagement.course_id)  # None: no course, tenant's cap
-    figures = tuple(db.session.execute(_limits_statement(), params).one())
+    figures = tuple(db.session.execute(hour_statements.limits_statement(), params).one())
     _check_limits(ctx, entry.work_date, minutes, figures)
     answered = log.status == "queried"
     log.work_date, log.minutes, log.description = entry.work_date, minutes, text

@@ -11,7 +11,7 @@ from sqlalchemy import delete, event
 from sqlalchemy.dialects import postgresql
 
 from internships.work.models import CourseWorkloadCap
-from internships.work.services import hours
+from internships.work.services import hour_statements, hours
 from internships.work.services.engagements import EngagementInvalidError
 from lti_tool.extensions import db
 from tests.helpers import counted
@@ -116,7 +116,7 @@ def test_a_new_entry_is_one_read_and_one_insert(two):
     assert log.minutes == 120 and log in hours.hour_logs(engagement)
     assert len(seen) == 2, "\n".join(s[:80] for s in seen)
     assert "hour_log" in seen[0] and seen[1].lstrip().upper().startswith("INSERT")
-    sql = str(hours._entry_statement().compile(dialect=postgresql.psycopg.dialect()))
+    sql = str(hour_statements.entry_statement().compile(dialect=postgresql.psycopg.dialect()))
     assert len(sql) <= 4096  # psycopg keeps the parse of a statement this short
 
 
