@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Executable, Select, and_, bindparam, false, func, or_, select, true
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 
 from internships.work.models import Engagement, EngagementReopening
 from lti_tool.context import LaunchContext
@@ -138,7 +138,9 @@ def _student_standing_statement(keyed: bool = False) -> Executable:
         )
         .exists()
     )
-    return statement.add_columns(made, open_parts).outerjoin(made, by_key)
+    # the award made with the key by its id (read whole only for a re-sent form): the whole
+    # row took the statement past psycopg's 4,096-character cache, parsed again each time
+    return statement.add_columns(made.id, open_parts).outerjoin(made, by_key)
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,38 @@ def student_standing(
     row = db.session.execute(_student_standing_statement(True), params).first()
     if row is None or row[5] is None:
         _in_course(row)
-    return Standing(row[0], row[2], row[3], row[4], bool(row[1]), row[5], bool(row[6]))
+    # a re-sent form's award: most often the current one, already in the session
+    keyed = db.session.get(CreditAward, row[5]) if row[5] is not None else None
+    return Standing(row[0], row[2], row[3], row[4], bool(row[1]), keyed, bool(row[6]))
+
+
+# What the review page shows of each award in the history (and of the current one, its
+# decision panel and sync state): the whole rows took the statement past psycopg's
+# 4,096-character cache, so psycopg parsed it again on every page.
+_HISTORY_AWARD = (
+    CreditAward.id,
+    CreditAward.credits,
+    CreditAward.grading_mode,
+    CreditAward.score_given,
+    CreditAward.grade_label,
+    CreditAward.comment,
+    CreditAward.status,
+    CreditAward.decided_by,
+    CreditAward.approved_by,
+    CreditAward.decline_reason,
+    CreditAward.superseded_at,
+    CreditAward.lineitem_url,
+    CreditAward.created_at,
+)
+# and of each decision (the timeline, the requests for changes, the student's state)
+_HISTORY_DECISION = (
+    CreditDecision.id,
+    CreditDecision.tenant_id,
+    CreditDecision.kind,
+    CreditDecision.message,
+    CreditDecision.decided_by,
+    CreditDecision.created_at,
+)
 
 
 @functools.cache
@@ -188,13 +221,17 @@ def _student_history_statement() -> Executable:
     student_id: Any = bindparam("student_id")
     policy_here = and_(CreditPolicy.tenant_id == tenant_id, CreditPolicy.course_id == course_id)
     awards, decisions = (
-        select(model)
+        select(*columns)
         .where(model.tenant_id == tenant_id)
         .where(model.course_id == course_id, model.student_id == student_id)
         .subquery()
-        for model in (CreditAward, CreditDecision)
+        for model, columns in ((CreditAward, _HISTORY_AWARD), (CreditDecision, _HISTORY_DECISION))
     )
-    requests = select(decisions.c.id)
+    requests = select(CreditDecision.id).where(  # the decisions' ids, not their subquery again
+        CreditDecision.tenant_id == tenant_id,
+        CreditDecision.course_id == course_id,
+        CreditDecision.student_id == student_id,
+    )
     reopenings = (
         select(EngagementReopening)
         .where(EngagementReopening.tenant_id == tenant_id)
@@ -204,12 +241,17 @@ def _student_history_statement() -> Executable:
     award, decision = aliased(CreditAward, awards), aliased(CreditDecision, decisions)
     reopening = aliased(EngagementReopening, reopenings)
     history = awards.join(decisions, false(), full=True).join(reopenings, false(), full=True)
+    shown = (
+        load_only(*(getattr(award, c.key) for c in _HISTORY_AWARD)),
+        load_only(*(getattr(decision, c.key) for c in _HISTORY_DECISION)),
+    )
     return (
         _student_select()
         .add_columns(CreditPolicy, award, decision, reopening)
         .select_from(User)
         .outerjoin(CreditPolicy, policy_here)
         .outerjoin(history, true())
+        .options(*shown)
         # each list's rows tie on the others' null columns: each keeps its own order
         .order_by(award.id.desc(), decision.id.desc(), reopening.id)
     )
