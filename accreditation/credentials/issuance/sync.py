@@ -14,12 +14,13 @@ or passes ``commit_each`` for a task that shows progress)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Exists, Select, exists, func, select, text
+from sqlalchemy import CompoundSelect, Exists, Select, exists, func, select, text, union_all
 
 from credit.models import CreditAward
 from internships.work.models import Engagement, SupervisorEvaluation
@@ -124,15 +125,23 @@ def pending_count(tenant_id: int, student_id: int | None = None) -> int:
     return total
 
 
-def tenants_with_pending() -> dict[int, int]:
-    """Every tenant with something to issue or correct, and how much (one grouped count per
-    kind of work)."""
-    found: dict[int, int] = {}
+@functools.cache
+def _pending_by_tenant() -> CompoundSelect:
+    """Every kind of work grouped by tenant, in one statement (built once per process: it has
+    no parameters)."""
+    counts = []
     for query in (pending_engagements(None), pending_awards(None), superseded(None)):
         sub = query.order_by(None).subquery()
-        counted = select(sub.c.tenant_id, func.count()).group_by(sub.c.tenant_id)
-        for tenant_id, count in db.session.execute(counted):
-            found[int(tenant_id)] = found.get(int(tenant_id), 0) + int(count)
+        counts.append(select(sub.c.tenant_id, func.count()).group_by(sub.c.tenant_id))
+    return union_all(*counts)
+
+
+def tenants_with_pending() -> dict[int, int]:
+    """Every tenant with something to issue or correct, and how much (one statement: a
+    grouped count per kind of work)."""
+    found: dict[int, int] = {}
+    for tenant_id, count in db.session.execute(_pending_by_tenant()):
+        found[int(tenant_id)] = found.get(int(tenant_id), 0) + int(count)
     return dict(sorted(found.items()))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from accreditation.credentials.issuance import batch, facts, issuing
+from accreditation.credentials.issuance import batch, facts, issuing, sync
 from accreditation.credentials.models import Credential, CredentialSubject
 from credit.services import awards as award_svc
 from lti_tool.extensions import db
@@ -98,3 +98,14 @@ def test_a_correction_reads_the_framework_once_per_run(app, school, monkeypatch)
         )
         assert issued_other is not None
         assert made.count(school.tenant_id) == 1
+
+
+def test_the_tick_counts_every_tenants_work_in_one_statement(app, school):
+    with app.app_context():
+        _faculty, _student, _award = _awarded(app, school)
+        with counted() as seen:
+            found = sync.tenants_with_pending()
+        assert len(seen) == 1, seen
+        assert found[school.tenant_id] == sync.pending_count(school.tenant_id) >= 1
+        batch.issue_due(app)
+        assert school.tenant_id not in sync.tenants_with_pending()
