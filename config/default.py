@@ -15,8 +15,17 @@ CAREER_CREDIT_ENV = None
 
 # The database; None means a SQLite file under instance/ (set by the app factory).
 SQLALCHEMY_DATABASE_URI = None
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+# pool_use_lifo: a worker's requests reuse the connection it used last, whose server-side
+# prepared statements (psycopg prepares a statement run five times) are still there.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "pool_use_lifo": True}
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# PostgreSQL: plan_cache_mode of the tool's connections (set once a connection; "" = the
+# server's). The page statements look up rows by id through indexes whatever the values, and
+# with "auto" the server planned them again on every run (about 1 ms each for the larger ones,
+# most of its CPU per page); with a generic plan a prepared statement is planned once per
+# connection. Reports and board searches, whose best plan depends on the values, switch their
+# transaction back to "auto" (``set_config(..., true)`` with their other settings).
+POSTGRESQL_PLAN_CACHE_MODE = "force_generic_plan"
 
 # Cookies: the tool lives inside an LMS iframe on another site.
 SESSION_COOKIE_NAME = "cc_session"

@@ -65,6 +65,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
 
     db.init_app(app)
     settings.sqlite_engine_events(app)
+    settings.postgresql_engine_events(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     limits.init_app(app)  # first: its body check runs before anything reads the body
     web.init_app(app)  # before CSRFProtect: its launch-id seed must run first

@@ -230,6 +230,35 @@ def sqlite_engine_events(app: Flask) -> None:
                 event.listen(engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
 
 
+PLAN_CACHE_MODES = ("auto", "force_generic_plan", "force_custom_plan")
+
+
+def postgresql_engine_events(app: Flask) -> None:
+    """On a PostgreSQL database, set ``POSTGRESQL_PLAN_CACHE_MODE`` on each new connection (a
+    SQL ``SET``, not a startup option: connection poolers refuse unknown startup options)."""
+    from .extensions import db
+
+    mode = app.config.get("POSTGRESQL_PLAN_CACHE_MODE") or ""
+    if not mode:
+        return
+    if mode not in PLAN_CACHE_MODES:
+        raise ValueError(
+            f"POSTGRESQL_PLAN_CACHE_MODE must be one of {', '.join(PLAN_CACHE_MODES)} or empty, "
+            f"not {mode!r}."
+        )
+    statement = f"SET plan_cache_mode = {mode}"
+
+    def set_mode(dbapi_connection: Any, _record: Any) -> None:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(statement)
+        dbapi_connection.commit()  # a session setting, kept once its transaction commits
+
+    with app.app_context():
+        for engine in db.engines.values():
+            if engine.dialect.name == "postgresql":
+                event.listen(engine, "connect", set_mode)
+
+
 def _sqlite_savepoint_inside_a_transaction(conn: Any, _name: Any) -> None:
     """Python's sqlite3 opens a transaction only before a write: a SAVEPOINT taken first (a
     service's ``begin_nested`` before anything was written) would open one itself, and its

@@ -148,7 +148,12 @@ def search_board(
         # 250,000 listings were planned with some): each worker reads its share of an index
         # in order before the first rows can be merged, so a page that one process finds
         # after 900 rows took them 60,000 (1.2 s); and on a busy server they only compete.
-        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        # And plans made for the search's own values (the connection's generic plans are for
+        # the pages' lookups by id: ``POSTGRESQL_PLAN_CACHE_MODE``).
+        conn.exec_driver_sql(
+            "SELECT set_config('max_parallel_workers_per_gather', '0', true), "
+            "set_config('plan_cache_mode', 'auto', true)"
+        )
     page = max(1, query.page)
     # One row more than a page shows: whether a next page exists, without counting.
     cards, matches = _read(conn, board, values, (page - 1) * per_page, per_page + 1)

@@ -39,7 +39,9 @@ def _registrations(ids: Iterable[int | None]) -> dict[int | None, Registration]:
     regs = list(db.session.scalars(select(Registration).where(Registration.id.in_(wanted))))
     for reg in regs:
         db.session.expunge(reg)
-    db.session.rollback()
+    # ended by a commit, not a rollback: it wrote nothing, and psycopg forgets the connection's
+    # prepared statements at every ROLLBACK (the pages' requests use this connection next)
+    db.session.commit()
     return {reg.id: reg for reg in regs}
 
 
@@ -80,7 +82,7 @@ def _next_due() -> dt.datetime | None:
     value = db.session.scalar(
         select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == PENDING)
     )
-    db.session.rollback()
+    db.session.commit()  # read only: a commit keeps the connection's prepared statements
     return value
 
 

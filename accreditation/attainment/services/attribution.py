@@ -90,8 +90,12 @@ def attributed(
     return union_all(direct, via_alignment).subquery("attributed")
 
 
-# PostgreSQL settings of a report's transaction, ended with it (``set_config(..., true)``).
-TUNE_FOR_REPORTS = text("SELECT set_config('work_mem', :mem, true), set_config('jit', 'off', true)")
+# PostgreSQL settings of a report's transaction, ended with it (``set_config(..., true)``);
+# its plans are made for its own values (``POSTGRESQL_PLAN_CACHE_MODE`` is for the pages).
+TUNE_FOR_REPORTS = text(
+    "SELECT set_config('work_mem', :mem, true), set_config('jit', 'off', true), "
+    "set_config('plan_cache_mode', 'auto', true)"
+)
 
 
 def tune_for_reports() -> None:

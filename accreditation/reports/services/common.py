@@ -61,7 +61,9 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-_NO_JIT = text("SET LOCAL jit = off")
+# No JIT, and plans made for the report's own values (the connection's generic plans are for
+# the pages' lookups by id: ``POSTGRESQL_PLAN_CACHE_MODE``).
+_NO_JIT = text("SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'auto', true)")
 
 
 def without_jit() -> None:

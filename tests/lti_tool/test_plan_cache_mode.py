@@ -1,0 +1,101 @@
+"""PostgreSQL plans the pages' statements once per connection (``POSTGRESQL_PLAN_CACHE_MODE``:
+generic plans for prepared statements), while a report's or a board search's transaction plans
+for its own values again; the runner's reads end with a commit, which keeps the connection's
+prepared statements. On SQLite the setting changes nothing."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from sqlalchemy import event, text
+
+from lti_tool import create_app
+from lti_tool.extensions import db
+from tests.internships import test_views
+from tests.internships.test_views import student
+
+seed = test_views.seed  # the listing factory fixture
+
+
+def _mode() -> str:
+    return str(db.session.execute(text("SHOW plan_cache_mode")).scalar())
+
+
+def test_the_tools_connections_use_generic_plans(app, app_ctx):
+    assert app.config["POSTGRESQL_PLAN_CACHE_MODE"] == "force_generic_plan"
+    if db.engine.dialect.name != "postgresql":
+        assert db.session.execute(text("SELECT 1")).scalar() == 1  # no SET reached SQLite
+        return
+    db.engine.dispose()  # a new connection: the setting comes with it, not with a request
+    assert _mode() == "force_generic_plan"
+    db.session.rollback()
+    assert _mode() == "force_generic_plan"  # a session setting, not the transaction's
+
+
+def test_reports_and_board_searches_plan_for_their_values(app, app_ctx):
+    from accreditation.attainment.services.attribution import TUNE_FOR_REPORTS
+    from accreditation.reports.services.common import without_jit
+
+    if db.engine.dialect.name != "postgresql":
+        without_jit()  # nothing to set on SQLite
+        return
+    without_jit()
+    assert _mode() == "auto"
+    db.session.commit()
+    assert _mode() == "force_generic_plan"  # only that transaction
+    db.session.execute(TUNE_FOR_REPORTS, {"mem": "64MB"})
+    assert _mode() == "auto"
+    db.session.rollback()
+    assert _mode() == "force_generic_plan"
+
+
+def test_a_board_search_plans_for_its_values(app, advised_platform, driver, seed):
+    seed(advised_platform.tenant_id, title="Survey project")
+    client, lid = student(driver, advised_platform)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "plan_cache_mode" in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get("/internships/", query_string={"lid": lid, "q": "survey"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200 and "Survey project" in response.get_data(as_text=True)
+    if engine.dialect.name == "postgresql":
+        assert len(seen) == 1 and "set_config('plan_cache_mode', 'auto', true)" in seen[0]
+    else:
+        assert seen == []
+
+
+@pytest.mark.parametrize("mode", ["sometimes", "force_generic_plan; DROP TABLE x"])
+def test_an_unknown_mode_is_refused_at_start(database_url, mode):
+    with pytest.raises(ValueError, match="POSTGRESQL_PLAN_CACHE_MODE must be one of"):
+        create_app(
+            "config.testing",
+            SQLALCHEMY_DATABASE_URI=database_url,
+            POSTGRESQL_PLAN_CACHE_MODE=mode,
+        )
+
+
+def test_the_runners_reads_end_with_a_commit(app, app_ctx):
+    drain = importlib.import_module(
+        "lti_tool.jobs.drain"
+    )  # the module (the package names its function)
+    ended: list[str] = []
+    session = db.session()
+    commit, rollback = (lambda _s: ended.append("commit")), (lambda _s: ended.append("rollback"))
+    event.listen(session, "after_commit", commit)
+    event.listen(session, "after_rollback", rollback)
+    try:
+        drain._next_due()
+        drain._registrations([None])  # no registration to read: no transaction either
+    finally:
+        event.remove(session, "after_commit", commit)
+        event.remove(session, "after_rollback", rollback)
+    assert ended == ["commit"]
