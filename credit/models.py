@@ -165,7 +165,10 @@ class ImmutableAwardError(RuntimeError):
 @event.listens_for(CreditAward, "before_update")
 def _guard_award(_mapper: Any, _connection: Any, award: CreditAward) -> None:
     state: Any = inspect(award)
-    for attr in state.attrs:
+    # the attributes changed since the award was loaded (each keeps its loaded value there),
+    # not every one of its columns' histories: an award POST updates two awards
+    for key in list(state.committed_state):
+        attr = state.attrs[key]
         hist = attr.history
         if not hist.has_changes():
             continue

@@ -22,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.util import identity_key
 
 from ..errors import NotFoundError, PolicyViolationError
 from ..extensions import db
@@ -119,9 +120,15 @@ def enqueue(
     db.session.add(row)
     db.session.flush()
     if coalesce is not None:
-        params = {"key": coalesce, "of_kind": kind, "of_registration": registration_id}
+        params: dict[str, Any] = {"key": coalesce, "of_kind": kind, "now": now}
+        params |= {"of_registration": registration_id, "newer": row.id, "newer_id": row.id}
         statement = _supersede_statement(registration_id is None)
-        db.session.execute(statement, {**params, "newer": row.id, "newer_id": row.id, "now": now})
+        # Core, not the ORM's bulk update (which worked out in Python which loaded rows it
+        # changed, on every award): the rows it changed that this session holds are expired
+        for (older,) in db.session.connection().execute(statement, params):
+            held = db.session.identity_map.get(identity_key(OutboxMessage, older))
+            if held is not None:
+                db.session.expire(held)
     db.session.info["outbox_enqueued"] = True
     return row
 
@@ -138,7 +145,7 @@ def _supersede_statement(no_registration: bool) -> Any:
         else OutboxMessage.registration_id == bindparam("of_registration", type_=Integer)
     )
     return (
-        update(OutboxMessage)
+        update(OutboxMessage.__table__)
         .where(
             OutboxMessage.coalesce_key == bindparam("key"),
             OutboxMessage.kind == bindparam("of_kind"),
@@ -152,6 +159,7 @@ def _supersede_statement(no_registration: bool) -> Any:
             last_error="Replaced by a newer grade before it was sent.",
             updated_at=bindparam("now", type_=DateTime),
         )
+        .returning(OutboxMessage.id)
     )
 
 

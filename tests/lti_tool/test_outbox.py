@@ -253,6 +253,30 @@ def test_older_award_after_a_newer_one_is_superseded(app, book):
     assert delivered_once(result)
 
 
+def test_a_coalesced_score_the_session_holds_reads_as_superseded(app, book):
+    """The supersede update runs outside the ORM: the older row this session holds is read
+    again, not left pending in memory."""
+    item = book.line_item()
+    with app.app_context():
+        scores = [
+            ags.enqueue_score(
+                tenant_id=book.tenant_id,
+                registration_id=book.registration_id,
+                lineitem=item,
+                user_id=sub("amara-okafor"),
+                score_given=score,
+                score_maximum=100,
+                timestamp=utcnow(),
+                source=f"award:{score}",
+            )
+            for score in (50, 80)
+        ]
+        older, newer = scores
+        assert (older.status, older.superseded_by_id) == ("superseded", newer.id)
+        assert newer.status == "pending"
+        db.session.rollback()
+
+
 def test_pending_scores_for_the_same_line_item_and_user_coalesce_to_the_newest(app, book):
     item = book.line_item()
     first = book.enqueue(item, "amara-okafor", 50)
