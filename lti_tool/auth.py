@@ -12,7 +12,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from flask import g, request, session
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from .context import LaunchContext, claims_summary
 from .errors import ForbiddenError, SessionExpiredError
@@ -51,9 +51,19 @@ _LAUNCH_COLUMNS = (
 
 @functools.cache
 def _launch_statement() -> Any:
-    """The launch with its tenant, person, course title and whether messages wait for it, built
-    once (every page of a launch reads it): a request binds ``lid`` and ``now``."""
-    waiting = select(LaunchMessage.id).where(LaunchMessage.launch_id == Launch.id).exists()
+    """The launch with its tenant, person, course title and how many messages wait for it (up
+    to one more than a launch keeps), built once (every page of a launch reads it): a request
+    binds ``lid`` and ``now``."""
+    from .messages import MAX_PENDING
+
+    stored = (
+        select(LaunchMessage.id)
+        .where(LaunchMessage.launch_id == Launch.id)
+        .limit(MAX_PENDING + 1)
+        .correlate(Launch)
+        .subquery()
+    )
+    waiting = select(func.count()).select_from(stored).scalar_subquery()
     # the launch's columns, not its entity: nothing reads the row as an object afterwards
     launch = [getattr(Launch, name) for name in _LAUNCH_COLUMNS]
     return (
@@ -72,8 +82,9 @@ def load_launch(lid: str) -> LaunchContext | None:
         return None
     launch = SimpleNamespace(**dict(zip(_LAUNCH_COLUMNS, row, strict=False)))
     tenant, user_name, email, course_title, messages_waiting = row[len(_LAUNCH_COLUMNS) :]
-    # whether messages wait for the launch's next page: none (most pages), no query for them
-    g.launch_messages_waiting = bool(messages_waiting)
+    # how many messages wait for the launch's next page: none (most pages), no query for them;
+    # below the limit, a confirmation added needs no trim
+    g.launch_messages_waiting = int(messages_waiting or 0)
     # The session's identity map holds rows weakly: kept here, the tenant is read once per
     # request, not again by each service that needs its settings (``get_tenant``).
     g.launch_tenant = tenant

@@ -51,7 +51,7 @@ def load_for_launch() -> None:
     if launch is None or g.get(_LOADED):
         return
     g.setdefault(_LOADED, True)
-    if g.get("launch_messages_waiting") is False:  # the launch's lookup found none stored
+    if g.get("launch_messages_waiting") == 0:  # the launch's lookup found none stored
         return
     rows = db.session.execute(
         select(LaunchMessage.id, LaunchMessage.category, LaunchMessage.text)
@@ -89,9 +89,11 @@ def save_after_request(response: Any) -> Any:
     shown = g.pop(_SHOWN, None)
     if not pending and not shown:
         return response
-    # Nothing was waiting when the launch was read: what this request adds cannot pass the
-    # limit unless it alone flashed more (the usual POST: one confirmation, no trim statement).
-    trim = g.get("launch_messages_waiting") is not False or len(pending) > MAX_PENDING
+    # What waited when the launch was read (counted up to one more than the limit), less what
+    # this request showed, plus what it adds: only past the limit is the list trimmed (the
+    # usual POST: one confirmation, no trim statement).
+    waiting = g.get("launch_messages_waiting")
+    trim = waiting is None or waiting - len(shown or []) + len(pending) > MAX_PENDING
     if will_commit(response) and not finished():
         try:
             with db.session.begin_nested():  # a failure here leaves the request's work whole

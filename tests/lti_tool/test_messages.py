@@ -185,9 +185,11 @@ def test_a_launch_keeps_only_its_newest_messages(app, school):
     assert max(ids) == newest
 
 
-def test_a_confirmation_with_nothing_waiting_is_stored_without_a_trim(app, school):
-    """The usual POST (one confirmation, no message waiting) stores it with one INSERT; once
-    messages wait, the next one trims the launch's list to its newest ``MAX_PENDING``."""
+def test_a_confirmation_below_the_limit_is_stored_without_a_trim(app, school):
+    """The usual POST (one confirmation, fewer than ``MAX_PENDING`` messages waiting) stores
+    it with one INSERT; once the list would pass the limit, the POST trims it to its newest
+    ``MAX_PENDING``."""
+    from lti_tool.messages import MAX_PENDING
     from tests.helpers import counted
 
     student = school.person("student")
@@ -200,5 +202,10 @@ def test_a_confirmation_with_nothing_waiting_is_stored_without_a_trim(app, schoo
         return [s.split()[0] for s in seen if "launch_message" in s and "SELECT" not in s[:7]]
 
     assert message_writes() == ["INSERT"]
-    assert message_writes() == ["INSERT", "DELETE"]  # one waits now: the list is trimmed
+    assert message_writes() == ["INSERT"]  # one waits: still below the limit
     assert _pending(app, student.lid) == 2
+    for _ in range(MAX_PENDING - 2):
+        assert message_writes() == ["INSERT"]
+    assert _pending(app, student.lid) == MAX_PENDING
+    assert message_writes() == ["INSERT", "DELETE"]  # the list would pass the limit: trimmed
+    assert _pending(app, student.lid) == MAX_PENDING
