@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Integer, func, literal, select, union_all
 
-from accreditation.evidence.services import items_by_name
-from accreditation.frameworks.models import Framework, FrameworkItem, OutcomeAlignment
+from accreditation.frameworks import catalog
+from accreditation.frameworks.models import (
+    Framework,
+    FrameworkItem,
+    FrameworkItemVersion,
+    OutcomeAlignment,
+)
 from accreditation.frameworks.services import ensure_builtin_frameworks
 from credit.models import CreditAward
 from internships.models import Employer, Listing
@@ -116,24 +121,84 @@ def _target(framework: Framework, item: FrameworkItem) -> Target:
     )
 
 
+Named = dict[str, tuple[int, Target]]  # a competency's name -> its item's id and target
+
+
+def _named_items(tenant_id: int, names: list[str]) -> Named | None:
+    """The tenant's competency items known by these names, in one statement: an item's
+    current name wins, else the first item (by position) that had the name before, as
+    ``items_by_name`` resolves them. None when the framework is not stored yet."""
+    known = select(FrameworkItemVersion.item_id).where(
+        FrameworkItemVersion.tenant_id == tenant_id, FrameworkItemVersion.name.in_(names)
+    )
+    rows = db.session.execute(
+        select(Framework, FrameworkItem, FrameworkItemVersion)
+        .select_from(Framework)
+        .outerjoin(
+            FrameworkItem,
+            (FrameworkItem.framework_id == Framework.id) & FrameworkItem.id.in_(known),
+        )
+        .outerjoin(FrameworkItemVersion, FrameworkItemVersion.item_id == FrameworkItem.id)
+        .where(
+            Framework.tenant_id == tenant_id,
+            Framework.identifier == catalog.builtin_identifier(catalog.NACE.key),
+        )
+        .order_by(FrameworkItem.position, FrameworkItem.id, FrameworkItemVersion.number)
+    ).all()
+    if not rows:
+        return None
+    framework = rows[0][0]
+    items: dict[int, tuple[FrameworkItem, list[FrameworkItemVersion]]] = {}
+    for _framework, item, version in rows:
+        if item is not None and version is not None:
+            items.setdefault(item.id, (item, []))[1].append(version)
+    by_name: dict[str, int] = {}
+    for item_id, (_item, versions) in items.items():
+        for version in versions[:-1]:
+            by_name.setdefault(version.name, item_id)
+    for item_id, (_item, versions) in items.items():
+        by_name[versions[-1].name] = item_id
+    found: Named = {}
+    for name in names:
+        if name in by_name:
+            item, versions = items[by_name[name]]
+            current = versions[-1]
+            target = Target(
+                name=current.name,
+                url=item_url(framework, item),
+                framework=framework.title,
+                code=item.human_coding or current.name,
+                description=current.statement,
+            )
+            found[name] = (item.id, target)
+    return found
+
+
 class Lookups:
-    """The tenant's competency items by name, read once per run of many credentials (a bulk
-    issue reads them once, not once per credential), and the course outcomes aligned to them."""
+    """The tenant's competency items by name, read once per run of many credentials for each
+    set of names (a bulk issue reads them once, not once per credential), and the course
+    outcomes aligned to them."""
 
     def __init__(self) -> None:
-        self._by_tenant: dict[int, tuple[Framework, dict[str, FrameworkItem]]] = {}
+        self._named: dict[tuple[int, tuple[str, ...]], Named] = {}
         self._outcomes: dict[tuple[int, int, tuple[str, ...]], tuple[Target, ...]] = {}
 
-    def _competencies(self, tenant_id: int) -> tuple[Framework, dict[str, FrameworkItem]]:
-        if tenant_id not in self._by_tenant:
-            framework = ensure_builtin_frameworks(tenant_id)
-            self._by_tenant[tenant_id] = (framework, items_by_name(framework.id))
-        return self._by_tenant[tenant_id]
+    def _items(self, tenant_id: int, names: list[str]) -> Named:
+        key = (tenant_id, tuple(sorted(set(names))))
+        if not key[1]:
+            return {}
+        if key not in self._named:
+            found = _named_items(tenant_id, list(key[1]))
+            if found is None:  # the built-in framework, made on first use
+                ensure_builtin_frameworks(tenant_id)
+                found = _named_items(tenant_id, list(key[1])) or {}
+            self._named[key] = found
+        return self._named[key]
 
     def targets(self, tenant_id: int, names: list[str]) -> dict[str, Target]:
         """The competency framework's item of each name."""
-        framework, by_name = self._competencies(tenant_id)
-        return {name: _target(framework, by_name[name]) for name in names if name in by_name}
+        found = self._items(tenant_id, names)
+        return {name: found[name][1] for name in names if name in found}
 
     def course_outcomes(
         self, tenant_id: int, course_id: int | None, names: list[str]
@@ -144,8 +209,8 @@ class Lookups:
             return ()
         key = (tenant_id, course_id, tuple(sorted(names)))
         if key not in self._outcomes:
-            _framework, by_name = self._competencies(tenant_id)
-            ids = [by_name[n].id for n in names if n in by_name]
+            found = self._items(tenant_id, names)
+            ids = [found[n][0] for n in names if n in found]
             rows = db.session.execute(
                 select(FrameworkItem, Framework)
                 .join(OutcomeAlignment, OutcomeAlignment.source_item_id == FrameworkItem.id)

@@ -1,15 +1,22 @@
 """What issuing reads: an award's work (its engagements' titles and the competencies rated)
-in one statement, the student and their subject settings in one, the framework lookups once
-per run of the tick also when it corrects credentials."""
+in one statement, the student and their subject settings in one, the competency items named
+in one (resolved as ``items_by_name`` resolves them), once per run of the tick also when it
+corrects credentials."""
 
 from __future__ import annotations
+
+import secrets
 
 from sqlalchemy import select
 
 from accreditation.credentials.issuance import batch, facts, issuing, sync
 from accreditation.credentials.models import Credential, CredentialSubject
+from accreditation.evidence.services import items_by_name
+from accreditation.frameworks.models import FrameworkItemVersion
+from accreditation.frameworks.services import ensure_builtin_frameworks
 from credit.services import awards as award_svc
 from lti_tool.extensions import db
+from lti_tool.models import Tenant
 from tests.credit.conftest import give_work
 from tests.credit.test_services import LINEITEM, award_input
 from tests.helpers import counted
@@ -55,7 +62,7 @@ def test_the_student_and_their_subject_settings_are_read_in_one_statement(app, s
         assert len(rows) == 1
 
 
-def test_a_correction_reads_the_framework_once_per_run(app, school, monkeypatch):
+def test_a_correction_reads_the_framework_once_per_run(app, school):
     """A run that corrects one student's credential and issues another's reads the
     competency framework once."""
     with app.app_context():
@@ -75,15 +82,8 @@ def test_a_correction_reads_the_framework_once_per_run(app, school, monkeypatch)
             faculty.ctx(), other.user_id, award_input(credits=1), lineitem_url=LINEITEM
         )
         db.session.commit()
-        made: list[int] = []
-        real = facts.ensure_builtin_frameworks
-
-        def reading(tenant_id: int):
-            made.append(tenant_id)
-            return real(tenant_id)
-
-        monkeypatch.setattr(facts, "ensure_builtin_frameworks", reading)
-        batch.issue_due(app)
+        with counted() as seen:
+            batch.issue_due(app)
         current = db.session.scalar(
             select(Credential).where(
                 Credential.award_id == corrected.id, Credential.revoked_at.is_(None)
@@ -97,7 +97,7 @@ def test_a_correction_reads_the_framework_once_per_run(app, school, monkeypatch)
             )
         )
         assert issued_other is not None
-        assert made.count(school.tenant_id) == 1
+        assert sum("FROM outcome_framework" in sql for sql in seen) == 1, seen
 
 
 def test_the_tick_counts_every_tenants_work_in_one_statement(app, school):
@@ -109,3 +109,44 @@ def test_the_tick_counts_every_tenants_work_in_one_statement(app, school):
         assert found[school.tenant_id] == sync.pending_count(school.tenant_id) >= 1
         batch.issue_due(app)
         assert school.tenant_id not in sync.tenants_with_pending()
+
+
+def test_competencies_are_found_by_name_as_items_by_name_finds_them(app, school):
+    """Current names win; a renamed item is still found by its old name; an unknown name is
+    not found; the framework is made when it is missing."""
+    with app.app_context():
+        framework = ensure_builtin_frameworks(school.tenant_id)
+        by_name = items_by_name(framework.id)
+        teamwork = by_name["Teamwork"]
+        db.session.add(
+            FrameworkItemVersion(
+                tenant_id=school.tenant_id,
+                item_id=teamwork.id,
+                number=teamwork.current.number + 1,
+                name="Collaboration",
+                statement="Works with others.",
+            )
+        )
+        db.session.flush()
+        db.session.expire_all()
+        framework = ensure_builtin_frameworks(school.tenant_id)
+        expected = items_by_name(framework.id)
+        names = ["Teamwork", "Collaboration", "Communication", "Juggling"]
+        with counted() as seen:
+            found = facts.Lookups().targets(school.tenant_id, names)
+        assert len(seen) == 1, seen
+        assert found == {
+            name: facts._target(framework, expected[name]) for name in names if name in expected
+        }
+        assert set(found) == {"Teamwork", "Collaboration", "Communication"}
+        assert found["Teamwork"].name == "Collaboration"
+
+
+def test_a_tenant_without_the_framework_gets_it_made(app):
+    with app.app_context():
+        tenant = Tenant(name=f"New University {secrets.token_hex(4)}")
+        db.session.add(tenant)
+        db.session.flush()
+        found = facts.Lookups().targets(tenant.id, ["Teamwork"])
+        assert found["Teamwork"].name == "Teamwork"
+        assert found["Teamwork"].url.startswith("urn:uuid:")
