@@ -1,10 +1,11 @@
 """What an award POST from the review page reads (issue 16): the form's idempotency key with the
 student's standing (one statement, before and again after the gradebook column is read from
-the LMS), the course's policy once (the column it remembers comes with the checks), the
-launches' line items only when there is no line item container to search, and nothing of the
-policy again when the LMS has the column as remembered. A re-sent form answers with its award;
-a correction moves the current award out of the way and replaces it. Real sandbox launches,
-awards and corrections through HTTP, delivery through the outbox."""
+the LMS; a correction's first checks read no engagements), the course's policy once (the
+column it remembers comes with the checks), the launches' line items only when there is no
+line item container to search, and nothing of the policy again when the LMS has the column as
+remembered. A re-sent form answers with its award; a correction moves the current award out of
+the way and replaces it. Real sandbox launches, awards and corrections through HTTP, delivery
+through the outbox."""
 
 from __future__ import annotations
 
@@ -73,6 +74,7 @@ def test_an_award_post_reads_its_key_with_the_checks_and_a_known_column_once(
     # and their engagements each time); the policy and the award made with the key come with
     # the standing, not in statements of their own
     assert _starting("SELECT lti_user.", statements) == 2, "\n".join(statements)
+    assert _starting("SELECT engagement.", statements) == 2  # the checklist, each time
     assert _starting("SELECT credit_policy.", statements) == 0
     assert _starting("SELECT credit_award.", statements) == 0
     assert _starting("SELECT DISTINCT credit_award.lineitem_url", statements) == 0
@@ -89,6 +91,10 @@ def test_an_award_post_reads_its_key_with_the_checks_and_a_known_column_once(
     # a correction: the current award leaves the "current" index before the new one enters
     fix = _form(faculty, student_id, "correct", credits="1", score="70", comment="Recounted.")
     statements = [" ".join(s.split()) for s in _post(app, faculty, student_id, fix)]
+    # its checks before the column need no progress (a correction is held to the policy's
+    # maximum, not the checklist): the engagements are read once, for the award's figures
+    assert _starting("SELECT lti_user.", statements) == 2, "\n".join(statements)
+    assert _starting("SELECT engagement.", statements) == 1, "\n".join(statements)
     moved = next(i for i, s in enumerate(statements) if s.startswith("UPDATE credit_award SET"))
     assert statements[moved + 1].startswith("INSERT INTO credit_award")
     old, new = _awards(app, student_id)

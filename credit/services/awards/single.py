@@ -62,7 +62,8 @@ def check_award(
     standing = student_standing(ctx, course_id, student_id, key if key else None)
     if _made_for(standing.keyed, course_id, student_id):
         return standing.keyed, None
-    return None, _checked(ctx, course_id, student_id, data, supersedes_id, standing)[1]
+    checked = _checked(ctx, course_id, student_id, data, supersedes_id, standing, figures=False)
+    return None, checked[1]
 
 
 def _checked(
@@ -72,21 +73,27 @@ def _checked(
     data: AwardInput,
     supersedes_id: int | None,
     standing: Standing,
+    figures: bool = True,
 ) -> tuple[User, CreditPolicy, StudentProgress, CreditAward | None, list[CreditDecision]]:
     """``validate_award``'s checks on the student's ``standing``, and the student's latest
     decision in the course (a list of at most one) they read: ``award_credit`` closes a
     waiting request from it, not read again. Only the current award and the latest decision
-    are read, not the whole history."""
+    are read, not the whole history. Without ``figures`` a correction's checks read no
+    progress (none of them needs it: a correction is checked against the policy's maximum,
+    not the checklist), and the progress returned is the student's without figures."""
     if not standing.in_course:  # read with a key that made no award for this student
         raise NotFoundError("This student is not in this course.")
     student, stored = standing.student, standing.stored_policy
     policy = stored if stored is not None else get_policy(ctx.tenant_id, course_id)
-    awards = [standing.award] if standing.award is not None else []
+    existing = standing.award  # the current award (``current_award``)
     decisions = [standing.decision] if standing.decision is not None else []
-    progress = student_progress(
-        ctx.tenant_id, course_id, student_id, policy, history=(awards, decisions)
-    )
-    existing = progress.award  # the current award (``current_award``), read with the progress
+    if figures or supersedes_id is None:
+        awards = [existing] if existing is not None else []
+        progress = student_progress(
+            ctx.tenant_id, course_id, student_id, policy, history=(awards, decisions)
+        )
+    else:
+        progress = StudentProgress(student_id, course_id, student.name or "", "", student.sub)
     if supersedes_id is None and existing is not None:
         raise conflict(existing)
     if supersedes_id is not None and (existing is None or existing.id != supersedes_id):
