@@ -28,6 +28,7 @@ from lti_tool.page_forms import dispatch
 from lti_tool.unit_of_work import field_errors
 from lti_tool.web import launch_url
 
+from ..student_home import student_home_reads
 from . import forms, presentation
 from .services import charts, dashboard, employers, notes, risk, students
 from .services.common import Table, csv_lines, current_term, terms, without_jit
@@ -40,8 +41,9 @@ REPORT_TABLES = ("engagements", "hours", "credit", "competencies", "cohort")
 
 
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
-    """The student's home panel: their progress report, with the advisor's message if shared."""
-    return {"share": notes.latest_share(ctx.tenant_id, ctx.user_id)}
+    """The student's home panel: their progress report, with the advisor's message if shared
+    (read with the credentials panel's figures: ``student_home``)."""
+    return {"share": student_home_reads(ctx).share}
 
 
 bp.before_request(without_jit)
