@@ -15,9 +15,10 @@ CAREER_CREDIT_ENV = None
 
 # The database; None means a SQLite file under instance/ (set by the app factory).
 SQLALCHEMY_DATABASE_URI = None
-# pool_use_lifo: a worker's requests reuse the connection it used last, whose server-side
-# prepared statements (psycopg prepares a statement run five times) are still there.
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "pool_use_lifo": True}
+# On PostgreSQL the app factory adds pool_use_lifo: a worker's requests reuse the connection
+# it used last, whose prepared statements (psycopg prepares a statement run five times) are
+# still there.
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # PostgreSQL: plan_cache_mode of the tool's connections (set once a connection; "" = the
 # server's). The page statements look up rows by id through indexes whatever the values, and

@@ -141,6 +141,12 @@ def _database(app: Flask) -> None:
         uri = "postgresql+psycopg://" + uri[len("postgresql://") :]
     cfg["SQLALCHEMY_DATABASE_URI"] = uri
     _private_sqlite_file(uri)
+    if uri.startswith("postgresql"):
+        # the connection used last, whose prepared statements are still there (a SQLite
+        # database in memory has a pool of one, which takes no such option)
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.setdefault("pool_use_lifo", True)
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if uri.startswith("sqlite"):
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("connect_args", {})["timeout"] = cfg["SQLITE_BUSY_TIMEOUT_MS"] / 1000

@@ -27,6 +27,7 @@ def test_the_tools_connections_use_generic_plans(app, app_ctx):
     if db.engine.dialect.name != "postgresql":
         assert db.session.execute(text("SELECT 1")).scalar() == 1  # no SET reached SQLite
         return
+    assert db.engine.pool._pool.use_lifo  # the connection used last
     db.engine.dispose()  # a new connection: the setting comes with it, not with a request
     assert _mode() == "force_generic_plan"
     db.session.rollback()

@@ -33,6 +33,8 @@ MAY_COMMIT = {
     "credit/commands.py": "CLI",
     "accreditation/frameworks/commands.py": "CLI",
     "lti_tool/jobs/delivery.py": "the outbox's job runner",
+    "lti_tool/jobs/drain.py": "the outbox's job runner (its reads end with a commit)",
+    "lti_tool/settings.py": "a new PostgreSQL connection's plan_cache_mode (no request yet)",
     "lti_tool/celery_app.py": "the Celery worker",
     "lti_tool/privacy/retention.py": "the retention job, batch by batch",
     "lti_tool/tasks/lifecycle.py": "the background tasks' runner (its claim)",
