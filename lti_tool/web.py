@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, g, request, session, url_for
 
-from . import csp_versions, form_rows
+from . import csp_versions, form_rows, ui_marks
 from .quantities import hours_text, hours_value_text
 from .words import TONE_ICONS, plural, tone
 
@@ -322,6 +322,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["tone"] = tone
     app.jinja_env.globals["TONE_ICONS"] = TONE_ICONS
     form_rows.init_app(app)  # field_row, choice_group (templates/_macros.html)
+    ui_marks.init_app(app)  # icon, pill (templates/_ui.html)
     install_log_safety()
     csp_versions.install()  # the tenant's CSP origins kept per version (lti_tool.csp_versions)
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, or_, select
 
@@ -219,19 +219,44 @@ def _shown_items(engagement: Engagement) -> list[ChecklistItem]:
     return kept("checklist_rows", engagement, lambda: stored_items(engagement))
 
 
-def checklist_of(engagement: Engagement) -> list[ChecklistItem]:
+class TemplateItem(NamedTuple):
+    """An item of the engagement's template as a page shows it before the first tick: a plain
+    row, never ticked (the page only reads it; no unsaved ``ChecklistItem`` per request)."""
+
+    position: int
+    label: str
+    kickoff: bool
+    done_at: dt.datetime | None = None
+    done_by: str | None = None
+    done_role: str | None = None
+
+
+ShownItems = Sequence[ChecklistItem | TemplateItem]
+
+
+def checklist_of(engagement: Engagement) -> ShownItems:
     """The engagement's checklist: its rows, or (before the first tick) its template's items
-    as unsaved rows, none ticked."""
-    return _shown_items(engagement) or _from_template(engagement)
+    as plain rows, none ticked."""
+    rows = _shown_items(engagement)
+    if rows:
+        return rows
+    return [
+        TemplateItem(position, str(item["label"]), bool(item.get("kickoff")))
+        for position, item in enumerate(_template_of(engagement))
+    ]
 
 
-def _from_template(engagement: Engagement) -> list[ChecklistItem]:
+def _template_of(engagement: Engagement) -> list[dict[str, Any]]:
     # read once per transaction (``reads``; the engagement page reads it with its other rows)
-    items = kept(
+    return kept(
         "checklist_template",
         engagement,
         lambda: template_items(engagement.tenant_id, engagement.listing_id),
     )
+
+
+def _from_template(engagement: Engagement) -> list[ChecklistItem]:
+    items = _template_of(engagement)
     return [
         ChecklistItem(
             tenant_id=engagement.tenant_id,
@@ -290,12 +315,14 @@ def kickoff_done_at(engagement_id: int) -> dt.datetime | None:
     )
 
 
-def _kickoff(engagement: Engagement, items: list[ChecklistItem] | None) -> ChecklistItem | None:
+def _kickoff(
+    engagement: Engagement, items: ShownItems | None
+) -> ChecklistItem | TemplateItem | None:
     return next((item for item in items or checklist_of(engagement) if item.kickoff), None)
 
 
 def hours_before_kickoff(
-    engagement: Engagement, logs: Iterable[HourLog], items: list[ChecklistItem] | None = None
+    engagement: Engagement, logs: Iterable[HourLog], items: ShownItems | None = None
 ) -> set[int]:
     """Ids of the logs of work done before the kick-off call: on a day (in the tenant's time
     zone) before the kick-off item was ticked, or any log while it is not ticked. Empty when
@@ -320,7 +347,7 @@ def _logs_before_statement() -> Any:
 
 
 def count_before_kickoff(
-    engagement: Engagement, items: list[ChecklistItem], logged: dict[dt.date, int] | None = None
+    engagement: Engagement, items: ShownItems, logged: dict[dt.date, int] | None = None
 ) -> int:
     """How many logs ``hours_before_kickoff`` finds, counted in SQL (``items``: the checklist;
     ``logged``: the engagement's logs by work day, when already read)."""

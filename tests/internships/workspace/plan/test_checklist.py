@@ -238,3 +238,24 @@ def test_the_hour_reviews_flag_work_before_the_kickoff_once_the_checklist_is_in_
     assert flag not in launch_page(advisor, engagement_id).get_data(as_text=True)
     Supervisor(app, engagement_id).post("checklist.tick", position="0", done="1")
     assert flag in launch_page(advisor, engagement_id).get_data(as_text=True)
+
+
+def test_before_the_first_tick_the_checklist_is_its_template_as_plain_rows(app, world):
+    """What a page shows before the first tick: the template's items as plain rows (no unsaved
+    ``ChecklistItem`` for the session), none ticked; after a tick, the stored rows."""
+    from internships.work.models import Engagement
+
+    engagement_id = engaged(app, world)
+    with app.app_context():
+        items = checklists.checklist_of(db.session.get(Engagement, engagement_id))
+        assert [type(item) for item in items] == [checklists.TemplateItem] * len(items)
+        assert items[0].label == "Kick-off call held" and items[0].kickoff
+        assert {(i.done_at, i.done_role) for i in items} == {(None, None)}
+        assert [i.position for i in items] == list(range(len(items)))
+        assert not db.session.new
+    resp = launch_post(world["student"], engagement_id, "checklist.tick", position="0", done="1")
+    assert resp.status_code == 303
+    with app.app_context():
+        items = checklists.checklist_of(db.session.get(Engagement, engagement_id))
+        assert all(isinstance(item, ChecklistItem) for item in items)
+        assert items[0].done_role == "student"
