@@ -192,14 +192,22 @@ def hour_days(engagement: Engagement) -> HourDays:
     """The engagement's ``HourDays`` for the panels that show them (the checklist: entries
     before the kick-off call; pay), added up from its hour logs, which the engagement page
     has read already (``hour_logs`` reads them once per transaction)."""
+    from ..work.services.reads import kept
+
+    # kept with the transaction's other reads: the checklist and pay panels both ask
+    return kept("hour_days", engagement, lambda: _hour_days(engagement))
+
+
+def _hour_days(engagement: Engagement) -> HourDays:
     from ..work.services.hours import hour_logs
 
     logged: dict[dt.date, int] = {}
     confirmed: dict[dt.date, int] = {}
     for log in hour_logs(engagement):
-        logged[log.work_date] = logged.get(log.work_date, 0) + 1
+        day = log.work_date
+        logged[day] = logged.get(day, 0) + 1
         if log.status == "confirmed":
-            confirmed[log.work_date] = confirmed.get(log.work_date, 0) + log.minutes
+            confirmed[day] = confirmed.get(day, 0) + log.minutes
     return HourDays(logged, confirmed)
 
 
