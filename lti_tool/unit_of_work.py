@@ -32,6 +32,7 @@ from typing import Any
 
 from flask import Flask, flash, g, redirect, render_template
 from flask.typing import ResponseReturnValue
+from sqlalchemy import text
 
 from .errors import AppError
 from .extensions import db
@@ -44,6 +45,29 @@ def commit_now() -> None:
     """Commit the request's work so far: only before a call to another system over the network,
     or to keep a record that a refusal raised next must not take back. Say which in a comment."""
     db.session.commit()
+
+
+_WROTE = text("SELECT txid_current_if_assigned() IS NOT NULL")
+
+
+def end_reads() -> None:
+    """End the request's transaction before waiting on another system, when so far it has only
+    read (nothing of it is kept either way). On PostgreSQL it ends with a commit if the
+    transaction wrote nothing (the server assigns a transaction id at the first write): psycopg
+    forgets every statement it prepared on the connection at a rollback, so the request's next
+    statements, and the next requests', would be parsed and planned again. Anything written
+    is still taken back, as a rollback does."""
+    session = db.session()
+    if not session.in_transaction():
+        return
+    if (
+        session.get_bind().dialect.name == "postgresql"
+        and not (session.new or session.dirty or session.deleted)
+        and not session.execute(_WROTE).scalar()
+    ):
+        session.commit()
+    else:
+        session.rollback()
 
 
 def refuse() -> None:

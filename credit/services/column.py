@@ -25,6 +25,7 @@ from lti_tool.lti import ags
 from lti_tool.lti.deep_linking import CREDIT_SCORE_MAXIMUM
 from lti_tool.models import ResourceLink
 from lti_tool.services import audit
+from lti_tool.unit_of_work import end_reads
 
 from ..models import CreditAward, CreditPolicy
 from .policy import get_policy
@@ -143,7 +144,7 @@ def resolve_column(ctx: LaunchContext, policy: CreditPolicy | None = None) -> Re
     candidates = [] if known.container else _launch_candidates(ctx, course_id)
     if not known.remembered and not known.container and not candidates:
         raise PolicyViolationError(_NO_COLUMN, hint=_NO_COLUMN_HINT)
-    db.session.rollback()  # no transaction waits on the network (a refusal writes nothing)
+    end_reads()  # no transaction waits on the network (a refusal writes nothing)
     try:
         item, others, news = _find_column(ctx, known, candidates)
     except ConnectorError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from lti_tool import create_app
 from lti_tool.extensions import db
@@ -100,3 +100,33 @@ def test_the_runners_reads_end_with_a_commit(app, app_ctx):
         event.remove(session, "after_commit", commit)
         event.remove(session, "after_rollback", rollback)
     assert ended == ["commit"]
+
+
+def test_a_read_only_transaction_ends_with_a_commit_before_a_network_call(app, app_ctx):
+    """``end_reads``: PostgreSQL keeps its prepared statements (a commit when nothing was
+    written); anything written is taken back, as a rollback does, on both engines."""
+    from lti_tool.models import LtiState
+    from lti_tool.unit_of_work import end_reads
+
+    ended: list[str] = []
+    session = db.session()
+    commit, rollback = (lambda _s: ended.append("commit")), (lambda _s: ended.append("rollback"))
+    event.listen(session, "after_commit", commit)
+    event.listen(session, "after_rollback", rollback)
+    try:
+        db.session.execute(text("SELECT 1")).scalar()
+        end_reads()
+        postgresql = db.engine.dialect.name == "postgresql"
+        assert ended == (["commit"] if postgresql else ["rollback"])
+        ended.clear()
+        table = LtiState.__table__
+        db.session.execute(table.insert().values(key="end-reads", value="x", expires_at=1))
+        end_reads()
+        assert ended == ["rollback"]
+        ended.clear()
+        end_reads()  # no transaction: nothing to end
+        assert ended == []
+    finally:
+        event.remove(session, "after_commit", commit)
+        event.remove(session, "after_rollback", rollback)
+    assert db.session.scalar(select(table.c.key).where(table.c.key == "end-reads")) is None
