@@ -80,6 +80,7 @@ from ..work.models import (
 from ..work.services.applications import ApplicationInput, eligibility_problems
 from ..work.services.caps import Caps, caps_of, course_cap
 from ..work.services.common import get_tenant
+from ..work.services.timeline import ProfileFacts
 from ..work.services.workload import planned_weekly_hours
 from .models import StudentProfile
 from .scoring import Scorer
@@ -282,7 +283,7 @@ def _candidates(
     return list(db.session.execute(stmt, params))
 
 
-def _as_application(profile: StudentProfile) -> ApplicationInput:
+def _as_application(profile: StudentProfile | ProfileFacts) -> ApplicationInput:
     """The profile as the eligibility rules read an application."""
     return ApplicationInput(
         statement="",
@@ -297,7 +298,7 @@ def _as_application(profile: StudentProfile) -> ApplicationInput:
 
 
 def _allowed(
-    profile: StudentProfile,
+    profile: StudentProfile | ProfileFacts,
     candidates: list[Row[Any]],
     hours: int,
     max_hours: int,
@@ -333,11 +334,13 @@ def recommend(
     limit: int = 10,
     load: Load | None = None,
     shown: set[str] | None = None,
+    profile: StudentProfile | ProfileFacts | None = None,
 ) -> list[Recommendation]:
     """The launch student's ranked recommendations (at most ``limit``); ``load``: the
-    student's load and caps, ``shown``: their ``shown_competencies``, when the caller knows
-    them already (the student's home)."""
-    profile = get_or_empty(ctx)
+    student's load and caps, ``shown``: their ``shown_competencies``, ``profile``: their
+    profile (``timeline.NO_PROFILE`` when they saved none), when the caller knows them
+    already (the student's home)."""
+    profile = profile or get_or_empty(ctx)
     today = today_in(ctx.time_zone)
     # Held for the whole call: the session's identity map keeps only weak references, and
     # the caps and the pay floor both read the tenant.

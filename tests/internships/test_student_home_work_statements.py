@@ -11,7 +11,9 @@ from typing import Any
 from flask import g
 
 from internships.profile.recommend import recommend
+from internships.profile.services import ProfileInput, save_profile
 from lti_tool.auth import load_launch
+from lti_tool.extensions import db
 from tests.helpers import counted
 from tests.internships.work.conftest import COMPETENCIES, make_world
 from tests.internships.work.helpers import engaged, public_client
@@ -66,10 +68,12 @@ def test_the_for_you_picks_reuse_the_home_s_load_and_the_course_s_caps(app, scho
     world = make_world(school, seed_listing, COMPETENCIES)
     assert post_caps(world["faculty"], max_concurrent="", max_weekly_hours="7").status_code == 303
     data, seen = _panels(app, world["student"])
-    # work, notifications; the picks: profile, candidates, the picks (not the competencies
-    # shown: none of the student's engagements has been evaluated, so none has been rated)
-    assert len(seen) == 5, seen
+    # work (with the profile), notifications; the picks: candidates, the picks (not the
+    # competencies shown: none of the student's engagements has been evaluated, so none has
+    # been rated)
+    assert len(seen) == 4, seen
     assert not _reading(seen, "course_workload_cap") and "competency_rating" not in str(seen)
+    assert not _reading(seen, "student_profile")
     picks = data[WORK]["picks"]
     assert [p.listing.id for p in picks] == [world["listing"]]
     with app.app_context():  # the same picks, reasons and scores as with the ratings read
@@ -94,3 +98,36 @@ def test_for_you_on_its_own_reads_the_load_and_the_course_s_caps_together(
     assert len(seen) == 5, seen
     assert not _reading(seen, "course_workload_cap")
     assert [p.listing.id for p in picks] == [world["listing"]]
+
+
+def test_the_for_you_picks_read_the_saved_profile_with_the_work(app, school, seed_listing):
+    world = make_world(school, seed_listing, COMPETENCIES)
+    tenant_id = school.tenant_id
+    wanted = seed_listing(tenant_id, title="Survey design", skills=["data-analysis"])
+    seed_listing(tenant_id, title="Logo refresh", estimated_hours=400)  # over the availability
+    mine = ProfileInput(
+        program="Business",
+        skills=["data-analysis"],
+        interests="survey design for nonprofits",
+        weekly_availability_hours=10,
+    )
+    theirs = ProfileInput(skills=["data-cleaning"], interests="logo refresh branding")
+    with app.app_context():
+        save_profile(world["student"].ctx(), mine)
+        save_profile(world["other"].ctx(), theirs)
+        db.session.commit()
+    data, seen = _panels(app, world["student"])
+    assert len(seen) == 4 and not _reading(seen, "student_profile"), seen
+    picks = data[WORK]["picks"]
+    assert picks[0].listing.id == wanted
+    with app.app_context():  # the same picks, scores and reasons as with the profile read alone
+        alone = recommend(world["student"].ctx(), limit=3)
+    assert [(p.listing.id, p.score, p.reasons) for p in picks] == [
+        (p.listing.id, p.score, p.reasons) for p in alone
+    ]
+    others, _ = _panels(app, world["other"])  # the other student's own profile
+    with app.app_context():
+        alone = recommend(world["other"].ctx(), limit=3)
+    assert [(p.listing.id, p.score, p.reasons) for p in others[WORK]["picks"]] == [
+        (p.listing.id, p.score, p.reasons) for p in alone
+    ]

@@ -13,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exists, func, literal_column, select, true
+from sqlalchemy import and_, bindparam, exists, func, literal_column, select, true
+from sqlalchemy.orm import aliased
 
 from internships.models import Employer, Listing
+from internships.profile.models import StudentProfile
 from internships.workspace.messages.lists import unread_by_others
 from internships.workspace.messages.services import user_key
 from internships.workspace.plan.services.calendar import feed_in_use
@@ -78,10 +80,13 @@ ZERO: Any = literal_column("0")  # written in, not bound: the statement stays un
 # characters (a longer one is parsed again on every execution)
 
 
+_H = aliased(HourLog, name="h")  # short names throughout (see ZERO)
+
+
 def _minutes(engagement_id: Any, *where: Any) -> Any:
     return (
-        select(func.coalesce(func.sum(HourLog.minutes), ZERO))
-        .where(HourLog.engagement_id == engagement_id, *where)
+        select(func.coalesce(func.sum(_H.minutes), ZERO).label("m"))
+        .where(_H.engagement_id == engagement_id, *where)
         .scalar_subquery()
     )
 
@@ -116,20 +121,27 @@ def _facts_statement(dialect: str) -> Any:
             e.status,
             e.course_id,
             e.planned_hours,
-            e.acknowledged_at.is_not(None),
+            e.acknowledged_at.is_not(None).label("ak"),
             e.weekly_hours,
             e.start_date,
             e.end_date,
-            _minutes(e.id, HourLog.status == literal_column("'confirmed'")),
-            _minutes(e.id, HourLog.status == literal_column("'pending'")),
-            _minutes(e.id, HourLog.status == literal_column("'queried'")),
-            _minutes(e.id, HourLog.work_date.between(bindparam("monday"), bindparam("sunday"))),
-            select(func.count()).where(Deliverable.engagement_id == e.id).scalar_subquery(),
-            exists().where(Reflection.engagement_id == e.id),
-            exists().where(Reflection.engagement_id == e.id, Reflection.submitted_at.is_not(None)),
-            exists().where(SupervisorEvaluation.engagement_id == e.id),
-            _reopened_kinds(e.id, dialect),
-            unread_by_others(e.id),
+            _minutes(e.id, _H.status == literal_column("'confirmed'")).label("mc"),
+            _minutes(e.id, _H.status == literal_column("'pending'")).label("mp"),
+            _minutes(e.id, _H.status == literal_column("'queried'")).label("mq"),
+            _minutes(e.id, _H.work_date.between(bindparam("monday"), bindparam("sunday"))).label(
+                "mw"
+            ),
+            select(func.count())
+            .where(Deliverable.engagement_id == e.id)
+            .scalar_subquery()
+            .label("nd"),
+            exists().where(Reflection.engagement_id == e.id).label("rs"),
+            exists()
+            .where(Reflection.engagement_id == e.id, Reflection.submitted_at.is_not(None))
+            .label("rd"),
+            exists().where(SupervisorEvaluation.engagement_id == e.id).label("ev"),
+            _reopened_kinds(e.id, dialect).label("rk"),
+            unread_by_others(e.id).label("un"),
             e.created_at,
         )
         .join(Listing, Listing.id == e.listing_id)
@@ -150,7 +162,35 @@ def _applications(*where: Any) -> Any:
     )
 
 
-FIGURES = 5  # the one row's columns before each engagement's facts
+FIGURES = 5  # the one row's figures, then its PROFILE columns, then each engagement's facts
+_P = aliased(StudentProfile, name="p")
+_PROFILE_COLUMNS = (  # program is never NULL in a saved profile
+    _P.program,
+    _P.class_year,
+    _P.work_authorization,
+    _P.skills,
+    _P.interests,
+    _P.career_goals,
+    _P.weekly_availability_hours,
+)
+PROFILE = len(_PROFILE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class ProfileFacts:
+    """What the "For you" picks read of a student's saved profile (``StudentProfile``'s
+    attributes of the same names), read with the work."""
+
+    program: str
+    class_year: str
+    work_authorization: str
+    skills: list[str]
+    interests: str
+    career_goals: str
+    weekly_availability_hours: int | None
+
+
+NO_PROFILE = ProfileFacts("", "", "", [], "", "", None)  # as ``StudentProfile.empty``
 
 
 @functools.cache
@@ -158,19 +198,27 @@ def _work_statement(dialect: str) -> Any:
     """The student's work in one statement, built once per dialect (building it cost as much
     as running it): one row of figures (applications, those waiting for a decision, the launch
     course's own caps, the calendar address in use) joined to each engagement's facts and
-    unread messages, newest first (one row with NULL facts when there is none): the work,
-    workload, messages and plan panels of the home all read it. A request binds
+    unread messages, newest first (one row with NULL facts when there is none), the student's
+    saved profile beside the figures (the "For you" picks read it): the work, workload,
+    messages and plan panels of the home all read it. A request binds
     ``tenant_id``, ``student_id``, ``course_id``, ``monday``, ``sunday`` and ``reader``."""
     figures = select(  # FIGURES columns
-        _applications(),
-        _applications(Application.status.in_(OPEN_STATUSES)),
-        course_cap(CourseWorkloadCap.max_concurrent),
-        course_cap(CourseWorkloadCap.max_weekly_hours),
-        feed_in_use(),
+        _applications().label("na"),
+        _applications(Application.status.in_(OPEN_STATUSES)).label("nw"),
+        course_cap(CourseWorkloadCap.max_concurrent).label("cc"),
+        course_cap(CourseWorkloadCap.max_weekly_hours).label("ch"),
+        feed_in_use().label("cf"),
     ).subquery("w")
     facts = _facts_statement(dialect).subquery("f")  # short names (see ZERO)
     newest = (facts.c.created_at.desc(), facts.c.id.desc())
-    return select(figures, facts).outerjoin(facts, true()).order_by(*newest)
+    own = and_(_P.tenant_id == bindparam("tenant_id"), _P.user_id == bindparam("student_id"))
+    return (
+        select(figures, *_PROFILE_COLUMNS, facts)
+        .select_from(figures)
+        .outerjoin(_P, own)
+        .outerjoin(facts, true())
+        .order_by(*newest)
+    )
 
 
 @dataclass(frozen=True)
@@ -184,6 +232,7 @@ class StudentWork:
     waiting: int
     caps: Caps
     calendar_on: bool  # a calendar address in use (the plan panel's)
+    profile: ProfileFacts | None = None  # None: the student saved none
 
 
 def _facts(row: Any) -> EngagementFacts:
@@ -224,12 +273,15 @@ def student_work(ctx: LaunchContext, today: dt.date) -> StudentWork:
     params["reader"] = user_key(ctx.user_id)  # the student's read marks
     rows = db.session.execute(stmt, params).all()
     applications, waiting, course_concurrent, course_hours, calendar_on = rows[0][:FIGURES]
+    profile = rows[0][FIGURES : FIGURES + PROFILE]
+    start = FIGURES + PROFILE
     return StudentWork(
-        [_facts(row[FIGURES:]) for row in rows if row[FIGURES] is not None],
+        [_facts(row[start:]) for row in rows if row[start] is not None],
         int(applications or 0),
         int(waiting or 0),
         caps_of(ctx.tenant_id, course_concurrent, course_hours),
         bool(calendar_on),
+        ProfileFacts(*profile) if profile[0] is not None else None,
     )
 
 

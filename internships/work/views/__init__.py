@@ -74,7 +74,8 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any]:
         load = Load(len(current), sum(f.weekly_hours for f in current), work.caps)
         # ratings come from supervisors' evaluations: none of their engagements evaluated, none
         shown = None if any(f.evaluated for f in facts) else set[str]()
-        picks = recommend(ctx, limit=3, load=load, shown=shown)
+        profile = work.profile or timeline.NO_PROFILE  # read with the work
+        picks = recommend(ctx, limit=3, load=load, shown=shown, profile=profile)
     return {
         "notifications": unread_notifications(ctx),
         "applications": work.applications,
