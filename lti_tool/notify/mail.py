@@ -26,6 +26,7 @@ from sqlalchemy import insert, select, update
 from lti_tool import jobs
 from lti_tool.extensions import db
 from lti_tool.models import Registration, utcnow
+from lti_tool.unit_of_work import end_reads
 
 from .models import EmailMessage
 
@@ -138,7 +139,7 @@ def deliver(msg: jobs.Message, reg: Registration | None = None) -> jobs.Outcome:
         db.session.rollback()
         return jobs.Outcome(jobs.SENT)
     row_id, to, subject, body = email.id, email.to_address, email.subject, email.body
-    db.session.rollback()  # no transaction held open across the SMTP conversation
+    end_reads()  # no transaction held open across the SMTP conversation
     try:
         _smtp_send(to, subject, body)
     except smtplib.SMTPRecipientsRefused as exc:
