@@ -3,14 +3,15 @@ tests): one way to write a row unless it exists, or to write it over what exists
 
 Statements are Core statements built once per dialect, table and shape and executed on the
 session's connection: no ORM bulk machinery per call, and one compiled statement for many rows.
-Like every service, these only execute (flush), never commit."""
+Like every service, these only execute (flush), never commit. And ``plan_for_values``: a
+transaction's statements planned for their own values on PostgreSQL (a search over many rows)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Table, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from .extensions import db
@@ -66,3 +67,24 @@ def upsert(model: Any, keys: Sequence[str], values: dict[str, Any], update: Sequ
             index_elements=list(keys), set_={k: ins.excluded[k] for k in update}
         ).returning(table.c.id)
     return int(conn.execute(stmt, values).scalar_one())
+
+
+_PLAN_FOR_VALUES = text("SELECT set_config('plan_cache_mode', 'auto', true)")
+
+
+def plan_for_values() -> None:
+    """PostgreSQL: from here to the end of the transaction, statements are planned for their
+    own values, as the server does by default. The connection's generic plans
+    (``POSTGRESQL_PLAN_CACHE_MODE``) are for the pages' lookups by id; a search over many rows
+    whose best plan depends on the values (the student's "For you" picks) asks for this
+    first. One statement, once a transaction."""
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    if session.in_transaction() and session.info.get(_PLAN_KEY) is session.get_transaction():
+        return
+    session.execute(_PLAN_FOR_VALUES)
+    session.info[_PLAN_KEY] = session.get_transaction()
+
+
+_PLAN_KEY = "plan_for_values"

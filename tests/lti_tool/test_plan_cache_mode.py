@@ -130,3 +130,25 @@ def test_a_read_only_transaction_ends_with_a_commit_before_a_network_call(app, a
         event.remove(session, "after_commit", commit)
         event.remove(session, "after_rollback", rollback)
     assert db.session.scalar(select(table.c.key).where(table.c.key == "end-reads")) is None
+
+
+def test_for_you_candidates_are_planned_for_their_values(app, app_ctx):
+    """``plan_for_values``: once a transaction, PostgreSQL plans the rest of it for its values
+    (the "For you" candidates over every open listing); SQLite has nothing to set."""
+    from lti_tool.db_helpers import plan_for_values
+    from tests.helpers import counted
+
+    with counted() as seen:
+        plan_for_values()
+        plan_for_values()  # once a transaction
+    if db.engine.dialect.name != "postgresql":
+        assert seen == []
+        return
+    assert len(seen) == 1
+    assert _mode() == "auto"
+    db.session.commit()
+    assert _mode() == "force_generic_plan"
+    with counted() as seen:
+        plan_for_values()  # a new transaction asks again
+    assert len(seen) == 1 and _mode() == "auto"
+    db.session.rollback()
