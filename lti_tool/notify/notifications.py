@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, exists, select, update
 
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
@@ -76,6 +76,17 @@ _UNREAD = (
     .order_by(Notification.created_at.desc(), Notification.id.desc())
     .limit(bindparam("limit"))
 )
+
+
+def any_unread() -> Any:
+    """Whether the student has an unread notification, as a column (bound per request:
+    ``tenant_id``, ``student_id``): the student's home reads it with the student's work
+    (``timeline.student_work``) and reads the notifications only when there is one."""
+    return exists().where(
+        Notification.tenant_id == bindparam("tenant_id"),
+        Notification.user_id == bindparam("student_id"),
+        Notification.read_at.is_(None),
+    )
 
 
 def unread_notifications(ctx: LaunchContext, limit: int = 20) -> list[Row[Any]]:

@@ -75,10 +75,12 @@ def test_the_for_you_picks_reuse_the_home_s_load_and_the_course_s_caps(app, scho
     world = make_world(school, seed_listing, COMPETENCIES)
     assert post_caps(world["faculty"], max_concurrent="", max_weekly_hours="7").status_code == 303
     data, seen = _panels(app, world["student"])
-    # work (with the profile), notifications; the picks: candidates, the picks (not the
-    # competencies shown: none of the student's engagements has been evaluated, so none has
-    # been rated); on PostgreSQL the candidates planned for their values first
-    assert len(seen) == 4 + _for_values(app), seen
+    # work (with the profile, and no unread notification: none read); the picks: candidates,
+    # the picks (not the competencies shown: none of the student's engagements has been
+    # evaluated, so none has been rated); on PostgreSQL the candidates planned for their
+    # values first
+    assert len(seen) == 3 + _for_values(app), seen
+    assert not _reading(seen, "notification")
     assert not _reading(seen, "course_workload_cap") and "competency_rating" not in str(seen)
     assert not _reading(seen, "student_profile")
     picks = data[WORK]["picks"]
@@ -124,7 +126,7 @@ def test_the_for_you_picks_read_the_saved_profile_with_the_work(app, school, see
         save_profile(world["other"].ctx(), theirs)
         db.session.commit()
     data, seen = _panels(app, world["student"])
-    assert len(seen) == 4 + _for_values(app) and not _reading(seen, "student_profile"), seen
+    assert len(seen) == 3 + _for_values(app) and not _reading(seen, "student_profile"), seen
     picks = data[WORK]["picks"]
     assert picks[0].listing.id == wanted
     with app.app_context():  # the same picks, scores and reasons as with the profile read alone
@@ -138,3 +140,26 @@ def test_the_for_you_picks_read_the_saved_profile_with_the_work(app, school, see
     assert [(p.listing.id, p.score, p.reasons) for p in others[WORK]["picks"]] == [
         (p.listing.id, p.score, p.reasons) for p in alone
     ]
+
+
+def test_the_notifications_are_read_only_when_one_is_unread(app, school, seed_listing):
+    from lti_tool.notify.notifications import mark_notifications_read, notify
+
+    world = make_world(school, seed_listing, COMPETENCIES)
+    data, seen = _panels(app, world["student"])
+    assert data[WORK]["notifications"] == [] and not _reading(seen, "notification")
+    with app.app_context():
+        student, other = world["student"].ctx(), world["other"].ctx()
+        notify(student.tenant_id, student.user_id, "hours_confirmed", "Your hours were confirmed.")
+        notify(other.tenant_id, other.user_id, "hours_queried", "Not yours.")
+        db.session.commit()
+    data, seen = _panels(app, world["student"])
+    assert [n.message for n in data[WORK]["notifications"]] == ["Your hours were confirmed."]
+    assert len(_reading(seen, "notification")) == 1
+    with app.app_context():
+        mark_notifications_read(world["student"].ctx())
+        db.session.commit()
+    data, seen = _panels(app, world["student"])  # read: none shown, none read
+    assert data[WORK]["notifications"] == [] and not _reading(seen, "notification")
+    others, _ = _panels(app, world["other"])  # the other student's own
+    assert [n.message for n in others[WORK]["notifications"]] == ["Not yours."]

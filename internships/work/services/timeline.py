@@ -23,6 +23,7 @@ from internships.workspace.messages.services import user_key
 from internships.workspace.plan.services.calendar import feed_in_use
 from lti_tool.context import LaunchContext
 from lti_tool.extensions import db
+from lti_tool.notify.notifications import any_unread
 
 from ..models import (
     Application,
@@ -80,7 +81,9 @@ ZERO: Any = literal_column("0")  # written in, not bound: the statement stays un
 # characters (a longer one is parsed again on every execution)
 
 
-_H = aliased(HourLog, name="h")  # short names throughout (see ZERO)
+# short names throughout (see ZERO)
+_H, _R = aliased(HourLog, name="h"), aliased(EngagementReopening, name="r")
+_RF, _V = aliased(Reflection, name="rf"), aliased(SupervisorEvaluation, name="v")
 
 
 def _minutes(engagement_id: Any, *where: Any) -> Any:
@@ -93,18 +96,15 @@ def _minutes(engagement_id: Any, *where: Any) -> Any:
 
 def _reopened_kinds(engagement_id: Any, dialect: str) -> Any:
     """The kinds of the engagement's open reopenings, comma-separated (one value per row)."""
-    kinds = EngagementReopening.kind
+    kinds = _R.kind
     joined = (
         func.string_agg(kinds, literal_column("','"))
         if dialect == "postgresql"
         else func.group_concat(kinds)
     )
     return (
-        select(joined)
-        .where(
-            EngagementReopening.engagement_id == engagement_id,
-            EngagementReopening.closed_at.is_(None),
-        )
+        select(joined.label("k"))
+        .where(_R.engagement_id == engagement_id, _R.closed_at.is_(None))
         .scalar_subquery()
     )
 
@@ -112,7 +112,7 @@ def _reopened_kinds(engagement_id: Any, dialect: str) -> Any:
 def _facts_statement(dialect: str) -> Any:
     """The facts of a student's engagements (a request binds ``tenant_id``, ``student_id``,
     ``monday`` and ``sunday``), counted in correlated subqueries."""
-    e = Engagement
+    e = aliased(Engagement, name="e")  # short names (see ZERO)
     return (
         select(
             e.id,
@@ -131,15 +131,13 @@ def _facts_statement(dialect: str) -> Any:
             _minutes(e.id, _H.work_date.between(bindparam("monday"), bindparam("sunday"))).label(
                 "mw"
             ),
-            select(func.count())
+            select(func.count().label("n"))
             .where(Deliverable.engagement_id == e.id)
             .scalar_subquery()
             .label("nd"),
-            exists().where(Reflection.engagement_id == e.id).label("rs"),
-            exists()
-            .where(Reflection.engagement_id == e.id, Reflection.submitted_at.is_not(None))
-            .label("rd"),
-            exists().where(SupervisorEvaluation.engagement_id == e.id).label("ev"),
+            exists().where(_RF.engagement_id == e.id).label("rs"),
+            exists().where(_RF.engagement_id == e.id, _RF.submitted_at.is_not(None)).label("rd"),
+            exists().where(_V.engagement_id == e.id).label("ev"),
             _reopened_kinds(e.id, dialect).label("rk"),
             unread_by_others(e.id).label("un"),
             e.created_at,
@@ -152,7 +150,7 @@ def _facts_statement(dialect: str) -> Any:
 
 def _applications(*where: Any) -> Any:
     return (
-        select(func.count())
+        select(func.count().label("n"))
         .where(
             Application.tenant_id == bindparam("tenant_id"),
             Application.student_id == bindparam("student_id"),
@@ -162,7 +160,7 @@ def _applications(*where: Any) -> Any:
     )
 
 
-FIGURES = 5  # the one row's figures, then its PROFILE columns, then each engagement's facts
+FIGURES = 6  # the one row's figures, then its PROFILE columns, then each engagement's facts
 _P = aliased(StudentProfile, name="p")
 _PROFILE_COLUMNS = (  # program is never NULL in a saved profile
     _P.program,
@@ -208,6 +206,7 @@ def _work_statement(dialect: str) -> Any:
         course_cap(CourseWorkloadCap.max_concurrent).label("cc"),
         course_cap(CourseWorkloadCap.max_weekly_hours).label("ch"),
         feed_in_use().label("cf"),
+        any_unread().label("nn"),
     ).subquery("w")
     facts = _facts_statement(dialect).subquery("f")  # short names (see ZERO)
     newest = (facts.c.created_at.desc(), facts.c.id.desc())
@@ -233,6 +232,7 @@ class StudentWork:
     caps: Caps
     calendar_on: bool  # a calendar address in use (the plan panel's)
     profile: ProfileFacts | None = None  # None: the student saved none
+    notes_unread: bool = True  # an unread notification (the work panel reads them)
 
 
 def _facts(row: Any) -> EngagementFacts:
@@ -272,7 +272,7 @@ def student_work(ctx: LaunchContext, today: dt.date) -> StudentWork:
     params.update(course_id=ctx.course_id, monday=monday, sunday=sunday)
     params["reader"] = user_key(ctx.user_id)  # the student's read marks
     rows = db.session.execute(stmt, params).all()
-    applications, waiting, course_concurrent, course_hours, calendar_on = rows[0][:FIGURES]
+    applications, waiting, course_concurrent, course_hours, calendar_on, notes = rows[0][:FIGURES]
     profile = rows[0][FIGURES : FIGURES + PROFILE]
     start = FIGURES + PROFILE
     return StudentWork(
@@ -282,6 +282,7 @@ def student_work(ctx: LaunchContext, today: dt.date) -> StudentWork:
         caps_of(ctx.tenant_id, course_concurrent, course_hours),
         bool(calendar_on),
         ProfileFacts(*profile) if profile[0] is not None else None,
+        bool(notes),
     )
 
 

@@ -64,7 +64,8 @@ _STUDENT_WORK, _ENGAGEMENT_URLS = "work_student_work", "work_engagement_urls"
 def student_panel(ctx: LaunchContext) -> dict[str, Any]:
     """The student's home panel: unread notifications, the next step, their engagements as
     timelines, and (when they can take more work) up to three listings "For you" (issue 16
-    measures this page: the work is one statement, the notifications another)."""
+    measures this page: the work is one statement, the notifications another when the work
+    says one is unread)."""
     work = student_work(ctx)
     facts = work.engagements
     step = next_step(facts, work.waiting, ctx.course_id)
@@ -77,7 +78,7 @@ def student_panel(ctx: LaunchContext) -> dict[str, Any]:
         profile = work.profile or timeline.NO_PROFILE  # read with the work
         picks = recommend(ctx, limit=3, load=load, shown=shown, profile=profile)
     return {
-        "notifications": unread_notifications(ctx),
+        "notifications": unread_notifications(ctx) if work.notes_unread else [],
         "applications": work.applications,
         "engagements": facts,
         "timelines": {f.id: timeline.timeline(f) for f in facts},
