@@ -62,6 +62,7 @@ def show_engagement(
         "work/engagement.html",
         engagement=engagement,
         logs=logs,
+        statuses={log.status for log in logs},  # each one's pill is drawn once for the rows
         review=hour_reviews.hours_review(engagement, logs) if ctx.role != "student" else None,
         summary=hour_svc.hours_summary(engagement, logs),
         deliverables=delivered,
