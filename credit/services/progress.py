@@ -367,11 +367,14 @@ def student_progress_all_courses(tenant_id: int, student_id: int) -> list[Studen
     awards: dict[Key, CreditAward] = {}
     decisions: dict[Key, CreditDecision] = {}
     defaults: Rules | None = None
-    for cid, title, _, _, _, policy, award, decision, _ in courses:
+    rules = len(statements.RULE_COLUMNS)
+    for cid, title, _, _, _, *rest in courses:
         titles[cid] = title
-        if policy is None:  # no policy stored: the tenant's defaults, read once
-            policy = defaults = defaults or default_rules(tenant_id)
-        policies[cid] = policy
+        stored, (award, decision, _) = rest[:rules], rest[rules:]
+        if stored[0] is None:  # no policy stored: the tenant's defaults, read once
+            policies[cid] = defaults = defaults or default_rules(tenant_id)
+        else:  # its rules as a plain value (``plain_rules`` keeps it)
+            policies[cid] = DefaultRules(*stored)
         if award is not None:
             awards[(student_id, cid)] = award
         if decision is not None:

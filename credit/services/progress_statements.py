@@ -4,6 +4,7 @@ building was a large share of a progress page's CPU): a page only binds their pa
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any
 
@@ -20,6 +21,7 @@ from internships.work.models import (
 from lti_tool.models import Course, Enrolment, User
 
 from ..models import CreditAward, CreditDecision, CreditPolicy
+from .standing import DefaultRules
 
 
 @functools.cache
@@ -167,10 +169,16 @@ def decisions_statement(by_students: bool) -> Executable:
     return select(CreditDecision).join(latest, latest.c.last_id == CreditDecision.id)
 
 
+# the stored policy's rules (``DefaultRules``' fields, in order): what the student's figures
+# and the home read of it, not the whole row (its line item, who changed it, when)
+RULE_COLUMNS = tuple(getattr(CreditPolicy, f.name) for f in dataclasses.fields(DefaultRules))
+
+
 @functools.cache
 def their_courses_statement() -> Executable:
     """A student's courses (where they are a student or have work counted) with their titles,
-    each row with the student's name, email and sub, the course's stored policy, the student's
+    each row with the student's name, email and sub, the course's stored policy's rules
+    (``RULE_COLUMNS``: NULL where none is stored), the student's
     current award there and their latest decision there (None where there is none), and
     whether they have work there that counts (a new student has none: their progress needs no
     engagements statement): the progress's person, policies and decisions come with the
@@ -202,7 +210,7 @@ def their_courses_statement() -> Executable:
             User.name,
             User.email,
             User.sub,
-            CreditPolicy,
+            *RULE_COLUMNS,
             CreditAward,
             CreditDecision,
             exists().where(  # engagement_filter's, for this course and student
