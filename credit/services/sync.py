@@ -13,6 +13,7 @@ from sqlalchemy import Executable, Select, String, bindparam, cast, func, litera
 from lti_tool import jobs
 from lti_tool.context import LaunchContext
 from lti_tool.csvsafe import csv_text
+from lti_tool.db_helpers import plan_for_values
 from lti_tool.errors import ForbiddenError, NotFoundError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
@@ -96,6 +97,7 @@ def _summary_statement() -> Executable:
 
 def course_summary(tenant_id: int, course_id: int) -> dict[str, int]:
     """How many of the course's grade messages are queued, sent, superseded or failed."""
+    plan_for_values()  # every grade message the course ever sent: the counts decide the plan
     rows = db.session.execute(
         _summary_statement(), {"tenant_id": tenant_id, "course_id": course_id}
     ).all()

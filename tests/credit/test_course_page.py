@@ -69,7 +69,10 @@ def test_the_roster_reads_its_people_with_their_awards_and_decisions_in_one_stat
         policy = policy_svc.read_policy(tenant_id, course_id)
         with counted() as statements:
             rows = progress_svc.course_progress(tenant_id, course_id, policy=policy)
-        assert len(statements) == 2  # the people (awards, decisions) and the engagements
+        # the people (awards, decisions) and the engagements; on PostgreSQL planned for the
+        # course's values first (``plan_for_values``: its award history decides the plans)
+        postgresql = db.engine.dialect.name == "postgresql"
+        assert len(statements) == 2 + postgresql, statements
         assert sorted(p.student_id for p in rows) == sorted(ids)  # not the other two
         by_id = {p.student_id: p for p in rows}
         assert [by_id[sid].state for sid in ids] == [
