@@ -218,6 +218,20 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12]) if fields else 0  # utime + stime
 
 
+def pids_matching(text: str) -> list[int]:
+    """Processes whose command line contains ``text`` (PostgreSQL backends of one database)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    if text.encode() in fh.read():
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
 def children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (gunicorn's workers)."""
     found = []

@@ -53,6 +53,7 @@ from common import (  # noqa: E402
     cpu_ticks,
     free_port,
     percentile,
+    pids_matching,
     postgres_available,
     postgres_database,
     run_flask,
@@ -392,20 +393,6 @@ def platform_process() -> Iterator[PlatformProcess]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _pids_matching(text: str) -> list[int]:
-    """Processes whose command line contains ``text`` (PostgreSQL backends of one database)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    if text.encode() in fh.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
-
-
 @dataclass
 class Tool:
     proc: subprocess.Popen[bytes]
@@ -418,7 +405,7 @@ class Tool:
         """(worker CPU ticks, database server CPU ticks or None when its processes are not
         visible here, worker pids)."""
         workers = children(self.proc.pid)
-        backends = _pids_matching(self.db_marker) if self.db_marker else []
+        backends = pids_matching(self.db_marker) if self.db_marker else []
         server = sum(cpu_ticks(p) for p in backends) if backends else None
         return sum(cpu_ticks(p) for p in workers), server, workers
 

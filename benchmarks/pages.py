@@ -61,7 +61,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import free_port, percentile, postgres_available, postgres_database  # noqa: E402
+from common import (  # noqa: E402
+    free_port,
+    percentile,
+    pids_matching,
+    postgres_available,
+    postgres_database,
+)
 
 TENANT = "Sandbox University"
 COURSE = "bus-390"
@@ -115,7 +121,7 @@ class Meter:
         if label is None or threading.get_ident() != self.thread:
             return self.wsgi(environ, start_response)
         self.statements, self.template_cpu, self.sql = 0, 0.0, []
-        backends = backend_pids(self.db_marker) if self.db_marker else []
+        backends = pids_matching(self.db_marker) if self.db_marker else []
         db_ns = server_ns(backends)
         if self.profiler is not None:
             self.profiler.enable()
@@ -154,20 +160,6 @@ class Meter:
         """``template_rendered``: the template's CPU (its lazy loads' SQL included)."""
         if self.measuring() and self.render_starts:
             self.template_cpu += time.thread_time() - self.render_starts.pop()
-
-
-def backend_pids(marker: str) -> list[int]:
-    """The PostgreSQL backends whose process title names the database (``marker``)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as fh:
-                    if marker.encode() in fh.read():
-                        found.append(int(entry))
-            except OSError:
-                continue
-    return found
 
 
 def server_ns(pids: list[int]) -> int:

@@ -72,6 +72,7 @@ from common import (  # noqa: E402
     cpu_ticks,
     free_port,
     percentile,
+    pids_matching,
     postgres_available,
     run_flask,
     stop,
@@ -772,7 +773,7 @@ def postgres_ticks(marker: str | None) -> int:
     the sandbox's pools keep them for the whole run); 0 on SQLite."""
     if not marker:
         return 0
-    return sum(cpu_ticks(p) for p in launch_bench._pids_matching(marker))
+    return sum(cpu_ticks(p) for p in pids_matching(marker))
 
 
 def machine_ticks() -> tuple[int, int]:
