@@ -70,6 +70,7 @@ def upsert(model: Any, keys: Sequence[str], values: dict[str, Any], update: Sequ
 
 
 _PLAN_FOR_VALUES = text("SELECT set_config('plan_cache_mode', 'auto', true)")
+_PLAN_KEY = "plan_for_values"  # session.info: the transaction it was set in
 
 
 def plan_for_values() -> None:
@@ -85,6 +86,3 @@ def plan_for_values() -> None:
         return
     session.execute(_PLAN_FOR_VALUES)
     session.info[_PLAN_KEY] = session.get_transaction()
-
-
-_PLAN_KEY = "plan_for_values"

@@ -5,7 +5,9 @@ prepared statements. On SQLite the setting changes nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import event, select, text
@@ -84,21 +86,27 @@ def test_an_unknown_mode_is_refused_at_start(database_url, mode):
         )
 
 
-def test_the_runners_reads_end_with_a_commit(app, app_ctx):
-    drain = importlib.import_module(
-        "lti_tool.jobs.drain"
-    )  # the module (the package names its function)
+@contextlib.contextmanager
+def _endings() -> Iterator[list[str]]:
+    """How the session's transactions end meanwhile ("commit", "rollback"), in order."""
     ended: list[str] = []
     session = db.session()
     commit, rollback = (lambda _s: ended.append("commit")), (lambda _s: ended.append("rollback"))
     event.listen(session, "after_commit", commit)
     event.listen(session, "after_rollback", rollback)
     try:
-        drain._next_due()
-        drain._registrations([None])  # no registration to read: no transaction either
+        yield ended
     finally:
         event.remove(session, "after_commit", commit)
         event.remove(session, "after_rollback", rollback)
+
+
+def test_the_runners_reads_end_with_a_commit(app, app_ctx):
+    # the module (the package names its function ``drain``)
+    drain = importlib.import_module("lti_tool.jobs.drain")
+    with _endings() as ended:
+        drain._next_due()
+        drain._registrations([None])  # no registration to read: no transaction either
     assert ended == ["commit"]
 
 
@@ -108,12 +116,7 @@ def test_a_read_only_transaction_ends_with_a_commit_before_a_network_call(app, a
     from lti_tool.models import LtiState
     from lti_tool.unit_of_work import end_reads
 
-    ended: list[str] = []
-    session = db.session()
-    commit, rollback = (lambda _s: ended.append("commit")), (lambda _s: ended.append("rollback"))
-    event.listen(session, "after_commit", commit)
-    event.listen(session, "after_rollback", rollback)
-    try:
+    with _endings() as ended:
         db.session.execute(text("SELECT 1")).scalar()
         end_reads()
         postgresql = db.engine.dialect.name == "postgresql"
@@ -126,9 +129,6 @@ def test_a_read_only_transaction_ends_with_a_commit_before_a_network_call(app, a
         ended.clear()
         end_reads()  # no transaction: nothing to end
         assert ended == []
-    finally:
-        event.remove(session, "after_commit", commit)
-        event.remove(session, "after_rollback", rollback)
     assert db.session.scalar(select(table.c.key).where(table.c.key == "end-reads")) is None
 
 
