@@ -8,13 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Executable, Select, String, bindparam, cast, func, literal, select
+from sqlalchemy import Executable, String, bindparam, cast, func, literal, select
 
 from lti_tool import jobs
 from lti_tool.context import LaunchContext
 from lti_tool.csvsafe import csv_text
-from lti_tool.db_helpers import plan_for_values
-from lti_tool.errors import ForbiddenError, NotFoundError
+from lti_tool.errors import ForbiddenError, NotFoundError, PolicyViolationError
 from lti_tool.extensions import db
 from lti_tool.jobs import OutboxMessage
 from lti_tool.lti import ags
@@ -48,18 +47,26 @@ def source_of(award_id: int) -> str:
     return f"credit_award:{award_id}"
 
 
-def _state(award: CreditAward, msg: OutboxMessage | None) -> SyncState:
-    if award.status == "awaiting_approval":
-        return SyncState("awaiting_approval")
-    if award.status != "final":
-        return SyncState("no_column")
-    if msg is None:
-        return SyncState("no_column" if not award.lineitem_url else "queued")
-    key = {
+def _state_key(award_status: str, has_column: bool, message_status: str | None) -> str:
+    """The sync state's key of an award from its status, whether it has a gradebook column and
+    the status of its newest outbox message (None: it has none)."""
+    if award_status == "awaiting_approval":
+        return "awaiting_approval"
+    if award_status != "final":
+        return "no_column"
+    if message_status is None:
+        return "queued" if has_column else "no_column"
+    return {
         jobs.SENT: "sent",
         jobs.SUPERSEDED: "superseded",
         jobs.FAILED: "failed",
-    }.get(msg.status, "queued")
+    }.get(message_status, "queued")
+
+
+def _state(award: CreditAward, msg: OutboxMessage | None) -> SyncState:
+    key = _state_key(award.status, bool(award.lineitem_url), msg.status if msg else None)
+    if msg is None or key in ("awaiting_approval", "no_column"):
+        return SyncState(key)
     return SyncState(key, msg.id, msg.last_error or "", msg.attempts)
 
 
@@ -70,43 +77,58 @@ def sync_states(awards: Iterable[CreditAward]) -> dict[int, SyncState]:
     return {a.id: _state(a, messages.get(source_of(a.id))) for a in awards}
 
 
-def _award_sources(course: bool) -> Select[Any]:
-    """The outbox sources of the tenant's awards (of one course when ``course``), with the
-    parameters ``tenant_id`` (and ``course_id``)."""
-    q = select(literal("credit_award:") + cast(CreditAward.id, String)).where(
-        CreditAward.tenant_id == bindparam("tenant_id")
-    )
-    if course:
-        q = q.where(CreditAward.course_id == bindparam("course_id"))
-    return q
-
-
 @functools.cache
 def _summary_statement() -> Executable:
-    """The course's grade messages counted by status; built once (building it was a tenth of
-    the course page's CPU), a page binds ``tenant_id`` and ``course_id``."""
-    return (
-        select(OutboxMessage.status, func.count())
+    """The course's current grades (one per student and course: ``uq_credit_award_current``)
+    counted by the award's status, whether it has a column and its newest message's status,
+    each newest message read by ``ix_outbox_message_source_newest``; bound with ``tenant_id`` and
+    ``course_id``, built once. Bounded by the course's students, not by its history: counting
+    every message the course ever sent read 1,800 messages after two minutes of a soak's
+    corrections (150 ms of PostgreSQL a view, the instructor's home's p95 300 ms)."""
+    tenant_id: Any = bindparam("tenant_id")
+    newest = (
+        select(OutboxMessage.status)
         .where(
-            OutboxMessage.tenant_id == bindparam("tenant_id"),
-            OutboxMessage.source.in_(_award_sources(course=True)),
+            OutboxMessage.source == literal("credit_award:") + cast(CreditAward.id, String),
+            OutboxMessage.tenant_id == tenant_id,
         )
-        .group_by(OutboxMessage.status)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+        .correlate(CreditAward)
+        .scalar_subquery()
     )
+    current = (
+        select(
+            CreditAward.status.label("award_status"),
+            CreditAward.lineitem_url.is_not(None).label("has_column"),
+            newest.label("message_status"),
+        )
+        .where(
+            CreditAward.tenant_id == tenant_id,
+            CreditAward.course_id == bindparam("course_id"),
+            CreditAward.superseded_at.is_(None),
+            CreditAward.status != "declined",
+        )
+        .subquery()
+    )
+    return select(
+        current.c.award_status, current.c.has_column, current.c.message_status, func.count()
+    ).group_by(current.c.award_status, current.c.has_column, current.c.message_status)
+
+
+SUMMARY_KEYS = ("sent", "queued", "failed", "superseded", "awaiting_approval", "no_column")
 
 
 def course_summary(tenant_id: int, course_id: int) -> dict[str, int]:
-    """How many of the course's grade messages are queued, sent, superseded or failed."""
-    plan_for_values()  # every grade message the course ever sent: the counts decide the plan
+    """Where the course's current grades stand: how many are in the gradebook, queued, refused
+    (failed), replaced in the column by another grade, waiting for a second approval, or with
+    no column to go to. A corrected grade counts once, as its newest award."""
     rows = db.session.execute(
         _summary_statement(), {"tenant_id": tenant_id, "course_id": course_id}
     ).all()
-    summary = {"queued": 0, "sent": 0, "superseded": 0, "failed": 0}
-    for status, n in rows:
-        key = {jobs.SENT: "sent", jobs.SUPERSEDED: "superseded", jobs.FAILED: "failed"}.get(
-            status, "queued"
-        )
-        summary[key] += int(n)
+    summary = dict.fromkeys(SUMMARY_KEYS, 0)
+    for award_status, has_column, message_status, n in rows:
+        summary[_state_key(award_status, bool(has_column), message_status)] += int(n)
     return summary
 
 
@@ -120,7 +142,8 @@ class FailedSync:
 
 @functools.lru_cache(maxsize=16)
 def _failed_statement(course: bool, limit: int) -> Executable:
-    """The failed grade messages with their awards, course titles and students, newest first;
+    """The failed grade messages of current awards with their awards, course titles and
+    students, newest first;
     built once per (course or tenant, limit), bound with ``tenant_id`` (and ``course_id``)."""
     tenant_id: Any = bindparam("tenant_id")
     q = (
@@ -134,6 +157,8 @@ def _failed_statement(course: bool, limit: int) -> Executable:
         .where(
             OutboxMessage.tenant_id == tenant_id,
             CreditAward.tenant_id == tenant_id,
+            CreditAward.superseded_at.is_(None),  # a corrected grade's failure is moot
+            CreditAward.status != "declined",
             OutboxMessage.status == jobs.FAILED,
         )
         .order_by(OutboxMessage.id.desc())
@@ -147,7 +172,7 @@ def _failed_statement(course: bool, limit: int) -> Executable:
 def failed_syncs(
     tenant_id: int, course_id: int | None = None, limit: int = 200
 ) -> list[FailedSync]:
-    """Grades the LMS refused for good (a tenant's, or a course's), newest first."""
+    """Current grades the LMS refused for good (a tenant's, or a course's), newest first."""
     params = {"tenant_id": tenant_id}
     if course_id is not None:
         params["course_id"] = course_id
@@ -169,6 +194,12 @@ def retry_sync(ctx: LaunchContext, message_id: int) -> OutboxMessage:
     if not allowed:
         raise ForbiddenError(
             "Only the course's instructors or a Career Credit administrator can retry."
+        )
+    if not award.is_current:  # its newer grade is the one for the gradebook
+        raise PolicyViolationError(
+            "A newer grade has replaced this one, so it is not sent again. The student's "
+            "review page shows the newer grade and where it stands.",
+            reason="award_superseded",
         )
     from lti_tool.services import audit
 

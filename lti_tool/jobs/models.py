@@ -39,6 +39,8 @@ class OutboxMessage(Model):
     __table_args__ = (
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
         Index("ix_outbox_message_coalesce", "coalesce_key", "status"),
+        # a source's messages newest first, in the tenant: an award's sync state reads its newest
+        Index("ix_outbox_message_source_newest", "source", "tenant_id", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenant.id"), index=True)
@@ -52,7 +54,7 @@ class OutboxMessage(Model):
     # the same key coalesce to the newest.
     coalesce_key: Mapped[str | None] = mapped_column(String(64), default=None)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    source: Mapped[str] = mapped_column(String(255), default="", index=True)  # e.g. "award:123"
+    source: Mapped[str] = mapped_column(String(255), default="")  # e.g. "credit_award:123"
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -29,6 +29,10 @@ from ..extensions import db
 from ..models import Registration, utcnow
 from .models import FAILED, PENDING, STATUSES, SUPERSEDED, OutboxMessage
 
+# What a newer message with the same coalesce key replaces: one still waiting, and one the
+# platform refused for good (retrying it would send the older value over the newer one).
+REPLACEABLE = (PENDING, FAILED)
+
 log = logging.getLogger("career_credit.jobs")
 
 
@@ -100,9 +104,9 @@ def enqueue(
     source: str = "",
     coalesce: str | None = None,
 ) -> OutboxMessage:
-    """Add a message in the caller's transaction (flush only) and supersede older pending
-    messages with the same coalesce key; the caller commits. ``registration_id`` is None only
-    for kinds registered with ``needs_registration=False``."""
+    """Add a message in the caller's transaction (flush only) and supersede older pending or
+    failed messages with the same coalesce key (``REPLACEABLE``); the caller commits.
+    ``registration_id`` is None only for kinds registered with ``needs_registration=False``."""
     now = utcnow()
     row = OutboxMessage(
         tenant_id=tenant_id,
@@ -135,7 +139,7 @@ def enqueue(
 
 @functools.cache
 def _supersede_statement(no_registration: bool) -> Any:
-    """``enqueue``'s update of the older pending messages with the same coalesce key and
+    """``enqueue``'s update of the older pending or failed messages with the same coalesce key and
     registration (``no_registration``: those of none; bound: ``key``, ``of_kind``,
     ``of_registration``, the new row's id as ``newer`` and ``newer_id``, ``now``), built once:
     an award's POST built it anew each time."""
@@ -150,7 +154,7 @@ def _supersede_statement(no_registration: bool) -> Any:
             OutboxMessage.coalesce_key == bindparam("key"),
             OutboxMessage.kind == bindparam("of_kind"),
             registration,
-            OutboxMessage.status == PENDING,
+            OutboxMessage.status.in_(REPLACEABLE),
             OutboxMessage.id < bindparam("newer", type_=Integer),
         )
         .values(
@@ -178,8 +182,8 @@ class NewMessage:
 def enqueue_many(messages: Sequence[NewMessage], chunk: int = 1000) -> int:
     """Set-based ``enqueue`` for bulk awards: one INSERT per chunk (an executemany, pipelined
     on PostgreSQL) and one UPDATE for the lot, not a round trip per row. Flush only; returns
-    how many older pending rows were superseded. Within the batch, a later message supersedes
-    an earlier one with the same key."""
+    how many older pending or failed rows were superseded. Within the batch, a later message
+    supersedes an earlier one with the same key."""
     if not messages:
         return 0
     now = utcnow()
@@ -222,8 +226,8 @@ def _keys_after(before: int) -> Any:
 def enqueue_from_select(rows: SelectBase, kind: str) -> int:
     """Set-based ``enqueue`` straight from the database: one INSERT ... SELECT of ``rows``
     (labelled columns ``tenant_id``, ``registration_id``, ``payload`` (JSON), ``source`` and
-    ``coalesce_key``), then one UPDATE that supersedes older pending rows with the same key.
-    Flush only; returns how many rows were queued. Rows of one call with the same key: the
+    ``coalesce_key``), then one UPDATE that supersedes older pending or failed rows with the
+    same key. Flush only; returns how many rows were queued. Rows of one call with the same key: the
     highest id wins (give ``rows`` an ORDER BY when that matters)."""
     now = utcnow()
     sub = rows.subquery()
@@ -268,8 +272,8 @@ def enqueue_from_select(rows: SelectBase, kind: str) -> int:
 
 
 def _supersede_older(keys: Any, now: Any) -> int:
-    """Mark pending rows superseded when a newer pending row has the same key, kind and
-    registration (``keys``: the coalesce keys to look at, a list or a subquery)."""
+    """Mark pending (or failed) rows superseded when a newer pending row has the same key,
+    kind and registration (``keys``: the coalesce keys to look at, a list or a subquery)."""
     newer = aliased(OutboxMessage)
     same = (
         newer.coalesce_key == OutboxMessage.coalesce_key,
@@ -281,7 +285,7 @@ def _supersede_older(keys: Any, now: Any) -> int:
     result = db.session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.status == PENDING,
+            OutboxMessage.status.in_(REPLACEABLE),
             OutboxMessage.coalesce_key.in_(keys),
             select(newer.id).where(*same).exists(),
         )

@@ -8,12 +8,16 @@ from __future__ import annotations
 import re
 from html import unescape
 
+from sqlalchemy import select
+
 from credit.services import awards as award_svc
+from lti_tool import jobs
 from lti_tool.extensions import db
+from lti_tool.jobs import OutboxMessage
 
 from .conftest import give_work
-from .test_pages import get
-from .test_services import award_input
+from .test_pages import get, post, token
+from .test_services import LINEITEM, award_input
 
 
 def _cards(page: str) -> dict[str, tuple[str, str]]:
@@ -183,3 +187,90 @@ def test_checklist_complete_agrees_with_the_checklist_under_every_rule(app, scho
                 assert progress_svc.checklist_complete(p, rules) == complete, (rules, p)
                 seen.add(complete)
         assert seen == {True, False}
+
+
+def _message_of(award_id: int) -> OutboxMessage:
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.source == f"credit_award:{award_id}")
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+
+
+def test_a_corrected_grade_counts_once_and_its_older_refusal_is_moot(app, school):
+    """The figures count each student's current grade by its newest message (issue 16: the
+    home counted every message the course ever sent, 150 ms of PostgreSQL after a soak's
+    corrections). A correction replaces the refused grade it corrects: it leaves the refused
+    figures and lists, and its retry is refused, so an older score never reaches the column."""
+    faculty, student = school.person("faculty"), school.person("student")
+    admin = school.person("admin", course=None)
+    with app.app_context():
+        give_work(student.ctx(), hours=50)
+        db.session.commit()
+        first = award_svc.award_credit(
+            faculty.ctx(), student.user_id, award_input(), lineitem_url=LINEITEM
+        )
+        db.session.commit()
+        _message_of(first.id).status = jobs.SENT
+        refused = award_svc.award_credit(
+            faculty.ctx(),
+            student.user_id,
+            award_input(score=60),
+            lineitem_url=LINEITEM,
+            supersedes_id=first.id,
+        )
+        db.session.commit()
+        message = _message_of(refused.id)
+        message.status, message.last_error = jobs.FAILED, "User is not a student in this course"
+        db.session.commit()
+        refused_id, refused_message_id = refused.id, message.id
+
+    cards = _cards(get(faculty, "/home/faculty").get_data(as_text=True))
+    assert (cards["grades in the LMS gradebook"][0], cards["grades the LMS refused"][0]) == (
+        "0",
+        "1",
+    )
+    course_page = get(faculty, "/credit/course").get_data(as_text=True)
+    assert "Each student's current grade: 0 in the gradebook · 0 queued · 1 failed" in (
+        course_page
+    )
+    assert "User is not a student in this course" in course_page
+    admin_token = token(admin, "/credit/failures")  # the page lists the refused grade
+
+    with app.app_context():
+        fixed = award_svc.award_credit(
+            faculty.ctx(),
+            student.user_id,
+            award_input(score=70),
+            lineitem_url=LINEITEM,
+            supersedes_id=refused_id,
+        )
+        db.session.commit()
+        # the correction's score replaced the refused one in the outbox (same column, student)
+        assert db.session.get(OutboxMessage, refused_message_id).status == jobs.SUPERSEDED
+        _message_of(fixed.id).status = jobs.SENT
+        db.session.commit()
+
+    cards = _cards(get(faculty, "/home/faculty").get_data(as_text=True))
+    assert (cards["grades in the LMS gradebook"][0], cards["grades the LMS refused"][0]) == (
+        "1",
+        "0",
+    )
+    assert cards["credit awarded"][0] == "1"
+    course_page = get(faculty, "/credit/course").get_data(as_text=True)
+    assert "current grade: 1 in the gradebook · 0 queued · 0 failed" in course_page
+    assert "User is not a student in this course" not in course_page
+    assert "The LMS has refused no grade of this course." in course_page
+    assert "User is not a student" not in get(admin, "/credit/failures").get_data(as_text=True)
+
+    # Refused in a column the correction does not go to: still not sent again.
+    with app.app_context():
+        db.session.get(OutboxMessage, refused_message_id).status = jobs.FAILED
+        db.session.commit()
+    resp = post(admin, f"/credit/sync/{refused_message_id}/retry", {}, csrf=admin_token)
+    assert resp.status_code == 303
+    assert "A newer grade has replaced this one" in (
+        admin.client.get(resp.headers["Location"]).get_data(as_text=True)
+    )
+    with app.app_context():
+        assert db.session.get(OutboxMessage, refused_message_id).status == jobs.FAILED

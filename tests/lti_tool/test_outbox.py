@@ -738,3 +738,36 @@ def test_cli_sync_status_and_retry(app, book, runner):
     assert book.row(bad).status == "pending"
     twice = runner.invoke(args=["jobs", "retry", str(bad)])
     assert twice.exit_code != 0 and "Only a failed sync can be retried" in twice.output
+
+
+def test_a_newer_score_replaces_an_older_one_the_platform_refused(app, book):
+    """A refused score is superseded by a newer one for the same column and user, one at a
+    time and in bulk: retrying it would send the older value over the newer one."""
+    item = book.line_item()
+    one, bulk = book.enqueue(item, "amara-okafor", 40), book.enqueue(item, "benjamin-tran", 45)
+    kept = book.enqueue(item, "chloe-martin", 30)
+    with app.app_context():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([one, bulk, kept]))
+            .values(status=jobs.FAILED, last_error="User is not a student in this course")
+        )
+        db.session.commit()
+    newer = book.enqueue(item, "amara-okafor", 90)
+    with app.app_context():
+        stamp = utcnow()
+        superseded = ags.enqueue_scores(
+            [
+                ags.Score(
+                    book.tenant_id, book.registration_id, item, sub("benjamin-tran"), 95, 100,
+                    stamp, None, "award:bulk-benjamin",
+                )
+            ]
+        )  # fmt: skip
+        db.session.commit()
+    assert superseded == 1
+    assert (book.row(one).status, book.row(one).superseded_by_id) == ("superseded", newer)
+    assert book.row(bulk).status == "superseded"
+    assert book.row(kept).status == "failed"  # nobody replaced Chloé's
+    with app.app_context(), pytest.raises(PolicyViolationError):
+        jobs.retry(one)
