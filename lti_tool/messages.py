@@ -5,10 +5,10 @@ cookies (Safari's default, Chrome's option) drops inside the LMS frame: every co
 every refusal after a redirect would be lost. Within a launch, messages move to the server
 instead: after a request, what the session holds under ``_flashes`` goes into
 ``launch_message`` rows of that launch (and out of the session); the next page of the launch
-that shows messages (``get_flashed_messages`` in ``templates/base.html``) loads them, and they
-are deleted once shown. Call sites keep using ``flask.flash``. Requests without a launch
-(signed supervisor links, public pages: top-level pages where the cookie works) keep Flask's
-cookie flashes. Message text is personal at times; it is never logged.
+that shows messages (``get_flashed_messages`` in ``templates/base.html``) takes them out (one
+``DELETE ... RETURNING``): shown once. Call sites keep using ``flask.flash``. Requests without
+a launch (signed supervisor links, public pages: top-level pages where the cookie works) keep
+Flask's cookie flashes. Message text is personal at times; it is never logged.
 """
 
 from __future__ import annotations
@@ -46,21 +46,21 @@ def _pending_from_session() -> list[tuple[str, str]]:
 
 def load_for_launch() -> None:
     """Give this request's flashes the stored messages of its launch (oldest first), once per
-    request; they are deleted after the response (``save_after_request``)."""
+    request: taken out in one statement (``DELETE ... RETURNING``) in the request's
+    transaction, so a request that commits deletes them with its own work; one that is rolled
+    back deletes them again afterwards (``save_after_request``): shown once either way."""
     launch = g.get("launch")
     if launch is None or g.get(_LOADED):
         return
     g.setdefault(_LOADED, True)
     if g.get("launch_messages_waiting") == 0:  # the launch's lookup found none stored
         return
-    rows = db.session.execute(
-        select(LaunchMessage.id, LaunchMessage.category, LaunchMessage.text)
-        .where(
-            LaunchMessage.tenant_id == launch.tenant_id,
-            LaunchMessage.launch_id == launch.launch_id,
-        )
-        .order_by(LaunchMessage.id)
-    ).all()
+    rows = sorted(
+        db.session.execute(
+            _statements().take,
+            {"tenant_id": launch.tenant_id, "launch_id": launch.launch_id},
+        ).all()
+    )
     if not rows:
         return
     g.setdefault(_SHOWN, []).extend(row.id for row in rows)
@@ -79,9 +79,10 @@ def get_flashed_messages(with_categories: bool = False, category_filter: Any = (
 
 
 def save_after_request(response: Any) -> Any:
-    """Inside a launch: store the messages flashed and not shown, delete those shown. A request
-    that commits carries them in its own commit (one commit, not two); one that is rolled back
-    (a failure, a refusal) stores them in a transaction of their own afterwards."""
+    """Inside a launch: store the messages flashed and not shown. A request that commits
+    carries them in its own commit (one commit, not two), with the deletion of those it showed;
+    one that is rolled back (a failure, a refusal) stores them, and deletes the shown ones
+    again, in a transaction of their own afterwards."""
     launch = g.get("launch")
     if launch is None:
         return response
@@ -95,16 +96,22 @@ def save_after_request(response: Any) -> Any:
     waiting = g.get("launch_messages_waiting")
     trim = waiting is None or waiting - len(shown or []) + len(pending) > MAX_PENDING
     if will_commit(response) and not finished():
+        if not pending:  # the shown ones went with the request's transaction, which commits
+            finish(response)
+            return response
         try:
             with db.session.begin_nested():  # a failure here leaves the request's work whole
-                _store(launch.tenant_id, launch.launch_id, pending, shown or [], trim)
+                _store(launch.tenant_id, launch.launch_id, pending, [], trim)
         except SQLAlchemyError:
             _lost(pending)
         finish(response)
         return response
     finish(response)  # ended first (here, rolled back): this commit carries only the messages
+    # after a rollback, the shown ones are deleted again; a request that ended its unit of work
+    # before its page took them out has that deletion in the transaction committed here
+    again = [] if will_commit(response) else shown or []
     try:
-        _store(launch.tenant_id, launch.launch_id, pending, shown or [], trim)
+        _store(launch.tenant_id, launch.launch_id, pending, again, trim)
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
@@ -125,9 +132,9 @@ def _store(
     shown: list[int],
     trim: bool = True,
 ) -> None:
-    """Two statements at most each way: the shown ones deleted; the new ones inserted (rows,
-    not objects: nothing reads them back) and, with ``trim``, all but the newest
-    ``MAX_PENDING`` deleted."""
+    """Three statements at most: the shown ones deleted (after a rollback took back their
+    deletion); the new ones inserted (rows, not objects: nothing reads them back) and, with
+    ``trim``, all but the newest ``MAX_PENDING`` deleted."""
     mine = {"tenant_id": tenant_id, "launch_id": launch_id}
     if shown:
         db.session.execute(_statements().shown, {**mine, "ids": shown})
@@ -148,6 +155,7 @@ def _statements() -> SimpleNamespace:
     )
     newest = select(table.c.id).where(*mine).order_by(table.c.id.desc()).limit(MAX_PENDING)
     return SimpleNamespace(
+        take=delete(table).where(*mine).returning(table.c.id, table.c.category, table.c.text),
         shown=delete(table).where(*mine, table.c.id.in_(bindparam("ids", expanding=True))),
         insert=insert(table),
         trim=delete(table).where(*mine, table.c.id.not_in(newest)),

@@ -209,3 +209,32 @@ def test_a_confirmation_below_the_limit_is_stored_without_a_trim(app, school):
     assert _pending(app, student.lid) == MAX_PENDING
     assert message_writes() == ["INSERT", "DELETE"]  # the list would pass the limit: trimmed
     assert _pending(app, student.lid) == MAX_PENDING
+
+
+def test_a_page_takes_its_messages_out_in_one_statement(app, school):
+    """The page that shows a launch's messages reads and deletes them in one statement
+    (``DELETE ... RETURNING``), committed with the page's own transaction."""
+    from tests.helpers import counted
+
+    student = school.person("student")
+    browser = _cookieless(app)
+    resp = _mark_read(browser, student.lid)
+    with app.app_context(), counted() as seen:
+        shown = browser.get(resp.headers["Location"], follow_redirects=True)
+    assert DONE in shown.get_data(True)
+    touching = [s.split()[0] for s in seen if "launch_message" in s and "FROM launch " not in s]
+    assert touching == ["DELETE"]
+    assert _pending(app, student.lid) == 0
+
+
+def test_a_message_shown_on_a_refused_page_is_shown_once_too(app, school):
+    """A page answered with an error takes back its transaction, and with it the deletion of
+    the messages it showed: they are deleted again afterwards, not shown twice."""
+    student = school.person("student")
+    browser = _cookieless(app)
+    _mark_read(browser, student.lid)
+    refused = browser.get(f"/credit/queue?lid={student.lid}")  # an instructor's page
+    assert refused.status_code == 403
+    assert DONE in refused.get_data(True)
+    assert _pending(app, student.lid) == 0
+    assert DONE not in browser.get(f"/profile/?lid={student.lid}").get_data(True)
