@@ -63,7 +63,7 @@ def _state_key(award_status: str, has_column: bool, message_status: str | None) 
     }.get(message_status, "queued")
 
 
-def _state(award: CreditAward, msg: OutboxMessage | None) -> SyncState:
+def _state(award: CreditAward, msg: jobs.MessageState | None) -> SyncState:
     key = _state_key(award.status, bool(award.lineitem_url), msg.status if msg else None)
     if msg is None or key in ("awaiting_approval", "no_column"):
         return SyncState(key)
@@ -71,9 +71,11 @@ def _state(award: CreditAward, msg: OutboxMessage | None) -> SyncState:
 
 
 def sync_states(awards: Iterable[CreditAward]) -> dict[int, SyncState]:
-    """The sync state of each award, from its outbox message."""
+    """The sync state of each award (of one tenant), from its newest outbox message."""
     awards = list(awards)
-    messages = jobs.messages_for(source_of(a.id) for a in awards)
+    if not awards:
+        return {}
+    messages = jobs.messages_for(awards[0].tenant_id, (source_of(a.id) for a in awards))
     return {a.id: _state(a, messages.get(source_of(a.id))) for a in awards}
 
 

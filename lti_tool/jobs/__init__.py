@@ -23,6 +23,7 @@ from .drain import DrainStats, drain, send_one
 from .models import FAILED, PENDING, RETRY, SENDING, SENT, STATUSES, SUPERSEDED, OutboxMessage
 from .outbox import (
     Message,
+    MessageState,
     NewMessage,
     Outcome,
     coalesce_key,
@@ -47,6 +48,7 @@ __all__ = [
     "SUPERSEDED",
     "DrainStats",
     "Message",
+    "MessageState",
     "NewMessage",
     "OutboxMessage",
     "Outcome",

@@ -7,7 +7,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     DateTime,
@@ -322,15 +322,34 @@ def retry(row_id: int, *, tenant_id: int | None = None) -> OutboxMessage:
     return row
 
 
-def messages_for(sources: Iterable[str]) -> dict[str, OutboxMessage]:
-    """The newest message of each source reference (e.g. ``award:123``), for sync badges."""
+class MessageState(NamedTuple):
+    """Where one message stands, as a sync badge shows it (not the row with its payload)."""
+
+    id: int
+    source: str
+    status: str
+    last_error: str | None
+    attempts: int
+
+
+def messages_for(tenant_id: int, sources: Iterable[str]) -> dict[str, MessageState]:
+    """The newest message of each of the tenant's source references (e.g. ``award:123``),
+    for sync badges: the badge's columns only, read by (source, tenant_id, id)."""
     wanted = list(sources)
     if not wanted:
         return {}
-    rows = db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.source.in_(wanted)).order_by(OutboxMessage.id)
+    rows = db.session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.source,
+            OutboxMessage.status,
+            OutboxMessage.last_error,
+            OutboxMessage.attempts,
+        )
+        .where(OutboxMessage.source.in_(wanted), OutboxMessage.tenant_id == tenant_id)
+        .order_by(OutboxMessage.id)
     )
-    return {row.source: row for row in rows}
+    return {row.source: MessageState(*row) for row in rows}
 
 
 def list_messages(

@@ -169,7 +169,8 @@ def test_award_score_reaches_the_platform_once(app, book):
     assert (row.status, row.attempts, row.last_http_status) == ("sent", 1, 200)
     assert row.lease_owner is None and row.sent_at is not None
     with app.app_context():
-        assert jobs.messages_for(["award:1"])["award:1"].status == "sent"
+        assert jobs.messages_for(book.tenant_id, ["award:1"])["award:1"].status == "sent"
+        assert jobs.messages_for(book.tenant_id + 1, ["award:1"]) == {}  # another tenant's
     assert jobs.drain(app).claimed == 0  # nothing left
 
 
