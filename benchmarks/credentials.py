@@ -12,13 +12,20 @@ final credit award, in a few statements. Then, in this process:
   on a thread of its own (as the worker pool runs it) while this thread polls the task's
   progress row and prints it; ``issue_per_s`` is credentials issued (built, checked against
   the data model, signed with ``eddsa-rdfc-2022``, stored) per second of the task's run;
+- correct: ``--corrections`` of those awards (100 by default, 50 with ``--quick``) are
+  corrected (a new final award superseding the current one, as a grade correction writes
+  it), ``GROUP`` a tick, and each tick (``issue_due``: inline, as the soak's runner does for
+  a few) revokes the old credentials and issues the corrections' in their place;
+  ``correct_cpu_ms`` and ``correct_statements`` are this thread's CPU and the statements of
+  the ticks per correction (the corrections' own writes not counted);
 - verify: ``GET /credentials/verify/<public_id>`` (the pages area's ``credentials_pages``
   verification page: the signature and status checked, the page rendered) for random shared
   credentials through Flask's test client (a warm worker); when that page does not exist,
   ``proof.verify()`` on the stored documents is timed instead and the output says so.
 
 The last line is one JSON object for PostgreSQL (SQLite when PostgreSQL is unavailable):
-``{"issue_per_s": …, "verify_page_p95_ms": …}`` plus the database and the other database's
+``{"issue_per_s": …, "verify_page_p95_ms": …, "correct_cpu_ms": …, "correct_statements": …}``
+plus the database and the other database's
 figures. Targets: at least 20 credentials per second, p95 at most 200 ms.
 
     nice -n 10 .venv/bin/python benchmarks/credentials.py            # 1,000 credentials
@@ -56,6 +63,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import percentile, postgres_or_none  # noqa: E402
 
 TARGETS = {"issue_per_s": 20.0, "verify_page_p95_ms": 200.0}
+FIGURES = (*TARGETS, "correct_cpu_ms", "correct_statements")
+GROUP = 10  # corrections a tick finds (at most INLINE_LIMIT: issued inline, as in the soak)
 
 
 def generate(n: int) -> int:
@@ -251,6 +260,90 @@ def _dump(profiler: cProfile.Profile, profile_dir: Path, app: Any) -> int:
     return int(stats.total_calls)  # type: ignore[attr-defined]
 
 
+def _correct_awards(app: Any, tenant_id: int, count: int, round_: int) -> None:
+    """``count`` of the tenant's current awards corrected (the lowest ids first, so a later
+    round corrects a correction), as ``credit.services.awards`` writes a correction."""
+    from sqlalchemy import select
+
+    from credit.models import CreditAward
+    from lti_tool.extensions import db
+    from lti_tool.models import utcnow
+
+    with app.app_context():
+        current = db.session.scalars(
+            select(CreditAward)
+            .where(CreditAward.tenant_id == tenant_id, CreditAward.superseded_at.is_(None))
+            .order_by(CreditAward.student_id)
+            .limit(count)
+        ).all()
+        pairs = []
+        for old in current:
+            new = CreditAward(
+                tenant_id=tenant_id,
+                course_id=old.course_id,
+                student_id=old.student_id,
+                credits=1 + round_ % 3,
+                approved_minutes=old.approved_minutes,
+                grading_mode=old.grading_mode,
+                score_given=old.score_given,
+                score_maximum=old.score_maximum,
+                grade_label=old.grade_label,
+                engagement_ids=old.engagement_ids,
+                decided_by="Bench Faculty",
+                supersedes_id=old.id,
+                idempotency_key=f"bench-fix-{round_}-{old.id}",
+            )
+            old.superseded_at = utcnow()
+            db.session.add(new)
+            pairs.append((old, new))
+        db.session.flush()
+        for old, new in pairs:
+            old.superseded_by_id = new.id
+        db.session.commit()
+
+
+def correct(app: Any, tenant_id: int, corrections: int) -> dict[str, Any]:
+    """CPU and statements per correction of the ticks that re-issue corrected awards'
+    credentials (``GROUP`` corrections a tick)."""
+    from sqlalchemy import event, func, select
+
+    from accreditation.credentials.issuance import batch
+    from accreditation.credentials.models import Credential
+    from lti_tool.extensions import db
+
+    me = threading.get_ident()
+    counted = {"statements": 0}
+
+    def count(*_args: Any) -> None:
+        if threading.get_ident() == me:
+            counted["statements"] += 1
+
+    cpu = 0.0
+    done = 0
+    for round_ in range(1, corrections // GROUP + 1):
+        _correct_awards(app, tenant_id, GROUP, round_)
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", count)
+            start = time.thread_time()
+            result = batch.issue_due(app)
+            cpu += time.thread_time() - start
+            event.remove(db.engine, "before_cursor_execute", count)
+            assert result.issued == GROUP and result.revoked == GROUP, result
+            done += GROUP
+    with app.app_context():
+        revoked = db.session.scalar(
+            select(func.count())
+            .select_from(Credential)
+            .where(Credential.tenant_id == tenant_id, Credential.revoked_reason == "corrected")
+        )
+        assert revoked == done, (revoked, done)
+    return {
+        "corrected": done,
+        "correct_cpu_ms": round(cpu * 1000 / max(done, 1), 2),
+        "correct_statements": round(counted["statements"] / max(done, 1), 2),
+    }
+
+
 def verify_page(app: Any, tenant_id: int, views: int) -> dict[str, Any]:
     """p95 of the public verification page (or of ``proof.verify`` when it does not exist)."""
     from sqlalchemy import select, update
@@ -293,7 +386,9 @@ def verify_page(app: Any, tenant_id: int, views: int) -> dict[str, Any]:
     }
 
 
-def run(url: str, n: int, views: int, profile_dir: Path | None = None) -> dict[str, Any]:
+def run(
+    url: str, n: int, views: int, corrections: int, profile_dir: Path | None = None
+) -> dict[str, Any]:
     from flask_migrate import upgrade
 
     from lti_tool import create_app
@@ -314,21 +409,26 @@ def run(url: str, n: int, views: int, profile_dir: Path | None = None) -> dict[s
     issued = issue(app, tenant_id, profile_dir)
     issued["issue_per_s"] = round(issued["issued"] / issued["issue_s"], 1)
     print(f"  issued {issued['issued']} in {issued['issue_s']} s", flush=True)
-    return {**issued, **verify_page(app, tenant_id, views)}
+    fixed = correct(app, tenant_id, corrections)
+    print(f"  corrected {fixed}", flush=True)
+    return {**issued, **fixed, **verify_page(app, tenant_id, views)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--credentials", type=int, default=1000)
     parser.add_argument("--views", type=int, default=300, help="verification pages timed")
-    parser.add_argument("--quick", action="store_true", help="200 credentials, 100 views")
+    parser.add_argument("--corrections", type=int, default=100, help="awards corrected")
+    parser.add_argument(
+        "--quick", action="store_true", help="200 credentials, 50 corrections, 100 views"
+    )
     parser.add_argument("--only", choices=("postgresql", "sqlite"))
     parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="cProfile the task into DIR (slower)"
     )
     args = parser.parse_args()
     if args.quick:
-        args.credentials, args.views = 200, 100
+        args.credentials, args.corrections, args.views = 200, 50, 100
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="cc-bench-") as tmp:
@@ -338,20 +438,26 @@ def main() -> None:
                 if pg_url:
                     print(f"PostgreSQL, {args.credentials} credentials", flush=True)
                     url = pg_url.replace("postgresql://", "postgresql+psycopg://")
-                    results["postgresql"] = run(url, args.credentials, args.views, args.profile)
+                    results["postgresql"] = run(
+                        url, args.credentials, args.views, args.corrections, args.profile
+                    )
                     print(f"  {results['postgresql']}", flush=True)
         if args.only != "postgresql":
             print(f"SQLite, {args.credentials} credentials", flush=True)
             results["sqlite"] = run(
-                f"sqlite:///{tmp}/bench.db", args.credentials, args.views, args.profile
+                f"sqlite:///{tmp}/bench.db",
+                args.credentials,
+                args.views,
+                args.corrections,
+                args.profile,
             )
             print(f"  {results['sqlite']}", flush=True)
     print(f"targets: {TARGETS}")
     main_db = "postgresql" if "postgresql" in results else "sqlite"
-    line = {key: results[main_db][key] for key in TARGETS}
+    line = {key: results[main_db][key] for key in FIGURES}
     line["database"] = main_db
     line["measured"] = results[main_db]["measured"]
-    line["other"] = {db: {k: r[k] for k in TARGETS} for db, r in results.items() if db != main_db}
+    line["other"] = {db: {k: r[k] for k in FIGURES} for db, r in results.items() if db != main_db}
     print(json.dumps(line))
 
 
