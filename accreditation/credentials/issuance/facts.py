@@ -9,9 +9,11 @@ course, credits, grade and the engagements it counted."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Integer, func, literal, select, union_all
+from sqlalchemy import Integer, bindparam, func, literal, select, union_all
 
 from accreditation.frameworks import catalog
 from accreditation.frameworks.models import (
@@ -32,7 +34,7 @@ from internships.work.models import (
     SupervisorEvaluation,
 )
 from lti_tool.extensions import db
-from lti_tool.models import Course
+from lti_tool.models import Course, Tenant
 
 CASE_PATH = "/ims/case/v1p0/"
 
@@ -176,10 +178,11 @@ def _named_items(tenant_id: int, names: list[str]) -> Named | None:
 
 class Lookups:
     """The tenant's competency items by name, read once per run of many credentials for each
-    set of names (a bulk issue reads them once, not once per credential), and the course
-    outcomes aligned to them."""
+    set of names (a bulk issue reads them once, not once per credential), the course
+    outcomes aligned to them, and the tenants issuing (``issuing.tenant_of``)."""
 
     def __init__(self) -> None:
+        self.tenants: dict[int, Tenant] = {}  # kept for the run
         self._named: dict[tuple[int, tuple[str, ...]], Named] = {}
         self._outcomes: dict[tuple[int, int, tuple[str, ...]], tuple[Target, ...]] = {}
 
@@ -289,11 +292,11 @@ def engagement_facts(
     )
 
 
-def _award_work(tenant_id: int, ids: list[int]) -> tuple[list[str], list[str]]:
-    """The titles of an award's engagements and the competencies their supervisors rated
-    (one statement: the titles, by engagement, then the rated competencies)."""
-    if not ids:
-        return [], []
+@functools.cache
+def _award_work_statement() -> Any:
+    """``_award_work``'s statement (bound: ``tenant_id``, ``ids``), built once per process."""
+    tenant_id = bindparam("tenant_id", type_=Integer)
+    ids = bindparam("ids", type_=Integer, expanding=True)
     titles = (
         select(literal(0, Integer).label("kind"), Engagement.id.label("at"), Listing.title)
         .join(Engagement, Engagement.listing_id == Listing.id)
@@ -309,25 +312,43 @@ def _award_work(tenant_id: int, ids: list[int]) -> tuple[list[str], list[str]]:
         )
         .distinct()
     )
-    rows = db.session.execute(union_all(titles, rated).order_by("kind", "at")).all()
+    return union_all(titles, rated).order_by("kind", "at")
+
+
+def _award_work(tenant_id: int, ids: list[int]) -> tuple[list[str], list[str]]:
+    """The titles of an award's engagements and the competencies their supervisors rated
+    (one statement: the titles, by engagement, then the rated competencies)."""
+    if not ids:
+        return [], []
+    params = {"tenant_id": tenant_id, "ids": ids}
+    rows = db.session.execute(_award_work_statement(), params).all()
     return [r[2] for r in rows if r[0] == 0], [r[2] for r in rows if r[0] == 1]
 
 
-def award_facts(tenant_id: int, award_id: int, lookups: Lookups | None = None) -> AwardFacts | None:
-    """The facts of a final, current award of the tenant; None otherwise."""
-    row = db.session.execute(
-        select(CreditAward, Course.title)
-        .join(Course, Course.id == CreditAward.course_id)
-        .where(
-            CreditAward.tenant_id == tenant_id,
-            CreditAward.id == award_id,
-            CreditAward.status == "final",
-            CreditAward.superseded_at.is_(None),
-        )
-    ).first()
-    if row is None:
+AwardRow = tuple[CreditAward, str | None]  # an award and its course's title
+
+
+def award_facts(
+    tenant_id: int, award_id: int, lookups: Lookups | None = None, read: AwardRow | None = None
+) -> AwardFacts | None:
+    """The facts of a final, current award of the tenant (``read``: the award and its course's
+    title, read already); None otherwise."""
+    if read is None or read[0].id != award_id:
+        read = db.session.execute(
+            select(CreditAward, Course.title)
+            .join(Course, Course.id == CreditAward.course_id)
+            .where(
+                CreditAward.tenant_id == tenant_id,
+                CreditAward.id == award_id,
+                CreditAward.status == "final",
+                CreditAward.superseded_at.is_(None),
+            )
+        ).first()
+    if read is None:
         return None
-    award, course_title = row
+    award, course_title = read
+    if award.tenant_id != tenant_id or award.status != "final" or award.superseded_at is not None:
+        return None
     titles, rated = _award_work(tenant_id, [int(i) for i in award.engagement_ids or []])
     lookups = lookups or Lookups()
     targets = lookups.targets(tenant_id, sorted(set(rated)))

@@ -9,9 +9,10 @@ returns None and changes nothing. Everything here flushes only; the caller commi
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.actor import Actor
@@ -34,21 +35,38 @@ class IssuanceError(AppError):
 
 def subject_row(tenant_id: int, student_id: int) -> CredentialSubject:
     """The student's subject settings, made (with a new salt) the first time (flushes)."""
-    return _subject_and_user(tenant_id, student_id)[0]
+    return _student(tenant_id, student_id)[0]
 
 
-def _subject_and_user(tenant_id: int, student_id: int) -> tuple[CredentialSubject, User | None]:
-    """The student's subject settings (made the first time, flushing) and the student, read in
-    one statement."""
-    found = db.session.execute(
-        select(User, CredentialSubject)
+@functools.cache
+def _student_statement() -> Select[User, CredentialSubject, bool]:
+    """``_student``'s statement (bound: ``tenant_id``, ``student_id``, ``clr_key``), built
+    once per process."""
+    tenant_id = bindparam("tenant_id", type_=Integer)
+    has_clr = exists().where(
+        Credential.tenant_id == tenant_id,
+        Credential.subject_key == bindparam("clr_key"),
+        Credential.revoked_at.is_(None),
+    )
+    return (
+        select(User, CredentialSubject, has_clr)
         .outerjoin(
             CredentialSubject,
             (CredentialSubject.student_id == User.id) & (CredentialSubject.tenant_id == tenant_id),
         )
-        .where(User.tenant_id == tenant_id, User.id == student_id)
-    ).first()
-    user, row = (found[0], found[1]) if found is not None else (None, None)
+        .where(User.tenant_id == tenant_id, User.id == bindparam("student_id"))
+    )
+
+
+def _student(tenant_id: int, student_id: int) -> tuple[CredentialSubject, User | None, bool]:
+    """The student's subject settings (made the first time, flushing), the student, and
+    whether they hold a valid CLR (which a revoked credential of theirs may be bundled in),
+    read in one statement."""
+    params = {"tenant_id": tenant_id, "student_id": student_id, "clr_key": f"clr:{student_id}"}
+    found = db.session.execute(_student_statement(), params).first()
+    user, row, clr = (
+        (found[0], found[1], bool(found[2])) if found is not None else (None, None, True)
+    )
     if row is None:
         try:
             with db.session.begin_nested():
@@ -60,21 +78,30 @@ def _subject_and_user(tenant_id: int, student_id: int) -> tuple[CredentialSubjec
             )
     if row is None:  # pragma: no cover - a row that was there a moment ago
         raise AppError("The student's credential settings could not be read; try again.")
-    return row, user
+    return row, user, clr
 
 
-def subject_of(tenant_id: int, student_id: int) -> documents.Subject:
-    """How the student's credentials name them (their DID, else their hashed email)."""
-    row, user = _subject_and_user(tenant_id, student_id)
+def _subject(row: CredentialSubject, user: User | None, student_id: int) -> documents.Subject:
     email = (user.email if user else "").strip().lower()
     sub = user.sub if user else str(student_id)
     return documents.Subject(did=row.did, email=email, lti_user_id=sub, salt=row.salt)
 
 
-def tenant_of(tenant_id: int) -> Tenant:
-    tenant = db.session.get(Tenant, tenant_id)
+def subject_of(tenant_id: int, student_id: int) -> documents.Subject:
+    """How the student's credentials name them (their DID, else their hashed email)."""
+    row, user, _clr = _student(tenant_id, student_id)
+    return _subject(row, user, student_id)
+
+
+def tenant_of(tenant_id: int, lookups: facts.Lookups | None = None) -> Tenant:
+    """The tenant (kept by ``lookups`` for the rest of its run)."""
+    tenant = lookups.tenants.get(tenant_id) if lookups is not None else None
+    if tenant is None:
+        tenant = db.session.get(Tenant, tenant_id)
     if tenant is None:
         raise AppError("That institution does not exist.")
+    if lookups is not None:
+        lookups.tenants[tenant_id] = tenant
     return tenant
 
 
@@ -89,15 +116,22 @@ def sign_new(tenant: Tenant, unsigned: dict[str, Any]) -> tuple[dict[str, Any], 
     return proof.sign(tenant, unsigned), entry
 
 
-def revoke(credential: Credential, reason: str, replaced_by: Credential | None = None) -> None:
-    """Revoke a credential (its status bit too) and the student's CLR that bundles it."""
+def revoke(
+    credential: Credential,
+    reason: str,
+    replaced_by: Credential | None = None,
+    *,
+    clr: bool = True,
+) -> None:
+    """Revoke a credential (its status bit too) and the student's CLR that bundles it
+    (``clr`` False: the student is known to hold none)."""
     if credential.revoked_at is None:
+        proof.set_revoked(credential.tenant_id, credential.status_entry, True)
         credential.revoked_at = utcnow()
         credential.revoked_reason = reason
-        proof.set_revoked(credential.tenant_id, credential.status_entry, True)
     if replaced_by is not None:
         credential.replaced_by_id = replaced_by.id
-    if credential.kind != "clr":
+    if clr and credential.kind != "clr":
         _revoke_clr_bundling(credential)
     db.session.flush()
 
@@ -114,18 +148,23 @@ def _revoke_clr_bundling(credential: Credential) -> None:
         revoke(clr, "reissued")
 
 
-def store(credential: Credential, replaces: Credential | None, reason: str) -> Credential | None:
-    """Add ``credential`` in place of ``replaces`` (revoked first, to leave the unique index);
-    None when another transaction issued this subject's credential meanwhile."""
+def store(
+    credential: Credential, replaces: Credential | None, reason: str, *, clr: bool = True
+) -> Credential | None:
+    """Add ``credential`` in place of ``replaces`` (revoked, pointing to it; ``clr`` as for
+    ``revoke``); None when another transaction issued this subject's credential meanwhile.
+    A new version of the same subject is added after the old one is revoked (to leave the
+    unique index); another subject's (a correction's award) before, so the old row is
+    written once, revoked and pointing to it."""
     try:
         with db.session.begin_nested():
-            if replaces is not None:
-                revoke(replaces, reason)
+            if replaces is not None and replaces.subject_key == credential.subject_key:
+                revoke(replaces, reason, clr=clr)
+                clr = False  # looked at once
             db.session.add(credential)
             db.session.flush()
             if replaces is not None:
-                replaces.replaced_by_id = credential.id
-                db.session.flush()
+                revoke(replaces, reason, credential, clr=clr)
     except IntegrityError:
         return None
     return credential
@@ -161,16 +200,18 @@ def issue_engagement(
 ) -> Credential | None:
     """Issue the credential of a completed, evaluated engagement (in place of ``replaces``
     when given); None when the engagement does not qualify or another issued it."""
-    tenant = tenant_of(actor.tenant)
+    tenant = tenant_of(actor.tenant, lookups)
     found = facts.engagement_facts(tenant.id, engagement_id, lookups)
     if found is None:
         return None
     chosen = dict(choice if choice is not None else (replaces.evidence_choice if replaces else {}))
     now = utcnow()
+    # the student kept until the notice below, which then finds them in the session
+    row, student, has_clr = _student(tenant.id, found.student_id)
     unsigned = documents.engagement_credential(
         proof.issuer_profile(tenant),
         found,
-        subject_of(tenant.id, found.student_id),
+        _subject(row, student, found.student_id),
         chosen,
         now,
     )
@@ -187,7 +228,7 @@ def issue_engagement(
         shared=bool(replaces.shared) if replaces else False,
         issued_at=now,
     )
-    stored = store(credential, replaces, reason)
+    stored = store(credential, replaces, reason, clr=has_clr)
     if stored is not None and replaces is None and not quiet:
         notify(
             tenant.id,
@@ -207,16 +248,20 @@ def issue_award(
     reason: str = "corrected",
     quiet: bool = False,
     lookups: facts.Lookups | None = None,
+    read: facts.AwardRow | None = None,
 ) -> Credential | None:
     """Issue the credential of a final, current credit award (in place of ``replaces``, the
-    credential of the award it corrected); None when it does not qualify or another issued it."""
-    tenant = tenant_of(actor.tenant)
-    found = facts.award_facts(tenant.id, award_id, lookups)
+    credential of the award it corrected; ``read``: the award and its course's title, read
+    already); None when it does not qualify or another issued it."""
+    tenant = tenant_of(actor.tenant, lookups)
+    found = facts.award_facts(tenant.id, award_id, lookups, read)
     if found is None:
         return None
     now = utcnow()
+    # the student kept until the notice below, which then finds them in the session
+    row, student, has_clr = _student(tenant.id, found.student_id)
     unsigned = documents.award_credential(
-        proof.issuer_profile(tenant), found, subject_of(tenant.id, found.student_id), now
+        proof.issuer_profile(tenant), found, _subject(row, student, found.student_id), now
     )
     credential = _new(
         actor,
@@ -230,7 +275,7 @@ def issue_award(
         shared=bool(replaces.shared) if replaces else False,
         issued_at=now,
     )
-    stored = store(credential, replaces, reason)
+    stored = store(credential, replaces, reason, clr=has_clr)
     if stored is not None and not quiet:
         verb = "updated" if replaces is not None else "ready to share"
         notify(

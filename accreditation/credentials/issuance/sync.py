@@ -20,12 +20,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CompoundSelect, Exists, Select, exists, func, select, text, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Exists,
+    Integer,
+    Select,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import aliased
 
 from credit.models import CreditAward
 from internships.work.models import Engagement, SupervisorEvaluation
 from lti_tool.actor import Actor
 from lti_tool.extensions import db
+from lti_tool.models import Course
 
 from ..models import Credential
 from . import facts, issuing
@@ -145,36 +159,71 @@ def tenants_with_pending() -> dict[int, int]:
     return dict(sorted(found.items()))
 
 
-def _current_award(award_id: int) -> CreditAward | None:
-    """The award that ends the chain of corrections starting at ``award_id``."""
-    award = db.session.get(CreditAward, award_id)
-    seen = set()
-    while award is not None and award.superseded_by_id and award.id not in seen:
-        seen.add(award.id)
-        award = db.session.get(CreditAward, award.superseded_by_id)
-    return award
+@functools.cache
+def _correction_statement() -> Select[Any]:
+    """The credential (bound: ``credential_id``), the award that ends the chain of
+    corrections from its award, that award's course title, and the id of a valid credential
+    of that award if one stands: one statement (built once per process)."""
+    link = aliased(CreditAward)
+    chain = (
+        select(
+            CreditAward.id.label("id"),
+            CreditAward.superseded_by_id.label("next"),
+            literal(0, Integer).label("depth"),
+        )
+        .join(Credential, Credential.award_id == CreditAward.id)
+        .where(Credential.id == bindparam("credential_id"))
+        .cte("chain", recursive=True)
+    )
+    chain = chain.union_all(
+        select(link.id, link.superseded_by_id, chain.c.depth + 1).where(
+            link.id == chain.c.next, chain.c.depth < _LONGEST_CHAIN
+        )
+    )
+    last = select(chain.c.id).order_by(chain.c.depth.desc()).limit(1).scalar_subquery()
+    standing = aliased(Credential)
+    existing = (
+        select(standing.id)
+        .where(
+            standing.tenant_id == Credential.tenant_id,
+            standing.award_id == CreditAward.id,
+            standing.revoked_at.is_(None),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        select(Credential, CreditAward, Course.title, existing)
+        .select_from(Credential)
+        .outerjoin(CreditAward, CreditAward.id == last)
+        .outerjoin(Course, Course.id == CreditAward.course_id)
+        .where(Credential.id == bindparam("credential_id"))
+    )
+
+
+_LONGEST_CHAIN = 1000  # corrections followed from a credential's award (a cycle ends there)
 
 
 def correct(actor: Actor, credential_id: int, lookups: facts.Lookups | None = None) -> SyncResult:
     """Revoke the credential of a superseded award; issue the correcting award's in its
     place when that one is final (else it is issued once approved)."""
-    credential = db.session.get(Credential, credential_id)
-    if credential is None or credential.revoked_at is not None or credential.award_id is None:
+    row = db.session.execute(_correction_statement(), {"credential_id": credential_id}).first()
+    if row is None:
         return SyncResult()
-    current = _current_award(credential.award_id)
+    credential, current, course_title, existing_id = row
+    if credential.revoked_at is not None or credential.award_id is None:
+        return SyncResult()
     if current is not None and current.is_current and current.status == "final":
-        exists_already = db.session.scalar(
-            select(Credential).where(
-                Credential.tenant_id == credential.tenant_id,
-                Credential.award_id == current.id,
-                Credential.revoked_at.is_(None),
+        if existing_id is None:
+            issued = issuing.issue_award(
+                actor,
+                current.id,
+                replaces=credential,
+                lookups=lookups,
+                read=(current, course_title),
             )
-        )
-        if exists_already is None:
-            issued = issuing.issue_award(actor, current.id, replaces=credential, lookups=lookups)
             return SyncResult(1, 1) if issued is not None else SyncResult()
-        issuing.revoke(credential, "corrected", replaced_by=exists_already)
-        return SyncResult(0, 1)
+        credential.replaced_by_id = int(existing_id)
     issuing.revoke(credential, "corrected")
     return SyncResult(0, 1)
 
@@ -208,10 +257,13 @@ def sync_tenant(
             lambda i: _one(issuing.issue_engagement(actor, i, lookups=lookups)),
         ),
     ]
+    locked = False
     for query, step in steps:
         while limit is None or done < limit:
             size = chunk if limit is None else min(chunk, limit - done)
-            _one_issuer_at_a_time(tenant_id)  # again after a progress commit
+            if not locked:
+                _one_issuer_at_a_time(tenant_id)
+                locked = True
             ids = _ids(query, size)
             if not ids:
                 break
@@ -222,6 +274,7 @@ def sync_tenant(
             db.session.flush()
             if progress is not None:
                 progress(result)
+                locked = False  # it may have committed: the lock is taken again
             if result.issued + result.revoked == before:
                 break  # nothing of this chunk could be issued (taken by another runner)
             if len(ids) < size:

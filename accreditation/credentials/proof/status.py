@@ -10,11 +10,12 @@ and made again only after a bit changed (``served_list``)."""
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import re
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lti_tool.extensions import db
@@ -47,25 +48,18 @@ def _locked(query: Any) -> Any:
     return query.with_for_update(of=StatusList)
 
 
-def _open_list(tenant_id: int) -> StatusList | None:
-    return db.session.scalar(
-        _locked(
-            select(StatusList)
-            .where(StatusList.tenant_id == tenant_id, StatusList.next_index < StatusList.size)
-            .order_by(StatusList.number.desc())
-            .limit(1)
-        )
-    )
-
-
 def _new_list(tenant_id: int) -> StatusList | None:
-    """A new list after the tenant's last one; None when another transaction made it first."""
-    number = (
-        db.session.scalar(
-            select(func.max(StatusList.number)).where(StatusList.tenant_id == tenant_id)
-        )
-        or 0
-    ) + 1
+    """A new list after the tenant's last one; None when another transaction made it first
+    (or made one since this one found none open: it is taken from, not passed over)."""
+    last, open_lists = db.session.execute(
+        select(
+            func.max(StatusList.number),
+            func.count(StatusList.id).filter(StatusList.next_index < StatusList.size),
+        ).where(StatusList.tenant_id == tenant_id)
+    ).one()
+    if open_lists:
+        return None
+    number = (last or 0) + 1
     try:
         with db.session.begin_nested():
             created = StatusList(
@@ -77,25 +71,69 @@ def _new_list(tenant_id: int) -> StatusList | None:
     return created
 
 
+def _forget(list_id: int) -> None:
+    """The session's copy of a list that a statement changed is read again when next used
+    (its changes were flushed before the statement)."""
+    kept = db.session.identity_map.get(db.session.identity_key(StatusList, list_id))
+    if kept is not None:
+        db.session.expire(kept)
+
+
+@functools.cache
+def _take_next_statement() -> Any:
+    """``_take_next``'s statement (bound: ``tenant``), built once per process."""
+    open_list = (
+        select(StatusList.id)
+        .where(
+            StatusList.tenant_id == bindparam("tenant"),
+            StatusList.next_index < StatusList.size,
+        )
+        .order_by(StatusList.number.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        update(StatusList)
+        .where(StatusList.id == open_list, StatusList.next_index < StatusList.size)
+        .values(next_index=StatusList.next_index + 1)
+        .returning(StatusList.id, StatusList.number, StatusList.purpose, StatusList.next_index)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _take_next(tenant_id: int) -> tuple[int, str, int] | None:
+    """The next bit of the tenant's open list, taken in one statement (the list's row locked
+    and its ``next_index`` raised; a concurrent taker waits for the row and takes the bit
+    after, or none when that one filled the list): (list number, purpose, index), or None
+    when the tenant has no open list."""
+    db.session.flush()  # a list changed in the session is written first, not forgotten after
+    taken = db.session.execute(_take_next_statement(), {"tenant": tenant_id}).first()
+    if taken is None:
+        return None
+    _forget(taken.id)
+    return taken.number, taken.purpose, taken.next_index - 1
+
+
 def allocate_status(tenant: Tenant) -> dict[str, Any]:
     """A ``BitstringStatusListEntry`` (revocation) for a new credential of the tenant: the
     next bit of its open list, never one handed out before. Flushes; the caller commits."""
-    # The savepoint takes SQLite's write lock before the read (lti_tool.settings), as the row
-    # lock does on PostgreSQL: two issuers never read the same next index.
-    with db.session.begin_nested():
-        for _ in range(3):
-            found = _open_list(tenant.id) or _new_list(tenant.id)
-            if found is not None:
-                break
-        else:  # pragma: no cover - three lists made by others in the meantime
-            raise RuntimeError("Could not allocate a status list entry; try again.")
-        index = found.next_index
-        found.next_index = index + 1
-    url = status_list_url(tenant, found.number)
+    taken = _take_next(tenant.id)
+    if taken is None:  # no open list: made, in a savepoint that takes SQLite's write lock
+        # before the read (lti_tool.settings), as the row lock does on PostgreSQL
+        with db.session.begin_nested():
+            for _ in range(3):
+                taken = _take_next(tenant.id)
+                if taken is not None:
+                    break
+                _new_list(tenant.id)  # None: another transaction made one; taken from above
+            else:  # pragma: no cover - three lists made and filled by others meanwhile
+                raise RuntimeError("Could not allocate a status list entry; try again.")
+    number, purpose, index = taken
+    url = status_list_url(tenant, number)
     return {
         "id": f"{url}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": found.purpose,
+        "statusPurpose": purpose,
         "statusListIndex": str(index),
         "statusListCredential": url,
     }
@@ -134,6 +172,10 @@ def set_revoked(tenant_id: int, entry: dict[str, Any], revoked: bool = True) -> 
     """Set (or clear) the entry's bit in its list of the tenant's. ``StatusError`` when the
     entry names another tenant's list, no list, or a bit never allocated. Flushes."""
     key_set_id, number, index = _parse_entry(entry)
+    if db.engine.dialect.name == "postgresql" and _flip_in_place(
+        tenant_id, key_set_id, number, index, revoked
+    ):
+        return
     with db.session.begin_nested():  # the write lock before the read, as in allocate_status
         found = _list_of(key_set_id, number, lock=True)
         if found is None or found.tenant_id != tenant_id:
@@ -147,6 +189,59 @@ def set_revoked(tenant_id: int, entry: dict[str, Any], revoked: bool = True) -> 
         found.bits = bytes(bits)
         found.version += 1
         found.updated_at = utcnow()
+
+
+@functools.cache
+def _flip_statement(revoked: bool) -> Any:
+    """``_flip_in_place``'s statement (bound: ``tenant``, ``key_set``, ``list_number``,
+    ``index``, ``offset``, ``mask``, ``keep``, ``now``), built once per process."""
+    byte = func.get_byte(StatusList.bits, bindparam("offset", type_=Integer))
+    mask = bindparam("mask", type_=Integer)
+    flipped = byte.op("|")(mask) if revoked else byte.op("&")(bindparam("keep", type_=Integer))
+    tenant = select(Tenant.id).where(Tenant.key_set_id == bindparam("key_set"))
+    return (
+        update(StatusList)
+        .where(
+            StatusList.tenant_id == bindparam("tenant"),
+            StatusList.tenant_id == tenant.scalar_subquery(),
+            StatusList.number == bindparam("list_number"),
+            StatusList.next_index > bindparam("index"),
+            byte.op("&")(mask) == (literal(0) if revoked else mask),
+        )
+        .values(
+            bits=func.set_byte(StatusList.bits, bindparam("offset", type_=Integer), flipped),
+            version=StatusList.version + 1,
+            updated_at=bindparam("now"),
+        )
+        .returning(StatusList.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _flip_in_place(tenant_id: int, key_set_id: str, number: int, index: int, revoked: bool) -> bool:
+    """PostgreSQL: the bit changed by the database in one statement (its row locked as the
+    read for update locks it), without reading and writing the whole list here. False when
+    nothing changed: the entry names no list of the tenant's, a bit never allocated, or a bit
+    already so (``set_revoked`` then reads the list and says which)."""
+    if not 0 <= index < STATUS_LIST_BITS:  # get_byte of a byte past the list would fail
+        return False
+    mask = 0x80 >> (index % 8)
+    params = {
+        "tenant": tenant_id,
+        "key_set": key_set_id,
+        "list_number": number,
+        "index": index,
+        "offset": index // 8,
+        "mask": mask,
+        "keep": 0xFF ^ mask,
+        "now": utcnow(),
+    }
+    db.session.flush()  # as in _take_next
+    changed = db.session.execute(_flip_statement(revoked), params).scalar()
+    if changed is None:
+        return False
+    _forget(changed)
+    return True
 
 
 def status_list_tenant(entry: dict[str, Any]) -> int:

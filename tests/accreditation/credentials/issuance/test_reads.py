@@ -1,7 +1,7 @@
 """What issuing reads: an award's work (its engagements' titles and the competencies rated)
 in one statement, the student and their subject settings in one, the competency items named
 in one (resolved as ``items_by_name`` resolves them), once per run of the tick also when it
-corrects credentials."""
+corrects credentials; and the statements of one correction's re-issue, pinned."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ import secrets
 
 from sqlalchemy import select
 
+from accreditation.credentials import proof
 from accreditation.credentials.issuance import batch, facts, issuing, sync
 from accreditation.credentials.models import Credential, CredentialSubject
 from accreditation.evidence.services import items_by_name
 from accreditation.frameworks.models import FrameworkItemVersion
 from accreditation.frameworks.services import ensure_builtin_frameworks
 from credit.services import awards as award_svc
+from lti_tool.actor import Actor
 from lti_tool.extensions import db
 from lti_tool.models import Tenant
+from lti_tool.notify.models import Notification
 from tests.credit.conftest import give_work
 from tests.credit.test_services import LINEITEM, award_input
 from tests.helpers import counted
@@ -150,3 +153,54 @@ def test_a_tenant_without_the_framework_gets_it_made(app):
         found = facts.Lookups().targets(tenant.id, ["Teamwork"])
         assert found["Teamwork"].name == "Teamwork"
         assert found["Teamwork"].url.startswith("urn:uuid:")
+
+
+# What re-issuing one corrected award's credential runs, by engine: the credential with the end
+# of its award's chain of corrections (and a credential that award may have already), the
+# award's work, the student with their subject settings, the new status bit, the signing key,
+# a savepoint around the new row, the old status bit set, the old row revoked, the student's
+# notice and its email. SQLite sets the bit on a read list (a savepoint, the read, the write).
+CORRECTION_STATEMENTS = {"postgresql": 12, "sqlite": 15}
+
+
+def test_a_correction_reissues_in_a_pinned_number_of_statements(app, school):
+    with app.app_context():
+        faculty, student, award = _awarded(app, school)
+        batch.issue_due(app)
+        old_id = db.session.scalar(select(Credential.id).where(Credential.award_id == award.id))
+        corrected = award_svc.award_credit(
+            faculty.ctx(),
+            student.user_id,
+            award_input(credits=2, comment="Correction"),
+            lineitem_url=LINEITEM,
+            supersedes_id=award.id,
+        )
+        db.session.commit()
+        actor, lookups = Actor(school.tenant_id, sync.AUTOMATIC), facts.Lookups()
+        issuing.tenant_of(school.tenant_id, lookups)  # once a run, as the framework's
+        facts.award_facts(school.tenant_id, corrected.id, lookups)
+        with counted() as seen:
+            result = sync.correct(actor, old_id, lookups)
+        assert (result.issued, result.revoked) == (1, 1)
+        engine = db.engine.dialect.name
+        assert len(seen) == CORRECTION_STATEMENTS[engine], "\n".join(s[:90] for s in seen)
+        db.session.commit()
+        db.session.expire_all()
+        new = db.session.scalar(
+            select(Credential).where(
+                Credential.award_id == corrected.id, Credential.revoked_at.is_(None)
+            )
+        )
+        assert new is not None and new.document["credentialSubject"]["creditsEarned"] == 2.0
+        old = db.session.get(Credential, old_id)
+        assert (
+            old is not None and old.revoked_reason == "corrected" and old.replaced_by_id == new.id
+        )
+        assert proof.is_revoked(old.status_entry) and not proof.is_revoked(new.status_entry)
+        assert proof.verify(new.document).ok
+        assert db.session.scalar(
+            select(Notification.message)
+            .where(Notification.user_id == student.user_id)
+            .order_by(Notification.id.desc())
+            .limit(1)
+        ).endswith("is updated.")
