@@ -46,8 +46,7 @@ def review_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, A
 
 
 def award_credential(tenant_id: int, award_id: int) -> Any:
-    """The valid credential of a credit award, or None (a template global, called by
-    ``credentials/_award_credential.html`` on the credit review page)."""
-    from ..issuance.services import credential_for_award
-
-    return credential_for_award(tenant_id, award_id)
+    """The valid credential of a credit award, or None: its id and when it was issued, all
+    the line shows (a template global, called by ``credentials/_award_credential.html`` on
+    the credit review page)."""
+    return mine.award_credential_line(tenant_id, award_id)

@@ -133,6 +133,18 @@ def engagement_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[in
     return {int(row.engagement_id or 0): row for row in rows}
 
 
+def award_credential_line(tenant_id: int, award_id: int) -> Any:
+    """The valid credential of a credit award (the review page's line under it): its id and
+    when it was issued, not the row with its signed document; None when it has none."""
+    return db.session.execute(
+        select(Credential.id, Credential.issued_at).where(
+            Credential.tenant_id == tenant_id,
+            Credential.award_id == award_id,
+            Credential.revoked_at.is_(None),
+        )
+    ).first()
+
+
 def evidence_options(credential: Credential) -> tuple[list[Deliverable], bool]:
     """What the student may add to an engagement's credential: its deliverables, and whether
     the supervisor's evaluation has a comment."""
