@@ -28,7 +28,7 @@ from lti_tool.models import utcnow
 from lti_tool.services import audit
 
 from ..models import CredentialBatch
-from .sync import AUTOMATIC, SyncResult, pending_count, sync_tenant, tenants_with_pending
+from .sync import AUTOMATIC, SyncResult, pending_by_tenant, pending_count, sync_tenant
 
 log = logging.getLogger("career_credit.credentials")
 
@@ -135,10 +135,10 @@ def issue_due(app: Flask) -> SyncResult:
     """Every tenant's missing credentials: issued here when few, else queued as a batch and
     started on the worker pool. Commits."""
     total = SyncResult()
-    for tenant_id, pending in tenants_with_pending().items():
+    for tenant_id, kinds in pending_by_tenant().items():
         actor = Actor(tenant_id, AUTOMATIC)
-        if pending <= INLINE_LIMIT:
-            result = sync_tenant(actor)
+        if sum(kinds.values()) <= INLINE_LIMIT:
+            result = sync_tenant(actor, kinds=kinds)  # not the queries of work it has none of
             if result.issued or result.revoked:
                 audit.record(
                     actor, "credentials.sync", issued=result.issued, revoked=result.revoked

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from credit.models import CreditAward
 from internships.work.models import Engagement, SupervisorEvaluation
@@ -139,24 +139,38 @@ def pending_count(tenant_id: int, student_id: int | None = None) -> int:
     return total
 
 
+KINDS = ("corrections", "awards", "engagements")  # the work, in the order it is done
+
+
 @functools.cache
 def _pending_by_tenant() -> CompoundSelect:
     """Every kind of work grouped by tenant, in one statement (built once per process: it has
     no parameters)."""
     counts = []
-    for query in (pending_engagements(None), pending_awards(None), superseded(None)):
+    for number, query in enumerate(
+        (superseded(None), pending_awards(None), pending_engagements(None))
+    ):
         sub = query.order_by(None).subquery()
-        counts.append(select(sub.c.tenant_id, func.count()).group_by(sub.c.tenant_id))
+        counts.append(
+            select(sub.c.tenant_id, literal(number, Integer), func.count()).group_by(
+                sub.c.tenant_id
+            )
+        )
     return union_all(*counts)
 
 
-def tenants_with_pending() -> dict[int, int]:
-    """Every tenant with something to issue or correct, and how much (one statement: a
-    grouped count per kind of work)."""
-    found: dict[int, int] = {}
-    for tenant_id, count in db.session.execute(_pending_by_tenant()):
-        found[int(tenant_id)] = found.get(int(tenant_id), 0) + int(count)
+def pending_by_tenant() -> dict[int, dict[str, int]]:
+    """Every tenant with something to issue or correct, and how much of each kind of work
+    (``KINDS``; one statement: a grouped count per kind)."""
+    found: dict[int, dict[str, int]] = {}
+    for tenant_id, number, count in db.session.execute(_pending_by_tenant()):
+        found.setdefault(int(tenant_id), {})[KINDS[int(number)]] = int(count)
     return dict(sorted(found.items()))
+
+
+def tenants_with_pending() -> dict[int, int]:
+    """Every tenant with something to issue or correct, and how much (one statement)."""
+    return {tenant_id: sum(kinds.values()) for tenant_id, kinds in pending_by_tenant().items()}
 
 
 @functools.cache
@@ -198,6 +212,7 @@ def _correction_statement() -> Select[Any]:
         .outerjoin(CreditAward, CreditAward.id == last)
         .outerjoin(Course, Course.id == CreditAward.course_id)
         .where(Credential.id == bindparam("credential_id"))
+        .options(defer(Credential.document))  # revoking it does not read its signed document
     )
 
 
@@ -238,28 +253,32 @@ def sync_tenant(
     limit: int | None = None,
     chunk: int = 50,
     progress: Progress | None = None,
+    kinds: Collection[str] = KINDS,
 ) -> SyncResult:
     """Issue and correct what is missing for the actor's tenant (or one student), at most
-    ``limit`` credentials; after each chunk, ``progress`` (which may commit) is told the
-    running totals."""
+    ``limit`` credentials, of the ``kinds`` of work given (those ``pending_by_tenant`` found:
+    what arrives meanwhile is the next tick's); after each chunk, ``progress`` (which may
+    commit) is told the running totals."""
     tenant_id = actor.tenant
     result = SyncResult()
     done = 0
     lookups = facts.Lookups()
-    steps: list[tuple[IdQuery, Callable[[int], SyncResult]]] = [
-        (superseded(tenant_id, student_id), lambda i: correct(actor, i, lookups)),
+    steps: list[tuple[str, IdQuery, Callable[[int], SyncResult]]] = [
+        ("corrections", superseded(tenant_id, student_id), lambda i: correct(actor, i, lookups)),
         (
+            "awards",
             pending_awards(tenant_id, student_id),
             lambda i: _one(issuing.issue_award(actor, i, lookups=lookups)),
         ),
         (
+            "engagements",
             pending_engagements(tenant_id, student_id),
             lambda i: _one(issuing.issue_engagement(actor, i, lookups=lookups)),
         ),
     ]
     locked = False
-    for query, step in steps:
-        while limit is None or done < limit:
+    for kind, query, step in steps:
+        while kind in kinds and (limit is None or done < limit):
             size = chunk if limit is None else min(chunk, limit - done)
             if not locked:
                 _one_issuer_at_a_time(tenant_id)

@@ -12,13 +12,14 @@ signs from then on, and every key not retired stays listed in ``assertionMethod`
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import quote, unquote, urlsplit
 
 import base58
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from flask import current_app, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 
 from lti_tool.actor import Actor
 from lti_tool.extensions import db
@@ -94,15 +95,23 @@ def public_key_of(multibase: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw[2:])
 
 
+@functools.cache
+def _published_statement() -> Select[IssuerKey]:
+    """``published_keys``' statement (bound: ``tenant_id``), built once per process (every
+    signature reads it)."""
+    return (
+        select(IssuerKey)
+        .where(
+            IssuerKey.tenant_id == bindparam("tenant_id", type_=Integer),
+            IssuerKey.retired_at.is_(None),
+        )
+        .order_by(IssuerKey.created_at, IssuerKey.id)
+    )
+
+
 def published_keys(tenant_id: int) -> list[IssuerKey]:
     """The tenant's keys that are not retired, oldest first."""
-    return list(
-        db.session.scalars(
-            select(IssuerKey)
-            .where(IssuerKey.tenant_id == tenant_id, IssuerKey.retired_at.is_(None))
-            .order_by(IssuerKey.created_at, IssuerKey.id)
-        )
-    )
+    return list(db.session.scalars(_published_statement(), {"tenant_id": tenant_id}))
 
 
 def _new_key(tenant_id: int) -> IssuerKey:
