@@ -3,14 +3,17 @@ a platform must, and the signed launch (resource link or deep linking) posted ba
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import utcnow
 from .errors import SandboxError
 from .models import (
+    SandboxEnrolment,
     SandboxLaunchHint,
     SandboxLineItem,
     SandboxPerson,
@@ -24,14 +27,14 @@ from .platform import (
     HINT_LIFETIME,
     ID_TOKEN_LIFETIME_S,
     INSTITUTION_ROLES,
+    MEMBERSHIP_ROLES,
     LaunchForm,
     ParamsRequest,
     SandboxMessageLaunch,
-    find_enrolment,
-    membership_roles,
     platform_conf,
 )
 from .seed import SandboxInfo
+from .signing import NEWEST_KID, current_key
 from .tokens import AGS_SCOPES
 
 EXPECTED = {
@@ -48,8 +51,52 @@ def _refuse(parameter: str, problem: str) -> SandboxError:
     )
 
 
-def validate_auth_request(info: SandboxInfo, params: dict[str, str]) -> SandboxLaunchHint:
-    """Check an OIDC authentication request strictly; the launch hint it is for."""
+@dataclass(frozen=True)
+class AuthRequest:
+    """A valid authentication request: its launch hint (person, course and resource link
+    loaded), the person's enrolment role in the course, the line item bound to the resource
+    link and the newest platform key's kid, all read in one statement."""
+
+    hint: SandboxLaunchHint
+    role: str | None
+    line_item_id: int | None
+    newest_kid: str | None
+
+
+# The login hint's person, the launch hint (its person, course and link joined), the person's
+# role in the course, the link's line item and the newest key's kid: one statement.
+_ROLE = (
+    select(SandboxEnrolment.role)
+    .where(
+        SandboxEnrolment.course_id == SandboxLaunchHint.course_id,
+        SandboxEnrolment.person_id == SandboxLaunchHint.person_id,
+    )
+    .correlate(SandboxLaunchHint)
+    .scalar_subquery()
+)
+_BOUND_ITEM = (
+    select(SandboxLineItem.id)
+    .where(SandboxLineItem.resource_link_id == SandboxLaunchHint.resource_link_id)
+    .correlate(SandboxLaunchHint)
+    .order_by(SandboxLineItem.id)
+    .limit(1)
+    .scalar_subquery()
+)
+_AUTH_ROWS = (
+    select(SandboxPerson, SandboxLaunchHint, _ROLE, _BOUND_ITEM, NEWEST_KID)
+    .outerjoin(SandboxLaunchHint, SandboxLaunchHint.hint == bindparam("hint"))
+    .options(
+        joinedload(SandboxLaunchHint.person),
+        joinedload(SandboxLaunchHint.course),
+        joinedload(SandboxLaunchHint.resource_link),
+    )
+    .where(SandboxPerson.key == bindparam("login_hint"))
+)
+
+
+def validate_auth_request(info: SandboxInfo, params: dict[str, str]) -> AuthRequest:
+    """Check an OIDC authentication request strictly; the launch hint it is for, with what
+    the id_token needs besides."""
     for name, expected in EXPECTED.items():
         if params.get(name) != expected:
             raise _refuse(name, f"must be {expected!r}, got {params.get(name)!r}")
@@ -61,20 +108,24 @@ def validate_auth_request(info: SandboxInfo, params: dict[str, str]) -> SandboxL
             f"must be exactly the registered launch URL "
             f"{info.tool_launch_url}, got {params.get('redirect_uri')!r}",
         )
-    person = db.session.scalar(
-        select(SandboxPerson).where(SandboxPerson.key == params.get("login_hint", ""))
-    )
-    if person is None:
+    row = db.session.execute(
+        _AUTH_ROWS,
+        {
+            "login_hint": params.get("login_hint", ""),
+            "hint": params.get("lti_message_hint") or "",
+        },
+    ).first()
+    if row is None:
         raise _refuse("login_hint", f"is not a known person ({params.get('login_hint')!r})")
+    person, hint, role, line_item_id, newest_kid = row
     for name in ("nonce", "state"):
         if not params.get(name):
             raise _refuse(name, "is missing")
-    hint = db.session.get(SandboxLaunchHint, params.get("lti_message_hint") or "")
     if hint is None or hint.created_at < utcnow() - HINT_LIFETIME:
         raise _refuse("lti_message_hint", "is unknown or has expired; start the launch again")
     if hint.person_id != person.id:
         raise _refuse("login_hint", "does not match the person the launch was started for")
-    return hint
+    return AuthRequest(hint, role, line_item_id, newest_kid)
 
 
 def _custom_claim(hint: SandboxLaunchHint) -> dict[str, str]:
@@ -92,12 +143,10 @@ def _custom_claim(hint: SandboxLaunchHint) -> dict[str, str]:
     return custom
 
 
-def _roles(hint: SandboxLaunchHint) -> list[str]:
-    roles = list(INSTITUTION_ROLES[hint.person.kind])
-    if hint.course is not None:
-        enrolment = find_enrolment(hint.course, hint.person)
-        if enrolment is not None:
-            roles = membership_roles(enrolment) + roles
+def _roles(request: AuthRequest) -> list[str]:
+    roles = list(INSTITUTION_ROLES[request.hint.person.kind])
+    if request.hint.course is not None and request.role is not None:
+        roles = list(MEMBERSHIP_ROLES[request.role]) + roles  # as membership_roles gives them
     return roles
 
 
@@ -113,12 +162,14 @@ def bound_line_item(link: SandboxResourceLink) -> SandboxLineItem | None:
 
 def authorize(info: SandboxInfo, params: dict[str, str]) -> LaunchForm:
     """Answer a valid authentication request with the signed id_token form."""
-    hint = validate_auth_request(info, params)
+    request = validate_auth_request(info, params)
+    hint = request.hint
     person, course, link = hint.person, hint.course, hint.resource_link
-    launch = SandboxMessageLaunch(ParamsRequest(params), platform_conf(info))
+    key = current_key(request.newest_kid)
+    launch = SandboxMessageLaunch(ParamsRequest(params), platform_conf(info, key))
     launch.set_id_token_expiration(ID_TOKEN_LIFETIME_S)
     launch.set_user_data(
-        person.user_id, _roles(hint), full_name=person.name, email_address=person.email
+        person.user_id, _roles(request), full_name=person.name, email_address=person.email
     )
     if hint.message_type != "deep_link":  # a deep-linking request has no resource link yet
         launch.set_resource_link_claim(link.resource_link_id, title=link.title or None)
@@ -145,9 +196,8 @@ def authorize(info: SandboxInfo, params: dict[str, str]) -> LaunchForm:
             "scope": list(AGS_SCOPES),
             "lineitems": info.api_url(course.key, "line_items"),
         }
-        item = bound_line_item(link)
-        if item is not None:
-            ags["lineitem"] = info.api_url(course.key, "line_items", str(item.id))
+        if request.line_item_id is not None:  # the line item bound_line_item(link) gives
+            ags["lineitem"] = info.api_url(course.key, "line_items", str(request.line_item_id))
         # Built by hand: lti1p3platform offers lineitem *or* lineitem.readonly and, with a
         # single line item, mutates the scope list while iterating over it.
         launch.set_extra_claims({AGS_CLAIM: ags})

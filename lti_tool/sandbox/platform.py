@@ -1,7 +1,8 @@
 """The sandbox as an LTI 1.3 platform, on top of lti1p3platform: its roles and claims, the
-glue lti1p3platform needs, its key set, and the login URL it frames. The OIDC authorization
-endpoint that signs the id_token is in ``authorization``, the deep-linking return that places
-resource links and line items in ``deep_link_return``."""
+glue lti1p3platform needs, its key set, and the login URL it frames. Its signing keys, kept
+per process, are in ``signing``; the OIDC authorization endpoint that signs the id_token is in
+``authorization``, the deep-linking return that places resource links and line items in
+``deep_link_return``."""
 
 from __future__ import annotations
 
@@ -16,21 +17,21 @@ from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
 from lti1p3platform.request import Request, TRequest
-from sqlalchemy import delete, select
+from sqlalchemy import and_, bindparam, delete, insert, select
 
 from ..extensions import db
-from ..keys import parsed_private_key
 from ..models import utcnow
 from .errors import SandboxError
 from .models import (
     SandboxCourse,
     SandboxEnrolment,
-    SandboxKey,
     SandboxLaunchHint,
     SandboxPerson,
     SandboxResourceLink,
 )
+from .purges import purges
 from .seed import SandboxInfo
+from .signing import NEWEST_KID, PlatformKey, current_key
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 LEARNER = f"{LIS}membership#Learner"
@@ -79,11 +80,13 @@ def membership_roles(enrolment: SandboxEnrolment) -> list[str]:
 
 
 class SandboxRegistration(Registration):
-    """lti1p3platform's registration with the stored key id and public JWK."""
+    """lti1p3platform's registration with the key's id and public JWK; the tool's key set URL
+    is looked up only when lti1p3platform asks for it (a launch never does)."""
 
-    def __init__(self, key: SandboxKey) -> None:
+    def __init__(self, key: PlatformKey, info: SandboxInfo) -> None:
         self._kid = key.kid
-        self._public_jwk = dict(key.public_jwk)
+        self._public_jwk = key.public_jwk
+        self._info = info
 
     def get_kid(self) -> str:
         return self._kid
@@ -91,18 +94,20 @@ class SandboxRegistration(Registration):
     def get_jwks(self) -> list[dict[str, Any]]:
         return [dict(self._public_jwk)]
 
+    def get_tool_key_set_url(self) -> str:
+        return self._info.tool_jwks_url
+
 
 class SandboxPlatformConf(LTI1P3PlatformConfAbstract):
     """The platform configuration for one sandbox issuer."""
 
     def init_platform_config(self, **kwargs: Any) -> None:
         self.info: SandboxInfo = kwargs["info"]
-        self.key: SandboxKey = kwargs["key"]
+        self.key: PlatformKey = kwargs["key"]
 
     def get_registration_by_params(self, **kwargs: Any) -> Registration:
         info = self.info
-        reg = SandboxRegistration(self.key)
-        private_key = parsed_private_key(self.key.private_pem)  # PyJWT signs with the object
+        reg = SandboxRegistration(self.key, info)
         (
             reg.set_iss(info.issuer)
             .set_client_id(info.client_id)
@@ -110,8 +115,7 @@ class SandboxPlatformConf(LTI1P3PlatformConfAbstract):
             .set_launch_url(info.tool_launch_url)
             .set_deeplink_launch_url(info.tool_launch_url)
             .set_oidc_login_url(info.tool_login_url)
-            .set_platform_private_key(private_key)
-            .set_tool_key_set_url(info.tool_jwks_url)
+            .set_platform_private_key(self.key.private_key)
         )
         return reg
 
@@ -158,20 +162,10 @@ class SandboxLogin(OIDCLoginAbstract):
         return url
 
 
-def current_key() -> SandboxKey:
-    """The sandbox's signing key (a ``SandboxError`` before the first seed)."""
-    key = db.session.scalar(select(SandboxKey).order_by(SandboxKey.id.desc()).limit(1))
-    if key is None:
-        raise SandboxError(
-            "The sandbox has no platform key yet: run "
-            "`flask --app lti_tool sandbox seed` or open /sandbox first."
-        )
-    return key
-
-
-def platform_conf(info: SandboxInfo) -> SandboxPlatformConf:
-    """lti1p3platform's configuration for this issuer, registration loaded."""
-    conf = SandboxPlatformConf(info=info, key=current_key())
+def platform_conf(info: SandboxInfo, key: PlatformKey | None = None) -> SandboxPlatformConf:
+    """lti1p3platform's configuration for this issuer, registration loaded (with ``key``, or
+    the newest key)."""
+    conf = SandboxPlatformConf(info=info, key=key or current_key())
     conf.get_registration()
     return conf
 
@@ -193,18 +187,55 @@ class LaunchStart:
     message_type: str
 
 
-def _person(key: str | None) -> SandboxPerson:
-    person = db.session.scalar(select(SandboxPerson).where(SandboxPerson.key == (key or "")))
-    if person is None:
+# A launch's reads, built once (each launch page runs them).
+_PERSON = select(SandboxPerson, NEWEST_KID).where(SandboxPerson.key == bindparam("key"))
+# The course with the person's enrolment and the course's navigation link (what a launch
+# without a resource link id opens, as _COURSE_LINK finds it)
+_COURSE = (
+    select(SandboxCourse, SandboxEnrolment, SandboxResourceLink)
+    .outerjoin(
+        SandboxEnrolment,
+        and_(
+            SandboxEnrolment.course_id == SandboxCourse.id,
+            SandboxEnrolment.person_id == bindparam("person_id"),
+        ),
+    )
+    .outerjoin(
+        SandboxResourceLink,
+        and_(
+            SandboxResourceLink.course_id == SandboxCourse.id,
+            SandboxResourceLink.kind == "course_navigation",
+        ),
+    )
+    .where(SandboxCourse.key == bindparam("key"))
+    .limit(1)
+)
+_LINK = select(SandboxResourceLink).limit(1)
+_LINK_BY_ID = _LINK.where(SandboxResourceLink.resource_link_id == bindparam("resource_link_id"))
+_ACCOUNT_LINK = _LINK.where(SandboxResourceLink.kind == "account_navigation")
+_COURSE_LINK = _LINK.where(
+    SandboxResourceLink.kind == "course_navigation",
+    SandboxResourceLink.course_id == bindparam("course_id"),
+)
+
+
+def _person(key: str | None) -> tuple[SandboxPerson, str | None]:
+    """The person, and the newest platform key's kid (read with it: one statement)."""
+    row = db.session.execute(_PERSON, {"key": key or ""}).first()
+    if row is None:
         raise SandboxError(f"There is no sandbox person {key!r}.", parameter="person")
-    return person
+    return row[0], row[1]
 
 
-def _course(key: str | None) -> SandboxCourse:
-    course = db.session.scalar(select(SandboxCourse).where(SandboxCourse.key == (key or "")))
-    if course is None:
+def _course(
+    key: str | None, person: SandboxPerson
+) -> tuple[SandboxCourse, SandboxEnrolment | None, SandboxResourceLink | None]:
+    """The course, the person's enrolment in it and its navigation link, if any (one
+    statement)."""
+    row = db.session.execute(_COURSE, {"key": key or "", "person_id": person.id}).first()
+    if row is None:
         raise SandboxError(f"There is no sandbox course {key!r}.", parameter="course")
-    return course
+    return row[0], row[1], row[2]
 
 
 def find_enrolment(course: SandboxCourse, person: SandboxPerson) -> SandboxEnrolment | None:
@@ -219,18 +250,18 @@ def find_enrolment(course: SandboxCourse, person: SandboxPerson) -> SandboxEnrol
 def _resource_link(
     course: SandboxCourse | None,
     resource_link_id: str | None,
+    navigation: SandboxResourceLink | None = None,
 ) -> SandboxResourceLink:
-    query = select(SandboxResourceLink)
+    """The link launched: by its id, else the account's or the course's navigation link
+    (``navigation``: the course's, as read with the course)."""
+    if navigation is not None and course is not None and not resource_link_id:
+        return navigation
     if resource_link_id:
-        query = query.where(SandboxResourceLink.resource_link_id == resource_link_id)
+        link = db.session.scalar(_LINK_BY_ID, {"resource_link_id": resource_link_id})
     elif course is None:
-        query = query.where(SandboxResourceLink.kind == "account_navigation")
+        link = db.session.scalar(_ACCOUNT_LINK)
     else:
-        query = query.where(
-            SandboxResourceLink.kind == "course_navigation",
-            SandboxResourceLink.course_id == course.id,
-        )
-    link = db.session.scalar(query.limit(1))
+        link = db.session.scalar(_COURSE_LINK, {"course_id": course.id})
     if link is None or (resource_link_id and course is not None and link.course_id != course.id):
         raise SandboxError(
             f"There is no resource link {resource_link_id!r} in this course.",
@@ -241,18 +272,19 @@ def _resource_link(
 
 def _launch_course(
     person: SandboxPerson, course_key: str | None, message: str, resource_link_id: str | None
-) -> SandboxCourse | None:
-    """The course a person launches from (None for an account-level person), refused where an
-    LMS would not launch: not enrolled, dropped, or Deep Linking by a non-instructor."""
+) -> tuple[SandboxCourse | None, SandboxResourceLink | None]:
+    """The course a person launches from (None for an account-level person) and its
+    navigation link, refused where an LMS would not launch: not enrolled, dropped, or Deep
+    Linking by a non-instructor."""
     course: SandboxCourse | None = None
+    navigation: SandboxResourceLink | None = None
     if person.kind in ACCOUNT_KINDS:
         if message == "deep_link" or resource_link_id:
             raise SandboxError(
                 f"{person.name} launches from account navigation only.", parameter="person"
             )
     else:
-        course = _course(course_key)
-        enrolment = find_enrolment(course, person)
+        course, enrolment, navigation = _course(course_key, person)
         if enrolment is None:
             raise SandboxError(
                 f"{person.name} is not enrolled in {course.title}.", parameter="person"
@@ -270,7 +302,20 @@ def _launch_course(
                 f"{person.name} is {who} can only open Career Credit in the course.",
                 parameter="message",
             )
-    return course
+    return course, navigation
+
+
+_hints = SandboxLaunchHint.__table__
+
+
+def purge_expired_hints() -> None:
+    """Delete the launch hints older than ``HINT_LIFETIME`` (at most once a minute per
+    process: an older hint is refused by its age anyway)."""
+    if not purges.due("launch_hint"):
+        return
+    db.session.execute(
+        delete(SandboxLaunchHint).where(SandboxLaunchHint.created_at < utcnow() - HINT_LIFETIME)
+    )
 
 
 def start_launch(
@@ -286,26 +331,25 @@ def start_launch(
     third-party login URL the sandbox frames. With ``platform_storage`` the login carries
     ``lti_storage_target=_parent``: the launch page answers ``lti.put_data``/``lti.get_data``
     postMessages, as Canvas does, for browsers that block the tool's cookies in the iframe."""
-    person = _person(person_key)
+    person, newest_kid = _person(person_key)
     if message not in ("resource", "deep_link"):
         raise SandboxError("message must be resource or deep_link.", parameter="message")
-    course = _launch_course(person, course_key, message, resource_link_id)
-    link = _resource_link(course, resource_link_id)
+    course, navigation = _launch_course(person, course_key, message, resource_link_id)
+    link = _resource_link(course, resource_link_id, navigation)
+    purge_expired_hints()
+    hint = secrets.token_urlsafe(24)
     db.session.execute(
-        delete(SandboxLaunchHint).where(SandboxLaunchHint.created_at < utcnow() - HINT_LIFETIME)
+        insert(_hints).values(
+            hint=hint,
+            person_id=person.id,
+            course_id=course.id if course is not None else None,
+            resource_link_id=link.id,
+            message_type=message,
+            deep_link_data=secrets.token_urlsafe(24) if message == "deep_link" else None,
+        )
     )
-    hint = SandboxLaunchHint(
-        hint=secrets.token_urlsafe(24),
-        person=person,
-        course=course,
-        resource_link=link,
-        message_type=message,
-        deep_link_data=secrets.token_urlsafe(24) if message == "deep_link" else None,
-    )
-    db.session.add(hint)
-    db.session.flush()
-    login = SandboxLogin(None, platform_conf(info))
-    login.set_lti_message_hint(hint=hint.hint)
+    login = SandboxLogin(None, platform_conf(info, current_key(newest_kid)))
+    login.set_lti_message_hint(hint=hint)
     login.set_launch_url(info.tool_launch_url)
     url = login.prepare_preflight_url(person.key)
     if platform_storage:

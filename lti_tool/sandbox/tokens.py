@@ -1,6 +1,7 @@
-"""Security plumbing of the sandbox LMS: the tool's key set (fetched over HTTP, cached,
-re-fetched on an unknown ``kid``), single-use values, and the client-credentials token
-endpoint with its opaque bearer tokens."""
+"""Security plumbing of the sandbox LMS: the tool's key set (fetched over HTTP, cached and
+parsed once, re-fetched on an unknown ``kid``; its URL looked up when it is fetched),
+single-use values, and the client-credentials token endpoint with its opaque bearer tokens
+(checked on their own, or beside a service's rows: ``bearer_hash`` and ``check_token``)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,19 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import jwt
 import requests
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import utcnow
 from .errors import ApiError
 from .models import SandboxAccessToken, SandboxUsedValue
+from .purges import purges
 from .seed import SandboxInfo
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -43,16 +45,20 @@ class KeySetError(Exception):
 
 
 class ToolKeySet:
-    """The tool's public keys by URL, cached in-process; an unknown ``kid`` forces a re-fetch
-    (a tool that rotates keys is never refused for long)."""
+    """The tool's public keys by URL, cached in-process (parsed once each); an unknown ``kid``
+    forces a re-fetch (a tool that rotates keys is never refused for long)."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._clock = clock
+        # url -> (fetched at, JWKs by kid, the keys parsed so far by kid)
+        self._cache: dict[str, tuple[float, dict[str, dict[str, Any]], dict[str, Any]]] = {}
+        self._urls: dict[tuple[str, str, str], str] = {}  # a sandbox's tool key set URL
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._urls.clear()
 
     def _fetch(self, url: str, timeout: float) -> dict[str, dict[str, Any]]:
         try:
@@ -63,21 +69,51 @@ class ToolKeySet:
             raise KeySetError(f"Could not fetch the tool's key set from {url}: {exc}") from exc
         by_kid = {k["kid"]: k for k in keys if isinstance(k, dict) and k.get("kid")}
         with self._lock:
-            self._cache[url] = (time.monotonic(), by_kid)
+            self._cache[url] = (self._clock(), by_kid, {})
         return by_kid
+
+    def _cached(self, url: str, kid: str) -> Any:
+        """The parsed key for ``kid`` while the key set fetched from ``url`` is fresh and has
+        it, else None."""
+        with self._lock:
+            fetched_at, keys, parsed = self._cache.get(url, (0.0, {}, {}))
+            if kid not in keys or self._clock() - fetched_at > JWKS_LIFETIME_S:
+                return None
+            if kid not in parsed:
+                parsed[kid] = _parsed(kid, keys[kid])
+            return parsed[kid]
 
     def key(self, url: str, kid: str, *, timeout: float) -> Any:
         """The public key for ``kid`` as a PyJWT key object."""
-        with self._lock:
-            fetched_at, keys = self._cache.get(url, (0.0, {}))
-        if kid not in keys or time.monotonic() - fetched_at > JWKS_LIFETIME_S:
-            keys = self._fetch(url, timeout)
+        key = self._cached(url, kid)
+        if key is not None:
+            return key
+        keys = self._fetch(url, timeout)
         if kid not in keys:
             raise KeySetError(f"The tool's key set at {url} has no key with kid {kid!r}.")
-        try:
-            return jwt.PyJWK(keys[kid], algorithm="RS256").key
-        except jwt.PyJWKError as exc:
-            raise KeySetError(f"The tool's key {kid!r} is not a usable RS256 key: {exc}") from exc
+        return self._cached(url, kid)
+
+    def key_for(self, info: SandboxInfo, kid: str, *, timeout: float) -> Any:
+        """``key`` at the sandbox's tool key set URL (``SandboxInfo.tool_jwks_url``), which is
+        looked up again only when the key set is fetched: when the kid is not in the fresh
+        key set last fetched from it (a new tool key, or a new key set URL) or it is stale."""
+        ident = (info.issuer, info.client_id, info.tool_url)
+        with self._lock:
+            url = self._urls.get(ident)
+        key = self._cached(url, kid) if url is not None else None
+        if key is not None:
+            return key
+        url = info.tool_jwks_url  # a statement
+        with self._lock:
+            self._urls[ident] = url
+        return self.key(url, kid, timeout=timeout)
+
+
+def _parsed(kid: str, jwk: dict[str, Any]) -> Any:
+    try:
+        return jwt.PyJWK(jwk, algorithm="RS256").key
+    except jwt.PyJWKError as exc:
+        raise KeySetError(f"The tool's key {kid!r} is not a usable RS256 key: {exc}") from exc
 
 
 tool_keys = ToolKeySet()
@@ -99,7 +135,7 @@ def verify_tool_jwt(
     kid = header.get("kid")
     if not kid:
         raise jwt.InvalidTokenError("the JWT header has no kid")
-    key = tool_keys.key(info.tool_jwks_url, kid, timeout=timeout)
+    key = tool_keys.key_for(info, kid, timeout=timeout)
     return jwt.decode(
         token,
         key,
@@ -111,17 +147,35 @@ def verify_tool_jwt(
     )
 
 
+_used = SandboxUsedValue.__table__
+
+
 def consume_once(kind: str, value: str, expires_at: dt.datetime) -> bool:
-    """Record a single-use value; False if it was seen before. Commits at once, so that two
-    processes racing with the same value cannot both succeed."""
-    db.session.execute(delete(SandboxUsedValue).where(SandboxUsedValue.expires_at < utcnow()))
-    db.session.add(SandboxUsedValue(kind=kind, value=value[:255], expires_at=expires_at))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return False
-    return True
+    """Record a single-use value; False if it was seen before (and has not expired). Commits
+    at once, so that two processes racing with the same value cannot both succeed."""
+    if purges.due("used_value"):
+        db.session.execute(delete(_used).where(_used.c.expires_at < utcnow()))
+    row = {"kind": kind, "value": value[:255], "expires_at": expires_at}
+    for _ in range(2):
+        try:
+            db.session.execute(insert(_used), row)
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+        else:
+            return True
+        # Seen before: it counts unless that use has expired (not yet purged)
+        expired = db.session.execute(
+            delete(_used).where(
+                _used.c.kind == row["kind"],
+                _used.c.value == row["value"],
+                _used.c.expires_at < utcnow(),
+            )
+        )
+        if not getattr(expired, "rowcount", 0):
+            db.session.rollback()
+            return False
+    return False
 
 
 def _hash(token: str) -> str:
@@ -181,19 +235,21 @@ def issue_token(info: SandboxInfo, form: Mapping[str, str], *, timeout: float) -
             400, "None of the requested scopes is offered by the sandbox.", error="invalid_scope"
         )
     token = secrets.token_urlsafe(32)
-    db.session.add(
-        SandboxAccessToken(
-            token_hash=_hash(token),
-            client_id=info.client_id,
-            scopes=" ".join(granted),
-            expires_at=utcnow() + dt.timedelta(seconds=TOKEN_LIFETIME_S),
-        )
-    )
     db.session.execute(
-        delete(SandboxAccessToken).where(
-            SandboxAccessToken.expires_at < utcnow() - dt.timedelta(days=1)
-        )
+        insert(SandboxAccessToken.__table__),
+        {
+            "token_hash": _hash(token),
+            "client_id": info.client_id,
+            "scopes": " ".join(granted),
+            "expires_at": utcnow() + dt.timedelta(seconds=TOKEN_LIFETIME_S),
+        },
     )
+    if purges.due("access_token"):  # an expired token is refused by its expiry anyway
+        db.session.execute(
+            delete(SandboxAccessToken).where(
+                SandboxAccessToken.expires_at < utcnow() - dt.timedelta(days=1)
+            )
+        )
     return {
         "access_token": token,
         "token_type": "Bearer",
@@ -217,17 +273,23 @@ _TOKEN = select(_tokens.c.expires_at, _tokens.c.scopes).where(
 )
 
 
-def authenticate(authorization: str | None, accepted_scopes: Iterable[str]) -> None:
-    """Accept the bearer token of a service call if it is known, current and carries one of
-    the accepted scopes; otherwise raise a 401 ``ApiError`` with ``WWW-Authenticate``."""
+def bearer_hash(authorization: str | None) -> str:
+    """The stored hash of the request's bearer token (a 401 ``ApiError`` when the request has
+    none). A service that reads the token's row beside its own (``TOKEN_COLUMNS`` joined on
+    this hash) checks it with ``check_token``."""
     parts = (authorization or "").split()
     if len(parts) != 2 or parts[0].lower() != "bearer":
         raise _invalid("A bearer token is required.")
-    # A prebuilt statement: every service call pays for this check.
-    row = db.session.execute(_TOKEN, {"token_hash": _hash(parts[1])}).first()
-    if row is None:
+    return _hash(parts[1])
+
+
+def check_token(
+    expires_at: dt.datetime | None, scopes: str | None, accepted_scopes: Iterable[str]
+) -> None:
+    """Accept a token's row (its expiry and scopes; None when no token has the hash) if it is
+    current and carries one of the accepted scopes; otherwise raise a 401 ``ApiError``."""
+    if expires_at is None or scopes is None:
         raise _invalid("The access token is not known.")
-    expires_at, scopes = row
     if expires_at <= utcnow():
         raise _invalid("The access token has expired.")
     accepted = list(accepted_scopes)
@@ -235,6 +297,16 @@ def authenticate(authorization: str | None, accepted_scopes: Iterable[str]) -> N
         raise _invalid(
             f"The access token lacks the scope {accepted[0]}.", error="insufficient_scope"
         )
+
+
+def authenticate(authorization: str | None, accepted_scopes: Iterable[str]) -> None:
+    """Accept the bearer token of a service call if it is known, current and carries one of
+    the accepted scopes; otherwise raise a 401 ``ApiError`` with ``WWW-Authenticate``."""
+    token_hash = bearer_hash(authorization)
+    # A prebuilt statement: every service call pays for this check.
+    row = db.session.execute(_TOKEN, {"token_hash": token_hash}).first()
+    expires_at, scopes = row if row is not None else (None, None)
+    check_token(expires_at, scopes, accepted_scopes)
 
 
 def expire_all_tokens() -> int:

@@ -97,11 +97,10 @@ def launch() -> ResponseReturnValue:
         resource_link_id=args.get("resource_link") or None,
         platform_storage=args.get("storage") != "off",
     )
+    # Rendered before the commit, which would expire the person, course and link it shows.
+    page = render_template("sandbox/launch.html", start=start)
     db.session.commit()
-    return (
-        render_template("sandbox/launch.html", start=start, courses=_courses()),
-        {"Cache-Control": "no-store"},
-    )
+    return page, {"Cache-Control": "no-store"}
 
 
 @bp.route("/auth", methods=["GET", "POST"])

@@ -23,13 +23,16 @@ from .line_items import (
     find_line_item,
     line_item_json,
     list_line_items,
+    read_line_item,
     update_line_item,
 )
 from .memberships import memberships_page
 from .results import attempts_report, list_results
 from .scores import (
+    ScoreLookup,
     ScoreOutcome,
     ScoreTarget,
+    look_up_score,
     post_score,
     score_target,
     take_score_fault,
@@ -42,6 +45,7 @@ __all__ = [
     "RESULTS_TYPE",
     "SCORE_TYPE",
     "Gradebook",
+    "ScoreLookup",
     "ScoreOutcome",
     "ScoreTarget",
     "add_assignment",
@@ -55,9 +59,11 @@ __all__ = [
     "line_item_json",
     "list_line_items",
     "list_results",
+    "look_up_score",
     "memberships_page",
     "placed_links",
     "post_score",
+    "read_line_item",
     "score_target",
     "set_faults",
     "take_score_fault",

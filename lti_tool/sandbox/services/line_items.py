@@ -2,36 +2,111 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, bindparam, delete, select
 
 from ...extensions import db
 from ..errors import ApiError
 from ..models import (
+    SandboxAccessToken,
     SandboxCourse,
     SandboxLineItem,
     SandboxResourceLink,
     SandboxResult,
 )
 from ..seed import SandboxInfo
+from ..tokens import authenticate, bearer_hash, check_token
 from .common import COMPETENCY_TAG, is_gradebook_item
 
 
 def line_item_json(info: SandboxInfo, item: SandboxLineItem) -> dict[str, Any]:
     """A line item as AGS represents it (``id`` is its URL)."""
-    body: dict[str, Any] = {
-        "id": info.api_url(item.course.key, "line_items", str(item.id)),
-        "label": item.label,
-        "scoreMaximum": item.score_maximum,
-        "resourceId": item.resource_id,
-        "tag": item.tag,
-        "resourceLinkId": item.resource_link.resource_link_id if item.resource_link else None,
-        "startDateTime": item.start_date_time,
-        "endDateTime": item.end_date_time,
+    return _json(
+        info,
+        item.course.key,
+        item.id,
+        item.label,
+        item.score_maximum,
+        item.resource_id,
+        item.tag,
+        item.resource_link.resource_link_id if item.resource_link else None,
+        item.start_date_time,
+        item.end_date_time,
+    )
+
+
+_FIELDS = (
+    "label", "scoreMaximum", "resourceId", "tag", "resourceLinkId", "startDateTime",
+    "endDateTime",
+)  # fmt: skip
+
+
+def _json(info: SandboxInfo, course_key: str, item_id: int, *fields: Any) -> dict[str, Any]:
+    body = {
+        "id": info.api_url(course_key, "line_items", str(item_id)),
+        **dict(zip(_FIELDS, fields, strict=True)),
     }
     return {k: v for k, v in body.items() if v is not None}
+
+
+# GET of one line item (the tool checks its gradebook column before each award): the bearer
+# token's row and the course's line item in one prebuilt statement.
+_tokens, _course = SandboxAccessToken.__table__, SandboxCourse.__table__
+_item, _link = SandboxLineItem.__table__, SandboxResourceLink.__table__
+_TOKEN_AND_LINE_ITEM = (
+    select(
+        _tokens.c.expires_at,
+        _tokens.c.scopes,
+        _course.c.label,
+        _item.c.id,
+        _item.c.label,
+        _item.c.score_maximum,
+        _item.c.resource_id,
+        _item.c.tag,
+        _link.c.resource_link_id,
+        _item.c.start_date_time,
+        _item.c.end_date_time,
+    )
+    .select_from(
+        _course.outerjoin(
+            _item,
+            and_(
+                _item.c.id == bindparam("item_id"),
+                _item.c.course_id == _course.c.id,
+                is_gradebook_item(_item.c),
+            ),
+        )
+        .outerjoin(_link, _link.c.id == _item.c.resource_link_id)
+        .outerjoin(_tokens, _tokens.c.token_hash == bindparam("token_hash"))
+    )
+    .where(_course.c.key == bindparam("course_key"))
+)
+
+
+def read_line_item(
+    info: SandboxInfo,
+    authorization: str | None,
+    accepted_scopes: Iterable[str],
+    course_key: str,
+    item_id: int,
+) -> dict[str, Any]:
+    """A course's line item as AGS represents it, for a bearer token with one of the accepted
+    scopes, in one statement: 401s as ``authenticate`` raises them, then 404s as
+    ``find_course`` and ``find_line_item`` do."""
+    token_hash = bearer_hash(authorization)
+    row = db.session.execute(
+        _TOKEN_AND_LINE_ITEM,
+        {"course_key": course_key, "item_id": item_id, "token_hash": token_hash},
+    ).first()
+    if row is None:  # no such course, so no token read: the token is checked on its own first
+        authenticate(authorization, accepted_scopes)
+        raise ApiError(404, f"There is no sandbox course {course_key!r}.")
+    check_token(row[0], row[1], accepted_scopes)
+    if row[3] is None:
+        raise ApiError(404, f"There is no line item {item_id} in {row[2]}.")
+    return _json(info, course_key, *row[3:])
 
 
 def find_line_item(course: SandboxCourse, item_id: int) -> SandboxLineItem:

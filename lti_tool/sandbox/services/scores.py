@@ -3,32 +3,33 @@ the attempts report are read in ``results``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, select, update
+from sqlalchemy import update
 
-from ...db_helpers import insert_ignoring_conflicts
 from ...extensions import db
 from ...models import utcnow
 from ..errors import ApiError
-from ..models import (
-    SandboxCourse,
-    SandboxEnrolment,
-    SandboxFaults,
-    SandboxLineItem,
-    SandboxPerson,
-    SandboxResult,
-)
+from ..models import SandboxFaults
 from ..seed import SandboxInfo
+from ..tokens import SCOPE_SCORE, authenticate, bearer_hash, check_token
 from .common import (
     ACTIVITY_PROGRESS,
     CANVAS_SUBMISSION,
     GRADING_PROGRESS,
     TIMESTAMP_TOO_OLD,
-    is_gradebook_item,
+)
+from .score_sql import (
+    ARMED_FAULTS,
+    SCORE_TARGET,
+    STUDENT_RESULT,
+    TOKEN_TARGET_AND_STUDENT,
+    UPDATE_RESULT,
+    insert_result_statement,
 )
 
 
@@ -72,99 +73,54 @@ class ScoreTarget:
     # The faults armed when the post arrived (score_500, score_429, Retry-After, fail_rate),
     # read in the same query; None when none was ever set.
     armed_faults: tuple[int, int, int, float] | None = None
-
-
-# The score path runs these on every post: built once, so SQLAlchemy neither rebuilds nor
-# re-keys them per request (plain table statements also skip the ORM's compile step).
-_course, _item = SandboxCourse.__table__, SandboxLineItem.__table__
-_person, _enrolment, _result = (
-    SandboxPerson.__table__,
-    SandboxEnrolment.__table__,
-    SandboxResult.__table__,
-)
-_faults_table = SandboxFaults.__table__
-_FAULT_COLUMNS = (
-    _faults_table.c.score_500,
-    _faults_table.c.score_429,
-    _faults_table.c.score_429_retry_after,
-    _faults_table.c.fail_rate,
-)
-_ARMED_FAULTS = select(*_FAULT_COLUMNS).where(_faults_table.c.id == 1)
-_SCORE_TARGET = (
-    select(_course.c.id, _course.c.label, _item.c.id, *_FAULT_COLUMNS)
-    .select_from(
-        _course.outerjoin(
-            _item,
-            and_(
-                _item.c.id == bindparam("item_id"),
-                _item.c.course_id == _course.c.id,
-                is_gradebook_item(_item.c),
-            ),
-        ).outerjoin(_faults_table, _faults_table.c.id == 1)
-    )
-    .where(_course.c.key == bindparam("course_key"))
-)
-_STUDENT_RESULT = (
-    select(
-        _person.c.id,
-        _enrolment.c.role,
-        _enrolment.c.status,
-        _result.c.id,
-        _result.c.timestamp_utc,
-    )
-    .select_from(
-        _person.outerjoin(
-            _enrolment,
-            and_(
-                _enrolment.c.person_id == _person.c.id,
-                _enrolment.c.course_id == bindparam("course_id"),
-            ),
-        ).outerjoin(
-            _result,
-            and_(
-                _result.c.person_id == _person.c.id,
-                _result.c.line_item_id == bindparam("line_item_id"),
-            ),
-        )
-    )
-    .where(_person.c.user_id == bindparam("user_id"))
-)
-_RESULT_FIELDS = (
-    "score_given",
-    "score_maximum",
-    "activity_progress",
-    "grading_progress",
-    "comment",
-    "timestamp",
-    "timestamp_utc",
-    "updated_at",
-)
-# Timestamps never go back, decided by the database: of two concurrent posts the newer wins.
-_UPDATE_RESULT = (
-    update(_result)
-    .where(_result.c.id == bindparam("result_id"), _result.c.timestamp_utc < bindparam("stamp"))
-    .values(
-        {
-            **{
-                name: bindparam(f"new_{name}", type_=_result.c[name].type)
-                for name in _RESULT_FIELDS
-            },
-            "attempts": _result.c.attempts + bindparam("new_attempts", type_=Integer),
-            "score_posts": _result.c.score_posts + 1,
-        }
-    )
-)
-
-
-def _insert_result_statement() -> Any:
-    """INSERT a result unless one exists for the line item and person (a concurrent post)."""
-    return insert_ignoring_conflicts(_result, ["line_item_id", "person_id"])
+    # (userId, the STUDENT_RESULT row for it or None) as read with the target, when it was
+    student: tuple[str, Any] | None = None
 
 
 def score_target(course_key: str, item_id: int) -> ScoreTarget:
     """The course's line item and the armed faults in one query, or a 404 ``ApiError`` (as
     ``find_course`` and ``find_line_item`` answer)."""
-    row = db.session.execute(_SCORE_TARGET, {"course_key": course_key, "item_id": item_id}).first()
+    row = db.session.execute(SCORE_TARGET, {"course_key": course_key, "item_id": item_id}).first()
+    return _target(course_key, item_id, row)
+
+
+@dataclass(frozen=True)
+class ScoreLookup:
+    """What a score post's first statement read: its target's row (None: no such course)
+    and the student's for the userId its body names."""
+
+    course_key: str
+    item_id: int
+    row: Any
+    user_id: str = ""
+
+    def target(self) -> ScoreTarget:
+        """The line item and the armed faults, or a 404 ``ApiError`` (as ``score_target``)."""
+        target = _target(self.course_key, self.item_id, self.row and self.row[:7])
+        student = None if self.row[7] is None else tuple(self.row[7:12])
+        return dataclasses.replace(target, student=(self.user_id, student))
+
+
+def look_up_score(
+    authorization: str | None, course_key: str, item_id: int, body: Any
+) -> ScoreLookup:
+    """The bearer token checked for the score scope (a 401 ``ApiError`` as ``authenticate``
+    raises it), the score's target and the student's result for the body's userId read in
+    one statement; its 404s wait for ``ScoreLookup.target`` (the endpoint answers a wrong
+    media type before them), the body's checks for ``post_score``."""
+    token_hash = bearer_hash(authorization)
+    user_id = body.get("userId") if isinstance(body, dict) else None
+    user_id = user_id if isinstance(user_id, str) else ""
+    params = {"course_key": course_key, "item_id": item_id, "token_hash": token_hash}
+    row = db.session.execute(TOKEN_TARGET_AND_STUDENT, {**params, "user_id": user_id}).first()
+    if row is None:  # no such course, so no token read: the token is checked on its own first
+        authenticate(authorization, (SCOPE_SCORE,))
+        return ScoreLookup(course_key, item_id, None)
+    check_token(row[0], row[1], (SCOPE_SCORE,))
+    return ScoreLookup(course_key, item_id, row[2:], user_id)
+
+
+def _target(course_key: str, item_id: int, row: Any) -> ScoreTarget:
     if row is None:
         raise ApiError(404, f"There is no sandbox course {course_key!r}.")
     course_id, label, line_item_id, *armed = row
@@ -186,7 +142,7 @@ def take_score_fault(
     Commits the counters at once because the refused request stores nothing else. ``armed``:
     the faults row as already read (``ScoreTarget.armed_faults``); read here when not given."""
     if armed is None:
-        row = db.session.execute(_ARMED_FAULTS).first()
+        row = db.session.execute(ARMED_FAULTS).first()
         armed = None if row is None else (row[0], row[1], row[2], row[3])
     if armed is None:
         return None
@@ -241,6 +197,8 @@ def _valid_score(body: Any) -> tuple[str, dt.datetime, float | None, float | Non
 
 def _refuse_if_faulted(target: ScoreTarget) -> None:
     """An armed fault (a 500 or a 429 with Retry-After) answers instead of the score."""
+    if target.armed_faults is None:
+        return  # read with the target: no faults row, so none was ever armed
     fault = take_score_fault(armed=target.armed_faults)
     if fault is not None:
         status, retry_after = fault
@@ -262,16 +220,21 @@ def _store_score(
     result_url: str,
 ) -> ScoreOutcome:
     """Insert or update the student's result, decided by the database: timestamps never go
-    back, the same one is idempotent; a post that lost a race looks again (five times)."""
-    for _ in range(5):  # another post for the same result may win a race: look again
-        row = db.session.execute(
-            _STUDENT_RESULT,
-            {
-                "user_id": user_id,
-                "course_id": target.course_id,
-                "line_item_id": target.line_item_id,
-            },
-        ).first()
+    back, the same one is idempotent; a post that lost a race looks again (five times). The
+    first look is the one read with the target, when it read this userId."""
+    read = target.student if target.student and target.student[0] == user_id else None
+    for attempt in range(5):  # another post for the same result may win a race: look again
+        if attempt == 0 and read is not None:
+            row = read[1]
+        else:
+            row = db.session.execute(
+                STUDENT_RESULT,
+                {
+                    "user_id": user_id,
+                    "course_id": target.course_id,
+                    "line_item_id": target.line_item_id,
+                },
+            ).first()
         if row is None or row[1] != "learner" or row[2] != "Active":
             raise ApiError(
                 422,
@@ -281,7 +244,7 @@ def _store_score(
         person_id, result_id, stored = row[0], row[3], row[4]
         if result_id is None:
             inserted = db.session.execute(
-                _insert_result_statement(),
+                insert_result_statement(),
                 {
                     **{name[4:]: value for name, value in fields.items()},
                     "line_item_id": target.line_item_id,
@@ -299,7 +262,7 @@ def _store_score(
         if stamp == stored:
             return ScoreOutcome(200, {"resultUrl": result_url, "idempotent": True})
         updated = db.session.execute(
-            _UPDATE_RESULT,
+            UPDATE_RESULT,
             {**fields, "result_id": result_id, "stamp": stamp, "new_attempts": new_attempts},
         )
         if getattr(updated, "rowcount", 0):
