@@ -91,7 +91,8 @@ class ToolKeySet:
         keys = self._fetch(url, timeout)
         if kid not in keys:
             raise KeySetError(f"The tool's key set at {url} has no key with kid {kid!r}.")
-        return self._cached(url, kid)
+        key = self._cached(url, kid)  # None if another thread's fetch replaced it meanwhile
+        return key if key is not None else _parsed(kid, keys[kid])
 
     def key_for(self, info: SandboxInfo, kid: str, *, timeout: float) -> Any:
         """``key`` at the sandbox's tool key set URL (``SandboxInfo.tool_jwks_url``), which is

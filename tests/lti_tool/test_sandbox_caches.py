@@ -175,6 +175,22 @@ def test_parsed_tool_keys_are_dropped_when_the_key_set_is_fetched_again(requests
     assert keys.key(url, "k1", timeout=1).public_numbers() != first.public_numbers()
 
 
+def test_a_fetched_key_is_used_though_another_fetch_replaced_the_key_set(requests_mock):
+    from lti_tool.sandbox.tokens import ToolKeySet
+
+    url = "http://tool.example/lti/jwks"
+    requests_mock.get(url, json={"keys": [_tool_jwk("k1")]})
+
+    class Racing(ToolKeySet):
+        def _fetch(self, url: str, timeout: float) -> dict[str, dict[str, Any]]:
+            keys = super()._fetch(url, timeout)
+            with self._lock:  # another thread's fetch, of a key set without k1, lands first
+                self._cache[url] = (self._clock(), {}, {})
+            return keys
+
+    assert Racing().key(url, "k1", timeout=1) is not None
+
+
 # --- expired rows ----------------------------------------------------------------------------
 
 
