@@ -21,11 +21,11 @@ from typing import Any
 import flask
 from flask import Flask, g, session
 from flask.globals import request_ctx
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import DateTime, String, Text, bindparam, delete, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
-from .models import LaunchMessage, utcnow
+from .models import Launch, LaunchMessage, utcnow
 from .unit_of_work import finish, finished, will_commit
 
 SESSION_KEY = "_flashes"  # where flask.flash keeps messages
@@ -99,11 +99,9 @@ def save_after_request(response: Any) -> Any:
         if not pending:  # the shown ones went with the request's transaction, which commits
             finish(response)
             return response
-        try:
-            with db.session.begin_nested():  # a failure here leaves the request's work whole
-                _store(launch.tenant_id, launch.launch_id, pending, [], trim)
-        except SQLAlchemyError:
-            _lost(pending)
+        # no savepoint around it (two statements more on every confirmed POST): the insert
+        # cannot fail on its launch (``_statements``), so it never takes the request's work
+        _store(launch.tenant_id, launch.launch_id, pending, [], trim)
         finish(response)
         return response
     finish(response)  # ended first (here, rolled back): this commit carries only the messages
@@ -120,8 +118,8 @@ def save_after_request(response: Any) -> Any:
 
 
 def _lost(pending: list[tuple[str, str]]) -> None:
-    # e.g. the launch expired and was purged meanwhile: the page still answers; only the
-    # messages (never logged: they may name people) are lost.
+    # e.g. the database failed after the request's own rollback: the page still answers; only
+    # the messages (never logged: they may name people) are lost.
     log.warning("Could not keep %d message(s) for the next page of a launch", len(pending))
 
 
@@ -147,8 +145,26 @@ def _store(
 
 @functools.cache
 def _statements() -> SimpleNamespace:
-    """Built once, on the table (no ORM bookkeeping: nothing of them is held as objects)."""
+    """Built once, on the table (no ORM bookkeeping: nothing of them is held as objects).
+
+    A message is inserted from its launch's row (``INSERT ... SELECT ... FOR KEY SHARE``): a
+    launch deleted meanwhile (expired and purged, or its person erased) inserts nothing rather
+    than break the foreign key, so the insert can share the request's transaction without a
+    savepoint. On PostgreSQL the lock makes a concurrent delete wait for the request's commit,
+    or, committed first, leaves no row to insert from; on SQLite one writer at a time."""
     table = LaunchMessage.__table__
+    launch = Launch.__table__
+    from_launch = (
+        select(
+            launch.c.tenant_id,
+            launch.c.id,
+            bindparam("category", type_=String),
+            bindparam("text", type_=Text),
+            bindparam("created_at", type_=DateTime),
+        )
+        .where(launch.c.id == bindparam("launch_id"), launch.c.tenant_id == bindparam("tenant_id"))
+        .with_for_update(key_share=True)
+    )
     mine = (
         table.c.tenant_id == bindparam("tenant_id"),
         table.c.launch_id == bindparam("launch_id"),
@@ -157,7 +173,9 @@ def _statements() -> SimpleNamespace:
     return SimpleNamespace(
         take=delete(table).where(*mine).returning(table.c.id, table.c.category, table.c.text),
         shown=delete(table).where(*mine, table.c.id.in_(bindparam("ids", expanding=True))),
-        insert=insert(table),
+        insert=insert(table).from_select(
+            ["tenant_id", "launch_id", "category", "text", "created_at"], from_launch
+        ),
         trim=delete(table).where(*mine, table.c.id.not_in(newest)),
     )
 

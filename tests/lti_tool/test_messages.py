@@ -238,3 +238,29 @@ def test_a_message_shown_on_a_refused_page_is_shown_once_too(app, school):
     assert DONE in refused.get_data(True)
     assert _pending(app, student.lid) == 0
     assert DONE not in browser.get(f"/profile/?lid={student.lid}").get_data(True)
+
+
+def test_a_confirmation_needs_no_savepoint_and_a_gone_launch_loses_only_its_message(app, school):
+    """The message is inserted from its launch's row in the request's transaction: no
+    savepoint, and a launch deleted meanwhile (purged, erased) inserts nothing instead of
+    breaking the request's commit."""
+    from lti_tool.messages import _store
+    from tests.helpers import counted
+
+    student = school.person("student")
+    browser = _cookieless(app)
+    data = {"lid": student.lid, "csrf_token": _token(browser, student.lid)}
+    with app.app_context(), counted() as seen:
+        assert browser.post("/work/notifications/read", data=data).status_code == 303
+    assert not [s for s in seen if "SAVEPOINT" in s]
+    assert _pending(app, student.lid) == 1
+    with app.app_context():
+        tenant_id = db.session.scalar(select(Launch.tenant_id).where(Launch.id == student.lid))
+        stored = select(func.count()).select_from(LaunchMessage)
+        before = db.session.scalar(stored)
+        _store(tenant_id, "no-such-launch-" + "x" * 20, [("success", DONE)], [], trim=False)
+        db.session.commit()  # nothing to insert from: nothing inserted, nothing broken
+        assert db.session.scalar(stored) == before
+        _store(tenant_id + 1, student.lid, [("success", DONE)], [], trim=False)
+        db.session.commit()  # another tenant's id with this launch: nothing either
+        assert db.session.scalar(stored) == before
