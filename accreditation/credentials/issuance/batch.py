@@ -135,10 +135,11 @@ def issue_due(app: Flask) -> SyncResult:
     """Every tenant's missing credentials: issued here when few, else queued as a batch and
     started on the worker pool. Commits."""
     total = SyncResult()
-    for tenant_id, kinds in pending_by_tenant().items():
+    for tenant_id, pending in pending_by_tenant().items():
         actor = Actor(tenant_id, AUTOMATIC)
-        if sum(kinds.values()) <= INLINE_LIMIT:
-            result = sync_tenant(actor, kinds=kinds)  # not the queries of work it has none of
+        if pending.total <= INLINE_LIMIT:
+            # not the queries of work it has none of
+            result = sync_tenant(actor, kinds=pending.kinds)
             if result.issued or result.revoked:
                 audit.record(
                     actor, "credentials.sync", issued=result.issued, revoked=result.revoked

@@ -142,35 +142,57 @@ def pending_count(tenant_id: int, student_id: int | None = None) -> int:
 KINDS = ("corrections", "awards", "engagements")  # the work, in the order it is done
 
 
+@dataclass(frozen=True)
+class Pending:
+    """What a tenant waits for: how much (each kind's count added up), and the kinds of work
+    a run looks for (not awards that only a correction's re-issue waits for: it issues them)."""
+
+    total: int
+    kinds: frozenset[str]
+
+
 @functools.cache
 def _pending_by_tenant() -> CompoundSelect:
     """Every kind of work grouped by tenant, in one statement (built once per process: it has
-    no parameters)."""
+    no parameters): the tenant, the kind (its place in ``KINDS``), how many, and how many of
+    them a run must look for (of awards: those that do not supersede an award whose
+    credential stands, which the corrections re-issue)."""
     counts = []
     for number, query in enumerate(
         (superseded(None), pending_awards(None), pending_engagements(None))
     ):
+        alone: Any = func.count()
+        if number == 1:  # the awards
+            query = query.add_columns(CreditAward.supersedes_id)
         sub = query.order_by(None).subquery()
+        if number == 1:
+            corrected = exists().where(
+                Credential.award_id == sub.c.supersedes_id, Credential.revoked_at.is_(None)
+            )
+            alone = func.count().filter(~corrected)
         counts.append(
-            select(sub.c.tenant_id, literal(number, Integer), func.count()).group_by(
+            select(sub.c.tenant_id, literal(number, Integer), func.count(), alone).group_by(
                 sub.c.tenant_id
             )
         )
     return union_all(*counts)
 
 
-def pending_by_tenant() -> dict[int, dict[str, int]]:
-    """Every tenant with something to issue or correct, and how much of each kind of work
-    (``KINDS``; one statement: a grouped count per kind)."""
-    found: dict[int, dict[str, int]] = {}
-    for tenant_id, number, count in db.session.execute(_pending_by_tenant()):
-        found.setdefault(int(tenant_id), {})[KINDS[int(number)]] = int(count)
-    return dict(sorted(found.items()))
+def pending_by_tenant() -> dict[int, Pending]:
+    """Every tenant with something to issue or correct, how much, and the kinds of work to
+    look for (one statement: grouped counts per kind)."""
+    totals: dict[int, int] = {}
+    kinds: dict[int, set[str]] = {}
+    for tenant_id, number, count, alone in db.session.execute(_pending_by_tenant()):
+        totals[int(tenant_id)] = totals.get(int(tenant_id), 0) + int(count)
+        if alone:
+            kinds.setdefault(int(tenant_id), set()).add(KINDS[int(number)])
+    return {t: Pending(totals[t], frozenset(kinds.get(t, ()))) for t in sorted(totals)}
 
 
 def tenants_with_pending() -> dict[int, int]:
     """Every tenant with something to issue or correct, and how much (one statement)."""
-    return {tenant_id: sum(kinds.values()) for tenant_id, kinds in pending_by_tenant().items()}
+    return {tenant_id: pending.total for tenant_id, pending in pending_by_tenant().items()}
 
 
 @functools.cache
@@ -263,22 +285,23 @@ def sync_tenant(
     result = SyncResult()
     done = 0
     lookups = facts.Lookups()
-    steps: list[tuple[str, IdQuery, Callable[[int], SyncResult]]] = [
-        ("corrections", superseded(tenant_id, student_id), lambda i: correct(actor, i, lookups)),
+    steps: list[tuple[str, Callable[..., IdQuery], Callable[[int], SyncResult]]] = [
+        ("corrections", superseded, lambda i: correct(actor, i, lookups)),
         (
             "awards",
-            pending_awards(tenant_id, student_id),
+            pending_awards,
             lambda i: _one(issuing.issue_award(actor, i, lookups=lookups)),
         ),
         (
             "engagements",
-            pending_engagements(tenant_id, student_id),
+            pending_engagements,
             lambda i: _one(issuing.issue_engagement(actor, i, lookups=lookups)),
         ),
     ]
     locked = False
-    for kind, query, step in steps:
-        while kind in kinds and (limit is None or done < limit):
+    for kind, pending, step in steps:
+        query = pending(tenant_id, student_id) if kind in kinds else None
+        while query is not None and (limit is None or done < limit):
             size = chunk if limit is None else min(chunk, limit - done)
             if not locked:
                 _one_issuer_at_a_time(tenant_id)

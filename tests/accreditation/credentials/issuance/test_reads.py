@@ -176,9 +176,11 @@ def test_a_correction_reissues_in_a_pinned_number_of_statements(app, school):
             supersedes_id=award.id,
         )
         db.session.commit()
-        # the tick runs the queries of these kinds of work only (the correcting award is one
-        # without a credential, which the correction issues)
-        assert sync.pending_by_tenant()[school.tenant_id] == {"corrections": 1, "awards": 1}
+        # two things to do (a credential to revoke, an award without one), and the tick looks
+        # for corrections only: re-issuing the corrected award's credential issues that award's
+        assert sync.pending_by_tenant()[school.tenant_id] == sync.Pending(
+            2, frozenset({"corrections"})
+        )
         actor, lookups = Actor(school.tenant_id, sync.AUTOMATIC), facts.Lookups()
         issuing.tenant_of(school.tenant_id, lookups)  # once a run, as the framework's
         facts.award_facts(school.tenant_id, corrected.id, lookups)
