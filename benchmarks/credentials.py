@@ -17,7 +17,8 @@ final credit award, in a few statements. Then, in this process:
   it), ``GROUP`` a tick, and each tick (``issue_due``: inline, as the soak's runner does for
   a few) revokes the old credentials and issues the corrections' in their place;
   ``correct_cpu_ms`` and ``correct_statements`` are this thread's CPU and the statements of
-  the ticks per correction (the corrections' own writes not counted);
+  the ticks per correction (the corrections' own writes not counted), ``correct_db_ms`` the
+  CPU of the database's PostgreSQL backends meanwhile (``/proc/<pid>/schedstat``);
 - verify: ``GET /credentials/verify/<public_id>`` (the pages area's ``credentials_pages``
   verification page: the signature and status checked, the page rendered) for random shared
   credentials through Flask's test client (a warm worker); when that page does not exist,
@@ -25,7 +26,7 @@ final credit award, in a few statements. Then, in this process:
 
 The last line is one JSON object for PostgreSQL (SQLite when PostgreSQL is unavailable):
 ``{"issue_per_s": …, "verify_page_p95_ms": …, "correct_cpu_ms": …, "correct_statements": …}``
-plus the database and the other database's
+(and ``correct_db_ms`` on PostgreSQL) plus the database and the other database's
 figures. Targets: at least 20 credentials per second, p95 at most 200 ms.
 
     nice -n 10 .venv/bin/python benchmarks/credentials.py            # 1,000 credentials
@@ -60,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import percentile, postgres_or_none  # noqa: E402
+from common import percentile, pids_matching, postgres_or_none  # noqa: E402
 
 TARGETS = {"issue_per_s": 20.0, "verify_page_p95_ms": 200.0}
 FIGURES = (*TARGETS, "correct_cpu_ms", "correct_statements")
@@ -302,9 +303,22 @@ def _correct_awards(app: Any, tenant_id: int, count: int, round_: int) -> None:
         db.session.commit()
 
 
-def correct(app: Any, tenant_id: int, corrections: int) -> dict[str, Any]:
+def _backends_ns(database: str | None) -> int:
+    """CPU time so far of the PostgreSQL backends of ``database`` in nanoseconds."""
+    total = 0
+    for pid in pids_matching(database) if database else []:
+        try:
+            with open(f"/proc/{pid}/schedstat") as fh:
+                total += int(fh.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+def correct(app: Any, tenant_id: int, corrections: int, database: str | None) -> dict[str, Any]:
     """CPU and statements per correction of the ticks that re-issue corrected awards'
-    credentials (``GROUP`` corrections a tick)."""
+    credentials (``GROUP`` corrections a tick), and the database's CPU on PostgreSQL
+    (``database``: its name, which its backends' titles carry)."""
     from sqlalchemy import event, func, select
 
     from accreditation.credentials.issuance import batch
@@ -319,14 +333,15 @@ def correct(app: Any, tenant_id: int, corrections: int) -> dict[str, Any]:
             counted["statements"] += 1
 
     cpu = 0.0
-    done = 0
+    db_ns = done = 0
     for round_ in range(1, corrections // GROUP + 1):
         _correct_awards(app, tenant_id, GROUP, round_)
         with app.app_context():
             event.listen(db.engine, "before_cursor_execute", count)
-            start = time.thread_time()
+            start, server = time.thread_time(), _backends_ns(database)
             result = batch.issue_due(app)
             cpu += time.thread_time() - start
+            db_ns += _backends_ns(database) - server
             event.remove(db.engine, "before_cursor_execute", count)
             assert result.issued == GROUP and result.revoked == GROUP, result
             done += GROUP
@@ -337,11 +352,14 @@ def correct(app: Any, tenant_id: int, corrections: int) -> dict[str, Any]:
             .where(Credential.tenant_id == tenant_id, Credential.revoked_reason == "corrected")
         )
         assert revoked == done, (revoked, done)
-    return {
+    figures = {
         "corrected": done,
         "correct_cpu_ms": round(cpu * 1000 / max(done, 1), 2),
         "correct_statements": round(counted["statements"] / max(done, 1), 2),
     }
+    if database:
+        figures["correct_db_ms"] = round(db_ns / 1e6 / max(done, 1), 2)
+    return figures
 
 
 def verify_page(app: Any, tenant_id: int, views: int) -> dict[str, Any]:
@@ -409,7 +427,8 @@ def run(
     issued = issue(app, tenant_id, profile_dir)
     issued["issue_per_s"] = round(issued["issued"] / issued["issue_s"], 1)
     print(f"  issued {issued['issued']} in {issued['issue_s']} s", flush=True)
-    fixed = correct(app, tenant_id, corrections)
+    database = url.rsplit("/", 1)[-1] if url.startswith("postgresql") else None
+    fixed = correct(app, tenant_id, corrections, database)
     print(f"  corrected {fixed}", flush=True)
     return {**issued, **fixed, **verify_page(app, tenant_id, views)}
 
@@ -455,6 +474,8 @@ def main() -> None:
     print(f"targets: {TARGETS}")
     main_db = "postgresql" if "postgresql" in results else "sqlite"
     line = {key: results[main_db][key] for key in FIGURES}
+    if "correct_db_ms" in results[main_db]:
+        line["correct_db_ms"] = results[main_db]["correct_db_ms"]
     line["database"] = main_db
     line["measured"] = results[main_db]["measured"]
     line["other"] = {db: {k: r[k] for k in FIGURES} for db, r in results.items() if db != main_db}
