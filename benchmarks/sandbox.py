@@ -31,7 +31,7 @@ Faults are off (``fail_rate`` 0). The first ``--warmups`` rounds are not counted
 prints each endpoint's statements (its last request's), ``--profile DIR`` writes a cProfile
 (thread CPU) of each endpoint's requests to ``DIR/<endpoint>.pstats`` (its figures then
 include the profiler's cost), ``--py-spy FILE`` records the workers in py-spy's raw format
-while the measured rounds run. Printed: one
+while the measured rounds run (it pauses them to sample: the figures rise too). Printed: one
 row per endpoint (median and p95 of the workers' CPU per request in ms, the median of the
 serving thread's CPU, statements per request, wall time); the last line is one JSON object
 ``{"database", "requests", "endpoints": {name: {"median_ms", "p95_ms", "thread_ms",
