@@ -46,10 +46,13 @@ def _starting(prefix: str, statements: list[str]) -> int:
     return sum(1 for s in statements if " ".join(s.split()).startswith(prefix))
 
 
-def _awards(app, student_id: int) -> list[CreditAward]:
+def _awards(app, student_id: int, course_id: int) -> list[CreditAward]:
+    """The student's awards in this course (earlier tests award them in other courses)."""
     with app.app_context():
         found = db.session.scalars(
-            select(CreditAward).where(CreditAward.student_id == student_id).order_by(CreditAward.id)
+            select(CreditAward)
+            .where(CreditAward.student_id == student_id, CreditAward.course_id == course_id)
+            .order_by(CreditAward.id)
         ).all()
         db.session.expunge_all()
         return list(found)
@@ -66,7 +69,7 @@ def test_an_award_post_reads_its_key_with_the_checks_and_a_known_column_once(
     faculty = Visitor(app, sandbox, "priya-raman", course, link=credit_link)
     assert faculty.ctx().ags_lineitems_url  # the launch names a container to search
     assert award(faculty, first).status_code == 303  # the column found and remembered
-    student_id = second.ctx().user_id
+    student_id, course_id = second.ctx().user_id, faculty.ctx().course_id
 
     data = _form(faculty, student_id, "award", credits="1", score="85", comment="Fine work.")
     statements = _post(app, faculty, student_id, data)
@@ -80,13 +83,13 @@ def test_an_award_post_reads_its_key_with_the_checks_and_a_known_column_once(
     assert _starting("SELECT DISTINCT credit_award.lineitem_url", statements) == 0
     assert not any("FROM resource_link" in s for s in statements)  # a container is searched
     assert _starting("UPDATE credit_policy", statements) == 0  # the column as remembered
-    (made,) = _awards(app, student_id)
+    (made,) = _awards(app, student_id, course_id)
 
     # the same form again (a double click): its award, nothing checked or written again
     again = _post(app, faculty, student_id, data)
     assert _starting("SELECT lti_user.", again) == 1
     assert _starting("INSERT INTO credit_award", again) == 0
-    assert [a.id for a in _awards(app, student_id)] == [made.id]
+    assert [a.id for a in _awards(app, student_id, course_id)] == [made.id]
 
     # a correction: the current award leaves the "current" index before the new one enters
     fix = _form(faculty, student_id, "correct", credits="1", score="70", comment="Recounted.")
@@ -97,7 +100,7 @@ def test_an_award_post_reads_its_key_with_the_checks_and_a_known_column_once(
     assert _starting("SELECT engagement.", statements) == 1, "\n".join(statements)
     moved = next(i for i, s in enumerate(statements) if s.startswith("UPDATE credit_award SET"))
     assert statements[moved + 1].startswith("INSERT INTO credit_award")
-    old, new = _awards(app, student_id)
+    old, new = _awards(app, student_id, course_id)
     assert (old.id, old.superseded_by_id, new.supersedes_id) == (made.id, new.id, made.id)
     assert old.superseded_at is not None and new.superseded_at is None
     deliver(app)
