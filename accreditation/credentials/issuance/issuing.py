@@ -12,8 +12,9 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, exists, select
+from sqlalchemy import Integer, Select, String, bindparam, cast, exists, literal, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from lti_tool.actor import Actor
 from lti_tool.errors import AppError
@@ -79,6 +80,40 @@ def _student(tenant_id: int, student_id: int) -> tuple[CredentialSubject, User |
     if row is None:  # pragma: no cover - a row that was there a moment ago
         raise AppError("The student's credential settings could not be read; try again.")
     return row, user, clr
+
+
+Student = tuple[CredentialSubject | None, User | None, bool]  # as _student reads them
+
+
+def with_student(query: Select[Any], tenant_id: Any, student_id: Any) -> Select[Any]:
+    """``query`` with the subject settings (None when not made yet) of the student of the
+    ``student_id`` column, the student, and whether they hold a valid CLR as its last three
+    columns (a ``Student``, which ``issue_award`` takes instead of reading it)."""
+    clr = aliased(Credential)
+    has_clr = exists().where(
+        clr.tenant_id == tenant_id,
+        clr.subject_key == literal("clr:") + cast(student_id, String),
+        clr.revoked_at.is_(None),
+    )
+    return (
+        query.add_columns(CredentialSubject, User, has_clr)
+        .outerjoin(User, (User.id == student_id) & (User.tenant_id == tenant_id))
+        .outerjoin(
+            CredentialSubject,
+            (CredentialSubject.student_id == student_id)
+            & (CredentialSubject.tenant_id == tenant_id),
+        )
+    )
+
+
+def _read_student(
+    tenant_id: int, student_id: int, read: Student | None
+) -> tuple[CredentialSubject, User | None, bool]:
+    """``read`` when it is this student's, with their subject settings, else ``_student``."""
+    row, user, has_clr = read or (None, None, True)
+    if row is None or user is None or user.id != student_id or user.tenant_id != tenant_id:
+        return _student(tenant_id, student_id)
+    return row, user, has_clr
 
 
 def _subject(row: CredentialSubject, user: User | None, student_id: int) -> documents.Subject:
@@ -249,19 +284,21 @@ def issue_award(
     quiet: bool = False,
     lookups: facts.Lookups | None = None,
     read: facts.AwardRow | None = None,
+    student: Student | None = None,
 ) -> Credential | None:
     """Issue the credential of a final, current credit award (in place of ``replaces``, the
-    credential of the award it corrected; ``read``: the award and its course's title, read
-    already); None when it does not qualify or another issued it."""
+    credential of the award it corrected; ``read`` and ``student``: the award and its
+    course's title, the student, read already); None when it does not qualify or another
+    issued it."""
     tenant = tenant_of(actor.tenant, lookups)
     found = facts.award_facts(tenant.id, award_id, lookups, read)
     if found is None:
         return None
     now = utcnow()
     # the student kept until the notice below, which then finds them in the session
-    row, student, has_clr = _student(tenant.id, found.student_id)
+    row, user, has_clr = _read_student(tenant.id, found.student_id, student)
     unsigned = documents.award_credential(
-        proof.issuer_profile(tenant), found, _subject(row, student, found.student_id), now
+        proof.issuer_profile(tenant), found, _subject(row, user, found.student_id), now
     )
     credential = _new(
         actor,

@@ -198,8 +198,9 @@ def tenants_with_pending() -> dict[int, int]:
 @functools.cache
 def _correction_statement() -> Select[Any]:
     """The credential (bound: ``credential_id``), the award that ends the chain of
-    corrections from its award, that award's course title, and the id of a valid credential
-    of that award if one stands: one statement (built once per process)."""
+    corrections from its award, that award's course title, the id of a valid credential of
+    that award if one stands, and the student as ``issuing.with_student`` adds them: one
+    statement (built once per process)."""
     link = aliased(CreditAward)
     chain = (
         select(
@@ -228,7 +229,7 @@ def _correction_statement() -> Select[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    return (
+    query = (
         select(Credential, CreditAward, Course.title, existing)
         .select_from(Credential)
         .outerjoin(CreditAward, CreditAward.id == last)
@@ -236,6 +237,7 @@ def _correction_statement() -> Select[Any]:
         .where(Credential.id == bindparam("credential_id"))
         .options(defer(Credential.document))  # revoking it does not read its signed document
     )
+    return issuing.with_student(query, Credential.tenant_id, Credential.student_id)
 
 
 _LONGEST_CHAIN = 1000  # corrections followed from a credential's award (a cycle ends there)
@@ -247,7 +249,7 @@ def correct(actor: Actor, credential_id: int, lookups: facts.Lookups | None = No
     row = db.session.execute(_correction_statement(), {"credential_id": credential_id}).first()
     if row is None:
         return SyncResult()
-    credential, current, course_title, existing_id = row
+    credential, current, course_title, existing_id, subject, student, has_clr = row
     if credential.revoked_at is not None or credential.award_id is None:
         return SyncResult()
     if current is not None and current.is_current and current.status == "final":
@@ -258,6 +260,7 @@ def correct(actor: Actor, credential_id: int, lookups: facts.Lookups | None = No
                 replaces=credential,
                 lookups=lookups,
                 read=(current, course_title),
+                student=(subject, student, bool(has_clr)),
             )
             return SyncResult(1, 1) if issued is not None else SyncResult()
         credential.replaced_by_id = int(existing_id)

@@ -167,3 +167,37 @@ def test_course_outcomes_aligned_to_the_rated_competencies_carry_their_case_uri(
             ]
             assert proof.verify(credential.document).ok
         assert services.credential_for_award(school.tenant_id, award.id) is not None
+
+
+def test_a_correction_revokes_the_record_that_bundles_the_old_credential(app, school):
+    """The student's CLR bundles the corrected award's credential: the correction revokes it
+    too (the tick reads whether the student holds one with the credential it corrects)."""
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=60)
+        db.session.commit()
+        award = award_svc.award_credit(
+            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
+        )
+        db.session.commit()
+        batch.issue_due(app)
+        record = services.clr_for(student.ctx().actor, student.user_id)
+        db.session.commit()
+        record_id, record_entry = record.id, record.status_entry
+        [old] = _of_award(award.id)
+        assert old.uuid in record.bundled
+        award_svc.award_credit(
+            faculty.ctx(),
+            student.user_id,
+            award_input(credits=2, comment="Two credits"),
+            lineitem_url=LINEITEM,
+            supersedes_id=award.id,
+        )
+        db.session.commit()
+        batch.issue_due(app)
+        db.session.expire_all()
+        revoked = db.session.get(Credential, record_id)
+        assert revoked is not None and revoked.revoked_reason == "reissued"
+        assert proof.is_revoked(record_entry)
+        [old] = _of_award(award.id)
+        assert old.revoked_reason == "corrected" and old.replaced_by_id is not None

@@ -156,11 +156,11 @@ def test_a_tenant_without_the_framework_gets_it_made(app):
 
 
 # What re-issuing one corrected award's credential runs, by engine: the credential with the end
-# of its award's chain of corrections (and a credential that award may have already), the
-# award's work, the student with their subject settings, the new status bit, the signing key,
+# of its award's chain of corrections (and a credential that award may have already) and the
+# student with their subject settings, the award's work, the new status bit, the signing key,
 # a savepoint around the new row, the old status bit set, the old row revoked, the student's
 # notice and its email. SQLite sets the bit on a read list (a savepoint, the read, the write).
-CORRECTION_STATEMENTS = {"postgresql": 12, "sqlite": 15}
+CORRECTION_STATEMENTS = {"postgresql": 11, "sqlite": 14}
 
 
 def test_a_correction_reissues_in_a_pinned_number_of_statements(app, school):
