@@ -12,7 +12,10 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from flask import g, request, session
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Boolean, bindparam, case, func, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from .context import LaunchContext, claims_summary
 from .errors import ForbiddenError, SessionExpiredError
@@ -45,59 +48,105 @@ _LAUNCH_COLUMNS = (
     "read_only",
     "is_tool_admin",
     "expires_at",
-    "message",
 )
+# launch id -> the claims summary of its message, this process's. A launch's message is written
+# once, by the launch, and never changed: each worker decodes it once, and the launch's
+# statement reads it only for a launch not kept here (``with_message``). Bounded: the oldest
+# go first (a launch lasts hours; a worker serves a few thousand at most).
+_CLAIMS: dict[str, dict[str, Any]] = {}
+CLAIMS_KEPT = 4096
+
+
+# The tenant's columns, all of them: the row becomes the request's Tenant entity (``_tenant``).
+_TENANT_COLUMNS = tuple(column.key for column in Tenant.__table__.columns)
 
 
 @functools.cache
 def _launch_statement() -> Any:
     """The launch with its tenant, person, course title and how many messages wait for it (up
     to one more than a launch keeps), built once (every page of a launch reads it): a request
-    binds ``lid`` and ``now``."""
+    binds ``lid`` and ``now``.
+
+    Built of the tables' columns, not the ORM's entities and attributes: the session then runs
+    it as a Core statement, without the ORM's per-execution set-up and row loading (~0.2 ms of
+    every launched request, ``benchmarks/plumbing.py``); ``_tenant`` makes the Tenant entity
+    of its columns. The launch's message is read only when this process keeps no summary of
+    it (``with_message``)."""
     from .messages import MAX_PENDING
 
+    launches, messages = Launch.__table__, LaunchMessage.__table__
+    tenants, users, courses = Tenant.__table__, User.__table__, Course.__table__
     stored = (
-        select(LaunchMessage.id)
-        .where(LaunchMessage.launch_id == Launch.id)
+        select(messages.c.id)
+        .where(messages.c.launch_id == launches.c.id)
         .limit(MAX_PENDING + 1)
-        .correlate(Launch)
+        .correlate(launches)
         .subquery()
     )
     waiting = select(func.count()).select_from(stored).scalar_subquery()
-    # the launch's columns, not its entity: nothing reads the row as an object afterwards
-    launch = [getattr(Launch, name) for name in _LAUNCH_COLUMNS]
     return (
-        select(*launch, Tenant, User.name, User.email, Course.title, waiting)
-        .join(Tenant, Tenant.id == Launch.tenant_id)
-        .join(User, User.id == Launch.user_id)
-        .outerjoin(Course, Course.id == Launch.course_id)
-        .where(Launch.id == bindparam("lid"), Launch.expires_at > bindparam("now"))
+        select(
+            *(launches.c[name] for name in _LAUNCH_COLUMNS),
+            case((bindparam("with_message", type_=Boolean), launches.c.message)),
+            *(tenants.c[name] for name in _TENANT_COLUMNS),
+            users.c.name,
+            users.c.email,
+            courses.c.title,
+            waiting,
+        )
+        .join(tenants, tenants.c.id == launches.c.tenant_id)
+        .join(users, users.c.id == launches.c.user_id)
+        .outerjoin(courses, courses.c.id == launches.c.course_id)
+        .where(launches.c.id == bindparam("lid"), launches.c.expires_at > bindparam("now"))
     )
+
+
+def _tenant(values: dict[str, Any]) -> Tenant:
+    """The request's Tenant entity from its columns as the launch's statement read them, made
+    persistent in the session without a statement, as a query of the entity would have loaded
+    it: new, or the one the session holds already with its expired columns filled in."""
+    session = db.session()
+    found = session.identity_map.get(identity_key(Tenant, values["id"]))
+    if found is not None:
+        for name in inspect(found).expired_attributes & values.keys():
+            set_committed_value(found, name, values[name])
+        return found
+    tenant = Tenant(**values)
+    make_transient_to_detached(tenant)  # clean, as if loaded: nothing for a flush to write
+    session.add(tenant)
+    return tenant
 
 
 def load_launch(lid: str) -> LaunchContext | None:
     """The launch context for a launch id, or None when unknown or expired."""
-    row = db.session.execute(_launch_statement(), {"lid": lid, "now": utcnow()}).first()
+    kept = _CLAIMS.get(lid)
+    row = db.session.execute(
+        _launch_statement(), {"lid": lid, "now": utcnow(), "with_message": kept is None}
+    ).first()
     if row is None:
         return None
     launch = SimpleNamespace(**dict(zip(_LAUNCH_COLUMNS, row, strict=False)))
-    tenant, user_name, email, course_title, messages_waiting = row[len(_LAUNCH_COLUMNS) :]
+    if kept is None:
+        kept = _keep_claims(launch.id, row[len(_LAUNCH_COLUMNS)])
+    after_launch = len(_LAUNCH_COLUMNS) + 1 + len(_TENANT_COLUMNS)
+    columns = dict(zip(_TENANT_COLUMNS, row[len(_LAUNCH_COLUMNS) + 1 : after_launch], strict=True))
+    user_name, email, course_title, messages_waiting = row[after_launch:]
     # how many messages wait for the launch's next page: none (most pages), no query for them;
     # below the limit, a confirmation added needs no trim
     g.launch_messages_waiting = int(messages_waiting or 0)
     # The session's identity map holds rows weakly: kept here, the tenant is read once per
     # request, not again by each service that needs its settings (``get_tenant``).
-    g.launch_tenant = tenant
+    g.launch_tenant = _tenant(columns)
     # its settings as read now: a commit later in the request expires the row, and the
     # response's Content-Security-Policy needs them after the commit (``csp``)
-    g.launch_tenant_settings = (tenant.id, dict(tenant.settings or {}))
+    g.launch_tenant_settings = (columns["id"], dict(columns["settings"] or {}))
     # and the version of its CSP origins, which a process keeps per version (``csp_versions``)
-    g.launch_tenant_version = (tenant.id, tenant.origins_version)
+    g.launch_tenant_version = (columns["id"], columns["origins_version"])
     return LaunchContext(
         launch_id=launch.id,
         tenant_id=launch.tenant_id,
-        tenant_name=tenant.name,
-        time_zone=tenant.time_zone,
+        tenant_name=columns["name"],
+        time_zone=columns["time_zone"],
         registration_id=launch.registration_id,
         user_id=launch.user_id,
         user_name=user_name or "",
@@ -108,8 +157,20 @@ def load_launch(lid: str) -> LaunchContext | None:
         read_only=launch.read_only,
         is_tool_admin=launch.is_tool_admin,
         expires_at=launch.expires_at,
-        **claims_summary(launch.message),
+        **kept,
     )
+
+
+def _keep_claims(lid: str, message: Any) -> dict[str, Any]:
+    """The claims summary of a launch's message, kept for its next requests."""
+    summary = claims_summary(message)
+    while len(_CLAIMS) >= CLAIMS_KEPT:
+        try:
+            del _CLAIMS[next(iter(_CLAIMS))]
+        except (KeyError, StopIteration, RuntimeError):  # another thread took it first
+            break
+    _CLAIMS[lid] = summary
+    return summary
 
 
 def launch_revoked(lid: str) -> bool:
