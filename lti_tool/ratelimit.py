@@ -34,6 +34,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, make_response, request
+from flask.globals import request_ctx
 from flask.typing import ResponseReturnValue
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
@@ -232,9 +233,44 @@ def is_limited(app: Flask, endpoint: str) -> bool:
     return own or blueprint in _limited_blueprints
 
 
+def _touched() -> bool:
+    """Whether Flask-Limiter kept state for this request: a limit checked by it (``limited``
+    blueprints, the fallback of ``rate_limited``). Its context is made on first use."""
+    return hasattr(request_ctx, "_limiter_request_context")
+
+
+def _only_when_touched(hook: Callable[..., Any], passes: bool) -> Callable[..., Any]:
+    """Flask-Limiter's after-request (headers, conditional deductions) or teardown (its state
+    reset) hook, run only for a request it kept state for: for any other it would make that
+    state empty, add no header and reset it (~0.02 ms of every request)."""
+
+    @functools.wraps(hook)
+    def hooked(arg: Any = None) -> Any:
+        if _touched():
+            return hook(arg)
+        return arg if passes else None
+
+    return hooked
+
+
+def _skip_untouched(app: Any) -> None:
+    """Wrap the limiter's own after-request and teardown hooks (``_only_when_touched``); a
+    version that registers them otherwise keeps them as they are."""
+    after = app.after_request_funcs.get(None, [])
+    for i, hook in enumerate(after):
+        if getattr(hook, "func", None) is getattr(Limiter, "_Limiter__inject_headers", ()):
+            after[i] = _only_when_touched(hook, passes=True)
+    teardown = app.teardown_request_funcs.get(None, [])
+    release = getattr(limiter, "_Limiter__release_context", None)
+    for i, hook in enumerate(teardown):
+        if release is not None and hook == release:
+            teardown[i] = _only_when_touched(hook, passes=False)
+
+
 def init_app(app: Any) -> None:
     """Bind the limiter once (Redis when configured, else process memory)."""
     if "limiter" in app.extensions:
         return
     limiter.init_app(app)
+    _skip_untouched(app)
     app.register_error_handler(RateLimitExceeded, _too_many_requests)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, current_app, g, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 
 from . import csp_versions, form_rows, ui_marks
 from .quantities import hours_text, hours_value_text
@@ -309,8 +310,26 @@ def _refuse_nul() -> None:
         )
 
 
+class KeptSerializerSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, the same cookies, whose signing serializer is built once
+    per secret key and fallbacks rather than twice a request (to open the session and to save
+    it: ~0.03 ms of every request). A changed key or fallback list builds a new one."""
+
+    _kept: tuple[tuple[Any, ...], Any] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> Any:
+        fallbacks = app.config["SECRET_KEY_FALLBACKS"]  # a copy: the list may change in place
+        keys = (app.secret_key, tuple(fallbacks) if fallbacks else None, self.salt)
+        kept = self._kept
+        if kept is None or kept[0] != keys:
+            kept = self._kept = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
+
 def init_app(app: Flask) -> None:
     """Call before CSRFProtect.init_app: the CSRF seed must run before the CSRF check."""
+    if type(app.session_interface) is SecureCookieSessionInterface:  # not one set on purpose
+        app.session_interface = KeptSerializerSessions()
     app.before_request(_refuse_nul)
     app.before_request(_csrf_from_launch)
     app.after_request(_security_headers)
