@@ -231,9 +231,7 @@ def test_a_corrected_grade_counts_once_and_its_older_refusal_is_moot(app, school
         "1",
     )
     course_page = get(faculty, "/credit/course").get_data(as_text=True)
-    assert "Each student's current grade: 0 in the gradebook · 0 queued · 1 failed" in (
-        course_page
-    )
+    assert "Each student's current grade: 0 in the gradebook · 0 queued · 1 failed" in (course_page)
     assert "User is not a student in this course" in course_page
     admin_token = token(admin, "/credit/failures")  # the page lists the refused grade
 
