@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, bindparam, select
 
 from ...extensions import db
 from ..errors import ApiError
@@ -34,6 +34,19 @@ def is_gradebook_item(item: Any = SandboxLineItem) -> ColumnElement[bool]:
     """A line item of the gradebook (AGS), not a competency-ratings holder."""
     condition: ColumnElement[bool] = item.tag.is_distinct_from(COMPETENCY_TAG)
     return condition
+
+
+def course_with_item(course: Any, item: Any) -> Any:
+    """The course table outer-joined to its gradebook line item bound as ``item_id`` (the
+    statements of the line item and score endpoints start from it)."""
+    return course.outerjoin(
+        item,
+        and_(
+            item.c.id == bindparam("item_id"),
+            item.c.course_id == course.c.id,
+            is_gradebook_item(item.c),
+        ),
+    )
 
 
 def find_course(course_key: str) -> SandboxCourse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select
 
 from ...extensions import db
 from ..errors import ApiError
@@ -18,7 +18,7 @@ from ..models import (
 )
 from ..seed import SandboxInfo
 from ..tokens import authenticate, bearer_hash, check_token
-from .common import COMPETENCY_TAG, is_gradebook_item
+from .common import COMPETENCY_TAG, course_with_item, is_gradebook_item
 
 
 def line_item_json(info: SandboxInfo, item: SandboxLineItem) -> dict[str, Any]:
@@ -70,14 +70,7 @@ _TOKEN_AND_LINE_ITEM = (
         _item.c.end_date_time,
     )
     .select_from(
-        _course.outerjoin(
-            _item,
-            and_(
-                _item.c.id == bindparam("item_id"),
-                _item.c.course_id == _course.c.id,
-                is_gradebook_item(_item.c),
-            ),
-        )
+        course_with_item(_course, _item)
         .outerjoin(_link, _link.c.id == _item.c.resource_link_id)
         .outerjoin(_tokens, _tokens.c.token_hash == bindparam("token_hash"))
     )

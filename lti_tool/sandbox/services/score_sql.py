@@ -17,7 +17,7 @@ from ..models import (
     SandboxPerson,
     SandboxResult,
 )
-from .common import is_gradebook_item
+from .common import course_with_item
 
 COURSE, ITEM = SandboxCourse.__table__, SandboxLineItem.__table__
 PERSON, ENROLMENT, RESULT = (
@@ -35,16 +35,7 @@ FAULT_COLUMNS = (
 ARMED_FAULTS = select(*FAULT_COLUMNS).where(FAULTS.c.id == 1)
 SCORE_TARGET = (
     select(COURSE.c.id, COURSE.c.label, ITEM.c.id, *FAULT_COLUMNS)
-    .select_from(
-        COURSE.outerjoin(
-            ITEM,
-            and_(
-                ITEM.c.id == bindparam("item_id"),
-                ITEM.c.course_id == COURSE.c.id,
-                is_gradebook_item(ITEM.c),
-            ),
-        ).outerjoin(FAULTS, FAULTS.c.id == 1)
-    )
+    .select_from(course_with_item(COURSE, ITEM).outerjoin(FAULTS, FAULTS.c.id == 1))
     .where(COURSE.c.key == bindparam("course_key"))
 )
 STUDENT_RESULT = (
@@ -112,14 +103,7 @@ TOKEN_TARGET_AND_STUDENT = (
         *STUDENT_RESULT.selected_columns,
     )
     .select_from(
-        COURSE.outerjoin(
-            ITEM,
-            and_(
-                ITEM.c.id == bindparam("item_id"),
-                ITEM.c.course_id == COURSE.c.id,
-                is_gradebook_item(ITEM.c),
-            ),
-        )
+        course_with_item(COURSE, ITEM)
         .outerjoin(FAULTS, FAULTS.c.id == 1)
         .outerjoin(TOKENS, TOKENS.c.token_hash == bindparam("token_hash"))
         .outerjoin(PERSON, PERSON.c.user_id == bindparam("user_id"))
