@@ -70,12 +70,13 @@ def _state(award: CreditAward, msg: jobs.MessageState | None) -> SyncState:
     return SyncState(key, msg.id, msg.last_error or "", msg.attempts)
 
 
-def sync_states(awards: Iterable[CreditAward]) -> dict[int, SyncState]:
-    """The sync state of each award (of one tenant), from its newest outbox message."""
+def sync_states(tenant_id: int, awards: Iterable[CreditAward]) -> dict[int, SyncState]:
+    """The sync state of each award of the tenant, from its newest outbox message (reads each
+    award's id, status and column: the review page loads no more of them)."""
     awards = list(awards)
     if not awards:
         return {}
-    messages = jobs.messages_for(awards[0].tenant_id, (source_of(a.id) for a in awards))
+    messages = jobs.messages_for(tenant_id, (source_of(a.id) for a in awards))
     return {a.id: _state(a, messages.get(source_of(a.id))) for a in awards}
 
 
@@ -272,7 +273,7 @@ def registrar_csv(tenant_id: int, *, course_id: int | None = None, term: str | N
     if term:
         q = q.where(Course.term_name == term)
     rows = db.session.execute(q).all()
-    states = sync_states(a for a, _c, _u in rows)
+    states = sync_states(tenant_id, (a for a, _c, _u in rows))
     lines = (
         (
             course.term_name or "",

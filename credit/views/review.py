@@ -52,7 +52,7 @@ def _review_context(ctx: LaunchContext, student_id: int) -> dict[str, Any]:
             }
         )
     titles = [(e.engagement_id, e.title) for e in p.engagements]
-    states = sync_svc.sync_states(history)
+    states = sync_svc.sync_states(ctx.tenant_id, history)
     return {
         "p": p,
         "policy": current,

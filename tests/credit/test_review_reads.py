@@ -305,3 +305,38 @@ def test_an_awards_checks_load_the_current_award_not_every_correction(app, schoo
         assert len(award_svc.award_history(fctx.tenant_id, fctx.course_id, student_id)) == 4
         assert loaded == [current_id]  # the current award only
         assert checked[3] is not None and checked[3].id == current_id
+
+
+def test_the_review_pages_statements_do_not_grow_with_the_award_history(app, school):
+    """Each correction adds an award to the page's history: the history and its sync badges are
+    read in the same statements however long it is."""
+    faculty, student = school.person("faculty"), school.person("student")
+    with app.app_context():
+        give_work(student.ctx(), hours=30)
+        fctx = faculty.ctx()
+        policy_svc.update_policy(fctx, policy_input(hours_per_credit=10))
+        column = "https://lms.example.edu/api/lti/courses/1/line_items/7"
+        made = award_svc.award_credit(fctx, student.user_id, award_input(), lineitem_url=column)
+        db.session.commit()
+        made_id, path = made.id, f"/credit/students/{student.user_id}"
+        get(faculty, path)
+        counts = []
+        for correction in range(4):
+            db.session.expunge_all()
+            with counted() as statements:
+                page = get(faculty, path)
+            assert page.status_code == 200
+            counts.append(len(statements))
+            made_id = award_svc.award_credit(
+                fctx,
+                student.user_id,
+                award_input(comment=f"Correction {correction}."),
+                lineitem_url=column,
+                supersedes_id=made_id,
+            ).id
+            db.session.commit()
+        text = page.get_data(as_text=True)
+        assert text.count("Correction ") >= 3  # the history shows the corrections
+        # the launch, the history, the evidence (2), the credentials and the badges' outbox
+        # messages (7 while the badges read the first award's tenant again)
+        assert counts == [6] * 4, counts
