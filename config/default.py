@@ -18,7 +18,12 @@ SQLALCHEMY_DATABASE_URI = None
 # On PostgreSQL the app factory adds pool_use_lifo: a worker's requests reuse the connection
 # it used last, whose prepared statements (psycopg prepares a statement run five times) are
 # still there.
-SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+# A pooled connection to a database server (not SQLite) idle this many seconds or more is
+# pinged before use, and replaced when the ping finds it closed (a restart, a failover, a
+# proxy's idle timeout); one in use a moment ago is not (``lti_tool.db_ping``). 0 pings on
+# every checkout, as SQLAlchemy's pool_pre_ping does.
+DATABASE_PING_AFTER_IDLE_S = 1.0
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # PostgreSQL: plan_cache_mode of the tool's connections (set once a connection; "" = the
 # server's). The page statements look up rows by id through indexes whatever the values, and

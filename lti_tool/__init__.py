@@ -58,7 +58,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     )
     settings.load(app, config, overrides)
 
-    from . import domains, jobs, limits, messages, ops, ratelimit, web
+    from . import db_ping, domains, jobs, limits, messages, ops, ratelimit, web
     from .cli import guard
     from .errors import register_error_handlers
     from .extensions import csrf, db, migrate
@@ -66,6 +66,7 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     db.init_app(app)
     settings.sqlite_engine_events(app)
     settings.postgresql_engine_events(app)
+    db_ping.init_app(app)  # a connection idle a while is pinged before use
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     limits.init_app(app)  # first: its body check runs before anything reads the body
     web.init_app(app)  # before CSRFProtect: its launch-id seed must run first

@@ -1,0 +1,134 @@
+"""A pooled connection to the database server is pinged before use only after it sat idle
+(``DATABASE_PING_AFTER_IDLE_S``, ``lti_tool.db_ping``; issue 16): one a worker used a moment ago
+is used as it is, one idle longer is pinged and, when the server closed it meanwhile (a
+restart, a failover, a proxy's timeout), replaced before the request's first statement. SQLite's
+connections are never pinged. On SQLite the PostgreSQL cases check only that."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from lti_tool import create_app
+from lti_tool.db_ping import ping_when_idle
+from lti_tool.extensions import db
+
+
+class Clock:
+    """A monotonic clock the test moves (no sleeping)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _server(database_url: str) -> bool:
+    return not database_url.startswith("sqlite")
+
+
+def _engine(database_url: str, idle_s: float, clock: Clock):
+    """A pool of one connection, pinged after ``idle_s``; its pings counted."""
+    engine = create_engine(make_url(database_url).set(drivername="postgresql+psycopg"))
+    pings: list[int] = []
+    ping = engine.dialect.do_ping
+
+    def counted(dbapi_connection):
+        pings.append(1)
+        return ping(dbapi_connection)
+
+    engine.dialect.do_ping = counted  # type: ignore[method-assign]
+    ping_when_idle(engine, idle_s, clock)
+    return engine, pings
+
+
+def _pid(engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _close_from_the_server(database_url: str, pid: int) -> None:
+    plain = make_url(database_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(plain, autocommit=True) as admin:
+        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_idle_is(database_url):
+    if not _server(database_url):
+        return
+    clock = Clock()
+    engine, pings = _engine(database_url, 1.0, clock)
+    try:
+        first = _pid(engine)  # a new connection: not pinged
+        clock.now += 0.5
+        assert _pid(engine) == first and pings == []  # in use half a second ago
+        clock.now += 1.0
+        assert _pid(engine) == first and pings == [1]  # idle a second: pinged, still alive
+    finally:
+        engine.dispose()
+
+
+def test_an_idle_connection_the_server_closed_is_replaced_before_use(database_url):
+    if not _server(database_url):
+        return
+    clock = Clock()
+    engine, pings = _engine(database_url, 1.0, clock)
+    try:
+        first = _pid(engine)
+        _close_from_the_server(database_url, first)
+        clock.now += 5
+        second = _pid(engine)  # no error: the ping found it closed, the pool opened another
+        assert second != first and pings == [1]
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_closed_while_in_recent_use_fails_once_then_the_pool_recovers(database_url):
+    """What the idle threshold gives up: a connection the server closed within a second of its
+    last use is not pinged; its statement fails (as one in use at that moment would with
+    ``pool_pre_ping`` too), and the pool drops it for the next."""
+    if not _server(database_url):
+        return
+    from sqlalchemy.exc import OperationalError
+
+    clock = Clock()
+    engine, pings = _engine(database_url, 1.0, clock)
+    try:
+        first = _pid(engine)
+        _close_from_the_server(database_url, first)
+        with pytest.raises(OperationalError):
+            _pid(engine)
+        assert _pid(engine) != first and pings == []
+    finally:
+        engine.dispose()
+
+
+def test_the_app_replaces_a_closed_connection_before_a_request_uses_it(database_url):
+    """Wired in the app factory: with 0 (every checkout pinged) a request whose pooled
+    connection the server closed is answered all the same."""
+    app = create_app(
+        "config.testing", SQLALCHEMY_DATABASE_URI=database_url, DATABASE_PING_AFTER_IDLE_S=0
+    )
+    with app.app_context():
+        engine = db.engine
+        if not _server(database_url):
+            assert not engine.pool.dispatch.checkout  # SQLite: nothing listens, nothing pings
+            return
+        with engine.connect() as conn:
+            pid = int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    try:
+        _close_from_the_server(database_url, pid)
+        ready = app.test_client().get("/readyz")
+        assert ready.status_code == 200, ready.get_data(as_text=True)
+    finally:
+        engine.dispose()
+
+
+def test_a_negative_idle_time_is_refused_at_start(database_url):
+    with pytest.raises(ValueError, match="DATABASE_PING_AFTER_IDLE_S must be 0 or more"):
+        create_app(
+            "config.testing", SQLALCHEMY_DATABASE_URI=database_url, DATABASE_PING_AFTER_IDLE_S=-1
+        )
