@@ -222,8 +222,10 @@ def drain(
     wait_s: float = 0.0,
     before_send: Hook | None = None,
     before_record: Hook | None = None,
+    sweep_leases: bool = True,
 ) -> DrainStats:
-    """Sweep expired leases, then claim and send until nothing is due (or ``max_rows`` were
+    """Sweep expired leases (unless ``sweep_leases`` is False: the in-process runner sweeps
+    every ``SWEEP_EVERY_S``), then claim and send until nothing is due (or ``max_rows`` were
     claimed), with ``senders`` threads, each in its own app context. With ``wait_s``, also
     wait for messages that come due within that many seconds (backoff in tests and benchmarks).
     A sender claims ``batch`` rows at a time and records their outcomes in one transaction.
@@ -239,8 +241,9 @@ def drain(
         before_record,
         deadline=time.monotonic() + wait_s,
     )
-    with app.app_context():
-        run.stats.swept = sweep(run.policy)
+    if sweep_leases:
+        with app.app_context():
+            run.stats.swept = sweep(run.policy)
     run.run(senders)
     if run.stats.claimed:
         log.info("outbox drain: %s", run.stats.as_dict())

@@ -17,6 +17,11 @@ from .drain import drain
 
 log = logging.getLogger("career_credit.jobs")
 
+# How often a process's runner sweeps expired leases (a sender that crashed or hung leaves its
+# claimed messages leased for ``drain``'s 120 s): a pass that sweeps every time costs two
+# statements a second per worker for what happens after a crash.
+SWEEP_EVERY_S = 30.0
+
 
 # --- the in-process runner (JOB_RUNNER = "thread") -------------------------------------------
 
@@ -55,15 +60,17 @@ class Runner:
         self.thread.join(timeout)
 
     def _run(self) -> None:
-        started = -float("inf")
+        started = swept = -float("inf")
         while not self._stop.is_set():
             gap = self.min_gap_s - (time.monotonic() - started)
             if gap > 0 and self._stop.wait(gap):
                 break
             self._wake.clear()  # after the gap: what was enqueued during it goes in this pass
             started = time.monotonic()
+            sweep = started - swept >= SWEEP_EVERY_S
+            swept = started if sweep else swept
             try:
-                drain(self.app)
+                drain(self.app, sweep_leases=sweep)
             except Exception:
                 log.exception("outbox runner: drain failed; trying again shortly")
             from ..privacy.retention import run_scheduled

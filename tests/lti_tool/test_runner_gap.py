@@ -26,9 +26,9 @@ def passes(monkeypatch) -> Iterator[tuple[list[float], threading.Condition, list
     changed = threading.Condition()
     drain = runner_module.drain
 
-    def timed_drain(app: Flask) -> None:
+    def timed_drain(app: Flask, **kw: Any) -> None:
         began.append(time.monotonic())
-        drain(app)
+        drain(app, **kw)
 
     def hook(_app: Flask) -> None:
         if len(began) == 1:
@@ -91,3 +91,38 @@ def test_the_configured_gap_reaches_the_process_runner(app, monkeypatch):
         assert runner is not None
         runner.stop()
         app.extensions.pop("outbox_runner", None)
+
+
+def test_the_runner_sweeps_expired_leases_on_its_first_pass_then_every_half_minute(
+    app, monkeypatch
+):
+    """A pass claims and sends; only the first, then one every ``SWEEP_EVERY_S`` (30 s), also
+    sweeps the leases a crashed sender left (two statements each)."""
+    sweeps: list[bool] = []
+    changed = threading.Condition()
+
+    def recorded(_app: Flask, *, sweep_leases: bool = True) -> None:
+        with changed:
+            sweeps.append(sweep_leases)
+            changed.notify_all()
+
+    monkeypatch.setattr(runner_module, "drain", recorded)
+    monkeypatch.setattr(runner_module, "SWEEP_EVERY_S", 3600.0)  # however slow the passes
+    runner = jobs.Runner(app, interval_s=0.0, min_gap_s=0.0)  # pass after pass
+    runner.start()
+    try:
+        with changed:
+            assert changed.wait_for(lambda: len(sweeps) >= 5, timeout=30), sweeps
+    finally:
+        runner.stop()
+    assert sweeps[0] is True and not any(sweeps[1:5])
+    monkeypatch.setattr(runner_module, "SWEEP_EVERY_S", 0.0)
+    sweeps.clear()
+    runner = jobs.Runner(app, interval_s=0.0, min_gap_s=0.0)
+    runner.start()
+    try:
+        with changed:
+            assert changed.wait_for(lambda: len(sweeps) >= 3, timeout=30), sweeps
+    finally:
+        runner.stop()
+    assert all(sweeps)
