@@ -36,6 +36,8 @@ from internships.work.models import (
 from lti_tool.extensions import db
 from lti_tool.models import Course, Tenant
 
+from .. import proof
+
 CASE_PATH = "/ims/case/v1p0/"
 
 
@@ -183,8 +185,20 @@ class Lookups:
 
     def __init__(self) -> None:
         self.tenants: dict[int, Tenant] = {}  # kept for the run
+        self._signers: dict[int, proof.Signer] = {}  # until ``committed``
         self._named: dict[tuple[int, tuple[str, ...]], Named] = {}
         self._outcomes: dict[tuple[int, int, tuple[str, ...]], tuple[Target, ...]] = {}
+
+    def signer(self, tenant: Tenant) -> proof.Signer:
+        """The key that signs for the tenant, read once per transaction of the run."""
+        if tenant.id not in self._signers:
+            self._signers[tenant.id] = proof.signer(tenant)
+        return self._signers[tenant.id]
+
+    def committed(self) -> None:
+        """The run committed: the next credential signs with the key that signs now (a key
+        rotated or retired meanwhile is seen)."""
+        self._signers.clear()
 
     def _items(self, tenant_id: int, names: list[str]) -> Named:
         key = (tenant_id, tuple(sorted(set(names))))

@@ -140,15 +140,18 @@ def tenant_of(tenant_id: int, lookups: facts.Lookups | None = None) -> Tenant:
     return tenant
 
 
-def sign_new(tenant: Tenant, unsigned: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def sign_new(
+    tenant: Tenant, unsigned: dict[str, Any], using: proof.Signer | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The signed document with a new status entry, and the entry; refused when the document
-    fails the Open Badges / CLR data model checks."""
+    fails the Open Badges / CLR data model checks. ``using``: the tenant's signer, read once
+    for a run."""
     found = validation.problems(unsigned)
     if found:  # checked before a status bit is spent on it
         raise IssuanceError("The credential does not meet the data model: " + "; ".join(found))
     entry = proof.allocate_status(tenant)
     unsigned["credentialStatus"] = entry
-    return proof.sign(tenant, unsigned), entry
+    return proof.sign(tenant, unsigned, using), entry
 
 
 def revoke(
@@ -209,9 +212,11 @@ def _new(
     actor: Actor,
     tenant: Tenant,
     unsigned: dict[str, Any],
+    lookups: facts.Lookups | None,
     **columns: Any,
 ) -> Credential:
-    signed, entry = sign_new(tenant, unsigned)
+    using = lookups.signer(tenant) if lookups is not None else None
+    signed, entry = sign_new(tenant, unsigned, using)
     return Credential(
         tenant_id=tenant.id,
         uuid=signed["id"].removeprefix("urn:uuid:"),
@@ -254,6 +259,7 @@ def issue_engagement(
         actor,
         tenant,
         unsigned,
+        lookups,
         student_id=found.student_id,
         kind="achievement",
         source="engagement",
@@ -304,6 +310,7 @@ def issue_award(
         actor,
         tenant,
         unsigned,
+        lookups,
         student_id=found.student_id,
         kind="achievement",
         source="award",

@@ -320,6 +320,7 @@ def sync_tenant(
             if progress is not None:
                 progress(result)
                 locked = False  # it may have committed: the lock is taken again
+                lookups.committed()  # and the signing key is read again
             if result.issued + result.revoked == before:
                 break  # nothing of this chunk could be issued (taken by another runner)
             if len(ids) < size:

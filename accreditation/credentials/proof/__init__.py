@@ -6,7 +6,8 @@ Status Lists, and their public routes.
 The API the other areas use::
 
     issuer_did(tenant) -> str             issuer_profile(tenant) -> dict
-    sign(tenant, document) -> dict        verify(document) -> Verification
+    sign(tenant, document[, signer]) -> dict      verify(document) -> Verification
+    signer(tenant) -> Signer              (its key, kept for a run of many credentials)
     allocate_status(tenant) -> dict       set_revoked(tenant_id, entry, revoked=True)
     is_revoked(entry) -> bool             document_loader (pyld: bundled + our own only)
 """
@@ -17,12 +18,13 @@ from flask import Flask
 
 from .identity import issuer_did, issuer_profile, rotate_key
 from .loader import document_loader
-from .signing import ProofError, Verification, sign
+from .signing import ProofError, Signer, Verification, sign, signer
 from .status import StatusError, allocate_status, is_revoked, set_revoked
 from .verification import verify
 
 __all__ = [
     "ProofError",
+    "Signer",
     "StatusError",
     "Verification",
     "allocate_status",
@@ -34,6 +36,7 @@ __all__ = [
     "rotate_key",
     "set_revoked",
     "sign",
+    "signer",
     "verify",
 ]
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import base58
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pyld.jsonld import JsonLdError, JsonLdProcessor
 
 from lti_tool.models import Tenant
@@ -36,6 +37,7 @@ from .identity import (
     verification_method_id,
 )
 from .loader import VC_V2, document_loader
+from .models import IssuerKey
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 
@@ -161,9 +163,25 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sign(tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Signer:
+    """The key that signs for a tenant now, its private half loaded: a run that issues many
+    credentials in one transaction (the runner's tick) reads it once, not once each."""
+
+    key: IssuerKey
+    private: Ed25519PrivateKey
+
+
+def signer(tenant: Tenant) -> Signer:
+    """The tenant's signing key now (``signing_key``: made on first use, flushed)."""
+    key = signing_key(tenant)
+    return Signer(key, private_key_of(key))
+
+
+def sign(tenant: Tenant, document: dict[str, Any], using: Signer | None = None) -> dict[str, Any]:
     """A copy of ``document`` with the tenant's ``DataIntegrityProof`` (``eddsa-rdfc-2022``,
-    purpose ``assertionMethod``). Makes the tenant's first key if it has none (flushes)."""
+    purpose ``assertionMethod``), signed by ``using`` (the tenant's ``signer``), else by the
+    key that signs for it now. Makes the tenant's first key if it has none (flushes)."""
     if "proof" in document:
         raise ProofError("The document is signed already.")
     contexts = document.get("@context")
@@ -175,15 +193,15 @@ def sign(tenant: Tenant, document: dict[str, Any]) -> dict[str, Any]:
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if issuer_id != issuer_did(tenant):
         raise ProofError("The credential's issuer is not the institution that would sign it.")
-    key = signing_key(tenant)
+    using = using or signer(tenant)
     proof = {
         "type": "DataIntegrityProof",
         "cryptosuite": CRYPTOSUITE,
         "created": _now(),
-        "verificationMethod": verification_method_id(issuer_did(tenant), key),
+        "verificationMethod": verification_method_id(issuer_did(tenant), using.key),
         "proofPurpose": "assertionMethod",
     }
-    signature = private_key_of(key).sign(hash_data(document, proof))
+    signature = using.private.sign(hash_data(document, proof))
     signed = copy.deepcopy(document)
     signed["proof"] = {**proof, "proofValue": "z" + base58.b58encode(signature).decode()}
     return signed

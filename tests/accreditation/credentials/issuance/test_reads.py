@@ -1,7 +1,8 @@
 """What issuing reads: an award's work (its engagements' titles and the competencies rated)
 in one statement, the student and their subject settings in one, the competency items named
 in one (resolved as ``items_by_name`` resolves them), once per run of the tick also when it
-corrects credentials; and the statements of one correction's re-issue, pinned."""
+corrects credentials, as is the key that signs; and the statements of one correction's
+re-issue, pinned."""
 
 from __future__ import annotations
 
@@ -101,6 +102,25 @@ def test_a_correction_reads_the_framework_once_per_run(app, school):
         )
         assert issued_other is not None
         assert sum("FROM outcome_framework" in sql for sql in seen) == 1, seen
+        # and the key that signs both: one read of the tenant's keys
+        assert sum("FROM issuer_key" in sql for sql in seen) == 1, seen
+
+
+def test_a_run_signs_with_the_key_read_once_until_it_commits(app, school):
+    """The signing key is kept for a run's transaction: a key rotated meanwhile signs from
+    the run's next commit on (a bulk issue commits after each chunk)."""
+    with app.app_context():
+        tenant = db.session.get(Tenant, school.tenant_id)
+        lookups = facts.Lookups()
+        first = lookups.signer(tenant)
+        with counted() as seen:
+            assert lookups.signer(tenant) is first
+        assert seen == []
+        rotated = proof.rotate_key(Actor(school.tenant_id, "Admin <admin@example.edu>"))
+        db.session.commit()
+        assert lookups.signer(tenant).key.id == first.key.id  # the run's transaction
+        lookups.committed()
+        assert lookups.signer(tenant).key.id == rotated.id != first.key.id
 
 
 def test_the_tick_counts_every_tenants_work_in_one_statement(app, school):
