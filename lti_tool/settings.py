@@ -225,15 +225,24 @@ def _instance_secret(path: Path, value: str | None = None) -> str:
 
 
 def sqlite_engine_events(app: Flask) -> None:
-    """On a SQLite database, nest savepoints inside a transaction that holds the write lock.
-    Listened on that engine only: a connection event on every engine would cost each statement
-    a dispatch."""
+    """On a SQLite database, nest savepoints inside a transaction that holds the write lock,
+    and give each new connection a page cache of ``SQLITE_CACHE_KIB``. Listened on that engine
+    only: a connection event on every engine would cost each statement a dispatch."""
     from .extensions import db
+
+    kib = app.config["SQLITE_CACHE_KIB"]
+    if not isinstance(kib, int) or isinstance(kib, bool) or kib < 1:
+        raise ValueError(f"SQLITE_CACHE_KIB must be a whole number of KiB, 1 or more, not {kib!r}.")
+    cache = f"PRAGMA cache_size=-{kib}"  # negative: KiB, not pages
+
+    def set_cache(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(cache)
 
     with app.app_context():
         for engine in db.engines.values():
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
+                event.listen(engine, "connect", set_cache)
 
 
 PLAN_CACHE_MODES = ("auto", "force_generic_plan", "force_custom_plan")

@@ -87,6 +87,19 @@ def test_sqlite_uses_wal_and_busy_timeout(tmp_path, monkeypatch):
     with app.app_context():
         assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
         assert db.session.execute(db.text("PRAGMA busy_timeout")).scalar() == 5000
+        # each pooled connection's page cache, in KiB (SQLite's default is 2,000)
+        assert db.session.execute(db.text("PRAGMA cache_size")).scalar() == -512
+
+
+def test_the_sqlite_cache_setting_is_checked_at_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("CAREER_CREDIT_INSTANCE", str(tmp_path))
+    for wrong in (0, -5, "512", True):
+        with pytest.raises(ValueError, match="SQLITE_CACHE_KIB must be a whole number"):
+            create_app(
+                CAREER_CREDIT_ENV="development",
+                SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path}/wal.db",
+                SQLITE_CACHE_KIB=wrong,
+            )
 
 
 def test_launched_page_headers(lti, keyset):
