@@ -337,6 +337,7 @@ def test_the_review_pages_statements_do_not_grow_with_the_award_history(app, sch
             db.session.commit()
         text = page.get_data(as_text=True)
         assert text.count("Correction ") >= 3  # the history shows the corrections
-        # the launch, the history, the evidence (2), the credentials and the badges' outbox
-        # messages (7 while the badges read the first award's tenant again)
-        assert counts == [6] * 4, counts
+        # the history, the evidence (2), the credentials of the engagement and of the award
+        # (1) and the badges' outbox messages (1); 6 while the award's credential was read on
+        # its own, 7 while the badges read the first award's tenant again
+        assert counts == [5] * 4, counts

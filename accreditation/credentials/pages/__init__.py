@@ -30,4 +30,3 @@ def register(app: Flask) -> None:
         roles=("supervisor", "student"),
     )
     app.add_template_global(homes.review_credentials, "review_credentials")
-    app.add_template_global(homes.award_credential, "award_credential")

@@ -39,14 +39,11 @@ def advisor_panel(ctx: LaunchContext) -> dict[str, Any]:
     }
 
 
-def review_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, Any]:
-    """The valid credential of each engagement on the credit review page (a template global,
-    called by ``credentials/_review_credential.html``)."""
-    return mine.engagement_credentials(tenant_id, engagement_ids)
-
-
-def award_credential(tenant_id: int, award_id: int) -> Any:
-    """The valid credential of a credit award, or None: its id and when it was issued, all
-    the line shows (a template global, called by ``credentials/_award_credential.html`` on
-    the credit review page)."""
-    return mine.award_credential_line(tenant_id, award_id)
+def review_credentials(
+    tenant_id: int, engagement_ids: list[int], award_id: int | None = None
+) -> mine.ReviewCredentials:
+    """The credentials the credit review page shows, in one read: each engagement's valid
+    achievement credential and the current award's (a template global, called by
+    ``credit/review.html`` for ``credentials/_review_credential.html`` and
+    ``credentials/_award_credential.html``)."""
+    return mine.review_credentials(tenant_id, engagement_ids, award_id)

@@ -5,10 +5,11 @@ What changes a credential (evidence, DID, sharing, the CLR) is issuance's."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 
 from credit.models import CreditAward
 from internships.work.models import Deliverable, Engagement, SupervisorEvaluation
@@ -117,32 +118,50 @@ def staff_credential(ctx: LaunchContext, credential_id: int) -> Credential:
     raise NotFoundError(NOT_YOURS)
 
 
-def engagement_credentials(tenant_id: int, engagement_ids: list[int]) -> dict[int, Any]:
-    """The valid achievement credential of each engagement that has one (the review page): its
-    id and when it was issued, all the page shows (not the rows with their documents)."""
-    if not engagement_ids:
-        return {}
-    rows = db.session.execute(
-        select(Credential.id, Credential.engagement_id, Credential.issued_at).where(
-            Credential.tenant_id == tenant_id,
-            Credential.engagement_id.in_(engagement_ids),
-            Credential.kind == "achievement",
-            Credential.revoked_at.is_(None),
-        )
+class ReviewCredentials(NamedTuple):
+    """The credentials the credit review page shows: each engagement's valid achievement
+    credential by engagement id, and the current award's (None: it has none). Each is a row
+    of its id and when it was issued, all the page shows (not the signed document)."""
+
+    engagements: dict[int, Any]
+    award: Any
+
+
+@functools.cache
+def _review_statement() -> Any:
+    """The valid credentials of some engagements (their achievements) and of one award, built
+    once; bound with ``tenant_id``, ``engagement_ids`` (a list) and ``award_id`` (None: no
+    award's)."""
+    return select(
+        Credential.id, Credential.engagement_id, Credential.award_id, Credential.issued_at
+    ).where(
+        Credential.tenant_id == bindparam("tenant_id"),
+        Credential.revoked_at.is_(None),
+        or_(
+            and_(
+                Credential.engagement_id.in_(bindparam("engagement_ids", expanding=True)),
+                Credential.kind == "achievement",
+            ),
+            Credential.award_id == bindparam("award_id", type_=Integer),
+        ),
     )
-    return {int(row.engagement_id or 0): row for row in rows}
 
 
-def award_credential_line(tenant_id: int, award_id: int) -> Any:
-    """The valid credential of a credit award (the review page's line under it): its id and
-    when it was issued, not the row with its signed document; None when it has none."""
-    return db.session.execute(
-        select(Credential.id, Credential.issued_at).where(
-            Credential.tenant_id == tenant_id,
-            Credential.award_id == award_id,
-            Credential.revoked_at.is_(None),
-        )
-    ).first()
+def review_credentials(
+    tenant_id: int, engagement_ids: list[int], award_id: int | None
+) -> ReviewCredentials:
+    """The review page's credentials (``ReviewCredentials``) in one statement; none when it
+    shows neither engagements nor an award."""
+    if not engagement_ids and award_id is None:
+        return ReviewCredentials({}, None)
+    params = {"tenant_id": tenant_id, "engagement_ids": engagement_ids, "award_id": award_id}
+    engagements, award = {}, None
+    for row in db.session.execute(_review_statement(), params):
+        if award_id is not None and row.award_id == award_id:
+            award = row
+        if row.engagement_id is not None and row.engagement_id in engagement_ids:
+            engagements[int(row.engagement_id)] = row
+    return ReviewCredentials(engagements, award)
 
 
 def evidence_options(credential: Credential) -> tuple[list[Deliverable], bool]:

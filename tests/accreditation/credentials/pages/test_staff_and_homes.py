@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from accreditation.credentials.issuance.services import issuance_counts
 from lti_tool.extensions import db
-from tests.helpers import reason
+from tests.helpers import counted, reason
 
 from .conftest import finished, valid_credential
 
@@ -111,3 +111,36 @@ def test_the_review_page_shows_the_credit_awards_credential(app, school):
     assert f"/credentials/view/{credential_id}" in decision
     view = faculty.client.get(f"/credentials/view/{credential_id}?lid={faculty.lid}")
     assert view.status_code == 200 and 'data-state="valid"' in view.get_data(as_text=True)
+
+
+def test_the_review_page_reads_the_engagements_and_the_awards_credentials_at_once(app, school):
+    """Both lines, the engagement's under its evidence and the award's in the decision panel,
+    from one statement; a teaching assistant (read-only: no decision panel) sees the first."""
+    from credit.services import awards as award_svc
+    from tests.credit.conftest import give_work
+    from tests.credit.test_services import LINEITEM, award_input
+
+    from .conftest import issue
+
+    faculty, student = school.person("faculty"), school.person("student")
+    assistant = school.person("ta")
+    with app.app_context():
+        give_work(student.ctx(), hours=95)
+        db.session.commit()
+        award_svc.award_credit(
+            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
+        )
+        db.session.commit()
+        student_id = student.user_id
+    issue(app, school.tenant_id)
+    with app.app_context(), counted() as seen:
+        text = faculty.client.get(f"/credit/students/{student_id}?lid={faculty.lid}").get_data(
+            as_text=True
+        )
+    evidence, decision = text.split('id="decision-heading"')
+    assert "Credential issued on" in evidence and "the credential for" in evidence
+    assert "Credential issued on" in decision and "the credit award's credential" in decision
+    assert sum(" FROM credential " in " ".join(f" {sql} ".split()) for sql in seen) == 1, seen
+    shown = assistant.client.get(f"/credit/students/{student_id}?lid={assistant.lid}")
+    evidence, decision = shown.get_data(as_text=True).split('id="decision-heading"')
+    assert "the credential for" in evidence and "Credential issued on" not in decision
