@@ -99,9 +99,10 @@ def tool_env(database_url: str, instance: Path, base_url: str) -> dict[str, str]
             "CAREER_CREDIT_SANDBOX_PLATFORM_URL": base_url,
             # The sandbox process must not deliver the outbox itself: this process does.
             "CAREER_CREDIT_JOB_RUNNER": "off",
-            # The stand-in LMS checks no pooled connection before use (the tool side keeps
-            # the default pre-ping): its own per-request cost is not what is measured.
-            "CAREER_CREDIT_SQLALCHEMY_ENGINE_OPTIONS": json.dumps({"pool_pre_ping": False}),
+            # The stand-in LMS pings no pooled connection before use, however long it sat
+            # idle (the tool side keeps its default): its own per-request cost is not what is
+            # measured.
+            "CAREER_CREDIT_DATABASE_PING_AFTER_IDLE_S": "86400",
             "SECRET_KEY": secrets.token_hex(32),
             "PYTHONUNBUFFERED": "1",
         }

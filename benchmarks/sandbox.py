@@ -3,7 +3,7 @@
 the soak (``soak.py``) calls, without the soak.
 
 The sandbox runs as the soak runs it (``grades.py``'s settings: a fresh database, ``db upgrade
-heads``, ``sandbox seed``, the sandbox on, the job runner off, no pool pre-ping; gunicorn
+heads``, ``sandbox seed``, the sandbox on, the job runner off, no pool ping; gunicorn
 ``-k gthread -w 2 --threads 4``), here as both the platform and the tool's address, so the
 tool's key set it fetches to check a client assertion is its own process's ``/lti/jwks``
 (fetched once, then cached five minutes, as in the soak). A gunicorn hook

@@ -854,7 +854,7 @@ def topology_env(args: argparse.Namespace, env: dict[str, str]) -> dict[str, str
     if args.servers > 1:  # a login and its launch may reach different servers
         tool_env["CAREER_CREDIT_LTI_STATE_REDIS_URL"] = args.redis_url
         tool_env["CAREER_CREDIT_RATELIMIT_STORAGE_URI"] = args.redis_url
-    tool_env.pop("CAREER_CREDIT_SQLALCHEMY_ENGINE_OPTIONS", None)  # the tool's defaults
+    tool_env.pop("CAREER_CREDIT_DATABASE_PING_AFTER_IDLE_S", None)  # the tool's default
     return tool_env
 
 
