@@ -6,10 +6,15 @@ connections are never pinged. On SQLite the PostgreSQL cases check only that."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
 import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from lti_tool import create_app
 from lti_tool.db_ping import ping_when_idle
@@ -30,19 +35,35 @@ def _server(database_url: str) -> bool:
     return not database_url.startswith("sqlite")
 
 
-def _engine(database_url: str, idle_s: float, clock: Clock):
-    """A pool of one connection, pinged after ``idle_s``; its pings counted."""
+@dataclass
+class Pool:
+    engine: Any
+    pings: list[int]
+    clock: Clock
+
+
+@pytest.fixture
+def pool(database_url: str) -> Iterator[Pool | None]:
+    """The test database's pool, pinged after 1 s idle by a clock the test moves, its pings
+    counted; None on SQLite (nothing pings there)."""
+    if not _server(database_url):
+        yield None
+        return
     engine = create_engine(make_url(database_url).set(drivername="postgresql+psycopg"))
     pings: list[int] = []
     ping = engine.dialect.do_ping
 
-    def counted(dbapi_connection):
+    def counted(dbapi_connection: Any) -> Any:
         pings.append(1)
         return ping(dbapi_connection)
 
     engine.dialect.do_ping = counted  # type: ignore[method-assign]
-    ping_when_idle(engine, idle_s, clock)
-    return engine, pings
+    clock = Clock()
+    ping_when_idle(engine, 1.0, clock)
+    try:
+        yield Pool(engine, pings, clock)
+    finally:
+        engine.dispose()
 
 
 def _pid(engine) -> int:
@@ -56,54 +77,39 @@ def _close_from_the_server(database_url: str, pid: int) -> None:
         assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
 
 
-def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_idle_is(database_url):
-    if not _server(database_url):
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_idle_is(pool):
+    if pool is None:
         return
-    clock = Clock()
-    engine, pings = _engine(database_url, 1.0, clock)
-    try:
-        first = _pid(engine)  # a new connection: not pinged
-        clock.now += 0.5
-        assert _pid(engine) == first and pings == []  # in use half a second ago
-        clock.now += 1.0
-        assert _pid(engine) == first and pings == [1]  # idle a second: pinged, still alive
-    finally:
-        engine.dispose()
+    first = _pid(pool.engine)  # a new connection: not pinged
+    pool.clock.now += 0.5
+    assert _pid(pool.engine) == first and pool.pings == []  # in use half a second ago
+    pool.clock.now += 1.0
+    assert _pid(pool.engine) == first and pool.pings == [1]  # idle a second: pinged, alive
 
 
-def test_an_idle_connection_the_server_closed_is_replaced_before_use(database_url):
-    if not _server(database_url):
+def test_an_idle_connection_the_server_closed_is_replaced_before_use(pool, database_url):
+    if pool is None:
         return
-    clock = Clock()
-    engine, pings = _engine(database_url, 1.0, clock)
-    try:
-        first = _pid(engine)
-        _close_from_the_server(database_url, first)
-        clock.now += 5
-        second = _pid(engine)  # no error: the ping found it closed, the pool opened another
-        assert second != first and pings == [1]
-    finally:
-        engine.dispose()
+    first = _pid(pool.engine)
+    _close_from_the_server(database_url, first)
+    pool.clock.now += 5
+    second = _pid(pool.engine)  # no error: the ping found it closed, the pool opened another
+    assert second != first and pool.pings == [1]
 
 
-def test_a_connection_closed_while_in_recent_use_fails_once_then_the_pool_recovers(database_url):
+def test_a_connection_closed_while_in_recent_use_fails_once_then_the_pool_recovers(
+    pool, database_url
+):
     """What the idle threshold gives up: a connection the server closed within a second of its
     last use is not pinged; its statement fails (as one in use at that moment would with
     ``pool_pre_ping`` too), and the pool drops it for the next."""
-    if not _server(database_url):
+    if pool is None:
         return
-    from sqlalchemy.exc import OperationalError
-
-    clock = Clock()
-    engine, pings = _engine(database_url, 1.0, clock)
-    try:
-        first = _pid(engine)
-        _close_from_the_server(database_url, first)
-        with pytest.raises(OperationalError):
-            _pid(engine)
-        assert _pid(engine) != first and pings == []
-    finally:
-        engine.dispose()
+    first = _pid(pool.engine)
+    _close_from_the_server(database_url, first)
+    with pytest.raises(OperationalError):
+        _pid(pool.engine)
+    assert _pid(pool.engine) != first and pool.pings == []
 
 
 def test_the_app_replaces_a_closed_connection_before_a_request_uses_it(database_url):
