@@ -18,6 +18,8 @@ from lti_tool.extensions import db
 from tests.credit.conftest import give_work
 from tests.credit.test_services import LINEITEM, award_input, policy_input
 
+from ..helpers import awarded
+
 
 def _issued_in(tenant_id: int) -> tuple[int, int]:
     """(credentials, revoked ones) of the tenant: ``issue_due`` issues for every tenant, and
@@ -37,14 +39,8 @@ def _of_award(award_id: int) -> list[Credential]:
 
 
 def test_an_award_is_issued_and_a_correction_revokes_and_replaces_it(app, school):
-    faculty, student = school.person("faculty"), school.person("student")
     with app.app_context():
-        give_work(student.ctx(), hours=95)
-        db.session.commit()
-        award = award_svc.award_credit(
-            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
-        )
-        db.session.commit()
+        faculty, student, award = awarded(school, hours=95)
         batch.issue_due(app)
         assert _issued_in(school.tenant_id) == (2, 0)  # the engagement's and the award's
         [first] = _of_award(award.id)
@@ -172,14 +168,8 @@ def test_course_outcomes_aligned_to_the_rated_competencies_carry_their_case_uri(
 def test_a_correction_revokes_the_record_that_bundles_the_old_credential(app, school):
     """The student's CLR bundles the corrected award's credential: the correction revokes it
     too (the tick reads whether the student holds one with the credential it corrects)."""
-    faculty, student = school.person("faculty"), school.person("student")
     with app.app_context():
-        give_work(student.ctx(), hours=60)
-        db.session.commit()
-        award = award_svc.award_credit(
-            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
-        )
-        db.session.commit()
+        faculty, student, award = awarded(school, hours=60)
         batch.issue_due(app)
         record = services.clr_for(student.ctx().actor, student.user_id)
         db.session.commit()

@@ -25,21 +25,12 @@ from tests.credit.conftest import give_work
 from tests.credit.test_services import LINEITEM, award_input
 from tests.helpers import counted
 
-
-def _awarded(app, school, hours: int = 60):
-    faculty, student = school.person("faculty"), school.person("student")
-    give_work(student.ctx(), hours=hours)
-    db.session.commit()
-    award = award_svc.award_credit(
-        faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
-    )
-    db.session.commit()
-    return faculty, student, award
+from ..helpers import awarded
 
 
 def test_an_awards_facts_are_read_in_two_statements(app, school):
     with app.app_context():
-        _faculty, _student, award = _awarded(app, school)
+        _faculty, _student, award = awarded(school)
         lookups = facts.Lookups()
         facts.award_facts(school.tenant_id, award.id, lookups)  # the framework's, once a run
         with counted() as seen:
@@ -70,7 +61,7 @@ def test_a_correction_reads_the_framework_once_per_run(app, school):
     """A run that corrects one student's credential and issues another's reads the
     competency framework once."""
     with app.app_context():
-        faculty, student, award = _awarded(app, school)
+        faculty, student, award = awarded(school)
         batch.issue_due(app)
         corrected = award_svc.award_credit(
             faculty.ctx(),
@@ -125,7 +116,7 @@ def test_a_run_signs_with_the_key_read_once_until_it_commits(app, school):
 
 def test_the_tick_counts_every_tenants_work_in_one_statement(app, school):
     with app.app_context():
-        _faculty, _student, _award = _awarded(app, school)
+        _faculty, _student, _award = awarded(school)
         with counted() as seen:
             found = sync.tenants_with_pending()
         assert len(seen) == 1, seen
@@ -185,7 +176,7 @@ CORRECTION_STATEMENTS = {"postgresql": 11, "sqlite": 14}
 
 def test_a_correction_reissues_in_a_pinned_number_of_statements(app, school):
     with app.app_context():
-        faculty, student, award = _awarded(app, school)
+        faculty, student, award = awarded(school)
         batch.issue_due(app)
         old_id = db.session.scalar(select(Credential.id).where(Credential.award_id == award.id))
         corrected = award_svc.award_credit(

@@ -8,7 +8,8 @@ from accreditation.credentials.issuance.services import issuance_counts
 from lti_tool.extensions import db
 from tests.helpers import counted, reason
 
-from .conftest import finished, valid_credential
+from ..helpers import awarded
+from .conftest import finished, issue, valid_credential
 
 
 def test_faculty_see_the_credential_on_the_review_page_and_open_it(app, world):
@@ -81,20 +82,8 @@ def test_the_student_home_leads_to_my_credentials_and_the_portfolio(app, world):
 
 
 def test_the_review_page_shows_the_credit_awards_credential(app, school):
-    from credit.services import awards as award_svc
-    from tests.credit.conftest import give_work
-    from tests.credit.test_services import LINEITEM, award_input
-
-    from .conftest import issue
-
-    faculty, student = school.person("faculty"), school.person("student")
     with app.app_context():
-        give_work(student.ctx(), hours=95)
-        db.session.commit()
-        award = award_svc.award_credit(
-            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
-        )
-        db.session.commit()
+        faculty, student, award = awarded(school, hours=95)
         student_id, award_id = student.user_id, award.id
     review_url = f"/credit/students/{student_id}?lid={faculty.lid}"
     assert "Credential issued on" not in faculty.client.get(review_url).get_data(as_text=True)
@@ -116,21 +105,9 @@ def test_the_review_page_shows_the_credit_awards_credential(app, school):
 def test_the_review_page_reads_the_engagements_and_the_awards_credentials_at_once(app, school):
     """Both lines, the engagement's under its evidence and the award's in the decision panel,
     from one statement; a teaching assistant (read-only: no decision panel) sees the first."""
-    from credit.services import awards as award_svc
-    from tests.credit.conftest import give_work
-    from tests.credit.test_services import LINEITEM, award_input
-
-    from .conftest import issue
-
-    faculty, student = school.person("faculty"), school.person("student")
     assistant = school.person("ta")
     with app.app_context():
-        give_work(student.ctx(), hours=95)
-        db.session.commit()
-        award_svc.award_credit(
-            faculty.ctx(), student.user_id, award_input(credits=1), lineitem_url=LINEITEM
-        )
-        db.session.commit()
+        faculty, student, _award = awarded(school, hours=95)
         student_id = student.user_id
     issue(app, school.tenant_id)
     with app.app_context(), counted() as seen:
