@@ -61,7 +61,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import percentile, pids_matching, postgres_or_none  # noqa: E402
+from common import percentile, pids_matching, postgres_or_none, server_ns  # noqa: E402
 
 TARGETS = {"issue_per_s": 20.0, "verify_page_p95_ms": 200.0}
 FIGURES = (*TARGETS, "correct_cpu_ms", "correct_statements")
@@ -305,14 +305,7 @@ def _correct_awards(app: Any, tenant_id: int, count: int, round_: int) -> None:
 
 def _backends_ns(database: str | None) -> int:
     """CPU time so far of the PostgreSQL backends of ``database`` in nanoseconds."""
-    total = 0
-    for pid in pids_matching(database) if database else []:
-        try:
-            with open(f"/proc/{pid}/schedstat") as fh:
-                total += int(fh.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
+    return server_ns(pids_matching(database)) if database else 0
 
 
 def correct(app: Any, tenant_id: int, corrections: int, database: str | None) -> dict[str, Any]:

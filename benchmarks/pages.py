@@ -67,6 +67,7 @@ from common import (  # noqa: E402
     pids_matching,
     postgres_available,
     postgres_database,
+    server_ns,
 )
 
 TENANT = "Sandbox University"
@@ -160,19 +161,6 @@ class Meter:
         """``template_rendered``: the template's CPU (its lazy loads' SQL included)."""
         if self.measuring() and self.render_starts:
             self.template_cpu += time.thread_time() - self.render_starts.pop()
-
-
-def server_ns(pids: list[int]) -> int:
-    """CPU time so far of these processes in nanoseconds (``/proc/<pid>/schedstat``: exact,
-    where ``/proc/<pid>/stat`` counts 10 ms ticks)."""
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/schedstat") as fh:
-                total += int(fh.read().split()[0])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
 
 
 def stats(samples: list[Sample]) -> dict[str, Any]:
