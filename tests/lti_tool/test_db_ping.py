@@ -74,7 +74,9 @@ def _pid(engine) -> int:
 def _close_from_the_server(database_url: str, pid: int) -> None:
     plain = make_url(database_url).set(drivername="postgresql").render_as_string(False)
     with psycopg.connect(plain, autocommit=True) as admin:
-        assert admin.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone() == (True,)
+        # with a timeout, PostgreSQL answers once the backend has exited (not at the signal)
+        ended = admin.execute("SELECT pg_terminate_backend(%s, 30000)", (pid,)).fetchone()
+        assert ended == (True,)
 
 
 def test_a_connection_used_a_moment_ago_is_not_pinged_and_one_idle_is(pool):
