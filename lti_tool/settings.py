@@ -146,6 +146,14 @@ def _database(app: Flask) -> None:
         # database in memory has a pool of one, which takes no such option)
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         options.setdefault("pool_use_lifo", True)
+        # each statement's column descriptions built only when read, and long statements
+        # parsed once
+        from . import pg_cursor  # psycopg, imported only for a server database
+
+        pg_cursor.parse_long_statements_once()
+        connect = dict(options.get("connect_args") or {})
+        connect.setdefault("cursor_factory", pg_cursor.Cursor)
+        options["connect_args"] = connect
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if uri.startswith("sqlite"):
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
