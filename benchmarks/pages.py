@@ -426,6 +426,23 @@ def demo_ids(app: Any, student_lid: str) -> DemoIds:
         return DemoIds(int(ctx.user_id), engagement, listing, reviewed)
 
 
+def demo_pages(ids: DemoIds) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """Each page measured at demo sizes: its label, path, whose launch (student, faculty,
+    advisor, admin) and query."""
+    return [
+        ("student_home", "/home/student", "student", {}),
+        ("board_search", "/internships/", "student", {"q": SEARCH}),
+        ("listing", f"/internships/{ids.listing_id}", "student", {}),
+        ("engagement", f"/work/engagements/{ids.engagement_id}", "student", {}),
+        ("course_progress_demo", "/credit/course", "faculty", {}),
+        ("review", f"/credit/students/{ids.reviewed_id}", "faculty", {}),
+        ("advisor_dashboard", "/reports/", "advisor", {}),
+        ("advisor_students", "/reports/students", "advisor", {}),
+        ("advisor_home", "/home/advisor", "advisor", {}),
+        ("admin_overview", "/admin/", "admin", {}),
+    ]
+
+
 def add_students(app: Any, count: int) -> None:
     """``count`` students in BUS 390, in the sandbox LMS (so NRPS lists them) and in the tool,
     inserted in bulk: a tenth with nothing yet, three tenths with an active engagement (hours
@@ -655,22 +672,11 @@ def run_demo(url: str, args: argparse.Namespace, profile_dir: Path | None) -> di
         }
         ids = demo_ids(bench.app, lids["student"])
         print(f"  demo data loaded and 4 launches in {time.perf_counter() - started:.1f} s")
-        student, faculty, advisor = lids["student"], lids["faculty"], lids["advisor"]
+        faculty = lids["faculty"]
         print(f"  course roster read from the LMS: {keep_roster(bench.app, faculty)}")
         pages: dict[str, dict[str, Any]] = {}
-        for label, path, lid, params in (
-            ("student_home", "/home/student", student, {}),
-            ("board_search", "/internships/", student, {"q": SEARCH}),
-            ("listing", f"/internships/{ids.listing_id}", student, {}),
-            ("engagement", f"/work/engagements/{ids.engagement_id}", student, {}),
-            ("course_progress_demo", "/credit/course", faculty, {}),
-            ("review", f"/credit/students/{ids.reviewed_id}", faculty, {}),
-            ("advisor_dashboard", "/reports/", advisor, {}),
-            ("advisor_students", "/reports/students", advisor, {}),
-            ("advisor_home", "/home/advisor", advisor, {}),
-            ("admin_overview", "/admin/", lids["admin"], {}),
-        ):
-            pages[label] = measure(bench, label, path, lid, **params)
+        for label, path, role, params in demo_pages(ids):
+            pages[label] = measure(bench, label, path, lids[role], **params)
             print(f"  {row(label, pages[label])}", flush=True)
         started = time.perf_counter()
         add_students(bench.app, args.students)

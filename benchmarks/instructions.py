@@ -1,0 +1,223 @@
+#!/usr/bin/env python
+"""Instructions benchmark: the machine instructions the tool executes per request for each of
+``pages.py``'s pages, and per launch for the launch chain (``launch.py``'s login, launch POST
+and first page), counted by valgrind's callgrind.
+
+CPU time on a shared machine drifts: the same code has measured 5.2 and 7.1 ms for the student
+home fifty minutes apart (``benchmarks/README.md``, sessions 13 and 19), so a change of a few
+percent cannot be told from the machine. An instruction count does not drift: the same code,
+data and requests count the same to about 0.1 %, whatever else the machine runs. It is not
+time (a cache miss costs more than an add), but a change that removes work removes
+instructions, and this says by how many.
+
+The script runs itself again under ``valgrind --tool=callgrind`` with instrumentation off, so
+the set-up (migrations, the demo data, four launches: ``pages.py``'s loader) runs at about a
+tenth of native speed and counts nothing. For each page it makes three requests uncounted,
+then turns counting on for ``--requests`` requests (``callgrind_control -i on``), off, and
+dumps the count. A launch is counted for the tool's three requests only, not for the sandbox
+LMS's pages between them (the same process: the LMS's signing would count otherwise). The
+figure is instructions per request (per launch) of this process: the tool's Python,
+SQLAlchemy, psycopg or sqlite3, Jinja; not the database server's.
+
+    .venv/bin/python benchmarks/instructions.py                  # PostgreSQL when it answers
+    .venv/bin/python benchmarks/instructions.py --db sqlite --requests 10
+    .venv/bin/python benchmarks/instructions.py --tree /tmp/bench  # another checkout's code
+
+``--tree`` measures the tool's code from another checkout (a ``git worktree`` of an earlier
+commit: see the README for the links it needs) with this harness, so two commits are compared
+by the same requests. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+CHILD = "CC_INSTRUCTIONS_CHILD"  # set in the run under valgrind: its output directory
+WARMUPS = 3
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument(
+        "--db", choices=("postgresql", "sqlite"), help="PostgreSQL when it answers, else SQLite"
+    )
+    parser.add_argument("--requests", type=int, default=5, help="counted requests a page (5)")
+    parser.add_argument("--pages", help="comma-separated page labels (default: all)")
+    parser.add_argument("--tree", type=Path, help="the tool's code from this checkout")
+    return parser.parse_args(argv)
+
+
+# ---------------------------------------------------------------------------------------------
+# Under valgrind: the pages, counted
+# ---------------------------------------------------------------------------------------------
+
+
+def _callgrind(*args: str) -> None:
+    subprocess.run(
+        ["callgrind_control", *args, str(os.getpid())], check=True, stdout=subprocess.DEVNULL
+    )
+
+
+def counted_launch(pages: Any, bench: Any, person: str) -> None:
+    """One launch as ``pages.launch`` makes it, with counting on for the tool's three requests
+    (login, launch POST, the page it leads to) and off for the sandbox LMS's (the launch page,
+    the authorization answer that signs the id_token): the chain ``launch.py`` measures."""
+    client = bench.app.test_client()
+    query = {"person": person, "storage": "off", "course": pages.COURSE}
+    page = client.get("/sandbox/launch", base_url=bench.platform_url, query_string=query)
+    found = re.search(r'data-login-url="([^"]+)"', page.get_data(as_text=True))
+    if found is None:
+        raise RuntimeError(f"sandbox launch page: HTTP {page.status_code}")
+    _callgrind("--instr=on")
+    login = client.get(html.unescape(found.group(1)))
+    _callgrind("--instr=off")
+    form = client.get(login.headers["Location"]).get_data(as_text=True)
+    fields = dict(re.findall(r'name="(id_token|state)" value="([^"]+)"', form))
+    action = re.search(r'id="launch-form" method="post" action="([^"]+)"', form)
+    if action is None or len(fields) != 2:
+        raise RuntimeError("sandbox /auth: no launch form")
+    _callgrind("--instr=on")
+    done = client.post(html.unescape(action.group(1)), data=fields)
+    landing = client.get(done.headers["Location"])
+    _callgrind("--instr=off")
+    problem = pages.check(landing)
+    if done.status_code != 303 or problem:
+        raise RuntimeError(f"launch: HTTP {done.status_code}, then {problem}")
+
+
+def counted_pages(args: argparse.Namespace) -> None:
+    """Set up the demo (``pages.py``) and count each page's requests into a dump of its own."""
+    import pages  # benchmarks/pages.py: demo data, launches, the app (this checkout's first)
+    from common import postgres_database
+
+    if args.tree is not None:  # the tool's packages from there (not imported yet)
+        sys.path.insert(0, str(args.tree.resolve()))
+
+    wanted = set(args.pages.split(",")) if args.pages else None
+    bench_args = argparse.Namespace(requests=1, warmups=0, sql=False)
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="cc-bench-instr-"))
+        stack.enter_context(pages.instance(tmp))
+        if args.db == "postgresql":
+            url = stack.enter_context(postgres_database())[0]
+        else:
+            url = f"sqlite:///{tmp}/instructions.db"
+        bench = stack.enter_context(pages.bench_on(url, bench_args, None))
+        pages.load_demo(bench.app)
+        lids = {
+            "student": pages.launch(bench, pages.STUDENT),
+            "faculty": pages.launch(bench, pages.FACULTY),
+            "advisor": pages.launch(bench, pages.ADVISOR, course=None),
+            "admin": pages.launch(bench, pages.ADMIN, course=None),
+        }
+        ids = pages.demo_ids(bench.app, lids["student"])
+        pages.keep_roster(bench.app, lids["faculty"])
+        client = bench.app.test_client(use_cookies=False)
+        if wanted is None or "launch_chain" in wanted:
+            for _ in range(WARMUPS):
+                counted_launch(pages, bench, pages.STUDENT)
+            _callgrind("--zero")
+            for _ in range(args.requests):
+                counted_launch(pages, bench, pages.STUDENT)
+            _callgrind("--dump=launch_chain")
+        for label, path, who, params in pages.demo_pages(ids):
+            if wanted is not None and label not in wanted:
+                continue
+            query = {"lid": lids[who], **params}
+
+            def get(times: int, path: str = path, query: dict = query) -> None:
+                for _ in range(times):
+                    problem = pages.check(client.get(path, query_string=query))
+                    if problem:
+                        raise RuntimeError(f"GET {path}: {problem}")
+
+            get(WARMUPS)
+            _callgrind("--zero")
+            _callgrind("--instr=on")
+            get(args.requests)
+            _callgrind("--instr=off")
+            _callgrind(f"--dump={label}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The parent: valgrind, then the dumps read
+# ---------------------------------------------------------------------------------------------
+
+
+def read_dumps(directory: Path, requests: int) -> dict[str, float]:
+    """Each dump's page label and its instruction total, per request."""
+    counts: dict[str, float] = {}
+    dumps = directory.glob("callgrind.out.*.*")  # the pages' dumps, in the order they were made
+    for dump in sorted(dumps, key=lambda path: int(path.suffix[1:])):
+        text = dump.read_text(errors="replace")
+        label = re.search(r"^desc: Trigger: .*\s(\S+)$", text, re.M)
+        total = re.search(r"^totals: (\d+)", text, re.M)
+        if label and total and label.group(1) != "termination":
+            counts[label.group(1)] = int(total.group(1)) / requests
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if os.environ.get(CHILD):
+        counted_pages(args)
+        return 0
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        print("valgrind (callgrind) is not installed: apt-get install valgrind")
+        return 1
+    sys.path.insert(0, str(HERE))
+    from common import postgres_available
+
+    if args.db is None:
+        reason = postgres_available()
+        args.db = "sqlite" if reason else "postgresql"
+        if reason:
+            print(f"PostgreSQL unavailable ({reason}): SQLite")
+    tree = args.tree.resolve() if args.tree else HERE.parent
+    print(f"{args.db}, the tool's code from {tree}, {args.requests} counted requests a page")
+    given = argv if argv is not None else sys.argv[1:]
+    with tempfile.TemporaryDirectory(prefix="cc-callgrind-") as out:
+        command = [
+            "valgrind", "--tool=callgrind", "--instr-atstart=no",
+            f"--callgrind-out-file={out}/callgrind.out.%p",
+            sys.executable, str(Path(__file__).resolve()), *given,
+            "--db", args.db,
+        ]  # fmt: skip
+        # the same hashes every run: set and dict orders, and so the work, repeat exactly
+        env = {**os.environ, CHILD: out, "PYTHONHASHSEED": "0"}
+        run = subprocess.run(command, env=env, capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stdout[-3000:], run.stderr[-3000:])
+            print(f"the run under valgrind failed (exit {run.returncode})")
+            return 1
+        counts = read_dumps(Path(out), args.requests)
+    print(f"  {'page':<22}{'instructions per request':>26}")
+    for label, count in counts.items():
+        print(f"  {label:<22}{count / 1e6:>22.2f} M")
+    print(
+        json.dumps(
+            {
+                "instructions_m": {label: round(c / 1e6, 3) for label, c in counts.items()},
+                "database": args.db,
+                "requests": args.requests,
+                "tree": str(tree),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
