@@ -28,7 +28,8 @@ import psycopg
 from psycopg import pq
 
 _TUPLES = (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.SINGLE_TUPLE, pq.ExecStatus.TUPLES_CHUNK)
-# psycopg's cache holds 128 statements: at most 2 MiB of statement text at this length
+# psycopg's cache holds 128 statements: at this length at most 4 MiB a process (each
+# statement's text and its converted form), the tool's own reads well under 1 MiB
 STATEMENT_BYTES_KEPT = 16_384
 STATEMENT_PARAMETERS_KEPT = 500
 
@@ -72,8 +73,11 @@ class Description(Sequence[psycopg.Column]):
 
     def _built(self) -> list[psycopg.Column]:
         if self._columns is None:
-            source: Any = _Result(self._cursor, self._res)
-            self._columns = [psycopg.Column(source, i) for i in range(self._res.nfields)]
+            cursor, res = self._cursor, self._res
+            # the cursor itself while it still holds this result (read at once, as everything
+            # that reads it does); else what ``Column`` reads of it, fixed to this result
+            source: Any = cursor if cursor.pgresult is res else _Result(cursor, res)
+            self._columns = [psycopg.Column(source, i) for i in range(res.nfields)]
             self._cursor = None  # type: ignore[assignment]  # not kept alive by the list
         return self._columns
 
