@@ -46,6 +46,8 @@ class Runner:
         self.min_gap_s = min_gap_s
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self.passes = 0  # passes finished (``wait_for_passes``)
+        self._passed = threading.Condition()
         self.thread = threading.Thread(target=self._run, name="outbox-runner", daemon=True)
 
     def start(self) -> None:
@@ -53,6 +55,13 @@ class Runner:
 
     def wake(self) -> None:
         self._wake.set()
+
+    def wait_for_passes(self, count: int, timeout: float = 60.0) -> bool:
+        """Wait until ``count`` passes have finished (the first one sweeps leases and runs the
+        hourly and tick jobs: on SQLite it holds the write lock a while); whether they did
+        within ``timeout``."""
+        with self._passed:
+            return self._passed.wait_for(lambda: self.passes >= count, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -77,6 +86,9 @@ class Runner:
 
             run_scheduled(self.app)  # hourly: expired sessions, files, audit entries
             run_tick_hooks(self.app)
+            with self._passed:
+                self.passes += 1
+                self._passed.notify_all()
             self._wake.wait(self.interval_s)
 
 

@@ -700,8 +700,12 @@ def test_runner_thread_starts_once_on_the_first_request_and_delivers(app, book, 
     assert threaded.extensions["outbox_runner"] is runner
     assert [t.name for t in threading.enumerate()].count("outbox-runner") == 1
     try:
+        # The first pass sweeps leases and runs the hourly and tick jobs over the whole test
+        # database, holding SQLite's write lock meanwhile: on a busy machine the sandbox's
+        # own write (the line item) waited past its busy timeout. After it, the delivery
+        # below can only come from the commit's kick (the next pass is 30 s away).
+        assert runner.wait_for_passes(1), "the runner's first pass did not finish"
         item = book.line_item()
-        time.sleep(0.3)  # let the first idle drain finish
         with threaded.app_context():
             ags.enqueue_score(
                 tenant_id=book.tenant_id,
