@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Instructions benchmark: the machine instructions the tool executes per request for each of
-``pages.py``'s pages, and per launch for the launch chain (``launch.py``'s login, launch POST
-and first page), counted by valgrind's callgrind.
+``pages.py``'s pages and ``posts.py``'s two POSTs, and per launch for the launch chain
+(``launch.py``'s login, launch POST and first page), counted by valgrind's callgrind.
 
 CPU time on a shared machine drifts: the same code has measured 5.2 and 7.1 ms for the student
-home fifty minutes apart (``benchmarks/README.md``, sessions 13 and 19), so a change of a few
+home fifty minutes apart (``benchmarks/README.md``, session 19), so a change of a few
 percent cannot be told from the machine. An instruction count does not drift: the same code,
 data and requests count the same to about 0.1 %, whatever else the machine runs. It is not
 time (a cache miss costs more than an add), but a change that removes work removes
@@ -15,7 +15,8 @@ the set-up (migrations, the demo data, four launches: ``pages.py``'s loader) run
 tenth of native speed and counts nothing. For each page it makes three requests uncounted,
 then turns counting on for ``--requests`` requests (``callgrind_control -i on``), off, and
 dumps the count. A launch is counted for the tool's three requests only, not for the sandbox
-LMS's pages between them (the same process: the LMS's signing would count otherwise). The
+LMS's pages between them (the same process: the LMS's signing would count otherwise), and
+the award POST's call to the sandbox for its gradebook column counts the tool's side only. The
 figure is instructions per request (per launch) of this process: the tool's Python,
 SQLAlchemy, psycopg or sqlite3, Jinja; not the database server's.
 
@@ -32,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
+import gc
 import html
 import json
 import os
@@ -40,12 +43,24 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 CHILD = "CC_INSTRUCTIONS_CHILD"  # set in the run under valgrind: its output directory
 WARMUPS = 3
+# Settings that act on the clock, fixed so that a run slowed by valgrind and a busy machine
+# does the work a quick one does: no pooled connection is idle long enough to be pinged (as on
+# a busy server), and the kept figures and roster never go stale during the run.
+STEADY = {
+    "CAREER_CREDIT_DATABASE_PING_AFTER_IDLE_S": "86400",
+    "CAREER_CREDIT_ADVISOR_HOME_MAX_AGE_S": "86400",
+    "CAREER_CREDIT_EMPLOYER_FIGURES_MAX_AGE_S": "86400",
+    "CAREER_CREDIT_ROSTER_MAX_AGE_S": "86400",
+}
+COUNTING = threading.Event()  # a counted request is being served
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -70,7 +85,7 @@ def _callgrind(*args: str) -> None:
     )
 
 
-def counted_launch(pages: Any, bench: Any, person: str) -> None:
+def counted_launch(pages: Any, bench: Any, person: str, counted: bool) -> None:
     """One launch as ``pages.launch`` makes it, with counting on for the tool's three requests
     (login, launch POST, the page it leads to) and off for the sandbox LMS's (the launch page,
     the authorization answer that signs the id_token): the chain ``launch.py`` measures."""
@@ -80,32 +95,141 @@ def counted_launch(pages: Any, bench: Any, person: str) -> None:
     found = re.search(r'data-login-url="([^"]+)"', page.get_data(as_text=True))
     if found is None:
         raise RuntimeError(f"sandbox launch page: HTTP {page.status_code}")
-    _callgrind("--instr=on")
-    login = client.get(html.unescape(found.group(1)))
-    _callgrind("--instr=off")
+    with _counting(counted):
+        login = client.get(html.unescape(found.group(1)))
     form = client.get(login.headers["Location"]).get_data(as_text=True)
     fields = dict(re.findall(r'name="(id_token|state)" value="([^"]+)"', form))
     action = re.search(r'id="launch-form" method="post" action="([^"]+)"', form)
     if action is None or len(fields) != 2:
         raise RuntimeError("sandbox /auth: no launch form")
-    _callgrind("--instr=on")
-    done = client.post(html.unescape(action.group(1)), data=fields)
-    landing = client.get(done.headers["Location"])
-    _callgrind("--instr=off")
+    with _counting(counted):
+        done = client.post(html.unescape(action.group(1)), data=fields)
+        landing = client.get(done.headers["Location"])
     problem = pages.check(landing)
     if done.status_code != 303 or problem:
         raise RuntimeError(f"launch: HTTP {done.status_code}, then {problem}")
 
 
-def counted_pages(args: argparse.Namespace) -> None:
-    """Set up the demo (``pages.py``) and count each page's requests into a dump of its own."""
+def _sandbox_uncounted(app: Any) -> None:
+    """While a counted POST waits on the sandbox LMS (the award's gradebook column), the
+    sandbox's answer, served by this process's other thread, is not counted: the first
+    before-request function turns counting off, the last after-request function on again."""
+    from flask import request
+
+    def off() -> None:
+        if COUNTING.is_set() and request.blueprint == "sandbox":
+            _callgrind("--instr=off")
+
+    def on(response: Any) -> Any:
+        if COUNTING.is_set() and request.blueprint == "sandbox":
+            _callgrind("--instr=on")
+        return response
+
+    app.before_request_funcs.setdefault(None, []).insert(0, off)
+    app.after_request_funcs.setdefault(None, []).insert(0, on)  # run in reverse: last
+
+
+def _counted(label: str, args: argparse.Namespace, request: Callable[[int, bool], None]) -> None:
+    """``request(i, counted)`` three times uncounted, then ``args.requests`` times counted,
+    dumped under ``label``; nothing when ``--pages`` leaves ``label`` out."""
+    if args.pages and label not in args.pages.split(","):
+        return
+    requests = args.requests
+    for i in range(WARMUPS):
+        request(i, False)
+    # Each window starts from an empty collector, so its collections are the window's own and
+    # not whichever the run's timing left pending (the server thread's polls allocate too).
+    gc.collect()
+    _callgrind("--zero")
+    for i in range(WARMUPS, WARMUPS + requests):
+        request(i, True)
+    _callgrind(f"--dump={label}")
+
+
+@contextlib.contextmanager
+def _counting(counted: bool) -> Iterator[None]:
+    if not counted:
+        yield
+        return
+    COUNTING.set()
+    _callgrind("--instr=on")
+    try:
+        yield
+    finally:
+        _callgrind("--instr=off")
+        COUNTING.clear()
+
+
+def count_posts(bench: Any, lids: dict[str, str], ids: Any, args: argparse.Namespace) -> None:
+    """The soak's two form POSTs as ``posts.py`` makes them: a quarter hour logged on the
+    engagement page's form, and the instructor's correction from the review page's form (the
+    review page's GET before each, uncounted)."""
+    from soak import _form  # a page's form by its name: action and inputs
+
+    client = bench.app.test_client(use_cookies=False)
+    page = client.get(
+        f"/work/engagements/{ids.engagement_id}", query_string={"lid": lids["student"]}
+    )
+    found = _form(page.get_data(as_text=True), "hours")
+    if found is None:
+        raise RuntimeError("engagement page: no hours form")
+    action, fields = found
+
+    def post(url: str, data: dict[str, Any], counted: bool) -> None:
+        with _counting(counted):
+            resp = client.post(url, data=data)
+        if resp.status_code != 303:
+            raise RuntimeError(f"POST {url}: HTTP {resp.status_code}")
+
+    def hours(i: int, counted: bool) -> None:
+        day = dt.date.today() - dt.timedelta(days=1 + i // 4)  # four quarter hours a day
+        data = {**fields, "work_date": day.isoformat(), "hours": "0.25"}
+        post(action, {**data, "description": f"Instructions benchmark work {i:03d}"}, counted)
+
+    def award(i: int, counted: bool) -> None:
+        review = client.get(
+            f"/credit/students/{ids.reviewed_id}", query_string={"lid": lids["faculty"]}
+        )
+        text = review.get_data(as_text=True)
+        found = _form(text, "correct") or _form(text, "award")
+        if found is None:
+            raise RuntimeError("review page: no award or correction form")
+        target, inputs = found
+        data = {**inputs, "credits": inputs.get("credits") or "1", "score": str(50 + i % 50)}
+        if inputs.get("form") == "correct":
+            data["comment"] = f"Instructions benchmark correction {i:03d}"
+        post(target, data, counted)
+
+    _counted("hours_post", args, hours)
+    _counted("award_post", args, award)
+
+
+def count_pages(
+    pages: Any, bench: Any, lids: dict[str, str], ids: Any, args: argparse.Namespace
+) -> None:
+    """Each of ``pages.py``'s demo pages asked for (all by default)."""
+    client = bench.app.test_client(use_cookies=False)
+    for label, path, who, params in pages.demo_pages(ids):
+        query = {"lid": lids[who], **params}
+
+        def get(i: int, counted: bool, path: str = path, query: dict = query) -> None:
+            with _counting(counted):
+                problem = pages.check(client.get(path, query_string=query))
+            if problem:
+                raise RuntimeError(f"GET {path}: {problem}")
+
+        _counted(label, args, get)
+
+
+def counted_run(args: argparse.Namespace) -> None:
+    """Set up the demo (``pages.py``) and count the launch chain, each page and each POST
+    into a dump of its own."""
     import pages  # benchmarks/pages.py: demo data, launches, the app (this checkout's first)
     from common import postgres_database
 
     if args.tree is not None:  # the tool's packages from there (not imported yet)
         sys.path.insert(0, str(args.tree.resolve()))
 
-    wanted = set(args.pages.split(",")) if args.pages else None
     bench_args = argparse.Namespace(requests=1, warmups=0, sql=False)
     with contextlib.ExitStack() as stack:
         tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="cc-bench-instr-"))
@@ -115,6 +239,7 @@ def counted_pages(args: argparse.Namespace) -> None:
         else:
             url = f"sqlite:///{tmp}/instructions.db"
         bench = stack.enter_context(pages.bench_on(url, bench_args, None))
+        _sandbox_uncounted(bench.app)
         pages.load_demo(bench.app)
         lids = {
             "student": pages.launch(bench, pages.STUDENT),
@@ -124,31 +249,13 @@ def counted_pages(args: argparse.Namespace) -> None:
         }
         ids = pages.demo_ids(bench.app, lids["student"])
         pages.keep_roster(bench.app, lids["faculty"])
-        client = bench.app.test_client(use_cookies=False)
-        if wanted is None or "launch_chain" in wanted:
-            for _ in range(WARMUPS):
-                counted_launch(pages, bench, pages.STUDENT)
-            _callgrind("--zero")
-            for _ in range(args.requests):
-                counted_launch(pages, bench, pages.STUDENT)
-            _callgrind("--dump=launch_chain")
-        for label, path, who, params in pages.demo_pages(ids):
-            if wanted is not None and label not in wanted:
-                continue
-            query = {"lid": lids[who], **params}
-
-            def get(times: int, path: str = path, query: dict = query) -> None:
-                for _ in range(times):
-                    problem = pages.check(client.get(path, query_string=query))
-                    if problem:
-                        raise RuntimeError(f"GET {path}: {problem}")
-
-            get(WARMUPS)
-            _callgrind("--zero")
-            _callgrind("--instr=on")
-            get(args.requests)
-            _callgrind("--instr=off")
-            _callgrind(f"--dump={label}")
+        _counted(
+            "launch_chain",
+            args,
+            lambda i, counted: counted_launch(pages, bench, pages.STUDENT, counted),
+        )
+        count_pages(pages, bench, lids, ids, args)
+        count_posts(bench, lids, ids, args)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,7 +279,7 @@ def read_dumps(directory: Path, requests: int) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if os.environ.get(CHILD):
-        counted_pages(args)
+        counted_run(args)
         return 0
     if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
         print("valgrind (callgrind) is not installed: apt-get install valgrind")
@@ -196,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
             "--db", args.db,
         ]  # fmt: skip
         # the same hashes every run: set and dict orders, and so the work, repeat exactly
-        env = {**os.environ, CHILD: out, "PYTHONHASHSEED": "0"}
+        env = {**os.environ, **STEADY, CHILD: out, "PYTHONHASHSEED": "0"}
         run = subprocess.run(command, env=env, capture_output=True, text=True)
         if run.returncode != 0:
             print(run.stdout[-3000:], run.stderr[-3000:])
