@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as dt
 import gc
 import html
 import json
@@ -164,16 +163,10 @@ def count_posts(bench: Any, lids: dict[str, str], ids: Any, args: argparse.Names
     """The soak's two form POSTs as ``posts.py`` makes them: a quarter hour logged on the
     engagement page's form, and the instructor's correction from the review page's form (the
     review page's GET before each, uncounted)."""
-    from soak import _form  # a page's form by its name: action and inputs
+    import posts  # benchmarks/posts.py: its forms, filled as it fills them
 
     client = bench.app.test_client(use_cookies=False)
-    page = client.get(
-        f"/work/engagements/{ids.engagement_id}", query_string={"lid": lids["student"]}
-    )
-    found = _form(page.get_data(as_text=True), "hours")
-    if found is None:
-        raise RuntimeError("engagement page: no hours form")
-    action, fields = found
+    action, fields = posts.hours_form(client, ids.engagement_id, lids["student"])
 
     def post(url: str, data: dict[str, Any], counted: bool) -> None:
         with _counting(counted):
@@ -182,23 +175,12 @@ def count_posts(bench: Any, lids: dict[str, str], ids: Any, args: argparse.Names
             raise RuntimeError(f"POST {url}: HTTP {resp.status_code}")
 
     def hours(i: int, counted: bool) -> None:
-        day = dt.date.today() - dt.timedelta(days=1 + i // 4)  # four quarter hours a day
-        data = {**fields, "work_date": day.isoformat(), "hours": "0.25"}
-        post(action, {**data, "description": f"Instructions benchmark work {i:03d}"}, counted)
+        text = f"Instructions benchmark work {i:03d}"
+        post(action, posts.hours_data(fields, i, text), counted)
 
     def award(i: int, counted: bool) -> None:
-        review = client.get(
-            f"/credit/students/{ids.reviewed_id}", query_string={"lid": lids["faculty"]}
-        )
-        text = review.get_data(as_text=True)
-        found = _form(text, "correct") or _form(text, "award")
-        if found is None:
-            raise RuntimeError("review page: no award or correction form")
-        target, inputs = found
-        data = {**inputs, "credits": inputs.get("credits") or "1", "score": str(50 + i % 50)}
-        if inputs.get("form") == "correct":
-            data["comment"] = f"Instructions benchmark correction {i:03d}"
-        post(target, data, counted)
+        comment = f"Instructions benchmark correction {i:03d}"
+        post(*posts.award_request(client, ids.reviewed_id, lids["faculty"], i, comment), counted)
 
     _counted("hours_post", args, hours)
     _counted("award_post", args, award)

@@ -91,6 +91,38 @@ def _forget_hours(app: Any) -> None:
         db.session.commit()
 
 
+def hours_form(client: Any, engagement_id: int, lid: str) -> tuple[str, dict[str, str]]:
+    """The engagement page's "hours" form: its action and inputs."""
+    page = client.get(f"/work/engagements/{engagement_id}", query_string={"lid": lid})
+    found = _form(page.get_data(as_text=True), "hours")
+    if found is None:
+        raise RuntimeError("engagement page: no hours form")
+    return found
+
+
+def hours_data(fields: dict[str, str], i: int, description: str) -> dict[str, str]:
+    """The ``i``-th quarter hour: four a day, going back from yesterday (within every cap)."""
+    day = dt.date.today() - dt.timedelta(days=1 + i // 4)
+    return {**fields, "work_date": day.isoformat(), "hours": "0.25", "description": description}
+
+
+def award_request(
+    client: Any, reviewed_id: int, lid: str, i: int, comment: str
+) -> tuple[str, dict[str, str]]:
+    """The review page read (not measured), then its correction form filled (its award form the
+    first time): the action and the data to post."""
+    review = client.get(f"/credit/students/{reviewed_id}", query_string={"lid": lid})
+    page = review.get_data(as_text=True)
+    found = _form(page, "correct") or _form(page, "award")
+    if found is None:
+        raise RuntimeError("review page: no award or correction form")
+    target, inputs = found
+    data = {**inputs, "credits": inputs.get("credits") or "1", "score": str(50 + i % 50)}
+    if inputs.get("form") == "correct":
+        data["comment"] = comment
+    return target, data
+
+
 def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
     """Both POSTs on one database."""
     options = argparse.Namespace(requests=args.requests, warmups=0, sql=args.sql)
@@ -99,32 +131,16 @@ def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         student, faculty = pages.launch(bench, pages.STUDENT), pages.launch(bench, pages.FACULTY)
         ids = pages.demo_ids(bench.app, student)
         client = bench.client
-        engagement = client.get(
-            f"/work/engagements/{ids.engagement_id}", query_string={"lid": student}
-        )
-        found = _form(engagement.get_data(as_text=True), "hours")
-        if found is None:
-            raise RuntimeError("engagement page: no hours form")
-        action, fields = found
+        action, fields = hours_form(client, ids.engagement_id, student)
 
         def hours(i: int) -> None:
-            day = dt.date.today() - dt.timedelta(days=1 + i // 4)  # four quarter hours a day
-            data = {**fields, "work_date": day.isoformat(), "hours": "0.25"}
-            data["description"] = f"Posts benchmark work {i} ({secrets.token_hex(3)})"
-            _post(bench, "hours", action, data)
+            text = f"Posts benchmark work {i} ({secrets.token_hex(3)})"
+            _post(bench, "hours", action, hours_data(fields, i, text))
 
         def award(i: int) -> None:
-            review = client.get(
-                f"/credit/students/{ids.reviewed_id}", query_string={"lid": faculty}
+            target, data = award_request(
+                client, ids.reviewed_id, faculty, i, f"Posts benchmark correction {i}"
             )
-            page = review.get_data(as_text=True)
-            found = _form(page, "correct") or _form(page, "award")
-            if found is None:
-                raise RuntimeError("review page: no award or correction form")
-            target, inputs = found
-            data = {**inputs, "credits": inputs.get("credits") or "1", "score": str(50 + i % 50)}
-            if inputs.get("form") == "correct":
-                data["comment"] = f"Posts benchmark correction {i}"
             _post(bench, "award", target, data)
 
         figures = {
