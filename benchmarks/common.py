@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import platform
 import secrets
 import signal
 import socket
@@ -26,6 +27,23 @@ PROGRAMS = (
     "Accounting", "Biology", "Business Administration", "Computer Science", "Economics",
     "English", "Finance", "History", "Marketing", "Nursing", "Psychology", "Sociology",
 )  # fmt: skip
+
+
+def interpreter() -> str:
+    """The Python that runs the tool (the benchmarks start its servers with ``sys.executable``)
+    and how its executable reaches the interpreter: the figures depend on it. The same code
+    counts about 13 % more instructions a page under a CPython whose executable calls into a
+    shared ``libpython`` built without optimization (pyenv's default build) than under
+    Debian's ``/usr/bin/python3.11``, linked statically and built with profile-guided and
+    link-time optimization (``benchmarks/README.md``, session 21)."""
+    try:
+        maps = Path("/proc/self/maps").read_text()  # the files mapped into this process
+    except OSError:  # not Linux
+        linked = "linking unknown"
+    else:
+        linked = "shared libpython" if "libpython" in maps else "libpython linked in"
+    base = os.path.realpath(getattr(sys, "_base_executable", sys.executable))
+    return f"Python {platform.python_version()} ({base}, {linked})"
 
 
 def percentile(values: list[float], pct: float) -> float:

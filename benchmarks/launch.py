@@ -52,6 +52,7 @@ from common import (  # noqa: E402
     children,
     cpu_ticks,
     free_port,
+    interpreter,
     percentile,
     pids_matching,
     postgres_available,
@@ -600,7 +601,7 @@ def bench_database(
         calibration = calibrate(platform, tool)
         print(
             f"{label:<11}GET /healthz costs {calibration} ms of worker CPU "
-            f"(about 0.6 on an idle machine); load average {_load()}",
+            f"(about 0.6 on an idle machine); load average {_load()}; {interpreter()}",
             flush=True,
         )
         offset = 0

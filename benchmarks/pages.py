@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
     free_port,
+    interpreter,
     percentile,
     pids_matching,
     postgres_available,
@@ -893,7 +894,9 @@ def instance(path: str) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    print(
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {interpreter()}", flush=True
+    )
     results: dict[str, dict[str, Any]] = {}
     advisor: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="cc-bench-pages-") as tmp, instance(tmp):

@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pages  # benchmarks/pages.py: demo data, launches, the meter
-from common import postgres_available, postgres_database
+from common import interpreter, postgres_available, postgres_database
 from soak import _form  # a page's form by its name: action and inputs
 
 WARMUPS = 3
@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", type=Path, metavar="DIR", help="cProfile each POST")
     parser.add_argument("--sql", action="store_true", help="print each POST's statements")
     args = parser.parse_args(argv)
+    print(interpreter(), flush=True)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp, pages.instance(tmp):
         if args.db in ("all", "sqlite"):

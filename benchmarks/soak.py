@@ -71,6 +71,7 @@ from common import (  # noqa: E402
     children,
     cpu_ticks,
     free_port,
+    interpreter,
     percentile,
     pids_matching,
     postgres_available,
@@ -1177,7 +1178,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{', Celery worker x2 and beat' if args.runner == 'celery' else ''}) on "
         f"{DATABASES[args.db]}, {args.concurrency} client threads, "
         f"{args.students} students, {args.fail_rate:.0%} transient AGS faults; load average "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {interpreter()}",
         flush=True,
     )
     try:
