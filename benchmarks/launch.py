@@ -11,8 +11,9 @@ browser follows it; at most one further redirect is allowed, the page must rende
 Measured per database and concurrency (4 and 32): launches/s, p50/p95/p99 of the whole chain
 from login to the rendered page, the tool's CPU per launch (user + sys of the gunicorn workers,
 read from /proc before and after the measured window) and errors; at the first concurrency the
-launch alone (stopping at its 303) is measured too and reported beside it. The last line printed
-is one JSON object for 4 concurrent on PostgreSQL (SQLite when PostgreSQL is unavailable).
+launch alone (stopping at its 303) and the login alone (stopping at its 302) are measured too
+and reported beside it, so the chain's three requests are told apart. The last line printed is
+one JSON object for 4 concurrent on PostgreSQL (SQLite when PostgreSQL is unavailable).
 
     .venv/bin/python benchmarks/launch.py            # 1000 measured launches per run
     .venv/bin/python benchmarks/launch.py --quick    # 200
@@ -166,10 +167,16 @@ class _Platform:
         }
 
     def launch(
-        self, conn: http.client.HTTPConnection, i: int, tool_url: str, follow: bool = True
+        self,
+        conn: http.client.HTTPConnection,
+        i: int,
+        tool_url: str,
+        follow: bool = True,
+        login_only: bool = False,
     ) -> None:
         """One login + launch round trip (raises on anything but 302 then 303), then, with
-        ``follow``, the page the launch redirects to, as a browser shows it."""
+        ``follow``, the page the launch redirects to, as a browser shows it; with
+        ``login_only``, the login alone (its 302)."""
         sub = f"bench-user-{(i * 37) % USERS}"
         conn.request(
             "POST",
@@ -198,6 +205,8 @@ class _Platform:
         cookie = "; ".join(c.split(";", 1)[0] for c in resp.headers.get_all("Set-Cookie") or [])
         if "state-" not in cookie:
             raise RuntimeError("login set no state cookie")
+        if login_only:
+            return
         id_token = self.sign(self.claims(i, params["nonce"], tool_url))
         conn.request(
             "POST",
@@ -266,6 +275,7 @@ class _Platform:
         offset: int,
         limit_s: float,
         follow: bool = True,
+        login_only: bool = False,
     ) -> dict[str, Any]:
         tool_url = f"http://127.0.0.1:{tool_port}"
         counter = itertools.count()
@@ -284,7 +294,7 @@ class _Platform:
                         break
                     start = time.perf_counter()
                     try:
-                        self.launch(conn, offset + n, tool_url, follow)
+                        self.launch(conn, offset + n, tool_url, follow, login_only)
                     except Exception as exc:  # every failure is counted, none stops the run
                         conn.close()
                         with lock:
@@ -518,11 +528,14 @@ def measure(
     offset: int,
     limit_s: float,
     follow: bool = True,
+    login_only: bool = False,
 ) -> dict[str, Any]:
     if warmup:
-        platform.call("run", tool.port, warmup, concurrency, offset, limit_s, follow)
+        platform.call("run", tool.port, warmup, concurrency, offset, limit_s, follow, login_only)
     cpu0, server0, workers0 = tool.cpu()
-    result = platform.call("run", tool.port, count, concurrency, offset + warmup, limit_s, follow)
+    result = platform.call(
+        "run", tool.port, count, concurrency, offset + warmup, limit_s, follow, login_only
+    )
     cpu1, server1, workers1 = tool.cpu()
     lat = sorted(x * 1000 for x in result["latencies"])
     ok = len(lat)
@@ -606,7 +619,7 @@ def bench_database(
         )
         offset = 0
 
-        def window(concurrency: int, follow: bool) -> dict[str, Any]:
+        def window(concurrency: int, follow: bool, login_only: bool = False) -> dict[str, Any]:
             nonlocal offset
             row = measure(
                 platform,
@@ -617,6 +630,7 @@ def bench_database(
                 offset=offset,
                 limit_s=args.time_limit,
                 follow=follow,
+                login_only=login_only,
             )
             offset += args.launches + args.warmup
             return row
@@ -628,6 +642,11 @@ def bench_database(
                 alone = window(concurrency, follow=False)
                 row["launch_only"] = {
                     k: alone[k] for k in ("tool_cpu_ms_per_launch", "p95_ms", "errors")
+                }
+                # and the login alone (its 302): the chain's three requests told apart
+                login = window(concurrency, follow=False, login_only=True)
+                row["login_only"] = {
+                    k: login[k] for k in ("tool_cpu_ms_per_launch", "p95_ms", "errors")
                 }
             row["database"] = label
             row["healthz_cpu_ms"] = calibration
@@ -678,6 +697,14 @@ def print_row(row: dict[str, Any], flush: bool = False) -> None:
             f"{alone['errors']} errors",
             flush=flush,
         )
+    if "login_only" in row:
+        login = row["login_only"]
+        print(
+            f"{'':<11}{'':>5}  login alone (stopping at its 302): tool CPU "
+            f"{login['tool_cpu_ms_per_launch']} ms, p95 {login['p95_ms']} ms, "
+            f"{login['errors']} errors",
+            flush=flush,
+        )
     for key in ("error_samples", "stopped", "warning"):
         if key in row:
             print(f"  {key}: {row[key]}", flush=flush)
@@ -695,6 +722,7 @@ def _summary(rows: list[dict[str, Any]], label: str) -> dict[str, Any] | None:
         "tool_cpu_ms_per_launch": base["tool_cpu_ms_per_launch"],
         "errors_at_32": high["errors"],
         "launch_only": base.get("launch_only"),
+        "login_only": base.get("login_only"),
         "healthz_cpu_ms": base.get("healthz_cpu_ms"),
     }
 

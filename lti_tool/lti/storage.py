@@ -14,7 +14,7 @@ import time
 from typing import Any, Protocol
 
 from pylti1p3.session import SessionService
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ..extensions import db
 from ..models import LtiState
@@ -41,18 +41,23 @@ _CONSUME = (
 
 
 class DatabaseStateStore:
-    """The ``lti_state`` table, through SQLAlchemy Core (the launch is the hot path)."""
+    """The ``lti_state`` table, through SQLAlchemy Core (the launch is the hot path), on the
+    request's session or on a connection of the caller's (the login's own)."""
+
+    def __init__(self, connection: Connection | None = None) -> None:
+        self.connection = connection
+
+    def _conn(self) -> Connection:
+        return self.connection or db.session.connection()
 
     def put(self, key: str, value: str, ttl_s: int) -> None:
-        db.session.connection().execute(
-            _PUT, {"k": key, "v": value, "exp": int(time.time()) + ttl_s}
-        )
+        self._conn().execute(_PUT, {"k": key, "v": value, "exp": int(time.time()) + ttl_s})
 
     def get(self, key: str) -> str | None:
-        return db.session.connection().execute(_GET, {"k": key, "now": int(time.time())}).scalar()
+        return self._conn().execute(_GET, {"k": key, "now": int(time.time())}).scalar()
 
     def consume(self, key: str) -> bool:
-        result = db.session.connection().execute(_CONSUME, {"k": key})
+        result = self._conn().execute(_CONSUME, {"k": key})
         return bool(getattr(result, "rowcount", 0) == 1)
 
 
@@ -88,10 +93,11 @@ _redis_stores: dict[str, RedisStateStore] = {}
 _lock = threading.Lock()
 
 
-def state_store(redis_url: str | None) -> StateStore:
-    """The configured store; one Redis connection pool per process and URL."""
+def state_store(redis_url: str | None, connection: Connection | None = None) -> StateStore:
+    """The configured store; one Redis connection pool per process and URL. The database's
+    uses ``connection`` when given, else the request's session."""
     if not redis_url:
-        return DatabaseStateStore()
+        return DatabaseStateStore(connection)
     with _lock:
         if redis_url not in _redis_stores:
             _redis_stores[redis_url] = RedisStateStore(redis_url)

@@ -8,7 +8,7 @@ from typing import Any
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.tool_config.abstract import ToolConfAbstract
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Connection, and_, bindparam, func, select
 
 from .. import keys
 from ..errors import LaunchError
@@ -36,9 +36,11 @@ class RegistrationRef(SimpleNamespace):
     """A registration as the launch needs it: one Core row, no ORM identity."""
 
 
-def _load_registration(iss: str, client_id: str, deployment_id: str) -> RegistrationRef | None:
+def _load_registration(
+    iss: str, client_id: str, deployment_id: str, connection: Connection | None = None
+) -> RegistrationRef | None:
     row = (
-        db.session.connection()
+        (connection or db.session.connection())
         .execute(_REG, {"iss": iss, "cid": client_id, "did": deployment_id})
         .mappings()
         .first()
@@ -57,8 +59,11 @@ def _load_registration(iss: str, client_id: str, deployment_id: str) -> Registra
 class DbToolConf(ToolConfAbstract):
     """Registrations and deployments from the database; one issuer may have many client ids."""
 
-    def __init__(self) -> None:
+    def __init__(self, connection: Connection | None = None) -> None:
         super().__init__()
+        # where the lookup by issuer and client id reads (the login's own connection), or the
+        # request's session
+        self.connection = connection
         # the ORM row (lookup by issuer) or a Core row (lookup by issuer and client id)
         self.registration: Registration | RegistrationRef | None = None
         # the launch's deployment id, so its status comes with the registration in one query
@@ -105,7 +110,7 @@ class DbToolConf(ToolConfAbstract):
     ) -> Any:
         if not client_id:
             return self.find_registration_by_issuer(iss)
-        reg = _load_registration(iss, client_id, self.deployment_hint)
+        reg = _load_registration(iss, client_id, self.deployment_hint, self.connection)
         if reg is None:
             known = db.session.scalar(
                 select(func.count()).select_from(Registration).where(Registration.issuer == iss)

@@ -8,10 +8,12 @@ import re
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from lti_tool.extensions import db
-from lti_tool.models import AuditEntry, Course, Deployment, Enrolment, Launch, User
+from lti_tool.models import AuditEntry, Course, Deployment, Enrolment, Launch, LtiState, User
+from tests.helpers import counted
 from tests.platform import CLAIM, LmsPlatform
 
 
@@ -144,6 +146,42 @@ def test_unsigned_token(lti):
     resp = lti.post(token, params["state"])
     assert resp.status_code == 400
     assert reason(resp) == "unsigned"
+
+
+def test_login_reads_and_writes_with_no_transaction_of_its_own(lti, app):
+    """The login reads its registration and writes its state record, and the record is kept for
+    the launch that follows, which then succeeds. On PostgreSQL each of the two statements
+    commits by itself: the request's session opens no transaction (no BEGIN and COMMIT round
+    trips). SQLite has no round trip to save and keeps the request's session."""
+    _control(lti)
+    began: list[object] = []
+
+    def on_begin(_session: object, transaction: object, _connection: object) -> None:
+        began.append(transaction)
+
+    event.listen(Session, "after_begin", on_begin)
+    try:
+        with app.app_context(), counted() as statements:
+            params = lti.login("stu-own-connection")
+    finally:
+        event.remove(Session, "after_begin", on_begin)
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+    assert len(began) == (0 if postgres else 1)
+    assert len(statements) == 2, statements
+    assert statements[0].lstrip().upper().startswith("SELECT")
+    assert "registration" in statements[0]
+    assert statements[1].lstrip().upper().startswith("INSERT INTO LTI_STATE")
+    with app.app_context():
+        kept = db.session.scalar(select(LtiState).where(LtiState.key == f"state:{params['state']}"))
+        assert kept is not None and params["nonce"] in kept.value
+    body = lti.platform.claims(
+        sub="stu-own-connection",
+        role="student",
+        nonce=params["nonce"],
+        context={"id": "course-1", "title": "BUS 390 Internship Seminar"},
+    )
+    assert lti.post(lti.platform.sign(body), params["state"]).status_code == 303
 
 
 def test_unknown_issuer_at_login(lti):
