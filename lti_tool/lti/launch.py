@@ -1,16 +1,15 @@
 """The validating launch: pylti1p3's MessageLaunch with the order and checks a production tool
-needs. Every refusal is a ``LaunchError`` whose ``reason`` names exactly what was wrong."""
+needs. Every refusal is a ``LaunchError`` whose ``reason`` names exactly what was wrong. The
+login before it is ``login.py``; both use the services and state cookie defined here."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 import jwt
-from flask import current_app, make_response, render_template, url_for
-from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from flask import current_app, url_for
+from pylti1p3.contrib.flask import FlaskMessageLaunch, FlaskRequest
 from pylti1p3.cookie import CookieService
 from pylti1p3.exception import LtiException
 from pylti1p3.message_launch import TJwtHeader, TLaunchData
@@ -18,7 +17,6 @@ from sqlalchemy import Connection
 
 from ..context import DEPLOYMENT_ID, MESSAGE_TYPE
 from ..errors import LaunchError
-from ..extensions import db
 from ..http import session as http_session
 from ..models import Registration
 from ..text import storable
@@ -66,7 +64,7 @@ class FrameCookieService(CookieService):
             )
 
 
-def _services(
+def services(
     connection: Connection | None = None,
 ) -> tuple[FlaskRequest, DbToolConf, DbSessionService, FrameCookieService]:
     request = FlaskRequest()
@@ -80,65 +78,8 @@ def _services(
     )
 
 
-@contextlib.contextmanager
-def _statements_on_their_own() -> Iterator[Connection | None]:
-    """On PostgreSQL, a connection whose statements each commit by themselves, for the login:
-    it reads its registration and writes its state record, nothing else, and the record must be
-    kept whatever follows. Outside the request's session, so the request opens no transaction:
-    two round trips rather than four (no ``BEGIN``, no ``COMMIT``), about 0.15 ms of the tool's
-    CPU per login (issue 16).
-
-    ``None`` (the request's session, committed by the unit of work) on SQLite: there is no
-    round trip to save, and SQLAlchemy sets SQLite's connection back from autocommit with a
-    ``PRAGMA read_uncommitted``, which expires every statement the connection has prepared, so
-    the requests after it would prepare theirs again (4 M more instructions a launch,
-    ``benchmarks/instructions.py``)."""
-    if db.engine.dialect.name != "postgresql":
-        yield None
-        return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        yield connection
-
-
-def login(params: dict[str, str], launch_url: str) -> Any:
-    """Answer a third-party initiated login: remember state and nonce, redirect to the platform."""
-    for required in ("iss", "login_hint"):
-        if not params.get(required):
-            raise LaunchError(
-                f"The login request has no {required!r} parameter.",
-                reason=f"missing_{required}",
-                hint="Start the tool from the LMS rather than from a bookmark.",
-            )
-    target = params.get("lti_storage_target") or ""
-    remembered = {key: str(params.get(key) or "")[:2000] for key in RESTART_PARAMS}
-    with _statements_on_their_own() as connection:
-        request, conf, sessions, cookies = _services(connection)
-        oidc = FlaskOIDCLogin(request, conf, session_service=sessions, cookie_service=cookies)
-        try:
-            oidc.pass_params_to_launch(
-                {**remembered, "iss": params["iss"], "storage_target": target[:200]}
-            )
-            if not target:
-                return oidc.redirect(launch_url)
-            auth_url = oidc.get_redirect_object(launch_url).get_redirect_url()
-        except LtiException as exc:
-            raise LaunchError(str(exc), reason="invalid_login") from exc
-    query = parse_qs(urlsplit(auth_url).query)
-    response = make_response(
-        render_template(
-            "lti/storage_login.html",
-            auth_url=auth_url,
-            target=target,
-            origin=_origin(conf.registration.auth_login_url if conf.registration else ""),
-            state=query["state"][0],
-            nonce=query["nonce"][0],
-        )
-    )
-    cookies.update_response(response)  # the cookie still works where the browser allows it
-    return response
-
-
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
+    """The scheme and host of ``url``: the origin a page posts messages to."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}"
 
@@ -180,7 +121,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     """Validation in an order that never lets a forged token consume a real login."""
 
     def __init__(self) -> None:
-        request, conf, sessions, cookies = _services()
+        request, conf, sessions, cookies = services()
         # the process's HTTP session, not a new one per launch (pylti1p3 uses it for nothing)
         web = http_session()
         super().__init__(request, conf, sessions, cookies, requests_session=web)
@@ -370,7 +311,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 reg = self.conf.find_registration_by_params(
                     login["iss"], login.get("client_id") or ""
                 )
-                raise StorageCheckNeeded(login["storage_target"], _origin(reg.get_auth_login_url()))
+                raise StorageCheckNeeded(login["storage_target"], origin(reg.get_auth_login_url()))
             else:
                 raise CookiesBlockedError(restart_url(login))
         raise LaunchError(

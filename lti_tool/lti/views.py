@@ -19,8 +19,9 @@ from ..tenants import set_up_tenant
 from ..unit_of_work import commit_now
 from ..web import public_json
 from . import deep_linking, frame_origins, service_hosts
-from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch, login
+from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch
 from .launches import record_launch
+from .login import login
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
 
