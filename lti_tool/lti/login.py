@@ -23,7 +23,7 @@ def _statements_on_their_own() -> Iterator[Connection | None]:
     """On PostgreSQL, a connection whose statements each commit by themselves, for the login:
     it reads its registration and writes its state record, nothing else, and the record must be
     kept whatever follows. Outside the request's session, so the request opens no transaction:
-    two round trips rather than four (no ``BEGIN``, no ``COMMIT``), about 0.15 ms of the tool's
+    two round trips rather than four (no ``BEGIN``, no ``COMMIT``), about 0.1 ms of the tool's
     CPU per login (issue 16).
 
     ``None`` (the request's session, committed by the unit of work) on SQLite: there is no
