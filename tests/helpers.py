@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,12 +151,16 @@ def walk_pages(
 
 
 @contextmanager
-def counted() -> Iterator[list[str]]:
-    """The SQL statements executed inside the block (the engine's, in order)."""
+def counted(this_thread: bool = False) -> Iterator[list[str]]:
+    """The SQL statements executed inside the block (the engine's, in order); with
+    ``this_thread``, only those of the calling thread (a test client serves its requests in
+    it), so no other thread's work can add to them."""
     seen: list[str] = []
+    caller = threading.get_ident()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
+        if not this_thread or threading.get_ident() == caller:
+            seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
