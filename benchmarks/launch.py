@@ -5,14 +5,16 @@ The tool runs under gunicorn (2 sync workers) on PostgreSQL (a fresh ``cc_bench_
 dropped at the end; skipped with a reason when no server answers) and on SQLite (a file in a
 temporary directory). A platform in another process holds an RSA key, serves its JWKS over HTTP
 and drives the OIDC exchange: POST /lti/login -> 302 with state and nonce plus the state cookie ->
-an id_token signed RS256 with a kid -> POST /lti/launch -> 303 -> GET of the page it names (as a
-browser follows it; at most one further redirect is allowed, the page must render).
+an id_token signed RS256 with a kid -> POST /lti/launch, which answers with the page it lands on
+(it must render, and name its own address for the browser's history). An older tool answered
+303: the page it names is fetched as a browser follows it (at most one further redirect).
 
 Measured per database and concurrency (4 and 32): launches/s, p50/p95/p99 of the whole chain
 from login to the rendered page, the tool's CPU per launch (user + sys of the gunicorn workers,
 read from /proc before and after the measured window) and errors; at the first concurrency the
-launch alone (stopping at its 303) and the login alone (stopping at its 302) are measured too
-and reported beside it, so the chain's three requests are told apart. The last line printed is
+launch alone (login and launch POST: the same as the chain now that the POST answers with the
+page; an older tool's stopped at its 303) and the login alone (stopping at its 302) are measured
+too and reported beside it, so the chain's requests are told apart. The last line printed is
 one JSON object for 4 concurrent on PostgreSQL (SQLite when PostgreSQL is unavailable).
 
     .venv/bin/python benchmarks/launch.py            # 1000 measured launches per run
@@ -28,6 +30,7 @@ import itertools
 import json
 import multiprocessing as mp
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -75,6 +78,8 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 # the whole chain a student's browser makes: login, launch POST, the page it redirects to
 TARGETS = {"tool_cpu_ms_per_launch": 4.0, "p95_ms": 40.0, "errors_at_32": 0}
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+# the landing page's own address (with the launch id), which replaces the launch POST in history
+PAGE_ADDRESS = re.compile(rb'history\.replaceState\(history\.state, "", "[^"]*lid=[\w-]+')
 
 
 # ---------------------------------------------------------------------------------------------
@@ -174,9 +179,9 @@ class _Platform:
         follow: bool = True,
         login_only: bool = False,
     ) -> None:
-        """One login + launch round trip (raises on anything but 302 then 303), then, with
-        ``follow``, the page the launch redirects to, as a browser shows it; with
-        ``login_only``, the login alone (its 302)."""
+        """One login + launch round trip (raises on anything but 302, then the launch's page or
+        an older tool's 303); after a 303, with ``follow``, the page it redirects to, as a
+        browser shows it; with ``login_only``, the login alone (its 302)."""
         sub = f"bench-user-{(i * 37) % USERS}"
         conn.request(
             "POST",
@@ -216,6 +221,10 @@ class _Platform:
         )
         resp = conn.getresponse()
         text = resp.read()
+        if resp.status == 200:  # the launch answers with the page it lands on
+            if b"<main" not in text or not PAGE_ADDRESS.search(text):
+                raise RuntimeError(f"the launch's page has no <main> or address: {_snippet(text)}")
+            return
         location = resp.getheader("Location", "")
         if resp.status != 303 or "lid=" not in location:
             raise RuntimeError(f"launch answered {resp.status}: {_snippet(text)}")
@@ -638,7 +647,8 @@ def bench_database(
         for concurrency in args.concurrency:
             row = window(concurrency, follow=True)
             if concurrency == args.concurrency[0]:
-                # beside it, the launch alone (login + launch POST, stopping at its 303)
+                # beside it, the launch alone (login + launch POST, to its answer: the page
+                # itself now, an older tool's 303)
                 alone = window(concurrency, follow=False)
                 row["launch_only"] = {
                     k: alone[k] for k in ("tool_cpu_ms_per_launch", "p95_ms", "errors")
@@ -692,7 +702,7 @@ def print_row(row: dict[str, Any], flush: bool = False) -> None:
     if "launch_only" in row:
         alone = row["launch_only"]
         print(
-            f"{'':<11}{'':>5}  launch alone (stopping at its 303): tool CPU "
+            f"{'':<11}{'':>5}  launch alone (login + launch POST, to its answer): tool CPU "
             f"{alone['tool_cpu_ms_per_launch']} ms, p95 {alone['p95_ms']} ms, "
             f"{alone['errors']} errors",
             flush=flush,

@@ -253,10 +253,26 @@ def launch(bench: Bench, person: str, course: str | None = COURSE) -> str:
     if action is None or len(fields) != 2:
         raise RuntimeError(f"sandbox /auth for {person}: no launch form")
     done = client.post(html.unescape(action.group(1)), data=fields)
-    lid = re.search(r"lid=([\w-]+)", done.headers.get("Location", ""))
-    if done.status_code != 303 or lid is None:
+    lid = landed_lid(done)
+    if lid is None:
         raise RuntimeError(f"tool /lti/launch for {person}: HTTP {done.status_code}")
-    return lid.group(1)
+    return lid
+
+
+def landed_lid(done: Any) -> str | None:
+    """The launch id a launch POST answered with: its landing page names its own address
+    (the launch id in it), an older tool's 303 names the page (None for anything else)."""
+    if done.status_code == 303:
+        found = re.search(r"lid=([\w-]+)", done.headers.get("Location", ""))
+    elif done.status_code == 200 and check(done) is None:
+        found = PAGE_ADDRESS.search(done.get_data(as_text=True))
+    else:
+        return None
+    return found.group(1) if found else None
+
+
+# the landing page's own address, which replaces the launch POST in the browser's history
+PAGE_ADDRESS = re.compile(r'history\.replaceState\(history\.state, "", "[^"]*lid=([\w-]+)')
 
 
 def keep_roster(app: Any, lid: str) -> str:

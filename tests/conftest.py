@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 from lti_tool import workpool
 from lti_tool.actor import Actor
-from tests.platform import KeySetServer, LmsPlatform, login_redirect_params
+from tests.platform import KeySetServer, LmsPlatform, landed, login_redirect_params
 
 CI = os.environ.get("CI", "").lower() == "true"
 _TMP = Path(tempfile.mkdtemp(prefix="cc-tests-"))
@@ -289,9 +289,7 @@ class LaunchDriver:
             sub=sub, role=role, nonce=params["nonce"], context=context, **claims_kw
         )
         resp = self.post(self.platform.sign(body), params["state"])
-        assert resp.status_code == 303, resp.get_data(as_text=True)
-        lid = re.search(r"lid=([\w-]+)", resp.headers["Location"]).group(1)  # type: ignore[union-attr]
-        home = self.client.get(resp.headers["Location"], follow_redirects=True) if follow else None
+        lid, home = landed(self.client, resp, follow)
         return Launched(resp, lid, home)
 
 
@@ -348,9 +346,8 @@ def sandbox_launch(
         re.search(r'id="launch-form" method="post" action="([^"]+)"', form).group(1)
     )
     resp = client.post(action, data=fields)
-    assert resp.status_code == 303, resp.get_data(as_text=True)[:500]
-    lid = re.search(r"lid=([\w-]+)", resp.headers["Location"]).group(1)  # type: ignore[union-attr]
-    return Launched(resp, lid, client.get(resp.headers["Location"], follow_redirects=True))
+    lid, home = landed(client, resp)
+    return Launched(resp, lid, home)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ signed RS256 with a kid, and a key set served over real HTTP from its own little
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import threading
 import time
@@ -168,3 +169,35 @@ class LmsPlatform:
 
 def login_redirect_params(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+PAGE_ADDRESS = re.compile(r'history\.replaceState\(history\.state, "", "([^"]+)"\)')
+
+
+def page_address(resp: Any) -> str | None:
+    """The address a launch POST's page puts in the browser's history in place of the POST
+    (``lti_tool/lti/landing.py``), or None when the answer is no such page."""
+    if resp.status_code != 200 or resp.mimetype != "text/html":
+        return None
+    found = PAGE_ADDRESS.search(resp.get_data(as_text=True))
+    return found.group(1).replace("\\u0026", "&") if found else None
+
+
+def landed(client: Any, resp: Any, follow: bool = True) -> tuple[str, Any]:
+    """The launch id and the page of a launch POST's answer: the page it answered with (its
+    address names the launch), or for a deep-linking launch, the picker its 303 names (fetched
+    when ``follow``; else None). Fails the test on any other answer."""
+    if resp.status_code == 303:
+        location = resp.headers["Location"]
+        found = re.search(r"lid=([\w-]+)", location)
+        assert found, location
+        page = client.get(location, follow_redirects=True) if follow else None
+        return found.group(1), page
+    return launch_id(resp), resp
+
+
+def launch_id(resp: Any) -> str:
+    """The launch id of a launch POST that landed on its page (fails the test otherwise)."""
+    address = page_address(resp)
+    assert address, (resp.status_code, resp.get_data(as_text=True)[:800])
+    return parse_qs(urlsplit(address).query)["lid"][0]

@@ -18,7 +18,7 @@ from ..ratelimit import lti_limit, lti_person_limit, rate_limited
 from ..tenants import set_up_tenant
 from ..unit_of_work import commit_now
 from ..web import public_json
-from . import deep_linking, frame_origins, service_hosts
+from . import deep_linking, frame_origins, landing, service_hosts
 from .launch import CookiesBlockedError, StorageCheckNeeded, ToolMessageLaunch
 from .launches import record_launch
 from .login import login
@@ -117,12 +117,10 @@ def launch() -> ResponseReturnValue:
     lid = record.id
     session["lid"] = lid
     session.permanent = True
-    target = (
-        "lti.deep_link"
-        if message.body.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest"
-        else landing_endpoint(record.role, claims_summary(record.message)["placement"])
-    )
-    return redirect(url_for(target, lid=lid), code=303)
+    if message.body.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest":
+        return redirect(url_for("lti.deep_link", lid=lid), code=303)  # its picker posts to itself
+    placement = claims_summary(record.message)["placement"]
+    return landing.page(landing_endpoint(record.role, placement), lid)
 
 
 @bp.get("/launch")

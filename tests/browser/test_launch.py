@@ -58,6 +58,29 @@ def test_student_launch_renders_home_in_cross_site_iframe(
     assert_accessible(frame, "the student home inside the iframe")
 
 
+def test_the_launch_page_takes_its_own_address_and_reloads_without_posting_again(
+    browser_page: Any, live_server: Any, sandbox: Any
+) -> None:
+    """The launch POST answers with the student's home, which replaces the POST in the frame's
+    history with its own address (the launch id in it): a reload is a GET of the page, never
+    the id_token posted again (which a used state would refuse)."""
+    frame = launch(browser_page, live_server, "amara-okafor")
+    expect(frame.locator("h1")).to_have_text("Welcome, Amara Okafor")
+    address = frame.evaluate("() => location.pathname + location.search")
+    assert address.startswith("/home/student?lid="), address
+    frame.evaluate("() => { window.beforeReload = true; }")
+    with frame.expect_navigation() as navigation:
+        frame.evaluate("() => location.reload()")
+    response = navigation.value
+    assert response is not None and response.request.method == "GET", response
+    assert response.status == 200 and "/home/student?lid=" in response.url
+    reloaded = tool_frame(browser_page)
+    expect(reloaded.locator("h1")).to_have_text("Welcome, Amara Okafor")
+    assert reloaded.evaluate("() => window.beforeReload === undefined")  # a new document
+    assert reloaded.evaluate("() => location.pathname + location.search") == address
+    assert [e for e in browser_page.console_errors if "Content Security Policy" in e] == []
+
+
 def test_sandbox_home_is_accessible(
     browser_page: Any, live_server: Any, sandbox: Any, assert_accessible: Any
 ) -> None:

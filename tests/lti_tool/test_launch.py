@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from lti_tool.extensions import db
 from lti_tool.models import AuditEntry, Course, Deployment, Enrolment, Launch, LtiState, User
 from tests.helpers import counted
-from tests.platform import CLAIM, LmsPlatform
+from tests.platform import CLAIM, PAGE_ADDRESS, LmsPlatform, page_address
 
 
 def reason(resp) -> str:
@@ -44,13 +44,52 @@ def test_student_launch_lands_on_student_home(lti, app):
         assert enrolment.role == "student"
 
 
-@pytest.mark.parametrize("role", ["student", "faculty"])
-def test_the_launch_redirects_once_straight_to_the_page(lti, role):
-    """One redirect after the launch POST: to the role's page itself, which answers 200."""
+@pytest.mark.parametrize(
+    ("role", "heading"), [("student", "Welcome,"), ("faculty", "Students and staff in this course")]
+)
+def test_the_launch_answers_with_the_page_itself(lti, app, role, heading):
+    """No redirect after the launch POST: it answers with the role's page, which puts its own
+    address (with the launch id) in the browser's history in place of the POST, so a reload
+    is a GET of the page, never the id_token posted again; the page is the one that GET
+    shows, with the page's headers."""
     launched = lti.launch(sub=f"once-{role}", role=role, follow=False)
-    location = launched.response.headers["Location"]
-    assert location.split("?")[0].endswith(f"/home/{role}"), location
-    assert lti.client.get(location).status_code == 200
+    resp = launched.response
+    assert resp.status_code == 200 and "Location" not in resp.headers
+    address = page_address(resp)
+    assert address == f"/home/{role}?lid={launched.lid}"
+    text = resp.get_data(as_text=True)
+    assert heading in text and 'id="main"' in text
+    assert resp.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'self'" in resp.headers["Content-Security-Policy"]
+    cookieless = app.test_client()  # a browser in an iframe that keeps no cookie reloads
+    reloaded = cookieless.get(address)
+    assert reloaded.status_code == 200 and heading in reloaded.get_data(as_text=True)
+    # (its forms' CSRF tokens work without the cookie: test_admin's
+    # test_approve_pending_deployment_without_cookie posts the launch page's own form)
+
+
+def test_a_launch_whose_page_fails_is_kept_and_its_reload_shows_the_page(lti, app, monkeypatch):
+    """The launch is committed before its page renders: a page that fails (a panel's bug)
+    answers 500, but the launch is kept and its state used, and the error page's address is
+    the page's own, so a reload (a GET) shows the page once it works again."""
+    panels = list(app.extensions["home_panels"])
+    broken = [*panels, ("student", "home/student.html", lambda ctx: 1 / 0)]
+    monkeypatch.setitem(app.extensions, "home_panels", broken)
+    params = lti.login("stu-broken-page")
+    body = lti.platform.claims(
+        sub="stu-broken-page", role="student", nonce=params["nonce"], context={"id": "c1"}
+    )
+    token = lti.platform.sign(body)
+    resp = lti.post(token, params["state"])
+    assert resp.status_code == 500 and reason(resp) == "internal"
+    found = PAGE_ADDRESS.search(resp.get_data(as_text=True))  # the error page names the page's
+    assert found and found.group(1).startswith("/home/student?lid="), resp.get_data(as_text=True)
+    address = found.group(1)
+    monkeypatch.setitem(app.extensions, "home_panels", panels)  # fixed
+    again = app.test_client().get(address)
+    assert again.status_code == 200 and "Person stu-broken-page" in again.get_data(as_text=True)
+    replay = lti.post(token, params["state"])
+    assert replay.status_code == 400 and reason(replay) == "replayed"
 
 
 def test_launch_id_in_url_works_without_cookie(lti, app):
@@ -86,7 +125,7 @@ def test_launch_records_term_from_custom_variables(lti, app):
 
 
 def _control(lti) -> None:
-    assert lti.launch(sub="control", follow=False).response.status_code == 303
+    assert page_address(lti.launch(sub="control", follow=False).response)
 
 
 def _refused(
@@ -184,7 +223,7 @@ def test_login_reads_and_writes_with_no_transaction_of_its_own(lti, app):
         nonce=params["nonce"],
         context={"id": "course-1", "title": "BUS 390 Internship Seminar"},
     )
-    assert lti.post(lti.platform.sign(body), params["state"]).status_code == 303
+    assert page_address(lti.post(lti.platform.sign(body), params["state"]))
 
 
 def test_unknown_issuer_at_login(lti):
@@ -223,7 +262,7 @@ def test_replayed_id_token(lti):
         sub="stu-replay", role="student", nonce=params["nonce"], context={"id": "c1", "title": "T"}
     )
     token = lti.platform.sign(body)
-    assert lti.post(token, params["state"]).status_code == 303
+    assert page_address(lti.post(token, params["state"]))
     resp = lti.post(token, params["state"])
     assert resp.status_code == 400
     assert reason(resp) == "replayed"
@@ -235,7 +274,7 @@ def test_consumed_nonce_reused_after_fresh_login(lti):
         sub="stu-replay2", role="student", nonce=params["nonce"], context={"id": "c1", "title": "T"}
     )
     token = lti.platform.sign(body)
-    assert lti.post(token, params["state"]).status_code == 303
+    assert page_address(lti.post(token, params["state"]))
     fresh = lti.login("stu-replay2")
     resp = lti.post(token, fresh["state"])
     assert resp.status_code == 400
@@ -324,7 +363,7 @@ def test_platform_storage_launch_without_cookies(lti, app):
             "lti_storage_nonce": data["nonce"],
         },
     )
-    assert done.status_code == 303
+    assert page_address(done)
     replay = cookieless.post(
         "/lti/launch",
         data={
@@ -366,7 +405,7 @@ def test_unknown_deployment_recorded_and_allowed_when_not_strict(lti, app):
         context={"id": "c1", "title": "T"},
         extra={CLAIM + "deployment_id": "course-copy-7"},
     )
-    assert lti.post(lti.platform.sign(body), params["state"]).status_code == 303
+    assert page_address(lti.post(lti.platform.sign(body), params["state"]))
     with app.app_context():
         dep = db.session.scalar(
             select(Deployment).where(
@@ -420,16 +459,16 @@ def test_strict_deployments_refuse_then_approve(make_platform, driver, runner, a
     assert result.exit_code == 0, result.output
     params = lti.login("stu-strict")
     body["nonce"] = params["nonce"]
-    assert lti.post(platform.sign(body), params["state"]).status_code == 303
+    assert page_address(lti.post(platform.sign(body), params["state"]))
 
 
 def test_platform_key_rotation_refetches_unknown_kid(lti, keyset):
     _control(lti)
     before = keyset.fetches.get(lti.platform.name, 0)
     lti.platform.rotate_key()
-    assert lti.launch(sub="after-rotation", follow=False).response.status_code == 303
+    assert page_address(lti.launch(sub="after-rotation", follow=False).response)
     assert keyset.fetches[lti.platform.name] == before + 1
-    assert lti.launch(sub="after-rotation-2", follow=False).response.status_code == 303
+    assert page_address(lti.launch(sub="after-rotation-2", follow=False).response)
     assert keyset.fetches[lti.platform.name] == before + 1  # cached again
 
 
