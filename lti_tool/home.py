@@ -75,7 +75,7 @@ def index() -> ResponseReturnValue:
 
 def landing_endpoint(role: str, placement: str | None) -> str:
     """The page a launch lands on: the administrator's pages, the board for the board's
-    placement, else the role's home (the launch redirects straight there)."""
+    placement, else the role's home (the launch answers with it: ``lti.landing``)."""
     if role == "admin":
         return "admin.index"
     if placement == "board" and role in ("student", "faculty", "advisor"):
