@@ -127,7 +127,7 @@ def load_launch(lid: str) -> LaunchContext | None:
         return None
     launch = SimpleNamespace(**dict(zip(_LAUNCH_COLUMNS, row, strict=False)))
     if kept is None:
-        kept = _keep_claims(launch.id, row[len(_LAUNCH_COLUMNS)])
+        kept = keep_claims(launch.id, row[len(_LAUNCH_COLUMNS)])
     after_launch = len(_LAUNCH_COLUMNS) + 1 + len(_TENANT_COLUMNS)
     columns = dict(zip(_TENANT_COLUMNS, row[len(_LAUNCH_COLUMNS) + 1 : after_launch], strict=True))
     user_name, email, course_title, messages_waiting = row[after_launch:]
@@ -161,8 +161,9 @@ def load_launch(lid: str) -> LaunchContext | None:
     )
 
 
-def _keep_claims(lid: str, message: Any) -> dict[str, Any]:
-    """The claims summary of a launch's message, kept for its next requests."""
+def keep_claims(lid: str, message: Any) -> dict[str, Any]:
+    """The claims summary of a launch's message, kept for its next requests (the launch keeps
+    it as it writes the message, so its own page does not read the message back)."""
     summary = claims_summary(message)
     while len(_CLAIMS) >= CLAIMS_KEPT:
         try:

@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from .. import csp
-from ..auth import current_launch, public, requires
-from ..context import MESSAGE_TYPE, claims_summary
+from ..auth import current_launch, keep_claims, public, requires
+from ..context import MESSAGE_TYPE
 from ..errors import LaunchError, NotFoundError
 from ..extensions import csrf, db
 from ..home import landing_endpoint
@@ -119,7 +119,7 @@ def launch() -> ResponseReturnValue:
     session.permanent = True
     if message.body.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest":
         return redirect(url_for("lti.deep_link", lid=lid), code=303)  # its picker posts to itself
-    placement = claims_summary(record.message)["placement"]
+    placement = keep_claims(lid, record.message)["placement"]
     return landing.page(landing_endpoint(record.role, placement), lid)
 
 
