@@ -58,12 +58,13 @@ def create_app(config: str | dict[str, Any] | None = None, **overrides: Any) -> 
     )
     settings.load(app, config, overrides)
 
-    from . import db_ping, domains, jobs, limits, messages, ops, ratelimit, web
+    from . import db_ping, domains, jobs, limits, messages, ops, ratelimit, statement_cache, web
     from .cli import guard
     from .errors import register_error_handlers
     from .extensions import csrf, db, migrate
 
     db.init_app(app)
+    statement_cache.init_app(app)  # a statement built once is found without hashing its key
     settings.sqlite_engine_events(app)
     settings.postgresql_engine_events(app)
     db_ping.init_app(app)  # a connection idle a while is pinged before use
