@@ -4,20 +4,23 @@ its key (issue 16).
 SQLAlchemy finds a statement's compiled SQL by its cache key: a tuple of the statement's
 whole structure, which it keeps on a statement object once made (``_generate_cache_key``
 memoizes it). Python does not keep a tuple's hash, so each execution hashes the structure
-again to look it up: for the student home's work statement, a tuple of about 4,000 elements,
-that was 40 to 60 µs, and the six lookups of the student home took 0.21 to 0.28 ms of its
-4.3 to 5.1 ms of CPU, the chasing of the tuple's elements across memory costing far more time
-than its instructions (``benchmarks/README.md``, session 24).
+again to look it up; the student home's work statement is a tuple of about 4,000 elements.
+Timed around SQLAlchemy's lookup over 800 to 1,000 student homes (the demo student, on
+PostgreSQL), the page's six lookups took 0.21 to 0.28 ms of its 4.3 to 5.1 ms of CPU (the
+chasing of the tuple's elements across memory costs far more time than its instructions);
+answered by the index below, 14 to 16 µs (``benchmarks/README.md``, session 24).
 
 The tool builds its hot statements once (``functools.cache``), so the same key object comes
 back on every execution. ``StatementCache`` is SQLAlchemy's own LRU cache with an index by
 the identity of that key object: a lookup whose key object was seen before compares it by
 identity (and the rest of the lookup key, a few small values, by equality) and hashes
 nothing. The index holds the keys it answers for, so an identity it finds is never a reused
-``id`` of another object; a key it does not hold is looked up as SQLAlchemy would. The engine
-takes it as its ``compiled_cache`` execution option (documented on ``Engine`` and
-``Connection``), so every statement of every connection goes through it; the ORM's flush
-keeps its own caches."""
+``id`` of another object; a key it does not hold is looked up as SQLAlchemy would. A lookup
+answered by the index does not mark the entry as used in the LRU: should the LRU prune it (it
+holds 500 to 750 shapes, and the tool has fewer), its next lookup after the index is emptied
+compiles it again, as SQLAlchemy would any pruned statement. The engine takes the cache as its
+``compiled_cache`` execution option (documented on ``Engine`` and ``Connection``), so every
+statement of every connection goes through it; the ORM's flush keeps its own caches."""
 
 from __future__ import annotations
 
