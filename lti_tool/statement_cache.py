@@ -16,9 +16,9 @@ the identity of that key object: a lookup whose key object was seen before compa
 identity (and the rest of the lookup key, a few small values, by equality) and hashes
 nothing. The index holds the keys it answers for, so an identity it finds is never a reused
 ``id`` of another object; a key it does not hold is looked up as SQLAlchemy would. A lookup
-answered by the index does not mark the entry as used in the LRU: should the LRU prune it (it
-holds 500 to 750 shapes, and the tool has fewer), its next lookup after the index is emptied
-compiles it again, as SQLAlchemy would any pruned statement. The engine takes the cache as its
+answered by the index does not mark the entry as used in the LRU: should the LRU prune it
+(past 750 shapes, down to 500), its next lookup after the index is emptied compiles it again,
+as SQLAlchemy would any pruned statement. The engine takes the cache as its
 ``compiled_cache`` execution option (documented on ``Engine`` and ``Connection``), so every
 statement of every connection goes through it; the ORM's flush keeps its own caches."""
 
