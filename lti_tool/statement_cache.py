@@ -48,7 +48,9 @@ class StatementCache(LRUCache[Any, Any]):
             kept = self._by_key.get(id(key[1]))
         except (TypeError, IndexError, KeyError):  # not a lookup key of the shape it indexes
             return super().get(key, default)
-        if kept is not None and kept[0][1] is key[1] and kept[0] == key:
+        # the index holds the key it found, so the object of that id is this lookup's: the
+        # comparison meets it by identity, and only the lookup key's small parts by value
+        if kept is not None and kept[0] == key:
             return kept[1]
         found = super().get(key, default)
         if found is not None and found is not default:
